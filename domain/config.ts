@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
+
+/**
+ * Meridian's configuration, from environment variables only (secrets included). Every entry
+ * point calls loadConfig() once and passes what it needs down.
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not a PostgreSQL URL: expected postgres://USER[:PASSWORD]@HOST:PORT, e.g. postgres://postgres@127.0.0.1:5432' },
+);
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432'),
+  MERIDIAN_DB_SUFFIX: z
+    .string()
+    .regex(/^[a-z0-9_]{0,20}$/, 'use at most 20 lower-case letters, digits or _')
+    .default(''),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected HOST:PORT, e.g. 127.0.0.1:7233').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('meridian'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  MERIDIAN_WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  MERIDIAN_WEB_PORT: port.default(3000),
+  MERIDIAN_PAYLOAD_KEYS: z.string().optional(),
+  MERIDIAN_PAYLOAD_KEY_ID: z.string().optional(),
+  MERIDIAN_CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
+  MERIDIAN_REGIONS_FILE: z.string().optional(),
+  MERIDIAN_DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface PayloadKeys {
+  /** Key used to encrypt new payloads. */
+  currentKeyId: string;
+  /** Every key that may still be needed to decrypt, by ID. */
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+export interface MeridianConfig {
+  databaseUrl: string;
+  databaseSuffix: string;
+  temporal: { address: string; namespace: string; uiPort: number };
+  web: { host: string; port: number; codecCorsOrigins: string[] };
+  payloadKeys: PayloadKeys;
+  regions: RegionCatalog;
+  dataDir: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Parses `MERIDIAN_PAYLOAD_KEYS` ("id:base64key,id2:base64key") into 32-byte AES keys. */
+export function parsePayloadKeys(keysText: string | undefined, currentKeyId: string | undefined): PayloadKeys {
+  if (!keysText) {
+    throw new ConfigError(
+      'MERIDIAN_PAYLOAD_KEYS is not set: give one or more "keyId:base64Key" pairs of 32-byte keys ' +
+        '(make one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))")',
+    );
+  }
+  const keys = new Map<string, Buffer>();
+  for (const entry of keysText.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf(':');
+    const id = entry.slice(0, at);
+    if (at <= 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      throw new ConfigError('MERIDIAN_PAYLOAD_KEYS: each entry is "keyId:base64Key" with a key ID of letters, digits, . _ -');
+    }
+    const key = Buffer.from(entry.slice(at + 1), 'base64');
+    if (key.length !== 32) {
+      throw new ConfigError(`MERIDIAN_PAYLOAD_KEYS: key "${id}" is ${key.length} bytes; AES-256 needs 32 bytes, base64-encoded`);
+    }
+    keys.set(id, key);
+  }
+  const current = currentKeyId ?? [...keys.keys()][0];
+  if (!current || !keys.has(current)) {
+    throw new ConfigError(`MERIDIAN_PAYLOAD_KEY_ID "${currentKeyId}" is not one of the keys in MERIDIAN_PAYLOAD_KEYS`);
+  }
+  return { currentKeyId: current, keys };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  let regionsText: string | undefined;
+  if (e.MERIDIAN_REGIONS_FILE) {
+    try {
+      regionsText = readFileSync(e.MERIDIAN_REGIONS_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    databaseSuffix: e.MERIDIAN_DB_SUFFIX,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
+    web: {
+      host: e.MERIDIAN_WEB_HOST,
+      port: e.MERIDIAN_WEB_PORT,
+      codecCorsOrigins: e.MERIDIAN_CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    },
+    payloadKeys: parsePayloadKeys(e.MERIDIAN_PAYLOAD_KEYS, e.MERIDIAN_PAYLOAD_KEY_ID),
+    regions: resolveRegions(
+      regionsText === undefined ? undefined : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
+    ),
+    dataDir: e.MERIDIAN_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The database name of a region on this deployment (the suffix isolates test runs). */
+export function databaseName(config: Pick<MeridianConfig, 'databaseSuffix'>, region: { database: string }): string {
+  return config.databaseSuffix ? `${region.database}_${config.databaseSuffix}` : region.database;
+}

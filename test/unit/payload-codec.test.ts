@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { parsePayloadKeys } from '../../domain/config';
+import { AesGcmPayloadCodec, KEY_ID_METADATA } from '../../workers/payload-codec';
+
+const keyText = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+
+describe('AES-256-GCM payload codec', () => {
+  const k1 = keyText('k1');
+  const k2 = keyText('k2');
+  const payload = defaultPayloadConverter.toPayload({ customerId: 'cus_123', note: 'Zoë Müller 山田' });
+
+  it('encrypts, names the key, and decrypts back to the same payload', async () => {
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1'));
+    const [encoded] = await codec.encode([payload]);
+    expect(Buffer.from(encoded!.metadata![KEY_ID_METADATA]!).toString()).toBe('k1');
+    expect(Buffer.from(encoded!.data!).toString('latin1')).not.toContain('cus_123');
+    const [decoded] = await codec.decode([encoded!]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ customerId: 'cus_123', note: 'Zoë Müller 山田' });
+  });
+
+  it('decrypts payloads from a rotated-out key while encrypting with the new one', async () => {
+    const [old] = await new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1')).encode([payload]);
+    const rotated = new AesGcmPayloadCodec(parsePayloadKeys(`${k2},${k1}`, 'k2'));
+    const [fresh] = await rotated.encode([payload]);
+    expect(Buffer.from(fresh!.metadata![KEY_ID_METADATA]!).toString()).toBe('k2');
+    expect(defaultPayloadConverter.fromPayload((await rotated.decode([old!]))[0]!)).toEqual(
+      defaultPayloadConverter.fromPayload(payload),
+    );
+  });
+
+  it('refuses a payload that was altered or whose key is gone', async () => {
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1'));
+    const [encoded] = await codec.encode([payload]);
+    const tampered = { ...encoded!, data: Buffer.from(encoded!.data!).fill(7, 20, 21) };
+    await expect(codec.decode([tampered])).rejects.toThrow(/failed authentication/);
+    await expect(new AesGcmPayloadCodec(parsePayloadKeys(k2, 'k2')).decode([encoded!])).rejects.toThrow(
+      /encrypted with key "k1", which is not in MERIDIAN_PAYLOAD_KEYS/,
+    );
+  });
+
+  it('passes through payloads that were never encrypted', async () => {
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1'));
+    expect(await codec.decode([payload])).toEqual([payload]);
+  });
+});

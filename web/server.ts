@@ -1,0 +1,67 @@
+import cors from '@fastify/cors';
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Sql } from 'postgres';
+import { registerCodecRoutes } from './codec';
+import { checkRegion } from './readiness';
+
+export interface WebDeps {
+  temporal: Client;
+  codec: PayloadCodec;
+  /** One pool per region (global included), used only for readiness checks here. */
+  regions: { name: string; taskQueue: string; sql: Sql }[];
+  codecCorsOrigins: string[];
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Structured request logs without personal data: method, route and status only. Query strings,
+ * bodies and headers (which may carry emails, write keys or tokens) are never logged.
+ */
+export function requestLogOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    serializers: {
+      req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
+        id: req.id,
+        method: req.method,
+        route: req.routeOptions?.url ?? req.url.split('?')[0],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}
+
+export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 4 * 1024 * 1024 });
+
+  // Only the codec endpoint is called cross-origin (from the Temporal UI in the browser).
+  await app.register(async (codecScope) => {
+    await codecScope.register(cors, {
+      origin: deps.codecCorsOrigins,
+      methods: ['POST'],
+      allowedHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
+      credentials: true,
+    });
+    registerCodecRoutes(codecScope, deps.codec);
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_request, reply) => {
+    const regions = await Promise.all(deps.regions.map((r) => checkRegion(r, deps.temporal)));
+    const ready = regions.every((r) => r.database.ok && r.temporal.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', regions });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}: see README for the API` }),
+  );
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: { message: error.message } }, 'request failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal error: see the server log' : error.message });
+  });
+  return app;
+}

@@ -1,0 +1,2 @@
+// Every Meridian workflow, one file per process. Workers bundle this file once.
+export { regionHealth } from './region-health';
