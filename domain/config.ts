@@ -29,7 +29,7 @@ const envSchema = z.object({
   DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432'),
   MERIDIAN_DB_SUFFIX: z
     .string()
-    .regex(/^[a-z0-9_]{0,20}$/, 'use at most 20 lower-case letters, digits or _')
+    .regex(/^[a-z0-9_]{0,40}$/, 'use at most 40 lower-case letters, digits or _')
     .default(''),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected HOST:PORT, e.g. 127.0.0.1:7233').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('meridian'),

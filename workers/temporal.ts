@@ -1,7 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import path from 'node:path';
+import { DataConverter, defaultPayloadConverter } from '@temporalio/common';
+import type { LoadedDataConverter } from '@temporalio/common/lib/converter/data-converter';
 import { NativeConnection } from '@temporalio/worker';
 import type { MeridianConfig } from '../domain/config';
+import { failureConverter } from './failure-converter';
 import { AesGcmPayloadCodec } from './payload-codec';
 
 /**
@@ -9,12 +12,23 @@ import { AesGcmPayloadCodec } from './payload-codec';
  * data converter for clients and workers alike.
  */
 
-export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+/** Loaded by path in workers (and bundled into workflows), so that both encode failures alike. */
+export const FAILURE_CONVERTER_PATH = path.join(__dirname, 'failure-converter.ts');
 
+/** For workers: the codec, and the failure converter by path (Worker.create loads it). */
 export function meridianDataConverter(config: Pick<MeridianConfig, 'payloadKeys'>): DataConverter {
   return {
     payloadCodecs: [new AesGcmPayloadCodec(config.payloadKeys)],
     failureConverterPath: FAILURE_CONVERTER_PATH,
+  };
+}
+
+/** For clients: the same converter, already loaded (no require of a .ts path at run time). */
+function clientDataConverter(config: Pick<MeridianConfig, 'payloadKeys'>): LoadedDataConverter {
+  return {
+    payloadConverter: defaultPayloadConverter,
+    failureConverter,
+    payloadCodecs: [new AesGcmPayloadCodec(config.payloadKeys)],
   };
 }
 
@@ -36,7 +50,7 @@ export async function connectClient(config: Pick<MeridianConfig, 'temporal' | 'p
   } catch (error) {
     throw unreachable(config.temporal.address, error);
   }
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: meridianDataConverter(config) });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter(config) as DataConverter });
 }
 
 export async function connectWorkerConnection(config: Pick<MeridianConfig, 'temporal'>): Promise<NativeConnection> {
