@@ -15,6 +15,9 @@ import { connectWorkerConnection, meridianDataConverter } from './temporal';
  * SIGINT/SIGTERM drain in-flight tasks, then exit.
  */
 
+const SHUTDOWN_GRACE = '10 seconds';
+const SHUTDOWN_FORCE = '30 seconds';
+
 function regionsToRun(config: MeridianConfig, argv: string[]): Region[] {
   const flag = argv.indexOf('--regions');
   const list = flag >= 0 ? argv[flag + 1] : process.env.MERIDIAN_WORKER_REGIONS;
@@ -44,6 +47,9 @@ async function main(): Promise<void> {
         identity,
         workflowBundle,
         dataConverter,
+        // On SIGTERM, let in-flight activities finish before cancelling them.
+        shutdownGraceTime: SHUTDOWN_GRACE,
+        shutdownForceTime: SHUTDOWN_FORCE,
       };
       if (region.name === GLOBAL_REGION) {
         const pool = openGlobalPool(config, region, { applicationName: `meridian-worker-${region.name}` });
