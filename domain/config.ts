@@ -38,7 +38,8 @@ const envSchema = z.object({
   MERIDIAN_WEB_PORT: port.default(3000),
   MERIDIAN_PAYLOAD_KEYS: z.string().optional(),
   MERIDIAN_PAYLOAD_KEY_ID: z.string().optional(),
-  MERIDIAN_CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
+  /** Browser origins allowed to call the codec endpoint; by default the Temporal UI's own. */
+  MERIDIAN_CODEC_CORS_ORIGINS: z.string().optional(),
   MERIDIAN_REGIONS_FILE: z.string().optional(),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,7 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     web: {
       host: e.MERIDIAN_WEB_HOST,
       port: e.MERIDIAN_WEB_PORT,
-      codecCorsOrigins: e.MERIDIAN_CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      codecCorsOrigins: (
+        e.MERIDIAN_CODEC_CORS_ORIGINS ?? `http://localhost:${e.TEMPORAL_UI_PORT},http://127.0.0.1:${e.TEMPORAL_UI_PORT}`
+      )
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
     },
     payloadKeys: parsePayloadKeys(e.MERIDIAN_PAYLOAD_KEYS, e.MERIDIAN_PAYLOAD_KEY_ID),
     regions: resolveRegions(

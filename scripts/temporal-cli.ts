@@ -14,7 +14,10 @@ import path from 'node:path';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-export const PROJECT_BIN = path.join(PROJECT_ROOT, '.bin');
+/** The project-local bin dir holding a link to the CLI; MERIDIAN_BIN_DIR moves it. */
+function projectBin(): string {
+  return process.env.MERIDIAN_BIN_DIR ?? path.join(PROJECT_ROOT, '.bin');
+}
 
 export type TemporalCli =
   | { kind: 'binary'; path: string; source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'project .bin' | 'cache' | 'go build' }
@@ -47,8 +50,8 @@ function onPath(command: string): string | undefined {
 }
 
 function linkIntoProject(binary: string): void {
-  const link = path.join(PROJECT_BIN, 'temporal');
-  mkdirSync(PROJECT_BIN, { recursive: true });
+  const link = path.join(projectBin(), 'temporal');
+  mkdirSync(projectBin(), { recursive: true });
   rmSync(link, { force: true });
   symlinkSync(binary, link);
 }
@@ -69,7 +72,7 @@ export async function ensureTemporalCli({ progress = () => {} }: EnsureOptions =
   const fromPath = onPath('temporal');
   if (fromPath) return { kind: 'binary', path: fromPath, source: 'PATH' };
 
-  const local = path.join(PROJECT_BIN, 'temporal');
+  const local = path.join(projectBin(), 'temporal');
   if (isExecutable(local)) return { kind: 'binary', path: local, source: 'project .bin' };
 
   const cached = path.join(cacheDir(), 'temporal');
@@ -78,7 +81,7 @@ export async function ensureTemporalCli({ progress = () => {} }: EnsureOptions =
     return { kind: 'binary', path: cached, source: 'cache' };
   }
 
-  const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = onPath('go');
   if (!go) {
     return {
       kind: 'sdk-download',

@@ -1,4 +1,5 @@
 import { openGlobalPool, openRegionalPool } from '../db/connections';
+import { loadDevSecrets } from '../workers/dev-secrets';
 import { loadConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { exitWithError } from '../workers/fatal';
@@ -7,6 +8,7 @@ import { connectClient } from '../workers/temporal';
 import { buildServer, requestLogOptions } from './server';
 
 async function main(): Promise<void> {
+  loadDevSecrets();
   const config = loadConfig();
   const pools = config.regions.regions.map((region) =>
     region.name === GLOBAL_REGION

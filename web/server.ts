@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
 import type { Sql } from 'postgres';
 import { registerCodecRoutes } from './codec';
 import { checkRegion } from './readiness';
@@ -34,7 +34,15 @@ export function requestLogOptions(level: string): FastifyServerOptions['logger']
 }
 
 export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 4 * 1024 * 1024 });
+  // One log line per request, written when it completes.
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 4 * 1024 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
 
   // Only the codec endpoint is called cross-origin (from the Temporal UI in the browser).
   await app.register(async (codecScope) => {

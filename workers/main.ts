@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createGlobalActivities, createRegionalActivities } from '../activities';
 import { openGlobalPool, openRegionalPool } from '../db/connections';
+import { loadDevSecrets } from './dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
 import { bundleWorkflows } from './bundle';
@@ -26,6 +27,7 @@ function regionsToRun(config: MeridianConfig, argv: string[]): Region[] {
 }
 
 async function main(): Promise<void> {
+  loadDevSecrets();
   const config = loadConfig();
   const regions = regionsToRun(config, process.argv.slice(2));
   Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });

@@ -32,6 +32,7 @@ export async function createTestDeployment(tag: string, extraEnv: NodeJS.Process
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     MERIDIAN_PAYLOAD_KEYS: inject('payloadKeys'),
     MERIDIAN_WORKFLOW_BUNDLE: inject('workflowBundle'),
+    MERIDIAN_DATA_DIR: path.dirname(inject('workflowBundle')),
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };

@@ -1,0 +1,289 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describePostgresError } from '../db/connections';
+import { migrateAll } from '../db/migrate';
+import { loadConfig, MeridianConfig } from '../domain/config';
+import { MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { writeWorkflowBundle } from '../workers/bundle';
+import { loadDevSecrets } from '../workers/dev-secrets';
+import { explainStartupError } from '../workers/fatal';
+import { connectClient } from '../workers/temporal';
+import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
+import { startRegionHealth } from './region-health';
+import { describeCli, ensureTemporalCli } from './temporal-cli';
+
+/**
+ * `npm start`: one supervisor for a developer's whole Meridian — the Temporal CLI (found or
+ * built), migrations, the Temporal dev server, one worker process per region, the web server,
+ * and a first regionHealth workflow as demo data. Ctrl-C stops them in order: web, workers
+ * (draining in-flight work), then Temporal.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const RESTART_LIMIT = 5;
+
+const step = (text: string) => console.log(`\u2713 ${text}`);
+const info = (text: string) => console.log(`  ${text}`);
+
+class StartError extends Error {}
+
+async function assertPortFree(host: string, port: number, what: string, envVar: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new StartError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is already taken: is Meridian already running? Stop it, or set ${envVar} to a free port`
+            : `cannot use port ${port} (${what}): ${error.message}`,
+        ),
+      );
+    });
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+interface Supervised {
+  name: string;
+  child: ChildProcess;
+  restarts: number[];
+  stopping: boolean;
+}
+
+class Supervisor {
+  private readonly children: Supervised[] = [];
+  private temporal?: { stop(): Promise<void>; kill(): void };
+  private shuttingDown = false;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  setTemporal(stop: () => Promise<void>, kill: () => void = () => {}) {
+    this.temporal = { stop, kill };
+  }
+
+  run(name: string, entry: string, args: string[] = []): Supervised {
+    const entryPath = path.join(ROOT, entry);
+    const launch = () =>
+      spawn(process.execPath, ['--import', 'tsx', entryPath, ...args], {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
+        detached: true,
+      });
+    const s: Supervised = { name, child: launch(), restarts: [], stopping: false };
+    const attach = () => {
+      prefixLines(s.child.stdout!, name, process.stdout);
+      prefixLines(s.child.stderr!, name, process.stderr);
+      s.child.once('exit', (code, signal) => {
+        if (s.stopping || this.shuttingDown) return;
+        const now = Date.now();
+        s.restarts = s.restarts.filter((t) => now - t < 60_000);
+        if (s.restarts.length >= RESTART_LIMIT) {
+          console.error(`${name} exited ${RESTART_LIMIT} times within a minute; stopping Meridian (see its output above)`);
+          void this.shutdown(1);
+          return;
+        }
+        s.restarts.push(now);
+        const delay = 1000 * 2 ** (s.restarts.length - 1);
+        console.error(`${name} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000}s`);
+        setTimeout(() => {
+          if (this.shuttingDown) return;
+          s.child = launch();
+          attach();
+        }, delay);
+      });
+    };
+    attach();
+    this.children.push(s);
+    return s;
+  }
+
+  private stopping?: Promise<void>;
+
+  /**
+   * Stops everything in order, once. npm and tsx relay Ctrl-C, so the signal may arrive more
+   * than once: later calls wait for the first.
+   */
+  async shutdown(exitCode = 0): Promise<never> {
+    this.stopping ??= (async () => {
+      this.shuttingDown = true;
+      console.log('\nstopping Meridian…');
+      const web = this.children.filter((c) => c.name === 'web');
+      const others = this.children.filter((c) => c.name !== 'web');
+      await Promise.all(web.map((c) => stopChild(c)));
+      await Promise.all(others.map((c) => stopChild(c)));
+      if (this.temporal) await this.temporal.stop();
+      console.log('stopped.');
+    })();
+    await this.stopping;
+    process.exit(exitCode);
+  }
+
+  /** Last resort when the supervisor itself dies: take the children with it. */
+  killAll(): void {
+    for (const c of this.children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    this.temporal?.kill();
+  }
+}
+
+async function stopChild(s: Supervised, graceMs = 35_000): Promise<void> {
+  s.stopping = true;
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  console.log(`  ${s.name} stopped`);
+}
+
+function prefixLines(stream: NodeJS.ReadableStream, name: string, out: NodeJS.WriteStream): void {
+  let buffer = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) out.write(`[${name}] ${line}\n`);
+  });
+}
+
+async function startTemporal(config: MeridianConfig, supervisor: Supervisor, codecEndpoint: string): Promise<void> {
+  const [host, portText] = config.temporal.address.split(':') as [string, string];
+  const dataDir = path.resolve(config.dataDir);
+  const options = {
+    ip: host,
+    port: Number(portText),
+    uiPort: config.temporal.uiPort,
+    namespace: config.temporal.namespace,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    logFile: path.join(dataDir, 'temporal.log'),
+    codecEndpoint,
+  };
+
+  const cli = await ensureTemporalCli({ progress: info });
+  step(describeCli(cli));
+
+  if (cli.kind === 'binary') {
+    const child = spawnDevServer(cli.path, options);
+    supervisor.setTemporal(async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      await exited;
+      console.log('  temporal stopped');
+    }, () => child.kill('SIGKILL'));
+    await waitForTemporal(config.temporal.address, config.temporal.namespace, {
+      timeoutMs: 60_000,
+      process: child,
+      logFile: options.logFile,
+    });
+  } else {
+    // Last resort: the SDK downloads a dev server build itself (needs internet access).
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ip: options.ip,
+        port: options.port,
+        ui: true,
+        uiPort: options.uiPort,
+        namespace: options.namespace,
+        dbFilename: options.dbFile,
+        searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
+        extraArgs: ['--ui-codec-endpoint', codecEndpoint],
+      },
+    }).catch((error: Error) => {
+      throw new StartError(
+        `no Temporal CLI: none found, Go is not installed, and the SDK's download failed (${error.message.split('\n')[0]}). ` +
+          'Install Go and run npm start again (it builds the CLI), or set TEMPORAL_CLI_PATH to a temporal binary',
+      );
+    });
+    supervisor.setTemporal(() => env.teardown());
+  }
+  step(`Temporal dev server on ${config.temporal.address}, namespace "${config.temporal.namespace}" (state ${options.dbFile}, log ${options.logFile})`);
+  if (process.env.DEBUG) info(`temporal ${devServerArgs(options).join(' ')}`);
+}
+
+async function waitForWeb(url: string, timeoutMs: number): Promise<{ ok: boolean; body: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = { ok: false, body: 'no answer' };
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      last = { ok: res.ok, body: await res.text() };
+      if (res.ok) return last;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return last;
+}
+
+async function main(): Promise<void> {
+  console.log('Meridian: starting everything (Ctrl-C stops it all)');
+  const secrets = loadDevSecrets({ create: true });
+  if (secrets?.created) info(`made development keys in ${secrets.file} (never use them in production)`);
+  const config = loadConfig();
+  const dataDir = path.resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  step(`config: regions ${config.regions.regions.map((r) => r.name).join(', ')}`);
+
+  const [temporalHost, temporalPort] = config.temporal.address.split(':') as [string, string];
+  await assertPortFree(temporalHost, Number(temporalPort), 'Temporal', 'TEMPORAL_ADDRESS');
+  await assertPortFree(temporalHost, config.temporal.uiPort, 'Temporal UI', 'TEMPORAL_UI_PORT');
+  await assertPortFree(config.web.host, config.web.port, 'web', 'MERIDIAN_WEB_PORT');
+  step(`ports free: ${temporalPort} (Temporal), ${config.temporal.uiPort} (Temporal UI), ${config.web.port} (web)`);
+
+  const reports = await migrateAll(config).catch((error) => {
+    throw new StartError(describePostgresError(error, config.databaseUrl));
+  });
+  step(`databases migrated: ${reports.map((r) => `${r.database}${r.created ? ' (new)' : ''}`).join(', ')}`);
+
+  const webUrl = `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
+  const supervisor = new Supervisor({ ...process.env, MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js') });
+  process.on('SIGINT', () => void supervisor.shutdown(0));
+  process.on('SIGTERM', () => void supervisor.shutdown(0));
+  process.on('exit', () => supervisor.killAll());
+  try {
+    await startTemporal(config, supervisor, `${webUrl}/codec`);
+
+    await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
+    step('workflows bundled once for all workers');
+
+    for (const region of config.regions.regions) supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);
+    supervisor.run('web', 'web/main.ts');
+    const ready = await waitForWeb(`${webUrl}/ready`, 90_000);
+    if (!ready.ok) throw new StartError(`Meridian did not become ready within 90s: ${ready.body}`);
+    step('workers and web are up; /ready says every region is reachable');
+
+    const client = await connectClient(config);
+    const handle = await startRegionHealth(client, config);
+    const result = await handle.result();
+    step(
+      `demo: ${handle.workflowId} probed ${result.regions.map((r) => `${r.region} (${r.latencyP50Ms.toFixed(1)} ms)`).join(', ')}`,
+    );
+    await client.connection.close();
+
+    const ui = `http://localhost:${config.temporal.uiPort}`;
+    console.log(`
+  Temporal UI   ${ui}/namespaces/${config.temporal.namespace}/workflows
+  Web           ${webUrl}/ready
+  Codec         ${webUrl}/codec  (already set in the Temporal UI)
+
+Meridian is running. Ctrl-C stops it.`);
+  } catch (error) {
+    console.error(`meridian: ${explainStartupError(error)}`);
+    if (process.env.DEBUG) console.error(error);
+    await supervisor.shutdown(1);
+  }
+}
+
+main().catch((error) => {
+  console.error(`meridian: ${explainStartupError(error)}`);
+  if (process.env.DEBUG) console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { runEntryPoint, waitForExit } from '../support/deployment';
+import { eventually } from '../support/eventually';
+import { freePort, holdPort } from '../support/ports';
+
+/** `npm start` end to end: dev server, migrations, workers, web, demo workflow, URLs, Ctrl-C. */
+describe('npm start', () => {
+  it('brings everything up, prints working URLs, and stops it all on Ctrl-C', async () => {
+    const [temporalPort, uiPort, webPort] = [await freePort(), await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.MERIDIAN_PAYLOAD_KEYS;
+    Object.assign(env, {
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_UI_PORT: String(uiPort),
+      MERIDIAN_WEB_PORT: String(webPort),
+      MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-start-')),
+      MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_start`,
+    });
+    const child = runEntryPoint('scripts/start.ts', [], env);
+    const exit = waitForExit(child, 240_000);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+
+    await eventually(async () => expect(output).toContain('Meridian is running.'), 180_000, 500);
+    expect(output).toMatch(/✓ demo: region-health-\S+ probed eu \([\d.]+ ms\), us \([\d.]+ ms\), apac \([\d.]+ ms\)/);
+
+    const uiUrl = /Temporal UI\s+(\S+)/.exec(output)![1]!;
+    const webUrl = /Web\s+(\S+)/.exec(output)![1]!;
+    expect(uiUrl).toBe(`http://localhost:${uiPort}/namespaces/meridian/workflows`);
+    expect((await fetch(uiUrl)).status).toBe(200);
+    const settings = (await (await fetch(`http://localhost:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe(`http://127.0.0.1:${webPort}/codec`);
+    const ready = await fetch(webUrl);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { regions: unknown[] }).regions).toHaveLength(4);
+
+    child.kill('SIGINT');
+    const { code } = await exit;
+    expect(code).toBe(0);
+    expect(output).toMatch(/stopping Meridian…[\s\S]*web stopped[\s\S]*worker-eu stopped[\s\S]*temporal stopped\nstopped\./);
+    // Nothing left behind: every port is free again.
+    for (const port of [temporalPort, uiPort, webPort]) (await holdPort(port)).close();
+  });
+});
