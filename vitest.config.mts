@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'forks' },

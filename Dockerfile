@@ -1,0 +1,13 @@
+# Meridian image: web, workers and scripts share it; docker-compose.yml picks the command.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Dev dependencies stay: tsx runs the TypeScript sources; drizzle-kit's migrations run from db/.
+RUN npm ci --include=dev --no-audit --no-fund
+COPY . .
+# Workflows are bundled once, here, and every worker loads the same bundle.
+RUN npx tsx scripts/bundle-workflows.ts /app/workflow-bundle.js
+ENV MERIDIAN_WORKFLOW_BUNDLE=/app/workflow-bundle.js
+USER node
+CMD ["node", "--import", "tsx", "web/main.ts"]
