@@ -1,22 +1,26 @@
+import { createGlobalIdentityActivities, GlobalIdentityDeps } from './identity/global';
+import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
- * built on its own region's pool; the global worker gets only the global set.
+ * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps;
-export type GlobalActivityDeps = GlobalHealthDeps;
+export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer };
+export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
   return {
     ...createRegionHealthActivities(deps),
+    ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
   };
 }
 
 export function createGlobalActivities(deps: GlobalActivityDeps) {
   return {
     ...createGlobalHealthActivities(deps),
+    ...createGlobalIdentityActivities(deps),
   };
 }
 

@@ -41,6 +41,9 @@ const envSchema = z.object({
   /** Browser origins allowed to call the codec endpoint; by default the Temporal UI's own. */
   MERIDIAN_CODEC_CORS_ORIGINS: z.string().optional(),
   MERIDIAN_REGIONS_FILE: z.string().optional(),
+  MERIDIAN_IDENTITY_HMAC_KEY: z.string().optional(),
+  MERIDIAN_ADMIN_TOKENS: z.string().optional(),
+  MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -52,6 +55,12 @@ export interface PayloadKeys {
   keys: ReadonlyMap<string, Buffer>;
 }
 
+export interface AdminToken {
+  token: string;
+  /** Region names, or '*' for all. */
+  regions: string[] | '*';
+}
+
 export interface MeridianConfig {
   databaseUrl: string;
   databaseSuffix: string;
@@ -59,6 +68,14 @@ export interface MeridianConfig {
   web: { host: string; port: number; codecCorsOrigins: string[] };
   payloadKeys: PayloadKeys;
   regions: RegionCatalog;
+  /** Key of the identifier blind index, the same in every region (so One ID works across them). */
+  identityHmacKey: Buffer;
+  /** Admin API tokens and the regions whose personal data each may read. */
+  adminTokens: AdminToken[];
+  /** Events per second one source may send (twice that in a burst); over it: 429. */
+  ingestRatePerSource: number;
+  /** The environment this config came from: region keys are read from it only where needed. */
+  env: NodeJS.ProcessEnv;
   dataDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -89,6 +106,33 @@ export function parsePayloadKeys(keysText: string | undefined, currentKeyId: str
     throw new ConfigError(`MERIDIAN_PAYLOAD_KEY_ID "${currentKeyId}" is not one of the keys in MERIDIAN_PAYLOAD_KEYS`);
   }
   return { currentKeyId: current, keys };
+}
+
+function parseHmacKey(text: string | undefined): Buffer {
+  if (!text) {
+    throw new ConfigError('MERIDIAN_IDENTITY_HMAC_KEY is not set: give a base64-encoded 32-byte key, the same for every region');
+  }
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new ConfigError(`MERIDIAN_IDENTITY_HMAC_KEY is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
+  return key;
+}
+
+/** `MERIDIAN_ADMIN_TOKENS="token:*,othertoken:eu+us"`; tokens of at least 24 characters. */
+export function parseAdminTokens(text: string | undefined): AdminToken[] {
+  if (!text) return [];
+  return text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.lastIndexOf(':');
+      const token = entry.slice(0, at);
+      const regions = entry.slice(at + 1);
+      if (at <= 0 || token.length < 24 || !regions) {
+        throw new ConfigError('MERIDIAN_ADMIN_TOKENS: each entry is "token:regions" (regions "*" or e.g. "eu+us"), tokens of 24+ characters');
+      }
+      return { token, regions: regions === '*' ? '*' : regions.split('+') };
+    });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig {
@@ -124,6 +168,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     regions: resolveRegions(
       regionsText === undefined ? undefined : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
     ),
+    identityHmacKey: parseHmacKey(e.MERIDIAN_IDENTITY_HMAC_KEY),
+    adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
+    ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
+    env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,
   };

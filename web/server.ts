@@ -3,7 +3,9 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
 import type { Sql } from 'postgres';
+import { AdminDeps, registerAdminRoutes } from './admin/routes';
 import { registerCodecRoutes } from './codec';
+import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { checkRegion } from './readiness';
 
 export interface WebDeps {
@@ -13,6 +15,9 @@ export interface WebDeps {
   regions: { name: string; taskQueue: string; sql: Sql }[];
   codecCorsOrigins: string[];
   logger?: FastifyServerOptions['logger'];
+  /** The Segment-compatible ingestion API; absent in servers that only serve ops. */
+  tracking?: TrackingDeps;
+  admin?: AdminDeps;
 }
 
 /**
@@ -54,6 +59,9 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     });
     registerCodecRoutes(codecScope, deps.codec);
   });
+
+  if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
+  if (deps.admin) registerAdminRoutes(app, deps.admin);
 
   app.get('/health', async () => ({ status: 'ok' }));
 

@@ -1,10 +1,11 @@
 import { ConfigError } from '../domain/config';
 import { RegionConfigError } from '../domain/regions';
 import { describePostgresError } from '../db/connections';
+import { KeyError } from '../db/crypto-shredding';
 import { TemporalUnreachableError } from './temporal';
 
 /** Errors whose message already says what is wrong and what to do. */
-const SELF_EXPLAINING = [ConfigError, RegionConfigError, TemporalUnreachableError];
+const SELF_EXPLAINING = [ConfigError, RegionConfigError, TemporalUnreachableError, KeyError];
 
 /** One line for a person: what is wrong and what to do. Stack traces only with DEBUG set. */
 export function explainStartupError(error: unknown): string {

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createGlobalActivities, createRegionalActivities } from '../activities';
 import { openGlobalPool, openRegionalPool } from '../db/connections';
+import { keyFromRef } from '../db/crypto-shredding';
+import { IdentityRulesStore } from '../db/identity-rules-store';
 import { loadDevSecrets } from './dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
@@ -57,13 +59,22 @@ async function main(): Promise<void> {
         const pool = openGlobalPool(config, region, { applicationName: `meridian-worker-${region.name}` });
         pools.push(pool);
         await pool.sql`select 1`;
-        workers.push(await Worker.create({ ...common, activities: createGlobalActivities({ pool }) }));
+        const rules = new IdentityRulesStore(pool.db);
+        workers.push(
+          await Worker.create({
+            ...common,
+            activities: createGlobalActivities({ pool, globalSql: pool.sql, regions: config.regions, rules }),
+          }),
+        );
       } else {
         const pool = openRegionalPool(config, region, { applicationName: `meridian-worker-${region.name}` });
         pools.push(pool);
         await pool.sql`select 1`;
         workers.push(
-          await Worker.create({ ...common, activities: createRegionalActivities({ region, pool, workerIdentity: identity }) }),
+          await Worker.create({
+            ...common,
+            activities: createRegionalActivities({ region, pool, workerIdentity: identity, regionKey: keyFromRef(region.keyRef, config.env) }),
+          }),
         );
       }
       console.log(JSON.stringify({ msg: 'worker ready', region: region.name, taskQueue: region.taskQueue, pid: process.pid }));

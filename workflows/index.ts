@@ -1,2 +1,3 @@
 // Every Meridian workflow, one file per process. Workers bundle this file once.
 export { regionHealth } from './region-health';
+export { identityMerge, mergeRequested } from './identity-merge';

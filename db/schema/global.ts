@@ -1,4 +1,5 @@
-import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bytea } from './column-types';
 
 /**
  * The global database: configuration, pseudonymous identity tokens and aggregates only,
@@ -19,4 +20,53 @@ export const regionHealthReports = pgTable('region_health_reports', {
   workflowId: text('workflow_id').primaryKey(),
   regions: jsonb('regions').$type<RegionHealthSummary[]>().notNull(),
   reportedAt: timestamp('reported_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A source (store, app, connector) and its write key. The key is stored only as a SHA-256 hash
+ * (keys are 32 random bytes, so a fast hash is enough); the hint is its last 4 characters.
+ * On rotation the previous key keeps working until `previousKeyValidUntil`.
+ */
+export const sources = pgTable(
+  'sources',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    region: text('region').notNull(),
+    writeKeyHash: bytea('write_key_hash').notNull(),
+    writeKeyHint: text('write_key_hint').notNull(),
+    previousWriteKeyHash: bytea('previous_write_key_hash'),
+    previousKeyValidUntil: timestamp('previous_key_valid_until', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('sources_write_key_hash').on(t.writeKeyHash), index('sources_previous_write_key_hash').on(t.previousWriteKeyHash)],
+);
+
+/** One ID across regions: blind-index token → customer ID. No identifier values, no personal data. */
+export const identityIndex = pgTable(
+  'identity_index',
+  {
+    type: text('type').notNull(),
+    blindIndex: bytea('blind_index').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.type, t.blindIndex] }), index('identity_index_customer').on(t.customerId)],
+);
+
+/** Every customer ID, the region that first saw them, and the regions holding a part of them. */
+export const customers = pgTable('customers', {
+  customerId: uuid('customer_id').primaryKey(),
+  homeRegion: text('home_region').notNull(),
+  regions: text('regions').array().notNull(),
+  mergedInto: uuid('merged_into'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The workspace's identity resolution rules (validated by domain/identity-rules.ts). */
+export const identityRulesConfig = pgTable('identity_rules', {
+  workspace: text('workspace').primaryKey(),
+  rules: jsonb('rules').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

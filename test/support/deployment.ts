@@ -30,7 +30,7 @@ export async function createTestDeployment(tag: string, extraEnv: NodeJS.Process
     MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_${tag}`,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-    MERIDIAN_PAYLOAD_KEYS: inject('payloadKeys'),
+    ...inject('secretsEnv'),
     MERIDIAN_WORKFLOW_BUNDLE: inject('workflowBundle'),
     MERIDIAN_DATA_DIR: path.dirname(inject('workflowBundle')),
     LOG_LEVEL: 'warn',

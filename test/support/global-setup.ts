@@ -9,6 +9,7 @@ import { databaseUrl } from '../../db/connections';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { writeWorkflowBundle } from '../../workers/bundle';
 import { describeCli, ensureTemporalCli } from '../../scripts/temporal-cli';
+import { developmentSecrets } from '../../workers/dev-secrets';
 
 /**
  * One real Temporal dev server (the `temporal` CLI, run through the SDK's `existing-path`
@@ -20,7 +21,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalNamespace: string;
-    payloadKeys: string;
+    /** Secrets for the run (payload keys, identity key, admin token, region keys), as env vars. */
+    secretsEnv: Record<string, string>;
     runSuffix: string;
     workflowBundle: string;
   }
@@ -51,7 +53,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runSuffix = `t${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   project.provide('temporalAddress', env.address);
   project.provide('temporalNamespace', 'meridian');
-  project.provide('payloadKeys', `test1:${randomBytes(32).toString('base64')}`);
+  project.provide('secretsEnv', {
+    ...Object.fromEntries(Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac', 'cn'])).map(([name, make]) => [name, make()])),
+    MERIDIAN_PAYLOAD_KEYS: `test1:${randomBytes(32).toString('base64')}`,
+    MERIDIAN_PAYLOAD_KEY_ID: 'test1',
+  });
   project.provide('runSuffix', runSuffix);
   project.provide('workflowBundle', workflowBundle);
 

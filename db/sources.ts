@@ -1,0 +1,100 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { GlobalDb } from './connections';
+import { sources } from './schema/global';
+
+/**
+ * Sources and their write keys. A source is pinned to one region: everything sent with its
+ * key is stored only in that region's database (DESIGN.md, rule 1).
+ */
+
+export const KEY_ROTATION_GRACE_HOURS = 24;
+
+export interface Source {
+  id: string;
+  name: string;
+  region: string;
+  writeKeyHint: string;
+  createdAt: Date;
+  rotatedAt: Date | null;
+}
+
+function hashKey(writeKey: string): Buffer {
+  return createHash('sha256').update(writeKey).digest();
+}
+
+function newWriteKey(): string {
+  return `wk_${randomBytes(24).toString('base64url')}`;
+}
+
+function toSource(row: typeof sources.$inferSelect): Source {
+  return { id: row.id, name: row.name, region: row.region, writeKeyHint: row.writeKeyHint, createdAt: row.createdAt, rotatedAt: row.rotatedAt };
+}
+
+/** Creates a source; the write key is returned once and stored only hashed. */
+export async function createSource(db: GlobalDb, input: { name: string; region: string }): Promise<{ source: Source; writeKey: string }> {
+  const writeKey = newWriteKey();
+  const [row] = await db
+    .insert(sources)
+    .values({
+      id: `src_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      region: input.region,
+      writeKeyHash: hashKey(writeKey),
+      writeKeyHint: writeKey.slice(-4),
+    })
+    .returning();
+  return { source: toSource(row!), writeKey };
+}
+
+export async function listSources(db: GlobalDb): Promise<Source[]> {
+  return (await db.select().from(sources).orderBy(asc(sources.createdAt))).map(toSource);
+}
+
+/** Issues a new key; the old one keeps working for KEY_ROTATION_GRACE_HOURS so senders can switch. */
+export async function rotateWriteKey(db: GlobalDb, sourceId: string, now = new Date()): Promise<{ source: Source; writeKey: string } | undefined> {
+  const [current] = await db.select().from(sources).where(eq(sources.id, sourceId));
+  if (!current) return undefined;
+  const writeKey = newWriteKey();
+  const [row] = await db
+    .update(sources)
+    .set({
+      writeKeyHash: hashKey(writeKey),
+      writeKeyHint: writeKey.slice(-4),
+      previousWriteKeyHash: current.writeKeyHash,
+      previousKeyValidUntil: new Date(now.getTime() + KEY_ROTATION_GRACE_HOURS * 3600_000),
+      rotatedAt: now,
+    })
+    .where(eq(sources.id, sourceId))
+    .returning();
+  return { source: toSource(row!), writeKey };
+}
+
+/** The source a write key belongs to (current key, or the previous one within its grace period). */
+export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = new Date()): Promise<Source | undefined> {
+  const hash = hashKey(writeKey);
+  const [current] = await db.select().from(sources).where(eq(sources.writeKeyHash, hash));
+  if (current) return toSource(current);
+  const [previous] = await db
+    .select()
+    .from(sources)
+    .where(and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now)));
+  return previous ? toSource(previous) : undefined;
+}
+
+/** Caches write key → source for a short time: the hot path must not query the global database per request. */
+export class SourceCache {
+  private readonly entries = new Map<string, { source: Source | undefined; until: number }>();
+
+  constructor(private readonly db: GlobalDb, private readonly ttlMs = 30_000, private readonly maxEntries = 10_000) {}
+
+  async lookup(writeKey: string): Promise<Source | undefined> {
+    const now = Date.now();
+    const hit = this.entries.get(writeKey);
+    if (hit && hit.until > now) return hit.source;
+    const source = await sourceForWriteKey(this.db, writeKey);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(writeKey, { source, until: now + (source ? this.ttlMs : 2000) });
+    return source;
+  }
+}

@@ -1,0 +1,658 @@
+import { z } from 'zod';
+
+/**
+ * Parsing and validation for the Segment-compatible HTTP Tracking API
+ * (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/).
+ *
+ * The web layer hands us the parsed JSON body; we return normalised calls ready to store, or a
+ * sentence saying what is wrong. Pure and deterministic: the caller supplies the receive time and
+ * the message-ID generator, so this module can also run inside workflows and tests.
+ *
+ * `/v1/batch` and `/v1/import` share one shape and both go through parseBatch.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Limits and constants
+// ---------------------------------------------------------------------------------------------
+
+/** Segment's documented limits (32 KB per call, 500 KB and 2500 calls per batch) plus our own. */
+export const LIMITS = {
+  eventBytes: 32 * 1024,
+  batchBytes: 500 * 1024,
+  batchItems: 2500,
+  maxDepth: 32,
+  maxStringLength: 65_536,
+} as const;
+
+export const CALL_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+export type CallType = (typeof CALL_TYPES)[number];
+
+const MAX_IDENTIFIER_LENGTH = 256;
+const MAX_MESSAGE_ID_LENGTH = 100;
+
+/** A corrected time before this is a device clock that was never set, not a real event. */
+const EARLIEST_PLAUSIBLE_TIME = Date.UTC(2000, 0, 1);
+/** Clients may be a little ahead of us; a day ahead is a broken clock. */
+const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/** Warnings quote short client values (a time-zone name) but never long free text. */
+const MAX_QUOTED_LENGTH = 64;
+
+/** C0 and C1 control characters: never part of a real identifier, and NUL breaks PostgreSQL. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const NUL_CHARACTERS = /\u0000/g;
+/** Lone UTF-16 surrogates: JSON.stringify escapes them, and PostgreSQL jsonb rejects the escape. */
+const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * ISO 8601 / RFC 3339 date-time with a zone designator, or a bare date (read as midnight UTC).
+ * A date-time without a zone is refused: `new Date()` would read it in the server's own zone.
+ * Groups: year, month, day, hour, minute, second, fraction, zone.
+ */
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?))?$/;
+
+const CALL_EXAMPLES: Record<CallType, string> = {
+  identify: '{"userId":"u1","traits":{"plan":"pro"}}',
+  track: '{"userId":"u1","event":"Order Completed","properties":{"total":42}}',
+  page: '{"anonymousId":"a1","name":"Pricing","properties":{"path":"/pricing"}}',
+  screen: '{"userId":"u1","name":"Home"}',
+  group: '{"userId":"u1","groupId":"g1","traits":{"name":"Acme"}}',
+  alias: '{"previousId":"a1","userId":"u1"}',
+};
+const BATCH_EXAMPLE = '{"batch":[{"type":"track","userId":"u1","event":"Order Completed"}]}';
+const CALL_TYPE_LIST = CALL_TYPES.join(', ');
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------
+
+/** One validated, normalised call, ready to store. */
+export interface TrackingCall {
+  type: CallType;
+  /** From the call, or newMessageId() when the client sent none. */
+  messageId: string;
+  userId?: string;
+  anonymousId?: string;
+  /** track */
+  event?: string;
+  /** page / screen */
+  name?: string;
+  /** page */
+  category?: string;
+  /** group */
+  groupId?: string;
+  /** alias */
+  previousId?: string;
+  /** track / page / screen; {} otherwise */
+  properties: Record<string, unknown>;
+  /** identify / group; {} otherwise. context.traits stays inside context. */
+  traits: Record<string, unknown>;
+  context: Record<string, unknown>;
+  integrations: Record<string, unknown>;
+  /** The call's `timestamp` (or `originalTimestamp`) exactly as the client sent it. */
+  originalTimestamp?: Date;
+  sentAt?: Date;
+  receivedAt: Date;
+  /** Corrected for the device's clock skew; see correctTimestamp. */
+  timestamp: Date;
+  timestampFlag?: 'implausible';
+  /** context.timezone when it is a real IANA zone. */
+  timezone?: string;
+  /** context.locale as a canonical BCP 47 tag. */
+  locale?: string;
+  /** Non-fatal notes for the client. */
+  warnings: string[];
+}
+
+export interface RejectedItem {
+  index: number;
+  /** Names the field and the rule; never echoes personal values. */
+  reason: string;
+}
+
+export type ParseResult = { calls: TrackingCall[]; rejected: RejectedItem[] };
+
+type Failure = { ok: false; reason: string };
+
+// ---------------------------------------------------------------------------------------------
+// sanitise: make any JSON value safe to store in PostgreSQL jsonb
+// ---------------------------------------------------------------------------------------------
+
+type Cleaned = { ok: true; value: unknown } | { ok: false; problem: string };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function cleanString(text: string): string {
+  return text.replace(NUL_CHARACTERS, '').replace(LONE_SURROGATES, '\ufffd');
+}
+
+/** `depth` is the nesting level a container at this position would have (the top one is 1). */
+function cleanValue(value: unknown, depth: number): Cleaned {
+  if (value === null || typeof value === 'boolean') return { ok: true, value };
+  if (typeof value === 'number') {
+    return Number.isFinite(value)
+      ? { ok: true, value }
+      : { ok: false, problem: 'contains a number JSON cannot represent (NaN or Infinity)' };
+  }
+  if (typeof value === 'string') {
+    const text = cleanString(value);
+    return text.length > LIMITS.maxStringLength
+      ? { ok: false, problem: `contains a string longer than ${LIMITS.maxStringLength} characters` }
+      : { ok: true, value: text };
+  }
+  const isContainer = Array.isArray(value) || isPlainObject(value);
+  if (!isContainer) {
+    return { ok: false, problem: 'contains a value that is not JSON (use strings, numbers, booleans, null, arrays and objects)' };
+  }
+  if (depth > LIMITS.maxDepth) return { ok: false, problem: `nested deeper than ${LIMITS.maxDepth} levels` };
+  return Array.isArray(value) ? cleanArray(value, depth) : cleanObject(value as Record<string, unknown>, depth);
+}
+
+function cleanArray(items: unknown[], depth: number): Cleaned {
+  const cleaned: unknown[] = [];
+  // Index loop, not map: map skips holes, and a hole is an undefined that must be refused.
+  for (let i = 0; i < items.length; i++) {
+    const item = cleanValue(items[i], depth + 1);
+    if (!item.ok) return item;
+    cleaned.push(item.value);
+  }
+  return { ok: true, value: cleaned };
+}
+
+function cleanObject(object: Record<string, unknown>, depth: number): Cleaned {
+  const entries: [string, unknown][] = [];
+  for (const [key, raw] of Object.entries(object)) {
+    const item = cleanValue(raw, depth + 1);
+    if (!item.ok) return item;
+    entries.push([cleanString(key), item.value]);
+  }
+  // fromEntries defines keys as own data properties, so a "__proto__" key stays a plain key.
+  // If removing NULs makes two keys equal, the later wins, as with duplicate keys in JSON.parse.
+  return { ok: true, value: Object.fromEntries(entries) };
+}
+
+/**
+ * Removes NUL characters from every string and key (PostgreSQL cannot store them), replaces lone
+ * surrogates with U+FFFD, and refuses values nested deeper than LIMITS.maxDepth, strings longer
+ * than LIMITS.maxStringLength, and anything that is not JSON. Other text (emoji, RTL, CJK) is
+ * kept exactly. `field` names the value in the reason; the reason never quotes the value itself.
+ */
+export function sanitise(value: unknown, field = 'value'): { ok: true; value: unknown } | Failure {
+  const cleaned = cleanValue(value, 1);
+  return cleaned.ok ? cleaned : { ok: false, reason: `${field} ${cleaned.problem}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas. Messages are the second half of a sentence; describeIssue adds the field path.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Segment's libraries send null for fields they do not have (analytics.js sends `userId: null`
+ * for anonymous visitors), so null means "not given" everywhere.
+ */
+const notGiven = (value: unknown): value is null | undefined => value === null || value === undefined;
+
+/** userId, anonymousId, groupId, previousId: a string or a number, stored as a trimmed string. */
+export const identifierSchema = z
+  .union([z.string(), z.number()], { error: 'must be a string or a number' })
+  .nullish()
+  .transform((value, ctx): string | undefined => {
+    if (notGiven(value)) return undefined;
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+      // JSON.parse has already rounded it, so storing it would join the wrong person.
+      ctx.addIssue({ code: 'custom', message: 'is a number too large to be exact: send it as a string' });
+      return z.NEVER;
+    }
+    // Whitespace around an ID is a copy-paste accident, and "" means "not given".
+    const id = String(value).trim();
+    if (id === '') return undefined;
+    if (id.length > MAX_IDENTIFIER_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `is longer than ${MAX_IDENTIFIER_LENGTH} characters` });
+      return z.NEVER;
+    }
+    if (CONTROL_CHARACTERS.test(id)) {
+      ctx.addIssue({ code: 'custom', message: 'contains control characters' });
+      return z.NEVER;
+    }
+    return id;
+  });
+
+/** The client's deduplication key, kept exactly as sent. */
+export const messageIdSchema = z
+  .string({ error: 'must be a string' })
+  .nullish()
+  .transform((value, ctx): string | undefined => {
+    if (notGiven(value) || value.trim() === '') return undefined;
+    if (value.length > MAX_MESSAGE_ID_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `is longer than ${MAX_MESSAGE_ID_LENGTH} characters` });
+      return z.NEVER;
+    }
+    if (CONTROL_CHARACTERS.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'contains control characters' });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** event, name, category: free text, cleaned like any other stored string. */
+export const labelSchema = z
+  .string({ error: 'must be a string' })
+  .nullish()
+  .transform((value, ctx): string | undefined => {
+    if (notGiven(value)) return undefined;
+    const cleaned = sanitise(value);
+    if (!cleaned.ok) {
+      ctx.addIssue({ code: 'custom', message: `is longer than ${LIMITS.maxStringLength} characters` });
+      return z.NEVER;
+    }
+    return cleaned.value as string;
+  });
+
+/** properties, traits, context, integrations: a plain JSON object, sanitised. */
+export const jsonObjectSchema = z
+  .unknown()
+  .transform((value, ctx): Record<string, unknown> | undefined => {
+    if (notGiven(value)) return undefined;
+    if (!isPlainObject(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an object' });
+      return z.NEVER;
+    }
+    const cleaned = cleanValue(value, 1);
+    if (!cleaned.ok) {
+      ctx.addIssue({ code: 'custom', message: cleaned.problem });
+      return z.NEVER;
+    }
+    return cleaned.value as Record<string, unknown>;
+  })
+  .optional();
+
+/** Reads an ISO 8601 date-time with a zone, or a bare date as midnight UTC; undefined if invalid. */
+export function parseIsoDateTime(text: string): Date | undefined {
+  const match = ISO_DATE_TIME.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] = match;
+  const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = fields;
+  const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, millis);
+  // Date rolls 31 April over to 1 May; a mismatch means the client sent a date that does not exist.
+  const exists =
+    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d &&
+    date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+  const offsetMinutes = parseZoneOffset(zone);
+  if (!exists || offsetMinutes === undefined) return undefined;
+  return new Date(date.getTime() - offsetMinutes * 60_000);
+}
+
+/** "Z" → 0; "+05:30", "+0530", "+05" → 330; out-of-range offsets → undefined. */
+function parseZoneOffset(zone: string): number | undefined {
+  if (zone === 'Z' || zone === 'z') return 0;
+  const digits = zone.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2) || '0');
+  if (hours > 23 || minutes > 59) return undefined;
+  return (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
+}
+
+export const dateTimeSchema = z
+  .string({ error: 'is not an ISO 8601 date-time' })
+  .nullish()
+  .transform((value, ctx): Date | undefined => {
+    if (notGiven(value)) return undefined;
+    const date = parseIsoDateTime(value);
+    if (!date) {
+      ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 date-time' });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Call schemas: one per call type, as Segment's spec lists the fields of each
+// ---------------------------------------------------------------------------------------------
+
+const commonFields = {
+  messageId: messageIdSchema,
+  userId: identifierSchema,
+  anonymousId: identifierSchema,
+  context: jsonObjectSchema,
+  integrations: jsonObjectSchema,
+  timestamp: dateTimeSchema,
+  originalTimestamp: dateTimeSchema,
+  sentAt: dateTimeSchema,
+};
+
+const callFields = {
+  identify: { ...commonFields, traits: jsonObjectSchema },
+  track: { ...commonFields, event: labelSchema, properties: jsonObjectSchema },
+  page: { ...commonFields, name: labelSchema, category: labelSchema, properties: jsonObjectSchema },
+  screen: { ...commonFields, name: labelSchema, properties: jsonObjectSchema },
+  group: { ...commonFields, groupId: identifierSchema, traits: jsonObjectSchema },
+  alias: { ...commonFields, previousId: identifierSchema },
+};
+
+/** The union of every call's fields after parsing; each call type fills a subset. */
+interface CallFields {
+  messageId?: string;
+  userId?: string;
+  anonymousId?: string;
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+  timestamp?: Date;
+  originalTimestamp?: Date;
+  sentAt?: Date;
+  event?: string;
+  name?: string;
+  category?: string;
+  groupId?: string;
+  previousId?: string;
+  properties?: Record<string, unknown>;
+  traits?: Record<string, unknown>;
+}
+
+/** Required fields per call type. Alias names userId itself, so it skips the "either ID" rule. */
+function requiredFieldsFor(type: CallType) {
+  return (call: CallFields, ctx: z.RefinementCtx): void => {
+    const missing = (field: keyof CallFields) =>
+      ctx.addIssue({ code: 'custom', path: [field], message: `is required for ${type} calls` });
+
+    if (type === 'alias') {
+      if (call.previousId === undefined) missing('previousId');
+      if (call.userId === undefined) missing('userId');
+      return;
+    }
+    if (call.userId === undefined && call.anonymousId === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'userId or anonymousId is required: send at least one of them' });
+    }
+    if (type === 'track' && (call.event === undefined || call.event.trim() === '')) missing('event');
+    if (type === 'group' && call.groupId === undefined) missing('groupId');
+  };
+}
+
+/** The body of a single call (`POST /v1/track` etc.); the type comes from the URL. */
+export const callSchemas = {
+  identify: z.object(callFields.identify).superRefine(requiredFieldsFor('identify')),
+  track: z.object(callFields.track).superRefine(requiredFieldsFor('track')),
+  page: z.object(callFields.page).superRefine(requiredFieldsFor('page')),
+  screen: z.object(callFields.screen).superRefine(requiredFieldsFor('screen')),
+  group: z.object(callFields.group).superRefine(requiredFieldsFor('group')),
+  alias: z.object(callFields.alias).superRefine(requiredFieldsFor('alias')),
+};
+
+const ITEM_EXAMPLE = CALL_EXAMPLES.track.replace('{', '{"type":"track",');
+
+/** One item of a batch: any call, told apart by its `type`. */
+export const trackingItemSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('identify'), ...callFields.identify }).superRefine(requiredFieldsFor('identify')),
+    z.object({ type: z.literal('track'), ...callFields.track }).superRefine(requiredFieldsFor('track')),
+    z.object({ type: z.literal('page'), ...callFields.page }).superRefine(requiredFieldsFor('page')),
+    z.object({ type: z.literal('screen'), ...callFields.screen }).superRefine(requiredFieldsFor('screen')),
+    z.object({ type: z.literal('group'), ...callFields.group }).superRefine(requiredFieldsFor('group')),
+    z.object({ type: z.literal('alias'), ...callFields.alias }).superRefine(requiredFieldsFor('alias')),
+  ],
+  {
+    error: (issue) =>
+      isPlainObject(issue.input)
+        ? `must be one of ${CALL_TYPE_LIST}`
+        : `the item must be a JSON object with a type, e.g. ${ITEM_EXAMPLE}`,
+  },
+);
+
+/**
+ * A batch (`POST /v1/batch` or `/v1/import`). Items are left unparsed here so that one bad item
+ * is reported on its own instead of failing the whole batch.
+ */
+export const batchBodySchema = z.object(
+  {
+    batch: z
+      .array(z.unknown(), { error: `must be an array of calls, e.g. ${BATCH_EXAMPLE}` })
+      .min(1, { error: 'is empty: send at least one call' })
+      .max(LIMITS.batchItems, {
+        error: (issue) => `has ${(issue.input as unknown[]).length} items; the limit is ${LIMITS.batchItems} per batch`,
+      }),
+    context: jsonObjectSchema,
+    integrations: jsonObjectSchema,
+    sentAt: dateTimeSchema,
+  },
+  { error: `the body must be a JSON object like ${BATCH_EXAMPLE}` },
+);
+
+/** Turns the first zod issue into "<path> <problem>", e.g. "properties must be an object". */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'the body is invalid';
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `${path} ${issue.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+// ---------------------------------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+
+/** The UTF-8 size of the value as JSON, which is what Segment's limits count. */
+function jsonBytes(value: unknown): number {
+  return utf8.encode(JSON.stringify(value) ?? '').length;
+}
+
+/** The message for a body or call over Segment's size limit, or undefined when it fits. */
+export function bodyTooLarge(bytes: number, kind: 'event' | 'batch'): string | undefined {
+  const limit = kind === 'event' ? LIMITS.eventBytes : LIMITS.batchBytes;
+  return bytes > limit ? `${kind} is ${bytes} bytes; the limit is ${limit} bytes per ${kind}` : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation: time, time zone, locale, batch-level defaults
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Segment's clock-skew correction: the device's clock may be wrong, but the gap between when it
+ * says the event happened and when it says it sent the request is right. So
+ * timestamp = receivedAt − (sentAt − originalTimestamp). A result before 2000 or more than a day
+ * in the future is a broken clock: we keep receivedAt and flag it.
+ */
+function correctTimestamp(
+  originalTimestamp: Date | undefined,
+  sentAt: Date | undefined,
+  receivedAt: Date,
+): { timestamp: Date; timestampFlag?: 'implausible'; warning?: string } {
+  if (!originalTimestamp) return { timestamp: receivedAt };
+  const corrected = sentAt
+    ? new Date(receivedAt.getTime() - (sentAt.getTime() - originalTimestamp.getTime()))
+    : originalTimestamp;
+  const plausible =
+    corrected.getTime() >= EARLIEST_PLAUSIBLE_TIME && corrected.getTime() <= receivedAt.getTime() + MAX_FUTURE_SKEW_MS;
+  if (plausible) return { timestamp: corrected };
+  return {
+    timestamp: receivedAt,
+    timestampFlag: 'implausible',
+    warning: 'timestamp is before 2000-01-01 or more than 24 hours after it was received; receivedAt used instead',
+  };
+}
+
+function quoted(value: unknown): string {
+  return typeof value === 'string' && value.length <= MAX_QUOTED_LENGTH ? ` ${JSON.stringify(value)}` : '';
+}
+
+function isTimeZone(name: string): boolean {
+  // Node 20 rejects "+05:00" but later V8s accept offsets; they are not IANA zones either way.
+  if (/^[+-]/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** context.timezone if it names an IANA zone, kept as sent (Intl's own canonical names vary by ICU version). */
+function readTimezone(context: Record<string, unknown>): { timezone?: string; warning?: string } {
+  const value = context.timezone;
+  if (notGiven(value)) return {};
+  if (typeof value === 'string' && isTimeZone(value)) return { timezone: value };
+  return { warning: `context.timezone${quoted(value)} is not an IANA time zone; ignored` };
+}
+
+/** context.locale as a canonical BCP 47 tag; Android's "en_US" is read as "en-US". */
+function readLocale(context: Record<string, unknown>): { locale?: string; warning?: string } {
+  const value = context.locale;
+  if (notGiven(value)) return {};
+  if (typeof value === 'string') {
+    try {
+      const [locale] = Intl.getCanonicalLocales(value.replace(/_/g, '-'));
+      if (locale) return { locale };
+    } catch {
+      // not a language tag: fall through to the warning
+    }
+  }
+  return { warning: `context.locale${quoted(value)} is not a BCP 47 language tag; ignored` };
+}
+
+/** Merges `defaults` under `own`: nested objects merge, anything else in `own` wins whole. */
+function deepMerge(defaults: Record<string, unknown>, own: Record<string, unknown>): Record<string, unknown> {
+  const merged = new Map<string, unknown>(Object.entries(defaults));
+  for (const [key, value] of Object.entries(own)) {
+    const base = merged.get(key);
+    merged.set(key, isPlainObject(base) && isPlainObject(value) ? deepMerge(base, value) : value);
+  }
+  return Object.fromEntries(merged);
+}
+
+/** What a batch gives every item that lacks its own. */
+interface BatchDefaults {
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+  sentAt?: Date;
+}
+
+function toTrackingCall(
+  type: CallType,
+  fields: CallFields,
+  defaults: BatchDefaults,
+  receivedAt: Date,
+  newMessageId: () => string,
+): TrackingCall {
+  const context = deepMerge(defaults.context ?? {}, fields.context ?? {});
+  const integrations = deepMerge(defaults.integrations ?? {}, fields.integrations ?? {});
+  const originalTimestamp = fields.timestamp ?? fields.originalTimestamp;
+  const sentAt = fields.sentAt ?? defaults.sentAt;
+  const time = correctTimestamp(originalTimestamp, sentAt, receivedAt);
+  const zone = readTimezone(context);
+  const language = readLocale(context);
+  const usesProperties = type === 'track' || type === 'page' || type === 'screen';
+  const usesTraits = type === 'identify' || type === 'group';
+
+  const call: TrackingCall = {
+    type,
+    messageId: fields.messageId ?? newMessageId(),
+    userId: fields.userId,
+    anonymousId: fields.anonymousId,
+    event: type === 'track' ? fields.event : undefined,
+    name: type === 'page' || type === 'screen' ? fields.name : undefined,
+    category: type === 'page' ? fields.category : undefined,
+    groupId: type === 'group' ? fields.groupId : undefined,
+    previousId: type === 'alias' ? fields.previousId : undefined,
+    properties: (usesProperties && fields.properties) || {},
+    traits: (usesTraits && fields.traits) || {},
+    context,
+    integrations,
+    originalTimestamp,
+    sentAt,
+    receivedAt,
+    timestamp: time.timestamp,
+    timestampFlag: time.timestampFlag,
+    timezone: zone.timezone,
+    locale: language.locale,
+    warnings: [time.warning, zone.warning, language.warning].filter((w): w is string => w !== undefined),
+  };
+  return withoutUndefined(call);
+}
+
+/** Leaves optional fields out rather than present-but-undefined, so stored JSON stays tidy. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+// ---------------------------------------------------------------------------------------------
+
+function isCallType(value: unknown): value is CallType {
+  return (CALL_TYPES as readonly unknown[]).includes(value);
+}
+
+/** One call from `POST /v1/<type>`; a `type` in the body is ignored, as Segment does. */
+export function parseSingle(
+  type: CallType,
+  body: unknown,
+  receivedAt: Date,
+  newMessageId: () => string,
+): { ok: true; call: TrackingCall } | Failure {
+  if (!isCallType(type)) return { ok: false, reason: `call type must be one of ${CALL_TYPE_LIST}` };
+  if (!isPlainObject(body)) {
+    return { ok: false, reason: `the body must be a JSON object with the ${type} call's fields, e.g. ${CALL_EXAMPLES[type]}` };
+  }
+  const tooLarge = bodyTooLarge(jsonBytes(body), 'event');
+  if (tooLarge) return { ok: false, reason: tooLarge };
+
+  const parsed = callSchemas[type].safeParse(body);
+  if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error) };
+  return { ok: true, call: toTrackingCall(type, parsed.data, {}, receivedAt, newMessageId) };
+}
+
+/**
+ * A batch from `POST /v1/batch` or `/v1/import`. A malformed envelope fails as a whole; a bad
+ * item is listed in `rejected` by index while the good ones are kept.
+ */
+export function parseBatch(
+  body: unknown,
+  receivedAt: Date,
+  newMessageId: () => string,
+): { ok: true; result: ParseResult } | Failure {
+  const envelope = batchBodySchema.safeParse(body);
+  if (!envelope.success) return { ok: false, reason: describeIssue(envelope.error) };
+
+  const { batch, ...defaults } = envelope.data;
+  const result: ParseResult = { calls: [], rejected: [] };
+  batch.forEach((item, index) => {
+    const parsed = parseBatchItem(item, defaults, receivedAt, newMessageId);
+    if (parsed.ok) result.calls.push(parsed.call);
+    else result.rejected.push({ index, reason: parsed.reason });
+  });
+  return { ok: true, result };
+}
+
+function parseBatchItem(
+  item: unknown,
+  defaults: BatchDefaults,
+  receivedAt: Date,
+  newMessageId: () => string,
+): { ok: true; call: TrackingCall } | Failure {
+  // Measured as the client sent it, before batch-level context is merged in.
+  const tooLarge = bodyTooLarge(jsonBytes(item), 'event');
+  if (tooLarge) return { ok: false, reason: tooLarge };
+
+  const parsed = trackingItemSchema.safeParse(item);
+  if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error) };
+  const { type, ...fields } = parsed.data;
+  return { ok: true, call: toTrackingCall(type, fields, defaults, receivedAt, newMessageId) };
+}
+
+/** Segment lets clients put the write key in the body instead of the Authorization header. */
+export function writeKeyFromBody(body: unknown): string | undefined {
+  if (!isPlainObject(body)) return undefined;
+  const { writeKey } = body;
+  return typeof writeKey === 'string' && writeKey.trim() !== '' ? writeKey : undefined;
+}

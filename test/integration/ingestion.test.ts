@@ -1,0 +1,276 @@
+import { Analytics } from '@segment/analytics-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { eventually } from '../support/eventually';
+import { IngestionHarness, startIngestion } from '../support/ingestion';
+
+describe('Segment-compatible ingestion with One ID', () => {
+  let d: TestDeployment;
+  let h: IngestionHarness;
+  let eu: { id: string; writeKey: string };
+  let us: { id: string; writeKey: string };
+  let apac: { id: string; writeKey: string };
+
+  beforeAll(async () => {
+    d = await createTestDeployment('ingest');
+    await d.startWorkers(['global', 'eu', 'us', 'apac']);
+    h = await startIngestion(d);
+    eu = await h.createSource('Berlin web shop', 'eu');
+    us = await h.createSource('US app', 'us');
+    apac = await h.createSource('Tokyo store', 'apac');
+  });
+  afterAll(async () => {
+    await h?.close();
+    await d?.close();
+  });
+
+  const lookup = async (type: string, value: string, country?: string) =>
+    h.admin('POST', '/admin/profiles/lookup', { type, value, ...(country ? { country } : {}) });
+
+  it('takes calls from the official Segment Node library and merges them into one profile', async () => {
+    const analytics = new Analytics({ writeKey: eu.writeKey, host: h.base, flushInterval: 50, maxEventsInBatch: 10 });
+    const before = Date.now();
+    analytics.page({ anonymousId: 'anon-seg-1', name: 'Home', context: { locale: 'de-DE', timezone: 'Europe/Berlin' } });
+    analytics.track({ anonymousId: 'anon-seg-1', event: 'Product Viewed', properties: { sku: 'SKU-1', price: 19.9 } });
+    analytics.identify({ userId: 'seg-user-1', traits: { email: 'Seg.User@Example.de', name: 'Jürgen Groß' } });
+    analytics.alias({ userId: 'seg-user-1', previousId: 'anon-seg-1' });
+    analytics.track({ userId: 'seg-user-1', event: 'Order Completed', properties: { total: 42 } });
+    await analytics.closeAndFlush();
+
+    await eventually(async () => {
+      const { status, body } = await lookup('user_id', 'seg-user-1');
+      expect(status).toBe(200);
+      const part = body.regions[0];
+      expect(part.region).toBe('eu');
+      expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual(
+        ['Home', 'Order Completed', 'Product Viewed', 'alias', 'identify'].sort(),
+      );
+      expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
+        'anonymous_id=anon-seg-1',
+        'email=seg.user@example.de',
+        'user_id=seg-user-1',
+      ]);
+      expect(part.traits.name.value).toBe('Jürgen Groß');
+      for (const e of part.recentEvents) {
+        // The library's clock is this machine's: no skew, so times are when the calls were made.
+        expect(new Date(e.timestamp).getTime()).toBeGreaterThanOrEqual(before - 1000);
+        expect(new Date(e.timestamp).getTime()).toBeLessThanOrEqual(Date.now());
+      }
+      const page = part.recentEvents.find((e: any) => e.type === 'page');
+      expect(page).toMatchObject({ locale: 'de-DE', timezone: 'Europe/Berlin' });
+    }, 30_000, 300);
+  });
+
+  it('corrects client clock skew from sentAt and keeps the original times', async () => {
+    const twoHours = 2 * 3600_000;
+    const deviceNow = Date.now() - twoHours; // device clock two hours behind
+    const res = await h.send(eu.writeKey, '/v1/track', {
+      userId: 'skew-user',
+      event: 'Skewed',
+      timestamp: new Date(deviceNow - 60_000).toISOString(), // happened a minute before sending
+      sentAt: new Date(deviceNow).toISOString(),
+    });
+    expect(res.status).toBe(200);
+    const { body } = await lookup('user_id', 'skew-user');
+    const [event] = body.regions[0].recentEvents;
+    const lag = new Date(event.receivedAt).getTime() - new Date(event.timestamp).getTime();
+    expect(lag).toBeGreaterThanOrEqual(59_000);
+    expect(lag).toBeLessThan(61_000);
+  });
+
+  it('stores a messageId once per source, also after a restart of the web server', async () => {
+    const call = { userId: 'dedupe-user', event: 'Once', messageId: 'msg-dedupe-1' };
+    expect((await h.send(eu.writeKey, '/v1/track', call)).status).toBe(200);
+    expect((await h.send(eu.writeKey, '/v1/batch', { batch: [{ ...call, type: 'track' }, { ...call, type: 'track' }] })).status).toBe(200);
+    await h.close();
+    h = await startIngestion(d);
+    expect((await h.send(eu.writeKey, '/v1/track', call)).status).toBe(200);
+    const { body } = await lookup('user_id', 'dedupe-user');
+    expect(body.regions[0].recentEvents).toHaveLength(1);
+    // Another source may use the same message ID for its own event.
+    expect((await h.send(us.writeKey, '/v1/track', call)).status).toBe(200);
+  });
+
+  it('enforces Segment’s limits, naming them, and keeps the good items of a bad batch', async () => {
+    const tooMany = { batch: Array.from({ length: 2501 }, (_, i) => ({ type: 'track', userId: `u${i}`, event: 'E' })) };
+    const many = await h.send(eu.writeKey, '/v1/batch', tooMany);
+    expect([400, 413]).toContain(many.status);
+    expect(many.body.error).toMatch(/2500|512000|500/);
+
+    const big = await h.send(eu.writeKey, '/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'E', properties: { blob: 'x'.repeat(600_000) } }] });
+    expect(big.status).toBe(413);
+    expect(big.body.error).toMatch(/limit/);
+
+    const oneBig = await h.send(eu.writeKey, '/v1/track', { userId: 'u', event: 'E', properties: { blob: 'x'.repeat(40_000) } });
+    expect(oneBig.status).toBe(413);
+    expect(oneBig.body.error).toMatch(/32768 bytes per event/);
+
+    const mixed = await h.send(eu.writeKey, '/v1/batch', {
+      batch: [
+        { type: 'track', userId: 'batch-good-1', event: 'Good' },
+        { type: 'track', userId: 'batch-bad-1' },
+        { type: 'identify' },
+        { type: 'track', userId: 'batch-good-2', event: 'Good', properties: { emoji: '🎉', rtl: 'مرحبا', cjk: '你好', nul: 'a\u0000b' } },
+        { type: 'teleport', userId: 'x' },
+      ],
+    });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.rejected.map((r: any) => r.index)).toEqual([1, 2, 4]);
+    expect(mixed.body.rejected[0].reason).toMatch(/event/);
+    const good = await lookup('user_id', 'batch-good-2');
+    expect(good.body.regions[0].recentEvents[0].payload.properties).toEqual({ emoji: '🎉', rtl: 'مرحبا', cjk: '你好', nul: 'ab' });
+  });
+
+  it('answers unknown and missing write keys with 401 and a message that says what to do', async () => {
+    const unknown = await h.send('wk_nope', '/v1/track', { userId: 'u', event: 'E' });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.error).toBe("writeKey unknown: check the source's key in the console");
+    const res = await fetch(`${h.base}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u","event":"E"}' });
+    expect(res.status).toBe(401);
+    // writeKey in the body works too (Segment allows it).
+    expect((await fetch(`${h.base}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ writeKey: eu.writeKey, userId: 'body-key', event: 'E' }) })).status).toBe(200);
+  });
+
+  it('reads phone numbers from five countries with the event’s country or locale as the hint', async () => {
+    const cases = [
+      { userId: 'phone-tw', phone: '0912 345 678', context: { location: { country: 'TW' } }, e164: '+886912345678' },
+      { userId: 'phone-de', phone: '030 1234567', context: { locale: 'de-DE' }, e164: '+49301234567' },
+      { userId: 'phone-jp', phone: '090-1234-5678', context: { locale: 'ja-JP' }, e164: '+819012345678' },
+      { userId: 'phone-br', phone: '(11) 91234-5678', context: { location: { country: 'BR' } }, e164: '+5511912345678' },
+      { userId: 'phone-th', phone: '081 234 5678', context: { locale: 'th-TH' }, e164: '+66812345678' },
+    ];
+    const res = await h.send(apac.writeKey, '/v1/batch', {
+      batch: cases.map((c) => ({ type: 'identify', userId: c.userId, traits: { phone: c.phone }, context: c.context })),
+    });
+    expect(res.status).toBe(200);
+    for (const c of cases) {
+      const { body } = await lookup('phone', c.e164);
+      expect(body.regions[0].identities.find((i: any) => i.type === 'user_id').value, c.userId).toBe(c.userId);
+    }
+  });
+
+  it('keeps profiles with different user IDs apart, and ignores blocked placeholder values', async () => {
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'protect-a', traits: { email: 'shared@example.org' } });
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'protect-b', traits: { email: 'shared@example.org' } });
+    const a = await lookup('user_id', 'protect-a');
+    const b = await lookup('user_id', 'protect-b');
+    expect(a.body.customerId).not.toBe(b.body.customerId);
+    expect(b.body.regions[0].identities.map((i: any) => i.type)).toEqual(['user_id']);
+
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'blocked-1', traits: { email: 'test@example.com', phone: '0000000000' } });
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'blocked-2', traits: { email: 'test@example.com' } });
+    const b1 = await lookup('user_id', 'blocked-1');
+    expect(b1.body.regions[0].identities.map((i: any) => i.type)).toEqual(['user_id']);
+    const blocked = await lookup('email', 'test@example.com');
+    expect(blocked.status).toBe(400);
+    expect(blocked.body.error).toBe('email is a blocked placeholder value');
+  });
+
+  it('merges an anonymous profile into the identified one through the identity-merge workflow', async () => {
+    await h.send(eu.writeKey, '/v1/track', { anonymousId: 'anon-merge', event: 'Browsed' });
+    await h.send(eu.writeKey, '/v1/track', { anonymousId: 'anon-merge', event: 'Browsed again' });
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'merge-user', traits: { plan: 'gold' } });
+    const anon = (await lookup('anonymous_id', 'anon-merge')).body.customerId;
+    const user = (await lookup('user_id', 'merge-user')).body.customerId;
+    expect(anon).not.toBe(user);
+
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'merge-user', anonymousId: 'anon-merge', traits: { city: 'München' } });
+    const handle = d.client.workflow.getHandle(`identity-merge-${user}`);
+    await eventually(async () => {
+      const { body } = await h.admin('GET', `/admin/profiles/${user}`);
+      const part = body.regions[0];
+      expect(part.mergeHistory).toEqual([expect.objectContaining({ from: anon, into: user, linkedBy: 'anonymous_id', eventsMoved: 2 })]);
+      expect(part.recentEvents.map((e: any) => e.event).filter(Boolean).sort()).toEqual(['Browsed', 'Browsed again']);
+      expect(part.traits).toMatchObject({ plan: { value: 'gold' }, city: { value: 'München' } });
+    }, 30_000, 300);
+    expect((await handle.describe()).status.name).toMatch(/RUNNING|COMPLETED/);
+    // Looking up the merged identifier lands on the survivor.
+    expect((await lookup('anonymous_id', 'anon-merge')).body.customerId).toBe(user);
+  });
+
+  it('gives one customer ID across regions while each region keeps only what it collected', async () => {
+    await h.send(eu.writeKey, '/v1/identify', {
+      userId: 'zoe-1',
+      traits: { email: 'zoe@beispiel.de', name: 'Zoë Müller', phone: '+49 30 98765432', street: 'Unter den Linden 5' },
+      context: { ip: '203.0.113.9' },
+    });
+    await h.send(us.writeKey, '/v1/track', { anonymousId: 'us-device-7', event: 'App Opened', context: { traits: { email: 'ZOE@beispiel.de' } } });
+    await h.send(us.writeKey, '/v1/identify', { anonymousId: 'us-device-7', traits: { email: 'zoe@beispiel.de', favourite: 'pizza' } });
+
+    const { body } = await lookup('email', 'zoe@beispiel.de');
+    expect(body.regions.map((r: any) => r.region).sort()).toEqual(['eu', 'us']);
+    const euPart = body.regions.find((r: any) => r.region === 'eu');
+    const usPart = body.regions.find((r: any) => r.region === 'us');
+    expect(euPart.traits.name.value).toBe('Zoë Müller');
+    expect(usPart.traits.name).toBeUndefined();
+    expect(usPart.identities.map((i: any) => i.type).sort()).toEqual(['anonymous_id', 'email']);
+
+    // No raw personal value of the EU person in the us, apac or global databases.
+    const euOnly = ['Zoë Müller', 'Unter den Linden', '+493098765432', '203.0.113.9', 'zoe-1'];
+    const everywhere = ['zoe@beispiel.de', ...euOnly];
+    for (const [name, sql] of [['us', d.regional('us').sql], ['apac', d.regional('apac').sql], ['global', d.global().sql]] as const) {
+      const dump = await dumpDatabase(sql);
+      for (const value of name === 'us' ? euOnly : everywhere) expect(dump.includes(value), `${value} in ${name}`).toBe(false);
+    }
+    // Not even the EU database holds them in plain text: they are sealed.
+    const euDump = await dumpDatabase(d.regional('eu').sql);
+    for (const value of everywhere) expect(euDump.includes(value), `${value} in eu`).toBe(false);
+  });
+
+  it('makes a profile’s personal fields unreadable once its data key is destroyed (crypto-shredding)', async () => {
+    await h.send(eu.writeKey, '/v1/identify', { userId: 'shred-me', traits: { email: 'shred@example.net', name: 'Shred Me' } });
+    const { body } = await lookup('user_id', 'shred-me');
+    const sql = d.regional('eu').sql;
+    const [sealed] = await sql<{ payload_sealed: Buffer }[]>`select payload_sealed from events where customer_id = ${body.customerId}`;
+    expect(sealed!.payload_sealed.toString('latin1')).not.toContain('Shred Me');
+
+    await sql`update profiles set data_key_wrapped = null where customer_id = ${body.customerId}`;
+    h.web.writers.get('eu')!.forgetKeys([body.customerId]);
+    const after = await h.admin('GET', `/admin/profiles/${body.customerId}`);
+    expect(after.status).toBe(200);
+    expect(after.body.regions[0]).toMatchObject({ personalData: 'shredded', counts: { events: 1 } });
+    expect(JSON.stringify(after.body)).not.toContain('Shred Me');
+    // The sealed copy in the event log is still there, and cannot be opened with any key we hold.
+    const [still] = await sql<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${body.customerId}`;
+    expect(still!.n).toBe(1);
+  });
+
+  it('answers a flood from one key with 429 and Retry-After, and other sources keep going', async () => {
+    const flood = await createTestDeployment('flood', { MERIDIAN_INGEST_RATE: '20' });
+    const fh = await startIngestion(flood);
+    try {
+      const src = await fh.createSource('noisy', 'eu');
+      const other = await fh.createSource('quiet', 'eu');
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const res = await fh.send(src.writeKey, '/v1/batch', { batch: Array.from({ length: 15 }, (_, j) => ({ type: 'track', userId: `f${i}-${j}`, event: 'E' })) });
+        statuses.push(res.status);
+        retryAfter ??= res.headers.get('retry-after');
+      }
+      expect(statuses.slice(0, 2)).toEqual([200, 200]);
+      expect(statuses).toContain(429);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+      expect((await fh.send(other.writeKey, '/v1/track', { userId: 'calm', event: 'E' })).status).toBe(200);
+    } finally {
+      await fh.close();
+      await flood.close();
+    }
+  });
+});
+
+/** Every row of every table, as text (bytea as hex would hide a value, so decode it as UTF-8 too). */
+async function dumpDatabase(sql: import('postgres').Sql): Promise<string> {
+  const tables = await sql<{ table_name: string }[]>`
+    select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`;
+  const parts: string[] = [];
+  for (const { table_name } of tables) {
+    const rows = await sql`select * from ${sql(table_name)}`;
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        parts.push(Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'object' ? JSON.stringify(value) : String(value));
+      }
+    }
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,59 @@
+import type { MeridianWeb } from '../../web/app';
+import { createMeridianWeb } from '../../web/app';
+import type { TestDeployment } from './deployment';
+
+/** A running Meridian web server for a test deployment, with helpers to call it as a client would. */
+export interface IngestionHarness {
+  web: MeridianWeb;
+  base: string;
+  adminToken: string;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  send(writeKey: string, path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  createSource(name: string, region: string): Promise<{ id: string; writeKey: string }>;
+  close(): Promise<void>;
+}
+
+export async function startIngestion(d: TestDeployment): Promise<IngestionHarness> {
+  const web = await createMeridianWeb(d.config, d.client, { poolSize: 4 });
+  const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+  const adminToken = d.config.adminTokens[0]!.token;
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  return {
+    web,
+    base,
+    adminToken,
+    admin,
+    async send(writeKey, path, body, headers = {}) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+          ...headers,
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: any = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async createSource(name, region) {
+      const { status, body } = await admin('POST', '/admin/sources', { name, region });
+      if (status !== 201) throw new Error(`creating source failed: ${status} ${JSON.stringify(body)}`);
+      return { id: body.source.id, writeKey: body.writeKey };
+    },
+    close: () => web.close(),
+  };
+}

@@ -1,0 +1,95 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Sql } from 'postgres';
+import { openGlobalPool, openRegionalPool } from '../db/connections';
+import { keyFromRef } from '../db/crypto-shredding';
+import { IdentityRulesStore } from '../db/identity-rules-store';
+import { SourceCache } from '../db/sources';
+import type { MeridianConfig } from '../domain/config';
+import { GLOBAL_REGION } from '../domain/regions';
+import { AesGcmPayloadCodec } from '../workers/payload-codec';
+import { buildServer } from './server';
+import { MergeOutbox } from './tracking/merge-outbox';
+import { SourceRateLimiter } from './tracking/rate-limit';
+import { RegionWriter } from './tracking/region-writer';
+
+/**
+ * Meridian's web server with everything it serves: ingestion (a writer per region), admin,
+ * health, readiness and the codec. Owns its pools; close() drains in-flight writes first.
+ */
+export interface MeridianWeb {
+  app: FastifyInstance;
+  writers: ReadonlyMap<string, RegionWriter>;
+  outbox: MergeOutbox;
+  close(): Promise<void>;
+}
+
+export async function createMeridianWeb(
+  config: MeridianConfig,
+  temporal: Client,
+  options: { logger?: FastifyServerOptions['logger']; poolSize?: number } = {},
+): Promise<MeridianWeb> {
+  const globalRegion = config.regions.region(GLOBAL_REGION);
+  const globalPool = openGlobalPool(config, globalRegion, { max: options.poolSize ?? 10, applicationName: 'meridian-web' });
+  const regional = config.regions.dataRegions.map((region) => ({
+    region,
+    pool: openRegionalPool(config, region, { max: options.poolSize ?? 10, applicationName: 'meridian-web' }),
+    key: keyFromRef(region.keyRef, config.env),
+  }));
+  await Promise.all([globalPool.sql`select 1`, ...regional.map((r) => r.pool.sql`select 1`)]);
+
+  const rules = new IdentityRulesStore(globalPool.db);
+  await rules.refresh();
+  rules.start();
+
+  const regionalSql = new Map<string, Sql>(regional.map((r) => [r.region.name, r.pool.sql]));
+  const outbox = new MergeOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));
+  const writers = new Map(
+    regional.map((r) => [
+      r.region.name,
+      new RegionWriter({
+        region: r.region.name,
+        pool: r.pool,
+        globalSql: globalPool.sql,
+        regionKey: r.key,
+        hmacKey: config.identityHmacKey,
+        rules: () => rules.rules,
+        onMergesRecorded: () => outbox.poke(),
+      }),
+    ]),
+  );
+  outbox.start();
+
+  const app = await buildServer({
+    temporal,
+    codec: new AesGcmPayloadCodec(config.payloadKeys),
+    regions: [
+      { name: globalRegion.name, taskQueue: globalRegion.taskQueue, sql: globalPool.sql },
+      ...regional.map((r) => ({ name: r.region.name, taskQueue: r.region.taskQueue, sql: r.pool.sql })),
+    ],
+    codecCorsOrigins: config.web.codecCorsOrigins,
+    ...(options.logger ? { logger: options.logger } : {}),
+    tracking: { sources: new SourceCache(globalPool.db), writers, rateLimiter: new SourceRateLimiter(config.ingestRatePerSource) },
+    admin: {
+      tokens: config.adminTokens,
+      regions: config.regions,
+      globalDb: globalPool.db,
+      globalSql: globalPool.sql,
+      regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }])),
+      hmacKey: config.identityHmacKey,
+      rules,
+    },
+  });
+
+  return {
+    app,
+    writers,
+    outbox,
+    async close() {
+      await app.close(); // stops accepting; in-flight requests finish their commits
+      rules.stop();
+      await outbox.stop();
+      await Promise.all([globalPool.close(), ...regional.map((r) => r.pool.close())]);
+    },
+  };
+}

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
+import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey } from '../../db/crypto-shredding';
+import type { RegionPool, RegionalDb, GlobalDb } from '../../db/connections';
+import { extractIdentifiers, Identifier, PhoneHint } from '../../domain/identifiers';
+import type { IdentityRules } from '../../domain/identity-rules';
+import { IdentityGraph, Merge, Token } from '../../domain/identity-resolution';
+import type { TrackingCall } from '../../domain/tracking';
+
+/**
+ * The hot path of ingestion for one region (DESIGN.md, rule 3): calls from many concurrent
+ * requests are gathered and written in one transaction (group commit), resolved to profiles
+ * (One ID) on the way, with every personal value sealed under its profile's data key. A
+ * request's promise resolves only after its events are durably committed.
+ */
+
+export interface IncomingCall {
+  sourceId: string;
+  call: TrackingCall;
+}
+
+export type CallOutcome = { status: 'stored'; customerId: string; eventId: string } | { status: 'duplicate' };
+
+export interface RegionWriterDeps {
+  region: string;
+  pool: RegionPool<RegionalDb>;
+  globalSql: Sql;
+  regionKey: Buffer;
+  hmacKey: Buffer;
+  rules: () => IdentityRules;
+  /** Called after a commit that recorded merge requests, so they are started promptly. */
+  onMergesRecorded?: () => void;
+  maxBatch?: number;
+}
+
+interface Pending {
+  items: IncomingCall[];
+  resolve: (outcomes: CallOutcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PreparedCall {
+  index: number;
+  item: IncomingCall;
+  identifiers: Identifier[];
+  tokens: Token[];
+  values: Map<string, Identifier>;
+}
+
+const DEFAULT_MAX_BATCH = 2000;
+const DATA_KEY_CACHE = 50_000;
+
+const tokenKey = (t: Token) => `${t.type}:${t.key}`;
+
+export class RegionWriter {
+  private queue: Pending[] = [];
+  private queuedCalls = 0;
+  private flushing = false;
+  private readonly dataKeys = new Map<string, Buffer>();
+  private readonly partitions = new Set<string>();
+
+  constructor(private readonly deps: RegionWriterDeps) {}
+
+  /** Calls waiting for a commit: the HTTP layer sheds load (429) when this grows too large. */
+  get backlog(): number {
+    return this.queuedCalls;
+  }
+
+  write(items: IncomingCall[]): Promise<CallOutcome[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      this.queuedCalls += items.length;
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: Pending[] = [];
+        let size = 0;
+        const max = this.deps.maxBatch ?? DEFAULT_MAX_BATCH;
+        while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.items.length <= max)) {
+          const next = this.queue.shift()!;
+          batch.push(next);
+          size += next.items.length;
+        }
+        this.queuedCalls -= size;
+        try {
+          const outcomes = await this.commit(batch.flatMap((p) => p.items));
+          let offset = 0;
+          for (const p of batch) {
+            p.resolve(outcomes.slice(offset, offset + p.items.length));
+            offset += p.items.length;
+          }
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private prepare(items: IncomingCall[]): PreparedCall[] {
+    const rules = this.deps.rules();
+    return items.map((item, index) => {
+      const { call } = item;
+      const hint = phoneHint(call);
+      const { identifiers } = extractIdentifiers(
+        { userId: call.userId, anonymousId: call.anonymousId, traits: call.traits, context: call.context },
+        hint,
+        { ...rules.email, blocked: rules.blockedValues },
+      );
+      // alias: previousId names an earlier identity of the same person (usually anonymous).
+      if (call.type === 'alias' && call.previousId) identifiers.push({ type: 'anonymous_id', value: call.previousId });
+      const values = new Map<string, Identifier>();
+      const tokens: Token[] = [];
+      for (const id of identifiers) {
+        const token = { type: id.type, key: blindIndex(this.deps.hmacKey, id.type, id.value).toString('hex') };
+        if (values.has(tokenKey(token))) continue;
+        values.set(tokenKey(token), id);
+        tokens.push(token);
+      }
+      return { index, item, identifiers, tokens, values };
+    });
+  }
+
+  private async commit(items: IncomingCall[]): Promise<CallOutcome[]> {
+    const prepared = this.prepare(items);
+    const outcomes: CallOutcome[] = new Array(items.length).fill({ status: 'duplicate' });
+
+    // Duplicates inside the batch: the first (source, messageId) wins.
+    const firstSeen = new Map<string, PreparedCall>();
+    for (const p of prepared) {
+      const k = `${p.item.sourceId}\u0000${p.item.call.messageId}`;
+      if (!firstSeen.has(k)) firstSeen.set(k, p);
+    }
+    const candidates = [...firstSeen.values()];
+    const allTokens = dedupeTokens(candidates.flatMap((p) => p.tokens));
+    const globalOwners = await this.lookupGlobal(allTokens);
+
+    const merges: Merge[] = [];
+    await this.deps.pool.sql.begin(async (tx) => {
+      // Duplicates across time: the message ID table, inside this transaction.
+      const fresh = await this.claimMessageIds(tx, candidates);
+      const calls = candidates.filter((p) => fresh.has(`${p.item.sourceId}\u0000${p.item.call.messageId}`));
+      if (calls.length === 0) return;
+
+      const graph = await this.loadGraph(tx, dedupeTokens(calls.flatMap((p) => p.tokens)));
+      // Tokens known only in other regions point to the person's existing customer ID.
+      const globalOnly = new Set<string>();
+      for (const token of dedupeTokens(calls.flatMap((p) => p.tokens))) {
+        const owner = globalOwners.get(tokenKey(token));
+        if (owner && !graph.ownerOf(token)) {
+          graph.add(owner, token);
+          globalOnly.add(tokenKey(token));
+        }
+      }
+
+      const rules = this.deps.rules();
+      const resolved = calls.map((p) => {
+        const r = graph.resolve(p.tokens, randomUUID);
+        merges.push(...r.merges);
+        // Identities to store here: new ones, and those this region has not seen before.
+        const store = [
+          ...r.attached,
+          ...p.tokens.filter((t) => globalOnly.has(tokenKey(t)) && graph.ownerOf(t) === r.customerId),
+        ];
+        for (const t of store) globalOnly.delete(tokenKey(t));
+        return { p, customerId: r.customerId, store };
+      });
+      void rules;
+
+      const customerIds = [...new Set(resolved.map((r) => r.customerId))];
+      await this.ensureProfiles(tx, customerIds);
+
+      await this.insertIdentities(tx, resolved);
+      await this.applyMerges(tx, merges);
+      await this.upsertTraits(tx, resolved);
+      const eventIds = await this.insertEvents(tx, resolved);
+      resolved.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
+
+      await tx`update profiles set last_seen_at = now() where customer_id = any(${arr(tx, customerIds)}::uuid[])`;
+      // Global index last (idempotent): a crash before it leaves tokens the next event adds.
+      await this.registerGlobally(resolved);
+    });
+    if (merges.length > 0) this.deps.onMergesRecorded?.();
+    return outcomes;
+  }
+
+  private async lookupGlobal(tokens: Token[]): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    if (tokens.length === 0) return owners;
+    const rows = await this.deps.globalSql<{ type: string; key: string; customer_id: string }[]>`
+      select i.type, encode(i.blind_index, 'hex') as key, coalesce(c.merged_into, i.customer_id) as customer_id
+      from identity_index i
+      join unnest(${arr(this.deps.globalSql, tokens.map((t) => t.type))}::text[], ${bytes(this.deps.globalSql, tokens.map((t) => Buffer.from(t.key, 'hex')))}) as q(type, blind_index)
+        on i.type = q.type and i.blind_index = q.blind_index
+      left join customers c on c.customer_id = i.customer_id`;
+    for (const row of rows) owners.set(`${row.type}:${row.key}`, row.customer_id);
+    return owners;
+  }
+
+  private async claimMessageIds(tx: TransactionSql, calls: PreparedCall[]): Promise<Set<string>> {
+    const rows = await tx<{ source_id: string; message_id: string }[]>`
+      insert into event_message_ids (source_id, message_id, received_at)
+      select * from unnest(
+        ${arr(tx, calls.map((p) => p.item.sourceId))}::text[],
+        ${arr(tx, calls.map((p) => p.item.call.messageId))}::text[],
+        ${arr(tx, calls.map((p) => p.item.call.receivedAt.toISOString()))}::timestamptz[])
+      on conflict do nothing
+      returning source_id, message_id`;
+    return new Set(rows.map((r) => `${r.source_id}\u0000${r.message_id}`));
+  }
+
+  /** Loads the profiles that hold any of the tokens, with all their identities (for limits and protection). */
+  private async loadGraph(tx: TransactionSql, tokens: Token[]): Promise<IdentityGraph> {
+    const graph = new IdentityGraph(this.deps.rules());
+    if (tokens.length === 0) return graph;
+    const rows = await tx<{ customer_id: string; type: string; key: string }[]>`
+      with owners as (
+        select distinct i.customer_id from identities i
+        join unnest(${arr(tx, tokens.map((t) => t.type))}::text[], ${bytes(tx, tokens.map((t) => Buffer.from(t.key, 'hex')))}) as q(type, blind_index)
+          on i.type = q.type and i.blind_index = q.blind_index
+      )
+      select i.customer_id, i.type, encode(i.blind_index, 'hex') as key
+      from identities i join owners o on o.customer_id = i.customer_id`;
+    for (const row of rows) graph.add(row.customer_id, { type: row.type, key: row.key });
+    return graph;
+  }
+
+  private async ensureProfiles(tx: TransactionSql, customerIds: string[]): Promise<void> {
+    const missing = customerIds.filter((id) => !this.dataKeys.has(id));
+    if (missing.length === 0) return;
+    const rows = await tx<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
+      select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, missing)}::uuid[])`;
+    const found = new Set<string>();
+    for (const row of rows) {
+      found.add(row.customer_id);
+      if (row.data_key_wrapped) this.rememberKey(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+    }
+    const created = missing.filter((id) => !found.has(id));
+    if (created.length === 0) return;
+    const keys = created.map(() => newDataKey());
+    await tx`
+      insert into profiles (customer_id, data_key_wrapped)
+      select * from unnest(${arr(tx, created)}::uuid[], ${bytes(tx, created.map((id, i) => wrapDataKey(this.deps.regionKey, keys[i]!, id)))})
+      on conflict (customer_id) do nothing`;
+    // Another writer may have created some of them first: read back the keys that count.
+    const stored = await tx<{ customer_id: string; data_key_wrapped: Buffer }[]>`
+      select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, created)}::uuid[])`;
+    for (const row of stored) this.rememberKey(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+  }
+
+  private rememberKey(customerId: string, key: Buffer): void {
+    if (this.dataKeys.size >= DATA_KEY_CACHE) this.dataKeys.delete(this.dataKeys.keys().next().value!);
+    this.dataKeys.set(customerId, key);
+  }
+
+  /** Forgets cached data keys (after an erasure, so a shredded key is never used again). */
+  forgetKeys(customerIds: string[]): void {
+    for (const id of customerIds) this.dataKeys.delete(id);
+  }
+
+  private keyOf(customerId: string): Buffer {
+    const key = this.dataKeys.get(customerId);
+    if (!key) throw new Error(`profile ${customerId} has no data key (erased?)`);
+    return key;
+  }
+
+  private async insertIdentities(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string; store: Token[] }[]): Promise<void> {
+    const rows = resolved.flatMap((r) =>
+      r.store.map((t) => {
+        const id = r.p.values.get(tokenKey(t))!;
+        return {
+          customerId: r.customerId,
+          type: t.type,
+          blindIndex: Buffer.from(t.key, 'hex'),
+          sealed: seal(this.keyOf(r.customerId), id.value, `identity:${r.customerId}:${t.type}`),
+          sourceId: r.p.item.sourceId,
+        };
+      }),
+    );
+    if (rows.length === 0) return;
+    await tx`
+      insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id)
+      select c, t, b, v, c, s from unnest(
+        ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.type))}::text[], ${bytes(tx, rows.map((r) => r.blindIndex))},
+        ${bytes(tx, rows.map((r) => r.sealed))}, ${arr(tx, rows.map((r) => r.sourceId))}::text[]) as u(c, t, b, v, s)
+      on conflict (type, blind_index) do nothing`;
+  }
+
+  /**
+   * Re-points the merged profile's identities at once, so the next event resolves to the
+   * survivor; the identity-merge workflow (started from the outbox) does the rest.
+   */
+  private async applyMerges(tx: TransactionSql, merges: Merge[]): Promise<void> {
+    for (const m of merges) {
+      await tx`update identities set customer_id = ${m.into} where customer_id = ${m.from}`;
+      await tx`update profiles set merged_into = ${m.into} where customer_id = ${m.from}`;
+      await tx`insert into merge_requests (from_customer_id, into_customer_id, linked_by) values (${m.from}, ${m.into}, ${m.linkedBy})`;
+    }
+  }
+
+  private async upsertTraits(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
+    // Newest value per (profile, trait) within the batch; the database keeps the newest overall.
+    const latest = new Map<string, { customerId: string; name: string; value: unknown; at: Date; sourceId: string }>();
+    for (const r of resolved) {
+      const { call } = r.p.item;
+      if (call.type !== 'identify') continue;
+      const traitsIn = { ...((call.context.traits as Record<string, unknown>) ?? {}), ...call.traits };
+      for (const [name, value] of Object.entries(traitsIn)) {
+        const k = `${r.customerId}\u0000${name}`;
+        const prev = latest.get(k);
+        if (!prev || prev.at <= call.timestamp) latest.set(k, { customerId: r.customerId, name, value, at: call.timestamp, sourceId: r.p.item.sourceId });
+      }
+    }
+    const rows = [...latest.values()];
+    if (rows.length === 0) return;
+    const trust = JSON.stringify(this.deps.rules().sourceTrust);
+    await tx`
+      insert into traits (customer_id, name, value_sealed, sealed_with, observed_at, source_id)
+      select c, n, v, c, o, s from unnest(
+        ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.name))}::text[],
+        ${bytes(tx, rows.map((r) => sealJson(this.keyOf(r.customerId), r.value, `trait:${r.customerId}:${r.name}`)))},
+        ${arr(tx, rows.map((r) => r.at.toISOString()))}::timestamptz[], ${arr(tx, rows.map((r) => r.sourceId))}::text[]) as u(c, n, v, o, s)
+      on conflict (customer_id, name) do update set
+        value_sealed = excluded.value_sealed, sealed_with = excluded.sealed_with,
+        observed_at = excluded.observed_at, source_id = excluded.source_id
+      where traits.observed_at < excluded.observed_at
+         or (traits.observed_at = excluded.observed_at
+             and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> traits.source_id)::numeric, 0))`;
+  }
+
+  private async insertEvents(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string }[]): Promise<string[]> {
+    const months = new Set(resolved.map((r) => monthStart(r.p.item.call.receivedAt)));
+    for (const month of months) {
+      if (this.partitions.has(month)) continue;
+      await tx`select meridian_ensure_events_partition(${month}::date)`;
+      this.partitions.add(month);
+    }
+    const ids = resolved.map(() => randomUUID());
+    const c = resolved.map((r) => r.p.item.call);
+    await tx`
+      insert into events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
+                          original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed)
+      select id, ra, s, m, cu, cu, ty, ev, ts, ot, sa, tf, tz, lo, p from unnest(
+        ${arr(tx, ids)}::uuid[], ${arr(tx, c.map((x) => x.receivedAt.toISOString()))}::timestamptz[], ${arr(tx, resolved.map((r) => r.p.item.sourceId))}::text[],
+        ${arr(tx, c.map((x) => x.messageId))}::text[], ${arr(tx, resolved.map((r) => r.customerId))}::uuid[], ${arr(tx, c.map((x) => x.type))}::text[],
+        ${arr(tx, c.map((x) => x.event ?? x.name ?? null))}::text[], ${arr(tx, c.map((x) => x.timestamp.toISOString()))}::timestamptz[],
+        ${arr(tx, c.map((x) => x.originalTimestamp?.toISOString() ?? null))}::timestamptz[], ${arr(tx, c.map((x) => x.sentAt?.toISOString() ?? null))}::timestamptz[],
+        ${arr(tx, c.map((x) => x.timestampFlag ?? null))}::text[], ${arr(tx, c.map((x) => x.timezone ?? null))}::text[],
+        ${arr(tx, c.map((x) => x.locale ?? null))}::text[],
+        ${bytes(tx, resolved.map((r, i) => sealJson(this.keyOf(r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`)))}
+      ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p)`;
+    return ids;
+  }
+
+  private async registerGlobally(resolved: { customerId: string; store: Token[] }[]): Promise<void> {
+    const tokens = resolved.flatMap((r) => r.store.map((t) => ({ t, customerId: r.customerId })));
+    const customers = [...new Set(resolved.map((r) => r.customerId))];
+    await this.deps.globalSql`
+      insert into customers (customer_id, home_region, regions)
+      select c, ${this.deps.region}, array[${this.deps.region}]::text[] from unnest(${arr(this.deps.globalSql, customers)}::uuid[]) as u(c)
+      on conflict (customer_id) do update set regions = array_append(customers.regions, ${this.deps.region})
+      where not (${this.deps.region} = any(customers.regions))`;
+    if (tokens.length === 0) return;
+    await this.deps.globalSql`
+      insert into identity_index (type, blind_index, customer_id)
+      select * from unnest(${arr(this.deps.globalSql, tokens.map((x) => x.t.type))}::text[], ${bytes(this.deps.globalSql, tokens.map((x) => Buffer.from(x.t.key, 'hex')))},
+                           ${arr(this.deps.globalSql, tokens.map((x) => x.customerId))}::uuid[])
+      on conflict do nothing`;
+  }
+}
+
+/** An array parameter, serialised by postgres.js as an array whatever the statement's inferred types. */
+function arr(sql: Sql | TransactionSql, values: (string | null)[]) {
+  return sql.array(values as string[]);
+}
+
+/** A bytea[] parameter: postgres.js serialises an array of Buffers only through sql.array. */
+function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
+  return sql.array(values as unknown as string[]);
+}
+
+function dedupeTokens(tokens: Token[]): Token[] {
+  const seen = new Map<string, Token>();
+  for (const t of tokens) seen.set(tokenKey(t), t);
+  return [...seen.values()];
+}
+
+function monthStart(at: Date): string {
+  return `${at.getUTCFullYear()}-${String(at.getUTCMonth() + 1).padStart(2, '0')}-01`;
+}
+
+/** The personal part of an event, sealed as one value. */
+function eventPayload(call: TrackingCall): Record<string, unknown> {
+  return {
+    userId: call.userId,
+    anonymousId: call.anonymousId,
+    groupId: call.groupId,
+    previousId: call.previousId,
+    name: call.name,
+    category: call.category,
+    properties: call.properties,
+    traits: call.traits,
+    context: call.context,
+    integrations: call.integrations,
+  };
+}
+
+/** The country (or locale) that tells how to read a local phone number. */
+export function phoneHint(call: TrackingCall): PhoneHint {
+  const ctx = call.context as { location?: { country?: unknown }; traits?: { address?: { country?: unknown } } };
+  const traits = call.traits as { address?: { country?: unknown }; country?: unknown };
+  const country = [ctx.location?.country, traits.address?.country, traits.country, ctx.traits?.address?.country].find(
+    (c): c is string => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c),
+  );
+  return { ...(country ? { country: country.toUpperCase() } : {}), ...(call.locale ? { locale: call.locale } : {}) };
+}
