@@ -486,15 +486,40 @@ function quoted(value: unknown): string {
   return typeof value === 'string' && value.length <= MAX_QUOTED_LENGTH ? ` ${JSON.stringify(value)}` : '';
 }
 
+// Building an Intl.DateTimeFormat is slow and the same few zones arrive in every event: remember answers.
+const timeZoneAnswers = new Map<string, boolean>();
+const MAX_REMEMBERED = 5000;
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= MAX_REMEMBERED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 function isTimeZone(name: string): boolean {
+  const known = timeZoneAnswers.get(name);
+  if (known !== undefined) return known;
   // Node 20 rejects "+05:00" but later V8s accept offsets; they are not IANA zones either way.
-  if (/^[+-]/.test(name)) return false;
+  if (/^[+-]/.test(name)) return remember(timeZoneAnswers, name, false);
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
+    return remember(timeZoneAnswers, name, true);
   } catch {
-    return false;
+    return remember(timeZoneAnswers, name, false);
   }
+}
+
+const canonicalLocales = new Map<string, string | undefined>();
+
+function canonicalLocale(tag: string): string | undefined {
+  if (canonicalLocales.has(tag)) return canonicalLocales.get(tag);
+  let locale: string | undefined;
+  try {
+    [locale] = Intl.getCanonicalLocales(tag.replace(/_/g, '-'));
+  } catch {
+    locale = undefined; // not a language tag
+  }
+  return remember(canonicalLocales, tag, locale);
 }
 
 /** context.timezone if it names an IANA zone, kept as sent (Intl's own canonical names vary by ICU version). */
@@ -510,12 +535,8 @@ function readLocale(context: Record<string, unknown>): { locale?: string; warnin
   const value = context.locale;
   if (notGiven(value)) return {};
   if (typeof value === 'string') {
-    try {
-      const [locale] = Intl.getCanonicalLocales(value.replace(/_/g, '-'));
-      if (locale) return { locale };
-    } catch {
-      // not a language tag: fall through to the warning
-    }
+    const locale = canonicalLocale(value);
+    if (locale) return { locale };
   }
   return { warning: `context.locale${quoted(value)} is not a BCP 47 language tag; ignored` };
 }

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { loadDevSecrets } from '../workers/dev-secrets';
 import { explainStartupError } from '../workers/fatal';
 import { connectClient } from '../workers/temporal';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
+import { runEntryPoint } from './entry-point';
 import { startRegionHealth } from './region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 
@@ -22,7 +23,6 @@ import { describeCli, ensureTemporalCli } from './temporal-cli';
  * (draining in-flight work), then Temporal.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 const RESTART_LIMIT = 5;
 
 const step = (text: string) => console.log(`\u2713 ${text}`);
@@ -65,15 +65,8 @@ class Supervisor {
   }
 
   run(name: string, entry: string, args: string[] = []): Supervised {
-    const entryPath = path.join(ROOT, entry);
-    const launch = () =>
-      spawn(process.execPath, ['--import', 'tsx', entryPath, ...args], {
-        cwd: ROOT,
-        env: this.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
-        detached: true,
-      });
+    // Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
+    const launch = () => runEntryPoint(entry, args, this.env, { detached: true });
     const s: Supervised = { name, child: launch(), restarts: [], stopping: false };
     const attach = () => {
       prefixLines(s.child.stdout!, name, process.stdout);

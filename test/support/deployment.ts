@@ -1,5 +1,5 @@
-import { spawn, ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Client } from '@temporalio/client';
 import { inject } from 'vitest';
 import { migrateAll, dropDatabases } from '../../db/migrate';
@@ -7,8 +7,9 @@ import { openGlobalPool, openRegionalPool, GlobalDb, RegionalDb, RegionPool } fr
 import { loadConfig, MeridianConfig } from '../../domain/config';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { connectClient } from '../../workers/temporal';
+import { runEntryPoint } from '../../scripts/entry-point';
 
-const ROOT = path.resolve(__dirname, '../..');
+export { runEntryPoint };
 
 /**
  * A Meridian deployment for one test file: its own uniquely named databases (migrated), the
@@ -76,15 +77,6 @@ export interface WorkerProcess {
   kill(): Promise<void>;
   /** Sends SIGTERM and waits for a graceful exit. */
   stop(): Promise<number | null>;
-}
-
-/** Runs a Meridian entry point (`workers/main.ts`, `web/main.ts`, …) as its own process. */
-export function runEntryPoint(entry: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
 }
 
 /** Waits for a child process to exit; resolves with its exit code and everything it printed. */

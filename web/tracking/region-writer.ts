@@ -33,6 +33,11 @@ export interface RegionWriterDeps {
   maxBatch?: number;
 }
 
+/** What one transaction learned; kept only once it commits (a rolled-back profile must not leave a cached key). */
+interface CommitState {
+  keys: Map<string, Buffer>;
+}
+
 interface Pending {
   items: IncomingCall[];
   resolve: (outcomes: CallOutcome[]) => void;
@@ -48,6 +53,8 @@ interface PreparedCall {
 }
 
 const DEFAULT_MAX_BATCH = 2000;
+const MAX_CONCURRENT_COMMITS = 2;
+const COMMIT_ATTEMPTS = 3;
 const DATA_KEY_CACHE = 50_000;
 
 const tokenKey = (t: Token) => `${t.type}:${t.key}`;
@@ -55,9 +62,10 @@ const tokenKey = (t: Token) => `${t.type}:${t.key}`;
 export class RegionWriter {
   private queue: Pending[] = [];
   private queuedCalls = 0;
-  private flushing = false;
+  private readonly inflight = new Set<{ tokens: Set<string>; done: Promise<void> }>();
   private readonly dataKeys = new Map<string, Buffer>();
   private readonly partitions = new Set<string>();
+  private readonly creatingPartitions = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: RegionWriterDeps) {}
 
@@ -71,25 +79,41 @@ export class RegionWriter {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       this.queuedCalls += items.length;
-      if (!this.flushing) void this.flushLoop();
+      this.pump();
     });
   }
 
-  private async flushLoop(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch: Pending[] = [];
-        let size = 0;
-        const max = this.deps.maxBatch ?? DEFAULT_MAX_BATCH;
-        while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.items.length <= max)) {
-          const next = this.queue.shift()!;
-          batch.push(next);
-          size += next.items.length;
-        }
-        this.queuedCalls -= size;
+  /**
+   * Starts commits while fewer than MAX_CONCURRENT_COMMITS run. Calls waiting meanwhile form
+   * the next, larger batch (group commit). A batch that shares an identifier with a running
+   * commit waits for it, so two transactions never resolve the same identifier at once.
+   */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inflight.size < MAX_CONCURRENT_COMMITS) {
+      const batch: Pending[] = [];
+      let size = 0;
+      const max = this.deps.maxBatch ?? DEFAULT_MAX_BATCH;
+      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.items.length <= max)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        size += next.items.length;
+      }
+      this.queuedCalls -= size;
+      const items = batch.flatMap((p) => p.items);
+      let prepared: PreparedCall[];
+      try {
+        prepared = this.prepare(items);
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+        continue;
+      }
+      const tokens = new Set(prepared.flatMap((p) => p.tokens.map(tokenKey)));
+      const before = [...this.inflight].filter((f) => [...tokens].some((t) => f.tokens.has(t))).map((f) => f.done);
+      const flight = { tokens, done: Promise.resolve() };
+      flight.done = (async () => {
+        await Promise.all(before);
         try {
-          const outcomes = await this.commit(batch.flatMap((p) => p.items));
+          const outcomes = await this.commitWithRetry(prepared, items.length);
           let offset = 0;
           for (const p of batch) {
             p.resolve(outcomes.slice(offset, offset + p.items.length));
@@ -97,10 +121,24 @@ export class RegionWriter {
           }
         } catch (error) {
           for (const p of batch) p.reject(error);
+        } finally {
+          this.inflight.delete(flight);
+          this.pump();
         }
+      })();
+      this.inflight.add(flight);
+    }
+  }
+
+  /** A deadlock or serialisation failure between concurrent commits is retried: the transaction left nothing behind. */
+  private async commitWithRetry(prepared: PreparedCall[], count: number): Promise<CallOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.commit(prepared, count);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= COMMIT_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw error;
       }
-    } finally {
-      this.flushing = false;
     }
   }
 
@@ -128,9 +166,10 @@ export class RegionWriter {
     });
   }
 
-  private async commit(items: IncomingCall[]): Promise<CallOutcome[]> {
-    const prepared = this.prepare(items);
-    const outcomes: CallOutcome[] = new Array(items.length).fill({ status: 'duplicate' });
+  private async commit(prepared: PreparedCall[], count: number): Promise<CallOutcome[]> {
+    const outcomes: CallOutcome[] = new Array(count).fill({ status: 'duplicate' });
+    const state: CommitState = { keys: new Map() };
+    await this.ensurePartitions(new Set(prepared.map((p) => monthStart(p.item.call.receivedAt))));
 
     // Duplicates inside the batch: the first (source, messageId) wins.
     const firstSeen = new Map<string, PreparedCall>();
@@ -139,8 +178,6 @@ export class RegionWriter {
       if (!firstSeen.has(k)) firstSeen.set(k, p);
     }
     const candidates = [...firstSeen.values()];
-    const allTokens = dedupeTokens(candidates.flatMap((p) => p.tokens));
-    const globalOwners = await this.lookupGlobal(allTokens);
 
     const merges: Merge[] = [];
     await this.deps.pool.sql.begin(async (tx) => {
@@ -149,10 +186,12 @@ export class RegionWriter {
       const calls = candidates.filter((p) => fresh.has(`${p.item.sourceId}\u0000${p.item.call.messageId}`));
       if (calls.length === 0) return;
 
-      const graph = await this.loadGraph(tx, dedupeTokens(calls.flatMap((p) => p.tokens)));
-      // Tokens known only in other regions point to the person's existing customer ID.
+      const tokens = dedupeTokens(calls.flatMap((p) => p.tokens));
+      const graph = await this.loadGraph(tx, tokens);
+      // Tokens new to this region may be known in another: they point to that person's customer ID.
+      const globalOwners = await this.lookupGlobal(tokens.filter((t) => !graph.ownerOf(t)));
       const globalOnly = new Set<string>();
-      for (const token of dedupeTokens(calls.flatMap((p) => p.tokens))) {
+      for (const token of tokens) {
         const owner = globalOwners.get(tokenKey(token));
         if (owner && !graph.ownerOf(token)) {
           graph.add(owner, token);
@@ -160,7 +199,6 @@ export class RegionWriter {
         }
       }
 
-      const rules = this.deps.rules();
       const resolved = calls.map((p) => {
         const r = graph.resolve(p.tokens, randomUUID);
         merges.push(...r.merges);
@@ -172,21 +210,26 @@ export class RegionWriter {
         for (const t of store) globalOnly.delete(tokenKey(t));
         return { p, customerId: r.customerId, store };
       });
-      void rules;
 
       const customerIds = [...new Set(resolved.map((r) => r.customerId))];
-      await this.ensureProfiles(tx, customerIds);
+      const newHere = await this.ensureProfiles(tx, state, customerIds);
 
-      await this.insertIdentities(tx, resolved);
-      await this.applyMerges(tx, merges);
-      await this.upsertTraits(tx, resolved);
-      const eventIds = await this.insertEvents(tx, resolved);
+      // Independent writes, pipelined on the transaction's connection.
+      const [, , eventIds] = await Promise.all([
+        this.insertIdentities(tx, state, resolved).then(() => this.applyMerges(tx, merges)),
+        this.upsertTraits(tx, state, resolved),
+        this.insertEvents(tx, state, resolved),
+        // Row locks taken in customer ID order, so concurrent commits cannot deadlock here.
+        tx`update profiles set last_seen_at = now() where customer_id in (
+             select customer_id from profiles where customer_id = any(${arr(tx, [...customerIds].sort())}::uuid[])
+             order by customer_id for update)`,
+        // Global index (idempotent) before the commit: a crash after it only leaves tokens that
+        // point to a customer ID this region will create on the next event.
+        this.registerGlobally(resolved, newHere),
+      ]);
       resolved.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
-
-      await tx`update profiles set last_seen_at = now() where customer_id = any(${arr(tx, customerIds)}::uuid[])`;
-      // Global index last (idempotent): a crash before it leaves tokens the next event adds.
-      await this.registerGlobally(resolved);
     });
+    for (const [id, key] of state.keys) this.rememberKey(id, key);
     if (merges.length > 0) this.deps.onMergesRecorded?.();
     return outcomes;
   }
@@ -204,7 +247,9 @@ export class RegionWriter {
     return owners;
   }
 
-  private async claimMessageIds(tx: TransactionSql, calls: PreparedCall[]): Promise<Set<string>> {
+  private async claimMessageIds(tx: TransactionSql, unordered: PreparedCall[]): Promise<Set<string>> {
+    // Inserted in key order, so concurrent commits take these locks in the same order.
+    const calls = [...unordered].sort((a, b) => compare(claimKey(a), claimKey(b)));
     const rows = await tx<{ source_id: string; message_id: string }[]>`
       insert into event_message_ids (source_id, message_id, received_at)
       select * from unnest(
@@ -232,18 +277,19 @@ export class RegionWriter {
     return graph;
   }
 
-  private async ensureProfiles(tx: TransactionSql, customerIds: string[]): Promise<void> {
+  /** Loads (or creates) the data keys of the profiles; returns the profiles new to this region. */
+  private async ensureProfiles(tx: TransactionSql, state: CommitState, customerIds: string[]): Promise<string[]> {
     const missing = customerIds.filter((id) => !this.dataKeys.has(id));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return [];
     const rows = await tx<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
       select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, missing)}::uuid[])`;
     const found = new Set<string>();
     for (const row of rows) {
       found.add(row.customer_id);
-      if (row.data_key_wrapped) this.rememberKey(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+      if (row.data_key_wrapped) state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
     }
     const created = missing.filter((id) => !found.has(id));
-    if (created.length === 0) return;
+    if (created.length === 0) return [];
     const keys = created.map(() => newDataKey());
     await tx`
       insert into profiles (customer_id, data_key_wrapped)
@@ -252,7 +298,8 @@ export class RegionWriter {
     // Another writer may have created some of them first: read back the keys that count.
     const stored = await tx<{ customer_id: string; data_key_wrapped: Buffer }[]>`
       select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, created)}::uuid[])`;
-    for (const row of stored) this.rememberKey(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+    for (const row of stored) state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+    return created;
   }
 
   private rememberKey(customerId: string, key: Buffer): void {
@@ -265,13 +312,13 @@ export class RegionWriter {
     for (const id of customerIds) this.dataKeys.delete(id);
   }
 
-  private keyOf(customerId: string): Buffer {
-    const key = this.dataKeys.get(customerId);
+  private keyOf(state: CommitState, customerId: string): Buffer {
+    const key = state.keys.get(customerId) ?? this.dataKeys.get(customerId);
     if (!key) throw new Error(`profile ${customerId} has no data key (erased?)`);
     return key;
   }
 
-  private async insertIdentities(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string; store: Token[] }[]): Promise<void> {
+  private async insertIdentities(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string; store: Token[] }[]): Promise<void> {
     const rows = resolved.flatMap((r) =>
       r.store.map((t) => {
         const id = r.p.values.get(tokenKey(t))!;
@@ -279,12 +326,13 @@ export class RegionWriter {
           customerId: r.customerId,
           type: t.type,
           blindIndex: Buffer.from(t.key, 'hex'),
-          sealed: seal(this.keyOf(r.customerId), id.value, `identity:${r.customerId}:${t.type}`),
+          sealed: seal(this.keyOf(state, r.customerId), id.value, `identity:${r.customerId}:${t.type}`),
           sourceId: r.p.item.sourceId,
         };
       }),
     );
     if (rows.length === 0) return;
+    rows.sort((a, b) => compare(a.type, b.type) || Buffer.compare(a.blindIndex, b.blindIndex));
     await tx`
       insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id)
       select c, t, b, v, c, s from unnest(
@@ -305,7 +353,7 @@ export class RegionWriter {
     }
   }
 
-  private async upsertTraits(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
+  private async upsertTraits(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
     // Newest value per (profile, trait) within the batch; the database keeps the newest overall.
     const latest = new Map<string, { customerId: string; name: string; value: unknown; at: Date; sourceId: string }>();
     for (const r of resolved) {
@@ -318,14 +366,14 @@ export class RegionWriter {
         if (!prev || prev.at <= call.timestamp) latest.set(k, { customerId: r.customerId, name, value, at: call.timestamp, sourceId: r.p.item.sourceId });
       }
     }
-    const rows = [...latest.values()];
+    const rows = [...latest.values()].sort((a, b) => compare(a.customerId, b.customerId) || compare(a.name, b.name));
     if (rows.length === 0) return;
     const trust = JSON.stringify(this.deps.rules().sourceTrust);
     await tx`
       insert into traits (customer_id, name, value_sealed, sealed_with, observed_at, source_id)
       select c, n, v, c, o, s from unnest(
         ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.name))}::text[],
-        ${bytes(tx, rows.map((r) => sealJson(this.keyOf(r.customerId), r.value, `trait:${r.customerId}:${r.name}`)))},
+        ${bytes(tx, rows.map((r) => sealJson(this.keyOf(state, r.customerId), r.value, `trait:${r.customerId}:${r.name}`)))},
         ${arr(tx, rows.map((r) => r.at.toISOString()))}::timestamptz[], ${arr(tx, rows.map((r) => r.sourceId))}::text[]) as u(c, n, v, o, s)
       on conflict (customer_id, name) do update set
         value_sealed = excluded.value_sealed, sealed_with = excluded.sealed_with,
@@ -335,14 +383,33 @@ export class RegionWriter {
              and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> traits.source_id)::numeric, 0))`;
   }
 
-  private async insertEvents(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string }[]): Promise<string[]> {
-    const months = new Set(resolved.map((r) => monthStart(r.p.item.call.receivedAt)));
+  /**
+   * Creates the months' event partitions before the transaction, one creation at a time:
+   * two concurrent CREATE TABLE … PARTITION OF race on the catalog even with IF NOT EXISTS.
+   */
+  private async ensurePartitions(months: Iterable<string>): Promise<void> {
     for (const month of months) {
       if (this.partitions.has(month)) continue;
-      await tx`select meridian_ensure_events_partition(${month}::date)`;
-      this.partitions.add(month);
+      let creating = this.creatingPartitions.get(month);
+      if (!creating) {
+        creating = (async () => {
+          try {
+            await this.deps.pool.sql`select meridian_ensure_events_partition(${month}::date)`;
+          } catch (error) {
+            // Another process made it first: that is all we wanted.
+            if (!['42P07', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+          }
+          this.partitions.add(month);
+        })().finally(() => this.creatingPartitions.delete(month));
+        this.creatingPartitions.set(month, creating);
+      }
+      await creating;
     }
+  }
+
+  private async insertEvents(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string }[]): Promise<string[]> {
     const ids = resolved.map(() => randomUUID());
+    if (resolved.length === 0) return ids;
     const c = resolved.map((r) => r.p.item.call);
     await tx`
       insert into events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
@@ -354,19 +421,20 @@ export class RegionWriter {
         ${arr(tx, c.map((x) => x.originalTimestamp?.toISOString() ?? null))}::timestamptz[], ${arr(tx, c.map((x) => x.sentAt?.toISOString() ?? null))}::timestamptz[],
         ${arr(tx, c.map((x) => x.timestampFlag ?? null))}::text[], ${arr(tx, c.map((x) => x.timezone ?? null))}::text[],
         ${arr(tx, c.map((x) => x.locale ?? null))}::text[],
-        ${bytes(tx, resolved.map((r, i) => sealJson(this.keyOf(r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`)))}
+        ${bytes(tx, resolved.map((r, i) => sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`)))}
       ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p)`;
     return ids;
   }
 
-  private async registerGlobally(resolved: { customerId: string; store: Token[] }[]): Promise<void> {
+  private async registerGlobally(resolved: { customerId: string; store: Token[] }[], customers: string[]): Promise<void> {
     const tokens = resolved.flatMap((r) => r.store.map((t) => ({ t, customerId: r.customerId })));
-    const customers = [...new Set(resolved.map((r) => r.customerId))];
-    await this.deps.globalSql`
+    if (customers.length > 0) {
+      await this.deps.globalSql`
       insert into customers (customer_id, home_region, regions)
       select c, ${this.deps.region}, array[${this.deps.region}]::text[] from unnest(${arr(this.deps.globalSql, customers)}::uuid[]) as u(c)
       on conflict (customer_id) do update set regions = array_append(customers.regions, ${this.deps.region})
       where not (${this.deps.region} = any(customers.regions))`;
+    }
     if (tokens.length === 0) return;
     await this.deps.globalSql`
       insert into identity_index (type, blind_index, customer_id)
@@ -384,6 +452,14 @@ function arr(sql: Sql | TransactionSql, values: (string | null)[]) {
 /** A bytea[] parameter: postgres.js serialises an array of Buffers only through sql.array. */
 function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
   return sql.array(values as unknown as string[]);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function claimKey(p: PreparedCall): string {
+  return `${p.item.sourceId}\u0000${p.item.call.messageId}`;
 }
 
 function dedupeTokens(tokens: Token[]): Token[] {
