@@ -13,6 +13,7 @@ import { explainStartupError } from '../workers/fatal';
 import { connectClient } from '../workers/temporal';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
 import { runEntryPoint } from './entry-point';
+import { seedDemoData } from './demo-data';
 import { startRegionHealth } from './region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 
@@ -261,11 +262,19 @@ async function main(): Promise<void> {
     );
     await client.connection.close();
 
+    const adminToken = config.adminTokens[0]?.token;
+    if (adminToken) {
+      const demo = await seedDemoData(webUrl, adminToken);
+      step(demo.created ? `demo: 3 sources (eu, us, apac) and ${demo.events} events sent through /v1/batch` : 'demo: sources and events from an earlier start are there');
+    }
+
     const ui = `http://localhost:${config.temporal.uiPort}`;
     console.log(`
   Temporal UI   ${ui}/namespaces/${config.temporal.namespace}/workflows
   Web           ${webUrl}/ready
   Codec         ${webUrl}/codec  (already set in the Temporal UI)
+  Tracking API  ${webUrl}/v1/batch  (Segment-compatible; write keys: npm run sources -- list)
+  Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {

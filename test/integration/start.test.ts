@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -37,6 +37,20 @@ describe('npm start', () => {
     const ready = await fetch(webUrl);
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { regions: unknown[] }).regions).toHaveLength(4);
+
+    // Demo data went through the real tracking API: Lena is one person in two regions.
+    expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
+    const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
+    const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
+    const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'email', value: 'lena.gross@example.de' }),
+    });
+    expect(lookup.status).toBe(200);
+    const lena = (await lookup.json()) as { regions: { region: string; traits?: Record<string, { value: unknown }> }[] };
+    expect(lena.regions.map((r) => r.region).sort()).toEqual(['eu', 'us']);
+    expect(lena.regions.find((r) => r.region === 'eu')!.traits!.name!.value).toBe('Lena Groß');
 
     child.kill('SIGINT');
     const { code } = await exit;

@@ -29,6 +29,16 @@ describe('docker-compose.yml', () => {
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
   });
 
+  it('gives each regional worker its own region key and no other', () => {
+    for (const region of ['eu', 'us', 'apac']) {
+      const env = compose.services[`worker-${region}`]!.environment!;
+      const keys = Object.keys(env).filter((k) => k.startsWith('MERIDIAN_REGION_KEY_'));
+      expect(keys).toEqual([`MERIDIAN_REGION_KEY_${region.toUpperCase()}`]);
+    }
+    expect(Object.keys(compose.services['worker-global']!.environment!).some((k) => k.startsWith('MERIDIAN_REGION_KEY_'))).toBe(false);
+    expect(compose.services.web!.environment!.MERIDIAN_IDENTITY_HMAC_KEY).toBeDefined();
+  });
+
   it('registers every search attribute Meridian sets', () => {
     const setup = String(compose.services['temporal-setup']!.command);
     for (const key of MERIDIAN_SEARCH_ATTRIBUTES) expect(setup).toContain(`--name ${key.name} --type Keyword`);

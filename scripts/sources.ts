@@ -1,0 +1,57 @@
+import { openGlobalPool } from '../db/connections';
+import { createSource, listSources, rotateWriteKey } from '../db/sources';
+import { loadConfig } from '../domain/config';
+import { GLOBAL_REGION } from '../domain/regions';
+import { loadDevSecrets } from '../workers/dev-secrets';
+import { exitWithError } from '../workers/fatal';
+
+/**
+ * Sources and write keys from a shell (the admin API does the same over HTTP):
+ *   npm run sources -- create "Berlin web shop" eu
+ *   npm run sources -- list
+ *   npm run sources -- rotate src_…
+ * A write key is printed once, when it is made; Meridian keeps only its hash.
+ */
+
+const USAGE = 'usage: npm run sources -- create NAME REGION | list | rotate SOURCE_ID';
+
+async function main(): Promise<void> {
+  loadDevSecrets();
+  const config = loadConfig();
+  const [command, ...rest] = process.argv.slice(2);
+  const pool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1, applicationName: 'meridian-sources' });
+  try {
+    switch (command) {
+      case 'create': {
+        const [name, region] = rest;
+        if (!name || !region) throw new Error(USAGE);
+        const dataRegion = config.regions.region(region);
+        if (dataRegion.name === GLOBAL_REGION) throw new Error('a source belongs to a data region (eu, us, apac …), not global');
+        const { source, writeKey } = await createSource(pool.db, { name, region: dataRegion.name });
+        console.log(`created ${source.id} "${source.name}" in region ${source.region}`);
+        console.log(`write key (shown once): ${writeKey}`);
+        break;
+      }
+      case 'list':
+        for (const s of await listSources(pool.db)) {
+          console.log(`${s.id}  ${s.region.padEnd(6)} …${s.writeKeyHint}  ${s.name}${s.rotatedAt ? `  (rotated ${s.rotatedAt.toISOString()})` : ''}`);
+        }
+        break;
+      case 'rotate': {
+        const [id] = rest;
+        if (!id) throw new Error(USAGE);
+        const rotated = await rotateWriteKey(pool.db, id);
+        if (!rotated) throw new Error(`no source ${id}: see npm run sources -- list`);
+        console.log(`new write key for ${id} (shown once): ${rotated.writeKey}`);
+        console.log('the previous key keeps working for 24 hours');
+        break;
+      }
+      default:
+        throw new Error(USAGE);
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+main().catch((error) => exitWithError('sources', error));
