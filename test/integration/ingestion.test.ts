@@ -1,5 +1,7 @@
 import { Analytics } from '@segment/analytics-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AesGcmPayloadCodec } from '../../workers/payload-codec';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
@@ -11,8 +13,11 @@ describe('Segment-compatible ingestion with One ID', () => {
   let us: { id: string; writeKey: string };
   let apac: { id: string; writeKey: string };
 
+  const euOnlyToken = randomBytes(24).toString('base64url');
+
   beforeAll(async () => {
-    d = await createTestDeployment('ingest');
+    const allRegions = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!;
+    d = await createTestDeployment('ingest', { MERIDIAN_ADMIN_TOKENS: `${allRegions},${euOnlyToken}:eu` });
     await d.startWorkers(['global', 'eu', 'us', 'apac']);
     h = await startIngestion(d);
     eu = await h.createSource('Berlin web shop', 'eu');
@@ -131,6 +136,18 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect((await fetch(`${h.base}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ writeKey: eu.writeKey, userId: 'body-key', event: 'E' }) })).status).toBe(200);
   });
 
+  it('rotates a write key: the new key works at once and the old one keeps working for a grace period', async () => {
+    const source = await h.createSource('rotating', 'eu');
+    const rotated = await h.admin('POST', `/admin/sources/${source.id}/rotate`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.writeKey).not.toBe(source.writeKey);
+    expect((await h.send(rotated.body.writeKey, '/v1/track', { userId: 'rot-1', event: 'New key' })).status).toBe(200);
+    expect((await h.send(source.writeKey, '/v1/track', { userId: 'rot-1', event: 'Old key' })).status).toBe(200);
+    const listed = await h.admin('GET', '/admin/sources');
+    expect(JSON.stringify(listed.body)).not.toContain(rotated.body.writeKey); // only the hint is ever shown again
+    expect((await h.admin('POST', '/admin/sources/src_nope/rotate')).status).toBe(404);
+  });
+
   it('reads phone numbers from five countries with the event’s country or locale as the hint', async () => {
     const cases = [
       { userId: 'phone-tw', phone: '0912 345 678', context: { location: { country: 'TW' } }, e164: '+886912345678' },
@@ -184,6 +201,19 @@ describe('Segment-compatible ingestion with One ID', () => {
       expect(part.traits).toMatchObject({ plan: { value: 'gold' }, city: { value: 'München' } });
     }, 30_000, 300);
     expect((await handle.describe()).status.name).toMatch(/RUNNING|COMPLETED/);
+    // The merge workflow's history, decoded, carries customer IDs and types only (rule 2).
+    const history = await handle.fetchHistory();
+    const codec = new AesGcmPayloadCodec(d.config.payloadKeys);
+    const payloads = JSON.stringify(history.events, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+    const decoded: string[] = [];
+    for (const event of history.events ?? []) {
+      const attrs = (event.workflowExecutionStartedEventAttributes?.input ?? event.workflowExecutionSignaledEventAttributes?.input ?? event.activityTaskScheduledEventAttributes?.input);
+      for (const p of attrs?.payloads ?? []) decoded.push(Buffer.from((await codec.decode([p as any]))[0]!.data!).toString());
+    }
+    expect(decoded.join('\n')).toContain(anon);
+    for (const text of [payloads, decoded.join('\n')]) {
+      expect(text).not.toMatch(/merge-user|anon-merge|München|gold/);
+    }
     // Looking up the merged identifier lands on the survivor.
     expect((await lookup('anonymous_id', 'anon-merge')).body.customerId).toBe(user);
   });
@@ -191,7 +221,8 @@ describe('Segment-compatible ingestion with One ID', () => {
   it('gives one customer ID across regions while each region keeps only what it collected', async () => {
     await h.send(eu.writeKey, '/v1/identify', {
       userId: 'zoe-1',
-      traits: { email: 'zoe@beispiel.de', name: 'Zoë Müller', phone: '+49 30 98765432', street: 'Unter den Linden 5' },
+      // The name arrives decomposed (e + combining diaeresis); it is stored in NFC.
+      traits: { email: 'zoe@beispiel.de', name: 'Zoe\u0308 Müller', phone: '+49 30 98765432', street: 'Unter den Linden 5' },
       context: { ip: '203.0.113.9' },
     });
     await h.send(us.writeKey, '/v1/track', { anonymousId: 'us-device-7', event: 'App Opened', context: { traits: { email: 'ZOE@beispiel.de' } } });
@@ -204,6 +235,17 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(euPart.traits.name.value).toBe('Zoë Müller');
     expect(usPart.traits.name).toBeUndefined();
     expect(usPart.identities.map((i: any) => i.type).sort()).toEqual(['anonymous_id', 'email']);
+
+    // A token allowed only for eu sees the us part without personal data.
+    const scoped = await fetch(`${h.base}/admin/profiles/lookup`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${euOnlyToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'email', value: 'zoe@beispiel.de' }),
+    });
+    const scopedBody = (await scoped.json()) as any;
+    expect(scopedBody.regions.find((r: any) => r.region === 'eu').personalData).toBe('shown');
+    const usScoped = scopedBody.regions.find((r: any) => r.region === 'us');
+    expect(usScoped).toEqual({ region: 'us', customerId: body.customerId, personalData: 'withheld', counts: { identities: 2, events: 2 } });
 
     // No raw personal value of the EU person in the us, apac or global databases.
     const euOnly = ['Zoë Müller', 'Unter den Linden', '+493098765432', '203.0.113.9', 'zoe-1'];

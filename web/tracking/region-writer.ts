@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey } from '../../db/crypto-shredding';
 import type { RegionPool, RegionalDb, GlobalDb } from '../../db/connections';
-import { extractIdentifiers, Identifier, PhoneHint } from '../../domain/identifiers';
+import { extractIdentifiers, Identifier, normaliseName, PhoneHint } from '../../domain/identifiers';
 import type { IdentityRules } from '../../domain/identity-rules';
 import { IdentityGraph, Merge, Token } from '../../domain/identity-resolution';
 import type { TrackingCall } from '../../domain/tracking';
@@ -55,6 +55,9 @@ interface PreparedCall {
 const DEFAULT_MAX_BATCH = 2000;
 const MAX_CONCURRENT_COMMITS = 2;
 const COMMIT_ATTEMPTS = 3;
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+/** Traits holding a person's name: stored in Unicode NFC, whatever the script. */
+const NAME_TRAITS = new Set(['name', 'firstName', 'lastName', 'first_name', 'last_name', 'displayName', 'display_name']);
 const DATA_KEY_CACHE = 50_000;
 
 const tokenKey = (t: Token) => `${t.type}:${t.key}`;
@@ -66,6 +69,7 @@ export class RegionWriter {
   private readonly dataKeys = new Map<string, Buffer>();
   private readonly partitions = new Set<string>();
   private readonly creatingPartitions = new Map<string, Promise<void>>();
+  private readonly lastTouched = new Map<string, number>();
 
   constructor(private readonly deps: RegionWriterDeps) {}
 
@@ -219,10 +223,7 @@ export class RegionWriter {
         this.insertIdentities(tx, state, resolved).then(() => this.applyMerges(tx, merges)),
         this.upsertTraits(tx, state, resolved),
         this.insertEvents(tx, state, resolved),
-        // Row locks taken in customer ID order, so concurrent commits cannot deadlock here.
-        tx`update profiles set last_seen_at = now() where customer_id in (
-             select customer_id from profiles where customer_id = any(${arr(tx, [...customerIds].sort())}::uuid[])
-             order by customer_id for update)`,
+        this.touchProfiles(tx, customerIds),
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
         // point to a customer ID this region will create on the next event.
         this.registerGlobally(resolved, newHere),
@@ -360,7 +361,8 @@ export class RegionWriter {
       const { call } = r.p.item;
       if (call.type !== 'identify') continue;
       const traitsIn = { ...((call.context.traits as Record<string, unknown>) ?? {}), ...call.traits };
-      for (const [name, value] of Object.entries(traitsIn)) {
+      for (const [name, raw] of Object.entries(traitsIn)) {
+        const value = NAME_TRAITS.has(name) && typeof raw === 'string' ? normaliseName(raw) : raw;
         const k = `${r.customerId}\u0000${name}`;
         const prev = latest.get(k);
         if (!prev || prev.at <= call.timestamp) latest.set(k, { customerId: r.customerId, name, value, at: call.timestamp, sourceId: r.p.item.sourceId });
@@ -381,6 +383,21 @@ export class RegionWriter {
       where traits.observed_at < excluded.observed_at
          or (traits.observed_at = excluded.observed_at
              and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> traits.source_id)::numeric, 0))`;
+  }
+
+  /**
+   * last_seen_at to the minute: rewriting every active profile's row on every commit would
+   * bloat the table for nothing. Row locks in customer ID order, so concurrent commits cannot
+   * deadlock here.
+   */
+  private async touchProfiles(tx: TransactionSql, customerIds: string[]): Promise<void> {
+    const now = Date.now();
+    const due = customerIds.filter((id) => now - (this.lastTouched.get(id) ?? 0) > LAST_SEEN_RESOLUTION_MS).sort();
+    if (due.length === 0) return;
+    await tx`update profiles set last_seen_at = now() where customer_id in (
+      select customer_id from profiles where customer_id = any(${arr(tx, due)}::uuid[]) order by customer_id for update)`;
+    if (this.lastTouched.size > DATA_KEY_CACHE) this.lastTouched.clear();
+    for (const id of due) this.lastTouched.set(id, now);
   }
 
   /**
