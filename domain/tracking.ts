@@ -28,6 +28,12 @@ export const CALL_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alia
 export type CallType = (typeof CALL_TYPES)[number];
 
 const MAX_IDENTIFIER_LENGTH = 256;
+const MAX_KEY_LENGTH = 256;
+/** Beyond this nesting, refuse before any recursive walk (the field checks name the 32-level limit). */
+const STACK_SAFE_DEPTH = 256;
+/** timestamptz holds years 1–9999 as ISO 8601 writes them; beyond that is no real event time. */
+const MIN_YEAR = 1;
+const MAX_YEAR = 9999;
 const MAX_MESSAGE_ID_LENGTH = 100;
 
 /** A corrected time before this is a device clock that was never set, not a real event. */
@@ -167,6 +173,8 @@ function cleanArray(items: unknown[], depth: number): Cleaned {
 function cleanObject(object: Record<string, unknown>, depth: number): Cleaned {
   const entries: [string, unknown][] = [];
   for (const [key, raw] of Object.entries(object)) {
+    // Trait names are indexed; PostgreSQL's index entries hold about 2.7 KB.
+    if (key.length > MAX_KEY_LENGTH) return { ok: false, problem: `has a key longer than ${MAX_KEY_LENGTH} characters` };
     const item = cleanValue(raw, depth + 1);
     if (!item.ok) return item;
     entries.push([cleanString(key), item.value]);
@@ -209,7 +217,8 @@ export const identifierSchema = z
       return z.NEVER;
     }
     // Whitespace around an ID is a copy-paste accident, and "" means "not given".
-    const id = String(value).trim();
+    // Lone surrogates become U+FFFD here, as PostgreSQL would store them, so what we compare is what is stored.
+    const id = String(value).trim().replace(LONE_SURROGATES, '\ufffd');
     if (id === '') return undefined;
     if (id.length > MAX_IDENTIFIER_LENGTH) {
       ctx.addIssue({ code: 'custom', message: `is longer than ${MAX_IDENTIFIER_LENGTH} characters` });
@@ -228,6 +237,9 @@ export const messageIdSchema = z
   .nullish()
   .transform((value, ctx): string | undefined => {
     if (notGiven(value) || value.trim() === '') return undefined;
+    // Lone surrogates become U+FFFD here, as PostgreSQL would store them: deduplication compares
+    // the stored ID with this one.
+    value = value.replace(LONE_SURROGATES, '\ufffd');
     if (value.length > MAX_MESSAGE_ID_LENGTH) {
       ctx.addIssue({ code: 'custom', message: `is longer than ${MAX_MESSAGE_ID_LENGTH} characters` });
       return z.NEVER;
@@ -290,7 +302,9 @@ export function parseIsoDateTime(text: string): Date | undefined {
     date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
   const offsetMinutes = parseZoneOffset(zone);
   if (!exists || offsetMinutes === undefined) return undefined;
-  return new Date(date.getTime() - offsetMinutes * 60_000);
+  const instant = new Date(date.getTime() - offsetMinutes * 60_000);
+  const utcYear = instant.getUTCFullYear();
+  return utcYear < MIN_YEAR || utcYear > MAX_YEAR ? undefined : instant;
 }
 
 /** "Z" → 0; "+05:30", "+0530", "+05" → 330; out-of-range offsets → undefined. */
@@ -443,6 +457,24 @@ function describeIssue(error: z.ZodError): string {
 const utf8 = new TextEncoder();
 
 /** The UTF-8 size of the value as JSON, which is what Segment's limits count. */
+/**
+ * Whether a parsed body nests containers deeper than `limit`, found without recursion: a body a
+ * few KB long can nest thousands of levels, which would overflow the stack of any recursive walk
+ * (JSON.stringify included).
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 function jsonBytes(value: unknown): number {
   return utf8.encode(JSON.stringify(value) ?? '').length;
 }
@@ -625,6 +657,7 @@ export function parseSingle(
   if (!isPlainObject(body)) {
     return { ok: false, reason: `the body must be a JSON object with the ${type} call's fields, e.g. ${CALL_EXAMPLES[type]}` };
   }
+  if (nestedDeeperThan(body, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
   const tooLarge = bodyTooLarge(jsonBytes(body), 'event');
   if (tooLarge) return { ok: false, reason: tooLarge };
 
@@ -661,6 +694,7 @@ function parseBatchItem(
   receivedAt: Date,
   newMessageId: () => string,
 ): { ok: true; call: TrackingCall } | Failure {
+  if (nestedDeeperThan(item, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
   // Measured as the client sent it, before batch-level context is merged in.
   const tooLarge = bodyTooLarge(jsonBytes(item), 'event');
   if (tooLarge) return { ok: false, reason: tooLarge };

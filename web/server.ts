@@ -43,6 +43,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 4 * 1024 * 1024,
+    // "__proto__" and "constructor.prototype" keys are dropped, not refused: a whole batch
+    // should not fail for one odd key, and nothing downstream may see them.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onResponse', async (request, reply) => {

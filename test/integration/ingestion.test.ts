@@ -277,6 +277,32 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(still!.n).toBe(1);
   });
 
+  it('fails only the request at fault when the database refuses a value, storing everyone else’s events', async () => {
+    const writer = h.web.writers.get('eu')!;
+    const call = (userId: string, timestamp: Date) => ({
+      sourceId: eu.id,
+      call: {
+        type: 'track' as const, messageId: `isolation-${userId}`, userId, event: 'Isolation', properties: {}, traits: {},
+        context: {}, integrations: {}, receivedAt: new Date(), timestamp, warnings: [],
+      },
+    });
+    // A time PostgreSQL cannot hold, which validation would never let through, forced in here.
+    const yearZero = new Date(0);
+    yearZero.setUTCFullYear(0);
+    // The first two take the writer's two commit slots; the next three queue and share one transaction.
+    const results = await Promise.allSettled([
+      writer.write([call('iso-good-1', new Date())]),
+      writer.write([call('iso-good-2', new Date())]),
+      writer.write([call('iso-good-3', new Date())]),
+      writer.write([call('iso-bad', yearZero)]),
+      writer.write([call('iso-good-4', new Date())]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const user of ['iso-good-1', 'iso-good-2', 'iso-good-3', 'iso-good-4']) {
+      expect((await lookup('user_id', user)).body.regions[0].counts.events, user).toBe(1);
+    }
+  });
+
   it('answers a flood from one key with 429 and Retry-After, and other sources keep going', async () => {
     const flood = await createTestDeployment('flood', { MERIDIAN_INGEST_RATE: '20' });
     const fh = await startIngestion(flood);

@@ -558,3 +558,36 @@ describe('parseBatch', () => {
     expect(ids.count()).toBe(1);
   });
 });
+
+describe('inputs found by the fuzz test', () => {
+  const now = new Date('2026-11-30T12:00:00Z');
+  const id = () => 'generated-id';
+
+  it('refuses years PostgreSQL cannot store (0, 10000) as not ISO 8601 date-times', () => {
+    for (const timestamp of ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59-12:00', '0000-01-01T00:30:00+01:00']) {
+      const result = parseSingle('track', { userId: 'u', event: 'E', timestamp }, now, id);
+      expect(result.ok, timestamp).toBe(false);
+    }
+    expect(parseSingle('track', { userId: 'u', event: 'E', timestamp: '0001-01-01T00:00:00Z' }, now, id).ok).toBe(true);
+  });
+
+  it('refuses thousands of nesting levels without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const result = parseSingle('track', { userId: 'u', event: 'E', properties: { a: deep } }, now, id);
+    expect(result).toEqual({ ok: false, reason: 'the event is nested deeper than 32 levels' });
+    const batch = parseBatch({ batch: [{ type: 'track', userId: 'u', event: 'E', properties: { a: deep } }, { type: 'track', userId: 'v', event: 'E' }] }, now, id);
+    expect(batch.ok && batch.result.rejected.map((r) => r.index)).toEqual([0]);
+    expect(batch.ok && batch.result.calls.map((c) => c.userId)).toEqual(['v']);
+  });
+
+  it('refuses keys longer than 256 characters (trait names are indexed)', () => {
+    const result = parseSingle('identify', { userId: 'u', traits: { ['k'.repeat(300)]: 1 } }, now, id);
+    expect(result).toEqual({ ok: false, reason: 'traits has a key longer than 256 characters' });
+  });
+
+  it('stores a message ID with a lone surrogate as PostgreSQL will hold it, so deduplication matches', () => {
+    const result = parseSingle('track', { userId: 'u', event: 'E', messageId: 'lone-\ud800' }, now, id);
+    expect(result.ok && result.call.messageId).toBe('lone-\ufffd');
+  });
+});

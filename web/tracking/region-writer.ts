@@ -124,7 +124,19 @@ export class RegionWriter {
             offset += p.items.length;
           }
         } catch (error) {
-          for (const p of batch) p.reject(error);
+          if (batch.length > 1 && isDataError(error)) {
+            // One request's data broke the shared transaction: commit each request alone, so only
+            // the request at fault fails and every other client's events are stored.
+            for (const p of batch) {
+              try {
+                p.resolve(await this.commitWithRetry(this.prepare(p.items), p.items.length));
+              } catch (own) {
+                p.reject(own);
+              }
+            }
+          } else {
+            for (const p of batch) p.reject(error);
+          }
         } finally {
           this.inflight.delete(flight);
           this.pump();
@@ -469,6 +481,12 @@ function arr(sql: Sql | TransactionSql, values: (string | null)[]) {
 /** A bytea[] parameter: postgres.js serialises an array of Buffers only through sql.array. */
 function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
   return sql.array(values as unknown as string[]);
+}
+
+/** PostgreSQL refused a value (data exception, integrity or program limit): the input's fault, not the system's. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
 
 function compare(a: string, b: string): number {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Source, SourceCache } from '../../db/sources';
 import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, RejectedItem, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
-import type { RegionWriter } from './region-writer';
+import { isDataError, RegionWriter } from './region-writer';
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and
@@ -28,7 +28,8 @@ export class TrackingError extends Error {
 
 function writeKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Basic ')) {
+  // The scheme name is case-insensitive (RFC 9110).
+  if (header && /^basic /i.test(header)) {
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const user = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : decoded;
     if (user) return user;
@@ -72,6 +73,8 @@ function sendError(reply: FastifyReply, error: TrackingError) {
 export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
   // Segment's limits, enforced before parsing so an oversize body costs nothing.
   app.register(async (scope) => {
+    // navigator.sendBeacon and some SDKs send JSON as text/plain; Segment accepts it, so do we.
+    scope.addContentTypeParser('text/plain', { parseAs: 'string' }, scope.getDefaultJsonParser('remove', 'remove'));
     scope.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
       if (error instanceof TrackingError) return sendError(reply, error);
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -79,10 +82,20 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
         const bytes = Number(request.headers['content-length'] ?? 0);
         return reply.code(413).send({ success: false, error: bodyTooLarge(bytes, kind) ?? `body over the ${kind} limit` });
       }
-      if (error.statusCode && error.statusCode < 500) {
-        return reply.code(error.statusCode).send({ success: false, error: `request body is not valid: ${error.message}` });
+      if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        return reply.code(415).send({ success: false, error: 'send the body as JSON with Content-Type: application/json' });
       }
-      request.log.error({ err: { message: error.message } }, 'tracking request failed');
+      if (error.statusCode && error.statusCode < 500) {
+        return reply.code(error.statusCode).send({ success: false, error: `request body is not valid JSON: ${error.message}` });
+      }
+      if (isDataError(error)) {
+        // Only the SQLSTATE: the database's message may quote the value, which may be personal.
+        return reply.code(400).send({
+          success: false,
+          error: `the database refused a value in this request (SQLSTATE ${error.code}): check field lengths and formats`,
+        });
+      }
+      request.log.error({ err: { code: error.code } }, 'tracking request failed');
       if (process.env.DEBUG) console.error(error);
       return reply.code(500).send({ success: false, error: 'internal error: the events were not stored; retry' });
     });
