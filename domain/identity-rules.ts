@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLATFORM_IDENTIFIER_TYPES } from './identifiers';
 
 /**
  * Identity resolution rules, per workspace (Segment Unify style): which identifier types count
@@ -6,24 +7,8 @@ import { z } from 'zod';
  * protect a profile from merging with another (two different user IDs never merge).
  */
 
-export const DEFAULT_PRIORITY = [
-  'user_id',
-  'email',
-  'phone',
-  'shopify_customer',
-  'amazon_buyer',
-  'shopee_user',
-  'lazada_user',
-  'line_user',
-  'tiktok_user',
-  'meta_user',
-  'google_user',
-  'klaviyo_profile',
-  'braze_user',
-  'idfa',
-  'gaid',
-  'anonymous_id',
-];
+/** Person-level identifiers first, platform IDs next, the device's anonymous ID last. */
+export const DEFAULT_PRIORITY = ['user_id', 'email', 'phone', ...PLATFORM_IDENTIFIER_TYPES, 'anonymous_id'];
 
 export const identityRulesSchema = z.object({
   /** Most trusted first: the profile matched by the highest identifier wins a conflict. */

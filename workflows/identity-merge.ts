@@ -1,4 +1,14 @@
-import { ActivityOptions, condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityOptions,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { describeInputProblem, identityMergeInputSchema, mergeRequestSchema } from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
 
 /**
@@ -36,11 +46,16 @@ const MERGES_PER_RUN = 200;
 
 const { planMerge, recordGlobalMerge } = proxyActivities<GlobalActivities>(GLOBAL);
 
-export async function identityMerge(input: IdentityMergeInput): Promise<{ merged: number }> {
+export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: number }> {
+  const parsed = identityMergeInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'identityMerge'), 'InvalidInput');
+  const input = parsed.data;
   const queue: MergeRequest[] = [...(input.pending ?? [])];
   let merged = input.merged ?? 0;
   let mergedThisRun = 0;
   setHandler(mergeRequested, (request) => {
+    // A malformed signal (sent by hand) is dropped: it cannot name a real merge.
+    if (!mergeRequestSchema.safeParse(request).success) return;
     if (!queue.some((q) => q.from === request.from)) queue.push(request);
   });
 

@@ -1,4 +1,5 @@
-import { ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityOptions, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { describeInputProblem, regionHealthInputSchema } from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
 import type { RegionHealthSummary } from '../db/schema/global';
 
@@ -33,7 +34,11 @@ export interface RegionHealthResult {
 
 const { recordRegionHealthReport } = proxyActivities<GlobalActivities>(REPORT_OPTIONS);
 
-export async function regionHealth(input: RegionHealthInput): Promise<RegionHealthResult> {
+export async function regionHealth(raw: RegionHealthInput): Promise<RegionHealthResult> {
+  const parsed = regionHealthInputSchema.safeParse(raw);
+  // A bad input from the Temporal UI fails the workflow with the reason, instead of retrying forever.
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'regionHealth'), 'InvalidInput');
+  const input = parsed.data;
   const { workflowId } = workflowInfo();
   const regions = await Promise.all(
     input.regions.map(({ name, taskQueue }) => {

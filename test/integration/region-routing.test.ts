@@ -67,4 +67,15 @@ describe('regionHealth routes each region’s work to that region’s worker and
     const rows = [...(await probesIn('eu')), ...(await probesIn('us'))].filter((r) => r.workflowId === handle.workflowId);
     expect(rows).toEqual([]);
   });
+
+  it('fails at once, saying what is wrong, when started by hand with a bad input', async () => {
+    const handle = await d.client.workflow.start('regionHealth', {
+      workflowId: `region-health-bad-input-${Date.now()}`,
+      taskQueue: 'meridian-global',
+      args: [{ regions: [{ name: 'EU!', taskQueue: 'meridian-eu' }] }],
+    });
+    const failure = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failure.cause?.message).toBe('regionHealth input: regions.0.name is not a region name such as "eu"');
+  });
 });

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * Inputs of the workflows ops may start by hand (Temporal UI, CLI), validated at the boundary
+ * (DESIGN.md, rule 5). Pure: imported by workflow code.
+ */
+
+const queueName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'is not a task queue name such as "meridian-eu"');
+
+export const regionHealthInputSchema = z.object({
+  regions: z
+    .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'is not a region name such as "eu"'), taskQueue: queueName }))
+    .min(1, 'name at least one region, e.g. [{"name":"eu","taskQueue":"meridian-eu"}]'),
+  samples: z.number().int().min(1).max(1000).optional(),
+  intervalMs: z.number().int().min(0).max(60_000).optional(),
+});
+
+const customerId = z.uuid('is not a customer ID (a UUID)');
+
+export const mergeRequestSchema = z.object({
+  from: customerId,
+  into: customerId,
+  linkedBy: z.string().regex(/^[a-z_]{2,40}$/, 'is not an identifier type such as "email"'),
+});
+
+export const identityMergeInputSchema = z.object({
+  into: customerId,
+  pending: z.array(mergeRequestSchema).optional(),
+  merged: z.number().int().min(0).optional(),
+});
+
+/** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
+export function describeInputProblem(error: z.ZodError, workflow: string): string {
+  const issue = error.issues[0]!;
+  return `${workflow} input: ${issue.path.join('.') || '(input)'} ${issue.message}`;
+}
