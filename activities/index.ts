@@ -1,3 +1,4 @@
+import { createFxActivities, FxDeps } from './fx/global';
 import { createGlobalIdentityActivities, GlobalIdentityDeps } from './identity/global';
 import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
@@ -8,7 +9,7 @@ import { createRegionHealthActivities, RegionalHealthDeps } from './region-healt
  * built on its own region's pool and key; the global worker gets only the global set.
  */
 export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer };
-export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps;
+export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
   return {
@@ -21,6 +22,7 @@ export function createGlobalActivities(deps: GlobalActivityDeps) {
   return {
     ...createGlobalHealthActivities(deps),
     ...createGlobalIdentityActivities(deps),
+    ...createFxActivities(deps),
   };
 }
 

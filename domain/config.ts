@@ -44,6 +44,7 @@ const envSchema = z.object({
   MERIDIAN_IDENTITY_HMAC_KEY: z.string().optional(),
   MERIDIAN_ADMIN_TOKENS: z.string().optional(),
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
+  MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -74,6 +75,8 @@ export interface MeridianConfig {
   adminTokens: AdminToken[];
   /** Events per second one source may send (twice that in a burst); over it: 429. */
   ingestRatePerSource: number;
+  /** Where the ECB euro reference rates are fetched from (its `eurofxref-*.xml` files). */
+  ecbBaseUrl: string;
   /** The environment this config came from: region keys are read from it only where needed. */
   env: NodeJS.ProcessEnv;
   dataDir: string;
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     identityHmacKey: parseHmacKey(e.MERIDIAN_IDENTITY_HMAC_KEY),
     adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
     ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
+    ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,

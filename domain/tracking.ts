@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './local-time';
 
 /**
  * Parsing and validation for the Segment-compatible HTTP Tracking API
@@ -518,27 +519,12 @@ function quoted(value: unknown): string {
   return typeof value === 'string' && value.length <= MAX_QUOTED_LENGTH ? ` ${JSON.stringify(value)}` : '';
 }
 
-// Building an Intl.DateTimeFormat is slow and the same few zones arrive in every event: remember answers.
-const timeZoneAnswers = new Map<string, boolean>();
 const MAX_REMEMBERED = 5000;
 
 function remember<T>(cache: Map<string, T>, key: string, value: T): T {
   if (cache.size >= MAX_REMEMBERED) cache.clear();
   cache.set(key, value);
   return value;
-}
-
-function isTimeZone(name: string): boolean {
-  const known = timeZoneAnswers.get(name);
-  if (known !== undefined) return known;
-  // Node 20 rejects "+05:00" but later V8s accept offsets; they are not IANA zones either way.
-  if (/^[+-]/.test(name)) return remember(timeZoneAnswers, name, false);
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return remember(timeZoneAnswers, name, true);
-  } catch {
-    return remember(timeZoneAnswers, name, false);
-  }
 }
 
 const canonicalLocales = new Map<string, string | undefined>();

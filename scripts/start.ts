@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { describePostgresError } from '../db/connections';
+import { describePostgresError, openGlobalPool } from '../db/connections';
 import { migrateAll } from '../db/migrate';
 import { loadConfig, MeridianConfig } from '../domain/config';
+import { GLOBAL_REGION } from '../domain/regions';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { writeWorkflowBundle } from '../workers/bundle';
 import { loadDevSecrets } from '../workers/dev-secrets';
@@ -14,6 +15,8 @@ import { connectClient } from '../workers/temporal';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
 import { runEntryPoint } from './entry-point';
 import { seedDemoData } from './demo-data';
+import { importFxHistory } from './fx-import';
+import { ensureFxSchedule, FX_SCHEDULE_ID } from './schedules';
 import { startRegionHealth } from './region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 
@@ -255,6 +258,10 @@ async function main(): Promise<void> {
     step('workers and web are up; /ready says every region is reachable');
 
     const client = await connectClient(config);
+    step(`schedule ${FX_SCHEDULE_ID} ${await ensureFxSchedule(client, config)} (ECB rates, business days 16:30 Europe/Berlin)`);
+    const fxSql = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1 });
+    const fx = await importFxHistory(fxSql.sql).finally(() => fxSql.close());
+    step(fx.imported ? `demo: ${fx.days} days of ECB reference rates imported` : `FX history not imported: ${fx.reason}`);
     const handle = await startRegionHealth(client, config);
     const result = await handle.result();
     step(

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         workers.push(
           await Worker.create({
             ...common,
-            activities: createGlobalActivities({ pool, globalSql: pool.sql, regions: config.regions, rules }),
+            activities: createGlobalActivities({ pool, globalSql: pool.sql, regions: config.regions, rules, ecbBaseUrl: config.ecbBaseUrl }),
           }),
         );
       } else {

@@ -1,3 +1,4 @@
 // Every Meridian workflow, one file per process. Workers bundle this file once.
 export { regionHealth } from './region-health';
 export { identityMerge, mergeRequested } from './identity-merge';
+export { fxRatesSync } from './fx-rates-sync';

@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, index, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from './column-types';
 
 /**
@@ -70,3 +70,20 @@ export const identityRulesConfig = pgTable('identity_rules', {
   rules: jsonb('rules').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Euro foreign exchange reference rates, one row per business day and currency: units of the
+ * currency per 1 EUR, as the ECB publishes them (`source` 'ecb'), or from a supplementary source
+ * for currencies the ECB does not quote (e.g. KWD). Not personal data: global.
+ */
+export const fxRates = pgTable(
+  'fx_rates',
+  {
+    rateDate: date('rate_date').notNull(),
+    currency: text('currency').notNull(),
+    perEur: numeric('per_eur', { precision: 24, scale: 10 }).notNull(),
+    source: text('source').notNull(),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.rateDate, t.currency] })],
+);

@@ -38,6 +38,8 @@ describe('npm start', () => {
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { regions: unknown[] }).regions).toHaveLength(4);
 
+    expect(output).toMatch(/✓ schedule fx-rates-ecb created/);
+    expect(output).toMatch(/✓ demo: \d{4} days of ECB reference rates imported/);
     // Demo data went through the real tracking API: Lena is one person in two regions.
     expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
     const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');

@@ -1,0 +1,48 @@
+import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { MeridianConfig } from '../domain/config';
+import { GLOBAL_REGION } from '../domain/regions';
+import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
+
+/**
+ * Temporal Schedules Meridian keeps. Created or updated idempotently by `npm start` (and by
+ * `npm run schedules`); ops pause, trigger and backfill them in the Temporal UI.
+ */
+
+export const FX_SCHEDULE_ID = 'fx-rates-ecb';
+
+/** ECB rates appear around 16:00 CET on TARGET business days; fetch at 16:30 Frankfurt time. */
+export const FX_SCHEDULE_SPEC = {
+  calendars: [{ dayOfWeek: [{ start: 'MONDAY' as const, end: 'FRIDAY' as const }], hour: 16, minute: 30 }],
+  timezone: 'Europe/Berlin',
+};
+
+export async function ensureFxSchedule(client: Client, config: Pick<MeridianConfig, 'regions'>): Promise<'created' | 'updated'> {
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'fxRatesSync',
+    workflowId: 'fx-rates-ecb',
+    taskQueue: config.regions.region(GLOBAL_REGION).taskQueue,
+    args: [{ feed: 'daily' }],
+    typedSearchAttributes: [
+      { key: MERIDIAN_PROCESS_KIND, value: 'fxRatesSync' },
+      { key: MERIDIAN_REGION, value: GLOBAL_REGION },
+    ],
+  };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
+  const handle = client.schedule.getHandle(FX_SCHEDULE_ID);
+  try {
+    await handle.describe();
+    await handle.update((previous) => ({ ...previous, spec: FX_SCHEDULE_SPEC, action, policies }));
+    return 'updated';
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+    await client.schedule.create({
+      scheduleId: FX_SCHEDULE_ID,
+      spec: FX_SCHEDULE_SPEC,
+      action,
+      policies,
+      memo: { description: 'ECB euro reference rates into the global database, each business day' },
+    });
+    return 'created';
+  }
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { FastifyInstance } from 'fastify';
+import { FxDay, formatEcbDailyXml, parseEcbHistoryCsv } from '../../domain/fx';
+
+/**
+ * A local stand-in for the ECB's euro reference-rate files (`/eurofxref-daily.xml`,
+ * `/eurofxref-hist-90d.xml`, `/eurofxref-hist.xml`), serving the real history from
+ * ../shared/data as the ECB would on its last day. Faults can be queued: an HTTP status,
+ * or a body that is not the ECB's XML (as during its maintenance).
+ */
+export interface EcbEmulator {
+  baseUrl: string;
+  days: FxDay[];
+  requests: string[];
+  failNext(count: number, fault: number | 'garbage'): void;
+  close(): Promise<void>;
+}
+
+export const ECB_HISTORY_CSV = path.join(__dirname, '../../../shared/data/ecb-eurofxref-hist.csv');
+
+export async function startEcbEmulator(days: FxDay[] = parseEcbHistoryCsv(readFileSync(ECB_HISTORY_CSV, 'utf8'))): Promise<EcbEmulator> {
+  const newestFirst = [...days].sort((a, b) => (a.date < b.date ? 1 : -1));
+  const faults: (number | 'garbage')[] = [];
+  const requests: string[] = [];
+  const app: FastifyInstance = Fastify();
+  const files: Record<string, () => FxDay[]> = {
+    '/eurofxref-daily.xml': () => newestFirst.slice(0, 1),
+    '/eurofxref-hist-90d.xml': () => newestFirst.slice(0, 64), // 90 calendar days ≈ 64 business days
+    '/eurofxref-hist.xml': () => newestFirst,
+  };
+  for (const [route, pick] of Object.entries(files)) {
+    app.get(route, async (_request, reply) => {
+      requests.push(route);
+      const fault = faults.shift();
+      if (typeof fault === 'number') return reply.code(fault).type('text/html').send(`<html><body>Error ${fault}</body></html>`);
+      if (fault === 'garbage') return reply.type('text/html').send('<html><body>The site is under maintenance</body></html>');
+      return reply.type('text/xml').send(formatEcbDailyXml(pick()));
+    });
+  }
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    baseUrl,
+    days,
+    requests,
+    failNext(count, fault) {
+      for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    close: () => app.close(),
+  };
+}
