@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Source, SourceCache } from '../../db/sources';
-import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, RejectedItem, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
+import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from './region-writer';
 
@@ -120,7 +120,8 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
         if (calls.length === 0) return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
         const writer = admit(deps, source, calls.length);
         await store(writer, source, calls);
-        return rejected.length ? { success: true, stored: calls.length, rejected: rejected satisfies RejectedItem[] } : { success: true };
+        // Good items are stored even when others were refused; the refused ones are named, by index.
+        return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
       });
     }
   });

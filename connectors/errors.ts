@@ -1,0 +1,143 @@
+/**
+ * The failures every connector can meet, classified once: the activity layer turns `retryable`
+ * into Temporal's retry or non-retryable ApplicationFailure, so nothing here knows about Temporal.
+ *
+ * Messages carry the system, the account, the HTTP status and the API's own error text — never
+ * a response body, which may hold personal data.
+ */
+
+/** Shopify and most APIs ask for this wait when they throttle without saying how long. */
+export const DEFAULT_RETRY_AFTER_MS = 2_000;
+/** Longer API error texts are cut: they are for a person reading a log line. */
+const MAX_ERROR_TEXT = 500;
+
+export abstract class ConnectorError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(
+    message: string,
+    readonly system: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The credentials were refused (401) or lack a permission (403): a person must reconnect. */
+export class ConnectorAuthError extends ConnectorError {
+  override readonly name = 'ConnectorAuthError';
+  readonly retryable = false;
+}
+
+/** Throttled (429): retry after `retryAfterMs`. */
+export class ConnectorRateLimited extends ConnectorError {
+  override readonly name = 'ConnectorRateLimited';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    system: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message, system, 429);
+  }
+}
+
+/** 5xx, timeouts, network errors, an answer that is not the JSON promised: retrying may succeed. */
+export class ConnectorTransientError extends ConnectorError {
+  override readonly name = 'ConnectorTransientError';
+  readonly retryable = true;
+}
+
+/** Any other 4xx: the request itself was refused, so sending it again would be refused again. */
+export class ConnectorRequestError extends ConnectorError {
+  override readonly name = 'ConnectorRequestError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    system: string,
+    status: number,
+    /** The API's error text, e.g. Shopify's `errors`; empty when it gave none. */
+    readonly apiErrors: string,
+  ) {
+    super(message, system, status);
+  }
+}
+
+export interface FailureContext {
+  /** Whose credentials, e.g. "shop meridian-demo.myshopify.com". */
+  account?: string;
+  /** What the account is called where the user reconnects it, e.g. "the store"; default "the account". */
+  reconnect?: string;
+  /** What was being done, e.g. "listing orders". */
+  operation?: string;
+}
+
+/**
+ * The HTTP failure rules, in one place: 401/403 → auth; 429 → rate limited after Retry-After
+ * (seconds, decimals allowed; default 2 s); 5xx → transient; any other status → request error.
+ */
+export function classifyHttpFailure(system: string, status: number, headers: Headers, bodyText: string, context: FailureContext = {}): ConnectorError {
+  const apiErrors = errorText(bodyText);
+  const forAccount = context.account ? ` for ${context.account}` : '';
+  const during = context.operation ? ` while ${context.operation}` : '';
+  const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
+  const reconnect = context.reconnect ?? 'the account';
+
+  if (status === 401) {
+    return new ConnectorAuthError(
+      `${system} rejected the access token${forAccount}: reconnect ${reconnect} in Meridian (the token was revoked or is wrong) [${detail}]`,
+      system,
+      status,
+    );
+  }
+  if (status === 403) {
+    return new ConnectorAuthError(
+      `${system} refused access${forAccount}${during}: reconnect ${reconnect} in Meridian and approve the permissions it asks for [${detail}]`,
+      system,
+      status,
+    );
+  }
+  if (status === 429) {
+    const retryAfterMs = retryAfter(headers.get('retry-after'));
+    return new ConnectorRateLimited(`${system} rate limit reached${forAccount}${during}: retry after ${retryAfterMs / 1000} s [${detail}]`, system, retryAfterMs);
+  }
+  if (status >= 500 && status <= 599) {
+    return new ConnectorTransientError(`${system} failed on its side${forAccount}${during} [${detail}]: retry later`, system, status);
+  }
+  return new ConnectorRequestError(`${system} refused the request${forAccount}${during} [${detail}]`, system, status, apiErrors);
+}
+
+function retryAfter(header: string | null): number {
+  if (header === null || header.trim() === '') return DEFAULT_RETRY_AFTER_MS;
+  const seconds = Number(header.trim());
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_RETRY_AFTER_MS;
+}
+
+/**
+ * The API's own error text from a JSON body (`errors`, `error`, `error_description`, `message`), or
+ * '' — a body that is not JSON (an edge's HTML page) is never echoed.
+ */
+function errorText(bodyText: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return '';
+  }
+  if (typeof body !== 'object' || body === null) return '';
+  const fields = body as Record<string, unknown>;
+  const value = fields.errors ?? fields.error_description ?? fields.error ?? fields.message;
+  const text = flatten(value);
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(flatten).filter(Boolean).join('; ');
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value)
+      .map(([field, inner]) => `${field}: ${flatten(inner)}`)
+      .join('; ');
+  }
+  return value === undefined || value === null ? '' : String(value);
+}
