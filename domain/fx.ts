@@ -30,6 +30,14 @@ export interface Rational {
 export type FxParseResult = { ok: true; days: FxDay[] } | { ok: false; reason: string };
 
 /** What `parseEcbHistoryCsv` and `parseEcbDailyXml` throw: the feed is not what the ECB publishes. */
+/** The ECB's reference-rate files: today's rates, the last 90 days, or the whole history. */
+export const ECB_FEEDS = { daily: 'eurofxref-daily.xml', '90d': 'eurofxref-hist-90d.xml', history: 'eurofxref-hist.xml' } as const;
+export type EcbFeed = keyof typeof ECB_FEEDS;
+
+export function isEcbFeed(value: unknown): value is EcbFeed {
+  return typeof value === 'string' && Object.hasOwn(ECB_FEEDS, value);
+}
+
 export class EcbFeedError extends Error {
   override readonly name = 'EcbFeedError';
 }

@@ -14,20 +14,24 @@ export const regionHealthInputSchema = z.object({
   samples: z.number().int().min(1).max(1000).optional(),
   intervalMs: z.number().int().min(0).max(60_000).optional(),
 });
+export type RegionHealthInput = z.infer<typeof regionHealthInputSchema>;
 
 const customerId = z.uuid('is not a customer ID (a UUID)');
 
 export const mergeRequestSchema = z.object({
   from: customerId,
   into: customerId,
+  /** The identifier type that linked the two profiles. */
   linkedBy: z.string().regex(/^[a-z_]{2,40}$/, 'is not an identifier type such as "email"'),
 });
+export type MergeRequest = z.infer<typeof mergeRequestSchema>;
 
 export const identityMergeInputSchema = z.object({
   into: customerId,
   pending: z.array(mergeRequestSchema).optional(),
   merged: z.number().int().min(0).optional(),
 });
+export type IdentityMergeInput = z.infer<typeof identityMergeInputSchema>;
 
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {

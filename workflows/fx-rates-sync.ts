@@ -1,5 +1,6 @@
 import { ActivityOptions, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { GlobalActivities } from '../activities';
+import { ECB_FEEDS, EcbFeed, isEcbFeed } from '../domain/fx';
 
 /**
  * fxRatesSync: fetches the ECB euro reference rates into the global database. Started by the
@@ -13,15 +14,16 @@ const FETCH: ActivityOptions = {
 };
 
 export interface FxRatesSyncInput {
-  feed?: 'daily' | '90d' | 'history';
+  feed?: EcbFeed;
 }
 
 const { syncEcbRates } = proxyActivities<GlobalActivities>(FETCH);
 
 export async function fxRatesSync(input: FxRatesSyncInput = {}): Promise<{ days: number; rows: number; newest: string | null }> {
   const feed = input.feed ?? 'daily';
-  if (!['daily', '90d', 'history'].includes(feed)) {
-    throw ApplicationFailure.nonRetryable(`fxRatesSync input: feed must be "daily", "90d" or "history", not ${JSON.stringify(feed)}`, 'InvalidInput');
+  if (!isEcbFeed(feed)) {
+    const names = Object.keys(ECB_FEEDS).map((f) => `"${f}"`).join(', ');
+    throw ApplicationFailure.nonRetryable(`fxRatesSync input: feed must be one of ${names}, not ${JSON.stringify(feed)}`, 'InvalidInput');
   }
   return syncEcbRates({ feed });
 }

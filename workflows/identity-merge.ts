@@ -8,7 +8,13 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { describeInputProblem, identityMergeInputSchema, mergeRequestSchema } from '../domain/workflow-inputs';
+import {
+  describeInputProblem,
+  IdentityMergeInput,
+  identityMergeInputSchema,
+  MergeRequest,
+  mergeRequestSchema,
+} from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
 
 /**
@@ -19,18 +25,7 @@ import type { GlobalActivities, RegionalActivities } from '../activities';
  * follows. Inputs are customer IDs and identifier types only (DESIGN.md, rule 2).
  */
 
-export interface MergeRequest {
-  from: string;
-  into: string;
-  /** The identifier type that linked the two profiles. */
-  linkedBy: string;
-}
-
-export interface IdentityMergeInput {
-  into: string;
-  pending?: MergeRequest[];
-  merged?: number;
-}
+export type { IdentityMergeInput, MergeRequest };
 
 export const mergeRequested = defineSignal<[MergeRequest]>('mergeRequested');
 

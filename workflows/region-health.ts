@@ -1,5 +1,5 @@
 import { ActivityOptions, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { describeInputProblem, regionHealthInputSchema } from '../domain/workflow-inputs';
+import { describeInputProblem, RegionHealthInput, regionHealthInputSchema } from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
 import type { RegionHealthSummary } from '../db/schema/global';
 
@@ -21,12 +21,7 @@ const REPORT_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1 second', maximumAttempts: 10 },
 };
 
-export interface RegionHealthInput {
-  /** The regions to probe and the task queue each one's workers poll. */
-  regions: { name: string; taskQueue: string }[];
-  samples?: number;
-  intervalMs?: number;
-}
+export type { RegionHealthInput };
 
 export interface RegionHealthResult {
   regions: RegionHealthSummary[];

@@ -1,16 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { upsertFxDays } from '../../db/fx-rates-store';
-import { parseEcbDailyXml } from '../../domain/fx';
+import { ECB_FEEDS, EcbFeed, parseEcbDailyXml } from '../../domain/fx';
 
 export interface FxDeps {
   globalSql: Sql;
   ecbBaseUrl: string;
 }
 
-/** The ECB's files: today's rates, the last 90 days, or the whole history. */
-export const ECB_FEEDS = { daily: 'eurofxref-daily.xml', '90d': 'eurofxref-hist-90d.xml', history: 'eurofxref-hist.xml' } as const;
-export type EcbFeed = keyof typeof ECB_FEEDS;
 
 const FETCH_TIMEOUT_MS = 30_000;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { FastifyInstance } from 'fastify';
-import { FxDay, formatEcbDailyXml, parseEcbHistoryCsv } from '../../domain/fx';
+import { ECB_FEEDS, FxDay, formatEcbDailyXml, parseEcbHistoryCsv } from '../../domain/fx';
 
 /**
  * A local stand-in for the ECB's euro reference-rate files (`/eurofxref-daily.xml`,
@@ -25,9 +25,9 @@ export async function startEcbEmulator(days: FxDay[] = parseEcbHistoryCsv(readFi
   const requests: string[] = [];
   const app: FastifyInstance = Fastify();
   const files: Record<string, () => FxDay[]> = {
-    '/eurofxref-daily.xml': () => newestFirst.slice(0, 1),
-    '/eurofxref-hist-90d.xml': () => newestFirst.slice(0, 64), // 90 calendar days ≈ 64 business days
-    '/eurofxref-hist.xml': () => newestFirst,
+    [`/${ECB_FEEDS.daily}`]: () => newestFirst.slice(0, 1),
+    [`/${ECB_FEEDS['90d']}`]: () => newestFirst.slice(0, 64), // 90 calendar days ≈ 64 business days
+    [`/${ECB_FEEDS.history}`]: () => newestFirst,
   };
   for (const [route, pick] of Object.entries(files)) {
     app.get(route, async (_request, reply) => {

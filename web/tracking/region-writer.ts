@@ -47,7 +47,6 @@ interface Pending {
 interface PreparedCall {
   index: number;
   item: IncomingCall;
-  identifiers: Identifier[];
   tokens: Token[];
   values: Map<string, Identifier>;
 }
@@ -178,7 +177,7 @@ export class RegionWriter {
         values.set(tokenKey(token), id);
         tokens.push(token);
       }
-      return { index, item, identifiers, tokens, values };
+      return { index, item, tokens, values };
     });
   }
 
