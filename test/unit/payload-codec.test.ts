@@ -33,7 +33,10 @@ describe('AES-256-GCM payload codec', () => {
   it('refuses a payload that was altered or whose key is gone', async () => {
     const codec = new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1'));
     const [encoded] = await codec.encode([payload]);
-    const tampered = { ...encoded!, data: Buffer.from(encoded!.data!).fill(7, 20, 21) };
+    // Flip every bit of one byte: setting it to a fixed value would leave it unchanged 1 time in 256.
+    const altered = Buffer.from(encoded!.data!);
+    altered[20] = altered[20]! ^ 0xff;
+    const tampered = { ...encoded!, data: altered };
     await expect(codec.decode([tampered])).rejects.toThrow(/failed authentication/);
     await expect(new AesGcmPayloadCodec(parsePayloadKeys(k2, 'k2')).decode([encoded!])).rejects.toThrow(
       /encrypted with key "k1", which is not in MERIDIAN_PAYLOAD_KEYS/,
