@@ -3,18 +3,20 @@ import { createGlobalIdentityActivities, GlobalIdentityDeps } from './identity/g
 import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
+import { createSyncActivities, SyncDeps } from './sync/regional';
 
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer };
+export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
   return {
     ...createRegionHealthActivities(deps),
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
+    ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
   };
 }
 

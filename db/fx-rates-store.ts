@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import type { FxDay } from '../domain/fx';
+import { FxDay, FxTable } from '../domain/fx';
 
 /** Stores rate days idempotently (a re-fetched day overwrites itself); returns rows written. */
 export async function upsertFxDays(sql: Sql, days: FxDay[], source: string): Promise<number> {
@@ -27,4 +27,48 @@ export async function loadFxDays(sql: Sql): Promise<FxDay[]> {
     rates[row.currency] = row.per_eur.replace(/\.?0+$/, '');
   }
   return [...byDate].map(([date, rates]) => ({ date, rates }));
+}
+
+/**
+ * The FX table a worker converts with, loaded from the global rates and reloaded when it is older
+ * than `maxAgeMs`, or (at most once a `retryMs`) when a date beyond the loaded rates is asked for:
+ * the scheduled ECB sync may have stored newer days meanwhile.
+ */
+export class FxRatesCache {
+  private table?: FxTable;
+  private loadedAt = 0;
+  private loading?: Promise<FxTable>;
+  private lastForcedAt = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: { maxAgeMs?: number; retryMs?: number } = {},
+  ) {}
+
+  async current(): Promise<FxTable> {
+    if (this.table && Date.now() - this.loadedAt < (this.options.maxAgeMs ?? 10 * 60_000)) return this.table;
+    return this.reload();
+  }
+
+  /** A table that covers `date` if the database has it. */
+  async covering(date: string): Promise<FxTable> {
+    const table = await this.current();
+    const last = table.span?.last;
+    if ((last === undefined || last < date) && Date.now() - this.lastForcedAt > (this.options.retryMs ?? 60_000)) {
+      this.lastForcedAt = Date.now();
+      return this.reload();
+    }
+    return table;
+  }
+
+  private reload(): Promise<FxTable> {
+    this.loading ??= loadFxDays(this.sql)
+      .then((days) => {
+        this.table = new FxTable(days);
+        this.loadedAt = Date.now();
+        return this.table;
+      })
+      .finally(() => (this.loading = undefined));
+    return this.loading;
+  }
 }

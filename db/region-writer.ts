@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
-import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey } from '../../db/crypto-shredding';
-import type { RegionPool, RegionalDb, GlobalDb } from '../../db/connections';
-import { extractIdentifiers, Identifier, normaliseName, PhoneHint } from '../../domain/identifiers';
-import type { IdentityRules } from '../../domain/identity-rules';
-import { IdentityGraph, Merge, Token } from '../../domain/identity-resolution';
-import type { TrackingCall } from '../../domain/tracking';
+import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey } from './crypto-shredding';
+import type { RegionPool, RegionalDb, GlobalDb } from './connections';
+import { extractIdentifiers, Identifier, normaliseName, PhoneHint } from '../domain/identifiers';
+import type { IdentityRules } from '../domain/identity-rules';
+import { IdentityGraph, Merge, Token } from '../domain/identity-resolution';
+import type { CanonicalOrder } from '../domain/commerce';
+import type { TrackingCall } from '../domain/tracking';
 
 /**
  * The hot path of ingestion for one region (DESIGN.md, rule 3): calls from many concurrent
@@ -16,10 +17,20 @@ import type { TrackingCall } from '../../domain/tracking';
 
 export interface IncomingCall {
   sourceId: string;
+  /** For an order, an identify call carrying the buyer's identifiers, resolved like any other. */
   call: TrackingCall;
+  /** Set for an order version from a connector: stored as an order row instead of an event. */
+  order?: OrderWrite;
 }
 
-export type CallOutcome = { status: 'stored'; customerId: string; eventId: string } | { status: 'duplicate' };
+/** An order and its amount in the reporting currency (null, with the problem, when no rate was found). */
+export interface OrderWrite {
+  order: CanonicalOrder;
+  reporting: { currency: string; minor: bigint | null; rate?: string; rateDate?: string; fallback?: boolean; problem?: string };
+}
+
+/** `eventId` is set for calls stored as events, not for orders. */
+export type CallOutcome = { status: 'stored'; customerId: string; eventId?: string } | { status: 'duplicate' };
 
 export interface RegionWriterDeps {
   region: string;
@@ -230,16 +241,20 @@ export class RegionWriter {
       const newHere = await this.ensureProfiles(tx, state, customerIds);
 
       // Independent writes, pipelined on the transaction's connection.
+      const asEvents = resolved.filter((r) => !r.p.item.order);
+      const asOrders = resolved.filter((r) => r.p.item.order);
       const [, , eventIds] = await Promise.all([
         this.insertIdentities(tx, state, resolved).then(() => this.applyMerges(tx, merges)),
-        this.upsertTraits(tx, state, resolved),
-        this.insertEvents(tx, state, resolved),
+        this.upsertTraits(tx, state, asEvents),
+        this.insertEvents(tx, state, asEvents),
+        this.upsertOrders(tx, asOrders),
         this.touchProfiles(tx, customerIds),
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
         // point to a customer ID this region will create on the next event.
         this.registerGlobally(resolved, newHere),
       ]);
-      resolved.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
+      asEvents.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
+      for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
     });
     for (const [id, key] of state.keys) this.rememberKey(id, key);
     if (merges.length > 0) this.deps.onMergesRecorded?.();
@@ -361,6 +376,7 @@ export class RegionWriter {
     for (const m of merges) {
       await tx`update identities set customer_id = ${m.into} where customer_id = ${m.from}`;
       await tx`update profiles set merged_into = ${m.into} where customer_id = ${m.from}`;
+      await tx`update orders set customer_id = ${m.into} where customer_id = ${m.from}`;
       await tx`insert into merge_requests (from_customer_id, into_customer_id, linked_by) values (${m.from}, ${m.into}, ${m.linkedBy})`;
     }
   }
@@ -452,6 +468,51 @@ export class RegionWriter {
         ${bytes(tx, resolved.map((r, i) => sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`)))}
       ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p)`;
     return ids;
+  }
+
+  /**
+   * An order version: inserted, or replacing an older version of the same (source, order ID). A
+   * version already stored (same update time) is left as it is, so a re-synced page changes nothing.
+   */
+  private async upsertOrders(tx: TransactionSql, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
+    if (resolved.length === 0) return;
+    // Newest version per order within the batch, in key order so concurrent commits lock alike.
+    const newest = new Map<string, { customerId: string; write: OrderWrite }>();
+    for (const r of resolved) {
+      const write = r.p.item.order!;
+      const key = `${write.order.sourceId}\u0000${write.order.externalId}`;
+      const prev = newest.get(key);
+      if (!prev || prev.write.order.updatedAt <= write.order.updatedAt) newest.set(key, { customerId: r.customerId, write });
+    }
+    const rows = [...newest.entries()].sort(([a], [b]) => compare(a, b)).map(([, row]) => row);
+    const o = rows.map((r) => r.write.order);
+    const fx = rows.map((r) => r.write.reporting);
+    const text = (values: (string | undefined)[]) => arr(tx, values.map((v) => v ?? null));
+    await tx`
+      insert into orders (source_id, external_id, customer_id, customer_external_id, order_number, currency, total_minor,
+                          subtotal_minor, tax_minor, reporting_currency, reporting_total_minor, fx_rate, fx_rate_date, fx_fallback,
+                          fx_problem, placed_at, time_zone, local_date, local_hour, status, financial_status, country_code,
+                          line_item_count, source_updated_at)
+      select * from unnest(
+        ${text(o.map((x) => x.sourceId))}::text[], ${text(o.map((x) => x.externalId))}::text[], ${text(rows.map((r) => r.customerId))}::uuid[],
+        ${text(o.map((x) => x.customerExternalId))}::text[], ${text(o.map((x) => x.orderNumber))}::text[], ${text(o.map((x) => x.currency))}::text[],
+        ${text(o.map((x) => x.totalMinor))}::bigint[], ${text(o.map((x) => x.subtotalMinor))}::bigint[], ${text(o.map((x) => x.taxMinor))}::bigint[],
+        ${text(fx.map((x) => x.currency))}::text[], ${text(fx.map((x) => (x.minor === null ? undefined : x.minor.toString())))}::bigint[],
+        ${text(fx.map((x) => x.rate))}::numeric[], ${text(fx.map((x) => x.rateDate))}::date[],
+        ${text(fx.map((x) => (x.fallback === undefined ? undefined : String(x.fallback))))}::boolean[], ${text(fx.map((x) => x.problem))}::text[],
+        ${text(o.map((x) => x.placedAt))}::timestamptz[], ${text(o.map((x) => x.timeZone))}::text[], ${text(o.map((x) => x.localDate))}::date[],
+        ${text(o.map((x) => String(x.localHour)))}::smallint[], ${text(o.map((x) => x.status))}::text[], ${text(o.map((x) => x.financialStatus))}::text[],
+        ${text(o.map((x) => x.countryCode))}::text[], ${text(o.map((x) => String(x.lineItemCount)))}::integer[],
+        ${text(o.map((x) => x.updatedAt))}::timestamptz[])
+      on conflict (source_id, external_id) do update set
+        customer_id = excluded.customer_id, customer_external_id = excluded.customer_external_id, order_number = excluded.order_number,
+        currency = excluded.currency, total_minor = excluded.total_minor, subtotal_minor = excluded.subtotal_minor, tax_minor = excluded.tax_minor,
+        reporting_currency = excluded.reporting_currency, reporting_total_minor = excluded.reporting_total_minor, fx_rate = excluded.fx_rate,
+        fx_rate_date = excluded.fx_rate_date, fx_fallback = excluded.fx_fallback, fx_problem = excluded.fx_problem, placed_at = excluded.placed_at,
+        time_zone = excluded.time_zone, local_date = excluded.local_date, local_hour = excluded.local_hour, status = excluded.status,
+        financial_status = excluded.financial_status, country_code = excluded.country_code, line_item_count = excluded.line_item_count,
+        source_updated_at = excluded.source_updated_at, synced_at = now()
+      where orders.source_updated_at < excluded.source_updated_at`;
   }
 
   private async registerGlobally(resolved: { customerId: string; store: Token[] }[], customers: string[]): Promise<void> {

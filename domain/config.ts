@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isCurrency } from './money';
 import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
 
 /**
@@ -46,6 +47,10 @@ const envSchema = z.object({
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
+  MERIDIAN_REPORTING_CURRENCY: z
+    .string()
+    .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
+    .default('EUR'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -77,6 +82,8 @@ export interface MeridianConfig {
   ingestRatePerSource: number;
   /** Where the ECB euro reference rates are fetched from (its `eurofxref-*.xml` files). */
   ecbBaseUrl: string;
+  /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
+  reportingCurrency: string;
   /** The environment this config came from: region keys are read from it only where needed. */
   env: NodeJS.ProcessEnv;
   dataDir: string;
@@ -175,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
     ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
     ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
+    reportingCurrency: e.MERIDIAN_REPORTING_CURRENCY,
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,

@@ -9,10 +9,27 @@ export const MERIDIAN_REGION = defineSearchAttributeKey('MeridianRegion', Search
 export const MERIDIAN_JURISDICTION = defineSearchAttributeKey('MeridianJurisdiction', SearchAttributeType.KEYWORD);
 export const MERIDIAN_PROCESS_KIND = defineSearchAttributeKey('MeridianProcessKind', SearchAttributeType.KEYWORD);
 export const MERIDIAN_CUSTOMER_ID = defineSearchAttributeKey('MeridianCustomerId', SearchAttributeType.KEYWORD);
+/** Connector syncs: which connector, where the sync is (e.g. "running", "completed", "failed"), and how far it got. */
+export const MERIDIAN_CONNECTOR_ID = defineSearchAttributeKey('MeridianConnectorId', SearchAttributeType.KEYWORD);
+export const MERIDIAN_SYNC_STATUS = defineSearchAttributeKey('MeridianSyncStatus', SearchAttributeType.KEYWORD);
+export const MERIDIAN_SYNC_PAGES = defineSearchAttributeKey('MeridianSyncPages', SearchAttributeType.INT);
+export const MERIDIAN_SYNC_RECORDS = defineSearchAttributeKey('MeridianSyncRecords', SearchAttributeType.INT);
+/** Seconds between the newest source update synced and now. */
+export const MERIDIAN_SYNC_LAG_SECONDS = defineSearchAttributeKey('MeridianSyncLagSeconds', SearchAttributeType.INT);
 
 export const MERIDIAN_SEARCH_ATTRIBUTES = [
   MERIDIAN_REGION,
   MERIDIAN_JURISDICTION,
   MERIDIAN_PROCESS_KIND,
   MERIDIAN_CUSTOMER_ID,
+  MERIDIAN_CONNECTOR_ID,
+  MERIDIAN_SYNC_STATUS,
+  MERIDIAN_SYNC_PAGES,
+  MERIDIAN_SYNC_RECORDS,
+  MERIDIAN_SYNC_LAG_SECONDS,
 ] as const;
+
+/** The type name the Temporal CLI takes (`--type Keyword`, `name=Int`). */
+export function cliTypeName(key: { type: string }): 'Keyword' | 'Int' {
+  return key.type === SearchAttributeType.INT ? 'Int' : 'Keyword';
+}

@@ -33,6 +33,22 @@ export const identityMergeInputSchema = z.object({
 });
 export type IdentityMergeInput = z.infer<typeof identityMergeInputSchema>;
 
+export const CONNECTOR_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * connectorSync, as ops start it from the Temporal UI: `{"connectorId":"con_…"}`, optionally with
+ * `"streams":["orders"]`, `"since":"2025-01-01T00:00:00Z"` (re-sync from then) or `"full":true`.
+ */
+export const connectorSyncInputSchema = z
+  .object({
+    connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID such as "con_1a2b3c4d5e6f7a8b"'),
+    streams: z.array(z.enum(['customers', 'orders'])).min(1, 'name at least one stream, or leave it out for all').optional(),
+    since: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC, e.g. "2025-01-01T00:00:00Z"' }).optional(),
+    full: z.boolean().optional(),
+  })
+  .refine((input) => !(input.full && input.since), { message: 'give either "since" or "full", not both', path: ['since'] });
+export type ConnectorSyncInput = z.infer<typeof connectorSyncInputSchema>;
+
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {
   const issue = error.issues[0]!;

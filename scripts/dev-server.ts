@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
-import { MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 /** The Temporal dev server as Meridian runs it: persistent SQLite, UI on, codec endpoint set. */
 export interface DevServerOptions {
@@ -25,7 +25,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
     '--db-filename', o.dbFile,
     '--ui-codec-endpoint', o.codecEndpoint,
     '--log-level', 'warn',
-    ...MERIDIAN_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ...MERIDIAN_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key)}`]),
   ];
 }
 

@@ -9,9 +9,9 @@ import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../workers/payload-codec';
 import { buildServer } from './server';
-import { MergeOutbox } from './tracking/merge-outbox';
+import { MergeOutbox } from '../workers/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
-import { RegionWriter } from './tracking/region-writer';
+import { RegionWriter } from '../db/region-writer';
 
 /**
  * Meridian's web server with everything it serves: ingestion (a writer per region), admin,

@@ -3,17 +3,22 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createGlobalActivities, createRegionalActivities } from '../activities';
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
+import { FxRatesCache } from '../db/fx-rates-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
+import { RegionWriter } from '../db/region-writer';
 import { loadDevSecrets } from './dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
 import { bundleWorkflows } from './bundle';
 import { exitWithError } from './fatal';
-import { connectWorkerConnection, meridianDataConverter } from './temporal';
+import { MergeOutbox } from './merge-outbox';
+import { connectClient, connectWorkerConnection, meridianDataConverter } from './temporal';
 
 /**
  * Starts one Temporal worker per region queue given (`--regions eu,us` or MERIDIAN_WORKER_REGIONS;
- * all configured regions by default). Each worker holds only its own region's database pool.
+ * all configured regions by default). Each worker holds only its own region's database pool and
+ * key for personal data; a region's worker also reaches the global database for what holds none
+ * of it: connector settings, FX rates and the pseudonymous identity index that One ID needs.
  * Workflows come from MERIDIAN_WORKFLOW_BUNDLE (bundled once by the supervisor) or are bundled here.
  * SIGINT/SIGTERM drain in-flight tasks, then exit.
  */
@@ -41,6 +46,7 @@ async function main(): Promise<void> {
 
   const pools: { close(): Promise<void> }[] = [];
   const workers: Worker[] = [];
+  const stops: (() => Promise<void>)[] = [];
   try {
     for (const region of regions) {
       const identity = `${region.name}@${hostname()}:${process.pid}`;
@@ -68,12 +74,44 @@ async function main(): Promise<void> {
         );
       } else {
         const pool = openRegionalPool(config, region, { applicationName: `meridian-worker-${region.name}` });
-        pools.push(pool);
-        await pool.sql`select 1`;
+        const globalPool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 4, applicationName: `meridian-worker-${region.name}` });
+        pools.push(pool, globalPool);
+        await Promise.all([pool.sql`select 1`, globalPool.sql`select 1`]);
+        const regionKey = keyFromRef(region.keyRef, config.env);
+        const rules = new IdentityRulesStore(globalPool.db);
+        await rules.refresh();
+        rules.start();
+        // Merges found while syncing are started from this region's outbox, as ingestion's are.
+        const client = await connectClient(config);
+        const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
+        outbox.start();
+        stops.push(async () => {
+          rules.stop();
+          await outbox.stop();
+          await client.connection.close();
+        });
+        const writer = new RegionWriter({
+          region: region.name,
+          pool,
+          globalSql: globalPool.sql,
+          regionKey,
+          hmacKey: config.identityHmacKey,
+          rules: () => rules.rules,
+          onMergesRecorded: () => outbox.poke(),
+        });
         workers.push(
           await Worker.create({
             ...common,
-            activities: createRegionalActivities({ region, pool, workerIdentity: identity, regionKey: keyFromRef(region.keyRef, config.env) }),
+            activities: createRegionalActivities({
+              region,
+              pool,
+              workerIdentity: identity,
+              regionKey,
+              globalSql: globalPool.sql,
+              writer,
+              fx: new FxRatesCache(globalPool.sql),
+              reportingCurrency: config.reportingCurrency,
+            }),
           }),
         );
       }
@@ -82,6 +120,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.run()));
     console.log(JSON.stringify({ msg: 'workers stopped', regions: regions.map((r) => r.name), pid: process.pid }));
   } finally {
+    await Promise.all(stops.map((stop) => stop()));
     await Promise.all(pools.map((p) => p.close()));
     await connection.close();
   }

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from 'postgres';
-import { GLOBAL_REGION, RegionCatalog } from '../../domain/regions';
-import { MERIDIAN_CUSTOMER_ID, MERIDIAN_PROCESS_KIND } from '../../domain/search-attributes';
-import type { identityMerge, MergeRequest } from '../../workflows/identity-merge';
+import { GLOBAL_REGION, RegionCatalog } from '../domain/regions';
+import { MERIDIAN_CUSTOMER_ID, MERIDIAN_PROCESS_KIND } from '../domain/search-attributes';
+import type { identityMerge, MergeRequest } from '../workflows/identity-merge';
 
 /**
  * Drains each region's merge outbox: signal-with-start the survivor's identityMerge workflow,

@@ -58,6 +58,7 @@ export function createRegionalIdentityActivities({ region, sql, regionKey }: Reg
 
         const identities = await tx`update identities set customer_id = ${into} where customer_id = ${input.from}`;
         const events = await tx`update events set customer_id = ${into} where customer_id = ${input.from}`;
+        await tx`update orders set customer_id = ${into} where customer_id = ${input.from}`;
         Context.current().heartbeat();
 
         const fromTraits = await tx<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]>`

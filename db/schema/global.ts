@@ -87,3 +87,23 @@ export const fxRates = pgTable(
   },
   (t) => [primaryKey({ columns: [t.rateDate, t.currency] })],
 );
+
+/**
+ * A connector: a store, marketplace or file drop that Meridian syncs on a schedule. Pinned to one
+ * region, whose worker runs its syncs and whose database holds what it brings in and its sealed
+ * credentials. The settings here are not secret and hold no personal data (store URL, time zone,
+ * column mapping …); they are validated by the connector's definition in `connectors/`.
+ */
+export const connectors = pgTable(
+  'connectors',
+  {
+    id: text('id').primaryKey(),
+    system: text('system').notNull(),
+    name: text('name').notNull(),
+    region: text('region').notNull(),
+    settings: jsonb('settings').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('connectors_region').on(t.region)],
+);

@@ -1,4 +1,4 @@
-import { bigserial, index, integer, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, index, integer, jsonb, numeric, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from './column-types';
 
 /**
@@ -140,3 +140,137 @@ export const mergeRequests = pgTable('merge_requests', {
   linkedBy: text('linked_by').notNull(),
   requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** A connector's secrets (access tokens, API keys), sealed with the region key; only this region's worker opens them. */
+export const connectorCredentials = pgTable('connector_credentials', {
+  connectorId: text('connector_id').primaryKey(),
+  credentialsSealed: bytea('credentials_sealed').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Per connector and stream: where the next incremental pass starts, written when a pass completes. */
+export const connectorStreams = pgTable(
+  'connector_streams',
+  {
+    connectorId: text('connector_id').notNull(),
+    stream: text('stream').notNull(),
+    since: timestamp('since', { withTimezone: true }),
+    lastPassCompletedAt: timestamp('last_pass_completed_at', { withTimezone: true }),
+    lastPassRecords: integer('last_pass_records'),
+  },
+  (t) => [primaryKey({ columns: [t.connectorId, t.stream] })],
+);
+
+/**
+ * The one sync of a connector allowed to run: taken at the start of a sync, renewed by every page
+ * and released at the end. A sync that finds another's live lease ends as skipped, so a
+ * connector's syncs never overlap, however they were started (schedule, API, Temporal UI).
+ */
+export const connectorLeases = pgTable('connector_leases', {
+  connectorId: text('connector_id').primaryKey(),
+  syncId: text('sync_id').notNull(),
+  workflowId: text('workflow_id').notNull(),
+  acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** One sync, from its start to its end state, with its counts and the error it ended on. */
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    /** `<workflowId>/<first run ID>`: stable across continue-as-new. */
+    syncId: text('sync_id').primaryKey(),
+    connectorId: text('connector_id').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    status: text('status').notNull(),
+    pages: integer('pages').notNull().default(0),
+    customers: integer('customers').notNull().default(0),
+    orders: integer('orders').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('sync_runs_connector').on(t.connectorId, t.startedAt)],
+);
+
+/**
+ * Where a sync's current activity call got to in a stream, after each stored page: a retried call
+ * (worker crash, timeout) continues from here rather than from the call's start.
+ */
+export const syncCheckpoints = pgTable(
+  'sync_checkpoints',
+  {
+    syncId: text('sync_id').notNull(),
+    stream: text('stream').notNull(),
+    /** The page the call started at: identifies the call. */
+    callPageNo: integer('call_page_no').notNull(),
+    pageNo: integer('page_no').notNull(),
+    progress: jsonb('progress').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.syncId, t.stream] })],
+);
+
+/** Records a sync could not take, with the reason (field and rule, never the value). */
+export const syncRejections = pgTable(
+  'sync_rejections',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    syncId: text('sync_id').notNull(),
+    connectorId: text('connector_id').notNull(),
+    stream: text('stream').notNull(),
+    pageNo: integer('page_no').notNull(),
+    itemNo: integer('item_no').notNull(),
+    externalId: text('external_id'),
+    reason: text('reason').notNull(),
+    rejectedAt: timestamp('rejected_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // A retried page records its rejections once (rule 4).
+  (t) => [uniqueIndex('sync_rejections_position').on(t.syncId, t.stream, t.pageNo, t.itemNo)],
+);
+
+/**
+ * Orders from stores and marketplaces, one row per (source, order ID), newest version kept.
+ * Money in minor units with its currency, plus the amount in the reporting currency at the rate
+ * of the order's local date (the rate day used and whether it was an earlier one, kept for
+ * audit). Time as a UTC instant plus the store's zone, with the local date and hour. No personal
+ * values: the buyer is the resolved customer ID.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    sourceId: text('source_id').notNull(),
+    externalId: text('external_id').notNull(),
+    customerId: uuid('customer_id'),
+    customerExternalId: text('customer_external_id'),
+    orderNumber: text('order_number'),
+    currency: text('currency').notNull(),
+    totalMinor: bigint('total_minor', { mode: 'bigint' }).notNull(),
+    subtotalMinor: bigint('subtotal_minor', { mode: 'bigint' }),
+    taxMinor: bigint('tax_minor', { mode: 'bigint' }),
+    reportingCurrency: text('reporting_currency').notNull(),
+    reportingTotalMinor: bigint('reporting_total_minor', { mode: 'bigint' }),
+    fxRate: numeric('fx_rate', { precision: 30, scale: 12 }),
+    fxRateDate: date('fx_rate_date'),
+    /** True when the local date had no rate and the last earlier day's was used. */
+    fxFallback: boolean('fx_fallback'),
+    /** Why there is no reporting amount (no rate for the currency or date), to fix and re-convert. */
+    fxProblem: text('fx_problem'),
+    placedAt: timestamp('placed_at', { withTimezone: true }).notNull(),
+    timeZone: text('time_zone').notNull(),
+    localDate: date('local_date').notNull(),
+    localHour: smallint('local_hour').notNull(),
+    status: text('status').notNull(),
+    financialStatus: text('financial_status'),
+    countryCode: text('country_code'),
+    lineItemCount: integer('line_item_count').notNull(),
+    sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }).notNull(),
+    syncedAt: timestamp('synced_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sourceId, t.externalId] }),
+    index('orders_customer').on(t.customerId),
+    index('orders_local_date').on(t.localDate),
+  ],
+);

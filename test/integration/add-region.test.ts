@@ -3,8 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegionalActivities } from '../../activities';
-import { keyFromRef } from '../../db/crypto-shredding';
+import { createRegionHealthActivities } from '../../activities/region-health/regional';
 import { regionHealthProbes } from '../../db/schema/regional';
 import { startRegionHealth } from '../../scripts/region-health';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
@@ -47,7 +46,7 @@ describe('probeRegionDatabase, retried', () => {
 
   it('records its probe once however many attempts run (rule 4)', async () => {
     const region = d.config.regions.region('eu');
-    const activities = createRegionalActivities({ region, pool: d.regional('eu'), workerIdentity: 'eu@test', regionKey: keyFromRef(region.keyRef, d.env) });
+    const activities = createRegionHealthActivities({ region, pool: d.regional('eu'), workerIdentity: 'eu@test' });
     const input = { workflowId: 'region-health-retry', region: 'eu', samples: 1, intervalMs: 0 };
     const first = await new MockActivityEnvironment({ attempt: 1 }).run(activities.probeRegionDatabase, input);
     // A second attempt after a crash between the write and the completion.

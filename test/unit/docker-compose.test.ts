@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { resolveRegions } from '../../domain/regions';
-import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -41,6 +41,6 @@ describe('docker-compose.yml', () => {
 
   it('registers every search attribute Meridian sets', () => {
     const setup = String(compose.services['temporal-setup']!.command);
-    for (const key of MERIDIAN_SEARCH_ATTRIBUTES) expect(setup).toContain(`--name ${key.name} --type Keyword`);
+    for (const key of MERIDIAN_SEARCH_ATTRIBUTES) expect(setup).toContain(`--name ${key.name} --type ${cliTypeName(key)}`);
   });
 });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Source, SourceCache } from '../../db/sources';
 import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
-import { isDataError, RegionWriter } from './region-writer';
+import { isDataError, RegionWriter } from '../../db/region-writer';
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and

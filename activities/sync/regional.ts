@@ -1,0 +1,312 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Sql } from 'postgres';
+import { connectorDefinition, CUSTOMER_ID_TYPES } from '../../connectors';
+import { ConnectorError, ConnectorRateLimited } from '../../connectors/errors';
+import type { ConnectorContext, ConnectorSession, Cursor, StreamName, SyncPage } from '../../connectors/framework';
+import { ConnectorConfigError, getConnector, loadCredentials } from '../../db/connectors-store';
+import type { FxRatesCache } from '../../db/fx-rates-store';
+import { IncomingCall, isDataError, RegionWriter } from '../../db/region-writer';
+import type { RejectedRecord } from '../../domain/commerce';
+import { customerCall, orderCall, reportingAmount } from './records';
+
+/**
+ * The region side of a connector sync: take the connector's lease, page through a stream storing
+ * each page before its cursor is checkpointed (in heartbeats, then in the workflow), record what
+ * was rejected, and end the sync with its status. Connector errors become Temporal failures here,
+ * once: auth and bad requests are non-retryable with the connector's message; a 429 is retried
+ * after its Retry-After; everything else is retried with backoff.
+ */
+
+export interface SyncDeps {
+  region: string;
+  sql: Sql;
+  regionKey: Buffer;
+  /** The global database, for connector settings (no personal data there). */
+  globalSql: Sql;
+  writer: RegionWriter;
+  fx: FxRatesCache;
+  reportingCurrency: string;
+  /** Test hooks for the connectors' HTTP and clock. */
+  connectorContext?: Omit<ConnectorContext, 'sourceId' | 'heartbeat'>;
+}
+
+/** A lease outlives a stuck page by this much; every page renews it. */
+const LEASE_MS = 15 * 60_000;
+/** A pass's next start is moved back by this, for records written while the pass ran and clocks that differ. */
+const PASS_OVERLAP_MS = 5 * 60_000;
+
+export interface BeginSyncInput {
+  connectorId: string;
+  syncId: string;
+  workflowId: string;
+  streams?: StreamName[];
+  /** Re-sync from this instant, whatever the stored position. */
+  since?: string;
+  /** Re-sync everything. */
+  full?: boolean;
+}
+
+export type BeginSyncResult =
+  | { status: 'started'; region: string; system: string; label: string; streams: { stream: StreamName; since?: string }[] }
+  | { status: 'skipped'; heldBy: string };
+
+export interface SyncPagesInput {
+  connectorId: string;
+  syncId: string;
+  stream: StreamName;
+  cursor: Cursor | null;
+  since?: string;
+  /** Pages of this pass already stored. */
+  pageNo: number;
+  maxPages: number;
+  maxMillis: number;
+}
+
+export interface SyncPagesResult {
+  cursor: Cursor | null;
+  pageNo: number;
+  pages: number;
+  customers: number;
+  orders: number;
+  rejected: number;
+  highWater?: string;
+  lagSeconds?: number;
+  total?: number;
+  done: boolean;
+}
+
+export interface EndSyncInput {
+  connectorId: string;
+  syncId: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  totals: { pages: number; customers: number; orders: number; rejected: number };
+  error?: string;
+}
+
+export function createSyncActivities(deps: SyncDeps) {
+  const { sql } = deps;
+
+  async function loadConnector(connectorId: string) {
+    const connector = await getConnector(deps.globalSql, connectorId);
+    if (!connector) {
+      throw ApplicationFailure.nonRetryable(`connector ${connectorId} does not exist: create it with POST /admin/connectors or npm run connectors`, 'ConnectorNotFound');
+    }
+    if (connector.region !== deps.region) {
+      throw ApplicationFailure.nonRetryable(
+        `connector ${connectorId} belongs to region ${connector.region}, but this sync ran on the ${deps.region} queue: start it on ${connector.region}'s queue`,
+        'WrongRegion',
+      );
+    }
+    const definition = connectorDefinition(connector.system);
+    const settings = definition.settings.safeParse(connector.settings);
+    if (!settings.success) {
+      throw ApplicationFailure.nonRetryable(`connector ${connectorId} settings are no longer valid (${settings.error.issues[0]?.path.join('.')}: ${settings.error.issues[0]?.message}): fix them with PUT /admin/connectors/${connectorId}`, 'ConnectorConfig');
+    }
+    return { connector, definition, settings: settings.data };
+  }
+
+  async function openSession(connectorId: string, heartbeat: () => void): Promise<{ session: ConnectorSession; system: string }> {
+    const { connector, definition, settings } = await loadConnector(connectorId);
+    let credentials: unknown;
+    try {
+      credentials = definition.credentials.parse(await loadCredentials({ sql, key: deps.regionKey }, connectorId));
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable(
+        error instanceof ConnectorConfigError ? error.message : `connector ${connectorId} credentials are not valid for ${definition.label}: set them again with PUT /admin/connectors/${connectorId}`,
+        'ConnectorConfig',
+      );
+    }
+    const session = definition.open(settings, credentials, { ...deps.connectorContext, sourceId: connectorId, heartbeat });
+    return { session, system: connector.system };
+  }
+
+  /** Renews the lease; a sync that lost it (expired and taken by another) must stop at once. */
+  async function renewLease(connectorId: string, syncId: string): Promise<void> {
+    const rows = await sql`
+      update connector_leases set expires_at = now() + ${`${LEASE_MS} milliseconds`}::interval
+      where connector_id = ${connectorId} and sync_id = ${syncId} returning 1`;
+    if (rows.length === 0) {
+      throw ApplicationFailure.nonRetryable(`sync ${syncId} lost connector ${connectorId}'s lease to another sync: it stopped so the two do not overlap`, 'LeaseLost');
+    }
+  }
+
+  /** Stores one page: customers, then orders (with their reporting amounts), then the rejections. */
+  async function storePage(system: string, connectorId: string, syncId: string, stream: StreamName, pageNo: number, page: SyncPage): Promise<{ customers: number; orders: number; rejected: number }> {
+    const idType = CUSTOMER_ID_TYPES[system as keyof typeof CUSTOMER_ID_TYPES];
+    const now = new Date();
+    const rejected: RejectedRecord[] = [...page.rejected];
+    const items: IncomingCall[] = page.customers.map((c) => customerCall(c, idType, now));
+    if (page.orders.length > 0) {
+      let fx = await deps.fx.current();
+      const latest = page.orders.reduce((max, o) => (o.localDate > max ? o.localDate : max), '');
+      if (!fx.span || fx.span.last < latest) fx = await deps.fx.covering(latest);
+      for (const order of page.orders) items.push(orderCall(order, idType, reportingAmount(fx, order, deps.reportingCurrency), now));
+    }
+    // One write per record: they share group commits, and a record the database refuses fails alone.
+    const outcomes = await Promise.allSettled(items.map((item) => deps.writer.write([item])));
+    let customers = 0;
+    let orders = 0;
+    outcomes.forEach((outcome, i) => {
+      const item = items[i]!;
+      if (outcome.status === 'fulfilled') {
+        if (item.order) orders++;
+        else customers++;
+        return;
+      }
+      if (!isDataError(outcome.reason)) throw outcome.reason;
+      const externalId = item.order ? item.order.order.externalId : item.call.messageId.split(':')[1];
+      rejected.push({ ...(externalId ? { externalId } : {}), reason: `the database refused the record (PostgreSQL ${(outcome.reason as { code?: string }).code})` });
+    });
+    if (rejected.length > 0) {
+      await sql`
+        insert into sync_rejections (sync_id, connector_id, stream, page_no, item_no, external_id, reason)
+        select ${syncId}, ${connectorId}, ${stream}, ${pageNo}, n, e, r from unnest(
+          ${sql.array(rejected.map((_, i) => i))}::int[], ${sql.array(rejected.map((r) => r.externalId ?? null) as string[])}::text[],
+          ${sql.array(rejected.map((r) => r.reason))}::text[]) as u(n, e, r)
+        on conflict do nothing`;
+    }
+    return { customers, orders, rejected: rejected.length };
+  }
+
+  /**
+   * The position after each stored page, written to the database (heartbeats are throttled, so
+   * they may lag many pages behind): a retried call continues from the last page stored.
+   */
+  async function checkpoint(input: SyncPagesInput, progress: SyncPagesResult): Promise<void> {
+    await sql`
+      insert into sync_checkpoints (sync_id, stream, call_page_no, page_no, progress)
+      values (${input.syncId}, ${input.stream}, ${input.pageNo}, ${progress.pageNo}, ${JSON.stringify(progress)}::jsonb)
+      on conflict (sync_id, stream) do update set call_page_no = excluded.call_page_no, page_no = excluded.page_no,
+        progress = excluded.progress, updated_at = now()`;
+  }
+
+  /** The progress of an earlier attempt of this same call, if it stored any page. */
+  async function resumeFrom(input: SyncPagesInput, fresh: SyncPagesResult): Promise<SyncPagesResult> {
+    const [row] = await sql<{ progress: SyncPagesResult | string }[]>`
+      select progress from sync_checkpoints
+      where sync_id = ${input.syncId} and stream = ${input.stream} and call_page_no = ${input.pageNo} and page_no > ${input.pageNo}`;
+    if (!row) return fresh;
+    return typeof row.progress === 'string' ? (JSON.parse(row.progress) as SyncPagesResult) : row.progress;
+  }
+
+  return {
+    /** Takes the connector's lease (or reports who holds it) and says where each stream starts. */
+    async beginSync(input: BeginSyncInput): Promise<BeginSyncResult> {
+      const { connector, definition } = await loadConnector(input.connectorId);
+      const unknown = (input.streams ?? []).filter((s) => !definition.streams.includes(s));
+      if (unknown.length > 0) {
+        throw ApplicationFailure.nonRetryable(`${definition.label} has no stream ${unknown.join(', ')}: it syncs ${definition.streams.join(', ')}`, 'InvalidInput');
+      }
+      const taken = await sql<{ sync_id: string }[]>`
+        insert into connector_leases (connector_id, sync_id, workflow_id, expires_at)
+        values (${input.connectorId}, ${input.syncId}, ${input.workflowId}, now() + ${`${LEASE_MS} milliseconds`}::interval)
+        on conflict (connector_id) do update set sync_id = excluded.sync_id, workflow_id = excluded.workflow_id,
+          acquired_at = now(), expires_at = excluded.expires_at
+        where connector_leases.sync_id = excluded.sync_id or connector_leases.expires_at < now()
+        returning sync_id`;
+      if (taken.length === 0) {
+        const [holder] = await sql<{ workflow_id: string }[]>`select workflow_id from connector_leases where connector_id = ${input.connectorId}`;
+        return { status: 'skipped', heldBy: holder?.workflow_id ?? 'another sync' };
+      }
+      await sql`
+        insert into sync_runs (sync_id, connector_id, workflow_id, status) values (${input.syncId}, ${input.connectorId}, ${input.workflowId}, 'running')
+        on conflict (sync_id) do nothing`;
+      const stored = await sql<{ stream: string; since: Date | string | null }[]>`
+        select stream, since from connector_streams where connector_id = ${input.connectorId}`;
+      const storedSince = new Map(stored.map((r) => [r.stream, r.since ? new Date(r.since).toISOString() : undefined]));
+      const streams = (input.streams ?? definition.streams).map((stream) => {
+        const since = input.full ? undefined : (input.since ?? storedSince.get(stream));
+        return since ? { stream, since } : { stream };
+      });
+      return { status: 'started', region: deps.region, system: connector.system, label: definition.label, streams };
+    },
+
+    /**
+     * Pages through a stream from `cursor` for up to maxPages / maxMillis, storing each page and
+     * then checkpointing its next cursor. A retry resumes from the checkpoint, so a crash repeats
+     * at most the page that was being stored (and storing it again changes nothing).
+     */
+    async syncPages(input: SyncPagesInput): Promise<SyncPagesResult> {
+      const ctx = Context.current();
+      const fresh: SyncPagesResult = { cursor: input.cursor, pageNo: input.pageNo, pages: 0, customers: 0, orders: 0, rejected: 0, done: false };
+      const progress = ctx.info.attempt > 1 ? await resumeFrom(input, fresh) : fresh;
+      const heartbeat = () => ctx.heartbeat({ pageNo: progress.pageNo });
+      const { session, system } = await openSession(input.connectorId, heartbeat);
+      const started = Date.now();
+      // A page is fetched while the one before is stored; a failure is handled when it is awaited.
+      const fetchPage = (cursor: Cursor | null) => {
+        const page = session.fetchPage(input.stream, cursor, input.since);
+        page.catch(() => undefined);
+        return page;
+      };
+      let pending: Promise<SyncPage> | undefined = fetchPage(progress.cursor);
+      try {
+        while (pending) {
+          await renewLease(input.connectorId, input.syncId);
+          const page = await pending.catch(classify);
+          pending = undefined;
+          const more = page.next !== null && progress.pages + 1 < input.maxPages && Date.now() - started < input.maxMillis;
+          if (more) pending = fetchPage(page.next);
+          const stored = await storePage(system, input.connectorId, input.syncId, input.stream, progress.pageNo, page);
+          progress.cursor = page.next;
+          progress.pageNo++;
+          progress.pages++;
+          progress.customers += stored.customers;
+          progress.orders += stored.orders;
+          progress.rejected += stored.rejected;
+          if (page.highWater && (!progress.highWater || page.highWater > progress.highWater)) progress.highWater = page.highWater;
+          if (page.total !== undefined) progress.total = page.total;
+          progress.done = page.next === null;
+          await checkpoint(input, progress);
+          heartbeat();
+        }
+      } finally {
+        await session.close?.();
+      }
+      if (progress.highWater) progress.lagSeconds = Math.max(0, Math.round((Date.now() - Date.parse(progress.highWater)) / 1000));
+      return progress;
+    },
+
+    /**
+     * A pass over a stream completed: the next one starts from the newest update it saw, or from
+     * when it started if that is earlier (records changed during the pass), less an overlap.
+     */
+    async finishStream(input: { connectorId: string; stream: StreamName; passStartedAt: string; highWater?: string; records: number }): Promise<{ nextSince: string }> {
+      const passStart = Date.parse(input.passStartedAt) - PASS_OVERLAP_MS;
+      const seen = input.highWater ? Date.parse(input.highWater) : passStart;
+      const nextSince = new Date(Math.min(seen, passStart)).toISOString();
+      await sql`
+        insert into connector_streams (connector_id, stream, since, last_pass_completed_at, last_pass_records)
+        values (${input.connectorId}, ${input.stream}, ${nextSince}, now(), ${input.records})
+        on conflict (connector_id, stream) do update set
+          since = greatest(connector_streams.since, excluded.since), last_pass_completed_at = now(), last_pass_records = excluded.last_pass_records`;
+      return { nextSince };
+    },
+
+    /** Records how the sync ended and releases the lease. */
+    async endSync(input: EndSyncInput): Promise<void> {
+      await sql.begin(async (tx) => {
+        await tx`
+          insert into sync_runs (sync_id, connector_id, workflow_id, status) values (${input.syncId}, ${input.connectorId}, ${input.syncId.split('/')[0]!}, ${input.status})
+          on conflict (sync_id) do nothing`;
+        await tx`
+          update sync_runs set status = ${input.status}, pages = ${input.totals.pages}, customers = ${input.totals.customers},
+            orders = ${input.totals.orders}, rejected = ${input.totals.rejected}, error = ${input.error ?? null}, finished_at = now()
+          where sync_id = ${input.syncId}`;
+        await tx`delete from connector_leases where connector_id = ${input.connectorId} and sync_id = ${input.syncId}`;
+      });
+    },
+  };
+}
+
+/** Connector errors to Temporal failures, in one place. */
+function classify(error: unknown): never {
+  if (error instanceof ConnectorRateLimited) {
+    throw ApplicationFailure.create({ message: error.message, type: error.name, nextRetryDelay: error.retryAfterMs });
+  }
+  if (error instanceof ConnectorError) {
+    if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.name);
+    throw ApplicationFailure.retryable(error.message, error.name);
+  }
+  throw error;
+}

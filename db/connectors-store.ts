@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { z } from 'zod';
+import { connectorDefinition } from '../connectors';
+import { open, seal } from './crypto-shredding';
+
+/**
+ * Connectors: settings in the global database (no secrets, no personal data), credentials sealed
+ * with the region key in the connector's region database, which only that region's worker and the
+ * admin API open.
+ */
+
+export interface Connector {
+  id: string;
+  system: string;
+  name: string;
+  region: string;
+  settings: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export class ConnectorConfigError extends Error {
+  override readonly name = 'ConnectorConfigError';
+}
+
+const credentialsContext = (connectorId: string) => `connector-credentials:${connectorId}`;
+
+/** The first problem of a zod result, as "settings.shopUrl: must be …". */
+function describe(what: string, error: z.ZodError): string {
+  return error.issues.map((i) => `${[what, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+}
+
+/** Settings and credentials checked against the connector's definition; throws ConnectorConfigError naming the field. */
+export function validateConnector(system: string, settings: unknown, credentials: unknown): { settings: unknown; credentials: unknown } {
+  let definition;
+  try {
+    definition = connectorDefinition(system);
+  } catch (error) {
+    throw new ConnectorConfigError((error as Error).message);
+  }
+  const s = definition.settings.safeParse(settings);
+  if (!s.success) throw new ConnectorConfigError(describe('settings', s.error));
+  const c = definition.credentials.safeParse(credentials);
+  if (!c.success) throw new ConnectorConfigError(describe('credentials', c.error));
+  return { settings: s.data, credentials: c.data };
+}
+
+export async function createConnector(
+  globalSql: Sql,
+  regional: { sql: Sql; key: Buffer },
+  input: { system: string; name: string; region: string; settings: unknown; credentials: unknown; id?: string },
+): Promise<Connector> {
+  const checked = validateConnector(input.system, input.settings, input.credentials);
+  const id = input.id ?? `con_${randomBytes(8).toString('hex')}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new ConnectorConfigError('id: use 1 to 64 letters, digits, _ or -');
+  // Credentials first: a connector is never listed without the secrets its sync needs.
+  await storeCredentials(regional, id, checked.credentials);
+  const [row] = await globalSql<ConnectorRow[]>`
+    insert into connectors (id, system, name, region, settings)
+    values (${id}, ${input.system}, ${input.name}, ${input.region}, ${JSON.stringify(checked.settings)}::jsonb)
+    on conflict (id) do update set system = excluded.system, name = excluded.name, region = excluded.region,
+      settings = excluded.settings, updated_at = now()
+    returning *`;
+  return toConnector(row!);
+}
+
+/** New settings and/or credentials; each is validated whole against the definition. */
+export async function updateConnector(
+  globalSql: Sql,
+  regional: { sql: Sql; key: Buffer },
+  id: string,
+  change: { name?: string; settings?: unknown; credentials?: unknown },
+): Promise<Connector | undefined> {
+  const current = await getConnector(globalSql, id);
+  if (!current) return undefined;
+  const settings = change.settings ?? current.settings;
+  const credentials = change.credentials ?? (await loadCredentials(regional, id));
+  const checked = validateConnector(current.system, settings, credentials);
+  if (change.credentials !== undefined) await storeCredentials(regional, id, checked.credentials);
+  const [row] = await globalSql<ConnectorRow[]>`
+    update connectors set name = ${change.name ?? current.name}, settings = ${JSON.stringify(checked.settings)}::jsonb, updated_at = now()
+    where id = ${id} returning *`;
+  return toConnector(row!);
+}
+
+export async function getConnector(globalSql: Sql, id: string): Promise<Connector | undefined> {
+  const [row] = await globalSql<ConnectorRow[]>`select * from connectors where id = ${id}`;
+  return row ? toConnector(row) : undefined;
+}
+
+export async function listConnectors(globalSql: Sql, region?: string): Promise<Connector[]> {
+  const rows = region
+    ? await globalSql<ConnectorRow[]>`select * from connectors where region = ${region} order by id`
+    : await globalSql<ConnectorRow[]>`select * from connectors order by id`;
+  return rows.map(toConnector);
+}
+
+export async function storeCredentials(regional: { sql: Sql; key: Buffer }, connectorId: string, credentials: unknown): Promise<void> {
+  const sealed = seal(regional.key, JSON.stringify(credentials), credentialsContext(connectorId));
+  await regional.sql`
+    insert into connector_credentials (connector_id, credentials_sealed) values (${connectorId}, ${sealed})
+    on conflict (connector_id) do update set credentials_sealed = excluded.credentials_sealed, updated_at = now()`;
+}
+
+export async function loadCredentials(regional: { sql: Sql; key: Buffer }, connectorId: string): Promise<unknown> {
+  const [row] = await regional.sql<{ credentials_sealed: Buffer }[]>`
+    select credentials_sealed from connector_credentials where connector_id = ${connectorId}`;
+  if (!row) throw new ConnectorConfigError(`connector ${connectorId} has no credentials in this region: set them with the admin API (PUT /admin/connectors/${connectorId})`);
+  return JSON.parse(open(regional.key, row.credentials_sealed, credentialsContext(connectorId)).toString('utf8'));
+}
+
+interface ConnectorRow {
+  id: string;
+  system: string;
+  name: string;
+  region: string;
+  settings: unknown;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function toConnector(row: ConnectorRow): Connector {
+  return {
+    id: row.id,
+    system: row.system,
+    name: row.name,
+    region: row.region,
+    settings: row.settings,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
