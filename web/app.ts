@@ -78,6 +78,7 @@ export async function createMeridianWeb(
       regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }])),
       hmacKey: config.identityHmacKey,
       rules,
+      temporal,
     },
   });
 

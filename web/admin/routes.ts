@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
@@ -10,11 +11,13 @@ import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
 import type { RegionCatalog } from '../../domain/regions';
+import { registerConnectorRoutes } from './connectors';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
- * and profiles. A token lists the regions whose personal data it may read.
+ * profiles, and connectors with their schedules, syncs and supplementary FX rates (./connectors).
+ * A token lists the regions whose personal data it may read and whose connectors it may manage.
  */
 
 export interface AdminDeps {
@@ -25,6 +28,8 @@ export interface AdminDeps {
   regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
   hmacKey: Buffer;
   rules: IdentityRulesStore;
+  /** For connector schedules and syncs; without it those routes answer 503. */
+  temporal?: Client;
 }
 
 class AdminError extends Error {
@@ -146,6 +151,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         where i.type = ${identifier.type} and i.blind_index = ${blindIndex(deps.hmacKey, identifier.type, identifier.value)}`;
       if (!row) throw new AdminError(404, `no profile has that ${type}`);
       return unifiedView(token, row.customer_id);
+    });
+
+    registerConnectorRoutes(scope, deps, {
+      authorise: (request) => authorise(deps, request),
+      mayRead,
+      fail: (statusCode, message) => new AdminError(statusCode, message),
     });
   });
 }
