@@ -58,7 +58,7 @@ export async function createConnector(
   await storeCredentials(regional, id, checked.credentials);
   const [row] = await globalSql<ConnectorRow[]>`
     insert into connectors (id, system, name, region, settings)
-    values (${id}, ${input.system}, ${input.name}, ${input.region}, ${JSON.stringify(checked.settings)}::jsonb)
+    values (${id}, ${input.system}, ${input.name}, ${input.region}, ${JSON.stringify(checked.settings)}::text::jsonb)
     on conflict (id) do update set system = excluded.system, name = excluded.name, region = excluded.region,
       settings = excluded.settings, updated_at = now()
     returning *`;
@@ -79,7 +79,7 @@ export async function updateConnector(
   const checked = validateConnector(current.system, settings, credentials);
   if (change.credentials !== undefined) await storeCredentials(regional, id, checked.credentials);
   const [row] = await globalSql<ConnectorRow[]>`
-    update connectors set name = ${change.name ?? current.name}, settings = ${JSON.stringify(checked.settings)}::jsonb, updated_at = now()
+    update connectors set name = ${change.name ?? current.name}, settings = ${JSON.stringify(checked.settings)}::text::jsonb, updated_at = now()
     where id = ${id} returning *`;
   return toConnector(row!);
 }
@@ -126,7 +126,8 @@ function toConnector(row: ConnectorRow): Connector {
     system: row.system,
     name: row.name,
     region: row.region,
-    settings: row.settings,
+    // Parsed here when a pool hands jsonb back as text (drizzle's pools do, plain postgres.js does not).
+    settings: typeof row.settings === 'string' ? (JSON.parse(row.settings) as unknown) : row.settings,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

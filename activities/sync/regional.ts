@@ -32,6 +32,8 @@ export interface SyncDeps {
 
 /** A lease outlives a stuck page by this much; every page renews it. */
 const LEASE_MS = 15 * 60_000;
+/** Pages being stored at once by one sync. */
+const PAGES_IN_FLIGHT = 3;
 /** A pass's next start is moved back by this, for records written while the pass ran and clocks that differ. */
 const PASS_OVERLAP_MS = 5 * 60_000;
 
@@ -175,7 +177,7 @@ export function createSyncActivities(deps: SyncDeps) {
   async function checkpoint(input: SyncPagesInput, progress: SyncPagesResult): Promise<void> {
     await sql`
       insert into sync_checkpoints (sync_id, stream, call_page_no, page_no, progress)
-      values (${input.syncId}, ${input.stream}, ${input.pageNo}, ${progress.pageNo}, ${JSON.stringify(progress)}::jsonb)
+      values (${input.syncId}, ${input.stream}, ${input.pageNo}, ${progress.pageNo}, ${JSON.stringify(progress)}::text::jsonb)
       on conflict (sync_id, stream) do update set call_page_no = excluded.call_page_no, page_no = excluded.page_no,
         progress = excluded.progress, updated_at = now()`;
   }
@@ -233,34 +235,43 @@ export function createSyncActivities(deps: SyncDeps) {
       const heartbeat = () => ctx.heartbeat({ pageNo: progress.pageNo });
       const { session, system } = await openSession(input.connectorId, heartbeat);
       const started = Date.now();
-      // A page is fetched while the one before is stored; a failure is handled when it is awaited.
-      const fetchPage = (cursor: Cursor | null) => {
-        const page = session.fetchPage(input.stream, cursor, input.since);
-        page.catch(() => undefined);
-        return page;
+      // Pages are fetched one after the other (each names the next), but stored up to
+      // PAGES_IN_FLIGHT at a time: the next page is fetched while earlier ones are written.
+      // Checkpoints follow the pages in order, so a crash repeats only pages after the last one.
+      const inFlight: { page: SyncPage; stored: Promise<{ customers: number; orders: number; rejected: number }> }[] = [];
+      let cursor = progress.cursor;
+      let fetched = 0;
+      let last = false;
+      const settleOldest = async () => {
+        const { page, stored } = inFlight.shift()!;
+        const counts = await stored;
+        progress.cursor = page.next;
+        progress.pageNo++;
+        progress.pages++;
+        progress.customers += counts.customers;
+        progress.orders += counts.orders;
+        progress.rejected += counts.rejected;
+        if (page.highWater && (!progress.highWater || page.highWater > progress.highWater)) progress.highWater = page.highWater;
+        if (page.total !== undefined) progress.total = page.total;
+        progress.done = page.next === null;
+        await checkpoint(input, progress);
+        heartbeat();
       };
-      let pending: Promise<SyncPage> | undefined = fetchPage(progress.cursor);
       try {
-        while (pending) {
+        while (!last) {
           await renewLease(input.connectorId, input.syncId);
-          const page = await pending.catch(classify);
-          pending = undefined;
-          const more = page.next !== null && progress.pages + 1 < input.maxPages && Date.now() - started < input.maxMillis;
-          if (more) pending = fetchPage(page.next);
-          const stored = await storePage(system, input.connectorId, input.syncId, input.stream, progress.pageNo, page);
-          progress.cursor = page.next;
-          progress.pageNo++;
-          progress.pages++;
-          progress.customers += stored.customers;
-          progress.orders += stored.orders;
-          progress.rejected += stored.rejected;
-          if (page.highWater && (!progress.highWater || page.highWater > progress.highWater)) progress.highWater = page.highWater;
-          if (page.total !== undefined) progress.total = page.total;
-          progress.done = page.next === null;
-          await checkpoint(input, progress);
-          heartbeat();
+          const page = await session.fetchPage(input.stream, cursor, input.since).catch(classify);
+          const stored = storePage(system, input.connectorId, input.syncId, input.stream, progress.pageNo + inFlight.length, page);
+          stored.catch(() => undefined);
+          inFlight.push({ page, stored });
+          fetched++;
+          cursor = page.next;
+          last = page.next === null || fetched >= input.maxPages || Date.now() - started >= input.maxMillis;
+          while (inFlight.length >= PAGES_IN_FLIGHT || (last && inFlight.length > 0)) await settleOldest();
         }
       } finally {
+        // A failure leaves later pages stored but not checkpointed: a retry stores them again, which changes nothing.
+        await Promise.allSettled(inFlight.map((f) => f.stored));
         await session.close?.();
       }
       if (progress.highWater) progress.lagSeconds = Math.max(0, Math.round((Date.now() - Date.parse(progress.highWater)) / 1000));

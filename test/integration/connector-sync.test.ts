@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import iconv from 'iconv-lite';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connector, createConnector } from '../../db/connectors-store';
@@ -16,6 +19,8 @@ import {
 } from '../../workers/connector-schedules';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { ECB_HISTORY_CSV } from '../emulators/ecb';
+import { startAmazonEmulator } from '../emulators/amazon';
+import { startShopeeEmulator } from '../emulators/shopee';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
@@ -48,7 +53,7 @@ interface OrderRow {
 
 describe('connector syncs', () => {
   let d: TestDeployment;
-  const shops: ShopifyEmulator[] = [];
+  const shops: { close(): Promise<void> }[] = [];
   let apacWorker: WorkerProcess;
   let otherWorkers: WorkerProcess;
 
@@ -88,6 +93,26 @@ describe('connector syncs', () => {
         credentials: { accessToken: TOKEN },
       },
     );
+  }
+
+  async function anyConnector(id: string, region: string, system: string, settings: unknown, credentials: unknown): Promise<Connector> {
+    const r = d.config.regions.region(region);
+    return createConnector(d.global().sql, { sql: d.regional(region).sql, key: keyFromRef(r.keyRef, d.env) }, { id, system, name: id, region, settings, credentials });
+  }
+
+  /** One sync by hand and one from the connector's schedule: both complete, and the second stores nothing new. */
+  async function onDemandAndScheduled(con: Connector): Promise<{ manual: SyncResult; scheduled: { status: string; orders: number; rejected: number } }> {
+    const manual = await syncNow(con);
+    await upsertConnectorSchedule(d.client, d.config.regions, con, { every: '1d' });
+    await triggerConnectorSchedule(d.client, con.id);
+    let scheduled = { status: '', orders: 0, rejected: 0 };
+    await eventually(async () => {
+      const rows = await d.regional(con.region).sql<{ status: string; orders: number; rejected: number; workflow_id: string }[]>`
+        select status, orders, rejected, workflow_id from sync_runs where connector_id = ${con.id} and workflow_id like ${`${scheduleIdOf(con.id)}-20%`}`;
+      expect(rows[0]?.status).toBe('completed');
+      scheduled = rows[0]!;
+    }, 60_000);
+    return { manual, scheduled };
   }
 
   async function syncNow(c: Connector, options: { since?: string; full?: boolean } = {}): Promise<SyncResult> {
@@ -307,5 +332,106 @@ describe('connector syncs', () => {
     }, 30_000);
     const result: SyncResult = await d.client.workflow.getHandle(manual.workflowId).result();
     expect(result).toMatchObject({ status: 'completed', totals: { orders: 1500 } });
+  }, 120_000);
+
+  it('syncs Shopee orders through signed requests in 15-day windows, by hand and on schedule', async () => {
+    const shopee = await startShopeeEmulator({ partnerId: 2001234, partnerKey: 'shopee-partner-key-for-tests', shopId: 880011, accessToken: 'shopee-token', region: 'TH' });
+    shops.push(shopee);
+    // 40 orders over 50 days of March–April 2025: four windows; one in a currency that does not exist.
+    const base = Date.parse('2025-03-01T03:00:00Z');
+    shopee.addOrders(
+      Array.from({ length: 40 }, (_, i) => ({
+        order_sn: `250301TH${String(i).padStart(6, '0')}`,
+        currency: i === 7 ? 'XTH' : 'THB',
+        total_amount: 1290.5 + i,
+        create_time: new Date(base + i * 30 * 3600_000),
+        update_time: new Date(base + i * 30 * 3600_000),
+        buyer_user_id: 5_000_000 + (i % 10),
+        order_status: 'COMPLETED',
+      })),
+    );
+    const con = await anyConnector('shopee_th', 'apac', 'shopee', { baseUrl: shopee.baseUrl, partnerId: 2001234, shopId: 880011, syncFrom: '2025-03-01' }, { partnerKey: 'shopee-partner-key-for-tests', accessToken: 'shopee-token' });
+    const { manual, scheduled } = await onDemandAndScheduled(con);
+    expect(manual).toMatchObject({ status: 'completed', totals: { orders: 39, rejected: 1 } });
+    expect(scheduled.status).toBe('completed');
+    const rows = await orders('apac', con.id);
+    expect(rows).toHaveLength(39);
+    // 1290.50 THB at 10:00 Bangkok on 2025-03-01 (a Saturday): Friday's rate, in USD.
+    expect(rows[0]).toMatchObject({ total_minor: '129050', local_date: '2025-03-01', local_hour: 10, time_zone: 'Asia/Bangkok', fx_rate_date: '2025-02-28', fx_fallback: true });
+    // Ten buyers, each one profile whatever the number of orders.
+    const [buyers] = await d.regional('apac').sql<{ n: number }[]>`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
+    expect(buyers!.n).toBe(10);
+    const rejections = await d.regional('apac').sql<{ external_id: string; reason: string }[]>`
+      select external_id, reason from sync_rejections where connector_id = ${con.id}`;
+    expect(rejections[0]).toMatchObject({ external_id: '250301TH000007' });
+    expect(rejections[0]!.reason).toMatch(/currency/);
+    // Every list call stayed within Shopee's 15 days.
+    const lists = shopee.requests.filter((r) => r.path.endsWith('get_order_list'));
+    expect(lists.every((r) => Number(r.params.time_to) - Number(r.params.time_from) < 15 * 86_400)).toBe(true);
+  }, 120_000);
+
+  it('syncs Amazon orders with an LWA token and NextToken pages, buyer email kept only as an identifier', async () => {
+    const credentials = { clientId: 'amzn1.application-oa2-client.test', clientSecret: 'lwa-secret', refreshToken: 'Atzr|refresh-token' };
+    const amazon = await startAmazonEmulator({ ...credentials, rateLimits: { getOrders: { rate: 50, burst: 50 } } });
+    shops.push(amazon);
+    const japan = 'A1VC38T7YXB528';
+    amazon.addOrders(
+      Array.from({ length: 120 }, (_, i) => ({
+        marketplaceId: japan,
+        status: 'Shipped' as const,
+        amount: String(1980 + i),
+        purchaseDate: new Date(Date.parse('2025-04-17T14:30:00Z') + i * 60_000),
+        buyerEmail: `buyer${i % 30}@marketplace.amazon.co.jp`,
+      })),
+    );
+    const con = await anyConnector('amazon_jp', 'apac', 'amazon', { endpoint: amazon.endpoint, lwaUrl: amazon.lwaUrl, marketplaceIds: [japan], syncFrom: '2025-04-01', pageSize: 50 }, credentials);
+    const { manual, scheduled } = await onDemandAndScheduled(con);
+    expect(manual).toMatchObject({ status: 'completed', totals: { orders: 120, rejected: 0 } });
+    expect(scheduled.status).toBe('completed');
+    const rows = await orders('apac', con.id);
+    expect(rows).toHaveLength(120);
+    // 23:30 in Tokyo on Thursday 2025-04-17.
+    expect(rows.find((r) => r.total_minor === '1980')).toMatchObject({ local_date: '2025-04-17', local_hour: 23, time_zone: 'Asia/Tokyo', fx_rate_date: '2025-04-17' });
+    const [buyers] = await d.regional('apac').sql<{ n: number }[]>`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
+    expect(buyers!.n).toBe(30);
+    // The email is restricted data: sealed in the identities table, nowhere in plain text.
+    const [plain] = await d.regional('apac').sql<{ n: number }[]>`
+      select count(*)::int as n from identities where source_id = ${con.id} and position(convert_to('marketplace.amazon', 'UTF8') in value_sealed) > 0`;
+    expect(plain!.n).toBe(0);
+    expect(amazon.requests.filter((r) => r.operation === 'lwaToken').length).toBeLessThanOrEqual(2);
+  }, 120_000);
+
+  it('imports a Shift_JIS POS export with a broken row: good rows stored, the broken one reported by row number', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-import-'));
+    try {
+      const file = path.join(dir, 'pos-orders.csv');
+      const lines = ['注文番号,注文日時,合計,通貨,メール,氏名'];
+      for (let i = 0; i < 30; i++) lines.push(`P-${1000 + i},2025/03/14 23:${String(10 + i).padStart(2, '0')},${i === 4 ? '12.5.0' : String(3300 + i)},JPY,pos${i}@example.jp,山田 太郎`);
+      writeFileSync(file, iconv.encode(lines.join('\r\n') + '\r\n', 'Shift_JIS'));
+      const con = await anyConnector('pos_tokyo', 'apac', 'file', {
+        path: file,
+        format: 'csv',
+        encoding: 'shift_jis',
+        recordType: 'orders',
+        timeZone: 'Asia/Tokyo',
+        dateFormat: 'ymd',
+        mapping: { externalId: '注文番号', placedAt: '注文日時', total: '合計', currency: '通貨', email: 'メール' },
+        pageSize: 10,
+      }, {});
+      const { manual, scheduled } = await onDemandAndScheduled(con);
+      expect(manual).toMatchObject({ status: 'completed', totals: { orders: 29, rejected: 1 } });
+      expect(scheduled).toMatchObject({ status: 'completed', orders: 29, rejected: 1 });
+      const rows = await orders('apac', con.id);
+      expect(rows).toHaveLength(29);
+      // 23:10 in Tokyo, a Friday: that day's rate.
+      expect(rows[0]).toMatchObject({ external_id: 'P-1000', total_minor: '3300', local_date: '2025-03-14', local_hour: 23, fx_rate_date: '2025-03-14', fx_fallback: false });
+      const rejections = await d.regional('apac').sql<{ external_id: string; reason: string }[]>`
+        select distinct external_id, reason from sync_rejections where connector_id = ${con.id}`;
+      expect(rejections).toHaveLength(1);
+      expect(rejections[0]!.reason).toMatch(/^row 5: total/);
+      expect(rejections[0]!.reason).not.toContain('12.5.0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
