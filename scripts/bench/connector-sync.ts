@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
@@ -37,6 +37,25 @@ const arg = (name: string, fallback: number) => {
 };
 const ORDERS = arg('orders', 100_000);
 const CUSTOMERS = arg('customers', 20_000);
+
+/** CPU seconds (user + system) a process has used; for PostgreSQL, the sum over its processes. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim().startsWith('postgres')) total += cpuSeconds(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -109,10 +128,17 @@ async function main() {
     });
     client = await connectClient(config);
 
+    const cpuBefore = { worker: cpuSeconds(worker.pid!), postgres: postgresCpuSeconds(), emulator: process.cpuUsage() };
     const started = performance.now();
     const { workflowId } = await startConnectorSync(client, config.regions, connector);
     const result: SyncResult = await client.workflow.getHandle(workflowId).result();
     const seconds = (performance.now() - started) / 1000;
+    const emulatorCpu = process.cpuUsage(cpuBefore.emulator);
+    const cpu = {
+      worker: cpuSeconds(worker.pid!) - cpuBefore.worker,
+      postgres: postgresCpuSeconds() - cpuBefore.postgres,
+      emulator: (emulatorCpu.user + emulatorCpu.system) / 1e6,
+    };
     const rss = peakRssMb(worker.pid!);
     if (result.status !== 'completed') throw new Error(`sync ended ${result.status}: ${result.error}`);
 
@@ -130,6 +156,7 @@ Meridian connector sync benchmark (${new Date().toISOString()})
   end to end         ${(records / seconds).toFixed(0)} records/s   ${(result.totals.orders / seconds).toFixed(0)} orders/s (incl. the customers stream's time)
   stored             ${orders} orders, ${converted} with a reporting amount, ${buyers} distinct buyers
   worker peak RSS    ${rss.toFixed(0)} MB
+  CPU seconds        worker ${cpu.worker.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, emulator + this process ${cpu.emulator.toFixed(1)} (2 cores: ${(2 * seconds).toFixed(1)} available)
   baseline: plain bulk INSERT of the same ${baseline.rows} order rows (2,000 a statement, no keys)  ${baseline.perSecond.toFixed(0)} rows/s
   the sync reaches ${(((result.totals.orders / seconds) / baseline.perSecond) * 100).toFixed(1)}% of the bulk-insert baseline`);
   } finally {
