@@ -1,3 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+
 /**
  * Demo data for `npm start`: three sources (a Berlin shop in eu, a New York app in us, a Tokyo
  * store in apac) and a few people sent through the real tracking API — one shopper seen in two
@@ -67,4 +71,74 @@ export async function seedDemoData(webUrl: string, adminToken: string): Promise<
     events += batch.length;
   }
   return { created: true, events };
+}
+
+/**
+ * A demo connector: a Tokyo POS export (Shift_JIS, as Japanese POS systems write it) imported by
+ * the file connector in apac, on a schedule every 6 hours Tokyo time, and synced once now. Its
+ * orders are from March and April 2025, inside the ECB history, so each gets a reporting amount at
+ * its local date's rate; one row is broken on purpose and shows up as a rejection.
+ */
+export const DEMO_CONNECTOR_ID = 'demo_tokyo_pos';
+
+const DEMO_POS_ROWS: [orderNo: string, placedAt: string, total: string, email: string][] = [
+  ['T-1001', '2025/03/14 10:05', '3300', 'yuki.yamada@example.jp'],
+  ['T-1002', '2025/03/14 23:40', '12800', 'kenji.sato@example.jp'],
+  ['T-1003', '2025/03/15 11:20', '5400', 'yuki.yamada@example.jp'],
+  ['T-1004', '2025/03/30 09:15', '2200', 'lena.gross@example.de'],
+  ['T-1005', '2025/04/18 18:45', '980', 'aiko.tanaka@example.jp'],
+  ['T-1006', '2025/04/21 08:30', '4,400円', 'kenji.sato@example.jp'],
+  ['T-1007', '2025/05/02 20:10', '15600', 'aiko.tanaka@example.jp'],
+];
+
+export async function seedDemoConnector(
+  webUrl: string,
+  adminToken: string,
+  importDir: string,
+): Promise<{ created: boolean; orders?: number; rejected?: number; status?: string }> {
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${webUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok && res.status !== 404) throw new Error(`demo connector: ${method} ${path} answered ${res.status}: ${await res.text()}`);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  if ((await admin('GET', `/admin/connectors/${DEMO_CONNECTOR_ID}`)).status === 200) return { created: false };
+
+  mkdirSync(importDir, { recursive: true });
+  const file = path.join(importDir, 'tokyo-pos-orders.csv');
+  const lines = ['注文番号,注文日時,合計,通貨,メール', ...DEMO_POS_ROWS.map(([no, at, total, email]) => `${no},${at},"${total}",JPY,${email}`)];
+  writeFileSync(file, iconv.encode(`${lines.join('\r\n')}\r\n`, 'Shift_JIS'));
+
+  await admin('POST', '/admin/connectors', {
+    id: DEMO_CONNECTOR_ID,
+    system: 'file',
+    name: 'Demo Tokyo POS export',
+    region: 'apac',
+    settings: {
+      path: file,
+      format: 'csv',
+      encoding: 'shift_jis',
+      recordType: 'orders',
+      timeZone: 'Asia/Tokyo',
+      dateFormat: 'ymd',
+      mapping: { externalId: '注文番号', placedAt: '注文日時', total: '合計', currency: '通貨', email: 'メール' },
+    },
+    credentials: {},
+    schedule: { every: '6h', timeZone: 'Asia/Tokyo' },
+  });
+  const { workflowId } = (await admin('POST', `/admin/connectors/${DEMO_CONNECTOR_ID}/sync`, {})).body as { workflowId: string };
+  for (let i = 0; i < 120; i++) {
+    const sync = (await admin('GET', `/admin/connectors/${DEMO_CONNECTOR_ID}/sync/${workflowId}`)).body as {
+      status: string;
+      progress?: { totals?: { orders: number; rejected: number } };
+    };
+    if (['completed', 'failed', 'skipped', 'cancelled'].includes(sync.status)) {
+      return { created: true, status: sync.status, orders: sync.progress?.totals?.orders ?? 0, rejected: sync.progress?.totals?.rejected ?? 0 };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { created: true, status: 'still running' };
 }

@@ -14,7 +14,7 @@ import { explainStartupError } from '../workers/fatal';
 import { connectClient } from '../workers/temporal';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
 import { runEntryPoint } from './entry-point';
-import { seedDemoData } from './demo-data';
+import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data';
 import { importFxHistory } from './fx-import';
 import { ensureFxSchedule, FX_SCHEDULE_ID } from './schedules';
 import { startRegionHealth } from './region-health';
@@ -273,6 +273,12 @@ async function main(): Promise<void> {
     if (adminToken) {
       const demo = await seedDemoData(webUrl, adminToken);
       step(demo.created ? `demo: 3 sources (eu, us, apac) and ${demo.events} events sent through /v1/batch` : 'demo: sources and events from an earlier start are there');
+      const pos = await seedDemoConnector(webUrl, adminToken, path.join(dataDir, 'imports'));
+      step(
+        pos.created
+          ? `demo: connector ${DEMO_CONNECTOR_ID} (Shift_JIS POS export, apac) synced: ${pos.status}, ${pos.orders} orders, ${pos.rejected} row rejected; schedule sync-${DEMO_CONNECTOR_ID} every 6h`
+          : `demo: connector ${DEMO_CONNECTOR_ID} from an earlier start is there`,
+      );
     }
 
     const ui = `http://localhost:${config.temporal.uiPort}`;

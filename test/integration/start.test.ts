@@ -40,8 +40,9 @@ describe('npm start', () => {
 
     expect(output).toMatch(/✓ schedule fx-rates-ecb created/);
     expect(output).toMatch(/✓ demo: \d{4} days of ECB reference rates imported/);
-    // Demo data went through the real tracking API: Lena is one person in two regions.
+    // Demo data went through the real tracking API: Lena is one person in two regions…
     expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
+    expect(output).toContain('✓ demo: connector demo_tokyo_pos (Shift_JIS POS export, apac) synced: completed, 6 orders, 1 row rejected');
     const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
     const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
     const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
@@ -51,7 +52,8 @@ describe('npm start', () => {
     });
     expect(lookup.status).toBe(200);
     const lena = (await lookup.json()) as { regions: { region: string; traits?: Record<string, { value: unknown }> }[] };
-    expect(lena.regions.map((r) => r.region).sort()).toEqual(['eu', 'us']);
+    // …and a third: the demo POS export has an order of hers in the Tokyo store (apac).
+    expect(lena.regions.map((r) => r.region).sort()).toEqual(['apac', 'eu', 'us']);
     expect(lena.regions.find((r) => r.region === 'eu')!.traits!.name!.value).toBe('Lena Groß');
 
     child.kill('SIGINT');
