@@ -356,7 +356,7 @@ export function fromSegmentCategoryPreferences(
 // ---------------------------------------------------------------------------------------------
 
 export type GpcOutcome =
-  | { outcome: 'recorded'; record: ConsentRecord }
+  | { outcome: 'recorded'; records: ConsentRecord[] }
   | { outcome: 'gpc-ignored'; reason: string }
   | { outcome: 'no-signal' };
 
@@ -380,5 +380,9 @@ export function fromGpc(
       reason: `${law} does not make Global Privacy Control a legal opt-out signal; nothing recorded (sale/sharing follows the person's explicit choices and ${law}'s default)`,
     };
   }
-  return { outcome: 'recorded', record: { purpose: 'saleSharing', state: 'denied', source: 'gpc', at: origin.at, proof: origin.proof } };
+  // CPRA's "sharing" is cross-context behavioural advertising: the opt-out covers personalised ads too.
+  return {
+    outcome: 'recorded',
+    records: (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({ purpose, state: 'denied' as const, source: 'gpc' as const, at: origin.at, proof: origin.proof })),
+  };
 }

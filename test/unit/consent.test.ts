@@ -221,9 +221,11 @@ describe('effective consent', () => {
     const gpc = fromGpc('1', CCPA_LIKE, { at: '2025-06-02T10:00:00Z', proof: { kind: 'http-request', reference: 'req-7f3a' } });
     expect(gpc.outcome).toBe('recorded');
     if (gpc.outcome !== 'recorded') throw new Error('unreachable');
-    const after = effectiveConsent([gpc.record], CCPA_LIKE.defaults);
-    expect(after.saleSharing).toEqual({ state: 'denied', basis: 'explicit', record: gpc.record });
-    expect(after.personalisedAds).toEqual({ state: 'granted', basis: 'default' });
+    const after = effectiveConsent(gpc.records, CCPA_LIKE.defaults);
+    expect(after.saleSharing).toEqual({ state: 'denied', basis: 'explicit', record: gpc.records[0] });
+    // "Sharing" under the CPRA is cross-context behavioural advertising.
+    expect(after.personalisedAds).toEqual({ state: 'denied', basis: 'explicit', record: gpc.records[1] });
+    expect(after.emailMarketing).toEqual({ state: 'granted', basis: 'default' });
   });
 
   it('ignores records after asOf', () => {
@@ -353,10 +355,13 @@ describe('Segment categoryPreferences', () => {
 describe('Global Privacy Control', () => {
   const origin = { at: '2025-06-02T10:00:00Z', proof: { kind: 'http-request', reference: 'req-1' } };
 
-  it('records a sale/sharing opt-out in California', () => {
+  it('records a sale/sharing opt-out in California, covering personalised ads', () => {
     expect(fromGpc('1', CCPA_LIKE, origin)).toEqual({
       outcome: 'recorded',
-      record: { purpose: 'saleSharing', state: 'denied', source: 'gpc', at: origin.at, proof: origin.proof },
+      records: [
+        { purpose: 'saleSharing', state: 'denied', source: 'gpc', at: origin.at, proof: origin.proof },
+        { purpose: 'personalisedAds', state: 'denied', source: 'gpc', at: origin.at, proof: origin.proof },
+      ],
     });
   });
 
