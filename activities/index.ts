@@ -4,6 +4,7 @@ import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 import { createSyncActivities, SyncDeps } from './sync/regional';
+import { createConsentActivities } from './consent/regional';
 
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
@@ -17,6 +18,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionHealthActivities(deps),
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
+    ...createConsentActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql }),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { ConnectorDefinition, ConnectorSystem } from './framework';
+import type { ConnectedSystem } from './privacy';
 import { amazonConnector } from './amazon';
 import { fileImportConnector } from './file-import';
+import { manualSystem } from './manual';
 import { shopeeConnector } from './shopee';
 import { shopifyConnector } from './shopify';
 
@@ -26,4 +28,17 @@ export function connectorDefinition(system: string): ConnectorDefinition<unknown
   const definition = CONNECTORS[system as ConnectorSystem];
   if (!definition) throw new RangeError(`unknown connector system "${system}": use one of ${Object.keys(CONNECTORS).join(', ')}`);
   return definition;
+}
+
+/**
+ * Connected systems for privacy (`privacy.ts`): what consent propagation and privacy requests
+ * reach. A connector whose system is here takes part; one with no API for an operation gets a
+ * manual task for it.
+ */
+export const CONNECTED_SYSTEMS: Record<string, ConnectedSystem<any, any>> = {
+  manual: manualSystem,
+};
+
+export function connectedSystem(system: string): ConnectedSystem<unknown, unknown> | undefined {
+  return CONNECTED_SYSTEMS[system];
 }

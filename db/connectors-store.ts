@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { connectorDefinition } from '../connectors';
+import { CONNECTED_SYSTEMS, CONNECTORS } from '../connectors';
 import { open, seal } from './crypto-shredding';
 
 /**
@@ -33,11 +33,11 @@ function describe(what: string, error: z.ZodError): string {
 
 /** Settings and credentials checked against the connector's definition; throws ConnectorConfigError naming the field. */
 export function validateConnector(system: string, settings: unknown, credentials: unknown): { settings: unknown; credentials: unknown } {
-  let definition;
-  try {
-    definition = connectorDefinition(system);
-  } catch (error) {
-    throw new ConnectorConfigError((error as Error).message);
+  // A store syncs and also answers privacy requests; an email or ad platform only does the latter.
+  const definition = CONNECTORS[system as keyof typeof CONNECTORS] ?? CONNECTED_SYSTEMS[system];
+  if (!definition) {
+    const known = [...new Set([...Object.keys(CONNECTORS), ...Object.keys(CONNECTED_SYSTEMS)])].join(', ');
+    throw new ConnectorConfigError(`system: unknown system "${system}": use one of ${known}`);
   }
   const s = definition.settings.safeParse(settings);
   if (!s.success) throw new ConnectorConfigError(describe('settings', s.error));

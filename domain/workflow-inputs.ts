@@ -49,6 +49,19 @@ export const connectorSyncInputSchema = z
   .refine((input) => !(input.full && input.since), { message: 'give either "since" or "full", not both', path: ['since'] });
 export type ConnectorSyncInput = z.infer<typeof connectorSyncInputSchema>;
 
+/** consentPropagation, as the admin API starts it (`consent-<propagationId>`). */
+export const consentPropagationInputSchema = z.object({
+  propagationId: z.string().regex(/^cp_[0-9a-f]{16}$/, 'is not a consent propagation ID such as "cp_0123456789abcdef"'),
+  customerId,
+});
+export type ConsentPropagationInput = z.infer<typeof consentPropagationInputSchema>;
+
+export const manualTaskCompletionSchema = z.object({
+  connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID'),
+  note: z.string().max(500).optional(),
+});
+export type ManualTaskCompletion = z.infer<typeof manualTaskCompletionSchema>;
+
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {
   const issue = error.issues[0]!;

@@ -3,3 +3,4 @@ export { regionHealth } from './region-health';
 export { identityMerge, mergeRequested } from './identity-merge';
 export { fxRatesSync } from './fx-rates-sync';
 export { connectorSync, syncProgressQuery } from './connector-sync';
+export { consentPropagation, manualTaskCompleted, propagationStatusQuery } from './consent-propagation';

@@ -99,7 +99,12 @@ export function createSyncActivities(deps: SyncDeps) {
         'WrongRegion',
       );
     }
-    const definition = connectorDefinition(connector.system);
+    let definition;
+    try {
+      definition = connectorDefinition(connector.system);
+    } catch {
+      throw ApplicationFailure.nonRetryable(`connector ${connectorId} is a ${connector.system} connection, which has nothing to sync (it takes part in privacy operations only)`, 'InvalidInput');
+    }
     const settings = definition.settings.safeParse(connector.settings);
     if (!settings.success) {
       throw ApplicationFailure.nonRetryable(`connector ${connectorId} settings are no longer valid (${settings.error.issues[0]?.path.join('.')}: ${settings.error.issues[0]?.message}): fix them with PUT /admin/connectors/${connectorId}`, 'ConnectorConfig');

@@ -274,3 +274,67 @@ export const orders = pgTable(
     index('orders_local_date').on(t.localDate),
   ],
 );
+
+/** The person's place for consent: their jurisdiction's defaults apply where they made no choice. */
+export const consentSubjects = pgTable('consent_subjects', {
+  customerId: uuid('customer_id').primaryKey(),
+  country: text('country').notNull(),
+  usState: text('us_state'),
+  jurisdiction: text('jurisdiction').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Every consent choice, append-only: the audit history. Proof is a reference (request ID, TCF
+ * string hash, form submission), never personal data. A re-delivered choice is stored once.
+ */
+export const consentRecords = pgTable(
+  'consent_records',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    purpose: text('purpose').notNull(),
+    state: text('state').notNull(),
+    source: text('source').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull(),
+    proofKind: text('proof_kind').notNull(),
+    proofReference: text('proof_reference').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('consent_records_customer').on(t.customerId, t.purpose, t.recordedAt),
+    uniqueIndex('consent_records_once').on(t.customerId, t.purpose, t.source, t.proofKind, t.proofReference, t.recordedAt),
+  ],
+);
+
+/** A change of effective consent to push to every connected system of the region. */
+export const consentPropagations = pgTable(
+  'consent_propagations',
+  {
+    id: text('id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    /** [{ purpose, before, after }]: states, no personal data. */
+    changes: jsonb('changes').notNull(),
+    status: text('status').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('consent_propagations_customer').on(t.customerId, t.createdAt)],
+);
+
+/** Where a propagation stands in each connected system; what the preference centre shows. */
+export const consentPropagationSystems = pgTable(
+  'consent_propagation_systems',
+  {
+    propagationId: text('propagation_id').notNull(),
+    connectorId: text('connector_id').notNull(),
+    system: text('system').notNull(),
+    /** pending, in-progress, retrying, done, not-found, failed, waiting-on-operator, not-applicable */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    evidence: jsonb('evidence'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.propagationId, t.connectorId] })],
+);

@@ -12,6 +12,7 @@ import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
 import type { RegionCatalog } from '../../domain/regions';
 import { registerConnectorRoutes } from './connectors';
+import { registerConsentRoutes } from './consent';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 
 /**
@@ -153,10 +154,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return unifiedView(token, row.customer_id);
     });
 
-    registerConnectorRoutes(scope, deps, {
-      authorise: (request) => authorise(deps, request),
+    const kit = {
+      authorise: (request: FastifyRequest) => authorise(deps, request),
       mayRead,
-      fail: (statusCode, message) => new AdminError(statusCode, message),
-    });
+      fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
+    };
+    registerConnectorRoutes(scope, deps, kit);
+    registerConsentRoutes(scope, deps, kit);
   });
 }

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Sql } from 'postgres';
+import { connectedSystem } from '../../connectors';
+import { ConnectorError, ConnectorRateLimited } from '../../connectors/errors';
+import type { PrivacyContext, PrivacyOutcome } from '../../connectors/privacy';
+import { readConsent } from '../../db/consent-store';
+import { listConnectors, loadCredentials } from '../../db/connectors-store';
+import { loadPersonIdentifiers } from '../../db/person-store';
+import type { Purpose } from '../../domain/consent';
+
+/**
+ * The region side of consent propagation: which connected systems a change concerns, pushing the
+ * person's current effective consent to one system (idempotent: it always pushes the state now in
+ * force, under a lock per person and system, so concurrent changes cannot leave a system with an
+ * older state), following a vendor's job, and the per-system status the preference centre shows.
+ * Personal values are loaded here and go only to the vendor.
+ */
+
+export interface ConsentDeps {
+  region: string;
+  sql: Sql;
+  regionKey: Buffer;
+  globalSql: Sql;
+  privacyContext?: Omit<PrivacyContext, 'idempotencyKey' | 'heartbeat'>;
+}
+
+export type TargetMode = 'api' | 'manual' | 'not-applicable';
+
+export interface ConsentTarget {
+  connectorId: string;
+  system: string;
+  label: string;
+  mode: TargetMode;
+}
+
+export type PushResult = { status: 'done' | 'not-found' } | { status: 'submitted'; jobId: string; checkAfterMs: number };
+
+export function createConsentActivities(deps: ConsentDeps) {
+  const { sql } = deps;
+
+  async function propagation(propagationId: string): Promise<{ customerId: string; purposes: Purpose[] }> {
+    const [row] = await sql<{ customer_id: string; changes: unknown }[]>`select customer_id, changes from consent_propagations where id = ${propagationId}`;
+    if (!row) throw ApplicationFailure.nonRetryable(`consent propagation ${propagationId} does not exist in region ${deps.region}`, 'InvalidInput');
+    const changes = (typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes) as { purpose: Purpose }[];
+    return { customerId: row.customer_id, purposes: changes.map((c) => c.purpose) };
+  }
+
+  async function setStatus(propagationId: string, connectorId: string, status: string, extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, string> } = {}) {
+    await sql`
+      update consent_propagation_systems set status = ${status}, updated_at = now(),
+        attempts = coalesce(${extra.attempts ?? null}::int, attempts),
+        last_error = ${extra.lastError === undefined ? sql`last_error` : extra.lastError},
+        evidence = coalesce(${extra.evidence ? JSON.stringify(extra.evidence) : null}::text::jsonb, evidence)
+      where propagation_id = ${propagationId} and connector_id = ${connectorId}`;
+  }
+
+  async function openSystem(connectorId: string, idempotencyKey: string) {
+    const connector = (await listConnectors(deps.globalSql, deps.region)).find((c) => c.id === connectorId);
+    const system = connector && connectedSystem(connector.system);
+    if (!connector || !system) throw ApplicationFailure.nonRetryable(`connector ${connectorId} is not a connected system of region ${deps.region}`, 'InvalidInput');
+    const settings = system.settings.parse(connector.settings);
+    const credentials = system.credentials.parse(await loadCredentials({ sql, key: deps.regionKey }, connectorId));
+    return system.open(settings, credentials, { ...deps.privacyContext, idempotencyKey, heartbeat: () => Context.current().heartbeat() });
+  }
+
+  /** Records a vendor failure on the system's row, then fails the activity: retried unless the vendor refused for good. */
+  async function failed(propagationId: string, connectorId: string, error: unknown): Promise<never> {
+    const attempt = Context.current().info.attempt;
+    if (error instanceof ConnectorError) {
+      await setStatus(propagationId, connectorId, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
+      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.name);
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.name,
+        ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}),
+      });
+    }
+    await setStatus(propagationId, connectorId, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
+    throw error;
+  }
+
+  async function settle(propagationId: string, connectorId: string, outcome: PrivacyOutcome): Promise<PushResult> {
+    const attempts = Context.current().info.attempt;
+    if (outcome.status === 'submitted') {
+      await setStatus(propagationId, connectorId, 'waiting-on-vendor', { attempts, lastError: null, evidence: outcome.evidence });
+      return { status: 'submitted', jobId: outcome.jobId, checkAfterMs: outcome.checkAfterMs };
+    }
+    await setStatus(propagationId, connectorId, outcome.status, { attempts, lastError: null, evidence: outcome.evidence });
+    return { status: outcome.status };
+  }
+
+  return {
+    /** The region's connected systems and what each does with this change; their status rows created. */
+    async consentTargets(input: { propagationId: string }): Promise<ConsentTarget[]> {
+      const { purposes } = await propagation(input.propagationId);
+      const targets: ConsentTarget[] = [];
+      for (const connector of await listConnectors(deps.globalSql, deps.region)) {
+        const system = connectedSystem(connector.system);
+        if (!system) continue;
+        const settings = system.settings.safeParse(connector.settings);
+        const handled = settings.success && system.purposesFor ? system.purposesFor(settings.data) : system.purposes;
+        const concerned = handled.some((p) => purposes.includes(p));
+        const mode: TargetMode = !concerned ? 'not-applicable' : system.supports.includes('applyConsent') ? 'api' : 'manual';
+        targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode });
+      }
+      const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-applicable');
+      if (targets.length > 0) {
+        await sql`
+          insert into consent_propagation_systems (propagation_id, connector_id, system, status)
+          select ${input.propagationId}, c, s, st from unnest(
+            ${sql.array(targets.map((t) => t.connectorId))}::text[], ${sql.array(targets.map((t) => t.system))}::text[],
+            ${sql.array(targets.map((t) => initial(t.mode)))}::text[]) as u(c, s, st)
+          on conflict do nothing`;
+      }
+      await sql`update consent_propagations set status = 'in-progress' where id = ${input.propagationId} and status = 'pending'`;
+      return targets;
+    },
+
+    /** Pushes the person's consent in force now, for the purposes the system acts on. */
+    async pushConsent(input: { propagationId: string; connectorId: string }): Promise<PushResult> {
+      const { customerId } = await propagation(input.propagationId);
+      const attempt = Context.current().info.attempt;
+      await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', { attempts: attempt });
+      const session = await openSystem(input.connectorId, `${input.propagationId}:${input.connectorId}`);
+      if (!session.applyConsent) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot apply consent through its API`, 'InvalidInput');
+      const system = connectedSystem((await listConnectors(deps.globalSql, deps.region)).find((c) => c.id === input.connectorId)!.system)!;
+      // One push per person and system at a time; each pushes the state in force when it holds the lock.
+      return sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(${lockKey(customerId, input.connectorId)}::bigint)`;
+        const consent = await readConsent(tx as unknown as Sql, customerId);
+        const person = await loadPersonIdentifiers(tx as unknown as Sql, deps.regionKey, customerId);
+        if (!consent || !person) return settle(input.propagationId, input.connectorId, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
+        const change = { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) };
+        try {
+          return await settle(input.propagationId, input.connectorId, await session.applyConsent!(person, change));
+        } catch (error) {
+          return failed(input.propagationId, input.connectorId, error);
+        }
+      });
+    },
+
+    /** Asks the vendor about a job an earlier push submitted. */
+    async checkConsentJob(input: { propagationId: string; connectorId: string; jobId: string }): Promise<PushResult> {
+      const session = await openSystem(input.connectorId, `${input.propagationId}:${input.connectorId}`);
+      if (!session.checkJob) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot report on jobs`, 'InvalidInput');
+      try {
+        return await settle(input.propagationId, input.connectorId, await session.checkJob(input.jobId));
+      } catch (error) {
+        return failed(input.propagationId, input.connectorId, error);
+      }
+    },
+
+    /** An operator did the change by hand in a system without an API (signal from the console or the Temporal UI). */
+    async completeManualConsentTask(input: { propagationId: string; connectorId: string; note?: string }): Promise<void> {
+      await setStatus(input.propagationId, input.connectorId, 'done', { lastError: null, evidence: { completedBy: 'operator', ...(input.note ? { note: input.note.slice(0, 500) } : {}) } });
+    },
+
+    /** A push that ran out of retries: its row says failed with the last error. */
+    async markConsentPushFailed(input: { propagationId: string; connectorId: string; error: string }): Promise<void> {
+      await sql`
+        update consent_propagation_systems set status = 'failed', last_error = ${input.error}, updated_at = now()
+        where propagation_id = ${input.propagationId} and connector_id = ${input.connectorId} and status not in ('done', 'not-found')`;
+    },
+
+    /** Complete when every system is done (or had nothing to do); incomplete when one failed. */
+    async finishPropagation(input: { propagationId: string }): Promise<{ status: 'complete' | 'incomplete' }> {
+      const rows = await sql<{ status: string }[]>`select status from consent_propagation_systems where propagation_id = ${input.propagationId}`;
+      const status = rows.every((r) => ['done', 'not-found', 'not-applicable'].includes(r.status)) ? 'complete' : 'incomplete';
+      await sql`update consent_propagations set status = ${status}, finished_at = now() where id = ${input.propagationId}`;
+      return { status };
+    },
+  };
+}
+
+/** A 64-bit advisory lock key for (person, system). */
+function lockKey(customerId: string, connectorId: string): string {
+  return createHash('sha256').update(`consent:${customerId}:${connectorId}`).digest().readBigInt64BE(0).toString();
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import {
+  ConsentChange,
+  ConsentRecord,
+  consentChangeSummary,
+  effectiveConsent,
+  EffectiveConsentMap,
+} from '../domain/consent';
+import { jurisdictionOf } from '../domain/jurisdictions';
+import { consentPolicyOf, policyFor } from '../domain/privacy-policies';
+
+/**
+ * Consent in a region's database: the append-only history of choices, the person's jurisdiction
+ * (whose defaults apply where they chose nothing), and the propagations a change starts.
+ */
+
+export class ConsentInputError extends Error {
+  override readonly name = 'ConsentInputError';
+}
+
+export interface ConsentSubject {
+  country: string;
+  usState?: string;
+}
+
+export interface StoredConsent {
+  subject: ConsentSubject & { jurisdiction: string };
+  effective: EffectiveConsentMap;
+  history: (ConsentRecord & { receivedAt: string })[];
+}
+
+interface RecordRow {
+  purpose: string;
+  state: string;
+  source: string;
+  recorded_at: Date | string;
+  proof_kind: string;
+  proof_reference: string;
+  received_at: Date | string;
+}
+
+const toRecord = (row: RecordRow): ConsentRecord & { receivedAt: string } =>
+  ({
+    purpose: row.purpose,
+    state: row.state,
+    source: row.source,
+    at: new Date(row.recorded_at).toISOString(),
+    proof: { kind: row.proof_kind, reference: row.proof_reference },
+    receivedAt: new Date(row.received_at).toISOString(),
+  }) as ConsentRecord & { receivedAt: string };
+
+function effectiveFor(subject: ConsentSubject, records: ConsentRecord[]): EffectiveConsentMap {
+  return effectiveConsent(records, consentPolicyOf(policyFor(subject.country, subject.usState)).defaults);
+}
+
+/**
+ * Stores choices and returns what changed in effective consent. The person's row is locked for
+ * the transaction, so two concurrent changes for one person are computed one after the other.
+ * A change creates a propagation (returned) for the consent-propagation workflow.
+ */
+export async function recordConsent(
+  sql: Sql,
+  customerId: string,
+  records: ConsentRecord[],
+  subject?: ConsentSubject,
+): Promise<{ changes: ConsentChange[]; propagationId?: string; effective: EffectiveConsentMap }> {
+  return sql.begin(async (tx) => {
+    const [existing] = await tx<{ country: string; us_state: string | null }[]>`
+      select country, us_state from consent_subjects where customer_id = ${customerId} for update`;
+    const place: ConsentSubject | undefined = subject ?? (existing ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) } : undefined);
+    if (!place) {
+      throw new ConsentInputError('country: the first consent record of a person needs their country (ISO 3166-1 alpha-2, and usState in the US), so the right law applies');
+    }
+    let jurisdiction: string;
+    try {
+      jurisdiction = jurisdictionOf(place.country, place.usState);
+    } catch (error) {
+      throw new ConsentInputError(`country: ${(error as Error).message}`);
+    }
+    // A first record, or a move, sets the person's place (and with it their defaults).
+    await tx`
+      insert into consent_subjects (customer_id, country, us_state, jurisdiction) values (${customerId}, ${place.country}, ${place.usState ?? null}, ${jurisdiction})
+      on conflict (customer_id) do update set country = excluded.country, us_state = excluded.us_state, jurisdiction = excluded.jurisdiction, updated_at = now()`;
+
+    const before = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(toRecord);
+    const beforeSubject: ConsentSubject = existing ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) } : place;
+    if (records.length > 0) {
+      await tx`
+        insert into consent_records (customer_id, purpose, state, source, recorded_at, proof_kind, proof_reference)
+        select ${customerId}, p, s, so, a, k, r from unnest(
+          ${tx.array(records.map((r) => r.purpose))}::text[], ${tx.array(records.map((r) => r.state))}::text[], ${tx.array(records.map((r) => r.source))}::text[],
+          ${tx.array(records.map((r) => r.at))}::timestamptz[], ${tx.array(records.map((r) => r.proof.kind))}::text[], ${tx.array(records.map((r) => r.proof.reference))}::text[]
+        ) as u(p, s, so, a, k, r)
+        on conflict do nothing`;
+    }
+    const after = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(toRecord);
+    const effectiveBefore = existing ? effectiveFor(beforeSubject, before) : undefined;
+    const effectiveAfter = effectiveFor(place, after);
+    // A person new to consent: every explicit choice is a change to push (their systems never heard it).
+    const changes = effectiveBefore
+      ? consentChangeSummary(effectiveBefore, effectiveAfter)
+      : consentChangeSummary(effectiveFor(place, []), effectiveAfter);
+    if (changes.length === 0) return { changes, effective: effectiveAfter };
+    const propagationId = `cp_${randomBytes(8).toString('hex')}`;
+    await tx`
+      insert into consent_propagations (id, customer_id, changes, status)
+      values (${propagationId}, ${customerId}, ${JSON.stringify(changes)}::text::jsonb, 'pending')`;
+    return { changes, propagationId, effective: effectiveAfter };
+  });
+}
+
+export async function readConsent(sql: Sql, customerId: string): Promise<StoredConsent | undefined> {
+  const [subject] = await sql<{ country: string; us_state: string | null; jurisdiction: string }[]>`
+    select country, us_state, jurisdiction from consent_subjects where customer_id = ${customerId}`;
+  if (!subject) return undefined;
+  const history = (await sql<RecordRow[]>`select * from consent_records where customer_id = ${customerId} order by recorded_at, id`).map(toRecord);
+  const place = { country: subject.country, ...(subject.us_state ? { usState: subject.us_state } : {}) };
+  return { subject: { ...place, jurisdiction: subject.jurisdiction }, effective: effectiveFor(place, history), history };
+}
+
+export interface PropagationView {
+  id: string;
+  status: string;
+  changes: ConsentChange[];
+  createdAt: string;
+  finishedAt?: string;
+  systems: { connectorId: string; system: string; status: string; attempts: number; lastError?: string; evidence?: Record<string, string>; updatedAt: string }[];
+}
+
+const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+
+export async function readPropagations(sql: Sql, customerId: string, limit = 10): Promise<PropagationView[]> {
+  const rows = await sql<{ id: string; status: string; changes: unknown; created_at: Date | string; finished_at: Date | string | null }[]>`
+    select id, status, changes, created_at, finished_at from consent_propagations where customer_id = ${customerId} order by created_at desc limit ${limit}`;
+  if (rows.length === 0) return [];
+  const systems = await sql<{ propagation_id: string; connector_id: string; system: string; status: string; attempts: number; last_error: string | null; evidence: unknown; updated_at: Date | string }[]>`
+    select * from consent_propagation_systems where propagation_id = any(${sql.array(rows.map((r) => r.id))}::text[]) order by connector_id`;
+  return rows.map((row) => ({
+    id: row.id,
+    status: row.status,
+    changes: parseJson<ConsentChange[]>(row.changes),
+    createdAt: new Date(row.created_at).toISOString(),
+    ...(row.finished_at ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
+    systems: systems
+      .filter((s) => s.propagation_id === row.id)
+      .map((s) => ({
+        connectorId: s.connector_id,
+        system: s.system,
+        status: s.status,
+        attempts: s.attempts,
+        ...(s.last_error ? { lastError: s.last_error } : {}),
+        ...(s.evidence ? { evidence: parseJson<Record<string, string>>(s.evidence) } : {}),
+        updatedAt: new Date(s.updated_at).toISOString(),
+      })),
+  }));
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { eventually } from '../support/eventually';
+import { IngestionHarness, startIngestion } from '../support/ingestion';
+import { encodeTcf } from '../support/tcf';
+
+/**
+ * Consent on the real Temporal server and PostgreSQL: choices and signals (GPC, TCF, Segment
+ * categories) through the admin API, effective consent from the person's law, and the
+ * consentPropagation workflow fanning a change out to the region's connected systems with a
+ * status per system — here a system without an API, done by an operator's signal.
+ */
+
+describe('consent and its propagation', () => {
+  let d: TestDeployment;
+  let h: IngestionHarness;
+  const people: Record<string, string> = {};
+
+  beforeAll(async () => {
+    d = await createTestDeployment('consent');
+    await d.startWorkers(['global', 'eu', 'us', 'apac']);
+    h = await startIngestion(d);
+    // People seen by a Berlin shop and a Los Angeles app.
+    for (const [region, name, email, country] of [
+      ['eu', 'claire', 'claire.martin@example.fr', 'FR'],
+      ['us', 'dana', 'dana.lee@example.com', 'US'],
+      ['eu', 'jonas', 'jonas.berg@example.de', 'DE'],
+    ] as const) {
+      const source = await h.createSource(`consent ${name}`, region);
+      const sent = await h.send(source.writeKey, '/v1/identify', { userId: `consent-${name}`, traits: { email }, context: { location: { country } } });
+      expect(sent.status).toBe(200);
+      const found = await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: email });
+      people[name] = found.body.customerId;
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await d?.close();
+  });
+
+  it('applies the law’s defaults where a person chose nothing, and a GPC signal from California opts out of sale and sharing', async () => {
+    const before = await h.admin('POST', `/admin/profiles/${people.dana}/consent/signals`, { country: 'US', usState: 'CA', reference: 'req-dana-1' });
+    expect(before.status).toBe(200);
+    // CCPA: sale/sharing is opt-out, so granted by default; email marketing opt-out (CAN-SPAM).
+    expect(before.body.effective.saleSharing).toMatchObject({ state: 'granted', basis: 'default' });
+
+    const res = await fetch(`${h.base}/admin/profiles/${people.dana}/consent/signals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json', 'sec-gpc': '1' },
+      body: JSON.stringify({ reference: 'req-dana-2' }),
+    });
+    const body = (await res.json()) as any;
+    expect(res.status).toBe(200);
+    expect(body.effective.saleSharing).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'gpc' } });
+    expect(body.effective.personalisedAds).toMatchObject({ state: 'denied', basis: 'explicit' });
+    expect(body.changes.map((c: { purpose: string }) => c.purpose).sort()).toEqual(['personalisedAds', 'saleSharing']);
+    expect(body.propagation.workflowId).toMatch(/^consent-cp_[0-9a-f]{16}$/);
+  });
+
+  it('ignores GPC under the GDPR, and reads a TCF string from France into ads and analytics consent', async () => {
+    const tcString = encodeTcf({ purposes: [1, 3, 4], vendors: [755], publisherCC: 'FR' });
+    const res = await fetch(`${h.base}/admin/profiles/${people.claire}/consent/signals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json', 'sec-gpc': '1' },
+      body: JSON.stringify({ country: 'FR', reference: 'cmp-session-77', tcString }),
+    });
+    const body = (await res.json()) as any;
+    expect(res.status).toBe(200);
+    expect(body.notes.join(' ')).toMatch(/GDPR .*does not make Global Privacy Control a legal opt-out signal/);
+    // Purposes 1, 3 and 4: personalised ads granted; analytics (1, 8, 9) not consented: denied.
+    expect(body.effective.personalisedAds).toMatchObject({ state: 'granted', basis: 'explicit', record: { source: 'tcf' } });
+    expect(body.effective.analytics).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'tcf' } });
+    // GDPR: email marketing is opt-in, so denied while she said nothing.
+    expect(body.effective.emailMarketing).toMatchObject({ state: 'denied', basis: 'default' });
+    // The proof keeps the string's hash, not the string.
+    const stored = await h.admin('GET', `/admin/profiles/${people.claire}/consent`);
+    expect(JSON.stringify(stored.body.history)).not.toContain(tcString);
+    expect(stored.body.subject).toMatchObject({ country: 'FR', jurisdiction: 'GDPR' });
+
+    const bad = await h.admin('POST', `/admin/profiles/${people.claire}/consent/signals`, { reference: 'x', tcString: 'not-a-tcf-string' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^tcString: not a TCF v2 consent string/);
+  });
+
+  it('refuses an unknown purpose and a first record without a country, and stores nothing', async () => {
+    const unknown = await h.admin('PUT', `/admin/profiles/${people.jonas}/consent`, {
+      country: 'DE',
+      records: [{ purpose: 'telepathy', state: 'granted', proof: { kind: 'form', reference: 'f-1' } }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(/records\.0\.purpose .*emailMarketing, smsMarketing, push, personalisedAds, analytics, saleSharing, crossBorderTransfer/);
+    const noCountry = await h.admin('PUT', `/admin/profiles/${people.jonas}/consent`, {
+      records: [{ purpose: 'emailMarketing', state: 'granted', proof: { kind: 'form', reference: 'f-1' } }],
+    });
+    expect(noCountry.status).toBe(400);
+    expect(noCountry.body.error).toMatch(/^country: /);
+    expect((await h.admin('GET', `/admin/profiles/${people.jonas}/consent`)).status).toBe(404);
+  });
+
+  it('propagates a withdrawal to a system without an API as a manual task an operator completes', async () => {
+    const created = await h.admin('POST', '/admin/connectors', {
+      id: 'berlin_pos_backoffice',
+      system: 'manual',
+      name: 'Berlin POS back office',
+      region: 'eu',
+      settings: { instructions: 'In the POS back office: Customers → search by email → Newsletter: off', purposes: ['emailMarketing'] },
+      credentials: {},
+    });
+    expect(created.status).toBe(201);
+    const granted = await h.admin('PUT', `/admin/profiles/${people.jonas}/consent`, {
+      country: 'DE',
+      records: [{ purpose: 'emailMarketing', state: 'granted', at: '2025-06-01T08:00:00Z', proof: { kind: 'double-opt-in', reference: 'doi-551' } }],
+    });
+    expect(granted.status).toBe(200);
+    const withdrawn = await h.admin('PUT', `/admin/profiles/${people.jonas}/consent`, {
+      records: [{ purpose: 'emailMarketing', state: 'withdrawn', at: '2025-06-03T08:00:00Z', proof: { kind: 'preference-form', reference: 'pf-9' } }],
+    });
+    expect(withdrawn.body.effective.emailMarketing).toMatchObject({ state: 'denied', basis: 'explicit' });
+    const workflowId: string = withdrawn.body.propagation.workflowId;
+    const propagationId = workflowId.replace(/^consent-/, '');
+
+    await eventually(async () => {
+      const view = await h.admin('GET', `/admin/profiles/${people.jonas}/consent`);
+      const p = view.body.propagations.find((x: { id: string }) => x.id === propagationId);
+      expect(p.systems).toEqual([expect.objectContaining({ connectorId: 'berlin_pos_backoffice', status: 'waiting-on-operator' })]);
+    });
+    const signalled = await h.admin('POST', `/admin/consent-propagations/${propagationId}/manual-tasks/berlin_pos_backoffice/complete`, { note: 'done at the till' });
+    expect(signalled.status).toBe(202);
+    const result = await d.client.workflow.getHandle(workflowId).result();
+    expect(result).toEqual({ status: 'complete', systems: { berlin_pos_backoffice: 'done' } });
+    const view = await h.admin('GET', `/admin/profiles/${people.jonas}/consent`);
+    const p = view.body.propagations.find((x: { id: string }) => x.id === propagationId);
+    expect(p).toMatchObject({ status: 'complete', systems: [{ status: 'done', evidence: { completedBy: 'operator', note: 'done at the till' } }] });
+    // Full history, oldest first.
+    expect(view.body.history.map((r: { state: string }) => r.state)).toEqual(['granted', 'withdrawn']);
+  }, 60_000);
+});

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
+import {
+  ConsentRecord,
+  fromGpc,
+  fromSegmentCategoryPreferences,
+  parseConsentRecord,
+} from '../../domain/consent';
+import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
+import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
+import type { AdminKit } from './connectors';
+import type { AdminDeps } from './routes';
+
+/**
+ * Consent through the admin API (the preference centre will call the same store): explicit
+ * choices, and the signals that carry them — Sec-GPC, an IAB TCF string, Segment's
+ * categoryPreferences. A change starts the consentPropagation workflow on the person's region
+ * queue; GET shows effective consent, the full history and each system's propagation status.
+ */
+
+const customerId = z.uuid('is not a customer ID (a UUID)');
+const place = {
+  region: z.string().optional(),
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').transform((c) => c.toUpperCase()).optional(),
+  usState: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter US state code').transform((s) => s.toUpperCase()).optional(),
+};
+
+const choicesBody = z.object({
+  ...place,
+  records: z.array(z.unknown()).min(1, 'give at least one record { purpose, state, at?, proof }').max(50),
+});
+
+const signalsBody = z.object({
+  ...place,
+  /** Where the signals came from: a request or form reference, never personal data. */
+  reference: z.string().min(1).max(200),
+  at: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC' }).optional(),
+  gpc: z.boolean().optional(),
+  tcString: z.string().min(1).max(10_000).optional(),
+  categoryPreferences: z.record(z.string(), z.unknown()).optional(),
+});
+
+export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
+  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw kit.fail(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    return parsed.data;
+  };
+
+  /** The region holding the person's consent: the one asked for, else their home region. */
+  const regionOf = async (id: string, asked: string | undefined): Promise<string> => {
+    if (asked) {
+      if (!deps.regions.dataRegions.some((r) => r.name === asked)) throw kit.fail(400, `region: must be one of ${deps.regions.dataRegions.map((r) => r.name).join(', ')}`);
+      return asked;
+    }
+    const [row] = await deps.globalSql<{ home_region: string; merged_into: string | null }[]>`select home_region, merged_into from customers where customer_id = ${id}`;
+    if (!row) throw kit.fail(404, `no customer ${id}: check the ID (GET /admin/profiles/lookup finds one by email or phone)`);
+    return row.home_region;
+  };
+
+  const regional = (region: string) => {
+    const r = deps.regional.get(region);
+    if (!r) throw kit.fail(503, `region ${region} is not served by this web server`);
+    return r;
+  };
+
+  const temporal = (): Client => {
+    if (!deps.temporal) throw kit.fail(503, 'this server was started without a Temporal client: consent changes cannot be propagated');
+    return deps.temporal;
+  };
+
+  /** Stores the records and, when effective consent changed, starts the propagation. */
+  const store = async (id: string, region: string, records: ConsentRecord[], subject?: { country: string; usState?: string }) => {
+    let stored;
+    try {
+      stored = await recordConsent(regional(region).sql, id, records, subject);
+    } catch (error) {
+      if (error instanceof ConsentInputError) throw kit.fail(400, error.message);
+      throw error;
+    }
+    let propagation: { workflowId: string } | undefined;
+    if (stored.propagationId) {
+      const workflowId = `consent-${stored.propagationId}`;
+      await temporal().workflow.start('consentPropagation', {
+        workflowId,
+        taskQueue: deps.regions.region(region).taskQueue,
+        args: [{ propagationId: stored.propagationId, customerId: id }],
+      });
+      propagation = { workflowId };
+    }
+    return { region, changes: stored.changes, effective: stored.effective, ...(propagation ? { propagation } : {}) };
+  };
+
+  const subjectOf = (body: { country?: string; usState?: string }) => (body.country ? { country: body.country, ...(body.usState ? { usState: body.usState } : {}) } : undefined);
+
+  scope.put<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent', async (request) => {
+    const token = kit.authorise(request);
+    const id = parse(customerId, request.params.customerId);
+    const body = parse(choicesBody, request.body);
+    const region = await regionOf(id, body.region);
+    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not change consent in region ${region}`);
+    const now = new Date().toISOString();
+    const records = body.records.map((raw, index) => {
+      const input = { source: 'admin', at: now, ...(raw as Record<string, unknown>) };
+      const parsed = parseConsentRecord(input);
+      if (!parsed.ok) throw kit.fail(400, `records.${index}.${parsed.reason}`);
+      return parsed.record;
+    });
+    return store(id, region, records, subjectOf(body));
+  });
+
+  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent/signals', async (request) => {
+    const token = kit.authorise(request);
+    const id = parse(customerId, request.params.customerId);
+    const body = parse(signalsBody, request.body);
+    const region = await regionOf(id, body.region);
+    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not change consent in region ${region}`);
+    const existing = await readConsent(regional(region).sql, id);
+    const subject = subjectOf(body) ?? (existing ? { country: existing.subject.country, ...(existing.subject.usState ? { usState: existing.subject.usState } : {}) } : undefined);
+    if (!subject) throw kit.fail(400, 'country: the first consent signal of a person needs their country (and usState in the US)');
+    let policy;
+    try {
+      policy = consentPolicyOf(policyFor(subject.country, subject.usState));
+    } catch (error) {
+      throw kit.fail(400, `country: ${(error as Error).message}`);
+    }
+    const at = body.at ?? new Date().toISOString();
+    const records: ConsentRecord[] = [];
+    const notes: string[] = [];
+    // The request header counts as much as the body's flag: it is how browsers send GPC.
+    const gpcHeader = request.headers['sec-gpc'] === '1' || body.gpc ? '1' : undefined;
+    const gpc = fromGpc(gpcHeader, policy, { at, proof: { kind: 'gpc-request', reference: body.reference } });
+    if (gpc.outcome === 'recorded') records.push(...gpc.records);
+    if (gpc.outcome === 'gpc-ignored') notes.push(gpc.reason);
+    if (body.tcString) {
+      try {
+        const decoded = decodeTcf(body.tcString);
+        // The string itself may identify a device: the proof keeps its hash.
+        const proof = { kind: 'tcf-string-sha256', reference: createHash('sha256').update(body.tcString.trim()).digest('hex') };
+        records.push(...consentFromTcf(decoded, { at, proof }));
+      } catch (error) {
+        if (error instanceof TcfError) throw kit.fail(400, `tcString: ${error.message}`);
+        throw error;
+      }
+    }
+    if (body.categoryPreferences) {
+      const segment = fromSegmentCategoryPreferences(body.categoryPreferences, { at, proof: { kind: 'segment-preferences', reference: body.reference } });
+      if (!segment.ok) throw kit.fail(400, `categoryPreferences: ${segment.reason}`);
+      records.push(...segment.records);
+      notes.push(...segment.warnings);
+    }
+    return { ...(await store(id, region, records, subject)), notes };
+  });
+
+  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>('/admin/profiles/:customerId/consent', async (request) => {
+    const token = kit.authorise(request);
+    const id = parse(customerId, request.params.customerId);
+    const region = await regionOf(id, request.query.region);
+    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not read consent in region ${region}`);
+    const consent = await readConsent(regional(region).sql, id);
+    if (!consent) throw kit.fail(404, `customer ${id} has no consent recorded in region ${region}`);
+    return { region, ...consent, propagations: await readPropagations(regional(region).sql, id) };
+  });
+
+  scope.post<{ Params: { propagationId: string; connectorId: string } }>(
+    '/admin/consent-propagations/:propagationId/manual-tasks/:connectorId/complete',
+    async (request, reply) => {
+      kit.authorise(request);
+      const body = parse(z.object({ note: z.string().max(500).optional() }), request.body ?? {});
+      await temporal()
+        .workflow.getHandle(`consent-${request.params.propagationId}`)
+        .signal('manualTaskCompleted', { connectorId: request.params.connectorId, ...(body.note ? { note: body.note } : {}) });
+      return reply.code(202).send({ signalled: `consent-${request.params.propagationId}` });
+    },
+  );
+}
