@@ -28,6 +28,24 @@ import { formatMinor, minorUnits, parseAmount } from '../../domain/money';
  *
  * Where Shopify's documents say nothing (a malformed date or a `limit` of 0), the emulator refuses with
  * 400 and says what was wrong, so a client bug shows up here rather than as silently different data.
+ *
+ * The privacy side, behind the same token check and leaky bucket, recorded in `requests` alike:
+ *
+ * - `PUT customers/{id}.json` with `{"customer":{…}}` (JSON): `email_marketing_consent` and
+ *   `sms_marketing_consent` ({state, opt_in_level, consent_updated_at}) are stored and `updated_at` moves on.
+ *   A body without a `customer` object answers 400 `{"errors":{"customer":"Required parameter missing or
+ *   invalid"}}`; a state Shopify does not accept, or a consent for a channel the customer has no email or
+ *   phone for (Shopify: "the email/phone property is required … to update a customer … that doesn't have
+ *   a consent record"), answers 422 `{"errors":{"<field>":["…"]}}` (the emulator's wording). Fields other
+ *   than `id` and the two consents answer 400: the emulator does not update them.
+ * - `DELETE customers/{id}.json`: 200 `{}`; 404 `{"errors":"Not Found"}` when there is no such customer
+ *   (or no longer); 422 `{"errors":{"base":["…"]}}` when the customer has orders — Shopify documents the
+ *   rule ("a customer can't be deleted if they have existing orders"), not the text, so a client keys on
+ *   the 422.
+ * - `GET customers/search.json?query=…` with Shopify's search syntax, for `email:`, `phone:` and `id:`
+ *   terms (quoted or not, case-insensitive, all must match); `limit` and `fields` as for lists, one page.
+ * - `GET customers/{id}/orders.json`: the customer's orders (`status` open by default, or closed,
+ *   cancelled, any), `limit` and `fields`; one page; 404 for an unknown customer.
  */
 
 export interface ShopifyEmulatorOptions {
@@ -71,6 +89,15 @@ export interface EmulatedEmailMarketingConsent {
   consent_updated_at?: ShopifyTime | null;
 }
 
+export type SmsMarketingState = 'subscribed' | 'not_subscribed' | 'unsubscribed' | 'pending' | 'redacted';
+
+export interface EmulatedSmsMarketingConsent {
+  state: SmsMarketingState;
+  opt_in_level: 'single_opt_in' | 'confirmed_opt_in' | 'unknown' | null;
+  consent_updated_at?: ShopifyTime | null;
+  consent_collected_from?: string;
+}
+
 /** A customer as a test adds it; anything left out gets Shopify's defaults (id, timestamps from `now`). */
 export interface EmulatedCustomer {
   id?: number;
@@ -89,6 +116,8 @@ export interface EmulatedCustomer {
   note?: string | null;
   default_address?: EmulatedAddress | null;
   email_marketing_consent?: EmulatedEmailMarketingConsent | null;
+  /** Left out: `not_subscribed` for a customer with a phone, null without. */
+  sms_marketing_consent?: EmulatedSmsMarketingConsent | null;
 }
 
 export interface EmulatedLineItem {
@@ -162,6 +191,8 @@ export interface ShopifyEmulator {
   updateOrder(id: number, change: Partial<EmulatedOrder>): void;
   /** Every later call answers 401, as after the merchant uninstalls the app. */
   revokeToken(): void;
+  /** The customer as `customers/{id}.json` renders it, or undefined when there is none (never added, or deleted). */
+  customer(id: number): Record<string, unknown> | undefined;
   /**
    * The next `count` calls fail before auth and rate limiting: 500 (JSON), 502 or 503 (an HTML page from the
    * edge), 'garbage' (200 with JSON cut short), or 'timeout': no answer; the socket is closed after
@@ -218,6 +249,8 @@ interface StoredCustomer {
   note: string | null;
   default_address: StoredAddress | null;
   email_marketing_consent: { state: EmailMarketingState; opt_in_level: EmulatedEmailMarketingConsent['opt_in_level']; consent_updated_at: Date | null } | null;
+  /** Null: rendered as before there was a write side (not_subscribed when there is a phone). */
+  sms_marketing_consent: { state: SmsMarketingState; opt_in_level: EmulatedSmsMarketingConsent['opt_in_level']; consent_updated_at: Date | null; consent_collected_from: string } | null;
 }
 
 interface StoredLineItem {
@@ -325,6 +358,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     lastCustomerId = Math.max(lastCustomerId, id);
     const created = input.created_at === undefined ? clock() : timeOf(input.created_at, `customer ${id} created_at`);
     const consent = input.email_marketing_consent;
+    const sms = input.sms_marketing_consent;
     customers.set(id, {
       id,
       email: input.email ?? null,
@@ -344,6 +378,14 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
             state: consent.state,
             opt_in_level: consent.opt_in_level,
             consent_updated_at: consent.consent_updated_at ? timeOf(consent.consent_updated_at, `customer ${id} consent_updated_at`) : null,
+          }
+        : null,
+      sms_marketing_consent: sms
+        ? {
+            state: sms.state,
+            opt_in_level: sms.opt_in_level,
+            consent_updated_at: sms.consent_updated_at ? timeOf(sms.consent_updated_at, `customer ${id} sms consent_updated_at`) : null,
+            consent_collected_from: sms.consent_collected_from ?? 'OTHER',
           }
         : null,
     });
@@ -467,7 +509,16 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
             consent_updated_at: time(c.email_marketing_consent.consent_updated_at),
           }
         : null,
-      sms_marketing_consent: c.phone ? { state: 'not_subscribed', opt_in_level: 'single_opt_in', consent_updated_at: null, consent_collected_from: 'OTHER' } : null,
+      sms_marketing_consent: c.sms_marketing_consent
+        ? {
+            state: c.sms_marketing_consent.state,
+            opt_in_level: c.sms_marketing_consent.opt_in_level,
+            consent_updated_at: time(c.sms_marketing_consent.consent_updated_at),
+            consent_collected_from: c.sms_marketing_consent.consent_collected_from,
+          }
+        : c.phone
+          ? { state: 'not_subscribed', opt_in_level: 'single_opt_in', consent_updated_at: null, consent_collected_from: 'OTHER' }
+          : null,
       admin_graphql_api_id: `gid://shopify/Customer/${c.id}`,
       default_address: address,
     };
@@ -661,10 +712,132 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     return { count: [...store.values()].filter(matches).length };
   }
 
+  // ---- the privacy side: update consent, delete, search, a customer's orders ----
+
+  type PrivacyRoute =
+    | { kind: 'update' | 'delete'; version: string; id: number }
+    | { kind: 'search'; version: string }
+    | { kind: 'customer-orders'; version: string; id: number };
+
+  /** The new routes; any other request goes on to the read side exactly as before. */
+  function privacyRoute(method: string, pathname: string): PrivacyRoute | undefined {
+    const match = /^\/admin\/api\/([^/]+)\/customers\/(?:(search)|(\d+)(\/orders)?)\.json$/.exec(pathname);
+    if (!match) return undefined;
+    const [, version = '', search, id, ordersPath] = match;
+    if (search) return method === 'GET' ? { kind: 'search', version } : undefined;
+    if (ordersPath) return method === 'GET' ? { kind: 'customer-orders', version, id: Number(id) } : undefined;
+    if (method === 'PUT') return { kind: 'update', version, id: Number(id) };
+    if (method === 'DELETE') return { kind: 'delete', version, id: Number(id) };
+    return undefined;
+  }
+
+  function servePrivacy(route: PrivacyRoute, query: Record<string, string>, request: FastifyRequest): { status: number; body: unknown } {
+    if (route.kind === 'search') return { status: 200, body: { customers: searchCustomers(query) } };
+    const customer = customers.get(route.id);
+    if (!customer) return { status: 404, body: { errors: 'Not Found' } };
+    if (route.kind === 'customer-orders') {
+      const matches = matcher('orders', { status: query.status ?? 'open' });
+      const limit = parseLimit(query);
+      const list = [...orders.values()].filter((order) => order.customer_id === customer.id && matches(order)).sort((a, b) => a.id - b.id).slice(0, limit);
+      return { status: 200, body: { orders: list.map((order) => pickFields(renderOrder(order), query.fields)) } };
+    }
+    if (route.kind === 'delete') {
+      if ([...orders.values()].some((order) => order.customer_id === customer.id)) {
+        return { status: 422, body: { errors: { base: ['Error deleting customer: a customer with orders cannot be deleted'] } } };
+      }
+      customers.delete(customer.id);
+      return { status: 200, body: {} };
+    }
+    return updateConsent(customer, request.body);
+  }
+
+  const WRITABLE_CONSENT_STATES = ['subscribed', 'not_subscribed', 'unsubscribed', 'pending'];
+  const OPT_IN_LEVELS = ['single_opt_in', 'confirmed_opt_in', 'unknown'];
+  const UPDATABLE = new Set(['id', 'email_marketing_consent', 'sms_marketing_consent']);
+
+  function updateConsent(customer: StoredCustomer, rawBody: unknown): { status: number; body: unknown } {
+    let body: unknown;
+    try {
+      body = typeof rawBody === 'string' && rawBody !== '' ? JSON.parse(rawBody) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const input = (body as { customer?: unknown } | undefined)?.customer;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new BadRequest({ customer: 'Required parameter missing or invalid' });
+    }
+    const fields = input as Record<string, unknown>;
+    const unsupported = Object.keys(fields).filter((name) => !UPDATABLE.has(name));
+    if (unsupported.length > 0) {
+      throw new BadRequest(Object.fromEntries(unsupported.map((name) => [name, 'the emulator updates only email_marketing_consent and sms_marketing_consent'])));
+    }
+    if (fields.id !== undefined && Number(fields.id) !== customer.id) throw new BadRequest({ id: `is ${JSON.stringify(fields.id)} but the path names customer ${customer.id}` });
+
+    const errors: Record<string, string[]> = {};
+    const read = (name: 'email_marketing_consent' | 'sms_marketing_consent', channel: string | null, channelName: string) => {
+      const value = fields[name];
+      if (value === undefined) return undefined;
+      const consent = value as Record<string, unknown> | null;
+      const problems: string[] = [];
+      if (typeof consent !== 'object' || consent === null) problems.push('must be an object with state, opt_in_level and consent_updated_at');
+      else {
+        if (!WRITABLE_CONSENT_STATES.includes(String(consent.state))) problems.push(`state must be one of ${WRITABLE_CONSENT_STATES.join(', ')}`);
+        if (consent.opt_in_level !== undefined && consent.opt_in_level !== null && !OPT_IN_LEVELS.includes(String(consent.opt_in_level))) {
+          problems.push(`opt_in_level must be one of ${OPT_IN_LEVELS.join(', ')}`);
+        }
+        if (consent.consent_updated_at !== undefined && consent.consent_updated_at !== null && (typeof consent.consent_updated_at !== 'string' || !parseShopTime(consent.consent_updated_at, timeZone))) {
+          problems.push('consent_updated_at must be an ISO 8601 time');
+        }
+      }
+      if (!channel) problems.push(`requires the customer to have ${channelName}`);
+      if (problems.length > 0) {
+        errors[name] = problems;
+        return undefined;
+      }
+      const c = consent as Record<string, unknown>;
+      return {
+        state: c.state as SmsMarketingState & EmailMarketingState,
+        opt_in_level: (c.opt_in_level ?? 'single_opt_in') as EmulatedEmailMarketingConsent['opt_in_level'],
+        consent_updated_at: typeof c.consent_updated_at === 'string' ? parseShopTime(c.consent_updated_at, timeZone)! : clock(),
+        consent_collected_from: typeof c.consent_collected_from === 'string' ? c.consent_collected_from : 'OTHER',
+      };
+    };
+    const email = read('email_marketing_consent', customer.email, 'an email address');
+    const sms = read('sms_marketing_consent', customer.phone, 'a phone number');
+    if (Object.keys(errors).length > 0) return { status: 422, body: { errors } };
+
+    if (email) customer.email_marketing_consent = { state: email.state, opt_in_level: email.opt_in_level, consent_updated_at: email.consent_updated_at };
+    if (sms) customer.sms_marketing_consent = sms;
+    // Shopify stamps every change; a frozen test clock must still move updated_at.
+    customer.updated_at = new Date(Math.max(clock().getTime(), customer.updated_at.getTime() + SECOND_MS));
+    return { status: 200, body: { customer: renderCustomer(customer) } };
+  }
+
+  /** Shopify's search syntax, for the fields the emulator knows: `email:a@b.c phone:"+81…" id:123`. */
+  function searchCustomers(query: Record<string, string>): Json[] {
+    const limit = parseLimit(query);
+    const terms = [...(query.query ?? '').matchAll(/(\w+):(?:"([^"]*)"|(\S+))|(\S+)/g)].map((m) => ({ field: m[1], value: (m[2] ?? m[3] ?? m[4] ?? '').toLowerCase() }));
+    for (const term of terms) {
+      if (!term.field || !['email', 'phone', 'id'].includes(term.field)) {
+        throw new BadRequest({ query: `the emulator searches by email:, phone: and id: only; got ${JSON.stringify(term.field ? `${term.field}:` : 'free text')}` });
+      }
+    }
+    const matches = (c: StoredCustomer) =>
+      terms.every(({ field, value }) => (field === 'email' ? c.email?.toLowerCase() === value : field === 'phone' ? c.phone === value : String(c.id) === value));
+    return [...customers.values()]
+      .filter(matches)
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit)
+      .map((c) => pickFields(renderCustomer(c), query.fields));
+  }
+
   // ---- the HTTP side ----
 
   // close() must not wait on clients' keep-alive sockets, nor on calls a 'timeout' fault is holding.
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
+  // Bodies (PUT) are read by the handler as text, so a malformed one still reaches it and is recorded.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   function serve(request: FastifyRequest, reply: FastifyReply): void {
     const url = new URL(request.url, 'http://emulator.invalid');
@@ -720,6 +893,18 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     }
     const headers: Record<string, string> = { 'x-shopify-shop-api-call-limit': `${admitted.used}/${bucketSize}`, 'x-shopify-api-version': apiVersion };
 
+    const privacy = privacyRoute(request.method, url.pathname);
+    if (privacy) {
+      if (!servesVersion(privacy.version, apiVersion)) return answer(404, { errors: 'Not Found' }, headers);
+      try {
+        const result = servePrivacy(privacy, query, request);
+        return answer(result.status, result.body, headers);
+      } catch (error) {
+        if (error instanceof BadRequest) return answer(400, { errors: error.errors }, headers);
+        throw error;
+      }
+    }
+
     const route = /^\/admin\/api\/([^/]+)\/(?:(shop)|(customers|orders)(?:\/(count|\d+))?)\.json$/.exec(url.pathname);
     const version = route?.[1];
     if (request.method !== 'GET' || !route || !version || !servesVersion(version, apiVersion)) return answer(404, { errors: 'Not Found' }, headers);
@@ -774,6 +959,10 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     },
     revokeToken() {
       revoked = true;
+    },
+    customer(id) {
+      const stored = customers.get(id);
+      return stored ? renderCustomer(stored) : undefined;
     },
     failNext(count, fault, faultOptions = {}) {
       for (let i = 0; i < count; i++) faults.push({ fault, ...faultOptions });
