@@ -49,7 +49,7 @@ export function createConsentActivities(deps: ConsentDeps) {
   async function setStatus(propagationId: string, connectorId: string, status: string, extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, string> } = {}) {
     await sql`
       update consent_propagation_systems set status = ${status}, updated_at = now(),
-        attempts = coalesce(${extra.attempts ?? null}::int, attempts),
+        attempts = greatest(attempts, coalesce(${extra.attempts ?? null}::int, attempts)),
         last_error = ${extra.lastError === undefined ? sql`last_error` : extra.lastError},
         evidence = coalesce(${extra.evidence ? JSON.stringify(extra.evidence) : null}::text::jsonb, evidence)
       where propagation_id = ${propagationId} and connector_id = ${connectorId}`;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
+import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
@@ -134,4 +136,54 @@ describe('consent and its propagation', () => {
     // Full history, oldest first.
     expect(view.body.history.map((r: { state: string }) => r.state)).toEqual(['granted', 'withdrawn']);
   }, 60_000);
+
+  describe('to systems with an API', () => {
+    let klaviyo: KlaviyoEmulator;
+    let meta: MetaEmulator;
+    beforeAll(async () => {
+      klaviyo = await startKlaviyoEmulator({ apiKey: 'pk_consent_test', rateLimit: false });
+      meta = await startMetaEmulator({ accessToken: 'meta-consent', adAccountId: '5005' });
+      for (const body of [
+        { id: 'us_klaviyo', system: 'klaviyo', settings: { baseUrl: klaviyo.baseUrl }, credentials: { apiKey: 'pk_consent_test' } },
+        { id: 'us_meta', system: 'meta_audiences', settings: { baseUrl: meta.baseUrl, adAccountId: '5005', audienceIds: ['700'] }, credentials: { accessToken: 'meta-consent' } },
+      ]) {
+        const created = await h.admin('POST', '/admin/connectors', { ...body, name: body.id, region: 'us' });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+      }
+    });
+    afterAll(async () => {
+      await klaviyo?.close();
+      await meta?.close();
+    });
+
+    it('reaches every system of the region, retrying one that is down for a while, with a status per system', async () => {
+      const email = 'erin.park@example.com';
+      const source = await h.createSource('consent erin', 'us');
+      expect((await h.send(source.writeKey, '/v1/identify', { userId: 'consent-erin', traits: { email }, context: { location: { country: 'US' } } })).status).toBe(200);
+      const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: email })).body.customerId;
+      klaviyo.seedProfile({ email, subscribed: true });
+      meta.createAudience('700', [{ email }, { email: 'someone.else@example.com' }]);
+      // Klaviyo is down for its first three calls.
+      klaviyo.failNext(3, 503);
+
+      const changed = await h.admin('PUT', `/admin/profiles/${customerId}/consent`, {
+        country: 'US',
+        usState: 'NY',
+        records: [
+          { purpose: 'emailMarketing', state: 'withdrawn', proof: { kind: 'unsubscribe-link', reference: 'u-88' } },
+          { purpose: 'personalisedAds', state: 'denied', proof: { kind: 'preference-form', reference: 'pf-88' } },
+        ],
+      });
+      expect(changed.status).toBe(200);
+      const result = await d.client.workflow.getHandle(changed.body.propagation.workflowId).result();
+      expect(result).toEqual({ status: 'complete', systems: { us_klaviyo: 'done', us_meta: 'done' } });
+      // The vendors hold the new state: suppressed in Klaviyo, out of the Meta audience (the other member stays).
+      expect(klaviyo.profile(email)?.suppressions.length).toBeGreaterThan(0);
+      expect(meta.members('700').size).toBe(1);
+      const view = await h.admin('GET', `/admin/profiles/${customerId}/consent`);
+      const klaviyoRow = view.body.propagations[0].systems.find((s: { connectorId: string }) => s.connectorId === 'us_klaviyo');
+      expect(klaviyoRow).toMatchObject({ status: 'done' });
+      expect(klaviyoRow.attempts).toBeGreaterThan(1);
+    }, 90_000);
+  });
 });
