@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SUPPORTED_LOCALES, t } from '../../domain/privacy-messages';
+import { createMailer, type Mailer, MailSendError, messageIdFor, renderEmail } from '../../workers/mailer';
+import { freePort } from '../support/ports';
+import { decodeEncodedWords, type SmtpHarness, startSmtpServer } from '../support/smtp';
+
+const FROM = 'Meridian Privacy <privacy@meridian.test>';
+const LINK = 'https://privacy.example.test/privacy/requests/req_01HZX/verify?token=t0k3n';
+
+describe('the mailer, through a real SMTP server', () => {
+  let smtp: SmtpHarness;
+  let mailer: Mailer;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ rejectRecipient: (address) => address.startsWith('gone') });
+    mailer = createMailer({ smtpUrl: smtp.url, from: FROM });
+  });
+  afterAll(async () => {
+    await mailer?.close();
+    await smtp?.close();
+  });
+
+  it('delivers a Japanese verification email with its subject, code and link intact', async () => {
+    const email = renderEmail('ja', 'verification', { requestId: 'req_01HZX', code: '482913', link: LINK, minutes: 15, type: 'deletion' });
+    const sent = await mailer.send({ to: 'hanako@example.jp', ...email, idempotencyKey: 'req_01HZX:verification:1' });
+
+    const mail = await smtp.waitFor((m) => m.messageId === sent.messageId, 10_000);
+    // The subject crossed the wire as RFC 2047 encoded-words and decodes to the Japanese text.
+    expect(mail.raw).toMatch(/^Subject: =\?UTF-8\?[BQ]\?/im);
+    expect(mail.subject).toBe('個人情報に関するリクエストの確認');
+    expect(mail.to).toEqual(['hanako@example.jp']);
+    expect(mail.envelope).toEqual({ from: 'privacy@meridian.test', to: ['hanako@example.jp'] });
+    expect(mail.text.split('\n')).toContain('482913');
+    expect(mail.text).toContain(LINK);
+    expect(mail.text).toContain('コードとリンクの有効期限は15分です。');
+    expect(mail.text).toContain('リクエスト内容：個人情報の削除');
+    expect(mail.text).toContain('受付番号：req_01HZX');
+    expect(mail.html).toContain('<html lang="ja" dir="ltr">');
+    expect(mail.html).toContain('>482913</span>');
+    expect(mail.html).toContain(`href="${LINK}"`);
+  });
+
+  it('derives the Message-ID from the idempotency key, so a retried send is the same message', async () => {
+    const key = 'req_01HZX:received';
+    const expected = `<${createHash('sha256').update(key).digest('hex')}@meridian.local>`;
+    expect(messageIdFor(key)).toBe(expected);
+
+    const email = renderEmail('de', 'received', { requestId: 'req_01HZX', link: 'https://privacy.example.test/privacy/requests/req_01HZX', dueDate: '2025-04-09' });
+    const first = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: key });
+    const retry = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: key });
+    const other = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: 'req_01HZX:completed' });
+    expect(first.messageId).toBe(expected);
+    expect(retry.messageId).toBe(expected);
+    expect(other.messageId).not.toBe(expected);
+
+    await smtp.waitFor((m) => m.messageId === other.messageId, 10_000);
+    const received = smtp.messages.filter((m) => m.to.includes('max@example.de'));
+    expect(received.map((m) => m.messageId)).toEqual([expected, expected, other.messageId]);
+    expect(received[0]!.subject).toBe('Wir bearbeiten Ihre Datenschutzanfrage');
+    expect(received[0]!.text).toContain('Wir antworten Ihnen bis zum 9. April 2025.');
+  });
+
+  it('delivers every locale’s subject readably, right-to-left Arabic and long Thai included', async () => {
+    for (const locale of SUPPORTED_LOCALES) {
+      const email = renderEmail(locale, 'completed', {
+        requestId: `req_${locale}`,
+        type: 'access',
+        exportUrl: 'https://privacy.example.test/exports/x',
+        exportExpiresAt: '2025-04-20T12:00:00Z',
+      });
+      await mailer.send({ to: `${locale.toLowerCase()}@example.test`, ...email, idempotencyKey: `req_${locale}:completed` });
+      const mail = await smtp.waitFor((m) => m.to.includes(`${locale.toLowerCase()}@example.test`), 10_000);
+      expect(mail.subject, locale).toBe(t(locale, 'email.completed.subject'));
+      expect(mail.text, locale).toContain(t(locale, 'email.completed.intro', { type: 'access' }));
+      expect(mail.text, locale).toContain('https://privacy.example.test/exports/x');
+      expect(mail.html, locale).toContain(`dir="${locale === 'ar' ? 'rtl' : 'ltr'}"`);
+    }
+  });
+
+  it('fails a refused recipient for good, without the address in the error', async () => {
+    const email = renderEmail('en', 'cancelled', { requestId: 'req_1' });
+    const error = await mailer.send({ to: 'gone.person@example.test', ...email, idempotencyKey: 'req_1:cancelled' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MailSendError);
+    expect((error as MailSendError).retryable).toBe(false);
+    expect((error as MailSendError).responseCode).toBe(550);
+    expect((error as Error).message).toMatch(/550/);
+    expect((error as Error).message).not.toContain('gone.person');
+    expect(JSON.stringify(error)).not.toContain('gone.person');
+  });
+
+  it('fails an unreachable server as retryable', async () => {
+    const nowhere = createMailer({ smtpUrl: `smtp://127.0.0.1:${await freePort()}`, from: FROM });
+    const error = await nowhere.send({ to: 'a@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k' }).catch((e: unknown) => e);
+    await nowhere.close();
+    expect(error).toBeInstanceOf(MailSendError);
+    expect((error as MailSendError).retryable).toBe(true);
+    expect((error as Error).message).not.toContain('a@example.test');
+  });
+});
+
+describe('the SMTP harness decoding', () => {
+  it('joins adjacent encoded-words, even when a character is split between them', () => {
+    const bytes = Buffer.from('確認', 'utf8');
+    const split = `=?UTF-8?B?${bytes.subarray(0, 4).toString('base64')}?=\r\n =?UTF-8?B?${bytes.subarray(4).toString('base64')}?=`;
+    expect(decodeEncodedWords(split.replace(/\r\n/g, ''))).toBe('確認');
+    expect(decodeEncodedWords('=?UTF-8?Q?caf=C3=A9_cr=C3=A8me?= and plain')).toBe('café crème and plain');
+  });
+});
