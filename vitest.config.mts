@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           pool: 'forks',
           // One Temporal dev server for the run; the files start worker processes of their own,
           // so on a 2-core machine they run one at a time.

@@ -5,12 +5,13 @@ import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
+import { createPrivacyActivities, RequesterMailer } from './privacy/regional';
 
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
+export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer; mailer?: RequesterMailer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
@@ -19,6 +20,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
     ...createConsentActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql }),
+    ...createPrivacyActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql, ...(deps.mailer ? { mailer: deps.mailer } : {}) }),
   };
 }
 

@@ -2,7 +2,11 @@ import type { ConnectorDefinition, ConnectorSystem } from './framework';
 import type { ConnectedSystem } from './privacy';
 import { amazonConnector } from './amazon';
 import { fileImportConnector } from './file-import';
+import { klaviyoSystem } from './klaviyo';
 import { manualSystem } from './manual';
+import { metaAudiencesSystem } from './meta-audiences';
+import { shopifyPrivacySystem } from './shopify/privacy';
+import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
 import { shopifyConnector } from './shopify';
 
@@ -36,6 +40,10 @@ export function connectorDefinition(system: string): ConnectorDefinition<unknown
  * manual task for it.
  */
 export const CONNECTED_SYSTEMS: Record<string, ConnectedSystem<any, any>> = {
+  shopify: shopifyPrivacySystem,
+  klaviyo: klaviyoSystem,
+  twilio: twilioSystem,
+  meta_audiences: metaAudiencesSystem,
   manual: manualSystem,
 };
 

@@ -47,6 +47,13 @@ const envSchema = z.object({
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
+  /** SMTP server for privacy emails (verification codes, completion notices), e.g. smtp://127.0.0.1:1025. */
+  MERIDIAN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MERIDIAN_MAIL_FROM: z.string().min(3).default('Meridian Privacy <privacy@meridian.localhost>'),
+  /** How requesters reach the web server, for links in emails; default the web server's own address. */
+  MERIDIAN_PUBLIC_URL: z.url().optional(),
+  /** Seconds a requester may cancel a deletion in before erasure begins. */
+  MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: z.coerce.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
   MERIDIAN_REPORTING_CURRENCY: z
     .string()
     .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
@@ -82,6 +89,7 @@ export interface MeridianConfig {
   ingestRatePerSource: number;
   /** Where the ECB euro reference rates are fetched from (its `eurofxref-*.xml` files). */
   ecbBaseUrl: string;
+  privacy: { smtpUrl?: string; mailFrom: string; publicUrl: string; coolingOffSeconds: number };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
   /** The environment this config came from: region keys are read from it only where needed. */
@@ -183,6 +191,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
     ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
     reportingCurrency: e.MERIDIAN_REPORTING_CURRENCY,
+    privacy: {
+      ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
+      mailFrom: e.MERIDIAN_MAIL_FROM,
+      publicUrl: (e.MERIDIAN_PUBLIC_URL ?? `http://${e.MERIDIAN_WEB_HOST === '0.0.0.0' ? '127.0.0.1' : e.MERIDIAN_WEB_HOST}:${e.MERIDIAN_WEB_PORT}`).replace(/\/$/, ''),
+      coolingOffSeconds: e.MERIDIAN_PRIVACY_COOLING_OFF_SECONDS,
+    },
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,

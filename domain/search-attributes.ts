@@ -14,6 +14,8 @@ export const MERIDIAN_CONNECTOR_ID = defineSearchAttributeKey('MeridianConnector
 export const MERIDIAN_SYNC_STATUS = defineSearchAttributeKey('MeridianSyncStatus', SearchAttributeType.KEYWORD);
 export const MERIDIAN_SYNC_PAGES = defineSearchAttributeKey('MeridianSyncPages', SearchAttributeType.INT);
 export const MERIDIAN_SYNC_RECORDS = defineSearchAttributeKey('MeridianSyncRecords', SearchAttributeType.INT);
+/** Privacy requests: where the request stands ("cooling-off", "in-progress", "overdue", "completed" …). */
+export const MERIDIAN_PRIVACY_STATUS = defineSearchAttributeKey('MeridianPrivacyStatus', SearchAttributeType.KEYWORD);
 /** Seconds between the newest source update synced and now. */
 export const MERIDIAN_SYNC_LAG_SECONDS = defineSearchAttributeKey('MeridianSyncLagSeconds', SearchAttributeType.INT);
 
@@ -27,6 +29,7 @@ export const MERIDIAN_SEARCH_ATTRIBUTES = [
   MERIDIAN_SYNC_PAGES,
   MERIDIAN_SYNC_RECORDS,
   MERIDIAN_SYNC_LAG_SECONDS,
+  MERIDIAN_PRIVACY_STATUS,
 ] as const;
 
 /** The type name the Temporal CLI takes (`--type Keyword`, `name=Int`). */

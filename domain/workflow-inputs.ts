@@ -62,6 +62,21 @@ export const manualTaskCompletionSchema = z.object({
 });
 export type ManualTaskCompletion = z.infer<typeof manualTaskCompletionSchema>;
 
+/** privacyRequest, as the portal starts it once the requester verified their email (`dsar-<requestId>`). */
+export const privacyRequestWorkflowInputSchema = z.object({
+  requestId: z.string().regex(/^pr_[0-9a-f]{16}$/, 'is not a privacy request ID such as "pr_0123456789abcdef"'),
+  /** The region holding the request (the requester's country's). */
+  region: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'is not a region name such as "eu"'),
+  type: z.enum(['access', 'deletion', 'correction', 'optOut', 'restriction']),
+  // A plain pattern: zod's date check is not deterministic inside the workflow sandbox.
+  dueDate: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD'),
+  /** Seconds the requester may cancel a deletion in; default 7 days. */
+  coolingOffSeconds: z.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+  /** Task queue of every data region, e.g. {"eu": "meridian-eu"}: the person may be held in any. */
+  queues: z.record(z.string(), queueName),
+});
+export type PrivacyRequestWorkflowInput = z.input<typeof privacyRequestWorkflowInputSchema>;
+
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {
   const issue = error.issues[0]!;

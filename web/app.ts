@@ -8,6 +8,7 @@ import { SourceCache } from '../db/sources';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../workers/payload-codec';
+import { createPrivacyMailer } from '../workers/privacy-mailer';
 import { buildServer } from './server';
 import { MergeOutbox } from '../workers/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
@@ -60,6 +61,8 @@ export async function createMeridianWeb(
   );
   outbox.start();
 
+  const privacyMailer = createPrivacyMailer(config);
+  const regionalAccess = new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }]));
   const app = await buildServer({
     temporal,
     codec: new AesGcmPayloadCodec(config.payloadKeys),
@@ -70,6 +73,19 @@ export async function createMeridianWeb(
     codecCorsOrigins: config.web.codecCorsOrigins,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: { sources: new SourceCache(globalPool.db), writers, rateLimiter: new SourceRateLimiter(config.ingestRatePerSource) },
+    ...(privacyMailer
+      ? {
+          privacy: {
+            regions: config.regions,
+            regional: regionalAccess,
+            hmacKey: config.identityHmacKey,
+            temporal,
+            mailer: privacyMailer,
+            publicUrl: config.privacy.publicUrl,
+            coolingOffSeconds: config.privacy.coolingOffSeconds,
+          },
+        }
+      : {}),
     admin: {
       tokens: config.adminTokens,
       regions: config.regions,

@@ -5,6 +5,7 @@ import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'f
 import type { Sql } from 'postgres';
 import { AdminDeps, registerAdminRoutes } from './admin/routes';
 import { registerCodecRoutes } from './codec';
+import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { checkRegion } from './readiness';
 
@@ -18,6 +19,8 @@ export interface WebDeps {
   /** The Segment-compatible ingestion API; absent in servers that only serve ops. */
   tracking?: TrackingDeps;
   admin?: AdminDeps;
+  /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
+  privacy?: PrivacyPortalDeps;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
 
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
+  if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 
   app.get('/health', async () => ({ status: 'ok' }));
 

@@ -12,6 +12,7 @@ import { GLOBAL_REGION, Region } from '../domain/regions';
 import { bundleWorkflows } from './bundle';
 import { exitWithError } from './fatal';
 import { MergeOutbox } from './merge-outbox';
+import { createPrivacyMailer } from './privacy-mailer';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from './temporal';
 
 /**
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
 
   const pools: { close(): Promise<void> }[] = [];
   const workers: Worker[] = [];
+  const privacyMailer = createPrivacyMailer(config);
   const stops: (() => Promise<void>)[] = [];
   try {
     for (const region of regions) {
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
               writer,
               fx: new FxRatesCache(globalPool.sql),
               reportingCurrency: config.reportingCurrency,
+              ...(privacyMailer ? { mailer: privacyMailer } : {}),
             }),
           }),
         );

@@ -4,3 +4,4 @@ export { identityMerge, mergeRequested } from './identity-merge';
 export { fxRatesSync } from './fx-rates-sync';
 export { connectorSync, syncProgressQuery } from './connector-sync';
 export { consentPropagation, manualTaskCompleted, propagationStatusQuery } from './consent-propagation';
+export { privacyRequest, cancelPrivacyRequest, extendPrivacyRequest, privacyManualTaskCompleted, privacyRequestStatusQuery } from './privacy-request';

@@ -33,6 +33,9 @@ export const KlaviyoSettings = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/, 'must be a Klaviyo API revision such as 2024-10-15')
     .optional(),
+  /** How soon to ask again about a deletion (default 60 s) and about a suppression job (default 5 s). */
+  deletionCheckSeconds: z.int().min(1).max(86_400).optional(),
+  jobCheckSeconds: z.int().min(1).max(3600).optional(),
 });
 export type KlaviyoSettings = z.infer<typeof KlaviyoSettings>;
 
@@ -63,6 +66,8 @@ export const klaviyoSystem: ConnectedSystem<KlaviyoSettings, KlaviyoCredentials>
   supports: ['applyConsent', 'suppress', 'erase', 'export'],
   purposes: ['emailMarketing', 'smsMarketing'],
   open(settings, credentials, context) {
+    const jobCheckMs = (settings.jobCheckSeconds ?? JOB_CHECK_AFTER_MS / 1000) * 1000;
+    const deletionCheckMs = (settings.deletionCheckSeconds ?? DELETION_CHECK_AFTER_MS / 1000) * 1000;
     const client = new KlaviyoClient({
       apiKey: credentials.apiKey,
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
@@ -74,11 +79,15 @@ export const klaviyoSystem: ConnectedSystem<KlaviyoSettings, KlaviyoCredentials>
         context.heartbeat?.();
       },
     });
-    return klaviyoSession(client, context);
+    return klaviyoSession(client, context, { jobCheckMs, deletionCheckMs });
   },
 };
 
-function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): ConnectedSystemSession {
+function klaviyoSession(
+  client: KlaviyoClient,
+  context: PrivacyContext,
+  { jobCheckMs, deletionCheckMs }: { jobCheckMs: number; deletionCheckMs: number },
+): ConnectedSystemSession {
   const keyDigest = createHash('sha256').update(context.idempotencyKey).digest('hex').slice(0, 16);
   const now = () => new Date().toISOString();
   const jobIdOf = (refs: JobRef[]) => `klaviyo:${keyDigest}:${refs.map((ref) => `${ref.kind}.${ref.id}`).join(',')}`;
@@ -150,7 +159,7 @@ function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): Connect
         }
       }
       if (refs.length === 0) return { status: 'done', evidence: { ...evidence, checkedAt: now() } };
-      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: JOB_CHECK_AFTER_MS, evidence: { ...evidence, submittedAt: now() } };
+      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: jobCheckMs, evidence: { ...evidence, submittedAt: now() } };
     },
 
     async suppress(person) {
@@ -160,7 +169,7 @@ function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): Connect
       const refs: JobRef[] = [];
       await suppressEmails(profiles, evidence, refs);
       if (refs.length === 0) return { status: 'done', evidence: { ...evidence, checkedAt: now() } };
-      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: JOB_CHECK_AFTER_MS, evidence: { ...evidence, submittedAt: now() } };
+      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: jobCheckMs, evidence: { ...evidence, submittedAt: now() } };
     },
 
     async erase(person) {
@@ -171,7 +180,7 @@ function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): Connect
       return {
         status: 'submitted',
         jobId: jobIdOf(ids.map((id) => ({ kind: 'del', id }))),
-        checkAfterMs: DELETION_CHECK_AFTER_MS,
+        checkAfterMs: deletionCheckMs,
         evidence: { deletionRequested: 'data-privacy-deletion-job', profiles: String(ids.length), profileIds: ids.join(','), requestedAt: now(), revision: client.revision },
       };
     },
@@ -192,7 +201,7 @@ function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): Connect
       const refs = parseJobId(jobId);
       const evidence: Record<string, string> = {};
       let pending = 0;
-      let checkAfterMs = JOB_CHECK_AFTER_MS;
+      let checkAfterMs = jobCheckMs;
       for (const ref of refs) {
         let finished: boolean;
         if (ref.kind === 'sup' || ref.kind === 'unsup') {
@@ -210,7 +219,7 @@ function klaviyoSession(client: KlaviyoClient, context: PrivacyContext): Connect
         } else if (ref.kind === 'del') {
           finished = (await client.getProfile(ref.id)) === null;
           evidence[`profile.${ref.id}`] = finished ? 'deleted' : 'deletion pending';
-          if (!finished) checkAfterMs = DELETION_CHECK_AFTER_MS;
+          if (!finished) checkAfterMs = deletionCheckMs;
         } else {
           const profile = await client.getProfile(ref.id, { subscriptions: true });
           finished = profile === null || smsConsent(profile) !== 'SUBSCRIBED';

@@ -338,3 +338,116 @@ export const consentPropagationSystems = pgTable(
   },
   (t) => [primaryKey({ columns: [t.propagationId, t.connectorId] })],
 );
+
+/**
+ * Privacy requests (access, deletion, correction, opt-out, restriction), kept in the region of the
+ * requester's country. The requester's email is sealed with the region key (and its blind index
+ * finds the person); it is destroyed once the request is answered.
+ */
+export const privacyRequests = pgTable(
+  'privacy_requests',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    status: text('status').notNull(),
+    country: text('country').notNull(),
+    usState: text('us_state'),
+    jurisdiction: text('jurisdiction').notNull(),
+    locale: text('locale').notNull(),
+    emailSealed: bytea('email_sealed'),
+    emailBlindIndex: bytea('email_blind_index').notNull(),
+    detailsSealed: bytea('details_sealed'),
+    verificationCodeHash: bytea('verification_code_hash'),
+    verificationExpiresAt: timestamp('verification_expires_at', { withTimezone: true }),
+    verificationAttempts: integer('verification_attempts').notNull().default(0),
+    customerId: uuid('customer_id'),
+    duplicateOf: text('duplicate_of'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+    dueDate: date('due_date').notNull(),
+    extendedDueDate: date('extended_due_date'),
+    extensionReason: text('extension_reason'),
+    coolingOffUntil: timestamp('cooling_off_until', { withTimezone: true }),
+    /** Kinds of notice already sent to the requester, so a retried activity does not write twice. */
+    notified: text('notified').array().notNull().default([]),
+    /** null, "due-soon" (a reminder went out) or "overdue" (escalated). */
+    deadlineState: text('deadline_state'),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** What was erased or exported where, when, with the vendors' evidence: no personal values. */
+    certificate: jsonb('certificate'),
+  },
+  (t) => [index('privacy_requests_email').on(t.emailBlindIndex, t.type), index('privacy_requests_status').on(t.status, t.dueDate)],
+);
+
+/** Each system's part in a privacy request: Meridian's own databases and every connected system. */
+export const privacyRequestSystems = pgTable(
+  'privacy_request_systems',
+  {
+    requestId: text('request_id').notNull(),
+    /** The region whose systems these are: a person may be held in several. */
+    region: text('region').notNull(),
+    /** A connector ID, or "meridian" for this region's database. */
+    connectorId: text('connector_id').notNull(),
+    system: text('system').notNull(),
+    operation: text('operation').notNull(),
+    /** pending, in-progress, retrying, waiting-on-vendor, submitted-unverifiable, done, not-found, failed, waiting-on-operator, held */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    evidence: jsonb('evidence'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.region, t.connectorId, t.operation] })],
+);
+
+/** Data that must be kept despite an erasure request (tax records, a dispute), with why and by whom. */
+export const legalHolds = pgTable(
+  'legal_holds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    /** What is held: "orders" (e.g. tax retention) or "all". */
+    scope: text('scope').notNull(),
+    reason: text('reason').notNull(),
+    placedBy: text('placed_by').notNull(),
+    placedAt: timestamp('placed_at', { withTimezone: true }).notNull().defaultNow(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+  },
+  (t) => [index('legal_holds_customer').on(t.customerId)],
+);
+
+/** People whose marketing and ingestion are stopped while a deletion request runs (reversible until erasure). */
+export const suppressions = pgTable('suppressions', {
+  customerId: uuid('customer_id').primaryKey(),
+  requestId: text('request_id').notNull(),
+  suppressedAt: timestamp('suppressed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The identifiers an erasure needs to reach the connected systems, copied (sealed) at the point of
+ * no return so that Meridian's own copy can be destroyed at once; destroyed when the request ends.
+ */
+export const privacyErasureSets = pgTable(
+  'privacy_erasure_sets',
+  {
+    requestId: text('request_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    identifiersSealed: bytea('identifiers_sealed').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.customerId] })],
+);
+
+/** An access request's export package (zip of JSON and CSV), sealed with the region key, served behind a signed, expiring link. */
+export const privacyExports = pgTable(
+  'privacy_exports',
+  {
+    requestId: text('request_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    packageSealed: bytea('package_sealed').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.customerId] })],
+);

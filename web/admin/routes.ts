@@ -13,6 +13,7 @@ import { identityRulesSchema } from '../../domain/identity-rules';
 import type { RegionCatalog } from '../../domain/regions';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
+import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 
 /**
@@ -161,5 +162,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     };
     registerConnectorRoutes(scope, deps, kit);
     registerConsentRoutes(scope, deps, kit);
+    registerPrivacyAdminRoutes(scope, deps, kit);
   });
 }

@@ -1,0 +1,215 @@
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { z } from 'zod';
+import { normaliseEmail } from '../domain/identifiers';
+import { jurisdictionOf } from '../domain/jurisdictions';
+import { policyFor, responseDeadline } from '../domain/privacy-policies';
+import { blindIndex, open, seal } from './crypto-shredding';
+
+/**
+ * Privacy requests in the region of the requester's country: intake (the email sealed, its blind
+ * index to find the person and spot a second open request), the emailed verification code, and
+ * the status a requester may see. Nothing here says whether Meridian knows the person: every
+ * request is answered the same way until it is verified.
+ */
+
+export const PRIVACY_REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOut', 'restriction'] as const;
+export type PrivacyRequestType = (typeof PRIVACY_REQUEST_TYPES)[number];
+
+/** Statuses after which a request is over. */
+export const FINISHED_STATUSES = ['completed', 'cancelled', 'duplicate', 'expired', 'rejected'] as const;
+
+export const VERIFICATION_MINUTES = 30;
+export const MAX_VERIFICATION_ATTEMPTS = 5;
+
+export const privacyRequestInput = z.object({
+  type: z.enum(PRIVACY_REQUEST_TYPES, { error: `must be one of ${PRIVACY_REQUEST_TYPES.join(', ')}` }),
+  email: z.string().min(3).max(320),
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').transform((c) => c.toUpperCase()),
+  usState: z.string().regex(/^[A-Za-z]{2}$/).transform((s) => s.toUpperCase()).optional(),
+  locale: z.string().min(2).max(20),
+  details: z.string().max(5000).optional(),
+});
+export type PrivacyRequestInput = z.input<typeof privacyRequestInput>;
+
+export class PrivacyRequestInputError extends Error {
+  override readonly name = 'PrivacyRequestInputError';
+}
+
+const emailContext = (id: string) => `privacy-request:${id}:email`;
+const detailsContext = (id: string) => `privacy-request:${id}:details`;
+
+const codeHash = (id: string, code: string) => createHash('sha256').update(`${id}:${code}`).digest();
+
+/** The capability that lets a requester see and cancel their request: an HMAC of its ID. */
+export function statusToken(hmacKey: Buffer, requestId: string): string {
+  return createHmac('sha256', hmacKey).update(`privacy-status:${requestId}`).digest('base64url');
+}
+
+export function checkStatusToken(hmacKey: Buffer, requestId: string, token: string): boolean {
+  const expected = Buffer.from(statusToken(hmacKey, requestId));
+  const given = Buffer.from(token);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export function emailBlindIndex(hmacKey: Buffer, email: string): Buffer | undefined {
+  const normalised = normaliseEmail(email);
+  return normalised.ok ? blindIndex(hmacKey, 'email', normalised.value) : undefined;
+}
+
+/** Files a request; returns its ID and the verification code to email (never stored in clear). */
+export async function createPrivacyRequest(
+  sql: Sql,
+  keys: { regionKey: Buffer; hmacKey: Buffer },
+  raw: PrivacyRequestInput,
+  now = new Date(),
+): Promise<{ id: string; code: string; dueDate: string; jurisdiction: string }> {
+  const parsed = privacyRequestInput.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new PrivacyRequestInputError(`${issue.path.join('.') || 'request'}: ${issue.message}`);
+  }
+  const input = parsed.data;
+  const index = emailBlindIndex(keys.hmacKey, input.email);
+  if (!index) throw new PrivacyRequestInputError('email: is not an email address');
+  let jurisdiction: string;
+  try {
+    jurisdiction = jurisdictionOf(input.country, input.usState);
+  } catch (error) {
+    throw new PrivacyRequestInputError(`country: ${(error as Error).message}`);
+  }
+  const id = `pr_${randomBytes(8).toString('hex')}`;
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const received = now.toISOString().slice(0, 10);
+  const { due } = responseDeadline(policyFor(input.country, input.usState), received);
+  await sql`
+    insert into privacy_requests (id, type, status, country, us_state, jurisdiction, locale, email_sealed, email_blind_index, details_sealed,
+                                  verification_code_hash, verification_expires_at, received_at, due_date)
+    values (${id}, ${input.type}, 'awaiting-verification', ${input.country}, ${input.usState ?? null}, ${jurisdiction}, ${input.locale},
+            ${seal(keys.regionKey, input.email.trim(), emailContext(id))}, ${index},
+            ${input.details ? seal(keys.regionKey, input.details, detailsContext(id)) : null},
+            ${codeHash(id, code)}, ${new Date(now.getTime() + VERIFICATION_MINUTES * 60_000).toISOString()}, ${now.toISOString()}, ${due})`;
+  return { id, code, dueDate: due, jurisdiction };
+}
+
+export type VerificationResult = 'verified' | 'already-verified' | 'wrong-code' | 'expired' | 'too-many-attempts' | 'not-found';
+
+/** Checks the emailed code; a request is verified once, and a code guessed at too often is dead. */
+export async function verifyPrivacyRequest(sql: Sql, id: string, code: string, now = new Date()): Promise<VerificationResult> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<{ status: string; verification_code_hash: Buffer | null; verification_expires_at: Date | string | null; verification_attempts: number }[]>`
+      select status, verification_code_hash, verification_expires_at, verification_attempts from privacy_requests where id = ${id} for update`;
+    if (!row) return 'not-found';
+    if (row.status !== 'awaiting-verification') return 'already-verified';
+    if (row.verification_attempts >= MAX_VERIFICATION_ATTEMPTS) return 'too-many-attempts';
+    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return 'expired';
+    const given = codeHash(id, code.trim());
+    if (!row.verification_code_hash || !timingSafeEqual(given, row.verification_code_hash)) {
+      await tx`update privacy_requests set verification_attempts = verification_attempts + 1 where id = ${id}`;
+      return row.verification_attempts + 1 >= MAX_VERIFICATION_ATTEMPTS ? 'too-many-attempts' : 'wrong-code';
+    }
+    await tx`update privacy_requests set status = 'verified', verified_at = now(), verification_code_hash = null where id = ${id}`;
+    return 'verified';
+  });
+}
+
+/** The requester's email, for the activity that writes to them; undefined once it was destroyed. */
+export async function requesterEmail(sql: Sql, regionKey: Buffer, id: string): Promise<{ email: string; locale: string } | undefined> {
+  const [row] = await sql<{ email_sealed: Buffer | null; locale: string }[]>`select email_sealed, locale from privacy_requests where id = ${id}`;
+  if (!row?.email_sealed) return undefined;
+  return { email: open(regionKey, row.email_sealed, emailContext(id)).toString('utf8'), locale: row.locale };
+}
+
+/** The requester's free text (a correction's details), for an operator; undefined once destroyed. */
+export async function requestDetails(sql: Sql, regionKey: Buffer, id: string): Promise<string | undefined> {
+  const [row] = await sql<{ details_sealed: Buffer | null }[]>`select details_sealed from privacy_requests where id = ${id}`;
+  return row?.details_sealed ? open(regionKey, row.details_sealed, detailsContext(id)).toString('utf8') : undefined;
+}
+
+export interface PrivacyRequestView {
+  id: string;
+  type: PrivacyRequestType;
+  status: string;
+  jurisdiction: string;
+  locale: string;
+  receivedAt: string;
+  verifiedAt?: string;
+  dueDate: string;
+  extendedDueDate?: string;
+  extensionReason?: string;
+  coolingOffUntil?: string;
+  finishedAt?: string;
+  duplicateOf?: string;
+  customerId?: string;
+  systems: { region: string; connectorId: string; system: string; operation: string; status: string; attempts: number; lastError?: string; evidence?: Record<string, unknown>; updatedAt: string }[];
+  certificate?: unknown;
+}
+
+const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : undefined);
+const day = (value: Date | string | null | undefined) => (value ? (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)) : undefined);
+
+export async function readPrivacyRequest(sql: Sql, id: string): Promise<PrivacyRequestView | undefined> {
+  const [row] = await sql<Record<string, any>[]>`
+    select id, type, status, jurisdiction, locale, received_at, verified_at, to_char(due_date, 'YYYY-MM-DD') as due_date,
+           to_char(extended_due_date, 'YYYY-MM-DD') as extended_due_date, extension_reason, cooling_off_until, finished_at,
+           duplicate_of, customer_id, certificate
+    from privacy_requests where id = ${id}`;
+  if (!row) return undefined;
+  const systems = await readPrivacySystemRows(sql, id);
+  const view: PrivacyRequestView = {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    jurisdiction: row.jurisdiction,
+    locale: row.locale,
+    receivedAt: iso(row.received_at)!,
+    dueDate: day(row.due_date)!,
+    systems,
+  };
+  const optional: [keyof PrivacyRequestView, unknown][] = [
+    ['verifiedAt', iso(row.verified_at)],
+    ['extendedDueDate', day(row.extended_due_date)],
+    ['extensionReason', row.extension_reason ?? undefined],
+    ['coolingOffUntil', iso(row.cooling_off_until)],
+    ['finishedAt', iso(row.finished_at)],
+    ['duplicateOf', row.duplicate_of ?? undefined],
+    ['customerId', row.customer_id ?? undefined],
+    ['certificate', row.certificate ? json(row.certificate) : undefined],
+  ];
+  for (const [key, value] of optional) if (value !== undefined) (view as unknown as Record<string, unknown>)[key] = value;
+  return view;
+}
+
+/**
+ * A request's rows in one region's database: each region records its own systems, so a view of a
+ * request holding people in several regions merges the rows of each (mergePrivacySystems).
+ */
+export async function readPrivacySystemRows(sql: Sql, id: string): Promise<PrivacyRequestView['systems']> {
+  const rows = await sql<Record<string, any>[]>`select * from privacy_request_systems where request_id = ${id} order by region, connector_id, operation`;
+  return rows.map((s) => ({
+    region: s.region,
+    connectorId: s.connector_id,
+    system: s.system,
+    operation: s.operation,
+    status: s.status,
+    attempts: s.attempts,
+    ...(s.last_error ? { lastError: s.last_error } : {}),
+    ...(s.evidence ? { evidence: json<Record<string, unknown>>(s.evidence) } : {}),
+    updatedAt: iso(s.updated_at)!,
+  }));
+}
+
+/** The request's rows from every region the web server reaches, in a stable order. */
+export async function mergePrivacySystems(pools: Iterable<Sql>, id: string): Promise<PrivacyRequestView['systems']> {
+  const all = (await Promise.all([...pools].map((sql) => readPrivacySystemRows(sql, id)))).flat();
+  const seen = new Set<string>();
+  return all
+    .filter((s) => {
+      const key = `${s.region}/${s.connectorId}/${s.operation}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => `${a.region}/${a.connectorId}/${a.operation}`.localeCompare(`${b.region}/${b.connectorId}/${b.operation}`));
+}

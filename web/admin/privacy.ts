@@ -1,0 +1,105 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { mergePrivacySystems, readPrivacyRequest, requestDetails } from '../../db/privacy-requests-store';
+import type { AdminKit } from './connectors';
+import type { AdminDeps } from './routes';
+
+/**
+ * The operator's view of privacy requests: the list with deadlines and where each stands, one
+ * request with its status per system, and the actions — extend the deadline (with the reason),
+ * complete a manual task, place or lift a legal hold. Actions reach the running saga as signals.
+ */
+
+const holdBody = z.object({
+  customerId: z.uuid('is not a customer ID (a UUID)'),
+  region: z.string(),
+  scope: z.enum(['orders', 'all'], { error: 'must be "orders" (keep orders, e.g. for tax law) or "all"' }),
+  reason: z.string().min(3).max(500),
+});
+
+export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
+  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw kit.fail(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    return parsed.data;
+  };
+  const temporal = (): Client => {
+    if (!deps.temporal) throw kit.fail(503, 'this server was started without a Temporal client');
+    return deps.temporal;
+  };
+  const find = async (id: string) => {
+    for (const [region, r] of deps.regional) {
+      const view = await readPrivacyRequest(r.sql, id);
+      if (view) return { region, view: { ...view, systems: await mergePrivacySystems([...deps.regional.values()].map((x) => x.sql), id) } };
+    }
+    throw kit.fail(404, `privacy request ${id} does not exist: list them with GET /admin/privacy-requests`);
+  };
+
+  scope.get<{ Querystring: { status?: string } }>('/admin/privacy-requests', async (request) => {
+    const token = kit.authorise(request);
+    const requests = [];
+    for (const [region, r] of deps.regional) {
+      if (!kit.mayRead(token, region)) continue;
+      const rows = await r.sql<{ id: string; type: string; status: string; jurisdiction: string; received_at: Date | string; due: string; deadline_state: string | null }[]>`
+        select id, type, status, jurisdiction, received_at, to_char(coalesce(extended_due_date, due_date), 'YYYY-MM-DD') as due, deadline_state
+        from privacy_requests where ${request.query.status ? r.sql`status = ${request.query.status}` : r.sql`true`}
+        order by coalesce(extended_due_date, due_date), received_at limit 500`;
+      for (const row of rows) {
+        requests.push({ id: row.id, region, type: row.type, status: row.status, jurisdiction: row.jurisdiction, receivedAt: new Date(row.received_at).toISOString(), dueDate: row.due, ...(row.deadline_state ? { deadline: row.deadline_state } : {}) });
+      }
+    }
+    requests.sort((a, b) => a.dueDate.localeCompare(b.dueDate));
+    return { requests };
+  });
+
+  scope.get<{ Params: { id: string } }>('/admin/privacy-requests/:id', async (request) => {
+    const token = kit.authorise(request);
+    const { region, view } = await find(request.params.id);
+    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not read privacy requests of region ${region}`);
+    const details = await requestDetails(deps.regional.get(region)!.sql, deps.regional.get(region)!.key, view.id);
+    return { region, ...view, ...(details ? { details } : {}) };
+  });
+
+  scope.post<{ Params: { id: string; region: string; connectorId: string } }>('/admin/privacy-requests/:id/manual-tasks/:region/:connectorId/complete', async (request, reply) => {
+    kit.authorise(request);
+    const body = parse(z.object({ note: z.string().max(500).optional(), operation: z.enum(['erase', 'suppress', 'correct']).default('erase') }), request.body ?? {});
+    await find(request.params.id);
+    await temporal()
+      .workflow.getHandle(`dsar-${request.params.id}`)
+      .signal('manualTaskCompleted', { region: request.params.region, connectorId: request.params.connectorId, operation: body.operation, ...(body.note ? { note: body.note } : {}) });
+    return reply.code(202).send({ signalled: `dsar-${request.params.id}` });
+  });
+
+  scope.post<{ Params: { id: string } }>('/admin/privacy-requests/:id/extend', async (request, reply) => {
+    kit.authorise(request);
+    const body = parse(z.object({ reason: z.string().min(10, 'say why the request needs more time (it is recorded and shown to the requester)').max(500) }), request.body);
+    await find(request.params.id);
+    await temporal().workflow.getHandle(`dsar-${request.params.id}`).signal('extend', { reason: body.reason });
+    return reply.code(202).send({ signalled: `dsar-${request.params.id}` });
+  });
+
+  scope.post('/admin/legal-holds', async (request, reply) => {
+    const token = kit.authorise(request);
+    const body = parse(holdBody, request.body);
+    const r = deps.regional.get(body.region);
+    if (!r) throw kit.fail(400, `region: must be one of ${[...deps.regional.keys()].join(', ')}`);
+    if (!kit.mayRead(token, body.region)) throw kit.fail(403, `this admin token may not place holds in region ${body.region}`);
+    const [row] = await r.sql<{ id: number }[]>`
+      insert into legal_holds (customer_id, scope, reason, placed_by) values (${body.customerId}, ${body.scope}, ${body.reason}, ${'admin-api'}) returning id`;
+    return reply.code(201).send({ id: row!.id, ...body });
+  });
+
+  scope.delete<{ Params: { region: string; id: string } }>('/admin/legal-holds/:region/:id', async (request) => {
+    const token = kit.authorise(request);
+    const r = deps.regional.get(request.params.region);
+    if (!r) throw kit.fail(404, `no region ${request.params.region}`);
+    if (!kit.mayRead(token, request.params.region)) throw kit.fail(403, `this admin token may not lift holds in region ${request.params.region}`);
+    const rows = await r.sql`update legal_holds set removed_at = now() where id = ${Number(request.params.id)} and removed_at is null returning id`;
+    if (rows.length === 0) throw kit.fail(404, `no active legal hold ${request.params.id} in region ${request.params.region}`);
+    return { lifted: Number(request.params.id) };
+  });
+}

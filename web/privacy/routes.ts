@@ -1,0 +1,384 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { exportContext } from '../../activities/privacy/regional';
+import { open } from '../../db/crypto-shredding';
+import type { Sql } from 'postgres';
+import {
+  checkStatusToken,
+  createPrivacyRequest,
+  emailBlindIndex,
+  mergePrivacySystems,
+  PrivacyRequestInputError,
+  PrivacyRequestView,
+  readPrivacyRequest,
+  statusToken,
+  verifyPrivacyRequest,
+} from '../../db/privacy-requests-store';
+import { isLocale, Locale, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
+import type { RegionCatalog } from '../../domain/regions';
+import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCheckEmail, renderMessage, renderRequestForm, renderStatus } from './pages';
+import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
+
+/**
+ * The privacy portal's requests: file one (any email: the answer is the same whether or not
+ * Meridian knows the person), verify it with the emailed code or link, see its status, cancel a
+ * deletion during its cooling-off window. Verifying starts the privacyRequest workflow
+ * (`dsar-<requestId>`). Routes answer JSON; the localised pages render the same views.
+ */
+
+export interface PortalMailer {
+  sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
+}
+
+export interface PrivacyPortalDeps {
+  regions: RegionCatalog;
+  regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
+  hmacKey: Buffer;
+  temporal: Client;
+  mailer: PortalMailer;
+  /** How requesters reach this server, for links in emails, e.g. https://privacy.example.com. */
+  publicUrl: string;
+  coolingOffSeconds: number;
+  /** Requests per hour per email (and ten times that per client address). */
+  requestsPerHour?: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Counts per key in a sliding hour; enough for one web process (a fleet would share it through PostgreSQL). */
+class HourlyLimiter {
+  private readonly hits = new Map<string, number[]>();
+  constructor(private readonly limit: number) {}
+  allow(key: string, now = Date.now()): boolean {
+    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < HOUR_MS);
+    if (recent.length >= this.limit) {
+      this.hits.set(key, recent);
+      return false;
+    }
+    recent.push(now);
+    this.hits.set(key, recent);
+    if (this.hits.size > 100_000) this.hits.clear();
+    return true;
+  }
+}
+
+export class PortalError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The page a browser gets; JSON for API clients. */
+const wantsHtml = (request: { headers: Record<string, string | string[] | undefined> }) => {
+  const type = String(request.headers['content-type'] ?? '');
+  return type.startsWith('application/x-www-form-urlencoded') || (!type && String(request.headers.accept ?? '').includes('text/html'));
+};
+
+/** A form's anti-forgery token: the HMAC of a nonce kept in a cookie (double submit). */
+const CSRF_COOKIE = 'meridian_privacy_csrf';
+function csrfFor(hmacKey: Buffer, nonce: string): string {
+  return createHmac('sha256', hmacKey).update(`privacy-csrf:${nonce}`).digest('base64url');
+}
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/** Saga statuses as the portal's words know them. */
+function publicStatus(status: string): (typeof REQUEST_STATUSES)[number] {
+  if ((REQUEST_STATUSES as readonly string[]).includes(status)) return status as (typeof REQUEST_STATUSES)[number];
+  if (status === 'completed-with-failures') return 'completed';
+  if (status === 'expired') return 'rejected';
+  return 'in-progress';
+}
+function publicSystemStatus(status: string): (typeof SYSTEM_STATUSES)[number] | 'not-found' {
+  if ((SYSTEM_STATUSES as readonly string[]).includes(status) || status === 'not-found') return status as (typeof SYSTEM_STATUSES)[number];
+  // Kept under a legal hold or confirmed without a way to check: settled for this request.
+  if (status === 'held' || status === 'submitted-unverifiable') return 'done';
+  if (status === 'not-supported') return 'nothing-held';
+  return 'in-progress';
+}
+
+export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalDeps): void {
+  const perEmail = new HourlyLimiter(deps.requestsPerHour ?? 5);
+  const perClient = new HourlyLimiter((deps.requestsPerHour ?? 5) * 10);
+
+  app.register(async (scope) => {
+    // HTML forms post application/x-www-form-urlencoded.
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+      if (error instanceof PortalError || (error.statusCode && error.statusCode < 500)) return reply.code(error.statusCode ?? 400).send({ error: error.message });
+      request.log.error({ err: { message: error.message } }, 'privacy portal request failed');
+      return reply.code(500).send({ error: 'something went wrong on our side; please try again in a few minutes' });
+    });
+
+    const localeOf = (request: { headers: Record<string, string | string[] | undefined>; query?: unknown }, preferred?: string): Locale => {
+      const lang = (request.query as { lang?: string } | undefined)?.lang;
+      return negotiateLocale(String(request.headers['accept-language'] ?? ''), lang ?? preferred);
+    };
+    /** A fresh nonce cookie and its token for a page with a form. */
+    const issueCsrf = (reply: FastifyReply): string => {
+      const nonce = randomBytes(16).toString('base64url');
+      reply.header('set-cookie', `${CSRF_COOKIE}=${nonce}; Path=/privacy; HttpOnly; SameSite=Strict`);
+      return csrfFor(deps.hmacKey, nonce);
+    };
+    const csrfOk = (request: { headers: Record<string, string | string[] | undefined>; body?: unknown }): boolean => {
+      const nonce = cookieValue(String(request.headers.cookie ?? ''), CSRF_COOKIE);
+      const token = (request.body as Record<string, unknown> | undefined)?.csrf;
+      if (!nonce || typeof token !== 'string') return false;
+      const expected = Buffer.from(csrfFor(deps.hmacKey, nonce));
+      const given = Buffer.from(token);
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    };
+    const page = (reply: FastifyReply, status: number, html: string) =>
+      reply
+        .code(status)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        .header('cache-control', 'no-store')
+        .send(html);
+
+    scope.get(PORTAL_CSS_PATH, async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PORTAL_CSS));
+
+    scope.get('/privacy', async (request, reply) => {
+      const locale = localeOf(request);
+      return page(reply, 200, renderRequestForm(locale, { csrfToken: issueCsrf(reply), countries: countryOptions(locale), selfPath: '/privacy' }));
+    });
+
+    /** Finds a request by ID in whichever region holds it. */
+    const locate = async (id: string): Promise<{ region: string; sql: Sql; view: PrivacyRequestView }> => {
+      if (!/^pr_[0-9a-f]{16}$/.test(id)) throw new PortalError(404, 'no such request');
+      for (const [region, r] of deps.regional) {
+        const view = await readPrivacyRequest(r.sql, id);
+        if (view) return { region, sql: r.sql, view: { ...view, systems: await mergePrivacySystems([...deps.regional.values()].map((x) => x.sql), id) } };
+      }
+      throw new PortalError(404, 'no such request');
+    };
+
+    const requireToken = (id: string, token: unknown) => {
+      if (typeof token !== 'string' || !checkStatusToken(deps.hmacKey, id, token)) throw new PortalError(403, 'this link is not valid for that request: use the link from our email');
+    };
+
+    const statusPath = (id: string) => `/privacy/requests/${id}?token=${statusToken(deps.hmacKey, id)}`;
+    const statusUrl = (id: string) => `${deps.publicUrl}${statusPath(id)}`;
+
+    scope.post('/privacy/requests', async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      if (wantsHtml(request)) {
+        const locale = localeOf(request, typeof body.locale === 'string' ? body.locale : undefined);
+        const again = (error: RequestFormError, status = 400) =>
+          page(reply, status, renderRequestForm(locale, {
+            csrfToken: issueCsrf(reply),
+            countries: countryOptions(locale),
+            error,
+            values: Object.fromEntries(['type', 'email', 'country', 'usState', 'details'].filter((k) => typeof body[k] === 'string').map((k) => [k, String(body[k])])),
+            selfPath: '/privacy',
+          }));
+        if (!csrfOk(request)) return again({ key: 'form.error.session' }, 403);
+        try {
+          const filed = await fileRequest(request.ip, { ...body, locale });
+          return page(reply, 200, renderCheckEmail(locale, { requestId: filed.requestId, csrfToken: issueCsrf(reply) }));
+        } catch (error) {
+          if (!(error instanceof PortalError) || error.statusCode === 429 || error.statusCode >= 500) throw error;
+          const field = /^(type|email|country|usState|details)\b/.exec(error.message)?.[1] as RequestFormError['field'] | undefined;
+          return again(field ? { field, key: `form.error.${field}` as RequestFormError['key'] } : { key: 'form.error.type' });
+        }
+      }
+      const filed = await fileRequest(request.ip, body);
+      return reply.code(202).send({ requestId: filed.requestId, next: 'check your email for a code, or follow the link in it', dueDate: filed.dueDate });
+    });
+
+    /** Files a request and emails its code; the same answer whether or not the email is known. */
+    const fileRequest = async (ip: string, body: Record<string, unknown>): Promise<{ requestId: string; dueDate: string }> => {
+      const country = typeof body.country === 'string' ? body.country.toUpperCase() : '';
+      let region;
+      try {
+        region = deps.regions.homeRegionOf(country);
+      } catch {
+        throw new PortalError(400, 'country: choose the country you live in');
+      }
+      const regional = deps.regional.get(region.name);
+      if (!regional) throw new PortalError(503, 'requests from your country cannot be taken right now; please try again later');
+      const email = typeof body.email === 'string' ? body.email : '';
+      const index = emailBlindIndex(deps.hmacKey, email);
+      if (!index) throw new PortalError(400, 'email: enter the email address you use with us');
+      if (!perClient.allow(ip) || !perEmail.allow(index.toString('hex'))) throw new PortalError(429, 'too many requests: please try again in an hour');
+      let created;
+      try {
+        created = await createPrivacyRequest(
+          regional.sql,
+          { regionKey: regional.key, hmacKey: deps.hmacKey },
+          {
+            type: body.type as never,
+            email,
+            country,
+            ...(typeof body.usState === 'string' && body.usState ? { usState: body.usState } : {}),
+            locale: typeof body.locale === 'string' && body.locale ? body.locale : 'en',
+            ...(typeof body.details === 'string' && body.details ? { details: body.details } : {}),
+          },
+        );
+      } catch (error) {
+        if (error instanceof PrivacyRequestInputError) throw new PortalError(400, error.message);
+        throw error;
+      }
+      const link = `${deps.publicUrl}/privacy/requests/${created.id}/verify?code=${created.code}`;
+      await deps.mailer.sendVerification({ to: email.trim(), locale: typeof body.locale === 'string' ? body.locale : 'en', requestId: created.id, code: created.code, link, expiresInMinutes: 30 });
+      // The same answer for everyone: whether we know this email is not revealed.
+      return { requestId: created.id, dueDate: created.dueDate };
+    };
+
+    const verify = async (id: string, code: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) throw new PortalError(400, 'code: enter the 6-digit code from our email');
+      const { region, sql, view } = await locate(id);
+      const result = await verifyPrivacyRequest(sql, id, code);
+      const messages: Record<string, [number, string]> = {
+        'wrong-code': [400, 'code: that code is not right; check the latest email from us'],
+        expired: [410, 'the code has expired: please file the request again'],
+        'too-many-attempts': [429, 'too many wrong codes: please file the request again'],
+        'not-found': [404, 'no such request'],
+      };
+      if (messages[result]) {
+        const [status, error] = messages[result]!;
+        throw new PortalError(status, error);
+      }
+      if (result === 'verified') await startSaga(region, view);
+      return { status: 200, body: { requestId: id, status: 'verified', statusUrl: statusUrl(id) } };
+    };
+
+    const startSaga = async (region: string, view: PrivacyRequestView) => {
+      const input: PrivacyRequestWorkflowInput = {
+        requestId: view.id,
+        region,
+        type: view.type,
+        dueDate: view.dueDate,
+        coolingOffSeconds: deps.coolingOffSeconds,
+        queues: Object.fromEntries(deps.regions.dataRegions.map((r) => [r.name, r.taskQueue])),
+      };
+      try {
+        await deps.temporal.workflow.start('privacyRequest', {
+          workflowId: `dsar-${view.id}`,
+          taskQueue: deps.regions.region('global').taskQueue,
+          args: [input],
+        });
+      } catch (error) {
+        // A second click on the link: the request is already under way.
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    };
+
+    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
+      const code = (request.body as Record<string, unknown> | undefined)?.code;
+      if (wantsHtml(request)) {
+        const locale = localeOf(request);
+        if (!csrfOk(request)) return page(reply, 403, renderCheckEmail(locale, { requestId: request.params.id, csrfToken: issueCsrf(reply), error: { key: 'form.error.session' } }));
+        try {
+          await verify(request.params.id, code);
+          return reply.redirect(statusPath(request.params.id), 303);
+        } catch (error) {
+          if (!(error instanceof PortalError)) throw error;
+          if (error.statusCode === 400) return page(reply, 400, renderCheckEmail(locale, { requestId: request.params.id, csrfToken: issueCsrf(reply), error: { key: 'verify.codeWrong.body', values: { attemptsLeft: 1 } } }));
+          const key = error.statusCode === 410 ? 'verify.expired' : error.statusCode === 429 ? 'verify.tooManyAttempts' : 'verify.invalid';
+          return page(reply, error.statusCode, renderMessage(locale, { titleKey: `${key}.title` as never, bodyKey: `${key}.body` as never, action: { href: '/privacy', labelKey: 'portal.startOver' } }));
+        }
+      }
+      const result = await verify(request.params.id, code);
+      return reply.code(result.status).send(result.body);
+    });
+
+    // The link in the email: verifies, then shows the status page.
+    scope.get<{ Params: { id: string }; Querystring: { code?: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
+      await verify(request.params.id, request.query.code);
+      return reply.redirect(statusPath(request.params.id), 303);
+    });
+
+    scope.get<{ Params: { id: string }; Querystring: { token?: string; lang?: string } }>('/privacy/requests/:id', async (request, reply) => {
+      requireToken(request.params.id, request.query.token);
+      const { view } = await locate(request.params.id);
+      const exports = view.type === 'access' ? await exportLinks(view.id) : [];
+      if (!wantsHtml(request)) return { ...publicView(view), exports };
+      const locale = localeOf(request, isLocale(view.locale) ? view.locale : undefined);
+      const canCancel = view.status === 'cooling-off' || view.status === 'suppressed';
+      return page(reply, 200, renderStatus(locale, {
+        requestId: view.id,
+        type: view.type,
+        status: publicStatus(view.status),
+        receivedAt: view.receivedAt,
+        dueDate: view.extendedDueDate ?? view.dueDate,
+        ...(view.coolingOffUntil ? { coolingOffUntil: view.coolingOffUntil } : {}),
+        canCancel,
+        ...(canCancel ? { cancelUrl: `/privacy/requests/${view.id}/cancel?token=${request.query.token}`, csrfToken: issueCsrf(reply) } : {}),
+        systems: view.systems.filter((s) => s.operation === 'erase').map((s) => ({ label: s.connectorId === 'meridian' ? `Meridian (${s.region})` : s.system, status: publicSystemStatus(s.status) })),
+        ...(exports[0] ? { exportUrl: exports[0].url, exportExpiresAt: exports[0].expiresAt } : {}),
+        selfPath: statusPath(view.id),
+      }));
+    });
+
+    /** A signed, expiring link to one region's package: the status token proves the requester, the signature the expiry. */
+    const exportLinks = async (id: string) => {
+      const links = [];
+      for (const [region, r] of deps.regional) {
+        const rows = await r.sql<{ expires_at: Date | string; bytes: number }[]>`select expires_at, bytes from privacy_exports where request_id = ${id} order by created_at`;
+        for (const row of rows) {
+          const expires = Math.floor(new Date(row.expires_at).getTime() / 1000);
+          const sig = createHmac('sha256', deps.hmacKey).update(`privacy-export:${id}:${region}:${expires}`).digest('base64url');
+          links.push({ region, bytes: row.bytes, expiresAt: new Date(row.expires_at).toISOString(), url: `${deps.publicUrl}/privacy/requests/${id}/exports/${region}?token=${statusToken(deps.hmacKey, id)}&expires=${expires}&sig=${sig}` });
+        }
+      }
+      return links;
+    };
+
+    scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string } }>('/privacy/requests/:id/exports/:region', async (request, reply) => {
+      const { id, region } = request.params;
+      requireToken(id, request.query.token);
+      const expires = Number(request.query.expires);
+      const expected = Buffer.from(createHmac('sha256', deps.hmacKey).update(`privacy-export:${id}:${region}:${expires}`).digest('base64url'));
+      const given = Buffer.from(request.query.sig ?? '');
+      if (!Number.isInteger(expires) || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PortalError(403, 'this download link is not valid: use the link from our email');
+      if (expires * 1000 < Date.now()) throw new PortalError(410, 'this download link has expired: file a new access request');
+      const r = deps.regional.get(region);
+      if (!r) throw new PortalError(404, 'no such package');
+      const [row] = await r.sql<{ customer_id: string; package_sealed: Buffer }[]>`select customer_id, package_sealed from privacy_exports where request_id = ${id} order by created_at limit 1`;
+      if (!row) throw new PortalError(404, 'no such package');
+      const zip = open(r.key, row.package_sealed, exportContext(id, row.customer_id));
+      return reply
+        .header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="meridian-export-${id}-${region}.zip"`)
+        .header('cache-control', 'no-store')
+        .send(zip);
+    });
+
+    scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', async (request, reply: FastifyReply) => {
+      requireToken(request.params.id, request.query.token);
+      const { view } = await locate(request.params.id);
+      if (view.status !== 'cooling-off' && view.status !== 'suppressed') throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
+      if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
+      await deps.temporal.workflow.getHandle(`dsar-${view.id}`).signal('cancel');
+      if (wantsHtml(request)) return reply.redirect(statusPath(view.id), 303);
+      return reply.code(202).send({ requestId: view.id, status: 'cancelling' });
+    });
+  });
+}
+
+/** What the requester may see: statuses and dates, the systems by name, the certificate. */
+export function publicView(view: PrivacyRequestView) {
+  return {
+    requestId: view.id,
+    type: view.type,
+    status: view.status,
+    receivedAt: view.receivedAt,
+    dueDate: view.extendedDueDate ?? view.dueDate,
+    ...(view.coolingOffUntil ? { coolingOffUntil: view.coolingOffUntil } : {}),
+    systems: view.systems.filter((s) => s.operation === 'erase').map((s) => ({ system: s.system, region: s.region, status: s.status })),
+    ...(view.certificate ? { certificate: view.certificate } : {}),
+  };
+}
