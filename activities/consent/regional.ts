@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { connectedSystem } from '../../connectors';
-import { ConnectorError, ConnectorRateLimited } from '../../connectors/errors';
-import type { PrivacyContext, PrivacyOutcome } from '../../connectors/privacy';
+import { ConnectorError } from '../../connectors/errors';
+import type { PrivacyOutcome } from '../../connectors/privacy';
 import { readConsent } from '../../db/consent-store';
-import { listConnectors, loadCredentials } from '../../db/connectors-store';
+import { listConnectors } from '../../db/connectors-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
 import type { Purpose } from '../../domain/consent';
+import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../connected-systems';
 
 /**
  * The region side of consent propagation: which connected systems a change concerns, pushing the
@@ -17,13 +18,7 @@ import type { Purpose } from '../../domain/consent';
  * Personal values are loaded here and go only to the vendor.
  */
 
-export interface ConsentDeps {
-  region: string;
-  sql: Sql;
-  regionKey: Buffer;
-  globalSql: Sql;
-  privacyContext?: Omit<PrivacyContext, 'idempotencyKey' | 'heartbeat'>;
-}
+export type ConsentDeps = ConnectedSystemDeps;
 
 export type TargetMode = 'api' | 'manual' | 'not-applicable';
 
@@ -55,26 +50,14 @@ export function createConsentActivities(deps: ConsentDeps) {
       where propagation_id = ${propagationId} and connector_id = ${connectorId}`;
   }
 
-  async function openSystem(connectorId: string, idempotencyKey: string) {
-    const connector = (await listConnectors(deps.globalSql, deps.region)).find((c) => c.id === connectorId);
-    const system = connector && connectedSystem(connector.system);
-    if (!connector || !system) throw ApplicationFailure.nonRetryable(`connector ${connectorId} is not a connected system of region ${deps.region}`, 'InvalidInput');
-    const settings = system.settings.parse(connector.settings);
-    const credentials = system.credentials.parse(await loadCredentials({ sql, key: deps.regionKey }, connectorId));
-    return system.open(settings, credentials, { ...deps.privacyContext, idempotencyKey, heartbeat: () => Context.current().heartbeat() });
-  }
+  const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
 
   /** Records a vendor failure on the system's row, then fails the activity: retried unless the vendor refused for good. */
   async function failed(propagationId: string, connectorId: string, error: unknown): Promise<never> {
     const attempt = Context.current().info.attempt;
     if (error instanceof ConnectorError) {
       await setStatus(propagationId, connectorId, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
-      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.name);
-      throw ApplicationFailure.create({
-        message: error.message,
-        type: error.name,
-        ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}),
-      });
+      throw vendorFailure(error);
     }
     await setStatus(propagationId, connectorId, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
     throw error;
@@ -122,9 +105,8 @@ export function createConsentActivities(deps: ConsentDeps) {
       const { customerId } = await propagation(input.propagationId);
       const attempt = Context.current().info.attempt;
       await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', { attempts: attempt });
-      const session = await openSystem(input.connectorId, `${input.propagationId}:${input.connectorId}`);
+      const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.propagationId}:${input.connectorId}`);
       if (!session.applyConsent) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot apply consent through its API`, 'InvalidInput');
-      const system = connectedSystem((await listConnectors(deps.globalSql, deps.region)).find((c) => c.id === input.connectorId)!.system)!;
       // One push per person and system at a time; each pushes the state in force when it holds the lock.
       return sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(${lockKey(customerId, input.connectorId)}::bigint)`;

@@ -1,15 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Sql } from 'postgres';
-import { connectedSystem } from '../../connectors';
-import { ConnectorError, ConnectorRateLimited } from '../../connectors/errors';
-import type { PersonIdentifiers, PrivacyContext, PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
-import { listConnectors, loadCredentials } from '../../db/connectors-store';
 import { strToU8, zipSync } from 'fflate';
+import { connectedSystem } from '../../connectors';
+import { ConnectorError } from '../../connectors/errors';
+import type { PersonIdentifiers, PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
+import { listConnectors } from '../../db/connectors-store';
 import { open, openJson, seal, sealJson, unwrapDataKey } from '../../db/crypto-shredding';
 import { recordConsent } from '../../db/consent-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
 import { FINISHED_STATUSES, readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
+import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../connected-systems';
 
 /**
  * The region side of a privacy request. In the requester's region: resolve the request to the
@@ -19,14 +19,7 @@ import { policyFor, responseDeadline } from '../../domain/privacy-policies';
  * that nothing readable is left. Personal values stay in these activities (DESIGN.md, rule 2).
  */
 
-export interface PrivacyDeps {
-  region: string;
-  sql: Sql;
-  regionKey: Buffer;
-  globalSql: Sql;
-  mailer?: RequesterMailer;
-  privacyContext?: Omit<PrivacyContext, 'idempotencyKey' | 'heartbeat'>;
-}
+export type PrivacyDeps = ConnectedSystemDeps & { mailer?: RequesterMailer };
 
 /** How the saga writes to a requester; the web layer renders the localised text. */
 export interface RequesterMailer {
@@ -77,14 +70,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     return row ? openJson<PersonIdentifiers>(deps.regionKey, row.identifiers_sealed, ERASURE_SET_CONTEXT(requestId, customerId)) : undefined;
   }
 
-  async function openSystem(connectorId: string, idempotencyKey: string) {
-    const connector = (await listConnectors(deps.globalSql, deps.region)).find((c) => c.id === connectorId);
-    const system = connector && connectedSystem(connector.system);
-    if (!connector || !system) throw ApplicationFailure.nonRetryable(`connector ${connectorId} is not a connected system of region ${deps.region}`, 'InvalidInput');
-    const settings = system.settings.parse(connector.settings);
-    const credentials = system.credentials.parse(await loadCredentials({ sql, key: deps.regionKey }, connectorId));
-    return system.open(settings, credentials, { ...deps.privacyContext, idempotencyKey, heartbeat: () => Context.current().heartbeat() });
-  }
+  const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
 
   async function settle(key: { requestId: string; connectorId: string; operation: string }, outcome: PrivacyOutcome): Promise<OperationResult> {
     const attempts = Context.current().info.attempt;
@@ -105,8 +91,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     }
     if (error instanceof ConnectorError) {
       await setSystem(key, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
-      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.name);
-      throw ApplicationFailure.create({ message: error.message, type: error.name, ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}) });
+      throw vendorFailure(error);
     }
     await setSystem(key, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
     throw error;

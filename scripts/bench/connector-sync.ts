@@ -28,6 +28,8 @@ import { writeWorkflowBundle } from '../../workers/bundle';
  * encryption and FX conversion at each order's local date (the ECB's real history). Prints
  * records/s end to end and the worker's peak RSS; then, as the baseline, the same order rows
  * written by a plain bulk INSERT into a table without keys, measured in the same run.
+ * MERIDIAN_BENCH_WORKER_HEAP_MB=256 runs the worker with that V8 heap limit (a memory budget, as a
+ * container limit would set): without one V8 grows the heap lazily and the peak RSS says little.
  */
 
 const args = process.argv.slice(2);
@@ -106,7 +108,7 @@ async function main() {
   const apacSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), { max: 2, onnotice: () => {} });
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the worker there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
-  const worker = runEntryPoint('workers/main.ts', ['--regions', 'apac'], env, {}, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const worker = runEntryPoint('workers/main.ts', ['--regions', 'apac'], env, {}, [...(process.env.MERIDIAN_BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${process.env.MERIDIAN_BENCH_WORKER_HEAP_MB}`] : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
   worker.stderr!.pipe(process.stderr);
   let client: Client | undefined;
   try {

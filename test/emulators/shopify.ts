@@ -359,6 +359,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const created = input.created_at === undefined ? clock() : timeOf(input.created_at, `customer ${id} created_at`);
     const consent = input.email_marketing_consent;
     const sms = input.sms_marketing_consent;
+    touched();
     customers.set(id, {
       id,
       email: input.email ?? null,
@@ -454,6 +455,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
   function addOrder(input: EmulatedOrder): void {
     if (input.id !== undefined && orders.has(input.id)) throw new Error(`order ${input.id} already exists: use updateOrder to change it`);
     const order = buildOrder(input);
+    touched();
     orders.set(order.id, order);
     lastOrderId = Math.max(lastOrderId, order.id);
     lastOrderNumber = Math.max(lastOrderNumber, order.order_number);
@@ -676,6 +678,18 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     throw new BadRequest({ page_info: 'Invalid value.' });
   }
 
+  /** IDs in ascending order, rebuilt when a record is added or deleted (an update keeps its ID). */
+  const idCache = new Map<Map<number, unknown>, { version: number; ids: number[] }>();
+  let version = 0;
+  const touched = () => void version++;
+  const sortedIds = (store: Map<number, unknown>): number[] => {
+    const cached = idCache.get(store);
+    if (cached && cached.version === version) return cached.ids;
+    const ids = [...store.keys()].sort((a, b) => a - b);
+    idCache.set(store, { version, ids });
+    return ids;
+  };
+
   const writeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 
   function list(resource: Resource, query: Record<string, string>): { body: Json; link?: string } {
@@ -684,11 +698,30 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const filters = cursor?.filters ?? Object.fromEntries(Object.entries(query).filter(([name]) => !PAGE_INFO_COMPANIONS.has(name)));
     const matches = matcher(resource, filters);
     const store: Map<number, StoredCustomer | StoredOrder> = resource === 'customers' ? customers : orders;
-    const matching = [...store.values()].filter(matches).sort((a, b) => a.id - b.id);
-    const page =
-      cursor?.direction === 'previous'
-        ? matching.filter((r) => r.id < cursor.anchor).slice(-limit)
-        : matching.filter((r) => cursor === undefined || r.id > cursor.anchor).slice(0, limit);
+    // Walk the IDs in order from the anchor, as a database index would, rather than sorting every
+    // record on every call: a sync of 100,000 orders must measure the client, not the emulator.
+    const ids = sortedIds(store);
+    const at = (i: number) => store.get(ids[i]!)!;
+    const firstAfter = (anchor: number) => {
+      let lo = 0;
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ids[mid]! <= anchor) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const page: (StoredCustomer | StoredOrder)[] = [];
+    if (cursor?.direction === 'previous') {
+      for (let i = firstAfter(cursor.anchor - 1) - 1; i >= 0 && page.length < limit; i--) if (matches(at(i))) page.unshift(at(i));
+    } else {
+      for (let i = cursor === undefined ? 0 : firstAfter(cursor.anchor); i < ids.length && page.length < limit; i++) if (matches(at(i))) page.push(at(i));
+    }
+    const anyMatch = (from: number, step: 1 | -1) => {
+      for (let i = from; i >= 0 && i < ids.length; i += step) if (matches(at(i))) return true;
+      return false;
+    };
 
     const links: string[] = [];
     const first = page[0];
@@ -699,8 +732,8 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       params.set('page_info', writeCursor({ resource, direction, anchor, filters }));
       return `${baseUrl}/admin/api/${apiVersion}/${resource}.json?${params}`;
     };
-    if (first && matching.some((r) => r.id < first.id)) links.push(`<${pageUrl('previous', first.id)}>; rel="previous"`);
-    if (last && matching.some((r) => r.id > last.id)) links.push(`<${pageUrl('next', last.id)}>; rel="next"`);
+    if (first && anyMatch(firstAfter(first.id - 1) - 1, -1)) links.push(`<${pageUrl('previous', first.id)}>; rel="previous"`);
+    if (last && anyMatch(firstAfter(last.id), 1)) links.push(`<${pageUrl('next', last.id)}>; rel="next"`);
 
     const rendered = page.map((record) => pickFields(resource === 'customers' ? renderCustomer(record as StoredCustomer) : renderOrder(record as StoredOrder), query.fields));
     return { body: { [resource]: rendered }, link: links.length > 0 ? links.join(', ') : undefined };
@@ -745,6 +778,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       if ([...orders.values()].some((order) => order.customer_id === customer.id)) {
         return { status: 422, body: { errors: { base: ['Error deleting customer: a customer with orders cannot be deleted'] } } };
       }
+      touched();
       customers.delete(customer.id);
       return { status: 200, body: {} };
     }
