@@ -14,6 +14,7 @@ import { explainStartupError } from '../workers/fatal';
 import { connectClient } from '../workers/temporal';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
 import { runEntryPoint } from './entry-point';
+import { startDevMailbox } from './dev-mailbox';
 import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data';
 import { importFxHistory } from './fx-import';
 import { ensureFxSchedule, FX_SCHEDULE_ID } from './schedules';
@@ -241,7 +242,14 @@ async function main(): Promise<void> {
   step(`databases migrated: ${reports.map((r) => `${r.database}${r.created ? ' (new)' : ''}`).join(', ')}`);
 
   const webUrl = `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
-  const supervisor = new Supervisor({ ...process.env, MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js') });
+  // Privacy emails (verification codes, notices) go to a local mailbox unless a real server is set.
+  const mailbox = config.privacy.smtpUrl ? undefined : await startDevMailbox(path.join(dataDir, 'mail'));
+  if (mailbox) step(`mail: privacy emails are kept in ${mailbox.dir} (set MERIDIAN_SMTP_URL to send them)`);
+  const supervisor = new Supervisor({
+    ...process.env,
+    MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
+    ...(mailbox ? { MERIDIAN_SMTP_URL: mailbox.url } : {}),
+  });
   process.on('SIGINT', () => void supervisor.shutdown(0));
   process.on('SIGTERM', () => void supervisor.shutdown(0));
   process.on('exit', () => supervisor.killAll());
@@ -288,6 +296,7 @@ async function main(): Promise<void> {
   Codec         ${webUrl}/codec  (already set in the Temporal UI)
   Tracking API  ${webUrl}/v1/batch  (Segment-compatible; write keys: npm run sources -- list)
   Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
+  Privacy       ${webUrl}/privacy  (portal; emails ${mailbox ? `in ${mailbox.dir}` : `via ${config.privacy.smtpUrl}`})
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {

@@ -95,6 +95,7 @@ export async function createMeridianWeb(
       hmacKey: config.identityHmacKey,
       rules,
       temporal,
+      ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl } } : {}),
     },
   });
 

@@ -114,4 +114,44 @@ describe('privacy portal in a browser', () => {
     ]);
     await context.close();
   }, 120_000);
+
+  it('lets a person withdraw consent in the preference centre (in French) and shows it reach each system', async () => {
+    const lucie = 'lucie.martin@example.fr';
+    const source = await h.createSource('portal prefs', 'eu');
+    expect((await h.send(source.writeKey, '/v1/identify', { userId: 'lucie', traits: { email: lucie }, context: { location: { country: 'FR' } } })).status).toBe(200);
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: lucie })).body.customerId;
+    klaviyo.seedProfile({ email: lucie, subscribed: true });
+    // She opted in to emails and personalised ads at checkout.
+    const granted = await h.admin('PUT', `/admin/profiles/${customerId}/consent`, {
+      country: 'FR',
+      records: [
+        { purpose: 'emailMarketing', state: 'granted', at: '2025-06-01T09:00:00Z', proof: { kind: 'checkout-checkbox', reference: 'co-1' } },
+        { purpose: 'personalisedAds', state: 'granted', at: '2025-06-01T09:00:00Z', proof: { kind: 'checkout-checkbox', reference: 'co-1' } },
+      ],
+    });
+    await d.client.workflow.getHandle(granted.body.propagation.workflowId).result();
+    const link = await h.admin('POST', `/admin/profiles/${customerId}/preference-link`, {});
+    expect(link.status).toBe(200);
+    const url = new URL(link.body.url);
+
+    const fr = MESSAGES.fr;
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    await page.goto(`${h.base}${url.pathname}${url.search}`);
+    expect(await page.textContent('h1')).toBe(fr['prefs.title']);
+    expect(await page.isChecked('#emailMarketing-granted')).toBe(true);
+    await page.check('#emailMarketing-denied');
+    await page.check('#personalisedAds-denied');
+    await page.click('button[type=submit]');
+    await eventually(async () => {
+      await page.reload();
+      const rows = await page.$$eval('table.systems tbody tr', (trs) => trs.map((tr) => [tr.querySelector('th')!.textContent!.trim(), tr.querySelector('td')!.textContent!.trim()]));
+      // Klaviyo and Meta acted on it; the store had no account for her (nothing held there).
+      expect(Object.fromEntries(rows)).toEqual({ klaviyo: fr['system.status.done'], meta_audiences: fr['system.status.done'], shopify: fr['system.status.nothing-held'] });
+    }, 30_000);
+    expect(await page.isChecked('#emailMarketing-denied')).toBe(true);
+    // The vendors hold it: suppressed in Klaviyo.
+    expect(klaviyo.profile(lucie)?.suppressions.length).toBeGreaterThan(0);
+    await context.close();
+  }, 120_000);
 });

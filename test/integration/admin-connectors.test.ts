@@ -136,7 +136,7 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(res.body.error).toMatch(/^region: must be a data region: one of eu, us, apac/);
     res = await bad({ ...base, system: 'magento' });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatch(/unknown connector system "magento": use one of shopify/);
+    expect(res.body.error).toMatch(/system: unknown system "magento": use one of shopify, shopee, amazon, file, klaviyo, twilio, meta_audiences, manual/);
     res = await bad({ ...base, schedule: { cron: '0 3 * * *', timeZone: 'Mars/Olympus' } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^schedule\.timeZone: must be an IANA time zone/);

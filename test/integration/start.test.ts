@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -55,6 +55,23 @@ describe('npm start', () => {
     // …and a third: the demo POS export has an order of hers in the Tokyo store (apac).
     expect(lena.regions.map((r) => r.region).sort()).toEqual(['apac', 'eu', 'us']);
     expect(lena.regions.find((r) => r.region === 'eu')!.traits!.name!.value).toBe('Lena Groß');
+
+    // The privacy portal is up, and its emails land in the local mailbox.
+    const portal = await fetch(`http://127.0.0.1:${webPort}/privacy?lang=ja`);
+    expect(portal.status).toBe(200);
+    expect(await portal.text()).toContain('lang="ja"');
+    const filed = await fetch(`http://127.0.0.1:${webPort}/privacy/requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'access', email: 'yuki.yamada@example.jp', country: 'JP', locale: 'ja' }),
+    });
+    expect(filed.status).toBe(202);
+    const { requestId } = (await filed.json()) as { requestId: string };
+    const mailDir = path.join(env.MERIDIAN_DATA_DIR!, 'mail');
+    await eventually(async () => {
+      const mails = readdirSync(mailDir).map((f) => readFileSync(path.join(mailDir, f), 'utf8'));
+      expect(mails.some((m) => m.includes(requestId))).toBe(true);
+    }, 15_000);
 
     child.kill('SIGINT');
     const { code } = await exit;

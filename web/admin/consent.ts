@@ -11,6 +11,7 @@ import {
 } from '../../domain/consent';
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
+import { preferenceLink } from '../privacy/routes';
 import type { AdminKit } from './connectors';
 import type { AdminDeps } from './routes';
 
@@ -166,6 +167,17 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     const consent = await readConsent(regional(region).sql, id);
     if (!consent) throw kit.fail(404, `customer ${id} has no consent recorded in region ${region}`);
     return { region, ...consent, propagations: await readPropagations(regional(region).sql, id) };
+  });
+
+  /** A signed link to the person's preference centre (what Meridian's emails carry), valid 30 days. */
+  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/preference-link', async (request) => {
+    const token = kit.authorise(request);
+    const id = parse(customerId, request.params.customerId);
+    const region = await regionOf(id, (request.body as { region?: string } | undefined)?.region);
+    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not act for people of region ${region}`);
+    if (!deps.privacy) throw kit.fail(503, 'the privacy portal is off: set MERIDIAN_SMTP_URL');
+    const expires = Math.floor(Date.now() / 1000) + 30 * 86_400;
+    return { url: preferenceLink(deps.hmacKey, deps.privacy.publicUrl, id, region, expires), expiresAt: new Date(expires * 1000).toISOString() };
   });
 
   scope.post<{ Params: { propagationId: string; connectorId: string } }>(

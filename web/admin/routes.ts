@@ -32,6 +32,8 @@ export interface AdminDeps {
   rules: IdentityRulesStore;
   /** For connector schedules and syncs; without it those routes answer 503. */
   temporal?: Client;
+  /** Set when the privacy portal is on: where its links point. */
+  privacy?: { publicUrl: string };
 }
 
 class AdminError extends Error {

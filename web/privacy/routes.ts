@@ -18,7 +18,9 @@ import {
 } from '../../db/privacy-requests-store';
 import { isLocale, Locale, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
 import type { RegionCatalog } from '../../domain/regions';
-import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCheckEmail, renderMessage, renderRequestForm, renderStatus } from './pages';
+import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCheckEmail, renderMessage, renderPreferenceCentre, renderRequestForm, renderStatus } from './pages';
+import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
+import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 
 /**
@@ -357,6 +359,76 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         .send(zip);
     });
 
+    // ---------------------------------------------------------------------------------------------
+    // Preference centre: the person's consent per purpose, and where each change stands per system
+    // ---------------------------------------------------------------------------------------------
+
+    type PreferenceQuery = { region?: string; expires?: string; sig?: string; lang?: string };
+    const checkPreferenceLink = (customerId: string, query: PreferenceQuery) => {
+      const expires = Number(query.expires);
+      const region = query.region ?? '';
+      const expected = Buffer.from(createHmac('sha256', deps.hmacKey).update(`privacy-preferences:${customerId}:${region}:${expires}`).digest('base64url'));
+      const given = Buffer.from(query.sig ?? '');
+      if (!Number.isInteger(expires) || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PortalError(403, 'this link is not valid: use the link from our latest email');
+      if (expires * 1000 < Date.now()) throw new PortalError(410, 'this link has expired: use the link from our latest email');
+      const regional = deps.regional.get(region);
+      if (!regional) throw new PortalError(404, 'no such preferences');
+      return regional;
+    };
+    const preferencesPath = (customerId: string, query: PreferenceQuery) =>
+      `/privacy/preferences/${customerId}?region=${encodeURIComponent(query.region ?? '')}&expires=${query.expires}&sig=${query.sig}`;
+
+    scope.get<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', async (request, reply) => {
+      const regional = checkPreferenceLink(request.params.customerId, request.query);
+      const consent = await readConsent(regional.sql, request.params.customerId);
+      if (!consent) throw new PortalError(404, 'no preferences recorded for this link');
+      const [latest] = await readPropagations(regional.sql, request.params.customerId, 1);
+      const view = {
+        purposes: PURPOSES.map((purpose) => ({ purpose, state: consent.effective[purpose].state, basis: consent.effective[purpose].basis })),
+        // Systems the change did not concern are left out: the person sees where their choice went.
+        ...(latest ? { propagation: { systems: latest.systems.filter((s) => s.status !== 'not-applicable').map((s) => ({ label: s.system, status: publicSystemStatus(s.status) })) } } : {}),
+      };
+      if (!wantsHtml(request)) return { ...view, ...(latest ? { propagation: { id: latest.id, status: latest.status, systems: latest.systems } } : {}) };
+      const locale = localeOf(request);
+      return page(reply, 200, renderPreferenceCentre(locale, { ...view, formAction: preferencesPath(request.params.customerId, request.query), csrfToken: issueCsrf(reply), selfPath: preferencesPath(request.params.customerId, request.query) }));
+    });
+
+    scope.post<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', async (request, reply) => {
+      const customerId = request.params.customerId;
+      const regional = checkPreferenceLink(customerId, request.query);
+      if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const consent = await readConsent(regional.sql, customerId);
+      if (!consent) throw new PortalError(404, 'no preferences recorded for this link');
+      const at = new Date().toISOString();
+      const reference = `preference-centre:${randomBytes(8).toString('hex')}`;
+      // Only the purposes whose choice differs from what is in force become records.
+      const records = PURPOSES.filter((purpose) => (body[purpose] === 'granted' || body[purpose] === 'denied') && body[purpose] !== consent.effective[purpose].state).map((purpose) => ({
+        purpose,
+        state: body[purpose] as 'granted' | 'denied',
+        source: 'preference-centre' as const,
+        at,
+        proof: { kind: 'preference-centre-form', reference },
+      }));
+      let stored;
+      try {
+        stored = await recordConsent(regional.sql, customerId, records);
+      } catch (error) {
+        if (error instanceof ConsentInputError) throw new PortalError(400, error.message);
+        throw error;
+      }
+      if (stored.propagationId) {
+        const region = request.query.region!;
+        await deps.temporal.workflow.start('consentPropagation', {
+          workflowId: `consent-${stored.propagationId}`,
+          taskQueue: deps.regions.region(region).taskQueue,
+          args: [{ propagationId: stored.propagationId, customerId }],
+        });
+      }
+      if (wantsHtml(request)) return reply.redirect(preferencesPath(customerId, request.query), 303);
+      return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: `consent-${stored.propagationId}` } } : {}) };
+    });
+
     scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', async (request, reply: FastifyReply) => {
       requireToken(request.params.id, request.query.token);
       const { view } = await locate(request.params.id);
@@ -367,6 +439,15 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return reply.code(202).send({ requestId: view.id, status: 'cancelling' });
     });
   });
+}
+
+/**
+ * A person's link to their preference centre: the customer ID and region, valid until `expires`
+ * (Unix seconds), signed. Emails from Meridian carry it; the admin API makes one on request.
+ */
+export function preferenceLink(hmacKey: Buffer, publicUrl: string, customerId: string, region: string, expires: number): string {
+  const sig = createHmac('sha256', hmacKey).update(`privacy-preferences:${customerId}:${region}:${expires}`).digest('base64url');
+  return `${publicUrl}/privacy/preferences/${customerId}?region=${encodeURIComponent(region)}&expires=${expires}&sig=${sig}`;
 }
 
 /** What the requester may see: statuses and dates, the systems by name, the certificate. */
