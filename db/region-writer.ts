@@ -30,7 +30,14 @@ export interface OrderWrite {
 }
 
 /** `eventId` is set for calls stored as events, not for orders. */
-export type CallOutcome = { status: 'stored'; customerId: string; eventId?: string } | { status: 'duplicate' };
+/**
+ * `suppressed`: the person has a deletion request under way, so their call was not stored
+ * (DESIGN.md: suppression stops ingestion at once); the message ID is kept, so it stays a duplicate.
+ */
+export type CallOutcome =
+  | { status: 'stored'; customerId: string; eventId?: string }
+  | { status: 'suppressed'; customerId: string }
+  | { status: 'duplicate' };
 
 export interface RegionWriterDeps {
   region: string;
@@ -241,8 +248,14 @@ export class RegionWriter {
       const newHere = await this.ensureProfiles(tx, state, customerIds);
 
       // Independent writes, pipelined on the transaction's connection.
-      const asEvents = resolved.filter((r) => !r.p.item.order);
-      const asOrders = resolved.filter((r) => r.p.item.order);
+      // People under a deletion request: their new events, traits and orders are not taken.
+      const suppressed = new Set(
+        (await tx<{ customer_id: string }[]>`select customer_id from suppressions where customer_id = any(${arr(tx, customerIds)}::uuid[])`).map((r) => r.customer_id),
+      );
+      for (const r of resolved) if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
+      const taken = resolved.filter((r) => !suppressed.has(r.customerId));
+      const asEvents = taken.filter((r) => !r.p.item.order);
+      const asOrders = taken.filter((r) => r.p.item.order);
       const [, , eventIds] = await Promise.all([
         this.insertIdentities(tx, state, resolved).then(() => this.applyMerges(tx, merges)),
         this.upsertTraits(tx, state, asEvents),

@@ -72,7 +72,12 @@ export async function createMeridianWeb(
     ],
     codecCorsOrigins: config.web.codecCorsOrigins,
     ...(options.logger ? { logger: options.logger } : {}),
-    tracking: { sources: new SourceCache(globalPool.db), writers, rateLimiter: new SourceRateLimiter(config.ingestRatePerSource) },
+    tracking: {
+      sources: new SourceCache(globalPool.db),
+      writers,
+      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
+      consent: { regional: regionalSql, temporal, regions: config.regions },
+    },
     ...(privacyMailer
       ? {
           privacy: {

@@ -137,6 +137,30 @@ describe('consent and its propagation', () => {
     expect(view.body.history.map((r: { state: string }) => r.state)).toEqual(['granted', 'withdrawn']);
   }, 60_000);
 
+  it('records Segment categoryPreferences and Sec-GPC carried by tracked calls, once', async () => {
+    const source = await h.createSource('consent tracked', 'us');
+    const send = (body: unknown, headers: Record<string, string> = {}) => h.send(source.writeKey, '/v1/track', body, headers);
+    const call = (n: number) => ({
+      userId: 'consent-fran',
+      event: 'Page Viewed',
+      messageId: `fran-${n}`,
+      context: { location: { country: 'US' }, traits: { email: 'fran.ortiz@example.com' }, consent: { categoryPreferences: { Advertising: false, Analytics: true } } },
+    });
+    expect((await send(call(1))).status).toBe(200);
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: 'fran.ortiz@example.com' })).body.customerId;
+    let view = await h.admin('GET', `/admin/profiles/${customerId}/consent`);
+    expect(view.body.effective.personalisedAds).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'segment' } });
+    expect(view.body.effective.analytics).toMatchObject({ state: 'granted', basis: 'explicit' });
+    const recorded = view.body.history.length;
+    // The SDK sends the same preferences on every call: nothing new is recorded.
+    expect((await send(call(2))).status).toBe(200);
+    expect((await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body.history).toHaveLength(recorded);
+    // A browser with Global Privacy Control in the US: sale/sharing is opted out.
+    expect((await send({ ...call(3), context: { location: { country: 'US' }, traits: { email: 'fran.ortiz@example.com' } } }, { 'sec-gpc': '1' })).status).toBe(200);
+    view = await h.admin('GET', `/admin/profiles/${customerId}/consent`);
+    expect(view.body.effective.saleSharing).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'gpc' } });
+  });
+
   describe('to systems with an API', () => {
     let klaviyo: KlaviyoEmulator;
     let meta: MetaEmulator;

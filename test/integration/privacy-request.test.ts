@@ -217,6 +217,12 @@ describe('privacy requests (DSAR saga)', () => {
     const requestId = await fileRequest(person.email, 'deletion', 'fr');
     const statusUrl = await verifyFromEmail(requestId);
     await eventually(async () => expect((await statusOf(statusUrl)).status).toBe('cooling-off'), 15_000);
+    // Suppressed while the request runs: her new events are not taken.
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body.customerId;
+    const eventsOf = async () => (await d.regional('eu').sql<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${customerId}`)[0]!.n;
+    const before = await eventsOf();
+    expect((await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed' })).status).toBe(200);
+    expect(await eventsOf()).toBe(before);
     const cancel = await fetch(statusUrl.replace(`/privacy/requests/${requestId}?`, `/privacy/requests/${requestId}/cancel?`), { method: 'POST' });
     expect(cancel.status).toBe(202);
     expect(await d.client.workflow.getHandle(`dsar-${requestId}`).result()).toMatchObject({ status: 'cancelled' });
@@ -224,6 +230,9 @@ describe('privacy requests (DSAR saga)', () => {
     expect(found.status).toBe(200);
     expect(klaviyo.profile(person.email)).toBeDefined();
     expect(shopify.customer(person.shopifyId)).toBeDefined();
+    // Cancelled: ingestion takes her events again.
+    expect((await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed', messageId: 'mira-after-cancel' })).status).toBe(200);
+    expect(await eventsOf()).toBe(before + 1);
   }, 120_000);
 
   it('answers a request for nobody we know exactly as any other, and completes it with nothing found', async () => {

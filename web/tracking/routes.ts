@@ -4,6 +4,7 @@ import type { Source, SourceCache } from '../../db/sources';
 import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
+import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and
@@ -16,6 +17,8 @@ export interface TrackingDeps {
   rateLimiter: SourceRateLimiter;
   /** Calls waiting in a region's writer beyond which requests are shed with 429. */
   maxBacklog?: number;
+  /** Consent carried by calls (Segment categoryPreferences, Sec-GPC) is recorded when this is set. */
+  consent?: TrackingConsentDeps;
 }
 
 const DEFAULT_MAX_BACKLOG = 100_000;
@@ -62,8 +65,13 @@ function admit(deps: TrackingDeps, source: Source, count: number): RegionWriter 
   return writer;
 }
 
-async function store(writer: RegionWriter, source: Source, calls: TrackingCall[]) {
-  return writer.write(calls.map((call) => ({ sourceId: source.id, call })));
+async function store(deps: TrackingDeps, request: FastifyRequest, writer: RegionWriter, source: Source, calls: TrackingCall[]) {
+  const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, call })));
+  if (deps.consent) {
+    const gpc = request.headers['sec-gpc'];
+    await recordTrackedConsent(deps.consent, source.region, source.id, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
+  }
+  return outcomes;
 }
 
 function sendError(reply: FastifyReply, error: TrackingError) {
@@ -106,7 +114,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
         const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
         if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
         const writer = admit(deps, source, 1);
-        await store(writer, source, [parsed.call]);
+        await store(deps, request, writer, source, [parsed.call]);
         return { success: true };
       });
     }
@@ -119,7 +127,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
         const { calls, rejected } = parsed.result;
         if (calls.length === 0) return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
         const writer = admit(deps, source, calls.length);
-        await store(writer, source, calls);
+        await store(deps, request, writer, source, calls);
         // Good items are stored even when others were refused; the refused ones are named, by index.
         return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
       });

@@ -1,0 +1,97 @@
+import type { Client } from '@temporalio/client';
+import type { Sql } from 'postgres';
+import { readConsent, recordConsent } from '../../db/consent-store';
+import type { CallOutcome } from '../../db/region-writer';
+import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences } from '../../domain/consent';
+import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
+import type { RegionCatalog } from '../../domain/regions';
+import type { TrackingCall } from '../../domain/tracking';
+
+/**
+ * Consent carried by tracked calls: Segment's `context.consent.categoryPreferences` on any call,
+ * and the browser's `Sec-GPC: 1` header on the request. Recorded for the person each call resolved
+ * to, after the call is stored, with the call's message ID as proof (so a retried request records
+ * nothing twice); a change starts its propagation. The person's country comes from their consent
+ * record, else from the call (context.location.country, traits.address.country); without either
+ * the law cannot be known, and the signal waits for a call that says where they are.
+ */
+
+export interface TrackingConsentDeps {
+  regional: ReadonlyMap<string, Sql>;
+  temporal: Client;
+  regions: RegionCatalog;
+}
+
+function countryOf(call: TrackingCall): string | undefined {
+  const context = call.context as { location?: { country?: unknown }; traits?: { address?: { country?: unknown } } };
+  const traits = call.traits as { address?: { country?: unknown }; country?: unknown };
+  const country = [context.location?.country, traits.address?.country, traits.country, context.traits?.address?.country].find(
+    (c): c is string => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c),
+  );
+  return country?.toUpperCase();
+}
+
+function preferencesOf(call: TrackingCall): unknown {
+  const consent = (call.context as { consent?: { categoryPreferences?: unknown } }).consent;
+  return consent?.categoryPreferences;
+}
+
+/** Records the consent signals of stored calls; returns how many calls carried one. */
+export async function recordTrackedConsent(
+  deps: TrackingConsentDeps,
+  region: string,
+  sourceId: string,
+  calls: TrackingCall[],
+  outcomes: CallOutcome[],
+  gpcHeader: string | undefined,
+): Promise<number> {
+  const sql = deps.regional.get(region);
+  if (!sql) return 0;
+  // SDKs repeat the same preferences (and browsers the GPC header) on every call: per person, only
+  // the latest call of the request counts, and only choices that differ from those in force are kept.
+  const latest = new Map<string, TrackingCall>();
+  for (const [i, call] of calls.entries()) {
+    const outcome = outcomes[i];
+    if (!outcome || outcome.status !== 'stored') continue;
+    if (preferencesOf(call) === undefined && gpcHeader !== '1') continue;
+    const previous = latest.get(outcome.customerId);
+    if (!previous || previous.timestamp <= call.timestamp) latest.set(outcome.customerId, call);
+  }
+  let signalled = 0;
+  for (const [customerId, call] of latest) {
+    signalled++;
+    const prefs = preferencesOf(call);
+    const current = await readConsent(sql, customerId);
+    const country = current?.subject.country ?? countryOf(call);
+    if (!country) continue;
+    let policy;
+    try {
+      policy = consentPolicyOf(policyFor(country, current?.subject.usState));
+    } catch {
+      continue;
+    }
+    const origin = { at: call.timestamp.toISOString(), proof: { kind: 'segment-message', reference: `${sourceId}:${call.messageId}` } };
+    const records: ConsentRecord[] = [];
+    if (prefs !== undefined) {
+      const segment = fromSegmentCategoryPreferences(prefs, origin);
+      if (segment.ok) records.push(...segment.records);
+    }
+    const gpc = fromGpc(gpcHeader, policy, { ...origin, proof: { kind: 'gpc-request', reference: origin.proof.reference } });
+    if (gpc.outcome === 'recorded') records.push(...gpc.records);
+    const news = records.filter((r) => {
+      const inForce = current?.effective[r.purpose];
+      const state = r.state === 'granted' ? 'granted' : 'denied';
+      return !(inForce && inForce.basis === 'explicit' && inForce.state === state);
+    });
+    if (news.length === 0) continue;
+    const stored = await recordConsent(sql, customerId, news, current ? undefined : { country });
+    if (stored.propagationId) {
+      await deps.temporal.workflow.start('consentPropagation', {
+        workflowId: `consent-${stored.propagationId}`,
+        taskQueue: deps.regions.region(region).taskQueue,
+        args: [{ propagationId: stored.propagationId, customerId }],
+      });
+    }
+  }
+  return signalled;
+}
