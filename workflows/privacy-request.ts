@@ -152,6 +152,34 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     if (input.type === 'deletion' || input.type === 'restriction') {
       await show('suppressed');
       await Promise.all(placements.map((p) => bookkeeping(p.region).suppressInRegion({ requestId, customerId: p.customerId })));
+      // Marketing stops at the vendors too, at once, while the cooling-off runs: a vendor that is down
+      // is retried meanwhile, and its failure does not hold up the request (erasure follows).
+      const suppressedAt: { region: string; connectorId: string; customerId: string }[] = [];
+      const vendorSuppression = Promise.all(
+        placements.map(async (p) => {
+          const targets = await bookkeeping(p.region).privacyTargets({ requestId, operation: 'suppress', includeMeridian: false });
+          await Promise.all(
+            targets
+              .filter((t) => t.mode === 'api')
+              .map(async (t) => {
+                const key = taskKey({ region: p.region, connectorId: t.connectorId, operation: 'suppress' });
+                try {
+                  let result: OperationResult = await vendor(p.region).privacyOperation({ requestId, connectorId: t.connectorId, customerId: p.customerId, operation: 'suppress' });
+                  for (let checks = 0; result.status === 'submitted' && checks < MAX_JOB_CHECKS; checks++) {
+                    await sleep(result.checkAfterMs);
+                    result = await vendor(p.region).checkPrivacyJob({ requestId, connectorId: t.connectorId, operation: 'suppress', jobId: result.jobId });
+                  }
+                  systems[key] = result.status;
+                  if (result.status === 'done') suppressedAt.push({ region: p.region, connectorId: t.connectorId, customerId: p.customerId });
+                } catch (error) {
+                  const cause = error instanceof ActivityFailure ? error.cause : error;
+                  systems[key] = 'failed';
+                  await bookkeeping(p.region).markPrivacyOperationFailed({ requestId, connectorId: t.connectorId, operation: 'suppress', error: cause instanceof Error ? cause.message : String(cause) });
+                }
+              }),
+          );
+        }),
+      );
       if (input.type === 'restriction') {
         await home.finishPrivacyRequest({ requestId, status: 'completed', certificate: { requestId, type: 'restriction', restrictedIn: placements.map((p) => p.region) } });
         status = 'completed';
@@ -164,8 +192,20 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
       const coolingOffUntil = new Date(Date.now() + input.coolingOffSeconds * 1000).toISOString();
       await show('cooling-off', { coolingOffUntil });
       await condition(() => cancelRequested, input.coolingOffSeconds * 1000);
+      await vendorSuppression;
       if (cancelRequested) {
         await Promise.all(placements.map((p) => bookkeeping(p.region).unsuppressInRegion({ requestId, customerId: p.customerId })));
+        // The vendors go back to the person's consent in force.
+        await Promise.all(
+          suppressedAt.map(async (s) => {
+            try {
+              await vendor(s.region).restoreInSystem({ requestId, connectorId: s.connectorId, customerId: s.customerId });
+            } catch (error) {
+              const cause = error instanceof ActivityFailure ? error.cause : error;
+              await bookkeeping(s.region).markPrivacyOperationFailed({ requestId, connectorId: s.connectorId, operation: 'unsuppress', error: cause instanceof Error ? cause.message : String(cause) });
+            }
+          }),
+        );
         await home.finishPrivacyRequest({ requestId, status: 'cancelled' });
         status = 'cancelled';
         upsertSearchAttributes([{ key: MERIDIAN_PRIVACY_STATUS, value: status }]);

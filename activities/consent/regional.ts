@@ -84,7 +84,10 @@ export function createConsentActivities(deps: ConsentDeps) {
         const settings = system.settings.safeParse(connector.settings);
         const handled = settings.success && system.purposesFor ? system.purposesFor(settings.data) : system.purposes;
         const concerned = handled.some((p) => purposes.includes(p));
-        const mode: TargetMode = !concerned ? 'not-applicable' : system.supports.includes('applyConsent') ? 'api' : 'manual';
+        // A system without an API takes consent changes by hand unless its connection says it does not.
+        const manualOps = settings.success ? (settings.data as { operations?: string[] }).operations : undefined;
+        const byHand = connector.system === 'manual' && (!manualOps || manualOps.includes('applyConsent'));
+        const mode: TargetMode = !concerned ? 'not-applicable' : system.supports.includes('applyConsent') ? 'api' : byHand ? 'manual' : 'not-applicable';
         targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode });
       }
       const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-applicable');

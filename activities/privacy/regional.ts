@@ -5,7 +5,7 @@ import { ConnectorError } from '../../connectors/errors';
 import type { PersonIdentifiers, PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
 import { listConnectors } from '../../db/connectors-store';
 import { open, openJson, seal, sealJson, unwrapDataKey } from '../../db/crypto-shredding';
-import { recordConsent } from '../../db/consent-store';
+import { readConsent, recordConsent } from '../../db/consent-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
 import { FINISHED_STATUSES, readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
@@ -280,7 +280,31 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       }
     },
 
-    async checkPrivacyJob(input: { requestId: string; connectorId: string; operation: 'suppress' | 'erase'; jobId: string }): Promise<OperationResult> {
+    /**
+     * Undoes a suppression in one system after a cancelled deletion: the person's consent in force
+     * is applied again (a vendor that suppressed them lifts it where they had opted in).
+     */
+    async restoreInSystem(input: { requestId: string; connectorId: string; customerId: string }): Promise<OperationResult> {
+      const key = { requestId: input.requestId, connectorId: input.connectorId, operation: 'unsuppress' };
+      await sql`
+        insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
+        select ${input.requestId}, ${deps.region}, ${input.connectorId}, system, 'unsuppress', 'in-progress'
+        from privacy_request_systems where request_id = ${input.requestId} and connector_id = ${input.connectorId} and operation = 'suppress'
+        on conflict do nothing`;
+      const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.requestId}:${input.connectorId}:unsuppress`);
+      const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
+      const consent = await readConsent(sql, input.customerId);
+      if (!person || !session.applyConsent) return settle(key, { status: 'not-found', evidence: { reason: person ? 'no consent API to restore through' : 'no identifiers of the person in this region' } });
+      // Without a consent record, the law's defaults apply; with none known, the system keeps the suppression.
+      if (!consent) return settle(key, { status: 'not-found', evidence: { reason: 'no consent recorded: the suppression stays' } });
+      try {
+        return await settle(key, await session.applyConsent(person, { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) }));
+      } catch (error) {
+        return failed(key, error);
+      }
+    },
+
+    async checkPrivacyJob(input: { requestId: string; connectorId: string; operation: 'suppress' | 'erase' | 'unsuppress'; jobId: string }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: input.operation };
       const session = await openSystem(input.connectorId, `${input.requestId}:${input.connectorId}:${input.operation}`);
       if (!session.checkJob) {

@@ -214,9 +214,18 @@ describe('privacy requests (DSAR saga)', () => {
 
   it('cancels during the cooling-off window: nothing is erased', async () => {
     const person = people.mira!;
+    // She had opted in to marketing emails.
+    const mira: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body.customerId;
+    const optIn = await h.admin('PUT', `/admin/profiles/${mira}/consent`, {
+      country: 'DE',
+      records: [{ purpose: 'emailMarketing', state: 'granted', at: '2025-06-01T08:00:00Z', proof: { kind: 'double-opt-in', reference: 'doi-mira' } }],
+    });
+    await d.client.workflow.getHandle(optIn.body.propagation.workflowId).result();
     const requestId = await fileRequest(person.email, 'deletion', 'fr');
     const statusUrl = await verifyFromEmail(requestId);
     await eventually(async () => expect((await statusOf(statusUrl)).status).toBe('cooling-off'), 15_000);
+    // Suppressed at once, at the email provider too.
+    await eventually(async () => expect(klaviyo.profile(person.email)?.suppressions.length).toBeGreaterThan(0), 15_000);
     // Suppressed while the request runs: her new events are not taken.
     const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body.customerId;
     const eventsOf = async () => (await d.regional('eu').sql<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${customerId}`)[0]!.n;
@@ -230,7 +239,8 @@ describe('privacy requests (DSAR saga)', () => {
     expect(found.status).toBe(200);
     expect(klaviyo.profile(person.email)).toBeDefined();
     expect(shopify.customer(person.shopifyId)).toBeDefined();
-    // Cancelled: ingestion takes her events again.
+    // Cancelled: the email provider is back to her consent (she had opted in), and ingestion takes her events again.
+    await eventually(async () => expect(klaviyo.profile(person.email)?.suppressions.filter((x) => x === 'USER_SUPPRESSED').length ?? 0).toBe(0), 20_000);
     expect((await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed', messageId: 'mira-after-cancel' })).status).toBe(200);
     expect(await eventsOf()).toBe(before + 1);
   }, 120_000);
