@@ -17,7 +17,7 @@ export const PRIVACY_REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOu
 export type PrivacyRequestType = (typeof PRIVACY_REQUEST_TYPES)[number];
 
 /** Statuses after which a request is over. */
-export const FINISHED_STATUSES = ['completed', 'cancelled', 'duplicate', 'expired', 'rejected'] as const;
+export const FINISHED_STATUSES = ['completed', 'completed-with-failures', 'cancelled', 'duplicate', 'expired', 'rejected'] as const;
 
 export const VERIFICATION_MINUTES = 30;
 export const MAX_VERIFICATION_ATTEMPTS = 5;
