@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CanonicalOrder, OrderStatus, RejectedRecord } from '../../domain/commerce';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { CurrencyCode, isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
+import { checked, describeIssues, Mapped, present, text } from '../mapping';
 
 /**
  * Amazon Selling Partner API Orders v0 (`getOrders`) orders to Meridian's canonical orders, and the
@@ -24,7 +25,7 @@ import { CurrencyCode, isCurrency, parseAmount, unknownCurrencyReason } from '..
  *   add) → open; financialStatus is the OrderStatus lower-cased.
  */
 
-export type MappedOrder = { ok: true; record: CanonicalOrder } | { ok: false; rejected: RejectedRecord };
+export type MappedOrder = Mapped<CanonicalOrder>;
 
 // ---------------------------------------------------------------------------------------------
 // Marketplaces
@@ -235,7 +236,7 @@ export function mapAmazonOrder(raw: unknown, ctx: AmazonMappingContext): MappedO
     lineItemCount: (order.NumberOfItemsShipped ?? 0) + (order.NumberOfItemsUnshipped ?? 0),
     updatedAt: order.LastUpdateDate.toISOString(),
   };
-  return checked(record);
+  return checked(CanonicalOrder, record);
 }
 
 function orderStatus(status: string): OrderStatus {
@@ -255,32 +256,9 @@ export function amazonUpdatedAt(raw: unknown): string | undefined {
 // Small pieces
 // ---------------------------------------------------------------------------------------------
 
-/** Optional fields are left out rather than set to undefined, so records compare and store cleanly. */
-function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function text(value: string | null | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
-/** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */
-function checked(record: CanonicalOrder): MappedOrder {
-  const result = CanonicalOrder.safeParse(record);
-  if (result.success) return { ok: true, record: result.data };
-  return { ok: false, rejected: { externalId: record.externalId, reason: describeIssues(result.error, 'record') } };
-}
-
 /** zod's messages state the rule and the type received, never the value, so they are safe to keep. */
 function reject(raw: unknown, error: z.ZodError): MappedOrder {
   const id = (raw as { AmazonOrderId?: unknown } | null)?.AmazonOrderId;
   const reason = describeIssues(error, 'order');
   return { ok: false, rejected: typeof id === 'string' && AMAZON_ORDER_ID.test(id) ? { externalId: id, reason } : { reason } };
-}
-
-function describeIssues(error: z.ZodError, what: string): string {
-  return error.issues
-    .map((issue) => `${issue.path.length === 0 ? what : issue.path.map(String).join('.')}: ${issue.message}`)
-    .join('; ');
 }

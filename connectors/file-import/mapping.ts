@@ -10,6 +10,7 @@ import { isCountryCode } from '../../domain/countries';
 import { normaliseName } from '../../domain/identifiers';
 import { instantAt, localParts } from '../../domain/local-time';
 import { type CurrencyCode, isCurrency, minorUnits, parseAmount, unknownCurrencyReason } from '../../domain/money';
+import { checked, Mapped, present } from '../mapping';
 
 /**
  * One row of a CRM/POS export to a canonical customer or order, through the import's column
@@ -88,7 +89,7 @@ export interface MappingContext {
 /** The value of the column or key mapped to a canonical field; undefined when the field is not mapped. */
 export type SourceRow = (field: string) => unknown;
 
-export type Mapped<T> = { ok: true; record: T } | { ok: false; rejected: RejectedRecord };
+export type { Mapped };
 
 // Before 1970 is an export's placeholder (Excel's 1900 epoch, a zero date), not a real record time.
 const EARLIEST_YEAR = 1970;
@@ -118,7 +119,7 @@ export function mapFileCustomer(get: SourceRow, row: number, ctx: MappingContext
     ...present('emailMarketing', emailMarketingField(issues, 'emailMarketing', get('emailMarketing'))),
   };
   if (issues.any()) return issues.rejected(externalId);
-  return checked(CanonicalCustomer, record, row);
+  return checkedRow(CanonicalCustomer, record, row);
 }
 
 /** Consent as exports write it; "no" is not_subscribed (never asked or declined), not unsubscribed (opted out). */
@@ -196,7 +197,7 @@ export function mapFileOrder(get: SourceRow, row: number, ctx: MappingContext): 
     lineItemCount: lineItemCount ?? 0,
     updatedAt: updatedAt ?? placedAt,
   };
-  return checked(CanonicalOrder, record, row);
+  return checkedRow(CanonicalOrder, record, row);
 }
 
 /**
@@ -529,18 +530,10 @@ class Issues {
   }
 }
 
-/** Optional fields are left out rather than set to undefined, so records compare and store cleanly. */
-function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
 /** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */
-function checked<T extends { externalId: string }>(schema: z.ZodType<T>, record: T, row: number): Mapped<T> {
-  const result = schema.safeParse(record);
-  if (result.success) return { ok: true, record: result.data };
-  // zod's messages state the rule and the type received, never the value.
-  const reason = result.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'record'}: ${issue.message}`).join('; ');
-  return { ok: false, rejected: { externalId: record.externalId, reason: `row ${row}: ${reason}` } };
+function checkedRow<T extends { externalId: string }>(schema: z.ZodType<T>, record: T, row: number): Mapped<T> {
+  const result = checked(schema, record);
+  return result.ok ? result : { ok: false, rejected: { ...result.rejected, reason: `row ${row}: ${result.rejected.reason}` } };
 }
 
 /** The rejection of a row that could not be read at all (wrong encoding, broken CSV, not JSON). */

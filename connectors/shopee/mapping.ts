@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CanonicalOrder, OrderStatus, RejectedRecord } from '../../domain/commerce';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
+import { checked, describeIssues, Mapped, present } from '../mapping';
 
 /**
  * Shopee Open Platform v2 orders (`get_order_detail`) to Meridian's canonical orders. Shopee has no
@@ -10,7 +11,7 @@ import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/mon
  * comes back as a rejection naming the Shopee field and the rule, never the personal value in it.
  */
 
-export type MappedOrder = { ok: true; record: CanonicalOrder } | { ok: false; rejected: RejectedRecord };
+export type MappedOrder = Mapped<CanonicalOrder>;
 
 /**
  * Each Shopee market's zone, where the shop's local dates and hours are computed when the connector
@@ -136,7 +137,7 @@ export function mapShopeeOrder(raw: unknown, ctx: ShopeeMappingContext): MappedO
     lineItemCount: order.item_list.length,
     updatedAt: order.update_time.toISOString(),
   };
-  return checked(record);
+  return checked(CanonicalOrder, record);
 }
 
 /** The order's update_time as a UTC ISO instant, whether or not it maps, so a bad record is not fetched forever. */
@@ -172,27 +173,9 @@ function phone(value: string | null | undefined): string | undefined {
   return digits >= MIN_PHONE_DIGITS && digits <= MAX_PHONE_DIGITS ? trimmed : undefined;
 }
 
-/** Optional fields are left out rather than set to undefined, so records compare and store cleanly. */
-function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-/** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */
-function checked(record: CanonicalOrder): MappedOrder {
-  const result = CanonicalOrder.safeParse(record);
-  if (result.success) return { ok: true, record: result.data };
-  return { ok: false, rejected: { externalId: record.externalId, reason: describeIssues(result.error, 'record') } };
-}
-
 /** zod's messages state the rule and the type received, never the value, so they are safe to keep. */
 function reject(raw: unknown, error: z.ZodError): { ok: false; rejected: RejectedRecord } {
   const sn = (raw as { order_sn?: unknown } | null)?.order_sn;
   const reason = describeIssues(error, 'order');
   return { ok: false, rejected: typeof sn === 'string' && sn.trim() !== '' ? { externalId: sn.trim(), reason } : { reason } };
-}
-
-function describeIssues(error: z.ZodError, what: string): string {
-  return error.issues
-    .map((issue) => `${issue.path.length === 0 ? what : issue.path.map(String).join('.')}: ${issue.message}`)
-    .join('; ');
 }

@@ -3,6 +3,7 @@ import { CanonicalCustomer, CanonicalOrder, EmailMarketingState, OrderStatus, Re
 import { normaliseName } from '../../domain/identifiers';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
+import { checked, describeIssues, Mapped, present, text } from '../mapping';
 
 /**
  * Shopify REST Admin API customers and orders (2024-10) to Meridian's canonical records. Only the
@@ -11,8 +12,8 @@ import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/mon
  * stores the good records of a page and lists the bad ones.
  */
 
-export type MappedCustomer = { ok: true; record: CanonicalCustomer } | { ok: false; rejected: RejectedRecord };
-export type MappedOrder = { ok: true; record: CanonicalOrder } | { ok: false; rejected: RejectedRecord };
+export type MappedCustomer = Mapped<CanonicalCustomer>;
+export type MappedOrder = Mapped<CanonicalOrder>;
 
 // ---------------------------------------------------------------------------------------------
 // Shopify's field shapes
@@ -199,16 +200,6 @@ function orderStatus(order: { cancelled_at?: Date | null; closed_at?: Date | nul
 // Small pieces
 // ---------------------------------------------------------------------------------------------
 
-/** Optional fields are left out rather than set to undefined, so records compare and store cleanly. */
-function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-function text(value: string | null | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
-
 function name(value: string | null | undefined): string | undefined {
   const normalised = value == null ? '' : normaliseName(value);
   return normalised === '' ? undefined : normalised;
@@ -218,25 +209,9 @@ function country(address: { country_code?: string | null } | null | undefined): 
   return text(address?.country_code)?.toUpperCase();
 }
 
-/** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */
-function checked<T extends { externalId: string }>(
-  schema: z.ZodType<T>,
-  record: T,
-): { ok: true; record: T } | { ok: false; rejected: RejectedRecord } {
-  const result = schema.safeParse(record);
-  if (result.success) return { ok: true, record: result.data };
-  return { ok: false, rejected: { externalId: record.externalId, reason: describeIssues(result.error, 'record') } };
-}
-
 /** zod's messages state the rule and the type received, never the value, so they are safe to keep. */
 function reject(raw: unknown, what: string, error: z.ZodError): { ok: false; rejected: RejectedRecord } {
   const id = ShopifyId.safeParse((raw as { id?: unknown } | null)?.id);
   const reason = describeIssues(error, what);
   return { ok: false, rejected: id.success ? { externalId: String(id.data), reason } : { reason } };
-}
-
-function describeIssues(error: z.ZodError, what: string): string {
-  return error.issues
-    .map((issue) => `${issue.path.length === 0 ? what : issue.path.map(String).join('.')}: ${issue.message}`)
-    .join('; ');
 }
