@@ -40,7 +40,8 @@ export interface PrivacyTarget {
 export type OperationResult =
   | { status: 'done' | 'not-found' }
   | { status: 'submitted'; jobId: string; checkAfterMs: number }
-  | { status: 'manual'; instructions: string };
+  /** An operator must act; what to do is on the system's row (it may name the vendor's record), not in the history. */
+  | { status: 'manual' };
 
 /** How long an access request's package may be downloaded. */
 export const EXPORT_DAYS = 7;
@@ -87,7 +88,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     const attempt = Context.current().info.attempt;
     if (error instanceof ConnectorError && error.name === 'ManualActionRequired') {
       await setSystem(key, 'waiting-on-operator', { attempts: attempt, lastError: error.message });
-      return { status: 'manual', instructions: error.message };
+      return { status: 'manual' };
     }
     if (error instanceof ConnectorError) {
       await setSystem(key, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
