@@ -1,4 +1,4 @@
-import { writeWorkflowBundle } from '../workers/bundle';
+import { writeWorkflowBundle } from '../temporal/workflow-bundle';
 import { exitWithError } from '../workers/fatal';
 
 /** `tsx scripts/bundle-workflows.ts OUT.js`: bundles workflows once (the Docker image does this at build time). */

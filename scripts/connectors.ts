@@ -27,10 +27,10 @@ import {
   startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
-} from '../workers/connector-schedules';
+} from '../temporal/processes/connector-sync';
 import { loadDevSecrets } from '../workers/dev-secrets';
 import { exitWithError } from '../workers/fatal';
-import { connectClient } from '../workers/temporal';
+import { connectClient } from '../temporal/connection';
 import type { SyncProgress, SyncResult } from '../workflows/connector-sync';
 import { connectorDefinition } from '../connectors';
 

@@ -9,11 +9,11 @@ import { RegionWriter } from '../db/region-writer';
 import { loadDevSecrets } from './dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
-import { bundleWorkflows } from './bundle';
+import { bundleWorkflows } from '../temporal/workflow-bundle';
 import { exitWithError } from './fatal';
-import { MergeOutbox } from './merge-outbox';
+import { MergeOutbox } from '../temporal/merge-outbox';
 import { createPrivacyMailer } from './privacy-mailer';
-import { connectClient, connectWorkerConnection, meridianDataConverter } from './temporal';
+import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
 
 /**
  * Starts one Temporal worker per region queue given (`--regions eu,us` or MERIDIAN_WORKER_REGIONS;

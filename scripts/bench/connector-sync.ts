@@ -11,14 +11,14 @@ import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
-import { connectClient } from '../../workers/temporal';
-import { startConnectorSync } from '../../workers/connector-schedules';
+import { connectClient } from '../../temporal/connection';
+import { startConnectorSync } from '../../temporal/processes/connector-sync';
 import { developmentSecrets } from '../../workers/dev-secrets';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { runEntryPoint } from '../entry-point';
 import { importFxHistory } from '../fx-import';
 import { ensureTemporalCli } from '../temporal-cli';
-import { writeWorkflowBundle } from '../../workers/bundle';
+import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
 
 /**
  * Connector sync benchmark: `npm run bench:sync [-- --orders 100000 --customers 20000]`.

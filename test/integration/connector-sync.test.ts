@@ -16,7 +16,7 @@ import {
   startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
-} from '../../workers/connector-schedules';
+} from '../../temporal/processes/connector-sync';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { ECB_HISTORY_CSV } from '../emulators/ecb';
 import { startAmazonEmulator } from '../emulators/amazon';

@@ -1,7 +1,7 @@
 import { Analytics } from '@segment/analytics-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AesGcmPayloadCodec } from '../../workers/payload-codec';
+import { AesGcmPayloadCodec } from '../../temporal/payload-codec';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AesGcmPayloadCodec } from '../../workers/payload-codec';
+import { AesGcmPayloadCodec } from '../../temporal/payload-codec';
 import { KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';

@@ -35,7 +35,7 @@ import {
   SyncAlreadyRunningError,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
-} from '../../workers/connector-schedules';
+} from '../../temporal/processes/connector-sync';
 import type { SyncProgress, SyncResult, SyncStatus } from '../../workflows/connector-sync';
 import type { AdminDeps } from './routes';
 

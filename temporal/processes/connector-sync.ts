@@ -8,11 +8,11 @@ import {
   WorkflowIdConflictPolicy,
 } from '@temporalio/client';
 import { z } from 'zod';
-import type { Connector } from '../db/connectors-store';
-import { isTimeZone } from '../domain/local-time';
-import type { RegionCatalog } from '../domain/regions';
-import { MERIDIAN_CONNECTOR_ID, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
-import type { ConnectorSyncInput } from '../domain/workflow-inputs';
+import type { Connector } from '../../db/connectors-store';
+import { isTimeZone } from '../../domain/local-time';
+import type { RegionCatalog } from '../../domain/regions';
+import { MERIDIAN_CONNECTOR_ID, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
+import type { ConnectorSyncInput } from '../../domain/workflow-inputs';
 
 /**
  * A connector's Temporal Schedule (`sync-<connectorId>`): cron or interval in the time zone the

@@ -1,7 +1,7 @@
 import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { MeridianConfig } from '../domain/config';
-import { GLOBAL_REGION } from '../domain/regions';
-import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
+import type { MeridianConfig } from '../../domain/config';
+import { GLOBAL_REGION } from '../../domain/regions';
+import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 
 /**
  * Temporal Schedules Meridian keeps. Created or updated idempotently by `npm start` (and by
