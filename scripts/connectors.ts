@@ -28,8 +28,8 @@ import {
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../temporal/processes/connector-sync';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { exitWithError } from '../workers/fatal';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { exitWithError } from '../startup/fatal';
 import { connectClient } from '../temporal/connection';
 import type { SyncProgress, SyncResult } from '../workflows/connector-sync';
 import { connectorDefinition } from '../connectors';

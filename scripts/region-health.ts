@@ -1,7 +1,7 @@
 import { loadConfig } from '../domain/config';
 import { connectClient } from '../temporal/connection';
 import { startRegionHealth } from '../temporal/processes/region-health';
-import { exitWithError } from '../workers/fatal';
+import { exitWithError } from '../startup/fatal';
 
 /** `npm run region-health [-- eu,us]`: starts a regionHealth workflow and prints which worker answered per region. */
 (async () => {

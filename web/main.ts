@@ -1,6 +1,6 @@
 import { loadConfig } from '../domain/config';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { exitWithError } from '../workers/fatal';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { exitWithError } from '../startup/fatal';
 import { connectClient } from '../temporal/connection';
 import { createMeridianWeb } from './app';
 import { requestLogOptions } from './server';

@@ -13,7 +13,7 @@ import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { connectClient } from '../../temporal/connection';
 import { startConnectorSync } from '../../temporal/processes/connector-sync';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { developmentSecrets } from '../../startup/dev-secrets';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { runEntryPoint } from '../entry-point';
 import { importFxHistory } from '../fx-import';

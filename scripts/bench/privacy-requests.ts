@@ -18,7 +18,7 @@ import { startMetaEmulator } from '../../test/emulators/meta';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { startTwilioEmulator } from '../../test/emulators/twilio';
 import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { developmentSecrets } from '../../startup/dev-secrets';
 import { connectClient } from '../../temporal/connection';
 import { createMeridianWeb } from '../../web/app';
 import { runEntryPoint } from '../entry-point';
