@@ -8,7 +8,7 @@ import { SourceCache } from '../db/sources';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
-import { createPrivacyMailer } from '../workers/privacy-mailer';
+import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildServer } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';

@@ -12,7 +12,7 @@ import { GLOBAL_REGION, Region } from '../domain/regions';
 import { bundleWorkflows } from '../temporal/workflow-bundle';
 import { exitWithError } from '../startup/fatal';
 import { MergeOutbox } from '../temporal/merge-outbox';
-import { createPrivacyMailer } from './privacy-mailer';
+import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
 
 /**

@@ -10,6 +10,7 @@ import { loadPersonIdentifiers } from '../../db/person-store';
 import { FINISHED_STATUSES, readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
 import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../connected-systems';
+import type { RequesterMailer } from '../../mail/privacy-mailer';
 
 /**
  * The region side of a privacy request. In the requester's region: resolve the request to the
@@ -20,11 +21,6 @@ import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../conn
  */
 
 export type PrivacyDeps = ConnectedSystemDeps & { mailer?: RequesterMailer };
-
-/** How the saga writes to a requester; the web layer renders the localised text. */
-export interface RequesterMailer {
-  notify(input: { to: string; locale: string; kind: 'completed' | 'cancelled' | 'duplicate'; requestId: string; idempotencyKey: string }): Promise<void>;
-}
 
 export const MERIDIAN_SYSTEM = 'meridian';
 export type TargetMode = 'api' | 'manual' | 'not-supported';

@@ -22,6 +22,7 @@ import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCh
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
 import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
+import type { PortalMailer } from '../../mail/privacy-mailer';
 
 /**
  * The privacy portal's requests: file one (any email: the answer is the same whether or not
@@ -29,10 +30,6 @@ import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
  * deletion during its cooling-off window. Verifying starts the privacyRequest workflow
  * (`dsar-<requestId>`). Routes answer JSON; the localised pages render the same views.
  */
-
-export interface PortalMailer {
-  sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
-}
 
 export interface PrivacyPortalDeps {
   regions: RegionCatalog;
