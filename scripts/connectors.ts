@@ -7,24 +7,19 @@ import { keyFromRef } from '../db/crypto-shredding';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { connectorSyncInputSchema, describeInputProblem } from '../domain/workflow-inputs';
+import { connectorsWithCredentials, connectorView, listRejections, RegionalAccess } from '../db/connector-views';
+import { supplementFxRates } from '../db/fx-rates-store';
 import {
   connectorDetails,
-  connectorsWithCredentials,
-  connectorView,
   ConnectorDetails,
-  listRejections,
-  RegionalAccess,
-  ScheduleSummary,
-  supplementFxRates,
-  syncStatus,
-  SyncStatusView,
-} from '../web/admin/connectors';
-import {
   connectorScheduleSchema,
   deleteConnectorSchedule,
   pauseConnectorSchedule,
   resumeConnectorSchedule,
+  ScheduleSummary,
   startConnectorSync,
+  syncStatus,
+  SyncStatusView,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../temporal/processes/connector-sync';

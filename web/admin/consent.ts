@@ -12,8 +12,7 @@ import {
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
 import { preferenceLink } from '../privacy/routes';
-import type { AdminKit } from './connectors';
-import type { AdminDeps } from './routes';
+import type { AdminDeps, AdminKit } from './kit';
 
 /**
  * Consent through the admin API (the preference centre will call the same store): explicit

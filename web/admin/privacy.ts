@@ -2,8 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { mergePrivacySystems, readPrivacyRequest, requestDetails } from '../../db/privacy-requests-store';
-import type { AdminKit } from './connectors';
-import type { AdminDeps } from './routes';
+import type { AdminDeps, AdminKit } from './kit';
 
 /**
  * The operator's view of privacy requests: the list with deadlines and where each stands, one
