@@ -12,7 +12,7 @@ import { loadConfig } from '../../domain/config';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { connectClient } from '../../temporal/connection';
-import { startConnectorSync } from '../../temporal/processes/connector-sync';
+import { connectorSyncHandle, startConnectorSync } from '../../temporal/processes/connector-sync';
 import { developmentSecrets } from '../../startup/dev-secrets';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { runEntryPoint } from '../entry-point';
@@ -133,7 +133,7 @@ async function main() {
     const cpuBefore = { worker: cpuSeconds(worker.pid!), postgres: postgresCpuSeconds(), emulator: process.cpuUsage() };
     const started = performance.now();
     const { workflowId } = await startConnectorSync(client, config.regions, connector);
-    const result: SyncResult = await client.workflow.getHandle(workflowId).result();
+    const result: SyncResult = await connectorSyncHandle(client, workflowId).result();
     const seconds = (performance.now() - started) / 1000;
     const emulatorCpu = process.cpuUsage(cpuBefore.emulator);
     const cpu = {

@@ -6,6 +6,7 @@ import {
   ScheduleSpec,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowHandle,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/client';
@@ -27,7 +28,16 @@ import { isTimeZone } from '../../domain/local-time';
 import type { RegionCatalog } from '../../domain/regions';
 import { MERIDIAN_CONNECTOR_ID, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 import type { ConnectorSyncInput } from '../../domain/workflow-inputs';
-import type { SyncProgress, SyncResult, SyncStatus } from '../../workflows/connector-sync';
+import {
+  connectorScheduleId,
+  manualSyncWorkflowId,
+  SyncProgress,
+  syncProgressQuery,
+  SyncResult,
+  SyncStatus,
+} from '../../workflows/definitions';
+import type { connectorSync } from '../../workflows/connector-sync';
+import { startWorkflow, WorkflowName, workflowHandle } from '../workflow-types';
 
 /**
  * A connector's Temporal Schedule (`sync-<connectorId>`): cron or interval in the time zone the
@@ -36,9 +46,14 @@ import type { SyncProgress, SyncResult, SyncStatus } from '../../workflows/conne
  * `npm run connectors` both call these functions.
  */
 
-export const scheduleIdOf = (connectorId: string) => `sync-${connectorId}`;
-/** A by-hand sync's workflow ID: at most one at a time; the lease also keeps it off a scheduled run. */
-export const manualSyncIdOf = (connectorId: string) => `sync-${connectorId}-manual`;
+export { connectorScheduleId, manualSyncWorkflowId };
+
+const CONNECTOR_SYNC = 'connectorSync' satisfies WorkflowName;
+
+/** A sync's handle: a by-hand one (`sync-<id>-manual`) or a scheduled run (`sync-<id>-<time>`). */
+export function connectorSyncHandle(client: Client, workflowId: string): WorkflowHandle<typeof connectorSync> {
+  return workflowHandle(client, CONNECTOR_SYNC, workflowId);
+}
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 
@@ -68,8 +83,8 @@ function actionOf(connector: Connector, regions: RegionCatalog) {
   const input: ConnectorSyncInput = { connectorId: connector.id };
   return {
     type: 'startWorkflow' as const,
-    workflowType: 'connectorSync',
-    workflowId: scheduleIdOf(connector.id),
+    workflowType: CONNECTOR_SYNC,
+    workflowId: connectorScheduleId(connector.id),
     taskQueue: regions.region(connector.region).taskQueue,
     args: [input],
     typedSearchAttributes: [
@@ -86,7 +101,7 @@ export async function upsertConnectorSchedule(client: Client, regions: RegionCat
   const spec = specOf(parsed);
   const action = actionOf(connector, regions);
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: parsed.catchupWindow as `${number}h` };
-  const handle = client.schedule.getHandle(scheduleIdOf(connector.id));
+  const handle = client.schedule.getHandle(connectorScheduleId(connector.id));
   try {
     await handle.update((previous) => ({
       ...previous,
@@ -99,7 +114,7 @@ export async function upsertConnectorSchedule(client: Client, regions: RegionCat
   } catch (error) {
     if (!(error instanceof ScheduleNotFoundError)) throw error;
     await client.schedule.create({
-      scheduleId: scheduleIdOf(connector.id),
+      scheduleId: connectorScheduleId(connector.id),
       spec,
       action,
       policies,
@@ -111,25 +126,25 @@ export async function upsertConnectorSchedule(client: Client, regions: RegionCat
 }
 
 export async function pauseConnectorSchedule(client: Client, connectorId: string, note = 'paused from Meridian'): Promise<void> {
-  await client.schedule.getHandle(scheduleIdOf(connectorId)).pause(note);
+  await client.schedule.getHandle(connectorScheduleId(connectorId)).pause(note);
 }
 
 export async function resumeConnectorSchedule(client: Client, connectorId: string, note = 'resumed from Meridian'): Promise<void> {
-  await client.schedule.getHandle(scheduleIdOf(connectorId)).unpause(note);
+  await client.schedule.getHandle(connectorScheduleId(connectorId)).unpause(note);
 }
 
 export async function deleteConnectorSchedule(client: Client, connectorId: string): Promise<void> {
-  await client.schedule.getHandle(scheduleIdOf(connectorId)).delete();
+  await client.schedule.getHandle(connectorScheduleId(connectorId)).delete();
 }
 
 /** Runs the schedule's action now (a scheduled-style sync); skipped if one is running. */
 export async function triggerConnectorSchedule(client: Client, connectorId: string): Promise<void> {
-  await client.schedule.getHandle(scheduleIdOf(connectorId)).trigger(ScheduleOverlapPolicy.SKIP);
+  await client.schedule.getHandle(connectorScheduleId(connectorId)).trigger(ScheduleOverlapPolicy.SKIP);
 }
 
 export async function describeConnectorSchedule(client: Client, connectorId: string): Promise<ScheduleDescription | undefined> {
   try {
-    return await client.schedule.getHandle(scheduleIdOf(connectorId)).describe();
+    return await client.schedule.getHandle(connectorScheduleId(connectorId)).describe();
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) return undefined;
     throw error;
@@ -151,9 +166,9 @@ export async function startConnectorSync(
   options: Omit<ConnectorSyncInput, 'connectorId'> = {},
 ): Promise<{ workflowId: string; runId: string }> {
   const input: ConnectorSyncInput = { connectorId: connector.id, ...options };
-  const workflowId = manualSyncIdOf(connector.id);
+  const workflowId = manualSyncWorkflowId(connector.id);
   try {
-    const handle = await client.workflow.start('connectorSync', {
+    const handle = await startWorkflow(client, CONNECTOR_SYNC, {
       workflowId,
       taskQueue: regions.region(connector.region).taskQueue,
       args: [input],
@@ -322,7 +337,7 @@ const QUERY_TIMEOUT_MS = 5000;
  * and for one that failed or was cancelled its error and the counts it recorded in sync_runs.
  */
 export async function syncStatus(client: Client, regionalSql: Sql, connector: Connector, workflowId: string): Promise<SyncStatusView> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = connectorSyncHandle(client, workflowId);
   let description;
   try {
     description = await handle.describe();
@@ -332,7 +347,7 @@ export async function syncStatus(client: Client, regionalSql: Sql, connector: Co
   }
   // A workflow ID names its connector only by convention; the search attribute is authoritative.
   const owner = description.typedSearchAttributes.get(MERIDIAN_CONNECTOR_ID);
-  if (description.type !== 'connectorSync' || (owner !== undefined && owner !== connector.id) || (owner === undefined && !ownsWorkflowId(connector.id, workflowId))) {
+  if (description.type !== CONNECTOR_SYNC || (owner !== undefined && owner !== connector.id) || (owner === undefined && !ownsWorkflowId(connector.id, workflowId))) {
     throw new SyncNotFoundError(`connector ${connector.id} has no sync ${workflowId}: see recentSyncs in GET /admin/connectors/${connector.id}`);
   }
   const base = {
@@ -346,7 +361,7 @@ export async function syncStatus(client: Client, regionalSql: Sql, connector: Co
     case 'RUNNING':
     case 'CONTINUED_AS_NEW': {
       const progress = await Promise.race([
-        handle.query<SyncProgress>('progress').catch(() => undefined),
+        handle.query(syncProgressQuery).catch(() => undefined),
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS).unref()),
       ]);
       if (!progress) {
@@ -381,5 +396,5 @@ export async function syncStatus(client: Client, regionalSql: Sql, connector: Co
 
 /** `sync-<id>-manual`, or a scheduled run `sync-<id>-<time>`. */
 function ownsWorkflowId(connectorId: string, workflowId: string): boolean {
-  return workflowId === manualSyncIdOf(connectorId) || workflowId.startsWith(`${scheduleIdOf(connectorId)}-`);
+  return workflowId === manualSyncWorkflowId(connectorId) || workflowId.startsWith(`${connectorScheduleId(connectorId)}-`);
 }

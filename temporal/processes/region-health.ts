@@ -3,7 +3,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { MeridianConfig } from '../../domain/config';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
-import type { regionHealth } from '../../workflows';
+import type { regionHealth } from '../../workflows/region-health';
+import { startWorkflow } from '../workflow-types';
 
 /**
  * Starts the regionHealth workflow (`region-health-<time>-<random>`, global queue), for
@@ -31,7 +32,7 @@ export async function startRegionHealth(
   const regions = (options.regions ?? config.regions.dataRegions.map((r) => r.name)).map((name) =>
     config.regions.region(name),
   );
-  return client.workflow.start<typeof regionHealth>('regionHealth', {
+  return startWorkflow(client, 'regionHealth', {
     workflowId: options.workflowId ?? regionHealthWorkflowId(),
     taskQueue: config.regions.region(GLOBAL_REGION).taskQueue,
     args: [

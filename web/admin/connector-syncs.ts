@@ -8,7 +8,7 @@ import {
   deleteConnectorSchedule,
   pauseConnectorSchedule,
   resumeConnectorSchedule,
-  scheduleIdOf,
+  connectorScheduleId,
   scheduleSummary,
   startConnectorSync,
   SyncAlreadyRunningError,
@@ -68,7 +68,7 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
     const { connector } = await connectorFor(request);
     await scheduleCall(connector.id, () => triggerConnectorSchedule(temporal(), connector.id));
     return reply.code(202).send({
-      triggered: scheduleIdOf(connector.id),
+      triggered: connectorScheduleId(connector.id),
       note: 'the schedule starts a sync now, unless one of this connector is already running (then it is skipped); follow it in recentSyncs of GET /admin/connectors/' + connector.id,
     });
   });
@@ -76,7 +76,7 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
   scope.delete<{ Params: { id: string } }>('/admin/connectors/:id/schedule', async (request) => {
     const { connector } = await connectorFor(request);
     await scheduleCall(connector.id, () => deleteConnectorSchedule(temporal(), connector.id));
-    return { deleted: scheduleIdOf(connector.id) };
+    return { deleted: connectorScheduleId(connector.id) };
   });
 
   scope.post<{ Params: { id: string } }>('/admin/connectors/:id/sync', async (request, reply) => {

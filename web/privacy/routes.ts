@@ -23,6 +23,8 @@ import { ConsentInputError, readConsent, readPropagations, recordConsent } from 
 import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 import type { PortalMailer } from '../../mail/privacy-mailer';
+import { consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { cancelPrivacyRequestSaga, startPrivacyRequest } from '../../temporal/processes/privacy-request';
 
 /**
  * The privacy portal's requests: file one (any email: the answer is the same whether or not
@@ -264,11 +266,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         queues: Object.fromEntries(deps.regions.dataRegions.map((r) => [r.name, r.taskQueue])),
       };
       try {
-        await deps.temporal.workflow.start('privacyRequest', {
-          workflowId: `dsar-${view.id}`,
-          taskQueue: deps.regions.region('global').taskQueue,
-          args: [input],
-        });
+        await startPrivacyRequest(deps.temporal, deps.regions, input);
       } catch (error) {
         // A second click on the link: the request is already under way.
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -416,14 +414,10 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
       if (stored.propagationId) {
         const region = request.query.region!;
-        await deps.temporal.workflow.start('consentPropagation', {
-          workflowId: `consent-${stored.propagationId}`,
-          taskQueue: deps.regions.region(region).taskQueue,
-          args: [{ propagationId: stored.propagationId, customerId }],
-        });
+        await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
       }
       if (wantsHtml(request)) return reply.redirect(preferencesPath(customerId, request.query), 303);
-      return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: `consent-${stored.propagationId}` } } : {}) };
+      return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } } : {}) };
     });
 
     scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', async (request, reply: FastifyReply) => {
@@ -431,7 +425,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       const { view } = await locate(request.params.id);
       if (view.status !== 'cooling-off' && view.status !== 'suppressed') throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
       if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
-      await deps.temporal.workflow.getHandle(`dsar-${view.id}`).signal('cancel');
+      await cancelPrivacyRequestSaga(deps.temporal, view.id);
       if (wantsHtml(request)) return reply.redirect(statusPath(view.id), 303);
       return reply.code(202).send({ requestId: view.id, status: 'cancelling' });
     });
