@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { exportContext } from '../../activities/privacy/regional';
+import { exportContext } from '../../db/privacy-export-store';
 import { open } from '../../db/crypto-shredding';
 import type { Sql } from 'postgres';
 import {
