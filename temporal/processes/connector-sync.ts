@@ -40,10 +40,11 @@ import type { connectorSync } from '../../workflows/connector-sync';
 import { startWorkflow, WorkflowName, workflowHandle } from '../workflow-types';
 
 /**
- * A connector's Temporal Schedule (`sync-<connectorId>`): cron or interval in the time zone the
- * user picks, overlapping runs skipped, missed runs caught up within a window, pausable. One-off
- * syncs (now, or a backfill from a date) start the same workflow by hand. The admin API and
- * `npm run connectors` both call these functions.
+ * connectorSync, on the connector's region queue. A connector's Temporal Schedule
+ * (`sync-<connectorId>`): cron or interval in the time zone the user picks, overlapping runs
+ * skipped, missed runs caught up within a window, pausable. One-off syncs (now, or a backfill from
+ * a date) start the same workflow by hand (`sync-<connectorId>-manual`). A sync's status comes from
+ * its `progress` query while it runs. The admin API and `npm run connectors` both call these functions.
  */
 
 export { connectorScheduleId, manualSyncWorkflowId };
