@@ -43,15 +43,23 @@ export interface BgNbdFit {
  * A1 + A2 + ln(e^A3 + [x > 0] e^A4).
  */
 export function bgNbdLogLikelihood(params: BgNbdParameters, customer: BgNbdCustomer): number {
-  const { r, alpha, a, b } = params;
-  const { frequency: x, recency, T } = customer;
+  return frequencyTerms(params, customer.frequency) + timeTerms(params, customer);
+}
+
+/** A1 + A2: the part that depends on the frequency only (and holds all the log-gammas). */
+function frequencyTerms({ r, alpha, a, b }: BgNbdParameters, x: number): number {
   const a1 = logGamma(r + x) - logGamma(r) + r * Math.log(alpha);
   const a2 = logGamma(a + b) + logGamma(b + x) - logGamma(b) - logGamma(a + b + x);
+  return a1 + a2;
+}
+
+/** ln(e^A3 + [x > 0] e^A4), summed without overflow. */
+function timeTerms({ r, alpha, a, b }: BgNbdParameters, { frequency: x, recency, T }: BgNbdCustomer): number {
   const a3 = -(r + x) * Math.log(alpha + T);
-  if (x === 0) return a1 + a2 + a3;
+  if (x === 0) return a3;
   const a4 = Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + recency);
   const top = Math.max(a3, a4);
-  return a1 + a2 + top + Math.log(Math.exp(a3 - top) + Math.exp(a4 - top));
+  return top + Math.log(Math.exp(a3 - top) + Math.exp(a4 - top));
 }
 
 /**
@@ -63,23 +71,30 @@ export function bgNbdLogLikelihood(params: BgNbdParameters, customer: BgNbdCusto
 export function fitBgNbd(customers: readonly BgNbdCustomer[]): BgNbdFit {
   if (customers.length === 0) throw new RangeError('BG/NBD needs at least one customer to fit');
   customers.forEach(checkCustomer);
-  const maxT = Math.max(...customers.map((c) => c.T));
+  const maxT = customers.reduce((max, c) => Math.max(max, c.T), 0);
   const scale = maxT > 0 ? 10 / maxT : 1;
-  // Customers with the same (x, t_x, T) add the same term: sum each distinct triple once, weighted.
-  const groups = new Map<string, { customer: BgNbdCustomer; count: number }>();
+  // Customers with the same (x, t_x, T) add the same term: each distinct triple is summed once,
+  // weighted by its count, and the log-gammas once per distinct frequency.
+  const byFrequency = new Map<number, Map<string, { customer: BgNbdCustomer; count: number }>>();
   for (const c of customers) {
     const scaled = { frequency: c.frequency, recency: c.recency * scale, T: c.T * scale };
-    const key = `${scaled.frequency}|${scaled.recency}|${scaled.T}`;
-    const group = groups.get(key);
-    if (group) group.count++;
-    else groups.set(key, { customer: scaled, count: 1 });
+    let triples = byFrequency.get(c.frequency);
+    if (!triples) byFrequency.set(c.frequency, (triples = new Map()));
+    const key = `${scaled.recency}|${scaled.T}`;
+    const known = triples.get(key);
+    if (known) known.count++;
+    else triples.set(key, { customer: scaled, count: 1 });
   }
-  const distinct = [...groups.values()];
+  const groups = [...byFrequency].map(([x, triples]) => ({ x, count: [...triples.values()].reduce((s, t) => s + t.count, 0), triples: [...triples.values()] }));
   const meanNegativeLogLikelihood = (logParams: readonly number[]) => {
     if (outsideLogBounds(logParams)) return Infinity;
     const [r, alpha, a, b] = logParams.map(Math.exp) as [number, number, number, number];
+    const params = { r, alpha, a, b };
     let sum = 0;
-    for (const { customer, count } of distinct) sum += count * bgNbdLogLikelihood({ r, alpha, a, b }, customer);
+    for (const group of groups) {
+      sum += group.count * frequencyTerms(params, group.x);
+      for (const { customer, count } of group.triples) sum += count * timeTerms(params, customer);
+    }
     return -sum / customers.length;
   };
   const result = nelderMead(meanNegativeLogLikelihood, [0, 0, 0, 0]);
@@ -103,6 +118,7 @@ export function bgNbdConditionalExpectedPurchases(params: BgNbdParameters, t: nu
   checkCustomer(customer);
   if (!(t >= 0)) throw new RangeError(`the forecast span must be zero or more, got ${t}`);
   if (t === 0) return 0;
+  checkForecastable(params);
   const { r, alpha, a, b } = params;
   const { frequency: x, recency, T } = customer;
   const hypA = r + x;
@@ -120,6 +136,7 @@ export function bgNbdConditionalExpectedPurchases(params: BgNbdParameters, t: nu
 export function bgNbdExpectedPurchases(params: BgNbdParameters, t: number): number {
   if (!(t >= 0)) throw new RangeError(`the forecast span must be zero or more, got ${t}`);
   if (t === 0) return 0;
+  checkForecastable(params);
   const { r, alpha, a, b } = params;
   const logHyp = logHypergeometric2F1(r, b, a + b - 1, t / (alpha + t));
   return finite(((a + b - 1) / (a - 1)) * (1 - Math.exp(logHyp + r * Math.log(alpha / (alpha + t)))), 'expected purchases', params);
@@ -145,9 +162,14 @@ function checkCustomer(c: BgNbdCustomer): void {
   if (c.frequency === 0 && c.recency !== 0) throw new RangeError(`a customer without repeat purchases has recency 0, got ${c.recency}`);
 }
 
-function finite(value: number, what: string, params: BgNbdParameters): number {
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`${what} is not finite for BG/NBD parameters ${JSON.stringify(params)} (a = 1 or a + b ≤ 1): refit the model`);
+/** The expectations divide by a − 1 and need a + b > 1 (lifetimes' formulas share both limits). */
+function checkForecastable(params: BgNbdParameters): void {
+  if (!(params.a + params.b > 1) || params.a === 1) {
+    throw new RangeError(`BG/NBD parameters ${JSON.stringify(params)} have a + b ≤ 1 or a = 1, where the expected purchases are undefined: refit the model`);
   }
+}
+
+function finite(value: number, what: string, params: BgNbdParameters): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} is not finite for BG/NBD parameters ${JSON.stringify(params)}: refit the model`);
   return value;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { asOfDayNumber, meanPurchaseGapDays, purchaseDays, type PurchaseDay, type PurchaseHistory } from './purchase-history';
-import { RANDOM_FOREST_DEFAULTS, forestProbability, trainRandomForest, type RandomForest, type RandomForestOptions } from './random-forest';
+import { forestProbability, trainRandomForest, type RandomForest, type RandomForestOptions } from './random-forest';
 
 /**
  * Churn risk: the probability that a customer makes no purchase in the `horizonDays` after the as-of
@@ -87,9 +87,11 @@ export interface ChurnModel {
   forest: RandomForest;
 }
 
-export const CHURN_FOREST_DEFAULTS: RandomForestOptions = { ...RANDOM_FOREST_DEFAULTS };
-
-/** Trains on feature rows and their labels (true = churned), index by index. */
+/**
+ * Trains on feature rows and their labels (true = churned), index by index. Forest options default to
+ * random-forest.ts' RANDOM_FOREST_DEFAULTS; choose others (depth, above all) on a slice of the
+ * training period, never on the period being predicted.
+ */
 export function trainChurnModel(
   features: readonly ChurnFeatures[],
   churnedLabels: readonly boolean[],
@@ -102,7 +104,7 @@ export function trainChurnModel(
     version: 1,
     horizonDays,
     features: [...CHURN_FEATURES],
-    forest: trainRandomForest(rows, churnedLabels, { ...CHURN_FOREST_DEFAULTS, ...forestOptions }),
+    forest: trainRandomForest(rows, churnedLabels, forestOptions),
   };
 }
 

@@ -36,36 +36,46 @@ export interface GammaGammaFit {
 
 /** One customer's log-likelihood, lifetimes' `GammaGammaFitter._negative_log_likelihood` term by term. */
 export function gammaGammaLogLikelihood(params: GammaGammaParameters, customer: GammaGammaCustomer): number {
-  const { p, q, v } = params;
-  const { frequency: x, monetaryValue: m } = customer;
-  return (
-    logGamma(p * x + q) -
-    logGamma(p * x) -
-    logGamma(q) +
-    q * Math.log(v) +
-    (p * x - 1) * Math.log(m) +
-    p * x * Math.log(x) -
-    (p * x + q) * Math.log(x * m + v)
-  );
+  return frequencyTerms(params, customer.frequency) + valueTerms(params, customer);
+}
+
+/** ln Γ(px + q) − ln Γ(px) − ln Γ(q) + q ln v + px ln x: the part that depends on the frequency only. */
+function frequencyTerms({ p, q, v }: GammaGammaParameters, x: number): number {
+  return logGamma(p * x + q) - logGamma(p * x) - logGamma(q) + q * Math.log(v) + p * x * Math.log(x);
+}
+
+/** (px − 1) ln m − (px + q) ln(x m + v). */
+function valueTerms({ p, q, v }: GammaGammaParameters, { frequency: x, monetaryValue: m }: GammaGammaCustomer): number {
+  return (p * x - 1) * Math.log(m) - (p * x + q) * Math.log(x * m + v);
 }
 
 /**
  * Maximum-likelihood fit on log-parameters (within nelder-mead.ts' box) from p = q = v = 1, by
- * Nelder–Mead with restarts. Values are
- * scaled to a mean of 1 first (v carries the money unit and is scaled back), so minor units fit as well
- * as major ones.
+ * Nelder–Mead with restarts. Values are scaled to a mean of 1 first (v carries the money unit and is
+ * scaled back), so minor units fit as well as major ones.
  */
 export function fitGammaGamma(customers: readonly GammaGammaCustomer[]): GammaGammaFit {
   if (customers.length === 0) throw new RangeError('Gamma-Gamma needs at least one customer with a repeat purchase to fit');
   customers.forEach(checkCustomer);
   const scale = customers.length / customers.reduce((s, c) => s + c.monetaryValue, 0);
-  const scaled = customers.map((c) => ({ frequency: c.frequency, monetaryValue: c.monetaryValue * scale }));
+  // The log-gammas depend on the frequency only: once per distinct frequency and evaluation.
+  const byFrequency = new Map<number, GammaGammaCustomer[]>();
+  for (const c of customers) {
+    const scaled = { frequency: c.frequency, monetaryValue: c.monetaryValue * scale };
+    const list = byFrequency.get(c.frequency);
+    if (list) list.push(scaled);
+    else byFrequency.set(c.frequency, [scaled]);
+  }
   const meanNegativeLogLikelihood = (logParams: readonly number[]) => {
     if (outsideLogBounds(logParams)) return Infinity;
     const [p, q, v] = logParams.map(Math.exp) as [number, number, number];
+    const params = { p, q, v };
     let sum = 0;
-    for (const c of scaled) sum += gammaGammaLogLikelihood({ p, q, v }, c);
-    return -sum / scaled.length;
+    for (const [x, list] of byFrequency) {
+      sum += list.length * frequencyTerms(params, x);
+      for (const c of list) sum += valueTerms(params, c);
+    }
+    return -sum / customers.length;
   };
   const result = nelderMead(meanNegativeLogLikelihood, [0, 0, 0]);
   const [p, q, vScaled] = result.x.map(Math.exp) as [number, number, number];
