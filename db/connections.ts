@@ -21,6 +21,22 @@ export interface PoolOptions {
   max?: number;
   /** Shown in pg_stat_activity, so a DBA can tell which process holds a connection. */
   applicationName?: string;
+  /** Seconds to wait for a connection to be ready before giving up (postgres.js default: 30). */
+  connectTimeoutSeconds?: number;
+  /** Server-side limit on every statement of the pool's sessions, in milliseconds. */
+  statementTimeoutMs?: number;
+  /**
+   * Connect as the databases' owner (DATABASE_URL) rather than the region's own role
+   * (DATABASE_URL_<REGION>): for migrations and setup only.
+   */
+  asOwner?: boolean;
+}
+
+type ServerConfig = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & Partial<Pick<MeridianConfig, 'databaseUrls'>>;
+
+/** The server URL (with the user) a region's pools connect with. */
+export function regionServerUrl(config: ServerConfig, region: string, options: Pick<PoolOptions, 'asOwner'> = {}): string {
+  return options.asOwner ? config.databaseUrl : (config.databaseUrls?.[region] ?? config.databaseUrl);
 }
 
 /** The URL of the named database on the server that DATABASE_URL points at. */
@@ -30,31 +46,32 @@ export function databaseUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-function openSql(config: Pick<MeridianConfig, 'databaseUrl'>, database: string, options: PoolOptions): Sql {
-  return postgres(databaseUrl(config.databaseUrl, database), {
+function openSql(serverUrl: string, database: string, options: PoolOptions): Sql {
+  return postgres(databaseUrl(serverUrl, database), {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'meridian' },
+    ...(options.connectTimeoutSeconds ? { connect_timeout: options.connectTimeoutSeconds } : {}),
+    connection: {
+      application_name: options.applicationName ?? 'meridian',
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    },
   });
 }
 
-export function openRegionalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'>,
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<RegionalDb> {
+/** A bare connection pool to a region's database (global included), for checks that need no schema. */
+export function openRegionSql(config: ServerConfig, region: Region, options: PoolOptions = {}): Sql {
+  return openSql(regionServerUrl(config, region.name, options), databaseName(config, region), options);
+}
+
+export function openRegionalPool(config: ServerConfig, region: Region, options: PoolOptions = {}): RegionPool<RegionalDb> {
   const database = databaseName(config, region);
-  const sql = openSql(config, database, options);
+  const sql = openRegionSql(config, region, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: regionalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 
-export function openGlobalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'>,
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<GlobalDb> {
+export function openGlobalPool(config: ServerConfig, region: Region, options: PoolOptions = {}): RegionPool<GlobalDb> {
   const database = databaseName(config, region);
-  const sql = openSql(config, database, options);
+  const sql = openRegionSql(config, region, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: globalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 

@@ -47,7 +47,7 @@ export async function migrateAll(config: MeridianConfig): Promise<MigrationRepor
   const reports: MigrationReport[] = [];
   for (const region of config.regions.regions) {
     const isGlobal = region.name === GLOBAL_REGION;
-    const pool = openRegionalPool(config, region, { max: 1, applicationName: 'meridian-migrate' });
+    const pool = openRegionalPool(config, region, { max: 1, applicationName: 'meridian-migrate', asOwner: true });
     try {
       await migrate(drizzle(pool.sql), { migrationsFolder: isGlobal ? MIGRATIONS.global : MIGRATIONS.regional });
     } finally {

@@ -22,6 +22,7 @@ export function developmentSecrets(regionNames: readonly string[]): Record<strin
     MERIDIAN_PAYLOAD_KEY_ID: () => 'dev1',
     MERIDIAN_IDENTITY_HMAC_KEY: key,
     MERIDIAN_ADMIN_TOKENS: () => `${randomBytes(24).toString('base64url')}:*`,
+    MERIDIAN_OPERATOR_TOKENS: () => randomBytes(24).toString('base64url'),
     ...Object.fromEntries(regionNames.map((r) => [`MERIDIAN_REGION_KEY_${r.toUpperCase()}`, key])),
   };
 }

@@ -1,21 +1,18 @@
-import cors from '@fastify/cors';
-import type { Client } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
-import type { Sql } from 'postgres';
 import type { AdminDeps } from './admin/kit';
 import { registerAdminRoutes } from './admin/routes';
-import { registerCodecRoutes } from './codec';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
-import { checkRegion } from './readiness';
+import { ReadinessProbe } from './readiness';
 
+/**
+ * The public listener: tracking API, privacy portal, admin API (bearer tokens), /health and a
+ * bare /ready. The codec and the detailed readiness report are on the operator listener
+ * (./operator.ts), never here.
+ */
 export interface WebDeps {
-  temporal: Client;
-  codec: PayloadCodec;
-  /** One pool per region (global included), used only for readiness checks here. */
-  regions: { name: string; taskQueue: string; sql: Sql }[];
-  codecCorsOrigins: string[];
+  /** Shared with the operator listener, which shows the details. */
+  readiness: ReadinessProbe;
   logger?: FastifyServerOptions['logger'];
   /** The Segment-compatible ingestion API; absent in servers that only serve ops. */
   tracking?: TrackingDeps;
@@ -57,27 +54,16 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  // Only the codec endpoint is called cross-origin (from the Temporal UI in the browser).
-  await app.register(async (codecScope) => {
-    await codecScope.register(cors, {
-      origin: deps.codecCorsOrigins,
-      methods: ['POST'],
-      allowedHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
-      credentials: true,
-    });
-    registerCodecRoutes(codecScope, deps.codec);
-  });
-
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 
   app.get('/health', async () => ({ status: 'ok' }));
 
+  // Ready or not, nothing more: which check failed and why is on the operator listener.
   app.get('/ready', async (_request, reply) => {
-    const regions = await Promise.all(deps.regions.map((r) => checkRegion(r, deps.temporal)));
-    const ready = regions.every((r) => r.database.ok && r.temporal.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', regions });
+    const ready = ReadinessProbe.isReady(await deps.readiness.check());
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 
   app.setNotFoundHandler((request, reply) =>
