@@ -11,7 +11,7 @@ import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildOperatorServer } from './operator';
 import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
-import { buildServer } from './server';
+import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
@@ -33,7 +33,7 @@ export interface MeridianWeb {
 export async function createMeridianWeb(
   config: MeridianConfig,
   temporal: Client,
-  options: { logger?: FastifyServerOptions['logger']; poolSize?: number } = {},
+  options: { logger?: FastifyServerOptions['logger']; poolSize?: number; onRoute?: WebDeps['onRoute'] } = {},
 ): Promise<MeridianWeb> {
   const globalRegion = config.regions.region(GLOBAL_REGION);
   const globalPool = openGlobalPool(config, globalRegion, { max: options.poolSize ?? 10, applicationName: 'meridian-web' });
@@ -92,6 +92,7 @@ export async function createMeridianWeb(
   });
   const app = await buildServer({
     readiness,
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: {
       sources: new SourceCache(globalPool.db),

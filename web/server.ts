@@ -19,6 +19,8 @@ export interface WebDeps {
   admin?: AdminDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
+  /** Told of every route as it is registered: the admin scope test checks each has a scope decision. */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 /**
@@ -53,6 +55,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  if (deps.onRoute) {
+    const onRoute = deps.onRoute;
+    app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
+  }
 
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
