@@ -290,6 +290,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
   };
 }
 
+/** The PostgreSQL role of a region on this deployment (db/database-roles.ts): `meridian_eu`, `meridian_global` … */
+export function databaseRoleName(config: Pick<MeridianConfig, 'databaseSuffix'>, region: { name: string }): string {
+  return config.databaseSuffix ? `meridian_${region.name}_${config.databaseSuffix}` : `meridian_${region.name}`;
+}
+
 /** The database name of a region on this deployment (the suffix isolates test runs). */
 export function databaseName(config: Pick<MeridianConfig, 'databaseSuffix'>, region: { database: string }): string {
   return config.databaseSuffix ? `${region.database}_${config.databaseSuffix}` : region.database;
