@@ -279,6 +279,8 @@ async function main(): Promise<void> {
     if (mailbox) step(`mail: privacy emails are kept in ${mailbox.dir} (set MERIDIAN_SMTP_URL to send them)`);
     supervisor.env = {
       ...process.env,
+      // Short human log lines for a developer; production (and MERIDIAN_LOG_FORMAT=json) keeps JSON.
+      MERIDIAN_LOG_FORMAT: process.env.MERIDIAN_LOG_FORMAT ?? 'pretty',
       MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
       ...(mailbox ? { MERIDIAN_SMTP_URL: mailbox.url } : {}),
     };

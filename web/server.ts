@@ -8,6 +8,7 @@ import { registerCodecRoutes } from './codec';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { checkRegion } from './readiness';
+import { LogFormat, prettyStream } from '../workers/log';
 
 export interface WebDeps {
   temporal: Client;
@@ -25,11 +26,17 @@ export interface WebDeps {
 
 /**
  * Structured request logs without personal data: method, route and status only. Query strings,
- * bodies and headers (which may carry emails, write keys or tokens) are never logged.
+ * bodies and headers (which may carry emails, write keys or tokens) are never logged. JSON lines,
+ * or short human lines under `npm start` (workers/log.ts).
  */
-export function requestLogOptions(level: string): FastifyServerOptions['logger'] {
+export function requestLogOptions(
+  level: string,
+  format: LogFormat = 'json',
+  out: { write(text: string): unknown } = process.stdout,
+): FastifyServerOptions['logger'] {
   return {
     level,
+    stream: format === 'pretty' ? prettyStream(out) : out,
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
         id: req.id,

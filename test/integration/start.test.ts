@@ -4,6 +4,8 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runEntryPoint, waitForExit } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import postgres from 'postgres';
+import { databaseUrl } from '../../db/connections';
 import { answers } from '../../scripts/embedded-postgres';
 import { freePort, holdPort } from '../support/ports';
 
@@ -45,6 +47,19 @@ describe('npm start', () => {
     // Demo data went through the real tracking API: Lena is one person in two regions…
     expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
     expect(output).toContain('✓ demo: connector demo_tokyo_pos (Shift_JIS POS export, apac) synced: completed, 6 orders, 1 row rejected');
+    // The shipped ECB history gave every demo order its reporting amount.
+    const apac = postgres(databaseUrl(inject('databaseUrl'), `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
+    try {
+      const orders = await apac`select reporting_total_minor, fx_problem from orders`;
+      expect(orders).toHaveLength(6);
+      expect(orders.filter((o) => o.reporting_total_minor === null || o.fx_problem !== null)).toEqual([]);
+    } finally {
+      await apac.end();
+    }
+    // Each process logs short human lines, not JSON: time, then method, route, status and ms.
+    expect(output).toMatch(/^\[web\] \d\d:\d\d:\d\d POST \/v1\/batch 200 \d+ ms$/m);
+    expect(output).toMatch(/^\[worker-eu\] \d\d:\d\d:\d\d worker ready region=eu taskQueue=meridian-eu$/m);
+    expect(output).not.toMatch(/^\[(web|worker-\w+)\] \{/m);
     const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
     const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
     const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {

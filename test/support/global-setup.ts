@@ -57,17 +57,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const tmp = mkdtempSync(path.join(tmpdir(), 'meridian-test-'));
   try {
     const cli = await ensureTemporalCli({ progress: (line) => console.log(line) });
-    if (cli.kind !== 'binary') {
-      throw new Error(`integration tests need the temporal CLI: ${cli.reason}. Install Go or set TEMPORAL_CLI_PATH`);
-    }
     console.log(describeCli(cli));
     env = await TestWorkflowEnvironment.createLocal({
       server: {
-        executable: { type: 'existing-path', path: cli.path },
+        // Without a CLI and without Go, as `npm start` does: the SDK's own download (needs internet access).
+        executable: cli.kind === 'binary' ? { type: 'existing-path', path: cli.path } : { type: 'cached-download' },
         ip: '127.0.0.1',
         namespace: 'meridian',
         searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
       },
+    }).catch((error: Error) => {
+      throw new Error(
+        cli.kind === 'binary'
+          ? `the Temporal dev server (${cli.path}) did not start: ${error.message.split('\n')[0]}`
+          : `integration tests need the temporal CLI: ${cli.reason}, and the SDK's download failed (${error.message.split('\n')[0]}). ` +
+              'Install Go (the tests build the CLI) or set TEMPORAL_CLI_PATH',
+      );
     });
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
