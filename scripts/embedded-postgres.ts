@@ -82,8 +82,9 @@ export async function choosePostgres(options: ChoosePostgresOptions): Promise<Po
   const env = options.env ?? process.env;
   const nothing = { stop: async () => {}, kill: () => {} };
   if (env.DATABASE_URL) {
-    const url = new URL(env.DATABASE_URL);
-    return { kind: 'configured', url: env.DATABASE_URL, line: `PostgreSQL: DATABASE_URL (${url.hostname}:${url.port || 5432})`, ...nothing };
+    const url = URL.canParse(env.DATABASE_URL) ? new URL(env.DATABASE_URL) : undefined;
+    const where = url ? ` (${url.hostname}:${url.port || 5432})` : '';
+    return { kind: 'configured', url: env.DATABASE_URL, line: `PostgreSQL: DATABASE_URL${where}`, ...nothing };
   }
   const probe = options.probe ?? probeAddress(env);
   if (await answers(probe.host, probe.port)) {

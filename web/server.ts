@@ -32,11 +32,12 @@ export interface WebDeps {
 export function requestLogOptions(
   level: string,
   format: LogFormat = 'json',
-  out: { write(text: string): unknown } = process.stdout,
+  out?: { write(text: string): unknown },
 ): FastifyServerOptions['logger'] {
   return {
     level,
-    stream: format === 'pretty' ? prettyStream(out) : out,
+    // JSON goes to pino's own stdout writer unless told otherwise.
+    ...(format === 'pretty' ? { stream: prettyStream(out) } : out ? { stream: out } : {}),
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
         id: req.id,
