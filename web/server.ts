@@ -3,12 +3,13 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
 import type { Sql } from 'postgres';
-import { AdminDeps, registerAdminRoutes } from './admin/routes';
+import type { AdminDeps } from './admin/kit';
+import { registerAdminRoutes } from './admin/routes';
 import { registerCodecRoutes } from './codec';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { checkRegion } from './readiness';
-import { LogFormat, prettyStream } from '../workers/log';
+import { LogFormat, prettyStream } from '../startup/log';
 
 export interface WebDeps {
   temporal: Client;
@@ -27,7 +28,7 @@ export interface WebDeps {
 /**
  * Structured request logs without personal data: method, route and status only. Query strings,
  * bodies and headers (which may carry emails, write keys or tokens) are never logged. JSON lines,
- * or short human lines under `npm start` (workers/log.ts).
+ * or short human lines under `npm start` (startup/log.ts).
  */
 export function requestLogOptions(
   level: string,

@@ -10,6 +10,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
+import { privacyRequestHandle } from '../../temporal/processes/privacy-request';
 
 /**
  * The privacy portal in headless Chromium, in German: a person files a deletion request, reads the
@@ -89,7 +90,7 @@ describeInBrowser('privacy portal in a browser', (chromiumPath) => {
     await page.goto(`${h.base}${url.pathname}${url.search}`);
     await expect.poll(() => page.textContent('h1')).toBe(de['status.title']);
 
-    await d.client.workflow.getHandle(`dsar-${requestId}`).result();
+    await privacyRequestHandle(d.client, requestId).result();
     await eventually(async () => {
       await page.reload();
       expect(await page.textContent('body')).toContain(de['status.state.completed']);

@@ -7,10 +7,10 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { databaseUrl } from '../../db/connections';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { writeWorkflowBundle } from '../../workers/bundle';
+import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
 import { choosePostgres } from '../../scripts/embedded-postgres';
 import { describeCli, ensureTemporalCli } from '../../scripts/temporal-cli';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { developmentSecrets } from '../../startup/dev-secrets';
 import { freePort } from './ports';
 
 /**

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../domain/config';
 import { buildServer, requestLogOptions } from '../../web/server';
-import { prettyLogLine, prettyStream, writeLog } from '../../workers/log';
+import { prettyLogLine, prettyStream, writeLog } from '../../startup/log';
 
 /** Log lines: JSON for production, short human lines under `npm start`; neither carries personal data. */
 
