@@ -229,11 +229,14 @@ describe('connector syncs', () => {
         select status, orders from sync_runs where connector_id = ${con.id}`;
       expect(run).toMatchObject({ status: 'completed', orders: 20 });
     }, 60_000);
-    const runs = [];
-    for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
-    expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
+    // The run's row is written before the workflow sets its final search attributes: wait for those too.
+    await eventually(async () => {
+      const runs = [];
+      for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
+      expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
+    }, 15_000);
   }, 120_000);
 
   it('resumes from its checkpoint when the region worker is killed mid-sync: no order missing, none twice', async () => {
