@@ -67,6 +67,8 @@ const envSchema = z.object({
     .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
     .default('EUR'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** JSON lines (production), or short human lines (set by `npm start` for its processes). */
+  MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
 
 export interface PayloadKeys {
@@ -100,8 +102,8 @@ export interface MeridianConfig {
   /** The PostgreSQL server and the user migrations run as (the databases' owner). */
   databaseUrl: string;
   /**
-   * Per region (global included), the URL its pools connect with: `DATABASE_URL_<REGION>` when set
-   * (a role that reaches only that region's database), else `databaseUrl`.
+   * Per region (global included) that has one, `DATABASE_URL_<REGION>`: the URL its pools connect
+   * with (a role that reaches only that region's database). Other regions use `databaseUrl`.
    */
   databaseUrls: Readonly<Record<string, string>>;
   /** Create the per-region database roles when migrating (`MERIDIAN_DB_ROLES=1`). */
@@ -127,6 +129,7 @@ export interface MeridianConfig {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
 }
 
 /** Parses `MERIDIAN_PAYLOAD_KEYS` ("id:base64key,id2:base64key") into 32-byte AES keys. */
@@ -229,15 +232,12 @@ function operatorConfig(e: z.infer<typeof envSchema>, env: NodeJS.ProcessEnv): O
 }
 
 /** `DATABASE_URL_<REGION>` for each region that has one, checked like DATABASE_URL. */
-function regionDatabaseUrls(regions: RegionCatalog, fallback: string, env: NodeJS.ProcessEnv): Record<string, string> {
+function regionDatabaseUrls(regions: RegionCatalog, env: NodeJS.ProcessEnv): Record<string, string> {
   const urls: Record<string, string> = {};
   for (const region of regions.regions) {
     const name = `DATABASE_URL_${region.name.toUpperCase()}`;
     const value = env[name];
-    if (value === undefined || value === '') {
-      urls[region.name] = fallback;
-      continue;
-    }
+    if (value === undefined || value === '') continue;
     const parsed = postgresUrl.safeParse(value);
     if (!parsed.success) throw new ConfigError(`${name} ${parsed.error.issues[0]!.message}`);
     urls[region.name] = value;
@@ -265,7 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
   );
   return {
     databaseUrl: e.DATABASE_URL,
-    databaseUrls: regionDatabaseUrls(regions, e.DATABASE_URL, env),
+    databaseUrls: regionDatabaseUrls(regions, env),
     databaseRoles: e.MERIDIAN_DB_ROLES === '1',
     databaseSuffix: e.MERIDIAN_DB_SUFFIX,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
@@ -287,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.MERIDIAN_LOG_FORMAT,
   };
 }
 

@@ -4,6 +4,7 @@ import { registerAdminRoutes } from './admin/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { ReadinessProbe } from './readiness';
+import { LogFormat, prettyStream } from '../startup/log';
 
 /**
  * The public listener: tracking API, privacy portal, admin API (bearer tokens), /health and a
@@ -25,11 +26,18 @@ export interface WebDeps {
 
 /**
  * Structured request logs without personal data: method, route and status only. Query strings,
- * bodies and headers (which may carry emails, write keys or tokens) are never logged.
+ * bodies and headers (which may carry emails, write keys or tokens) are never logged. JSON lines,
+ * or short human lines under `npm start` (startup/log.ts).
  */
-export function requestLogOptions(level: string): FastifyServerOptions['logger'] {
+export function requestLogOptions(
+  level: string,
+  format: LogFormat = 'json',
+  out?: { write(text: string): unknown },
+): FastifyServerOptions['logger'] {
   return {
     level,
+    // JSON goes to pino's own stdout writer unless told otherwise.
+    ...(format === 'pretty' ? { stream: prettyStream(out) } : out ? { stream: out } : {}),
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
         id: req.id,

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { regionServerUrl } from '../../db/connections';
 import { ConfigError, loadConfig } from '../../domain/config';
 
 const key = () => randomBytes(32).toString('base64');
@@ -69,12 +70,11 @@ describe('configuration from the environment', () => {
 
   it('connects each region with its own DATABASE_URL_<REGION> when given, else DATABASE_URL', () => {
     const config = loadConfig({ ...base, DATABASE_URL_EU: 'postgres://meridian_eu:pw@db:5432', DATABASE_URL_GLOBAL: 'postgres://meridian_global:pw@db:5432' });
-    expect(config.databaseUrls).toEqual({
-      global: 'postgres://meridian_global:pw@db:5432',
-      eu: 'postgres://meridian_eu:pw@db:5432',
-      us: 'postgres://postgres@127.0.0.1:5432',
-      apac: 'postgres://postgres@127.0.0.1:5432',
-    });
+    expect(config.databaseUrls).toEqual({ global: 'postgres://meridian_global:pw@db:5432', eu: 'postgres://meridian_eu:pw@db:5432' });
+    expect(regionServerUrl(config, 'eu')).toBe('postgres://meridian_eu:pw@db:5432');
+    expect(regionServerUrl(config, 'us')).toBe(config.databaseUrl);
+    // Migrations and setup run as the owner.
+    expect(regionServerUrl(config, 'eu', { asOwner: true })).toBe(config.databaseUrl);
     expect(config.databaseRoles).toBe(false);
     expect(loadConfig({ ...base, MERIDIAN_DB_ROLES: '1' }).databaseRoles).toBe(true);
     expect(() => loadConfig({ ...base, DATABASE_URL_US: 'mysql://x@y' })).toThrow(/DATABASE_URL_US is not a PostgreSQL URL/);
