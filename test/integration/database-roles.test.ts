@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl } from '../../db/connections';
@@ -15,11 +16,13 @@ describe('database roles per region', () => {
   let web: MeridianWeb | undefined;
   const role = (region: string) => databaseRoleName(d.config, d.config.regions.region(region));
   const db = (region: string) => databaseName(d.config, d.config.regions.region(region));
-  /** DATABASE_URL with the region's role as the user (the local server trusts loopback logins). */
+  /** Each role's password, as a deployment gives them (MERIDIAN_DB_PASSWORD_<REGION>). */
+  const passwords = Object.fromEntries(['global', 'eu', 'us', 'apac'].map((r) => [r, randomBytes(18).toString('hex')]));
+  /** DATABASE_URL with the region's role and password. */
   const roleUrl = (region: string) => {
     const url = new URL(d.env.DATABASE_URL!);
     url.username = role(region);
-    url.password = '';
+    url.password = passwords[region]!;
     return url.toString().replace(/\/$/, '');
   };
   const connectAs = (region: string, database: string) => postgres(databaseUrl(roleUrl(region), database), { max: 1, onnotice: () => {} });
@@ -36,7 +39,8 @@ describe('database roles per region', () => {
 
   beforeAll(async () => {
     d = await createTestDeployment('dbroles');
-    const migrate = runEntryPoint('scripts/migrate.ts', [], { ...process.env, ...d.env, MERIDIAN_DB_ROLES: '1' });
+    const rolePasswords = Object.fromEntries(Object.entries(passwords).map(([r, pw]) => [`MERIDIAN_DB_PASSWORD_${r.toUpperCase()}`, pw]));
+    const migrate = runEntryPoint('scripts/migrate.ts', [], { ...process.env, ...d.env, MERIDIAN_DB_ROLES: '1', ...rolePasswords });
     const { code, output } = await waitForExit(migrate);
     expect(code, output).toBe(0);
     for (const region of ['global', 'eu', 'us', 'apac']) expect(output).toContain(`role ${role(region)}`);
