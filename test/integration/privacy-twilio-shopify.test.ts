@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorTransientError } from '../../connectors/errors';
 import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext } from '../../connectors/privacy';
-import { ManualActionRequired, shopifyPrivacySystem } from '../../connectors/shopify/privacy';
+import { ManualActionRequired } from '../../connectors/errors';
+import { shopifyPrivacySystem } from '../../connectors/shopify/privacy';
 import { TwilioCredentials, TwilioSettings, twilioSystem } from '../../connectors/twilio/index';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { startTwilioEmulator, TwilioEmulator } from '../emulators/twilio';
