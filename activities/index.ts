@@ -7,6 +7,8 @@ import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
 import { createPrivacyActivities, RequesterMailer } from './privacy/regional';
 
+export { vendorFailureInterceptor } from './vendor-failures';
+
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.

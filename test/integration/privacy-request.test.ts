@@ -10,6 +10,9 @@ import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * Privacy requests end to end on the real Temporal server and PostgreSQL: filed through the

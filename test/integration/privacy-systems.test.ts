@@ -10,6 +10,9 @@ import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext, Privacy
 import { KlaviyoEmulator, KlaviyoEmulatorOptions, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, MetaEmulatorOptions, startMetaEmulator } from '../emulators/meta';
 import { eventually } from '../support/eventually';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The privacy connected systems against their emulators: Klaviyo (consent by suppression and SMS

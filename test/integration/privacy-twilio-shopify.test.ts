@@ -6,6 +6,9 @@ import { shopifyPrivacySystem } from '../../connectors/shopify/privacy';
 import { TwilioCredentials, TwilioSettings, twilioSystem } from '../../connectors/twilio/index';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { startTwilioEmulator, TwilioEmulator } from '../emulators/twilio';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The Twilio and Shopify connected systems for privacy against their local emulators: Twilio through
