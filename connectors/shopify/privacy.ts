@@ -22,7 +22,9 @@ import { ShopifyCredentials, ShopifySettings } from './sync';
  * - export: GET customers/{id}.json and GET customers/{id}/orders.json?status=any.
  *
  * Which customers: the person's `platformIds.shopify_customer` IDs. Only when there is none are their
- * e-mail addresses looked up with GET customers/search.json?query=email:"…" — personal data in a query
+ * e-mail addresses looked up with GET customers/search.json?query=email:"…" (the address quoted and
+ * backslash-escaped as Shopify's search syntax asks, and a hit counted only when its e-mail is that
+ * address, so an address holding search syntax never widens an erasure) — personal data in a query
  * string, sent to Shopify because Shopify is the system holding it; the URL is never logged nor put in
  * an error. Errors and evidence carry the shop, customer IDs, counts, statuses and Shopify's request IDs,
  * never an e-mail address, phone number or name (Shopify's own error text is redacted as well).
@@ -228,13 +230,15 @@ class ShopifyPrivacyCalls {
     const found = new Set<string>();
     for (const email of new Set(person.emails.map((address) => address.trim().toLowerCase()).filter(Boolean))) {
       // Personal data in the query string: sent to Shopify, which holds it; never logged. Quoted and
-      // escaped, so an address holding quotes or search syntax is still one value, never a wider search.
+      // escaped, so an address holding quotes or search syntax is still one value, never a wider search;
+      // and only a hit whose e-mail is the address itself counts (a `*` in an address is a wildcard to Shopify).
       const answer = await this.client.call('GET', 'customers/search.json', {
-        query: { query: `email:${quotedSearchValue(email)}`, fields: 'id', limit: String(PAGE_LIMIT) },
+        query: { query: `email:${quotedSearchValue(email)}`, fields: 'id,email', limit: String(PAGE_LIMIT) },
         operation: 'searching customers by e-mail',
       });
-      for (const customer of (answer.json as { customers?: { id?: unknown }[] }).customers ?? []) {
-        if (typeof customer.id === 'number' || typeof customer.id === 'string') found.add(String(customer.id));
+      for (const customer of (answer.json as { customers?: { id?: unknown; email?: unknown }[] }).customers ?? []) {
+        const sameAddress = typeof customer.email === 'string' && customer.email.trim().toLowerCase() === email;
+        if (sameAddress && (typeof customer.id === 'number' || typeof customer.id === 'string')) found.add(String(customer.id));
       }
     }
     return { ids: [...found], lookup: 'customer search by e-mail' };
