@@ -109,7 +109,8 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
 
   constructor(opts: { baseUrl?: string; timeoutMs: number; maxRateLimitWaits: number; sleep: (ms: number) => Promise<void> }) {
     super({ timeout: opts.timeoutMs });
-    this.baseUrl = opts.baseUrl ? checkedVendorUrl(opts.baseUrl, TWILIO_API) : undefined;
+    // Checked with every request (the SDK also builds absolute next-page URLs), not here.
+    this.baseUrl = opts.baseUrl ? new URL(opts.baseUrl) : undefined;
     this.timeoutMs = opts.timeoutMs;
     this.maxRateLimitWaits = opts.maxRateLimitWaits;
     this.sleepFor = opts.sleep;
