@@ -263,8 +263,8 @@ export interface CallOptions {
   sendAgain?: (answer: HttpAnswer) => boolean;
 }
 
-export interface VendorHttpOptions {
-  vendor: VendorApi;
+/** How long and how often a client waits; every client's options take these, with its own defaults. */
+export interface VendorHttpLimits {
   timeoutMs?: number;
   /** 429s slept out in a row before ConnectorRateLimited is thrown for the activity to retry later; default 10. */
   maxRateLimitWaits?: number;
@@ -275,18 +275,21 @@ export interface VendorHttpOptions {
 }
 
 export class VendorHttp {
-  readonly vendor: VendorApi;
   readonly timeoutMs: number;
   private readonly maxRateLimitWaits: number;
   private readonly maxRateLimitWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(opts: VendorHttpOptions) {
-    this.vendor = opts.vendor;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? 10;
-    this.maxRateLimitWaitMs = opts.maxRateLimitWaitMs ?? Number.POSITIVE_INFINITY;
-    this.sleep = opts.sleep ?? heartbeatingSleep({});
+  /** `limits` as the client was given them, over the vendor's `defaults`, over the core's. */
+  constructor(
+    readonly vendor: VendorApi,
+    limits: VendorHttpLimits = {},
+    defaults: VendorHttpLimits = {},
+  ) {
+    this.timeoutMs = limits.timeoutMs ?? defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxRateLimitWaits = limits.maxRateLimitWaits ?? defaults.maxRateLimitWaits ?? 10;
+    this.maxRateLimitWaitMs = limits.maxRateLimitWaitMs ?? defaults.maxRateLimitWaitMs ?? Number.POSITIVE_INFINITY;
+    this.sleep = limits.sleep ?? defaults.sleep ?? heartbeatingSleep({});
   }
 
   /**

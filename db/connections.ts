@@ -54,21 +54,16 @@ function openSql(config: PoolConfig, database: string, options: PoolOptions): Sq
   });
 }
 
-export function openRegionalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & { databaseTimeouts?: DatabaseTimeouts },
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<RegionalDb> {
+/** Where a pool connects and how its sessions time out. */
+export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & { databaseTimeouts?: DatabaseTimeouts };
+
+export function openRegionalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<RegionalDb> {
   const database = databaseName(config, region);
   const sql = openSql(config, database, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: regionalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 
-export function openGlobalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & { databaseTimeouts?: DatabaseTimeouts },
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<GlobalDb> {
+export function openGlobalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<GlobalDb> {
   const database = databaseName(config, region);
   const sql = openSql(config, database, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: globalSchema }), close: () => sql.end({ timeout: 5 }) };

@@ -1,5 +1,5 @@
 import { classifyHttpFailure, ConnectorAuthError, ConnectorRateLimited, ConnectorTransientError, FailureContext } from '../errors';
-import { HttpAnswer, HttpRequest, jsonObject, VendorApi, VendorHttp } from '../http';
+import { HttpAnswer, HttpRequest, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 import { AccessToken, LwaTokenSource, sharedTokenCache, TOKEN_REFRESH_MARGIN_MS, TokenCache } from './lwa';
 
 /**
@@ -69,18 +69,14 @@ export interface OrdersPage {
   rateLimit?: number;
 }
 
-export interface AmazonClientOptions {
+export interface AmazonClientOptions extends VendorHttpLimits {
   /** Default https://sellingpartnerapi-eu.amazon.com; the region's endpoint for its marketplaces. */
   endpoint?: string;
   marketplaceIds: readonly string[];
   lwa: LwaTokenSource;
   /** Ask for a Restricted Data Token so orders carry BuyerInfo.BuyerEmail; default true. */
   requestBuyerEmail?: boolean;
-  sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  maxRateLimitWaitMs?: number;
   /** Told, without personal data, about things worth knowing that are not failures (a missing PII role). */
   notice?: (message: string) => void;
   /** Where Restricted Data Tokens are kept; default the process-wide cache LWA tokens use. */
@@ -112,12 +108,7 @@ export class AmazonSpApiClient {
     this.marketplaceIds = opts.marketplaceIds;
     this.lwa = opts.lwa;
     this.requestBuyerEmail = opts.requestBuyerEmail ?? true;
-    this.http = new VendorHttp({
-      vendor: SP_API,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      maxRateLimitWaits: opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS,
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    });
+    this.http = new VendorHttp(SP_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
     this.now = opts.now ?? (() => new Date());
     this.maxRateLimitWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
     this.notice = opts.notice ?? (() => {});

@@ -107,7 +107,7 @@ export class LwaTokenSource {
     this.credentials = credentials;
     this.clientId = credentials.clientId;
     // A throttled exchange is not slept here: the activity retries it.
-    this.http = new VendorHttp({ vendor: LWA_API, maxRateLimitWaits: 0, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+    this.http = new VendorHttp(LWA_API, { timeoutMs: opts.timeoutMs, maxRateLimitWaits: 0 });
     this.now = opts.now ?? (() => new Date());
     this.cache = opts.cache ?? sharedTokenCache;
     this.key = createHash('sha256').update(`${base}\u0000${credentials.clientId}\u0000${credentials.refreshToken}`).digest('hex');

@@ -1,5 +1,5 @@
 import { classifyHttpFailure, ConnectorAuthError, ConnectorError, ConnectorTransientError, FailureContext } from '../errors';
-import { HttpAnswer, jsonObject, VendorApi, VendorHttp } from '../http';
+import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
  * Klaviyo's REST API (JSON:API, revision header), the part privacy needs: profiles by email, phone
@@ -48,16 +48,12 @@ export type KlaviyoSuppressionJobKind = 'create' | 'delete';
 
 export type KlaviyoProfileLookup = { email: string } | { phoneNumber: string };
 
-export interface KlaviyoClientOptions {
+export interface KlaviyoClientOptions extends VendorHttpLimits {
   /** https://a.klaviyo.com, or an emulator's URL (under the test-only host override). */
   baseUrl?: string;
   /** The private API key, pk_…. */
   apiKey: string;
   revision?: string;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  maxRateLimitWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 type Json = Record<string, unknown>;
@@ -72,13 +68,7 @@ export class KlaviyoClient {
     this.baseUrl = (opts.baseUrl ?? KLAVIYO_BASE_URL).replace(/\/+$/, '');
     this.apiKey = opts.apiKey;
     this.revision = opts.revision ?? KLAVIYO_REVISION;
-    this.http = new VendorHttp({
-      vendor: KLAVIYO_API,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      maxRateLimitWaits: opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS,
-      maxRateLimitWaitMs: opts.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS,
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    });
+    this.http = new VendorHttp(KLAVIYO_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS, maxRateLimitWaitMs: DEFAULT_MAX_RATE_LIMIT_WAIT_MS });
   }
 
   /** The profiles matching one email or phone number (E.164); with `subscriptions`, their consent and suppressions too. */

@@ -6,7 +6,7 @@ import {
   ConnectorRequestError,
   ConnectorTransientError,
 } from '../errors';
-import { HttpAnswer, jsonObject, VendorApi, VendorHttp } from '../http';
+import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 import type { MetaUserPayload } from './mapping';
 
 /**
@@ -47,14 +47,13 @@ export interface MetaRemoveResult {
   numInvalidEntries: number;
 }
 
-export interface MetaAudiencesClientOptions {
+export interface MetaAudiencesClientOptions extends VendorHttpLimits {
   /** https://graph.facebook.com (the default), or an emulator's URL (under the test-only host override). */
   baseUrl?: string;
   apiVersion?: string;
   accessToken: string;
   /** act_123 or 123: named in messages, and the key of its x-business-use-case-usage entry. */
   adAccountId: string;
-  timeoutMs?: number;
   /** The wait when Meta throttles without an estimate; default 60 s. */
   rateLimitWaitMs?: number;
 }
@@ -73,7 +72,7 @@ export class MetaAudiencesClient {
     this.accessToken = opts.accessToken;
     this.adAccountId = opts.adAccountId.replace(/^act_/, '');
     // Meta's waits run to minutes: a throttle is thrown for the activity to retry, never slept here.
-    this.http = new VendorHttp({ vendor: META_API, maxRateLimitWaits: 0, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+    this.http = new VendorHttp(META_API, { timeoutMs: opts.timeoutMs, maxRateLimitWaits: 0 });
     this.rateLimitWaitMs = opts.rateLimitWaitMs ?? META_DEFAULT_RATE_LIMIT_WAIT_MS;
   }
 

@@ -9,7 +9,7 @@ import {
   DEFAULT_RETRY_AFTER_MS,
   retryAfterMs,
 } from '../errors';
-import { HttpAnswer, parseJson, VendorApi, VendorHttp } from '../http';
+import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
  * Shopee Open Platform v2, shop-level read side: the order list by time window and cursor
@@ -94,16 +94,13 @@ export interface ShopeeOrderListPage {
   nextCursor: string;
 }
 
-export interface ShopeeClientOptions {
+export interface ShopeeClientOptions extends VendorHttpLimits {
   /** e.g. https://partner.shopeemobile.com, or the emulator's baseUrl. */
   baseUrl?: string;
   partnerId: number;
   partnerKey: string;
   shopId: number;
   accessToken: string;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  sleep?: (ms: number) => Promise<void>;
   /** The clock the request timestamp is read from. */
   now?: () => Date;
 }
@@ -152,12 +149,7 @@ export class ShopeeClient {
     this.partnerKey = opts.partnerKey;
     this.shopId = opts.shopId;
     this.accessToken = opts.accessToken;
-    this.http = new VendorHttp({
-      vendor: SHOPEE_API,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      maxRateLimitWaits: opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS,
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    });
+    this.http = new VendorHttp(SHOPEE_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
     this.now = opts.now ?? (() => new Date());
   }
 

@@ -1,5 +1,5 @@
 import { classifyHttpFailure, ConnectorTransientError, FailureContext, redactPersonal } from '../errors';
-import { HttpAnswer, jsonObject, parseJson, VendorApi, VendorHttp } from '../http';
+import { HttpAnswer, jsonObject, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
  * Shopify's REST Admin API: pages of customers and orders by cursor (shopify.dev, "Make paginated
@@ -34,14 +34,11 @@ export interface ShopifyPage {
   callLimit?: { used: number; max: number };
 }
 
-export interface ShopifyClientOptions {
+export interface ShopifyClientOptions extends VendorHttpLimits {
   /** Base URL, e.g. https://x.myshopify.com (or an emulator's baseUrl under the test-only host override). */
   shopUrl: string;
   accessToken: string;
   apiVersion?: string;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A call's answer: its status, its JSON (undefined when the body is not JSON, e.g. an accepted 404's), body and headers. */
@@ -66,12 +63,7 @@ export class ShopifyClient {
     this.shop = new URL(this.baseUrl).host;
     this.accessToken = opts.accessToken;
     this.apiVersion = opts.apiVersion ?? DEFAULT_API_VERSION;
-    this.http = new VendorHttp({
-      vendor: SHOPIFY_API,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      maxRateLimitWaits: opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS,
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    });
+    this.http = new VendorHttp(SHOPIFY_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
   }
 
   async fetchPage(resource: ShopifyResource, cursor: ShopifyCursor): Promise<ShopifyPage> {

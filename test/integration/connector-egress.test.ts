@@ -108,12 +108,12 @@ describe('connector egress: SSRF and credential forwarding', () => {
     const inside = await countingListener();
     listeners.push(inside);
     // A vendor whose host name resolves to 127.0.0.1 (as a rebinding or a poisoned record would make it).
-    const http = new VendorHttp({ vendor: { system: 'Rebinding vendor', hosts: ['localhost'] }, timeoutMs: 2_000 });
+    const http = new VendorHttp({ system: 'Rebinding vendor', hosts: ['localhost'] }, { timeoutMs: 2_000 });
     const error = await thrown(http.send({ url: `https://localhost:${inside.port}/api` }, { operation: 'calling it' }));
     expect(error).toBeInstanceOf(ConnectorHostRefused);
     expect(error.message).toMatch(/^Rebinding vendor: refused to call localhost:\d+ while calling it: it resolves to (127\.0\.0\.1|::1)/);
     // An address literal is checked the same way, without a lookup.
-    const literal = new VendorHttp({ vendor: { system: 'Literal vendor', hosts: ['127.0.0.1', '169.254.169.254'] }, timeoutMs: 2_000 });
+    const literal = new VendorHttp({ system: 'Literal vendor', hosts: ['127.0.0.1', '169.254.169.254'] }, { timeoutMs: 2_000 });
     expect(await thrown(literal.send({ url: `https://127.0.0.1:${inside.port}/` }, {}))).toBeInstanceOf(ConnectorHostRefused);
     expect(inside.connections()).toBe(0);
 
