@@ -9,6 +9,9 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The privacy portal in headless Chromium, in German: a person files a deletion request, reads the
