@@ -5,7 +5,8 @@ import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
-import { createPrivacyActivities, RequesterMailer } from './privacy/regional';
+import type { RequesterMailer } from '../mail/privacy-mailer';
+import { createPrivacyActivities } from './privacy/regional';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 

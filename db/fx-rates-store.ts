@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
-import { FxDay, FxTable } from '../domain/fx';
+import { FxDay, FxTable, isIsoDate, SupplementResult } from '../domain/fx';
+import { isCurrency, unknownCurrencyReason } from '../domain/money';
 
 /** Stores rate days idempotently (a re-fetched day overwrites itself); returns rows written. */
 export async function upsertFxDays(sql: Sql, days: FxDay[], source: string): Promise<number> {
@@ -71,4 +72,90 @@ export class FxRatesCache {
       .finally(() => (this.loading = undefined));
     return this.loading;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supplementary rates for currencies the ECB does not publish
+// ---------------------------------------------------------------------------------------------
+
+export class FxInputError extends Error {
+  override readonly name = 'FxInputError';
+}
+
+/** The label the ECB feed stores its rates under; a supplement may not pose as it. */
+const ECB_SOURCE = 'ecb';
+
+/** Why rates per EUR cannot be supplied for this code, or undefined. */
+export function supplementCurrencyProblem(currency: string): string | undefined {
+  if (!isCurrency(currency)) return `${unknownCurrencyReason(currency)}: use the three-letter code, e.g. KWD`;
+  if (currency === 'EUR') return 'EUR is the base currency: its rate is 1 by definition, supply rates of other currencies per EUR';
+  return undefined;
+}
+
+function trimDecimal(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}
+
+export interface FxSupplementOutcome extends SupplementResult {
+  currency: string;
+  source: string;
+  /** Accepted items that were new and written (re-supplying a stored rate is accepted, not rewritten). */
+  stored: number;
+}
+
+/**
+ * Stores rates per EUR for a currency from another source, with FxTable.supplement's rules: each
+ * item is checked (calendar date, positive decimal); a rate that contradicts one already stored for
+ * that day is rejected, never overwritten; the other items are kept.
+ */
+export async function supplementFxRates(
+  sql: Sql,
+  currency: string,
+  items: readonly { date: string; perEur: string }[],
+  source: string,
+): Promise<FxSupplementOutcome> {
+  const problem = supplementCurrencyProblem(currency);
+  if (problem) throw new FxInputError(problem);
+  const label = source.trim();
+  if (label === '') throw new FxInputError('source: name where the rates come from, e.g. "Central Bank of Kuwait"');
+  if (label.toLowerCase() === ECB_SOURCE) throw new FxInputError('source: "ecb" is reserved for the ECB feed; name the source these rates come from');
+
+  const dates = [...new Set(items.map((i) => i.date).filter(isIsoDate))];
+  const existing = dates.length === 0
+    ? []
+    : await sql<{ rate_date: string; per_eur: string }[]>`
+        select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur from fx_rates
+        where currency = ${currency} and rate_date in ${sql(dates)}`;
+  const stored = new Set(existing.map((r) => r.rate_date));
+  const table = new FxTable(existing.map((r) => ({ date: r.rate_date, rates: { [currency]: trimDecimal(r.per_eur) } })));
+  // Item by item, so it is known which accepted ones are new days: an identical re-supplied rate
+  // is accepted but not rewritten (it keeps its original source).
+  const result: SupplementResult = { accepted: 0, rejected: [] };
+  const fresh = new Map<string, string>();
+  for (const item of items) {
+    const one = table.supplement(currency, [item]);
+    result.rejected.push(...one.rejected);
+    if (one.accepted === 0) continue;
+    result.accepted++;
+    if (!stored.has(item.date) && !fresh.has(item.date)) fresh.set(item.date, item.perEur);
+  }
+  const written = fresh.size === 0 ? 0 : await upsertFxDays(sql, [...fresh].map(([date, perEur]) => ({ date, rates: { [currency]: perEur } })), label);
+  return { currency, source: label, accepted: result.accepted, stored: written, rejected: result.rejected };
+}
+
+export interface StoredFxRate {
+  date: string;
+  perEur: string;
+  source: string;
+  fetchedAt: Date;
+}
+
+export async function listFxRates(sql: Sql, currency: string, range: { from?: string; to?: string }): Promise<StoredFxRate[]> {
+  const rows = await sql<{ rate_date: string; per_eur: string; source: string; fetched_at: Date }[]>`
+    select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur, source, fetched_at from fx_rates
+    where currency = ${currency}
+      ${range.from ? sql`and rate_date >= ${range.from}::date` : sql``}
+      ${range.to ? sql`and rate_date <= ${range.to}::date` : sql``}
+    order by rate_date`;
+  return rows.map((r) => ({ date: r.rate_date, perEur: trimDecimal(r.per_eur), source: r.source, fetchedAt: r.fetched_at }));
 }

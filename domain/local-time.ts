@@ -292,6 +292,17 @@ export function nextLocalTime(after: Date, localTime: string, timeZone: string):
   return new Date(next);
 }
 
+/**
+ * The calendar day a YYYY-MM-DD date is, counted from 1970-01-01 (day 0), with no time zone: the
+ * difference of two day numbers is the number of days between the dates (2024-03-01 minus 2024-02-28
+ * is 2). Throws RangeError for anything but a real calendar date.
+ */
+export function localDayNumber(localDate: string): number {
+  const date = parseLocalDate(localDate);
+  if (!date) throw new RangeError(notADate(localDate));
+  return Math.round(wallClockMs({ ...date, hour: 0, minute: 0, second: 0 }) / DAY_MS);
+}
+
 /** Calendar arithmetic on YYYY-MM-DD, with no time zone: addLocalDays('2024-02-28', 1) is '2024-02-29'. */
 export function addLocalDays(localDate: string, days: number): string {
   const date = parseLocalDate(localDate);

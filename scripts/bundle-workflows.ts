@@ -1,5 +1,5 @@
-import { writeWorkflowBundle } from '../workers/bundle';
-import { exitWithError } from '../workers/fatal';
+import { writeWorkflowBundle } from '../temporal/workflow-bundle';
+import { exitWithError } from '../startup/fatal';
 
 /** `tsx scripts/bundle-workflows.ts OUT.js`: bundles workflows once (the Docker image does this at build time). */
 const out = process.argv[2];

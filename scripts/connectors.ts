@@ -7,30 +7,25 @@ import { keyFromRef } from '../db/crypto-shredding';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { connectorSyncInputSchema, describeInputProblem } from '../domain/workflow-inputs';
+import { connectorsWithCredentials, connectorView, listRejections, RegionalAccess } from '../db/connector-views';
+import { supplementFxRates } from '../db/fx-rates-store';
 import {
   connectorDetails,
-  connectorsWithCredentials,
-  connectorView,
   ConnectorDetails,
-  listRejections,
-  RegionalAccess,
-  ScheduleSummary,
-  supplementFxRates,
-  syncStatus,
-  SyncStatusView,
-} from '../web/admin/connectors';
-import {
   connectorScheduleSchema,
   deleteConnectorSchedule,
   pauseConnectorSchedule,
   resumeConnectorSchedule,
+  ScheduleSummary,
   startConnectorSync,
+  syncStatus,
+  SyncStatusView,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
-} from '../workers/connector-schedules';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { exitWithError } from '../workers/fatal';
-import { connectClient } from '../workers/temporal';
+} from '../temporal/processes/connector-sync';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { exitWithError } from '../startup/fatal';
+import { connectClient } from '../temporal/connection';
 import type { SyncProgress, SyncResult } from '../workflows/connector-sync';
 import { connectorDefinition } from '../connectors';
 

@@ -1,8 +1,8 @@
 import { describePostgresError } from '../db/connections';
 import { migrateAll } from '../db/migrate';
 import { loadConfig } from '../domain/config';
-import { exitWithError } from '../workers/fatal';
-import { loadDevSecrets } from '../workers/dev-secrets';
+import { exitWithError } from '../startup/fatal';
+import { loadDevSecrets } from '../startup/dev-secrets';
 
 /** `npm run migrate`: creates missing databases (global + one per region) and migrates them all. */
 async function main(): Promise<void> {

@@ -2,8 +2,8 @@ import { openGlobalPool } from '../db/connections';
 import { createSource, listSources, rotateWriteKey } from '../db/sources';
 import { loadConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { exitWithError } from '../workers/fatal';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { exitWithError } from '../startup/fatal';
 
 /**
  * Sources and write keys from a shell (the admin API does the same over HTTP):

@@ -8,17 +8,17 @@ import { migrateAll } from '../db/migrate';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
-import { writeWorkflowBundle } from '../workers/bundle';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { explainStartupError } from '../workers/fatal';
-import { connectClient } from '../workers/temporal';
+import { writeWorkflowBundle } from '../temporal/workflow-bundle';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { explainStartupError } from '../startup/fatal';
+import { connectClient } from '../temporal/connection';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
 import { runEntryPoint } from './entry-point';
 import { startDevMailbox } from './dev-mailbox';
 import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data';
 import { importFxHistory } from './fx-import';
-import { ensureFxSchedule, FX_SCHEDULE_ID } from './schedules';
-import { startRegionHealth } from './region-health';
+import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates-sync';
+import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 
 /**

@@ -7,10 +7,10 @@ import { IdentityRulesStore } from '../db/identity-rules-store';
 import { SourceCache } from '../db/sources';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
-import { AesGcmPayloadCodec } from '../workers/payload-codec';
-import { createPrivacyMailer } from '../workers/privacy-mailer';
+import { AesGcmPayloadCodec } from '../temporal/payload-codec';
+import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildServer } from './server';
-import { MergeOutbox } from '../workers/merge-outbox';
+import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
 

@@ -1,7 +1,7 @@
 import { loadConfig } from '../domain/config';
-import { loadDevSecrets } from '../workers/dev-secrets';
-import { exitWithError } from '../workers/fatal';
-import { connectClient } from '../workers/temporal';
+import { loadDevSecrets } from '../startup/dev-secrets';
+import { exitWithError } from '../startup/fatal';
+import { connectClient } from '../temporal/connection';
 import { createMeridianWeb } from './app';
 import { requestLogOptions } from './server';
 

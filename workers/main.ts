@@ -6,14 +6,14 @@ import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
-import { loadDevSecrets } from './dev-secrets';
+import { loadDevSecrets } from '../startup/dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
-import { bundleWorkflows } from './bundle';
-import { exitWithError } from './fatal';
-import { MergeOutbox } from './merge-outbox';
-import { createPrivacyMailer } from './privacy-mailer';
-import { connectClient, connectWorkerConnection, meridianDataConverter } from './temporal';
+import { bundleWorkflows } from '../temporal/workflow-bundle';
+import { exitWithError } from '../startup/fatal';
+import { MergeOutbox } from '../temporal/merge-outbox';
+import { createPrivacyMailer } from '../mail/privacy-mailer';
+import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
 
 /**
  * Starts one Temporal worker per region queue given (`--regions eu,us` or MERIDIAN_WORKER_REGIONS;

@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   continueAsNew,
-  defineQuery,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -13,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { RegionalActivities } from '../activities';
 import type { SyncPagesResult } from '../activities/sync/regional';
-import type { Cursor, StreamName } from '../connectors/framework';
+import type { StreamName } from '../connectors/framework';
 import {
   MERIDIAN_CONNECTOR_ID,
   MERIDIAN_PROCESS_KIND,
@@ -24,6 +23,7 @@ import {
   MERIDIAN_SYNC_STATUS,
 } from '../domain/search-attributes';
 import { ConnectorSyncInput, connectorSyncInputSchema, describeInputProblem } from '../domain/workflow-inputs';
+import { StreamState, SyncProgress, syncProgressQuery, SyncResult, SyncStatus, SyncTotals } from './definitions';
 
 /**
  * connectorSync: one sync of one connector, on its region's queue (`sync-<connectorId>` when
@@ -38,7 +38,8 @@ import { ConnectorSyncInput, connectorSyncInputSchema, describeInputProblem } fr
  * failed with the connector's own actionable message (e.g. "reconnect the store").
  */
 
-export type { ConnectorSyncInput };
+export type { ConnectorSyncInput, StreamState, SyncProgress, SyncResult, SyncStatus, SyncTotals };
+export { syncProgressQuery };
 
 const BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '1 minute',
@@ -60,27 +61,6 @@ const HISTORY_EVENTS_PER_RUN = 2_000;
 const { beginSync, finishStream, endSync } = proxyActivities<RegionalActivities>(BOOKKEEPING);
 const { syncPages } = proxyActivities<RegionalActivities>(PAGES);
 
-export type SyncStatus = 'starting' | 'running' | 'completed' | 'skipped' | 'failed' | 'cancelled';
-
-export interface StreamState {
-  stream: StreamName;
-  since?: string;
-  cursor: Cursor | null;
-  pageNo: number;
-  passStartedAt?: string;
-  highWater?: string;
-  records: number;
-  total?: number;
-  done: boolean;
-}
-
-export interface SyncTotals {
-  pages: number;
-  customers: number;
-  orders: number;
-  rejected: number;
-}
-
 /** What a sync carries into its next run. */
 export interface SyncState {
   syncId: string;
@@ -88,24 +68,6 @@ export interface SyncState {
   streams: StreamState[];
   totals: SyncTotals;
 }
-
-export interface SyncProgress {
-  connectorId: string;
-  status: SyncStatus;
-  syncId?: string;
-  /** The stream being synced now. */
-  stream?: StreamName;
-  streams: StreamState[];
-  totals: SyncTotals;
-  /** Seconds between the newest source update stored and the time it was stored. */
-  lagSeconds?: number;
-  heldBy?: string;
-  error?: string;
-}
-
-export type SyncResult = Omit<SyncProgress, 'stream'>;
-
-export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 export async function connectorSync(rawInput: ConnectorSyncInput, carried?: SyncState): Promise<SyncResult> {
   const parsed = connectorSyncInputSchema.safeParse(rawInput);

@@ -3,8 +3,6 @@ import {
   ActivityOptions,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setHandler,
   sleep,
@@ -20,6 +18,7 @@ import {
   ManualTaskCompletion,
   manualTaskCompletionSchema,
 } from '../domain/workflow-inputs';
+import { manualTaskCompleted, propagationStatusQuery } from './definitions';
 
 /**
  * consentPropagation (`consent-<propagationId>`, on the person's region queue): a change of
@@ -32,6 +31,7 @@ import {
  */
 
 export type { ConsentPropagationInput, ManualTaskCompletion };
+export { manualTaskCompleted, propagationStatusQuery };
 
 const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 } };
 /** A vendor that is down is retried for about an hour before its row says failed. */
@@ -45,8 +45,6 @@ const MAX_JOB_CHECKS = 100;
 const { consentTargets, completeManualConsentTask, markConsentPushFailed, finishPropagation } = proxyActivities<RegionalActivities>(BOOKKEEPING);
 const { pushConsent, checkConsentJob } = proxyActivities<RegionalActivities>(PUSH);
 
-export const manualTaskCompleted = defineSignal<[ManualTaskCompletion]>('manualTaskCompleted');
-export const propagationStatusQuery = defineQuery<Record<string, string>>('status');
 
 export async function consentPropagation(rawInput: ConsentPropagationInput): Promise<{ status: 'complete' | 'incomplete'; systems: Record<string, string> }> {
   const parsed = consentPropagationInputSchema.safeParse(rawInput);

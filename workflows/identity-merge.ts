@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineSignal,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -16,6 +15,7 @@ import {
   mergeRequestSchema,
 } from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
+import { mergeRequested } from './definitions';
 
 /**
  * identityMerge: one workflow per surviving profile (`identity-merge-<customerId>`), so merges
@@ -27,7 +27,7 @@ import type { GlobalActivities, RegionalActivities } from '../activities';
 
 export type { IdentityMergeInput, MergeRequest };
 
-export const mergeRequested = defineSignal<[MergeRequest]>('mergeRequested');
+export { mergeRequested };
 
 const REGIONAL: ActivityOptions = {
   startToCloseTimeout: '5 minutes',

@@ -4,8 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
   executeChild,
   proxyActivities,
   setHandler,
@@ -15,6 +13,14 @@ import {
 import type { RegionalActivities } from '../activities';
 import type { OperationResult, PrivacyTarget } from '../activities/privacy/regional';
 import { consentPropagation } from './consent-propagation';
+import {
+  cancelPrivacyRequest,
+  consentPropagationWorkflowId,
+  extendPrivacyRequest,
+  ManualPrivacyTask,
+  privacyManualTaskCompleted,
+  privacyRequestStatusQuery,
+} from './definitions';
 import { MERIDIAN_PRIVACY_STATUS, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
 import { describeInputProblem, PrivacyRequestWorkflowInput, privacyRequestWorkflowInputSchema } from '../domain/workflow-inputs';
 
@@ -46,17 +52,8 @@ const DAY_MS = 86_400_000;
 /** Reminders this many days before the due date. */
 const REMINDER_DAYS = 7;
 
-export interface ManualPrivacyTask {
-  region: string;
-  connectorId: string;
-  operation: 'erase' | 'suppress' | 'correct';
-  note?: string;
-}
-
-export const cancelPrivacyRequest = defineSignal('cancel');
-export const extendPrivacyRequest = defineSignal<[{ reason: string }]>('extend');
-export const privacyManualTaskCompleted = defineSignal<[ManualPrivacyTask]>('manualTaskCompleted');
-export const privacyRequestStatusQuery = defineQuery<{ status: string; dueDate: string; systems: Record<string, string> }>('status');
+export type { ManualPrivacyTask };
+export { cancelPrivacyRequest, extendPrivacyRequest, privacyManualTaskCompleted, privacyRequestStatusQuery };
 
 export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Promise<{ status: string; certificate?: unknown }> {
   const parsed = privacyRequestWorkflowInputSchema.safeParse(rawInput);
@@ -336,7 +333,7 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
         if (!propagationId) continue;
         // The change reaches every connected system of that region, as any consent change does.
         const result = await executeChild(consentPropagation, {
-          workflowId: `consent-${propagationId}`,
+          workflowId: consentPropagationWorkflowId(propagationId),
           taskQueue: queueOf(p.region),
           args: [{ propagationId, customerId: p.customerId }],
         });

@@ -3,6 +3,7 @@ import type { Sql } from 'postgres';
 import { connectedSystem } from '../../connectors';
 import { ConnectorError } from '../../connectors/errors';
 import type { ConsentChange, PrivacyOutcome } from '../../connectors/privacy';
+import { beginPropagation, endPropagation, markPropagationSystemFailed, readPropagation, setPropagationSystemStatus } from '../../db/consent-propagation-store';
 import { readConsent } from '../../db/consent-store';
 import { listConnectors } from '../../db/connectors-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
@@ -44,19 +45,13 @@ export function createConsentActivities(deps: ConsentDeps) {
   const { sql } = deps;
 
   async function propagation(propagationId: string): Promise<{ customerId: string; purposes: Purpose[] }> {
-    const [row] = await sql<{ customer_id: string; changes: unknown }[]>`select customer_id, changes from consent_propagations where id = ${propagationId}`;
-    if (!row) throw ApplicationFailure.nonRetryable(`consent propagation ${propagationId} does not exist in region ${deps.region}`, 'InvalidInput');
-    const changes = (typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes) as { purpose: Purpose }[];
-    return { customerId: row.customer_id, purposes: changes.map((c) => c.purpose) };
+    const found = await readPropagation(sql, propagationId);
+    if (!found) throw ApplicationFailure.nonRetryable(`consent propagation ${propagationId} does not exist in region ${deps.region}`, 'InvalidInput');
+    return found;
   }
 
   async function setStatus(propagationId: string, connectorId: string, status: string, extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, string> } = {}) {
-    await sql`
-      update consent_propagation_systems set status = ${status}, updated_at = now(),
-        attempts = greatest(attempts, coalesce(${extra.attempts ?? null}::int, attempts)),
-        last_error = ${extra.lastError === undefined ? sql`last_error` : extra.lastError},
-        evidence = coalesce(${extra.evidence ? JSON.stringify(extra.evidence) : null}::text::jsonb, evidence)
-      where propagation_id = ${propagationId} and connector_id = ${connectorId}`;
+    await setPropagationSystemStatus(sql, propagationId, connectorId, status, extra);
   }
 
   const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
@@ -103,15 +98,7 @@ export function createConsentActivities(deps: ConsentDeps) {
         targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode });
       }
       const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-applicable');
-      if (targets.length > 0) {
-        await sql`
-          insert into consent_propagation_systems (propagation_id, connector_id, system, status)
-          select ${input.propagationId}, c, s, st from unnest(
-            ${sql.array(targets.map((t) => t.connectorId))}::text[], ${sql.array(targets.map((t) => t.system))}::text[],
-            ${sql.array(targets.map((t) => initial(t.mode)))}::text[]) as u(c, s, st)
-          on conflict do nothing`;
-      }
-      await sql`update consent_propagations set status = 'in-progress' where id = ${input.propagationId} and status = 'pending'`;
+      await beginPropagation(sql, input.propagationId, targets.map((t) => ({ connectorId: t.connectorId, system: t.system, status: initial(t.mode) })));
       return targets;
     },
 
@@ -166,17 +153,12 @@ export function createConsentActivities(deps: ConsentDeps) {
 
     /** A push that ran out of retries: its row says failed with the last error. */
     async markConsentPushFailed(input: { propagationId: string; connectorId: string; error: string }): Promise<void> {
-      await sql`
-        update consent_propagation_systems set status = 'failed', last_error = ${input.error}, updated_at = now()
-        where propagation_id = ${input.propagationId} and connector_id = ${input.connectorId} and status not in ('done', 'not-found')`;
+      await markPropagationSystemFailed(sql, input.propagationId, input.connectorId, input.error);
     },
 
     /** Complete when every system is done (or had nothing to do); incomplete when one failed. */
     async finishPropagation(input: { propagationId: string }): Promise<{ status: 'complete' | 'incomplete' }> {
-      const rows = await sql<{ status: string }[]>`select status from consent_propagation_systems where propagation_id = ${input.propagationId}`;
-      const status = rows.every((r) => ['done', 'not-found', 'not-applicable'].includes(r.status)) ? 'complete' : 'incomplete';
-      await sql`update consent_propagations set status = ${status}, finished_at = now() where id = ${input.propagationId}`;
-      return { status };
+      return { status: await endPropagation(sql, input.propagationId) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { recordGlobalMerge, regionsHolding } from '../../db/identity-merge-store';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { RegionCatalog } from '../../domain/regions';
 
@@ -12,8 +13,7 @@ export function createGlobalIdentityActivities({ globalSql, regions, rules }: Gl
   return {
     /** Where the merged profile has regional parts, and the source trust to reconcile traits with. */
     async planMerge(input: { from: string }): Promise<{ regions: { name: string; taskQueue: string }[]; sourceTrust: Record<string, number> }> {
-      const [row] = await globalSql<{ regions: string[] }[]>`select regions from customers where customer_id = ${input.from}`;
-      const names = row?.regions ?? [];
+      const names = await regionsHolding(globalSql, input.from);
       const current = await rules.refresh();
       return {
         regions: names.filter((n) => regions.regions.some((r) => r.name === n)).map((n) => ({ name: n, taskQueue: regions.region(n).taskQueue })),
@@ -23,16 +23,7 @@ export function createGlobalIdentityActivities({ globalSql, regions, rules }: Gl
 
     /** The global index and customer registry follow the merge. Idempotent. */
     async recordGlobalMerge(input: { from: string; into: string }): Promise<void> {
-      await globalSql.begin(async (tx) => {
-        await tx`update identity_index set customer_id = ${input.into} where customer_id = ${input.from}`;
-        const [from] = await tx<{ regions: string[]; home_region: string }[]>`select regions, home_region from customers where customer_id = ${input.from}`;
-        await tx`
-          insert into customers (customer_id, home_region, regions)
-          values (${input.into}, ${from?.home_region ?? 'global'}, ${from?.regions ?? []}::text[])
-          on conflict (customer_id) do update
-            set regions = (select array_agg(distinct r) from unnest(customers.regions || excluded.regions) as r)`;
-        await tx`update customers set merged_into = ${input.into} where customer_id = ${input.from}`;
-      });
+      await recordGlobalMerge(globalSql, input);
     },
   };
 }

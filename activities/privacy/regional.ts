@@ -2,14 +2,46 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { strToU8, zipSync } from 'fflate';
 import { connectedSystem } from '../../connectors';
 import { ConnectorError, ManualActionRequired } from '../../connectors/errors';
-import type { PersonIdentifiers, PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
+import type { PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
 import { listConnectors } from '../../db/connectors-store';
-import { open, openJson, seal, sealJson, unwrapDataKey } from '../../db/crypto-shredding';
 import { readConsent, recordConsent } from '../../db/consent-store';
+import {
+  activeLegalHolds,
+  destroyErasureSet,
+  eraseProfiles,
+  erasureLeftovers,
+  profilesOf,
+  readErasureSet,
+  storeErasureSet,
+  suppress,
+  unsuppress,
+} from '../../db/erasure-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
-import { FINISHED_STATUSES, readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
+import { readPersonForExport, storeExport } from '../../db/privacy-export-store';
+import { readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
+import {
+  createPrivacySystemRows,
+  deadlineBasis,
+  earlierOpenRequest,
+  forgetRequesterData,
+  markDuplicate,
+  markPrivacySystemFailed,
+  noticesSent,
+  openOperatorTask,
+  openUnsuppressRow,
+  peopleWithEmail,
+  recordDeadlineState,
+  recordExtension,
+  recordNoticeSent,
+  recordRequestOutcome,
+  requestToResolve,
+  setPrivacySystemStatus,
+  setRequestCustomer,
+  setRequestStatus,
+} from '../../db/privacy-saga-store';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
 import { ConnectedSystemDeps, openConnectedSystem } from '../connected-systems';
+import type { RequesterMailer } from '../../mail/privacy-mailer';
 
 /**
  * The region side of a privacy request. In the requester's region: resolve the request to the
@@ -20,11 +52,6 @@ import { ConnectedSystemDeps, openConnectedSystem } from '../connected-systems';
  */
 
 export type PrivacyDeps = ConnectedSystemDeps & { mailer?: RequesterMailer };
-
-/** How the saga writes to a requester; the web layer renders the localised text. */
-export interface RequesterMailer {
-  notify(input: { to: string; locale: string; kind: 'completed' | 'cancelled' | 'duplicate'; requestId: string; idempotencyKey: string }): Promise<void>;
-}
 
 export const MERIDIAN_SYSTEM = 'meridian';
 export type TargetMode = 'api' | 'manual' | 'not-supported';
@@ -43,12 +70,6 @@ export type OperationResult =
   /** An operator must act; what to do is on the system's row (it may name the vendor's record), not in the history. */
   | { status: 'manual' };
 
-/** How long an access request's package may be downloaded. */
-export const EXPORT_DAYS = 7;
-export const exportContext = (requestId: string, customerId: string) => `privacy-export:${requestId}:${customerId}`;
-
-const ERASURE_SET_CONTEXT = (requestId: string, customerId: string) => `privacy-erasure:${requestId}:${customerId}`;
-
 export function createPrivacyActivities(deps: PrivacyDeps) {
   const { sql } = deps;
 
@@ -57,18 +78,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     status: string,
     extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, unknown> } = {},
   ) {
-    await sql`
-      update privacy_request_systems set status = ${status}, updated_at = now(),
-        attempts = greatest(attempts, coalesce(${extra.attempts ?? null}::int, attempts)),
-        last_error = ${extra.lastError === undefined ? sql`last_error` : extra.lastError},
-        evidence = coalesce(${extra.evidence ? JSON.stringify(extra.evidence) : null}::text::jsonb, evidence)
-      where request_id = ${key.requestId} and region = ${deps.region} and connector_id = ${key.connectorId} and operation = ${key.operation}`;
-  }
-
-  async function erasureSet(requestId: string, customerId: string): Promise<PersonIdentifiers | undefined> {
-    const [row] = await sql<{ identifiers_sealed: Buffer }[]>`
-      select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId} and customer_id = ${customerId}`;
-    return row ? openJson<PersonIdentifiers>(deps.regionKey, row.identifiers_sealed, ERASURE_SET_CONTEXT(requestId, customerId)) : undefined;
+    await setPrivacySystemStatus(sql, { ...key, region: deps.region }, status, extra);
   }
 
   const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
@@ -112,27 +122,16 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * for the same email is still open.
      */
     async resolvePrivacyRequest(input: { requestId: string }): Promise<{ type: string; country: string; usState?: string; duplicateOf?: string; people: { customerId: string; regions: string[] }[] }> {
-      const [request] = await sql<{ type: string; email_blind_index: Buffer; status: string; country: string; us_state: string | null }[]>`
-        select type, email_blind_index, status, country, us_state from privacy_requests where id = ${input.requestId}`;
+      const request = await requestToResolve(sql, input.requestId);
       if (!request) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist in region ${deps.region}`, 'InvalidInput');
-      const [earlier] = await sql<{ id: string }[]>`
-        select id from privacy_requests
-        where email_blind_index = ${request.email_blind_index} and type = ${request.type} and id <> ${input.requestId}
-          and verified_at is not null and status <> all(${sql.array([...FINISHED_STATUSES])}::text[])
-          and verified_at <= (select coalesce(verified_at, now()) from privacy_requests where id = ${input.requestId})
-        order by verified_at limit 1`;
+      const earlier = await earlierOpenRequest(sql, input.requestId, request);
       if (earlier) {
-        await sql`update privacy_requests set status = 'duplicate', duplicate_of = ${earlier.id}, finished_at = now() where id = ${input.requestId}`;
-        return { type: request.type, country: request.country, duplicateOf: earlier.id, people: [] };
+        await markDuplicate(sql, input.requestId, earlier);
+        return { type: request.type, country: request.country, duplicateOf: earlier, people: [] };
       }
-      const people = await deps.globalSql<{ customer_id: string; regions: string[] }[]>`
-        select distinct coalesce(c.merged_into, i.customer_id) as customer_id, c2.regions
-        from identity_index i
-        join customers c on c.customer_id = i.customer_id
-        join customers c2 on c2.customer_id = coalesce(c.merged_into, i.customer_id)
-        where i.type = 'email' and i.blind_index = ${request.email_blind_index}`;
+      const people = await peopleWithEmail(deps.globalSql, request.email_blind_index);
       const [first] = people;
-      await sql`update privacy_requests set customer_id = ${first?.customer_id ?? null} where id = ${input.requestId}`;
+      await setRequestCustomer(sql, input.requestId, first?.customer_id ?? null);
       return {
         type: request.type,
         country: request.country,
@@ -142,15 +141,12 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     },
 
     async setPrivacyRequestStatus(input: { requestId: string; status: string; coolingOffUntil?: string }): Promise<void> {
-      await sql`
-        update privacy_requests set status = ${input.status}, cooling_off_until = coalesce(${input.coolingOffUntil ?? null}::timestamptz, cooling_off_until)
-        where id = ${input.requestId}`;
+      await setRequestStatus(sql, input.requestId, input.status, input.coolingOffUntil);
     },
 
     /** An extension the law allows, recorded with its reason; returns the new due date. */
     async extendPrivacyDeadline(input: { requestId: string; reason: string }): Promise<{ dueDate: string }> {
-      const [row] = await sql<{ country: string; us_state: string | null; received: string }[]>`
-        select country, us_state, to_char(received_at at time zone 'UTC', 'YYYY-MM-DD') as received from privacy_requests where id = ${input.requestId}`;
+      const row = await deadlineBasis(sql, input.requestId);
       if (!row) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist`, 'InvalidInput');
       let extended: string | undefined;
       try {
@@ -159,22 +155,19 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         throw ApplicationFailure.nonRetryable((error as Error).message, 'ExtensionNotAllowed');
       }
       if (!extended) throw ApplicationFailure.nonRetryable('this law allows no extension', 'ExtensionNotAllowed');
-      await sql`update privacy_requests set extended_due_date = ${extended}, extension_reason = ${input.reason} where id = ${input.requestId}`;
+      await recordExtension(sql, input.requestId, extended, input.reason);
       return { dueDate: extended };
     },
 
     /** A reminder before the deadline, or the escalation when it passes without an answer. */
     async privacyDeadlineReached(input: { requestId: string; state: 'due-soon' | 'overdue' }): Promise<void> {
-      await sql`update privacy_requests set deadline_state = ${input.state} where id = ${input.requestId} and finished_at is null`;
+      await recordDeadlineState(sql, input.requestId, input.state);
       if (input.state === 'overdue') console.warn(JSON.stringify({ msg: 'privacy request overdue', requestId: input.requestId, region: deps.region }));
     },
 
     /** Writes the ending: status, certificate (no personal values), time. */
     async finishPrivacyRequest(input: { requestId: string; status: string; certificate?: unknown }): Promise<void> {
-      await sql`
-        update privacy_requests set status = ${input.status}, finished_at = coalesce(finished_at, now()),
-          certificate = coalesce(${input.certificate === undefined ? null : JSON.stringify(input.certificate)}::text::jsonb, certificate)
-        where id = ${input.requestId}`;
+      await recordRequestOutcome(sql, input.requestId, input.status, input.certificate);
     },
 
     /** This region's rows of the request (each region records its own systems). */
@@ -192,18 +185,17 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     /** Writes to the requester once per (request, kind): the Message-ID is derived from both. */
     async notifyRequester(input: { requestId: string; kind: 'completed' | 'cancelled' | 'duplicate' }): Promise<{ sent: boolean }> {
       if (!deps.mailer) throw ApplicationFailure.nonRetryable('no mail server configured: set MERIDIAN_SMTP_URL', 'MailerMissing');
-      const [row] = await sql<{ notified: string[] }[]>`select notified from privacy_requests where id = ${input.requestId}`;
-      if (row?.notified.includes(input.kind)) return { sent: false };
+      if ((await noticesSent(sql, input.requestId)).includes(input.kind)) return { sent: false };
       const requester = await requesterEmail(sql, deps.regionKey, input.requestId);
       if (!requester) return { sent: false };
       await deps.mailer.notify({ to: requester.email, locale: requester.locale, kind: input.kind, requestId: input.requestId, idempotencyKey: `${input.requestId}:${input.kind}` });
-      await sql`update privacy_requests set notified = array_append(notified, ${input.kind}) where id = ${input.requestId}`;
+      await recordNoticeSent(sql, input.requestId, input.kind);
       return { sent: true };
     },
 
     /** The request is answered: the requester's email and the request's free text are destroyed. */
     async forgetRequester(input: { requestId: string }): Promise<void> {
-      await sql`update privacy_requests set email_sealed = null, details_sealed = null where id = ${input.requestId}`;
+      await forgetRequesterData(sql, input.requestId);
     },
 
     // -------------------------------------------------------------------------------------------
@@ -221,15 +213,11 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
 
     /** A task only a person can do (a correction): shown to operators until they complete it. */
     async openOperatorTask(input: { requestId: string; operation: 'correct' }): Promise<void> {
-      await sql`
-        insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
-        values (${input.requestId}, ${deps.region}, 'operator', 'operator', ${input.operation}, 'waiting-on-operator')
-        on conflict do nothing`;
+      await openOperatorTask(sql, input.requestId, deps.region, input.operation);
     },
 
     async legalHoldsFor(input: { customerId: string }): Promise<{ scopes: string[]; reasons: string[] }> {
-      const rows = await sql<{ scope: string; reason: string }[]>`
-        select scope, reason from legal_holds where customer_id = ${input.customerId} and removed_at is null order by id`;
+      const rows = await activeLegalHolds(sql, input.customerId);
       return { scopes: [...new Set(rows.map((r) => r.scope))], reasons: rows.map((r) => `${r.scope}: ${r.reason}`) };
     },
 
@@ -250,29 +238,28 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode, ...(instructions ? { instructions } : {}) });
       }
       const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-supported');
-      await sql`
-        insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
-        select ${input.requestId}, ${deps.region}, c, s, ${input.operation}, st from unnest(
-          ${sql.array(targets.map((t) => t.connectorId))}::text[], ${sql.array(targets.map((t) => t.system))}::text[],
-          ${sql.array(targets.map((t) => initial(t.mode)))}::text[]) as u(c, s, st)
-        on conflict do nothing`;
+      await createPrivacySystemRows(
+        sql,
+        { requestId: input.requestId, region: deps.region, operation: input.operation },
+        targets.map((t) => ({ connectorId: t.connectorId, system: t.system, status: initial(t.mode) })),
+      );
       return targets;
     },
 
     /** Stops marketing and ingestion for the person at once; reversible until erasure. */
     async suppressInRegion(input: { requestId: string; customerId: string }): Promise<void> {
-      await sql`insert into suppressions (customer_id, request_id) values (${input.customerId}, ${input.requestId}) on conflict do nothing`;
+      await suppress(sql, input.customerId, input.requestId);
     },
 
     async unsuppressInRegion(input: { requestId: string; customerId: string }): Promise<void> {
-      await sql`delete from suppressions where customer_id = ${input.customerId} and request_id = ${input.requestId}`;
+      await unsuppress(sql, input.customerId, input.requestId);
     },
 
     /** One operation (suppress, erase) in one connected system, keyed by (request, system). */
     async privacyOperation(input: { requestId: string; connectorId: string; customerId: string; operation: 'suppress' | 'erase' }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: input.operation };
       await setSystem(key, Context.current().info.attempt > 1 ? 'retrying' : 'in-progress', { attempts: Context.current().info.attempt });
-      const person = input.operation === 'erase' ? await erasureSet(input.requestId, input.customerId) : await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
+      const person = input.operation === 'erase' ? await readErasureSet(sql, deps.regionKey, input.requestId, input.customerId) : await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
       if (!person) return settle(key, { status: 'not-found', evidence: { reason: 'no identifiers of the person in this region' } });
       const session = await openSystem(input.connectorId, `${input.requestId}:${input.connectorId}:${input.operation}`);
       const call = input.operation === 'erase' ? session.erase : session.suppress;
@@ -290,11 +277,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      */
     async restoreInSystem(input: { requestId: string; connectorId: string; customerId: string }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: 'unsuppress' };
-      await sql`
-        insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
-        select ${input.requestId}, ${deps.region}, ${input.connectorId}, system, 'unsuppress', 'in-progress'
-        from privacy_request_systems where request_id = ${input.requestId} and connector_id = ${input.connectorId} and operation = 'suppress'
-        on conflict do nothing`;
+      await openUnsuppressRow(sql, input.requestId, deps.region, input.connectorId);
       const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.requestId}:${input.connectorId}:unsuppress`);
       const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
       const consent = await readConsent(sql, input.customerId);
@@ -327,10 +310,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     },
 
     async markPrivacyOperationFailed(input: { requestId: string; connectorId: string; operation: string; error: string }): Promise<void> {
-      await sql`
-        update privacy_request_systems set status = 'failed', last_error = ${input.error}, updated_at = now()
-        where request_id = ${input.requestId} and region = ${deps.region} and connector_id = ${input.connectorId} and operation = ${input.operation}
-          and status not in ('done', 'not-found')`;
+      await markPrivacySystemFailed(sql, { ...input, region: deps.region }, input.error);
     },
 
     /**
@@ -340,10 +320,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     async snapshotErasureSet(input: { requestId: string; customerId: string }): Promise<{ identifiers: number }> {
       const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
       if (!person) return { identifiers: 0 };
-      await sql`
-        insert into privacy_erasure_sets (request_id, customer_id, identifiers_sealed)
-        values (${input.requestId}, ${input.customerId}, ${sealJson(deps.regionKey, person, ERASURE_SET_CONTEXT(input.requestId, input.customerId))})
-        on conflict do nothing`;
+      await storeErasureSet(sql, deps.regionKey, input.requestId, input.customerId, person);
       return { identifiers: person.emails.length + person.phones.length + Object.values(person.platformIds).flat().length };
     },
 
@@ -358,28 +335,9 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         await setSystem(key, 'held', { evidence: { held: 'all data, under legal hold' } });
         return { status: 'done' };
       }
-      const ids = await sql<{ customer_id: string }[]>`
-        select customer_id from profiles where customer_id = ${input.customerId} or merged_into = ${input.customerId}`;
-      const customers = ids.map((r) => r.customer_id);
+      const customers = await profilesOf(sql, input.customerId);
       if (customers.length === 0) return settle(key, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
-      const tokens = await sql<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${sql.array(customers)}::uuid[])`;
-      const counts = await sql.begin(async (tx) => {
-        const list = tx.array(customers);
-        const identities = await tx`delete from identities where customer_id = any(${list}::uuid[])`;
-        const traits = await tx`delete from traits where customer_id = any(${list}::uuid[])`;
-        const events = await tx`delete from events where customer_id = any(${list}::uuid[])`;
-        await tx`delete from consent_records where customer_id = any(${list}::uuid[])`;
-        await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
-        const orders = input.heldScopes.includes('orders') ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
-        // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
-        await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
-        return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count };
-      });
-      if (tokens.length > 0) {
-        await deps.globalSql`
-          delete from identity_index where (type, blind_index) in (
-            select * from unnest(${deps.globalSql.array(tokens.map((t) => t.type))}::text[], ${deps.globalSql.array(tokens.map((t) => t.blind_index) as unknown as string[])}::bytea[]))`;
-      }
+      const counts = await eraseProfiles(sql, deps.globalSql, customers, input.heldScopes.includes('orders'));
       return settle(key, {
         status: 'done',
         evidence: {
@@ -397,13 +355,10 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     /** Reads back: nothing of the person is left to open in this region. */
     async verifyErasure(input: { requestId: string; customerId: string }): Promise<{ verified: boolean; evidence: Record<string, string> }> {
       const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
-      const [keys] = await sql<{ n: number }[]>`
-        select count(*)::int as n from profiles where (customer_id = ${input.customerId} or merged_into = ${input.customerId}) and data_key_wrapped is not null`;
-      const [rows] = await sql<{ n: number }[]>`
-        select (select count(*) from identities where customer_id = ${input.customerId}) + (select count(*) from traits where customer_id = ${input.customerId}) as n`;
+      const left = await erasureLeftovers(sql, input.customerId);
       const identifiers = person ? person.emails.length + person.phones.length + Object.keys(person.platformIds).length : 0;
-      const verified = identifiers === 0 && keys!.n === 0 && Number(rows!.n) === 0;
-      return { verified, evidence: { readableIdentifiers: String(identifiers), liveDataKeys: String(keys!.n), verifiedAt: new Date().toISOString() } };
+      const verified = identifiers === 0 && left.liveDataKeys === 0 && left.rows === 0;
+      return { verified, evidence: { readableIdentifiers: String(identifiers), liveDataKeys: String(left.liveDataKeys), verifiedAt: new Date().toISOString() } };
     },
 
     /**
@@ -412,30 +367,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * with the region key until the requester downloads it through a signed, expiring link.
      */
     async buildExport(input: { requestId: string; customerId: string }): Promise<{ bytes: number; counts: Record<string, number> }> {
-      const profiles = await sql<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
-        select customer_id, data_key_wrapped from profiles where customer_id = ${input.customerId} or merged_into = ${input.customerId}`;
-      const keys = new Map(profiles.filter((p) => p.data_key_wrapped).map((p) => [p.customer_id, unwrapDataKey(deps.regionKey, p.data_key_wrapped!, p.customer_id)]));
-      const keyOf = (id: string) => keys.get(id);
-      const ids = profiles.map((p) => p.customer_id);
-      const list = sql.array(ids);
-      const identities = (await sql<{ type: string; value_sealed: Buffer; sealed_with: string; source_id: string; first_seen_at: Date | string }[]>`
-        select type, value_sealed, sealed_with, source_id, first_seen_at from identities where customer_id = any(${list}::uuid[]) order by first_seen_at`)
-        .filter((r) => keyOf(r.sealed_with))
-        .map((r) => ({ type: r.type, value: open(keyOf(r.sealed_with)!, r.value_sealed, `identity:${r.sealed_with}:${r.type}`).toString('utf8'), source: r.source_id, firstSeenAt: new Date(r.first_seen_at).toISOString() }));
-      const traits = (await sql<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date | string; source_id: string }[]>`
-        select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = any(${list}::uuid[]) order by name`)
-        .filter((r) => keyOf(r.sealed_with))
-        .map((r) => ({ name: r.name, value: openJson(keyOf(r.sealed_with)!, r.value_sealed, `trait:${r.sealed_with}:${r.name}`), observedAt: new Date(r.observed_at).toISOString(), source: r.source_id }));
-      const events = (await sql<{ id: string; type: string; event: string | null; timestamp: Date | string; source_id: string; sealed_with: string; payload_sealed: Buffer }[]>`
-        select id, type, event, timestamp, source_id, sealed_with, payload_sealed from events where customer_id = any(${list}::uuid[]) order by timestamp`)
-        .filter((r) => keyOf(r.sealed_with))
-        .map((r) => ({ id: r.id, type: r.type, event: r.event, timestamp: new Date(r.timestamp).toISOString(), source: r.source_id, payload: openJson(keyOf(r.sealed_with)!, r.payload_sealed, `event:${r.sealed_with}:${r.id}`) }));
-      const orders = await sql<Record<string, unknown>[]>`
-        select source_id, external_id, order_number, currency, total_minor::text, reporting_currency, reporting_total_minor::text, placed_at, time_zone,
-               to_char(local_date, 'YYYY-MM-DD') as local_date, status, country_code
-        from orders where customer_id = any(${list}::uuid[]) order by placed_at`;
-      const consent = await sql<Record<string, unknown>[]>`
-        select purpose, state, source, recorded_at, proof_kind, proof_reference from consent_records where customer_id = any(${list}::uuid[]) order by recorded_at`;
+      const { identities, traits, events, orders, consent } = await readPersonForExport(sql, deps.regionKey, input.customerId);
       const document = { requestId: input.requestId, region: deps.region, generatedAt: new Date().toISOString(), identifiers: identities, traits, events, orders, consent };
       const zip = zipSync({
         'meridian-export.json': strToU8(JSON.stringify(document, null, 2)),
@@ -445,16 +377,12 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         'orders.csv': strToU8(toCsv(orders)),
         'consent.csv': strToU8(toCsv(consent)),
       });
-      const expires = new Date(Date.now() + EXPORT_DAYS * 86_400_000).toISOString();
-      await sql`
-        insert into privacy_exports (request_id, customer_id, package_sealed, bytes, expires_at)
-        values (${input.requestId}, ${input.customerId}, ${seal(deps.regionKey, Buffer.from(zip), exportContext(input.requestId, input.customerId))}, ${zip.length}, ${expires})
-        on conflict (request_id, customer_id) do update set package_sealed = excluded.package_sealed, bytes = excluded.bytes, expires_at = excluded.expires_at`;
+      await storeExport(sql, deps.regionKey, input.requestId, input.customerId, zip);
       return { bytes: zip.length, counts: { identifiers: identities.length, traits: traits.length, events: events.length, orders: orders.length, consent: consent.length } };
     },
 
     async destroyErasureSet(input: { requestId: string }): Promise<void> {
-      await sql`delete from privacy_erasure_sets where request_id = ${input.requestId}`;
+      await destroyErasureSet(sql, input.requestId);
     },
   };
 }

@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RegionalDb, RegionPool } from '../../db/connections';
-import { regionHealthProbes } from '../../db/schema/regional';
+import { recordProbe, roundTrip } from '../../db/region-health-store';
 import type { Region } from '../../domain/regions';
 import type { RegionHealthSummary } from '../../db/schema/global';
-import { and, eq } from 'drizzle-orm';
 
 export interface RegionalHealthDeps {
   region: Region;
@@ -38,7 +37,7 @@ export function createRegionHealthActivities({ region, pool, workerIdentity }: R
       const latencies: number[] = [];
       for (let i = 0; i < input.samples; i++) {
         const started = performance.now();
-        await pool.sql`select 1`;
+        await roundTrip(pool);
         latencies.push(performance.now() - started);
         ctx.heartbeat({ samplesDone: i + 1 });
         if (i + 1 < input.samples) await ctx.sleep(input.intervalMs);
@@ -53,11 +52,7 @@ export function createRegionHealthActivities({ region, pool, workerIdentity }: R
         latencyP50Ms: latencies[Math.floor((latencies.length - 1) / 2)] ?? 0,
         latencyMaxMs: latencies[latencies.length - 1] ?? 0,
       };
-      await pool.db.insert(regionHealthProbes).values(probe).onConflictDoNothing();
-      const [stored] = await pool.db
-        .select()
-        .from(regionHealthProbes)
-        .where(and(eq(regionHealthProbes.workflowId, input.workflowId), eq(regionHealthProbes.region, region.name)));
+      const stored = await recordProbe(pool, probe);
       if (!stored) throw new Error(`probe row for ${input.workflowId} vanished from ${pool.database} right after it was written`);
       return {
         region: stored.region,

@@ -5,6 +5,17 @@ import type { ConnectorContext, ConnectorSession, Cursor, StreamName, SyncPage }
 import { ConnectorConfigError, getConnector, loadCredentials } from '../../db/connectors-store';
 import type { FxRatesCache } from '../../db/fx-rates-store';
 import { IncomingCall, isDataError, RegionWriter } from '../../db/region-writer';
+import {
+  endSyncRun,
+  finishStreamPass,
+  loadSyncCheckpoint,
+  recordSyncRejections,
+  renewConnectorLease,
+  saveSyncCheckpoint,
+  startSyncRun,
+  streamStarts,
+  takeConnectorLease,
+} from '../../db/sync-store';
 import type { RejectedRecord } from '../../domain/commerce';
 import { describeIssues } from '../../domain/validation';
 import { customerCall, orderCall, reportingAmount } from './records';
@@ -130,10 +141,7 @@ export function createSyncActivities(deps: SyncDeps) {
 
   /** Renews the lease; a sync that lost it (expired and taken by another) must stop at once. */
   async function renewLease(connectorId: string, syncId: string): Promise<void> {
-    const rows = await sql`
-      update connector_leases set expires_at = now() + ${`${LEASE_MS} milliseconds`}::interval
-      where connector_id = ${connectorId} and sync_id = ${syncId} returning 1`;
-    if (rows.length === 0) {
+    if (!(await renewConnectorLease(sql, connectorId, syncId, LEASE_MS))) {
       throw ApplicationFailure.nonRetryable(`sync ${syncId} lost connector ${connectorId}'s lease to another sync: it stopped so the two do not overlap`, 'LeaseLost');
     }
   }
@@ -166,12 +174,7 @@ export function createSyncActivities(deps: SyncDeps) {
       rejected.push({ ...(externalId ? { externalId } : {}), reason: `the database refused the record (PostgreSQL ${(outcome.reason as { code?: string }).code})` });
     });
     if (rejected.length > 0) {
-      await sql`
-        insert into sync_rejections (sync_id, connector_id, stream, page_no, item_no, external_id, reason)
-        select ${syncId}, ${connectorId}, ${stream}, ${pageNo}, n, e, r from unnest(
-          ${sql.array(rejected.map((_, i) => i))}::int[], ${sql.array(rejected.map((r) => r.externalId ?? null) as string[])}::text[],
-          ${sql.array(rejected.map((r) => r.reason))}::text[]) as u(n, e, r)
-        on conflict do nothing`;
+      await recordSyncRejections(sql, { syncId, connectorId, stream, pageNo }, rejected);
     }
     return { customers, orders, rejected: rejected.length };
   }
@@ -181,20 +184,12 @@ export function createSyncActivities(deps: SyncDeps) {
    * they may lag many pages behind): a retried call continues from the last page stored.
    */
   async function checkpoint(input: SyncPagesInput, progress: SyncPagesResult): Promise<void> {
-    await sql`
-      insert into sync_checkpoints (sync_id, stream, call_page_no, page_no, progress)
-      values (${input.syncId}, ${input.stream}, ${input.pageNo}, ${progress.pageNo}, ${JSON.stringify(progress)}::text::jsonb)
-      on conflict (sync_id, stream) do update set call_page_no = excluded.call_page_no, page_no = excluded.page_no,
-        progress = excluded.progress, updated_at = now()`;
+    await saveSyncCheckpoint(sql, { syncId: input.syncId, stream: input.stream, callPageNo: input.pageNo, pageNo: progress.pageNo }, progress);
   }
 
   /** The progress of an earlier attempt of this same call, if it stored any page. */
   async function resumeFrom(input: SyncPagesInput, fresh: SyncPagesResult): Promise<SyncPagesResult> {
-    const [row] = await sql<{ progress: SyncPagesResult | string }[]>`
-      select progress from sync_checkpoints
-      where sync_id = ${input.syncId} and stream = ${input.stream} and call_page_no = ${input.pageNo} and page_no > ${input.pageNo}`;
-    if (!row) return fresh;
-    return typeof row.progress === 'string' ? (JSON.parse(row.progress) as SyncPagesResult) : row.progress;
+    return (await loadSyncCheckpoint<SyncPagesResult>(sql, { syncId: input.syncId, stream: input.stream, callPageNo: input.pageNo })) ?? fresh;
   }
 
   return {
@@ -205,23 +200,10 @@ export function createSyncActivities(deps: SyncDeps) {
       if (unknown.length > 0) {
         throw ApplicationFailure.nonRetryable(`${definition.label} has no stream ${unknown.join(', ')}: it syncs ${definition.streams.join(', ')}`, 'InvalidInput');
       }
-      const taken = await sql<{ sync_id: string }[]>`
-        insert into connector_leases (connector_id, sync_id, workflow_id, expires_at)
-        values (${input.connectorId}, ${input.syncId}, ${input.workflowId}, now() + ${`${LEASE_MS} milliseconds`}::interval)
-        on conflict (connector_id) do update set sync_id = excluded.sync_id, workflow_id = excluded.workflow_id,
-          acquired_at = now(), expires_at = excluded.expires_at
-        where connector_leases.sync_id = excluded.sync_id or connector_leases.expires_at < now()
-        returning sync_id`;
-      if (taken.length === 0) {
-        const [holder] = await sql<{ workflow_id: string }[]>`select workflow_id from connector_leases where connector_id = ${input.connectorId}`;
-        return { status: 'skipped', heldBy: holder?.workflow_id ?? 'another sync' };
-      }
-      await sql`
-        insert into sync_runs (sync_id, connector_id, workflow_id, status) values (${input.syncId}, ${input.connectorId}, ${input.workflowId}, 'running')
-        on conflict (sync_id) do nothing`;
-      const stored = await sql<{ stream: string; since: Date | string | null }[]>`
-        select stream, since from connector_streams where connector_id = ${input.connectorId}`;
-      const storedSince = new Map(stored.map((r) => [r.stream, r.since ? new Date(r.since).toISOString() : undefined]));
+      const held = await takeConnectorLease(sql, input, LEASE_MS);
+      if (held) return { status: 'skipped', heldBy: held.heldBy };
+      await startSyncRun(sql, input);
+      const storedSince = await streamStarts(sql, input.connectorId);
       const streams = (input.streams ?? definition.streams).map((stream) => {
         const since = input.full ? undefined : (input.since ?? storedSince.get(stream));
         return since ? { stream, since } : { stream };
@@ -292,26 +274,13 @@ export function createSyncActivities(deps: SyncDeps) {
       const passStart = Date.parse(input.passStartedAt) - PASS_OVERLAP_MS;
       const seen = input.highWater ? Date.parse(input.highWater) : passStart;
       const nextSince = new Date(Math.min(seen, passStart)).toISOString();
-      await sql`
-        insert into connector_streams (connector_id, stream, since, last_pass_completed_at, last_pass_records)
-        values (${input.connectorId}, ${input.stream}, ${nextSince}, now(), ${input.records})
-        on conflict (connector_id, stream) do update set
-          since = greatest(connector_streams.since, excluded.since), last_pass_completed_at = now(), last_pass_records = excluded.last_pass_records`;
+      await finishStreamPass(sql, { connectorId: input.connectorId, stream: input.stream, nextSince, records: input.records });
       return { nextSince };
     },
 
     /** Records how the sync ended and releases the lease. */
     async endSync(input: EndSyncInput): Promise<void> {
-      await sql.begin(async (tx) => {
-        await tx`
-          insert into sync_runs (sync_id, connector_id, workflow_id, status) values (${input.syncId}, ${input.connectorId}, ${input.syncId.split('/')[0]!}, ${input.status})
-          on conflict (sync_id) do nothing`;
-        await tx`
-          update sync_runs set status = ${input.status}, pages = ${input.totals.pages}, customers = ${input.totals.customers},
-            orders = ${input.totals.orders}, rejected = ${input.totals.rejected}, error = ${input.error ?? null}, finished_at = now()
-          where sync_id = ${input.syncId}`;
-        await tx`delete from connector_leases where connector_id = ${input.connectorId} and sync_id = ${input.syncId}`;
-      });
+      await endSyncRun(sql, input);
     },
   };
 }

@@ -2,7 +2,9 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type TwilioResponse from 'twilio/lib/http/response';
 import type { MessageListInstance } from 'twilio/lib/rest/api/v2010/account/message';
-import { recordOf } from './mapping';
+import { recordOf, type TwilioMessageRecord } from './mapping';
+
+export type { TwilioMessageRecord };
 import {
   classifyHttpFailure,
   ConnectorAuthError,
@@ -68,15 +70,6 @@ export interface TwilioClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called between pages and deletions, so a long erasure keeps its activity alive. */
   heartbeat?: () => void;
-}
-
-/** One of the person's messages as an access request shows it; never logged. */
-export interface TwilioMessageRecord {
-  sid: string;
-  dateSent: string | null;
-  direction: string;
-  status: string;
-  body: string;
 }
 
 export interface TwilioDeletion {

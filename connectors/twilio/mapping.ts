@@ -1,8 +1,16 @@
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import type { PersonIdentifiers } from '../privacy';
-import type { TwilioMessageRecord } from './client';
 
 /** A person's phone numbers as Twilio filters by them, and a message as an access request shows it. */
+
+/** One of the person's messages as an access request shows it; never logged. */
+export interface TwilioMessageRecord {
+  sid: string;
+  dateSent: string | null;
+  direction: string;
+  status: string;
+  body: string;
+}
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 

@@ -11,14 +11,14 @@ import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
-import { connectClient } from '../../workers/temporal';
-import { startConnectorSync } from '../../workers/connector-schedules';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { connectClient } from '../../temporal/connection';
+import { connectorSyncHandle, startConnectorSync } from '../../temporal/processes/connector-sync';
+import { developmentSecrets } from '../../startup/dev-secrets';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { runEntryPoint } from '../entry-point';
 import { importFxHistory } from '../fx-import';
 import { ensureTemporalCli } from '../temporal-cli';
-import { writeWorkflowBundle } from '../../workers/bundle';
+import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
 
 /**
  * Connector sync benchmark: `npm run bench:sync [-- --orders 100000 --customers 20000]`.
@@ -133,7 +133,7 @@ async function main() {
     const cpuBefore = { worker: cpuSeconds(worker.pid!), postgres: postgresCpuSeconds(), emulator: process.cpuUsage() };
     const started = performance.now();
     const { workflowId } = await startConnectorSync(client, config.regions, connector);
-    const result: SyncResult = await client.workflow.getHandle(workflowId).result();
+    const result: SyncResult = await connectorSyncHandle(client, workflowId).result();
     const seconds = (performance.now() - started) / 1000;
     const emulatorCpu = process.cpuUsage(cpuBefore.emulator);
     const cpu = {

@@ -12,7 +12,7 @@ import { sealJson } from '../../db/crypto-shredding';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { developmentSecrets } from '../../startup/dev-secrets';
 import { runEntryPoint } from '../entry-point';
 import { ensureTemporalCli } from '../temporal-cli';
 

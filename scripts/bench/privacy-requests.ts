@@ -17,10 +17,11 @@ import { startKlaviyoEmulator } from '../../test/emulators/klaviyo';
 import { startMetaEmulator } from '../../test/emulators/meta';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { startTwilioEmulator } from '../../test/emulators/twilio';
-import { writeWorkflowBundle } from '../../workers/bundle';
-import { developmentSecrets } from '../../workers/dev-secrets';
-import { connectClient } from '../../workers/temporal';
-import { createMeridianWeb } from '../../web/app';
+import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
+import { developmentSecrets } from '../../startup/dev-secrets';
+import { connectClient } from '../../temporal/connection';
+import { freePort } from '../../test/support/ports';
+import { startPrivacyRequest } from '../../temporal/processes/privacy-request';
 import { runEntryPoint } from '../entry-point';
 import { ensureTemporalCli } from '../temporal-cli';
 
@@ -61,6 +62,17 @@ function pidsNamed(prefix: string): number[] {
     .map(Number);
 }
 
+/** Waits until the web server answers /ready (every region reachable). */
+async function webReady(base: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`the web server at ${base} was not ready within 90 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function main() {
   const cli = await ensureTemporalCli({ progress: console.log });
   if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI');
@@ -85,6 +97,8 @@ async function main() {
     MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '0',
     MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
+    MERIDIAN_WEB_HOST: '127.0.0.1',
+    MERIDIAN_WEB_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   };
   await writeWorkflowBundle(env.MERIDIAN_WORKFLOW_BUNDLE!);
@@ -99,12 +113,14 @@ async function main() {
   const workers = [runEntryPoint('workers/main.ts', ['--regions', 'global'], env), ...REGIONS.map((r) => runEntryPoint('workers/main.ts', ['--regions', r], env))];
   for (const w of workers) w.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   let client: Client | undefined;
-  let web: Awaited<ReturnType<typeof createMeridianWeb>> | undefined;
+  // The web server runs as its own process, as under `npm start`: the admin and tracking APIs seed the people.
+  const web = runEntryPoint('web/main.ts', [], env);
+  web.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const globalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_global_${env.MERIDIAN_DB_SUFFIX}`), { max: 2, onnotice: () => {} });
   try {
     client = await connectClient(config);
-    web = await createMeridianWeb(config, client, { poolSize: 4 });
-    const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${env.MERIDIAN_WEB_PORT}`;
+    await webReady(base);
     const admin = async (method: string, url: string, body: unknown) => {
       const res = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${config.adminTokens[0]!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
@@ -152,7 +168,7 @@ async function main() {
     const handles = [];
     // Filed and verified exactly as the portal does, then the saga started as the verify route does.
     for (const p of people) {
-      const regional = web.app && config.regions.region(p.region);
+      const regional = config.regions.region(p.region);
       const sql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${p.region}_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
       const created = await createPrivacyRequest(sql, { regionKey: keyFromRef(regional.keyRef, env), hmacKey: config.identityHmacKey }, { type: 'deletion', email: p.email, country: COUNTRY[p.region], locale: 'en' });
       if ((await verifyPrivacyRequest(sql, created.id, created.code)) !== 'verified') throw new Error('verification failed');
@@ -165,7 +181,7 @@ async function main() {
         coolingOffSeconds: 0,
         queues: Object.fromEntries(config.regions.dataRegions.map((r) => [r.name, r.taskQueue])),
       };
-      handles.push(await client.workflow.start('privacyRequest', { workflowId: `dsar-${created.id}`, taskQueue: 'meridian-global', args: [input] }));
+      handles.push(await startPrivacyRequest(client, config.regions, input));
     }
     const filedSeconds = (performance.now() - started) / 1000;
     const results = await Promise.all(handles.map((h) => h.result() as Promise<{ status: string }>));
@@ -184,9 +200,8 @@ Meridian privacy-request benchmark (${new Date().toISOString()})
   Temporal server     ${temporalCpu.toFixed(1)} CPU seconds (${(temporalCpu / seconds).toFixed(2)} cores on average), ${historyEvents} history events (${(historyEvents / REQUESTS).toFixed(0)} per request)
   completion emails   ${mails}`);
   } finally {
-    await web?.close();
-    for (const w of workers) w.kill('SIGTERM');
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
+    for (const w of [web, ...workers]) w.kill('SIGTERM');
+    await Promise.all([web, ...workers].map((w) => (w.exitCode === null ? new Promise((r) => w.once('exit', r)) : undefined)));
     await client?.connection.close();
     await globalSql.end();
     await Promise.all([klaviyo.close(), meta.close(), shopify.close(), twilio.close()]);

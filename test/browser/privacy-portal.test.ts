@@ -9,6 +9,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
+import { privacyRequestHandle } from '../../temporal/processes/privacy-request';
 import { allowEmulatorHosts } from '../emulators/hosts';
 
 allowEmulatorHosts();
@@ -90,7 +91,7 @@ describe('privacy portal in a browser', () => {
     await page.goto(`${h.base}${url.pathname}${url.search}`);
     await expect.poll(() => page.textContent('h1')).toBe(de['status.title']);
 
-    await d.client.workflow.getHandle(`dsar-${requestId}`).result();
+    await privacyRequestHandle(d.client, requestId).result();
     await eventually(async () => {
       await page.reload();
       expect(await page.textContent('body')).toContain(de['status.state.completed']);

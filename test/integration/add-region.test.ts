@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegionHealthActivities } from '../../activities/region-health/regional';
 import { regionHealthProbes } from '../../db/schema/regional';
-import { startRegionHealth } from '../../scripts/region-health';
+import { startRegionHealth } from '../../temporal/processes/region-health';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 
 describe('a region added by configuration alone', () => {

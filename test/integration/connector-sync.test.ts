@@ -12,11 +12,11 @@ import {
   describeConnectorSchedule,
   pauseConnectorSchedule,
   resumeConnectorSchedule,
-  scheduleIdOf,
+  connectorScheduleId,
   startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
-} from '../../workers/connector-schedules';
+} from '../../temporal/processes/connector-sync';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { ECB_HISTORY_CSV } from '../emulators/ecb';
 import { startAmazonEmulator } from '../emulators/amazon';
@@ -115,7 +115,7 @@ describe('connector syncs', () => {
     let scheduled = { status: '', orders: 0, rejected: 0 };
     await eventually(async () => {
       const rows = await d.regional(con.region).sql<{ status: string; orders: number; rejected: number; workflow_id: string }[]>`
-        select status, orders, rejected, workflow_id from sync_runs where connector_id = ${con.id} and workflow_id like ${`${scheduleIdOf(con.id)}-20%`}`;
+        select status, orders, rejected, workflow_id from sync_runs where connector_id = ${con.id} and workflow_id like ${`${connectorScheduleId(con.id)}-20%`}`;
       expect(rows[0]?.status).toBe('completed');
       scheduled = rows[0]!;
     }, 60_000);
@@ -240,7 +240,7 @@ describe('connector syncs', () => {
     const runs = [];
     for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
     expect(runs).toHaveLength(1);
-    expect(runs[0]!.workflowId.startsWith(scheduleIdOf(con.id))).toBe(true);
+    expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
     expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
   }, 120_000);
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegionHealth } from '../../scripts/region-health';
+import { startRegionHealth } from '../../temporal/processes/region-health';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { createTestDeployment, TestDeployment } from '../support/deployment';

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureFxSchedule, FX_SCHEDULE_ID } from '../../scripts/schedules';
+import { ensureFxSchedule, FX_SCHEDULE_ID } from '../../temporal/processes/fx-rates-sync';
 import { loadFxDays } from '../../db/fx-rates-store';
 import { FxTable } from '../../domain/fx';
 import { createTestDeployment, TestDeployment } from '../support/deployment';

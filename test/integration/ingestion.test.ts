@@ -1,10 +1,11 @@
 import { Analytics } from '@segment/analytics-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AesGcmPayloadCodec } from '../../workers/payload-codec';
+import { AesGcmPayloadCodec } from '../../temporal/payload-codec';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
+import { identityMergeWorkflowId } from '../../temporal/processes/identity-merge';
 
 describe('Segment-compatible ingestion with One ID', () => {
   let d: TestDeployment;
@@ -192,7 +193,7 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(anon).not.toBe(user);
 
     await h.send(eu.writeKey, '/v1/identify', { userId: 'merge-user', anonymousId: 'anon-merge', traits: { city: 'München' } });
-    const handle = d.client.workflow.getHandle(`identity-merge-${user}`);
+    const handle = d.client.workflow.getHandle(identityMergeWorkflowId(user));
     await eventually(async () => {
       const { body } = await h.admin('GET', `/admin/profiles/${user}`);
       const part = body.regions[0];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_LOCALES, t } from '../../domain/privacy-messages';
-import { createMailer, type Mailer, MailSendError, messageIdFor, renderEmail } from '../../workers/mailer';
+import { createMailer, type Mailer, MailSendError, messageIdFor, renderEmail } from '../../mail/mailer';
 import { freePort } from '../support/ports';
 import { decodeEncodedWords, type SmtpHarness, startSmtpServer } from '../support/smtp';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AesGcmPayloadCodec } from '../../workers/payload-codec';
+import { AesGcmPayloadCodec } from '../../temporal/payload-codec';
 import { KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
@@ -10,6 +10,7 @@ import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
+import { privacyRequestHandle, privacyRequestWorkflowId } from '../../temporal/processes/privacy-request';
 import { allowEmulatorHosts } from '../emulators/hosts';
 
 allowEmulatorHosts();
@@ -153,7 +154,7 @@ describe('privacy requests (DSAR saga)', () => {
     const done = await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, { note: 'deleted in CRM by agent 12' });
     expect(done.status).toBe(202);
 
-    const result = await d.client.workflow.getHandle(`dsar-${requestId}`).result();
+    const result = await privacyRequestHandle(d.client, requestId).result();
     expect(result.status).toBe('completed');
     const status = await statusOf(statusUrl);
     expect(status.status).toBe('completed');
@@ -212,7 +213,7 @@ describe('privacy requests (DSAR saga)', () => {
       for (const value of [person.email, person.phone, person.name]) expect(text.includes(value), `${value} in ${execution.workflowId}`).toBe(false);
       scanned.push(execution.workflowId);
     }
-    expect(scanned).toContain(`dsar-${requestId}`);
+    expect(scanned).toContain(privacyRequestWorkflowId(requestId));
   }, 180_000);
 
   it('cancels during the cooling-off window: nothing is erased', async () => {
@@ -237,7 +238,7 @@ describe('privacy requests (DSAR saga)', () => {
     expect(await eventsOf()).toBe(before);
     const cancel = await fetch(statusUrl.replace(`/privacy/requests/${requestId}?`, `/privacy/requests/${requestId}/cancel?`), { method: 'POST' });
     expect(cancel.status).toBe(202);
-    expect(await d.client.workflow.getHandle(`dsar-${requestId}`).result()).toMatchObject({ status: 'cancelled' });
+    expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'cancelled' });
     const found = await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email });
     expect(found.status).toBe(200);
     expect(klaviyo.profile(person.email)).toBeDefined();
@@ -251,7 +252,7 @@ describe('privacy requests (DSAR saga)', () => {
   it('answers a request for nobody we know exactly as any other, and completes it with nothing found', async () => {
     const requestId = await fileRequest('nobody.here@example.org', 'deletion', 'ja', 'JP');
     const statusUrl = await verifyFromEmail(requestId);
-    const result = await d.client.workflow.getHandle(`dsar-${requestId}`).result();
+    const result = await privacyRequestHandle(d.client, requestId).result();
     expect(result.status).toBe('completed');
     const status = await statusOf(statusUrl);
     expect(status.certificate.peopleFound).toBe(0);
@@ -263,7 +264,7 @@ describe('privacy requests (DSAR saga)', () => {
     await verifyFromEmail(first);
     const second = await fileRequest(person.email);
     await verifyFromEmail(second);
-    expect(await d.client.workflow.getHandle(`dsar-${second}`).result()).toMatchObject({ status: 'duplicate' });
+    expect(await privacyRequestHandle(d.client, second).result()).toMatchObject({ status: 'duplicate' });
     const view = await h.admin('GET', `/admin/privacy-requests/${second}`);
     expect(view.body).toMatchObject({ status: 'duplicate', duplicateOf: first });
     // The first one goes on to the end.
@@ -272,7 +273,7 @@ describe('privacy requests (DSAR saga)', () => {
       expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
     }, 30_000);
     await h.admin('POST', `/admin/privacy-requests/${first}/manual-tasks/eu/eu_callcentre/complete`, {});
-    expect(await d.client.workflow.getHandle(`dsar-${first}`).result()).toMatchObject({ status: 'completed' });
+    expect(await privacyRequestHandle(d.client, first).result()).toMatchObject({ status: 'completed' });
   }, 90_000);
 
   it('keeps what a legal hold covers (orders for tax law) and erases the rest', async () => {
@@ -291,7 +292,7 @@ describe('privacy requests (DSAR saga)', () => {
       expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
     }, 30_000);
     await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, {});
-    const result = await d.client.workflow.getHandle(`dsar-${requestId}`).result();
+    const result = await privacyRequestHandle(d.client, requestId).result();
     expect(result.status).toBe('completed');
     const orders = await d.regional('eu').sql`select external_id from orders where customer_id = ${customerId}`;
     expect(orders).toHaveLength(1);
@@ -314,7 +315,7 @@ describe('privacy requests (DSAR saga)', () => {
       expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
     }, 60_000);
     await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, {});
-    expect(await d.client.workflow.getHandle(`dsar-${requestId}`).result()).toMatchObject({ status: 'completed' });
+    expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'completed' });
     const completionMails = smtp.messages.filter((m) => m.to.includes(person.email) && m.text.includes(requestId) && !/\b\d{6}\b/.test(m.text));
     expect(completionMails).toHaveLength(1);
     const [row] = await d.regional('eu').sql<{ n: number }[]>`select count(*)::int as n from privacy_requests where id = ${requestId} and certificate is not null`;
@@ -325,7 +326,7 @@ describe('privacy requests (DSAR saga)', () => {
     const person = await seedPerson('kai', 7_310_000_006);
     const requestId = await fileRequest(person.email, 'access', 'ko');
     const statusUrl = await verifyFromEmail(requestId);
-    expect(await d.client.workflow.getHandle(`dsar-${requestId}`).result()).toMatchObject({ status: 'completed' });
+    expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'completed' });
     const status = await statusOf(statusUrl);
     expect(status.exports.map((e: { region: string }) => e.region).sort()).toEqual(['eu', 'us']);
     const eu = status.exports.find((e: { region: string }) => e.region === 'eu');

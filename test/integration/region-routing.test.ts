@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionHealthReports } from '../../db/schema/global';
 import { regionHealthProbes } from '../../db/schema/regional';
-import { startRegionHealth } from '../../scripts/region-health';
+import { startRegionHealth } from '../../temporal/processes/region-health';
 import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
 
 const DATA_REGIONS = ['eu', 'us', 'apac'];

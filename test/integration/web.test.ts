@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl } from '../../db/connections';
-import { startRegionHealth } from '../../scripts/region-health';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../workers/payload-codec';
+import { startRegionHealth } from '../../temporal/processes/region-health';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../temporal/payload-codec';
 import { buildServer, requestLogOptions } from '../../web/server';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 

@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionHealthReports } from '../../db/schema/global';
 import { regionHealthProbes } from '../../db/schema/regional';
-import { startRegionHealth } from '../../scripts/region-health';
+import { startRegionHealth } from '../../temporal/processes/region-health';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 

@@ -6,7 +6,7 @@ import { migrateAll, dropDatabases } from '../../db/migrate';
 import { openGlobalPool, openRegionalPool, GlobalDb, RegionalDb, RegionPool } from '../../db/connections';
 import { loadConfig, MeridianConfig } from '../../domain/config';
 import { GLOBAL_REGION } from '../../domain/regions';
-import { connectClient } from '../../workers/temporal';
+import { connectClient } from '../../temporal/connection';
 import { runEntryPoint } from '../../scripts/entry-point';
 
 export { runEntryPoint };

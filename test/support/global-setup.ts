@@ -7,9 +7,9 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { databaseUrl } from '../../db/connections';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { writeWorkflowBundle } from '../../workers/bundle';
+import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
 import { describeCli, ensureTemporalCli } from '../../scripts/temporal-cli';
-import { developmentSecrets } from '../../workers/dev-secrets';
+import { developmentSecrets } from '../../startup/dev-secrets';
 
 /**
  * One real Temporal dev server (the `temporal` CLI, run through the SDK's `existing-path`

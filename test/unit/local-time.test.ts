@@ -5,6 +5,7 @@ import {
   instantAt,
   isTimeZone,
   localDate,
+  localDayNumber,
   localHour,
   localParts,
   nextLocalTime,
@@ -411,5 +412,19 @@ describe('addLocalDays', () => {
     expect(() => addLocalDays('2025-02-29', 1)).toThrow(new RangeError('"2025-02-29" is not a calendar date: use YYYY-MM-DD, e.g. 2025-03-30'));
     expect(() => addLocalDays('2025-06-15', 1.5)).toThrow(/days must be a whole number/);
     expect(() => addLocalDays('9999-12-31', 1)).toThrow(/outside the years 0001–9999/);
+  });
+});
+
+describe('localDayNumber', () => {
+  it('counts calendar days from 1970-01-01, so differences are days between dates', () => {
+    expect(localDayNumber('1970-01-01')).toBe(0);
+    expect(localDayNumber('1997-09-30') - localDayNumber('1997-01-01')).toBe(272);
+    expect(localDayNumber('2024-03-01') - localDayNumber('2024-02-28')).toBe(2);
+    expect(localDayNumber('2025-03-31') - localDayNumber('2025-03-29')).toBe(2);
+    expect(localDayNumber('1969-12-31')).toBe(-1);
+    for (const [date, days] of [['2024-02-29', 365], ['2025-12-31', -400], ['0050-01-01', 7]] as const) {
+      expect(localDayNumber(addLocalDays(date, days)) - localDayNumber(date)).toBe(days);
+    }
+    expect(() => localDayNumber('2025-02-29')).toThrow(/"2025-02-29" is not a calendar date/);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { parsePayloadKeys } from '../../domain/config';
-import { AesGcmPayloadCodec, KEY_ID_METADATA } from '../../workers/payload-codec';
+import { AesGcmPayloadCodec, KEY_ID_METADATA } from '../../temporal/payload-codec';
 
 const keyText = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 

@@ -3,7 +3,6 @@ import { PURPOSES } from '../../domain/consent';
 import { LOCALE_NAMES, type Locale, SUPPORTED_LOCALES, SYSTEM_STATUSES, systemStatusKey, t } from '../../domain/privacy-messages';
 import {
   countryOptions,
-  escapeHtml,
   PORTAL_CSS,
   renderCheckEmail,
   renderMessage,
@@ -12,6 +11,7 @@ import {
   renderStatus,
   type StatusView,
 } from '../../web/privacy/pages';
+import { escapeHtml } from '../../mail/html';
 
 const HOSTILE_EMAIL = '"<script>"@x.y';
 

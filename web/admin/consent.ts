@@ -11,9 +11,9 @@ import {
 } from '../../domain/consent';
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
+import { completeManualConsentTask, consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
 import { preferenceLink } from '../privacy/routes';
-import type { AdminKit } from './connectors';
-import type { AdminDeps } from './routes';
+import type { AdminDeps, AdminKit } from './kit';
 
 /**
  * Consent through the admin API (the preference centre will call the same store): explicit
@@ -87,12 +87,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     }
     let propagation: { workflowId: string } | undefined;
     if (stored.propagationId) {
-      const workflowId = `consent-${stored.propagationId}`;
-      await temporal().workflow.start('consentPropagation', {
-        workflowId,
-        taskQueue: deps.regions.region(region).taskQueue,
-        args: [{ propagationId: stored.propagationId, customerId: id }],
-      });
+      const { workflowId } = await startConsentPropagation(temporal(), deps.regions, region, { propagationId: stored.propagationId, customerId: id });
       propagation = { workflowId };
     }
     return { region, changes: stored.changes, effective: stored.effective, ...(propagation ? { propagation } : {}) };
@@ -185,10 +180,8 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     async (request, reply) => {
       kit.authorise(request);
       const body = parse(z.object({ note: z.string().max(500).optional() }), request.body ?? {});
-      await temporal()
-        .workflow.getHandle(`consent-${request.params.propagationId}`)
-        .signal('manualTaskCompleted', { connectorId: request.params.connectorId, ...(body.note ? { note: body.note } : {}) });
-      return reply.code(202).send({ signalled: `consent-${request.params.propagationId}` });
+      await completeManualConsentTask(temporal(), request.params.propagationId, { connectorId: request.params.connectorId, ...(body.note ? { note: body.note } : {}) });
+      return reply.code(202).send({ signalled: consentPropagationWorkflowId(request.params.propagationId) });
     },
   );
 }

@@ -2,8 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { mergePrivacySystems, readPrivacyRequest, requestDetails } from '../../db/privacy-requests-store';
-import type { AdminKit } from './connectors';
-import type { AdminDeps } from './routes';
+import { completeManualPrivacyTask, extendPrivacyRequestDeadline, privacyRequestWorkflowId } from '../../temporal/processes/privacy-request';
+import type { AdminDeps, AdminKit } from './kit';
 
 /**
  * The operator's view of privacy requests: the list with deadlines and where each stands, one
@@ -68,18 +68,21 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
     kit.authorise(request);
     const body = parse(z.object({ note: z.string().max(500).optional(), operation: z.enum(['erase', 'suppress', 'correct']).default('erase') }), request.body ?? {});
     await find(request.params.id);
-    await temporal()
-      .workflow.getHandle(`dsar-${request.params.id}`)
-      .signal('manualTaskCompleted', { region: request.params.region, connectorId: request.params.connectorId, operation: body.operation, ...(body.note ? { note: body.note } : {}) });
-    return reply.code(202).send({ signalled: `dsar-${request.params.id}` });
+    await completeManualPrivacyTask(temporal(), request.params.id, {
+      region: request.params.region,
+      connectorId: request.params.connectorId,
+      operation: body.operation,
+      ...(body.note ? { note: body.note } : {}),
+    });
+    return reply.code(202).send({ signalled: privacyRequestWorkflowId(request.params.id) });
   });
 
   scope.post<{ Params: { id: string } }>('/admin/privacy-requests/:id/extend', async (request, reply) => {
     kit.authorise(request);
     const body = parse(z.object({ reason: z.string().min(10, 'say why the request needs more time (it is recorded and shown to the requester)').max(500) }), request.body);
     await find(request.params.id);
-    await temporal().workflow.getHandle(`dsar-${request.params.id}`).signal('extend', { reason: body.reason });
-    return reply.code(202).send({ signalled: `dsar-${request.params.id}` });
+    await extendPrivacyRequestDeadline(temporal(), request.params.id, body.reason);
+    return reply.code(202).send({ signalled: privacyRequestWorkflowId(request.params.id) });
   });
 
   scope.post('/admin/legal-holds', async (request, reply) => {

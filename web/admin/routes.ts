@@ -1,60 +1,24 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Sql } from 'postgres';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { GlobalDb } from '../../db/connections';
 import { blindIndex } from '../../db/crypto-shredding';
-import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import { createSource, listSources, rotateWriteKey } from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
-import type { RegionCatalog } from '../../domain/regions';
+import { registerConnectorSyncRoutes } from './connector-syncs';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
 import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
+import { registerFxRateRoutes } from './fx-rates';
+import { AdminDeps, adminKit, AdminError, authorise, mayRead } from './kit';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
- * profiles, and connectors with their schedules, syncs and supplementary FX rates (./connectors).
+ * profiles; connectors (./connectors), their schedules and syncs (./connector-syncs), supplementary FX rates
+ * (./fx-rates), consent (./consent) and privacy requests (./privacy), each sharing ./kit.
  * A token lists the regions whose personal data it may read and whose connectors it may manage.
  */
-
-export interface AdminDeps {
-  tokens: AdminToken[];
-  regions: RegionCatalog;
-  globalDb: GlobalDb;
-  globalSql: Sql;
-  regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
-  hmacKey: Buffer;
-  rules: IdentityRulesStore;
-  /** For connector schedules and syncs; without it those routes answer 503. */
-  temporal?: Client;
-  /** Set when the privacy portal is on: where its links point. */
-  privacy?: { publicUrl: string };
-}
-
-class AdminError extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
-}
-
-function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken {
-  if (deps.tokens.length === 0) throw new AdminError(401, 'the admin API is disabled: set MERIDIAN_ADMIN_TOKENS');
-  const header = request.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const match = deps.tokens.find((t) => {
-    const expected = Buffer.from(t.token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!match) throw new AdminError(401, 'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS');
-  return match;
-}
-
-const mayRead = (token: AdminToken, region: string) => token.regions === '*' || token.regions.includes(region);
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -157,12 +121,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return unifiedView(token, row.customer_id);
     });
 
-    const kit = {
-      authorise: (request: FastifyRequest) => authorise(deps, request),
-      mayRead,
-      fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
-    };
+    const kit = adminKit(deps);
     registerConnectorRoutes(scope, deps, kit);
+    registerConnectorSyncRoutes(scope, deps, kit);
+    registerFxRateRoutes(scope, deps, kit);
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
   });

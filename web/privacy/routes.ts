@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { exportContext } from '../../activities/privacy/regional';
+import { exportContext } from '../../db/privacy-export-store';
 import { open } from '../../db/crypto-shredding';
 import type { Sql } from 'postgres';
 import {
@@ -22,6 +22,9 @@ import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCh
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
 import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
+import type { PortalMailer } from '../../mail/privacy-mailer';
+import { consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { cancelPrivacyRequestSaga, startPrivacyRequest } from '../../temporal/processes/privacy-request';
 
 /**
  * The privacy portal's requests: file one (any email: the answer is the same whether or not
@@ -29,10 +32,6 @@ import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
  * deletion during its cooling-off window. Verifying starts the privacyRequest workflow
  * (`dsar-<requestId>`). Routes answer JSON; the localised pages render the same views.
  */
-
-export interface PortalMailer {
-  sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
-}
 
 export interface PrivacyPortalDeps {
   regions: RegionCatalog;
@@ -267,11 +266,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         queues: Object.fromEntries(deps.regions.dataRegions.map((r) => [r.name, r.taskQueue])),
       };
       try {
-        await deps.temporal.workflow.start('privacyRequest', {
-          workflowId: `dsar-${view.id}`,
-          taskQueue: deps.regions.region('global').taskQueue,
-          args: [input],
-        });
+        await startPrivacyRequest(deps.temporal, deps.regions, input);
       } catch (error) {
         // A second click on the link: the request is already under way.
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -419,14 +414,10 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
       if (stored.propagationId) {
         const region = request.query.region!;
-        await deps.temporal.workflow.start('consentPropagation', {
-          workflowId: `consent-${stored.propagationId}`,
-          taskQueue: deps.regions.region(region).taskQueue,
-          args: [{ propagationId: stored.propagationId, customerId }],
-        });
+        await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
       }
       if (wantsHtml(request)) return reply.redirect(preferencesPath(customerId, request.query), 303);
-      return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: `consent-${stored.propagationId}` } } : {}) };
+      return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } } : {}) };
     });
 
     scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', async (request, reply: FastifyReply) => {
@@ -434,7 +425,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       const { view } = await locate(request.params.id);
       if (view.status !== 'cooling-off' && view.status !== 'suppressed') throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
       if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
-      await deps.temporal.workflow.getHandle(`dsar-${view.id}`).signal('cancel');
+      await cancelPrivacyRequestSaga(deps.temporal, view.id);
       if (wantsHtml(request)) return reply.redirect(statusPath(view.id), 303);
       return reply.code(202).send({ requestId: view.id, status: 'cancelling' });
     });

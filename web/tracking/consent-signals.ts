@@ -6,6 +6,7 @@ import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences } from '../../do
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import type { RegionCatalog } from '../../domain/regions';
 import type { TrackingCall } from '../../domain/tracking';
+import { startConsentPropagation } from '../../temporal/processes/consent-propagation';
 
 /**
  * Consent carried by tracked calls: Segment's `context.consent.categoryPreferences` on any call,
@@ -86,11 +87,7 @@ export async function recordTrackedConsent(
     if (news.length === 0) continue;
     const stored = await recordConsent(sql, customerId, news, current ? undefined : { country });
     if (stored.propagationId) {
-      await deps.temporal.workflow.start('consentPropagation', {
-        workflowId: `consent-${stored.propagationId}`,
-        taskQueue: deps.regions.region(region).taskQueue,
-        args: [{ propagationId: stored.propagationId, customerId }],
-      });
+      await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
     }
   }
   return signalled;

@@ -1,6 +1,4 @@
-import type { RequesterMailer } from '../activities/privacy/regional';
 import type { MeridianConfig } from '../domain/config';
-import type { PortalMailer } from '../web/privacy/routes';
 import { createMailer, renderEmail } from './mailer';
 
 /**
@@ -8,6 +6,17 @@ import { createMailer, renderEmail } from './mailer';
  * and the notices of the saga (from the requester's region worker). One Message-ID per request
  * and kind, so a retried send is recognisable as the same message.
  */
+
+/** How the portal sends a requester their verification code. */
+export interface PortalMailer {
+  sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
+}
+
+/** How the saga writes to a requester; mail/ renders the localised text. */
+export interface RequesterMailer {
+  notify(input: { to: string; locale: string; kind: 'completed' | 'cancelled' | 'duplicate'; requestId: string; idempotencyKey: string }): Promise<void>;
+}
+
 export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy'>): (PortalMailer & RequesterMailer) | undefined {
   const { smtpUrl, mailFrom, publicUrl } = config.privacy;
   if (!smtpUrl) return undefined;

@@ -2,7 +2,7 @@ import { ConfigError } from '../domain/config';
 import { RegionConfigError } from '../domain/regions';
 import { describePostgresError } from '../db/connections';
 import { KeyError } from '../db/crypto-shredding';
-import { TemporalUnreachableError } from './temporal';
+import { TemporalUnreachableError } from '../temporal/connection';
 
 /** Errors whose message already says what is wrong and what to do. */
 const SELF_EXPLAINING = [ConfigError, RegionConfigError, TemporalUnreachableError, KeyError];

@@ -1,14 +1,18 @@
 import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { MeridianConfig } from '../domain/config';
-import { GLOBAL_REGION } from '../domain/regions';
-import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
+import type { MeridianConfig } from '../../domain/config';
+import { GLOBAL_REGION } from '../../domain/regions';
+import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
+import { FX_SCHEDULE_ID } from '../../workflows/definitions';
+import type { WorkflowName } from '../workflow-types';
 
 /**
- * Temporal Schedules Meridian keeps. Created or updated idempotently by `npm start` (and by
- * `npm run schedules`); ops pause, trigger and backfill them in the Temporal UI.
+ * fxRatesSync's Temporal Schedule (`fx-rates-ecb`, global queue), created or updated idempotently
+ * by `npm start`; ops pause, trigger and backfill it in the Temporal UI.
  */
 
-export const FX_SCHEDULE_ID = 'fx-rates-ecb';
+export { FX_SCHEDULE_ID };
+
+const FX_RATES_SYNC = 'fxRatesSync' satisfies WorkflowName;
 
 /** ECB rates appear around 16:00 CET on TARGET business days; fetch at 16:30 Frankfurt time. */
 export const FX_SCHEDULE_SPEC = {
@@ -19,8 +23,8 @@ export const FX_SCHEDULE_SPEC = {
 export async function ensureFxSchedule(client: Client, config: Pick<MeridianConfig, 'regions'>): Promise<'created' | 'updated'> {
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'fxRatesSync',
-    workflowId: 'fx-rates-ecb',
+    workflowType: FX_RATES_SYNC,
+    workflowId: FX_SCHEDULE_ID,
     taskQueue: config.regions.region(GLOBAL_REGION).taskQueue,
     args: [{ feed: 'daily' }],
     typedSearchAttributes: [

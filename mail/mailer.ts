@@ -12,7 +12,7 @@ import {
   t,
   textDirection,
 } from '../domain/privacy-messages';
-import { escapeHtml, htmlMessage } from '../web/privacy/pages';
+import { escapeHtml, htmlMessage } from './html';
 
 /**
  * Email over SMTP with nodemailer, and the privacy emails rendered from domain/privacy-messages.

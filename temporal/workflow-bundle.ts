@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { FAILURE_CONVERTER_PATH } from './temporal';
+import { FAILURE_CONVERTER_PATH } from './connection';
 
 /** Bundles workflows/ once; the supervisor and the test setup write it to a file all workers load. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from 'postgres';
-import { GLOBAL_REGION, RegionCatalog } from '../domain/regions';
-import { MERIDIAN_CUSTOMER_ID, MERIDIAN_PROCESS_KIND } from '../domain/search-attributes';
-import type { identityMerge, MergeRequest } from '../workflows/identity-merge';
+import { mergeSignalled, pendingMerges } from '../db/merge-requests-store';
+import type { RegionCatalog } from '../domain/regions';
+import { requestIdentityMerge } from './processes/identity-merge';
 
 /**
  * Drains each region's merge outbox: signal-with-start the survivor's identityMerge workflow,
@@ -51,22 +51,9 @@ export class MergeOutbox {
   async drain(): Promise<number> {
     let started = 0;
     for (const [, sql] of this.regionalSql) {
-      const rows = await sql<{ id: number; from_customer_id: string; into_customer_id: string; linked_by: string }[]>`
-        select id, from_customer_id, into_customer_id, linked_by from merge_requests order by id limit 500`;
-      for (const row of rows) {
-        const request: MergeRequest = { from: row.from_customer_id, into: row.into_customer_id, linkedBy: row.linked_by };
-        await this.client.workflow.signalWithStart<typeof identityMerge, [MergeRequest]>('identityMerge', {
-          workflowId: `identity-merge-${request.into}`,
-          taskQueue: this.regions.region(GLOBAL_REGION).taskQueue,
-          args: [{ into: request.into }],
-          signal: 'mergeRequested',
-          signalArgs: [request],
-          typedSearchAttributes: [
-            { key: MERIDIAN_PROCESS_KIND, value: 'identityMerge' },
-            { key: MERIDIAN_CUSTOMER_ID, value: request.into },
-          ],
-        });
-        await sql`delete from merge_requests where id = ${row.id}`;
+      for (const { id, request } of await pendingMerges(sql)) {
+        await requestIdentityMerge(this.client, this.regions, request);
+        await mergeSignalled(sql, id);
         started++;
       }
     }

@@ -1,0 +1,91 @@
+import type { Sql } from 'postgres';
+import type { PersonIdentifiers } from '../connectors/privacy';
+import { openJson, sealJson } from './crypto-shredding';
+
+/**
+ * Erasure in a region's database: what a legal hold keeps, the suppression that stops a person's
+ * new data at once, the identifiers kept (sealed for one request) for the connected systems after
+ * Meridian's own copy is gone, the deletion itself with crypto-shredding, and the read-back.
+ */
+
+const erasureSetContext = (requestId: string, customerId: string) => `privacy-erasure:${requestId}:${customerId}`;
+
+export async function activeLegalHolds(sql: Sql, customerId: string): Promise<{ scope: string; reason: string }[]> {
+  return sql<{ scope: string; reason: string }[]>`
+    select scope, reason from legal_holds where customer_id = ${customerId} and removed_at is null order by id`;
+}
+
+/** Stops marketing and ingestion for the person at once; reversible until erasure. */
+export async function suppress(sql: Sql, customerId: string, requestId: string): Promise<void> {
+  await sql`insert into suppressions (customer_id, request_id) values (${customerId}, ${requestId}) on conflict do nothing`;
+}
+
+export async function unsuppress(sql: Sql, customerId: string, requestId: string): Promise<void> {
+  await sql`delete from suppressions where customer_id = ${customerId} and request_id = ${requestId}`;
+}
+
+/** The identifiers the connected systems need, sealed for this request only (kept once). */
+export async function storeErasureSet(sql: Sql, regionKey: Buffer, requestId: string, customerId: string, person: PersonIdentifiers): Promise<void> {
+  await sql`
+    insert into privacy_erasure_sets (request_id, customer_id, identifiers_sealed)
+    values (${requestId}, ${customerId}, ${sealJson(regionKey, person, erasureSetContext(requestId, customerId))})
+    on conflict do nothing`;
+}
+
+export async function readErasureSet(sql: Sql, regionKey: Buffer, requestId: string, customerId: string): Promise<PersonIdentifiers | undefined> {
+  const [row] = await sql<{ identifiers_sealed: Buffer }[]>`
+    select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId} and customer_id = ${customerId}`;
+  return row ? openJson<PersonIdentifiers>(regionKey, row.identifiers_sealed, erasureSetContext(requestId, customerId)) : undefined;
+}
+
+export async function destroyErasureSet(sql: Sql, requestId: string): Promise<void> {
+  await sql`delete from privacy_erasure_sets where request_id = ${requestId}`;
+}
+
+/** The person's profile and every profile merged into it. */
+export async function profilesOf(sql: Sql, customerId: string): Promise<string[]> {
+  const ids = await sql<{ customer_id: string }[]>`
+    select customer_id from profiles where customer_id = ${customerId} or merged_into = ${customerId}`;
+  return ids.map((r) => r.customer_id);
+}
+
+/**
+ * Deletes the profiles' identities, traits, events, consent, and orders unless a legal hold keeps
+ * them, and destroys their data keys (so any copy left no longer opens); then the global index
+ * forgets their tokens. Returns the rows deleted.
+ */
+export async function eraseProfiles(
+  sql: Sql,
+  globalSql: Sql,
+  customers: string[],
+  keepOrders: boolean,
+): Promise<{ identities: number; traits: number; events: number; orders: number }> {
+  const tokens = await sql<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${sql.array(customers)}::uuid[])`;
+  const counts = await sql.begin(async (tx) => {
+    const list = tx.array(customers);
+    const identities = await tx`delete from identities where customer_id = any(${list}::uuid[])`;
+    const traits = await tx`delete from traits where customer_id = any(${list}::uuid[])`;
+    const events = await tx`delete from events where customer_id = any(${list}::uuid[])`;
+    await tx`delete from consent_records where customer_id = any(${list}::uuid[])`;
+    await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
+    const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
+    // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
+    await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
+    return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count };
+  });
+  if (tokens.length > 0) {
+    await globalSql`
+      delete from identity_index where (type, blind_index) in (
+        select * from unnest(${globalSql.array(tokens.map((t) => t.type))}::text[], ${globalSql.array(tokens.map((t) => t.blind_index) as unknown as string[])}::bytea[]))`;
+  }
+  return counts;
+}
+
+/** What is left of the person that could still be read: data keys not destroyed, identity and trait rows. */
+export async function erasureLeftovers(sql: Sql, customerId: string): Promise<{ liveDataKeys: number; rows: number }> {
+  const [keys] = await sql<{ n: number }[]>`
+    select count(*)::int as n from profiles where (customer_id = ${customerId} or merged_into = ${customerId}) and data_key_wrapped is not null`;
+  const [rows] = await sql<{ n: number }[]>`
+    select (select count(*) from identities where customer_id = ${customerId}) + (select count(*) from traits where customer_id = ${customerId}) as n`;
+  return { liveDataKeys: keys!.n, rows: Number(rows!.n) };
+}

@@ -1,0 +1,113 @@
+import type { Sql, TransactionSql } from 'postgres';
+import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey } from './crypto-shredding';
+
+/**
+ * One ID's merges in the databases: in a region, profile `from` merged into `into` (identities,
+ * events and orders re-pointed, traits reconciled, the merge recorded once); in the global
+ * database, the identity index and customer registry following it. Idempotent.
+ */
+
+export interface ProfileMerge {
+  from: string;
+  into: string;
+  linkedBy: string;
+  workflowId: string;
+  /** Source trust, to break ties between traits observed at the same instant. */
+  sourceTrust: Record<string, number>;
+}
+
+/** Follows merged_into from a profile to the one that survives today. */
+async function survivor(tx: TransactionSql, customerId: string): Promise<string> {
+  let current = customerId;
+  for (let hops = 0; hops < 100; hops++) {
+    const [row] = await tx<{ merged_into: string | null }[]>`select merged_into from profiles where customer_id = ${current}`;
+    if (!row?.merged_into || row.merged_into === current) return current;
+    current = row.merged_into;
+  }
+  throw new Error(`merge chain from ${customerId} is longer than 100 profiles`);
+}
+
+async function dataKey(tx: TransactionSql, regionKey: Buffer, customerId: string): Promise<Buffer> {
+  const [row] = await tx<{ data_key_wrapped: Buffer | null }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
+  if (row?.data_key_wrapped) return unwrapDataKey(regionKey, row.data_key_wrapped, customerId);
+  const key = newDataKey();
+  await tx`
+    insert into profiles (customer_id, data_key_wrapped) values (${customerId}, ${wrapDataKey(regionKey, key, customerId)})
+    on conflict (customer_id) do nothing`;
+  const [stored] = await tx<{ data_key_wrapped: Buffer }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
+  return unwrapDataKey(regionKey, stored!.data_key_wrapped, customerId);
+}
+
+/**
+ * Merges profile `from` into `into` in this region: identities and events re-pointed, traits
+ * reconciled (newest wins, then the more trusted source), merge recorded once. Values stay
+ * sealed with their original profile's key, which the merged profile keeps.
+ */
+export async function mergeProfiles(
+  sql: Sql,
+  regionKey: Buffer,
+  merge: ProfileMerge,
+  heartbeat: () => void,
+): Promise<{ eventsMoved: number; identitiesMoved: number }> {
+  return sql.begin(async (tx) => {
+    const [fromProfile] = await tx<{ customer_id: string }[]>`select customer_id from profiles where customer_id = ${merge.from} for update`;
+    if (!fromProfile) return { eventsMoved: 0, identitiesMoved: 0 };
+    const into = await survivor(tx, merge.into);
+    if (into === merge.from) return { eventsMoved: 0, identitiesMoved: 0 };
+    const intoKey = await dataKey(tx, regionKey, into);
+    const fromKey = await dataKey(tx, regionKey, merge.from);
+
+    const identities = await tx`update identities set customer_id = ${into} where customer_id = ${merge.from}`;
+    const events = await tx`update events set customer_id = ${into} where customer_id = ${merge.from}`;
+    await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
+    heartbeat();
+
+    const fromTraits = await tx<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]>`
+      select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = ${merge.from}`;
+    for (const t of fromTraits) {
+      const [existing] = await tx<{ observed_at: Date; source_id: string }[]>`
+        select observed_at, source_id from traits where customer_id = ${into} and name = ${t.name}`;
+      const trust = (s: string) => merge.sourceTrust[s] ?? 0;
+      // Raw timestamps arrive as strings from this pool (drizzle's parsers): compare as instants.
+      const theirs = existing && new Date(existing.observed_at).getTime();
+      const ours = new Date(t.observed_at).getTime();
+      const wins = !existing || theirs! < ours || (theirs === ours && trust(t.source_id) > trust(existing.source_id));
+      if (!wins) continue;
+      const key = t.sealed_with === merge.from ? fromKey : await dataKey(tx, regionKey, t.sealed_with);
+      const value = openJson(key, t.value_sealed, `trait:${t.sealed_with}:${t.name}`);
+      await tx`
+        insert into traits (customer_id, name, value_sealed, sealed_with, observed_at, source_id)
+        values (${into}, ${t.name}, ${sealJson(intoKey, value, `trait:${into}:${t.name}`)}, ${into}, ${new Date(t.observed_at).toISOString()}, ${t.source_id})
+        on conflict (customer_id, name) do update set value_sealed = excluded.value_sealed, sealed_with = excluded.sealed_with,
+          observed_at = excluded.observed_at, source_id = excluded.source_id`;
+    }
+    await tx`delete from traits where customer_id = ${merge.from}`;
+    await tx`update profiles set merged_into = ${into} where customer_id = ${merge.from}`;
+    await tx`update profiles set merged_into = ${into} where merged_into = ${merge.from}`;
+    await tx`
+      insert into merge_history (from_customer_id, into_customer_id, linked_by, workflow_id, events_moved, identities_moved)
+      values (${merge.from}, ${into}, ${merge.linkedBy}, ${merge.workflowId}, ${events.count}, ${identities.count})
+      on conflict (from_customer_id) do nothing`;
+    return { eventsMoved: events.count, identitiesMoved: identities.count };
+  });
+}
+
+/** Which regions hold parts of this profile (from the global customer registry). */
+export async function regionsHolding(globalSql: Sql, customerId: string): Promise<string[]> {
+  const [row] = await globalSql<{ regions: string[] }[]>`select regions from customers where customer_id = ${customerId}`;
+  return row?.regions ?? [];
+}
+
+/** The global index and customer registry follow the merge. Idempotent. */
+export async function recordGlobalMerge(globalSql: Sql, merge: { from: string; into: string }): Promise<void> {
+  await globalSql.begin(async (tx) => {
+    await tx`update identity_index set customer_id = ${merge.into} where customer_id = ${merge.from}`;
+    const [from] = await tx<{ regions: string[]; home_region: string }[]>`select regions, home_region from customers where customer_id = ${merge.from}`;
+    await tx`
+      insert into customers (customer_id, home_region, regions)
+      values (${merge.into}, ${from?.home_region ?? 'global'}, ${from?.regions ?? []}::text[])
+      on conflict (customer_id) do update
+        set regions = (select array_agg(distinct r) from unnest(customers.regions || excluded.regions) as r)`;
+    await tx`update customers set merged_into = ${merge.into} where customer_id = ${merge.from}`;
+  });
+}

@@ -1,0 +1,84 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyRequest } from 'fastify';
+import type { Sql } from 'postgres';
+import type { z } from 'zod';
+import type { GlobalDb } from '../../db/connections';
+import type { IdentityRulesStore } from '../../db/identity-rules-store';
+import type { AdminToken } from '../../domain/config';
+import type { RegionCatalog } from '../../domain/regions';
+
+/**
+ * What every admin route file shares: its dependencies, the bearer-token check, and the error
+ * answered as `{ error }` with a status. Route files import this, never each other's registrars.
+ */
+
+export interface AdminDeps {
+  tokens: AdminToken[];
+  regions: RegionCatalog;
+  globalDb: GlobalDb;
+  globalSql: Sql;
+  regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
+  hmacKey: Buffer;
+  rules: IdentityRulesStore;
+  /** For connector schedules and syncs; without it those routes answer 503. */
+  temporal?: Client;
+  /** Set when the privacy portal is on: where its links point. */
+  privacy?: { publicUrl: string };
+}
+
+export class AdminError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken {
+  if (deps.tokens.length === 0) throw new AdminError(401, 'the admin API is disabled: set MERIDIAN_ADMIN_TOKENS');
+  const header = request.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const match = deps.tokens.find((t) => {
+    const expected = Buffer.from(t.token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  if (!match) throw new AdminError(401, 'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS');
+  return match;
+}
+
+export const mayRead = (token: AdminToken, region: string) => token.regions === '*' || token.regions.includes(region);
+
+/** What registerAdminRoutes lends the route files: its authorisation and its error type. */
+export interface AdminKit {
+  authorise(request: FastifyRequest): AdminToken;
+  mayRead(token: AdminToken, region: string): boolean;
+  /** An error answered with `statusCode` and `{ error: message }`. */
+  fail(statusCode: number, message: string): Error;
+}
+
+export function adminKit(deps: AdminDeps): AdminKit {
+  return {
+    authorise: (request: FastifyRequest) => authorise(deps, request),
+    mayRead,
+    fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
+  };
+}
+
+/** Parses with zod; the first problem becomes a 400 naming the field (under `prefix`). */
+export function parseWith<T>(kit: AdminKit, schema: z.ZodType<T>, value: unknown, prefix?: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    throw kit.fail(400, `${path || 'body'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Refuses fields the route does not take, so a typo ("stream" for "streams") is not silently ignored. */
+export function onlyFields(kit: AdminKit, body: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw kit.fail(400, 'body: send a JSON object');
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw kit.fail(400, `${unknown[0]}: not a field of this request; it takes ${allowed.join(', ')}`);
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,93 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Cursor, StreamName } from '../connectors/framework';
+import type { ManualTaskCompletion, MergeRequest } from '../domain/workflow-inputs';
+
+/**
+ * What each workflow and the code that starts, signals and queries it agree on: its workflow ID,
+ * its signals and queries, and the types they carry. No workflow code lives here, so
+ * temporal/processes imports this file at run time while it imports the workflows themselves only
+ * as types (test/unit/architecture.test.ts keeps it so). IDs carry opaque IDs only (DESIGN.md, rule 2).
+ */
+
+// ---- privacyRequest ---------------------------------------------------------------------------
+
+/** `dsar-<requestId>`: one saga per request, readable in the Temporal UI. */
+export const privacyRequestWorkflowId = (requestId: string) => `dsar-${requestId}`;
+
+export interface ManualPrivacyTask {
+  region: string;
+  connectorId: string;
+  operation: 'erase' | 'suppress' | 'correct';
+  note?: string;
+}
+
+export const cancelPrivacyRequest = defineSignal('cancel');
+export const extendPrivacyRequest = defineSignal<[{ reason: string }]>('extend');
+export const privacyManualTaskCompleted = defineSignal<[ManualPrivacyTask]>('manualTaskCompleted');
+export const privacyRequestStatusQuery = defineQuery<{ status: string; dueDate: string; systems: Record<string, string> }>('status');
+
+// ---- consentPropagation -----------------------------------------------------------------------
+
+/** `consent-<propagationId>`: the admin API, the portal, the tracking API and the privacy saga start it alike. */
+export const consentPropagationWorkflowId = (propagationId: string) => `consent-${propagationId}`;
+
+export const manualTaskCompleted = defineSignal<[ManualTaskCompletion]>('manualTaskCompleted');
+export const propagationStatusQuery = defineQuery<Record<string, string>>('status');
+
+// ---- identityMerge ----------------------------------------------------------------------------
+
+/** `identity-merge-<customerId>`: one per surviving profile, so merges into it run one at a time. */
+export const identityMergeWorkflowId = (intoCustomerId: string) => `identity-merge-${intoCustomerId}`;
+
+export const mergeRequested = defineSignal<[MergeRequest]>('mergeRequested');
+
+// ---- connectorSync ----------------------------------------------------------------------------
+
+/** The connector's Temporal Schedule; its runs are `sync-<connectorId>-<scheduled time>`. */
+export const connectorScheduleId = (connectorId: string) => `sync-${connectorId}`;
+/** A by-hand sync's workflow ID: at most one at a time; the lease also keeps it off a scheduled run. */
+export const manualSyncWorkflowId = (connectorId: string) => `sync-${connectorId}-manual`;
+
+export type SyncStatus = 'starting' | 'running' | 'completed' | 'skipped' | 'failed' | 'cancelled';
+
+export interface StreamState {
+  stream: StreamName;
+  since?: string;
+  cursor: Cursor | null;
+  pageNo: number;
+  passStartedAt?: string;
+  highWater?: string;
+  records: number;
+  total?: number;
+  done: boolean;
+}
+
+export interface SyncTotals {
+  pages: number;
+  customers: number;
+  orders: number;
+  rejected: number;
+}
+
+export interface SyncProgress {
+  connectorId: string;
+  status: SyncStatus;
+  syncId?: string;
+  /** The stream being synced now. */
+  stream?: StreamName;
+  streams: StreamState[];
+  totals: SyncTotals;
+  /** Seconds between the newest source update stored and the time it was stored. */
+  lagSeconds?: number;
+  heldBy?: string;
+  error?: string;
+}
+
+export type SyncResult = Omit<SyncProgress, 'stream'>;
+
+export const syncProgressQuery = defineQuery<SyncProgress>('progress');
+
+// ---- fxRatesSync ------------------------------------------------------------------------------
+
+/** The Temporal Schedule that fetches the ECB's daily rates (its runs: `fx-rates-ecb-<time>`). */
+export const FX_SCHEDULE_ID = 'fx-rates-ecb';
