@@ -148,4 +148,23 @@ export const de = {
   'email.completed.exportExpiry': 'Dieser Link ist bis zum {date} gültig. Danach können Sie eine neue Kopie anfordern.',
   'email.cancelled.subject': 'Ihre Datenschutzanfrage wurde storniert',
   'email.cancelled.body': 'Ihre Datenschutzanfrage wurde storniert; an Ihren Daten haben wir nichts geändert. Sie können jederzeit eine neue Anfrage stellen.',
+
+  'verify.confirm.title': 'Datenschutzanfrage bestätigen',
+  'verify.confirm.body':
+    'Um zu bestätigen, dass Sie diese Anfrage gestellt haben, klicken Sie auf die Schaltfläche unten. Wenn Sie sie nicht gestellt haben, schließen Sie diese Seite: Dann passiert nichts.',
+  'verify.confirm.submit': 'Meine Anfrage bestätigen',
+  'verify.alreadyConfirmed.title': 'Diese Anfrage ist bereits bestätigt',
+  'verify.alreadyConfirmed.body':
+    'Verfolgen Sie sie über den Link in unserer E-Mail. Wenn Sie diesen Link nicht mehr haben, senden wir Ihnen einen neuen.',
+  'status.linkExpired.title': 'Dieser Statuslink ist abgelaufen',
+  'status.linkExpired.body':
+    'Zu Ihrer Sicherheit funktionieren Links zu einer Anfrage nur für begrenzte Zeit. Wir können einen neuen Link an die E-Mail-Adresse senden, mit der die Anfrage gestellt wurde.',
+  'status.newLink.submit': 'Neuen Link per E-Mail senden',
+  'status.newLink.sent':
+    'Falls uns die E-Mail-Adresse dieser Anfrage noch vorliegt, haben wir einen neuen Link an sie gesendet. Es kann einige Minuten dauern, bis er ankommt.',
+  'email.statusLink.subject': 'Ein neuer Link zu Ihrer Datenschutzanfrage',
+  'email.statusLink.body': 'Sie haben einen neuen Link angefordert, um Ihre Datenschutzanfrage zu verfolgen. Er ist bis zum {date} gültig.',
+  'error.mailUnavailable.title': 'Wir können gerade keine E-Mails senden',
+  'error.mailUnavailable.body':
+    'Unser E-Mail-Dienst hat nicht geantwortet, daher konnten wir Ihnen keine Nachricht senden. Bitte versuchen Sie es in einigen Minuten erneut.',
 } satisfies PrivacyCatalogue;

@@ -147,6 +147,23 @@ export const en = {
   'email.completed.exportExpiry': 'This link works until {date}. After that, you can ask for a new copy.',
   'email.cancelled.subject': 'Your privacy request has been cancelled',
   'email.cancelled.body': 'Your privacy request has been cancelled, and we have made no changes to your data. You can make a new request at any time.',
+
+  'verify.confirm.title': 'Confirm your privacy request',
+  'verify.confirm.body':
+    'To confirm that you made this request, press the button below. If you did not make it, close this page: nothing will happen.',
+  'verify.confirm.submit': 'Confirm my request',
+  'verify.alreadyConfirmed.title': 'This request is already confirmed',
+  'verify.alreadyConfirmed.body': 'Follow it with the link in our email. If you no longer have that link, we can email you a new one.',
+  'status.linkExpired.title': 'This status link has expired',
+  'status.linkExpired.body':
+    'For your security, links to a request work only for a limited time. We can email a new link to the address the request was made with.',
+  'status.newLink.submit': 'Email me a new link',
+  'status.newLink.sent':
+    'If we still hold the email address this request was made with, we have sent a new link to it. It can take a few minutes to arrive.',
+  'email.statusLink.subject': 'A new link to your privacy request',
+  'email.statusLink.body': 'You asked for a new link to follow your privacy request. It works until {date}.',
+  'error.mailUnavailable.title': 'We cannot send emails right now',
+  'error.mailUnavailable.body': 'Our email service did not answer, so we could not send you a message. Please try again in a few minutes.',
 } as const;
 
 export type PrivacyMessageKey = keyof typeof en;

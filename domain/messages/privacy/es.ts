@@ -146,4 +146,22 @@ export const es = {
   'email.completed.exportExpiry': 'Este enlace es válido hasta el {date}. Después, puede pedir una copia nueva.',
   'email.cancelled.subject': 'Su solicitud de privacidad se ha cancelado',
   'email.cancelled.body': 'Su solicitud de privacidad se ha cancelado y no hemos modificado ninguno de sus datos. Puede hacer una nueva solicitud cuando quiera.',
+
+  'verify.confirm.title': 'Confirme su solicitud de privacidad',
+  'verify.confirm.body':
+    'Para confirmar que usted hizo esta solicitud, pulse el botón de abajo. Si no la hizo, cierre esta página: no ocurrirá nada.',
+  'verify.confirm.submit': 'Confirmar mi solicitud',
+  'verify.alreadyConfirmed.title': 'Esta solicitud ya está confirmada',
+  'verify.alreadyConfirmed.body': 'Siga su avance con el enlace de nuestro correo. Si ya no lo tiene, podemos enviarle uno nuevo.',
+  'status.linkExpired.title': 'Este enlace de seguimiento ha caducado',
+  'status.linkExpired.body':
+    'Por su seguridad, los enlaces a una solicitud solo funcionan durante un tiempo limitado. Podemos enviar un enlace nuevo a la dirección de correo con la que se hizo la solicitud.',
+  'status.newLink.submit': 'Enviarme un enlace nuevo',
+  'status.newLink.sent':
+    'Si aún conservamos la dirección de correo de esta solicitud, le hemos enviado un enlace nuevo. Puede tardar unos minutos en llegar.',
+  'email.statusLink.subject': 'Un enlace nuevo a su solicitud de privacidad',
+  'email.statusLink.body': 'Ha pedido un enlace nuevo para seguir su solicitud de privacidad. Es válido hasta el {date}.',
+  'error.mailUnavailable.title': 'Ahora mismo no podemos enviar correos',
+  'error.mailUnavailable.body':
+    'Nuestro servicio de correo no ha respondido, así que no hemos podido enviarle ningún mensaje. Inténtelo de nuevo dentro de unos minutos.',
 } satisfies PrivacyCatalogue;

@@ -149,4 +149,23 @@ export const fr = {
   'email.completed.exportExpiry': 'Ce lien est valable jusqu’au {date}. Ensuite, vous pourrez demander une nouvelle copie.',
   'email.cancelled.subject': 'Votre demande a été annulée',
   'email.cancelled.body': 'Votre demande a été annulée et nous n’avons modifié aucune de vos données. Vous pouvez faire une nouvelle demande à tout moment.',
+
+  'verify.confirm.title': 'Confirmez votre demande',
+  'verify.confirm.body':
+    'Pour confirmer que c’est bien vous qui avez fait cette demande, appuyez sur le bouton ci-dessous. Si vous ne l’avez pas faite, fermez cette page\u00a0: rien ne se passera.',
+  'verify.confirm.submit': 'Confirmer ma demande',
+  'verify.alreadyConfirmed.title': 'Cette demande est déjà confirmée',
+  'verify.alreadyConfirmed.body':
+    'Suivez-la avec le lien de notre e-mail. Si vous ne l’avez plus, nous pouvons vous envoyer un nouveau lien.',
+  'status.linkExpired.title': 'Ce lien de suivi a expiré',
+  'status.linkExpired.body':
+    'Pour votre sécurité, les liens vers une demande ne fonctionnent que pendant une durée limitée. Nous pouvons envoyer un nouveau lien à l’adresse e-mail avec laquelle la demande a été faite.',
+  'status.newLink.submit': 'M’envoyer un nouveau lien',
+  'status.newLink.sent':
+    'Si nous disposons encore de l’adresse e-mail de cette demande, nous y avons envoyé un nouveau lien. Il peut mettre quelques minutes à arriver.',
+  'email.statusLink.subject': 'Un nouveau lien vers votre demande',
+  'email.statusLink.body': 'Vous avez demandé un nouveau lien pour suivre votre demande. Il est valable jusqu’au {date}.',
+  'error.mailUnavailable.title': 'Nous ne pouvons pas envoyer d’e-mails pour le moment',
+  'error.mailUnavailable.body':
+    'Notre service d’e-mail n’a pas répondu\u00a0: nous n’avons pas pu vous envoyer de message. Veuillez réessayer dans quelques minutes.',
 } satisfies PrivacyCatalogue;

@@ -146,4 +146,18 @@ export const ja = {
   'email.completed.exportExpiry': 'このリンクは{date}まで有効です。期限が過ぎた場合は、あらためてコピーをご依頼ください。',
   'email.cancelled.subject': '個人情報に関するリクエストを取り消しました',
   'email.cancelled.body': '個人情報に関するリクエストを取り消しました。お客様の情報は一切変更していません。新しいリクエストはいつでもお送りいただけます。',
+
+  'verify.confirm.title': '個人情報に関するリクエストの確認',
+  'verify.confirm.body': 'このリクエストをご自身で送信したことを確認するには、下のボタンを押してください。お心当たりがない場合は、このページを閉じてください。何も行われません。',
+  'verify.confirm.submit': 'リクエストを確認する',
+  'verify.alreadyConfirmed.title': 'このリクエストは確認済みです',
+  'verify.alreadyConfirmed.body': '対応状況はメールに記載のリンクからご確認ください。リンクがお手元にない場合は、新しいリンクをメールでお送りします。',
+  'status.linkExpired.title': 'この状況確認リンクは有効期限が切れています',
+  'status.linkExpired.body': 'セキュリティのため、リクエストへのリンクは一定期間のみ有効です。リクエストに使用されたメールアドレスに新しいリンクをお送りできます。',
+  'status.newLink.submit': '新しいリンクをメールで受け取る',
+  'status.newLink.sent': 'このリクエストのメールアドレスを当社がまだ保有している場合は、新しいリンクをお送りしました。届くまで数分かかることがあります。',
+  'email.statusLink.subject': '個人情報に関するリクエストの新しいリンク',
+  'email.statusLink.body': 'リクエストの対応状況を確認するための新しいリンクをお送りします。このリンクは{date}まで有効です。',
+  'error.mailUnavailable.title': '現在メールを送信できません',
+  'error.mailUnavailable.body': 'メールサービスから応答がなかったため、メッセージをお送りできませんでした。数分後にもう一度お試しください。',
 } satisfies PrivacyCatalogue;

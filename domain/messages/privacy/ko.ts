@@ -144,4 +144,18 @@ export const ko = {
   'email.completed.exportExpiry': '이 링크는 {date}까지 유효합니다. 이후에는 새 사본을 요청하실 수 있습니다.',
   'email.cancelled.subject': '개인정보 요청이 취소되었습니다',
   'email.cancelled.body': '개인정보 요청이 취소되었으며, 고객님의 정보는 변경하지 않았습니다. 언제든지 새로 요청하실 수 있습니다.',
+
+  'verify.confirm.title': '개인정보 요청 확인',
+  'verify.confirm.body': '이 요청을 직접 보내셨다면 아래 버튼을 눌러 확인해 주세요. 요청하지 않으셨다면 이 페이지를 닫으시면 됩니다. 아무 일도 일어나지 않습니다.',
+  'verify.confirm.submit': '내 요청 확인',
+  'verify.alreadyConfirmed.title': '이미 확인된 요청입니다',
+  'verify.alreadyConfirmed.body': '이메일에 있는 링크로 처리 현황을 확인하세요. 링크가 없으시면 새 링크를 이메일로 보내 드립니다.',
+  'status.linkExpired.title': '현황 확인 링크가 만료되었습니다',
+  'status.linkExpired.body': '보안을 위해 요청 링크는 일정 기간만 유효합니다. 요청에 사용하신 이메일 주소로 새 링크를 보내 드릴 수 있습니다.',
+  'status.newLink.submit': '새 링크를 이메일로 받기',
+  'status.newLink.sent': '이 요청의 이메일 주소를 아직 보관하고 있다면 그 주소로 새 링크를 보내 드렸습니다. 도착하기까지 몇 분 정도 걸릴 수 있습니다.',
+  'email.statusLink.subject': '개인정보 요청의 새 링크',
+  'email.statusLink.body': '요청하신 개인정보 요청 현황 확인용 새 링크입니다. {date}까지 유효합니다.',
+  'error.mailUnavailable.title': '지금은 이메일을 보낼 수 없습니다',
+  'error.mailUnavailable.body': '이메일 서비스가 응답하지 않아 메시지를 보내 드리지 못했습니다. 몇 분 후에 다시 시도해 주세요.',
 } satisfies PrivacyCatalogue;

@@ -145,4 +145,23 @@ export const ptBR = {
   'email.completed.exportExpiry': 'Este link vale até {date}. Depois disso, você pode pedir uma nova cópia.',
   'email.cancelled.subject': 'Sua solicitação de privacidade foi cancelada',
   'email.cancelled.body': 'Sua solicitação de privacidade foi cancelada e não alteramos nenhum dos seus dados. Você pode fazer uma nova solicitação quando quiser.',
+
+  'verify.confirm.title': 'Confirme sua solicitação de privacidade',
+  'verify.confirm.body':
+    'Para confirmar que foi você quem fez esta solicitação, clique no botão abaixo. Se não foi você, feche esta página: nada vai acontecer.',
+  'verify.confirm.submit': 'Confirmar minha solicitação',
+  'verify.alreadyConfirmed.title': 'Esta solicitação já foi confirmada',
+  'verify.alreadyConfirmed.body':
+    'Acompanhe pelo link do nosso e-mail. Se você não tiver mais esse link, podemos enviar um novo por e-mail.',
+  'status.linkExpired.title': 'Este link de acompanhamento expirou',
+  'status.linkExpired.body':
+    'Para sua segurança, os links para uma solicitação funcionam só por um tempo limitado. Podemos enviar um novo link para o e-mail com que a solicitação foi feita.',
+  'status.newLink.submit': 'Enviar um novo link por e-mail',
+  'status.newLink.sent':
+    'Se ainda tivermos o e-mail usado nesta solicitação, enviamos um novo link para ele. Pode levar alguns minutos para chegar.',
+  'email.statusLink.subject': 'Um novo link para sua solicitação de privacidade',
+  'email.statusLink.body': 'Você pediu um novo link para acompanhar sua solicitação de privacidade. Ele vale até {date}.',
+  'error.mailUnavailable.title': 'No momento não conseguimos enviar e-mails',
+  'error.mailUnavailable.body':
+    'Nosso serviço de e-mail não respondeu, por isso não conseguimos enviar sua mensagem. Tente novamente em alguns minutos.',
 } satisfies PrivacyCatalogue;

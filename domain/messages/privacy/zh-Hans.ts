@@ -139,4 +139,18 @@ export const zhHans = {
   'email.completed.exportExpiry': '此链接在{date}之前有效。之后，您可以重新申请副本。',
   'email.cancelled.subject': '您的个人信息请求已取消',
   'email.cancelled.body': '您的个人信息请求已取消，我们没有更改您的任何数据。您可以随时提交新的请求。',
+
+  'verify.confirm.title': '确认您的个人信息请求',
+  'verify.confirm.body': '如需确认此请求是您本人提交的，请点击下方按钮。如果不是您提交的，请关闭此页面，我们不会进行任何操作。',
+  'verify.confirm.submit': '确认我的请求',
+  'verify.alreadyConfirmed.title': '此请求已确认',
+  'verify.alreadyConfirmed.body': '请通过我们邮件中的链接查看进度。如果您已没有该链接，我们可以通过邮件向您发送新链接。',
+  'status.linkExpired.title': '此进度链接已过期',
+  'status.linkExpired.body': '为了您的安全，请求的链接仅在有限时间内有效。我们可以向提交请求时使用的邮箱地址发送新链接。',
+  'status.newLink.submit': '通过邮件发送新链接',
+  'status.newLink.sent': '如果我们仍保存着此请求的邮箱地址，我们已向该地址发送了新链接。邮件可能需要几分钟才能送达。',
+  'email.statusLink.subject': '您的个人信息请求的新链接',
+  'email.statusLink.body': '您申请了一个新链接，用于查看个人信息请求的进度。该链接在{date}之前有效。',
+  'error.mailUnavailable.title': '我们暂时无法发送邮件',
+  'error.mailUnavailable.body': '我们的邮件服务没有响应，因此无法向您发送邮件。请几分钟后重试。',
 } satisfies PrivacyCatalogue;

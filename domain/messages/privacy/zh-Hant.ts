@@ -139,4 +139,18 @@ export const zhHant = {
   'email.completed.exportExpiry': '此連結在{date}前有效。之後，您可以重新申請副本。',
   'email.cancelled.subject': '您的個人資料請求已取消',
   'email.cancelled.body': '您的個人資料請求已取消，我們沒有變更您的任何資料。您可以隨時提出新的請求。',
+
+  'verify.confirm.title': '確認您的個人資料請求',
+  'verify.confirm.body': '如要確認此請求是您本人提出的，請按下方按鈕。如果不是您提出的，請關閉此頁面，我們不會進行任何處理。',
+  'verify.confirm.submit': '確認我的請求',
+  'verify.alreadyConfirmed.title': '此請求已確認',
+  'verify.alreadyConfirmed.body': '請透過我們電子郵件中的連結查看進度。如果您已沒有該連結，我們可以寄送新連結給您。',
+  'status.linkExpired.title': '此進度連結已過期',
+  'status.linkExpired.body': '為了您的安全，請求的連結僅在有限時間內有效。我們可以將新連結寄到提出請求時使用的電子郵件地址。',
+  'status.newLink.submit': '以電子郵件寄送新連結',
+  'status.newLink.sent': '如果我們仍保存此請求的電子郵件地址，我們已將新連結寄到該地址。郵件可能需要幾分鐘才會送達。',
+  'email.statusLink.subject': '您的個人資料請求的新連結',
+  'email.statusLink.body': '您申請了新連結，以查看個人資料請求的進度。此連結在{date}前有效。',
+  'error.mailUnavailable.title': '我們目前無法寄送電子郵件',
+  'error.mailUnavailable.body': '我們的電子郵件服務沒有回應，因此無法寄送訊息給您。請幾分鐘後再試一次。',
 } satisfies PrivacyCatalogue;
