@@ -72,6 +72,8 @@ const envSchema = z.object({
     .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
     .default('EUR'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** JSON lines (production), or short human lines (set by `npm start` for its processes). */
+  MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
 
 export interface PayloadKeys {
@@ -126,6 +128,7 @@ export interface MeridianConfig {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
 }
 
 /** Parses `MERIDIAN_PAYLOAD_KEYS` ("id:base64key,id2:base64key") into 32-byte AES keys. */
@@ -275,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.MERIDIAN_LOG_FORMAT,
   };
 }
 

@@ -13,6 +13,7 @@ import { loadDevSecrets } from '../startup/dev-secrets';
 import { explainStartupError } from '../startup/fatal';
 import { connectClient } from '../temporal/connection';
 import { devServerArgs, spawnDevServer, waitForTemporal } from './dev-server';
+import { choosePostgres, PostgresChoice } from './embedded-postgres';
 import { runEntryPoint } from './entry-point';
 import { startDevMailbox } from './dev-mailbox';
 import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data';
@@ -22,10 +23,11 @@ import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 
 /**
- * `npm start`: one supervisor for a developer's whole Meridian — the Temporal CLI (found or
- * built), migrations, the Temporal dev server, one worker process per region, the web server,
- * and a first regionHealth workflow as demo data. Ctrl-C stops them in order: web, workers
- * (draining in-flight work), then Temporal.
+ * `npm start`: one supervisor for a developer's whole Meridian — PostgreSQL (DATABASE_URL, the
+ * server on 127.0.0.1:5432, or an embedded one), the Temporal CLI (found or built), migrations,
+ * the Temporal dev server, one worker process per region, the web server, and a first
+ * regionHealth workflow as demo data. Ctrl-C stops them in order: web, workers (draining
+ * in-flight work), Temporal, then an embedded PostgreSQL.
  */
 
 const RESTART_LIMIT = 5;
@@ -61,15 +63,22 @@ interface Supervised {
 class Supervisor {
   private readonly children: Supervised[] = [];
   private temporal?: { stop(): Promise<void>; kill(): void };
-  private shuttingDown = false;
+  private postgres?: Pick<PostgresChoice, 'stop' | 'kill' | 'kind'>;
+  shuttingDown = false;
+  /** The environment children start with (set once PostgreSQL and the mailbox are known). */
+  env: NodeJS.ProcessEnv = process.env;
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  setPostgres(postgres: Pick<PostgresChoice, 'stop' | 'kill' | 'kind'>) {
+    this.postgres = postgres;
+  }
 
   setTemporal(stop: () => Promise<void>, kill: () => void = () => {}) {
     this.temporal = { stop, kill };
   }
 
   run(name: string, entry: string, args: string[] = []): Supervised {
+    // Ctrl-C during start-up: start nothing more (the shutdown under way would not stop it).
+    if (this.shuttingDown) throw new StartError(`not starting ${name}: Meridian is stopping`);
     // Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
     const launch = () => runEntryPoint(entry, args, this.env, { detached: true });
     const s: Supervised = { name, child: launch(), restarts: [], stopping: false };
@@ -115,6 +124,10 @@ class Supervisor {
       await Promise.all(web.map((c) => stopChild(c)));
       await Promise.all(others.map((c) => stopChild(c)));
       if (this.temporal) await this.temporal.stop();
+      if (this.postgres) {
+        await this.postgres.stop();
+        if (this.postgres.kind === 'embedded') console.log('  postgres stopped');
+      }
       console.log('stopped.');
     })();
     await this.stopping;
@@ -125,6 +138,7 @@ class Supervisor {
   killAll(): void {
     for (const c of this.children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     this.temporal?.kill();
+    this.postgres?.kill();
   }
 }
 
@@ -236,24 +250,40 @@ async function main(): Promise<void> {
   await assertPortFree(config.web.host, config.web.port, 'web', 'MERIDIAN_WEB_PORT');
   step(`ports free: ${temporalPort} (Temporal), ${config.temporal.uiPort} (Temporal UI), ${config.web.port} (web)`);
 
-  const reports = await migrateAll(config).catch((error) => {
-    throw new StartError(describePostgresError(error, config.databaseUrl));
-  });
-  step(`databases migrated: ${reports.map((r) => `${r.database}${r.created ? ' (new)' : ''}`).join(', ')}`);
-
-  const webUrl = `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
-  // Privacy emails (verification codes, notices) go to a local mailbox unless a real server is set.
-  const mailbox = config.privacy.smtpUrl ? undefined : await startDevMailbox(path.join(dataDir, 'mail'));
-  if (mailbox) step(`mail: privacy emails are kept in ${mailbox.dir} (set MERIDIAN_SMTP_URL to send them)`);
-  const supervisor = new Supervisor({
-    ...process.env,
-    MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
-    ...(mailbox ? { MERIDIAN_SMTP_URL: mailbox.url } : {}),
-  });
+  const supervisor = new Supervisor();
   process.on('SIGINT', () => void supervisor.shutdown(0));
   process.on('SIGTERM', () => void supervisor.shutdown(0));
   process.on('exit', () => supervisor.killAll());
   try {
+    const pg = await choosePostgres({
+      dataDir: path.join(dataDir, 'pg'),
+      logFile: path.join(dataDir, 'postgres.log'),
+      track: (server) => supervisor.setPostgres({ kind: 'embedded', stop: () => server.stop(), kill: () => server.kill() }),
+    }).catch((error: Error) => {
+      throw new StartError(error.message);
+    });
+    supervisor.setPostgres(pg);
+    step(pg.line);
+    // Every process started from here (workers, web) uses the same server.
+    process.env.DATABASE_URL = pg.url;
+    config.databaseUrl = pg.url;
+
+    const reports = await migrateAll(config).catch((error) => {
+      throw new StartError(describePostgresError(error, config.databaseUrl));
+    });
+    step(`databases migrated: ${reports.map((r) => `${r.database}${r.created ? ' (new)' : ''}`).join(', ')}`);
+
+    const webUrl = `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
+    // Privacy emails (verification codes, notices) go to a local mailbox unless a real server is set.
+    const mailbox = config.privacy.smtpUrl ? undefined : await startDevMailbox(path.join(dataDir, 'mail'));
+    if (mailbox) step(`mail: privacy emails are kept in ${mailbox.dir} (set MERIDIAN_SMTP_URL to send them)`);
+    supervisor.env = {
+      ...process.env,
+      // Short human log lines for a developer; production (and MERIDIAN_LOG_FORMAT=json) keeps JSON.
+      MERIDIAN_LOG_FORMAT: process.env.MERIDIAN_LOG_FORMAT ?? 'pretty',
+      MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
+      ...(mailbox ? { MERIDIAN_SMTP_URL: mailbox.url } : {}),
+    };
     await startTemporal(config, supervisor, `${webUrl}/codec`);
 
     await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
@@ -300,6 +330,8 @@ async function main(): Promise<void> {
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {
+    // Once Ctrl-C was pressed, a step failing (Temporal gone, a child refused) is the shutdown's doing.
+    if (supervisor.shuttingDown) return;
     console.error(`meridian: ${explainStartupError(error)}`);
     if (process.env.DEBUG) console.error(error);
     await supervisor.shutdown(1);

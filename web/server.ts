@@ -10,6 +10,7 @@ import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { checkRegion } from './readiness';
 import { loggableError } from './error-log';
+import { LogFormat, prettyStream } from '../startup/log';
 
 export interface WebDeps {
   temporal: Client;
@@ -31,16 +32,24 @@ export interface WebDeps {
 
 /**
  * Structured request logs without personal data: method, route and status only. Query strings,
- * bodies and headers (which may carry emails, write keys or tokens) are never logged.
+ * bodies and headers (which may carry emails, write keys or tokens) are never logged. JSON lines,
+ * or short human lines under `npm start` (startup/log.ts).
  */
-export function requestLogOptions(level: string): FastifyServerOptions['logger'] {
+export function requestLogOptions(
+  level: string,
+  format: LogFormat = 'json',
+  out?: { write(text: string): unknown },
+): FastifyServerOptions['logger'] {
   return {
     level,
+    // JSON goes to pino's own stdout writer unless told otherwise.
+    ...(format === 'pretty' ? { stream: prettyStream(out) } : out ? { stream: out } : {}),
     serializers: {
       req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
         id: req.id,
         method: req.method,
-        route: req.routeOptions?.url ?? req.url.split('?')[0],
+        // An unmatched path is whatever the client sent (an email, a token): not logged.
+        route: req.routeOptions?.url ?? '(no route)',
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },

@@ -11,6 +11,7 @@ import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
 import { bundleWorkflows } from '../temporal/workflow-bundle';
 import { exitWithError } from '../startup/fatal';
+import { prettyLogLine, writeLog } from '../startup/log';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
@@ -38,7 +39,15 @@ async function main(): Promise<void> {
   loadDevSecrets();
   const config = loadConfig();
   const regions = regionsToRun(config, process.argv.slice(2));
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'WARN') });
+  const runtimeLevel = config.logLevel === 'debug' ? 'DEBUG' : 'WARN';
+  Runtime.install({
+    logger:
+      config.logFormat === 'pretty'
+        ? new DefaultLogger(runtimeLevel, ({ level, message, meta, timestampNanos }) =>
+            process.stderr.write(`${prettyLogLine({ time: Number(timestampNanos / 1_000_000n), level, msg: message, ...meta })}\n`),
+          )
+        : new DefaultLogger(runtimeLevel),
+  });
 
   const connection = await connectWorkerConnection(config);
   const bundlePath = process.env.MERIDIAN_WORKFLOW_BUNDLE;
@@ -118,10 +127,10 @@ async function main(): Promise<void> {
           }),
         );
       }
-      console.log(JSON.stringify({ msg: 'worker ready', region: region.name, taskQueue: region.taskQueue, pid: process.pid }));
+      writeLog(config.logFormat, { msg: 'worker ready', region: region.name, taskQueue: region.taskQueue, pid: process.pid });
     }
     await Promise.all(workers.map((w) => w.run()));
-    console.log(JSON.stringify({ msg: 'workers stopped', regions: regions.map((r) => r.name), pid: process.pid }));
+    writeLog(config.logFormat, { msg: 'workers stopped', regions: regions.map((r) => r.name), pid: process.pid });
   } finally {
     await Promise.all(stops.map((stop) => stop()));
     await Promise.all(pools.map((p) => p.close()));

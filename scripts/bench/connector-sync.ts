@@ -98,7 +98,7 @@ async function main() {
   await writeWorkflowBundle(env.MERIDIAN_WORKFLOW_BUNDLE);
   const config = loadConfig(env);
   await migrateAll(config);
-  // The store's clock is the last day of the ECB history in ../shared/data, so every order has a rate.
+  // The store's clock is the last day of the shipped ECB history (data/ecb), so every order has a rate.
   const shopify = await startShopifyEmulator({ accessToken: 'shpat_bench', currency: 'JPY', timeZone: 'Asia/Tokyo', shop: 'bench', now: () => new Date('2025-05-09T12:00:00Z') });
   shopify.throttle(false);
   console.log(`seeding ${CUSTOMERS} customers and ${ORDERS} orders in the emulator …`);

@@ -1,10 +1,11 @@
 import { Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MESSAGES } from '../../domain/privacy-messages';
 import { KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { startTwilioEmulator, TwilioEmulator } from '../emulators/twilio';
+import { describeInBrowser } from '../support/browser';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
@@ -22,7 +23,7 @@ import { privacyRequestHandle } from '../../temporal/processes/privacy-request';
 const de = MESSAGES.de;
 const SID = `AC${'c3'.repeat(16)}`;
 
-describe('privacy portal in a browser', () => {
+describeInBrowser('privacy portal in a browser', (chromiumPath) => {
   let d: TestDeployment;
   let h: IngestionHarness;
   let smtp: SmtpHarness;
@@ -35,6 +36,7 @@ describe('privacy portal in a browser', () => {
   const phone = '+4917612345678';
 
   beforeAll(async () => {
+    const executablePath = chromiumPath(); // first: without a browser, fail before setting up
     smtp = await startSmtpServer();
     d = await createTestDeployment('portal', { MERIDIAN_SMTP_URL: smtp.url, MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '2' });
     klaviyo = await startKlaviyoEmulator({ apiKey: 'pk_portal', deletionDelayMs: 1000, rateLimit: false });
@@ -61,7 +63,7 @@ describe('privacy portal in a browser', () => {
     klaviyo.seedProfile({ email, phone_number: phone, first_name: 'Jana', subscribed: true });
     meta.createAudience('31337', [{ email, phone }]);
     twilio.seedMessages([{ to: phone, from: '+4930555000', body: 'Ihre Bestellung ist unterwegs' }]);
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Fastify, { FastifyInstance } from 'fastify';
-import { ECB_FEEDS, FxDay, formatEcbDailyXml, parseEcbHistoryCsv } from '../../domain/fx';
+import { ECB_FEEDS, FxDay, formatEcbDailyXml } from '../../domain/fx';
+import { readFxHistory } from '../../scripts/fx-import';
 
 /**
  * A local stand-in for the ECB's euro reference-rate files (`/eurofxref-daily.xml`,
  * `/eurofxref-hist-90d.xml`, `/eurofxref-hist.xml`), serving the real history from
- * ../shared/data as the ECB would on its last day. Faults can be queued: an HTTP status,
+ * the repository (data/ecb) as the ECB would on its last day. Faults can be queued: an HTTP status,
  * or a body that is not the ECB's XML (as during its maintenance).
  */
 export interface EcbEmulator {
@@ -17,9 +16,7 @@ export interface EcbEmulator {
   close(): Promise<void>;
 }
 
-export const ECB_HISTORY_CSV = path.join(__dirname, '../../../shared/data/ecb-eurofxref-hist.csv');
-
-export async function startEcbEmulator(days: FxDay[] = parseEcbHistoryCsv(readFileSync(ECB_HISTORY_CSV, 'utf8'))): Promise<EcbEmulator> {
+export async function startEcbEmulator(days: FxDay[] = readFxHistory()): Promise<EcbEmulator> {
   const newestFirst = [...days].sort((a, b) => (a.date < b.date ? 1 : -1));
   const faults: (number | 'garbage')[] = [];
   const requests: string[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
@@ -6,7 +6,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connector, createConnector } from '../../db/connectors-store';
 import { upsertFxDays } from '../../db/fx-rates-store';
-import { parseEcbHistoryCsv } from '../../domain/fx';
 import { keyFromRef } from '../../db/crypto-shredding';
 import {
   describeConnectorSchedule,
@@ -18,7 +17,7 @@ import {
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
 import type { SyncResult } from '../../workflows/connector-sync';
-import { ECB_HISTORY_CSV } from '../emulators/ecb';
+import { readFxHistory } from '../../scripts/fx-import';
 import { startAmazonEmulator } from '../emulators/amazon';
 import { startShopeeEmulator } from '../emulators/shopee';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
@@ -62,7 +61,7 @@ describe('connector syncs', () => {
     // The ECB's real history, and a supplementary KWD rate (the ECB does not quote the dinar).
     // (A first query lets postgres.js learn the array types before an array parameter is built.)
     await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, parseEcbHistoryCsv(readFileSync(ECB_HISTORY_CSV, 'utf8')), 'ecb');
+    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
     await upsertFxDays(d.global().sql, [{ date: '2025-03-14', rates: { KWD: '0.3354' } }], 'test fixture: CBK KWD per EUR');
     otherWorkers = await d.startWorkers(['global', 'eu', 'us']);
     apacWorker = await d.startWorkers(['apac']);
@@ -230,11 +229,14 @@ describe('connector syncs', () => {
         select status, orders from sync_runs where connector_id = ${con.id}`;
       expect(run).toMatchObject({ status: 'completed', orders: 20 });
     }, 60_000);
-    const runs = [];
-    for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
-    expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
+    // The run's row is written before the workflow sets its final search attributes: wait for those too.
+    await eventually(async () => {
+      const runs = [];
+      for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
+      expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
+    }, 15_000);
   }, 120_000);
 
   it('resumes from its checkpoint when the region worker is killed mid-sync: no order missing, none twice', async () => {

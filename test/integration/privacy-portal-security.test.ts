@@ -2,7 +2,6 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyFromRef, unwrapDataKey, wrappingKeyId } from '../../db/crypto-shredding';
 import { peopleWithEmail } from '../../db/privacy-saga-store';
@@ -59,7 +58,7 @@ describe('privacy portal under attack', () => {
   /** Another web server on the same deployment, with some settings changed. */
   async function anotherWeb(env: NodeJS.ProcessEnv, logger?: { lines: string[] }): Promise<string> {
     const options = logger
-      ? { poolSize: 2, logger: { ...(requestLogOptions('info') as object), stream: new Writable({ write: (chunk, _e, done) => (logger.lines.push(String(chunk)), done()) }) } }
+      ? { poolSize: 2, logger: requestLogOptions('info', 'json', { write: (line: string) => logger.lines.push(line) }) }
       : { poolSize: 2 };
     const web = await createMeridianWeb(loadConfig({ ...d.env, ...env }), d.client, options);
     extra.push({ web });
@@ -407,6 +406,8 @@ describe('privacy portal under attack', () => {
       const res = await fetch(`${web}/privacy/preferences/${encodeURIComponent(email)}?region=eu&expires=${expires}&sig=${encodeURIComponent(sig)}`, { headers: { accept: 'application/json' } });
       expect(res.status).toBe(500);
       expect(await res.text()).not.toContain(email);
+      // A path that matches no route is the client's text too.
+      expect((await fetch(`${web}/unknown/${encodeURIComponent(email)}`)).status).toBe(404);
       const failed = logger.lines.filter((l) => l.includes('privacy portal request failed'));
       expect(failed).toHaveLength(1);
       expect(JSON.parse(failed[0]!).err).toMatchObject({ code: '22P02' });

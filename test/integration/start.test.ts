@@ -1,9 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runEntryPoint, waitForExit } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import postgres from 'postgres';
+import { databaseUrl } from '../../db/connections';
+import { answers } from '../../scripts/embedded-postgres';
 import { freePort, holdPort } from '../support/ports';
 
 /** `npm start` end to end: dev server, migrations, workers, web, demo workflow, URLs, Ctrl-C. */
@@ -18,6 +21,7 @@ describe('npm start', () => {
       MERIDIAN_WEB_PORT: String(webPort),
       MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-start-')),
       MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_start`,
+      DATABASE_URL: inject('databaseUrl'),
     });
     const child = runEntryPoint('scripts/start.ts', [], env);
     const exit = waitForExit(child, 240_000);
@@ -43,6 +47,19 @@ describe('npm start', () => {
     // Demo data went through the real tracking API: Lena is one person in two regions…
     expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
     expect(output).toContain('✓ demo: connector demo_tokyo_pos (Shift_JIS POS export, apac) synced: completed, 6 orders, 1 row rejected');
+    // The shipped ECB history gave every demo order its reporting amount.
+    const apac = postgres(databaseUrl(inject('databaseUrl'), `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
+    try {
+      const orders = await apac`select reporting_total_minor, fx_problem from orders`;
+      expect(orders).toHaveLength(6);
+      expect(orders.filter((o) => o.reporting_total_minor === null || o.fx_problem !== null)).toEqual([]);
+    } finally {
+      await apac.end();
+    }
+    // Each process logs short human lines, not JSON: time, then method, route, status and ms.
+    expect(output).toMatch(/^\[web\] \d\d:\d\d:\d\d POST \/v1\/batch 200 \d+ ms$/m);
+    expect(output).toMatch(/^\[worker-eu\] \d\d:\d\d:\d\d worker ready region=eu taskQueue=meridian-eu$/m);
+    expect(output).not.toMatch(/^\[(web|worker-\w+)\] \{/m);
     const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
     const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
     const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
@@ -79,5 +96,44 @@ describe('npm start', () => {
     expect(output).toMatch(/stopping Meridian…[\s\S]*web stopped[\s\S]*worker-eu stopped[\s\S]*temporal stopped\nstopped\./);
     // Nothing left behind: every port is free again.
     for (const port of [temporalPort, uiPort, webPort]) (await holdPort(port)).close();
+  });
+
+  it('starts an embedded PostgreSQL in .data/pg when none answers, says so, and stops it last on Ctrl-C', async () => {
+    const [temporalPort, uiPort, webPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'meridian-start-pg-'));
+    chmodSync(dataDir, 0o755); // as root the server runs as OS user postgres, which must enter it
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DATABASE_URL;
+    delete env.MERIDIAN_PAYLOAD_KEYS;
+    Object.assign(env, {
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_UI_PORT: String(uiPort),
+      MERIDIAN_WEB_PORT: String(webPort),
+      MERIDIAN_DATA_DIR: dataDir,
+      MERIDIAN_PG_PROBE_PORT: String(pgPort), // nothing listens there: the machine's server stays untouched
+    });
+    const child = runEntryPoint('scripts/start.ts', [], env);
+    const exit = waitForExit(child, 240_000);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    try {
+      await eventually(async () => expect(output).toContain('✓ Temporal dev server on'), 180_000, 500);
+      expect(output).toContain(
+        `✓ PostgreSQL: embedded 18.4 on 127.0.0.1:${pgPort}, data in ${path.join(dataDir, 'pg')} ` +
+          `(nothing answers on 127.0.0.1:${pgPort} and DATABASE_URL is not set)`,
+      );
+      expect(output).toMatch(/✓ databases migrated: cdp_global \(new\), cdp_eu \(new\), cdp_us \(new\), cdp_apac \(new\)/);
+      expect(await answers('127.0.0.1', pgPort)).toBe(true);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const { code } = await exit;
+    expect(code).toBe(0);
+    // (A step under way when Ctrl-C came may still report in between.)
+    expect(output).toMatch(/stopping Meridian…[\s\S]*temporal stopped\n[\s\S]*  postgres stopped\nstopped\./);
+    expect(await answers('127.0.0.1', pgPort)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true); // kept for the next start
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

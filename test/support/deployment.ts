@@ -27,7 +27,7 @@ export interface TestDeployment {
 
 export async function createTestDeployment(tag: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestDeployment> {
   const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
+    DATABASE_URL: inject('databaseUrl'),
     MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_${tag}`,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),

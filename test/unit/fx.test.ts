@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   EcbFeedError,
@@ -15,9 +15,9 @@ import {
   safeParseEcbDailyXml,
   safeParseEcbHistoryCsv,
 } from '../../domain/fx';
+import { parseEcbHistoryZip, safeParseEcbHistoryZip } from '../../domain/fx-history';
 import { formatMinor } from '../../domain/money';
-
-const HISTORY_CSV = path.join(__dirname, '../../../shared/data/ecb-eurofxref-hist.csv');
+import { readFxHistory, SHIPPED_FX_HISTORY } from '../../scripts/fx-import';
 
 /** The ECB's eurofxref-daily.xml as served, single-quoted attributes and all (rates of 2025-05-09, abridged). */
 const ECB_DAILY_XML = `<?xml version="1.0" encoding="UTF-8"?>
@@ -42,7 +42,7 @@ let history: FxDay[];
 let table: FxTable;
 
 beforeAll(() => {
-  history = parseEcbHistoryCsv(readFileSync(HISTORY_CSV, 'utf8'));
+  history = readFxHistory();
   table = new FxTable(history);
 });
 
@@ -84,7 +84,7 @@ describe('rational arithmetic', () => {
 
 describe('parseEcbHistoryCsv on the real ECB history', () => {
   it('parses every day from 1999-01-04 to 2025-05-09, oldest first, quickly', () => {
-    const text = readFileSync(HISTORY_CSV, 'utf8');
+    const text = strFromU8(unzipSync(readFileSync(SHIPPED_FX_HISTORY))['eurofxref-hist.csv']!);
     const started = performance.now();
     const parsed = safeParseEcbHistoryCsv(text);
     const elapsed = performance.now() - started;
@@ -110,6 +110,29 @@ describe('parseEcbHistoryCsv on the real ECB history', () => {
   it('has no weekend rows', () => {
     const weekend = history.filter((day) => [0, 6].includes(new Date(`${day.date}T00:00:00Z`).getUTCDay()));
     expect(weekend).toEqual([]);
+  });
+});
+
+describe('the shipped history, as the ECB publishes it (eurofxref-hist.zip)', () => {
+  it('is a zip of the one CSV, read whole', () => {
+    expect(Object.keys(unzipSync(readFileSync(SHIPPED_FX_HISTORY)))).toEqual(['eurofxref-hist.csv']);
+    expect(history).toHaveLength(6747);
+    expect(parseEcbHistoryZip(zipSync({ 'eurofxref-hist.csv': strToU8('Date,USD,\n2025-05-09,1.1252,\n') }))).toEqual([
+      { date: '2025-05-09', rates: { USD: '1.1252' } },
+    ]);
+  });
+
+  it('rejects a file that is not a zip, a zip without its one CSV, and a broken CSV inside', () => {
+    const reason = (zip: Uint8Array) => {
+      const result = safeParseEcbHistoryZip(zip);
+      return result.ok ? 'ok' : result.reason;
+    };
+    expect(reason(strToU8('<html>maintenance</html>'))).toMatch(/^ECB history zip: not a readable zip file .*download https:\/\/www\.ecb\.europa\.eu/);
+    expect(reason(zipSync({ 'readme.txt': strToU8('hi') }))).toBe('ECB history zip: expected one CSV file (eurofxref-hist.csv), found readme.txt');
+    expect(reason(zipSync({ 'a.csv': strToU8('Date,USD,'), 'b.csv': strToU8('Date,USD,') }))).toMatch(/found a\.csv, b\.csv/);
+    expect(reason(zipSync({}))).toMatch(/found nothing/);
+    expect(reason(zipSync({ 'eurofxref-hist.csv': strToU8('Date,USD,\n2025-05-09,x,\n') }))).toMatch(/^ECB history CSV: line 2 \(2025-05-09\): USD rate "x"/);
+    expect(() => parseEcbHistoryZip(strToU8('nope'))).toThrow(EcbFeedError);
   });
 });
 
