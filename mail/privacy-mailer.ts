@@ -25,8 +25,9 @@ export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy'>): (P
   const mailer = createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs });
   return {
     async sendVerification({ to, locale, requestId, code, link, expiresInMinutes }) {
+      // One code per request; the key (and so the Message-ID, which mail systems log) carries no code.
       const message = renderEmail(locale, 'verification', { requestId, code, link, minutes: expiresInMinutes });
-      await mailer.send({ to, ...message, idempotencyKey: `${requestId}:verification:${code}` });
+      await mailer.send({ to, ...message, idempotencyKey: `${requestId}:verification` });
     },
     async sendStatusLink({ to, locale, requestId, link, expiresAt }) {
       const message = renderEmail(locale, 'statusLink', { requestId, link, expiresAt });
