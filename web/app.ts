@@ -13,7 +13,7 @@ import { buildServer } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
-import { SharedRateLimiter } from './shared-rate-limit';
+import { SharedRateLimiter } from './request-limits';
 
 /**
  * Meridian's web server with everything it serves: ingestion (a writer per region), admin,

@@ -111,7 +111,7 @@ export const connectors = pgTable(
 /**
  * Request counters every web server shares (the privacy portal's limits per email and per client):
  * one row per key, counting hits in the current fixed window of the database's clock. A key is an
- * HMAC of what is limited (web/shared-rate-limit.ts), never an email or an address. Rows whose
+ * HMAC of what is limited (web/request-limits.ts), never an email or an address. Rows whose
  * window has passed are swept.
  */
 export const rateLimitCounters = pgTable(

@@ -11,7 +11,7 @@ import { MESSAGES } from '../../domain/privacy-messages';
 import { privacyRequestHandle } from '../../temporal/processes/privacy-request';
 import { createMeridianWeb, type MeridianWeb } from '../../web/app';
 import { requestLogOptions } from '../../web/server';
-import { SharedRateLimiter } from '../../web/shared-rate-limit';
+import { SharedRateLimiter } from '../../web/request-limits';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { holdPort } from '../support/ports';

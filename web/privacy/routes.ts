@@ -22,7 +22,7 @@ import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import { MailSendError } from '../../mail/mailer';
 import { loggableError } from '../error-log';
-import type { SharedRateLimiter } from '../shared-rate-limit';
+import type { SharedRateLimiter } from '../request-limits';
 import {
   countryOptions,
   PORTAL_CSS,
