@@ -5,6 +5,7 @@ import type { Server } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyFromRef, unwrapDataKey, wrappingKeyId } from '../../db/crypto-shredding';
 import { peopleWithEmail } from '../../db/privacy-saga-store';
+import { sweepCounters } from '../../db/rate-limit-store';
 import { loadConfig } from '../../domain/config';
 import { preferenceSignature, statusToken } from '../../domain/privacy-links';
 import { MESSAGES } from '../../domain/privacy-messages';
@@ -316,6 +317,20 @@ describe('privacy portal under attack', () => {
       expect(third.status).toBe(429);
       expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await file(email, { base: second })).status).toBe(429);
+    });
+
+    it('counts in fixed windows on the database clock, and sweeps counters whose window is over', async () => {
+      const limiter = new SharedRateLimiter(d.global().sql, d.config.signingKeys, { windowSeconds: 1 });
+      // Start just after a window boundary, so both hits land in the same one-second window.
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50));
+      expect((await limiter.hit('window', 'a', 1)).allowed).toBe(true);
+      const refused = await limiter.hit('window', 'a', 1);
+      expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await limiter.hit('window', 'a', 1)).allowed).toBe(true);
+      await d.global().sql`update rate_limit_counters set expires_at = now() - interval '1 second'`;
+      expect(await sweepCounters(d.global().sql)).toBeGreaterThan(0);
+      expect(await d.global().sql`select 1 from rate_limit_counters`).toHaveLength(0);
     });
 
     it('a flood of distinct keys does not reset anyone else’s count', async () => {
