@@ -137,7 +137,9 @@ export function wrappingKeyId(wrapped: Buffer): string {
 export function unwrapDataKey(regionKey: RegionKey, wrapped: Buffer, customerId: string): Buffer {
   const keyId = wrappingKeyId(wrapped);
   const key = regionKey.keyring.get(keyId);
-  if (!key) throw new KeyError(`this data key was wrapped by region key "${keyId}", which is no longer in the region's key ring: add it back to unwrap it`);
+  if (!key) {
+    throw new KeyError(`this data key was wrapped by region key "${keyId}", which is no longer in the region's key ring: add it back to unwrap it`);
+  }
   const sealed = wrapped.length === SEALED_DATA_KEY_BYTES ? wrapped : wrapped.subarray(2 + keyId.length);
   const opened = openWith(key, sealed, `data-key:${customerId}`);
   if (!opened) throw new KeyError('wrapped data key failed authentication: wrong region key or wrong profile');

@@ -50,7 +50,9 @@ const codeHashes = (keys: SigningKeys, id: string, code: string) => keys.macs('p
  * The blind index a request is filed under: the email normalised as ingestion normalises it (with
  * the workspace's identity rules: Gmail dots, plus-addresses), so the request finds the person.
  */
-export function emailBlindIndex(hmacKey: Buffer, email: string, rules: Pick<NormalisationOptions, 'gmailDotsInsensitive' | 'plusAddressingInsensitive'> = {}): Buffer | undefined {
+export type EmailRules = Pick<NormalisationOptions, 'gmailDotsInsensitive' | 'plusAddressingInsensitive'>;
+
+export function emailBlindIndex(hmacKey: Buffer, email: string, rules: EmailRules = {}): Buffer | undefined {
   const normalised = normaliseEmail(email, rules);
   return normalised.ok ? blindIndex(hmacKey, 'email', normalised.value) : undefined;
 }
@@ -58,7 +60,7 @@ export function emailBlindIndex(hmacKey: Buffer, email: string, rules: Pick<Norm
 /** Files a request; returns its ID and the verification code to email (never stored in clear). */
 export async function createPrivacyRequest(
   sql: Sql,
-  keys: { regionKey: Buffer; hmacKey: Buffer; signingKeys: SigningKeys; emailRules?: Pick<NormalisationOptions, 'gmailDotsInsensitive' | 'plusAddressingInsensitive'> },
+  keys: { regionKey: Buffer; hmacKey: Buffer; signingKeys: SigningKeys; emailRules?: EmailRules },
   raw: PrivacyRequestInput,
   now = new Date(),
 ): Promise<{ id: string; code: string; dueDate: string; jurisdiction: string }> {
@@ -86,7 +88,8 @@ export async function createPrivacyRequest(
     values (${id}, ${input.type}, 'awaiting-verification', ${input.country}, ${input.usState ?? null}, ${jurisdiction}, ${input.locale},
             ${seal(keys.regionKey, input.email.trim(), emailContext(id))}, ${index},
             ${input.details ? seal(keys.regionKey, input.details, detailsContext(id)) : null},
-            ${codeHashes(keys.signingKeys, id, code)[0]!}, ${new Date(now.getTime() + VERIFICATION_MINUTES * 60_000).toISOString()}, ${now.toISOString()}, ${due})`;
+            ${codeHashes(keys.signingKeys, id, code)[0]!},
+            ${new Date(now.getTime() + VERIFICATION_MINUTES * 60_000).toISOString()}, ${now.toISOString()}, ${due})`;
   return { id, code, dueDate: due, jurisdiction };
 }
 

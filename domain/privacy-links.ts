@@ -34,7 +34,14 @@ export function exportSignature(keys: SigningKeys, requestId: string, region: st
   return keys.sign('privacy-export-link', `${requestId}:${region}:${expires}`);
 }
 
-export function checkExportSignature(keys: SigningKeys, requestId: string, region: string, expires: unknown, sig: unknown, now = new Date()): LinkCheck {
+export function checkExportSignature(
+  keys: SigningKeys,
+  requestId: string,
+  region: string,
+  expires: unknown,
+  sig: unknown,
+  now = new Date(),
+): LinkCheck {
   const at = Number(expires);
   if (!Number.isInteger(at) || !keys.verify('privacy-export-link', `${requestId}:${region}:${at}`, sig)) return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';
@@ -45,7 +52,14 @@ export function preferenceSignature(keys: SigningKeys, customerId: string, regio
   return keys.sign('privacy-preference-link', `${customerId}:${region}:${expires}`);
 }
 
-export function checkPreferenceSignature(keys: SigningKeys, customerId: string, region: string, expires: unknown, sig: unknown, now = new Date()): LinkCheck {
+export function checkPreferenceSignature(
+  keys: SigningKeys,
+  customerId: string,
+  region: string,
+  expires: unknown,
+  sig: unknown,
+  now = new Date(),
+): LinkCheck {
   const at = Number(expires);
   if (!Number.isInteger(at) || !keys.verify('privacy-preference-link', `${customerId}:${region}:${at}`, sig)) return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';

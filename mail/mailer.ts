@@ -99,7 +99,12 @@ function toSendError(error: unknown): MailSendError {
 
 export function createMailer(config: MailerConfig): Mailer {
   const timeout = config.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
-  const transport = nodemailer.createTransport({ url: config.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+  const transport = nodemailer.createTransport({
+    url: config.smtpUrl,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
   return {
     async send(message) {
       if (!message.idempotencyKey) throw new Error('email not sent: give an idempotencyKey (e.g. "<requestId>:verification") so a retry is recognisable');

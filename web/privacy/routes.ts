@@ -8,6 +8,7 @@ import type { Sql } from 'postgres';
 import {
   createPrivacyRequest,
   emailBlindIndex,
+  type EmailRules,
   mergePrivacySystems,
   PrivacyRequestInputError,
   PrivacyRequestView,
@@ -15,7 +16,6 @@ import {
   requesterEmail,
   verifyPrivacyRequest,
 } from '../../db/privacy-requests-store';
-import type { NormalisationOptions } from '../../domain/identifiers';
 import { checkExportSignature, checkPreferenceSignature, checkStatusToken, exportSignature, preferenceSignature, statusToken } from '../../domain/privacy-links';
 import { isLocale, Locale, type MessageKey, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
 import type { RegionCatalog } from '../../domain/regions';
@@ -57,7 +57,7 @@ export interface PrivacyPortalDeps {
   /** Key of the identifier blind index: a request is filed under the token ingestion wrote. */
   hmacKey: Buffer;
   /** The workspace's email rules (Gmail dots, plus-addresses), as ingestion applies them now. */
-  emailRules: () => Pick<NormalisationOptions, 'gmailDotsInsensitive' | 'plusAddressingInsensitive'>;
+  emailRules: () => EmailRules;
   /** Keys of the portal's links, anti-forgery tokens and verification codes. */
   signingKeys: SigningKeys;
   temporal: Client;
