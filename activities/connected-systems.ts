@@ -1,7 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { connectedSystem } from '../connectors';
-import { ConnectorError, ConnectorRateLimited } from '../connectors/errors';
 import type { ConnectedSystem, ConnectedSystemSession, PrivacyContext } from '../connectors/privacy';
 import { getConnector, loadCredentials } from '../db/connectors-store';
 import type { RegionKey } from '../db/crypto-shredding';
@@ -27,10 +26,4 @@ export async function openConnectedSystem(
   const settings = system.settings.parse(connector.settings);
   const credentials = system.credentials.parse(await loadCredentials({ sql: deps.sql, key: deps.regionKey }, connectorId));
   return { system, session: system.open(settings, credentials, { ...deps.privacyContext, idempotencyKey, heartbeat: () => Context.current().heartbeat() }) };
-}
-
-/** A vendor's error as a Temporal failure: refused for good → non-retryable; throttled → retried after its wait. */
-export function vendorFailure(error: ConnectorError): ApplicationFailure {
-  if (!error.retryable) return ApplicationFailure.nonRetryable(error.message, error.name);
-  return ApplicationFailure.create({ message: error.message, type: error.name, ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}) });
 }

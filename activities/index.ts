@@ -9,6 +9,8 @@ import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 
+export { vendorFailureInterceptor } from './vendor-failures';
+
 /**
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.

@@ -48,6 +48,36 @@ export class ConnectorTransientError extends ConnectorError {
   readonly retryable = true;
 }
 
+/**
+ * Meridian itself refused to send the call: the URL is not on the vendor's own API hosts, not https, or
+ * resolves to a private, loopback or link-local address (connectors/http.ts). Not retryable: the
+ * connector's URL setting must be fixed.
+ */
+export class ConnectorHostRefused extends ConnectorError {
+  override readonly name = 'ConnectorHostRefused';
+  readonly retryable = false;
+}
+
+/**
+ * What an API cannot do and a person must: the message says where to click. Not retryable — the same
+ * call would be refused again — so the workflow turns it into an operator's task.
+ */
+export class ManualActionRequired extends ConnectorError {
+  override readonly name = 'ManualActionRequired';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    system: string,
+    /** The step by step, for the task (also at the start of `message`). */
+    readonly action: string,
+    /** The vendor records the action concerns, e.g. Shopify customer IDs. */
+    readonly records: string[],
+    status?: number,
+  ) {
+    super(message, system, status);
+  }
+}
+
 /** Any other 4xx: the request itself was refused, so sending it again would be refused again. */
 export class ConnectorRequestError extends ConnectorError {
   override readonly name = 'ConnectorRequestError';
@@ -108,9 +138,16 @@ export function classifyHttpFailure(system: string, status: number, headers: Hea
 }
 
 function retryAfter(header: string | null): number {
-  if (header === null || header.trim() === '') return DEFAULT_RETRY_AFTER_MS;
+  return retryAfterMs(header) ?? DEFAULT_RETRY_AFTER_MS;
+}
+
+/** Retry-After in seconds (decimals allowed) or as an HTTP date, in ms; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now: () => number = Date.now): number | undefined {
+  if (header === null || header === undefined || header.trim() === '') return undefined;
   const seconds = Number(header.trim());
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_RETRY_AFTER_MS;
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now());
 }
 
 /**
@@ -140,4 +177,14 @@ function flatten(value: unknown): string {
       .join('; ');
   }
   return value === undefined || value === null ? '' : String(value);
+}
+
+/**
+ * Text bound for an error message with e-mail addresses and phone numbers taken out: a vendor's error
+ * text can quote what was sent. `digitRuns` also takes out numbers written without a leading +
+ * (an SMS provider's texts quote numbers so); otherwise only +… runs go, so dates and IDs stay readable.
+ */
+export function redactPersonal(text: string, options: { digitRuns?: boolean } = {}): string {
+  const phone = options.digitRuns ? /\+?\d[\d\s().-]{5,}\d/g : /\+\d[\d\s().-]{5,}\d/g;
+  return text.replace(/[^\s@'"<>(),:{}[\]]+@[^\s@'"<>(),:{}[\]]+/g, '[email]').replace(phone, '[phone]');
 }

@@ -42,11 +42,13 @@ export interface SyncPage {
 export interface ConnectorContext {
   /** The connector's ID: the source ID of every record it brings in. */
   sourceId: string;
-  fetch?: typeof fetch;
+  /** Replaces the waiting of rate-limit waits (tests record them instead). */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
   /** Called during long waits (rate limits, big files) so the activity keeps heartbeating. */
   heartbeat?: () => void;
+  /** The folder a file import may read from (MERIDIAN_IMPORT_DIR on the worker); without it a file import reads nothing. */
+  importDir?: string;
 }
 
 export interface ConnectorSession {
@@ -63,5 +65,10 @@ export interface ConnectorDefinition<Settings = unknown, Credentials = unknown> 
   /** Secrets, stored sealed with the region key; an empty object schema when there are none. */
   credentials: z.ZodType<Credentials>;
   streams: readonly StreamName[];
+  /**
+   * The settings that say where credentials are sent (e.g. `shopUrl`): changing one requires the
+   * credentials again, so stored secrets never follow a URL to a new host.
+   */
+  endpointSettings?: readonly string[];
   open(settings: Settings, credentials: Credentials, context: ConnectorContext): ConnectorSession;
 }

@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { RejectedRecord } from '../domain/commerce';
+import { describeIssues } from '../domain/validation';
+
+export { describeIssues };
 
 /**
  * Small pieces every connector's mapping to canonical records uses, written once. Rejections state
@@ -17,11 +20,6 @@ export function present<K extends string, V>(key: K, value: V | undefined): { [P
 export function text(value: string | null | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
-}
-
-/** "field.path: rule; …", with `what` naming the whole input when an issue has no path. */
-export function describeIssues(error: z.ZodError, what: string): string {
-  return error.issues.map((issue) => `${issue.path.length === 0 ? what : issue.path.map(String).join('.')}: ${issue.message}`).join('; ');
 }
 
 /** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */

@@ -28,7 +28,7 @@ export interface PersonIdentifiers {
 export interface PrivacyContext {
   /** `<requestId>:<system>` (or `<consentChangeId>:<system>`): the same key on every retry. */
   idempotencyKey: string;
-  fetch?: typeof fetch;
+  /** Replaces the waiting of rate-limit waits (tests record them instead). */
   sleep?: (ms: number) => Promise<void>;
   heartbeat?: () => void;
 }
@@ -55,6 +55,8 @@ export interface ConnectedSystem<Settings = unknown, Credentials = unknown> {
   label: string;
   settings: z.ZodType<Settings>;
   credentials: z.ZodType<Credentials>;
+  /** The settings that say where credentials are sent (see ConnectorDefinition.endpointSettings). */
+  endpointSettings?: readonly string[];
   /** The operations this system supports through its API. */
   supports: readonly PrivacyOperation[];
   /** The purposes whose consent this system acts on (e.g. an email provider: emailMarketing). */

@@ -1,6 +1,6 @@
 import { drizzle, PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { Sql } from 'postgres';
-import { databaseName, MeridianConfig } from '../domain/config';
+import { databaseName, DatabaseTimeouts, MeridianConfig } from '../domain/config';
 import type { Region } from '../domain/regions';
 import * as globalSchema from './schema/global';
 import * as regionalSchema from './schema/regional';
@@ -30,29 +30,40 @@ export function databaseUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-function openSql(config: Pick<MeridianConfig, 'databaseUrl'>, database: string, options: PoolOptions): Sql {
+/** When the config gives none (a script's partial config): the same defaults as MERIDIAN_DB_* in domain/config.ts. */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { statementMs: 60_000, idleInTransactionMs: 30_000, connectSeconds: 10 };
+
+type PoolConfig = Pick<MeridianConfig, 'databaseUrl'> & { databaseTimeouts?: DatabaseTimeouts };
+
+/**
+ * Every pool's sessions carry statement_timeout and idle_in_transaction_session_timeout, and connecting
+ * gives up after connect_timeout: a stuck query, or a transaction someone left open across a slow
+ * call, is ended by the server instead of holding a pool slot until every activity of the region waits.
+ */
+function openSql(config: PoolConfig, database: string, options: PoolOptions): Sql {
+  const timeouts = config.databaseTimeouts ?? DEFAULT_DATABASE_TIMEOUTS;
   return postgres(databaseUrl(config.databaseUrl, database), {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'meridian' },
+    connect_timeout: timeouts.connectSeconds,
+    connection: {
+      application_name: options.applicationName ?? 'meridian',
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    },
   });
 }
 
-export function openRegionalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'>,
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<RegionalDb> {
+/** Where a pool connects and how its sessions time out. */
+export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & { databaseTimeouts?: DatabaseTimeouts };
+
+export function openRegionalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<RegionalDb> {
   const database = databaseName(config, region);
   const sql = openSql(config, database, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: regionalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 
-export function openGlobalPool(
-  config: Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'>,
-  region: Region,
-  options: PoolOptions = {},
-): RegionPool<GlobalDb> {
+export function openGlobalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<GlobalDb> {
   const database = databaseName(config, region);
   const sql = openSql(config, database, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: globalSchema }), close: () => sql.end({ timeout: 5 }) };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { z } from 'zod';
 import { CONNECTED_SYSTEMS, CONNECTORS } from '../connectors';
+import { describeIssues } from '../domain/validation';
 import { open, seal } from './crypto-shredding';
 
 /**
@@ -26,11 +26,6 @@ export class ConnectorConfigError extends Error {
 
 const credentialsContext = (connectorId: string) => `connector-credentials:${connectorId}`;
 
-/** The first problem of a zod result, as "settings.shopUrl: must be …". */
-function describe(what: string, error: z.ZodError): string {
-  return error.issues.map((i) => `${[what, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-}
-
 /** Settings and credentials checked against the connector's definition; throws ConnectorConfigError naming the field. */
 export function validateConnector(system: string, settings: unknown, credentials: unknown): { settings: unknown; credentials: unknown } {
   // A store syncs and also answers privacy requests; an email or ad platform only does the latter.
@@ -40,9 +35,9 @@ export function validateConnector(system: string, settings: unknown, credentials
     throw new ConnectorConfigError(`system: unknown system "${system}": use one of ${known}`);
   }
   const s = definition.settings.safeParse(settings);
-  if (!s.success) throw new ConnectorConfigError(describe('settings', s.error));
+  if (!s.success) throw new ConnectorConfigError(describeIssues(s.error, 'settings', { prefixed: true }));
   const c = definition.credentials.safeParse(credentials);
-  if (!c.success) throw new ConnectorConfigError(describe('credentials', c.error));
+  if (!c.success) throw new ConnectorConfigError(describeIssues(c.error, 'credentials', { prefixed: true }));
   return { settings: s.data, credentials: c.data };
 }
 
@@ -65,7 +60,21 @@ export async function createConnector(
   return toConnector(row!);
 }
 
-/** New settings and/or credentials; each is validated whole against the definition. */
+/**
+ * The settings that say where the connector's credentials are sent (`shopUrl`, `baseUrl` …) whose value
+ * differs between the two settings objects.
+ */
+export function changedEndpointSettings(system: string, before: unknown, after: unknown): string[] {
+  const definition = CONNECTORS[system as keyof typeof CONNECTORS] ?? CONNECTED_SYSTEMS[system];
+  const fields = new Set([...(definition?.endpointSettings ?? []), ...(CONNECTED_SYSTEMS[system]?.endpointSettings ?? [])]);
+  const value = (settings: unknown, field: string) => (typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>)[field] : undefined);
+  return [...fields].filter((field) => JSON.stringify(value(before, field) ?? null) !== JSON.stringify(value(after, field) ?? null));
+}
+
+/**
+ * New settings and/or credentials; each is validated whole against the definition. A change of a URL
+ * setting needs the credentials in the same call: stored secrets never follow a URL to a new host.
+ */
 export async function updateConnector(
   globalSql: Sql,
   regional: { sql: Sql; key: Buffer },
@@ -75,6 +84,13 @@ export async function updateConnector(
   const current = await getConnector(globalSql, id);
   if (!current) return undefined;
   const settings = change.settings ?? current.settings;
+  const moved = change.credentials === undefined ? changedEndpointSettings(current.system, current.settings, settings) : [];
+  if (moved.length > 0) {
+    throw new ConnectorConfigError(
+      `credentials: required when ${moved.map((field) => `settings.${field}`).join(' or ')} changes — give the credentials again with the new URL, ` +
+        'so that the stored ones are never sent to a host they were not given for',
+    );
+  }
   const credentials = change.credentials ?? (await loadCredentials(regional, id));
   const checked = validateConnector(current.system, settings, credentials);
   if (change.credentials !== undefined) await storeCredentials(regional, id, checked.credentials);

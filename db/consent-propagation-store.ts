@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Purpose } from '../domain/consent';
 
@@ -44,14 +43,6 @@ export async function beginPropagation(sql: Sql, propagationId: string, systems:
   await sql`update consent_propagations set status = 'in-progress' where id = ${propagationId} and status = 'pending'`;
 }
 
-/**
- * Holds a lock on (person, system) until the transaction ends: one push per person and system at a
- * time, so concurrent changes cannot leave a system with an older state.
- */
-export async function lockPersonInSystem(tx: Sql, customerId: string, connectorId: string): Promise<void> {
-  await tx`select pg_advisory_xact_lock(${lockKey(customerId, connectorId)}::bigint)`;
-}
-
 /** A push that ran out of retries: its row says failed with the last error. */
 export async function markPropagationSystemFailed(sql: Sql, propagationId: string, connectorId: string, error: string): Promise<void> {
   await sql`
@@ -65,9 +56,4 @@ export async function endPropagation(sql: Sql, propagationId: string): Promise<'
   const status = rows.every((r) => ['done', 'not-found', 'not-applicable'].includes(r.status)) ? 'complete' : 'incomplete';
   await sql`update consent_propagations set status = ${status}, finished_at = now() where id = ${propagationId}`;
   return status;
-}
-
-/** A 64-bit advisory lock key for (person, system). */
-function lockKey(customerId: string, connectorId: string): string {
-  return createHash('sha256').update(`consent:${customerId}:${connectorId}`).digest().readBigInt64BE(0).toString();
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isCurrency } from './money';
 import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
@@ -54,6 +55,19 @@ const envSchema = z.object({
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
+  /** The only folder a file import reads from, on each worker; default the data folder's imports/. */
+  MERIDIAN_IMPORT_DIR: z.string().min(1).optional(),
+  /**
+   * TESTS ONLY: hosts (e.g. 127.0.0.1) where connectors may reach the emulators in test/emulators/, over
+   * http and on loopback; read by connectors/http.ts. Never set in production.
+   */
+  MERIDIAN_CONNECTOR_HOST_OVERRIDE: z.string().optional(),
+  /** Every database session's statement_timeout: a query running longer is cancelled. */
+  MERIDIAN_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Every database session's idle_in_transaction_session_timeout: a transaction left idle longer is ended. */
+  MERIDIAN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Seconds to wait for a database connection before failing. */
+  MERIDIAN_DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(10),
   /** SMTP server for privacy emails (verification codes, completion notices), e.g. smtp://127.0.0.1:1025. */
   MERIDIAN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MERIDIAN_MAIL_FROM: z.string().min(3).default('Meridian Privacy <privacy@meridian.localhost>'),
@@ -75,6 +89,12 @@ const envSchema = z.object({
   /** JSON lines (production), or short human lines (set by `npm start` for its processes). */
   MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
+
+export interface DatabaseTimeouts {
+  statementMs: number;
+  idleInTransactionMs: number;
+  connectSeconds: number;
+}
 
 export interface PayloadKeys {
   /** Key used to encrypt new payloads. */
@@ -127,6 +147,12 @@ export interface MeridianConfig {
   /** The environment this config came from: region keys are read from it only where needed. */
   env: NodeJS.ProcessEnv;
   dataDir: string;
+  /** The folder file imports read from (absolute). */
+  importDir: string;
+  /** TESTS ONLY: the connector host override (see MERIDIAN_CONNECTOR_HOST_OVERRIDE); '' when unset. */
+  connectorHostOverride: string;
+  /** Applied to every pool (db/connections.ts), so no query or forgotten transaction holds a connection for good. */
+  databaseTimeouts: DatabaseTimeouts;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
 }
@@ -277,6 +303,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     },
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
+    importDir: resolve(e.MERIDIAN_IMPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'imports')),
+    connectorHostOverride: e.MERIDIAN_CONNECTOR_HOST_OVERRIDE?.trim() ?? '',
+    databaseTimeouts: {
+      statementMs: e.MERIDIAN_DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: e.MERIDIAN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      connectSeconds: e.MERIDIAN_DB_CONNECT_TIMEOUT_SECONDS,
+    },
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AMERICAS, ASIA_PACIFIC, EUROPE_CORE, EUROPE_MIDDLE_EAST_AFRICA, isCountryCode } from './countries';
+import { describeIssues } from './validation';
 
 /**
  * A region is a PostgreSQL database, a Temporal task queue, a worker pool and an encryption key
@@ -163,8 +164,7 @@ export function parseRegionsOverride(json: string, source: string): RegionsOverr
   }
   const parsed = regionsOverrideSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RegionConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new RegionConfigError(`${source}: ${describeIssues(parsed.error, '(root)', { first: true })}`);
   }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createGlobalActivities, createRegionalActivities } from '../activities';
+import { createGlobalActivities, createRegionalActivities, vendorFailureInterceptor } from '../activities';
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
@@ -48,6 +48,10 @@ async function main(): Promise<void> {
           )
         : new DefaultLogger(runtimeLevel),
   });
+  if (config.connectorHostOverride) {
+    const msg = 'MERIDIAN_CONNECTOR_HOST_OVERRIDE is set: connectors may call these hosts without the vendor-host and address checks; for tests only';
+    writeLog(config.logFormat, { msg, level: 'warn', hosts: config.connectorHostOverride }, process.stderr);
+  }
 
   const connection = await connectWorkerConnection(config);
   const bundlePath = process.env.MERIDIAN_WORKFLOW_BUNDLE;
@@ -113,6 +117,8 @@ async function main(): Promise<void> {
         workers.push(
           await Worker.create({
             ...common,
+            // Vendor errors become Temporal failures here, once, for every activity (activities/vendor-failures.ts).
+            interceptors: { activity: [vendorFailureInterceptor] },
             activities: createRegionalActivities({
               region,
               pool,
@@ -122,6 +128,7 @@ async function main(): Promise<void> {
               writer,
               fx: new FxRatesCache(globalPool.sql),
               reportingCurrency: config.reportingCurrency,
+              importDir: config.importDir,
               ...(privacyMailer ? { mailer: privacyMailer } : {}),
             }),
           }),

@@ -2,21 +2,31 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { connectedSystem } from '../../connectors';
 import { ConnectorError } from '../../connectors/errors';
-import type { PrivacyOutcome } from '../../connectors/privacy';
-import { beginPropagation, endPropagation, lockPersonInSystem, markPropagationSystemFailed, readPropagation, setPropagationSystemStatus } from '../../db/consent-propagation-store';
+import type { ConsentChange, PrivacyOutcome } from '../../connectors/privacy';
+import { beginPropagation, endPropagation, markPropagationSystemFailed, readPropagation, setPropagationSystemStatus } from '../../db/consent-propagation-store';
 import { readConsent } from '../../db/consent-store';
 import { listConnectors } from '../../db/connectors-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
 import type { Purpose } from '../../domain/consent';
-import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../connected-systems';
+import { ConnectedSystemDeps, openConnectedSystem } from '../connected-systems';
 
 /**
  * The region side of consent propagation: which connected systems a change concerns, pushing the
- * person's current effective consent to one system (idempotent: it always pushes the state now in
- * force, under a lock per person and system, so concurrent changes cannot leave a system with an
- * older state), following a vendor's job, and the per-system status the preference centre shows.
- * Personal values are loaded here and go only to the vendor.
+ * person's current effective consent to one system, following a vendor's job, and the per-system
+ * status the preference centre shows. Personal values are loaded here and go only to the vendor.
+ *
+ * Ordering per person × system, without holding anything across the vendor call: a push sends the
+ * state in force, and completes only if that is still the state in force once the vendor answered;
+ * otherwise it sends the newer state (check after write). Two pushes for the same person and system
+ * may overlap, but whichever call reaches the vendor last is followed by a check that sees the latest
+ * state, so the system never ends on an older one. Vendor calls are idempotent, so sending a state
+ * twice is harmless. No transaction or lock is held while a vendor answers (a slow vendor once held
+ * a connection each and starved every activity of the region): the pool is used only for short reads
+ * and status writes, and the activity heartbeats while it waits.
  */
+
+/** Pushes of newer states one activity makes before it leaves the rest to a retry (a person changing consent in a loop). */
+const MAX_PUSHES_PER_ATTEMPT = 5;
 
 export type ConsentDeps = ConnectedSystemDeps;
 
@@ -46,12 +56,15 @@ export function createConsentActivities(deps: ConsentDeps) {
 
   const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
 
-  /** Records a vendor failure on the system's row, then fails the activity: retried unless the vendor refused for good. */
+  /**
+   * Records a vendor failure on the system's row and rethrows it: the worker's vendor-failure interceptor
+   * retries it unless the vendor refused for good (activities/vendor-failures.ts).
+   */
   async function failed(propagationId: string, connectorId: string, error: unknown): Promise<never> {
     const attempt = Context.current().info.attempt;
     if (error instanceof ConnectorError) {
       await setStatus(propagationId, connectorId, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
-      throw vendorFailure(error);
+      throw error;
     }
     await setStatus(propagationId, connectorId, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
     throw error;
@@ -96,19 +109,30 @@ export function createConsentActivities(deps: ConsentDeps) {
       await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', { attempts: attempt });
       const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.propagationId}:${input.connectorId}`);
       if (!session.applyConsent) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot apply consent through its API`, 'InvalidInput');
-      // One push per person and system at a time; each pushes the state in force when it holds the lock.
-      return sql.begin(async (tx) => {
-        await lockPersonInSystem(tx as unknown as Sql, customerId, input.connectorId);
-        const consent = await readConsent(tx as unknown as Sql, customerId);
-        const person = await loadPersonIdentifiers(tx as unknown as Sql, deps.regionKey, customerId);
-        if (!consent || !person) return settle(input.propagationId, input.connectorId, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
-        const change = { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) };
+      const person = await loadPersonIdentifiers(sql, deps.regionKey, customerId);
+      /** The system's purposes and their states in force now; undefined when the person is gone. */
+      const inForce = async () => {
+        const consent = await readConsent(sql, customerId);
+        return consent ? { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) } : undefined;
+      };
+      let change = await inForce();
+      if (!change || !person) return settle(input.propagationId, input.connectorId, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
+      for (let pushes = 1; ; pushes++) {
+        let outcome: PrivacyOutcome;
         try {
-          return await settle(input.propagationId, input.connectorId, await session.applyConsent!(person, change));
+          outcome = await session.applyConsent(person, change);
         } catch (error) {
           return failed(input.propagationId, input.connectorId, error);
         }
-      });
+        Context.current().heartbeat();
+        // Check after write: a change recorded while the vendor answered is sent now, so the newest state lands last.
+        const now = await inForce();
+        if (!now || sameStates(now, change)) return settle(input.propagationId, input.connectorId, outcome);
+        if (pushes >= MAX_PUSHES_PER_ATTEMPT) {
+          throw ApplicationFailure.retryable(`the consent of the person changed ${pushes} times while it was being pushed to connector ${input.connectorId}: pushing the newest state again`, 'ConsentChangedDuringPush');
+        }
+        change = now;
+      }
     },
 
     /** Asks the vendor about a job an earlier push submitted. */
@@ -137,4 +161,8 @@ export function createConsentActivities(deps: ConsentDeps) {
       return { status: await endPropagation(sql, input.propagationId) };
     },
   };
+}
+
+function sameStates(a: ConsentChange, b: ConsentChange): boolean {
+  return a.purposes.length === b.purposes.length && a.purposes.every((p, i) => p.purpose === b.purposes[i]?.purpose && p.state === b.purposes[i]?.state);
 }

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { strToU8, zipSync } from 'fflate';
 import { connectedSystem } from '../../connectors';
-import { ConnectorError } from '../../connectors/errors';
+import { ConnectorError, ManualActionRequired } from '../../connectors/errors';
 import type { PrivacyOperation, PrivacyOutcome } from '../../connectors/privacy';
 import { listConnectors } from '../../db/connectors-store';
 import { readConsent, recordConsent } from '../../db/consent-store';
@@ -40,7 +40,7 @@ import {
   setRequestStatus,
 } from '../../db/privacy-saga-store';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
-import { ConnectedSystemDeps, openConnectedSystem, vendorFailure } from '../connected-systems';
+import { ConnectedSystemDeps, openConnectedSystem } from '../connected-systems';
 import type { RequesterMailer } from '../../mail/privacy-mailer';
 
 /**
@@ -93,16 +93,19 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     return { status: outcome.status };
   }
 
-  /** A vendor failure: recorded on the system's row; a manual action becomes an operator task; others retry or fail. */
+  /**
+   * A vendor failure: recorded on the system's row; a manual action becomes an operator task; others are
+   * rethrown, for the worker's vendor-failure interceptor to retry or fail (activities/vendor-failures.ts).
+   */
   async function failed(key: { requestId: string; connectorId: string; operation: string }, error: unknown): Promise<OperationResult> {
     const attempt = Context.current().info.attempt;
-    if (error instanceof ConnectorError && error.name === 'ManualActionRequired') {
+    if (error instanceof ManualActionRequired) {
       await setSystem(key, 'waiting-on-operator', { attempts: attempt, lastError: error.message });
       return { status: 'manual' };
     }
     if (error instanceof ConnectorError) {
       await setSystem(key, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
-      throw vendorFailure(error);
+      throw error;
     }
     await setSystem(key, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
     throw error;

@@ -1,7 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { connectorDefinition, CUSTOMER_ID_TYPES } from '../../connectors';
-import { ConnectorError, ConnectorRateLimited } from '../../connectors/errors';
 import type { ConnectorContext, ConnectorSession, Cursor, StreamName, SyncPage } from '../../connectors/framework';
 import { ConnectorConfigError, getConnector, loadCredentials } from '../../db/connectors-store';
 import type { FxRatesCache } from '../../db/fx-rates-store';
@@ -18,14 +17,14 @@ import {
   takeConnectorLease,
 } from '../../db/sync-store';
 import type { RejectedRecord } from '../../domain/commerce';
+import { describeIssues } from '../../domain/validation';
 import { customerCall, orderCall, reportingAmount } from './records';
 
 /**
  * The region side of a connector sync: take the connector's lease, page through a stream storing
  * each page before its cursor is checkpointed (in heartbeats, then in the workflow), record what
- * was rejected, and end the sync with its status. Connector errors become Temporal failures here,
- * once: auth and bad requests are non-retryable with the connector's message; a 429 is retried
- * after its Retry-After; everything else is retried with backoff.
+ * was rejected, and end the sync with its status. Connector errors are thrown as they are: the
+ * worker's vendor-failure interceptor (activities/vendor-failures.ts) makes them Temporal failures.
  */
 
 export interface SyncDeps {
@@ -37,8 +36,10 @@ export interface SyncDeps {
   writer: RegionWriter;
   fx: FxRatesCache;
   reportingCurrency: string;
-  /** Test hooks for the connectors' HTTP and clock. */
-  connectorContext?: Omit<ConnectorContext, 'sourceId' | 'heartbeat'>;
+  /** The folder file imports read from (MERIDIAN_IMPORT_DIR). */
+  importDir?: string;
+  /** Test hooks for the connectors' waits and clock. */
+  connectorContext?: Omit<ConnectorContext, 'sourceId' | 'heartbeat' | 'importDir'>;
 }
 
 /** A lease outlives a stuck page by this much; every page renews it. */
@@ -118,7 +119,7 @@ export function createSyncActivities(deps: SyncDeps) {
     }
     const settings = definition.settings.safeParse(connector.settings);
     if (!settings.success) {
-      throw ApplicationFailure.nonRetryable(`connector ${connectorId} settings are no longer valid (${settings.error.issues[0]?.path.join('.')}: ${settings.error.issues[0]?.message}): fix them with PUT /admin/connectors/${connectorId}`, 'ConnectorConfig');
+      throw ApplicationFailure.nonRetryable(`connector ${connectorId} settings are no longer valid (${describeIssues(settings.error, 'settings')}): fix them with PUT /admin/connectors/${connectorId}`, 'ConnectorConfig');
     }
     return { connector, definition, settings: settings.data };
   }
@@ -134,7 +135,7 @@ export function createSyncActivities(deps: SyncDeps) {
         'ConnectorConfig',
       );
     }
-    const session = definition.open(settings, credentials, { ...deps.connectorContext, sourceId: connectorId, heartbeat });
+    const session = definition.open(settings, credentials, { ...deps.connectorContext, sourceId: connectorId, heartbeat, ...(deps.importDir ? { importDir: deps.importDir } : {}) });
     return { session, system: connector.system };
   }
 
@@ -247,7 +248,7 @@ export function createSyncActivities(deps: SyncDeps) {
       try {
         while (!last) {
           await renewLease(input.connectorId, input.syncId);
-          const page = await session.fetchPage(input.stream, cursor, input.since).catch(classify);
+          const page = await session.fetchPage(input.stream, cursor, input.since);
           const stored = storePage(system, input.connectorId, input.syncId, input.stream, progress.pageNo + inFlight.length, page);
           stored.catch(() => undefined);
           inFlight.push({ page, stored });
@@ -282,16 +283,4 @@ export function createSyncActivities(deps: SyncDeps) {
       await endSyncRun(sql, input);
     },
   };
-}
-
-/** Connector errors to Temporal failures, in one place. */
-function classify(error: unknown): never {
-  if (error instanceof ConnectorRateLimited) {
-    throw ApplicationFailure.create({ message: error.message, type: error.name, nextRetryDelay: error.retryAfterMs });
-  }
-  if (error instanceof ConnectorError) {
-    if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.name);
-    throw ApplicationFailure.retryable(error.message, error.name);
-  }
-  throw error;
 }

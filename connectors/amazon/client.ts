@@ -1,12 +1,6 @@
-import {
-  classifyHttpFailure,
-  ConnectorAuthError,
-  ConnectorError,
-  ConnectorRateLimited,
-  ConnectorTransientError,
-  FailureContext,
-} from '../errors';
-import { AccessToken, LwaTokenSource, networkReason, sharedTokenCache, TOKEN_REFRESH_MARGIN_MS, TokenCache } from './lwa';
+import { classifyHttpFailure, ConnectorAuthError, ConnectorRateLimited, ConnectorTransientError, FailureContext } from '../errors';
+import { HttpAnswer, HttpRequest, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
+import { AccessToken, LwaTokenSource, sharedTokenCache, TOKEN_REFRESH_MARGIN_MS, TokenCache } from './lwa';
 
 /**
  * Amazon's Selling Partner API, read side: `getOrders` of the Orders API v0, and the Tokens API's
@@ -28,12 +22,23 @@ import { AccessToken, LwaTokenSource, networkReason, sharedTokenCache, TOKEN_REF
  * - Nothing here logs or echoes a response body: an order list holds personal data.
  */
 
+/** The SP-API's regional endpoints and their sandboxes ("SP-API endpoints"). */
+export const SP_API: VendorApi = {
+  system: 'Amazon SP-API',
+  hosts: [
+    'sellingpartnerapi-na.amazon.com',
+    'sellingpartnerapi-eu.amazon.com',
+    'sellingpartnerapi-fe.amazon.com',
+    'sandbox.sellingpartnerapi-na.amazon.com',
+    'sandbox.sellingpartnerapi-eu.amazon.com',
+    'sandbox.sellingpartnerapi-fe.amazon.com',
+  ],
+};
 export const DEFAULT_ENDPOINT = 'https://sellingpartnerapi-eu.amazon.com';
 export const ORDERS_PATH = '/orders/v0/orders';
 export const RESTRICTED_DATA_TOKEN_PATH = '/tokens/2021-03-01/restrictedDataToken';
-const SYSTEM = 'Amazon SP-API';
+const SYSTEM = SP_API.system;
 const USER_AGENT = 'Meridian/0.1 (Language=TypeScript; Platform=Node.js)';
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 10;
 /** getOrders refills one request a minute (0.0167/s): waiting that long is normal, longer is not. */
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 60_000;
@@ -64,19 +69,14 @@ export interface OrdersPage {
   rateLimit?: number;
 }
 
-export interface AmazonClientOptions {
+export interface AmazonClientOptions extends VendorHttpLimits {
   /** Default https://sellingpartnerapi-eu.amazon.com; the region's endpoint for its marketplaces. */
   endpoint?: string;
   marketplaceIds: readonly string[];
   lwa: LwaTokenSource;
   /** Ask for a Restricted Data Token so orders carry BuyerInfo.BuyerEmail; default true. */
   requestBuyerEmail?: boolean;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  maxRateLimitWaitMs?: number;
   /** Told, without personal data, about things worth knowing that are not failures (a missing PII role). */
   notice?: (message: string) => void;
   /** Where Restricted Data Tokens are kept; default the process-wide cache LWA tokens use. */
@@ -87,18 +87,14 @@ export interface AmazonClientOptions {
 const piiUnavailableUntil = new Map<string, number>();
 
 type Access = AccessToken & { restricted: boolean };
-type Sent = { response: Response; bodyText: string };
 
 export class AmazonSpApiClient {
   private readonly endpoint: string;
   private readonly marketplaceIds: readonly string[];
   private readonly lwa: LwaTokenSource;
   private readonly requestBuyerEmail: boolean;
-  private readonly fetch: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly http: VendorHttp;
   private readonly now: () => Date;
-  private readonly timeoutMs: number;
-  private readonly maxRateLimitWaits: number;
   private readonly maxRateLimitWaitMs: number;
   private readonly notice: (message: string) => void;
   private readonly cache: TokenCache;
@@ -112,11 +108,8 @@ export class AmazonSpApiClient {
     this.marketplaceIds = opts.marketplaceIds;
     this.lwa = opts.lwa;
     this.requestBuyerEmail = opts.requestBuyerEmail ?? true;
-    this.fetch = opts.fetch ?? fetch;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.http = new VendorHttp(SP_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
     this.now = opts.now ?? (() => new Date());
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS;
     this.maxRateLimitWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
     this.notice = opts.notice ?? (() => {});
     this.cache = opts.cache ?? sharedTokenCache;
@@ -146,13 +139,13 @@ export class AmazonSpApiClient {
     }
     const url = `${this.endpoint}${ORDERS_PATH}?${params}`;
 
-    const { sent, access } = await this.authorised(() => this.ordersAccess(), (token) => this.send(url, { method: 'GET', token }), this.context);
+    const { sent, access } = await this.authorised(() => this.ordersAccess(), (token) => spApiRequest(url, { method: 'GET', token }), this.context);
     const payload = parsePayload(sent.bodyText);
     if (!payload) {
       throw new ConnectorTransientError(
-        `${SYSTEM} answered HTTP ${sent.response.status} without a JSON order list for ${this.context.account} while listing orders: retry later`,
+        `${SYSTEM} answered HTTP ${sent.status} without a JSON order list for ${this.context.account} while listing orders: retry later`,
         SYSTEM,
-        sent.response.status,
+        sent.status,
       );
     }
     return {
@@ -160,7 +153,7 @@ export class AmazonSpApiClient {
       ...(payload.nextToken ? { nextToken: payload.nextToken } : {}),
       ...(payload.lastUpdatedBefore ? { lastUpdatedBefore: payload.lastUpdatedBefore } : {}),
       withBuyerInfo: access.restricted,
-      ...optionalRate(sent.response.headers),
+      ...optionalRate(sent.headers),
     };
   }
 
@@ -201,11 +194,11 @@ export class AmazonSpApiClient {
     const context: FailureContext = { ...this.context, operation: 'asking the Tokens API for a restricted data token' };
     const body = JSON.stringify({ restrictedResources: [{ method: 'GET', path: ORDERS_PATH, dataElements: ['buyerInfo'] }] });
     const startedAt = this.now().getTime();
-    let sent: Sent;
+    let sent: HttpAnswer;
     try {
       ({ sent } = await this.authorised(
         async () => ({ ...(await this.lwa.accessToken()), restricted: false }),
-        (token) => this.send(`${this.endpoint}${RESTRICTED_DATA_TOKEN_PATH}`, { method: 'POST', token, body }),
+        (token) => spApiRequest(`${this.endpoint}${RESTRICTED_DATA_TOKEN_PATH}`, { method: 'POST', token, body }),
         context,
       ));
     } catch (error) {
@@ -223,9 +216,9 @@ export class AmazonSpApiClient {
     const answer = parseRestrictedDataToken(sent.bodyText);
     if (!answer) {
       throw new ConnectorTransientError(
-        `${SYSTEM} answered HTTP ${sent.response.status} without a restricted data token for ${this.context.account}: retry later`,
+        `${SYSTEM} answered HTTP ${sent.status} without a restricted data token for ${this.context.account}: retry later`,
         SYSTEM,
-        sent.response.status,
+        sent.status,
       );
     }
     const expiresAt = startedAt + answer.expiresInSeconds * 1000;
@@ -235,39 +228,39 @@ export class AmazonSpApiClient {
 
   /**
    * Sends with a token, and answers the two refusals worth sending again: a 403 for a token that may
-   * have gone stale (once, with a new one) and 429s (waited out, up to maxRateLimitWaits times).
+   * have gone stale (once, with a new one) and 429s (waited out by the HTTP core, up to maxRateLimitWaits times).
    */
-  private async authorised(getAccess: () => Promise<Access>, send: (token: string) => Promise<Sent>, context: FailureContext): Promise<{ sent: Sent; access: Access }> {
+  private async authorised(getAccess: () => Promise<Access>, build: (token: string) => HttpRequest, context: FailureContext): Promise<{ sent: HttpAnswer; access: Access }> {
     let renewed = false;
-    // Waits so far, and those of them Amazon gave no hint for (the exponential backoff's step).
+    // Throttles Amazon gave no hint for so far: the exponential backoff's step.
     let unhinted = 0;
-    for (let waits = 0; ; ) {
-      const access = await getAccess();
-      const sent = await this.guarded(() => send(access.token), context);
-      const { response, bodyText } = sent;
-      if (response.ok) return { sent, access };
-
-      if (response.status === 403 && !access.fresh && !renewed) {
-        renewed = true;
-        this.forget(access);
-        continue;
-      }
-      if (response.status === 429) {
-        const { waitMs, hinted } = this.rateLimitWait(response.headers, unhinted);
-        if (waits < this.maxRateLimitWaits) {
+    let access: Access | undefined;
+    const sent = await this.http.call(
+      async () => {
+        access = await getAccess();
+        return build(access.token);
+      },
+      context,
+      {
+        sendAgain: (answer) => {
+          if (answer.status !== 403 || !access || access.fresh || renewed) return false;
+          renewed = true;
+          this.forget(access);
+          return true;
+        },
+        classify: (answer, waits) => {
+          if (answer.status !== 429) return classifyHttpFailure(SYSTEM, answer.status, answer.headers, answer.bodyText, context);
+          const { waitMs, hinted } = this.rateLimitWait(answer.headers, unhinted);
           if (!hinted) unhinted++;
-          waits++;
-          await this.sleep(waitMs);
-          continue;
-        }
-        throw new ConnectorRateLimited(
-          `${SYSTEM} rate limit reached for ${context.account} while ${context.operation}, ${waits} waits in a row: retry after ${waitMs / 1000} s [HTTP 429]`,
-          SYSTEM,
-          waitMs,
-        );
-      }
-      throw classifyHttpFailure(SYSTEM, response.status, response.headers, bodyText, context);
-    }
+          return new ConnectorRateLimited(
+            `${SYSTEM} rate limit reached for ${context.account} while ${context.operation}${waits > 0 ? `, ${waits} waits in a row` : ''}: retry after ${waitMs / 1000} s [HTTP 429]`,
+            SYSTEM,
+            waitMs,
+          );
+        },
+      },
+    );
+    return { sent, access: access! };
   }
 
   /** A refused token is dropped where it came from; for an RDT, the LWA token it was made with may be stale too. */
@@ -288,43 +281,20 @@ export class AmazonSpApiClient {
     if (rate !== undefined) return { waitMs: cap(Math.ceil(1000 / rate)), hinted: true };
     return { waitMs: cap(BACKOFF_START_MS * 2 ** Math.min(unhintedSoFar, 16)), hinted: false };
   }
+}
 
-  private async guarded(send: () => Promise<Sent>, context: FailureContext): Promise<Sent> {
-    try {
-      return await send();
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} for ${context.account} while ${context.operation}: retry later`, SYSTEM, undefined, { cause: error });
-    }
-  }
-
-  private async send(url: string, request: { method: 'GET' | 'POST'; token: string; body?: string }): Promise<Sent> {
-    // One deadline for the headers and the body: a connection held mid-body must time out too.
-    const response = await this.fetch(url, {
-      method: request.method,
-      headers: {
-        'x-amz-access-token': request.token,
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-        ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(request.body !== undefined ? { body: request.body } : {}),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    return { response, bodyText: await response.text() };
-  }
+/** An SP-API call: the token in x-amz-access-token, JSON, Meridian's user agent. */
+function spApiRequest(url: string, call: { method: 'GET' | 'POST'; token: string; body?: string }): HttpRequest {
+  return {
+    method: call.method,
+    url,
+    headers: { 'x-amz-access-token': call.token, accept: 'application/json', 'user-agent': USER_AGENT, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(call.body !== undefined ? { body: call.body } : {}),
+  };
 }
 
 function parsePayload(bodyText: string): { orders: unknown[]; nextToken?: string; lastUpdatedBefore?: string } | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-  const payload = typeof body === 'object' && body !== null ? (body as { payload?: unknown }).payload : undefined;
+  const payload = jsonObject(bodyText)?.payload;
   if (typeof payload !== 'object' || payload === null) return undefined;
   const { Orders: orders, NextToken: nextToken, LastUpdatedBefore: lastUpdatedBefore } = payload as Record<string, unknown>;
   if (!Array.isArray(orders)) return undefined;
@@ -337,15 +307,11 @@ function parsePayload(bodyText: string): { orders: unknown[]; nextToken?: string
 }
 
 function parseRestrictedDataToken(bodyText: string): { token: string; expiresInSeconds: number } | undefined {
-  try {
-    const body = JSON.parse(bodyText) as { restrictedDataToken?: unknown; expiresIn?: unknown } | null;
-    const token = body?.restrictedDataToken;
-    const expiresIn = body?.expiresIn;
-    if (typeof token !== 'string' || token === '' || typeof expiresIn !== 'number' || !(expiresIn > 0)) return undefined;
-    return { token, expiresInSeconds: expiresIn };
-  } catch {
-    return undefined;
-  }
+  const body = jsonObject(bodyText);
+  const token = body?.restrictedDataToken;
+  const expiresIn = body?.expiresIn;
+  if (typeof token !== 'string' || token === '' || typeof expiresIn !== 'number' || !(expiresIn > 0)) return undefined;
+  return { token, expiresInSeconds: expiresIn };
 }
 
 /** x-amzn-RateLimit-Limit: requests per second, e.g. "0.0167". */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { classifyHttpFailure, ConnectorAuthError, ConnectorError, ConnectorTransientError } from '../errors';
+import { HttpAnswer, jsonObject, VendorApi, VendorHttp } from '../http';
 
 /**
  * Login with Amazon (LWA), as the SP-API uses it ("Connecting to the Selling Partner API", step 1):
@@ -15,12 +16,12 @@ import { classifyHttpFailure, ConnectorAuthError, ConnectorError, ConnectorTrans
  * appears in a message.
  */
 
+export const LWA_API: VendorApi = { system: 'Login with Amazon', hosts: ['api.amazon.com'] };
 export const DEFAULT_LWA_URL = 'https://api.amazon.com';
 export const LWA_TOKEN_PATH = '/auth/o2/token';
 const SYSTEM = 'Amazon SP-API';
 /** An access token is renewed this long before it expires, so it never runs out in flight. */
 export const TOKEN_REFRESH_MARGIN_MS = 60_000;
-const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_CACHED = 10_000;
 
 export interface LwaCredentials {
@@ -81,9 +82,8 @@ export class TokenCache {
 export const sharedTokenCache = new TokenCache();
 
 export interface LwaOptions {
-  /** Default https://api.amazon.com; an emulator's URL in tests. */
+  /** Default https://api.amazon.com; an emulator's URL in tests (under the test-only host override). */
   lwaUrl?: string;
-  fetch?: typeof fetch;
   now?: () => Date;
   timeoutMs?: number;
   cache?: TokenCache;
@@ -96,9 +96,8 @@ export class LwaTokenSource {
   readonly clientId: string;
   private readonly tokenUrl: string;
   private readonly credentials: LwaCredentials;
-  private readonly fetch: typeof fetch;
+  private readonly http: VendorHttp;
   private readonly now: () => Date;
-  private readonly timeoutMs: number;
   private readonly cache: TokenCache;
   private exchangeCount = 0;
 
@@ -107,9 +106,9 @@ export class LwaTokenSource {
     this.tokenUrl = `${base}${LWA_TOKEN_PATH}`;
     this.credentials = credentials;
     this.clientId = credentials.clientId;
-    this.fetch = opts.fetch ?? fetch;
+    // A throttled exchange is not slept here: the activity retries it.
+    this.http = new VendorHttp(LWA_API, { timeoutMs: opts.timeoutMs, maxRateLimitWaits: 0 });
     this.now = opts.now ?? (() => new Date());
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.cache = opts.cache ?? sharedTokenCache;
     this.key = createHash('sha256').update(`${base}\u0000${credentials.clientId}\u0000${credentials.refreshToken}`).digest('hex');
   }
@@ -140,35 +139,28 @@ export class LwaTokenSource {
       client_secret: this.credentials.clientSecret,
     });
     const startedAt = this.now().getTime();
-    let response: Response;
-    let bodyText: string;
-    try {
-      response = await this.fetch(this.tokenUrl, {
+    const { status, bodyText } = await this.http.call(
+      {
         method: 'POST',
+        url: this.tokenUrl,
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
         body: body.toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      bodyText = await response.text();
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`Login with Amazon ${what} while exchanging the refresh token: retry later`, SYSTEM, undefined, { cause: error });
-    }
-
-    if (!response.ok) throw this.failure(response, bodyText);
+      },
+      { operation: 'exchanging the refresh token' },
+      { classify: (answer) => this.failure(answer) },
+    );
 
     const answer = parseTokenAnswer(bodyText);
     if (!answer) {
-      throw new ConnectorTransientError(`Login with Amazon answered HTTP ${response.status} without an access token while exchanging the refresh token: retry later`, SYSTEM, response.status);
+      throw new ConnectorTransientError(`Login with Amazon answered HTTP ${status} without an access token while exchanging the refresh token: retry later`, SYSTEM, status);
     }
     const expiresAt = startedAt + answer.expiresInSeconds * 1000;
     this.cache.set(this.key, answer.accessToken, expiresAt);
     return { token: answer.accessToken, expiresAt, fresh: true };
   }
 
-  private failure(response: Response, bodyText: string): ConnectorError {
+  private failure(response: HttpAnswer): ConnectorError {
+    const { bodyText } = response;
     const code = lwaErrorCode(bodyText);
     const detail = `HTTP ${response.status}${code ? `: ${code}` : ''}`;
     if (code === 'invalid_grant') {
@@ -196,14 +188,9 @@ export class LwaTokenSource {
 }
 
 function parseTokenAnswer(bodyText: string): { accessToken: string; expiresInSeconds: number } | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { access_token: accessToken, expires_in: expiresIn, token_type: tokenType } = body as Record<string, unknown>;
+  const body = jsonObject(bodyText);
+  if (!body) return undefined;
+  const { access_token: accessToken, expires_in: expiresIn, token_type: tokenType } = body;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
   if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) return undefined;
   const seconds = typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' ? Number(expiresIn) : NaN;
@@ -213,15 +200,6 @@ function parseTokenAnswer(bodyText: string): { accessToken: string; expiresInSec
 
 /** LWA's OAuth error code (`invalid_grant`, `invalid_client` …), or '' — never the description or the body. */
 function lwaErrorCode(bodyText: string): string {
-  try {
-    const body = JSON.parse(bodyText) as { error?: unknown };
-    return typeof body?.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : '';
-  } catch {
-    return '';
-  }
-}
-
-export function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const error = jsonObject(bodyText)?.error;
+  return typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? error : '';
 }

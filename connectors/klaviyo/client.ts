@@ -1,11 +1,5 @@
-import {
-  classifyHttpFailure,
-  ConnectorAuthError,
-  ConnectorError,
-  ConnectorRateLimited,
-  ConnectorTransientError,
-  FailureContext,
-} from '../errors';
+import { classifyHttpFailure, ConnectorAuthError, ConnectorError, ConnectorTransientError, FailureContext } from '../errors';
+import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
  * Klaviyo's REST API (JSON:API, revision header), the part privacy needs: profiles by email, phone
@@ -19,12 +13,12 @@ import {
  * and `source` pointer are ever quoted.
  */
 
-const SYSTEM = 'Klaviyo';
+export const KLAVIYO_API: VendorApi = { system: 'Klaviyo', hosts: ['a.klaviyo.com'] };
+const SYSTEM = KLAVIYO_API.system;
 export const KLAVIYO_BASE_URL = 'https://a.klaviyo.com';
 export const KLAVIYO_REVISION = '2024-10-15';
 /** What the key needs for everything this client does. */
 export const KLAVIYO_SCOPES = ['profiles:read', 'profiles:write', 'subscriptions:read', 'subscriptions:write', 'data-privacy:write'] as const;
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 5;
 /** Klaviyo's steady windows are a minute long: a longer wait is better spent outside the activity. */
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 60_000;
@@ -54,17 +48,12 @@ export type KlaviyoSuppressionJobKind = 'create' | 'delete';
 
 export type KlaviyoProfileLookup = { email: string } | { phoneNumber: string };
 
-export interface KlaviyoClientOptions {
-  /** https://a.klaviyo.com, or an emulator's URL. */
+export interface KlaviyoClientOptions extends VendorHttpLimits {
+  /** https://a.klaviyo.com, or an emulator's URL (under the test-only host override). */
   baseUrl?: string;
   /** The private API key, pk_…. */
   apiKey: string;
   revision?: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  maxRateLimitWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 type Json = Record<string, unknown>;
@@ -73,21 +62,13 @@ export class KlaviyoClient {
   private readonly baseUrl: string;
   private readonly apiKey: string;
   readonly revision: string;
-  private readonly fetch: typeof fetch;
-  private readonly timeoutMs: number;
-  private readonly maxRateLimitWaits: number;
-  private readonly maxRateLimitWaitMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly http: VendorHttp;
 
   constructor(opts: KlaviyoClientOptions) {
     this.baseUrl = (opts.baseUrl ?? KLAVIYO_BASE_URL).replace(/\/+$/, '');
     this.apiKey = opts.apiKey;
     this.revision = opts.revision ?? KLAVIYO_REVISION;
-    this.fetch = opts.fetch ?? fetch;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS;
-    this.maxRateLimitWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.http = new VendorHttp(KLAVIYO_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS, maxRateLimitWaitMs: DEFAULT_MAX_RATE_LIMIT_WAIT_MS });
   }
 
   /** The profiles matching one email or phone number (E.164); with `subscriptions`, their consent and suppressions too. */
@@ -100,10 +81,10 @@ export class KlaviyoClient {
     let url: string | undefined = `${this.baseUrl}/api/profiles?${params}`;
     for (let page = 0; url && page < MAX_LOOKUP_PAGES; page++) {
       const { status, body } = await this.call('GET', url, undefined, operation);
-      const data = jsonBody(body)?.data;
+      const data = jsonObject(body)?.data;
       if (status !== 200 || !Array.isArray(data)) throw this.notJsonApi(status, operation);
       for (const resource of data) profiles.push(this.profileOf(resource, status, operation));
-      url = this.sameOrigin(nextLink(jsonBody(body)));
+      url = this.sameOrigin(nextLink(jsonObject(body)));
     }
     return profiles;
   }
@@ -116,7 +97,7 @@ export class KlaviyoClient {
     const operation = 'reading a profile';
     const { status, body } = await this.call('GET', `${this.baseUrl}/api/profiles/${encodeURIComponent(id)}${query}`, undefined, operation, [404]);
     if (status === 404) return null;
-    const data = jsonBody(body)?.data;
+    const data = jsonObject(body)?.data;
     if (status !== 200) throw this.notJsonApi(status, operation);
     return this.profileOf(data, status, operation);
   }
@@ -192,7 +173,7 @@ export class KlaviyoClient {
   }
 
   private jobOf(body: string, status: number, operation: string): KlaviyoBulkJob {
-    const data = jsonBody(body)?.data as { id?: unknown; attributes?: Record<string, unknown> } | undefined;
+    const data = jsonObject(body)?.data as { id?: unknown; attributes?: Record<string, unknown> } | undefined;
     const attributes = data?.attributes;
     const jobStatus = attributes?.status;
     if (status !== 200 || typeof data?.id !== 'string' || !isJobStatus(jobStatus)) throw this.notJsonApi(status, operation);
@@ -223,23 +204,30 @@ export class KlaviyoClient {
 
   /** A successful answer (or one of `accepted`); a 429 is slept out within the limits; anything else is thrown classified. */
   private async call(method: 'GET' | 'POST', url: string, body: unknown, operation: string, accepted: number[] = []): Promise<{ status: number; body: string }> {
-    for (let waits = 0; ; waits++) {
-      const { response, bodyText } = await this.send(method, url, body, operation);
-      if (response.ok || accepted.includes(response.status)) return { status: response.status, body: bodyText };
-      const failure = this.classify(response, bodyText, operation);
-      if (failure instanceof ConnectorRateLimited && waits < this.maxRateLimitWaits && failure.retryAfterMs <= this.maxRateLimitWaitMs) {
-        await this.sleep(failure.retryAfterMs);
-        continue;
-      }
-      throw failure;
-    }
+    const context: FailureContext = { account: 'the Klaviyo account', reconnect: 'Klaviyo', operation };
+    const answer = await this.http.call(
+      {
+        method,
+        url,
+        headers: {
+          Authorization: `Klaviyo-API-Key ${this.apiKey}`,
+          revision: this.revision,
+          Accept: JSON_API,
+          ...(body === undefined ? {} : { 'Content-Type': JSON_API }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      { operation },
+      { accept: accepted, classify: (failed) => this.classify(failed, context) },
+    );
+    return { status: answer.status, body: answer.bodyText };
   }
 
-  private classify(response: Response, bodyText: string, operation: string): ConnectorError {
-    const apiErrors = klaviyoErrors(bodyText);
+  private classify(response: HttpAnswer, context: FailureContext): ConnectorError {
+    const operation = context.operation ?? 'calling Klaviyo';
+    const apiErrors = klaviyoErrors(response.bodyText);
     // classifyHttpFailure quotes `errors`: hand it Klaviyo's codes and titles only, never a detail.
     const sanitised = JSON.stringify({ errors: apiErrors });
-    const context: FailureContext = { account: 'the Klaviyo account', reconnect: 'Klaviyo', operation };
     const failure = classifyHttpFailure(SYSTEM, response.status, response.headers, sanitised, context);
     if (!(failure instanceof ConnectorAuthError)) return failure;
     const detail = `HTTP ${response.status}${apiErrors.length ? `: ${apiErrors.join('; ')}` : ''}`;
@@ -255,29 +243,6 @@ export class KlaviyoClient {
           SYSTEM,
           response.status,
         );
-  }
-
-  private async send(method: 'GET' | 'POST', url: string, body: unknown, operation: string): Promise<{ response: Response; bodyText: string }> {
-    try {
-      const response = await this.fetch(url, {
-        method,
-        headers: {
-          Authorization: `Klaviyo-API-Key ${this.apiKey}`,
-          revision: this.revision,
-          Accept: JSON_API,
-          ...(body === undefined ? {} : { 'Content-Type': JSON_API }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        // One deadline for the headers and the body.
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { response, bodyText: await response.text() };
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} while ${operation}: retry later`, SYSTEM, undefined, { cause: error });
-    }
   }
 }
 
@@ -305,15 +270,6 @@ function isJobStatus(value: unknown): value is KlaviyoJobStatus {
   return value === 'queued' || value === 'processing' || value === 'complete' || value === 'cancelled';
 }
 
-function jsonBody(text: string): Json | undefined {
-  try {
-    const body: unknown = JSON.parse(text);
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Json) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function nextLink(body: Json | undefined): string | undefined {
   const next = (body?.links as { next?: unknown } | undefined)?.next;
   return typeof next === 'string' && next !== '' ? next : undefined;
@@ -321,7 +277,7 @@ function nextLink(body: Json | undefined): string | undefined {
 
 /** "code: title (at /pointer)" for each of Klaviyo's errors; the `detail`, which may echo a value, is left out. */
 export function klaviyoErrors(bodyText: string): string[] {
-  const errors = jsonBody(bodyText)?.errors;
+  const errors = jsonObject(bodyText)?.errors;
   if (!Array.isArray(errors)) return [];
   return errors.slice(0, 5).map((error: unknown) => {
     const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; title?: unknown; source?: { pointer?: unknown; parameter?: unknown } };
@@ -329,9 +285,4 @@ export function klaviyoErrors(bodyText: string): string[] {
     const text = [typeof fields.code === 'string' ? fields.code : '', typeof fields.title === 'string' ? fields.title : ''].filter(Boolean).join(': ');
     return `${text || 'error'}${where ? ` (at ${where.slice(0, 100)})` : ''}`;
   });
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   classifyHttpFailure,
   ConnectorAuthError,
@@ -7,6 +6,8 @@ import {
   ConnectorRequestError,
   ConnectorTransientError,
 } from '../errors';
+import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
+import type { MetaUserPayload } from './mapping';
 
 /**
  * Meta's Marketing API (Graph API), custom audience membership: `DELETE /{audience_id}/users` with a
@@ -25,11 +26,11 @@ import {
  * Only hashes and audience IDs are ever sent or quoted: no email address or phone number leaves the client.
  */
 
-const SYSTEM = 'Meta';
+export const META_API: VendorApi = { system: 'Meta', hosts: ['graph.facebook.com'] };
+const SYSTEM = META_API.system;
 export const META_GRAPH_URL = 'https://graph.facebook.com';
 export const META_API_VERSION = 'v21.0';
 export const META_DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
-const DEFAULT_TIMEOUT_MS = 30_000;
 /** Rows per call (Meta's limit). */
 export const META_MAX_ROWS = 10_000;
 const MAX_MESSAGE = 300;
@@ -37,14 +38,6 @@ const MAX_MESSAGE = 300;
 const AUTH_CODES = new Set([102, 104, 190, 463, 467]);
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
 const TRANSIENT_CODES = new Set([1, 2]);
-
-export type MetaSchemaKey = 'EMAIL_SHA256' | 'PHONE_SHA256';
-
-/** Meta's multi-key payload: one row per person entry, '' where a key has no value. */
-export interface MetaUserPayload {
-  schema: MetaSchemaKey[];
-  data: string[][];
-}
 
 export interface MetaRemoveResult {
   audienceId: string;
@@ -54,46 +47,13 @@ export interface MetaRemoveResult {
   numInvalidEntries: number;
 }
 
-/** Meta: "Trim leading and trailing whitespace and convert all characters to lowercase." */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-/** Meta: digits only (no '+', symbols or letters), country code included, no leading zeros. */
-export function normalisePhone(phone: string): string {
-  return phone.replace(/\D+/g, '').replace(/^0+/, '');
-}
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-/**
- * The payload for a person: schema with the keys they have values for, rows pairing the i-th email
- * with the i-th phone ('' where one list is shorter). Undefined when nothing is left after normalising.
- */
-export function hashedPayload(emails: readonly string[], phones: readonly string[]): MetaUserPayload | undefined {
-  const emailHashes = [...new Set(emails.map(normaliseEmail).filter(Boolean))].map(sha256Hex);
-  const phoneHashes = [...new Set(phones.map(normalisePhone).filter(Boolean))].map(sha256Hex);
-  if (emailHashes.length === 0 && phoneHashes.length === 0) return undefined;
-  const schema: MetaSchemaKey[] = [...(emailHashes.length ? (['EMAIL_SHA256'] as const) : []), ...(phoneHashes.length ? (['PHONE_SHA256'] as const) : [])];
-  const rows = Math.max(emailHashes.length, phoneHashes.length);
-  const data = Array.from({ length: rows }, (_, i) => [
-    ...(emailHashes.length ? [emailHashes[i] ?? ''] : []),
-    ...(phoneHashes.length ? [phoneHashes[i] ?? ''] : []),
-  ]);
-  return { schema, data };
-}
-
-export interface MetaAudiencesClientOptions {
-  /** https://graph.facebook.com (the default), or an emulator's URL. */
+export interface MetaAudiencesClientOptions extends VendorHttpLimits {
+  /** https://graph.facebook.com (the default), or an emulator's URL (under the test-only host override). */
   baseUrl?: string;
   apiVersion?: string;
   accessToken: string;
   /** act_123 or 123: named in messages, and the key of its x-business-use-case-usage entry. */
   adAccountId: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
   /** The wait when Meta throttles without an estimate; default 60 s. */
   rateLimitWaitMs?: number;
 }
@@ -103,8 +63,7 @@ export class MetaAudiencesClient {
   readonly apiVersion: string;
   private readonly accessToken: string;
   private readonly adAccountId: string;
-  private readonly fetch: typeof fetch;
-  private readonly timeoutMs: number;
+  private readonly http: VendorHttp;
   private readonly rateLimitWaitMs: number;
 
   constructor(opts: MetaAudiencesClientOptions) {
@@ -112,8 +71,8 @@ export class MetaAudiencesClient {
     this.apiVersion = opts.apiVersion ?? META_API_VERSION;
     this.accessToken = opts.accessToken;
     this.adAccountId = opts.adAccountId.replace(/^act_/, '');
-    this.fetch = opts.fetch ?? fetch;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Meta's waits run to minutes: a throttle is thrown for the activity to retry, never slept here.
+    this.http = new VendorHttp(META_API, { timeoutMs: opts.timeoutMs, maxRateLimitWaits: 0 });
     this.rateLimitWaitMs = opts.rateLimitWaitMs ?? META_DEFAULT_RATE_LIMIT_WAIT_MS;
   }
 
@@ -123,13 +82,22 @@ export class MetaAudiencesClient {
     if (payload.data.length === 0 || payload.data.length > META_MAX_ROWS) throw new RangeError(`give 1 to ${META_MAX_ROWS} rows per call, not ${payload.data.length}`);
     const operation = `removing people from custom audience ${audienceId}`;
     const url = `${this.baseUrl}/${this.apiVersion}/${audienceId}/users`;
-    const { response, bodyText } = await this.send('DELETE', url, { payload }, operation);
-    if (!response.ok) throw this.classify(response, bodyText, operation);
+    const { status, bodyText } = await this.http.call(
+      {
+        method: 'DELETE',
+        url,
+        // The token goes in a header, not the query string, so it never lands in a URL log.
+        headers: { Authorization: `Bearer ${this.accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ payload }),
+      },
+      { account: `ad account act_${this.adAccountId}`, operation },
+      { classify: (answer) => this.classify(answer, operation) },
+    );
 
-    const body = parseObject(bodyText);
+    const body = jsonObject(bodyText);
     const sessionId = /"session_id"\s*:\s*"?(\d+)"?/.exec(bodyText)?.[1];
     if (!body || typeof body.num_received !== 'number' || typeof body.num_invalid_entries !== 'number' || !sessionId) {
-      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.status} without the expected JSON while ${operation} for ad account act_${this.adAccountId}: retry later`, SYSTEM, response.status);
+      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${status} without the expected JSON while ${operation} for ad account act_${this.adAccountId}: retry later`, SYSTEM, status);
     }
     const result: MetaRemoveResult = {
       audienceId: typeof body.audience_id === 'string' ? body.audience_id : audienceId,
@@ -142,7 +110,7 @@ export class MetaAudiencesClient {
       throw new ConnectorRequestError(
         `${SYSTEM} refused ${result.numInvalidEntries} of ${result.numReceived} entries as invalid while ${operation} (session ${sessionId}): the identifiers were not normalised and hashed as Meta requires — a Meridian defect, report it`,
         SYSTEM,
-        response.status,
+        status,
         `num_invalid_entries: ${result.numInvalidEntries}`,
       );
     }
@@ -150,9 +118,9 @@ export class MetaAudiencesClient {
   }
 
   /** Graph's error by code (see the module comment); a body without one falls back to the HTTP rules. */
-  classify(response: Response, bodyText: string, operation: string): ConnectorError {
+  classify(response: HttpAnswer, operation: string): ConnectorError {
     const account = `ad account act_${this.adAccountId}`;
-    const graph = graphError(bodyText);
+    const graph = graphError(response.bodyText);
     if (!graph) return classifyHttpFailure(SYSTEM, response.status, response.headers, '', { account, reconnect: 'the Meta ad account', operation });
     const detail = `HTTP ${response.status}: ${graph.text}`;
     const { code } = graph;
@@ -195,24 +163,6 @@ export class MetaAudiencesClient {
     }
     return minutes > 0 ? minutes * 60_000 : this.rateLimitWaitMs;
   }
-
-  private async send(method: 'DELETE', url: string, body: unknown, operation: string): Promise<{ response: Response; bodyText: string }> {
-    try {
-      const response = await this.fetch(url, {
-        method,
-        // The token goes in a header, not the query string, so it never lands in a URL log.
-        headers: { Authorization: `Bearer ${this.accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { response, bodyText: await response.text() };
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} for ad account act_${this.adAccountId} while ${operation}: retry later`, SYSTEM, undefined, { cause: error });
-    }
-  }
 }
 
 interface GraphError {
@@ -223,25 +173,11 @@ interface GraphError {
 }
 
 function graphError(bodyText: string): GraphError | undefined {
-  const error = parseObject(bodyText)?.error as Record<string, unknown> | undefined;
+  const error = jsonObject(bodyText)?.error as Record<string, unknown> | undefined;
   if (typeof error !== 'object' || error === null || typeof error.code !== 'number') return undefined;
   const subcode = typeof error.error_subcode === 'number' ? `/${error.error_subcode}` : '';
   const type = typeof error.type === 'string' ? `${error.type}: ` : '';
   const message = typeof error.message === 'string' ? error.message.slice(0, MAX_MESSAGE) : '';
   const trace = typeof error.fbtrace_id === 'string' ? ` [fbtrace_id ${error.fbtrace_id.slice(0, 40)}]` : '';
   return { code: error.code, transient: error.is_transient === true, text: `(#${error.code}${subcode}) ${type}${message}${trace}` };
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

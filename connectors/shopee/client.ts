@@ -7,7 +7,9 @@ import {
   ConnectorRequestError,
   ConnectorTransientError,
   DEFAULT_RETRY_AFTER_MS,
+  retryAfterMs,
 } from '../errors';
+import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
  * Shopee Open Platform v2, shop-level read side: the order list by time window and cursor
@@ -21,7 +23,19 @@ import {
  * thrown classified for the activity layer, and no message holds a response body or a buyer's data.
  */
 
-const SYSTEM = 'Shopee';
+/** Shopee's Open Platform v2 hosts ("API calls", API domains): production near SG, mainland China and the US, the sandboxes. */
+export const SHOPEE_API: VendorApi = {
+  system: 'Shopee',
+  hosts: [
+    'partner.shopeemobile.com',
+    'openplatform.shopee.cn',
+    'openplatform.shopee.com.br',
+    'partner.test-stable.shopeemobile.com',
+    'openplatform.sandbox.test-stable.shopee.sg',
+    'openplatform.sandbox.test-stable.shopee.cn',
+  ],
+};
+const SYSTEM = SHOPEE_API.system;
 export const DEFAULT_SHOPEE_BASE_URL = 'https://partner.shopeemobile.com';
 export const ORDER_LIST_PATH = '/api/v2/order/get_order_list';
 export const ORDER_DETAIL_PATH = '/api/v2/order/get_order_detail';
@@ -48,7 +62,6 @@ export const ORDER_DETAIL_FIELDS = [
   'order_status',
 ] as const;
 
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 10;
 /** Without Retry-After, waits double from DEFAULT_RETRY_AFTER_MS up to this. */
 const MAX_BACKOFF_MS = 60_000;
@@ -81,17 +94,13 @@ export interface ShopeeOrderListPage {
   nextCursor: string;
 }
 
-export interface ShopeeClientOptions {
+export interface ShopeeClientOptions extends VendorHttpLimits {
   /** e.g. https://partner.shopeemobile.com, or the emulator's baseUrl. */
   baseUrl?: string;
   partnerId: number;
   partnerKey: string;
   shopId: number;
   accessToken: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  sleep?: (ms: number) => Promise<void>;
   /** The clock the request timestamp is read from. */
   now?: () => Date;
 }
@@ -131,10 +140,7 @@ export class ShopeeClient {
   private readonly partnerKey: string;
   private readonly shopId: number;
   private readonly accessToken: string;
-  private readonly fetch: typeof fetch;
-  private readonly timeoutMs: number;
-  private readonly maxRateLimitWaits: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly http: VendorHttp;
   private readonly now: () => Date;
 
   constructor(opts: ShopeeClientOptions) {
@@ -143,10 +149,7 @@ export class ShopeeClient {
     this.partnerKey = opts.partnerKey;
     this.shopId = opts.shopId;
     this.accessToken = opts.accessToken;
-    this.fetch = opts.fetch ?? fetch;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.http = new VendorHttp(SHOPEE_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
     this.now = opts.now ?? (() => new Date());
   }
 
@@ -189,23 +192,19 @@ export class ShopeeClient {
 
   /** The `response` of a successful call; a throttled call is slept out up to maxRateLimitWaits times. */
   private async call(apiPath: string, params: URLSearchParams, operation: string): Promise<unknown> {
-    for (let waits = 0; ; waits++) {
-      const { status, headers, bodyText } = await this.send(apiPath, params, operation);
-      const envelope = parseEnvelope(bodyText);
-      const errorCode = envelope?.error ?? '';
-      if (status >= 200 && status <= 299 && envelope && errorCode === '') return envelope.response;
-
-      const failure = this.classify(status, headers, envelope, operation, waits);
-      if (failure instanceof ConnectorRateLimited && waits < this.maxRateLimitWaits) {
-        await this.sleep(failure.retryAfterMs);
-        continue;
-      }
-      throw failure;
-    }
+    const answer = await this.http.call(
+      // Signed afresh for every attempt: Shopee refuses a timestamp more than 5 minutes old.
+      () => ({ url: this.signedUrl(apiPath, params), headers: { Accept: 'application/json' } }),
+      { account: this.account, operation },
+      {
+        succeeded: isSuccessEnvelope,
+        classify: (sent, waits) => this.classify(sent, parseEnvelope(sent.bodyText), operation, waits),
+      },
+    );
+    return parseEnvelope(answer.bodyText)?.response;
   }
 
-  private async send(apiPath: string, params: URLSearchParams, operation: string): Promise<{ status: number; headers: Headers; bodyText: string }> {
-    // Signed afresh for every attempt: Shopee refuses a timestamp more than 5 minutes old.
+  private signedUrl(apiPath: string, params: URLSearchParams): string {
     const timestamp = Math.floor(this.now().getTime() / 1000);
     const sign = shopeeSign(this.partnerKey, shopeeBaseString({ partnerId: this.partnerId, apiPath, timestamp, accessToken: this.accessToken, shopId: this.shopId }));
     const query = new URLSearchParams({
@@ -216,19 +215,7 @@ export class ShopeeClient {
       sign,
     });
     for (const [name, value] of params) query.set(name, value);
-    try {
-      // One deadline for the headers and the body: a connection held mid-body must time out too.
-      const response = await this.fetch(`${this.baseUrl}${apiPath}?${query}`, {
-        headers: { Accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { status: response.status, headers: response.headers, bodyText: await response.text() };
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} for ${this.account} while ${operation}: retry later`, SYSTEM, undefined, { cause: error });
-    }
+    return `${this.baseUrl}${apiPath}?${query}`;
   }
 
   private get account(): string {
@@ -239,7 +226,7 @@ export class ShopeeClient {
    * Shopee's error code first (it says more than the status, and a few answers carry an error with
    * HTTP 200), then the status: auth → reconnect; throttled → wait; 5xx or no envelope → retry; else refused.
    */
-  private classify(status: number, headers: Headers, envelope: Envelope | undefined, operation: string, waits: number): ConnectorError {
+  private classify({ status, headers }: HttpAnswer, envelope: Envelope | undefined, operation: string, waits: number): ConnectorError {
     const code = envelope?.error ?? '';
     const apiErrors = apiErrorText(envelope);
     const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
@@ -262,8 +249,8 @@ export class ShopeeClient {
       );
     }
     if (status === 429 || RATE_LIMIT_ERRORS.has(code)) {
-      const retryAfterMs = retryAfter(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
-      return new ConnectorRateLimited(`${SYSTEM} rate limit reached for ${this.account}${during}: retry after ${retryAfterMs / 1000} s [${detail}]`, SYSTEM, retryAfterMs);
+      const waitMs = retryAfterMs(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
+      return new ConnectorRateLimited(`${SYSTEM} rate limit reached for ${this.account}${during}: retry after ${waitMs / 1000} s [${detail}]`, SYSTEM, waitMs);
     }
     if ((status >= 500 && status <= 599) || SERVER_ERRORS.has(code)) {
       return new ConnectorTransientError(`${SYSTEM} failed on its side for ${this.account}${during} [${detail}]: retry later`, SYSTEM, status);
@@ -281,14 +268,14 @@ export class ShopeeClient {
 }
 
 function parseEnvelope(bodyText: string): Envelope | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-  const parsed = Envelope.safeParse(body);
+  const parsed = Envelope.safeParse(parseJson(bodyText));
   return parsed.success ? parsed.data : undefined;
+}
+
+/** A 2xx carrying Shopee's envelope with no error code: Shopee answers some failures with HTTP 200. */
+function isSuccessEnvelope(answer: HttpAnswer): boolean {
+  const envelope = parseEnvelope(answer.bodyText);
+  return answer.ok && envelope !== undefined && (envelope.error ?? '') === '';
 }
 
 /** "error_param: Invalid timestamp": Shopee's code and its message, cut; never the rest of the body. */
@@ -296,18 +283,4 @@ function apiErrorText(envelope: Envelope | undefined): string {
   if (!envelope) return '';
   const text = [envelope.error, envelope.message].filter((part): part is string => typeof part === 'string' && part.trim() !== '').join(': ');
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
-}
-
-/** Retry-After in seconds (decimals allowed) or as an HTTP date; undefined when absent or unreadable. */
-function retryAfter(header: string | null): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,16 +1,20 @@
-import { classifyHttpFailure, ConnectorError, ConnectorRateLimited, ConnectorTransientError, FailureContext } from '../errors';
+import { classifyHttpFailure, ConnectorTransientError, FailureContext, redactPersonal } from '../errors';
+import { HttpAnswer, jsonObject, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
- * Shopify's REST Admin API, read side: pages of customers and orders by cursor (shopify.dev,
- * "Make paginated requests to the REST Admin API"). A 429 is waited out here, as Shopify asks;
- * every other failure is thrown classified, for the activity layer to retry or not.
+ * Shopify's REST Admin API: pages of customers and orders by cursor (shopify.dev, "Make paginated
+ * requests to the REST Admin API") for syncs, and single calls for privacy (read, update, delete,
+ * search a customer). Every call goes through the HTTP core (connectors/http.ts): only to
+ * `*.myshopify.com` over https, a 429 waited out for its Retry-After as Shopify asks, every other
+ * failure thrown classified. Shopify's error text is redacted of e-mail addresses and phone numbers
+ * before it reaches a message.
  */
 
-const SYSTEM = 'Shopify';
+export const SHOPIFY_API: VendorApi = { system: 'Shopify', hosts: ['*.myshopify.com'] };
+const SYSTEM = SHOPIFY_API.system;
 const DEFAULT_API_VERSION = '2024-10';
 /** Shopify's maximum page size. */
 const DEFAULT_LIMIT = 250;
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 10;
 
 export type ShopifyResource = 'customers' | 'orders';
@@ -30,63 +34,59 @@ export interface ShopifyPage {
   callLimit?: { used: number; max: number };
 }
 
-export interface ShopifyClientOptions {
-  /** Base URL, e.g. https://x.myshopify.com or the emulator's baseUrl. */
+export interface ShopifyClientOptions extends VendorHttpLimits {
+  /** Base URL, e.g. https://x.myshopify.com (or an emulator's baseUrl under the test-only host override). */
   shopUrl: string;
   accessToken: string;
   apiVersion?: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  maxRateLimitWaits?: number;
-  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A call's answer: its status, its JSON (undefined when the body is not JSON, e.g. an accepted 404's), body and headers. */
+export interface ShopifyAnswer {
+  status: number;
+  json: unknown;
+  bodyText: string;
+  headers: Headers;
 }
 
 export class ShopifyClient {
+  /** The shop's host, named in messages and evidence. */
+  readonly shop: string;
   private readonly baseUrl: string;
-  private readonly shop: string;
   private readonly accessToken: string;
   private readonly apiVersion: string;
-  private readonly fetch: typeof fetch;
-  private readonly timeoutMs: number;
-  private readonly maxRateLimitWaits: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly http: VendorHttp;
+  private readonly writeRequestIds: string[] = [];
 
   constructor(opts: ShopifyClientOptions) {
     this.baseUrl = opts.shopUrl.replace(/\/+$/, '');
     this.shop = new URL(this.baseUrl).host;
     this.accessToken = opts.accessToken;
     this.apiVersion = opts.apiVersion ?? DEFAULT_API_VERSION;
-    this.fetch = opts.fetch ?? fetch;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.http = new VendorHttp(SHOPIFY_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS });
   }
 
   async fetchPage(resource: ShopifyResource, cursor: ShopifyCursor): Promise<ShopifyPage> {
     const limit = cursor.limit ?? DEFAULT_LIMIT;
-    const params = new URLSearchParams({ limit: String(limit) });
+    const params: Record<string, string> = { limit: String(limit) };
     if (cursor.pageInfo !== undefined) {
       // Shopify refuses any filter beside page_info: the cursor carries the first page's.
-      params.set('page_info', cursor.pageInfo);
+      params.page_info = cursor.pageInfo;
     } else {
-      if (cursor.updatedAtMin !== undefined) params.set('updated_at_min', cursor.updatedAtMin);
+      if (cursor.updatedAtMin !== undefined) params.updated_at_min = cursor.updatedAtMin;
       // The default is open orders only; closed and cancelled ones must sync too.
-      if (resource === 'orders') params.set('status', 'any');
+      if (resource === 'orders') params.status = 'any';
     }
-    const url = `${this.baseUrl}/admin/api/${this.apiVersion}/${resource}.json?${params}`;
-    const context: FailureContext = { account: `shop ${this.shop}`, reconnect: 'the store', operation: `listing ${resource}` };
-
-    const { response, bodyText } = await this.get(url, context);
-    const records = parseRecords(bodyText, resource);
-    if (!records) {
-      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.status} without a JSON ${resource} list for shop ${this.shop}: retry later`, SYSTEM, response.status);
+    const answer = await this.send('GET', `${resource}.json`, { query: params, operation: `listing ${resource}` });
+    const records = jsonObject(answer.bodyText)?.[resource];
+    if (!Array.isArray(records)) {
+      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${answer.status} without a JSON ${resource} list for shop ${this.shop}: retry later`, SYSTEM, answer.status);
     }
-    const nextUrl = linkRelations(response.headers.get('link'))['next'];
-    const nextPageInfo = nextUrl ? pageInfoOf(nextUrl) : undefined;
+    const nextPageInfo = pageInfoOf(linkRelations(answer.headers.get('link'))['next']);
     return {
       records,
       next: nextPageInfo ? { pageInfo: nextPageInfo, limit } : null,
-      callLimit: callLimitOf(response.headers.get('x-shopify-shop-api-call-limit')),
+      callLimit: callLimitOf(answer.headers.get('x-shopify-shop-api-call-limit')),
     };
   }
 
@@ -100,46 +100,65 @@ export class ShopifyClient {
     }
   }
 
-  /** A successful answer and its body; a 429 is slept out up to maxRateLimitWaits times. */
-  private async get(url: string, context: FailureContext): Promise<{ response: Response; bodyText: string }> {
-    for (let waits = 0; ; waits++) {
-      const { response, bodyText } = await this.send(url, context);
-      if (response.ok) return { response, bodyText };
-      const failure = classifyHttpFailure(SYSTEM, response.status, response.headers, bodyText, context);
-      if (failure instanceof ConnectorRateLimited && waits < this.maxRateLimitWaits) {
-        await this.sleep(failure.retryAfterMs);
-        continue;
-      }
-      throw failure;
+  /**
+   * One Admin API call (`path` under /admin/api/{version}/): a 2xx or a status in `accept` is answered;
+   * a 2xx must be JSON. Shopify's request ID of every write is kept for evidence.
+   */
+  async call(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    opts: { query?: Record<string, string>; body?: unknown; accept?: number[]; operation: string },
+  ): Promise<ShopifyAnswer> {
+    const answer = await this.send(method, path, opts);
+    const requestId = answer.headers.get('x-request-id');
+    if (requestId && method !== 'GET') this.writeRequestIds.push(requestId);
+    const json = parseJson(answer.bodyText);
+    if (json === undefined && answer.ok) {
+      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${answer.status} without JSON for shop ${this.shop} while ${opts.operation}: retry later`, SYSTEM, answer.status);
     }
+    return { status: answer.status, json, bodyText: answer.bodyText, headers: answer.headers };
   }
 
-  private async send(url: string, context: FailureContext): Promise<{ response: Response; bodyText: string }> {
-    try {
-      // One deadline for the headers and the body: a connection held mid-body must time out too.
-      const response = await this.fetch(url, {
-        headers: { 'X-Shopify-Access-Token': this.accessToken, Accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { response, bodyText: await response.text() };
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const what = timedOut ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${networkReason(error)})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} for ${context.account} while ${context.operation}: retry later`, SYSTEM, undefined, { cause: error });
-    }
+  /** Shopify's request IDs of the writes so far (PUT, DELETE). */
+  get requestIds(): readonly string[] {
+    return this.writeRequestIds;
+  }
+
+  private send(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    opts: { query?: Record<string, string>; body?: unknown; accept?: number[]; operation: string },
+  ): Promise<HttpAnswer> {
+    const query = opts.query ? `?${new URLSearchParams(opts.query)}` : '';
+    const context: FailureContext = { account: `shop ${this.shop}`, reconnect: 'the store', operation: opts.operation };
+    return this.http.call(
+      {
+        method,
+        // Personal data may be in the query string (a search by e-mail): sent to Shopify, which holds it; never logged or quoted.
+        url: `${this.baseUrl}/admin/api/${this.apiVersion}/${path}${query}`,
+        headers: {
+          'X-Shopify-Access-Token': this.accessToken,
+          Accept: 'application/json',
+          ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      },
+      context,
+      {
+        ...(opts.accept ? { accept: opts.accept } : {}),
+        classify: (answer) => classifyHttpFailure(SYSTEM, answer.status, answer.headers, redactPersonal(answer.bodyText), context),
+      },
+    );
   }
 }
 
-function parseRecords(bodyText: string, resource: ShopifyResource): unknown[] | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-  const records = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[resource] : undefined;
-  return Array.isArray(records) ? records : undefined;
+/**
+ * A value for Shopify's search syntax, quoted: inside double quotes a backslash and a double quote are
+ * backslash-escaped (shopify.dev, "Shopify API search syntax": values may be quoted strings; special
+ * characters are escaped with a backslash), so the value stays one value whatever it holds.
+ */
+export function quotedSearchValue(value: string): string {
+  return `"${value.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
 }
 
 /**
@@ -160,7 +179,9 @@ export function linkRelations(header: string | null): Record<string, string> {
   return relations;
 }
 
-function pageInfoOf(url: string): string | undefined {
+/** The page_info of a Link URL, or undefined. */
+export function pageInfoOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
   try {
     return new URL(url).searchParams.get('page_info') ?? undefined;
   } catch {
@@ -171,9 +192,4 @@ function pageInfoOf(url: string): string | undefined {
 function callLimitOf(header: string | null): { used: number; max: number } | undefined {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(header ?? '');
   return match ? { used: Number(match[1]), max: Number(match[2]) } : undefined;
-}
-
-function networkReason(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -1,8 +1,9 @@
 import type { Purpose } from '../../domain/consent';
-import { classifyHttpFailure, ConnectorError, ConnectorRateLimited, ConnectorTransientError, FailureContext } from '../errors';
+import { classifyHttpFailure, ManualActionRequired, redactPersonal } from '../errors';
+import { heartbeatingSleep } from '../http';
 import type { ConnectedSystem, ConsentChange, PersonIdentifiers, PrivacyContext, PrivacyOutcome } from '../privacy';
-import { linkRelations } from './client';
-import { ShopifyCredentials, ShopifySettings } from './index';
+import { linkRelations, pageInfoOf, quotedSearchValue, ShopifyAnswer, ShopifyClient } from './client';
+import { ShopifyCredentials, ShopifySettings } from './sync';
 
 /**
  * Shopify as a connected system for privacy, through the REST Admin API (2024-10 by default):
@@ -21,51 +22,31 @@ import { ShopifyCredentials, ShopifySettings } from './index';
  * - export: GET customers/{id}.json and GET customers/{id}/orders.json?status=any.
  *
  * Which customers: the person's `platformIds.shopify_customer` IDs. Only when there is none are their
- * e-mail addresses looked up with GET customers/search.json?query=email:"…" — personal data in a query
+ * e-mail addresses looked up with GET customers/search.json?query=email:"…" (the address quoted and
+ * backslash-escaped as Shopify's search syntax asks, and a hit counted only when its e-mail is that
+ * address, so an address holding search syntax never widens an erasure) — personal data in a query
  * string, sent to Shopify because Shopify is the system holding it; the URL is never logged nor put in
  * an error. Errors and evidence carry the shop, customer IDs, counts, statuses and Shopify's request IDs,
  * never an e-mail address, phone number or name (Shopify's own error text is redacted as well).
  */
 
 const SYSTEM = 'Shopify';
-const DEFAULT_API_VERSION = '2024-10';
-const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_RATE_LIMIT_WAITS = 10;
 const PAGE_LIMIT = 250;
 const SHOPIFY_PURPOSES = ['emailMarketing', 'smsMarketing'] as const satisfies readonly Purpose[];
 type ShopifyPurpose = (typeof SHOPIFY_PURPOSES)[number];
 /** Evidence lists at most this many Shopify request IDs (and says how many there were). */
 const MAX_REQUEST_IDS = 20;
 
-/**
- * What an API cannot do and a person must: the message says where to click. Not retryable — the same
- * call would be refused again — so the workflow turns it into an operator's task.
- */
-export class ManualActionRequired extends ConnectorError {
-  override readonly name = 'ManualActionRequired';
-  readonly retryable = false;
-  constructor(
-    message: string,
-    system: string,
-    /** The step by step, for the task (also at the start of `message`). */
-    readonly action: string,
-    /** The vendor records the action concerns, e.g. Shopify customer IDs. */
-    readonly records: string[],
-    status?: number,
-  ) {
-    super(message, system, status);
-  }
-}
-
 export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCredentials> = {
   system: 'shopify',
   label: 'Shopify',
   settings: ShopifySettings,
   credentials: ShopifyCredentials,
+  endpointSettings: ['shopUrl'],
   supports: ['applyConsent', 'suppress', 'erase', 'export'],
   purposes: SHOPIFY_PURPOSES,
   open(settings, credentials, context) {
-    const api = new ShopifyAdminCalls(settings, credentials, context);
+    const api = new ShopifyPrivacyCalls(settings, credentials, context);
 
     async function applyConsent(person: PersonIdentifiers, change: ConsentChange): Promise<PrivacyOutcome> {
       const wanted = new Map<ShopifyPurpose, 'granted' | 'denied'>();
@@ -217,30 +198,29 @@ function manualErasure(shop: string, kept: { id: string; apiErrors: string }[], 
   );
 }
 
-interface Answer {
-  status: number;
-  json: unknown;
-  bodyText: string;
-  headers: Headers;
-}
-
-/** The few Admin API calls privacy needs: one place for auth, the 429 wait, timeouts and failure rules. */
-class ShopifyAdminCalls {
-  readonly shop: string;
-  private readonly baseUrl: string;
-  private readonly apiVersion: string;
-  private readonly fetch: typeof fetch;
-  private readonly requestIds: string[] = [];
+/** The person's customers in the shop, looked up once per call; writes go through the one client. */
+class ShopifyPrivacyCalls {
+  private readonly client: ShopifyClient;
 
   constructor(
     settings: ShopifySettings,
-    private readonly credentials: ShopifyCredentials,
+    credentials: ShopifyCredentials,
     private readonly context: PrivacyContext,
   ) {
-    this.baseUrl = settings.shopUrl.replace(/\/+$/, '');
-    this.shop = new URL(this.baseUrl).host;
-    this.apiVersion = settings.apiVersion ?? DEFAULT_API_VERSION;
-    this.fetch = context.fetch ?? fetch;
+    this.client = new ShopifyClient({
+      shopUrl: settings.shopUrl,
+      accessToken: credentials.accessToken,
+      ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
+      sleep: heartbeatingSleep(context),
+    });
+  }
+
+  get shop(): string {
+    return this.client.shop;
+  }
+
+  call(...args: Parameters<ShopifyClient['call']>): Promise<ShopifyAnswer> {
+    return this.client.call(...args);
   }
 
   /** The person's Shopify customer IDs: their platform IDs, or else whoever Shopify finds by their e-mail addresses. */
@@ -249,13 +229,16 @@ class ShopifyAdminCalls {
     if (known.length > 0) return { ids: known, lookup: 'shopify_customer platform IDs' };
     const found = new Set<string>();
     for (const email of new Set(person.emails.map((address) => address.trim().toLowerCase()).filter(Boolean))) {
-      // Personal data in the query string: sent to Shopify, which holds it; never logged.
-      const answer = await this.call('GET', 'customers/search.json', {
-        query: { query: `email:"${email}"`, fields: 'id', limit: String(PAGE_LIMIT) },
+      // Personal data in the query string: sent to Shopify, which holds it; never logged. Quoted and
+      // escaped, so an address holding quotes or search syntax is still one value, never a wider search;
+      // and only a hit whose e-mail is the address itself counts (a `*` in an address is a wildcard to Shopify).
+      const answer = await this.client.call('GET', 'customers/search.json', {
+        query: { query: `email:${quotedSearchValue(email)}`, fields: 'id,email', limit: String(PAGE_LIMIT) },
         operation: 'searching customers by e-mail',
       });
-      for (const customer of (answer.json as { customers?: { id?: unknown }[] }).customers ?? []) {
-        if (typeof customer.id === 'number' || typeof customer.id === 'string') found.add(String(customer.id));
+      for (const customer of (answer.json as { customers?: { id?: unknown; email?: unknown }[] }).customers ?? []) {
+        const sameAddress = typeof customer.email === 'string' && customer.email.trim().toLowerCase() === email;
+        if (sameAddress && (typeof customer.id === 'number' || typeof customer.id === 'string')) found.add(String(customer.id));
       }
     }
     return { ids: [...found], lookup: 'customer search by e-mail' };
@@ -266,11 +249,10 @@ class ShopifyAdminCalls {
     const orders: unknown[] = [];
     let query: Record<string, string> | undefined = { status: 'any', limit: String(PAGE_LIMIT), fields: 'id,name,created_at,processed_at,financial_status,fulfillment_status,currency,total_price,cancelled_at' };
     while (query) {
-      const answer: Answer = await this.call('GET', `customers/${id}/orders.json`, { query, accept: [404], operation: `listing the orders of customer ${id}` });
+      const answer: ShopifyAnswer = await this.client.call('GET', `customers/${id}/orders.json`, { query, accept: [404], operation: `listing the orders of customer ${id}` });
       if (answer.status === 404) break;
       orders.push(...((answer.json as { orders?: unknown[] }).orders ?? []));
-      const next = linkRelations(answer.headers.get('link'))['next'];
-      const pageInfo = next ? new URL(next).searchParams.get('page_info') : null;
+      const pageInfo = pageInfoOf(linkRelations(answer.headers.get('link'))['next']);
       query = pageInfo ? { limit: String(PAGE_LIMIT), page_info: pageInfo } : undefined;
       this.context.heartbeat?.();
     }
@@ -278,72 +260,9 @@ class ShopifyAdminCalls {
   }
 
   requestIdEvidence(): Record<string, string> {
-    const ids = this.requestIds;
+    const ids = this.client.requestIds;
     if (ids.length === 0) return {};
     return { shopifyRequestIds: ids.slice(0, MAX_REQUEST_IDS).join(','), ...(ids.length > MAX_REQUEST_IDS ? { shopifyRequestIdsTotal: String(ids.length) } : {}) };
-  }
-
-  /**
-   * One call: a 2xx or a status in `accept` is answered; a 429 is slept out (Retry-After, as Shopify
-   * asks) up to MAX_RATE_LIMIT_WAITS times; anything else is thrown classified.
-   */
-  async call(
-    method: 'GET' | 'PUT' | 'DELETE',
-    path: string,
-    opts: { query?: Record<string, string>; body?: unknown; accept?: number[]; operation: string },
-  ): Promise<Answer> {
-    const query = opts.query ? `?${new URLSearchParams(opts.query)}` : '';
-    const url = `${this.baseUrl}/admin/api/${this.apiVersion}/${path}${query}`;
-    const context: FailureContext = { account: `shop ${this.shop}`, reconnect: 'the store', operation: opts.operation };
-    for (let waits = 0; ; waits++) {
-      const { response, bodyText } = await this.send(method, url, opts.body, context);
-      const requestId = response.headers.get('x-request-id');
-      if (response.ok || opts.accept?.includes(response.status)) {
-        if (requestId && method !== 'GET') this.requestIds.push(requestId);
-        let json: unknown;
-        try {
-          json = JSON.parse(bodyText);
-        } catch {
-          if (response.ok) throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.status} without JSON for shop ${this.shop} while ${opts.operation}: retry later`, SYSTEM, response.status);
-        }
-        return { status: response.status, json, bodyText, headers: response.headers };
-      }
-      const failure = classifyHttpFailure(SYSTEM, response.status, response.headers, redactPersonal(bodyText), context);
-      if (failure instanceof ConnectorRateLimited && waits < MAX_RATE_LIMIT_WAITS) {
-        await this.sleep(failure.retryAfterMs);
-        continue;
-      }
-      throw failure;
-    }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    this.context.heartbeat?.();
-    await (this.context.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
-    this.context.heartbeat?.();
-  }
-
-  private async send(method: string, url: string, body: unknown, context: FailureContext): Promise<{ response: Response; bodyText: string }> {
-    try {
-      const response = await this.fetch(url, {
-        method,
-        headers: {
-          'X-Shopify-Access-Token': this.credentials.accessToken,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
-      });
-      return { response, bodyText: await response.text() };
-    } catch (error) {
-      if (error instanceof ConnectorError) throw error;
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const code = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
-      // No `cause`: a fetch error can quote the URL, which may hold an e-mail address.
-      const what = timedOut ? `did not answer within ${DEFAULT_TIMEOUT_MS} ms` : `could not be reached (${typeof code === 'string' ? code : 'network error'})`;
-      throw new ConnectorTransientError(`${SYSTEM} ${what} for ${context.account} while ${context.operation}: retry later`, SYSTEM);
-    }
   }
 }
 
@@ -351,9 +270,4 @@ class ShopifyAdminCalls {
 function apiErrorText(bodyText: string): string {
   const failure = classifyHttpFailure(SYSTEM, 422, new Headers(), redactPersonal(bodyText));
   return 'apiErrors' in failure && typeof failure.apiErrors === 'string' ? failure.apiErrors : '';
-}
-
-/** E-mail addresses and phone-number-like digit runs taken out of text bound for an error message. */
-function redactPersonal(text: string): string {
-  return text.replace(/[^\s@'"<>(),:{}[\]]+@[^\s@'"<>(),:{}[\]]+/g, '[email]').replace(/\+\d[\d\s().-]{5,}\d/g, '[phone]');
 }

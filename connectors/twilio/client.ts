@@ -1,7 +1,10 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type TwilioResponse from 'twilio/lib/http/response';
-import type { MessageInstance, MessageListInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import type { MessageListInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import { recordOf, type TwilioMessageRecord } from './mapping';
+
+export type { TwilioMessageRecord };
 import {
   classifyHttpFailure,
   ConnectorAuthError,
@@ -10,7 +13,10 @@ import {
   ConnectorRequestError,
   ConnectorTransientError,
   FailureContext,
+  redactPersonal,
+  retryAfterMs,
 } from '../errors';
+import { checkedVendorUrl, egressAgent, parseJson, transportFailure, untilNotThrottled, VendorApi } from '../http';
 
 /**
  * Twilio's REST API 2010-04-01, Messages, through the official `twilio` SDK (twilio-node): list a
@@ -27,17 +33,21 @@ import {
  * emulator's, keeping path and query. Against the real Twilio no `baseUrl` is set and the request
  * goes out exactly as the SDK made it.
  *
- * The same transport waits out 429s: Twilio throttles by concurrency and usually sends no
- * Retry-After, so the wait is exponential (1 s, 2 s, 4 s … at most 30 s, a Retry-After header wins
- * when present), `maxRateLimitWaits` times, then ConnectorRateLimited is thrown for the activity
- * layer to retry later. The SDK's own `autoRetry` is not used: it sleeps with setTimeout, which an
- * activity can neither heartbeat through nor a test replace.
+ * The same transport keeps to the HTTP core's rules (connectors/http.ts): every URL checked against
+ * Twilio's hosts (the emulator's only under the test-only host override), sockets only to public
+ * addresses (the core's agents), no redirect followed. It waits out 429s with the core's loop: Twilio
+ * throttles by concurrency and usually sends no Retry-After, so the wait is exponential (1 s, 2 s, 4 s …
+ * at most 30 s, a Retry-After header wins when present), `maxRateLimitWaits` times, then
+ * ConnectorRateLimited is thrown for the activity layer to retry later. The SDK's own `autoRetry` is not
+ * used: it sleeps with setTimeout, which an activity can neither heartbeat through nor a test replace.
  *
  * Nothing here logs, and errors never carry a URL (the list URLs hold the phone number), a
  * response body, or an axios error as `cause` (its config holds the Authorization header).
  */
 
-const SYSTEM = 'Twilio';
+/** api.twilio.com and its region/edge hosts (api.dublin.ie1.twilio.com …). */
+export const TWILIO_API: VendorApi = { system: 'Twilio', hosts: ['api.twilio.com', '*.twilio.com'] };
+const SYSTEM = TWILIO_API.system;
 export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_PAGE_SIZE = 1000; // Twilio's maximum: fewer calls for a long history
@@ -46,7 +56,6 @@ const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 /** "Cannot delete this resource before it is complete": a message Twilio is still processing. */
 export const TWILIO_NOT_FINAL = 20009;
-const E164 = /^\+[1-9]\d{1,14}$/;
 
 export type TwilioAuth = { authToken: string } | { apiKeySid: string; apiKeySecret: string };
 
@@ -61,15 +70,6 @@ export interface TwilioClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called between pages and deletions, so a long erasure keeps its activity alive. */
   heartbeat?: () => void;
-}
-
-/** One of the person's messages as an access request shows it; never logged. */
-export interface TwilioMessageRecord {
-  sid: string;
-  dateSent: string | null;
-  direction: string;
-  status: string;
-  body: string;
 }
 
 export interface TwilioDeletion {
@@ -102,39 +102,64 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
 
   constructor(opts: { baseUrl?: string; timeoutMs: number; maxRateLimitWaits: number; sleep: (ms: number) => Promise<void> }) {
     super({ timeout: opts.timeoutMs });
+    // Checked with every request (the SDK also builds absolute next-page URLs), not here.
     this.baseUrl = opts.baseUrl ? new URL(opts.baseUrl) : undefined;
     this.timeoutMs = opts.timeoutMs;
     this.maxRateLimitWaits = opts.maxRateLimitWaits;
     this.sleepFor = opts.sleep;
+    // The SDK's axios sends through the core's agents: sockets only to checked, public addresses.
+    const target = this.baseUrl ?? new URL(TWILIO_API_ORIGIN);
+    const axios = (this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown; proxy?: unknown } } }).axios;
+    axios.defaults.httpsAgent = egressAgent(new URL(`https://${target.host}`));
+    axios.defaults.httpAgent = egressAgent(target);
+    // Never through an HTTP(S)_PROXY from the environment: the checked address is the one connected to.
+    axios.defaults.proxy = false;
   }
 
   override async request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
-    const uri = this.baseUrl ? rebase(opts.uri, this.baseUrl) : opts.uri;
-    for (let waits = 0; ; waits++) {
-      let response: TwilioResponse<TData>;
-      try {
-        response = await super.request({ ...opts, uri });
-      } catch (error) {
-        throw transportFailure(error, this.timeoutMs);
-      }
-      const headers = (response.headers ?? {}) as Record<string, unknown>;
-      const requestId = typeof headers['twilio-request-id'] === 'string' ? headers['twilio-request-id'] : undefined;
-      this.onResponse?.({ method: String(opts.method).toUpperCase(), status: response.statusCode, requestId });
-      if (response.statusCode === 429 && waits < this.maxRateLimitWaits) {
-        await this.sleepFor(rateLimitWait(headers['retry-after'], waits));
-        continue;
-      }
-      if (response.statusCode >= 200 && response.statusCode < 300 && typeof response.body === 'string' && response.body.trim() !== '') {
-        // axios leaves a body that does not parse as JSON as a string; the SDK would then throw a
-        // SyntaxError whose message quotes the body. Refuse it here, without echoing it.
+    const uri = checkedVendorUrl(this.baseUrl ? rebase(opts.uri, this.baseUrl) : opts.uri, TWILIO_API).toString();
+    return untilNotThrottled(
+      async (waits) => {
+        let response: TwilioResponse<TData>;
         try {
-          JSON.parse(response.body);
-        } catch {
-          throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.statusCode} with a body that is not JSON: retry later`, SYSTEM, response.statusCode);
+          response = await super.request({ ...opts, uri });
+        } catch (error) {
+          // Described by its code only: an axios error's config holds the credentials and the URL.
+          throw transportFailure(TWILIO_API, error, { timeoutMs: this.timeoutMs, host: new URL(uri).host });
         }
-      }
+        const headers = (response.headers ?? {}) as Record<string, unknown>;
+        const requestId = typeof headers['twilio-request-id'] === 'string' ? headers['twilio-request-id'] : undefined;
+        this.onResponse?.({ method: String(opts.method).toUpperCase(), status: response.statusCode, requestId });
+        return this.checked(response, waits);
+      },
+      { maxWaits: this.maxRateLimitWaits, sleep: this.sleepFor },
+    );
+  }
+
+  /** A 429 is thrown for the core's loop to wait out; a redirect or a 2xx that is not JSON is refused; anything else goes to the SDK. */
+  private checked<TData>(response: TwilioResponse<TData>, waits: number): TwilioResponse<TData> {
+    const headers = (response.headers ?? {}) as Record<string, unknown>;
+    if (response.statusCode === 429) {
+      const wait = rateLimitWait(headers['retry-after'], waits);
+      if (waits < this.maxRateLimitWaits) throw new ConnectorRateLimited(`${SYSTEM} answered 429 Too Many Requests: retry after ${wait / 1000} s`, SYSTEM, wait);
       return response;
     }
+    if (response.statusCode >= 300 && response.statusCode <= 399) {
+      throw new ConnectorRequestError(
+        `${SYSTEM} answered with a redirect (HTTP ${response.statusCode}): Meridian follows no redirect from a vendor API, so credentials never go to an address nobody configured`,
+        SYSTEM,
+        response.statusCode,
+        '',
+      );
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300 && typeof response.body === 'string' && response.body.trim() !== '') {
+      // axios leaves a body that does not parse as JSON as a string; the SDK would then throw a
+      // SyntaxError whose message quotes the body. Refuse it here, without echoing it.
+      if (parseJson(response.body) === undefined) {
+        throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.statusCode} with a body that is not JSON: retry later`, SYSTEM, response.statusCode);
+      }
+    }
+    return response;
   }
 }
 
@@ -241,7 +266,7 @@ export class TwilioMessagesClient {
         return new ConnectorRateLimited(`${SYSTEM} kept answering 429 Too Many Requests for ${context.account} while ${operation}: retry after ${wait / 1000} s [HTTP 429${reference}]`, SYSTEM, wait);
       }
       // Twilio's message text can quote the request (a phone number in "The 'To' number … is not valid"): redacted.
-      const text = redactPersonal(typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : '');
+      const text = redactPersonal(typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : '', { digitRuns: true });
       const classified = classifyHttpFailure(SYSTEM, status, new Headers(), JSON.stringify({ message: code !== undefined ? `Twilio error ${code}${text ? `: ${text}` : ''}` : text }), context);
       return classified instanceof ConnectorRequestError ? new TwilioApiError(classified.message, status, classified.apiErrors, code) : classified;
     }
@@ -261,15 +286,6 @@ export class TwilioApiError extends ConnectorRequestError {
   }
 }
 
-export function isE164(phone: string): boolean {
-  return E164.test(phone);
-}
-
-function recordOf(message: MessageInstance): TwilioMessageRecord {
-  const sent = message.dateSent instanceof Date && !Number.isNaN(message.dateSent.getTime()) ? message.dateSent.toISOString() : null;
-  return { sid: message.sid, dateSent: sent, direction: String(message.direction), status: String(message.status), body: message.body ?? '' };
-}
-
 /** The same path and query on another origin (scheme, host and port). */
 function rebase(uri: string, base: URL): string {
   const target = new URL(uri);
@@ -278,20 +294,8 @@ function rebase(uri: string, base: URL): string {
 }
 
 function rateLimitWait(retryAfter: unknown, waits: number): number {
-  if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
-    const seconds = Number(retryAfter.trim());
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(MAX_BACKOFF_MS, Math.ceil(seconds * 1000));
-  }
-  return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** waits);
-}
-
-/** A network failure or timeout from axios, described by its code only: its config holds the credentials and the URL. */
-function transportFailure(error: unknown, timeoutMs: number): ConnectorError {
-  if (error instanceof ConnectorError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-  const what = timedOut ? `did not answer within ${timeoutMs} ms` : `could not be reached (${typeof code === 'string' ? code : errorKind(error)})`;
-  return new ConnectorTransientError(`${SYSTEM} ${what}: retry later`, SYSTEM);
+  const hinted = typeof retryAfter === 'string' ? retryAfterMs(retryAfter) : undefined;
+  return Math.min(MAX_BACKOFF_MS, hinted ?? FIRST_BACKOFF_MS * 2 ** waits);
 }
 
 function errorKind(error: unknown): string {
@@ -301,9 +305,4 @@ function errorKind(error: unknown): string {
 function numberOr(value: unknown): number | undefined {
   const number = typeof value === 'string' ? Number(value) : value;
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
-}
-
-/** Text for a log line or an error with e-mail addresses and phone-number-like digit runs taken out. */
-export function redactPersonal(text: string): string {
-  return text.replace(/[^\s@'"<>()]+@[^\s@'"<>()]+/g, '[email]').replace(/\+?\d[\d\s().-]{5,}\d/g, '[number]');
 }

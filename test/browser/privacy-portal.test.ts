@@ -11,6 +11,9 @@ import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
 import { privacyRequestHandle } from '../../temporal/processes/privacy-request';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The privacy portal in headless Chromium, in German: a person files a deletion request, reads the

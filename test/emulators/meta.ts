@@ -34,6 +34,8 @@ export interface MetaEmulatorOptions {
   apiVersion?: string;
   /** Calls admitted per window before code 80004; default none (no throttling). */
   rateLimit?: { calls: number; windowMs?: number; regainMinutes?: number };
+  /** Every call is answered this long after it arrived (a slow vendor); default 0. */
+  latencyMs?: number;
 }
 
 export type MetaFault = 500 | 'rate-limit' | 'timeout' | 'garbage';
@@ -67,6 +69,8 @@ export interface MetaEmulator {
   /** Every later call answers code 190/460, as after the user changed password or removed the app. */
   revokeToken(): void;
   failNext(count: number, fault: MetaFault, options?: MetaFaultOptions): void;
+  /** Calls waiting out the latency now, and the most there were at once. */
+  inFlight(): { now: number; max: number };
   requests: MetaRequestRecord[];
   close(): Promise<void>;
 }
@@ -193,7 +197,22 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
+  let waiting = 0;
+  let mostWaiting = 0;
   function serve(request: FastifyRequest, reply: FastifyReply): void {
+    const latency = options.latencyMs ?? 0;
+    if (latency <= 0) return answer(request, reply);
+    waiting++;
+    mostWaiting = Math.max(mostWaiting, waiting);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      waiting--;
+      answer(request, reply);
+    }, latency);
+    timers.add(timer);
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply): void {
     const url = new URL(request.url, 'http://emulator.invalid');
     const entry: MetaRequestRecord = { method: request.method, path: url.pathname, tokenIn: 'none', status: 0 };
     requests.push(entry);
@@ -372,6 +391,9 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     },
     failNext(count, fault, faultOptions = {}) {
       for (let i = 0; i < count; i++) faults.push({ fault, options: faultOptions });
+    },
+    inFlight() {
+      return { now: waiting, max: mostWaiting };
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -42,8 +42,11 @@ import { formatMinor, minorUnits, parseAmount } from '../../domain/money';
  *   (or no longer); 422 `{"errors":{"base":["…"]}}` when the customer has orders — Shopify documents the
  *   rule ("a customer can't be deleted if they have existing orders"), not the text, so a client keys on
  *   the 422.
- * - `GET customers/search.json?query=…` with Shopify's search syntax, for `email:`, `phone:` and `id:`
- *   terms (quoted or not, case-insensitive, all must match); `limit` and `fields` as for lists, one page.
+ * - `GET customers/search.json?query=…` with Shopify's search syntax, parsed as Shopify documents it
+ *   (terms, AND/OR, -/NOT, parentheses, single- or double-quoted values with backslash escapes, `*`
+ *   wildcards, free text over e-mail, names and phone) for `email:`, `phone:` and `id:` terms,
+ *   case-insensitive; `limit` and `fields` as for lists, one page. So a value that breaks out of its
+ *   quotes widens the search here as it would at Shopify.
  * - `GET customers/{id}/orders.json`: the customer's orders (`status` open by default, or closed,
  *   cancelled, any), `limit` and `fields`; one page; 404 for an unknown customer.
  */
@@ -847,17 +850,15 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     return { status: 200, body: { customer: renderCustomer(customer) } };
   }
 
-  /** Shopify's search syntax, for the fields the emulator knows: `email:a@b.c phone:"+81…" id:123`. */
+  /**
+   * Shopify's search syntax (shopify.dev, "Shopify API search syntax"), parsed as Shopify does: terms
+   * joined by whitespace (AND) or OR, `-`/NOT, parentheses; values bare or quoted in single or double
+   * quotes, a backslash escaping the next character; `*` a wildcard; a term without a field searches the
+   * customer's email, names and phone as free text. Fields: `email:`, `phone:` and `id:`.
+   */
   function searchCustomers(query: Record<string, string>): Json[] {
     const limit = parseLimit(query);
-    const terms = [...(query.query ?? '').matchAll(/(\w+):(?:"([^"]*)"|(\S+))|(\S+)/g)].map((m) => ({ field: m[1], value: (m[2] ?? m[3] ?? m[4] ?? '').toLowerCase() }));
-    for (const term of terms) {
-      if (!term.field || !['email', 'phone', 'id'].includes(term.field)) {
-        throw new BadRequest({ query: `the emulator searches by email:, phone: and id: only; got ${JSON.stringify(term.field ? `${term.field}:` : 'free text')}` });
-      }
-    }
-    const matches = (c: StoredCustomer) =>
-      terms.every(({ field, value }) => (field === 'email' ? c.email?.toLowerCase() === value : field === 'phone' ? c.phone === value : String(c.id) === value));
+    const matches = parseSearch(query.query ?? '');
     return [...customers.values()]
       .filter(matches)
       .sort((a, b) => a.id - b.id)
@@ -1227,3 +1228,125 @@ function generateShop(opts: {
   });
   return { customers: customers.map(({ market: _market, ...customer }) => customer), orders };
 }
+
+// ---- Shopify's search syntax ----
+
+type SearchToken = { kind: '(' } | { kind: ')' } | { kind: 'word'; text: string } | { kind: 'quoted'; text: string };
+type CustomerMatch = (customer: StoredCustomer) => boolean;
+
+/** Words, quoted strings and parentheses; a backslash takes the next character as it is, in or out of quotes. */
+function searchTokens(text: string): SearchToken[] {
+  const tokens: SearchToken[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '(' || c === ')') {
+      tokens.push(c === '(' ? { kind: '(' } : { kind: ')' });
+      i++;
+    } else if (c === '"' || c === "'") {
+      let value = '';
+      i++;
+      while (i < text.length && text[i] !== c) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i++];
+      }
+      if (i >= text.length) throw new BadRequest({ query: 'a quoted value is never closed' });
+      i++;
+      tokens.push({ kind: 'quoted', text: value });
+    } else {
+      let word = '';
+      while (i < text.length && !/[\s()"']/.test(text[i]!)) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        word += text[i++];
+      }
+      tokens.push({ kind: 'word', text: word });
+    }
+  }
+  return tokens;
+}
+
+/** The customers a query matches: OR binds loosest, then AND (written or implied), then -/NOT. */
+function parseSearch(text: string): CustomerMatch {
+  const tokens = searchTokens(text);
+  let at = 0;
+  const peekWord = (word: string) => tokens[at]?.kind === 'word' && (tokens[at] as { text: string }).text === word;
+
+  function query(): CustomerMatch {
+    const parts = [conjunction()];
+    while (peekWord('OR')) {
+      at++;
+      parts.push(conjunction());
+    }
+    return (c) => parts.some((part) => part(c));
+  }
+  function conjunction(): CustomerMatch {
+    const parts = [unary()];
+    while (at < tokens.length && tokens[at]!.kind !== ')' && !peekWord('OR')) {
+      if (peekWord('AND')) at++;
+      parts.push(unary());
+    }
+    return (c) => parts.every((part) => part(c));
+  }
+  function unary(): CustomerMatch {
+    if (peekWord('NOT')) {
+      at++;
+      const inner = unary();
+      return (c) => !inner(c);
+    }
+    const token = tokens[at];
+    if (token?.kind === 'word' && token.text.startsWith('-') && token.text.length > 1) {
+      tokens[at] = { kind: 'word', text: token.text.slice(1) };
+      const inner = unary();
+      return (c) => !inner(c);
+    }
+    return primary();
+  }
+  function primary(): CustomerMatch {
+    const token = tokens[at++];
+    if (!token) throw new BadRequest({ query: 'the query ends where a term was expected' });
+    if (token.kind === '(') {
+      const inner = query();
+      if (tokens[at++]?.kind !== ')') throw new BadRequest({ query: 'a parenthesis is never closed' });
+      return inner;
+    }
+    if (token.kind === ')') throw new BadRequest({ query: 'a closing parenthesis without an opening one' });
+    if (token.kind === 'quoted') return freeText(token.text);
+    const colon = token.text.indexOf(':');
+    if (colon < 0) return freeText(token.text);
+    const field = token.text.slice(0, colon);
+    let value = token.text.slice(colon + 1);
+    if (value === '') {
+      const next = tokens[at];
+      if (next?.kind === 'quoted' || next?.kind === 'word') {
+        value = next.text;
+        at++;
+      }
+    }
+    return fieldTerm(field, value);
+  }
+  const matcher = query();
+  if (at < tokens.length) throw new BadRequest({ query: 'a closing parenthesis without an opening one' });
+  return matcher;
+}
+
+/** `*` matches any run of characters; the rest is compared case-insensitively. */
+function wildcard(pattern: string): (value: string | null | undefined) => boolean {
+  const regex = new RegExp(`^${pattern.toLowerCase().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (value) => typeof value === 'string' && regex.test(value.toLowerCase());
+}
+
+function fieldTerm(field: string, value: string): CustomerMatch {
+  const matches = wildcard(value);
+  if (field === 'email') return (c) => matches(c.email);
+  if (field === 'phone') return (c) => matches(c.phone);
+  if (field === 'id') return (c) => matches(String(c.id));
+  throw new BadRequest({ query: `the emulator searches by email:, phone: and id: only; got ${JSON.stringify(`${field}:`)}` });
+}
+
+function freeText(text: string): CustomerMatch {
+  const needle = text.toLowerCase();
+  return (c) => [c.email, c.first_name, c.last_name, c.phone].some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
+}
+

@@ -7,6 +7,9 @@ import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { createTestDeployment, runEntryPoint, TestDeployment, waitForExit } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The admin API for connectors on the real Temporal server, PostgreSQL and region workers: a

@@ -6,6 +6,9 @@ import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorRequ
 import type { ConnectorContext, ConnectorSession, Cursor, SyncPage } from '../../connectors/framework';
 import type { CanonicalOrder } from '../../domain/commerce';
 import { AmazonEmulator, AmazonEmulatorOptions, AmazonOperation, startAmazonEmulator } from '../emulators/amazon';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The Amazon SP-API connector, as a sync uses it (amazonConnector.open → fetchPage), against the

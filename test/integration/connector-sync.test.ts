@@ -23,6 +23,9 @@ import { startShopeeEmulator } from '../emulators/shopee';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * Scheduled and on-demand connector syncs on the real Temporal server and PostgreSQL: Shopify
@@ -50,6 +53,9 @@ interface OrderRow {
   status: string;
 }
 
+/** The workers' import folder: the only place a file import reads from. */
+const importDir = mkdtempSync(path.join(tmpdir(), 'meridian-import-'));
+
 describe('connector syncs', () => {
   let d: TestDeployment;
   const shops: { close(): Promise<void> }[] = [];
@@ -57,7 +63,7 @@ describe('connector syncs', () => {
   let otherWorkers: WorkerProcess;
 
   beforeAll(async () => {
-    d = await createTestDeployment('sync', { MERIDIAN_REPORTING_CURRENCY: 'USD' });
+    d = await createTestDeployment('sync', { MERIDIAN_REPORTING_CURRENCY: 'USD', MERIDIAN_IMPORT_DIR: importDir });
     // The ECB's real history, and a supplementary KWD rate (the ECB does not quote the dinar).
     // (A first query lets postgres.js learn the array types before an array parameter is built.)
     await d.global().sql`select 1`;
@@ -70,6 +76,7 @@ describe('connector syncs', () => {
     if (process.env.DEBUG) console.log(otherWorkers?.output(), apacWorker?.output());
     await d?.close();
     await Promise.all(shops.map((s) => s.close()));
+    rmSync(importDir, { recursive: true, force: true });
   });
 
   async function shop(options: { currency: string; timeZone: string; shop: string }): Promise<ShopifyEmulator> {
@@ -404,7 +411,7 @@ describe('connector syncs', () => {
   }, 120_000);
 
   it('imports a Shift_JIS POS export with a broken row: good rows stored, the broken one reported by row number', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-import-'));
+    const dir = mkdtempSync(path.join(importDir, 'pos-'));
     try {
       const file = path.join(dir, 'pos-orders.csv');
       const lines = ['注文番号,注文日時,合計,通貨,メール,氏名'];

@@ -5,6 +5,9 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { encodeTcf } from '../support/tcf';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * Consent on the real Temporal server and PostgreSQL: choices and signals (GPC, TCF, Segment

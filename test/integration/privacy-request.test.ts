@@ -11,6 +11,9 @@ import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
 import { privacyRequestHandle, privacyRequestWorkflowId } from '../../temporal/processes/privacy-request';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * Privacy requests end to end on the real Temporal server and PostgreSQL: filed through the

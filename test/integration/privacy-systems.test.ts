@@ -3,12 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorRequestError, ConnectorTransientError } from '../../connectors/errors';
 import { KlaviyoClient } from '../../connectors/klaviyo/client';
 import { KlaviyoCredentials, KlaviyoSettings, klaviyoSystem } from '../../connectors/klaviyo';
-import { hashedPayload, MetaAudiencesClient, normaliseEmail, normalisePhone, sha256Hex } from '../../connectors/meta-audiences/client';
+import { MetaAudiencesClient } from '../../connectors/meta-audiences/client';
+import { hashedPayload, normaliseEmail, normalisePhone, sha256Hex } from '../../connectors/meta-audiences/mapping';
 import { MetaAudiencesCredentials, MetaAudiencesSettings, metaAudiencesSystem } from '../../connectors/meta-audiences';
 import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext, PrivacyOutcome } from '../../connectors/privacy';
 import { KlaviyoEmulator, KlaviyoEmulatorOptions, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, MetaEmulatorOptions, startMetaEmulator } from '../emulators/meta';
 import { eventually } from '../support/eventually';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The privacy connected systems against their emulators: Klaviyo (consent by suppression and SMS

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorTransientError } from '../../connectors/errors';
 import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext } from '../../connectors/privacy';
-import { ManualActionRequired, shopifyPrivacySystem } from '../../connectors/shopify/privacy';
+import { ManualActionRequired } from '../../connectors/errors';
+import { shopifyPrivacySystem } from '../../connectors/shopify/privacy';
 import { TwilioCredentials, TwilioSettings, twilioSystem } from '../../connectors/twilio/index';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { startTwilioEmulator, TwilioEmulator } from '../emulators/twilio';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /**
  * The Twilio and Shopify connected systems for privacy against their local emulators: Twilio through
@@ -362,11 +366,53 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     const erased = await open(emulator).erase!(person({ emails: ['Yui.Sato@example.com'] }));
     expect(erased).toMatchObject({ status: 'done', evidence: { lookup: 'customer search by e-mail', customersDeleted: '1' } });
     expect(emulator.customer(YUI)).toBeUndefined();
-    expect(emulator.requests[0]).toMatchObject({ method: 'GET', path: '/admin/api/2024-10/customers/search.json', query: { query: 'email:"yui.sato@example.com"' } });
+    expect(emulator.requests[0]).toMatchObject({ method: 'GET', path: '/admin/api/2024-10/customers/search.json', query: { query: 'email:"yui.sato@example.com"', fields: 'id,email' } });
     expectNoPersonalValues(erased);
 
     const nobody = await open(emulator).erase!(person({ emails: ['nobody@example.com'] }));
     expect(nobody.status).toBe('not-found');
+  });
+
+  it('shopify erasure with a hostile email (search syntax injection) keeps the address one value and touches no one else', async () => {
+    const emulator = await start();
+    const ANA = 7_310_000_400_000;
+    const BEN = 7_310_000_500_000;
+    emulator.addCustomers([
+      { id: ANA, email: 'ana@x.com', first_name: 'Ana', phone: null },
+      { id: BEN, email: 'ben@x.com', first_name: 'Ben', phone: null },
+    ]);
+    const everyone = [YUI, KENJI, NO_PHONE, ANA, BEN];
+    const search = async (query: string) => {
+      const res = await fetch(`${emulator.baseUrl}/admin/api/2024-10/customers/search.json?${new URLSearchParams({ query, fields: 'id' })}`, {
+        headers: { 'X-Shopify-Access-Token': SHOP_TOKEN },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { customers: { id: number }[] }).customers.map((c) => c.id);
+    };
+    // No space and one @, so it passes as an address; lower-case survives the lookup's lower-casing. Written
+    // into `email:"…"` unescaped, it closes the quote early: `email:"*"` AND x AND "@x.com", as Shopify reads it.
+    const breakout = '*"x"@x.com';
+    expect(await search(`email:"${breakout}"`)).toEqual([ANA, BEN]);
+
+    const erased = await open(emulator).erase!(person({ emails: [breakout] }));
+    expect(erased.status).toBe('not-found');
+    const searches = () => emulator.requests.filter((r) => r.path.endsWith('/customers/search.json')).map((r) => r.query.query);
+    expect(searches().at(-1)).toBe('email:"*\\"x\\"@x.com"');
+    // The form with OR (lower-cased on the way, escaped all the same), and a bare wildcard address, whose hits are not the address.
+    for (const hostile of ['a"OR email:*@x.com"@example.com', '*@x.com']) {
+      expect(await open(emulator).erase!(person({ emails: [hostile] }))).toMatchObject({ status: 'not-found' });
+    }
+    expect(searches().at(-2)).toBe('email:"a\\"or email:*@x.com\\"@example.com"');
+    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+    for (const id of everyone) expect(emulator.customer(id), `customer ${id} must stay`).toBeDefined();
+
+    // An address that really holds a quote is still found, by its escaped form.
+    const QUOTED = 7_310_000_600_000;
+    emulator.addCustomers([{ id: QUOTED, email: 'o"neil@example.com', first_name: 'Quinn', phone: null }]);
+    expect(await search('email:"o\\"neil@example.com"')).toEqual([QUOTED]);
+    expect(await open(emulator).erase!(person({ emails: ['o"neil@example.com'] }))).toMatchObject({ status: 'done', evidence: { customersDeleted: '1' } });
+    expect(emulator.customer(QUOTED)).toBeUndefined();
+    for (const id of everyone) expect(emulator.customer(id)).toBeDefined();
   });
 
   it('refuses to erase a customer with orders as ManualActionRequired, saying what to do in the Shopify admin', async () => {

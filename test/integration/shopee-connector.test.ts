@@ -6,6 +6,9 @@ import { ShopeeCredentials, ShopeeSettings, shopeeConnector } from '../../connec
 import type { CanonicalOrder, RejectedRecord } from '../../domain/commerce';
 import { parseAmount } from '../../domain/money';
 import { ShopeeEmulator, ShopeeEmulatorOptions, startShopeeEmulator } from '../emulators/shopee';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /** The Shopee connector, through the session the sync opens, against the local Open Platform v2 emulator. */
 

@@ -9,6 +9,9 @@ import {
 } from '../../connectors/errors';
 import { ShopifyClient, ShopifyClientOptions, ShopifyCursor } from '../../connectors/shopify/client';
 import { EmulatedOrder, ShopifyEmulator, ShopifyEmulatorOptions, startShopifyEmulator } from '../emulators/shopify';
+import { allowEmulatorHosts } from '../emulators/hosts';
+
+allowEmulatorHosts();
 
 /** The Shopify client against the local Admin API emulator: paging, filters, throttling and failures. */
 

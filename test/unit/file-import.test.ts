@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConnectorRequestError } from '../../connectors/errors';
 import { FileImportSettings, fileImportConnector } from '../../connectors/file-import';
-import { parseCsvRecords, RecordReader, type ReaderOptions } from '../../connectors/file-import/reader';
+import { parseCsvRecords, RecordReader, type ReaderOptions } from '../../connectors/file-import/client';
 import type { Cursor, StreamName, SyncPage } from '../../connectors/framework';
 import type { CanonicalCustomer, CanonicalOrder, RejectedRecord } from '../../domain/commerce';
 
@@ -36,7 +36,7 @@ function settingsOf(input: SettingsInput): FileImportSettings {
 }
 
 function sessionOf(input: SettingsInput) {
-  return fileImportConnector.open(settingsOf(input), {}, { sourceId: SOURCE_ID });
+  return fileImportConnector.open(settingsOf(input), {}, { sourceId: SOURCE_ID, importDir: dir });
 }
 
 interface Pass {
@@ -393,13 +393,16 @@ describe('file import: CSV records', () => {
     expect(pass.customers.map((c) => c.externalId)).toEqual(['C2', 'C3']);
   });
 
-  it('refuses a header without a mapped column, naming it and the columns found', async () => {
+  it('refuses a header without a mapped column, naming it and counting the columns, never quoting the header', async () => {
     const path = file('id,e-mail,name\nC1,a@example.com,Ann\n');
     const error = await refusal(sessionOf({ path, mapping: { externalId: 'id', email: 'email' } }).fetchPage('customers', null, undefined));
     expect(error.status).toBe(400);
     expect(error.retryable).toBe(false);
     expect(error.system).toBe('File import');
-    expect(error.message).toBe(`File import: the header of ${path} has no column "email" (mapped to email); columns found: "id", "e-mail", "name"`);
+    expect(error.message).toBe(
+      `File import: the header of ${path} has no column "email" (mapped to email); it has 3 columns: check the mapping against the file's first row, and the delimiter (",") and encoding (UTF-8)`,
+    );
+    expect(error.message).not.toContain('e-mail');
   });
 
   it('refuses a missing file and a cursor it did not write', async () => {
@@ -482,7 +485,7 @@ describe('file import: JSONL', () => {
 
     const bom = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"id":"B1"}\n')]), 'jsonl');
     let beats = 0;
-    const session = fileImportConnector.open(settingsOf({ path: bom, format: 'jsonl' }), {}, { sourceId: SOURCE_ID, heartbeat: () => beats++ });
+    const session = fileImportConnector.open(settingsOf({ path: bom, format: 'jsonl' }), {}, { sourceId: SOURCE_ID, importDir: dir, heartbeat: () => beats++ });
     const page = await session.fetchPage('customers', null, undefined);
     expect(page.rejected).toEqual([]);
     expect(page.customers.map((c) => c.externalId)).toEqual(['B1']);
@@ -592,6 +595,70 @@ describe('file import: pages and cursors', () => {
     expect(statSync(path)).toMatchObject({ size: before.size, mtimeMs: before.mtimeMs });
     const rewritten = await refusal(sessionOf(input).fetchPage('customers', JSON.parse(JSON.stringify(again.next)) as Cursor, undefined));
     expect(rewritten.message).toContain('the file changed since the import started; start a new import');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The import folder: nothing else on the worker is read (issue 8, item 4)
+// ---------------------------------------------------------------------------------------------
+
+describe('file import: only the import folder', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'meridian-outside-'));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+  const SECRET = 'sk_live_outside_the_import_folder';
+
+  it('file import reads /proc/self/environ: refused as outside the import folder, and nothing of it is quoted', async () => {
+    const secret = process.env.PATH ?? '/usr/bin';
+    const error = await refusal(sessionOf({ path: '/proc/self/environ', mapping: { externalId: 'id' } }).fetchPage('customers', null, undefined));
+    expect(error.status).toBe(403);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      `File import: /proc/self/environ is outside the import folder ${dir}: the worker reads only files in it (MERIDIAN_IMPORT_DIR); move the export there`,
+    );
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('file import through a link in the import folder to a file outside it: refused, the file never read', async () => {
+    const target = join(outside, 'secrets.csv');
+    writeFileSync(target, `id\n${SECRET}\n`);
+    const link = join(dir, 'looks-like-an-export.csv');
+    symlinkSync(target, link);
+    const error = await refusal(sessionOf({ path: link }).fetchPage('customers', null, undefined));
+    expect(error.status).toBe(403);
+    expect(error.message).toContain('is a link to a file outside the import folder');
+    expect(error.message).not.toContain(SECRET);
+
+    // A linked folder inside the import folder leads outside just the same.
+    const linkedFolder = join(dir, 'linked-folder');
+    symlinkSync(outside, linkedFolder);
+    const through = await refusal(sessionOf({ path: join(linkedFolder, 'secrets.csv') }).fetchPage('customers', null, undefined));
+    expect(through.status).toBe(403);
+    expect(through.message).not.toContain(SECRET);
+  });
+
+  it('file import with a path climbing out by "..": refused by the settings and again when read', async () => {
+    writeFileSync(join(outside, 'climb.csv'), `id\n${SECRET}\n`);
+    const climbing = `${dir}/../${outside.split('/').pop()}/climb.csv`;
+    expect(FileImportSettings.safeParse({ path: climbing, format: 'csv', recordType: 'customers', mapping: { externalId: 'id' } }).error?.issues[0]?.message).toMatch(
+      /without "\.\."/,
+    );
+    // Settings stored before the rule: the read refuses too.
+    const session = fileImportConnector.open({ ...settingsOf({ path: join(dir, 'x.csv') }), path: climbing }, {}, { sourceId: SOURCE_ID, importDir: dir });
+    const error = await refusal(session.fetchPage('customers', null, undefined));
+    expect(error.status).toBe(403);
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('reads files in sub-folders of the import folder, and nothing at all when no import folder is configured', async () => {
+    mkdirSync(join(dir, 'pos', 'tokyo'), { recursive: true });
+    const path = join(dir, 'pos', 'tokyo', 'customers.csv');
+    writeFileSync(path, 'id\nC1\n');
+    const pass = await readAll({ path });
+    expect(pass.customers.map((c) => c.externalId)).toEqual(['C1']);
+
+    const unconfigured = fileImportConnector.open(settingsOf({ path }), {}, { sourceId: SOURCE_ID });
+    const error = await refusal(unconfigured.fetchPage('customers', null, undefined));
+    expect(error.message).toContain('no import folder is configured on the worker: set MERIDIAN_IMPORT_DIR');
   });
 });
 

@@ -1,6 +1,61 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
+
+/**
+ * The file side of a file import: where an import may read (only inside the import folder), and its
+ * records, read one at a time.
+ *
+ * Confinement: the worker reads only files inside its import folder (MERIDIAN_IMPORT_DIR; by default
+ * `imports/` in the data folder). A path with `..` is refused as written; then the file's real path
+ * (every symbolic link resolved) must lie inside the folder's real path, so a link dropped into the
+ * folder cannot point a sync at `/proc/self/environ` or anything else on the worker; and the file is
+ * opened with O_NOFOLLOW, so a link swapped in after the check is not followed either.
+ */
+
+export class OutsideImportFolder extends Error {
+  override readonly name = 'OutsideImportFolder';
+}
+
+/** True when `path`, as written, climbs out of a folder (`..` as a segment). */
+export function hasParentSegment(path: string): boolean {
+  return path.split(/[\\/]+/).includes('..');
+}
+
+/**
+ * The real path of `path` if it is a file inside `importDir` (both resolved through links); throws
+ * OutsideImportFolder when it is not, or the file system's error (ENOENT …) when it cannot be resolved.
+ */
+export async function confinedImportPath(path: string, importDir: string | undefined): Promise<string> {
+  if (!importDir) throw new OutsideImportFolder('no import folder is configured on the worker: set MERIDIAN_IMPORT_DIR to the folder exports are dropped in');
+  if (!isAbsolute(path) || hasParentSegment(path)) throw new OutsideImportFolder(`${path} must be an absolute path inside the import folder, without ".."`);
+  let folder: string;
+  try {
+    folder = await realpath(importDir);
+  } catch {
+    throw new OutsideImportFolder(`the import folder ${importDir} (MERIDIAN_IMPORT_DIR) does not exist on the worker: create it, or point MERIDIAN_IMPORT_DIR at the drop folder`);
+  }
+  if (!inside(resolve(importDir), resolve(path)) && !inside(folder, resolve(path))) {
+    throw new OutsideImportFolder(`${path} is outside the import folder ${importDir}: the worker reads only files in it (MERIDIAN_IMPORT_DIR); move the export there`);
+  }
+  const real = await realpath(path);
+  if (!inside(folder, real)) {
+    throw new OutsideImportFolder(`${path} is a link to a file outside the import folder ${importDir}: the worker reads only files in it; copy the export there instead`);
+  }
+  return real;
+}
+
+function inside(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+}
+
+/** Opens a file for reading without following a link at its last step (one swapped in after the check). */
+export function openImportFile(path: string): Promise<FileHandle> {
+  return open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+}
 
 /**
  * Reads the records of a CSV or JSONL file one at a time, from any record boundary, without ever
@@ -137,7 +192,7 @@ export class RecordReader {
   }
 
   static async open(path: string, options: ReaderOptions): Promise<RecordReader> {
-    const file = await open(path, 'r');
+    const file = await openImportFile(path);
     return new RecordReader(file, options);
   }
 
