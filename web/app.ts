@@ -13,6 +13,7 @@ import { buildServer } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
+import { SharedRateLimiter } from './request-limits';
 
 /**
  * Meridian's web server with everything it serves: ingestion (a writer per region), admin,
@@ -62,6 +63,8 @@ export async function createMeridianWeb(
   outbox.start();
 
   const privacyMailer = createPrivacyMailer(config);
+  const portalLimiter = new SharedRateLimiter(globalPool.sql, config.signingKeys);
+  portalLimiter.startSweeping((m) => console.error(m));
   const regionalAccess = new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }]));
   const app = await buildServer({
     temporal,
@@ -71,6 +74,8 @@ export async function createMeridianWeb(
       ...regional.map((r) => ({ name: r.region.name, taskQueue: r.region.taskQueue, sql: r.pool.sql })),
     ],
     codecCorsOrigins: config.web.codecCorsOrigins,
+    trustProxy: config.web.trustProxy,
+    publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: {
       sources: new SourceCache(globalPool.db),
@@ -84,10 +89,15 @@ export async function createMeridianWeb(
             regions: config.regions,
             regional: regionalAccess,
             hmacKey: config.identityHmacKey,
+            emailRules: () => rules.rules.email,
+            signingKeys: config.signingKeys,
             temporal,
             mailer: privacyMailer,
             publicUrl: config.privacy.publicUrl,
             coolingOffSeconds: config.privacy.coolingOffSeconds,
+            statusLinkDays: config.privacy.statusLinkDays,
+            requestsPerHour: config.privacy.requestsPerHour,
+            rateLimiter: portalLimiter,
           },
         }
       : {}),
@@ -100,7 +110,7 @@ export async function createMeridianWeb(
       hmacKey: config.identityHmacKey,
       rules,
       temporal,
-      ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl } } : {}),
+      ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
     },
   });
 
@@ -111,6 +121,7 @@ export async function createMeridianWeb(
     async close() {
       await app.close(); // stops accepting; in-flight requests finish their commits
       rules.stop();
+      portalLimiter.stop();
       await outbox.stop();
       await Promise.all([globalPool.close(), ...regional.map((r) => r.pool.close())]);
     },
