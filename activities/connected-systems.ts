@@ -3,12 +3,13 @@ import type { Sql } from 'postgres';
 import { connectedSystem } from '../connectors';
 import type { ConnectedSystem, ConnectedSystemSession, PrivacyContext } from '../connectors/privacy';
 import { getConnector, loadCredentials } from '../db/connectors-store';
+import type { RegionKey } from '../db/crypto-shredding';
 
 /** What consent propagation and privacy requests need to reach a region's connected systems. */
 export interface ConnectedSystemDeps {
   region: string;
   sql: Sql;
-  regionKey: Buffer;
+  regionKey: RegionKey;
   globalSql: Sql;
   privacyContext?: Omit<PrivacyContext, 'idempotencyKey' | 'heartbeat'>;
 }

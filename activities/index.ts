@@ -7,6 +7,7 @@ import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
 import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
+import type { RegionKey } from '../db/crypto-shredding';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -14,7 +15,7 @@ export { vendorFailureInterceptor } from './vendor-failures';
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: Buffer; mailer?: RequesterMailer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
+export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: RegionKey; mailer?: RequesterMailer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {

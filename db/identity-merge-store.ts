@@ -1,5 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
-import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey } from './crypto-shredding';
+import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
  * One ID's merges in the databases: in a region, profile `from` merged into `into` (identities,
@@ -27,7 +27,7 @@ async function survivor(tx: TransactionSql, customerId: string): Promise<string>
   throw new Error(`merge chain from ${customerId} is longer than 100 profiles`);
 }
 
-async function dataKey(tx: TransactionSql, regionKey: Buffer, customerId: string): Promise<Buffer> {
+async function dataKey(tx: TransactionSql, regionKey: RegionKey, customerId: string): Promise<Buffer> {
   const [row] = await tx<{ data_key_wrapped: Buffer | null }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
   if (row?.data_key_wrapped) return unwrapDataKey(regionKey, row.data_key_wrapped, customerId);
   const key = newDataKey();
@@ -45,7 +45,7 @@ async function dataKey(tx: TransactionSql, regionKey: Buffer, customerId: string
  */
 export async function mergeProfiles(
   sql: Sql,
-  regionKey: Buffer,
+  regionKey: RegionKey,
   merge: ProfileMerge,
   heartbeat: () => void,
 ): Promise<{ eventsMoved: number; identitiesMoved: number }> {

@@ -1,13 +1,13 @@
 import type { Sql } from 'postgres';
 import type { PersonIdentifiers } from '../connectors/privacy';
 import { CORE_IDENTIFIER_TYPES } from '../domain/identifiers';
-import { open, unwrapDataKey } from './crypto-shredding';
+import { open, unwrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
  * A person's identifiers in this region, opened with their data keys: what a connected system
  * needs to find them. Only activities call this, and what it returns never leaves the activity.
  */
-export async function loadPersonIdentifiers(sql: Sql, regionKey: Buffer, customerId: string): Promise<PersonIdentifiers | undefined> {
+export async function loadPersonIdentifiers(sql: Sql, regionKey: RegionKey, customerId: string): Promise<PersonIdentifiers | undefined> {
   const rows = await sql<{ type: string; value_sealed: Buffer; sealed_with: string; data_key_wrapped: Buffer | null }[]>`
     select i.type, i.value_sealed, i.sealed_with, p.data_key_wrapped
     from identities i join profiles p on p.customer_id = i.sealed_with

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { open, openJson, seal, unwrapDataKey } from './crypto-shredding';
+import { open, openJson, seal, unwrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
  * An access request's package in a region: what Meridian holds of the person there, opened with
@@ -12,7 +12,7 @@ export const EXPORT_DAYS = 7;
 export const exportContext = (requestId: string, customerId: string) => `privacy-export:${requestId}:${customerId}`;
 
 /** Everything held of the person (and profiles merged into theirs), values opened. */
-export async function readPersonForExport(sql: Sql, regionKey: Buffer, customerId: string) {
+export async function readPersonForExport(sql: Sql, regionKey: RegionKey, customerId: string) {
   const profiles = await sql<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
     select customer_id, data_key_wrapped from profiles where customer_id = ${customerId} or merged_into = ${customerId}`;
   const keys = new Map(profiles.filter((p) => p.data_key_wrapped).map((p) => [p.customer_id, unwrapDataKey(regionKey, p.data_key_wrapped!, p.customer_id)]));

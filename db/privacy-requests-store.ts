@@ -1,9 +1,10 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
-import { normaliseEmail } from '../domain/identifiers';
+import { normaliseEmail, type NormalisationOptions } from '../domain/identifiers';
 import { jurisdictionOf } from '../domain/jurisdictions';
 import { policyFor, responseDeadline } from '../domain/privacy-policies';
+import { matchesAny, type SigningKeys } from '../domain/signing-keys';
 import { blindIndex, open, seal } from './crypto-shredding';
 
 /**
@@ -39,28 +40,27 @@ export class PrivacyRequestInputError extends Error {
 const emailContext = (id: string) => `privacy-request:${id}:email`;
 const detailsContext = (id: string) => `privacy-request:${id}:details`;
 
-const codeHash = (id: string, code: string) => createHash('sha256').update(`${id}:${code}`).digest();
+/**
+ * The stored form of a verification code: an HMAC under a key derived for this purpose alone, so
+ * a copy of the table cannot be turned back into codes by trying all million of them.
+ */
+const codeHashes = (keys: SigningKeys, id: string, code: string) => keys.macs('privacy-verification-code', `${id}:${code}`);
 
-/** The capability that lets a requester see and cancel their request: an HMAC of its ID. */
-export function statusToken(hmacKey: Buffer, requestId: string): string {
-  return createHmac('sha256', hmacKey).update(`privacy-status:${requestId}`).digest('base64url');
-}
+/**
+ * The blind index a request is filed under: the email normalised as ingestion normalises it (with
+ * the workspace's identity rules: Gmail dots, plus-addresses), so the request finds the person.
+ */
+export type EmailRules = Pick<NormalisationOptions, 'gmailDotsInsensitive' | 'plusAddressingInsensitive'>;
 
-export function checkStatusToken(hmacKey: Buffer, requestId: string, token: string): boolean {
-  const expected = Buffer.from(statusToken(hmacKey, requestId));
-  const given = Buffer.from(token);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
-
-export function emailBlindIndex(hmacKey: Buffer, email: string): Buffer | undefined {
-  const normalised = normaliseEmail(email);
+export function emailBlindIndex(hmacKey: Buffer, email: string, rules: EmailRules = {}): Buffer | undefined {
+  const normalised = normaliseEmail(email, rules);
   return normalised.ok ? blindIndex(hmacKey, 'email', normalised.value) : undefined;
 }
 
 /** Files a request; returns its ID and the verification code to email (never stored in clear). */
 export async function createPrivacyRequest(
   sql: Sql,
-  keys: { regionKey: Buffer; hmacKey: Buffer },
+  keys: { regionKey: Buffer; hmacKey: Buffer; signingKeys: SigningKeys; emailRules?: EmailRules },
   raw: PrivacyRequestInput,
   now = new Date(),
 ): Promise<{ id: string; code: string; dueDate: string; jurisdiction: string }> {
@@ -70,7 +70,7 @@ export async function createPrivacyRequest(
     throw new PrivacyRequestInputError(`${issue.path.join('.') || 'request'}: ${issue.message}`);
   }
   const input = parsed.data;
-  const index = emailBlindIndex(keys.hmacKey, input.email);
+  const index = emailBlindIndex(keys.hmacKey, input.email, keys.emailRules);
   if (!index) throw new PrivacyRequestInputError('email: is not an email address');
   let jurisdiction: string;
   try {
@@ -88,27 +88,32 @@ export async function createPrivacyRequest(
     values (${id}, ${input.type}, 'awaiting-verification', ${input.country}, ${input.usState ?? null}, ${jurisdiction}, ${input.locale},
             ${seal(keys.regionKey, input.email.trim(), emailContext(id))}, ${index},
             ${input.details ? seal(keys.regionKey, input.details, detailsContext(id)) : null},
-            ${codeHash(id, code)}, ${new Date(now.getTime() + VERIFICATION_MINUTES * 60_000).toISOString()}, ${now.toISOString()}, ${due})`;
+            ${codeHashes(keys.signingKeys, id, code)[0]!},
+            ${new Date(now.getTime() + VERIFICATION_MINUTES * 60_000).toISOString()}, ${now.toISOString()}, ${due})`;
   return { id, code, dueDate: due, jurisdiction };
 }
 
 export type VerificationResult = 'verified' | 'already-verified' | 'wrong-code' | 'expired' | 'too-many-attempts' | 'not-found';
 
-/** Checks the emailed code; a request is verified once, and a code guessed at too often is dead. */
-export async function verifyPrivacyRequest(sql: Sql, id: string, code: string, now = new Date()): Promise<VerificationResult> {
+/**
+ * Checks the emailed code, before anything else: whatever state the request is in, a wrong code
+ * is a wrong code (and counts as an attempt), so the request's ID alone — which whoever filed it
+ * holds — proves nothing. Only the transition to verified answers 'verified'; the right code
+ * again answers 'already-verified', which must not be worth a status link.
+ */
+export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: string, code: string, now = new Date()): Promise<VerificationResult> {
   return sql.begin(async (tx) => {
     const [row] = await tx<{ status: string; verification_code_hash: Buffer | null; verification_expires_at: Date | string | null; verification_attempts: number }[]>`
       select status, verification_code_hash, verification_expires_at, verification_attempts from privacy_requests where id = ${id} for update`;
     if (!row) return 'not-found';
-    if (row.status !== 'awaiting-verification') return 'already-verified';
     if (row.verification_attempts >= MAX_VERIFICATION_ATTEMPTS) return 'too-many-attempts';
-    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return 'expired';
-    const given = codeHash(id, code.trim());
-    if (!row.verification_code_hash || !timingSafeEqual(given, row.verification_code_hash)) {
+    if (!row.verification_code_hash || !matchesAny(row.verification_code_hash, codeHashes(keys, id, code.trim()))) {
       await tx`update privacy_requests set verification_attempts = verification_attempts + 1 where id = ${id}`;
       return row.verification_attempts + 1 >= MAX_VERIFICATION_ATTEMPTS ? 'too-many-attempts' : 'wrong-code';
     }
-    await tx`update privacy_requests set status = 'verified', verified_at = now(), verification_code_hash = null where id = ${id}`;
+    if (row.status !== 'awaiting-verification') return 'already-verified';
+    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return 'expired';
+    await tx`update privacy_requests set status = 'verified', verified_at = now() where id = ${id}`;
     return 'verified';
   });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
-import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey } from './crypto-shredding';
+import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
 import type { RegionPool, RegionalDb, GlobalDb } from './connections';
 import { extractIdentifiers, Identifier, normaliseName, PhoneHint } from '../domain/identifiers';
 import type { IdentityRules } from '../domain/identity-rules';
@@ -43,7 +43,7 @@ export interface RegionWriterDeps {
   region: string;
   pool: RegionPool<RegionalDb>;
   globalSql: Sql;
-  regionKey: Buffer;
+  regionKey: RegionKey;
   hmacKey: Buffer;
   rules: () => IdentityRules;
   /** Called after a commit that recorded merge requests, so they are started promptly. */

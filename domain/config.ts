@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isCurrency } from './money';
 import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
+import { KeyringError, parseKeyring, SigningKeys } from './signing-keys';
 
 /**
  * Meridian's configuration, from environment variables only (secrets included). Every entry
@@ -52,6 +54,11 @@ const envSchema = z.object({
   MERIDIAN_CODEC_CORS_ORIGINS: z.string().optional(),
   MERIDIAN_REGIONS_FILE: z.string().optional(),
   MERIDIAN_IDENTITY_HMAC_KEY: z.string().optional(),
+  /** Master keys of everything the web server signs (links, tokens, keyed hashes), "id:base64key,…"; one key per purpose is derived from each. */
+  MERIDIAN_SIGNING_KEYS: z.string().optional(),
+  MERIDIAN_SIGNING_KEY_ID: z.string().optional(),
+  /** Proxies in front of the web server whose X-Forwarded-For is believed: their addresses/CIDRs. */
+  MERIDIAN_TRUST_PROXY: z.string().optional(),
   MERIDIAN_ADMIN_TOKENS: z.string().optional(),
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
@@ -72,10 +79,16 @@ const envSchema = z.object({
   /** SMTP server for privacy emails (verification codes, completion notices), e.g. smtp://127.0.0.1:1025. */
   MERIDIAN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MERIDIAN_MAIL_FROM: z.string().min(3).default('Meridian Privacy <privacy@meridian.localhost>'),
+  /** Milliseconds the SMTP server has to accept a connection, greet, and answer each command. */
+  MERIDIAN_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** How requesters reach the web server, for links in emails; default the web server's own address. */
   MERIDIAN_PUBLIC_URL: z.url().optional(),
   /** Seconds a requester may cancel a deletion in before erasure begins. */
   MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: z.coerce.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+  /** Days a link to a request's status works; the requester can have a new one emailed. */
+  MERIDIAN_PRIVACY_STATUS_LINK_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Privacy requests per hour one email address may file (ten times that per client address). */
+  MERIDIAN_PRIVACY_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).default(5),
   MERIDIAN_REPORTING_CURRENCY: z
     .string()
     .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
@@ -130,19 +143,35 @@ export interface MeridianConfig {
   databaseRoles: boolean;
   databaseSuffix: string;
   temporal: { address: string; namespace: string; uiPort: number };
-  web: { host: string; port: number };
+  web: {
+    host: string;
+    port: number;
+    /** fastify's trustProxy: false, or the proxies' addresses/CIDRs. */
+    trustProxy: false | string[];
+  };
   operator: OperatorConfig;
   payloadKeys: PayloadKeys;
   regions: RegionCatalog;
-  /** Key of the identifier blind index, the same in every region (so One ID works across them). */
+  /** Key of the identifier blind index, the same in every region (so One ID works across them). Never derived, never rotated. */
   identityHmacKey: Buffer;
+  /** Keys of the web server's links, tokens and keyed hashes, one per purpose (HKDF), versioned for rotation. */
+  signingKeys: SigningKeys;
   /** Admin API tokens and the regions whose personal data each may read. */
   adminTokens: AdminToken[];
   /** Events per second one source may send (twice that in a burst); over it: 429. */
   ingestRatePerSource: number;
   /** Where the ECB euro reference rates are fetched from (its `eurofxref-*.xml` files). */
   ecbBaseUrl: string;
-  privacy: { smtpUrl?: string; mailFrom: string; publicUrl: string; coolingOffSeconds: number };
+  privacy: {
+    smtpUrl?: string;
+    mailFrom: string;
+    /** Connection, greeting and per-command timeout of the SMTP server, in ms. */
+    smtpTimeoutMs: number;
+    publicUrl: string;
+    coolingOffSeconds: number;
+    statusLinkDays: number;
+    requestsPerHour: number;
+  };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
   /** The environment this config came from: region keys are read from it only where needed. */
@@ -193,6 +222,46 @@ function parseHmacKey(text: string | undefined): Buffer {
   const key = Buffer.from(text, 'base64');
   if (key.length !== 32) throw new ConfigError(`MERIDIAN_IDENTITY_HMAC_KEY is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
   return key;
+}
+
+function parseSigningKeys(text: string | undefined, currentId: string | undefined): SigningKeys {
+  try {
+    return new SigningKeys(parseKeyring('MERIDIAN_SIGNING_KEYS', text, currentId));
+  } catch (error) {
+    if (error instanceof KeyringError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+/** Address ranges proxy-addr (fastify's trustProxy) knows by name. */
+const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `MERIDIAN_TRUST_PROXY`: the proxies (load balancers) in front of the web server whose
+ * X-Forwarded-For is believed, as addresses or CIDRs ("10.0.0.0/8,192.168.1.7", or loopback,
+ * linklocal, uniquelocal). Unset or "false": none, so the client is the socket's address. Every
+ * proxy ("true") or a hop count would let a client choose its own address by writing the header
+ * itself, so they are refused.
+ */
+export function parseTrustProxy(text: string | undefined): false | string[] {
+  const value = text?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true' || /^\d+$/.test(value)) {
+    throw new ConfigError(
+      `MERIDIAN_TRUST_PROXY=${value} would believe X-Forwarded-For from anyone: give the addresses or CIDRs of the proxies in front of Meridian, e.g. 10.0.0.0/8`,
+    );
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (NAMED_PROXY_RANGES.includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || rest.length > 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(`MERIDIAN_TRUST_PROXY: "${entry}" is not an IP address or CIDR; give the proxies' addresses, e.g. 10.0.0.0/8,192.168.1.7`);
+    }
+  }
+  return entries;
 }
 
 /** `MERIDIAN_ADMIN_TOKENS="token:*,othertoken:eu+us"`; tokens of at least 24 characters. */
@@ -295,11 +364,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     databaseRoles: e.MERIDIAN_DB_ROLES === '1',
     databaseSuffix: e.MERIDIAN_DB_SUFFIX,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
-    web: { host: e.MERIDIAN_WEB_HOST, port: e.MERIDIAN_WEB_PORT },
+    web: { host: e.MERIDIAN_WEB_HOST, port: e.MERIDIAN_WEB_PORT, trustProxy: parseTrustProxy(e.MERIDIAN_TRUST_PROXY) },
     operator: operatorConfig(e, env),
     payloadKeys: parsePayloadKeys(e.MERIDIAN_PAYLOAD_KEYS, e.MERIDIAN_PAYLOAD_KEY_ID),
     regions,
     identityHmacKey: parseHmacKey(e.MERIDIAN_IDENTITY_HMAC_KEY),
+    signingKeys: parseSigningKeys(e.MERIDIAN_SIGNING_KEYS, e.MERIDIAN_SIGNING_KEY_ID),
     adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
     ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
     ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
@@ -307,8 +377,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     privacy: {
       ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
       mailFrom: e.MERIDIAN_MAIL_FROM,
+      smtpTimeoutMs: e.MERIDIAN_SMTP_TIMEOUT_MS,
       publicUrl: (e.MERIDIAN_PUBLIC_URL ?? `http://${e.MERIDIAN_WEB_HOST === '0.0.0.0' ? '127.0.0.1' : e.MERIDIAN_WEB_HOST}:${e.MERIDIAN_WEB_PORT}`).replace(/\/$/, ''),
       coolingOffSeconds: e.MERIDIAN_PRIVACY_COOLING_OFF_SECONDS,
+      statusLinkDays: e.MERIDIAN_PRIVACY_STATUS_LINK_DAYS,
+      requestsPerHour: e.MERIDIAN_PRIVACY_REQUESTS_PER_HOUR,
     },
     env,
     dataDir: e.MERIDIAN_DATA_DIR,

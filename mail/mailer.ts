@@ -46,7 +46,15 @@ export interface MailerConfig {
   smtpUrl: string;
   /** The From header, e.g. "Example Privacy <privacy@example.com>". */
   from: string;
+  /**
+   * Milliseconds the server has to accept the connection, to greet, and to answer each command
+   * (nodemailer's defaults allow up to 10 minutes, far too long for a web request waiting on it).
+   */
+  timeoutMs?: number;
 }
+
+/** The timeout when none is configured: a portal request waits at most about this long per step. */
+export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
 
 /** The Message-ID for an idempotency key: `<sha256(key)@meridian.local>`. */
 export function messageIdFor(idempotencyKey: string): string {
@@ -81,6 +89,7 @@ function toSendError(error: unknown): MailSendError {
   const code = typeof e.code === 'string' ? e.code : undefined;
   const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const permanent = (responseCode !== undefined && responseCode >= 500) || code === 'EAUTH' || code === 'EMESSAGE';
+  // ETIMEDOUT, ECONNECTION, ESOCKET, EDNS …: the server is slow or down; retryable.
   const detail = redactAddresses(String(e.message ?? 'unknown error')).split('\n')[0];
   const what = [code, responseCode].filter((v) => v !== undefined).join(' ');
   const advice = permanent ? 'the server refused it; check the SMTP settings and the address' : 'will be retried';
@@ -89,7 +98,13 @@ function toSendError(error: unknown): MailSendError {
 }
 
 export function createMailer(config: MailerConfig): Mailer {
-  const transport = nodemailer.createTransport(config.smtpUrl);
+  const timeout = config.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
+  const transport = nodemailer.createTransport({
+    url: config.smtpUrl,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
   return {
     async send(message) {
       if (!message.idempotencyKey) throw new Error('email not sent: give an idempotencyKey (e.g. "<requestId>:verification") so a retry is recognisable');
@@ -118,7 +133,7 @@ export function createMailer(config: MailerConfig): Mailer {
 // The privacy emails
 // ---------------------------------------------------------------------------------------------
 
-export type EmailKind = 'verification' | 'received' | 'completed' | 'cancelled';
+export type EmailKind = 'verification' | 'received' | 'completed' | 'cancelled' | 'statusLink';
 
 /**
  * What each email needs. `link` is the confirmation link in the verification email and the status
@@ -138,6 +153,8 @@ export interface EmailValues {
     timeZone?: string;
   };
   cancelled: { requestId: string; link?: string; type?: RequestType };
+  /** A fresh status link, asked for by the requester after the last one expired. */
+  statusLink: { requestId: string; link: string; expiresAt: string | Date; timeZone?: string };
 }
 
 export interface RenderedEmail {
@@ -212,8 +229,18 @@ function blocksFor<K extends EmailKind>(locale: Locale, kind: K, values: EmailVa
       const v = values as EmailValues['cancelled'];
       return { subject: 'email.cancelled.subject', blocks: [{ kind: 'p', key: 'email.cancelled.body' }, ...typeLine(v.type), ...statusLink(v.link)] };
     }
+    case 'statusLink': {
+      const v = values as EmailValues['statusLink'];
+      return {
+        subject: 'email.statusLink.subject',
+        blocks: [
+          { kind: 'p', key: 'email.statusLink.body', values: { date: formatDateTime(locale, v.expiresAt, v.timeZone ?? 'UTC') } },
+          { kind: 'link', key: 'email.statusLink', url: checkedUrl(v.link, 'the status link') },
+        ],
+      };
+    }
     default:
-      throw new Error(`no email "${String(kind)}": use verification, received, completed or cancelled`);
+      throw new Error(`no email "${String(kind)}": use verification, received, completed, cancelled or statusLink`);
   }
 }
 

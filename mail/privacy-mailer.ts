@@ -10,6 +10,8 @@ import { createMailer, renderEmail } from './mailer';
 /** How the portal sends a requester their verification code. */
 export interface PortalMailer {
   sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
+  /** A new status link, sent only to the address the request was filed with. */
+  sendStatusLink(input: { to: string; locale: string; requestId: string; link: string; expiresAt: Date }): Promise<void>;
 }
 
 /** How the saga writes to a requester; mail/ renders the localised text. */
@@ -18,13 +20,18 @@ export interface RequesterMailer {
 }
 
 export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy'>): (PortalMailer & RequesterMailer) | undefined {
-  const { smtpUrl, mailFrom, publicUrl } = config.privacy;
+  const { smtpUrl, mailFrom, publicUrl, smtpTimeoutMs } = config.privacy;
   if (!smtpUrl) return undefined;
-  const mailer = createMailer({ smtpUrl, from: mailFrom });
+  const mailer = createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs });
   return {
     async sendVerification({ to, locale, requestId, code, link, expiresInMinutes }) {
+      // One code per request; the key (and so the Message-ID, which mail systems log) carries no code.
       const message = renderEmail(locale, 'verification', { requestId, code, link, minutes: expiresInMinutes });
-      await mailer.send({ to, ...message, idempotencyKey: `${requestId}:verification:${code}` });
+      await mailer.send({ to, ...message, idempotencyKey: `${requestId}:verification` });
+    },
+    async sendStatusLink({ to, locale, requestId, link, expiresAt }) {
+      const message = renderEmail(locale, 'statusLink', { requestId, link, expiresAt });
+      await mailer.send({ to, ...message, idempotencyKey: `${requestId}:status-link:${expiresAt.getTime()}` });
     },
     async notify({ to, locale, kind, requestId, idempotencyKey }) {
       const statusLink = `${publicUrl}/privacy/requests/${requestId}`;

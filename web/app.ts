@@ -15,6 +15,7 @@ import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
+import { SharedRateLimiter } from './request-limits';
 
 /**
  * Meridian's web server with everything it serves: on the public listener (`app`) ingestion (a
@@ -83,6 +84,8 @@ export async function createMeridianWeb(
   );
 
   const privacyMailer = createPrivacyMailer(config);
+  const portalLimiter = new SharedRateLimiter(globalPool.sql, config.signingKeys);
+  portalLimiter.startSweeping((m) => console.error(m));
   const regionalAccess = new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }]));
   const operator = await buildOperatorServer({
     codec: new AesGcmPayloadCodec(config.payloadKeys),
@@ -93,6 +96,8 @@ export async function createMeridianWeb(
   const app = await buildServer({
     readiness,
     ...(options.onRoute ? { onRoute: options.onRoute } : {}),
+    trustProxy: config.web.trustProxy,
+    publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: {
       sources: new SourceCache(globalPool.db),
@@ -106,10 +111,15 @@ export async function createMeridianWeb(
             regions: config.regions,
             regional: regionalAccess,
             hmacKey: config.identityHmacKey,
+            emailRules: () => rules.rules.email,
+            signingKeys: config.signingKeys,
             temporal,
             mailer: privacyMailer,
             publicUrl: config.privacy.publicUrl,
             coolingOffSeconds: config.privacy.coolingOffSeconds,
+            statusLinkDays: config.privacy.statusLinkDays,
+            requestsPerHour: config.privacy.requestsPerHour,
+            rateLimiter: portalLimiter,
           },
         }
       : {}),
@@ -122,7 +132,7 @@ export async function createMeridianWeb(
       hmacKey: config.identityHmacKey,
       rules,
       temporal,
-      ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl } } : {}),
+      ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
     },
   });
 
@@ -135,6 +145,7 @@ export async function createMeridianWeb(
       await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
       await readiness.close();
       rules.stop();
+      portalLimiter.stop();
       await outbox.stop();
       await Promise.all([globalPool.close(), ...regional.map((r) => r.pool.close())]);
     },

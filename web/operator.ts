@@ -101,6 +101,12 @@ export async function buildOperatorServer(deps: OperatorDeps): Promise<FastifyIn
     onConstructorPoisoning: 'remove',
     logController: new LogController({ disableRequestLogging: true }),
   });
+  // Decrypted payloads and error reports: never sniffed as a page, never kept in a browser's cache.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'operator request');
   });

@@ -4,6 +4,7 @@ import { registerAdminRoutes } from './admin/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { ReadinessProbe } from './readiness';
+import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
 
 /**
@@ -14,6 +15,10 @@ import { LogFormat, prettyStream } from '../startup/log';
 export interface WebDeps {
   /** Shared with the operator listener, which shows the details. */
   readiness: ReadinessProbe;
+  /** Proxies whose X-Forwarded-For is believed (fastify's trustProxy); none by default. */
+  trustProxy?: false | string[];
+  /** The public URL requesters use; when it is https, responses carry Strict-Transport-Security. */
+  publicUrl?: string;
   logger?: FastifyServerOptions['logger'];
   /** The Segment-compatible ingestion API; absent in servers that only serve ops. */
   tracking?: TrackingDeps;
@@ -42,7 +47,8 @@ export function requestLogOptions(
       req: (req: { method: string; routeOptions?: { url?: string }; url: string; id: string }) => ({
         id: req.id,
         method: req.method,
-        route: req.routeOptions?.url ?? req.url.split('?')[0],
+        // An unmatched path is whatever the client sent (an email, a token): not logged.
+        route: req.routeOptions?.url ?? '(no route)',
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
@@ -59,6 +65,15 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'remove',
     onConstructorPoisoning: 'remove',
     logController: new LogController({ disableRequestLogging: true }),
+    // Without it, request.ip is the socket's address and X-Forwarded-For is ignored (anyone can write it).
+    trustProxy: deps.trustProxy ?? false,
+  });
+  // Every response: no content sniffing (a JSON or zip body is never run as a page); on https, HSTS.
+  const hsts = deps.publicUrl?.startsWith('https:') ?? false;
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -85,7 +100,8 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   );
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: { message: error.message } }, 'request failed');
+    // The class and code only: a message can quote a value from the request.
+    if (status === 500) request.log.error({ err: loggableError(error) }, 'request failed');
     return reply.code(status).send({ error: status === 500 ? 'internal error: see the server log' : error.message });
   });
   return app;

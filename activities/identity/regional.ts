@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { mergeProfiles, ProfileMerge } from '../../db/identity-merge-store';
+import type { RegionKey } from '../../db/crypto-shredding';
 
 export interface RegionalIdentityDeps {
   region: string;
   sql: Sql;
-  regionKey: Buffer;
+  regionKey: RegionKey;
 }
 
 export interface MergeInRegionInput extends ProfileMerge {

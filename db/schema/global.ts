@@ -1,4 +1,4 @@
-import { date, index, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from './column-types';
 
 /**
@@ -106,4 +106,21 @@ export const connectors = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('connectors_region').on(t.region)],
+);
+
+/**
+ * Request counters every web server shares (the privacy portal's limits per email and per client):
+ * one row per key, counting hits in the current fixed window of the database's clock. A key is an
+ * HMAC of what is limited (web/request-limits.ts), never an email or an address. Rows whose
+ * window has passed are swept.
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    key: bytea('key').primaryKey(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    hits: integer('hits').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('rate_limit_counters_expires').on(t.expiresAt)],
 );

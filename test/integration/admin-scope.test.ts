@@ -100,7 +100,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(consent.status, consent.text).toBe(200);
     f.euPropagation = consent.body.propagation.workflowId.replace(/^consent-/, '');
 
-    const keys = (region: string) => ({ regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.config.env), hmacKey: d.config.identityHmacKey });
+    const keys = (region: string) => ({ regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.config.env), hmacKey: d.config.identityHmacKey, signingKeys: d.config.signingKeys });
     f.euRequest = (await createPrivacyRequest(d.regional('eu').sql, keys('eu'), { type: 'deletion', email: f.euEmail, country: 'DE', locale: 'de' })).id;
     f.usRequest = (await createPrivacyRequest(d.regional('us').sql, keys('us'), { type: 'access', email: 'sam@example.com', country: 'US', usState: 'CA', locale: 'en' })).id;
     // The US request holds the person in both regions: each region's systems are in its own database.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_LOCALES, t } from '../../domain/privacy-messages';
 import { createMailer, type Mailer, MailSendError, messageIdFor, renderEmail } from '../../mail/mailer';
-import { freePort } from '../support/ports';
+import { freePort, holdPort } from '../support/ports';
 import { decodeEncodedWords, type SmtpHarness, startSmtpServer } from '../support/smtp';
 
 const FROM = 'Meridian Privacy <privacy@meridian.test>';
@@ -96,6 +96,21 @@ describe('the mailer, through a real SMTP server', () => {
     expect(error).toBeInstanceOf(MailSendError);
     expect((error as MailSendError).retryable).toBe(true);
     expect((error as Error).message).not.toContain('a@example.test');
+  });
+
+  it('gives up on a server that accepts the connection but never greets, within the timeout (not nodemailer’s minutes)', async () => {
+    const silent = await holdPort();
+    const port = (silent.address() as { port: number }).port;
+    const slow = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: FROM, timeoutMs: 300 });
+    const started = Date.now();
+    const error = await slow.send({ to: 'b@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k2' }).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    await slow.close();
+    await new Promise((resolve) => silent.close(resolve));
+    expect(error).toBeInstanceOf(MailSendError);
+    expect((error as MailSendError).retryable).toBe(true);
+    expect((error as MailSendError).code).toBe('ETIMEDOUT');
+    expect(took).toBeLessThan(3_000);
   });
 });
 

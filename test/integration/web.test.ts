@@ -174,6 +174,8 @@ describe('web: the public listener and the operator listener (codec, readiness)'
 
     const ok = await decode(auth());
     expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
     const [decoded] = ((await ok.json()) as { payloads: JsonPayload[] }).payloads;
     expect(JSON.parse(Buffer.from(decoded!.data!, 'base64').toString())).toEqual({ regions: [{ name: 'eu', taskQueue: 'meridian-eu' }], samples: 1 });
   });

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../../domain/config';
 const key = () => randomBytes(32).toString('base64');
 
 describe('configuration from the environment', () => {
-  const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${key()}`, MERIDIAN_IDENTITY_HMAC_KEY: key() };
+  const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${key()}`, MERIDIAN_IDENTITY_HMAC_KEY: key(), MERIDIAN_SIGNING_KEYS: `s1:${key()}` };
 
   it('has working defaults for a local machine', () => {
     const config = loadConfig(base);

@@ -48,7 +48,7 @@ describe('request logs', () => {
     app = await webWithLogs('pretty', out);
     await app.inject({ method: 'GET', ...personal });
     await app.inject({ method: 'GET', url: '/no-such-page?email=jana.schroeder%40example.de' });
-    expect(lines.slice(-2)).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d GET \/health 200 \d+ ms$/), expect.stringMatching(/^\d\d:\d\d:\d\d GET \/no-such-page 404 \d+ ms$/)]);
+    expect(lines.slice(-2)).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d GET \/health 200 \d+ ms$/), expect.stringMatching(/^\d\d:\d\d:\d\d GET \(no route\) 404 \d+ ms$/)]);
     expect(lines.join('\n')).not.toMatch(/jana|example\.de|123456|secret-token|203\.0\.113|session|\{/);
   });
 });
@@ -92,7 +92,7 @@ describe('writeLog and MERIDIAN_LOG_FORMAT', () => {
   });
 
   it('is JSON unless set (npm start sets pretty for its processes), and names a wrong value', () => {
-    const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, MERIDIAN_IDENTITY_HMAC_KEY: Buffer.alloc(32, 2).toString('base64') };
+    const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, MERIDIAN_IDENTITY_HMAC_KEY: Buffer.alloc(32, 2).toString('base64'), MERIDIAN_SIGNING_KEYS: `s1:${Buffer.alloc(32, 3).toString('base64')}` };
     expect(loadConfig(base).logFormat).toBe('json');
     expect(loadConfig({ ...base, MERIDIAN_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
     expect(() => loadConfig({ ...base, MERIDIAN_LOG_FORMAT: 'xml' })).toThrow(/MERIDIAN_LOG_FORMAT/);

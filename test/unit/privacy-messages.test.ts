@@ -31,8 +31,6 @@ function sampleValues(key: MessageKey, count = 3): MessageValues {
   return values;
 }
 
-const numeric = (kind: string) => (kind === 'plural' || kind === 'number' ? 'numeric' : kind);
-
 /** Letters of the script each non-Latin locale is written in: a message without any is untranslated. */
 const SCRIPTS: Partial<Record<Locale, RegExp>> = {
   ja: /[\u3040-\u30ff\u4e00-\u9fff]/,
@@ -56,17 +54,9 @@ describe('catalogues', () => {
     expect(textDirection('fa')).toBe('rtl');
   });
 
-  it.each(SUPPORTED_LOCALES)('%s has every key and nothing else, none empty', (locale) => {
-    const catalogue = MESSAGES[locale];
-    expect(Object.keys(catalogue).sort()).toEqual([...MESSAGE_KEYS].sort());
-    for (const key of MESSAGE_KEYS) expect(catalogue[key].trim(), `${locale} ${key}`).not.toBe('');
-  });
-
-  it.each(SUPPORTED_LOCALES)('%s: every message parses, takes the same arguments as English and renders', (locale) => {
+  // Keys, arguments and ICU syntax of every locale: test/unit/message-catalogues.test.ts.
+  it.each(SUPPORTED_LOCALES)('%s: every message renders with the values English asks for', (locale) => {
     for (const key of MESSAGE_KEYS) {
-      const english = Object.fromEntries(Object.entries(messageArguments('en', key)).map(([n, k]) => [n, numeric(k)]));
-      const translated = Object.fromEntries(Object.entries(messageArguments(locale, key)).map(([n, k]) => [n, numeric(k)]));
-      expect(translated, `${locale} ${key}`).toEqual(english);
       for (const count of [0, 1, 2, 5, 11]) {
         const text = t(locale, key, sampleValues(key, count));
         expect(text, `${locale} ${key}`).not.toMatch(/[{}]|undefined|NaN|TODO|TRANSLATE|\?\?\?/);

@@ -5,6 +5,7 @@ import {
   countryOptions,
   PORTAL_CSS,
   renderCheckEmail,
+  renderConfirmVerification,
   renderMessage,
   renderPreferenceCentre,
   renderRequestForm,
@@ -50,6 +51,12 @@ function allPages(locale: Locale): Record<string, string> {
     completed: status(locale, { status: 'completed', certificateUrl: '/c', exportUrl: '/e', exportExpiresAt: '2025-04-20T00:00:00Z' }),
     preferences: preferences(locale),
     message: renderMessage(locale, { titleKey: 'verify.expired.title', bodyKey: 'verify.expired.body', action: { href: '/privacy', labelKey: 'portal.startOver' } }),
+    confirm: renderConfirmVerification(locale, { requestId: 'req_01HZX', code: '482913', csrfToken: 'csrf-123' }),
+    linkExpired: renderMessage(locale, {
+      titleKey: 'status.linkExpired.title',
+      bodyKey: 'status.linkExpired.body',
+      form: { action: '/privacy/requests/req_01HZX/status-link', csrfToken: 'csrf-123', labelKey: 'status.newLink.submit' },
+    }),
   };
 }
 
@@ -59,6 +66,18 @@ function unlabelledControls(html: string): string[] {
   const controls = [...html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)].filter((m) => !/type="hidden"/.test(m[2]!));
   return controls.map((m) => /\bid="([^"]+)"/.exec(m[2]!)?.[1] ?? `(${m[1]} without id)`).filter((id) => !labelled.has(id));
 }
+
+describe('the page the emailed link opens', () => {
+  it('confirms only with its button: a POST carrying the code and the anti-forgery token', () => {
+    const html = renderConfirmVerification('de', { requestId: 'pr_0123456789abcdef', code: '482913', csrfToken: 's1.tok"en' });
+    expect(html).toContain('<form method="post" action="/privacy/requests/pr_0123456789abcdef/verify">');
+    expect(html).toContain('<input type="hidden" name="code" value="482913">');
+    expect(html).toContain('<input type="hidden" name="csrf" value="s1.tok&quot;en">');
+    expect(html).toContain(`<button type="submit">${t('de', 'verify.confirm.submit')}</button>`);
+    // Nothing on the page acts by itself: no script, no refresh.
+    expect(html).not.toMatch(/<script|http-equiv="refresh"/i);
+  });
+});
 
 describe('escaping', () => {
   it('escapes an email address typed into the form', () => {

@@ -173,7 +173,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     kit.requireRegion(token, region, 'make preference links');
     if (!deps.privacy) throw kit.fail(503, 'the privacy portal is off: set MERIDIAN_SMTP_URL');
     const expires = Math.floor(Date.now() / 1000) + 30 * 86_400;
-    return { url: preferenceLink(deps.hmacKey, deps.privacy.publicUrl, id, region, expires), expiresAt: new Date(expires * 1000).toISOString() };
+    return { url: preferenceLink(deps.privacy.signingKeys, deps.privacy.publicUrl, id, region, expires), expiresAt: new Date(expires * 1000).toISOString() };
   });
 
   scope.post<{ Params: { propagationId: string; connectorId: string } }>(

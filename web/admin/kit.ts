@@ -7,6 +7,8 @@ import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { AdminToken } from '../../domain/config';
 import type { RegionCatalog } from '../../domain/regions';
+import type { SigningKeys } from '../../domain/signing-keys';
+import type { RegionKey } from '../../db/crypto-shredding';
 
 /**
  * What every admin route file shares: its dependencies, the bearer-token check, and the error
@@ -18,13 +20,13 @@ export interface AdminDeps {
   regions: RegionCatalog;
   globalDb: GlobalDb;
   globalSql: Sql;
-  regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
+  regional: ReadonlyMap<string, { sql: Sql; key: RegionKey }>;
   hmacKey: Buffer;
   rules: IdentityRulesStore;
   /** For connector schedules and syncs; without it those routes answer 503. */
   temporal?: Client;
-  /** Set when the privacy portal is on: where its links point. */
-  privacy?: { publicUrl: string };
+  /** Set when the privacy portal is on: where its links point, and the keys that sign them. */
+  privacy?: { publicUrl: string; signingKeys: SigningKeys };
 }
 
 export class AdminError extends Error {

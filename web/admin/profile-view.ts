@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { open, openJson, unwrapDataKey } from '../../db/crypto-shredding';
+import { open, openJson, unwrapDataKey, type RegionKey } from '../../db/crypto-shredding';
 
 /**
  * A person as one region holds them: identities, traits, recent events and merge history,
@@ -39,7 +39,7 @@ function iso(value: Date | string): string {
 export async function readRegionalProfile(
   sql: Sql,
   region: string,
-  regionKey: Buffer,
+  regionKey: RegionKey,
   customerId: string,
   show: boolean,
   recentEvents = 20,

@@ -11,6 +11,7 @@ import { registerConsentRoutes } from './consent';
 import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
+import { loggableError } from '../error-log';
 import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
 
 /**
@@ -34,8 +35,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       if (error instanceof AdminError) return reply.code(error.statusCode).send({ error: error.message });
       if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
-      request.log.error({ err: { message: error.message } }, 'admin request failed');
-      if (process.env.DEBUG) console.error(error);
+      // The class and code only: a message can quote a value (a database error names what it refused).
+      request.log.error({ err: loggableError(error) }, 'admin request failed');
       return reply.code(500).send({ error: 'internal error: see the server log' });
     });
 

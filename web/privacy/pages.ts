@@ -506,13 +506,50 @@ export interface MessagePageOptions extends PageFrame {
   values?: MessageValues;
   /** A way on, e.g. { href: '/privacy', labelKey: 'portal.startOver' }. */
   action?: { href: string; labelKey: MessageKey };
+  /** A button that POSTs (with the anti-forgery token), e.g. "Email me a new link". */
+  form?: { action: string; csrfToken: string; labelKey: MessageKey };
 }
 
 export function renderMessage(locale: Locale, options: MessagePageOptions): string {
   const main = [
     `<h1>${escapeHtml(t(locale, options.titleKey, options.values))}</h1>`,
     `<p>${message(locale, options.bodyKey, options.values)}</p>`,
+    options.form
+      ? [
+          `<form method="post" action="${escapeHtml(options.form.action)}">`,
+          hidden('csrf', options.form.csrfToken),
+          `<button type="submit">${escapeHtml(t(locale, options.form.labelKey))}</button>`,
+          '</form>',
+        ].join('\n')
+      : '',
     options.action ? `<p><a href="${escapeHtml(options.action.href)}">${escapeHtml(t(locale, options.action.labelKey))}</a></p>` : '',
   ].join('\n');
   return page(locale, t(locale, options.titleKey, options.values), main, options);
+}
+
+export interface ConfirmVerificationOptions extends PageFrame {
+  requestId: string;
+  /** The code from the emailed link, sent back with the button's POST. */
+  code: string;
+  csrfToken: string;
+}
+
+/**
+ * Where the emailed link lands: a button that confirms with a POST. Opening the link verifies
+ * nothing, so a mail scanner that follows every link in a message cannot confirm a request that
+ * someone else filed for this address.
+ */
+export function renderConfirmVerification(locale: Locale, options: ConfirmVerificationOptions): string {
+  const main = [
+    `<h1>${escapeHtml(t(locale, 'verify.confirm.title'))}</h1>`,
+    `<p>${escapeHtml(t(locale, 'verify.confirm.body'))}</p>`,
+    `<p class="reference">${message(locale, 'request.reference', { requestId: isolate(options.requestId) })}</p>`,
+    `<form method="post" action="${escapeHtml(verifyAction(options.requestId))}">`,
+    hidden('csrf', options.csrfToken),
+    hidden('code', options.code),
+    `<button type="submit">${escapeHtml(t(locale, 'verify.confirm.submit'))}</button>`,
+    '</form>',
+    `<p class="hint">${escapeHtml(t(locale, 'email.verification.ignore'))}</p>`,
+  ].join('\n');
+  return page(locale, t(locale, 'verify.confirm.title'), main, options);
 }

@@ -1,24 +1,40 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { exportContext } from '../../db/privacy-export-store';
 import { open } from '../../db/crypto-shredding';
 import type { Sql } from 'postgres';
 import {
-  checkStatusToken,
   createPrivacyRequest,
   emailBlindIndex,
+  type EmailRules,
   mergePrivacySystems,
   PrivacyRequestInputError,
   PrivacyRequestView,
   readPrivacyRequest,
-  statusToken,
+  requesterEmail,
   verifyPrivacyRequest,
 } from '../../db/privacy-requests-store';
-import { isLocale, Locale, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
+import { checkExportSignature, checkPreferenceSignature, checkStatusToken, exportSignature, preferenceSignature, statusToken } from '../../domain/privacy-links';
+import { isLocale, Locale, type MessageKey, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
 import type { RegionCatalog } from '../../domain/regions';
-import { countryOptions, PORTAL_CSS, PORTAL_CSS_PATH, RequestFormError, renderCheckEmail, renderMessage, renderPreferenceCentre, renderRequestForm, renderStatus } from './pages';
+import type { SigningKeys } from '../../domain/signing-keys';
+import { MailSendError } from '../../mail/mailer';
+import { loggableError } from '../error-log';
+import type { SharedRateLimiter } from '../request-limits';
+import {
+  countryOptions,
+  PORTAL_CSS,
+  PORTAL_CSS_PATH,
+  RequestFormError,
+  renderCheckEmail,
+  renderConfirmVerification,
+  renderMessage,
+  renderPreferenceCentre,
+  renderRequestForm,
+  renderStatus,
+} from './pages';
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
 import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
@@ -28,51 +44,58 @@ import { cancelPrivacyRequestSaga, startPrivacyRequest } from '../../temporal/pr
 
 /**
  * The privacy portal's requests: file one (any email: the answer is the same whether or not
- * Meridian knows the person), verify it with the emailed code or link, see its status, cancel a
- * deletion during its cooling-off window. Verifying starts the privacyRequest workflow
- * (`dsar-<requestId>`). Routes answer JSON; the localised pages render the same views.
+ * Meridian knows the person), verify it with the emailed code (the emailed link opens a page whose
+ * button confirms with a POST), see its status with the link that verifying gives (it expires; a
+ * new one is emailed on request), cancel a deletion during its cooling-off window. Verifying starts
+ * the privacyRequest workflow (`dsar-<requestId>`). Routes answer JSON; the localised pages render
+ * the same views.
  */
 
 export interface PrivacyPortalDeps {
   regions: RegionCatalog;
   regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
+  /** Key of the identifier blind index: a request is filed under the token ingestion wrote. */
   hmacKey: Buffer;
+  /** The workspace's email rules (Gmail dots, plus-addresses), as ingestion applies them now. */
+  emailRules: () => EmailRules;
+  /** Keys of the portal's links, anti-forgery tokens and verification codes. */
+  signingKeys: SigningKeys;
   temporal: Client;
   mailer: PortalMailer;
   /** How requesters reach this server, for links in emails, e.g. https://privacy.example.com. */
   publicUrl: string;
   coolingOffSeconds: number;
+  /** Days a status link works (default 30). */
+  statusLinkDays?: number;
   /** Requests per hour per email (and ten times that per client address). */
   requestsPerHour?: number;
+  /** Counters shared by every web server, in the global database. */
+  rateLimiter: SharedRateLimiter;
 }
 
-const HOUR_MS = 3_600_000;
+/** New status links a request may have emailed per hour. */
+const STATUS_LINKS_PER_HOUR = 3;
 
-/** Counts per key in a sliding hour; enough for one web process (a fleet would share it through PostgreSQL). */
-class HourlyLimiter {
-  private readonly hits = new Map<string, number[]>();
-  constructor(private readonly limit: number) {}
-  allow(key: string, now = Date.now()): boolean {
-    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < HOUR_MS);
-    if (recent.length >= this.limit) {
-      this.hits.set(key, recent);
-      return false;
-    }
-    recent.push(now);
-    this.hits.set(key, recent);
-    if (this.hits.size > 100_000) this.hits.clear();
-    return true;
-  }
-}
+/** A page to show a browser for this error: title, body and perhaps a button. */
+type ErrorPage = { titleKey: MessageKey; bodyKey: MessageKey; form?: 'new-status-link' };
 
 export class PortalError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    readonly page?: ErrorPage,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
 }
+
+/** The mail server is slow or down: say so in the requester's terms, and keep its reply (which may quote an address) out of it. */
+const mailUnavailable = () =>
+  new PortalError(503, 'the email could not be sent: our mail server is not answering; please try again in a few minutes', {
+    titleKey: 'error.mailUnavailable.title',
+    bodyKey: 'error.mailUnavailable.body',
+  });
 
 /** The page a browser gets; JSON for API clients. */
 const wantsHtml = (request: { headers: Record<string, string | string[] | undefined> }) => {
@@ -80,11 +103,6 @@ const wantsHtml = (request: { headers: Record<string, string | string[] | undefi
   return type.startsWith('application/x-www-form-urlencoded') || (!type && String(request.headers.accept ?? '').includes('text/html'));
 };
 
-/** A form's anti-forgery token: the HMAC of a nonce kept in a cookie (double submit). */
-const CSRF_COOKIE = 'meridian_privacy_csrf';
-function csrfFor(hmacKey: Buffer, nonce: string): string {
-  return createHmac('sha256', hmacKey).update(`privacy-csrf:${nonce}`).digest('base64url');
-}
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
@@ -109,8 +127,22 @@ function publicSystemStatus(status: string): (typeof SYSTEM_STATUSES)[number] | 
 }
 
 export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalDeps): void {
-  const perEmail = new HourlyLimiter(deps.requestsPerHour ?? 5);
-  const perClient = new HourlyLimiter((deps.requestsPerHour ?? 5) * 10);
+  const perEmail = deps.requestsPerHour ?? 5;
+  const perClient = perEmail * 10;
+  const statusLinkMs = (deps.statusLinkDays ?? 30) * 86_400_000;
+  /**
+   * A form's anti-forgery token is the signature of a nonce kept in a cookie (double submit). On
+   * https the cookie is Secure and __Host- prefixed: only this origin, over TLS, can set or read it.
+   */
+  const secure = deps.publicUrl.startsWith('https:');
+  const csrfCookie = secure ? '__Host-meridian_privacy_csrf' : 'meridian_privacy_csrf';
+  const csrfCookieAttributes = secure ? 'Path=/; Secure; HttpOnly; SameSite=Strict' : 'Path=/privacy; HttpOnly; SameSite=Strict';
+
+  /** Counts a hit and refuses with 429 (and when to retry) over the limit. */
+  const limit = async (bucket: string, value: string, max: number, message: string) => {
+    const decision = await deps.rateLimiter.hit(bucket, value, max);
+    if (!decision.allowed) throw new PortalError(429, message, undefined, decision.retryAfterSeconds);
+  };
 
   app.register(async (scope) => {
     // HTML forms post application/x-www-form-urlencoded.
@@ -118,36 +150,44 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
-      if (error instanceof PortalError || (error.statusCode && error.statusCode < 500)) return reply.code(error.statusCode ?? 400).send({ error: error.message });
-      request.log.error({ err: { message: error.message } }, 'privacy portal request failed');
-      return reply.code(500).send({ error: 'something went wrong on our side; please try again in a few minutes' });
+      const known = error instanceof PortalError || (error.statusCode !== undefined && error.statusCode < 500);
+      const status = known ? (error.statusCode ?? 400) : 500;
+      // The class and code only: a message can quote what the requester typed.
+      if (!known) request.log.error({ err: loggableError(error) }, 'privacy portal request failed');
+      if (error instanceof PortalError && error.retryAfterSeconds) reply.header('retry-after', String(error.retryAfterSeconds));
+      const errorPage: ErrorPage | undefined = known ? (error instanceof PortalError ? error.page : undefined) : { titleKey: 'error.generic.title', bodyKey: 'error.generic.body' };
+      if (errorPage && wantsHtml(request)) {
+        const id = (request.params as { id?: string } | undefined)?.id;
+        const form = errorPage.form === 'new-status-link' && id ? { action: `/privacy/requests/${id}/status-link`, csrfToken: issueCsrf(reply), labelKey: 'status.newLink.submit' as const } : undefined;
+        return page(reply, status, renderMessage(localeOf(request), { titleKey: errorPage.titleKey, bodyKey: errorPage.bodyKey, ...(form ? { form } : {}) }));
+      }
+      return reply.code(status).send({ error: known ? error.message : 'something went wrong on our side; please try again in a few minutes' });
     });
 
-    const localeOf = (request: { headers: Record<string, string | string[] | undefined>; query?: unknown }, preferred?: string): Locale => {
+    function localeOf(request: { headers: Record<string, string | string[] | undefined>; query?: unknown }, preferred?: string): Locale {
       const lang = (request.query as { lang?: string } | undefined)?.lang;
       return negotiateLocale(String(request.headers['accept-language'] ?? ''), lang ?? preferred);
-    };
+    }
     /** A fresh nonce cookie and its token for a page with a form. */
-    const issueCsrf = (reply: FastifyReply): string => {
+    function issueCsrf(reply: FastifyReply): string {
       const nonce = randomBytes(16).toString('base64url');
-      reply.header('set-cookie', `${CSRF_COOKIE}=${nonce}; Path=/privacy; HttpOnly; SameSite=Strict`);
-      return csrfFor(deps.hmacKey, nonce);
-    };
+      reply.header('set-cookie', `${csrfCookie}=${nonce}; ${csrfCookieAttributes}`);
+      return deps.signingKeys.sign('privacy-csrf', nonce);
+    }
     const csrfOk = (request: { headers: Record<string, string | string[] | undefined>; body?: unknown }): boolean => {
-      const nonce = cookieValue(String(request.headers.cookie ?? ''), CSRF_COOKIE);
+      const nonce = cookieValue(String(request.headers.cookie ?? ''), csrfCookie);
       const token = (request.body as Record<string, unknown> | undefined)?.csrf;
-      if (!nonce || typeof token !== 'string') return false;
-      const expected = Buffer.from(csrfFor(deps.hmacKey, nonce));
-      const given = Buffer.from(token);
-      return expected.length === given.length && timingSafeEqual(expected, given);
+      return !!nonce && deps.signingKeys.verify('privacy-csrf', nonce, token);
     };
-    const page = (reply: FastifyReply, status: number, html: string) =>
-      reply
+    function page(reply: FastifyReply, status: number, html: string) {
+      return reply
         .code(status)
         .header('content-type', 'text/html; charset=utf-8')
         .header('content-security-policy', "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
         .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
         .send(html);
+    }
 
     scope.get(PORTAL_CSS_PATH, async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PORTAL_CSS));
 
@@ -167,11 +207,32 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     };
 
     const requireToken = (id: string, token: unknown) => {
-      if (typeof token !== 'string' || !checkStatusToken(deps.hmacKey, id, token)) throw new PortalError(403, 'this link is not valid for that request: use the link from our email');
+      const check = checkStatusToken(deps.signingKeys, id, token);
+      if (check === 'invalid') throw new PortalError(403, 'this link is not valid for that request: use the link from our email');
+      if (check === 'expired') {
+        throw new PortalError(410, `this status link has expired: ask for a new one (POST /privacy/requests/${id}/status-link) and we will email it to the address the request was made with`, {
+          titleKey: 'status.linkExpired.title',
+          bodyKey: 'status.linkExpired.body',
+          form: 'new-status-link',
+        });
+      }
     };
 
-    const statusPath = (id: string) => `/privacy/requests/${id}?token=${statusToken(deps.hmacKey, id)}`;
+    /** The status page's address with a token that expires after the configured days. */
+    const statusPath = (id: string, expiresAt = new Date(Date.now() + statusLinkMs)) => `/privacy/requests/${id}?token=${statusToken(deps.signingKeys, id, expiresAt)}`;
     const statusUrl = (id: string) => `${deps.publicUrl}${statusPath(id)}`;
+    /** The token of the link being used, kept in the links the page makes (cancel, downloads). */
+    const tokenOf = (request: FastifyRequest) => String((request.query as { token?: string }).token ?? '');
+
+    /** Sends an email; a slow or down mail server becomes a clear 503, not a 500 or a ten-minute wait. */
+    const sendMail = async (send: () => Promise<void>) => {
+      try {
+        await send();
+      } catch (error) {
+        if (error instanceof MailSendError) throw mailUnavailable();
+        throw error;
+      }
+    };
 
     scope.post('/privacy/requests', async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
@@ -190,7 +251,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
           const filed = await fileRequest(request.ip, { ...body, locale });
           return page(reply, 200, renderCheckEmail(locale, { requestId: filed.requestId, csrfToken: issueCsrf(reply) }));
         } catch (error) {
-          if (!(error instanceof PortalError) || error.statusCode === 429 || error.statusCode >= 500) throw error;
+          if (!(error instanceof PortalError) || error.statusCode !== 400) throw error;
           const field = /^(type|email|country|usState|details)\b/.exec(error.message)?.[1] as RequestFormError['field'] | undefined;
           return again(field ? { field, key: `form.error.${field}` as RequestFormError['key'] } : { key: 'form.error.type' });
         }
@@ -211,14 +272,17 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       const regional = deps.regional.get(region.name);
       if (!regional) throw new PortalError(503, 'requests from your country cannot be taken right now; please try again later');
       const email = typeof body.email === 'string' ? body.email : '';
-      const index = emailBlindIndex(deps.hmacKey, email);
+      const emailRules = deps.emailRules();
+      const index = emailBlindIndex(deps.hmacKey, email, emailRules);
       if (!index) throw new PortalError(400, 'email: enter the email address you use with us');
-      if (!perClient.allow(ip) || !perEmail.allow(index.toString('hex'))) throw new PortalError(429, 'too many requests: please try again in an hour');
+      const tooMany = 'too many requests: please try again in an hour';
+      await limit('privacy-client', ip, perClient, tooMany);
+      await limit('privacy-email', index.toString('hex'), perEmail, tooMany);
       let created;
       try {
         created = await createPrivacyRequest(
           regional.sql,
-          { regionKey: regional.key, hmacKey: deps.hmacKey },
+          { regionKey: regional.key, hmacKey: deps.hmacKey, signingKeys: deps.signingKeys, emailRules },
           {
             type: body.type as never,
             email,
@@ -233,7 +297,8 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         throw error;
       }
       const link = `${deps.publicUrl}/privacy/requests/${created.id}/verify?code=${created.code}`;
-      await deps.mailer.sendVerification({ to: email.trim(), locale: typeof body.locale === 'string' ? body.locale : 'en', requestId: created.id, code: created.code, link, expiresInMinutes: 30 });
+      const locale = typeof body.locale === 'string' ? body.locale : 'en';
+      await sendMail(() => deps.mailer.sendVerification({ to: email.trim(), locale, requestId: created.id, code: created.code, link, expiresInMinutes: 30 }));
       // The same answer for everyone: whether we know this email is not revealed.
       return { requestId: created.id, dueDate: created.dueDate };
     };
@@ -241,18 +306,20 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     const verify = async (id: string, code: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
       if (typeof code !== 'string' || !/^\d{6}$/.test(code.trim())) throw new PortalError(400, 'code: enter the 6-digit code from our email');
       const { region, sql, view } = await locate(id);
-      const result = await verifyPrivacyRequest(sql, id, code);
-      const messages: Record<string, [number, string]> = {
+      const result = await verifyPrivacyRequest(sql, deps.signingKeys, id, code);
+      const messages: Record<Exclude<typeof result, 'verified'>, [number, string]> = {
         'wrong-code': [400, 'code: that code is not right; check the latest email from us'],
         expired: [410, 'the code has expired: please file the request again'],
         'too-many-attempts': [429, 'too many wrong codes: please file the request again'],
         'not-found': [404, 'no such request'],
+        // No status link here: only the verifying transition gives one.
+        'already-verified': [409, `this request is already confirmed: follow the status link in our email, or ask for a new one (POST /privacy/requests/${id}/status-link)`],
       };
-      if (messages[result]) {
-        const [status, error] = messages[result]!;
+      if (result !== 'verified') {
+        const [status, error] = messages[result];
         throw new PortalError(status, error);
       }
-      if (result === 'verified') await startSaga(region, view);
+      await startSaga(region, view);
       return { status: 200, body: { requestId: id, status: 'verified', statusUrl: statusUrl(id) } };
     };
 
@@ -284,6 +351,13 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         } catch (error) {
           if (!(error instanceof PortalError)) throw error;
           if (error.statusCode === 400) return page(reply, 400, renderCheckEmail(locale, { requestId: request.params.id, csrfToken: issueCsrf(reply), error: { key: 'verify.codeWrong.body', values: { attemptsLeft: 1 } } }));
+          if (error.statusCode === 409) {
+            return page(reply, 409, renderMessage(locale, {
+              titleKey: 'verify.alreadyConfirmed.title',
+              bodyKey: 'verify.alreadyConfirmed.body',
+              form: { action: `/privacy/requests/${request.params.id}/status-link`, csrfToken: issueCsrf(reply), labelKey: 'status.newLink.submit' },
+            }));
+          }
           const key = error.statusCode === 410 ? 'verify.expired' : error.statusCode === 429 ? 'verify.tooManyAttempts' : 'verify.invalid';
           return page(reply, error.statusCode, renderMessage(locale, { titleKey: `${key}.title` as never, bodyKey: `${key}.body` as never, action: { href: '/privacy', labelKey: 'portal.startOver' } }));
         }
@@ -292,16 +366,42 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return reply.code(result.status).send(result.body);
     });
 
-    // The link in the email: verifies, then shows the status page.
-    scope.get<{ Params: { id: string }; Querystring: { code?: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
-      await verify(request.params.id, request.query.code);
-      return reply.redirect(statusPath(request.params.id), 303);
+    // The link in the email: a page whose button confirms (a POST). Opening it changes nothing,
+    // so mail scanners that follow links verify nothing.
+    scope.get<{ Params: { id: string }; Querystring: { code?: string; lang?: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
+      const locale = localeOf(request);
+      const { id } = request.params;
+      const code = request.query.code?.trim() ?? '';
+      if (!/^pr_[0-9a-f]{16}$/.test(id) || !/^\d{6}$/.test(code)) {
+        return page(reply, 404, renderMessage(locale, { titleKey: 'verify.invalid.title', bodyKey: 'verify.invalid.body', action: { href: '/privacy', labelKey: 'portal.startOver' } }));
+      }
+      return page(reply, 200, renderConfirmVerification(locale, { requestId: id, code, csrfToken: issueCsrf(reply), selfPath: `/privacy/requests/${id}/verify?code=${code}` }));
+    });
+
+    // A new status link, emailed to the address the request was filed with (never shown here).
+    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/status-link', async (request, reply) => {
+      const html = wantsHtml(request);
+      if (html && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
+      const { id } = request.params;
+      const { region, sql, view } = await locate(id);
+      await limit('privacy-client', request.ip, perClient, 'too many requests: please try again in an hour');
+      await limit('privacy-status-link', id, STATUS_LINKS_PER_HOUR, 'a new link was sent several times in the last hour: check your email, or try again in an hour');
+      // Unverified requests get nothing: a link would only be a way to send mail to someone else's address.
+      const requester = view.status === 'awaiting-verification' ? undefined : await requesterEmail(sql, deps.regional.get(region)!.key, id);
+      if (requester) {
+        const expiresAt = new Date(Date.now() + statusLinkMs);
+        const link = `${deps.publicUrl}${statusPath(id, expiresAt)}`;
+        await sendMail(() => deps.mailer.sendStatusLink({ to: requester.email, locale: requester.locale, requestId: id, link, expiresAt }));
+      }
+      const next = 'if we still hold the address this request was made with, a new link is on its way to it';
+      if (!html) return reply.code(202).send({ requestId: id, next });
+      return page(reply, 202, renderMessage(localeOf(request, view.locale), { titleKey: 'checkEmail.title', bodyKey: 'status.newLink.sent' }));
     });
 
     scope.get<{ Params: { id: string }; Querystring: { token?: string; lang?: string } }>('/privacy/requests/:id', async (request, reply) => {
       requireToken(request.params.id, request.query.token);
       const { view } = await locate(request.params.id);
-      const exports = view.type === 'access' ? await exportLinks(view.id) : [];
+      const exports = view.type === 'access' ? await exportLinks(view.id, tokenOf(request)) : [];
       if (!wantsHtml(request)) return { ...publicView(view), exports };
       const locale = localeOf(request, isLocale(view.locale) ? view.locale : undefined);
       const canCancel = view.status === 'cooling-off' || view.status === 'suppressed';
@@ -313,22 +413,23 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         dueDate: view.extendedDueDate ?? view.dueDate,
         ...(view.coolingOffUntil ? { coolingOffUntil: view.coolingOffUntil } : {}),
         canCancel,
-        ...(canCancel ? { cancelUrl: `/privacy/requests/${view.id}/cancel?token=${request.query.token}`, csrfToken: issueCsrf(reply) } : {}),
+        ...(canCancel ? { cancelUrl: `/privacy/requests/${view.id}/cancel?token=${encodeURIComponent(tokenOf(request))}`, csrfToken: issueCsrf(reply) } : {}),
         systems: view.systems.filter((s) => s.operation === 'erase').map((s) => ({ label: s.connectorId === 'meridian' ? `Meridian (${s.region})` : s.system, status: publicSystemStatus(s.status) })),
         ...(exports[0] ? { exportUrl: exports[0].url, exportExpiresAt: exports[0].expiresAt } : {}),
-        selfPath: statusPath(view.id),
+        selfPath: `/privacy/requests/${view.id}?token=${encodeURIComponent(tokenOf(request))}`,
       }));
     });
 
-    /** A signed, expiring link to one region's package: the status token proves the requester, the signature the expiry. */
-    const exportLinks = async (id: string) => {
+    /** A signed, expiring link to one region's package: the status token (the one in use) proves the requester, the signature the expiry. */
+    const exportLinks = async (id: string, token: string) => {
       const links = [];
       for (const [region, r] of deps.regional) {
         const rows = await r.sql<{ expires_at: Date | string; bytes: number }[]>`select expires_at, bytes from privacy_exports where request_id = ${id} order by created_at`;
         for (const row of rows) {
           const expires = Math.floor(new Date(row.expires_at).getTime() / 1000);
-          const sig = createHmac('sha256', deps.hmacKey).update(`privacy-export:${id}:${region}:${expires}`).digest('base64url');
-          links.push({ region, bytes: row.bytes, expiresAt: new Date(row.expires_at).toISOString(), url: `${deps.publicUrl}/privacy/requests/${id}/exports/${region}?token=${statusToken(deps.hmacKey, id)}&expires=${expires}&sig=${sig}` });
+          const sig = exportSignature(deps.signingKeys, id, region, expires);
+          const url = `${deps.publicUrl}/privacy/requests/${id}/exports/${region}?token=${encodeURIComponent(token)}&expires=${expires}&sig=${encodeURIComponent(sig)}`;
+          links.push({ region, bytes: row.bytes, expiresAt: new Date(row.expires_at).toISOString(), url });
         }
       }
       return links;
@@ -337,11 +438,9 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string } }>('/privacy/requests/:id/exports/:region', async (request, reply) => {
       const { id, region } = request.params;
       requireToken(id, request.query.token);
-      const expires = Number(request.query.expires);
-      const expected = Buffer.from(createHmac('sha256', deps.hmacKey).update(`privacy-export:${id}:${region}:${expires}`).digest('base64url'));
-      const given = Buffer.from(request.query.sig ?? '');
-      if (!Number.isInteger(expires) || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PortalError(403, 'this download link is not valid: use the link from our email');
-      if (expires * 1000 < Date.now()) throw new PortalError(410, 'this download link has expired: file a new access request');
+      const link = checkExportSignature(deps.signingKeys, id, region, request.query.expires, request.query.sig);
+      if (link === 'invalid') throw new PortalError(403, 'this download link is not valid: use the link from our email');
+      if (link === 'expired') throw new PortalError(410, 'this download link has expired: file a new access request');
       const r = deps.regional.get(region);
       if (!r) throw new PortalError(404, 'no such package');
       const [row] = await r.sql<{ customer_id: string; package_sealed: Buffer }[]>`select customer_id, package_sealed from privacy_exports where request_id = ${id} order by created_at limit 1`;
@@ -360,18 +459,16 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
 
     type PreferenceQuery = { region?: string; expires?: string; sig?: string; lang?: string };
     const checkPreferenceLink = (customerId: string, query: PreferenceQuery) => {
-      const expires = Number(query.expires);
       const region = query.region ?? '';
-      const expected = Buffer.from(createHmac('sha256', deps.hmacKey).update(`privacy-preferences:${customerId}:${region}:${expires}`).digest('base64url'));
-      const given = Buffer.from(query.sig ?? '');
-      if (!Number.isInteger(expires) || given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PortalError(403, 'this link is not valid: use the link from our latest email');
-      if (expires * 1000 < Date.now()) throw new PortalError(410, 'this link has expired: use the link from our latest email');
+      const link = checkPreferenceSignature(deps.signingKeys, customerId, region, query.expires, query.sig);
+      if (link === 'invalid') throw new PortalError(403, 'this link is not valid: use the link from our latest email');
+      if (link === 'expired') throw new PortalError(410, 'this link has expired: use the link from our latest email');
       const regional = deps.regional.get(region);
       if (!regional) throw new PortalError(404, 'no such preferences');
       return regional;
     };
     const preferencesPath = (customerId: string, query: PreferenceQuery) =>
-      `/privacy/preferences/${customerId}?region=${encodeURIComponent(query.region ?? '')}&expires=${query.expires}&sig=${query.sig}`;
+      `/privacy/preferences/${customerId}?region=${encodeURIComponent(query.region ?? '')}&expires=${encodeURIComponent(query.expires ?? '')}&sig=${encodeURIComponent(query.sig ?? '')}`;
 
     scope.get<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', async (request, reply) => {
       const regional = checkPreferenceLink(request.params.customerId, request.query);
@@ -436,9 +533,9 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
  * A person's link to their preference centre: the customer ID and region, valid until `expires`
  * (Unix seconds), signed. Emails from Meridian carry it; the admin API makes one on request.
  */
-export function preferenceLink(hmacKey: Buffer, publicUrl: string, customerId: string, region: string, expires: number): string {
-  const sig = createHmac('sha256', hmacKey).update(`privacy-preferences:${customerId}:${region}:${expires}`).digest('base64url');
-  return `${publicUrl}/privacy/preferences/${customerId}?region=${encodeURIComponent(region)}&expires=${expires}&sig=${sig}`;
+export function preferenceLink(keys: SigningKeys, publicUrl: string, customerId: string, region: string, expires: number): string {
+  const sig = preferenceSignature(keys, customerId, region, expires);
+  return `${publicUrl}/privacy/preferences/${customerId}?region=${encodeURIComponent(region)}&expires=${expires}&sig=${encodeURIComponent(sig)}`;
 }
 
 /** What the requester may see: statuses and dates, the systems by name, the certificate. */

@@ -5,6 +5,7 @@ import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, Tr
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
+import { loggableError } from '../error-log';
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and
@@ -103,8 +104,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
           error: `the database refused a value in this request (SQLSTATE ${error.code}): check field lengths and formats`,
         });
       }
-      request.log.error({ err: { code: error.code } }, 'tracking request failed');
-      if (process.env.DEBUG) console.error(error);
+      request.log.error({ err: loggableError(error) }, 'tracking request failed');
       return reply.code(500).send({ success: false, error: 'internal error: the events were not stored; retry' });
     });
 
