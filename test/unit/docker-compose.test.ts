@@ -12,7 +12,8 @@ const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.ym
   networks: Record<string, { internal?: boolean } | null>;
 };
 const proxyConfig = readFileSync(path.join(__dirname, '../../deploy/nginx/temporal-ui.conf.template'), 'utf8');
-const config = loadConfig({ MERIDIAN_PAYLOAD_KEYS: `k:${Buffer.alloc(32).toString('base64')}`, MERIDIAN_IDENTITY_HMAC_KEY: Buffer.alloc(32).toString('base64') });
+const zeroKey = Buffer.alloc(32).toString('base64');
+const config = loadConfig({ MERIDIAN_PAYLOAD_KEYS: `k:${zeroKey}`, MERIDIAN_IDENTITY_HMAC_KEY: zeroKey, MERIDIAN_SIGNING_KEYS: `k:${zeroKey}` });
 /** The user of a postgres:// URL in the compose file (the password part is a ${…} substitution). */
 const dbUser = (url: string | undefined) => /^postgres:\/\/([^:@]+)[:@]/.exec(url ?? '')?.[1];
 
