@@ -21,6 +21,23 @@ export interface PoolOptions {
   max?: number;
   /** Shown in pg_stat_activity, so a DBA can tell which process holds a connection. */
   applicationName?: string;
+  /** Seconds to wait for a connection to be ready before giving up; default the config's (MERIDIAN_DB_CONNECT_TIMEOUT_SECONDS). */
+  connectTimeoutSeconds?: number;
+  /** Server-side limit on every statement of the pool's sessions, in ms; default the config's (MERIDIAN_DB_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
+  /**
+   * Connect as the databases' owner (DATABASE_URL) rather than the region's own role
+   * (DATABASE_URL_<REGION>): for migrations and setup only.
+   */
+  asOwner?: boolean;
+}
+
+/** Where a pool connects (the server, each region's user) and how its sessions time out. */
+export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & Partial<Pick<MeridianConfig, 'databaseUrls' | 'databaseTimeouts'>>;
+
+/** The server URL (with the user) a region's pools connect with. */
+export function regionServerUrl(config: Pick<PoolTarget, 'databaseUrl' | 'databaseUrls'>, region: string, options: Pick<PoolOptions, 'asOwner'> = {}): string {
+  return options.asOwner ? config.databaseUrl : (config.databaseUrls?.[region] ?? config.databaseUrl);
 }
 
 /** The URL of the named database on the server that DATABASE_URL points at. */
@@ -33,39 +50,40 @@ export function databaseUrl(serverUrl: string, database: string): string {
 /** When the config gives none (a script's partial config): the same defaults as MERIDIAN_DB_* in domain/config.ts. */
 export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { statementMs: 60_000, idleInTransactionMs: 30_000, connectSeconds: 10 };
 
-type PoolConfig = Pick<MeridianConfig, 'databaseUrl'> & { databaseTimeouts?: DatabaseTimeouts };
-
 /**
  * Every pool's sessions carry statement_timeout and idle_in_transaction_session_timeout, and connecting
  * gives up after connect_timeout: a stuck query, or a transaction someone left open across a slow
  * call, is ended by the server instead of holding a pool slot until every activity of the region waits.
+ * A pool may ask for shorter limits (readiness checks do).
  */
-function openSql(config: PoolConfig, database: string, options: PoolOptions): Sql {
+function openSql(config: PoolTarget, region: Region, options: PoolOptions): Sql {
   const timeouts = config.databaseTimeouts ?? DEFAULT_DATABASE_TIMEOUTS;
-  return postgres(databaseUrl(config.databaseUrl, database), {
+  return postgres(databaseUrl(regionServerUrl(config, region.name, options), databaseName(config, region)), {
     max: options.max ?? 10,
     onnotice: () => {},
-    connect_timeout: timeouts.connectSeconds,
+    connect_timeout: options.connectTimeoutSeconds ?? timeouts.connectSeconds,
     connection: {
       application_name: options.applicationName ?? 'meridian',
-      statement_timeout: timeouts.statementMs,
+      statement_timeout: options.statementTimeoutMs ?? timeouts.statementMs,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
     },
   });
 }
 
-/** Where a pool connects and how its sessions time out. */
-export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & { databaseTimeouts?: DatabaseTimeouts };
+/** A bare connection pool to a region's database (global included), for checks that need no schema. */
+export function openRegionSql(config: PoolTarget, region: Region, options: PoolOptions = {}): Sql {
+  return openSql(config, region, options);
+}
 
 export function openRegionalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<RegionalDb> {
   const database = databaseName(config, region);
-  const sql = openSql(config, database, options);
+  const sql = openRegionSql(config, region, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: regionalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 
 export function openGlobalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<GlobalDb> {
   const database = databaseName(config, region);
-  const sql = openSql(config, database, options);
+  const sql = openRegionSql(config, region, options);
   return { region: region.name, database, sql, db: drizzle(sql, { schema: globalSchema }), close: () => sql.end({ timeout: 5 }) };
 }
 

@@ -5,6 +5,7 @@ import { databaseName, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { databaseUrl, openRegionalPool } from './connections';
+import { dropRegionRoles } from './database-roles';
 
 const MIGRATIONS = {
   global: path.join(__dirname, 'migrations', 'global'),
@@ -47,7 +48,7 @@ export async function migrateAll(config: MeridianConfig): Promise<MigrationRepor
   const reports: MigrationReport[] = [];
   for (const region of config.regions.regions) {
     const isGlobal = region.name === GLOBAL_REGION;
-    const pool = openRegionalPool(config, region, { max: 1, applicationName: 'meridian-migrate' });
+    const pool = openRegionalPool(config, region, { max: 1, applicationName: 'meridian-migrate', asOwner: true });
     try {
       await migrate(drizzle(pool.sql), { migrationsFolder: isGlobal ? MIGRATIONS.global : MIGRATIONS.regional });
     } finally {
@@ -58,7 +59,7 @@ export async function migrateAll(config: MeridianConfig): Promise<MigrationRepor
   return reports;
 }
 
-/** Drops every database of this deployment. For tests only: it refuses without a suffix. */
+/** Drops every database (and region role) of this deployment. For tests only: it refuses without a suffix. */
 export async function dropDatabases(config: MeridianConfig): Promise<void> {
   if (!config.databaseSuffix) throw new Error('dropDatabases refuses to drop databases without MERIDIAN_DB_SUFFIX set');
   const admin = postgres(databaseUrl(config.databaseUrl, 'postgres'), { max: 1, onnotice: () => {} });
@@ -69,4 +70,6 @@ export async function dropDatabases(config: MeridianConfig): Promise<void> {
   } finally {
     await admin.end({ timeout: 5 });
   }
+  // The deployment's region roles, if it made them (roles belong to the server, not a database).
+  await dropRegionRoles(config);
 }

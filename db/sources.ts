@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { GlobalDb } from './connections';
 import { sources } from './schema/global';
 
@@ -47,8 +47,16 @@ export async function createSource(db: GlobalDb, input: { name: string; region: 
   return { source: toSource(row!), writeKey };
 }
 
-export async function listSources(db: GlobalDb): Promise<Source[]> {
-  return (await db.select().from(sources).orderBy(asc(sources.createdAt))).map(toSource);
+/** Every source, or those of the given regions. */
+export async function listSources(db: GlobalDb, regions?: readonly string[]): Promise<Source[]> {
+  const query = db.select().from(sources);
+  const rows = regions ? await query.where(inArray(sources.region, [...regions])).orderBy(asc(sources.createdAt)) : await query.orderBy(asc(sources.createdAt));
+  return rows.map(toSource);
+}
+
+export async function getSource(db: GlobalDb, sourceId: string): Promise<Source | undefined> {
+  const [row] = await db.select().from(sources).where(eq(sources.id, sourceId));
+  return row ? toSource(row) : undefined;
 }
 
 /** Issues a new key; the old one keeps working for KEY_ROTATION_GRACE_HOURS so senders can switch. */

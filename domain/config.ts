@@ -40,9 +40,17 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   MERIDIAN_WEB_HOST: z.string().min(1).default('127.0.0.1'),
   MERIDIAN_WEB_PORT: port.default(3000),
+  /** The operator listener: the codec for the Temporal UI and the detailed readiness report. Never the public port. */
+  MERIDIAN_OPERATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  MERIDIAN_OPERATOR_PORT: port.default(3001),
+  MERIDIAN_OPERATOR_TOKENS: z.string().optional(),
+  /** Development only: the Temporal UI's origin may call the codec without a token, on a loopback listener. */
+  MERIDIAN_OPERATOR_TRUST_LOCAL_UI: z.enum(['0', '1']).default('0'),
+  /** `1`: `npm run migrate` also creates one least-privilege database role per region (db/database-roles.ts). */
+  MERIDIAN_DB_ROLES: z.enum(['0', '1']).default('0'),
   MERIDIAN_PAYLOAD_KEYS: z.string().optional(),
   MERIDIAN_PAYLOAD_KEY_ID: z.string().optional(),
-  /** Browser origins allowed to call the codec endpoint; by default the Temporal UI's own. */
+  /** Browser origins allowed to call the codec on the operator listener; by default the Temporal UI's own. */
   MERIDIAN_CODEC_CORS_ORIGINS: z.string().optional(),
   MERIDIAN_REGIONS_FILE: z.string().optional(),
   MERIDIAN_IDENTITY_HMAC_KEY: z.string().optional(),
@@ -109,17 +117,39 @@ export interface AdminToken {
   regions: string[] | '*';
 }
 
+/**
+ * Who may use the operator listener. A token holder decrypts every region's payloads, so a token
+ * here is as strong as an admin token for all regions. `trustLocalUi` is the development
+ * trade-off (the dev server's UI cannot send a token): see docs/security.md.
+ */
+export interface OperatorConfig {
+  host: string;
+  port: number;
+  tokens: string[];
+  trustLocalUi: boolean;
+  /** Browser origins of the Temporal UI, allowed to call the codec (CORS); by default the dev UI's. */
+  uiOrigins: string[];
+}
+
 export interface MeridianConfig {
+  /** The PostgreSQL server and the user migrations run as (the databases' owner). */
   databaseUrl: string;
+  /**
+   * Per region (global included) that has one, `DATABASE_URL_<REGION>`: the URL its pools connect
+   * with (a role that reaches only that region's database). Other regions use `databaseUrl`.
+   */
+  databaseUrls: Readonly<Record<string, string>>;
+  /** Create the per-region database roles when migrating (`MERIDIAN_DB_ROLES=1`). */
+  databaseRoles: boolean;
   databaseSuffix: string;
   temporal: { address: string; namespace: string; uiPort: number };
   web: {
     host: string;
     port: number;
-    codecCorsOrigins: string[];
     /** fastify's trustProxy: false, or the proxies' addresses/CIDRs. */
     trustProxy: false | string[];
   };
+  operator: OperatorConfig;
   payloadKeys: PayloadKeys;
   regions: RegionCatalog;
   /** Key of the identifier blind index, the same in every region (so One ID works across them). Never derived, never rotated. */
@@ -252,6 +282,64 @@ export function parseAdminTokens(text: string | undefined): AdminToken[] {
     });
 }
 
+/** `MERIDIAN_OPERATOR_TOKENS="token1,token2"`; tokens of at least 24 characters. */
+export function parseOperatorTokens(text: string | undefined): string[] {
+  if (!text) return [];
+  const tokens = text.split(',').map((t) => t.trim()).filter(Boolean);
+  if (tokens.some((t) => t.length < 24 || /\s/.test(t))) {
+    throw new ConfigError('MERIDIAN_OPERATOR_TOKENS: give comma-separated tokens of 24+ characters without spaces');
+  }
+  return tokens;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** True for the addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function operatorConfig(e: z.infer<typeof envSchema>, env: NodeJS.ProcessEnv): OperatorConfig {
+  const trustLocalUi = e.MERIDIAN_OPERATOR_TRUST_LOCAL_UI === '1';
+  if (trustLocalUi && env.NODE_ENV === 'production') {
+    throw new ConfigError('MERIDIAN_OPERATOR_TRUST_LOCAL_UI=1 is for development only: in production give the codec MERIDIAN_OPERATOR_TOKENS');
+  }
+  if (trustLocalUi && !isLoopbackHost(e.MERIDIAN_OPERATOR_HOST)) {
+    throw new ConfigError(
+      `MERIDIAN_OPERATOR_TRUST_LOCAL_UI=1 needs the operator listener on a loopback address, not ${e.MERIDIAN_OPERATOR_HOST}: ` +
+        'set MERIDIAN_OPERATOR_HOST=127.0.0.1, or drop the setting and use MERIDIAN_OPERATOR_TOKENS',
+    );
+  }
+  if (e.MERIDIAN_OPERATOR_HOST === e.MERIDIAN_WEB_HOST && e.MERIDIAN_OPERATOR_PORT === e.MERIDIAN_WEB_PORT) {
+    throw new ConfigError(`MERIDIAN_OPERATOR_PORT ${e.MERIDIAN_OPERATOR_PORT} is the public web port: the operator listener needs its own`);
+  }
+  const uiOrigins = (e.MERIDIAN_CODEC_CORS_ORIGINS ?? `http://localhost:${e.TEMPORAL_UI_PORT},http://127.0.0.1:${e.TEMPORAL_UI_PORT}`)
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return {
+    host: e.MERIDIAN_OPERATOR_HOST,
+    port: e.MERIDIAN_OPERATOR_PORT,
+    tokens: parseOperatorTokens(e.MERIDIAN_OPERATOR_TOKENS),
+    trustLocalUi,
+    uiOrigins,
+  };
+}
+
+/** `DATABASE_URL_<REGION>` for each region that has one, checked like DATABASE_URL. */
+function regionDatabaseUrls(regions: RegionCatalog, env: NodeJS.ProcessEnv): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const region of regions.regions) {
+    const name = `DATABASE_URL_${region.name.toUpperCase()}`;
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const parsed = postgresUrl.safeParse(value);
+    if (!parsed.success) throw new ConfigError(`${name} ${parsed.error.issues[0]!.message}`);
+    urls[region.name] = value;
+  }
+  return urls;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -267,25 +355,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
       throw new ConfigError(`MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE} cannot be read: ${(error as Error).message}`);
     }
   }
+  const regions = resolveRegions(
+    regionsText === undefined ? undefined : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
+  );
   return {
     databaseUrl: e.DATABASE_URL,
+    databaseUrls: regionDatabaseUrls(regions, env),
+    databaseRoles: e.MERIDIAN_DB_ROLES === '1',
     databaseSuffix: e.MERIDIAN_DB_SUFFIX,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
-    web: {
-      host: e.MERIDIAN_WEB_HOST,
-      port: e.MERIDIAN_WEB_PORT,
-      codecCorsOrigins: (
-        e.MERIDIAN_CODEC_CORS_ORIGINS ?? `http://localhost:${e.TEMPORAL_UI_PORT},http://127.0.0.1:${e.TEMPORAL_UI_PORT}`
-      )
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-      trustProxy: parseTrustProxy(e.MERIDIAN_TRUST_PROXY),
-    },
+    web: { host: e.MERIDIAN_WEB_HOST, port: e.MERIDIAN_WEB_PORT, trustProxy: parseTrustProxy(e.MERIDIAN_TRUST_PROXY) },
+    operator: operatorConfig(e, env),
     payloadKeys: parsePayloadKeys(e.MERIDIAN_PAYLOAD_KEYS, e.MERIDIAN_PAYLOAD_KEY_ID),
-    regions: resolveRegions(
-      regionsText === undefined ? undefined : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
-    ),
+    regions,
     identityHmacKey: parseHmacKey(e.MERIDIAN_IDENTITY_HMAC_KEY),
     signingKeys: parseSigningKeys(e.MERIDIAN_SIGNING_KEYS, e.MERIDIAN_SIGNING_KEY_ID),
     adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
@@ -313,6 +395,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
   };
+}
+
+/** The PostgreSQL role of a region on this deployment (db/database-roles.ts): `meridian_eu`, `meridian_global` … */
+export function databaseRoleName(config: Pick<MeridianConfig, 'databaseSuffix'>, region: { name: string }): string {
+  return config.databaseSuffix ? `meridian_${region.name}_${config.databaseSuffix}` : `meridian_${region.name}`;
 }
 
 /** The database name of a region on this deployment (the suffix isolates test runs). */

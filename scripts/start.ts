@@ -5,7 +5,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describePostgresError, openGlobalPool } from '../db/connections';
 import { migrateAll } from '../db/migrate';
-import { loadConfig, MeridianConfig } from '../domain/config';
+import { isLoopbackHost, loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { MERIDIAN_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { writeWorkflowBundle } from '../temporal/workflow-bundle';
@@ -235,6 +235,22 @@ async function waitForWeb(url: string, timeoutMs: number): Promise<{ ok: boolean
   return last;
 }
 
+/** Why the public /ready says no: the per-region report from the operator listener. */
+async function readinessDetails(operatorUrl: string, config: MeridianConfig): Promise<string> {
+  try {
+    const res = await fetch(`${operatorUrl}/ready`, { headers: { authorization: `Bearer ${config.operator.tokens[0] ?? ''}` } });
+    const body = (await res.json()) as { regions?: { region: string; database: { error?: string }; temporal: { error?: string } }[]; error?: string };
+    if (!body.regions) return body.error ?? `operator listener answered ${res.status}`;
+    const failing = body.regions.flatMap((r) => [
+      ...(r.database.error ? [`${r.region} database: ${r.database.error}`] : []),
+      ...(r.temporal.error ? [`${r.region} Temporal: ${r.temporal.error}`] : []),
+    ]);
+    return failing.join('; ') || 'every check passes now';
+  } catch (error) {
+    return `the operator listener at ${operatorUrl} did not answer (${(error as Error).message})`;
+  }
+}
+
 async function main(): Promise<void> {
   console.log('Meridian: starting everything (Ctrl-C stops it all)');
   const secrets = loadDevSecrets({ create: true });
@@ -248,8 +264,16 @@ async function main(): Promise<void> {
   await assertPortFree(temporalHost, Number(temporalPort), 'Temporal', 'TEMPORAL_ADDRESS');
   await assertPortFree(temporalHost, config.temporal.uiPort, 'Temporal UI', 'TEMPORAL_UI_PORT');
   await assertPortFree(config.web.host, config.web.port, 'web', 'MERIDIAN_WEB_PORT');
-  step(`ports free: ${temporalPort} (Temporal), ${config.temporal.uiPort} (Temporal UI), ${config.web.port} (web)`);
+  await assertPortFree(config.operator.host, config.operator.port, 'operator: codec and readiness', 'MERIDIAN_OPERATOR_PORT');
+  step(
+    `ports free: ${temporalPort} (Temporal), ${config.temporal.uiPort} (Temporal UI), ${config.web.port} (web), ` +
+      `${config.operator.port} (operator)`,
+  );
 
+  const operatorUrl = `http://${config.operator.host === '0.0.0.0' ? '127.0.0.1' : config.operator.host}:${config.operator.port}`;
+  // The dev server's UI has no login, so it cannot send the operator token: on a loopback
+  // operator listener its origin is let in without one (development only; docs/security.md).
+  const trustLocalUi = process.env.MERIDIAN_OPERATOR_TRUST_LOCAL_UI ?? (isLoopbackHost(config.operator.host) ? '1' : '0');
   const supervisor = new Supervisor();
   process.on('SIGINT', () => void supervisor.shutdown(0));
   process.on('SIGTERM', () => void supervisor.shutdown(0));
@@ -282,9 +306,10 @@ async function main(): Promise<void> {
       // Short human log lines for a developer; production (and MERIDIAN_LOG_FORMAT=json) keeps JSON.
       MERIDIAN_LOG_FORMAT: process.env.MERIDIAN_LOG_FORMAT ?? 'pretty',
       MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
+      MERIDIAN_OPERATOR_TRUST_LOCAL_UI: trustLocalUi,
       ...(mailbox ? { MERIDIAN_SMTP_URL: mailbox.url } : {}),
     };
-    await startTemporal(config, supervisor, `${webUrl}/codec`);
+    await startTemporal(config, supervisor, `${operatorUrl}/codec`);
 
     await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
     step('workflows bundled once for all workers');
@@ -292,7 +317,7 @@ async function main(): Promise<void> {
     for (const region of config.regions.regions) supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);
     supervisor.run('web', 'web/main.ts');
     const ready = await waitForWeb(`${webUrl}/ready`, 90_000);
-    if (!ready.ok) throw new StartError(`Meridian did not become ready within 90s: ${ready.body}`);
+    if (!ready.ok) throw new StartError(`Meridian did not become ready within 90s: ${await readinessDetails(operatorUrl, config)}`);
     step('workers and web are up; /ready says every region is reachable');
 
     const client = await connectClient(config);
@@ -323,7 +348,8 @@ async function main(): Promise<void> {
     console.log(`
   Temporal UI   ${ui}/namespaces/${config.temporal.namespace}/workflows
   Web           ${webUrl}/ready
-  Codec         ${webUrl}/codec  (already set in the Temporal UI)
+  Operator      ${operatorUrl}/ready  (per-region report; token: MERIDIAN_OPERATOR_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
+  Codec         ${operatorUrl}/codec  (operator listener, loopback only; already set in the Temporal UI)
   Tracking API  ${webUrl}/v1/batch  (Segment-compatible; write keys: npm run sources -- list)
   Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
   Privacy       ${webUrl}/privacy  (portal; emails ${mailbox ? `in ${mailbox.dir}` : `via ${config.privacy.smtpUrl}`})

@@ -23,6 +23,7 @@ export function developmentSecrets(regionNames: readonly string[]): Record<strin
     MERIDIAN_IDENTITY_HMAC_KEY: key,
     MERIDIAN_SIGNING_KEYS: () => `dev1:${key()}`,
     MERIDIAN_ADMIN_TOKENS: () => `${randomBytes(24).toString('base64url')}:*`,
+    MERIDIAN_OPERATOR_TOKENS: () => randomBytes(24).toString('base64url'),
     ...Object.fromEntries(regionNames.map((r) => [`MERIDIAN_REGION_KEY_${r.toUpperCase()}`, key])),
   };
 }

@@ -8,6 +8,12 @@ import type { PayloadKeys } from '../domain/config';
  * encrypted, so the server (and its database, and its backups) hold only ciphertext. The key
  * ID travels in the metadata, so keys can be rotated: new payloads use the current key, old
  * ones decrypt with the key they name. Second line of defence behind rule 2.
+ *
+ * Decoding refuses a payload that is not Meridian ciphertext: the SDK sends every payload it
+ * makes through encode (search attributes and headers never go through the codec, in either
+ * direction), so plaintext here was written by something without the payload key — a tool run
+ * without the codec, or someone with access to Temporal alone. Workers do not act on it, and the
+ * codec endpoint does not echo it back.
  */
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -34,9 +40,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
+    return payloads.map((payload, index) => {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING) throw new PlaintextPayloadError(index, encoding);
       const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
       if (!keyIdBytes) throw new ValueError('encrypted payload has no encryption-key-id in its metadata');
       const keyId = decoder.decode(keyIdBytes);
@@ -48,6 +54,20 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const decoded = temporal.api.common.v1.Payload.decode(decrypt(payload.data, key));
       return { metadata: decoded.metadata ?? {}, data: decoded.data ?? undefined } as Payload;
     });
+  }
+}
+
+/** A payload without Meridian's encryption: refused rather than passed on. */
+export class PlaintextPayloadError extends ValueError {
+  constructor(readonly index: number, encoding: Uint8Array | undefined | null) {
+    const name = encoding ? decoder.decode(encoding) : '';
+    // The encoding is metadata, not content; still, only a short, plain name is quoted.
+    const shown = /^[\w./-]{1,40}$/.test(name) ? `"${name}"` : name ? 'an unknown one' : 'none';
+    super(
+      `payload ${index} is not encrypted with a Meridian payload key (its encoding is ${shown}, not "${ENCRYPTED_ENCODING}"): ` +
+        'refused. It was written without the codec (e.g. `temporal workflow start --input` without --codec-endpoint); ' +
+        'send it through the codec (the Temporal UI does, or the CLI with --codec-endpoint)',
+    );
   }
 }
 

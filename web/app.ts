@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
-import { openGlobalPool, openRegionalPool } from '../db/connections';
+import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { SourceCache } from '../db/sources';
@@ -9,18 +9,23 @@ import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
-import { buildServer } from './server';
+import { buildOperatorServer } from './operator';
+import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
+import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { RegionWriter } from '../db/region-writer';
 import { SharedRateLimiter } from './request-limits';
 
 /**
- * Meridian's web server with everything it serves: ingestion (a writer per region), admin,
- * health, readiness and the codec. Owns its pools; close() drains in-flight writes first.
+ * Meridian's web server with everything it serves: on the public listener (`app`) ingestion (a
+ * writer per region), admin, the privacy portal, health and a bare readiness; on the operator
+ * listener (`operator`) the codec and the detailed readiness report. Owns its pools; close()
+ * drains in-flight writes first.
  */
 export interface MeridianWeb {
   app: FastifyInstance;
+  operator: FastifyInstance;
   writers: ReadonlyMap<string, RegionWriter>;
   outbox: MergeOutbox;
   close(): Promise<void>;
@@ -29,7 +34,7 @@ export interface MeridianWeb {
 export async function createMeridianWeb(
   config: MeridianConfig,
   temporal: Client,
-  options: { logger?: FastifyServerOptions['logger']; poolSize?: number } = {},
+  options: { logger?: FastifyServerOptions['logger']; poolSize?: number; onRoute?: WebDeps['onRoute'] } = {},
 ): Promise<MeridianWeb> {
   const globalRegion = config.regions.region(GLOBAL_REGION);
   const globalPool = openGlobalPool(config, globalRegion, { max: options.poolSize ?? 10, applicationName: 'meridian-web' });
@@ -62,18 +67,35 @@ export async function createMeridianWeb(
   );
   outbox.start();
 
+  // Readiness has one connection per region of its own, with timeouts: see web/readiness.ts.
+  const readiness = new ReadinessProbe(
+    config.regions.regions.map((region) => ({
+      name: region.name,
+      taskQueue: region.taskQueue,
+      openSql: () =>
+        openRegionSql(config, region, {
+          max: 1,
+          applicationName: 'meridian-readiness',
+          connectTimeoutSeconds: Math.ceil(CHECK_TIMEOUT_MS / 1000),
+          statementTimeoutMs: CHECK_STATEMENT_TIMEOUT_MS,
+        }),
+    })),
+    temporal,
+  );
+
   const privacyMailer = createPrivacyMailer(config);
   const portalLimiter = new SharedRateLimiter(globalPool.sql, config.signingKeys);
   portalLimiter.startSweeping((m) => console.error(m));
   const regionalAccess = new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }]));
-  const app = await buildServer({
-    temporal,
+  const operator = await buildOperatorServer({
     codec: new AesGcmPayloadCodec(config.payloadKeys),
-    regions: [
-      { name: globalRegion.name, taskQueue: globalRegion.taskQueue, sql: globalPool.sql },
-      ...regional.map((r) => ({ name: r.region.name, taskQueue: r.region.taskQueue, sql: r.pool.sql })),
-    ],
-    codecCorsOrigins: config.web.codecCorsOrigins,
+    access: { ...config.operator, namespace: config.temporal.namespace },
+    readiness,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const app = await buildServer({
+    readiness,
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
     trustProxy: config.web.trustProxy,
     publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -116,10 +138,12 @@ export async function createMeridianWeb(
 
   return {
     app,
+    operator,
     writers,
     outbox,
     async close() {
-      await app.close(); // stops accepting; in-flight requests finish their commits
+      await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
+      await readiness.close();
       rules.stop();
       portalLimiter.stop();
       await outbox.stop();

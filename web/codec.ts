@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /**
  * The codec endpoint the Temporal UI calls (`--ui-codec-endpoint`), so ops see decoded
- * payloads in their browser while Temporal's server only ever stores ciphertext. It speaks
+ * payloads in their browser while Temporal's server only ever stores ciphertext. Registered on
+ * the operator listener only (./operator.ts: operator token, X-Namespace). It speaks
  * the Temporal remote-codec protocol: POST /codec/decode and /codec/encode with
  * `{"payloads": [{"metadata": {k: base64}, "data": base64}]}`.
  */

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   await web.app.listen({ host: config.web.host, port: config.web.port });
+  await web.operator.listen({ host: config.operator.host, port: config.operator.port });
 }
 
 main().catch((error) => exitWithError('meridian web', error));

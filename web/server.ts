@@ -1,23 +1,20 @@
-import cors from '@fastify/cors';
-import type { Client } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
-import type { Sql } from 'postgres';
 import type { AdminDeps } from './admin/kit';
 import { registerAdminRoutes } from './admin/routes';
-import { registerCodecRoutes } from './codec';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
-import { checkRegion } from './readiness';
+import { ReadinessProbe } from './readiness';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
 
+/**
+ * The public listener: tracking API, privacy portal, admin API (bearer tokens), /health and a
+ * bare /ready. The codec and the detailed readiness report are on the operator listener
+ * (./operator.ts), never here.
+ */
 export interface WebDeps {
-  temporal: Client;
-  codec: PayloadCodec;
-  /** One pool per region (global included), used only for readiness checks here. */
-  regions: { name: string; taskQueue: string; sql: Sql }[];
-  codecCorsOrigins: string[];
+  /** Shared with the operator listener, which shows the details. */
+  readiness: ReadinessProbe;
   /** Proxies whose X-Forwarded-For is believed (fastify's trustProxy); none by default. */
   trustProxy?: false | string[];
   /** The public URL requesters use; when it is https, responses carry Strict-Transport-Security. */
@@ -28,6 +25,8 @@ export interface WebDeps {
   admin?: AdminDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
+  /** Told of every route as it is registered: the admin scope test checks each has a scope decision. */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 /**
@@ -79,17 +78,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-
-  // Only the codec endpoint is called cross-origin (from the Temporal UI in the browser).
-  await app.register(async (codecScope) => {
-    await codecScope.register(cors, {
-      origin: deps.codecCorsOrigins,
-      methods: ['POST'],
-      allowedHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
-      credentials: true,
-    });
-    registerCodecRoutes(codecScope, deps.codec);
-  });
+  if (deps.onRoute) {
+    const onRoute = deps.onRoute;
+    app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
+  }
 
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
@@ -97,10 +89,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
 
   app.get('/health', async () => ({ status: 'ok' }));
 
+  // Ready or not, nothing more: which check failed and why is on the operator listener.
   app.get('/ready', async (_request, reply) => {
-    const regions = await Promise.all(deps.regions.map((r) => checkRegion(r, deps.temporal)));
-    const ready = regions.every((r) => r.database.ok && r.temporal.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', regions });
+    const ready = ReadinessProbe.isReady(await deps.readiness.check());
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
 
   app.setNotFoundHandler((request, reply) =>

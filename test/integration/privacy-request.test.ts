@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AesGcmPayloadCodec } from '../../temporal/payload-codec';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../temporal/payload-codec';
 import { KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
@@ -208,7 +208,9 @@ describe('privacy requests (DSAR saga)', () => {
         for (const child of Object.values(value)) walk(child);
       };
       walk(history);
-      const decoded = await codec.decode(payloads as never);
+      // Search attributes are plaintext by design (the server indexes them) and never go through the codec.
+      const encrypted = payloads.filter((p) => Buffer.from(p.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);
+      const decoded = await codec.decode(encrypted as never);
       const text = [JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)), ...decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8'))].join('\n');
       for (const value of [person.email, person.phone, person.name]) expect(text.includes(value), `${value} in ${execution.workflowId}`).toBe(false);
       scanned.push(execution.workflowId);

@@ -12,13 +12,14 @@ import { freePort, holdPort } from '../support/ports';
 /** `npm start` end to end: dev server, migrations, workers, web, demo workflow, URLs, Ctrl-C. */
 describe('npm start', () => {
   it('brings everything up, prints working URLs, and stops it all on Ctrl-C', async () => {
-    const [temporalPort, uiPort, webPort] = [await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, webPort, operatorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.MERIDIAN_PAYLOAD_KEYS;
     Object.assign(env, {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_PORT: String(uiPort),
       MERIDIAN_WEB_PORT: String(webPort),
+      MERIDIAN_OPERATOR_PORT: String(operatorPort),
       MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-start-')),
       MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_start`,
       DATABASE_URL: inject('databaseUrl'),
@@ -37,10 +38,29 @@ describe('npm start', () => {
     expect(uiUrl).toBe(`http://localhost:${uiPort}/namespaces/meridian/workflows`);
     expect((await fetch(uiUrl)).status).toBe(200);
     const settings = (await (await fetch(`http://localhost:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
-    expect(settings.Codec.Endpoint).toBe(`http://127.0.0.1:${webPort}/codec`);
+    // The UI's codec is the operator listener, not the public port.
+    expect(settings.Codec.Endpoint).toBe(`http://127.0.0.1:${operatorPort}/codec`);
+    expect(/Codec\s+(\S+)/.exec(output)![1]).toBe(`http://127.0.0.1:${operatorPort}/codec`);
     const ready = await fetch(webUrl);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { regions: unknown[] }).regions).toHaveLength(4);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
+    const operatorToken = /^MERIDIAN_OPERATOR_TOKENS=(.+)$/m.exec(secrets)![1]!;
+    const operatorUrl = /Operator\s+(\S+)/.exec(output)![1]!;
+    expect(operatorUrl).toBe(`http://127.0.0.1:${operatorPort}/ready`);
+    expect((await fetch(operatorUrl)).status).toBe(401);
+    const detailed = await fetch(operatorUrl, { headers: { authorization: `Bearer ${operatorToken}` } });
+    expect(((await detailed.json()) as { regions: unknown[] }).regions).toHaveLength(4);
+    // In development the dev UI (no login, so no token) decodes from its own origin, over loopback.
+    const encode = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${operatorPort}/codec/encode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'meridian', ...headers },
+        body: JSON.stringify({ payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'IjEi' }] }),
+      });
+    expect((await encode({ origin: `http://localhost:${uiPort}` })).status).toBe(200);
+    expect((await encode({ origin: 'http://evil.example' })).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${webPort}/codec/decode`, { method: 'POST' })).status).toBe(404);
 
     expect(output).toMatch(/✓ schedule fx-rates-ecb created/);
     expect(output).toMatch(/✓ demo: \d{4} days of ECB reference rates imported/);
@@ -60,7 +80,6 @@ describe('npm start', () => {
     expect(output).toMatch(/^\[web\] \d\d:\d\d:\d\d POST \/v1\/batch 200 \d+ ms$/m);
     expect(output).toMatch(/^\[worker-eu\] \d\d:\d\d:\d\d worker ready region=eu taskQueue=meridian-eu$/m);
     expect(output).not.toMatch(/^\[(web|worker-\w+)\] \{/m);
-    const secrets = readFileSync(path.join(env.MERIDIAN_DATA_DIR!, 'dev-secrets.env'), 'utf8');
     const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
     const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
       method: 'POST',
@@ -95,11 +114,11 @@ describe('npm start', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/stopping Meridian…[\s\S]*web stopped[\s\S]*worker-eu stopped[\s\S]*temporal stopped\nstopped\./);
     // Nothing left behind: every port is free again.
-    for (const port of [temporalPort, uiPort, webPort]) (await holdPort(port)).close();
+    for (const port of [temporalPort, uiPort, webPort, operatorPort]) (await holdPort(port)).close();
   });
 
   it('starts an embedded PostgreSQL in .data/pg when none answers, says so, and stops it last on Ctrl-C', async () => {
-    const [temporalPort, uiPort, webPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, webPort, pgPort, operatorPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const dataDir = mkdtempSync(path.join(tmpdir(), 'meridian-start-pg-'));
     chmodSync(dataDir, 0o755); // as root the server runs as OS user postgres, which must enter it
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -109,6 +128,7 @@ describe('npm start', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_PORT: String(uiPort),
       MERIDIAN_WEB_PORT: String(webPort),
+      MERIDIAN_OPERATOR_PORT: String(operatorPort),
       MERIDIAN_DATA_DIR: dataDir,
       MERIDIAN_PG_PROBE_PORT: String(pgPort), // nothing listens there: the machine's server stays untouched
     });

@@ -102,6 +102,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       const rows = await admin`select datname from pg_database where datname like ${`%\\_${runSuffix}\\_%`}`;
       for (const { datname } of rows) await admin`drop database if exists ${admin(datname as string)} with (force)`;
+      // …and the region roles (db/database-roles.ts) of this run.
+      const roles = await admin`select rolname from pg_roles where rolname like ${`meridian\\_%\\_${runSuffix}\\_%`}`;
+      for (const { rolname } of roles) await admin`drop role if exists ${admin(rolname as string)}`;
     } finally {
       await admin.end();
       await stopPostgres();

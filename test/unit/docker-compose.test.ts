@@ -2,13 +2,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../../domain/config';
 import { resolveRegions } from '../../domain/regions';
 import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[] | string; environment?: Record<string, string>; ports?: string[] }>;
+  services: Record<string, { command?: string[] | string; environment?: Record<string, string>; ports?: string[]; networks?: string[]; volumes?: string[] }>;
+  networks: Record<string, { internal?: boolean } | null>;
 };
+const proxyConfig = readFileSync(path.join(__dirname, '../../deploy/nginx/temporal-ui.conf.template'), 'utf8');
+const zeroKey = Buffer.alloc(32).toString('base64');
+const config = loadConfig({ MERIDIAN_PAYLOAD_KEYS: `k:${zeroKey}`, MERIDIAN_IDENTITY_HMAC_KEY: zeroKey, MERIDIAN_SIGNING_KEYS: `k:${zeroKey}` });
+/** The user of a postgres:// URL in the compose file (the password part is a ${…} substitution). */
+const dbUser = (url: string | undefined) => /^postgres:\/\/([^:@]+)[:@]/.exec(url ?? '')?.[1];
 
 describe('docker-compose.yml', () => {
   it('has one worker service per region, each serving only its region', () => {
@@ -21,9 +28,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs PostgreSQL, Temporal on PostgreSQL, the Temporal UI with the codec, web and migrations', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'web', 'migrate']));
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-ui-proxy', 'web', 'migrate']));
     expect(compose.services.temporal!.environment!.DB).toBe('postgres12');
-    expect(compose.services['temporal-ui']!.environment!.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:3000/codec');
     expect(compose.services.web!.command).toEqual(['node', '--import', 'tsx', 'web/main.ts']);
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
@@ -42,5 +48,51 @@ describe('docker-compose.yml', () => {
   it('registers every search attribute Meridian sets', () => {
     const setup = String(compose.services['temporal-setup']!.command);
     for (const key of MERIDIAN_SEARCH_ATTRIBUTES) expect(setup).toContain(`--name ${key.name} --type ${cliTypeName(key)}`);
+  });
+
+  it('publishes no Temporal port: the frontend and the UI are on internal networks, the UI only behind its login', () => {
+    for (const name of ['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate']) {
+      expect(compose.services[name]!.ports, `${name} publishes a port`).toBeUndefined();
+      for (const network of compose.services[name]!.networks ?? []) expect(compose.networks[network]?.internal, `${name} on ${network}`).toBe(true);
+    }
+    const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    expect(published.sort()).toEqual(['temporal-ui-proxy 8233:8080', 'web 3000:3000']);
+    // The proxy asks for a login on everything it serves.
+    expect(proxyConfig).toMatch(/^\s*auth_basic "Meridian operators";/m);
+    expect(compose.services['temporal-ui-proxy']!.volumes).toContain('./deploy/nginx/htpasswd:/etc/nginx/htpasswd:ro');
+  });
+
+  it("sends the UI's codec calls through the proxy to the operator listener, with the operator token", () => {
+    expect(compose.services['temporal-ui']!.environment!.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:8233/codec');
+    const web = compose.services.web!.environment!;
+    expect(web.MERIDIAN_OPERATOR_PORT).toBe(String(config.operator.port));
+    expect(web.MERIDIAN_OPERATOR_TOKENS).toMatch(/^\$\{MERIDIAN_OPERATOR_TOKEN:\?/);
+    expect(web.MERIDIAN_OPERATOR_TRUST_LOCAL_UI).toBeUndefined();
+    expect(proxyConfig).toContain(`proxy_pass http://web:${web.MERIDIAN_OPERATOR_PORT}/codec/;`);
+    expect(proxyConfig).toContain('proxy_set_header Authorization "Bearer ${MERIDIAN_OPERATOR_TOKEN}";');
+    // The operator port is never published, and the UI's own server gets no credentials.
+    expect(compose.services.web!.ports).toEqual([`${config.web.port}:${config.web.port}`]);
+    expect(proxyConfig).toMatch(/location \/ \{[^}]*proxy_set_header Authorization "";/);
+  });
+
+  it("gives each worker its region's database role (and the global one), and the superuser to migrations only", () => {
+    for (const region of resolveRegions().regions.map((r) => r.name)) {
+      const env = compose.services[`worker-${region}`]!.environment!;
+      expect(dbUser(env.DATABASE_URL), `worker-${region}`).toBe(`meridian_${region}`);
+      const urls = Object.keys(env).filter((k) => k.startsWith('DATABASE_URL'));
+      expect(urls.sort()).toEqual(region === 'global' ? ['DATABASE_URL'] : ['DATABASE_URL', 'DATABASE_URL_GLOBAL']);
+      if (region !== 'global') expect(dbUser(env.DATABASE_URL_GLOBAL)).toBe('meridian_global');
+    }
+    const web = compose.services.web!.environment!;
+    for (const region of ['global', 'eu', 'us', 'apac']) expect(dbUser(web[`DATABASE_URL_${region.toUpperCase()}`])).toBe(`meridian_${region}`);
+    expect(dbUser(web.DATABASE_URL)).toBe('meridian_global');
+    // Only the migrate job (and PostgreSQL itself) has the superuser; it makes the roles.
+    const superuser = Object.entries(compose.services)
+      .filter(([, s]) => Object.values(s.environment ?? {}).some((v) => dbUser(String(v)) === 'postgres'))
+      .map(([name]) => name);
+    expect(superuser).toEqual(['migrate']);
+    expect(compose.services.migrate!.environment!.MERIDIAN_DB_ROLES).toBe('1');
+    for (const region of ['GLOBAL', 'EU', 'US', 'APAC']) expect(compose.services.migrate!.environment![`MERIDIAN_DB_PASSWORD_${region}`]).toBeDefined();
+    expect(compose.services.temporal!.environment!.POSTGRES_USER).toBe('temporal');
   });
 });

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../domain/config';
+import { ReadinessProbe } from '../../web/readiness';
 import { buildServer, requestLogOptions } from '../../web/server';
 import { prettyLogLine, prettyStream, writeLog } from '../../startup/log';
 
@@ -15,10 +16,7 @@ const captured = () => {
 // The real web server (its request hook and serializers) with only what /health needs.
 function webWithLogs(format: 'json' | 'pretty', out: { write(text: string): unknown }): Promise<FastifyInstance> {
   return buildServer({
-    temporal: {} as Client,
-    codec: { encode: async (payloads) => payloads, decode: async (payloads) => payloads },
-    regions: [],
-    codecCorsOrigins: [],
+    readiness: new ReadinessProbe([], {} as Client),
     logger: requestLogOptions('info', format, out),
   });
 }

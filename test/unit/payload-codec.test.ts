@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { parsePayloadKeys } from '../../domain/config';
-import { AesGcmPayloadCodec, KEY_ID_METADATA } from '../../temporal/payload-codec';
+import { AesGcmPayloadCodec, KEY_ID_METADATA, PlaintextPayloadError } from '../../temporal/payload-codec';
 
 const keyText = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -43,8 +43,16 @@ describe('AES-256-GCM payload codec', () => {
     );
   });
 
-  it('passes through payloads that were never encrypted', async () => {
+  it('refuses a payload that was never encrypted, without quoting it (injected plaintext is not acted on or echoed)', async () => {
     const codec = new AesGcmPayloadCodec(parsePayloadKeys(k1, 'k1'));
-    expect(await codec.decode([payload])).toEqual([payload]);
+    const [encoded] = await codec.encode([payload]);
+    const attempt = codec.decode([encoded!, payload]);
+    await expect(attempt).rejects.toThrow(PlaintextPayloadError);
+    await expect(attempt).rejects.toThrow(/payload 1 is not encrypted with a Meridian payload key \(its encoding is "json\/plain"/);
+    await expect(attempt).rejects.not.toThrow(/cus_123|Zoë/);
+    // Metadata with no encoding at all, or an odd one, is refused the same way and not quoted.
+    await expect(codec.decode([{ metadata: {}, data: payload.data! }])).rejects.toThrow(/its encoding is none/);
+    const odd = { metadata: { encoding: new TextEncoder().encode('<script>alert(1)</script>') }, data: payload.data! };
+    await expect(codec.decode([odd])).rejects.toThrow(/its encoding is an unknown one/);
   });
 });

@@ -46,12 +46,7 @@ export function connectorAccess(deps: AdminDeps, kit: AdminKit) {
     return deps.temporal;
   };
 
-  const mayManage = (token: AdminToken, region: string) => {
-    if (!kit.mayRead(token, region)) {
-      const covers = token.regions === '*' ? 'all regions' : token.regions.join(', ');
-      throw kit.fail(403, `this admin token may not manage connectors in region ${region} (it covers ${covers}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`);
-    }
-  };
+  const mayManage = (token: AdminToken, region: string) => kit.requireRegion(token, region, 'manage connectors');
 
   /** The connector, if it exists and the token covers its region. */
   const connectorFor = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<{ token: AdminToken; connector: Connector }> => {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
+import { readPropagation } from '../../db/consent-propagation-store';
 import {
   ConsentRecord,
   fromGpc,
@@ -100,7 +101,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     const id = parse(customerId, request.params.customerId);
     const body = parse(choicesBody, request.body);
     const region = await regionOf(id, body.region);
-    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not change consent in region ${region}`);
+    kit.requireRegion(token, region, 'change consent');
     const now = new Date().toISOString();
     const records = body.records.map((raw, index) => {
       const input = { source: 'admin', at: now, ...(raw as Record<string, unknown>) };
@@ -116,7 +117,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     const id = parse(customerId, request.params.customerId);
     const body = parse(signalsBody, request.body);
     const region = await regionOf(id, body.region);
-    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not change consent in region ${region}`);
+    kit.requireRegion(token, region, 'change consent');
     const existing = await readConsent(regional(region).sql, id);
     const subject = subjectOf(body) ?? (existing ? { country: existing.subject.country, ...(existing.subject.usState ? { usState: existing.subject.usState } : {}) } : undefined);
     if (!subject) throw kit.fail(400, 'country: the first consent signal of a person needs their country (and usState in the US)');
@@ -158,7 +159,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const region = await regionOf(id, request.query.region);
-    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not read consent in region ${region}`);
+    kit.requireRegion(token, region, 'read consent');
     const consent = await readConsent(regional(region).sql, id);
     if (!consent) throw kit.fail(404, `customer ${id} has no consent recorded in region ${region}`);
     return { region, ...consent, propagations: await readPropagations(regional(region).sql, id) };
@@ -169,7 +170,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const region = await regionOf(id, (request.body as { region?: string } | undefined)?.region);
-    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not act for people of region ${region}`);
+    kit.requireRegion(token, region, 'make preference links');
     if (!deps.privacy) throw kit.fail(503, 'the privacy portal is off: set MERIDIAN_SMTP_URL');
     const expires = Math.floor(Date.now() / 1000) + 30 * 86_400;
     return { url: preferenceLink(deps.privacy.signingKeys, deps.privacy.publicUrl, id, region, expires), expiresAt: new Date(expires * 1000).toISOString() };
@@ -178,8 +179,15 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   scope.post<{ Params: { propagationId: string; connectorId: string } }>(
     '/admin/consent-propagations/:propagationId/manual-tasks/:connectorId/complete',
     async (request, reply) => {
-      kit.authorise(request);
+      const token = kit.authorise(request);
       const body = parse(z.object({ note: z.string().max(500).optional() }), request.body ?? {});
+      // The task belongs to the region whose database holds the propagation.
+      let region: string | undefined;
+      for (const [name, r] of deps.regional) {
+        if (await readPropagation(r.sql, request.params.propagationId)) region = name;
+      }
+      if (!region) throw kit.fail(404, `consent propagation ${request.params.propagationId} does not exist: GET /admin/profiles/:customerId/consent lists a person's propagations`);
+      kit.requireRegion(token, region, 'complete consent tasks');
       await completeManualConsentTask(temporal(), request.params.propagationId, { connectorId: request.params.connectorId, ...(body.note ? { note: body.note } : {}) });
       return reply.code(202).send({ signalled: consentPropagationWorkflowId(request.params.propagationId) });
     },

@@ -6,7 +6,8 @@ import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
 
 /**
  * Admin API for supplementary FX rates: rates per EUR for currencies the ECB does not publish
- * (KWD, AED, SAR …), global because they convert every region's orders.
+ * (KWD, AED, SAR …), global because they convert every region's orders: writing them needs a
+ * token for all regions, reading them any token.
  */
 
 export function registerFxRateRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
@@ -31,10 +32,7 @@ export function registerFxRateRoutes(scope: FastifyInstance, deps: AdminDeps, ki
   });
 
   scope.put<{ Params: { currency: string } }>('/admin/fx-rates/:currency', async (request) => {
-    const token = kit.authorise(request);
-    if (token.regions !== '*') {
-      throw kit.fail(403, 'supplementary FX rates convert the orders of every region: use an admin token for all regions ("token:*" in MERIDIAN_ADMIN_TOKENS)');
-    }
+    kit.requireAllRegions(kit.authorise(request), 'supplementary FX rates convert the orders of every region');
     const currency = currencyParam(request.params.currency);
     const input = parseWith(kit, fxInput, onlyFields(kit, request.body, ['source', 'rates']));
     try {
@@ -48,6 +46,8 @@ export function registerFxRateRoutes(scope: FastifyInstance, deps: AdminDeps, ki
   const isoDate = z.string().refine(isIsoDate, 'must be a date YYYY-MM-DD').optional();
   const fxQuery = z.object({ from: isoDate, to: isoDate });
 
+  // Readable with any token: rates are public reference data, hold nothing about a person, and a
+  // region's operator needs them to explain that region's order amounts.
   scope.get<{ Params: { currency: string }; Querystring: Record<string, string> }>('/admin/fx-rates/:currency', async (request) => {
     kit.authorise(request);
     const currency = currencyParam(request.params.currency);

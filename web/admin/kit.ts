@@ -49,10 +49,40 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken 
 
 export const mayRead = (token: AdminToken, region: string) => token.regions === '*' || token.regions.includes(region);
 
+const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : token.regions.join(', '));
+
+/**
+ * The scope rule of the admin API, one place for every route: a token scoped to regions acts
+ * only on what lives in them (sources, connectors, people, consent, privacy requests and their
+ * tasks, legal holds); workspace-wide configuration (identity rules, supplementary FX rates)
+ * needs a token for all regions. test/integration/admin-scope.test.ts calls every route with an
+ * out-of-scope token.
+ */
+export function outOfScope(token: AdminToken, region: string, action: string): AdminError {
+  return new AdminError(403, `this admin token may not ${action} in region ${region} (it covers ${covers(token)}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`);
+}
+
+export function requireRegion(token: AdminToken, region: string, action: string): void {
+  if (!mayRead(token, region)) throw outOfScope(token, region, action);
+}
+
+export function requireAllRegions(token: AdminToken, what: string): void {
+  if (token.regions !== '*') {
+    throw new AdminError(
+      403,
+      `this admin token covers ${covers(token)}, but ${what}: use an admin token for all regions ("token:*" in MERIDIAN_ADMIN_TOKENS)`,
+    );
+  }
+}
+
 /** What registerAdminRoutes lends the route files: its authorisation and its error type. */
 export interface AdminKit {
   authorise(request: FastifyRequest): AdminToken;
   mayRead(token: AdminToken, region: string): boolean;
+  /** 403 unless the token covers the region; `action` completes "may not … in region X". */
+  requireRegion(token: AdminToken, region: string, action: string): void;
+  /** 403 unless the token covers every region (workspace-wide configuration); `what` says why it is workspace-wide. */
+  requireAllRegions(token: AdminToken, what: string): void;
   /** An error answered with `statusCode` and `{ error: message }`. */
   fail(statusCode: number, message: string): Error;
 }
@@ -61,6 +91,8 @@ export function adminKit(deps: AdminDeps): AdminKit {
   return {
     authorise: (request: FastifyRequest) => authorise(deps, request),
     mayRead,
+    requireRegion,
+    requireAllRegions,
     fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
   };
 }

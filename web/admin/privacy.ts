@@ -31,10 +31,11 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
     if (!deps.temporal) throw kit.fail(503, 'this server was started without a Temporal client');
     return deps.temporal;
   };
+  /** The request and the region whose database holds it (the requester's). */
   const find = async (id: string) => {
     for (const [region, r] of deps.regional) {
       const view = await readPrivacyRequest(r.sql, id);
-      if (view) return { region, view: { ...view, systems: await mergePrivacySystems([...deps.regional.values()].map((x) => x.sql), id) } };
+      if (view) return { region, view };
     }
     throw kit.fail(404, `privacy request ${id} does not exist: list them with GET /admin/privacy-requests`);
   };
@@ -59,14 +60,20 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
   scope.get<{ Params: { id: string } }>('/admin/privacy-requests/:id', async (request) => {
     const token = kit.authorise(request);
     const { region, view } = await find(request.params.id);
-    if (!kit.mayRead(token, region)) throw kit.fail(403, `this admin token may not read privacy requests of region ${region}`);
+    kit.requireRegion(token, region, 'read privacy requests');
+    // Each region's systems are shown only to a token for that region.
+    const covered = [...deps.regional].filter(([name]) => kit.mayRead(token, name)).map(([, r]) => r.sql);
+    const systems = (await mergePrivacySystems(covered, view.id)).filter((system) => kit.mayRead(token, system.region));
     const details = await requestDetails(deps.regional.get(region)!.sql, deps.regional.get(region)!.key, view.id);
-    return { region, ...view, ...(details ? { details } : {}) };
+    return { region, ...view, systems, ...(details ? { details } : {}) };
   });
 
   scope.post<{ Params: { id: string; region: string; connectorId: string } }>('/admin/privacy-requests/:id/manual-tasks/:region/:connectorId/complete', async (request, reply) => {
-    kit.authorise(request);
+    const token = kit.authorise(request);
     const body = parse(z.object({ note: z.string().max(500).optional(), operation: z.enum(['erase', 'suppress', 'correct']).default('erase') }), request.body ?? {});
+    if (!deps.regional.has(request.params.region)) throw kit.fail(404, `no region ${request.params.region}: one of ${[...deps.regional.keys()].join(', ')}`);
+    // The task is the work in :region's systems: a token for that region completes it.
+    kit.requireRegion(token, request.params.region, 'complete privacy tasks');
     await find(request.params.id);
     await completeManualPrivacyTask(temporal(), request.params.id, {
       region: request.params.region,
@@ -78,9 +85,10 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
   });
 
   scope.post<{ Params: { id: string } }>('/admin/privacy-requests/:id/extend', async (request, reply) => {
-    kit.authorise(request);
+    const token = kit.authorise(request);
     const body = parse(z.object({ reason: z.string().min(10, 'say why the request needs more time (it is recorded and shown to the requester)').max(500) }), request.body);
-    await find(request.params.id);
+    const { region } = await find(request.params.id);
+    kit.requireRegion(token, region, 'extend privacy requests');
     await extendPrivacyRequestDeadline(temporal(), request.params.id, body.reason);
     return reply.code(202).send({ signalled: privacyRequestWorkflowId(request.params.id) });
   });
@@ -90,7 +98,7 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
     const body = parse(holdBody, request.body);
     const r = deps.regional.get(body.region);
     if (!r) throw kit.fail(400, `region: must be one of ${[...deps.regional.keys()].join(', ')}`);
-    if (!kit.mayRead(token, body.region)) throw kit.fail(403, `this admin token may not place holds in region ${body.region}`);
+    kit.requireRegion(token, body.region, 'place legal holds');
     const [row] = await r.sql<{ id: number }[]>`
       insert into legal_holds (customer_id, scope, reason, placed_by) values (${body.customerId}, ${body.scope}, ${body.reason}, ${'admin-api'}) returning id`;
     return reply.code(201).send({ id: row!.id, ...body });
@@ -100,7 +108,7 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
     const token = kit.authorise(request);
     const r = deps.regional.get(request.params.region);
     if (!r) throw kit.fail(404, `no region ${request.params.region}`);
-    if (!kit.mayRead(token, request.params.region)) throw kit.fail(403, `this admin token may not lift holds in region ${request.params.region}`);
+    kit.requireRegion(token, request.params.region, 'lift legal holds');
     const rows = await r.sql`update legal_holds set removed_at = now() where id = ${Number(request.params.id)} and removed_at is null returning id`;
     if (rows.length === 0) throw kit.fail(404, `no active legal hold ${request.params.id} in region ${request.params.region}`);
     return { lifted: Number(request.params.id) };

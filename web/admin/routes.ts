@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
-import { createSource, listSources, rotateWriteKey } from '../../db/sources';
+import { createSource, getSource, listSources, rotateWriteKey } from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
@@ -12,7 +12,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { loggableError } from '../error-log';
-import { AdminDeps, adminKit, AdminError, authorise, mayRead } from './kit';
+import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
@@ -48,39 +48,49 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
 
     scope.post('/admin/sources', async (request, reply) => {
-      authorise(deps, request);
+      const token = authorise(deps, request);
       const input = parse(sourceInput, request.body);
+      requireRegion(token, input.region, 'create sources');
       return reply.code(201).send(await createSource(deps.globalDb, input));
     });
 
+    // The sources of the token's regions only.
     scope.get('/admin/sources', async (request) => {
-      authorise(deps, request);
-      return { sources: await listSources(deps.globalDb) };
+      const token = authorise(deps, request);
+      return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
     });
 
     scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', async (request) => {
-      authorise(deps, request);
-      const rotated = await rotateWriteKey(deps.globalDb, request.params.id);
-      if (!rotated) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
-      return rotated;
+      const token = authorise(deps, request);
+      const source = await getSource(deps.globalDb, request.params.id);
+      if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
+      // The answer carries the new write key: only for the source's own region.
+      requireRegion(token, source.region, 'rotate write keys');
+      return rotateWriteKey(deps.globalDb, source.id);
     });
 
+    // Identity rules decide how every region's people are merged: workspace-wide, for tokens of all regions.
+    const rulesAreGlobal = 'identity rules decide how people are merged in every region';
+
     scope.get('/admin/identity-rules', async (request) => {
-      authorise(deps, request);
+      requireAllRegions(authorise(deps, request), rulesAreGlobal);
       return deps.rules.rules;
     });
 
     scope.put('/admin/identity-rules', async (request) => {
-      authorise(deps, request);
+      requireAllRegions(authorise(deps, request), rulesAreGlobal);
       const rules = parse(identityRulesSchema, request.body);
       await deps.rules.save(rules);
       return rules;
     });
 
-    const unifiedView = async (token: AdminToken, customerId: string) => {
+    const unifiedView = async (token: AdminToken, customerId: string, refuse: (homeRegion: string) => AdminError) => {
       const [customer] = await deps.globalSql<{ customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]>`
         select customer_id, home_region, regions, merged_into from customers where customer_id = ${customerId}`;
       if (!customer) throw new AdminError(404, `no customer ${customerId}`);
+      // Other regions' parts are shown as counts, beside a part the token may read; a person held
+      // only in regions the token does not cover is not its business at all.
+      if (token.regions !== '*' && !customer.regions.some((region) => mayRead(token, region))) throw refuse(customer.home_region);
       const parts: RegionalProfile[] = [];
       for (const region of customer.regions) {
         const pool = deps.regional.get(region);
@@ -94,7 +104,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', async (request) => {
       const token = authorise(deps, request);
       const id = parse(z.uuid('customer IDs are UUIDs'), request.params.customerId);
-      return unifiedView(token, id);
+      return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
     });
 
     // POST, so the identifier (personal data) never appears in a URL or an access log.
@@ -118,8 +128,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         select coalesce(c.merged_into, i.customer_id) as customer_id from identity_index i
         left join customers c on c.customer_id = i.customer_id
         where i.type = ${identifier.type} and i.blind_index = ${blindIndex(deps.hmacKey, identifier.type, identifier.value)}`;
-      if (!row) throw new AdminError(404, `no profile has that ${type}`);
-      return unifiedView(token, row.customer_id);
+      const notFound = () => new AdminError(404, `no profile has that ${type}${token.regions === '*' ? '' : ' in the regions this token covers'}`);
+      if (!row) throw notFound();
+      // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
+      return unifiedView(token, row.customer_id, notFound);
     });
 
     const kit = adminKit(deps);

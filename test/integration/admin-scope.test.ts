@@ -1,0 +1,279 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { keyFromRef } from '../../db/crypto-shredding';
+import { createPrivacyRequest } from '../../db/privacy-requests-store';
+import { createMeridianWeb, MeridianWeb } from '../../web/app';
+import { createTestDeployment, TestDeployment } from '../support/deployment';
+
+/**
+ * Every admin route, called with a token scoped to `us` on what belongs to `eu` (or to every
+ * region). Each route has a scope decision in the table below: refused (403), hidden (404, so a
+ * scoped token cannot probe who is a customer elsewhere), filtered to the token's regions, or
+ * readable by any token (with the reason). The routes come from fastify as they are registered:
+ * a route added later without a line here fails the test.
+ */
+
+const US_TOKEN = `us-only-${'u'.repeat(24)}`;
+const EU_TOKEN = `eu-only-${'e'.repeat(24)}`;
+
+type Expectation =
+  | { refused: true }
+  | { hidden: true }
+  | { filtered: (body: any) => void }
+  | { readable: string };
+
+interface Case {
+  url: () => string;
+  body?: () => unknown;
+  expect: Expectation;
+  /** The token that may do it, for the control call (default: an eu-only token). */
+  control?: 'all';
+}
+
+describe('admin API: every route keeps a region-scoped token to its regions', () => {
+  let d: TestDeployment;
+  let web: MeridianWeb;
+  let base: string;
+  let allToken: string;
+  const routes = new Set<string>();
+  const f = {} as {
+    euSource: string;
+    usSource: string;
+    euCustomer: string;
+    euEmail: string;
+    euConnector: string;
+    euPropagation: string;
+    euRequest: string;
+    usRequest: string;
+    euHold: number;
+  };
+
+  const call = async (token: string, method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
+  };
+
+  beforeAll(async () => {
+    allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
+    d = await createTestDeployment('adminscope', { MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${US_TOKEN}:us,${EU_TOKEN}:eu` });
+    web = await createMeridianWeb(d.config, d.client, {
+      poolSize: 2,
+      onRoute: (route) => {
+        for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/admin')) routes.add(`${method} ${route.url}`);
+      },
+    });
+    base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+    const admin = (method: string, url: string, body?: unknown) => call(allToken, method, url, body);
+
+    const eu = await admin('POST', '/admin/sources', { name: 'Berlin shop', region: 'eu' });
+    const us = await admin('POST', '/admin/sources', { name: 'Boston shop', region: 'us' });
+    f.euSource = eu.body.source.id;
+    f.usSource = us.body.source.id;
+    f.euEmail = 'greta.scope@example.de';
+    const sent = await fetch(`${base}/v1/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${eu.body.writeKey}:`).toString('base64')}` },
+      body: JSON.stringify({ userId: 'greta-1', traits: { email: f.euEmail, name: 'Greta Scope' } }),
+    });
+    expect(sent.status).toBe(200);
+    f.euCustomer = (await admin('POST', '/admin/profiles/lookup', { type: 'email', value: f.euEmail })).body.customerId;
+
+    const connector = await admin('POST', '/admin/connectors', {
+      id: 'scope_eu_shop',
+      system: 'shopify',
+      name: 'Berlin Shopify',
+      region: 'eu',
+      settings: { shopUrl: 'https://scope-berlin.myshopify.com', timeZone: 'Europe/Berlin' },
+      credentials: { accessToken: 'shpat_scope_test_secret' },
+    });
+    expect(connector.status, connector.text).toBe(201);
+    f.euConnector = connector.body.id;
+
+    const consent = await admin('PUT', `/admin/profiles/${f.euCustomer}/consent`, {
+      country: 'DE',
+      records: [{ purpose: 'emailMarketing', state: 'granted', proof: { kind: 'form', reference: 'scope-test' } }],
+    });
+    expect(consent.status, consent.text).toBe(200);
+    f.euPropagation = consent.body.propagation.workflowId.replace(/^consent-/, '');
+
+    const keys = (region: string) => ({ regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.config.env), hmacKey: d.config.identityHmacKey, signingKeys: d.config.signingKeys });
+    f.euRequest = (await createPrivacyRequest(d.regional('eu').sql, keys('eu'), { type: 'deletion', email: f.euEmail, country: 'DE', locale: 'de' })).id;
+    f.usRequest = (await createPrivacyRequest(d.regional('us').sql, keys('us'), { type: 'access', email: 'sam@example.com', country: 'US', usState: 'CA', locale: 'en' })).id;
+    // The US request holds the person in both regions: each region's systems are in its own database.
+    for (const region of ['eu', 'us']) {
+      await d.regional(region).sql`
+        insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
+        values (${f.usRequest}, ${region}, ${`${region}-crm`}, 'manual', 'export', 'waiting-on-operator')`;
+    }
+    const hold = await admin('POST', '/admin/legal-holds', { customerId: f.euCustomer, region: 'eu', scope: 'orders', reason: 'tax audit 2025' });
+    expect(hold.status, hold.text).toBe(201);
+    f.euHold = hold.body.id;
+  });
+  afterAll(async () => {
+    await web?.close();
+    await d?.close();
+  });
+
+  const consentBody = () => ({ records: [{ purpose: 'emailMarketing', state: 'denied', proof: { kind: 'form', reference: 'scope' } }] });
+  const refused = { refused: true } as const;
+
+  const table: Record<string, Case> = {
+    'POST /admin/sources': { url: () => '/admin/sources', body: () => ({ name: 'Sneaky EU shop', region: 'eu' }), expect: refused },
+    'GET /admin/sources': {
+      url: () => '/admin/sources',
+      expect: {
+        filtered: (body) => {
+          expect(body.sources.map((s: any) => s.id)).toContain(f.usSource);
+          expect(body.sources.map((s: any) => s.region)).toEqual(body.sources.map(() => 'us'));
+        },
+      },
+    },
+    'POST /admin/sources/:id/rotate': { url: () => `/admin/sources/${f.euSource}/rotate`, expect: refused },
+    'GET /admin/identity-rules': { url: () => '/admin/identity-rules', expect: refused, control: 'all' },
+    'PUT /admin/identity-rules': { url: () => '/admin/identity-rules', body: () => ({ blockedValues: [] }), expect: refused, control: 'all' },
+    'GET /admin/profiles/:customerId': { url: () => `/admin/profiles/${f.euCustomer}`, expect: refused },
+    'POST /admin/profiles/lookup': { url: () => '/admin/profiles/lookup', body: () => ({ type: 'email', value: f.euEmail }), expect: { hidden: true } },
+    'PUT /admin/profiles/:customerId/consent': { url: () => `/admin/profiles/${f.euCustomer}/consent`, body: consentBody, expect: refused },
+    'POST /admin/profiles/:customerId/consent/signals': {
+      url: () => `/admin/profiles/${f.euCustomer}/consent/signals`,
+      body: () => ({ reference: 'scope-signal', gpc: true }),
+      expect: refused,
+    },
+    'GET /admin/profiles/:customerId/consent': { url: () => `/admin/profiles/${f.euCustomer}/consent`, expect: refused },
+    'POST /admin/profiles/:customerId/preference-link': { url: () => `/admin/profiles/${f.euCustomer}/preference-link`, body: () => ({}), expect: refused },
+    'POST /admin/consent-propagations/:propagationId/manual-tasks/:connectorId/complete': {
+      url: () => `/admin/consent-propagations/${f.euPropagation}/manual-tasks/${f.euConnector}/complete`,
+      body: () => ({ note: 'done by hand' }),
+      expect: refused,
+    },
+    'GET /admin/privacy-requests': {
+      url: () => '/admin/privacy-requests',
+      expect: {
+        filtered: (body) => {
+          expect(body.requests.map((r: any) => r.id)).toEqual([f.usRequest]);
+        },
+      },
+    },
+    'GET /admin/privacy-requests/:id': { url: () => `/admin/privacy-requests/${f.euRequest}`, expect: refused },
+    'POST /admin/privacy-requests/:id/manual-tasks/:region/:connectorId/complete': {
+      url: () => `/admin/privacy-requests/${f.usRequest}/manual-tasks/eu/eu-crm/complete`,
+      body: () => ({ note: 'exported by hand', operation: 'erase' }),
+      expect: refused,
+    },
+    'POST /admin/privacy-requests/:id/extend': {
+      url: () => `/admin/privacy-requests/${f.euRequest}/extend`,
+      body: () => ({ reason: 'the request is complex and needs more time' }),
+      expect: refused,
+    },
+    'POST /admin/legal-holds': {
+      url: () => '/admin/legal-holds',
+      body: () => ({ customerId: f.euCustomer, region: 'eu', scope: 'all', reason: 'not mine to hold' }),
+      expect: refused,
+    },
+    'DELETE /admin/legal-holds/:region/:id': { url: () => `/admin/legal-holds/eu/${f.euHold}`, expect: refused },
+    'POST /admin/connectors': {
+      url: () => '/admin/connectors',
+      body: () => ({
+        system: 'shopify',
+        name: 'Sneaky EU Shopify',
+        region: 'eu',
+        settings: { shopUrl: 'https://scope-sneaky.myshopify.com', timeZone: 'Europe/Berlin' },
+        credentials: { accessToken: 'shpat_sneaky' },
+      }),
+      expect: refused,
+    },
+    'GET /admin/connectors': {
+      url: () => '/admin/connectors',
+      expect: {
+        filtered: (body) => {
+          expect(body.connectors).toEqual([]);
+        },
+      },
+    },
+    'GET /admin/connectors/:id': { url: () => `/admin/connectors/${f.euConnector}`, expect: refused },
+    'PUT /admin/connectors/:id': { url: () => `/admin/connectors/${f.euConnector}`, body: () => ({ name: 'mine now' }), expect: refused },
+    'GET /admin/connectors/:id/rejections': { url: () => `/admin/connectors/${f.euConnector}/rejections`, expect: refused },
+    'PUT /admin/connectors/:id/schedule': { url: () => `/admin/connectors/${f.euConnector}/schedule`, body: () => ({ every: '1h' }), expect: refused },
+    'POST /admin/connectors/:id/schedule/pause': { url: () => `/admin/connectors/${f.euConnector}/schedule/pause`, body: () => ({}), expect: refused },
+    'POST /admin/connectors/:id/schedule/resume': { url: () => `/admin/connectors/${f.euConnector}/schedule/resume`, body: () => ({}), expect: refused },
+    'POST /admin/connectors/:id/schedule/trigger': { url: () => `/admin/connectors/${f.euConnector}/schedule/trigger`, body: () => ({}), expect: refused },
+    'DELETE /admin/connectors/:id/schedule': { url: () => `/admin/connectors/${f.euConnector}/schedule`, expect: refused },
+    'POST /admin/connectors/:id/sync': { url: () => `/admin/connectors/${f.euConnector}/sync`, body: () => ({}), expect: refused },
+    'GET /admin/connectors/:id/sync/:workflowId': { url: () => `/admin/connectors/${f.euConnector}/sync/sync-${f.euConnector}-manual`, expect: refused },
+    'PUT /admin/fx-rates/:currency': {
+      url: () => '/admin/fx-rates/KWD',
+      body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/fx-rates/:currency': {
+      url: () => '/admin/fx-rates/KWD',
+      expect: { readable: 'exchange rates are public reference data, hold nothing about a person, and explain any region’s order amounts' },
+    },
+  };
+
+  it('has a scope decision for every registered admin route', () => {
+    expect(routes.size).toBeGreaterThan(20);
+    const missing = [...routes].filter((r) => !(r in table));
+    expect(missing, `admin routes without a scope decision in this test: ${missing.join(', ')}`).toEqual([]);
+    const stale = Object.keys(table).filter((r) => !routes.has(r));
+    expect(stale, 'table lines for routes that are not registered').toEqual([]);
+  });
+
+  it('an out-of-scope token is refused, hidden from, or filtered on every admin route', async () => {
+    // Soft assertions: one run names every route that lets the token through, not just the first.
+    const outcomes: string[] = [];
+    for (const [route, c] of Object.entries(table)) {
+      const method = route.split(' ')[0]!;
+      const res = await call(US_TOKEN, method, c.url(), c.body?.());
+      const where = `${route} → ${res.status} ${res.text.slice(0, 300)}`;
+      if ('refused' in c.expect) {
+        expect.soft(res.status, where).toBe(403);
+        expect.soft(res.body.error, where).toMatch(/^this admin token (may not .* in region eu \(it covers us\)|covers us, but .*: use an admin token for all regions)/);
+      } else if ('hidden' in c.expect) {
+        expect.soft(res.status, where).toBe(404);
+        expect.soft(res.text, where).not.toContain(f.euCustomer);
+      } else if ('filtered' in c.expect) {
+        expect.soft(res.status, where).toBe(200);
+        c.expect.filtered(res.body);
+      } else {
+        expect.soft(res.status, where).toBe(200);
+      }
+      // Nothing of the eu person leaks in any answer.
+      expect.soft(res.text, where).not.toMatch(/Greta|greta\.scope/);
+      outcomes.push(`${route}: ${res.status}`);
+    }
+    expect(outcomes).toHaveLength(Object.keys(table).length);
+
+    // What the refused calls would have changed is unchanged.
+    const [source] = await d.global().sql`select rotated_at from sources where id = ${f.euSource}`;
+    expect(source!.rotated_at).toBeNull();
+    const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
+    expect(holds[0]!.removed_at).toBeNull();
+    expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);
+    expect((await d.global().sql`select name from connectors where id = ${f.euConnector}`)[0]!.name).toBe('Berlin Shopify');
+    const [request] = await d.regional('eu').sql`select extension_reason from privacy_requests where id = ${f.euRequest}`;
+    expect(request!.extension_reason).toBeNull();
+  });
+
+  it('a token for the region gets past the scope check on every refused route (the 403s are the scope rule)', async () => {
+    for (const [route, c] of Object.entries(table)) {
+      if (!('refused' in c.expect) && !('hidden' in c.expect)) continue;
+      const method = route.split(' ')[0]!;
+      const res = await call(c.control === 'all' ? allToken : EU_TOKEN, method, c.url(), c.body?.());
+      expect(res.status, `${route} → ${res.status} ${res.text.slice(0, 300)}`).not.toBe(403);
+    }
+  });
+
+  it('shows only the token’s regions inside a request: another region’s systems are left out', async () => {
+    const res = await call(US_TOKEN, 'GET', `/admin/privacy-requests/${f.usRequest}`);
+    expect(res.status).toBe(200);
+    expect(res.body.systems.map((s: any) => `${s.region}/${s.connectorId}`)).toEqual(['us/us-crm']);
+    const all = await call(allToken, 'GET', `/admin/privacy-requests/${f.usRequest}`);
+    expect(all.body.systems.map((s: any) => `${s.region}/${s.connectorId}`)).toEqual(['eu/eu-crm', 'us/us-crm']);
+  });
+});
