@@ -103,7 +103,7 @@ export async function createMeridianWeb(
     tracking: {
       sources: sourceCache,
       writers,
-      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
+      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, { bytesPerSecond: config.ingestBytesPerSource }),
       consent: { regional: regionalSql, temporal, regions: config.regions },
     },
     ...(privacyMailer

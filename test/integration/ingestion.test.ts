@@ -324,6 +324,35 @@ describe('Segment-compatible ingestion with One ID', () => {
     }
   });
 
+  it('batch amplification: a batch-level context too large to copy into every item is refused, not stored once per item', async () => {
+    // ~100 KB of batch context over 100 tiny items: each item was measured before the merge (~60
+    // bytes) and stored with the whole context (~100 KB each, 10 MB for a 100 KB request).
+    const context = { a: 'x'.repeat(50_000), b: 'y'.repeat(50_000) };
+    const res = await h.send(eu.writeKey, '/v1/batch', { context, batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `amplified-${i}`, event: 'E' })) });
+    expect(res.status).toBe(400);
+    expect(res.body.rejected).toHaveLength(100);
+    expect(res.body.rejected[0].reason).toMatch(/once the batch's context and integrations are merged in; the limit is 32768 bytes per event/);
+    expect((await lookup('user_id', 'amplified-0')).status).toBe(404);
+    // A modest batch context is still merged into each item, as Segment does.
+    const ok = await h.send(eu.writeKey, '/v1/batch', { context: { locale: 'de-DE' }, batch: [{ type: 'track', userId: 'amplified-ok', event: 'E' }] });
+    expect(ok.status).toBe(200);
+    expect((await lookup('user_id', 'amplified-ok')).body.regions[0].recentEvents[0]).toMatchObject({ locale: 'de-DE' });
+  });
+
+  it('random write keys from one address are cut off before the database; known keys keep working', async () => {
+    expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-before', event: 'E' })).status).toBe(200);
+    const random = () => `wk_${randomBytes(24).toString('base64url')}`;
+    const statuses = await Promise.all(Array.from({ length: 80 }, () => h.send(random(), '/v1/track', { userId: 'u', event: 'E' }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(statuses).toContain(429);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    // A key of the wrong shape is refused as unknown, without a lookup (so not limited either).
+    const malformed = await h.send('wk_nope', '/v1/track', { userId: 'u', event: 'E' });
+    expect(malformed.status).toBe(401);
+    // The source's key is still cached: the flood neither evicted it nor made it wait.
+    expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-after', event: 'E' })).status).toBe(200);
+  });
+
   it('answers a flood from one key with 429 and Retry-After, and other sources keep going', async () => {
     const flood = await createTestDeployment('flood', { MERIDIAN_INGEST_RATE: '20' });
     const fh = await startIngestion(flood);
