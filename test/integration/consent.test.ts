@@ -164,6 +164,41 @@ describe('consent and its propagation', () => {
     expect(view.body.effective.saleSharing).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'gpc' } });
   });
 
+  it('consent forgery: a browser key may opt a person out but never grant, dates nothing ahead, and does not override an explicit choice', async () => {
+    const browser = await h.createSource('consent forgery browser', 'us', { kind: 'browser' });
+    const server = await h.createSource('consent forgery server', 'us');
+    const send = (writeKey: string, n: number, categoryPreferences: Record<string, boolean>, extra: Record<string, unknown> = {}) =>
+      h.send(writeKey, '/v1/track', { userId: 'consent-hana', event: 'Page Viewed', messageId: `hana-${n}`, context: { location: { country: 'US' }, consent: { categoryPreferences } }, ...extra });
+    const view = async () => (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+
+    // Anyone holding the page's public key names a user and "grants" for them, dated a day ahead.
+    const received = Date.now();
+    const ahead = new Date(received + 20 * 3600_000).toISOString();
+    expect((await send(browser.writeKey, 1, { Advertising: true, Email: true, Analytics: false }, { timestamp: ahead })).status).toBe(200);
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'user_id', value: 'consent-hana' })).body.customerId;
+    let consent = await view();
+    // The grants are not recorded; the denial is, dated by the server and marked unverified.
+    expect(consent.history.filter((r: { state: string }) => r.state === 'granted')).toEqual([]);
+    expect(consent.effective.analytics).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'segment', proof: { kind: 'unverified-segment-message' } } });
+    expect(Date.parse(consent.effective.analytics.record.at)).toBeLessThanOrEqual(Date.now());
+
+    // The person grants ads in the preference centre (here the admin API): an explicit, verified choice.
+    const granted = await h.admin('PUT', `/admin/profiles/${customerId}/consent`, {
+      records: [{ purpose: 'personalisedAds', state: 'granted', proof: { kind: 'preference-form', reference: 'pf-hana' } }],
+    });
+    expect(granted.status).toBe(200);
+    // A browser call (or GPC header) cannot take it back for them.
+    expect((await send(browser.writeKey, 2, { Advertising: false }, {})).status).toBe(200);
+    expect((await h.send(browser.writeKey, '/v1/track', { userId: 'consent-hana', event: 'E', messageId: 'hana-3', context: { location: { country: 'US' } } }, { 'sec-gpc': '1' })).status).toBe(200);
+    consent = await view();
+    expect(consent.effective.personalisedAds).toMatchObject({ state: 'granted', basis: 'explicit', record: { source: 'admin' } });
+
+    // The brand's back end (secret key) speaks with the brand's authority: its grant is recorded.
+    expect((await send(server.writeKey, 4, { Email: true })).status).toBe(200);
+    consent = await view();
+    expect(consent.effective.emailMarketing).toMatchObject({ state: 'granted', basis: 'explicit', record: { proof: { kind: 'segment-message' } } });
+  });
+
   describe('to systems with an API', () => {
     let klaviyo: KlaviyoEmulator;
     let meta: MetaEmulator;

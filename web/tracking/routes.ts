@@ -97,7 +97,7 @@ async function store(deps: TrackingDeps, request: FastifyRequest, writer: Region
   const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, call })));
   if (deps.consent) {
     const gpc = request.headers['sec-gpc'];
-    await recordTrackedConsent(deps.consent, source.region, source.id, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
+    await recordTrackedConsent(deps.consent, source, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
   }
   return outcomes;
 }
