@@ -6,6 +6,8 @@ import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { encodeTcf } from '../support/tcf';
 import { allowEmulatorHosts } from '../emulators/hosts';
+import type { Client } from '@temporalio/client';
+import { createMeridianWeb } from '../../web/app';
 
 allowEmulatorHosts();
 
@@ -198,6 +200,46 @@ describe('consent and its propagation', () => {
     consent = await view();
     expect(consent.effective.emailMarketing).toMatchObject({ state: 'granted', basis: 'explicit', record: { proof: { kind: 'segment-message' } } });
   });
+
+  it('consent outbox: an opt-out tracked while Temporal refuses to start workflows is answered 200 and still propagates once Temporal is back', async () => {
+    // A Temporal client whose workflow starts fail, as during a frontend outage.
+    let temporalDown = true;
+    const workflow = d.client.workflow;
+    const failingWorkflow = new Proxy(workflow, {
+      get(target, prop) {
+        if (prop === 'start' && temporalDown) return async () => Promise.reject(new Error('14 UNAVAILABLE: No connection established'));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const client = new Proxy(d.client, { get: (target, prop) => (prop === 'workflow' ? failingWorkflow : Reflect.get(target, prop, target)) }) as Client;
+    const web = await createMeridianWeb(d.config, client, { poolSize: 2 });
+    try {
+      const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+      const source = await h.createSource('consent outbox', 'us');
+      const res = await fetch(`${base}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}` },
+        body: JSON.stringify({ userId: 'consent-ivo', event: 'Banner Closed', messageId: 'ivo-1', context: { location: { country: 'US' }, consent: { categoryPreferences: { Advertising: false } } } }),
+      });
+      expect(res.status).toBe(200);
+      const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'user_id', value: 'consent-ivo' })).body.customerId;
+      const view = (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+      expect(view.effective.personalisedAds).toMatchObject({ state: 'denied', basis: 'explicit' });
+      const [propagation] = view.propagations;
+      expect(propagation).toMatchObject({ status: 'pending' });
+
+      // Temporal is back: the sweep starts the propagation, which runs to its end.
+      temporalDown = false;
+      const handle = d.client.workflow.getHandle(`consent-${propagation.id}`);
+      await eventually(async () => expect((await handle.describe()).workflowId).toBe(`consent-${propagation.id}`), 60_000, 500);
+      expect((await handle.result()).status).toBe('complete');
+      const after = (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+      expect(after.propagations.find((p: { id: string }) => p.id === propagation.id)).toMatchObject({ status: 'complete' });
+    } finally {
+      await web.close();
+    }
+  }, 90_000);
 
   describe('to systems with an API', () => {
     let klaviyo: KlaviyoEmulator;

@@ -8,7 +8,7 @@ import type { RegionCatalog } from '../../domain/regions';
 import type { SourceKind } from '../../domain/sources';
 import { admitTrackedConsent, proofKindFor } from '../../domain/tracked-consent';
 import type { TrackingCall } from '../../domain/tracking';
-import { startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { startRecordedPropagation } from '../../temporal/consent-outbox';
 
 /**
  * Consent carried by tracked calls: Segment's `context.consent.categoryPreferences` on any call,
@@ -90,7 +90,9 @@ export async function recordTrackedConsent(
     if (news.length === 0) continue;
     const stored = await recordConsent(sql, customerId, news, current ? undefined : { country });
     if (stored.propagationId) {
-      await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
+      // Temporal trouble does not fail the request: the events and the change are stored, and the
+      // consent outbox starts the propagation later.
+      await startRecordedPropagation(deps.temporal, deps.regions, region, sql, { propagationId: stored.propagationId, customerId });
     }
   }
   return signalled;
