@@ -13,7 +13,10 @@ import type { SourceKind } from './sources';
  * - never a grant: a grant is what a forger wants (and consent must be attributable to the
  *   person), so grants come from the preference centre, the admin API or a `server` source;
  * - never anything over an explicit choice made through a verified channel (preference centre,
- *   admin API, privacy request, server source): that choice stands until the person changes it there.
+ *   admin API, privacy request, server source): that choice stands until the person changes it
+ *   there. Except Global Privacy Control where the law makes it an opt-out: the CCPA regulations
+ *   (§ 7025(c)(3)) require honouring GPC even when it conflicts with the person's own setting, and
+ *   a forged one can only stop the sale/sharing of that person's data.
  * A `server` source's key is a secret of the brand's back end: what it sends carries the brand's
  * authority, grants included.
  *
@@ -52,7 +55,7 @@ export function admitTrackedConsent(records: ConsentRecord[], kind: SourceKind, 
         decision.refused.push({ purpose: record.purpose, reason: 'a browser source cannot grant consent: its key is public; record grants through the preference centre or a server source' });
         continue;
       }
-      if (current?.basis === 'explicit' && current.record && isVerifiedRecord(current.record)) {
+      if (record.source !== 'gpc' && current?.basis === 'explicit' && current.record && isVerifiedRecord(current.record)) {
         decision.refused.push({ purpose: record.purpose, reason: 'an explicit choice made through a verified channel stands over a browser signal' });
         continue;
       }

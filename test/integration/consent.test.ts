@@ -189,9 +189,8 @@ describe('consent and its propagation', () => {
       records: [{ purpose: 'personalisedAds', state: 'granted', proof: { kind: 'preference-form', reference: 'pf-hana' } }],
     });
     expect(granted.status).toBe(200);
-    // A browser call (or GPC header) cannot take it back for them.
+    // A browser call cannot take it back for them.
     expect((await send(browser.writeKey, 2, { Advertising: false }, {})).status).toBe(200);
-    expect((await h.send(browser.writeKey, '/v1/track', { userId: 'consent-hana', event: 'E', messageId: 'hana-3', context: { location: { country: 'US' } } }, { 'sec-gpc': '1' })).status).toBe(200);
     consent = await view();
     expect(consent.effective.personalisedAds).toMatchObject({ state: 'granted', basis: 'explicit', record: { source: 'admin' } });
 

@@ -6,6 +6,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { identityMergeWorkflowId } from '../../temporal/processes/identity-merge';
+import { RegionWriter, RegionWriterDeps } from '../../db/region-writer';
 
 describe('Segment-compatible ingestion with One ID', () => {
   let d: TestDeployment;
@@ -351,6 +352,61 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(malformed.status).toBe(401);
     // The source's key is still cached: the flood neither evicted it nor made it wait.
     expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-after', event: 'E' })).status).toBe(200);
+  });
+
+  it('group-commit race: a request retried alone after a shared transaction failed keeps the customer ID that transaction registered globally', async () => {
+    // The shared transaction registers its people in the global index on the global pool, in
+    // parallel with its regional writes. When a bad value broke it, the requests were retried
+    // alone while that registration was still in flight: a retry missed it, took a new customer
+    // ID, and then lost to it in the global index, so lookups found a profile with no regional part.
+    const base = (h.web.writers.get('eu') as unknown as { deps: RegionWriterDeps }).deps;
+    const held: (() => void)[] = [];
+    let onHeld = () => {};
+    let passThrough = false;
+    const globalSql = new Proxy(base.globalSql, {
+      apply(target, thisArg, args) {
+        const text = Array.isArray(args[0]) ? (args[0] as string[]).join(' ') : '';
+        if (passThrough || !text.includes('insert into identity_index')) return Reflect.apply(target, thisArg, args);
+        return new Promise((resolve, reject) => {
+          held.push(() => void (Reflect.apply(target, thisArg, args) as Promise<unknown>).then(resolve, reject));
+          onHeld();
+        });
+      },
+    });
+    const heldCount = (n: number) =>
+      new Promise<void>((resolve) => {
+        onHeld = () => held.length >= n && resolve();
+        onHeld();
+      });
+    const writer = new RegionWriter({ ...base, globalSql });
+    const call = (userId: string, timestamp = new Date()) => [{
+      sourceId: eu.id,
+      call: { type: 'track' as const, messageId: `race-${userId}`, userId, event: 'Race', properties: {}, traits: {}, context: {}, integrations: {}, receivedAt: new Date(), timestamp, warnings: [] },
+    }];
+    const yearZero = new Date(0);
+    yearZero.setUTCFullYear(0);
+
+    // Two commits take the writer's two slots and wait in their global registration…
+    const blockers = [writer.write(call('race-blocker-1')), writer.write(call('race-blocker-2'))];
+    await heldCount(2);
+    // …so these three queue and share the next transaction, which the bad value breaks.
+    const shared = [writer.write(call('race-good-1')), writer.write(call('race-bad', yearZero)), writer.write(call('race-good-2'))];
+    held[0]!();
+    held[1]!();
+    await Promise.all(blockers);
+    await heldCount(3); // the shared transaction's registration, held
+    // Before the fix, the retries ran now and registered again (a fourth insert); after it, they
+    // wait for the held registration. Give a retry time to show up either way, then let all land.
+    await Promise.race([heldCount(4), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    passThrough = true;
+    for (const release of held.slice(2)) release();
+
+    const results = await Promise.allSettled(shared);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    for (const user of ['race-good-1', 'race-good-2']) {
+      const found = await lookup('user_id', user);
+      expect(found.body.regions[0]?.counts.events, user).toBe(1);
+    }
   });
 
   it('answers a flood from one key with 429 and Retry-After, and other sources keep going', async () => {

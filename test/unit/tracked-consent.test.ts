@@ -15,7 +15,9 @@ describe('consent forgery through tracked calls', () => {
 
   it('a browser signal does not override an explicit verified choice, but may follow an unverified one', () => {
     const verified = effectiveConsent([{ ...record('personalisedAds', 'granted', 'preference-form'), source: 'preference-centre' }], defaults);
-    expect(admitTrackedConsent([record('personalisedAds', 'denied', 'unverified-gpc-request')], 'browser', verified).admitted).toEqual([]);
+    expect(admitTrackedConsent([record('personalisedAds', 'denied', 'unverified-segment-message')], 'browser', verified).admitted).toEqual([]);
+    // Global Privacy Control is the law's opt-out even over the person's own setting (CCPA § 7025(c)(3)).
+    expect(admitTrackedConsent([{ ...record('personalisedAds', 'denied', 'unverified-gpc-request'), source: 'gpc' }], 'browser', verified).admitted).toHaveLength(1);
     expect(admitTrackedConsent([record('personalisedAds', 'denied', 'gpc-request')], 'server', verified).admitted).toHaveLength(1);
     const unverified = effectiveConsent([record('analytics', 'withdrawn', 'unverified-segment-message')], defaults);
     expect(admitTrackedConsent([record('analytics', 'denied', 'unverified-segment-message')], 'browser', unverified).admitted).toEqual([]); // nothing new
