@@ -360,7 +360,7 @@ describe('Segment-compatible ingestion with One ID', () => {
     // alone while that registration was still in flight: a retry missed it, took a new customer
     // ID, and then lost to it in the global index, so lookups found a profile with no regional part.
     const base = (h.web.writers.get('eu') as unknown as { deps: RegionWriterDeps }).deps;
-    const held: (() => void)[] = [];
+    const held: (() => Promise<unknown>)[] = [];
     let onHeld = () => {};
     let passThrough = false;
     const globalSql = new Proxy(base.globalSql, {
@@ -368,7 +368,7 @@ describe('Segment-compatible ingestion with One ID', () => {
         const text = Array.isArray(args[0]) ? (args[0] as string[]).join(' ') : '';
         if (passThrough || !text.includes('insert into identity_index')) return Reflect.apply(target, thisArg, args);
         return new Promise((resolve, reject) => {
-          held.push(() => void (Reflect.apply(target, thisArg, args) as Promise<unknown>).then(resolve, reject));
+          held.push(() => (Reflect.apply(target, thisArg, args) as Promise<unknown>).then(resolve, reject));
           onHeld();
         });
       },
@@ -391,15 +391,17 @@ describe('Segment-compatible ingestion with One ID', () => {
     await heldCount(2);
     // …so these three queue and share the next transaction, which the bad value breaks.
     const shared = [writer.write(call('race-good-1')), writer.write(call('race-bad', yearZero)), writer.write(call('race-good-2'))];
-    held[0]!();
-    held[1]!();
+    void held[0]!();
+    void held[1]!();
     await Promise.all(blockers);
     await heldCount(3); // the shared transaction's registration, held
     // Before the fix, the retries ran now and registered again (a fourth insert); after it, they
     // wait for the held registration. Give a retry time to show up either way, then let all land.
     await Promise.race([heldCount(4), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    // In arrival order, each after the one before: the shared transaction's registration lands
+    // first, as it did in the flaky runs (it was already on its way).
     passThrough = true;
-    for (const release of held.slice(2)) release();
+    for (const release of held.slice(2)) await release();
 
     const results = await Promise.allSettled(shared);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
