@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AMAZON_MARKETPLACES, amazonMarketplace } from '../../connectors/amazon/mapping';
 import { formatMinor, isCurrency, minorUnits, parseAmount } from '../../domain/money';
+import { seededRandom as random } from '../../domain/seeded-random';
 
 /**
  * A local stand-in for what an Amazon orders sync talks to, from one server: Login with Amazon's
@@ -740,17 +741,6 @@ function relayAddress(id: string, salesChannel: string): string {
   return `${local}@marketplace.amazon.${domain}`;
 }
 
-/** mulberry32: small, fast, and the same numbers for the same seed on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDED_STATUSES: [AmazonOrderStatus, number][] = [
   ['Shipped', 0.55],
