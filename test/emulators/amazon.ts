@@ -3,6 +3,7 @@ import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AMAZON_MARKETPLACES, amazonMarketplace } from '../../connectors/amazon/mapping';
 import { formatMinor, isCurrency, minorUnits, parseAmount } from '../../domain/money';
 import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for what an Amazon orders sync talks to, from one server: Login with Amazon's
@@ -558,15 +559,7 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     if (faultIndex >= 0) {
       const [{ fault, options: faultOptions }] = faults.splice(faultIndex, 1) as [{ fault: AmazonFault; options: AmazonFaultOptions }];
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (faultOptions.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, faultOptions.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, faultOptions.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {

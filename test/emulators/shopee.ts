@@ -3,6 +3,7 @@ import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { localParts } from '../../domain/local-time';
 import { formatMinor, isCurrency, minorUnits, parseAmount } from '../../domain/money';
 import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Shopee Open Platform v2, shop-level order API: `GET /api/v2/order/get_order_list`
@@ -514,15 +515,7 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     if (queued) {
       const { fault } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (queued.options.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, queued.options.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, queued.options.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {

@@ -3,6 +3,7 @@ import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { instantAt, isTimeZone, localParts } from '../../domain/local-time';
 import { formatMinor, minorUnits, parseAmount } from '../../domain/money';
 import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Shopify's REST Admin API, read side: `customers.json`, `orders.json`, their
@@ -893,15 +894,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     if (queued) {
       const { fault } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (queued.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, queued.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, queued.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {
