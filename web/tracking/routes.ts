@@ -67,7 +67,7 @@ async function authenticate(deps: TrackingDeps, request: FastifyRequest): Promis
   }
   const allowed = deps.keyLookupLimiter!.take(clientNetwork(request.ip), 1);
   if (!allowed.ok) {
-    throw new TrackingError(429, `too many unknown write keys from this address: retry after ${allowed.retryAfterSeconds}s`, {
+    throw new TrackingError(429, `too many write-key lookups from this address (unknown keys?): retry after ${allowed.retryAfterSeconds}s`, {
       'retry-after': String(allowed.retryAfterSeconds),
     });
   }
