@@ -125,6 +125,12 @@ describe('tracking SDKs and the HTTP edges they need', () => {
     const xml = await raw('/v1/track', body, { 'content-type': 'application/xml', authorization: basic(server.writeKey) });
     expect(xml.status).toBe(415);
     expect((await json(xml)).error).toMatch(/application\/json, text\/plain/);
+    // A body that is never read (its media type is refused) and fails to inflate breaks nothing.
+    const unread = await raw('/v1/track', Buffer.from('not gzip either'), { 'content-type': 'application/xml', 'content-encoding': 'gzip', authorization: basic(server.writeKey) });
+    expect(unread.status).toBe(415);
+    const settings = await raw(`/v1/projects/${server.writeKey}/settings`, '', { 'content-encoding': 'gzip' }, 'GET');
+    expect(settings.status).toBe(200);
+    expect((await raw('/v1/track', JSON.stringify({ userId: 'still-up', event: 'Up' }), { 'content-type': 'application/json', authorization: basic(server.writeKey) })).status).toBe(200);
   });
 
   it('answers analytics.js settings pointing back at Meridian, RudderStack source config, and 404 for an unknown key', async () => {

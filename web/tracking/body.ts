@@ -82,6 +82,8 @@ function decodedBody(raw: Readable, codings: ('gzip' | 'deflate')[], limit: numb
     for (const decoder of decoders) decoder.destroy();
     raw.unpipe();
   });
+  // When fastify never reads the body (a media type it refuses), a decoding failure must not go unheard.
+  limiter.on('error', () => {});
   Object.defineProperty(limiter, 'receivedEncodedLength', { get: () => encoded });
   return limiter;
 }
@@ -99,7 +101,7 @@ export function registerTrackingBodies(scope: FastifyInstance): void {
   scope.addHook('preParsing', async (request, _reply, payload) => {
     const codings = contentCodings(request.headers['content-encoding']);
     if (!codings.ok) throw new BodyError(415, codings.reason);
-    if (codings.codings.length === 0) return payload;
+    if (codings.codings.length === 0 || request.method !== 'POST') return payload;
     const limit = request.routeOptions.bodyLimit ?? scope.initialConfig.bodyLimit ?? 1024 * 1024;
     return decodedBody(payload, codings.codings, limit, bodyKindOf(request));
   });
