@@ -12,6 +12,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { loggableError } from '../error-log';
+import { adminRoute, json } from '../openapi';
 import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
 
 /**
@@ -30,6 +31,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
+// The answers web/openapi.ts documents (db/sources.ts makes them).
+const sourceView = z.object({ id: z.string(), name: z.string(), region: z.string(), writeKeyHint: z.string().describe('the last 4 characters of the write key'), createdAt: z.iso.datetime(), rotatedAt: z.iso.datetime().nullable() });
+const sourceCreated = z.object({ source: sourceView, writeKey: z.string().describe('shown only now: give it to the source\'s SDK') });
+
+/**
+ * Each route is documented by its `schema: adminRoute({ summary, body?, querystring?, params?, response? })`
+ * (web/openapi.ts), with the zod schemas the handler parses with; test/unit/openapi.test.ts fails
+ * for a route without one.
+ */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (scope) => {
     scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
@@ -47,7 +57,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       }),
     });
 
-    scope.post('/admin/sources', async (request, reply) => {
+    scope.post('/admin/sources', { schema: adminRoute({ summary: 'Create a source and its write key (shown once)', body: sourceInput, response: { 201: json('the source, and its write key', sourceCreated) } }) }, async (request, reply) => {
       const token = authorise(deps, request);
       const input = parse(sourceInput, request.body);
       requireRegion(token, input.region, 'create sources');
@@ -55,12 +65,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
 
     // The sources of the token's regions only.
-    scope.get('/admin/sources', async (request) => {
+    scope.get('/admin/sources', { schema: adminRoute({ summary: 'List the sources of the token\'s regions', response: { 200: z.object({ sources: z.array(sourceView) }) } }) }, async (request) => {
       const token = authorise(deps, request);
       return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
     });
 
-    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', async (request) => {
+    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', { schema: adminRoute({ summary: 'Rotate a source\'s write key (the old one stops working)', response: { 200: json('the source, and its new write key', sourceCreated) } }) }, async (request) => {
       const token = authorise(deps, request);
       const source = await getSource(deps.globalDb, request.params.id);
       if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
@@ -72,12 +82,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     // Identity rules decide how every region's people are merged: workspace-wide, for tokens of all regions.
     const rulesAreGlobal = 'identity rules decide how people are merged in every region';
 
-    scope.get('/admin/identity-rules', async (request) => {
+    scope.get('/admin/identity-rules', { schema: adminRoute({ summary: 'The identity rules (token for all regions)', response: { 200: identityRulesSchema } }) }, async (request) => {
       requireAllRegions(authorise(deps, request), rulesAreGlobal);
       return deps.rules.rules;
     });
 
-    scope.put('/admin/identity-rules', async (request) => {
+    scope.put('/admin/identity-rules', { schema: adminRoute({ summary: 'Replace the identity rules (token for all regions)', body: identityRulesSchema, response: { 200: identityRulesSchema } }) }, async (request) => {
       requireAllRegions(authorise(deps, request), rulesAreGlobal);
       const rules = parse(identityRulesSchema, request.body);
       await deps.rules.save(rules);
@@ -101,15 +111,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
     };
 
-    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', async (request) => {
+    const customerId = z.uuid('customer IDs are UUIDs');
+    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', { schema: adminRoute({ summary: 'A person\'s unified profile: each region\'s part the token may read, counts of the others', params: z.object({ customerId }) }) }, async (request) => {
       const token = authorise(deps, request);
-      const id = parse(z.uuid('customer IDs are UUIDs'), request.params.customerId);
+      const id = parse(customerId, request.params.customerId);
       return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
     });
 
     // POST, so the identifier (personal data) never appears in a URL or an access log.
     const lookupInput = z.object({ type: z.string().min(1), value: z.string().min(1), country: z.string().length(2).optional() });
-    scope.post('/admin/profiles/lookup', async (request) => {
+    scope.post('/admin/profiles/lookup', { schema: adminRoute({ summary: 'Find a person\'s profile by an identifier (POST keeps it out of URLs and logs)', body: lookupInput }) }, async (request) => {
       const token = authorise(deps, request);
       const { type, value, country } = parse(lookupInput, request.body);
       const asCall = {
