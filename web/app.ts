@@ -93,6 +93,7 @@ export async function createMeridianWeb(
     readiness,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const sourceCache = new SourceCache(globalPool.db);
   const app = await buildServer({
     readiness,
     ...(options.onRoute ? { onRoute: options.onRoute } : {}),
@@ -100,7 +101,7 @@ export async function createMeridianWeb(
     publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: {
-      sources: new SourceCache(globalPool.db),
+      sources: sourceCache,
       writers,
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
       consent: { regional: regionalSql, temporal, regions: config.regions },
@@ -132,6 +133,7 @@ export async function createMeridianWeb(
       hmacKey: config.identityHmacKey,
       rules,
       temporal,
+      onSourceChanged: (sourceId) => sourceCache.forget(sourceId),
       ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
     },
   });

@@ -9,7 +9,8 @@ export interface IngestionHarness {
   adminToken: string;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   send(writeKey: string, path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  createSource(name: string, region: string): Promise<{ id: string; writeKey: string }>;
+  /** A source; `server` unless said (most tests send as the Node SDKs do, from a brand's back end). */
+  createSource(name: string, region: string, options?: { kind?: 'browser' | 'server'; allowedOrigins?: string[] }): Promise<{ id: string; writeKey: string }>;
   close(): Promise<void>;
 }
 
@@ -49,8 +50,8 @@ export async function startIngestion(d: TestDeployment): Promise<IngestionHarnes
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    async createSource(name, region) {
-      const { status, body } = await admin('POST', '/admin/sources', { name, region });
+    async createSource(name, region, options = {}) {
+      const { status, body } = await admin('POST', '/admin/sources', { name, region, kind: options.kind ?? 'server', ...options });
       if (status !== 201) throw new Error(`creating source failed: ${status} ${JSON.stringify(body)}`);
       return { id: body.source.id, writeKey: body.writeKey };
     },

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
-import { createSource, getSource, listSources, rotateWriteKey } from '../../db/sources';
+import { createSource, getSource, listSources, rotateWriteKey, updateSource } from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
+import { normaliseOrigin, SOURCE_KINDS } from '../../domain/sources';
 import { registerConnectorSyncRoutes } from './connector-syncs';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
@@ -50,18 +51,49 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return reply.code(500).send({ error: 'internal error: see the server log' });
     });
 
+    const sourceName = z.string().trim().min(1).max(200);
+    // A kind must be chosen: it decides how far what the source says about people is trusted.
+    const sourceKind = z.enum(SOURCE_KINDS, {
+      error: `kind must be "browser" (the write key ships in web pages or apps, so it is public) or "server" (the key stays secret on your servers)`,
+    });
+    const allowedOrigins = z
+      .array(
+        z.string().transform((value, ctx) => {
+          const origin = normaliseOrigin(value);
+          if (!origin) ctx.addIssue({ code: 'custom', message: 'an origin is scheme://host[:port], e.g. https://shop.example.com, with no path' });
+          return origin ?? value;
+        }),
+      )
+      .max(50);
     const sourceInput = z.object({
-      name: z.string().trim().min(1).max(200),
+      name: sourceName,
       region: z.string().refine((r) => deps.regions.dataRegions.some((d) => d.name === r), {
         error: `region must be one of ${deps.regions.dataRegions.map((r) => r.name).join(', ')}`,
       }),
+      kind: sourceKind,
+      allowedOrigins: allowedOrigins.optional(),
     });
+    const sourceChange = z
+      .object({ name: sourceName.optional(), kind: sourceKind.optional(), allowedOrigins: allowedOrigins.optional() })
+      .strict()
+      .refine((c) => Object.keys(c).length > 0, { error: 'nothing to change: send name, kind or allowedOrigins' });
 
     scope.post('/admin/sources', { schema: adminRoute({ summary: 'Create a source and its write key (shown once)', body: sourceInput, response: { 201: json('the source, and its write key', sourceCreated) } }) }, async (request, reply) => {
       const token = authorise(deps, request);
       const input = parse(sourceInput, request.body);
       requireRegion(token, input.region, 'create sources');
       return reply.code(201).send(await createSource(deps.globalDb, input));
+    });
+
+    scope.patch<{ Params: { id: string } }>('/admin/sources/:id', async (request) => {
+      const token = authorise(deps, request);
+      const change = parse(sourceChange, request.body);
+      const source = await getSource(deps.globalDb, request.params.id);
+      if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
+      requireRegion(token, source.region, 'change sources');
+      const updated = await updateSource(deps.globalDb, source.id, change);
+      deps.onSourceChanged?.(source.id);
+      return { source: updated };
     });
 
     // The sources of the token's regions only.
