@@ -142,7 +142,8 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(bodyOf('/v1/batch'))).toMatch(/"enum":\["alias"\]/);
 
     // Admin: a source's name and region; a connector's fields; the schedule's cron.
-    expect(bodyOf('/admin/sources')).toMatchObject({ type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, region: { type: 'string' } }, required: ['name', 'region'] });
+    expect(bodyOf('/admin/sources')).toMatchObject({ type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, region: { type: 'string' }, kind: { enum: ['browser', 'server'] } } });
+    expect(bodyOf('/admin/sources')?.required).toEqual(['name', 'region', 'kind']);
     expect(bodyOf('/admin/connectors')?.required).toEqual(expect.arrayContaining(['system', 'name', 'region']));
     expect(Object.keys(bodyOf('/admin/connectors/{id}/schedule', 'put')?.properties ?? {})).toEqual(expect.arrayContaining(['cron', 'every', 'timeZone']));
     expect(Object.keys(bodyOf('/admin/connectors/{id}/sync')?.properties ?? {})).toEqual(['streams', 'since', 'full']);

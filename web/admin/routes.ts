@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
-import { createSource, getSource, listSources, rotateWriteKey, updateSource } from '../../db/sources';
+import { createSource, getSource, listSources, rotateWriteKey, KEY_ROTATION_GRACE_HOURS, Source, updateSource } from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
@@ -32,8 +32,21 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-// The answers web/openapi.ts documents (db/sources.ts makes them).
-const sourceView = z.object({ id: z.string(), name: z.string(), region: z.string(), writeKeyHint: z.string().describe('the last 4 characters of the write key'), createdAt: z.iso.datetime(), rotatedAt: z.iso.datetime().nullable() });
+// The answers web/openapi.ts documents: db/sources.ts's Source as JSON.
+const sourceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  kind: z.enum(SOURCE_KINDS),
+  allowedOrigins: z.array(z.string()).describe('web origins whose pages may call the tracking API with this key'),
+  writeKeyHint: z.string().describe('the last 4 characters of the write key'),
+  createdAt: z.string().meta({ format: 'date-time' }),
+  rotatedAt: z.string().meta({ format: 'date-time' }).nullable(),
+});
+// Fails to compile when Source gains or changes a field the documented answer does not have.
+type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+const sourceViewMatches: [AsJson<Source>, z.output<typeof sourceView>] extends [z.output<typeof sourceView>, AsJson<Source>] ? true : never = true;
+void sourceViewMatches;
 const sourceCreated = z.object({ source: sourceView, writeKey: z.string().describe('shown only now: give it to the source\'s SDK') });
 
 /**
@@ -85,7 +98,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return reply.code(201).send(await createSource(deps.globalDb, input));
     });
 
-    scope.patch<{ Params: { id: string } }>('/admin/sources/:id', async (request) => {
+    scope.patch<{ Params: { id: string } }>('/admin/sources/:id', { schema: adminRoute({ summary: 'Change a source\'s name, kind or allowed origins', body: sourceChange, response: { 200: z.object({ source: sourceView }) } }) }, async (request) => {
       const token = authorise(deps, request);
       const change = parse(sourceChange, request.body);
       const source = await getSource(deps.globalDb, request.params.id);
@@ -102,7 +115,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
     });
 
-    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', { schema: adminRoute({ summary: 'Rotate a source\'s write key (the old one stops working)', response: { 200: json('the source, and its new write key', sourceCreated) } }) }, async (request) => {
+    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', { schema: adminRoute({ summary: `Rotate a source's write key (the old one keeps working ${KEY_ROTATION_GRACE_HOURS} h)`, response: { 200: json('the source, and its new write key', sourceCreated) } }) }, async (request) => {
       const token = authorise(deps, request);
       const source = await getSource(deps.globalDb, request.params.id);
       if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
