@@ -112,11 +112,13 @@ export interface TrackingCall {
   warnings: string[];
 }
 
-export interface RejectedItem {
-  index: number;
+/** A batch item that was refused, by its index in the batch. */
+export const rejectedItemSchema = z.object({
+  index: z.number().int(),
   /** Names the field and the rule; never echoes personal values. */
-  reason: string;
-}
+  reason: z.string().describe('the field and the rule it broke'),
+});
+export type RejectedItem = z.infer<typeof rejectedItemSchema>;
 
 export type ParseResult = { calls: TrackingCall[]; rejected: RejectedItem[] };
 

@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { rejectedItemSchema } from '../domain/tracking';
 
 /**
  * The OpenAPI 3.1 document of the public listener, served at GET /openapi.json. It is generated
@@ -44,7 +45,7 @@ export const trackingErrorAnswer = z
   .object({
     success: z.literal(false),
     error: z.string().describe('the field and the rule, e.g. "event is required for track calls"'),
-    rejected: z.array(z.object({ index: z.number().int(), reason: z.string() })).optional().describe('a batch whose every item was refused: each item by index, with the reason'),
+    rejected: z.array(rejectedItemSchema).optional().describe('a batch whose every item was refused: each item by index, with the reason'),
   })
   .meta({ id: 'TrackingError', description: 'A refused tracking request, in Segment\'s shape' });
 

@@ -11,6 +11,7 @@ import {
   LIMITS,
   parseBatch,
   parseSingle,
+  rejectedItemSchema,
   TrackingCall,
   trackingItemSchema,
   writeKeyFromBody,
@@ -105,7 +106,7 @@ const accepted = z.object({ success: z.literal(true) });
 const batchAccepted = z.object({
   success: z.literal(true),
   stored: z.number().int().optional().describe('how many calls were stored, when some were refused'),
-  rejected: z.array(z.object({ index: z.number().int(), reason: z.string() })).optional().describe('the refused calls, by index in the batch, with the field and rule they broke'),
+  rejected: z.array(rejectedItemSchema).optional().describe('the refused calls, by index in the batch, with the field and rule they broke'),
 });
 
 function sendError(reply: FastifyReply, error: TrackingError) {
