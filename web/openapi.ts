@@ -113,6 +113,12 @@ export function serviceRoute(doc: RouteDoc) {
   return { tags: ['service'], ...doc };
 }
 
+/**
+ * A JSON object answer described in words, for routes whose answer has no zod schema yet: the
+ * route's success is still documented as such (not left to `default`), fields unnamed.
+ */
+export const objectAnswer = (description: string) => json(description, z.looseObject({}));
+
 /** A page for browsers (HTML). */
 export const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 

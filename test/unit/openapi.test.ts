@@ -114,7 +114,7 @@ describe('GET /openapi.json', () => {
     expect(undocumented(routes, doc)).toEqual(['POST /admin/forgotten']);
   });
 
-  it('gives each operation a summary, its API\'s tag and its security scheme', async () => {
+  it('gives each operation a summary, its API\'s tag, its security scheme and its success answer', async () => {
     app = await publicApp(new Set());
     const doc = await documentOf(app);
     for (const { path, method, op } of operations(doc)) {
@@ -126,6 +126,8 @@ describe('GET /openapi.json', () => {
       if (api === 'tracking') expect(op.security, where).toEqual([{ writeKey: [] }]);
       if (api === 'privacy' || api === 'service') expect(op.security, where).toBeUndefined();
       if (api === 'admin' || api === 'tracking') expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['401', 'default']));
+      // Its success is documented as such, not left to `default` (which describes refusals).
+      expect(Object.keys(op.responses).some((status) => status.startsWith('2')), `${where} has no 2xx answer`).toBe(true);
     }
     expect(doc.components.securitySchemes).toMatchObject({ adminToken: { type: 'http', scheme: 'bearer' }, writeKey: { type: 'http', scheme: 'basic' } });
   });

@@ -14,7 +14,7 @@ import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
 import { completeManualConsentTask, consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
 import { preferenceLink } from '../privacy/routes';
-import { adminRoute, json } from '../openapi';
+import { adminRoute, json, objectAnswer } from '../openapi';
 import type { AdminDeps, AdminKit } from './kit';
 
 /**
@@ -47,6 +47,7 @@ const signalsBody = z.object({
 });
 
 const customerParams = z.object({ customerId });
+const consentStored = objectAnswer('the region, the changes recorded, effective consent per purpose, and the propagation started (if consent changed)');
 const signalled = z.object({ signalled: z.string().describe('the workflow the signal went to') });
 
 export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
@@ -100,7 +101,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
 
   const subjectOf = (body: { country?: string; usState?: string }) => (body.country ? { country: body.country, ...(body.usState ? { usState: body.usState } : {}) } : undefined);
 
-  scope.put<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'Record explicit consent choices (the first needs the person\'s country); a change is propagated', params: customerParams, body: choicesBody }) }, async (request) => {
+  scope.put<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'Record explicit consent choices (the first needs the person\'s country); a change is propagated', params: customerParams, body: choicesBody, response: { 200: consentStored } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const body = parse(choicesBody, request.body);
@@ -116,7 +117,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return store(id, region, records, subjectOf(body));
   });
 
-  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent/signals', { schema: adminRoute({ summary: 'Record consent signals: Sec-GPC, an IAB TCF string, Segment categoryPreferences', params: customerParams, body: signalsBody }) }, async (request) => {
+  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent/signals', { schema: adminRoute({ summary: 'Record consent signals: Sec-GPC, an IAB TCF string, Segment categoryPreferences', params: customerParams, body: signalsBody, response: { 200: consentStored } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const body = parse(signalsBody, request.body);
@@ -159,7 +160,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return { ...(await store(id, region, records, subject)), notes };
   });
 
-  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'A person\'s effective consent, its history and each system\'s propagation status', params: customerParams, querystring: z.object({ region: place.region }) }) }, async (request) => {
+  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'A person\'s effective consent, its history and each system\'s propagation status', params: customerParams, querystring: z.object({ region: place.region }), response: { 200: objectAnswer('effective consent per purpose, the history of records, and each propagation with its status per system') } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const region = await regionOf(id, request.query.region);

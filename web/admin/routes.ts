@@ -157,7 +157,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     };
 
     const customerId = z.uuid('customer IDs are UUIDs');
-    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', { schema: adminRoute({ summary: 'A person\'s unified profile: each region\'s part the token may read, counts of the others', params: z.object({ customerId }) }) }, async (request) => {
+    const profileAnswer = json(
+      'the person: each region\'s part (identities, traits, recent events) where the token may read it, counts elsewhere',
+      z.looseObject({ customerId: z.string(), homeRegion: z.string(), mergedInto: z.string().nullable(), regions: z.array(z.looseObject({ region: z.string() })) }),
+    );
+    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', { schema: adminRoute({ summary: 'A person\'s unified profile: each region\'s part the token may read, counts of the others', params: z.object({ customerId }), response: { 200: profileAnswer } }) }, async (request) => {
       const token = authorise(deps, request);
       const id = parse(customerId, request.params.customerId);
       return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
@@ -165,7 +169,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
     // POST, so the identifier (personal data) never appears in a URL or an access log.
     const lookupInput = z.object({ type: z.string().min(1), value: z.string().min(1), country: z.string().length(2).optional() });
-    scope.post('/admin/profiles/lookup', { schema: adminRoute({ summary: 'Find a person\'s profile by an identifier (POST keeps it out of URLs and logs)', body: lookupInput }) }, async (request) => {
+    scope.post('/admin/profiles/lookup', { schema: adminRoute({ summary: 'Find a person\'s profile by an identifier (POST keeps it out of URLs and logs)', body: lookupInput, response: { 200: profileAnswer } }) }, async (request) => {
       const token = authorise(deps, request);
       const { type, value, country } = parse(lookupInput, request.body);
       const asCall = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PURPOSES } from '../../domain/consent';
 import { privacyRequestInput } from '../../db/privacy-requests-store';
-import { htmlPage, json, privacyRoute } from '../openapi';
+import { htmlPage, json, objectAnswer, privacyRoute } from '../openapi';
 
 /**
  * What the privacy portal's routes take and answer, for their `schema` (web/openapi.ts). A
@@ -47,17 +47,22 @@ export const privacyDocs = {
     summary: 'Email a new status link to the address the request was made with',
     response: { 202: json('a new link is on its way, if we still hold the address', z.object({ requestId: z.string(), next: z.string() })) },
   }),
-  status: privacyRoute({ summary: 'A request\'s status, per system, its certificate and access downloads', querystring: z.object({ token, lang }) }),
+  status: privacyRoute({
+    summary: 'A request\'s status, per system, its certificate and access downloads',
+    querystring: z.object({ token, lang }),
+    response: { 200: objectAnswer('the request\'s type, status and dates, its status per system, its certificate once done, and links to access packages') },
+  }),
   download: privacyRoute({
     summary: 'Download a region\'s access package (a signed, expiring link)',
     querystring: z.object({ token, expires: z.string(), sig: z.string() }),
     response: { 200: { description: 'the package', content: { 'application/zip': { schema: z.string() } } } },
   }),
-  preferences: privacyRoute({ summary: 'A person\'s preference centre: consent per purpose, and where the latest change stands per system', querystring: preferenceLinkQuery }),
+  preferences: privacyRoute({ summary: 'A person\'s preference centre: consent per purpose, and where the latest change stands per system', querystring: preferenceLinkQuery, response: { 200: objectAnswer('consent per purpose, and the latest change\'s status per system') } }),
   choosePreferences: privacyRoute({
     summary: 'Change consent per purpose from the preference centre',
     querystring: preferenceLinkQuery,
     body: z.object(Object.fromEntries(PURPOSES.map((purpose) => [purpose, choice]))),
+    response: { 200: objectAnswer('the changes recorded, and the propagation started if any') },
   }),
   cancel: privacyRoute({
     summary: 'Cancel a deletion during its cooling-off window',
