@@ -65,6 +65,8 @@ export interface RouteDoc {
   params?: Zod;
   headers?: Zod;
   response?: Record<number | string, ResponseDoc>;
+  /** Only to say a tracking route needs no key (`[]`, e.g. one with the write key in its path). */
+  security?: Record<string, string[]>[];
 }
 
 /** A route of the admin API: bearer token from MERIDIAN_ADMIN_TOKENS, errors as `{ error }`. */
@@ -91,7 +93,7 @@ export function trackingRoute(doc: RouteDoc) {
     response: {
       ...doc.response,
       400: json('a field broke a rule (named in `error`), or the body is not JSON', trackingErrorAnswer),
-      401: json('the write key is missing or unknown', trackingErrorAnswer),
+      ...(doc.security?.length === 0 ? {} : { 401: json('the write key is missing or unknown', trackingErrorAnswer) }),
       413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch', trackingErrorAnswer),
       429: json('too many events from this source, or its region is catching up: retry after Retry-After seconds', trackingErrorAnswer),
       default: json('415: not JSON; 503: the source\'s region is not served here; 500: nothing was stored, retry', trackingErrorAnswer),
