@@ -173,12 +173,17 @@ describe('GET /openapi.json', () => {
     expect(doc.components.schemas).toHaveProperty('TrackingError');
   });
 
-  it('documents no secret: no token or key of the deployment appears in it', async () => {
+  it('documents no secret and nothing of the operator listener', async () => {
+    const hmacKey = Buffer.alloc(32, 7);
     app = await buildServer({
       readiness: new ReadinessProbe([], {} as Client),
-      admin: { tokens: [{ token: 'admin-secret-token-aaaaaaaaaaaaaaaa', regions: '*' }], regions, globalDb: stand, globalSql: stand, regional: new Map(), hmacKey: Buffer.alloc(32), rules: stand },
+      admin: { tokens: [{ token: 'admin-secret-token-aaaaaaaaaaaaaaaa', regions: '*' }], regions, globalDb: stand, globalSql: stand, regional: new Map(), hmacKey, rules: stand },
     });
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.body).not.toContain('admin-secret-token');
+    expect(res.body).not.toContain(hmacKey.toString('hex'));
+    expect(res.body).not.toContain(hmacKey.toString('base64'));
+    // The codec and the detailed readiness report are the operator listener's (web/operator.ts).
+    expect(Object.keys((res.json() as Document).paths).filter((path) => path.startsWith('/codec'))).toEqual([]);
   });
 });
