@@ -89,6 +89,8 @@ export function trackingRoute(doc: RouteDoc) {
   return {
     tags: ['tracking'],
     security: [{ writeKey: [] }],
+    // navigator.sendBeacon and some SDKs send the JSON as text/plain; it is read the same.
+    consumes: ['application/json', 'text/plain'],
     ...doc,
     response: {
       ...doc.response,
@@ -105,6 +107,8 @@ export function trackingRoute(doc: RouteDoc) {
 export function privacyRoute(doc: RouteDoc) {
   return {
     tags: ['privacy'],
+    // The portal's HTML forms post urlencoded fields (with their csrf token); API clients post JSON.
+    consumes: ['application/json', 'application/x-www-form-urlencoded'],
     ...doc,
     response: { ...doc.response, default: json('refused (JSON; a browser asking for HTML gets the page that says so): 400 names the field, 403/410 a link that is not valid or has expired, 429 too many requests', errorAnswer) },
   };
