@@ -1,11 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Source, SourceCache } from '../../db/sources';
-import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
+import { z } from 'zod';
+import {
+  batchBodySchema,
+  bodyTooLarge,
+  CALL_TYPES,
+  CallType,
+  callSchemas,
+  LIMITS,
+  parseBatch,
+  parseSingle,
+  rejectedItemSchema,
+  TrackingCall,
+  trackingItemSchema,
+  writeKeyFromBody,
+  writeKeyInBodySchema,
+} from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
 import { loggableError } from '../error-log';
+import { json, trackingRoute } from '../openapi';
 import { BodyError, bodyKindOf, registerTrackingBodies, UNSUPPORTED_MEDIA_TYPE } from './body';
 import { admitOrigin, AllowedOriginIndex, registerTrackingPreflight } from './cors';
 import { rudderStackSourceConfig, segmentSettings, settingsCacheControl } from './sdk-config';
@@ -94,6 +110,25 @@ async function store(deps: TrackingDeps, request: FastifyRequest, writer: Region
   return outcomes;
 }
 
+// What the routes document (web/openapi.ts): the bodies as parseSingle and parseBatch check them.
+const CALL_SUMMARIES: Record<CallType, string> = {
+  identify: 'Identify: who the person is, and their traits',
+  track: 'Track: an action the person took (an event with properties)',
+  page: 'Page: a page the person viewed on a website',
+  screen: 'Screen: a screen the person viewed in a mobile app',
+  group: 'Group: the person belongs to a group (company, account)',
+  alias: 'Alias: a new ID for a person known by another (previousId)',
+};
+/** A batch as it is checked: the envelope by batchBodySchema, then each item by trackingItemSchema. */
+const batchDoc = batchBodySchema.and(z.object({ batch: z.array(trackingItemSchema) })).and(writeKeyInBodySchema);
+const accepted = z.object({ success: z.literal(true) });
+const writeKeyInQuery = z.object({ writeKey: z.string().describe("the source's write key") });
+const batchAccepted = z.object({
+  success: z.literal(true),
+  stored: z.number().int().optional().describe('how many calls were stored, when some were refused'),
+  rejected: z.array(rejectedItemSchema).optional().describe('the refused calls, by index in the batch, with the field and rule they broke'),
+});
+
 function sendError(reply: FastifyReply, error: TrackingError) {
   return reply.code(error.statusCode).headers(error.headers).send({ success: false, error: error.message });
 }
@@ -131,7 +166,9 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
     // analytics.js posts to the call type's first letter (/v1/t for track).
     for (const type of CALL_TYPES) {
       for (const path of [`/v1/${type}`, `/v1/${type[0]}`]) {
-        scope.post(path, { bodyLimit: LIMITS.eventBytes, config: { bodyKind: 'event' } }, async (request, reply) => {
+        const summary = path === `/v1/${type}` ? CALL_SUMMARIES[type] : `${CALL_SUMMARIES[type]} (analytics.js's short path, as /v1/${type})`;
+        const doc = trackingRoute({ summary, body: callSchemas[type].and(writeKeyInBodySchema), response: { 200: json('committed in the source\'s region', accepted) } });
+        scope.post(path, { bodyLimit: LIMITS.eventBytes, schema: doc, config: { bodyKind: 'event' } }, async (request, reply) => {
           const source = await authenticate(deps, request, reply);
           const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
           if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
@@ -142,9 +179,21 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
       }
     }
 
+    const BATCH_SUMMARIES: Record<string, string> = {
+      '/v1/batch': `Batch: up to ${LIMITS.batchItems} calls in one request`,
+      '/v1/import': 'Import: a batch of historical calls (as /v1/batch)',
+      '/v1/b': "Batch (analytics.js's short path, as /v1/batch)",
+      '/beacon/v1/batch': "Batch from navigator.sendBeacon (RudderStack's beacon path): the write key in the query string",
+    };
     for (const path of ['/v1/batch', '/v1/import', '/v1/b', '/beacon/v1/batch']) {
       const keyInQuery = path === '/beacon/v1/batch';
-      scope.post(path, { bodyLimit: LIMITS.batchBytes, config: { bodyKind: 'batch' } }, async (request, reply) => {
+      const doc = trackingRoute({
+        summary: BATCH_SUMMARIES[path]!,
+        body: batchDoc,
+        ...(keyInQuery ? { querystring: writeKeyInQuery } : {}),
+        response: { 200: json('the good calls are committed in the source\'s region; refused ones are listed by index', batchAccepted) },
+      });
+      scope.post(path, { bodyLimit: LIMITS.batchBytes, schema: doc, config: { bodyKind: 'batch' } }, async (request, reply) => {
         const source = await authenticate(deps, request, reply, (keyInQuery ? queryWriteKey(request) : undefined) ?? writeKeyOf(request));
         const parsed = parseBatch(request.body, new Date(), randomUUID);
         if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
@@ -158,12 +207,22 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
     }
 
     // Unknown keys get 404, as from Segment's CDN. Nothing in either answer is secret (./sdk-config.ts).
-    scope.get<{ Params: { writeKey: string } }>('/v1/projects/:writeKey/settings', async (request, reply) => {
+    const settingsDoc = trackingRoute({
+      summary: "analytics.js settings: its Segment.io integration sends events back to Meridian",
+      security: [],
+      response: { 200: json('the settings analytics.js loads (cacheable for a minute)', z.record(z.string(), z.unknown())) },
+    });
+    scope.get<{ Params: { writeKey: string } }>('/v1/projects/:writeKey/settings', { schema: settingsDoc }, async (request, reply) => {
       const source = await authenticate(deps, request, reply, request.params.writeKey, 404);
       return reply.header('cache-control', settingsCacheControl(source)).send(segmentSettings(request.params.writeKey, deps.publicUrl));
     });
+    const sourceConfigDoc = trackingRoute({
+      summary: "RudderStack JavaScript SDK's source config: no device-mode destinations, no reporting",
+      querystring: writeKeyInQuery.partial().passthrough(),
+      response: { 200: json('the source config the SDK loads (cacheable for a minute)', z.record(z.string(), z.unknown())) },
+    });
     for (const path of ['/sourceConfig', '/sourceConfig/']) {
-      scope.get(path, async (request, reply) => {
+      scope.get(path, { schema: sourceConfigDoc }, async (request, reply) => {
         const source = await authenticate(deps, request, reply, queryWriteKey(request) ?? writeKeyOf(request), 404);
         return reply.header('cache-control', settingsCacheControl(source)).send(rudderStackSourceConfig(source));
       });
