@@ -130,6 +130,12 @@ export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = ne
   return row ? toSource(row) : undefined;
 }
 
+/** Every origin some source allows (answers CORS preflights, which carry no write key yet). */
+export async function originsAllowedByAnySource(db: GlobalDb): Promise<string[]> {
+  const rows = await db.selectDistinct({ origin: sql<string>`unnest(${sources.allowedOrigins})` }).from(sources);
+  return rows.map((r) => r.origin);
+}
+
 export interface SourceCacheOptions {
   /** How long a known key is trusted without asking the database again. */
   ttlMs?: number;

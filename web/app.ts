@@ -15,6 +15,7 @@ import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { ConsentOutbox } from '../temporal/consent-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
+import { AllowedOriginIndex } from './tracking/cors';
 import { RegionWriter } from '../db/region-writer';
 import { SharedRateLimiter } from './request-limits';
 
@@ -110,6 +111,8 @@ export async function createMeridianWeb(
       writers,
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, { bytesPerSecond: config.ingestBytesPerSource }),
       consent: { regional: regionalSql, temporal, regions: config.regions },
+      origins: new AllowedOriginIndex(globalPool.db),
+      publicUrl: config.privacy.publicUrl,
     },
     ...(privacyMailer
       ? {
