@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
+import { takeErasureFence } from './erasure-store';
 import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
@@ -63,6 +64,9 @@ export async function mergeProfiles(
   heartbeat: () => void,
 ): Promise<{ eventsMoved: number; identitiesMoved: number }> {
   return sql.begin(async (tx) => {
+    // Behind the erasure fence: an erasure of either profile either finished (and the key check
+    // below says so) or waits until this merge committed, then erases what it moved.
+    await takeErasureFence(tx, [merge.from, merge.into], 'shared');
     const [fromProfile] = await tx<{ customer_id: string }[]>`select customer_id from profiles where customer_id = ${merge.from} for update`;
     if (!fromProfile) return { eventsMoved: 0, identitiesMoved: 0 };
     const into = await survivor(tx, merge.into);

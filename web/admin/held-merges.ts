@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { decideHeldMerge, HeldMergeDecisionError, listHeldMerges } from '../../db/held-merges-store';
+import type { AdminDeps, AdminKit } from './kit';
+import { onlyFields, parseWith } from './kit';
+
+/**
+ * Merges held for review (issue 8, item 3): a browser source (public write key) claimed an email
+ * or phone that another profile holds, and the identity rules say such links wait. The operator
+ * lists them per region and approves or rejects each; customer IDs and identifier types only.
+ */
+
+const STATUSES = ['pending', 'approved', 'rejected'] as const;
+const decisionBody = z.object({ note: z.string().trim().min(1).max(500).optional() });
+
+export function registerHeldMergeRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
+  scope.get<{ Querystring: { status?: string } }>('/admin/held-merges', async (request) => {
+    const token = kit.authorise(request);
+    const status = parseWith(kit, z.enum(STATUSES, { error: `status must be one of ${STATUSES.join(', ')}` }).default('pending'), request.query.status, 'status');
+    const merges = [];
+    for (const [region, r] of deps.regional) {
+      if (!kit.mayRead(token, region)) continue;
+      for (const m of await listHeldMerges(r.sql, status)) merges.push({ region, ...m });
+    }
+    return { merges };
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    scope.post<{ Params: { region: string; id: string } }>(`/admin/held-merges/:region/:id/${decision}`, async (request) => {
+      const token = kit.authorise(request);
+      const { region, id } = request.params;
+      const r = deps.regional.get(region);
+      if (!r) throw kit.fail(404, `region ${region} is not served here: use a region from MERIDIAN_REGIONS_FILE`);
+      kit.requireRegion(token, region, `${decision} held merges`);
+      if (!/^\d{1,18}$/.test(id)) throw kit.fail(400, 'id: a held merge ID is a number, as GET /admin/held-merges lists it');
+      const { note } = parseWith(kit, decisionBody, onlyFields(kit, request.body, ['note']));
+      try {
+        const merge = await decideHeldMerge(r.sql, await deps.rules.refresh(), Number(id), decision, note);
+        return { merge: { region, ...merge } };
+      } catch (error) {
+        if (error instanceof HeldMergeDecisionError) throw kit.fail(error.statusCode, error.message);
+        throw error;
+      }
+    });
+  }
+}
