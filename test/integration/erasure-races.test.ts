@@ -38,15 +38,20 @@ describe('erasure races', () => {
   };
   const identitiesOf = async (customerId: string) =>
     (await eu()<{ type: string }[]>`select type from identities where customer_id = ${customerId} order by type`).map((r) => r.type);
-  /** Backends of this region's database waiting for a lock, by what they run. */
+  /**
+   * Backends of this region's database waiting for a lock, by what they run. Asked through the
+   * global pool: the region's test pool is busy holding the transactions being observed.
+   */
+  let euDatabase: string;
   const waiting = async (pattern: string) =>
-    (await eu()<{ n: number }[]>`
+    (await d.global().sql<{ n: number }[]>`
       select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
-      where not l.granted and a.datname = current_database() and a.query ilike ${pattern}`)[0]!.n;
+      where not l.granted and a.datname = ${euDatabase} and a.query ilike ${pattern}`)[0]!.n;
 
   it('an identity committed while its person is being erased is erased too, never left on the shredded profile (erasure fence)', async () => {
     expect((await h.send(source.writeKey, '/v1/identify', { userId: 'race-user', traits: { email: 'race.user@example.de' } })).status).toBe(200);
     const customerId = await customerOf('race-user');
+    euDatabase = (await eu()<{ database: string }[]>`select current_database() as database`)[0]!.database;
     const device = blindIndex(d.config.identityHmacKey, 'anonymous_id', 'race-device');
 
     // A transaction holding the new device's identity row uncommitted: the ingest commit below
