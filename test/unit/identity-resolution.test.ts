@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IDENTITY_RULES, identityRulesSchema } from '../../domain/identity-rules';
 import { IdentityGraph, Token } from '../../domain/identity-resolution';
+import { isTrusted, provenanceOfSource, strongerProvenance } from '../../domain/identity-provenance';
 
 const t = (type: string, key: string): Token => ({ type, key });
 const ids = () => {
@@ -137,5 +138,15 @@ describe('One ID resolution', () => {
     const r = graph.resolve([t('anonymous_id', 'a1'), t('email', 'e1')], next);
     expect(r).toMatchObject({ customerId: 'cus_1', merges: [] });
     expect(graph.ownerOf(t('anonymous_id', 'a1'))).toBe('cus_2');
+  });
+
+  it('provenance: a browser key claims, a secret key vouches; a trusted assertion upgrades a claim, never the reverse', () => {
+    expect(provenanceOfSource('browser')).toBe('browser');
+    expect(provenanceOfSource('server')).toBe('server');
+    expect(isTrusted('browser')).toBe(false);
+    expect(['server', 'connector', 'verified'].every((p) => isTrusted(p as 'server'))).toBe(true);
+    expect(strongerProvenance('browser', 'connector')).toBe('connector');
+    expect(strongerProvenance('server', 'browser')).toBe('server');
+    expect(strongerProvenance('connector', 'server')).toBe('connector');
   });
 });
