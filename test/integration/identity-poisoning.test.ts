@@ -106,6 +106,9 @@ describe('identity poisoning through public write keys', () => {
     await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-after', traits: { email: attackerEmail, name: 'Mallory' } });
     await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-after', traits: { email: v.email } });
 
+    // The victim's profile holds neither the attacker's device nor the attacker's email.
+    const victimProfile = await h.admin('GET', `/admin/profiles/${v.customerId}`);
+    expect(victimProfile.body.regions[0].identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([`email=${v.email}`, 'user_id=victim-after']);
     const attacker = (await lookup('email', attackerEmail)).customerId;
     expect(attacker).not.toBe(v.customerId);
     expect((await lookup('email', v.email)).customerId).toBe(v.customerId);
