@@ -1,12 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Source, SourceCache } from '../../db/sources';
-import { bodyTooLarge, CALL_TYPES, CallType, LIMITS, parseBatch, parseSingle, TrackingCall, writeKeyFromBody } from '../../domain/tracking';
+import { z } from 'zod';
+import {
+  batchBodySchema,
+  bodyTooLarge,
+  CALL_TYPES,
+  CallType,
+  callSchemas,
+  LIMITS,
+  parseBatch,
+  parseSingle,
+  rejectedItemSchema,
+  TrackingCall,
+  trackingItemSchema,
+  writeKeyFromBody,
+  writeKeyInBodySchema,
+} from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import { provenanceOfSource } from '../../domain/identity-provenance';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
 import { loggableError } from '../error-log';
+import { json, trackingRoute } from '../openapi';
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and
@@ -77,6 +93,24 @@ async function store(deps: TrackingDeps, request: FastifyRequest, writer: Region
   return outcomes;
 }
 
+// What the routes document (web/openapi.ts): the bodies as parseSingle and parseBatch check them.
+const CALL_SUMMARIES: Record<CallType, string> = {
+  identify: 'Identify: who the person is, and their traits',
+  track: 'Track: an action the person took (an event with properties)',
+  page: 'Page: a page the person viewed on a website',
+  screen: 'Screen: a screen the person viewed in a mobile app',
+  group: 'Group: the person belongs to a group (company, account)',
+  alias: 'Alias: a new ID for a person known by another (previousId)',
+};
+/** A batch as it is checked: the envelope by batchBodySchema, then each item by trackingItemSchema. */
+const batchDoc = batchBodySchema.and(z.object({ batch: z.array(trackingItemSchema) })).and(writeKeyInBodySchema);
+const accepted = z.object({ success: z.literal(true) });
+const batchAccepted = z.object({
+  success: z.literal(true),
+  stored: z.number().int().optional().describe('how many calls were stored, when some were refused'),
+  rejected: z.array(rejectedItemSchema).optional().describe('the refused calls, by index in the batch, with the field and rule they broke'),
+});
+
 function sendError(reply: FastifyReply, error: TrackingError) {
   return reply.code(error.statusCode).headers(error.headers).send({ success: false, error: error.message });
 }
@@ -111,7 +145,8 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
     });
 
     for (const type of CALL_TYPES) {
-      scope.post(`/v1/${type}`, { bodyLimit: LIMITS.eventBytes }, async (request, reply) => {
+      const doc = trackingRoute({ summary: CALL_SUMMARIES[type], body: callSchemas[type].and(writeKeyInBodySchema), response: { 200: json('committed in the source\'s region', accepted) } });
+      scope.post(`/v1/${type}`, { bodyLimit: LIMITS.eventBytes, schema: doc }, async (request, reply) => {
         const source = await authenticate(deps, request);
         const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
         if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
@@ -122,7 +157,9 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
     }
 
     for (const path of ['/v1/batch', '/v1/import']) {
-      scope.post(path, { bodyLimit: LIMITS.batchBytes }, async (request, reply) => {
+      const summary = path === '/v1/batch' ? `Batch: up to ${LIMITS.batchItems} calls in one request` : 'Import: a batch of historical calls (as /v1/batch)';
+      const doc = trackingRoute({ summary, body: batchDoc, response: { 200: json('the good calls are committed in the source\'s region; refused ones are listed by index', batchAccepted) } });
+      scope.post(path, { bodyLimit: LIMITS.batchBytes, schema: doc }, async (request, reply) => {
         const source = await authenticate(deps, request);
         const parsed = parseBatch(request.body, new Date(), randomUUID);
         if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
