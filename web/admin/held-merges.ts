@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { decideHeldMerge, HeldMergeDecisionError, listHeldMerges } from '../../db/held-merges-store';
+import { adminRoute, json } from '../openapi';
 import type { AdminDeps, AdminKit } from './kit';
 import { onlyFields, parseWith } from './kit';
 
@@ -11,10 +12,27 @@ import { onlyFields, parseWith } from './kit';
  */
 
 const STATUSES = ['pending', 'approved', 'rejected'] as const;
-const decisionBody = z.object({ note: z.string().trim().min(1).max(500).optional() });
+const decisionBody = z.object({ note: z.string().trim().min(1).max(500).optional().describe('why, for the audit (never shown to the visitor)') });
+const heldMerge = z.object({
+  region: z.string(),
+  id: z.number().int(),
+  from: z.uuid().describe('the profile the claiming call went to'),
+  into: z.uuid().describe('the profile that holds the claimed identifier'),
+  linkedBy: z.string().describe('the identifier type claimed, e.g. "email"'),
+  sourceId: z.string().describe('the browser source the claim came through'),
+  status: z.enum(STATUSES),
+  heldAt: z.string(),
+  decidedAt: z.string().optional(),
+  note: z.string().optional(),
+});
 
 export function registerHeldMergeRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
-  scope.get<{ Querystring: { status?: string } }>('/admin/held-merges', async (request) => {
+  const listDoc = adminRoute({
+    summary: 'Merges held for review in the token\'s regions: a browser source claimed an identifier another profile holds',
+    querystring: z.object({ status: z.string().optional().describe('pending (default), approved or rejected') }),
+    response: { 200: json('the held merges (at most 500 per region), oldest first', z.object({ merges: z.array(heldMerge) })) },
+  });
+  scope.get<{ Querystring: { status?: string } }>('/admin/held-merges', { schema: listDoc }, async (request) => {
     const token = kit.authorise(request);
     const status = parseWith(kit, z.enum(STATUSES, { error: `status must be one of ${STATUSES.join(', ')}` }).default('pending'), request.query.status, 'status');
     const merges = [];
@@ -26,7 +44,12 @@ export function registerHeldMergeRoutes(scope: FastifyInstance, deps: AdminDeps,
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    scope.post<{ Params: { region: string; id: string } }>(`/admin/held-merges/:region/:id/${decision}`, async (request) => {
+    const doc = adminRoute({
+      summary: decision === 'approve' ? 'Approve a held merge: the two profiles merge as any other' : 'Reject a held merge: the two profiles stay apart for good',
+      body: decisionBody,
+      response: { 200: json('the decided merge', z.object({ merge: heldMerge })) },
+    });
+    scope.post<{ Params: { region: string; id: string } }>(`/admin/held-merges/:region/:id/${decision}`, { schema: doc }, async (request) => {
       const token = kit.authorise(request);
       const { region, id } = request.params;
       const r = deps.regional.get(region);
