@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { SourceKind } from '../domain/sources';
 import type { GlobalDb } from './connections';
 import { sources } from './schema/global';
@@ -124,6 +124,12 @@ export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = ne
     .from(sources)
     .where(and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now)));
   return previous ? toSource(previous) : undefined;
+}
+
+/** Every origin some source allows (answers CORS preflights, which carry no write key yet). */
+export async function originsAllowedByAnySource(db: GlobalDb): Promise<string[]> {
+  const rows = await db.selectDistinct({ origin: sql<string>`unnest(${sources.allowedOrigins})` }).from(sources);
+  return rows.map((r) => r.origin);
 }
 
 /** Caches write key → source for a short time: the hot path must not query the global database per request. */

@@ -14,6 +14,7 @@ import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './
 import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
+import { AllowedOriginIndex } from './tracking/cors';
 import { RegionWriter } from '../db/region-writer';
 import { SharedRateLimiter } from './request-limits';
 
@@ -105,6 +106,8 @@ export async function createMeridianWeb(
       writers,
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
       consent: { regional: regionalSql, temporal, regions: config.regions },
+      origins: new AllowedOriginIndex(globalPool.db),
+      publicUrl: config.privacy.publicUrl,
     },
     ...(privacyMailer
       ? {

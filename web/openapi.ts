@@ -89,16 +89,18 @@ export function trackingRoute(doc: RouteDoc) {
   return {
     tags: ['tracking'],
     security: [{ writeKey: [] }],
-    // navigator.sendBeacon and some SDKs send the JSON as text/plain; it is read the same.
-    consumes: ['application/json', 'text/plain'],
+    // navigator.sendBeacon and analytics.js send the JSON as text/plain, RudderStack's Node SDK as
+    // application/x-www-form-urlencoded; it is read the same (web/tracking/body.ts), gzip or deflate too.
+    consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
     ...doc,
     response: {
       ...doc.response,
       400: json('a field broke a rule (named in `error`), or the body is not JSON', trackingErrorAnswer),
       ...(doc.security?.length === 0 ? {} : { 401: json('the write key is missing or unknown', trackingErrorAnswer) }),
-      413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch', trackingErrorAnswer),
+      403: json('the request comes from a web page whose origin is not on the source\'s allowedOrigins', trackingErrorAnswer),
+      413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch (after decompression)', trackingErrorAnswer),
       429: json('too many events from this source, or its region is catching up: retry after Retry-After seconds', trackingErrorAnswer),
-      default: json('415: not JSON; 503: the source\'s region is not served here; 500: nothing was stored, retry', trackingErrorAnswer),
+      default: json('415: not JSON, or compressed other than gzip or deflate; 503: the source\'s region is not served here; 500: nothing was stored, retry', trackingErrorAnswer),
     },
   };
 }

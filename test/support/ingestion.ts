@@ -14,9 +14,10 @@ export interface IngestionHarness {
   close(): Promise<void>;
 }
 
-export async function startIngestion(d: TestDeployment): Promise<IngestionHarness> {
+/** `port`: listen there (e.g. the port of MERIDIAN_PUBLIC_URL, which the browser SDKs are sent back to); any free one by default. */
+export async function startIngestion(d: TestDeployment, options: { port?: number } = {}): Promise<IngestionHarness> {
   const web = await createMeridianWeb(d.config, d.client, { poolSize: 4 });
-  const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = await web.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const adminToken = d.config.adminTokens[0]!.token;
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {

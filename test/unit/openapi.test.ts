@@ -37,7 +37,7 @@ async function publicApp(routes: Set<string>): Promise<FastifyInstance> {
     onRoute: (route) => {
       for (const method of [route.method].flat()) routes.add(`${method} ${route.url}`);
     },
-    tracking: { sources: stand, writers: new Map(), rateLimiter: stand },
+    tracking: { sources: stand, writers: new Map(), rateLimiter: stand, origins: stand, publicUrl: 'https://privacy.example.com' },
     admin: { tokens: [], regions, globalDb: stand, globalSql: stand, regional: new Map(), hmacKey: Buffer.alloc(32), rules: stand },
     privacy: {
       regions,
