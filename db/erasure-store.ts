@@ -118,9 +118,15 @@ export async function eraseProfiles(
     return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count };
   });
   if (tokens.length > 0) {
+    // Two plain text parameters, not arrays: postgres.js types an array parameter from what a pool's
+    // first connection learnt of the server's array types, so a pool that has answered nothing yet
+    // sends a Buffer array as bytea ("cannot cast type bytea to bytea[]"). Entry points wait for a
+    // first answer; this statement does not depend on it. Types are names and tokens hex: no commas.
     await globalSql`
       delete from identity_index where (type, blind_index) in (
-        select * from unnest(${globalSql.array(tokens.map((t) => t.type))}::text[], ${globalSql.array(tokens.map((t) => t.blind_index) as unknown as string[])}::bytea[]))`;
+        select t.type, decode(t.hex, 'hex')
+        from unnest(string_to_array(${tokens.map((t) => t.type).join(',')}, ','),
+                    string_to_array(${tokens.map((t) => t.blind_index.toString('hex')).join(',')}, ',')) as t(type, hex))`;
   }
   return counts;
 }
