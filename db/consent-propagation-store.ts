@@ -57,3 +57,21 @@ export async function endPropagation(sql: Sql, propagationId: string): Promise<'
   await sql`update consent_propagations set status = ${status}, finished_at = now() where id = ${propagationId}`;
   return status;
 }
+
+/**
+ * Propagations in the consent outbox recorded at least `olderThanSeconds` ago, oldest first: their
+ * workflow was not started (Temporal was unreachable, or the process stopped after the commit).
+ * The grace period leaves the caller's own start, right after its commit, to go first.
+ */
+export async function unstartedPropagations(sql: Sql, olderThanSeconds: number, limit = 500): Promise<{ propagationId: string; customerId: string }[]> {
+  const rows = await sql<{ propagation_id: string; customer_id: string }[]>`
+    select propagation_id, customer_id from consent_propagation_outbox
+    where created_at <= now() - make_interval(secs => ${olderThanSeconds})
+    order by created_at limit ${limit}`;
+  return rows.map((r) => ({ propagationId: r.propagation_id, customerId: r.customer_id }));
+}
+
+/** Once the propagation's workflow is started (or found already started). */
+export async function propagationStarted(sql: Sql, propagationId: string): Promise<void> {
+  await sql`delete from consent_propagation_outbox where propagation_id = ${propagationId}`;
+}

@@ -57,13 +57,17 @@ function effectiveFor(subject: ConsentSubject, records: ConsentRecord[]): Effect
 /**
  * Stores choices and returns what changed in effective consent. The person's row is locked for
  * the transaction, so two concurrent changes for one person are computed one after the other.
- * A change creates a propagation (returned) for the consent-propagation workflow.
+ * A change creates a propagation (returned) for the consent-propagation workflow, and, unless the
+ * caller starts that workflow itself as part of its own workflow (`outbox: false`, the privacy
+ * saga), a row in the consent outbox in the same transaction: the change is never committed
+ * without a way to start its propagation (temporal/consent-outbox.ts).
  */
 export async function recordConsent(
   sql: Sql,
   customerId: string,
   records: ConsentRecord[],
   subject?: ConsentSubject,
+  options: { outbox?: boolean } = {},
 ): Promise<{ changes: ConsentChange[]; propagationId?: string; effective: EffectiveConsentMap }> {
   return sql.begin(async (tx) => {
     const [existing] = await tx<{ country: string; us_state: string | null }[]>`
@@ -106,6 +110,9 @@ export async function recordConsent(
     await tx`
       insert into consent_propagations (id, customer_id, changes, status)
       values (${propagationId}, ${customerId}, ${JSON.stringify(changes)}::text::jsonb, 'pending')`;
+    if (options.outbox !== false) {
+      await tx`insert into consent_propagation_outbox (propagation_id, customer_id) values (${propagationId}, ${customerId})`;
+    }
     return { changes, propagationId, effective: effectiveAfter };
   });
 }

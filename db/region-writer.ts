@@ -297,7 +297,10 @@ export class RegionWriter {
       // Independent writes, pipelined on the transaction's connection.
       const asEvents = taken.filter((r) => !r.p.item.order);
       const asOrders = taken.filter((r) => r.p.item.order);
-      const [, , eventIds] = await Promise.all([
+      // Every one settles before the transaction is left: on a failure, a write still running on the
+      // global pool (registerGlobally) must land before the requests are retried on their own, or a
+      // retry would miss it, register another customer ID for the same identifier, and lose to it.
+      const [, , eventIds] = await allSettledOrFirstError([
         this.insertIdentities(tx, state, taken, asserted)
           .then(() => this.upgradeProvenance(tx, [...upgrades.values()]))
           .then(() => this.applyMerges(tx, merges))
@@ -619,6 +622,24 @@ export class RegionWriter {
       on conflict (type, blind_index) do update set provenance = excluded.provenance
       where identity_index.provenance = 'browser' and excluded.provenance <> 'browser'`;
   }
+}
+
+/**
+ * Promise.all that waits for every promise before it rejects, with the first error to happen
+ * (the one that broke the transaction; those after it are only "transaction aborted").
+ */
+async function allSettledOrFirstError<T extends readonly unknown[] | []>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  let failure: { error: unknown } | undefined;
+  const values = await Promise.all(
+    promises.map((p) =>
+      Promise.resolve(p).catch((error: unknown) => {
+        failure ??= { error };
+        return undefined;
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  return values as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 /** An array parameter, serialised by postgres.js as an array whatever the statement's inferred types. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { SourceKind } from '../domain/sources';
+import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { isWriteKeyFormat, SourceKind } from '../domain/sources';
 import type { GlobalDb } from './connections';
 import { sources } from './schema/global';
 
@@ -114,16 +114,20 @@ export async function rotateWriteKey(db: GlobalDb, sourceId: string, now = new D
   return { source: toSource(row!), writeKey };
 }
 
-/** The source a write key belongs to (current key, or the previous one within its grace period). */
+/**
+ * The source a write key belongs to (current key, or the previous one within its grace period),
+ * in one query: an unknown key costs one index probe, not two.
+ */
 export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = new Date()): Promise<Source | undefined> {
   const hash = hashKey(writeKey);
-  const [current] = await db.select().from(sources).where(eq(sources.writeKeyHash, hash));
-  if (current) return toSource(current);
-  const [previous] = await db
+  const [row] = await db
     .select()
     .from(sources)
-    .where(and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now)));
-  return previous ? toSource(previous) : undefined;
+    .where(or(eq(sources.writeKeyHash, hash), and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now))))
+    // A key that is one source's current key wins over another's expiring previous key.
+    .orderBy(desc(sql`${sources.writeKeyHash} = ${hash}`))
+    .limit(1);
+  return row ? toSource(row) : undefined;
 }
 
 /** Every origin some source allows (answers CORS preflights, which carry no write key yet). */
@@ -132,20 +136,81 @@ export async function originsAllowedByAnySource(db: GlobalDb): Promise<string[]>
   return rows.map((r) => r.origin);
 }
 
-/** Caches write key → source for a short time: the hot path must not query the global database per request. */
-export class SourceCache {
-  private readonly entries = new Map<string, { source: Source | undefined; until: number }>();
+export interface SourceCacheOptions {
+  /** How long a known key is trusted without asking the database again. */
+  ttlMs?: number;
+  /** How long an unknown key is remembered as unknown. */
+  unknownTtlMs?: number;
+  /** Most known keys kept; least recently used go first. */
+  maxEntries?: number;
+  /** Most unknown keys kept, apart from the known ones. */
+  maxUnknown?: number;
+  /** The lookup itself (tests count it). */
+  find?: (writeKey: string) => Promise<Source | undefined>;
+}
 
-  constructor(private readonly db: GlobalDb, private readonly ttlMs = 30_000, private readonly maxEntries = 10_000) {}
+/**
+ * Caches write key → source: the hot path must not query the global database per request.
+ *
+ * Known and unknown keys are kept apart, each least-recently-used: a flood of random keys fills
+ * only the unknown side and can never push a working key out (which would send every real request
+ * to the database). Keys of the wrong shape never reach the database or the cache, and concurrent
+ * lookups of one key share one query.
+ */
+export class SourceCache {
+  private readonly known = new Map<string, { source: Source; until: number }>();
+  private readonly unknown = new Map<string, number>();
+  private readonly pending = new Map<string, Promise<Source | undefined>>();
+  private readonly ttlMs: number;
+  private readonly unknownTtlMs: number;
+  private readonly maxEntries: number;
+  private readonly maxUnknown: number;
+  private readonly find: (writeKey: string) => Promise<Source | undefined>;
+
+  constructor(db: GlobalDb, options: SourceCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.unknownTtlMs = options.unknownTtlMs ?? 60_000;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxUnknown = options.maxUnknown ?? 10_000;
+    this.find = options.find ?? ((writeKey) => sourceForWriteKey(db, writeKey));
+  }
+
+  /**
+   * What the cache already knows about a key without asking the database: `{ source }` (undefined
+   * source: unknown or malformed), or undefined when only a lookup can tell.
+   */
+  peek(writeKey: string, now = Date.now()): { source: Source | undefined } | undefined {
+    if (!isWriteKeyFormat(writeKey)) return { source: undefined };
+    const hit = this.known.get(writeKey);
+    if (hit && hit.until > now) {
+      this.known.delete(writeKey); // re-insert: Map order is recency
+      this.known.set(writeKey, hit);
+      return { source: hit.source };
+    }
+    const unknownUntil = this.unknown.get(writeKey);
+    if (unknownUntil !== undefined && unknownUntil > now) return { source: undefined };
+    return undefined;
+  }
 
   async lookup(writeKey: string): Promise<Source | undefined> {
-    const now = Date.now();
-    const hit = this.entries.get(writeKey);
-    if (hit && hit.until > now) return hit.source;
-    const source = await sourceForWriteKey(this.db, writeKey);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(writeKey, { source, until: now + (source ? this.ttlMs : 2000) });
-    return source;
+    const cached = this.peek(writeKey);
+    if (cached) return cached.source;
+    let pending = this.pending.get(writeKey);
+    if (!pending) {
+      pending = this.find(writeKey)
+        .then((source) => {
+          this.remember(writeKey, source);
+          return source;
+        })
+        .finally(() => this.pending.delete(writeKey));
+      this.pending.set(writeKey, pending);
+    }
+    return pending;
+  }
+
+  /** Cached known and unknown keys (for tests and metrics). */
+  get size(): { known: number; unknown: number } {
+    return { known: this.known.size, unknown: this.unknown.size };
   }
 
   /**
@@ -153,6 +218,19 @@ export class SourceCache {
    * other web processes see the change when their entry expires (ttlMs).
    */
   forget(sourceId: string): void {
-    for (const [key, entry] of this.entries) if (entry.source?.id === sourceId) this.entries.delete(key);
+    for (const [key, entry] of this.known) if (entry.source.id === sourceId) this.known.delete(key);
+  }
+
+  private remember(writeKey: string, source: Source | undefined): void {
+    const now = Date.now();
+    this.known.delete(writeKey);
+    this.unknown.delete(writeKey);
+    if (source) {
+      this.known.set(writeKey, { source, until: now + this.ttlMs });
+      if (this.known.size > this.maxEntries) this.known.delete(this.known.keys().next().value!);
+    } else {
+      this.unknown.set(writeKey, now + this.unknownTtlMs);
+      if (this.unknown.size > this.maxUnknown) this.unknown.delete(this.unknown.keys().next().value!);
+    }
   }
 }

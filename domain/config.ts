@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isCurrency } from './money';
 import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
 import { KeyringError, parseKeyring, SigningKeys } from './signing-keys';
+import { LIMITS } from './tracking';
 
 /**
  * Meridian's configuration, from environment variables only (secrets included). Every entry
@@ -61,6 +62,7 @@ const envSchema = z.object({
   MERIDIAN_TRUST_PROXY: z.string().optional(),
   MERIDIAN_ADMIN_TOKENS: z.string().optional(),
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
+  MERIDIAN_INGEST_BYTES_RATE: z.coerce.number().int().min(Math.ceil(LIMITS.storedBatchBytes / 2), { error: 'must let a whole batch through: at least half of the stored batch limit' }).default(32 * 1024 * 1024),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   /** The only folder a file import reads from, on each worker; default the data folder's imports/. */
@@ -160,6 +162,8 @@ export interface MeridianConfig {
   adminTokens: AdminToken[];
   /** Events per second one source may send (twice that in a burst); over it: 429. */
   ingestRatePerSource: number;
+  /** Bytes per second one source may have stored (as stored: batch context merged into each item; twice that in a burst); over it: 429. */
+  ingestBytesPerSource: number;
   /** Where the ECB euro reference rates are fetched from (its `eurofxref-*.xml` files). */
   ecbBaseUrl: string;
   privacy: {
@@ -372,6 +376,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     signingKeys: parseSigningKeys(e.MERIDIAN_SIGNING_KEYS, e.MERIDIAN_SIGNING_KEY_ID),
     adminTokens: parseAdminTokens(e.MERIDIAN_ADMIN_TOKENS),
     ingestRatePerSource: e.MERIDIAN_INGEST_RATE,
+    ingestBytesPerSource: e.MERIDIAN_INGEST_BYTES_RATE,
     ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
     reportingCurrency: e.MERIDIAN_REPORTING_CURRENCY,
     privacy: {

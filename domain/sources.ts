@@ -26,3 +26,13 @@ export function normaliseOrigin(value: string): string | undefined {
   if (value.trim().replace(/\/$/, '').toLowerCase() !== url.origin.toLowerCase()) return undefined;
   return url.origin.toLowerCase();
 }
+
+/**
+ * Every write key Meridian issues: `wk_` and 24 random bytes in base64url (db/sources.ts). A key
+ * of any other shape cannot exist, so it is refused without a database lookup.
+ */
+const WRITE_KEY_FORMAT = /^wk_[A-Za-z0-9_-]{32}$/;
+
+export function isWriteKeyFormat(value: string): boolean {
+  return WRITE_KEY_FORMAT.test(value);
+}

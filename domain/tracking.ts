@@ -16,10 +16,16 @@ import { isTimeZone } from './local-time';
 // Limits and constants
 // ---------------------------------------------------------------------------------------------
 
-/** Segment's documented limits (32 KB per call, 500 KB and 2500 calls per batch) plus our own. */
+/**
+ * Segment's documented limits (32 KB per call, 500 KB and 2500 calls per batch) plus our own.
+ * A call's size counts what is stored: with a batch's `context` and `integrations` merged in.
+ * `storedBatchBytes` bounds a whole batch so measured: merging a large batch-level context into
+ * 2500 items would otherwise turn a 500 KB request into tens of MB to seal and write.
+ */
 export const LIMITS = {
   eventBytes: 32 * 1024,
   batchBytes: 500 * 1024,
+  storedBatchBytes: 5000 * 1024,
   batchItems: 2500,
   maxDepth: 32,
   maxStringLength: 65_536,
@@ -120,7 +126,8 @@ export const rejectedItemSchema = z.object({
 });
 export type RejectedItem = z.infer<typeof rejectedItemSchema>;
 
-export type ParseResult = { calls: TrackingCall[]; rejected: RejectedItem[] };
+/** `storedBytes`: the calls' size as stored (batch-level context merged in), for the byte budget. */
+export type ParseResult = { calls: TrackingCall[]; rejected: RejectedItem[]; storedBytes: number };
 
 type Failure = { ok: false; reason: string };
 
@@ -493,6 +500,13 @@ export function bodyTooLarge(bytes: number, kind: 'event' | 'batch'): string | u
   return bytes > limit ? `${kind} is ${bytes} bytes; the limit is ${limit} bytes per ${kind}` : undefined;
 }
 
+/** The message for a batch whose items, with the batch's context merged in, exceed LIMITS.storedBatchBytes. */
+export function storedBatchTooLarge(bytes: number): string | undefined {
+  return bytes > LIMITS.storedBatchBytes
+    ? `batch is ${bytes} bytes once its context and integrations are merged into each item; the limit is ${LIMITS.storedBatchBytes} bytes: send fewer items per batch or move context into the items that need it`
+    : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Normalisation: time, time zone, locale, batch-level defaults
 // ---------------------------------------------------------------------------------------------
@@ -645,18 +659,19 @@ export function parseSingle(
   body: unknown,
   receivedAt: Date,
   newMessageId: () => string,
-): { ok: true; call: TrackingCall } | Failure {
+): { ok: true; call: TrackingCall; bytes: number } | Failure {
   if (!isCallType(type)) return { ok: false, reason: `call type must be one of ${CALL_TYPE_LIST}` };
   if (!isPlainObject(body)) {
     return { ok: false, reason: `the body must be a JSON object with the ${type} call's fields, e.g. ${CALL_EXAMPLES[type]}` };
   }
   if (nestedDeeperThan(body, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
-  const tooLarge = bodyTooLarge(jsonBytes(body), 'event');
+  const bytes = jsonBytes(body);
+  const tooLarge = bodyTooLarge(bytes, 'event');
   if (tooLarge) return { ok: false, reason: tooLarge };
 
   const parsed = callSchemas[type].safeParse(body);
   if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error) };
-  return { ok: true, call: toTrackingCall(type, parsed.data, {}, receivedAt, newMessageId) };
+  return { ok: true, call: toTrackingCall(type, parsed.data, {}, receivedAt, newMessageId), bytes };
 }
 
 /**
@@ -672,11 +687,17 @@ export function parseBatch(
   if (!envelope.success) return { ok: false, reason: describeIssue(envelope.error) };
 
   const { batch, ...defaults } = envelope.data;
-  const result: ParseResult = { calls: [], rejected: [] };
+  const sizes = {
+    context: defaults.context && Object.keys(defaults.context).length > 0 ? jsonBytes(defaults.context) : 0,
+    integrations: defaults.integrations && Object.keys(defaults.integrations).length > 0 ? jsonBytes(defaults.integrations) : 0,
+  };
+  const result: ParseResult = { calls: [], rejected: [], storedBytes: 0 };
   batch.forEach((item, index) => {
-    const parsed = parseBatchItem(item, defaults, receivedAt, newMessageId);
-    if (parsed.ok) result.calls.push(parsed.call);
-    else result.rejected.push({ index, reason: parsed.reason });
+    const parsed = parseBatchItem(item, defaults, sizes, receivedAt, newMessageId);
+    if (parsed.ok) {
+      result.calls.push(parsed.call);
+      result.storedBytes += parsed.bytes;
+    } else result.rejected.push({ index, reason: parsed.reason });
   });
   return { ok: true, result };
 }
@@ -684,18 +705,31 @@ export function parseBatch(
 function parseBatchItem(
   item: unknown,
   defaults: BatchDefaults,
+  defaultSizes: { context: number; integrations: number },
   receivedAt: Date,
   newMessageId: () => string,
-): { ok: true; call: TrackingCall } | Failure {
+): { ok: true; call: TrackingCall; bytes: number } | Failure {
   if (nestedDeeperThan(item, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
-  // Measured as the client sent it, before batch-level context is merged in.
-  const tooLarge = bodyTooLarge(jsonBytes(item), 'event');
+  // First as the client sent it (cheap, and refuses most oversize items before parsing)…
+  const ownBytes = jsonBytes(item);
+  const tooLarge = bodyTooLarge(ownBytes, 'event');
   if (tooLarge) return { ok: false, reason: tooLarge };
 
   const parsed = trackingItemSchema.safeParse(item);
   if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error) };
   const { type, ...fields } = parsed.data;
-  return { ok: true, call: toTrackingCall(type, fields, defaults, receivedAt, newMessageId) };
+  const call = toTrackingCall(type, fields, defaults, receivedAt, newMessageId);
+  // …then as it will be stored: the batch's context and integrations are copied into every item.
+  let bytes = ownBytes;
+  if (defaultSizes.context > 0) bytes += jsonBytes(call.context) - jsonBytes(fields.context ?? {});
+  if (defaultSizes.integrations > 0) bytes += jsonBytes(call.integrations) - jsonBytes(fields.integrations ?? {});
+  if (bytes > LIMITS.eventBytes) {
+    return {
+      ok: false,
+      reason: `event is ${bytes} bytes once the batch's context and integrations are merged in; the limit is ${LIMITS.eventBytes} bytes per event: send less batch-level context`,
+    };
+  }
+  return { ok: true, call, bytes };
 }
 
 /** Segment lets clients put the write key in the body instead of the Authorization header. */

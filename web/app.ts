@@ -13,6 +13,7 @@ import { buildOperatorServer } from './operator';
 import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
 import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
+import { ConsentOutbox } from '../temporal/consent-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { AllowedOriginIndex } from './tracking/cors';
 import { RegionWriter } from '../db/region-writer';
@@ -29,6 +30,7 @@ export interface MeridianWeb {
   operator: FastifyInstance;
   writers: ReadonlyMap<string, RegionWriter>;
   outbox: MergeOutbox;
+  consentOutbox: ConsentOutbox;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,9 @@ export async function createMeridianWeb(
     ]),
   );
   outbox.start();
+  // Consent propagations whose start failed after their commit (see temporal/consent-outbox.ts).
+  const consentOutbox = new ConsentOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));
+  consentOutbox.start();
 
   // Readiness has one connection per region of its own, with timeouts: see web/readiness.ts.
   const readiness = new ReadinessProbe(
@@ -104,7 +109,7 @@ export async function createMeridianWeb(
     tracking: {
       sources: sourceCache,
       writers,
-      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
+      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, { bytesPerSecond: config.ingestBytesPerSource }),
       consent: { regional: regionalSql, temporal, regions: config.regions },
       origins: new AllowedOriginIndex(globalPool.db),
       publicUrl: config.privacy.publicUrl,
@@ -146,12 +151,14 @@ export async function createMeridianWeb(
     operator,
     writers,
     outbox,
+    consentOutbox,
     async close() {
       await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
       await readiness.close();
       rules.stop();
       portalLimiter.stop();
       await outbox.stop();
+      await consentOutbox.stop();
       await Promise.all([globalPool.close(), ...regional.map((r) => r.pool.close())]);
     },
   };

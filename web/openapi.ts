@@ -98,8 +98,8 @@ export function trackingRoute(doc: RouteDoc) {
       400: json('a field broke a rule (named in `error`), or the body is not JSON', trackingErrorAnswer),
       ...(doc.security?.length === 0 ? {} : { 401: json('the write key is missing or unknown', trackingErrorAnswer) }),
       403: json('the request comes from a web page whose origin is not on the source\'s allowedOrigins', trackingErrorAnswer),
-      413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch (after decompression)', trackingErrorAnswer),
-      429: json('too many events from this source, or its region is catching up: retry after Retry-After seconds', trackingErrorAnswer),
+      413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch (after decompression); or a batch over 5,000 KB once its context is merged into each item', trackingErrorAnswer),
+      429: json('too many events or bytes from this source, too many write-key lookups from this address, or the region is catching up: retry after Retry-After seconds', trackingErrorAnswer),
       default: json('415: not JSON, or compressed other than gzip or deflate; 503: the source\'s region is not served here; 500: nothing was stored, retry', trackingErrorAnswer),
     },
   };

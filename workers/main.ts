@@ -13,6 +13,7 @@ import { bundleWorkflows } from '../temporal/workflow-bundle';
 import { exitWithError } from '../startup/fatal';
 import { prettyLogLine, writeLog } from '../startup/log';
 import { MergeOutbox } from '../temporal/merge-outbox';
+import { ConsentOutbox } from '../temporal/consent-outbox';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
 
@@ -100,9 +101,14 @@ async function main(): Promise<void> {
         const client = await connectClient(config);
         const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
         outbox.start();
+        // Consent propagations committed but not started (Temporal was unreachable from the web
+        // process): swept here, where a propagation can progress whenever this worker runs.
+        const consentOutbox = new ConsentOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
+        consentOutbox.start();
         stops.push(async () => {
           rules.stop();
           await outbox.stop();
+          await consentOutbox.stop();
           await client.connection.close();
         });
         const writer = new RegionWriter({

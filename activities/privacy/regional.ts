@@ -217,7 +217,8 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       const at = new Date().toISOString();
       const proof = { kind: 'privacy-request', reference: input.requestId };
       const records = (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({ purpose, state: 'denied' as const, source: 'preference-centre' as const, at, proof }));
-      const stored = await recordConsent(sql, input.customerId, records, { country: input.country, ...(input.usState ? { usState: input.usState } : {}) });
+      // The saga starts this propagation itself, as a child workflow: no outbox row.
+      const stored = await recordConsent(sql, input.customerId, records, { country: input.country, ...(input.usState ? { usState: input.usState } : {}) }, { outbox: false });
       return stored.propagationId ? { propagationId: stored.propagationId } : {};
     },
 

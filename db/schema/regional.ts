@@ -373,6 +373,19 @@ export const consentPropagationSystems = pgTable(
 );
 
 /**
+ * The consent outbox: propagations recorded (in the same transaction as the change) whose workflow
+ * has not been started yet. The caller starts it right after the commit and removes the row; if
+ * Temporal is unreachable then, the sweeper (temporal/consent-outbox.ts) starts it later, so an
+ * opt-out is never lost to a Temporal hiccup. Propagations the privacy saga starts itself (as a
+ * child workflow) are not put here.
+ */
+export const consentPropagationOutbox = pgTable('consent_propagation_outbox', {
+  propagationId: text('propagation_id').primaryKey(),
+  customerId: uuid('customer_id').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * Privacy requests (access, deletion, correction, opt-out, restriction), kept in the region of the
  * requester's country. The requester's email is sealed with the region key (and its blind index
  * finds the person); it is destroyed once the request is answered.

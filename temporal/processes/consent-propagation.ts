@@ -23,6 +23,8 @@ export function startConsentPropagation(
     workflowId: consentPropagationWorkflowId(input.propagationId),
     taskQueue: regions.region(region).taskQueue,
     args: [input],
+    // A propagation runs once; only one that failed may be started again (by the outbox's sweeper).
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
   });
 }
 

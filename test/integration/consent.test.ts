@@ -6,6 +6,8 @@ import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { encodeTcf } from '../support/tcf';
 import { allowEmulatorHosts } from '../emulators/hosts';
+import type { Client } from '@temporalio/client';
+import { createMeridianWeb } from '../../web/app';
 
 allowEmulatorHosts();
 
@@ -163,6 +165,80 @@ describe('consent and its propagation', () => {
     view = await h.admin('GET', `/admin/profiles/${customerId}/consent`);
     expect(view.body.effective.saleSharing).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'gpc' } });
   });
+
+  it('consent forgery: a browser key may opt a person out but never grant, dates nothing ahead, and does not override an explicit choice', async () => {
+    const browser = await h.createSource('consent forgery browser', 'us', { kind: 'browser' });
+    const server = await h.createSource('consent forgery server', 'us');
+    const send = (writeKey: string, n: number, categoryPreferences: Record<string, boolean>, extra: Record<string, unknown> = {}) =>
+      h.send(writeKey, '/v1/track', { userId: 'consent-hana', event: 'Page Viewed', messageId: `hana-${n}`, context: { location: { country: 'US' }, consent: { categoryPreferences } }, ...extra });
+    const view = async () => (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+
+    // Anyone holding the page's public key names a user and "grants" for them, dated a day ahead.
+    const received = Date.now();
+    const ahead = new Date(received + 20 * 3600_000).toISOString();
+    expect((await send(browser.writeKey, 1, { Advertising: true, Email: true, Analytics: false }, { timestamp: ahead })).status).toBe(200);
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'user_id', value: 'consent-hana' })).body.customerId;
+    let consent = await view();
+    // The grants are not recorded; the denial is, dated by the server and marked unverified.
+    expect(consent.history.filter((r: { state: string }) => r.state === 'granted')).toEqual([]);
+    expect(consent.effective.analytics).toMatchObject({ state: 'denied', basis: 'explicit', record: { source: 'segment', proof: { kind: 'unverified-segment-message' } } });
+    expect(Date.parse(consent.effective.analytics.record.at)).toBeLessThanOrEqual(Date.now());
+
+    // The person grants ads in the preference centre (here the admin API): an explicit, verified choice.
+    const granted = await h.admin('PUT', `/admin/profiles/${customerId}/consent`, {
+      records: [{ purpose: 'personalisedAds', state: 'granted', proof: { kind: 'preference-form', reference: 'pf-hana' } }],
+    });
+    expect(granted.status).toBe(200);
+    // A browser call cannot take it back for them.
+    expect((await send(browser.writeKey, 2, { Advertising: false }, {})).status).toBe(200);
+    consent = await view();
+    expect(consent.effective.personalisedAds).toMatchObject({ state: 'granted', basis: 'explicit', record: { source: 'admin' } });
+
+    // The brand's back end (secret key) speaks with the brand's authority: its grant is recorded.
+    expect((await send(server.writeKey, 4, { Email: true })).status).toBe(200);
+    consent = await view();
+    expect(consent.effective.emailMarketing).toMatchObject({ state: 'granted', basis: 'explicit', record: { proof: { kind: 'segment-message' } } });
+  });
+
+  it('consent outbox: an opt-out tracked while Temporal refuses to start workflows is answered 200 and still propagates once Temporal is back', async () => {
+    // A Temporal client whose workflow starts fail, as during a frontend outage.
+    let temporalDown = true;
+    const workflow = d.client.workflow;
+    const failingWorkflow = new Proxy(workflow, {
+      get(target, prop) {
+        if (prop === 'start' && temporalDown) return async () => Promise.reject(new Error('14 UNAVAILABLE: No connection established'));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const client = new Proxy(d.client, { get: (target, prop) => (prop === 'workflow' ? failingWorkflow : Reflect.get(target, prop, target)) }) as Client;
+    const web = await createMeridianWeb(d.config, client, { poolSize: 2 });
+    try {
+      const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+      const source = await h.createSource('consent outbox', 'us');
+      const res = await fetch(`${base}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}` },
+        body: JSON.stringify({ userId: 'consent-ivo', event: 'Banner Closed', messageId: 'ivo-1', context: { location: { country: 'US' }, consent: { categoryPreferences: { Advertising: false } } } }),
+      });
+      expect(res.status).toBe(200);
+      const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'user_id', value: 'consent-ivo' })).body.customerId;
+      const view = (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+      expect(view.effective.personalisedAds).toMatchObject({ state: 'denied', basis: 'explicit' });
+      const [propagation] = view.propagations;
+      expect(propagation).toMatchObject({ status: 'pending' });
+
+      // Temporal is back: the sweep starts the propagation, which runs to its end.
+      temporalDown = false;
+      const handle = d.client.workflow.getHandle(`consent-${propagation.id}`);
+      await eventually(async () => expect((await handle.describe()).workflowId).toBe(`consent-${propagation.id}`), 60_000, 500);
+      expect((await handle.result()).status).toBe('complete');
+      const after = (await h.admin('GET', `/admin/profiles/${customerId}/consent`)).body;
+      expect(after.propagations.find((p: { id: string }) => p.id === propagation.id)).toMatchObject({ status: 'complete' });
+    } finally {
+      await web.close();
+    }
+  }, 90_000);
 
   describe('to systems with an API', () => {
     let klaviyo: KlaviyoEmulator;

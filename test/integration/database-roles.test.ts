@@ -98,7 +98,7 @@ describe('database roles per region', () => {
     const created = await fetch(`${base}/admin/sources`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Berlin shop', region: 'eu' }),
+      body: JSON.stringify({ name: 'Berlin shop', region: 'eu', kind: 'server' }),
     });
     const { writeKey } = (await created.json()) as { writeKey: string };
     const partitionsBefore = await d.regional('eu').sql`select count(*)::int as n from pg_inherits where inhparent = 'events'::regclass`;

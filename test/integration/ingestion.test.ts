@@ -6,6 +6,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { identityMergeWorkflowId } from '../../temporal/processes/identity-merge';
+import { RegionWriter, RegionWriterDeps } from '../../db/region-writer';
 
 describe('Segment-compatible ingestion with One ID', () => {
   let d: TestDeployment;
@@ -321,6 +322,92 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     for (const user of ['iso-good-1', 'iso-good-2', 'iso-good-3', 'iso-good-4']) {
       expect((await lookup('user_id', user)).body.regions[0].counts.events, user).toBe(1);
+    }
+  });
+
+  it('batch amplification: a batch-level context too large to copy into every item is refused, not stored once per item', async () => {
+    // ~100 KB of batch context over 100 tiny items: each item was measured before the merge (~60
+    // bytes) and stored with the whole context (~100 KB each, 10 MB for a 100 KB request).
+    const context = { a: 'x'.repeat(50_000), b: 'y'.repeat(50_000) };
+    const res = await h.send(eu.writeKey, '/v1/batch', { context, batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `amplified-${i}`, event: 'E' })) });
+    expect(res.status).toBe(400);
+    expect(res.body.rejected).toHaveLength(100);
+    expect(res.body.rejected[0].reason).toMatch(/once the batch's context and integrations are merged in; the limit is 32768 bytes per event/);
+    expect((await lookup('user_id', 'amplified-0')).status).toBe(404);
+    // A modest batch context is still merged into each item, as Segment does.
+    const ok = await h.send(eu.writeKey, '/v1/batch', { context: { locale: 'de-DE' }, batch: [{ type: 'track', userId: 'amplified-ok', event: 'E' }] });
+    expect(ok.status).toBe(200);
+    expect((await lookup('user_id', 'amplified-ok')).body.regions[0].recentEvents[0]).toMatchObject({ locale: 'de-DE' });
+  });
+
+  it('random write keys from one address are cut off before the database; known keys keep working', async () => {
+    expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-before', event: 'E' })).status).toBe(200);
+    const random = () => `wk_${randomBytes(24).toString('base64url')}`;
+    const statuses = await Promise.all(Array.from({ length: 80 }, () => h.send(random(), '/v1/track', { userId: 'u', event: 'E' }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(statuses).toContain(429);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    // A key of the wrong shape is refused as unknown, without a lookup (so not limited either).
+    const malformed = await h.send('wk_nope', '/v1/track', { userId: 'u', event: 'E' });
+    expect(malformed.status).toBe(401);
+    // The source's key is still cached: the flood neither evicted it nor made it wait.
+    expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-after', event: 'E' })).status).toBe(200);
+  });
+
+  it('group-commit race: a request retried alone after a shared transaction failed keeps the customer ID that transaction registered globally', async () => {
+    // The shared transaction registers its people in the global index on the global pool, in
+    // parallel with its regional writes. When a bad value broke it, the requests were retried
+    // alone while that registration was still in flight: a retry missed it, took a new customer
+    // ID, and then lost to it in the global index, so lookups found a profile with no regional part.
+    const base = (h.web.writers.get('eu') as unknown as { deps: RegionWriterDeps }).deps;
+    const held: (() => Promise<unknown>)[] = [];
+    let onHeld = () => {};
+    let passThrough = false;
+    const globalSql = new Proxy(base.globalSql, {
+      apply(target, thisArg, args) {
+        const text = Array.isArray(args[0]) ? (args[0] as string[]).join(' ') : '';
+        if (passThrough || !text.includes('insert into identity_index')) return Reflect.apply(target, thisArg, args);
+        return new Promise((resolve, reject) => {
+          held.push(() => (Reflect.apply(target, thisArg, args) as Promise<unknown>).then(resolve, reject));
+          onHeld();
+        });
+      },
+    });
+    const heldCount = (n: number) =>
+      new Promise<void>((resolve) => {
+        onHeld = () => held.length >= n && resolve();
+        onHeld();
+      });
+    const writer = new RegionWriter({ ...base, globalSql });
+    const call = (userId: string, timestamp = new Date()) => [{
+      sourceId: eu.id,
+      call: { type: 'track' as const, messageId: `race-${userId}`, userId, event: 'Race', properties: {}, traits: {}, context: {}, integrations: {}, receivedAt: new Date(), timestamp, warnings: [] },
+    }];
+    const yearZero = new Date(0);
+    yearZero.setUTCFullYear(0);
+
+    // Two commits take the writer's two slots and wait in their global registration…
+    const blockers = [writer.write(call('race-blocker-1')), writer.write(call('race-blocker-2'))];
+    await heldCount(2);
+    // …so these three queue and share the next transaction, which the bad value breaks.
+    const shared = [writer.write(call('race-good-1')), writer.write(call('race-bad', yearZero)), writer.write(call('race-good-2'))];
+    void held[0]!();
+    void held[1]!();
+    await Promise.all(blockers);
+    await heldCount(3); // the shared transaction's registration, held
+    // Before the fix, the retries ran now and registered again (a fourth insert); after it, they
+    // wait for the held registration. Give a retry time to show up either way, then let all land.
+    await Promise.race([heldCount(4), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    // In arrival order, each after the one before: the shared transaction's registration lands
+    // first, as it did in the flaky runs (it was already on its way).
+    passThrough = true;
+    for (const release of held.slice(2)) await release();
+
+    const results = await Promise.allSettled(shared);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    for (const user of ['race-good-1', 'race-good-2']) {
+      const found = await lookup('user_id', user);
+      expect(found.body.regions[0]?.counts.events, user).toBe(1);
     }
   });
 

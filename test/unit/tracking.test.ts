@@ -53,7 +53,7 @@ function nested(levels: number): Record<string, unknown> {
 
 describe('limits', () => {
   it('matches Segment’s documented limits', () => {
-    expect(LIMITS).toEqual({ eventBytes: 32768, batchBytes: 512000, batchItems: 2500, maxDepth: 32, maxStringLength: 65536 });
+    expect(LIMITS).toEqual({ eventBytes: 32768, batchBytes: 512000, batchItems: 2500, maxDepth: 32, maxStringLength: 65536, storedBatchBytes: 5_120_000 });
     expect(CALL_TYPES).toEqual(['identify', 'track', 'page', 'screen', 'group', 'alias']);
   });
 

@@ -12,7 +12,8 @@ import {
 } from '../../domain/consent';
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
-import { completeManualConsentTask, consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { completeManualConsentTask, consentPropagationWorkflowId } from '../../temporal/processes/consent-propagation';
+import { startRecordedPropagation } from '../../temporal/consent-outbox';
 import { preferenceLink } from '../privacy/routes';
 import { adminRoute, json, objectAnswer } from '../openapi';
 import type { AdminDeps, AdminKit } from './kit';
@@ -93,7 +94,11 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     }
     let propagation: { workflowId: string } | undefined;
     if (stored.propagationId) {
-      const { workflowId } = await startConsentPropagation(temporal(), deps.regions, region, { propagationId: stored.propagationId, customerId: id });
+      // Without a Temporal client here, the consent outbox's sweep (in the region's worker) starts it.
+      const input = { propagationId: stored.propagationId, customerId: id };
+      const { workflowId } = deps.temporal
+        ? await startRecordedPropagation(deps.temporal, deps.regions, region, regional(region).sql, input)
+        : { workflowId: consentPropagationWorkflowId(input.propagationId) };
       propagation = { workflowId };
     }
     return { region, changes: stored.changes, effective: stored.effective, ...(propagation ? { propagation } : {}) };

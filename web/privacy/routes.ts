@@ -39,7 +39,8 @@ import { ConsentInputError, readConsent, readPropagations, recordConsent } from 
 import { PURPOSES } from '../../domain/consent';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 import type { PortalMailer } from '../../mail/privacy-mailer';
-import { consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { consentPropagationWorkflowId } from '../../temporal/processes/consent-propagation';
+import { startRecordedPropagation } from '../../temporal/consent-outbox';
 import { cancelPrivacyRequestSaga, startPrivacyRequest } from '../../temporal/processes/privacy-request';
 import { privacyDocs, verificationCode } from './route-schemas';
 
@@ -514,7 +515,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
       if (stored.propagationId) {
         const region = request.query.region!;
-        await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
+        await startRecordedPropagation(deps.temporal, deps.regions, region, regional.sql, { propagationId: stored.propagationId, customerId });
       }
       if (wantsHtml(request)) return reply.redirect(preferencesPath(customerId, request.query), 303);
       return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } } : {}) };

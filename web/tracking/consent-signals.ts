@@ -5,8 +5,10 @@ import type { CallOutcome } from '../../db/region-writer';
 import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences } from '../../domain/consent';
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import type { RegionCatalog } from '../../domain/regions';
+import type { SourceKind } from '../../domain/sources';
+import { admitTrackedConsent, proofKindFor } from '../../domain/tracked-consent';
 import type { TrackingCall } from '../../domain/tracking';
-import { startConsentPropagation } from '../../temporal/processes/consent-propagation';
+import { startRecordedPropagation } from '../../temporal/consent-outbox';
 
 /**
  * Consent carried by tracked calls: Segment's `context.consent.categoryPreferences` on any call,
@@ -15,6 +17,10 @@ import { startConsentPropagation } from '../../temporal/processes/consent-propag
  * nothing twice); a change starts its propagation. The person's country comes from their consent
  * record, else from the call (context.location.country, traits.address.country); without either
  * the law cannot be known, and the signal waits for a call that says where they are.
+ *
+ * What a call may change depends on its source's kind (domain/tracked-consent.ts): a browser
+ * source's signals are unverified, so they may deny but never grant, and never override an
+ * explicit choice made through a verified channel. Records are dated by the server's clock.
  */
 
 export interface TrackingConsentDeps {
@@ -40,12 +46,12 @@ function preferencesOf(call: TrackingCall): unknown {
 /** Records the consent signals of stored calls; returns how many calls carried one. */
 export async function recordTrackedConsent(
   deps: TrackingConsentDeps,
-  region: string,
-  sourceId: string,
+  source: { id: string; region: string; kind: SourceKind },
   calls: TrackingCall[],
   outcomes: CallOutcome[],
   gpcHeader: string | undefined,
 ): Promise<number> {
+  const { region, id: sourceId, kind } = source;
   const sql = deps.regional.get(region);
   if (!sql) return 0;
   // SDKs repeat the same preferences (and browsers the GPC header) on every call: per person, only
@@ -71,23 +77,22 @@ export async function recordTrackedConsent(
     } catch {
       continue;
     }
-    const origin = { at: call.timestamp.toISOString(), proof: { kind: 'segment-message', reference: `${sourceId}:${call.messageId}` } };
+    // The server's clock: a client's timestamp may be placed ahead to outrank later choices.
+    const origin = { at: call.receivedAt.toISOString(), proof: { kind: proofKindFor(kind, 'segment-message'), reference: `${sourceId}:${call.messageId}` } };
     const records: ConsentRecord[] = [];
     if (prefs !== undefined) {
       const segment = fromSegmentCategoryPreferences(prefs, origin);
       if (segment.ok) records.push(...segment.records);
     }
-    const gpc = fromGpc(gpcHeader, policy, { ...origin, proof: { kind: 'gpc-request', reference: origin.proof.reference } });
+    const gpc = fromGpc(gpcHeader, policy, { ...origin, proof: { kind: proofKindFor(kind, 'gpc-request'), reference: origin.proof.reference } });
     if (gpc.outcome === 'recorded') records.push(...gpc.records);
-    const news = records.filter((r) => {
-      const inForce = current?.effective[r.purpose];
-      const state = r.state === 'granted' ? 'granted' : 'denied';
-      return !(inForce && inForce.basis === 'explicit' && inForce.state === state);
-    });
+    const news = admitTrackedConsent(records, kind, current?.effective).admitted;
     if (news.length === 0) continue;
     const stored = await recordConsent(sql, customerId, news, current ? undefined : { country });
     if (stored.propagationId) {
-      await startConsentPropagation(deps.temporal, deps.regions, region, { propagationId: stored.propagationId, customerId });
+      // Temporal trouble does not fail the request: the events and the change are stored, and the
+      // consent outbox starts the propagation later.
+      await startRecordedPropagation(deps.temporal, deps.regions, region, sql, { propagationId: stored.propagationId, customerId });
     }
   }
   return signalled;

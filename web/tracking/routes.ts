@@ -12,12 +12,13 @@ import {
   parseBatch,
   parseSingle,
   rejectedItemSchema,
+  storedBatchTooLarge,
   TrackingCall,
   trackingItemSchema,
   writeKeyFromBody,
   writeKeyInBodySchema,
 } from '../../domain/tracking';
-import type { SourceRateLimiter } from './rate-limit';
+import { clientNetwork, SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import { provenanceOfSource } from '../../domain/identity-provenance';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
@@ -39,7 +40,13 @@ import { rudderStackSourceConfig, segmentSettings, settingsCacheControl } from '
 export interface TrackingDeps {
   sources: SourceCache;
   writers: ReadonlyMap<string, RegionWriter>;
+  /** Events (and stored bytes) per source. */
   rateLimiter: SourceRateLimiter;
+  /**
+   * Write-key lookups that must ask the database, per client network: unknown keys are refused
+   * here before they cost a global-database query. Default KEY_LOOKUPS_PER_CLIENT per second.
+   */
+  keyLookupLimiter?: SourceRateLimiter;
   /** Calls waiting in a region's writer beyond which requests are shed with 429. */
   maxBacklog?: number;
   /** Consent carried by calls (Segment categoryPreferences, Sec-GPC) is recorded when this is set. */
@@ -51,6 +58,12 @@ export interface TrackingDeps {
 }
 
 const DEFAULT_MAX_BACKLOG = 100_000;
+/**
+ * Database lookups of write keys per second per client network (twice that in a burst). A known
+ * key is cached for 30 s, so a real sender needs one lookup per key and half-minute; only a
+ * client guessing keys comes near this.
+ */
+export const KEY_LOOKUPS_PER_CLIENT = 10;
 
 export class TrackingError extends Error {
   constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -79,23 +92,37 @@ async function authenticate(deps: TrackingDeps, request: FastifyRequest, reply: 
   if (!key) {
     throw new TrackingError(401, 'missing write key: send it as the HTTP Basic user name (empty password) or as "writeKey" in the body');
   }
-  const source = await deps.sources.lookup(key);
-  if (!source) throw new TrackingError(unknownStatus, "writeKey unknown: check the source's key in the console");
+  const unknown = () => new TrackingError(unknownStatus, "writeKey unknown: check the source's key in the console");
+  // Malformed keys and keys already known (or known to be unknown) cost no database query.
+  const cached = deps.sources.peek(key);
+  let source = cached?.source;
+  if (!cached) {
+    const allowed = deps.keyLookupLimiter!.take(clientNetwork(request.ip), 1);
+    if (!allowed.ok) {
+      throw new TrackingError(429, `too many write-key lookups from this address (unknown keys?): retry after ${allowed.retryAfterSeconds}s`, {
+        'retry-after': String(allowed.retryAfterSeconds),
+      });
+    }
+    source = await deps.sources.lookup(key);
+  }
+  if (!source) throw unknown();
   // A browser page may use a key only from an origin its source allows (./cors.ts).
   const refused = admitOrigin(request, reply, source);
   if (refused) throw new TrackingError(403, refused);
   return source;
 }
 
-function admit(deps: TrackingDeps, source: Source, count: number): RegionWriter {
+function admit(deps: TrackingDeps, source: Source, count: number, bytes: number): RegionWriter {
   const writer = deps.writers.get(source.region);
   if (!writer) throw new TrackingError(503, `region "${source.region}" of this source is not served by this server: check MERIDIAN_REGIONS_FILE`);
   if (writer.backlog > (deps.maxBacklog ?? DEFAULT_MAX_BACKLOG)) {
     throw new TrackingError(429, `region ${source.region} is catching up: retry shortly`, { 'retry-after': '1' });
   }
-  const allowed = deps.rateLimiter.take(source.id, count);
+  const allowed = deps.rateLimiter.take(source.id, count, bytes);
   if (!allowed.ok) {
-    throw new TrackingError(429, `too many events from this source: retry after ${allowed.retryAfterSeconds}s`, {
+    const what = allowed.reason === 'bytes' ? 'too much data' : 'too many events';
+    if (allowed.tooLarge) throw new TrackingError(413, `${what} in one request for this source's rate limit: send smaller batches`);
+    throw new TrackingError(429, `${what} from this source: retry after ${allowed.retryAfterSeconds}s`, {
       'retry-after': String(allowed.retryAfterSeconds),
     });
   }
@@ -107,7 +134,7 @@ async function store(deps: TrackingDeps, request: FastifyRequest, writer: Region
   const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, provenance: provenanceOfSource(source.kind), call })));
   if (deps.consent) {
     const gpc = request.headers['sec-gpc'];
-    await recordTrackedConsent(deps.consent, source.region, source.id, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
+    await recordTrackedConsent(deps.consent, source, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
   }
   return outcomes;
 }
@@ -135,7 +162,8 @@ function sendError(reply: FastifyReply, error: TrackingError) {
   return reply.code(error.statusCode).headers(error.headers).send({ success: false, error: error.message });
 }
 
-export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps): void {
+export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps): void {
+  const deps: TrackingDeps = { ...given, keyLookupLimiter: given.keyLookupLimiter ?? new SourceRateLimiter(KEY_LOOKUPS_PER_CLIENT) };
   // Segment's limits, enforced before parsing so an oversize body costs nothing.
   app.register(async (scope) => {
     registerTrackingBodies(scope);
@@ -174,7 +202,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
           const source = await authenticate(deps, request, reply);
           const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
           if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
-          const writer = admit(deps, source, 1);
+          const writer = admit(deps, source, 1, parsed.bytes);
           await store(deps, request, writer, source, [parsed.call]);
           return { success: true };
         });
@@ -201,7 +229,9 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingDeps)
         if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
         const { calls, rejected } = parsed.result;
         if (calls.length === 0) return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
-        const writer = admit(deps, source, calls.length);
+        const expanded = storedBatchTooLarge(parsed.result.storedBytes);
+        if (expanded) return reply.code(413).send({ success: false, error: expanded });
+        const writer = admit(deps, source, calls.length, parsed.result.storedBytes);
         await store(deps, request, writer, source, calls);
         // Good items are stored even when others were refused; the refused ones are named, by index.
         return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
