@@ -43,6 +43,7 @@ type SagaActivityName =
   | 'verifyErasure'
   | 'buildExport'
   | 'destroyErasureSet'
+  | 'deleteExports'
   | 'consentTargets'
   | 'pushConsent'
   | 'checkConsentJob'
@@ -56,7 +57,7 @@ type Result<K extends SagaActivityName> = Awaited<ReturnType<SagaActivities[K]>>
 export interface SagaWorld {
   people?: { customerId: string; regions: string[] }[];
   duplicateOf?: string;
-  /** What resolvePrivacyRequest says of the request's verification (undefined: the field is left out). */
+  /** What resolvePrivacyRequest says of the request's verification (default: verified). */
   verified?: boolean;
   /** Connected systems per operation (Meridian's own is added for erase, as the real activity does). */
   targets?: { connectorId: string; mode: 'api' | 'manual' | 'not-supported'; suppress?: 'done' | 'never-finishes'; erase?: 'done' | 'never-finishes' | 'manual' }[];
@@ -83,7 +84,7 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
         type: 'deletion',
         country: 'DE',
         ...(world.duplicateOf ? { duplicateOf: world.duplicateOf } : {}),
-        ...(world.verified === undefined ? {} : { verified: world.verified }),
+        verified: world.verified ?? true,
         people: world.duplicateOf ? [] : people,
       } as Result<'resolvePrivacyRequest'>;
     },
@@ -177,7 +178,12 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async buildExport(input) {
       record('buildExport', input);
-      return { bytes: 100, counts: { identifiers: 1 } };
+      // Packages that expire at once, so the saga's clean-up after expiry is seen within the test.
+      return { bytes: 100, counts: { identifiers: 1 }, expiresAt: new Date(Date.now() + 1000).toISOString() };
+    },
+    async deleteExports(input) {
+      record('deleteExports', input);
+      return { deleted: 1 };
     },
     async destroyErasureSet(input) {
       record('destroyErasureSet', input);
