@@ -83,7 +83,7 @@ type Placement = { customerId: string; region: string };
 interface Ending {
   status: RequestStatus;
   certificate?: Record<string, unknown>;
-  /** A duplicate's ending was written when it was found. */
+  /** A duplicate's ending was written when it was found; an unverified request's is not written at all. */
   recorded?: boolean;
   /** The note to the requester; none for a request never verified (the address may not be theirs). */
   notify?: 'completed' | 'cancelled' | 'duplicate';
@@ -406,7 +406,8 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     // The portal starts the saga only once the requester proved the address; a saga started any other
     // way for an unverified request acts on nothing. (Histories before this check carry no `verified`:
     // those sagas were started by verification, so no patch is needed.)
-    if (resolved.verified === false) return await finish({ status: 'rejected', forget: true });
+    // Nothing is written either: the request stays as it was, for its owner to verify (which starts a saga of its own).
+    if (resolved.verified === false) return await finish({ status: 'rejected', recorded: true, forget: false });
     if (resolved.duplicateOf) return await finish({ status: 'duplicate', recorded: true, notify: 'duplicate', forget: true });
     // Where the person is held: every region of every profile the email belongs to.
     const placements: Placement[] = resolved.people.flatMap((p) => p.regions.map((region) => ({ customerId: p.customerId, region })));

@@ -279,7 +279,10 @@ export async function saveHistory(handle: WorkflowHandle, name: string): Promise
   const dir = path.join(__dirname, '..', 'fixtures', 'privacy-request-histories');
   await mkdir(dir, { recursive: true });
   const history = await handle.fetchHistory();
-  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(historyAsJson(history), null, 1)}\n`);
+  // A fixture is the code of its time: never overwritten by a later run (delete it to record it again).
+  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(historyAsJson(history), null, 1)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
 }
 
 /** A history as plain JSON (64-bit numbers as strings, enums by name, bytes in base64); historyFromFixture reads it back. */
