@@ -147,12 +147,15 @@ export interface StoredFxRate {
   date: string;
   perEur: string;
   source: string;
-  fetchedAt: Date;
+  /** When it was stored, ISO 8601 in UTC. */
+  fetchedAt: string;
 }
 
 export async function listFxRates(sql: Sql, currency: string, range: { from?: string; to?: string }): Promise<StoredFxRate[]> {
-  const rows = await sql<{ rate_date: string; per_eur: string; source: string; fetched_at: Date }[]>`
-    select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur, source, fetched_at from fx_rates
+  const rows = await sql<{ rate_date: string; per_eur: string; source: string; fetched_at: string }[]>`
+    select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur, source,
+      to_char(fetched_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as fetched_at
+    from fx_rates
     where currency = ${currency}
       ${range.from ? sql`and rate_date >= ${range.from}::date` : sql``}
       ${range.to ? sql`and rate_date <= ${range.to}::date` : sql``}

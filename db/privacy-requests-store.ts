@@ -122,6 +122,12 @@ export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: stri
   });
 }
 
+/** How many wrong codes the request may still take (0 when it is locked or unknown). */
+export async function verificationAttemptsLeft(sql: Sql, id: string): Promise<number> {
+  const [row] = await sql<{ verification_attempts: number }[]>`select verification_attempts from privacy_requests where id = ${id}`;
+  return row ? Math.max(0, MAX_VERIFICATION_ATTEMPTS - row.verification_attempts) : 0;
+}
+
 /**
  * A request whose verification email could not be sent is withdrawn: the requester was told to try
  * again, and a request nobody can verify would only sit there holding their sealed address.

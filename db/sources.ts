@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { SourceKind } from '../domain/sources';
 import type { GlobalDb } from './connections';
 import { sources } from './schema/global';
 
@@ -14,6 +15,9 @@ export interface Source {
   id: string;
   name: string;
   region: string;
+  kind: SourceKind;
+  /** Origins whose pages may call the tracking API with this source's key (CORS); empty: none. */
+  allowedOrigins: string[];
   writeKeyHint: string;
   createdAt: Date;
   rotatedAt: Date | null;
@@ -28,11 +32,23 @@ function newWriteKey(): string {
 }
 
 function toSource(row: typeof sources.$inferSelect): Source {
-  return { id: row.id, name: row.name, region: row.region, writeKeyHint: row.writeKeyHint, createdAt: row.createdAt, rotatedAt: row.rotatedAt };
+  return {
+    id: row.id,
+    name: row.name,
+    region: row.region,
+    kind: row.kind,
+    allowedOrigins: row.allowedOrigins,
+    writeKeyHint: row.writeKeyHint,
+    createdAt: row.createdAt,
+    rotatedAt: row.rotatedAt,
+  };
 }
 
 /** Creates a source; the write key is returned once and stored only hashed. */
-export async function createSource(db: GlobalDb, input: { name: string; region: string }): Promise<{ source: Source; writeKey: string }> {
+export async function createSource(
+  db: GlobalDb,
+  input: { name: string; region: string; kind: SourceKind; allowedOrigins?: string[] },
+): Promise<{ source: Source; writeKey: string }> {
   const writeKey = newWriteKey();
   const [row] = await db
     .insert(sources)
@@ -40,6 +56,8 @@ export async function createSource(db: GlobalDb, input: { name: string; region: 
       id: `src_${randomBytes(8).toString('hex')}`,
       name: input.name,
       region: input.region,
+      kind: input.kind,
+      allowedOrigins: input.allowedOrigins ?? [],
       writeKeyHash: hashKey(writeKey),
       writeKeyHint: writeKey.slice(-4),
     })
@@ -56,6 +74,24 @@ export async function listSources(db: GlobalDb, regions?: readonly string[]): Pr
 
 export async function getSource(db: GlobalDb, sourceId: string): Promise<Source | undefined> {
   const [row] = await db.select().from(sources).where(eq(sources.id, sourceId));
+  return row ? toSource(row) : undefined;
+}
+
+/** Changes a source's name, kind or allowed origins; its region and key stay. */
+export async function updateSource(
+  db: GlobalDb,
+  sourceId: string,
+  change: { name?: string; kind?: SourceKind; allowedOrigins?: string[] },
+): Promise<Source | undefined> {
+  const [row] = await db
+    .update(sources)
+    .set({
+      ...(change.name !== undefined ? { name: change.name } : {}),
+      ...(change.kind !== undefined ? { kind: change.kind } : {}),
+      ...(change.allowedOrigins !== undefined ? { allowedOrigins: change.allowedOrigins } : {}),
+    })
+    .where(eq(sources.id, sourceId))
+    .returning();
   return row ? toSource(row) : undefined;
 }
 
@@ -90,6 +126,12 @@ export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = ne
   return previous ? toSource(previous) : undefined;
 }
 
+/** Every origin some source allows (answers CORS preflights, which carry no write key yet). */
+export async function originsAllowedByAnySource(db: GlobalDb): Promise<string[]> {
+  const rows = await db.selectDistinct({ origin: sql<string>`unnest(${sources.allowedOrigins})` }).from(sources);
+  return rows.map((r) => r.origin);
+}
+
 /** Caches write key → source for a short time: the hot path must not query the global database per request. */
 export class SourceCache {
   private readonly entries = new Map<string, { source: Source | undefined; until: number }>();
@@ -104,5 +146,13 @@ export class SourceCache {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(writeKey, { source, until: now + (source ? this.ttlMs : 2000) });
     return source;
+  }
+
+  /**
+   * Forgets a source changed through this process, so its new kind or origins apply at once here;
+   * other web processes see the change when their entry expires (ttlMs).
+   */
+  forget(sourceId: string): void {
+    for (const [key, entry] of this.entries) if (entry.source?.id === sourceId) this.entries.delete(key);
   }
 }

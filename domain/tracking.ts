@@ -112,11 +112,13 @@ export interface TrackingCall {
   warnings: string[];
 }
 
-export interface RejectedItem {
-  index: number;
+/** A batch item that was refused, by its index in the batch. */
+export const rejectedItemSchema = z.object({
+  index: z.number().int(),
   /** Names the field and the rule; never echoes personal values. */
-  reason: string;
-}
+  reason: z.string().describe('the field and the rule it broke'),
+});
+export type RejectedItem = z.infer<typeof rejectedItemSchema>;
 
 export type ParseResult = { calls: TrackingCall[]; rejected: RejectedItem[] };
 
@@ -230,7 +232,8 @@ export const identifierSchema = z
       return z.NEVER;
     }
     return id;
-  });
+  })
+  .meta({ description: `a string or a number, stored trimmed (at most ${MAX_IDENTIFIER_LENGTH} characters); null or "" means not given` });
 
 /** The client's deduplication key, kept exactly as sent. */
 export const messageIdSchema = z
@@ -250,7 +253,8 @@ export const messageIdSchema = z
       return z.NEVER;
     }
     return value;
-  });
+  })
+  .meta({ description: 'the client\'s deduplication key: a call with a messageId already stored is not stored again' });
 
 /** event, name, category: free text, cleaned like any other stored string. */
 export const labelSchema = z
@@ -264,7 +268,8 @@ export const labelSchema = z
       return z.NEVER;
     }
     return cleaned.value as string;
-  });
+  })
+  .meta({ description: `free text, at most ${LIMITS.maxStringLength} characters` });
 
 /** properties, traits, context, integrations: a plain JSON object, sanitised. */
 export const jsonObjectSchema = z
@@ -282,7 +287,8 @@ export const jsonObjectSchema = z
     }
     return cleaned.value as Record<string, unknown>;
   })
-  .optional();
+  .optional()
+  .meta({ type: ['object', 'null'], description: `a JSON object, nested at most ${LIMITS.maxDepth} levels` });
 
 /** Reads an ISO 8601 date-time with a zone, or a bare date as midnight UTC; undefined if invalid. */
 export function parseIsoDateTime(text: string): Date | undefined {
@@ -329,7 +335,8 @@ export const dateTimeSchema = z
       return z.NEVER;
     }
     return date;
-  });
+  })
+  .meta({ description: 'an ISO 8601 date-time with a zone, or a date (read as midnight UTC)' });
 
 // ---------------------------------------------------------------------------------------------
 // Call schemas: one per call type, as Segment's spec lists the fields of each
@@ -692,8 +699,16 @@ function parseBatchItem(
 }
 
 /** Segment lets clients put the write key in the body instead of the Authorization header. */
+export const writeKeyInBodySchema = z.object({
+  writeKey: z
+    .string()
+    .refine((key) => key.trim() !== '')
+    .optional()
+    .describe("the source's write key, when it is not sent as the HTTP Basic user name"),
+});
+
 export function writeKeyFromBody(body: unknown): string | undefined {
   if (!isPlainObject(body)) return undefined;
-  const { writeKey } = body;
-  return typeof writeKey === 'string' && writeKey.trim() !== '' ? writeKey : undefined;
+  const parsed = writeKeyInBodySchema.safeParse(body);
+  return parsed.success ? parsed.data.writeKey : undefined;
 }

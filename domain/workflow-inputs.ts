@@ -39,12 +39,16 @@ export const CONNECTOR_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * connectorSync, as ops start it from the Temporal UI: `{"connectorId":"con_…"}`, optionally with
  * `"streams":["orders"]`, `"since":"2025-01-01T00:00:00Z"` (re-sync from then) or `"full":true`.
  */
+/** What to sync: the options of a sync started by hand (the body of POST /admin/connectors/:id/sync). */
+export const connectorSyncOptions = {
+  streams: z.array(z.enum(['customers', 'orders'])).min(1, 'name at least one stream, or leave it out for all').optional(),
+  since: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC, e.g. "2025-01-01T00:00:00Z"' }).optional(),
+  full: z.boolean().optional(),
+};
 export const connectorSyncInputSchema = z
   .object({
     connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID such as "con_1a2b3c4d5e6f7a8b"'),
-    streams: z.array(z.enum(['customers', 'orders'])).min(1, 'name at least one stream, or leave it out for all').optional(),
-    since: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC, e.g. "2025-01-01T00:00:00Z"' }).optional(),
-    full: z.boolean().optional(),
+    ...connectorSyncOptions,
   })
   .refine((input) => !(input.full && input.since), { message: 'give either "since" or "full", not both', path: ['since'] });
 export type ConnectorSyncInput = z.infer<typeof connectorSyncInputSchema>;

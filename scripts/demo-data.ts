@@ -12,12 +12,14 @@ import iconv from 'iconv-lite';
 interface DemoSource {
   name: string;
   region: string;
+  kind: 'browser' | 'server';
 }
 
 const SOURCES: DemoSource[] = [
-  { name: 'Demo Berlin web shop', region: 'eu' },
-  { name: 'Demo New York app', region: 'us' },
-  { name: 'Demo Tokyo store', region: 'apac' },
+  // Server-side: the demo sends as a shop's back end would (its identify calls carry the shop's word).
+  { name: 'Demo Berlin web shop', region: 'eu', kind: 'server' },
+  { name: 'Demo New York app', region: 'us', kind: 'server' },
+  { name: 'Demo Tokyo store', region: 'apac', kind: 'server' },
 ];
 
 export async function seedDemoData(webUrl: string, adminToken: string): Promise<{ created: boolean; events: number }> {

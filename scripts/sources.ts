@@ -1,19 +1,23 @@
 import { openGlobalPool } from '../db/connections';
 import { createSource, listSources, rotateWriteKey } from '../db/sources';
 import { loadConfig } from '../domain/config';
+import { SOURCE_KINDS, SourceKind } from '../domain/sources';
 import { GLOBAL_REGION } from '../domain/regions';
 import { loadDevSecrets } from '../startup/dev-secrets';
 import { exitWithError } from '../startup/fatal';
 
 /**
  * Sources and write keys from a shell (the admin API does the same over HTTP):
- *   npm run sources -- create "Berlin web shop" eu
+ *   npm run sources -- create "Berlin web shop" eu browser
+ *   npm run sources -- create "Berlin order service" eu server
  *   npm run sources -- list
  *   npm run sources -- rotate src_…
  * A write key is printed once, when it is made; Meridian keeps only its hash.
  */
 
-const USAGE = 'usage: npm run sources -- create NAME REGION | list | rotate SOURCE_ID';
+const USAGE =
+  'usage: npm run sources -- create NAME REGION browser|server | list | rotate SOURCE_ID\n' +
+  '  browser: the key ships in web pages or apps (public); server: the key stays secret on your servers';
 
 async function main(): Promise<void> {
   loadDevSecrets();
@@ -23,18 +27,18 @@ async function main(): Promise<void> {
   try {
     switch (command) {
       case 'create': {
-        const [name, region] = rest;
-        if (!name || !region) throw new Error(USAGE);
+        const [name, region, kind] = rest;
+        if (!name || !region || !SOURCE_KINDS.includes(kind as SourceKind)) throw new Error(USAGE);
         const dataRegion = config.regions.region(region);
         if (dataRegion.name === GLOBAL_REGION) throw new Error('a source belongs to a data region (eu, us, apac …), not global');
-        const { source, writeKey } = await createSource(pool.db, { name, region: dataRegion.name });
-        console.log(`created ${source.id} "${source.name}" in region ${source.region}`);
+        const { source, writeKey } = await createSource(pool.db, { name, region: dataRegion.name, kind: kind as SourceKind });
+        console.log(`created ${source.id} "${source.name}" (${source.kind}) in region ${source.region}`);
         console.log(`write key (shown once): ${writeKey}`);
         break;
       }
       case 'list':
         for (const s of await listSources(pool.db)) {
-          console.log(`${s.id}  ${s.region.padEnd(6)} …${s.writeKeyHint}  ${s.name}${s.rotatedAt ? `  (rotated ${s.rotatedAt.toISOString()})` : ''}`);
+          console.log(`${s.id}  ${s.region.padEnd(6)} ${s.kind.padEnd(7)} …${s.writeKeyHint}  ${s.name}${s.rotatedAt ? `  (rotated ${s.rotatedAt.toISOString()})` : ''}`);
         }
         break;
       case 'rotate': {

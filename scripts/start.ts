@@ -353,6 +353,7 @@ async function main(): Promise<void> {
   Tracking API  ${webUrl}/v1/batch  (Segment-compatible; write keys: npm run sources -- list)
   Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
   Privacy       ${webUrl}/privacy  (portal; emails ${mailbox ? `in ${mailbox.dir}` : `via ${config.privacy.smtpUrl}`})
+  OpenAPI       ${webUrl}/openapi.json  (tracking, admin and privacy APIs, OpenAPI 3.1)
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {

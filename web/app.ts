@@ -14,6 +14,7 @@ import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './
 import { buildServer, WebDeps } from './server';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
+import { AllowedOriginIndex } from './tracking/cors';
 import { RegionWriter } from '../db/region-writer';
 import { SharedRateLimiter } from './request-limits';
 
@@ -93,6 +94,7 @@ export async function createMeridianWeb(
     readiness,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const sourceCache = new SourceCache(globalPool.db);
   const app = await buildServer({
     readiness,
     ...(options.onRoute ? { onRoute: options.onRoute } : {}),
@@ -100,10 +102,12 @@ export async function createMeridianWeb(
     publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking: {
-      sources: new SourceCache(globalPool.db),
+      sources: sourceCache,
       writers,
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource),
       consent: { regional: regionalSql, temporal, regions: config.regions },
+      origins: new AllowedOriginIndex(globalPool.db),
+      publicUrl: config.privacy.publicUrl,
     },
     ...(privacyMailer
       ? {
@@ -132,6 +136,7 @@ export async function createMeridianWeb(
       hmacKey: config.identityHmacKey,
       rules,
       temporal,
+      onSourceChanged: (sourceId) => sourceCache.forget(sourceId),
       ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
     },
   });

@@ -6,11 +6,13 @@ import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { ReadinessProbe } from './readiness';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
+import { registerOpenApi, serviceRoute } from './openapi';
+import { z } from 'zod';
 
 /**
- * The public listener: tracking API, privacy portal, admin API (bearer tokens), /health and a
- * bare /ready. The codec and the detailed readiness report are on the operator listener
- * (./operator.ts), never here.
+ * The public listener: tracking API, privacy portal, admin API (bearer tokens), /health, a
+ * bare /ready, and the OpenAPI document of them all at /openapi.json (./openapi.ts). The codec
+ * and the detailed readiness report are on the operator listener (./operator.ts), never here.
  */
 export interface WebDeps {
   /** Shared with the operator listener, which shows the details. */
@@ -83,14 +85,18 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
     app.addHook('onRoute', (route) => onRoute({ method: route.method, url: route.url }));
   }
 
+  // Before any route: it learns them as they are registered (web/openapi.ts says how to document one).
+  await registerOpenApi(app, deps.publicUrl ? { publicUrl: deps.publicUrl } : {});
+
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', { schema: serviceRoute({ summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok') }) } }) }, async () => ({ status: 'ok' }));
 
   // Ready or not, nothing more: which check failed and why is on the operator listener.
-  app.get('/ready', async (_request, reply) => {
+  const readyAnswer = z.object({ status: z.enum(['ready', 'not ready']) });
+  app.get('/ready', { schema: serviceRoute({ summary: 'Readiness: every region\'s database and Temporal answer (details on the operator listener)', response: { 200: readyAnswer, 503: readyAnswer } }) }, async (_request, reply) => {
     const ready = ReadinessProbe.isReady(await deps.readiness.check());
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });

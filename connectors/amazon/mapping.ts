@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CanonicalOrder, OrderStatus, RejectedRecord } from '../../domain/commerce';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { CurrencyCode, isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
-import { checked, describeIssues, Mapped, present, text } from '../mapping';
+import { checked, describeIssues, Mapped, parseVendorTime, present, text, vendorTime } from '../mapping';
 
 /**
  * Amazon Selling Partner API Orders v0 (`getOrders`) orders to Meridian's canonical orders, and the
@@ -112,28 +112,10 @@ const LATEST_YEAR = 9998;
 
 /** The instant an Amazon time names, or undefined if it is not a real calendar time with a zone. */
 export function parseAmazonTime(text: string): Date | undefined {
-  const match = AMAZON_TIME.exec(text.trim());
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = match;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  if (year < EARLIEST_YEAR || year > LATEST_YEAR || hour > 23 || minute > 59 || second > 59) return undefined;
-  const wallClock = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  // Date.UTC rolls 30 February over to March; a calendar date must come back unchanged.
-  if (wallClock.getUTCMonth() !== month - 1 || wallClock.getUTCDate() !== day) return undefined;
-  const digits = zone.replace(':', '');
-  const offsetMinutes = zone === 'Z' ? 0 : (digits.startsWith('-') ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
-  const milliseconds = fraction === '' ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
-  return new Date(wallClock.getTime() - offsetMinutes * 60_000 + milliseconds);
+  return parseVendorTime(text, AMAZON_TIME, { earliest: EARLIEST_YEAR, latest: LATEST_YEAR });
 }
 
-const AmazonTime = z.string({ error: AMAZON_TIME_RULE }).transform((text, ctx) => {
-  const instant = parseAmazonTime(text);
-  if (instant === undefined) {
-    ctx.issues.push({ code: 'custom', message: AMAZON_TIME_RULE, input: text });
-    return z.NEVER;
-  }
-  return instant;
-});
+const AmazonTime = vendorTime(parseAmazonTime, AMAZON_TIME_RULE);
 
 const ItemCount = z.int({ error: 'must be a whole number of items' }).nonnegative('must not be negative');
 

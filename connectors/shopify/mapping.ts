@@ -3,7 +3,7 @@ import { CanonicalCustomer, CanonicalOrder, EmailMarketingState, OrderStatus, Re
 import { normaliseName } from '../../domain/identifiers';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
-import { checked, describeIssues, Mapped, present, text } from '../mapping';
+import { checked, describeIssues, Mapped, parseVendorTime, present, text, vendorTime } from '../mapping';
 
 /**
  * Shopify REST Admin API customers and orders (2024-10) to Meridian's canonical records. Only the
@@ -33,27 +33,10 @@ const LATEST_YEAR = 9998;
 
 /** The instant a Shopify time names, or undefined if it is not a real calendar time with an offset. */
 function parseShopifyTime(text: string): Date | undefined {
-  const match = SHOP_TIME.exec(text.trim());
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = match;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  if (year < EARLIEST_YEAR || year > LATEST_YEAR || hour > 23 || minute > 59 || second > 59) return undefined;
-  const wallClock = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  // Date.UTC rolls 30 February over to March; a calendar date must come back unchanged.
-  if (wallClock.getUTCMonth() !== month - 1 || wallClock.getUTCDate() !== day) return undefined;
-  const offsetMinutes = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
-  const milliseconds = fraction === '' ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
-  return new Date(wallClock.getTime() - offsetMinutes * 60_000 + milliseconds);
+  return parseVendorTime(text, SHOP_TIME, { earliest: EARLIEST_YEAR, latest: LATEST_YEAR });
 }
 
-const ShopifyTime = z.string({ error: SHOP_TIME_RULE }).transform((text, ctx) => {
-  const instant = parseShopifyTime(text);
-  if (instant === undefined) {
-    ctx.issues.push({ code: 'custom', message: SHOP_TIME_RULE, input: text });
-    return z.NEVER;
-  }
-  return instant;
-});
+const ShopifyTime = vendorTime(parseShopifyTime, SHOP_TIME_RULE);
 
 /** Amounts are decimal strings in the currency's ISO 4217 decimals ("3960" JPY, "1.250" KWD). */
 const ShopifyAmount = z.union([z.string(), z.number()], { error: 'must be a decimal amount, e.g. "19.99"' });

@@ -1,4 +1,5 @@
 import { date, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { SourceKind } from '../../domain/sources';
 import { bytea } from './column-types';
 
 /**
@@ -33,6 +34,14 @@ export const sources = pgTable(
     id: text('id').primaryKey(),
     name: text('name').notNull(),
     region: text('region').notNull(),
+    /**
+     * Where the write key lives. `browser`: in web pages and apps, so it is public — anyone may send
+     * with it, and what it says about who someone is, is unverified. `server`: kept secret on the
+     * brand's servers. Rows made before kinds existed are `browser`, the kind that trusts least.
+     */
+    kind: text('kind').$type<SourceKind>().notNull().default('browser'),
+    /** Web origins (scheme://host[:port]) whose pages may call the tracking API with this key (CORS). */
+    allowedOrigins: text('allowed_origins').array().notNull().default([]),
     writeKeyHash: bytea('write_key_hash').notNull(),
     writeKeyHint: text('write_key_hint').notNull(),
     previousWriteKeyHash: bytea('previous_write_key_hash'),

@@ -150,7 +150,7 @@ async function main() {
         const res = await fetch(`http://127.0.0.1:${port}/admin/sources`, {
           method: 'POST',
           headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ name: 'bench', region: 'eu' }),
+          body: JSON.stringify({ name: 'bench', region: 'eu', kind: 'server' }),
         });
         writeKey = ((await res.json()) as { writeKey: string }).writeKey;
       } catch {

@@ -140,7 +140,7 @@ async function main() {
     for (const p of people) klaviyo.seedProfile({ email: p.email, subscribed: true });
     twilio.seedMessages(people.map((p) => ({ to: p.phone, from: '+14155550000', body: 'Your order shipped' })));
     for (const region of REGIONS) {
-      const source = await admin('POST', '/admin/sources', { name: `bench ${region}`, region });
+      const source = await admin('POST', '/admin/sources', { name: `bench ${region}`, region, kind: 'server' });
       const batch = people
         .filter((p) => p.region === region)
         .map((p, i) => ({ type: 'identify', userId: `bench-${region}-${i}`, traits: { email: p.email, phone: p.phone }, context: { location: { country: COUNTRY[region] }, externalIds: [{ id: String(p.shopifyId), type: 'shopify_customer', encoding: 'none', collection: 'users' }] } }));

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AMAZON_MARKETPLACES, amazonMarketplace } from '../../connectors/amazon/mapping';
 import { formatMinor, isCurrency, minorUnits, parseAmount } from '../../domain/money';
+import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for what an Amazon orders sync talks to, from one server: Login with Amazon's
@@ -557,15 +559,7 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     if (faultIndex >= 0) {
       const [{ fault, options: faultOptions }] = faults.splice(faultIndex, 1) as [{ fault: AmazonFault; options: AmazonFaultOptions }];
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (faultOptions.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, faultOptions.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, faultOptions.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {
@@ -740,17 +734,6 @@ function relayAddress(id: string, salesChannel: string): string {
   return `${local}@marketplace.amazon.${domain}`;
 }
 
-/** mulberry32: small, fast, and the same numbers for the same seed on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDED_STATUSES: [AmazonOrderStatus, number][] = [
   ['Shipped', 0.55],

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Meta's Marketing API (Graph API), custom audience membership
@@ -240,15 +241,7 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     if (queued) {
       const { fault, options: faultOptions } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        if (faultOptions.closeAfterMs !== undefined) {
-          const socket = request.raw.socket;
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, faultOptions.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, faultOptions.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') return send(200, '{"audience_id":"');

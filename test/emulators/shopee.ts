@@ -2,6 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { localParts } from '../../domain/local-time';
 import { formatMinor, isCurrency, minorUnits, parseAmount } from '../../domain/money';
+import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Shopee Open Platform v2, shop-level order API: `GET /api/v2/order/get_order_list`
@@ -513,15 +515,7 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     if (queued) {
       const { fault } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (queued.options.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, queued.options.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, queued.options.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {
@@ -624,17 +618,6 @@ function defaultAddress(orderRegion: string): ShopeeRecipientAddress {
 
 // ---- the deterministic order generator ----
 
-/** mulberry32: small, fast, and the same numbers for the same seed on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CATALOGUE = [
   { name: 'Cotton tee', sku: 'MRD-TEE-01', price: 19.9 },

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { instantAt, isTimeZone, localParts } from '../../domain/local-time';
 import { formatMinor, minorUnits, parseAmount } from '../../domain/money';
+import { seededRandom as random } from '../../domain/seeded-random';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Shopify's REST Admin API, read side: `customers.json`, `orders.json`, their
@@ -892,15 +894,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     if (queued) {
       const { fault } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (queued.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, queued.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, queued.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {
@@ -1128,17 +1122,6 @@ const CATALOGUE = [
 const TAGS = ['vip', 'newsletter', 'wholesale', 'returning'];
 const CONSENT_STATES: EmailMarketingState[] = ['subscribed', 'not_subscribed', 'unsubscribed', 'pending'];
 
-/** mulberry32: small, fast, and the same numbers for the same seed on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Catalogue prices read as whole yen for zero-decimal currencies (1990 JPY) and as 19.90 for two-decimal ones. */
 function priceIn(base: number, currency: string): bigint {

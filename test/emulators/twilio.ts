@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stall } from './faults';
 
 /**
  * A local stand-in for Twilio's REST API 2010-04-01, Messages: list, fetch and delete, under
@@ -330,15 +331,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     if (queued) {
       const { fault } = queued;
       if (fault === 'timeout') {
-        reply.hijack();
-        const socket = request.raw.socket;
-        if (queued.closeAfterMs !== undefined) {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            socket.destroy();
-          }, queued.closeAfterMs);
-          timers.add(timer);
-        }
+        stall(request, reply, queued.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {

@@ -368,6 +368,8 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
       ['2025-03-13', '0.3349', 'Central Bank of Kuwait'],
       ['2025-03-14', '0.3354', 'Central Bank of Kuwait'],
     ]);
+    // When it was stored, as an instant in ISO 8601 (not PostgreSQL's own text).
+    expect(got.body.rates[0].fetchedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect((await admin('GET', '/admin/fx-rates/KWD')).body.rates).toHaveLength(3);
 
     let res = await admin('PUT', '/admin/fx-rates/EUR', { source: 'x', rates: [{ date: '2025-03-14', perEur: '1' }] });

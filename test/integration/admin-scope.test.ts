@@ -69,8 +69,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     const admin = (method: string, url: string, body?: unknown) => call(allToken, method, url, body);
 
-    const eu = await admin('POST', '/admin/sources', { name: 'Berlin shop', region: 'eu' });
-    const us = await admin('POST', '/admin/sources', { name: 'Boston shop', region: 'us' });
+    const eu = await admin('POST', '/admin/sources', { name: 'Berlin shop', region: 'eu', kind: 'server' });
+    const us = await admin('POST', '/admin/sources', { name: 'Boston shop', region: 'us', kind: 'browser' });
     f.euSource = eu.body.source.id;
     f.usSource = us.body.source.id;
     f.euEmail = 'greta.scope@example.de';
@@ -122,7 +122,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
   const refused = { refused: true } as const;
 
   const table: Record<string, Case> = {
-    'POST /admin/sources': { url: () => '/admin/sources', body: () => ({ name: 'Sneaky EU shop', region: 'eu' }), expect: refused },
+    'POST /admin/sources': { url: () => '/admin/sources', body: () => ({ name: 'Sneaky EU shop', region: 'eu', kind: 'server' }), expect: refused },
+    'PATCH /admin/sources/:id': { url: () => `/admin/sources/${f.euSource}`, body: () => ({ allowedOrigins: ['https://evil.example'] }), expect: refused },
     'GET /admin/sources': {
       url: () => '/admin/sources',
       expect: {
@@ -250,8 +251,9 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(outcomes).toHaveLength(Object.keys(table).length);
 
     // What the refused calls would have changed is unchanged.
-    const [source] = await d.global().sql`select rotated_at from sources where id = ${f.euSource}`;
+    const [source] = await d.global().sql`select rotated_at, allowed_origins from sources where id = ${f.euSource}`;
     expect(source!.rotated_at).toBeNull();
+    expect(source!.allowed_origins).toEqual([]);
     const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
     expect(holds[0]!.removed_at).toBeNull();
     expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);

@@ -47,7 +47,7 @@ describe('the embedded PostgreSQL', () => {
       const reports = await migrateAll(config);
       expect(reports.map((r) => r.created)).toEqual([true, true, true, true]);
       let global = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1 });
-      await createSource(global.db, { name: 'Embedded shop', region: 'eu' });
+      await createSource(global.db, { name: 'Embedded shop', region: 'eu', kind: 'server' });
       expect((await listSources(global.db)).map((s) => s.name)).toEqual(['Embedded shop']);
       await global.close();
 

@@ -149,6 +149,26 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect((await h.admin('POST', '/admin/sources/src_nope/rotate')).status).toBe(404);
   });
 
+  it('makes a source say what kind it is, and takes only real web origins for it', async () => {
+    const noKind = await h.admin('POST', '/admin/sources', { name: 'kindless', region: 'eu' });
+    expect(noKind.status).toBe(400);
+    expect(noKind.body.error).toMatch(/^kind: kind must be "browser" .* or "server"/);
+    for (const bad of ['https://shop.example/path', 'javascript:alert(1)', '*', 'https://user@shop.example', 'shop.example']) {
+      const res = await h.admin('POST', '/admin/sources', { name: 'bad origin', region: 'eu', kind: 'browser', allowedOrigins: [bad] });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error, bad).toMatch(/^allowedOrigins\.0: an origin is scheme:\/\/host/);
+    }
+    const made = await h.admin('POST', '/admin/sources', { name: 'web shop', region: 'eu', kind: 'browser', allowedOrigins: ['https://Shop.Example'] });
+    expect(made.status).toBe(201);
+    expect(made.body.source).toMatchObject({ kind: 'browser', allowedOrigins: ['https://shop.example'] });
+    const changed = await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, { kind: 'server', allowedOrigins: ['http://localhost:8080'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body.source).toMatchObject({ kind: 'server', allowedOrigins: ['http://localhost:8080'], region: 'eu' });
+    expect((await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, { region: 'us' })).status).toBe(400); // a region is for life
+    expect((await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, {})).status).toBe(400);
+    expect((await h.admin('PATCH', '/admin/sources/src_nope', { kind: 'server' })).status).toBe(404);
+  });
+
   it('reads phone numbers from five countries with the event’s country or locale as the hint', async () => {
     const cases = [
       { userId: 'phone-tw', phone: '0912 345 678', context: { location: { country: 'TW' } }, e164: '+886912345678' },

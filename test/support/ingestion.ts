@@ -9,13 +9,15 @@ export interface IngestionHarness {
   adminToken: string;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   send(writeKey: string, path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  createSource(name: string, region: string): Promise<{ id: string; writeKey: string }>;
+  /** A source; `server` unless said (most tests send as the Node SDKs do, from a brand's back end). */
+  createSource(name: string, region: string, options?: { kind?: 'browser' | 'server'; allowedOrigins?: string[] }): Promise<{ id: string; writeKey: string }>;
   close(): Promise<void>;
 }
 
-export async function startIngestion(d: TestDeployment): Promise<IngestionHarness> {
+/** `port`: listen there (e.g. the port of MERIDIAN_PUBLIC_URL, which the browser SDKs are sent back to); any free one by default. */
+export async function startIngestion(d: TestDeployment, options: { port?: number } = {}): Promise<IngestionHarness> {
   const web = await createMeridianWeb(d.config, d.client, { poolSize: 4 });
-  const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = await web.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const adminToken = d.config.adminTokens[0]!.token;
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -49,8 +51,8 @@ export async function startIngestion(d: TestDeployment): Promise<IngestionHarnes
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    async createSource(name, region) {
-      const { status, body } = await admin('POST', '/admin/sources', { name, region });
+    async createSource(name, region, options = {}) {
+      const { status, body } = await admin('POST', '/admin/sources', { name, region, kind: options.kind ?? 'server', ...options });
       if (status !== 201) throw new Error(`creating source failed: ${status} ${JSON.stringify(body)}`);
       return { id: body.source.id, writeKey: body.writeKey };
     },

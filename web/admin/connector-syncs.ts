@@ -2,7 +2,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { connectorDefinition } from '../../connectors';
-import { ConnectorSyncInput, connectorSyncInputSchema } from '../../domain/workflow-inputs';
+import { ConnectorSyncInput, connectorSyncInputSchema, connectorSyncOptions } from '../../domain/workflow-inputs';
 import {
   connectorScheduleSchema,
   deleteConnectorSchedule,
@@ -18,6 +18,7 @@ import {
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
 import { connectorAccess } from './connectors';
+import { adminRoute, json, objectAnswer } from '../openapi';
 import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
 
 /**
@@ -39,7 +40,9 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
     }
   };
 
-  scope.put<{ Params: { id: string } }>('/admin/connectors/:id/schedule', async (request, reply) => {
+  const scheduleAnswer = json('what was done, and the schedule now', z.object({ result: z.enum(['created', 'updated']), schedule: z.looseObject({ scheduleId: z.string() }) }));
+  const scheduleNow = json('the schedule now', z.object({ schedule: z.looseObject({ scheduleId: z.string() }) }));
+  scope.put<{ Params: { id: string } }>('/admin/connectors/:id/schedule', { schema: adminRoute({ summary: 'Create (201) or replace (200) the connector\'s Temporal Schedule sync-<id>', body: connectorScheduleSchema, response: { 200: scheduleAnswer, 201: scheduleAnswer } }) }, async (request, reply) => {
     const { connector } = await connectorFor(request);
     const body = onlyFields(kit, request.body, ['cron', 'every', 'timeZone', 'catchupWindow', 'paused', 'note']);
     const schedule = parseWith(kit, connectorScheduleSchema, body);
@@ -50,21 +53,22 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
 
   const noteInput = z.object({ note: z.string().trim().min(1).max(500).optional() });
 
-  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/pause', async (request) => {
+  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/pause', { schema: adminRoute({ summary: 'Pause the connector\'s schedule', body: noteInput, response: { 200: scheduleNow } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     const { note } = parseWith(kit, noteInput, onlyFields(kit, request.body, ['note']));
     await scheduleCall(connector.id, () => pauseConnectorSchedule(temporal(), connector.id, note));
     return { schedule: await scheduleSummary(temporal(), connector.id) };
   });
 
-  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/resume', async (request) => {
+  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/resume', { schema: adminRoute({ summary: 'Resume the connector\'s schedule', body: noteInput, response: { 200: scheduleNow } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     const { note } = parseWith(kit, noteInput, onlyFields(kit, request.body, ['note']));
     await scheduleCall(connector.id, () => resumeConnectorSchedule(temporal(), connector.id, note));
     return { schedule: await scheduleSummary(temporal(), connector.id) };
   });
 
-  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/trigger', async (request, reply) => {
+  const triggered = z.object({ triggered: z.string().describe('the schedule\'s ID'), note: z.string() });
+  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/schedule/trigger', { schema: adminRoute({ summary: 'Run the schedule\'s sync now (skipped if one is running)', response: { 202: json('the schedule was triggered', triggered) } }) }, async (request, reply) => {
     const { connector } = await connectorFor(request);
     await scheduleCall(connector.id, () => triggerConnectorSchedule(temporal(), connector.id));
     return reply.code(202).send({
@@ -73,13 +77,13 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
     });
   });
 
-  scope.delete<{ Params: { id: string } }>('/admin/connectors/:id/schedule', async (request) => {
+  scope.delete<{ Params: { id: string } }>('/admin/connectors/:id/schedule', { schema: adminRoute({ summary: 'Remove the schedule (the connector then syncs only when started by hand)', response: { 200: z.object({ deleted: z.string().describe('the schedule\'s ID') }) } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     await scheduleCall(connector.id, () => deleteConnectorSchedule(temporal(), connector.id));
     return { deleted: connectorScheduleId(connector.id) };
   });
 
-  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/sync', async (request, reply) => {
+  scope.post<{ Params: { id: string } }>('/admin/connectors/:id/sync', { schema: adminRoute({ summary: 'Start a sync now: incremental, a backfill from `since`, or `full` (409 while one started by hand runs)', body: z.object(connectorSyncOptions), response: { 202: json('the sync started; follow it at `progress`', z.looseObject({ workflowId: z.string(), runId: z.string(), progress: z.string() })) } }) }, async (request, reply) => {
     const { connector } = await connectorFor(request);
     const body = onlyFields(kit, request.body, ['since', 'full', 'streams']);
     const input: ConnectorSyncInput = parseWith(kit, connectorSyncInputSchema, { ...body, connectorId: connector.id });
@@ -96,7 +100,7 @@ export function registerConnectorSyncRoutes(scope: FastifyInstance, deps: AdminD
     }
   });
 
-  scope.get<{ Params: { id: string; workflowId: string } }>('/admin/connectors/:id/sync/:workflowId', async (request) => {
+  scope.get<{ Params: { id: string; workflowId: string } }>('/admin/connectors/:id/sync/:workflowId', { schema: adminRoute({ summary: 'A sync\'s status and live progress; its result once done', response: { 200: objectAnswer('the sync\'s status, progress (stream, pages, customers, orders, rejected, lag) and result') } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     try {
       return await syncStatus(temporal(), regionalOf(connector.region).sql, connector, request.params.workflowId);

@@ -19,6 +19,7 @@ import {
   scheduleSummary,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
+import { adminRoute, json, objectAnswer } from '../openapi';
 import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
 
 /**
@@ -80,7 +81,8 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     schedule: z.unknown().optional(),
   });
 
-  scope.post('/admin/connectors', async (request, reply) => {
+  const createDoc = createInput.safeExtend({ schedule: connectorScheduleSchema.optional() });
+  scope.post('/admin/connectors', { schema: adminRoute({ summary: 'Create a connector (201), and its schedule if given', body: createDoc, response: { 201: objectAnswer('the connector (credentials shown as "set", never the value) and its schedule') } }) }, async (request, reply) => {
     const token = kit.authorise(request);
     const body = onlyFields(kit, request.body, ['id', 'system', 'name', 'region', 'settings', 'credentials', 'schedule']);
     const input = parseWith(kit, createInput, body);
@@ -107,7 +109,8 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     return reply.code(201).send({ ...connectorView(connector, true), schedule: summary });
   });
 
-  scope.get<{ Querystring: { region?: string } }>('/admin/connectors', async (request) => {
+  const listQuery = z.object({ region: z.string().optional().describe('only the connectors of this data region') });
+  scope.get<{ Querystring: { region?: string } }>('/admin/connectors', { schema: adminRoute({ summary: 'List the connectors the token may manage', querystring: listQuery, response: { 200: json('the connectors, credentials shown as "set" or "missing"', z.object({ connectors: z.array(z.looseObject({ id: z.string(), system: z.string(), name: z.string(), region: z.string() })) })) } }) }, async (request) => {
     const token = kit.authorise(request);
     const region = request.query.region;
     if (region !== undefined) {
@@ -126,7 +129,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     return { connectors: views };
   });
 
-  scope.get<{ Params: { id: string } }>('/admin/connectors/:id', async (request) => {
+  scope.get<{ Params: { id: string } }>('/admin/connectors/:id', { schema: adminRoute({ summary: 'A connector: its schedule, where each stream\'s next pass starts, its last 10 syncs', response: { 200: objectAnswer('the connector with its schedule, stream positions and recent syncs') } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     return connectorDetails(deps.temporal, regionalOf(connector.region), connector);
   });
@@ -137,7 +140,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     credentials: z.unknown().optional(),
   });
 
-  scope.put<{ Params: { id: string } }>('/admin/connectors/:id', async (request) => {
+  scope.put<{ Params: { id: string } }>('/admin/connectors/:id', { schema: adminRoute({ summary: 'Change a connector\'s name, settings or credentials (each validated whole)', body: updateInput, response: { 200: objectAnswer('the connector as changed') } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     const body = onlyFields(kit, request.body, ['name', 'settings', 'credentials']);
     const change = parseWith(kit, updateInput, body);
@@ -156,7 +159,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1 to 1000').max(1000, 'must be 1 to 1000').default(100),
   });
 
-  scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/admin/connectors/:id/rejections', async (request) => {
+  scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>('/admin/connectors/:id/rejections', { schema: adminRoute({ summary: 'The records a sync could not take, with the reason (never the value)', querystring: rejectionsQuery, response: { 200: json('the rejected records, newest first', z.object({ connectorId: z.string(), rejections: z.array(z.looseObject({})) })) } }) }, async (request) => {
     const { connector } = await connectorFor(request);
     const query = parseWith(kit, rejectionsQuery, onlyFields(kit, request.query, ['syncId', 'limit']));
     const rejections = await listRejections(regionalOf(connector.region).sql, connector.id, {

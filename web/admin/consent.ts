@@ -14,6 +14,7 @@ import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
 import { completeManualConsentTask, consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
 import { preferenceLink } from '../privacy/routes';
+import { adminRoute, json, objectAnswer } from '../openapi';
 import type { AdminDeps, AdminKit } from './kit';
 
 /**
@@ -44,6 +45,10 @@ const signalsBody = z.object({
   tcString: z.string().min(1).max(10_000).optional(),
   categoryPreferences: z.record(z.string(), z.unknown()).optional(),
 });
+
+const customerParams = z.object({ customerId });
+const consentStored = objectAnswer('the region, the changes recorded, effective consent per purpose, and the propagation started (if consent changed)');
+const signalled = z.object({ signalled: z.string().describe('the workflow the signal went to') });
 
 export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
   const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
@@ -96,7 +101,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
 
   const subjectOf = (body: { country?: string; usState?: string }) => (body.country ? { country: body.country, ...(body.usState ? { usState: body.usState } : {}) } : undefined);
 
-  scope.put<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent', async (request) => {
+  scope.put<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'Record explicit consent choices (the first needs the person\'s country); a change is propagated', params: customerParams, body: choicesBody, response: { 200: consentStored } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const body = parse(choicesBody, request.body);
@@ -112,7 +117,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return store(id, region, records, subjectOf(body));
   });
 
-  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent/signals', async (request) => {
+  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/consent/signals', { schema: adminRoute({ summary: 'Record consent signals: Sec-GPC, an IAB TCF string, Segment categoryPreferences', params: customerParams, body: signalsBody, response: { 200: consentStored } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const body = parse(signalsBody, request.body);
@@ -155,7 +160,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return { ...(await store(id, region, records, subject)), notes };
   });
 
-  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>('/admin/profiles/:customerId/consent', async (request) => {
+  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>('/admin/profiles/:customerId/consent', { schema: adminRoute({ summary: 'A person\'s effective consent, its history and each system\'s propagation status', params: customerParams, querystring: z.object({ region: place.region }), response: { 200: objectAnswer('effective consent per purpose, the history of records, and each propagation with its status per system') } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const region = await regionOf(id, request.query.region);
@@ -166,7 +171,8 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   });
 
   /** A signed link to the person's preference centre (what Meridian's emails carry), valid 30 days. */
-  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/preference-link', async (request) => {
+  const preferenceLinkAnswer = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+  scope.post<{ Params: { customerId: string } }>('/admin/profiles/:customerId/preference-link', { schema: adminRoute({ summary: 'A signed link to the person\'s preference centre, valid 30 days', params: customerParams, body: z.object({ region: place.region }), response: { 200: preferenceLinkAnswer } }) }, async (request) => {
     const token = kit.authorise(request);
     const id = parse(customerId, request.params.customerId);
     const region = await regionOf(id, (request.body as { region?: string } | undefined)?.region);
@@ -176,11 +182,13 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return { url: preferenceLink(deps.privacy.signingKeys, deps.privacy.publicUrl, id, region, expires), expiresAt: new Date(expires * 1000).toISOString() };
   });
 
+  const noteBody = z.object({ note: z.string().max(500).optional() });
   scope.post<{ Params: { propagationId: string; connectorId: string } }>(
     '/admin/consent-propagations/:propagationId/manual-tasks/:connectorId/complete',
+    { schema: adminRoute({ summary: 'Mark a manual consent task done (the system was changed by hand)', body: noteBody, response: { 202: json('the propagation was signalled', signalled) } }) },
     async (request, reply) => {
       const token = kit.authorise(request);
-      const body = parse(z.object({ note: z.string().max(500).optional() }), request.body ?? {});
+      const body = parse(noteBody, request.body ?? {});
       // The task belongs to the region whose database holds the propagation.
       let region: string | undefined;
       for (const [name, r] of deps.regional) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { FxInputError, listFxRates, supplementCurrencyProblem, supplementFxRates } from '../../db/fx-rates-store';
 import { isIsoDate } from '../../domain/fx';
+import { adminRoute, json } from '../openapi';
 import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
 
 /**
@@ -31,7 +32,7 @@ export function registerFxRateRoutes(scope: FastifyInstance, deps: AdminDeps, ki
       .max(20_000, 'send at most 20000 rates per request'),
   });
 
-  scope.put<{ Params: { currency: string } }>('/admin/fx-rates/:currency', async (request) => {
+  scope.put<{ Params: { currency: string } }>('/admin/fx-rates/:currency', { schema: adminRoute({ summary: 'Add supplementary rates per EUR for a currency the ECB does not publish (token for all regions)', body: fxInput, response: { 200: json('what was accepted and stored; refused items by date, with the reason', z.object({ currency: z.string(), source: z.string(), accepted: z.number().int(), stored: z.number().int(), rejected: z.array(z.looseObject({ date: z.unknown(), reason: z.string() })) })) } }) }, async (request) => {
     kit.requireAllRegions(kit.authorise(request), 'supplementary FX rates convert the orders of every region');
     const currency = currencyParam(request.params.currency);
     const input = parseWith(kit, fxInput, onlyFields(kit, request.body, ['source', 'rates']));
@@ -48,7 +49,7 @@ export function registerFxRateRoutes(scope: FastifyInstance, deps: AdminDeps, ki
 
   // Readable with any token: rates are public reference data, hold nothing about a person, and a
   // region's operator needs them to explain that region's order amounts.
-  scope.get<{ Params: { currency: string }; Querystring: Record<string, string> }>('/admin/fx-rates/:currency', async (request) => {
+  scope.get<{ Params: { currency: string }; Querystring: Record<string, string> }>('/admin/fx-rates/:currency', { schema: adminRoute({ summary: 'The stored supplementary rates of a currency, with their source', querystring: fxQuery, response: { 200: json('the stored rates, oldest first', z.object({ currency: z.string(), rates: z.array(z.object({ date: z.string(), perEur: z.string(), source: z.string(), fetchedAt: z.string() })) })) } }) }, async (request) => {
     kit.authorise(request);
     const currency = currencyParam(request.params.currency);
     const range = parseWith(kit, fxQuery, onlyFields(kit, request.query, ['from', 'to']));

@@ -27,6 +27,8 @@ export interface AdminDeps {
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */
   privacy?: { publicUrl: string; signingKeys: SigningKeys };
+  /** Told when a source's kind or origins change, so this process's key cache drops it at once. */
+  onSourceChanged?: (sourceId: string) => void;
 }
 
 export class AdminError extends Error {

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
-import { createSource, getSource, listSources, rotateWriteKey } from '../../db/sources';
+import { createSource, getSource, listSources, rotateWriteKey, KEY_ROTATION_GRACE_HOURS, Source, updateSource } from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
+import { normaliseOrigin, SOURCE_KINDS } from '../../domain/sources';
 import { registerConnectorSyncRoutes } from './connector-syncs';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
@@ -12,6 +13,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { loggableError } from '../error-log';
+import { adminRoute, json } from '../openapi';
 import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
 
 /**
@@ -30,6 +32,28 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
+// The answers web/openapi.ts documents: db/sources.ts's Source as JSON.
+const sourceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  kind: z.enum(SOURCE_KINDS),
+  allowedOrigins: z.array(z.string()).describe('web origins whose pages may call the tracking API with this key'),
+  writeKeyHint: z.string().describe('the last 4 characters of the write key'),
+  createdAt: z.string().meta({ format: 'date-time' }),
+  rotatedAt: z.string().meta({ format: 'date-time' }).nullable(),
+});
+// Fails to compile when Source gains or changes a field the documented answer does not have.
+type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+const sourceViewMatches: [AsJson<Source>, z.output<typeof sourceView>] extends [z.output<typeof sourceView>, AsJson<Source>] ? true : never = true;
+void sourceViewMatches;
+const sourceCreated = z.object({ source: sourceView, writeKey: z.string().describe('shown only now: give it to the source\'s SDK') });
+
+/**
+ * Each route is documented by its `schema: adminRoute({ summary, body?, querystring?, params?, response? })`
+ * (web/openapi.ts), with the zod schemas the handler parses with; test/unit/openapi.test.ts fails
+ * for a route without one.
+ */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (scope) => {
     scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
@@ -40,27 +64,58 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return reply.code(500).send({ error: 'internal error: see the server log' });
     });
 
+    const sourceName = z.string().trim().min(1).max(200);
+    // A kind must be chosen: it decides how far what the source says about people is trusted.
+    const sourceKind = z.enum(SOURCE_KINDS, {
+      error: `kind must be "browser" (the write key ships in web pages or apps, so it is public) or "server" (the key stays secret on your servers)`,
+    });
+    const allowedOrigins = z
+      .array(
+        z.string().transform((value, ctx) => {
+          const origin = normaliseOrigin(value);
+          if (!origin) ctx.addIssue({ code: 'custom', message: 'an origin is scheme://host[:port], e.g. https://shop.example.com, with no path' });
+          return origin ?? value;
+        }),
+      )
+      .max(50);
     const sourceInput = z.object({
-      name: z.string().trim().min(1).max(200),
+      name: sourceName,
       region: z.string().refine((r) => deps.regions.dataRegions.some((d) => d.name === r), {
         error: `region must be one of ${deps.regions.dataRegions.map((r) => r.name).join(', ')}`,
       }),
+      kind: sourceKind,
+      allowedOrigins: allowedOrigins.optional(),
     });
+    const sourceChange = z
+      .object({ name: sourceName.optional(), kind: sourceKind.optional(), allowedOrigins: allowedOrigins.optional() })
+      .strict()
+      .refine((c) => Object.keys(c).length > 0, { error: 'nothing to change: send name, kind or allowedOrigins' });
 
-    scope.post('/admin/sources', async (request, reply) => {
+    scope.post('/admin/sources', { schema: adminRoute({ summary: 'Create a source and its write key (shown once)', body: sourceInput, response: { 201: json('the source, and its write key', sourceCreated) } }) }, async (request, reply) => {
       const token = authorise(deps, request);
       const input = parse(sourceInput, request.body);
       requireRegion(token, input.region, 'create sources');
       return reply.code(201).send(await createSource(deps.globalDb, input));
     });
 
+    scope.patch<{ Params: { id: string } }>('/admin/sources/:id', { schema: adminRoute({ summary: 'Change a source\'s name, kind or allowed origins', body: sourceChange, response: { 200: z.object({ source: sourceView }) } }) }, async (request) => {
+      const token = authorise(deps, request);
+      const change = parse(sourceChange, request.body);
+      const source = await getSource(deps.globalDb, request.params.id);
+      if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
+      requireRegion(token, source.region, 'change sources');
+      const updated = await updateSource(deps.globalDb, source.id, change);
+      deps.onSourceChanged?.(source.id);
+      return { source: updated };
+    });
+
     // The sources of the token's regions only.
-    scope.get('/admin/sources', async (request) => {
+    scope.get('/admin/sources', { schema: adminRoute({ summary: 'List the sources of the token\'s regions', response: { 200: z.object({ sources: z.array(sourceView) }) } }) }, async (request) => {
       const token = authorise(deps, request);
       return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
     });
 
-    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', async (request) => {
+    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', { schema: adminRoute({ summary: `Rotate a source's write key (the old one keeps working ${KEY_ROTATION_GRACE_HOURS} h)`, response: { 200: json('the source, and its new write key', sourceCreated) } }) }, async (request) => {
       const token = authorise(deps, request);
       const source = await getSource(deps.globalDb, request.params.id);
       if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
@@ -72,12 +127,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     // Identity rules decide how every region's people are merged: workspace-wide, for tokens of all regions.
     const rulesAreGlobal = 'identity rules decide how people are merged in every region';
 
-    scope.get('/admin/identity-rules', async (request) => {
+    scope.get('/admin/identity-rules', { schema: adminRoute({ summary: 'The identity rules (token for all regions)', response: { 200: identityRulesSchema } }) }, async (request) => {
       requireAllRegions(authorise(deps, request), rulesAreGlobal);
       return deps.rules.rules;
     });
 
-    scope.put('/admin/identity-rules', async (request) => {
+    scope.put('/admin/identity-rules', { schema: adminRoute({ summary: 'Replace the identity rules (token for all regions)', body: identityRulesSchema, response: { 200: identityRulesSchema } }) }, async (request) => {
       requireAllRegions(authorise(deps, request), rulesAreGlobal);
       const rules = parse(identityRulesSchema, request.body);
       await deps.rules.save(rules);
@@ -101,15 +156,20 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
     };
 
-    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', async (request) => {
+    const customerId = z.uuid('customer IDs are UUIDs');
+    const profileAnswer = json(
+      'the person: each region\'s part (identities, traits, recent events) where the token may read it, counts elsewhere',
+      z.looseObject({ customerId: z.string(), homeRegion: z.string(), mergedInto: z.string().nullable(), regions: z.array(z.looseObject({ region: z.string() })) }),
+    );
+    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', { schema: adminRoute({ summary: 'A person\'s unified profile: each region\'s part the token may read, counts of the others', params: z.object({ customerId }), response: { 200: profileAnswer } }) }, async (request) => {
       const token = authorise(deps, request);
-      const id = parse(z.uuid('customer IDs are UUIDs'), request.params.customerId);
+      const id = parse(customerId, request.params.customerId);
       return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
     });
 
     // POST, so the identifier (personal data) never appears in a URL or an access log.
     const lookupInput = z.object({ type: z.string().min(1), value: z.string().min(1), country: z.string().length(2).optional() });
-    scope.post('/admin/profiles/lookup', async (request) => {
+    scope.post('/admin/profiles/lookup', { schema: adminRoute({ summary: 'Find a person\'s profile by an identifier (POST keeps it out of URLs and logs)', body: lookupInput, response: { 200: profileAnswer } }) }, async (request) => {
       const token = authorise(deps, request);
       const { type, value, country } = parse(lookupInput, request.body);
       const asCall = {

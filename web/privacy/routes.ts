@@ -14,6 +14,7 @@ import {
   PrivacyRequestView,
   readPrivacyRequest,
   requesterEmail,
+  verificationAttemptsLeft,
   verifyPrivacyRequest,
   withdrawUnverifiedRequest,
 } from '../../db/privacy-requests-store';
@@ -43,6 +44,7 @@ import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 import type { PortalMailer } from '../../mail/privacy-mailer';
 import { consentPropagationWorkflowId, startConsentPropagation } from '../../temporal/processes/consent-propagation';
 import { cancelPrivacyRequestSaga, startPrivacyRequest } from '../../temporal/processes/privacy-request';
+import { privacyDocs, verificationCode } from './route-schemas';
 
 /**
  * The privacy portal's requests: file one (any email: the answer is the same whether or not
@@ -94,8 +96,11 @@ export class PortalError extends Error {
 
 /** A wrong verification code, and how many more the request takes before it is locked. */
 class WrongCodeError extends PortalError {
-  constructor(readonly attemptsLeft: number) {
-    super(400, `code: that code is not right; check the latest email from us (${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left)`);
+  constructor(
+    readonly attemptsLeft: number,
+    what = 'code: that code is not right; check the latest email from us',
+  ) {
+    super(400, `${what} (${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left)`);
   }
 }
 
@@ -183,9 +188,10 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         .send(html);
     }
 
-    scope.get(PORTAL_CSS_PATH, async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PORTAL_CSS));
+    // Each route's `schema` documents it (./route-schemas.ts, web/openapi.ts); test/unit/openapi.test.ts checks every one has one.
+    scope.get(PORTAL_CSS_PATH, { schema: privacyDocs.stylesheet }, async (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(PORTAL_CSS));
 
-    scope.get('/privacy', async (request, reply) => {
+    scope.get('/privacy', { schema: privacyDocs.form }, async (request, reply) => {
       const locale = localeOf(request);
       return page(reply, 200, renderRequestForm(locale, { csrfToken: issueCsrf(reply), countries: countryOptions(locale), selfPath: '/privacy' }));
     });
@@ -228,7 +234,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
     };
 
-    scope.post('/privacy/requests', async (request, reply) => {
+    scope.post('/privacy/requests', { schema: privacyDocs.file }, async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (wantsHtml(request)) {
         const locale = localeOf(request, typeof body.locale === 'string' ? body.locale : undefined);
@@ -303,11 +309,12 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return { requestId: created.id, dueDate: created.dueDate };
     };
 
-    const verify = async (id: string, code: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const verify = async (id: string, given: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const code = verificationCode.safeParse(given);
       const { region, sql, view } = await locate(id);
-      // Anything but the right code is a wrong code, and counts as an attempt.
-      const typed = typeof code === 'string' && code.length <= 20 ? code : '';
-      const { result, attemptsLeft } = await verifyPrivacyRequest(sql, deps.signingKeys, id, typed);
+      // Not a code at all: no attempt is spent, and the requester is told how many are left.
+      if (!code.success) throw new WrongCodeError(await verificationAttemptsLeft(sql, id), 'code: enter the 6-digit code from our email');
+      const { result, attemptsLeft } = await verifyPrivacyRequest(sql, deps.signingKeys, id, code.data);
       if (result === 'wrong-code') throw new WrongCodeError(attemptsLeft);
       const messages: Record<Exclude<typeof result, 'verified' | 'wrong-code'>, [number, string]> = {
         expired: [410, 'the code has expired: please file the request again'],
@@ -341,7 +348,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
     };
 
-    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
+    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/verify', { schema: privacyDocs.verify }, async (request, reply) => {
       const code = (request.body as Record<string, unknown> | undefined)?.code;
       if (wantsHtml(request)) {
         const locale = localeOf(request);
@@ -371,7 +378,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
 
     // The link in the email: a page whose button confirms (a POST). Opening it changes nothing,
     // so mail scanners that follow links verify nothing.
-    scope.get<{ Params: { id: string }; Querystring: { code?: string; lang?: string } }>('/privacy/requests/:id/verify', async (request, reply) => {
+    scope.get<{ Params: { id: string }; Querystring: { code?: string; lang?: string } }>('/privacy/requests/:id/verify', { schema: privacyDocs.verifyPage }, async (request, reply) => {
       const locale = localeOf(request);
       const { id } = request.params;
       const code = request.query.code?.trim() ?? '';
@@ -382,7 +389,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     });
 
     // A new status link, emailed to the address the request was filed with (never shown here).
-    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/status-link', async (request, reply) => {
+    scope.post<{ Params: { id: string } }>('/privacy/requests/:id/status-link', { schema: privacyDocs.statusLink }, async (request, reply) => {
       const html = wantsHtml(request);
       if (html && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
       const { id } = request.params;
@@ -401,7 +408,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return page(reply, 202, renderMessage(localeOf(request, view.locale), { titleKey: 'checkEmail.title', bodyKey: 'status.newLink.sent' }));
     });
 
-    scope.get<{ Params: { id: string }; Querystring: { token?: string; lang?: string } }>('/privacy/requests/:id', async (request, reply) => {
+    scope.get<{ Params: { id: string }; Querystring: { token?: string; lang?: string } }>('/privacy/requests/:id', { schema: privacyDocs.status }, async (request, reply) => {
       requireToken(request.params.id, request.query.token);
       const { view } = await locate(request.params.id);
       const exports = view.type === 'access' ? await exportLinks(view.id, tokenOf(request)) : [];
@@ -438,7 +445,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return links;
     };
 
-    scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string; package?: string } }>('/privacy/requests/:id/exports/:region', async (request, reply) => {
+    scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string; package?: string } }>('/privacy/requests/:id/exports/:region', { schema: privacyDocs.download }, async (request, reply) => {
       const { id, region } = request.params;
       requireToken(id, request.query.token);
       const packageNo = request.query.package === undefined ? 1 : Number(request.query.package);
@@ -474,7 +481,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     const preferencesPath = (customerId: string, query: PreferenceQuery) =>
       `/privacy/preferences/${customerId}?region=${encodeURIComponent(query.region ?? '')}&expires=${encodeURIComponent(query.expires ?? '')}&sig=${encodeURIComponent(query.sig ?? '')}`;
 
-    scope.get<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', async (request, reply) => {
+    scope.get<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', { schema: privacyDocs.preferences }, async (request, reply) => {
       const regional = checkPreferenceLink(request.params.customerId, request.query);
       const consent = await readConsent(regional.sql, request.params.customerId);
       if (!consent) throw new PortalError(404, 'no preferences recorded for this link');
@@ -489,7 +496,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return page(reply, 200, renderPreferenceCentre(locale, { ...view, formAction: preferencesPath(request.params.customerId, request.query), csrfToken: issueCsrf(reply), selfPath: preferencesPath(request.params.customerId, request.query) }));
     });
 
-    scope.post<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', async (request, reply) => {
+    scope.post<{ Params: { customerId: string }; Querystring: PreferenceQuery }>('/privacy/preferences/:customerId', { schema: privacyDocs.choosePreferences }, async (request, reply) => {
       const customerId = request.params.customerId;
       const regional = checkPreferenceLink(customerId, request.query);
       if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
@@ -521,7 +528,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       return { changes: stored.changes, ...(stored.propagationId ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } } : {}) };
     });
 
-    scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', async (request, reply: FastifyReply) => {
+    scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', { schema: privacyDocs.cancel }, async (request, reply: FastifyReply) => {
       requireToken(request.params.id, request.query.token);
       const { view } = await locate(request.params.id);
       if (!isCancellable(view.status)) throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
