@@ -81,3 +81,25 @@ export async function deleteExports(sql: Sql, requestId: string): Promise<number
     return deleted.count;
   });
 }
+
+/**
+ * The backstop of the saga's own clean-up (and the clean-up of access requests answered before the
+ * saga did it): packages past their expiry are deleted, with the keys of requests left without one,
+ * and an answered access request with no package left forgets its requester's email and free text.
+ */
+export async function sweepExpiredAccessPackages(sql: Sql, now = new Date()): Promise<{ packages: number; requestersForgotten: number }> {
+  return sql.begin(async (tx) => {
+    const expired = await tx<{ request_id: string }[]>`delete from privacy_exports where expires_at <= ${now.toISOString()} returning request_id`;
+    const requests = [...new Set(expired.map((e) => e.request_id))];
+    const left = requests.length
+      ? await tx<{ request_id: string }[]>`select distinct request_id from privacy_exports where request_id = any(${tx.array(requests)}::text[])`
+      : [];
+    await destroyRequestKeys(tx, requests.filter((id) => !left.some((l) => l.request_id === id)));
+    const forgotten = await tx`
+      update privacy_requests r set email_sealed = null, details_sealed = null
+      where r.type = 'access' and r.finished_at is not null and r.email_sealed is not null
+        and r.finished_at <= ${new Date(now.getTime() - EXPORT_DAYS * 86_400_000).toISOString()}
+        and not exists (select 1 from privacy_exports e where e.request_id = r.id)`;
+    return { packages: expired.length, requestersForgotten: forgotten.count };
+  });
+}

@@ -3,9 +3,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivacyActivities } from '../../activities/privacy/regional';
 import { keyFromRef, open, type RegionKey } from '../../db/crypto-shredding';
-import { exportContext } from '../../db/privacy-export-store';
+import { exportContext, sweepExpiredAccessPackages } from '../../db/privacy-export-store';
 import { existingRequestKey } from '../../db/privacy-request-keys-store';
-import { createPrivacyRequest, verifyPrivacyRequest } from '../../db/privacy-requests-store';
+import { createPrivacyRequest, requesterEmail, verifyPrivacyRequest } from '../../db/privacy-requests-store';
 import { createPrivacySystemRows, setPrivacySystemStatus } from '../../db/privacy-saga-store';
 import { RegionWriter } from '../../db/region-writer';
 import { recordSyncRejections } from '../../db/sync-store';
@@ -79,6 +79,20 @@ describe('crypto-shredding leaves nothing behind', () => {
     expect(await run(activities.deleteExports, { requestId })).toEqual({ deleted: 1 });
     expect(await sql()`select 1 from privacy_exports where request_id = ${requestId}`).toHaveLength(0);
     expect(await existingRequestKey(sql(), regionKey, requestId)).toBeUndefined();
+  });
+
+  it("an access request answered before the saga cleaned up after itself: the worker's sweep deletes its expired packages and forgets the requester", async () => {
+    const customerId = await person('old.answer@example.de', '7006');
+    const requestId = await request('access', 'old.answer@example.de');
+    await run(activities.buildExport, { requestId, customerId });
+    // Answered more than EXPORT_DAYS ago, its package expired: as an access request of the code before.
+    await sql()`update privacy_exports set expires_at = now() - interval '1 hour' where request_id = ${requestId}`;
+    await sql()`update privacy_requests set status = 'completed', finished_at = now() - interval '8 days' where id = ${requestId}`;
+    const swept = await sweepExpiredAccessPackages(sql());
+    expect(swept.packages).toBeGreaterThanOrEqual(1);
+    expect(await sql()`select 1 from privacy_exports where request_id = ${requestId}`).toHaveLength(0);
+    expect(await existingRequestKey(sql(), regionKey, requestId)).toBeUndefined();
+    expect(await requesterEmail(sql(), regionKey, requestId)).toBeUndefined();
   });
 
   it('an erasure set copied before the erasure ended cannot be opened afterwards: sealed with the request key, destroyed with the set', async () => {
