@@ -119,11 +119,13 @@ export async function erasureLeftovers(sql: Sql, customerId: string, keepOrders 
   const [keys] = await sql<{ n: number }[]>`
     select count(*)::int as n from profiles where customer_id = any(${ids}::uuid[]) and data_key_wrapped is not null`;
   const kept: string[] = [...KEPT_AFTER_ERASURE, ...(keepOrders ? ['orders'] : [])];
+  // Tables and partitioned tables (the event log), not their partitions: a row is counted once.
   const tables = await sql<{ table_name: string }[]>`
-    select c.table_name from information_schema.columns c
-    join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
-    where c.table_schema = current_schema() and c.column_name = 'customer_id' and c.table_name <> all(${sql.array(kept)}::text[])
-    order by c.table_name`;
+    select c.relname as table_name from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+    join pg_attribute a on a.attrelid = c.oid and a.attname = 'customer_id' and not a.attisdropped
+    where c.relkind in ('r', 'p') and not c.relispartition and c.relname <> all(${sql.array(kept)}::text[])
+    order by c.relname`;
   const left: Record<string, number> = {};
   for (const { table_name } of tables) {
     const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[])`;
