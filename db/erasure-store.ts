@@ -1,4 +1,5 @@
-import type { Sql } from 'postgres';
+import { createHash } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
 import type { PersonIdentifiers } from '../connectors/privacy';
 import { openJson, type RegionKey, sealJson } from './crypto-shredding';
 import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-request-keys-store';
@@ -8,6 +9,45 @@ import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-re
  * new data at once, the identifiers kept (sealed for one request) for the connected systems after
  * Meridian's own copy is gone, the deletion itself with crypto-shredding, and the read-back.
  */
+
+/**
+ * The erasure fence (issue 8, item 14): a transaction-scoped advisory lock per customer ID. The
+ * erasure takes it exclusively before it deletes; every writer that adds to a profile (ingestion's
+ * group commit, a merge) takes it shared before it reads whether the profile is suppressed or
+ * shredded. So no identity, event or trait can be committed to a profile while it is being
+ * shredded: the writer either commits before the erasure starts (and the erasure deletes what it
+ * wrote) or sees the shredded profile afterwards. Locks are taken in key order, so two
+ * transactions fencing several customers cannot deadlock on each other.
+ */
+export async function takeErasureFence(tx: TransactionSql, customerIds: Iterable<string>, mode: 'shared' | 'exclusive'): Promise<void> {
+  const keys = [...new Set([...customerIds].map(fenceKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (keys.length === 0) return;
+  const list = tx.array(keys.map(String));
+  if (mode === 'shared') {
+    await tx`select count(pg_advisory_xact_lock_shared(k)) from (select k from unnest(${list}::bigint[]) with ordinality as u(k, n) order by n) s`;
+  } else {
+    await tx`select count(pg_advisory_xact_lock(k)) from (select k from unnest(${list}::bigint[]) with ordinality as u(k, n) order by n) s`;
+  }
+}
+
+/** A signed 64-bit lock key per customer, in its own namespace (the first bytes of a hash). */
+function fenceKey(customerId: string): bigint {
+  return createHash('sha256').update(`meridian-erasure-fence:${customerId}`).digest().readBigInt64BE(0);
+}
+
+/** Of these profiles: those under a deletion request (suppressed) and those already erased (data key destroyed). */
+export async function frozenProfiles(tx: TransactionSql, customerIds: string[]): Promise<{ suppressed: Set<string>; shredded: Set<string> }> {
+  if (customerIds.length === 0) return { suppressed: new Set(), shredded: new Set() };
+  const list = tx.array(customerIds);
+  const rows = await tx<{ customer_id: string; why: 'suppressed' | 'shredded' }[]>`
+    select customer_id, 'suppressed' as why from suppressions where customer_id = any(${list}::uuid[])
+    union all
+    select customer_id, 'shredded' from profiles where customer_id = any(${list}::uuid[]) and data_key_wrapped is null`;
+  return {
+    suppressed: new Set(rows.filter((r) => r.why === 'suppressed').map((r) => r.customer_id)),
+    shredded: new Set(rows.filter((r) => r.why === 'shredded').map((r) => r.customer_id)),
+  };
+}
 
 const erasureSetContext = (requestId: string, customerId: string) => `privacy-erasure:${requestId}:${customerId}`;
 
@@ -71,9 +111,12 @@ export async function eraseProfiles(
   /** The person's IDs at the vendors (platform identifiers): the sync rejections naming them go too. */
   vendorRecordIds: readonly string[] = [],
 ): Promise<{ identities: number; traits: number; events: number; orders: number; exports: number; syncRejections: number }> {
-  const tokens = await sql<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${sql.array(customers)}::uuid[])`;
+  let tokens: { type: string; blind_index: Buffer }[] = [];
   const counts = await sql.begin(async (tx) => {
+    // Behind the fence: an ingest commit that wrote to these profiles has committed, and its rows are deleted here.
+    await takeErasureFence(tx, customers, 'exclusive');
     const list = tx.array(customers);
+    tokens = await tx<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${list}::uuid[])`;
     // A rejected record names the vendor's ID of the person or of their order, never the values: those IDs go too.
     const orderIds = await tx<{ external_id: string }[]>`select external_id from orders where customer_id = any(${list}::uuid[])`;
     const rejectionIds = [...new Set([...vendorRecordIds, ...orderIds.map((o) => o.external_id)])];
@@ -88,15 +131,22 @@ export async function eraseProfiles(
     const events = await tx`delete from events where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_records where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
+    await tx`delete from held_merges where from_customer_id = any(${list}::uuid[]) or into_customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
     return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count, exports: exports.length, syncRejections: syncRejections.count };
   });
   if (tokens.length > 0) {
+    // Two plain text parameters, not arrays: postgres.js types an array parameter from what a pool's
+    // first connection learnt of the server's array types, so a pool that has answered nothing yet
+    // sends a Buffer array as bytea ("cannot cast type bytea to bytea[]"). Entry points wait for a
+    // first answer; this statement does not depend on it. Types are names and tokens hex: no commas.
     await globalSql`
       delete from identity_index where (type, blind_index) in (
-        select * from unnest(${globalSql.array(tokens.map((t) => t.type))}::text[], ${globalSql.array(tokens.map((t) => t.blind_index) as unknown as string[])}::bytea[]))`;
+        select t.type, decode(t.hex, 'hex')
+        from unnest(string_to_array(${tokens.map((t) => t.type).join(',')}, ','),
+                    string_to_array(${tokens.map((t) => t.blind_index.toString('hex')).join(',')}, ',')) as t(type, hex))`;
   }
   return counts;
 }

@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
+import { takeErasureFence } from './erasure-store';
 import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
@@ -27,9 +28,22 @@ async function survivor(tx: TransactionSql, customerId: string): Promise<string>
   throw new Error(`merge chain from ${customerId} is longer than 100 profiles`);
 }
 
+/**
+ * A profile whose data key was destroyed by an erasure: nothing of it can be read or merged, and
+ * retrying cannot change that. Carries the customer ID only (rule 2).
+ */
+export class ProfileShredded extends Error {
+  constructor(readonly customerId: string) {
+    super(`profile ${customerId} was erased (its data key is destroyed): it cannot be merged; the merge is dropped`);
+    this.name = 'ProfileShredded';
+  }
+}
+
 async function dataKey(tx: TransactionSql, regionKey: RegionKey, customerId: string): Promise<Buffer> {
   const [row] = await tx<{ data_key_wrapped: Buffer | null }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
   if (row?.data_key_wrapped) return unwrapDataKey(regionKey, row.data_key_wrapped, customerId);
+  // A profile row without its key is a shredded profile: making a new key would revive it.
+  if (row) throw new ProfileShredded(customerId);
   const key = newDataKey();
   await tx`
     insert into profiles (customer_id, data_key_wrapped) values (${customerId}, ${wrapDataKey(regionKey, key, customerId)})
@@ -50,6 +64,9 @@ export async function mergeProfiles(
   heartbeat: () => void,
 ): Promise<{ eventsMoved: number; identitiesMoved: number }> {
   return sql.begin(async (tx) => {
+    // Behind the erasure fence: an erasure of either profile either finished (and the key check
+    // below says so) or waits until this merge committed, then erases what it moved.
+    await takeErasureFence(tx, [merge.from, merge.into], 'shared');
     const [fromProfile] = await tx<{ customer_id: string }[]>`select customer_id from profiles where customer_id = ${merge.from} for update`;
     if (!fromProfile) return { eventsMoved: 0, identitiesMoved: 0 };
     const into = await survivor(tx, merge.into);

@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { MergeRequest } from '../domain/workflow-inputs';
 
 /**
@@ -21,4 +21,16 @@ export async function pendingMerges(sql: Sql, limit = 500): Promise<PendingMerge
 /** Once the merge reached its workflow. */
 export async function mergeSignalled(sql: Sql, id: number): Promise<void> {
   await sql`delete from merge_requests where id = ${id}`;
+}
+
+/**
+ * Applies a decided merge at once inside the caller's transaction — identities, the profile and
+ * orders re-pointed, so the next event resolves to the survivor — and queues it for identityMerge,
+ * which moves events and reconciles traits. Used by ingestion and by an approved held merge.
+ */
+export async function recordMerge(tx: TransactionSql, merge: MergeRequest): Promise<void> {
+  await tx`update identities set customer_id = ${merge.into} where customer_id = ${merge.from}`;
+  await tx`update profiles set merged_into = ${merge.into} where customer_id = ${merge.from}`;
+  await tx`update orders set customer_id = ${merge.into} where customer_id = ${merge.from}`;
+  await tx`insert into merge_requests (from_customer_id, into_customer_id, linked_by) values (${merge.from}, ${merge.into}, ${merge.linkedBy})`;
 }

@@ -1,19 +1,69 @@
 import type { Sql } from 'postgres';
 import type { PersonIdentifiers } from '../connectors/privacy';
 import { CORE_IDENTIFIER_TYPES } from '../domain/identifiers';
+import { IdentityProvenance, isTrusted, PERSON_IDENTIFIER_TYPES } from '../domain/identity-provenance';
 import { open, unwrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
  * A person's identifiers in this region, opened with their data keys: what a connected system
  * needs to find them. Only activities call this, and what it returns never leaves the activity.
  */
+
+interface IdentityRow {
+  type: string;
+  blind_index: Buffer;
+  value_sealed: Buffer;
+  sealed_with: string;
+  provenance: IdentityProvenance;
+  data_key_wrapped: Buffer | null;
+}
+
+/** Every identifier of the profile, whoever vouched for it (consent propagation, read-backs). */
 export async function loadPersonIdentifiers(sql: Sql, regionKey: RegionKey, customerId: string): Promise<PersonIdentifiers | undefined> {
-  const rows = await sql<{ type: string; value_sealed: Buffer; sealed_with: string; data_key_wrapped: Buffer | null }[]>`
-    select i.type, i.value_sealed, i.sealed_with, p.data_key_wrapped
+  const rows = await identityRows(sql, customerId);
+  if (!rows) return undefined;
+  return openIdentities(regionKey, customerId, rows);
+}
+
+/**
+ * The identifiers a privacy request may hand to connected systems (issue 8, item 3): those a
+ * server, connector or the person vouched for, and the email the requester verified. An email or
+ * phone a browser only claimed is left out — anyone can claim anyone's email with a public write
+ * key, and erasing "the profile's emails" would erase whoever the attacker named. When the
+ * verified email is not known here (the request lives in another region), a browser claim is
+ * sent only when it is the profile's one email or phone and nothing trusted names the person.
+ */
+export async function loadPersonIdentifiersForRequest(
+  sql: Sql,
+  regionKey: RegionKey,
+  customerId: string,
+  verifiedEmail?: Buffer,
+): Promise<PersonIdentifiers | undefined> {
+  const rows = await identityRows(sql, customerId);
+  if (!rows) return undefined;
+  const person = (r: IdentityRow) => (PERSON_IDENTIFIER_TYPES as readonly string[]).includes(r.type);
+  const claims = rows.filter((r) => !isTrusted(r.provenance) && (r.type === 'email' || r.type === 'phone'));
+  const soleClaim = claims.length === 1 && !rows.some((r) => person(r) && isTrusted(r.provenance));
+  const kept = rows.filter((r) => {
+    if (isTrusted(r.provenance)) return true;
+    if (verifiedEmail) return r.type === 'email' && r.blind_index.equals(verifiedEmail);
+    if (r.type === 'email' || r.type === 'phone') return soleClaim;
+    // Platform IDs a browser sent are claims too; user and anonymous IDs are not sent to vendors anyway.
+    return false;
+  });
+  return openIdentities(regionKey, customerId, kept);
+}
+
+async function identityRows(sql: Sql, customerId: string): Promise<IdentityRow[] | undefined> {
+  const rows = await sql<IdentityRow[]>`
+    select i.type, i.blind_index, i.value_sealed, i.sealed_with, i.provenance, p.data_key_wrapped
     from identities i join profiles p on p.customer_id = i.sealed_with
     where i.customer_id = ${customerId}`;
   const [profile] = await sql`select 1 from profiles where customer_id = ${customerId}`;
-  if (!profile) return undefined;
+  return profile ? rows : undefined;
+}
+
+function openIdentities(regionKey: RegionKey, customerId: string, rows: IdentityRow[]): PersonIdentifiers {
   const person: PersonIdentifiers = { customerId, emails: [], phones: [], platformIds: {} };
   const keys = new Map<string, Buffer>();
   for (const row of rows) {

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
 import { FINISHED_REQUEST_STATUSES } from '../domain/privacy-statuses';
+import { PERSON_IDENTIFIER_TYPES } from '../domain/identity-provenance';
 
 /**
  * The privacy saga's bookkeeping in a region's database: the request's status, deadline, ending
@@ -38,14 +39,29 @@ export async function markDuplicate(sql: Sql, requestId: string, duplicateOf: st
   await sql`update privacy_requests set status = 'duplicate', duplicate_of = ${duplicateOf}, finished_at = now() where id = ${requestId}`;
 }
 
-/** The people (surviving profiles, with the regions holding them) whose identifiers include this email, from the global index. */
+/**
+ * The people (surviving profiles, with the regions holding them) a verified email leads to, from
+ * the global index. A profile counts when a server, connector or the person vouched that the email
+ * is theirs, or when only a browser claimed it and nothing trusted names anyone on that profile
+ * (then everything on it came from devices that claimed this email). A browser's claim never
+ * pulls in a profile that trusted identifiers tie to someone else (issue 8, item 3: identity
+ * poisoning through public write keys).
+ */
 export async function peopleWithEmail(globalSql: Sql, emailBlindIndex: Buffer): Promise<{ customer_id: string; regions: string[] }[]> {
   return globalSql<{ customer_id: string; regions: string[] }[]>`
-    select distinct coalesce(c.merged_into, i.customer_id) as customer_id, c2.regions
-    from identity_index i
-    join customers c on c.customer_id = i.customer_id
-    join customers c2 on c2.customer_id = coalesce(c.merged_into, i.customer_id)
-    where i.type = 'email' and i.blind_index = ${emailBlindIndex}`;
+    with found as (
+      select coalesce(c.merged_into, i.customer_id) as customer_id, i.provenance
+      from identity_index i join customers c on c.customer_id = i.customer_id
+      where i.type = 'email' and i.blind_index = ${emailBlindIndex}
+    )
+    select distinct f.customer_id, c2.regions
+    from found f join customers c2 on c2.customer_id = f.customer_id
+    where f.provenance <> 'browser'
+       or not exists (
+         select 1 from identity_index o
+         where o.customer_id in (select f.customer_id union all select m.customer_id from customers m where m.merged_into = f.customer_id)
+           and o.type = any(${globalSql.array([...PERSON_IDENTIFIER_TYPES])}::text[]) and o.provenance <> 'browser'
+           and not (o.type = 'email' and o.blind_index = ${emailBlindIndex}))`;
 }
 
 export async function setRequestCustomer(sql: Sql, requestId: string, customerId: string | null): Promise<void> {

@@ -4,7 +4,10 @@ import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey, typ
 import type { RegionPool, RegionalDb, GlobalDb } from './connections';
 import { extractIdentifiers, Identifier, normaliseName, PhoneHint } from '../domain/identifiers';
 import type { IdentityRules } from '../domain/identity-rules';
-import { IdentityGraph, Merge, Token } from '../domain/identity-resolution';
+import { HeldMerge, IdentityGraph, Merge, Token } from '../domain/identity-resolution';
+import { IdentityProvenance, isTrusted, strongerProvenance } from '../domain/identity-provenance';
+import { frozenProfiles, takeErasureFence } from './erasure-store';
+import { recordMerge } from './merge-requests-store';
 import type { CanonicalOrder } from '../domain/commerce';
 import type { TrackingCall } from '../domain/tracking';
 
@@ -17,6 +20,11 @@ import type { TrackingCall } from '../domain/tracking';
 
 export interface IncomingCall {
   sourceId: string;
+  /**
+   * Who vouches for the identifiers the call carries: the source's kind for tracked calls,
+   * `connector` for synced records. Unset means `browser`, the value that trusts least.
+   */
+  provenance?: IdentityProvenance;
   /** For an order, an identify call carrying the buyer's identifiers, resolved like any other. */
   call: TrackingCall;
   /** Set for an order version from a connector: stored as an order row instead of an event. */
@@ -34,9 +42,14 @@ export interface OrderWrite {
  * `suppressed`: the person has a deletion request under way, so their call was not stored
  * (DESIGN.md: suppression stops ingestion at once); the message ID is kept, so it stays a duplicate.
  */
+/**
+ * `rejected`: the call resolved to a profile that was erased (its data key destroyed); nothing of
+ * it was stored, and the other calls of the same group commit are not affected.
+ */
 export type CallOutcome =
   | { status: 'stored'; customerId: string; eventId?: string }
   | { status: 'suppressed'; customerId: string }
+  | { status: 'rejected'; reason: string }
   | { status: 'duplicate' };
 
 export interface RegionWriterDeps {
@@ -226,7 +239,7 @@ export class RegionWriter {
       if (calls.length === 0) return;
 
       const tokens = dedupeTokens(calls.flatMap((p) => p.tokens));
-      const graph = await this.loadGraph(tx, tokens);
+      const { graph, provenance: stored } = await this.loadGraph(tx, tokens);
       // Tokens new to this region may be known in another: they point to that person's customer ID.
       const globalOwners = await this.lookupGlobal(tokens.filter((t) => !graph.ownerOf(t)));
       const globalOnly = new Set<string>();
@@ -238,9 +251,19 @@ export class RegionWriter {
         }
       }
 
+      // The erasure fence, then who may not change: people under a deletion request (suppressed)
+      // and people already erased. They take part in no merge and nothing of theirs is written.
+      const known = graph.customers();
+      await takeErasureFence(tx, known, 'shared');
+      const { suppressed, shredded } = await frozenProfiles(tx, known);
+      for (const id of [...suppressed, ...shredded]) graph.freeze(id);
+      if (shredded.size > 0) this.forgetKeys([...shredded]);
+
+      const held: (HeldMerge & { sourceId: string })[] = [];
       const resolved = calls.map((p) => {
-        const r = graph.resolve(p.tokens, randomUUID);
+        const r = graph.resolve(p.tokens, randomUUID, { unverifiedClaims: !isTrusted(provenanceOf(p)) });
         merges.push(...r.merges);
+        held.push(...r.held.map((h) => ({ ...h, sourceId: p.item.sourceId })));
         // Identities to store here: new ones, and those this region has not seen before.
         const store = [
           ...r.attached,
@@ -250,27 +273,51 @@ export class RegionWriter {
         return { p, customerId: r.customerId, store };
       });
 
-      const customerIds = [...new Set(resolved.map((r) => r.customerId))];
+      for (const r of resolved) {
+        if (shredded.has(r.customerId)) outcomes[r.p.index] = { status: 'rejected', reason: 'the person this call names was erased: nothing of it was stored' };
+        else if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
+      }
+      const taken = resolved.filter((r) => !shredded.has(r.customerId) && !suppressed.has(r.customerId));
+      const customerIds = [...new Set(taken.map((r) => r.customerId))];
       const newHere = await this.ensureProfiles(tx, state, customerIds);
 
+      // Provenance: the strongest source in this batch that said the token is its profile's.
+      const asserted = new Map<string, IdentityProvenance>();
+      for (const r of taken) {
+        for (const t of r.p.tokens) {
+          if (graph.ownerOf(t) !== r.customerId) continue;
+          const k = tokenKey(t);
+          asserted.set(k, strongerProvenance(asserted.get(k) ?? 'browser', provenanceOf(r.p)));
+        }
+      }
+      const storing = new Set(taken.flatMap((r) => r.store.map(tokenKey)));
+      const upgrades = new Map<string, { t: Token; customerId: string; provenance: IdentityProvenance }>();
+      for (const r of taken) {
+        for (const t of r.p.tokens) {
+          const k = tokenKey(t);
+          if (stored.get(k) !== 'browser' || storing.has(k) || graph.ownerOf(t) !== r.customerId || !isTrusted(asserted.get(k)!)) continue;
+          upgrades.set(k, { t, customerId: r.customerId, provenance: asserted.get(k)! });
+        }
+      }
+
       // Independent writes, pipelined on the transaction's connection.
-      // People under a deletion request: their new events, traits and orders are not taken.
-      const suppressed = new Set(
-        (await tx<{ customer_id: string }[]>`select customer_id from suppressions where customer_id = any(${arr(tx, customerIds)}::uuid[])`).map((r) => r.customer_id),
-      );
-      for (const r of resolved) if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
-      const taken = resolved.filter((r) => !suppressed.has(r.customerId));
       const asEvents = taken.filter((r) => !r.p.item.order);
       const asOrders = taken.filter((r) => r.p.item.order);
       const [, , eventIds] = await Promise.all([
-        this.insertIdentities(tx, state, resolved).then(() => this.applyMerges(tx, merges)),
+        this.insertIdentities(tx, state, taken, asserted)
+          .then(() => this.upgradeProvenance(tx, [...upgrades.values()]))
+          .then(() => this.applyMerges(tx, merges))
+          .then(() => this.holdMerges(tx, held)),
         this.upsertTraits(tx, state, asEvents),
         this.insertEvents(tx, state, asEvents),
         this.upsertOrders(tx, asOrders),
         this.touchProfiles(tx, customerIds),
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
         // point to a customer ID this region will create on the next event.
-        this.registerGlobally(resolved, newHere),
+        this.registerGlobally(
+          [...taken.flatMap((r) => r.store.map((t) => ({ t, customerId: r.customerId, provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p) }))), ...upgrades.values()],
+          newHere,
+        ),
       ]);
       asEvents.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
       for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
@@ -307,20 +354,24 @@ export class RegionWriter {
     return new Set(rows.map((r) => `${r.source_id}\u0000${r.message_id}`));
   }
 
-  /** Loads the profiles that hold any of the tokens, with all their identities (for limits and protection). */
-  private async loadGraph(tx: TransactionSql, tokens: Token[]): Promise<IdentityGraph> {
+  /** Loads the profiles that hold any of the tokens, with all their identities (for limits and protection) and how each is vouched for. */
+  private async loadGraph(tx: TransactionSql, tokens: Token[]): Promise<{ graph: IdentityGraph; provenance: Map<string, IdentityProvenance> }> {
     const graph = new IdentityGraph(this.deps.rules());
-    if (tokens.length === 0) return graph;
-    const rows = await tx<{ customer_id: string; type: string; key: string }[]>`
+    const provenance = new Map<string, IdentityProvenance>();
+    if (tokens.length === 0) return { graph, provenance };
+    const rows = await tx<{ customer_id: string; type: string; key: string; provenance: IdentityProvenance }[]>`
       with owners as (
         select distinct i.customer_id from identities i
         join unnest(${arr(tx, tokens.map((t) => t.type))}::text[], ${bytes(tx, tokens.map((t) => Buffer.from(t.key, 'hex')))}) as q(type, blind_index)
           on i.type = q.type and i.blind_index = q.blind_index
       )
-      select i.customer_id, i.type, encode(i.blind_index, 'hex') as key
+      select i.customer_id, i.type, encode(i.blind_index, 'hex') as key, i.provenance
       from identities i join owners o on o.customer_id = i.customer_id`;
-    for (const row of rows) graph.add(row.customer_id, { type: row.type, key: row.key });
-    return graph;
+    for (const row of rows) {
+      graph.add(row.customer_id, { type: row.type, key: row.key });
+      provenance.set(`${row.type}:${row.key}`, row.provenance);
+    }
+    return { graph, provenance };
   }
 
   /** Loads (or creates) the data keys of the profiles; returns the profiles new to this region. */
@@ -384,7 +435,12 @@ export class RegionWriter {
     return key;
   }
 
-  private async insertIdentities(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string; store: Token[] }[]): Promise<void> {
+  private async insertIdentities(
+    tx: TransactionSql,
+    state: CommitState,
+    resolved: { p: PreparedCall; customerId: string; store: Token[] }[],
+    asserted: Map<string, IdentityProvenance>,
+  ): Promise<void> {
     const rows = resolved.flatMap((r) =>
       r.store.map((t) => {
         const id = r.p.values.get(tokenKey(t))!;
@@ -394,17 +450,39 @@ export class RegionWriter {
           blindIndex: Buffer.from(t.key, 'hex'),
           sealed: seal(this.keyOf(state, r.customerId), id.value, `identity:${r.customerId}:${t.type}`),
           sourceId: r.p.item.sourceId,
+          provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p),
         };
       }),
     );
     if (rows.length === 0) return;
     rows.sort((a, b) => compare(a.type, b.type) || Buffer.compare(a.blindIndex, b.blindIndex));
     await tx`
-      insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id)
-      select c, t, b, v, c, s from unnest(
+      insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id, provenance)
+      select c, t, b, v, c, s, pr from unnest(
         ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.type))}::text[], ${bytes(tx, rows.map((r) => r.blindIndex))},
-        ${bytes(tx, rows.map((r) => r.sealed))}, ${arr(tx, rows.map((r) => r.sourceId))}::text[]) as u(c, t, b, v, s)
+        ${bytes(tx, rows.map((r) => r.sealed))}, ${arr(tx, rows.map((r) => r.sourceId))}::text[], ${arr(tx, rows.map((r) => r.provenance))}::text[]) as u(c, t, b, v, s, pr)
       on conflict (type, blind_index) do nothing`;
+  }
+
+  /** A server, connector or person now vouches for an identifier a browser only claimed. */
+  private async upgradeProvenance(tx: TransactionSql, upgrades: { t: Token; customerId: string; provenance: IdentityProvenance }[]): Promise<void> {
+    if (upgrades.length === 0) return;
+    const rows = [...upgrades].sort((a, b) => compare(a.t.type, b.t.type) || compare(a.t.key, b.t.key));
+    await tx`
+      update identities i set provenance = u.pr
+      from unnest(${arr(tx, rows.map((r) => r.t.type))}::text[], ${bytes(tx, rows.map((r) => Buffer.from(r.t.key, 'hex')))},
+                  ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.provenance))}::text[]) as u(t, b, c, pr)
+      where i.type = u.t and i.blind_index = u.b and i.customer_id = u.c and i.provenance = 'browser'`;
+  }
+
+  /** Links that wait for an operator (GET /admin/held-merges); a pair already held or decided is left as it is. */
+  private async holdMerges(tx: TransactionSql, held: (HeldMerge & { sourceId: string })[]): Promise<void> {
+    if (held.length === 0) return;
+    await tx`
+      insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
+      select * from unnest(${arr(tx, held.map((h) => h.from))}::uuid[], ${arr(tx, held.map((h) => h.into))}::uuid[],
+                           ${arr(tx, held.map((h) => h.linkedBy))}::text[], ${arr(tx, held.map((h) => h.sourceId))}::text[])
+      on conflict (from_customer_id, into_customer_id) do nothing`;
   }
 
   /**
@@ -412,12 +490,7 @@ export class RegionWriter {
    * survivor; the identity-merge workflow (started from the outbox) does the rest.
    */
   private async applyMerges(tx: TransactionSql, merges: Merge[]): Promise<void> {
-    for (const m of merges) {
-      await tx`update identities set customer_id = ${m.into} where customer_id = ${m.from}`;
-      await tx`update profiles set merged_into = ${m.into} where customer_id = ${m.from}`;
-      await tx`update orders set customer_id = ${m.into} where customer_id = ${m.from}`;
-      await tx`insert into merge_requests (from_customer_id, into_customer_id, linked_by) values (${m.from}, ${m.into}, ${m.linkedBy})`;
-    }
+    for (const m of merges) await recordMerge(tx, m);
   }
 
   private async upsertTraits(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
@@ -554,8 +627,9 @@ export class RegionWriter {
       where orders.source_updated_at < excluded.source_updated_at`;
   }
 
-  private async registerGlobally(resolved: { customerId: string; store: Token[] }[], customers: string[]): Promise<void> {
-    const tokens = resolved.flatMap((r) => r.store.map((t) => ({ t, customerId: r.customerId })));
+  private async registerGlobally(unordered: { t: Token; customerId: string; provenance: IdentityProvenance }[], customers: string[]): Promise<void> {
+    // In key order, so concurrent commits lock index rows alike (an upgrade updates the row).
+    const tokens = [...unordered].sort((a, b) => compare(a.t.type, b.t.type) || compare(a.t.key, b.t.key));
     if (customers.length > 0) {
       await this.deps.globalSql`
       insert into customers (customer_id, home_region, regions)
@@ -565,10 +639,11 @@ export class RegionWriter {
     }
     if (tokens.length === 0) return;
     await this.deps.globalSql`
-      insert into identity_index (type, blind_index, customer_id)
+      insert into identity_index (type, blind_index, customer_id, provenance)
       select * from unnest(${arr(this.deps.globalSql, tokens.map((x) => x.t.type))}::text[], ${bytes(this.deps.globalSql, tokens.map((x) => Buffer.from(x.t.key, 'hex')))},
-                           ${arr(this.deps.globalSql, tokens.map((x) => x.customerId))}::uuid[])
-      on conflict do nothing`;
+                           ${arr(this.deps.globalSql, tokens.map((x) => x.customerId))}::uuid[], ${arr(this.deps.globalSql, tokens.map((x) => x.provenance))}::text[])
+      on conflict (type, blind_index) do update set provenance = excluded.provenance
+      where identity_index.provenance = 'browser' and excluded.provenance <> 'browser'`;
   }
 }
 
@@ -590,6 +665,10 @@ export function isDataError(error: unknown): boolean {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function provenanceOf(p: PreparedCall): IdentityProvenance {
+  return p.item.provenance ?? 'browser';
 }
 
 function claimKey(p: PreparedCall): string {

@@ -20,11 +20,24 @@ export interface Merge {
   linkedBy: string;
 }
 
+/**
+ * A merge not applied because its only link is an identifier a browser source claimed: `from` is
+ * the profile the call went to (the visitor's), `into` the profile that holds the claimed identifier.
+ */
+export type HeldMerge = Merge;
+
+export interface ResolveOptions {
+  /** The call came through a public write key: its emails and phones are unverified claims. */
+  unverifiedClaims?: boolean;
+}
+
 export interface Resolution {
   customerId: string;
   created: boolean;
   attached: Token[];
   merges: Merge[];
+  /** Merges that wait for review (identity rules: browserMerges "hold"). */
+  held: HeldMerge[];
   /** Identifiers not attached, with the rule that kept them off (limit, protection). */
   skipped: { type: string; reason: string }[];
 }
@@ -34,6 +47,7 @@ const tokenId = (t: Token) => `${t.type}:${t.key}`;
 export class IdentityGraph {
   private readonly owner = new Map<string, string>();
   private readonly held = new Map<string, Map<string, Set<string>>>();
+  private readonly frozen = new Set<string>();
 
   constructor(private readonly rules: IdentityRules) {}
 
@@ -56,8 +70,22 @@ export class IdentityGraph {
     return this.held.get(customerId)?.get(type) ?? new Set();
   }
 
-  /** Two profiles may merge unless they hold different values of a protected type. */
+  /** The profiles known to the graph. */
+  customers(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /**
+   * A profile that must not change: its person is suppressed (a deletion under way) or erased.
+   * It takes part in no merge, so nothing of theirs moves away from the erasure, or into it.
+   */
+  freeze(customerId: string): void {
+    this.frozen.add(customerId);
+  }
+
+  /** Two profiles may merge unless one is frozen or they hold different values of a protected type. */
   canMerge(a: string, b: string): boolean {
+    if (this.frozen.has(a) || this.frozen.has(b)) return false;
     return this.rules.mergeProtectedTypes.every((type) => {
       const ka = this.keysOf(a, type);
       const kb = this.keysOf(b, type);
@@ -77,13 +105,23 @@ export class IdentityGraph {
     this.held.delete(from);
   }
 
-  resolve(tokens: Token[], newCustomerId: () => string): Resolution {
+  resolve(tokens: Token[], newCustomerId: () => string, options: ResolveOptions = {}): Resolution {
     const ordered = [...tokens].sort((a, b) => priorityOf(this.rules, a.type) - priorityOf(this.rules, b.type));
-    // Owners in the order of the best identifier that matched them.
+    // A browser's email or phone is a claim anyone can make: it finds a profile, it does not prove it.
+    const unverified = (t: Token) =>
+      options.unverifiedClaims === true && this.rules.browserMerges === 'hold' && this.rules.unverifiedLinkTypes.includes(t.type);
+    // Owners in the order of the best identifier that matched them; "claimed" ones matched only through unverified claims.
     const owners: { customerId: string; linkedBy: string }[] = [];
+    const claimed: { customerId: string; linkedBy: string }[] = [];
     for (const token of ordered) {
       const owner = this.ownerOf(token);
-      if (owner && !owners.some((o) => o.customerId === owner)) owners.push({ customerId: owner, linkedBy: token.type });
+      if (!owner || unverified(token) || owners.some((o) => o.customerId === owner)) continue;
+      owners.push({ customerId: owner, linkedBy: token.type });
+    }
+    for (const token of ordered) {
+      const owner = this.ownerOf(token);
+      if (!owner || !unverified(token) || owners.some((o) => o.customerId === owner) || claimed.some((o) => o.customerId === owner)) continue;
+      claimed.push({ customerId: owner, linkedBy: token.type });
     }
 
     const merges: Merge[] = [];
@@ -124,6 +162,11 @@ export class IdentityGraph {
       this.add(customerId, token);
       attached.push(token);
     }
-    return { customerId, created, attached, merges, skipped };
+    // The claimed profiles stay as they are: the link waits for review (or for nothing, when protection forbids it).
+    const held: HeldMerge[] = [];
+    for (const c of claimed) {
+      if (c.customerId !== customerId && this.canMerge(customerId, c.customerId)) held.push({ from: customerId, into: c.customerId, linkedBy: c.linkedBy });
+    }
+    return { customerId, created, attached, merges, held, skipped };
   }
 }

@@ -24,6 +24,14 @@ export const identityRulesSchema = z.object({
   email: z
     .object({ gmailDotsInsensitive: z.boolean().default(false), plusAddressingInsensitive: z.boolean().default(false) })
     .default({ gmailDotsInsensitive: false, plusAddressingInsensitive: false }),
+  /**
+   * Two profiles linked only by an email or phone that a browser source (public write key)
+   * claimed: `hold` keeps them apart and lists the merge for review (GET /admin/held-merges);
+   * `automatic` merges them at once, for brands that accept that anyone can claim any email.
+   */
+  browserMerges: z.enum(['hold', 'automatic']).default('hold'),
+  /** The identifier types whose browser claims are held (the ones a visitor can type in). */
+  unverifiedLinkTypes: z.array(z.string()).default(['email', 'phone']),
   /** Trust per source ID for trait reconciliation; higher wins a tie on time. Unlisted: 0. */
   sourceTrust: z.record(z.string(), z.number()).default({}),
 });

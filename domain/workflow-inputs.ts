@@ -30,7 +30,12 @@ export const identityMergeInputSchema = z.object({
   into: customerId,
   pending: z.array(mergeRequestSchema).optional(),
   merged: z.number().int().min(0).optional(),
+  /** Merges dropped because a profile in them was erased. */
+  dropped: z.number().int().min(0).optional(),
 });
+
+/** Failure type of a merge that names an erased (shredded) profile: not retryable, the merge is dropped. */
+export const PROFILE_SHREDDED_FAILURE = 'ProfileShredded';
 export type IdentityMergeInput = z.infer<typeof identityMergeInputSchema>;
 
 export const CONNECTOR_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,8 +1,10 @@
 import {
+  ActivityFailure,
   ActivityOptions,
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -13,6 +15,7 @@ import {
   identityMergeInputSchema,
   MergeRequest,
   mergeRequestSchema,
+  PROFILE_SHREDDED_FAILURE,
 } from '../domain/workflow-inputs';
 import type { GlobalActivities, RegionalActivities } from '../activities';
 import { mergeRequested } from './definitions';
@@ -41,12 +44,18 @@ const MERGES_PER_RUN = 200;
 
 const { planMerge, recordGlobalMerge } = proxyActivities<GlobalActivities>(GLOBAL);
 
-export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: number }> {
+/** An erased profile cannot be merged, and retrying will not change that (issue 8, item 19). */
+function isShreddedProfile(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === PROFILE_SHREDDED_FAILURE;
+}
+
+export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: number; dropped: number }> {
   const parsed = identityMergeInputSchema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'identityMerge'), 'InvalidInput');
   const input = parsed.data;
   const queue: MergeRequest[] = [...(input.pending ?? [])];
   let merged = input.merged ?? 0;
+  let dropped = input.dropped ?? 0;
   let mergedThisRun = 0;
   setHandler(mergeRequested, (request) => {
     // A malformed signal (sent by hand) is dropped: it cannot name a real merge.
@@ -55,19 +64,39 @@ export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: 
   });
 
   for (;;) {
-    if (queue.length === 0 && !(await condition(() => queue.length > 0, IDLE))) return { merged };
+    if (queue.length === 0 && !(await condition(() => queue.length > 0, IDLE))) return { merged, dropped };
     const request = queue[0]!;
     const plan = await planMerge({ from: request.from });
+    // Before this patch the activity retried forever on an erased profile (no history got past
+    // one); the patch guards the new ending: the merge is dropped and the queue goes on.
+    const dropsShredded = patched('identity-merge-drops-shredded');
+    let shredded = false;
     for (const region of plan.regions) {
       const { mergeProfilesInRegion } = proxyActivities<RegionalActivities>({ ...REGIONAL, taskQueue: region.taskQueue });
-      await mergeProfilesInRegion({ ...request, region: region.name, workflowId: workflowInfo().workflowId, sourceTrust: plan.sourceTrust });
+      const merge = mergeProfilesInRegion({ ...request, region: region.name, workflowId: workflowInfo().workflowId, sourceTrust: plan.sourceTrust });
+      if (!dropsShredded) {
+        await merge;
+        continue;
+      }
+      try {
+        await merge;
+      } catch (error) {
+        if (!isShreddedProfile(error)) throw error;
+        shredded = true;
+        break;
+      }
     }
-    await recordGlobalMerge({ from: request.from, into: request.into });
+    if (shredded) {
+      // The erased person's index entries are gone already; the other profile stays as it is.
+      dropped++;
+    } else {
+      await recordGlobalMerge({ from: request.from, into: request.into });
+      merged++;
+    }
     queue.shift();
-    merged++;
     mergedThisRun++;
     if (mergedThisRun >= MERGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof identityMerge>({ into: input.into, pending: queue, merged });
+      await continueAsNew<typeof identityMerge>({ into: input.into, pending: queue, merged, dropped });
     }
   }
 }

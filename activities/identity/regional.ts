@@ -1,7 +1,8 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
-import { mergeProfiles, ProfileMerge } from '../../db/identity-merge-store';
+import { mergeProfiles, ProfileMerge, ProfileShredded } from '../../db/identity-merge-store';
 import type { RegionKey } from '../../db/crypto-shredding';
+import { PROFILE_SHREDDED_FAILURE } from '../../domain/workflow-inputs';
 
 export interface RegionalIdentityDeps {
   region: string;
@@ -22,7 +23,13 @@ export function createRegionalIdentityActivities({ region, sql, regionKey }: Reg
      */
     async mergeProfilesInRegion(input: MergeInRegionInput): Promise<{ eventsMoved: number; identitiesMoved: number }> {
       if (input.region !== region) throw new Error(`merge for region ${input.region} reached the ${region} worker`);
-      return mergeProfiles(sql, regionKey, input, () => Context.current().heartbeat());
+      try {
+        return await mergeProfiles(sql, regionKey, input, () => Context.current().heartbeat());
+      } catch (error) {
+        // Retrying would never succeed (issue 8, item 19): end this merge with a clear reason.
+        if (error instanceof ProfileShredded) throw ApplicationFailure.nonRetryable(error.message, PROFILE_SHREDDED_FAILURE);
+        throw error;
+      }
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   suppress,
   unsuppress,
 } from '../../db/erasure-store';
-import { loadPersonIdentifiers } from '../../db/person-store';
+import { loadPersonIdentifiers, loadPersonIdentifiersForRequest } from '../../db/person-store';
 import { deleteExports, readPersonForExport, storeExport } from '../../db/privacy-export-store';
 import { readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
 import {
@@ -79,6 +79,16 @@ export type OperationResult =
 
 export function createPrivacyActivities(deps: PrivacyDeps) {
   const { sql } = deps;
+
+  /**
+   * What connected systems are given for a request: trusted identifiers and the email the
+   * requester verified (known here when the request lives in this region), never an email a
+   * browser merely claimed (issue 8, item 3).
+   */
+  async function identifiersForRequest(requestId: string, customerId: string) {
+    const request = await requestToResolve(sql, requestId);
+    return loadPersonIdentifiersForRequest(sql, deps.regionKey, customerId, request?.email_blind_index);
+  }
 
   async function setSystem(
     key: { requestId: string; connectorId: string; operation: string },
@@ -269,7 +279,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     async privacyOperation(input: { requestId: string; connectorId: string; customerId: string; operation: 'suppress' | 'erase' }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: input.operation };
       await setSystem(key, Context.current().info.attempt > 1 ? 'retrying' : 'in-progress', { attempts: Context.current().info.attempt });
-      const person = input.operation === 'erase' ? await readErasureSet(sql, deps.regionKey, input.requestId, input.customerId) : await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
+      const person = input.operation === 'erase' ? await readErasureSet(sql, deps.regionKey, input.requestId, input.customerId) : await identifiersForRequest(input.requestId, input.customerId);
       if (!person) return settle(key, { status: 'not-found', evidence: { reason: 'no identifiers of the person in this region' } });
       const session = await openSystem(input.connectorId, `${input.requestId}:${input.connectorId}:${input.operation}`);
       const call = input.operation === 'erase' ? session.erase : session.suppress;
@@ -289,7 +299,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: 'unsuppress' };
       await openUnsuppressRow(sql, input.requestId, deps.region, input.connectorId);
       const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.requestId}:${input.connectorId}:unsuppress`);
-      const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
+      const person = await identifiersForRequest(input.requestId, input.customerId);
       const consent = await readConsent(sql, input.customerId);
       if (!person || !session.applyConsent) return settle(key, { status: 'not-found', evidence: { reason: person ? 'no consent API to restore through' : 'no identifiers of the person in this region' } });
       // Without a consent record, the law's defaults apply; with none known, the system keeps the suppression.
@@ -328,7 +338,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * for this request only, so Meridian's own copy can go now; the copy goes when the request ends.
      */
     async snapshotErasureSet(input: { requestId: string; customerId: string }): Promise<{ identifiers: number }> {
-      const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
+      const person = await identifiersForRequest(input.requestId, input.customerId);
       if (!person) return { identifiers: 0 };
       await storeErasureSet(sql, deps.regionKey, input.requestId, input.customerId, person);
       return { identifiers: person.emails.length + person.phones.length + Object.values(person.platformIds).flat().length };

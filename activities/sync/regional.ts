@@ -159,12 +159,19 @@ export function createSyncActivities(deps: SyncDeps) {
       for (const order of page.orders) items.push(orderCall(order, idType, reportingAmount(fx, order, deps.reportingCurrency), now));
     }
     // One write per record: they share group commits, and a record the database refuses fails alone.
-    const outcomes = await Promise.allSettled(items.map((item) => deps.writer.write([item])));
+    // What a connected store says about its customers carries the brand's authority (not a visitor's claim).
+    const outcomes = await Promise.allSettled(items.map((item) => deps.writer.write([{ ...item, provenance: 'connector' }])));
     let customers = 0;
     let orders = 0;
     outcomes.forEach((outcome, i) => {
       const item = items[i]!;
       if (outcome.status === 'fulfilled') {
+        const [stored] = outcome.value;
+        if (stored?.status === 'rejected') {
+          const externalId = item.order ? item.order.order.externalId : item.call.messageId.split(':')[1];
+          rejected.push({ ...(externalId ? { externalId } : {}), reason: stored.reason });
+          return;
+        }
         if (item.order) orders++;
         else customers++;
         return;

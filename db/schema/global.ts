@@ -1,5 +1,6 @@
 import { date, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { SourceKind } from '../../domain/sources';
+import type { IdentityProvenance } from '../../domain/identity-provenance';
 import { bytea } from './column-types';
 
 /**
@@ -59,19 +60,26 @@ export const identityIndex = pgTable(
     type: text('type').notNull(),
     blindIndex: bytea('blind_index').notNull(),
     customerId: uuid('customer_id').notNull(),
+    /** As the region's identity row: privacy requests follow only trusted links (domain/identity-provenance.ts). */
+    provenance: text('provenance').$type<IdentityProvenance>().notNull().default('browser'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.type, t.blindIndex] }), index('identity_index_customer').on(t.customerId)],
 );
 
 /** Every customer ID, the region that first saw them, and the regions holding a part of them. */
-export const customers = pgTable('customers', {
-  customerId: uuid('customer_id').primaryKey(),
-  homeRegion: text('home_region').notNull(),
-  regions: text('regions').array().notNull(),
-  mergedInto: uuid('merged_into'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const customers = pgTable(
+  'customers',
+  {
+    customerId: uuid('customer_id').primaryKey(),
+    homeRegion: text('home_region').notNull(),
+    regions: text('regions').array().notNull(),
+    mergedInto: uuid('merged_into'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // A privacy request looks at every profile merged into the person it found.
+  (t) => [index('customers_merged_into').on(t.mergedInto)],
+);
 
 /** The workspace's identity resolution rules (validated by domain/identity-rules.ts). */
 export const identityRulesConfig = pgTable('identity_rules', {

@@ -1,5 +1,6 @@
 import { bigint, bigserial, boolean, date, index, integer, jsonb, numeric, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from './column-types';
+import type { IdentityProvenance } from '../../domain/identity-provenance';
 
 /**
  * Tables that exist once per region database. Personal data lives only here (DESIGN.md, rule 1).
@@ -54,6 +55,12 @@ export const identities = pgTable(
     valueSealed: bytea('value_sealed').notNull(),
     sealedWith: uuid('sealed_with').notNull(),
     sourceId: text('source_id').notNull(),
+    /**
+     * Who vouches that this identifier is the profile's (domain/identity-provenance.ts): a browser
+     * claim, the brand's server, a connector, or the person. Rows older than provenance are
+     * `browser`, the value that trusts least. A trusted assertion upgrades a browser claim.
+     */
+    provenance: text('provenance').$type<IdentityProvenance>().notNull().default('browser'),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('identities_type_blind_index').on(t.type, t.blindIndex), index('identities_customer').on(t.customerId)],
@@ -140,6 +147,32 @@ export const mergeRequests = pgTable('merge_requests', {
   linkedBy: text('linked_by').notNull(),
   requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Merges that wait for an operator (issue 8, item 3): a browser source claimed an identifier
+ * (email, phone) that another profile holds. Anyone can claim any email with a public write key,
+ * so the two profiles stay apart until GET/POST /admin/held-merges approves or rejects the link.
+ * One row per pair: a repeated claim adds nothing, and a rejection stays rejected.
+ */
+export const heldMerges = pgTable(
+  'held_merges',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The profile the claiming call went to. */
+    fromCustomerId: uuid('from_customer_id').notNull(),
+    /** The profile that holds the claimed identifier. */
+    intoCustomerId: uuid('into_customer_id').notNull(),
+    linkedBy: text('linked_by').notNull(),
+    sourceId: text('source_id').notNull(),
+    /** pending, approved, rejected */
+    status: text('status').notNull().default('pending'),
+    heldAt: timestamp('held_at', { withTimezone: true }).notNull().defaultNow(),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** Why the operator decided so (free text from the operator, never shown to the visitor). */
+    note: text('note'),
+  },
+  (t) => [uniqueIndex('held_merges_pair').on(t.fromCustomerId, t.intoCustomerId), index('held_merges_status').on(t.status, t.heldAt)],
+);
 
 /** A connector's secrets (access tokens, API keys), sealed with the region key; only this region's worker opens them. */
 export const connectorCredentials = pgTable('connector_credentials', {

@@ -45,6 +45,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euRequest: string;
     usRequest: string;
     euHold: number;
+    euHeldMerge: number;
   };
 
   const call = async (token: string, method: string, url: string, body?: unknown) => {
@@ -112,6 +113,10 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     const hold = await admin('POST', '/admin/legal-holds', { customerId: f.euCustomer, region: 'eu', scope: 'orders', reason: 'tax audit 2025' });
     expect(hold.status, hold.text).toBe(201);
     f.euHold = hold.body.id;
+    const [held] = await d.regional('eu').sql<{ id: string }[]>`
+      insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
+      values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
+    f.euHeldMerge = Number(held!.id);
   });
   afterAll(async () => {
     await web?.close();
@@ -205,6 +210,17 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     'DELETE /admin/connectors/:id/schedule': { url: () => `/admin/connectors/${f.euConnector}/schedule`, expect: refused },
     'POST /admin/connectors/:id/sync': { url: () => `/admin/connectors/${f.euConnector}/sync`, body: () => ({}), expect: refused },
     'GET /admin/connectors/:id/sync/:workflowId': { url: () => `/admin/connectors/${f.euConnector}/sync/sync-${f.euConnector}-manual`, expect: refused },
+    'GET /admin/held-merges': {
+      url: () => '/admin/held-merges',
+      expect: {
+        filtered: (body) => {
+          expect(body.merges.map((m: any) => m.region)).not.toContain('eu');
+          expect(JSON.stringify(body)).not.toContain(f.euCustomer);
+        },
+      },
+    },
+    'POST /admin/held-merges/:region/:id/approve': { url: () => `/admin/held-merges/eu/${f.euHeldMerge}/approve`, body: () => ({}), expect: refused },
+    'POST /admin/held-merges/:region/:id/reject': { url: () => `/admin/held-merges/eu/${f.euHeldMerge}/reject`, body: () => ({ note: 'not mine' }), expect: refused },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -260,6 +276,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect((await d.global().sql`select name from connectors where id = ${f.euConnector}`)[0]!.name).toBe('Berlin Shopify');
     const [request] = await d.regional('eu').sql`select extension_reason from privacy_requests where id = ${f.euRequest}`;
     expect(request!.extension_reason).toBeNull();
+    const [heldMerge] = await d.regional('eu').sql`select status from held_merges where id = ${f.euHeldMerge}`;
+    expect(heldMerge!.status).toBe('pending');
   });
 
   it('a token for the region gets past the scope check on every refused route (the 403s are the scope rule)', async () => {

@@ -15,7 +15,8 @@ export interface RegionalProfile {
   createdAt?: string;
   lastSeenAt?: string;
   mergedInto?: string | null;
-  identities?: { type: string; value: string; sourceId: string; firstSeenAt: string }[];
+  /** `provenance`: who vouches the identifier is this person's (browser claim, server, connector, verified). */
+  identities?: { type: string; value: string; sourceId: string; provenance: string; firstSeenAt: string }[];
   traits?: Record<string, { value: unknown; observedAt: string; sourceId: string }>;
   recentEvents?: {
     id: string;
@@ -65,8 +66,8 @@ export async function readRegionalProfile(
     return key;
   };
 
-  const identities = await sql<{ type: string; value_sealed: Buffer; sealed_with: string; source_id: string; first_seen_at: Date }[]>`
-    select type, value_sealed, sealed_with, source_id, first_seen_at from identities where customer_id = ${customerId} order by type, first_seen_at`;
+  const identities = await sql<{ type: string; value_sealed: Buffer; sealed_with: string; source_id: string; provenance: string; first_seen_at: Date }[]>`
+    select type, value_sealed, sealed_with, source_id, provenance, first_seen_at from identities where customer_id = ${customerId} order by type, first_seen_at`;
   const traits = await sql<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]>`
     select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = ${customerId} order by name`;
   const events = await sql<
@@ -89,6 +90,7 @@ export async function readRegionalProfile(
       type: i.type,
       value: open(keyOf(i.sealed_with), i.value_sealed, `identity:${i.sealed_with}:${i.type}`).toString('utf8'),
       sourceId: i.source_id,
+      provenance: i.provenance,
       firstSeenAt: iso(i.first_seen_at),
     })),
     traits: Object.fromEntries(

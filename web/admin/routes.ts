@@ -12,6 +12,7 @@ import { registerConsentRoutes } from './consent';
 import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
+import { registerHeldMergeRoutes } from './held-merges';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
@@ -19,7 +20,8 @@ import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requir
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
  * profiles; connectors (./connectors), their schedules and syncs (./connector-syncs), supplementary FX rates
- * (./fx-rates), consent (./consent) and privacy requests (./privacy), each sharing ./kit.
+ * (./fx-rates), consent (./consent), privacy requests (./privacy) and merges held for review
+ * (./held-merges), each sharing ./kit.
  * A token lists the regions whose personal data it may read and whose connectors it may manage.
  */
 
@@ -200,5 +202,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerFxRateRoutes(scope, deps, kit);
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
+    registerHeldMergeRoutes(scope, deps, kit);
   });
 }

@@ -19,6 +19,7 @@ import {
 } from '../../domain/tracking';
 import type { SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
+import { provenanceOfSource } from '../../domain/identity-provenance';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
 import { loggableError } from '../error-log';
 import { json, trackingRoute } from '../openapi';
@@ -102,7 +103,8 @@ function admit(deps: TrackingDeps, source: Source, count: number): RegionWriter 
 }
 
 async function store(deps: TrackingDeps, request: FastifyRequest, writer: RegionWriter, source: Source, calls: TrackingCall[]) {
-  const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, call })));
+  // A public (browser) key's identifiers are claims: the writer holds merges they alone would cause.
+  const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, provenance: provenanceOfSource(source.kind), call })));
   if (deps.consent) {
     const gpc = request.headers['sec-gpc'];
     await recordTrackedConsent(deps.consent, source.region, source.id, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
