@@ -24,7 +24,14 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
     ...createConsentActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql }),
-    ...createPrivacyActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql, ...(deps.mailer ? { mailer: deps.mailer } : {}) }),
+    ...createPrivacyActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      regionKey: deps.regionKey,
+      globalSql: deps.globalSql,
+      forgetDataKeys: (customerIds) => deps.writer.forgetKeys(customerIds),
+      ...(deps.mailer ? { mailer: deps.mailer } : {}),
+    }),
   };
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import type { PersonIdentifiers } from '../connectors/privacy';
-import { openJson, sealJson } from './crypto-shredding';
+import { openJson, type RegionKey, sealJson } from './crypto-shredding';
+import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-request-keys-store';
 
 /**
  * Erasure in a region's database: what a legal hold keeps, the suppression that stops a person's
@@ -64,22 +65,30 @@ export async function unsuppress(sql: Sql, customerId: string, requestId: string
   await sql`delete from suppressions where customer_id = ${customerId} and request_id = ${requestId}`;
 }
 
-/** The identifiers the connected systems need, sealed for this request only (kept once). */
-export async function storeErasureSet(sql: Sql, regionKey: Buffer, requestId: string, customerId: string, person: PersonIdentifiers): Promise<void> {
+/** The identifiers the connected systems need, sealed with the request's own key (kept once). */
+export async function storeErasureSet(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string, person: PersonIdentifiers): Promise<void> {
+  const key = await requestKey(sql, regionKey, requestId);
   await sql`
     insert into privacy_erasure_sets (request_id, customer_id, identifiers_sealed)
-    values (${requestId}, ${customerId}, ${sealJson(regionKey, person, erasureSetContext(requestId, customerId))})
+    values (${requestId}, ${customerId}, ${sealJson(key, person, erasureSetContext(requestId, customerId))})
     on conflict do nothing`;
 }
 
-export async function readErasureSet(sql: Sql, regionKey: Buffer, requestId: string, customerId: string): Promise<PersonIdentifiers | undefined> {
+export async function readErasureSet(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string): Promise<PersonIdentifiers | undefined> {
   const [row] = await sql<{ identifiers_sealed: Buffer }[]>`
     select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId} and customer_id = ${customerId}`;
-  return row ? openJson<PersonIdentifiers>(regionKey, row.identifiers_sealed, erasureSetContext(requestId, customerId)) : undefined;
+  if (!row) return undefined;
+  // A set stored before requests had keys was sealed with the region key.
+  const key = (await existingRequestKey(sql, regionKey, requestId)) ?? regionKey;
+  return openJson<PersonIdentifiers>(key, row.identifiers_sealed, erasureSetContext(requestId, customerId));
 }
 
+/** The erasure is over: the copy goes, and its key with it (so a backup of the copy no longer opens). */
 export async function destroyErasureSet(sql: Sql, requestId: string): Promise<void> {
-  await sql`delete from privacy_erasure_sets where request_id = ${requestId}`;
+  await sql.begin(async (tx) => {
+    await tx`delete from privacy_erasure_sets where request_id = ${requestId}`;
+    await destroyRequestKeys(tx, [requestId]);
+  });
 }
 
 /** The person's profile and every profile merged into it. */
@@ -99,13 +108,24 @@ export async function eraseProfiles(
   globalSql: Sql,
   customers: string[],
   keepOrders: boolean,
-): Promise<{ identities: number; traits: number; events: number; orders: number }> {
+  /** The person's IDs at the vendors (platform identifiers): the sync rejections naming them go too. */
+  vendorRecordIds: readonly string[] = [],
+): Promise<{ identities: number; traits: number; events: number; orders: number; exports: number; syncRejections: number }> {
   let tokens: { type: string; blind_index: Buffer }[] = [];
   const counts = await sql.begin(async (tx) => {
     // Behind the fence: an ingest commit that wrote to these profiles has committed, and its rows are deleted here.
     await takeErasureFence(tx, customers, 'exclusive');
     const list = tx.array(customers);
     tokens = await tx<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${list}::uuid[])`;
+    // A rejected record names the vendor's ID of the person or of their order, never the values: those IDs go too.
+    const orderIds = await tx<{ external_id: string }[]>`select external_id from orders where customer_id = any(${list}::uuid[])`;
+    const rejectionIds = [...new Set([...vendorRecordIds, ...orderIds.map((o) => o.external_id)])];
+    const syncRejections = rejectionIds.length ? await tx`delete from sync_rejections where external_id = any(${tx.array(rejectionIds)}::text[])` : { count: 0 };
+    // Access packages of the person, and the keys of the requests that made them.
+    const exports = await tx<{ request_id: string }[]>`delete from privacy_exports where customer_id = any(${list}::uuid[]) returning request_id`;
+    await destroyRequestKeys(tx, [...new Set(exports.map((e) => e.request_id))]);
+    await tx`delete from consent_propagation_systems where propagation_id in (select id from consent_propagations where customer_id = any(${list}::uuid[]))`;
+    await tx`delete from consent_propagations where customer_id = any(${list}::uuid[])`;
     const identities = await tx`delete from identities where customer_id = any(${list}::uuid[])`;
     const traits = await tx`delete from traits where customer_id = any(${list}::uuid[])`;
     const events = await tx`delete from events where customer_id = any(${list}::uuid[])`;
@@ -115,7 +135,7 @@ export async function eraseProfiles(
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
-    return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count };
+    return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count, exports: exports.length, syncRejections: syncRejections.count };
   });
   if (tokens.length > 0) {
     // Two plain text parameters, not arrays: postgres.js types an array parameter from what a pool's
@@ -131,11 +151,35 @@ export async function eraseProfiles(
   return counts;
 }
 
-/** What is left of the person that could still be read: data keys not destroyed, identity and trait rows. */
-export async function erasureLeftovers(sql: Sql, customerId: string): Promise<{ liveDataKeys: number; rows: number }> {
+/**
+ * Tables that keep a row naming an erased person on purpose: the profile itself (its data key
+ * destroyed, so nothing sealed for it opens), the request and its own copy (destroyed when the
+ * request ends), the legal holds and the suppression that stops new data arriving for them.
+ */
+export const KEPT_AFTER_ERASURE = ['profiles', 'privacy_requests', 'privacy_erasure_sets', 'legal_holds', 'suppressions'] as const;
+
+/**
+ * What is left of the person that could still be read: data keys not destroyed, and rows naming
+ * the person in every table of the region that has a customer_id column (found in the catalogue, so
+ * a table added later is scanned too), except those kept on purpose and the orders a legal hold keeps.
+ */
+export async function erasureLeftovers(sql: Sql, customerId: string, keepOrders = false): Promise<{ liveDataKeys: number; rows: number; tables: Record<string, number> }> {
+  const customers = await profilesOf(sql, customerId);
+  const ids = sql.array(customers.length ? customers : [customerId]);
   const [keys] = await sql<{ n: number }[]>`
-    select count(*)::int as n from profiles where (customer_id = ${customerId} or merged_into = ${customerId}) and data_key_wrapped is not null`;
-  const [rows] = await sql<{ n: number }[]>`
-    select (select count(*) from identities where customer_id = ${customerId}) + (select count(*) from traits where customer_id = ${customerId}) as n`;
-  return { liveDataKeys: keys!.n, rows: Number(rows!.n) };
+    select count(*)::int as n from profiles where customer_id = any(${ids}::uuid[]) and data_key_wrapped is not null`;
+  const kept: string[] = [...KEPT_AFTER_ERASURE, ...(keepOrders ? ['orders'] : [])];
+  // Tables and partitioned tables (the event log), not their partitions: a row is counted once.
+  const tables = await sql<{ table_name: string }[]>`
+    select c.relname as table_name from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+    join pg_attribute a on a.attrelid = c.oid and a.attname = 'customer_id' and not a.attisdropped
+    where c.relkind in ('r', 'p') and not c.relispartition and c.relname <> all(${sql.array(kept)}::text[])
+    order by c.relname`;
+  const left: Record<string, number> = {};
+  for (const { table_name } of tables) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[])`;
+    if (row!.n > 0) left[table_name] = row!.n;
+  }
+  return { liveDataKeys: keys!.n, rows: Object.values(left).reduce((a, b) => a + b, 0), tables: left };
 }

@@ -1,10 +1,12 @@
 import type { Sql } from 'postgres';
 import { open, openJson, seal, unwrapDataKey, type RegionKey } from './crypto-shredding';
+import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-request-keys-store';
 
 /**
- * An access request's package in a region: what Meridian holds of the person there, opened with
- * their data keys, and the package stored sealed with the region key until the requester
- * downloads it (web/privacy/routes.ts opens it with the same context).
+ * An access request's packages in a region: what Meridian holds of the person there, opened with
+ * their data keys, and each package stored sealed with the request's own key until it expires;
+ * then the packages and the key are deleted (a backup of a package no longer opens). A region may
+ * hold several packages of one request (two profiles with the requester's email): each is served.
  */
 
 /** How long an access request's package may be downloaded. */
@@ -40,11 +42,64 @@ export async function readPersonForExport(sql: Sql, regionKey: RegionKey, custom
   return { identities, traits, events, orders, consent };
 }
 
-/** Stores (or replaces) the request's package for this person, sealed, downloadable until EXPORT_DAYS from now. */
-export async function storeExport(sql: Sql, regionKey: Buffer, requestId: string, customerId: string, zip: Uint8Array): Promise<void> {
-  const expires = new Date(Date.now() + EXPORT_DAYS * 86_400_000).toISOString();
+/** Stores (or replaces) the request's package for this person, sealed with the request's key; returns when it expires. */
+export async function storeExport(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string, zip: Uint8Array): Promise<{ expiresAt: string }> {
+  const expiresAt = new Date(Date.now() + EXPORT_DAYS * 86_400_000).toISOString();
+  const key = await requestKey(sql, regionKey, requestId);
   await sql`
     insert into privacy_exports (request_id, customer_id, package_sealed, bytes, expires_at)
-    values (${requestId}, ${customerId}, ${seal(regionKey, Buffer.from(zip), exportContext(requestId, customerId))}, ${zip.length}, ${expires})
+    values (${requestId}, ${customerId}, ${seal(key, Buffer.from(zip), exportContext(requestId, customerId))}, ${zip.length}, ${expiresAt})
     on conflict (request_id, customer_id) do update set package_sealed = excluded.package_sealed, bytes = excluded.bytes, expires_at = excluded.expires_at`;
+  return { expiresAt };
+}
+
+/** The request's packages in this region that may still be downloaded, numbered from 1 in a stable order. */
+export async function listExports(sql: Sql, requestId: string, now = new Date()): Promise<{ packageNo: number; bytes: number; expiresAt: string }[]> {
+  const rows = await sql<{ bytes: number; expires_at: Date | string }[]>`
+    select bytes, expires_at from privacy_exports where request_id = ${requestId} and expires_at > ${now.toISOString()}
+    order by created_at, customer_id`;
+  return rows.map((r, i) => ({ packageNo: i + 1, bytes: r.bytes, expiresAt: new Date(r.expires_at).toISOString() }));
+}
+
+/** One package (numbered as listExports numbers them), opened; undefined if there is none, it expired or its key is gone. */
+export async function openExport(sql: Sql, regionKey: RegionKey, requestId: string, packageNo: number, now = new Date()): Promise<Buffer | undefined> {
+  const rows = await sql<{ customer_id: string; package_sealed: Buffer }[]>`
+    select customer_id, package_sealed from privacy_exports where request_id = ${requestId} and expires_at > ${now.toISOString()}
+    order by created_at, customer_id`;
+  const row = rows[packageNo - 1];
+  if (!row) return undefined;
+  // A package stored before requests had keys was sealed with the region key (and expires within EXPORT_DAYS).
+  const key = (await existingRequestKey(sql, regionKey, requestId)) ?? regionKey;
+  return open(key, row.package_sealed, exportContext(requestId, row.customer_id));
+}
+
+/** The packages have expired (or the person was erased): they go, and the request's key with them. */
+export async function deleteExports(sql: Sql, requestId: string): Promise<number> {
+  return sql.begin(async (tx) => {
+    const deleted = await tx`delete from privacy_exports where request_id = ${requestId}`;
+    await destroyRequestKeys(tx, [requestId]);
+    return deleted.count;
+  });
+}
+
+/**
+ * The backstop of the saga's own clean-up (and the clean-up of access requests answered before the
+ * saga did it): packages past their expiry are deleted, with the keys of requests left without one,
+ * and an answered access request with no package left forgets its requester's email and free text.
+ */
+export async function sweepExpiredAccessPackages(sql: Sql, now = new Date()): Promise<{ packages: number; requestersForgotten: number }> {
+  return sql.begin(async (tx) => {
+    const expired = await tx<{ request_id: string }[]>`delete from privacy_exports where expires_at <= ${now.toISOString()} returning request_id`;
+    const requests = [...new Set(expired.map((e) => e.request_id))];
+    const left = requests.length
+      ? await tx<{ request_id: string }[]>`select distinct request_id from privacy_exports where request_id = any(${tx.array(requests)}::text[])`
+      : [];
+    await destroyRequestKeys(tx, requests.filter((id) => !left.some((l) => l.request_id === id)));
+    const forgotten = await tx`
+      update privacy_requests r set email_sealed = null, details_sealed = null
+      where r.type = 'access' and r.finished_at is not null and r.email_sealed is not null
+        and r.finished_at <= ${new Date(now.getTime() - EXPORT_DAYS * 86_400_000).toISOString()}
+        and not exists (select 1 from privacy_exports e where e.request_id = r.id)`;
+    return { packages: expired.length, requestersForgotten: forgotten.count };
+  });
 }

@@ -17,8 +17,6 @@ import { blindIndex, open, seal } from './crypto-shredding';
 export const PRIVACY_REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOut', 'restriction'] as const;
 export type PrivacyRequestType = (typeof PRIVACY_REQUEST_TYPES)[number];
 
-/** Statuses after which a request is over. */
-export const FINISHED_STATUSES = ['completed', 'completed-with-failures', 'cancelled', 'duplicate', 'expired', 'rejected'] as const;
 
 export const VERIFICATION_MINUTES = 30;
 export const MAX_VERIFICATION_ATTEMPTS = 5;
@@ -94,6 +92,11 @@ export async function createPrivacyRequest(
 }
 
 export type VerificationResult = 'verified' | 'already-verified' | 'wrong-code' | 'expired' | 'too-many-attempts' | 'not-found';
+/** The result, and how many wrong codes the request may still take (0 once it is locked). */
+export interface VerificationOutcome {
+  result: VerificationResult;
+  attemptsLeft: number;
+}
 
 /**
  * Checks the emailed code, before anything else: whatever state the request is in, a wrong code
@@ -101,21 +104,36 @@ export type VerificationResult = 'verified' | 'already-verified' | 'wrong-code' 
  * holds — proves nothing. Only the transition to verified answers 'verified'; the right code
  * again answers 'already-verified', which must not be worth a status link.
  */
-export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: string, code: string, now = new Date()): Promise<VerificationResult> {
+export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: string, code: string, now = new Date()): Promise<VerificationOutcome> {
   return sql.begin(async (tx) => {
     const [row] = await tx<{ status: string; verification_code_hash: Buffer | null; verification_expires_at: Date | string | null; verification_attempts: number }[]>`
       select status, verification_code_hash, verification_expires_at, verification_attempts from privacy_requests where id = ${id} for update`;
-    if (!row) return 'not-found';
-    if (row.verification_attempts >= MAX_VERIFICATION_ATTEMPTS) return 'too-many-attempts';
+    if (!row) return { result: 'not-found', attemptsLeft: 0 };
+    const left = Math.max(0, MAX_VERIFICATION_ATTEMPTS - row.verification_attempts);
+    if (left === 0) return { result: 'too-many-attempts', attemptsLeft: 0 };
     if (!row.verification_code_hash || !matchesAny(row.verification_code_hash, codeHashes(keys, id, code.trim()))) {
       await tx`update privacy_requests set verification_attempts = verification_attempts + 1 where id = ${id}`;
-      return row.verification_attempts + 1 >= MAX_VERIFICATION_ATTEMPTS ? 'too-many-attempts' : 'wrong-code';
+      return { result: left - 1 === 0 ? 'too-many-attempts' : 'wrong-code', attemptsLeft: left - 1 };
     }
-    if (row.status !== 'awaiting-verification') return 'already-verified';
-    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return 'expired';
+    if (row.status !== 'awaiting-verification') return { result: 'already-verified', attemptsLeft: left };
+    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return { result: 'expired', attemptsLeft: left };
     await tx`update privacy_requests set status = 'verified', verified_at = now() where id = ${id}`;
-    return 'verified';
+    return { result: 'verified', attemptsLeft: left };
   });
+}
+
+/** How many wrong codes the request may still take (0 when it is locked or unknown). */
+export async function verificationAttemptsLeft(sql: Sql, id: string): Promise<number> {
+  const [row] = await sql<{ verification_attempts: number }[]>`select verification_attempts from privacy_requests where id = ${id}`;
+  return row ? Math.max(0, MAX_VERIFICATION_ATTEMPTS - row.verification_attempts) : 0;
+}
+
+/**
+ * A request whose verification email could not be sent is withdrawn: the requester was told to try
+ * again, and a request nobody can verify would only sit there holding their sealed address.
+ */
+export async function withdrawUnverifiedRequest(sql: Sql, id: string): Promise<void> {
+  await sql`delete from privacy_requests where id = ${id} and status = 'awaiting-verification'`;
 }
 
 /** The requester's email, for the activity that writes to them; undefined once it was destroyed. */

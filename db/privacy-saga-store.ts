@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { FINISHED_STATUSES } from './privacy-requests-store';
+import { FINISHED_REQUEST_STATUSES } from '../domain/privacy-statuses';
 import { PERSON_IDENTIFIER_TYPES } from '../domain/identity-provenance';
 
 /**
@@ -11,6 +11,7 @@ import { PERSON_IDENTIFIER_TYPES } from '../domain/identity-provenance';
 
 export interface RequestToResolve {
   type: string;
+  verified_at: Date | string | null;
   email_blind_index: Buffer;
   status: string;
   country: string;
@@ -19,7 +20,7 @@ export interface RequestToResolve {
 
 export async function requestToResolve(sql: Sql, requestId: string): Promise<RequestToResolve | undefined> {
   const [request] = await sql<RequestToResolve[]>`
-    select type, email_blind_index, status, country, us_state from privacy_requests where id = ${requestId}`;
+    select type, verified_at, email_blind_index, status, country, us_state from privacy_requests where id = ${requestId}`;
   return request;
 }
 
@@ -28,7 +29,7 @@ export async function earlierOpenRequest(sql: Sql, requestId: string, request: P
   const [earlier] = await sql<{ id: string }[]>`
     select id from privacy_requests
     where email_blind_index = ${request.email_blind_index} and type = ${request.type} and id <> ${requestId}
-      and verified_at is not null and status <> all(${sql.array([...FINISHED_STATUSES])}::text[])
+      and verified_at is not null and status <> all(${sql.array([...FINISHED_REQUEST_STATUSES])}::text[])
       and verified_at <= (select coalesce(verified_at, now()) from privacy_requests where id = ${requestId})
     order by verified_at limit 1`;
   return earlier?.id;
@@ -163,6 +164,19 @@ export async function openUnsuppressRow(sql: Sql, requestId: string, region: str
     select ${requestId}, ${region}, ${connectorId}, system, 'unsuppress', 'in-progress'
     from privacy_request_systems where request_id = ${requestId} and connector_id = ${connectorId} and operation = 'suppress'
     on conflict do nothing`;
+}
+
+/** The request's rows in this region, with their evidence, for the erasure's ending to rewrite (evidenceAfterErasure). */
+export async function privacyEvidence(sql: Sql, requestId: string, region: string): Promise<(SystemOperation & { evidence: Record<string, unknown> })[]> {
+  const rows = await sql<{ connector_id: string; operation: string; evidence: Record<string, unknown> | string }[]>`
+    select connector_id, operation, evidence from privacy_request_systems where request_id = ${requestId} and region = ${region} and evidence is not null`;
+  return rows.map((r) => ({ requestId, region, connectorId: r.connector_id, operation: r.operation, evidence: typeof r.evidence === 'string' ? JSON.parse(r.evidence) : r.evidence }));
+}
+
+export async function replacePrivacyEvidence(sql: Sql, key: SystemOperation, evidence: Record<string, unknown>): Promise<void> {
+  await sql`
+    update privacy_request_systems set evidence = ${JSON.stringify(evidence)}::text::jsonb
+    where request_id = ${key.requestId} and region = ${key.region} and connector_id = ${key.connectorId} and operation = ${key.operation}`;
 }
 
 /** An operation that ran out of retries: its row says failed with the last error. */

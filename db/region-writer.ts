@@ -89,6 +89,12 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 /** Traits holding a person's name: stored in Unicode NFC, whatever the script. */
 const NAME_TRAITS = new Set(['name', 'firstName', 'lastName', 'first_name', 'last_name', 'displayName', 'display_name']);
 const DATA_KEY_CACHE = 50_000;
+/**
+ * How long an unwrapped data key stays in this process's memory after it was unwrapped. An erasure
+ * destroys the wrapped key in the database and evicts it from the erasing worker's cache at once;
+ * every other process (web servers, other workers) drops it within this time.
+ */
+export const DATA_KEY_TTL_MS = 10 * 60_000;
 
 const tokenKey = (t: Token) => `${t.type}:${t.key}`;
 
@@ -96,7 +102,7 @@ export class RegionWriter {
   private queue: Pending[] = [];
   private queuedCalls = 0;
   private readonly inflight = new Set<{ tokens: Set<string>; done: Promise<void> }>();
-  private readonly dataKeys = new Map<string, Buffer>();
+  private readonly dataKeys = new Map<string, { key: Buffer; until: number }>();
   private readonly partitions = new Set<string>();
   private readonly creatingPartitions = new Map<string, Promise<void>>();
   private readonly lastTouched = new Map<string, number>();
@@ -373,7 +379,12 @@ export class RegionWriter {
 
   /** Loads (or creates) the data keys of the profiles; returns the profiles new to this region. */
   private async ensureProfiles(tx: TransactionSql, state: CommitState, customerIds: string[]): Promise<string[]> {
-    const missing = customerIds.filter((id) => !this.dataKeys.has(id));
+    // Keys still cached are taken into this transaction, so one expiring meanwhile is not missed.
+    const missing = customerIds.filter((id) => {
+      const key = this.cachedKey(id);
+      if (key) state.keys.set(id, key);
+      return !key;
+    });
     if (missing.length === 0) return [];
     const rows = await tx<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
       select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, missing)}::uuid[])`;
@@ -397,8 +408,23 @@ export class RegionWriter {
   }
 
   private rememberKey(customerId: string, key: Buffer): void {
+    // A key already cached keeps the time it was unwrapped: use does not stretch its stay.
+    if (this.cachedKey(customerId)) return;
     if (this.dataKeys.size >= DATA_KEY_CACHE) this.dataKeys.delete(this.dataKeys.keys().next().value!);
-    this.dataKeys.set(customerId, key);
+    this.dataKeys.set(customerId, { key, until: Date.now() + DATA_KEY_TTL_MS });
+  }
+
+  private cachedKey(customerId: string): Buffer | undefined {
+    const entry = this.dataKeys.get(customerId);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.key;
+    this.dataKeys.delete(customerId);
+    return undefined;
+  }
+
+  /** Whether this process still holds the unwrapped data key of a profile (for the erasure's read-back and its tests). */
+  holdsKey(customerId: string): boolean {
+    return this.cachedKey(customerId) !== undefined;
   }
 
   /** Forgets cached data keys (after an erasure, so a shredded key is never used again). */
@@ -407,7 +433,7 @@ export class RegionWriter {
   }
 
   private keyOf(state: CommitState, customerId: string): Buffer {
-    const key = state.keys.get(customerId) ?? this.dataKeys.get(customerId);
+    const key = state.keys.get(customerId) ?? this.cachedKey(customerId);
     if (!key) throw new Error(`profile ${customerId} has no data key (erased?)`);
     return key;
   }

@@ -29,10 +29,17 @@ export function checkStatusToken(keys: SigningKeys, requestId: string, token: un
   return Number(expires) <= seconds(now) ? 'expired' : 'valid';
 }
 
-/** The signature of one region's export package of `requestId`, valid until `expires` (Unix seconds). */
-export function exportSignature(keys: SigningKeys, requestId: string, region: string, expires: number): string {
-  return keys.sign('privacy-export-link', `${requestId}:${region}:${expires}`);
+/**
+ * The signature of one package of `requestId` in `region` (a region may hold several, numbered from
+ * 1), valid until `expires` (Unix seconds). The first package's text is the one links had before
+ * packages were numbered, so those links still work.
+ */
+export function exportSignature(keys: SigningKeys, requestId: string, region: string, expires: number, packageNo = 1): string {
+  return keys.sign('privacy-export-link', exportText(requestId, region, expires, packageNo));
 }
+
+const exportText = (requestId: string, region: string, expires: number, packageNo: number) =>
+  packageNo === 1 ? `${requestId}:${region}:${expires}` : `${requestId}:${region}#${packageNo}:${expires}`;
 
 export function checkExportSignature(
   keys: SigningKeys,
@@ -41,9 +48,10 @@ export function checkExportSignature(
   expires: unknown,
   sig: unknown,
   now = new Date(),
+  packageNo = 1,
 ): LinkCheck {
   const at = Number(expires);
-  if (!Number.isInteger(at) || !keys.verify('privacy-export-link', `${requestId}:${region}:${at}`, sig)) return 'invalid';
+  if (!Number.isInteger(at) || !keys.verify('privacy-export-link', exportText(requestId, region, at, packageNo), sig)) return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';
 }
 

@@ -1,4 +1,5 @@
 import type { Purpose } from './consent';
+import type { PublicRequestStatus, PublicSystemStatus } from './privacy-statuses';
 import { catalogueSet, type Locale } from './messages/i18n';
 import { ar } from './messages/privacy/ar';
 import { de } from './messages/privacy/de';
@@ -42,33 +43,8 @@ export type MessageKey = PrivacyMessageKey;
 export const REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOut', 'restriction'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-/** Where a privacy request stands, as the person sees it. */
-export const REQUEST_STATUSES = [
-  'awaiting-verification',
-  'verified',
-  'suppressed',
-  'cooling-off',
-  'in-progress',
-  'waiting-on-vendor',
-  'completed',
-  'cancelled',
-  'rejected',
-  'duplicate',
-] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
-
-/** Where the work stands in one connected system (a request's erase/export, or a consent change's push). */
-export const SYSTEM_STATUSES = [
-  'pending',
-  'in-progress',
-  'retrying',
-  'waiting-on-vendor',
-  'done',
-  'nothing-held',
-  'failed',
-  'waiting-on-operator',
-] as const;
-export type SystemStatus = (typeof SYSTEM_STATUSES)[number];
+// Statuses and how each is shown: domain/privacy-statuses.ts (one vocabulary for workflow, stores and portal).
+export { PUBLIC_REQUEST_STATUSES, PUBLIC_SYSTEM_STATUSES, type PublicRequestStatus, type PublicSystemStatus } from './privacy-statuses';
 
 // ---------------------------------------------------------------------------------------------
 // Catalogues
@@ -106,11 +82,11 @@ export function requestTypeKey(type: RequestType): MessageKey {
   return `request.type.${type}`;
 }
 
-export function requestStatusKey(status: RequestStatus): MessageKey {
+export function requestStatusKey(status: PublicRequestStatus): MessageKey {
   return `status.state.${status}`;
 }
 
-export function systemStatusKey(status: SystemStatus): MessageKey {
+export function systemStatusKey(status: PublicSystemStatus): MessageKey {
   return `system.status.${status}`;
 }
 

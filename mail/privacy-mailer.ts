@@ -1,4 +1,5 @@
 import type { MeridianConfig } from '../domain/config';
+import { statusToken } from '../domain/privacy-links';
 import { createMailer, renderEmail } from './mailer';
 
 /**
@@ -19,8 +20,8 @@ export interface RequesterMailer {
   notify(input: { to: string; locale: string; kind: 'completed' | 'cancelled' | 'duplicate'; requestId: string; idempotencyKey: string }): Promise<void>;
 }
 
-export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy'>): (PortalMailer & RequesterMailer) | undefined {
-  const { smtpUrl, mailFrom, publicUrl, smtpTimeoutMs } = config.privacy;
+export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy' | 'signingKeys'>): (PortalMailer & RequesterMailer) | undefined {
+  const { smtpUrl, mailFrom, publicUrl, smtpTimeoutMs, statusLinkDays } = config.privacy;
   if (!smtpUrl) return undefined;
   const mailer = createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs });
   return {
@@ -34,7 +35,9 @@ export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy'>): (P
       await mailer.send({ to, ...message, idempotencyKey: `${requestId}:status-link:${expiresAt.getTime()}` });
     },
     async notify({ to, locale, kind, requestId, idempotencyKey }) {
-      const statusLink = `${publicUrl}/privacy/requests/${requestId}`;
+      // The status page opens only with a token: the link carries one, valid as long as a portal's status link is.
+      const expiresAt = new Date(Date.now() + statusLinkDays * 86_400_000);
+      const statusLink = `${publicUrl}/privacy/requests/${requestId}?token=${statusToken(config.signingKeys, requestId, expiresAt)}`;
       const message = renderEmail(locale, kind === 'duplicate' ? 'received' : kind, { requestId, link: statusLink });
       await mailer.send({ to, ...message, idempotencyKey });
     },

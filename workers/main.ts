@@ -15,6 +15,7 @@ import { prettyLogLine, writeLog } from '../startup/log';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { ConsentOutbox } from '../temporal/consent-outbox';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
+import { sweepExpiredAccessPackages } from '../db/privacy-export-store';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
 
 /**
@@ -28,6 +29,8 @@ import { connectClient, connectWorkerConnection, meridianDataConverter } from '.
 
 const SHUTDOWN_GRACE = '10 seconds';
 const SHUTDOWN_FORCE = '30 seconds';
+/** How often each region's worker deletes access packages past their expiry. */
+const ACCESS_PACKAGE_SWEEP_MS = 60 * 60_000;
 
 function regionsToRun(config: MeridianConfig, argv: string[]): Region[] {
   const flag = argv.indexOf('--regions');
@@ -105,6 +108,14 @@ async function main(): Promise<void> {
         // process): swept here, where a propagation can progress whenever this worker runs.
         const consentOutbox = new ConsentOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
         consentOutbox.start();
+        // Access packages past their expiry go (with their keys), as the saga deletes its own: a backstop.
+        const sweep = () => void sweepExpiredAccessPackages(pool.sql).catch((error: Error) => writeLog(config.logFormat, { msg: 'access package sweep failed', level: 'warn', region: region.name, error: error.name }, process.stderr));
+        sweep();
+        const sweeper = setInterval(sweep, ACCESS_PACKAGE_SWEEP_MS);
+        sweeper.unref();
+        stops.push(async () => {
+          clearInterval(sweeper);
+        });
         stops.push(async () => {
           rules.stop();
           await outbox.stop();

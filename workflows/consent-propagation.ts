@@ -1,13 +1,4 @@
-import {
-  ActivityFailure,
-  ActivityOptions,
-  ApplicationFailure,
-  condition,
-  proxyActivities,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityOptions, ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RegionalActivities } from '../activities';
 import type { ConsentTarget, PushResult } from '../activities/consent/regional';
 import { MERIDIAN_CUSTOMER_ID, MERIDIAN_PROCESS_KIND } from '../domain/search-attributes';
@@ -19,6 +10,7 @@ import {
   manualTaskCompletionSchema,
 } from '../domain/workflow-inputs';
 import { manualTaskCompleted, propagationStatusQuery } from './definitions';
+import { failureMessage, untilOperatorDone, untilVendorDone } from './vendor-steps';
 
 /**
  * consentPropagation (`consent-<propagationId>`, on the person's region queue): a change of
@@ -68,24 +60,19 @@ export async function consentPropagation(rawInput: ConsentPropagationInput): Pro
 
   const viaApi = async (connectorId: string) => {
     try {
-      let result: PushResult = await pushConsent({ propagationId, connectorId });
-      for (let checks = 0; result.status === 'submitted'; checks++) {
-        systems[connectorId] = 'waiting-on-vendor';
-        if (checks >= MAX_JOB_CHECKS) throw ApplicationFailure.nonRetryable(`the vendor's job did not finish after ${MAX_JOB_CHECKS} checks`);
-        await sleep(result.checkAfterMs);
-        result = await checkConsentJob({ propagationId, connectorId, jobId: result.jobId });
-      }
+      const result = await untilVendorDone<PushResult>(
+        () => pushConsent({ propagationId, connectorId }),
+        (jobId) => checkConsentJob({ propagationId, connectorId, jobId }),
+        { maxChecks: MAX_JOB_CHECKS, what: 'job', onWaiting: () => (systems[connectorId] = 'waiting-on-vendor') },
+      );
       systems[connectorId] = result.status;
     } catch (error) {
-      const cause = error instanceof ActivityFailure ? error.cause : error;
-      const message = cause instanceof Error ? cause.message : String(cause);
       systems[connectorId] = 'failed';
-      await markConsentPushFailed({ propagationId, connectorId, error: message });
+      await markConsentPushFailed({ propagationId, connectorId, error: failureMessage(error) });
     }
   };
   const byOperator = async (connectorId: string) => {
-    await condition(() => completedByOperator.has(connectorId));
-    const completion = completedByOperator.get(connectorId)!;
+    const completion = await untilOperatorDone(completedByOperator, connectorId);
     await completeManualConsentTask({ propagationId, connectorId, ...(completion.note ? { note: completion.note } : {}) });
     systems[connectorId] = 'done';
   };

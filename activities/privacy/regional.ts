@@ -17,7 +17,7 @@ import {
   unsuppress,
 } from '../../db/erasure-store';
 import { loadPersonIdentifiers, loadPersonIdentifiersForRequest } from '../../db/person-store';
-import { readPersonForExport, storeExport } from '../../db/privacy-export-store';
+import { deleteExports, readPersonForExport, storeExport } from '../../db/privacy-export-store';
 import { readPrivacyRequest, readPrivacySystemRows, requesterEmail } from '../../db/privacy-requests-store';
 import {
   createPrivacySystemRows,
@@ -30,6 +30,8 @@ import {
   openOperatorTask,
   openUnsuppressRow,
   peopleWithEmail,
+  privacyEvidence,
+  replacePrivacyEvidence,
   recordDeadlineState,
   recordExtension,
   recordNoticeSent,
@@ -39,6 +41,7 @@ import {
   setRequestCustomer,
   setRequestStatus,
 } from '../../db/privacy-saga-store';
+import { evidenceAfterErasure } from '../../domain/privacy-evidence';
 import { policyFor, responseDeadline } from '../../domain/privacy-policies';
 import { ConnectedSystemDeps, openConnectedSystem } from '../connected-systems';
 import type { RequesterMailer } from '../../mail/privacy-mailer';
@@ -51,7 +54,11 @@ import type { RequesterMailer } from '../../mail/privacy-mailer';
  * that nothing readable is left. Personal values stay in these activities (DESIGN.md, rule 2).
  */
 
-export type PrivacyDeps = ConnectedSystemDeps & { mailer?: RequesterMailer };
+export type PrivacyDeps = ConnectedSystemDeps & {
+  mailer?: RequesterMailer;
+  /** Drops the unwrapped data keys this process caches for these profiles (an erasure just destroyed them). */
+  forgetDataKeys?: (customerIds: string[]) => void;
+};
 
 export const MERIDIAN_SYSTEM = 'meridian';
 export type TargetMode = 'api' | 'manual' | 'not-supported';
@@ -131,13 +138,15 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * region holding them is found) and whether an earlier verified request of the same kind
      * for the same email is still open.
      */
-    async resolvePrivacyRequest(input: { requestId: string }): Promise<{ type: string; country: string; usState?: string; duplicateOf?: string; people: { customerId: string; regions: string[] }[] }> {
+    async resolvePrivacyRequest(input: { requestId: string }): Promise<{ type: string; country: string; usState?: string; verified: boolean; duplicateOf?: string; people: { customerId: string; regions: string[] }[] }> {
       const request = await requestToResolve(sql, input.requestId);
       if (!request) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist in region ${deps.region}`, 'InvalidInput');
+      // Only a requester who proved the address may have anything done: an unverified request finds nobody.
+      if (!request.verified_at) return { type: request.type, country: request.country, verified: false, people: [] };
       const earlier = await earlierOpenRequest(sql, input.requestId, request);
       if (earlier) {
         await markDuplicate(sql, input.requestId, earlier);
-        return { type: request.type, country: request.country, duplicateOf: earlier, people: [] };
+        return { type: request.type, country: request.country, verified: true, duplicateOf: earlier, people: [] };
       }
       const people = await peopleWithEmail(deps.globalSql, request.email_blind_index);
       const [first] = people;
@@ -146,6 +155,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         type: request.type,
         country: request.country,
         ...(request.us_state ? { usState: request.us_state } : {}),
+        verified: true,
         people: people.map((p) => ({ customerId: p.customer_id, regions: [...p.regions] })),
       };
     },
@@ -348,7 +358,11 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       }
       const customers = await profilesOf(sql, input.customerId);
       if (customers.length === 0) return settle(key, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
-      const counts = await eraseProfiles(sql, deps.globalSql, customers, input.heldScopes.includes('orders'));
+      // The person's IDs at the vendors, read before they go: sync rejections naming them go too.
+      const vendorRecordIds = (await Promise.all(customers.map((c) => loadPersonIdentifiers(sql, deps.regionKey, c)))).flatMap((p) => (p ? Object.values(p.platformIds).flat() : []));
+      const counts = await eraseProfiles(sql, deps.globalSql, customers, input.heldScopes.includes('orders'), vendorRecordIds);
+      // The keys are destroyed in the database: this process forgets its unwrapped copies now (others within DATA_KEY_TTL_MS).
+      deps.forgetDataKeys?.(customers);
       return settle(key, {
         status: 'done',
         evidence: {
@@ -356,6 +370,8 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
           traitsDeleted: String(counts.traits),
           eventsDeleted: String(counts.events),
           ordersDeleted: String(counts.orders),
+          accessPackagesDeleted: String(counts.exports),
+          syncRejectionsDeleted: String(counts.syncRejections),
           ...(input.heldScopes.includes('orders') ? { ordersKept: 'legal hold' } : {}),
           dataKeysDestroyed: String(customers.length),
           erasedAt: new Date().toISOString(),
@@ -366,10 +382,22 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     /** Reads back: nothing of the person is left to open in this region. */
     async verifyErasure(input: { requestId: string; customerId: string }): Promise<{ verified: boolean; evidence: Record<string, string> }> {
       const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
-      const left = await erasureLeftovers(sql, input.customerId);
+      const holds = await activeLegalHolds(sql, input.customerId);
+      if (holds.some((h) => h.scope === 'all')) return { verified: false, evidence: { held: 'all data, under legal hold', verifiedAt: new Date().toISOString() } };
+      // Every table with a customer_id column is scanned (those kept on purpose aside, and orders under a hold).
+      const left = await erasureLeftovers(sql, input.customerId, holds.some((h) => h.scope === 'orders'));
       const identifiers = person ? person.emails.length + person.phones.length + Object.keys(person.platformIds).length : 0;
       const verified = identifiers === 0 && left.liveDataKeys === 0 && left.rows === 0;
-      return { verified, evidence: { readableIdentifiers: String(identifiers), liveDataKeys: String(left.liveDataKeys), verifiedAt: new Date().toISOString() } };
+      return {
+        verified,
+        evidence: {
+          readableIdentifiers: String(identifiers),
+          liveDataKeys: String(left.liveDataKeys),
+          rowsLeft: String(left.rows),
+          ...(left.rows > 0 ? { tablesWithRowsLeft: Object.entries(left.tables).map(([t, n]) => `${t}:${n}`).join(',') } : {}),
+          verifiedAt: new Date().toISOString(),
+        },
+      };
     },
 
     /**
@@ -377,7 +405,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * identifiers, traits, events, orders, consent history — as JSON and CSV in a zip, sealed
      * with the region key until the requester downloads it through a signed, expiring link.
      */
-    async buildExport(input: { requestId: string; customerId: string }): Promise<{ bytes: number; counts: Record<string, number> }> {
+    async buildExport(input: { requestId: string; customerId: string }): Promise<{ bytes: number; counts: Record<string, number>; expiresAt: string }> {
       const { identities, traits, events, orders, consent } = await readPersonForExport(sql, deps.regionKey, input.customerId);
       const document = { requestId: input.requestId, region: deps.region, generatedAt: new Date().toISOString(), identifiers: identities, traits, events, orders, consent };
       const zip = zipSync({
@@ -388,12 +416,25 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         'orders.csv': strToU8(toCsv(orders)),
         'consent.csv': strToU8(toCsv(consent)),
       });
-      await storeExport(sql, deps.regionKey, input.requestId, input.customerId, zip);
-      return { bytes: zip.length, counts: { identifiers: identities.length, traits: traits.length, events: events.length, orders: orders.length, consent: consent.length } };
+      const { expiresAt } = await storeExport(sql, deps.regionKey, input.requestId, input.customerId, zip);
+      return { bytes: zip.length, expiresAt, counts: { identifiers: identities.length, traits: traits.length, events: events.length, orders: orders.length, consent: consent.length } };
     },
 
+    /**
+     * The erasure is over in this region: the sealed copy of the identifiers and the request's key are
+     * destroyed, and the vendors' evidence loses what names the person there (their record IDs).
+     */
     async destroyErasureSet(input: { requestId: string }): Promise<void> {
       await destroyErasureSet(sql, input.requestId);
+      for (const row of await privacyEvidence(sql, input.requestId, deps.region)) {
+        const after = evidenceAfterErasure(row.evidence);
+        if (JSON.stringify(after) !== JSON.stringify(row.evidence)) await replacePrivacyEvidence(sql, row, after);
+      }
+    },
+
+    /** An access request's packages have expired: they are deleted in this region, with the request's key. */
+    async deleteExports(input: { requestId: string }): Promise<{ deleted: number }> {
+      return { deleted: await deleteExports(sql, input.requestId) };
     },
   };
 }

@@ -484,7 +484,18 @@ export const privacyErasureSets = pgTable(
   (t) => [primaryKey({ columns: [t.requestId, t.customerId] })],
 );
 
-/** An access request's export package (zip of JSON and CSV), sealed with the region key, served behind a signed, expiring link. */
+/**
+ * A privacy request's own key (wrapped by the region key): what the request copies of a person (an
+ * access package, an erasure set) is sealed with it, and destroying the row makes every copy of
+ * those, in backups too, unreadable — as destroying a profile's data key does for the profile.
+ */
+export const privacyRequestKeys = pgTable('privacy_request_keys', {
+  requestId: text('request_id').primaryKey(),
+  keyWrapped: bytea('key_wrapped').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** An access request's export package (zip of JSON and CSV), sealed with the request's key, served behind a signed, expiring link until it expires. */
 export const privacyExports = pgTable(
   'privacy_exports',
   {

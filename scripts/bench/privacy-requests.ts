@@ -171,7 +171,7 @@ async function main() {
       const regional = config.regions.region(p.region);
       const sql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${p.region}_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
       const created = await createPrivacyRequest(sql, { regionKey: keyFromRef(regional.keyRef, env), hmacKey: config.identityHmacKey, signingKeys: config.signingKeys }, { type: 'deletion', email: p.email, country: COUNTRY[p.region], locale: 'en' });
-      if ((await verifyPrivacyRequest(sql, config.signingKeys, created.id, created.code)) !== 'verified') throw new Error('verification failed');
+      if ((await verifyPrivacyRequest(sql, config.signingKeys, created.id, created.code)).result !== 'verified') throw new Error('verification failed');
       await sql.end();
       const input: PrivacyRequestWorkflowInput = {
         requestId: created.id,

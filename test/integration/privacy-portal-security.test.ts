@@ -1,4 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { strFromU8, unzipSync } from 'fflate';
+import { createPrivacyActivities } from '../../activities/privacy/regional';
+import { emailBlindIndex } from '../../db/privacy-requests-store';
+import { createPrivacyMailer } from '../../mail/privacy-mailer';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:net';
@@ -26,6 +31,8 @@ import { SmtpHarness, startSmtpServer } from '../support/smtp';
  * - item 16: spoofed X-Forwarded-For, a second web server, a flood of keys against the limits;
  * - item 18: an offline guess of the stored verification code; a region key rotated under data;
  * - item 22: cookies and headers on an https deployment;
+ * - item 17: the "completed" email's link, an access request with two packages in one region, a
+ *   mail failure at filing, the attempts a wrong code leaves;
  * - item 23: a mail server that never answers; an error message quoting an email in the log.
  */
 
@@ -428,6 +435,86 @@ describe('privacy portal under attack', () => {
       expect(JSON.parse(failed[0]!).err).toMatchObject({ code: '22P02' });
       expect(logger.lines.join('\n')).not.toContain(email);
       expect(logger.lines.join('\n')).not.toContain(encodeURIComponent(email));
+    });
+  });
+  describe('item 17: links and leftovers', () => {
+    // A server of their own: the shared one's client counts (kept in memory too) are spent by the tests above.
+    let web: string;
+    beforeAll(async () => {
+      web = await anotherWeb({});
+    });
+
+    it('the "completed" email links to a status page that opens (its link carries a token; it was a 403)', async () => {
+      const filed = await file('completed.link@example.de', { base: web });
+      expect(filed.status).toBe(202);
+      const requestId: string = filed.body.requestId;
+      const { code } = await emailOf(requestId, web);
+      expect((await json(web, 'POST', `/privacy/requests/${requestId}/verify`, { code })).status).toBe(200);
+      started.push(requestId);
+      // The saga's mailer (the worker's), writing the "completed" note as the saga's last step does.
+      await createPrivacyMailer(d.config)!.notify({ to: 'completed.link@example.de', locale: 'de', kind: 'completed', requestId, idempotencyKey: `${requestId}:completed` });
+      const mail = await smtp.waitFor((m) => m.text.includes(requestId) && m.text.includes(`/privacy/requests/${requestId}`) && !/verify\?code=/.test(m.text), 15_000);
+      const link = new URL(new RegExp(`https?://\\S+/privacy/requests/${requestId}\\S*`).exec(mail.text)![0]);
+      const page = await fetch(`${web}${link.pathname}${link.search}`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+    });
+
+    it('an access request with two packages in one region serves each package (not the first one twice)', async () => {
+      const source = await h.createSource('two packages eu', 'eu');
+      const people = [{ userId: 'pkg-one', email: 'pkg.one@example.de' }, { userId: 'pkg-two', email: 'pkg.two@example.de' }];
+      for (const p of people) expect((await h.send(source.writeKey, '/v1/identify', { userId: p.userId, traits: { email: p.email } })).status).toBe(200);
+      const customers = [];
+      for (const p of people) customers.push((await peopleWithEmail(d.global().sql, emailBlindIndex(d.config.identityHmacKey, p.email)!))[0]!.customer_id);
+      const filed = await file('pkg.one@example.de', { base: web });
+      expect(filed.status).toBe(202);
+      const requestId: string = filed.body.requestId;
+      // Both profiles' packages built in eu, as the saga's buildExport does for each person found there.
+      const activities = createPrivacyActivities({ region: 'eu', sql: d.regional('eu').sql, regionKey: keyFromRef(d.config.regions.region('eu').keyRef, d.config.env), globalSql: d.global().sql });
+      for (const customerId of customers) await new MockActivityEnvironment().run(activities.buildExport, { requestId, customerId });
+
+      const token = statusToken(d.config.signingKeys, requestId, new Date(Date.now() + 3_600_000));
+      const status = await json(web, 'GET', `/privacy/requests/${requestId}?token=${encodeURIComponent(token)}`);
+      expect(status.status).toBe(200);
+      const links = (status.body.exports as { region: string; url: string }[]).filter((e) => e.region === 'eu');
+      expect(links).toHaveLength(2);
+      const userIds = [];
+      for (const l of links) {
+        const url = new URL(l.url);
+        const res = await fetch(`${web}${url.pathname}${url.search}`);
+        expect(res.status).toBe(200);
+        const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+        const document = JSON.parse(strFromU8(files['meridian-export.json']!)) as { identifiers: { type: string; value: string }[] };
+        userIds.push(document.identifiers.find((i) => i.type === 'user_id')?.value);
+      }
+      expect(userIds.sort()).toEqual(['pkg-one', 'pkg-two']);
+    });
+
+    it('a mail failure when filing leaves no orphan request behind', async () => {
+      // A mail server that takes the connection and never answers.
+      const silent = await holdPort();
+      const web = await anotherWeb({ MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${(silent.address() as { port: number }).port}`, MERIDIAN_SMTP_TIMEOUT_MS: '500' });
+      const email = 'orphan.request@example.de';
+      expect((await file(email, { base: web })).status).toBe(503);
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      const index = emailBlindIndex(d.config.identityHmacKey, email)!;
+      expect(await d.regional('eu').sql`select id from privacy_requests where email_blind_index = ${index}`).toHaveLength(0);
+    });
+
+    it('a wrong code says how many attempts are really left (it always said 1)', async () => {
+      const filed = await file('wrong.code@example.de', { base: web });
+      expect(filed.status).toBe(202);
+      const requestId: string = filed.body.requestId;
+      const { code, link } = await emailOf(requestId, web);
+      const wrong = code === '000000' ? '111111' : '000000';
+      const wrongLink = link.replace(/code=\d{6}/, `code=${wrong}`);
+      const first = await pressTheButton(wrongLink);
+      expect(first.status).toBe(400);
+      expect(await first.text()).toContain('You have 4 attempts left.');
+      const second = await pressTheButton(wrongLink);
+      expect(await second.text()).toContain('You have 3 attempts left.');
+      const api = await json(web, 'POST', `/privacy/requests/${requestId}/verify`, { code: wrong });
+      expect(api.status).toBe(400);
+      expect(api.body.error).toMatch(/2 attempts left/);
     });
   });
 });

@@ -10,12 +10,12 @@ import {
   messageArguments,
   negotiateLocale,
   purposeKey,
-  REQUEST_STATUSES,
+  PUBLIC_REQUEST_STATUSES,
   REQUEST_TYPES,
   requestStatusKey,
   requestTypeKey,
   SUPPORTED_LOCALES,
-  SYSTEM_STATUSES,
+  PUBLIC_SYSTEM_STATUSES,
   systemStatusKey,
   t,
   textDirection,
@@ -81,8 +81,8 @@ describe('catalogues', () => {
   it('has words for every request type, request status, system status and purpose', () => {
     for (const locale of SUPPORTED_LOCALES) {
       for (const type of REQUEST_TYPES) expect(t(locale, requestTypeKey(type))).not.toBe('');
-      for (const status of REQUEST_STATUSES) expect(t(locale, requestStatusKey(status))).not.toBe('');
-      for (const status of SYSTEM_STATUSES) expect(t(locale, systemStatusKey(status))).not.toBe('');
+      for (const status of PUBLIC_REQUEST_STATUSES) expect(t(locale, requestStatusKey(status))).not.toBe('');
+      for (const status of PUBLIC_SYSTEM_STATUSES) expect(t(locale, systemStatusKey(status))).not.toBe('');
       for (const purpose of PURPOSES) {
         expect(t(locale, purposeKey(purpose))).not.toBe('');
         expect(t(locale, purposeKey(purpose, 'help'))).not.toBe('');
@@ -90,8 +90,8 @@ describe('catalogues', () => {
     }
     // Statuses are distinct words, or a person could not tell them apart.
     for (const locale of SUPPORTED_LOCALES) {
-      expect(new Set(SYSTEM_STATUSES.map((s) => t(locale, systemStatusKey(s)))).size, locale).toBe(SYSTEM_STATUSES.length);
-      expect(new Set(REQUEST_STATUSES.map((s) => t(locale, requestStatusKey(s)))).size, locale).toBe(REQUEST_STATUSES.length);
+      expect(new Set(PUBLIC_SYSTEM_STATUSES.map((s) => t(locale, systemStatusKey(s)))).size, locale).toBe(PUBLIC_SYSTEM_STATUSES.length);
+      expect(new Set(PUBLIC_REQUEST_STATUSES.map((s) => t(locale, requestStatusKey(s)))).size, locale).toBe(PUBLIC_REQUEST_STATUSES.length);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PURPOSES } from '../../domain/consent';
-import { LOCALE_NAMES, type Locale, SUPPORTED_LOCALES, SYSTEM_STATUSES, systemStatusKey, t } from '../../domain/privacy-messages';
+import { LOCALE_NAMES, type Locale, SUPPORTED_LOCALES, PUBLIC_SYSTEM_STATUSES, systemStatusKey, t } from '../../domain/privacy-messages';
 import {
   countryOptions,
   PORTAL_CSS,
@@ -28,7 +28,7 @@ function status(locale: Locale, extra: Partial<StatusView> = {}) {
     receivedAt: '2025-03-10T09:30:00Z',
     dueDate: '2025-04-09',
     canCancel: false,
-    systems: SYSTEM_STATUSES.map((s, i) => ({ label: `System ${i}`, status: s })),
+    systems: PUBLIC_SYSTEM_STATUSES.map((s, i) => ({ label: `System ${i}`, status: s })),
     ...extra,
   });
 }
@@ -200,7 +200,7 @@ describe('the status page', () => {
     const html = status(locale);
     const rows = [...html.matchAll(/<tr><th scope="row"><bdi>([^<]*)<\/bdi><\/th><td><span[^>]*>([^<]*)<\/span><\/td><\/tr>/g)];
     expect(rows.map((r) => [r[1], r[2]])).toEqual(
-      SYSTEM_STATUSES.map((s, i) => [`System ${i}`, escapeHtml(t(locale, systemStatusKey(s)))]),
+      PUBLIC_SYSTEM_STATUSES.map((s, i) => [`System ${i}`, escapeHtml(t(locale, systemStatusKey(s)))]),
     );
     expect(html).toMatch(/<p class="status-current" role="status" aria-live="polite"[^>]*>/);
     expect(html).toContain(escapeHtml(t(locale, 'status.state.in-progress')));

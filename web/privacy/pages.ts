@@ -10,15 +10,16 @@ import {
   purposeKey,
   REQUEST_TYPES,
   requestStatusKey,
-  type RequestStatus,
+  type PublicRequestStatus,
   type RequestType,
   requestTypeKey,
   SUPPORTED_LOCALES,
-  type SystemStatus,
+  type PublicSystemStatus,
   systemStatusKey,
   t,
   textDirection,
 } from '../../domain/privacy-messages';
+import { publicSystemStatus, type SystemStatus } from '../../domain/privacy-statuses';
 import { escapeHtml, isolate, messageAsHtml as message } from '../../mail/html';
 
 /**
@@ -328,8 +329,8 @@ export function renderCheckEmail(locale: Locale, options: CheckEmailOptions): st
 // Status
 // ---------------------------------------------------------------------------------------------
 
-/** 'not-found' is how connectors and the propagation tables say "nothing held". */
-export type SystemStatusInput = SystemStatus | 'not-found';
+/** A public status, or a stored one (e.g. 'not-found'), shown through domain/privacy-statuses.ts. */
+export type SystemStatusInput = PublicSystemStatus | SystemStatus;
 
 export interface SystemRow {
   /** The system's display name (e.g. "Shopify", "Klaviyo"); shown as is. */
@@ -337,14 +338,14 @@ export interface SystemRow {
   status: SystemStatusInput;
 }
 
-function normaliseSystemStatus(status: SystemStatusInput): SystemStatus {
-  return status === 'not-found' ? 'nothing-held' : status;
+function normaliseSystemStatus(status: SystemStatusInput): PublicSystemStatus {
+  return publicSystemStatus(status);
 }
 
 export interface StatusView extends PageFrame {
   requestId: string;
   type: RequestType;
-  status: RequestStatus;
+  status: PublicRequestStatus;
   /** ISO 8601 instant the request arrived. */
   receivedAt: string | Date;
   /** YYYY-MM-DD: the last day to answer, in the jurisdiction's local calendar. */
@@ -359,6 +360,8 @@ export interface StatusView extends PageFrame {
   systems: SystemRow[];
   certificateUrl?: string;
   exportUrl?: string;
+  /** Further packages (a region holding two profiles with the address, or a second region), numbered from 2. */
+  moreExportUrls?: string[];
   exportExpiresAt?: string | Date;
   /** IANA zone for times shown (cooling-off end, link expiry); UTC when absent. */
   timeZone?: string;
@@ -429,6 +432,7 @@ export function renderStatus(locale: Locale, view: StatusView): string {
     }
     if (view.exportUrl) {
       parts.push(`<p><a href="${escapeHtml(view.exportUrl)}">${escapeHtml(t(locale, 'status.export.link'))}</a></p>`);
+      (view.moreExportUrls ?? []).forEach((url, i) => parts.push(`<p><a href="${escapeHtml(url)}">${escapeHtml(t(locale, 'status.export.link'))} (${i + 2})</a></p>`));
       if (view.exportExpiresAt) {
         parts.push(`<p class="hint">${message(locale, 'status.export.expires', { date: formatDateTime(locale, view.exportExpiresAt, zone) })}</p>`);
       }

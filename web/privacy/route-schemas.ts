@@ -53,8 +53,8 @@ export const privacyDocs = {
     response: { 200: objectAnswer('the request\'s type, status and dates, its status per system, its certificate once done, and links to access packages') },
   }),
   download: privacyRoute({
-    summary: 'Download a region\'s access package (a signed, expiring link)',
-    querystring: z.object({ token, expires: z.string(), sig: z.string() }),
+    summary: 'Download one of a region\'s access packages (a signed, expiring link)',
+    querystring: z.object({ token, expires: z.string(), sig: z.string(), package: z.string().optional().describe('which of the region\'s packages, from 1 (absent: the first)') }),
     response: { 200: { description: 'the package', content: { 'application/zip': { schema: z.string() } } } },
   }),
   preferences: privacyRoute({ summary: 'A person\'s preference centre: consent per purpose, and where the latest change stands per system', querystring: preferenceLinkQuery, response: { 200: objectAnswer('consent per purpose, and the latest change\'s status per system') } }),

@@ -2,8 +2,8 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { exportContext } from '../../db/privacy-export-store';
-import { open } from '../../db/crypto-shredding';
+import { listExports, openExport } from '../../db/privacy-export-store';
+import type { RegionKey } from '../../db/crypto-shredding';
 import type { Sql } from 'postgres';
 import {
   createPrivacyRequest,
@@ -14,10 +14,13 @@ import {
   PrivacyRequestView,
   readPrivacyRequest,
   requesterEmail,
+  verificationAttemptsLeft,
   verifyPrivacyRequest,
+  withdrawUnverifiedRequest,
 } from '../../db/privacy-requests-store';
 import { checkExportSignature, checkPreferenceSignature, checkStatusToken, exportSignature, preferenceSignature, statusToken } from '../../domain/privacy-links';
-import { isLocale, Locale, type MessageKey, negotiateLocale, REQUEST_STATUSES, SYSTEM_STATUSES } from '../../domain/privacy-messages';
+import { isLocale, Locale, type MessageKey, negotiateLocale } from '../../domain/privacy-messages';
+import { isCancellable, publicRequestStatus, publicSystemStatus } from '../../domain/privacy-statuses';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import { MailSendError } from '../../mail/mailer';
@@ -55,7 +58,7 @@ import { privacyDocs, verificationCode } from './route-schemas';
 
 export interface PrivacyPortalDeps {
   regions: RegionCatalog;
-  regional: ReadonlyMap<string, { sql: Sql; key: Buffer }>;
+  regional: ReadonlyMap<string, { sql: Sql; key: RegionKey }>;
   /** Key of the identifier blind index: a request is filed under the token ingestion wrote. */
   hmacKey: Buffer;
   /** The workspace's email rules (Gmail dots, plus-addresses), as ingestion applies them now. */
@@ -92,6 +95,16 @@ export class PortalError extends Error {
   }
 }
 
+/** A wrong verification code, and how many more the request takes before it is locked. */
+class WrongCodeError extends PortalError {
+  constructor(
+    readonly attemptsLeft: number,
+    what = 'code: that code is not right; check the latest email from us',
+  ) {
+    super(400, `${what} (${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left)`);
+  }
+}
+
 /** The mail server is slow or down: say so in the requester's terms, and keep its reply (which may quote an address) out of it. */
 const mailUnavailable = () =>
   new PortalError(503, 'the email could not be sent: our mail server is not answering; please try again in a few minutes', {
@@ -111,21 +124,6 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     if (key === name) return rest.join('=');
   }
   return undefined;
-}
-
-/** Saga statuses as the portal's words know them. */
-function publicStatus(status: string): (typeof REQUEST_STATUSES)[number] {
-  if ((REQUEST_STATUSES as readonly string[]).includes(status)) return status as (typeof REQUEST_STATUSES)[number];
-  if (status === 'completed-with-failures') return 'completed';
-  if (status === 'expired') return 'rejected';
-  return 'in-progress';
-}
-function publicSystemStatus(status: string): (typeof SYSTEM_STATUSES)[number] | 'not-found' {
-  if ((SYSTEM_STATUSES as readonly string[]).includes(status) || status === 'not-found') return status as (typeof SYSTEM_STATUSES)[number];
-  // Kept under a legal hold or confirmed without a way to check: settled for this request.
-  if (status === 'held' || status === 'submitted-unverifiable') return 'done';
-  if (status === 'not-supported') return 'nothing-held';
-  return 'in-progress';
 }
 
 export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalDeps): void {
@@ -301,18 +299,25 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       }
       const link = `${deps.publicUrl}/privacy/requests/${created.id}/verify?code=${created.code}`;
       const locale = typeof body.locale === 'string' ? body.locale : 'en';
-      await sendMail(() => deps.mailer.sendVerification({ to: email.trim(), locale, requestId: created.id, code: created.code, link, expiresInMinutes: 30 }));
+      try {
+        await sendMail(() => deps.mailer.sendVerification({ to: email.trim(), locale, requestId: created.id, code: created.code, link, expiresInMinutes: 30 }));
+      } catch (error) {
+        // Nobody can verify a request whose code never left: it goes, and the requester is told to try again.
+        await withdrawUnverifiedRequest(regional.sql, created.id);
+        throw error;
+      }
       // The same answer for everyone: whether we know this email is not revealed.
       return { requestId: created.id, dueDate: created.dueDate };
     };
 
     const verify = async (id: string, given: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
       const code = verificationCode.safeParse(given);
-      if (!code.success) throw new PortalError(400, 'code: enter the 6-digit code from our email');
       const { region, sql, view } = await locate(id);
-      const result = await verifyPrivacyRequest(sql, deps.signingKeys, id, code.data);
-      const messages: Record<Exclude<typeof result, 'verified'>, [number, string]> = {
-        'wrong-code': [400, 'code: that code is not right; check the latest email from us'],
+      // Not a code at all: no attempt is spent, and the requester is told how many are left.
+      if (!code.success) throw new WrongCodeError(await verificationAttemptsLeft(sql, id), 'code: enter the 6-digit code from our email');
+      const { result, attemptsLeft } = await verifyPrivacyRequest(sql, deps.signingKeys, id, code.data);
+      if (result === 'wrong-code') throw new WrongCodeError(attemptsLeft);
+      const messages: Record<Exclude<typeof result, 'verified' | 'wrong-code'>, [number, string]> = {
         expired: [410, 'the code has expired: please file the request again'],
         'too-many-attempts': [429, 'too many wrong codes: please file the request again'],
         'not-found': [404, 'no such request'],
@@ -354,7 +359,9 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
           return reply.redirect(statusPath(request.params.id), 303);
         } catch (error) {
           if (!(error instanceof PortalError)) throw error;
-          if (error.statusCode === 400) return page(reply, 400, renderCheckEmail(locale, { requestId: request.params.id, csrfToken: issueCsrf(reply), error: { key: 'verify.codeWrong.body', values: { attemptsLeft: 1 } } }));
+          if (error instanceof WrongCodeError) {
+            return page(reply, 400, renderCheckEmail(locale, { requestId: request.params.id, csrfToken: issueCsrf(reply), error: { key: 'verify.codeWrong.body', values: { attemptsLeft: error.attemptsLeft } } }));
+          }
           if (error.statusCode === 409) {
             return page(reply, 409, renderMessage(locale, {
               titleKey: 'verify.alreadyConfirmed.title',
@@ -408,18 +415,18 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
       const exports = view.type === 'access' ? await exportLinks(view.id, tokenOf(request)) : [];
       if (!wantsHtml(request)) return { ...publicView(view), exports };
       const locale = localeOf(request, isLocale(view.locale) ? view.locale : undefined);
-      const canCancel = view.status === 'cooling-off' || view.status === 'suppressed';
+      const canCancel = isCancellable(view.status);
       return page(reply, 200, renderStatus(locale, {
         requestId: view.id,
         type: view.type,
-        status: publicStatus(view.status),
+        status: publicRequestStatus(view.status),
         receivedAt: view.receivedAt,
         dueDate: view.extendedDueDate ?? view.dueDate,
         ...(view.coolingOffUntil ? { coolingOffUntil: view.coolingOffUntil } : {}),
         canCancel,
         ...(canCancel ? { cancelUrl: `/privacy/requests/${view.id}/cancel?token=${encodeURIComponent(tokenOf(request))}`, csrfToken: issueCsrf(reply) } : {}),
         systems: view.systems.filter((s) => s.operation === 'erase').map((s) => ({ label: s.connectorId === 'meridian' ? `Meridian (${s.region})` : s.system, status: publicSystemStatus(s.status) })),
-        ...(exports[0] ? { exportUrl: exports[0].url, exportExpiresAt: exports[0].expiresAt } : {}),
+        ...(exports[0] ? { exportUrl: exports[0].url, moreExportUrls: exports.slice(1).map((e) => e.url), exportExpiresAt: exports[0].expiresAt } : {}),
         selfPath: `/privacy/requests/${view.id}?token=${encodeURIComponent(tokenOf(request))}`,
       }));
     });
@@ -428,31 +435,32 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     const exportLinks = async (id: string, token: string) => {
       const links = [];
       for (const [region, r] of deps.regional) {
-        const rows = await r.sql<{ expires_at: Date | string; bytes: number }[]>`select expires_at, bytes from privacy_exports where request_id = ${id} order by created_at`;
-        for (const row of rows) {
-          const expires = Math.floor(new Date(row.expires_at).getTime() / 1000);
-          const sig = exportSignature(deps.signingKeys, id, region, expires);
-          const url = `${deps.publicUrl}/privacy/requests/${id}/exports/${region}?token=${encodeURIComponent(token)}&expires=${expires}&sig=${encodeURIComponent(sig)}`;
-          links.push({ region, bytes: row.bytes, expiresAt: new Date(row.expires_at).toISOString(), url });
+        // A region may hold several packages of one request (two profiles with the address): each has its link.
+        for (const p of await listExports(r.sql, id)) {
+          const expires = Math.floor(new Date(p.expiresAt).getTime() / 1000);
+          const sig = exportSignature(deps.signingKeys, id, region, expires, p.packageNo);
+          const url = `${deps.publicUrl}/privacy/requests/${id}/exports/${region}?token=${encodeURIComponent(token)}&expires=${expires}${p.packageNo > 1 ? `&package=${p.packageNo}` : ''}&sig=${encodeURIComponent(sig)}`;
+          links.push({ region, package: p.packageNo, bytes: p.bytes, expiresAt: p.expiresAt, url });
         }
       }
       return links;
     };
 
-    scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string } }>('/privacy/requests/:id/exports/:region', { schema: privacyDocs.download }, async (request, reply) => {
+    scope.get<{ Params: { id: string; region: string }; Querystring: { token?: string; expires?: string; sig?: string; package?: string } }>('/privacy/requests/:id/exports/:region', { schema: privacyDocs.download }, async (request, reply) => {
       const { id, region } = request.params;
       requireToken(id, request.query.token);
-      const link = checkExportSignature(deps.signingKeys, id, region, request.query.expires, request.query.sig);
+      const packageNo = request.query.package === undefined ? 1 : Number(request.query.package);
+      if (!Number.isInteger(packageNo) || packageNo < 1 || packageNo > 1000) throw new PortalError(404, 'no such package');
+      const link = checkExportSignature(deps.signingKeys, id, region, request.query.expires, request.query.sig, new Date(), packageNo);
       if (link === 'invalid') throw new PortalError(403, 'this download link is not valid: use the link from our email');
       if (link === 'expired') throw new PortalError(410, 'this download link has expired: file a new access request');
       const r = deps.regional.get(region);
       if (!r) throw new PortalError(404, 'no such package');
-      const [row] = await r.sql<{ customer_id: string; package_sealed: Buffer }[]>`select customer_id, package_sealed from privacy_exports where request_id = ${id} order by created_at limit 1`;
-      if (!row) throw new PortalError(404, 'no such package');
-      const zip = open(r.key, row.package_sealed, exportContext(id, row.customer_id));
+      const zip = await openExport(r.sql, r.key, id, packageNo);
+      if (!zip) throw new PortalError(410, 'this package is no longer available: packages are deleted when their link expires; file a new access request');
       return reply
         .header('content-type', 'application/zip')
-        .header('content-disposition', `attachment; filename="meridian-export-${id}-${region}.zip"`)
+        .header('content-disposition', `attachment; filename="meridian-export-${id}-${region}${packageNo > 1 ? `-${packageNo}` : ''}.zip"`)
         .header('cache-control', 'no-store')
         .send(zip);
     });
@@ -524,7 +532,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
     scope.post<{ Params: { id: string }; Querystring: { token?: string } }>('/privacy/requests/:id/cancel', { schema: privacyDocs.cancel }, async (request, reply: FastifyReply) => {
       requireToken(request.params.id, request.query.token);
       const { view } = await locate(request.params.id);
-      if (view.status !== 'cooling-off' && view.status !== 'suppressed') throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
+      if (!isCancellable(view.status)) throw new PortalError(409, 'this request can no longer be cancelled: erasure has begun or the request is over');
       if (wantsHtml(request) && !csrfOk(request)) throw new PortalError(403, 'this form has expired: reload the page and try again');
       await cancelPrivacyRequestSaga(deps.temporal, view.id);
       if (wantsHtml(request)) return reply.redirect(statusPath(view.id), 303);

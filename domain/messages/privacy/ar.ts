@@ -90,6 +90,7 @@ export const ar = {
   'system.status.waiting-on-vendor': 'بانتظار مزوّد الخدمة',
   'system.status.done': 'تم',
   'system.status.nothing-held': 'لا توجد بيانات',
+  'system.status.not-supported': 'غير ممكن في هذا النظام',
   'system.status.failed': 'تعذّر التنفيذ',
   'system.status.waiting-on-operator': 'بانتظار فريقنا',
   'status.certificate.title': 'شهادة إتمام',

@@ -94,6 +94,7 @@ export const de = {
   'system.status.waiting-on-vendor': 'Wartet auf Dienstleister',
   'system.status.done': 'Erledigt',
   'system.status.nothing-held': 'Keine Daten gespeichert',
+  'system.status.not-supported': 'In diesem System nicht möglich',
   'system.status.failed': 'Fehlgeschlagen',
   'system.status.waiting-on-operator': 'Wartet auf unser Team',
   'status.certificate.title': 'Abschlussbestätigung',

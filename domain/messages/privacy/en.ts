@@ -93,6 +93,7 @@ export const en = {
   'system.status.waiting-on-vendor': 'Waiting on provider',
   'system.status.done': 'Done',
   'system.status.nothing-held': 'Nothing held',
+  'system.status.not-supported': 'Not possible in this system',
   'system.status.failed': 'Failed',
   'system.status.waiting-on-operator': 'Waiting on our team',
   'status.certificate.title': 'Certificate of completion',

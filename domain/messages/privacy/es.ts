@@ -92,6 +92,7 @@ export const es = {
   'system.status.waiting-on-vendor': 'Esperando al proveedor',
   'system.status.done': 'Hecho',
   'system.status.nothing-held': 'Sin datos',
+  'system.status.not-supported': 'No es posible en este sistema',
   'system.status.failed': 'Error',
   'system.status.waiting-on-operator': 'Esperando a nuestro equipo',
   'status.certificate.title': 'Certificado de finalización',

@@ -94,6 +94,7 @@ export const fr = {
   'system.status.waiting-on-vendor': 'En attente du prestataire',
   'system.status.done': 'Terminé',
   'system.status.nothing-held': 'Aucune donnée détenue',
+  'system.status.not-supported': 'Impossible dans ce système',
   'system.status.failed': 'Échec',
   'system.status.waiting-on-operator': 'En attente de notre équipe',
   'status.certificate.title': 'Attestation de traitement',

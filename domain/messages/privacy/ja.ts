@@ -92,6 +92,7 @@ export const ja = {
   'system.status.waiting-on-vendor': '委託先の対応待ち',
   'system.status.done': '完了',
   'system.status.nothing-held': '保有データなし',
+  'system.status.not-supported': 'このシステムでは対応できません',
   'system.status.failed': '失敗',
   'system.status.waiting-on-operator': '担当者の対応待ち',
   'status.certificate.title': '対応完了証明書',

@@ -90,6 +90,7 @@ export const ko = {
   'system.status.waiting-on-vendor': '협력업체 대기',
   'system.status.done': '완료',
   'system.status.nothing-held': '보유 정보 없음',
+  'system.status.not-supported': '이 시스템에서는 처리할 수 없음',
   'system.status.failed': '실패',
   'system.status.waiting-on-operator': '담당자 확인 대기',
   'status.certificate.title': '처리 완료 확인서',

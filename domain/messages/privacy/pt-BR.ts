@@ -91,6 +91,7 @@ export const ptBR = {
   'system.status.waiting-on-vendor': 'Aguardando fornecedor',
   'system.status.done': 'Concluído',
   'system.status.nothing-held': 'Nenhum dado',
+  'system.status.not-supported': 'Não é possível neste sistema',
   'system.status.failed': 'Falhou',
   'system.status.waiting-on-operator': 'Aguardando nossa equipe',
   'status.certificate.title': 'Certificado de conclusão',

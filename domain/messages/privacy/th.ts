@@ -89,6 +89,7 @@ export const th = {
   'system.status.waiting-on-vendor': 'รอผู้ให้บริการ',
   'system.status.done': 'เสร็จแล้ว',
   'system.status.nothing-held': 'ไม่มีข้อมูล',
+  'system.status.not-supported': 'ระบบนี้ดำเนินการไม่ได้',
   'system.status.failed': 'ไม่สำเร็จ',
   'system.status.waiting-on-operator': 'รอเจ้าหน้าที่',
   'status.certificate.title': 'หนังสือรับรองการดำเนินการ',

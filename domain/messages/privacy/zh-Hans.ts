@@ -87,6 +87,7 @@ export const zhHans = {
   'system.status.waiting-on-vendor': '等待服务商',
   'system.status.done': '已完成',
   'system.status.nothing-held': '无相关数据',
+  'system.status.not-supported': '此系统无法处理',
   'system.status.failed': '失败',
   'system.status.waiting-on-operator': '等待工作人员处理',
   'status.certificate.title': '完成证明',

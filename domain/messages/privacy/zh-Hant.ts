@@ -87,6 +87,7 @@ export const zhHant = {
   'system.status.waiting-on-vendor': '等待供應商',
   'system.status.done': '已完成',
   'system.status.nothing-held': '無相關資料',
+  'system.status.not-supported': '此系統無法處理',
   'system.status.failed': '失敗',
   'system.status.waiting-on-operator': '等待專人處理',
   'status.certificate.title': '完成證明',
