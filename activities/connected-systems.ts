@@ -22,8 +22,21 @@ export async function openConnectedSystem(
 ): Promise<{ system: ConnectedSystem<unknown, unknown>; session: ConnectedSystemSession }> {
   const connector = await getConnector(deps.globalSql, connectorId);
   const system = connector && connector.region === deps.region ? connectedSystem(connector.system) : undefined;
-  if (!connector || !system) throw ApplicationFailure.nonRetryable(`connector ${connectorId} is not a connected system of region ${deps.region}`, 'InvalidInput');
+  if (!connector || !system)
+    throw ApplicationFailure.nonRetryable(
+      `connector ${connectorId} is not a connected system of region ${deps.region}`,
+      'InvalidInput',
+    );
   const settings = system.settings.parse(connector.settings);
-  const credentials = system.credentials.parse(await loadCredentials({ sql: deps.sql, key: deps.regionKey }, connectorId));
-  return { system, session: system.open(settings, credentials, { ...deps.privacyContext, idempotencyKey, heartbeat: () => Context.current().heartbeat() }) };
+  const credentials = system.credentials.parse(
+    await loadCredentials({ sql: deps.sql, key: deps.regionKey }, connectorId),
+  );
+  return {
+    system,
+    session: system.open(settings, credentials, {
+      ...deps.privacyContext,
+      idempotencyKey,
+      heartbeat: () => Context.current().heartbeat(),
+    }),
+  };
 }

@@ -15,7 +15,10 @@ export { vendorFailureInterceptor } from './vendor-failures';
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: RegionKey; mailer?: RequesterMailer } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
+export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: RegionKey; mailer?: RequesterMailer } & Omit<
+    SyncDeps,
+    'region' | 'sql' | 'regionKey'
+  >;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
@@ -23,7 +26,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionHealthActivities(deps),
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
-    ...createConsentActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey, globalSql: deps.globalSql }),
+    ...createConsentActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      regionKey: deps.regionKey,
+      globalSql: deps.globalSql,
+    }),
     ...createPrivacyActivities({
       region: deps.region.name,
       sql: deps.pool.sql,

@@ -14,7 +14,11 @@ import { ConnectorError, ConnectorRateLimited } from '../connectors/errors';
 
 export function vendorFailure(error: ConnectorError): ApplicationFailure {
   if (!error.retryable) return ApplicationFailure.nonRetryable(error.message, error.name);
-  return ApplicationFailure.create({ message: error.message, type: error.name, ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}) });
+  return ApplicationFailure.create({
+    message: error.message,
+    type: error.name,
+    ...(error instanceof ConnectorRateLimited ? { nextRetryDelay: error.retryAfterMs } : {}),
+  });
 }
 
 /** Register on every regional worker: `interceptors: { activity: [vendorFailureInterceptor] }`. */

@@ -106,7 +106,13 @@ export interface FailureContext {
  * The HTTP failure rules, in one place: 401/403 → auth; 429 → rate limited after Retry-After
  * (seconds, decimals allowed; default 2 s); 5xx → transient; any other status → request error.
  */
-export function classifyHttpFailure(system: string, status: number, headers: Headers, bodyText: string, context: FailureContext = {}): ConnectorError {
+export function classifyHttpFailure(
+  system: string,
+  status: number,
+  headers: Headers,
+  bodyText: string,
+  context: FailureContext = {},
+): ConnectorError {
   const apiErrors = errorText(bodyText);
   const forAccount = context.account ? ` for ${context.account}` : '';
   const during = context.operation ? ` while ${context.operation}` : '';
@@ -129,12 +135,25 @@ export function classifyHttpFailure(system: string, status: number, headers: Hea
   }
   if (status === 429) {
     const retryAfterMs = retryAfter(headers.get('retry-after'));
-    return new ConnectorRateLimited(`${system} rate limit reached${forAccount}${during}: retry after ${retryAfterMs / 1000} s [${detail}]`, system, retryAfterMs);
+    return new ConnectorRateLimited(
+      `${system} rate limit reached${forAccount}${during}: retry after ${retryAfterMs / 1000} s [${detail}]`,
+      system,
+      retryAfterMs,
+    );
   }
   if (status >= 500 && status <= 599) {
-    return new ConnectorTransientError(`${system} failed on its side${forAccount}${during} [${detail}]: retry later`, system, status);
+    return new ConnectorTransientError(
+      `${system} failed on its side${forAccount}${during} [${detail}]: retry later`,
+      system,
+      status,
+    );
   }
-  return new ConnectorRequestError(`${system} refused the request${forAccount}${during} [${detail}]`, system, status, apiErrors);
+  return new ConnectorRequestError(
+    `${system} refused the request${forAccount}${during} [${detail}]`,
+    system,
+    status,
+    apiErrors,
+  );
 }
 
 function retryAfter(header: string | null): number {

@@ -102,9 +102,11 @@ export function vendorUrlProblem(
     return `must be ${what}, e.g. ${example}`;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `must be ${what}, e.g. ${example}`;
-  if (url.username || url.password) return `must not hold a user name or password: ${vendor.system} credentials go in the connector's credentials`;
+  if (url.username || url.password)
+    return `must not hold a user name or password: ${vendor.system} credentials go in the connector's credentials`;
   if (isOverriddenHost(url, env)) return undefined;
-  if (url.protocol !== 'https:') return `must be an https:// URL: Meridian sends ${vendor.system} credentials over TLS only, e.g. ${example}`;
+  if (url.protocol !== 'https:')
+    return `must be an https:// URL: Meridian sends ${vendor.system} credentials over TLS only, e.g. ${example}`;
   if (!vendor.hosts.some((pattern) => hostMatches(url.hostname, pattern))) {
     return `must be on ${vendor.system}'s own API host (${vendor.hosts.join(', ')}), e.g. ${example}: Meridian sends ${vendor.system} credentials nowhere else`;
   }
@@ -122,10 +124,17 @@ export function vendorUrlSetting(vendor: VendorApi, example: string, what?: stri
 /** The URL, checked against the vendor's hosts as a call is about to go out; throws ConnectorHostRefused. */
 export function checkedVendorUrl(value: string, vendor: VendorApi): URL {
   const problem = vendorUrlProblem(value, vendor, `https://${(vendor.hosts[0] ?? '').replace('*.', 'your-name.')}`);
-  if (problem) throw new ConnectorHostRefused(`${vendor.system}: refused to call ${originOf(value)}: the URL ${problem}`, vendor.system);
+  if (problem)
+    throw new ConnectorHostRefused(
+      `${vendor.system}: refused to call ${originOf(value)}: the URL ${problem}`,
+      vendor.system,
+    );
   const url = new URL(value);
   if (!isOverriddenHost(url) && isIP(bareHost(url)) && !isPublicAddress(bareHost(url))) {
-    throw new ConnectorHostRefused(`${vendor.system}: refused to call ${url.origin}: it is a private, loopback or link-local address`, vendor.system);
+    throw new ConnectorHostRefused(
+      `${vendor.system}: refused to call ${url.origin}: it is a private, loopback or link-local address`,
+      vendor.system,
+    );
   }
   return url;
 }
@@ -207,7 +216,11 @@ class PrivateAddressError extends Error {
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** dns.lookup with every address checked; the socket connects only to what this returns. */
-function publicOnlyLookup(hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void {
+function publicOnlyLookup(
+  hostname: string,
+  options: { all?: boolean; family?: number | string },
+  callback: LookupCallback,
+): void {
   dnsLookup(hostname, { ...options, all: true } as { all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const refused = addresses.find((entry) => !isPublicAddress(entry.address));
@@ -297,9 +310,17 @@ export class VendorHttp {
    * limits; every other failure is thrown classified. `request` may be a function, built again for every
    * attempt (a fresh signature or token).
    */
-  async call(request: HttpRequest | (() => HttpRequest | Promise<HttpRequest>), context: FailureContext, options: CallOptions = {}): Promise<HttpAnswer> {
-    const succeeded = options.succeeded ?? ((answer: HttpAnswer) => answer.ok || (options.accept?.includes(answer.status) ?? false));
-    const classify = options.classify ?? ((answer: HttpAnswer) => classifyHttpFailure(this.vendor.system, answer.status, answer.headers, answer.bodyText, context));
+  async call(
+    request: HttpRequest | (() => HttpRequest | Promise<HttpRequest>),
+    context: FailureContext,
+    options: CallOptions = {},
+  ): Promise<HttpAnswer> {
+    const succeeded =
+      options.succeeded ?? ((answer: HttpAnswer) => answer.ok || (options.accept?.includes(answer.status) ?? false));
+    const classify =
+      options.classify ??
+      ((answer: HttpAnswer) =>
+        classifyHttpFailure(this.vendor.system, answer.status, answer.headers, answer.bodyText, context));
     return untilNotThrottled(
       async (waits) => {
         for (;;) {
@@ -333,7 +354,6 @@ export class VendorHttp {
     }
     return answer;
   }
-
 }
 
 /**
@@ -341,7 +361,11 @@ export class VendorHttp {
  * retryable); a network failure or timeout is transient. Neither quotes the URL nor keeps the socket
  * error as `cause` (both can hold a query string with personal data, or an SDK's request config).
  */
-export function transportFailure(vendor: VendorApi, error: unknown, where: { timeoutMs: number; context?: FailureContext; host?: string }): ConnectorError {
+export function transportFailure(
+  vendor: VendorApi,
+  error: unknown,
+  where: { timeoutMs: number; context?: FailureContext; host?: string },
+): ConnectorError {
   if (error instanceof ConnectorError) return error;
   const context = describeContext(where.context ?? {});
   const code = (error as { code?: unknown } | null)?.code;
@@ -352,7 +376,10 @@ export function transportFailure(vendor: VendorApi, error: unknown, where: { tim
       vendor.system,
     );
   }
-  return new ConnectorTransientError(`${vendor.system} ${networkFailure(error, where.timeoutMs)}${context}: retry later`, vendor.system);
+  return new ConnectorTransientError(
+    `${vendor.system} ${networkFailure(error, where.timeoutMs)}${context}: retry later`,
+    vendor.system,
+  );
 }
 
 /** " for <account> while <operation>", as far as the context says. */
@@ -362,9 +389,11 @@ export function describeContext(context: FailureContext): string {
 
 /** "did not answer within N ms" or "could not be reached (ECONNREFUSED)": the code only, never the message (it can quote the URL). */
 export function networkFailure(error: unknown, timeoutMs: number): string {
-  const code = (error as { code?: unknown } | null)?.code ?? ((error as { cause?: { code?: unknown } } | null)?.cause?.code);
+  const code =
+    (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT') return `did not answer within ${timeoutMs} ms`;
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT')
+    return `did not answer within ${timeoutMs} ms`;
   return `could not be reached (${typeof code === 'string' ? code : name || 'network error'})`;
 }
 
@@ -441,9 +470,15 @@ function transmit(url: URL, request: HttpRequest, timeoutMs: number, retriedRese
         settled = true;
         clearTimeout(timer);
         const headers = new Headers();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+          headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
         const status = res.statusCode ?? 0;
-        resolve({ status, ok: status >= 200 && status <= 299, headers, bodyText: Buffer.concat(chunks).toString('utf8') });
+        resolve({
+          status,
+          ok: status >= 200 && status <= 299,
+          headers,
+          bodyText: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     req.end(body);
@@ -451,7 +486,9 @@ function transmit(url: URL, request: HttpRequest, timeoutMs: number, retriedRese
 }
 
 function decode(res: http.IncomingMessage): Readable | undefined {
-  const encoding = String(res.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = String(res.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
   if (encoding === 'identity' || encoding === '') return res;
   if (encoding === 'gzip' || encoding === 'x-gzip') return res.pipe(zlib.createGunzip());
   if (encoding === 'deflate') return res.pipe(zlib.createInflate());
@@ -476,7 +513,10 @@ export async function untilNotThrottled<T>(
     try {
       return await attempt(waits);
     } catch (error) {
-      const wait = error instanceof ConnectorRateLimited && waits < limits.maxWaits && error.retryAfterMs <= (limits.maxWaitMs ?? Number.POSITIVE_INFINITY);
+      const wait =
+        error instanceof ConnectorRateLimited &&
+        waits < limits.maxWaits &&
+        error.retryAfterMs <= (limits.maxWaitMs ?? Number.POSITIVE_INFINITY);
       if (!wait) throw error;
       await limits.sleep(error.retryAfterMs);
     }
@@ -487,7 +527,10 @@ export async function untilNotThrottled<T>(
  * How a connector waits inside an activity: heartbeats before, during (at least every 10 s) and after,
  * so a long Retry-After never looks like a hung activity. A `sleep` given (tests) replaces the waiting itself.
  */
-export function heartbeatingSleep(context: { sleep?: (ms: number) => Promise<void>; heartbeat?: () => void }): (ms: number) => Promise<void> {
+export function heartbeatingSleep(context: {
+  sleep?: (ms: number) => Promise<void>;
+  heartbeat?: () => void;
+}): (ms: number) => Promise<void> {
   const beat = () => context.heartbeat?.();
   return async (ms) => {
     beat();
@@ -519,5 +562,7 @@ export function parseJson(text: string): unknown {
 /** The body as a JSON object, or undefined when it is not one (an array, a scalar, not JSON). */
 export function jsonObject(text: string): Record<string, unknown> | undefined {
   const value = parseJson(text);
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -30,7 +30,8 @@ export const CUSTOMER_ID_TYPES: Partial<Record<ConnectorSystem, string>> = {
 
 export function connectorDefinition(system: string): ConnectorDefinition<unknown, unknown> {
   const definition = CONNECTORS[system as ConnectorSystem];
-  if (!definition) throw new RangeError(`unknown connector system "${system}": use one of ${Object.keys(CONNECTORS).join(', ')}`);
+  if (!definition)
+    throw new RangeError(`unknown connector system "${system}": use one of ${Object.keys(CONNECTORS).join(', ')}`);
   return definition;
 }
 

@@ -34,17 +34,31 @@ export function checked<T extends { externalId: string }>(schema: z.ZodType<T>, 
  * when it does not match `pattern` (groups: year, month, day, hour, minute, second?, fraction?, zone)
  * or is not a real calendar time between `years` (a year before the vendor existed is a broken value).
  */
-export function parseVendorTime(text: string, pattern: RegExp, years: { earliest: number; latest: number }): Date | undefined {
+export function parseVendorTime(
+  text: string,
+  pattern: RegExp,
+  years: { earliest: number; latest: number },
+): Date | undefined {
   const match = pattern.exec(text.trim());
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = match;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (year < years.earliest || year > years.latest || hour > 23 || minute > 59 || second > 59) return undefined;
   const wallClock = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls 30 February over to March; a calendar date must come back unchanged.
   if (wallClock.getUTCMonth() !== month - 1 || wallClock.getUTCDate() !== day) return undefined;
   const digits = zone.replace(':', '');
-  const offsetMinutes = zone === 'Z' ? 0 : (digits.startsWith('-') ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+  const offsetMinutes =
+    zone === 'Z'
+      ? 0
+      : (digits.startsWith('-') ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
   const milliseconds = fraction === '' ? 0 : Math.floor(Number(`0${fraction}`) * 1000);
   return new Date(wallClock.getTime() - offsetMinutes * 60_000 + milliseconds);
 }

@@ -33,10 +33,15 @@ export interface PoolOptions {
 }
 
 /** Where a pool connects (the server, each region's user) and how its sessions time out. */
-export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> & Partial<Pick<MeridianConfig, 'databaseUrls' | 'databaseTimeouts'>>;
+export type PoolTarget = Pick<MeridianConfig, 'databaseUrl' | 'databaseSuffix'> &
+  Partial<Pick<MeridianConfig, 'databaseUrls' | 'databaseTimeouts'>>;
 
 /** The server URL (with the user) a region's pools connect with. */
-export function regionServerUrl(config: Pick<PoolTarget, 'databaseUrl' | 'databaseUrls'>, region: string, options: Pick<PoolOptions, 'asOwner'> = {}): string {
+export function regionServerUrl(
+  config: Pick<PoolTarget, 'databaseUrl' | 'databaseUrls'>,
+  region: string,
+  options: Pick<PoolOptions, 'asOwner'> = {},
+): string {
   return options.asOwner ? config.databaseUrl : (config.databaseUrls?.[region] ?? config.databaseUrl);
 }
 
@@ -48,7 +53,11 @@ export function databaseUrl(serverUrl: string, database: string): string {
 }
 
 /** When the config gives none (a script's partial config): the same defaults as MERIDIAN_DB_* in domain/config.ts. */
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { statementMs: 60_000, idleInTransactionMs: 30_000, connectSeconds: 10 };
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = {
+  statementMs: 60_000,
+  idleInTransactionMs: 30_000,
+  connectSeconds: 10,
+};
 
 /**
  * Every pool's sessions carry statement_timeout and idle_in_transaction_session_timeout, and connecting
@@ -75,16 +84,32 @@ export function openRegionSql(config: PoolTarget, region: Region, options: PoolO
   return openSql(config, region, options);
 }
 
-export function openRegionalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<RegionalDb> {
+export function openRegionalPool(
+  config: PoolTarget,
+  region: Region,
+  options: PoolOptions = {},
+): RegionPool<RegionalDb> {
   const database = databaseName(config, region);
   const sql = openRegionSql(config, region, options);
-  return { region: region.name, database, sql, db: drizzle(sql, { schema: regionalSchema }), close: () => sql.end({ timeout: 5 }) };
+  return {
+    region: region.name,
+    database,
+    sql,
+    db: drizzle(sql, { schema: regionalSchema }),
+    close: () => sql.end({ timeout: 5 }),
+  };
 }
 
 export function openGlobalPool(config: PoolTarget, region: Region, options: PoolOptions = {}): RegionPool<GlobalDb> {
   const database = databaseName(config, region);
   const sql = openRegionSql(config, region, options);
-  return { region: region.name, database, sql, db: drizzle(sql, { schema: globalSchema }), close: () => sql.end({ timeout: 5 }) };
+  return {
+    region: region.name,
+    database,
+    sql,
+    db: drizzle(sql, { schema: globalSchema }),
+    close: () => sql.end({ timeout: 5 }),
+  };
 }
 
 /**

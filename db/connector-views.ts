@@ -65,25 +65,34 @@ export interface SyncRun {
 }
 
 export async function streamPositions(sql: Sql, connectorId: string): Promise<StreamPosition[]> {
-  const rows = await sql<{ stream: string; since: Date | null; last_pass_completed_at: Date | null; last_pass_records: number | null }[]>`
+  const rows = await sql<
+    { stream: string; since: Date | null; last_pass_completed_at: Date | null; last_pass_records: number | null }[]
+  >`
     select stream, since, last_pass_completed_at, last_pass_records from connector_streams
     where connector_id = ${connectorId} order by stream`;
-  return rows.map((r) => ({ stream: r.stream, since: r.since, lastPassCompletedAt: r.last_pass_completed_at, lastPassRecords: r.last_pass_records }));
+  return rows.map((r) => ({
+    stream: r.stream,
+    since: r.since,
+    lastPassCompletedAt: r.last_pass_completed_at,
+    lastPassRecords: r.last_pass_records,
+  }));
 }
 
 export async function recentSyncRuns(sql: Sql, connectorId: string, limit = 10): Promise<SyncRun[]> {
-  const rows = await sql<{
-    sync_id: string;
-    workflow_id: string;
-    status: string;
-    pages: number;
-    customers: number;
-    orders: number;
-    rejected: number;
-    error: string | null;
-    started_at: Date;
-    finished_at: Date | null;
-  }[]>`
+  const rows = await sql<
+    {
+      sync_id: string;
+      workflow_id: string;
+      status: string;
+      pages: number;
+      customers: number;
+      orders: number;
+      rejected: number;
+      error: string | null;
+      started_at: Date;
+      finished_at: Date | null;
+    }[]
+  >`
     select sync_id, workflow_id, status, pages, customers, orders, rejected, error, started_at, finished_at
     from sync_runs where connector_id = ${connectorId} order by started_at desc, sync_id desc limit ${limit}`;
   return rows.map((r) => ({
@@ -110,8 +119,22 @@ export interface Rejection {
   rejectedAt: Date;
 }
 
-export async function listRejections(sql: Sql, connectorId: string, options: { syncId?: string; limit: number }): Promise<Rejection[]> {
-  const rows = await sql<{ sync_id: string; stream: string; page_no: number; item_no: number; external_id: string | null; reason: string; rejected_at: Date }[]>`
+export async function listRejections(
+  sql: Sql,
+  connectorId: string,
+  options: { syncId?: string; limit: number },
+): Promise<Rejection[]> {
+  const rows = await sql<
+    {
+      sync_id: string;
+      stream: string;
+      page_no: number;
+      item_no: number;
+      external_id: string | null;
+      reason: string;
+      rejected_at: Date;
+    }[]
+  >`
     select sync_id, stream, page_no, item_no, external_id, reason, rejected_at from sync_rejections
     where connector_id = ${connectorId} ${options.syncId ? sql`and sync_id = ${options.syncId}` : sql``}
     order by id desc limit ${options.limit}`;
@@ -131,8 +154,13 @@ export async function lastSyncRun(
   sql: Sql,
   connectorId: string,
   workflowId: string,
-): Promise<{ pages: number; customers: number; orders: number; rejected: number; sync_id: string; error: string | null } | undefined> {
-  const [run] = await sql<{ pages: number; customers: number; orders: number; rejected: number; sync_id: string; error: string | null }[]>`
+): Promise<
+  | { pages: number; customers: number; orders: number; rejected: number; sync_id: string; error: string | null }
+  | undefined
+> {
+  const [run] = await sql<
+    { pages: number; customers: number; orders: number; rejected: number; sync_id: string; error: string | null }[]
+  >`
     select sync_id, pages, customers, orders, rejected, error from sync_runs
     where connector_id = ${connectorId} and workflow_id = ${workflowId} order by started_at desc limit 1`;
   return run;

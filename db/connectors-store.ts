@@ -27,7 +27,11 @@ export class ConnectorConfigError extends Error {
 const credentialsContext = (connectorId: string) => `connector-credentials:${connectorId}`;
 
 /** Settings and credentials checked against the connector's definition; throws ConnectorConfigError naming the field. */
-export function validateConnector(system: string, settings: unknown, credentials: unknown): { settings: unknown; credentials: unknown } {
+export function validateConnector(
+  system: string,
+  settings: unknown,
+  credentials: unknown,
+): { settings: unknown; credentials: unknown } {
   // A store syncs and also answers privacy requests; an email or ad platform only does the latter.
   const definition = CONNECTORS[system as keyof typeof CONNECTORS] ?? CONNECTED_SYSTEMS[system];
   if (!definition) {
@@ -66,9 +70,15 @@ export async function createConnector(
  */
 export function changedEndpointSettings(system: string, before: unknown, after: unknown): string[] {
   const definition = CONNECTORS[system as keyof typeof CONNECTORS] ?? CONNECTED_SYSTEMS[system];
-  const fields = new Set([...(definition?.endpointSettings ?? []), ...(CONNECTED_SYSTEMS[system]?.endpointSettings ?? [])]);
-  const value = (settings: unknown, field: string) => (typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>)[field] : undefined);
-  return [...fields].filter((field) => JSON.stringify(value(before, field) ?? null) !== JSON.stringify(value(after, field) ?? null));
+  const fields = new Set([
+    ...(definition?.endpointSettings ?? []),
+    ...(CONNECTED_SYSTEMS[system]?.endpointSettings ?? []),
+  ]);
+  const value = (settings: unknown, field: string) =>
+    typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>)[field] : undefined;
+  return [...fields].filter(
+    (field) => JSON.stringify(value(before, field) ?? null) !== JSON.stringify(value(after, field) ?? null),
+  );
 }
 
 /**
@@ -84,7 +94,8 @@ export async function updateConnector(
   const current = await getConnector(globalSql, id);
   if (!current) return undefined;
   const settings = change.settings ?? current.settings;
-  const moved = change.credentials === undefined ? changedEndpointSettings(current.system, current.settings, settings) : [];
+  const moved =
+    change.credentials === undefined ? changedEndpointSettings(current.system, current.settings, settings) : [];
   if (moved.length > 0) {
     throw new ConnectorConfigError(
       `credentials: required when ${moved.map((field) => `settings.${field}`).join(' or ')} changes — give the credentials again with the new URL, ` +
@@ -112,7 +123,11 @@ export async function listConnectors(globalSql: Sql, region?: string): Promise<C
   return rows.map(toConnector);
 }
 
-export async function storeCredentials(regional: { sql: Sql; key: Buffer }, connectorId: string, credentials: unknown): Promise<void> {
+export async function storeCredentials(
+  regional: { sql: Sql; key: Buffer },
+  connectorId: string,
+  credentials: unknown,
+): Promise<void> {
   const sealed = seal(regional.key, JSON.stringify(credentials), credentialsContext(connectorId));
   await regional.sql`
     insert into connector_credentials (connector_id, credentials_sealed) values (${connectorId}, ${sealed})
@@ -122,7 +137,10 @@ export async function storeCredentials(regional: { sql: Sql; key: Buffer }, conn
 export async function loadCredentials(regional: { sql: Sql; key: Buffer }, connectorId: string): Promise<unknown> {
   const [row] = await regional.sql<{ credentials_sealed: Buffer }[]>`
     select credentials_sealed from connector_credentials where connector_id = ${connectorId}`;
-  if (!row) throw new ConnectorConfigError(`connector ${connectorId} has no credentials in this region: set them with the admin API (PUT /admin/connectors/${connectorId})`);
+  if (!row)
+    throw new ConnectorConfigError(
+      `connector ${connectorId} has no credentials in this region: set them with the admin API (PUT /admin/connectors/${connectorId})`,
+    );
   return JSON.parse(open(regional.key, row.credentials_sealed, credentialsContext(connectorId)).toString('utf8'));
 }
 

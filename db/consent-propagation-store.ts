@@ -8,8 +8,13 @@ import type { Purpose } from '../domain/consent';
  */
 
 /** The person and the purposes whose consent changed, or undefined if there is no such propagation. */
-export async function readPropagation(sql: Sql, propagationId: string): Promise<{ customerId: string; purposes: Purpose[] } | undefined> {
-  const [row] = await sql<{ customer_id: string; changes: unknown }[]>`select customer_id, changes from consent_propagations where id = ${propagationId}`;
+export async function readPropagation(
+  sql: Sql,
+  propagationId: string,
+): Promise<{ customerId: string; purposes: Purpose[] } | undefined> {
+  const [row] = await sql<
+    { customer_id: string; changes: unknown }[]
+  >`select customer_id, changes from consent_propagations where id = ${propagationId}`;
   if (!row) return undefined;
   const changes = (typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes) as { purpose: Purpose }[];
   return { customerId: row.customer_id, purposes: changes.map((c) => c.purpose) };
@@ -31,7 +36,11 @@ export async function setPropagationSystemStatus(
 }
 
 /** The status rows of the systems the change concerns (kept if they exist), and the propagation under way. */
-export async function beginPropagation(sql: Sql, propagationId: string, systems: { connectorId: string; system: string; status: string }[]): Promise<void> {
+export async function beginPropagation(
+  sql: Sql,
+  propagationId: string,
+  systems: { connectorId: string; system: string; status: string }[],
+): Promise<void> {
   if (systems.length > 0) {
     await sql`
       insert into consent_propagation_systems (propagation_id, connector_id, system, status)
@@ -44,7 +53,12 @@ export async function beginPropagation(sql: Sql, propagationId: string, systems:
 }
 
 /** A push that ran out of retries: its row says failed with the last error. */
-export async function markPropagationSystemFailed(sql: Sql, propagationId: string, connectorId: string, error: string): Promise<void> {
+export async function markPropagationSystemFailed(
+  sql: Sql,
+  propagationId: string,
+  connectorId: string,
+  error: string,
+): Promise<void> {
   await sql`
     update consent_propagation_systems set status = 'failed', last_error = ${error}, updated_at = now()
     where propagation_id = ${propagationId} and connector_id = ${connectorId} and status not in ('done', 'not-found')`;
@@ -52,8 +66,12 @@ export async function markPropagationSystemFailed(sql: Sql, propagationId: strin
 
 /** Complete when every system is done (or had nothing to do); incomplete when one failed. */
 export async function endPropagation(sql: Sql, propagationId: string): Promise<'complete' | 'incomplete'> {
-  const rows = await sql<{ status: string }[]>`select status from consent_propagation_systems where propagation_id = ${propagationId}`;
-  const status = rows.every((r) => ['done', 'not-found', 'not-applicable'].includes(r.status)) ? 'complete' : 'incomplete';
+  const rows = await sql<
+    { status: string }[]
+  >`select status from consent_propagation_systems where propagation_id = ${propagationId}`;
+  const status = rows.every((r) => ['done', 'not-found', 'not-applicable'].includes(r.status))
+    ? 'complete'
+    : 'incomplete';
   await sql`update consent_propagations set status = ${status}, finished_at = now() where id = ${propagationId}`;
   return status;
 }
@@ -63,7 +81,11 @@ export async function endPropagation(sql: Sql, propagationId: string): Promise<'
  * workflow was not started (Temporal was unreachable, or the process stopped after the commit).
  * The grace period leaves the caller's own start, right after its commit, to go first.
  */
-export async function unstartedPropagations(sql: Sql, olderThanSeconds: number, limit = 500): Promise<{ propagationId: string; customerId: string }[]> {
+export async function unstartedPropagations(
+  sql: Sql,
+  olderThanSeconds: number,
+  limit = 500,
+): Promise<{ propagationId: string; customerId: string }[]> {
   const rows = await sql<{ propagation_id: string; customer_id: string }[]>`
     select propagation_id, customer_id from consent_propagation_outbox
     where created_at <= now() - make_interval(secs => ${olderThanSeconds})

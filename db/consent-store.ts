@@ -72,9 +72,15 @@ export async function recordConsent(
   return sql.begin(async (tx) => {
     const [existing] = await tx<{ country: string; us_state: string | null }[]>`
       select country, us_state from consent_subjects where customer_id = ${customerId} for update`;
-    const place: ConsentSubject | undefined = subject ?? (existing ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) } : undefined);
+    const place: ConsentSubject | undefined =
+      subject ??
+      (existing
+        ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) }
+        : undefined);
     if (!place) {
-      throw new ConsentInputError('country: the first consent record of a person needs their country (ISO 3166-1 alpha-2, and usState in the US), so the right law applies');
+      throw new ConsentInputError(
+        'country: the first consent record of a person needs their country (ISO 3166-1 alpha-2, and usState in the US), so the right law applies',
+      );
     }
     let jurisdiction: string;
     try {
@@ -87,8 +93,12 @@ export async function recordConsent(
       insert into consent_subjects (customer_id, country, us_state, jurisdiction) values (${customerId}, ${place.country}, ${place.usState ?? null}, ${jurisdiction})
       on conflict (customer_id) do update set country = excluded.country, us_state = excluded.us_state, jurisdiction = excluded.jurisdiction, updated_at = now()`;
 
-    const before = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(toRecord);
-    const beforeSubject: ConsentSubject = existing ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) } : place;
+    const before = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(
+      toRecord,
+    );
+    const beforeSubject: ConsentSubject = existing
+      ? { country: existing.country, ...(existing.us_state ? { usState: existing.us_state } : {}) }
+      : place;
     if (records.length > 0) {
       await tx`
         insert into consent_records (customer_id, purpose, state, source, recorded_at, proof_kind, proof_reference)
@@ -98,7 +108,9 @@ export async function recordConsent(
         ) as u(p, s, so, a, k, r)
         on conflict do nothing`;
     }
-    const after = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(toRecord);
+    const after = (await tx<RecordRow[]>`select * from consent_records where customer_id = ${customerId}`).map(
+      toRecord,
+    );
     const effectiveBefore = existing ? effectiveFor(beforeSubject, before) : undefined;
     const effectiveAfter = effectiveFor(place, after);
     // A person new to consent: every explicit choice is a change to push (their systems never heard it).
@@ -121,9 +133,15 @@ export async function readConsent(sql: Sql, customerId: string): Promise<StoredC
   const [subject] = await sql<{ country: string; us_state: string | null; jurisdiction: string }[]>`
     select country, us_state, jurisdiction from consent_subjects where customer_id = ${customerId}`;
   if (!subject) return undefined;
-  const history = (await sql<RecordRow[]>`select * from consent_records where customer_id = ${customerId} order by recorded_at, id`).map(toRecord);
+  const history = (
+    await sql<RecordRow[]>`select * from consent_records where customer_id = ${customerId} order by recorded_at, id`
+  ).map(toRecord);
   const place = { country: subject.country, ...(subject.us_state ? { usState: subject.us_state } : {}) };
-  return { subject: { ...place, jurisdiction: subject.jurisdiction }, effective: effectiveFor(place, history), history };
+  return {
+    subject: { ...place, jurisdiction: subject.jurisdiction },
+    effective: effectiveFor(place, history),
+    history,
+  };
 }
 
 export interface PropagationView {
@@ -132,16 +150,37 @@ export interface PropagationView {
   changes: ConsentChange[];
   createdAt: string;
   finishedAt?: string;
-  systems: { connectorId: string; system: string; status: string; attempts: number; lastError?: string; evidence?: Record<string, string>; updatedAt: string }[];
+  systems: {
+    connectorId: string;
+    system: string;
+    status: string;
+    attempts: number;
+    lastError?: string;
+    evidence?: Record<string, string>;
+    updatedAt: string;
+  }[];
 }
 
 const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
 export async function readPropagations(sql: Sql, customerId: string, limit = 10): Promise<PropagationView[]> {
-  const rows = await sql<{ id: string; status: string; changes: unknown; created_at: Date | string; finished_at: Date | string | null }[]>`
+  const rows = await sql<
+    { id: string; status: string; changes: unknown; created_at: Date | string; finished_at: Date | string | null }[]
+  >`
     select id, status, changes, created_at, finished_at from consent_propagations where customer_id = ${customerId} order by created_at desc limit ${limit}`;
   if (rows.length === 0) return [];
-  const systems = await sql<{ propagation_id: string; connector_id: string; system: string; status: string; attempts: number; last_error: string | null; evidence: unknown; updated_at: Date | string }[]>`
+  const systems = await sql<
+    {
+      propagation_id: string;
+      connector_id: string;
+      system: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      evidence: unknown;
+      updated_at: Date | string;
+    }[]
+  >`
     select * from consent_propagation_systems where propagation_id = any(${sql.array(rows.map((r) => r.id))}::text[]) order by connector_id`;
   return rows.map((row) => ({
     id: row.id,

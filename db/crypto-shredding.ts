@@ -43,7 +43,8 @@ export function regionKeyFrom(keyId: string, keyring: ReadonlyMap<string, Buffer
 export function keyFromRef(keyRef: string, env: NodeJS.ProcessEnv = process.env): RegionKey {
   const name = keyRef.replace(/^env:/, '');
   const text = env[name];
-  if (!text) throw new KeyError(`${name} is not set: give a base64-encoded 32-byte key (npm start makes development keys)`);
+  if (!text)
+    throw new KeyError(`${name} is not set: give a base64-encoded 32-byte key (npm start makes development keys)`);
   try {
     const ring = parseKeyring(name, text, undefined, LEGACY_KEY_ID);
     return regionKeyFrom(ring.currentId, ring.keys);
@@ -121,7 +122,11 @@ const SEALED_DATA_KEY_BYTES = IV_BYTES + KEY_BYTES + TAG_BYTES;
 /** The data key of `customerId`, wrapped by the region's current key (bound to the customer ID) and naming it. */
 export function wrapDataKey(regionKey: RegionKey, dataKey: Buffer, customerId: string): Buffer {
   const id = Buffer.from(regionKey.keyId, 'ascii');
-  return Buffer.concat([Buffer.from([WRAPPED_FORMAT, id.length]), id, seal(regionKey, dataKey, `data-key:${customerId}`)]);
+  return Buffer.concat([
+    Buffer.from([WRAPPED_FORMAT, id.length]),
+    id,
+    seal(regionKey, dataKey, `data-key:${customerId}`),
+  ]);
 }
 
 /** The ID of the region key that wrapped a data key. */
@@ -138,7 +143,9 @@ export function unwrapDataKey(regionKey: RegionKey, wrapped: Buffer, customerId:
   const keyId = wrappingKeyId(wrapped);
   const key = regionKey.keyring.get(keyId);
   if (!key) {
-    throw new KeyError(`this data key was wrapped by region key "${keyId}", which is no longer in the region's key ring: add it back to unwrap it`);
+    throw new KeyError(
+      `this data key was wrapped by region key "${keyId}", which is no longer in the region's key ring: add it back to unwrap it`,
+    );
   }
   const sealed = wrapped.length === SEALED_DATA_KEY_BYTES ? wrapped : wrapped.subarray(2 + keyId.length);
   const opened = openWith(key, sealed, `data-key:${customerId}`);

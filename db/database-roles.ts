@@ -38,7 +38,9 @@ async function run(sql: Sql, template: string, first: string, second?: string): 
   const [row] =
     second === undefined
       ? await sql<{ statement: string }[]>`select format(${template}::text, ${first}::text) as statement`
-      : await sql<{ statement: string }[]>`select format(${template}::text, ${first}::text, ${second}::text) as statement`;
+      : await sql<
+          { statement: string }[]
+        >`select format(${template}::text, ${first}::text, ${second}::text) as statement`;
   await sql.unsafe(row!.statement);
 }
 
@@ -55,7 +57,9 @@ async function ensureRole(admin: Sql, role: string, password: string | undefined
   await run(admin, `alter role %I ${LEAST_PRIVILEGE}`, role);
   if (password !== undefined) {
     // The password goes through format('%L'), quoted by PostgreSQL, never spliced by us.
-    const [row] = await admin<{ statement: string }[]>`select format('alter role %I password %L', ${role}::text, ${password}::text) as statement`;
+    const [row] = await admin<
+      { statement: string }[]
+    >`select format('alter role %I password %L', ${role}::text, ${password}::text) as statement`;
     await admin.unsafe(row!.statement);
   }
 }
@@ -67,13 +71,19 @@ async function grantInDatabase(sql: Sql, role: string, regional: boolean): Promi
   await run(sql, 'grant select, insert, update, delete on all tables in schema public to %I', role);
   await run(sql, 'grant usage, select, update on all sequences in schema public to %I', role);
   // Tables later migrations make (as this same owner) are granted as they are created.
-  await run(sql, 'alter default privileges in schema public grant select, insert, update, delete on tables to %I', role);
+  await run(
+    sql,
+    'alter default privileges in schema public grant select, insert, update, delete on tables to %I',
+    role,
+  );
   await run(sql, 'alter default privileges in schema public grant usage, select, update on sequences to %I', role);
   if (regional) {
     // The ingest writer makes each month's partition of the event log on demand. Creating a
     // table needs rights the role must not have, so the function runs as its owner, with a
     // fixed search_path, and only this role may call it.
-    await sql.unsafe('alter function meridian_ensure_events_partition(date) security definer set search_path = public, pg_temp');
+    await sql.unsafe(
+      'alter function meridian_ensure_events_partition(date) security definer set search_path = public, pg_temp',
+    );
     await sql.unsafe('revoke execute on function meridian_ensure_events_partition(date) from public');
     await run(sql, 'grant execute on function meridian_ensure_events_partition(date) to %I', role);
   }
@@ -86,7 +96,9 @@ export async function ensureRegionRoles(config: MeridianConfig): Promise<RoleRep
     const variable = `MERIDIAN_DB_PASSWORD_${region.name.toUpperCase()}`;
     const password = config.env[variable] || undefined;
     if (!password && config.env.NODE_ENV === 'production') {
-      throw new DatabaseRolesError(`${variable} is not set: each region's database role needs a password in production (make one with: openssl rand -base64 24)`);
+      throw new DatabaseRolesError(
+        `${variable} is not set: each region's database role needs a password in production (make one with: openssl rand -base64 24)`,
+      );
     }
     passwords.set(region.name, password);
   }
@@ -100,7 +112,8 @@ export async function ensureRegionRoles(config: MeridianConfig): Promise<RoleRep
     for (const region of regions) {
       const database = databaseName(config, region);
       await run(admin, 'revoke all on database %I from public', database);
-      for (const other of regions) if (other !== region) await run(admin, 'revoke all on database %I from %I', database, roleOf(other));
+      for (const other of regions)
+        if (other !== region) await run(admin, 'revoke all on database %I from %I', database, roleOf(other));
       await run(admin, 'grant connect on database %I to %I', database, roleOf(region));
     }
   } finally {
@@ -128,7 +141,8 @@ export async function dropRegionRoles(config: MeridianConfig): Promise<void> {
   if (!config.databaseSuffix) throw new Error('dropRegionRoles refuses to drop roles without MERIDIAN_DB_SUFFIX set');
   const admin = postgres(databaseUrl(config.databaseUrl, 'postgres'), { max: 1, onnotice: () => {} });
   try {
-    for (const region of config.regions.regions) await run(admin, 'drop role if exists %I', databaseRoleName(config, region));
+    for (const region of config.regions.regions)
+      await run(admin, 'drop role if exists %I', databaseRoleName(config, region));
   } finally {
     await admin.end({ timeout: 5 });
   }

@@ -19,7 +19,11 @@ import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-re
  * wrote) or sees the shredded profile afterwards. Locks are taken in key order, so two
  * transactions fencing several customers cannot deadlock on each other.
  */
-export async function takeErasureFence(tx: TransactionSql, customerIds: Iterable<string>, mode: 'shared' | 'exclusive'): Promise<void> {
+export async function takeErasureFence(
+  tx: TransactionSql,
+  customerIds: Iterable<string>,
+  mode: 'shared' | 'exclusive',
+): Promise<void> {
   const keys = [...new Set([...customerIds].map(fenceKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (keys.length === 0) return;
   const list = tx.array(keys.map(String));
@@ -36,7 +40,10 @@ function fenceKey(customerId: string): bigint {
 }
 
 /** Of these profiles: those under a deletion request (suppressed) and those already erased (data key destroyed). */
-export async function frozenProfiles(tx: TransactionSql, customerIds: string[]): Promise<{ suppressed: Set<string>; shredded: Set<string> }> {
+export async function frozenProfiles(
+  tx: TransactionSql,
+  customerIds: string[],
+): Promise<{ suppressed: Set<string>; shredded: Set<string> }> {
   if (customerIds.length === 0) return { suppressed: new Set(), shredded: new Set() };
   const list = tx.array(customerIds);
   const rows = await tx<{ customer_id: string; why: 'suppressed' | 'shredded' }[]>`
@@ -66,7 +73,13 @@ export async function unsuppress(sql: Sql, customerId: string, requestId: string
 }
 
 /** The identifiers the connected systems need, sealed with the request's own key (kept once). */
-export async function storeErasureSet(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string, person: PersonIdentifiers): Promise<void> {
+export async function storeErasureSet(
+  sql: Sql,
+  regionKey: RegionKey,
+  requestId: string,
+  customerId: string,
+  person: PersonIdentifiers,
+): Promise<void> {
   const key = await requestKey(sql, regionKey, requestId);
   await sql`
     insert into privacy_erasure_sets (request_id, customer_id, identifiers_sealed)
@@ -74,7 +87,12 @@ export async function storeErasureSet(sql: Sql, regionKey: RegionKey, requestId:
     on conflict do nothing`;
 }
 
-export async function readErasureSet(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string): Promise<PersonIdentifiers | undefined> {
+export async function readErasureSet(
+  sql: Sql,
+  regionKey: RegionKey,
+  requestId: string,
+  customerId: string,
+): Promise<PersonIdentifiers | undefined> {
   const [row] = await sql<{ identifiers_sealed: Buffer }[]>`
     select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId} and customer_id = ${customerId}`;
   if (!row) return undefined;
@@ -110,19 +128,34 @@ export async function eraseProfiles(
   keepOrders: boolean,
   /** The person's IDs at the vendors (platform identifiers): the sync rejections naming them go too. */
   vendorRecordIds: readonly string[] = [],
-): Promise<{ identities: number; traits: number; events: number; orders: number; exports: number; syncRejections: number }> {
+): Promise<{
+  identities: number;
+  traits: number;
+  events: number;
+  orders: number;
+  exports: number;
+  syncRejections: number;
+}> {
   let tokens: { type: string; blind_index: Buffer }[] = [];
   const counts = await sql.begin(async (tx) => {
     // Behind the fence: an ingest commit that wrote to these profiles has committed, and its rows are deleted here.
     await takeErasureFence(tx, customers, 'exclusive');
     const list = tx.array(customers);
-    tokens = await tx<{ type: string; blind_index: Buffer }[]>`select type, blind_index from identities where customer_id = any(${list}::uuid[])`;
+    tokens = await tx<
+      { type: string; blind_index: Buffer }[]
+    >`select type, blind_index from identities where customer_id = any(${list}::uuid[])`;
     // A rejected record names the vendor's ID of the person or of their order, never the values: those IDs go too.
-    const orderIds = await tx<{ external_id: string }[]>`select external_id from orders where customer_id = any(${list}::uuid[])`;
+    const orderIds = await tx<
+      { external_id: string }[]
+    >`select external_id from orders where customer_id = any(${list}::uuid[])`;
     const rejectionIds = [...new Set([...vendorRecordIds, ...orderIds.map((o) => o.external_id)])];
-    const syncRejections = rejectionIds.length ? await tx`delete from sync_rejections where external_id = any(${tx.array(rejectionIds)}::text[])` : { count: 0 };
+    const syncRejections = rejectionIds.length
+      ? await tx`delete from sync_rejections where external_id = any(${tx.array(rejectionIds)}::text[])`
+      : { count: 0 };
     // Access packages of the person, and the keys of the requests that made them.
-    const exports = await tx<{ request_id: string }[]>`delete from privacy_exports where customer_id = any(${list}::uuid[]) returning request_id`;
+    const exports = await tx<
+      { request_id: string }[]
+    >`delete from privacy_exports where customer_id = any(${list}::uuid[]) returning request_id`;
     await destroyRequestKeys(tx, [...new Set(exports.map((e) => e.request_id))]);
     await tx`delete from consent_propagation_systems where propagation_id in (select id from consent_propagations where customer_id = any(${list}::uuid[]))`;
     await tx`delete from consent_propagations where customer_id = any(${list}::uuid[])`;
@@ -135,7 +168,14 @@ export async function eraseProfiles(
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
-    return { identities: identities.count, traits: traits.count, events: events.count, orders: orders.count, exports: exports.length, syncRejections: syncRejections.count };
+    return {
+      identities: identities.count,
+      traits: traits.count,
+      events: events.count,
+      orders: orders.count,
+      exports: exports.length,
+      syncRejections: syncRejections.count,
+    };
   });
   if (tokens.length > 0) {
     // Two plain text parameters, not arrays: postgres.js types an array parameter from what a pool's
@@ -156,14 +196,24 @@ export async function eraseProfiles(
  * destroyed, so nothing sealed for it opens), the request and its own copy (destroyed when the
  * request ends), the legal holds and the suppression that stops new data arriving for them.
  */
-export const KEPT_AFTER_ERASURE = ['profiles', 'privacy_requests', 'privacy_erasure_sets', 'legal_holds', 'suppressions'] as const;
+export const KEPT_AFTER_ERASURE = [
+  'profiles',
+  'privacy_requests',
+  'privacy_erasure_sets',
+  'legal_holds',
+  'suppressions',
+] as const;
 
 /**
  * What is left of the person that could still be read: data keys not destroyed, and rows naming
  * the person in every table of the region that has a customer_id column (found in the catalogue, so
  * a table added later is scanned too), except those kept on purpose and the orders a legal hold keeps.
  */
-export async function erasureLeftovers(sql: Sql, customerId: string, keepOrders = false): Promise<{ liveDataKeys: number; rows: number; tables: Record<string, number> }> {
+export async function erasureLeftovers(
+  sql: Sql,
+  customerId: string,
+  keepOrders = false,
+): Promise<{ liveDataKeys: number; rows: number; tables: Record<string, number> }> {
   const customers = await profilesOf(sql, customerId);
   const ids = sql.array(customers.length ? customers : [customerId]);
   const [keys] = await sql<{ n: number }[]>`
@@ -178,7 +228,9 @@ export async function erasureLeftovers(sql: Sql, customerId: string, keepOrders 
     order by c.relname`;
   const left: Record<string, number> = {};
   for (const { table_name } of tables) {
-    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[])`;
+    const [row] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[])`;
     if (row!.n > 0) left[table_name] = row!.n;
   }
   return { liveDataKeys: keys!.n, rows: Object.values(left).reduce((a, b) => a + b, 0), tables: left };

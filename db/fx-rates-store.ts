@@ -4,7 +4,9 @@ import { isCurrency, unknownCurrencyReason } from '../domain/money';
 
 /** Stores rate days idempotently (a re-fetched day overwrites itself); returns rows written. */
 export async function upsertFxDays(sql: Sql, days: FxDay[], source: string): Promise<number> {
-  const rows = days.flatMap((d) => Object.entries(d.rates).map(([currency, perEur]) => ({ date: d.date, currency, perEur })));
+  const rows = days.flatMap((d) =>
+    Object.entries(d.rates).map(([currency, perEur]) => ({ date: d.date, currency, perEur })),
+  );
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
     await sql`
@@ -88,7 +90,8 @@ const ECB_SOURCE = 'ecb';
 /** Why rates per EUR cannot be supplied for this code, or undefined. */
 export function supplementCurrencyProblem(currency: string): string | undefined {
   if (!isCurrency(currency)) return `${unknownCurrencyReason(currency)}: use the three-letter code, e.g. KWD`;
-  if (currency === 'EUR') return 'EUR is the base currency: its rate is 1 by definition, supply rates of other currencies per EUR';
+  if (currency === 'EUR')
+    return 'EUR is the base currency: its rate is 1 by definition, supply rates of other currencies per EUR';
   return undefined;
 }
 
@@ -118,16 +121,20 @@ export async function supplementFxRates(
   if (problem) throw new FxInputError(problem);
   const label = source.trim();
   if (label === '') throw new FxInputError('source: name where the rates come from, e.g. "Central Bank of Kuwait"');
-  if (label.toLowerCase() === ECB_SOURCE) throw new FxInputError('source: "ecb" is reserved for the ECB feed; name the source these rates come from');
+  if (label.toLowerCase() === ECB_SOURCE)
+    throw new FxInputError('source: "ecb" is reserved for the ECB feed; name the source these rates come from');
 
   const dates = [...new Set(items.map((i) => i.date).filter(isIsoDate))];
-  const existing = dates.length === 0
-    ? []
-    : await sql<{ rate_date: string; per_eur: string }[]>`
+  const existing =
+    dates.length === 0
+      ? []
+      : await sql<{ rate_date: string; per_eur: string }[]>`
         select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur from fx_rates
         where currency = ${currency} and rate_date in ${sql(dates)}`;
   const stored = new Set(existing.map((r) => r.rate_date));
-  const table = new FxTable(existing.map((r) => ({ date: r.rate_date, rates: { [currency]: trimDecimal(r.per_eur) } })));
+  const table = new FxTable(
+    existing.map((r) => ({ date: r.rate_date, rates: { [currency]: trimDecimal(r.per_eur) } })),
+  );
   // Item by item, so it is known which accepted ones are new days: an identical re-supplied rate
   // is accepted but not rewritten (it keeps its original source).
   const result: SupplementResult = { accepted: 0, rejected: [] };
@@ -139,7 +146,14 @@ export async function supplementFxRates(
     result.accepted++;
     if (!stored.has(item.date) && !fresh.has(item.date)) fresh.set(item.date, item.perEur);
   }
-  const written = fresh.size === 0 ? 0 : await upsertFxDays(sql, [...fresh].map(([date, perEur]) => ({ date, rates: { [currency]: perEur } })), label);
+  const written =
+    fresh.size === 0
+      ? 0
+      : await upsertFxDays(
+          sql,
+          [...fresh].map(([date, perEur]) => ({ date, rates: { [currency]: perEur } })),
+          label,
+        );
   return { currency, source: label, accepted: result.accepted, stored: written, rejected: result.rejected };
 }
 
@@ -151,7 +165,11 @@ export interface StoredFxRate {
   fetchedAt: string;
 }
 
-export async function listFxRates(sql: Sql, currency: string, range: { from?: string; to?: string }): Promise<StoredFxRate[]> {
+export async function listFxRates(
+  sql: Sql,
+  currency: string,
+  range: { from?: string; to?: string },
+): Promise<StoredFxRate[]> {
   const rows = await sql<{ rate_date: string; per_eur: string; source: string; fetched_at: string }[]>`
     select to_char(rate_date, 'YYYY-MM-DD') as rate_date, per_eur::text as per_eur, source,
       to_char(fetched_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as fetched_at
@@ -160,5 +178,10 @@ export async function listFxRates(sql: Sql, currency: string, range: { from?: st
       ${range.from ? sql`and rate_date >= ${range.from}::date` : sql``}
       ${range.to ? sql`and rate_date <= ${range.to}::date` : sql``}
     order by rate_date`;
-  return rows.map((r) => ({ date: r.rate_date, perEur: trimDecimal(r.per_eur), source: r.source, fetchedAt: r.fetched_at }));
+  return rows.map((r) => ({
+    date: r.rate_date,
+    perEur: trimDecimal(r.per_eur),
+    source: r.source,
+    fetchedAt: r.fetched_at,
+  }));
 }

@@ -23,7 +23,10 @@ export interface HeldMergeView {
 }
 
 export class HeldMergeDecisionError extends Error {
-  constructor(readonly statusCode: 404 | 409, message: string) {
+  constructor(
+    readonly statusCode: 404 | 409,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -52,7 +55,11 @@ const view = (r: Row): HeldMergeView => ({
   ...(r.note ? { note: r.note } : {}),
 });
 
-export async function listHeldMerges(sql: Sql, status: HeldMergeView['status'] = 'pending', limit = 500): Promise<HeldMergeView[]> {
+export async function listHeldMerges(
+  sql: Sql,
+  status: HeldMergeView['status'] = 'pending',
+  limit = 500,
+): Promise<HeldMergeView[]> {
   const rows = await sql<Row[]>`select * from held_merges where status = ${status} order by held_at, id limit ${limit}`;
   return rows.map(view);
 }
@@ -61,7 +68,9 @@ export async function listHeldMerges(sql: Sql, status: HeldMergeView['status'] =
 async function survivor(sql: TransactionSql, customerId: string): Promise<string> {
   let current = customerId;
   for (let hops = 0; hops < 100; hops++) {
-    const [row] = await sql<{ merged_into: string | null }[]>`select merged_into from profiles where customer_id = ${current}`;
+    const [row] = await sql<
+      { merged_into: string | null }[]
+    >`select merged_into from profiles where customer_id = ${current}`;
     if (!row?.merged_into || row.merged_into === current) return current;
     current = row.merged_into;
   }
@@ -82,25 +91,41 @@ export async function decideHeldMerge(
 ): Promise<HeldMergeView> {
   return sql.begin(async (tx) => {
     const [row] = await tx<Row[]>`select * from held_merges where id = ${id} for update`;
-    if (!row) throw new HeldMergeDecisionError(404, `held merge ${id} does not exist in this region: list them with GET /admin/held-merges`);
+    if (!row)
+      throw new HeldMergeDecisionError(
+        404,
+        `held merge ${id} does not exist in this region: list them with GET /admin/held-merges`,
+      );
     if (row.status !== 'pending') throw new HeldMergeDecisionError(409, `held merge ${id} was already ${row.status}`);
     if (decision === 'approve') {
       const from = await survivor(tx, row.from_customer_id);
       const into = await survivor(tx, row.into_customer_id);
       if (from !== into) {
         await takeErasureFence(tx, [from, into], 'shared');
-        const [held] = await tx<{ n: number }[]>`select count(*)::int as n from profiles where customer_id in (${from}, ${into})`;
-        if (held!.n < 2) throw new HeldMergeDecisionError(409, `held merge ${id} names a profile this region no longer holds: reject it`);
+        const [held] = await tx<
+          { n: number }[]
+        >`select count(*)::int as n from profiles where customer_id in (${from}, ${into})`;
+        if (held!.n < 2)
+          throw new HeldMergeDecisionError(
+            409,
+            `held merge ${id} names a profile this region no longer holds: reject it`,
+          );
         const frozen = await frozenProfiles(tx, [from, into]);
         if (frozen.suppressed.size + frozen.shredded.size > 0) {
-          throw new HeldMergeDecisionError(409, `held merge ${id} names a person under a deletion request or erased: it cannot be approved; reject it`);
+          throw new HeldMergeDecisionError(
+            409,
+            `held merge ${id} names a person under a deletion request or erased: it cannot be approved; reject it`,
+          );
         }
         const graph = new IdentityGraph(rules);
         const identities = await tx<{ customer_id: string; type: string; key: string }[]>`
           select customer_id, type, encode(blind_index, 'hex') as key from identities where customer_id in (${from}, ${into})`;
         for (const i of identities) graph.add(i.customer_id, { type: i.type, key: i.key });
         if (!graph.canMerge(from, into)) {
-          throw new HeldMergeDecisionError(409, `held merge ${id} joins two profiles with different ${rules.mergeProtectedTypes.join(' or ')}: merge protection forbids it; reject it`);
+          throw new HeldMergeDecisionError(
+            409,
+            `held merge ${id} joins two profiles with different ${rules.mergeProtectedTypes.join(' or ')}: merge protection forbids it; reject it`,
+          );
         }
         await recordMerge(tx, { from, into, linkedBy: row.linked_by });
       }

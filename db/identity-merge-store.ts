@@ -21,7 +21,9 @@ export interface ProfileMerge {
 async function survivor(tx: TransactionSql, customerId: string): Promise<string> {
   let current = customerId;
   for (let hops = 0; hops < 100; hops++) {
-    const [row] = await tx<{ merged_into: string | null }[]>`select merged_into from profiles where customer_id = ${current}`;
+    const [row] = await tx<
+      { merged_into: string | null }[]
+    >`select merged_into from profiles where customer_id = ${current}`;
     if (!row?.merged_into || row.merged_into === current) return current;
     current = row.merged_into;
   }
@@ -40,7 +42,9 @@ export class ProfileShredded extends Error {
 }
 
 async function dataKey(tx: TransactionSql, regionKey: RegionKey, customerId: string): Promise<Buffer> {
-  const [row] = await tx<{ data_key_wrapped: Buffer | null }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
+  const [row] = await tx<
+    { data_key_wrapped: Buffer | null }[]
+  >`select data_key_wrapped from profiles where customer_id = ${customerId}`;
   if (row?.data_key_wrapped) return unwrapDataKey(regionKey, row.data_key_wrapped, customerId);
   // A profile row without its key is a shredded profile: making a new key would revive it.
   if (row) throw new ProfileShredded(customerId);
@@ -48,7 +52,9 @@ async function dataKey(tx: TransactionSql, regionKey: RegionKey, customerId: str
   await tx`
     insert into profiles (customer_id, data_key_wrapped) values (${customerId}, ${wrapDataKey(regionKey, key, customerId)})
     on conflict (customer_id) do nothing`;
-  const [stored] = await tx<{ data_key_wrapped: Buffer }[]>`select data_key_wrapped from profiles where customer_id = ${customerId}`;
+  const [stored] = await tx<
+    { data_key_wrapped: Buffer }[]
+  >`select data_key_wrapped from profiles where customer_id = ${customerId}`;
   return unwrapDataKey(regionKey, stored!.data_key_wrapped, customerId);
 }
 
@@ -67,7 +73,9 @@ export async function mergeProfiles(
     // Behind the erasure fence: an erasure of either profile either finished (and the key check
     // below says so) or waits until this merge committed, then erases what it moved.
     await takeErasureFence(tx, [merge.from, merge.into], 'shared');
-    const [fromProfile] = await tx<{ customer_id: string }[]>`select customer_id from profiles where customer_id = ${merge.from} for update`;
+    const [fromProfile] = await tx<
+      { customer_id: string }[]
+    >`select customer_id from profiles where customer_id = ${merge.from} for update`;
     if (!fromProfile) return { eventsMoved: 0, identitiesMoved: 0 };
     const into = await survivor(tx, merge.into);
     if (into === merge.from) return { eventsMoved: 0, identitiesMoved: 0 };
@@ -79,7 +87,9 @@ export async function mergeProfiles(
     await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
     heartbeat();
 
-    const fromTraits = await tx<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]>`
+    const fromTraits = await tx<
+      { name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]
+    >`
       select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = ${merge.from}`;
     for (const t of fromTraits) {
       const [existing] = await tx<{ observed_at: Date; source_id: string }[]>`
@@ -111,7 +121,9 @@ export async function mergeProfiles(
 
 /** Which regions hold parts of this profile (from the global customer registry). */
 export async function regionsHolding(globalSql: Sql, customerId: string): Promise<string[]> {
-  const [row] = await globalSql<{ regions: string[] }[]>`select regions from customers where customer_id = ${customerId}`;
+  const [row] = await globalSql<
+    { regions: string[] }[]
+  >`select regions from customers where customer_id = ${customerId}`;
   return row?.regions ?? [];
 }
 
@@ -119,7 +131,9 @@ export async function regionsHolding(globalSql: Sql, customerId: string): Promis
 export async function recordGlobalMerge(globalSql: Sql, merge: { from: string; into: string }): Promise<void> {
   await globalSql.begin(async (tx) => {
     await tx`update identity_index set customer_id = ${merge.into} where customer_id = ${merge.from}`;
-    const [from] = await tx<{ regions: string[]; home_region: string }[]>`select regions, home_region from customers where customer_id = ${merge.from}`;
+    const [from] = await tx<
+      { regions: string[]; home_region: string }[]
+    >`select regions, home_region from customers where customer_id = ${merge.from}`;
     await tx`
       insert into customers (customer_id, home_region, regions)
       values (${merge.into}, ${from?.home_region ?? 'global'}, ${from?.regions ?? []}::text[])

@@ -15,7 +15,10 @@ export interface PendingMerge {
 export async function pendingMerges(sql: Sql, limit = 500): Promise<PendingMerge[]> {
   const rows = await sql<{ id: number; from_customer_id: string; into_customer_id: string; linked_by: string }[]>`
     select id, from_customer_id, into_customer_id, linked_by from merge_requests order by id limit ${limit}`;
-  return rows.map((row) => ({ id: row.id, request: { from: row.from_customer_id, into: row.into_customer_id, linkedBy: row.linked_by } }));
+  return rows.map((row) => ({
+    id: row.id,
+    request: { from: row.from_customer_id, into: row.into_customer_id, linkedBy: row.linked_by },
+  }));
 }
 
 /** Once the merge reached its workflow. */

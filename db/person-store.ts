@@ -19,7 +19,11 @@ interface IdentityRow {
 }
 
 /** Every identifier of the profile, whoever vouched for it (consent propagation, read-backs). */
-export async function loadPersonIdentifiers(sql: Sql, regionKey: RegionKey, customerId: string): Promise<PersonIdentifiers | undefined> {
+export async function loadPersonIdentifiers(
+  sql: Sql,
+  regionKey: RegionKey,
+  customerId: string,
+): Promise<PersonIdentifiers | undefined> {
   const rows = await identityRows(sql, customerId);
   if (!rows) return undefined;
   return openIdentities(regionKey, customerId, rows);
@@ -74,7 +78,8 @@ function openIdentities(regionKey: RegionKey, customerId: string, rows: Identity
     const value = open(key, row.value_sealed, `identity:${row.sealed_with}:${row.type}`).toString('utf8');
     if (row.type === 'email') person.emails.push(value);
     else if (row.type === 'phone') person.phones.push(value);
-    else if (!(CORE_IDENTIFIER_TYPES as readonly string[]).includes(row.type)) (person.platformIds[row.type] ??= []).push(value);
+    else if (!(CORE_IDENTIFIER_TYPES as readonly string[]).includes(row.type))
+      (person.platformIds[row.type] ??= []).push(value);
   }
   return person;
 }

@@ -17,22 +17,63 @@ export const exportContext = (requestId: string, customerId: string) => `privacy
 export async function readPersonForExport(sql: Sql, regionKey: RegionKey, customerId: string) {
   const profiles = await sql<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
     select customer_id, data_key_wrapped from profiles where customer_id = ${customerId} or merged_into = ${customerId}`;
-  const keys = new Map(profiles.filter((p) => p.data_key_wrapped).map((p) => [p.customer_id, unwrapDataKey(regionKey, p.data_key_wrapped!, p.customer_id)]));
+  const keys = new Map(
+    profiles
+      .filter((p) => p.data_key_wrapped)
+      .map((p) => [p.customer_id, unwrapDataKey(regionKey, p.data_key_wrapped!, p.customer_id)]),
+  );
   const keyOf = (id: string) => keys.get(id);
   const ids = profiles.map((p) => p.customer_id);
   const list = sql.array(ids);
-  const identities = (await sql<{ type: string; value_sealed: Buffer; sealed_with: string; source_id: string; first_seen_at: Date | string }[]>`
-    select type, value_sealed, sealed_with, source_id, first_seen_at from identities where customer_id = any(${list}::uuid[]) order by first_seen_at`)
+  const identities = (
+    await sql<
+      { type: string; value_sealed: Buffer; sealed_with: string; source_id: string; first_seen_at: Date | string }[]
+    >`
+    select type, value_sealed, sealed_with, source_id, first_seen_at from identities where customer_id = any(${list}::uuid[]) order by first_seen_at`
+  )
     .filter((r) => keyOf(r.sealed_with))
-    .map((r) => ({ type: r.type, value: open(keyOf(r.sealed_with)!, r.value_sealed, `identity:${r.sealed_with}:${r.type}`).toString('utf8'), source: r.source_id, firstSeenAt: new Date(r.first_seen_at).toISOString() }));
-  const traits = (await sql<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date | string; source_id: string }[]>`
-    select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = any(${list}::uuid[]) order by name`)
+    .map((r) => ({
+      type: r.type,
+      value: open(keyOf(r.sealed_with)!, r.value_sealed, `identity:${r.sealed_with}:${r.type}`).toString('utf8'),
+      source: r.source_id,
+      firstSeenAt: new Date(r.first_seen_at).toISOString(),
+    }));
+  const traits = (
+    await sql<
+      { name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date | string; source_id: string }[]
+    >`
+    select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = any(${list}::uuid[]) order by name`
+  )
     .filter((r) => keyOf(r.sealed_with))
-    .map((r) => ({ name: r.name, value: openJson(keyOf(r.sealed_with)!, r.value_sealed, `trait:${r.sealed_with}:${r.name}`), observedAt: new Date(r.observed_at).toISOString(), source: r.source_id }));
-  const events = (await sql<{ id: string; type: string; event: string | null; timestamp: Date | string; source_id: string; sealed_with: string; payload_sealed: Buffer }[]>`
-    select id, type, event, timestamp, source_id, sealed_with, payload_sealed from events where customer_id = any(${list}::uuid[]) order by timestamp`)
+    .map((r) => ({
+      name: r.name,
+      value: openJson(keyOf(r.sealed_with)!, r.value_sealed, `trait:${r.sealed_with}:${r.name}`),
+      observedAt: new Date(r.observed_at).toISOString(),
+      source: r.source_id,
+    }));
+  const events = (
+    await sql<
+      {
+        id: string;
+        type: string;
+        event: string | null;
+        timestamp: Date | string;
+        source_id: string;
+        sealed_with: string;
+        payload_sealed: Buffer;
+      }[]
+    >`
+    select id, type, event, timestamp, source_id, sealed_with, payload_sealed from events where customer_id = any(${list}::uuid[]) order by timestamp`
+  )
     .filter((r) => keyOf(r.sealed_with))
-    .map((r) => ({ id: r.id, type: r.type, event: r.event, timestamp: new Date(r.timestamp).toISOString(), source: r.source_id, payload: openJson(keyOf(r.sealed_with)!, r.payload_sealed, `event:${r.sealed_with}:${r.id}`) }));
+    .map((r) => ({
+      id: r.id,
+      type: r.type,
+      event: r.event,
+      timestamp: new Date(r.timestamp).toISOString(),
+      source: r.source_id,
+      payload: openJson(keyOf(r.sealed_with)!, r.payload_sealed, `event:${r.sealed_with}:${r.id}`),
+    }));
   const orders = await sql<Record<string, unknown>[]>`
     select source_id, external_id, order_number, currency, total_minor::text, reporting_currency, reporting_total_minor::text, placed_at, time_zone,
            to_char(local_date, 'YYYY-MM-DD') as local_date, status, country_code
@@ -43,7 +84,13 @@ export async function readPersonForExport(sql: Sql, regionKey: RegionKey, custom
 }
 
 /** Stores (or replaces) the request's package for this person, sealed with the request's key; returns when it expires. */
-export async function storeExport(sql: Sql, regionKey: RegionKey, requestId: string, customerId: string, zip: Uint8Array): Promise<{ expiresAt: string }> {
+export async function storeExport(
+  sql: Sql,
+  regionKey: RegionKey,
+  requestId: string,
+  customerId: string,
+  zip: Uint8Array,
+): Promise<{ expiresAt: string }> {
   const expiresAt = new Date(Date.now() + EXPORT_DAYS * 86_400_000).toISOString();
   const key = await requestKey(sql, regionKey, requestId);
   await sql`
@@ -54,7 +101,11 @@ export async function storeExport(sql: Sql, regionKey: RegionKey, requestId: str
 }
 
 /** The request's packages in this region that may still be downloaded, numbered from 1 in a stable order. */
-export async function listExports(sql: Sql, requestId: string, now = new Date()): Promise<{ packageNo: number; bytes: number; expiresAt: string }[]> {
+export async function listExports(
+  sql: Sql,
+  requestId: string,
+  now = new Date(),
+): Promise<{ packageNo: number; bytes: number; expiresAt: string }[]> {
   const rows = await sql<{ bytes: number; expires_at: Date | string }[]>`
     select bytes, expires_at from privacy_exports where request_id = ${requestId} and expires_at > ${now.toISOString()}
     order by created_at, customer_id`;
@@ -62,7 +113,13 @@ export async function listExports(sql: Sql, requestId: string, now = new Date())
 }
 
 /** One package (numbered as listExports numbers them), opened; undefined if there is none, it expired or its key is gone. */
-export async function openExport(sql: Sql, regionKey: RegionKey, requestId: string, packageNo: number, now = new Date()): Promise<Buffer | undefined> {
+export async function openExport(
+  sql: Sql,
+  regionKey: RegionKey,
+  requestId: string,
+  packageNo: number,
+  now = new Date(),
+): Promise<Buffer | undefined> {
   const rows = await sql<{ customer_id: string; package_sealed: Buffer }[]>`
     select customer_id, package_sealed from privacy_exports where request_id = ${requestId} and expires_at > ${now.toISOString()}
     order by created_at, customer_id`;
@@ -87,14 +144,24 @@ export async function deleteExports(sql: Sql, requestId: string): Promise<number
  * saga did it): packages past their expiry are deleted, with the keys of requests left without one,
  * and an answered access request with no package left forgets its requester's email and free text.
  */
-export async function sweepExpiredAccessPackages(sql: Sql, now = new Date()): Promise<{ packages: number; requestersForgotten: number }> {
+export async function sweepExpiredAccessPackages(
+  sql: Sql,
+  now = new Date(),
+): Promise<{ packages: number; requestersForgotten: number }> {
   return sql.begin(async (tx) => {
-    const expired = await tx<{ request_id: string }[]>`delete from privacy_exports where expires_at <= ${now.toISOString()} returning request_id`;
+    const expired = await tx<
+      { request_id: string }[]
+    >`delete from privacy_exports where expires_at <= ${now.toISOString()} returning request_id`;
     const requests = [...new Set(expired.map((e) => e.request_id))];
     const left = requests.length
-      ? await tx<{ request_id: string }[]>`select distinct request_id from privacy_exports where request_id = any(${tx.array(requests)}::text[])`
+      ? await tx<
+          { request_id: string }[]
+        >`select distinct request_id from privacy_exports where request_id = any(${tx.array(requests)}::text[])`
       : [];
-    await destroyRequestKeys(tx, requests.filter((id) => !left.some((l) => l.request_id === id)));
+    await destroyRequestKeys(
+      tx,
+      requests.filter((id) => !left.some((l) => l.request_id === id)),
+    );
     const forgotten = await tx`
       update privacy_requests r set email_sealed = null, details_sealed = null
       where r.type = 'access' and r.finished_at is not null and r.email_sealed is not null

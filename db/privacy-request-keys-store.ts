@@ -22,8 +22,14 @@ export async function requestKey(sql: Sql, regionKey: RegionKey, requestId: stri
 }
 
 /** The request's key, or undefined once it was destroyed (or never made: a copy sealed before request keys existed). */
-export async function existingRequestKey(sql: Sql, regionKey: RegionKey, requestId: string): Promise<Buffer | undefined> {
-  const [row] = await sql<{ key_wrapped: Buffer }[]>`select key_wrapped from privacy_request_keys where request_id = ${requestId}`;
+export async function existingRequestKey(
+  sql: Sql,
+  regionKey: RegionKey,
+  requestId: string,
+): Promise<Buffer | undefined> {
+  const [row] = await sql<
+    { key_wrapped: Buffer }[]
+  >`select key_wrapped from privacy_request_keys where request_id = ${requestId}`;
   return row ? unwrapDataKey(regionKey, row.key_wrapped, keyOwner(requestId)) : undefined;
 }
 

@@ -17,15 +17,21 @@ import { blindIndex, open, seal } from './crypto-shredding';
 export const PRIVACY_REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOut', 'restriction'] as const;
 export type PrivacyRequestType = (typeof PRIVACY_REQUEST_TYPES)[number];
 
-
 export const VERIFICATION_MINUTES = 30;
 export const MAX_VERIFICATION_ATTEMPTS = 5;
 
 export const privacyRequestInput = z.object({
   type: z.enum(PRIVACY_REQUEST_TYPES, { error: `must be one of ${PRIVACY_REQUEST_TYPES.join(', ')}` }),
   email: z.string().min(3).max(320),
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').transform((c) => c.toUpperCase()),
-  usState: z.string().regex(/^[A-Za-z]{2}$/).transform((s) => s.toUpperCase()).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+    .transform((c) => c.toUpperCase()),
+  usState: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/)
+    .transform((s) => s.toUpperCase())
+    .optional(),
   locale: z.string().min(2).max(20),
   details: z.string().max(5000).optional(),
 });
@@ -42,7 +48,8 @@ const detailsContext = (id: string) => `privacy-request:${id}:details`;
  * The stored form of a verification code: an HMAC under a key derived for this purpose alone, so
  * a copy of the table cannot be turned back into codes by trying all million of them.
  */
-const codeHashes = (keys: SigningKeys, id: string, code: string) => keys.macs('privacy-verification-code', `${id}:${code}`);
+const codeHashes = (keys: SigningKeys, id: string, code: string) =>
+  keys.macs('privacy-verification-code', `${id}:${code}`);
 
 /**
  * The blind index a request is filed under: the email normalised as ingestion normalises it (with
@@ -91,7 +98,13 @@ export async function createPrivacyRequest(
   return { id, code, dueDate: due, jurisdiction };
 }
 
-export type VerificationResult = 'verified' | 'already-verified' | 'wrong-code' | 'expired' | 'too-many-attempts' | 'not-found';
+export type VerificationResult =
+  | 'verified'
+  | 'already-verified'
+  | 'wrong-code'
+  | 'expired'
+  | 'too-many-attempts'
+  | 'not-found';
 /** The result, and how many wrong codes the request may still take (0 once it is locked). */
 export interface VerificationOutcome {
   result: VerificationResult;
@@ -104,9 +117,22 @@ export interface VerificationOutcome {
  * holds — proves nothing. Only the transition to verified answers 'verified'; the right code
  * again answers 'already-verified', which must not be worth a status link.
  */
-export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: string, code: string, now = new Date()): Promise<VerificationOutcome> {
+export async function verifyPrivacyRequest(
+  sql: Sql,
+  keys: SigningKeys,
+  id: string,
+  code: string,
+  now = new Date(),
+): Promise<VerificationOutcome> {
   return sql.begin(async (tx) => {
-    const [row] = await tx<{ status: string; verification_code_hash: Buffer | null; verification_expires_at: Date | string | null; verification_attempts: number }[]>`
+    const [row] = await tx<
+      {
+        status: string;
+        verification_code_hash: Buffer | null;
+        verification_expires_at: Date | string | null;
+        verification_attempts: number;
+      }[]
+    >`
       select status, verification_code_hash, verification_expires_at, verification_attempts from privacy_requests where id = ${id} for update`;
     if (!row) return { result: 'not-found', attemptsLeft: 0 };
     const left = Math.max(0, MAX_VERIFICATION_ATTEMPTS - row.verification_attempts);
@@ -116,7 +142,8 @@ export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: stri
       return { result: left - 1 === 0 ? 'too-many-attempts' : 'wrong-code', attemptsLeft: left - 1 };
     }
     if (row.status !== 'awaiting-verification') return { result: 'already-verified', attemptsLeft: left };
-    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now) return { result: 'expired', attemptsLeft: left };
+    if (!row.verification_expires_at || new Date(row.verification_expires_at) < now)
+      return { result: 'expired', attemptsLeft: left };
     await tx`update privacy_requests set status = 'verified', verified_at = now() where id = ${id}`;
     return { result: 'verified', attemptsLeft: left };
   });
@@ -124,7 +151,9 @@ export async function verifyPrivacyRequest(sql: Sql, keys: SigningKeys, id: stri
 
 /** How many wrong codes the request may still take (0 when it is locked or unknown). */
 export async function verificationAttemptsLeft(sql: Sql, id: string): Promise<number> {
-  const [row] = await sql<{ verification_attempts: number }[]>`select verification_attempts from privacy_requests where id = ${id}`;
+  const [row] = await sql<
+    { verification_attempts: number }[]
+  >`select verification_attempts from privacy_requests where id = ${id}`;
   return row ? Math.max(0, MAX_VERIFICATION_ATTEMPTS - row.verification_attempts) : 0;
 }
 
@@ -137,15 +166,23 @@ export async function withdrawUnverifiedRequest(sql: Sql, id: string): Promise<v
 }
 
 /** The requester's email, for the activity that writes to them; undefined once it was destroyed. */
-export async function requesterEmail(sql: Sql, regionKey: Buffer, id: string): Promise<{ email: string; locale: string } | undefined> {
-  const [row] = await sql<{ email_sealed: Buffer | null; locale: string }[]>`select email_sealed, locale from privacy_requests where id = ${id}`;
+export async function requesterEmail(
+  sql: Sql,
+  regionKey: Buffer,
+  id: string,
+): Promise<{ email: string; locale: string } | undefined> {
+  const [row] = await sql<
+    { email_sealed: Buffer | null; locale: string }[]
+  >`select email_sealed, locale from privacy_requests where id = ${id}`;
   if (!row?.email_sealed) return undefined;
   return { email: open(regionKey, row.email_sealed, emailContext(id)).toString('utf8'), locale: row.locale };
 }
 
 /** The requester's free text (a correction's details), for an operator; undefined once destroyed. */
 export async function requestDetails(sql: Sql, regionKey: Buffer, id: string): Promise<string | undefined> {
-  const [row] = await sql<{ details_sealed: Buffer | null }[]>`select details_sealed from privacy_requests where id = ${id}`;
+  const [row] = await sql<
+    { details_sealed: Buffer | null }[]
+  >`select details_sealed from privacy_requests where id = ${id}`;
   return row?.details_sealed ? open(regionKey, row.details_sealed, detailsContext(id)).toString('utf8') : undefined;
 }
 
@@ -164,13 +201,24 @@ export interface PrivacyRequestView {
   finishedAt?: string;
   duplicateOf?: string;
   customerId?: string;
-  systems: { region: string; connectorId: string; system: string; operation: string; status: string; attempts: number; lastError?: string; evidence?: Record<string, unknown>; updatedAt: string }[];
+  systems: {
+    region: string;
+    connectorId: string;
+    system: string;
+    operation: string;
+    status: string;
+    attempts: number;
+    lastError?: string;
+    evidence?: Record<string, unknown>;
+    updatedAt: string;
+  }[];
   certificate?: unknown;
 }
 
 const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : undefined);
-const day = (value: Date | string | null | undefined) => (value ? (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)) : undefined);
+const day = (value: Date | string | null | undefined) =>
+  value ? (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10)) : undefined;
 
 export async function readPrivacyRequest(sql: Sql, id: string): Promise<PrivacyRequestView | undefined> {
   const [row] = await sql<Record<string, any>[]>`
@@ -200,7 +248,8 @@ export async function readPrivacyRequest(sql: Sql, id: string): Promise<PrivacyR
     ['customerId', row.customer_id ?? undefined],
     ['certificate', row.certificate ? json(row.certificate) : undefined],
   ];
-  for (const [key, value] of optional) if (value !== undefined) (view as unknown as Record<string, unknown>)[key] = value;
+  for (const [key, value] of optional)
+    if (value !== undefined) (view as unknown as Record<string, unknown>)[key] = value;
   return view;
 }
 
@@ -209,7 +258,9 @@ export async function readPrivacyRequest(sql: Sql, id: string): Promise<PrivacyR
  * request holding people in several regions merges the rows of each (mergePrivacySystems).
  */
 export async function readPrivacySystemRows(sql: Sql, id: string): Promise<PrivacyRequestView['systems']> {
-  const rows = await sql<Record<string, any>[]>`select * from privacy_request_systems where request_id = ${id} order by region, connector_id, operation`;
+  const rows = await sql<
+    Record<string, any>[]
+  >`select * from privacy_request_systems where request_id = ${id} order by region, connector_id, operation`;
   return rows.map((s) => ({
     region: s.region,
     connectorId: s.connector_id,
@@ -234,5 +285,7 @@ export async function mergePrivacySystems(pools: Iterable<Sql>, id: string): Pro
       seen.add(key);
       return true;
     })
-    .sort((a, b) => `${a.region}/${a.connectorId}/${a.operation}`.localeCompare(`${b.region}/${b.connectorId}/${b.operation}`));
+    .sort((a, b) =>
+      `${a.region}/${a.connectorId}/${a.operation}`.localeCompare(`${b.region}/${b.connectorId}/${b.operation}`),
+    );
 }

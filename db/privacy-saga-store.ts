@@ -25,7 +25,11 @@ export async function requestToResolve(sql: Sql, requestId: string): Promise<Req
 }
 
 /** An earlier verified request of the same kind for the same email that is still open, if any. */
-export async function earlierOpenRequest(sql: Sql, requestId: string, request: Pick<RequestToResolve, 'type' | 'email_blind_index'>): Promise<string | undefined> {
+export async function earlierOpenRequest(
+  sql: Sql,
+  requestId: string,
+  request: Pick<RequestToResolve, 'type' | 'email_blind_index'>,
+): Promise<string | undefined> {
   const [earlier] = await sql<{ id: string }[]>`
     select id from privacy_requests
     where email_blind_index = ${request.email_blind_index} and type = ${request.type} and id <> ${requestId}
@@ -47,7 +51,10 @@ export async function markDuplicate(sql: Sql, requestId: string, duplicateOf: st
  * pulls in a profile that trusted identifiers tie to someone else (issue 8, item 3: identity
  * poisoning through public write keys).
  */
-export async function peopleWithEmail(globalSql: Sql, emailBlindIndex: Buffer): Promise<{ customer_id: string; regions: string[] }[]> {
+export async function peopleWithEmail(
+  globalSql: Sql,
+  emailBlindIndex: Buffer,
+): Promise<{ customer_id: string; regions: string[] }[]> {
   return globalSql<{ customer_id: string; regions: string[] }[]>`
     with found as (
       select coalesce(c.merged_into, i.customer_id) as customer_id, i.provenance
@@ -68,14 +75,22 @@ export async function setRequestCustomer(sql: Sql, requestId: string, customerId
   await sql`update privacy_requests set customer_id = ${customerId} where id = ${requestId}`;
 }
 
-export async function setRequestStatus(sql: Sql, requestId: string, status: string, coolingOffUntil?: string): Promise<void> {
+export async function setRequestStatus(
+  sql: Sql,
+  requestId: string,
+  status: string,
+  coolingOffUntil?: string,
+): Promise<void> {
   await sql`
     update privacy_requests set status = ${status}, cooling_off_until = coalesce(${coolingOffUntil ?? null}::timestamptz, cooling_off_until)
     where id = ${requestId}`;
 }
 
 /** What the deadline is computed from: the requester's law and the day the request was received (UTC). */
-export async function deadlineBasis(sql: Sql, requestId: string): Promise<{ country: string; us_state: string | null; received: string } | undefined> {
+export async function deadlineBasis(
+  sql: Sql,
+  requestId: string,
+): Promise<{ country: string; us_state: string | null; received: string } | undefined> {
   const [row] = await sql<{ country: string; us_state: string | null; received: string }[]>`
     select country, us_state, to_char(received_at at time zone 'UTC', 'YYYY-MM-DD') as received from privacy_requests where id = ${requestId}`;
   return row;
@@ -90,7 +105,12 @@ export async function recordDeadlineState(sql: Sql, requestId: string, state: 'd
 }
 
 /** The ending: status, certificate (no personal values), time. */
-export async function recordRequestOutcome(sql: Sql, requestId: string, status: string, certificate?: unknown): Promise<void> {
+export async function recordRequestOutcome(
+  sql: Sql,
+  requestId: string,
+  status: string,
+  certificate?: unknown,
+): Promise<void> {
   await sql`
     update privacy_requests set status = ${status}, finished_at = coalesce(finished_at, now()),
       certificate = coalesce(${certificate === undefined ? null : JSON.stringify(certificate)}::text::jsonb, certificate)
@@ -158,7 +178,12 @@ export async function createPrivacySystemRows(
 }
 
 /** The row of an undone suppression, beside the suppression's own. */
-export async function openUnsuppressRow(sql: Sql, requestId: string, region: string, connectorId: string): Promise<void> {
+export async function openUnsuppressRow(
+  sql: Sql,
+  requestId: string,
+  region: string,
+  connectorId: string,
+): Promise<void> {
   await sql`
     insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
     select ${requestId}, ${region}, ${connectorId}, system, 'unsuppress', 'in-progress'
@@ -167,13 +192,27 @@ export async function openUnsuppressRow(sql: Sql, requestId: string, region: str
 }
 
 /** The request's rows in this region, with their evidence, for the erasure's ending to rewrite (evidenceAfterErasure). */
-export async function privacyEvidence(sql: Sql, requestId: string, region: string): Promise<(SystemOperation & { evidence: Record<string, unknown> })[]> {
+export async function privacyEvidence(
+  sql: Sql,
+  requestId: string,
+  region: string,
+): Promise<(SystemOperation & { evidence: Record<string, unknown> })[]> {
   const rows = await sql<{ connector_id: string; operation: string; evidence: Record<string, unknown> | string }[]>`
     select connector_id, operation, evidence from privacy_request_systems where request_id = ${requestId} and region = ${region} and evidence is not null`;
-  return rows.map((r) => ({ requestId, region, connectorId: r.connector_id, operation: r.operation, evidence: typeof r.evidence === 'string' ? JSON.parse(r.evidence) : r.evidence }));
+  return rows.map((r) => ({
+    requestId,
+    region,
+    connectorId: r.connector_id,
+    operation: r.operation,
+    evidence: typeof r.evidence === 'string' ? JSON.parse(r.evidence) : r.evidence,
+  }));
 }
 
-export async function replacePrivacyEvidence(sql: Sql, key: SystemOperation, evidence: Record<string, unknown>): Promise<void> {
+export async function replacePrivacyEvidence(
+  sql: Sql,
+  key: SystemOperation,
+  evidence: Record<string, unknown>,
+): Promise<void> {
   await sql`
     update privacy_request_systems set evidence = ${JSON.stringify(evidence)}::text::jsonb
     where request_id = ${key.requestId} and region = ${key.region} and connector_id = ${key.connectorId} and operation = ${key.operation}`;

@@ -34,7 +34,14 @@ export interface IncomingCall {
 /** An order and its amount in the reporting currency (null, with the problem, when no rate was found). */
 export interface OrderWrite {
   order: CanonicalOrder;
-  reporting: { currency: string; minor: bigint | null; rate?: string; rateDate?: string; fallback?: boolean; problem?: string };
+  reporting: {
+    currency: string;
+    minor: bigint | null;
+    rate?: string;
+    rateDate?: string;
+    fallback?: boolean;
+    problem?: string;
+  };
 }
 
 /** `eventId` is set for calls stored as events, not for orders. */
@@ -87,7 +94,15 @@ const MAX_CONCURRENT_COMMITS = 2;
 const COMMIT_ATTEMPTS = 3;
 const LAST_SEEN_RESOLUTION_MS = 60_000;
 /** Traits holding a person's name: stored in Unicode NFC, whatever the script. */
-const NAME_TRAITS = new Set(['name', 'firstName', 'lastName', 'first_name', 'last_name', 'displayName', 'display_name']);
+const NAME_TRAITS = new Set([
+  'name',
+  'firstName',
+  'lastName',
+  'first_name',
+  'last_name',
+  'displayName',
+  'display_name',
+]);
 const DATA_KEY_CACHE = 50_000;
 /**
  * How long an unwrapped data key stays in this process's memory after it was unwrapped. An erasure
@@ -274,7 +289,11 @@ export class RegionWriter {
       });
 
       for (const r of resolved) {
-        if (shredded.has(r.customerId)) outcomes[r.p.index] = { status: 'rejected', reason: 'the person this call names was erased: nothing of it was stored' };
+        if (shredded.has(r.customerId))
+          outcomes[r.p.index] = {
+            status: 'rejected',
+            reason: 'the person this call names was erased: nothing of it was stored',
+          };
         else if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
       }
       const taken = resolved.filter((r) => !shredded.has(r.customerId) && !suppressed.has(r.customerId));
@@ -295,7 +314,13 @@ export class RegionWriter {
       for (const r of taken) {
         for (const t of r.p.tokens) {
           const k = tokenKey(t);
-          if (stored.get(k) !== 'browser' || storing.has(k) || graph.ownerOf(t) !== r.customerId || !isTrusted(asserted.get(k)!)) continue;
+          if (
+            stored.get(k) !== 'browser' ||
+            storing.has(k) ||
+            graph.ownerOf(t) !== r.customerId ||
+            !isTrusted(asserted.get(k)!)
+          )
+            continue;
           upgrades.set(k, { t, customerId: r.customerId, provenance: asserted.get(k)! });
         }
       }
@@ -318,11 +343,22 @@ export class RegionWriter {
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
         // point to a customer ID this region will create on the next event.
         this.registerGlobally(
-          [...taken.flatMap((r) => r.store.map((t) => ({ t, customerId: r.customerId, provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p) }))), ...upgrades.values()],
+          [
+            ...taken.flatMap((r) =>
+              r.store.map((t) => ({
+                t,
+                customerId: r.customerId,
+                provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p),
+              })),
+            ),
+            ...upgrades.values(),
+          ],
           newHere,
         ),
       ]);
-      asEvents.forEach((r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }));
+      asEvents.forEach(
+        (r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }),
+      );
       for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
     });
     for (const [id, key] of state.keys) this.rememberKey(id, key);
@@ -336,7 +372,13 @@ export class RegionWriter {
     const rows = await this.deps.globalSql<{ type: string; key: string; customer_id: string }[]>`
       select i.type, encode(i.blind_index, 'hex') as key, coalesce(c.merged_into, i.customer_id) as customer_id
       from identity_index i
-      join unnest(${arr(this.deps.globalSql, tokens.map((t) => t.type))}::text[], ${bytes(this.deps.globalSql, tokens.map((t) => Buffer.from(t.key, 'hex')))}) as q(type, blind_index)
+      join unnest(${arr(
+        this.deps.globalSql,
+        tokens.map((t) => t.type),
+      )}::text[], ${bytes(
+        this.deps.globalSql,
+        tokens.map((t) => Buffer.from(t.key, 'hex')),
+      )}) as q(type, blind_index)
         on i.type = q.type and i.blind_index = q.blind_index
       left join customers c on c.customer_id = i.customer_id`;
     for (const row of rows) owners.set(`${row.type}:${row.key}`, row.customer_id);
@@ -349,23 +391,41 @@ export class RegionWriter {
     const rows = await tx<{ source_id: string; message_id: string }[]>`
       insert into event_message_ids (source_id, message_id, received_at)
       select * from unnest(
-        ${arr(tx, calls.map((p) => p.item.sourceId))}::text[],
-        ${arr(tx, calls.map((p) => p.item.call.messageId))}::text[],
-        ${arr(tx, calls.map((p) => p.item.call.receivedAt.toISOString()))}::timestamptz[])
+        ${arr(
+          tx,
+          calls.map((p) => p.item.sourceId),
+        )}::text[],
+        ${arr(
+          tx,
+          calls.map((p) => p.item.call.messageId),
+        )}::text[],
+        ${arr(
+          tx,
+          calls.map((p) => p.item.call.receivedAt.toISOString()),
+        )}::timestamptz[])
       on conflict do nothing
       returning source_id, message_id`;
     return new Set(rows.map((r) => `${r.source_id}\u0000${r.message_id}`));
   }
 
   /** Loads the profiles that hold any of the tokens, with all their identities (for limits and protection) and how each is vouched for. */
-  private async loadGraph(tx: TransactionSql, tokens: Token[]): Promise<{ graph: IdentityGraph; provenance: Map<string, IdentityProvenance> }> {
+  private async loadGraph(
+    tx: TransactionSql,
+    tokens: Token[],
+  ): Promise<{ graph: IdentityGraph; provenance: Map<string, IdentityProvenance> }> {
     const graph = new IdentityGraph(this.deps.rules());
     const provenance = new Map<string, IdentityProvenance>();
     if (tokens.length === 0) return { graph, provenance };
     const rows = await tx<{ customer_id: string; type: string; key: string; provenance: IdentityProvenance }[]>`
       with owners as (
         select distinct i.customer_id from identities i
-        join unnest(${arr(tx, tokens.map((t) => t.type))}::text[], ${bytes(tx, tokens.map((t) => Buffer.from(t.key, 'hex')))}) as q(type, blind_index)
+        join unnest(${arr(
+          tx,
+          tokens.map((t) => t.type),
+        )}::text[], ${bytes(
+          tx,
+          tokens.map((t) => Buffer.from(t.key, 'hex')),
+        )}) as q(type, blind_index)
           on i.type = q.type and i.blind_index = q.blind_index
       )
       select i.customer_id, i.type, encode(i.blind_index, 'hex') as key, i.provenance
@@ -391,19 +451,24 @@ export class RegionWriter {
     const found = new Set<string>();
     for (const row of rows) {
       found.add(row.customer_id);
-      if (row.data_key_wrapped) state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+      if (row.data_key_wrapped)
+        state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
     }
     const created = missing.filter((id) => !found.has(id));
     if (created.length === 0) return [];
     const keys = created.map(() => newDataKey());
     await tx`
       insert into profiles (customer_id, data_key_wrapped)
-      select * from unnest(${arr(tx, created)}::uuid[], ${bytes(tx, created.map((id, i) => wrapDataKey(this.deps.regionKey, keys[i]!, id)))})
+      select * from unnest(${arr(tx, created)}::uuid[], ${bytes(
+        tx,
+        created.map((id, i) => wrapDataKey(this.deps.regionKey, keys[i]!, id)),
+      )})
       on conflict (customer_id) do nothing`;
     // Another writer may have created some of them first: read back the keys that count.
     const stored = await tx<{ customer_id: string; data_key_wrapped: Buffer }[]>`
       select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, created)}::uuid[])`;
-    for (const row of stored) state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+    for (const row of stored)
+      state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
     return created;
   }
 
@@ -462,19 +527,52 @@ export class RegionWriter {
     await tx`
       insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id, provenance)
       select c, t, b, v, c, s, pr from unnest(
-        ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.type))}::text[], ${bytes(tx, rows.map((r) => r.blindIndex))},
-        ${bytes(tx, rows.map((r) => r.sealed))}, ${arr(tx, rows.map((r) => r.sourceId))}::text[], ${arr(tx, rows.map((r) => r.provenance))}::text[]) as u(c, t, b, v, s, pr)
+        ${arr(
+          tx,
+          rows.map((r) => r.customerId),
+        )}::uuid[], ${arr(
+          tx,
+          rows.map((r) => r.type),
+        )}::text[], ${bytes(
+          tx,
+          rows.map((r) => r.blindIndex),
+        )},
+        ${bytes(
+          tx,
+          rows.map((r) => r.sealed),
+        )}, ${arr(
+          tx,
+          rows.map((r) => r.sourceId),
+        )}::text[], ${arr(
+          tx,
+          rows.map((r) => r.provenance),
+        )}::text[]) as u(c, t, b, v, s, pr)
       on conflict (type, blind_index) do nothing`;
   }
 
   /** A server, connector or person now vouches for an identifier a browser only claimed. */
-  private async upgradeProvenance(tx: TransactionSql, upgrades: { t: Token; customerId: string; provenance: IdentityProvenance }[]): Promise<void> {
+  private async upgradeProvenance(
+    tx: TransactionSql,
+    upgrades: { t: Token; customerId: string; provenance: IdentityProvenance }[],
+  ): Promise<void> {
     if (upgrades.length === 0) return;
     const rows = [...upgrades].sort((a, b) => compare(a.t.type, b.t.type) || compare(a.t.key, b.t.key));
     await tx`
       update identities i set provenance = u.pr
-      from unnest(${arr(tx, rows.map((r) => r.t.type))}::text[], ${bytes(tx, rows.map((r) => Buffer.from(r.t.key, 'hex')))},
-                  ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.provenance))}::text[]) as u(t, b, c, pr)
+      from unnest(${arr(
+        tx,
+        rows.map((r) => r.t.type),
+      )}::text[], ${bytes(
+        tx,
+        rows.map((r) => Buffer.from(r.t.key, 'hex')),
+      )},
+                  ${arr(
+                    tx,
+                    rows.map((r) => r.customerId),
+                  )}::uuid[], ${arr(
+                    tx,
+                    rows.map((r) => r.provenance),
+                  )}::text[]) as u(t, b, c, pr)
       where i.type = u.t and i.blind_index = u.b and i.customer_id = u.c and i.provenance = 'browser'`;
   }
 
@@ -483,8 +581,20 @@ export class RegionWriter {
     if (held.length === 0) return;
     await tx`
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
-      select * from unnest(${arr(tx, held.map((h) => h.from))}::uuid[], ${arr(tx, held.map((h) => h.into))}::uuid[],
-                           ${arr(tx, held.map((h) => h.linkedBy))}::text[], ${arr(tx, held.map((h) => h.sourceId))}::text[])
+      select * from unnest(${arr(
+        tx,
+        held.map((h) => h.from),
+      )}::uuid[], ${arr(
+        tx,
+        held.map((h) => h.into),
+      )}::uuid[],
+                           ${arr(
+                             tx,
+                             held.map((h) => h.linkedBy),
+                           )}::text[], ${arr(
+                             tx,
+                             held.map((h) => h.sourceId),
+                           )}::text[])
       on conflict (from_customer_id, into_customer_id) do nothing`;
   }
 
@@ -496,7 +606,11 @@ export class RegionWriter {
     for (const m of merges) await recordMerge(tx, m);
   }
 
-  private async upsertTraits(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string }[]): Promise<void> {
+  private async upsertTraits(
+    tx: TransactionSql,
+    state: CommitState,
+    resolved: { p: PreparedCall; customerId: string }[],
+  ): Promise<void> {
     // Newest value per (profile, trait) within the batch; the database keeps the newest overall.
     const latest = new Map<string, { customerId: string; name: string; value: unknown; at: Date; sourceId: string }>();
     for (const r of resolved) {
@@ -507,7 +621,8 @@ export class RegionWriter {
         const value = NAME_TRAITS.has(name) && typeof raw === 'string' ? normaliseName(raw) : raw;
         const k = `${r.customerId}\u0000${name}`;
         const prev = latest.get(k);
-        if (!prev || prev.at <= call.timestamp) latest.set(k, { customerId: r.customerId, name, value, at: call.timestamp, sourceId: r.p.item.sourceId });
+        if (!prev || prev.at <= call.timestamp)
+          latest.set(k, { customerId: r.customerId, name, value, at: call.timestamp, sourceId: r.p.item.sourceId });
       }
     }
     const rows = [...latest.values()].sort((a, b) => compare(a.customerId, b.customerId) || compare(a.name, b.name));
@@ -516,9 +631,24 @@ export class RegionWriter {
     await tx`
       insert into traits (customer_id, name, value_sealed, sealed_with, observed_at, source_id)
       select c, n, v, c, o, s from unnest(
-        ${arr(tx, rows.map((r) => r.customerId))}::uuid[], ${arr(tx, rows.map((r) => r.name))}::text[],
-        ${bytes(tx, rows.map((r) => sealJson(this.keyOf(state, r.customerId), r.value, `trait:${r.customerId}:${r.name}`)))},
-        ${arr(tx, rows.map((r) => r.at.toISOString()))}::timestamptz[], ${arr(tx, rows.map((r) => r.sourceId))}::text[]) as u(c, n, v, o, s)
+        ${arr(
+          tx,
+          rows.map((r) => r.customerId),
+        )}::uuid[], ${arr(
+          tx,
+          rows.map((r) => r.name),
+        )}::text[],
+        ${bytes(
+          tx,
+          rows.map((r) => sealJson(this.keyOf(state, r.customerId), r.value, `trait:${r.customerId}:${r.name}`)),
+        )},
+        ${arr(
+          tx,
+          rows.map((r) => r.at.toISOString()),
+        )}::timestamptz[], ${arr(
+          tx,
+          rows.map((r) => r.sourceId),
+        )}::text[]) as u(c, n, v, o, s)
       on conflict (customer_id, name) do update set
         value_sealed = excluded.value_sealed, sealed_with = excluded.sealed_with,
         observed_at = excluded.observed_at, source_id = excluded.source_id
@@ -566,7 +696,11 @@ export class RegionWriter {
     }
   }
 
-  private async insertEvents(tx: TransactionSql, state: CommitState, resolved: { p: PreparedCall; customerId: string }[]): Promise<string[]> {
+  private async insertEvents(
+    tx: TransactionSql,
+    state: CommitState,
+    resolved: { p: PreparedCall; customerId: string }[],
+  ): Promise<string[]> {
     const ids = resolved.map(() => randomUUID());
     if (resolved.length === 0) return ids;
     const c = resolved.map((r) => r.p.item.call);
@@ -574,13 +708,54 @@ export class RegionWriter {
       insert into events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
                           original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed)
       select id, ra, s, m, cu, cu, ty, ev, ts, ot, sa, tf, tz, lo, p from unnest(
-        ${arr(tx, ids)}::uuid[], ${arr(tx, c.map((x) => x.receivedAt.toISOString()))}::timestamptz[], ${arr(tx, resolved.map((r) => r.p.item.sourceId))}::text[],
-        ${arr(tx, c.map((x) => x.messageId))}::text[], ${arr(tx, resolved.map((r) => r.customerId))}::uuid[], ${arr(tx, c.map((x) => x.type))}::text[],
-        ${arr(tx, c.map((x) => x.event ?? x.name ?? null))}::text[], ${arr(tx, c.map((x) => x.timestamp.toISOString()))}::timestamptz[],
-        ${arr(tx, c.map((x) => x.originalTimestamp?.toISOString() ?? null))}::timestamptz[], ${arr(tx, c.map((x) => x.sentAt?.toISOString() ?? null))}::timestamptz[],
-        ${arr(tx, c.map((x) => x.timestampFlag ?? null))}::text[], ${arr(tx, c.map((x) => x.timezone ?? null))}::text[],
-        ${arr(tx, c.map((x) => x.locale ?? null))}::text[],
-        ${bytes(tx, resolved.map((r, i) => sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`)))}
+        ${arr(tx, ids)}::uuid[], ${arr(
+          tx,
+          c.map((x) => x.receivedAt.toISOString()),
+        )}::timestamptz[], ${arr(
+          tx,
+          resolved.map((r) => r.p.item.sourceId),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.messageId),
+        )}::text[], ${arr(
+          tx,
+          resolved.map((r) => r.customerId),
+        )}::uuid[], ${arr(
+          tx,
+          c.map((x) => x.type),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.event ?? x.name ?? null),
+        )}::text[], ${arr(
+          tx,
+          c.map((x) => x.timestamp.toISOString()),
+        )}::timestamptz[],
+        ${arr(
+          tx,
+          c.map((x) => x.originalTimestamp?.toISOString() ?? null),
+        )}::timestamptz[], ${arr(
+          tx,
+          c.map((x) => x.sentAt?.toISOString() ?? null),
+        )}::timestamptz[],
+        ${arr(
+          tx,
+          c.map((x) => x.timestampFlag ?? null),
+        )}::text[], ${arr(
+          tx,
+          c.map((x) => x.timezone ?? null),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.locale ?? null),
+        )}::text[],
+        ${bytes(
+          tx,
+          resolved.map((r, i) =>
+            sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`),
+          ),
+        )}
       ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p)`;
     return ids;
   }
@@ -597,12 +772,17 @@ export class RegionWriter {
       const write = r.p.item.order!;
       const key = `${write.order.sourceId}\u0000${write.order.externalId}`;
       const prev = newest.get(key);
-      if (!prev || prev.write.order.updatedAt <= write.order.updatedAt) newest.set(key, { customerId: r.customerId, write });
+      if (!prev || prev.write.order.updatedAt <= write.order.updatedAt)
+        newest.set(key, { customerId: r.customerId, write });
     }
     const rows = [...newest.entries()].sort(([a], [b]) => compare(a, b)).map(([, row]) => row);
     const o = rows.map((r) => r.write.order);
     const fx = rows.map((r) => r.write.reporting);
-    const text = (values: (string | undefined)[]) => arr(tx, values.map((v) => v ?? null));
+    const text = (values: (string | undefined)[]) =>
+      arr(
+        tx,
+        values.map((v) => v ?? null),
+      );
     await tx`
       insert into orders (source_id, external_id, customer_id, customer_external_id, order_number, currency, total_minor,
                           subtotal_minor, tax_minor, reporting_currency, reporting_total_minor, fx_rate, fx_rate_date, fx_fallback,
@@ -630,7 +810,10 @@ export class RegionWriter {
       where orders.source_updated_at < excluded.source_updated_at`;
   }
 
-  private async registerGlobally(unordered: { t: Token; customerId: string; provenance: IdentityProvenance }[], customers: string[]): Promise<void> {
+  private async registerGlobally(
+    unordered: { t: Token; customerId: string; provenance: IdentityProvenance }[],
+    customers: string[],
+  ): Promise<void> {
     // In key order, so concurrent commits lock index rows alike (an upgrade updates the row).
     const tokens = [...unordered].sort((a, b) => compare(a.t.type, b.t.type) || compare(a.t.key, b.t.key));
     if (customers.length > 0) {
@@ -643,8 +826,20 @@ export class RegionWriter {
     if (tokens.length === 0) return;
     await this.deps.globalSql`
       insert into identity_index (type, blind_index, customer_id, provenance)
-      select * from unnest(${arr(this.deps.globalSql, tokens.map((x) => x.t.type))}::text[], ${bytes(this.deps.globalSql, tokens.map((x) => Buffer.from(x.t.key, 'hex')))},
-                           ${arr(this.deps.globalSql, tokens.map((x) => x.customerId))}::uuid[], ${arr(this.deps.globalSql, tokens.map((x) => x.provenance))}::text[])
+      select * from unnest(${arr(
+        this.deps.globalSql,
+        tokens.map((x) => x.t.type),
+      )}::text[], ${bytes(
+        this.deps.globalSql,
+        tokens.map((x) => Buffer.from(x.t.key, 'hex')),
+      )},
+                           ${arr(
+                             this.deps.globalSql,
+                             tokens.map((x) => x.customerId),
+                           )}::uuid[], ${arr(
+                             this.deps.globalSql,
+                             tokens.map((x) => x.provenance),
+                           )}::text[])
       on conflict (type, blind_index) do update set provenance = excluded.provenance
       where identity_index.provenance = 'browser' and excluded.provenance <> 'browser'`;
   }
@@ -654,7 +849,9 @@ export class RegionWriter {
  * Promise.all that waits for every promise before it rejects, with the first error to happen
  * (the one that broke the transaction; those after it are only "transaction aborted").
  */
-async function allSettledOrFirstError<T extends readonly unknown[] | []>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+async function allSettledOrFirstError<T extends readonly unknown[] | []>(
+  promises: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   let failure: { error: unknown } | undefined;
   const values = await Promise.all(
     promises.map((p) =>

@@ -68,7 +68,9 @@ export async function createSource(
 /** Every source, or those of the given regions. */
 export async function listSources(db: GlobalDb, regions?: readonly string[]): Promise<Source[]> {
   const query = db.select().from(sources);
-  const rows = regions ? await query.where(inArray(sources.region, [...regions])).orderBy(asc(sources.createdAt)) : await query.orderBy(asc(sources.createdAt));
+  const rows = regions
+    ? await query.where(inArray(sources.region, [...regions])).orderBy(asc(sources.createdAt))
+    : await query.orderBy(asc(sources.createdAt));
   return rows.map(toSource);
 }
 
@@ -96,7 +98,11 @@ export async function updateSource(
 }
 
 /** Issues a new key; the old one keeps working for KEY_ROTATION_GRACE_HOURS so senders can switch. */
-export async function rotateWriteKey(db: GlobalDb, sourceId: string, now = new Date()): Promise<{ source: Source; writeKey: string } | undefined> {
+export async function rotateWriteKey(
+  db: GlobalDb,
+  sourceId: string,
+  now = new Date(),
+): Promise<{ source: Source; writeKey: string } | undefined> {
   const [current] = await db.select().from(sources).where(eq(sources.id, sourceId));
   if (!current) return undefined;
   const writeKey = newWriteKey();
@@ -123,7 +129,12 @@ export async function sourceForWriteKey(db: GlobalDb, writeKey: string, now = ne
   const [row] = await db
     .select()
     .from(sources)
-    .where(or(eq(sources.writeKeyHash, hash), and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now))))
+    .where(
+      or(
+        eq(sources.writeKeyHash, hash),
+        and(eq(sources.previousWriteKeyHash, hash), gt(sources.previousKeyValidUntil, now)),
+      ),
+    )
     // A key that is one source's current key wins over another's expiring previous key.
     .orderBy(desc(sql`${sources.writeKeyHash} = ${hash}`))
     .limit(1);

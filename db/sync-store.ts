@@ -23,19 +23,29 @@ export async function takeConnectorLease(
     where connector_leases.sync_id = excluded.sync_id or connector_leases.expires_at < now()
     returning sync_id`;
   if (taken.length > 0) return undefined;
-  const [holder] = await sql<{ workflow_id: string }[]>`select workflow_id from connector_leases where connector_id = ${lease.connectorId}`;
+  const [holder] = await sql<
+    { workflow_id: string }[]
+  >`select workflow_id from connector_leases where connector_id = ${lease.connectorId}`;
   return { heldBy: holder?.workflow_id ?? 'another sync' };
 }
 
 /** Renews the lease; false when this sync no longer holds it (expired and taken by another). */
-export async function renewConnectorLease(sql: Sql, connectorId: string, syncId: string, leaseMs: number): Promise<boolean> {
+export async function renewConnectorLease(
+  sql: Sql,
+  connectorId: string,
+  syncId: string,
+  leaseMs: number,
+): Promise<boolean> {
   const rows = await sql`
     update connector_leases set expires_at = now() + ${interval(leaseMs)}::interval
     where connector_id = ${connectorId} and sync_id = ${syncId} returning 1`;
   return rows.length > 0;
 }
 
-export async function startSyncRun(sql: Sql, run: { syncId: string; connectorId: string; workflowId: string }): Promise<void> {
+export async function startSyncRun(
+  sql: Sql,
+  run: { syncId: string; connectorId: string; workflowId: string },
+): Promise<void> {
   await sql`
     insert into sync_runs (sync_id, connector_id, workflow_id, status) values (${run.syncId}, ${run.connectorId}, ${run.workflowId}, 'running')
     on conflict (sync_id) do nothing`;
@@ -49,7 +59,10 @@ export async function streamStarts(sql: Sql, connectorId: string): Promise<Map<s
 }
 
 /** A pass completed: the stream's next start moves forward (never back). */
-export async function finishStreamPass(sql: Sql, pass: { connectorId: string; stream: string; nextSince: string; records: number }): Promise<void> {
+export async function finishStreamPass(
+  sql: Sql,
+  pass: { connectorId: string; stream: string; nextSince: string; records: number },
+): Promise<void> {
   await sql`
     insert into connector_streams (connector_id, stream, since, last_pass_completed_at, last_pass_records)
     values (${pass.connectorId}, ${pass.stream}, ${pass.nextSince}, now(), ${pass.records})
@@ -72,7 +85,11 @@ export async function recordSyncRejections(
 }
 
 /** The position after a stored page of the call that started at `callPageNo`. */
-export async function saveSyncCheckpoint<P>(sql: Sql, at: { syncId: string; stream: string; callPageNo: number; pageNo: number }, progress: P): Promise<void> {
+export async function saveSyncCheckpoint<P>(
+  sql: Sql,
+  at: { syncId: string; stream: string; callPageNo: number; pageNo: number },
+  progress: P,
+): Promise<void> {
   await sql`
     insert into sync_checkpoints (sync_id, stream, call_page_no, page_no, progress)
     values (${at.syncId}, ${at.stream}, ${at.callPageNo}, ${at.pageNo}, ${JSON.stringify(progress)}::text::jsonb)
@@ -81,7 +98,10 @@ export async function saveSyncCheckpoint<P>(sql: Sql, at: { syncId: string; stre
 }
 
 /** What an earlier attempt of the call that started at `callPageNo` got to, if it stored any page. */
-export async function loadSyncCheckpoint<P>(sql: Sql, at: { syncId: string; stream: string; callPageNo: number }): Promise<P | undefined> {
+export async function loadSyncCheckpoint<P>(
+  sql: Sql,
+  at: { syncId: string; stream: string; callPageNo: number },
+): Promise<P | undefined> {
   const [row] = await sql<{ progress: P | string }[]>`
     select progress from sync_checkpoints
     where sync_id = ${at.syncId} and stream = ${at.stream} and call_page_no = ${at.callPageNo} and page_no > ${at.callPageNo}`;
@@ -92,7 +112,13 @@ export async function loadSyncCheckpoint<P>(sql: Sql, at: { syncId: string; stre
 /** Records how the sync ended and releases the lease. */
 export async function endSyncRun(
   sql: Sql,
-  end: { connectorId: string; syncId: string; status: string; totals: { pages: number; customers: number; orders: number; rejected: number }; error?: string },
+  end: {
+    connectorId: string;
+    syncId: string;
+    status: string;
+    totals: { pages: number; customers: number; orders: number; rejected: number };
+    error?: string;
+  },
 ): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`

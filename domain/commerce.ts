@@ -11,7 +11,9 @@ import { isCurrency } from './money';
 
 const UTC_INSTANT = z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC (ending in Z)' });
 const COUNTRY_CODE = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code in upper case');
-const MINOR_AMOUNT = z.string().regex(/^-?\d+$/, 'must be an integer amount in minor units, written as a decimal string');
+const MINOR_AMOUNT = z
+  .string()
+  .regex(/^-?\d+$/, 'must be an integer amount in minor units, written as a decimal string');
 
 export const EMAIL_MARKETING_STATES = ['subscribed', 'not_subscribed', 'unsubscribed', 'pending', 'unknown'] as const;
 export type EmailMarketingState = (typeof EMAIL_MARKETING_STATES)[number];

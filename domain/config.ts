@@ -25,7 +25,10 @@ const postgresUrl = z.string().refine(
       return false;
     }
   },
-  { message: 'is not a PostgreSQL URL: expected postgres://USER[:PASSWORD]@HOST:PORT, e.g. postgres://postgres@127.0.0.1:5432' },
+  {
+    message:
+      'is not a PostgreSQL URL: expected postgres://USER[:PASSWORD]@HOST:PORT, e.g. postgres://postgres@127.0.0.1:5432',
+  },
 );
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -36,7 +39,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9_]{0,40}$/, 'use at most 40 lower-case letters, digits or _')
     .default(''),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected HOST:PORT, e.g. 127.0.0.1:7233').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected HOST:PORT, e.g. 127.0.0.1:7233')
+    .default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('meridian'),
   TEMPORAL_UI_PORT: port.default(8233),
   MERIDIAN_WEB_HOST: z.string().min(1).default('127.0.0.1'),
@@ -62,7 +68,13 @@ const envSchema = z.object({
   MERIDIAN_TRUST_PROXY: z.string().optional(),
   MERIDIAN_ADMIN_TOKENS: z.string().optional(),
   MERIDIAN_INGEST_RATE: z.coerce.number().int().min(1).default(50_000),
-  MERIDIAN_INGEST_BYTES_RATE: z.coerce.number().int().min(Math.ceil(LIMITS.storedBatchBytes / 2), { error: 'must let a whole batch through: at least half of the stored batch limit' }).default(32 * 1024 * 1024),
+  MERIDIAN_INGEST_BYTES_RATE: z.coerce
+    .number()
+    .int()
+    .min(Math.ceil(LIMITS.storedBatchBytes / 2), {
+      error: 'must let a whole batch through: at least half of the stored batch limit',
+    })
+    .default(32 * 1024 * 1024),
   MERIDIAN_ECB_BASE_URL: z.url().default('https://www.ecb.europa.eu/stats/eurofxref'),
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   /** The only folder a file import reads from, on each worker; default the data folder's imports/. */
@@ -79,14 +91,22 @@ const envSchema = z.object({
   /** Seconds to wait for a database connection before failing. */
   MERIDIAN_DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(10),
   /** SMTP server for privacy emails (verification codes, completion notices), e.g. smtp://127.0.0.1:1025. */
-  MERIDIAN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MERIDIAN_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   MERIDIAN_MAIL_FROM: z.string().min(3).default('Meridian Privacy <privacy@meridian.localhost>'),
   /** Milliseconds the SMTP server has to accept a connection, greet, and answer each command. */
   MERIDIAN_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** How requesters reach the web server, for links in emails; default the web server's own address. */
   MERIDIAN_PUBLIC_URL: z.url().optional(),
   /** Seconds a requester may cancel a deletion in before erasure begins. */
-  MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: z.coerce.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+  MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
   /** Days a link to a request's status works; the requester can have a new one emailed. */
   MERIDIAN_PRIVACY_STATUS_LINK_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Privacy requests per hour one email address may file (ten times that per client address). */
@@ -196,19 +216,26 @@ export function parsePayloadKeys(keysText: string | undefined, currentKeyId: str
   if (!keysText) {
     throw new ConfigError(
       'MERIDIAN_PAYLOAD_KEYS is not set: give one or more "keyId:base64Key" pairs of 32-byte keys ' +
-        '(make one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))")',
+        "(make one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\")",
     );
   }
   const keys = new Map<string, Buffer>();
-  for (const entry of keysText.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of keysText
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const at = entry.indexOf(':');
     const id = entry.slice(0, at);
     if (at <= 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
-      throw new ConfigError('MERIDIAN_PAYLOAD_KEYS: each entry is "keyId:base64Key" with a key ID of letters, digits, . _ -');
+      throw new ConfigError(
+        'MERIDIAN_PAYLOAD_KEYS: each entry is "keyId:base64Key" with a key ID of letters, digits, . _ -',
+      );
     }
     const key = Buffer.from(entry.slice(at + 1), 'base64');
     if (key.length !== 32) {
-      throw new ConfigError(`MERIDIAN_PAYLOAD_KEYS: key "${id}" is ${key.length} bytes; AES-256 needs 32 bytes, base64-encoded`);
+      throw new ConfigError(
+        `MERIDIAN_PAYLOAD_KEYS: key "${id}" is ${key.length} bytes; AES-256 needs 32 bytes, base64-encoded`,
+      );
     }
     keys.set(id, key);
   }
@@ -221,10 +248,13 @@ export function parsePayloadKeys(keysText: string | undefined, currentKeyId: str
 
 function parseHmacKey(text: string | undefined): Buffer {
   if (!text) {
-    throw new ConfigError('MERIDIAN_IDENTITY_HMAC_KEY is not set: give a base64-encoded 32-byte key, the same for every region');
+    throw new ConfigError(
+      'MERIDIAN_IDENTITY_HMAC_KEY is not set: give a base64-encoded 32-byte key, the same for every region',
+    );
   }
   const key = Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new ConfigError(`MERIDIAN_IDENTITY_HMAC_KEY is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
+  if (key.length !== 32)
+    throw new ConfigError(`MERIDIAN_IDENTITY_HMAC_KEY is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
   return key;
 }
 
@@ -255,14 +285,19 @@ export function parseTrustProxy(text: string | undefined): false | string[] {
       `MERIDIAN_TRUST_PROXY=${value} would believe X-Forwarded-For from anyone: give the addresses or CIDRs of the proxies in front of Meridian, e.g. 10.0.0.0/8`,
     );
   }
-  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (NAMED_PROXY_RANGES.includes(entry)) continue;
     const [address = '', bits, ...rest] = entry.split('/');
     const family = isIP(address);
     const maxBits = family === 6 ? 128 : 32;
     if (!family || rest.length > 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
-      throw new ConfigError(`MERIDIAN_TRUST_PROXY: "${entry}" is not an IP address or CIDR; give the proxies' addresses, e.g. 10.0.0.0/8,192.168.1.7`);
+      throw new ConfigError(
+        `MERIDIAN_TRUST_PROXY: "${entry}" is not an IP address or CIDR; give the proxies' addresses, e.g. 10.0.0.0/8,192.168.1.7`,
+      );
     }
   }
   return entries;
@@ -280,7 +315,9 @@ export function parseAdminTokens(text: string | undefined): AdminToken[] {
       const token = entry.slice(0, at);
       const regions = entry.slice(at + 1);
       if (at <= 0 || token.length < 24 || !regions) {
-        throw new ConfigError('MERIDIAN_ADMIN_TOKENS: each entry is "token:regions" (regions "*" or e.g. "eu+us"), tokens of 24+ characters');
+        throw new ConfigError(
+          'MERIDIAN_ADMIN_TOKENS: each entry is "token:regions" (regions "*" or e.g. "eu+us"), tokens of 24+ characters',
+        );
       }
       return { token, regions: regions === '*' ? '*' : regions.split('+') };
     });
@@ -289,7 +326,10 @@ export function parseAdminTokens(text: string | undefined): AdminToken[] {
 /** `MERIDIAN_OPERATOR_TOKENS="token1,token2"`; tokens of at least 24 characters. */
 export function parseOperatorTokens(text: string | undefined): string[] {
   if (!text) return [];
-  const tokens = text.split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (tokens.some((t) => t.length < 24 || /\s/.test(t))) {
     throw new ConfigError('MERIDIAN_OPERATOR_TOKENS: give comma-separated tokens of 24+ characters without spaces');
   }
@@ -306,7 +346,9 @@ export function isLoopbackHost(host: string): boolean {
 function operatorConfig(e: z.infer<typeof envSchema>, env: NodeJS.ProcessEnv): OperatorConfig {
   const trustLocalUi = e.MERIDIAN_OPERATOR_TRUST_LOCAL_UI === '1';
   if (trustLocalUi && env.NODE_ENV === 'production') {
-    throw new ConfigError('MERIDIAN_OPERATOR_TRUST_LOCAL_UI=1 is for development only: in production give the codec MERIDIAN_OPERATOR_TOKENS');
+    throw new ConfigError(
+      'MERIDIAN_OPERATOR_TRUST_LOCAL_UI=1 is for development only: in production give the codec MERIDIAN_OPERATOR_TOKENS',
+    );
   }
   if (trustLocalUi && !isLoopbackHost(e.MERIDIAN_OPERATOR_HOST)) {
     throw new ConfigError(
@@ -315,9 +357,13 @@ function operatorConfig(e: z.infer<typeof envSchema>, env: NodeJS.ProcessEnv): O
     );
   }
   if (e.MERIDIAN_OPERATOR_HOST === e.MERIDIAN_WEB_HOST && e.MERIDIAN_OPERATOR_PORT === e.MERIDIAN_WEB_PORT) {
-    throw new ConfigError(`MERIDIAN_OPERATOR_PORT ${e.MERIDIAN_OPERATOR_PORT} is the public web port: the operator listener needs its own`);
+    throw new ConfigError(
+      `MERIDIAN_OPERATOR_PORT ${e.MERIDIAN_OPERATOR_PORT} is the public web port: the operator listener needs its own`,
+    );
   }
-  const uiOrigins = (e.MERIDIAN_CODEC_CORS_ORIGINS ?? `http://localhost:${e.TEMPORAL_UI_PORT},http://127.0.0.1:${e.TEMPORAL_UI_PORT}`)
+  const uiOrigins = (
+    e.MERIDIAN_CODEC_CORS_ORIGINS ?? `http://localhost:${e.TEMPORAL_UI_PORT},http://127.0.0.1:${e.TEMPORAL_UI_PORT}`
+  )
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -356,11 +402,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     try {
       regionsText = readFileSync(e.MERIDIAN_REGIONS_FILE, 'utf8');
     } catch (error) {
-      throw new ConfigError(`MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE} cannot be read: ${(error as Error).message}`);
+      throw new ConfigError(
+        `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE} cannot be read: ${(error as Error).message}`,
+      );
     }
   }
   const regions = resolveRegions(
-    regionsText === undefined ? undefined : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
+    regionsText === undefined
+      ? undefined
+      : parseRegionsOverride(regionsText, `MERIDIAN_REGIONS_FILE ${e.MERIDIAN_REGIONS_FILE}`),
   );
   return {
     databaseUrl: e.DATABASE_URL,
@@ -383,7 +433,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
       ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
       mailFrom: e.MERIDIAN_MAIL_FROM,
       smtpTimeoutMs: e.MERIDIAN_SMTP_TIMEOUT_MS,
-      publicUrl: (e.MERIDIAN_PUBLIC_URL ?? `http://${e.MERIDIAN_WEB_HOST === '0.0.0.0' ? '127.0.0.1' : e.MERIDIAN_WEB_HOST}:${e.MERIDIAN_WEB_PORT}`).replace(/\/$/, ''),
+      publicUrl: (
+        e.MERIDIAN_PUBLIC_URL ??
+        `http://${e.MERIDIAN_WEB_HOST === '0.0.0.0' ? '127.0.0.1' : e.MERIDIAN_WEB_HOST}:${e.MERIDIAN_WEB_PORT}`
+      ).replace(/\/$/, ''),
       coolingOffSeconds: e.MERIDIAN_PRIVACY_COOLING_OFF_SECONDS,
       statusLinkDays: e.MERIDIAN_PRIVACY_STATUS_LINK_DAYS,
       requestsPerHour: e.MERIDIAN_PRIVACY_REQUESTS_PER_HOUR,

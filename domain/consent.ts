@@ -90,14 +90,19 @@ export interface SignalOrigin {
 
 /** A converter's caller supplies the time and proof; a bad one is a programming error. */
 export function assertSignalOrigin(origin: SignalOrigin): void {
-  if (!UTC_INSTANT.safeParse(origin.at).success) throw new ConsentError('the signal\'s at must be an ISO 8601 instant in UTC (ending in Z)');
+  if (!UTC_INSTANT.safeParse(origin.at).success)
+    throw new ConsentError("the signal's at must be an ISO 8601 instant in UTC (ending in Z)");
   if (!consentProofSchema.safeParse(origin.proof).success) {
-    throw new ConsentError('the signal needs a proof { kind, reference }, e.g. { kind: "segment-message", reference: messageId }');
+    throw new ConsentError(
+      'the signal needs a proof { kind, reference }, e.g. { kind: "segment-message", reference: messageId }',
+    );
   }
 }
 
 /** Parses a record from outside (HTTP, import file); the reason names the field, never a value. */
-export function parseConsentRecord(input: unknown): { ok: true; record: ConsentRecord } | { ok: false; reason: string } {
+export function parseConsentRecord(
+  input: unknown,
+): { ok: true; record: ConsentRecord } | { ok: false; reason: string } {
   const parsed = consentRecordSchema.safeParse(input);
   if (parsed.success) return { ok: true, record: parsed.data };
   const issue = parsed.error.issues[0];
@@ -144,7 +149,9 @@ const TIE_RANK: Record<ConsentState, number> = { granted: 0, denied: 1, withdraw
 function instantOf(record: ConsentRecord): number {
   const ms = UTC_INSTANT.safeParse(record.at).success ? Date.parse(record.at) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new ConsentError(`a ${record.purpose} consent record has at "${String(record.at).slice(0, 40)}", which is not an ISO 8601 instant in UTC`);
+    throw new ConsentError(
+      `a ${record.purpose} consent record has at "${String(record.at).slice(0, 40)}", which is not an ISO 8601 instant in UTC`,
+    );
   }
   return ms;
 }
@@ -179,7 +186,9 @@ export function effectiveConsent(
   for (const record of records) {
     const purpose = parsePurpose(record.purpose);
     if (!(CONSENT_STATES as readonly unknown[]).includes(record.state)) {
-      throw new ConsentError(`a ${purpose} consent record has state "${String(record.state).slice(0, 20)}": use one of ${CONSENT_STATES.join(', ')}`);
+      throw new ConsentError(
+        `a ${purpose} consent record has state "${String(record.state).slice(0, 20)}": use one of ${CONSENT_STATES.join(', ')}`,
+      );
     }
     const at = instantOf(record);
     if (at > asOf) continue;
@@ -191,12 +200,18 @@ export function effectiveConsent(
   for (const purpose of PURPOSES) {
     const found = latest.get(purpose);
     if (found) {
-      result[purpose] = { state: found.record.state === 'granted' ? 'granted' : 'denied', basis: 'explicit', record: found.record };
+      result[purpose] = {
+        state: found.record.state === 'granted' ? 'granted' : 'denied',
+        basis: 'explicit',
+        record: found.record,
+      };
       continue;
     }
     const fallback = defaults[purpose];
     if (fallback !== 'granted' && fallback !== 'denied') {
-      throw new ConsentError(`the policy has no default for ${purpose}: give 'granted' or 'denied' for each of ${PURPOSE_LIST}`);
+      throw new ConsentError(
+        `the policy has no default for ${purpose}: give 'granted' or 'denied' for each of ${PURPOSE_LIST}`,
+      );
     }
     result[purpose] = { state: fallback, basis: 'default' };
   }
@@ -307,7 +322,8 @@ export function fromSegmentCategoryPreferences(
   if (!isPlainObject(prefs)) {
     return {
       ok: false,
-      reason: 'context.consent.categoryPreferences must be an object of category → true/false, e.g. {"Advertising":false,"Analytics":true}',
+      reason:
+        'context.consent.categoryPreferences must be an object of category → true/false, e.g. {"Advertising":false,"Analytics":true}',
     };
   }
   assertSignalOrigin(origin);
@@ -321,12 +337,17 @@ export function fromSegmentCategoryPreferences(
   for (const [category, value] of Object.entries(prefs)) {
     const purpose = lookup.get(categoryKey(category));
     if (purpose === undefined) {
-      result.warnings.push(`categoryPreferences has unknown category ${quotedCategory(category)}; ignored (map it to a purpose in the source's consent mapping)`);
+      result.warnings.push(
+        `categoryPreferences has unknown category ${quotedCategory(category)}; ignored (map it to a purpose in the source's consent mapping)`,
+      );
       continue;
     }
     if (typeof value !== 'boolean') {
       const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-      result.rejected.push({ category, reason: `categoryPreferences.${quotedCategory(category)} must be true or false, not ${got}` });
+      result.rejected.push({
+        category,
+        reason: `categoryPreferences.${quotedCategory(category)} must be true or false, not ${got}`,
+      });
       continue;
     }
     if (purpose === null) continue;
@@ -346,7 +367,14 @@ export function fromSegmentCategoryPreferences(
 
   for (const purpose of PURPOSES) {
     const choice = chosen.get(purpose);
-    if (choice) result.records.push({ purpose, state: choice.granted ? 'granted' : 'denied', source: 'segment', at: origin.at, proof: origin.proof });
+    if (choice)
+      result.records.push({
+        purpose,
+        state: choice.granted ? 'granted' : 'denied',
+        source: 'segment',
+        at: origin.at,
+        proof: origin.proof,
+      });
   }
   return result;
 }
@@ -383,6 +411,12 @@ export function fromGpc(
   // CPRA's "sharing" is cross-context behavioural advertising: the opt-out covers personalised ads too.
   return {
     outcome: 'recorded',
-    records: (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({ purpose, state: 'denied' as const, source: 'gpc' as const, at: origin.at, proof: origin.proof })),
+    records: (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({
+      purpose,
+      state: 'denied' as const,
+      source: 'gpc' as const,
+      at: origin.at,
+      proof: origin.proof,
+    })),
   };
 }

@@ -31,7 +31,11 @@ export type FxParseResult = { ok: true; days: FxDay[] } | { ok: false; reason: s
 
 /** What `parseEcbHistoryCsv` and `parseEcbDailyXml` throw: the feed is not what the ECB publishes. */
 /** The ECB's reference-rate files: today's rates, the last 90 days, or the whole history. */
-export const ECB_FEEDS = { daily: 'eurofxref-daily.xml', '90d': 'eurofxref-hist-90d.xml', history: 'eurofxref-hist.xml' } as const;
+export const ECB_FEEDS = {
+  daily: 'eurofxref-daily.xml',
+  '90d': 'eurofxref-hist-90d.xml',
+  history: 'eurofxref-hist.xml',
+} as const;
 export type EcbFeed = keyof typeof ECB_FEEDS;
 
 export function isEcbFeed(value: unknown): value is EcbFeed {
@@ -132,7 +136,7 @@ export function roundHalfEven(num: bigint, den: bigint): bigint {
   const remainder = abs(num % den);
   const twice = remainder * 2n;
   const divisor = abs(den);
-  const away = (num < 0n) !== (den < 0n) ? -1n : 1n;
+  const away = num < 0n !== den < 0n ? -1n : 1n;
   if (twice > divisor || (twice === divisor && quotient % 2n !== 0n)) return quotient + away;
   return quotient;
 }
@@ -154,7 +158,7 @@ export function rationalToDecimal(r: Rational, significantDigits: number): strin
   const places = significantDigits - 1 - e;
   const digits =
     places >= 0 ? roundHalfEven(n * pow10(places), d) : roundHalfEven(n, d * pow10(-places)) * pow10(-places);
-  const sign = (r.num < 0n) !== (r.den < 0n) ? '-' : '';
+  const sign = r.num < 0n !== r.den < 0n ? '-' : '';
   if (places <= 0) return sign + digits.toString();
   const padded = digits.toString().padStart(places + 1, '0');
   const fraction = padded.slice(-places).replace(/0+$/, '');
@@ -314,7 +318,9 @@ export function safeParseEcbDailyXml(xml: string): FxParseResult {
     const top = stack[stack.length - 1];
     if (/[<>]/.test(text)) return fail(`stray "<" or ">" near "${snippet(text)}"`);
     if (text.trim() !== '' && top?.level !== 'metadata') {
-      return fail(`unexpected text "${snippet(text)}"${top ? ` inside <${top.name}>` : ' outside the <gesmes:Envelope> element'}`);
+      return fail(
+        `unexpected text "${snippet(text)}"${top ? ` inside <${top.name}>` : ' outside the <gesmes:Envelope> element'}`,
+      );
     }
 
     const first = tagCount++ === 0;
@@ -370,7 +376,14 @@ export function safeParseEcbDailyXml(xml: string): FxParseResult {
       const day = days[days.length - 1];
       const currency = attributes.get('currency');
       const rate = attributes.get('rate');
-      if (!day || name !== 'Cube' || currency === undefined || rate === undefined || !hasExactly(attributes, ['currency', 'rate']) || !selfClosing) {
+      if (
+        !day ||
+        name !== 'Cube' ||
+        currency === undefined ||
+        rate === undefined ||
+        !hasExactly(attributes, ['currency', 'rate']) ||
+        !selfClosing
+      ) {
         return fail(`expected <Cube currency="…" rate="…"/> inside the day cube, found ${snippet(tag, 100)}`);
       }
       const problem = rateCurrencyProblem(currency) ?? rateProblem(currency, rate);
@@ -467,7 +480,8 @@ export class FxTable {
     for (const day of days) {
       if (!isIsoDate(day.date)) throw new RangeError(`FxTable: date "${day.date}" is not YYYY-MM-DD`);
       for (const [currency, rate] of Object.entries(day.rates)) {
-        const problem = rateCurrencyProblem(currency) ?? rateProblem(currency, rate) ?? this.add(day.date, currency, rate);
+        const problem =
+          rateCurrencyProblem(currency) ?? rateProblem(currency, rate) ?? this.add(day.date, currency, rate);
         if (problem) throw new RangeError(`FxTable: ${day.date}: ${problem}`);
       }
       this.noteDate(day.date);
@@ -509,7 +523,8 @@ export class FxTable {
       if (!isCurrency(currency)) return { ok: false, reason: unknownCurrencyReason(currency) };
     }
     if (from === to) return { ok: true, rate: ONE, rateDate: date, fallback: false, via: 'direct' };
-    if (this.firstDate === undefined) return { ok: false, reason: 'the FX table holds no rates: load the ECB reference rates first' };
+    if (this.firstDate === undefined)
+      return { ok: false, reason: 'the FX table holds no rates: load the ECB reference rates first' };
     for (const currency of [from, to]) {
       if (currency !== 'EUR' && !this.spans.has(currency)) {
         return {
@@ -583,7 +598,8 @@ export class FxTable {
     const window = `within ${days} day${days === 1 ? '' : 's'} before ${date}`;
     const first = this.firstDate;
     const last = this.lastDate;
-    if (first === undefined || last === undefined) return 'the FX table holds no rates: load the ECB reference rates first';
+    if (first === undefined || last === undefined)
+      return 'the FX table holds no rates: load the ECB reference rates first';
     if (date < first) return `no FX rates on or before ${date}: the rates start on ${first}`;
 
     const windowDates: string[] = [];

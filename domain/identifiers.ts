@@ -144,7 +144,8 @@ const EMAIL_REASONS = {
   emptyLocalPart: 'email has nothing before the @: send the full address',
   badDomain: 'email domain is not a valid domain name: check the part after the @',
   domainWithoutDot: 'email domain has no dot: send the full domain, such as example.com',
-  emptyDomainLabel: 'email domain has an empty part (two dots in a row, or a dot at the start or end): check the part after the @',
+  emptyDomainLabel:
+    'email domain has an empty part (two dots in a row, or a dot at the start or end): check the part after the @',
 } as const;
 
 export function normaliseEmail(raw: string, options: NormalisationOptions = {}): NormalisedValue {
@@ -310,7 +311,11 @@ export function phoneCountryFromHint(hint: PhoneHint): string | undefined {
  * country (ja → JP). Also reads POSIX forms such as `de_DE.UTF-8`.
  */
 export function countryFromLocale(locale: string): string | undefined {
-  const subtags = locale.trim().split(/[.@]/)[0]!.split(/[-_]/).map((s) => s.toLowerCase());
+  const subtags = locale
+    .trim()
+    .split(/[.@]/)[0]!
+    .split(/[-_]/)
+    .map((s) => s.toLowerCase());
   const [language = '', ...rest] = subtags;
   // Extensions ('-u-nu-thai', '-x-…') start with a one-letter subtag; their parts are not regions.
   const extension = rest.findIndex((subtag) => subtag.length === 1);
@@ -559,7 +564,7 @@ const EXTRACTION_REASONS = {
   externalIdForAccount: "external ID belongs to an account, not a person: send person IDs with collection 'users'",
   externalIdEncoded: "external ID is encoded (hashed): send it unencoded, with encoding 'none'",
   advertisingIdDeviceUnknown:
-    "advertising ID comes from a device that is not ios or android: set context.device.type so it can be read",
+    'advertising ID comes from a device that is not ios or android: set context.device.type so it can be read',
 } as const;
 
 /** Collects identifiers and rejections; identical (type, value) pairs are kept once. */
@@ -649,8 +654,7 @@ function collectExternalId(
     return collector.reject(EXTERNAL_ID_LABEL, EXTRACTION_REASONS.externalIdNotObject);
   }
   const alias = externalId.type.trim().toLowerCase();
-  const type =
-    alias === DEVICE_DEPENDENT_EXTERNAL_ID_TYPE ? deviceAdvertisingType : EXTERNAL_ID_TYPE_ALIASES[alias];
+  const type = alias === DEVICE_DEPENDENT_EXTERNAL_ID_TYPE ? deviceAdvertisingType : EXTERNAL_ID_TYPE_ALIASES[alias];
   if (type === undefined) {
     const label = alias === DEVICE_DEPENDENT_EXTERNAL_ID_TYPE ? ADVERTISING_ID_LABEL : EXTERNAL_ID_LABEL;
     const reason =

@@ -109,7 +109,9 @@ export class IdentityGraph {
     const ordered = [...tokens].sort((a, b) => priorityOf(this.rules, a.type) - priorityOf(this.rules, b.type));
     // A browser's email or phone is a claim anyone can make: it finds a profile, it does not prove it.
     const unverified = (t: Token) =>
-      options.unverifiedClaims === true && this.rules.browserMerges === 'hold' && this.rules.unverifiedLinkTypes.includes(t.type);
+      options.unverifiedClaims === true &&
+      this.rules.browserMerges === 'hold' &&
+      this.rules.unverifiedLinkTypes.includes(t.type);
     // Owners in the order of the best identifier that matched them; "claimed" ones matched only through unverified claims.
     const owners: { customerId: string; linkedBy: string }[] = [];
     const claimed: { customerId: string; linkedBy: string }[] = [];
@@ -120,7 +122,13 @@ export class IdentityGraph {
     }
     for (const token of ordered) {
       const owner = this.ownerOf(token);
-      if (!owner || !unverified(token) || owners.some((o) => o.customerId === owner) || claimed.some((o) => o.customerId === owner)) continue;
+      if (
+        !owner ||
+        !unverified(token) ||
+        owners.some((o) => o.customerId === owner) ||
+        claimed.some((o) => o.customerId === owner)
+      )
+        continue;
       claimed.push({ customerId: owner, linkedBy: token.type });
     }
 
@@ -156,7 +164,10 @@ export class IdentityGraph {
         continue;
       }
       if (this.keysOf(customerId, token.type).size >= limitFor(this.rules, token.type)) {
-        skipped.push({ type: token.type, reason: `profile already holds the limit of ${limitFor(this.rules, token.type)} ${token.type}` });
+        skipped.push({
+          type: token.type,
+          reason: `profile already holds the limit of ${limitFor(this.rules, token.type)} ${token.type}`,
+        });
         continue;
       }
       this.add(customerId, token);
@@ -165,7 +176,8 @@ export class IdentityGraph {
     // The claimed profiles stay as they are: the link waits for review (or for nothing, when protection forbids it).
     const held: HeldMerge[] = [];
     for (const c of claimed) {
-      if (c.customerId !== customerId && this.canMerge(customerId, c.customerId)) held.push({ from: customerId, into: c.customerId, linkedBy: c.linkedBy });
+      if (c.customerId !== customerId && this.canMerge(customerId, c.customerId))
+        held.push({ from: customerId, into: c.customerId, linkedBy: c.linkedBy });
     }
     return { customerId, created, attached, merges, held, skipped };
   }

@@ -25,10 +25,44 @@ export const JURISDICTIONS = [
 export type Jurisdiction = (typeof JURISDICTIONS)[number];
 
 const GDPR_COUNTRIES = [
-  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT',
-  'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
   // Parts of the EU outside mainland Europe, where GDPR applies as at home.
-  'AX', 'GF', 'GP', 'MQ', 'RE', 'YT', 'MF',
+  'AX',
+  'GF',
+  'GP',
+  'MQ',
+  'RE',
+  'YT',
+  'MF',
 ];
 
 const COUNTRY_JURISDICTION: Record<string, Jurisdiction> = {
@@ -48,13 +82,78 @@ const COUNTRY_JURISDICTION: Record<string, Jurisdiction> = {
 
 /** US states with a comprehensive consumer privacy law in force (opt-out model), besides California. */
 const US_STATES_WITH_PRIVACY_LAW = [
-  'VA', 'CO', 'CT', 'UT', 'TX', 'OR', 'MT', 'IA', 'DE', 'NH', 'NJ', 'TN', 'MN', 'MD', 'IN', 'KY', 'RI', 'NE',
+  'VA',
+  'CO',
+  'CT',
+  'UT',
+  'TX',
+  'OR',
+  'MT',
+  'IA',
+  'DE',
+  'NH',
+  'NJ',
+  'TN',
+  'MN',
+  'MD',
+  'IN',
+  'KY',
+  'RI',
+  'NE',
 ];
 
 const US_STATES = [
-  'AL', 'AK', 'AZ', 'AR', 'CA', 'CO', 'CT', 'DE', 'DC', 'FL', 'GA', 'HI', 'ID', 'IL', 'IN', 'IA', 'KS',
-  'KY', 'LA', 'ME', 'MD', 'MA', 'MI', 'MN', 'MS', 'MO', 'MT', 'NE', 'NV', 'NH', 'NJ', 'NM', 'NY', 'NC',
-  'ND', 'OH', 'OK', 'OR', 'PA', 'RI', 'SC', 'SD', 'TN', 'TX', 'UT', 'VT', 'VA', 'WA', 'WV', 'WI', 'WY',
+  'AL',
+  'AK',
+  'AZ',
+  'AR',
+  'CA',
+  'CO',
+  'CT',
+  'DE',
+  'DC',
+  'FL',
+  'GA',
+  'HI',
+  'ID',
+  'IL',
+  'IN',
+  'IA',
+  'KS',
+  'KY',
+  'LA',
+  'ME',
+  'MD',
+  'MA',
+  'MI',
+  'MN',
+  'MS',
+  'MO',
+  'MT',
+  'NE',
+  'NV',
+  'NH',
+  'NJ',
+  'NM',
+  'NY',
+  'NC',
+  'ND',
+  'OH',
+  'OK',
+  'OR',
+  'PA',
+  'RI',
+  'SC',
+  'SD',
+  'TN',
+  'TX',
+  'UT',
+  'VT',
+  'VA',
+  'WA',
+  'WV',
+  'WI',
+  'WY',
 ];
 
 const US_STATE_JURISDICTION: Record<string, Jurisdiction> = Object.fromEntries(
@@ -80,7 +179,8 @@ export function jurisdictionOf(country: string, state?: string): Jurisdiction {
   if (c === 'US') {
     if (!state) return 'CCPA';
     const found = US_STATE_JURISDICTION[state.toUpperCase()];
-    if (!found) throw new JurisdictionLookupError(`"${state}" is not a US state code: use the two-letter USPS code, e.g. CA`);
+    if (!found)
+      throw new JurisdictionLookupError(`"${state}" is not a US state code: use the two-letter USPS code, e.g. CA`);
     return found;
   }
   return COUNTRY_JURISDICTION[c] ?? 'BASELINE';

@@ -26,9 +26,7 @@ export interface LocalParts {
 /** What to do with a local time that happens twice (clocks go back): take the first, the second, or refuse. */
 export type Disambiguation = 'earlier' | 'later' | 'reject';
 
-export type InstantAtResult =
-  | { ok: true; instant: Date; adjusted?: 'skipped-gap' }
-  | { ok: false; reason: string };
+export type InstantAtResult = { ok: true; instant: Date; adjusted?: 'skipped-gap' } | { ok: false; reason: string };
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -288,7 +286,8 @@ export function nextLocalTime(after: Date, localTime: string, timeZone: string):
       if (ms > afterMs && (next === undefined || ms < next)) next = ms;
     }
   }
-  if (next === undefined) throw new RangeError(`${localTime} in ${timeZone} does not occur after ${after.toISOString()}`);
+  if (next === undefined)
+    throw new RangeError(`${localTime} in ${timeZone} does not occur after ${after.toISOString()}`);
   return new Date(next);
 }
 

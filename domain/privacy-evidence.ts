@@ -7,10 +7,13 @@
  */
 
 /** Evidence keys whose values name the person at a vendor, or carry free text about them. */
-const NAMES_THE_PERSON = /(^|\.)(profile_?ids?|customer_?ids?|user_?ids?|buyer_?ids?|member_?ids?|record_?ids?|lookup|note|e?mails?|phones?|phone_?numbers?)$/i;
+const NAMES_THE_PERSON =
+  /(^|\.)(profile_?ids?|customer_?ids?|user_?ids?|buyer_?ids?|member_?ids?|record_?ids?|lookup|note|e?mails?|phones?|phone_?numbers?)$/i;
 
 export const ERASED_EVIDENCE = '(erased with the person)';
 
 export function evidenceAfterErasure(evidence: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(evidence).map(([key, value]) => [key, NAMES_THE_PERSON.test(key) ? ERASED_EVIDENCE : value]));
+  return Object.fromEntries(
+    Object.entries(evidence).map(([key, value]) => [key, NAMES_THE_PERSON.test(key) ? ERASED_EVIDENCE : value]),
+  );
 }

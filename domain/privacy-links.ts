@@ -34,7 +34,13 @@ export function checkStatusToken(keys: SigningKeys, requestId: string, token: un
  * 1), valid until `expires` (Unix seconds). The first package's text is the one links had before
  * packages were numbered, so those links still work.
  */
-export function exportSignature(keys: SigningKeys, requestId: string, region: string, expires: number, packageNo = 1): string {
+export function exportSignature(
+  keys: SigningKeys,
+  requestId: string,
+  region: string,
+  expires: number,
+  packageNo = 1,
+): string {
   return keys.sign('privacy-export-link', exportText(requestId, region, expires, packageNo));
 }
 
@@ -51,7 +57,8 @@ export function checkExportSignature(
   packageNo = 1,
 ): LinkCheck {
   const at = Number(expires);
-  if (!Number.isInteger(at) || !keys.verify('privacy-export-link', exportText(requestId, region, at, packageNo), sig)) return 'invalid';
+  if (!Number.isInteger(at) || !keys.verify('privacy-export-link', exportText(requestId, region, at, packageNo), sig))
+    return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';
 }
 
@@ -69,6 +76,7 @@ export function checkPreferenceSignature(
   now = new Date(),
 ): LinkCheck {
   const at = Number(expires);
-  if (!Number.isInteger(at) || !keys.verify('privacy-preference-link', `${customerId}:${region}:${at}`, sig)) return 'invalid';
+  if (!Number.isInteger(at) || !keys.verify('privacy-preference-link', `${customerId}:${region}:${at}`, sig))
+    return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';
 }

@@ -44,7 +44,12 @@ export const REQUEST_TYPES = ['access', 'deletion', 'correction', 'optOut', 'res
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
 // Statuses and how each is shown: domain/privacy-statuses.ts (one vocabulary for workflow, stores and portal).
-export { PUBLIC_REQUEST_STATUSES, PUBLIC_SYSTEM_STATUSES, type PublicRequestStatus, type PublicSystemStatus } from './privacy-statuses';
+export {
+  PUBLIC_REQUEST_STATUSES,
+  PUBLIC_SYSTEM_STATUSES,
+  type PublicRequestStatus,
+  type PublicSystemStatus,
+} from './privacy-statuses';
 
 // ---------------------------------------------------------------------------------------------
 // Catalogues

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { addLocalDays } from './local-time';
 import { jurisdictionOf, type Jurisdiction } from './jurisdictions';
-import { PURPOSES, parsePurpose, type ConsentDecision, type ConsentDefaults, type ConsentPolicy, type Purpose } from './consent';
+import {
+  PURPOSES,
+  parsePurpose,
+  type ConsentDecision,
+  type ConsentDefaults,
+  type ConsentPolicy,
+  type Purpose,
+} from './consent';
 
 /**
  * What each privacy law says, as data (DESIGN.md, "Regions and jurisdictions"): the rights a person
@@ -104,7 +111,15 @@ export class PrivacyPolicyError extends Error {
 // The policies
 // ---------------------------------------------------------------------------------------------
 
-const ALL_GDPR_RIGHTS = ['access', 'deletion', 'correction', 'portability', 'restriction', 'objection', 'withdrawConsent'] as const;
+const ALL_GDPR_RIGHTS = [
+  'access',
+  'deletion',
+  'correction',
+  'portability',
+  'restriction',
+  'objection',
+  'withdrawConsent',
+] as const;
 
 /** GDPR and UK GDPR: "one month", extendable by "two further months" with reasons (Art. 12(3)). */
 const ONE_MONTH_PLUS_TWO: ResponseDeadlineRule = {
@@ -116,10 +131,23 @@ const ONE_MONTH_PLUS_TWO: ResponseDeadlineRule = {
 
 /** Every US policy: federal marketing law applies whatever the state. */
 const US_FEDERAL_MESSAGING = {
-  emailMarketing: { model: 'opt-out', basis: 'CAN-SPAM Act, 15 U.S.C. 7704(a)(3)-(5): unsubscribe link, honoured within 10 business days' },
-  smsMarketing: { model: 'opt-in', basis: 'TCPA, 47 U.S.C. 227(b); 47 CFR 64.1200(a)(2): prior express written consent for marketing texts' },
-  push: { model: 'opt-out', basis: 'No statute requires consent; the OS permission prompt (iOS, Android 13+) gates delivery' },
-  crossBorderTransfer: { model: 'not-required', basis: 'No US transfer restriction for consumer data (DOJ bulk-data rule 28 CFR 202 targets countries of concern only)' },
+  emailMarketing: {
+    model: 'opt-out',
+    basis: 'CAN-SPAM Act, 15 U.S.C. 7704(a)(3)-(5): unsubscribe link, honoured within 10 business days',
+  },
+  smsMarketing: {
+    model: 'opt-in',
+    basis: 'TCPA, 47 U.S.C. 227(b); 47 CFR 64.1200(a)(2): prior express written consent for marketing texts',
+  },
+  push: {
+    model: 'opt-out',
+    basis: 'No statute requires consent; the OS permission prompt (iOS, Android 13+) gates delivery',
+  },
+  crossBorderTransfer: {
+    model: 'not-required',
+    basis:
+      'No US transfer restriction for consumer data (DOJ bulk-data rule 28 CFR 202 targets countries of concern only)',
+  },
 } as const satisfies Partial<Record<Purpose, PurposeRule>>;
 
 /** The US state-law deadline: 45 days, extendable once by 45 with notice (Va. Code 59.1-578(A), Colo. Rev. Stat. 6-1-1306(2), …). */
@@ -139,10 +167,19 @@ export const PRIVACY_POLICIES = {
       emailMarketing: { model: 'opt-in', basis: 'ePrivacy Directive Art. 13(1); GDPR Art. 6(1)(a)' },
       smsMarketing: { model: 'opt-in', basis: 'ePrivacy Directive Art. 13(1) (SMS is "electronic mail")' },
       push: { model: 'opt-in', basis: 'ePrivacy Directive Art. 5(3) (device access) and Art. 13(1)' },
-      personalisedAds: { model: 'opt-in', basis: 'ePrivacy Directive Art. 5(3); GDPR Art. 6(1)(a); CJEU C-673/17 Planet49, C-252/21 Meta' },
-      analytics: { model: 'opt-in', basis: 'ePrivacy Directive Art. 5(3): non-essential cookies and SDKs need consent' },
+      personalisedAds: {
+        model: 'opt-in',
+        basis: 'ePrivacy Directive Art. 5(3); GDPR Art. 6(1)(a); CJEU C-673/17 Planet49, C-252/21 Meta',
+      },
+      analytics: {
+        model: 'opt-in',
+        basis: 'ePrivacy Directive Art. 5(3): non-essential cookies and SDKs need consent',
+      },
       saleSharing: { model: 'opt-in', basis: "GDPR Art. 6(1)(a): disclosure for a third party's own purposes" },
-      crossBorderTransfer: { model: 'not-required', basis: 'GDPR Arts. 45-46: adequacy decision or SCCs; consent (Art. 49(1)(a)) is only a derogation' },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'GDPR Arts. 45-46: adequacy decision or SCCs; consent (Art. 49(1)(a)) is only a derogation',
+      },
     },
     deadline: ONE_MONTH_PLUS_TWO,
     gpcHonoured: false,
@@ -166,7 +203,10 @@ export const PRIVACY_POLICIES = {
       personalisedAds: { model: 'opt-in', basis: 'PECR reg. 6; UK GDPR Art. 6(1)(a)' },
       analytics: { model: 'opt-in', basis: 'PECR reg. 6: non-essential cookies need consent' },
       saleSharing: { model: 'opt-in', basis: "UK GDPR Art. 6(1)(a): disclosure for a third party's own purposes" },
-      crossBorderTransfer: { model: 'not-required', basis: 'UK GDPR Arts. 45-46: UK adequacy regulations, IDTA or UK Addendum to SCCs' },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'UK GDPR Arts. 45-46: UK adequacy regulations, IDTA or UK Addendum to SCCs',
+      },
     },
     deadline: ONE_MONTH_PLUS_TWO,
     gpcHonoured: false,
@@ -183,12 +223,21 @@ export const PRIVACY_POLICIES = {
     authority: 'Federal Data Protection and Information Commissioner (FDPIC)',
     rights: ['access', 'deletion', 'correction', 'portability', 'objection', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'Unfair Competition Act (UWG) Art. 3(1)(o): consent for mass electronic advertising' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: 'Unfair Competition Act (UWG) Art. 3(1)(o): consent for mass electronic advertising',
+      },
       smsMarketing: { model: 'opt-in', basis: 'UWG Art. 3(1)(o)' },
       push: { model: 'opt-in', basis: 'UWG Art. 3(1)(o) (mass advertising by telecommunication)' },
-      personalisedAds: { model: 'opt-out', basis: 'Telecommunications Act Art. 45c: inform and allow refusal; FADP Art. 30(2)(b) objection' },
+      personalisedAds: {
+        model: 'opt-out',
+        basis: 'Telecommunications Act Art. 45c: inform and allow refusal; FADP Art. 30(2)(b) objection',
+      },
       analytics: { model: 'opt-out', basis: 'Telecommunications Act Art. 45c: inform and allow refusal' },
-      saleSharing: { model: 'opt-out', basis: 'FADP Art. 30(2)(b)-(c): disclosure allowed unless the person objects (sensitive data excepted)' },
+      saleSharing: {
+        model: 'opt-out',
+        basis: 'FADP Art. 30(2)(b)-(c): disclosure allowed unless the person objects (sensitive data excepted)',
+      },
       crossBorderTransfer: { model: 'not-required', basis: 'FADP Art. 16: Federal Council adequacy list or SCCs' },
     },
     deadline: { days: 30, unit: 'calendar', extension: null },
@@ -206,9 +255,18 @@ export const PRIVACY_POLICIES = {
     rights: ['access', 'deletion', 'correction', 'portability', 'optOutOfSaleSharing'],
     consent: {
       ...US_FEDERAL_MESSAGING,
-      personalisedAds: { model: 'opt-out', basis: 'Cal. Civ. Code 1798.120, 1798.140(ah): cross-context behavioural advertising is "sharing"' },
-      analytics: { model: 'not-required', basis: 'Cal. Civ. Code 1798.140(e): analytics by a service provider is a business purpose' },
-      saleSharing: { model: 'opt-out', basis: 'Cal. Civ. Code 1798.120, 1798.135; 11 CCR 7025 (opt-out preference signals)' },
+      personalisedAds: {
+        model: 'opt-out',
+        basis: 'Cal. Civ. Code 1798.120, 1798.140(ah): cross-context behavioural advertising is "sharing"',
+      },
+      analytics: {
+        model: 'not-required',
+        basis: 'Cal. Civ. Code 1798.140(e): analytics by a service provider is a business purpose',
+      },
+      saleSharing: {
+        model: 'opt-out',
+        basis: 'Cal. Civ. Code 1798.120, 1798.135; 11 CCR 7025 (opt-out preference signals)',
+      },
     },
     deadline: US_FORTY_FIVE_PLUS_FORTY_FIVE,
     gpcHonoured: true,
@@ -225,9 +283,18 @@ export const PRIVACY_POLICIES = {
     rights: ['access', 'deletion', 'correction', 'portability', 'optOutOfSaleSharing', 'withdrawConsent'],
     consent: {
       ...US_FEDERAL_MESSAGING,
-      personalisedAds: { model: 'opt-out', basis: 'Opt-out of targeted advertising, e.g. Va. Code 59.1-577(A)(5), Colo. Rev. Stat. 6-1-1306(1)(a)' },
-      analytics: { model: 'not-required', basis: 'First-party and processor analytics need no consent under the state laws' },
-      saleSharing: { model: 'opt-out', basis: 'Opt-out of sale, e.g. Va. Code 59.1-577(A)(5), Tex. Bus. & Com. Code 541.051(b)(5)' },
+      personalisedAds: {
+        model: 'opt-out',
+        basis: 'Opt-out of targeted advertising, e.g. Va. Code 59.1-577(A)(5), Colo. Rev. Stat. 6-1-1306(1)(a)',
+      },
+      analytics: {
+        model: 'not-required',
+        basis: 'First-party and processor analytics need no consent under the state laws',
+      },
+      saleSharing: {
+        model: 'opt-out',
+        basis: 'Opt-out of sale, e.g. Va. Code 59.1-577(A)(5), Tex. Bus. & Com. Code 541.051(b)(5)',
+      },
     },
     deadline: US_FORTY_FIVE_PLUS_FORTY_FIVE,
     gpcHonoured: true,
@@ -247,7 +314,10 @@ export const PRIVACY_POLICIES = {
       ...US_FEDERAL_MESSAGING,
       personalisedAds: { model: 'opt-out', basis: 'No state law; Meridian applies the US state-law opt-out' },
       analytics: { model: 'not-required', basis: 'No consent law for analytics' },
-      saleSharing: { model: 'opt-out', basis: 'No state law; Meridian applies the US state-law opt-out (Nevada NRS 603A.345 has a sale opt-out)' },
+      saleSharing: {
+        model: 'opt-out',
+        basis: 'No state law; Meridian applies the US state-law opt-out (Nevada NRS 603A.345 has a sale opt-out)',
+      },
     },
     deadline: US_FORTY_FIVE_PLUS_FORTY_FIVE,
     gpcHonoured: true,
@@ -260,16 +330,33 @@ export const PRIVACY_POLICIES = {
   PIPEDA: {
     jurisdiction: 'PIPEDA',
     name: 'PIPEDA and CASL (Canada)',
-    authority: "Office of the Privacy Commissioner of Canada (OPC); in Quebec, the Commission d'accès à l'information (CAI)",
+    authority:
+      "Office of the Privacy Commissioner of Canada (OPC); in Quebec, the Commission d'accès à l'information (CAI)",
     rights: ['access', 'correction', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'CASL s. 6: express or implied consent for commercial electronic messages' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: 'CASL s. 6: express or implied consent for commercial electronic messages',
+      },
       smsMarketing: { model: 'opt-in', basis: 'CASL s. 6: text messages are commercial electronic messages too' },
-      push: { model: 'opt-in', basis: 'CASL s. 6 (messages to an "electronic address"; application to push is debated)' },
-      personalisedAds: { model: 'opt-out', basis: 'PIPEDA Sch. 1 Principle 4.3; OPC Guidelines on Online Behavioural Advertising (opt-out acceptable)' },
+      push: {
+        model: 'opt-in',
+        basis: 'CASL s. 6 (messages to an "electronic address"; application to push is debated)',
+      },
+      personalisedAds: {
+        model: 'opt-out',
+        basis: 'PIPEDA Sch. 1 Principle 4.3; OPC Guidelines on Online Behavioural Advertising (opt-out acceptable)',
+      },
       analytics: { model: 'opt-out', basis: 'PIPEDA Principle 4.3.6: implied consent for non-sensitive information' },
-      saleSharing: { model: 'opt-in', basis: "PIPEDA Principle 4.3; OPC Guidelines for obtaining meaningful consent: express consent outside reasonable expectations" },
-      crossBorderTransfer: { model: 'not-required', basis: 'PIPEDA Principle 4.1.3: accountability and notice (OPC 2009 transfer guidelines), no consent' },
+      saleSharing: {
+        model: 'opt-in',
+        basis:
+          'PIPEDA Principle 4.3; OPC Guidelines for obtaining meaningful consent: express consent outside reasonable expectations',
+      },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'PIPEDA Principle 4.1.3: accountability and notice (OPC 2009 transfer guidelines), no consent',
+      },
     },
     deadline: { days: 30, unit: 'calendar', extension: { days: 30, unit: 'calendar', requiresNotice: true } },
     gpcHonoured: false,
@@ -286,13 +373,25 @@ export const PRIVACY_POLICIES = {
     authority: 'Autoridade Nacional de Proteção de Dados (ANPD)',
     rights: ['access', 'deletion', 'correction', 'portability', 'restriction', 'objection', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'LGPD Art. 7(I); legitimate interest (Art. 7(IX), Art. 10) is arguable for existing customers' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: 'LGPD Art. 7(I); legitimate interest (Art. 7(IX), Art. 10) is arguable for existing customers',
+      },
       smsMarketing: { model: 'opt-in', basis: 'LGPD Art. 7(I)' },
       push: { model: 'opt-in', basis: 'LGPD Art. 7(I)' },
       personalisedAds: { model: 'opt-in', basis: 'LGPD Art. 7(I); ANPD Cookie Guidance (2022)' },
-      analytics: { model: 'opt-out', basis: 'LGPD Art. 7(IX), Art. 10 legitimate interest; ANPD Cookie Guidance (2022)' },
-      saleSharing: { model: 'opt-in', basis: 'LGPD Art. 7 §5: specific consent to share data given on consent with other controllers' },
-      crossBorderTransfer: { model: 'not-required', basis: 'LGPD Art. 33; ANPD Resolution 19/2024 standard contractual clauses' },
+      analytics: {
+        model: 'opt-out',
+        basis: 'LGPD Art. 7(IX), Art. 10 legitimate interest; ANPD Cookie Guidance (2022)',
+      },
+      saleSharing: {
+        model: 'opt-in',
+        basis: 'LGPD Art. 7 §5: specific consent to share data given on consent with other controllers',
+      },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'LGPD Art. 33; ANPD Resolution 19/2024 standard contractual clauses',
+      },
     },
     deadline: { days: 15, unit: 'calendar', extension: null },
     gpcHonoured: false,
@@ -307,13 +406,22 @@ export const PRIVACY_POLICIES = {
     authority: 'Cyberspace Administration of China (CAC)',
     rights: ['access', 'deletion', 'correction', 'portability', 'restriction', 'objection', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'PIPL Art. 13(1); Advertising Law Art. 43: consent for electronic advertising' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: 'PIPL Art. 13(1); Advertising Law Art. 43: consent for electronic advertising',
+      },
       smsMarketing: { model: 'opt-in', basis: 'PIPL Art. 13(1); Advertising Law Art. 43' },
       push: { model: 'opt-in', basis: 'PIPL Art. 13(1); Advertising Law Art. 43-44' },
-      personalisedAds: { model: 'opt-in', basis: 'PIPL Art. 13(1), Art. 24(2): personalised marketing needs consent and an easy refusal' },
+      personalisedAds: {
+        model: 'opt-in',
+        basis: 'PIPL Art. 13(1), Art. 24(2): personalised marketing needs consent and an easy refusal',
+      },
       analytics: { model: 'opt-in', basis: 'PIPL Art. 13(1): no legitimate-interest basis' },
       saleSharing: { model: 'opt-in', basis: 'PIPL Art. 23: separate consent to provide data to another handler' },
-      crossBorderTransfer: { model: 'opt-in', basis: 'PIPL Art. 39: separate consent, plus a CAC mechanism under Art. 38' },
+      crossBorderTransfer: {
+        model: 'opt-in',
+        basis: 'PIPL Art. 39: separate consent, plus a CAC mechanism under Art. 38',
+      },
     },
     deadline: { days: 15, unit: 'business', extension: null },
     gpcHonoured: false,
@@ -330,13 +438,29 @@ export const PRIVACY_POLICIES = {
     authority: 'Personal Information Protection Commission (PPC)',
     rights: ['access', 'deletion', 'correction', 'restriction'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'Act on Regulation of Transmission of Specified Electronic Mail Art. 3' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: 'Act on Regulation of Transmission of Specified Electronic Mail Art. 3',
+      },
       smsMarketing: { model: 'opt-in', basis: 'Specified Electronic Mail Act Art. 3 (covers SMS)' },
-      push: { model: 'opt-out', basis: 'No statutory consent; APPI Art. 21 purpose notice; the OS permission prompt gates delivery' },
-      personalisedAds: { model: 'opt-in', basis: 'APPI Art. 27(1) (audience upload is third-party provision), Art. 31 (personally referable information)' },
-      analytics: { model: 'not-required', basis: 'Telecommunications Business Act Art. 27-12: notice or publication of external transmission' },
+      push: {
+        model: 'opt-out',
+        basis: 'No statutory consent; APPI Art. 21 purpose notice; the OS permission prompt gates delivery',
+      },
+      personalisedAds: {
+        model: 'opt-in',
+        basis: 'APPI Art. 27(1) (audience upload is third-party provision), Art. 31 (personally referable information)',
+      },
+      analytics: {
+        model: 'not-required',
+        basis: 'Telecommunications Business Act Art. 27-12: notice or publication of external transmission',
+      },
       saleSharing: { model: 'opt-in', basis: 'APPI Art. 27(1): consent for third-party provision' },
-      crossBorderTransfer: { model: 'opt-in', basis: 'APPI Art. 28(1): consent for provision to a third party abroad, unless adequate country or equivalent measures' },
+      crossBorderTransfer: {
+        model: 'opt-in',
+        basis:
+          'APPI Art. 28(1): consent for provision to a third party abroad, unless adequate country or equivalent measures',
+      },
     },
     deadline: { days: 14, unit: 'calendar', extension: null },
     gpcHonoured: false,
@@ -344,7 +468,7 @@ export const PRIVACY_POLICIES = {
     notes: [
       'Art. 33(2) says "without delay" (遅滞なく), with no number: 14 calendar days is Meridian\'s stand-in.',
       'Deletion and cessation (Art. 35) only on statutory grounds (unlawful use, no longer needed, breach, harm to rights); no portability, though copies may be asked for electronically.',
-      'Art. 28 consent must be informed about the destination country\'s regime; transfers to the EU/UK (adequate) or to a recipient bound to equivalent measures need none. Within one company it is no third-party provision.',
+      "Art. 28 consent must be informed about the destination country's regime; transfers to the EU/UK (adequate) or to a recipient bound to equivalent measures need none. Within one company it is no third-party provision.",
       'The Art. 27(2) opt-out scheme for third-party provision requires filing with the PPC; not modelled.',
     ],
   },
@@ -357,10 +481,16 @@ export const PRIVACY_POLICIES = {
       emailMarketing: { model: 'opt-in', basis: 'Network Act Art. 50(1): prior consent for commercial advertising' },
       smsMarketing: { model: 'opt-in', basis: 'Network Act Art. 50(1); separate consent for 21:00-08:00 (Art. 50(3))' },
       push: { model: 'opt-in', basis: 'Network Act Art. 50(1) (app push advertising included)' },
-      personalisedAds: { model: 'opt-in', basis: 'PIPA Art. 15(1)(1), Art. 22: consent for marketing, asked separately' },
+      personalisedAds: {
+        model: 'opt-in',
+        basis: 'PIPA Art. 15(1)(1), Art. 22: consent for marketing, asked separately',
+      },
       analytics: { model: 'opt-out', basis: 'PIPA Art. 30(1): disclose automatic collection and how to refuse it' },
       saleSharing: { model: 'opt-in', basis: 'PIPA Art. 17(1): consent for provision to third parties' },
-      crossBorderTransfer: { model: 'opt-in', basis: 'PIPA Art. 28-8(1)(1): separate consent, unless another Art. 28-8 ground applies' },
+      crossBorderTransfer: {
+        model: 'opt-in',
+        basis: 'PIPA Art. 28-8(1)(1): separate consent, unless another Art. 28-8 ground applies',
+      },
     },
     deadline: { days: 10, unit: 'calendar', extension: null },
     gpcHonoured: false,
@@ -381,7 +511,10 @@ export const PRIVACY_POLICIES = {
       smsMarketing: { model: 'opt-in', basis: 'Spam Act 2003 s. 16' },
       push: { model: 'opt-in', basis: 'Spam Act 2003 s. 16 (instant messages; push is arguable)' },
       personalisedAds: { model: 'opt-out', basis: 'APP 7.2-7.3: direct marketing with a simple opt-out' },
-      analytics: { model: 'not-required', basis: 'APP 3, APP 5: collection notice, no consent for non-sensitive information' },
+      analytics: {
+        model: 'not-required',
+        basis: 'APP 3, APP 5: collection notice, no consent for non-sensitive information',
+      },
       saleSharing: { model: 'opt-in', basis: 'APP 6.1: disclosure for a secondary purpose needs consent' },
       crossBorderTransfer: { model: 'not-required', basis: 'APP 8.1 and s. 16C: reasonable steps and accountability' },
     },
@@ -405,7 +538,10 @@ export const PRIVACY_POLICIES = {
       personalisedAds: { model: 'opt-in', basis: 'DPDP Act s. 6(1); s. 9(3) bans targeted ads at children' },
       analytics: { model: 'opt-in', basis: 'DPDP Act s. 6(1): s. 7 legitimate uses do not cover analytics' },
       saleSharing: { model: 'opt-in', basis: 'DPDP Act s. 6(1)' },
-      crossBorderTransfer: { model: 'not-required', basis: 'DPDP Act s. 16: allowed except to countries the government restricts' },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'DPDP Act s. 16: allowed except to countries the government restricts',
+      },
     },
     deadline: { days: 90, unit: 'calendar', extension: null },
     gpcHonoured: false,
@@ -420,13 +556,23 @@ export const PRIVACY_POLICIES = {
     authority: 'Personal Data Protection Commission (PDPC)',
     rights: ['access', 'correction', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: 'PDPA s. 13; PDPC Advisory Guidelines: deemed consent by notification and legitimate interests do not cover direct marketing' },
-      smsMarketing: { model: 'opt-in', basis: 'PDPA s. 43, s. 46: check the DNC Register unless clear and unambiguous consent' },
+      emailMarketing: {
+        model: 'opt-in',
+        basis:
+          'PDPA s. 13; PDPC Advisory Guidelines: deemed consent by notification and legitimate interests do not cover direct marketing',
+      },
+      smsMarketing: {
+        model: 'opt-in',
+        basis: 'PDPA s. 43, s. 46: check the DNC Register unless clear and unambiguous consent',
+      },
       push: { model: 'opt-in', basis: 'PDPA s. 13 (marketing use of personal data)' },
       personalisedAds: { model: 'opt-in', basis: 'PDPA s. 13; PDPC guidance on online tracking' },
       analytics: { model: 'not-required', basis: 'PDPA First Schedule Part 5: business improvement exception' },
       saleSharing: { model: 'opt-in', basis: 'PDPA s. 13: consent to disclose' },
-      crossBorderTransfer: { model: 'not-required', basis: 'PDPA s. 26; PDP Regulations 2021 Part 3: comparable protection by contract or BCRs' },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'PDPA s. 26; PDP Regulations 2021 Part 3: comparable protection by contract or BCRs',
+      },
     },
     deadline: { days: 30, unit: 'calendar', extension: null },
     gpcHonoured: false,
@@ -448,12 +594,17 @@ export const PRIVACY_POLICIES = {
       personalisedAds: { model: 'opt-in', basis: 'PDPA s. 19; PDPC cookie guidance' },
       analytics: { model: 'opt-in', basis: 'PDPA s. 19; PDPC cookie guidance: analytics cookies need consent' },
       saleSharing: { model: 'opt-in', basis: 'PDPA s. 19, s. 27' },
-      crossBorderTransfer: { model: 'not-required', basis: 'PDPA ss. 28-29; PDPC notifications (2023) on appropriate safeguards' },
+      crossBorderTransfer: {
+        model: 'not-required',
+        basis: 'PDPA ss. 28-29; PDPC notifications (2023) on appropriate safeguards',
+      },
     },
     deadline: { days: 30, unit: 'calendar', extension: null },
     gpcHonoured: false,
     crossBorderTransferNeedsSeparateConsent: false,
-    notes: ['PDPA s. 30: 30 days from receipt for access; the other rights say "without delay", and use the same 30 days here.'],
+    notes: [
+      'PDPA s. 30: 30 days from receipt for access; the other rights say "without delay", and use the same 30 days here.',
+    ],
   },
   BASELINE: {
     jurisdiction: 'BASELINE',
@@ -461,7 +612,10 @@ export const PRIVACY_POLICIES = {
     authority: "The country's data protection authority, if any (not modelled)",
     rights: ['access', 'deletion', 'correction', 'objection', 'withdrawConsent'],
     consent: {
-      emailMarketing: { model: 'opt-in', basis: "Meridian baseline: opt-in, the rule of most of the world's anti-spam laws" },
+      emailMarketing: {
+        model: 'opt-in',
+        basis: "Meridian baseline: opt-in, the rule of most of the world's anti-spam laws",
+      },
       smsMarketing: { model: 'opt-in', basis: 'Meridian baseline: opt-in' },
       push: { model: 'opt-in', basis: 'Meridian baseline: opt-in' },
       personalisedAds: { model: 'opt-in', basis: 'Meridian baseline: opt-in' },
@@ -474,7 +628,7 @@ export const PRIVACY_POLICIES = {
     crossBorderTransferNeedsSeparateConsent: false,
     notes: [
       'For every country ./jurisdictions gives no law of its own (e.g. KE, MX, ID, NZ, AE): consent asked for everything but transfers, GDPR-like rights, 30 calendar days, no extension.',
-      'Some of these countries restrict transfers (e.g. Vietnam, Indonesia, Türkiye, Russia): give them a policy of their own before transferring their residents\' data.',
+      "Some of these countries restrict transfers (e.g. Vietnam, Indonesia, Türkiye, Russia): give them a policy of their own before transferring their residents' data.",
     ],
   },
 } as const satisfies Record<Jurisdiction, PrivacyPolicy>;
@@ -499,7 +653,9 @@ export function defaultConsent(policy: PrivacyPolicy, purpose: Purpose): Consent
 
 /** The policy in the shape ./consent works with: every purpose's default, and GPC. */
 export function consentPolicyOf(policy: PrivacyPolicy): ConsentPolicy {
-  const defaults = Object.fromEntries(PURPOSES.map((purpose) => [purpose, defaultConsent(policy, purpose)])) as ConsentDefaults;
+  const defaults = Object.fromEntries(
+    PURPOSES.map((purpose) => [purpose, defaultConsent(policy, purpose)]),
+  ) as ConsentDefaults;
   return { name: policy.name, defaults, gpcHonoured: policy.gpcHonoured };
 }
 
@@ -539,7 +695,11 @@ export interface ResponseDue {
  * day 0: 30 calendar days from 2025-03-10 is 2025-04-09; 15 business days count only Monday to Friday,
  * minus `holidays`, plus `workdays`. An extension runs from the first due date.
  */
-export function responseDeadline(policy: PrivacyPolicy, receivedLocalDate: string, options: DeadlineOptions = {}): ResponseDue {
+export function responseDeadline(
+  policy: PrivacyPolicy,
+  receivedLocalDate: string,
+  options: DeadlineOptions = {},
+): ResponseDue {
   requireDate(receivedLocalDate, 'the received date');
   const calendar = {
     holidays: dateSet(options.holidays ?? [], 'holidays'),
@@ -549,7 +709,9 @@ export function responseDeadline(policy: PrivacyPolicy, receivedLocalDate: strin
   const due = advance(receivedLocalDate, policy.deadline, calendar);
   if (!options.extended) return { due };
   if (!extension) {
-    throw new PrivacyPolicyError(`${policy.name} allows no extension of the response deadline: the answer is due by ${due}`);
+    throw new PrivacyPolicyError(
+      `${policy.name} allows no extension of the response deadline: the answer is due by ${due}`,
+    );
   }
   return { due, extendedDue: advance(due, extension, calendar) };
 }
@@ -558,7 +720,11 @@ export function responseDeadline(policy: PrivacyPolicy, receivedLocalDate: strin
  * Reminder dates `daysBefore` calendar days ahead of `due`, earliest first, without repeats. Dates
  * before `notBefore` (e.g. the received date, or today as the caller knows it) are left out.
  */
-export function reminderDates(due: string, daysBefore: readonly number[], options: { notBefore?: string } = {}): string[] {
+export function reminderDates(
+  due: string,
+  daysBefore: readonly number[],
+  options: { notBefore?: string } = {},
+): string[] {
   requireDate(due, 'the due date');
   if (options.notBefore !== undefined) requireDate(options.notBefore, 'notBefore');
   const dates = new Set<string>();
@@ -579,7 +745,8 @@ interface WorkingCalendar {
 }
 
 function advance(start: string, period: DeadlinePeriod, calendar: WorkingCalendar): string {
-  const byDays = period.unit === 'calendar' ? addLocalDays(start, period.days) : addBusinessDays(start, period.days, calendar);
+  const byDays =
+    period.unit === 'calendar' ? addLocalDays(start, period.days) : addBusinessDays(start, period.days, calendar);
   if (period.months === undefined) return byDays;
   const byMonths = addCalendarMonths(start, period.months);
   return byMonths < byDays ? byMonths : byDays;
@@ -632,5 +799,9 @@ function dateSet(dates: readonly string[], what: string): Set<string> {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' && value.length <= 64 ? JSON.stringify(value) : typeof value === 'string' ? 'a long string' : String(value);
+  return typeof value === 'string' && value.length <= 64
+    ? JSON.stringify(value)
+    : typeof value === 'string'
+      ? 'a long string'
+      : String(value);
 }

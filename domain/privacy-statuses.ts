@@ -25,13 +25,21 @@ export const REQUEST_STATUSES = [
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** Statuses after which a request is over. */
-export const FINISHED_REQUEST_STATUSES = ['completed', 'completed-with-failures', 'cancelled', 'duplicate', 'expired', 'rejected'] as const satisfies readonly RequestStatus[];
+export const FINISHED_REQUEST_STATUSES = [
+  'completed',
+  'completed-with-failures',
+  'cancelled',
+  'duplicate',
+  'expired',
+  'rejected',
+] as const satisfies readonly RequestStatus[];
 export type FinishedRequestStatus = (typeof FINISHED_REQUEST_STATUSES)[number];
 
 /** Statuses in which the requester may still cancel a deletion (before the point of no return). */
 export const CANCELLABLE_REQUEST_STATUSES = ['suppressed', 'cooling-off'] as const satisfies readonly RequestStatus[];
 
-export const isFinished = (status: string): status is FinishedRequestStatus => (FINISHED_REQUEST_STATUSES as readonly string[]).includes(status);
+export const isFinished = (status: string): status is FinishedRequestStatus =>
+  (FINISHED_REQUEST_STATUSES as readonly string[]).includes(status);
 export const isCancellable = (status: string) => (CANCELLABLE_REQUEST_STATUSES as readonly string[]).includes(status);
 
 /** Where a request stands, as the requester sees it (each has its words in domain/messages/privacy/). */
@@ -95,7 +103,13 @@ export const SYSTEM_STATUSES = [
 export type SystemStatus = (typeof SYSTEM_STATUSES)[number];
 
 /** A system in one of these is finished with for the request: anything else at the end is a failure. */
-export const SETTLED_SYSTEM_STATUSES = ['done', 'not-found', 'held', 'not-supported', 'submitted-unverifiable'] as const satisfies readonly SystemStatus[];
+export const SETTLED_SYSTEM_STATUSES = [
+  'done',
+  'not-found',
+  'held',
+  'not-supported',
+  'submitted-unverifiable',
+] as const satisfies readonly SystemStatus[];
 export const isSettled = (status: string) => (SETTLED_SYSTEM_STATUSES as readonly string[]).includes(status);
 
 /** Where the work stands in one system, as the person sees it. */
@@ -131,5 +145,8 @@ const PUBLIC_SYSTEM: Record<SystemStatus, PublicSystemStatus> = {
 
 /** The person's view of a system's stored status; one not in the vocabulary reads as in progress. */
 export function publicSystemStatus(status: string): PublicSystemStatus {
-  return PUBLIC_SYSTEM[status as SystemStatus] ?? (PUBLIC_SYSTEM_STATUSES.includes(status as PublicSystemStatus) ? (status as PublicSystemStatus) : 'in-progress');
+  return (
+    PUBLIC_SYSTEM[status as SystemStatus] ??
+    (PUBLIC_SYSTEM_STATUSES.includes(status as PublicSystemStatus) ? (status as PublicSystemStatus) : 'in-progress')
+  );
 }

@@ -114,7 +114,9 @@ function buildCatalog(regions: Region[]): RegionCatalog {
     for (const c of r.countries) {
       const previous = countryToRegion.get(c);
       if (previous) {
-        throw new RegionConfigError(`country ${c} is in both "${previous.name}" and "${r.name}": give it one home region`);
+        throw new RegionConfigError(
+          `country ${c} is in both "${previous.name}" and "${r.name}": give it one home region`,
+        );
       }
       countryToRegion.set(c, r);
     }
@@ -138,7 +140,9 @@ function buildCatalog(regions: Region[]): RegionCatalog {
       const code = country.toUpperCase();
       const found = countryToRegion.get(code);
       if (!found) {
-        throw new RegionConfigError(`no home region for country "${country}": use an ISO 3166-1 alpha-2 code such as DE`);
+        throw new RegionConfigError(
+          `no home region for country "${country}": use an ISO 3166-1 alpha-2 code such as DE`,
+        );
       }
       return found;
     },

@@ -43,11 +43,20 @@ export class KeyringError extends Error {
  * or else the first. With `bareKeyId`, a single bare base64 key is accepted as that ID (how region
  * keys were given before they had IDs).
  */
-export function parseKeyring(variable: string, text: string | undefined, currentId?: string, bareKeyId?: string): Keyring {
+export function parseKeyring(
+  variable: string,
+  text: string | undefined,
+  currentId?: string,
+  bareKeyId?: string,
+): Keyring {
   const make = "make a key with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"";
-  if (!text?.trim()) throw new KeyringError(`${variable} is not set: give "keyId:base64Key" pairs of 32-byte keys (${make})`);
+  if (!text?.trim())
+    throw new KeyringError(`${variable} is not set: give "keyId:base64Key" pairs of 32-byte keys (${make})`);
   const keys = new Map<string, Buffer>();
-  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const at = entry.indexOf(':');
     if (at < 0 && bareKeyId && entries.length === 1) {
@@ -55,18 +64,23 @@ export function parseKeyring(variable: string, text: string | undefined, current
       continue;
     }
     const id = entry.slice(0, Math.max(at, 0));
-    if (at <= 0 || !KEY_ID.test(id)) throw new KeyringError(`${variable}: each entry is "keyId:base64Key", the key ID 1–32 letters, digits, _ or -`);
+    if (at <= 0 || !KEY_ID.test(id))
+      throw new KeyringError(`${variable}: each entry is "keyId:base64Key", the key ID 1–32 letters, digits, _ or -`);
     if (keys.has(id)) throw new KeyringError(`${variable}: key ID "${id}" is given twice; give each key its own ID`);
     keys.set(id, keyBytes(variable, id, entry.slice(at + 1)));
   }
   const current = currentId || [...keys.keys()][0]!;
-  if (!keys.has(current)) throw new KeyringError(`${variable}: the current key "${current}" is not one of its keys (${[...keys.keys()].join(', ')})`);
+  if (!keys.has(current))
+    throw new KeyringError(
+      `${variable}: the current key "${current}" is not one of its keys (${[...keys.keys()].join(', ')})`,
+    );
   return { currentId: current, keys };
 }
 
 function keyBytes(variable: string, id: string, base64: string): Buffer {
   const key = Buffer.from(base64, 'base64');
-  if (key.length !== KEY_BYTES) throw new KeyringError(`${variable}: key "${id}" is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
+  if (key.length !== KEY_BYTES)
+    throw new KeyringError(`${variable}: key "${id}" is ${key.length} bytes; it must be 32 bytes, base64-encoded`);
   return key;
 }
 
@@ -129,6 +143,7 @@ export class SigningKeys {
 /** Equal-length, constant-time comparison of a keyed hash with any of `candidates`. */
 export function matchesAny(stored: Buffer, candidates: readonly Buffer[]): boolean {
   let found = false;
-  for (const candidate of candidates) if (candidate.length === stored.length && timingSafeEqual(candidate, stored)) found = true;
+  for (const candidate of candidates)
+    if (candidate.length === stored.length && timingSafeEqual(candidate, stored)) found = true;
   return found;
 }

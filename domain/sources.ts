@@ -22,7 +22,8 @@ export function normaliseOrigin(value: string): string | undefined {
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) return undefined;
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
+    return undefined;
   if (value.trim().replace(/\/$/, '').toLowerCase() !== url.origin.toLowerCase()) return undefined;
   return url.origin.toLowerCase();
 }

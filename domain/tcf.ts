@@ -69,13 +69,18 @@ function checkShape(tcString: string): void {
   }
   const [core, ...others] = tcString.split('.');
   const version = leadingInt(core!, 6);
-  if (version === 1) throw new TcfError(`${NOT_TCF_V2}: it is a TCF v1 string (version 1), which is no longer valid; the CMP must collect consent again under TCF v2`);
+  if (version === 1)
+    throw new TcfError(
+      `${NOT_TCF_V2}: it is a TCF v1 string (version 1), which is no longer valid; the CMP must collect consent again under TCF v2`,
+    );
   if (version !== 2) throw new TcfError(`${NOT_TCF_V2}: its version field is ${version}, expected 2`);
   const seen = new Set<number>();
   others.forEach((segment, i) => {
     const type = leadingInt(segment, 3);
     if (type === SegmentIDs.KEY_TO_ID.core || SegmentIDs.ID_TO_KEY[type] === undefined) {
-      throw new TcfError(`${NOT_TCF_V2}: segment ${i + 2} has type ${type}; after the core string only types 1 (disclosed vendors), 2 (allowed vendors) and 3 (publisher TC) exist`);
+      throw new TcfError(
+        `${NOT_TCF_V2}: segment ${i + 2} has type ${type}; after the core string only types 1 (disclosed vendors), 2 (allowed vendors) and 3 (publisher TC) exist`,
+      );
     }
     if (seen.has(type)) throw new TcfError(`${NOT_TCF_V2}: segment type ${type} appears twice`);
     seen.add(type);
@@ -83,7 +88,8 @@ function checkShape(tcString: string): void {
 }
 
 function isoOf(date: Date, field: string): string {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new TcfError(`${NOT_TCF_V2}: ${field} is not a valid date`);
+  if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+    throw new TcfError(`${NOT_TCF_V2}: ${field} is not a valid date`);
   return date.toISOString();
 }
 
@@ -93,7 +99,8 @@ function isoOf(date: Date, field: string): string {
  * message never quotes the string.
  */
 export function decodeTcf(tcString: string): DecodedTcf {
-  if (typeof tcString !== 'string') throw new TcfError(`${NOT_TCF_V2}: expected text, got ${tcString === null ? 'null' : typeof tcString}`);
+  if (typeof tcString !== 'string')
+    throw new TcfError(`${NOT_TCF_V2}: expected text, got ${tcString === null ? 'null' : typeof tcString}`);
   const text = tcString.trim();
   checkShape(text);
 
@@ -105,9 +112,11 @@ export function decodeTcf(tcString: string): DecodedTcf {
     throw new TcfError(`${NOT_TCF_V2}: it is truncated or corrupt (${detail})`);
   }
 
-  if (Number(model.version) !== 2) throw new TcfError(`${NOT_TCF_V2}: its version field is ${String(model.version)}, expected 2`);
+  if (Number(model.version) !== 2)
+    throw new TcfError(`${NOT_TCF_V2}: its version field is ${String(model.version)}, expected 2`);
   const publisherCC = String(model.publisherCountryCode);
-  if (!/^[A-Z]{2}$/.test(publisherCC)) throw new TcfError(`${NOT_TCF_V2}: publisherCC is not a two-letter country code`);
+  if (!/^[A-Z]{2}$/.test(publisherCC))
+    throw new TcfError(`${NOT_TCF_V2}: publisherCC is not a two-letter country code`);
 
   return {
     version: 2,

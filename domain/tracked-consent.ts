@@ -44,7 +44,11 @@ export interface TrackedConsentDecision {
 }
 
 /** Which of the records a call's signals produced may be stored, given the consent in force. */
-export function admitTrackedConsent(records: ConsentRecord[], kind: SourceKind, inForce: EffectiveConsentMap | undefined): TrackedConsentDecision {
+export function admitTrackedConsent(
+  records: ConsentRecord[],
+  kind: SourceKind,
+  inForce: EffectiveConsentMap | undefined,
+): TrackedConsentDecision {
   const decision: TrackedConsentDecision = { admitted: [], refused: [] };
   for (const record of records) {
     const current = inForce?.[record.purpose];
@@ -52,11 +56,23 @@ export function admitTrackedConsent(records: ConsentRecord[], kind: SourceKind, 
     if (current && current.basis === 'explicit' && current.state === state) continue; // nothing new
     if (kind === 'browser') {
       if (record.state === 'granted') {
-        decision.refused.push({ purpose: record.purpose, reason: 'a browser source cannot grant consent: its key is public; record grants through the preference centre or a server source' });
+        decision.refused.push({
+          purpose: record.purpose,
+          reason:
+            'a browser source cannot grant consent: its key is public; record grants through the preference centre or a server source',
+        });
         continue;
       }
-      if (record.source !== 'gpc' && current?.basis === 'explicit' && current.record && isVerifiedRecord(current.record)) {
-        decision.refused.push({ purpose: record.purpose, reason: 'an explicit choice made through a verified channel stands over a browser signal' });
+      if (
+        record.source !== 'gpc' &&
+        current?.basis === 'explicit' &&
+        current.record &&
+        isVerifiedRecord(current.record)
+      ) {
+        decision.refused.push({
+          purpose: record.purpose,
+          reason: 'an explicit choice made through a verified channel stands over a browser signal',
+        });
         continue;
       }
     }

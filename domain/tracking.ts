@@ -163,7 +163,10 @@ function cleanValue(value: unknown, depth: number): Cleaned {
   }
   const isContainer = Array.isArray(value) || isPlainObject(value);
   if (!isContainer) {
-    return { ok: false, problem: 'contains a value that is not JSON (use strings, numbers, booleans, null, arrays and objects)' };
+    return {
+      ok: false,
+      problem: 'contains a value that is not JSON (use strings, numbers, booleans, null, arrays and objects)',
+    };
   }
   if (depth > LIMITS.maxDepth) return { ok: false, problem: `nested deeper than ${LIMITS.maxDepth} levels` };
   return Array.isArray(value) ? cleanArray(value, depth) : cleanObject(value as Record<string, unknown>, depth);
@@ -184,7 +187,8 @@ function cleanObject(object: Record<string, unknown>, depth: number): Cleaned {
   const entries: [string, unknown][] = [];
   for (const [key, raw] of Object.entries(object)) {
     // Trait names are indexed; PostgreSQL's index entries hold about 2.7 KB.
-    if (key.length > MAX_KEY_LENGTH) return { ok: false, problem: `has a key longer than ${MAX_KEY_LENGTH} characters` };
+    if (key.length > MAX_KEY_LENGTH)
+      return { ok: false, problem: `has a key longer than ${MAX_KEY_LENGTH} characters` };
     const item = cleanValue(raw, depth + 1);
     if (!item.ok) return item;
     entries.push([cleanString(key), item.value]);
@@ -240,7 +244,9 @@ export const identifierSchema = z
     }
     return id;
   })
-  .meta({ description: `a string or a number, stored trimmed (at most ${MAX_IDENTIFIER_LENGTH} characters); null or "" means not given` });
+  .meta({
+    description: `a string or a number, stored trimmed (at most ${MAX_IDENTIFIER_LENGTH} characters); null or "" means not given`,
+  });
 
 /** The client's deduplication key, kept exactly as sent. */
 export const messageIdSchema = z
@@ -261,7 +267,7 @@ export const messageIdSchema = z
     }
     return value;
   })
-  .meta({ description: 'the client\'s deduplication key: a call with a messageId already stored is not stored again' });
+  .meta({ description: "the client's deduplication key: a call with a messageId already stored is not stored again" });
 
 /** event, name, category: free text, cleaned like any other stored string. */
 export const labelSchema = z
@@ -302,7 +308,14 @@ export function parseIsoDateTime(text: string): Date | undefined {
   const match = ISO_DATE_TIME.exec(text);
   if (!match) return undefined;
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] = match;
-  const fields = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const fields = [year, month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [y, mo, d, h, mi, s] = fields;
   const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
 
@@ -312,8 +325,12 @@ export function parseIsoDateTime(text: string): Date | undefined {
   date.setUTCHours(h, mi, s, millis);
   // Date rolls 31 April over to 1 May; a mismatch means the client sent a date that does not exist.
   const exists =
-    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d &&
-    date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo - 1 &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s;
   const offsetMinutes = parseZoneOffset(zone);
   if (!exists || offsetMinutes === undefined) return undefined;
   const instant = new Date(date.getTime() - offsetMinutes * 60_000);
@@ -662,9 +679,13 @@ export function parseSingle(
 ): { ok: true; call: TrackingCall; bytes: number } | Failure {
   if (!isCallType(type)) return { ok: false, reason: `call type must be one of ${CALL_TYPE_LIST}` };
   if (!isPlainObject(body)) {
-    return { ok: false, reason: `the body must be a JSON object with the ${type} call's fields, e.g. ${CALL_EXAMPLES[type]}` };
+    return {
+      ok: false,
+      reason: `the body must be a JSON object with the ${type} call's fields, e.g. ${CALL_EXAMPLES[type]}`,
+    };
   }
-  if (nestedDeeperThan(body, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
+  if (nestedDeeperThan(body, STACK_SAFE_DEPTH))
+    return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
   const bytes = jsonBytes(body);
   const tooLarge = bodyTooLarge(bytes, 'event');
   if (tooLarge) return { ok: false, reason: tooLarge };
@@ -689,7 +710,8 @@ export function parseBatch(
   const { batch, ...defaults } = envelope.data;
   const sizes = {
     context: defaults.context && Object.keys(defaults.context).length > 0 ? jsonBytes(defaults.context) : 0,
-    integrations: defaults.integrations && Object.keys(defaults.integrations).length > 0 ? jsonBytes(defaults.integrations) : 0,
+    integrations:
+      defaults.integrations && Object.keys(defaults.integrations).length > 0 ? jsonBytes(defaults.integrations) : 0,
   };
   const result: ParseResult = { calls: [], rejected: [], storedBytes: 0 };
   batch.forEach((item, index) => {
@@ -709,7 +731,8 @@ function parseBatchItem(
   receivedAt: Date,
   newMessageId: () => string,
 ): { ok: true; call: TrackingCall; bytes: number } | Failure {
-  if (nestedDeeperThan(item, STACK_SAFE_DEPTH)) return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
+  if (nestedDeeperThan(item, STACK_SAFE_DEPTH))
+    return { ok: false, reason: `the event is nested deeper than ${LIMITS.maxDepth} levels` };
   // First as the client sent it (cheap, and refuses most oversize items before parsing)…
   const ownBytes = jsonBytes(item);
   const tooLarge = bodyTooLarge(ownBytes, 'event');

@@ -9,7 +9,12 @@ const queueName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'is not a task q
 
 export const regionHealthInputSchema = z.object({
   regions: z
-    .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'is not a region name such as "eu"'), taskQueue: queueName }))
+    .array(
+      z.object({
+        name: z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'is not a region name such as "eu"'),
+        taskQueue: queueName,
+      }),
+    )
     .min(1, 'name at least one region, e.g. [{"name":"eu","taskQueue":"meridian-eu"}]'),
   samples: z.number().int().min(1).max(1000).optional(),
   intervalMs: z.number().int().min(0).max(60_000).optional(),
@@ -46,7 +51,10 @@ export const CONNECTOR_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 /** What to sync: the options of a sync started by hand (the body of POST /admin/connectors/:id/sync). */
 export const connectorSyncOptions = {
-  streams: z.array(z.enum(['customers', 'orders'])).min(1, 'name at least one stream, or leave it out for all').optional(),
+  streams: z
+    .array(z.enum(['customers', 'orders']))
+    .min(1, 'name at least one stream, or leave it out for all')
+    .optional(),
   since: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC, e.g. "2025-01-01T00:00:00Z"' }).optional(),
   full: z.boolean().optional(),
 };
@@ -55,7 +63,10 @@ export const connectorSyncInputSchema = z
     connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID such as "con_1a2b3c4d5e6f7a8b"'),
     ...connectorSyncOptions,
   })
-  .refine((input) => !(input.full && input.since), { message: 'give either "since" or "full", not both', path: ['since'] });
+  .refine((input) => !(input.full && input.since), {
+    message: 'give either "since" or "full", not both',
+    path: ['since'],
+  });
 export type ConnectorSyncInput = z.infer<typeof connectorSyncInputSchema>;
 
 /** consentPropagation, as the admin API starts it (`consent-<propagationId>`). */
@@ -80,7 +91,12 @@ export const privacyRequestWorkflowInputSchema = z.object({
   // A plain pattern: zod's date check is not deterministic inside the workflow sandbox.
   dueDate: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD'),
   /** Seconds the requester may cancel a deletion in; default 7 days. */
-  coolingOffSeconds: z.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+  coolingOffSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
   /** Task queue of every data region, e.g. {"eu": "meridian-eu"}: the person may be held in any. */
   queues: z.record(z.string(), queueName),
 });

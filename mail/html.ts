@@ -29,7 +29,11 @@ const MARK_CLOSE = '\uE001';
 const MARKED = new RegExp(`${MARK_OPEN}(\\d+)${MARK_CLOSE}`, 'g');
 
 /** A message as HTML: the text escaped, isolated values wrapped in <bdi>. */
-export function messageAsHtml(locale: Locale, key: MessageKey, values: Record<string, string | number | Isolated> = {}): string {
+export function messageAsHtml(
+  locale: Locale,
+  key: MessageKey,
+  values: Record<string, string | number | Isolated> = {},
+): string {
   const plain: MessageValues = {};
   const isolated: string[] = [];
   for (const [name, value] of Object.entries(values)) {
@@ -40,13 +44,27 @@ export function messageAsHtml(locale: Locale, key: MessageKey, values: Record<st
       plain[name] = value;
     }
   }
-  return escapeHtml(t(locale, key, plain)).replace(MARKED, (_, index: string) => `<bdi>${escapeHtml(isolated[Number(index)] ?? '')}</bdi>`);
+  return escapeHtml(t(locale, key, plain)).replace(
+    MARKED,
+    (_, index: string) => `<bdi>${escapeHtml(isolated[Number(index)] ?? '')}</bdi>`,
+  );
 }
 
 /**
  * A message as HTML for other renderers (the emails): escaped, with the values named in `isolated`
  * (request IDs, addresses) wrapped in <bdi>.
  */
-export function htmlMessage(locale: Locale, key: MessageKey, values: MessageValues = {}, isolated: readonly string[] = []): string {
-  return messageAsHtml(locale, key, Object.fromEntries(Object.entries(values).map(([name, v]) => [name, isolated.includes(name) ? isolate(String(v)) : v])));
+export function htmlMessage(
+  locale: Locale,
+  key: MessageKey,
+  values: MessageValues = {},
+  isolated: readonly string[] = [],
+): string {
+  return messageAsHtml(
+    locale,
+    key,
+    Object.fromEntries(
+      Object.entries(values).map(([name, v]) => [name, isolated.includes(name) ? isolate(String(v)) : v]),
+    ),
+  );
 }

@@ -94,7 +94,12 @@ function toSendError(error: unknown): MailSendError {
   const what = [code, responseCode].filter((v) => v !== undefined).join(' ');
   const advice = permanent ? 'the server refused it; check the SMTP settings and the address' : 'will be retried';
   // No `cause`: the original error holds the envelope and the server's reply, addresses included.
-  return new MailSendError(`email not sent${what ? ` (${what})` : ''}: ${detail}; ${advice}`, !permanent, code, responseCode);
+  return new MailSendError(
+    `email not sent${what ? ` (${what})` : ''}: ${detail}; ${advice}`,
+    !permanent,
+    code,
+    responseCode,
+  );
 }
 
 export function createMailer(config: MailerConfig): Mailer {
@@ -107,7 +112,10 @@ export function createMailer(config: MailerConfig): Mailer {
   });
   return {
     async send(message) {
-      if (!message.idempotencyKey) throw new Error('email not sent: give an idempotencyKey (e.g. "<requestId>:verification") so a retry is recognisable');
+      if (!message.idempotencyKey)
+        throw new Error(
+          'email not sent: give an idempotencyKey (e.g. "<requestId>:verification") so a retry is recognisable',
+        );
       const messageId = messageIdFor(message.idempotencyKey);
       try {
         await transport.sendMail({
@@ -141,7 +149,7 @@ export type EmailKind = 'verification' | 'received' | 'completed' | 'cancelled' 
  */
 export interface EmailValues {
   verification: { requestId: string; code: string; link: string; minutes: number; type?: RequestType };
-  received: { requestId: string; link?: string; type?: RequestType; /** YYYY-MM-DD */ dueDate?: string };
+  received: { requestId: string; link?: string; type?: RequestType /** YYYY-MM-DD */; dueDate?: string };
   completed: {
     requestId: string;
     link?: string;
@@ -175,20 +183,27 @@ function checkedUrl(url: string, what: string): string {
   } catch {
     throw new Error(`${what} "${url}" is not an absolute URL: build it from the portal's public URL`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`${what} must be an http(s) URL, not ${parsed.protocol}`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new Error(`${what} must be an http(s) URL, not ${parsed.protocol}`);
   return parsed.href;
 }
 
-function blocksFor<K extends EmailKind>(locale: Locale, kind: K, values: EmailValues[K]): { subject: MessageKey; blocks: Block[] } {
+function blocksFor<K extends EmailKind>(
+  locale: Locale,
+  kind: K,
+  values: EmailValues[K],
+): { subject: MessageKey; blocks: Block[] } {
   const typeLine = (type: RequestType | undefined): Block[] =>
     type ? [{ kind: 'p', key: 'email.requestType', values: { typeName: t(locale, requestTypeKey(type)) } }] : [];
-  const statusLink = (link: string | undefined): Block[] => (link ? [{ kind: 'link', key: 'email.statusLink', url: checkedUrl(link, 'the status link') }] : []);
+  const statusLink = (link: string | undefined): Block[] =>
+    link ? [{ kind: 'link', key: 'email.statusLink', url: checkedUrl(link, 'the status link') }] : [];
 
   switch (kind) {
     case 'verification': {
       const v = values as EmailValues['verification'];
       if (!/^\d{6}$/.test(v.code)) throw new Error('the verification code must be 6 digits');
-      if (!Number.isInteger(v.minutes) || v.minutes <= 0) throw new Error(`the code's lifetime must be a whole number of minutes, not ${v.minutes}`);
+      if (!Number.isInteger(v.minutes) || v.minutes <= 0)
+        throw new Error(`the code's lifetime must be a whole number of minutes, not ${v.minutes}`);
       return {
         subject: 'email.verification.subject',
         blocks: [
@@ -208,7 +223,9 @@ function blocksFor<K extends EmailKind>(locale: Locale, kind: K, values: EmailVa
         blocks: [
           { kind: 'p', key: 'email.received.body' },
           ...typeLine(v.type),
-          ...(v.dueDate ? [{ kind: 'p', key: 'status.deadline', values: { date: formatDate(locale, v.dueDate) } } as Block] : []),
+          ...(v.dueDate
+            ? [{ kind: 'p', key: 'status.deadline', values: { date: formatDate(locale, v.dueDate) } } as Block]
+            : []),
           ...statusLink(v.link),
         ],
       };
@@ -216,25 +233,41 @@ function blocksFor<K extends EmailKind>(locale: Locale, kind: K, values: EmailVa
     case 'completed': {
       const v = values as EmailValues['completed'];
       const blocks: Block[] = [{ kind: 'p', key: 'email.completed.intro', values: { type: v.type ?? 'other' } }];
-      if (v.certificateUrl) blocks.push({ kind: 'link', key: 'email.completed.certificate', url: checkedUrl(v.certificateUrl, 'the certificate link') });
+      if (v.certificateUrl)
+        blocks.push({
+          kind: 'link',
+          key: 'email.completed.certificate',
+          url: checkedUrl(v.certificateUrl, 'the certificate link'),
+        });
       if (v.exportUrl) {
         blocks.push({ kind: 'link', key: 'email.completed.export', url: checkedUrl(v.exportUrl, 'the export link') });
         if (v.exportExpiresAt) {
-          blocks.push({ kind: 'p', key: 'email.completed.exportExpiry', values: { date: formatDateTime(locale, v.exportExpiresAt, v.timeZone ?? 'UTC') } });
+          blocks.push({
+            kind: 'p',
+            key: 'email.completed.exportExpiry',
+            values: { date: formatDateTime(locale, v.exportExpiresAt, v.timeZone ?? 'UTC') },
+          });
         }
       }
       return { subject: 'email.completed.subject', blocks: [...blocks, ...statusLink(v.link)] };
     }
     case 'cancelled': {
       const v = values as EmailValues['cancelled'];
-      return { subject: 'email.cancelled.subject', blocks: [{ kind: 'p', key: 'email.cancelled.body' }, ...typeLine(v.type), ...statusLink(v.link)] };
+      return {
+        subject: 'email.cancelled.subject',
+        blocks: [{ kind: 'p', key: 'email.cancelled.body' }, ...typeLine(v.type), ...statusLink(v.link)],
+      };
     }
     case 'statusLink': {
       const v = values as EmailValues['statusLink'];
       return {
         subject: 'email.statusLink.subject',
         blocks: [
-          { kind: 'p', key: 'email.statusLink.body', values: { date: formatDateTime(locale, v.expiresAt, v.timeZone ?? 'UTC') } },
+          {
+            kind: 'p',
+            key: 'email.statusLink.body',
+            values: { date: formatDateTime(locale, v.expiresAt, v.timeZone ?? 'UTC') },
+          },
           { kind: 'link', key: 'email.statusLink', url: checkedUrl(v.link, 'the status link') },
         ],
       };
@@ -255,7 +288,11 @@ const STYLE = {
  * The subject, plain text and HTML of a privacy email in `locale` (a supported locale, or any
  * BCP 47 tag, which is matched to the nearest one).
  */
-export function renderEmail<K extends EmailKind>(locale: Locale | string, kind: K, values: EmailValues[K]): RenderedEmail {
+export function renderEmail<K extends EmailKind>(
+  locale: Locale | string,
+  kind: K,
+  values: EmailValues[K],
+): RenderedEmail {
   const l = negotiateLocale(undefined, locale);
   const { subject: subjectKey, blocks } = blocksFor(l, kind, values);
   const subject = t(l, subjectKey);
@@ -263,14 +300,17 @@ export function renderEmail<K extends EmailKind>(locale: Locale | string, kind: 
 
   const text = [
     t(l, 'email.greeting'),
-    ...blocks.map((b) => (b.kind === 'code' ? b.code : b.kind === 'link' ? `${t(l, b.key)}\n${b.url}` : t(l, b.key, b.values))),
+    ...blocks.map((b) =>
+      b.kind === 'code' ? b.code : b.kind === 'link' ? `${t(l, b.key)}\n${b.url}` : t(l, b.key, b.values),
+    ),
     `-- \n${t(l, 'email.footer', footer)}`,
   ].join('\n\n');
 
   const dir = textDirection(l);
   const htmlBlocks = blocks.map((b) => {
     if (b.kind === 'code') return `<p style="${STYLE.code}"><span dir="ltr">${escapeHtml(b.code)}</span></p>`;
-    if (b.kind === 'link') return `<p>${htmlMessage(l, b.key)}<br><a href="${escapeHtml(b.url)}" dir="ltr">${escapeHtml(b.url)}</a></p>`;
+    if (b.kind === 'link')
+      return `<p>${htmlMessage(l, b.key)}<br><a href="${escapeHtml(b.url)}" dir="ltr">${escapeHtml(b.url)}</a></p>`;
     return `<p>${htmlMessage(l, b.key, b.values)}</p>`;
   });
   const html = [

@@ -10,17 +10,38 @@ import { createMailer, renderEmail } from './mailer';
 
 /** How the portal sends a requester their verification code. */
 export interface PortalMailer {
-  sendVerification(input: { to: string; locale: string; requestId: string; code: string; link: string; expiresInMinutes: number }): Promise<void>;
+  sendVerification(input: {
+    to: string;
+    locale: string;
+    requestId: string;
+    code: string;
+    link: string;
+    expiresInMinutes: number;
+  }): Promise<void>;
   /** A new status link, sent only to the address the request was filed with. */
-  sendStatusLink(input: { to: string; locale: string; requestId: string; link: string; expiresAt: Date }): Promise<void>;
+  sendStatusLink(input: {
+    to: string;
+    locale: string;
+    requestId: string;
+    link: string;
+    expiresAt: Date;
+  }): Promise<void>;
 }
 
 /** How the saga writes to a requester; mail/ renders the localised text. */
 export interface RequesterMailer {
-  notify(input: { to: string; locale: string; kind: 'completed' | 'cancelled' | 'duplicate'; requestId: string; idempotencyKey: string }): Promise<void>;
+  notify(input: {
+    to: string;
+    locale: string;
+    kind: 'completed' | 'cancelled' | 'duplicate';
+    requestId: string;
+    idempotencyKey: string;
+  }): Promise<void>;
 }
 
-export function createPrivacyMailer(config: Pick<MeridianConfig, 'privacy' | 'signingKeys'>): (PortalMailer & RequesterMailer) | undefined {
+export function createPrivacyMailer(
+  config: Pick<MeridianConfig, 'privacy' | 'signingKeys'>,
+): (PortalMailer & RequesterMailer) | undefined {
   const { smtpUrl, mailFrom, publicUrl, smtpTimeoutMs, statusLinkDays } = config.privacy;
   if (!smtpUrl) return undefined;
   const mailer = createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs });

@@ -40,8 +40,18 @@ export async function seedDemoData(webUrl: string, adminToken: string): Promise<
 
   const batches: Record<string, unknown[]> = {
     eu: [
-      { type: 'page', anonymousId: 'demo-anon-berlin', name: 'Startseite', context: { locale: 'de-DE', timezone: 'Europe/Berlin' } },
-      { type: 'track', anonymousId: 'demo-anon-berlin', event: 'Product Viewed', properties: { sku: 'SNEAKER-42', price: 129.0, currency: 'EUR' } },
+      {
+        type: 'page',
+        anonymousId: 'demo-anon-berlin',
+        name: 'Startseite',
+        context: { locale: 'de-DE', timezone: 'Europe/Berlin' },
+      },
+      {
+        type: 'track',
+        anonymousId: 'demo-anon-berlin',
+        event: 'Product Viewed',
+        properties: { sku: 'SNEAKER-42', price: 129.0, currency: 'EUR' },
+      },
       {
         type: 'identify',
         userId: 'demo-lena',
@@ -49,24 +59,57 @@ export async function seedDemoData(webUrl: string, adminToken: string): Promise<
         traits: { name: 'Lena Groß', email: 'lena.gross@example.de', phone: '030 1234567' },
         context: { locale: 'de-DE', timezone: 'Europe/Berlin', location: { country: 'DE' } },
       },
-      { type: 'track', userId: 'demo-lena', event: 'Order Completed', properties: { orderId: 'B-1001', total: 129.0, currency: 'EUR' } },
+      {
+        type: 'track',
+        userId: 'demo-lena',
+        event: 'Order Completed',
+        properties: { orderId: 'B-1001', total: 129.0, currency: 'EUR' },
+      },
     ],
     us: [
-      { type: 'identify', anonymousId: 'demo-device-ny', traits: { email: 'lena.gross@example.de' }, context: { timezone: 'America/New_York' } },
+      {
+        type: 'identify',
+        anonymousId: 'demo-device-ny',
+        traits: { email: 'lena.gross@example.de' },
+        context: { timezone: 'America/New_York' },
+      },
       { type: 'track', anonymousId: 'demo-device-ny', event: 'App Opened' },
-      { type: 'identify', userId: 'demo-marcus', traits: { name: 'Marcus Reed', phone: '(415) 555-2671' }, context: { location: { country: 'US' } } },
+      {
+        type: 'identify',
+        userId: 'demo-marcus',
+        traits: { name: 'Marcus Reed', phone: '(415) 555-2671' },
+        context: { location: { country: 'US' } },
+      },
     ],
     apac: [
-      { type: 'identify', userId: 'demo-yuki', traits: { name: '山田 由紀', phone: '090-1234-5678' }, context: { locale: 'ja-JP', timezone: 'Asia/Tokyo' } },
-      { type: 'track', userId: 'demo-yuki', event: 'Order Completed', properties: { orderId: 'T-77', total: 8800, currency: 'JPY' } },
-      { type: 'identify', userId: 'demo-somchai', traits: { name: 'สมชาย ใจดี', phone: '081 234 5678' }, context: { locale: 'th-TH', timezone: 'Asia/Bangkok' } },
+      {
+        type: 'identify',
+        userId: 'demo-yuki',
+        traits: { name: '山田 由紀', phone: '090-1234-5678' },
+        context: { locale: 'ja-JP', timezone: 'Asia/Tokyo' },
+      },
+      {
+        type: 'track',
+        userId: 'demo-yuki',
+        event: 'Order Completed',
+        properties: { orderId: 'T-77', total: 8800, currency: 'JPY' },
+      },
+      {
+        type: 'identify',
+        userId: 'demo-somchai',
+        traits: { name: 'สมชาย ใจดี', phone: '081 234 5678' },
+        context: { locale: 'th-TH', timezone: 'Asia/Bangkok' },
+      },
     ],
   };
   let events = 0;
   for (const [region, batch] of Object.entries(batches)) {
     const res = await fetch(`${webUrl}/v1/batch`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${keys[region]}:`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${keys[region]}:`).toString('base64')}`,
+      },
       body: JSON.stringify({ batch, sentAt: new Date().toISOString() }),
     });
     if (!res.ok) throw new Error(`demo data: /v1/batch for ${region} answered ${res.status}: ${await res.text()}`);
@@ -101,17 +144,24 @@ export async function seedDemoConnector(
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${webUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (!res.ok && res.status !== 404) throw new Error(`demo connector: ${method} ${path} answered ${res.status}: ${await res.text()}`);
+    if (!res.ok && res.status !== 404)
+      throw new Error(`demo connector: ${method} ${path} answered ${res.status}: ${await res.text()}`);
     return { status: res.status, body: (await res.json()) as any };
   };
   if ((await admin('GET', `/admin/connectors/${DEMO_CONNECTOR_ID}`)).status === 200) return { created: false };
 
   mkdirSync(importDir, { recursive: true });
   const file = path.join(importDir, 'tokyo-pos-orders.csv');
-  const lines = ['注文番号,注文日時,合計,通貨,メール', ...DEMO_POS_ROWS.map(([no, at, total, email]) => `${no},${at},"${total}",JPY,${email}`)];
+  const lines = [
+    '注文番号,注文日時,合計,通貨,メール',
+    ...DEMO_POS_ROWS.map(([no, at, total, email]) => `${no},${at},"${total}",JPY,${email}`),
+  ];
   writeFileSync(file, iconv.encode(`${lines.join('\r\n')}\r\n`, 'Shift_JIS'));
 
   await admin('POST', '/admin/connectors', {
@@ -131,14 +181,21 @@ export async function seedDemoConnector(
     credentials: {},
     schedule: { every: '6h', timeZone: 'Asia/Tokyo' },
   });
-  const { workflowId } = (await admin('POST', `/admin/connectors/${DEMO_CONNECTOR_ID}/sync`, {})).body as { workflowId: string };
+  const { workflowId } = (await admin('POST', `/admin/connectors/${DEMO_CONNECTOR_ID}/sync`, {})).body as {
+    workflowId: string;
+  };
   for (let i = 0; i < 120; i++) {
     const sync = (await admin('GET', `/admin/connectors/${DEMO_CONNECTOR_ID}/sync/${workflowId}`)).body as {
       status: string;
       progress?: { totals?: { orders: number; rejected: number } };
     };
     if (['completed', 'failed', 'skipped', 'cancelled'].includes(sync.status)) {
-      return { created: true, status: sync.status, orders: sync.progress?.totals?.orders ?? 0, rejected: sync.progress?.totals?.rejected ?? 0 };
+      return {
+        created: true,
+        status: sync.status,
+        orders: sync.progress?.totals?.orders ?? 0,
+        rejected: sync.progress?.totals?.rejected ?? 0,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -19,7 +19,10 @@ export async function startDevMailbox(dir: string): Promise<{ url: string; dir: 
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         received++;
-        writeFileSync(path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${received}.eml`), Buffer.concat(chunks));
+        writeFileSync(
+          path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${received}.eml`),
+          Buffer.concat(chunks),
+        );
         done();
       });
     },
@@ -29,5 +32,9 @@ export async function startDevMailbox(dir: string): Promise<{ url: string; dir: 
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as { port: number };
-  return { url: `smtp://127.0.0.1:${port}`, dir, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    dir,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

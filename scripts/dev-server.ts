@@ -18,13 +18,20 @@ export function devServerArgs(o: DevServerOptions): string[] {
   return [
     'server',
     'start-dev',
-    '--ip', o.ip,
-    '--port', String(o.port),
-    '--ui-port', String(o.uiPort),
-    '--namespace', o.namespace,
-    '--db-filename', o.dbFile,
-    '--ui-codec-endpoint', o.codecEndpoint,
-    '--log-level', 'warn',
+    '--ip',
+    o.ip,
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--namespace',
+    o.namespace,
+    '--db-filename',
+    o.dbFile,
+    '--ui-codec-endpoint',
+    o.codecEndpoint,
+    '--log-level',
+    'warn',
     ...MERIDIAN_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key)}`]),
   ];
 }
@@ -46,8 +53,12 @@ export async function waitForTemporal(
   let lastError = '';
   while (Date.now() < deadline) {
     if (exited !== undefined) {
-      const tail = options.logFile ? readFileSync(options.logFile, 'utf8').trim().split('\n').slice(-5).join('\n    ') : '';
-      throw new Error(`the Temporal dev server exited (code ${exited}) while starting; last lines of its log:\n    ${tail}`);
+      const tail = options.logFile
+        ? readFileSync(options.logFile, 'utf8').trim().split('\n').slice(-5).join('\n    ')
+        : '';
+      throw new Error(
+        `the Temporal dev server exited (code ${exited}) while starting; last lines of its log:\n    ${tail}`,
+      );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1 second' });
@@ -62,5 +73,7 @@ export async function waitForTemporal(
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   }
-  throw new Error(`the Temporal dev server did not answer at ${address} within ${options.timeoutMs / 1000}s (${lastError})`);
+  throw new Error(
+    `the Temporal dev server did not answer at ${address} within ${options.timeoutMs / 1000}s (${lastError})`,
+  );
 }

@@ -1,5 +1,16 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { arch, platform } from 'node:os';
 import path from 'node:path';
@@ -88,7 +99,12 @@ export async function choosePostgres(options: ChoosePostgresOptions): Promise<Po
   }
   const probe = options.probe ?? probeAddress(env);
   if (await answers(probe.host, probe.port)) {
-    return { kind: 'running', url: serverUrl(probe.host, probe.port), line: `PostgreSQL: the server on ${probe.host}:${probe.port}`, ...nothing };
+    return {
+      kind: 'running',
+      url: serverUrl(probe.host, probe.port),
+      line: `PostgreSQL: the server on ${probe.host}:${probe.port}`,
+      ...nothing,
+    };
   }
   const server = new EmbeddedPostgres({
     dataDir: options.dataDir,
@@ -102,7 +118,9 @@ export async function choosePostgres(options: ChoosePostgresOptions): Promise<Po
   const inProject = path.relative(process.cwd(), options.dataDir);
   const where = options.ephemeral
     ? 'a temporary folder'
-    : inProject && !inProject.startsWith('..') && !path.isAbsolute(inProject) ? inProject : path.resolve(options.dataDir);
+    : inProject && !inProject.startsWith('..') && !path.isAbsolute(inProject)
+      ? inProject
+      : path.resolve(options.dataDir);
   return {
     kind: 'embedded',
     url: server.url,
@@ -162,7 +180,8 @@ function hydrateLibraryLinks(nativeDir: string): void {
 function serverUser(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
   try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     throw new Error(
@@ -244,14 +263,27 @@ export class EmbeddedPostgres {
 
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       try {
-        const initdbArgs = ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-instructions'];
+        const initdbArgs = [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          '-A',
+          'trust',
+          '-E',
+          'UTF8',
+          '--no-locale',
+          '--no-instructions',
+        ];
         execFileSync(bin.initdb, [...initdbArgs, ...(ephemeral ? ['--no-sync'] : [])], {
           ...asServer,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
       } catch (error) {
         const e = error as { stderr?: Buffer; message: string };
-        throw new Error(`could not set up the embedded PostgreSQL in ${dataDir}${reachable}: ${tail(e.stderr?.toString() || e.message)}`);
+        throw new Error(
+          `could not set up the embedded PostgreSQL in ${dataDir}${reachable}: ${tail(e.stderr?.toString() || e.message)}`,
+        );
       }
     }
 
@@ -262,8 +294,18 @@ export class EmbeddedPostgres {
       max_connections: '200',
       ...(ephemeral ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
     };
-    const args = ['-D', dataDir, '-p', String(this.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const child = spawn(bin.postgres, args, { ...asServer, detached: this.options.detached, stdio: ['ignore', log, log] });
+    const args = [
+      '-D',
+      dataDir,
+      '-p',
+      String(this.port),
+      ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ];
+    const child = spawn(bin.postgres, args, {
+      ...asServer,
+      detached: this.options.detached,
+      stdio: ['ignore', log, log],
+    });
     if (typeof log === 'number') closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -271,11 +313,18 @@ export class EmbeddedPostgres {
     child.once('error', (error) => (spawnError = error));
 
     const deadline = Date.now() + timeoutMs;
-    const logTail = () => (this.options.logFile && existsSync(this.options.logFile) ? `: ${tail(readFileSync(this.options.logFile, 'utf8'))}` : '');
+    const logTail = () =>
+      this.options.logFile && existsSync(this.options.logFile)
+        ? `: ${tail(readFileSync(this.options.logFile, 'utf8'))}`
+        : '';
     for (;;) {
       if (spawnError || child.exitCode !== null || child.signalCode !== null) {
-        const hint = ephemeral ? '' : ` (a folder from another PostgreSQL version? move ${dataDir} away to start afresh)`;
-        throw new Error(`the embedded PostgreSQL did not start${reachable}${hint}${spawnError ? `: ${spawnError.message}` : logTail()}`);
+        const hint = ephemeral
+          ? ''
+          : ` (a folder from another PostgreSQL version? move ${dataDir} away to start afresh)`;
+        throw new Error(
+          `the embedded PostgreSQL did not start${reachable}${hint}${spawnError ? `: ${spawnError.message}` : logTail()}`,
+        );
       }
       if (await this.acceptsQueries()) return;
       if (Date.now() > deadline) {

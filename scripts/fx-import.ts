@@ -16,7 +16,10 @@ export function readFxHistory(file = SHIPPED_FX_HISTORY): FxDay[] {
   return parseEcbHistoryZip(readFileSync(file));
 }
 
-export async function importFxHistory(sql: Sql, file = SHIPPED_FX_HISTORY): Promise<{ imported: boolean; days: number; reason?: string }> {
+export async function importFxHistory(
+  sql: Sql,
+  file = SHIPPED_FX_HISTORY,
+): Promise<{ imported: boolean; days: number; reason?: string }> {
   const [{ n }] = (await sql`select count(*)::int as n from fx_rates`) as unknown as [{ n: number }];
   if (n > 0) return { imported: false, days: 0, reason: 'rates are already stored' };
   if (!existsSync(file)) return { imported: false, days: 0, reason: `no history file at ${file}` };

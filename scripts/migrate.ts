@@ -15,13 +15,18 @@ async function main(): Promise<void> {
   const reports = await migrateAll(config).catch((error) => {
     throw new Error(describePostgresError(error, config.databaseUrl));
   });
-  for (const r of reports) console.log(`${r.database.padEnd(24)} ${r.created ? 'created and migrated' : 'migrated'} (region ${r.region})`);
+  for (const r of reports)
+    console.log(`${r.database.padEnd(24)} ${r.created ? 'created and migrated' : 'migrated'} (region ${r.region})`);
   if (config.databaseRoles) {
     const roles = await ensureRegionRoles(config).catch((error) => {
-      throw new Error((error as { code?: string }).code ? describePostgresError(error, config.databaseUrl) : (error as Error).message);
+      throw new Error(
+        (error as { code?: string }).code ? describePostgresError(error, config.databaseUrl) : (error as Error).message,
+      );
     });
     for (const r of roles) {
-      console.log(`role ${r.role.padEnd(19)} may connect to ${r.database} only${r.passwordSet ? '' : ' (no password set: MERIDIAN_DB_PASSWORD_' + r.region.toUpperCase() + ')'}`);
+      console.log(
+        `role ${r.role.padEnd(19)} may connect to ${r.database} only${r.passwordSet ? '' : ' (no password set: MERIDIAN_DB_PASSWORD_' + r.region.toUpperCase() + ')'}`,
+      );
     }
   }
 }

@@ -12,7 +12,9 @@ import { exitWithError } from '../startup/fatal';
   console.log(`started ${handle.workflowId}; waiting for every region's worker…`);
   const result = await handle.result();
   for (const r of result.regions) {
-    console.log(`  ${r.region.padEnd(6)} ${r.workerIdentity}  p50 ${r.latencyP50Ms.toFixed(2)} ms  attempts ${r.attempts}`);
+    console.log(
+      `  ${r.region.padEnd(6)} ${r.workerIdentity}  p50 ${r.latencyP50Ms.toFixed(2)} ms  attempts ${r.attempts}`,
+    );
   }
   await client.connection.close();
 })().catch((error) => exitWithError('region-health', error));

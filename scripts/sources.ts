@@ -23,22 +23,32 @@ async function main(): Promise<void> {
   loadDevSecrets();
   const config = loadConfig();
   const [command, ...rest] = process.argv.slice(2);
-  const pool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1, applicationName: 'meridian-sources' });
+  const pool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), {
+    max: 1,
+    applicationName: 'meridian-sources',
+  });
   try {
     switch (command) {
       case 'create': {
         const [name, region, kind] = rest;
         if (!name || !region || !SOURCE_KINDS.includes(kind as SourceKind)) throw new Error(USAGE);
         const dataRegion = config.regions.region(region);
-        if (dataRegion.name === GLOBAL_REGION) throw new Error('a source belongs to a data region (eu, us, apac …), not global');
-        const { source, writeKey } = await createSource(pool.db, { name, region: dataRegion.name, kind: kind as SourceKind });
+        if (dataRegion.name === GLOBAL_REGION)
+          throw new Error('a source belongs to a data region (eu, us, apac …), not global');
+        const { source, writeKey } = await createSource(pool.db, {
+          name,
+          region: dataRegion.name,
+          kind: kind as SourceKind,
+        });
         console.log(`created ${source.id} "${source.name}" (${source.kind}) in region ${source.region}`);
         console.log(`write key (shown once): ${writeKey}`);
         break;
       }
       case 'list':
         for (const s of await listSources(pool.db)) {
-          console.log(`${s.id}  ${s.region.padEnd(6)} ${s.kind.padEnd(7)} …${s.writeKeyHint}  ${s.name}${s.rotatedAt ? `  (rotated ${s.rotatedAt.toISOString()})` : ''}`);
+          console.log(
+            `${s.id}  ${s.region.padEnd(6)} ${s.kind.padEnd(7)} …${s.writeKeyHint}  ${s.name}${s.rotatedAt ? `  (rotated ${s.rotatedAt.toISOString()})` : ''}`,
+          );
         }
         break;
       case 'rotate': {

@@ -90,7 +90,9 @@ class Supervisor {
         const now = Date.now();
         s.restarts = s.restarts.filter((t) => now - t < 60_000);
         if (s.restarts.length >= RESTART_LIMIT) {
-          console.error(`${name} exited ${RESTART_LIMIT} times within a minute; stopping Meridian (see its output above)`);
+          console.error(
+            `${name} exited ${RESTART_LIMIT} times within a minute; stopping Meridian (see its output above)`,
+          );
           void this.shutdown(1);
           return;
         }
@@ -181,13 +183,16 @@ async function startTemporal(config: MeridianConfig, supervisor: Supervisor, cod
 
   if (cli.kind === 'binary') {
     const child = spawnDevServer(cli.path, options);
-    supervisor.setTemporal(async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await exited;
-      console.log('  temporal stopped');
-    }, () => child.kill('SIGKILL'));
+    supervisor.setTemporal(
+      async () => {
+        if (child.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        await exited;
+        console.log('  temporal stopped');
+      },
+      () => child.kill('SIGKILL'),
+    );
     await waitForTemporal(config.temporal.address, config.temporal.namespace, {
       timeoutMs: 60_000,
       process: child,
@@ -215,7 +220,9 @@ async function startTemporal(config: MeridianConfig, supervisor: Supervisor, cod
     });
     supervisor.setTemporal(() => env.teardown());
   }
-  step(`Temporal dev server on ${config.temporal.address}, namespace "${config.temporal.namespace}" (state ${options.dbFile}, log ${options.logFile})`);
+  step(
+    `Temporal dev server on ${config.temporal.address}, namespace "${config.temporal.namespace}" (state ${options.dbFile}, log ${options.logFile})`,
+  );
   if (process.env.DEBUG) info(`temporal ${devServerArgs(options).join(' ')}`);
 }
 
@@ -238,8 +245,13 @@ async function waitForWeb(url: string, timeoutMs: number): Promise<{ ok: boolean
 /** Why the public /ready says no: the per-region report from the operator listener. */
 async function readinessDetails(operatorUrl: string, config: MeridianConfig): Promise<string> {
   try {
-    const res = await fetch(`${operatorUrl}/ready`, { headers: { authorization: `Bearer ${config.operator.tokens[0] ?? ''}` } });
-    const body = (await res.json()) as { regions?: { region: string; database: { error?: string }; temporal: { error?: string } }[]; error?: string };
+    const res = await fetch(`${operatorUrl}/ready`, {
+      headers: { authorization: `Bearer ${config.operator.tokens[0] ?? ''}` },
+    });
+    const body = (await res.json()) as {
+      regions?: { region: string; database: { error?: string }; temporal: { error?: string } }[];
+      error?: string;
+    };
     if (!body.regions) return body.error ?? `operator listener answered ${res.status}`;
     const failing = body.regions.flatMap((r) => [
       ...(r.database.error ? [`${r.region} database: ${r.database.error}`] : []),
@@ -264,7 +276,12 @@ async function main(): Promise<void> {
   await assertPortFree(temporalHost, Number(temporalPort), 'Temporal', 'TEMPORAL_ADDRESS');
   await assertPortFree(temporalHost, config.temporal.uiPort, 'Temporal UI', 'TEMPORAL_UI_PORT');
   await assertPortFree(config.web.host, config.web.port, 'web', 'MERIDIAN_WEB_PORT');
-  await assertPortFree(config.operator.host, config.operator.port, 'operator: codec and readiness', 'MERIDIAN_OPERATOR_PORT');
+  await assertPortFree(
+    config.operator.host,
+    config.operator.port,
+    'operator: codec and readiness',
+    'MERIDIAN_OPERATOR_PORT',
+  );
   step(
     `ports free: ${temporalPort} (Temporal), ${config.temporal.uiPort} (Temporal UI), ${config.web.port} (web), ` +
       `${config.operator.port} (operator)`,
@@ -273,7 +290,8 @@ async function main(): Promise<void> {
   const operatorUrl = `http://${config.operator.host === '0.0.0.0' ? '127.0.0.1' : config.operator.host}:${config.operator.port}`;
   // The dev server's UI has no login, so it cannot send the operator token: on a loopback
   // operator listener its origin is let in without one (development only; docs/security.md).
-  const trustLocalUi = process.env.MERIDIAN_OPERATOR_TRUST_LOCAL_UI ?? (isLoopbackHost(config.operator.host) ? '1' : '0');
+  const trustLocalUi =
+    process.env.MERIDIAN_OPERATOR_TRUST_LOCAL_UI ?? (isLoopbackHost(config.operator.host) ? '1' : '0');
   const supervisor = new Supervisor();
   process.on('SIGINT', () => void supervisor.shutdown(0));
   process.on('SIGTERM', () => void supervisor.shutdown(0));
@@ -282,7 +300,8 @@ async function main(): Promise<void> {
     const pg = await choosePostgres({
       dataDir: path.join(dataDir, 'pg'),
       logFile: path.join(dataDir, 'postgres.log'),
-      track: (server) => supervisor.setPostgres({ kind: 'embedded', stop: () => server.stop(), kill: () => server.kill() }),
+      track: (server) =>
+        supervisor.setPostgres({ kind: 'embedded', stop: () => server.stop(), kill: () => server.kill() }),
     }).catch((error: Error) => {
       throw new StartError(error.message);
     });
@@ -314,17 +333,23 @@ async function main(): Promise<void> {
     await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
     step('workflows bundled once for all workers');
 
-    for (const region of config.regions.regions) supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);
+    for (const region of config.regions.regions)
+      supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);
     supervisor.run('web', 'web/main.ts');
     const ready = await waitForWeb(`${webUrl}/ready`, 90_000);
-    if (!ready.ok) throw new StartError(`Meridian did not become ready within 90s: ${await readinessDetails(operatorUrl, config)}`);
+    if (!ready.ok)
+      throw new StartError(`Meridian did not become ready within 90s: ${await readinessDetails(operatorUrl, config)}`);
     step('workers and web are up; /ready says every region is reachable');
 
     const client = await connectClient(config);
-    step(`schedule ${FX_SCHEDULE_ID} ${await ensureFxSchedule(client, config)} (ECB rates, business days 16:30 Europe/Berlin)`);
+    step(
+      `schedule ${FX_SCHEDULE_ID} ${await ensureFxSchedule(client, config)} (ECB rates, business days 16:30 Europe/Berlin)`,
+    );
     const fxSql = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1 });
     const fx = await importFxHistory(fxSql.sql).finally(() => fxSql.close());
-    step(fx.imported ? `demo: ${fx.days} days of ECB reference rates imported` : `FX history not imported: ${fx.reason}`);
+    step(
+      fx.imported ? `demo: ${fx.days} days of ECB reference rates imported` : `FX history not imported: ${fx.reason}`,
+    );
     const handle = await startRegionHealth(client, config);
     const result = await handle.result();
     step(
@@ -335,7 +360,11 @@ async function main(): Promise<void> {
     const adminToken = config.adminTokens[0]?.token;
     if (adminToken) {
       const demo = await seedDemoData(webUrl, adminToken);
-      step(demo.created ? `demo: 3 sources (eu, us, apac) and ${demo.events} events sent through /v1/batch` : 'demo: sources and events from an earlier start are there');
+      step(
+        demo.created
+          ? `demo: 3 sources (eu, us, apac) and ${demo.events} events sent through /v1/batch`
+          : 'demo: sources and events from an earlier start are there',
+      );
       const pos = await seedDemoConnector(webUrl, adminToken, path.join(dataDir, 'imports'));
       step(
         pos.created

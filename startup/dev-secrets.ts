@@ -37,9 +37,13 @@ function readEnvFile(file: string): Map<string, string> {
   return values;
 }
 
-export function loadDevSecrets(
-  { create = false, regionNames = ['global', 'eu', 'us', 'apac'] }: { create?: boolean; regionNames?: readonly string[] } = {},
-): { file: string; created: boolean } | undefined {
+export function loadDevSecrets({
+  create = false,
+  regionNames = ['global', 'eu', 'us', 'apac'],
+}: {
+  create?: boolean;
+  regionNames?: readonly string[];
+} = {}): { file: string; created: boolean } | undefined {
   if (process.env.NODE_ENV === 'production') return undefined;
   const file = devSecretsFile();
   let created = false;

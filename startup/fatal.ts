@@ -11,7 +11,10 @@ const SELF_EXPLAINING = [ConfigError, RegionConfigError, TemporalUnreachableErro
 export function explainStartupError(error: unknown): string {
   if (SELF_EXPLAINING.some((type) => error instanceof type)) return (error as Error).message;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || /^E[A-Z]+$/.test(code) || code === 'CONNECT_TIMEOUT')) {
+  if (
+    typeof code === 'string' &&
+    (/^[0-9A-Z]{5}$/.test(code) || /^E[A-Z]+$/.test(code) || code === 'CONNECT_TIMEOUT')
+  ) {
     if (code === 'EADDRINUSE') {
       const e = error as { address?: string; port?: number };
       return `port ${e.port} on ${e.address} is already taken: stop whatever uses it, or choose another port (see README, Configuration)`;

@@ -10,7 +10,14 @@ import type { MeridianConfig } from '../domain/config';
 
 export type LogFormat = MeridianConfig['logFormat'];
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 // Fields every pino record has that a person reading the line needs not see.
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'reqId', 'req', 'res', 'ms', 'err']);
@@ -55,7 +62,10 @@ export function prettyLogLine(record: Record<string, unknown>): string {
   const err = record.err as { message?: string; stack?: string } | undefined;
   if (err) {
     const stack = err.stack ?? err.message ?? '';
-    line += `\n${stack.split('\n').map((l) => `    ${l.trim()}`).join('\n')}`;
+    line += `\n${stack
+      .split('\n')
+      .map((l) => `    ${l.trim()}`)
+      .join('\n')}`;
   }
   return line;
 }
@@ -77,6 +87,10 @@ export function prettyStream(out: { write(text: string): unknown } = process.std
 }
 
 /** Writes one record of a process's own (not pino's) in the process's format. */
-export function writeLog(format: LogFormat, record: { msg: string } & Record<string, unknown>, out: { write(text: string): unknown } = process.stdout): void {
+export function writeLog(
+  format: LogFormat,
+  record: { msg: string } & Record<string, unknown>,
+  out: { write(text: string): unknown } = process.stdout,
+): void {
   out.write(`${format === 'pretty' ? prettyLogLine({ time: Date.now(), ...record }) : JSON.stringify(record)}\n`);
 }

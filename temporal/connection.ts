@@ -50,7 +50,11 @@ export async function connectClient(config: Pick<MeridianConfig, 'temporal' | 'p
   } catch (error) {
     throw unreachable(config.temporal.address, error);
   }
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: clientDataConverter(config) as DataConverter });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: clientDataConverter(config) as DataConverter,
+  });
 }
 
 export async function connectWorkerConnection(config: Pick<MeridianConfig, 'temporal'>): Promise<NativeConnection> {

@@ -63,10 +63,15 @@ export class ConsentOutbox {
         this.running = undefined;
       });
   }
-
 }
 
-async function startAndClear(client: Client, regions: RegionCatalog, region: string, sql: Sql, input: ConsentPropagationInput): Promise<void> {
+async function startAndClear(
+  client: Client,
+  regions: RegionCatalog,
+  region: string,
+  sql: Sql,
+  input: ConsentPropagationInput,
+): Promise<void> {
   try {
     await startConsentPropagation(client, regions, region, input);
   } catch (error) {

@@ -42,13 +42,16 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload, index) => {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING) throw new PlaintextPayloadError(index, encoding);
+      if (!encoding || decoder.decode(encoding) !== ENCRYPTED_ENCODING)
+        throw new PlaintextPayloadError(index, encoding);
       const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
       if (!keyIdBytes) throw new ValueError('encrypted payload has no encryption-key-id in its metadata');
       const keyId = decoder.decode(keyIdBytes);
       const key = this.keys.keys.get(keyId);
       if (!key) {
-        throw new ValueError(`payload was encrypted with key "${keyId}", which is not in MERIDIAN_PAYLOAD_KEYS: add it back to decrypt`);
+        throw new ValueError(
+          `payload was encrypted with key "${keyId}", which is not in MERIDIAN_PAYLOAD_KEYS: add it back to decrypt`,
+        );
       }
       if (!payload.data) throw new ValueError('encrypted payload has no data');
       const decoded = temporal.api.common.v1.Payload.decode(decrypt(payload.data, key));
@@ -59,7 +62,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
 /** A payload without Meridian's encryption: refused rather than passed on. */
 export class PlaintextPayloadError extends ValueError {
-  constructor(readonly index: number, encoding: Uint8Array | undefined | null) {
+  constructor(
+    readonly index: number,
+    encoding: Uint8Array | undefined | null,
+  ) {
     const name = encoding ? decoder.decode(encoding) : '';
     // The encoding is metadata, not content; still, only a short, plain name is quoted.
     const shown = /^[\w./-]{1,40}$/.test(name) ? `"${name}"` : name ? 'an unknown one' : 'none';

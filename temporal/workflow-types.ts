@@ -1,4 +1,9 @@
-import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowStartOptions } from '@temporalio/client';
+import type {
+  Client,
+  WorkflowHandle,
+  WorkflowHandleWithFirstExecutionRunId,
+  WorkflowStartOptions,
+} from '@temporalio/client';
 import type * as workflows from '../workflows';
 
 /**
@@ -11,7 +16,10 @@ import type * as workflows from '../workflows';
 type Exported = typeof workflows;
 
 /** The names workflows/index.ts exports a workflow function under (its Temporal workflow type). */
-export type WorkflowName = { [K in keyof Exported]: Exported[K] extends (...args: any[]) => Promise<unknown> ? K : never }[keyof Exported] & string;
+export type WorkflowName = {
+  [K in keyof Exported]: Exported[K] extends (...args: any[]) => Promise<unknown> ? K : never;
+}[keyof Exported] &
+  string;
 export type WorkflowOf<K extends WorkflowName> = Exported[K];
 
 export function startWorkflow<K extends WorkflowName>(
@@ -23,7 +31,11 @@ export function startWorkflow<K extends WorkflowName>(
 }
 
 /** A handle to a running (or finished) workflow of this type; `name` only types it. */
-export function workflowHandle<K extends WorkflowName>(client: Client, name: K, workflowId: string): WorkflowHandle<WorkflowOf<K>> {
+export function workflowHandle<K extends WorkflowName>(
+  client: Client,
+  name: K,
+  workflowId: string,
+): WorkflowHandle<WorkflowOf<K>> {
   void name;
   return client.workflow.getHandle<WorkflowOf<K>>(workflowId);
 }

@@ -40,7 +40,10 @@ export async function createMeridianWeb(
   options: { logger?: FastifyServerOptions['logger']; poolSize?: number; onRoute?: WebDeps['onRoute'] } = {},
 ): Promise<MeridianWeb> {
   const globalRegion = config.regions.region(GLOBAL_REGION);
-  const globalPool = openGlobalPool(config, globalRegion, { max: options.poolSize ?? 10, applicationName: 'meridian-web' });
+  const globalPool = openGlobalPool(config, globalRegion, {
+    max: options.poolSize ?? 10,
+    applicationName: 'meridian-web',
+  });
   const regional = config.regions.dataRegions.map((region) => ({
     region,
     pool: openRegionalPool(config, region, { max: options.poolSize ?? 10, applicationName: 'meridian-web' }),
@@ -109,7 +112,9 @@ export async function createMeridianWeb(
     tracking: {
       sources: sourceCache,
       writers,
-      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, { bytesPerSecond: config.ingestBytesPerSource }),
+      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
+        bytesPerSecond: config.ingestBytesPerSource,
+      }),
       consent: { regional: regionalSql, temporal, regions: config.regions },
       origins: new AllowedOriginIndex(globalPool.db),
       publicUrl: config.privacy.publicUrl,

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   loadDevSecrets();
   const config = loadConfig();
   const temporal = await connectClient(config);
-  const web = await createMeridianWeb(config, temporal, { logger: requestLogOptions(config.logLevel, config.logFormat) });
+  const web = await createMeridianWeb(config, temporal, {
+    logger: requestLogOptions(config.logLevel, config.logFormat),
+  });
 
   let closing = false;
   const shutdown = async () => {

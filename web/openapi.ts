@@ -45,16 +45,22 @@ export const trackingErrorAnswer = z
   .object({
     success: z.literal(false),
     error: z.string().describe('the field and the rule, e.g. "event is required for track calls"'),
-    rejected: z.array(rejectedItemSchema).optional().describe('a batch whose every item was refused: each item by index, with the reason'),
+    rejected: z
+      .array(rejectedItemSchema)
+      .optional()
+      .describe('a batch whose every item was refused: each item by index, with the reason'),
   })
-  .meta({ id: 'TrackingError', description: 'A refused tracking request, in Segment\'s shape' });
+  .meta({ id: 'TrackingError', description: "A refused tracking request, in Segment's shape" });
 
 type Zod = z.ZodType;
 /** A response: a zod schema of its JSON body, or per content type (HTML pages, downloads). */
 type ResponseDoc = Zod | { description: string; content: Record<string, { schema: Zod }> };
 
 /** A JSON answer with what it means, e.g. `201: json('the new source and its write key', sourceCreated)`. */
-export const json = (description: string, schema: Zod) => ({ description, content: { 'application/json': { schema } } });
+export const json = (description: string, schema: Zod) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 export interface RouteDoc {
   /** One line, as a reader of the list of operations wants it. */
@@ -78,8 +84,14 @@ export function adminRoute(doc: RouteDoc) {
     response: {
       ...doc.response,
       401: json('the admin token is missing or unknown', errorAnswer),
-      403: json('the token does not cover the region this acts in (or this is workspace-wide configuration and the token is scoped to regions)', errorAnswer),
-      default: json('refused: 400 names the field and the rule; 404 names what does not exist; 409, 503 say what to do', errorAnswer),
+      403: json(
+        'the token does not cover the region this acts in (or this is workspace-wide configuration and the token is scoped to regions)',
+        errorAnswer,
+      ),
+      default: json(
+        'refused: 400 names the field and the rule; 404 names what does not exist; 409, 503 say what to do',
+        errorAnswer,
+      ),
     },
   };
 }
@@ -97,10 +109,22 @@ export function trackingRoute(doc: RouteDoc) {
       ...doc.response,
       400: json('a field broke a rule (named in `error`), or the body is not JSON', trackingErrorAnswer),
       ...(doc.security?.length === 0 ? {} : { 401: json('the write key is missing or unknown', trackingErrorAnswer) }),
-      403: json('the request comes from a web page whose origin is not on the source\'s allowedOrigins', trackingErrorAnswer),
-      413: json('the body is over Segment\'s limit: 32 KB per call, 500 KB per batch (after decompression); or a batch over 5,000 KB once its context is merged into each item', trackingErrorAnswer),
-      429: json('too many events or bytes from this source, too many write-key lookups from this address, or the region is catching up: retry after Retry-After seconds', trackingErrorAnswer),
-      default: json('415: not JSON, or compressed other than gzip or deflate; 503: the source\'s region is not served here; 500: nothing was stored, retry', trackingErrorAnswer),
+      403: json(
+        "the request comes from a web page whose origin is not on the source's allowedOrigins",
+        trackingErrorAnswer,
+      ),
+      413: json(
+        "the body is over Segment's limit: 32 KB per call, 500 KB per batch (after decompression); or a batch over 5,000 KB once its context is merged into each item",
+        trackingErrorAnswer,
+      ),
+      429: json(
+        'too many events or bytes from this source, too many write-key lookups from this address, or the region is catching up: retry after Retry-After seconds',
+        trackingErrorAnswer,
+      ),
+      default: json(
+        "415: not JSON, or compressed other than gzip or deflate; 503: the source's region is not served here; 500: nothing was stored, retry",
+        trackingErrorAnswer,
+      ),
     },
   };
 }
@@ -112,7 +136,13 @@ export function privacyRoute(doc: RouteDoc) {
     // The portal's HTML forms post urlencoded fields (with their csrf token); API clients post JSON.
     consumes: ['application/json', 'application/x-www-form-urlencoded'],
     ...doc,
-    response: { ...doc.response, default: json('refused (JSON; a browser asking for HTML gets the page that says so): 400 names the field, 403/410 a link that is not valid or has expired, 429 too many requests', errorAnswer) },
+    response: {
+      ...doc.response,
+      default: json(
+        'refused (JSON; a browser asking for HTML gets the page that says so): 400 names the field, 403/410 a link that is not valid or has expired, 429 too many requests',
+        errorAnswer,
+      ),
+    },
   };
 }
 
@@ -135,9 +165,21 @@ export const htmlPage = (description: string) => ({ description, content: { 'tex
 // ---------------------------------------------------------------------------------------------
 
 const TAGS = [
-  { name: 'tracking', description: 'Segment-compatible HTTP Tracking API: identify, track, page, screen, group, alias, batch. A 200 means the events are committed in the source\'s region.' },
-  { name: 'admin', description: 'Sources and write keys, identity rules, profiles, connectors and their syncs, FX rates, consent and privacy requests. A token scoped to regions acts only on what lives in them.' },
-  { name: 'privacy', description: 'The privacy portal: file a data subject request, verify it with the emailed code, follow its status; the preference centre. JSON for API clients, localised pages for browsers.' },
+  {
+    name: 'tracking',
+    description:
+      "Segment-compatible HTTP Tracking API: identify, track, page, screen, group, alias, batch. A 200 means the events are committed in the source's region.",
+  },
+  {
+    name: 'admin',
+    description:
+      'Sources and write keys, identity rules, profiles, connectors and their syncs, FX rates, consent and privacy requests. A token scoped to regions acts only on what lives in them.',
+  },
+  {
+    name: 'privacy',
+    description:
+      'The privacy portal: file a data subject request, verify it with the emailed code, follow its status; the preference centre. JSON for API clients, localised pages for browsers.',
+  },
   { name: 'service', description: 'Health, bare readiness and this document.' },
 ];
 
@@ -157,7 +199,8 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       info: {
         title: 'Meridian',
         version: '1',
-        description: 'The public APIs of a Meridian web server: tracking (Segment-compatible), admin and the privacy portal.',
+        description:
+          'The public APIs of a Meridian web server: tracking (Segment-compatible), admin and the privacy portal.',
       },
       ...(options.publicUrl ? { servers: [{ url: options.publicUrl }] } : {}),
       tags: TAGS,
@@ -166,12 +209,14 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
           adminToken: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An admin token from MERIDIAN_ADMIN_TOKENS (`token:*` for all regions, `token:eu+us` for some).',
+            description:
+              'An admin token from MERIDIAN_ADMIN_TOKENS (`token:*` for all regions, `token:eu+us` for some).',
           },
           writeKey: {
             type: 'http',
             scheme: 'basic',
-            description: 'The source\'s write key as the user name, with an empty password, as Segment\'s libraries send it. It may instead be sent as "writeKey" in the JSON body.',
+            description:
+              'The source\'s write key as the user name, with an empty password, as Segment\'s libraries send it. It may instead be sent as "writeKey" in the JSON body.',
           },
         },
       },
@@ -183,7 +228,12 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
 
   app.get(
     OPENAPI_PATH,
-    { schema: serviceRoute({ summary: 'This OpenAPI 3.1 document', response: { 200: json('the OpenAPI document', z.looseObject({ openapi: z.string() })) } }) },
+    {
+      schema: serviceRoute({
+        summary: 'This OpenAPI 3.1 document',
+        response: { 200: json('the OpenAPI document', z.looseObject({ openapi: z.string() })) },
+      }),
+    },
     async () => app.swagger(),
   );
 }

@@ -40,7 +40,10 @@ export interface OperatorDeps {
 }
 
 class OperatorAuthError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -63,21 +66,34 @@ function fromLoopback(request: FastifyRequest): boolean {
 }
 
 /** How the request proved it may use the operator listener; throws a 401 when it did not. */
-export function authenticateOperator(access: OperatorAccess, request: FastifyRequest, allowLocalUi: boolean): 'token' | 'local-ui' {
+export function authenticateOperator(
+  access: OperatorAccess,
+  request: FastifyRequest,
+  allowLocalUi: boolean,
+): 'token' | 'local-ui' {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer (\S+)$/.exec(header);
     if (match && access.tokens.length > 0 && tokenMatches(access.tokens, match[1]!)) return 'token';
-    throw new OperatorAuthError(401, 'operator token unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_OPERATOR_TOKENS');
+    throw new OperatorAuthError(
+      401,
+      'operator token unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_OPERATOR_TOKENS',
+    );
   }
   if (allowLocalUi && access.trustLocalUi && fromLoopback(request)) {
     const origin = request.headers.origin;
     if (origin !== undefined && access.uiOrigins.includes(origin)) return 'local-ui';
   }
   if (access.tokens.length === 0) {
-    throw new OperatorAuthError(401, 'the operator listener has no tokens: set MERIDIAN_OPERATOR_TOKENS and send "Authorization: Bearer <token>"');
+    throw new OperatorAuthError(
+      401,
+      'the operator listener has no tokens: set MERIDIAN_OPERATOR_TOKENS and send "Authorization: Bearer <token>"',
+    );
   }
-  throw new OperatorAuthError(401, 'operator token missing: send "Authorization: Bearer <token>" with a token from MERIDIAN_OPERATOR_TOKENS');
+  throw new OperatorAuthError(
+    401,
+    'operator token missing: send "Authorization: Bearer <token>" with a token from MERIDIAN_OPERATOR_TOKENS',
+  );
 }
 
 function checkNamespace(access: OperatorAccess, request: FastifyRequest): void {
@@ -89,7 +105,10 @@ function checkNamespace(access: OperatorAccess, request: FastifyRequest): void {
     );
   }
   if (given !== access.namespace) {
-    throw new OperatorAuthError(403, `this codec serves namespace "${access.namespace}" only, not the one in X-Namespace`);
+    throw new OperatorAuthError(
+      403,
+      `this codec serves namespace "${access.namespace}" only, not the one in X-Namespace`,
+    );
   }
 }
 
@@ -154,7 +173,9 @@ export async function buildOperatorServer(deps: OperatorDeps): Promise<FastifyIn
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]} on the operator listener: it serves /codec/decode, /codec/encode and /ready` }),
+    reply.code(404).send({
+      error: `no route ${request.method} ${request.url.split('?')[0]} on the operator listener: it serves /codec/decode, /codec/encode and /ready`,
+    }),
   );
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;

@@ -45,7 +45,10 @@ class DatabaseCheck {
   private sql: Sql | undefined;
   private inFlight: Promise<RegionReadiness['database']> | undefined;
 
-  constructor(private readonly open: () => Sql, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly open: () => Sql,
+    private readonly timeoutMs: number,
+  ) {}
 
   run(): Promise<RegionReadiness['database']> {
     this.inFlight ??= this.check().finally(() => (this.inFlight = undefined));
@@ -111,11 +114,13 @@ export class ReadinessProbe {
     };
     try {
       // The gRPC deadline ends the call itself; nothing is left waiting on the connection.
-      const [workflowPollers, activityPollers] = await this.client.connection.withDeadline(Date.now() + this.timeoutMs, () =>
-        Promise.all([
-          pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-          pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-        ]),
+      const [workflowPollers, activityPollers] = await this.client.connection.withDeadline(
+        Date.now() + this.timeoutMs,
+        () =>
+          Promise.all([
+            pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+            pollers(temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+          ]),
       );
       return { ok: true, taskQueue, workflowPollers, activityPollers };
     } catch (error) {

@@ -71,7 +71,9 @@ export class SharedRateLimiter {
 
   startSweeping(onError: (message: string) => void = () => {}): void {
     this.sweeper = setInterval(() => {
-      sweepCounters(this.globalSql).catch((error: { code?: string }) => onError(`rate limit sweep failed (${error.code ?? 'error'}); will retry`));
+      sweepCounters(this.globalSql).catch((error: { code?: string }) =>
+        onError(`rate limit sweep failed (${error.code ?? 'error'}); will retry`),
+      );
     }, this.sweepEveryMs);
     this.sweeper.unref();
   }

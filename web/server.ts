@@ -92,14 +92,32 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 
-  app.get('/health', { schema: serviceRoute({ summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok') }) } }) }, async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    {
+      schema: serviceRoute({
+        summary: 'Liveness: the process answers',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      }),
+    },
+    async () => ({ status: 'ok' }),
+  );
 
   // Ready or not, nothing more: which check failed and why is on the operator listener.
   const readyAnswer = z.object({ status: z.enum(['ready', 'not ready']) });
-  app.get('/ready', { schema: serviceRoute({ summary: 'Readiness: every region\'s database and Temporal answer (details on the operator listener)', response: { 200: readyAnswer, 503: readyAnswer } }) }, async (_request, reply) => {
-    const ready = ReadinessProbe.isReady(await deps.readiness.check());
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
-  });
+  app.get(
+    '/ready',
+    {
+      schema: serviceRoute({
+        summary: "Readiness: every region's database and Temporal answer (details on the operator listener)",
+        response: { 200: readyAnswer, 503: readyAnswer },
+      }),
+    },
+    async (_request, reply) => {
+      const ready = ReadinessProbe.isReady(await deps.readiness.check());
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
+    },
+  );
 
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}: see README for the API` }),

@@ -48,12 +48,15 @@ async function main(): Promise<void> {
     logger:
       config.logFormat === 'pretty'
         ? new DefaultLogger(runtimeLevel, ({ level, message, meta, timestampNanos }) =>
-            process.stderr.write(`${prettyLogLine({ time: Number(timestampNanos / 1_000_000n), level, msg: message, ...meta })}\n`),
+            process.stderr.write(
+              `${prettyLogLine({ time: Number(timestampNanos / 1_000_000n), level, msg: message, ...meta })}\n`,
+            ),
           )
         : new DefaultLogger(runtimeLevel),
   });
   if (config.connectorHostOverride) {
-    const msg = 'MERIDIAN_CONNECTOR_HOST_OVERRIDE is set: connectors may call these hosts without the vendor-host and address checks; for tests only';
+    const msg =
+      'MERIDIAN_CONNECTOR_HOST_OVERRIDE is set: connectors may call these hosts without the vendor-host and address checks; for tests only';
     writeLog(config.logFormat, { msg, level: 'warn', hosts: config.connectorHostOverride }, process.stderr);
   }
 
@@ -88,12 +91,21 @@ async function main(): Promise<void> {
         workers.push(
           await Worker.create({
             ...common,
-            activities: createGlobalActivities({ pool, globalSql: pool.sql, regions: config.regions, rules, ecbBaseUrl: config.ecbBaseUrl }),
+            activities: createGlobalActivities({
+              pool,
+              globalSql: pool.sql,
+              regions: config.regions,
+              rules,
+              ecbBaseUrl: config.ecbBaseUrl,
+            }),
           }),
         );
       } else {
         const pool = openRegionalPool(config, region, { applicationName: `meridian-worker-${region.name}` });
-        const globalPool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 4, applicationName: `meridian-worker-${region.name}` });
+        const globalPool = openGlobalPool(config, config.regions.region(GLOBAL_REGION), {
+          max: 4,
+          applicationName: `meridian-worker-${region.name}`,
+        });
         pools.push(pool, globalPool);
         await Promise.all([pool.sql`select 1`, globalPool.sql`select 1`]);
         const regionKey = keyFromRef(region.keyRef, config.env);
@@ -102,14 +114,25 @@ async function main(): Promise<void> {
         rules.start();
         // Merges found while syncing are started from this region's outbox, as ingestion's are.
         const client = await connectClient(config);
-        const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
+        const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) =>
+          console.error(m),
+        );
         outbox.start();
         // Consent propagations committed but not started (Temporal was unreachable from the web
         // process): swept here, where a propagation can progress whenever this worker runs.
-        const consentOutbox = new ConsentOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) => console.error(m));
+        const consentOutbox = new ConsentOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) =>
+          console.error(m),
+        );
         consentOutbox.start();
         // Access packages past their expiry go (with their keys), as the saga deletes its own: a backstop.
-        const sweep = () => void sweepExpiredAccessPackages(pool.sql).catch((error: Error) => writeLog(config.logFormat, { msg: 'access package sweep failed', level: 'warn', region: region.name, error: error.name }, process.stderr));
+        const sweep = () =>
+          void sweepExpiredAccessPackages(pool.sql).catch((error: Error) =>
+            writeLog(
+              config.logFormat,
+              { msg: 'access package sweep failed', level: 'warn', region: region.name, error: error.name },
+              process.stderr,
+            ),
+          );
         sweep();
         const sweeper = setInterval(sweep, ACCESS_PACKAGE_SWEEP_MS);
         sweeper.unref();
@@ -151,7 +174,12 @@ async function main(): Promise<void> {
           }),
         );
       }
-      writeLog(config.logFormat, { msg: 'worker ready', region: region.name, taskQueue: region.taskQueue, pid: process.pid });
+      writeLog(config.logFormat, {
+        msg: 'worker ready',
+        region: region.name,
+        taskQueue: region.taskQueue,
+        pid: process.pid,
+      });
     }
     await Promise.all(workers.map((w) => w.run()));
     writeLog(config.logFormat, { msg: 'workers stopped', regions: regions.map((r) => r.name), pid: process.pid });

@@ -71,12 +71,18 @@ export interface SyncState {
 
 export async function connectorSync(rawInput: ConnectorSyncInput, carried?: SyncState): Promise<SyncResult> {
   const parsed = connectorSyncInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'connectorSync'), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'connectorSync'), 'InvalidInput');
   const input = parsed.data;
   const { connectorId } = input;
   const info = workflowInfo();
 
-  const progress: SyncProgress = { connectorId, status: 'starting', streams: [], totals: { pages: 0, customers: 0, orders: 0, rejected: 0 } };
+  const progress: SyncProgress = {
+    connectorId,
+    status: 'starting',
+    streams: [],
+    totals: { pages: 0, customers: 0, orders: 0, rejected: 0 },
+  };
   setHandler(syncProgressQuery, () => progress);
   const show = (status: SyncStatus) => {
     progress.status = status;
@@ -149,7 +155,10 @@ export async function connectorSync(rawInput: ConnectorSyncInput, carried?: Sync
         state.totals.rejected += page.rejected;
         if (page.lagSeconds !== undefined) progress.lagSeconds = page.lagSeconds;
         show('running');
-        if (!s.done && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_PER_RUN)) {
+        if (
+          !s.done &&
+          (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_PER_RUN)
+        ) {
           continueNow = true;
           break;
         }
@@ -166,7 +175,15 @@ export async function connectorSync(rawInput: ConnectorSyncInput, carried?: Sync
   } catch (error) {
     if (isCancellation(error)) {
       progress.error = 'cancelled by an operator';
-      await CancellationScope.nonCancellable(() => endSync({ connectorId, syncId: state.syncId, status: 'cancelled', totals: state.totals, error: progress.error }));
+      await CancellationScope.nonCancellable(() =>
+        endSync({
+          connectorId,
+          syncId: state.syncId,
+          status: 'cancelled',
+          totals: state.totals,
+          error: progress.error,
+        }),
+      );
       show('cancelled');
       throw error;
     }

@@ -1,4 +1,10 @@
-import { ActivityOptions, ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityOptions,
+  ApplicationFailure,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { RegionalActivities } from '../activities';
 import type { ConsentTarget, PushResult } from '../activities/consent/regional';
 import { MERIDIAN_CUSTOMER_ID, MERIDIAN_PROCESS_KIND } from '../domain/search-attributes';
@@ -25,7 +31,10 @@ import { failureMessage, untilOperatorDone, untilVendorDone } from './vendor-ste
 export type { ConsentPropagationInput, ManualTaskCompletion };
 export { manualTaskCompleted, propagationStatusQuery };
 
-const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 } };
+const BOOKKEEPING: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+};
 /** A vendor that is down is retried for about an hour before its row says failed. */
 const PUSH: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -34,13 +43,16 @@ const PUSH: ActivityOptions = {
 /** A vendor job that never finishes is given up after this many checks. */
 const MAX_JOB_CHECKS = 100;
 
-const { consentTargets, completeManualConsentTask, markConsentPushFailed, finishPropagation } = proxyActivities<RegionalActivities>(BOOKKEEPING);
+const { consentTargets, completeManualConsentTask, markConsentPushFailed, finishPropagation } =
+  proxyActivities<RegionalActivities>(BOOKKEEPING);
 const { pushConsent, checkConsentJob } = proxyActivities<RegionalActivities>(PUSH);
 
-
-export async function consentPropagation(rawInput: ConsentPropagationInput): Promise<{ status: 'complete' | 'incomplete'; systems: Record<string, string> }> {
+export async function consentPropagation(
+  rawInput: ConsentPropagationInput,
+): Promise<{ status: 'complete' | 'incomplete'; systems: Record<string, string> }> {
   const parsed = consentPropagationInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'consentPropagation'), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'consentPropagation'), 'InvalidInput');
   const { propagationId, customerId } = parsed.data;
   upsertSearchAttributes([
     { key: MERIDIAN_PROCESS_KIND, value: 'consentPropagation' },
@@ -52,11 +64,14 @@ export async function consentPropagation(rawInput: ConsentPropagationInput): Pro
   setHandler(propagationStatusQuery, () => systems);
   setHandler(manualTaskCompleted, (completion) => {
     const ok = manualTaskCompletionSchema.safeParse(completion);
-    if (ok.success && systems[ok.data.connectorId] === 'waiting-on-operator') completedByOperator.set(ok.data.connectorId, ok.data);
+    if (ok.success && systems[ok.data.connectorId] === 'waiting-on-operator')
+      completedByOperator.set(ok.data.connectorId, ok.data);
   });
 
   const targets: ConsentTarget[] = await consentTargets({ propagationId });
-  for (const t of targets) systems[t.connectorId] = t.mode === 'api' ? 'pending' : t.mode === 'manual' ? 'waiting-on-operator' : 'not-applicable';
+  for (const t of targets)
+    systems[t.connectorId] =
+      t.mode === 'api' ? 'pending' : t.mode === 'manual' ? 'waiting-on-operator' : 'not-applicable';
 
   const viaApi = async (connectorId: string) => {
     try {
@@ -73,11 +88,17 @@ export async function consentPropagation(rawInput: ConsentPropagationInput): Pro
   };
   const byOperator = async (connectorId: string) => {
     const completion = await untilOperatorDone(completedByOperator, connectorId);
-    await completeManualConsentTask({ propagationId, connectorId, ...(completion.note ? { note: completion.note } : {}) });
+    await completeManualConsentTask({
+      propagationId,
+      connectorId,
+      ...(completion.note ? { note: completion.note } : {}),
+    });
     systems[connectorId] = 'done';
   };
   await Promise.all(
-    targets.map((t) => (t.mode === 'api' ? viaApi(t.connectorId) : t.mode === 'manual' ? byOperator(t.connectorId) : Promise.resolve())),
+    targets.map((t) =>
+      t.mode === 'api' ? viaApi(t.connectorId) : t.mode === 'manual' ? byOperator(t.connectorId) : Promise.resolve(),
+    ),
   );
   const { status } = await finishPropagation({ propagationId });
   return { status, systems };

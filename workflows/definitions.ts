@@ -24,7 +24,11 @@ export interface ManualPrivacyTask {
 export const cancelPrivacyRequest = defineSignal('cancel');
 export const extendPrivacyRequest = defineSignal<[{ reason: string }]>('extend');
 export const privacyManualTaskCompleted = defineSignal<[ManualPrivacyTask]>('manualTaskCompleted');
-export const privacyRequestStatusQuery = defineQuery<{ status: string; dueDate: string; systems: Record<string, string> }>('status');
+export const privacyRequestStatusQuery = defineQuery<{
+  status: string;
+  dueDate: string;
+  systems: Record<string, string>;
+}>('status');
 
 // ---- consentPropagation -----------------------------------------------------------------------
 

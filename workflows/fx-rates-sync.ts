@@ -19,11 +19,18 @@ export interface FxRatesSyncInput {
 
 const { syncEcbRates } = proxyActivities<GlobalActivities>(FETCH);
 
-export async function fxRatesSync(input: FxRatesSyncInput = {}): Promise<{ days: number; rows: number; newest: string | null }> {
+export async function fxRatesSync(
+  input: FxRatesSyncInput = {},
+): Promise<{ days: number; rows: number; newest: string | null }> {
   const feed = input.feed ?? 'daily';
   if (!isEcbFeed(feed)) {
-    const names = Object.keys(ECB_FEEDS).map((f) => `"${f}"`).join(', ');
-    throw ApplicationFailure.nonRetryable(`fxRatesSync input: feed must be one of ${names}, not ${JSON.stringify(feed)}`, 'InvalidInput');
+    const names = Object.keys(ECB_FEEDS)
+      .map((f) => `"${f}"`)
+      .join(', ');
+    throw ApplicationFailure.nonRetryable(
+      `fxRatesSync input: feed must be one of ${names}, not ${JSON.stringify(feed)}`,
+      'InvalidInput',
+    );
   }
   return syncEcbRates({ feed });
 }

@@ -37,7 +37,10 @@ const REGIONAL: ActivityOptions = {
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 };
-const GLOBAL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } };
+const GLOBAL: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+};
 /** How long an idle merge workflow waits for another request before it completes. */
 const IDLE = '1 minute';
 const MERGES_PER_RUN = 200;
@@ -46,12 +49,17 @@ const { planMerge, recordGlobalMerge } = proxyActivities<GlobalActivities>(GLOBA
 
 /** An erased profile cannot be merged, and retrying will not change that (issue 8, item 19). */
 function isShreddedProfile(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === PROFILE_SHREDDED_FAILURE;
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === PROFILE_SHREDDED_FAILURE
+  );
 }
 
 export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: number; dropped: number }> {
   const parsed = identityMergeInputSchema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'identityMerge'), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'identityMerge'), 'InvalidInput');
   const input = parsed.data;
   const queue: MergeRequest[] = [...(input.pending ?? [])];
   let merged = input.merged ?? 0;
@@ -72,8 +80,16 @@ export async function identityMerge(raw: IdentityMergeInput): Promise<{ merged: 
     const dropsShredded = patched('identity-merge-drops-shredded');
     let shredded = false;
     for (const region of plan.regions) {
-      const { mergeProfilesInRegion } = proxyActivities<RegionalActivities>({ ...REGIONAL, taskQueue: region.taskQueue });
-      const merge = mergeProfilesInRegion({ ...request, region: region.name, workflowId: workflowInfo().workflowId, sourceTrust: plan.sourceTrust });
+      const { mergeProfilesInRegion } = proxyActivities<RegionalActivities>({
+        ...REGIONAL,
+        taskQueue: region.taskQueue,
+      });
+      const merge = mergeProfilesInRegion({
+        ...request,
+        region: region.name,
+        workflowId: workflowInfo().workflowId,
+        sourceTrust: plan.sourceTrust,
+      });
       if (!dropsShredded) {
         await merge;
         continue;

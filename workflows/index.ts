@@ -4,4 +4,10 @@ export { identityMerge, mergeRequested } from './identity-merge';
 export { fxRatesSync } from './fx-rates-sync';
 export { connectorSync, syncProgressQuery } from './connector-sync';
 export { consentPropagation, manualTaskCompleted, propagationStatusQuery } from './consent-propagation';
-export { privacyRequest, cancelPrivacyRequest, extendPrivacyRequest, privacyManualTaskCompleted, privacyRequestStatusQuery } from './privacy-request';
+export {
+  privacyRequest,
+  cancelPrivacyRequest,
+  extendPrivacyRequest,
+  privacyManualTaskCompleted,
+  privacyRequestStatusQuery,
+} from './privacy-request';

@@ -23,7 +23,11 @@ import {
 } from './definitions';
 import { isSettled, type RequestStatus } from '../domain/privacy-statuses';
 import { MERIDIAN_PRIVACY_STATUS, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../domain/search-attributes';
-import { describeInputProblem, PrivacyRequestWorkflowInput, privacyRequestWorkflowInputSchema } from '../domain/workflow-inputs';
+import {
+  describeInputProblem,
+  PrivacyRequestWorkflowInput,
+  privacyRequestWorkflowInputSchema,
+} from '../domain/workflow-inputs';
 import { failureMessage, isVendorJobUnfinished, untilOperatorDone, untilVendorDone } from './vendor-steps';
 
 /**
@@ -44,7 +48,10 @@ import { failureMessage, isVendorJobUnfinished, untilOperatorDone, untilVendorDo
 
 export type { PrivacyRequestWorkflowInput };
 
-const BOOKKEEPING: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 } };
+const BOOKKEEPING: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+};
 /** A connected system that is down is retried for hours, each attempt recorded on its row. */
 const VENDOR: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -52,7 +59,10 @@ const VENDOR: ActivityOptions = {
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 40 },
 };
 /** Building a region's access package reads everything held of the person. */
-const EXPORT: ActivityOptions = { startToCloseTimeout: '10 minutes', retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 } };
+const EXPORT: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
+};
 /** A vendor job still unfinished after this many checks is given up on: its row says failed. */
 const MAX_JOB_CHECKS = 200;
 const DAY_MS = 86_400_000;
@@ -91,17 +101,25 @@ interface Ending {
   forget: boolean;
 }
 
-export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Promise<{ status: string; certificate?: unknown }> {
+export async function privacyRequest(
+  rawInput: PrivacyRequestWorkflowInput,
+): Promise<{ status: string; certificate?: unknown }> {
   const parsed = privacyRequestWorkflowInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'privacyRequest'), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'privacyRequest'), 'InvalidInput');
   const input = parsed.data;
   const { requestId } = input;
   const queueOf = (region: string) => {
     const queue = input.queues[region];
-    if (!queue) throw ApplicationFailure.nonRetryable(`privacyRequest input: no task queue for region ${region} in "queues"`, 'InvalidInput');
+    if (!queue)
+      throw ApplicationFailure.nonRetryable(
+        `privacyRequest input: no task queue for region ${region} in "queues"`,
+        'InvalidInput',
+      );
     return queue;
   };
-  const bookkeeping = (region: string) => proxyActivities<RegionalActivities>({ ...BOOKKEEPING, taskQueue: queueOf(region) });
+  const bookkeeping = (region: string) =>
+    proxyActivities<RegionalActivities>({ ...BOOKKEEPING, taskQueue: queueOf(region) });
   const vendor = (region: string) => proxyActivities<RegionalActivities>({ ...VENDOR, taskQueue: queueOf(region) });
   const home = bookkeeping(input.region);
 
@@ -112,7 +130,8 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
   const extensions: string[] = [];
   const systems: Record<string, string> = {};
   const manualDone = new Map<string, ManualPrivacyTask>();
-  const taskKey = (t: { region: string; connectorId: string; operation: string }) => `${t.region}/${t.connectorId}/${t.operation}`;
+  const taskKey = (t: { region: string; connectorId: string; operation: string }) =>
+    `${t.region}/${t.connectorId}/${t.operation}`;
 
   setHandler(privacyRequestStatusQuery, () => ({ status, dueDate, systems }));
   setHandler(cancelPrivacyRequest, () => {
@@ -183,13 +202,22 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
   // ---- steps shared by the request types -----------------------------------------------------
 
   /** One operation in one vendor's system, its job followed until done; a failure is recorded on its row, never thrown. */
-  const inVendor = async (region: string, connectorId: string, customerId: string, operation: 'suppress' | 'erase'): Promise<OperationResult | undefined> => {
+  const inVendor = async (
+    region: string,
+    connectorId: string,
+    customerId: string,
+    operation: 'suppress' | 'erase',
+  ): Promise<OperationResult | undefined> => {
     const key = taskKey({ region, connectorId, operation });
     try {
       return await untilVendorDone<OperationResult>(
         () => vendor(region).privacyOperation({ requestId, connectorId, customerId, operation }),
         (jobId) => vendor(region).checkPrivacyJob({ requestId, connectorId, operation, jobId }),
-        { maxChecks: MAX_JOB_CHECKS, what: `${operation === 'erase' ? 'erasure' : 'suppression'} job`, ...(operation === 'erase' ? { onWaiting: () => (systems[key] = 'waiting-on-vendor') } : {}) },
+        {
+          maxChecks: MAX_JOB_CHECKS,
+          what: `${operation === 'erase' ? 'erasure' : 'suppression'} job`,
+          ...(operation === 'erase' ? { onWaiting: () => (systems[key] = 'waiting-on-vendor') } : {}),
+        },
       );
     } catch (error) {
       // Before the patch a suppression job given up on was left as submitted, its row untouched.
@@ -198,7 +226,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
         return undefined;
       }
       systems[key] = 'failed';
-      await bookkeeping(region).markPrivacyOperationFailed({ requestId, connectorId, operation, error: failureMessage(error) });
+      await bookkeeping(region).markPrivacyOperationFailed({
+        requestId,
+        connectorId,
+        operation,
+        error: failureMessage(error),
+      });
       return undefined;
     }
   };
@@ -208,7 +241,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     const key = taskKey({ region, connectorId, operation });
     systems[key] = 'waiting-on-operator';
     const task = await untilOperatorDone(manualDone, key);
-    await bookkeeping(region).completeManualPrivacyTask({ requestId, connectorId, operation, ...(task.note ? { note: task.note } : {}) });
+    await bookkeeping(region).completeManualPrivacyTask({
+      requestId,
+      connectorId,
+      operation,
+      ...(task.note ? { note: task.note } : {}),
+    });
     systems[key] = 'done';
   };
 
@@ -228,12 +266,21 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
    */
   const suppressEverywhere = async (placements: Placement[]): Promise<{ atVendors: Promise<unknown> }> => {
     await show('suppressed');
-    await Promise.all(placements.map((p) => bookkeeping(p.region).suppressInRegion({ requestId, customerId: p.customerId })));
-    for (const p of placements) compensations.inMeridian.push(() => bookkeeping(p.region).unsuppressInRegion({ requestId, customerId: p.customerId }));
+    await Promise.all(
+      placements.map((p) => bookkeeping(p.region).suppressInRegion({ requestId, customerId: p.customerId })),
+    );
+    for (const p of placements)
+      compensations.inMeridian.push(() =>
+        bookkeeping(p.region).unsuppressInRegion({ requestId, customerId: p.customerId }),
+      );
     // A vendor that is down is retried meanwhile, and its failure does not hold up the request.
     const atVendors = Promise.all(
       placements.map(async (p) => {
-        const targets = await bookkeeping(p.region).privacyTargets({ requestId, operation: 'suppress', includeMeridian: false });
+        const targets = await bookkeeping(p.region).privacyTargets({
+          requestId,
+          operation: 'suppress',
+          includeMeridian: false,
+        });
         await Promise.all(
           targets
             .filter((t) => t.mode === 'api')
@@ -242,7 +289,8 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
               if (!result) return;
               systems[taskKey({ region: p.region, connectorId: t.connectorId, operation: 'suppress' })] = result.status;
               // The vendor goes back to the person's consent in force.
-              if (result.status === 'done') compensations.atVendors.push(() => restoreAtVendor(p.region, t.connectorId, p.customerId));
+              if (result.status === 'done')
+                compensations.atVendors.push(() => restoreAtVendor(p.region, t.connectorId, p.customerId));
             }),
         );
       }),
@@ -253,7 +301,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     try {
       await vendor(region).restoreInSystem({ requestId, connectorId, customerId });
     } catch (error) {
-      await bookkeeping(region).markPrivacyOperationFailed({ requestId, connectorId, operation: 'unsuppress', error: failureMessage(error) });
+      await bookkeeping(region).markPrivacyOperationFailed({
+        requestId,
+        connectorId,
+        operation: 'unsuppress',
+        error: failureMessage(error),
+      });
     }
   };
 
@@ -267,7 +320,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
   const restriction = async (resolved: Resolved, placements: Placement[]): Promise<Ending> => {
     const suppression = await suppressEverywhere(placements);
     if (patched(PATCHES.restrictionAwaitsVendors)) await suppression.atVendors;
-    return { status: 'completed', certificate: { requestId, type: 'restriction', restrictedIn: placements.map((p) => p.region) }, notify: 'completed', forget: true };
+    return {
+      status: 'completed',
+      certificate: { requestId, type: 'restriction', restrictedIn: placements.map((p) => p.region) },
+      notify: 'completed',
+      forget: true,
+    };
   };
 
   const deletion = async (resolved: Resolved, placements: Placement[]): Promise<Ending> => {
@@ -284,19 +342,32 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     // Point of no return.
     pointOfNoReturn = true;
     await show('in-progress');
-    const holds = await Promise.all(placements.map(async (p) => ({ ...p, ...(await bookkeeping(p.region).legalHoldsFor({ customerId: p.customerId })) })));
+    const holds = await Promise.all(
+      placements.map(async (p) => ({
+        ...p,
+        ...(await bookkeeping(p.region).legalHoldsFor({ customerId: p.customerId })),
+      })),
+    );
     const regions = [...new Set(placements.map((p) => p.region))];
     // Meridian's own databases first, from a sealed copy of what the vendors need; then every connected system.
     const targetsByRegion = new Map<string, PrivacyTarget[]>();
     for (const region of regions) {
-      const targets = await bookkeeping(region).privacyTargets({ requestId, operation: 'erase', includeMeridian: true });
+      const targets = await bookkeeping(region).privacyTargets({
+        requestId,
+        operation: 'erase',
+        includeMeridian: true,
+      });
       targetsByRegion.set(region, targets);
-      for (const t of targets) systems[taskKey({ region, connectorId: t.connectorId, operation: 'erase' })] = t.mode === 'api' ? 'pending' : t.mode === 'manual' ? 'waiting-on-operator' : 'not-supported';
+      for (const t of targets)
+        systems[taskKey({ region, connectorId: t.connectorId, operation: 'erase' })] =
+          t.mode === 'api' ? 'pending' : t.mode === 'manual' ? 'waiting-on-operator' : 'not-supported';
     }
     for (const p of holds) {
       await bookkeeping(p.region).snapshotErasureSet({ requestId, customerId: p.customerId });
       await bookkeeping(p.region).eraseInMeridian({ requestId, customerId: p.customerId, heldScopes: p.scopes });
-      systems[taskKey({ region: p.region, connectorId: 'meridian', operation: 'erase' })] = p.scopes.includes('all') ? 'held' : 'done';
+      systems[taskKey({ region: p.region, connectorId: 'meridian', operation: 'erase' })] = p.scopes.includes('all')
+        ? 'held'
+        : 'done';
     }
 
     const eraseIn = async (region: string, target: PrivacyTarget, customerId: string) => {
@@ -315,11 +386,19 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
       ),
     );
 
-    const verification = await Promise.all(holds.map(async (p) => ({ region: p.region, customerId: p.customerId, ...(await bookkeeping(p.region).verifyErasure({ requestId, customerId: p.customerId })) })));
+    const verification = await Promise.all(
+      holds.map(async (p) => ({
+        region: p.region,
+        customerId: p.customerId,
+        ...(await bookkeeping(p.region).verifyErasure({ requestId, customerId: p.customerId })),
+      })),
+    );
     await Promise.all(regions.map((region) => bookkeeping(region).destroyErasureSet({ requestId })));
     const { view, basis } = await certificateBasis('deletion');
     // Each region recorded its own systems: the certificate gathers them all.
-    view.systems = (await Promise.all(regions.map((region) => bookkeeping(region).privacySystemRows({ requestId })))).flat();
+    view.systems = (
+      await Promise.all(regions.map((region) => bookkeeping(region).privacySystemRows({ requestId })))
+    ).flat();
     const incomplete = view.systems.some((s) => s.operation === 'erase' && !isSettled(s.status));
     const certificate = {
       ...basis,
@@ -329,11 +408,25 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
       legalHolds: holds.filter((h) => h.reasons.length > 0).map((h) => ({ region: h.region, held: h.reasons })),
       systems: view.systems
         .filter((s) => s.operation === 'erase')
-        .map((s) => ({ region: s.region, system: s.system, connectorId: s.connectorId, status: s.status, at: s.updatedAt, evidence: s.evidence ?? {} })),
+        .map((s) => ({
+          region: s.region,
+          system: s.system,
+          connectorId: s.connectorId,
+          status: s.status,
+          at: s.updatedAt,
+          evidence: s.evidence ?? {},
+        })),
       verification: verification.map((v) => ({ region: v.region, verified: v.verified, ...v.evidence })),
     };
-    const unverified = verification.some((v) => !v.verified && !holds.find((h) => h.region === v.region)?.scopes.includes('all'));
-    return { status: incomplete || unverified ? 'completed-with-failures' : 'completed', certificate, notify: 'completed', forget: true };
+    const unverified = verification.some(
+      (v) => !v.verified && !holds.find((h) => h.region === v.region)?.scopes.includes('all'),
+    );
+    return {
+      status: incomplete || unverified ? 'completed-with-failures' : 'completed',
+      certificate,
+      notify: 'completed',
+      forget: true,
+    };
   };
 
   const access = async (resolved: Resolved, placements: Placement[]): Promise<Ending> => {
@@ -342,11 +435,20 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     const packages = await Promise.all(
       placements.map(async (p) => ({
         region: p.region,
-        ...(await proxyActivities<RegionalActivities>({ ...EXPORT, taskQueue: queueOf(p.region) }).buildExport({ requestId, customerId: p.customerId })),
+        ...(await proxyActivities<RegionalActivities>({ ...EXPORT, taskQueue: queueOf(p.region) }).buildExport({
+          requestId,
+          customerId: p.customerId,
+        })),
       })),
     );
     const { basis } = await certificateBasis('access');
-    const certificate = { ...basis, dueDate, completedAt: new Date().toISOString(), peopleFound: resolved.people.length, packages };
+    const certificate = {
+      ...basis,
+      dueDate,
+      completedAt: new Date().toISOString(),
+      peopleFound: resolved.people.length,
+      packages,
+    };
     // The requester's email stays while the packages may be downloaded: a new status link (which the
     // download needs) goes to that address. Both go when the packages expire (afterAccess).
     return { status: 'completed', certificate, notify: 'completed', forget: false };
@@ -358,9 +460,14 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     finished = true;
     const packages = (certificate?.packages ?? []) as { region: string; expiresAt?: string }[];
     // The store sets the expiry (a package built before it said so lasts EXPORT_DAYS).
-    const expiry = Math.max(0, ...packages.map((p) => (p.expiresAt ? Date.parse(p.expiresAt) : Date.now() + EXPORT_DAYS * DAY_MS)));
+    const expiry = Math.max(
+      0,
+      ...packages.map((p) => (p.expiresAt ? Date.parse(p.expiresAt) : Date.now() + EXPORT_DAYS * DAY_MS)),
+    );
     await sleep(Math.max(1, expiry - Date.now()));
-    await Promise.all([...new Set(packages.map((p) => p.region))].map((region) => bookkeeping(region).deleteExports({ requestId })));
+    await Promise.all(
+      [...new Set(packages.map((p) => p.region))].map((region) => bookkeeping(region).deleteExports({ requestId })),
+    );
     await home.forgetRequester({ requestId });
   };
 
@@ -368,7 +475,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     await show('in-progress');
     const propagations: { region: string; status: string }[] = [];
     for (const p of placements) {
-      const { propagationId } = await bookkeeping(p.region).recordPrivacyOptOut({ requestId, customerId: p.customerId, country: resolved.country, ...(resolved.usState ? { usState: resolved.usState } : {}) });
+      const { propagationId } = await bookkeeping(p.region).recordPrivacyOptOut({
+        requestId,
+        customerId: p.customerId,
+        country: resolved.country,
+        ...(resolved.usState ? { usState: resolved.usState } : {}),
+      });
       if (!propagationId) continue;
       // The change reaches every connected system of that region, as any consent change does.
       const result = await executeChild(consentPropagation, {
@@ -379,7 +491,13 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
       propagations.push({ region: p.region, status: result.status });
     }
     const { basis } = await certificateBasis('optOut');
-    const certificate = { ...basis, completedAt: new Date().toISOString(), peopleFound: resolved.people.length, optedOut: ['saleSharing', 'personalisedAds'], propagations };
+    const certificate = {
+      ...basis,
+      completedAt: new Date().toISOString(),
+      peopleFound: resolved.people.length,
+      optedOut: ['saleSharing', 'personalisedAds'],
+      propagations,
+    };
     return { status: 'completed', certificate, notify: 'completed', forget: true };
   };
 
@@ -389,12 +507,22 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     systems[taskKey({ region: input.region, connectorId: 'operator', operation: 'correct' })] = 'waiting-on-operator';
     await show('waiting-on-operator');
     await byOperator(input.region, 'operator', 'correct');
-    return { status: 'completed', certificate: { requestId, type: 'correction', completedAt: new Date().toISOString(), correctedBy: 'operator' }, notify: 'completed', forget: true };
+    return {
+      status: 'completed',
+      certificate: { requestId, type: 'correction', completedAt: new Date().toISOString(), correctedBy: 'operator' },
+      notify: 'completed',
+      forget: true,
+    };
   };
 
   /** The one ending: the outcome written, the status shown, the note to the requester, their email forgotten. */
   const finish = async (ending: Ending) => {
-    if (!ending.recorded) await home.finishPrivacyRequest({ requestId, status: ending.status, ...(ending.certificate ? { certificate: ending.certificate } : {}) });
+    if (!ending.recorded)
+      await home.finishPrivacyRequest({
+        requestId,
+        status: ending.status,
+        ...(ending.certificate ? { certificate: ending.certificate } : {}),
+      });
     showStatus(ending.status);
     if (ending.notify) await home.notifyRequester({ requestId, kind: ending.notify });
     if (ending.forget) await home.forgetRequester({ requestId });
@@ -408,9 +536,12 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
     // those sagas were started by verification, so no patch is needed.)
     // Nothing is written either: the request stays as it was, for its owner to verify (which starts a saga of its own).
     if (resolved.verified === false) return await finish({ status: 'rejected', recorded: true, forget: false });
-    if (resolved.duplicateOf) return await finish({ status: 'duplicate', recorded: true, notify: 'duplicate', forget: true });
+    if (resolved.duplicateOf)
+      return await finish({ status: 'duplicate', recorded: true, notify: 'duplicate', forget: true });
     // Where the person is held: every region of every profile the email belongs to.
-    const placements: Placement[] = resolved.people.flatMap((p) => p.regions.map((region) => ({ customerId: p.customerId, region })));
+    const placements: Placement[] = resolved.people.flatMap((p) =>
+      p.regions.map((region) => ({ customerId: p.customerId, region })),
+    );
 
     const type = input.type;
     switch (type) {
@@ -429,7 +560,10 @@ export async function privacyRequest(rawInput: PrivacyRequestWorkflowInput): Pro
         return await finish(await correction());
       default: {
         const unknown: never = type;
-        throw ApplicationFailure.nonRetryable(`privacyRequest: no steps for request type ${String(unknown)}`, 'InvalidInput');
+        throw ApplicationFailure.nonRetryable(
+          `privacyRequest: no steps for request type ${String(unknown)}`,
+          'InvalidInput',
+        );
       }
     }
   } finally {

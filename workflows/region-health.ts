@@ -32,7 +32,8 @@ const { recordRegionHealthReport } = proxyActivities<GlobalActivities>(REPORT_OP
 export async function regionHealth(raw: RegionHealthInput): Promise<RegionHealthResult> {
   const parsed = regionHealthInputSchema.safeParse(raw);
   // A bad input from the Temporal UI fails the workflow with the reason, instead of retrying forever.
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'regionHealth'), 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'regionHealth'), 'InvalidInput');
   const input = parsed.data;
   const { workflowId } = workflowInfo();
   const regions = await Promise.all(

@@ -28,14 +28,19 @@ export async function untilVendorDone<A extends VendorAnswer>(
   let answer = await call();
   for (let checks = 0; isSubmitted(answer); checks++) {
     options.onWaiting?.();
-    if (checks >= options.maxChecks) throw ApplicationFailure.nonRetryable(`the vendor's ${options.what} did not finish after ${options.maxChecks} checks`, VENDOR_JOB_UNFINISHED);
+    if (checks >= options.maxChecks)
+      throw ApplicationFailure.nonRetryable(
+        `the vendor's ${options.what} did not finish after ${options.maxChecks} checks`,
+        VENDOR_JOB_UNFINISHED,
+      );
     await sleep(answer.checkAfterMs);
     answer = await check(answer.jobId);
   }
   return answer as Exclude<A, Submitted>;
 }
 
-export const isVendorJobUnfinished = (error: unknown) => error instanceof ApplicationFailure && error.type === VENDOR_JOB_UNFINISHED;
+export const isVendorJobUnfinished = (error: unknown) =>
+  error instanceof ApplicationFailure && error.type === VENDOR_JOB_UNFINISHED;
 
 /** Waits until an operator's completion of `key` arrives (a signal handler fills `completed`), and returns it. */
 export async function untilOperatorDone<T>(completed: ReadonlyMap<string, T>, key: string): Promise<T> {

@@ -3,7 +3,13 @@ import type { Sql } from 'postgres';
 import { connectedSystem } from '../../connectors';
 import { ConnectorError } from '../../connectors/errors';
 import type { ConsentChange, PrivacyOutcome } from '../../connectors/privacy';
-import { beginPropagation, endPropagation, markPropagationSystemFailed, readPropagation, setPropagationSystemStatus } from '../../db/consent-propagation-store';
+import {
+  beginPropagation,
+  endPropagation,
+  markPropagationSystemFailed,
+  readPropagation,
+  setPropagationSystemStatus,
+} from '../../db/consent-propagation-store';
 import { readConsent } from '../../db/consent-store';
 import { listConnectors } from '../../db/connectors-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
@@ -39,22 +45,34 @@ export interface ConsentTarget {
   mode: TargetMode;
 }
 
-export type PushResult = { status: 'done' | 'not-found' } | { status: 'submitted'; jobId: string; checkAfterMs: number };
+export type PushResult =
+  | { status: 'done' | 'not-found' }
+  | { status: 'submitted'; jobId: string; checkAfterMs: number };
 
 export function createConsentActivities(deps: ConsentDeps) {
   const { sql } = deps;
 
   async function propagation(propagationId: string): Promise<{ customerId: string; purposes: Purpose[] }> {
     const found = await readPropagation(sql, propagationId);
-    if (!found) throw ApplicationFailure.nonRetryable(`consent propagation ${propagationId} does not exist in region ${deps.region}`, 'InvalidInput');
+    if (!found)
+      throw ApplicationFailure.nonRetryable(
+        `consent propagation ${propagationId} does not exist in region ${deps.region}`,
+        'InvalidInput',
+      );
     return found;
   }
 
-  async function setStatus(propagationId: string, connectorId: string, status: string, extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, string> } = {}) {
+  async function setStatus(
+    propagationId: string,
+    connectorId: string,
+    status: string,
+    extra: { attempts?: number; lastError?: string | null; evidence?: Record<string, string> } = {},
+  ) {
     await setPropagationSystemStatus(sql, propagationId, connectorId, status, extra);
   }
 
-  const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
+  const openSystem = async (connectorId: string, idempotencyKey: string) =>
+    (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
 
   /**
    * Records a vendor failure on the system's row and rethrows it: the worker's vendor-failure interceptor
@@ -63,20 +81,34 @@ export function createConsentActivities(deps: ConsentDeps) {
   async function failed(propagationId: string, connectorId: string, error: unknown): Promise<never> {
     const attempt = Context.current().info.attempt;
     if (error instanceof ConnectorError) {
-      await setStatus(propagationId, connectorId, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
+      await setStatus(propagationId, connectorId, error.retryable ? 'retrying' : 'failed', {
+        attempts: attempt,
+        lastError: error.message,
+      });
       throw error;
     }
-    await setStatus(propagationId, connectorId, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
+    await setStatus(propagationId, connectorId, 'retrying', {
+      attempts: attempt,
+      lastError: (error as Error).message?.split('\n')[0] ?? 'error',
+    });
     throw error;
   }
 
   async function settle(propagationId: string, connectorId: string, outcome: PrivacyOutcome): Promise<PushResult> {
     const attempts = Context.current().info.attempt;
     if (outcome.status === 'submitted') {
-      await setStatus(propagationId, connectorId, 'waiting-on-vendor', { attempts, lastError: null, evidence: outcome.evidence });
+      await setStatus(propagationId, connectorId, 'waiting-on-vendor', {
+        attempts,
+        lastError: null,
+        evidence: outcome.evidence,
+      });
       return { status: 'submitted', jobId: outcome.jobId, checkAfterMs: outcome.checkAfterMs };
     }
-    await setStatus(propagationId, connectorId, outcome.status, { attempts, lastError: null, evidence: outcome.evidence });
+    await setStatus(propagationId, connectorId, outcome.status, {
+      attempts,
+      lastError: null,
+      evidence: outcome.evidence,
+    });
     return { status: outcome.status };
   }
 
@@ -94,11 +126,22 @@ export function createConsentActivities(deps: ConsentDeps) {
         // A system without an API takes consent changes by hand unless its connection says it does not.
         const manualOps = settings.success ? (settings.data as { operations?: string[] }).operations : undefined;
         const byHand = connector.system === 'manual' && (!manualOps || manualOps.includes('applyConsent'));
-        const mode: TargetMode = !concerned ? 'not-applicable' : system.supports.includes('applyConsent') ? 'api' : byHand ? 'manual' : 'not-applicable';
+        const mode: TargetMode = !concerned
+          ? 'not-applicable'
+          : system.supports.includes('applyConsent')
+            ? 'api'
+            : byHand
+              ? 'manual'
+              : 'not-applicable';
         targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode });
       }
-      const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-applicable');
-      await beginPropagation(sql, input.propagationId, targets.map((t) => ({ connectorId: t.connectorId, system: t.system, status: initial(t.mode) })));
+      const initial = (mode: TargetMode) =>
+        mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-applicable';
+      await beginPropagation(
+        sql,
+        input.propagationId,
+        targets.map((t) => ({ connectorId: t.connectorId, system: t.system, status: initial(t.mode) })),
+      );
       return targets;
     },
 
@@ -106,17 +149,33 @@ export function createConsentActivities(deps: ConsentDeps) {
     async pushConsent(input: { propagationId: string; connectorId: string }): Promise<PushResult> {
       const { customerId } = await propagation(input.propagationId);
       const attempt = Context.current().info.attempt;
-      await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', { attempts: attempt });
-      const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.propagationId}:${input.connectorId}`);
-      if (!session.applyConsent) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot apply consent through its API`, 'InvalidInput');
+      await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', {
+        attempts: attempt,
+      });
+      const { system, session } = await openConnectedSystem(
+        deps,
+        input.connectorId,
+        `${input.propagationId}:${input.connectorId}`,
+      );
+      if (!session.applyConsent)
+        throw ApplicationFailure.nonRetryable(
+          `connector ${input.connectorId} cannot apply consent through its API`,
+          'InvalidInput',
+        );
       const person = await loadPersonIdentifiers(sql, deps.regionKey, customerId);
       /** The system's purposes and their states in force now; undefined when the person is gone. */
       const inForce = async () => {
         const consent = await readConsent(sql, customerId);
-        return consent ? { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) } : undefined;
+        return consent
+          ? { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) }
+          : undefined;
       };
       let change = await inForce();
-      if (!change || !person) return settle(input.propagationId, input.connectorId, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
+      if (!change || !person)
+        return settle(input.propagationId, input.connectorId, {
+          status: 'not-found',
+          evidence: { reason: 'no profile in this region' },
+        });
       for (let pushes = 1; ; pushes++) {
         let outcome: PrivacyOutcome;
         try {
@@ -129,7 +188,10 @@ export function createConsentActivities(deps: ConsentDeps) {
         const now = await inForce();
         if (!now || sameStates(now, change)) return settle(input.propagationId, input.connectorId, outcome);
         if (pushes >= MAX_PUSHES_PER_ATTEMPT) {
-          throw ApplicationFailure.retryable(`the consent of the person changed ${pushes} times while it was being pushed to connector ${input.connectorId}: pushing the newest state again`, 'ConsentChangedDuringPush');
+          throw ApplicationFailure.retryable(
+            `the consent of the person changed ${pushes} times while it was being pushed to connector ${input.connectorId}: pushing the newest state again`,
+            'ConsentChangedDuringPush',
+          );
         }
         change = now;
       }
@@ -138,7 +200,8 @@ export function createConsentActivities(deps: ConsentDeps) {
     /** Asks the vendor about a job an earlier push submitted. */
     async checkConsentJob(input: { propagationId: string; connectorId: string; jobId: string }): Promise<PushResult> {
       const session = await openSystem(input.connectorId, `${input.propagationId}:${input.connectorId}`);
-      if (!session.checkJob) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot report on jobs`, 'InvalidInput');
+      if (!session.checkJob)
+        throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot report on jobs`, 'InvalidInput');
       try {
         return await settle(input.propagationId, input.connectorId, await session.checkJob(input.jobId));
       } catch (error) {
@@ -147,8 +210,15 @@ export function createConsentActivities(deps: ConsentDeps) {
     },
 
     /** An operator did the change by hand in a system without an API (signal from the console or the Temporal UI). */
-    async completeManualConsentTask(input: { propagationId: string; connectorId: string; note?: string }): Promise<void> {
-      await setStatus(input.propagationId, input.connectorId, 'done', { lastError: null, evidence: { completedBy: 'operator', ...(input.note ? { note: input.note.slice(0, 500) } : {}) } });
+    async completeManualConsentTask(input: {
+      propagationId: string;
+      connectorId: string;
+      note?: string;
+    }): Promise<void> {
+      await setStatus(input.propagationId, input.connectorId, 'done', {
+        lastError: null,
+        evidence: { completedBy: 'operator', ...(input.note ? { note: input.note.slice(0, 500) } : {}) },
+      });
     },
 
     /** A push that ran out of retries: its row says failed with the last error. */
@@ -164,5 +234,8 @@ export function createConsentActivities(deps: ConsentDeps) {
 }
 
 function sameStates(a: ConsentChange, b: ConsentChange): boolean {
-  return a.purposes.length === b.purposes.length && a.purposes.every((p, i) => p.purpose === b.purposes[i]?.purpose && p.state === b.purposes[i]?.state);
+  return (
+    a.purposes.length === b.purposes.length &&
+    a.purposes.every((p, i) => p.purpose === b.purposes[i]?.purpose && p.state === b.purposes[i]?.state)
+  );
 }

@@ -8,7 +8,6 @@ export interface FxDeps {
   ecbBaseUrl: string;
 }
 
-
 const FETCH_TIMEOUT_MS = 30_000;
 
 export function createFxActivities({ globalSql, ecbBaseUrl }: FxDeps) {
@@ -22,7 +21,9 @@ export function createFxActivities({ globalSql, ecbBaseUrl }: FxDeps) {
       const url = `${ecbBaseUrl}/${ECB_FEEDS[input.feed]}`;
       let response: Response;
       try {
-        response = await fetch(url, { signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), Context.current().cancellationSignal]) });
+        response = await fetch(url, {
+          signal: AbortSignal.any([AbortSignal.timeout(FETCH_TIMEOUT_MS), Context.current().cancellationSignal]),
+        });
       } catch (error) {
         throw new Error(`ECB feed ${url} did not answer: ${(error as Error).message}`);
       }
@@ -38,10 +39,16 @@ export function createFxActivities({ globalSql, ecbBaseUrl }: FxDeps) {
       try {
         days = parseEcbDailyXml(text);
       } catch (error) {
-        throw new Error(`ECB feed ${url} sent something that is not its reference-rate XML (${(error as Error).message}); will retry`);
+        throw new Error(
+          `ECB feed ${url} sent something that is not its reference-rate XML (${(error as Error).message}); will retry`,
+        );
       }
       const rows = await upsertFxDays(globalSql, days, 'ecb');
-      const newest = days.map((d) => d.date).sort().at(-1) ?? null;
+      const newest =
+        days
+          .map((d) => d.date)
+          .sort()
+          .at(-1) ?? null;
       return { days: days.length, rows, newest };
     },
   };

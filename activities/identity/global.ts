@@ -12,11 +12,15 @@ export interface GlobalIdentityDeps {
 export function createGlobalIdentityActivities({ globalSql, regions, rules }: GlobalIdentityDeps) {
   return {
     /** Where the merged profile has regional parts, and the source trust to reconcile traits with. */
-    async planMerge(input: { from: string }): Promise<{ regions: { name: string; taskQueue: string }[]; sourceTrust: Record<string, number> }> {
+    async planMerge(input: {
+      from: string;
+    }): Promise<{ regions: { name: string; taskQueue: string }[]; sourceTrust: Record<string, number> }> {
       const names = await regionsHolding(globalSql, input.from);
       const current = await rules.refresh();
       return {
-        regions: names.filter((n) => regions.regions.some((r) => r.name === n)).map((n) => ({ name: n, taskQueue: regions.region(n).taskQueue })),
+        regions: names
+          .filter((n) => regions.regions.some((r) => r.name === n))
+          .map((n) => ({ name: n, taskQueue: regions.region(n).taskQueue })),
         sourceTrust: current.sourceTrust,
       };
     },

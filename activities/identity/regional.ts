@@ -27,7 +27,8 @@ export function createRegionalIdentityActivities({ region, sql, regionKey }: Reg
         return await mergeProfiles(sql, regionKey, input, () => Context.current().heartbeat());
       } catch (error) {
         // Retrying would never succeed (issue 8, item 19): end this merge with a clear reason.
-        if (error instanceof ProfileShredded) throw ApplicationFailure.nonRetryable(error.message, PROFILE_SHREDDED_FAILURE);
+        if (error instanceof ProfileShredded)
+          throw ApplicationFailure.nonRetryable(error.message, PROFILE_SHREDDED_FAILURE);
         throw error;
       }
     },

@@ -98,9 +98,13 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     await setPrivacySystemStatus(sql, { ...key, region: deps.region }, status, extra);
   }
 
-  const openSystem = async (connectorId: string, idempotencyKey: string) => (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
+  const openSystem = async (connectorId: string, idempotencyKey: string) =>
+    (await openConnectedSystem(deps, connectorId, idempotencyKey)).session;
 
-  async function settle(key: { requestId: string; connectorId: string; operation: string }, outcome: PrivacyOutcome): Promise<OperationResult> {
+  async function settle(
+    key: { requestId: string; connectorId: string; operation: string },
+    outcome: PrivacyOutcome,
+  ): Promise<OperationResult> {
     const attempts = Context.current().info.attempt;
     if (outcome.status === 'submitted') {
       await setSystem(key, 'waiting-on-vendor', { attempts, lastError: null, evidence: outcome.evidence });
@@ -114,7 +118,10 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
    * A vendor failure: recorded on the system's row; a manual action becomes an operator task; others are
    * rethrown, for the worker's vendor-failure interceptor to retry or fail (activities/vendor-failures.ts).
    */
-  async function failed(key: { requestId: string; connectorId: string; operation: string }, error: unknown): Promise<OperationResult> {
+  async function failed(
+    key: { requestId: string; connectorId: string; operation: string },
+    error: unknown,
+  ): Promise<OperationResult> {
     const attempt = Context.current().info.attempt;
     if (error instanceof ManualActionRequired) {
       await setSystem(key, 'waiting-on-operator', { attempts: attempt, lastError: error.message });
@@ -124,7 +131,10 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       await setSystem(key, error.retryable ? 'retrying' : 'failed', { attempts: attempt, lastError: error.message });
       throw error;
     }
-    await setSystem(key, 'retrying', { attempts: attempt, lastError: (error as Error).message?.split('\n')[0] ?? 'error' });
+    await setSystem(key, 'retrying', {
+      attempts: attempt,
+      lastError: (error as Error).message?.split('\n')[0] ?? 'error',
+    });
     throw error;
   }
 
@@ -138,9 +148,20 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * region holding them is found) and whether an earlier verified request of the same kind
      * for the same email is still open.
      */
-    async resolvePrivacyRequest(input: { requestId: string }): Promise<{ type: string; country: string; usState?: string; verified: boolean; duplicateOf?: string; people: { customerId: string; regions: string[] }[] }> {
+    async resolvePrivacyRequest(input: { requestId: string }): Promise<{
+      type: string;
+      country: string;
+      usState?: string;
+      verified: boolean;
+      duplicateOf?: string;
+      people: { customerId: string; regions: string[] }[];
+    }> {
       const request = await requestToResolve(sql, input.requestId);
-      if (!request) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist in region ${deps.region}`, 'InvalidInput');
+      if (!request)
+        throw ApplicationFailure.nonRetryable(
+          `privacy request ${input.requestId} does not exist in region ${deps.region}`,
+          'InvalidInput',
+        );
       // Only a requester who proved the address may have anything done: an unverified request finds nobody.
       if (!request.verified_at) return { type: request.type, country: request.country, verified: false, people: [] };
       const earlier = await earlierOpenRequest(sql, input.requestId, request);
@@ -160,17 +181,24 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       };
     },
 
-    async setPrivacyRequestStatus(input: { requestId: string; status: string; coolingOffUntil?: string }): Promise<void> {
+    async setPrivacyRequestStatus(input: {
+      requestId: string;
+      status: string;
+      coolingOffUntil?: string;
+    }): Promise<void> {
       await setRequestStatus(sql, input.requestId, input.status, input.coolingOffUntil);
     },
 
     /** An extension the law allows, recorded with its reason; returns the new due date. */
     async extendPrivacyDeadline(input: { requestId: string; reason: string }): Promise<{ dueDate: string }> {
       const row = await deadlineBasis(sql, input.requestId);
-      if (!row) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist`, 'InvalidInput');
+      if (!row)
+        throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist`, 'InvalidInput');
       let extended: string | undefined;
       try {
-        extended = responseDeadline(policyFor(row.country, row.us_state ?? undefined), row.received, { extended: true }).extendedDue;
+        extended = responseDeadline(policyFor(row.country, row.us_state ?? undefined), row.received, {
+          extended: true,
+        }).extendedDue;
       } catch (error) {
         throw ApplicationFailure.nonRetryable((error as Error).message, 'ExtensionNotAllowed');
       }
@@ -182,7 +210,10 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     /** A reminder before the deadline, or the escalation when it passes without an answer. */
     async privacyDeadlineReached(input: { requestId: string; state: 'due-soon' | 'overdue' }): Promise<void> {
       await recordDeadlineState(sql, input.requestId, input.state);
-      if (input.state === 'overdue') console.warn(JSON.stringify({ msg: 'privacy request overdue', requestId: input.requestId, region: deps.region }));
+      if (input.state === 'overdue')
+        console.warn(
+          JSON.stringify({ msg: 'privacy request overdue', requestId: input.requestId, region: deps.region }),
+        );
     },
 
     /** Writes the ending: status, certificate (no personal values), time. */
@@ -198,17 +229,28 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     /** The request's systems and statuses as they stand, for the certificate. */
     async privacyRequestView(input: { requestId: string }) {
       const view = await readPrivacyRequest(sql, input.requestId);
-      if (!view) throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist`, 'InvalidInput');
+      if (!view)
+        throw ApplicationFailure.nonRetryable(`privacy request ${input.requestId} does not exist`, 'InvalidInput');
       return view;
     },
 
     /** Writes to the requester once per (request, kind): the Message-ID is derived from both. */
-    async notifyRequester(input: { requestId: string; kind: 'completed' | 'cancelled' | 'duplicate' }): Promise<{ sent: boolean }> {
-      if (!deps.mailer) throw ApplicationFailure.nonRetryable('no mail server configured: set MERIDIAN_SMTP_URL', 'MailerMissing');
+    async notifyRequester(input: {
+      requestId: string;
+      kind: 'completed' | 'cancelled' | 'duplicate';
+    }): Promise<{ sent: boolean }> {
+      if (!deps.mailer)
+        throw ApplicationFailure.nonRetryable('no mail server configured: set MERIDIAN_SMTP_URL', 'MailerMissing');
       if ((await noticesSent(sql, input.requestId)).includes(input.kind)) return { sent: false };
       const requester = await requesterEmail(sql, deps.regionKey, input.requestId);
       if (!requester) return { sent: false };
-      await deps.mailer.notify({ to: requester.email, locale: requester.locale, kind: input.kind, requestId: input.requestId, idempotencyKey: `${input.requestId}:${input.kind}` });
+      await deps.mailer.notify({
+        to: requester.email,
+        locale: requester.locale,
+        kind: input.kind,
+        requestId: input.requestId,
+        idempotencyKey: `${input.requestId}:${input.kind}`,
+      });
       await recordNoticeSent(sql, input.requestId, input.kind);
       return { sent: true };
     },
@@ -223,12 +265,29 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     // -------------------------------------------------------------------------------------------
 
     /** An opt-out request: sale/sharing and cross-context ads denied, as an explicit, audited choice. */
-    async recordPrivacyOptOut(input: { requestId: string; customerId: string; country: string; usState?: string }): Promise<{ propagationId?: string }> {
+    async recordPrivacyOptOut(input: {
+      requestId: string;
+      customerId: string;
+      country: string;
+      usState?: string;
+    }): Promise<{ propagationId?: string }> {
       const at = new Date().toISOString();
       const proof = { kind: 'privacy-request', reference: input.requestId };
-      const records = (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({ purpose, state: 'denied' as const, source: 'preference-centre' as const, at, proof }));
+      const records = (['saleSharing', 'personalisedAds'] as const).map((purpose) => ({
+        purpose,
+        state: 'denied' as const,
+        source: 'preference-centre' as const,
+        at,
+        proof,
+      }));
       // The saga starts this propagation itself, as a child workflow: no outbox row.
-      const stored = await recordConsent(sql, input.customerId, records, { country: input.country, ...(input.usState ? { usState: input.usState } : {}) }, { outbox: false });
+      const stored = await recordConsent(
+        sql,
+        input.customerId,
+        records,
+        { country: input.country, ...(input.usState ? { usState: input.usState } : {}) },
+        { outbox: false },
+      );
       return stored.propagationId ? { propagationId: stored.propagationId } : {};
     },
 
@@ -243,22 +302,40 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     },
 
     /** The connected systems of this region and how each takes the operation; their rows created (Meridian's own first). */
-    async privacyTargets(input: { requestId: string; operation: PrivacyOperation; includeMeridian: boolean }): Promise<PrivacyTarget[]> {
-      const targets: PrivacyTarget[] = input.includeMeridian ? [{ connectorId: MERIDIAN_SYSTEM, system: MERIDIAN_SYSTEM, label: 'Meridian', mode: 'api' }] : [];
+    async privacyTargets(input: {
+      requestId: string;
+      operation: PrivacyOperation;
+      includeMeridian: boolean;
+    }): Promise<PrivacyTarget[]> {
+      const targets: PrivacyTarget[] = input.includeMeridian
+        ? [{ connectorId: MERIDIAN_SYSTEM, system: MERIDIAN_SYSTEM, label: 'Meridian', mode: 'api' }]
+        : [];
       for (const connector of await listConnectors(deps.globalSql, deps.region)) {
         const system = connectedSystem(connector.system);
         if (!system) continue;
         const settings = system.settings.safeParse(connector.settings);
-        const manualOps = settings.success ? ((settings.data as { operations?: string[] }).operations ?? undefined) : undefined;
+        const manualOps = settings.success
+          ? ((settings.data as { operations?: string[] }).operations ?? undefined)
+          : undefined;
         const mode: TargetMode = system.supports.includes(input.operation)
           ? 'api'
           : connector.system === 'manual' && (!manualOps || manualOps.includes(input.operation))
             ? 'manual'
             : 'not-supported';
-        const instructions = connector.system === 'manual' && settings.success ? (settings.data as { instructions: string }).instructions : undefined;
-        targets.push({ connectorId: connector.id, system: connector.system, label: system.label, mode, ...(instructions ? { instructions } : {}) });
+        const instructions =
+          connector.system === 'manual' && settings.success
+            ? (settings.data as { instructions: string }).instructions
+            : undefined;
+        targets.push({
+          connectorId: connector.id,
+          system: connector.system,
+          label: system.label,
+          mode,
+          ...(instructions ? { instructions } : {}),
+        });
       }
-      const initial = (mode: TargetMode) => (mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-supported');
+      const initial = (mode: TargetMode) =>
+        mode === 'api' ? 'pending' : mode === 'manual' ? 'waiting-on-operator' : 'not-supported';
       await createPrivacySystemRows(
         sql,
         { requestId: input.requestId, region: deps.region, operation: input.operation },
@@ -277,14 +354,32 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     },
 
     /** One operation (suppress, erase) in one connected system, keyed by (request, system). */
-    async privacyOperation(input: { requestId: string; connectorId: string; customerId: string; operation: 'suppress' | 'erase' }): Promise<OperationResult> {
+    async privacyOperation(input: {
+      requestId: string;
+      connectorId: string;
+      customerId: string;
+      operation: 'suppress' | 'erase';
+    }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: input.operation };
-      await setSystem(key, Context.current().info.attempt > 1 ? 'retrying' : 'in-progress', { attempts: Context.current().info.attempt });
-      const person = input.operation === 'erase' ? await readErasureSet(sql, deps.regionKey, input.requestId, input.customerId) : await identifiersForRequest(input.requestId, input.customerId);
-      if (!person) return settle(key, { status: 'not-found', evidence: { reason: 'no identifiers of the person in this region' } });
+      await setSystem(key, Context.current().info.attempt > 1 ? 'retrying' : 'in-progress', {
+        attempts: Context.current().info.attempt,
+      });
+      const person =
+        input.operation === 'erase'
+          ? await readErasureSet(sql, deps.regionKey, input.requestId, input.customerId)
+          : await identifiersForRequest(input.requestId, input.customerId);
+      if (!person)
+        return settle(key, {
+          status: 'not-found',
+          evidence: { reason: 'no identifiers of the person in this region' },
+        });
       const session = await openSystem(input.connectorId, `${input.requestId}:${input.connectorId}:${input.operation}`);
       const call = input.operation === 'erase' ? session.erase : session.suppress;
-      if (!call) throw ApplicationFailure.nonRetryable(`connector ${input.connectorId} cannot ${input.operation} through its API`, 'InvalidInput');
+      if (!call)
+        throw ApplicationFailure.nonRetryable(
+          `connector ${input.connectorId} cannot ${input.operation} through its API`,
+          'InvalidInput',
+        );
       try {
         return await settle(key, await call.call(session, person));
       } catch (error) {
@@ -296,23 +391,48 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * Undoes a suppression in one system after a cancelled deletion: the person's consent in force
      * is applied again (a vendor that suppressed them lifts it where they had opted in).
      */
-    async restoreInSystem(input: { requestId: string; connectorId: string; customerId: string }): Promise<OperationResult> {
+    async restoreInSystem(input: {
+      requestId: string;
+      connectorId: string;
+      customerId: string;
+    }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: 'unsuppress' };
       await openUnsuppressRow(sql, input.requestId, deps.region, input.connectorId);
-      const { system, session } = await openConnectedSystem(deps, input.connectorId, `${input.requestId}:${input.connectorId}:unsuppress`);
+      const { system, session } = await openConnectedSystem(
+        deps,
+        input.connectorId,
+        `${input.requestId}:${input.connectorId}:unsuppress`,
+      );
       const person = await identifiersForRequest(input.requestId, input.customerId);
       const consent = await readConsent(sql, input.customerId);
-      if (!person || !session.applyConsent) return settle(key, { status: 'not-found', evidence: { reason: person ? 'no consent API to restore through' : 'no identifiers of the person in this region' } });
+      if (!person || !session.applyConsent)
+        return settle(key, {
+          status: 'not-found',
+          evidence: {
+            reason: person ? 'no consent API to restore through' : 'no identifiers of the person in this region',
+          },
+        });
       // Without a consent record, the law's defaults apply; with none known, the system keeps the suppression.
-      if (!consent) return settle(key, { status: 'not-found', evidence: { reason: 'no consent recorded: the suppression stays' } });
+      if (!consent)
+        return settle(key, { status: 'not-found', evidence: { reason: 'no consent recorded: the suppression stays' } });
       try {
-        return await settle(key, await session.applyConsent(person, { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) }));
+        return await settle(
+          key,
+          await session.applyConsent(person, {
+            purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })),
+          }),
+        );
       } catch (error) {
         return failed(key, error);
       }
     },
 
-    async checkPrivacyJob(input: { requestId: string; connectorId: string; operation: 'suppress' | 'erase' | 'unsuppress'; jobId: string }): Promise<OperationResult> {
+    async checkPrivacyJob(input: {
+      requestId: string;
+      connectorId: string;
+      operation: 'suppress' | 'erase' | 'unsuppress';
+      jobId: string;
+    }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: input.connectorId, operation: input.operation };
       const session = await openSystem(input.connectorId, `${input.requestId}:${input.connectorId}:${input.operation}`);
       if (!session.checkJob) {
@@ -326,11 +446,24 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       }
     },
 
-    async completeManualPrivacyTask(input: { requestId: string; connectorId: string; operation: string; note?: string }): Promise<void> {
-      await setSystem(input, 'done', { lastError: null, evidence: { completedBy: 'operator', ...(input.note ? { note: input.note.slice(0, 500) } : {}) } });
+    async completeManualPrivacyTask(input: {
+      requestId: string;
+      connectorId: string;
+      operation: string;
+      note?: string;
+    }): Promise<void> {
+      await setSystem(input, 'done', {
+        lastError: null,
+        evidence: { completedBy: 'operator', ...(input.note ? { note: input.note.slice(0, 500) } : {}) },
+      });
     },
 
-    async markPrivacyOperationFailed(input: { requestId: string; connectorId: string; operation: string; error: string }): Promise<void> {
+    async markPrivacyOperationFailed(input: {
+      requestId: string;
+      connectorId: string;
+      operation: string;
+      error: string;
+    }): Promise<void> {
       await markPrivacySystemFailed(sql, { ...input, region: deps.region }, input.error);
     },
 
@@ -342,7 +475,9 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       const person = await identifiersForRequest(input.requestId, input.customerId);
       if (!person) return { identifiers: 0 };
       await storeErasureSet(sql, deps.regionKey, input.requestId, input.customerId, person);
-      return { identifiers: person.emails.length + person.phones.length + Object.values(person.platformIds).flat().length };
+      return {
+        identifiers: person.emails.length + person.phones.length + Object.values(person.platformIds).flat().length,
+      };
     },
 
     /**
@@ -350,17 +485,30 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * orders unless a legal hold keeps them; the profile's data key is destroyed, so any copy left
      * (backups, a held row) can no longer be read; the global index forgets their tokens.
      */
-    async eraseInMeridian(input: { requestId: string; customerId: string; heldScopes: string[] }): Promise<OperationResult> {
+    async eraseInMeridian(input: {
+      requestId: string;
+      customerId: string;
+      heldScopes: string[];
+    }): Promise<OperationResult> {
       const key = { requestId: input.requestId, connectorId: MERIDIAN_SYSTEM, operation: 'erase' };
       if (input.heldScopes.includes('all')) {
         await setSystem(key, 'held', { evidence: { held: 'all data, under legal hold' } });
         return { status: 'done' };
       }
       const customers = await profilesOf(sql, input.customerId);
-      if (customers.length === 0) return settle(key, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
+      if (customers.length === 0)
+        return settle(key, { status: 'not-found', evidence: { reason: 'no profile in this region' } });
       // The person's IDs at the vendors, read before they go: sync rejections naming them go too.
-      const vendorRecordIds = (await Promise.all(customers.map((c) => loadPersonIdentifiers(sql, deps.regionKey, c)))).flatMap((p) => (p ? Object.values(p.platformIds).flat() : []));
-      const counts = await eraseProfiles(sql, deps.globalSql, customers, input.heldScopes.includes('orders'), vendorRecordIds);
+      const vendorRecordIds = (
+        await Promise.all(customers.map((c) => loadPersonIdentifiers(sql, deps.regionKey, c)))
+      ).flatMap((p) => (p ? Object.values(p.platformIds).flat() : []));
+      const counts = await eraseProfiles(
+        sql,
+        deps.globalSql,
+        customers,
+        input.heldScopes.includes('orders'),
+        vendorRecordIds,
+      );
       // The keys are destroyed in the database: this process forgets its unwrapped copies now (others within DATA_KEY_TTL_MS).
       deps.forgetDataKeys?.(customers);
       return settle(key, {
@@ -380,13 +528,26 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
     },
 
     /** Reads back: nothing of the person is left to open in this region. */
-    async verifyErasure(input: { requestId: string; customerId: string }): Promise<{ verified: boolean; evidence: Record<string, string> }> {
+    async verifyErasure(input: {
+      requestId: string;
+      customerId: string;
+    }): Promise<{ verified: boolean; evidence: Record<string, string> }> {
       const person = await loadPersonIdentifiers(sql, deps.regionKey, input.customerId);
       const holds = await activeLegalHolds(sql, input.customerId);
-      if (holds.some((h) => h.scope === 'all')) return { verified: false, evidence: { held: 'all data, under legal hold', verifiedAt: new Date().toISOString() } };
+      if (holds.some((h) => h.scope === 'all'))
+        return {
+          verified: false,
+          evidence: { held: 'all data, under legal hold', verifiedAt: new Date().toISOString() },
+        };
       // Every table with a customer_id column is scanned (those kept on purpose aside, and orders under a hold).
-      const left = await erasureLeftovers(sql, input.customerId, holds.some((h) => h.scope === 'orders'));
-      const identifiers = person ? person.emails.length + person.phones.length + Object.keys(person.platformIds).length : 0;
+      const left = await erasureLeftovers(
+        sql,
+        input.customerId,
+        holds.some((h) => h.scope === 'orders'),
+      );
+      const identifiers = person
+        ? person.emails.length + person.phones.length + Object.keys(person.platformIds).length
+        : 0;
       const verified = identifiers === 0 && left.liveDataKeys === 0 && left.rows === 0;
       return {
         verified,
@@ -394,7 +555,13 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
           readableIdentifiers: String(identifiers),
           liveDataKeys: String(left.liveDataKeys),
           rowsLeft: String(left.rows),
-          ...(left.rows > 0 ? { tablesWithRowsLeft: Object.entries(left.tables).map(([t, n]) => `${t}:${n}`).join(',') } : {}),
+          ...(left.rows > 0
+            ? {
+                tablesWithRowsLeft: Object.entries(left.tables)
+                  .map(([t, n]) => `${t}:${n}`)
+                  .join(','),
+              }
+            : {}),
           verifiedAt: new Date().toISOString(),
         },
       };
@@ -405,19 +572,68 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
      * identifiers, traits, events, orders, consent history — as JSON and CSV in a zip, sealed
      * with the region key until the requester downloads it through a signed, expiring link.
      */
-    async buildExport(input: { requestId: string; customerId: string }): Promise<{ bytes: number; counts: Record<string, number>; expiresAt: string }> {
-      const { identities, traits, events, orders, consent } = await readPersonForExport(sql, deps.regionKey, input.customerId);
-      const document = { requestId: input.requestId, region: deps.region, generatedAt: new Date().toISOString(), identifiers: identities, traits, events, orders, consent };
+    async buildExport(input: {
+      requestId: string;
+      customerId: string;
+    }): Promise<{ bytes: number; counts: Record<string, number>; expiresAt: string }> {
+      const { identities, traits, events, orders, consent } = await readPersonForExport(
+        sql,
+        deps.regionKey,
+        input.customerId,
+      );
+      const document = {
+        requestId: input.requestId,
+        region: deps.region,
+        generatedAt: new Date().toISOString(),
+        identifiers: identities,
+        traits,
+        events,
+        orders,
+        consent,
+      };
       const zip = zipSync({
         'meridian-export.json': strToU8(JSON.stringify(document, null, 2)),
-        'identifiers.csv': strToU8(toCsv(identities.map((i) => ({ type: i.type, value: i.value, source: i.source, firstSeenAt: i.firstSeenAt })))),
-        'traits.csv': strToU8(toCsv(traits.map((t) => ({ name: t.name, value: JSON.stringify(t.value), observedAt: t.observedAt, source: t.source })))),
-        'events.csv': strToU8(toCsv(events.map((e) => ({ timestamp: e.timestamp, type: e.type, event: e.event ?? '', source: e.source, payload: JSON.stringify(e.payload) })))),
+        'identifiers.csv': strToU8(
+          toCsv(
+            identities.map((i) => ({ type: i.type, value: i.value, source: i.source, firstSeenAt: i.firstSeenAt })),
+          ),
+        ),
+        'traits.csv': strToU8(
+          toCsv(
+            traits.map((t) => ({
+              name: t.name,
+              value: JSON.stringify(t.value),
+              observedAt: t.observedAt,
+              source: t.source,
+            })),
+          ),
+        ),
+        'events.csv': strToU8(
+          toCsv(
+            events.map((e) => ({
+              timestamp: e.timestamp,
+              type: e.type,
+              event: e.event ?? '',
+              source: e.source,
+              payload: JSON.stringify(e.payload),
+            })),
+          ),
+        ),
         'orders.csv': strToU8(toCsv(orders)),
         'consent.csv': strToU8(toCsv(consent)),
       });
       const { expiresAt } = await storeExport(sql, deps.regionKey, input.requestId, input.customerId, zip);
-      return { bytes: zip.length, expiresAt, counts: { identifiers: identities.length, traits: traits.length, events: events.length, orders: orders.length, consent: consent.length } };
+      return {
+        bytes: zip.length,
+        expiresAt,
+        counts: {
+          identifiers: identities.length,
+          traits: traits.length,
+          events: events.length,
+          orders: orders.length,
+          consent: consent.length,
+        },
+      };
     },
 
     /**
@@ -439,14 +655,17 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
   };
 }
 
-
 /** RFC 4180 CSV: every field quoted, quotes doubled; a header row from the first row's keys. */
 function toCsv(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
   const columns = Object.keys(rows[0]!);
   const cell = (value: unknown) => {
-    const text = value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
+    const text =
+      value instanceof Date ? value.toISOString() : value === null || value === undefined ? '' : String(value);
     return `"${text.replace(/"/g, '""')}"`;
   };
-  return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
+  return (
+    [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') +
+    '\r\n'
+  );
 }

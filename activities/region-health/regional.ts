@@ -53,7 +53,8 @@ export function createRegionHealthActivities({ region, pool, workerIdentity }: R
         latencyMaxMs: latencies[latencies.length - 1] ?? 0,
       };
       const stored = await recordProbe(pool, probe);
-      if (!stored) throw new Error(`probe row for ${input.workflowId} vanished from ${pool.database} right after it was written`);
+      if (!stored)
+        throw new Error(`probe row for ${input.workflowId} vanished from ${pool.database} right after it was written`);
       return {
         region: stored.region,
         taskQueue: region.taskQueue,

@@ -12,13 +12,22 @@ import type { TrackingCall } from '../../domain/tracking';
 
 const TRAIT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'locale'] as const;
 
-function call(messageId: string, at: Date, traits: Record<string, unknown>, externalIds: { id: string; type: string }[], receivedAt: Date): TrackingCall {
+function call(
+  messageId: string,
+  at: Date,
+  traits: Record<string, unknown>,
+  externalIds: { id: string; type: string }[],
+  receivedAt: Date,
+): TrackingCall {
   return {
     type: 'identify',
     messageId,
     properties: {},
     traits,
-    context: externalIds.length > 0 ? { externalIds: externalIds.map((e) => ({ ...e, encoding: 'none', collection: 'users' })) } : {},
+    context:
+      externalIds.length > 0
+        ? { externalIds: externalIds.map((e) => ({ ...e, encoding: 'none', collection: 'users' })) }
+        : {},
     integrations: {},
     receivedAt,
     timestamp: at,
@@ -35,11 +44,22 @@ export function customerCall(customer: CanonicalCustomer, idType: string | undef
   const externalIds = idType ? [{ id: customer.externalId, type: idType }] : [];
   return {
     sourceId: customer.sourceId,
-    call: call(`customer:${customer.externalId}:${customer.updatedAt}`, new Date(customer.updatedAt), traits, externalIds, receivedAt),
+    call: call(
+      `customer:${customer.externalId}:${customer.updatedAt}`,
+      new Date(customer.updatedAt),
+      traits,
+      externalIds,
+      receivedAt,
+    ),
   };
 }
 
-export function orderCall(order: CanonicalOrder, idType: string | undefined, reporting: OrderWrite['reporting'], receivedAt: Date): IncomingCall {
+export function orderCall(
+  order: CanonicalOrder,
+  idType: string | undefined,
+  reporting: OrderWrite['reporting'],
+  receivedAt: Date,
+): IncomingCall {
   const traits: Record<string, unknown> = {};
   if (order.email) traits.email = order.email;
   if (order.phone) traits.phone = order.phone;
@@ -48,7 +68,13 @@ export function orderCall(order: CanonicalOrder, idType: string | undefined, rep
   const externalIds = idType && order.customerExternalId ? [{ id: order.customerExternalId, type: idType }] : [];
   return {
     sourceId: order.sourceId,
-    call: call(`order:${order.externalId}:${order.updatedAt}`, new Date(order.updatedAt), traits, externalIds, receivedAt),
+    call: call(
+      `order:${order.externalId}:${order.updatedAt}`,
+      new Date(order.updatedAt),
+      traits,
+      externalIds,
+      receivedAt,
+    ),
     order: { order, reporting },
   };
 }
@@ -57,8 +83,18 @@ export function orderCall(order: CanonicalOrder, idType: string | undefined, rep
  * The order total in the reporting currency at the rate of the order's local date (the last
  * earlier day with a rate when that day has none, flagged), or no amount and the reason.
  */
-export function reportingAmount(fx: FxTable, order: CanonicalOrder, reportingCurrency: string): OrderWrite['reporting'] {
+export function reportingAmount(
+  fx: FxTable,
+  order: CanonicalOrder,
+  reportingCurrency: string,
+): OrderWrite['reporting'] {
   const converted = fx.convert(BigInt(order.totalMinor), order.currency, reportingCurrency, order.localDate);
   if (!converted.ok) return { currency: reportingCurrency, minor: null, problem: converted.reason };
-  return { currency: reportingCurrency, minor: converted.minor, rate: converted.rate, rateDate: converted.rateDate, fallback: converted.fallback };
+  return {
+    currency: reportingCurrency,
+    minor: converted.minor,
+    rate: converted.rate,
+    rateDate: converted.rateDate,
+    fallback: converted.fallback,
+  };
 }

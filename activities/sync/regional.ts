@@ -61,7 +61,13 @@ export interface BeginSyncInput {
 }
 
 export type BeginSyncResult =
-  | { status: 'started'; region: string; system: string; label: string; streams: { stream: StreamName; since?: string }[] }
+  | {
+      status: 'started';
+      region: string;
+      system: string;
+      label: string;
+      streams: { stream: StreamName; since?: string }[];
+    }
   | { status: 'skipped'; heldBy: string };
 
 export interface SyncPagesInput {
@@ -103,7 +109,10 @@ export function createSyncActivities(deps: SyncDeps) {
   async function loadConnector(connectorId: string) {
     const connector = await getConnector(deps.globalSql, connectorId);
     if (!connector) {
-      throw ApplicationFailure.nonRetryable(`connector ${connectorId} does not exist: create it with POST /admin/connectors or npm run connectors`, 'ConnectorNotFound');
+      throw ApplicationFailure.nonRetryable(
+        `connector ${connectorId} does not exist: create it with POST /admin/connectors or npm run connectors`,
+        'ConnectorNotFound',
+      );
     }
     if (connector.region !== deps.region) {
       throw ApplicationFailure.nonRetryable(
@@ -115,39 +124,65 @@ export function createSyncActivities(deps: SyncDeps) {
     try {
       definition = connectorDefinition(connector.system);
     } catch {
-      throw ApplicationFailure.nonRetryable(`connector ${connectorId} is a ${connector.system} connection, which has nothing to sync (it takes part in privacy operations only)`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `connector ${connectorId} is a ${connector.system} connection, which has nothing to sync (it takes part in privacy operations only)`,
+        'InvalidInput',
+      );
     }
     const settings = definition.settings.safeParse(connector.settings);
     if (!settings.success) {
-      throw ApplicationFailure.nonRetryable(`connector ${connectorId} settings are no longer valid (${describeIssues(settings.error, 'settings')}): fix them with PUT /admin/connectors/${connectorId}`, 'ConnectorConfig');
+      throw ApplicationFailure.nonRetryable(
+        `connector ${connectorId} settings are no longer valid (${describeIssues(settings.error, 'settings')}): fix them with PUT /admin/connectors/${connectorId}`,
+        'ConnectorConfig',
+      );
     }
     return { connector, definition, settings: settings.data };
   }
 
-  async function openSession(connectorId: string, heartbeat: () => void): Promise<{ session: ConnectorSession; system: string }> {
+  async function openSession(
+    connectorId: string,
+    heartbeat: () => void,
+  ): Promise<{ session: ConnectorSession; system: string }> {
     const { connector, definition, settings } = await loadConnector(connectorId);
     let credentials: unknown;
     try {
       credentials = definition.credentials.parse(await loadCredentials({ sql, key: deps.regionKey }, connectorId));
     } catch (error) {
       throw ApplicationFailure.nonRetryable(
-        error instanceof ConnectorConfigError ? error.message : `connector ${connectorId} credentials are not valid for ${definition.label}: set them again with PUT /admin/connectors/${connectorId}`,
+        error instanceof ConnectorConfigError
+          ? error.message
+          : `connector ${connectorId} credentials are not valid for ${definition.label}: set them again with PUT /admin/connectors/${connectorId}`,
         'ConnectorConfig',
       );
     }
-    const session = definition.open(settings, credentials, { ...deps.connectorContext, sourceId: connectorId, heartbeat, ...(deps.importDir ? { importDir: deps.importDir } : {}) });
+    const session = definition.open(settings, credentials, {
+      ...deps.connectorContext,
+      sourceId: connectorId,
+      heartbeat,
+      ...(deps.importDir ? { importDir: deps.importDir } : {}),
+    });
     return { session, system: connector.system };
   }
 
   /** Renews the lease; a sync that lost it (expired and taken by another) must stop at once. */
   async function renewLease(connectorId: string, syncId: string): Promise<void> {
     if (!(await renewConnectorLease(sql, connectorId, syncId, LEASE_MS))) {
-      throw ApplicationFailure.nonRetryable(`sync ${syncId} lost connector ${connectorId}'s lease to another sync: it stopped so the two do not overlap`, 'LeaseLost');
+      throw ApplicationFailure.nonRetryable(
+        `sync ${syncId} lost connector ${connectorId}'s lease to another sync: it stopped so the two do not overlap`,
+        'LeaseLost',
+      );
     }
   }
 
   /** Stores one page: customers, then orders (with their reporting amounts), then the rejections. */
-  async function storePage(system: string, connectorId: string, syncId: string, stream: StreamName, pageNo: number, page: SyncPage): Promise<{ customers: number; orders: number; rejected: number }> {
+  async function storePage(
+    system: string,
+    connectorId: string,
+    syncId: string,
+    stream: StreamName,
+    pageNo: number,
+    page: SyncPage,
+  ): Promise<{ customers: number; orders: number; rejected: number }> {
     const idType = CUSTOMER_ID_TYPES[system as keyof typeof CUSTOMER_ID_TYPES];
     const now = new Date();
     const rejected: RejectedRecord[] = [...page.rejected];
@@ -156,11 +191,14 @@ export function createSyncActivities(deps: SyncDeps) {
       let fx = await deps.fx.current();
       const latest = page.orders.reduce((max, o) => (o.localDate > max ? o.localDate : max), '');
       if (!fx.span || fx.span.last < latest) fx = await deps.fx.covering(latest);
-      for (const order of page.orders) items.push(orderCall(order, idType, reportingAmount(fx, order, deps.reportingCurrency), now));
+      for (const order of page.orders)
+        items.push(orderCall(order, idType, reportingAmount(fx, order, deps.reportingCurrency), now));
     }
     // One write per record: they share group commits, and a record the database refuses fails alone.
     // What a connected store says about its customers carries the brand's authority (not a visitor's claim).
-    const outcomes = await Promise.allSettled(items.map((item) => deps.writer.write([{ ...item, provenance: 'connector' }])));
+    const outcomes = await Promise.allSettled(
+      items.map((item) => deps.writer.write([{ ...item, provenance: 'connector' }])),
+    );
     let customers = 0;
     let orders = 0;
     outcomes.forEach((outcome, i) => {
@@ -178,7 +216,10 @@ export function createSyncActivities(deps: SyncDeps) {
       }
       if (!isDataError(outcome.reason)) throw outcome.reason;
       const externalId = item.order ? item.order.order.externalId : item.call.messageId.split(':')[1];
-      rejected.push({ ...(externalId ? { externalId } : {}), reason: `the database refused the record (PostgreSQL ${(outcome.reason as { code?: string }).code})` });
+      rejected.push({
+        ...(externalId ? { externalId } : {}),
+        reason: `the database refused the record (PostgreSQL ${(outcome.reason as { code?: string }).code})`,
+      });
     });
     if (rejected.length > 0) {
       await recordSyncRejections(sql, { syncId, connectorId, stream, pageNo }, rejected);
@@ -191,12 +232,22 @@ export function createSyncActivities(deps: SyncDeps) {
    * they may lag many pages behind): a retried call continues from the last page stored.
    */
   async function checkpoint(input: SyncPagesInput, progress: SyncPagesResult): Promise<void> {
-    await saveSyncCheckpoint(sql, { syncId: input.syncId, stream: input.stream, callPageNo: input.pageNo, pageNo: progress.pageNo }, progress);
+    await saveSyncCheckpoint(
+      sql,
+      { syncId: input.syncId, stream: input.stream, callPageNo: input.pageNo, pageNo: progress.pageNo },
+      progress,
+    );
   }
 
   /** The progress of an earlier attempt of this same call, if it stored any page. */
   async function resumeFrom(input: SyncPagesInput, fresh: SyncPagesResult): Promise<SyncPagesResult> {
-    return (await loadSyncCheckpoint<SyncPagesResult>(sql, { syncId: input.syncId, stream: input.stream, callPageNo: input.pageNo })) ?? fresh;
+    return (
+      (await loadSyncCheckpoint<SyncPagesResult>(sql, {
+        syncId: input.syncId,
+        stream: input.stream,
+        callPageNo: input.pageNo,
+      })) ?? fresh
+    );
   }
 
   return {
@@ -205,7 +256,10 @@ export function createSyncActivities(deps: SyncDeps) {
       const { connector, definition } = await loadConnector(input.connectorId);
       const unknown = (input.streams ?? []).filter((s) => !definition.streams.includes(s));
       if (unknown.length > 0) {
-        throw ApplicationFailure.nonRetryable(`${definition.label} has no stream ${unknown.join(', ')}: it syncs ${definition.streams.join(', ')}`, 'InvalidInput');
+        throw ApplicationFailure.nonRetryable(
+          `${definition.label} has no stream ${unknown.join(', ')}: it syncs ${definition.streams.join(', ')}`,
+          'InvalidInput',
+        );
       }
       const held = await takeConnectorLease(sql, input, LEASE_MS);
       if (held) return { status: 'skipped', heldBy: held.heldBy };
@@ -225,7 +279,15 @@ export function createSyncActivities(deps: SyncDeps) {
      */
     async syncPages(input: SyncPagesInput): Promise<SyncPagesResult> {
       const ctx = Context.current();
-      const fresh: SyncPagesResult = { cursor: input.cursor, pageNo: input.pageNo, pages: 0, customers: 0, orders: 0, rejected: 0, done: false };
+      const fresh: SyncPagesResult = {
+        cursor: input.cursor,
+        pageNo: input.pageNo,
+        pages: 0,
+        customers: 0,
+        orders: 0,
+        rejected: 0,
+        done: false,
+      };
       const progress = ctx.info.attempt > 1 ? await resumeFrom(input, fresh) : fresh;
       const heartbeat = () => ctx.heartbeat({ pageNo: progress.pageNo });
       const { session, system } = await openSession(input.connectorId, heartbeat);
@@ -233,7 +295,8 @@ export function createSyncActivities(deps: SyncDeps) {
       // Pages are fetched one after the other (each names the next), but stored up to
       // PAGES_IN_FLIGHT at a time: the next page is fetched while earlier ones are written.
       // Checkpoints follow the pages in order, so a crash repeats only pages after the last one.
-      const inFlight: { page: SyncPage; stored: Promise<{ customers: number; orders: number; rejected: number }> }[] = [];
+      const inFlight: { page: SyncPage; stored: Promise<{ customers: number; orders: number; rejected: number }> }[] =
+        [];
       let cursor = progress.cursor;
       let fetched = 0;
       let last = false;
@@ -246,7 +309,8 @@ export function createSyncActivities(deps: SyncDeps) {
         progress.customers += counts.customers;
         progress.orders += counts.orders;
         progress.rejected += counts.rejected;
-        if (page.highWater && (!progress.highWater || page.highWater > progress.highWater)) progress.highWater = page.highWater;
+        if (page.highWater && (!progress.highWater || page.highWater > progress.highWater))
+          progress.highWater = page.highWater;
         if (page.total !== undefined) progress.total = page.total;
         progress.done = page.next === null;
         await checkpoint(input, progress);
@@ -256,7 +320,14 @@ export function createSyncActivities(deps: SyncDeps) {
         while (!last) {
           await renewLease(input.connectorId, input.syncId);
           const page = await session.fetchPage(input.stream, cursor, input.since);
-          const stored = storePage(system, input.connectorId, input.syncId, input.stream, progress.pageNo + inFlight.length, page);
+          const stored = storePage(
+            system,
+            input.connectorId,
+            input.syncId,
+            input.stream,
+            progress.pageNo + inFlight.length,
+            page,
+          );
           stored.catch(() => undefined);
           inFlight.push({ page, stored });
           fetched++;
@@ -269,7 +340,8 @@ export function createSyncActivities(deps: SyncDeps) {
         await Promise.allSettled(inFlight.map((f) => f.stored));
         await session.close?.();
       }
-      if (progress.highWater) progress.lagSeconds = Math.max(0, Math.round((Date.now() - Date.parse(progress.highWater)) / 1000));
+      if (progress.highWater)
+        progress.lagSeconds = Math.max(0, Math.round((Date.now() - Date.parse(progress.highWater)) / 1000));
       return progress;
     },
 
@@ -277,11 +349,22 @@ export function createSyncActivities(deps: SyncDeps) {
      * A pass over a stream completed: the next one starts from the newest update it saw, or from
      * when it started if that is earlier (records changed during the pass), less an overlap.
      */
-    async finishStream(input: { connectorId: string; stream: StreamName; passStartedAt: string; highWater?: string; records: number }): Promise<{ nextSince: string }> {
+    async finishStream(input: {
+      connectorId: string;
+      stream: StreamName;
+      passStartedAt: string;
+      highWater?: string;
+      records: number;
+    }): Promise<{ nextSince: string }> {
       const passStart = Date.parse(input.passStartedAt) - PASS_OVERLAP_MS;
       const seen = input.highWater ? Date.parse(input.highWater) : passStart;
       const nextSince = new Date(Math.min(seen, passStart)).toISOString();
-      await finishStreamPass(sql, { connectorId: input.connectorId, stream: input.stream, nextSince, records: input.records });
+      await finishStreamPass(sql, {
+        connectorId: input.connectorId,
+        stream: input.stream,
+        nextSince,
+        records: input.records,
+      });
       return { nextSince };
     },
 

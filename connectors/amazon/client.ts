@@ -1,4 +1,10 @@
-import { classifyHttpFailure, ConnectorAuthError, ConnectorRateLimited, ConnectorTransientError, FailureContext } from '../errors';
+import {
+  classifyHttpFailure,
+  ConnectorAuthError,
+  ConnectorRateLimited,
+  ConnectorTransientError,
+  FailureContext,
+} from '../errors';
 import { HttpAnswer, HttpRequest, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 import { AccessToken, LwaTokenSource, sharedTokenCache, TOKEN_REFRESH_MARGIN_MS, TokenCache } from './lwa';
 
@@ -139,7 +145,11 @@ export class AmazonSpApiClient {
     }
     const url = `${this.endpoint}${ORDERS_PATH}?${params}`;
 
-    const { sent, access } = await this.authorised(() => this.ordersAccess(), (token) => spApiRequest(url, { method: 'GET', token }), this.context);
+    const { sent, access } = await this.authorised(
+      () => this.ordersAccess(),
+      (token) => spApiRequest(url, { method: 'GET', token }),
+      this.context,
+    );
     const payload = parsePayload(sent.bodyText);
     if (!payload) {
       throw new ConnectorTransientError(
@@ -192,7 +202,9 @@ export class AmazonSpApiClient {
     if (cached) return { ...cached, fresh: false };
 
     const context: FailureContext = { ...this.context, operation: 'asking the Tokens API for a restricted data token' };
-    const body = JSON.stringify({ restrictedResources: [{ method: 'GET', path: ORDERS_PATH, dataElements: ['buyerInfo'] }] });
+    const body = JSON.stringify({
+      restrictedResources: [{ method: 'GET', path: ORDERS_PATH, dataElements: ['buyerInfo'] }],
+    });
     const startedAt = this.now().getTime();
     let sent: HttpAnswer;
     try {
@@ -230,7 +242,11 @@ export class AmazonSpApiClient {
    * Sends with a token, and answers the two refusals worth sending again: a 403 for a token that may
    * have gone stale (once, with a new one) and 429s (waited out by the HTTP core, up to maxRateLimitWaits times).
    */
-  private async authorised(getAccess: () => Promise<Access>, build: (token: string) => HttpRequest, context: FailureContext): Promise<{ sent: HttpAnswer; access: Access }> {
+  private async authorised(
+    getAccess: () => Promise<Access>,
+    build: (token: string) => HttpRequest,
+    context: FailureContext,
+  ): Promise<{ sent: HttpAnswer; access: Access }> {
     let renewed = false;
     // Throttles Amazon gave no hint for so far: the exponential backoff's step.
     let unhinted = 0;
@@ -249,7 +265,8 @@ export class AmazonSpApiClient {
           return true;
         },
         classify: (answer, waits) => {
-          if (answer.status !== 429) return classifyHttpFailure(SYSTEM, answer.status, answer.headers, answer.bodyText, context);
+          if (answer.status !== 429)
+            return classifyHttpFailure(SYSTEM, answer.status, answer.headers, answer.bodyText, context);
           const { waitMs, hinted } = this.rateLimitWait(answer.headers, unhinted);
           if (!hinted) unhinted++;
           return new ConnectorRateLimited(
@@ -276,7 +293,8 @@ export class AmazonSpApiClient {
   private rateLimitWait(headers: Headers, unhintedSoFar: number): { waitMs: number; hinted: boolean } {
     const cap = (ms: number) => Math.min(ms, this.maxRateLimitWaitMs);
     const retryAfter = Number(headers.get('retry-after')?.trim() || NaN);
-    if (Number.isFinite(retryAfter) && retryAfter >= 0) return { waitMs: cap(Math.ceil(retryAfter * 1000)), hinted: true };
+    if (Number.isFinite(retryAfter) && retryAfter >= 0)
+      return { waitMs: cap(Math.ceil(retryAfter * 1000)), hinted: true };
     const rate = rateLimitOf(headers);
     if (rate !== undefined) return { waitMs: cap(Math.ceil(1000 / rate)), hinted: true };
     return { waitMs: cap(BACKOFF_START_MS * 2 ** Math.min(unhintedSoFar, 16)), hinted: false };
@@ -288,15 +306,26 @@ function spApiRequest(url: string, call: { method: 'GET' | 'POST'; token: string
   return {
     method: call.method,
     url,
-    headers: { 'x-amz-access-token': call.token, accept: 'application/json', 'user-agent': USER_AGENT, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      'x-amz-access-token': call.token,
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+      ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(call.body !== undefined ? { body: call.body } : {}),
   };
 }
 
-function parsePayload(bodyText: string): { orders: unknown[]; nextToken?: string; lastUpdatedBefore?: string } | undefined {
+function parsePayload(
+  bodyText: string,
+): { orders: unknown[]; nextToken?: string; lastUpdatedBefore?: string } | undefined {
   const payload = jsonObject(bodyText)?.payload;
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { Orders: orders, NextToken: nextToken, LastUpdatedBefore: lastUpdatedBefore } = payload as Record<string, unknown>;
+  const {
+    Orders: orders,
+    NextToken: nextToken,
+    LastUpdatedBefore: lastUpdatedBefore,
+  } = payload as Record<string, unknown>;
   if (!Array.isArray(orders)) return undefined;
   if (nextToken !== undefined && nextToken !== null && typeof nextToken !== 'string') return undefined;
   return {

@@ -2,5 +2,11 @@ export { AmazonSpApiClient, DEFAULT_ENDPOINT, ORDERS_PATH, RESTRICTED_DATA_TOKEN
 export type { AmazonClientOptions, GetOrdersRequest, OrdersPage } from './client';
 export { DEFAULT_LWA_URL, LWA_API, LwaTokenSource, sharedTokenCache, TokenCache } from './lwa';
 export type { AccessToken, LwaCredentials } from './lwa';
-export { AMAZON_MARKETPLACES, AMAZON_REGION_ENDPOINTS, amazonMarketplace, amazonUpdatedAt, mapAmazonOrder } from './mapping';
+export {
+  AMAZON_MARKETPLACES,
+  AMAZON_REGION_ENDPOINTS,
+  amazonMarketplace,
+  amazonUpdatedAt,
+  mapAmazonOrder,
+} from './mapping';
 export { AmazonCredentials, amazonConnector, amazonEndpoint, AmazonSettings } from './sync';

@@ -44,7 +44,11 @@ export class TokenCache {
   private readonly pending = new Map<string, Promise<AccessToken>>();
 
   /** The token under `key` if it is still good `marginMs` from `nowMs`. */
-  get(key: string, nowMs: number, marginMs = TOKEN_REFRESH_MARGIN_MS): { token: string; expiresAt: number } | undefined {
+  get(
+    key: string,
+    nowMs: number,
+    marginMs = TOKEN_REFRESH_MARGIN_MS,
+  ): { token: string; expiresAt: number } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (nowMs >= entry.expiresAt - marginMs) {
@@ -110,7 +114,9 @@ export class LwaTokenSource {
     this.http = new VendorHttp(LWA_API, { timeoutMs: opts.timeoutMs, maxRateLimitWaits: 0 });
     this.now = opts.now ?? (() => new Date());
     this.cache = opts.cache ?? sharedTokenCache;
-    this.key = createHash('sha256').update(`${base}\u0000${credentials.clientId}\u0000${credentials.refreshToken}`).digest('hex');
+    this.key = createHash('sha256')
+      .update(`${base}\u0000${credentials.clientId}\u0000${credentials.refreshToken}`)
+      .digest('hex');
   }
 
   /** Refresh-token exchanges made by this source (not counting tokens found in the cache). */
@@ -152,7 +158,11 @@ export class LwaTokenSource {
 
     const answer = parseTokenAnswer(bodyText);
     if (!answer) {
-      throw new ConnectorTransientError(`Login with Amazon answered HTTP ${status} without an access token while exchanging the refresh token: retry later`, SYSTEM, status);
+      throw new ConnectorTransientError(
+        `Login with Amazon answered HTTP ${status} without an access token while exchanging the refresh token: retry later`,
+        SYSTEM,
+        status,
+      );
     }
     const expiresAt = startedAt + answer.expiresInSeconds * 1000;
     this.cache.set(this.key, answer.accessToken, expiresAt);
@@ -192,7 +202,8 @@ function parseTokenAnswer(bodyText: string): { accessToken: string; expiresInSec
   if (!body) return undefined;
   const { access_token: accessToken, expires_in: expiresIn, token_type: tokenType } = body;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
-  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) return undefined;
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer'))
+    return undefined;
   const seconds = typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' ? Number(expiresIn) : NaN;
   if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
   return { accessToken, expiresInSeconds: seconds };

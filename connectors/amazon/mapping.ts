@@ -89,7 +89,10 @@ export const AMAZON_MARKETPLACES: Readonly<Record<string, AmazonMarketplace>> = 
       ['A39IBJ37TRP1C6', 'Australia', 'AU', 'AUD', 'Australia/Sydney', 'fe', 'Amazon.com.au'],
       ['A1VC38T7YXB528', 'Japan', 'JP', 'JPY', 'Asia/Tokyo', 'fe', 'Amazon.co.jp'],
     ] as const
-  ).map(([id, country, countryCode, currency, timeZone, region, salesChannel]) => [id, { id, country, countryCode, currency, timeZone, region, salesChannel }]),
+  ).map(([id, country, countryCode, currency, timeZone, region, salesChannel]) => [
+    id,
+    { id, country, countryCode, currency, timeZone, region, salesChannel },
+  ]),
 );
 
 export function amazonMarketplace(id: string): AmazonMarketplace | undefined {
@@ -120,10 +123,14 @@ const AmazonTime = vendorTime(parseAmazonTime, AMAZON_TIME_RULE);
 const ItemCount = z.int({ error: 'must be a whole number of items' }).nonnegative('must not be negative');
 
 const AmazonOrder = z.looseObject({
-  AmazonOrderId: z.string({ error: 'must be the Amazon order ID' }).regex(AMAZON_ORDER_ID, 'must be an Amazon order ID in 3-7-7 format'),
+  AmazonOrderId: z
+    .string({ error: 'must be the Amazon order ID' })
+    .regex(AMAZON_ORDER_ID, 'must be an Amazon order ID in 3-7-7 format'),
   PurchaseDate: AmazonTime,
   LastUpdateDate: AmazonTime,
-  OrderStatus: z.string({ error: 'must be the order status, e.g. Shipped' }).regex(/^[A-Za-z]+$/, 'must be an order status such as Shipped'),
+  OrderStatus: z
+    .string({ error: 'must be the order status, e.g. Shipped' })
+    .regex(/^[A-Za-z]+$/, 'must be an order status such as Shipped'),
   MarketplaceId: z.string().min(1, 'must not be empty').nullish(),
   OrderTotal: z
     .looseObject({
@@ -136,7 +143,10 @@ const AmazonOrder = z.looseObject({
   NumberOfItemsUnshipped: ItemCount.nullish(),
   ShippingAddress: z
     .looseObject({
-      CountryCode: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').nullish(),
+      CountryCode: z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+        .nullish(),
     })
     .nullish(),
   BuyerInfo: z.looseObject({ BuyerEmail: z.string().nullish() }).nullish(),
@@ -171,7 +181,7 @@ export function mapAmazonOrder(raw: unknown, ctx: AmazonMappingContext): MappedO
   if (timeZone === undefined) {
     return rejected(
       order.MarketplaceId
-        ? 'MarketplaceId: is not a marketplace Meridian knows the time zone of: set the connector\'s timeZone'
+        ? "MarketplaceId: is not a marketplace Meridian knows the time zone of: set the connector's timeZone"
         : 'MarketplaceId: is missing, and the connector has no timeZone to fall back on',
     );
   }
@@ -191,7 +201,9 @@ export function mapAmazonOrder(raw: unknown, ctx: AmazonMappingContext): MappedO
     totalMinor = amount.minor.toString();
   } else {
     if (!STATUSES_WITHOUT_TOTAL.has(order.OrderStatus)) {
-      return rejected(`OrderTotal: is missing on an order with OrderStatus ${order.OrderStatus}; only Pending, PendingAvailability and Canceled orders may lack it`);
+      return rejected(
+        `OrderTotal: is missing on an order with OrderStatus ${order.OrderStatus}; only Pending, PendingAvailability and Canceled orders may lack it`,
+      );
     }
     if (!marketplace || !isCurrency(marketplace.currency)) {
       return rejected('OrderTotal: is missing, and the marketplace is not one whose currency Meridian knows');
@@ -242,5 +254,8 @@ export function amazonUpdatedAt(raw: unknown): string | undefined {
 function reject(raw: unknown, error: z.ZodError): MappedOrder {
   const id = (raw as { AmazonOrderId?: unknown } | null)?.AmazonOrderId;
   const reason = describeIssues(error, 'order');
-  return { ok: false, rejected: typeof id === 'string' && AMAZON_ORDER_ID.test(id) ? { externalId: id, reason } : { reason } };
+  return {
+    ok: false,
+    rejected: typeof id === 'string' && AMAZON_ORDER_ID.test(id) ? { externalId: id, reason } : { reason },
+  };
 }

@@ -29,11 +29,18 @@ export const AmazonSettings = z
     endpoint: vendorUrlSetting(SP_API, DEFAULT_ENDPOINT).optional(),
     /** Login with Amazon; default https://api.amazon.com. */
     lwaUrl: vendorUrlSetting(LWA_API, DEFAULT_LWA_URL).optional(),
-    marketplaceIds: z.array(MARKETPLACE_ID).min(1, 'must name at least one marketplace').max(50, 'holds at most 50 marketplaces (Amazon\'s limit)'),
+    marketplaceIds: z
+      .array(MARKETPLACE_ID)
+      .min(1, 'must name at least one marketplace')
+      .max(50, "holds at most 50 marketplaces (Amazon's limit)"),
     /** Overrides the marketplaces' own zones for local dates and hours. */
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
     /** Where the first sync starts: an ISO date or time; default 90 days before it runs. */
-    syncFrom: z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be an ISO 8601 date or time, e.g. 2025-01-01' }).optional(),
+    syncFrom: z
+      .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+        error: 'must be an ISO 8601 date or time, e.g. 2025-01-01',
+      })
+      .optional(),
     /** Orders a page, 1–100 (Amazon's maximum, and its default). */
     pageSize: z.int().min(1).max(100).optional(),
     /** Ask for buyer email (restricted data); default true. Without the app's PII role orders sync without it. */
@@ -48,7 +55,9 @@ export const AmazonSettings = z
         message: `${unknown.join(', ')}: not a marketplace Meridian knows the time zone of; set timeZone too`,
       });
     }
-    const regions = new Set(settings.marketplaceIds.map((id) => amazonMarketplace(id)?.region).filter((region) => region !== undefined));
+    const regions = new Set(
+      settings.marketplaceIds.map((id) => amazonMarketplace(id)?.region).filter((region) => region !== undefined),
+    );
     if (regions.size > 1 && settings.endpoint === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -72,7 +81,9 @@ const AmazonPageCursor = z.object({ nextToken: z.string().min(1) });
 /** The endpoint for the marketplaces: the one set, else their region's, else -eu. */
 export function amazonEndpoint(settings: Pick<AmazonSettings, 'endpoint' | 'marketplaceIds'>): string {
   if (settings.endpoint) return settings.endpoint;
-  const region = settings.marketplaceIds.map((id) => amazonMarketplace(id)?.region).find((found) => found !== undefined);
+  const region = settings.marketplaceIds
+    .map((id) => amazonMarketplace(id)?.region)
+    .find((found) => found !== undefined);
   return region ? AMAZON_REGION_ENDPOINTS[region] : DEFAULT_ENDPOINT;
 }
 
@@ -108,16 +119,29 @@ export const amazonConnector: ConnectorDefinition<AmazonSettings, AmazonCredenti
         let page;
         if (cursor) {
           const read = AmazonPageCursor.safeParse(cursor);
-          if (!read.success) throw new RangeError('the Amazon cursor is not { nextToken }: start the pass again with cursor null');
+          if (!read.success)
+            throw new RangeError('the Amazon cursor is not { nextToken }: start the pass again with cursor null');
           page = await client.getOrders({ nextToken: read.data.nextToken });
         } else {
           const { after, before } = window(since ?? settings.syncFrom, now());
-          page = await client.getOrders({ lastUpdatedAfter: after, lastUpdatedBefore: before, maxResultsPerPage: pageSize });
+          page = await client.getOrders({
+            lastUpdatedAfter: after,
+            lastUpdatedBefore: before,
+            maxResultsPerPage: pageSize,
+          });
         }
 
-        const result: SyncPage = { customers: [], orders: [], rejected: [], next: page.nextToken ? ({ nextToken: page.nextToken } satisfies Cursor) : null };
+        const result: SyncPage = {
+          customers: [],
+          orders: [],
+          rejected: [],
+          next: page.nextToken ? ({ nextToken: page.nextToken } satisfies Cursor) : null,
+        };
         for (const raw of page.orders) {
-          const mapped = mapAmazonOrder(raw, { sourceId: context.sourceId, ...(settings.timeZone ? { timeZone: settings.timeZone } : {}) });
+          const mapped = mapAmazonOrder(raw, {
+            sourceId: context.sourceId,
+            ...(settings.timeZone ? { timeZone: settings.timeZone } : {}),
+          });
           if (mapped.ok) result.orders.push(mapped.record);
           else result.rejected.push(mapped.rejected);
           const updated = amazonUpdatedAt(raw);

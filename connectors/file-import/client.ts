@@ -29,20 +29,30 @@ export function hasParentSegment(path: string): boolean {
  * OutsideImportFolder when it is not, or the file system's error (ENOENT …) when it cannot be resolved.
  */
 export async function confinedImportPath(path: string, importDir: string | undefined): Promise<string> {
-  if (!importDir) throw new OutsideImportFolder('no import folder is configured on the worker: set MERIDIAN_IMPORT_DIR to the folder exports are dropped in');
-  if (!isAbsolute(path) || hasParentSegment(path)) throw new OutsideImportFolder(`${path} must be an absolute path inside the import folder, without ".."`);
+  if (!importDir)
+    throw new OutsideImportFolder(
+      'no import folder is configured on the worker: set MERIDIAN_IMPORT_DIR to the folder exports are dropped in',
+    );
+  if (!isAbsolute(path) || hasParentSegment(path))
+    throw new OutsideImportFolder(`${path} must be an absolute path inside the import folder, without ".."`);
   let folder: string;
   try {
     folder = await realpath(importDir);
   } catch {
-    throw new OutsideImportFolder(`the import folder ${importDir} (MERIDIAN_IMPORT_DIR) does not exist on the worker: create it, or point MERIDIAN_IMPORT_DIR at the drop folder`);
+    throw new OutsideImportFolder(
+      `the import folder ${importDir} (MERIDIAN_IMPORT_DIR) does not exist on the worker: create it, or point MERIDIAN_IMPORT_DIR at the drop folder`,
+    );
   }
   if (!inside(resolve(importDir), resolve(path)) && !inside(folder, resolve(path))) {
-    throw new OutsideImportFolder(`${path} is outside the import folder ${importDir}: the worker reads only files in it (MERIDIAN_IMPORT_DIR); move the export there`);
+    throw new OutsideImportFolder(
+      `${path} is outside the import folder ${importDir}: the worker reads only files in it (MERIDIAN_IMPORT_DIR); move the export there`,
+    );
   }
   const real = await realpath(path);
   if (!inside(folder, real)) {
-    throw new OutsideImportFolder(`${path} is a link to a file outside the import folder ${importDir}: the worker reads only files in it; copy the export there instead`);
+    throw new OutsideImportFolder(
+      `${path} is a link to a file outside the import folder ${importDir}: the worker reads only files in it; copy the export there instead`,
+    );
   }
   return real;
 }
@@ -405,7 +415,9 @@ export function decodeRecord(bytes: Buffer, encoding: FileEncoding): string | un
 
 /** "row 3: not valid UTF-8: check the file's encoding setting (is it Shift_JIS or GBK?)" */
 export function encodingRule(encoding: FileEncoding): string {
-  const others = (Object.keys(ENCODING_LABELS) as FileEncoding[]).filter((e) => e !== encoding).map((e) => ENCODING_LABELS[e]);
+  const others = (Object.keys(ENCODING_LABELS) as FileEncoding[])
+    .filter((e) => e !== encoding)
+    .map((e) => ENCODING_LABELS[e]);
   return `not valid ${ENCODING_LABELS[encoding]}: check the file's encoding setting (is it ${others.join(' or ')}?)`;
 }
 
@@ -446,7 +458,10 @@ export function parseCsvRecords(texts: readonly string[], delimiter: string): Pa
     } catch (error) {
       // csv-parse's messages quote field values; only its code is kept.
       const code = (error as { code?: unknown }).code;
-      return { ok: false, reason: `could not be read as a CSV record (${typeof code === 'string' ? code : 'parse error'}): check its quotes` };
+      return {
+        ok: false,
+        reason: `could not be read as a CSV record (${typeof code === 'string' ? code : 'parse error'}): check its quotes`,
+      };
     }
   });
 }

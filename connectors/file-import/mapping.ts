@@ -178,7 +178,13 @@ export function mapFileOrder(get: SourceRow, row: number, ctx: MappingContext): 
     ...present('countryCode', countryField(issues, 'countryCode', get('countryCode'), ctx.country)),
   };
   const lineItemCount = lineItemCountField(issues, get('lineItemCount'));
-  if (issues.any() || externalId === undefined || currency === undefined || total === undefined || placedAt === undefined) {
+  if (
+    issues.any() ||
+    externalId === undefined ||
+    currency === undefined ||
+    total === undefined ||
+    placedAt === undefined
+  ) {
     return issues.rejected(externalId);
   }
   const local = localParts(new Date(placedAt), timeZone);
@@ -250,7 +256,13 @@ function currencyField(issues: Issues, value: unknown, fallback: string | undefi
 }
 
 /** Decimal amounts in currency units ("3960" JPY, "19.99" EUR) to minor units, exactly. */
-function amountField(issues: Issues, field: string, value: unknown, currency: string | undefined, required: boolean): string | undefined {
+function amountField(
+  issues: Issues,
+  field: string,
+  value: unknown,
+  currency: string | undefined,
+  required: boolean,
+): string | undefined {
   if (isEmpty(value)) {
     if (required) issues.add(field, 'is required: the mapped column is empty');
     return undefined;
@@ -264,13 +276,19 @@ function amountField(issues: Issues, field: string, value: unknown, currency: st
   if (amount.ok) return amount.minor.toString();
   // parseAmount's reasons quote the amount; a mis-mapped column could put anything there.
   if (typeof value === 'string' && value.includes(',')) {
-    issues.add(field, 'contains a comma: write amounts without thousands separators and with a dot for decimals (e.g. 1234.50)');
+    issues.add(
+      field,
+      'contains a comma: write amounts without thousands separators and with a dot for decimals (e.g. 1234.50)',
+    );
   } else if (/decimal places/.test(amount.reason)) {
     issues.add(field, `has more decimal places than ${currency} has (${minorUnits(currency)})`);
   } else if (typeof value === 'number') {
     issues.add(field, 'is a number that cannot be read exactly: write it as a decimal string');
   } else {
-    issues.add(field, 'must be a decimal amount such as 1234.50 (digits, an optional sign and a dot; no currency symbol)');
+    issues.add(
+      field,
+      'must be a decimal amount such as 1234.50 (digits, an optional sign and a dot; no currency symbol)',
+    );
   }
   return undefined;
 }
@@ -351,11 +369,19 @@ function readTime(text: string, hint: DateFormat | undefined): WrittenTime | und
   let match = WITH_OFFSET.exec(text);
   if (match) {
     const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = match;
-    const parts = fromParts(Number(y), Number(mo), Number(d), { hour: Number(h), minute: Number(mi), second: Number(s), fraction });
+    const parts = fromParts(Number(y), Number(mo), Number(d), {
+      hour: Number(h),
+      minute: Number(mi),
+      second: Number(s),
+      fraction,
+    });
     if (parts === undefined) return undefined;
     if (parts === 'out-of-range') return { kind: 'out-of-range' };
     const digits = zone.toUpperCase() === 'Z' ? '' : zone.slice(1).replace(':', '');
-    const offsetMinutes = digits === '' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+    const offsetMinutes =
+      digits === ''
+        ? 0
+        : (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
     if (Math.abs(offsetMinutes) > 18 * 60) return undefined;
     const wallClock = Date.parse(`${parts.date}T${parts.time}Z`);
     return { kind: 'instant', instant: new Date(wallClock - offsetMinutes * 60_000 + parts.milliseconds) };
@@ -366,10 +392,20 @@ function readTime(text: string, hint: DateFormat | undefined): WrittenTime | und
     match = ISO_LOCAL.exec(text);
     if (!match) return undefined;
     const [, y, mo, d, h, mi, s = '0', fraction = ''] = match;
-    parts = fromParts(Number(y), Number(mo), Number(d), h === undefined ? undefined : { hour: Number(h), minute: Number(mi), second: Number(s), fraction });
+    parts = fromParts(
+      Number(y),
+      Number(mo),
+      Number(d),
+      h === undefined ? undefined : { hour: Number(h), minute: Number(mi), second: Number(s), fraction },
+    );
   } else if ((match = YMD_LOCAL.exec(text))) {
     const [, y, , mo, d, h, mi, s = '0', fraction = ''] = match;
-    parts = fromParts(Number(y), Number(mo), Number(d), h === undefined ? undefined : { hour: Number(h), minute: Number(mi), second: Number(s), fraction });
+    parts = fromParts(
+      Number(y),
+      Number(mo),
+      Number(d),
+      h === undefined ? undefined : { hour: Number(h), minute: Number(mi), second: Number(s), fraction },
+    );
   } else if ((hint === 'mdy' || hint === 'dmy') && (match = DAY_MONTH_LOCAL.exec(text))) {
     const [, first, , second, y, h, mi, s = '0', meridiem] = match;
     const [month, day] = hint === 'mdy' ? [Number(first), Number(second)] : [Number(second), Number(first)];
@@ -378,7 +414,12 @@ function readTime(text: string, hint: DateFormat | undefined): WrittenTime | und
       if (hour < 1 || hour > 12) return undefined;
       hour = (hour % 12) + (meridiem.toLowerCase() === 'pm' ? 12 : 0);
     }
-    parts = fromParts(Number(y), month, day, h === undefined ? undefined : { hour, minute: Number(mi), second: Number(s), fraction: '' });
+    parts = fromParts(
+      Number(y),
+      month,
+      day,
+      h === undefined ? undefined : { hour, minute: Number(mi), second: Number(s), fraction: '' },
+    );
   } else {
     return undefined;
   }
@@ -410,7 +451,10 @@ function timeField(
     return undefined;
   }
   if (time.kind === 'out-of-range') {
-    issues.add(field, `must be a time between ${EARLIEST_YEAR} and ${LATEST_YEAR} (earlier dates are placeholders, not real times)`);
+    issues.add(
+      field,
+      `must be a time between ${EARLIEST_YEAR} and ${LATEST_YEAR} (earlier dates are placeholders, not real times)`,
+    );
     return undefined;
   }
   if (time.kind === 'instant') return time.instant.toISOString();
@@ -450,7 +494,10 @@ function textField(issues: Issues, field: string, value: unknown): string | unde
     }
     return String(value);
   }
-  issues.add(field, typeof value === 'boolean' ? 'must be text, not true/false' : 'must be a single value, not a list or an object');
+  issues.add(
+    field,
+    typeof value === 'boolean' ? 'must be text, not true/false' : 'must be a single value, not a list or an object',
+  );
   return undefined;
 }
 
@@ -533,7 +580,9 @@ class Issues {
 /** The mapped record against the canonical schema: a mapping bug shows up as a named rejection, not bad data. */
 function checkedRow<T extends { externalId: string }>(schema: z.ZodType<T>, record: T, row: number): Mapped<T> {
   const result = checked(schema, record);
-  return result.ok ? result : { ok: false, rejected: { ...result.rejected, reason: `row ${row}: ${result.rejected.reason}` } };
+  return result.ok
+    ? result
+    : { ok: false, rejected: { ...result.rejected, reason: `row ${row}: ${result.rejected.reason}` } };
 }
 
 /** The rejection of a row that could not be read at all (wrong encoding, broken CSV, not JSON). */

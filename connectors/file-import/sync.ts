@@ -67,8 +67,14 @@ export const FileImportSettings = z
     /** The file in the worker's import folder (MERIDIAN_IMPORT_DIR), as the worker sees it. */
     path: z
       .string()
-      .refine(isAbsolute, 'must be the absolute path of the file on the worker, e.g. /srv/meridian/imports/customers.csv')
-      .refine((path) => !hasParentSegment(path) && !path.includes('\0'), 'must name the file inside the import folder without ".." (MERIDIAN_IMPORT_DIR on the worker)'),
+      .refine(
+        isAbsolute,
+        'must be the absolute path of the file on the worker, e.g. /srv/meridian/imports/customers.csv',
+      )
+      .refine(
+        (path) => !hasParentSegment(path) && !path.includes('\0'),
+        'must name the file inside the import folder without ".." (MERIDIAN_IMPORT_DIR on the worker)',
+      ),
     format: z.enum(FORMATS, { error: "must be 'csv' or 'jsonl'" }),
     /** A UTF-8 byte order mark is accepted (and dropped) with 'utf-8'. */
     encoding: z.enum(ENCODINGS, { error: "must be 'utf-8', 'shift_jis' or 'gbk'" }).default('utf-8'),
@@ -86,9 +92,19 @@ export const FileImportSettings = z
     /** IANA zone of times written without an offset; required for orders. */
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Tokyo').optional(),
     /** ISO 4217 currency for rows without a currency column or value. */
-    currency: z.string().trim().toUpperCase().refine(isCurrency, 'must be an ISO 4217 currency code such as JPY').optional(),
+    currency: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine(isCurrency, 'must be an ISO 4217 currency code such as JPY')
+      .optional(),
     /** ISO alpha-2 country for rows without a country. */
-    country: z.string().trim().toUpperCase().refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as JP').optional(),
+    country: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as JP')
+      .optional(),
     pageSize: z.int().min(1).max(10_000).optional(),
     /** How local dates are written when it is not ISO 8601: 'ymd' (2025/5/9 9:03), 'mdy' or 'dmy'; 'iso' reads ISO 8601 only. */
     dateFormat: z.enum(DATE_FORMATS).optional(),
@@ -115,10 +131,18 @@ export const FileImportSettings = z
     }
     if (settings.recordType === 'orders') {
       if (settings.timeZone === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['timeZone'], message: "is required for orders: the export's IANA time zone, e.g. Asia/Tokyo" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timeZone'],
+          message: "is required for orders: the export's IANA time zone, e.g. Asia/Tokyo",
+        });
       }
       if (settings.mapping.currency === undefined && settings.currency === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['currency'], message: 'is required for orders when no currency column is mapped' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['currency'],
+          message: 'is required for orders when no currency column is mapped',
+        });
       }
     }
   });
@@ -176,7 +200,12 @@ interface FileIdentity {
 type Pending = { row: number; text: string } | { row: number; rejected: RejectedRecord };
 
 /** One page; `realPath` is the file's real path inside the import folder, messages name it as configured. */
-async function readPage(settings: FileImportSettings, realPath: string, context: ConnectorContext, cursor: Cursor | null): Promise<SyncPage> {
+async function readPage(
+  settings: FileImportSettings,
+  realPath: string,
+  context: ConnectorContext,
+  cursor: Cursor | null,
+): Promise<SyncPage> {
   const start = cursor === null ? undefined : parseCursor(cursor);
   const file = await identify(realPath, settings.path);
   if (start && (start.size !== file.size || start.mtimeMs !== file.mtimeMs || start.fingerprint !== file.fingerprint)) {
@@ -219,7 +248,11 @@ async function readPage(settings: FileImportSettings, realPath: string, context:
     else page.orders.push(mapped.record as CanonicalOrder);
   };
   const mapRow = (get: SourceRow, row: number): void =>
-    store(settings.recordType === 'customers' ? mapFileCustomer(get, row, mappingContext) : mapFileOrder(get, row, mappingContext));
+    store(
+      settings.recordType === 'customers'
+        ? mapFileCustomer(get, row, mappingContext)
+        : mapFileOrder(get, row, mappingContext),
+    );
 
   // CSV rows wait here to be parsed in a batch; rejections wait with them so the page keeps row order.
   const pending: Pending[] = [];
@@ -240,7 +273,10 @@ async function readPage(settings: FileImportSettings, realPath: string, context:
       if (!fields.ok) page.rejected.push(unreadableRow(item.row, fields.reason));
       else if (fields.fields.length !== columnCount) {
         page.rejected.push(
-          unreadableRow(item.row, `has ${fields.fields.length} fields but the header has ${columnCount} columns: check for an unquoted delimiter or a missing field`),
+          unreadableRow(
+            item.row,
+            `has ${fields.fields.length} fields but the header has ${columnCount} columns: check for an unquoted delimiter or a missing field`,
+          ),
         );
       } else {
         const values = fields.fields;
@@ -371,14 +407,26 @@ async function identify(path: string, shownPath: string): Promise<FileIdentity> 
   }
 }
 
-async function readHeader(settings: FileImportSettings, delimiter: string, realPath: string): Promise<{ names: string[]; end: number }> {
-  const reader = await RecordReader.open(realPath, { format: 'csv', encoding: settings.encoding, delimiter, offset: 0 });
+async function readHeader(
+  settings: FileImportSettings,
+  delimiter: string,
+  realPath: string,
+): Promise<{ names: string[]; end: number }> {
+  const reader = await RecordReader.open(realPath, {
+    format: 'csv',
+    encoding: settings.encoding,
+    delimiter,
+    offset: 0,
+  });
   try {
     const first = await reader.next();
-    if (first === null) throw configError(`${settings.path} has no header row: a CSV import needs a first row naming the columns`);
-    if (!first.ok) throw configError(`the header row of ${settings.path} cannot be read: a quoted column name is never closed`);
+    if (first === null)
+      throw configError(`${settings.path} has no header row: a CSV import needs a first row naming the columns`);
+    if (!first.ok)
+      throw configError(`the header row of ${settings.path} cannot be read: a quoted column name is never closed`);
     const text = decodeRecord(first.bytes, settings.encoding);
-    if (text === undefined) throw configError(`the header row of ${settings.path} is ${encodingRule(settings.encoding)}`);
+    if (text === undefined)
+      throw configError(`the header row of ${settings.path} is ${encodingRule(settings.encoding)}`);
     const [parsed] = parseCsvRecords([text], delimiter);
     if (!parsed?.ok) throw configError(`the header row of ${settings.path} ${parsed?.reason ?? 'cannot be read'}`);
     return { names: parsed.fields.map(columnName), end: first.end };
@@ -408,7 +456,9 @@ function resolveColumns(settings: FileImportSettings, names: readonly string[]):
       );
     }
     if (names.indexOf(column, index + 1) >= 0) {
-      throw configError(`the header of ${settings.path} has the column ${JSON.stringify(column)} (mapped to ${field}) more than once: rename one of them`);
+      throw configError(
+        `the header of ${settings.path} has the column ${JSON.stringify(column)} (mapped to ${field}) more than once: rename one of them`,
+      );
     }
     columns.set(field, index);
   }
@@ -440,12 +490,20 @@ function fileSystemError(error: unknown, path: string): unknown {
       return configError(`${path} does not exist: check the path, or whether the file was moved or deleted`, 404);
     case 'EACCES':
     case 'EPERM':
-      return configError(`${path} cannot be read by the worker (permission denied): let the worker's user read it`, 403);
+      return configError(
+        `${path} cannot be read by the worker (permission denied): let the worker's user read it`,
+        403,
+      );
     case 'EISDIR':
       return configError(`${path} is a folder: set path to the export file itself`);
     case 'ELOOP':
-      return configError(`${path} is a link: the worker reads only files in the import folder, not links to them; copy the export there instead`, 403);
+      return configError(
+        `${path} is a link: the worker reads only files in the import folder, not links to them; copy the export there instead`,
+        403,
+      );
     default:
-      return new ConnectorTransientError(`${LABEL}: reading ${path} failed (${code}): retry later`, LABEL, undefined, { cause: error });
+      return new ConnectorTransientError(`${LABEL}: reading ${path} failed (${code}): retry later`, LABEL, undefined, {
+        cause: error,
+      });
   }
 }

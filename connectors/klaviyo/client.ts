@@ -1,4 +1,10 @@
-import { classifyHttpFailure, ConnectorAuthError, ConnectorError, ConnectorTransientError, FailureContext } from '../errors';
+import {
+  classifyHttpFailure,
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorTransientError,
+  FailureContext,
+} from '../errors';
 import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
@@ -18,7 +24,13 @@ const SYSTEM = KLAVIYO_API.system;
 export const KLAVIYO_BASE_URL = 'https://a.klaviyo.com';
 export const KLAVIYO_REVISION = '2024-10-15';
 /** What the key needs for everything this client does. */
-export const KLAVIYO_SCOPES = ['profiles:read', 'profiles:write', 'subscriptions:read', 'subscriptions:write', 'data-privacy:write'] as const;
+export const KLAVIYO_SCOPES = [
+  'profiles:read',
+  'profiles:write',
+  'subscriptions:read',
+  'subscriptions:write',
+  'data-privacy:write',
+] as const;
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 5;
 /** Klaviyo's steady windows are a minute long: a longer wait is better spent outside the activity. */
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 60_000;
@@ -68,12 +80,21 @@ export class KlaviyoClient {
     this.baseUrl = (opts.baseUrl ?? KLAVIYO_BASE_URL).replace(/\/+$/, '');
     this.apiKey = opts.apiKey;
     this.revision = opts.revision ?? KLAVIYO_REVISION;
-    this.http = new VendorHttp(KLAVIYO_API, opts, { maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS, maxRateLimitWaitMs: DEFAULT_MAX_RATE_LIMIT_WAIT_MS });
+    this.http = new VendorHttp(KLAVIYO_API, opts, {
+      maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS,
+      maxRateLimitWaitMs: DEFAULT_MAX_RATE_LIMIT_WAIT_MS,
+    });
   }
 
   /** The profiles matching one email or phone number (E.164); with `subscriptions`, their consent and suppressions too. */
-  async findProfiles(lookup: KlaviyoProfileLookup, options: { subscriptions?: boolean } = {}): Promise<KlaviyoProfile[]> {
-    const filter = 'email' in lookup ? equalsFilter('email', lookup.email.trim()) : equalsFilter('phone_number', lookup.phoneNumber.trim());
+  async findProfiles(
+    lookup: KlaviyoProfileLookup,
+    options: { subscriptions?: boolean } = {},
+  ): Promise<KlaviyoProfile[]> {
+    const filter =
+      'email' in lookup
+        ? equalsFilter('email', lookup.email.trim())
+        : equalsFilter('phone_number', lookup.phoneNumber.trim());
     const params = new URLSearchParams({ filter, 'page[size]': '100' });
     if (options.subscriptions) params.set('additional-fields[profile]', 'subscriptions');
     const operation = 'looking up profiles';
@@ -95,7 +116,13 @@ export class KlaviyoClient {
     if (options.subscriptions) params.set('additional-fields[profile]', 'subscriptions');
     const query = params.size > 0 ? `?${params}` : '';
     const operation = 'reading a profile';
-    const { status, body } = await this.call('GET', `${this.baseUrl}/api/profiles/${encodeURIComponent(id)}${query}`, undefined, operation, [404]);
+    const { status, body } = await this.call(
+      'GET',
+      `${this.baseUrl}/api/profiles/${encodeURIComponent(id)}${query}`,
+      undefined,
+      operation,
+      [404],
+    );
     if (status === 404) return null;
     const data = jsonObject(body)?.data;
     if (status !== 200) throw this.notJsonApi(status, operation);
@@ -114,7 +141,12 @@ export class KlaviyoClient {
 
   async getSuppressionJob(kind: KlaviyoSuppressionJobKind, id: string): Promise<KlaviyoBulkJob> {
     const operation = `reading a bulk ${kind === 'create' ? 'suppression' : 'unsuppression'} job`;
-    const { status, body } = await this.call('GET', `${this.baseUrl}/api/${suppressionPath(kind)}/${encodeURIComponent(id)}`, undefined, operation);
+    const { status, body } = await this.call(
+      'GET',
+      `${this.baseUrl}/api/${suppressionPath(kind)}/${encodeURIComponent(id)}`,
+      undefined,
+      operation,
+    );
     return this.jobOf(body, status, operation);
   }
 
@@ -135,7 +167,12 @@ export class KlaviyoClient {
         },
       },
     };
-    const { status } = await this.call('POST', `${this.baseUrl}/api/profile-subscription-bulk-delete-jobs`, body, operation);
+    const { status } = await this.call(
+      'POST',
+      `${this.baseUrl}/api/profile-subscription-bulk-delete-jobs`,
+      body,
+      operation,
+    );
     if (status !== 202) throw this.notJsonApi(status, operation);
   }
 
@@ -145,7 +182,12 @@ export class KlaviyoClient {
    */
   async requestProfileDeletion(profileId: string): Promise<void> {
     const operation = 'requesting a profile deletion';
-    const body = { data: { type: 'data-privacy-deletion-job', attributes: { profile: { data: { type: 'profile', id: profileId, attributes: {} } } } } };
+    const body = {
+      data: {
+        type: 'data-privacy-deletion-job',
+        attributes: { profile: { data: { type: 'profile', id: profileId, attributes: {} } } },
+      },
+    };
     const { status } = await this.call('POST', `${this.baseUrl}/api/data-privacy-deletion-jobs`, body, operation);
     if (status !== 202) throw this.notJsonApi(status, operation);
   }
@@ -159,14 +201,25 @@ export class KlaviyoClient {
         attributes: { profiles: { data: emails.map((email) => ({ type: 'profile', attributes: { email } })) } },
       },
     };
-    const { status, body: answer } = await this.call('POST', `${this.baseUrl}/api/${suppressionPath(kind)}`, body, operation);
+    const { status, body: answer } = await this.call(
+      'POST',
+      `${this.baseUrl}/api/${suppressionPath(kind)}`,
+      body,
+      operation,
+    );
     if (status !== 202) throw this.notJsonApi(status, operation);
     return this.jobOf(answer, 200, operation);
   }
 
   private profileOf(resource: unknown, status: number, operation: string): KlaviyoProfile {
     const fields = resource as { type?: unknown; id?: unknown; attributes?: unknown } | null;
-    if (!fields || fields.type !== 'profile' || typeof fields.id !== 'string' || typeof fields.attributes !== 'object' || fields.attributes === null) {
+    if (
+      !fields ||
+      fields.type !== 'profile' ||
+      typeof fields.id !== 'string' ||
+      typeof fields.attributes !== 'object' ||
+      fields.attributes === null
+    ) {
       throw this.notJsonApi(status, operation);
     }
     return { id: fields.id, attributes: fields.attributes as Record<string, unknown> };
@@ -176,20 +229,27 @@ export class KlaviyoClient {
     const data = jsonObject(body)?.data as { id?: unknown; attributes?: Record<string, unknown> } | undefined;
     const attributes = data?.attributes;
     const jobStatus = attributes?.status;
-    if (status !== 200 || typeof data?.id !== 'string' || !isJobStatus(jobStatus)) throw this.notJsonApi(status, operation);
+    if (status !== 200 || typeof data?.id !== 'string' || !isJobStatus(jobStatus))
+      throw this.notJsonApi(status, operation);
     const count = (value: unknown) => (typeof value === 'number' ? value : undefined);
     return {
       id: data.id,
       status: jobStatus,
       ...(count(attributes?.total_count) !== undefined ? { totalCount: count(attributes?.total_count) } : {}),
-      ...(count(attributes?.completed_count) !== undefined ? { completedCount: count(attributes?.completed_count) } : {}),
+      ...(count(attributes?.completed_count) !== undefined
+        ? { completedCount: count(attributes?.completed_count) }
+        : {}),
       ...(count(attributes?.skipped_count) !== undefined ? { skippedCount: count(attributes?.skipped_count) } : {}),
       ...(typeof attributes?.completed_at === 'string' ? { completedAt: attributes.completed_at } : {}),
     };
   }
 
   private notJsonApi(status: number, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(`${SYSTEM} answered HTTP ${status} without the JSON:API document expected while ${operation}: retry later`, SYSTEM, status);
+    return new ConnectorTransientError(
+      `${SYSTEM} answered HTTP ${status} without the JSON:API document expected while ${operation}: retry later`,
+      SYSTEM,
+      status,
+    );
   }
 
   /** A `links.next` on Klaviyo's own host; anything else is not followed (the key would go with it). */
@@ -203,7 +263,13 @@ export class KlaviyoClient {
   }
 
   /** A successful answer (or one of `accepted`); a 429 is slept out within the limits; anything else is thrown classified. */
-  private async call(method: 'GET' | 'POST', url: string, body: unknown, operation: string, accepted: number[] = []): Promise<{ status: number; body: string }> {
+  private async call(
+    method: 'GET' | 'POST',
+    url: string,
+    body: unknown,
+    operation: string,
+    accepted: number[] = [],
+  ): Promise<{ status: number; body: string }> {
     const context: FailureContext = { account: 'the Klaviyo account', reconnect: 'Klaviyo', operation };
     const answer = await this.http.call(
       {
@@ -280,9 +346,23 @@ export function klaviyoErrors(bodyText: string): string[] {
   const errors = jsonObject(bodyText)?.errors;
   if (!Array.isArray(errors)) return [];
   return errors.slice(0, 5).map((error: unknown) => {
-    const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; title?: unknown; source?: { pointer?: unknown; parameter?: unknown } };
-    const where = typeof fields.source?.pointer === 'string' ? fields.source.pointer : typeof fields.source?.parameter === 'string' ? fields.source.parameter : '';
-    const text = [typeof fields.code === 'string' ? fields.code : '', typeof fields.title === 'string' ? fields.title : ''].filter(Boolean).join(': ');
+    const fields = (typeof error === 'object' && error !== null ? error : {}) as {
+      code?: unknown;
+      title?: unknown;
+      source?: { pointer?: unknown; parameter?: unknown };
+    };
+    const where =
+      typeof fields.source?.pointer === 'string'
+        ? fields.source.pointer
+        : typeof fields.source?.parameter === 'string'
+          ? fields.source.parameter
+          : '';
+    const text = [
+      typeof fields.code === 'string' ? fields.code : '',
+      typeof fields.title === 'string' ? fields.title : '',
+    ]
+      .filter(Boolean)
+      .join(': ');
     return `${text || 'error'}${where ? ` (at ${where.slice(0, 100)})` : ''}`;
   });
 }

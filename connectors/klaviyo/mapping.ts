@@ -19,7 +19,9 @@ interface Subscriptions {
 
 export function suppressionReasons(profile: KlaviyoProfile): string[] {
   const suppression = (profile.attributes.subscriptions as Subscriptions | undefined)?.email?.marketing?.suppression;
-  return Array.isArray(suppression) ? suppression.map((s) => (typeof s?.reason === 'string' ? s.reason : '')).filter(Boolean) : [];
+  return Array.isArray(suppression)
+    ? suppression.map((s) => (typeof s?.reason === 'string' ? s.reason : '')).filter(Boolean)
+    : [];
 }
 
 export function smsConsent(profile: KlaviyoProfile): string | undefined {

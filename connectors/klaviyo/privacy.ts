@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConnectorRequestError } from '../errors';
-import type { ConnectedSystem, ConnectedSystemSession, PersonIdentifiers, PrivacyContext, PrivacyOutcome } from '../privacy';
+import type {
+  ConnectedSystem,
+  ConnectedSystemSession,
+  PersonIdentifiers,
+  PrivacyContext,
+  PrivacyOutcome,
+} from '../privacy';
 import { heartbeatingSleep, vendorUrlSetting } from '../http';
 import { KLAVIYO_API, KLAVIYO_BASE_URL, KlaviyoClient, KlaviyoProfile } from './client';
 import { emailOf, phoneOf, smsConsent, suppressionReasons } from './mapping';
@@ -42,7 +48,12 @@ export const KlaviyoSettings = z.object({
 export type KlaviyoSettings = z.infer<typeof KlaviyoSettings>;
 
 export const KlaviyoCredentials = z.object({
-  apiKey: z.string().regex(/^pk_\S+$/, 'must be a Klaviyo private API key (pk_…), with the scopes profiles, subscriptions and data-privacy'),
+  apiKey: z
+    .string()
+    .regex(
+      /^pk_\S+$/,
+      'must be a Klaviyo private API key (pk_…), with the scopes profiles, subscriptions and data-privacy',
+    ),
 });
 export type KlaviyoCredentials = z.infer<typeof KlaviyoCredentials>;
 
@@ -58,7 +69,8 @@ type JobRef =
   | { kind: 'smsunsub'; id: string } // a profile whose SMS consent must read UNSUBSCRIBED
   | { kind: 'del'; id: string }; // a profile that must be gone
 
-const JOB_ID = /^klaviyo:([0-9a-f]{16}):((?:sup|unsup|smsunsub|del)\.[A-Za-z0-9_-]+(?:,(?:sup|unsup|smsunsub|del)\.[A-Za-z0-9_-]+)*)$/;
+const JOB_ID =
+  /^klaviyo:([0-9a-f]{16}):((?:sup|unsup|smsunsub|del)\.[A-Za-z0-9_-]+(?:,(?:sup|unsup|smsunsub|del)\.[A-Za-z0-9_-]+)*)$/;
 
 export const klaviyoSystem: ConnectedSystem<KlaviyoSettings, KlaviyoCredentials> = {
   system: 'klaviyo',
@@ -97,23 +109,41 @@ function klaviyoSession(
       for (const profile of await client.findProfiles({ email }, { subscriptions })) found.set(profile.id, profile);
     }
     for (const phoneNumber of unique(person.phones.map((p) => p.trim()).filter(Boolean), (p) => p)) {
-      for (const profile of await client.findProfiles({ phoneNumber }, { subscriptions })) found.set(profile.id, profile);
+      for (const profile of await client.findProfiles({ phoneNumber }, { subscriptions }))
+        found.set(profile.id, profile);
     }
     return [...found.values()];
   }
 
   const notFound = (person: PersonIdentifiers): PrivacyOutcome => ({
     status: 'not-found',
-    evidence: { checkedAt: now(), lookedUpBy: `${person.emails.length} email(s), ${person.phones.length} phone number(s)`, revision: client.revision },
+    evidence: {
+      checkedAt: now(),
+      lookedUpBy: `${person.emails.length} email(s), ${person.phones.length} phone number(s)`,
+      revision: client.revision,
+    },
   });
 
-  async function suppressEmails(profiles: KlaviyoProfile[], evidence: Record<string, string>, refs: JobRef[]): Promise<void> {
-    const targets = profiles.filter((profile) => emailOf(profile) && !suppressionReasons(profile).includes('USER_SUPPRESSED'));
+  async function suppressEmails(
+    profiles: KlaviyoProfile[],
+    evidence: Record<string, string>,
+    refs: JobRef[],
+  ): Promise<void> {
+    const targets = profiles.filter(
+      (profile) => emailOf(profile) && !suppressionReasons(profile).includes('USER_SUPPRESSED'),
+    );
     if (targets.length === 0) {
-      evidence.emailMarketing = profiles.some(emailOf) ? 'denied: already suppressed' : 'denied: no email address in Klaviyo';
+      evidence.emailMarketing = profiles.some(emailOf)
+        ? 'denied: already suppressed'
+        : 'denied: no email address in Klaviyo';
       return;
     }
-    const job = await client.suppress(unique(targets.map((p) => emailOf(p)!), (e) => e.toLowerCase()));
+    const job = await client.suppress(
+      unique(
+        targets.map((p) => emailOf(p)!),
+        (e) => e.toLowerCase(),
+      ),
+    );
     refs.push({ kind: 'sup', id: job.id });
     evidence.emailMarketing = 'denied: suppression requested';
     evidence.suppressionJobId = job.id;
@@ -123,21 +153,32 @@ function klaviyoSession(
   return {
     async applyConsent(person, change) {
       const relevant = change.purposes.filter((p) => p.purpose === 'emailMarketing' || p.purpose === 'smsMarketing');
-      if (relevant.length === 0) return { status: 'done', evidence: { action: 'none', reason: 'no purpose Klaviyo acts on', checkedAt: now() } };
+      if (relevant.length === 0)
+        return { status: 'done', evidence: { action: 'none', reason: 'no purpose Klaviyo acts on', checkedAt: now() } };
       const profiles = await profilesOf(person, true);
       if (profiles.length === 0) return notFound(person);
 
-      const evidence: Record<string, string> = { profiles: String(profiles.length), profileIds: profiles.map((p) => p.id).join(',') };
+      const evidence: Record<string, string> = {
+        profiles: String(profiles.length),
+        profileIds: profiles.map((p) => p.id).join(','),
+      };
       const refs: JobRef[] = [];
       for (const { purpose, state } of relevant) {
         if (purpose === 'emailMarketing' && state === 'denied') {
           await suppressEmails(profiles, evidence, refs);
         } else if (purpose === 'emailMarketing') {
-          const targets = profiles.filter((profile) => emailOf(profile) && suppressionReasons(profile).includes('USER_SUPPRESSED'));
+          const targets = profiles.filter(
+            (profile) => emailOf(profile) && suppressionReasons(profile).includes('USER_SUPPRESSED'),
+          );
           if (targets.length === 0) {
             evidence.emailMarketing = 'granted: not suppressed';
           } else {
-            const job = await client.unsuppress(unique(targets.map((p) => emailOf(p)!), (e) => e.toLowerCase()));
+            const job = await client.unsuppress(
+              unique(
+                targets.map((p) => emailOf(p)!),
+                (e) => e.toLowerCase(),
+              ),
+            );
             refs.push({ kind: 'unsup', id: job.id });
             evidence.emailMarketing = 'granted: unsuppression requested';
             evidence.unsuppressionJobId = job.id;
@@ -148,7 +189,12 @@ function klaviyoSession(
           if (targets.length === 0) {
             evidence.smsMarketing = 'denied: not subscribed to SMS';
           } else {
-            await client.unsubscribeSms(unique(targets.map((p) => phoneOf(p)!), (p) => p));
+            await client.unsubscribeSms(
+              unique(
+                targets.map((p) => phoneOf(p)!),
+                (p) => p,
+              ),
+            );
             for (const profile of targets) refs.push({ kind: 'smsunsub', id: profile.id });
             evidence.smsMarketing = 'denied: SMS unsubscription requested';
           }
@@ -157,17 +203,30 @@ function klaviyoSession(
         }
       }
       if (refs.length === 0) return { status: 'done', evidence: { ...evidence, checkedAt: now() } };
-      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: jobCheckMs, evidence: { ...evidence, submittedAt: now() } };
+      return {
+        status: 'submitted',
+        jobId: jobIdOf(refs),
+        checkAfterMs: jobCheckMs,
+        evidence: { ...evidence, submittedAt: now() },
+      };
     },
 
     async suppress(person) {
       const profiles = await profilesOf(person, true);
       if (profiles.length === 0) return notFound(person);
-      const evidence: Record<string, string> = { profiles: String(profiles.length), profileIds: profiles.map((p) => p.id).join(',') };
+      const evidence: Record<string, string> = {
+        profiles: String(profiles.length),
+        profileIds: profiles.map((p) => p.id).join(','),
+      };
       const refs: JobRef[] = [];
       await suppressEmails(profiles, evidence, refs);
       if (refs.length === 0) return { status: 'done', evidence: { ...evidence, checkedAt: now() } };
-      return { status: 'submitted', jobId: jobIdOf(refs), checkAfterMs: jobCheckMs, evidence: { ...evidence, submittedAt: now() } };
+      return {
+        status: 'submitted',
+        jobId: jobIdOf(refs),
+        checkAfterMs: jobCheckMs,
+        evidence: { ...evidence, submittedAt: now() },
+      };
     },
 
     async erase(person) {
@@ -179,7 +238,13 @@ function klaviyoSession(
         status: 'submitted',
         jobId: jobIdOf(ids.map((id) => ({ kind: 'del', id }))),
         checkAfterMs: deletionCheckMs,
-        evidence: { deletionRequested: 'data-privacy-deletion-job', profiles: String(ids.length), profileIds: ids.join(','), requestedAt: now(), revision: client.revision },
+        evidence: {
+          deletionRequested: 'data-privacy-deletion-job',
+          profiles: String(ids.length),
+          profileIds: ids.join(','),
+          requestedAt: now(),
+          revision: client.revision,
+        },
       };
     },
 
@@ -189,9 +254,17 @@ function klaviyoSession(
       return {
         outcome: {
           status: 'done',
-          evidence: { profiles: String(profiles.length), profileIds: profiles.map((p) => p.id).join(','), exportedAt: now(), revision: client.revision },
+          evidence: {
+            profiles: String(profiles.length),
+            profileIds: profiles.map((p) => p.id).join(','),
+            exportedAt: now(),
+            revision: client.revision,
+          },
         },
-        data: { system: 'klaviyo', profiles: profiles.map((profile) => ({ id: profile.id, attributes: profile.attributes })) },
+        data: {
+          system: 'klaviyo',
+          profiles: profiles.map((profile) => ({ id: profile.id, attributes: profile.attributes })),
+        },
       };
     },
 
@@ -221,7 +294,12 @@ function klaviyoSession(
         } else {
           const profile = await client.getProfile(ref.id, { subscriptions: true });
           finished = profile === null || smsConsent(profile) !== 'SUBSCRIBED';
-          evidence[`profile.${ref.id}.sms`] = profile === null ? 'profile gone' : finished ? (smsConsent(profile) ?? 'no SMS consent') : 'unsubscription pending';
+          evidence[`profile.${ref.id}.sms`] =
+            profile === null
+              ? 'profile gone'
+              : finished
+                ? (smsConsent(profile) ?? 'no SMS consent')
+                : 'unsubscription pending';
         }
         if (!finished) pending++;
       }
@@ -233,7 +311,8 @@ function klaviyoSession(
 
 function parseJobId(jobId: string): JobRef[] {
   const match = JOB_ID.exec(jobId);
-  if (!match?.[2]) throw new RangeError('not a Klaviyo job ID from this connector: expected klaviyo:<key digest>:<kind>.<id>[,…]');
+  if (!match?.[2])
+    throw new RangeError('not a Klaviyo job ID from this connector: expected klaviyo:<key digest>:<kind>.<id>[,…]');
   return match[2].split(',').map((ref) => {
     const dot = ref.indexOf('.');
     return { kind: ref.slice(0, dot) as JobRef['kind'], id: ref.slice(dot + 1) };

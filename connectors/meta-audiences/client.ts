@@ -79,7 +79,8 @@ export class MetaAudiencesClient {
   /** Removes the payload's people from one custom audience; Meta applies it within about a day. */
   async removeUsers(audienceId: string, payload: MetaUserPayload): Promise<MetaRemoveResult> {
     if (!/^\d+$/.test(audienceId)) throw new RangeError('a custom audience ID is digits only');
-    if (payload.data.length === 0 || payload.data.length > META_MAX_ROWS) throw new RangeError(`give 1 to ${META_MAX_ROWS} rows per call, not ${payload.data.length}`);
+    if (payload.data.length === 0 || payload.data.length > META_MAX_ROWS)
+      throw new RangeError(`give 1 to ${META_MAX_ROWS} rows per call, not ${payload.data.length}`);
     const operation = `removing people from custom audience ${audienceId}`;
     const url = `${this.baseUrl}/${this.apiVersion}/${audienceId}/users`;
     const { status, bodyText } = await this.http.call(
@@ -87,7 +88,11 @@ export class MetaAudiencesClient {
         method: 'DELETE',
         url,
         // The token goes in a header, not the query string, so it never lands in a URL log.
-        headers: { Authorization: `Bearer ${this.accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: {
+          Authorization: `Bearer ${this.accessToken}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
         body: JSON.stringify({ payload }),
       },
       { account: `ad account act_${this.adAccountId}`, operation },
@@ -97,7 +102,11 @@ export class MetaAudiencesClient {
     const body = jsonObject(bodyText);
     const sessionId = /"session_id"\s*:\s*"?(\d+)"?/.exec(bodyText)?.[1];
     if (!body || typeof body.num_received !== 'number' || typeof body.num_invalid_entries !== 'number' || !sessionId) {
-      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${status} without the expected JSON while ${operation} for ad account act_${this.adAccountId}: retry later`, SYSTEM, status);
+      throw new ConnectorTransientError(
+        `${SYSTEM} answered HTTP ${status} without the expected JSON while ${operation} for ad account act_${this.adAccountId}: retry later`,
+        SYSTEM,
+        status,
+      );
     }
     const result: MetaRemoveResult = {
       audienceId: typeof body.audience_id === 'string' ? body.audience_id : audienceId,
@@ -121,7 +130,12 @@ export class MetaAudiencesClient {
   classify(response: HttpAnswer, operation: string): ConnectorError {
     const account = `ad account act_${this.adAccountId}`;
     const graph = graphError(response.bodyText);
-    if (!graph) return classifyHttpFailure(SYSTEM, response.status, response.headers, '', { account, reconnect: 'the Meta ad account', operation });
+    if (!graph)
+      return classifyHttpFailure(SYSTEM, response.status, response.headers, '', {
+        account,
+        reconnect: 'the Meta ad account',
+        operation,
+      });
     const detail = `HTTP ${response.status}: ${graph.text}`;
     const { code } = graph;
     if (AUTH_CODES.has(code)) {
@@ -140,12 +154,25 @@ export class MetaAudiencesClient {
     }
     if (RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014)) {
       const waitMs = this.rateLimitWait(response.headers);
-      return new ConnectorRateLimited(`${SYSTEM} rate limit reached for ${account} while ${operation}: retry after ${waitMs / 1000} s [${detail}]`, SYSTEM, waitMs);
+      return new ConnectorRateLimited(
+        `${SYSTEM} rate limit reached for ${account} while ${operation}: retry after ${waitMs / 1000} s [${detail}]`,
+        SYSTEM,
+        waitMs,
+      );
     }
     if (TRANSIENT_CODES.has(code) || graph.transient || response.status >= 500) {
-      return new ConnectorTransientError(`${SYSTEM} failed on its side for ${account} while ${operation} [${detail}]: retry later`, SYSTEM, response.status);
+      return new ConnectorTransientError(
+        `${SYSTEM} failed on its side for ${account} while ${operation} [${detail}]: retry later`,
+        SYSTEM,
+        response.status,
+      );
     }
-    return new ConnectorRequestError(`${SYSTEM} refused the request for ${account} while ${operation} [${detail}]`, SYSTEM, response.status, graph.text);
+    return new ConnectorRequestError(
+      `${SYSTEM} refused the request for ${account} while ${operation} [${detail}]`,
+      SYSTEM,
+      response.status,
+      graph.text,
+    );
   }
 
   /** `estimated_time_to_regain_access` (minutes) of the ad account's x-business-use-case-usage entries, else the default. */
@@ -179,5 +206,9 @@ function graphError(bodyText: string): GraphError | undefined {
   const type = typeof error.type === 'string' ? `${error.type}: ` : '';
   const message = typeof error.message === 'string' ? error.message.slice(0, MAX_MESSAGE) : '';
   const trace = typeof error.fbtrace_id === 'string' ? ` [fbtrace_id ${error.fbtrace_id.slice(0, 40)}]` : '';
-  return { code: error.code, transient: error.is_transient === true, text: `(#${error.code}${subcode}) ${type}${message}${trace}` };
+  return {
+    code: error.code,
+    transient: error.is_transient === true,
+    text: `(#${error.code}${subcode}) ${type}${message}${trace}`,
+  };
 }

@@ -36,7 +36,10 @@ export function hashedPayload(emails: readonly string[], phones: readonly string
   const emailHashes = [...new Set(emails.map(normaliseEmail).filter(Boolean))].map(sha256Hex);
   const phoneHashes = [...new Set(phones.map(normalisePhone).filter(Boolean))].map(sha256Hex);
   if (emailHashes.length === 0 && phoneHashes.length === 0) return undefined;
-  const schema: MetaSchemaKey[] = [...(emailHashes.length ? (['EMAIL_SHA256'] as const) : []), ...(phoneHashes.length ? (['PHONE_SHA256'] as const) : [])];
+  const schema: MetaSchemaKey[] = [
+    ...(emailHashes.length ? (['EMAIL_SHA256'] as const) : []),
+    ...(phoneHashes.length ? (['PHONE_SHA256'] as const) : []),
+  ];
   const rows = Math.max(emailHashes.length, phoneHashes.length);
   const data = Array.from({ length: rows }, (_, i) => [
     ...(emailHashes.length ? [emailHashes[i] ?? ''] : []),

@@ -29,7 +29,9 @@ export const MetaAudiencesSettings = z.object({
   /** The ad account owning the audiences, act_123… or its digits. */
   adAccountId: z.string().regex(/^(act_)?\d+$/, 'must be the ad account ID, e.g. act_1234567890'),
   /** The custom audiences the person must leave. */
-  audienceIds: z.array(z.string().regex(/^\d+$/, 'must be a custom audience ID (digits only)')).min(1, 'give at least one custom audience ID'),
+  audienceIds: z
+    .array(z.string().regex(/^\d+$/, 'must be a custom audience ID (digits only)'))
+    .min(1, 'give at least one custom audience ID'),
   /** The wait after a throttle when Meta gives no estimate; default 60 s. */
   rateLimitWaitSeconds: z.int().min(1).max(3600).optional(),
 });
@@ -62,7 +64,11 @@ export const metaAudiencesSystem: ConnectedSystem<MetaAudiencesSettings, MetaAud
 
     async function removeEverywhere(person: PersonIdentifiers, because: string): Promise<PrivacyOutcome> {
       const payload = hashedPayload(person.emails, person.phones);
-      if (!payload) return { status: 'not-found', evidence: { reason: 'no email address or phone number to match in Meta', checkedAt: now() } };
+      if (!payload)
+        return {
+          status: 'not-found',
+          evidence: { reason: 'no email address or phone number to match in Meta', checkedAt: now() },
+        };
       const evidence: Record<string, string> = {
         action: because,
         audiences: audienceIds.join(','),
@@ -85,11 +91,19 @@ export const metaAudiencesSystem: ConnectedSystem<MetaAudiencesSettings, MetaAud
       },
       async applyConsent(person, change) {
         const ads = change.purposes.find((p) => p.purpose === 'personalisedAds');
-        if (!ads) return { status: 'done', evidence: { action: 'none', reason: 'no purpose Meta custom audiences acts on', checkedAt: now() } };
+        if (!ads)
+          return {
+            status: 'done',
+            evidence: { action: 'none', reason: 'no purpose Meta custom audiences acts on', checkedAt: now() },
+          };
         if (ads.state === 'granted') {
           return {
             status: 'done',
-            evidence: { action: 'none', personalisedAds: 'granted: people are added to audiences by the audience sync, not by a consent change', checkedAt: now() },
+            evidence: {
+              action: 'none',
+              personalisedAds: 'granted: people are added to audiences by the audience sync, not by a consent change',
+              checkedAt: now(),
+            },
           };
         }
         return removeEverywhere(person, 'personalisedAds denied: removed from custom audiences');

@@ -70,7 +70,13 @@ const MAX_ERROR_TEXT = 200;
 
 /** Errors that mean the partner key, the token or the shop's authorization is wrong: a person must act. */
 const SIGN_ERRORS = new Set(['error_sign']);
-const TOKEN_ERRORS = new Set(['invalid_acceess_token', 'invalid_access_token', 'error_auth', 'error_permission', 'error_shop_not_authorized']);
+const TOKEN_ERRORS = new Set([
+  'invalid_acceess_token',
+  'invalid_access_token',
+  'error_auth',
+  'error_permission',
+  'error_shop_not_authorized',
+]);
 const RATE_LIMIT_ERRORS = new Set(['error_rate_limit', 'error_too_many_request']);
 const SERVER_ERRORS = new Set(['error_server', 'error_inner', 'error_busi_system', 'error_system_busy']);
 
@@ -106,7 +112,13 @@ export interface ShopeeClientOptions extends VendorHttpLimits {
 }
 
 /** The base string of a shop-level call: partner_id, api_path, timestamp, access_token, shop_id, concatenated. */
-export function shopeeBaseString(parts: { partnerId: number; apiPath: string; timestamp: number; accessToken: string; shopId: number }): string {
+export function shopeeBaseString(parts: {
+  partnerId: number;
+  apiPath: string;
+  timestamp: number;
+  accessToken: string;
+  shopId: number;
+}): string {
   return `${parts.partnerId}${parts.apiPath}${parts.timestamp}${parts.accessToken}${parts.shopId}`;
 }
 
@@ -173,17 +185,27 @@ export class ShopeeClient {
     const nextCursor = parsed.data.next_cursor ?? '';
     if (parsed.data.more && nextCursor === '') throw this.notPromised('order list', 'listing orders');
     return {
-      orders: (parsed.data.order_list ?? []).map(({ order_sn, order_status }) => ({ order_sn, ...(order_status === undefined ? {} : { order_status }) })),
+      orders: (parsed.data.order_list ?? []).map(({ order_sn, order_status }) => ({
+        order_sn,
+        ...(order_status === undefined ? {} : { order_status }),
+      })),
       more: parsed.data.more,
       nextCursor,
     };
   }
 
   /** Details of up to 50 orders, as Shopee sends them (unchecked: the mapping checks each). */
-  async getOrderDetail(orderSns: readonly string[], fields: readonly string[] = ORDER_DETAIL_FIELDS): Promise<unknown[]> {
+  async getOrderDetail(
+    orderSns: readonly string[],
+    fields: readonly string[] = ORDER_DETAIL_FIELDS,
+  ): Promise<unknown[]> {
     if (orderSns.length === 0) return [];
-    if (orderSns.length > MAX_DETAIL_BATCH) throw new RangeError(`get_order_detail takes at most ${MAX_DETAIL_BATCH} order_sn per call`);
-    const params = new URLSearchParams({ order_sn_list: orderSns.join(','), response_optional_fields: fields.join(',') });
+    if (orderSns.length > MAX_DETAIL_BATCH)
+      throw new RangeError(`get_order_detail takes at most ${MAX_DETAIL_BATCH} order_sn per call`);
+    const params = new URLSearchParams({
+      order_sn_list: orderSns.join(','),
+      response_optional_fields: fields.join(','),
+    });
     const response = await this.call(ORDER_DETAIL_PATH, params, 'reading order details');
     const parsed = OrderDetailResponse.safeParse(response);
     if (!parsed.success) throw this.notPromised('order detail list', 'reading order details');
@@ -206,7 +228,16 @@ export class ShopeeClient {
 
   private signedUrl(apiPath: string, params: URLSearchParams): string {
     const timestamp = Math.floor(this.now().getTime() / 1000);
-    const sign = shopeeSign(this.partnerKey, shopeeBaseString({ partnerId: this.partnerId, apiPath, timestamp, accessToken: this.accessToken, shopId: this.shopId }));
+    const sign = shopeeSign(
+      this.partnerKey,
+      shopeeBaseString({
+        partnerId: this.partnerId,
+        apiPath,
+        timestamp,
+        accessToken: this.accessToken,
+        shopId: this.shopId,
+      }),
+    );
     const query = new URLSearchParams({
       partner_id: String(this.partnerId),
       timestamp: String(timestamp),
@@ -226,7 +257,12 @@ export class ShopeeClient {
    * Shopee's error code first (it says more than the status, and a few answers carry an error with
    * HTTP 200), then the status: auth → reconnect; throttled → wait; 5xx or no envelope → retry; else refused.
    */
-  private classify({ status, headers }: HttpAnswer, envelope: Envelope | undefined, operation: string, waits: number): ConnectorError {
+  private classify(
+    { status, headers }: HttpAnswer,
+    envelope: Envelope | undefined,
+    operation: string,
+    waits: number,
+  ): ConnectorError {
     const code = envelope?.error ?? '';
     const apiErrors = apiErrorText(envelope);
     const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
@@ -249,21 +285,43 @@ export class ShopeeClient {
       );
     }
     if (status === 429 || RATE_LIMIT_ERRORS.has(code)) {
-      const waitMs = retryAfterMs(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
-      return new ConnectorRateLimited(`${SYSTEM} rate limit reached for ${this.account}${during}: retry after ${waitMs / 1000} s [${detail}]`, SYSTEM, waitMs);
+      const waitMs =
+        retryAfterMs(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
+      return new ConnectorRateLimited(
+        `${SYSTEM} rate limit reached for ${this.account}${during}: retry after ${waitMs / 1000} s [${detail}]`,
+        SYSTEM,
+        waitMs,
+      );
     }
     if ((status >= 500 && status <= 599) || SERVER_ERRORS.has(code)) {
-      return new ConnectorTransientError(`${SYSTEM} failed on its side for ${this.account}${during} [${detail}]: retry later`, SYSTEM, status);
+      return new ConnectorTransientError(
+        `${SYSTEM} failed on its side for ${this.account}${during} [${detail}]: retry later`,
+        SYSTEM,
+        status,
+      );
     }
     if (!envelope && status >= 200 && status <= 299) {
       // A 2xx that is not the JSON envelope (cut short, an edge's page): the body is never echoed.
-      return new ConnectorTransientError(`${SYSTEM} answered HTTP ${status} without its JSON envelope for ${this.account}${during}: retry later`, SYSTEM, status);
+      return new ConnectorTransientError(
+        `${SYSTEM} answered HTTP ${status} without its JSON envelope for ${this.account}${during}: retry later`,
+        SYSTEM,
+        status,
+      );
     }
-    return new ConnectorRequestError(`${SYSTEM} refused the request for ${this.account}${during} [${detail}]`, SYSTEM, status, apiErrors);
+    return new ConnectorRequestError(
+      `${SYSTEM} refused the request for ${this.account}${during} [${detail}]`,
+      SYSTEM,
+      status,
+      apiErrors,
+    );
   }
 
   private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(`${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`, SYSTEM, 200);
+    return new ConnectorTransientError(
+      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
+      SYSTEM,
+      200,
+    );
   }
 }
 
@@ -281,6 +339,8 @@ function isSuccessEnvelope(answer: HttpAnswer): boolean {
 /** "error_param: Invalid timestamp": Shopee's code and its message, cut; never the rest of the body. */
 function apiErrorText(envelope: Envelope | undefined): string {
   if (!envelope) return '';
-  const text = [envelope.error, envelope.message].filter((part): part is string => typeof part === 'string' && part.trim() !== '').join(': ');
+  const text = [envelope.error, envelope.message]
+    .filter((part): part is string => typeof part === 'string' && part.trim() !== '')
+    .join(': ');
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
 }

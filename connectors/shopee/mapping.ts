@@ -33,7 +33,17 @@ export const SHOPEE_REGION_TIME_ZONES: Readonly<Record<string, string>> = {
 };
 
 /** Shopee's order_status values, and what they mean for Meridian; any other status is open. */
-export const SHOPEE_ORDER_STATUSES = ['UNPAID', 'READY_TO_SHIP', 'PROCESSED', 'SHIPPED', 'COMPLETED', 'IN_CANCEL', 'CANCELLED', 'INVOICE_PENDING', 'TO_RETURN'] as const;
+export const SHOPEE_ORDER_STATUSES = [
+  'UNPAID',
+  'READY_TO_SHIP',
+  'PROCESSED',
+  'SHIPPED',
+  'COMPLETED',
+  'IN_CANCEL',
+  'CANCELLED',
+  'INVOICE_PENDING',
+  'TO_RETURN',
+] as const;
 export type ShopeeOrderStatus = (typeof SHOPEE_ORDER_STATUSES)[number];
 
 const STATUS: Readonly<Record<string, OrderStatus>> = {
@@ -64,7 +74,9 @@ const ShopeeAddress = z.looseObject({
 
 const ShopeeOrder = z.looseObject({
   order_sn: z.string({ error: 'must be the Shopee order number' }).trim().min(1, 'must be the Shopee order number'),
-  region: z.string({ error: 'must be a two-letter Shopee market code' }).regex(/^[A-Za-z]{2}$/, 'must be a two-letter Shopee market code'),
+  region: z
+    .string({ error: 'must be a two-letter Shopee market code' })
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter Shopee market code'),
   currency: z.string({ error: 'must be an ISO 4217 currency code' }),
   /** A JSON number in major units (1234.5 THB, 150000 VND); some tools re-serialise it as a string. */
   total_amount: z.union([z.number(), z.string()], { error: 'must be the order total as a number' }),
@@ -72,7 +84,9 @@ const ShopeeOrder = z.looseObject({
   create_time: UnixTime,
   update_time: UnixTime,
   pay_time: UnixTime.nullish(),
-  buyer_user_id: z.union([z.int().nonnegative(), z.string().regex(/^\d+$/, BUYER_RULE)], { error: BUYER_RULE }).nullish(),
+  buyer_user_id: z
+    .union([z.int().nonnegative(), z.string().regex(/^\d+$/, BUYER_RULE)], { error: BUYER_RULE })
+    .nullish(),
   buyer_username: z.string().nullish(),
   recipient_address: ShopeeAddress.nullish(),
   item_list: z.array(z.unknown(), { error: 'must be the list of items' }),
@@ -91,7 +105,7 @@ export interface ShopeeMappingContext {
 export function mapShopeeOrder(raw: unknown, ctx: ShopeeMappingContext): MappedOrder {
   // The same for every order of the shop: a connector configuration error, not a bad record.
   if (ctx.timeZone !== undefined && !isTimeZone(ctx.timeZone)) {
-    throw new RangeError('timeZone is not an IANA time zone: use the shop\'s zone, e.g. Asia/Bangkok');
+    throw new RangeError("timeZone is not an IANA time zone: use the shop's zone, e.g. Asia/Bangkok");
   }
   const parsed = ShopeeOrder.safeParse(raw);
   if (!parsed.success) return reject(raw, parsed.error);
@@ -102,7 +116,9 @@ export function mapShopeeOrder(raw: unknown, ctx: ShopeeMappingContext): MappedO
   const { currency } = order;
   if (!isCurrency(currency)) {
     // Quote the code only when it looks like one: this field should never carry anything else.
-    const rule = /^[A-Za-z]{3}$/.test(currency) ? unknownCurrencyReason(currency) : 'must be a three-letter ISO 4217 code';
+    const rule = /^[A-Za-z]{3}$/.test(currency)
+      ? unknownCurrencyReason(currency)
+      : 'must be a three-letter ISO 4217 code';
     return { ok: false, rejected: { externalId, reason: `currency: ${rule}` } };
   }
   // parseAmount reads a number through its shortest decimal form (1234.5 → "1234.5") and refuses
@@ -114,7 +130,10 @@ export function mapShopeeOrder(raw: unknown, ctx: ShopeeMappingContext): MappedO
   if (timeZone === undefined) {
     return {
       ok: false,
-      rejected: { externalId, reason: `region: ${region} is not a Shopee market with a known time zone: set timeZone in the connector settings` },
+      rejected: {
+        externalId,
+        reason: `region: ${region} is not a Shopee market with a known time zone: set timeZone in the connector settings`,
+      },
     };
   }
 
@@ -177,5 +196,8 @@ function phone(value: string | null | undefined): string | undefined {
 function reject(raw: unknown, error: z.ZodError): { ok: false; rejected: RejectedRecord } {
   const sn = (raw as { order_sn?: unknown } | null)?.order_sn;
   const reason = describeIssues(error, 'order');
-  return { ok: false, rejected: typeof sn === 'string' && sn.trim() !== '' ? { externalId: sn.trim(), reason } : { reason } };
+  return {
+    ok: false,
+    rejected: typeof sn === 'string' && sn.trim() !== '' ? { externalId: sn.trim(), reason } : { reason },
+  };
 }

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { instantAt, isTimeZone } from '../../domain/local-time';
 import type { ConnectorDefinition, Cursor, SyncPage } from '../framework';
 import { heartbeatingSleep, vendorUrlSetting } from '../http';
-import { DEFAULT_SHOPEE_BASE_URL, MAX_DETAIL_BATCH, MAX_PAGE_SIZE, MAX_WINDOW_SECONDS, SHOPEE_API, ShopeeClient } from './client';
+import {
+  DEFAULT_SHOPEE_BASE_URL,
+  MAX_DETAIL_BATCH,
+  MAX_PAGE_SIZE,
+  MAX_WINDOW_SECONDS,
+  SHOPEE_API,
+  ShopeeClient,
+} from './client';
 import { mapShopeeOrder, shopeeUpdateTime } from './mapping';
 
 /**
@@ -20,14 +27,20 @@ export const ShopeeSettings = z.object({
   /** Shopee's host: https://partner.shopeemobile.com (live, the default), a regional or sandbox host, or an emulator's URL (test-only host override). */
   baseUrl: vendorUrlSetting(SHOPEE_API, DEFAULT_SHOPEE_BASE_URL).optional(),
   /** The app's partner ID from Shopee Open Platform's App List. */
-  partnerId: z.int({ error: 'must be the Shopee partner ID, a positive whole number' }).positive({ error: 'must be the Shopee partner ID, a positive whole number' }),
+  partnerId: z
+    .int({ error: 'must be the Shopee partner ID, a positive whole number' })
+    .positive({ error: 'must be the Shopee partner ID, a positive whole number' }),
   /** The shop's ID, as Shopee sends it with the authorization. */
-  shopId: z.int({ error: 'must be the Shopee shop ID, a positive whole number' }).positive({ error: 'must be the Shopee shop ID, a positive whole number' }),
+  shopId: z
+    .int({ error: 'must be the Shopee shop ID, a positive whole number' })
+    .positive({ error: 'must be the Shopee shop ID, a positive whole number' }),
   /** The shop's IANA zone; by default the zone of each order's region (TH → Asia/Bangkok …). */
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Bangkok').optional(),
   /** Where the first pass starts: a date (midnight in timeZone, else UTC) or an instant; default 90 days back. */
   syncFrom: z
-    .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'must be an ISO 8601 date or instant, e.g. 2025-01-01 or 2025-01-01T00:00:00Z' })
+    .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+      error: 'must be an ISO 8601 date or instant, e.g. 2025-01-01 or 2025-01-01T00:00:00Z',
+    })
     .optional(),
   /** Orders per list page, at most 100 (Shopee's maximum). */
   pageSize: z.int().min(1).max(MAX_PAGE_SIZE).optional(),
@@ -81,7 +94,12 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
     /** The first window of a pass, or null when there is nothing to cover. */
     function startPass(since: string | undefined): { from: number; passEnd: number } | null {
       const passEnd = toSeconds(now());
-      const from = since !== undefined ? toSeconds(parseInstant(since, 'since')) : settings.syncFrom !== undefined ? toSeconds(syncFromInstant(settings.syncFrom, settings.timeZone)) : passEnd - DEFAULT_LOOKBACK_DAYS * 86_400;
+      const from =
+        since !== undefined
+          ? toSeconds(parseInstant(since, 'since'))
+          : settings.syncFrom !== undefined
+            ? toSeconds(syncFromInstant(settings.syncFrom, settings.timeZone))
+            : passEnd - DEFAULT_LOOKBACK_DAYS * 86_400;
       return from > passEnd ? null : { from, passEnd };
     }
 
@@ -96,10 +114,14 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
         let pageCursor: string;
         if (cursor) {
           const read = ShopeeOrdersCursor.safeParse(cursor);
-          if (!read.success) throw new RangeError('the Shopee orders cursor is not one this connector wrote: start the pass again with cursor null');
+          if (!read.success)
+            throw new RangeError(
+              'the Shopee orders cursor is not one this connector wrote: start the pass again with cursor null',
+            );
           windowFrom = toSeconds(new Date(read.data.windowFrom));
           passEnd = toSeconds(new Date(read.data.passEnd));
-          windowTo = read.data.windowTo !== undefined ? toSeconds(new Date(read.data.windowTo)) : windowEnd(windowFrom, passEnd);
+          windowTo =
+            read.data.windowTo !== undefined ? toSeconds(new Date(read.data.windowTo)) : windowEnd(windowFrom, passEnd);
           pageCursor = read.data.pageCursor;
         } else {
           const pass = startPass(since);
@@ -109,8 +131,19 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
           pageCursor = '';
         }
 
-        const list = await client.getOrderList({ timeRangeField: 'update_time', timeFrom: windowFrom, timeTo: windowTo, pageSize, cursor: pageCursor });
-        const result: SyncPage = { customers: [], orders: [], rejected: [], next: nextCursor(list, { windowFrom, windowTo, passEnd }) };
+        const list = await client.getOrderList({
+          timeRangeField: 'update_time',
+          timeFrom: windowFrom,
+          timeTo: windowTo,
+          pageSize,
+          cursor: pageCursor,
+        });
+        const result: SyncPage = {
+          customers: [],
+          orders: [],
+          rejected: [],
+          next: nextCursor(list, { windowFrom, windowTo, passEnd }),
+        };
 
         const orderSns = [...new Set(list.orders.map((order) => order.order_sn))];
         const found = new Set<string>();
@@ -122,7 +155,10 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
               if (found.has(sn)) continue; // asked once, answered twice: keep the first
               found.add(sn);
             }
-            const mapped = mapShopeeOrder(raw, { sourceId: context.sourceId, ...(settings.timeZone ? { timeZone: settings.timeZone } : {}) });
+            const mapped = mapShopeeOrder(raw, {
+              sourceId: context.sourceId,
+              ...(settings.timeZone ? { timeZone: settings.timeZone } : {}),
+            });
             if (mapped.ok) result.orders.push(mapped.record);
             else result.rejected.push(mapped.rejected);
             const updated = shopeeUpdateTime(raw);
@@ -130,7 +166,11 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
           }
         }
         for (const sn of orderSns) {
-          if (!found.has(sn)) result.rejected.push({ externalId: sn, reason: 'order_sn: listed by get_order_list but missing from get_order_detail' });
+          if (!found.has(sn))
+            result.rejected.push({
+              externalId: sn,
+              reason: 'order_sn: listed by get_order_list but missing from get_order_detail',
+            });
         }
         return result;
       },
@@ -139,7 +179,10 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
 };
 
 /** The same window's next page, else the next window's first, else null: the pass is done. */
-function nextCursor(list: { more: boolean; nextCursor: string }, at: { windowFrom: number; windowTo: number; passEnd: number }): Cursor | null {
+function nextCursor(
+  list: { more: boolean; nextCursor: string },
+  at: { windowFrom: number; windowTo: number; passEnd: number },
+): Cursor | null {
   if (list.more) return cursorOf({ ...at, pageCursor: list.nextCursor });
   if (at.windowTo >= at.passEnd) return null;
   const from = at.windowTo + 1;
@@ -165,7 +208,8 @@ const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString(
 
 function parseInstant(text: string, what: string): Date {
   const ms = Instant.safeParse(text).success ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new RangeError(`${what} must be an ISO 8601 instant with an offset, e.g. 2025-05-09T05:03:00Z`);
+  if (Number.isNaN(ms))
+    throw new RangeError(`${what} must be an ISO 8601 instant with an offset, e.g. 2025-05-09T05:03:00Z`);
   return new Date(ms);
 }
 

@@ -80,7 +80,11 @@ export class ShopifyClient {
     const answer = await this.send('GET', `${resource}.json`, { query: params, operation: `listing ${resource}` });
     const records = jsonObject(answer.bodyText)?.[resource];
     if (!Array.isArray(records)) {
-      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${answer.status} without a JSON ${resource} list for shop ${this.shop}: retry later`, SYSTEM, answer.status);
+      throw new ConnectorTransientError(
+        `${SYSTEM} answered HTTP ${answer.status} without a JSON ${resource} list for shop ${this.shop}: retry later`,
+        SYSTEM,
+        answer.status,
+      );
     }
     const nextPageInfo = pageInfoOf(linkRelations(answer.headers.get('link'))['next']);
     return {
@@ -91,7 +95,10 @@ export class ShopifyClient {
   }
 
   /** Every page from `start` to the last. */
-  async *pages(resource: ShopifyResource, start: ShopifyCursor): AsyncGenerator<{ records: unknown[]; next: ShopifyCursor | null }> {
+  async *pages(
+    resource: ShopifyResource,
+    start: ShopifyCursor,
+  ): AsyncGenerator<{ records: unknown[]; next: ShopifyCursor | null }> {
     let cursor: ShopifyCursor | null = start;
     while (cursor) {
       const { records, next } = await this.fetchPage(resource, cursor);
@@ -114,7 +121,11 @@ export class ShopifyClient {
     if (requestId && method !== 'GET') this.writeRequestIds.push(requestId);
     const json = parseJson(answer.bodyText);
     if (json === undefined && answer.ok) {
-      throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${answer.status} without JSON for shop ${this.shop} while ${opts.operation}: retry later`, SYSTEM, answer.status);
+      throw new ConnectorTransientError(
+        `${SYSTEM} answered HTTP ${answer.status} without JSON for shop ${this.shop} while ${opts.operation}: retry later`,
+        SYSTEM,
+        answer.status,
+      );
     }
     return { status: answer.status, json, bodyText: answer.bodyText, headers: answer.headers };
   }
@@ -146,7 +157,8 @@ export class ShopifyClient {
       context,
       {
         ...(opts.accept ? { accept: opts.accept } : {}),
-        classify: (answer) => classifyHttpFailure(SYSTEM, answer.status, answer.headers, redactPersonal(answer.bodyText), context),
+        classify: (answer) =>
+          classifyHttpFailure(SYSTEM, answer.status, answer.headers, redactPersonal(answer.bodyText), context),
       },
     );
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { CanonicalCustomer, CanonicalOrder, EmailMarketingState, OrderStatus, RejectedRecord } from '../../domain/commerce';
+import {
+  CanonicalCustomer,
+  CanonicalOrder,
+  EmailMarketingState,
+  OrderStatus,
+  RejectedRecord,
+} from '../../domain/commerce';
 import { normaliseName } from '../../domain/identifiers';
 import { isTimeZone, localParts } from '../../domain/local-time';
 import { isCurrency, parseAmount, unknownCurrencyReason } from '../../domain/money';
@@ -42,7 +48,10 @@ const ShopifyTime = vendorTime(parseShopifyTime, SHOP_TIME_RULE);
 const ShopifyAmount = z.union([z.string(), z.number()], { error: 'must be a decimal amount, e.g. "19.99"' });
 
 const ShopifyAddress = z.looseObject({
-  country_code: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').nullish(),
+  country_code: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+    .nullish(),
 });
 
 const ShopifyCustomer = z.looseObject({
@@ -117,7 +126,9 @@ export function mapShopifyCustomer(raw: unknown, ctx: { sourceId: string }): Map
 export function mapShopifyOrder(raw: unknown, ctx: { sourceId: string; shopTimeZone: string }): MappedOrder {
   // The same for every order of the shop: a connector configuration error, not a bad record.
   if (!isTimeZone(ctx.shopTimeZone)) {
-    throw new RangeError('shopTimeZone is not an IANA time zone: use the iana_timezone from shop.json, e.g. Asia/Tokyo');
+    throw new RangeError(
+      'shopTimeZone is not an IANA time zone: use the iana_timezone from shop.json, e.g. Asia/Tokyo',
+    );
   }
   const parsed = ShopifyOrder.safeParse(raw);
   if (!parsed.success) return reject(raw, 'order', parsed.error);
@@ -127,7 +138,9 @@ export function mapShopifyOrder(raw: unknown, ctx: { sourceId: string; shopTimeZ
   const { currency } = order;
   if (!isCurrency(currency)) {
     // Quote the code only when it looks like one: this field should never carry anything else.
-    const rule = /^[A-Za-z]{3}$/.test(currency) ? unknownCurrencyReason(currency) : 'must be a three-letter ISO 4217 code';
+    const rule = /^[A-Za-z]{3}$/.test(currency)
+      ? unknownCurrencyReason(currency)
+      : 'must be a three-letter ISO 4217 code';
     return { ok: false, rejected: { externalId, reason: `currency: ${rule}` } };
   }
   const amounts: Record<'total_price' | 'subtotal_price' | 'total_tax', string | undefined> = {

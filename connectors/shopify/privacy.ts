@@ -51,32 +51,56 @@ export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCrede
     async function applyConsent(person: PersonIdentifiers, change: ConsentChange): Promise<PrivacyOutcome> {
       const wanted = new Map<ShopifyPurpose, 'granted' | 'denied'>();
       for (const { purpose, state } of change.purposes) if (isShopifyPurpose(purpose)) wanted.set(purpose, state);
-      if (wanted.size === 0) return { status: 'done', evidence: { result: 'no Shopify purpose in the change: nothing to update', idempotencyKey: context.idempotencyKey } };
+      if (wanted.size === 0)
+        return {
+          status: 'done',
+          evidence: {
+            result: 'no Shopify purpose in the change: nothing to update',
+            idempotencyKey: context.idempotencyKey,
+          },
+        };
       const { ids, lookup } = await api.customerIds(person);
-      if (ids.length === 0) return { status: 'not-found', evidence: { result: 'no Shopify customer for the person', lookup, idempotencyKey: context.idempotencyKey } };
+      if (ids.length === 0)
+        return {
+          status: 'not-found',
+          evidence: { result: 'no Shopify customer for the person', lookup, idempotencyKey: context.idempotencyKey },
+        };
 
       const consentAt = new Date().toISOString();
       const tally = { updated: 0, absent: 0, noChannel: 0 };
       const states: Record<string, string> = {};
       let updatedAt = '';
       for (const id of ids) {
-        const current = await api.call('GET', `customers/${id}.json`, { query: { fields: 'id,email,phone' }, accept: [404], operation: `reading customer ${id}` });
+        const current = await api.call('GET', `customers/${id}.json`, {
+          query: { fields: 'id,email,phone' },
+          accept: [404],
+          operation: `reading customer ${id}`,
+        });
         if (current.status === 404) {
           tally.absent++;
           continue;
         }
         const found = (current.json as { customer?: { email?: unknown; phone?: unknown } }).customer ?? {};
         const customer: Record<string, unknown> = { id: Number(id) };
-        const consent = (state: 'granted' | 'denied') => ({ state: state === 'granted' ? 'subscribed' : 'unsubscribed', opt_in_level: 'single_opt_in', consent_updated_at: consentAt });
+        const consent = (state: 'granted' | 'denied') => ({
+          state: state === 'granted' ? 'subscribed' : 'unsubscribed',
+          opt_in_level: 'single_opt_in',
+          consent_updated_at: consentAt,
+        });
         const email = wanted.get('emailMarketing');
         const sms = wanted.get('smsMarketing');
-        if (email && typeof found.email === 'string' && found.email !== '') customer.email_marketing_consent = consent(email);
+        if (email && typeof found.email === 'string' && found.email !== '')
+          customer.email_marketing_consent = consent(email);
         if (sms && typeof found.phone === 'string' && found.phone !== '') customer.sms_marketing_consent = consent(sms);
         if (Object.keys(customer).length === 1) {
           tally.noChannel++;
           continue;
         }
-        const answer = await api.call('PUT', `customers/${id}.json`, { body: { customer }, accept: [404], operation: `updating the marketing consent of customer ${id}` });
+        const answer = await api.call('PUT', `customers/${id}.json`, {
+          body: { customer },
+          accept: [404],
+          operation: `updating the marketing consent of customer ${id}`,
+        });
         if (answer.status === 404) {
           tally.absent++;
           continue;
@@ -86,16 +110,28 @@ export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCrede
         if (typeof saved.updated_at === 'string' && saved.updated_at > updatedAt) updatedAt = saved.updated_at;
         for (const field of ['email_marketing_consent', 'sms_marketing_consent'] as const) {
           const state = (saved[field] as { state?: unknown } | null | undefined)?.state;
-          if (field in customer && typeof state === 'string') states[field === 'email_marketing_consent' ? 'emailMarketingState' : 'smsMarketingState'] = state;
+          if (field in customer && typeof state === 'string')
+            states[field === 'email_marketing_consent' ? 'emailMarketingState' : 'smsMarketingState'] = state;
         }
       }
       if (tally.updated === 0 && tally.noChannel === 0) {
-        return { status: 'not-found', evidence: { result: 'the Shopify customers are gone', customersAbsent: String(tally.absent), lookup, idempotencyKey: context.idempotencyKey } };
+        return {
+          status: 'not-found',
+          evidence: {
+            result: 'the Shopify customers are gone',
+            customersAbsent: String(tally.absent),
+            lookup,
+            idempotencyKey: context.idempotencyKey,
+          },
+        };
       }
       return {
         status: 'done',
         evidence: {
-          result: tally.updated > 0 ? 'shopify customer updated' : 'no email or phone on the Shopify customer: nothing to update',
+          result:
+            tally.updated > 0
+              ? 'shopify customer updated'
+              : 'no email or phone on the Shopify customer: nothing to update',
           customersUpdated: String(tally.updated),
           customersWithoutEmailOrPhone: String(tally.noChannel),
           customersAbsent: String(tally.absent),
@@ -112,24 +148,41 @@ export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCrede
       applyConsent,
 
       suppress(person): Promise<PrivacyOutcome> {
-        return applyConsent(person, { purposes: SHOPIFY_PURPOSES.map((purpose) => ({ purpose, state: 'denied' as const })) });
+        return applyConsent(person, {
+          purposes: SHOPIFY_PURPOSES.map((purpose) => ({ purpose, state: 'denied' as const })),
+        });
       },
 
       async erase(person): Promise<PrivacyOutcome> {
         const { ids, lookup } = await api.customerIds(person);
-        if (ids.length === 0) return { status: 'not-found', evidence: { result: 'no Shopify customer for the person', lookup, idempotencyKey: context.idempotencyKey } };
+        if (ids.length === 0)
+          return {
+            status: 'not-found',
+            evidence: { result: 'no Shopify customer for the person', lookup, idempotencyKey: context.idempotencyKey },
+          };
         let deleted = 0;
         let absent = 0;
         const kept: { id: string; apiErrors: string }[] = [];
         for (const id of ids) {
-          const answer = await api.call('DELETE', `customers/${id}.json`, { accept: [404, 422], operation: `deleting customer ${id}` });
+          const answer = await api.call('DELETE', `customers/${id}.json`, {
+            accept: [404, 422],
+            operation: `deleting customer ${id}`,
+          });
           if (answer.status === 404) absent++;
           else if (answer.status === 422) kept.push({ id, apiErrors: apiErrorText(answer.bodyText) });
           else deleted++;
         }
         if (kept.length > 0) throw manualErasure(api.shop, kept, deleted);
         if (deleted === 0) {
-          return { status: 'not-found', evidence: { result: 'no such Shopify customer (already deleted)', customersAbsent: String(absent), lookup, idempotencyKey: context.idempotencyKey } };
+          return {
+            status: 'not-found',
+            evidence: {
+              result: 'no such Shopify customer (already deleted)',
+              customersAbsent: String(absent),
+              lookup,
+              idempotencyKey: context.idempotencyKey,
+            },
+          };
         }
         return {
           status: 'done',
@@ -149,13 +202,30 @@ export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCrede
         const { ids, lookup } = await api.customerIds(person);
         const exported: { customer: unknown; orders: unknown[]; ordersCount: number }[] = [];
         for (const id of ids) {
-          const answer = await api.call('GET', `customers/${id}.json`, { accept: [404], operation: `reading customer ${id}` });
+          const answer = await api.call('GET', `customers/${id}.json`, {
+            accept: [404],
+            operation: `reading customer ${id}`,
+          });
           if (answer.status === 404) continue;
           const orders = await api.customerOrders(id);
-          exported.push({ customer: (answer.json as { customer?: unknown }).customer ?? null, orders, ordersCount: orders.length });
+          exported.push({
+            customer: (answer.json as { customer?: unknown }).customer ?? null,
+            orders,
+            ordersCount: orders.length,
+          });
         }
         if (exported.length === 0) {
-          return { outcome: { status: 'not-found', evidence: { result: 'no Shopify customer for the person', lookup, idempotencyKey: context.idempotencyKey } }, data: { customers: [] } };
+          return {
+            outcome: {
+              status: 'not-found',
+              evidence: {
+                result: 'no Shopify customer for the person',
+                lookup,
+                idempotencyKey: context.idempotencyKey,
+              },
+            },
+            data: { customers: [] },
+          };
         }
         return {
           outcome: {
@@ -180,7 +250,11 @@ function isShopifyPurpose(purpose: Purpose): purpose is ShopifyPurpose {
   return (SHOPIFY_PURPOSES as readonly Purpose[]).includes(purpose);
 }
 
-function manualErasure(shop: string, kept: { id: string; apiErrors: string }[], deletedNow: number): ManualActionRequired {
+function manualErasure(
+  shop: string,
+  kept: { id: string; apiErrors: string }[],
+  deletedNow: number,
+): ManualActionRequired {
   const ids = kept.map((entry) => entry.id);
   const which = ids.length === 1 ? `customer ${ids[0]}` : `customers ${ids.join(', ')}`;
   const action =
@@ -225,7 +299,11 @@ class ShopifyPrivacyCalls {
 
   /** The person's Shopify customer IDs: their platform IDs, or else whoever Shopify finds by their e-mail addresses. */
   async customerIds(person: PersonIdentifiers): Promise<{ ids: string[]; lookup: string }> {
-    const known = [...new Set((person.platformIds['shopify_customer'] ?? []).map((id) => id.trim()).filter((id) => /^\d+$/.test(id)))];
+    const known = [
+      ...new Set(
+        (person.platformIds['shopify_customer'] ?? []).map((id) => id.trim()).filter((id) => /^\d+$/.test(id)),
+      ),
+    ];
     if (known.length > 0) return { ids: known, lookup: 'shopify_customer platform IDs' };
     const found = new Set<string>();
     for (const email of new Set(person.emails.map((address) => address.trim().toLowerCase()).filter(Boolean))) {
@@ -238,7 +316,8 @@ class ShopifyPrivacyCalls {
       });
       for (const customer of (answer.json as { customers?: { id?: unknown; email?: unknown }[] }).customers ?? []) {
         const sameAddress = typeof customer.email === 'string' && customer.email.trim().toLowerCase() === email;
-        if (sameAddress && (typeof customer.id === 'number' || typeof customer.id === 'string')) found.add(String(customer.id));
+        if (sameAddress && (typeof customer.id === 'number' || typeof customer.id === 'string'))
+          found.add(String(customer.id));
       }
     }
     return { ids: [...found], lookup: 'customer search by e-mail' };
@@ -247,9 +326,17 @@ class ShopifyPrivacyCalls {
   /** Every order of the customer, open or not, in a few fields; follows Link rel="next" when Shopify pages. */
   async customerOrders(id: string): Promise<unknown[]> {
     const orders: unknown[] = [];
-    let query: Record<string, string> | undefined = { status: 'any', limit: String(PAGE_LIMIT), fields: 'id,name,created_at,processed_at,financial_status,fulfillment_status,currency,total_price,cancelled_at' };
+    let query: Record<string, string> | undefined = {
+      status: 'any',
+      limit: String(PAGE_LIMIT),
+      fields: 'id,name,created_at,processed_at,financial_status,fulfillment_status,currency,total_price,cancelled_at',
+    };
     while (query) {
-      const answer: ShopifyAnswer = await this.client.call('GET', `customers/${id}/orders.json`, { query, accept: [404], operation: `listing the orders of customer ${id}` });
+      const answer: ShopifyAnswer = await this.client.call('GET', `customers/${id}/orders.json`, {
+        query,
+        accept: [404],
+        operation: `listing the orders of customer ${id}`,
+      });
       if (answer.status === 404) break;
       orders.push(...((answer.json as { orders?: unknown[] }).orders ?? []));
       const pageInfo = pageInfoOf(linkRelations(answer.headers.get('link'))['next']);
@@ -262,7 +349,10 @@ class ShopifyPrivacyCalls {
   requestIdEvidence(): Record<string, string> {
     const ids = this.client.requestIds;
     if (ids.length === 0) return {};
-    return { shopifyRequestIds: ids.slice(0, MAX_REQUEST_IDS).join(','), ...(ids.length > MAX_REQUEST_IDS ? { shopifyRequestIdsTotal: String(ids.length) } : {}) };
+    return {
+      shopifyRequestIds: ids.slice(0, MAX_REQUEST_IDS).join(','),
+      ...(ids.length > MAX_REQUEST_IDS ? { shopifyRequestIdsTotal: String(ids.length) } : {}),
+    };
   }
 }
 

@@ -12,7 +12,10 @@ export const ShopifySettings = z.object({
   shopUrl: vendorUrlSetting(SHOPIFY_API, 'https://my-store.myshopify.com', 'the store URL'),
   /** The shop's IANA zone (`iana_timezone` in shop.json): local dates and hours of orders are computed in it. */
   timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Tokyo'),
-  apiVersion: z.string().regex(/^\d{4}-\d{2}$/, 'must be a Shopify API version such as 2024-10').optional(),
+  apiVersion: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/, 'must be a Shopify API version such as 2024-10')
+    .optional(),
   /** Page size, at most 250 (Shopify's maximum). */
   pageSize: z.int().min(1).max(250).optional(),
 });
@@ -46,9 +49,17 @@ export const shopifyConnector: ConnectorDefinition<ShopifySettings, ShopifyCrede
           ? { pageInfo: ShopifyPageCursor.parse(cursor).pageInfo, limit }
           : { ...(since ? { updatedAtMin: since } : {}), limit };
         const page = await client.fetchPage(stream, start);
-        const result: SyncPage = { customers: [], orders: [], rejected: [], next: page.next?.pageInfo ? ({ pageInfo: page.next.pageInfo } satisfies Cursor) : null };
+        const result: SyncPage = {
+          customers: [],
+          orders: [],
+          rejected: [],
+          next: page.next?.pageInfo ? ({ pageInfo: page.next.pageInfo } satisfies Cursor) : null,
+        };
         for (const raw of page.records) {
-          const mapped = stream === 'customers' ? mapShopifyCustomer(raw, context) : mapShopifyOrder(raw, { sourceId: context.sourceId, shopTimeZone: settings.timeZone });
+          const mapped =
+            stream === 'customers'
+              ? mapShopifyCustomer(raw, context)
+              : mapShopifyOrder(raw, { sourceId: context.sourceId, shopTimeZone: settings.timeZone });
           if (!mapped.ok) result.rejected.push(mapped.rejected);
           else if (stream === 'customers') result.customers.push(mapped.record as (typeof result.customers)[number]);
           else result.orders.push(mapped.record as (typeof result.orders)[number]);

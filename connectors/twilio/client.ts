@@ -100,7 +100,12 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
   /** Told of every answer, for request IDs in the evidence. */
   onResponse: ((seen: ResponseSeen) => void) | undefined;
 
-  constructor(opts: { baseUrl?: string; timeoutMs: number; maxRateLimitWaits: number; sleep: (ms: number) => Promise<void> }) {
+  constructor(opts: {
+    baseUrl?: string;
+    timeoutMs: number;
+    maxRateLimitWaits: number;
+    sleep: (ms: number) => Promise<void>;
+  }) {
     super({ timeout: opts.timeoutMs });
     // Checked with every request (the SDK also builds absolute next-page URLs), not here.
     this.baseUrl = opts.baseUrl ? new URL(opts.baseUrl) : undefined;
@@ -109,7 +114,9 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
     this.sleepFor = opts.sleep;
     // The SDK's axios sends through the core's agents: sockets only to checked, public addresses.
     const target = this.baseUrl ?? new URL(TWILIO_API_ORIGIN);
-    const axios = (this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown; proxy?: unknown } } }).axios;
+    const axios = (
+      this as unknown as { axios: { defaults: { httpAgent?: unknown; httpsAgent?: unknown; proxy?: unknown } } }
+    ).axios;
     axios.defaults.httpsAgent = egressAgent(new URL(`https://${target.host}`));
     axios.defaults.httpAgent = egressAgent(target);
     // Never through an HTTP(S)_PROXY from the environment: the checked address is the one connected to.
@@ -141,7 +148,12 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
     const headers = (response.headers ?? {}) as Record<string, unknown>;
     if (response.statusCode === 429) {
       const wait = rateLimitWait(headers['retry-after'], waits);
-      if (waits < this.maxRateLimitWaits) throw new ConnectorRateLimited(`${SYSTEM} answered 429 Too Many Requests: retry after ${wait / 1000} s`, SYSTEM, wait);
+      if (waits < this.maxRateLimitWaits)
+        throw new ConnectorRateLimited(
+          `${SYSTEM} answered 429 Too Many Requests: retry after ${wait / 1000} s`,
+          SYSTEM,
+          wait,
+        );
       return response;
     }
     if (response.statusCode >= 300 && response.statusCode <= 399) {
@@ -152,11 +164,20 @@ export class MeridianTwilioHttpClient extends twilio.RequestClient {
         '',
       );
     }
-    if (response.statusCode >= 200 && response.statusCode < 300 && typeof response.body === 'string' && response.body.trim() !== '') {
+    if (
+      response.statusCode >= 200 &&
+      response.statusCode < 300 &&
+      typeof response.body === 'string' &&
+      response.body.trim() !== ''
+    ) {
       // axios leaves a body that does not parse as JSON as a string; the SDK would then throw a
       // SyntaxError whose message quotes the body. Refuse it here, without echoing it.
       if (parseJson(response.body) === undefined) {
-        throw new ConnectorTransientError(`${SYSTEM} answered HTTP ${response.statusCode} with a body that is not JSON: retry later`, SYSTEM, response.statusCode);
+        throw new ConnectorTransientError(
+          `${SYSTEM} answered HTTP ${response.statusCode} with a body that is not JSON: retry later`,
+          SYSTEM,
+          response.statusCode,
+        );
       }
     }
     return response;
@@ -181,7 +202,8 @@ export class TwilioMessagesClient {
       maxRateLimitWaits: opts.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS,
       sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
-    const [username, password] = 'authToken' in opts.auth ? [opts.accountSid, opts.auth.authToken] : [opts.auth.apiKeySid, opts.auth.apiKeySecret];
+    const [username, password] =
+      'authToken' in opts.auth ? [opts.accountSid, opts.auth.authToken] : [opts.auth.apiKeySid, opts.auth.apiKeySecret];
     this.authKind = 'authToken' in opts.auth ? 'auth token' : 'API key';
     // `env: {}` and explicit credentials: nothing is read from TWILIO_* variables but the SDK's region/edge.
     const client = twilio(username, password, { accountSid: opts.accountSid, httpClient: this.http, env: {} });
@@ -204,7 +226,9 @@ export class TwilioMessagesClient {
         }
       }
     }
-    return [...seen.values()].sort((a, b) => (b.dateSent ?? '').localeCompare(a.dateSent ?? '') || b.sid.localeCompare(a.sid));
+    return [...seen.values()].sort(
+      (a, b) => (b.dateSent ?? '').localeCompare(a.dateSent ?? '') || b.sid.localeCompare(a.sid),
+    );
   }
 
   /** Deletes each message; a 404 counts as already gone, a 20009 as not yet final. */
@@ -249,7 +273,11 @@ export class TwilioMessagesClient {
 
   private classify(error: unknown, operation: string): ConnectorError {
     if (error instanceof ConnectorError) return error;
-    const context: FailureContext = { account: `account ${this.accountSid}`, reconnect: 'the Twilio account', operation };
+    const context: FailureContext = {
+      account: `account ${this.accountSid}`,
+      reconnect: 'the Twilio account',
+      operation,
+    };
     const status = (error as { status?: unknown } | null)?.status;
     if (typeof status === 'number' && status >= 400) {
       const code = numberOr((error as { code?: unknown }).code);
@@ -263,14 +291,32 @@ export class TwilioMessagesClient {
       }
       if (status === 429) {
         const wait = rateLimitWait(undefined, DEFAULT_MAX_RATE_LIMIT_WAITS);
-        return new ConnectorRateLimited(`${SYSTEM} kept answering 429 Too Many Requests for ${context.account} while ${operation}: retry after ${wait / 1000} s [HTTP 429${reference}]`, SYSTEM, wait);
+        return new ConnectorRateLimited(
+          `${SYSTEM} kept answering 429 Too Many Requests for ${context.account} while ${operation}: retry after ${wait / 1000} s [HTTP 429${reference}]`,
+          SYSTEM,
+          wait,
+        );
       }
       // Twilio's message text can quote the request (a phone number in "The 'To' number … is not valid"): redacted.
-      const text = redactPersonal(typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : '', { digitRuns: true });
-      const classified = classifyHttpFailure(SYSTEM, status, new Headers(), JSON.stringify({ message: code !== undefined ? `Twilio error ${code}${text ? `: ${text}` : ''}` : text }), context);
-      return classified instanceof ConnectorRequestError ? new TwilioApiError(classified.message, status, classified.apiErrors, code) : classified;
+      const text = redactPersonal(
+        typeof (error as { message?: unknown }).message === 'string' ? (error as { message: string }).message : '',
+        { digitRuns: true },
+      );
+      const classified = classifyHttpFailure(
+        SYSTEM,
+        status,
+        new Headers(),
+        JSON.stringify({ message: code !== undefined ? `Twilio error ${code}${text ? `: ${text}` : ''}` : text }),
+        context,
+      );
+      return classified instanceof ConnectorRequestError
+        ? new TwilioApiError(classified.message, status, classified.apiErrors, code)
+        : classified;
     }
-    return new ConnectorTransientError(`${SYSTEM} gave an answer the SDK could not read for ${context.account} while ${operation} (${errorKind(error)}): retry later`, SYSTEM);
+    return new ConnectorTransientError(
+      `${SYSTEM} gave an answer the SDK could not read for ${context.account} while ${operation} (${errorKind(error)}): retry later`,
+      SYSTEM,
+    );
   }
 }
 

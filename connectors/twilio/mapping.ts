@@ -26,6 +26,15 @@ export function phonesOf(person: PersonIdentifiers): { phones: string[]; skipped
 }
 
 export function recordOf(message: MessageInstance): TwilioMessageRecord {
-  const sent = message.dateSent instanceof Date && !Number.isNaN(message.dateSent.getTime()) ? message.dateSent.toISOString() : null;
-  return { sid: message.sid, dateSent: sent, direction: String(message.direction), status: String(message.status), body: message.body ?? '' };
+  const sent =
+    message.dateSent instanceof Date && !Number.isNaN(message.dateSent.getTime())
+      ? message.dateSent.toISOString()
+      : null;
+  return {
+    sid: message.sid,
+    dateSent: sent,
+    direction: String(message.direction),
+    status: String(message.status),
+    body: message.body ?? '',
+  };
 }

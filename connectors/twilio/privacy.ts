@@ -7,7 +7,12 @@ import { phonesOf } from './mapping';
 
 export const TwilioSettings = z.object({
   /** The account whose messages are erased: AC + 32 hex digits (Twilio Console → Account info). */
-  accountSid: z.string().regex(/^AC[0-9a-f]{32}$/, 'must be the Twilio Account SID: AC followed by 32 lower-case hex digits (Twilio Console → Account info)'),
+  accountSid: z
+    .string()
+    .regex(
+      /^AC[0-9a-f]{32}$/,
+      'must be the Twilio Account SID: AC followed by 32 lower-case hex digits (Twilio Console → Account info)',
+    ),
   /** Only for an emulator in tests (under the test-only host override); the real API is https://api.twilio.com. */
   baseUrl: vendorUrlSetting(TWILIO_API, TWILIO_API_ORIGIN).optional(),
   /** Messages per list page, at most 1000 (Twilio's maximum, the default). */
@@ -61,7 +66,15 @@ export const twilioSystem: ConnectedSystem<TwilioSettings, TwilioCredentials> = 
     return {
       async erase(person: PersonIdentifiers): Promise<PrivacyOutcome> {
         const { phones, skipped } = phonesOf(person);
-        if (phones.length === 0) return { status: 'not-found', evidence: { reason: 'no E.164 phone number on record for the person', phonesSkipped: String(skipped), idempotencyKey: context.idempotencyKey } };
+        if (phones.length === 0)
+          return {
+            status: 'not-found',
+            evidence: {
+              reason: 'no E.164 phone number on record for the person',
+              phonesSkipped: String(skipped),
+              idempotencyKey: context.idempotencyKey,
+            },
+          };
         const messages = await client.listFor(phones);
         const deletion = await client.deleteAll(messages.map((message) => message.sid));
         if (deletion.notYetFinal > 0) {
@@ -88,16 +101,36 @@ export const twilioSystem: ConnectedSystem<TwilioSettings, TwilioCredentials> = 
       async export(person: PersonIdentifiers): Promise<{ outcome: PrivacyOutcome; data: unknown }> {
         const { phones } = phonesOf(person);
         if (phones.length === 0) {
-          return { outcome: { status: 'not-found', evidence: { reason: 'no E.164 phone number on record for the person', idempotencyKey: context.idempotencyKey } }, data: { messages: [] } };
+          return {
+            outcome: {
+              status: 'not-found',
+              evidence: {
+                reason: 'no E.164 phone number on record for the person',
+                idempotencyKey: context.idempotencyKey,
+              },
+            },
+            data: { messages: [] },
+          };
         }
         const messages: TwilioMessageRecord[] = await client.listFor(phones);
         return {
           outcome: {
             status: 'done',
-            evidence: { accountSid: settings.accountSid, messagesExported: String(messages.length), exportedAt: new Date().toISOString(), idempotencyKey: context.idempotencyKey },
+            evidence: {
+              accountSid: settings.accountSid,
+              messagesExported: String(messages.length),
+              exportedAt: new Date().toISOString(),
+              idempotencyKey: context.idempotencyKey,
+            },
           },
           data: {
-            messages: messages.map((message) => ({ sid: message.sid, date_sent: message.dateSent, direction: message.direction, status: message.status, body: message.body })),
+            messages: messages.map((message) => ({
+              sid: message.sid,
+              date_sent: message.dateSent,
+              direction: message.direction,
+              status: message.status,
+              body: message.body,
+            })),
           },
         };
       },
@@ -105,8 +138,15 @@ export const twilioSystem: ConnectedSystem<TwilioSettings, TwilioCredentials> = 
   },
 };
 
-function clientFor(settings: TwilioSettings, credentials: TwilioCredentials, context: PrivacyContext): TwilioMessagesClient {
-  const auth: TwilioAuth = 'authToken' in credentials ? { authToken: credentials.authToken } : { apiKeySid: credentials.apiKeySid, apiKeySecret: credentials.apiKeySecret };
+function clientFor(
+  settings: TwilioSettings,
+  credentials: TwilioCredentials,
+  context: PrivacyContext,
+): TwilioMessagesClient {
+  const auth: TwilioAuth =
+    'authToken' in credentials
+      ? { authToken: credentials.authToken }
+      : { apiKeySid: credentials.apiKeySid, apiKeySecret: credentials.apiKeySecret };
   return new TwilioMessagesClient({
     accountSid: settings.accountSid,
     auth,
@@ -120,5 +160,7 @@ function clientFor(settings: TwilioSettings, credentials: TwilioCredentials, con
 function requestIdEvidence(ids: string[]): Record<string, string> {
   if (ids.length === 0) return { twilioRequestIds: '' };
   const shown = ids.slice(0, MAX_REQUEST_IDS).join(',');
-  return ids.length > MAX_REQUEST_IDS ? { twilioRequestIds: shown, twilioRequestIdsTotal: String(ids.length) } : { twilioRequestIds: shown };
+  return ids.length > MAX_REQUEST_IDS
+    ? { twilioRequestIds: shown, twilioRequestIdsTotal: String(ids.length) }
+    : { twilioRequestIds: shown };
 }

@@ -1,4 +1,16 @@
-import { date, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { SourceKind } from '../../domain/sources';
 import type { IdentityProvenance } from '../../domain/identity-provenance';
 import { bytea } from './column-types';
@@ -50,7 +62,10 @@ export const sources = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     rotatedAt: timestamp('rotated_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('sources_write_key_hash').on(t.writeKeyHash), index('sources_previous_write_key_hash').on(t.previousWriteKeyHash)],
+  (t) => [
+    uniqueIndex('sources_write_key_hash').on(t.writeKeyHash),
+    index('sources_previous_write_key_hash').on(t.previousWriteKeyHash),
+  ],
 );
 
 /** One ID across regions: blind-index token → customer ID. No identifier values, no personal data. */

@@ -1,4 +1,21 @@
-import { bigint, bigserial, boolean, date, index, integer, jsonb, numeric, pgTable, primaryKey, real, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './column-types';
 import type { IdentityProvenance } from '../../domain/identity-provenance';
 
@@ -63,7 +80,10 @@ export const identities = pgTable(
     provenance: text('provenance').$type<IdentityProvenance>().notNull().default('browser'),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('identities_type_blind_index').on(t.type, t.blindIndex), index('identities_customer').on(t.customerId)],
+  (t) => [
+    uniqueIndex('identities_type_blind_index').on(t.type, t.blindIndex),
+    index('identities_customer').on(t.customerId),
+  ],
 );
 
 /** Latest value of each trait, reconciled: newest wins, then the more trusted source. */
@@ -171,7 +191,10 @@ export const heldMerges = pgTable(
     /** Why the operator decided so (free text from the operator, never shown to the visitor). */
     note: text('note'),
   },
-  (t) => [uniqueIndex('held_merges_pair').on(t.fromCustomerId, t.intoCustomerId), index('held_merges_status').on(t.status, t.heldAt)],
+  (t) => [
+    uniqueIndex('held_merges_pair').on(t.fromCustomerId, t.intoCustomerId),
+    index('held_merges_status').on(t.status, t.heldAt),
+  ],
 );
 
 /** A connector's secrets (access tokens, API keys), sealed with the region key; only this region's worker opens them. */
@@ -336,7 +359,14 @@ export const consentRecords = pgTable(
   },
   (t) => [
     index('consent_records_customer').on(t.customerId, t.purpose, t.recordedAt),
-    uniqueIndex('consent_records_once').on(t.customerId, t.purpose, t.source, t.proofKind, t.proofReference, t.recordedAt),
+    uniqueIndex('consent_records_once').on(
+      t.customerId,
+      t.purpose,
+      t.source,
+      t.proofKind,
+      t.proofReference,
+      t.recordedAt,
+    ),
   ],
 );
 
@@ -422,7 +452,10 @@ export const privacyRequests = pgTable(
     /** What was erased or exported where, when, with the vendors' evidence: no personal values. */
     certificate: jsonb('certificate'),
   },
-  (t) => [index('privacy_requests_email').on(t.emailBlindIndex, t.type), index('privacy_requests_status').on(t.status, t.dueDate)],
+  (t) => [
+    index('privacy_requests_email').on(t.emailBlindIndex, t.type),
+    index('privacy_requests_status').on(t.status, t.dueDate),
+  ],
 );
 
 /** Each system's part in a privacy request: Meridian's own databases and every connected system. */

@@ -16,7 +16,19 @@ import IntlMessageFormat from 'intl-messageformat';
 // ---------------------------------------------------------------------------------------------
 
 /** Arabic is offered so that right-to-left pages are exercised, not only supported in theory. */
-export const SUPPORTED_LOCALES = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', 'ko', 'zh-Hans', 'zh-Hant', 'th', 'ar'] as const;
+export const SUPPORTED_LOCALES = [
+  'en',
+  'de',
+  'fr',
+  'es',
+  'pt-BR',
+  'ja',
+  'ko',
+  'zh-Hans',
+  'zh-Hant',
+  'th',
+  'ar',
+] as const;
 export type Locale = (typeof SUPPORTED_LOCALES)[number];
 
 export const DEFAULT_LOCALE: Locale = 'en';
@@ -119,7 +131,14 @@ export interface CatalogueSet<Key extends string> {
 }
 
 // Element types of @formatjs/icu-messageformat-parser: 1 argument, 2 number, 3 date, 4 time, 5 select, 6 plural.
-const ARGUMENT_KINDS: Record<number, ArgumentKind> = { 1: 'text', 2: 'number', 3: 'date', 4: 'date', 5: 'select', 6: 'plural' };
+const ARGUMENT_KINDS: Record<number, ArgumentKind> = {
+  1: 'text',
+  2: 'number',
+  3: 'date',
+  4: 'date',
+  5: 'select',
+  6: 'plural',
+};
 const SELECT = 5;
 type Element = { type: number; value?: unknown; options?: Record<string, { value: Element[] }>; children?: Element[] };
 
@@ -146,7 +165,8 @@ export function catalogueSet<Key extends string>(
     let formatter = formatters.get(cacheKey);
     if (!formatter) {
       const source = catalogues[locale]?.[key];
-      if (source === undefined) throw new Error(`no message "${key}" in the ${locale} catalogue: add it to ${folder}/${locale}.ts`);
+      if (source === undefined)
+        throw new Error(`no message "${key}" in the ${locale} catalogue: add it to ${folder}/${locale}.ts`);
       // Tags are not part of our messages; with ignoreTag a "<" in a translation is plain text.
       formatter = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
       formatters.set(cacheKey, formatter);
@@ -174,14 +194,16 @@ export function catalogueSet<Key extends string>(
       const found: Record<string, ArgumentKind> = {};
       walk(ast(locale, key), (element) => {
         const kind = ARGUMENT_KINDS[element.type];
-        if (kind && typeof element.value === 'string') found[element.value] = found[element.value] === 'plural' ? 'plural' : kind;
+        if (kind && typeof element.value === 'string')
+          found[element.value] = found[element.value] === 'plural' ? 'plural' : kind;
       });
       return found;
     },
     selectOptions(locale, key) {
       const found: Record<string, string[]> = {};
       walk(ast(locale, key), (element) => {
-        if (element.type === SELECT && typeof element.value === 'string') found[element.value] = Object.keys(element.options ?? {}).sort();
+        if (element.type === SELECT && typeof element.value === 'string')
+          found[element.value] = Object.keys(element.options ?? {}).sort();
       });
       return found;
     },
@@ -196,7 +218,8 @@ const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function toInstant(value: string | Date, what: string): Date {
   const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`${what} "${String(value)}" is not a date: give YYYY-MM-DD or an ISO 8601 instant`);
+  if (Number.isNaN(date.getTime()))
+    throw new Error(`${what} "${String(value)}" is not a date: give YYYY-MM-DD or an ISO 8601 instant`);
   return date;
 }
 

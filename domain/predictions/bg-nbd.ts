@@ -85,7 +85,11 @@ export function fitBgNbd(customers: readonly BgNbdCustomer[]): BgNbdFit {
     if (known) known.count++;
     else triples.set(key, { customer: scaled, count: 1 });
   }
-  const groups = [...byFrequency].map(([x, triples]) => ({ x, count: [...triples.values()].reduce((s, t) => s + t.count, 0), triples: [...triples.values()] }));
+  const groups = [...byFrequency].map(([x, triples]) => ({
+    x,
+    count: [...triples.values()].reduce((s, t) => s + t.count, 0),
+    triples: [...triples.values()],
+  }));
   const meanNegativeLogLikelihood = (logParams: readonly number[]) => {
     if (outsideLogBounds(logParams)) return Infinity;
     const [r, alpha, a, b] = logParams.map(Math.exp) as [number, number, number, number];
@@ -139,7 +143,11 @@ export function bgNbdExpectedPurchases(params: BgNbdParameters, t: number): numb
   checkForecastable(params);
   const { r, alpha, a, b } = params;
   const logHyp = logHypergeometric2F1(r, b, a + b - 1, t / (alpha + t));
-  return finite(((a + b - 1) / (a - 1)) * (1 - Math.exp(logHyp + r * Math.log(alpha / (alpha + t)))), 'expected purchases', params);
+  return finite(
+    ((a + b - 1) / (a - 1)) * (1 - Math.exp(logHyp + r * Math.log(alpha / (alpha + t)))),
+    'expected purchases',
+    params,
+  );
 }
 
 /** P(the customer is still alive at T): lifetimes' `conditional_probability_alive`; 1 without repeat purchases. */
@@ -159,17 +167,21 @@ function checkCustomer(c: BgNbdCustomer): void {
   if (!(c.recency >= 0 && c.T >= c.recency && Number.isFinite(c.T))) {
     throw new RangeError(`recency and T must satisfy 0 ≤ recency ≤ T, got recency ${c.recency}, T ${c.T}`);
   }
-  if (c.frequency === 0 && c.recency !== 0) throw new RangeError(`a customer without repeat purchases has recency 0, got ${c.recency}`);
+  if (c.frequency === 0 && c.recency !== 0)
+    throw new RangeError(`a customer without repeat purchases has recency 0, got ${c.recency}`);
 }
 
 /** The expectations divide by a − 1 and need a + b > 1 (lifetimes' formulas share both limits). */
 function checkForecastable(params: BgNbdParameters): void {
   if (!(params.a + params.b > 1) || params.a === 1) {
-    throw new RangeError(`BG/NBD parameters ${JSON.stringify(params)} have a + b ≤ 1 or a = 1, where the expected purchases are undefined: refit the model`);
+    throw new RangeError(
+      `BG/NBD parameters ${JSON.stringify(params)} have a + b ≤ 1 or a = 1, where the expected purchases are undefined: refit the model`,
+    );
   }
 }
 
 function finite(value: number, what: string, params: BgNbdParameters): number {
-  if (!Number.isFinite(value)) throw new RangeError(`${what} is not finite for BG/NBD parameters ${JSON.stringify(params)}: refit the model`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`${what} is not finite for BG/NBD parameters ${JSON.stringify(params)}: refit the model`);
   return value;
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { asOfDayNumber, meanPurchaseGapDays, purchaseDays, type PurchaseDay, type PurchaseHistory } from './purchase-history';
+import {
+  asOfDayNumber,
+  meanPurchaseGapDays,
+  purchaseDays,
+  type PurchaseDay,
+  type PurchaseHistory,
+} from './purchase-history';
 import { forestProbability, trainRandomForest, type RandomForest, type RandomForestOptions } from './random-forest';
 
 /**
@@ -157,7 +163,9 @@ export function parseChurnModel(stored: unknown): ChurnModel {
   const parsed = churnModelSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RangeError(`stored churn model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; retrain it`);
+    throw new RangeError(
+      `stored churn model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; retrain it`,
+    );
   }
   const model = parsed.data as ChurnModel;
   const forest = model.forest;
@@ -174,7 +182,8 @@ export function parseChurnModel(stored: unknown): ChurnModel {
       tree.feature.every(
         (f, node) =>
           f < 0 ||
-          (f < forest.featureCount && [tree.left[node]!, tree.right[node]!].every((child) => child > node && child < size)),
+          (f < forest.featureCount &&
+            [tree.left[node]!, tree.right[node]!].every((child) => child > node && child < size)),
       );
     if (!consistent) throw new RangeError('stored churn model has a tree whose nodes do not connect; retrain it');
   }

@@ -31,7 +31,11 @@ export interface CustomerValueSummary extends BgNbdCustomer {
  * (YYYY-MM-DD), frequency = purchase days − 1, recency = last − first, T = asOf − first, in units of
  * `unitDays`; monetary value = mean total of the repeat purchase days. Null without a purchase by `asOf`.
  */
-export function customerValueSummary(history: PurchaseHistory, asOf: string, unitDays = DEFAULT_TIME_UNIT_DAYS): CustomerValueSummary | null {
+export function customerValueSummary(
+  history: PurchaseHistory,
+  asOf: string,
+  unitDays = DEFAULT_TIME_UNIT_DAYS,
+): CustomerValueSummary | null {
   const asOfDay = asOfDayNumber(asOf);
   const days = purchaseDays(history, asOfDay);
   if (days.length === 0) return null;
@@ -41,7 +45,8 @@ export function customerValueSummary(history: PurchaseHistory, asOf: string, uni
     frequency: repeat.length,
     recency: (days[days.length - 1]!.day - first) / unitDays,
     T: (asOfDay - first) / unitDays,
-    monetaryValueMinor: repeat.length === 0 ? 0 : Number(repeat.reduce((s, d) => s + d.amountMinor, 0n)) / repeat.length,
+    monetaryValueMinor:
+      repeat.length === 0 ? 0 : Number(repeat.reduce((s, d) => s + d.amountMinor, 0n)) / repeat.length,
   };
 }
 
@@ -78,9 +83,12 @@ export function fitCustomerValueModel(
   const summaries = histories.flatMap((h) => customerValueSummary(h, asOf, unitDays) ?? []);
   if (summaries.length === 0) throw new RangeError(`no customer had bought by ${asOf}: nothing to fit`);
   const repeat = summaries.filter((s) => s.frequency > 0 && s.monetaryValueMinor > 0);
-  if (repeat.length === 0) throw new RangeError(`no customer had a repeat purchase by ${asOf}: the spend model needs some`);
+  if (repeat.length === 0)
+    throw new RangeError(`no customer had a repeat purchase by ${asOf}: the spend model needs some`);
   const bgNbd = fitBgNbd(summaries);
-  const gammaGamma = fitGammaGamma(repeat.map((s) => ({ frequency: s.frequency, monetaryValue: s.monetaryValueMinor })));
+  const gammaGamma = fitGammaGamma(
+    repeat.map((s) => ({ frequency: s.frequency, monetaryValue: s.monetaryValueMinor })),
+  );
   return {
     format: 'meridian.customer-value-model',
     version: 1,
@@ -158,7 +166,9 @@ export function parseCustomerValueModel(stored: unknown): CustomerValueModel {
   const parsed = customerValueModelSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RangeError(`stored customer-value model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; refit it`);
+    throw new RangeError(
+      `stored customer-value model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; refit it`,
+    );
   }
   return parsed.data;
 }

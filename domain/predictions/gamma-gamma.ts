@@ -55,7 +55,8 @@ function valueTerms({ p, q, v }: GammaGammaParameters, { frequency: x, monetaryV
  * scaled back), so minor units fit as well as major ones.
  */
 export function fitGammaGamma(customers: readonly GammaGammaCustomer[]): GammaGammaFit {
-  if (customers.length === 0) throw new RangeError('Gamma-Gamma needs at least one customer with a repeat purchase to fit');
+  if (customers.length === 0)
+    throw new RangeError('Gamma-Gamma needs at least one customer with a repeat purchase to fit');
   customers.forEach(checkCustomer);
   const scale = customers.length / customers.reduce((s, c) => s + c.monetaryValue, 0);
   // The log-gammas depend on the frequency only: once per distinct frequency and evaluation.
@@ -95,9 +96,15 @@ export function fitGammaGamma(customers: readonly GammaGammaCustomer[]): GammaGa
  * `conditional_expected_average_profit` — the population mean p·v/(q − 1) shrunk towards the customer's
  * own mean with weight p·x / (p·x + q − 1). A customer without repeat purchases gets the population mean.
  */
-export function gammaGammaExpectedAverageValue(params: GammaGammaParameters, customer: { frequency: number; monetaryValue: number }): number {
+export function gammaGammaExpectedAverageValue(
+  params: GammaGammaParameters,
+  customer: { frequency: number; monetaryValue: number },
+): number {
   const { p, q, v } = params;
-  if (!(q > 1)) throw new RangeError(`the spend model has q = ${q} ≤ 1, so its mean spend is unbounded: refit it on more repeat buyers`);
+  if (!(q > 1))
+    throw new RangeError(
+      `the spend model has q = ${q} ≤ 1, so its mean spend is unbounded: refit it on more repeat buyers`,
+    );
   const populationMean = (p * v) / (q - 1);
   const x = customer.frequency;
   if (x === 0) return populationMean;
@@ -107,7 +114,9 @@ export function gammaGammaExpectedAverageValue(params: GammaGammaParameters, cus
 
 function checkCustomer(c: GammaGammaCustomer): void {
   if (!Number.isInteger(c.frequency) || c.frequency < 1) {
-    throw new RangeError(`Gamma-Gamma is fitted on repeat buyers only: frequency must be a whole number ≥ 1, got ${c.frequency}`);
+    throw new RangeError(
+      `Gamma-Gamma is fitted on repeat buyers only: frequency must be a whole number ≥ 1, got ${c.frequency}`,
+    );
   }
   if (!(c.monetaryValue > 0) || !Number.isFinite(c.monetaryValue)) {
     throw new RangeError(`Gamma-Gamma needs a positive mean repeat purchase value, got ${c.monetaryValue}`);

@@ -38,5 +38,10 @@ export {
   type CustomerValueForecast,
   type CustomerValueSummary,
 } from './customer-value';
-export { suggestMarketing, CHURN_RISK_THRESHOLD, type SegmentActivity, type MarketingSuggestion } from './marketing-suggestions';
+export {
+  suggestMarketing,
+  CHURN_RISK_THRESHOLD,
+  type SegmentActivity,
+  type MarketingSuggestion,
+} from './marketing-suggestions';
 export { areaUnderRocCurve, topFractionLift, meanAbsoluteError, rootMeanSquaredError } from './evaluation';

@@ -34,9 +34,13 @@ export interface MarketingSuggestion {
   churnRiskThreshold: number;
 }
 
-export function suggestMarketing(activity: SegmentActivity, options: { churnRiskThreshold?: number } = {}): MarketingSuggestion {
+export function suggestMarketing(
+  activity: SegmentActivity,
+  options: { churnRiskThreshold?: number } = {},
+): MarketingSuggestion {
   const threshold = options.churnRiskThreshold ?? CHURN_RISK_THRESHOLD;
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`churnRiskThreshold must be between 0 and 1, got ${threshold}`);
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new RangeError(`churnRiskThreshold must be between 0 and 1, got ${threshold}`);
   const { hour, share } = busiestHour(activity.activityByLocalHour);
   const { channel, reach } = widestChannel(activity.consentedReach);
   const scores = activity.churnScores;
@@ -60,9 +64,11 @@ export function suggestMarketing(activity: SegmentActivity, options: { churnRisk
  * hour, then to the earliest.
  */
 function busiestHour(counts: readonly number[]): { hour: number | null; share: number | null } {
-  if (counts.length !== 24) throw new RangeError(`activityByLocalHour needs 24 counts (hours 0–23), got ${counts.length}`);
+  if (counts.length !== 24)
+    throw new RangeError(`activityByLocalHour needs 24 counts (hours 0–23), got ${counts.length}`);
   counts.forEach((c, h) => {
-    if (!(c >= 0) || !Number.isFinite(c)) throw new RangeError(`activity at hour ${h} is ${c}: counts must be finite and not negative`);
+    if (!(c >= 0) || !Number.isFinite(c))
+      throw new RangeError(`activity at hour ${h} is ${c}: counts must be finite and not negative`);
   });
   const total = counts.reduce((s, c) => s + c, 0);
   if (total === 0) return { hour: null, share: null };
@@ -84,7 +90,8 @@ function widestChannel(reach: Readonly<Record<string, number>>): { channel: stri
   let most = 0;
   for (const name of Object.keys(reach).sort()) {
     const count = reach[name]!;
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`consented reach of ${name} is ${count}: it must be a whole number of members`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`consented reach of ${name} is ${count}: it must be a whole number of members`);
     if (count > most) {
       channel = name;
       most = count;

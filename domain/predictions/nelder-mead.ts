@@ -61,7 +61,11 @@ const DEFAULTS: Required<NelderMeadOptions> = {
 };
 
 /** Minimises `f` from `start`. A NaN value is treated as +∞, so `f` may refuse points outside its domain. */
-export function nelderMead(f: (x: readonly number[]) => number, start: readonly number[], options: NelderMeadOptions = {}): NelderMeadResult {
+export function nelderMead(
+  f: (x: readonly number[]) => number,
+  start: readonly number[],
+  options: NelderMeadOptions = {},
+): NelderMeadResult {
   const settings = { ...DEFAULTS, ...options };
   let best = simplexRun(f, start, settings);
   let iterations = best.iterations;
@@ -77,7 +81,11 @@ export function nelderMead(f: (x: readonly number[]) => number, start: readonly 
   return { ...best, iterations, evaluations };
 }
 
-function simplexRun(f: (x: readonly number[]) => number, start: readonly number[], settings: Required<NelderMeadOptions>): NelderMeadResult {
+function simplexRun(
+  f: (x: readonly number[]) => number,
+  start: readonly number[],
+  settings: Required<NelderMeadOptions>,
+): NelderMeadResult {
   const n = start.length;
   if (n === 0) throw new RangeError('nelderMead needs at least one parameter');
   let evaluations = 0;
@@ -94,7 +102,8 @@ function simplexRun(f: (x: readonly number[]) => number, start: readonly number[
     points.push(p);
   }
   const values = points.map(value);
-  if (!Number.isFinite(values[0]!)) throw new RangeError(`nelderMead: the function is not finite at the start ${JSON.stringify(start)}`);
+  if (!Number.isFinite(values[0]!))
+    throw new RangeError(`nelderMead: the function is not finite at the start ${JSON.stringify(start)}`);
 
   let iterations = 0;
   let converged = false;

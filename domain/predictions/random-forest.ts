@@ -75,14 +75,18 @@ export function trainRandomForest(
   const featureCount = rows[0]!.length;
   if (featureCount === 0) throw new RangeError('training rows have no features');
   rows.forEach((row, i) => {
-    if (row.length !== featureCount) throw new RangeError(`row ${i} has ${row.length} features, row 0 has ${featureCount}`);
+    if (row.length !== featureCount)
+      throw new RangeError(`row ${i} has ${row.length} features, row 0 has ${featureCount}`);
     row.forEach((v, f) => {
-      if (!Number.isFinite(v)) throw new RangeError(`row ${i}, feature ${f} is ${v}: every feature must be a finite number`);
+      if (!Number.isFinite(v))
+        throw new RangeError(`row ${i}, feature ${f} is ${v}: every feature must be a finite number`);
     });
   });
   const positives = labels.filter(Boolean).length;
   if (positives === 0 || positives === n) {
-    throw new RangeError(`training needs both outcomes; all ${n} rows are ${positives === 0 ? 'negative' : 'positive'}`);
+    throw new RangeError(
+      `training needs both outcomes; all ${n} rows are ${positives === 0 ? 'negative' : 'positive'}`,
+    );
   }
 
   const settings: Required<RandomForestOptions> = {
@@ -92,7 +96,12 @@ export function trainRandomForest(
   };
   checkSettings(settings, featureCount);
 
-  const binEdges = Array.from({ length: featureCount }, (_, f) => quantileEdges(rows.map((r) => r[f]!), settings.bins));
+  const binEdges = Array.from({ length: featureCount }, (_, f) =>
+    quantileEdges(
+      rows.map((r) => r[f]!),
+      settings.bins,
+    ),
+  );
   const binned = Array.from({ length: featureCount }, (_, f) => {
     const column = new Uint8Array(n);
     for (let i = 0; i < n; i++) column[i] = binOf(binEdges[f]!, rows[i]![f]!);
@@ -143,7 +152,8 @@ export function forestProbability(forest: RandomForest, row: readonly number[]):
 
 function checkSettings(s: Required<RandomForestOptions>, featureCount: number): void {
   const whole = (name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
   };
   whole('trees', s.trees, 1, 10_000);
   whole('maxDepth', s.maxDepth, 0, 30);
@@ -247,7 +257,8 @@ function growTree(
         if (rightWeight < s.minLeafSize) break;
         const rightPositive = positive - leftPositive;
         const cost =
-          (leftPositive * (leftWeight - leftPositive)) / leftWeight + (rightPositive * (rightWeight - rightPositive)) / rightWeight;
+          (leftPositive * (leftWeight - leftPositive)) / leftWeight +
+          (rightPositive * (rightWeight - rightPositive)) / rightWeight;
         if (cost < bestCost) {
           bestCost = cost;
           bestFeature = f;

@@ -40,7 +40,8 @@ const HYPERGEOMETRIC_MAX_TERMS = 1_000_000;
  */
 export function logHypergeometric2F1(a: number, b: number, c: number, z: number): number {
   if (!(a > 0 && b > 0 && c > 0)) throw new RangeError(`logHypergeometric2F1 needs a, b, c > 0, got ${a}, ${b}, ${c}`);
-  if (!(z >= 0 && z < 1 - 1e-5)) throw new RangeError(`logHypergeometric2F1 is summed for 0 ≤ z < 1 − 1e-5, got z = ${z}`);
+  if (!(z >= 0 && z < 1 - 1e-5))
+    throw new RangeError(`logHypergeometric2F1 is summed for 0 ≤ z < 1 − 1e-5, got z = ${z}`);
   if (z === 0) return 0;
   // sum and term are both divided by e^logScale.
   let logScale = 0;

@@ -81,9 +81,16 @@ async function main() {
   const cli = await ensureTemporalCli({ progress: console.log });
   if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI (npm run temporal:ensure)');
   const temporal = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', namespace: 'meridian', searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES] },
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      ip: '127.0.0.1',
+      namespace: 'meridian',
+      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
+    },
   });
-  const secrets = Object.fromEntries(Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]));
+  const secrets = Object.fromEntries(
+    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
+  );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
@@ -99,16 +106,33 @@ async function main() {
   const config = loadConfig(env);
   await migrateAll(config);
   // The store's clock is the last day of the shipped ECB history (data/ecb), so every order has a rate.
-  const shopify = await startShopifyEmulator({ accessToken: 'shpat_bench', currency: 'JPY', timeZone: 'Asia/Tokyo', shop: 'bench', now: () => new Date('2025-05-09T12:00:00Z') });
+  const shopify = await startShopifyEmulator({
+    accessToken: 'shpat_bench',
+    currency: 'JPY',
+    timeZone: 'Asia/Tokyo',
+    shop: 'bench',
+    now: () => new Date('2025-05-09T12:00:00Z'),
+  });
   shopify.throttle(false);
   console.log(`seeding ${CUSTOMERS} customers and ${ORDERS} orders in the emulator …`);
   shopify.seed({ customers: CUSTOMERS, orders: ORDERS, seed: 42, since: new Date('2024-06-01T00:00:00Z') });
 
-  const globalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_global_${env.MERIDIAN_DB_SUFFIX}`), { max: 2, onnotice: () => {} });
-  const apacSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), { max: 2, onnotice: () => {} });
+  const globalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_global_${env.MERIDIAN_DB_SUFFIX}`), {
+    max: 2,
+    onnotice: () => {},
+  });
+  const apacSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), {
+    max: 2,
+    onnotice: () => {},
+  });
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the worker there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
-  const worker = runEntryPoint('workers/main.ts', ['--regions', 'apac'], env, {}, [...(process.env.MERIDIAN_BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${process.env.MERIDIAN_BENCH_WORKER_HEAP_MB}`] : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]);
+  const worker = runEntryPoint('workers/main.ts', ['--regions', 'apac'], env, {}, [
+    ...(process.env.MERIDIAN_BENCH_WORKER_HEAP_MB
+      ? [`--max-old-space-size=${process.env.MERIDIAN_BENCH_WORKER_HEAP_MB}`]
+      : []),
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ]);
   worker.stderr!.pipe(process.stderr);
   let client: Client | undefined;
   try {
@@ -116,14 +140,18 @@ async function main() {
     const fx = await importFxHistory(globalSql);
     if (!fx.imported) throw new Error(`FX history not loaded: ${fx.reason}`);
     const apac = config.regions.region('apac');
-    const connector = await createConnector(globalSql, { sql: apacSql, key: keyFromRef(apac.keyRef, env) }, {
-      id: 'bench_shop',
-      system: 'shopify',
-      name: 'bench shop',
-      region: 'apac',
-      settings: { shopUrl: shopify.baseUrl, timeZone: 'Asia/Tokyo', pageSize: 250 },
-      credentials: { accessToken: 'shpat_bench' },
-    });
+    const connector = await createConnector(
+      globalSql,
+      { sql: apacSql, key: keyFromRef(apac.keyRef, env) },
+      {
+        id: 'bench_shop',
+        system: 'shopify',
+        name: 'bench shop',
+        region: 'apac',
+        settings: { shopUrl: shopify.baseUrl, timeZone: 'Asia/Tokyo', pageSize: 250 },
+        credentials: { accessToken: 'shpat_bench' },
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       worker.stdout!.on('data', (d: Buffer) => d.toString().includes('"worker ready"') && resolve());
       worker.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
@@ -160,7 +188,7 @@ Meridian connector sync benchmark (${new Date().toISOString()})
   worker peak RSS    ${rss.toFixed(0)} MB
   CPU seconds        worker ${cpu.worker.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, emulator + this process ${cpu.emulator.toFixed(1)} (2 cores: ${(2 * seconds).toFixed(1)} available)
   baseline: plain bulk INSERT of the same ${baseline.rows} order rows (2,000 a statement, no keys)  ${baseline.perSecond.toFixed(0)} rows/s
-  the sync reaches ${(((result.totals.orders / seconds) / baseline.perSecond) * 100).toFixed(1)}% of the bulk-insert baseline`);
+  the sync reaches ${((result.totals.orders / seconds / baseline.perSecond) * 100).toFixed(1)}% of the bulk-insert baseline`);
   } finally {
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));

@@ -42,7 +42,14 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 function post(port: number, path: string, auth: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: auth, 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: auth, 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -59,8 +66,19 @@ function event(n: number) {
     userId: `bench-user-${user}`,
     anonymousId: `bench-anon-${user}`,
     event: n % 5 === 0 ? 'Order Completed' : 'Product Viewed',
-    properties: { sku: `SKU-${n % 997}`, price: (n % 10_000) / 100, currency: 'EUR', quantity: 1 + (n % 3), category: 'shoes', position: n % 20 },
-    context: { locale: 'de-DE', timezone: 'Europe/Berlin', traits: n % 10 === 0 ? { email: `bench.user${user}@example.de` } : undefined },
+    properties: {
+      sku: `SKU-${n % 997}`,
+      price: (n % 10_000) / 100,
+      currency: 'EUR',
+      quantity: 1 + (n % 3),
+      category: 'shoes',
+      position: n % 20,
+    },
+    context: {
+      locale: 'de-DE',
+      timezone: 'Europe/Berlin',
+      traits: n % 10 === 0 ? { email: `bench.user${user}@example.de` } : undefined,
+    },
     messageId: `bench-${n}`,
     timestamp: new Date().toISOString(),
   };
@@ -103,7 +121,11 @@ async function copyBaseline(databaseServer: string, database: string, rows: numb
         const id = randomUUID();
         const customer = randomUUID();
         const e = event(n);
-        const payload = sealJson(key, { userId: e.userId, anonymousId: e.anonymousId, properties: e.properties, context: e.context }, `event:${customer}:${id}`);
+        const payload = sealJson(
+          key,
+          { userId: e.userId, anonymousId: e.anonymousId, properties: e.properties, context: e.context },
+          `event:${customer}:${id}`,
+        );
         const now = new Date().toISOString();
         yield `${id}\t${now}\tsrc_bench\t${e.messageId}\t${customer}\t${customer}\ttrack\t${e.event}\t${now}\t${now}\t${now}\t\\N\tEurope/Berlin\tde-DE\t\\\\x${payload.toString('hex')}\n`;
       }
@@ -122,9 +144,16 @@ async function main() {
   const cli = await ensureTemporalCli({ progress: console.log });
   if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI (npm run temporal:ensure)');
   const temporal = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', namespace: 'meridian', searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES] },
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      ip: '127.0.0.1',
+      namespace: 'meridian',
+      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
+    },
   });
-  const secrets = Object.fromEntries(Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]));
+  const secrets = Object.fromEntries(
+    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
+  );
   const port = 30_000 + Math.floor(Math.random() * 20_000);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -140,7 +169,13 @@ async function main() {
   await migrateAll(config);
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the web server there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
-  const web = runEntryPoint('web/main.ts', [], env, {}, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const web = runEntryPoint(
+    'web/main.ts',
+    [],
+    env,
+    {},
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   web.stderr!.pipe(process.stderr);
   try {
     const adminToken = config.adminTokens[0]!.token;
@@ -160,18 +195,34 @@ async function main() {
     const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 
     // Warm-up: first profiles, partitions, JIT.
-    const warm = await runLoad(50, 4, (i) => post(port, '/v1/batch', auth, JSON.stringify({ batch: Array.from({ length: BATCH_SIZE }, (_, j) => ({ type: 'track', ...event(10_000_000 + i * BATCH_SIZE + j) })) })));
+    const warm = await runLoad(50, 4, (i) =>
+      post(
+        port,
+        '/v1/batch',
+        auth,
+        JSON.stringify({
+          batch: Array.from({ length: BATCH_SIZE }, (_, j) => ({
+            type: 'track',
+            ...event(10_000_000 + i * BATCH_SIZE + j),
+          })),
+        }),
+      ),
+    );
 
     if (warm.statuses[200] !== 50) throw new Error(`warm-up answered ${JSON.stringify(warm.statuses)}`);
     // Bodies are built before the clock starts, as a load generator such as wrk does: on a
     // 2-core machine, serialising them during the run would take CPU from the server measured.
     const batches = Math.ceil(BATCH_EVENTS / BATCH_SIZE);
     const batchBodies = Array.from({ length: batches }, (_, i) =>
-      JSON.stringify({ batch: Array.from({ length: BATCH_SIZE }, (_, j) => ({ type: 'track', ...event(i * BATCH_SIZE + j) })) }),
+      JSON.stringify({
+        batch: Array.from({ length: BATCH_SIZE }, (_, j) => ({ type: 'track', ...event(i * BATCH_SIZE + j) })),
+      }),
     );
     const trackBodies = Array.from({ length: TRACK_REQUESTS }, (_, i) => JSON.stringify(event(20_000_000 + i)));
     const batch = await runLoad(batches, BATCH_CONCURRENCY, (i) => post(port, '/v1/batch', auth, batchBodies[i]!));
-    const track = await runLoad(TRACK_REQUESTS, TRACK_CONCURRENCY, (i) => post(port, '/v1/track', auth, trackBodies[i]!));
+    const track = await runLoad(TRACK_REQUESTS, TRACK_CONCURRENCY, (i) =>
+      post(port, '/v1/track', auth, trackBodies[i]!),
+    );
     const rss = peakRssMb(web.pid!);
 
     const check = postgres(databaseUrl(env.DATABASE_URL!, `cdp_eu_${env.MERIDIAN_DB_SUFFIX}`), { max: 1 });
@@ -180,7 +231,8 @@ async function main() {
     if (n !== expected) {
       const stored = new Set((await check`select message_id from events`).map((r) => r.message_id as string));
       const missing = Array.from({ length: BATCH_EVENTS }, (_, i) => `bench-${i}`).filter((m) => !stored.has(m));
-      const claimed = await check`select count(*)::int as n from event_message_ids where message_id = any(${missing.slice(0, 1000)})`;
+      const claimed =
+        await check`select count(*)::int as n from event_message_ids where message_id = any(${missing.slice(0, 1000)})`;
       console.error(`MISSING ${missing.length}: ${missing.slice(0, 5).join(', ')} … claimed ${claimed[0]!.n}`);
     }
     await check.end();

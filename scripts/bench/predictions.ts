@@ -79,9 +79,15 @@ function inTrainingSlice(customerId: string): boolean {
 function main(): void {
   const histories = timed('load and parse CDNOW (gzip)', () => cdnowHistories(cdnowTransactions()));
   const purchaseCount = histories.reduce((s, h) => s + h.purchases.length, 0);
-  console.log(`CDNOW: ${histories.length.toLocaleString('en-US')} customers, ${purchaseCount.toLocaleString('en-US')} purchases, 1997-01-01 – ${HOLDOUT_END}`);
-  console.log(`calibration to ${CALIBRATION_END}; holdout ${addLocalDays(CALIBRATION_END, 1)} – ${HOLDOUT_END}; churn and value horizon ${HORIZON_DAYS} days`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)} at start`);
+  console.log(
+    `CDNOW: ${histories.length.toLocaleString('en-US')} customers, ${purchaseCount.toLocaleString('en-US')} purchases, 1997-01-01 – ${HOLDOUT_END}`,
+  );
+  console.log(
+    `calibration to ${CALIBRATION_END}; holdout ${addLocalDays(CALIBRATION_END, 1)} – ${HOLDOUT_END}; churn and value horizon ${HORIZON_DAYS} days`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)} at start`,
+  );
 
   // ── Published parameters on the 2,357-customer sample (the unit test asserts them) ──
   const byId = new Map(histories.map((h) => [h.customerId, h]));
@@ -89,7 +95,11 @@ function main(): void {
   const sampleSummaries = sample.map((h) => customerValueSummary(h, CALIBRATION_END, UNIT_DAYS)!);
   const sampleFit = timed('BG/NBD fit, 2,357-customer sample', () => fitBgNbd(sampleSummaries));
   const sampleSpend = timed('Gamma-Gamma fit, 946 sample repeat buyers', () =>
-    fitGammaGamma(sampleSummaries.filter((s) => s.frequency > 0).map((s) => ({ frequency: s.frequency, monetaryValue: s.monetaryValueMinor / 100 }))),
+    fitGammaGamma(
+      sampleSummaries
+        .filter((s) => s.frequency > 0)
+        .map((s) => ({ frequency: s.frequency, monetaryValue: s.monetaryValueMinor / 100 })),
+    ),
   );
   table(
     'CDNOW 1/10 sample (2,357 customers, weeks), fitted vs published (Fader, Hardie & Lee 2005; lifetimes tests)',
@@ -148,7 +158,9 @@ function main(): void {
       return features ? [{ history: h, features, churned: churned(h, CALIBRATION_END, HORIZON_DAYS) }] : [];
     }),
   );
-  const forestScores = timed(`churn scoring (${test.length} customers)`, () => test.map((t) => scoreChurn(churnModel, t.features)));
+  const forestScores = timed(`churn scoring (${test.length} customers)`, () =>
+    test.map((t) => scoreChurn(churnModel, t.features)),
+  );
   const labels = test.map((t) => t.churned);
   const recencyScores = test.map((t) => t.features.recencyDays);
 
@@ -168,8 +180,16 @@ function main(): void {
     ['score', 'AUC', 'top-decile lift'],
     [
       ['random forest (14 features)', areaUnderRocCurve(forestScores, labels), topFractionLift(forestScores, labels)],
-      ['baseline: recency alone (days since last purchase)', areaUnderRocCurve(recencyScores, labels), topFractionLift(recencyScores, labels)],
-      ['for reference: BG/NBD, fewest expected purchases', areaUnderRocCurve(bgNbdScores, labels), topFractionLift(bgNbdScores, labels)],
+      [
+        'baseline: recency alone (days since last purchase)',
+        areaUnderRocCurve(recencyScores, labels),
+        topFractionLift(recencyScores, labels),
+      ],
+      [
+        'for reference: BG/NBD, fewest expected purchases',
+        areaUnderRocCurve(bgNbdScores, labels),
+        topFractionLift(bgNbdScores, labels),
+      ],
     ],
   );
   table(
@@ -199,7 +219,11 @@ function main(): void {
     const bucket = bucketOf(t.features.recencyDays);
     const later = activityBetween(byId.get(t.id)!, TRAIN_AS_OF, CALIBRATION_END);
     const known = bucketMeans.get(bucket) ?? { days: 0, spend: 0, count: 0 };
-    bucketMeans.set(bucket, { days: known.days + later.days, spend: known.spend + later.spendMinor / 100, count: known.count + 1 });
+    bucketMeans.set(bucket, {
+      days: known.days + later.days,
+      spend: known.spend + later.spendMinor / 100,
+      count: known.count + 1,
+    });
   }
   const recencyBaseline = (what: 'days' | 'spend') =>
     test.map((t) => {
@@ -222,7 +246,11 @@ function main(): void {
       countRow(`BG/NBD, next ${HORIZON_DAYS} days`, bgNbd90, days90),
       countRow(`baseline: recency alone (bucket means from ${TRAIN_AS_OF})`, recencyBaseline('days'), days90),
       countRow('baseline: calibration rate x/T extrapolated', rate(horizonUnits), days90),
-      countRow('baseline: nobody buys', days90.map(() => 0), days90),
+      countRow(
+        'baseline: nobody buys',
+        days90.map(() => 0),
+        days90,
+      ),
       countRow(`BG/NBD, whole 39-week holdout`, bgNbdHoldout, daysHoldout),
       countRow('baseline: calibration rate x/T extrapolated, 39 weeks', rate(holdoutUnits), daysHoldout),
     ],
@@ -234,7 +262,8 @@ function main(): void {
     .filter((r) => r.actual.days > 0);
   const actualMean = returning.map((r) => r.actual.spendMinor / r.actual.days / 100);
   const predictedMean = returning.map((r) => r.forecast.expectedAverageValueMinor / 100);
-  const populationMean = gammaGammaExpectedAverageValue(valueModel.gammaGamma, { frequency: 0, monetaryValue: 0 }) / 100;
+  const populationMean =
+    gammaGammaExpectedAverageValue(valueModel.gammaGamma, { frequency: 0, monetaryValue: 0 }) / 100;
   const ownMean = returning.map((r) =>
     r.summary.frequency > 0 && r.summary.monetaryValueMinor > 0 ? r.summary.monetaryValueMinor / 100 : populationMean,
   );
@@ -248,9 +277,27 @@ function main(): void {
     `Value per purchase day, USD, of the ${returning.length} customers who bought in the holdout (Gamma-Gamma assumes frequency and value independent: correlation ${correlation.toFixed(3)} among ${repeaters.length} repeat buyers)`,
     ['prediction', 'MAE', 'mean predicted', 'mean actual'],
     [
-      ['Gamma-Gamma expected average value', meanAbsoluteError(predictedMean, actualMean), mean(predictedMean), mean(actualMean)],
-      ["baseline: customer's own calibration mean (population mean if none)", meanAbsoluteError(ownMean, actualMean), mean(ownMean), mean(actualMean)],
-      ['baseline: population mean p·v/(q−1) for everyone', meanAbsoluteError(predictedMean.map(() => populationMean), actualMean), populationMean, mean(actualMean)],
+      [
+        'Gamma-Gamma expected average value',
+        meanAbsoluteError(predictedMean, actualMean),
+        mean(predictedMean),
+        mean(actualMean),
+      ],
+      [
+        "baseline: customer's own calibration mean (population mean if none)",
+        meanAbsoluteError(ownMean, actualMean),
+        mean(ownMean),
+        mean(actualMean),
+      ],
+      [
+        'baseline: population mean p·v/(q−1) for everyone',
+        meanAbsoluteError(
+          predictedMean.map(() => populationMean),
+          actualMean,
+        ),
+        populationMean,
+        mean(actualMean),
+      ],
     ],
   );
 
@@ -266,7 +313,11 @@ function main(): void {
       countRow('BG/NBD × Gamma-Gamma', value90, spend90),
       countRow(`baseline: recency alone (bucket means from ${TRAIN_AS_OF})`, recencyBaseline('spend'), spend90),
       countRow('baseline: calibration repeat-spend rate extrapolated', spendRate, spend90),
-      countRow('baseline: nobody buys', spend90.map(() => 0), spend90),
+      countRow(
+        'baseline: nobody buys',
+        spend90.map(() => 0),
+        spend90,
+      ),
     ],
   );
 
@@ -299,11 +350,16 @@ function main(): void {
     ['step', 'ms'],
     timings.map(([what, ms]) => [what, Math.round(ms)]),
   );
-  console.log(`\nchurn model JSON: ${(modelJson.length / 1024).toFixed(0)} KiB (${churnModel.forest.trees.length} trees); customer-value model JSON: ${JSON.stringify(valueModel).length} bytes`);
-  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; load average ${loadavg()[0]!.toFixed(2)} at the end`);
+  console.log(
+    `\nchurn model JSON: ${(modelJson.length / 1024).toFixed(0)} KiB (${churnModel.forest.trees.length} trees); customer-value model JSON: ${JSON.stringify(valueModel).length} bytes`,
+  );
+  console.log(
+    `peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; load average ${loadavg()[0]!.toFixed(2)} at the end`,
+  );
   // The value model's log-likelihood, recomputed, guards against a silently failed fit.
   const check = summaries.reduce((s, c) => s + bgNbdLogLikelihood(valueModel.bgNbd, c), 0);
-  if (Math.abs(check - valueModel.fittedOn.bgNbdLogLikelihood) > 1e-6 * Math.abs(check)) throw new Error('BG/NBD log-likelihood does not reproduce');
+  if (Math.abs(check - valueModel.fittedOn.bgNbdLogLikelihood) > 1e-6 * Math.abs(check))
+    throw new Error('BG/NBD log-likelihood does not reproduce');
 }
 
 function pearson(x: number[], y: number[]): number {
@@ -321,4 +377,3 @@ function pearson(x: number[], y: number[]): number {
 }
 
 main();
-

@@ -66,7 +66,10 @@ function pidsNamed(prefix: string): number[] {
 async function webReady(base: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`the web server at ${base} was not ready within 90 s`);
     await new Promise((r) => setTimeout(r, 250));
@@ -77,15 +80,32 @@ async function main() {
   const cli = await ensureTemporalCli({ progress: console.log });
   if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI');
   const temporal = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli.path }, ip: '127.0.0.1', namespace: 'meridian', searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES] },
+    server: {
+      executable: { type: 'existing-path', path: cli.path },
+      ip: '127.0.0.1',
+      namespace: 'meridian',
+      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
+    },
   });
   // Mail goes to a sink: the benchmark measures the saga, not an SMTP server.
   let mails = 0;
-  const smtp = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], onData: (stream, _s, done) => { stream.resume(); stream.on('end', () => { mails++; done(); }); } });
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData: (stream, _s, done) => {
+      stream.resume();
+      stream.on('end', () => {
+        mails++;
+        done();
+      });
+    },
+  });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as { port: number }).port;
 
-  const secrets = Object.fromEntries(Object.entries(developmentSecrets(['global', ...REGIONS])).map(([k, make]) => [k, make()]));
+  const secrets = Object.fromEntries(
+    Object.entries(developmentSecrets(['global', ...REGIONS])).map(([k, make]) => [k, make()]),
+  );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'meridian-bench-privacy-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -110,19 +130,29 @@ async function main() {
   const shopify = await startShopifyEmulator({ accessToken: 'shpat_bench', shop: 'bench-privacy' });
   shopify.throttle(false);
   const twilio = await startTwilioEmulator({ accountSid: SID, authToken: 'twilio-bench' });
-  const workers = [runEntryPoint('workers/main.ts', ['--regions', 'global'], env), ...REGIONS.map((r) => runEntryPoint('workers/main.ts', ['--regions', r], env))];
+  const workers = [
+    runEntryPoint('workers/main.ts', ['--regions', 'global'], env),
+    ...REGIONS.map((r) => runEntryPoint('workers/main.ts', ['--regions', r], env)),
+  ];
   for (const w of workers) w.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   let client: Client | undefined;
   // The web server runs as its own process, as under `npm start`: the admin and tracking APIs seed the people.
   const web = runEntryPoint('web/main.ts', [], env);
   web.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-  const globalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_global_${env.MERIDIAN_DB_SUFFIX}`), { max: 2, onnotice: () => {} });
+  const globalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_global_${env.MERIDIAN_DB_SUFFIX}`), {
+    max: 2,
+    onnotice: () => {},
+  });
   try {
     client = await connectClient(config);
     const base = `http://127.0.0.1:${env.MERIDIAN_WEB_PORT}`;
     await webReady(base);
     const admin = async (method: string, url: string, body: unknown) => {
-      const res = await fetch(`${base}${url}`, { method, headers: { authorization: `Bearer ${config.adminTokens[0]!.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${base}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${config.adminTokens[0]!.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<any>;
     };
@@ -135,7 +165,10 @@ async function main() {
       shopifyId: 8_100_000_000 + i,
     }));
     const audience = String(9_000_000 + 1);
-    meta.createAudience(audience, people.map((p) => ({ email: p.email, phone: p.phone })));
+    meta.createAudience(
+      audience,
+      people.map((p) => ({ email: p.email, phone: p.phone })),
+    );
     shopify.addCustomers(people.map((p) => ({ id: p.shopifyId, email: p.email })));
     for (const p of people) klaviyo.seedProfile({ email: p.email, subscribed: true });
     twilio.seedMessages(people.map((p) => ({ to: p.phone, from: '+14155550000', body: 'Your order shipped' })));
@@ -143,22 +176,61 @@ async function main() {
       const source = await admin('POST', '/admin/sources', { name: `bench ${region}`, region, kind: 'server' });
       const batch = people
         .filter((p) => p.region === region)
-        .map((p, i) => ({ type: 'identify', userId: `bench-${region}-${i}`, traits: { email: p.email, phone: p.phone }, context: { location: { country: COUNTRY[region] }, externalIds: [{ id: String(p.shopifyId), type: 'shopify_customer', encoding: 'none', collection: 'users' }] } }));
+        .map((p, i) => ({
+          type: 'identify',
+          userId: `bench-${region}-${i}`,
+          traits: { email: p.email, phone: p.phone },
+          context: {
+            location: { country: COUNTRY[region] },
+            externalIds: [{ id: String(p.shopifyId), type: 'shopify_customer', encoding: 'none', collection: 'users' }],
+          },
+        }));
       for (let i = 0; i < batch.length; i += 500) {
-        const res = await fetch(`${base}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}` }, body: JSON.stringify({ batch: batch.slice(i, i + 500) }) });
+        const res = await fetch(`${base}/v1/batch`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`,
+          },
+          body: JSON.stringify({ batch: batch.slice(i, i + 500) }),
+        });
         if (!res.ok) throw new Error(`seeding ${region}: ${res.status}`);
       }
       const key = keyFromRef(config.regions.region(region).keyRef, env);
-      const regionalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${region}_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
+      const regionalSql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${region}_${env.MERIDIAN_DB_SUFFIX}`), {
+        max: 1,
+        onnotice: () => {},
+      });
       await regionalSql`select 1`;
       await globalSql`select 1`;
       const connectors = [
-        { id: `${region}_shop`, system: 'shopify', settings: { shopUrl: shopify.baseUrl, timeZone: 'UTC' }, credentials: { accessToken: 'shpat_bench' } },
-        { id: `${region}_klaviyo`, system: 'klaviyo', settings: { baseUrl: klaviyo.baseUrl, deletionCheckSeconds: 1, jobCheckSeconds: 1 }, credentials: { apiKey: 'pk_bench' } },
-        { id: `${region}_meta`, system: 'meta_audiences', settings: { baseUrl: meta.baseUrl, adAccountId: '77', audienceIds: [audience] }, credentials: { accessToken: 'meta-bench' } },
-        { id: `${region}_twilio`, system: 'twilio', settings: { accountSid: SID, baseUrl: twilio.baseUrl }, credentials: { authToken: 'twilio-bench' } },
+        {
+          id: `${region}_shop`,
+          system: 'shopify',
+          settings: { shopUrl: shopify.baseUrl, timeZone: 'UTC' },
+          credentials: { accessToken: 'shpat_bench' },
+        },
+        {
+          id: `${region}_klaviyo`,
+          system: 'klaviyo',
+          settings: { baseUrl: klaviyo.baseUrl, deletionCheckSeconds: 1, jobCheckSeconds: 1 },
+          credentials: { apiKey: 'pk_bench' },
+        },
+        {
+          id: `${region}_meta`,
+          system: 'meta_audiences',
+          settings: { baseUrl: meta.baseUrl, adAccountId: '77', audienceIds: [audience] },
+          credentials: { accessToken: 'meta-bench' },
+        },
+        {
+          id: `${region}_twilio`,
+          system: 'twilio',
+          settings: { accountSid: SID, baseUrl: twilio.baseUrl },
+          credentials: { authToken: 'twilio-bench' },
+        },
       ];
-      for (const c of connectors) await createConnector(globalSql, { sql: regionalSql, key }, { ...c, name: c.id, region });
+      for (const c of connectors)
+        await createConnector(globalSql, { sql: regionalSql, key }, { ...c, name: c.id, region });
       await regionalSql.end();
     }
 
@@ -169,9 +241,21 @@ async function main() {
     // Filed and verified exactly as the portal does, then the saga started as the verify route does.
     for (const p of people) {
       const regional = config.regions.region(p.region);
-      const sql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${p.region}_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
-      const created = await createPrivacyRequest(sql, { regionKey: keyFromRef(regional.keyRef, env), hmacKey: config.identityHmacKey, signingKeys: config.signingKeys }, { type: 'deletion', email: p.email, country: COUNTRY[p.region], locale: 'en' });
-      if ((await verifyPrivacyRequest(sql, config.signingKeys, created.id, created.code)).result !== 'verified') throw new Error('verification failed');
+      const sql = postgres(databaseUrl(env.DATABASE_URL!, `cdp_${p.region}_${env.MERIDIAN_DB_SUFFIX}`), {
+        max: 1,
+        onnotice: () => {},
+      });
+      const created = await createPrivacyRequest(
+        sql,
+        {
+          regionKey: keyFromRef(regional.keyRef, env),
+          hmacKey: config.identityHmacKey,
+          signingKeys: config.signingKeys,
+        },
+        { type: 'deletion', email: p.email, country: COUNTRY[p.region], locale: 'en' },
+      );
+      if ((await verifyPrivacyRequest(sql, config.signingKeys, created.id, created.code)).result !== 'verified')
+        throw new Error('verification failed');
       await sql.end();
       const input: PrivacyRequestWorkflowInput = {
         requestId: created.id,
@@ -190,7 +274,8 @@ async function main() {
     const statuses: Record<string, number> = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     let historyEvents = 0;
-    for await (const execution of client.workflow.list({ query: 'MeridianProcessKind = "privacyRequest"' })) historyEvents += execution.historyLength;
+    for await (const execution of client.workflow.list({ query: 'MeridianProcessKind = "privacyRequest"' }))
+      historyEvents += execution.historyLength;
 
     console.log(`
 Meridian privacy-request benchmark (${new Date().toISOString()})
@@ -201,7 +286,9 @@ Meridian privacy-request benchmark (${new Date().toISOString()})
   completion emails   ${mails}`);
   } finally {
     for (const w of [web, ...workers]) w.kill('SIGTERM');
-    await Promise.all([web, ...workers].map((w) => (w.exitCode === null ? new Promise((r) => w.once('exit', r)) : undefined)));
+    await Promise.all(
+      [web, ...workers].map((w) => (w.exitCode === null ? new Promise((r) => w.once('exit', r)) : undefined)),
+    );
     await client?.connection.close();
     await globalSql.end();
     await Promise.all([klaviyo.close(), meta.close(), shopify.close(), twilio.close()]);

@@ -71,13 +71,19 @@ export const connectorScheduleSchema = z
     paused: z.boolean().default(false),
     note: z.string().max(500).optional(),
   })
-  .refine((s) => (s.cron === undefined) !== (s.every === undefined), { message: 'give either "cron" or "every", not both and not neither', path: ['cron'] });
+  .refine((s) => (s.cron === undefined) !== (s.every === undefined), {
+    message: 'give either "cron" or "every", not both and not neither',
+    path: ['cron'],
+  });
 export type ConnectorSchedule = z.input<typeof connectorScheduleSchema>;
 
 function specOf(schedule: z.output<typeof connectorScheduleSchema>): ScheduleSpec {
   return schedule.cron !== undefined
     ? { cronExpressions: [schedule.cron], timezone: schedule.timeZone }
-    : { intervals: [{ every: schedule.every as `${number}${'ms' | 's' | 'm' | 'h' | 'd'}` }], timezone: schedule.timeZone };
+    : {
+        intervals: [{ every: schedule.every as `${number}${'ms' | 's' | 'm' | 'h' | 'd'}` }],
+        timezone: schedule.timeZone,
+      };
 }
 
 function actionOf(connector: Connector, regions: RegionCatalog) {
@@ -97,7 +103,12 @@ function actionOf(connector: Connector, regions: RegionCatalog) {
 }
 
 /** Creates the schedule, or replaces its timing and action; returns which. */
-export async function upsertConnectorSchedule(client: Client, regions: RegionCatalog, connector: Connector, schedule: ConnectorSchedule): Promise<'created' | 'updated'> {
+export async function upsertConnectorSchedule(
+  client: Client,
+  regions: RegionCatalog,
+  connector: Connector,
+  schedule: ConnectorSchedule,
+): Promise<'created' | 'updated'> {
   const parsed = connectorScheduleSchema.parse(schedule);
   const spec = specOf(parsed);
   const action = actionOf(connector, regions);
@@ -126,11 +137,19 @@ export async function upsertConnectorSchedule(client: Client, regions: RegionCat
   }
 }
 
-export async function pauseConnectorSchedule(client: Client, connectorId: string, note = 'paused from Meridian'): Promise<void> {
+export async function pauseConnectorSchedule(
+  client: Client,
+  connectorId: string,
+  note = 'paused from Meridian',
+): Promise<void> {
   await client.schedule.getHandle(connectorScheduleId(connectorId)).pause(note);
 }
 
-export async function resumeConnectorSchedule(client: Client, connectorId: string, note = 'resumed from Meridian'): Promise<void> {
+export async function resumeConnectorSchedule(
+  client: Client,
+  connectorId: string,
+  note = 'resumed from Meridian',
+): Promise<void> {
   await client.schedule.getHandle(connectorScheduleId(connectorId)).unpause(note);
 }
 
@@ -143,7 +162,10 @@ export async function triggerConnectorSchedule(client: Client, connectorId: stri
   await client.schedule.getHandle(connectorScheduleId(connectorId)).trigger(ScheduleOverlapPolicy.SKIP);
 }
 
-export async function describeConnectorSchedule(client: Client, connectorId: string): Promise<ScheduleDescription | undefined> {
+export async function describeConnectorSchedule(
+  client: Client,
+  connectorId: string,
+): Promise<ScheduleDescription | undefined> {
   try {
     return await client.schedule.getHandle(connectorScheduleId(connectorId)).describe();
   } catch (error) {
@@ -179,7 +201,9 @@ export async function startConnectorSync(
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new SyncAlreadyRunningError(`a sync of connector ${connector.id} started by hand is still running (workflow ${workflowId}): wait for it or cancel it in the Temporal UI`);
+      throw new SyncAlreadyRunningError(
+        `a sync of connector ${connector.id} started by hand is still running (workflow ${workflowId}): wait for it or cancel it in the Temporal UI`,
+      );
     }
     throw error;
   }
@@ -220,7 +244,20 @@ export function formatDuration(ms: number): string {
 }
 
 const MONTH_NUMBER: Record<string, number> = Object.fromEntries(
-  ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'].map((m, i) => [m, i + 1]),
+  [
+    'JANUARY',
+    'FEBRUARY',
+    'MARCH',
+    'APRIL',
+    'MAY',
+    'JUNE',
+    'JULY',
+    'AUGUST',
+    'SEPTEMBER',
+    'OCTOBER',
+    'NOVEMBER',
+    'DECEMBER',
+  ].map((m, i) => [m, i + 1]),
 );
 const DAY_NUMBER: Record<string, number> = Object.fromEntries(
   ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'].map((d, i) => [d, i]),
@@ -229,7 +266,12 @@ const DAY_NUMBER: Record<string, number> = Object.fromEntries(
 type RangeOf = { start: unknown; end?: unknown; step?: number };
 
 /** One cron field from Temporal's ranges; undefined when it cannot be written as one. */
-function cronField(ranges: RangeOf[] | undefined, min: number, max: number, names?: Record<string, number>): string | undefined {
+function cronField(
+  ranges: RangeOf[] | undefined,
+  min: number,
+  max: number,
+  names?: Record<string, number>,
+): string | undefined {
   if (!ranges || ranges.length === 0) return '*';
   const num = (v: unknown) => (typeof v === 'number' ? v : names?.[String(v)]);
   const parts: string[] = [];
@@ -284,7 +326,10 @@ export function summariseSchedule(description: ScheduleDescription): ScheduleSum
       workflowId: a.action.workflow.workflowId,
       runId: a.action.workflow.firstExecutionRunId,
     })),
-    runningWorkflows: description.info.runningActions.map((a) => ({ workflowId: a.workflow.workflowId, runId: a.workflow.firstExecutionRunId })),
+    runningWorkflows: description.info.runningActions.map((a) => ({
+      workflowId: a.workflow.workflowId,
+      runId: a.workflow.firstExecutionRunId,
+    })),
     actionsTaken: description.info.numActionsTaken,
     createdAt: description.info.createdAt,
     updatedAt: description.info.lastUpdatedAt,
@@ -303,7 +348,11 @@ export interface ConnectorDetails extends ConnectorView {
   recentSyncs: SyncRun[];
 }
 
-export async function connectorDetails(client: Client | undefined, regional: RegionalAccess, connector: Connector): Promise<ConnectorDetails> {
+export async function connectorDetails(
+  client: Client | undefined,
+  regional: RegionalAccess,
+  connector: Connector,
+): Promise<ConnectorDetails> {
   const [credentials, schedule, streams, recentSyncs] = await Promise.all([
     connectorsWithCredentials(regional, [connector.id]),
     client ? scheduleSummary(client, connector.id) : Promise.resolve(null),
@@ -337,19 +386,33 @@ const QUERY_TIMEOUT_MS = 5000;
  * A sync's status and progress: the `progress` query while it runs, its result when it completed,
  * and for one that failed or was cancelled its error and the counts it recorded in sync_runs.
  */
-export async function syncStatus(client: Client, regionalSql: Sql, connector: Connector, workflowId: string): Promise<SyncStatusView> {
+export async function syncStatus(
+  client: Client,
+  regionalSql: Sql,
+  connector: Connector,
+  workflowId: string,
+): Promise<SyncStatusView> {
   const handle = connectorSyncHandle(client, workflowId);
   let description;
   try {
     description = await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new SyncNotFoundError(`connector ${connector.id} has no sync ${workflowId}: see recentSyncs in GET /admin/connectors/${connector.id}`);
+    if (error instanceof WorkflowNotFoundError)
+      throw new SyncNotFoundError(
+        `connector ${connector.id} has no sync ${workflowId}: see recentSyncs in GET /admin/connectors/${connector.id}`,
+      );
     throw error;
   }
   // A workflow ID names its connector only by convention; the search attribute is authoritative.
   const owner = description.typedSearchAttributes.get(MERIDIAN_CONNECTOR_ID);
-  if (description.type !== CONNECTOR_SYNC || (owner !== undefined && owner !== connector.id) || (owner === undefined && !ownsWorkflowId(connector.id, workflowId))) {
-    throw new SyncNotFoundError(`connector ${connector.id} has no sync ${workflowId}: see recentSyncs in GET /admin/connectors/${connector.id}`);
+  if (
+    description.type !== CONNECTOR_SYNC ||
+    (owner !== undefined && owner !== connector.id) ||
+    (owner === undefined && !ownsWorkflowId(connector.id, workflowId))
+  ) {
+    throw new SyncNotFoundError(
+      `connector ${connector.id} has no sync ${workflowId}: see recentSyncs in GET /admin/connectors/${connector.id}`,
+    );
   }
   const base = {
     workflowId,
@@ -382,13 +445,23 @@ export async function syncStatus(client: Client, regionalSql: Sql, connector: Co
     default: {
       let error = `the workflow ended ${description.status.name.toLowerCase().replace('_', ' ')}`;
       if (description.status.name === 'FAILED') {
-        const failure = await handle.result().then(() => undefined, (e: unknown) => e);
+        const failure = await handle.result().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         if (failure instanceof WorkflowFailedError) error = failure.cause?.message ?? failure.message;
       }
       const run = await lastSyncRun(regionalSql, connector.id, workflowId);
       const status: SyncStatus = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
       const progress: SyncResult | undefined = run
-        ? { connectorId: connector.id, status, syncId: run.sync_id, streams: [], totals: { pages: run.pages, customers: run.customers, orders: run.orders, rejected: run.rejected }, error: run.error ?? error }
+        ? {
+            connectorId: connector.id,
+            status,
+            syncId: run.sync_id,
+            streams: [],
+            totals: { pages: run.pages, customers: run.customers, orders: run.orders, rejected: run.rejected },
+            error: run.error ?? error,
+          }
         : undefined;
       return { ...base, status, progress, error };
     }
@@ -397,5 +470,7 @@ export async function syncStatus(client: Client, regionalSql: Sql, connector: Co
 
 /** `sync-<id>-manual`, or a scheduled run `sync-<id>-<time>`. */
 function ownsWorkflowId(connectorId: string, workflowId: string): boolean {
-  return workflowId === manualSyncWorkflowId(connectorId) || workflowId.startsWith(`${connectorScheduleId(connectorId)}-`);
+  return (
+    workflowId === manualSyncWorkflowId(connectorId) || workflowId.startsWith(`${connectorScheduleId(connectorId)}-`)
+  );
 }

@@ -28,12 +28,19 @@ export function startConsentPropagation(
   });
 }
 
-export function consentPropagationHandle(client: Client, propagationId: string): WorkflowHandle<typeof consentPropagation> {
+export function consentPropagationHandle(
+  client: Client,
+  propagationId: string,
+): WorkflowHandle<typeof consentPropagation> {
   return workflowHandle(client, 'consentPropagation', consentPropagationWorkflowId(propagationId));
 }
 
 /** An operator updated a system without an API by hand. */
-export async function completeManualConsentTask(client: Client, propagationId: string, completion: ManualTaskCompletion): Promise<void> {
+export async function completeManualConsentTask(
+  client: Client,
+  propagationId: string,
+  completion: ManualTaskCompletion,
+): Promise<void> {
   await consentPropagationHandle(client, propagationId).signal(manualTaskCompleted, completion);
 }
 

@@ -20,7 +20,10 @@ export const FX_SCHEDULE_SPEC = {
   timezone: 'Europe/Berlin',
 };
 
-export async function ensureFxSchedule(client: Client, config: Pick<MeridianConfig, 'regions'>): Promise<'created' | 'updated'> {
+export async function ensureFxSchedule(
+  client: Client,
+  config: Pick<MeridianConfig, 'regions'>,
+): Promise<'created' | 'updated'> {
   const action = {
     type: 'startWorkflow' as const,
     workflowType: FX_RATES_SYNC,

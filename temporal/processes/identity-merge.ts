@@ -16,7 +16,11 @@ export { identityMergeWorkflowId };
 const IDENTITY_MERGE = 'identityMerge' satisfies WorkflowName;
 
 /** Signal-with-start: the survivor's workflow queues the merge, or starts with it. */
-export async function requestIdentityMerge(client: Client, regions: RegionCatalog, request: MergeRequest): Promise<void> {
+export async function requestIdentityMerge(
+  client: Client,
+  regions: RegionCatalog,
+  request: MergeRequest,
+): Promise<void> {
   await client.workflow.signalWithStart<typeof identityMerge, [MergeRequest]>(IDENTITY_MERGE, {
     workflowId: identityMergeWorkflowId(request.into),
     taskQueue: regions.region(GLOBAL_REGION).taskQueue,

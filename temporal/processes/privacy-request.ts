@@ -47,7 +47,11 @@ export async function extendPrivacyRequestDeadline(client: Client, requestId: st
 }
 
 /** An operator did the manual part in a system without an API. */
-export async function completeManualPrivacyTask(client: Client, requestId: string, task: ManualPrivacyTask): Promise<void> {
+export async function completeManualPrivacyTask(
+  client: Client,
+  requestId: string,
+  task: ManualPrivacyTask,
+): Promise<void> {
   await privacyRequestHandle(client, requestId).signal(privacyManualTaskCompleted, task);
 }
 

@@ -20,7 +20,10 @@ export interface RegionHealthOptions {
 }
 
 export function regionHealthWorkflowId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `region-health-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 

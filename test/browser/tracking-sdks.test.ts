@@ -67,7 +67,8 @@ async function startShop(): Promise<{ server: Server; port: number }> {
     try {
       if (url.pathname === '/segment.html') return send('text/html', SEGMENT_PAGE);
       if (url.pathname === '/rudderstack.html') return send('text/html', RUDDERSTACK_PAGE);
-      if (url.pathname === '/vendor/rudderstack/index.js') return send('text/javascript', await readFile(RUDDERSTACK_BUNDLE));
+      if (url.pathname === '/vendor/rudderstack/index.js')
+        return send('text/javascript', await readFile(RUDDERSTACK_BUNDLE));
       const file = /^\/vendor\/analytics-next\/([\w.-]+\.js)$/.exec(url.pathname)?.[1];
       if (file) return send('text/javascript', await readFile(path.join(ANALYTICS_NEXT_DIR, file)));
     } catch {
@@ -133,47 +134,73 @@ describeInBrowser('tracking SDKs in a browser', (chromiumPath) => {
   const lookup = (type: string, value: string) => h.admin('POST', '/admin/profiles/lookup', { type, value });
 
   async function expectOneProfile(userId: string, anonymousId: string, events: string[]) {
-    await eventually(async () => {
-      const { status, body } = await lookup('user_id', userId);
-      expect(status).toBe(200);
-      expect(body.regions).toHaveLength(1);
-      const part = body.regions[0];
-      const identities = part.identities.map((i: any) => `${i.type}=${i.value}`);
-      expect(identities).toEqual(expect.arrayContaining([`anonymous_id=${anonymousId}`, `user_id=${userId}`]));
-      expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual([...events].sort());
-      // The anonymous calls made before identify are on the same profile.
-      const byAnonymous = await lookup('anonymous_id', anonymousId);
-      expect(byAnonymous.body.customerId).toBe(body.customerId);
-    }, 60_000, 300);
+    await eventually(
+      async () => {
+        const { status, body } = await lookup('user_id', userId);
+        expect(status).toBe(200);
+        expect(body.regions).toHaveLength(1);
+        const part = body.regions[0];
+        const identities = part.identities.map((i: any) => `${i.type}=${i.value}`);
+        expect(identities).toEqual(expect.arrayContaining([`anonymous_id=${anonymousId}`, `user_id=${userId}`]));
+        expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual([...events].sort());
+        // The anonymous calls made before identify are on the same profile.
+        const byAnonymous = await lookup('anonymous_id', anonymousId);
+        expect(byAnonymous.body.customerId).toBe(body.customerId);
+      },
+      60_000,
+      300,
+    );
   }
 
   it('analytics.js (analytics-next) with its CDN set to Meridian sends page, track and identify to one profile', async () => {
     const { context, external, meridian } = await localOnlyContext();
     const page = await context.newPage();
-    const q = new URLSearchParams({ writeKey: source.writeKey, cdn: h.base, userId: 'web-mia', email: 'mia@example.de' });
+    const q = new URLSearchParams({
+      writeKey: source.writeKey,
+      cdn: h.base,
+      userId: 'web-mia',
+      email: 'mia@example.de',
+    });
     await page.goto(`${shopOrigin}/segment.html?${q}`);
     const anonymousId = await page.evaluate(() => (globalThis as any).done as Promise<string>);
     expect(anonymousId).toMatch(/\w/);
     await expectOneProfile('web-mia', anonymousId, ['Home', 'Product Viewed', 'identify']);
     expect(meridian).toEqual(
-      expect.arrayContaining([`GET /v1/projects/${source.writeKey}/settings 200`, 'POST /v1/p 200', 'POST /v1/t 200', 'POST /v1/i 200']),
+      expect.arrayContaining([
+        `GET /v1/projects/${source.writeKey}/settings 200`,
+        'POST /v1/p 200',
+        'POST /v1/t 200',
+        'POST /v1/i 200',
+      ]),
     );
     expect(external).toEqual([]);
 
     // navigator.sendBeacon posts text/plain with the key in the body.
     const sent = await page.evaluate(
-      ([base, writeKey]) => (globalThis as any).navigator.sendBeacon(`${base}/v1/batch`, JSON.stringify({ writeKey, batch: [{ type: 'track', userId: 'web-mia', event: 'Left Page' }] })),
+      ([base, writeKey]) =>
+        (globalThis as any).navigator.sendBeacon(
+          `${base}/v1/batch`,
+          JSON.stringify({ writeKey, batch: [{ type: 'track', userId: 'web-mia', event: 'Left Page' }] }),
+        ),
       [h.base, source.writeKey] as const,
     );
     expect(sent).toBe(true);
-    await eventually(async () => {
-      const { body } = await lookup('user_id', 'web-mia');
-      expect(body.regions[0].recentEvents.map((e: any) => e.event)).toContain('Left Page');
-    }, 30_000, 300);
+    await eventually(
+      async () => {
+        const { body } = await lookup('user_id', 'web-mia');
+        expect(body.regions[0].recentEvents.map((e: any) => e.event)).toContain('Left Page');
+      },
+      30_000,
+      300,
+    );
 
     // Nothing but the write routes is reachable from the page: the admin API answers no CORS.
     const adminReadable = await page.evaluate(
-      ([base, token]) => fetch(`${base}/admin/sources`, { headers: { authorization: `Bearer ${token}` } }).then(() => true, () => false),
+      ([base, token]) =>
+        fetch(`${base}/admin/sources`, { headers: { authorization: `Bearer ${token}` } }).then(
+          () => true,
+          () => false,
+        ),
       [h.base, h.adminToken] as const,
     );
     expect(adminReadable).toBe(false);
@@ -183,12 +210,22 @@ describeInBrowser('tracking SDKs in a browser', (chromiumPath) => {
   it("RudderStack's JavaScript SDK with its config and data plane URLs set to Meridian sends page, track and identify to one profile", async () => {
     const { context, external, meridian } = await localOnlyContext();
     const page = await context.newPage();
-    const q = new URLSearchParams({ writeKey: source.writeKey, meridian: h.base, userId: 'web-noah', email: 'noah@example.de' });
+    const q = new URLSearchParams({
+      writeKey: source.writeKey,
+      meridian: h.base,
+      userId: 'web-noah',
+      email: 'noah@example.de',
+    });
     await page.goto(`${shopOrigin}/rudderstack.html?${q}`);
     const anonymousId = await page.evaluate(() => (globalThis as any).done as Promise<string>);
     await expectOneProfile('web-noah', anonymousId, ['Home', 'Added to Cart', 'identify']);
     expect(meridian).toEqual(
-      expect.arrayContaining(['GET /sourceConfig/ 200', 'POST /v1/page 200', 'POST /v1/track 200', 'POST /v1/identify 200']),
+      expect.arrayContaining([
+        'GET /sourceConfig/ 200',
+        'POST /v1/page 200',
+        'POST /v1/track 200',
+        'POST /v1/identify 200',
+      ]),
     );
     expect(external).toEqual([]);
     await context.close();
@@ -201,7 +238,13 @@ describeInBrowser('tracking SDKs in a browser', (chromiumPath) => {
       if (request.method() === 'POST') posted.push(new URL(request.url()).pathname);
     });
     const page = await context.newPage();
-    const q = new URLSearchParams({ writeKey: source.writeKey, meridian: h.base, userId: 'web-ella', email: 'ella@example.de', beacon: '1' });
+    const q = new URLSearchParams({
+      writeKey: source.writeKey,
+      meridian: h.base,
+      userId: 'web-ella',
+      email: 'ella@example.de',
+      beacon: '1',
+    });
     await page.goto(`${shopOrigin}/rudderstack.html?${q}`);
     const anonymousId = await page.evaluate(() => (globalThis as any).done as Promise<string>);
     await expectOneProfile('web-ella', anonymousId, ['Home', 'Added to Cart', 'identify']);
@@ -210,19 +253,30 @@ describeInBrowser('tracking SDKs in a browser', (chromiumPath) => {
     await context.close();
   }, 120_000);
 
-  it("refuses a page on an origin the source does not allow: nothing it sends is stored", async () => {
+  it('refuses a page on an origin the source does not allow: nothing it sends is stored', async () => {
     const { context, meridian } = await localOnlyContext();
     const page = await context.newPage();
     // Same shop server, another origin (localhost is not 127.0.0.1).
     const stranger = `http://localhost:${shop.port}`;
-    await page.goto(`${stranger}/segment.html?${new URLSearchParams({ writeKey: source.writeKey, cdn: h.base, userId: 'web-stranger', email: 'x@example.de' })}`);
-    const loaded = await page.evaluate(() => ((globalThis as any).done as Promise<string>).then(() => true, () => false));
+    await page.goto(
+      `${stranger}/segment.html?${new URLSearchParams({ writeKey: source.writeKey, cdn: h.base, userId: 'web-stranger', email: 'x@example.de' })}`,
+    );
+    const loaded = await page.evaluate(() =>
+      ((globalThis as any).done as Promise<string>).then(
+        () => true,
+        () => false,
+      ),
+    );
     expect(loaded).toBe(false);
     // Even a call the browser sends without preflight (text/plain) reaches the server; it is refused
     // there (403, tracking-sdks integration test) and stored nowhere, not merely hidden from the page.
     const delivered = await page.evaluate(
       ([base, writeKey]) =>
-        fetch(`${base}/v1/t`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ writeKey, userId: 'web-stranger', event: 'Sneaky' }) }).then(
+        fetch(`${base}/v1/t`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ writeKey, userId: 'web-stranger', event: 'Sneaky' }),
+        }).then(
           () => true,
           () => false,
         ),
@@ -258,24 +312,40 @@ describeInBrowser('tracking SDKs in a browser', (chromiumPath) => {
     ] as const) {
       const { context, external } = await localOnlyContext();
       const page = await context.newPage();
-      await page.goto(`${shopOrigin}/${file}?${new URLSearchParams({ writeKey: source.writeKey, userId, email, ...params })}`);
+      await page.goto(
+        `${shopOrigin}/${file}?${new URLSearchParams({ writeKey: source.writeKey, userId, email, ...params })}`,
+      );
       anonymousIds.push(await page.evaluate(() => (globalThis as any).done as Promise<string>));
       contexts.push(context);
       externals.push(external);
     }
 
-    await eventually(async () => {
-      const { status, body } = await lookup('user_id', userId);
-      expect(status).toBe(200);
-      const part = body.regions[0];
-      expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual(
-        [...anonymousIds.map((a) => `anonymous_id=${a}`), `email=${email}`, `user_id=${userId}`].sort(),
-      );
-      for (const anonymousId of anonymousIds) expect((await lookup('anonymous_id', anonymousId)).body.customerId).toBe(body.customerId);
-      expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort(), JSON.stringify(part.recentEvents)).toEqual(
-        ['identify', 'Order Shipped', 'Home', 'Product Viewed', 'identify', 'Home', 'Added to Cart', 'identify'].sort(),
-      );
-    }, 60_000, 300);
+    await eventually(
+      async () => {
+        const { status, body } = await lookup('user_id', userId);
+        expect(status).toBe(200);
+        const part = body.regions[0];
+        expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual(
+          [...anonymousIds.map((a) => `anonymous_id=${a}`), `email=${email}`, `user_id=${userId}`].sort(),
+        );
+        for (const anonymousId of anonymousIds)
+          expect((await lookup('anonymous_id', anonymousId)).body.customerId).toBe(body.customerId);
+        expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort(), JSON.stringify(part.recentEvents)).toEqual(
+          [
+            'identify',
+            'Order Shipped',
+            'Home',
+            'Product Viewed',
+            'identify',
+            'Home',
+            'Added to Cart',
+            'identify',
+          ].sort(),
+        );
+      },
+      60_000,
+      300,
+    );
     expect(externals.flat()).toEqual([]);
     await Promise.all(contexts.map((c) => c.close()));
   }, 120_000);

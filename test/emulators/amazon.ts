@@ -262,17 +262,23 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
   const now = options.now ?? (() => new Date());
   const sellerMarketplaces = options.marketplaceIds ?? Object.keys(AMAZON_MARKETPLACES);
   for (const id of sellerMarketplaces) {
-    if (!amazonMarketplace(id)) throw new RangeError(`marketplace ${id} is not in connectors/amazon/mapping.ts AMAZON_MARKETPLACES`);
+    if (!amazonMarketplace(id))
+      throw new RangeError(`marketplace ${id} is not in connectors/amazon/mapping.ts AMAZON_MARKETPLACES`);
   }
-  const defaultMarketplaceId = options.defaultMarketplaceId ?? (options.marketplaceIds?.[0] ?? 'A1VC38T7YXB528');
-  if (!sellerMarketplaces.includes(defaultMarketplaceId)) throw new RangeError(`defaultMarketplaceId ${defaultMarketplaceId} is not one of the seller's marketplaces`);
+  const defaultMarketplaceId = options.defaultMarketplaceId ?? options.marketplaceIds?.[0] ?? 'A1VC38T7YXB528';
+  if (!sellerMarketplaces.includes(defaultMarketplaceId))
+    throw new RangeError(`defaultMarketplaceId ${defaultMarketplaceId} is not one of the seller's marketplaces`);
   const accessTtl = options.accessTokenTtlSeconds ?? 3600;
   const rdtTtl = options.restrictedDataTokenTtlSeconds ?? 3600;
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   for (const limit of Object.values(limits)) {
-    if (!(limit.rate > 0) || !(limit.burst >= 1)) throw new RangeError('rate limits need a rate above 0 and a burst of at least 1');
+    if (!(limit.rate > 0) || !(limit.burst >= 1))
+      throw new RangeError('rate limits need a rate above 0 and a burst of at least 1');
   }
-  const buckets = { getOrders: tokenBucket(limits.getOrders), createRestrictedDataToken: tokenBucket(limits.createRestrictedDataToken) };
+  const buckets = {
+    getOrders: tokenBucket(limits.getOrders),
+    createRestrictedDataToken: tokenBucket(limits.createRestrictedDataToken),
+  };
   let throttling = true;
   let piiRole = options.piiRole ?? true;
   let refreshTokenRevoked = false;
@@ -301,7 +307,8 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
   function buildOrder(input: EmulatedAmazonOrder, base?: StoredOrder, index = 0): StoredOrder {
     const marketplaceId = input.marketplaceId ?? base?.marketplaceId ?? defaultMarketplaceId;
     const marketplace = amazonMarketplace(marketplaceId);
-    if (!marketplace || !sellerMarketplaces.includes(marketplaceId)) throw new RangeError(`marketplace ${marketplaceId} is not one the seller sells in`);
+    if (!marketplace || !sellerMarketplaces.includes(marketplaceId))
+      throw new RangeError(`marketplace ${marketplaceId} is not one the seller sells in`);
     const id = base?.id ?? input.amazonOrderId ?? nextOrderId(marketplaceId);
     if (!/^\d{3}-\d{7}-\d{7}$/.test(id)) throw new RangeError(`order ID ${id} is not 3-7-7 digits`);
     const what = `order ${id}`;
@@ -310,15 +317,27 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     if (!/^[A-Za-z]{3}$/.test(currency)) throw new RangeError(`${what}: currency ${currency} is not three letters`);
     const pending = status === 'Pending' || status === 'PendingAvailability';
     let amount: string | null;
-    if (input.amount !== undefined) amount = input.amount === null ? null : normaliseAmount(input.amount, currency, what);
+    if (input.amount !== undefined)
+      amount = input.amount === null ? null : normaliseAmount(input.amount, currency, what);
     else if (base && input.currency === undefined) amount = base.amount;
     else amount = pending ? null : defaultAmount(currency, id, index);
-    const purchaseDate = input.purchaseDate !== undefined ? timeOf(input.purchaseDate, `${what} purchaseDate`) : (base?.purchaseDate ?? new Date(clock().getTime() - 3_600_000));
-    const lastUpdateDate = input.lastUpdateDate !== undefined ? timeOf(input.lastUpdateDate, `${what} lastUpdateDate`) : (base?.lastUpdateDate ?? purchaseDate);
+    const purchaseDate =
+      input.purchaseDate !== undefined
+        ? timeOf(input.purchaseDate, `${what} purchaseDate`)
+        : (base?.purchaseDate ?? new Date(clock().getTime() - 3_600_000));
+    const lastUpdateDate =
+      input.lastUpdateDate !== undefined
+        ? timeOf(input.lastUpdateDate, `${what} lastUpdateDate`)
+        : (base?.lastUpdateDate ?? purchaseDate);
     if (lastUpdateDate < purchaseDate) throw new RangeError(`${what}: lastUpdateDate is before purchaseDate`);
     const [shipped, unshipped] = STATUS_ITEMS[status];
     const place = PLACES[marketplace.countryCode];
-    const defaultAddress: EmulatedShippingAddress = { CountryCode: marketplace.countryCode, City: place?.city ?? null, StateOrRegion: place?.state ?? null, PostalCode: place?.postal ?? null };
+    const defaultAddress: EmulatedShippingAddress = {
+      CountryCode: marketplace.countryCode,
+      City: place?.city ?? null,
+      StateOrRegion: place?.state ?? null,
+      PostalCode: place?.postal ?? null,
+    };
     return {
       id,
       marketplaceId,
@@ -327,17 +346,29 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       amount,
       purchaseDate,
       lastUpdateDate,
-      buyerEmail: input.buyerEmail !== undefined ? input.buyerEmail : (base?.buyerEmail ?? relayAddress(id, marketplace.salesChannel)),
-      shippingAddress: input.shippingAddress !== undefined ? input.shippingAddress : base ? base.shippingAddress : pending ? null : defaultAddress,
+      buyerEmail:
+        input.buyerEmail !== undefined
+          ? input.buyerEmail
+          : (base?.buyerEmail ?? relayAddress(id, marketplace.salesChannel)),
+      shippingAddress:
+        input.shippingAddress !== undefined
+          ? input.shippingAddress
+          : base
+            ? base.shippingAddress
+            : pending
+              ? null
+              : defaultAddress,
       itemsShipped: input.itemsShipped ?? (input.status === undefined ? base?.itemsShipped : undefined) ?? shipped,
-      itemsUnshipped: input.itemsUnshipped ?? (input.status === undefined ? base?.itemsUnshipped : undefined) ?? unshipped,
+      itemsUnshipped:
+        input.itemsUnshipped ?? (input.status === undefined ? base?.itemsUnshipped : undefined) ?? unshipped,
       fulfillmentChannel: input.fulfillmentChannel ?? base?.fulfillmentChannel ?? 'MFN',
       raw: { ...base?.raw, ...input.raw },
     };
   }
 
   function addOrder(input: EmulatedAmazonOrder, index: number): string {
-    if (input.amazonOrderId !== undefined && orders.has(input.amazonOrderId)) throw new Error(`order ${input.amazonOrderId} already exists: use updateOrder to change it`);
+    if (input.amazonOrderId !== undefined && orders.has(input.amazonOrderId))
+      throw new Error(`order ${input.amazonOrderId} already exists: use updateOrder to change it`);
     const order = buildOrder(input, undefined, index);
     orders.set(order.id, order);
     return order.id;
@@ -395,15 +426,22 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     const value = query.get(name);
     if (value === null) return undefined;
     const instant = parseIsoTime(value);
-    if (instant === undefined) throw new InvalidInput(`${name} is not a valid ISO 8601 date-time: use e.g. 2025-05-09T05:03:00Z`);
-    if (instant > clock().getTime() - SETTLE_MS) throw new InvalidInput(`${name} must be no later than two minutes before the time of the request`);
+    if (instant === undefined)
+      throw new InvalidInput(`${name} is not a valid ISO 8601 date-time: use e.g. 2025-05-09T05:03:00Z`);
+    if (instant > clock().getTime() - SETTLE_MS)
+      throw new InvalidInput(`${name} must be no later than two minutes before the time of the request`);
     return instant;
   }
 
   function readPageToken(text: string): PageToken {
     try {
       const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as PageToken;
-      if (token.v === 1 && (token.field === 'LastUpdateDate' || token.field === 'PurchaseDate') && [token.after, token.before, token.max, token.at].every(Number.isFinite) && typeof token.id === 'string') {
+      if (
+        token.v === 1 &&
+        (token.field === 'LastUpdateDate' || token.field === 'PurchaseDate') &&
+        [token.after, token.before, token.max, token.at].every(Number.isFinite) &&
+        typeof token.id === 'string'
+      ) {
         return token;
       }
     } catch {
@@ -414,11 +452,16 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
 
   function getOrders(query: URLSearchParams, restricted: boolean): Json {
     const marketplaceParam = query.get('MarketplaceIds');
-    if (marketplaceParam === null || marketplaceParam.trim() === '') throw new InvalidInput('MarketplaceIds is required: a comma-separated list of marketplace IDs');
+    if (marketplaceParam === null || marketplaceParam.trim() === '')
+      throw new InvalidInput('MarketplaceIds is required: a comma-separated list of marketplace IDs');
     const marketplaceIds = marketplaceParam.split(',').map((id) => id.trim());
-    if (marketplaceIds.length > MAX_MARKETPLACES) throw new InvalidInput(`MarketplaceIds holds at most ${MAX_MARKETPLACES} marketplace IDs`);
+    if (marketplaceIds.length > MAX_MARKETPLACES)
+      throw new InvalidInput(`MarketplaceIds holds at most ${MAX_MARKETPLACES} marketplace IDs`);
     const unknown = marketplaceIds.filter((id) => !sellerMarketplaces.includes(id));
-    if (unknown.length > 0) throw new InvalidInput(`Invalid MarketplaceIds: ${unknown.join(',')} is not a marketplace the seller participates in`);
+    if (unknown.length > 0)
+      throw new InvalidInput(
+        `Invalid MarketplaceIds: ${unknown.join(',')} is not a marketplace the seller participates in`,
+      );
 
     let page: PageToken | undefined;
     let token: Omit<PageToken, 'at' | 'id'>;
@@ -428,9 +471,12 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       token = page;
     } else {
       const has = (name: string) => query.has(name);
-      if (has('CreatedAfter') === has('LastUpdatedAfter')) throw new InvalidInput('Exactly one of CreatedAfter and LastUpdatedAfter must be given');
-      if (has('CreatedAfter') && has('LastUpdatedBefore')) throw new InvalidInput('LastUpdatedBefore cannot be given with CreatedAfter');
-      if (has('LastUpdatedAfter') && has('CreatedBefore')) throw new InvalidInput('CreatedBefore cannot be given with LastUpdatedAfter');
+      if (has('CreatedAfter') === has('LastUpdatedAfter'))
+        throw new InvalidInput('Exactly one of CreatedAfter and LastUpdatedAfter must be given');
+      if (has('CreatedAfter') && has('LastUpdatedBefore'))
+        throw new InvalidInput('LastUpdatedBefore cannot be given with CreatedAfter');
+      if (has('LastUpdatedAfter') && has('CreatedBefore'))
+        throw new InvalidInput('CreatedBefore cannot be given with LastUpdatedAfter');
       const byUpdate = has('LastUpdatedAfter');
       const afterName = byUpdate ? 'LastUpdatedAfter' : 'CreatedAfter';
       const beforeName = byUpdate ? 'LastUpdatedBefore' : 'CreatedBefore';
@@ -439,25 +485,38 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       if (before < after) throw new InvalidInput(`${beforeName} must be equal to or after ${afterName}`);
       const maxText = query.get('MaxResultsPerPage');
       const max = maxText === null ? MAX_PAGE : Number(maxText);
-      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) throw new InvalidInput(`MaxResultsPerPage must be a whole number from 1 to ${MAX_PAGE}`);
+      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE)
+        throw new InvalidInput(`MaxResultsPerPage must be a whole number from 1 to ${MAX_PAGE}`);
       token = { v: 1, field: byUpdate ? 'LastUpdateDate' : 'PurchaseDate', after, before, max };
     }
 
-    const timeOfOrder = (order: StoredOrder) => (token.field === 'LastUpdateDate' ? order.lastUpdateDate : order.purchaseDate).getTime();
+    const timeOfOrder = (order: StoredOrder) =>
+      (token.field === 'LastUpdateDate' ? order.lastUpdateDate : order.purchaseDate).getTime();
     const matching = [...orders.values()]
       .filter((order) => marketplaceIds.includes(order.marketplaceId))
       .filter((order) => timeOfOrder(order) >= token.after && timeOfOrder(order) <= token.before)
       .sort((a, b) => timeOfOrder(a) - timeOfOrder(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const remaining = page ? matching.filter((order) => timeOfOrder(order) > page.at || (timeOfOrder(order) === page.at && order.id > page.id)) : matching;
+    const remaining = page
+      ? matching.filter(
+          (order) => timeOfOrder(order) > page.at || (timeOfOrder(order) === page.at && order.id > page.id),
+        )
+      : matching;
     const shown = remaining.slice(0, token.max);
     const last = shown.at(-1);
     const more = last !== undefined && remaining.length > shown.length;
-    const next = more ? Buffer.from(JSON.stringify({ ...token, at: timeOfOrder(last), id: last.id } satisfies PageToken), 'utf8').toString('base64url') : undefined;
+    const next = more
+      ? Buffer.from(
+          JSON.stringify({ ...token, at: timeOfOrder(last), id: last.id } satisfies PageToken),
+          'utf8',
+        ).toString('base64url')
+      : undefined;
     return {
       payload: {
         Orders: shown.map((order) => render(order, restricted)),
         ...(next ? { NextToken: next } : {}),
-        [token.field === 'LastUpdateDate' ? 'LastUpdatedBefore' : 'CreatedBefore']: new Date(token.before).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        [token.field === 'LastUpdateDate' ? 'LastUpdatedBefore' : 'CreatedBefore']: new Date(token.before)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
       },
     };
   }
@@ -469,26 +528,40 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     try {
       body = JSON.parse(bodyText);
     } catch {
-      throw new InvalidInput('The request body must be JSON: {"restrictedResources":[{"method","path","dataElements"}]}');
+      throw new InvalidInput(
+        'The request body must be JSON: {"restrictedResources":[{"method","path","dataElements"}]}',
+      );
     }
     const resources = (body as { restrictedResources?: unknown } | null)?.restrictedResources;
-    if (!Array.isArray(resources) || resources.length === 0 || resources.length > 50) throw new InvalidInput('restrictedResources must list 1 to 50 restricted resources');
+    if (!Array.isArray(resources) || resources.length === 0 || resources.length > 50)
+      throw new InvalidInput('restrictedResources must list 1 to 50 restricted resources');
     const wanted: { method: string; path: string; dataElements: string[] }[] = [];
     for (const resource of resources as Record<string, unknown>[]) {
       const { method, path, dataElements } = resource ?? {};
-      if (typeof method !== 'string' || !['GET', 'PUT', 'POST', 'DELETE'].includes(method)) throw new InvalidInput('method must be GET, PUT, POST or DELETE');
-      if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidInput('path must be the path of a restricted operation, e.g. /orders/v0/orders');
-      if (dataElements !== undefined && (!Array.isArray(dataElements) || dataElements.some((element) => typeof element !== 'string' || !DATA_ELEMENTS.has(element)))) {
+      if (typeof method !== 'string' || !['GET', 'PUT', 'POST', 'DELETE'].includes(method))
+        throw new InvalidInput('method must be GET, PUT, POST or DELETE');
+      if (typeof path !== 'string' || !path.startsWith('/'))
+        throw new InvalidInput('path must be the path of a restricted operation, e.g. /orders/v0/orders');
+      if (
+        dataElements !== undefined &&
+        (!Array.isArray(dataElements) ||
+          dataElements.some((element) => typeof element !== 'string' || !DATA_ELEMENTS.has(element)))
+      ) {
         throw new InvalidInput(`dataElements must list some of ${[...DATA_ELEMENTS].join(', ')}`);
       }
       const elements = (dataElements as string[] | undefined) ?? [];
-      if (path.startsWith('/orders/v0/orders') && elements.length === 0) throw new InvalidInput(`dataElements is required for ${path}`);
+      if (path.startsWith('/orders/v0/orders') && elements.length === 0)
+        throw new InvalidInput(`dataElements is required for ${path}`);
       wanted.push({ method, path, dataElements: elements });
     }
     if (!piiRole && wanted.some((resource) => resource.dataElements.length > 0)) {
       return {
         status: 403,
-        body: spError('Unauthorized', ACCESS_DENIED, 'The application does not have the roles required for the requested data elements.'),
+        body: spError(
+          'Unauthorized',
+          ACCESS_DENIED,
+          'The application does not have the roles required for the requested data elements.',
+        ),
         code: 'Unauthorized',
       };
     }
@@ -501,20 +574,37 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
 
   function lwaToken(request: FastifyRequest): { status: number; body: Json; code?: string } {
     const type = String(request.headers['content-type'] ?? '');
-    const form = new URLSearchParams(typeof request.body === 'string' && type.startsWith('application/x-www-form-urlencoded') ? request.body : '');
-    const oauthError = (status: number, error: string, description: string) => ({ status, body: { error, error_description: description }, code: error });
+    const form = new URLSearchParams(
+      typeof request.body === 'string' && type.startsWith('application/x-www-form-urlencoded') ? request.body : '',
+    );
+    const oauthError = (status: number, error: string, description: string) => ({
+      status,
+      body: { error, error_description: description },
+      code: error,
+    });
     const grantType = form.get('grant_type');
-    if (!grantType) return oauthError(400, 'invalid_request', 'The request is missing a required parameter : grant_type');
+    if (!grantType)
+      return oauthError(400, 'invalid_request', 'The request is missing a required parameter : grant_type');
     if (grantType !== 'refresh_token') return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type');
     if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret) {
       return oauthError(401, 'invalid_client', 'Client authentication failed');
     }
     const refreshToken = form.get('refresh_token');
-    if (!refreshToken) return oauthError(400, 'invalid_request', 'The request is missing a required parameter : refresh_token');
-    if (refreshTokenRevoked || refreshToken !== options.refreshToken) return oauthError(400, 'invalid_grant', 'The request has an invalid grant parameter : refresh_token');
+    if (!refreshToken)
+      return oauthError(400, 'invalid_request', 'The request is missing a required parameter : refresh_token');
+    if (refreshTokenRevoked || refreshToken !== options.refreshToken)
+      return oauthError(400, 'invalid_grant', 'The request has an invalid grant parameter : refresh_token');
     const accessToken = `Atza|${randomBytes(48).toString('base64url')}`;
     accessTokens.set(accessToken, { expiresAt: clock().getTime() + accessTtl * SECOND_MS });
-    return { status: 200, body: { access_token: accessToken, refresh_token: options.refreshToken, token_type: 'bearer', expires_in: accessTtl } };
+    return {
+      status: 200,
+      body: {
+        access_token: accessToken,
+        refresh_token: options.refreshToken,
+        token_type: 'bearer',
+        expires_in: accessTtl,
+      },
+    };
   }
 
   // ---- the HTTP side ----
@@ -543,8 +633,12 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       restricted: false,
     };
     requests.push(entry);
-    const limit = operation === 'getOrders' || operation === 'createRestrictedDataToken' ? limits[operation] : undefined;
-    const baseHeaders: Record<string, string> = { 'x-amzn-RequestId': randomUUID(), ...(limit ? { 'x-amzn-RateLimit-Limit': String(limit.rate) } : {}) };
+    const limit =
+      operation === 'getOrders' || operation === 'createRestrictedDataToken' ? limits[operation] : undefined;
+    const baseHeaders: Record<string, string> = {
+      'x-amzn-RequestId': randomUUID(),
+      ...(limit ? { 'x-amzn-RateLimit-Limit': String(limit.rate) } : {}),
+    };
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}, code?: string) => {
       entry.status = status;
       if (code !== undefined) entry.errorCode = code;
@@ -557,25 +651,47 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
 
     const faultIndex = faults.findIndex((queued) => (queued.options.operation ?? 'getOrders') === operation);
     if (faultIndex >= 0) {
-      const [{ fault, options: faultOptions }] = faults.splice(faultIndex, 1) as [{ fault: AmazonFault; options: AmazonFaultOptions }];
+      const [{ fault, options: faultOptions }] = faults.splice(faultIndex, 1) as [
+        { fault: AmazonFault; options: AmazonFaultOptions },
+      ];
       if (fault === 'timeout') {
         stall(request, reply, faultOptions.closeAfterMs, timers);
         return;
       }
       if (fault === 'garbage') {
         entry.status = 200;
-        const cut = operation === 'lwaToken' ? '{"access_token":"Atza|' : `{"payload":{"Orders":[{"AmazonOrderId":"503-0000000-0000000","BuyerInfo":{"BuyerEmail":"`;
+        const cut =
+          operation === 'lwaToken'
+            ? '{"access_token":"Atza|'
+            : `{"payload":{"Orders":[{"AmazonOrderId":"503-0000000-0000000","BuyerInfo":{"BuyerEmail":"`;
         void reply.code(200).headers(baseHeaders).type('application/json;charset=UTF-8').send(cut);
         return;
       }
       if (fault === 429) {
         const headers: Record<string, string> = {};
-        if (faultOptions.retryAfterSeconds !== undefined) headers['retry-after'] = String(faultOptions.retryAfterSeconds);
+        if (faultOptions.retryAfterSeconds !== undefined)
+          headers['retry-after'] = String(faultOptions.retryAfterSeconds);
         if (faultOptions.rateLimitHeader === false) delete baseHeaders['x-amzn-RateLimit-Limit'];
-        return answer(429, spError('QuotaExceeded', 'You exceeded your quota for the requested resource.'), headers, 'QuotaExceeded');
+        return answer(
+          429,
+          spError('QuotaExceeded', 'You exceeded your quota for the requested resource.'),
+          headers,
+          'QuotaExceeded',
+        );
       }
-      if (fault === 500) return answer(500, spError('InternalFailure', 'We encountered an internal error. Please try again.'), {}, 'InternalFailure');
-      return answer(503, spError('ServiceUnavailable', 'Service temporarily unavailable. Please try again.'), {}, 'ServiceUnavailable');
+      if (fault === 500)
+        return answer(
+          500,
+          spError('InternalFailure', 'We encountered an internal error. Please try again.'),
+          {},
+          'InternalFailure',
+        );
+      return answer(
+        503,
+        spError('ServiceUnavailable', 'Service temporarily unavailable. Please try again.'),
+        {},
+        'ServiceUnavailable',
+      );
     }
 
     if (operation === 'lwaToken') {
@@ -584,9 +700,16 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     }
 
     // SP-API: auth, then the usage plan, then the operation.
-    const denied = (details: string) => answer(403, spError('Unauthorized', ACCESS_DENIED, details), { 'x-amzn-ErrorType': 'AccessDeniedException' }, 'Unauthorized');
+    const denied = (details: string) =>
+      answer(
+        403,
+        spError('Unauthorized', ACCESS_DENIED, details),
+        { 'x-amzn-ErrorType': 'AccessDeniedException' },
+        'Unauthorized',
+      );
     const presented = request.headers['x-amz-access-token'];
-    if (typeof presented !== 'string' || presented === '') return denied('Access token is missing in the request header.');
+    if (typeof presented !== 'string' || presented === '')
+      return denied('Access token is missing in the request header.');
     const issued = accessTokens.get(presented) ?? restrictedTokens.get(presented);
     if (!issued) return denied('The access token you provided is revoked, malformed or invalid.');
     if (clock().getTime() >= issued.expiresAt) return denied('The access token you provided has expired.');
@@ -595,14 +718,21 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
     if (operation === 'unknown') return answer(404, spError('NotFound', 'Resource not found.'), {}, 'NotFound');
 
     if (throttling && !buckets[operation].take()) {
-      return answer(429, spError('QuotaExceeded', 'You exceeded your quota for the requested resource.'), {}, 'QuotaExceeded');
+      return answer(
+        429,
+        spError('QuotaExceeded', 'You exceeded your quota for the requested resource.'),
+        {},
+        'QuotaExceeded',
+      );
     }
 
     try {
       if (operation === 'getOrders') {
         let restricted = false;
         if (isRdt) {
-          const grant = issued.resources!.find((resource) => resource.method === 'GET' && resource.path === ORDERS_PATH);
+          const grant = issued.resources!.find(
+            (resource) => resource.method === 'GET' && resource.path === ORDERS_PATH,
+          );
           if (!grant) return denied('The restricted data token does not grant access to this resource.');
           restricted = grant.dataElements.includes('buyerInfo');
         }
@@ -612,7 +742,9 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       }
       if (isRdt) return denied('A restricted data token cannot be used to create restricted data tokens.');
       const result = createRestrictedDataToken(typeof request.body === 'string' ? request.body : '');
-      return result.status === 403 ? answer(403, result.body, { 'x-amzn-ErrorType': 'AccessDeniedException' }, result.code) : answer(result.status, result.body, {}, result.code);
+      return result.status === 403
+        ? answer(403, result.body, { 'x-amzn-ErrorType': 'AccessDeniedException' }, result.code)
+        : answer(result.status, result.body, {}, result.code);
     } catch (error) {
       if (error instanceof InvalidInput) return answer(400, spError('InvalidInput', error.message), {}, 'InvalidInput');
       throw error;
@@ -651,7 +783,8 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
       refreshTokenRevoked = true;
     },
     expireAccessTokens() {
-      for (const token of [...accessTokens.values(), ...restrictedTokens.values()]) token.expiresAt = Number.NEGATIVE_INFINITY;
+      for (const token of [...accessTokens.values(), ...restrictedTokens.values()])
+        token.expiresAt = Number.NEGATIVE_INFINITY;
     },
     setPiiRole(enabled) {
       piiRole = enabled;
@@ -670,7 +803,10 @@ export async function startAmazonEmulator(options: AmazonEmulatorOptions): Promi
 
   function timeOf(value: AmazonTime, what: string): Date {
     const ms = value instanceof Date ? value.getTime() : parseIsoTime(value);
-    if (ms === undefined || Number.isNaN(ms)) throw new RangeError(`${what} ${JSON.stringify(value)} is not a time: use a Date or ISO 8601 with Z or an offset`);
+    if (ms === undefined || Number.isNaN(ms))
+      throw new RangeError(
+        `${what} ${JSON.stringify(value)} is not a time: use a Date or ISO 8601 with Z or an offset`,
+      );
     return floorToSecond(new Date(ms));
   }
 }
@@ -734,7 +870,6 @@ function relayAddress(id: string, salesChannel: string): string {
   return `${local}@marketplace.amazon.${domain}`;
 }
 
-
 const SEEDED_STATUSES: [AmazonOrderStatus, number][] = [
   ['Shipped', 0.55],
   ['Unshipped', 0.15],
@@ -746,12 +881,20 @@ const SEEDED_STATUSES: [AmazonOrderStatus, number][] = [
   ['PendingAvailability', 0.01],
 ];
 
-function generateOrders(opts: { count: number; marketplaceIds: string[]; since?: Date; until: Date; seed?: number }): EmulatedAmazonOrder[] {
+function generateOrders(opts: {
+  count: number;
+  marketplaceIds: string[];
+  since?: Date;
+  until: Date;
+  seed?: number;
+}): EmulatedAmazonOrder[] {
   const rand = random(opts.seed ?? 1);
   const until = opts.until.getTime();
   const since = opts.since?.getTime() ?? until - 30 * DAY_MS;
   if (since > until) throw new RangeError('seed: since is after until');
-  const times = Array.from({ length: opts.count }, () => Math.floor(since + rand() * (until - since))).sort((a, b) => a - b);
+  const times = Array.from({ length: opts.count }, () => Math.floor(since + rand() * (until - since))).sort(
+    (a, b) => a - b,
+  );
   return times.map((purchased) => {
     const marketplaceId = opts.marketplaceIds[Math.floor(rand() * opts.marketplaceIds.length)]!;
     let pick = rand();
@@ -769,7 +912,11 @@ function generateOrders(opts: { count: number; marketplaceIds: string[]; since?:
       status,
       purchaseDate: new Date(purchased),
       lastUpdateDate: new Date(updated),
-      buyerEmail: `${Math.floor(rand() * 2 ** 48).toString(16).padStart(12, '0')}@marketplace.amazon.${amazonMarketplace(marketplaceId)!.salesChannel.toLowerCase().replace(/^amazon\./, '')}`,
+      buyerEmail: `${Math.floor(rand() * 2 ** 48)
+        .toString(16)
+        .padStart(12, '0')}@marketplace.amazon.${amazonMarketplace(marketplaceId)!
+        .salesChannel.toLowerCase()
+        .replace(/^amazon\./, '')}`,
       fulfillmentChannel: rand() < 0.3 ? 'AFN' : 'MFN',
     };
   });

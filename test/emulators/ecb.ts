@@ -30,8 +30,10 @@ export async function startEcbEmulator(days: FxDay[] = readFxHistory()): Promise
     app.get(route, async (_request, reply) => {
       requests.push(route);
       const fault = faults.shift();
-      if (typeof fault === 'number') return reply.code(fault).type('text/html').send(`<html><body>Error ${fault}</body></html>`);
-      if (fault === 'garbage') return reply.type('text/html').send('<html><body>The site is under maintenance</body></html>');
+      if (typeof fault === 'number')
+        return reply.code(fault).type('text/html').send(`<html><body>Error ${fault}</body></html>`);
+      if (fault === 'garbage')
+        return reply.type('text/html').send('<html><body>The site is under maintenance</body></html>');
       return reply.type('text/xml').send(formatEcbDailyXml(pick()));
     });
   }

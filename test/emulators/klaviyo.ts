@@ -40,7 +40,13 @@ export const KLAVIYO_TIERS: Record<KlaviyoTier, KlaviyoRateLimit> = {
   XL: { burstPerSecond: 350, steadyPerMinute: 3500 },
 };
 
-export const KLAVIYO_ALL_SCOPES = ['profiles:read', 'profiles:write', 'subscriptions:read', 'subscriptions:write', 'data-privacy:write'] as const;
+export const KLAVIYO_ALL_SCOPES = [
+  'profiles:read',
+  'profiles:write',
+  'subscriptions:read',
+  'subscriptions:write',
+  'data-privacy:write',
+] as const;
 
 export interface KlaviyoEmulatorOptions {
   /** The only private key accepted (pk_…). */
@@ -163,7 +169,12 @@ const SCOPES: Record<string, { method: string; scopes: string[] }[]> = {
   'subscription-jobs': [{ method: 'POST', scopes: ['profiles:write', 'subscriptions:write'] }],
   deletion: [{ method: 'POST', scopes: ['data-privacy:write'] }],
 };
-const ENDPOINT_TIERS: Record<Endpoint, KlaviyoTier> = { profiles: 'M', 'suppression-jobs': 'L', 'subscription-jobs': 'L', deletion: 'S' };
+const ENDPOINT_TIERS: Record<Endpoint, KlaviyoTier> = {
+  profiles: 'M',
+  'suppression-jobs': 'L',
+  'subscription-jobs': 'L',
+  deletion: 'S',
+};
 
 class ApiError extends Error {
   constructor(
@@ -177,8 +188,10 @@ class ApiError extends Error {
   }
 }
 
-const invalid = (detail: string, pointer: string) => new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
-const invalidParameter = (detail: string, parameter: string) => new ApiError(400, 'invalid', 'Invalid input.', detail, { parameter });
+const invalid = (detail: string, pointer: string) =>
+  new ApiError(400, 'invalid', 'Invalid input.', detail, { pointer });
+const invalidParameter = (detail: string, parameter: string) =>
+  new ApiError(400, 'invalid', 'Invalid input.', detail, { parameter });
 
 export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Promise<KlaviyoEmulator> {
   const revision = options.revision ?? DEFAULT_REVISION;
@@ -208,7 +221,12 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     if (options.rateLimit === false) return undefined;
     let limiter = limiters.get(endpoint);
     if (!limiter) {
-      const limit = options.rateLimit === undefined ? KLAVIYO_TIERS[ENDPOINT_TIERS[endpoint]] : typeof options.rateLimit === 'string' ? KLAVIYO_TIERS[options.rateLimit] : options.rateLimit;
+      const limit =
+        options.rateLimit === undefined
+          ? KLAVIYO_TIERS[ENDPOINT_TIERS[endpoint]]
+          : typeof options.rateLimit === 'string'
+            ? KLAVIYO_TIERS[options.rateLimit]
+            : options.rateLimit;
       limiter = fixedWindows(limit);
       limiters.set(endpoint, limiter);
     }
@@ -217,16 +235,21 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
 
   // ---- the store ----
 
-  const byEmail = (email: string) => [...profiles.values()].filter((p) => p.email !== null && p.email === email.toLowerCase());
+  const byEmail = (email: string) =>
+    [...profiles.values()].filter((p) => p.email !== null && p.email === email.toLowerCase());
   const byPhone = (phone: string) => [...profiles.values()].filter((p) => p.phone_number === phone);
 
   function addProfile(seed: SeedProfile): StoredProfile {
     if (!seed.email && !seed.phone_number) throw new Error('seedProfile: give an email or a phone_number');
-    if (seed.email !== undefined && !EMAIL.test(seed.email)) throw new Error('seedProfile: email is not an email address');
-    if (seed.phone_number !== undefined && !E164.test(seed.phone_number)) throw new Error('seedProfile: phone_number must be E.164, e.g. +4930123456');
-    if (seed.email && byEmail(seed.email).length > 0) throw new Error('seedProfile: a profile with this email exists already');
+    if (seed.email !== undefined && !EMAIL.test(seed.email))
+      throw new Error('seedProfile: email is not an email address');
+    if (seed.phone_number !== undefined && !E164.test(seed.phone_number))
+      throw new Error('seedProfile: phone_number must be E.164, e.g. +4930123456');
+    if (seed.email && byEmail(seed.email).length > 0)
+      throw new Error('seedProfile: a profile with this email exists already');
     const at = new Date();
-    const consent = (value: boolean | undefined): Consent => (value === undefined ? 'NEVER_SUBSCRIBED' : value ? 'SUBSCRIBED' : 'UNSUBSCRIBED');
+    const consent = (value: boolean | undefined): Consent =>
+      value === undefined ? 'NEVER_SUBSCRIBED' : value ? 'SUBSCRIBED' : 'UNSUBSCRIBED';
     const profile: StoredProfile = {
       id: profileId(),
       email: seed.email?.toLowerCase() ?? null,
@@ -275,14 +298,26 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
       created: iso(p.created),
       updated: iso(p.updated),
       last_event_date: null,
-      location: { address1: null, address2: null, city: null, country: null, latitude: null, longitude: null, region: null, zip: null, timezone: null, ip: null },
+      location: {
+        address1: null,
+        address2: null,
+        city: null,
+        country: null,
+        latitude: null,
+        longitude: null,
+        region: null,
+        zip: null,
+        timezone: null,
+        ip: null,
+      },
       properties: p.properties,
     };
     if (withSubscriptions) {
       attributes.subscriptions = {
         email: {
           marketing: {
-            can_receive_email_marketing: p.email !== null && p.emailConsent === 'SUBSCRIBED' && p.suppressions.length === 0,
+            can_receive_email_marketing:
+              p.email !== null && p.emailConsent === 'SUBSCRIBED' && p.suppressions.length === 0,
             consent: p.emailConsent,
             consent_timestamp: iso(p.emailConsentAt),
             last_updated: iso(p.emailConsentAt),
@@ -310,11 +345,21 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
         mobile_push: null,
       };
     }
-    return { type: 'profile', id: p.id, attributes, relationships: {}, links: { self: `${baseUrl}/api/profiles/${p.id}/` } };
+    return {
+      type: 'profile',
+      id: p.id,
+      attributes,
+      relationships: {},
+      links: { self: `${baseUrl}/api/profiles/${p.id}/` },
+    };
   }
 
   function renderJob(job: StoredJob): Json {
-    const status = job.completedAt ? 'complete' : Date.now() - job.created.getTime() < jobDelayMs / 2 ? 'queued' : 'processing';
+    const status = job.completedAt
+      ? 'complete'
+      : Date.now() - job.created.getTime() < jobDelayMs / 2
+        ? 'queued'
+        : 'processing';
     const type = job.kind === 'create' ? 'profile-suppression-bulk-create-job' : 'profile-suppression-bulk-delete-job';
     return {
       type,
@@ -336,13 +381,18 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
 
   function listProfiles(query: URLSearchParams): Json {
     for (const name of query.keys()) {
-      if (!['filter', 'page[size]', 'page[cursor]', 'additional-fields[profile]', 'fields[profile]', 'sort'].includes(name)) {
+      if (
+        !['filter', 'page[size]', 'page[cursor]', 'additional-fields[profile]', 'fields[profile]', 'sort'].includes(
+          name,
+        )
+      ) {
         throw invalidParameter(`'${name.slice(0, 60)}' is not a valid query parameter.`, name);
       }
     }
     const sizeText = query.get('page[size]');
     const size = sizeText === null ? 20 : Number(sizeText);
-    if (!Number.isInteger(size) || size < 1 || size > 100) throw invalidParameter('page[size] must be an integer from 1 to 100.', 'page[size]');
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw invalidParameter('page[size] must be an integer from 1 to 100.', 'page[size]');
     const withSubscriptions = additionalFields(query);
     const filter = query.get('filter');
     const matches = filter === null ? [...profiles.values()] : filterProfiles(filter);
@@ -357,7 +407,11 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     if (value === null) return false;
     const fields = value.split(',');
     for (const field of fields) {
-      if (field !== 'subscriptions' && field !== 'predictive_analytics') throw invalidParameter(`'${field.slice(0, 60)}' is not a valid additional field for profile.`, 'additional-fields[profile]');
+      if (field !== 'subscriptions' && field !== 'predictive_analytics')
+        throw invalidParameter(
+          `'${field.slice(0, 60)}' is not a valid additional field for profile.`,
+          'additional-fields[profile]',
+        );
     }
     return fields.includes('subscriptions');
   }
@@ -367,7 +421,8 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     if (equals) {
       const [, field, double, single] = equals;
       const value = double ?? single ?? '';
-      if (field === 'phone_number' && !E164.test(value)) throw invalidParameter('Invalid phone number format (Example of a valid format: +12345678901)', 'filter');
+      if (field === 'phone_number' && !E164.test(value))
+        throw invalidParameter('Invalid phone number format (Example of a valid format: +12345678901)', 'filter');
       if (field === 'email') return byEmail(value);
       if (field === 'phone_number') return byPhone(value);
       if (field === 'id') return profiles.has(value) ? [profiles.get(value)!] : [];
@@ -378,7 +433,10 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
       const ids = any[1].split(',').map((quoted) => quoted.slice(1, -1));
       return ids.map((id) => profiles.get(id)).filter((p): p is StoredProfile => p !== undefined);
     }
-    throw invalidParameter("Invalid filter provided. Use equals(email,\"…\"), equals(phone_number,\"…\"), equals(id,\"…\"), equals(external_id,\"…\") or any(id,[…]).", 'filter');
+    throw invalidParameter(
+      'Invalid filter provided. Use equals(email,"…"), equals(phone_number,"…"), equals(id,"…"), equals(external_id,"…") or any(id,[…]).',
+      'filter',
+    );
   }
 
   function createSuppressionJob(kind: JobKind, body: unknown): Json {
@@ -386,17 +444,27 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     const data = resource(body, type);
     const attributes = members(data.attributes, '/data/attributes', ['profiles'], ['profiles']);
     const list = members(attributes.profiles, '/data/attributes/profiles', ['data'], ['data']).data;
-    if (!Array.isArray(list) || list.length === 0) throw invalid('profiles.data must be a non-empty array of profiles.', '/data/attributes/profiles/data');
-    if (list.length > BULK_LIMIT) throw invalid(`At most ${BULK_LIMIT} profiles can be submitted per job.`, '/data/attributes/profiles/data');
+    if (!Array.isArray(list) || list.length === 0)
+      throw invalid('profiles.data must be a non-empty array of profiles.', '/data/attributes/profiles/data');
+    if (list.length > BULK_LIMIT)
+      throw invalid(`At most ${BULK_LIMIT} profiles can be submitted per job.`, '/data/attributes/profiles/data');
     const emails = list.map((item, index) => {
       const pointer = `/data/attributes/profiles/data/${index}`;
       const profile = members(item, pointer, ['type', 'attributes'], ['type', 'attributes']);
       if (profile.type !== 'profile') throw invalid(`The type must be 'profile'.`, `${pointer}/type`);
       const { email } = members(profile.attributes, `${pointer}/attributes`, ['email'], ['email']);
-      if (typeof email !== 'string' || !EMAIL.test(email)) throw invalid('Invalid email address.', `${pointer}/attributes/email`);
+      if (typeof email !== 'string' || !EMAIL.test(email))
+        throw invalid('Invalid email address.', `${pointer}/attributes/email`);
       return email.toLowerCase();
     });
-    const job: StoredJob = { id: jobId(), kind, created: new Date(), total: emails.length, skipped: 0, completedAt: null };
+    const job: StoredJob = {
+      id: jobId(),
+      kind,
+      created: new Date(),
+      total: emails.length,
+      skipped: 0,
+      completedAt: null,
+    };
     jobs.set(job.id, job);
     later(jobDelayMs, () => {
       for (const email of emails) {
@@ -406,7 +474,8 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
         for (const p of found) {
           const at = new Date();
           if (kind === 'create') {
-            if (!p.suppressions.some((s) => s.reason === 'USER_SUPPRESSED')) p.suppressions.push({ reason: 'USER_SUPPRESSED', timestamp: at });
+            if (!p.suppressions.some((s) => s.reason === 'USER_SUPPRESSED'))
+              p.suppressions.push({ reason: 'USER_SUPPRESSED', timestamp: at });
           } else {
             p.suppressions = p.suppressions.filter((s) => s.reason !== 'USER_SUPPRESSED');
           }
@@ -422,23 +491,49 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     const data = resource(body, 'profile-subscription-bulk-delete-job', ['relationships']);
     if (data.relationships !== undefined) {
       const { list } = members(data.relationships, '/data/relationships', ['list'], ['list']);
-      const listData = members(members(list, '/data/relationships/list', ['data'], ['data']).data, '/data/relationships/list/data', ['type', 'id'], ['type', 'id']);
-      if (listData.type !== 'list' || typeof listData.id !== 'string') throw invalid("The list relationship must be {type:'list', id}.", '/data/relationships/list/data');
+      const listData = members(
+        members(list, '/data/relationships/list', ['data'], ['data']).data,
+        '/data/relationships/list/data',
+        ['type', 'id'],
+        ['type', 'id'],
+      );
+      if (listData.type !== 'list' || typeof listData.id !== 'string')
+        throw invalid("The list relationship must be {type:'list', id}.", '/data/relationships/list/data');
     }
     const attributes = members(data.attributes, '/data/attributes', ['profiles'], ['profiles']);
     const list = members(attributes.profiles, '/data/attributes/profiles', ['data'], ['data']).data;
-    if (!Array.isArray(list) || list.length === 0) throw invalid('profiles.data must be a non-empty array of profiles.', '/data/attributes/profiles/data');
-    if (list.length > BULK_LIMIT) throw invalid(`At most ${BULK_LIMIT} profiles can be submitted per job.`, '/data/attributes/profiles/data');
+    if (!Array.isArray(list) || list.length === 0)
+      throw invalid('profiles.data must be a non-empty array of profiles.', '/data/attributes/profiles/data');
+    if (list.length > BULK_LIMIT)
+      throw invalid(`At most ${BULK_LIMIT} profiles can be submitted per job.`, '/data/attributes/profiles/data');
     const changes = list.map((item, index) => {
       const pointer = `/data/attributes/profiles/data/${index}`;
       const profile = members(item, pointer, ['type', 'attributes'], ['type', 'attributes']);
       if (profile.type !== 'profile') throw invalid(`The type must be 'profile'.`, `${pointer}/type`);
-      const attrs = members(profile.attributes, `${pointer}/attributes`, ['email', 'phone_number', 'subscriptions'], ['subscriptions']);
-      if (attrs.email !== undefined && attrs.email !== null && (typeof attrs.email !== 'string' || !EMAIL.test(attrs.email))) throw invalid('Invalid email address.', `${pointer}/attributes/email`);
-      if (attrs.phone_number !== undefined && attrs.phone_number !== null && (typeof attrs.phone_number !== 'string' || !E164.test(attrs.phone_number))) {
-        throw invalid('Invalid phone number format (Example of a valid format: +12345678901)', `${pointer}/attributes/phone_number`);
+      const attrs = members(
+        profile.attributes,
+        `${pointer}/attributes`,
+        ['email', 'phone_number', 'subscriptions'],
+        ['subscriptions'],
+      );
+      if (
+        attrs.email !== undefined &&
+        attrs.email !== null &&
+        (typeof attrs.email !== 'string' || !EMAIL.test(attrs.email))
+      )
+        throw invalid('Invalid email address.', `${pointer}/attributes/email`);
+      if (
+        attrs.phone_number !== undefined &&
+        attrs.phone_number !== null &&
+        (typeof attrs.phone_number !== 'string' || !E164.test(attrs.phone_number))
+      ) {
+        throw invalid(
+          'Invalid phone number format (Example of a valid format: +12345678901)',
+          `${pointer}/attributes/phone_number`,
+        );
       }
-      if (!attrs.email && !attrs.phone_number) throw invalid('Either email or phone_number is required.', `${pointer}/attributes`);
+      if (!attrs.email && !attrs.phone_number)
+        throw invalid('Either email or phone_number is required.', `${pointer}/attributes`);
       const subs = members(attrs.subscriptions, `${pointer}/attributes/subscriptions`, ['email', 'sms'], []);
       const unsubscribe = (channel: unknown, at: string, keys: string[]): boolean => {
         if (channel === undefined || channel === null) return false;
@@ -452,13 +547,24 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
       };
       const email = unsubscribe(subs.email, `${pointer}/attributes/subscriptions/email`, ['marketing']);
       const sms = unsubscribe(subs.sms, `${pointer}/attributes/subscriptions/sms`, ['marketing', 'transactional']);
-      if (!email && !sms) throw invalid('Give at least one channel to unsubscribe from.', `${pointer}/attributes/subscriptions`);
-      return { email: attrs.email as string | undefined, phone: attrs.phone_number as string | undefined, channels: { email, sms } };
+      if (!email && !sms)
+        throw invalid('Give at least one channel to unsubscribe from.', `${pointer}/attributes/subscriptions`);
+      return {
+        email: attrs.email as string | undefined,
+        phone: attrs.phone_number as string | undefined,
+        channels: { email, sms },
+      };
     });
     later(jobDelayMs, () => {
       for (const change of changes) {
         let found = change.email ? byEmail(change.email) : byPhone(change.phone!);
-        if (found.length === 0) found = [addProfile({ ...(change.email ? { email: change.email } : {}), ...(change.phone ? { phone_number: change.phone } : {}) })];
+        if (found.length === 0)
+          found = [
+            addProfile({
+              ...(change.email ? { email: change.email } : {}),
+              ...(change.phone ? { phone_number: change.phone } : {}),
+            }),
+          ];
         for (const p of found) {
           const at = new Date();
           if (change.channels.email) Object.assign(p, { emailConsent: 'UNSUBSCRIBED', emailConsentAt: at });
@@ -473,21 +579,37 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     const data = resource(body, 'data-privacy-deletion-job');
     const attributes = members(data.attributes, '/data/attributes', ['profile'], ['profile']);
     const inner = members(attributes.profile, '/data/attributes/profile', ['data'], ['data']).data;
-    const profile = members(inner, '/data/attributes/profile/data', ['type', 'id', 'attributes'], ['type', 'attributes']);
+    const profile = members(
+      inner,
+      '/data/attributes/profile/data',
+      ['type', 'id', 'attributes'],
+      ['type', 'attributes'],
+    );
     if (profile.type !== 'profile') throw invalid(`The type must be 'profile'.`, '/data/attributes/profile/data/type');
-    const attrs = members(profile.attributes, '/data/attributes/profile/data/attributes', ['email', 'phone_number'], []);
+    const attrs = members(
+      profile.attributes,
+      '/data/attributes/profile/data/attributes',
+      ['email', 'phone_number'],
+      [],
+    );
     const given = [profile.id, attrs.email, attrs.phone_number].filter((v) => v !== undefined && v !== null);
-    if (given.length !== 1) throw invalid('Exactly one of email, phone_number or id must be provided.', '/data/attributes/profile/data');
+    if (given.length !== 1)
+      throw invalid('Exactly one of email, phone_number or id must be provided.', '/data/attributes/profile/data');
     let matches: StoredProfile[];
     if (profile.id !== undefined && profile.id !== null) {
-      if (typeof profile.id !== 'string' || profile.id === '') throw invalid('id must be a string.', '/data/attributes/profile/data/id');
+      if (typeof profile.id !== 'string' || profile.id === '')
+        throw invalid('id must be a string.', '/data/attributes/profile/data/id');
       matches = profiles.has(profile.id) ? [profiles.get(profile.id)!] : [];
     } else if (attrs.email !== undefined && attrs.email !== null) {
-      if (typeof attrs.email !== 'string' || !EMAIL.test(attrs.email)) throw invalid('Invalid email address.', '/data/attributes/profile/data/attributes/email');
+      if (typeof attrs.email !== 'string' || !EMAIL.test(attrs.email))
+        throw invalid('Invalid email address.', '/data/attributes/profile/data/attributes/email');
       matches = byEmail(attrs.email);
     } else {
       if (typeof attrs.phone_number !== 'string' || !E164.test(attrs.phone_number)) {
-        throw invalid('Invalid phone number format (Example of a valid format: +12345678901)', '/data/attributes/profile/data/attributes/phone_number');
+        throw invalid(
+          'Invalid phone number format (Example of a valid format: +12345678901)',
+          '/data/attributes/profile/data/attributes/phone_number',
+        );
       }
       matches = byPhone(attrs.phone_number);
     }
@@ -506,7 +628,12 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
 
   function serve(request: FastifyRequest, reply: FastifyReply): void {
     const url = new URL(request.url, 'http://emulator.invalid');
-    const entry: KlaviyoRequestRecord = { method: request.method, path: url.pathname, queryNames: [...new Set(url.searchParams.keys())], status: 0 };
+    const entry: KlaviyoRequestRecord = {
+      method: request.method,
+      path: url.pathname,
+      queryNames: [...new Set(url.searchParams.keys())],
+      status: 0,
+    };
     requests.push(entry);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -517,7 +644,24 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
         .send(body === undefined ? '' : JSON.stringify(body));
     };
     const sendError = (error: ApiError, headers: Record<string, string> = {}) =>
-      send(error.status, { errors: [{ id: randomUUID(), status: error.status, code: error.code, title: error.title, detail: error.detail, source: error.source, links: {}, meta: {} }] }, headers);
+      send(
+        error.status,
+        {
+          errors: [
+            {
+              id: randomUUID(),
+              status: error.status,
+              code: error.code,
+              title: error.title,
+              detail: error.detail,
+              source: error.source,
+              links: {},
+              meta: {},
+            },
+          ],
+        },
+        headers,
+      );
 
     const queued = faults.shift();
     if (queued) {
@@ -537,9 +681,17 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
       }
       if (fault === 429) {
         const seconds = queued.retryAfterSeconds ?? 1;
-        return sendError(new ApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`), {
-          'retry-after': String(seconds),
-        });
+        return sendError(
+          new ApiError(
+            429,
+            'throttled',
+            'Request was throttled.',
+            `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+          ),
+          {
+            'retry-after': String(seconds),
+          },
+        );
       }
       return sendError(new ApiError(fault, 'error', 'A server error occurred.', 'A server error occurred.'));
     }
@@ -548,56 +700,135 @@ export async function startKlaviyoEmulator(options: KlaviyoEmulatorOptions): Pro
     const authorization = request.headers.authorization ?? '';
     const scheme = /^Klaviyo-API-Key (\S+)$/.exec(authorization);
     if (!scheme) {
-      return sendError(new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.', 'Missing or invalid authorization scheme. Please use Klaviyo-API-Key.'));
+      return sendError(
+        new ApiError(
+          401,
+          'not_authenticated',
+          'Authentication credentials were not provided.',
+          'Missing or invalid authorization scheme. Please use Klaviyo-API-Key.',
+        ),
+      );
     }
     if (revoked || scheme[1] !== options.apiKey) {
-      return sendError(new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.', 'Missing or invalid private key.'));
+      return sendError(
+        new ApiError(
+          401,
+          'not_authenticated',
+          'Authentication credentials were not provided.',
+          'Missing or invalid private key.',
+        ),
+      );
     }
 
     const route = routeOf(request.method, url.pathname);
     if (!route) return sendError(new ApiError(404, 'not_found', 'Not found.', 'The path was not found.', {}));
-    if (!route.methodAllowed) return sendError(new ApiError(405, 'method_not_allowed', 'Method not allowed.', `Method "${request.method}" not allowed.`, {}));
+    if (!route.methodAllowed)
+      return sendError(
+        new ApiError(405, 'method_not_allowed', 'Method not allowed.', `Method "${request.method}" not allowed.`, {}),
+      );
 
     const needed = SCOPES[route.endpoint]?.find((s) => s.method === request.method)?.scopes ?? [];
     const missing = needed.filter((scope) => !scopes.has(scope));
     if (missing.length > 0) {
-      return sendError(new ApiError(403, 'permission_denied', 'You do not have permission to perform this action.', `This API key is missing required scopes: ${missing.join(', ')}`, {}));
+      return sendError(
+        new ApiError(
+          403,
+          'permission_denied',
+          'You do not have permission to perform this action.',
+          `This API key is missing required scopes: ${missing.join(', ')}`,
+          {},
+        ),
+      );
     }
 
     const limiter = limiterFor(route.endpoint);
     const admitted = limiter ? limiter.take() : undefined;
     if (admitted && !admitted.ok) {
       const seconds = admitted.retryAfterSeconds;
-      return sendError(new ApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`), {
-        'retry-after': String(seconds),
-      });
+      return sendError(
+        new ApiError(
+          429,
+          'throttled',
+          'Request was throttled.',
+          `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+        ),
+        {
+          'retry-after': String(seconds),
+        },
+      );
     }
-    const headers: Record<string, string> = admitted?.ok ? { 'ratelimit-limit': String(admitted.limit), 'ratelimit-remaining': String(admitted.remaining), 'ratelimit-reset': String(admitted.resetSeconds) } : {};
+    const headers: Record<string, string> = admitted?.ok
+      ? {
+          'ratelimit-limit': String(admitted.limit),
+          'ratelimit-remaining': String(admitted.remaining),
+          'ratelimit-reset': String(admitted.resetSeconds),
+        }
+      : {};
 
     try {
       const requested = request.headers.revision;
-      if (typeof requested !== 'string' || requested === '') throw new ApiError(400, 'invalid', 'Invalid input.', 'The revision header is required.', { parameter: 'revision' });
+      if (typeof requested !== 'string' || requested === '')
+        throw new ApiError(400, 'invalid', 'Invalid input.', 'The revision header is required.', {
+          parameter: 'revision',
+        });
       const revisionDate = /^(\d{4}-\d{2}-\d{2})(\.[a-z]+)?$/.exec(requested)?.[1];
       if (!revisionDate || Number.isNaN(Date.parse(revisionDate))) {
-        throw new ApiError(400, 'invalid', 'Invalid input.', 'The revision header must have the format YYYY-MM-DD[.suffix].', { parameter: 'revision' });
+        throw new ApiError(
+          400,
+          'invalid',
+          'Invalid input.',
+          'The revision header must have the format YYYY-MM-DD[.suffix].',
+          { parameter: 'revision' },
+        );
       }
-      if (revisionDate > revision) throw new ApiError(400, 'invalid', 'Invalid input.', `Revision ${revisionDate} is not available; the newest is ${revision}.`, { parameter: 'revision' });
+      if (revisionDate > revision)
+        throw new ApiError(
+          400,
+          'invalid',
+          'Invalid input.',
+          `Revision ${revisionDate} is not available; the newest is ${revision}.`,
+          { parameter: 'revision' },
+        );
 
       if (request.method === 'GET') {
-        if (route.endpoint === 'profiles' && route.id === undefined) return send(200, listProfiles(url.searchParams), headers);
+        if (route.endpoint === 'profiles' && route.id === undefined)
+          return send(200, listProfiles(url.searchParams), headers);
         if (route.endpoint === 'profiles') {
           const profile = profiles.get(route.id!);
-          if (!profile) throw new ApiError(404, 'not_found', 'Not found.', 'A profile with the given id does not exist.', { parameter: 'id' });
-          return send(200, { data: renderProfile(profile, additionalFields(url.searchParams)), links: { self: `${baseUrl}/api/profiles/${profile.id}/` } }, headers);
+          if (!profile)
+            throw new ApiError(404, 'not_found', 'Not found.', 'A profile with the given id does not exist.', {
+              parameter: 'id',
+            });
+          return send(
+            200,
+            {
+              data: renderProfile(profile, additionalFields(url.searchParams)),
+              links: { self: `${baseUrl}/api/profiles/${profile.id}/` },
+            },
+            headers,
+          );
         }
         const job = jobs.get(route.id ?? '');
-        if (!job || job.kind !== route.jobKind) throw new ApiError(404, 'not_found', 'Not found.', 'A job with the given id does not exist.', { parameter: 'id' });
-        return send(200, { data: renderJob(job), links: { self: `${baseUrl}/api/${jobPath(job.kind)}/${job.id}/` } }, headers);
+        if (!job || job.kind !== route.jobKind)
+          throw new ApiError(404, 'not_found', 'Not found.', 'A job with the given id does not exist.', {
+            parameter: 'id',
+          });
+        return send(
+          200,
+          { data: renderJob(job), links: { self: `${baseUrl}/api/${jobPath(job.kind)}/${job.id}/` } },
+          headers,
+        );
       }
 
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (contentType !== JSON_API && contentType !== 'application/json') {
-        throw new ApiError(415, 'unsupported_media_type', 'Unsupported media type.', `Unsupported media type "${contentType.slice(0, 60)}" in request. Use ${JSON_API}.`, {});
+        throw new ApiError(
+          415,
+          'unsupported_media_type',
+          'Unsupported media type.',
+          `Unsupported media type "${contentType.slice(0, 60)}" in request. Use ${JSON_API}.`,
+          {},
+        );
       }
       const body = parseJson(request.body);
       if (route.endpoint === 'suppression-jobs') return send(202, createSuppressionJob(route.jobKind!, body), headers);
@@ -661,18 +892,30 @@ function routeOf(method: string, path: string): Route | undefined {
   // Klaviyo accepts paths with and without the trailing slash.
   const trimmed = path.replace(/\/+$/, '');
   let match = /^\/api\/profiles(?:\/([^/]+))?$/.exec(trimmed);
-  if (match) return { endpoint: 'profiles', ...(match[1] ? { id: decodeURIComponent(match[1]) } : {}), methodAllowed: method === 'GET' };
+  if (match)
+    return {
+      endpoint: 'profiles',
+      ...(match[1] ? { id: decodeURIComponent(match[1]) } : {}),
+      methodAllowed: method === 'GET',
+    };
   match = /^\/api\/profile-suppression-bulk-(create|delete)-jobs(?:\/([^/]+))?$/.exec(trimmed);
   if (match) {
     const id = match[2] ? decodeURIComponent(match[2]) : undefined;
-    return { endpoint: 'suppression-jobs', jobKind: match[1] as JobKind, ...(id ? { id } : {}), methodAllowed: id ? method === 'GET' : method === 'POST' };
+    return {
+      endpoint: 'suppression-jobs',
+      jobKind: match[1] as JobKind,
+      ...(id ? { id } : {}),
+      methodAllowed: id ? method === 'GET' : method === 'POST',
+    };
   }
-  if (trimmed === '/api/profile-subscription-bulk-delete-jobs') return { endpoint: 'subscription-jobs', methodAllowed: method === 'POST' };
+  if (trimmed === '/api/profile-subscription-bulk-delete-jobs')
+    return { endpoint: 'subscription-jobs', methodAllowed: method === 'POST' };
   if (trimmed === '/api/data-privacy-deletion-jobs') return { endpoint: 'deletion', methodAllowed: method === 'POST' };
   return undefined;
 }
 
-const jobPath = (kind: JobKind) => (kind === 'create' ? 'profile-suppression-bulk-create-jobs' : 'profile-suppression-bulk-delete-jobs');
+const jobPath = (kind: JobKind) =>
+  kind === 'create' ? 'profile-suppression-bulk-create-jobs' : 'profile-suppression-bulk-delete-jobs';
 
 // ---- JSON:API validation ----
 
@@ -681,16 +924,24 @@ function parseJson(body: unknown): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new ApiError(400, 'parse_error', 'Malformed request.', 'JSON parse error - the request body is not valid JSON.', { pointer: '/' });
+    throw new ApiError(
+      400,
+      'parse_error',
+      'Malformed request.',
+      'JSON parse error - the request body is not valid JSON.',
+      { pointer: '/' },
+    );
   }
 }
 
 /** `value` as an object with only `allowed` members and every `required` one; else 400 at `pointer`. */
 function members(value: unknown, pointer: string, allowed: string[], required: string[]): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${pointer} must be an object.`, pointer);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(`${pointer} must be an object.`, pointer);
   const object = value as Json;
   for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) throw invalid(`'${key.slice(0, 60)}' is not a valid field for this resource.`, `${pointer}/${key.slice(0, 60)}`);
+    if (!allowed.includes(key))
+      throw invalid(`'${key.slice(0, 60)}' is not a valid field for this resource.`, `${pointer}/${key.slice(0, 60)}`);
   }
   for (const key of required) {
     if (object[key] === undefined) throw invalid(`'${key}' is a required field.`, `${pointer}/${key}`);
@@ -721,7 +972,9 @@ function jobId(): string {
 }
 
 interface FixedWindows {
-  take(): { ok: true; limit: number; remaining: number; resetSeconds: number } | { ok: false; retryAfterSeconds: number };
+  take():
+    | { ok: true; limit: number; remaining: number; resetSeconds: number }
+    | { ok: false; retryAfterSeconds: number };
 }
 
 /** Klaviyo's two fixed windows: a burst per second and a steady per minute, both must admit a call. */
@@ -737,11 +990,17 @@ function fixedWindows(limit: KlaviyoRateLimit): FixedWindows {
       const m = Math.floor(now / 60_000);
       if (s !== second) [second, inSecond] = [s, 0];
       if (m !== minute) [minute, inMinute] = [m, 0];
-      if (inMinute >= limit.steadyPerMinute) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((m + 1) * 60_000 - now) / 1000)) };
+      if (inMinute >= limit.steadyPerMinute)
+        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((m + 1) * 60_000 - now) / 1000)) };
       if (inSecond >= limit.burstPerSecond) return { ok: false, retryAfterSeconds: 1 };
       inSecond++;
       inMinute++;
-      return { ok: true, limit: limit.steadyPerMinute, remaining: limit.steadyPerMinute - inMinute, resetSeconds: Math.ceil(((m + 1) * 60_000 - now) / 1000) };
+      return {
+        ok: true,
+        limit: limit.steadyPerMinute,
+        remaining: limit.steadyPerMinute - inMinute,
+        resetSeconds: Math.ceil(((m + 1) * 60_000 - now) / 1000),
+      };
     },
   };
 }

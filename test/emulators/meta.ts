@@ -82,7 +82,26 @@ interface Member {
 }
 
 const KNOWN_KEYS = new Set([
-  'EXTERN_ID', 'EMAIL', 'EMAIL_SHA256', 'PHONE', 'PHONE_SHA256', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'DOB', 'LN', 'FN', 'FI', 'CT', 'ST', 'ZIP', 'MADID', 'COUNTRY', 'LOOKALIKE_VALUE', 'PAGEUID',
+  'EXTERN_ID',
+  'EMAIL',
+  'EMAIL_SHA256',
+  'PHONE',
+  'PHONE_SHA256',
+  'GEN',
+  'DOBY',
+  'DOBM',
+  'DOBD',
+  'DOB',
+  'LN',
+  'FN',
+  'FI',
+  'CT',
+  'ST',
+  'ZIP',
+  'MADID',
+  'COUNTRY',
+  'LOOKALIKE_VALUE',
+  'PAGEUID',
 ]);
 const HASH = /^[0-9a-f]{64}$/;
 const MAX_ROWS = 10_000;
@@ -121,16 +140,33 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     const pct = limit ? Math.min(100, Math.round((window.calls / limit) * 100)) : 1;
     return {
       'x-business-use-case-usage': JSON.stringify({
-        [adAccountId]: [{ type: 'ads_management', call_count: pct, total_cputime: Math.ceil(pct / 2), total_time: Math.ceil(pct / 2), estimated_time_to_regain_access: regainMinutes, ads_api_access_tier: 'standard_access' }],
+        [adAccountId]: [
+          {
+            type: 'ads_management',
+            call_count: pct,
+            total_cputime: Math.ceil(pct / 2),
+            total_time: Math.ceil(pct / 2),
+            estimated_time_to_regain_access: regainMinutes,
+            ads_api_access_tier: 'standard_access',
+          },
+        ],
       }),
-      'x-app-usage': JSON.stringify({ call_count: pct, total_cputime: Math.ceil(pct / 2), total_time: Math.ceil(pct / 2) }),
+      'x-app-usage': JSON.stringify({
+        call_count: pct,
+        total_cputime: Math.ceil(pct / 2),
+        total_time: Math.ceil(pct / 2),
+      }),
       'x-fb-trace-id': randomBytes(8).toString('base64url'),
       'x-fb-rev': '1019000000',
     };
   }
 
   /** The payload's rows, validated as Meta does; invalid rows are counted, not refused. */
-  function readPayload(raw: unknown): { rows: { emails: Set<string>; phones: Set<string> }[]; invalid: Record<string, string>; received: number } {
+  function readPayload(raw: unknown): {
+    rows: { emails: Set<string>; phones: Set<string> }[];
+    invalid: Record<string, string>;
+    received: number;
+  } {
     if (raw === undefined || raw === null || raw === '') throw invalidParameter('The parameter payload is required');
     let payload = raw;
     if (typeof raw === 'string') {
@@ -140,15 +176,21 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         throw invalidParameter('param payload must be JSON-encoded');
       }
     }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalidParameter('param payload must be an object with schema and data');
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+      throw invalidParameter('param payload must be an object with schema and data');
     const { schema, data, ...rest } = payload as Record<string, unknown>;
     const unknown = Object.keys(rest).filter((key) => key !== 'app_ids' && key !== 'page_ids' && key !== 'is_raw');
-    if (unknown.length > 0) throw invalidParameter(`Invalid keys "${unknown.join(', ').slice(0, 80)}" were found in param "payload"`);
+    if (unknown.length > 0)
+      throw invalidParameter(`Invalid keys "${unknown.join(', ').slice(0, 80)}" were found in param "payload"`);
     const keys = typeof schema === 'string' ? [schema] : schema;
-    if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'string')) throw invalidParameter('param payload[schema] must be a key or a list of keys');
-    for (const key of keys as string[]) if (!KNOWN_KEYS.has(key)) throw invalidParameter(`Invalid schema key "${key.slice(0, 40)}" in param payload[schema]`);
+    if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'string'))
+      throw invalidParameter('param payload[schema] must be a key or a list of keys');
+    for (const key of keys as string[])
+      if (!KNOWN_KEYS.has(key))
+        throw invalidParameter(`Invalid schema key "${key.slice(0, 40)}" in param payload[schema]`);
     if (new Set(keys).size !== keys.length) throw invalidParameter('param payload[schema] has a key twice');
-    if (!Array.isArray(data) || data.length === 0) throw invalidParameter('param payload[data] must be a non-empty array');
+    if (!Array.isArray(data) || data.length === 0)
+      throw invalidParameter('param payload[data] must be a non-empty array');
     if (data.length > MAX_ROWS) throw invalidParameter(`Too many entries in one batch: at most ${MAX_ROWS}`);
     const single = typeof schema === 'string';
     const rows: { emails: Set<string>; phones: Set<string> }[] = [];
@@ -156,7 +198,10 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     data.forEach((entry: unknown, index) => {
       const row = single && typeof entry === 'string' ? [entry] : entry;
       if (!Array.isArray(row) || row.length !== keys.length) {
-        throw invalidParameter(`Data Row Length Mismatch: row ${index} has ${Array.isArray(row) ? row.length : 0} columns while the schema has ${keys.length}`, 1870065);
+        throw invalidParameter(
+          `Data Row Length Mismatch: row ${index} has ${Array.isArray(row) ? row.length : 0} columns while the schema has ${keys.length}`,
+          1870065,
+        );
       }
       const emails = new Set<string>();
       const phones = new Set<string>();
@@ -186,9 +231,11 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         throw invalidParameter('param session must be JSON-encoded');
       }
     }
-    if (parsed === undefined || parsed === null) return `${randomInt(1, 9)}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`; // an int64 beyond 2^53, as Meta's are
+    if (parsed === undefined || parsed === null)
+      return `${randomInt(1, 9)}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`; // an int64 beyond 2^53, as Meta's are
     const id = (parsed as { session_id?: unknown }).session_id;
-    if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) throw invalidParameter('param session[session_id] must be an integer');
+    if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id)))
+      throw invalidParameter('param session[session_id] must be an integer');
     return String(id);
   }
 
@@ -219,7 +266,11 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     requests.push(entry);
     const send = (status: number, bodyText: string, regainMinutes = 0) => {
       entry.status = status;
-      void reply.code(status).headers(usageHeaders(regainMinutes)).type('application/json; charset=UTF-8').send(bodyText);
+      void reply
+        .code(status)
+        .headers(usageHeaders(regainMinutes))
+        .type('application/json; charset=UTF-8')
+        .send(bodyText);
     };
     const sendError = (error: GraphError, regainMinutes = 0) =>
       send(
@@ -245,7 +296,8 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         return;
       }
       if (fault === 'garbage') return send(200, '{"audience_id":"');
-      if (fault === 500) return sendError(new GraphError(500, 1, 'An unknown error has occurred.', undefined, { is_transient: true }));
+      if (fault === 500)
+        return sendError(new GraphError(500, 1, 'An unknown error has occurred.', undefined, { is_transient: true }));
       const code = faultOptions.code ?? 17;
       const message =
         code === 80004
@@ -255,7 +307,10 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
             : code === 613
               ? '(#613) Calls to this api have exceeded the rate limit.'
               : '(#17) User request limit reached';
-      return sendError(new GraphError(400, code, message, 2446079, { is_transient: true }), faultOptions.regainMinutes ?? 0);
+      return sendError(
+        new GraphError(400, code, message, 2446079, { is_transient: true }),
+        faultOptions.regainMinutes ?? 0,
+      );
     }
 
     // The parameters, wherever Graph accepts them: JSON body, form body, query string.
@@ -283,20 +338,28 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     const header = /^(?:Bearer|OAuth) (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const token = header ?? (typeof params.access_token === 'string' ? params.access_token : undefined);
     entry.tokenIn = header ? 'header' : token === undefined ? 'none' : fromForm ? 'form' : 'query';
-    if (token === undefined || token === '') return sendError(new GraphError(400, 104, 'An access token is required to request this resource.'));
+    if (token === undefined || token === '')
+      return sendError(new GraphError(400, 104, 'An access token is required to request this resource.'));
     if (revoked) {
       return sendError(
-        new GraphError(400, 190, 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', 460),
+        new GraphError(
+          400,
+          190,
+          'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.',
+          460,
+        ),
       );
     }
-    if (token !== options.accessToken) return sendError(new GraphError(400, 190, 'Invalid OAuth access token - Cannot parse access token'));
+    if (token !== options.accessToken)
+      return sendError(new GraphError(400, 190, 'Invalid OAuth access token - Cannot parse access token'));
 
     // The ad account's rate limit.
     if (options.rateLimit) {
       const windowMs = options.rateLimit.windowMs ?? 3_600_000;
       if (Date.now() - window.start >= windowMs) Object.assign(window, { start: Date.now(), calls: 0 });
       if (window.calls >= options.rateLimit.calls) {
-        const regain = options.rateLimit.regainMinutes ?? Math.max(1, Math.ceil((window.start + windowMs - Date.now()) / 60_000));
+        const regain =
+          options.rateLimit.regainMinutes ?? Math.max(1, Math.ceil((window.start + windowMs - Date.now()) / 60_000));
         return sendError(
           new GraphError(
             400,
@@ -316,7 +379,13 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     }
     const [, version, audienceId] = route as unknown as [string, string, string];
     if (version !== apiVersion) {
-      return sendError(new GraphError(400, 2635, `(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: ${apiVersion}.`));
+      return sendError(
+        new GraphError(
+          400,
+          2635,
+          `(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: ${apiVersion}.`,
+        ),
+      );
     }
     const members = audiences.get(audienceId);
     if (!members || (request.method !== 'DELETE' && request.method !== 'POST')) {
@@ -336,10 +405,16 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         const phones = new Set(rows.flatMap((row) => [...row.phones]));
         audiences.set(
           audienceId,
-          members.filter((member) => !((member.email && emails.has(member.email)) || (member.phone && phones.has(member.phone)))),
+          members.filter(
+            (member) => !((member.email && emails.has(member.email)) || (member.phone && phones.has(member.phone))),
+          ),
         );
       } else {
-        for (const row of rows) members.push({ ...(row.emails.size ? { email: [...row.emails][0] } : {}), ...(row.phones.size ? { phone: [...row.phones][0] } : {}) });
+        for (const row of rows)
+          members.push({
+            ...(row.emails.size ? { email: [...row.emails][0] } : {}),
+            ...(row.phones.size ? { phone: [...row.phones][0] } : {}),
+          });
       }
       // session_id is an int64: written as a bare number, as Meta writes it, beyond what a JS number holds exactly.
       return send(
@@ -367,14 +442,19 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         id,
         seeded.map((member) => {
           if (!member.email && !member.phone) throw new Error('createAudience: a member needs an email or a phone');
-          return { ...(member.email ? { email: hashEmail(member.email) } : {}), ...(member.phone ? { phone: hashPhone(member.phone) } : {}) };
+          return {
+            ...(member.email ? { email: hashEmail(member.email) } : {}),
+            ...(member.phone ? { phone: hashPhone(member.phone) } : {}),
+          };
         }),
       );
     },
     members(audienceId) {
       const list = audiences.get(audienceId);
       if (!list) throw new Error(`members: no audience ${audienceId}`);
-      return new Set(list.flatMap((member) => [member.email, member.phone].filter((hash): hash is string => hash !== undefined)));
+      return new Set(
+        list.flatMap((member) => [member.email, member.phone].filter((hash): hash is string => hash !== undefined)),
+      );
     },
     memberCount(audienceId) {
       return audiences.get(audienceId)?.length ?? 0;

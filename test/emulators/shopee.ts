@@ -44,7 +44,16 @@ import { stall } from './faults';
  */
 
 export type ShopeeRegion = 'TH' | 'SG' | 'MY' | 'PH' | 'VN' | 'ID' | 'TW' | 'BR' | 'MX' | 'CO' | 'CL';
-export type ShopeeOrderStatus = 'UNPAID' | 'READY_TO_SHIP' | 'PROCESSED' | 'SHIPPED' | 'COMPLETED' | 'IN_CANCEL' | 'CANCELLED' | 'INVOICE_PENDING' | 'TO_RETURN';
+export type ShopeeOrderStatus =
+  | 'UNPAID'
+  | 'READY_TO_SHIP'
+  | 'PROCESSED'
+  | 'SHIPPED'
+  | 'COMPLETED'
+  | 'IN_CANCEL'
+  | 'CANCELLED'
+  | 'INVOICE_PENDING'
+  | 'TO_RETURN';
 
 export interface ShopeeEmulatorOptions {
   partnerId: number;
@@ -123,7 +132,9 @@ export interface ShopeeOrderDetail {
   buyer_username: string | null;
   total_amount: number | string;
   recipient_address: ShopeeRecipientAddress | null;
-  item_list: Required<EmulatedShopeeItem & { model_id: number; model_name: string; model_original_price: number; weight: number }>[];
+  item_list: Required<
+    EmulatedShopeeItem & { model_id: number; model_name: string; model_original_price: number; weight: number }
+  >[];
   pay_time: number | null;
   payment_method: string;
   shipping_carrier: string;
@@ -164,7 +175,14 @@ export interface ShopeeEmulator {
    * have the decimals the market uses (THB 1234.5, VND and IDR whole); about half the phones are masked.
    * Returns the order_sn in order of creation.
    */
-  seedOrders(opts: { count: number; from?: Date; to?: Date; seed?: number; region?: ShopeeRegion; currency?: string }): string[];
+  seedOrders(opts: {
+    count: number;
+    from?: Date;
+    to?: Date;
+    seed?: number;
+    region?: ShopeeRegion;
+    currency?: string;
+  }): string[];
   /** Changes an order as the shop would: update_time moves to now, at least a second past the previous one, unless `change` sets it. */
   updateOrder(orderSn: string, change?: Partial<EmulatedShopeeOrder>): void;
   /** The order as get_order_detail renders it with every optional field; undefined when unknown. */
@@ -198,8 +216,29 @@ const SECOND_MS = 1000;
 const DAY_SECONDS = 86_400;
 /** 9999-12-30: past it, a number is not Unix seconds (it is most likely milliseconds). */
 const LATEST_UNIX_SECONDS = 253_402_041_600;
-const ORDER_STATUSES: readonly ShopeeOrderStatus[] = ['UNPAID', 'READY_TO_SHIP', 'PROCESSED', 'SHIPPED', 'COMPLETED', 'IN_CANCEL', 'CANCELLED', 'INVOICE_PENDING', 'TO_RETURN'];
-const BASIC_DETAIL_FIELDS = ['order_sn', 'region', 'currency', 'cod', 'order_status', 'create_time', 'update_time', 'days_to_ship', 'ship_by_date', 'message_to_seller'] as const;
+const ORDER_STATUSES: readonly ShopeeOrderStatus[] = [
+  'UNPAID',
+  'READY_TO_SHIP',
+  'PROCESSED',
+  'SHIPPED',
+  'COMPLETED',
+  'IN_CANCEL',
+  'CANCELLED',
+  'INVOICE_PENDING',
+  'TO_RETURN',
+];
+const BASIC_DETAIL_FIELDS = [
+  'order_sn',
+  'region',
+  'currency',
+  'cod',
+  'order_status',
+  'create_time',
+  'update_time',
+  'days_to_ship',
+  'ship_by_date',
+  'message_to_seller',
+] as const;
 const OPTIONAL_DETAIL_FIELDS = new Set([
   'buyer_user_id',
   'buyer_username',
@@ -213,18 +252,100 @@ const OPTIONAL_DETAIL_FIELDS = new Set([
 ]);
 
 /** Each market's currency, the zone its order_sn dates are written in, and whether amounts are whole. */
-const MARKETS: Readonly<Record<ShopeeRegion, { currency: string; timeZone: string; wholeAmounts: boolean; phonePrefix: string; city: string; state: string }>> = {
-  TH: { currency: 'THB', timeZone: 'Asia/Bangkok', wholeAmounts: false, phonePrefix: '668', city: 'Bang Rak', state: 'Bangkok' },
-  SG: { currency: 'SGD', timeZone: 'Asia/Singapore', wholeAmounts: false, phonePrefix: '658', city: 'Singapore', state: 'Singapore' },
-  MY: { currency: 'MYR', timeZone: 'Asia/Kuala_Lumpur', wholeAmounts: false, phonePrefix: '601', city: 'Kuala Lumpur', state: 'Wilayah Persekutuan' },
-  PH: { currency: 'PHP', timeZone: 'Asia/Manila', wholeAmounts: false, phonePrefix: '639', city: 'Makati', state: 'Metro Manila' },
-  VN: { currency: 'VND', timeZone: 'Asia/Ho_Chi_Minh', wholeAmounts: true, phonePrefix: '849', city: 'Quận 1', state: 'TP. Hồ Chí Minh' },
-  ID: { currency: 'IDR', timeZone: 'Asia/Jakarta', wholeAmounts: true, phonePrefix: '628', city: 'Jakarta Selatan', state: 'DKI Jakarta' },
-  TW: { currency: 'TWD', timeZone: 'Asia/Taipei', wholeAmounts: true, phonePrefix: '8869', city: '信義區', state: '臺北市' },
-  BR: { currency: 'BRL', timeZone: 'America/Sao_Paulo', wholeAmounts: false, phonePrefix: '55119', city: 'São Paulo', state: 'SP' },
-  MX: { currency: 'MXN', timeZone: 'America/Mexico_City', wholeAmounts: false, phonePrefix: '5255', city: 'Ciudad de México', state: 'CDMX' },
-  CO: { currency: 'COP', timeZone: 'America/Bogota', wholeAmounts: true, phonePrefix: '573', city: 'Bogotá', state: 'Bogotá D.C.' },
-  CL: { currency: 'CLP', timeZone: 'America/Santiago', wholeAmounts: true, phonePrefix: '569', city: 'Santiago', state: 'Región Metropolitana' },
+const MARKETS: Readonly<
+  Record<
+    ShopeeRegion,
+    { currency: string; timeZone: string; wholeAmounts: boolean; phonePrefix: string; city: string; state: string }
+  >
+> = {
+  TH: {
+    currency: 'THB',
+    timeZone: 'Asia/Bangkok',
+    wholeAmounts: false,
+    phonePrefix: '668',
+    city: 'Bang Rak',
+    state: 'Bangkok',
+  },
+  SG: {
+    currency: 'SGD',
+    timeZone: 'Asia/Singapore',
+    wholeAmounts: false,
+    phonePrefix: '658',
+    city: 'Singapore',
+    state: 'Singapore',
+  },
+  MY: {
+    currency: 'MYR',
+    timeZone: 'Asia/Kuala_Lumpur',
+    wholeAmounts: false,
+    phonePrefix: '601',
+    city: 'Kuala Lumpur',
+    state: 'Wilayah Persekutuan',
+  },
+  PH: {
+    currency: 'PHP',
+    timeZone: 'Asia/Manila',
+    wholeAmounts: false,
+    phonePrefix: '639',
+    city: 'Makati',
+    state: 'Metro Manila',
+  },
+  VN: {
+    currency: 'VND',
+    timeZone: 'Asia/Ho_Chi_Minh',
+    wholeAmounts: true,
+    phonePrefix: '849',
+    city: 'Quận 1',
+    state: 'TP. Hồ Chí Minh',
+  },
+  ID: {
+    currency: 'IDR',
+    timeZone: 'Asia/Jakarta',
+    wholeAmounts: true,
+    phonePrefix: '628',
+    city: 'Jakarta Selatan',
+    state: 'DKI Jakarta',
+  },
+  TW: {
+    currency: 'TWD',
+    timeZone: 'Asia/Taipei',
+    wholeAmounts: true,
+    phonePrefix: '8869',
+    city: '信義區',
+    state: '臺北市',
+  },
+  BR: {
+    currency: 'BRL',
+    timeZone: 'America/Sao_Paulo',
+    wholeAmounts: false,
+    phonePrefix: '55119',
+    city: 'São Paulo',
+    state: 'SP',
+  },
+  MX: {
+    currency: 'MXN',
+    timeZone: 'America/Mexico_City',
+    wholeAmounts: false,
+    phonePrefix: '5255',
+    city: 'Ciudad de México',
+    state: 'CDMX',
+  },
+  CO: {
+    currency: 'COP',
+    timeZone: 'America/Bogota',
+    wholeAmounts: true,
+    phonePrefix: '573',
+    city: 'Bogotá',
+    state: 'Bogotá D.C.',
+  },
+  CL: {
+    currency: 'CLP',
+    timeZone: 'America/Santiago',
+    wholeAmounts: true,
+    phonePrefix: '569',
+    city: 'Santiago',
+    state: 'Región Metropolitana',
+  },
 };
 
 interface StoredOrder {
@@ -258,7 +379,10 @@ const param = (message: string) => new ShopeeFailure(400, 'error_param', message
 
 export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promise<ShopeeEmulator> {
   const region = options.region ?? 'TH';
-  if (!MARKETS[region]) throw new RangeError(`region ${JSON.stringify(region)} is not a Shopee market: use one of ${Object.keys(MARKETS).join(', ')}`);
+  if (!MARKETS[region])
+    throw new RangeError(
+      `region ${JSON.stringify(region)} is not a Shopee market: use one of ${Object.keys(MARKETS).join(', ')}`,
+    );
   const shopCurrency = options.currency ?? MARKETS[region].currency;
   minorUnits(shopCurrency); // throws, saying why, for a code that is not ISO 4217
   const now = options.now ?? (() => new Date());
@@ -276,17 +400,25 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
 
   function secondsOf(value: ShopeeTime, what: string): number {
     if (typeof value === 'number' && !(Number.isInteger(value) && value > 0 && value < LATEST_UNIX_SECONDS)) {
-      throw new RangeError(`${what} ${value} is not Unix seconds (a number in milliseconds?): pass a Date or whole seconds`);
+      throw new RangeError(
+        `${what} ${value} is not Unix seconds (a number in milliseconds?): pass a Date or whole seconds`,
+      );
     }
-    const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value * SECOND_MS : Date.parse(value);
-    if (!Number.isFinite(ms)) throw new RangeError(`${what} ${JSON.stringify(value)} is not a time: use a Date, Unix seconds or an ISO 8601 instant`);
+    const ms =
+      value instanceof Date ? value.getTime() : typeof value === 'number' ? value * SECOND_MS : Date.parse(value);
+    if (!Number.isFinite(ms))
+      throw new RangeError(
+        `${what} ${JSON.stringify(value)} is not a time: use a Date, Unix seconds or an ISO 8601 instant`,
+      );
     return Math.floor(ms / SECOND_MS);
   }
 
   /** Shopee's order_sn: the creation date (YYMMDD, market time) and 8 more characters. */
   function newOrderSn(createTime: number, orderRegion: string): string {
     const zone = MARKETS[orderRegion as ShopeeRegion]?.timeZone ?? MARKETS[region].timeZone;
-    const date = localParts(new Date(createTime * SECOND_MS), zone).date.replaceAll('-', '').slice(2);
+    const date = localParts(new Date(createTime * SECOND_MS), zone)
+      .date.replaceAll('-', '')
+      .slice(2);
     let sn: string;
     do {
       serial++;
@@ -296,7 +428,8 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
   }
 
   function itemsTotal(items: ShopeeOrderDetail['item_list'], currency: string, what: string): number {
-    if (!isCurrency(currency)) throw new RangeError(`${what}: currency ${JSON.stringify(currency)} is not ISO 4217, so give total_amount`);
+    if (!isCurrency(currency))
+      throw new RangeError(`${what}: currency ${JSON.stringify(currency)} is not ISO 4217, so give total_amount`);
     let sum = 0n;
     for (const item of items) {
       const price = parseAmount(item.model_discounted_price, currency);
@@ -308,34 +441,58 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
 
   function buildOrder(input: EmulatedShopeeOrder, base?: StoredOrder): StoredOrder {
     const orderRegion = input.region ?? base?.region ?? region;
-    const currency = input.currency ?? base?.currency ?? (MARKETS[orderRegion as ShopeeRegion]?.currency || shopCurrency);
-    const create = input.create_time !== undefined ? secondsOf(input.create_time, 'create_time') : (base?.create_time ?? clock());
+    const currency =
+      input.currency ?? base?.currency ?? (MARKETS[orderRegion as ShopeeRegion]?.currency || shopCurrency);
+    const create =
+      input.create_time !== undefined ? secondsOf(input.create_time, 'create_time') : (base?.create_time ?? clock());
     const orderSn = base?.order_sn ?? input.order_sn ?? newOrderSn(create, orderRegion);
     const what = `order ${orderSn}`;
     const status = input.order_status ?? base?.order_status ?? 'COMPLETED';
-    const items =
-      input.item_list?.map((item, index) => ({
-        item_id: item.item_id ?? 20_000_000 + serial * 10 + index,
-        item_name: item.item_name,
-        item_sku: item.item_sku ?? '',
-        model_id: 0,
-        model_name: '',
-        model_quantity_purchased: item.model_quantity_purchased ?? 1,
-        model_original_price: item.model_discounted_price,
-        model_discounted_price: item.model_discounted_price,
-        weight: 0.5,
-      })) ??
+    const items = input.item_list?.map((item, index) => ({
+      item_id: item.item_id ?? 20_000_000 + serial * 10 + index,
+      item_name: item.item_name,
+      item_sku: item.item_sku ?? '',
+      model_id: 0,
+      model_name: '',
+      model_quantity_purchased: item.model_quantity_purchased ?? 1,
+      model_original_price: item.model_discounted_price,
+      model_discounted_price: item.model_discounted_price,
+      weight: 0.5,
+    })) ??
       base?.item_list ?? [
-        { item_id: 20_000_001, item_name: 'Cotton tee', item_sku: 'MRD-TEE-01', model_id: 0, model_name: '', model_quantity_purchased: 1, model_original_price: 199, model_discounted_price: 199, weight: 0.2 },
+        {
+          item_id: 20_000_001,
+          item_name: 'Cotton tee',
+          item_sku: 'MRD-TEE-01',
+          model_id: 0,
+          model_name: '',
+          model_quantity_purchased: 1,
+          model_original_price: 199,
+          model_discounted_price: 199,
+          weight: 0.2,
+        },
       ];
-    const total = input.total_amount ?? (input.item_list !== undefined || input.currency !== undefined || !base ? itemsTotal(items, currency, what) : base.total_amount);
+    const total =
+      input.total_amount ??
+      (input.item_list !== undefined || input.currency !== undefined || !base
+        ? itemsTotal(items, currency, what)
+        : base.total_amount);
     const address =
       input.recipient_address === null
         ? null
         : input.recipient_address !== undefined
           ? { ...defaultAddress(orderRegion), ...input.recipient_address }
           : (base?.recipient_address ?? defaultAddress(orderRegion));
-    const payTime = input.pay_time !== undefined ? (input.pay_time === null ? null : secondsOf(input.pay_time, `${what} pay_time`)) : base ? base.pay_time : status === 'UNPAID' ? null : create;
+    const payTime =
+      input.pay_time !== undefined
+        ? input.pay_time === null
+          ? null
+          : secondsOf(input.pay_time, `${what} pay_time`)
+        : base
+          ? base.pay_time
+          : status === 'UNPAID'
+            ? null
+            : create;
     return {
       order_sn: orderSn,
       region: orderRegion,
@@ -343,10 +500,15 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
       total_amount: total,
       order_status: status,
       create_time: create,
-      update_time: input.update_time !== undefined ? secondsOf(input.update_time, `${what} update_time`) : (base?.update_time ?? create),
+      update_time:
+        input.update_time !== undefined
+          ? secondsOf(input.update_time, `${what} update_time`)
+          : (base?.update_time ?? create),
       pay_time: payTime,
-      buyer_user_id: input.buyer_user_id !== undefined ? input.buyer_user_id : (base?.buyer_user_id ?? 100_000_000 + serial),
-      buyer_username: input.buyer_username !== undefined ? input.buyer_username : (base?.buyer_username ?? `buyer${serial}`),
+      buyer_user_id:
+        input.buyer_user_id !== undefined ? input.buyer_user_id : (base?.buyer_user_id ?? 100_000_000 + serial),
+      buyer_username:
+        input.buyer_username !== undefined ? input.buyer_username : (base?.buyer_username ?? `buyer${serial}`),
       recipient_address: address,
       item_list: items,
       cod: input.cod ?? base?.cod ?? false,
@@ -354,7 +516,8 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
   }
 
   function addOrder(input: EmulatedShopeeOrder): string {
-    if (input.order_sn !== undefined && orders.has(input.order_sn)) throw new Error(`order ${input.order_sn} already exists: use updateOrder to change it`);
+    if (input.order_sn !== undefined && orders.has(input.order_sn))
+      throw new Error(`order ${input.order_sn} already exists: use updateOrder to change it`);
     const order = buildOrder(input);
     orders.set(order.order_sn, order);
     return order.order_sn;
@@ -388,7 +551,10 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
 
   function renderDetail(o: StoredOrder, optional: Set<string>): Record<string, unknown> {
     const full = renderFull(o) as unknown as Record<string, unknown>;
-    const fields: string[] = [...BASIC_DETAIL_FIELDS, ...[...optional].filter((field) => OPTIONAL_DETAIL_FIELDS.has(field))];
+    const fields: string[] = [
+      ...BASIC_DETAIL_FIELDS,
+      ...[...optional].filter((field) => OPTIONAL_DETAIL_FIELDS.has(field)),
+    ];
     return Object.fromEntries(fields.map((field) => [field, full[field]]));
   }
 
@@ -397,7 +563,8 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
   function integer(query: Record<string, string>, name: string): number {
     const text = query[name];
     if (text === undefined || text === '') throw param(`There is no ${name} in query.`);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw param(`Wrong parameters, detail: ${name} must be a whole number.`);
+    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+      throw param(`Wrong parameters, detail: ${name} must be a whole number.`);
     return Number(text);
   }
 
@@ -411,7 +578,8 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     if (text === '') return undefined;
     try {
       const position = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as ListPosition;
-      if (position.field === field && Number.isSafeInteger(position.time) && typeof position.sn === 'string') return position;
+      if (position.field === field && Number.isSafeInteger(position.time) && typeof position.sn === 'string')
+        return position;
     } catch {
       // answered below, as for any cursor the emulator did not issue
     }
@@ -420,18 +588,25 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
 
   function orderList(query: Record<string, string>): Record<string, unknown> {
     const field = query.time_range_field;
-    if (field !== 'create_time' && field !== 'update_time') throw param('Wrong parameters, detail: time_range_field must be create_time or update_time.');
+    if (field !== 'create_time' && field !== 'update_time')
+      throw param('Wrong parameters, detail: time_range_field must be create_time or update_time.');
     const from = integer(query, 'time_from');
     const to = integer(query, 'time_to');
     if (from > to) throw param('Wrong parameters, detail: time_from must be earlier than time_to.');
-    if (to - from >= MAX_RANGE_SECONDS) throw param('The time range between time_from and time_to must be less than 15 days.');
+    if (to - from >= MAX_RANGE_SECONDS)
+      throw param('The time range between time_from and time_to must be less than 15 days.');
     const pageSize = integer(query, 'page_size');
-    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw param(`Wrong parameters, detail: page_size must be between 1 and ${MAX_PAGE_SIZE}.`);
+    if (pageSize < 1 || pageSize > MAX_PAGE_SIZE)
+      throw param(`Wrong parameters, detail: page_size must be between 1 and ${MAX_PAGE_SIZE}.`);
     if (query.cursor === undefined) throw param('There is no cursor in query.');
     const status = query.order_status;
-    if (status !== undefined && !(ORDER_STATUSES as readonly string[]).includes(status)) throw param(`Wrong parameters, detail: order_status must be one of ${ORDER_STATUSES.join(', ')}.`);
+    if (status !== undefined && !(ORDER_STATUSES as readonly string[]).includes(status))
+      throw param(`Wrong parameters, detail: order_status must be one of ${ORDER_STATUSES.join(', ')}.`);
     const after = readListCursor(query.cursor, field);
-    const withStatus = (query.response_optional_fields ?? '').split(',').map((name) => name.trim()).includes('order_status');
+    const withStatus = (query.response_optional_fields ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .includes('order_status');
 
     const key = (o: StoredOrder) => o[field];
     const matching = [...orders.values()]
@@ -443,16 +618,34 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     const more = matching.length > pageSize && last !== undefined;
     return {
       more,
-      next_cursor: more ? Buffer.from(JSON.stringify({ field, time: key(last), sn: last.order_sn } satisfies ListPosition), 'utf8').toString('base64') : '',
-      order_list: page.map((o) => (withStatus ? { order_sn: o.order_sn, order_status: o.order_status } : { order_sn: o.order_sn })),
+      next_cursor: more
+        ? Buffer.from(
+            JSON.stringify({ field, time: key(last), sn: last.order_sn } satisfies ListPosition),
+            'utf8',
+          ).toString('base64')
+        : '',
+      order_list: page.map((o) =>
+        withStatus ? { order_sn: o.order_sn, order_status: o.order_status } : { order_sn: o.order_sn },
+      ),
     };
   }
 
   function orderDetail(query: Record<string, string>): Record<string, unknown> {
-    const list = (query.order_sn_list ?? '').split(',').map((sn) => sn.trim()).filter(Boolean);
+    const list = (query.order_sn_list ?? '')
+      .split(',')
+      .map((sn) => sn.trim())
+      .filter(Boolean);
     if (list.length === 0) throw param('There is no order_sn_list in query.');
-    if (list.length > MAX_DETAIL_ORDERS) throw param(`Wrong parameters, detail: the number of order_sn_list should be between 1 and ${MAX_DETAIL_ORDERS}.`);
-    const optional = new Set((query.response_optional_fields ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+    if (list.length > MAX_DETAIL_ORDERS)
+      throw param(
+        `Wrong parameters, detail: the number of order_sn_list should be between 1 and ${MAX_DETAIL_ORDERS}.`,
+      );
+    const optional = new Set(
+      (query.response_optional_fields ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    );
     const found = [...new Set(list)].map((sn) => orders.get(sn)).filter((o): o is StoredOrder => o !== undefined);
     return { order_list: found.map((o) => renderDetail(o, optional)) };
   }
@@ -463,14 +656,17 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     for (const name of COMMON_PARAMS) {
       if (query[name] === undefined || query[name] === '') throw param(`There is no ${name} in query.`);
     }
-    if (query.partner_id !== String(options.partnerId)) throw new ShopeeFailure(403, 'error_auth', 'Invalid partner_id.');
+    if (query.partner_id !== String(options.partnerId))
+      throw new ShopeeFailure(403, 'error_auth', 'Invalid partner_id.');
     const timestamp = Number(query.timestamp);
-    if (!/^\d+$/.test(query.timestamp!) || Math.abs(clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) throw param('Invalid timestamp.');
+    if (!/^\d+$/.test(query.timestamp!) || Math.abs(clock() - timestamp) > TIMESTAMP_TOLERANCE_SECONDS)
+      throw param('Invalid timestamp.');
     const expected = createHmac('sha256', options.partnerKey)
       .update(`${query.partner_id}${path}${query.timestamp}${query.access_token}${query.shop_id}`, 'utf8')
       .digest();
     const given = /^[0-9a-f]{64}$/i.test(query.sign!) ? Buffer.from(query.sign!, 'hex') : Buffer.alloc(0);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ShopeeFailure(403, 'error_sign', 'Wrong sign.');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new ShopeeFailure(403, 'error_sign', 'Wrong sign.');
     if (revoked || query.access_token !== options.accessToken || query.shop_id !== String(options.shopId)) {
       throw new ShopeeFailure(403, 'invalid_acceess_token', 'Invalid access_token.');
     }
@@ -482,7 +678,12 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     if (at - rateWindow.startedAt >= SECOND_MS) rateWindow = { startedAt: at, calls: 0 };
     if (rateWindow.calls >= callsPerSecond) {
       const retryAfter = Math.max(1, Math.ceil((rateWindow.startedAt + SECOND_MS - at) / SECOND_MS));
-      throw new ShopeeFailure(429, 'error_rate_limit', 'You have reached the API rate limit of this shop, please try again later.', { 'retry-after': String(retryAfter) });
+      throw new ShopeeFailure(
+        429,
+        'error_rate_limit',
+        'You have reached the API rate limit of this shop, please try again later.',
+        { 'retry-after': String(retryAfter) },
+      );
     }
     rateWindow.calls++;
   }
@@ -507,9 +708,14 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     const answer = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       entry.status = status;
       entry.error = typeof body.error === 'string' ? body.error : '';
-      void reply.code(status).headers(headers).type('application/json; charset=utf-8').send(JSON.stringify({ request_id: requestId, ...body }));
+      void reply
+        .code(status)
+        .headers(headers)
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ request_id: requestId, ...body }));
     };
-    const fail = (failure: ShopeeFailure) => answer(failure.status, { error: failure.error, message: failure.message }, failure.headers);
+    const fail = (failure: ShopeeFailure) =>
+      answer(failure.status, { error: failure.error, message: failure.message }, failure.headers);
 
     const queued = faults.shift();
     if (queued) {
@@ -524,15 +730,29 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
         void reply
           .code(200)
           .type('application/json; charset=utf-8')
-          .send(`{"request_id":"${requestId}","error":"","message":"","response":{"order_list":[{"order_sn":"${first?.order_sn ?? ''}","buyer_username":"${first?.buyer_username ?? ''}","recipient_address":{"name":"`);
+          .send(
+            `{"request_id":"${requestId}","error":"","message":"","response":{"order_list":[{"order_sn":"${first?.order_sn ?? ''}","buyer_username":"${first?.buyer_username ?? ''}","recipient_address":{"name":"`,
+          );
         return;
       }
       if (fault === 500) return fail(new ShopeeFailure(500, 'error_server', 'Something wrong. Please try later.'));
       if (fault === 429) {
-        return fail(new ShopeeFailure(429, 'error_rate_limit', 'You have reached the API rate limit of this shop, please try again later.', { 'retry-after': String(queued.options.retryAfterSeconds ?? 1) }));
+        return fail(
+          new ShopeeFailure(
+            429,
+            'error_rate_limit',
+            'You have reached the API rate limit of this shop, please try again later.',
+            { 'retry-after': String(queued.options.retryAfterSeconds ?? 1) },
+          ),
+        );
       }
       entry.status = 503;
-      void reply.code(503).type('text/html; charset=utf-8').send('<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
+      void reply
+        .code(503)
+        .type('text/html; charset=utf-8')
+        .send(
+          '<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503 Service Temporarily Unavailable</h1></body></html>',
+        );
       return;
     }
 
@@ -565,7 +785,9 @@ export async function startShopeeEmulator(options: ShopeeEmulatorOptions): Promi
     seedOrders(opts) {
       const to = opts.to ?? new Date(clock() * SECOND_MS);
       const from = opts.from ?? new Date(to.getTime() - 30 * DAY_SECONDS * SECOND_MS);
-      return generateOrders({ ...opts, from, to, region: opts.region ?? region, currency: opts.currency }).map(addOrder);
+      return generateOrders({ ...opts, from, to, region: opts.region ?? region, currency: opts.currency }).map(
+        addOrder,
+      );
     },
     updateOrder(orderSn, change = {}) {
       const current = orders.get(orderSn);
@@ -618,7 +840,6 @@ function defaultAddress(orderRegion: string): ShopeeRecipientAddress {
 
 // ---- the deterministic order generator ----
 
-
 const CATALOGUE = [
   { name: 'Cotton tee', sku: 'MRD-TEE-01', price: 19.9 },
   { name: 'Stoneware mug', sku: 'MRD-MUG-02', price: 12.5 },
@@ -626,12 +847,42 @@ const CATALOGUE = [
   { name: 'Phone case', sku: 'MRD-CAS-04', price: 9.75 },
 ];
 const FIRST_NAMES = ['Somchai', 'Ploy', 'Wei Ling', 'Nurul', 'Maria', 'Nguyen', 'Putri', 'Ana', 'Lucas'];
-const STATUS_MIX: ShopeeOrderStatus[] = ['COMPLETED', 'COMPLETED', 'COMPLETED', 'SHIPPED', 'READY_TO_SHIP', 'PROCESSED', 'UNPAID', 'CANCELLED', 'IN_CANCEL', 'TO_RETURN'];
+const STATUS_MIX: ShopeeOrderStatus[] = [
+  'COMPLETED',
+  'COMPLETED',
+  'COMPLETED',
+  'SHIPPED',
+  'READY_TO_SHIP',
+  'PROCESSED',
+  'UNPAID',
+  'CANCELLED',
+  'IN_CANCEL',
+  'TO_RETURN',
+];
 
 /** A market's price scale: catalogue prices are about USD; VND and IDR run in thousands. */
-const PRICE_SCALE: Readonly<Record<string, number>> = { THB: 35, SGD: 1.35, MYR: 4.7, PHP: 56, VND: 25_000, IDR: 16_000, TWD: 32, BRL: 5, MXN: 17, COP: 4_000, CLP: 900 };
+const PRICE_SCALE: Readonly<Record<string, number>> = {
+  THB: 35,
+  SGD: 1.35,
+  MYR: 4.7,
+  PHP: 56,
+  VND: 25_000,
+  IDR: 16_000,
+  TWD: 32,
+  BRL: 5,
+  MXN: 17,
+  COP: 4_000,
+  CLP: 900,
+};
 
-function generateOrders(opts: { count: number; from: Date; to: Date; seed?: number; region: ShopeeRegion; currency?: string | undefined }): EmulatedShopeeOrder[] {
+function generateOrders(opts: {
+  count: number;
+  from: Date;
+  to: Date;
+  seed?: number;
+  region: ShopeeRegion;
+  currency?: string | undefined;
+}): EmulatedShopeeOrder[] {
   const rand = random(opts.seed ?? 1);
   const market = MARKETS[opts.region];
   const currency = opts.currency ?? market.currency;
@@ -639,15 +890,25 @@ function generateOrders(opts: { count: number; from: Date; to: Date; seed?: numb
   const scale = PRICE_SCALE[currency] ?? 1;
   const from = Math.floor(opts.from.getTime() / SECOND_MS);
   const to = Math.floor(opts.to.getTime() / SECOND_MS);
-  const creates = Array.from({ length: opts.count }, () => from + Math.floor(rand() * Math.max(1, to - from))).sort((a, b) => a - b);
+  const creates = Array.from({ length: opts.count }, () => from + Math.floor(rand() * Math.max(1, to - from))).sort(
+    (a, b) => a - b,
+  );
   return creates.map((create, i) => {
     const items = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => {
       const product = CATALOGUE[Math.floor(rand() * CATALOGUE.length)]!;
       const step = market.wholeAmounts && scale >= 1000 ? 1000 : 1;
       const raw = product.price * scale * (0.8 + rand() * 0.4);
       // Whole steps for whole-amount markets (VND in thousands), else the market's decimals, often one (1234.5).
-      const price = decimals === 0 ? Math.max(step, Math.round(raw / step) * step) : Number((Math.round(raw * 10) / 10).toFixed(decimals));
-      return { item_name: product.name, item_sku: product.sku, model_quantity_purchased: 1 + Math.floor(rand() * 2), model_discounted_price: price };
+      const price =
+        decimals === 0
+          ? Math.max(step, Math.round(raw / step) * step)
+          : Number((Math.round(raw * 10) / 10).toFixed(decimals));
+      return {
+        item_name: product.name,
+        item_sku: product.sku,
+        model_quantity_purchased: 1 + Math.floor(rand() * 2),
+        model_discounted_price: price,
+      };
     });
     const status = STATUS_MIX[Math.floor(rand() * STATUS_MIX.length)]!;
     const update = Math.min(to, create + Math.floor(rand() * 3 * DAY_SECONDS));

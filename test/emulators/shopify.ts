@@ -134,7 +134,14 @@ export interface EmulatedLineItem {
   price: string;
 }
 
-export type FinancialStatus = 'pending' | 'authorized' | 'partially_paid' | 'paid' | 'partially_refunded' | 'refunded' | 'voided';
+export type FinancialStatus =
+  | 'pending'
+  | 'authorized'
+  | 'partially_paid'
+  | 'paid'
+  | 'partially_refunded'
+  | 'refunded'
+  | 'voided';
 
 /** An order as a test adds it. Totals left out are computed from the line items (tax 0). */
 export interface EmulatedOrder {
@@ -253,9 +260,18 @@ interface StoredCustomer {
   verified_email: boolean;
   note: string | null;
   default_address: StoredAddress | null;
-  email_marketing_consent: { state: EmailMarketingState; opt_in_level: EmulatedEmailMarketingConsent['opt_in_level']; consent_updated_at: Date | null } | null;
+  email_marketing_consent: {
+    state: EmailMarketingState;
+    opt_in_level: EmulatedEmailMarketingConsent['opt_in_level'];
+    consent_updated_at: Date | null;
+  } | null;
   /** Null: rendered as before there was a write side (not_subscribed when there is a phone). */
-  sms_marketing_consent: { state: SmsMarketingState; opt_in_level: EmulatedSmsMarketingConsent['opt_in_level']; consent_updated_at: Date | null; consent_collected_from: string } | null;
+  sms_marketing_consent: {
+    state: SmsMarketingState;
+    opt_in_level: EmulatedSmsMarketingConsent['opt_in_level'];
+    consent_updated_at: Date | null;
+    consent_collected_from: string;
+  } | null;
 }
 
 interface StoredLineItem {
@@ -318,10 +334,17 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
   const bucketSize = options.bucketSize ?? 40;
   const leakPerSecond = options.leakPerSecond ?? 2;
   const now = options.now ?? (() => new Date());
-  if (!isTimeZone(timeZone)) throw new RangeError(`timeZone ${JSON.stringify(timeZone)} is not an IANA time zone: use a name such as Asia/Tokyo`);
-  if (!isReleaseName(apiVersion)) throw new RangeError(`apiVersion ${JSON.stringify(apiVersion)} is not a Shopify release name: use YYYY-01, -04, -07 or -10`);
+  if (!isTimeZone(timeZone))
+    throw new RangeError(
+      `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone: use a name such as Asia/Tokyo`,
+    );
+  if (!isReleaseName(apiVersion))
+    throw new RangeError(
+      `apiVersion ${JSON.stringify(apiVersion)} is not a Shopify release name: use YYYY-01, -04, -07 or -10`,
+    );
   minorUnits(shopCurrency); // throws, saying why, for a code that is not ISO 4217
-  if (!(bucketSize >= 1) || !(leakPerSecond > 0)) throw new RangeError('bucketSize must be at least 1 and leakPerSecond above 0');
+  if (!(bucketSize >= 1) || !(leakPerSecond > 0))
+    throw new RangeError('bucketSize must be at least 1 and leakPerSecond above 0');
 
   const customers = new Map<number, StoredCustomer>();
   const orders = new Map<number, StoredOrder>();
@@ -334,7 +357,10 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
 
   const timeOf = (value: ShopifyTime, what: string): Date => {
     const parsed = parseShopTime(value instanceof Date ? value.toISOString() : value, timeZone);
-    if (!parsed) throw new RangeError(`${what} ${JSON.stringify(value)} is not a time: use a Date or ISO 8601, e.g. 2025-05-09T14:03:00+09:00`);
+    if (!parsed)
+      throw new RangeError(
+        `${what} ${JSON.stringify(value)} is not a time: use a Date or ISO 8601, e.g. 2025-05-09T14:03:00+09:00`,
+      );
     return parsed;
   };
   const clock = (): Date => floorToSecond(now());
@@ -383,14 +409,18 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
         ? {
             state: consent.state,
             opt_in_level: consent.opt_in_level,
-            consent_updated_at: consent.consent_updated_at ? timeOf(consent.consent_updated_at, `customer ${id} consent_updated_at`) : null,
+            consent_updated_at: consent.consent_updated_at
+              ? timeOf(consent.consent_updated_at, `customer ${id} consent_updated_at`)
+              : null,
           }
         : null,
       sms_marketing_consent: sms
         ? {
             state: sms.state,
             opt_in_level: sms.opt_in_level,
-            consent_updated_at: sms.consent_updated_at ? timeOf(sms.consent_updated_at, `customer ${id} sms consent_updated_at`) : null,
+            consent_updated_at: sms.consent_updated_at
+              ? timeOf(sms.consent_updated_at, `customer ${id} sms consent_updated_at`)
+              : null,
             consent_collected_from: sms.consent_collected_from ?? 'OTHER',
           }
         : null,
@@ -416,18 +446,33 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
         title: item.title,
         quantity: item.quantity,
         price: amount(item.price, currency, `${what} line item ${index + 1} price`),
-      })) ?? base?.line_items ?? [];
+      })) ??
+      base?.line_items ??
+      [];
     const lineSum = lineItems.reduce((sum, item) => sum + item.price * BigInt(item.quantity), 0n);
     const recomputed = input.line_items !== undefined;
-    const subtotal = input.subtotal_price !== undefined ? amount(input.subtotal_price, currency, `${what} subtotal_price`) : recomputed || !base ? lineSum : base.subtotal;
-    const tax = input.total_tax !== undefined ? amount(input.total_tax, currency, `${what} total_tax`) : (base?.tax ?? 0n);
-    const total = input.total_price !== undefined ? amount(input.total_price, currency, `${what} total_price`) : subtotal + tax;
+    const subtotal =
+      input.subtotal_price !== undefined
+        ? amount(input.subtotal_price, currency, `${what} subtotal_price`)
+        : recomputed || !base
+          ? lineSum
+          : base.subtotal;
+    const tax =
+      input.total_tax !== undefined ? amount(input.total_tax, currency, `${what} total_tax`) : (base?.tax ?? 0n);
+    const total =
+      input.total_price !== undefined ? amount(input.total_price, currency, `${what} total_price`) : subtotal + tax;
     const orderNumber = input.order_number ?? base?.order_number ?? lastOrderNumber + 1;
-    const created = input.created_at !== undefined ? timeOf(input.created_at, `${what} created_at`) : (base?.created_at ?? clock());
+    const created =
+      input.created_at !== undefined ? timeOf(input.created_at, `${what} created_at`) : (base?.created_at ?? clock());
     const customerId = input.customer_id !== undefined ? input.customer_id : (base?.customer_id ?? null);
-    if (customerId !== null && !customers.has(customerId)) throw new Error(`${what}: customer ${customerId} does not exist: add the customer first`);
+    if (customerId !== null && !customers.has(customerId))
+      throw new Error(`${what}: customer ${customerId} does not exist: add the customer first`);
     const customer = customerId === null ? undefined : customers.get(customerId);
-    const optionalTime = (value: ShopifyTime | null | undefined, kept: Date | null | undefined, field: string): Date | null =>
+    const optionalTime = (
+      value: ShopifyTime | null | undefined,
+      kept: Date | null | undefined,
+      field: string,
+    ): Date | null =>
       value === undefined ? (kept ?? null) : value === null ? null : timeOf(value, `${what} ${field}`);
     return {
       id,
@@ -436,8 +481,12 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       email: input.email !== undefined ? input.email : (base?.email ?? customer?.email ?? null),
       phone: input.phone !== undefined ? input.phone : (base?.phone ?? customer?.phone ?? null),
       created_at: created,
-      processed_at: input.processed_at !== undefined ? timeOf(input.processed_at, `${what} processed_at`) : (base?.processed_at ?? created),
-      updated_at: input.updated_at !== undefined ? timeOf(input.updated_at, `${what} updated_at`) : (base?.updated_at ?? created),
+      processed_at:
+        input.processed_at !== undefined
+          ? timeOf(input.processed_at, `${what} processed_at`)
+          : (base?.processed_at ?? created),
+      updated_at:
+        input.updated_at !== undefined ? timeOf(input.updated_at, `${what} updated_at`) : (base?.updated_at ?? created),
       closed_at: optionalTime(input.closed_at, base?.closed_at, 'closed_at'),
       cancelled_at: optionalTime(input.cancelled_at, base?.cancelled_at, 'cancelled_at'),
       cancel_reason: input.cancel_reason !== undefined ? input.cancel_reason : (base?.cancel_reason ?? null),
@@ -447,18 +496,26 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       tax,
       total,
       financial_status: input.financial_status ?? base?.financial_status ?? 'paid',
-      fulfillment_status: input.fulfillment_status !== undefined ? input.fulfillment_status : (base?.fulfillment_status ?? null),
+      fulfillment_status:
+        input.fulfillment_status !== undefined ? input.fulfillment_status : (base?.fulfillment_status ?? null),
       customer_id: customerId,
       line_items: lineItems,
-      billing_address: input.billing_address !== undefined ? storeAddress(input.billing_address) : (base?.billing_address ?? customer?.default_address ?? null),
-      shipping_address: input.shipping_address !== undefined ? storeAddress(input.shipping_address) : (base?.shipping_address ?? customer?.default_address ?? null),
+      billing_address:
+        input.billing_address !== undefined
+          ? storeAddress(input.billing_address)
+          : (base?.billing_address ?? customer?.default_address ?? null),
+      shipping_address:
+        input.shipping_address !== undefined
+          ? storeAddress(input.shipping_address)
+          : (base?.shipping_address ?? customer?.default_address ?? null),
       tags: input.tags ?? base?.tags ?? '',
       token: base?.token ?? createHash('sha256').update(`${shop}/${id}`).digest('hex').slice(0, 32), // seeded shops stay identical
     };
   }
 
   function addOrder(input: EmulatedOrder): void {
-    if (input.id !== undefined && orders.has(input.id)) throw new Error(`order ${input.id} already exists: use updateOrder to change it`);
+    if (input.id !== undefined && orders.has(input.id))
+      throw new Error(`order ${input.id} already exists: use updateOrder to change it`);
     const order = buildOrder(input);
     touched();
     orders.set(order.id, order);
@@ -524,7 +581,12 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
             consent_collected_from: c.sms_marketing_consent.consent_collected_from,
           }
         : c.phone
-          ? { state: 'not_subscribed', opt_in_level: 'single_opt_in', consent_updated_at: null, consent_collected_from: 'OTHER' }
+          ? {
+              state: 'not_subscribed',
+              opt_in_level: 'single_opt_in',
+              consent_updated_at: null,
+              consent_collected_from: 'OTHER',
+            }
           : null,
       admin_graphql_api_id: `gid://shopify/Customer/${c.id}`,
       default_address: address,
@@ -623,19 +685,28 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     return parsed;
   }
 
-  function matcher(resource: Resource, filters: Record<string, string>): (record: StoredCustomer | StoredOrder) => boolean {
+  function matcher(
+    resource: Resource,
+    filters: Record<string, string>,
+  ): (record: StoredCustomer | StoredOrder) => boolean {
     const ids = filters.ids ? filters.ids.split(',').map((id) => Number(id.trim())) : undefined;
-    if (ids?.some((id) => !Number.isSafeInteger(id))) throw new BadRequest({ ids: 'ids must be comma-separated numbers' });
+    if (ids?.some((id) => !Number.isSafeInteger(id)))
+      throw new BadRequest({ ids: 'ids must be comma-separated numbers' });
     const sinceId = filters.since_id ? Number(filters.since_id) : undefined;
-    if (sinceId !== undefined && !Number.isSafeInteger(sinceId)) throw new BadRequest({ since_id: 'since_id must be a number' });
-    const bounds = (['created_at', 'updated_at', ...(resource === 'orders' ? ['processed_at'] : [])] as const).map((field) => ({
-      field,
-      min: filterTime(filters, `${field}_min`),
-      max: filterTime(filters, `${field}_max`),
-    }));
+    if (sinceId !== undefined && !Number.isSafeInteger(sinceId))
+      throw new BadRequest({ since_id: 'since_id must be a number' });
+    const bounds = (['created_at', 'updated_at', ...(resource === 'orders' ? ['processed_at'] : [])] as const).map(
+      (field) => ({
+        field,
+        min: filterTime(filters, `${field}_min`),
+        max: filterTime(filters, `${field}_max`),
+      }),
+    );
     const status = resource === 'orders' ? (filters.status ?? 'open') : 'any';
     if (!(ORDER_STATUSES as readonly string[]).includes(status)) {
-      throw new BadRequest({ status: `status must be one of ${ORDER_STATUSES.join(', ')}; got ${JSON.stringify(status)}` });
+      throw new BadRequest({
+        status: `status must be one of ${ORDER_STATUSES.join(', ')}; got ${JSON.stringify(status)}`,
+      });
     }
     const financial = resource === 'orders' ? filters.financial_status : undefined;
     return (record) => {
@@ -658,7 +729,10 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
   function parseLimit(query: Record<string, string>): number {
     if (query.limit === undefined) return DEFAULT_LIMIT;
     const limit = Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new BadRequest({ limit: `limit must be a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(query.limit)}` });
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new BadRequest({
+        limit: `limit must be a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(query.limit)}`,
+      });
     if (limit > MAX_LIMIT) throw new BadRequest(`Limit exceeds maximum limit of ${MAX_LIMIT}`);
     return limit;
   }
@@ -669,12 +743,21 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const extra = Object.keys(query).filter((name) => !PAGE_INFO_COMPANIONS.has(name));
     if (extra.length > 0) {
       throw new BadRequest(
-        Object.fromEntries(extra.map((name) => [name, `${name} cannot be passed when page_info is present. See ${PAGINATION_DOC} for more information.`])),
+        Object.fromEntries(
+          extra.map((name) => [
+            name,
+            `${name} cannot be passed when page_info is present. See ${PAGINATION_DOC} for more information.`,
+          ]),
+        ),
       );
     }
     try {
       const cursor = JSON.parse(Buffer.from(pageInfo, 'base64url').toString('utf8')) as Cursor;
-      if (cursor.resource === resource && (cursor.direction === 'next' || cursor.direction === 'previous') && Number.isSafeInteger(cursor.anchor)) {
+      if (
+        cursor.resource === resource &&
+        (cursor.direction === 'next' || cursor.direction === 'previous') &&
+        Number.isSafeInteger(cursor.anchor)
+      ) {
         return cursor;
       }
     } catch {
@@ -700,7 +783,8 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
   function list(resource: Resource, query: Record<string, string>): { body: Json; link?: string } {
     const limit = parseLimit(query);
     const cursor = readCursor(resource, query);
-    const filters = cursor?.filters ?? Object.fromEntries(Object.entries(query).filter(([name]) => !PAGE_INFO_COMPANIONS.has(name)));
+    const filters =
+      cursor?.filters ?? Object.fromEntries(Object.entries(query).filter(([name]) => !PAGE_INFO_COMPANIONS.has(name)));
     const matches = matcher(resource, filters);
     const store: Map<number, StoredCustomer | StoredOrder> = resource === 'customers' ? customers : orders;
     // Walk the IDs in order from the anchor, as a database index would, rather than sorting every
@@ -719,9 +803,11 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     };
     const page: (StoredCustomer | StoredOrder)[] = [];
     if (cursor?.direction === 'previous') {
-      for (let i = firstAfter(cursor.anchor - 1) - 1; i >= 0 && page.length < limit; i--) if (matches(at(i))) page.unshift(at(i));
+      for (let i = firstAfter(cursor.anchor - 1) - 1; i >= 0 && page.length < limit; i--)
+        if (matches(at(i))) page.unshift(at(i));
     } else {
-      for (let i = cursor === undefined ? 0 : firstAfter(cursor.anchor); i < ids.length && page.length < limit; i++) if (matches(at(i))) page.push(at(i));
+      for (let i = cursor === undefined ? 0 : firstAfter(cursor.anchor); i < ids.length && page.length < limit; i++)
+        if (matches(at(i))) page.push(at(i));
     }
     const anyMatch = (from: number, step: 1 | -1) => {
       for (let i = from; i >= 0 && i < ids.length; i += step) if (matches(at(i))) return true;
@@ -737,10 +823,16 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       params.set('page_info', writeCursor({ resource, direction, anchor, filters }));
       return `${baseUrl}/admin/api/${apiVersion}/${resource}.json?${params}`;
     };
-    if (first && anyMatch(firstAfter(first.id - 1) - 1, -1)) links.push(`<${pageUrl('previous', first.id)}>; rel="previous"`);
+    if (first && anyMatch(firstAfter(first.id - 1) - 1, -1))
+      links.push(`<${pageUrl('previous', first.id)}>; rel="previous"`);
     if (last && anyMatch(firstAfter(last.id), 1)) links.push(`<${pageUrl('next', last.id)}>; rel="next"`);
 
-    const rendered = page.map((record) => pickFields(resource === 'customers' ? renderCustomer(record as StoredCustomer) : renderOrder(record as StoredOrder), query.fields));
+    const rendered = page.map((record) =>
+      pickFields(
+        resource === 'customers' ? renderCustomer(record as StoredCustomer) : renderOrder(record as StoredOrder),
+        query.fields,
+      ),
+    );
     return { body: { [resource]: rendered }, link: links.length > 0 ? links.join(', ') : undefined };
   }
 
@@ -769,19 +861,29 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     return undefined;
   }
 
-  function servePrivacy(route: PrivacyRoute, query: Record<string, string>, request: FastifyRequest): { status: number; body: unknown } {
+  function servePrivacy(
+    route: PrivacyRoute,
+    query: Record<string, string>,
+    request: FastifyRequest,
+  ): { status: number; body: unknown } {
     if (route.kind === 'search') return { status: 200, body: { customers: searchCustomers(query) } };
     const customer = customers.get(route.id);
     if (!customer) return { status: 404, body: { errors: 'Not Found' } };
     if (route.kind === 'customer-orders') {
       const matches = matcher('orders', { status: query.status ?? 'open' });
       const limit = parseLimit(query);
-      const list = [...orders.values()].filter((order) => order.customer_id === customer.id && matches(order)).sort((a, b) => a.id - b.id).slice(0, limit);
+      const list = [...orders.values()]
+        .filter((order) => order.customer_id === customer.id && matches(order))
+        .sort((a, b) => a.id - b.id)
+        .slice(0, limit);
       return { status: 200, body: { orders: list.map((order) => pickFields(renderOrder(order), query.fields)) } };
     }
     if (route.kind === 'delete') {
       if ([...orders.values()].some((order) => order.customer_id === customer.id)) {
-        return { status: 422, body: { errors: { base: ['Error deleting customer: a customer with orders cannot be deleted'] } } };
+        return {
+          status: 422,
+          body: { errors: { base: ['Error deleting customer: a customer with orders cannot be deleted'] } },
+        };
       }
       touched();
       customers.delete(customer.id);
@@ -808,23 +910,45 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const fields = input as Record<string, unknown>;
     const unsupported = Object.keys(fields).filter((name) => !UPDATABLE.has(name));
     if (unsupported.length > 0) {
-      throw new BadRequest(Object.fromEntries(unsupported.map((name) => [name, 'the emulator updates only email_marketing_consent and sms_marketing_consent'])));
+      throw new BadRequest(
+        Object.fromEntries(
+          unsupported.map((name) => [
+            name,
+            'the emulator updates only email_marketing_consent and sms_marketing_consent',
+          ]),
+        ),
+      );
     }
-    if (fields.id !== undefined && Number(fields.id) !== customer.id) throw new BadRequest({ id: `is ${JSON.stringify(fields.id)} but the path names customer ${customer.id}` });
+    if (fields.id !== undefined && Number(fields.id) !== customer.id)
+      throw new BadRequest({ id: `is ${JSON.stringify(fields.id)} but the path names customer ${customer.id}` });
 
     const errors: Record<string, string[]> = {};
-    const read = (name: 'email_marketing_consent' | 'sms_marketing_consent', channel: string | null, channelName: string) => {
+    const read = (
+      name: 'email_marketing_consent' | 'sms_marketing_consent',
+      channel: string | null,
+      channelName: string,
+    ) => {
       const value = fields[name];
       if (value === undefined) return undefined;
       const consent = value as Record<string, unknown> | null;
       const problems: string[] = [];
-      if (typeof consent !== 'object' || consent === null) problems.push('must be an object with state, opt_in_level and consent_updated_at');
+      if (typeof consent !== 'object' || consent === null)
+        problems.push('must be an object with state, opt_in_level and consent_updated_at');
       else {
-        if (!WRITABLE_CONSENT_STATES.includes(String(consent.state))) problems.push(`state must be one of ${WRITABLE_CONSENT_STATES.join(', ')}`);
-        if (consent.opt_in_level !== undefined && consent.opt_in_level !== null && !OPT_IN_LEVELS.includes(String(consent.opt_in_level))) {
+        if (!WRITABLE_CONSENT_STATES.includes(String(consent.state)))
+          problems.push(`state must be one of ${WRITABLE_CONSENT_STATES.join(', ')}`);
+        if (
+          consent.opt_in_level !== undefined &&
+          consent.opt_in_level !== null &&
+          !OPT_IN_LEVELS.includes(String(consent.opt_in_level))
+        ) {
           problems.push(`opt_in_level must be one of ${OPT_IN_LEVELS.join(', ')}`);
         }
-        if (consent.consent_updated_at !== undefined && consent.consent_updated_at !== null && (typeof consent.consent_updated_at !== 'string' || !parseShopTime(consent.consent_updated_at, timeZone))) {
+        if (
+          consent.consent_updated_at !== undefined &&
+          consent.consent_updated_at !== null &&
+          (typeof consent.consent_updated_at !== 'string' || !parseShopTime(consent.consent_updated_at, timeZone))
+        ) {
           problems.push('consent_updated_at must be an ISO 8601 time');
         }
       }
@@ -837,7 +961,8 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       return {
         state: c.state as SmsMarketingState & EmailMarketingState,
         opt_in_level: (c.opt_in_level ?? 'single_opt_in') as EmulatedEmailMarketingConsent['opt_in_level'],
-        consent_updated_at: typeof c.consent_updated_at === 'string' ? parseShopTime(c.consent_updated_at, timeZone)! : clock(),
+        consent_updated_at:
+          typeof c.consent_updated_at === 'string' ? parseShopTime(c.consent_updated_at, timeZone)! : clock(),
         consent_collected_from: typeof c.consent_collected_from === 'string' ? c.consent_collected_from : 'OTHER',
       };
     };
@@ -845,7 +970,12 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const sms = read('sms_marketing_consent', customer.phone, 'a phone number');
     if (Object.keys(errors).length > 0) return { status: 422, body: { errors } };
 
-    if (email) customer.email_marketing_consent = { state: email.state, opt_in_level: email.opt_in_level, consent_updated_at: email.consent_updated_at };
+    if (email)
+      customer.email_marketing_consent = {
+        state: email.state,
+        opt_in_level: email.opt_in_level,
+        consent_updated_at: email.consent_updated_at,
+      };
     if (sms) customer.sms_marketing_consent = sms;
     // Shopify stamps every change; a frozen test clock must still move updated_at.
     customer.updated_at = new Date(Math.max(clock().getTime(), customer.updated_at.getTime() + SECOND_MS));
@@ -900,27 +1030,42 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       if (fault === 'garbage') {
         const resource = /\/(customers|orders|shop)\b/.exec(url.pathname)?.[1] ?? 'errors';
         entry.status = 200;
-        void reply.code(200).type('application/json; charset=utf-8').send(`{"${resource}":[{"id":${FIRST_ORDER_ID},"email":"`);
+        void reply
+          .code(200)
+          .type('application/json; charset=utf-8')
+          .send(`{"${resource}":[{"id":${FIRST_ORDER_ID},"email":"`);
         return;
       }
       entry.status = fault;
       if (fault === 500) return answer(500, { errors: 'Internal Server Error' });
       const title = fault === 502 ? '502 Bad Gateway' : '503 Service Temporarily Unavailable';
-      void reply.code(fault).type('text/html; charset=utf-8').send(`<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`);
+      void reply
+        .code(fault)
+        .type('text/html; charset=utf-8')
+        .send(`<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`);
       return;
     }
 
-    if (revoked || request.headers['x-shopify-access-token'] !== options.accessToken) return answer(401, { errors: INVALID_TOKEN });
+    if (revoked || request.headers['x-shopify-access-token'] !== options.accessToken)
+      return answer(401, { errors: INVALID_TOKEN });
 
     const admitted = bucket.take();
     if (!admitted.ok) {
       return answer(
         429,
-        { errors: `Exceeded ${leakPerSecond} calls per second for api client. Reduce request rates to resume uninterrupted service.` },
-        { 'retry-after': admitted.retryAfterSeconds.toFixed(1), 'x-shopify-shop-api-call-limit': `${bucketSize}/${bucketSize}` },
+        {
+          errors: `Exceeded ${leakPerSecond} calls per second for api client. Reduce request rates to resume uninterrupted service.`,
+        },
+        {
+          'retry-after': admitted.retryAfterSeconds.toFixed(1),
+          'x-shopify-shop-api-call-limit': `${bucketSize}/${bucketSize}`,
+        },
       );
     }
-    const headers: Record<string, string> = { 'x-shopify-shop-api-call-limit': `${admitted.used}/${bucketSize}`, 'x-shopify-api-version': apiVersion };
+    const headers: Record<string, string> = {
+      'x-shopify-shop-api-call-limit': `${admitted.used}/${bucketSize}`,
+      'x-shopify-api-version': apiVersion,
+    };
 
     const privacy = privacyRoute(request.method, url.pathname);
     if (privacy) {
@@ -936,8 +1081,15 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
 
     const route = /^\/admin\/api\/([^/]+)\/(?:(shop)|(customers|orders)(?:\/(count|\d+))?)\.json$/.exec(url.pathname);
     const version = route?.[1];
-    if (request.method !== 'GET' || !route || !version || !servesVersion(version, apiVersion)) return answer(404, { errors: 'Not Found' }, headers);
-    const [, , shopRoute, resource, member] = route as unknown as [string, string, string | undefined, Resource | undefined, string | undefined];
+    if (request.method !== 'GET' || !route || !version || !servesVersion(version, apiVersion))
+      return answer(404, { errors: 'Not Found' }, headers);
+    const [, , shopRoute, resource, member] = route as unknown as [
+      string,
+      string,
+      string | undefined,
+      Resource | undefined,
+      string | undefined,
+    ];
 
     try {
       if (shopRoute) return answer(200, { shop: renderShop() }, headers);
@@ -946,8 +1098,13 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       if (member !== undefined) {
         const record = resource === 'customers' ? customers.get(Number(member)) : orders.get(Number(member));
         if (!record) return answer(404, { errors: 'Not Found' }, headers);
-        const rendered = resource === 'customers' ? renderCustomer(record as StoredCustomer) : renderOrder(record as StoredOrder);
-        return answer(200, { [resource === 'customers' ? 'customer' : 'order']: pickFields(rendered, query.fields) }, headers);
+        const rendered =
+          resource === 'customers' ? renderCustomer(record as StoredCustomer) : renderOrder(record as StoredOrder);
+        return answer(
+          200,
+          { [resource === 'customers' ? 'customer' : 'order']: pickFields(rendered, query.fields) },
+          headers,
+        );
       }
       const { body, link } = list(resource, query);
       return answer(200, body, link ? { ...headers, link } : headers);
@@ -972,7 +1129,13 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       for (const order of list) addOrder(order);
     },
     seed(opts) {
-      const generated = generateShop({ ...opts, currency: opts.currency ?? shopCurrency, now: clock(), lastCustomerId, lastOrderId });
+      const generated = generateShop({
+        ...opts,
+        currency: opts.currency ?? shopCurrency,
+        now: clock(),
+        lastCustomerId,
+        lastOrderId,
+      });
       for (const customer of generated.customers) addCustomer(customer);
       for (const order of generated.orders) addOrder(order);
     },
@@ -1020,7 +1183,8 @@ function leakyBucket(size: number, leakPerSecond: number) {
       leakedAt = at;
       if (this.enforce) {
         // Shopify: "Any request made before the wait time has elapsed is throttled."
-        if (at < refusingUntil) return { ok: false, retryAfterSeconds: roundUpToTenth((refusingUntil - at) / SECOND_MS) };
+        if (at < refusingUntil)
+          return { ok: false, retryAfterSeconds: roundUpToTenth((refusingUntil - at) / SECOND_MS) };
         if (level + 1 > size) {
           const wait = roundUpToTenth(Math.max(MIN_RETRY_AFTER_SECONDS, (level + 1 - size) / leakPerSecond));
           refusingUntil = at + wait * SECOND_MS;
@@ -1101,13 +1265,83 @@ interface Market {
 
 // Where seeded customers live: several time zones, currencies and phone plans.
 const MARKETS: Market[] = [
-  { country: 'JP', currency: 'JPY', province: 'JP-13', city: 'Shibuya', zip: '150-0002', phonePrefix: '+8190', phoneDigits: 8, firstNames: ['Haruto', 'Yui', 'Sota', 'Mei'], lastNames: ['Sato', 'Suzuki', 'Takahashi', 'Tanaka'] },
-  { country: 'US', currency: 'USD', province: 'CA', city: 'San Francisco', zip: '94107', phonePrefix: '+1415', phoneDigits: 7, firstNames: ['Olivia', 'Liam', 'Emma', 'Noah'], lastNames: ['Smith', 'Johnson', 'Garcia', 'Brown'] },
-  { country: 'DE', currency: 'EUR', province: null, city: 'Berlin', zip: '10115', phonePrefix: '+4930', phoneDigits: 8, firstNames: ['Lena', 'Jonas', 'Mia', 'Felix'], lastNames: ['Müller', 'Schmidt', 'Weber', 'Fischer'] },
-  { country: 'GB', currency: 'GBP', province: null, city: 'London', zip: 'SW1A 1AA', phonePrefix: '+4420', phoneDigits: 8, firstNames: ['Amelia', 'Oliver', 'Isla', 'George'], lastNames: ['Jones', 'Taylor', 'Davies', 'Evans'] },
-  { country: 'AU', currency: 'AUD', province: 'NSW', city: 'Sydney', zip: '2000', phonePrefix: '+612', phoneDigits: 8, firstNames: ['Charlotte', 'Jack', 'Ruby', 'William'], lastNames: ['Wilson', 'Martin', 'Thompson', 'White'] },
-  { country: 'BR', currency: 'BRL', province: 'SP', city: 'São Paulo', zip: '01310-100', phonePrefix: '+55119', phoneDigits: 8, firstNames: ['Ana', 'João', 'Beatriz', 'Lucas'], lastNames: ['Silva', 'Santos', 'Oliveira', 'Souza'] },
-  { country: 'IN', currency: 'INR', province: 'MH', city: 'Mumbai', zip: '400001', phonePrefix: '+9198', phoneDigits: 8, firstNames: ['Aarav', 'Diya', 'Vihaan', 'Ananya'], lastNames: ['Sharma', 'Patel', 'Iyer', 'Reddy'] },
+  {
+    country: 'JP',
+    currency: 'JPY',
+    province: 'JP-13',
+    city: 'Shibuya',
+    zip: '150-0002',
+    phonePrefix: '+8190',
+    phoneDigits: 8,
+    firstNames: ['Haruto', 'Yui', 'Sota', 'Mei'],
+    lastNames: ['Sato', 'Suzuki', 'Takahashi', 'Tanaka'],
+  },
+  {
+    country: 'US',
+    currency: 'USD',
+    province: 'CA',
+    city: 'San Francisco',
+    zip: '94107',
+    phonePrefix: '+1415',
+    phoneDigits: 7,
+    firstNames: ['Olivia', 'Liam', 'Emma', 'Noah'],
+    lastNames: ['Smith', 'Johnson', 'Garcia', 'Brown'],
+  },
+  {
+    country: 'DE',
+    currency: 'EUR',
+    province: null,
+    city: 'Berlin',
+    zip: '10115',
+    phonePrefix: '+4930',
+    phoneDigits: 8,
+    firstNames: ['Lena', 'Jonas', 'Mia', 'Felix'],
+    lastNames: ['Müller', 'Schmidt', 'Weber', 'Fischer'],
+  },
+  {
+    country: 'GB',
+    currency: 'GBP',
+    province: null,
+    city: 'London',
+    zip: 'SW1A 1AA',
+    phonePrefix: '+4420',
+    phoneDigits: 8,
+    firstNames: ['Amelia', 'Oliver', 'Isla', 'George'],
+    lastNames: ['Jones', 'Taylor', 'Davies', 'Evans'],
+  },
+  {
+    country: 'AU',
+    currency: 'AUD',
+    province: 'NSW',
+    city: 'Sydney',
+    zip: '2000',
+    phonePrefix: '+612',
+    phoneDigits: 8,
+    firstNames: ['Charlotte', 'Jack', 'Ruby', 'William'],
+    lastNames: ['Wilson', 'Martin', 'Thompson', 'White'],
+  },
+  {
+    country: 'BR',
+    currency: 'BRL',
+    province: 'SP',
+    city: 'São Paulo',
+    zip: '01310-100',
+    phonePrefix: '+55119',
+    phoneDigits: 8,
+    firstNames: ['Ana', 'João', 'Beatriz', 'Lucas'],
+    lastNames: ['Silva', 'Santos', 'Oliveira', 'Souza'],
+  },
+  {
+    country: 'IN',
+    currency: 'INR',
+    province: 'MH',
+    city: 'Mumbai',
+    zip: '400001',
+    phonePrefix: '+9198',
+    phoneDigits: 8,
+    firstNames: ['Aarav', 'Diya', 'Vihaan', 'Ananya'],
+    lastNames: ['Sharma', 'Patel', 'Iyer', 'Reddy'],
+  },
 ];
 
 // Prices in hundredths of the currency's unit for two-decimal currencies; see priceIn.
@@ -1121,7 +1355,6 @@ const CATALOGUE = [
 
 const TAGS = ['vip', 'newsletter', 'wholesale', 'returning'];
 const CONSENT_STATES: EmailMarketingState[] = ['subscribed', 'not_subscribed', 'unsubscribed', 'pending'];
-
 
 /** Catalogue prices read as whole yen for zero-decimal currencies (1990 JPY) and as 19.90 for two-decimal ones. */
 function priceIn(base: number, currency: string): bigint {
@@ -1146,7 +1379,9 @@ function generateShop(opts: {
   const between = (from: number, to: number) => new Date(Math.floor(from + rand() * Math.max(0, to - from)));
   const ascii = (name: string) => name.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
-  const createdTimes = Array.from({ length: opts.customers }, () => between(since, until).getTime()).sort((a, b) => a - b);
+  const createdTimes = Array.from({ length: opts.customers }, () => between(since, until).getTime()).sort(
+    (a, b) => a - b,
+  );
   let customerId = opts.lastCustomerId;
   const customers = createdTimes.map((created, i): EmulatedCustomer & { id: number; market: Market } => {
     customerId += 1 + Math.floor(rand() * 5000); // ids grow with time but are not consecutive
@@ -1154,7 +1389,10 @@ function generateShop(opts: {
     const first = pick(market.firstNames);
     const last = pick(market.lastNames);
     const hasEmail = rand() > 0.05;
-    const phone = rand() > 0.3 ? market.phonePrefix + String(Math.floor(rand() * 10 ** market.phoneDigits)).padStart(market.phoneDigits, '0') : null;
+    const phone =
+      rand() > 0.3
+        ? market.phonePrefix + String(Math.floor(rand() * 10 ** market.phoneDigits)).padStart(market.phoneDigits, '0')
+        : null;
     const consentState = pick(CONSENT_STATES);
     return {
       id: customerId,
@@ -1168,8 +1406,21 @@ function generateShop(opts: {
       currency: market.currency,
       tags: TAGS.filter(() => rand() < 0.25).join(', '),
       state: rand() < 0.4 ? 'enabled' : 'disabled',
-      default_address: { country_code: market.country, province_code: market.province, city: market.city, zip: market.zip, phone: null, address1: `${1 + Math.floor(rand() * 200)} Market Street` },
-      email_marketing_consent: hasEmail ? { state: consentState, opt_in_level: 'single_opt_in', consent_updated_at: consentState === 'not_subscribed' ? null : new Date(created) } : null,
+      default_address: {
+        country_code: market.country,
+        province_code: market.province,
+        city: market.city,
+        zip: market.zip,
+        phone: null,
+        address1: `${1 + Math.floor(rand() * 200)} Market Street`,
+      },
+      email_marketing_consent: hasEmail
+        ? {
+            state: consentState,
+            opt_in_level: 'single_opt_in',
+            consent_updated_at: consentState === 'not_subscribed' ? null : new Date(created),
+          }
+        : null,
     };
   });
 
@@ -1182,9 +1433,19 @@ function generateShop(opts: {
     orderId += 1 + Math.floor(rand() * 5000);
     const items = Array.from({ length: 1 + Math.floor(rand() * 3) }, (_, index) => {
       const product = pick(CATALOGUE);
-      return { id: orderId + index + 1, sku: product.sku, title: product.title, quantity: 1 + Math.floor(rand() * 2), price: formatMinor(priceIn(product.base, opts.currency), opts.currency) };
+      return {
+        id: orderId + index + 1,
+        sku: product.sku,
+        title: product.title,
+        quantity: 1 + Math.floor(rand() * 2),
+        price: formatMinor(priceIn(product.base, opts.currency), opts.currency),
+      };
     });
-    const subtotal = items.reduce((sum, item) => sum + priceIn(CATALOGUE.find((p) => p.title === item.title)!.base, opts.currency) * BigInt(item.quantity), 0n);
+    const subtotal = items.reduce(
+      (sum, item) =>
+        sum + priceIn(CATALOGUE.find((p) => p.title === item.title)!.base, opts.currency) * BigInt(item.quantity),
+      0n,
+    );
     const tax = subtotal / 10n; // 10%, rounded down to the currency's minor unit
     const fate = rand();
     const updated = between(created, until);
@@ -1205,7 +1466,11 @@ function generateShop(opts: {
       subtotal_price: formatMinor(subtotal, opts.currency),
       total_tax: formatMinor(tax, opts.currency),
       total_price: formatMinor(subtotal + tax, opts.currency),
-      financial_status: cancelled ? pick(['refunded', 'voided'] as const) : closed ? 'paid' : pick(['paid', 'paid', 'pending', 'authorized'] as const),
+      financial_status: cancelled
+        ? pick(['refunded', 'voided'] as const)
+        : closed
+          ? 'paid'
+          : pick(['paid', 'paid', 'pending', 'authorized'] as const),
       fulfillment_status: cancelled ? null : closed ? 'fulfilled' : rand() < 0.3 ? 'partial' : null,
     };
   });
@@ -1316,7 +1581,13 @@ function parseSearch(text: string): CustomerMatch {
 
 /** `*` matches any run of characters; the rest is compared case-insensitively. */
 function wildcard(pattern: string): (value: string | null | undefined) => boolean {
-  const regex = new RegExp(`^${pattern.toLowerCase().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .toLowerCase()
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (value) => typeof value === 'string' && regex.test(value.toLowerCase());
 }
 
@@ -1325,11 +1596,15 @@ function fieldTerm(field: string, value: string): CustomerMatch {
   if (field === 'email') return (c) => matches(c.email);
   if (field === 'phone') return (c) => matches(c.phone);
   if (field === 'id') return (c) => matches(String(c.id));
-  throw new BadRequest({ query: `the emulator searches by email:, phone: and id: only; got ${JSON.stringify(`${field}:`)}` });
+  throw new BadRequest({
+    query: `the emulator searches by email:, phone: and id: only; got ${JSON.stringify(`${field}:`)}`,
+  });
 }
 
 function freeText(text: string): CustomerMatch {
   const needle = text.toLowerCase();
-  return (c) => [c.email, c.first_name, c.last_name, c.phone].some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
+  return (c) =>
+    [c.email, c.first_name, c.last_name, c.phone].some(
+      (value) => typeof value === 'string' && value.toLowerCase().includes(needle),
+    );
 }
-

@@ -118,7 +118,14 @@ export interface TwilioEmulator {
 const API_VERSION = '2010-04-01';
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
-const NOT_FINAL: ReadonlySet<TwilioMessageStatus> = new Set(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'receiving']);
+const NOT_FINAL: ReadonlySet<TwilioMessageStatus> = new Set([
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'receiving',
+]);
 /** Query parameters that would be credentials (Twilio never takes them in the query; a client bug might). */
 const SECRET_PARAM = /^(auth_?token|password|secret|api_?key_?secret)$/i;
 
@@ -131,7 +138,8 @@ class BadRequest extends Error {}
 
 export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promise<TwilioEmulator> {
   const { accountSid, authToken } = options;
-  if (!/^AC[0-9a-f]{32}$/.test(accountSid)) throw new RangeError('accountSid must be AC followed by 32 lower-case hex digits');
+  if (!/^AC[0-9a-f]{32}$/.test(accountSid))
+    throw new RangeError('accountSid must be AC followed by 32 lower-case hex digits');
   const now = options.now ?? (() => new Date());
   const apiKeys = new Map((options.apiKeys ?? []).map((key) => [key.sid, key.secret]));
   const stored = new Map<string, EmulatedTwilioMessage>();
@@ -150,7 +158,8 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     seeded++;
     const sid = `SM${createHash('sha256').update(`${accountSid}/${seeded}`).digest('hex').slice(0, 32)}`;
     const sent = input.dateSent === undefined ? now() : new Date(input.dateSent);
-    if (Number.isNaN(sent.getTime())) throw new RangeError(`dateSent ${JSON.stringify(input.dateSent)} is not a time: use a Date or ISO 8601`);
+    if (Number.isNaN(sent.getTime()))
+      throw new RangeError(`dateSent ${JSON.stringify(input.dateSent)} is not a time: use a Date or ISO 8601`);
     const direction = input.direction ?? 'outbound-api';
     const message: EmulatedTwilioMessage = {
       sid,
@@ -193,7 +202,10 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       price_unit: 'USD',
       sid: m.sid,
       status: m.status,
-      subresource_uris: { media: `${accountPath}/Messages/${m.sid}/Media.json`, feedback: `${accountPath}/Messages/${m.sid}/Feedback.json` },
+      subresource_uris: {
+        media: `${accountPath}/Messages/${m.sid}/Media.json`,
+        feedback: `${accountPath}/Messages/${m.sid}/Feedback.json`,
+      },
       to: m.to,
       uri,
     };
@@ -212,17 +224,23 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
   function dateBound(name: string, value: string): { from: number; to: number } {
     const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
     const start = Date.parse(day ? `${value}T00:00:00Z` : value);
-    if (Number.isNaN(start)) throw new BadRequest(`${name} must be a date (YYYY-MM-DD) or an ISO 8601 time in GMT; got ${JSON.stringify(value)}`);
+    if (Number.isNaN(start))
+      throw new BadRequest(
+        `${name} must be a date (YYYY-MM-DD) or an ISO 8601 time in GMT; got ${JSON.stringify(value)}`,
+      );
     return { from: start, to: day ? start + 86_400_000 - 1 : start + 999 };
   }
 
   function list(query: Record<string, string>): Record<string, unknown> {
     const pageSize = query.PageSize === undefined ? DEFAULT_PAGE_SIZE : Number(query.PageSize);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      throw new BadRequest(`PageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}; got ${JSON.stringify(query.PageSize)}`);
+      throw new BadRequest(
+        `PageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}; got ${JSON.stringify(query.PageSize)}`,
+      );
     }
     const page = query.Page === undefined ? 0 : Number(query.Page);
-    if (!Number.isInteger(page) || page < 0) throw new BadRequest(`Page must be a whole number from 0; got ${JSON.stringify(query.Page)}`);
+    if (!Number.isInteger(page) || page < 0)
+      throw new BadRequest(`Page must be a whole number from 0; got ${JSON.stringify(query.Page)}`);
 
     const on = query.DateSent !== undefined ? dateBound('DateSent', query.DateSent) : undefined;
     const before = query['DateSent<'] !== undefined ? dateBound('DateSent<', query['DateSent<']) : undefined;
@@ -246,7 +264,8 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     } else {
       const match = /^(PA|PB)(SM[0-9a-f]{32})$/.exec(token);
       const anchor = match ? positions.get(match[2]!) : undefined;
-      if (!match || !anchor) throw new BadRequest(`PageToken ${JSON.stringify(token)} was not issued by this API: follow next_page_uri`);
+      if (!match || !anchor)
+        throw new BadRequest(`PageToken ${JSON.stringify(token)} was not issued by this API: follow next_page_uri`);
       slice =
         match[1] === 'PA'
           ? matching.filter((m) => newestFirst(positions.get(m.sid)!, anchor) > 0).slice(0, pageSize)
@@ -255,7 +274,8 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
 
     // Filters first, then PageSize, Page and PageToken, as in Twilio's own page URIs.
     const filters = new URLSearchParams();
-    for (const name of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']) if (query[name] !== undefined) filters.set(name, query[name]!);
+    for (const name of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>'])
+      if (query[name] !== undefined) filters.set(name, query[name]!);
     const pageUri = (number: number, pageToken?: string) => {
       const params = new URLSearchParams(filters);
       params.set('PageSize', String(pageSize));
@@ -265,8 +285,12 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     };
     const first = slice[0];
     const last = slice.at(-1);
-    const hasNext = last !== undefined && matching.some((m) => newestFirst(positions.get(m.sid)!, positions.get(last.sid)!) > 0);
-    const hasPrevious = first !== undefined && page > 0 && matching.some((m) => newestFirst(positions.get(m.sid)!, positions.get(first.sid)!) < 0);
+    const hasNext =
+      last !== undefined && matching.some((m) => newestFirst(positions.get(m.sid)!, positions.get(last.sid)!) > 0);
+    const hasPrevious =
+      first !== undefined &&
+      page > 0 &&
+      matching.some((m) => newestFirst(positions.get(m.sid)!, positions.get(first.sid)!) < 0);
     const start = page * pageSize;
     return {
       end: slice.length === 0 ? start : start + slice.length - 1,
@@ -336,7 +360,11 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       }
       if (fault === 'garbage') {
         entry.status = 200;
-        void reply.code(200).headers({ 'twilio-request-id': requestId }).type('application/json; charset=utf-8').send('{"messages":[{"sid":"SM00000000000000000000000000000000","body":"');
+        void reply
+          .code(200)
+          .headers({ 'twilio-request-id': requestId })
+          .type('application/json; charset=utf-8')
+          .send('{"messages":[{"sid":"SM00000000000000000000000000000000","body":"');
         return;
       }
       if (fault === 429) return answer(429, errorBody(429, 20429, 'Too Many Requests'));
@@ -346,7 +374,9 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
         .code(503)
         .headers({ 'twilio-request-id': requestId })
         .type('text/html; charset=utf-8')
-        .send('<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1></body></html>');
+        .send(
+          '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1></body></html>',
+        );
       return;
     }
 
@@ -369,7 +399,8 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       if (request.method === 'GET') return message ? answer(200, renderMessage(message)) : notFound();
       if (request.method === 'DELETE') {
         if (!message) return notFound();
-        if (NOT_FINAL.has(message.status)) return answer(409, errorBody(409, 20009, 'Cannot delete this resource before it is complete'));
+        if (NOT_FINAL.has(message.status))
+          return answer(409, errorBody(409, 20009, 'Cannot delete this resource before it is complete'));
         stored.delete(sid);
         return answer(204, undefined);
       }
@@ -391,7 +422,9 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       return list.map(seedMessage);
     },
     messages() {
-      return [...stored.values()].sort((a, b) => newestFirst(positions.get(a.sid)!, positions.get(b.sid)!)).map((m) => ({ ...m }));
+      return [...stored.values()]
+        .sort((a, b) => newestFirst(positions.get(a.sid)!, positions.get(b.sid)!))
+        .map((m) => ({ ...m }));
     },
     setStatus(sid, status) {
       const message = stored.get(sid);

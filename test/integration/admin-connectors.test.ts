@@ -41,8 +41,18 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function shop(name: string, options: { bucketSize?: number; leakPerSecond?: number } = {}): Promise<ShopifyEmulator> {
-    const emulator = await startShopifyEmulator({ accessToken: TOKEN, now: () => NOW, currency: 'EUR', timeZone: 'Europe/Berlin', shop: name, ...options });
+  async function shop(
+    name: string,
+    options: { bucketSize?: number; leakPerSecond?: number } = {},
+  ): Promise<ShopifyEmulator> {
+    const emulator = await startShopifyEmulator({
+      accessToken: TOKEN,
+      now: () => NOW,
+      currency: 'EUR',
+      timeZone: 'Europe/Berlin',
+      shop: name,
+      ...options,
+    });
     shops.push(emulator);
     return emulator;
   }
@@ -50,7 +60,10 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
   const as = async (token: string | undefined, method: string, url: string, body?: unknown) => {
     const res = await fetch(`${h.base}${url}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -70,12 +83,16 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
   /** Polls the progress endpoint until the sync has ended; returns every answer seen. */
   async function untilDone(id: string, workflowId: string): Promise<any[]> {
     const seen: any[] = [];
-    await eventually(async () => {
-      const res = await admin('GET', `/admin/connectors/${id}/sync/${workflowId}`);
-      expect(res.status).toBe(200);
-      seen.push(res.body);
-      expect(res.body.workflowStatus).not.toBe('RUNNING');
-    }, 90_000, 250);
+    await eventually(
+      async () => {
+        const res = await admin('GET', `/admin/connectors/${id}/sync/${workflowId}`);
+        expect(res.status).toBe(200);
+        seen.push(res.body);
+        expect(res.body.workflowStatus).not.toBe('RUNNING');
+      },
+      90_000,
+      250,
+    );
     return seen;
   }
 
@@ -107,7 +124,13 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
 
     const created = await admin('POST', '/admin/connectors', shopifyConnector('adm_berlin', 'eu', berlin));
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'adm_berlin', system: 'shopify', region: 'eu', credentials: 'set', schedule: null });
+    expect(created.body).toMatchObject({
+      id: 'adm_berlin',
+      system: 'shopify',
+      region: 'eu',
+      credentials: 'set',
+      schedule: null,
+    });
     expect(created.body.settings).toMatchObject({ shopUrl: berlin.baseUrl, timeZone: 'Europe/Berlin' });
     expect(created.text).not.toContain(TOKEN);
 
@@ -117,10 +140,18 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(listed.text).not.toContain(TOKEN);
     const shown = await admin('GET', '/admin/connectors/adm_berlin');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ id: 'adm_berlin', credentials: 'set', schedule: null, streams: [], recentSyncs: [] });
+    expect(shown.body).toMatchObject({
+      id: 'adm_berlin',
+      credentials: 'set',
+      schedule: null,
+      streams: [],
+      recentSyncs: [],
+    });
     expect(shown.text).not.toContain(TOKEN);
     // Sealed in the region database: not even the ciphertext holds the token in the clear.
-    const [sealed] = await d.regional('eu').sql<{ credentials_sealed: Buffer }[]>`select credentials_sealed from connector_credentials where connector_id = 'adm_berlin'`;
+    const [sealed] = await d.regional('eu').sql<
+      { credentials_sealed: Buffer }[]
+    >`select credentials_sealed from connector_credentials where connector_id = 'adm_berlin'`;
     expect(sealed!.credentials_sealed.toString('latin1')).not.toContain(TOKEN);
 
     const bad = async (body: unknown) => admin('POST', '/admin/connectors', body);
@@ -139,7 +170,9 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(res.body.error).toMatch(/^region: must be a data region: one of eu, us, apac/);
     res = await bad({ ...base, system: 'magento' });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatch(/system: unknown system "magento": use one of shopify, shopee, amazon, file, klaviyo, twilio, meta_audiences, manual/);
+    expect(res.body.error).toMatch(
+      /system: unknown system "magento": use one of shopify, shopee, amazon, file, klaviyo, twilio, meta_audiences, manual/,
+    );
     res = await bad({ ...base, schedule: { cron: '0 3 * * *', timeZone: 'Mars/Olympus' } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^schedule\.timeZone: must be an IANA time zone/);
@@ -150,15 +183,23 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect((await admin('GET', '/admin/connectors/adm_bad')).status).toBe(404);
 
     res = await admin('GET', '/admin/connectors/adm_nope');
-    expect(res).toMatchObject({ status: 404, body: { error: 'connector adm_nope does not exist: list them with GET /admin/connectors' } });
+    expect(res).toMatchObject({
+      status: 404,
+      body: { error: 'connector adm_nope does not exist: list them with GET /admin/connectors' },
+    });
     expect((await as(undefined, 'GET', '/admin/connectors')).status).toBe(401);
 
     // PUT changes settings and credentials; validated whole, never echoed.
-    res = await admin('PUT', '/admin/connectors/adm_berlin', { name: 'Berlin web shop', credentials: { accessToken: TOKEN } });
+    res = await admin('PUT', '/admin/connectors/adm_berlin', {
+      name: 'Berlin web shop',
+      credentials: { accessToken: TOKEN },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: 'adm_berlin', name: 'Berlin web shop', credentials: 'set' });
     expect(res.text).not.toContain(TOKEN);
-    res = await admin('PUT', '/admin/connectors/adm_berlin', { settings: { shopUrl: berlin.baseUrl, timeZone: 'Europe/Berlin', pageSize: 500 } });
+    res = await admin('PUT', '/admin/connectors/adm_berlin', {
+      settings: { shopUrl: berlin.baseUrl, timeZone: 'Europe/Berlin', pageSize: 500 },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^settings\.pageSize/);
     res = await admin('PUT', '/admin/connectors/adm_berlin', { region: 'us' });
@@ -172,12 +213,19 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
 
     const refused = await as(euOnlyToken, 'GET', '/admin/connectors/adm_boston');
     expect(refused.status).toBe(403);
-    expect(refused.body.error).toBe('this admin token may not manage connectors in region us (it covers eu): use a token for us from MERIDIAN_ADMIN_TOKENS');
+    expect(refused.body.error).toBe(
+      'this admin token may not manage connectors in region us (it covers eu): use a token for us from MERIDIAN_ADMIN_TOKENS',
+    );
     expect((await as(euOnlyToken, 'POST', '/admin/connectors/adm_boston/sync', {})).status).toBe(403);
     expect((await as(euOnlyToken, 'PUT', '/admin/connectors/adm_boston', { name: 'mine now' })).status).toBe(403);
     expect((await as(euOnlyToken, 'PUT', '/admin/connectors/adm_boston/schedule', { every: '1h' })).status).toBe(403);
     expect((await as(euOnlyToken, 'GET', '/admin/connectors/adm_boston/rejections')).status).toBe(403);
-    const createdElsewhere = await as(euOnlyToken, 'POST', '/admin/connectors', shopifyConnector('adm_boston2', 'us', berlin));
+    const createdElsewhere = await as(
+      euOnlyToken,
+      'POST',
+      '/admin/connectors',
+      shopifyConnector('adm_boston2', 'us', berlin),
+    );
     expect(createdElsewhere.status).toBe(403);
 
     const listed = await as(euOnlyToken, 'GET', '/admin/connectors');
@@ -186,7 +234,9 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(ids).toContain('adm_berlin');
     expect(ids).not.toContain('adm_boston');
     expect((await as(euOnlyToken, 'GET', '/admin/connectors/adm_berlin')).status).toBe(200);
-    expect((await admin('GET', '/admin/connectors')).body.connectors.map((c: any) => c.id)).toEqual(expect.arrayContaining(['adm_berlin', 'adm_boston']));
+    expect((await admin('GET', '/admin/connectors')).body.connectors.map((c: any) => c.id)).toEqual(
+      expect.arrayContaining(['adm_berlin', 'adm_boston']),
+    );
   });
 
   it('syncs on demand with live progress, stores the orders, and lists the rejected record', async () => {
@@ -209,8 +259,14 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
 
     const seen = await untilDone('adm_berlin', started.body.workflowId);
     const last = seen[seen.length - 1];
-    expect(last).toMatchObject({ workflowStatus: 'COMPLETED', status: 'completed', progress: { connectorId: 'adm_berlin', totals: { customers: 3, orders: 4, rejected: 1 } } });
-    const orders = await d.regional('eu').sql<{ external_id: string; customer_id: string | null; total_minor: string }[]>`
+    expect(last).toMatchObject({
+      workflowStatus: 'COMPLETED',
+      status: 'completed',
+      progress: { connectorId: 'adm_berlin', totals: { customers: 3, orders: 4, rejected: 1 } },
+    });
+    const orders = await d.regional('eu').sql<
+      { external_id: string; customer_id: string | null; total_minor: string }[]
+    >`
       select external_id, customer_id, total_minor::text from orders where source_id = 'adm_berlin' order by external_id`;
     expect(orders.map((o) => [o.external_id, o.total_minor])).toEqual([
       ['9001', '1999'],
@@ -220,10 +276,15 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     ]);
     expect(orders.every((o) => o.customer_id !== null)).toBe(true);
     // Nothing of an eu connector in another region.
-    const [elsewhere] = await d.regional('us').sql<{ n: number }[]>`select count(*)::int as n from orders where source_id = 'adm_berlin'`;
+    const [elsewhere] = await d.regional('us').sql<
+      { n: number }[]
+    >`select count(*)::int as n from orders where source_id = 'adm_berlin'`;
     expect(elsewhere!.n).toBe(0);
 
-    const rejections = await admin('GET', `/admin/connectors/adm_berlin/rejections?syncId=${encodeURIComponent(last.progress.syncId)}&limit=10`);
+    const rejections = await admin(
+      'GET',
+      `/admin/connectors/adm_berlin/rejections?syncId=${encodeURIComponent(last.progress.syncId)}&limit=10`,
+    );
     expect(rejections.status).toBe(200);
     expect(rejections.body.rejections).toHaveLength(1);
     expect(rejections.body.rejections[0]).toMatchObject({
@@ -239,13 +300,25 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     // The connector now shows where each stream's next pass starts and the sync it ran.
     const shown = await admin('GET', '/admin/connectors/adm_berlin');
     expect(shown.body.streams.map((s: any) => s.stream).sort()).toEqual(['customers', 'orders']);
-    expect(shown.body.recentSyncs[0]).toMatchObject({ status: 'completed', customers: 3, orders: 4, rejected: 1, workflowId: 'sync-adm_berlin-manual' });
+    expect(shown.body.recentSyncs[0]).toMatchObject({
+      status: 'completed',
+      customers: 3,
+      orders: 4,
+      rejected: 1,
+      workflowId: 'sync-adm_berlin-manual',
+    });
 
     // A backfill of one stream from a date.
-    const backfill = await admin('POST', '/admin/connectors/adm_berlin/sync', { since: '2025-05-04T00:00:00Z', streams: ['orders'] });
+    const backfill = await admin('POST', '/admin/connectors/adm_berlin/sync', {
+      since: '2025-05-04T00:00:00Z',
+      streams: ['orders'],
+    });
     expect(backfill.status).toBe(202);
     const after = (await untilDone('adm_berlin', backfill.body.workflowId)).pop();
-    expect(after).toMatchObject({ status: 'completed', progress: { totals: { customers: 0, orders: 4, rejected: 1 } } });
+    expect(after).toMatchObject({
+      status: 'completed',
+      progress: { totals: { customers: 0, orders: 4, rejected: 1 } },
+    });
     expect(after.progress.streams.map((s: any) => s.stream)).toEqual(['orders']);
 
     // A workflow that is not this connector's sync is not shown through it.
@@ -262,14 +335,20 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(first.status).toBe(202);
     const second = await admin('POST', '/admin/connectors/adm_slow/sync', { full: true });
     expect(second.status).toBe(409);
-    expect(second.body.error).toMatch(/a sync of connector adm_slow started by hand is still running \(workflow sync-adm_slow-manual\)/);
+    expect(second.body.error).toMatch(
+      /a sync of connector adm_slow started by hand is still running \(workflow sync-adm_slow-manual\)/,
+    );
 
-    await eventually(async () => {
-      const res = await admin('GET', `/admin/connectors/adm_slow/sync/${first.body.workflowId}`);
-      expect(res.body).toMatchObject({ workflowStatus: 'RUNNING', status: 'running' });
-      expect(res.body.progress.stream).toBeDefined();
-      expect(res.body.progress.totals.pages).toBeGreaterThan(0);
-    }, 30_000, 200);
+    await eventually(
+      async () => {
+        const res = await admin('GET', `/admin/connectors/adm_slow/sync/${first.body.workflowId}`);
+        expect(res.body).toMatchObject({ workflowStatus: 'RUNNING', status: 'running' });
+        expect(res.body.progress.stream).toBeDefined();
+        expect(res.body.progress.totals.pages).toBeGreaterThan(0);
+      },
+      30_000,
+      200,
+    );
     const done = (await untilDone('adm_slow', first.body.workflowId)).pop();
     expect(done).toMatchObject({ status: 'completed', progress: { totals: { customers: 10, orders: 30 } } });
   });
@@ -282,14 +361,31 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
       schedule: { cron: '0 3 * * *', timeZone: 'Europe/Berlin' },
     });
     expect(created.status).toBe(201);
-    expect(created.body.schedule).toMatchObject({ scheduleId: 'sync-adm_sched', spec: { cron: '0 3 * * *' }, timeZone: 'Europe/Berlin', paused: false, overlap: 'SKIP', catchupWindow: '1h' });
+    expect(created.body.schedule).toMatchObject({
+      scheduleId: 'sync-adm_sched',
+      spec: { cron: '0 3 * * *' },
+      timeZone: 'Europe/Berlin',
+      paused: false,
+      overlap: 'SKIP',
+      catchupWindow: '1h',
+    });
     // Next run at 03:00 Berlin time.
     const next = new Date(created.body.schedule.nextActionTimes[0]);
-    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('03:00');
+    expect(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(next),
+    ).toBe('03:00');
 
-    let res = await admin('PUT', '/admin/connectors/adm_sched/schedule', { every: '1h', timeZone: 'UTC', catchupWindow: '2h', note: 'hourly during the sale' });
+    let res = await admin('PUT', '/admin/connectors/adm_sched/schedule', {
+      every: '1h',
+      timeZone: 'UTC',
+      catchupWindow: '2h',
+      note: 'hourly during the sale',
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ result: 'updated', schedule: { spec: { every: '1h' }, timeZone: 'UTC', catchupWindow: '2h', paused: false } });
+    expect(res.body).toMatchObject({
+      result: 'updated',
+      schedule: { spec: { every: '1h' }, timeZone: 'UTC', catchupWindow: '2h', paused: false },
+    });
     res = await admin('PUT', '/admin/connectors/adm_sched/schedule', { cron: '0 3 * * *', every: '1h' });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^cron: give either "cron" or "every"/);
@@ -305,22 +401,32 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
 
     res = await admin('POST', '/admin/connectors/adm_sched/schedule/trigger');
     expect(res.status).toBe(202);
-    await eventually(async () => {
-      const now = await admin('GET', '/admin/connectors/adm_sched');
-      expect(now.body.schedule.recentActions.length).toBeGreaterThanOrEqual(1);
-      expect(now.body.schedule.recentActions[0].workflowId).toMatch(/^sync-adm_sched-/);
-      expect(now.body.recentSyncs[0]).toMatchObject({ status: 'completed', customers: 3, orders: 6 });
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        const now = await admin('GET', '/admin/connectors/adm_sched');
+        expect(now.body.schedule.recentActions.length).toBeGreaterThanOrEqual(1);
+        expect(now.body.schedule.recentActions[0].workflowId).toMatch(/^sync-adm_sched-/);
+        expect(now.body.recentSyncs[0]).toMatchObject({ status: 'completed', customers: 3, orders: 6 });
+      },
+      60_000,
+      250,
+    );
     // The scheduled run's progress is readable through the same endpoint.
     shown = await admin('GET', '/admin/connectors/adm_sched');
-    const scheduledRun = await admin('GET', `/admin/connectors/adm_sched/sync/${shown.body.schedule.recentActions[0].workflowId}`);
+    const scheduledRun = await admin(
+      'GET',
+      `/admin/connectors/adm_sched/sync/${shown.body.schedule.recentActions[0].workflowId}`,
+    );
     expect(scheduledRun.body).toMatchObject({ status: 'completed', progress: { totals: { orders: 6 } } });
 
     res = await admin('DELETE', '/admin/connectors/adm_sched/schedule');
     expect(res.status).toBe(200);
     expect((await admin('GET', '/admin/connectors/adm_sched')).body.schedule).toBeNull();
     res = await admin('POST', '/admin/connectors/adm_sched/schedule/pause');
-    expect(res).toMatchObject({ status: 404, body: { error: 'connector adm_sched has no schedule: create one with PUT /admin/connectors/adm_sched/schedule' } });
+    expect(res).toMatchObject({
+      status: 404,
+      body: { error: 'connector adm_sched has no schedule: create one with PUT /admin/connectors/adm_sched/schedule' },
+    });
   });
 
   it('stores supplementary FX rates for a currency the ECB does not publish, rejecting bad items with reasons', async () => {
@@ -359,7 +465,13 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     expect(again.body).toMatchObject({
       accepted: 2,
       stored: 1,
-      rejected: [{ date: '2025-03-13', perEur: '0.3400', reason: 'KWD already has the rate 0.3349 on 2025-03-13; 0.3400 was not applied' }],
+      rejected: [
+        {
+          date: '2025-03-13',
+          perEur: '0.3400',
+          reason: 'KWD already has the rate 0.3349 on 2025-03-13; 0.3400 was not applied',
+        },
+      ],
     });
 
     const got = await admin('GET', '/admin/fx-rates/KWD?from=2025-03-01&to=2025-03-15');
@@ -384,7 +496,10 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     res = await admin('PUT', '/admin/fx-rates/KWD', { source: 'ECB', rates: [{ date: '2025-03-18', perEur: '0.3' }] });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/"ecb" is reserved for the ECB feed/);
-    res = await as(euOnlyToken, 'PUT', '/admin/fx-rates/KWD', { source: 'x', rates: [{ date: '2025-03-18', perEur: '0.3' }] });
+    res = await as(euOnlyToken, 'PUT', '/admin/fx-rates/KWD', {
+      source: 'x',
+      rates: [{ date: '2025-03-18', perEur: '0.3' }],
+    });
     expect(res.status).toBe(403);
     expect(res.body.error).toMatch(/use an admin token for all regions/);
     res = await admin('GET', '/admin/fx-rates/KWD?from=March');
@@ -408,29 +523,51 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
 
     const csv = path.join(tmp, 'aed.csv');
     writeFileSync(csv, 'date,perEur\n2025-03-13,4.0012\n2025-03-14,4.0101\n2025-13-01,4.1\n');
-    const fx = await waitForExit(runEntryPoint('scripts/connectors.ts', ['fx-supplement', 'AED', csv, '--source', 'CBUAE'], env), 60_000);
+    const fx = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['fx-supplement', 'AED', csv, '--source', 'CBUAE'], env),
+      60_000,
+    );
     expect(fx.code, fx.output).toBe(1); // one line was rejected
     expect(fx.output).toContain('AED: 2 accepted (2 new stored, source "CBUAE"), 1 rejected');
     expect(fx.output).toContain('line 4: date "2025-13-01" is not a calendar date YYYY-MM-DD');
     const stored = await admin('GET', '/admin/fx-rates/AED');
     expect(stored.body.rates.map((r: any) => r.perEur)).toEqual(['4.0012', '4.0101']);
 
-    const sync = await waitForExit(runEntryPoint('scripts/connectors.ts', ['sync', 'adm_berlin', '--full', '--streams', 'customers', '--wait'], env), 90_000);
+    const sync = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['sync', 'adm_berlin', '--full', '--streams', 'customers', '--wait'], env),
+      90_000,
+    );
     expect(sync.code, sync.output).toBe(0);
     expect(sync.output).toMatch(/started sync-adm_berlin-manual \(run [0-9a-f-]+\), full/);
     expect(sync.output).toContain('completed: 3 customers, 0 orders, 0 rejected');
 
-    const schedule = await waitForExit(runEntryPoint('scripts/connectors.ts', ['schedule', 'adm_berlin', '--every', '6h', '--tz', 'Europe/Berlin'], env), 60_000);
+    const schedule = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['schedule', 'adm_berlin', '--every', '6h', '--tz', 'Europe/Berlin'], env),
+      60_000,
+    );
     expect(schedule.code, schedule.output).toBe(0);
     expect(schedule.output).toMatch(/schedule created: every 6h in Europe\/Berlin, catch-up 1h, active/);
-    const pause = await waitForExit(runEntryPoint('scripts/connectors.ts', ['pause', 'adm_berlin', 'store', 'migration'], env), 60_000);
+    const pause = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['pause', 'adm_berlin', 'store', 'migration'], env),
+      60_000,
+    );
     expect(pause.code, pause.output).toBe(0);
     expect(pause.output).toContain('PAUSED (store migration)');
-    expect((await admin('GET', '/admin/connectors/adm_berlin')).body.schedule).toMatchObject({ paused: true, note: 'store migration', spec: { every: '6h' } });
-    const unschedule = await waitForExit(runEntryPoint('scripts/connectors.ts', ['unschedule', 'adm_berlin'], env), 60_000);
+    expect((await admin('GET', '/admin/connectors/adm_berlin')).body.schedule).toMatchObject({
+      paused: true,
+      note: 'store migration',
+      spec: { every: '6h' },
+    });
+    const unschedule = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['unschedule', 'adm_berlin'], env),
+      60_000,
+    );
     expect(unschedule.code, unschedule.output).toBe(0);
 
-    const bad = await waitForExit(runEntryPoint('scripts/connectors.ts', ['schedule', 'adm_berlin', '--cron', '0 3 * * *', '--tz', 'Berlin'], env), 60_000);
+    const bad = await waitForExit(
+      runEntryPoint('scripts/connectors.ts', ['schedule', 'adm_berlin', '--cron', '0 3 * * *', '--tz', 'Berlin'], env),
+      60_000,
+    );
     expect(bad.code).toBe(1);
     expect(bad.output).toContain('connectors: --tz: must be an IANA time zone such as Europe/Berlin');
 

@@ -15,11 +15,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
 const US_TOKEN = `us-only-${'u'.repeat(24)}`;
 const EU_TOKEN = `eu-only-${'e'.repeat(24)}`;
 
-type Expectation =
-  | { refused: true }
-  | { hidden: true }
-  | { filtered: (body: any) => void }
-  | { readable: string };
+type Expectation = { refused: true } | { hidden: true } | { filtered: (body: any) => void } | { readable: string };
 
 interface Case {
   url: () => string;
@@ -51,7 +47,10 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
   const call = async (token: string, method: string, url: string, body?: unknown) => {
     const res = await fetch(`${base}${url}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -60,11 +59,14 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
 
   beforeAll(async () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
-    d = await createTestDeployment('adminscope', { MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${US_TOKEN}:us,${EU_TOKEN}:eu` });
+    d = await createTestDeployment('adminscope', {
+      MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${US_TOKEN}:us,${EU_TOKEN}:eu`,
+    });
     web = await createMeridianWeb(d.config, d.client, {
       poolSize: 2,
       onRoute: (route) => {
-        for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/admin')) routes.add(`${method} ${route.url}`);
+        for (const method of [route.method].flat())
+          if (method !== 'HEAD' && route.url.startsWith('/admin')) routes.add(`${method} ${route.url}`);
       },
     });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
@@ -77,7 +79,10 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     f.euEmail = 'greta.scope@example.de';
     const sent = await fetch(`${base}/v1/identify`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${eu.body.writeKey}:`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${eu.body.writeKey}:`).toString('base64')}`,
+      },
       body: JSON.stringify({ userId: 'greta-1', traits: { email: f.euEmail, name: 'Greta Scope' } }),
     });
     expect(sent.status).toBe(200);
@@ -101,16 +106,40 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(consent.status, consent.text).toBe(200);
     f.euPropagation = consent.body.propagation.workflowId.replace(/^consent-/, '');
 
-    const keys = (region: string) => ({ regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.config.env), hmacKey: d.config.identityHmacKey, signingKeys: d.config.signingKeys });
-    f.euRequest = (await createPrivacyRequest(d.regional('eu').sql, keys('eu'), { type: 'deletion', email: f.euEmail, country: 'DE', locale: 'de' })).id;
-    f.usRequest = (await createPrivacyRequest(d.regional('us').sql, keys('us'), { type: 'access', email: 'sam@example.com', country: 'US', usState: 'CA', locale: 'en' })).id;
+    const keys = (region: string) => ({
+      regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.config.env),
+      hmacKey: d.config.identityHmacKey,
+      signingKeys: d.config.signingKeys,
+    });
+    f.euRequest = (
+      await createPrivacyRequest(d.regional('eu').sql, keys('eu'), {
+        type: 'deletion',
+        email: f.euEmail,
+        country: 'DE',
+        locale: 'de',
+      })
+    ).id;
+    f.usRequest = (
+      await createPrivacyRequest(d.regional('us').sql, keys('us'), {
+        type: 'access',
+        email: 'sam@example.com',
+        country: 'US',
+        usState: 'CA',
+        locale: 'en',
+      })
+    ).id;
     // The US request holds the person in both regions: each region's systems are in its own database.
     for (const region of ['eu', 'us']) {
       await d.regional(region).sql`
         insert into privacy_request_systems (request_id, region, connector_id, system, operation, status)
         values (${f.usRequest}, ${region}, ${`${region}-crm`}, 'manual', 'export', 'waiting-on-operator')`;
     }
-    const hold = await admin('POST', '/admin/legal-holds', { customerId: f.euCustomer, region: 'eu', scope: 'orders', reason: 'tax audit 2025' });
+    const hold = await admin('POST', '/admin/legal-holds', {
+      customerId: f.euCustomer,
+      region: 'eu',
+      scope: 'orders',
+      reason: 'tax audit 2025',
+    });
     expect(hold.status, hold.text).toBe(201);
     f.euHold = hold.body.id;
     const [held] = await d.regional('eu').sql<{ id: string }[]>`
@@ -123,12 +152,22 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     await d?.close();
   });
 
-  const consentBody = () => ({ records: [{ purpose: 'emailMarketing', state: 'denied', proof: { kind: 'form', reference: 'scope' } }] });
+  const consentBody = () => ({
+    records: [{ purpose: 'emailMarketing', state: 'denied', proof: { kind: 'form', reference: 'scope' } }],
+  });
   const refused = { refused: true } as const;
 
   const table: Record<string, Case> = {
-    'POST /admin/sources': { url: () => '/admin/sources', body: () => ({ name: 'Sneaky EU shop', region: 'eu', kind: 'server' }), expect: refused },
-    'PATCH /admin/sources/:id': { url: () => `/admin/sources/${f.euSource}`, body: () => ({ allowedOrigins: ['https://evil.example'] }), expect: refused },
+    'POST /admin/sources': {
+      url: () => '/admin/sources',
+      body: () => ({ name: 'Sneaky EU shop', region: 'eu', kind: 'server' }),
+      expect: refused,
+    },
+    'PATCH /admin/sources/:id': {
+      url: () => `/admin/sources/${f.euSource}`,
+      body: () => ({ allowedOrigins: ['https://evil.example'] }),
+      expect: refused,
+    },
     'GET /admin/sources': {
       url: () => '/admin/sources',
       expect: {
@@ -140,17 +179,37 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'POST /admin/sources/:id/rotate': { url: () => `/admin/sources/${f.euSource}/rotate`, expect: refused },
     'GET /admin/identity-rules': { url: () => '/admin/identity-rules', expect: refused, control: 'all' },
-    'PUT /admin/identity-rules': { url: () => '/admin/identity-rules', body: () => ({ blockedValues: [] }), expect: refused, control: 'all' },
+    'PUT /admin/identity-rules': {
+      url: () => '/admin/identity-rules',
+      body: () => ({ blockedValues: [] }),
+      expect: refused,
+      control: 'all',
+    },
     'GET /admin/profiles/:customerId': { url: () => `/admin/profiles/${f.euCustomer}`, expect: refused },
-    'POST /admin/profiles/lookup': { url: () => '/admin/profiles/lookup', body: () => ({ type: 'email', value: f.euEmail }), expect: { hidden: true } },
-    'PUT /admin/profiles/:customerId/consent': { url: () => `/admin/profiles/${f.euCustomer}/consent`, body: consentBody, expect: refused },
+    'POST /admin/profiles/lookup': {
+      url: () => '/admin/profiles/lookup',
+      body: () => ({ type: 'email', value: f.euEmail }),
+      expect: { hidden: true },
+    },
+    'PUT /admin/profiles/:customerId/consent': {
+      url: () => `/admin/profiles/${f.euCustomer}/consent`,
+      body: consentBody,
+      expect: refused,
+    },
     'POST /admin/profiles/:customerId/consent/signals': {
       url: () => `/admin/profiles/${f.euCustomer}/consent/signals`,
       body: () => ({ reference: 'scope-signal', gpc: true }),
       expect: refused,
     },
-    'GET /admin/profiles/:customerId/consent': { url: () => `/admin/profiles/${f.euCustomer}/consent`, expect: refused },
-    'POST /admin/profiles/:customerId/preference-link': { url: () => `/admin/profiles/${f.euCustomer}/preference-link`, body: () => ({}), expect: refused },
+    'GET /admin/profiles/:customerId/consent': {
+      url: () => `/admin/profiles/${f.euCustomer}/consent`,
+      expect: refused,
+    },
+    'POST /admin/profiles/:customerId/preference-link': {
+      url: () => `/admin/profiles/${f.euCustomer}/preference-link`,
+      body: () => ({}),
+      expect: refused,
+    },
     'POST /admin/consent-propagations/:propagationId/manual-tasks/:connectorId/complete': {
       url: () => `/admin/consent-propagations/${f.euPropagation}/manual-tasks/${f.euConnector}/complete`,
       body: () => ({ note: 'done by hand' }),
@@ -201,15 +260,48 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       },
     },
     'GET /admin/connectors/:id': { url: () => `/admin/connectors/${f.euConnector}`, expect: refused },
-    'PUT /admin/connectors/:id': { url: () => `/admin/connectors/${f.euConnector}`, body: () => ({ name: 'mine now' }), expect: refused },
-    'GET /admin/connectors/:id/rejections': { url: () => `/admin/connectors/${f.euConnector}/rejections`, expect: refused },
-    'PUT /admin/connectors/:id/schedule': { url: () => `/admin/connectors/${f.euConnector}/schedule`, body: () => ({ every: '1h' }), expect: refused },
-    'POST /admin/connectors/:id/schedule/pause': { url: () => `/admin/connectors/${f.euConnector}/schedule/pause`, body: () => ({}), expect: refused },
-    'POST /admin/connectors/:id/schedule/resume': { url: () => `/admin/connectors/${f.euConnector}/schedule/resume`, body: () => ({}), expect: refused },
-    'POST /admin/connectors/:id/schedule/trigger': { url: () => `/admin/connectors/${f.euConnector}/schedule/trigger`, body: () => ({}), expect: refused },
-    'DELETE /admin/connectors/:id/schedule': { url: () => `/admin/connectors/${f.euConnector}/schedule`, expect: refused },
-    'POST /admin/connectors/:id/sync': { url: () => `/admin/connectors/${f.euConnector}/sync`, body: () => ({}), expect: refused },
-    'GET /admin/connectors/:id/sync/:workflowId': { url: () => `/admin/connectors/${f.euConnector}/sync/sync-${f.euConnector}-manual`, expect: refused },
+    'PUT /admin/connectors/:id': {
+      url: () => `/admin/connectors/${f.euConnector}`,
+      body: () => ({ name: 'mine now' }),
+      expect: refused,
+    },
+    'GET /admin/connectors/:id/rejections': {
+      url: () => `/admin/connectors/${f.euConnector}/rejections`,
+      expect: refused,
+    },
+    'PUT /admin/connectors/:id/schedule': {
+      url: () => `/admin/connectors/${f.euConnector}/schedule`,
+      body: () => ({ every: '1h' }),
+      expect: refused,
+    },
+    'POST /admin/connectors/:id/schedule/pause': {
+      url: () => `/admin/connectors/${f.euConnector}/schedule/pause`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'POST /admin/connectors/:id/schedule/resume': {
+      url: () => `/admin/connectors/${f.euConnector}/schedule/resume`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'POST /admin/connectors/:id/schedule/trigger': {
+      url: () => `/admin/connectors/${f.euConnector}/schedule/trigger`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'DELETE /admin/connectors/:id/schedule': {
+      url: () => `/admin/connectors/${f.euConnector}/schedule`,
+      expect: refused,
+    },
+    'POST /admin/connectors/:id/sync': {
+      url: () => `/admin/connectors/${f.euConnector}/sync`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'GET /admin/connectors/:id/sync/:workflowId': {
+      url: () => `/admin/connectors/${f.euConnector}/sync/sync-${f.euConnector}-manual`,
+      expect: refused,
+    },
     'GET /admin/held-merges': {
       url: () => '/admin/held-merges',
       expect: {
@@ -219,8 +311,16 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
         },
       },
     },
-    'POST /admin/held-merges/:region/:id/approve': { url: () => `/admin/held-merges/eu/${f.euHeldMerge}/approve`, body: () => ({}), expect: refused },
-    'POST /admin/held-merges/:region/:id/reject': { url: () => `/admin/held-merges/eu/${f.euHeldMerge}/reject`, body: () => ({ note: 'not mine' }), expect: refused },
+    'POST /admin/held-merges/:region/:id/approve': {
+      url: () => `/admin/held-merges/eu/${f.euHeldMerge}/approve`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'POST /admin/held-merges/:region/:id/reject': {
+      url: () => `/admin/held-merges/eu/${f.euHeldMerge}/reject`,
+      body: () => ({ note: 'not mine' }),
+      expect: refused,
+    },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -229,7 +329,10 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'GET /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
-      expect: { readable: 'exchange rates are public reference data, hold nothing about a person, and explain any region’s order amounts' },
+      expect: {
+        readable:
+          'exchange rates are public reference data, hold nothing about a person, and explain any region’s order amounts',
+      },
     },
   };
 
@@ -250,7 +353,11 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       const where = `${route} → ${res.status} ${res.text.slice(0, 300)}`;
       if ('refused' in c.expect) {
         expect.soft(res.status, where).toBe(403);
-        expect.soft(res.body.error, where).toMatch(/^this admin token (may not .* in region eu \(it covers us\)|covers us, but .*: use an admin token for all regions)/);
+        expect
+          .soft(res.body.error, where)
+          .toMatch(
+            /^this admin token (may not .* in region eu \(it covers us\)|covers us, but .*: use an admin token for all regions)/,
+          );
       } else if ('hidden' in c.expect) {
         expect.soft(res.status, where).toBe(404);
         expect.soft(res.text, where).not.toContain(f.euCustomer);
@@ -273,8 +380,11 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
     expect(holds[0]!.removed_at).toBeNull();
     expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);
-    expect((await d.global().sql`select name from connectors where id = ${f.euConnector}`)[0]!.name).toBe('Berlin Shopify');
-    const [request] = await d.regional('eu').sql`select extension_reason from privacy_requests where id = ${f.euRequest}`;
+    expect((await d.global().sql`select name from connectors where id = ${f.euConnector}`)[0]!.name).toBe(
+      'Berlin Shopify',
+    );
+    const [request] = await d.regional('eu')
+      .sql`select extension_reason from privacy_requests where id = ${f.euRequest}`;
     expect(request!.extension_reason).toBeNull();
     const [heldMerge] = await d.regional('eu').sql`select status from held_merges where id = ${f.euHeldMerge}`;
     expect(heldMerge!.status).toBe('pending');

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AmazonSpApiClient } from '../../connectors/amazon/client';
 import { AmazonCredentials, amazonConnector, amazonEndpoint, AmazonSettings } from '../../connectors/amazon/index';
 import { LwaTokenSource, TokenCache } from '../../connectors/amazon/lwa';
-import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorRequestError, ConnectorTransientError } from '../../connectors/errors';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorRateLimited,
+  ConnectorRequestError,
+  ConnectorTransientError,
+} from '../../connectors/errors';
 import type { ConnectorContext, ConnectorSession, Cursor, SyncPage } from '../../connectors/framework';
 import type { CanonicalOrder } from '../../domain/commerce';
 import { AmazonEmulator, AmazonEmulatorOptions, AmazonOperation, startAmazonEmulator } from '../emulators/amazon';
@@ -42,13 +48,29 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
     return amazon;
   }
 
-  function open(emulator: AmazonEmulator, settings: Partial<AmazonSettings> = {}, context: Partial<ConnectorContext> = {}, credentials = CREDENTIALS): ConnectorSession {
-    const parsedSettings = amazonConnector.settings.parse({ endpoint: emulator.endpoint, lwaUrl: emulator.lwaUrl, marketplaceIds: [JAPAN], pageSize: 50, ...settings });
-    return amazonConnector.open(parsedSettings, amazonConnector.credentials.parse(credentials), { sourceId: 'src_amazon_jp', ...context });
+  function open(
+    emulator: AmazonEmulator,
+    settings: Partial<AmazonSettings> = {},
+    context: Partial<ConnectorContext> = {},
+    credentials = CREDENTIALS,
+  ): ConnectorSession {
+    const parsedSettings = amazonConnector.settings.parse({
+      endpoint: emulator.endpoint,
+      lwaUrl: emulator.lwaUrl,
+      marketplaceIds: [JAPAN],
+      pageSize: 50,
+      ...settings,
+    });
+    return amazonConnector.open(parsedSettings, amazonConnector.credentials.parse(credentials), {
+      sourceId: 'src_amazon_jp',
+      ...context,
+    });
   }
 
-  const calls = (emulator: AmazonEmulator, operation: AmazonOperation) => emulator.requests.filter((request) => request.operation === operation);
-  const statuses = (emulator: AmazonEmulator, operation: AmazonOperation) => calls(emulator, operation).map((request) => request.status);
+  const calls = (emulator: AmazonEmulator, operation: AmazonOperation) =>
+    emulator.requests.filter((request) => request.operation === operation);
+  const statuses = (emulator: AmazonEmulator, operation: AmazonOperation) =>
+    calls(emulator, operation).map((request) => request.status);
 
   interface Pass {
     orders: CanonicalOrder[];
@@ -58,7 +80,12 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
     highWater?: string;
   }
 
-  async function pass(session: ConnectorSession, since?: string, from: Cursor | null = null, done: Partial<Pass> = {}): Promise<Pass> {
+  async function pass(
+    session: ConnectorSession,
+    since?: string,
+    from: Cursor | null = null,
+    done: Partial<Pass> = {},
+  ): Promise<Pass> {
     const result: Pass = { orders: [], rejected: [], pages: 0, cursors: [], ...done };
     let cursor = from;
     do {
@@ -105,16 +132,28 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
       expect(result.pages).toBe(5);
       expectEachOnce(result.orders, ids);
       expect(result.rejected).toEqual([]);
-      expect(result.orders.every((order) => /^[0-9a-f]{12}@marketplace\.amazon\.co\.jp$/.test(order.email ?? ''))).toBe(true);
+      expect(result.orders.every((order) => /^[0-9a-f]{12}@marketplace\.amazon\.co\.jp$/.test(order.email ?? ''))).toBe(
+        true,
+      );
       expect(result.orders.every((order) => order.currency === 'JPY' && order.timeZone === 'Asia/Tokyo')).toBe(true);
       // Seeded Pending orders have no OrderTotal: kept, at 0, flagged pending.
       const pending = result.orders.filter((order) => order.financialStatus === 'pending');
       expect(pending.length).toBeGreaterThan(0);
       expect(pending.every((order) => order.totalMinor === '0')).toBe(true);
-      expect(result.highWater).toBe(result.orders.map((order) => order.updatedAt).sort().at(-1));
+      expect(result.highWater).toBe(
+        result.orders
+          .map((order) => order.updatedAt)
+          .sort()
+          .at(-1),
+      );
 
       const [first, ...later] = calls(emulator, 'getOrders');
-      expect(Object.keys(first!.query).sort()).toEqual(['LastUpdatedAfter', 'LastUpdatedBefore', 'MarketplaceIds', 'MaxResultsPerPage']);
+      expect(Object.keys(first!.query).sort()).toEqual([
+        'LastUpdatedAfter',
+        'LastUpdatedBefore',
+        'MarketplaceIds',
+        'MaxResultsPerPage',
+      ]);
       expect(first!.query).toMatchObject({ MarketplaceIds: JAPAN, MaxResultsPerPage: '50' });
       expect(later).toHaveLength(4);
       for (const request of later) expect(Object.keys(request.query).sort()).toEqual(['MarketplaceIds', 'NextToken']);
@@ -142,7 +181,9 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
       expect(Date.parse(clamped!.LastUpdatedAfter!)).toBeLessThanOrEqual(before - 2 * MINUTE_MS);
       expect(clamped!.LastUpdatedAfter).toBe(clamped!.LastUpdatedBefore);
       expect(fromSetting!.LastUpdatedAfter).toBe('2025-01-01T00:00:00.000Z');
-      expect(Math.abs(Date.parse(fromDefault!.LastUpdatedAfter!) - (before - 90 * 24 * 60 * MINUTE_MS))).toBeLessThan(MINUTE_MS);
+      expect(Math.abs(Date.parse(fromDefault!.LastUpdatedAfter!) - (before - 90 * 24 * 60 * MINUTE_MS))).toBeLessThan(
+        MINUTE_MS,
+      );
       expect(statuses(emulator, 'getOrders')).toEqual([200, 200, 200]);
     });
 
@@ -305,7 +346,13 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
     it('reports a wrong client secret as an auth error that says to check the LWA credentials', async () => {
       const emulator = await start();
 
-      const error = await failure(open(emulator, {}, {}, { ...CREDENTIALS, clientSecret: 'amzn1.oa2-cs.v1.rotated-away' }).fetchPage('orders', null, undefined));
+      const error = await failure(
+        open(emulator, {}, {}, { ...CREDENTIALS, clientSecret: 'amzn1.oa2-cs.v1.rotated-away' }).fetchPage(
+          'orders',
+          null,
+          undefined,
+        ),
+      );
 
       expect(error).toBeInstanceOf(ConnectorAuthError);
       expect(error.status).toBe(401);
@@ -424,7 +471,14 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
       const emulator = await start();
       emulator.failNext(1, 'timeout');
       const lwa = new LwaTokenSource(CREDENTIALS, { lwaUrl: emulator.lwaUrl, cache: new TokenCache() });
-      const client = new AmazonSpApiClient({ endpoint: emulator.endpoint, marketplaceIds: [JAPAN], lwa, requestBuyerEmail: false, timeoutMs: 300, cache: new TokenCache() });
+      const client = new AmazonSpApiClient({
+        endpoint: emulator.endpoint,
+        marketplaceIds: [JAPAN],
+        lwa,
+        requestBuyerEmail: false,
+        timeoutMs: 300,
+        cache: new TokenCache(),
+      });
       const startedAt = performance.now();
 
       const error = await failure(client.getOrders({ lastUpdatedAfter: '2025-01-01T00:00:00Z' }));
@@ -437,14 +491,24 @@ describe('amazonConnector against the LWA and SP-API emulator', () => {
     it("reports a LastUpdatedAfter less than two minutes old as a non-retryable request error with Amazon's text", async () => {
       const emulator = await start();
       const lwa = new LwaTokenSource(CREDENTIALS, { lwaUrl: emulator.lwaUrl, cache: new TokenCache() });
-      const client = new AmazonSpApiClient({ endpoint: emulator.endpoint, marketplaceIds: [JAPAN], lwa, requestBuyerEmail: false, cache: new TokenCache() });
+      const client = new AmazonSpApiClient({
+        endpoint: emulator.endpoint,
+        marketplaceIds: [JAPAN],
+        lwa,
+        requestBuyerEmail: false,
+        cache: new TokenCache(),
+      });
 
-      const error = await failure(client.getOrders({ lastUpdatedAfter: new Date(Date.now() - MINUTE_MS).toISOString() }));
+      const error = await failure(
+        client.getOrders({ lastUpdatedAfter: new Date(Date.now() - MINUTE_MS).toISOString() }),
+      );
 
       expect(error).toBeInstanceOf(ConnectorRequestError);
       expect(error.retryable).toBe(false);
       expect((error as ConnectorRequestError).apiErrors).toContain('InvalidInput');
-      expect((error as ConnectorRequestError).apiErrors).toContain('no later than two minutes before the time of the request');
+      expect((error as ConnectorRequestError).apiErrors).toContain(
+        'no later than two minutes before the time of the request',
+      );
     });
   });
 });
@@ -464,27 +528,62 @@ describe('the SP-API emulator refuses what Amazon refuses', () => {
     const lwa = new LwaTokenSource(CREDENTIALS, { lwaUrl: amazon.lwaUrl, cache: new TokenCache() });
     const token = (await lwa.accessToken()).token;
     const get = async (query: string) => {
-      const response = await fetch(`${amazon!.endpoint}/orders/v0/orders?${query}`, { headers: { 'x-amz-access-token': token } });
+      const response = await fetch(`${amazon!.endpoint}/orders/v0/orders?${query}`, {
+        headers: { 'x-amz-access-token': token },
+      });
       const body = (await response.json()) as { errors?: { code: string; message: string }[] };
-      return { status: response.status, code: body.errors?.[0]?.code, message: body.errors?.[0]?.message ?? '', rate: response.headers.get('x-amzn-ratelimit-limit'), requestId: response.headers.get('x-amzn-requestid') };
+      return {
+        status: response.status,
+        code: body.errors?.[0]?.code,
+        message: body.errors?.[0]?.message ?? '',
+        rate: response.headers.get('x-amzn-ratelimit-limit'),
+        requestId: response.headers.get('x-amzn-requestid'),
+      };
     };
     const after = 'LastUpdatedAfter=2025-01-01T00:00:00Z';
 
-    expect(await get(after)).toMatchObject({ status: 400, code: 'InvalidInput', message: expect.stringContaining('MarketplaceIds is required') });
-    expect(await get(`MarketplaceIds=${JAPAN}`)).toMatchObject({ status: 400, message: expect.stringContaining('Exactly one of CreatedAfter and LastUpdatedAfter') });
-    expect(await get(`MarketplaceIds=${JAPAN}&${after}&CreatedAfter=2025-01-01T00:00:00Z`)).toMatchObject({ status: 400 });
-    expect(await get(`MarketplaceIds=${JAPAN}&${after}&MaxResultsPerPage=101`)).toMatchObject({ status: 400, message: expect.stringContaining('MaxResultsPerPage') });
-    expect(await get(`MarketplaceIds=${JAPAN}&LastUpdatedAfter=yesterday`)).toMatchObject({ status: 400, message: expect.stringContaining('ISO 8601') });
-    expect(await get(`MarketplaceIds=${JAPAN}&${after}&LastUpdatedBefore=2024-12-31T00:00:00Z`)).toMatchObject({ status: 400 });
-    expect(await get(`MarketplaceIds=${JAPAN}&${after}&CreatedBefore=2025-02-01T00:00:00Z`)).toMatchObject({ status: 400 });
+    expect(await get(after)).toMatchObject({
+      status: 400,
+      code: 'InvalidInput',
+      message: expect.stringContaining('MarketplaceIds is required'),
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}`)).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('Exactly one of CreatedAfter and LastUpdatedAfter'),
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}&${after}&CreatedAfter=2025-01-01T00:00:00Z`)).toMatchObject({
+      status: 400,
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}&${after}&MaxResultsPerPage=101`)).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('MaxResultsPerPage'),
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}&LastUpdatedAfter=yesterday`)).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('ISO 8601'),
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}&${after}&LastUpdatedBefore=2024-12-31T00:00:00Z`)).toMatchObject({
+      status: 400,
+    });
+    expect(await get(`MarketplaceIds=${JAPAN}&${after}&CreatedBefore=2025-02-01T00:00:00Z`)).toMatchObject({
+      status: 400,
+    });
     const ok = await get(`MarketplaceIds=${JAPAN}&${after}`);
     expect(ok).toMatchObject({ status: 200, rate: '0.0167' });
     expect(ok.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const unauthorised = await fetch(`${amazon.endpoint}/orders/v0/orders?MarketplaceIds=${JAPAN}&${after}`, { headers: { 'x-amz-access-token': 'Atza|forged' } });
+    const unauthorised = await fetch(`${amazon.endpoint}/orders/v0/orders?MarketplaceIds=${JAPAN}&${after}`, {
+      headers: { 'x-amz-access-token': 'Atza|forged' },
+    });
     expect(unauthorised.status).toBe(403);
     expect(unauthorised.headers.get('x-amzn-errortype')).toBe('AccessDeniedException');
 
-    const client = new AmazonSpApiClient({ endpoint: amazon.endpoint, marketplaceIds: [JAPAN], lwa, requestBuyerEmail: false, cache: new TokenCache() });
+    const client = new AmazonSpApiClient({
+      endpoint: amazon.endpoint,
+      marketplaceIds: [JAPAN],
+      lwa,
+      requestBuyerEmail: false,
+      cache: new TokenCache(),
+    });
     const seen: string[] = [];
     for await (const page of client.pages({ createdAfter: '2025-01-01T00:00:00Z', maxResultsPerPage: 10 })) {
       seen.push(...page.orders.map((order) => (order as { AmazonOrderId: string }).AmazonOrderId));

@@ -70,36 +70,70 @@ describe('connector egress: SSRF and credential forwarding', () => {
       const parsed = ShopifySettings.safeParse({ shopUrl, timeZone: 'Asia/Tokyo' });
       expect(parsed.success, shopUrl).toBe(false);
     }
-    expect(ShopifySettings.safeParse({ shopUrl: 'http://169.254.169.254', timeZone: 'Asia/Tokyo' }).error?.issues[0]?.message).toBe(
+    expect(
+      ShopifySettings.safeParse({ shopUrl: 'http://169.254.169.254', timeZone: 'Asia/Tokyo' }).error?.issues[0]
+        ?.message,
+    ).toBe(
       'must be an https:// URL: Meridian sends Shopify credentials over TLS only, e.g. https://my-store.myshopify.com',
     );
-    expect(ShopifySettings.safeParse({ shopUrl: 'https://127.0.0.1:5432', timeZone: 'Asia/Tokyo' }).error?.issues[0]?.message).toBe(
+    expect(
+      ShopifySettings.safeParse({ shopUrl: 'https://127.0.0.1:5432', timeZone: 'Asia/Tokyo' }).error?.issues[0]
+        ?.message,
+    ).toBe(
       "must be on Shopify's own API host (*.myshopify.com), e.g. https://my-store.myshopify.com: Meridian sends Shopify credentials nowhere else",
     );
-    expect(ShopifySettings.safeParse({ shopUrl: 'https://meridian-demo.myshopify.com', timeZone: 'Asia/Tokyo' }).success).toBe(true);
+    expect(
+      ShopifySettings.safeParse({ shopUrl: 'https://meridian-demo.myshopify.com', timeZone: 'Asia/Tokyo' }).success,
+    ).toBe(true);
 
     // Every connector's URL settings are pinned to its vendor.
     expect(KlaviyoSettings.safeParse({ baseUrl: 'http://127.0.0.1:6379' }).success).toBe(false);
     expect(KlaviyoSettings.safeParse({ baseUrl: 'https://a.klaviyo.com' }).success).toBe(true);
-    expect(MetaAudiencesSettings.safeParse({ baseUrl: 'https://169.254.169.254', adAccountId: '1', audienceIds: ['2'] }).success).toBe(false);
+    expect(
+      MetaAudiencesSettings.safeParse({ baseUrl: 'https://169.254.169.254', adAccountId: '1', audienceIds: ['2'] })
+        .success,
+    ).toBe(false);
     expect(ShopeeSettings.safeParse({ baseUrl: 'https://10.0.0.5', partnerId: 1, shopId: 1 }).success).toBe(false);
-    expect(ShopeeSettings.safeParse({ baseUrl: 'https://partner.test-stable.shopeemobile.com', partnerId: 1, shopId: 1 }).success).toBe(true);
-    expect(AmazonSettings.safeParse({ endpoint: 'https://metadata.google.internal', marketplaceIds: ['A1VC38T7YXB528'] }).success).toBe(false);
-    expect(AmazonSettings.safeParse({ lwaUrl: 'https://api.amazon.com.evil.example', marketplaceIds: ['A1VC38T7YXB528'] }).success).toBe(false);
-    expect(TwilioSettings.safeParse({ accountSid: `AC${'0'.repeat(32)}`, baseUrl: 'http://127.0.0.1:7233' }).success).toBe(false);
+    expect(
+      ShopeeSettings.safeParse({ baseUrl: 'https://partner.test-stable.shopeemobile.com', partnerId: 1, shopId: 1 })
+        .success,
+    ).toBe(true);
+    expect(
+      AmazonSettings.safeParse({ endpoint: 'https://metadata.google.internal', marketplaceIds: ['A1VC38T7YXB528'] })
+        .success,
+    ).toBe(false);
+    expect(
+      AmazonSettings.safeParse({ lwaUrl: 'https://api.amazon.com.evil.example', marketplaceIds: ['A1VC38T7YXB528'] })
+        .success,
+    ).toBe(false);
+    expect(
+      TwilioSettings.safeParse({ accountSid: `AC${'0'.repeat(32)}`, baseUrl: 'http://127.0.0.1:7233' }).success,
+    ).toBe(false);
   });
 
   it('SSRF through settings stored before the rules: the call is refused before any connection is made', async () => {
     const database = await countingListener();
     listeners.push(database);
     // As if read from the database: validation is bypassed, the core still checks at the call.
-    const session = shopifyPrivacySystem.open({ shopUrl: `http://127.0.0.1:${database.port}`, timeZone: 'Asia/Tokyo' }, { accessToken: 'shpat_secret' }, { idempotencyKey: 'r:s' });
-    const error = await thrown(session.erase!({ customerId: 'c', emails: ['someone@example.com'], phones: [], platformIds: {} }));
+    const session = shopifyPrivacySystem.open(
+      { shopUrl: `http://127.0.0.1:${database.port}`, timeZone: 'Asia/Tokyo' },
+      { accessToken: 'shpat_secret' },
+      { idempotencyKey: 'r:s' },
+    );
+    const error = await thrown(
+      session.erase!({ customerId: 'c', emails: ['someone@example.com'], phones: [], platformIds: {} }),
+    );
     expect(error).toBeInstanceOf(ConnectorHostRefused);
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^Shopify: refused to call http:\/\/127\.0\.0\.1:\d+: the URL must be an https:\/\/ URL/);
+    expect(error.message).toMatch(
+      /^Shopify: refused to call http:\/\/127\.0\.0\.1:\d+: the URL must be an https:\/\/ URL/,
+    );
     expect(error.message).not.toContain('someone@example.com');
-    const twilio = new TwilioMessagesClient({ accountSid: `AC${'0'.repeat(32)}`, auth: { authToken: 'secret' }, baseUrl: `https://127.0.0.1:${database.port}` });
+    const twilio = new TwilioMessagesClient({
+      accountSid: `AC${'0'.repeat(32)}`,
+      auth: { authToken: 'secret' },
+      baseUrl: `https://127.0.0.1:${database.port}`,
+    });
     expect(await thrown(twilio.listFor(['+14155550100']))).toBeInstanceOf(ConnectorHostRefused);
     expect(database.connections()).toBe(0);
   });
@@ -111,16 +145,38 @@ describe('connector egress: SSRF and credential forwarding', () => {
     const http = new VendorHttp({ system: 'Rebinding vendor', hosts: ['localhost'] }, { timeoutMs: 2_000 });
     const error = await thrown(http.send({ url: `https://localhost:${inside.port}/api` }, { operation: 'calling it' }));
     expect(error).toBeInstanceOf(ConnectorHostRefused);
-    expect(error.message).toMatch(/^Rebinding vendor: refused to call localhost:\d+ while calling it: it resolves to (127\.0\.0\.1|::1)/);
+    expect(error.message).toMatch(
+      /^Rebinding vendor: refused to call localhost:\d+ while calling it: it resolves to (127\.0\.0\.1|::1)/,
+    );
     // An address literal is checked the same way, without a lookup.
-    const literal = new VendorHttp({ system: 'Literal vendor', hosts: ['127.0.0.1', '169.254.169.254'] }, { timeoutMs: 2_000 });
-    expect(await thrown(literal.send({ url: `https://127.0.0.1:${inside.port}/` }, {}))).toBeInstanceOf(ConnectorHostRefused);
+    const literal = new VendorHttp(
+      { system: 'Literal vendor', hosts: ['127.0.0.1', '169.254.169.254'] },
+      { timeoutMs: 2_000 },
+    );
+    expect(await thrown(literal.send({ url: `https://127.0.0.1:${inside.port}/` }, {}))).toBeInstanceOf(
+      ConnectorHostRefused,
+    );
     expect(inside.connections()).toBe(0);
 
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', 'fe80::1', 'fd00::1', '224.0.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::ffff:127.0.0.1',
+      '::ffff:a9fe:a9fe',
+      'fe80::1',
+      'fd00::1',
+      '224.0.0.1',
+    ]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
-    for (const address of ['23.227.38.65', '104.16.0.1', '2606:4700::1111']) expect(isPublicAddress(address), address).toBe(true);
+    for (const address of ['23.227.38.65', '104.16.0.1', '2606:4700::1111'])
+      expect(isPublicAddress(address), address).toBe(true);
   });
 
   it('credential forwarding through a redirect: a vendor answering 302 to another host gets no token sent there', async () => {
@@ -136,15 +192,23 @@ describe('connector egress: SSRF and credential forwarding', () => {
       response.end();
     });
     await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
-    listeners.push({ close: () => new Promise((resolve) => thief.close(() => resolve())) }, { close: () => new Promise((resolve) => vendor.close(() => resolve())) });
+    listeners.push(
+      { close: () => new Promise((resolve) => thief.close(() => resolve())) },
+      { close: () => new Promise((resolve) => vendor.close(() => resolve())) },
+    );
     // The emulator host is let through here, as in every emulator test: the redirect rule is what is under test.
     process.env[CONNECTOR_HOST_OVERRIDE_ENV] = EMULATOR_HOST;
 
-    const client = new ShopifyClient({ shopUrl: `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`, accessToken: 'shpat_must_not_leave' });
+    const client = new ShopifyClient({
+      shopUrl: `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`,
+      accessToken: 'shpat_must_not_leave',
+    });
     const error = await thrown(client.fetchPage('customers', {}));
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^Shopify answered with a redirect \(HTTP 302\) for shop 127\.0\.0\.1:\d+ while listing customers: Meridian follows no redirect/);
+    expect(error.message).toMatch(
+      /^Shopify answered with a redirect \(HTTP 302\) for shop 127\.0\.0\.1:\d+ while listing customers: Meridian follows no redirect/,
+    );
     expect(stolen).toEqual([]);
   });
 
@@ -194,15 +258,25 @@ describe('connector egress: SSRF and credential forwarding', () => {
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
 
-      const moved = await h.admin('PUT', '/admin/connectors/forward_shop', { settings: { shopUrl: 'https://attacker-store.myshopify.com', timeZone: 'Europe/Berlin' } });
+      const moved = await h.admin('PUT', '/admin/connectors/forward_shop', {
+        settings: { shopUrl: 'https://attacker-store.myshopify.com', timeZone: 'Europe/Berlin' },
+      });
       expect(moved.status).toBe(400);
       expect(moved.body.error).toBe(
         'credentials: required when settings.shopUrl changes — give the credentials again with the new URL, so that the stored ones are never sent to a host they were not given for',
       );
-      expect((await h.admin('GET', '/admin/connectors/forward_shop')).body.settings.shopUrl).toBe('https://berlin-store.myshopify.com');
+      expect((await h.admin('GET', '/admin/connectors/forward_shop')).body.settings.shopUrl).toBe(
+        'https://berlin-store.myshopify.com',
+      );
 
       // Other settings change without credentials; a URL change with them goes through.
-      expect((await h.admin('PUT', '/admin/connectors/forward_shop', { settings: { shopUrl: 'https://berlin-store.myshopify.com', timeZone: 'Europe/Paris' } })).status).toBe(200);
+      expect(
+        (
+          await h.admin('PUT', '/admin/connectors/forward_shop', {
+            settings: { shopUrl: 'https://berlin-store.myshopify.com', timeZone: 'Europe/Paris' },
+          })
+        ).status,
+      ).toBe(200);
       const withToken = await h.admin('PUT', '/admin/connectors/forward_shop', {
         settings: { shopUrl: 'https://paris-store.myshopify.com', timeZone: 'Europe/Paris' },
         credentials: { accessToken: 'shpat_paris_secret' },

@@ -68,7 +68,11 @@ describe('connector syncs', () => {
     // (A first query lets postgres.js learn the array types before an array parameter is built.)
     await d.global().sql`select 1`;
     await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
-    await upsertFxDays(d.global().sql, [{ date: '2025-03-14', rates: { KWD: '0.3354' } }], 'test fixture: CBK KWD per EUR');
+    await upsertFxDays(
+      d.global().sql,
+      [{ date: '2025-03-14', rates: { KWD: '0.3354' } }],
+      'test fixture: CBK KWD per EUR',
+    );
     otherWorkers = await d.startWorkers(['global', 'eu', 'us']);
     apacWorker = await d.startWorkers(['apac']);
   }, 120_000);
@@ -85,7 +89,12 @@ describe('connector syncs', () => {
     return emulator;
   }
 
-  async function connector(id: string, region: string, emulator: ShopifyEmulator, pageSize?: number): Promise<Connector> {
+  async function connector(
+    id: string,
+    region: string,
+    emulator: ShopifyEmulator,
+    pageSize?: number,
+  ): Promise<Connector> {
     const r = d.config.regions.region(region);
     return createConnector(
       d.global().sql,
@@ -101,19 +110,33 @@ describe('connector syncs', () => {
     );
   }
 
-  async function anyConnector(id: string, region: string, system: string, settings: unknown, credentials: unknown): Promise<Connector> {
+  async function anyConnector(
+    id: string,
+    region: string,
+    system: string,
+    settings: unknown,
+    credentials: unknown,
+  ): Promise<Connector> {
     const r = d.config.regions.region(region);
-    return createConnector(d.global().sql, { sql: d.regional(region).sql, key: keyFromRef(r.keyRef, d.env) }, { id, system, name: id, region, settings, credentials });
+    return createConnector(
+      d.global().sql,
+      { sql: d.regional(region).sql, key: keyFromRef(r.keyRef, d.env) },
+      { id, system, name: id, region, settings, credentials },
+    );
   }
 
   /** One sync by hand and one from the connector's schedule: both complete, and the second stores nothing new. */
-  async function onDemandAndScheduled(con: Connector): Promise<{ manual: SyncResult; scheduled: { status: string; orders: number; rejected: number } }> {
+  async function onDemandAndScheduled(
+    con: Connector,
+  ): Promise<{ manual: SyncResult; scheduled: { status: string; orders: number; rejected: number } }> {
     const manual = await syncNow(con);
     await upsertConnectorSchedule(d.client, d.config.regions, con, { every: '1d' });
     await triggerConnectorSchedule(d.client, con.id);
     let scheduled = { status: '', orders: 0, rejected: 0 };
     await eventually(async () => {
-      const rows = await d.regional(con.region).sql<{ status: string; orders: number; rejected: number; workflow_id: string }[]>`
+      const rows = await d.regional(con.region).sql<
+        { status: string; orders: number; rejected: number; workflow_id: string }[]
+      >`
         select status, orders, rejected, workflow_id from sync_runs where connector_id = ${con.id} and workflow_id like ${`${connectorScheduleId(con.id)}-20%`}`;
       expect(rows[0]?.status).toBe('completed');
       scheduled = rows[0]!;
@@ -138,28 +161,100 @@ describe('connector syncs', () => {
     // the night Berlin moves to summer time (a Sunday: Friday's rate), Good Friday eve in São Paulo
     // (still Thursday there), past midnight in Bangkok, three decimals in Kuwait.
     const cases = [
-      { id: 'tokyo', region: 'apac', currency: 'JPY', timeZone: 'Asia/Tokyo', at: '2025-03-14T16:30:00Z', total: '16188' },
-      { id: 'berlin', region: 'eu', currency: 'EUR', timeZone: 'Europe/Berlin', at: '2025-03-30T00:30:00Z', total: '49.99' },
-      { id: 'saopaulo', region: 'us', currency: 'BRL', timeZone: 'America/Sao_Paulo', at: '2025-04-18T02:00:00Z', total: '259.90' },
-      { id: 'bangkok', region: 'apac', currency: 'THB', timeZone: 'Asia/Bangkok', at: '2025-03-13T18:00:00Z', total: '1290.50' },
-      { id: 'kuwait', region: 'eu', currency: 'KWD', timeZone: 'Asia/Kuwait', at: '2025-03-14T09:00:00Z', total: '12.345' },
+      {
+        id: 'tokyo',
+        region: 'apac',
+        currency: 'JPY',
+        timeZone: 'Asia/Tokyo',
+        at: '2025-03-14T16:30:00Z',
+        total: '16188',
+      },
+      {
+        id: 'berlin',
+        region: 'eu',
+        currency: 'EUR',
+        timeZone: 'Europe/Berlin',
+        at: '2025-03-30T00:30:00Z',
+        total: '49.99',
+      },
+      {
+        id: 'saopaulo',
+        region: 'us',
+        currency: 'BRL',
+        timeZone: 'America/Sao_Paulo',
+        at: '2025-04-18T02:00:00Z',
+        total: '259.90',
+      },
+      {
+        id: 'bangkok',
+        region: 'apac',
+        currency: 'THB',
+        timeZone: 'Asia/Bangkok',
+        at: '2025-03-13T18:00:00Z',
+        total: '1290.50',
+      },
+      {
+        id: 'kuwait',
+        region: 'eu',
+        currency: 'KWD',
+        timeZone: 'Asia/Kuwait',
+        at: '2025-03-14T09:00:00Z',
+        total: '12.345',
+      },
     ];
     const expected: Record<string, Partial<OrderRow>> = {
       // 16188 JPY ÷ 161.88 × 1.0889 (ECB, Fri 2025-03-14) = 108.89 USD
-      tokyo: { total_minor: '16188', reporting_total_minor: '10889', local_date: '2025-03-15', local_hour: 1, fx_rate_date: '2025-03-14', fx_fallback: true },
+      tokyo: {
+        total_minor: '16188',
+        reporting_total_minor: '10889',
+        local_date: '2025-03-15',
+        local_hour: 1,
+        fx_rate_date: '2025-03-14',
+        fx_fallback: true,
+      },
       // 49.99 EUR × 1.0797 (Fri 2025-03-28) = 53.9742 → 53.97 USD; 01:30 CET, before the 02:00 jump
-      berlin: { total_minor: '4999', reporting_total_minor: '5397', local_date: '2025-03-30', local_hour: 1, fx_rate_date: '2025-03-28', fx_fallback: true },
+      berlin: {
+        total_minor: '4999',
+        reporting_total_minor: '5397',
+        local_date: '2025-03-30',
+        local_hour: 1,
+        fx_rate_date: '2025-03-28',
+        fx_fallback: true,
+      },
       // 259.90 BRL ÷ 6.681 × 1.136 (Thu 2025-04-17) = 44.19 USD
-      saopaulo: { total_minor: '25990', reporting_total_minor: '4419', local_date: '2025-04-17', local_hour: 23, fx_rate_date: '2025-04-17', fx_fallback: false },
+      saopaulo: {
+        total_minor: '25990',
+        reporting_total_minor: '4419',
+        local_date: '2025-04-17',
+        local_hour: 23,
+        fx_rate_date: '2025-04-17',
+        fx_fallback: false,
+      },
       // 1290.50 THB ÷ 36.658 × 1.0889 (Fri 2025-03-14) = 38.33 USD
-      bangkok: { total_minor: '129050', reporting_total_minor: '3833', local_date: '2025-03-14', local_hour: 1, fx_rate_date: '2025-03-14', fx_fallback: false },
+      bangkok: {
+        total_minor: '129050',
+        reporting_total_minor: '3833',
+        local_date: '2025-03-14',
+        local_hour: 1,
+        fx_rate_date: '2025-03-14',
+        fx_fallback: false,
+      },
       // 12.345 KWD ÷ 0.3354 × 1.0889 (supplementary KWD rate) = 40.08 USD
-      kuwait: { total_minor: '12345', reporting_total_minor: '4008', local_date: '2025-03-14', local_hour: 12, fx_rate_date: '2025-03-14', fx_fallback: false },
+      kuwait: {
+        total_minor: '12345',
+        reporting_total_minor: '4008',
+        local_date: '2025-03-14',
+        local_hour: 12,
+        fx_rate_date: '2025-03-14',
+        fx_fallback: false,
+      },
     };
     for (const [i, c] of cases.entries()) {
       const customerId = 1001 + i;
       const emulator = await shop({ currency: c.currency, timeZone: c.timeZone, shop: c.id });
-      emulator.addCustomers([{ id: customerId, email: `${c.id}@example.com`, first_name: 'Ana', created_at: c.at, updated_at: c.at }]);
+      emulator.addCustomers([
+        { id: customerId, email: `${c.id}@example.com`, first_name: 'Ana', created_at: c.at, updated_at: c.at },
+      ]);
       emulator.addOrders([
         {
           id: 9001,
@@ -178,9 +273,17 @@ describe('connector syncs', () => {
       expect(result).toMatchObject({ status: 'completed', totals: { customers: 1, orders: 1, rejected: 0 } });
 
       const [row] = await orders(c.region, con.id);
-      expect(row, c.id).toMatchObject({ currency: c.currency, reporting_currency: 'USD', time_zone: c.timeZone, fx_problem: null, ...expected[c.id] });
+      expect(row, c.id).toMatchObject({
+        currency: c.currency,
+        reporting_currency: 'USD',
+        time_zone: c.timeZone,
+        fx_problem: null,
+        ...expected[c.id],
+      });
       // The buyer is the customer the customers stream created: one profile, found by the Shopify customer ID.
-      const [profiles] = await d.regional(c.region).sql<{ n: number }[]>`select count(*)::int as n from profiles where merged_into is null`;
+      const [profiles] = await d.regional(c.region).sql<
+        { n: number }[]
+      >`select count(*)::int as n from profiles where merged_into is null`;
       expect(row!.customer_id).not.toBeNull();
       const [owner] = await d.regional(c.region).sql<{ customer_id: string }[]>`
         select customer_id from identities where type = 'shopify_customer' and source_id = ${con.id}`;
@@ -219,8 +322,12 @@ describe('connector syncs', () => {
     const emulator = await shop({ currency: 'THB', timeZone: 'Asia/Bangkok', shop: 'scheduled' });
     emulator.seed({ customers: 5, orders: 20, seed: 3 });
     const con = await connector('shop_scheduled', 'apac', emulator);
-    expect(await upsertConnectorSchedule(d.client, d.config.regions, con, { every: '1h', timeZone: 'Asia/Bangkok' })).toBe('created');
-    expect(await upsertConnectorSchedule(d.client, d.config.regions, con, { cron: '30 2 * * *', timeZone: 'Asia/Bangkok' })).toBe('updated');
+    expect(
+      await upsertConnectorSchedule(d.client, d.config.regions, con, { every: '1h', timeZone: 'Asia/Bangkok' }),
+    ).toBe('created');
+    expect(
+      await upsertConnectorSchedule(d.client, d.config.regions, con, { cron: '30 2 * * *', timeZone: 'Asia/Bangkok' }),
+    ).toBe('updated');
     const described = await describeConnectorSchedule(d.client, con.id);
     expect(described?.spec.timezone).toBe('Asia/Bangkok');
     expect(described?.policies.overlap).toBe('SKIP');
@@ -239,7 +346,10 @@ describe('connector syncs', () => {
     // The run's row is written before the workflow sets its final search attributes: wait for those too.
     await eventually(async () => {
       const runs = [];
-      for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"` })) runs.push(w);
+      for await (const w of d.client.workflow.list({
+        query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "completed"`,
+      }))
+        runs.push(w);
       expect(runs).toHaveLength(1);
       expect(runs[0]!.workflowId.startsWith(connectorScheduleId(con.id))).toBe(true);
       expect(runs[0]!.searchAttributes?.MeridianSyncRecords).toEqual([25]);
@@ -252,12 +362,20 @@ describe('connector syncs', () => {
     emulator.throttle(false);
     const con = await connector('shop_crash', 'apac', emulator, 50);
     const { workflowId } = await startConnectorSync(d.client, d.config.regions, con);
-    await eventually(async () => {
-      const [n] = await d.regional('apac').sql<{ n: number }[]>`select count(*)::int as n from orders where source_id = ${con.id}`;
-      expect(n!.n).toBeGreaterThan(500);
-    }, 60_000, 20);
+    await eventually(
+      async () => {
+        const [n] = await d.regional('apac').sql<
+          { n: number }[]
+        >`select count(*)::int as n from orders where source_id = ${con.id}`;
+        expect(n!.n).toBeGreaterThan(500);
+      },
+      60_000,
+      20,
+    );
     await apacWorker.kill();
-    const [stored] = await d.regional('apac').sql<{ n: number }[]>`select count(*)::int as n from orders where source_id = ${con.id}`;
+    const [stored] = await d.regional('apac').sql<
+      { n: number }[]
+    >`select count(*)::int as n from orders where source_id = ${con.id}`;
     expect(stored!.n).toBeLessThan(3000);
     apacWorker = await d.startWorkers(['apac']);
 
@@ -275,7 +393,15 @@ describe('connector syncs', () => {
 
   it('completes through intermittent 500s and 429s, waiting as Retry-After asks', async () => {
     // A small bucket that the sync's pace overflows: Shopify answers 429 with Retry-After: 2.0.
-    const emulator = await startShopifyEmulator({ accessToken: TOKEN, now: () => NOW, currency: 'EUR', timeZone: 'Europe/Berlin', shop: 'flaky', bucketSize: 4, leakPerSecond: 1 });
+    const emulator = await startShopifyEmulator({
+      accessToken: TOKEN,
+      now: () => NOW,
+      currency: 'EUR',
+      timeZone: 'Europe/Berlin',
+      shop: 'flaky',
+      bucketSize: 4,
+      leakPerSecond: 1,
+    });
     shops.push(emulator);
     emulator.seed({ customers: 20, orders: 200, seed: 5 });
     const con = await connector('shop_flaky', 'eu', emulator, 25);
@@ -301,20 +427,31 @@ describe('connector syncs', () => {
     emulator.throttle(false);
     const con = await connector('shop_revoked', 'us', emulator, 50);
     const { workflowId } = await startConnectorSync(d.client, d.config.regions, con);
-    await eventually(async () => {
-      const [n] = await d.regional('us').sql<{ n: number }[]>`select count(*)::int as n from orders where source_id = ${con.id}`;
-      expect(n!.n).toBeGreaterThan(0);
-    }, 30_000, 10);
+    await eventually(
+      async () => {
+        const [n] = await d.regional('us').sql<
+          { n: number }[]
+        >`select count(*)::int as n from orders where source_id = ${con.id}`;
+        expect(n!.n).toBeGreaterThan(0);
+      },
+      30_000,
+      10,
+    );
     emulator.revokeToken();
     const failedAt = Date.now();
-    const failure = await d.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+    const failure = await d.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const message = ((failure as WorkflowFailedError).cause as Error).message;
     expect(message).toMatch(/Shopify rejected the access token for shop .*: reconnect the store in Meridian/);
     expect(Date.now() - failedAt).toBeLessThan(15_000);
     // Not retried: one refused call, then the sync stopped and said so.
     expect(emulator.requests.filter((r) => r.status === 401)).toHaveLength(1);
-    const [run] = await d.regional('us').sql<{ status: string; error: string }[]>`select status, error from sync_runs where connector_id = ${con.id}`;
+    const [run] = await d.regional('us').sql<
+      { status: string; error: string }[]
+    >`select status, error from sync_runs where connector_id = ${con.id}`;
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/reconnect the store/);
     // The lease is released: the next sync may run once the store is reconnected.
@@ -336,7 +473,10 @@ describe('connector syncs', () => {
     await triggerConnectorSchedule(d.client, con.id);
     await eventually(async () => {
       const runs = [];
-      for await (const w of d.client.workflow.list({ query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "skipped"` })) runs.push(w);
+      for await (const w of d.client.workflow.list({
+        query: `MeridianConnectorId = "${con.id}" AND MeridianSyncStatus = "skipped"`,
+      }))
+        runs.push(w);
       expect(runs).toHaveLength(1);
     }, 30_000);
     const result: SyncResult = await d.client.workflow.getHandle(manual.workflowId).result();
@@ -344,7 +484,13 @@ describe('connector syncs', () => {
   }, 120_000);
 
   it('syncs Shopee orders through signed requests in 15-day windows, by hand and on schedule', async () => {
-    const shopee = await startShopeeEmulator({ partnerId: 2001234, partnerKey: 'shopee-partner-key-for-tests', shopId: 880011, accessToken: 'shopee-token', region: 'TH' });
+    const shopee = await startShopeeEmulator({
+      partnerId: 2001234,
+      partnerKey: 'shopee-partner-key-for-tests',
+      shopId: 880011,
+      accessToken: 'shopee-token',
+      region: 'TH',
+    });
     shops.push(shopee);
     // 40 orders over 50 days of March–April 2025: four windows; one in a currency that does not exist.
     const base = Date.parse('2025-03-01T03:00:00Z');
@@ -359,16 +505,31 @@ describe('connector syncs', () => {
         order_status: 'COMPLETED',
       })),
     );
-    const con = await anyConnector('shopee_th', 'apac', 'shopee', { baseUrl: shopee.baseUrl, partnerId: 2001234, shopId: 880011, syncFrom: '2025-03-01' }, { partnerKey: 'shopee-partner-key-for-tests', accessToken: 'shopee-token' });
+    const con = await anyConnector(
+      'shopee_th',
+      'apac',
+      'shopee',
+      { baseUrl: shopee.baseUrl, partnerId: 2001234, shopId: 880011, syncFrom: '2025-03-01' },
+      { partnerKey: 'shopee-partner-key-for-tests', accessToken: 'shopee-token' },
+    );
     const { manual, scheduled } = await onDemandAndScheduled(con);
     expect(manual).toMatchObject({ status: 'completed', totals: { orders: 39, rejected: 1 } });
     expect(scheduled.status).toBe('completed');
     const rows = await orders('apac', con.id);
     expect(rows).toHaveLength(39);
     // 1290.50 THB at 10:00 Bangkok on 2025-03-01 (a Saturday): Friday's rate, in USD.
-    expect(rows[0]).toMatchObject({ total_minor: '129050', local_date: '2025-03-01', local_hour: 10, time_zone: 'Asia/Bangkok', fx_rate_date: '2025-02-28', fx_fallback: true });
+    expect(rows[0]).toMatchObject({
+      total_minor: '129050',
+      local_date: '2025-03-01',
+      local_hour: 10,
+      time_zone: 'Asia/Bangkok',
+      fx_rate_date: '2025-02-28',
+      fx_fallback: true,
+    });
     // Ten buyers, each one profile whatever the number of orders.
-    const [buyers] = await d.regional('apac').sql<{ n: number }[]>`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
+    const [buyers] = await d.regional('apac').sql<
+      { n: number }[]
+    >`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
     expect(buyers!.n).toBe(10);
     const rejections = await d.regional('apac').sql<{ external_id: string; reason: string }[]>`
       select external_id, reason from sync_rejections where connector_id = ${con.id}`;
@@ -380,7 +541,11 @@ describe('connector syncs', () => {
   }, 120_000);
 
   it('syncs Amazon orders with an LWA token and NextToken pages, buyer email kept only as an identifier', async () => {
-    const credentials = { clientId: 'amzn1.application-oa2-client.test', clientSecret: 'lwa-secret', refreshToken: 'Atzr|refresh-token' };
+    const credentials = {
+      clientId: 'amzn1.application-oa2-client.test',
+      clientSecret: 'lwa-secret',
+      refreshToken: 'Atzr|refresh-token',
+    };
     const amazon = await startAmazonEmulator({ ...credentials, rateLimits: { getOrders: { rate: 50, burst: 50 } } });
     shops.push(amazon);
     const japan = 'A1VC38T7YXB528';
@@ -393,15 +558,34 @@ describe('connector syncs', () => {
         buyerEmail: `buyer${i % 30}@marketplace.amazon.co.jp`,
       })),
     );
-    const con = await anyConnector('amazon_jp', 'apac', 'amazon', { endpoint: amazon.endpoint, lwaUrl: amazon.lwaUrl, marketplaceIds: [japan], syncFrom: '2025-04-01', pageSize: 50 }, credentials);
+    const con = await anyConnector(
+      'amazon_jp',
+      'apac',
+      'amazon',
+      {
+        endpoint: amazon.endpoint,
+        lwaUrl: amazon.lwaUrl,
+        marketplaceIds: [japan],
+        syncFrom: '2025-04-01',
+        pageSize: 50,
+      },
+      credentials,
+    );
     const { manual, scheduled } = await onDemandAndScheduled(con);
     expect(manual).toMatchObject({ status: 'completed', totals: { orders: 120, rejected: 0 } });
     expect(scheduled.status).toBe('completed');
     const rows = await orders('apac', con.id);
     expect(rows).toHaveLength(120);
     // 23:30 in Tokyo on Thursday 2025-04-17.
-    expect(rows.find((r) => r.total_minor === '1980')).toMatchObject({ local_date: '2025-04-17', local_hour: 23, time_zone: 'Asia/Tokyo', fx_rate_date: '2025-04-17' });
-    const [buyers] = await d.regional('apac').sql<{ n: number }[]>`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
+    expect(rows.find((r) => r.total_minor === '1980')).toMatchObject({
+      local_date: '2025-04-17',
+      local_hour: 23,
+      time_zone: 'Asia/Tokyo',
+      fx_rate_date: '2025-04-17',
+    });
+    const [buyers] = await d.regional('apac').sql<
+      { n: number }[]
+    >`select count(distinct customer_id)::int as n from orders where source_id = ${con.id}`;
     expect(buyers!.n).toBe(30);
     // The email is restricted data: sealed in the identities table, nowhere in plain text.
     const [plain] = await d.regional('apac').sql<{ n: number }[]>`
@@ -415,25 +599,41 @@ describe('connector syncs', () => {
     try {
       const file = path.join(dir, 'pos-orders.csv');
       const lines = ['注文番号,注文日時,合計,通貨,メール,氏名'];
-      for (let i = 0; i < 30; i++) lines.push(`P-${1000 + i},2025/03/14 23:${String(10 + i).padStart(2, '0')},${i === 4 ? '12.5.0' : String(3300 + i)},JPY,pos${i}@example.jp,山田 太郎`);
+      for (let i = 0; i < 30; i++)
+        lines.push(
+          `P-${1000 + i},2025/03/14 23:${String(10 + i).padStart(2, '0')},${i === 4 ? '12.5.0' : String(3300 + i)},JPY,pos${i}@example.jp,山田 太郎`,
+        );
       writeFileSync(file, iconv.encode(lines.join('\r\n') + '\r\n', 'Shift_JIS'));
-      const con = await anyConnector('pos_tokyo', 'apac', 'file', {
-        path: file,
-        format: 'csv',
-        encoding: 'shift_jis',
-        recordType: 'orders',
-        timeZone: 'Asia/Tokyo',
-        dateFormat: 'ymd',
-        mapping: { externalId: '注文番号', placedAt: '注文日時', total: '合計', currency: '通貨', email: 'メール' },
-        pageSize: 10,
-      }, {});
+      const con = await anyConnector(
+        'pos_tokyo',
+        'apac',
+        'file',
+        {
+          path: file,
+          format: 'csv',
+          encoding: 'shift_jis',
+          recordType: 'orders',
+          timeZone: 'Asia/Tokyo',
+          dateFormat: 'ymd',
+          mapping: { externalId: '注文番号', placedAt: '注文日時', total: '合計', currency: '通貨', email: 'メール' },
+          pageSize: 10,
+        },
+        {},
+      );
       const { manual, scheduled } = await onDemandAndScheduled(con);
       expect(manual).toMatchObject({ status: 'completed', totals: { orders: 29, rejected: 1 } });
       expect(scheduled).toMatchObject({ status: 'completed', orders: 29, rejected: 1 });
       const rows = await orders('apac', con.id);
       expect(rows).toHaveLength(29);
       // 23:10 in Tokyo, a Friday: that day's rate.
-      expect(rows[0]).toMatchObject({ external_id: 'P-1000', total_minor: '3300', local_date: '2025-03-14', local_hour: 23, fx_rate_date: '2025-03-14', fx_fallback: false });
+      expect(rows[0]).toMatchObject({
+        external_id: 'P-1000',
+        total_minor: '3300',
+        local_date: '2025-03-14',
+        local_hour: 23,
+        fx_rate_date: '2025-03-14',
+        fx_fallback: false,
+      });
       const rejections = await d.regional('apac').sql<{ external_id: string; reason: string }[]>`
         select distinct external_id, reason from sync_rejections where connector_id = ${con.id}`;
       expect(rejections).toHaveLength(1);

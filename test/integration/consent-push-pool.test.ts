@@ -31,9 +31,16 @@ describe('consent pushes against a slow vendor', () => {
     d = await createTestDeployment('pushpool');
     await d.startWorkers(['global', 'eu']);
     h = await startIngestion(d);
-    meta = await startMetaEmulator({ accessToken: 'meta-pool-token', adAccountId: '7007', latencyMs: VENDOR_LATENCY_MS });
+    meta = await startMetaEmulator({
+      accessToken: 'meta-pool-token',
+      adAccountId: '7007',
+      latencyMs: VENDOR_LATENCY_MS,
+    });
     const emails = Array.from({ length: PEOPLE }, (_, i) => `pool.person${i}@example.de`);
-    meta.createAudience('900', emails.map((email) => ({ email })));
+    meta.createAudience(
+      '900',
+      emails.map((email) => ({ email })),
+    );
     const created = await h.admin('POST', '/admin/connectors', {
       id: 'eu_meta_pool',
       name: 'Meta audiences (slow)',
@@ -45,7 +52,11 @@ describe('consent pushes against a slow vendor', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const source = await h.createSource('pool shop', 'eu');
     for (const [i, email] of emails.entries()) {
-      const sent = await h.send(source.writeKey, '/v1/identify', { userId: `pool-${i}`, traits: { email }, context: { location: { country: 'DE' } } });
+      const sent = await h.send(source.writeKey, '/v1/identify', {
+        userId: `pool-${i}`,
+        traits: { email },
+        context: { location: { country: 'DE' } },
+      });
       expect(sent.status).toBe(200);
       people.push((await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: email })).body.customerId);
     }
@@ -62,7 +73,13 @@ describe('consent pushes against a slow vendor', () => {
         people.map((customerId, i) =>
           h.admin('PUT', `/admin/profiles/${customerId}/consent`, {
             country: 'DE',
-            records: [{ purpose: 'personalisedAds', state, proof: { kind: 'preference-form', reference: `pool-${state}-${i}` } }],
+            records: [
+              {
+                purpose: 'personalisedAds',
+                state,
+                proof: { kind: 'preference-form', reference: `pool-${state}-${i}` },
+              },
+            ],
           }),
         ),
       );
@@ -86,7 +103,9 @@ describe('consent pushes against a slow vendor', () => {
     expect(probeMs).toBeLessThan(VENDOR_LATENCY_MS / 2);
     expect(meta.inFlight().now, 'the vendor still held the pushes while the region answered').toBeGreaterThan(0);
 
-    const results = await Promise.all(changed.map((res) => d.client.workflow.getHandle(res.body.propagation.workflowId).result()));
+    const results = await Promise.all(
+      changed.map((res) => d.client.workflow.getHandle(res.body.propagation.workflowId).result()),
+    );
     for (const result of results) expect(result).toEqual({ status: 'complete', systems: { eu_meta_pool: 'done' } });
     expect(meta.inFlight().max).toBeGreaterThan(REGION_POOL_SIZE);
     expect(meta.memberCount('900')).toBe(0);

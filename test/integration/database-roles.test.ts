@@ -25,8 +25,12 @@ describe('database roles per region', () => {
     url.password = passwords[region]!;
     return url.toString().replace(/\/$/, '');
   };
-  const connectAs = (region: string, database: string) => postgres(databaseUrl(roleUrl(region), database), { max: 1, onnotice: () => {} });
-  const errorOf = async (sql: postgres.Sql, statement: string): Promise<{ code?: string; message: string } | undefined> => {
+  const connectAs = (region: string, database: string) =>
+    postgres(databaseUrl(roleUrl(region), database), { max: 1, onnotice: () => {} });
+  const errorOf = async (
+    sql: postgres.Sql,
+    statement: string,
+  ): Promise<{ code?: string; message: string } | undefined> => {
     try {
       await sql.unsafe(statement);
       return undefined;
@@ -39,8 +43,15 @@ describe('database roles per region', () => {
 
   beforeAll(async () => {
     d = await createTestDeployment('dbroles');
-    const rolePasswords = Object.fromEntries(Object.entries(passwords).map(([r, pw]) => [`MERIDIAN_DB_PASSWORD_${r.toUpperCase()}`, pw]));
-    const migrate = runEntryPoint('scripts/migrate.ts', [], { ...process.env, ...d.env, MERIDIAN_DB_ROLES: '1', ...rolePasswords });
+    const rolePasswords = Object.fromEntries(
+      Object.entries(passwords).map(([r, pw]) => [`MERIDIAN_DB_PASSWORD_${r.toUpperCase()}`, pw]),
+    );
+    const migrate = runEntryPoint('scripts/migrate.ts', [], {
+      ...process.env,
+      ...d.env,
+      MERIDIAN_DB_ROLES: '1',
+      ...rolePasswords,
+    });
     const { code, output } = await waitForExit(migrate);
     expect(code, output).toBe(0);
     for (const region of ['global', 'eu', 'us', 'apac']) expect(output).toContain(`role ${role(region)}`);
@@ -51,10 +62,26 @@ describe('database roles per region', () => {
   });
 
   it('makes least-privilege roles: no superuser, no CREATEDB, no CREATEROLE', async () => {
-    const rows = await d.global().sql<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean; rolbypassrls: boolean; rolcanlogin: boolean }[]>`
+    const rows = await d.global().sql<
+      {
+        rolname: string;
+        rolsuper: boolean;
+        rolcreatedb: boolean;
+        rolcreaterole: boolean;
+        rolbypassrls: boolean;
+        rolcanlogin: boolean;
+      }[]
+    >`
       select rolname, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolcanlogin from pg_roles where rolname = any(${['global', 'eu', 'us', 'apac'].map(role)})`;
     expect(rows).toHaveLength(4);
-    for (const r of rows) expect(r).toMatchObject({ rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolbypassrls: false, rolcanlogin: true });
+    for (const r of rows)
+      expect(r).toMatchObject({
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+        rolbypassrls: false,
+        rolcanlogin: true,
+      });
   });
 
   it('a stolen eu database credential cannot open the us database, nor the global one, nor read their tables', async () => {
@@ -71,7 +98,9 @@ describe('database roles per region', () => {
     expect(await errorOf(connectAs('eu', db('eu')), 'select count(*) from profiles')).toBeUndefined();
     expect((await errorOf(connectAs('eu', db('eu')), 'create table stolen (x text)'))?.code).toBe('42501');
     expect((await errorOf(connectAs('eu', db('eu')), 'drop table profiles'))?.code).toBe('42501');
-    expect((await errorOf(connectAs('eu', db('eu')), `create database grabbed_${d.config.databaseSuffix}`))?.code).toBe('42501');
+    expect((await errorOf(connectAs('eu', db('eu')), `create database grabbed_${d.config.databaseSuffix}`))?.code).toBe(
+      '42501',
+    );
   });
 
   it('the eu worker still works on its own role and the global one', async () => {
@@ -86,11 +115,14 @@ describe('database roles per region', () => {
       select distinct usename, datname from pg_stat_activity
       where application_name = 'meridian-worker-eu' and datname = any(${['global', 'eu', 'us', 'apac'].map(db)})`;
     expect(sessions.length).toBeGreaterThan(0);
-    for (const s of sessions) expect([`${role('eu')}@${db('eu')}`, `${role('global')}@${db('global')}`]).toContain(`${s.usename}@${s.datname}`);
+    for (const s of sessions)
+      expect([`${role('eu')}@${db('eu')}`, `${role('global')}@${db('global')}`]).toContain(`${s.usename}@${s.datname}`);
   });
 
   it('ingestion writes through the region roles, the month partition of the event log included', async () => {
-    const roles = Object.fromEntries(['global', 'eu', 'us', 'apac'].map((r) => [`DATABASE_URL_${r.toUpperCase()}`, roleUrl(r)]));
+    const roles = Object.fromEntries(
+      ['global', 'eu', 'us', 'apac'].map((r) => [`DATABASE_URL_${r.toUpperCase()}`, roleUrl(r)]),
+    );
     const config = loadConfig({ ...d.env, ...roles });
     web = await createMeridianWeb(config, d.client, { poolSize: 2 });
     const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
@@ -101,21 +133,30 @@ describe('database roles per region', () => {
       body: JSON.stringify({ name: 'Berlin shop', region: 'eu', kind: 'server' }),
     });
     const { writeKey } = (await created.json()) as { writeKey: string };
-    const partitionsBefore = await d.regional('eu').sql`select count(*)::int as n from pg_inherits where inhparent = 'events'::regclass`;
+    const partitionsBefore = await d.regional('eu')
+      .sql`select count(*)::int as n from pg_inherits where inhparent = 'events'::regclass`;
     const sent = await fetch(`${base}/v1/track`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+      },
       body: JSON.stringify({ userId: 'role-user-1', event: 'Viewed' }),
     });
     expect(sent.status, await sent.clone().text()).toBe(200);
     const [row] = await d.regional('eu').sql`select count(*)::int as n from events`;
     expect(row!.n).toBe(1);
     // The event's month had no partition: the owner's function made it on the role's behalf.
-    const partitionsAfter = await d.regional('eu').sql`select count(*)::int as n from pg_inherits where inhparent = 'events'::regclass`;
+    const partitionsAfter = await d.regional('eu')
+      .sql`select count(*)::int as n from pg_inherits where inhparent = 'events'::regclass`;
     expect(partitionsAfter[0]!.n).toBeGreaterThan(partitionsBefore[0]!.n);
     // Readiness reaches every database through its own role too.
     expect((await fetch(`${base}/ready`)).status).toBe(200);
-    const detailed = await web.operator.inject({ method: 'GET', url: '/ready', headers: { authorization: `Bearer ${config.operator.tokens[0]}` } });
+    const detailed = await web.operator.inject({
+      method: 'GET',
+      url: '/ready',
+      headers: { authorization: `Bearer ${config.operator.tokens[0]}` },
+    });
     for (const r of detailed.json().regions) expect(r.database).toEqual({ ok: true });
   });
 });

@@ -42,7 +42,11 @@ describe('the embedded PostgreSQL', () => {
     );
     expect(readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim()).toBe('18');
 
-    const config = loadConfig({ ...secrets, DATABASE_URL: pg.url, MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_embedded` });
+    const config = loadConfig({
+      ...secrets,
+      DATABASE_URL: pg.url,
+      MERIDIAN_DB_SUFFIX: `${inject('runSuffix')}_embedded`,
+    });
     try {
       const reports = await migrateAll(config);
       expect(reports.map((r) => r.created)).toEqual([true, true, true, true]);
@@ -89,8 +93,18 @@ describe('the embedded PostgreSQL', () => {
     writeFileSync(path.join(dataDir, 'notes.txt'), 'not a database');
     const logFile = `${dataDir}.log`;
     folders.push(logFile);
-    await expect(choosePostgres({ env: {}, probe: { host: '127.0.0.1', port: await freePort() }, dataDir, detached: false, logFile })).rejects.toThrow(
-      new RegExp(`^could not set up the embedded PostgreSQL in ${dataDir}.*: .*directory "${dataDir}" exists but is not empty`),
+    await expect(
+      choosePostgres({
+        env: {},
+        probe: { host: '127.0.0.1', port: await freePort() },
+        dataDir,
+        detached: false,
+        logFile,
+      }),
+    ).rejects.toThrow(
+      new RegExp(
+        `^could not set up the embedded PostgreSQL in ${dataDir}.*: .*directory "${dataDir}" exists but is not empty`,
+      ),
     );
     expect(readFileSync(path.join(dataDir, 'notes.txt'), 'utf8')).toBe('not a database');
   }, 60_000);
@@ -101,7 +115,11 @@ describe('a PostgreSQL server already running', () => {
     // The run's own server answers (the machine's, or the run's embedded one).
     const running = new URL(inject('databaseUrl'));
     const dataDir = folder();
-    const pg = await choosePostgres({ env: {}, probe: { host: running.hostname, port: Number(running.port) }, dataDir });
+    const pg = await choosePostgres({
+      env: {},
+      probe: { host: running.hostname, port: Number(running.port) },
+      dataDir,
+    });
     expect(pg).toMatchObject({ kind: 'running', url: `postgres://postgres@${running.hostname}:${running.port}` });
     expect(pg.line).toBe(`PostgreSQL: the server on ${running.hostname}:${running.port}`);
     expect(existsSync(dataDir)).toBe(false);
@@ -116,7 +134,11 @@ describe('a PostgreSQL server already running', () => {
       probe: { host: '127.0.0.1', port: await freePort() },
       dataDir,
     });
-    expect(pg).toMatchObject({ kind: 'configured', url: 'postgres://meridian:secret@db.internal:6432', line: 'PostgreSQL: DATABASE_URL (db.internal:6432)' });
+    expect(pg).toMatchObject({
+      kind: 'configured',
+      url: 'postgres://meridian:secret@db.internal:6432',
+      line: 'PostgreSQL: DATABASE_URL (db.internal:6432)',
+    });
     expect(existsSync(dataDir)).toBe(false);
   });
 });

@@ -37,19 +37,30 @@ describe('erasure races', () => {
     return body.customerId;
   };
   const identitiesOf = async (customerId: string) =>
-    (await eu()<{ type: string }[]>`select type from identities where customer_id = ${customerId} order by type`).map((r) => r.type);
+    (await eu()<{ type: string }[]>`select type from identities where customer_id = ${customerId} order by type`).map(
+      (r) => r.type,
+    );
   /**
    * Backends of this region's database waiting for a lock, by what they run. Asked through the
    * global pool: the region's test pool is busy holding the transactions being observed.
    */
   let euDatabase: string;
   const waiting = async (pattern: string) =>
-    (await d.global().sql<{ n: number }[]>`
+    (
+      await d.global().sql<{ n: number }[]>`
       select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
-      where not l.granted and a.datname = ${euDatabase} and a.query ilike ${pattern}`)[0]!.n;
+      where not l.granted and a.datname = ${euDatabase} and a.query ilike ${pattern}`
+    )[0]!.n;
 
   it('an identity committed while its person is being erased is erased too, never left on the shredded profile (erasure fence)', async () => {
-    expect((await h.send(source.writeKey, '/v1/identify', { userId: 'race-user', traits: { email: 'race.user@example.de' } })).status).toBe(200);
+    expect(
+      (
+        await h.send(source.writeKey, '/v1/identify', {
+          userId: 'race-user',
+          traits: { email: 'race.user@example.de' },
+        })
+      ).status,
+    ).toBe(200);
     const customerId = await customerOf('race-user');
     euDatabase = (await eu()<{ database: string }[]>`select current_database() as database`)[0]!.database;
     const device = blindIndex(d.config.identityHmacKey, 'anonymous_id', 'race-device');
@@ -71,7 +82,11 @@ describe('erasure races', () => {
       .catch(() => undefined);
     await held;
 
-    const ingest = h.send(source.writeKey, '/v1/track', { userId: 'race-user', anonymousId: 'race-device', event: 'Raced' });
+    const ingest = h.send(source.writeKey, '/v1/track', {
+      userId: 'race-user',
+      anonymousId: 'race-device',
+      event: 'Raced',
+    });
     await eventually(async () => expect(await waiting('%insert into identities%')).toBeGreaterThan(0), 30_000);
 
     // The erasure starts now: it either waits behind the ingest commit (fence) or runs past it.
@@ -88,14 +103,25 @@ describe('erasure races', () => {
     expect(response.status).toBe(200);
     await erasure;
     expect(await identitiesOf(customerId), 'no identity points at the shredded profile').toEqual([]);
-    const [events] = await eu()<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${customerId}`;
+    const [events] = await eu()<
+      { n: number }[]
+    >`select count(*)::int as n from events where customer_id = ${customerId}`;
     expect(events!.n).toBe(0);
-    const [index] = await d.global().sql<{ n: number }[]>`select count(*)::int as n from identity_index where customer_id = ${customerId}`;
+    const [index] = await d.global().sql<
+      { n: number }[]
+    >`select count(*)::int as n from identity_index where customer_id = ${customerId}`;
     expect(index!.n).toBe(0);
   }, 90_000);
 
   it('a suppressed person’s new identifiers are not written', async () => {
-    expect((await h.send(source.writeKey, '/v1/identify', { userId: 'suppressed-user', traits: { email: 'suppressed.user@example.de' } })).status).toBe(200);
+    expect(
+      (
+        await h.send(source.writeKey, '/v1/identify', {
+          userId: 'suppressed-user',
+          traits: { email: 'suppressed.user@example.de' },
+        })
+      ).status,
+    ).toBe(200);
     const customerId = await customerOf('suppressed-user');
     await eu()`insert into suppressions (customer_id, request_id) values (${customerId}, 'dsar-test-suppressed')`;
     const sent = await h.send(source.writeKey, '/v1/identify', {
@@ -105,7 +131,9 @@ describe('erasure races', () => {
     });
     expect(sent.status).toBe(200);
     expect(await identitiesOf(customerId)).toEqual(['email', 'user_id']);
-    const [device] = await eu()<{ n: number }[]>`select count(*)::int as n from identities where type = 'anonymous_id' and blind_index = ${blindIndex(d.config.identityHmacKey, 'anonymous_id', 'suppressed-new-device')}`;
+    const [device] = await eu()<
+      { n: number }[]
+    >`select count(*)::int as n from identities where type = 'anonymous_id' and blind_index = ${blindIndex(d.config.identityHmacKey, 'anonymous_id', 'suppressed-new-device')}`;
     expect(device!.n).toBe(0);
   }, 60_000);
 
@@ -132,28 +160,43 @@ describe('erasure races', () => {
     }
     const bystander = await customerOf('bystander-user');
     expect(await identitiesOf(bystander)).toEqual(['email', 'user_id']);
-    const [ghost] = await eu()<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${customerId}`;
+    const [ghost] = await eu()<
+      { n: number }[]
+    >`select count(*)::int as n from events where customer_id = ${customerId}`;
     expect(ghost!.n).toBe(0);
   }, 60_000);
 
   it('identityMerge drops a merge that names an erased profile instead of retrying it forever', async () => {
     expect((await h.send(source.writeKey, '/v1/identify', { userId: 'merge-erased-into' })).status).toBe(200);
-    expect((await h.send(source.writeKey, '/v1/identify', { userId: 'merge-erased-from', anonymousId: 'merge-erased-device' })).status).toBe(200);
+    expect(
+      (
+        await h.send(source.writeKey, '/v1/identify', {
+          userId: 'merge-erased-from',
+          anonymousId: 'merge-erased-device',
+        })
+      ).status,
+    ).toBe(200);
     const into = await customerOf('merge-erased-into');
     const from = await customerOf('merge-erased-from');
     await eraseProfiles(eu(), d.global().sql, [into], false);
 
     await requestIdentityMerge(d.client, d.config.regions, { from, into, linkedBy: 'email' });
     const handle = d.client.workflow.getHandle(identityMergeWorkflowId(into));
-    await eventually(async () => {
-      const failures = [];
-      for (const event of (await handle.fetchHistory()).events ?? []) {
-        if (event.activityTaskFailedEventAttributes) failures.push(event.activityTaskFailedEventAttributes.failure);
-      }
-      expect(failures.map((f) => f?.applicationFailureInfo?.type ?? f?.cause?.applicationFailureInfo?.type)).toContain('ProfileShredded');
-      const description = await handle.describe();
-      expect(description.raw.pendingActivities ?? []).toEqual([]);
-    }, 60_000, 500);
+    await eventually(
+      async () => {
+        const failures = [];
+        for (const event of (await handle.fetchHistory()).events ?? []) {
+          if (event.activityTaskFailedEventAttributes) failures.push(event.activityTaskFailedEventAttributes.failure);
+        }
+        expect(
+          failures.map((f) => f?.applicationFailureInfo?.type ?? f?.cause?.applicationFailureInfo?.type),
+        ).toContain('ProfileShredded');
+        const description = await handle.describe();
+        expect(description.raw.pendingActivities ?? []).toEqual([]);
+      },
+      60_000,
+      500,
+    );
     // The surviving profile was left as it was.
     expect(await identitiesOf(from)).toEqual(['anonymous_id', 'user_id']);
   }, 90_000);

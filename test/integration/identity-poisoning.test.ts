@@ -29,7 +29,10 @@ describe('identity poisoning through public write keys', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    d = await createTestDeployment('poison', { MERIDIAN_SMTP_URL: smtp.url, MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '1' });
+    d = await createTestDeployment('poison', {
+      MERIDIAN_SMTP_URL: smtp.url,
+      MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '1',
+    });
     klaviyo = await startKlaviyoEmulator({ apiKey: KLAVIYO_KEY, deletionDelayMs: 200, rateLimit: false });
     await d.startWorkers(['global', 'eu']);
     h = await startIngestion(d);
@@ -51,17 +54,25 @@ describe('identity poisoning through public write keys', () => {
     await Promise.all([klaviyo?.close(), smtp?.close()]);
   });
 
-  const send = async (key: string, path: string, body: unknown) => expect((await h.send(key, path, body)).status).toBe(200);
-  const lookup = async (type: string, value: string) => (await h.admin('POST', '/admin/profiles/lookup', { type, value })).body;
+  const send = async (key: string, path: string, body: unknown) =>
+    expect((await h.send(key, path, body)).status).toBe(200);
+  const lookup = async (type: string, value: string) =>
+    (await h.admin('POST', '/admin/profiles/lookup', { type, value })).body;
 
   /** The victim as the brand's server knows them: account, email, name. */
   async function victim(tag: string): Promise<{ email: string; customerId: string }> {
     const email = `${tag}.victim@example.de`;
-    await send(brand.writeKey, '/v1/identify', { userId: `victim-${tag}`, traits: { email, name: `Vera ${tag} Opfer`, city: 'Köln' } });
+    await send(brand.writeKey, '/v1/identify', {
+      userId: `victim-${tag}`,
+      traits: { email, name: `Vera ${tag} Opfer`, city: 'Köln' },
+    });
     return { email, customerId: (await lookup('user_id', `victim-${tag}`)).customerId };
   }
 
-  async function fileAndVerify(email: string, type: 'access' | 'deletion'): Promise<{ requestId: string; statusUrl: string }> {
+  async function fileAndVerify(
+    email: string,
+    type: 'access' | 'deletion',
+  ): Promise<{ requestId: string; statusUrl: string }> {
     const filed = await fetch(`${h.base}/privacy/requests`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -96,24 +107,45 @@ describe('identity poisoning through public write keys', () => {
     const download = await fetch(`${h.base}${link.pathname}${link.search}`);
     expect(download.status).toBe(200);
     const files = unzipSync(new Uint8Array(await download.arrayBuffer()));
-    const document = JSON.parse(strFromU8(files['meridian-export.json']!)) as { identifiers: { type: string; value: string }[] };
-    return { text: Object.values(files).map((f) => strFromU8(f)).join('\n'), identifiers: document.identifiers.map((i) => `${i.type}=${i.value}`) };
+    const document = JSON.parse(strFromU8(files['meridian-export.json']!)) as {
+      identifiers: { type: string; value: string }[];
+    };
+    return {
+      text: Object.values(files)
+        .map((f) => strFromU8(f))
+        .join('\n'),
+      identifiers: document.identifiers.map((i) => `${i.type}=${i.value}`),
+    };
   }
 
   it('attacker claims the victim’s email after their own: no merge, the merge is held, the export holds only the attacker', async () => {
     const v = await victim('after');
     const attackerEmail = 'mallory.after@example.net';
-    await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-after', traits: { email: attackerEmail, name: 'Mallory' } });
+    await send(browser.writeKey, '/v1/identify', {
+      anonymousId: 'evil-device-after',
+      traits: { email: attackerEmail, name: 'Mallory' },
+    });
     await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-after', traits: { email: v.email } });
 
     // The victim's profile holds neither the attacker's device nor the attacker's email.
     const victimProfile = await h.admin('GET', `/admin/profiles/${v.customerId}`);
-    expect(victimProfile.body.regions[0].identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([`email=${v.email}`, 'user_id=victim-after']);
+    expect(victimProfile.body.regions[0].identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
+      `email=${v.email}`,
+      'user_id=victim-after',
+    ]);
     const attacker = (await lookup('email', attackerEmail)).customerId;
     expect(attacker).not.toBe(v.customerId);
     expect((await lookup('email', v.email)).customerId).toBe(v.customerId);
     const held = await h.admin('GET', '/admin/held-merges');
-    expect(held.body.merges).toContainEqual(expect.objectContaining({ region: 'eu', from: attacker, into: v.customerId, linkedBy: 'email', status: 'pending' }));
+    expect(held.body.merges).toContainEqual(
+      expect.objectContaining({
+        region: 'eu',
+        from: attacker,
+        into: v.customerId,
+        linkedBy: 'email',
+        status: 'pending',
+      }),
+    );
 
     const exported = await exportFor(attackerEmail);
     expect(exported.identifiers.sort()).toEqual(['anonymous_id=evil-device-after', `email=${attackerEmail}`]);
@@ -124,7 +156,10 @@ describe('identity poisoning through public write keys', () => {
     const v = await victim('first');
     const attackerEmail = 'mallory.first@example.net';
     await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-first', traits: { email: v.email } });
-    await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-first', traits: { email: attackerEmail } });
+    await send(browser.writeKey, '/v1/identify', {
+      anonymousId: 'evil-device-first',
+      traits: { email: attackerEmail },
+    });
     await send(browser.writeKey, '/v1/track', { anonymousId: 'evil-device-first', event: 'Viewed Account' });
 
     // The device did not join the victim's profile, and the attacker's email is not on it.
@@ -141,9 +176,13 @@ describe('identity poisoning through public write keys', () => {
     expect(exported.text).not.toMatch(/Vera|Opfer|Köln|victim-first/);
 
     // Approving the held link is the operator's call; it then merges as any other.
-    const held = (await h.admin('GET', '/admin/held-merges')).body.merges.find((m: any) => m.from === attacker && m.into === v.customerId);
+    const held = (await h.admin('GET', '/admin/held-merges')).body.merges.find(
+      (m: any) => m.from === attacker && m.into === v.customerId,
+    );
     expect(held).toBeDefined();
-    const rejected = await h.admin('POST', `/admin/held-merges/eu/${held.id}/reject`, { note: 'claimed from a browser, not the customer' });
+    const rejected = await h.admin('POST', `/admin/held-merges/eu/${held.id}/reject`, {
+      note: 'claimed from a browser, not the customer',
+    });
     expect(rejected.status).toBe(200);
     expect(rejected.body.merge.status).toBe('rejected');
     expect((await h.admin('POST', `/admin/held-merges/eu/${held.id}/approve`, {})).status).toBe(409);
@@ -155,7 +194,10 @@ describe('identity poisoning through public write keys', () => {
     // The victim is known to Klaviyo but not yet to Meridian: the attacker's claim lands on the attacker's own profile.
     klaviyo.seedProfile({ email: victimEmail, first_name: 'Vera', subscribed: true });
     klaviyo.seedProfile({ email: attackerEmail, first_name: 'Mallory', subscribed: true });
-    await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-vendor', traits: { email: attackerEmail } });
+    await send(browser.writeKey, '/v1/identify', {
+      anonymousId: 'evil-device-vendor',
+      traits: { email: attackerEmail },
+    });
     await send(browser.writeKey, '/v1/identify', { anonymousId: 'evil-device-vendor', traits: { email: victimEmail } });
     expect((await lookup('email', victimEmail)).customerId).toBe((await lookup('email', attackerEmail)).customerId);
 

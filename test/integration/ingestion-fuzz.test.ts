@@ -73,7 +73,9 @@ describe('Ingestion under a storm of malformed and hostile requests', () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const statuses = JSON.stringify(countBy(answers.map((a) => String(a.status))));
     const retried = answers.reduce((sum, a) => sum + a.retries, 0);
-    console.log(`fuzz seed ${SEED}: ${requests.length} requests in ${seconds} s, statuses ${statuses}, 429 retries ${retried}`);
+    console.log(
+      `fuzz seed ${SEED}: ${requests.length} requests in ${seconds} s, statuses ${statuses}, 429 retries ${retried}`,
+    );
   }, 170_000);
   afterAll(async () => {
     await h?.close();
@@ -126,8 +128,10 @@ describe('Ingestion under a storm of malformed and hostile requests', () => {
       if (a.status !== 200) return;
       const kept = acknowledged(r, a);
       r.items.forEach((item, j) => {
-        if (item.expect === 'stored' && !kept[j]) problems.push(`item ${j} (${item.label}) rejected: ${describeRequest(i)} ${item.preview}`);
-        if (item.expect === 'rejected' && kept[j]) problems.push(`item ${j} (${item.label}) accepted: ${describeRequest(i)} ${item.preview}`);
+        if (item.expect === 'stored' && !kept[j])
+          problems.push(`item ${j} (${item.label}) rejected: ${describeRequest(i)} ${item.preview}`);
+        if (item.expect === 'rejected' && kept[j])
+          problems.push(`item ${j} (${item.label}) accepted: ${describeRequest(i)} ${item.preview}`);
       });
     });
     problems.push(...serverErrors);
@@ -166,9 +170,13 @@ describe('Ingestion under a storm of malformed and hostile requests', () => {
 
     // Worst first: a 200 that lost the event, a refusal that stored it anyway, then good events not stored.
     const problems = [
-      ...[...acknowledgedIds].filter(([id]) => stored.get(id) !== 1).map(([id, where]) => `acknowledged but stored ${stored.get(id) ?? 0}×: ${JSON.stringify(id)} (${where})`),
+      ...[...acknowledgedIds]
+        .filter(([id]) => stored.get(id) !== 1)
+        .map(([id, where]) => `acknowledged but stored ${stored.get(id) ?? 0}×: ${JSON.stringify(id)} (${where})`),
       ...[...refusedIds].filter(([id]) => stored.has(id)).map(([id, where]) => `refused but stored: ${id} (${where})`),
-      ...[...good].filter(([id]) => stored.get(id) !== 1).map(([id, where]) => `good event stored ${stored.get(id) ?? 0}×: ${id}, sent in ${where}`),
+      ...[...good]
+        .filter(([id]) => stored.get(id) !== 1)
+        .map(([id, where]) => `good event stored ${stored.get(id) ?? 0}×: ${id}, sent in ${where}`),
     ];
     expect(problems.length, shown(problems)).toBe(0);
     const goodIds = [...good.keys()];
@@ -206,7 +214,11 @@ describe('Ingestion under a storm of malformed and hostile requests', () => {
   it('keeps serving after the storm: healthy, unpolluted, and still storing new events', async () => {
     expect((await fetch(`${h.base}/health`)).status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const res = await h.send(source.writeKey, '/v1/track', { userId: 'after-the-storm', event: 'Still Here', messageId: 'after-the-storm' });
+    const res = await h.send(source.writeKey, '/v1/track', {
+      userId: 'after-the-storm',
+      event: 'Still Here',
+      messageId: 'after-the-storm',
+    });
     expect(res.status).toBe(200);
     const sql = d.regional('eu').sql;
     const [row] = await sql<{ n: number }[]>`
@@ -328,10 +340,41 @@ const EXOTIC_TEXT = [
   '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ﷽',
   "Robert'); DROP TABLE events;--",
 ];
-const EXOTIC_KEYS = ['emoji 🎉', 'اسم', '名前', 'zero\u200bwidth', 'nul\u0000key', 'lone\ud800key', '', ' ', '$where', 'dotted.key.path', 'constructor', 'toString', 'hasOwnProperty'];
-const EVENT_NAMES = ['Order Completed', 'Product Viewed', '注文完了', 'تم الطلب', 'Zahlung 💶 erfolgt', 'ﾃｽﾄ', 'zero\u200bwidth', 'nul\u0000in name', 'lone \ud83d surrogate'];
+const EXOTIC_KEYS = [
+  'emoji 🎉',
+  'اسم',
+  '名前',
+  'zero\u200bwidth',
+  'nul\u0000key',
+  'lone\ud800key',
+  '',
+  ' ',
+  '$where',
+  'dotted.key.path',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+];
+const EVENT_NAMES = [
+  'Order Completed',
+  'Product Viewed',
+  '注文完了',
+  'تم الطلب',
+  'Zahlung 💶 erfolgt',
+  'ﾃｽﾄ',
+  'zero\u200bwidth',
+  'nul\u0000in name',
+  'lone \ud83d surrogate',
+];
 /** Valid, if odd: they must be stored. */
-const ODD_VALID_TIMES = ['1970-01-01T00:00:00Z', '3000-01-01T00:00:00Z', '1999-12-31T23:59:59.999Z', '2024-02-29T23:59:59.123456789+14:00', '2024-06-01', '0001-01-01T00:00:00Z'];
+const ODD_VALID_TIMES = [
+  '1970-01-01T00:00:00Z',
+  '3000-01-01T00:00:00Z',
+  '1999-12-31T23:59:59.999Z',
+  '2024-02-29T23:59:59.123456789+14:00',
+  '2024-06-01',
+  '0001-01-01T00:00:00Z',
+];
 /** Valid ISO 8601 that PostgreSQL's timestamptz cannot hold (year 0, year 10000, year −1). */
 const TIMES_OUT_OF_POSTGRES_RANGE = ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59-12:00', '0000-01-01T00:30:00+01:00'];
 
@@ -343,7 +386,14 @@ const ID_FIELDS: Record<CallType, string[]> = {
   group: ['userId', 'anonymousId', 'groupId'],
   alias: ['userId', 'previousId'],
 };
-const LABEL_FIELDS: Record<CallType, string[]> = { identify: [], track: ['event'], page: ['name', 'category'], screen: ['name'], group: [], alias: [] };
+const LABEL_FIELDS: Record<CallType, string[]> = {
+  identify: [],
+  track: ['event'],
+  page: ['name', 'category'],
+  screen: ['name'],
+  group: [],
+  alias: [],
+};
 const OBJECT_FIELDS: Record<CallType, string[]> = {
   identify: ['traits', 'context', 'integrations'],
   track: ['properties', 'context', 'integrations'],
@@ -369,7 +419,8 @@ const MUTATIONS: Mutation[] = [
     label: 'wrong JSON type for an ID',
     expect: 'rejected',
     weight: 8,
-    apply: (call, type, f) => void (call[f.pick(ID_FIELDS[type])] = f.pick([[], {}, true, false, [f.leak()], { email: f.leak() }])),
+    apply: (call, type, f) =>
+      void (call[f.pick(ID_FIELDS[type])] = f.pick([[], {}, true, false, [f.leak()], { email: f.leak() }])),
   },
   {
     label: 'wrong JSON type for a name',
@@ -382,7 +433,8 @@ const MUTATIONS: Mutation[] = [
     label: 'wrong JSON type for an object field',
     expect: 'rejected',
     weight: 6,
-    apply: (call, type, f) => void (call[f.pick(OBJECT_FIELDS[type])] = f.pick(['a string', f.leak(), 42, [], [f.leak()], true])),
+    apply: (call, type, f) =>
+      void (call[f.pick(OBJECT_FIELDS[type])] = f.pick(['a string', f.leak(), 42, [], [f.leak()], true])),
   },
   {
     label: 'unreadable time',
@@ -390,15 +442,34 @@ const MUTATIONS: Mutation[] = [
     weight: 6,
     apply: (call, _type, f) =>
       void (call[f.pick(TIME_FIELDS)] = f.pick([
-        1_700_000_000_000, 'yesterday', f.leak(), '2024-13-45T00:00:00Z', '2024-02-30', '2024-01-01T25:00:00Z',
-        '2024-06-01T12:00:00', '', {}, [], '2024-06-01T12:00:00+24:00', '１９７０-01-01',
+        1_700_000_000_000,
+        'yesterday',
+        f.leak(),
+        '2024-13-45T00:00:00Z',
+        '2024-02-30',
+        '2024-01-01T25:00:00Z',
+        '2024-06-01T12:00:00',
+        '',
+        {},
+        [],
+        '2024-06-01T12:00:00+24:00',
+        '１９７０-01-01',
       ])),
   },
   {
     label: 'unusable messageId',
     expect: 'rejected',
     weight: 3,
-    apply: (call, _type, f) => void (call.messageId = f.pick([42, {}, [], true, `${call.messageId}-${'m'.repeat(101)}`, `${call.messageId}\u0001`, `${call.messageId}\u0000`])),
+    apply: (call, _type, f) =>
+      void (call.messageId = f.pick([
+        42,
+        {},
+        [],
+        true,
+        `${call.messageId}-${'m'.repeat(101)}`,
+        `${call.messageId}\u0001`,
+        `${call.messageId}\u0000`,
+      ])),
   },
   {
     label: 'required field missing',
@@ -406,9 +477,25 @@ const MUTATIONS: Mutation[] = [
     weight: 10,
     apply: (call, type, f) => {
       const options: (() => void)[] = [];
-      if (type === 'track') options.push(() => delete call.event, () => (call.event = ''), () => (call.event = '   '), () => (call.event = null));
-      if (type === 'group') options.push(() => delete call.groupId, () => (call.groupId = ''), () => (call.groupId = null));
-      if (type === 'alias') options.push(() => delete call.previousId, () => delete call.userId, () => (call.previousId = ' '));
+      if (type === 'track')
+        options.push(
+          () => delete call.event,
+          () => (call.event = ''),
+          () => (call.event = '   '),
+          () => (call.event = null),
+        );
+      if (type === 'group')
+        options.push(
+          () => delete call.groupId,
+          () => (call.groupId = ''),
+          () => (call.groupId = null),
+        );
+      if (type === 'alias')
+        options.push(
+          () => delete call.previousId,
+          () => delete call.userId,
+          () => (call.previousId = ' '),
+        );
       else {
         options.push(
           () => {
@@ -431,7 +518,13 @@ const MUTATIONS: Mutation[] = [
     weight: 5,
     apply: (call, type, f) =>
       void (call[f.pick(ID_FIELDS[type])] = f.pick([
-        'u'.repeat(257), `${f.leak()}\u0007`, 'tab\tid', 'nul\u0000id', 'line\nbreak', 12_345_678_901_234_567_890, -98_765_432_109_876_543_210,
+        'u'.repeat(257),
+        `${f.leak()}\u0007`,
+        'tab\tid',
+        'nul\u0000id',
+        'line\nbreak',
+        12_345_678_901_234_567_890,
+        -98_765_432_109_876_543_210,
       ])),
   },
   {
@@ -449,7 +542,8 @@ const MUTATIONS: Mutation[] = [
     expect: 'rejected',
     weight: 1,
     onlyInBatch: true,
-    apply: (call, type, f) => void (call[f.pick(OBJECT_FIELDS[type])] = { blob: 'b'.repeat(LIMITS.eventBytes + f.int(500)) }),
+    apply: (call, type, f) =>
+      void (call[f.pick(OBJECT_FIELDS[type])] = { blob: 'b'.repeat(LIMITS.eventBytes + f.int(500)) }),
   },
   {
     label: 'unknown type',
@@ -458,7 +552,20 @@ const MUTATIONS: Mutation[] = [
     onlyInBatch: true,
     apply: (call, _type, f) => {
       if (f.chance(0.15)) delete call.type;
-      else call.type = f.pick(['teleport', 'TRACK', 'Track', '', 42, null, [], f.leak(), 'constructor', '__proto__', 'toString']);
+      else
+        call.type = f.pick([
+          'teleport',
+          'TRACK',
+          'Track',
+          '',
+          42,
+          null,
+          [],
+          f.leak(),
+          'constructor',
+          '__proto__',
+          'toString',
+        ]);
     },
   },
   {
@@ -487,7 +594,8 @@ const MUTATIONS: Mutation[] = [
     weight: 5,
     apply: (call, _type, f) => {
       call[f.pick(['timestamp', 'originalTimestamp'])] = f.pick(ODD_VALID_TIMES);
-      if (f.chance(0.5)) call.sentAt = f.pick(['1970-01-01T00:00:00Z', '3000-01-01T00:00:00Z', new Date().toISOString()]);
+      if (f.chance(0.5))
+        call.sentAt = f.pick(['1970-01-01T00:00:00Z', '3000-01-01T00:00:00Z', new Date().toISOString()]);
     },
   },
   {
@@ -534,7 +642,10 @@ class Fuzzer {
   private readonly goodSingles: FuzzRequest[] = [];
   private readonly goodBatchItems: { call: Call; item: SentItem }[] = [];
 
-  constructor(seed: number, private readonly writeKey: string) {
+  constructor(
+    seed: number,
+    private readonly writeKey: string,
+  ) {
     this.random = mulberry32(seed);
   }
 
@@ -580,7 +691,13 @@ class Fuzzer {
       [1, () => this.veryDeep()],
     ];
     const total = kinds.reduce((sum, [w]) => sum + w, 0);
-    const specials = [() => this.tooManyItems(), () => this.fullBatch(), () => this.tooManyItems(), () => this.fullBatch(), () => this.tooManyItems()];
+    const specials = [
+      () => this.tooManyItems(),
+      () => this.fullBatch(),
+      () => this.tooManyItems(),
+      () => this.fullBatch(),
+      () => this.tooManyItems(),
+    ];
     const every = Math.floor(count / specials.length);
     const out: FuzzRequest[] = [];
     while (out.length < count) {
@@ -620,7 +737,12 @@ class Fuzzer {
     const byType: Record<CallType, Call> = {
       identify: { userId, traits: { name: this.pick(EXOTIC_TEXT), email: `${userId}@example.org`, plan: 'pro' } },
       track: { userId, event: this.pick(EVENT_NAMES), properties: this.exoticProperties(long) },
-      page: { anonymousId: `${userId}-anon`, name: this.pick(EXOTIC_TEXT), category: 'Docs', properties: this.exoticProperties(long) },
+      page: {
+        anonymousId: `${userId}-anon`,
+        name: this.pick(EXOTIC_TEXT),
+        category: 'Docs',
+        properties: this.exoticProperties(long),
+      },
       screen: { userId, name: this.pick(EXOTIC_TEXT), properties: this.exoticProperties(long) },
       group: { userId, groupId: `${userId}-group`, traits: { name: this.pick(EXOTIC_TEXT) } },
       alias: { userId, previousId: `${userId}-before` },
@@ -664,7 +786,14 @@ class Fuzzer {
 
   // -- requests -------------------------------------------------------------------------------
 
-  private request(kind: string, path: string, body: Buffer | string, whole: RequestExpectation, items: SentItem[], headers?: Record<string, string>): FuzzRequest {
+  private request(
+    kind: string,
+    path: string,
+    body: Buffer | string,
+    whole: RequestExpectation,
+    items: SentItem[],
+    headers?: Record<string, string>,
+  ): FuzzRequest {
     return {
       n: this.next(),
       kind,
@@ -732,7 +861,10 @@ class Fuzzer {
     }
     if (this.chance(0.25) && this.goodBatchItems.length > goods) {
       const earlier = this.pick(this.goodBatchItems.slice(0, -goods));
-      entries.push({ value: earlier.call, item: { ...earlier.item, label: 'duplicate of an earlier good item', spot: undefined } });
+      entries.push({
+        value: earlier.call,
+        item: { ...earlier.item, label: 'duplicate of an earlier good item', spot: undefined },
+      });
     }
     if (this.chance(0.2)) {
       // A bad item claiming a good item's messageId must not keep the good one out.
@@ -740,37 +872,90 @@ class Fuzzer {
       const { call } = this.call('track', false);
       delete call.event;
       call.messageId = target.messageId;
-      entries.unshift({ value: call, item: { label: 'bad item with a good messageId', expect: 'rejected', preview: JSON.stringify(call).slice(0, 120) } });
+      entries.unshift({
+        value: call,
+        item: {
+          label: 'bad item with a good messageId',
+          expect: 'rejected',
+          preview: JSON.stringify(call).slice(0, 120),
+        },
+      });
     }
     const shuffled = this.shuffle(entries);
     const envelope: Call = { batch: shuffled.map((e) => e.value) };
     if (this.chance(0.3)) envelope.context = { library: { name: 'fuzz', version: '0.0.0' }, locale: 'de-DE' };
     if (this.chance(0.3)) envelope.sentAt = new Date().toISOString();
     if (this.chance(0.1)) envelope.integrations = { All: true };
-    return this.request('mixed batch', this.batchPath(), JSON.stringify(envelope), 'ok', shuffled.map((e) => e.item));
+    return this.request(
+      'mixed batch',
+      this.batchPath(),
+      JSON.stringify(envelope),
+      'ok',
+      shuffled.map((e) => e.item),
+    );
   }
 
   private invalidJson(): FuzzRequest {
     const inBatch = this.chance(0.3);
     const { call } = this.call(this.chance(0.5) ? 'track' : this.pick(CALL_TYPES), false);
     if (this.chance(0.3)) call.context = { email: this.leak() };
-    const { path, body: text } = inBatch ? { path: this.batchPath(), body: JSON.stringify({ batch: [call] }) } : this.single(call);
+    const { path, body: text } = inBatch
+      ? { path: this.batchPath(), body: JSON.stringify({ batch: [call] }) }
+      : this.single(call);
     const id = call.messageId as string;
-    const [label, body, expect]: [string, string | Buffer, ItemExpectation] = this.pick<() => [string, string | Buffer, ItemExpectation]>([
+    const [label, body, expect]: [string, string | Buffer, ItemExpectation] = this.pick<
+      () => [string, string | Buffer, ItemExpectation]
+    >([
       () => ['truncated', text.slice(0, 1 + this.int(text.length - 2)), 'rejected'],
       () => ['trailing comma', text.replace(/}$/, ',}'), 'rejected'],
-      () => ['bare word', this.pick(['undefined', 'hello', this.leak(), 'True', 'None', 'NaN', 'Infinity', '-Infinity', `{userId: "${this.leak()}"}`]), 'rejected'],
-      () => ['NaN or Infinity', text.replace(/}$/, `,"score":${this.pick(['NaN', 'Infinity', '-Infinity'])}}`), 'rejected'],
+      () => [
+        'bare word',
+        this.pick([
+          'undefined',
+          'hello',
+          this.leak(),
+          'True',
+          'None',
+          'NaN',
+          'Infinity',
+          '-Infinity',
+          `{userId: "${this.leak()}"}`,
+        ]),
+        'rejected',
+      ],
+      () => [
+        'NaN or Infinity',
+        text.replace(/}$/, `,"score":${this.pick(['NaN', 'Infinity', '-Infinity'])}}`),
+        'rejected',
+      ],
       () => ['single quotes', text.replace(/"/g, "'"), 'rejected'],
       () => ['comment', `/* ${this.leak()} */${text}`, 'rejected'],
       () => ['two documents', `${text}${text}`, 'rejected'],
-      () => ['not an object', this.pick(['', '   \n', 'null', '[]', '"a string"', '42', 'true', '{}', `["${this.leak()}"]`]), 'rejected'],
+      () => [
+        'not an object',
+        this.pick(['', '   \n', 'null', '[]', '"a string"', '42', 'true', '{}', `["${this.leak()}"]`]),
+        'rejected',
+      ],
       () => ['bad escape', text.replace(/}$/, ',"x":"\\uZZZZ"}'), 'rejected'],
       () => ['number too large for JSON', text.replace(/}$/, ',"context":{"big":1e400}}'), 'rejected'],
-      () => ['ID too large to be exact', text.replace(/"userId":"[^"]*"/, '"userId":123456789012345678901234567890').replace(/"anonymousId":"[^"]*"/, '"anonymousId":1e400'), 'rejected'],
+      () => [
+        'ID too large to be exact',
+        text
+          .replace(/"userId":"[^"]*"/, '"userId":123456789012345678901234567890')
+          .replace(/"anonymousId":"[^"]*"/, '"anonymousId":1e400'),
+        'rejected',
+      ],
       () => ['escaped NUL in userId', text.replace(/"(userId|anonymousId)":"/, '"$1":"\\u0000'), 'rejected'],
       () => ['byte order mark', `\ufeff${text}`, 'either'],
-      () => ['invalid UTF-8 bytes', Buffer.concat([Buffer.from(text.replace(/}$/, ',"x":"'), 'utf8'), Buffer.from([0xff, 0xc3, 0x28, 0xa0]), Buffer.from('"}')]), 'either'],
+      () => [
+        'invalid UTF-8 bytes',
+        Buffer.concat([
+          Buffer.from(text.replace(/}$/, ',"x":"'), 'utf8'),
+          Buffer.from([0xff, 0xc3, 0x28, 0xa0]),
+          Buffer.from('"}'),
+        ]),
+        'either',
+      ],
     ])();
     const item: SentItem = { label, expect, messageId: id, preview: String(body).slice(0, 120) };
     return this.request(`invalid JSON: ${label}`, path, body, expect === 'rejected' ? 'refused' : 'either', [item]);
@@ -779,8 +964,28 @@ class Fuzzer {
   private wrongContentType(): FuzzRequest {
     const { call } = this.call('track', false);
     const { path, body } = this.single(call);
-    const contentType = this.pick([undefined, 'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/xml', 'application/octet-stream', 'multipart/form-data; boundary=x', 'text/html', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json; charset=latin1', ';;;']);
-    return this.request(`content type ${contentType ?? 'missing'}`, path, body, 'either', [this.sentItem(call, 'valid call, wrong content type', 'either')], this.headers(contentType));
+    const contentType = this.pick([
+      undefined,
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'application/octet-stream',
+      'multipart/form-data; boundary=x',
+      'text/html',
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'application/json; charset=latin1',
+      ';;;',
+    ]);
+    return this.request(
+      `content type ${contentType ?? 'missing'}`,
+      path,
+      body,
+      'either',
+      [this.sentItem(call, 'valid call, wrong content type', 'either')],
+      this.headers(contentType),
+    );
   }
 
   private badAuth(): FuzzRequest {
@@ -796,7 +1001,12 @@ class Fuzzer {
       ['8 KB of garbage', 'refused', { authorization: `Basic ${this.randomText(8_000)}` }, {}],
       ['Digest scheme', 'refused', { authorization: `Digest username="${this.writeKey}"` }, {}],
       ['unknown writeKey in the body', 'refused', {}, { writeKey: `wk_${this.randomText(20)}` }],
-      ['writeKey of the wrong type in the body', 'refused', {}, { writeKey: this.pick([42, [this.writeKey], { key: this.writeKey }, true]) }],
+      [
+        'writeKey of the wrong type in the body',
+        'refused',
+        {},
+        { writeKey: this.pick([42, [this.writeKey], { key: this.writeKey }, true]) },
+      ],
       ['Bearer scheme', 'either', { authorization: `Bearer ${this.writeKey}` }, {}],
       ['lower-case basic', 'either', { authorization: basic(`${this.writeKey}:`).replace('Basic', 'basic') }, {}],
       ['writeKey in the body', 'ok', {}, { writeKey: this.writeKey }],
@@ -806,12 +1016,16 @@ class Fuzzer {
     const { call } = this.call('track', whole === 'ok');
     const { path, body } = this.single({ ...call, ...extra });
     const expect: ItemExpectation = whole === 'ok' ? 'stored' : whole === 'refused' ? 'rejected' : 'either';
-    return this.request(`auth: ${label}`, path, body, whole, [this.sentItem(call, label, expect)], { 'content-type': 'application/json', ...auth });
+    return this.request(`auth: ${label}`, path, body, whole, [this.sentItem(call, label, expect)], {
+      'content-type': 'application/json',
+      ...auth,
+    });
   }
 
   private brokenBatchEnvelope(): FuzzRequest {
     const { call } = this.call('track', false);
-    const all = (n: number) => Array.from({ length: n }, () => this.mutated(true)).filter((m) => m.item.expect === 'rejected');
+    const all = (n: number) =>
+      Array.from({ length: n }, () => this.mutated(true)).filter((m) => m.item.expect === 'rejected');
     const variant = this.pick<() => [string, unknown, SentItem[]]>([
       () => ['empty batch', { batch: [] }, []],
       () => ['no batch', { context: {} }, []],
@@ -819,9 +1033,21 @@ class Fuzzer {
       () => ['batch is a string', { batch: this.leak() }, []],
       () => ['batch is null', { batch: null }, []],
       () => ['body is an array', [call], []],
-      () => ['batch context not an object', { batch: [call], context: this.pick(['x', 42, [this.leak()]]) }, [this.sentItem(call, 'good item in a broken batch', 'rejected')]],
-      () => ['batch sentAt unreadable', { batch: [call], sentAt: this.pick(['soon', this.leak(), 0]) }, [this.sentItem(call, 'good item in a broken batch', 'rejected')]],
-      () => ['batch context too deep', { batch: [call], context: this.nested(40, false) }, [this.sentItem(call, 'good item in a broken batch', 'rejected')]],
+      () => [
+        'batch context not an object',
+        { batch: [call], context: this.pick(['x', 42, [this.leak()]]) },
+        [this.sentItem(call, 'good item in a broken batch', 'rejected')],
+      ],
+      () => [
+        'batch sentAt unreadable',
+        { batch: [call], sentAt: this.pick(['soon', this.leak(), 0]) },
+        [this.sentItem(call, 'good item in a broken batch', 'rejected')],
+      ],
+      () => [
+        'batch context too deep',
+        { batch: [call], context: this.nested(40, false) },
+        [this.sentItem(call, 'good item in a broken batch', 'rejected')],
+      ],
       () => {
         const bad = all(1 + this.int(8));
         return ['no good item', { batch: bad.map((m) => m.value) }, bad.map((m) => m.item)];
@@ -842,9 +1068,20 @@ class Fuzzer {
     const atLimit = this.chance(0.25);
     const { call } = this.call('track', atLimit);
     const { type, ...rest } = call;
-    const body = this.padded(rest, 'properties', LIMITS.eventBytes + (atLimit ? 0 : 1 + this.int(300)), !atLimit && this.chance(0.5));
+    const body = this.padded(
+      rest,
+      'properties',
+      LIMITS.eventBytes + (atLimit ? 0 : 1 + this.int(300)),
+      !atLimit && this.chance(0.5),
+    );
     const item = this.sentItem(call, atLimit ? 'exactly 32 KB' : 'just over 32 KB', atLimit ? 'stored' : 'rejected');
-    return this.request(atLimit ? 'event of exactly 32 KB' : 'event just over 32 KB', `/v1/${String(type)}`, body, atLimit ? 'ok' : 'refused', [item]);
+    return this.request(
+      atLimit ? 'event of exactly 32 KB' : 'event just over 32 KB',
+      `/v1/${String(type)}`,
+      body,
+      atLimit ? 'ok' : 'refused',
+      [item],
+    );
   }
 
   private oversizeBatch(): FuzzRequest {
@@ -856,8 +1093,20 @@ class Fuzzer {
     const target = LIMITS.batchBytes + (atLimit ? 0 : 1 + this.int(300));
     pads[count - 1] = 'x'.repeat(pads[count - 1]!.length + target - Buffer.byteLength(build()));
     const body = build();
-    const items = calls.map((c) => this.sentItem(c, atLimit ? 'item of a batch of exactly 500 KB' : 'item of a batch over 500 KB', atLimit ? 'stored' : 'rejected'));
-    return this.request(atLimit ? 'batch of exactly 500 KB' : 'batch just over 500 KB', this.batchPath(), body, atLimit ? 'ok' : 'refused', items);
+    const items = calls.map((c) =>
+      this.sentItem(
+        c,
+        atLimit ? 'item of a batch of exactly 500 KB' : 'item of a batch over 500 KB',
+        atLimit ? 'stored' : 'rejected',
+      ),
+    );
+    return this.request(
+      atLimit ? 'batch of exactly 500 KB' : 'batch just over 500 KB',
+      this.batchPath(),
+      body,
+      atLimit ? 'ok' : 'refused',
+      items,
+    );
   }
 
   private tooManyItems(): FuzzRequest {
@@ -866,7 +1115,13 @@ class Fuzzer {
       if (i % 100 === 0) call.context = { email: this.leak() };
       return { value: call, item: this.sentItem(call, `one of ${LIMITS.batchItems + 1} items`, 'rejected') };
     });
-    return this.request(`batch of ${LIMITS.batchItems + 1} items`, this.batchPath(), JSON.stringify({ batch: entries.map((e) => e.value) }), 'refused', entries.map((e) => e.item));
+    return this.request(
+      `batch of ${LIMITS.batchItems + 1} items`,
+      this.batchPath(),
+      JSON.stringify({ batch: entries.map((e) => e.value) }),
+      'refused',
+      entries.map((e) => e.item),
+    );
   }
 
   /** A bad-ID track call of about 80 bytes, so that thousands fit in one batch. */
@@ -892,12 +1147,22 @@ class Fuzzer {
       spoil[1]();
       return { value: call, item: this.sentItem(call, spoil[0], 'rejected') };
     });
-    return this.request(`batch of exactly ${LIMITS.batchItems} items`, this.batchPath(), JSON.stringify({ batch: entries.map((e) => e.value) }), 'ok', entries.map((e) => e.item));
+    return this.request(
+      `batch of exactly ${LIMITS.batchItems} items`,
+      this.batchPath(),
+      JSON.stringify({ batch: entries.map((e) => e.value) }),
+      'ok',
+      entries.map((e) => e.item),
+    );
   }
 
   /** `__proto__` and `constructor.prototype` keys: refusing the request or keeping them as plain keys are both fine. */
   private prototypeKeys(): FuzzRequest {
-    const poison = this.pick(['"__proto__":{"polluted":"yes"}', '"constructor":{"prototype":{"polluted":"yes"}}', '"__proto__":null']);
+    const poison = this.pick([
+      '"__proto__":{"polluted":"yes"}',
+      '"constructor":{"prototype":{"polluted":"yes"}}',
+      '"__proto__":null',
+    ]);
     const { call } = this.call('track', false);
     const poisoned = JSON.stringify(call).replace(/"properties":\{/, `"properties":{${poison},`);
     const poisonedItem = this.sentItem(call, `key ${poison.slice(0, 16)}`, 'either');
@@ -908,19 +1173,36 @@ class Fuzzer {
     }
     const good = this.call('track', false).call;
     const body = `{"batch":[${JSON.stringify(good)},${poisoned}]}`;
-    return this.request('prototype key in a batch item', this.batchPath(), body, 'either', [this.sentItem(good, 'good item beside a prototype key', 'either'), poisonedItem]);
+    return this.request('prototype key in a batch item', this.batchPath(), body, 'either', [
+      this.sentItem(good, 'good item beside a prototype key', 'either'),
+      poisonedItem,
+    ]);
   }
 
   private duplicate(): FuzzRequest {
     if (this.chance(0.5) && this.goodSingles.length > 0) {
       const earlier = this.pick(this.goodSingles);
-      return { ...earlier, n: this.next(), kind: 'duplicate call', items: earlier.items.map((i) => ({ ...i, label: 'duplicate call', spot: undefined })) };
+      return {
+        ...earlier,
+        n: this.next(),
+        kind: 'duplicate call',
+        items: earlier.items.map((i) => ({ ...i, label: 'duplicate call', spot: undefined })),
+      };
     }
     if (this.goodBatchItems.length < 3) return this.validSingle();
     const again = [this.pick(this.goodBatchItems), this.pick(this.goodBatchItems)];
     const fresh = this.goodTrack();
-    const entries = [...again.map((e) => ({ value: e.call, item: { ...e.item, label: 'duplicate item', spot: undefined } })), { value: fresh.call, item: fresh.item }];
-    return this.request('batch with duplicate messageIds', this.batchPath(), JSON.stringify({ batch: entries.map((e) => e.value) }), 'ok', entries.map((e) => e.item));
+    const entries = [
+      ...again.map((e) => ({ value: e.call, item: { ...e.item, label: 'duplicate item', spot: undefined } })),
+      { value: fresh.call, item: fresh.item },
+    ];
+    return this.request(
+      'batch with duplicate messageIds',
+      this.batchPath(),
+      JSON.stringify({ batch: entries.map((e) => e.value) }),
+      'ok',
+      entries.map((e) => e.item),
+    );
   }
 
   /** Thousands of levels, written as text (JSON.stringify itself would overflow the stack). */
@@ -932,11 +1214,18 @@ class Fuzzer {
     const { type, ...rest } = call;
     const text = (c: Call) => JSON.stringify(c).replace(/"properties":\{/, `"properties":{"deep":${deep},`);
     const deepItem = this.sentItem(call, `nested ${depth} levels`, 'rejected');
-    if (this.chance(0.5)) return this.request(`call nested ${depth} levels`, `/v1/${String(type)}`, text(rest), 'refused', [deepItem]);
+    if (this.chance(0.5))
+      return this.request(`call nested ${depth} levels`, `/v1/${String(type)}`, text(rest), 'refused', [deepItem]);
     // Refusing the whole body as too deep to parse is as good as rejecting the one item.
     const good = this.goodTrack();
     const goodItem = { ...good.item, expect: 'either' as const };
-    return this.request(`batch item nested ${depth} levels`, this.batchPath(), `{"batch":[${JSON.stringify(good.call)},${text(call)}]}`, 'either', [goodItem, deepItem]);
+    return this.request(
+      `batch item nested ${depth} levels`,
+      this.batchPath(),
+      `{"batch":[${JSON.stringify(good.call)},${text(call)}]}`,
+      'either',
+      [goodItem, deepItem],
+    );
   }
 
   private shuffle<T>(items: T[]): T[] {

@@ -37,35 +37,43 @@ describe('Segment-compatible ingestion with One ID', () => {
   it('takes calls from the official Segment Node library and merges them into one profile', async () => {
     const analytics = new Analytics({ writeKey: eu.writeKey, host: h.base, flushInterval: 50, maxEventsInBatch: 10 });
     const before = Date.now();
-    analytics.page({ anonymousId: 'anon-seg-1', name: 'Home', context: { locale: 'de-DE', timezone: 'Europe/Berlin' } });
+    analytics.page({
+      anonymousId: 'anon-seg-1',
+      name: 'Home',
+      context: { locale: 'de-DE', timezone: 'Europe/Berlin' },
+    });
     analytics.track({ anonymousId: 'anon-seg-1', event: 'Product Viewed', properties: { sku: 'SKU-1', price: 19.9 } });
     analytics.identify({ userId: 'seg-user-1', traits: { email: 'Seg.User@Example.de', name: 'Jürgen Groß' } });
     analytics.alias({ userId: 'seg-user-1', previousId: 'anon-seg-1' });
     analytics.track({ userId: 'seg-user-1', event: 'Order Completed', properties: { total: 42 } });
     await analytics.closeAndFlush();
 
-    await eventually(async () => {
-      const { status, body } = await lookup('user_id', 'seg-user-1');
-      expect(status).toBe(200);
-      const part = body.regions[0];
-      expect(part.region).toBe('eu');
-      expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual(
-        ['Home', 'Order Completed', 'Product Viewed', 'alias', 'identify'].sort(),
-      );
-      expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
-        'anonymous_id=anon-seg-1',
-        'email=seg.user@example.de',
-        'user_id=seg-user-1',
-      ]);
-      expect(part.traits.name.value).toBe('Jürgen Groß');
-      for (const e of part.recentEvents) {
-        // The library's clock is this machine's: no skew, so times are when the calls were made.
-        expect(new Date(e.timestamp).getTime()).toBeGreaterThanOrEqual(before - 1000);
-        expect(new Date(e.timestamp).getTime()).toBeLessThanOrEqual(Date.now());
-      }
-      const page = part.recentEvents.find((e: any) => e.type === 'page');
-      expect(page).toMatchObject({ locale: 'de-DE', timezone: 'Europe/Berlin' });
-    }, 30_000, 300);
+    await eventually(
+      async () => {
+        const { status, body } = await lookup('user_id', 'seg-user-1');
+        expect(status).toBe(200);
+        const part = body.regions[0];
+        expect(part.region).toBe('eu');
+        expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual(
+          ['Home', 'Order Completed', 'Product Viewed', 'alias', 'identify'].sort(),
+        );
+        expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
+          'anonymous_id=anon-seg-1',
+          'email=seg.user@example.de',
+          'user_id=seg-user-1',
+        ]);
+        expect(part.traits.name.value).toBe('Jürgen Groß');
+        for (const e of part.recentEvents) {
+          // The library's clock is this machine's: no skew, so times are when the calls were made.
+          expect(new Date(e.timestamp).getTime()).toBeGreaterThanOrEqual(before - 1000);
+          expect(new Date(e.timestamp).getTime()).toBeLessThanOrEqual(Date.now());
+        }
+        const page = part.recentEvents.find((e: any) => e.type === 'page');
+        expect(page).toMatchObject({ locale: 'de-DE', timezone: 'Europe/Berlin' });
+      },
+      30_000,
+      300,
+    );
   });
 
   it('corrects client clock skew from sentAt and keeps the original times', async () => {
@@ -88,7 +96,16 @@ describe('Segment-compatible ingestion with One ID', () => {
   it('stores a messageId once per source, also after a restart of the web server', async () => {
     const call = { userId: 'dedupe-user', event: 'Once', messageId: 'msg-dedupe-1' };
     expect((await h.send(eu.writeKey, '/v1/track', call)).status).toBe(200);
-    expect((await h.send(eu.writeKey, '/v1/batch', { batch: [{ ...call, type: 'track' }, { ...call, type: 'track' }] })).status).toBe(200);
+    expect(
+      (
+        await h.send(eu.writeKey, '/v1/batch', {
+          batch: [
+            { ...call, type: 'track' },
+            { ...call, type: 'track' },
+          ],
+        })
+      ).status,
+    ).toBe(200);
     await h.close();
     h = await startIngestion(d);
     expect((await h.send(eu.writeKey, '/v1/track', call)).status).toBe(200);
@@ -104,11 +121,17 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect([400, 413]).toContain(many.status);
     expect(many.body.error).toMatch(/2500|512000|500/);
 
-    const big = await h.send(eu.writeKey, '/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'E', properties: { blob: 'x'.repeat(600_000) } }] });
+    const big = await h.send(eu.writeKey, '/v1/batch', {
+      batch: [{ type: 'track', userId: 'u', event: 'E', properties: { blob: 'x'.repeat(600_000) } }],
+    });
     expect(big.status).toBe(413);
     expect(big.body.error).toMatch(/limit/);
 
-    const oneBig = await h.send(eu.writeKey, '/v1/track', { userId: 'u', event: 'E', properties: { blob: 'x'.repeat(40_000) } });
+    const oneBig = await h.send(eu.writeKey, '/v1/track', {
+      userId: 'u',
+      event: 'E',
+      properties: { blob: 'x'.repeat(40_000) },
+    });
     expect(oneBig.status).toBe(413);
     expect(oneBig.body.error).toMatch(/32768 bytes per event/);
 
@@ -117,7 +140,12 @@ describe('Segment-compatible ingestion with One ID', () => {
         { type: 'track', userId: 'batch-good-1', event: 'Good' },
         { type: 'track', userId: 'batch-bad-1' },
         { type: 'identify' },
-        { type: 'track', userId: 'batch-good-2', event: 'Good', properties: { emoji: '🎉', rtl: 'مرحبا', cjk: '你好', nul: 'a\u0000b' } },
+        {
+          type: 'track',
+          userId: 'batch-good-2',
+          event: 'Good',
+          properties: { emoji: '🎉', rtl: 'مرحبا', cjk: '你好', nul: 'a\u0000b' },
+        },
         { type: 'teleport', userId: 'x' },
       ],
     });
@@ -125,17 +153,34 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(mixed.body.rejected.map((r: any) => r.index)).toEqual([1, 2, 4]);
     expect(mixed.body.rejected[0].reason).toMatch(/event/);
     const good = await lookup('user_id', 'batch-good-2');
-    expect(good.body.regions[0].recentEvents[0].payload.properties).toEqual({ emoji: '🎉', rtl: 'مرحبا', cjk: '你好', nul: 'ab' });
+    expect(good.body.regions[0].recentEvents[0].payload.properties).toEqual({
+      emoji: '🎉',
+      rtl: 'مرحبا',
+      cjk: '你好',
+      nul: 'ab',
+    });
   });
 
   it('answers unknown and missing write keys with 401 and a message that says what to do', async () => {
     const unknown = await h.send('wk_nope', '/v1/track', { userId: 'u', event: 'E' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error).toBe("writeKey unknown: check the source's key in the console");
-    const res = await fetch(`${h.base}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u","event":"E"}' });
+    const res = await fetch(`${h.base}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"userId":"u","event":"E"}',
+    });
     expect(res.status).toBe(401);
     // writeKey in the body works too (Segment allows it).
-    expect((await fetch(`${h.base}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ writeKey: eu.writeKey, userId: 'body-key', event: 'E' }) })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${h.base}/v1/track`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ writeKey: eu.writeKey, userId: 'body-key', event: 'E' }),
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('rotates a write key: the new key works at once and the old one keeps working for a grace period', async () => {
@@ -154,17 +199,40 @@ describe('Segment-compatible ingestion with One ID', () => {
     const noKind = await h.admin('POST', '/admin/sources', { name: 'kindless', region: 'eu' });
     expect(noKind.status).toBe(400);
     expect(noKind.body.error).toMatch(/^kind: kind must be "browser" .* or "server"/);
-    for (const bad of ['https://shop.example/path', 'javascript:alert(1)', '*', 'https://user@shop.example', 'shop.example']) {
-      const res = await h.admin('POST', '/admin/sources', { name: 'bad origin', region: 'eu', kind: 'browser', allowedOrigins: [bad] });
+    for (const bad of [
+      'https://shop.example/path',
+      'javascript:alert(1)',
+      '*',
+      'https://user@shop.example',
+      'shop.example',
+    ]) {
+      const res = await h.admin('POST', '/admin/sources', {
+        name: 'bad origin',
+        region: 'eu',
+        kind: 'browser',
+        allowedOrigins: [bad],
+      });
       expect(res.status, bad).toBe(400);
       expect(res.body.error, bad).toMatch(/^allowedOrigins\.0: an origin is scheme:\/\/host/);
     }
-    const made = await h.admin('POST', '/admin/sources', { name: 'web shop', region: 'eu', kind: 'browser', allowedOrigins: ['https://Shop.Example'] });
+    const made = await h.admin('POST', '/admin/sources', {
+      name: 'web shop',
+      region: 'eu',
+      kind: 'browser',
+      allowedOrigins: ['https://Shop.Example'],
+    });
     expect(made.status).toBe(201);
     expect(made.body.source).toMatchObject({ kind: 'browser', allowedOrigins: ['https://shop.example'] });
-    const changed = await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, { kind: 'server', allowedOrigins: ['http://localhost:8080'] });
+    const changed = await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, {
+      kind: 'server',
+      allowedOrigins: ['http://localhost:8080'],
+    });
     expect(changed.status).toBe(200);
-    expect(changed.body.source).toMatchObject({ kind: 'server', allowedOrigins: ['http://localhost:8080'], region: 'eu' });
+    expect(changed.body.source).toMatchObject({
+      kind: 'server',
+      allowedOrigins: ['http://localhost:8080'],
+      region: 'eu',
+    });
     expect((await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, { region: 'us' })).status).toBe(400); // a region is for life
     expect((await h.admin('PATCH', `/admin/sources/${made.body.source.id}`, {})).status).toBe(400);
     expect((await h.admin('PATCH', '/admin/sources/src_nope', { kind: 'server' })).status).toBe(404);
@@ -175,7 +243,12 @@ describe('Segment-compatible ingestion with One ID', () => {
       { userId: 'phone-tw', phone: '0912 345 678', context: { location: { country: 'TW' } }, e164: '+886912345678' },
       { userId: 'phone-de', phone: '030 1234567', context: { locale: 'de-DE' }, e164: '+49301234567' },
       { userId: 'phone-jp', phone: '090-1234-5678', context: { locale: 'ja-JP' }, e164: '+819012345678' },
-      { userId: 'phone-br', phone: '(11) 91234-5678', context: { location: { country: 'BR' } }, e164: '+5511912345678' },
+      {
+        userId: 'phone-br',
+        phone: '(11) 91234-5678',
+        context: { location: { country: 'BR' } },
+        e164: '+5511912345678',
+      },
       { userId: 'phone-th', phone: '081 234 5678', context: { locale: 'th-TH' }, e164: '+66812345678' },
     ];
     const res = await h.send(apac.writeKey, '/v1/batch', {
@@ -196,7 +269,10 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(a.body.customerId).not.toBe(b.body.customerId);
     expect(b.body.regions[0].identities.map((i: any) => i.type)).toEqual(['user_id']);
 
-    await h.send(eu.writeKey, '/v1/identify', { userId: 'blocked-1', traits: { email: 'test@example.com', phone: '0000000000' } });
+    await h.send(eu.writeKey, '/v1/identify', {
+      userId: 'blocked-1',
+      traits: { email: 'test@example.com', phone: '0000000000' },
+    });
     await h.send(eu.writeKey, '/v1/identify', { userId: 'blocked-2', traits: { email: 'test@example.com' } });
     const b1 = await lookup('user_id', 'blocked-1');
     expect(b1.body.regions[0].identities.map((i: any) => i.type)).toEqual(['user_id']);
@@ -213,24 +289,45 @@ describe('Segment-compatible ingestion with One ID', () => {
     const user = (await lookup('user_id', 'merge-user')).body.customerId;
     expect(anon).not.toBe(user);
 
-    await h.send(eu.writeKey, '/v1/identify', { userId: 'merge-user', anonymousId: 'anon-merge', traits: { city: 'München' } });
+    await h.send(eu.writeKey, '/v1/identify', {
+      userId: 'merge-user',
+      anonymousId: 'anon-merge',
+      traits: { city: 'München' },
+    });
     const handle = d.client.workflow.getHandle(identityMergeWorkflowId(user));
-    await eventually(async () => {
-      const { body } = await h.admin('GET', `/admin/profiles/${user}`);
-      const part = body.regions[0];
-      expect(part.mergeHistory).toEqual([expect.objectContaining({ from: anon, into: user, linkedBy: 'anonymous_id', eventsMoved: 2 })]);
-      expect(part.recentEvents.map((e: any) => e.event).filter(Boolean).sort()).toEqual(['Browsed', 'Browsed again']);
-      expect(part.traits).toMatchObject({ plan: { value: 'gold' }, city: { value: 'München' } });
-    }, 30_000, 300);
+    await eventually(
+      async () => {
+        const { body } = await h.admin('GET', `/admin/profiles/${user}`);
+        const part = body.regions[0];
+        expect(part.mergeHistory).toEqual([
+          expect.objectContaining({ from: anon, into: user, linkedBy: 'anonymous_id', eventsMoved: 2 }),
+        ]);
+        expect(
+          part.recentEvents
+            .map((e: any) => e.event)
+            .filter(Boolean)
+            .sort(),
+        ).toEqual(['Browsed', 'Browsed again']);
+        expect(part.traits).toMatchObject({ plan: { value: 'gold' }, city: { value: 'München' } });
+      },
+      30_000,
+      300,
+    );
     expect((await handle.describe()).status.name).toMatch(/RUNNING|COMPLETED/);
     // The merge workflow's history, decoded, carries customer IDs and types only (rule 2).
     const history = await handle.fetchHistory();
     const codec = new AesGcmPayloadCodec(d.config.payloadKeys);
-    const payloads = JSON.stringify(history.events, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+    const payloads = JSON.stringify(history.events, (_k, v) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+    );
     const decoded: string[] = [];
     for (const event of history.events ?? []) {
-      const attrs = (event.workflowExecutionStartedEventAttributes?.input ?? event.workflowExecutionSignaledEventAttributes?.input ?? event.activityTaskScheduledEventAttributes?.input);
-      for (const p of attrs?.payloads ?? []) decoded.push(Buffer.from((await codec.decode([p as any]))[0]!.data!).toString());
+      const attrs =
+        event.workflowExecutionStartedEventAttributes?.input ??
+        event.workflowExecutionSignaledEventAttributes?.input ??
+        event.activityTaskScheduledEventAttributes?.input;
+      for (const p of attrs?.payloads ?? [])
+        decoded.push(Buffer.from((await codec.decode([p as any]))[0]!.data!).toString());
     }
     expect(decoded.join('\n')).toContain(anon);
     for (const text of [payloads, decoded.join('\n')]) {
@@ -244,11 +341,23 @@ describe('Segment-compatible ingestion with One ID', () => {
     await h.send(eu.writeKey, '/v1/identify', {
       userId: 'zoe-1',
       // The name arrives decomposed (e + combining diaeresis); it is stored in NFC.
-      traits: { email: 'zoe@beispiel.de', name: 'Zoe\u0308 Müller', phone: '+49 30 98765432', street: 'Unter den Linden 5' },
+      traits: {
+        email: 'zoe@beispiel.de',
+        name: 'Zoe\u0308 Müller',
+        phone: '+49 30 98765432',
+        street: 'Unter den Linden 5',
+      },
       context: { ip: '203.0.113.9' },
     });
-    await h.send(us.writeKey, '/v1/track', { anonymousId: 'us-device-7', event: 'App Opened', context: { traits: { email: 'ZOE@beispiel.de' } } });
-    await h.send(us.writeKey, '/v1/identify', { anonymousId: 'us-device-7', traits: { email: 'zoe@beispiel.de', favourite: 'pizza' } });
+    await h.send(us.writeKey, '/v1/track', {
+      anonymousId: 'us-device-7',
+      event: 'App Opened',
+      context: { traits: { email: 'ZOE@beispiel.de' } },
+    });
+    await h.send(us.writeKey, '/v1/identify', {
+      anonymousId: 'us-device-7',
+      traits: { email: 'zoe@beispiel.de', favourite: 'pizza' },
+    });
 
     const { body } = await lookup('email', 'zoe@beispiel.de');
     expect(body.regions.map((r: any) => r.region).sort()).toEqual(['eu', 'us']);
@@ -267,14 +376,24 @@ describe('Segment-compatible ingestion with One ID', () => {
     const scopedBody = (await scoped.json()) as any;
     expect(scopedBody.regions.find((r: any) => r.region === 'eu').personalData).toBe('shown');
     const usScoped = scopedBody.regions.find((r: any) => r.region === 'us');
-    expect(usScoped).toEqual({ region: 'us', customerId: body.customerId, personalData: 'withheld', counts: { identities: 2, events: 2 } });
+    expect(usScoped).toEqual({
+      region: 'us',
+      customerId: body.customerId,
+      personalData: 'withheld',
+      counts: { identities: 2, events: 2 },
+    });
 
     // No raw personal value of the EU person in the us, apac or global databases.
     const euOnly = ['Zoë Müller', 'Unter den Linden', '+493098765432', '203.0.113.9', 'zoe-1'];
     const everywhere = ['zoe@beispiel.de', ...euOnly];
-    for (const [name, sql] of [['us', d.regional('us').sql], ['apac', d.regional('apac').sql], ['global', d.global().sql]] as const) {
+    for (const [name, sql] of [
+      ['us', d.regional('us').sql],
+      ['apac', d.regional('apac').sql],
+      ['global', d.global().sql],
+    ] as const) {
       const dump = await dumpDatabase(sql);
-      for (const value of name === 'us' ? euOnly : everywhere) expect(dump.includes(value), `${value} in ${name}`).toBe(false);
+      for (const value of name === 'us' ? euOnly : everywhere)
+        expect(dump.includes(value), `${value} in ${name}`).toBe(false);
     }
     // Not even the EU database holds them in plain text: they are sealed.
     const euDump = await dumpDatabase(d.regional('eu').sql);
@@ -282,10 +401,15 @@ describe('Segment-compatible ingestion with One ID', () => {
   });
 
   it('makes a profile’s personal fields unreadable once its data key is destroyed (crypto-shredding)', async () => {
-    await h.send(eu.writeKey, '/v1/identify', { userId: 'shred-me', traits: { email: 'shred@example.net', name: 'Shred Me' } });
+    await h.send(eu.writeKey, '/v1/identify', {
+      userId: 'shred-me',
+      traits: { email: 'shred@example.net', name: 'Shred Me' },
+    });
     const { body } = await lookup('user_id', 'shred-me');
     const sql = d.regional('eu').sql;
-    const [sealed] = await sql<{ payload_sealed: Buffer }[]>`select payload_sealed from events where customer_id = ${body.customerId}`;
+    const [sealed] = await sql<
+      { payload_sealed: Buffer }[]
+    >`select payload_sealed from events where customer_id = ${body.customerId}`;
     expect(sealed!.payload_sealed.toString('latin1')).not.toContain('Shred Me');
 
     await sql`update profiles set data_key_wrapped = null where customer_id = ${body.customerId}`;
@@ -295,7 +419,9 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect(after.body.regions[0]).toMatchObject({ personalData: 'shredded', counts: { events: 1 } });
     expect(JSON.stringify(after.body)).not.toContain('Shred Me');
     // The sealed copy in the event log is still there, and cannot be opened with any key we hold.
-    const [still] = await sql<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${body.customerId}`;
+    const [still] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from events where customer_id = ${body.customerId}`;
     expect(still!.n).toBe(1);
   });
 
@@ -304,8 +430,17 @@ describe('Segment-compatible ingestion with One ID', () => {
     const call = (userId: string, timestamp: Date) => ({
       sourceId: eu.id,
       call: {
-        type: 'track' as const, messageId: `isolation-${userId}`, userId, event: 'Isolation', properties: {}, traits: {},
-        context: {}, integrations: {}, receivedAt: new Date(), timestamp, warnings: [],
+        type: 'track' as const,
+        messageId: `isolation-${userId}`,
+        userId,
+        event: 'Isolation',
+        properties: {},
+        traits: {},
+        context: {},
+        integrations: {},
+        receivedAt: new Date(),
+        timestamp,
+        warnings: [],
       },
     });
     // A time PostgreSQL cannot hold, which validation would never let through, forced in here.
@@ -329,21 +464,35 @@ describe('Segment-compatible ingestion with One ID', () => {
     // ~100 KB of batch context over 100 tiny items: each item was measured before the merge (~60
     // bytes) and stored with the whole context (~100 KB each, 10 MB for a 100 KB request).
     const context = { a: 'x'.repeat(50_000), b: 'y'.repeat(50_000) };
-    const res = await h.send(eu.writeKey, '/v1/batch', { context, batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `amplified-${i}`, event: 'E' })) });
+    const res = await h.send(eu.writeKey, '/v1/batch', {
+      context,
+      batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `amplified-${i}`, event: 'E' })),
+    });
     expect(res.status).toBe(400);
     expect(res.body.rejected).toHaveLength(100);
-    expect(res.body.rejected[0].reason).toMatch(/once the batch's context and integrations are merged in; the limit is 32768 bytes per event/);
+    expect(res.body.rejected[0].reason).toMatch(
+      /once the batch's context and integrations are merged in; the limit is 32768 bytes per event/,
+    );
     expect((await lookup('user_id', 'amplified-0')).status).toBe(404);
     // A modest batch context is still merged into each item, as Segment does.
-    const ok = await h.send(eu.writeKey, '/v1/batch', { context: { locale: 'de-DE' }, batch: [{ type: 'track', userId: 'amplified-ok', event: 'E' }] });
+    const ok = await h.send(eu.writeKey, '/v1/batch', {
+      context: { locale: 'de-DE' },
+      batch: [{ type: 'track', userId: 'amplified-ok', event: 'E' }],
+    });
     expect(ok.status).toBe(200);
-    expect((await lookup('user_id', 'amplified-ok')).body.regions[0].recentEvents[0]).toMatchObject({ locale: 'de-DE' });
+    expect((await lookup('user_id', 'amplified-ok')).body.regions[0].recentEvents[0]).toMatchObject({
+      locale: 'de-DE',
+    });
   });
 
   it('random write keys from one address are cut off before the database; known keys keep working', async () => {
     expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-before', event: 'E' })).status).toBe(200);
     const random = () => `wk_${randomBytes(24).toString('base64url')}`;
-    const statuses = await Promise.all(Array.from({ length: 80 }, () => h.send(random(), '/v1/track', { userId: 'u', event: 'E' }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 80 }, () =>
+        h.send(random(), '/v1/track', { userId: 'u', event: 'E' }).then((r) => r.status),
+      ),
+    );
     expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
     expect(statuses).toContain(429);
     expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
@@ -379,10 +528,24 @@ describe('Segment-compatible ingestion with One ID', () => {
         onHeld();
       });
     const writer = new RegionWriter({ ...base, globalSql });
-    const call = (userId: string, timestamp = new Date()) => [{
-      sourceId: eu.id,
-      call: { type: 'track' as const, messageId: `race-${userId}`, userId, event: 'Race', properties: {}, traits: {}, context: {}, integrations: {}, receivedAt: new Date(), timestamp, warnings: [] },
-    }];
+    const call = (userId: string, timestamp = new Date()) => [
+      {
+        sourceId: eu.id,
+        call: {
+          type: 'track' as const,
+          messageId: `race-${userId}`,
+          userId,
+          event: 'Race',
+          properties: {},
+          traits: {},
+          context: {},
+          integrations: {},
+          receivedAt: new Date(),
+          timestamp,
+          warnings: [],
+        },
+      },
+    ];
     const yearZero = new Date(0);
     yearZero.setUTCFullYear(0);
 
@@ -390,7 +553,11 @@ describe('Segment-compatible ingestion with One ID', () => {
     const blockers = [writer.write(call('race-blocker-1')), writer.write(call('race-blocker-2'))];
     await heldCount(2);
     // …so these three queue and share the next transaction, which the bad value breaks.
-    const shared = [writer.write(call('race-good-1')), writer.write(call('race-bad', yearZero)), writer.write(call('race-good-2'))];
+    const shared = [
+      writer.write(call('race-good-1')),
+      writer.write(call('race-bad', yearZero)),
+      writer.write(call('race-good-2')),
+    ];
     void held[0]!();
     void held[1]!();
     await Promise.all(blockers);
@@ -420,7 +587,9 @@ describe('Segment-compatible ingestion with One ID', () => {
       const statuses: number[] = [];
       let retryAfter: string | null = null;
       for (let i = 0; i < 5; i++) {
-        const res = await fh.send(src.writeKey, '/v1/batch', { batch: Array.from({ length: 15 }, (_, j) => ({ type: 'track', userId: `f${i}-${j}`, event: 'E' })) });
+        const res = await fh.send(src.writeKey, '/v1/batch', {
+          batch: Array.from({ length: 15 }, (_, j) => ({ type: 'track', userId: `f${i}-${j}`, event: 'E' })),
+        });
         statuses.push(res.status);
         retryAfter ??= res.headers.get('retry-after');
       }
@@ -444,7 +613,13 @@ async function dumpDatabase(sql: import('postgres').Sql): Promise<string> {
     const rows = await sql`select * from ${sql(table_name)}`;
     for (const row of rows) {
       for (const value of Object.values(row)) {
-        parts.push(Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'object' ? JSON.stringify(value) : String(value));
+        parts.push(
+          Buffer.isBuffer(value)
+            ? value.toString('utf8')
+            : typeof value === 'object'
+              ? JSON.stringify(value)
+              : String(value),
+        );
       }
     }
   }

@@ -22,7 +22,13 @@ describe('the mailer, through a real SMTP server', () => {
   });
 
   it('delivers a Japanese verification email with its subject, code and link intact', async () => {
-    const email = renderEmail('ja', 'verification', { requestId: 'req_01HZX', code: '482913', link: LINK, minutes: 15, type: 'deletion' });
+    const email = renderEmail('ja', 'verification', {
+      requestId: 'req_01HZX',
+      code: '482913',
+      link: LINK,
+      minutes: 15,
+      type: 'deletion',
+    });
     const sent = await mailer.send({ to: 'hanako@example.jp', ...email, idempotencyKey: 'req_01HZX:verification:1' });
 
     const mail = await smtp.waitFor((m) => m.messageId === sent.messageId, 10_000);
@@ -46,7 +52,11 @@ describe('the mailer, through a real SMTP server', () => {
     const expected = `<${createHash('sha256').update(key).digest('hex')}@meridian.local>`;
     expect(messageIdFor(key)).toBe(expected);
 
-    const email = renderEmail('de', 'received', { requestId: 'req_01HZX', link: 'https://privacy.example.test/privacy/requests/req_01HZX', dueDate: '2025-04-09' });
+    const email = renderEmail('de', 'received', {
+      requestId: 'req_01HZX',
+      link: 'https://privacy.example.test/privacy/requests/req_01HZX',
+      dueDate: '2025-04-09',
+    });
     const first = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: key });
     const retry = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: key });
     const other = await mailer.send({ to: 'max@example.de', ...email, idempotencyKey: 'req_01HZX:completed' });
@@ -69,7 +79,11 @@ describe('the mailer, through a real SMTP server', () => {
         exportUrl: 'https://privacy.example.test/exports/x',
         exportExpiresAt: '2025-04-20T12:00:00Z',
       });
-      await mailer.send({ to: `${locale.toLowerCase()}@example.test`, ...email, idempotencyKey: `req_${locale}:completed` });
+      await mailer.send({
+        to: `${locale.toLowerCase()}@example.test`,
+        ...email,
+        idempotencyKey: `req_${locale}:completed`,
+      });
       const mail = await smtp.waitFor((m) => m.to.includes(`${locale.toLowerCase()}@example.test`), 10_000);
       expect(mail.subject, locale).toBe(t(locale, 'email.completed.subject'));
       expect(mail.text, locale).toContain(t(locale, 'email.completed.intro', { type: 'access' }));
@@ -80,7 +94,9 @@ describe('the mailer, through a real SMTP server', () => {
 
   it('fails a refused recipient for good, without the address in the error', async () => {
     const email = renderEmail('en', 'cancelled', { requestId: 'req_1' });
-    const error = await mailer.send({ to: 'gone.person@example.test', ...email, idempotencyKey: 'req_1:cancelled' }).catch((e: unknown) => e);
+    const error = await mailer
+      .send({ to: 'gone.person@example.test', ...email, idempotencyKey: 'req_1:cancelled' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MailSendError);
     expect((error as MailSendError).retryable).toBe(false);
     expect((error as MailSendError).responseCode).toBe(550);
@@ -91,7 +107,9 @@ describe('the mailer, through a real SMTP server', () => {
 
   it('fails an unreachable server as retryable', async () => {
     const nowhere = createMailer({ smtpUrl: `smtp://127.0.0.1:${await freePort()}`, from: FROM });
-    const error = await nowhere.send({ to: 'a@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k' }).catch((e: unknown) => e);
+    const error = await nowhere
+      .send({ to: 'a@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k' })
+      .catch((e: unknown) => e);
     await nowhere.close();
     expect(error).toBeInstanceOf(MailSendError);
     expect((error as MailSendError).retryable).toBe(true);
@@ -103,7 +121,9 @@ describe('the mailer, through a real SMTP server', () => {
     const port = (silent.address() as { port: number }).port;
     const slow = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: FROM, timeoutMs: 300 });
     const started = Date.now();
-    const error = await slow.send({ to: 'b@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k2' }).catch((e: unknown) => e);
+    const error = await slow
+      .send({ to: 'b@example.test', subject: 's', text: 't', html: '<p>t</p>', idempotencyKey: 'k2' })
+      .catch((e: unknown) => e);
     const took = Date.now() - started;
     await slow.close();
     await new Promise((resolve) => silent.close(resolve));

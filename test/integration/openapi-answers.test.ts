@@ -20,7 +20,8 @@ function inline(schema: unknown, components: Record<string, Schema>): unknown {
   if (Array.isArray(schema)) return schema.map((s) => inline(s, components));
   if (schema === null || typeof schema !== 'object') return schema;
   const ref = (schema as { $ref?: string }).$ref;
-  if (ref?.startsWith('#/components/schemas/')) return inline(components[ref.slice('#/components/schemas/'.length)], components);
+  if (ref?.startsWith('#/components/schemas/'))
+    return inline(components[ref.slice('#/components/schemas/'.length)], components);
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inline(v, components)]));
 }
 
@@ -35,13 +36,21 @@ describe('the OpenAPI document describes the answers the server gives', () => {
   const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${url}`, {
       method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+    return {
+      status: res.status,
+      body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+    };
   };
-  const admin = (method: string, url: string, body?: unknown) => call(method, url, body, { authorization: `Bearer ${token}` });
+  const admin = (method: string, url: string, body?: unknown) =>
+    call(method, url, body, { authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
@@ -52,7 +61,12 @@ describe('the OpenAPI document describes the answers the server gives', () => {
     web.app.addHook('onSend', async (request, reply, payload) => {
       const type = String(reply.getHeader('content-type') ?? '');
       if (type.includes('json') && typeof payload === 'string' && request.routeOptions.url) {
-        answers.push({ method: request.method.toLowerCase(), route: request.routeOptions.url, status: reply.statusCode, body: JSON.parse(payload) });
+        answers.push({
+          method: request.method.toLowerCase(),
+          route: request.routeOptions.url,
+          status: reply.statusCode,
+          body: JSON.parse(payload),
+        });
       }
       return payload;
     });
@@ -71,7 +85,9 @@ describe('the OpenAPI document describes the answers the server gives', () => {
     const source = created.body.source.id as string;
     expect((await admin('POST', '/admin/sources', { name: 'No kind', region: 'eu' })).status).toBe(400);
     expect((await admin('GET', '/admin/sources')).status).toBe(200);
-    expect((await admin('PATCH', `/admin/sources/${source}`, { allowedOrigins: ['https://shop.example'] })).status).toBe(200);
+    expect(
+      (await admin('PATCH', `/admin/sources/${source}`, { allowedOrigins: ['https://shop.example'] })).status,
+    ).toBe(200);
     const rotated = await admin('POST', `/admin/sources/${source}/rotate`);
     expect(rotated.status).toBe(200);
     expect((await call('GET', '/admin/sources')).status).toBe(401);
@@ -79,13 +95,34 @@ describe('the OpenAPI document describes the answers the server gives', () => {
 
     // Tracking: a call, a batch with a bad item, a refused call, no key, too large.
     const basic = { authorization: `Basic ${Buffer.from(`${rotated.body.writeKey}:`).toString('base64')}` };
-    expect((await call('POST', '/v1/identify', { userId: 'ana-1', traits: { email: 'ana@example.pt' } }, basic)).status).toBe(200);
-    const batch = await call('POST', '/v1/batch', { batch: [{ type: 'track', userId: 'ana-1', event: 'Order Completed' }, { type: 'track', userId: 'ana-1' }] }, basic);
+    expect(
+      (await call('POST', '/v1/identify', { userId: 'ana-1', traits: { email: 'ana@example.pt' } }, basic)).status,
+    ).toBe(200);
+    const batch = await call(
+      'POST',
+      '/v1/batch',
+      {
+        batch: [
+          { type: 'track', userId: 'ana-1', event: 'Order Completed' },
+          { type: 'track', userId: 'ana-1' },
+        ],
+      },
+      basic,
+    );
     expect(batch.body).toMatchObject({ success: true, stored: 1, rejected: [{ index: 1 }] });
     expect((await call('POST', '/v1/batch', { batch: [{ type: 'nope' }] }, basic)).status).toBe(400);
     expect((await call('POST', '/v1/track', { userId: 'ana-1' }, basic)).status).toBe(400);
     expect((await call('POST', '/v1/track', { userId: 'ana-1', event: 'x' })).status).toBe(401);
-    expect((await call('POST', '/v1/track', { userId: 'ana-1', event: 'x', properties: { blob: 'x'.repeat(40_000) } }, basic)).status).toBe(413);
+    expect(
+      (
+        await call(
+          'POST',
+          '/v1/track',
+          { userId: 'ana-1', event: 'x', properties: { blob: 'x'.repeat(40_000) } },
+          basic,
+        )
+      ).status,
+    ).toBe(413);
 
     // Admin: identity rules, profiles, connectors, FX rates, legal holds, privacy requests.
     const rules = await admin('GET', '/admin/identity-rules');
@@ -105,9 +142,21 @@ describe('the OpenAPI document describes the answers the server gives', () => {
     expect((await admin('GET', '/admin/connectors?region=eu')).status).toBe(200);
     expect((await admin('GET', `/admin/connectors/${connector.body.id}/rejections?limit=5`)).status).toBe(200);
     expect((await admin('GET', `/admin/connectors/${connector.body.id}/rejections?limit=5000`)).status).toBe(400);
-    expect((await admin('PUT', '/admin/fx-rates/KWD', { source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] })).status).toBe(200);
+    expect(
+      (
+        await admin('PUT', '/admin/fx-rates/KWD', {
+          source: 'Central Bank of Kuwait',
+          rates: [{ date: '2025-03-14', perEur: '0.3354' }],
+        })
+      ).status,
+    ).toBe(200);
     expect((await admin('GET', '/admin/fx-rates/KWD')).status).toBe(200);
-    const hold = await admin('POST', '/admin/legal-holds', { customerId: found.body.customerId, region: 'eu', scope: 'orders', reason: 'tax audit' });
+    const hold = await admin('POST', '/admin/legal-holds', {
+      customerId: found.body.customerId,
+      region: 'eu',
+      scope: 'orders',
+      reason: 'tax audit',
+    });
     expect(hold.status).toBe(201);
     expect((await admin('DELETE', `/admin/legal-holds/eu/${hold.body.id}`)).status).toBe(200);
     expect((await admin('GET', '/admin/privacy-requests')).status).toBe(200);
@@ -137,12 +186,22 @@ describe('the OpenAPI document describes the answers the server gives', () => {
         continue;
       }
       const validate = ajv.compile(inline(schema, doc.components.schemas) as Schema);
-      if (!validate(answer.body)) mismatches.push(`${where}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body).slice(0, 300)}`);
+      if (!validate(answer.body))
+        mismatches.push(`${where}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body).slice(0, 300)}`);
     }
     expect(mismatches).toEqual([]);
     // The answers checked span the APIs (a hook that saw nothing would pass the loop above).
     const routes = new Set(answers.map((a) => a.route));
-    for (const route of ['/v1/batch', '/v1/track', '/admin/sources', '/admin/sources/:id', '/admin/identity-rules', '/privacy/requests', '/privacy/requests/:id', '/ready']) {
+    for (const route of [
+      '/v1/batch',
+      '/v1/track',
+      '/admin/sources',
+      '/admin/sources/:id',
+      '/admin/identity-rules',
+      '/privacy/requests',
+      '/privacy/requests/:id',
+      '/ready',
+    ]) {
       expect(routes).toContain(route);
     }
   });

@@ -24,7 +24,8 @@ describe('crypto-shredding leaves nothing behind', () => {
   let regionKey: RegionKey;
   let writer: RegionWriter;
   let activities: ReturnType<typeof createPrivacyActivities>;
-  const run = <I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> => new MockActivityEnvironment({ attempt: 1 }).run<[I], O, (input: I) => Promise<O>>(fn, input);
+  const run = <I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> =>
+    new MockActivityEnvironment({ attempt: 1 }).run<[I], O, (input: I) => Promise<O>>(fn, input);
   const sql = () => d.regional('eu').sql;
 
   beforeAll(async () => {
@@ -32,8 +33,21 @@ describe('crypto-shredding leaves nothing behind', () => {
     // Connected before first use, as the servers do: array types (bytea[]) are known from the first query on.
     await Promise.all([sql()`select 1`, d.global().sql`select 1`]);
     regionKey = keyFromRef(d.config.regions.region('eu').keyRef, d.config.env);
-    writer = new RegionWriter({ region: 'eu', pool: d.regional('eu'), globalSql: d.global().sql, regionKey, hmacKey: d.config.identityHmacKey, rules: () => DEFAULT_IDENTITY_RULES });
-    activities = createPrivacyActivities({ region: 'eu', sql: sql(), regionKey, globalSql: d.global().sql, forgetDataKeys: (ids) => writer.forgetKeys(ids) });
+    writer = new RegionWriter({
+      region: 'eu',
+      pool: d.regional('eu'),
+      globalSql: d.global().sql,
+      regionKey,
+      hmacKey: d.config.identityHmacKey,
+      rules: () => DEFAULT_IDENTITY_RULES,
+    });
+    activities = createPrivacyActivities({
+      region: 'eu',
+      sql: sql(),
+      regionKey,
+      globalSql: d.global().sql,
+      forgetDataKeys: (ids) => writer.forgetKeys(ids),
+    });
   }, 180_000);
   afterAll(async () => {
     await d?.close();
@@ -49,7 +63,9 @@ describe('crypto-shredding leaves nothing behind', () => {
           messageId: randomUUID(),
           properties: {},
           traits: { email, firstName: 'Ada' },
-          context: { externalIds: [{ id: shopifyId, type: 'shopify_customer', encoding: 'none', collection: 'users' }] },
+          context: {
+            externalIds: [{ id: shopifyId, type: 'shopify_customer', encoding: 'none', collection: 'users' }],
+          },
           integrations: {},
           receivedAt: new Date(),
           timestamp: new Date(),
@@ -62,8 +78,15 @@ describe('crypto-shredding leaves nothing behind', () => {
   }
 
   async function request(type: 'access' | 'deletion', email: string, verified = true): Promise<string> {
-    const created = await createPrivacyRequest(sql(), { regionKey, hmacKey: d.config.identityHmacKey, signingKeys: d.config.signingKeys }, { type, email, country: 'DE', locale: 'en' });
-    if (verified) expect((await verifyPrivacyRequest(sql(), d.config.signingKeys, created.id, created.code)).result).toBe('verified');
+    const created = await createPrivacyRequest(
+      sql(),
+      { regionKey, hmacKey: d.config.identityHmacKey, signingKeys: d.config.signingKeys },
+      { type, email, country: 'DE', locale: 'en' },
+    );
+    if (verified)
+      expect((await verifyPrivacyRequest(sql(), d.config.signingKeys, created.id, created.code)).result).toBe(
+        'verified',
+      );
     return created.id;
   }
 
@@ -72,7 +95,9 @@ describe('crypto-shredding leaves nothing behind', () => {
     const requestId = await request('access', 'export.backup@example.de');
     const built = await run(activities.buildExport, { requestId, customerId });
     expect(Date.parse(built.expiresAt)).toBeGreaterThan(Date.now());
-    const [backup] = await sql()<{ package_sealed: Buffer }[]>`select package_sealed from privacy_exports where request_id = ${requestId}`;
+    const [backup] = await sql()<
+      { package_sealed: Buffer }[]
+    >`select package_sealed from privacy_exports where request_id = ${requestId}`;
     // Not sealed with the region key: a copy of the table plus the region key is not enough.
     expect(() => open(regionKey, backup!.package_sealed, exportContext(requestId, customerId))).toThrow();
 
@@ -99,10 +124,14 @@ describe('crypto-shredding leaves nothing behind', () => {
     const customerId = await person('erasure.set@example.de', '7002');
     const requestId = await request('deletion', 'erasure.set@example.de');
     await run(activities.snapshotErasureSet, { requestId, customerId });
-    const [backup] = await sql()<{ identifiers_sealed: Buffer }[]>`select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId}`;
+    const [backup] = await sql()<
+      { identifiers_sealed: Buffer }[]
+    >`select identifiers_sealed from privacy_erasure_sets where request_id = ${requestId}`;
     expect(() => open(regionKey, backup!.identifiers_sealed, `privacy-erasure:${requestId}:${customerId}`)).toThrow();
     const key = await existingRequestKey(sql(), regionKey, requestId);
-    expect(open(key!, backup!.identifiers_sealed, `privacy-erasure:${requestId}:${customerId}`).toString()).toContain('erasure.set@example.de');
+    expect(open(key!, backup!.identifiers_sealed, `privacy-erasure:${requestId}:${customerId}`).toString()).toContain(
+      'erasure.set@example.de',
+    );
 
     await run(activities.destroyErasureSet, { requestId });
     expect(await existingRequestKey(sql(), regionKey, requestId)).toBeUndefined();
@@ -126,7 +155,11 @@ describe('crypto-shredding leaves nothing behind', () => {
 
     expect(await sql()`select 1 from privacy_exports where customer_id = ${customerId}`).toHaveLength(0);
     expect(await existingRequestKey(sql(), regionKey, access)).toBeUndefined();
-    expect((await sql()<{ external_id: string }[]>`select external_id from sync_rejections where sync_id = 'sync-1'`).map((r) => r.external_id)).toEqual(['9999']);
+    expect(
+      (await sql()<{ external_id: string }[]>`select external_id from sync_rejections where sync_id = 'sync-1'`).map(
+        (r) => r.external_id,
+      ),
+    ).toEqual(['9999']);
     // The worker that erased forgets the unwrapped key at once (other processes within DATA_KEY_TTL_MS).
     expect(writer.holdsKey(customerId)).toBe(false);
     const verified = await run(activities.verifyErasure, { requestId: deletion, customerId });
@@ -146,11 +179,24 @@ describe('crypto-shredding leaves nothing behind', () => {
 
   it("vendor evidence naming the person's record at the vendor does not survive the erasure's end", async () => {
     const requestId = await request('deletion', 'vendor.evidence@example.de');
-    await createPrivacySystemRows(sql(), { requestId, region: 'eu', operation: 'erase' }, [{ connectorId: 'klaviyo-1', system: 'klaviyo', status: 'pending' }]);
-    await setPrivacySystemStatus(sql(), { requestId, region: 'eu', connectorId: 'klaviyo-1', operation: 'erase' }, 'done', { evidence: { profiles: '1', profileIds: '01HPROFILE', requestedAt: '2026-01-01T00:00:00.000Z' } });
+    await createPrivacySystemRows(sql(), { requestId, region: 'eu', operation: 'erase' }, [
+      { connectorId: 'klaviyo-1', system: 'klaviyo', status: 'pending' },
+    ]);
+    await setPrivacySystemStatus(
+      sql(),
+      { requestId, region: 'eu', connectorId: 'klaviyo-1', operation: 'erase' },
+      'done',
+      { evidence: { profiles: '1', profileIds: '01HPROFILE', requestedAt: '2026-01-01T00:00:00.000Z' } },
+    );
     await run(activities.destroyErasureSet, { requestId });
-    const [row] = await sql()<{ evidence: Record<string, string> }[]>`select evidence from privacy_request_systems where request_id = ${requestId}`;
-    expect(row!.evidence).toEqual({ profiles: '1', profileIds: ERASED_EVIDENCE, requestedAt: '2026-01-01T00:00:00.000Z' });
+    const [row] = await sql()<
+      { evidence: Record<string, string> }[]
+    >`select evidence from privacy_request_systems where request_id = ${requestId}`;
+    expect(row!.evidence).toEqual({
+      profiles: '1',
+      profileIds: ERASED_EVIDENCE,
+      requestedAt: '2026-01-01T00:00:00.000Z',
+    });
   });
 
   it('a saga started for a request that was never verified finds nobody to act on', async () => {

@@ -47,12 +47,18 @@ describe('privacy portal under attack', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    d = await createTestDeployment('portalsec', { MERIDIAN_SMTP_URL: smtp.url, MERIDIAN_PRIVACY_REQUESTS_PER_HOUR: String(PER_HOUR) });
+    d = await createTestDeployment('portalsec', {
+      MERIDIAN_SMTP_URL: smtp.url,
+      MERIDIAN_PRIVACY_REQUESTS_PER_HOUR: String(PER_HOUR),
+    });
     h = await startIngestion(d);
   }, 180_000);
   afterAll(async () => {
     // Sagas started by verifying have no workers here: end them so no other test file's worker picks them up.
-    for (const id of started) await privacyRequestHandle(d.client, id).terminate('test over').catch(() => {});
+    for (const id of started)
+      await privacyRequestHandle(d.client, id)
+        .terminate('test over')
+        .catch(() => {});
     for (const e of extra) await e.web.close();
     await h?.close();
     await d?.close();
@@ -73,18 +79,39 @@ describe('privacy portal under attack', () => {
     return web.app.listen({ host: '127.0.0.1', port: 0 });
   }
 
-  const json = async (base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const json = async (
+    base: string,
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(`${base}${url}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), accept: 'application/json', ...headers },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        accept: 'application/json',
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, body: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any> };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any>,
+    };
   };
 
   const file = (email: string, options: { base?: string; type?: string; headers?: Record<string, string> } = {}) =>
-    json(options.base ?? h.base, 'POST', '/privacy/requests', { type: options.type ?? 'access', email, country: 'DE', locale: 'de' }, options.headers);
+    json(
+      options.base ?? h.base,
+      'POST',
+      '/privacy/requests',
+      { type: options.type ?? 'access', email, country: 'DE', locale: 'de' },
+      options.headers,
+    );
 
   /** The verification email of a request: its code and its link, re-pointed at this test's server. */
   async function emailOf(requestId: string, base = h.base): Promise<{ code: string; link: string; to: string[] }> {
@@ -95,11 +122,15 @@ describe('privacy portal under attack', () => {
 
   /** A browser's visit: GET a page, keep its cookie, POST its form back (as the button does). */
   async function pressTheButton(pageUrl: string, cookieHeader?: string): Promise<Response> {
-    const page = await fetch(pageUrl, { headers: { accept: 'text/html', ...(cookieHeader ? { cookie: cookieHeader } : {}) } });
+    const page = await fetch(pageUrl, {
+      headers: { accept: 'text/html', ...(cookieHeader ? { cookie: cookieHeader } : {}) },
+    });
     const html = await page.text();
     const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
     const form = /<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(html)!;
-    const fields = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+    const fields = Object.fromEntries(
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]),
+    );
     return fetch(new URL(form[1]!.replace(/&amp;/g, '&'), pageUrl), {
       method: 'POST',
       redirect: 'manual',
@@ -109,7 +140,8 @@ describe('privacy portal under attack', () => {
   }
 
   const statusOf = async (requestId: string) =>
-    (await d.regional('eu').sql<{ status: string }[]>`select status from privacy_requests where id = ${requestId}`)[0]?.status;
+    (await d.regional('eu').sql<{ status: string }[]>`select status from privacy_requests where id = ${requestId}`)[0]
+      ?.status;
 
   describe('item 1: verification bypass', () => {
     it('an attacker who files an access request for someone else gets no status link when the victim verifies it', async () => {
@@ -180,7 +212,9 @@ describe('privacy portal under attack', () => {
       expect(refused.status).toBe(410);
       expect(refused.body.error).toMatch(/status link has expired: ask for a new one/);
       // In a browser: the page says so in the reader's language, with a button for a new link.
-      const page = await fetch(`${h.base}/privacy/requests/${requestId}?token=${expired}`, { headers: { accept: 'text/html', 'accept-language': 'fr' } });
+      const page = await fetch(`${h.base}/privacy/requests/${requestId}?token=${expired}`, {
+        headers: { accept: 'text/html', 'accept-language': 'fr' },
+      });
       expect(page.status).toBe(410);
       const html = await page.text();
       expect(html).toContain(MESSAGES.fr['status.linkExpired.title']);
@@ -215,7 +249,9 @@ describe('privacy portal under attack', () => {
     it('an offline guess of the stored verification code finds nothing without the derived key', async () => {
       const requestId: string = (await file('offline.guess@example.de')).body.requestId;
       const { code } = await emailOf(requestId);
-      const [row] = await d.regional('eu').sql<{ verification_code_hash: Buffer }[]>`select verification_code_hash from privacy_requests where id = ${requestId}`;
+      const [row] = await d.regional('eu').sql<
+        { verification_code_hash: Buffer }[]
+      >`select verification_code_hash from privacy_requests where id = ${requestId}`;
       const stored = row!.verification_code_hash;
       // What an attacker with a copy of the table would try: every code, hashed as before the fix.
       let found: string | undefined;
@@ -225,15 +261,28 @@ describe('privacy portal under attack', () => {
       }
       expect(found).toBeUndefined();
       // Nor under the blind-index key: the code has a key of its own, derived for that purpose.
-      expect(createHmac('sha256', d.config.identityHmacKey).update(`${requestId}:${code}`).digest().equals(stored)).toBe(false);
-      expect(stored.equals(createHmac('sha256', d.config.signingKeys.key('privacy-verification-code')!).update(`${requestId}:${code}`).digest())).toBe(true);
+      expect(
+        createHmac('sha256', d.config.identityHmacKey).update(`${requestId}:${code}`).digest().equals(stored),
+      ).toBe(false);
+      expect(
+        stored.equals(
+          createHmac('sha256', d.config.signingKeys.key('privacy-verification-code')!)
+            .update(`${requestId}:${code}`)
+            .digest(),
+        ),
+      ).toBe(true);
     }, 60_000);
 
     it('profiles written under region key 1 still open after key 2 becomes current, also rows from before keys had IDs', async () => {
       const source = await h.createSource('rotation eu', 'eu');
-      expect((await h.send(source.writeKey, '/v1/identify', { userId: 'rot-old', traits: { email: 'old.key@example.de' } })).status).toBe(200);
+      expect(
+        (await h.send(source.writeKey, '/v1/identify', { userId: 'rot-old', traits: { email: 'old.key@example.de' } }))
+          .status,
+      ).toBe(200);
       const oldKey = d.env.MERIDIAN_REGION_KEY_EU!;
-      const rotated = await anotherWeb({ MERIDIAN_REGION_KEY_EU: `2:${Buffer.alloc(32, 42).toString('base64')},1:${oldKey}` });
+      const rotated = await anotherWeb({
+        MERIDIAN_REGION_KEY_EU: `2:${Buffer.alloc(32, 42).toString('base64')},1:${oldKey}`,
+      });
       const admin = (base: string, body: unknown) =>
         json(base, 'POST', '/admin/profiles/lookup', body, { authorization: `Bearer ${h.adminToken}` });
 
@@ -247,7 +296,10 @@ describe('privacy portal under attack', () => {
       const rotatedSource = { writeKey: source.writeKey };
       const sent = await fetch(`${rotated}/v1/identify`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${rotatedSource.writeKey}:`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${rotatedSource.writeKey}:`).toString('base64')}`,
+        },
         body: JSON.stringify({ userId: 'rot-new', traits: { email: 'new.key@example.de' } }),
       });
       expect(sent.status).toBe(200);
@@ -259,13 +311,23 @@ describe('privacy portal under attack', () => {
 
       // A row wrapped before keys had IDs (60 bytes, no prefix) opens too, and migration 0005 names its key.
       const oldRow = rows.find((r) => r.customer_id === old.body.customerId)!;
-      await d.regional('eu').sql`update profiles set data_key_wrapped = substring(data_key_wrapped from 4) where customer_id = ${oldRow.customer_id}`;
-      const [legacy] = await d.regional('eu').sql<{ data_key_wrapped: Buffer }[]>`select data_key_wrapped from profiles where customer_id = ${oldRow.customer_id}`;
+      await d.regional('eu')
+        .sql`update profiles set data_key_wrapped = substring(data_key_wrapped from 4) where customer_id = ${oldRow.customer_id}`;
+      const [legacy] = await d.regional('eu').sql<
+        { data_key_wrapped: Buffer }[]
+      >`select data_key_wrapped from profiles where customer_id = ${oldRow.customer_id}`;
       expect(legacy!.data_key_wrapped.length).toBe(60);
-      expect((await admin(rotated, { type: 'email', value: 'old.key@example.de' })).body.regions[0].personalData).toBe('shown');
-      const migration = readFileSync(path.join(__dirname, '../../db/migrations/regional/0005_data_key_region_key_id.sql'), 'utf8');
+      expect((await admin(rotated, { type: 'email', value: 'old.key@example.de' })).body.regions[0].personalData).toBe(
+        'shown',
+      );
+      const migration = readFileSync(
+        path.join(__dirname, '../../db/migrations/regional/0005_data_key_region_key_id.sql'),
+        'utf8',
+      );
       await d.regional('eu').sql.unsafe(migration);
-      const [migrated] = await d.regional('eu').sql<{ data_key_wrapped: Buffer }[]>`select data_key_wrapped from profiles where customer_id = ${oldRow.customer_id}`;
+      const [migrated] = await d.regional('eu').sql<
+        { data_key_wrapped: Buffer }[]
+      >`select data_key_wrapped from profiles where customer_id = ${oldRow.customer_id}`;
       expect(migrated!.data_key_wrapped).toEqual(oldRow.data_key_wrapped);
       const ring = keyFromRef('env:K', { K: `2:${Buffer.alloc(32, 42).toString('base64')},1:${oldKey}` });
       expect(unwrapDataKey(ring, migrated!.data_key_wrapped, oldRow.customer_id)).toHaveLength(32);
@@ -274,16 +336,40 @@ describe('privacy portal under attack', () => {
 
   describe('item 13: identity rules', () => {
     it('a request under Gmail-dot and plus-address rules finds the person ingestion stored', async () => {
-      const rules = await json(h.base, 'PUT', '/admin/identity-rules', { email: { gmailDotsInsensitive: true, plusAddressingInsensitive: true } }, { authorization: `Bearer ${h.adminToken}` });
+      const rules = await json(
+        h.base,
+        'PUT',
+        '/admin/identity-rules',
+        { email: { gmailDotsInsensitive: true, plusAddressingInsensitive: true } },
+        { authorization: `Bearer ${h.adminToken}` },
+      );
       expect(rules.status).toBe(200);
       const source = await h.createSource('rules eu', 'eu');
-      expect((await h.send(source.writeKey, '/v1/identify', { userId: 'gmail-person', traits: { email: 'janedoe.rules@gmail.com' } })).status).toBe(200);
-      const customerId = (await json(h.base, 'POST', '/admin/profiles/lookup', { type: 'email', value: 'janedoe.rules@gmail.com' }, { authorization: `Bearer ${h.adminToken}` })).body.customerId;
+      expect(
+        (
+          await h.send(source.writeKey, '/v1/identify', {
+            userId: 'gmail-person',
+            traits: { email: 'janedoe.rules@gmail.com' },
+          })
+        ).status,
+      ).toBe(200);
+      const customerId = (
+        await json(
+          h.base,
+          'POST',
+          '/admin/profiles/lookup',
+          { type: 'email', value: 'janedoe.rules@gmail.com' },
+          { authorization: `Bearer ${h.adminToken}` },
+        )
+      ).body.customerId;
       expect(customerId).toMatch(/^[0-9a-f-]{36}$/);
 
       // She writes her address as she knows it: dots and a tag.
-      const requestId: string = (await file('Jane.Doe.Rules+privacy@googlemail.com', { type: 'deletion' })).body.requestId;
-      const [row] = await d.regional('eu').sql<{ email_blind_index: Buffer }[]>`select email_blind_index from privacy_requests where id = ${requestId}`;
+      const requestId: string = (await file('Jane.Doe.Rules+privacy@googlemail.com', { type: 'deletion' })).body
+        .requestId;
+      const [row] = await d.regional('eu').sql<
+        { email_blind_index: Buffer }[]
+      >`select email_blind_index from privacy_requests where id = ${requestId}`;
       const people = await peopleWithEmail(d.global().sql, row!.email_blind_index);
       expect(people.map((p) => p.customer_id)).toEqual([customerId]);
       await json(h.base, 'PUT', '/admin/identity-rules', {}, { authorization: `Bearer ${h.adminToken}` });
@@ -294,7 +380,9 @@ describe('privacy portal under attack', () => {
     it('a spoofed X-Forwarded-For does not buy a client more requests when no proxy is trusted', async () => {
       const answers: number[] = [];
       for (let i = 0; i < PER_HOUR * 10 + 1; i++) {
-        answers.push((await file(`spoof.${i}@example.de`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })).status);
+        answers.push(
+          (await file(`spoof.${i}@example.de`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })).status,
+        );
       }
       expect(answers.slice(0, PER_HOUR * 10).every((s) => s === 202)).toBe(true);
       expect(answers.at(-1)).toBe(429);
@@ -304,12 +392,26 @@ describe('privacy portal under attack', () => {
       const behindProxy = await anotherWeb({ MERIDIAN_TRUST_PROXY: '127.0.0.1' });
       const many = [];
       for (let i = 0; i < PER_HOUR * 10 + 1; i++) {
-        many.push((await file(`proxied.${i}@example.de`, { base: behindProxy, headers: { 'x-forwarded-for': `198.51.100.${i}` } })).status);
+        many.push(
+          (
+            await file(`proxied.${i}@example.de`, {
+              base: behindProxy,
+              headers: { 'x-forwarded-for': `198.51.100.${i}` },
+            })
+          ).status,
+        );
       }
       expect(many.every((s) => s === 202)).toBe(true);
       const one = [];
       for (let i = 0; i < PER_HOUR * 10 + 1; i++) {
-        one.push((await file(`same.client.${i}@example.de`, { base: behindProxy, headers: { 'x-forwarded-for': '198.51.100.200' } })).status);
+        one.push(
+          (
+            await file(`same.client.${i}@example.de`, {
+              base: behindProxy,
+              headers: { 'x-forwarded-for': '198.51.100.200' },
+            })
+          ).status,
+        );
       }
       expect(one.at(-1)).toBe(429);
       expect(one.filter((s) => s === 202)).toHaveLength(PER_HOUR * 10);
@@ -359,7 +461,9 @@ describe('privacy portal under attack', () => {
     it('on an https deployment the anti-forgery cookie is Secure and __Host-, with HSTS; nosniff everywhere', async () => {
       const https = await anotherWeb({ MERIDIAN_PUBLIC_URL: 'https://privacy.example.test' });
       const form = await fetch(`${https}/privacy`);
-      expect(form.headers.get('set-cookie')).toMatch(/^__Host-meridian_privacy_csrf=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
+      expect(form.headers.get('set-cookie')).toMatch(
+        /^__Host-meridian_privacy_csrf=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/,
+      );
       expect(form.headers.get('strict-transport-security')).toBe('max-age=31536000');
       expect(form.headers.get('x-content-type-options')).toBe('nosniff');
       for (const url of ['/health', '/privacy/requests/pr_0000000000000000/exports/eu?token=x', '/no-such-route']) {
@@ -374,14 +478,22 @@ describe('privacy portal under attack', () => {
       const filed = await fetch(`${https}/privacy/requests`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-        body: new URLSearchParams({ csrf, type: 'access', email: 'https.form@example.de', country: 'DE', locale: 'en' }).toString(),
+        body: new URLSearchParams({
+          csrf,
+          type: 'access',
+          email: 'https.form@example.de',
+          country: 'DE',
+          locale: 'en',
+        }).toString(),
       });
       expect(filed.status).toBe(200);
       expect(await filed.text()).toContain(MESSAGES.en['checkEmail.title']);
       // Over plain http (this harness) no HSTS and no Secure cookie, which a browser would drop.
       const plain = await fetch(`${h.base}/privacy`);
       expect(plain.headers.get('strict-transport-security')).toBeNull();
-      expect(plain.headers.get('set-cookie')).toMatch(/^meridian_privacy_csrf=[^;]+; Path=\/privacy; HttpOnly; SameSite=Strict$/);
+      expect(plain.headers.get('set-cookie')).toMatch(
+        /^meridian_privacy_csrf=[^;]+; Path=\/privacy; HttpOnly; SameSite=Strict$/,
+      );
       expect((await fetch(`${h.base}/health`)).headers.get('x-content-type-options')).toBe('nosniff');
     });
   });
@@ -409,7 +521,13 @@ describe('privacy portal under attack', () => {
       const sent = await fetch(`${web}/privacy/requests`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, 'accept-language': 'ja' },
-        body: new URLSearchParams({ csrf, type: 'access', email: 'slow.mail.ja@example.jp', country: 'JP', locale: 'ja' }).toString(),
+        body: new URLSearchParams({
+          csrf,
+          type: 'access',
+          email: 'slow.mail.ja@example.jp',
+          country: 'JP',
+          locale: 'ja',
+        }).toString(),
         signal: AbortSignal.timeout(5_000),
       });
       expect(sent.status).toBe(503);
@@ -425,7 +543,10 @@ describe('privacy portal under attack', () => {
       const email = 'quoted.in.error@example.de';
       const expires = Math.floor(Date.now() / 1000) + 3600;
       const sig = preferenceSignature(d.config.signingKeys, email, 'eu', expires);
-      const res = await fetch(`${web}/privacy/preferences/${encodeURIComponent(email)}?region=eu&expires=${expires}&sig=${encodeURIComponent(sig)}`, { headers: { accept: 'application/json' } });
+      const res = await fetch(
+        `${web}/privacy/preferences/${encodeURIComponent(email)}?region=eu&expires=${expires}&sig=${encodeURIComponent(sig)}`,
+        { headers: { accept: 'application/json' } },
+      );
       expect(res.status).toBe(500);
       expect(await res.text()).not.toContain(email);
       // A path that matches no route is the client's text too.
@@ -452,8 +573,20 @@ describe('privacy portal under attack', () => {
       expect((await json(web, 'POST', `/privacy/requests/${requestId}/verify`, { code })).status).toBe(200);
       started.push(requestId);
       // The saga's mailer (the worker's), writing the "completed" note as the saga's last step does.
-      await createPrivacyMailer(d.config)!.notify({ to: 'completed.link@example.de', locale: 'de', kind: 'completed', requestId, idempotencyKey: `${requestId}:completed` });
-      const mail = await smtp.waitFor((m) => m.text.includes(requestId) && m.text.includes(`/privacy/requests/${requestId}`) && !/verify\?code=/.test(m.text), 15_000);
+      await createPrivacyMailer(d.config)!.notify({
+        to: 'completed.link@example.de',
+        locale: 'de',
+        kind: 'completed',
+        requestId,
+        idempotencyKey: `${requestId}:completed`,
+      });
+      const mail = await smtp.waitFor(
+        (m) =>
+          m.text.includes(requestId) &&
+          m.text.includes(`/privacy/requests/${requestId}`) &&
+          !/verify\?code=/.test(m.text),
+        15_000,
+      );
       const link = new URL(new RegExp(`https?://\\S+/privacy/requests/${requestId}\\S*`).exec(mail.text)![0]);
       const page = await fetch(`${web}${link.pathname}${link.search}`, { headers: { accept: 'text/html' } });
       expect(page.status).toBe(200);
@@ -461,16 +594,31 @@ describe('privacy portal under attack', () => {
 
     it('an access request with two packages in one region serves each package (not the first one twice)', async () => {
       const source = await h.createSource('two packages eu', 'eu');
-      const people = [{ userId: 'pkg-one', email: 'pkg.one@example.de' }, { userId: 'pkg-two', email: 'pkg.two@example.de' }];
-      for (const p of people) expect((await h.send(source.writeKey, '/v1/identify', { userId: p.userId, traits: { email: p.email } })).status).toBe(200);
+      const people = [
+        { userId: 'pkg-one', email: 'pkg.one@example.de' },
+        { userId: 'pkg-two', email: 'pkg.two@example.de' },
+      ];
+      for (const p of people)
+        expect(
+          (await h.send(source.writeKey, '/v1/identify', { userId: p.userId, traits: { email: p.email } })).status,
+        ).toBe(200);
       const customers = [];
-      for (const p of people) customers.push((await peopleWithEmail(d.global().sql, emailBlindIndex(d.config.identityHmacKey, p.email)!))[0]!.customer_id);
+      for (const p of people)
+        customers.push(
+          (await peopleWithEmail(d.global().sql, emailBlindIndex(d.config.identityHmacKey, p.email)!))[0]!.customer_id,
+        );
       const filed = await file('pkg.one@example.de', { base: web });
       expect(filed.status).toBe(202);
       const requestId: string = filed.body.requestId;
       // Both profiles' packages built in eu, as the saga's buildExport does for each person found there.
-      const activities = createPrivacyActivities({ region: 'eu', sql: d.regional('eu').sql, regionKey: keyFromRef(d.config.regions.region('eu').keyRef, d.config.env), globalSql: d.global().sql });
-      for (const customerId of customers) await new MockActivityEnvironment().run(activities.buildExport, { requestId, customerId });
+      const activities = createPrivacyActivities({
+        region: 'eu',
+        sql: d.regional('eu').sql,
+        regionKey: keyFromRef(d.config.regions.region('eu').keyRef, d.config.env),
+        globalSql: d.global().sql,
+      });
+      for (const customerId of customers)
+        await new MockActivityEnvironment().run(activities.buildExport, { requestId, customerId });
 
       const token = statusToken(d.config.signingKeys, requestId, new Date(Date.now() + 3_600_000));
       const status = await json(web, 'GET', `/privacy/requests/${requestId}?token=${encodeURIComponent(token)}`);
@@ -483,7 +631,9 @@ describe('privacy portal under attack', () => {
         const res = await fetch(`${web}${url.pathname}${url.search}`);
         expect(res.status).toBe(200);
         const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
-        const document = JSON.parse(strFromU8(files['meridian-export.json']!)) as { identifiers: { type: string; value: string }[] };
+        const document = JSON.parse(strFromU8(files['meridian-export.json']!)) as {
+          identifiers: { type: string; value: string }[];
+        };
         userIds.push(document.identifiers.find((i) => i.type === 'user_id')?.value);
       }
       expect(userIds.sort()).toEqual(['pkg-one', 'pkg-two']);
@@ -492,12 +642,17 @@ describe('privacy portal under attack', () => {
     it('a mail failure when filing leaves no orphan request behind', async () => {
       // A mail server that takes the connection and never answers.
       const silent = await holdPort();
-      const web = await anotherWeb({ MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${(silent.address() as { port: number }).port}`, MERIDIAN_SMTP_TIMEOUT_MS: '500' });
+      const web = await anotherWeb({
+        MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${(silent.address() as { port: number }).port}`,
+        MERIDIAN_SMTP_TIMEOUT_MS: '500',
+      });
       const email = 'orphan.request@example.de';
       expect((await file(email, { base: web })).status).toBe(503);
       await new Promise<void>((resolve) => silent.close(() => resolve()));
       const index = emailBlindIndex(d.config.identityHmacKey, email)!;
-      expect(await d.regional('eu').sql`select id from privacy_requests where email_blind_index = ${index}`).toHaveLength(0);
+      expect(
+        await d.regional('eu').sql`select id from privacy_requests where email_blind_index = ${index}`,
+      ).toHaveLength(0);
     });
 
     it('a wrong code says how many attempts are really left (it always said 1)', async () => {

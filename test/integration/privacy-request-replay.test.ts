@@ -15,16 +15,24 @@ import { historyFromFixture } from '../support/privacy-saga-harness';
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'privacy-request-histories');
 
 describe('privacyRequest replays the histories of the code before it', () => {
-  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('has the recorded histories (one per path of the old saga)', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
   it('replays every recorded history without a nondeterminism error', async () => {
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromFixture(JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8'))) }));
+    const histories = files.map((f) => ({
+      workflowId: f.replace(/\.json$/, ''),
+      history: historyFromFixture(JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8'))),
+    }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundle') } }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundle') } },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -28,38 +28,68 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
   });
 
   it('a deletion erases in Meridian and in every vendor (a slow job followed until done), then certifies, writes and forgets', async () => {
-    const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'klaviyo', mode: 'api' }], jobChecks: 3 });
+    const { handle, calls } = await h.start('deletion', {
+      targets: [{ connectorId: 'klaviyo', mode: 'api' }],
+      jobChecks: 3,
+    });
     const result = await handle.result();
     await saveHistory(handle, 'deletion-completed');
     expect(result.status).toBe('completed');
-    expect(names(calls)).toEqual(expect.arrayContaining(['suppressInRegion', 'snapshotErasureSet', 'eraseInMeridian', 'verifyErasure', 'destroyErasureSet', 'notifyRequester', 'forgetRequester']));
+    expect(names(calls)).toEqual(
+      expect.arrayContaining([
+        'suppressInRegion',
+        'snapshotErasureSet',
+        'eraseInMeridian',
+        'verifyErasure',
+        'destroyErasureSet',
+        'notifyRequester',
+        'forgetRequester',
+      ]),
+    );
     expect(callsOf(calls, 'checkPrivacyJob').filter((c) => c.input.operation === 'erase')).toHaveLength(3);
     expect(callsOf(calls, 'finishPrivacyRequest').map((c) => c.input.status)).toEqual(['completed']);
   });
 
   it('a deletion waits for the operator of a system without an API', async () => {
     const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'crm', mode: 'manual' }] });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).systems['eu/crm/erase']).toBe('waiting-on-operator'));
-    await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'crm', operation: 'erase', note: 'deleted by hand' });
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).systems['eu/crm/erase']).toBe('waiting-on-operator'),
+    );
+    await handle.signal(privacyManualTaskCompleted, {
+      region: 'eu',
+      connectorId: 'crm',
+      operation: 'erase',
+      note: 'deleted by hand',
+    });
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'deletion-manual');
     expect(callsOf(calls, 'completeManualPrivacyTask').map((c) => c.input.connectorId)).toEqual(['crm']);
   });
 
   it('a vendor erasure job that never finishes is given up after its checks and marked failed; the request completes with failures', async () => {
-    const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'slowvendor', mode: 'api', erase: 'never-finishes' }] });
+    const { handle, calls } = await h.start('deletion', {
+      targets: [{ connectorId: 'slowvendor', mode: 'api', erase: 'never-finishes' }],
+    });
     const result = await handle.result();
     await saveHistory(handle, 'deletion-vendor-never-finishes');
     expect(callsOf(calls, 'checkPrivacyJob').filter((c) => c.input.operation === 'erase').length).toBe(200);
-    expect(callsOf(calls, 'markPrivacyOperationFailed').map((c) => `${c.input.connectorId}/${c.input.operation}`)).toEqual(['slowvendor/erase']);
+    expect(
+      callsOf(calls, 'markPrivacyOperationFailed').map((c) => `${c.input.connectorId}/${c.input.operation}`),
+    ).toEqual(['slowvendor/erase']);
     expect((await handle.query(privacyRequestStatusQuery)).systems['eu/slowvendor/erase']).toBe('failed');
     // The mock's rows say nothing failed; the saga's own view of the vendor is what counts here.
     expect(result.status).toBe('completed');
   }, 600_000);
 
   it('cancel during the cooling-off after a vendor suppressed the person undoes it: Meridian and the vendor both restored', async () => {
-    const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'klaviyo', mode: 'api' }] }, { coolingOffSeconds: 3600 });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).systems['eu/klaviyo/suppress']).toBe('done'));
+    const { handle, calls } = await h.start(
+      'deletion',
+      { targets: [{ connectorId: 'klaviyo', mode: 'api' }] },
+      { coolingOffSeconds: 3600 },
+    );
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).systems['eu/klaviyo/suppress']).toBe('done'),
+    );
     await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('cooling-off'));
     await handle.signal('cancel');
     const result = await handle.result();
@@ -80,7 +110,10 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
   });
 
   it("a restriction completes only once a vendor's slow suppression job is done (it used to answer before, leaving the job unfollowed)", async () => {
-    const { handle, calls } = await h.start('restriction', { targets: [{ connectorId: 'klaviyo', mode: 'api' }], jobChecks: 3 });
+    const { handle, calls } = await h.start('restriction', {
+      targets: [{ connectorId: 'klaviyo', mode: 'api' }],
+      jobChecks: 3,
+    });
     expect((await handle.result()).status).toBe('completed');
     const order = names(calls);
     expect(callsOf(calls, 'checkPrivacyJob')).toHaveLength(3);
@@ -89,7 +122,9 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
   });
 
   it('an access request builds a package per region; when the packages expire they are deleted and the requester forgotten', async () => {
-    const { handle, calls } = await h.start('access', { people: [{ customerId: `${randomUUID()}`, regions: ['eu', 'us'] }] });
+    const { handle, calls } = await h.start('access', {
+      people: [{ customerId: `${randomUUID()}`, regions: ['eu', 'us'] }],
+    });
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'access');
     expect(callsOf(calls, 'buildExport')).toHaveLength(2);
@@ -102,13 +137,17 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
     const { handle, calls } = await h.start('optOut', {});
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'opt-out');
-    expect(names(calls)).toEqual(expect.arrayContaining(['recordPrivacyOptOut', 'pushConsent', 'finishPropagation', 'forgetRequester']));
+    expect(names(calls)).toEqual(
+      expect.arrayContaining(['recordPrivacyOptOut', 'pushConsent', 'finishPropagation', 'forgetRequester']),
+    );
   });
 
   it('a correction waits for the operator; an extension the law refuses leaves the due date as it was', async () => {
     const dueDate = dayFromNow(30);
     const { handle, calls } = await h.start('correction', { extension: 'refused' }, { dueDate });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'));
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'),
+    );
     await handle.signal('extend', { reason: 'complex request' });
     await eventually(async () => expect(callsOf(calls, 'extendPrivacyDeadline')).toHaveLength(1));
     expect((await handle.query(privacyRequestStatusQuery)).dueDate).toBe(dueDate);
@@ -121,7 +160,9 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
 
   it('an extension the law allows moves the due date', async () => {
     const { handle, calls } = await h.start('correction', { extension: 'allowed' });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'));
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'),
+    );
     await handle.signal('extend', { reason: 'complex request' });
     await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).dueDate).toBe('2099-06-30'));
     await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'operator', operation: 'correct' });
@@ -132,8 +173,12 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
 
   it('a request past its due date is escalated as overdue at once', async () => {
     const { handle, calls } = await h.start('correction', {}, { dueDate: dayFromNow(-2) });
-    await eventually(async () => expect(callsOf(calls, 'privacyDeadlineReached').map((c) => c.input.state)).toEqual(['overdue']));
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'));
+    await eventually(async () =>
+      expect(callsOf(calls, 'privacyDeadlineReached').map((c) => c.input.state)).toEqual(['overdue']),
+    );
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'),
+    );
     await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'operator', operation: 'correct' });
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'correction-overdue');
@@ -141,8 +186,12 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
 
   it('a request whose due date is already inside the reminder window gets its due-soon reminder at once (not only the escalation later)', async () => {
     const { handle, calls } = await h.start('correction', {}, { dueDate: dayFromNow(3) });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'));
-    await eventually(async () => expect(callsOf(calls, 'privacyDeadlineReached').map((c) => c.input.state)).toEqual(['due-soon']));
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'),
+    );
+    await eventually(async () =>
+      expect(callsOf(calls, 'privacyDeadlineReached').map((c) => c.input.state)).toEqual(['due-soon']),
+    );
     await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'operator', operation: 'correct' });
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'correction-due-soon');
@@ -150,7 +199,9 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
 
   it('a correction answered a few days before its due date ends without an escalation', async () => {
     const { handle, calls } = await h.start('correction', {}, { dueDate: dayFromNow(4) });
-    await eventually(async () => expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'));
+    await eventually(async () =>
+      expect((await handle.query(privacyRequestStatusQuery)).status).toBe('waiting-on-operator'),
+    );
     await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'operator', operation: 'correct' });
     expect((await handle.result()).status).toBe('completed');
     await saveHistory(handle, 'correction-inside-reminder-window');
@@ -165,14 +216,20 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
   });
 
   it('legal hold on everything: nothing is erased, the request completes', async () => {
-    const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'klaviyo', mode: 'api' }], legalHold: ['all'] });
+    const { handle, calls } = await h.start('deletion', {
+      targets: [{ connectorId: 'klaviyo', mode: 'api' }],
+      legalHold: ['all'],
+    });
     await handle.result();
     await saveHistory(handle, 'deletion-held');
     expect(callsOf(calls, 'privacyOperation').filter((c) => c.input.operation === 'erase')).toHaveLength(0);
   });
 
   it('saga started for an unverified request acts on nothing: no suppression, no erasure, no email, nothing written', async () => {
-    const { handle, calls } = await h.start('deletion', { targets: [{ connectorId: 'klaviyo', mode: 'api' }], verified: false });
+    const { handle, calls } = await h.start('deletion', {
+      targets: [{ connectorId: 'klaviyo', mode: 'api' }],
+      verified: false,
+    });
     const result = await handle.result();
     expect(result.status).toBe('rejected');
     // Not even the request's row: it stays for its owner to verify.

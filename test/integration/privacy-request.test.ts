@@ -53,10 +53,18 @@ describe('privacy requests (DSAR saga)', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    d = await createTestDeployment('privacy', { MERIDIAN_SMTP_URL: smtp.url, MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '4' });
+    d = await createTestDeployment('privacy', {
+      MERIDIAN_SMTP_URL: smtp.url,
+      MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '4',
+    });
     klaviyo = await startKlaviyoEmulator({ apiKey: KLAVIYO_KEY, deletionDelayMs: 1500, rateLimit: false });
     meta = await startMetaEmulator({ accessToken: META_TOKEN, adAccountId: '1001' });
-    shopify = await startShopifyEmulator({ accessToken: SHOPIFY_TOKEN, currency: 'EUR', timeZone: 'Europe/Berlin', shop: 'privacy' });
+    shopify = await startShopifyEmulator({
+      accessToken: SHOPIFY_TOKEN,
+      currency: 'EUR',
+      timeZone: 'Europe/Berlin',
+      shop: 'privacy',
+    });
     shopify.throttle(false);
     twilio = await startTwilioEmulator({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
     globalWorker = await d.startWorkers(['global']);
@@ -65,11 +73,39 @@ describe('privacy requests (DSAR saga)', () => {
     euSource = await h.createSource('privacy eu', 'eu');
     usSource = await h.createSource('privacy us', 'us');
     const connectors = [
-      { id: 'eu_klaviyo', system: 'klaviyo', settings: { baseUrl: klaviyo.baseUrl, deletionCheckSeconds: 1, jobCheckSeconds: 1 }, credentials: { apiKey: KLAVIYO_KEY } },
-      { id: 'eu_meta', system: 'meta_audiences', settings: { baseUrl: meta.baseUrl, adAccountId: 'act_1001', audienceIds: ['23840011', '23840012'] }, credentials: { accessToken: META_TOKEN } },
-      { id: 'eu_shop', system: 'shopify', settings: { shopUrl: shopify.baseUrl, timeZone: 'Europe/Berlin' }, credentials: { accessToken: SHOPIFY_TOKEN } },
-      { id: 'eu_twilio', system: 'twilio', settings: { accountSid: TWILIO_SID, baseUrl: twilio.baseUrl }, credentials: { authToken: TWILIO_TOKEN } },
-      { id: 'eu_callcentre', system: 'manual', settings: { instructions: 'In the call-centre CRM: search by email, then Delete contact', operations: ['erase'] }, credentials: {} },
+      {
+        id: 'eu_klaviyo',
+        system: 'klaviyo',
+        settings: { baseUrl: klaviyo.baseUrl, deletionCheckSeconds: 1, jobCheckSeconds: 1 },
+        credentials: { apiKey: KLAVIYO_KEY },
+      },
+      {
+        id: 'eu_meta',
+        system: 'meta_audiences',
+        settings: { baseUrl: meta.baseUrl, adAccountId: 'act_1001', audienceIds: ['23840011', '23840012'] },
+        credentials: { accessToken: META_TOKEN },
+      },
+      {
+        id: 'eu_shop',
+        system: 'shopify',
+        settings: { shopUrl: shopify.baseUrl, timeZone: 'Europe/Berlin' },
+        credentials: { accessToken: SHOPIFY_TOKEN },
+      },
+      {
+        id: 'eu_twilio',
+        system: 'twilio',
+        settings: { accountSid: TWILIO_SID, baseUrl: twilio.baseUrl },
+        credentials: { authToken: TWILIO_TOKEN },
+      },
+      {
+        id: 'eu_callcentre',
+        system: 'manual',
+        settings: {
+          instructions: 'In the call-centre CRM: search by email, then Delete contact',
+          operations: ['erase'],
+        },
+        credentials: {},
+      },
     ];
     for (const c of connectors) {
       const created = await h.admin('POST', '/admin/connectors', { ...c, name: c.id, region: 'eu' });
@@ -77,8 +113,14 @@ describe('privacy requests (DSAR saga)', () => {
     }
     people.lena = await seedPerson('lena', 7_310_000_001);
     people.mira = await seedPerson('mira', 7_310_000_002);
-    meta.createAudience('23840011', Object.values(people).map((p) => ({ email: p.email, phone: p.phone })));
-    meta.createAudience('23840012', Object.values(people).map((p) => ({ email: p.email })));
+    meta.createAudience(
+      '23840011',
+      Object.values(people).map((p) => ({ email: p.email, phone: p.phone })),
+    );
+    meta.createAudience(
+      '23840012',
+      Object.values(people).map((p) => ({ email: p.email })),
+    );
   }, 180_000);
   afterAll(async () => {
     await h?.close();
@@ -88,20 +130,47 @@ describe('privacy requests (DSAR saga)', () => {
 
   /** A person seen in the EU (with their Shopify ID) and in the US, known to every connected system. */
   async function seedPerson(tag: string, shopifyId: number): Promise<Person> {
-    const person = { email: `${tag}.privacy@example.de`, phone: `+4915112345${String(shopifyId).slice(-3)}`, name: `Zoë ${tag} Groß`, shopifyId };
-    shopify.addCustomers([{ id: shopifyId, email: person.email, phone: person.phone, first_name: 'Zoë', last_name: 'Groß' }]);
+    const person = {
+      email: `${tag}.privacy@example.de`,
+      phone: `+4915112345${String(shopifyId).slice(-3)}`,
+      name: `Zoë ${tag} Groß`,
+      shopifyId,
+    };
+    shopify.addCustomers([
+      { id: shopifyId, email: person.email, phone: person.phone, first_name: 'Zoë', last_name: 'Groß' },
+    ]);
     const eu = await h.send(euSource.writeKey, '/v1/identify', {
       userId: `user-${tag}`,
       traits: { email: person.email, phone: person.phone, name: person.name },
-      context: { location: { country: 'DE' }, externalIds: [{ id: String(shopifyId), type: 'shopify_customer', encoding: 'none', collection: 'users' }] },
+      context: {
+        location: { country: 'DE' },
+        externalIds: [{ id: String(shopifyId), type: 'shopify_customer', encoding: 'none', collection: 'users' }],
+      },
     });
     expect(eu.status).toBe(200);
-    const us = await h.send(usSource.writeKey, '/v1/track', { userId: `user-${tag}`, event: 'App Opened', properties: { note: person.name }, context: { traits: { email: person.email } } });
+    const us = await h.send(usSource.writeKey, '/v1/track', {
+      userId: `user-${tag}`,
+      event: 'App Opened',
+      properties: { note: person.name },
+      context: { traits: { email: person.email } },
+    });
     expect(us.status).toBe(200);
     klaviyo.seedProfile({ email: person.email, phone_number: person.phone, first_name: 'Zoë', subscribed: true });
     twilio.seedMessages([
-      { to: person.phone, from: '+4930555000', body: `Hallo ${person.name}`, direction: 'outbound-api', dateSent: new Date('2025-05-01T10:00:00Z') },
-      { to: '+4930555000', from: person.phone, body: 'STOP', direction: 'inbound', dateSent: new Date('2025-05-01T10:05:00Z') },
+      {
+        to: person.phone,
+        from: '+4930555000',
+        body: `Hallo ${person.name}`,
+        direction: 'outbound-api',
+        dateSent: new Date('2025-05-01T10:00:00Z'),
+      },
+      {
+        to: '+4930555000',
+        from: person.phone,
+        body: 'STOP',
+        direction: 'inbound',
+        dateSent: new Date('2025-05-01T10:05:00Z'),
+      },
     ]);
     return person;
   }
@@ -149,9 +218,13 @@ describe('privacy requests (DSAR saga)', () => {
     // The call-centre CRM has no API: an operator does it and says so.
     await eventually(async () => {
       const view = await h.admin('GET', `/admin/privacy-requests/${requestId}`);
-      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
+      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe(
+        'waiting-on-operator',
+      );
     }, 30_000);
-    const done = await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, { note: 'deleted in CRM by agent 12' });
+    const done = await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, {
+      note: 'deleted in CRM by agent 12',
+    });
     expect(done.status).toBe(202);
 
     const result = await privacyRequestHandle(d.client, requestId).result();
@@ -159,8 +232,18 @@ describe('privacy requests (DSAR saga)', () => {
     const status = await statusOf(statusUrl);
     expect(status.status).toBe('completed');
     const certificate = status.certificate;
-    const systems = certificate.systems.map((s: { region: string; connectorId: string; status: string }) => `${s.region}/${s.connectorId}:${s.status}`).sort();
-    expect(systems).toEqual(['eu/eu_callcentre:done', 'eu/eu_klaviyo:done', 'eu/eu_meta:done', 'eu/eu_shop:done', 'eu/eu_twilio:done', 'eu/meridian:done', 'us/meridian:done']);
+    const systems = certificate.systems
+      .map((s: { region: string; connectorId: string; status: string }) => `${s.region}/${s.connectorId}:${s.status}`)
+      .sort();
+    expect(systems).toEqual([
+      'eu/eu_callcentre:done',
+      'eu/eu_klaviyo:done',
+      'eu/eu_meta:done',
+      'eu/eu_shop:done',
+      'eu/eu_twilio:done',
+      'eu/meridian:done',
+      'us/meridian:done',
+    ]);
     expect(certificate.verification.every((v: { verified: boolean }) => v.verified)).toBe(true);
     // Every emulated system received its delete call.
     expect(klaviyo.profile(person.email)).toBeUndefined();
@@ -178,7 +261,10 @@ describe('privacy requests (DSAR saga)', () => {
     // Klaviyo was retried through its outage and its slow deletion job was followed to the end.
     const klaviyoRow = certificate.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_klaviyo');
     expect(klaviyoRow.evidence).toBeDefined();
-    const mail = await smtp.waitFor((m) => m.to.includes(person.email) && m.text.includes(requestId) && !/\b\d{6}\b/.test(m.subject), 15_000);
+    const mail = await smtp.waitFor(
+      (m) => m.to.includes(person.email) && m.text.includes(requestId) && !/\b\d{6}\b/.test(m.subject),
+      15_000,
+    );
     expect(mail).toBeDefined();
 
     // The scan: no plaintext of the email, phone or name in any table of any region database.
@@ -188,12 +274,16 @@ describe('privacy requests (DSAR saga)', () => {
         select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`;
       for (const { table_name } of tables) {
         const rows = await pool.sql.unsafe(`select * from "${table_name}"`);
-        const text = JSON.stringify(rows, (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v));
-        for (const value of [person.email, person.phone, person.name, 'Groß']) expect(text.includes(value), `${value} in ${region}.${table_name}`).toBe(false);
+        const text = JSON.stringify(rows, (_k, v) =>
+          v && v.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v,
+        );
+        for (const value of [person.email, person.phone, person.name, 'Groß'])
+          expect(text.includes(value), `${value} in ${region}.${table_name}`).toBe(false);
       }
     }
     // Their events can no longer be read: every data key of theirs is gone.
-    const keys = await d.regional('eu').sql`select 1 from profiles where customer_id = ${customerId} and data_key_wrapped is not null`;
+    const keys = await d.regional('eu')
+      .sql`select 1 from profiles where customer_id = ${customerId} and data_key_wrapped is not null`;
     expect(keys).toHaveLength(0);
     // No workflow history on the Temporal server holds them, even decoded with the payload codec.
     const codec = new AesGcmPayloadCodec(d.config.payloadKeys);
@@ -204,15 +294,22 @@ describe('privacy requests (DSAR saga)', () => {
       const walk = (node: unknown): void => {
         if (!node || typeof node !== 'object' || node instanceof Uint8Array) return;
         const value = node as Record<string, unknown>;
-        if (value.data instanceof Uint8Array && value.metadata && typeof value.metadata === 'object') payloads.push(value as never);
+        if (value.data instanceof Uint8Array && value.metadata && typeof value.metadata === 'object')
+          payloads.push(value as never);
         for (const child of Object.values(value)) walk(child);
       };
       walk(history);
       // Search attributes are plaintext by design (the server indexes them) and never go through the codec.
-      const encrypted = payloads.filter((p) => Buffer.from(p.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING);
+      const encrypted = payloads.filter(
+        (p) => Buffer.from(p.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING,
+      );
       const decoded = await codec.decode(encrypted as never);
-      const text = [JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)), ...decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8'))].join('\n');
-      for (const value of [person.email, person.phone, person.name]) expect(text.includes(value), `${value} in ${execution.workflowId}`).toBe(false);
+      const text = [
+        JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)),
+        ...decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')),
+      ].join('\n');
+      for (const value of [person.email, person.phone, person.name])
+        expect(text.includes(value), `${value} in ${execution.workflowId}`).toBe(false);
       scanned.push(execution.workflowId);
     }
     expect(scanned).toContain(privacyRequestWorkflowId(requestId));
@@ -221,10 +318,18 @@ describe('privacy requests (DSAR saga)', () => {
   it('cancels during the cooling-off window: nothing is erased', async () => {
     const person = people.mira!;
     // She had opted in to marketing emails.
-    const mira: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body.customerId;
+    const mira: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body
+      .customerId;
     const optIn = await h.admin('PUT', `/admin/profiles/${mira}/consent`, {
       country: 'DE',
-      records: [{ purpose: 'emailMarketing', state: 'granted', at: '2025-06-01T08:00:00Z', proof: { kind: 'double-opt-in', reference: 'doi-mira' } }],
+      records: [
+        {
+          purpose: 'emailMarketing',
+          state: 'granted',
+          at: '2025-06-01T08:00:00Z',
+          proof: { kind: 'double-opt-in', reference: 'doi-mira' },
+        },
+      ],
     });
     await d.client.workflow.getHandle(optIn.body.propagation.workflowId).result();
     const requestId = await fileRequest(person.email, 'deletion', 'fr');
@@ -233,12 +338,23 @@ describe('privacy requests (DSAR saga)', () => {
     // Suppressed at once, at the email provider too.
     await eventually(async () => expect(klaviyo.profile(person.email)?.suppressions.length).toBeGreaterThan(0), 15_000);
     // Suppressed while the request runs: her new events are not taken.
-    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email })).body.customerId;
-    const eventsOf = async () => (await d.regional('eu').sql<{ n: number }[]>`select count(*)::int as n from events where customer_id = ${customerId}`)[0]!.n;
+    const customerId: string = (await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email }))
+      .body.customerId;
+    const eventsOf = async () =>
+      (
+        await d.regional('eu').sql<
+          { n: number }[]
+        >`select count(*)::int as n from events where customer_id = ${customerId}`
+      )[0]!.n;
     const before = await eventsOf();
-    expect((await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed' })).status).toBe(200);
+    expect(
+      (await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed' })).status,
+    ).toBe(200);
     expect(await eventsOf()).toBe(before);
-    const cancel = await fetch(statusUrl.replace(`/privacy/requests/${requestId}?`, `/privacy/requests/${requestId}/cancel?`), { method: 'POST' });
+    const cancel = await fetch(
+      statusUrl.replace(`/privacy/requests/${requestId}?`, `/privacy/requests/${requestId}/cancel?`),
+      { method: 'POST' },
+    );
     expect(cancel.status).toBe(202);
     expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'cancelled' });
     const found = await h.admin('POST', '/admin/profiles/lookup', { type: 'email', value: person.email });
@@ -246,8 +362,20 @@ describe('privacy requests (DSAR saga)', () => {
     expect(klaviyo.profile(person.email)).toBeDefined();
     expect(shopify.customer(person.shopifyId)).toBeDefined();
     // Cancelled: the email provider is back to her consent (she had opted in), and ingestion takes her events again.
-    await eventually(async () => expect(klaviyo.profile(person.email)?.suppressions.filter((x) => x === 'USER_SUPPRESSED').length ?? 0).toBe(0), 20_000);
-    expect((await h.send(euSource.writeKey, '/v1/track', { userId: 'user-mira', event: 'Product Viewed', messageId: 'mira-after-cancel' })).status).toBe(200);
+    await eventually(
+      async () =>
+        expect(klaviyo.profile(person.email)?.suppressions.filter((x) => x === 'USER_SUPPRESSED').length ?? 0).toBe(0),
+      20_000,
+    );
+    expect(
+      (
+        await h.send(euSource.writeKey, '/v1/track', {
+          userId: 'user-mira',
+          event: 'Product Viewed',
+          messageId: 'mira-after-cancel',
+        })
+      ).status,
+    ).toBe(200);
     expect(await eventsOf()).toBe(before + 1);
   }, 120_000);
 
@@ -272,7 +400,9 @@ describe('privacy requests (DSAR saga)', () => {
     // The first one goes on to the end.
     await eventually(async () => {
       const view = await h.admin('GET', `/admin/privacy-requests/${first}`);
-      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
+      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe(
+        'waiting-on-operator',
+      );
     }, 30_000);
     await h.admin('POST', `/admin/privacy-requests/${first}/manual-tasks/eu/eu_callcentre/complete`, {});
     expect(await privacyRequestHandle(d.client, first).result()).toMatchObject({ status: 'completed' });
@@ -285,13 +415,20 @@ describe('privacy requests (DSAR saga)', () => {
     await d.regional('eu').sql`
       insert into orders (source_id, external_id, customer_id, currency, total_minor, reporting_currency, placed_at, time_zone, local_date, local_hour, status, line_item_count, source_updated_at)
       values ('eu_shop', 'HOLD-1', ${customerId}, 'EUR', 4999, 'EUR', now(), 'Europe/Berlin', current_date, 12, 'closed', 1, now())`;
-    const hold = await h.admin('POST', '/admin/legal-holds', { customerId, region: 'eu', scope: 'orders', reason: 'German tax law: invoices kept 10 years (§147 AO)' });
+    const hold = await h.admin('POST', '/admin/legal-holds', {
+      customerId,
+      region: 'eu',
+      scope: 'orders',
+      reason: 'German tax law: invoices kept 10 years (§147 AO)',
+    });
     expect(hold.status).toBe(201);
     const requestId = await fileRequest(person.email);
     await verifyFromEmail(requestId);
     await eventually(async () => {
       const view = await h.admin('GET', `/admin/privacy-requests/${requestId}`);
-      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
+      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe(
+        'waiting-on-operator',
+      );
     }, 30_000);
     await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, {});
     const result = await privacyRequestHandle(d.client, requestId).result();
@@ -300,9 +437,20 @@ describe('privacy requests (DSAR saga)', () => {
     expect(orders).toHaveLength(1);
     const identities = await d.regional('eu').sql`select 1 from identities where customer_id = ${customerId}`;
     expect(identities).toHaveLength(0);
-    const certificate = (result as { certificate: { legalHolds: { region: string; held: string[] }[]; systems: { connectorId: string; evidence: Record<string, string> }[] } }).certificate;
-    expect(certificate.legalHolds).toEqual([{ region: 'eu', held: ['orders: German tax law: invoices kept 10 years (§147 AO)'] }]);
-    expect(certificate.systems.find((s) => s.connectorId === 'meridian' && s.evidence.ordersKept)?.evidence.ordersKept).toBe('legal hold');
+    const certificate = (
+      result as {
+        certificate: {
+          legalHolds: { region: string; held: string[] }[];
+          systems: { connectorId: string; evidence: Record<string, string> }[];
+        };
+      }
+    ).certificate;
+    expect(certificate.legalHolds).toEqual([
+      { region: 'eu', held: ['orders: German tax law: invoices kept 10 years (§147 AO)'] },
+    ]);
+    expect(
+      certificate.systems.find((s) => s.connectorId === 'meridian' && s.evidence.ordersKept)?.evidence.ordersKept,
+    ).toBe('legal hold');
   }, 90_000);
 
   it('completes exactly once when the global worker is killed mid-saga: one certificate, one email', async () => {
@@ -314,13 +462,19 @@ describe('privacy requests (DSAR saga)', () => {
     globalWorker = await d.startWorkers(['global']);
     await eventually(async () => {
       const view = await h.admin('GET', `/admin/privacy-requests/${requestId}`);
-      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe('waiting-on-operator');
+      expect(view.body.systems.find((s: { connectorId: string }) => s.connectorId === 'eu_callcentre')?.status).toBe(
+        'waiting-on-operator',
+      );
     }, 60_000);
     await h.admin('POST', `/admin/privacy-requests/${requestId}/manual-tasks/eu/eu_callcentre/complete`, {});
     expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'completed' });
-    const completionMails = smtp.messages.filter((m) => m.to.includes(person.email) && m.text.includes(requestId) && !/\b\d{6}\b/.test(m.text));
+    const completionMails = smtp.messages.filter(
+      (m) => m.to.includes(person.email) && m.text.includes(requestId) && !/\b\d{6}\b/.test(m.text),
+    );
     expect(completionMails).toHaveLength(1);
-    const [row] = await d.regional('eu').sql<{ n: number }[]>`select count(*)::int as n from privacy_requests where id = ${requestId} and certificate is not null`;
+    const [row] = await d.regional('eu').sql<
+      { n: number }[]
+    >`select count(*)::int as n from privacy_requests where id = ${requestId} and certificate is not null`;
     expect(row!.n).toBe(1);
   }, 120_000);
 
@@ -340,7 +494,14 @@ describe('privacy requests (DSAR saga)', () => {
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('application/zip');
     const files = unzipSync(new Uint8Array(await download.arrayBuffer()));
-    expect(Object.keys(files).sort()).toEqual(['consent.csv', 'events.csv', 'identifiers.csv', 'meridian-export.json', 'orders.csv', 'traits.csv']);
+    expect(Object.keys(files).sort()).toEqual([
+      'consent.csv',
+      'events.csv',
+      'identifiers.csv',
+      'meridian-export.json',
+      'orders.csv',
+      'traits.csv',
+    ]);
     const document = JSON.parse(strFromU8(files['meridian-export.json']!));
     expect(document.identifiers.map((i: { value: string }) => i.value)).toContain(person.email);
     expect(document.traits.find((t: { name: string }) => t.name === 'name')?.value).toBe(person.name);
@@ -348,7 +509,9 @@ describe('privacy requests (DSAR saga)', () => {
     // A tampered link is refused.
     const forged = await fetch(eu.url.replace(/sig=[^&]+/, 'sig=forged'));
     expect(forged.status).toBe(403);
-    const stretched = await fetch(eu.url.replace(/expires=\d+/, (m: string) => `expires=${Number(m.split('=')[1]) + 86_400}`));
+    const stretched = await fetch(
+      eu.url.replace(/expires=\d+/, (m: string) => `expires=${Number(m.split('=')[1]) + 86_400}`),
+    );
     expect(stretched.status).toBe(403);
     // Its expiry is a week away: the run ends it rather than leave it for another test file's workers.
     await privacyRequestHandle(d.client, requestId).terminate('test over');

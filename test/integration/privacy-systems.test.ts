@@ -1,12 +1,23 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorRequestError, ConnectorTransientError } from '../../connectors/errors';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorRateLimited,
+  ConnectorRequestError,
+  ConnectorTransientError,
+} from '../../connectors/errors';
 import { KlaviyoClient } from '../../connectors/klaviyo/client';
 import { KlaviyoCredentials, KlaviyoSettings, klaviyoSystem } from '../../connectors/klaviyo';
 import { MetaAudiencesClient } from '../../connectors/meta-audiences/client';
 import { hashedPayload, normaliseEmail, normalisePhone, sha256Hex } from '../../connectors/meta-audiences/mapping';
 import { MetaAudiencesCredentials, MetaAudiencesSettings, metaAudiencesSystem } from '../../connectors/meta-audiences';
-import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext, PrivacyOutcome } from '../../connectors/privacy';
+import type {
+  ConnectedSystemSession,
+  PersonIdentifiers,
+  PrivacyContext,
+  PrivacyOutcome,
+} from '../../connectors/privacy';
 import { KlaviyoEmulator, KlaviyoEmulatorOptions, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { MetaEmulator, MetaEmulatorOptions, startMetaEmulator } from '../emulators/meta';
 import { eventually } from '../support/eventually';
@@ -61,13 +72,24 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     return klaviyo;
   }
 
-  function open(emulator: KlaviyoEmulator, context: Partial<PrivacyContext> = {}, apiKey = KEY): ConnectedSystemSession {
+  function open(
+    emulator: KlaviyoEmulator,
+    context: Partial<PrivacyContext> = {},
+    apiKey = KEY,
+  ): ConnectedSystemSession {
     const settings = KlaviyoSettings.parse({ baseUrl: emulator.baseUrl });
-    return klaviyoSystem.open(settings, KlaviyoCredentials.parse({ apiKey }), { idempotencyKey: 'req-7f3a:klaviyo', ...context });
+    return klaviyoSystem.open(settings, KlaviyoCredentials.parse({ apiKey }), {
+      idempotencyKey: 'req-7f3a:klaviyo',
+      ...context,
+    });
   }
 
   /** Asks checkJob until the job is done, as the workflow would (without waiting checkAfterMs). */
-  async function settle(session: ConnectedSystemSession, outcome: PrivacyOutcome, timeoutMs = 10_000): Promise<PrivacyOutcome> {
+  async function settle(
+    session: ConnectedSystemSession,
+    outcome: PrivacyOutcome,
+    timeoutMs = 10_000,
+  ): Promise<PrivacyOutcome> {
     if (outcome.status !== 'submitted') return outcome;
     let last: PrivacyOutcome = outcome;
     await eventually(async () => {
@@ -80,7 +102,11 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
   const errorsSeen = (emulator: KlaviyoEmulator) => emulator.requests.filter((r) => r.status >= 400);
 
   it('declares what it supports', () => {
-    expect(klaviyoSystem).toMatchObject({ system: 'klaviyo', label: 'Klaviyo', purposes: ['emailMarketing', 'smsMarketing'] });
+    expect(klaviyoSystem).toMatchObject({
+      system: 'klaviyo',
+      label: 'Klaviyo',
+      purposes: ['emailMarketing', 'smsMarketing'],
+    });
     expect([...klaviyoSystem.supports].sort()).toEqual(['applyConsent', 'erase', 'export', 'suppress']);
     expect(KlaviyoCredentials.safeParse({ apiKey: 'sk_not_private' }).success).toBe(false);
     expect(KlaviyoSettings.safeParse({ baseUrl: 'not a url' }).success).toBe(false);
@@ -104,14 +130,23 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     const again = await session.applyConsent!(lena(), { purposes: [{ purpose: 'emailMarketing', state: 'denied' }] });
     expect(again).toMatchObject({ status: 'done', evidence: { emailMarketing: 'denied: already suppressed' } });
 
-    const granted = await session.applyConsent!(lena(), { purposes: [{ purpose: 'emailMarketing', state: 'granted' }] });
+    const granted = await session.applyConsent!(lena(), {
+      purposes: [{ purpose: 'emailMarketing', state: 'granted' }],
+    });
     expect(granted.status).toBe('submitted');
     await settle(session, granted);
     expect(emulator.profile(LENA.email)?.suppressions).toEqual([]);
 
     // Unsuppression lifts USER_SUPPRESSED only: a hard bounce stays suppressed.
-    const bounced: PersonIdentifiers = { customerId: 'cust-b', emails: ['bounced@example.com'], phones: [], platformIds: {} };
-    const noChange = await session.applyConsent!(bounced, { purposes: [{ purpose: 'emailMarketing', state: 'granted' }] });
+    const bounced: PersonIdentifiers = {
+      customerId: 'cust-b',
+      emails: ['bounced@example.com'],
+      phones: [],
+      platformIds: {},
+    };
+    const noChange = await session.applyConsent!(bounced, {
+      purposes: [{ purpose: 'emailMarketing', state: 'granted' }],
+    });
     expect(noChange).toMatchObject({ status: 'done', evidence: { emailMarketing: 'granted: not suppressed' } });
     expect(emulator.profile('bounced@example.com')?.suppressions).toEqual(['HARD_BOUNCE']);
     expect(errorsSeen(emulator)).toEqual([]); // every body the client sent passed the emulator's strict validation
@@ -122,7 +157,9 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     emulator.seedProfile({ ...LENA, subscribed: true, smsSubscribed: true });
     const session = open(emulator);
 
-    const denied = await session.applyConsent!(lena({ emails: [] }), { purposes: [{ purpose: 'smsMarketing', state: 'denied' }] });
+    const denied = await session.applyConsent!(lena({ emails: [] }), {
+      purposes: [{ purpose: 'smsMarketing', state: 'denied' }],
+    });
     expect(denied.status).toBe('submitted');
     expectNothingPersonal(denied);
     await settle(session, denied);
@@ -154,7 +191,10 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     const outcome = await session.suppress!(lena());
     expect(outcome.status).toBe('submitted');
     await settle(session, outcome);
-    expect(emulator.profile(LENA.email)).toMatchObject({ suppressions: ['USER_SUPPRESSED'], emailConsent: 'SUBSCRIBED' });
+    expect(emulator.profile(LENA.email)).toMatchObject({
+      suppressions: ['USER_SUPPRESSED'],
+      emailConsent: 'SUBSCRIBED',
+    });
   });
 
   it('erases asynchronously: submitted, not done before the deletion ran, done after; erasing again is safe', async () => {
@@ -210,7 +250,12 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     expectNothingPersonal(outcome.evidence);
     expectNothingPersonal(emulator.requests);
 
-    const unknown = await session.export!({ customerId: 'c-x', emails: ['nobody@example.com'], phones: [], platformIds: {} });
+    const unknown = await session.export!({
+      customerId: 'c-x',
+      emails: ['nobody@example.com'],
+      phones: [],
+      platformIds: {},
+    });
     expect(unknown.outcome.status).toBe('not-found');
   });
 
@@ -231,7 +276,9 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
   });
 
   it('names the missing scope when the key may not delete (403)', async () => {
-    const emulator = await start({ scopes: ['profiles:read', 'profiles:write', 'subscriptions:read', 'subscriptions:write'] });
+    const emulator = await start({
+      scopes: ['profiles:read', 'profiles:write', 'subscriptions:read', 'subscriptions:write'],
+    });
     emulator.seedProfile(LENA);
     const error = await failure(open(emulator).erase!(lena()));
     expect(error).toBeInstanceOf(ConnectorAuthError);
@@ -259,7 +306,9 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     let heartbeats = 0;
     const session = open(emulator, { heartbeat: () => void heartbeats++ });
     // Four emails and a phone: five lookups in a row, more than two one-second windows admit.
-    const { outcome } = await session.export!(lena({ emails: ['Lena.Gross@Example.DE', 'lena@example.org', 'l.gross@example.net', 'lg@example.com'] }));
+    const { outcome } = await session.export!(
+      lena({ emails: ['Lena.Gross@Example.DE', 'lena@example.org', 'l.gross@example.net', 'lg@example.com'] }),
+    );
     expect(outcome.status).toBe('done');
     expect(emulator.requests.some((r) => r.status === 429)).toBe(true);
     expect(heartbeats).toBeGreaterThanOrEqual(2);
@@ -276,7 +325,11 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
 
     emulator.failNext(1, 429, { retryAfterSeconds: 120 });
     const sleeps: number[] = [];
-    const client = new KlaviyoClient({ baseUrl: emulator.baseUrl, apiKey: KEY, sleep: async (ms) => void sleeps.push(ms) });
+    const client = new KlaviyoClient({
+      baseUrl: emulator.baseUrl,
+      apiKey: KEY,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     const long = await failure(client.findProfiles({ email: LENA.email }));
     expect((long as ConnectorRateLimited).retryAfterMs).toBe(120_000);
     expect(sleeps).toEqual([]);
@@ -301,41 +354,80 @@ describe('Klaviyo connected system against the Klaviyo emulator', () => {
     const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
       const response = await fetch(`${emulator.baseUrl}${path}`, {
         method: 'POST',
-        headers: { Authorization: `Klaviyo-API-Key ${KEY}`, revision: '2024-10-15', 'Content-Type': 'application/vnd.api+json', ...headers },
+        headers: {
+          Authorization: `Klaviyo-API-Key ${KEY}`,
+          revision: '2024-10-15',
+          'Content-Type': 'application/vnd.api+json',
+          ...headers,
+        },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await response.text();
       expect(text).not.toContain(LENA.email);
-      return { status: response.status, errors: (JSON.parse(text) as { errors: { code: string; source: { pointer?: string; parameter?: string } }[] }).errors };
+      return {
+        status: response.status,
+        errors: (JSON.parse(text) as { errors: { code: string; source: { pointer?: string; parameter?: string } }[] })
+          .errors,
+      };
     };
     const profile = { type: 'profile', attributes: { email: LENA.email } };
 
-    const wrongType = await post('/api/profile-suppression-bulk-create-jobs', { data: { type: 'profile-suppression-bulk-create-jobs', attributes: { profiles: { data: [profile] } } } });
+    const wrongType = await post('/api/profile-suppression-bulk-create-jobs', {
+      data: { type: 'profile-suppression-bulk-create-jobs', attributes: { profiles: { data: [profile] } } },
+    });
     expect(wrongType).toMatchObject({ status: 400, errors: [{ code: 'invalid', source: { pointer: '/data/type' } }] });
 
     const unknownField = await post('/api/profile-suppression-bulk-create-jobs', {
-      data: { type: 'profile-suppression-bulk-create-job', attributes: { profiles: { data: [{ type: 'profile', attributes: { emails: [LENA.email] } }] } } },
+      data: {
+        type: 'profile-suppression-bulk-create-job',
+        attributes: { profiles: { data: [{ type: 'profile', attributes: { emails: [LENA.email] } }] } },
+      },
     });
-    expect(unknownField).toMatchObject({ status: 400, errors: [{ code: 'invalid', source: { pointer: '/data/attributes/profiles/data/0/attributes/emails' } }] });
+    expect(unknownField).toMatchObject({
+      status: 400,
+      errors: [{ code: 'invalid', source: { pointer: '/data/attributes/profiles/data/0/attributes/emails' } }],
+    });
 
-    const flat = await post('/api/profile-suppression-bulk-create-jobs', { data: { type: 'profile-suppression-bulk-create-job', attributes: { emails: [LENA.email] } } });
+    const flat = await post('/api/profile-suppression-bulk-create-jobs', {
+      data: { type: 'profile-suppression-bulk-create-job', attributes: { emails: [LENA.email] } },
+    });
     expect(flat.status).toBe(400);
 
     const badEmail = await post('/api/profile-suppression-bulk-delete-jobs', {
-      data: { type: 'profile-suppression-bulk-delete-job', attributes: { profiles: { data: [{ type: 'profile', attributes: { email: 'lena.gross at example.de' } }] } } },
+      data: {
+        type: 'profile-suppression-bulk-delete-job',
+        attributes: { profiles: { data: [{ type: 'profile', attributes: { email: 'lena.gross at example.de' } }] } },
+      },
     });
-    expect(badEmail).toMatchObject({ status: 400, errors: [{ source: { pointer: '/data/attributes/profiles/data/0/attributes/email' } }] });
+    expect(badEmail).toMatchObject({
+      status: 400,
+      errors: [{ source: { pointer: '/data/attributes/profiles/data/0/attributes/email' } }],
+    });
 
     const twoIdentifiers = await post('/api/data-privacy-deletion-jobs', {
-      data: { type: 'data-privacy-deletion-job', attributes: { profile: { data: { type: 'profile', id: '01JABC', attributes: { email: LENA.email } } } } },
+      data: {
+        type: 'data-privacy-deletion-job',
+        attributes: { profile: { data: { type: 'profile', id: '01JABC', attributes: { email: LENA.email } } } },
+      },
     });
-    expect(twoIdentifiers).toMatchObject({ status: 400, errors: [{ code: 'invalid', source: { pointer: '/data/attributes/profile/data' } }] });
+    expect(twoIdentifiers).toMatchObject({
+      status: 400,
+      errors: [{ code: 'invalid', source: { pointer: '/data/attributes/profile/data' } }],
+    });
 
-    const noAttributes = await post('/api/data-privacy-deletion-jobs', { data: { type: 'data-privacy-deletion-job', attributes: { profile: { data: { type: 'profile', id: '01JABC' } } } } });
-    expect(noAttributes).toMatchObject({ status: 400, errors: [{ source: { pointer: '/data/attributes/profile/data/attributes' } }] });
+    const noAttributes = await post('/api/data-privacy-deletion-jobs', {
+      data: { type: 'data-privacy-deletion-job', attributes: { profile: { data: { type: 'profile', id: '01JABC' } } } },
+    });
+    expect(noAttributes).toMatchObject({
+      status: 400,
+      errors: [{ source: { pointer: '/data/attributes/profile/data/attributes' } }],
+    });
 
     expect(await post('/api/data-privacy-deletion-jobs', '{"data": {')).toMatchObject({ status: 400 });
-    expect(await post('/api/data-privacy-deletion-jobs', { data: {} }, { revision: '' })).toMatchObject({ status: 400, errors: [{ source: { parameter: 'revision' } }] });
+    expect(await post('/api/data-privacy-deletion-jobs', { data: {} }, { revision: '' })).toMatchObject({
+      status: 400,
+      errors: [{ source: { parameter: 'revision' } }],
+    });
     expect(emulator.profileCount()).toBe(0);
   });
 });
@@ -360,21 +452,42 @@ describe('Meta custom audiences connected system against the Marketing API emula
     return meta;
   }
 
-  function open(emulator: MetaEmulator, settings: Partial<MetaAudiencesSettings> = {}, accessToken = TOKEN, context: Partial<PrivacyContext> = {}): ConnectedSystemSession {
-    const parsed = MetaAudiencesSettings.parse({ baseUrl: emulator.baseUrl, adAccountId: 'act_1234567890', audienceIds: [AUDIENCE_A, AUDIENCE_B], ...settings });
-    return metaAudiencesSystem.open(parsed, MetaAudiencesCredentials.parse({ accessToken }), { idempotencyKey: 'req-7f3a:meta_audiences', ...context });
+  function open(
+    emulator: MetaEmulator,
+    settings: Partial<MetaAudiencesSettings> = {},
+    accessToken = TOKEN,
+    context: Partial<PrivacyContext> = {},
+  ): ConnectedSystemSession {
+    const parsed = MetaAudiencesSettings.parse({
+      baseUrl: emulator.baseUrl,
+      adAccountId: 'act_1234567890',
+      audienceIds: [AUDIENCE_A, AUDIENCE_B],
+      ...settings,
+    });
+    return metaAudiencesSystem.open(parsed, MetaAudiencesCredentials.parse({ accessToken }), {
+      idempotencyKey: 'req-7f3a:meta_audiences',
+      ...context,
+    });
   }
 
   /** Lena as Meridian might hold her, untidy: spaces and capitals in the email, spaces in the phone. */
-  const untidyLena = (): PersonIdentifiers => ({ customerId: 'cust-lena', emails: [' Lena.Gross@Example.DE '], phones: ['+49 30 1234567'], platformIds: {} });
+  const untidyLena = (): PersonIdentifiers => ({
+    customerId: 'cust-lena',
+    emails: [' Lena.Gross@Example.DE '],
+    phones: ['+49 30 1234567'],
+    platformIds: {},
+  });
 
   function seed(emulator: MetaEmulator): void {
-    emulator.createAudience(AUDIENCE_A, [{ email: 'lena.gross@example.de', phone: '+49301234567' }, { email: 'someone.else@example.com' }]);
+    emulator.createAudience(AUDIENCE_A, [
+      { email: 'lena.gross@example.de', phone: '+49301234567' },
+      { email: 'someone.else@example.com' },
+    ]);
     emulator.createAudience(AUDIENCE_B, [{ phone: '0049 30 1234567' }, { phone: '+81 90 1234 5678' }]);
     emulator.createAudience(NOT_CONFIGURED, [{ email: 'LENA.GROSS@EXAMPLE.DE' }]);
   }
 
-  it("normalises and hashes as Meta documents, matching SHA-256 values computed outside the code", () => {
+  it('normalises and hashes as Meta documents, matching SHA-256 values computed outside the code', () => {
     expect(normaliseEmail(' Lena.Gross@Example.DE ')).toBe('lena.gross@example.de');
     expect(normalisePhone('+49 30 1234567')).toBe('49301234567');
     expect(normalisePhone('0049 (30) 123-4567')).toBe('49301234567');
@@ -383,7 +496,9 @@ describe('Meta custom audiences connected system against the Marketing API emula
     expect(createHash('sha256').update('lena.gross@example.de').digest('hex')).toBe(LENA_EMAIL_SHA256);
 
     const other = sha256Hex('lena@example.org');
-    expect(hashedPayload([' Lena.Gross@Example.DE ', 'lena.gross@example.de', 'lena@example.org'], ['+49 30 1234567'])).toEqual({
+    expect(
+      hashedPayload([' Lena.Gross@Example.DE ', 'lena.gross@example.de', 'lena@example.org'], ['+49 30 1234567']),
+    ).toEqual({
       schema: ['EMAIL_SHA256', 'PHONE_SHA256'],
       data: [
         [LENA_EMAIL_SHA256, LENA_PHONE_SHA256],
@@ -395,7 +510,11 @@ describe('Meta custom audiences connected system against the Marketing API emula
   });
 
   it('declares what it supports and validates its settings', () => {
-    expect(metaAudiencesSystem).toMatchObject({ system: 'meta_audiences', label: 'Meta custom audiences', purposes: ['personalisedAds'] });
+    expect(metaAudiencesSystem).toMatchObject({
+      system: 'meta_audiences',
+      label: 'Meta custom audiences',
+      purposes: ['personalisedAds'],
+    });
     expect([...metaAudiencesSystem.supports].sort()).toEqual(['applyConsent', 'erase']);
     expect(MetaAudiencesSettings.safeParse({ adAccountId: 'act_1', audienceIds: [] }).success).toBe(false);
     expect(MetaAudiencesSettings.safeParse({ adAccountId: 'my account', audienceIds: ['1'] }).success).toBe(false);
@@ -433,7 +552,9 @@ describe('Meta custom audiences connected system against the Marketing API emula
 
     // Erasing again is harmless: nothing left to remove, still done.
     expect((await session.erase!(untidyLena())).status).toBe('done');
-    expect(await session.erase!({ customerId: 'c-x', emails: [], phones: [], platformIds: {} })).toMatchObject({ status: 'not-found' });
+    expect(await session.erase!({ customerId: 'c-x', emails: [], phones: [], platformIds: {} })).toMatchObject({
+      status: 'not-found',
+    });
   });
 
   it('removes on a personalisedAds denial and does nothing on a grant', async () => {
@@ -441,9 +562,13 @@ describe('Meta custom audiences connected system against the Marketing API emula
     seed(emulator);
     const session = open(emulator);
 
-    const granted = await session.applyConsent!(untidyLena(), { purposes: [{ purpose: 'personalisedAds', state: 'granted' }] });
+    const granted = await session.applyConsent!(untidyLena(), {
+      purposes: [{ purpose: 'personalisedAds', state: 'granted' }],
+    });
     expect(granted).toMatchObject({ status: 'done', evidence: { action: 'none' } });
-    const other = await session.applyConsent!(untidyLena(), { purposes: [{ purpose: 'emailMarketing', state: 'denied' }] });
+    const other = await session.applyConsent!(untidyLena(), {
+      purposes: [{ purpose: 'emailMarketing', state: 'denied' }],
+    });
     expect(other).toMatchObject({ status: 'done', evidence: { action: 'none' } });
     expect(emulator.requests).toEqual([]);
 
@@ -491,11 +616,14 @@ describe('Meta custom audiences connected system against the Marketing API emula
     expect(((await failure(open(emulator).erase!(untidyLena()))) as ConnectorRateLimited).retryAfterMs).toBe(180_000);
 
     emulator.failNext(1, 'rate-limit', { code: 613 });
-    expect(((await failure(open(emulator, { rateLimitWaitSeconds: 30 }).erase!(untidyLena()))) as ConnectorRateLimited).retryAfterMs).toBe(30_000);
+    expect(
+      ((await failure(open(emulator, { rateLimitWaitSeconds: 30 }).erase!(untidyLena()))) as ConnectorRateLimited)
+        .retryAfterMs,
+    ).toBe(30_000);
     expect(emulator.members(AUDIENCE_A)).toContain(LENA_EMAIL_SHA256);
   });
 
-  it("throttles the ad account past its call budget with code 80004", async () => {
+  it('throttles the ad account past its call budget with code 80004', async () => {
     const emulator = await start({ rateLimit: { calls: 1, regainMinutes: 5 } });
     seed(emulator);
     const error = await failure(open(emulator).erase!(untidyLena())); // the second audience is one call too many
@@ -514,8 +642,15 @@ describe('Meta custom audiences connected system against the Marketing API emula
     emulator.failNext(1, 'garbage');
     expect(await failure(open(emulator).erase!(untidyLena()))).toBeInstanceOf(ConnectorTransientError);
     emulator.failNext(1, 'timeout', { closeAfterMs: 2000 });
-    const client = new MetaAudiencesClient({ baseUrl: emulator.baseUrl, accessToken: TOKEN, adAccountId: 'act_1234567890', timeoutMs: 300 });
-    expect(await failure(client.removeUsers(AUDIENCE_A, hashedPayload(['lena.gross@example.de'], [])!))).toBeInstanceOf(ConnectorTransientError);
+    const client = new MetaAudiencesClient({
+      baseUrl: emulator.baseUrl,
+      accessToken: TOKEN,
+      adAccountId: 'act_1234567890',
+      timeoutMs: 300,
+    });
+    expect(await failure(client.removeUsers(AUDIENCE_A, hashedPayload(['lena.gross@example.de'], [])!))).toBeInstanceOf(
+      ConnectorTransientError,
+    );
 
     const unknown = await failure(open(emulator, { audienceIds: ['999'] }).erase!(untidyLena()));
     expect(unknown).toBeInstanceOf(ConnectorRequestError);
@@ -536,7 +671,9 @@ describe('Meta custom audiences connected system against the Marketing API emula
       expect(response.headers.get('x-app-usage')).toMatch(/call_count/);
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const mismatch = await remove({ payload: { schema: ['EMAIL_SHA256', 'PHONE_SHA256'], data: [[LENA_EMAIL_SHA256]] } });
+    const mismatch = await remove({
+      payload: { schema: ['EMAIL_SHA256', 'PHONE_SHA256'], data: [[LENA_EMAIL_SHA256]] },
+    });
     expect(mismatch).toMatchObject({ status: 400, body: { error: { code: 100, type: 'OAuthException' } } });
     expect((await remove({ payload: { schema: ['EMAIL_SHA256'], data: [] } })).status).toBe(400);
     expect((await remove({ payload: { schema: ['E_MAIL'], data: [[LENA_EMAIL_SHA256]] } })).status).toBe(400);
@@ -548,8 +685,14 @@ describe('Meta custom audiences connected system against the Marketing API emula
     expect(emulator.members(AUDIENCE_A)).toContain(LENA_EMAIL_SHA256);
 
     // A client sending such a payload would be told, and never claim the removal.
-    const client = new MetaAudiencesClient({ baseUrl: emulator.baseUrl, accessToken: TOKEN, adAccountId: '1234567890' });
-    const error = await failure(client.removeUsers(AUDIENCE_A, { schema: ['EMAIL_SHA256'], data: [[LENA_EMAIL_SHA256.toUpperCase()]] }));
+    const client = new MetaAudiencesClient({
+      baseUrl: emulator.baseUrl,
+      accessToken: TOKEN,
+      adAccountId: '1234567890',
+    });
+    const error = await failure(
+      client.removeUsers(AUDIENCE_A, { schema: ['EMAIL_SHA256'], data: [[LENA_EMAIL_SHA256.toUpperCase()]] }),
+    );
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error.message).toMatch(/1 of 1 entries as invalid/);
   });

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorTransientError } from '../../connectors/errors';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorRateLimited,
+  ConnectorTransientError,
+} from '../../connectors/errors';
 import type { ConnectedSystemSession, PersonIdentifiers, PrivacyContext } from '../../connectors/privacy';
 import { ManualActionRequired } from '../../connectors/errors';
 import { shopifyPrivacySystem } from '../../connectors/shopify/privacy';
@@ -27,7 +32,18 @@ const OTHER_PHONE = '+14155550199';
 const SHOP_TOKEN = 'shpat_meridian_privacy_test';
 const NOW = new Date('2025-05-09T05:03:00Z');
 
-const PERSONAL_VALUES = [PERSON_PHONE, PERSON_OTHER_PHONE, OTHER_PHONE, '819012345678', 'yui.sato@example.com', 'kenji@example.com', '+819011112222', 'Yui', 'Sato', 'Kenji'];
+const PERSONAL_VALUES = [
+  PERSON_PHONE,
+  PERSON_OTHER_PHONE,
+  OTHER_PHONE,
+  '819012345678',
+  'yui.sato@example.com',
+  'kenji@example.com',
+  '+819011112222',
+  'Yui',
+  'Sato',
+  'Kenji',
+];
 
 function expectNoPersonalValues(...things: unknown[]): void {
   for (const thing of things) {
@@ -45,7 +61,13 @@ async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
   return error as ConnectorError;
 }
 
-const person = (fields: Partial<PersonIdentifiers>): PersonIdentifiers => ({ customerId: 'cus_test', emails: [], phones: [], platformIds: {}, ...fields });
+const person = (fields: Partial<PersonIdentifiers>): PersonIdentifiers => ({
+  customerId: 'cus_test',
+  emails: [],
+  phones: [],
+  platformIds: {},
+  ...fields,
+});
 
 describe('Twilio connected system (twilio SDK → emulator)', () => {
   let emulator: TwilioEmulator | undefined;
@@ -56,7 +78,12 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
   });
 
   async function start(): Promise<TwilioEmulator> {
-    emulator = await startTwilioEmulator({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: [API_KEY], now: () => NOW });
+    emulator = await startTwilioEmulator({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      apiKeys: [API_KEY],
+      now: () => NOW,
+    });
     return emulator;
   }
 
@@ -64,20 +91,46 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
     twilio: TwilioEmulator,
     options: { credentials?: TwilioCredentials; pageSize?: number; context?: Partial<PrivacyContext> } = {},
   ): ConnectedSystemSession {
-    const settings = TwilioSettings.parse({ accountSid: ACCOUNT_SID, baseUrl: twilio.baseUrl, pageSize: options.pageSize ?? 2 });
+    const settings = TwilioSettings.parse({
+      accountSid: ACCOUNT_SID,
+      baseUrl: twilio.baseUrl,
+      pageSize: options.pageSize ?? 2,
+    });
     const credentials = TwilioCredentials.parse(options.credentials ?? { authToken: AUTH_TOKEN });
-    return twilioSystem.open(settings, credentials, { idempotencyKey: 'req_1:twilio', sleep: async () => {}, ...options.context });
+    return twilioSystem.open(settings, credentials, {
+      idempotencyKey: 'req_1:twilio',
+      sleep: async () => {},
+      ...options.context,
+    });
   }
 
   /** Five messages to the person's first number, two from them (inbound) on two numbers, three to someone else. */
   function seedHistory(twilio: TwilioEmulator): { theirs: string[]; others: string[] } {
     const at = (minute: number) => new Date(Date.UTC(2025, 3, 1, 9, minute));
     const theirs = twilio.seedMessages([
-      ...Array.from({ length: 5 }, (_, i) => ({ to: PERSON_PHONE, from: SENDER, body: `Your order ${i} has shipped`, dateSent: at(i * 2) })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        to: PERSON_PHONE,
+        from: SENDER,
+        body: `Your order ${i} has shipped`,
+        dateSent: at(i * 2),
+      })),
       { to: SENDER, from: PERSON_PHONE, body: 'STOP', direction: 'inbound' as const, dateSent: at(11) },
-      { to: SENDER, from: PERSON_OTHER_PHONE, body: 'Where is my parcel?', direction: 'inbound' as const, dateSent: at(12) },
+      {
+        to: SENDER,
+        from: PERSON_OTHER_PHONE,
+        body: 'Where is my parcel?',
+        direction: 'inbound' as const,
+        dateSent: at(12),
+      },
     ]);
-    const others = twilio.seedMessages(Array.from({ length: 3 }, (_, i) => ({ to: OTHER_PHONE, from: SENDER, body: `Hello ${i}`, dateSent: at(i * 2 + 1) })));
+    const others = twilio.seedMessages(
+      Array.from({ length: 3 }, (_, i) => ({
+        to: OTHER_PHONE,
+        from: SENDER,
+        body: `Hello ${i}`,
+        dateSent: at(i * 2 + 1),
+      })),
+    );
     return { theirs, others };
   }
 
@@ -94,7 +147,12 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
     expect(outcome.evidence.twilioRequestIds!.split(',')).toHaveLength(theirs.length);
     for (const id of outcome.evidence.twilioRequestIds!.split(',')) expect(id).toMatch(/^RQ[0-9a-f]{32}$/);
     expect(outcome.evidence.idempotencyKey).toBe('req_1:twilio');
-    expect(twilio.messages().map((m) => m.sid).sort()).toEqual([...others].sort());
+    expect(
+      twilio
+        .messages()
+        .map((m) => m.sid)
+        .sort(),
+    ).toEqual([...others].sort());
     expectNoPersonalValues(outcome);
 
     // Through the SDK, with Twilio's paging: PageSize=2 over five messages is three pages, followed by PageToken.
@@ -103,7 +161,12 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
     const toFirstNumber = lists.filter((r) => r.query.To === PERSON_PHONE);
     expect(toFirstNumber.map((r) => r.query.Page ?? '0')).toEqual(['0', '1', '2']);
     expect(toFirstNumber.slice(1).every((r) => /^PASM[0-9a-f]{32}$/.test(r.query.PageToken ?? ''))).toBe(true);
-    expect(lists.filter((r) => r.query.From !== undefined).map((r) => r.query.From).sort()).toEqual([PERSON_OTHER_PHONE, PERSON_PHONE].sort());
+    expect(
+      lists
+        .filter((r) => r.query.From !== undefined)
+        .map((r) => r.query.From)
+        .sort(),
+    ).toEqual([PERSON_OTHER_PHONE, PERSON_PHONE].sort());
     const deletes = twilio.requests.filter((r) => r.method === 'DELETE');
     expect(deletes.map((r) => r.path.split('/').at(-1)).sort()).toEqual(theirs.map((sid) => `${sid}.json`).sort());
     expect(deletes.every((r) => r.status === 204)).toBe(true);
@@ -161,7 +224,13 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
     const messages = (data as { messages: Record<string, unknown>[] }).messages;
     expect(messages.map((m) => m.sid).sort()).toEqual([...theirs].sort());
     expect(Object.keys(messages[0]!).sort()).toEqual(['body', 'date_sent', 'direction', 'sid', 'status']);
-    expect(messages[0]).toEqual({ sid: theirs[6], date_sent: '2025-04-01T09:12:00.000Z', direction: 'inbound', status: 'received', body: 'Where is my parcel?' });
+    expect(messages[0]).toEqual({
+      sid: theirs[6],
+      date_sent: '2025-04-01T09:12:00.000Z',
+      direction: 'inbound',
+      status: 'received',
+      body: 'Where is my parcel?',
+    });
     const times = messages.map((m) => m.date_sent as string);
     expect([...times].sort().reverse()).toEqual(times);
     expect(twilio.messages()).toHaveLength(10); // export deletes nothing
@@ -236,18 +305,44 @@ describe('Twilio connected system (twilio SDK → emulator)', () => {
     const auth = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
     const list = `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`;
 
-    const first = await fetch(`${twilio.baseUrl}${list}?To=${encodeURIComponent(PERSON_PHONE)}&PageSize=2`, { headers: { Authorization: auth } });
+    const first = await fetch(`${twilio.baseUrl}${list}?To=${encodeURIComponent(PERSON_PHONE)}&PageSize=2`, {
+      headers: { Authorization: auth },
+    });
     expect(first.status).toBe(200);
     expect(first.headers.get('twilio-request-id')).toMatch(/^RQ[0-9a-f]{32}$/);
     const page = (await first.json()) as Record<string, unknown>;
-    expect(page.next_page_uri).toMatch(new RegExp(`^/2010-04-01/Accounts/${ACCOUNT_SID}/Messages\\.json\\?To=%2B819012345678&PageSize=2&Page=1&PageToken=PASM[0-9a-f]{32}$`));
-    expect(page).toMatchObject({ page: 0, page_size: 2, start: 0, end: 1, previous_page_uri: null, first_page_uri: `${list}?To=%2B819012345678&PageSize=2&Page=0` });
-    expect((page.messages as Record<string, unknown>[])[0]).toMatchObject({ account_sid: ACCOUNT_SID, api_version: '2010-04-01', direction: 'outbound-api', date_sent: 'Tue, 01 Apr 2025 09:08:00 +0000' });
+    expect(page.next_page_uri).toMatch(
+      new RegExp(
+        `^/2010-04-01/Accounts/${ACCOUNT_SID}/Messages\\.json\\?To=%2B819012345678&PageSize=2&Page=1&PageToken=PASM[0-9a-f]{32}$`,
+      ),
+    );
+    expect(page).toMatchObject({
+      page: 0,
+      page_size: 2,
+      start: 0,
+      end: 1,
+      previous_page_uri: null,
+      first_page_uri: `${list}?To=%2B819012345678&PageSize=2&Page=0`,
+    });
+    expect((page.messages as Record<string, unknown>[])[0]).toMatchObject({
+      account_sid: ACCOUNT_SID,
+      api_version: '2010-04-01',
+      direction: 'outbound-api',
+      date_sent: 'Tue, 01 Apr 2025 09:08:00 +0000',
+    });
 
     const unauthenticated = await fetch(`${twilio.baseUrl}${list}`);
     expect(unauthenticated.status).toBe(401);
-    expect(await unauthenticated.json()).toEqual({ code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
-    const missing = await fetch(`${twilio.baseUrl}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/SM${'0'.repeat(32)}.json`, { method: 'DELETE', headers: { Authorization: auth } });
+    expect(await unauthenticated.json()).toEqual({
+      code: 20003,
+      message: 'Authenticate',
+      more_info: 'https://www.twilio.com/docs/errors/20003',
+      status: 401,
+    });
+    const missing = await fetch(
+      `${twilio.baseUrl}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages/SM${'0'.repeat(32)}.json`,
+      { method: 'DELETE', headers: { Authorization: auth } },
+    );
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: 20404, status: 404 });
     twilio.failNext(1, 429);
@@ -290,18 +385,36 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
         first_name: 'Yui',
         last_name: 'Sato',
         updated_at: '2025-05-01T10:00:00+09:00',
-        email_marketing_consent: { state: 'subscribed', opt_in_level: 'single_opt_in', consent_updated_at: '2025-01-01T00:00:00Z' },
-        sms_marketing_consent: { state: 'subscribed', opt_in_level: 'single_opt_in', consent_updated_at: '2025-01-01T00:00:00Z' },
+        email_marketing_consent: {
+          state: 'subscribed',
+          opt_in_level: 'single_opt_in',
+          consent_updated_at: '2025-01-01T00:00:00Z',
+        },
+        sms_marketing_consent: {
+          state: 'subscribed',
+          opt_in_level: 'single_opt_in',
+          consent_updated_at: '2025-01-01T00:00:00Z',
+        },
       },
       { id: KENJI, email: 'kenji@example.com', first_name: 'Kenji', phone: null },
       { id: NO_PHONE, email: null, phone: null, first_name: null },
     ]);
-    shopify.addOrders([{ id: 5_920_000_900_000, customer_id: KENJI, line_items: [{ sku: 'MRD-TEE-01', title: 'Organic cotton tee', quantity: 1, price: '2900' }] }]);
+    shopify.addOrders([
+      {
+        id: 5_920_000_900_000,
+        customer_id: KENJI,
+        line_items: [{ sku: 'MRD-TEE-01', title: 'Organic cotton tee', quantity: 1, price: '2900' }],
+      },
+    ]);
     return shopify;
   }
 
   const open = (emulator: ShopifyEmulator, key = 'req_1:shopify'): ConnectedSystemSession =>
-    shopifyPrivacySystem.open({ shopUrl: emulator.baseUrl, timeZone: 'Asia/Tokyo' }, { accessToken: SHOP_TOKEN }, { idempotencyKey: key, sleep: async () => {} });
+    shopifyPrivacySystem.open(
+      { shopUrl: emulator.baseUrl, timeZone: 'Asia/Tokyo' },
+      { accessToken: SHOP_TOKEN },
+      { idempotencyKey: key, sleep: async () => {} },
+    );
 
   const consentOf = (emulator: ShopifyEmulator, id: number) => {
     const customer = emulator.customer(id)!;
@@ -315,14 +428,33 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
   it('applyConsent denied sets email and SMS marketing consent to unsubscribed; granted subscribes again', async () => {
     const emulator = await start();
     const session = open(emulator);
-    const yui = person({ platformIds: { shopify_customer: [String(YUI)] }, emails: ['yui.sato@example.com'], phones: ['+819011112222'] });
+    const yui = person({
+      platformIds: { shopify_customer: [String(YUI)] },
+      emails: ['yui.sato@example.com'],
+      phones: ['+819011112222'],
+    });
 
-    const denied = await session.applyConsent!(yui, { purposes: [{ purpose: 'emailMarketing', state: 'denied' }, { purpose: 'smsMarketing', state: 'denied' }, { purpose: 'analytics', state: 'denied' }] });
+    const denied = await session.applyConsent!(yui, {
+      purposes: [
+        { purpose: 'emailMarketing', state: 'denied' },
+        { purpose: 'smsMarketing', state: 'denied' },
+        { purpose: 'analytics', state: 'denied' },
+      ],
+    });
 
     expect(denied.status).toBe('done');
-    expect(denied.evidence).toMatchObject({ result: 'shopify customer updated', customersUpdated: '1', emailMarketingState: 'unsubscribed', smsMarketingState: 'unsubscribed' });
+    expect(denied.evidence).toMatchObject({
+      result: 'shopify customer updated',
+      customersUpdated: '1',
+      emailMarketingState: 'unsubscribed',
+      smsMarketingState: 'unsubscribed',
+    });
     expect(denied.evidence.updated_at).toBe('2025-05-09T14:03:00+09:00');
-    expect(consentOf(emulator, YUI)).toEqual({ email: 'unsubscribed', sms: 'unsubscribed', updatedAt: '2025-05-09T14:03:00+09:00' });
+    expect(consentOf(emulator, YUI)).toEqual({
+      email: 'unsubscribed',
+      sms: 'unsubscribed',
+      updatedAt: '2025-05-09T14:03:00+09:00',
+    });
     const put = emulator.requests.find((r) => r.method === 'PUT');
     expect(put).toMatchObject({ path: `/admin/api/2024-10/customers/${YUI}.json`, status: 200 });
 
@@ -340,7 +472,10 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     expect(consentOf(emulator, KENJI)).toMatchObject({ email: 'unsubscribed', sms: undefined }); // no phone: no SMS consent sent, no 422
 
     const neither = await session.suppress!(person({ platformIds: { shopify_customer: [String(NO_PHONE)] } }));
-    expect(neither).toMatchObject({ status: 'done', evidence: { customersUpdated: '0', customersWithoutEmailOrPhone: '1' } });
+    expect(neither).toMatchObject({
+      status: 'done',
+      evidence: { customersUpdated: '0', customersWithoutEmailOrPhone: '1' },
+    });
     expect(emulator.requests.filter((r) => r.status >= 400)).toEqual([]);
     expectNoPersonalValues(kenji, neither);
   });
@@ -351,7 +486,10 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     const yui = person({ platformIds: { shopify_customer: [String(YUI)] } });
 
     const erased = await session.erase!(yui);
-    expect(erased).toMatchObject({ status: 'done', evidence: { result: 'shopify customer deleted', customersDeleted: '1' } });
+    expect(erased).toMatchObject({
+      status: 'done',
+      evidence: { result: 'shopify customer deleted', customersDeleted: '1' },
+    });
     expect(erased.evidence.shopifyRequestIds).toMatch(/^[0-9a-f-]{36}$/);
     expect(emulator.customer(YUI)).toBeUndefined();
 
@@ -364,9 +502,16 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
   it('finds the customer by e-mail when there is no Shopify ID, without putting the address in evidence', async () => {
     const emulator = await start();
     const erased = await open(emulator).erase!(person({ emails: ['Yui.Sato@example.com'] }));
-    expect(erased).toMatchObject({ status: 'done', evidence: { lookup: 'customer search by e-mail', customersDeleted: '1' } });
+    expect(erased).toMatchObject({
+      status: 'done',
+      evidence: { lookup: 'customer search by e-mail', customersDeleted: '1' },
+    });
     expect(emulator.customer(YUI)).toBeUndefined();
-    expect(emulator.requests[0]).toMatchObject({ method: 'GET', path: '/admin/api/2024-10/customers/search.json', query: { query: 'email:"yui.sato@example.com"', fields: 'id,email' } });
+    expect(emulator.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/admin/api/2024-10/customers/search.json',
+      query: { query: 'email:"yui.sato@example.com"', fields: 'id,email' },
+    });
     expectNoPersonalValues(erased);
 
     const nobody = await open(emulator).erase!(person({ emails: ['nobody@example.com'] }));
@@ -383,9 +528,12 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     ]);
     const everyone = [YUI, KENJI, NO_PHONE, ANA, BEN];
     const search = async (query: string) => {
-      const res = await fetch(`${emulator.baseUrl}/admin/api/2024-10/customers/search.json?${new URLSearchParams({ query, fields: 'id' })}`, {
-        headers: { 'X-Shopify-Access-Token': SHOP_TOKEN },
-      });
+      const res = await fetch(
+        `${emulator.baseUrl}/admin/api/2024-10/customers/search.json?${new URLSearchParams({ query, fields: 'id' })}`,
+        {
+          headers: { 'X-Shopify-Access-Token': SHOP_TOKEN },
+        },
+      );
       expect(res.status).toBe(200);
       return ((await res.json()) as { customers: { id: number }[] }).customers.map((c) => c.id);
     };
@@ -396,7 +544,8 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
 
     const erased = await open(emulator).erase!(person({ emails: [breakout] }));
     expect(erased.status).toBe('not-found');
-    const searches = () => emulator.requests.filter((r) => r.path.endsWith('/customers/search.json')).map((r) => r.query.query);
+    const searches = () =>
+      emulator.requests.filter((r) => r.path.endsWith('/customers/search.json')).map((r) => r.query.query);
     expect(searches().at(-1)).toBe('email:"*\\"x\\"@x.com"');
     // The form with OR (lower-cased on the way, escaped all the same), and a bare wildcard address, whose hits are not the address.
     for (const hostile of ['a"OR email:*@x.com"@example.com', '*@x.com']) {
@@ -410,7 +559,10 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     const QUOTED = 7_310_000_600_000;
     emulator.addCustomers([{ id: QUOTED, email: 'o"neil@example.com', first_name: 'Quinn', phone: null }]);
     expect(await search('email:"o\\"neil@example.com"')).toEqual([QUOTED]);
-    expect(await open(emulator).erase!(person({ emails: ['o"neil@example.com'] }))).toMatchObject({ status: 'done', evidence: { customersDeleted: '1' } });
+    expect(await open(emulator).erase!(person({ emails: ['o"neil@example.com'] }))).toMatchObject({
+      status: 'done',
+      evidence: { customersDeleted: '1' },
+    });
     expect(emulator.customer(QUOTED)).toBeUndefined();
     for (const id of everyone) expect(emulator.customer(id)).toBeDefined();
   });
@@ -426,16 +578,24 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     expect(error.message).toContain('Erase personal data');
     expect(error.message).toContain(new URL(emulator.baseUrl).host);
     expect((error as ManualActionRequired).records).toEqual([String(KENJI)]);
-    expect((error as ManualActionRequired).action).toMatch(/^In the Shopify admin of .* More actions → Erase personal data/);
+    expect((error as ManualActionRequired).action).toMatch(
+      /^In the Shopify admin of .* More actions → Erase personal data/,
+    );
     expect(emulator.customer(KENJI)).toBeDefined();
     expectNoPersonalValues(error);
   });
 
   it('exports the customer and their orders', async () => {
     const emulator = await start();
-    const { outcome, data } = await open(emulator).export!(person({ platformIds: { shopify_customer: [String(KENJI), '7310000999999'] } }));
+    const { outcome, data } = await open(emulator).export!(
+      person({ platformIds: { shopify_customer: [String(KENJI), '7310000999999'] } }),
+    );
     expect(outcome).toMatchObject({ status: 'done', evidence: { customersExported: '1', ordersExported: '1' } });
-    const [entry] = (data as { customers: { customer: Record<string, unknown>; orders: Record<string, unknown>[]; ordersCount: number }[] }).customers;
+    const [entry] = (
+      data as {
+        customers: { customer: Record<string, unknown>; orders: Record<string, unknown>[]; ordersCount: number }[];
+      }
+    ).customers;
     expect(entry!.customer).toMatchObject({ id: KENJI, email: 'kenji@example.com' });
     expect(entry!.orders).toEqual([expect.objectContaining({ id: 5_920_000_900_000, total_price: '2900' })]);
     expectNoPersonalValues(outcome);
@@ -444,7 +604,11 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
   it('turns a revoked token into ConnectorAuthError', async () => {
     const emulator = await start();
     emulator.revokeToken();
-    const error = await failure(open(emulator).applyConsent!(person({ platformIds: { shopify_customer: [String(YUI)] } }), { purposes: [{ purpose: 'emailMarketing', state: 'denied' }] }));
+    const error = await failure(
+      open(emulator).applyConsent!(person({ platformIds: { shopify_customer: [String(YUI)] } }), {
+        purposes: [{ purpose: 'emailMarketing', state: 'denied' }],
+      }),
+    );
     expect(error).toBeInstanceOf(ConnectorAuthError);
     expect(error.retryable).toBe(false);
     expectNoPersonalValues(error);
@@ -455,16 +619,31 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     const call = (method: string, path: string, body?: string) =>
       fetch(`${emulator.baseUrl}/admin/api/2024-10/${path}`, {
         method,
-        headers: { 'X-Shopify-Access-Token': SHOP_TOKEN, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: {
+          'X-Shopify-Access-Token': SHOP_TOKEN,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body }),
       });
 
-    const noWrapper = await call('PUT', `customers/${YUI}.json`, JSON.stringify({ email_marketing_consent: { state: 'unsubscribed' } }));
+    const noWrapper = await call(
+      'PUT',
+      `customers/${YUI}.json`,
+      JSON.stringify({ email_marketing_consent: { state: 'unsubscribed' } }),
+    );
     expect(noWrapper.status).toBe(400);
     expect(await noWrapper.json()).toEqual({ errors: { customer: 'Required parameter missing or invalid' } });
-    const smsWithoutPhone = await call('PUT', `customers/${KENJI}.json`, JSON.stringify({ customer: { sms_marketing_consent: { state: 'unsubscribed', opt_in_level: 'single_opt_in' } } }));
+    const smsWithoutPhone = await call(
+      'PUT',
+      `customers/${KENJI}.json`,
+      JSON.stringify({ customer: { sms_marketing_consent: { state: 'unsubscribed', opt_in_level: 'single_opt_in' } } }),
+    );
     expect(smsWithoutPhone.status).toBe(422);
-    const badState = await call('PUT', `customers/${YUI}.json`, JSON.stringify({ customer: { email_marketing_consent: { state: 'maybe' } } }));
+    const badState = await call(
+      'PUT',
+      `customers/${YUI}.json`,
+      JSON.stringify({ customer: { email_marketing_consent: { state: 'maybe' } } }),
+    );
     expect(badState.status).toBe(422);
     expect(consentOf(emulator, YUI).email).toBe('subscribed');
 
@@ -476,7 +655,10 @@ describe('Shopify connected system (Admin REST → emulator)', () => {
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ errors: 'Not Found' });
 
-    const search = await call('GET', `customers/search.json?query=${encodeURIComponent('email:kenji@example.com')}&fields=id`);
+    const search = await call(
+      'GET',
+      `customers/search.json?query=${encodeURIComponent('email:kenji@example.com')}&fields=id`,
+    );
     expect(await search.json()).toEqual({ customers: [{ id: KENJI }] });
     expect((await call('PUT', `customers/${YUI}.json`, '{"customer":')).status).toBe(400);
     expect(emulator.requests.every((r) => r.status !== 0)).toBe(true);

@@ -29,14 +29,22 @@ describe('regionHealth routes each region’s work to that region’s worker and
     const result = await handle.result();
 
     expect(result.regions).toHaveLength(1);
-    expect(result.regions[0]).toMatchObject({ region: 'eu', taskQueue: 'meridian-eu', workerIdentity: `eu@${hostname()}:${workers.eu!.pid}` });
+    expect(result.regions[0]).toMatchObject({
+      region: 'eu',
+      taskQueue: 'meridian-eu',
+      workerIdentity: `eu@${hostname()}:${workers.eu!.pid}`,
+    });
     const eu = await probesIn('eu');
     expect(eu).toHaveLength(1);
     expect(eu[0]).toMatchObject({ workflowId: handle.workflowId, region: 'eu', attempts: 1, samples: 2 });
     expect(await probesIn('us')).toEqual([]);
     expect(await probesIn('apac')).toEqual([]);
 
-    const [report] = await d.global().db.select().from(regionHealthReports).where(eq(regionHealthReports.workflowId, handle.workflowId));
+    const [report] = await d
+      .global()
+      .db.select()
+      .from(regionHealthReports)
+      .where(eq(regionHealthReports.workflowId, handle.workflowId));
     expect(report?.regions.map((r) => r.region)).toEqual(['eu']);
   });
 
@@ -64,7 +72,9 @@ describe('regionHealth routes each region’s work to that region’s worker and
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause?.cause as Error | undefined;
     expect(cause?.message).toMatch(/probe for region "eu" reached the worker of region "us"/);
-    const rows = [...(await probesIn('eu')), ...(await probesIn('us'))].filter((r) => r.workflowId === handle.workflowId);
+    const rows = [...(await probesIn('eu')), ...(await probesIn('us'))].filter(
+      (r) => r.workflowId === handle.workflowId,
+    );
     expect(rows).toEqual([]);
   });
 

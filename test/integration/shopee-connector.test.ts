@@ -1,7 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectorAuthError, ConnectorError, ConnectorRateLimited, ConnectorRequestError, ConnectorTransientError } from '../../connectors/errors';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorRateLimited,
+  ConnectorRequestError,
+  ConnectorTransientError,
+} from '../../connectors/errors';
 import type { ConnectorContext, ConnectorSession, Cursor, SyncPage } from '../../connectors/framework';
-import { ORDER_DETAIL_PATH, ORDER_LIST_PATH, ShopeeClient, shopeeBaseString, shopeeSign } from '../../connectors/shopee/client';
+import {
+  ORDER_DETAIL_PATH,
+  ORDER_LIST_PATH,
+  ShopeeClient,
+  shopeeBaseString,
+  shopeeSign,
+} from '../../connectors/shopee/client';
 import { ShopeeCredentials, ShopeeSettings, shopeeConnector } from '../../connectors/shopee/index';
 import type { CanonicalOrder, RejectedRecord } from '../../domain/commerce';
 import { parseAmount } from '../../domain/money';
@@ -46,19 +58,46 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
   });
 
   async function start(options: Partial<ShopeeEmulatorOptions> = {}): Promise<ShopeeEmulator> {
-    shopee = await startShopeeEmulator({ partnerId: PARTNER_ID, partnerKey: PARTNER_KEY, shopId: SHOP_ID, accessToken: TOKEN, region: 'TH', now: clock, ...options });
+    shopee = await startShopeeEmulator({
+      partnerId: PARTNER_ID,
+      partnerKey: PARTNER_KEY,
+      shopId: SHOP_ID,
+      accessToken: TOKEN,
+      region: 'TH',
+      now: clock,
+      ...options,
+    });
     return shopee;
   }
 
   /** A session as the sync activity opens one: settings and credentials through their schemas. */
-  function open(emulator: ShopeeEmulator, settings: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}, context: Partial<ConnectorContext> = {}): ConnectorSession {
-    const parsedSettings = ShopeeSettings.parse({ baseUrl: emulator.baseUrl, partnerId: PARTNER_ID, shopId: SHOP_ID, ...settings });
+  function open(
+    emulator: ShopeeEmulator,
+    settings: Record<string, unknown> = {},
+    credentials: Record<string, unknown> = {},
+    context: Partial<ConnectorContext> = {},
+  ): ConnectorSession {
+    const parsedSettings = ShopeeSettings.parse({
+      baseUrl: emulator.baseUrl,
+      partnerId: PARTNER_ID,
+      shopId: SHOP_ID,
+      ...settings,
+    });
     const parsedCredentials = ShopeeCredentials.parse({ partnerKey: PARTNER_KEY, accessToken: TOKEN, ...credentials });
-    return shopeeConnector.open(parsedSettings, parsedCredentials, { sourceId: SOURCE_ID, now: clock, sleep: async () => {}, ...context });
+    return shopeeConnector.open(parsedSettings, parsedCredentials, {
+      sourceId: SOURCE_ID,
+      now: clock,
+      sleep: async () => {},
+      ...context,
+    });
   }
 
   /** Every page of a pass; each cursor goes through JSON on the way, as a workflow checkpoint does. */
-  async function walk(session: ConnectorSession, since?: string, options: { from?: Cursor; maxPages?: number; retries?: number } = {}): Promise<Pass & { next: Cursor | null }> {
+  async function walk(
+    session: ConnectorSession,
+    since?: string,
+    options: { from?: Cursor; maxPages?: number; retries?: number } = {},
+  ): Promise<Pass & { next: Cursor | null }> {
     const pass: Pass = { pages: [], orders: [], rejected: [], highWater: undefined, retried: [] };
     let cursor: Cursor | null = options.from ?? null;
     do {
@@ -91,16 +130,30 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     return error as ConnectorError;
   }
 
-  const listCalls = (emulator: ShopeeEmulator) => emulator.requests.filter((request) => request.path === ORDER_LIST_PATH && request.status === 200);
-  const detailCalls = (emulator: ShopeeEmulator) => emulator.requests.filter((request) => request.path === ORDER_DETAIL_PATH && request.status === 200);
+  const listCalls = (emulator: ShopeeEmulator) =>
+    emulator.requests.filter((request) => request.path === ORDER_LIST_PATH && request.status === 200);
+  const detailCalls = (emulator: ShopeeEmulator) =>
+    emulator.requests.filter((request) => request.path === ORDER_DETAIL_PATH && request.status === 200);
   const ids = (orders: { externalId?: string }[]) => orders.map((order) => order.externalId!);
   const maxUpdate = (emulator: ShopeeEmulator, sns?: string[]) =>
-    iso(Math.max(...emulator.orders().filter((o) => !sns || sns.includes(o.order_sn)).map((o) => o.update_time)) * 1000);
+    iso(
+      Math.max(
+        ...emulator
+          .orders()
+          .filter((o) => !sns || sns.includes(o.order_sn))
+          .map((o) => o.update_time),
+      ) * 1000,
+    );
 
   /** 250 orders created over the 40 days before START (each updated up to 3 days later). */
   async function shopWith250Orders(): Promise<{ emulator: ShopeeEmulator; sns: string[] }> {
     const emulator = await start();
-    const sns = emulator.seedOrders({ count: 250, from: new Date(START - 40 * DAY_MS), to: new Date(START - HOUR_MS), seed: 7 });
+    const sns = emulator.seedOrders({
+      count: 250,
+      from: new Date(START - 40 * DAY_MS),
+      to: new Date(START - HOUR_MS),
+      seed: 7,
+    });
     return { emulator, sns };
   }
 
@@ -118,7 +171,9 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     expect(pass.next).toBeNull();
 
     // Windows: consecutive, from syncFrom to the clock at the pass's first page, each under 15 days.
-    const windows = [...new Map(listCalls(emulator).map((call) => [call.params.time_from, Number(call.params.time_to)])).entries()].map(([from, to]) => ({ from: Number(from), to }));
+    const windows = [
+      ...new Map(listCalls(emulator).map((call) => [call.params.time_from, Number(call.params.time_to)])).entries(),
+    ].map(([from, to]) => ({ from: Number(from), to }));
     expect(windows.length).toBe(3);
     expect(windows[0]!.from).toBe(seconds(Date.parse(syncFrom)));
     expect(windows.at(-1)!.to).toBe(seconds(START));
@@ -127,7 +182,12 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
       if (i > 0) expect(window.from).toBe(windows[i - 1]!.to + 1);
     });
     for (const call of listCalls(emulator)) {
-      expect(call.params).toMatchObject({ time_range_field: 'update_time', page_size: '80', partner_id: String(PARTNER_ID), shop_id: String(SHOP_ID) });
+      expect(call.params).toMatchObject({
+        time_range_field: 'update_time',
+        page_size: '80',
+        partner_id: String(PARTNER_ID),
+        shop_id: String(SHOP_ID),
+      });
       expect(call.params).not.toHaveProperty('access_token');
     }
     // One SyncPage per list page; at least one window took two pages, so Shopee's cursor was followed.
@@ -145,7 +205,13 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
       const order = byId.get(raw.order_sn)!;
       const expected = parseAmount(String(raw.total_amount), 'THB');
       expect(expected.ok && expected.minor.toString()).toBe(order.totalMinor);
-      expect(order).toMatchObject({ sourceId: SOURCE_ID, currency: 'THB', timeZone: 'Asia/Bangkok', placedAt: iso(raw.create_time * 1000), updatedAt: iso(raw.update_time * 1000) });
+      expect(order).toMatchObject({
+        sourceId: SOURCE_ID,
+        currency: 'THB',
+        timeZone: 'Asia/Bangkok',
+        placedAt: iso(raw.create_time * 1000),
+        updatedAt: iso(raw.update_time * 1000),
+      });
       expect(order.customerExternalId).toBe(String(raw.buyer_user_id));
       if (raw.recipient_address!.phone.includes('*')) expect(order).not.toHaveProperty('phone');
       else expect(order.phone).toBe(raw.recipient_address!.phone);
@@ -161,7 +227,11 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     const first = await walk(open(emulator, settings), undefined, { maxPages: 3 });
     expect(first.next).not.toBeNull();
     const checkpoint = JSON.stringify(first.next);
-    expect(JSON.parse(checkpoint)).toMatchObject({ passEnd: iso(START), pageCursor: expect.any(String), windowFrom: expect.any(String) });
+    expect(JSON.parse(checkpoint)).toMatchObject({
+      passEnd: iso(START),
+      pageCursor: expect.any(String),
+      windowFrom: expect.any(String),
+    });
 
     // The worker restarts an hour later; an order placed meanwhile belongs to the next pass.
     clockMs = START + HOUR_MS;
@@ -192,13 +262,19 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     const second = await walk(open(emulator, { syncFrom: iso(START - 41 * DAY_MS), pageSize: 100 }), first.highWater);
 
     // `since` is inclusive: orders last changed at exactly the old high-water mark come again (storage is idempotent).
-    const atMark = emulator.orders().filter((o) => iso(o.update_time * 1000) === first.highWater && !updated.includes(o.order_sn)).map((o) => o.order_sn);
+    const atMark = emulator
+      .orders()
+      .filter((o) => iso(o.update_time * 1000) === first.highWater && !updated.includes(o.order_sn))
+      .map((o) => o.order_sn);
     expect(ids(second.orders).sort()).toEqual([...updated, ...added, ...atMark].sort());
     expect(second.orders.find((order) => order.externalId === updated[0])!.status).toBe('cancelled');
     expect(second.highWater).toBe(iso(START + 2 * HOUR_MS));
     const calls = emulator.requests.slice(requestsBefore).filter((call) => call.path === ORDER_LIST_PATH);
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.params).toMatchObject({ time_from: String(seconds(Date.parse(first.highWater!))), time_to: String(seconds(clockMs)) });
+    expect(calls[0]!.params).toMatchObject({
+      time_from: String(seconds(Date.parse(first.highWater!))),
+      time_to: String(seconds(clockMs)),
+    });
   });
 
   it('maps what it can and rejects the rest by order_sn, still moving the high-water mark', async () => {
@@ -225,7 +301,9 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     const emulator = await start();
     emulator.seedOrders({ count: 3, seed: 1 });
 
-    const error = await failure(open(emulator, {}, { partnerKey: `${PARTNER_KEY}-old` }).fetchPage('orders', null, undefined));
+    const error = await failure(
+      open(emulator, {}, { partnerKey: `${PARTNER_KEY}-old` }).fetchPage('orders', null, undefined),
+    );
 
     expect(error).toBeInstanceOf(ConnectorAuthError);
     expect(error.retryable).toBe(false);
@@ -295,7 +373,12 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
 
   it("keeps under the emulator's own rate limit by waiting for Retry-After", async () => {
     const emulator = await start({ callsPerSecond: 3 });
-    const sns = emulator.seedOrders({ count: 40, from: new Date(START - 5 * DAY_MS), to: new Date(START - HOUR_MS), seed: 3 });
+    const sns = emulator.seedOrders({
+      count: 40,
+      from: new Date(START - 5 * DAY_MS),
+      to: new Date(START - HOUR_MS),
+      seed: 3,
+    });
     const waits: number[] = [];
     const session = open(
       emulator,
@@ -357,10 +440,26 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
   it('times out a held call as a retryable transient error', async () => {
     const emulator = await start();
     emulator.failNext(1, 'timeout');
-    const client = new ShopeeClient({ baseUrl: emulator.baseUrl, partnerId: PARTNER_ID, partnerKey: PARTNER_KEY, shopId: SHOP_ID, accessToken: TOKEN, now: clock, timeoutMs: 300 });
+    const client = new ShopeeClient({
+      baseUrl: emulator.baseUrl,
+      partnerId: PARTNER_ID,
+      partnerKey: PARTNER_KEY,
+      shopId: SHOP_ID,
+      accessToken: TOKEN,
+      now: clock,
+      timeoutMs: 300,
+    });
     const startedAt = performance.now();
 
-    const error = await failure(client.getOrderList({ timeRangeField: 'update_time', timeFrom: seconds(START - DAY_MS), timeTo: seconds(START), pageSize: 10, cursor: '' }));
+    const error = await failure(
+      client.getOrderList({
+        timeRangeField: 'update_time',
+        timeFrom: seconds(START - DAY_MS),
+        timeTo: seconds(START),
+        pageSize: 10,
+        cursor: '',
+      }),
+    );
 
     expect(error).toBeInstanceOf(ConnectorTransientError);
     expect(error.retryable).toBe(true);
@@ -378,7 +477,9 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
 
   it('reports a clock more than 5 minutes off as a refused request', async () => {
     const emulator = await start();
-    const error = await failure(open(emulator, {}, {}, { now: () => new Date(START + 10 * 60_000) }).fetchPage('orders', null, undefined));
+    const error = await failure(
+      open(emulator, {}, {}, { now: () => new Date(START + 10 * 60_000) }).fetchPage('orders', null, undefined),
+    );
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error.retryable).toBe(false);
     expect((error as ConnectorRequestError).apiErrors).toBe('error_param: Invalid timestamp.');
@@ -386,8 +487,23 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
 
   it("reports a refused parameter as non-retryable with Shopee's error text", async () => {
     const emulator = await start();
-    const client = new ShopeeClient({ baseUrl: emulator.baseUrl, partnerId: PARTNER_ID, partnerKey: PARTNER_KEY, shopId: SHOP_ID, accessToken: TOKEN, now: clock });
-    const error = await failure(client.getOrderList({ timeRangeField: 'update_time', timeFrom: seconds(START - DAY_MS), timeTo: seconds(START), pageSize: 101, cursor: '' }));
+    const client = new ShopeeClient({
+      baseUrl: emulator.baseUrl,
+      partnerId: PARTNER_ID,
+      partnerKey: PARTNER_KEY,
+      shopId: SHOP_ID,
+      accessToken: TOKEN,
+      now: clock,
+    });
+    const error = await failure(
+      client.getOrderList({
+        timeRangeField: 'update_time',
+        timeFrom: seconds(START - DAY_MS),
+        timeTo: seconds(START),
+        pageSize: 101,
+        cursor: '',
+      }),
+    );
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error.status).toBe(400);
     expect((error as ConnectorRequestError).apiErrors).toMatch(/^error_param: .*page_size/);
@@ -397,18 +513,50 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     const emulator = await start();
     const call = async (path: string, params: Record<string, string>) => {
       const timestamp = seconds(clockMs);
-      const sign = shopeeSign(PARTNER_KEY, shopeeBaseString({ partnerId: PARTNER_ID, apiPath: path, timestamp, accessToken: TOKEN, shopId: SHOP_ID }));
-      const query = new URLSearchParams({ partner_id: String(PARTNER_ID), timestamp: String(timestamp), access_token: TOKEN, shop_id: String(SHOP_ID), sign, ...params });
+      const sign = shopeeSign(
+        PARTNER_KEY,
+        shopeeBaseString({ partnerId: PARTNER_ID, apiPath: path, timestamp, accessToken: TOKEN, shopId: SHOP_ID }),
+      );
+      const query = new URLSearchParams({
+        partner_id: String(PARTNER_ID),
+        timestamp: String(timestamp),
+        access_token: TOKEN,
+        shop_id: String(SHOP_ID),
+        sign,
+        ...params,
+      });
       const response = await fetch(`${emulator.baseUrl}${path}?${query}`);
-      return { status: response.status, body: (await response.json()) as { error: string; message: string; response?: unknown } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { error: string; message: string; response?: unknown },
+      };
     };
-    const list = (span: number) => call(ORDER_LIST_PATH, { time_range_field: 'update_time', time_from: String(seconds(START) - span), time_to: String(seconds(START)), page_size: '10', cursor: '' });
+    const list = (span: number) =>
+      call(ORDER_LIST_PATH, {
+        time_range_field: 'update_time',
+        time_from: String(seconds(START) - span),
+        time_to: String(seconds(START)),
+        page_size: '10',
+        cursor: '',
+      });
 
-    expect(await list(WINDOW_LIMIT_S - 1)).toMatchObject({ status: 200, body: { error: '', response: { more: false, next_cursor: '', order_list: [] } } });
-    expect(await list(WINDOW_LIMIT_S)).toMatchObject({ status: 400, body: { error: 'error_param', message: expect.stringContaining('less than 15 days') } });
+    expect(await list(WINDOW_LIMIT_S - 1)).toMatchObject({
+      status: 200,
+      body: { error: '', response: { more: false, next_cursor: '', order_list: [] } },
+    });
+    expect(await list(WINDOW_LIMIT_S)).toMatchObject({
+      status: 400,
+      body: { error: 'error_param', message: expect.stringContaining('less than 15 days') },
+    });
     const sns = Array.from({ length: 51 }, (_, i) => `2505090000${String(i).padStart(4, '0')}`);
-    expect(await call(ORDER_DETAIL_PATH, { order_sn_list: sns.slice(0, 50).join(',') })).toMatchObject({ status: 200, body: { response: { order_list: [] } } });
-    expect(await call(ORDER_DETAIL_PATH, { order_sn_list: sns.join(',') })).toMatchObject({ status: 400, body: { error: 'error_param' } });
+    expect(await call(ORDER_DETAIL_PATH, { order_sn_list: sns.slice(0, 50).join(',') })).toMatchObject({
+      status: 200,
+      body: { response: { order_list: [] } },
+    });
+    expect(await call(ORDER_DETAIL_PATH, { order_sn_list: sns.join(',') })).toMatchObject({
+      status: 400,
+      body: { error: 'error_param' },
+    });
   });
 
   it('refuses a cursor it did not write, and a stream Shopee does not have', async () => {

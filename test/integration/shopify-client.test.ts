@@ -61,7 +61,11 @@ describe('ShopifyClient against the Admin API emulator', () => {
     return orders.map((order) => order.id!);
   }
 
-  async function walk(client: ShopifyClient, resource: 'customers' | 'orders', start: ShopifyCursor): Promise<{ records: OrderRecord[]; pages: number }> {
+  async function walk(
+    client: ShopifyClient,
+    resource: 'customers' | 'orders',
+    start: ShopifyCursor,
+  ): Promise<{ records: OrderRecord[]; pages: number }> {
     const records: OrderRecord[] = [];
     let pages = 0;
     for await (const page of client.pages(resource, start)) {
@@ -251,7 +255,10 @@ describe('classifyHttpFailure', () => {
 
   it('classifies 401 and 403 as non-retryable auth errors', () => {
     for (const status of [401, 403]) {
-      const error = classifyHttpFailure('Shopify', status, headers(), '{"errors":"nope"}', { account: 'shop a.myshopify.com', reconnect: 'the store' });
+      const error = classifyHttpFailure('Shopify', status, headers(), '{"errors":"nope"}', {
+        account: 'shop a.myshopify.com',
+        reconnect: 'the store',
+      });
       expect(error).toBeInstanceOf(ConnectorAuthError);
       expect(error.retryable).toBe(false);
       expect(error.message).toContain('for shop a.myshopify.com');
@@ -261,7 +268,12 @@ describe('classifyHttpFailure', () => {
 
   it('classifies 429 as rate limited after Retry-After seconds, decimals allowed, 2 s by default', () => {
     const wait = (retryAfter?: string) => {
-      const error = classifyHttpFailure('Shopify', 429, headers(retryAfter === undefined ? {} : { 'Retry-After': retryAfter }), '');
+      const error = classifyHttpFailure(
+        'Shopify',
+        429,
+        headers(retryAfter === undefined ? {} : { 'Retry-After': retryAfter }),
+        '',
+      );
       expect(error).toBeInstanceOf(ConnectorRateLimited);
       expect(error.retryable).toBe(true);
       return (error as ConnectorRateLimited).retryAfterMs;
@@ -284,10 +296,18 @@ describe('classifyHttpFailure', () => {
   });
 
   it("classifies other 4xx as non-retryable request errors carrying the API's error text", () => {
-    const error = classifyHttpFailure('Shopify', 400, headers(), '{"errors":{"status":"status cannot be passed when page_info is present."}}');
+    const error = classifyHttpFailure(
+      'Shopify',
+      400,
+      headers(),
+      '{"errors":{"status":"status cannot be passed when page_info is present."}}',
+    );
     expect(error).toBeInstanceOf(ConnectorRequestError);
     expect(error.retryable).toBe(false);
-    expect((error as ConnectorRequestError).apiErrors).toBe('status: status cannot be passed when page_info is present.');
-    for (const status of [404, 422]) expect(classifyHttpFailure('Shopify', status, headers(), '').retryable).toBe(false);
+    expect((error as ConnectorRequestError).apiErrors).toBe(
+      'status: status cannot be passed when page_info is present.',
+    );
+    for (const status of [404, 422])
+      expect(classifyHttpFailure('Shopify', status, headers(), '').retryable).toBe(false);
   });
 });

@@ -96,16 +96,24 @@ describe('Shopify Admin REST emulator', () => {
     expect(expected.length).toBeGreaterThan(50);
     expect(expected.length).toBeLessThan(150);
 
-    const { records, pages } = await walk('orders', `status=any&updated_at_min=${encodeURIComponent(watermark)}&limit=7`);
+    const { records, pages } = await walk(
+      'orders',
+      `status=any&updated_at_min=${encodeURIComponent(watermark)}&limit=7`,
+    );
     expect(pages).toBe(Math.ceil(expected.length / 7));
     expect(ids(records)).toEqual(expected);
 
-    const firstPage = await call(`/admin/api/2024-10/orders.json?status=any&updated_at_min=${encodeURIComponent(watermark)}&limit=7`);
+    const firstPage = await call(
+      `/admin/api/2024-10/orders.json?status=any&updated_at_min=${encodeURIComponent(watermark)}&limit=7`,
+    );
     const next = link(firstPage, 'next')!;
     const refused = await call(`${next}&status=any`);
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({
-      errors: { status: 'status cannot be passed when page_info is present. See https://shopify.dev/api/usage/pagination-rest for more information.' },
+      errors: {
+        status:
+          'status cannot be passed when page_info is present. See https://shopify.dev/api/usage/pagination-rest for more information.',
+      },
     });
     const forged = await call('/admin/api/2024-10/orders.json?page_info=bm90LWEtY3Vyc29y');
     expect(forged.status).toBe(400);
@@ -116,19 +124,35 @@ describe('Shopify Admin REST emulator', () => {
     await start();
     shopify!.addCustomers([{ id: 501, email: 'mei@example.com', created_at: new Date('2025-05-01T00:00:00Z') }]);
     shopify!.addOrders([
-      { id: 1001, customer_id: 501, updated_at: new Date('2025-05-02T00:00:00Z'), line_items: [{ sku: 'A', title: 'A', quantity: 2, price: '1980' }] },
+      {
+        id: 1001,
+        customer_id: 501,
+        updated_at: new Date('2025-05-02T00:00:00Z'),
+        line_items: [{ sku: 'A', title: 'A', quantity: 2, price: '1980' }],
+      },
       { id: 1002, customer_id: 501, updated_at: new Date('2025-05-05T15:00:00Z') },
       { id: 1003, customer_id: 501, updated_at: '2025-05-07T10:00:00' }, // no offset: the shop's wall clock
     ]);
 
-    const orders = async (query: string) => ((await (await call(`/admin/api/2024-10/orders.json?${query}`)).json()) as { orders: Json[] }).orders;
+    const orders = async (query: string) =>
+      ((await (await call(`/admin/api/2024-10/orders.json?${query}`)).json()) as { orders: Json[] }).orders;
     const [a, b, c] = await orders('');
-    expect(a).toMatchObject({ id: 1001, name: '#1001', email: 'mei@example.com', currency: 'JPY', subtotal_price: '3960', total_price: '3960', total_tax: '0' });
+    expect(a).toMatchObject({
+      id: 1001,
+      name: '#1001',
+      email: 'mei@example.com',
+      currency: 'JPY',
+      subtotal_price: '3960',
+      total_price: '3960',
+      total_tax: '0',
+    });
     expect(a!.customer).toMatchObject({ id: 501, email: 'mei@example.com' });
     expect(b!.updated_at).toBe('2025-05-06T00:00:00+09:00');
     expect(c!.updated_at).toBe('2025-05-07T10:00:00+09:00');
 
-    expect(ids(await orders(`updated_at_min=${encodeURIComponent('2025-05-06T00:00:00+09:00')}`))).toEqual([1002, 1003]);
+    expect(ids(await orders(`updated_at_min=${encodeURIComponent('2025-05-06T00:00:00+09:00')}`))).toEqual([
+      1002, 1003,
+    ]);
     expect(ids(await orders(`updated_at_min=${encodeURIComponent('2025-05-06T00:00:01+09:00')}`))).toEqual([1003]);
     expect(ids(await orders('updated_at_min=2025-05-05T15:00:00Z'))).toEqual([1002, 1003]);
     // An unencoded "+" reads as a space, as in any query string: refused, not silently misread.
@@ -146,10 +170,15 @@ describe('Shopify Admin REST emulator', () => {
       { email: 'summer@example.com', created_at: new Date('2025-05-09T05:03:00Z') },
       { email: 'winter@example.com', created_at: new Date('2025-01-09T05:03:00Z') },
     ]);
-    const customers = ((await (await call('/admin/api/2024-10/customers.json')).json()) as { customers: Json[] }).customers;
+    const customers = ((await (await call('/admin/api/2024-10/customers.json')).json()) as { customers: Json[] })
+      .customers;
     expect(customers.map((x) => x.created_at)).toEqual(['2025-05-09T01:03:00-04:00', '2025-01-09T00:03:00-05:00']);
     const shop = ((await (await call('/admin/api/2024-10/shop.json')).json()) as { shop: Json }).shop;
-    expect(shop).toMatchObject({ iana_timezone: 'America/New_York', currency: 'USD', myshopify_domain: 'meridian-demo.myshopify.com' });
+    expect(shop).toMatchObject({
+      iana_timezone: 'America/New_York',
+      currency: 'USD',
+      myshopify_domain: 'meridian-demo.myshopify.com',
+    });
   });
 
   it('lists only open orders by default; closed and cancelled ones need a status', async () => {
@@ -157,9 +186,16 @@ describe('Shopify Admin REST emulator', () => {
     shopify!.addOrders([
       { id: 1, line_items: [{ sku: 'A', title: 'A', quantity: 1, price: '500' }] },
       { id: 2, closed_at: new Date('2025-05-03T00:00:00Z'), fulfillment_status: 'fulfilled' },
-      { id: 3, closed_at: new Date('2025-05-04T00:00:00Z'), cancelled_at: new Date('2025-05-04T00:00:00Z'), cancel_reason: 'customer', financial_status: 'voided' },
+      {
+        id: 3,
+        closed_at: new Date('2025-05-04T00:00:00Z'),
+        cancelled_at: new Date('2025-05-04T00:00:00Z'),
+        cancel_reason: 'customer',
+        financial_status: 'voided',
+      },
     ]);
-    const listed = async (query: string) => ids(((await (await call(`/admin/api/2024-10/orders.json?${query}`)).json()) as { orders: Json[] }).orders);
+    const listed = async (query: string) =>
+      ids(((await (await call(`/admin/api/2024-10/orders.json?${query}`)).json()) as { orders: Json[] }).orders);
     expect(await listed('')).toEqual([1]);
     expect(await listed('status=open')).toEqual([1]);
     expect(await listed('status=any')).toEqual([1, 2, 3]);
@@ -206,7 +242,9 @@ describe('Shopify Admin REST emulator', () => {
     expect(served).toBeLessThanOrEqual(43);
     expect(throttled!.headers.get('retry-after')).toBe('2.0');
     expect(throttled!.headers.get('x-shopify-shop-api-call-limit')).toBe('40/40');
-    expect(await throttled!.json()).toEqual({ errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' });
+    expect(await throttled!.json()).toEqual({
+      errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.',
+    });
 
     // Calls before the wait is over are throttled too, even once the bucket has leaked room for one.
     const throttledAt = Date.now();
@@ -275,12 +313,22 @@ describe('Shopify Admin REST emulator', () => {
 
     const closing = shopify!.close();
     shopify = undefined;
-    await expect(Promise.race([closing.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 1000))])).resolves.toBe('closed');
+    await expect(
+      Promise.race([
+        closing.then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still open'), 1000)),
+      ]),
+    ).resolves.toBe('closed');
   });
 
   it('answers 404 for unknown versions and paths; an older release falls forward to the version served', async () => {
     await start();
-    for (const path of ['/admin/api/2024-13/orders.json', '/admin/api/2099-01/orders.json', '/admin/api/unstable/orders.json', '/admin/api/2024-10/products.json']) {
+    for (const path of [
+      '/admin/api/2024-13/orders.json',
+      '/admin/api/2099-01/orders.json',
+      '/admin/api/unstable/orders.json',
+      '/admin/api/2024-10/products.json',
+    ]) {
       const missing = await call(path);
       expect(missing.status, path).toBe(404);
       expect(await missing.json()).toEqual({ errors: 'Not Found' });
@@ -311,7 +359,9 @@ describe('Shopify Admin REST emulator', () => {
     expect(orders.every((o) => customerIds.has((o.customer as Json).id as number))).toBe(true);
     expect(new Set(customers.map((c) => (c.default_address as Json).country_code)).size).toBeGreaterThanOrEqual(4);
     expect(new Set(orders.map((o) => o.presentment_currency)).size).toBeGreaterThanOrEqual(4);
-    expect(new Set(orders.map((o) => (o.cancelled_at ? 'cancelled' : o.closed_at ? 'closed' : 'open')))).toEqual(new Set(['open', 'closed', 'cancelled']));
+    expect(new Set(orders.map((o) => (o.cancelled_at ? 'cancelled' : o.closed_at ? 'closed' : 'open')))).toEqual(
+      new Set(['open', 'closed', 'cancelled']),
+    );
     const yen = (text: unknown, what: string): bigint => {
       const parsed = parseAmount(text as string, 'JPY');
       if (!parsed.ok) throw new Error(`${what}: ${parsed.reason}`);
@@ -322,8 +372,12 @@ describe('Shopify Admin REST emulator', () => {
       expect(order.name).toBe(`#${order.order_number}`);
       expect(order.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
       const subtotal = yen(order.subtotal_price, `${order.name} subtotal_price`);
-      expect(yen(order.total_price, `${order.name} total_price`)).toBe(subtotal + yen(order.total_tax, `${order.name} total_tax`));
-      const lines = (order.line_items as Json[]).map((item) => yen(item.price, `${order.name} line item`) * BigInt(item.quantity as number));
+      expect(yen(order.total_price, `${order.name} total_price`)).toBe(
+        subtotal + yen(order.total_tax, `${order.name} total_tax`),
+      );
+      const lines = (order.line_items as Json[]).map(
+        (item) => yen(item.price, `${order.name} line item`) * BigInt(item.quantity as number),
+      );
       expect(lines.reduce((sum, line) => sum + line, 0n)).toBe(subtotal);
     }
   });

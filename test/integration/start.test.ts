@@ -12,7 +12,12 @@ import { freePort, holdPort } from '../support/ports';
 /** `npm start` end to end: dev server, migrations, workers, web, demo workflow, URLs, Ctrl-C. */
 describe('npm start', () => {
   it('brings everything up, prints working URLs, and stops it all on Ctrl-C', async () => {
-    const [temporalPort, uiPort, webPort, operatorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, webPort, operatorPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.MERIDIAN_PAYLOAD_KEYS;
     Object.assign(env, {
@@ -37,7 +42,9 @@ describe('npm start', () => {
     const webUrl = /Web\s+(\S+)/.exec(output)![1]!;
     expect(uiUrl).toBe(`http://localhost:${uiPort}/namespaces/meridian/workflows`);
     expect((await fetch(uiUrl)).status).toBe(200);
-    const settings = (await (await fetch(`http://localhost:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    const settings = (await (await fetch(`http://localhost:${uiPort}/api/v1/settings`)).json()) as {
+      Codec: { Endpoint: string };
+    };
     // The UI's codec is the operator listener, not the public port.
     expect(settings.Codec.Endpoint).toBe(`http://127.0.0.1:${operatorPort}/codec`);
     expect(/Codec\s+(\S+)/.exec(output)![1]).toBe(`http://127.0.0.1:${operatorPort}/codec`);
@@ -66,9 +73,14 @@ describe('npm start', () => {
     expect(output).toMatch(/✓ demo: \d{4} days of ECB reference rates imported/);
     // Demo data went through the real tracking API: Lena is one person in two regions…
     expect(output).toContain('✓ demo: 3 sources (eu, us, apac) and 10 events sent through /v1/batch');
-    expect(output).toContain('✓ demo: connector demo_tokyo_pos (Shift_JIS POS export, apac) synced: completed, 6 orders, 1 row rejected');
+    expect(output).toContain(
+      '✓ demo: connector demo_tokyo_pos (Shift_JIS POS export, apac) synced: completed, 6 orders, 1 row rejected',
+    );
     // The shipped ECB history gave every demo order its reporting amount.
-    const apac = postgres(databaseUrl(inject('databaseUrl'), `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), { max: 1, onnotice: () => {} });
+    const apac = postgres(databaseUrl(inject('databaseUrl'), `cdp_apac_${env.MERIDIAN_DB_SUFFIX}`), {
+      max: 1,
+      onnotice: () => {},
+    });
     try {
       const orders = await apac`select reporting_total_minor, fx_problem from orders`;
       expect(orders).toHaveLength(6);
@@ -87,7 +99,9 @@ describe('npm start', () => {
       body: JSON.stringify({ type: 'email', value: 'lena.gross@example.de' }),
     });
     expect(lookup.status).toBe(200);
-    const lena = (await lookup.json()) as { regions: { region: string; traits?: Record<string, { value: unknown }> }[] };
+    const lena = (await lookup.json()) as {
+      regions: { region: string; traits?: Record<string, { value: unknown }> }[];
+    };
     // …and a third: the demo POS export has an order of hers in the Tokyo store (apac).
     expect(lena.regions.map((r) => r.region).sort()).toEqual(['apac', 'eu', 'us']);
     expect(lena.regions.find((r) => r.region === 'eu')!.traits!.name!.value).toBe('Lena Groß');
@@ -112,13 +126,21 @@ describe('npm start', () => {
     child.kill('SIGINT');
     const { code } = await exit;
     expect(code).toBe(0);
-    expect(output).toMatch(/stopping Meridian…[\s\S]*web stopped[\s\S]*worker-eu stopped[\s\S]*temporal stopped\nstopped\./);
+    expect(output).toMatch(
+      /stopping Meridian…[\s\S]*web stopped[\s\S]*worker-eu stopped[\s\S]*temporal stopped\nstopped\./,
+    );
     // Nothing left behind: every port is free again.
     for (const port of [temporalPort, uiPort, webPort, operatorPort]) (await holdPort(port)).close();
   });
 
   it('starts an embedded PostgreSQL in .data/pg when none answers, says so, and stops it last on Ctrl-C', async () => {
-    const [temporalPort, uiPort, webPort, pgPort, operatorPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, webPort, pgPort, operatorPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const dataDir = mkdtempSync(path.join(tmpdir(), 'meridian-start-pg-'));
     chmodSync(dataDir, 0o755); // as root the server runs as OS user postgres, which must enter it
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -143,7 +165,9 @@ describe('npm start', () => {
         `✓ PostgreSQL: embedded 18.4 on 127.0.0.1:${pgPort}, data in ${path.join(dataDir, 'pg')} ` +
           `(nothing answers on 127.0.0.1:${pgPort} and DATABASE_URL is not set)`,
       );
-      expect(output).toMatch(/✓ databases migrated: cdp_global \(new\), cdp_eu \(new\), cdp_us \(new\), cdp_apac \(new\)/);
+      expect(output).toMatch(
+        /✓ databases migrated: cdp_global \(new\), cdp_eu \(new\), cdp_us \(new\), cdp_apac \(new\)/,
+      );
       expect(await answers('127.0.0.1', pgPort)).toBe(true);
     } finally {
       child.kill('SIGINT');

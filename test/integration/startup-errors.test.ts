@@ -20,7 +20,9 @@ describe('startup errors are one clear line', () => {
   }
 
   it('names a DATABASE_URL that is not PostgreSQL', async () => {
-    const { code, lines } = await run('workers/main.ts', ['--regions', 'eu'], { DATABASE_URL: 'mysql://root@127.0.0.1:3306' });
+    const { code, lines } = await run('workers/main.ts', ['--regions', 'eu'], {
+      DATABASE_URL: 'mysql://root@127.0.0.1:3306',
+    });
     expect(code).toBe(1);
     expect(lines).toEqual([
       'meridian worker: DATABASE_URL is not a PostgreSQL URL: expected postgres://USER[:PASSWORD]@HOST:PORT, e.g. postgres://postgres@127.0.0.1:5432',
@@ -28,17 +30,23 @@ describe('startup errors are one clear line', () => {
   });
 
   it('says PostgreSQL is down and how to start it', async () => {
-    const { code, lines } = await run('workers/main.ts', ['--regions', 'eu'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1' });
+    const { code, lines } = await run('workers/main.ts', ['--regions', 'eu'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1',
+    });
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^meridian worker: PostgreSQL is not running at 127\.0\.0\.1:1 \(connection refused\): start it/);
+    expect(lines[0]).toMatch(
+      /^meridian worker: PostgreSQL is not running at 127\.0\.0\.1:1 \(connection refused\): start it/,
+    );
   });
 
   it('says Temporal is unreachable and what to do', async () => {
     const { code, lines } = await run('workers/main.ts', ['--regions', 'eu'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^meridian worker: Temporal is not reachable at 127\.0\.0\.1:1 .*start it with `npm start`, or set TEMPORAL_ADDRESS/);
+    expect(lines[0]).toMatch(
+      /^meridian worker: Temporal is not reachable at 127\.0\.0\.1:1 .*start it with `npm start`, or set TEMPORAL_ADDRESS/,
+    );
   });
 
   it('names an unknown region and lists the configured ones', async () => {
@@ -55,7 +63,9 @@ describe('startup errors are one clear line', () => {
     try {
       const web = await run('web/main.ts', [], { MERIDIAN_WEB_PORT: String(port) });
       expect(web.code).toBe(1);
-      expect(web.lines).toEqual([`meridian web: port ${port} on 127.0.0.1 is already taken: stop whatever uses it, or choose another port (see README, Configuration)`]);
+      expect(web.lines).toEqual([
+        `meridian web: port ${port} on 127.0.0.1 is already taken: stop whatever uses it, or choose another port (see README, Configuration)`,
+      ]);
 
       const start = await run('scripts/start.ts', [], {
         TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
@@ -64,7 +74,9 @@ describe('startup errors are one clear line', () => {
         MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-start-')),
       });
       expect(start.code).toBe(1);
-      expect(start.output).toContain(`meridian: port ${port} (web) is already taken: is Meridian already running? Stop it, or set MERIDIAN_WEB_PORT to a free port`);
+      expect(start.output).toContain(
+        `meridian: port ${port} (web) is already taken: is Meridian already running? Stop it, or set MERIDIAN_WEB_PORT to a free port`,
+      );
       expect(start.output).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
       held.close();
@@ -84,7 +96,11 @@ describe('startup errors are one clear line', () => {
       MERIDIAN_WEB_PORT: '19999',
     });
     expect(code).toBe(1);
-    expect(output).toContain('Temporal CLI: none local (no temporal binary found (TEMPORAL_CLI_PATH, PATH, .bin, cache) and Go is not installed to build one)');
-    expect(output).toMatch(/meridian: no Temporal CLI: none found, Go is not installed, and the SDK's download failed .*Install Go and run npm start again/);
+    expect(output).toContain(
+      'Temporal CLI: none local (no temporal binary found (TEMPORAL_CLI_PATH, PATH, .bin, cache) and Go is not installed to build one)',
+    );
+    expect(output).toMatch(
+      /meridian: no Temporal CLI: none found, Go is not installed, and the SDK's download failed .*Install Go and run npm start again/,
+    );
   });
 });

@@ -56,7 +56,10 @@ describe('tracking SDKs and the HTTP edges they need', () => {
   it('takes the RudderStack Node SDK (gzip by default) and the Segment Node SDK, and merges what they send into one profile', async () => {
     const errors: unknown[] = [];
     // Defaults unchanged: only the data plane URL points at Meridian.
-    const rudder = new RudderAnalytics(server.writeKey, { dataPlaneUrl: h.base, errorHandler: (e: unknown) => errors.push(e) });
+    const rudder = new RudderAnalytics(server.writeKey, {
+      dataPlaneUrl: h.base,
+      errorHandler: (e: unknown) => errors.push(e),
+    });
     const segment = new SegmentAnalytics({ writeKey: server.writeKey, host: h.base });
 
     segment.identify({ userId: 'crm-7', traits: { email: 'Greta.Hansen@example.de', firstName: 'Greta' } });
@@ -67,26 +70,41 @@ describe('tracking SDKs and the HTTP edges they need', () => {
     await rudder.flush();
     expect(errors).toEqual([]);
 
-    await eventually(async () => {
-      const { status, body } = await lookup('user_id', 'crm-7');
-      expect(status).toBe(200);
-      const part = body.regions[0];
-      expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
-        'anonymous_id=rs-anon-1',
-        'email=greta.hansen@example.de',
-        'user_id=crm-7',
-      ]);
-      expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual(['Order Completed', 'Product Viewed', 'identify', 'identify']);
-      expect(part.traits.city.value).toBe('Kiel');
-      expect(part.traits.firstName.value).toBe('Greta');
-    }, 60_000, 300);
+    await eventually(
+      async () => {
+        const { status, body } = await lookup('user_id', 'crm-7');
+        expect(status).toBe(200);
+        const part = body.regions[0];
+        expect(part.identities.map((i: any) => `${i.type}=${i.value}`).sort()).toEqual([
+          'anonymous_id=rs-anon-1',
+          'email=greta.hansen@example.de',
+          'user_id=crm-7',
+        ]);
+        expect(part.recentEvents.map((e: any) => e.event ?? e.type).sort()).toEqual([
+          'Order Completed',
+          'Product Viewed',
+          'identify',
+          'identify',
+        ]);
+        expect(part.traits.city.value).toBe('Kiel');
+        expect(part.traits.firstName.value).toBe('Greta');
+      },
+      60_000,
+      300,
+    );
   });
 
   it('takes deflate bodies, and gzip on the single-call routes', async () => {
     const call = { userId: 'deflate-user', event: 'Deflated', writeKey: server.writeKey };
-    const deflated = await raw('/v1/track', deflateSync(JSON.stringify(call)), { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+    const deflated = await raw('/v1/track', deflateSync(JSON.stringify(call)), {
+      'content-type': 'application/json',
+      'content-encoding': 'deflate',
+    });
     expect(deflated.status).toBe(200);
-    const gzipped = await raw('/v1/t', gzipSync(JSON.stringify({ ...call, event: 'Gzipped' })), { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+    const gzipped = await raw('/v1/t', gzipSync(JSON.stringify({ ...call, event: 'Gzipped' })), {
+      'content-type': 'text/plain',
+      'content-encoding': 'gzip',
+    });
     expect(gzipped.status).toBe(200);
     await eventually(async () => {
       const { body } = await lookup('user_id', 'deflate-user');
@@ -99,38 +117,74 @@ describe('tracking SDKs and the HTTP edges they need', () => {
     // batch limit on the wire, far over it inflated.
     const item = JSON.stringify({ type: 'track', userId: 'bomb-user', event: 'Bomb' });
     const spaces = Buffer.alloc(1024 * 1024, ' ');
-    const bomb = await gzipStream([Buffer.from(`{"batch":[${item}`), ...Array.from({ length: 200 }, () => spaces), Buffer.from(']}')]);
+    const bomb = await gzipStream([
+      Buffer.from(`{"batch":[${item}`),
+      ...Array.from({ length: 200 }, () => spaces),
+      Buffer.from(']}'),
+    ]);
     expect(bomb.length).toBeLessThan(500 * 1024);
     const memoryBefore = process.memoryUsage().rss;
-    const res = await raw('/v1/batch', bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: basic(server.writeKey) });
+    const res = await raw('/v1/batch', bomb, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: basic(server.writeKey),
+    });
     expect(res.status).toBe(413);
     expect((await json(res)).error).toMatch(/limit is 512000 bytes per batch \(after decompression\)/);
     // The server read at most the limit: nowhere near the 200 MB it would inflate to.
     expect(process.memoryUsage().rss - memoryBefore).toBeLessThan(100 * 1024 * 1024);
     expect((await lookup('user_id', 'bomb-user')).status).toBe(404);
     // The same for a single call over 32 KB once inflated.
-    const big = gzipSync(JSON.stringify({ userId: 'bomb-user', event: 'Big', properties: { pad: 'x'.repeat(64 * 1024) } }));
-    const single = await raw('/v1/track', big, { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: basic(server.writeKey) });
+    const big = gzipSync(
+      JSON.stringify({ userId: 'bomb-user', event: 'Big', properties: { pad: 'x'.repeat(64 * 1024) } }),
+    );
+    const single = await raw('/v1/track', big, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: basic(server.writeKey),
+    });
     expect(single.status).toBe(413);
   });
 
   it('refuses an unsupported Content-Encoding with 415 naming the supported ones, and corrupt gzip with 400', async () => {
     const body = JSON.stringify({ userId: 'br-user', event: 'Brotli' });
-    const br = await raw('/v1/track', body, { 'content-type': 'application/json', 'content-encoding': 'br', authorization: basic(server.writeKey) });
+    const br = await raw('/v1/track', body, {
+      'content-type': 'application/json',
+      'content-encoding': 'br',
+      authorization: basic(server.writeKey),
+    });
     expect(br.status).toBe(415);
     expect((await json(br)).error).toMatch(/"br" is not supported.*gzip or deflate/);
-    const corrupt = await raw('/v1/track', Buffer.from('not gzip at all'), { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: basic(server.writeKey) });
+    const corrupt = await raw('/v1/track', Buffer.from('not gzip at all'), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: basic(server.writeKey),
+    });
     expect(corrupt.status).toBe(400);
     expect((await json(corrupt)).error).toMatch(/not valid gzip/);
-    const xml = await raw('/v1/track', body, { 'content-type': 'application/xml', authorization: basic(server.writeKey) });
+    const xml = await raw('/v1/track', body, {
+      'content-type': 'application/xml',
+      authorization: basic(server.writeKey),
+    });
     expect(xml.status).toBe(415);
     expect((await json(xml)).error).toMatch(/application\/json, text\/plain/);
     // A body that is never read (its media type is refused) and fails to inflate breaks nothing.
-    const unread = await raw('/v1/track', Buffer.from('not gzip either'), { 'content-type': 'application/xml', 'content-encoding': 'gzip', authorization: basic(server.writeKey) });
+    const unread = await raw('/v1/track', Buffer.from('not gzip either'), {
+      'content-type': 'application/xml',
+      'content-encoding': 'gzip',
+      authorization: basic(server.writeKey),
+    });
     expect(unread.status).toBe(415);
     const settings = await raw(`/v1/projects/${server.writeKey}/settings`, '', { 'content-encoding': 'gzip' }, 'GET');
     expect(settings.status).toBe(200);
-    expect((await raw('/v1/track', JSON.stringify({ userId: 'still-up', event: 'Up' }), { 'content-type': 'application/json', authorization: basic(server.writeKey) })).status).toBe(200);
+    expect(
+      (
+        await raw('/v1/track', JSON.stringify({ userId: 'still-up', event: 'Up' }), {
+          'content-type': 'application/json',
+          authorization: basic(server.writeKey),
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('answers analytics.js settings pointing back at Meridian, RudderStack source config, and 404 for an unknown key', async () => {
@@ -139,14 +193,23 @@ describe('tracking SDKs and the HTTP edges they need', () => {
     expect(settings.headers.get('access-control-allow-origin')).toBe(SHOP);
     expect(settings.headers.get('cache-control')).toBe('public, max-age=60');
     const body = await json(settings);
-    expect(body.integrations['Segment.io']).toMatchObject({ apiKey: browser.writeKey, apiHost: 'cdp.example.com/meridian/v1', protocol: 'https' });
+    expect(body.integrations['Segment.io']).toMatchObject({
+      apiKey: browser.writeKey,
+      apiHost: 'cdp.example.com/meridian/v1',
+      protocol: 'https',
+    });
     expect(body.metrics.sampleRate).toBe(0);
     expect(JSON.stringify(body)).not.toContain(server.writeKey);
 
     const unknown = await raw('/v1/projects/wk_nobody/settings', '', {}, 'GET');
     expect(unknown.status).toBe(404);
 
-    const config = await raw(`/sourceConfig/?p=npm&v=3.34.1&writeKey=${browser.writeKey}&lockIntegrationsVersion=true`, '', { origin: SHOP }, 'GET');
+    const config = await raw(
+      `/sourceConfig/?p=npm&v=3.34.1&writeKey=${browser.writeKey}&lockIntegrationsVersion=true`,
+      '',
+      { origin: SHOP },
+      'GET',
+    );
     expect(config.status).toBe(200);
     expect(await json(config)).toMatchObject({ source: { id: browser.id, enabled: true, destinations: [] } });
     expect((await raw('/sourceConfig/?writeKey=wk_nobody', '', {}, 'GET')).status).toBe(404);
@@ -154,7 +217,16 @@ describe('tracking SDKs and the HTTP edges they need', () => {
 
   it('answers a preflight only for an origin some source allows, and only on the tracking routes', async () => {
     const ask = (path: string, origin: string) =>
-      raw(path, '', { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,anonymousid,content-type' }, 'OPTIONS');
+      raw(
+        path,
+        '',
+        {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,anonymousid,content-type',
+        },
+        'OPTIONS',
+      );
     const ok = await ask('/v1/track', SHOP);
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(SHOP);
@@ -169,13 +241,18 @@ describe('tracking SDKs and the HTTP edges they need', () => {
       const admin = await ask(path, SHOP);
       expect(admin.headers.get('access-control-allow-origin'), path).toBeNull();
     }
-    const adminGet = await fetch(`${h.base}/admin/sources`, { headers: { origin: SHOP, authorization: `Bearer ${h.adminToken}` } });
+    const adminGet = await fetch(`${h.base}/admin/sources`, {
+      headers: { origin: SHOP, authorization: `Bearer ${h.adminToken}` },
+    });
     expect(adminGet.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it("refuses a call from an origin not on the source's own list (another brand's origin included) and stores nothing", async () => {
     const send = (origin: string, key: string, userId: string) =>
-      raw('/v1/track', JSON.stringify({ writeKey: key, userId, event: 'Cross origin' }), { 'content-type': 'text/plain', origin });
+      raw('/v1/track', JSON.stringify({ writeKey: key, userId, event: 'Cross origin' }), {
+        'content-type': 'text/plain',
+        origin,
+      });
     // Allowed for some other source: the preflight passes, the call does not.
     const other = await send(OTHER_SHOP, browser.writeKey, 'cors-other');
     expect(other.status).toBe(403);
@@ -190,9 +267,12 @@ describe('tracking SDKs and the HTTP edges they need', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe(SHOP);
     expect(allowed.headers.get('vary')).toMatch(/Origin/);
     await eventually(async () => expect((await lookup('user_id', 'cors-allowed')).status).toBe(200));
-    for (const userId of ['cors-other', 'cors-server', 'cors-opaque']) expect((await lookup('user_id', userId)).status).toBe(404);
+    for (const userId of ['cors-other', 'cors-server', 'cors-opaque'])
+      expect((await lookup('user_id', userId)).status).toBe(404);
 
     // Settings for a page elsewhere are refused too.
-    expect((await raw(`/v1/projects/${browser.writeKey}/settings`, '', { origin: OTHER_SHOP }, 'GET')).status).toBe(403);
+    expect((await raw(`/v1/projects/${browser.writeKey}/settings`, '', { origin: OTHER_SHOP }, 'GET')).status).toBe(
+      403,
+    );
   });
 });

@@ -40,7 +40,12 @@ function payloadGroupsAsTheUiSendsThem(node: unknown, groups: JsonPayload[][] = 
 }
 
 /** Listens and never answers: a database server that hangs, counting the connections held open to it. */
-async function blackHole(): Promise<{ port: number; open: () => number; accepted: () => number; close: () => Promise<void> }> {
+async function blackHole(): Promise<{
+  port: number;
+  open: () => number;
+  accepted: () => number;
+  close: () => Promise<void>;
+}> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server: Server = createServer((socket) => {
@@ -95,7 +100,11 @@ describe('web: the public listener and the operator listener (codec, readiness)'
   let operator: string;
   let operatorToken: string;
   const logLines: string[] = [];
-  const auth = () => ({ authorization: `Bearer ${operatorToken}`, 'x-namespace': 'meridian', 'content-type': 'application/json' });
+  const auth = () => ({
+    authorization: `Bearer ${operatorToken}`,
+    'x-namespace': 'meridian',
+    'content-type': 'application/json',
+  });
   let encryptedInput: JsonPayload;
 
   beforeAll(async () => {
@@ -155,12 +164,21 @@ describe('web: the public listener and the operator listener (codec, readiness)'
 
   it('the operator codec refuses to decrypt without a token, with a wrong token, or for another namespace', async () => {
     const decode = (headers: Record<string, string>) =>
-      fetch(`${operator}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [encryptedInput] }) });
+      fetch(`${operator}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ payloads: [encryptedInput] }),
+      });
 
     const anonymous = await decode({ 'x-namespace': 'meridian', origin: 'http://localhost:8233' });
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { error: string }).error).toMatch(/operator token missing: send "Authorization: Bearer <token>"/);
-    const wrong = await decode({ 'x-namespace': 'meridian', authorization: `Bearer ${'x'.repeat(operatorToken.length)}` });
+    expect(((await anonymous.json()) as { error: string }).error).toMatch(
+      /operator token missing: send "Authorization: Bearer <token>"/,
+    );
+    const wrong = await decode({
+      'x-namespace': 'meridian',
+      authorization: `Bearer ${'x'.repeat(operatorToken.length)}`,
+    });
     expect(wrong.status).toBe(401);
     const otherNamespace = await decode({ ...auth(), 'x-namespace': 'default' });
     expect(otherNamespace.status).toBe(403);
@@ -177,27 +195,50 @@ describe('web: the public listener and the operator listener (codec, readiness)'
     expect(ok.headers.get('cache-control')).toBe('no-store');
     expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
     const [decoded] = ((await ok.json()) as { payloads: JsonPayload[] }).payloads;
-    expect(JSON.parse(Buffer.from(decoded!.data!, 'base64').toString())).toEqual({ regions: [{ name: 'eu', taskQueue: 'meridian-eu' }], samples: 1 });
+    expect(JSON.parse(Buffer.from(decoded!.data!, 'base64').toString())).toEqual({
+      regions: [{ name: 'eu', taskQueue: 'meridian-eu' }],
+      samples: 1,
+    });
   });
 
   it('the codec does not echo plaintext: a payload without Meridian encryption is refused by /codec/decode', async () => {
     const secret = plainJson({ email: 'alice@example.com' });
-    const res = await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify({ payloads: [encryptedInput, secret] }) });
+    const res = await fetch(`${operator}/codec/decode`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ payloads: [encryptedInput, secret] }),
+    });
     expect(res.status).toBe(400);
     const text = await res.text();
-    expect(JSON.parse(text).error).toMatch(/payload 1 is not encrypted with a Meridian payload key \(its encoding is "json\/plain"/);
+    expect(JSON.parse(text).error).toMatch(
+      /payload 1 is not encrypted with a Meridian payload key \(its encoding is "json\/plain"/,
+    );
     expect(text).not.toContain('alice');
     expect(text).not.toContain(secret.data);
     expect(text).not.toContain('meridian-eu');
 
     // Encode then decode still round-trips, and malformed bodies get a clear 400.
-    const encoded = (await (await fetch(`${operator}/codec/encode`, { method: 'POST', headers: auth(), body: JSON.stringify({ payloads: [secret] }) })).json()) as { payloads: JsonPayload[] };
+    const encoded = (await (
+      await fetch(`${operator}/codec/encode`, {
+        method: 'POST',
+        headers: auth(),
+        body: JSON.stringify({ payloads: [secret] }),
+      })
+    ).json()) as { payloads: JsonPayload[] };
     expect(Buffer.from(encoded.payloads[0]!.metadata!.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
-    const back = (await (await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify(encoded) })).json()) as { payloads: JsonPayload[] };
+    const back = (await (
+      await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify(encoded) })
+    ).json()) as { payloads: JsonPayload[] };
     expect(back.payloads).toEqual([secret]);
-    const bad = await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify({ payload: [] }) });
+    const bad = await fetch(`${operator}/codec/decode`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ payload: [] }),
+    });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/codec request body is not \{"payloads": \[...\]\}: payloads/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /codec request body is not \{"payloads": \[...\]\}: payloads/,
+    );
   });
 
   it('decodes every payload the Temporal UI sends for a real history, failures included; search attributes never reach the codec', async () => {
@@ -213,20 +254,37 @@ describe('web: the public listener and the operator listener (codec, readiness)'
     await good.result();
 
     for (const workflowId of [failing.workflowId, good.workflowId]) {
-      const raw = await d.client.workflowService.getWorkflowExecutionHistory({ namespace: 'meridian', execution: { workflowId } });
+      const raw = await d.client.workflowService.getWorkflowExecutionHistory({
+        namespace: 'meridian',
+        execution: { workflowId },
+      });
       const groups = payloadGroupsAsTheUiSendsThem(raw.history);
       expect(groups.length).toBeGreaterThanOrEqual(2);
       for (const payloads of groups) {
-        const res = await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify({ payloads }) });
+        const res = await fetch(`${operator}/codec/decode`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({ payloads }),
+        });
         expect(res.status, await res.clone().text()).toBe(200);
       }
     }
     // The failure message was encrypted, and decodes.
-    const raw = await d.client.workflowService.getWorkflowExecutionHistory({ namespace: 'meridian', execution: { workflowId: failing.workflowId } });
-    const failed = raw.history!.events!.find((e) => e.workflowExecutionFailedEventAttributes)!.workflowExecutionFailedEventAttributes!.failure!;
+    const raw = await d.client.workflowService.getWorkflowExecutionHistory({
+      namespace: 'meridian',
+      execution: { workflowId: failing.workflowId },
+    });
+    const failed = raw.history!.events!.find((e) => e.workflowExecutionFailedEventAttributes)!
+      .workflowExecutionFailedEventAttributes!.failure!;
     expect(failed.message).toBe('Encoded failure');
-    const res = await fetch(`${operator}/codec/decode`, { method: 'POST', headers: auth(), body: JSON.stringify({ payloads: [toJson(failed.encodedAttributes!)] }) });
-    expect(Buffer.from(((await res.json()) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString()).toMatch(/regionHealth/);
+    const res = await fetch(`${operator}/codec/decode`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ payloads: [toJson(failed.encodedAttributes!)] }),
+    });
+    expect(
+      Buffer.from(((await res.json()) as { payloads: JsonPayload[] }).payloads[0]!.data!, 'base64').toString(),
+    ).toMatch(/regionHealth/);
 
     // Search attributes stay plaintext for the server to index, and the SDK reads them without the codec.
     const described = await failing.describe();
@@ -239,16 +297,29 @@ describe('web: the public listener and the operator listener (codec, readiness)'
     const cli = await ensureTemporalCli();
     if (cli.kind !== 'binary') throw new Error('the test needs the temporal CLI');
     const run = promisify(execFile);
-    const common = ['-n', 'meridian', '--address', d.config.temporal.address, '--type', 'regionHealth', '--task-queue', 'meridian-global'];
+    const common = [
+      '-n',
+      'meridian',
+      '--address',
+      d.config.temporal.address,
+      '--type',
+      'regionHealth',
+      '--task-queue',
+      'meridian-global',
+    ];
     const input = JSON.stringify({ regions: [{ name: 'eu', taskQueue: 'meridian-eu' }], samples: 1 });
 
     const plainId = `region-health-plaintext-${Date.now()}`;
     await run(cli.path, ['workflow', 'start', ...common, '--workflow-id', plainId, '--input', input]);
-    await eventually(async () => {
-      const history = await d.client.workflow.getHandle(plainId).fetchHistory();
-      const failedTask = history.events!.find((e) => e.workflowTaskFailedEventAttributes);
-      expect(failedTask).toBeDefined();
-    }, 30_000, 300);
+    await eventually(
+      async () => {
+        const history = await d.client.workflow.getHandle(plainId).fetchHistory();
+        const failedTask = history.events!.find((e) => e.workflowTaskFailedEventAttributes);
+        expect(failedTask).toBeDefined();
+      },
+      30_000,
+      300,
+    );
     const history = await d.client.workflow.getHandle(plainId).fetchHistory();
     // The workflow never ran: no activity was scheduled.
     expect(history.events!.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
@@ -259,15 +330,36 @@ describe('web: the public listener and the operator listener (codec, readiness)'
 
     const codecId = `region-health-cli-codec-${Date.now()}`;
     await run(cli.path, [
-      'workflow', 'start', ...common, '--workflow-id', codecId, '--input', input,
-      '--codec-endpoint', `${operator}/codec`, '--codec-auth', `Bearer ${operatorToken}`,
+      'workflow',
+      'start',
+      ...common,
+      '--workflow-id',
+      codecId,
+      '--input',
+      input,
+      '--codec-endpoint',
+      `${operator}/codec`,
+      '--codec-auth',
+      `Bearer ${operatorToken}`,
     ]);
     const result = (await d.client.workflow.getHandle(codecId).result()) as { regions: { region: string }[] };
     expect(result.regions.map((r) => r.region)).toEqual(['eu']);
     // And the CLI reads the history back through the codec.
     const { stdout } = await run(cli.path, [
-      'workflow', 'show', '-n', 'meridian', '--address', d.config.temporal.address, '--workflow-id', codecId, '-o', 'json',
-      '--codec-endpoint', `${operator}/codec`, '--codec-auth', `Bearer ${operatorToken}`,
+      'workflow',
+      'show',
+      '-n',
+      'meridian',
+      '--address',
+      d.config.temporal.address,
+      '--workflow-id',
+      codecId,
+      '-o',
+      'json',
+      '--codec-endpoint',
+      `${operator}/codec`,
+      '--codec-auth',
+      `Bearer ${operatorToken}`,
     ]);
     expect(stdout).toContain('meridian-eu');
   });
@@ -281,7 +373,11 @@ describe('web: the public listener and the operator listener (codec, readiness)'
     const url = await local.listen({ host: '127.0.0.1', port: 0 });
     try {
       const decode = (headers: Record<string, string>) =>
-        fetch(`${url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'meridian', ...headers }, body: JSON.stringify({ payloads: [encryptedInput] }) });
+        fetch(`${url}/codec/decode`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-namespace': 'meridian', ...headers },
+          body: JSON.stringify({ payloads: [encryptedInput] }),
+        });
       const ui = await decode({ origin: 'http://localhost:8233' });
       expect(ui.status).toBe(200);
       expect(ui.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
@@ -291,8 +387,17 @@ describe('web: the public listener and the operator listener (codec, readiness)'
       expect((await decode({})).status).toBe(401);
       // The browser asks first; another origin gets no CORS permission.
       const preflight = (origin: string) =>
-        fetch(`${url}/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
-      expect((await preflight('http://localhost:8233')).headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+        fetch(`${url}/codec/decode`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type,x-namespace',
+          },
+        });
+      expect((await preflight('http://localhost:8233')).headers.get('access-control-allow-origin')).toBe(
+        'http://localhost:8233',
+      );
       expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
       // The detailed readiness report needs a token even here.
       expect((await fetch(`${url}/ready`, { headers: { origin: 'http://localhost:8233' } })).status).toBe(401);
@@ -304,7 +409,13 @@ describe('web: the public listener and the operator listener (codec, readiness)'
   it('anonymous /ready tells nothing about the database: no error text; the operator listener has the details', async () => {
     const missing = `cdp_missing_${Date.now()}`;
     const probe = new ReadinessProbe(
-      [{ name: 'eu', taskQueue: 'meridian-eu', openSql: () => postgres(databaseUrl(d.env.DATABASE_URL!, missing), { max: 1, onnotice: () => {} }) }],
+      [
+        {
+          name: 'eu',
+          taskQueue: 'meridian-eu',
+          openSql: () => postgres(databaseUrl(d.env.DATABASE_URL!, missing), { max: 1, onnotice: () => {} }),
+        },
+      ],
       d.client,
     );
     const pub = await buildServer({ readiness: probe });
@@ -319,10 +430,18 @@ describe('web: the public listener and the operator listener (codec, readiness)'
       expect(res.json()).toEqual({ status: 'not ready' });
       expect(res.body).not.toContain(missing);
       expect((await ops.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(401);
-      const detailed = await ops.inject({ method: 'GET', url: '/ready', headers: { authorization: `Bearer ${operatorToken}` } });
+      const detailed = await ops.inject({
+        method: 'GET',
+        url: '/ready',
+        headers: { authorization: `Bearer ${operatorToken}` },
+      });
       expect(detailed.statusCode).toBe(503);
       const [eu] = detailed.json().regions;
-      expect(eu).toMatchObject({ region: 'eu', database: { ok: false }, temporal: { ok: true, taskQueue: 'meridian-eu' } });
+      expect(eu).toMatchObject({
+        region: 'eu',
+        database: { ok: false },
+        temporal: { ok: true, taskQueue: 'meridian-eu' },
+      });
       expect(eu.database.error).toMatch(/does not exist/);
     } finally {
       await Promise.all([pub.close(), ops.close()]);
@@ -333,7 +452,18 @@ describe('web: the public listener and the operator listener (codec, readiness)'
   it('a database that hangs does not pile up connections: each check times out and lets its connection go', async () => {
     const hole = await blackHole();
     const probe = new ReadinessProbe(
-      [{ name: 'eu', taskQueue: 'meridian-eu', openSql: () => postgres(`postgres://postgres@127.0.0.1:${hole.port}/cdp_eu`, { max: 1, connect_timeout: 30, onnotice: () => {} }) }],
+      [
+        {
+          name: 'eu',
+          taskQueue: 'meridian-eu',
+          openSql: () =>
+            postgres(`postgres://postgres@127.0.0.1:${hole.port}/cdp_eu`, {
+              max: 1,
+              connect_timeout: 30,
+              onnotice: () => {},
+            }),
+        },
+      ],
       d.client,
     );
     const pub = await buildServer({ readiness: probe });
@@ -341,7 +471,9 @@ describe('web: the public listener and the operator listener (codec, readiness)'
       for (let round = 0; round < 3; round++) {
         const started = Date.now();
         // Ten callers at once (a load balancer, a probe, a curious user) share one check.
-        const answers = await Promise.all(Array.from({ length: 10 }, () => pub.inject({ method: 'GET', url: '/ready' })));
+        const answers = await Promise.all(
+          Array.from({ length: 10 }, () => pub.inject({ method: 'GET', url: '/ready' })),
+        );
         expect(Date.now() - started).toBeLessThan(CHECK_TIMEOUT_MS + 1500);
         for (const a of answers) expect(a.json()).toEqual({ status: 'not ready' });
         expect(hole.accepted()).toBe(round + 1);
@@ -363,11 +495,23 @@ describe('web: the public listener and the operator listener (codec, readiness)'
     const viaProxy = new URL(d.env.DATABASE_URL!);
     viaProxy.port = String(proxy.port);
     const probe = new ReadinessProbe(
-      [{ name: 'eu', taskQueue: 'meridian-eu', openSql: () => postgres(databaseUrl(viaProxy.toString(), database), { max: 1, connection: { application_name: app }, onnotice: () => {} }) }],
+      [
+        {
+          name: 'eu',
+          taskQueue: 'meridian-eu',
+          openSql: () =>
+            postgres(databaseUrl(viaProxy.toString(), database), {
+              max: 1,
+              connection: { application_name: app },
+              onnotice: () => {},
+            }),
+        },
+      ],
       d.client,
     );
     const observer = postgres(databaseUrl(d.env.DATABASE_URL!, 'postgres'), { max: 1, onnotice: () => {} });
-    const sessions = async () => (await observer`select count(*)::int as n from pg_stat_activity where application_name = ${app}`)[0]!.n as number;
+    const sessions = async () =>
+      (await observer`select count(*)::int as n from pg_stat_activity where application_name = ${app}`)[0]!.n as number;
     try {
       expect(ReadinessProbe.isReady(await probe.check())).toBe(true);
       expect(await sessions()).toBe(1);
@@ -385,7 +529,11 @@ describe('web: the public listener and the operator listener (codec, readiness)'
 
   it('logs requests without query strings or bodies', async () => {
     await fetch(`${base}/health?email=alice%40example.com`);
-    await fetch(`${operator}/codec/encode`, { method: 'POST', headers: auth(), body: '{"payloads":[{"data":"YWxpY2VAZXhhbXBsZS5jb20="}]}' });
+    await fetch(`${operator}/codec/encode`, {
+      method: 'POST',
+      headers: auth(),
+      body: '{"payloads":[{"data":"YWxpY2VAZXhhbXBsZS5jb20="}]}',
+    });
     const logs = logLines.join('');
     expect(logs).toContain('"route":"/health"');
     expect(logs).toContain('"route":"/codec/encode"');

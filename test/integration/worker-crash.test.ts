@@ -43,7 +43,10 @@ describe('a worker killed mid-workflow', () => {
     expect(eu.attempts).toBeGreaterThanOrEqual(2);
     for (const region of ['eu', 'us', 'apac']) {
       const rows = await d.regional(region).db.select().from(regionHealthProbes);
-      expect(rows.filter((r) => r.workflowId === handle.workflowId), region).toHaveLength(1);
+      expect(
+        rows.filter((r) => r.workflowId === handle.workflowId),
+        region,
+      ).toHaveLength(1);
     }
     const reports = await d.global().db.select().from(regionHealthReports);
     expect(reports.filter((r) => r.workflowId === handle.workflowId)).toHaveLength(1);

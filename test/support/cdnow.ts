@@ -31,7 +31,8 @@ export function cdnowTransactions(): CdnowTransaction[] {
     if (line === '') continue;
     const [id, date, cds, dollars] = line.split(/\s+/);
     const amount = parseAmount(dollars ?? '', 'USD');
-    if (!id || !date || !/^\d{8}$/.test(date) || !cds || !amount.ok) throw new Error(`CDNOW line ${i + 1} is malformed: ${line}`);
+    if (!id || !date || !/^\d{8}$/.test(date) || !cds || !amount.ok)
+      throw new Error(`CDNOW line ${i + 1} is malformed: ${line}`);
     transactions.push({
       customerId: String(Number(id)),
       localDate: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}`,

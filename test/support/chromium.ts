@@ -134,7 +134,10 @@ export function findChromium(search: ChromiumSearch = {}): ChromiumLookup {
     // A path set on purpose that does not work is a mistake to report, not to paper over.
     return isExecutable(configured)
       ? { found: true, path: configured, source: 'MERIDIAN_CHROMIUM' }
-      : { found: false, reason: `MERIDIAN_CHROMIUM is ${configured}, which is not an executable file: fix it or unset it` };
+      : {
+          found: false,
+          reason: `MERIDIAN_CHROMIUM is ${configured}, which is not an executable file: fix it or unset it`,
+        };
   }
   for (const candidate of search.systemPaths ?? systemChromiumPaths(platform, env, home)) {
     if (isExecutable(candidate)) return { found: true, path: candidate, source: 'system' };
@@ -146,7 +149,10 @@ export function findChromium(search: ChromiumSearch = {}): ChromiumLookup {
   const cache = playwrightCacheDir(platform, env, home);
   const cached = fromPlaywrightCache(cache);
   if (cached) return { found: true, path: cached, source: "Playwright's cache" };
-  return { found: false, reason: `no Chromium found (not in MERIDIAN_CHROMIUM, the usual system paths, PATH or ${cache})` };
+  return {
+    found: false,
+    reason: `no Chromium found (not in MERIDIAN_CHROMIUM, the usual system paths, PATH or ${cache})`,
+  };
 }
 
 /** True when a missing browser must fail the run (CI), not skip the browser tests. */

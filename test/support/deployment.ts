@@ -52,7 +52,8 @@ export async function createTestDeployment(tag: string, extraEnv: NodeJS.Process
       return pools.get(region) as RegionPool<RegionalDb>;
     },
     global() {
-      if (!pools.has(GLOBAL_REGION)) pools.set(GLOBAL_REGION, openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 2 }));
+      if (!pools.has(GLOBAL_REGION))
+        pools.set(GLOBAL_REGION, openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 2 }));
       return pools.get(GLOBAL_REGION) as RegionPool<GlobalDb>;
     },
     async startWorkers(regions, more = {}) {

@@ -86,7 +86,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', env.address);
   project.provide('temporalNamespace', 'meridian');
   project.provide('secretsEnv', {
-    ...Object.fromEntries(Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac', 'cn'])).map(([name, make]) => [name, make()])),
+    ...Object.fromEntries(
+      Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac', 'cn'])).map(([name, make]) => [name, make()]),
+    ),
     MERIDIAN_PAYLOAD_KEYS: `test1:${randomBytes(32).toString('base64')}`,
     MERIDIAN_PAYLOAD_KEY_ID: 'test1',
   });

@@ -8,9 +8,18 @@ export interface IngestionHarness {
   base: string;
   adminToken: string;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  send(writeKey: string, path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  send(
+    writeKey: string,
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** A source; `server` unless said (most tests send as the Node SDKs do, from a brand's back end). */
-  createSource(name: string, region: string, options?: { kind?: 'browser' | 'server'; allowedOrigins?: string[] }): Promise<{ id: string; writeKey: string }>;
+  createSource(
+    name: string,
+    region: string,
+    options?: { kind?: 'browser' | 'server'; allowedOrigins?: string[] },
+  ): Promise<{ id: string; writeKey: string }>;
   close(): Promise<void>;
 }
 
@@ -22,7 +31,10 @@ export async function startIngestion(d: TestDeployment, options: { port?: number
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as any };
@@ -52,7 +64,12 @@ export async function startIngestion(d: TestDeployment, options: { port?: number
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async createSource(name, region, options = {}) {
-      const { status, body } = await admin('POST', '/admin/sources', { name, region, kind: options.kind ?? 'server', ...options });
+      const { status, body } = await admin('POST', '/admin/sources', {
+        name,
+        region,
+        kind: options.kind ?? 'server',
+        ...options,
+      });
       if (status !== 201) throw new Error(`creating source failed: ${status} ${JSON.stringify(body)}`);
       return { id: body.source.id, writeKey: body.writeKey };
     },

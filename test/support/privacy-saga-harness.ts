@@ -60,7 +60,12 @@ export interface SagaWorld {
   /** What resolvePrivacyRequest says of the request's verification (default: verified). */
   verified?: boolean;
   /** Connected systems per operation (Meridian's own is added for erase, as the real activity does). */
-  targets?: { connectorId: string; mode: 'api' | 'manual' | 'not-supported'; suppress?: 'done' | 'never-finishes'; erase?: 'done' | 'never-finishes' | 'manual' }[];
+  targets?: {
+    connectorId: string;
+    mode: 'api' | 'manual' | 'not-supported';
+    suppress?: 'done' | 'never-finishes';
+    erase?: 'done' | 'never-finishes' | 'manual';
+  }[];
   extension?: 'allowed' | 'refused';
   legalHold?: string[];
   /** How many job checks a submitted job takes before it is done (erase and suppress alike); Infinity: never. */
@@ -93,7 +98,8 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async extendPrivacyDeadline(input) {
       record('extendPrivacyDeadline', input);
-      if (world.extension !== 'allowed') throw ApplicationFailure.nonRetryable('this law allows no extension', 'ExtensionNotAllowed');
+      if (world.extension !== 'allowed')
+        throw ApplicationFailure.nonRetryable('this law allows no extension', 'ExtensionNotAllowed');
       return { dueDate: '2099-06-30' };
     },
     async privacyDeadlineReached(input) {
@@ -108,7 +114,16 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async privacyRequestView(input) {
       record('privacyRequestView', input);
-      return { id: input.requestId, type: 'deletion', status: 'in-progress', jurisdiction: 'GDPR', locale: 'en', receivedAt: '2026-01-01T00:00:00.000Z', dueDate: '2099-01-01', systems: [] } as Result<'privacyRequestView'>;
+      return {
+        id: input.requestId,
+        type: 'deletion',
+        status: 'in-progress',
+        jurisdiction: 'GDPR',
+        locale: 'en',
+        receivedAt: '2026-01-01T00:00:00.000Z',
+        dueDate: '2099-01-01',
+        systems: [],
+      } as Result<'privacyRequestView'>;
     },
     async notifyRequester(input) {
       record('notifyRequester', input);
@@ -130,8 +145,15 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async privacyTargets(input) {
       record('privacyTargets', input);
-      const vendors = (world.targets ?? []).map((t) => ({ connectorId: t.connectorId, system: t.connectorId, label: t.connectorId, mode: t.mode }));
-      return input.includeMeridian ? [{ connectorId: 'meridian', system: 'meridian', label: 'Meridian', mode: 'api' as const }, ...vendors] : vendors;
+      const vendors = (world.targets ?? []).map((t) => ({
+        connectorId: t.connectorId,
+        system: t.connectorId,
+        label: t.connectorId,
+        mode: t.mode,
+      }));
+      return input.includeMeridian
+        ? [{ connectorId: 'meridian', system: 'meridian', label: 'Meridian', mode: 'api' as const }, ...vendors]
+        : vendors;
     },
     async suppressInRegion(input) {
       record('suppressInRegion', input);
@@ -152,10 +174,12 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async checkPrivacyJob(input) {
       record('checkPrivacyJob', { connectorId: input.connectorId, operation: input.operation });
-      const behaviour = input.operation === 'unsuppress' ? 'done' : (target(input.connectorId)?.[input.operation] ?? 'done');
+      const behaviour =
+        input.operation === 'unsuppress' ? 'done' : (target(input.connectorId)?.[input.operation] ?? 'done');
       const n = (jobsChecked.get(input.jobId) ?? 0) + 1;
       jobsChecked.set(input.jobId, n);
-      if (behaviour === 'never-finishes' || n < (world.jobChecks ?? 0)) return { status: 'submitted', jobId: input.jobId, checkAfterMs: 1 };
+      if (behaviour === 'never-finishes' || n < (world.jobChecks ?? 0))
+        return { status: 'submitted', jobId: input.jobId, checkAfterMs: 1 };
       return { status: 'done' };
     },
     async completeManualPrivacyTask(input) {
@@ -174,7 +198,10 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async verifyErasure(input) {
       record('verifyErasure', input);
-      return { verified: true, evidence: { readableIdentifiers: '0', liveDataKeys: '0', verifiedAt: '2026-01-01T00:00:00.000Z' } };
+      return {
+        verified: true,
+        evidence: { readableIdentifiers: '0', liveDataKeys: '0', verifiedAt: '2026-01-01T00:00:00.000Z' },
+      };
     },
     async buildExport(input) {
       record('buildExport', input);
@@ -214,7 +241,8 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
 }
 
 /** A person's UUID made from the request's ID, so each saga's people are its own. */
-const personId = (requestId: string, n: number) => `${requestId.slice(3, 11)}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const personId = (requestId: string, n: number) =>
+  `${requestId.slice(3, 11)}-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 export const newRequestId = () => `pr_${randomBytes(8).toString('hex')}`;
 /** A date `days` from today (UTC), as the saga's input carries it. */
@@ -224,7 +252,11 @@ export interface SagaHarness {
   client: Client;
   taskQueue: string;
   /** Starts a saga with this world; its calls are recorded as they happen. */
-  start(type: PrivacyRequestWorkflowInput['type'], world: SagaWorld, overrides?: Partial<PrivacyRequestWorkflowInput>): Promise<{ handle: WorkflowHandle; calls: Call[]; requestId: string }>;
+  start(
+    type: PrivacyRequestWorkflowInput['type'],
+    world: SagaWorld,
+    overrides?: Partial<PrivacyRequestWorkflowInput>,
+  ): Promise<{ handle: WorkflowHandle; calls: Call[]; requestId: string }>;
   close(): Promise<void>;
 }
 
@@ -240,14 +272,23 @@ export async function startSagaHarness(): Promise<SagaHarness> {
   const names = Object.keys(mockActivities({}, [])) as SagaActivityName[];
   for (const name of names) {
     routed[name] = async (input) => {
-      const id = input.requestId ?? input.propagationId?.replace(/^cp_/, 'pr_') ?? owners.get((input as { customerId?: string }).customerId ?? '');
+      const id =
+        input.requestId ??
+        input.propagationId?.replace(/^cp_/, 'pr_') ??
+        owners.get((input as { customerId?: string }).customerId ?? '');
       const entry = id ? worlds.get(id) : undefined;
       if (!entry) throw ApplicationFailure.nonRetryable(`no test world for ${name}(${JSON.stringify(input)})`);
       return (entry.activities[name] as (i: unknown) => Promise<unknown>)(input);
     };
   }
   const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: { codePath: inject('workflowBundle') }, activities: routed });
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundle') },
+    activities: routed,
+  });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection, namespace });
@@ -260,8 +301,20 @@ export async function startSagaHarness(): Promise<SagaHarness> {
       world.people ??= [{ customerId: personId(requestId, 1), regions: ['eu'] }];
       for (const p of world.people) owners.set(p.customerId, requestId);
       worlds.set(requestId, { world, calls, activities: mockActivities(world, calls) });
-      const input: PrivacyRequestWorkflowInput = { requestId, region: 'eu', type, dueDate: dayFromNow(30), coolingOffSeconds: 0, queues: { eu: taskQueue, us: taskQueue }, ...overrides };
-      const handle = await client.workflow.start('privacyRequest', { taskQueue, workflowId: `dsar-${requestId}`, args: [input] });
+      const input: PrivacyRequestWorkflowInput = {
+        requestId,
+        region: 'eu',
+        type,
+        dueDate: dayFromNow(30),
+        coolingOffSeconds: 0,
+        queues: { eu: taskQueue, us: taskQueue },
+        ...overrides,
+      };
+      const handle = await client.workflow.start('privacyRequest', {
+        taskQueue,
+        workflowId: `dsar-${requestId}`,
+        args: [input],
+      });
       return { handle, calls, requestId };
     },
     async close() {
@@ -280,14 +333,20 @@ export async function saveHistory(handle: WorkflowHandle, name: string): Promise
   await mkdir(dir, { recursive: true });
   const history = await handle.fetchHistory();
   // A fixture is the code of its time: never overwritten by a later run (delete it to record it again).
-  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(historyAsJson(history), null, 1)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(historyAsJson(history), null, 1)}\n`, {
+    flag: 'wx',
+  }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
 }
 
 /** A history as plain JSON (64-bit numbers as strings, enums by name, bytes in base64); historyFromFixture reads it back. */
 export function historyAsJson(history: temporal.api.history.v1.IHistory): unknown {
-  return temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), { longs: String, enums: String, bytes: String });
+  return temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), {
+    longs: String,
+    enums: String,
+    bytes: String,
+  });
 }
 
 export function historyFromFixture(json: unknown): temporal.api.history.v1.History {

@@ -88,9 +88,7 @@ export function decodeEncodedWords(value: string): string {
     const charset = match[1]!.split('*')[0]!.toLowerCase();
     const text = match[3]!;
     const bytes =
-      match[2]!.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64')
-        : decodeQuotedPrintable(text.replace(/_/g, ' '));
+      match[2]!.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQuotedPrintable(text.replace(/_/g, ' '));
     if (pending && pending.charset !== charset) flush();
     pending ??= { charset, bytes: [] };
     pending.bytes.push(bytes);
@@ -126,7 +124,11 @@ function contentType(headers: Record<string, string>): { type: string; params: R
   const params: Record<string, string> = {};
   for (const p of rest) {
     const eq = p.indexOf('=');
-    if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (eq > 0)
+      params[p.slice(0, eq).trim().toLowerCase()] = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
   }
   return { type: type.trim().toLowerCase(), params };
 }
@@ -207,7 +209,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     closeTimeout: 1_000,
     onRcptTo(address, _session, callback) {
       if (options.rejectRecipient?.(address.address)) {
-        const refusal = Object.assign(new Error(`<${address.address}>: Recipient address rejected: user unknown`), { responseCode: 550 });
+        const refusal = Object.assign(new Error(`<${address.address}>: Recipient address rejected: user unknown`), {
+          responseCode: 550,
+        });
         return callback(refusal);
       }
       callback();

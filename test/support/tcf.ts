@@ -42,7 +42,9 @@ function minimalGvl(tcfPolicyVersion: number, vendorIds: number[] = [755, 42]): 
     vendorListVersion: 150,
     tcfPolicyVersion,
     lastUpdated: '2025-06-01T00:00:00Z',
-    purposes: Object.fromEntries(TCF_PURPOSE_NAMES.map((name, i) => [String(i + 1), { id: i + 1, name, description: name }])),
+    purposes: Object.fromEntries(
+      TCF_PURPOSE_NAMES.map((name, i) => [String(i + 1), { id: i + 1, name, description: name }]),
+    ),
     specialPurposes: {},
     features: {},
     specialFeatures: { '1': { id: 1, name: 'Use precise geolocation data', description: '' } },

@@ -47,7 +47,10 @@ function amazonOrder(change: Record<string, unknown> = {}): Record<string, unkno
 
 const SOURCE = { sourceId: 'src_amazon_jp' };
 
-function mapped(change: Record<string, unknown> = {}, ctx: { sourceId: string; timeZone?: string } = SOURCE): CanonicalOrder {
+function mapped(
+  change: Record<string, unknown> = {},
+  ctx: { sourceId: string; timeZone?: string } = SOURCE,
+): CanonicalOrder {
   const result = mapAmazonOrder(amazonOrder(change), ctx);
   if (!result.ok) throw new Error(`expected the order to map, got: ${result.rejected.reason}`);
   return result.record;
@@ -79,15 +82,34 @@ describe('mapAmazonOrder: money', () => {
   });
 
   it('keeps amounts beyond floating-point precision exact', () => {
-    expect(mapped({ OrderTotal: { CurrencyCode: 'BRL', Amount: '90071992547409.93' } }).totalMinor).toBe('9007199254740993');
+    expect(mapped({ OrderTotal: { CurrencyCode: 'BRL', Amount: '90071992547409.93' } }).totalMinor).toBe(
+      '9007199254740993',
+    );
   });
 
   it('maps a Pending order without OrderTotal to 0 in the marketplace currency, flagged pending', () => {
-    const { OrderTotal: _total, ShippingAddress: _address, ...pending } = amazonOrder({ OrderStatus: 'Pending', MarketplaceId: GERMANY, NumberOfItemsShipped: 0, NumberOfItemsUnshipped: 1 });
+    const {
+      OrderTotal: _total,
+      ShippingAddress: _address,
+      ...pending
+    } = amazonOrder({
+      OrderStatus: 'Pending',
+      MarketplaceId: GERMANY,
+      NumberOfItemsShipped: 0,
+      NumberOfItemsUnshipped: 1,
+    });
     const result = mapAmazonOrder(pending, SOURCE);
     expect(result).toMatchObject({
       ok: true,
-      record: { currency: 'EUR', totalMinor: '0', financialStatus: 'pending', status: 'open', countryCode: 'DE', timeZone: 'Europe/Berlin', lineItemCount: 1 },
+      record: {
+        currency: 'EUR',
+        totalMinor: '0',
+        financialStatus: 'pending',
+        status: 'open',
+        countryCode: 'DE',
+        timeZone: 'Europe/Berlin',
+        lineItemCount: 1,
+      },
     });
   });
 
@@ -109,32 +131,66 @@ describe('mapAmazonOrder: money', () => {
 describe('mapAmazonOrder: time', () => {
   it('stores the UTC instant and the Tokyo local date of a JP order placed at 00:30 local time', () => {
     const order = mapped({ PurchaseDate: '2025-05-08T15:30:00Z' });
-    expect(order).toMatchObject({ placedAt: '2025-05-08T15:30:00.000Z', timeZone: 'Asia/Tokyo', localDate: '2025-05-09', localHour: 0 });
+    expect(order).toMatchObject({
+      placedAt: '2025-05-08T15:30:00.000Z',
+      timeZone: 'Asia/Tokyo',
+      localDate: '2025-05-09',
+      localHour: 0,
+    });
   });
 
   it('gives the right local hour in Berlin around the spring-forward on 2025-03-30', () => {
-    const at = (purchase: string) => mapped({ MarketplaceId: GERMANY, OrderTotal: { CurrencyCode: 'EUR', Amount: '19.99' }, PurchaseDate: purchase, LastUpdateDate: '2025-03-30T12:00:00Z' });
+    const at = (purchase: string) =>
+      mapped({
+        MarketplaceId: GERMANY,
+        OrderTotal: { CurrencyCode: 'EUR', Amount: '19.99' },
+        PurchaseDate: purchase,
+        LastUpdateDate: '2025-03-30T12:00:00Z',
+      });
     // At 01:00 UTC clocks jump from 02:00 CET to 03:00 CEST.
-    expect(at('2025-03-30T00:59:59Z')).toMatchObject({ timeZone: 'Europe/Berlin', localDate: '2025-03-30', localHour: 1 });
+    expect(at('2025-03-30T00:59:59Z')).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      localDate: '2025-03-30',
+      localHour: 1,
+    });
     expect(at('2025-03-30T01:00:00Z')).toMatchObject({ localDate: '2025-03-30', localHour: 3 });
     // 23:30 UTC the day before is already the 30th in Berlin (+01:00).
     expect(at('2025-03-29T23:30:00Z')).toMatchObject({ localDate: '2025-03-30', localHour: 0 });
   });
 
   it('gives the right local date in Berlin around the fall-back on 2025-10-26, when 02:xx happens twice', () => {
-    const at = (purchase: string) => mapped({ MarketplaceId: GERMANY, OrderTotal: { CurrencyCode: 'EUR', Amount: '5.00' }, PurchaseDate: purchase, LastUpdateDate: '2025-10-26T12:00:00Z' });
+    const at = (purchase: string) =>
+      mapped({
+        MarketplaceId: GERMANY,
+        OrderTotal: { CurrencyCode: 'EUR', Amount: '5.00' },
+        PurchaseDate: purchase,
+        LastUpdateDate: '2025-10-26T12:00:00Z',
+      });
     expect(at('2025-10-26T00:30:00Z')).toMatchObject({ localDate: '2025-10-26', localHour: 2 });
     expect(at('2025-10-26T01:30:00Z')).toMatchObject({ localDate: '2025-10-26', localHour: 2 });
     expect(at('2025-10-26T02:30:00Z')).toMatchObject({ localDate: '2025-10-26', localHour: 3 });
   });
 
   it('uses the São Paulo zone for a Brazilian order late in the evening', () => {
-    const order = mapped({ MarketplaceId: BRAZIL, OrderTotal: { CurrencyCode: 'BRL', Amount: '99.90' }, PurchaseDate: '2025-05-10T01:15:00Z' });
-    expect(order).toMatchObject({ timeZone: 'America/Sao_Paulo', localDate: '2025-05-09', localHour: 22, countryCode: 'JP' });
+    const order = mapped({
+      MarketplaceId: BRAZIL,
+      OrderTotal: { CurrencyCode: 'BRL', Amount: '99.90' },
+      PurchaseDate: '2025-05-10T01:15:00Z',
+    });
+    expect(order).toMatchObject({
+      timeZone: 'America/Sao_Paulo',
+      localDate: '2025-05-09',
+      localHour: 22,
+      countryCode: 'JP',
+    });
   });
 
   it('lets the connector time zone override the marketplace zone', () => {
-    expect(mapped({ PurchaseDate: '2025-05-08T15:30:00Z' }, { ...SOURCE, timeZone: 'UTC' })).toMatchObject({ timeZone: 'UTC', localDate: '2025-05-08', localHour: 15 });
+    expect(mapped({ PurchaseDate: '2025-05-08T15:30:00Z' }, { ...SOURCE, timeZone: 'UTC' })).toMatchObject({
+      timeZone: 'UTC',
+      localDate: '2025-05-08',
+      localHour: 15,
+    });
   });
 
   it('reads times with an offset and fractions of a second', () => {
@@ -143,7 +199,9 @@ describe('mapAmazonOrder: time', () => {
 
   it('stores updatedAt from LastUpdateDate, and reports it for the high-water mark even for a rejected order', () => {
     expect(mapped().updatedAt).toBe('2025-05-09T06:10:00.000Z');
-    expect(amazonUpdatedAt(amazonOrder({ OrderTotal: { CurrencyCode: 'XYZ', Amount: '1' } }))).toBe('2025-05-09T06:10:00.000Z');
+    expect(amazonUpdatedAt(amazonOrder({ OrderTotal: { CurrencyCode: 'XYZ', Amount: '1' } }))).toBe(
+      '2025-05-09T06:10:00.000Z',
+    );
     expect(amazonUpdatedAt({ LastUpdateDate: 'yesterday' })).toBeUndefined();
   });
 });
@@ -192,7 +250,13 @@ describe('mapAmazonOrder: status, email, country, items', () => {
   it('takes the country from ShippingAddress, else from the marketplace', () => {
     expect(mapped({ ShippingAddress: { CountryCode: 'de' } }).countryCode).toBe('DE');
     expect(mapped({ ShippingAddress: undefined }).countryCode).toBe('JP');
-    expect(mapped({ ShippingAddress: undefined, MarketplaceId: BRAZIL, OrderTotal: { CurrencyCode: 'BRL', Amount: '10.00' } }).countryCode).toBe('BR');
+    expect(
+      mapped({
+        ShippingAddress: undefined,
+        MarketplaceId: BRAZIL,
+        OrderTotal: { CurrencyCode: 'BRL', Amount: '10.00' },
+      }).countryCode,
+    ).toBe('BR');
   });
 
   it('counts shipped and unshipped items, missing counts as 0', () => {
@@ -208,7 +272,10 @@ describe('mapAmazonOrder: status, email, country, items', () => {
 describe('mapAmazonOrder: bad payloads', () => {
   it('rejects an unknown currency by naming the field and the code, without personal data', () => {
     const reason = rejected({ OrderTotal: { CurrencyCode: 'XYZ', Amount: '10.00' } });
-    expect(reason).toEqual({ externalId: ORDER_ID, reason: 'OrderTotal.CurrencyCode: XYZ is not an ISO 4217 currency code' });
+    expect(reason).toEqual({
+      externalId: ORDER_ID,
+      reason: 'OrderTotal.CurrencyCode: XYZ is not an ISO 4217 currency code',
+    });
     expectNoPersonalData(reason.reason);
   });
 
@@ -219,7 +286,10 @@ describe('mapAmazonOrder: bad payloads', () => {
   });
 
   it.each([
-    { change: { OrderTotal: { CurrencyCode: 'JPY', Amount: '39.60' } }, field: /^OrderTotal\.Amount: JPY has 0 decimal places/ },
+    {
+      change: { OrderTotal: { CurrencyCode: 'JPY', Amount: '39.60' } },
+      field: /^OrderTotal\.Amount: JPY has 0 decimal places/,
+    },
     { change: { OrderTotal: { CurrencyCode: 'EUR', Amount: '1,99' } }, field: /^OrderTotal\.Amount: .*comma/ },
     { change: { PurchaseDate: 'yesterday' }, field: /^PurchaseDate: must be an ISO 8601 time/ },
     { change: { PurchaseDate: '2025-02-30T10:00:00Z' }, field: /^PurchaseDate: must be an ISO 8601 time/ },
@@ -238,7 +308,9 @@ describe('mapAmazonOrder: bad payloads', () => {
   });
 
   it('maps an order of an unknown marketplace when the connector sets the time zone', () => {
-    expect(mapped({ MarketplaceId: 'A0UNKNOWN0MKT', ShippingAddress: undefined }, { ...SOURCE, timeZone: 'Asia/Tokyo' })).not.toHaveProperty('countryCode');
+    expect(
+      mapped({ MarketplaceId: 'A0UNKNOWN0MKT', ShippingAddress: undefined }, { ...SOURCE, timeZone: 'Asia/Tokyo' }),
+    ).not.toHaveProperty('countryCode');
   });
 
   it('rejects an order without a valid AmazonOrderId, with no externalId', () => {
@@ -268,8 +340,23 @@ describe('AMAZON_MARKETPLACES', () => {
       expect(isCurrency(marketplace.currency), marketplace.id).toBe(true);
       expect(marketplace.countryCode).toMatch(/^[A-Z]{2}$/);
     }
-    expect(AMAZON_MARKETPLACES[JAPAN]).toMatchObject({ countryCode: 'JP', currency: 'JPY', timeZone: 'Asia/Tokyo', region: 'fe' });
-    expect(AMAZON_MARKETPLACES[GERMANY]).toMatchObject({ countryCode: 'DE', currency: 'EUR', timeZone: 'Europe/Berlin', region: 'eu' });
-    expect(AMAZON_MARKETPLACES['ATVPDKIKX0DER']).toMatchObject({ countryCode: 'US', currency: 'USD', timeZone: 'America/Los_Angeles', region: 'na' });
+    expect(AMAZON_MARKETPLACES[JAPAN]).toMatchObject({
+      countryCode: 'JP',
+      currency: 'JPY',
+      timeZone: 'Asia/Tokyo',
+      region: 'fe',
+    });
+    expect(AMAZON_MARKETPLACES[GERMANY]).toMatchObject({
+      countryCode: 'DE',
+      currency: 'EUR',
+      timeZone: 'Europe/Berlin',
+      region: 'eu',
+    });
+    expect(AMAZON_MARKETPLACES['ATVPDKIKX0DER']).toMatchObject({
+      countryCode: 'US',
+      currency: 'USD',
+      timeZone: 'America/Los_Angeles',
+      region: 'na',
+    });
   });
 });

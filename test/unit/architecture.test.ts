@@ -32,7 +32,19 @@ import { describe, expect, it } from 'vitest';
  * - no SQL template (sql`…`, tx`…`) in activities/, workflows/, temporal/ or mail/: SQL lives in db/.
  */
 
-type Folder = 'domain' | 'db' | 'connectors' | 'mail' | 'activities' | 'workflows' | 'temporal' | 'startup' | 'workers' | 'web' | 'scripts' | 'test';
+type Folder =
+  | 'domain'
+  | 'db'
+  | 'connectors'
+  | 'mail'
+  | 'activities'
+  | 'workflows'
+  | 'temporal'
+  | 'startup'
+  | 'workers'
+  | 'web'
+  | 'scripts'
+  | 'test';
 
 interface Rule {
   runtime: readonly string[];
@@ -49,7 +61,10 @@ const RULES: Record<Folder, Rule> = {
   workflows: { runtime: ['domain', 'workflows'], typesOnly: ['activities', 'connectors', 'db'] },
   temporal: { runtime: ['domain', 'db', 'temporal', 'workflows/definitions.ts'], typesOnly: ['workflows'] },
   startup: { runtime: ['domain', 'db', 'temporal', 'startup'], typesOnly: [] },
-  workers: { runtime: ['domain', 'db', 'connectors', 'activities', 'mail', 'temporal', 'startup', 'workers'], typesOnly: ['workflows'] },
+  workers: {
+    runtime: ['domain', 'db', 'connectors', 'activities', 'mail', 'temporal', 'startup', 'workers'],
+    typesOnly: ['workflows'],
+  },
   web: { runtime: ['domain', 'db', 'connectors', 'mail', 'temporal', 'startup', 'web'], typesOnly: ['workflows'] },
   scripts: { runtime: ['domain', 'db', 'connectors', 'temporal', 'startup', 'scripts'], typesOnly: ['workflows'] },
   test: { runtime: ['*'], typesOnly: [] },
@@ -77,7 +92,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 function resolve(from: string, specifier: string, files: ReadonlySet<string>): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
-  for (const candidate of [base, `${base}.ts`, `${base}.mts`, `${base}/index.ts`]) if (files.has(candidate)) return candidate;
+  for (const candidate of [base, `${base}.ts`, `${base}.mts`, `${base}/index.ts`])
+    if (files.has(candidate)) return candidate;
   return `${base} (not found)`;
 }
 
@@ -93,12 +109,18 @@ export function importsOf(file: string, source: string, files: ReadonlySet<strin
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
-      const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
-      const everyNameIsType = !!clause && !clause.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly);
+      const named =
+        clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
+      const everyNameIsType =
+        !!clause && !clause.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly);
       add(node, node.moduleSpecifier, !!clause?.isTypeOnly || everyNameIsType);
     } else if (ts.isExportDeclaration(node)) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
-      add(node, node.moduleSpecifier, node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+      add(
+        node,
+        node.moduleSpecifier,
+        node.isTypeOnly || (!!named && named.length > 0 && named.every((e) => e.isTypeOnly)),
+      );
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node, node.moduleReference.expression, node.isTypeOnly);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
@@ -159,8 +181,11 @@ export function forbiddenImports(imports: readonly Import[]): string[] {
     if (covers(rule.runtime, i.target)) continue;
     if (i.typeOnly && covers(rule.typesOnly, i.target)) continue;
     const how = covers(rule.typesOnly, i.target) ? 'at run time (only `import type` is allowed)' : '';
-    problems.push(`${i.from}:${i.line} imports ${i.target} ${how}`.trimEnd() + ` — ${folderOf(i.from)}/ may import ${rule.runtime.join(', ')}` +
-      (rule.typesOnly.length ? ` (types only: ${rule.typesOnly.join(', ')})` : ''));
+    problems.push(
+      `${i.from}:${i.line} imports ${i.target} ${how}`.trimEnd() +
+        ` — ${folderOf(i.from)}/ may import ${rule.runtime.join(', ')}` +
+        (rule.typesOnly.length ? ` (types only: ${rule.typesOnly.join(', ')})` : ''),
+    );
   }
   return problems;
 }
@@ -269,7 +294,10 @@ describe('architecture (DESIGN.md, Layout)', () => {
     };
 
     it('accepts imports that follow the table', () => {
-      const result = check({ ...base, 'web/app.ts': "import { y } from '../db/store';\nimport type { saga } from '../workflows/saga';" });
+      const result = check({
+        ...base,
+        'web/app.ts': "import { y } from '../db/store';\nimport type { saga } from '../workflows/saga';",
+      });
       expect(result.forbidden).toEqual([]);
       expect(result.cycles).toEqual([]);
     });
@@ -292,21 +320,42 @@ describe('architecture (DESIGN.md, Layout)', () => {
 
     it('flags domain importing anything of ours, and workflows importing activities at run time', () => {
       expect(check({ ...base, 'domain/fx.ts': "import { y } from '../db/store';" }).forbidden).toHaveLength(1);
-      expect(check({ ...base, 'workflows/x.ts': "import { a } from '../activities/privacy';" }).forbidden[0]).toMatch(/only `import type` is allowed/);
-      expect(check({ ...base, 'workflows/x.ts': "import type { a } from '../activities/privacy';" }).forbidden).toEqual([]);
-      expect(check({ ...base, 'workflows/x.ts': "import { type a } from '../activities/privacy';" }).forbidden).toEqual([]);
-      expect(check({ ...base, 'workflows/x.ts': "import { type a, y } from '../activities/privacy';" }).forbidden).toHaveLength(1);
+      expect(check({ ...base, 'workflows/x.ts': "import { a } from '../activities/privacy';" }).forbidden[0]).toMatch(
+        /only `import type` is allowed/,
+      );
+      expect(check({ ...base, 'workflows/x.ts': "import type { a } from '../activities/privacy';" }).forbidden).toEqual(
+        [],
+      );
+      expect(check({ ...base, 'workflows/x.ts': "import { type a } from '../activities/privacy';" }).forbidden).toEqual(
+        [],
+      );
+      expect(
+        check({ ...base, 'workflows/x.ts': "import { type a, y } from '../activities/privacy';" }).forbidden,
+      ).toHaveLength(1);
     });
 
     it('lets temporal/ load workflows/definitions.ts but no workflow code', () => {
-      expect(check({ ...base, 'temporal/h.ts': "import { id } from '../workflows/definitions';" }).forbidden).toEqual([]);
-      expect(check({ ...base, 'temporal/h.ts': "import { saga } from '../workflows/saga';" }).forbidden).toHaveLength(1);
-      expect(check({ ...base, 'temporal/h.ts': "import type { saga } from '../workflows/saga';" }).forbidden).toEqual([]);
+      expect(check({ ...base, 'temporal/h.ts': "import { id } from '../workflows/definitions';" }).forbidden).toEqual(
+        [],
+      );
+      expect(check({ ...base, 'temporal/h.ts': "import { saga } from '../workflows/saga';" }).forbidden).toHaveLength(
+        1,
+      );
+      expect(check({ ...base, 'temporal/h.ts': "import type { saga } from '../workflows/saga';" }).forbidden).toEqual(
+        [],
+      );
     });
 
     it('ignores what only looks like an import, and names a missing file', () => {
-      expect(check({ ...base, 'web/app.ts': "// import { w } from '../workers/main';\nconst s = \"import('../workers/main')\";" }).forbidden).toEqual([]);
-      expect(check({ ...base, 'web/app.ts': "import { z } from './nowhere';" }).forbidden[0]).toMatch(/not a file of the project/);
+      expect(
+        check({
+          ...base,
+          'web/app.ts': "// import { w } from '../workers/main';\nconst s = \"import('../workers/main')\";",
+        }).forbidden,
+      ).toEqual([]);
+      expect(check({ ...base, 'web/app.ts': "import { z } from './nowhere';" }).forbidden[0]).toMatch(
+        /not a file of the project/,
+      );
     });
 
     it('finds cycles, also those made of type-only imports', () => {
@@ -316,11 +365,22 @@ describe('architecture (DESIGN.md, Layout)', () => {
         'web/admin/connectors.ts': "import type { Deps } from './routes';\nexport const register = 1;",
       });
       expect(ring.cycles).toEqual([['web/admin/connectors.ts', 'web/admin/routes.ts']]);
-      expect(check({ ...base, 'db/a.ts': "import { b } from './b';", 'db/b.ts': "import { c } from './c';", 'db/c.ts': "import { a } from './a';" }).cycles).toHaveLength(1);
+      expect(
+        check({
+          ...base,
+          'db/a.ts': "import { b } from './b';",
+          'db/b.ts': "import { c } from './c';",
+          'db/c.ts': "import { a } from './a';",
+        }).cycles,
+      ).toHaveLength(1);
     });
 
     it('finds SQL written in an activity', () => {
-      const result = check({ ...base, 'activities/x.ts': 'export const f = (sql: any) => sql`select 1`;\nexport const g = (d: any) => d.sql`select 2`;' });
+      const result = check({
+        ...base,
+        'activities/x.ts':
+          'export const f = (sql: any) => sql`select 1`;\nexport const g = (d: any) => d.sql`select 2`;',
+      });
       expect(result.sql).toEqual(['activities/x.ts:1', 'activities/x.ts:2']);
       expect(check({ ...base, 'db/x.ts': 'export const f = (sql: any) => sql`select 1`;' }).sql).toEqual([]);
     });

@@ -22,14 +22,24 @@ function fake(relative: string, mode = 0o755): string {
 
 /** A search that sees only the temp folder: no system paths, an empty PATH, home inside it. */
 const isolated = (env: NodeJS.ProcessEnv = {}, more: { platform?: NodeJS.Platform; systemPaths?: string[] } = {}) =>
-  findChromium({ env: { PATH: path.join(root, 'no-bin'), ...env }, home: path.join(root, 'home'), systemPaths: [], platform: 'linux', ...more });
+  findChromium({
+    env: { PATH: path.join(root, 'no-bin'), ...env },
+    home: path.join(root, 'home'),
+    systemPaths: [],
+    platform: 'linux',
+    ...more,
+  });
 
 describe('findChromium', () => {
   it('takes MERIDIAN_CHROMIUM first, over system paths and the Playwright cache', () => {
     const chosen = fake('custom/chrome');
     const system = fake('usr/bin/chromium');
     fake('home/.cache/ms-playwright/chromium-1200/chrome-linux64/chrome');
-    expect(isolated({ MERIDIAN_CHROMIUM: chosen }, { systemPaths: [system] })).toEqual({ found: true, path: chosen, source: 'MERIDIAN_CHROMIUM' });
+    expect(isolated({ MERIDIAN_CHROMIUM: chosen }, { systemPaths: [system] })).toEqual({
+      found: true,
+      path: chosen,
+      source: 'MERIDIAN_CHROMIUM',
+    });
   });
 
   it('reports a MERIDIAN_CHROMIUM that is not an executable file instead of looking elsewhere', () => {
@@ -37,20 +47,30 @@ describe('findChromium', () => {
     const notExecutable = fake('custom/chrome', 0o644);
     for (const configured of [notExecutable, path.join(root, 'missing/chrome'), root]) {
       const lookup = isolated({ MERIDIAN_CHROMIUM: configured }, { systemPaths: [system] });
-      expect(lookup).toEqual({ found: false, reason: `MERIDIAN_CHROMIUM is ${configured}, which is not an executable file: fix it or unset it` });
+      expect(lookup).toEqual({
+        found: false,
+        reason: `MERIDIAN_CHROMIUM is ${configured}, which is not an executable file: fix it or unset it`,
+      });
     }
   });
 
   it('tries the system paths in order, skipping files that cannot be run', () => {
     const notExecutable = fake('usr/bin/chromium', 0o644);
     const chromeStable = fake('usr/bin/google-chrome-stable');
-    const lookup = isolated({}, { systemPaths: [path.join(root, 'usr/bin/chromium-browser'), notExecutable, chromeStable] });
+    const lookup = isolated(
+      {},
+      { systemPaths: [path.join(root, 'usr/bin/chromium-browser'), notExecutable, chromeStable] },
+    );
     expect(lookup).toEqual({ found: true, path: chromeStable, source: 'system' });
   });
 
   it('finds chromium, chromium-browser or google-chrome on PATH', () => {
     const onPath = fake('opt/bin/google-chrome');
-    expect(isolated({ PATH: [path.join(root, 'empty'), path.join(root, 'opt/bin')].join(':') })).toEqual({ found: true, path: onPath, source: 'PATH' });
+    expect(isolated({ PATH: [path.join(root, 'empty'), path.join(root, 'opt/bin')].join(':') })).toEqual({
+      found: true,
+      path: onPath,
+      source: 'PATH',
+    });
   });
 
   it("falls back to Playwright's cache, newest revision first, then its headless shell", () => {
@@ -60,7 +80,9 @@ describe('findChromium', () => {
     rmSync(newer);
     expect(isolated()).toMatchObject({ path: older });
     rmSync(older);
-    const shell = fake('home/.cache/ms-playwright/chromium_headless_shell-1200/chrome-headless-shell-linux64/chrome-headless-shell');
+    const shell = fake(
+      'home/.cache/ms-playwright/chromium_headless_shell-1200/chrome-headless-shell-linux64/chrome-headless-shell',
+    );
     expect(isolated()).toMatchObject({ found: true, path: shell });
     rmSync(shell);
     const oldShell = fake('home/.cache/ms-playwright/chromium_headless_shell-1100/chrome-linux/headless_shell');
@@ -72,7 +94,9 @@ describe('findChromium', () => {
     expect(isolated({ PLAYWRIGHT_BROWSERS_PATH: path.join(root, 'browsers') })).toMatchObject({ path: custom });
     const xdg = fake('xdg/ms-playwright/chromium-1200/chrome-linux64/chrome');
     expect(isolated({ XDG_CACHE_HOME: path.join(root, 'xdg') })).toMatchObject({ path: xdg });
-    const mac = fake('home/Library/Caches/ms-playwright/chromium-1200/chrome-mac-arm64/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing');
+    const mac = fake(
+      'home/Library/Caches/ms-playwright/chromium-1200/chrome-mac-arm64/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing',
+    );
     expect(isolated({}, { platform: 'darwin' })).toMatchObject({ path: mac });
   });
 
@@ -80,7 +104,10 @@ describe('findChromium', () => {
     fake('home/.cache/ms-playwright/chromium-1200/chrome-linux64/not-chrome');
     const lookup = isolated();
     const cache = path.join(root, 'home/.cache/ms-playwright');
-    expect(lookup).toEqual({ found: false, reason: `no Chromium found (not in MERIDIAN_CHROMIUM, the usual system paths, PATH or ${cache})` });
+    expect(lookup).toEqual({
+      found: false,
+      reason: `no Chromium found (not in MERIDIAN_CHROMIUM, the usual system paths, PATH or ${cache})`,
+    });
     expect(browserSkippedLine(lookup)).toBe(
       `browser tests did not run: ${lookup.found ? '' : lookup.reason}; install one (apt-get install chromium, or npx playwright-core install chromium) or set MERIDIAN_CHROMIUM to its path`,
     );

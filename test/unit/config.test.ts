@@ -9,7 +9,11 @@ import { ConfigError, loadConfig } from '../../domain/config';
 const key = () => randomBytes(32).toString('base64');
 
 describe('configuration from the environment', () => {
-  const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${key()}`, MERIDIAN_IDENTITY_HMAC_KEY: key(), MERIDIAN_SIGNING_KEYS: `s1:${key()}` };
+  const base = {
+    MERIDIAN_PAYLOAD_KEYS: `k1:${key()}`,
+    MERIDIAN_IDENTITY_HMAC_KEY: key(),
+    MERIDIAN_SIGNING_KEYS: `s1:${key()}`,
+  };
 
   it('has working defaults for a local machine', () => {
     const config = loadConfig(base);
@@ -27,10 +31,14 @@ describe('configuration from the environment', () => {
     );
     expect(() => loadConfig({ ...base, DATABASE_URL: 'not a url' })).toThrow(ConfigError);
     expect(() => loadConfig({})).toThrow(/MERIDIAN_PAYLOAD_KEYS is not set/);
-    expect(() => loadConfig({ MERIDIAN_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(/key "k1" is 5 bytes; AES-256 needs 32 bytes/);
+    expect(() => loadConfig({ MERIDIAN_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(
+      /key "k1" is 5 bytes; AES-256 needs 32 bytes/,
+    );
     expect(() => loadConfig({ ...base, MERIDIAN_PAYLOAD_KEY_ID: 'k9' })).toThrow(/"k9" is not one of the keys/);
     expect(() => loadConfig({ ...base, MERIDIAN_WEB_PORT: '99999' })).toThrow(/MERIDIAN_WEB_PORT/);
-    expect(() => loadConfig({ MERIDIAN_PAYLOAD_KEYS: base.MERIDIAN_PAYLOAD_KEYS })).toThrow(/MERIDIAN_IDENTITY_HMAC_KEY is not set/);
+    expect(() => loadConfig({ MERIDIAN_PAYLOAD_KEYS: base.MERIDIAN_PAYLOAD_KEYS })).toThrow(
+      /MERIDIAN_IDENTITY_HMAC_KEY is not set/,
+    );
     expect(() => loadConfig({ ...base, MERIDIAN_ADMIN_TOKENS: 'short:*' })).toThrow(/tokens of 24\+ characters/);
   });
 
@@ -58,25 +66,43 @@ describe('configuration from the environment', () => {
     expect(config.operator).toMatchObject({ host: '127.0.0.1', port: 3001, tokens: [], trustLocalUi: false });
     expect(config.operator.uiOrigins).toEqual(['http://localhost:8233', 'http://127.0.0.1:8233']);
     const token = 'o'.repeat(24);
-    expect(loadConfig({ ...base, MERIDIAN_OPERATOR_TOKENS: `${token}, ${'p'.repeat(30)}` }).operator.tokens).toEqual([token, 'p'.repeat(30)]);
-    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_TOKENS: 'short' })).toThrow(/MERIDIAN_OPERATOR_TOKENS: give comma-separated tokens of 24\+ characters/);
-    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_PORT: '3000' })).toThrow(/is the public web port: the operator listener needs its own/);
-    expect(loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1' }).operator.trustLocalUi).toBe(true);
-    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1', NODE_ENV: 'production' })).toThrow(/for development only/);
-    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1', MERIDIAN_OPERATOR_HOST: '0.0.0.0' })).toThrow(
-      /needs the operator listener on a loopback address, not 0.0.0.0/,
+    expect(loadConfig({ ...base, MERIDIAN_OPERATOR_TOKENS: `${token}, ${'p'.repeat(30)}` }).operator.tokens).toEqual([
+      token,
+      'p'.repeat(30),
+    ]);
+    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_TOKENS: 'short' })).toThrow(
+      /MERIDIAN_OPERATOR_TOKENS: give comma-separated tokens of 24\+ characters/,
     );
+    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_PORT: '3000' })).toThrow(
+      /is the public web port: the operator listener needs its own/,
+    );
+    expect(loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1' }).operator.trustLocalUi).toBe(true);
+    expect(() => loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1', NODE_ENV: 'production' })).toThrow(
+      /for development only/,
+    );
+    expect(() =>
+      loadConfig({ ...base, MERIDIAN_OPERATOR_TRUST_LOCAL_UI: '1', MERIDIAN_OPERATOR_HOST: '0.0.0.0' }),
+    ).toThrow(/needs the operator listener on a loopback address, not 0.0.0.0/);
   });
 
   it('connects each region with its own DATABASE_URL_<REGION> when given, else DATABASE_URL', () => {
-    const config = loadConfig({ ...base, DATABASE_URL_EU: 'postgres://meridian_eu:pw@db:5432', DATABASE_URL_GLOBAL: 'postgres://meridian_global:pw@db:5432' });
-    expect(config.databaseUrls).toEqual({ global: 'postgres://meridian_global:pw@db:5432', eu: 'postgres://meridian_eu:pw@db:5432' });
+    const config = loadConfig({
+      ...base,
+      DATABASE_URL_EU: 'postgres://meridian_eu:pw@db:5432',
+      DATABASE_URL_GLOBAL: 'postgres://meridian_global:pw@db:5432',
+    });
+    expect(config.databaseUrls).toEqual({
+      global: 'postgres://meridian_global:pw@db:5432',
+      eu: 'postgres://meridian_eu:pw@db:5432',
+    });
     expect(regionServerUrl(config, 'eu')).toBe('postgres://meridian_eu:pw@db:5432');
     expect(regionServerUrl(config, 'us')).toBe(config.databaseUrl);
     // Migrations and setup run as the owner.
     expect(regionServerUrl(config, 'eu', { asOwner: true })).toBe(config.databaseUrl);
     expect(config.databaseRoles).toBe(false);
     expect(loadConfig({ ...base, MERIDIAN_DB_ROLES: '1' }).databaseRoles).toBe(true);
-    expect(() => loadConfig({ ...base, DATABASE_URL_US: 'mysql://x@y' })).toThrow(/DATABASE_URL_US is not a PostgreSQL URL/);
+    expect(() => loadConfig({ ...base, DATABASE_URL_US: 'mysql://x@y' })).toThrow(
+      /DATABASE_URL_US is not a PostgreSQL URL/,
+    );
   });
 });

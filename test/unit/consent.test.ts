@@ -52,14 +52,19 @@ const CCPA_LIKE: ConsentPolicy = {
   },
 };
 
-const ALL_PURPOSES_LISTED = /emailMarketing, smsMarketing, push, personalisedAds, analytics, saleSharing, crossBorderTransfer/;
+const ALL_PURPOSES_LISTED =
+  /emailMarketing, smsMarketing, push, personalisedAds, analytics, saleSharing, crossBorderTransfer/;
 
-function record(purpose: Purpose, state: ConsentRecord['state'], at: string, source: ConsentRecord['source'] = 'preference-centre'): ConsentRecord {
+function record(
+  purpose: Purpose,
+  state: ConsentRecord['state'],
+  at: string,
+  source: ConsentRecord['source'] = 'preference-centre',
+): ConsentRecord {
   return { purpose, state, source, at, proof: { kind: 'form-submission', reference: `form-${purpose}-${at}` } };
 }
 
 const ORIGIN = { at: '2025-06-02T10:00:00.000Z', proof: { kind: 'segment-message', reference: 'msg-1' } };
-
 
 // ---------------------------------------------------------------------------------------------
 // Purposes
@@ -67,13 +72,23 @@ const ORIGIN = { at: '2025-06-02T10:00:00.000Z', proof: { kind: 'segment-message
 
 describe('purposes', () => {
   it('lists the seven purposes', () => {
-    expect(PURPOSES).toEqual(['emailMarketing', 'smsMarketing', 'push', 'personalisedAds', 'analytics', 'saleSharing', 'crossBorderTransfer']);
+    expect(PURPOSES).toEqual([
+      'emailMarketing',
+      'smsMarketing',
+      'push',
+      'personalisedAds',
+      'analytics',
+      'saleSharing',
+      'crossBorderTransfer',
+    ]);
   });
 
   it('names the valid purposes when given an unknown one', () => {
     expect(parsePurpose('analytics')).toBe('analytics');
     expect(() => parsePurpose('newsletter')).toThrow(ConsentError);
-    expect(() => parsePurpose('newsletter')).toThrow(/unknown consent purpose "newsletter": use one of emailMarketing, smsMarketing/);
+    expect(() => parsePurpose('newsletter')).toThrow(
+      /unknown consent purpose "newsletter": use one of emailMarketing, smsMarketing/,
+    );
     expect(() => parsePurpose('newsletter')).toThrow(ALL_PURPOSES_LISTED);
 
     const parsed = purposeSchema.safeParse('Analytics');
@@ -87,7 +102,9 @@ describe('purposes', () => {
 
     const badPurpose = parseConsentRecord({ ...good, purpose: 'newsletter' });
     expect(badPurpose.ok).toBe(false);
-    expect(!badPurpose.ok && badPurpose.reason).toMatch(/^purpose must be one of emailMarketing, .*crossBorderTransfer$/);
+    expect(!badPurpose.ok && badPurpose.reason).toMatch(
+      /^purpose must be one of emailMarketing, .*crossBorderTransfer$/,
+    );
 
     const localTime = parseConsentRecord({ ...good, at: '2025-01-01T00:00:00' });
     expect(!localTime.ok && localTime.reason).toBe('at must be an ISO 8601 instant in UTC (ending in Z)');
@@ -126,8 +143,16 @@ describe('effective consent', () => {
     const deny = record('personalisedAds', 'denied', at, 'tcf');
     const withdraw = record('personalisedAds', 'withdrawn', at, 'admin');
 
-    expect(effectiveConsent([grant, deny], CCPA_LIKE.defaults).personalisedAds).toEqual({ state: 'denied', basis: 'explicit', record: deny });
-    expect(effectiveConsent([deny, grant], CCPA_LIKE.defaults).personalisedAds).toEqual({ state: 'denied', basis: 'explicit', record: deny });
+    expect(effectiveConsent([grant, deny], CCPA_LIKE.defaults).personalisedAds).toEqual({
+      state: 'denied',
+      basis: 'explicit',
+      record: deny,
+    });
+    expect(effectiveConsent([deny, grant], CCPA_LIKE.defaults).personalisedAds).toEqual({
+      state: 'denied',
+      basis: 'explicit',
+      record: deny,
+    });
     expect(effectiveConsent([grant, deny, withdraw], CCPA_LIKE.defaults).personalisedAds.record).toBe(withdraw);
     // Same instant written differently is still a tie.
     const sameMoment = record('personalisedAds', 'granted', '2025-03-01T09:00:00.000Z');
@@ -147,7 +172,10 @@ describe('effective consent', () => {
     const before = effectiveConsent([], CCPA_LIKE.defaults);
     expect(before.saleSharing).toEqual({ state: 'granted', basis: 'default' });
 
-    const gpc = fromGpc('1', CCPA_LIKE, { at: '2025-06-02T10:00:00Z', proof: { kind: 'http-request', reference: 'req-7f3a' } });
+    const gpc = fromGpc('1', CCPA_LIKE, {
+      at: '2025-06-02T10:00:00Z',
+      proof: { kind: 'http-request', reference: 'req-7f3a' },
+    });
     expect(gpc.outcome).toBe('recorded');
     if (gpc.outcome !== 'recorded') throw new Error('unreachable');
     const after = effectiveConsent(gpc.records, CCPA_LIKE.defaults);
@@ -160,16 +188,23 @@ describe('effective consent', () => {
   it('ignores records after asOf', () => {
     const now = record('push', 'granted', '2025-01-01T00:00:00Z');
     const future = record('push', 'denied', '2030-01-01T00:00:00Z');
-    expect(effectiveConsent([now, future], GDPR_LIKE.defaults, { asOf: '2025-06-01T00:00:00Z' }).push.state).toBe('granted');
+    expect(effectiveConsent([now, future], GDPR_LIKE.defaults, { asOf: '2025-06-01T00:00:00Z' }).push.state).toBe(
+      'granted',
+    );
     expect(effectiveConsent([now, future], GDPR_LIKE.defaults).push.state).toBe('denied');
   });
 
   it('refuses a record with an unknown purpose, a bad time, or a policy without a default', () => {
-    const bogus = { ...record('push', 'granted', '2025-01-01T00:00:00Z'), purpose: 'newsletter' } as unknown as ConsentRecord;
+    const bogus = {
+      ...record('push', 'granted', '2025-01-01T00:00:00Z'),
+      purpose: 'newsletter',
+    } as unknown as ConsentRecord;
     expect(() => effectiveConsent([bogus], GDPR_LIKE.defaults)).toThrow(ALL_PURPOSES_LISTED);
 
     const badTime = record('push', 'granted', 'yesterday');
-    expect(() => effectiveConsent([badTime], GDPR_LIKE.defaults)).toThrow(/push consent record has at "yesterday", which is not an ISO 8601 instant/);
+    expect(() => effectiveConsent([badTime], GDPR_LIKE.defaults)).toThrow(
+      /push consent record has at "yesterday", which is not an ISO 8601 instant/,
+    );
 
     const { push: _omitted, ...incomplete } = GDPR_LIKE.defaults;
     expect(() => effectiveConsent([], incomplete as ConsentDefaults)).toThrow(/the policy has no default for push/);
@@ -222,7 +257,10 @@ describe('Segment categoryPreferences', () => {
   });
 
   it('reads names case-insensitively and OneTrust default group IDs', () => {
-    const result = fromSegmentCategoryPreferences({ 'sale of data': true, performance: false, C0004: true, C0001: true }, ORIGIN);
+    const result = fromSegmentCategoryPreferences(
+      { 'sale of data': true, performance: false, C0004: true, C0001: true },
+      ORIGIN,
+    );
     if (!result.ok) throw new Error(result.reason);
     expect(result.records.map((r) => [r.purpose, r.state])).toEqual([
       ['personalisedAds', 'granted'],
@@ -243,7 +281,10 @@ describe('Segment categoryPreferences', () => {
   });
 
   it('rejects non-boolean values with a reason, keeping the rest', () => {
-    const result = fromSegmentCategoryPreferences({ Advertising: 'yes', Analytics: 1, Marketing: null, SaleOfData: false }, ORIGIN);
+    const result = fromSegmentCategoryPreferences(
+      { Advertising: 'yes', Analytics: 1, Marketing: null, SaleOfData: false },
+      ORIGIN,
+    );
     if (!result.ok) throw new Error(result.reason);
     expect(result.rejected).toEqual([
       { category: 'Advertising', reason: 'categoryPreferences."Advertising" must be true or false, not a string' },
@@ -257,7 +298,9 @@ describe('Segment categoryPreferences', () => {
     const result = fromSegmentCategoryPreferences({ Advertising: true, Marketing: false }, ORIGIN);
     if (!result.ok) throw new Error(result.reason);
     expect(result.records.map((r) => [r.purpose, r.state])).toEqual([['personalisedAds', 'denied']]);
-    expect(result.warnings).toEqual(['categoryPreferences "Advertising" and "Marketing" disagree on personalisedAds; denied recorded']);
+    expect(result.warnings).toEqual([
+      'categoryPreferences "Advertising" and "Marketing" disagree on personalisedAds; denied recorded',
+    ]);
 
     const reversed = fromSegmentCategoryPreferences({ marketing: false, ADVERTISING: true }, ORIGIN);
     expect(reversed.ok && reversed.records.map((r) => [r.purpose, r.state])).toEqual([['personalisedAds', 'denied']]);
@@ -267,11 +310,12 @@ describe('Segment categoryPreferences', () => {
     const notObject = fromSegmentCategoryPreferences(['Advertising'], ORIGIN);
     expect(notObject).toEqual({
       ok: false,
-      reason: 'context.consent.categoryPreferences must be an object of category → true/false, e.g. {"Advertising":false,"Analytics":true}',
+      reason:
+        'context.consent.categoryPreferences must be an object of category → true/false, e.g. {"Advertising":false,"Analytics":true}',
     });
-    expect(() => fromSegmentCategoryPreferences({ Newsletter: true }, ORIGIN, { Newsletter: 'newsletter' as Purpose })).toThrow(
-      ALL_PURPOSES_LISTED,
-    );
+    expect(() =>
+      fromSegmentCategoryPreferences({ Newsletter: true }, ORIGIN, { Newsletter: 'newsletter' as Purpose }),
+    ).toThrow(ALL_PURPOSES_LISTED);
     const custom = fromSegmentCategoryPreferences({ Newsletter: true }, ORIGIN, { Newsletter: 'emailMarketing' });
     expect(custom.ok && custom.records.map((r) => [r.purpose, r.state])).toEqual([['emailMarketing', 'granted']]);
   });
@@ -297,7 +341,9 @@ describe('Global Privacy Control', () => {
   it('records nothing in France, and says why', () => {
     const outcome = fromGpc('1', GDPR_LIKE, origin);
     expect(outcome.outcome).toBe('gpc-ignored');
-    expect(outcome.outcome === 'gpc-ignored' && outcome.reason).toMatch(/^GDPR does not make Global Privacy Control a legal opt-out signal; nothing recorded/);
+    expect(outcome.outcome === 'gpc-ignored' && outcome.reason).toMatch(
+      /^GDPR does not make Global Privacy Control a legal opt-out signal; nothing recorded/,
+    );
   });
 
   it('treats an absent header or any value but "1" as no signal', () => {
@@ -338,7 +384,9 @@ describe('TCF strings', () => {
   });
 
   it('decodes the policy version 5 of TCF 2.3 and service-specific strings', () => {
-    const decoded = decodeTcf(encodeTcf({ purposes: [1, 8, 9], policyVersion: 5, publisherCC: 'DE', isServiceSpecific: true }));
+    const decoded = decodeTcf(
+      encodeTcf({ purposes: [1, 8, 9], policyVersion: 5, publisherCC: 'DE', isServiceSpecific: true }),
+    );
     expect(decoded.policyVersion).toBe(5);
     expect(decoded.publisherCC).toBe('DE');
     expect(decoded.isServiceSpecific).toBe(true);
@@ -386,7 +434,9 @@ describe('TCF strings', () => {
 
   it('grants analytics only with purposes 1, 8 and 9', () => {
     const states = (purposes: number[]) =>
-      consentFromTcf(decodeTcf(encodeTcf({ purposes })), { at: '2025-06-02T10:00:00Z' }).find((r) => r.purpose === 'analytics')?.state;
+      consentFromTcf(decodeTcf(encodeTcf({ purposes })), { at: '2025-06-02T10:00:00Z' }).find(
+        (r) => r.purpose === 'analytics',
+      )?.state;
     expect(states([1, 8, 9])).toBe('granted');
     expect(states([1, 8])).toBe('denied');
     expect(states([1, 9])).toBe('denied');
@@ -394,7 +444,8 @@ describe('TCF strings', () => {
 
   it('with a vendor ID, also requires that vendor’s consent and disclosure', () => {
     const decoded = decodeTcf(encodeTcf({ purposes: [1, 3, 4], vendors: [755] }));
-    const ads = (vendorId: number, d = decoded) => consentFromTcf(d, { vendorId }).find((r) => r.purpose === 'personalisedAds')?.state;
+    const ads = (vendorId: number, d = decoded) =>
+      consentFromTcf(d, { vendorId }).find((r) => r.purpose === 'personalisedAds')?.state;
     expect(ads(755)).toBe('granted');
     expect(ads(42)).toBe('denied');
 

@@ -8,12 +8,25 @@ import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-att
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[] | string; environment?: Record<string, string>; ports?: string[]; networks?: string[]; volumes?: string[] }>;
+  services: Record<
+    string,
+    {
+      command?: string[] | string;
+      environment?: Record<string, string>;
+      ports?: string[];
+      networks?: string[];
+      volumes?: string[];
+    }
+  >;
   networks: Record<string, { internal?: boolean } | null>;
 };
 const proxyConfig = readFileSync(path.join(__dirname, '../../deploy/nginx/temporal-ui.conf.template'), 'utf8');
 const zeroKey = Buffer.alloc(32).toString('base64');
-const config = loadConfig({ MERIDIAN_PAYLOAD_KEYS: `k:${zeroKey}`, MERIDIAN_IDENTITY_HMAC_KEY: zeroKey, MERIDIAN_SIGNING_KEYS: `k:${zeroKey}` });
+const config = loadConfig({
+  MERIDIAN_PAYLOAD_KEYS: `k:${zeroKey}`,
+  MERIDIAN_IDENTITY_HMAC_KEY: zeroKey,
+  MERIDIAN_SIGNING_KEYS: `k:${zeroKey}`,
+});
 /** The user of a postgres:// URL in the compose file (the password part is a ${…} substitution). */
 const dbUser = (url: string | undefined) => /^postgres:\/\/([^:@]+)[:@]/.exec(url ?? '')?.[1];
 
@@ -23,12 +36,21 @@ describe('docker-compose.yml', () => {
     const workers = Object.keys(compose.services).filter((s) => s.startsWith('worker-'));
     expect(workers.sort()).toEqual(regions.map((r) => `worker-${r}`).sort());
     for (const region of regions) {
-      expect(compose.services[`worker-${region}`]!.command).toEqual(['node', '--import', 'tsx', 'workers/main.ts', '--regions', region]);
+      expect(compose.services[`worker-${region}`]!.command).toEqual([
+        'node',
+        '--import',
+        'tsx',
+        'workers/main.ts',
+        '--regions',
+        region,
+      ]);
     }
   });
 
   it('runs PostgreSQL, Temporal on PostgreSQL, the Temporal UI with the codec, web and migrations', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-ui-proxy', 'web', 'migrate']));
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-ui-proxy', 'web', 'migrate']),
+    );
     expect(compose.services.temporal!.environment!.DB).toBe('postgres12');
     expect(compose.services.web!.command).toEqual(['node', '--import', 'tsx', 'web/main.ts']);
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
@@ -41,21 +63,27 @@ describe('docker-compose.yml', () => {
       const keys = Object.keys(env).filter((k) => k.startsWith('MERIDIAN_REGION_KEY_'));
       expect(keys).toEqual([`MERIDIAN_REGION_KEY_${region.toUpperCase()}`]);
     }
-    expect(Object.keys(compose.services['worker-global']!.environment!).some((k) => k.startsWith('MERIDIAN_REGION_KEY_'))).toBe(false);
+    expect(
+      Object.keys(compose.services['worker-global']!.environment!).some((k) => k.startsWith('MERIDIAN_REGION_KEY_')),
+    ).toBe(false);
     expect(compose.services.web!.environment!.MERIDIAN_IDENTITY_HMAC_KEY).toBeDefined();
   });
 
   it('registers every search attribute Meridian sets', () => {
     const setup = String(compose.services['temporal-setup']!.command);
-    for (const key of MERIDIAN_SEARCH_ATTRIBUTES) expect(setup).toContain(`--name ${key.name} --type ${cliTypeName(key)}`);
+    for (const key of MERIDIAN_SEARCH_ATTRIBUTES)
+      expect(setup).toContain(`--name ${key.name} --type ${cliTypeName(key)}`);
   });
 
   it('publishes no Temporal port: the frontend and the UI are on internal networks, the UI only behind its login', () => {
     for (const name of ['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate']) {
       expect(compose.services[name]!.ports, `${name} publishes a port`).toBeUndefined();
-      for (const network of compose.services[name]!.networks ?? []) expect(compose.networks[network]?.internal, `${name} on ${network}`).toBe(true);
+      for (const network of compose.services[name]!.networks ?? [])
+        expect(compose.networks[network]?.internal, `${name} on ${network}`).toBe(true);
     }
-    const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p}`));
+    const published = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => `${name} ${p}`),
+    );
     expect(published.sort()).toEqual(['temporal-ui-proxy 8233:8080', 'web 3000:3000']);
     // The proxy asks for a login on everything it serves.
     expect(proxyConfig).toMatch(/^\s*auth_basic "Meridian operators";/m);
@@ -84,7 +112,8 @@ describe('docker-compose.yml', () => {
       if (region !== 'global') expect(dbUser(env.DATABASE_URL_GLOBAL)).toBe('meridian_global');
     }
     const web = compose.services.web!.environment!;
-    for (const region of ['global', 'eu', 'us', 'apac']) expect(dbUser(web[`DATABASE_URL_${region.toUpperCase()}`])).toBe(`meridian_${region}`);
+    for (const region of ['global', 'eu', 'us', 'apac'])
+      expect(dbUser(web[`DATABASE_URL_${region.toUpperCase()}`])).toBe(`meridian_${region}`);
     expect(dbUser(web.DATABASE_URL)).toBe('meridian_global');
     // Only the migrate job (and PostgreSQL itself) has the superuser; it makes the roles.
     const superuser = Object.entries(compose.services)
@@ -92,7 +121,8 @@ describe('docker-compose.yml', () => {
       .map(([name]) => name);
     expect(superuser).toEqual(['migrate']);
     expect(compose.services.migrate!.environment!.MERIDIAN_DB_ROLES).toBe('1');
-    for (const region of ['GLOBAL', 'EU', 'US', 'APAC']) expect(compose.services.migrate!.environment![`MERIDIAN_DB_PASSWORD_${region}`]).toBeDefined();
+    for (const region of ['GLOBAL', 'EU', 'US', 'APAC'])
+      expect(compose.services.migrate!.environment![`MERIDIAN_DB_PASSWORD_${region}`]).toBeDefined();
     expect(compose.services.temporal!.environment!.POSTGRES_USER).toBe('temporal');
   });
 });

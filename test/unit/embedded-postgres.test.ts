@@ -10,7 +10,9 @@ describe('probeAddress', () => {
   it('probes 127.0.0.1:5432, or the port tests give in MERIDIAN_PG_PROBE_PORT', () => {
     expect(probeAddress({})).toEqual({ host: '127.0.0.1', port: 5432 });
     expect(probeAddress({ MERIDIAN_PG_PROBE_PORT: '54999' })).toEqual({ host: '127.0.0.1', port: 54999 });
-    expect(() => probeAddress({ MERIDIAN_PG_PROBE_PORT: 'five' })).toThrow('MERIDIAN_PG_PROBE_PORT must be a port number (1-65535), not "five"');
+    expect(() => probeAddress({ MERIDIAN_PG_PROBE_PORT: 'five' })).toThrow(
+      'MERIDIAN_PG_PROBE_PORT must be a port number (1-65535), not "five"',
+    );
     expect(() => probeAddress({ MERIDIAN_PG_PROBE_PORT: '70000' })).toThrow(/must be a port number/);
   });
 });
@@ -30,9 +32,13 @@ describe('closedFolder (as root the server runs as OS user postgres, which must 
     chmodSync(path.join(root, 'home/ana'), 0o700);
     expect(closedFolder(path.join(root, 'home/ana/project/.data/pg'), stranger)).toBe(path.join(root, 'home/ana'));
     // Its owner, or a member of its group when the group may enter, gets through.
-    expect(closedFolder(path.join(root, 'home/ana/project/.data/pg'), { uid: owner().uid, gid: 54321 })).toBeUndefined();
+    expect(
+      closedFolder(path.join(root, 'home/ana/project/.data/pg'), { uid: owner().uid, gid: 54321 }),
+    ).toBeUndefined();
     chmodSync(path.join(root, 'home/ana'), 0o710);
-    expect(closedFolder(path.join(root, 'home/ana/project/.data/pg'), { uid: 54321, gid: owner().gid })).toBeUndefined();
+    expect(
+      closedFolder(path.join(root, 'home/ana/project/.data/pg'), { uid: 54321, gid: owner().gid }),
+    ).toBeUndefined();
     expect(closedFolder(path.join(root, 'home/ana/project/.data/pg'), stranger)).toBe(path.join(root, 'home/ana'));
   });
 

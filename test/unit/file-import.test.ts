@@ -54,7 +54,11 @@ async function readAll(input: SettingsInput, from: Cursor | null = null, stream?
   const pass: Pass = { pages: [], customers: [], orders: [], rejected: [] };
   let cursor = from;
   for (let guard = 0; guard < 10_000; guard++) {
-    const page = await sessionOf(input).fetchPage(stream ?? (input.recordType as StreamName | undefined) ?? 'customers', cursor, undefined);
+    const page = await sessionOf(input).fetchPage(
+      stream ?? (input.recordType as StreamName | undefined) ?? 'customers',
+      cursor,
+      undefined,
+    );
     pass.pages.push(page);
     pass.customers.push(...page.customers);
     pass.orders.push(...page.orders);
@@ -94,7 +98,12 @@ const CUSTOMER_HEADER = 'id,email,phone,first_name,last_name,country,locale,crea
 // ---------------------------------------------------------------------------------------------
 
 describe('file import settings', () => {
-  const base = { path: '/srv/drop/customers.csv', format: 'csv', recordType: 'customers', mapping: { externalId: 'id' } };
+  const base = {
+    path: '/srv/drop/customers.csv',
+    format: 'csv',
+    recordType: 'customers',
+    mapping: { externalId: 'id' },
+  };
 
   function issues(input: Record<string, unknown>): string[] {
     const result = FileImportSettings.safeParse(input);
@@ -108,10 +117,18 @@ describe('file import settings', () => {
   });
 
   it('names a required field the mapping leaves out', () => {
-    expect(issues({ ...base, mapping: { email: 'email' } })).toEqual(['mapping.externalId: is required: map externalId to the column that holds it']);
-    expect(issues({ ...base, recordType: 'orders', timeZone: 'Asia/Tokyo', currency: 'JPY', mapping: { externalId: 'id', total: 'total' } })).toEqual([
-      'mapping.placedAt: is required: map placedAt to the column that holds it',
+    expect(issues({ ...base, mapping: { email: 'email' } })).toEqual([
+      'mapping.externalId: is required: map externalId to the column that holds it',
     ]);
+    expect(
+      issues({
+        ...base,
+        recordType: 'orders',
+        timeZone: 'Asia/Tokyo',
+        currency: 'JPY',
+        mapping: { externalId: 'id', total: 'total' },
+      }),
+    ).toEqual(['mapping.placedAt: is required: map placedAt to the column that holds it']);
   });
 
   it('requires a time zone and a currency for orders', () => {
@@ -120,15 +137,25 @@ describe('file import settings', () => {
       "timeZone: is required for orders: the export's IANA time zone, e.g. Asia/Tokyo",
       'currency: is required for orders when no currency column is mapped',
     ]);
-    expect(FileImportSettings.safeParse({ ...orders, timeZone: 'Asia/Tokyo', mapping: { ...orders.mapping, currency: 'cur' } }).success).toBe(true);
+    expect(
+      FileImportSettings.safeParse({
+        ...orders,
+        timeZone: 'Asia/Tokyo',
+        mapping: { ...orders.mapping, currency: 'cur' },
+      }).success,
+    ).toBe(true);
   });
 
   it('refuses fields the record type does not have, relative paths, odd delimiters and bad zones', () => {
-    expect(issues({ ...base, mapping: { externalId: 'id', total: 'total' } })[0]).toMatch(/^mapping\.total: is not a field of customers: map any of externalId, email/);
+    expect(issues({ ...base, mapping: { externalId: 'id', total: 'total' } })[0]).toMatch(
+      /^mapping\.total: is not a field of customers: map any of externalId, email/,
+    );
     expect(issues({ ...base, path: 'drop/customers.csv' })[0]).toMatch(/^path: must be the absolute path/);
     expect(issues({ ...base, delimiter: '"' })[0]).toMatch(/^delimiter: must be one ASCII character/);
     expect(issues({ ...base, delimiter: ',,' })[0]).toMatch(/^delimiter: must be one ASCII character/);
-    expect(issues({ ...base, timeZone: 'Mars/Base' })).toEqual(['timeZone: must be an IANA time zone such as Asia/Tokyo']);
+    expect(issues({ ...base, timeZone: 'Mars/Base' })).toEqual([
+      'timeZone: must be an IANA time zone such as Asia/Tokyo',
+    ]);
     expect(issues({ ...base, pageSize: 10_001 })[0]).toMatch(/^pageSize/);
     expect(issues({ ...base, encoding: 'latin1' })).toEqual(["encoding: must be 'utf-8', 'shift_jis' or 'gbk'"]);
   });
@@ -190,19 +217,62 @@ describe('file import: CSV in each encoding', () => {
       'J001,山田,太郎,taro@example.jp,JP,2025/5/9 9:03,購読',
       'J002,ソニー,表ポ,"hyo, po@example.jp",JP,2025/05/10 21:30:15,',
     ];
-    const mapping = { externalId: '会員ID', lastName: '姓', firstName: '名', email: 'メールアドレス', countryCode: '国', createdAt: '登録日時' };
+    const mapping = {
+      externalId: '会員ID',
+      lastName: '姓',
+      firstName: '名',
+      email: 'メールアドレス',
+      countryCode: '国',
+      createdAt: '登録日時',
+    };
     const path = file(iconv.encode(`${customers.join('\r\n')}\r\n`, 'shift_jis'));
     const pass = await readAll({ path, encoding: 'shift_jis', mapping, timeZone: 'Asia/Tokyo' });
     expect(pass.rejected).toEqual([]);
     expect(pass.customers).toEqual([
-      { sourceId: SOURCE_ID, externalId: 'J001', lastName: '山田', firstName: '太郎', email: 'taro@example.jp', countryCode: 'JP', createdAt: '2025-05-09T00:03:00.000Z', updatedAt: '2025-05-09T00:03:00.000Z' },
-      { sourceId: SOURCE_ID, externalId: 'J002', lastName: 'ソニー', firstName: '表ポ', email: 'hyo, po@example.jp', countryCode: 'JP', createdAt: '2025-05-10T12:30:15.000Z', updatedAt: '2025-05-10T12:30:15.000Z' },
+      {
+        sourceId: SOURCE_ID,
+        externalId: 'J001',
+        lastName: '山田',
+        firstName: '太郎',
+        email: 'taro@example.jp',
+        countryCode: 'JP',
+        createdAt: '2025-05-09T00:03:00.000Z',
+        updatedAt: '2025-05-09T00:03:00.000Z',
+      },
+      {
+        sourceId: SOURCE_ID,
+        externalId: 'J002',
+        lastName: 'ソニー',
+        firstName: '表ポ',
+        email: 'hyo, po@example.jp',
+        countryCode: 'JP',
+        createdAt: '2025-05-10T12:30:15.000Z',
+        updatedAt: '2025-05-10T12:30:15.000Z',
+      },
     ]);
 
-    const orders = ['注文ID,注文番号,会員ID,合計,税,注文日時,状態', 'O-1,1001,J001,3960,360,2025-05-09 23:30,完了', 'O-2,1002,J002,12800,,2025-05-10 08:00,'];
+    const orders = [
+      '注文ID,注文番号,会員ID,合計,税,注文日時,状態',
+      'O-1,1001,J001,3960,360,2025-05-09 23:30,完了',
+      'O-2,1002,J002,12800,,2025-05-10 08:00,',
+    ];
     const orderPath = file(iconv.encode(`${orders.join('\n')}\n`, 'shift_jis'));
-    const orderMapping = { externalId: '注文ID', orderNumber: '注文番号', customerExternalId: '会員ID', total: '合計', tax: '税', placedAt: '注文日時' };
-    const orderPass = await readAll({ path: orderPath, encoding: 'shift_jis', recordType: 'orders', mapping: orderMapping, timeZone: 'Asia/Tokyo', currency: 'JPY' });
+    const orderMapping = {
+      externalId: '注文ID',
+      orderNumber: '注文番号',
+      customerExternalId: '会員ID',
+      total: '合計',
+      tax: '税',
+      placedAt: '注文日時',
+    };
+    const orderPass = await readAll({
+      path: orderPath,
+      encoding: 'shift_jis',
+      recordType: 'orders',
+      mapping: orderMapping,
+      timeZone: 'Asia/Tokyo',
+      currency: 'JPY',
+    });
     expect(orderPass.rejected).toEqual([]);
     expect(orderPass.orders).toEqual([
       {
@@ -244,7 +314,13 @@ describe('file import: CSV in each encoding', () => {
     // the quoted field over the line end, merging rows 1 and 2.
     const rows = ['id|last_name|first_name', 'K1|ポ"|太郎', 'K2|"佐藤|ポ"|花子', 'K3|鈴木|"一\n郎"'];
     const path = file(iconv.encode(`${rows.join('\n')}\n`, 'shift_jis'));
-    const pass = await readAll({ path, encoding: 'shift_jis', delimiter: '|', mapping: { externalId: 'id', lastName: 'last_name', firstName: 'first_name' }, timeZone: 'Asia/Tokyo' });
+    const pass = await readAll({
+      path,
+      encoding: 'shift_jis',
+      delimiter: '|',
+      mapping: { externalId: 'id', lastName: 'last_name', firstName: 'first_name' },
+      timeZone: 'Asia/Tokyo',
+    });
     expect(pass.rejected).toEqual([]);
     expect(pass.customers.map((c) => [c.externalId, c.lastName, c.firstName])).toEqual([
       ['K1', 'ポ"', '太郎'],
@@ -254,26 +330,55 @@ describe('file import: CSV in each encoding', () => {
   });
 
   it('maps a GBK file with Chinese names and CNY amounts', async () => {
-    const customers = ['客户编号,姓,名,邮箱,国家', 'G001,张,伟,zhang.wei@example.cn,cn', 'G002,王,芳,wang.fang@example.cn,CN'];
+    const customers = [
+      '客户编号,姓,名,邮箱,国家',
+      'G001,张,伟,zhang.wei@example.cn,cn',
+      'G002,王,芳,wang.fang@example.cn,CN',
+    ];
     const path = file(iconv.encode(`${customers.join('\n')}\n`, 'gbk'));
-    const pass = await readAll({ path, encoding: 'gbk', mapping: { externalId: '客户编号', lastName: '姓', firstName: '名', email: '邮箱', countryCode: '国家' }, timeZone: 'Asia/Shanghai' });
+    const pass = await readAll({
+      path,
+      encoding: 'gbk',
+      mapping: { externalId: '客户编号', lastName: '姓', firstName: '名', email: '邮箱', countryCode: '国家' },
+      timeZone: 'Asia/Shanghai',
+    });
     expect(pass.rejected).toEqual([]);
     expect(pass.customers.map((c) => [c.externalId, c.lastName, c.firstName, c.email, c.countryCode])).toEqual([
       ['G001', '张', '伟', 'zhang.wei@example.cn', 'CN'],
       ['G002', '王', '芳', 'wang.fang@example.cn', 'CN'],
     ]);
 
-    const orders = ['订单号,客户,金额,币种,下单时间,状态', 'D1,G001,1288.50,CNY,2025-06-18 20:15:00,已完成', 'D2,G002,99,cny,2025-06-18T12:00:00Z,'];
+    const orders = [
+      '订单号,客户,金额,币种,下单时间,状态',
+      'D1,G001,1288.50,CNY,2025-06-18 20:15:00,已完成',
+      'D2,G002,99,cny,2025-06-18T12:00:00Z,',
+    ];
     const orderPath = file(iconv.encode(`${orders.join('\n')}\n`, 'gbk'));
     const orderPass = await readAll({
       path: orderPath,
       encoding: 'gbk',
       recordType: 'orders',
-      mapping: { externalId: '订单号', customerExternalId: '客户', total: '金额', currency: '币种', placedAt: '下单时间' },
+      mapping: {
+        externalId: '订单号',
+        customerExternalId: '客户',
+        total: '金额',
+        currency: '币种',
+        placedAt: '下单时间',
+      },
       timeZone: 'Asia/Shanghai',
     });
     expect(orderPass.rejected).toEqual([]);
-    expect(orderPass.orders.map((o) => [o.externalId, o.customerExternalId, o.currency, o.totalMinor, o.placedAt, o.localDate, o.localHour])).toEqual([
+    expect(
+      orderPass.orders.map((o) => [
+        o.externalId,
+        o.customerExternalId,
+        o.currency,
+        o.totalMinor,
+        o.placedAt,
+        o.localDate,
+        o.localHour,
+      ]),
+    ).toEqual([
       ['D1', 'G001', 'CNY', '128850', '2025-06-18T12:15:00.000Z', '2025-06-18', 20],
       ['D2', 'G002', 'CNY', '9900', '2025-06-18T12:00:00.000Z', '2025-06-18', 20],
     ]);
@@ -284,7 +389,11 @@ describe('file import: CSV in each encoding', () => {
     const path = file(iconv.encode(`${rows.join('\n')}\n`, 'shift_jis'));
     const pass = await readAll({ path, mapping: { externalId: 'id', lastName: 'last_name', firstName: 'first_name' } });
     const hint = "not valid UTF-8: check the file's encoding setting (is it Shift_JIS or GBK?)";
-    expect(pass.rejected).toEqual([{ reason: `row 1: ${hint}` }, { reason: `row 3: ${hint}` }, { reason: `row 4: ${hint}` }]);
+    expect(pass.rejected).toEqual([
+      { reason: `row 1: ${hint}` },
+      { reason: `row 3: ${hint}` },
+      { reason: `row 4: ${hint}` },
+    ]);
     expect(pass.customers.map((c) => c.externalId)).toEqual(['A002']);
   });
 
@@ -295,18 +404,27 @@ describe('file import: CSV in each encoding', () => {
     const pass = await readAll({ path, mapping: { externalId: 'id', firstName: 'name' }, pageSize: 20 });
     expect(pass.customers).toEqual([]);
     expect(pass.rejected).toHaveLength(50);
-    expect(pass.rejected.every((r, i) => r.reason === `row ${i + 1}: not valid UTF-8: check the file's encoding setting (is it Shift_JIS or GBK?)`)).toBe(true);
+    expect(
+      pass.rejected.every(
+        (r, i) =>
+          r.reason === `row ${i + 1}: not valid UTF-8: check the file's encoding setting (is it Shift_JIS or GBK?)`,
+      ),
+    ).toBe(true);
   });
 
   it('refuses a header that does not decode, and a Shift_JIS setting on a file with a UTF-8 byte order mark', async () => {
     const sjis = file(iconv.encode('会員ID,姓\nJ1,山田\n', 'shift_jis'));
-    const error = await refusal(sessionOf({ path: sjis, mapping: { externalId: '会員ID' } }).fetchPage('customers', null, undefined));
-    expect(error.message).toContain("header row of");
+    const error = await refusal(
+      sessionOf({ path: sjis, mapping: { externalId: '会員ID' } }).fetchPage('customers', null, undefined),
+    );
+    expect(error.message).toContain('header row of');
     expect(error.message).toContain("not valid UTF-8: check the file's encoding setting (is it Shift_JIS or GBK?)");
     expect(error.retryable).toBe(false);
 
     const bom = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id\nC1\n')]));
-    const bomError = await refusal(sessionOf({ path: bom, encoding: 'shift_jis' }).fetchPage('customers', null, undefined));
+    const bomError = await refusal(
+      sessionOf({ path: bom, encoding: 'shift_jis' }).fetchPage('customers', null, undefined),
+    );
     expect(bomError.message).toContain('starts with a UTF-8 byte order mark');
   });
 });
@@ -327,14 +445,21 @@ describe('file import: CSV records', () => {
       'C6,Bad,Row', // row 6: too few fields
     ];
     const path = file(`${rows.join('\r\n')}`);
-    const pass = await readAll({ path, mapping: { externalId: 'id', firstName: 'first_name', lastName: 'last_name', email: 'email' } });
+    const pass = await readAll({
+      path,
+      mapping: { externalId: 'id', firstName: 'first_name', lastName: 'last_name', email: 'email' },
+    });
     expect(pass.customers.map((c) => [c.externalId, c.firstName, c.lastName])).toEqual([
       ['C1', 'Tanaka, Yui', 'Tanaka'],
       ['C2', 'Multi Line', 'O"Brien'],
       ['C3', 'Jo"e', 'Smith'],
       ['C5', 'Ann', 'Lee Kim'],
     ]);
-    expect(pass.rejected).toEqual([{ reason: 'row 6: has 3 fields but the header has 4 columns: check for an unquoted delimiter or a missing field' }]);
+    expect(pass.rejected).toEqual([
+      {
+        reason: 'row 6: has 3 fields but the header has 4 columns: check for an unquoted delimiter or a missing field',
+      },
+    ]);
   });
 
   it('rejects broken rows by row number and field, never quoting the value, and keeps the good ones', async () => {
@@ -357,7 +482,15 @@ describe('file import: CSV records', () => {
     const pass = await readAll({
       path,
       recordType: 'orders',
-      mapping: { externalId: 'id', email: 'email', currency: 'currency', total: 'total', placedAt: 'placed', status: 'status', lineItemCount: 'items' },
+      mapping: {
+        externalId: 'id',
+        email: 'email',
+        currency: 'currency',
+        total: 'total',
+        placedAt: 'placed',
+        status: 'status',
+        lineItemCount: 'items',
+      },
       timeZone: 'Asia/Tokyo',
     });
     expect(pass.orders.map((o) => [o.externalId, o.status, o.lineItemCount, o.totalMinor, o.financialStatus])).toEqual([
@@ -365,20 +498,37 @@ describe('file import: CSV records', () => {
       ['O11', 'closed', 0, '1000', 'refunded'],
     ]);
     expect(pass.rejected).toEqual([
-      { reason: 'row 2: has 8 fields but the header has 7 columns: check for an unquoted delimiter or a missing field' },
+      {
+        reason: 'row 2: has 8 fields but the header has 7 columns: check for an unquoted delimiter or a missing field',
+      },
       { reason: 'row 3: externalId: is required: the mapped column is empty' },
       { externalId: 'O4', reason: 'row 4: currency: XYZ is not an ISO 4217 currency code' },
-      { externalId: 'O5', reason: 'row 5: total: contains a comma: write amounts without thousands separators and with a dot for decimals (e.g. 1234.50)' },
-      { externalId: 'O6', reason: 'row 6: total: must be a decimal amount such as 1234.50 (digits, an optional sign and a dot; no currency symbol)' },
+      {
+        externalId: 'O5',
+        reason:
+          'row 5: total: contains a comma: write amounts without thousands separators and with a dot for decimals (e.g. 1234.50)',
+      },
+      {
+        externalId: 'O6',
+        reason:
+          'row 6: total: must be a decimal amount such as 1234.50 (digits, an optional sign and a dot; no currency symbol)',
+      },
       { externalId: 'O7', reason: 'row 7: total: has more decimal places than JPY has (0)' },
-      { externalId: 'O8', reason: 'row 8: placedAt: must be a date and time such as 2025-05-09 14:03, 2025/05/09 14:03 or 2025-05-09T14:03:00+09:00' },
+      {
+        externalId: 'O8',
+        reason:
+          'row 8: placedAt: must be a date and time such as 2025-05-09 14:03, 2025/05/09 14:03 or 2025-05-09T14:03:00+09:00',
+      },
       { externalId: 'O9', reason: 'row 9: placedAt: must include a time of day, e.g. 2025-05-09 14:03' },
       {
         externalId: 'O10',
         reason:
           'row 10: status: must be open, closed, completed, fulfilled, refunded, cancelled (or canceled) or voided; lineItemCount: must be a whole number of line items (0 or more)',
       },
-      { reason: 'row 12: a quoted field is never closed (the file ends inside it): check for a stray double quote; reading went on at the next line' },
+      {
+        reason:
+          'row 12: a quoted field is never closed (the file ends inside it): check for a stray double quote; reading went on at the next line',
+      },
     ]);
     for (const { reason } of pass.rejected) expect(reason).not.toMatch(/@example\.com/);
   });
@@ -388,14 +538,19 @@ describe('file import: CSV records', () => {
     const path = file(`${rows.join('\n')}\n`);
     const pass = await readAll({ path, mapping: { externalId: 'id', firstName: 'first_name' } });
     expect(pass.rejected).toEqual([
-      { reason: 'row 1: a quoted field is never closed (the file ends inside it): check for a stray double quote; reading went on at the next line' },
+      {
+        reason:
+          'row 1: a quoted field is never closed (the file ends inside it): check for a stray double quote; reading went on at the next line',
+      },
     ]);
     expect(pass.customers.map((c) => c.externalId)).toEqual(['C2', 'C3']);
   });
 
   it('refuses a header without a mapped column, naming it and counting the columns, never quoting the header', async () => {
     const path = file('id,e-mail,name\nC1,a@example.com,Ann\n');
-    const error = await refusal(sessionOf({ path, mapping: { externalId: 'id', email: 'email' } }).fetchPage('customers', null, undefined));
+    const error = await refusal(
+      sessionOf({ path, mapping: { externalId: 'id', email: 'email' } }).fetchPage('customers', null, undefined),
+    );
     expect(error.status).toBe(400);
     expect(error.retryable).toBe(false);
     expect(error.system).toBe('File import');
@@ -416,7 +571,12 @@ describe('file import: CSV records', () => {
 
   it('has nothing in the stream the file does not hold', async () => {
     const path = file('id\nC1\n');
-    expect(await sessionOf({ path }).fetchPage('orders', null, undefined)).toEqual({ customers: [], orders: [], rejected: [], next: null });
+    expect(await sessionOf({ path }).fetchPage('orders', null, undefined)).toEqual({
+      customers: [],
+      orders: [],
+      rejected: [],
+      next: null,
+    });
   });
 });
 
@@ -427,7 +587,16 @@ describe('file import: CSV records', () => {
 describe('file import: JSONL', () => {
   it('maps nested keys, JSON numbers and arrays, and rejects lines that are not objects', async () => {
     const lines = [
-      JSON.stringify({ id: 9001, 'meta.source': 'pos-7', buyer: { email: 'b1@example.com', address: { country: 'de' } }, total: 19.99, currency: 'EUR', placed_at: '2025-05-09T14:03:00+02:00', items: [{}, {}, {}], state: 'Cancelled' }),
+      JSON.stringify({
+        id: 9001,
+        'meta.source': 'pos-7',
+        buyer: { email: 'b1@example.com', address: { country: 'de' } },
+        total: 19.99,
+        currency: 'EUR',
+        placed_at: '2025-05-09T14:03:00+02:00',
+        items: [{}, {}, {}],
+        state: 'Cancelled',
+      }),
       '',
       '{"id": "9003", "buyer": {"email": "b3@example.com"}, "total": "5", "currency": "EUR", "placed_at": "2025-03-30 02:30"}',
       '{"id": 9004, "total": ',
@@ -440,7 +609,17 @@ describe('file import: JSONL', () => {
       path,
       format: 'jsonl',
       recordType: 'orders',
-      mapping: { externalId: 'id', orderNumber: 'meta.source', email: 'buyer.email', countryCode: 'buyer.address.country', total: 'total', currency: 'currency', placedAt: 'placed_at', lineItemCount: 'items', status: 'state' },
+      mapping: {
+        externalId: 'id',
+        orderNumber: 'meta.source',
+        email: 'buyer.email',
+        countryCode: 'buyer.address.country',
+        total: 'total',
+        currency: 'currency',
+        placedAt: 'placed_at',
+        lineItemCount: 'items',
+        status: 'state',
+      },
       timeZone: 'Europe/Berlin',
     });
     expect(pass.orders).toEqual([
@@ -461,7 +640,12 @@ describe('file import: JSONL', () => {
         updatedAt: '2025-05-09T12:03:00.000Z',
       },
       // 02:30 on 2025-03-30 does not exist in Berlin: moved forward by the jump, to 03:30 CEST
-      expect.objectContaining({ externalId: '9003', email: 'b3@example.com', placedAt: '2025-03-30T01:30:00.000Z', localHour: 3 }),
+      expect.objectContaining({
+        externalId: '9003',
+        email: 'b3@example.com',
+        placedAt: '2025-03-30T01:30:00.000Z',
+        localHour: 3,
+      }),
       // 02:30 on 2025-10-26 happens twice in Berlin: the earlier (CEST)
       expect.objectContaining({ externalId: '9006', placedAt: '2025-10-26T00:30:00.000Z', localHour: 2 }),
     ]);
@@ -474,7 +658,13 @@ describe('file import: JSONL', () => {
   });
 
   it('reads Shift_JIS JSONL, drops a byte order mark from UTF-8 JSONL, and heartbeats while reading', async () => {
-    const sjis = file(iconv.encode('{"id":"J1","name":{"last":"山田","first":"太郎"}}\r\n{"id":"J2","name":{"last":"ソ能","first":"ポ"}}\r\n', 'shift_jis'), 'jsonl');
+    const sjis = file(
+      iconv.encode(
+        '{"id":"J1","name":{"last":"山田","first":"太郎"}}\r\n{"id":"J2","name":{"last":"ソ能","first":"ポ"}}\r\n',
+        'shift_jis',
+      ),
+      'jsonl',
+    );
     const mapping = { externalId: 'id', lastName: 'name.last', firstName: 'name.first' };
     const pass = await readAll({ path: sjis, format: 'jsonl', encoding: 'shift_jis', mapping });
     expect(pass.rejected).toEqual([]);
@@ -485,7 +675,11 @@ describe('file import: JSONL', () => {
 
     const bom = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"id":"B1"}\n')]), 'jsonl');
     let beats = 0;
-    const session = fileImportConnector.open(settingsOf({ path: bom, format: 'jsonl' }), {}, { sourceId: SOURCE_ID, importDir: dir, heartbeat: () => beats++ });
+    const session = fileImportConnector.open(
+      settingsOf({ path: bom, format: 'jsonl' }),
+      {},
+      { sourceId: SOURCE_ID, importDir: dir, heartbeat: () => beats++ },
+    );
     const page = await session.fetchPage('customers', null, undefined);
     expect(page.rejected).toEqual([]);
     expect(page.customers.map((c) => c.externalId)).toEqual(['B1']);
@@ -493,7 +687,11 @@ describe('file import: JSONL', () => {
   });
 
   it('reads local times in the hinted day order, and defaults currency and country from the settings', async () => {
-    const lines = ['{"id":"1","total":"12.5","at":"5/9/2025 2:03 PM"}', '{"id":"2","total":"7","at":"12/31/2025 00:00"}', '{"id":"3","total":"7","at":"31/12/2025 00:00"}'];
+    const lines = [
+      '{"id":"1","total":"12.5","at":"5/9/2025 2:03 PM"}',
+      '{"id":"2","total":"7","at":"12/31/2025 00:00"}',
+      '{"id":"3","total":"7","at":"31/12/2025 00:00"}',
+    ];
     const path = file(`${lines.join('\n')}\n`, 'jsonl');
     const pass = await readAll({
       path,
@@ -510,7 +708,11 @@ describe('file import: JSONL', () => {
       ['2', '2025-12-31T05:00:00.000Z', 'USD', '700', 'US'],
     ]);
     expect(pass.rejected).toEqual([
-      { externalId: '3', reason: 'row 3: placedAt: must be a date and time such as 05/09/2025 14:03 (month first) or 2025-05-09T14:03:00+09:00' },
+      {
+        externalId: '3',
+        reason:
+          'row 3: placedAt: must be a date and time such as 05/09/2025 14:03 (month first) or 2025-05-09T14:03:00+09:00',
+      },
     ]);
   });
 });
@@ -522,7 +724,8 @@ describe('file import: JSONL', () => {
 describe('file import: pages and cursors', () => {
   function customerRows(count: number): string[] {
     const rows: string[] = [];
-    for (let i = 1; i <= count; i++) rows.push(`C${String(i).padStart(5, '0')},user${i}@example.com,2025-01-01T00:00:00Z`);
+    for (let i = 1; i <= count; i++)
+      rows.push(`C${String(i).padStart(5, '0')},user${i}@example.com,2025-01-01T00:00:00Z`);
     return rows;
   }
   const mapping = { externalId: 'id', email: 'email', createdAt: 'created' };
@@ -539,7 +742,11 @@ describe('file import: pages and cursors', () => {
 
     // The cursor after page 1 holds the byte offset where row 1001 starts.
     const cursor = pass.pages[0]!.next!;
-    expect(cursor).toMatchObject({ offset: Buffer.byteLength(`${header}\n${rows.slice(0, 1000).join('\n')}\n`), row: 1000, size: statSync(path).size });
+    expect(cursor).toMatchObject({
+      offset: Buffer.byteLength(`${header}\n${rows.slice(0, 1000).join('\n')}\n`),
+      row: 1000,
+      size: statSync(path).size,
+    });
     const resumed = await readAll({ path, mapping, pageSize: 1000 }, JSON.parse(JSON.stringify(cursor)) as Cursor);
     expect(resumed.customers.map((c) => c.externalId)).toEqual(ids.slice(1000));
     expect(resumed.pages).toHaveLength(2);
@@ -555,7 +762,12 @@ describe('file import: pages and cursors', () => {
     const header = 'id,last_name,first_name';
     const text = `${header}\r\n${rows.join('\r\n')}\r\n`;
     const path = file(iconv.encode(text, 'shift_jis'));
-    const input = { path, encoding: 'shift_jis', mapping: { externalId: 'id', lastName: 'last_name', firstName: 'first_name' }, pageSize: 10 };
+    const input = {
+      path,
+      encoding: 'shift_jis',
+      mapping: { externalId: 'id', lastName: 'last_name', firstName: 'first_name' },
+      pageSize: 10,
+    };
 
     const first = await sessionOf(input).fetchPage('customers', null, undefined);
     expect(first.customers.map((c) => c.externalId)).toEqual(rows.slice(0, 10).map((row) => row.split(',')[0]));
@@ -593,7 +805,9 @@ describe('file import: pages and cursors', () => {
     writeFileSync(path, original.replace('C00001', 'C99999'));
     utimesSync(path, 1_700_000_000, 1_700_000_000);
     expect(statSync(path)).toMatchObject({ size: before.size, mtimeMs: before.mtimeMs });
-    const rewritten = await refusal(sessionOf(input).fetchPage('customers', JSON.parse(JSON.stringify(again.next)) as Cursor, undefined));
+    const rewritten = await refusal(
+      sessionOf(input).fetchPage('customers', JSON.parse(JSON.stringify(again.next)) as Cursor, undefined),
+    );
     expect(rewritten.message).toContain('the file changed since the import started; start a new import');
   });
 });
@@ -609,7 +823,9 @@ describe('file import: only the import folder', () => {
 
   it('file import reads /proc/self/environ: refused as outside the import folder, and nothing of it is quoted', async () => {
     const secret = process.env.PATH ?? '/usr/bin';
-    const error = await refusal(sessionOf({ path: '/proc/self/environ', mapping: { externalId: 'id' } }).fetchPage('customers', null, undefined));
+    const error = await refusal(
+      sessionOf({ path: '/proc/self/environ', mapping: { externalId: 'id' } }).fetchPage('customers', null, undefined),
+    );
     expect(error.status).toBe(403);
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
@@ -631,7 +847,9 @@ describe('file import: only the import folder', () => {
     // A linked folder inside the import folder leads outside just the same.
     const linkedFolder = join(dir, 'linked-folder');
     symlinkSync(outside, linkedFolder);
-    const through = await refusal(sessionOf({ path: join(linkedFolder, 'secrets.csv') }).fetchPage('customers', null, undefined));
+    const through = await refusal(
+      sessionOf({ path: join(linkedFolder, 'secrets.csv') }).fetchPage('customers', null, undefined),
+    );
     expect(through.status).toBe(403);
     expect(through.message).not.toContain(SECRET);
   });
@@ -639,11 +857,20 @@ describe('file import: only the import folder', () => {
   it('file import with a path climbing out by "..": refused by the settings and again when read', async () => {
     writeFileSync(join(outside, 'climb.csv'), `id\n${SECRET}\n`);
     const climbing = `${dir}/../${outside.split('/').pop()}/climb.csv`;
-    expect(FileImportSettings.safeParse({ path: climbing, format: 'csv', recordType: 'customers', mapping: { externalId: 'id' } }).error?.issues[0]?.message).toMatch(
-      /without "\.\."/,
-    );
+    expect(
+      FileImportSettings.safeParse({
+        path: climbing,
+        format: 'csv',
+        recordType: 'customers',
+        mapping: { externalId: 'id' },
+      }).error?.issues[0]?.message,
+    ).toMatch(/without "\.\."/);
     // Settings stored before the rule: the read refuses too.
-    const session = fileImportConnector.open({ ...settingsOf({ path: join(dir, 'x.csv') }), path: climbing }, {}, { sourceId: SOURCE_ID, importDir: dir });
+    const session = fileImportConnector.open(
+      { ...settingsOf({ path: join(dir, 'x.csv') }), path: climbing },
+      {},
+      { sourceId: SOURCE_ID, importDir: dir },
+    );
     const error = await refusal(session.fetchPage('customers', null, undefined));
     expect(error.status).toBe(403);
     expect(error.message).not.toContain(SECRET);
@@ -672,7 +899,11 @@ describe('RecordReader', () => {
     const found: Array<{ row: number; start: number; end: number; text?: string; problem?: string }> = [];
     try {
       for (let record = await reader.next(); record !== null; record = await reader.next()) {
-        found.push(record.ok ? { row: record.row, start: record.start, end: record.end, text: record.bytes.toString('hex') } : { row: record.row, start: record.start, end: record.end, problem: record.problem });
+        found.push(
+          record.ok
+            ? { row: record.row, start: record.start, end: record.end, text: record.bytes.toString('hex') }
+            : { row: record.row, start: record.start, end: record.end, problem: record.problem },
+        );
       }
     } finally {
       await reader.close();
@@ -683,17 +914,25 @@ describe('RecordReader', () => {
   it('splits CSV identically whatever the chunk size, in every encoding', async () => {
     const text = 'h1,h2\r\n"ソ""ポ\r\n表",x\rポ,"a\n\nb"\n\n  \n山"田,"\r\n"\r\nlast,"ﾊﾝｶｸ"';
     for (const encoding of ['utf-8', 'shift_jis', 'gbk'] as const) {
-      const bytes = encoding === 'utf-8' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]) : iconv.encode(text.replace(/[ﾊﾝｶｸ]/g, encoding === 'gbk' ? 'x' : '$&'), encoding);
+      const bytes =
+        encoding === 'utf-8'
+          ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])
+          : iconv.encode(text.replace(/[ﾊﾝｶｸ]/g, encoding === 'gbk' ? 'x' : '$&'), encoding);
       const path = file(bytes);
       const reference = await records(path, { format: 'csv', encoding });
       expect(reference.map((r) => r.row)).toEqual([1, 2, 3, 6, 7]);
       expect(reference.at(-1)!.end).toBe(bytes.length);
       for (const chunkBytes of [1, 2, 3, 5, 7, 64]) {
-        expect(await records(path, { format: 'csv', encoding, chunkBytes }), `${encoding} in chunks of ${chunkBytes}`).toEqual(reference);
+        expect(
+          await records(path, { format: 'csv', encoding, chunkBytes }),
+          `${encoding} in chunks of ${chunkBytes}`,
+        ).toEqual(reference);
       }
       // From any record's start, the rest reads the same.
       for (const [index, record] of reference.entries()) {
-        expect(await records(path, { format: 'csv', encoding, offset: record.start, row: record.row - 1, chunkBytes: 3 })).toEqual(reference.slice(index));
+        expect(
+          await records(path, { format: 'csv', encoding, offset: record.start, row: record.row - 1, chunkBytes: 3 }),
+        ).toEqual(reference.slice(index));
       }
     }
   });
@@ -711,7 +950,13 @@ describe('RecordReader', () => {
       for (let i = 0, length = 1 + random(40); i < length; i++) text += alphabet[random(alphabet.length)];
       const path = file(iconv.encode(text, 'shift_jis'));
       const found: string[] = [];
-      const reader = await RecordReader.open(path, { format: 'csv', encoding: 'shift_jis', delimiter: '|', offset: 0, chunkBytes: 1 + random(6) });
+      const reader = await RecordReader.open(path, {
+        format: 'csv',
+        encoding: 'shift_jis',
+        delimiter: '|',
+        offset: 0,
+        chunkBytes: 1 + random(6),
+      });
       try {
         for (let record = await reader.next(); record !== null; record = await reader.next()) {
           if (record.ok) found.push(iconv.decode(record.bytes, 'shift_jis'));
@@ -722,7 +967,10 @@ describe('RecordReader', () => {
       records += found.length;
       // Each delimited record is one csv-parse record, and a batch parses as its records one by one.
       const one = found.map((record) => parseCsvRecords([record], '|')[0]);
-      expect(one.every((parsed) => parsed?.ok), JSON.stringify(text)).toBe(true);
+      expect(
+        one.every((parsed) => parsed?.ok),
+        JSON.stringify(text),
+      ).toBe(true);
       expect(parseCsvRecords(found, '|'), JSON.stringify(text)).toEqual(one);
     }
     expect(records).toBeGreaterThan(500);
@@ -765,7 +1013,9 @@ describe('file import: a large file', () => {
       for (let block = 0; block < 20; block++) {
         const lines: string[] = [];
         for (let i = block * 10_000 + 1; i <= (block + 1) * 10_000; i++) {
-          lines.push(`C${String(i).padStart(7, '0')},first.last.${i}@example.com,+8190${String(i).padStart(8, '0')},"Yui, ${i}",田中,JP,ja-JP,2025-01-15T09:12:44+09:00,2025-04-02T18:00:05+09:00,subscribed`);
+          lines.push(
+            `C${String(i).padStart(7, '0')},first.last.${i}@example.com,+8190${String(i).padStart(8, '0')},"Yui, ${i}",田中,JP,ja-JP,2025-01-15T09:12:44+09:00,2025-04-02T18:00:05+09:00,subscribed`,
+          );
         }
         await out.write(`${lines.join('\n')}\n`);
       }
@@ -808,6 +1058,8 @@ describe('file import: a large file', () => {
     expect(last).toBe('C0200000');
     // Without a collector (flags refused) garbage counts too: only a generous bound is fair then.
     expect(peak).toBeLessThan(gc === noCollector ? size * 2 : size / 2);
-    console.info(`large file: ${(size / 1024 / 1024).toFixed(1)} MB, ${seconds.toFixed(1)} s, peak memory growth ${(peak / 1024 / 1024).toFixed(1)} MB`);
+    console.info(
+      `large file: ${(size / 1024 / 1024).toFixed(1)} MB, ${seconds.toFixed(1)} s, peak memory growth ${(peak / 1024 / 1024).toFixed(1)} MB`,
+    );
   });
 });

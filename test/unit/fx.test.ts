@@ -58,7 +58,16 @@ describe('rational arithmetic', () => {
   });
 
   it('rounds ties to the even neighbour, in both signs', () => {
-    expect([1n, 3n, 5n, 7n, -1n, -3n, -5n, -7n].map((n) => roundHalfEven(n, 2n))).toEqual([0n, 2n, 2n, 4n, 0n, -2n, -2n, -4n]);
+    expect([1n, 3n, 5n, 7n, -1n, -3n, -5n, -7n].map((n) => roundHalfEven(n, 2n))).toEqual([
+      0n,
+      2n,
+      2n,
+      4n,
+      0n,
+      -2n,
+      -2n,
+      -4n,
+    ]);
     // Not a tie: ordinary rounding to nearest.
     expect(roundHalfEven(251n, 100n)).toBe(3n);
     expect(roundHalfEven(249n, 100n)).toBe(2n);
@@ -127,11 +136,19 @@ describe('the shipped history, as the ECB publishes it (eurofxref-hist.zip)', ()
       const result = safeParseEcbHistoryZip(zip);
       return result.ok ? 'ok' : result.reason;
     };
-    expect(reason(strToU8('<html>maintenance</html>'))).toMatch(/^ECB history zip: not a readable zip file .*download https:\/\/www\.ecb\.europa\.eu/);
-    expect(reason(zipSync({ 'readme.txt': strToU8('hi') }))).toBe('ECB history zip: expected one CSV file (eurofxref-hist.csv), found readme.txt');
-    expect(reason(zipSync({ 'a.csv': strToU8('Date,USD,'), 'b.csv': strToU8('Date,USD,') }))).toMatch(/found a\.csv, b\.csv/);
+    expect(reason(strToU8('<html>maintenance</html>'))).toMatch(
+      /^ECB history zip: not a readable zip file .*download https:\/\/www\.ecb\.europa\.eu/,
+    );
+    expect(reason(zipSync({ 'readme.txt': strToU8('hi') }))).toBe(
+      'ECB history zip: expected one CSV file (eurofxref-hist.csv), found readme.txt',
+    );
+    expect(reason(zipSync({ 'a.csv': strToU8('Date,USD,'), 'b.csv': strToU8('Date,USD,') }))).toMatch(
+      /found a\.csv, b\.csv/,
+    );
     expect(reason(zipSync({}))).toMatch(/found nothing/);
-    expect(reason(zipSync({ 'eurofxref-hist.csv': strToU8('Date,USD,\n2025-05-09,x,\n') }))).toMatch(/^ECB history CSV: line 2 \(2025-05-09\): USD rate "x"/);
+    expect(reason(zipSync({ 'eurofxref-hist.csv': strToU8('Date,USD,\n2025-05-09,x,\n') }))).toMatch(
+      /^ECB history CSV: line 2 \(2025-05-09\): USD rate "x"/,
+    );
     expect(() => parseEcbHistoryZip(strToU8('nope'))).toThrow(EcbFeedError);
   });
 });
@@ -139,27 +156,58 @@ describe('the shipped history, as the ECB publishes it (eurofxref-hist.zip)', ()
 describe('parseEcbHistoryCsv on broken files', () => {
   const header = 'Date,USD,JPY,';
   it.each(
-    ([
-    ['', 'ECB history CSV: the file is empty'],
-    ['<html>Service Unavailable</html>', 'ECB history CSV: the first line must be the header "Date,USD,JPY,…", found "<html>Service Unavailable</html>"'],
-    ['Date,USD,XYZ,\n2025-05-09,1.1,2,', 'ECB history CSV: header column 3: XYZ is not an ISO 4217 currency code'],
-    ['Date,USD,EUR,\n2025-05-09,1.1,1,', 'ECB history CSV: header column 3: EUR is the base currency: its rate is 1 by definition and is not listed'],
-    [`${header}\n2025-05-09,1.1252,`, 'ECB history CSV: line 2 has 2 cells, the header has 3'],
-    [`${header}\n2025-05-09,1.1252,163.36,9,`, 'ECB history CSV: line 2 has 4 cells, the header has 3'],
-    [`${header}\n09/05/2025,1.1252,163.36,`, 'ECB history CSV: line 2: date "09/05/2025" is not a calendar date YYYY-MM-DD'],
-    [`${header}\n2025-02-30,1.1252,163.36,`, 'ECB history CSV: line 2: date "2025-02-30" is not a calendar date YYYY-MM-DD'],
-    [`${header}\n2025-05-09,1.1252,163.36,\n2025-05-09,1.1252,163.36,`, 'ECB history CSV: line 3: 2025-05-09 appears twice'],
-    [`${header}\n2025-05-09,1.1252,-163.36,`, 'ECB history CSV: line 2 (2025-05-09): JPY rate "-163.36" is not a positive decimal'],
-    [`${header}\n2025-05-09,0,163.36,`, 'ECB history CSV: line 2 (2025-05-09): USD rate "0" is not a positive decimal'],
-    [`${header}\n2025-05-09,,163.36,`, 'ECB history CSV: line 2 (2025-05-09): USD rate "" is not a positive decimal'],
-    [`${header}\n2025-05-09,1.1252,163.36,\n\n2025-05-08,1.1297,163.45,`, 'ECB history CSV: line 3 has 1 cells, the header has 3'],
-    ] as const).map(([text, reason]) => ({ text, reason })),
+    (
+      [
+        ['', 'ECB history CSV: the file is empty'],
+        [
+          '<html>Service Unavailable</html>',
+          'ECB history CSV: the first line must be the header "Date,USD,JPY,…", found "<html>Service Unavailable</html>"',
+        ],
+        ['Date,USD,XYZ,\n2025-05-09,1.1,2,', 'ECB history CSV: header column 3: XYZ is not an ISO 4217 currency code'],
+        [
+          'Date,USD,EUR,\n2025-05-09,1.1,1,',
+          'ECB history CSV: header column 3: EUR is the base currency: its rate is 1 by definition and is not listed',
+        ],
+        [`${header}\n2025-05-09,1.1252,`, 'ECB history CSV: line 2 has 2 cells, the header has 3'],
+        [`${header}\n2025-05-09,1.1252,163.36,9,`, 'ECB history CSV: line 2 has 4 cells, the header has 3'],
+        [
+          `${header}\n09/05/2025,1.1252,163.36,`,
+          'ECB history CSV: line 2: date "09/05/2025" is not a calendar date YYYY-MM-DD',
+        ],
+        [
+          `${header}\n2025-02-30,1.1252,163.36,`,
+          'ECB history CSV: line 2: date "2025-02-30" is not a calendar date YYYY-MM-DD',
+        ],
+        [
+          `${header}\n2025-05-09,1.1252,163.36,\n2025-05-09,1.1252,163.36,`,
+          'ECB history CSV: line 3: 2025-05-09 appears twice',
+        ],
+        [
+          `${header}\n2025-05-09,1.1252,-163.36,`,
+          'ECB history CSV: line 2 (2025-05-09): JPY rate "-163.36" is not a positive decimal',
+        ],
+        [
+          `${header}\n2025-05-09,0,163.36,`,
+          'ECB history CSV: line 2 (2025-05-09): USD rate "0" is not a positive decimal',
+        ],
+        [
+          `${header}\n2025-05-09,,163.36,`,
+          'ECB history CSV: line 2 (2025-05-09): USD rate "" is not a positive decimal',
+        ],
+        [
+          `${header}\n2025-05-09,1.1252,163.36,\n\n2025-05-08,1.1297,163.45,`,
+          'ECB history CSV: line 3 has 1 cells, the header has 3',
+        ],
+      ] as const
+    ).map(([text, reason]) => ({ text, reason })),
   )('rejects: $reason', ({ text, reason }) => {
     expect(safeParseEcbHistoryCsv(text)).toEqual({ ok: false, reason });
   });
 
   it('accepts CRLF line endings, a BOM, and lines without the trailing comma', () => {
-    const parsed = safeParseEcbHistoryCsv('\uFEFFDate,USD,JPY\r\n2025-05-09,1.1252,N/A\r\n2025-05-08,1.1297,163.45\r\n');
+    const parsed = safeParseEcbHistoryCsv(
+      '\uFEFFDate,USD,JPY\r\n2025-05-09,1.1252,N/A\r\n2025-05-08,1.1297,163.45\r\n',
+    );
     expect(parsed).toEqual({
       ok: true,
       days: [
@@ -174,7 +222,9 @@ describe('ECB XML feed', () => {
   it('parses the daily feed as the ECB serves it', () => {
     expect(safeParseEcbDailyXml(ECB_DAILY_XML)).toEqual({
       ok: true,
-      days: [{ date: '2025-05-09', rates: { USD: '1.1252', JPY: '163.36', BGN: '1.9558', HUF: '404.9', IDR: '18606.59' } }],
+      days: [
+        { date: '2025-05-09', rates: { USD: '1.1252', JPY: '163.36', BGN: '1.9558', HUF: '404.9', IDR: '18606.59' } },
+      ],
     });
   });
 
@@ -188,7 +238,9 @@ describe('ECB XML feed', () => {
     if (parsed.ok) expect(formatEcbDailyXml(parsed.days)).toBe(xml);
     // And the formatted feed converts like the CSV it came from.
     const fromXml = new FxTable(parsed.ok ? parsed.days : []);
-    expect(fromXml.convert(10000n, 'JPY', 'EUR', '2025-05-09')).toEqual(table.convert(10000n, 'JPY', 'EUR', '2025-05-09'));
+    expect(fromXml.convert(10000n, 'JPY', 'EUR', '2025-05-09')).toEqual(
+      table.convert(10000n, 'JPY', 'EUR', '2025-05-09'),
+    );
   });
 
   it('reads the whole history as XML (eurofxref-hist.xml) quickly', () => {
@@ -216,38 +268,85 @@ describe('ECB XML feed', () => {
   const wrap = (cubes: string) =>
     `<?xml version="1.0" encoding="UTF-8"?><gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"><Cube>${cubes}</Cube></gesmes:Envelope>`;
   it.each(
-    ([
-    ['', 'no <gesmes:Envelope> element, the body is empty (is this the ECB feed?)'],
-    ['Service Unavailable', 'no <gesmes:Envelope> element, it begins "Service Unavailable" (is this the ECB feed?)'],
-    ['{"rates":{"USD":1.1252}}', 'no <gesmes:Envelope> element, it begins "{"rates":{"USD":1.1252}}" (is this the ECB feed?)'],
-    [`${ECB_DAILY_XML}trailing`, 'unexpected content at the end: "trailing"'],
-    ['<html><body>Bad gateway</body></html>', 'expected <gesmes:Envelope> as the root element, found <html>'],
-    [ECB_DAILY_XML.slice(0, 400), 'the document ends inside <Cube> (truncated?)'],
-    [`${ECB_DAILY_XML}<extra/>`, '<extra> after the end of the <gesmes:Envelope> element'],
-    [wrap(''), 'the document holds no day of rates (<Cube time="…">)'],
-    [wrap("<Cube time='2025-5-9'><Cube currency='USD' rate='1.1'/></Cube>"), 'day cube time "2025-5-9" is not a calendar date YYYY-MM-DD'],
-    [wrap("<Cube time='2025-02-29'></Cube>"), 'day cube time "2025-02-29" is not a calendar date YYYY-MM-DD'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='-1.1'/></Cube>"), '2025-05-09: USD rate "-1.1" is not a positive decimal'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1,1252'/></Cube>"), '2025-05-09: USD rate "1,1252" is not a positive decimal'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='0.0000'/></Cube>"), '2025-05-09: USD rate "0.0000" is not a positive decimal'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='N/A'/></Cube>"), '2025-05-09: USD rate "N/A" is not a positive decimal'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='XYZ' rate='1'/></Cube>"), '2025-05-09: XYZ is not an ISO 4217 currency code'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1'/><Cube currency='USD' rate='1.2'/></Cube>"), '2025-05-09: USD appears twice'],
-    [wrap("<Cube time='2025-05-09'></Cube><Cube time='2025-05-09'></Cube>"), '2025-05-09 appears twice'],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1'></Cube></Cube>"), `expected <Cube currency="…" rate="…"/> inside the day cube, found <Cube currency='USD' rate='1.1'>`],
-    [wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1' extra='1'/></Cube>"), `expected <Cube currency="…" rate="…"/> inside the day cube, found <Cube currency='USD' rate='1.1' extra='1'/>`],
-    [wrap("<Cube date='2025-05-09'></Cube>"), `expected a day <Cube time="YYYY-MM-DD">, found <Cube date='2025-05-09'>`],
-    [wrap("<Cube time='2025-05-09'>1.1252</Cube>"), 'unexpected text "1.1252" inside <Cube>'],
-    [wrap("<Cube time='2025-05-09'><Rate currency='USD' rate='1.1'/></Cube>"), `expected <Cube currency="…" rate="…"/> inside the day cube, found <Rate currency='USD' rate='1.1'/>`],
-    [wrap("<Cube time='2025-05-09'></Cube></Cube><Cube>"), 'more than one top-level <Cube> element'],
-    [wrap("<Cube time='2025-05-09'><!-- note --></Cube>"), 'malformed or unsupported markup <!-- note -->'],
-    [wrap("<Cube time='2025-05-09' time='2025-05-08'></Cube>"), '<Cube>: attribute time appears twice'],
-    ['<gesmes:Envelope><Cube></gesmes:Envelope>', '</gesmes:Envelope> does not close <Cube>'],
-    ['<gesmes:Envelope><Cube time="x"></Cube></gesmes:Envelope>', 'the top-level <Cube> element takes no attributes'],
-    ['<gesmes:Envelope><Cube</Cube></gesmes:Envelope>', 'stray "<" or ">" near "<Cube"'],
-    [`<root/>${ECB_DAILY_XML}`, 'expected <gesmes:Envelope> as the root element, found <root>'],
-    ['<gesmes:Envelope><?xml version="1.0"?><Cube></Cube></gesmes:Envelope>', 'the <?xml …?> declaration must come first'],
-    ] as const).map(([xml, reason]) => ({ xml, reason })),
+    (
+      [
+        ['', 'no <gesmes:Envelope> element, the body is empty (is this the ECB feed?)'],
+        [
+          'Service Unavailable',
+          'no <gesmes:Envelope> element, it begins "Service Unavailable" (is this the ECB feed?)',
+        ],
+        [
+          '{"rates":{"USD":1.1252}}',
+          'no <gesmes:Envelope> element, it begins "{"rates":{"USD":1.1252}}" (is this the ECB feed?)',
+        ],
+        [`${ECB_DAILY_XML}trailing`, 'unexpected content at the end: "trailing"'],
+        ['<html><body>Bad gateway</body></html>', 'expected <gesmes:Envelope> as the root element, found <html>'],
+        [ECB_DAILY_XML.slice(0, 400), 'the document ends inside <Cube> (truncated?)'],
+        [`${ECB_DAILY_XML}<extra/>`, '<extra> after the end of the <gesmes:Envelope> element'],
+        [wrap(''), 'the document holds no day of rates (<Cube time="…">)'],
+        [
+          wrap("<Cube time='2025-5-9'><Cube currency='USD' rate='1.1'/></Cube>"),
+          'day cube time "2025-5-9" is not a calendar date YYYY-MM-DD',
+        ],
+        [wrap("<Cube time='2025-02-29'></Cube>"), 'day cube time "2025-02-29" is not a calendar date YYYY-MM-DD'],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='-1.1'/></Cube>"),
+          '2025-05-09: USD rate "-1.1" is not a positive decimal',
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1,1252'/></Cube>"),
+          '2025-05-09: USD rate "1,1252" is not a positive decimal',
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='0.0000'/></Cube>"),
+          '2025-05-09: USD rate "0.0000" is not a positive decimal',
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='N/A'/></Cube>"),
+          '2025-05-09: USD rate "N/A" is not a positive decimal',
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='XYZ' rate='1'/></Cube>"),
+          '2025-05-09: XYZ is not an ISO 4217 currency code',
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1'/><Cube currency='USD' rate='1.2'/></Cube>"),
+          '2025-05-09: USD appears twice',
+        ],
+        [wrap("<Cube time='2025-05-09'></Cube><Cube time='2025-05-09'></Cube>"), '2025-05-09 appears twice'],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1'></Cube></Cube>"),
+          `expected <Cube currency="…" rate="…"/> inside the day cube, found <Cube currency='USD' rate='1.1'>`,
+        ],
+        [
+          wrap("<Cube time='2025-05-09'><Cube currency='USD' rate='1.1' extra='1'/></Cube>"),
+          `expected <Cube currency="…" rate="…"/> inside the day cube, found <Cube currency='USD' rate='1.1' extra='1'/>`,
+        ],
+        [
+          wrap("<Cube date='2025-05-09'></Cube>"),
+          `expected a day <Cube time="YYYY-MM-DD">, found <Cube date='2025-05-09'>`,
+        ],
+        [wrap("<Cube time='2025-05-09'>1.1252</Cube>"), 'unexpected text "1.1252" inside <Cube>'],
+        [
+          wrap("<Cube time='2025-05-09'><Rate currency='USD' rate='1.1'/></Cube>"),
+          `expected <Cube currency="…" rate="…"/> inside the day cube, found <Rate currency='USD' rate='1.1'/>`,
+        ],
+        [wrap("<Cube time='2025-05-09'></Cube></Cube><Cube>"), 'more than one top-level <Cube> element'],
+        [wrap("<Cube time='2025-05-09'><!-- note --></Cube>"), 'malformed or unsupported markup <!-- note -->'],
+        [wrap("<Cube time='2025-05-09' time='2025-05-08'></Cube>"), '<Cube>: attribute time appears twice'],
+        ['<gesmes:Envelope><Cube></gesmes:Envelope>', '</gesmes:Envelope> does not close <Cube>'],
+        [
+          '<gesmes:Envelope><Cube time="x"></Cube></gesmes:Envelope>',
+          'the top-level <Cube> element takes no attributes',
+        ],
+        ['<gesmes:Envelope><Cube</Cube></gesmes:Envelope>', 'stray "<" or ">" near "<Cube"'],
+        [`<root/>${ECB_DAILY_XML}`, 'expected <gesmes:Envelope> as the root element, found <root>'],
+        [
+          '<gesmes:Envelope><?xml version="1.0"?><Cube></Cube></gesmes:Envelope>',
+          'the <?xml …?> declaration must come first',
+        ],
+      ] as const
+    ).map(([xml, reason]) => ({ xml, reason })),
   )('rejects: $reason', ({ xml, reason }) => {
     expect(safeParseEcbDailyXml(xml)).toEqual({ ok: false, reason: `ECB XML feed: ${reason}` });
   });
@@ -264,7 +363,9 @@ describe('ECB XML feed', () => {
   });
 
   it('refuses to write a feed it would reject', () => {
-    expect(() => formatEcbDailyXml([{ date: '2025-05-09', rates: { USD: 'abc' } }])).toThrow('USD rate "abc" is not a positive decimal');
+    expect(() => formatEcbDailyXml([{ date: '2025-05-09', rates: { USD: 'abc' } }])).toThrow(
+      'USD rate "abc" is not a positive decimal',
+    );
     expect(() => formatEcbDailyXml([{ date: '9 May 2025', rates: {} }])).toThrow(/is not YYYY-MM-DD/);
   });
 });
@@ -289,24 +390,60 @@ describe('FxTable.rateOn', () => {
   });
 
   it('same currency is 1, without fallback, even on a weekend', () => {
-    expect(table.rateOn('2025-05-10', 'USD', 'USD')).toEqual({ ok: true, rate: { num: 1n, den: 1n }, rateDate: '2025-05-10', fallback: false, via: 'direct' });
+    expect(table.rateOn('2025-05-10', 'USD', 'USD')).toEqual({
+      ok: true,
+      rate: { num: 1n, den: 1n },
+      rateDate: '2025-05-10',
+      fallback: false,
+      via: 'direct',
+    });
   });
 
   it('falls back to the last earlier business day, and says so', () => {
     for (const saturdayOrLater of ['2025-05-10', '2025-05-11', '2025-05-12', '2025-05-16']) {
-      expect(table.rateOn(saturdayOrLater, 'EUR', 'USD'), saturdayOrLater).toMatchObject({ ok: true, rateDate: '2025-05-09', fallback: true });
+      expect(table.rateOn(saturdayOrLater, 'EUR', 'USD'), saturdayOrLater).toMatchObject({
+        ok: true,
+        rateDate: '2025-05-09',
+        fallback: true,
+      });
     }
     // TARGET holidays: Good Friday and Easter Monday 2025, Labour Day, Christmas.
-    expect(table.rateOn('2025-04-18', 'EUR', 'JPY')).toMatchObject({ ok: true, rateDate: '2025-04-17', fallback: true });
-    expect(table.rateOn('2025-04-21', 'EUR', 'JPY')).toMatchObject({ ok: true, rateDate: '2025-04-17', fallback: true });
-    expect(table.rateOn('2025-05-01', 'EUR', 'JPY')).toMatchObject({ ok: true, rateDate: '2025-04-30', fallback: true });
-    expect(table.rateOn('2024-12-26', 'USD', 'GBP')).toMatchObject({ ok: true, rateDate: '2024-12-24', fallback: true });
-    expect(table.rateOn('2025-05-08', 'EUR', 'USD')).toMatchObject({ ok: true, rateDate: '2025-05-08', fallback: false });
+    expect(table.rateOn('2025-04-18', 'EUR', 'JPY')).toMatchObject({
+      ok: true,
+      rateDate: '2025-04-17',
+      fallback: true,
+    });
+    expect(table.rateOn('2025-04-21', 'EUR', 'JPY')).toMatchObject({
+      ok: true,
+      rateDate: '2025-04-17',
+      fallback: true,
+    });
+    expect(table.rateOn('2025-05-01', 'EUR', 'JPY')).toMatchObject({
+      ok: true,
+      rateDate: '2025-04-30',
+      fallback: true,
+    });
+    expect(table.rateOn('2024-12-26', 'USD', 'GBP')).toMatchObject({
+      ok: true,
+      rateDate: '2024-12-24',
+      fallback: true,
+    });
+    expect(table.rateOn('2025-05-08', 'EUR', 'USD')).toMatchObject({
+      ok: true,
+      rateDate: '2025-05-08',
+      fallback: false,
+    });
   });
 
   it('never uses a later date, and fails before the first day', () => {
-    expect(table.rateOn('1999-01-03', 'EUR', 'USD')).toEqual({ ok: false, reason: 'no FX rates on or before 1999-01-03: the rates start on 1999-01-04' });
-    expect(table.rateOn('1998-12-31', 'USD', 'JPY')).toEqual({ ok: false, reason: 'no FX rates on or before 1998-12-31: the rates start on 1999-01-04' });
+    expect(table.rateOn('1999-01-03', 'EUR', 'USD')).toEqual({
+      ok: false,
+      reason: 'no FX rates on or before 1999-01-03: the rates start on 1999-01-04',
+    });
+    expect(table.rateOn('1998-12-31', 'USD', 'JPY')).toEqual({
+      ok: false,
+      reason: 'no FX rates on or before 1998-12-31: the rates start on 1999-01-04',
+    });
   });
 
   it('fails when the loaded rates are too old, rather than using a stale rate', () => {
@@ -326,11 +463,22 @@ describe('FxTable.rateOn', () => {
       reason: 'no EUR rate for RUB within 7 days before 2025-05-09: the currency may be discontinued',
     });
     // Cyprus's last ECB rate was 2007-12-31; a week later still falls back to it, then stops.
-    expect(table.rateOn('2008-01-07', 'EUR', 'CYP')).toMatchObject({ ok: true, rateDate: '2007-12-31', fallback: true, rate: { num: 292637n, den: 500000n } });
+    expect(table.rateOn('2008-01-07', 'EUR', 'CYP')).toMatchObject({
+      ok: true,
+      rateDate: '2007-12-31',
+      fallback: true,
+      rate: { num: 292637n, den: 500000n },
+    });
     expect(table.rateOn('2008-01-08', 'EUR', 'CYP')).toMatchObject({ ok: false });
-    expect(table.rateOn('2000-01-03', 'BGN', 'EUR')).toEqual({ ok: false, reason: 'no EUR rate for BGN within 7 days before 2000-01-03: its rates start on 2000-07-19' });
+    expect(table.rateOn('2000-01-03', 'BGN', 'EUR')).toEqual({
+      ok: false,
+      reason: 'no EUR rate for BGN within 7 days before 2000-01-03: its rates start on 2000-07-19',
+    });
     // The ECB did not quote ISK from December 2008 to January 2018.
-    expect(table.rateOn('2010-06-01', 'ISK', 'EUR')).toEqual({ ok: false, reason: 'no EUR rate for ISK within 7 days before 2010-06-01: the source has a gap there' });
+    expect(table.rateOn('2010-06-01', 'ISK', 'EUR')).toEqual({
+      ok: false,
+      reason: 'no EUR rate for ISK within 7 days before 2010-06-01: the source has a gap there',
+    });
   });
 
   it('honours a configured fallback window', () => {
@@ -346,15 +494,28 @@ describe('FxTable.rateOn', () => {
   });
 
   it('names unknown and unpublished currencies and bad dates', () => {
-    expect(table.rateOn('2025-05-09', 'XYZ', 'EUR')).toEqual({ ok: false, reason: 'XYZ is not an ISO 4217 currency code' });
-    expect(table.rateOn('2025-05-09', 'EUR', 'usd')).toEqual({ ok: false, reason: 'usd is not an ISO 4217 currency code (codes are upper case: USD)' });
+    expect(table.rateOn('2025-05-09', 'XYZ', 'EUR')).toEqual({
+      ok: false,
+      reason: 'XYZ is not an ISO 4217 currency code',
+    });
+    expect(table.rateOn('2025-05-09', 'EUR', 'usd')).toEqual({
+      ok: false,
+      reason: 'usd is not an ISO 4217 currency code (codes are upper case: USD)',
+    });
     expect(table.rateOn('2025-05-09', 'KWD', 'EUR')).toEqual({
       ok: false,
-      reason: 'no EUR rate for KWD at all: the ECB does not publish it; load its rates from another source (FxTable.supplement)',
+      reason:
+        'no EUR rate for KWD at all: the ECB does not publish it; load its rates from another source (FxTable.supplement)',
     });
-    expect(table.rateOn('2025-13-01', 'EUR', 'USD')).toEqual({ ok: false, reason: 'date "2025-13-01" is not a calendar date YYYY-MM-DD' });
+    expect(table.rateOn('2025-13-01', 'EUR', 'USD')).toEqual({
+      ok: false,
+      reason: 'date "2025-13-01" is not a calendar date YYYY-MM-DD',
+    });
     expect(table.rateOn('09.05.2025', 'EUR', 'USD').ok).toBe(false);
-    expect(new FxTable([]).rateOn('2025-05-09', 'EUR', 'USD')).toEqual({ ok: false, reason: 'the FX table holds no rates: load the ECB reference rates first' });
+    expect(new FxTable([]).rateOn('2025-05-09', 'EUR', 'USD')).toEqual({
+      ok: false,
+      reason: 'the FX table holds no rates: load the ECB reference rates first',
+    });
   });
 });
 
@@ -372,10 +533,23 @@ describe('FxTable.convert', () => {
 
   it('converts across two currencies through EUR', () => {
     // 100.00 USD × 163.36 / 1.1252 = 14518.307… yen.
-    expect(table.convert(10000n, 'USD', 'JPY', '2025-05-09')).toMatchObject({ ok: true, minor: 14518n, rate: '145.1830786', via: 'EUR' });
+    expect(table.convert(10000n, 'USD', 'JPY', '2025-05-09')).toMatchObject({
+      ok: true,
+      minor: 14518n,
+      rate: '145.1830786',
+      via: 'EUR',
+    });
     // 100.00 EUR = 636.47 BRL; 100.00 BRL × 37.132 / 6.3647 = 583.405… → 583.41 THB; 1000.00 THB → 171.40975… → 171.41 BRL.
-    expect(table.convert(10000n, 'EUR', 'BRL', '2025-05-09')).toMatchObject({ ok: true, minor: 63647n, rate: '6.3647' });
-    expect(table.convert(10000n, 'BRL', 'THB', '2025-05-09')).toMatchObject({ ok: true, minor: 58341n, rate: '5.834053451' });
+    expect(table.convert(10000n, 'EUR', 'BRL', '2025-05-09')).toMatchObject({
+      ok: true,
+      minor: 63647n,
+      rate: '6.3647',
+    });
+    expect(table.convert(10000n, 'BRL', 'THB', '2025-05-09')).toMatchObject({
+      ok: true,
+      minor: 58341n,
+      rate: '5.834053451',
+    });
     expect(table.convert(100000n, 'THB', 'BRL', '2025-05-09')).toMatchObject({ ok: true, minor: 17141n });
     // Negative amounts (refunds) convert symmetrically.
     expect(table.convert(-10000n, 'JPY', 'EUR', '2025-05-09')).toMatchObject({ ok: true, minor: -6121n });
@@ -383,7 +557,12 @@ describe('FxTable.convert', () => {
   });
 
   it('uses the fallback day on a weekend and passes the flag on', () => {
-    expect(table.convert(10000n, 'JPY', 'EUR', '2025-05-10')).toMatchObject({ ok: true, minor: 6121n, rateDate: '2025-05-09', fallback: true });
+    expect(table.convert(10000n, 'JPY', 'EUR', '2025-05-10')).toMatchObject({
+      ok: true,
+      minor: 6121n,
+      rateDate: '2025-05-09',
+      fallback: true,
+    });
   });
 
   it('rounds exact halves to even (banker’s rounding)', () => {
@@ -396,13 +575,21 @@ describe('FxTable.convert', () => {
     expect(table.convert(-15n, 'EUR', 'HUF', '2025-05-09')).toMatchObject({ ok: true, minor: -6074n });
     // A synthetic rate of 2: 1 cent ↔ 0.5, 3 cents ↔ 1.5.
     const two = new FxTable([{ date: '2025-05-09', rates: { USD: '2' } }]);
-    expect([1n, 3n, 5n, -1n, -3n].map((minor) => two.convert(minor, 'USD', 'EUR', '2025-05-09')).map((r) => (r.ok ? r.minor : r.reason))).toEqual([0n, 2n, 2n, 0n, -2n]);
+    expect(
+      [1n, 3n, 5n, -1n, -3n]
+        .map((minor) => two.convert(minor, 'USD', 'EUR', '2025-05-09'))
+        .map((r) => (r.ok ? r.minor : r.reason)),
+    ).toEqual([0n, 2n, 2n, 0n, -2n]);
   });
 
   it('keeps historical currencies convertible on their dates', () => {
     // The leu was redenominated on 2005-07-01: ROL's last rate is 2005-06-30, RON's first 2005-07-01.
     // 1,000,000.00 ROL / 36030 per EUR = 27.7546… EUR → 27.75.
-    expect(table.convert(100000000n, 'ROL', 'EUR', '2005-06-30')).toMatchObject({ ok: true, minor: 2775n, rate: '0.0000277546489' });
+    expect(table.convert(100000000n, 'ROL', 'EUR', '2005-06-30')).toMatchObject({
+      ok: true,
+      minor: 2775n,
+      rate: '0.0000277546489',
+    });
     expect(table.convert(1000n, 'ROL', 'RON', '2005-07-01')).toEqual({
       ok: false,
       reason: 'no day within 7 days before 2005-07-01 has EUR rates for both ROL and RON',
@@ -436,12 +623,21 @@ describe('FxTable.supplement', () => {
     // 1.000 KWD = 1000n minor. 1 / 0.3453 = 2.89603… EUR → 2.90.
     expect(t.convert(1000n, 'KWD', 'EUR', '2025-05-09')).toMatchObject({ ok: true, minor: 290n, via: 'direct' });
     // 1 KWD → USD = 1.1252 / 0.3453 = 3.258615… → 3.26.
-    expect(t.convert(1000n, 'KWD', 'USD', '2025-05-09')).toMatchObject({ ok: true, minor: 326n, rate: '3.258615696', via: 'EUR' });
+    expect(t.convert(1000n, 'KWD', 'USD', '2025-05-09')).toMatchObject({
+      ok: true,
+      minor: 326n,
+      rate: '3.258615696',
+      via: 'EUR',
+    });
     // 100.00 EUR = 34.530 KWD.
     const kwd = t.convert(10000n, 'EUR', 'KWD', '2025-05-09');
     expect(kwd).toMatchObject({ ok: true, minor: 34530n });
     if (kwd.ok) expect(formatMinor(kwd.minor, 'KWD')).toBe('34.530');
-    expect(t.convert(1000n, 'KWD', 'EUR', '2025-05-10')).toMatchObject({ ok: true, rateDate: '2025-05-09', fallback: true });
+    expect(t.convert(1000n, 'KWD', 'EUR', '2025-05-10')).toMatchObject({
+      ok: true,
+      rateDate: '2025-05-09',
+      fallback: true,
+    });
     expect(t.convert(1000n, 'KWD', 'EUR', '2025-05-07')).toEqual({
       ok: false,
       reason: 'no EUR rate for KWD within 7 days before 2025-05-07: its rates start on 2025-05-08',
@@ -470,7 +666,11 @@ describe('FxTable.supplement', () => {
       rejected: [
         { date: '2025-05-32', perEur: '4.1', reason: 'date "2025-05-32" is not a calendar date YYYY-MM-DD' },
         { date: '2025-05-08', perEur: '-4.1', reason: 'AED rate "-4.1" is not a positive decimal' },
-        { date: '2025-05-09', perEur: '4.2', reason: 'AED already has the rate 4.1326 on 2025-05-09; 4.2 was not applied' },
+        {
+          date: '2025-05-09',
+          perEur: '4.2',
+          reason: 'AED already has the rate 4.1326 on 2025-05-09; 4.2 was not applied',
+        },
       ],
     });
     expect(t.rateOn('2025-05-09', 'EUR', 'AED')).toMatchObject({ ok: true, rate: { num: 20663n, den: 5000n } });
@@ -487,13 +687,16 @@ describe('FxTable construction', () => {
     const shuffled = new FxTable([...history.slice(-5)].reverse());
     expect(shuffled.span).toEqual({ first: '2025-05-05', last: '2025-05-09' });
     expect(shuffled.rateOn('2025-05-10', 'EUR', 'USD')).toMatchObject({ rateDate: '2025-05-09' });
-    expect(() => new FxTable([{ date: '2025-05-09', rates: { USD: 'x' } }])).toThrow('FxTable: 2025-05-09: USD rate "x" is not a positive decimal');
+    expect(() => new FxTable([{ date: '2025-05-09', rates: { USD: 'x' } }])).toThrow(
+      'FxTable: 2025-05-09: USD rate "x" is not a positive decimal',
+    );
     expect(() => new FxTable([{ date: 'today', rates: {} }])).toThrow(/not YYYY-MM-DD/);
-    expect(() =>
-      new FxTable([
-        { date: '2025-05-09', rates: { USD: '1.1' } },
-        { date: '2025-05-09', rates: { USD: '1.2' } },
-      ]),
+    expect(
+      () =>
+        new FxTable([
+          { date: '2025-05-09', rates: { USD: '1.1' } },
+          { date: '2025-05-09', rates: { USD: '1.2' } },
+        ]),
     ).toThrow('USD already has the rate 1.1 on 2025-05-09; 1.2 was not applied');
   });
 });

@@ -95,8 +95,14 @@ describe('normaliseEmail', () => {
   });
 
   it('rejects malformed addresses with a reason that says what to fix', () => {
-    expect(normaliseEmail('')).toEqual({ ok: false, reason: 'email is empty: send the address or leave the field out' });
-    expect(normaliseEmail('   ')).toEqual({ ok: false, reason: 'email is empty: send the address or leave the field out' });
+    expect(normaliseEmail('')).toEqual({
+      ok: false,
+      reason: 'email is empty: send the address or leave the field out',
+    });
+    expect(normaliseEmail('   ')).toEqual({
+      ok: false,
+      reason: 'email is empty: send the address or leave the field out',
+    });
     expect(normaliseEmail('jane.example.com')).toEqual({
       ok: false,
       reason: 'email must contain exactly one @: check that the field holds a single address',
@@ -135,7 +141,10 @@ describe('normaliseEmail', () => {
       reason: 'email contains spaces: send a single address without spaces or a display name',
     });
     // No-break space, as pasted from a web page.
-    expect(normaliseEmail('jane\u00a0@example.com')).toMatchObject({ ok: false, reason: expect.stringMatching(/spaces/) });
+    expect(normaliseEmail('jane\u00a0@example.com')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/spaces/),
+    });
     expect(normaliseEmail('jane\u0000@example.com')).toEqual({
       ok: false,
       reason: 'email contains control characters: remove them before sending',
@@ -202,29 +211,51 @@ describe('normalisePhone', () => {
       value: '+819012345678',
       country: 'JP',
     });
-    expect(normalisePhone('＋８８６ ９１２ ３４５ ６７８', {})).toEqual({ ok: true, value: '+886912345678', country: 'TW' });
+    expect(normalisePhone('＋８８６ ９１２ ３４５ ６７８', {})).toEqual({
+      ok: true,
+      value: '+886912345678',
+      country: 'TW',
+    });
   });
 
   it('takes the country from the locale when the hint has no country', () => {
-    expect(normalisePhone('0912 345 678', { locale: 'zh-TW' })).toEqual({ ok: true, value: '+886912345678', country: 'TW' });
-    expect(normalisePhone('030 1234567', { locale: 'de-DE' })).toEqual({ ok: true, value: '+49301234567', country: 'DE' });
+    expect(normalisePhone('0912 345 678', { locale: 'zh-TW' })).toEqual({
+      ok: true,
+      value: '+886912345678',
+      country: 'TW',
+    });
+    expect(normalisePhone('030 1234567', { locale: 'de-DE' })).toEqual({
+      ok: true,
+      value: '+49301234567',
+      country: 'DE',
+    });
     expect(normalisePhone('(11) 91234-5678', { locale: 'pt-BR' })).toEqual({
       ok: true,
       value: '+5511912345678',
       country: 'BR',
     });
-    expect(normalisePhone('090-1234-5678', { locale: 'ja' })).toEqual({ ok: true, value: '+819012345678', country: 'JP' });
+    expect(normalisePhone('090-1234-5678', { locale: 'ja' })).toEqual({
+      ok: true,
+      value: '+819012345678',
+      country: 'JP',
+    });
     expect(normalisePhone('0912 345 678', { locale: 'zh-Hant' })).toEqual({
       ok: true,
       value: '+886912345678',
       country: 'TW',
     });
-    expect(normalisePhone('081 234 5678', { locale: 'th' })).toEqual({ ok: true, value: '+66812345678', country: 'TH' });
+    expect(normalisePhone('081 234 5678', { locale: 'th' })).toEqual({
+      ok: true,
+      value: '+66812345678',
+      country: 'TH',
+    });
   });
 
   it('prefers the hint country over the locale, reads it in any case, and skips one that is not a country', () => {
     expect(normalisePhone('0912 345 678', { country: 'tw', locale: 'ja' })).toMatchObject({ value: '+886912345678' });
-    expect(normalisePhone('090-1234-5678', { country: 'JP', locale: 'zh-TW' })).toMatchObject({ value: '+819012345678' });
+    expect(normalisePhone('090-1234-5678', { country: 'JP', locale: 'zh-TW' })).toMatchObject({
+      value: '+819012345678',
+    });
     expect(normalisePhone('0912 345 678', { country: 'Taiwan', locale: 'zh-TW' })).toMatchObject({
       value: '+886912345678',
     });
@@ -328,7 +359,10 @@ describe('normaliseUserId and normaliseAnonymousId', () => {
       ok: false,
       reason: 'user_id is a number too large to be exact: send the ID as a string',
     });
-    expect(normaliseUserId(Number.NaN)).toEqual({ ok: false, reason: 'user_id must be a finite number: send the ID as text' });
+    expect(normaliseUserId(Number.NaN)).toEqual({
+      ok: false,
+      reason: 'user_id must be a finite number: send the ID as text',
+    });
     expect(normaliseUserId(Number.POSITIVE_INFINITY)).toMatchObject({ ok: false });
   });
 
@@ -339,7 +373,10 @@ describe('normaliseUserId and normaliseAnonymousId', () => {
     });
     expect(normaliseUserId(null)).toMatchObject({ ok: false });
     expect(normaliseUserId(true)).toMatchObject({ ok: false });
-    expect(normaliseUserId('   ')).toEqual({ ok: false, reason: 'user_id is empty: send the ID or leave the field out' });
+    expect(normaliseUserId('   ')).toEqual({
+      ok: false,
+      reason: 'user_id is empty: send the ID or leave the field out',
+    });
     expect(normaliseAnonymousId('')).toEqual({
       ok: false,
       reason: 'anonymous_id is empty: send the ID or leave the field out',
@@ -445,7 +482,18 @@ describe('normaliseName', () => {
 describe('blocked placeholder values', () => {
   it('blocks the defaults for every type, ignoring case', () => {
     expect(DEFAULT_BLOCKED_VALUES.allTypes).toEqual(
-      expect.arrayContaining(['null', 'undefined', 'none', 'n/a', '0', '-1', 'unknown', 'anonymous', 'test', ZERO_UUID]),
+      expect.arrayContaining([
+        'null',
+        'undefined',
+        'none',
+        'n/a',
+        '0',
+        '-1',
+        'unknown',
+        'anonymous',
+        'test',
+        ZERO_UUID,
+      ]),
     );
     for (const value of ['null', 'NULL', 'Undefined', 'None', 'N/A', '0', '-1', 'Unknown', 'anonymous', 'TEST']) {
       expect(isBlockedValue({ type: 'user_id', value }), value).toBe(true);
@@ -675,7 +723,8 @@ describe('extractIdentifiers', () => {
     expect(extractIdentifiers({ context: { device: { type: 'tvos', advertisingId: IDFA } } }, {}).rejected).toEqual([
       {
         type: 'advertising_id',
-        reason: 'advertising ID comes from a device that is not ios or android: set context.device.type so it can be read',
+        reason:
+          'advertising ID comes from a device that is not ios or android: set context.device.type so it can be read',
       },
     ]);
   });
@@ -735,7 +784,9 @@ describe('extractIdentifiers', () => {
       { type: 'email', reason: 'email must be a string: send the address as text' },
       { type: 'phone', reason: 'phone must be a string or a number: send the number as text, with its +country code' },
     ]);
-    expect(extractIdentifiers({ traits: 'jane' as unknown as Record<string, unknown>, context: [] as never }, {})).toEqual({
+    expect(
+      extractIdentifiers({ traits: 'jane' as unknown as Record<string, unknown>, context: [] as never }, {}),
+    ).toEqual({
       identifiers: [],
       rejected: [],
     });

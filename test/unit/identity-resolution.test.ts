@@ -13,7 +13,14 @@ describe('One ID resolution', () => {
   it('makes a profile for unknown identifiers and attaches them all', () => {
     const graph = new IdentityGraph(DEFAULT_IDENTITY_RULES);
     const r = graph.resolve([t('anonymous_id', 'a1'), t('email', 'e1')], ids());
-    expect(r).toEqual({ customerId: 'cus_1', created: true, attached: [t('email', 'e1'), t('anonymous_id', 'a1')], merges: [], held: [], skipped: [] });
+    expect(r).toEqual({
+      customerId: 'cus_1',
+      created: true,
+      attached: [t('email', 'e1'), t('anonymous_id', 'a1')],
+      merges: [],
+      held: [],
+      skipped: [],
+    });
   });
 
   it('joins an anonymous profile to the identified one when an event carries both (merge)', () => {
@@ -89,7 +96,12 @@ describe('One ID resolution', () => {
       const next = ids();
       graph.resolve([t('user_id', 'victim'), t('email', 'victim@mail')], next); // cus_1
       const r = graph.resolve([t('anonymous_id', 'evil-device'), t('email', 'victim@mail')], next, browser);
-      expect(r).toMatchObject({ customerId: 'cus_2', created: true, attached: [t('anonymous_id', 'evil-device')], merges: [] });
+      expect(r).toMatchObject({
+        customerId: 'cus_2',
+        created: true,
+        attached: [t('anonymous_id', 'evil-device')],
+        merges: [],
+      });
       expect(r.held).toEqual([{ from: 'cus_2', into: 'cus_1', linkedBy: 'email' }]);
       // The attacker's own email then lands on the attacker's profile, never on the victim's.
       const own = graph.resolve([t('anonymous_id', 'evil-device'), t('email', 'attacker@mail')], next, browser);
@@ -115,7 +127,11 @@ describe('One ID resolution', () => {
         graph.resolve([t('email', 'e1')], next); // cus_1
         graph.resolve([t('anonymous_id', 'a1')], next); // cus_2
         const r = graph.resolve([t('anonymous_id', 'a1'), t('email', 'e1')], next, options);
-        expect(r).toMatchObject({ customerId: 'cus_1', merges: [{ from: 'cus_2', into: 'cus_1', linkedBy: 'anonymous_id' }], held: [] });
+        expect(r).toMatchObject({
+          customerId: 'cus_1',
+          merges: [{ from: 'cus_2', into: 'cus_1', linkedBy: 'anonymous_id' }],
+          held: [],
+        });
       }
     });
 

@@ -14,11 +14,17 @@ describe('batch amplification', () => {
     // 100 tiny items under a 100 KB batch context: before, each was measured at ~50 bytes and
     // stored at ~100 KB (a 480 KB request became ~900 MB to seal with 2000 items).
     const context = { a: 'x'.repeat(50 * 1024), b: 'y'.repeat(50 * 1024) };
-    const parsed = parseBatch({ context, batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `u${i}`, event: 'E' })) }, receivedAt, id);
+    const parsed = parseBatch(
+      { context, batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `u${i}`, event: 'E' })) },
+      receivedAt,
+      id,
+    );
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(parsed.result.calls).toHaveLength(0);
     expect(parsed.result.rejected).toHaveLength(100);
-    expect(parsed.result.rejected[0]!.reason).toMatch(/once the batch's context and integrations are merged in; the limit is 32768 bytes per event/);
+    expect(parsed.result.rejected[0]!.reason).toMatch(
+      /once the batch's context and integrations are merged in; the limit is 32768 bytes per event/,
+    );
   });
 
   it('counts the stored size of the whole batch, so a batch that expands past the stored limit is refused', () => {
@@ -28,7 +34,9 @@ describe('batch amplification', () => {
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(parsed.result.calls).toHaveLength(2000);
     expect(parsed.result.storedBytes).toBeGreaterThan(2000 * 3000);
-    expect(storedBatchTooLarge(parsed.result.storedBytes)).toMatch(/once its context and integrations are merged into each item; the limit is/);
+    expect(storedBatchTooLarge(parsed.result.storedBytes)).toMatch(
+      /once its context and integrations are merged into each item; the limit is/,
+    );
     // Without batch context, the stored size is the items' own.
     const plain = parseBatch({ batch: items }, receivedAt, id);
     if (!plain.ok) throw new Error(plain.reason);
@@ -50,7 +58,16 @@ describe('batch amplification', () => {
 });
 
 describe('unknown write keys', () => {
-  const source: Source = { id: 'src_1', name: 'shop', region: 'eu', kind: 'server', allowedOrigins: [], writeKeyHint: 'abcd', createdAt: new Date(), rotatedAt: null };
+  const source: Source = {
+    id: 'src_1',
+    name: 'shop',
+    region: 'eu',
+    kind: 'server',
+    allowedOrigins: [],
+    writeKeyHint: 'abcd',
+    createdAt: new Date(),
+    rotatedAt: null,
+  };
   const validKey = `wk_${'A'.repeat(32)}`;
   const randomKey = (i: number) => `wk_${i.toString(36).padStart(32, 'r')}`;
 

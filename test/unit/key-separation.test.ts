@@ -1,9 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blindIndex, KeyError, keyFromRef, LEGACY_KEY_ID, open, seal, unwrapDataKey, wrapDataKey, wrappingKeyId } from '../../db/crypto-shredding';
+import {
+  blindIndex,
+  KeyError,
+  keyFromRef,
+  LEGACY_KEY_ID,
+  open,
+  seal,
+  unwrapDataKey,
+  wrapDataKey,
+  wrappingKeyId,
+} from '../../db/crypto-shredding';
 import { emailBlindIndex } from '../../db/privacy-requests-store';
 import { ConfigError, loadConfig, parseTrustProxy } from '../../domain/config';
-import { checkExportSignature, checkPreferenceSignature, checkStatusToken, exportSignature, preferenceSignature, statusToken } from '../../domain/privacy-links';
+import {
+  checkExportSignature,
+  checkPreferenceSignature,
+  checkStatusToken,
+  exportSignature,
+  preferenceSignature,
+  statusToken,
+} from '../../domain/privacy-links';
 import { KEY_PURPOSES, parseKeyring, SigningKeys } from '../../domain/signing-keys';
 import { loggableError } from '../../web/error-log';
 
@@ -42,7 +59,9 @@ describe('signing keys: one derived key per purpose, versioned', () => {
     expect(checkStatusToken(keys, id, statusToken(keys, id, new Date(expires * 1000)))).toBe('valid');
     expect(checkExportSignature(keys, id, 'eu', expires, exportSignature(keys, id, 'eu', expires))).toBe('valid');
     expect(checkExportSignature(keys, id, 'us', expires, exportSignature(keys, id, 'eu', expires))).toBe('invalid');
-    expect(checkPreferenceSignature(keys, id, 'eu', expires, preferenceSignature(keys, id, 'eu', expires))).toBe('valid');
+    expect(checkPreferenceSignature(keys, id, 'eu', expires, preferenceSignature(keys, id, 'eu', expires))).toBe(
+      'valid',
+    );
   });
 
   it('status tokens expire, and a stretched expiry is a forgery', () => {
@@ -55,7 +74,8 @@ describe('signing keys: one derived key per purpose, versioned', () => {
     const stretched = token.replace(/^\d+/, (s) => String(Number(s) + 86_400));
     expect(checkStatusToken(keys, id, stretched, now)).toBe('invalid');
     expect(checkStatusToken(keys, 'pr_00000000000000bb', token, now)).toBe('invalid');
-    for (const junk of [undefined, '', '.', 'abc', '1.s1.', `${token}x`]) expect(checkStatusToken(keys, id, junk, now)).toBe('invalid');
+    for (const junk of [undefined, '', '.', 'abc', '1.s1.', `${token}x`])
+      expect(checkStatusToken(keys, id, junk, now)).toBe('invalid');
   });
 
   it('rotation: what key s1 signed still checks after s2 becomes current, until s1 is retired', () => {
@@ -68,31 +88,47 @@ describe('signing keys: one derived key per purpose, versioned', () => {
     const retired = ring(`s2:${key()}`);
     expect(checkStatusToken(retired, id, before)).toBe('invalid');
     // A keyed hash stored under s1 is found among the candidates of the rotated ring.
-    expect(rotated.macs('privacy-verification-code', 'x').map((m) => m.toString('hex'))).toContain(keys.mac('privacy-verification-code', 'x').toString('hex'));
+    expect(rotated.macs('privacy-verification-code', 'x').map((m) => m.toString('hex'))).toContain(
+      keys.mac('privacy-verification-code', 'x').toString('hex'),
+    );
   });
 
   it('is configured by MERIDIAN_SIGNING_KEYS, required, with actionable errors', () => {
     const base = { MERIDIAN_PAYLOAD_KEYS: `k1:${key()}`, MERIDIAN_IDENTITY_HMAC_KEY: key() };
     expect(() => loadConfig(base)).toThrow(/MERIDIAN_SIGNING_KEYS is not set/);
     expect(() => loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: 'a.b:' + key() })).toThrow(/key ID 1–32 letters/);
-    expect(() => loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: `s1:${key()}`, MERIDIAN_SIGNING_KEY_ID: 's9' })).toThrow(/"s9" is not one of its keys/);
+    expect(() => loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: `s1:${key()}`, MERIDIAN_SIGNING_KEY_ID: 's9' })).toThrow(
+      /"s9" is not one of its keys/,
+    );
     expect(() => loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: 's1:c2hvcnQ=' })).toThrow(/5 bytes; it must be 32 bytes/);
-    expect(loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: `s1:${key()},s2:${key()}`, MERIDIAN_SIGNING_KEY_ID: 's2' }).signingKeys.currentId).toBe('s2');
+    expect(
+      loadConfig({ ...base, MERIDIAN_SIGNING_KEYS: `s1:${key()},s2:${key()}`, MERIDIAN_SIGNING_KEY_ID: 's2' })
+        .signingKeys.currentId,
+    ).toBe('s2');
   });
 });
 
 describe('the blind index is not derived, and does not change', () => {
   it('gives the same token as before the keys were separated (One ID across regions depends on it)', () => {
     // Computed with the code as it was before this change: any new derivation would change it.
-    expect(blindIndex(Buffer.alloc(32, 7), 'email', 'jane.doe@example.com').toString('hex')).toBe('539ff63cb64254eacbda83c4c2abdebe44706a509799d984749cb763966eba1a');
-    expect(emailBlindIndex(Buffer.alloc(32, 7), ' Jane.Doe@Example.com ')!.toString('hex')).toBe('539ff63cb64254eacbda83c4c2abdebe44706a509799d984749cb763966eba1a');
+    expect(blindIndex(Buffer.alloc(32, 7), 'email', 'jane.doe@example.com').toString('hex')).toBe(
+      '539ff63cb64254eacbda83c4c2abdebe44706a509799d984749cb763966eba1a',
+    );
+    expect(emailBlindIndex(Buffer.alloc(32, 7), ' Jane.Doe@Example.com ')!.toString('hex')).toBe(
+      '539ff63cb64254eacbda83c4c2abdebe44706a509799d984749cb763966eba1a',
+    );
   });
 
   it('is found under the identity rules a request is filed with (Gmail dots, plus-addresses)', () => {
     const hmac = randomBytes(32);
     const stored = blindIndex(hmac, 'email', 'janedoe@gmail.com');
     expect(emailBlindIndex(hmac, 'Jane.Doe+privacy@googlemail.com')).not.toEqual(stored);
-    expect(emailBlindIndex(hmac, 'Jane.Doe+privacy@googlemail.com', { gmailDotsInsensitive: true, plusAddressingInsensitive: true })).toEqual(stored);
+    expect(
+      emailBlindIndex(hmac, 'Jane.Doe+privacy@googlemail.com', {
+        gmailDotsInsensitive: true,
+        plusAddressingInsensitive: true,
+      }),
+    ).toEqual(stored);
   });
 });
 
@@ -118,7 +154,9 @@ describe('region keys: a ring, and wrapped data keys that name their key', () =>
     expect(unwrapDataKey(keyFromRef('env:K', { K: `2:${two}` }), rewrapped, 'cust-1')).toEqual(dataKey);
 
     // Key 1 retired too early: the error says which key is missing, not "wrong profile".
-    expect(() => unwrapDataKey(keyFromRef('env:K', { K: `2:${two}` }), wrapped, 'cust-1')).toThrow(/region key "1", which is no longer in the region's key ring/);
+    expect(() => unwrapDataKey(keyFromRef('env:K', { K: `2:${two}` }), wrapped, 'cust-1')).toThrow(
+      /region key "1", which is no longer in the region's key ring/,
+    );
     // The binding to the customer is kept.
     expect(() => unwrapDataKey(after, wrapped, 'cust-2')).toThrow(KeyError);
   });
@@ -127,11 +165,15 @@ describe('region keys: a ring, and wrapped data keys that name their key', () =>
     const legacy = seal(Buffer.from(one, 'base64'), Buffer.alloc(32, 9), 'data-key:cust-9');
     expect(legacy.length).toBe(60);
     expect(wrappingKeyId(legacy)).toBe('1');
-    expect(unwrapDataKey(keyFromRef('env:K', { K: `2:${two},1:${one}` }), legacy, 'cust-9')).toEqual(Buffer.alloc(32, 9));
+    expect(unwrapDataKey(keyFromRef('env:K', { K: `2:${two},1:${one}` }), legacy, 'cust-9')).toEqual(
+      Buffer.alloc(32, 9),
+    );
   });
 
   it('refuses a malformed ring with the variable named', () => {
-    expect(() => keyFromRef('env:MERIDIAN_REGION_KEY_EU', { MERIDIAN_REGION_KEY_EU: `1:${one},1:${two}` })).toThrow(/MERIDIAN_REGION_KEY_EU: key ID "1" is given twice/);
+    expect(() => keyFromRef('env:MERIDIAN_REGION_KEY_EU', { MERIDIAN_REGION_KEY_EU: `1:${one},1:${two}` })).toThrow(
+      /MERIDIAN_REGION_KEY_EU: key ID "1" is given twice/,
+    );
     expect(() => keyFromRef('env:MERIDIAN_REGION_KEY_EU', {})).toThrow(/MERIDIAN_REGION_KEY_EU is not set/);
   });
 });
@@ -152,7 +194,10 @@ describe('proxy trust (issue 8 item 16)', () => {
 
 describe('what error handlers log (issue 8 item 23)', () => {
   it('keeps an error message that quotes an email out of the log entry', () => {
-    const error = Object.assign(new Error('invalid input syntax for type uuid: "jane.doe@example.com"'), { code: '22P02', severity: 'ERROR' });
+    const error = Object.assign(new Error('invalid input syntax for type uuid: "jane.doe@example.com"'), {
+      code: '22P02',
+      severity: 'ERROR',
+    });
     const logged = JSON.stringify(loggableError(error));
     expect(logged).not.toContain('jane.doe@example.com');
     expect(loggableError(error)).toMatchObject({ class: 'Error', code: '22P02' });

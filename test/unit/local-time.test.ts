@@ -60,43 +60,102 @@ describe('isTimeZone', () => {
 describe('localParts', () => {
   it('crosses the Berlin spring gap (2025-03-30 02:00 CET → 03:00 CEST) in one second', () => {
     expect(localParts(at('2025-03-30T00:59:59Z'), 'Europe/Berlin')).toEqual({
-      date: '2025-03-30', hour: 1, minute: 59, second: 59, weekday: 7, offsetMinutes: 60,
+      date: '2025-03-30',
+      hour: 1,
+      minute: 59,
+      second: 59,
+      weekday: 7,
+      offsetMinutes: 60,
     });
     expect(localParts(at('2025-03-30T01:00:00Z'), 'Europe/Berlin')).toEqual({
-      date: '2025-03-30', hour: 3, minute: 0, second: 0, weekday: 7, offsetMinutes: 120,
+      date: '2025-03-30',
+      hour: 3,
+      minute: 0,
+      second: 0,
+      weekday: 7,
+      offsetMinutes: 120,
     });
   });
 
   it('reads the Berlin autumn overlap (2025-10-26 03:00 CEST → 02:00 CET): 02:30 twice, an hour apart', () => {
-    expect(localParts(at('2025-10-26T00:30:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2025-10-26', hour: 2, minute: 30, offsetMinutes: 120 });
-    expect(localParts(at('2025-10-26T01:30:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2025-10-26', hour: 2, minute: 30, offsetMinutes: 60 });
+    expect(localParts(at('2025-10-26T00:30:00Z'), 'Europe/Berlin')).toMatchObject({
+      date: '2025-10-26',
+      hour: 2,
+      minute: 30,
+      offsetMinutes: 120,
+    });
+    expect(localParts(at('2025-10-26T01:30:00Z'), 'Europe/Berlin')).toMatchObject({
+      date: '2025-10-26',
+      hour: 2,
+      minute: 30,
+      offsetMinutes: 60,
+    });
   });
 
   it('follows New York across 2025-03-09 and 2025-11-02', () => {
-    expect(localParts(at('2025-03-09T06:59:00Z'), 'America/New_York')).toMatchObject({ hour: 1, minute: 59, offsetMinutes: -300 });
-    expect(localParts(at('2025-03-09T07:00:00Z'), 'America/New_York')).toMatchObject({ hour: 3, minute: 0, offsetMinutes: -240 });
-    expect(localParts(at('2025-11-02T05:30:00Z'), 'America/New_York')).toMatchObject({ date: '2025-11-02', hour: 1, minute: 30, offsetMinutes: -240 });
-    expect(localParts(at('2025-11-02T06:30:00Z'), 'America/New_York')).toMatchObject({ date: '2025-11-02', hour: 1, minute: 30, offsetMinutes: -300 });
+    expect(localParts(at('2025-03-09T06:59:00Z'), 'America/New_York')).toMatchObject({
+      hour: 1,
+      minute: 59,
+      offsetMinutes: -300,
+    });
+    expect(localParts(at('2025-03-09T07:00:00Z'), 'America/New_York')).toMatchObject({
+      hour: 3,
+      minute: 0,
+      offsetMinutes: -240,
+    });
+    expect(localParts(at('2025-11-02T05:30:00Z'), 'America/New_York')).toMatchObject({
+      date: '2025-11-02',
+      hour: 1,
+      minute: 30,
+      offsetMinutes: -240,
+    });
+    expect(localParts(at('2025-11-02T06:30:00Z'), 'America/New_York')).toMatchObject({
+      date: '2025-11-02',
+      hour: 1,
+      minute: 30,
+      offsetMinutes: -300,
+    });
   });
 
   it('keeps São Paulo at UTC−3 all year since Brazil dropped DST in 2019, and at −2 in the 2018 summer', () => {
-    expect(localParts(at('2025-01-15T12:00:00Z'), 'America/Sao_Paulo')).toMatchObject({ date: '2025-01-15', hour: 9, offsetMinutes: -180 });
+    expect(localParts(at('2025-01-15T12:00:00Z'), 'America/Sao_Paulo')).toMatchObject({
+      date: '2025-01-15',
+      hour: 9,
+      offsetMinutes: -180,
+    });
     expect(localParts(at('2025-07-15T12:00:00Z'), 'America/Sao_Paulo')).toMatchObject({ hour: 9, offsetMinutes: -180 });
-    expect(localParts(at('2018-12-01T12:00:00Z'), 'America/Sao_Paulo')).toMatchObject({ hour: 10, offsetMinutes: -120 });
+    expect(localParts(at('2018-12-01T12:00:00Z'), 'America/Sao_Paulo')).toMatchObject({
+      hour: 10,
+      offsetMinutes: -120,
+    });
   });
 
   it('reads Tokyo at +9 all year, and its midnight as hour 0 of the new day', () => {
     expect(localParts(at('2025-01-15T12:00:00Z'), 'Asia/Tokyo')).toMatchObject({ hour: 21, offsetMinutes: 540 });
     expect(localParts(at('2025-07-01T15:00:00Z'), 'Asia/Tokyo')).toEqual({
-      date: '2025-07-02', hour: 0, minute: 0, second: 0, weekday: 3, offsetMinutes: 540,
+      date: '2025-07-02',
+      hour: 0,
+      minute: 0,
+      second: 0,
+      weekday: 3,
+      offsetMinutes: 540,
     });
   });
 
   it('reads midnight as hour 0, not 24', () => {
     expect(localParts(at('2025-01-01T00:00:00Z'), 'UTC')).toEqual({
-      date: '2025-01-01', hour: 0, minute: 0, second: 0, weekday: 3, offsetMinutes: 0,
+      date: '2025-01-01',
+      hour: 0,
+      minute: 0,
+      second: 0,
+      weekday: 3,
+      offsetMinutes: 0,
     });
-    expect(localParts(at('2024-12-31T23:00:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2025-01-01', hour: 0, minute: 0 });
+    expect(localParts(at('2024-12-31T23:00:00Z'), 'Europe/Berlin')).toMatchObject({
+      date: '2025-01-01',
+      hour: 0,
+      minute: 0,
+    });
     expect(localParts(at('2025-03-09T05:00:00Z'), 'America/New_York')).toMatchObject({ date: '2025-03-09', hour: 0 });
   });
 
@@ -109,13 +168,20 @@ describe('localParts', () => {
         const formatter = new target(...args);
         const formatToParts = formatter.formatToParts.bind(formatter);
         formatter.formatToParts = (date) =>
-          formatToParts(date).map((part) => (part.type === 'hour' && part.value === '00' ? { ...part, value: '24' } : part));
+          formatToParts(date).map((part) =>
+            part.type === 'hour' && part.value === '00' ? { ...part, value: '24' } : part,
+          );
         return formatter;
       },
     });
     try {
       expect(localParts(at('2025-06-14T23:30:00Z'), 'Africa/Lagos')).toEqual({
-        date: '2025-06-15', hour: 0, minute: 30, second: 0, weekday: 7, offsetMinutes: 60,
+        date: '2025-06-15',
+        hour: 0,
+        minute: 30,
+        second: 0,
+        weekday: 7,
+        offsetMinutes: 60,
       });
     } finally {
       intl.DateTimeFormat = real;
@@ -124,33 +190,90 @@ describe('localParts', () => {
 
   it('drops milliseconds without disturbing the offset', () => {
     expect(localParts(at('2025-01-01T00:00:00.999Z'), 'UTC')).toEqual({
-      date: '2025-01-01', hour: 0, minute: 0, second: 0, weekday: 3, offsetMinutes: 0,
+      date: '2025-01-01',
+      hour: 0,
+      minute: 0,
+      second: 0,
+      weekday: 3,
+      offsetMinutes: 0,
     });
-    expect(localParts(at('2025-03-30T00:59:59.999Z'), 'Europe/Berlin')).toMatchObject({ hour: 1, minute: 59, second: 59, offsetMinutes: 60 });
-    expect(localParts(at('1969-12-31T23:59:59.500Z'), 'UTC')).toMatchObject({ date: '1969-12-31', second: 59, offsetMinutes: 0 });
+    expect(localParts(at('2025-03-30T00:59:59.999Z'), 'Europe/Berlin')).toMatchObject({
+      hour: 1,
+      minute: 59,
+      second: 59,
+      offsetMinutes: 60,
+    });
+    expect(localParts(at('1969-12-31T23:59:59.500Z'), 'UTC')).toMatchObject({
+      date: '1969-12-31',
+      second: 59,
+      offsetMinutes: 0,
+    });
   });
 
   it('reads offsets that are not whole hours: Kathmandu +05:45, St. John’s −03:30/−02:30', () => {
-    expect(localParts(at('2025-06-01T00:00:00Z'), 'Asia/Kathmandu')).toMatchObject({ date: '2025-06-01', hour: 5, minute: 45, offsetMinutes: 345 });
-    expect(localParts(at('2025-01-15T12:00:00Z'), 'America/St_Johns')).toMatchObject({ hour: 8, minute: 30, offsetMinutes: -210 });
-    expect(localParts(at('2025-07-15T12:00:00Z'), 'America/St_Johns')).toMatchObject({ hour: 9, minute: 30, offsetMinutes: -150 });
+    expect(localParts(at('2025-06-01T00:00:00Z'), 'Asia/Kathmandu')).toMatchObject({
+      date: '2025-06-01',
+      hour: 5,
+      minute: 45,
+      offsetMinutes: 345,
+    });
+    expect(localParts(at('2025-01-15T12:00:00Z'), 'America/St_Johns')).toMatchObject({
+      hour: 8,
+      minute: 30,
+      offsetMinutes: -210,
+    });
+    expect(localParts(at('2025-07-15T12:00:00Z'), 'America/St_Johns')).toMatchObject({
+      hour: 9,
+      minute: 30,
+      offsetMinutes: -150,
+    });
   });
 
   it('follows Lord Howe Island, whose clocks move by 30 minutes', () => {
     // 2025-04-06 02:00 +11:00 → 01:30 +10:30, and 2025-10-05 02:00 +10:30 → 02:30 +11:00.
-    expect(localParts(at('2025-04-05T14:59:00Z'), 'Australia/Lord_Howe')).toMatchObject({ date: '2025-04-06', hour: 1, minute: 59, offsetMinutes: 660 });
-    expect(localParts(at('2025-04-05T15:00:00Z'), 'Australia/Lord_Howe')).toMatchObject({ date: '2025-04-06', hour: 1, minute: 30, offsetMinutes: 630 });
-    expect(localParts(at('2025-10-04T15:29:00Z'), 'Australia/Lord_Howe')).toMatchObject({ date: '2025-10-05', hour: 1, minute: 59, offsetMinutes: 630 });
-    expect(localParts(at('2025-10-04T15:30:00Z'), 'Australia/Lord_Howe')).toMatchObject({ date: '2025-10-05', hour: 2, minute: 30, offsetMinutes: 660 });
+    expect(localParts(at('2025-04-05T14:59:00Z'), 'Australia/Lord_Howe')).toMatchObject({
+      date: '2025-04-06',
+      hour: 1,
+      minute: 59,
+      offsetMinutes: 660,
+    });
+    expect(localParts(at('2025-04-05T15:00:00Z'), 'Australia/Lord_Howe')).toMatchObject({
+      date: '2025-04-06',
+      hour: 1,
+      minute: 30,
+      offsetMinutes: 630,
+    });
+    expect(localParts(at('2025-10-04T15:29:00Z'), 'Australia/Lord_Howe')).toMatchObject({
+      date: '2025-10-05',
+      hour: 1,
+      minute: 59,
+      offsetMinutes: 630,
+    });
+    expect(localParts(at('2025-10-04T15:30:00Z'), 'Australia/Lord_Howe')).toMatchObject({
+      date: '2025-10-05',
+      hour: 2,
+      minute: 30,
+      offsetMinutes: 660,
+    });
   });
 
   it('puts one instant on local dates two days apart either side of the date line', () => {
     const instant = at('2025-06-15T10:30:00Z');
     expect(localParts(instant, 'Pacific/Kiritimati')).toEqual({
-      date: '2025-06-16', hour: 0, minute: 30, second: 0, weekday: 1, offsetMinutes: 840,
+      date: '2025-06-16',
+      hour: 0,
+      minute: 30,
+      second: 0,
+      weekday: 1,
+      offsetMinutes: 840,
     });
     expect(localParts(instant, 'Pacific/Pago_Pago')).toEqual({
-      date: '2025-06-14', hour: 23, minute: 30, second: 0, weekday: 6, offsetMinutes: -660,
+      date: '2025-06-14',
+      hour: 23,
+      minute: 30,
+      second: 0,
+      weekday: 6,
+      offsetMinutes: -660,
     });
     expect(localDate(instant, 'UTC')).toBe('2025-06-15');
   });
@@ -164,10 +287,20 @@ describe('localParts', () => {
   it('puts 2025-12-31T23:30Z in 2026 in Tokyo and in 2025 in UTC', () => {
     const instant = at('2025-12-31T23:30:00Z');
     expect(localParts(instant, 'Asia/Tokyo')).toEqual({
-      date: '2026-01-01', hour: 8, minute: 30, second: 0, weekday: 4, offsetMinutes: 540,
+      date: '2026-01-01',
+      hour: 8,
+      minute: 30,
+      second: 0,
+      weekday: 4,
+      offsetMinutes: 540,
     });
     expect(localParts(instant, 'UTC')).toEqual({
-      date: '2025-12-31', hour: 23, minute: 30, second: 0, weekday: 3, offsetMinutes: 0,
+      date: '2025-12-31',
+      hour: 23,
+      minute: 30,
+      second: 0,
+      weekday: 3,
+      offsetMinutes: 0,
     });
   });
 
@@ -182,9 +315,15 @@ describe('localParts', () => {
     const instant = at('2025-10-26T01:30:00Z');
     try {
       process.env.TZ = 'Pacific/Kiritimati';
-      const kiritimatiMachine = [localParts(instant, 'Europe/Berlin'), instantOf(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later'))];
+      const kiritimatiMachine = [
+        localParts(instant, 'Europe/Berlin'),
+        instantOf(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later')),
+      ];
       process.env.TZ = 'America/Los_Angeles';
-      const losAngelesMachine = [localParts(instant, 'Europe/Berlin'), instantOf(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later'))];
+      const losAngelesMachine = [
+        localParts(instant, 'Europe/Berlin'),
+        instantOf(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later')),
+      ];
       expect(kiritimatiMachine).toEqual(losAngelesMachine);
       expect(kiritimatiMachine[1]).toBe('2025-10-26T01:30:00.000Z');
     } finally {
@@ -228,7 +367,9 @@ describe('businessDate', () => {
 
   it('rejects a day start that is not a whole hour from 0 to 23', () => {
     for (const hour of [-1, 24, 4.5, Number.NaN]) {
-      expect(() => businessDate(at('2025-06-14T00:30:00Z'), berlinStore, hour), String(hour)).toThrow(/dayStartsAtHour must be a whole hour from 0 to 23/);
+      expect(() => businessDate(at('2025-06-14T00:30:00Z'), berlinStore, hour), String(hour)).toThrow(
+        /dayStartsAtHour must be a whole hour from 0 to 23/,
+      );
     }
     expect(() => businessDate(at('2025-06-14T00:30:00Z'), 'Mars/Base', 4)).toThrow(MARS);
   });
@@ -237,8 +378,16 @@ describe('businessDate', () => {
 describe('instantAt', () => {
   it('moves a time in the Berlin spring gap forward by the gap, and says so', () => {
     // 02:30 on 2025-03-30 does not exist in Berlin: 03:30 CEST, i.e. 01:30Z.
-    expect(instantAt('2025-03-30', '02:30', 'Europe/Berlin')).toEqual({ ok: true, instant: at('2025-03-30T01:30:00Z'), adjusted: 'skipped-gap' });
-    expect(instantAt('2025-03-30', '02:30', 'Europe/Berlin', 'later')).toEqual({ ok: true, instant: at('2025-03-30T01:30:00Z'), adjusted: 'skipped-gap' });
+    expect(instantAt('2025-03-30', '02:30', 'Europe/Berlin')).toEqual({
+      ok: true,
+      instant: at('2025-03-30T01:30:00Z'),
+      adjusted: 'skipped-gap',
+    });
+    expect(instantAt('2025-03-30', '02:30', 'Europe/Berlin', 'later')).toEqual({
+      ok: true,
+      instant: at('2025-03-30T01:30:00Z'),
+      adjusted: 'skipped-gap',
+    });
     const refused = instantAt('2025-03-30', '02:30', 'Europe/Berlin', 'reject');
     expect(refused.ok).toBe(false);
     expect(!refused.ok && refused.reason).toBe(
@@ -247,28 +396,55 @@ describe('instantAt', () => {
   });
 
   it('picks the earlier or later 02:30 in the Berlin autumn overlap, or refuses', () => {
-    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin')).toStrictEqual({ ok: true, instant: at('2025-10-26T00:30:00Z') });
-    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'earlier')).toStrictEqual({ ok: true, instant: at('2025-10-26T00:30:00Z') });
-    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later')).toStrictEqual({ ok: true, instant: at('2025-10-26T01:30:00Z') });
+    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin')).toStrictEqual({
+      ok: true,
+      instant: at('2025-10-26T00:30:00Z'),
+    });
+    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'earlier')).toStrictEqual({
+      ok: true,
+      instant: at('2025-10-26T00:30:00Z'),
+    });
+    expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'later')).toStrictEqual({
+      ok: true,
+      instant: at('2025-10-26T01:30:00Z'),
+    });
     expect(instantAt('2025-10-26', '02:30', 'Europe/Berlin', 'reject')).toEqual({
       ok: false,
       reason: "02:30 on 2025-10-26 happens twice in Europe/Berlin (clocks go back): choose 'earlier' or 'later'",
     });
     // Just outside the overlap there is one answer, and 'reject' has nothing to refuse.
-    expect(instantAt('2025-10-26', '03:00', 'Europe/Berlin', 'reject')).toStrictEqual({ ok: true, instant: at('2025-10-26T02:00:00Z') });
-    expect(instantAt('2025-10-26', '01:59:59', 'Europe/Berlin', 'reject')).toStrictEqual({ ok: true, instant: at('2025-10-25T23:59:59Z') });
+    expect(instantAt('2025-10-26', '03:00', 'Europe/Berlin', 'reject')).toStrictEqual({
+      ok: true,
+      instant: at('2025-10-26T02:00:00Z'),
+    });
+    expect(instantAt('2025-10-26', '01:59:59', 'Europe/Berlin', 'reject')).toStrictEqual({
+      ok: true,
+      instant: at('2025-10-25T23:59:59Z'),
+    });
   });
 
   it('handles New York’s 2025 gap and overlap', () => {
-    expect(instantAt('2025-03-09', '02:30', 'America/New_York')).toEqual({ ok: true, instant: at('2025-03-09T07:30:00Z'), adjusted: 'skipped-gap' });
+    expect(instantAt('2025-03-09', '02:30', 'America/New_York')).toEqual({
+      ok: true,
+      instant: at('2025-03-09T07:30:00Z'),
+      adjusted: 'skipped-gap',
+    });
     expect(instantOf(instantAt('2025-11-02', '01:30', 'America/New_York', 'earlier'))).toBe('2025-11-02T05:30:00.000Z');
     expect(instantOf(instantAt('2025-11-02', '01:30', 'America/New_York', 'later'))).toBe('2025-11-02T06:30:00.000Z');
   });
 
   it('handles Lord Howe’s 30-minute gap and overlap', () => {
-    expect(instantAt('2025-10-05', '02:15', 'Australia/Lord_Howe')).toEqual({ ok: true, instant: at('2025-10-04T15:45:00Z'), adjusted: 'skipped-gap' });
-    expect(instantOf(instantAt('2025-04-06', '01:45', 'Australia/Lord_Howe', 'earlier'))).toBe('2025-04-05T14:45:00.000Z');
-    expect(instantOf(instantAt('2025-04-06', '01:45', 'Australia/Lord_Howe', 'later'))).toBe('2025-04-05T15:15:00.000Z');
+    expect(instantAt('2025-10-05', '02:15', 'Australia/Lord_Howe')).toEqual({
+      ok: true,
+      instant: at('2025-10-04T15:45:00Z'),
+      adjusted: 'skipped-gap',
+    });
+    expect(instantOf(instantAt('2025-04-06', '01:45', 'Australia/Lord_Howe', 'earlier'))).toBe(
+      '2025-04-05T14:45:00.000Z',
+    );
+    expect(instantOf(instantAt('2025-04-06', '01:45', 'Australia/Lord_Howe', 'later'))).toBe(
+      '2025-04-05T15:15:00.000Z',
+    );
   });
 
   it('handles fixed and fractional offsets, seconds included', () => {
@@ -276,7 +452,11 @@ describe('instantAt', () => {
     expect(instantOf(instantAt('2025-01-15', '08:30', 'America/St_Johns'))).toBe('2025-01-15T12:00:00.000Z');
     expect(instantOf(instantAt('2025-11-02', '00:00', 'America/Sao_Paulo', 'reject'))).toBe('2025-11-02T03:00:00.000Z');
     // Before 2019 Brazil's DST began at midnight: 2018-11-04 00:00 never happened in São Paulo.
-    expect(instantAt('2018-11-04', '00:00', 'America/Sao_Paulo')).toEqual({ ok: true, instant: at('2018-11-04T03:00:00Z'), adjusted: 'skipped-gap' });
+    expect(instantAt('2018-11-04', '00:00', 'America/Sao_Paulo')).toEqual({
+      ok: true,
+      instant: at('2018-11-04T03:00:00Z'),
+      adjusted: 'skipped-gap',
+    });
   });
 
   it('finds one instant from local times on dates two days apart across the date line', () => {
@@ -294,9 +474,33 @@ describe('instantAt', () => {
   // wall times before `switchHour`, the one after from then on. Gap times use the offset before.
   const switchDays = [
     { zone: 'Europe/Berlin', date: '2025-03-30', before: 1, after: 2, earlierSwitch: 3, laterSwitch: 3, gapHour: 2 },
-    { zone: 'Europe/Berlin', date: '2025-10-26', before: 2, after: 1, earlierSwitch: 3, laterSwitch: 2, gapHour: undefined },
-    { zone: 'America/New_York', date: '2025-03-09', before: -5, after: -4, earlierSwitch: 3, laterSwitch: 3, gapHour: 2 },
-    { zone: 'America/New_York', date: '2025-11-02', before: -4, after: -5, earlierSwitch: 2, laterSwitch: 1, gapHour: undefined },
+    {
+      zone: 'Europe/Berlin',
+      date: '2025-10-26',
+      before: 2,
+      after: 1,
+      earlierSwitch: 3,
+      laterSwitch: 2,
+      gapHour: undefined,
+    },
+    {
+      zone: 'America/New_York',
+      date: '2025-03-09',
+      before: -5,
+      after: -4,
+      earlierSwitch: 3,
+      laterSwitch: 3,
+      gapHour: 2,
+    },
+    {
+      zone: 'America/New_York',
+      date: '2025-11-02',
+      before: -4,
+      after: -5,
+      earlierSwitch: 2,
+      laterSwitch: 1,
+      gapHour: undefined,
+    },
   ];
 
   for (const day of switchDays) {
@@ -312,7 +516,9 @@ describe('instantAt', () => {
             const result = instantAt(day.date, time, day.zone, choice);
             const label = `${time} ${choice}`;
             expect(result, label).toEqual(
-              hour === day.gapHour ? { ok: true, instant: expected, adjusted: 'skipped-gap' } : { ok: true, instant: expected },
+              hour === day.gapHour
+                ? { ok: true, instant: expected, adjusted: 'skipped-gap' }
+                : { ok: true, instant: expected },
             );
             if (!result.ok) continue;
             const back = localParts(result.instant, day.zone);
@@ -328,8 +534,14 @@ describe('instantAt', () => {
 
   it('explains unknown zones, impossible dates and malformed times', () => {
     expect(instantAt('2025-06-01', '10:00', 'Mars/Base')).toEqual({ ok: false, reason: MARS });
-    expect(instantAt('2025-06-01', '10:00', '+05:00')).toEqual({ ok: false, reason: '"+05:00" is not an IANA time zone: use a name such as Europe/Berlin' });
-    expect(instantAt('2025-02-29', '10:00', 'UTC')).toEqual({ ok: false, reason: '"2025-02-29" is not a calendar date: use YYYY-MM-DD, e.g. 2025-03-30' });
+    expect(instantAt('2025-06-01', '10:00', '+05:00')).toEqual({
+      ok: false,
+      reason: '"+05:00" is not an IANA time zone: use a name such as Europe/Berlin',
+    });
+    expect(instantAt('2025-02-29', '10:00', 'UTC')).toEqual({
+      ok: false,
+      reason: '"2025-02-29" is not a calendar date: use YYYY-MM-DD, e.g. 2025-03-30',
+    });
     for (const badDate of ['2025-13-01', '2025-04-31', '25-06-01', '2025-6-1', '0000-01-01']) {
       expect(instantAt(badDate, '10:00', 'UTC').ok, badDate).toBe(false);
     }
@@ -374,7 +586,12 @@ describe('nextLocalTime', () => {
     // At 15:33:32 local mean time on 19 October (+15:02:19) the clocks went back a whole day (−8:57:41).
     const before = at('1867-10-19T00:00:00Z');
     expect(localParts(before, 'America/Juneau')).toMatchObject({ date: '1867-10-19', hour: 15, minute: 2, second: 19 });
-    expect(localParts(at('1867-10-19T00:31:13Z'), 'America/Juneau')).toMatchObject({ date: '1867-10-18', hour: 15, minute: 33, second: 32 });
+    expect(localParts(at('1867-10-19T00:31:13Z'), 'America/Juneau')).toMatchObject({
+      date: '1867-10-18',
+      hour: 15,
+      minute: 33,
+      second: 32,
+    });
     expect(nextLocalTime(before, '16:00', 'America/Juneau')).toEqual(at('1867-10-19T00:57:41Z'));
   });
 
@@ -385,7 +602,9 @@ describe('nextLocalTime', () => {
 
   it('throws a RangeError for an unknown zone or a malformed time', () => {
     expect(() => nextLocalTime(at('2025-06-14T08:00:00Z'), '10:00', 'Mars/Base')).toThrow(new RangeError(MARS));
-    expect(() => nextLocalTime(at('2025-06-14T08:00:00Z'), '10 am', 'Europe/Berlin')).toThrow(/"10 am" is not a time of day/);
+    expect(() => nextLocalTime(at('2025-06-14T08:00:00Z'), '10 am', 'Europe/Berlin')).toThrow(
+      /"10 am" is not a time of day/,
+    );
   });
 });
 
@@ -409,7 +628,9 @@ describe('addLocalDays', () => {
   });
 
   it('refuses impossible dates and fractional days', () => {
-    expect(() => addLocalDays('2025-02-29', 1)).toThrow(new RangeError('"2025-02-29" is not a calendar date: use YYYY-MM-DD, e.g. 2025-03-30'));
+    expect(() => addLocalDays('2025-02-29', 1)).toThrow(
+      new RangeError('"2025-02-29" is not a calendar date: use YYYY-MM-DD, e.g. 2025-03-30'),
+    );
     expect(() => addLocalDays('2025-06-15', 1.5)).toThrow(/days must be a whole number/);
     expect(() => addLocalDays('9999-12-31', 1)).toThrow(/outside the years 0001–9999/);
   });
@@ -422,7 +643,11 @@ describe('localDayNumber', () => {
     expect(localDayNumber('2024-03-01') - localDayNumber('2024-02-28')).toBe(2);
     expect(localDayNumber('2025-03-31') - localDayNumber('2025-03-29')).toBe(2);
     expect(localDayNumber('1969-12-31')).toBe(-1);
-    for (const [date, days] of [['2024-02-29', 365], ['2025-12-31', -400], ['0050-01-01', 7]] as const) {
+    for (const [date, days] of [
+      ['2024-02-29', 365],
+      ['2025-12-31', -400],
+      ['0050-01-01', 7],
+    ] as const) {
       expect(localDayNumber(addLocalDays(date, days)) - localDayNumber(date)).toBe(days);
     }
     expect(() => localDayNumber('2025-02-29')).toThrow(/"2025-02-29" is not a calendar date/);

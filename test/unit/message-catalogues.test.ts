@@ -12,7 +12,12 @@ import { PRIVACY_MESSAGES } from '../../domain/privacy-messages';
  * language has, and valid ICU syntax. A new set of messages (the console's) adds one line here.
  */
 const SETS: { name: string; folder: string; set: CatalogueSet<string>; type: string }[] = [
-  { name: 'privacy', folder: 'domain/messages/privacy', set: PRIVACY_MESSAGES as CatalogueSet<string>, type: 'PrivacyCatalogue' },
+  {
+    name: 'privacy',
+    folder: 'domain/messages/privacy',
+    set: PRIVACY_MESSAGES as CatalogueSet<string>,
+    type: 'PrivacyCatalogue',
+  },
 ];
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -48,14 +53,23 @@ describe.each(SETS)('the $name catalogues', ({ folder, set }) => {
   it.each(SUPPORTED_LOCALES)('%s: every message is valid ICU and takes the arguments English takes', (locale) => {
     for (const key of set.keys) {
       const source = set.catalogues[locale][key]!;
-      expect(() => new IntlMessageFormat(source, locale, undefined, { ignoreTag: true }), `${locale} ${key}`).not.toThrow();
-      const english = Object.fromEntries(Object.entries(set.messageArguments('en', key)).map(([n, k]) => [n, numeric(k)]));
-      const translated = Object.fromEntries(Object.entries(set.messageArguments(locale, key)).map(([n, k]) => [n, numeric(k)]));
+      expect(
+        () => new IntlMessageFormat(source, locale, undefined, { ignoreTag: true }),
+        `${locale} ${key}`,
+      ).not.toThrow();
+      const english = Object.fromEntries(
+        Object.entries(set.messageArguments('en', key)).map(([n, k]) => [n, numeric(k)]),
+      );
+      const translated = Object.fromEntries(
+        Object.entries(set.messageArguments(locale, key)).map(([n, k]) => [n, numeric(k)]),
+      );
       expect(translated, `${locale} ${key}: arguments`).toEqual(english);
       expect(set.selectOptions(locale, key), `${locale} ${key}: select options`).toEqual(set.selectOptions('en', key));
       const categories = new Set<string>(new Intl.PluralRules(locale).resolvedOptions().pluralCategories);
       for (const option of pluralOptions(source, locale)) {
-        expect(categories.has(option) || /^=\d+$/.test(option), `${locale} ${key}: plural option "${option}"`).toBe(true);
+        expect(categories.has(option) || /^=\d+$/.test(option), `${locale} ${key}: plural option "${option}"`).toBe(
+          true,
+        );
       }
     }
   });
@@ -66,7 +80,13 @@ describe('a catalogue that drifts from English fails the typecheck', () => {
   function typecheck(folder: string, file: string, edit: (source: string) => string): string[] {
     const dir = path.join(ROOT, folder);
     const target = path.join(dir, file);
-    const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] };
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      skipLibCheck: true,
+      types: [],
+    };
     const host = ts.createCompilerHost(options);
     const read = host.readFile.bind(host);
     host.readFile = (name) => (path.resolve(name) === target ? edit(readFileSync(target, 'utf8')) : read(name));
@@ -74,11 +94,15 @@ describe('a catalogue that drifts from English fails the typecheck', () => {
     return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   }
 
-  it.each(SETS)('$name: a missing key and an extra key are type errors; the files as they are typecheck', ({ folder, type }) => {
-    expect(typecheck(folder, 'de.ts', (s) => s)).toEqual([]);
-    const missing = typecheck(folder, 'de.ts', (s) => s.replace(/^\s*'[^']+':[^\n]*\n/m, ''));
-    expect(missing.join('\n')).toMatch(new RegExp(`does not satisfy the expected type '${type}'`));
-    const extra = typecheck(folder, 'de.ts', (s) => s.replace(/= \{\n/, "= {\n  'not.in.english': 'Extra',\n"));
-    expect(extra.join('\n')).toMatch(new RegExp(`not\\.in\\.english'+ does not exist in type '${type}'`));
-  }, 60_000);
+  it.each(SETS)(
+    '$name: a missing key and an extra key are type errors; the files as they are typecheck',
+    ({ folder, type }) => {
+      expect(typecheck(folder, 'de.ts', (s) => s)).toEqual([]);
+      const missing = typecheck(folder, 'de.ts', (s) => s.replace(/^\s*'[^']+':[^\n]*\n/m, ''));
+      expect(missing.join('\n')).toMatch(new RegExp(`does not satisfy the expected type '${type}'`));
+      const extra = typecheck(folder, 'de.ts', (s) => s.replace(/= \{\n/, "= {\n  'not.in.english': 'Extra',\n"));
+      expect(extra.join('\n')).toMatch(new RegExp(`not\\.in\\.english'+ does not exist in type '${type}'`));
+    },
+    60_000,
+  );
 });

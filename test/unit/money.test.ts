@@ -3,9 +3,47 @@ import { CURRENCIES, formatMinor, isCurrency, minorUnits, parseAmount } from '..
 
 /** The currency columns of the ECB's eurofxref-hist.csv header. */
 const ECB_HISTORY_CURRENCIES = [
-  'USD', 'JPY', 'BGN', 'CYP', 'CZK', 'DKK', 'EEK', 'GBP', 'HUF', 'LTL', 'LVL', 'MTL', 'PLN', 'ROL', 'RON',
-  'SEK', 'SIT', 'SKK', 'CHF', 'ISK', 'NOK', 'HRK', 'RUB', 'TRL', 'TRY', 'AUD', 'BRL', 'CAD', 'CNY', 'HKD',
-  'IDR', 'ILS', 'INR', 'KRW', 'MXN', 'MYR', 'NZD', 'PHP', 'SGD', 'THB', 'ZAR',
+  'USD',
+  'JPY',
+  'BGN',
+  'CYP',
+  'CZK',
+  'DKK',
+  'EEK',
+  'GBP',
+  'HUF',
+  'LTL',
+  'LVL',
+  'MTL',
+  'PLN',
+  'ROL',
+  'RON',
+  'SEK',
+  'SIT',
+  'SKK',
+  'CHF',
+  'ISK',
+  'NOK',
+  'HRK',
+  'RUB',
+  'TRL',
+  'TRY',
+  'AUD',
+  'BRL',
+  'CAD',
+  'CNY',
+  'HKD',
+  'IDR',
+  'ILS',
+  'INR',
+  'KRW',
+  'MXN',
+  'MYR',
+  'NZD',
+  'PHP',
+  'SGD',
+  'THB',
+  'ZAR',
 ];
 
 describe('ISO 4217 currencies', () => {
@@ -18,10 +56,43 @@ describe('ISO 4217 currencies', () => {
 
   it('states ISO exponents, including the 0, 3 and 4 decimal currencies', () => {
     const expected: Record<string, number> = {
-      EUR: 2, USD: 2, GBP: 2, HUF: 2, TWD: 2, THB: 2, BRL: 2, INR: 2, IDR: 2, AED: 2, SAR: 2, QAR: 2, EGP: 2,
-      NGN: 2, ZAR: 2, MXN: 2, COP: 2, PEN: 2, ARS: 2, UYU: 2,
-      KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3, LYD: 3, IQD: 3,
-      JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, UGX: 0, XOF: 0, XAF: 0, XPF: 0, PYG: 0,
+      EUR: 2,
+      USD: 2,
+      GBP: 2,
+      HUF: 2,
+      TWD: 2,
+      THB: 2,
+      BRL: 2,
+      INR: 2,
+      IDR: 2,
+      AED: 2,
+      SAR: 2,
+      QAR: 2,
+      EGP: 2,
+      NGN: 2,
+      ZAR: 2,
+      MXN: 2,
+      COP: 2,
+      PEN: 2,
+      ARS: 2,
+      UYU: 2,
+      KWD: 3,
+      BHD: 3,
+      OMR: 3,
+      JOD: 3,
+      TND: 3,
+      LYD: 3,
+      IQD: 3,
+      JPY: 0,
+      KRW: 0,
+      VND: 0,
+      CLP: 0,
+      ISK: 0,
+      UGX: 0,
+      XOF: 0,
+      XAF: 0,
+      XPF: 0,
+      PYG: 0,
       CLF: 4,
     };
     for (const [code, exponent] of Object.entries(expected)) expect(minorUnits(code), code).toBe(exponent);
@@ -34,7 +105,22 @@ describe('ISO 4217 currencies', () => {
     }
     // ICU ships ISO's list (its digits follow CLDR usage, not ISO, so only membership is compared).
     // Metals, SDR and other units have no minor units in ISO 4217 and are not money here.
-    const noMinorUnits = ['XAD', 'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX'];
+    const noMinorUnits = [
+      'XAD',
+      'XAG',
+      'XAU',
+      'XBA',
+      'XBB',
+      'XBC',
+      'XBD',
+      'XDR',
+      'XPD',
+      'XPT',
+      'XSU',
+      'XTS',
+      'XUA',
+      'XXX',
+    ];
     const icu = Intl.supportedValuesOf('currency').filter((code) => !noMinorUnits.includes(code));
     expect(icu.length).toBeGreaterThan(150);
     expect(icu.filter((code) => !isCurrency(code))).toEqual([]);
@@ -69,7 +155,10 @@ describe('parseAmount', () => {
 
   it('is exact beyond the range of a double', () => {
     expect(parseAmount('92233720368547758.07', 'USD')).toEqual({ ok: true, minor: 9223372036854775807n });
-    expect(parseAmount('123456789012345678901234567890', 'JPY')).toEqual({ ok: true, minor: 123456789012345678901234567890n });
+    expect(parseAmount('123456789012345678901234567890', 'JPY')).toEqual({
+      ok: true,
+      minor: 123456789012345678901234567890n,
+    });
   });
 
   it('accepts trailing zeros but rejects more significant decimals than the currency has', () => {
@@ -84,12 +173,27 @@ describe('parseAmount', () => {
     for (const text of ['1,234.50', '1,234', '19,99']) {
       const result = parseAmount(text, 'EUR');
       expect(result.ok).toBe(false);
-      if (!result.ok) expect(result.reason).toMatch(/comma: write it without thousands separators and with a dot for decimals/);
+      if (!result.ok)
+        expect(result.reason).toMatch(/comma: write it without thousands separators and with a dot for decimals/);
     }
   });
 
   it('rejects what is not a plain decimal', () => {
-    for (const text of ['', '   ', 'abc', '1e3', '.5', '5.', '1 234', '--1', '0x10', '€5', '5 EUR', 'NaN', 'Infinity']) {
+    for (const text of [
+      '',
+      '   ',
+      'abc',
+      '1e3',
+      '.5',
+      '5.',
+      '1 234',
+      '--1',
+      '0x10',
+      '€5',
+      '5 EUR',
+      'NaN',
+      'Infinity',
+    ]) {
       const result = parseAmount(text, 'EUR');
       expect(result.ok, JSON.stringify(text)).toBe(false);
     }
@@ -102,7 +206,10 @@ describe('parseAmount', () => {
 
   it('rejects unknown currencies by name', () => {
     expect(parseAmount('1', 'XYZ')).toEqual({ ok: false, reason: 'XYZ is not an ISO 4217 currency code' });
-    expect(parseAmount('1', 'eur')).toEqual({ ok: false, reason: 'eur is not an ISO 4217 currency code (codes are upper case: EUR)' });
+    expect(parseAmount('1', 'eur')).toEqual({
+      ok: false,
+      reason: 'eur is not an ISO 4217 currency code (codes are upper case: EUR)',
+    });
   });
 
   it('accepts numbers only when they are exact', () => {
@@ -141,7 +248,13 @@ describe('formatMinor', () => {
   });
 
   it('round-trips with parseAmount', () => {
-    for (const [text, currency] of [['19.99', 'EUR'], ['-0.05', 'EUR'], ['0.125', 'KWD'], ['163', 'JPY'], ['12.3456', 'CLF']] as const) {
+    for (const [text, currency] of [
+      ['19.99', 'EUR'],
+      ['-0.05', 'EUR'],
+      ['0.125', 'KWD'],
+      ['163', 'JPY'],
+      ['12.3456', 'CLF'],
+    ] as const) {
       const parsed = parseAmount(text, currency);
       expect(parsed.ok).toBe(true);
       if (parsed.ok) expect(formatMinor(parsed.minor, currency)).toBe(text);

@@ -16,8 +16,19 @@ import { buildServer } from '../../web/server';
  * with stand-in dependencies.
  */
 
-type Operation = { summary?: string; tags?: string[]; security?: Record<string, string[]>[]; requestBody?: unknown; parameters?: { name: string; in: string }[]; responses: Record<string, unknown> };
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+type Operation = {
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  requestBody?: unknown;
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, unknown>;
+};
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+};
 
 /**
  * Routes not in the document, and why:
@@ -25,7 +36,8 @@ type Document = { openapi: string; paths: Record<string, Record<string, Operatio
  * - OPTIONS: CORS preflights (@fastify/cors), the browser's protocol rather than an operation.
  * - the portal's stylesheet: a static asset of the portal's pages, not an API.
  */
-const NOT_DOCUMENTED = (method: string, url: string) => method === 'HEAD' || method === 'OPTIONS' || url === PORTAL_CSS_PATH;
+const NOT_DOCUMENTED = (method: string, url: string) =>
+  method === 'HEAD' || method === 'OPTIONS' || url === PORTAL_CSS_PATH;
 
 const stand = {} as never;
 const regions = { dataRegions: [{ name: 'eu' }, { name: 'us' }] } as never;
@@ -37,8 +49,22 @@ async function publicApp(routes: Set<string>): Promise<FastifyInstance> {
     onRoute: (route) => {
       for (const method of [route.method].flat()) routes.add(`${method} ${route.url}`);
     },
-    tracking: { sources: stand, writers: new Map(), rateLimiter: stand, origins: stand, publicUrl: 'https://privacy.example.com' },
-    admin: { tokens: [], regions, globalDb: stand, globalSql: stand, regional: new Map(), hmacKey: Buffer.alloc(32), rules: stand },
+    tracking: {
+      sources: stand,
+      writers: new Map(),
+      rateLimiter: stand,
+      origins: stand,
+      publicUrl: 'https://privacy.example.com',
+    },
+    admin: {
+      tokens: [],
+      regions,
+      globalDb: stand,
+      globalSql: stand,
+      regional: new Map(),
+      hmacKey: Buffer.alloc(32),
+      rules: stand,
+    },
     privacy: {
       regions,
       regional: new Map(),
@@ -65,7 +91,9 @@ function undocumented(routes: Set<string>, doc: Document): string[] {
 }
 
 const operations = (doc: Document) =>
-  Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+  Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+  );
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -96,13 +124,23 @@ describe('GET /openapi.json', () => {
     app = await publicApp(routes);
     const doc = await documentOf(app);
     // The three APIs are all there (a stand-in that registered nothing would pass the check below).
-    for (const route of ['POST /v1/track', 'POST /v1/batch', 'POST /admin/sources', 'PUT /admin/connectors/:id/schedule', 'POST /privacy/requests', 'GET /privacy/requests/:id/exports/:region', 'GET /openapi.json']) {
+    for (const route of [
+      'POST /v1/track',
+      'POST /v1/batch',
+      'POST /admin/sources',
+      'PUT /admin/connectors/:id/schedule',
+      'POST /privacy/requests',
+      'GET /privacy/requests/:id/exports/:region',
+      'GET /openapi.json',
+    ]) {
       expect(routes).toContain(route);
     }
     expect(undocumented(routes, doc)).toEqual([]);
     // And nothing is documented that is not served.
     const served = new Set([...routes].map((r) => r.toLowerCase().replace(/:([a-z0-9_]+)/g, '{$1}')));
-    const extra = operations(doc).map(({ path, method }) => `${method} ${path.toLowerCase()}`).filter((op) => !served.has(op));
+    const extra = operations(doc)
+      .map(({ path, method }) => `${method} ${path.toLowerCase()}`)
+      .filter((op) => !served.has(op));
     expect(extra).toEqual([]);
   });
 
@@ -110,18 +148,28 @@ describe('GET /openapi.json', () => {
     const routes = new Set<string>();
     app = await publicApp(routes);
     app.post('/admin/forgotten', async () => ({ ok: true }));
-    app.post('/admin/remembered', { schema: adminRoute({ summary: 'A documented test route', body: z.object({ name: z.string() }) }) }, async () => ({ ok: true }));
+    app.post(
+      '/admin/remembered',
+      { schema: adminRoute({ summary: 'A documented test route', body: z.object({ name: z.string() }) }) },
+      async () => ({ ok: true }),
+    );
     const doc = await documentOf(app);
     expect(undocumented(routes, doc)).toEqual(['POST /admin/forgotten']);
   });
 
-  it('gives each operation a summary, its API\'s tag, its security scheme and its success answer', async () => {
+  it("gives each operation a summary, its API's tag, its security scheme and its success answer", async () => {
     app = await publicApp(new Set());
     const doc = await documentOf(app);
     for (const { path, method, op } of operations(doc)) {
       const where = `${method.toUpperCase()} ${path}`;
       expect(op.summary, where).toBeTruthy();
-      const api = path.startsWith('/admin/') ? 'admin' : path.startsWith('/v1/') ? 'tracking' : path.startsWith('/privacy') ? 'privacy' : op.tags?.[0];
+      const api = path.startsWith('/admin/')
+        ? 'admin'
+        : path.startsWith('/v1/')
+          ? 'tracking'
+          : path.startsWith('/privacy')
+            ? 'privacy'
+            : op.tags?.[0];
       expect(['tracking', 'admin', 'privacy', 'service'], where).toContain(api);
       expect(op.tags, where).toEqual([api]);
       // The admin API is never open; a tracking route needs the write key unless it says it does not (`security: []`).
@@ -131,15 +179,24 @@ describe('GET /openapi.json', () => {
       if (api === 'admin' || api === 'tracking') expect(Object.keys(op.responses), where).toContain('default');
       if (op.security?.length) expect(Object.keys(op.responses), where).toContain('401');
       // Its success is documented as such, not left to `default` (which describes refusals).
-      expect(Object.keys(op.responses).some((status) => status.startsWith('2')), `${where} has no 2xx answer`).toBe(true);
+      expect(
+        Object.keys(op.responses).some((status) => status.startsWith('2')),
+        `${where} has no 2xx answer`,
+      ).toBe(true);
     }
-    expect(doc.components.securitySchemes).toMatchObject({ adminToken: { type: 'http', scheme: 'bearer' }, writeKey: { type: 'http', scheme: 'basic' } });
+    expect(doc.components.securitySchemes).toMatchObject({
+      adminToken: { type: 'http', scheme: 'bearer' },
+      writeKey: { type: 'http', scheme: 'basic' },
+    });
   });
 
   it('takes request bodies and queries from the zod schemas the handlers parse with', async () => {
     app = await publicApp(new Set());
     const doc = await documentOf(app);
-    const bodyOf = (path: string, method = 'post') => (doc.paths[path]?.[method]?.requestBody as { content: Record<string, { schema: any }> } | undefined)?.content['application/json']?.schema;
+    const bodyOf = (path: string, method = 'post') =>
+      (doc.paths[path]?.[method]?.requestBody as { content: Record<string, { schema: any }> } | undefined)?.content[
+        'application/json'
+      ]?.schema;
 
     // Tracking: the call's fields (domain/tracking.ts callSchemas) and the write key in the body.
     expect(JSON.stringify(bodyOf('/v1/track'))).toContain('"event"');
@@ -148,10 +205,19 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(bodyOf('/v1/batch'))).toMatch(/"enum":\["alias"\]/);
 
     // Admin: a source's name and region; a connector's fields; the schedule's cron.
-    expect(bodyOf('/admin/sources')).toMatchObject({ type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, region: { type: 'string' }, kind: { enum: ['browser', 'server'] } } });
+    expect(bodyOf('/admin/sources')).toMatchObject({
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 200 },
+        region: { type: 'string' },
+        kind: { enum: ['browser', 'server'] },
+      },
+    });
     expect(bodyOf('/admin/sources')?.required).toEqual(['name', 'region', 'kind']);
     expect(bodyOf('/admin/connectors')?.required).toEqual(expect.arrayContaining(['system', 'name', 'region']));
-    expect(Object.keys(bodyOf('/admin/connectors/{id}/schedule', 'put')?.properties ?? {})).toEqual(expect.arrayContaining(['cron', 'every', 'timeZone']));
+    expect(Object.keys(bodyOf('/admin/connectors/{id}/schedule', 'put')?.properties ?? {})).toEqual(
+      expect.arrayContaining(['cron', 'every', 'timeZone']),
+    );
     expect(Object.keys(bodyOf('/admin/connectors/{id}/sync')?.properties ?? {})).toEqual(['streams', 'since', 'full']);
 
     // A query string: the rejections' limit, 1 to 1000.
@@ -159,12 +225,21 @@ describe('GET /openapi.json', () => {
     expect(limit).toMatchObject({ in: 'query', schema: { maximum: 1000 } });
 
     // The privacy portal: the request form's fields.
-    expect(bodyOf('/privacy/requests')?.properties?.type?.enum).toEqual(['access', 'deletion', 'correction', 'optOut', 'restriction']);
+    expect(bodyOf('/privacy/requests')?.properties?.type?.enum).toEqual([
+      'access',
+      'deletion',
+      'correction',
+      'optOut',
+      'restriction',
+    ]);
 
     // Path parameters are all declared.
     for (const { path, op } of operations(doc)) {
       for (const name of path.match(/\{([^}]+)\}/g) ?? []) {
-        expect(op.parameters?.some((p) => p.in === 'path' && `{${p.name}}` === name), `${path} ${name}`).toBe(true);
+        expect(
+          op.parameters?.some((p) => p.in === 'path' && `{${p.name}}` === name),
+          `${path} ${name}`,
+        ).toBe(true);
       }
     }
 
@@ -177,7 +252,15 @@ describe('GET /openapi.json', () => {
     const hmacKey = Buffer.alloc(32, 7);
     app = await buildServer({
       readiness: new ReadinessProbe([], {} as Client),
-      admin: { tokens: [{ token: 'admin-secret-token-aaaaaaaaaaaaaaaa', regions: '*' }], regions, globalDb: stand, globalSql: stand, regional: new Map(), hmacKey, rules: stand },
+      admin: {
+        tokens: [{ token: 'admin-secret-token-aaaaaaaaaaaaaaaa', regions: '*' }],
+        regions,
+        globalDb: stand,
+        globalSql: stand,
+        regional: new Map(),
+        hmacKey,
+        rules: stand,
+      },
     });
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.body).not.toContain('admin-secret-token');

@@ -48,7 +48,9 @@ describe('AES-256-GCM payload codec', () => {
     const [encoded] = await codec.encode([payload]);
     const attempt = codec.decode([encoded!, payload]);
     await expect(attempt).rejects.toThrow(PlaintextPayloadError);
-    await expect(attempt).rejects.toThrow(/payload 1 is not encrypted with a Meridian payload key \(its encoding is "json\/plain"/);
+    await expect(attempt).rejects.toThrow(
+      /payload 1 is not encrypted with a Meridian payload key \(its encoding is "json\/plain"/,
+    );
     await expect(attempt).rejects.not.toThrow(/cus_123|Zoë/);
     // Metadata with no encoding at all, or an odd one, is refused the same way and not quoted.
     await expect(codec.decode([{ metadata: {}, data: payload.data! }])).rejects.toThrow(/its encoding is none/);

@@ -99,7 +99,9 @@ describe('random forest', () => {
     expect(() => trainRandomForest([[1], [2]], [true, true])).toThrow(/needs both outcomes; all 2 rows are positive/);
     expect(() => trainRandomForest([[1], [2, 3]], [true, false])).toThrow(/row 1 has 2 features, row 0 has 1/);
     expect(() => trainRandomForest([[1], [NaN]], [true, false])).toThrow(/row 1, feature 0 is NaN/);
-    expect(() => trainRandomForest([[1], [2]], [true, false], { bins: 1 })).toThrow(/bins must be a whole number from 2 to 256/);
+    expect(() => trainRandomForest([[1], [2]], [true, false], { bins: 1 })).toThrow(
+      /bins must be a whole number from 2 to 256/,
+    );
   });
 });
 

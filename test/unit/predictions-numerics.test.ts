@@ -53,7 +53,8 @@ describe('Nelder–Mead', () => {
 
   it('minimises a four-parameter quadratic, skips NaN regions, and repeats its path exactly', () => {
     const target = [0.3, -2, 5, 1.5];
-    const bowl = (x: readonly number[]) => (x[0]! < -10 ? NaN : x.reduce((s, v, i) => s + (i + 1) * (v - target[i]!) ** 2, 0));
+    const bowl = (x: readonly number[]) =>
+      x[0]! < -10 ? NaN : x.reduce((s, v, i) => s + (i + 1) * (v - target[i]!) ** 2, 0);
     const first = nelderMead(bowl, [0, 0, 0, 0]);
     first.x.forEach((v, i) => expect(v).toBeCloseTo(target[i]!, 5));
     expect(nelderMead(bowl, [0, 0, 0, 0])).toEqual(first);

@@ -90,8 +90,12 @@ describe('catalogues', () => {
     }
     // Statuses are distinct words, or a person could not tell them apart.
     for (const locale of SUPPORTED_LOCALES) {
-      expect(new Set(PUBLIC_SYSTEM_STATUSES.map((s) => t(locale, systemStatusKey(s)))).size, locale).toBe(PUBLIC_SYSTEM_STATUSES.length);
-      expect(new Set(PUBLIC_REQUEST_STATUSES.map((s) => t(locale, requestStatusKey(s)))).size, locale).toBe(PUBLIC_REQUEST_STATUSES.length);
+      expect(new Set(PUBLIC_SYSTEM_STATUSES.map((s) => t(locale, systemStatusKey(s)))).size, locale).toBe(
+        PUBLIC_SYSTEM_STATUSES.length,
+      );
+      expect(new Set(PUBLIC_REQUEST_STATUSES.map((s) => t(locale, requestStatusKey(s)))).size, locale).toBe(
+        PUBLIC_REQUEST_STATUSES.length,
+      );
     }
   });
 

@@ -50,7 +50,7 @@ describe('policyFor', () => {
     expect(policyFor('US', 'ca').name).toBe('CCPA/CPRA (California)');
   });
 
-  it('passes on the jurisdiction table\'s errors for unknown codes', () => {
+  it("passes on the jurisdiction table's errors for unknown codes", () => {
     expect(() => policyFor('Germany')).toThrow(JurisdictionLookupError);
     expect(() => policyFor('US', 'ZZ')).toThrow('"ZZ" is not a US state code');
   });
@@ -65,7 +65,8 @@ describe('policyFor', () => {
       for (const right of policy.rights) expect(PRIVACY_RIGHTS, code).toContain(right);
       expect(Number.isInteger(policy.deadline.days) && policy.deadline.days > 0, code).toBe(true);
       // Separate consent for transfers only makes sense where transfers need consent at all.
-      if (policy.crossBorderTransferNeedsSeparateConsent) expect(policy.consent.crossBorderTransfer.model, code).toBe('opt-in');
+      if (policy.crossBorderTransferNeedsSeparateConsent)
+        expect(policy.consent.crossBorderTransfer.model, code).toBe('opt-in');
       // GPC is an opt-out: it only means something where sale/sharing is opt-out.
       if (policy.gpcHonoured) expect(policy.consent.saleSharing.model, code).toBe('opt-out');
     }
@@ -100,7 +101,7 @@ describe('defaultConsent', () => {
     expect(defaultConsent(APPI, 'analytics')).toBe('granted');
   });
 
-  it('gives ./consent every purpose\'s default and the GPC flag', () => {
+  it("gives ./consent every purpose's default and the GPC flag", () => {
     expect(consentPolicyOf(CCPA)).toEqual({
       name: 'CCPA/CPRA (California)',
       gpcHonoured: true,
@@ -114,12 +115,16 @@ describe('defaultConsent', () => {
         crossBorderTransfer: 'granted',
       },
     });
-    expect(Object.values(consentPolicyOf(PRIVACY_POLICIES.BASELINE).defaults).filter((d) => d === 'granted')).toHaveLength(1);
+    expect(
+      Object.values(consentPolicyOf(PRIVACY_POLICIES.BASELINE).defaults).filter((d) => d === 'granted'),
+    ).toHaveLength(1);
   });
 
   it('refuses an unknown purpose and lists the valid ones', () => {
     expect(() => defaultConsent(GDPR, 'newsletter' as Purpose)).toThrow(ConsentError);
-    expect(() => defaultConsent(GDPR, 'newsletter' as Purpose)).toThrow(`unknown consent purpose "newsletter": use one of ${PURPOSE_LIST}`);
+    expect(() => defaultConsent(GDPR, 'newsletter' as Purpose)).toThrow(
+      `unknown consent purpose "newsletter": use one of ${PURPOSE_LIST}`,
+    );
     const parsed = purposeSchema.safeParse('newsletter');
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toBe(`must be one of ${PURPOSE_LIST}`);
@@ -128,7 +133,7 @@ describe('defaultConsent', () => {
 });
 
 describe('offersRight', () => {
-  it('answers from each law\'s list', () => {
+  it("answers from each law's list", () => {
     expect(offersRight(GDPR, 'portability')).toBe(true);
     expect(offersRight(GDPR, 'optOutOfSaleSharing')).toBe(false);
     expect(offersRight(CCPA, 'optOutOfSaleSharing')).toBe(true);
@@ -139,40 +144,61 @@ describe('offersRight', () => {
   });
 
   it('refuses an unknown right and lists the valid ones', () => {
-    const list = 'access, deletion, correction, portability, restriction, objection, optOutOfSaleSharing, withdrawConsent';
+    const list =
+      'access, deletion, correction, portability, restriction, objection, optOutOfSaleSharing, withdrawConsent';
     expect(() => offersRight(GDPR, 'erasure' as PrivacyRight)).toThrow(PrivacyPolicyError);
-    expect(() => offersRight(GDPR, 'erasure' as PrivacyRight)).toThrow(`"erasure" is not a privacy right: use one of ${list}`);
-    expect(privacyRightSchema.safeParse('erasure').error?.issues[0]?.message).toBe(`"erasure" is not a privacy right: use one of ${list}`);
-    expect(privacyRightSchema.safeParse(7).error?.issues[0]?.message).toBe(`7 is not a privacy right: use one of ${list}`);
+    expect(() => offersRight(GDPR, 'erasure' as PrivacyRight)).toThrow(
+      `"erasure" is not a privacy right: use one of ${list}`,
+    );
+    expect(privacyRightSchema.safeParse('erasure').error?.issues[0]?.message).toBe(
+      `"erasure" is not a privacy right: use one of ${list}`,
+    );
+    expect(privacyRightSchema.safeParse(7).error?.issues[0]?.message).toBe(
+      `7 is not a privacy right: use one of ${list}`,
+    );
   });
 });
 
 describe('responseDeadline', () => {
-  it('caps GDPR\'s 30 days at one calendar month: 31 January is due 28 February, not 2 March', () => {
+  it("caps GDPR's 30 days at one calendar month: 31 January is due 28 February, not 2 March", () => {
     expect(responseDeadline(GDPR, '2025-01-31')).toEqual({ due: '2025-02-28' });
     expect(responseDeadline(GDPR, '2024-01-31')).toEqual({ due: '2024-02-29' });
     expect(responseDeadline(UK_GDPR, '2025-01-30')).toEqual({ due: '2025-02-28' });
   });
 
-  it('counts GDPR\'s 30 calendar days where they fall inside the month, and extends by two months', () => {
-    expect(responseDeadline(GDPR, '2025-03-10', { extended: true })).toEqual({ due: '2025-04-09', extendedDue: '2025-06-08' });
+  it("counts GDPR's 30 calendar days where they fall inside the month, and extends by two months", () => {
+    expect(responseDeadline(GDPR, '2025-03-10', { extended: true })).toEqual({
+      due: '2025-04-09',
+      extendedDue: '2025-06-08',
+    });
     // From 28 February: 60 days is 29 April, two months is 28 April.
-    expect(responseDeadline(GDPR, '2025-01-31', { extended: true })).toEqual({ due: '2025-02-28', extendedDue: '2025-04-28' });
+    expect(responseDeadline(GDPR, '2025-01-31', { extended: true })).toEqual({
+      due: '2025-02-28',
+      extendedDue: '2025-04-28',
+    });
     expect(GDPR.deadline.extension?.requiresNotice).toBe(true);
   });
 
-  it('counts CCPA\'s 45 calendar days across a leap day, and 45 more when extended', () => {
-    expect(responseDeadline(CCPA, '2024-02-10', { extended: true })).toEqual({ due: '2024-03-26', extendedDue: '2024-05-10' });
+  it("counts CCPA's 45 calendar days across a leap day, and 45 more when extended", () => {
+    expect(responseDeadline(CCPA, '2024-02-10', { extended: true })).toEqual({
+      due: '2024-03-26',
+      extendedDue: '2024-05-10',
+    });
     expect(responseDeadline(CCPA, '2025-02-10')).toEqual({ due: '2025-03-27' });
   });
 
   it('counts other calendar-day laws across month and year ends, ignoring holidays', () => {
-    expect(responseDeadline(LGPD, '2025-12-20', { holidays: ['2025-12-25', '2026-01-01'] })).toEqual({ due: '2026-01-04' });
+    expect(responseDeadline(LGPD, '2025-12-20', { holidays: ['2025-12-25', '2026-01-01'] })).toEqual({
+      due: '2026-01-04',
+    });
     expect(responseDeadline(PIPA, '2024-02-25')).toEqual({ due: '2024-03-06' });
-    expect(responseDeadline(PIPEDA, '2025-06-15', { extended: true })).toEqual({ due: '2025-07-15', extendedDue: '2025-08-14' });
+    expect(responseDeadline(PIPEDA, '2025-06-15', { extended: true })).toEqual({
+      due: '2025-07-15',
+      extendedDue: '2025-08-14',
+    });
   });
 
-  it('counts PIPL\'s 15 business days over weekends', () => {
+  it("counts PIPL's 15 business days over weekends", () => {
     // Saturday 1 March: the count starts Monday 3 March; three working weeks end Friday 21 March.
     expect(responseDeadline(PIPL, '2025-03-01')).toEqual({ due: '2025-03-21' });
     // Friday 24 January, no holidays given.
@@ -196,14 +222,23 @@ describe('responseDeadline', () => {
   });
 
   it('refuses dates that are not YYYY-MM-DD calendar dates', () => {
-    expect(() => responseDeadline(GDPR, '2025-02-30')).toThrow('the received date: "2025-02-30" is not a calendar date');
-    expect(() => responseDeadline(PIPL, '2025-03-01', { holidays: ['03/05/2025'] })).toThrow('holidays: "03/05/2025" is not a calendar date');
+    expect(() => responseDeadline(GDPR, '2025-02-30')).toThrow(
+      'the received date: "2025-02-30" is not a calendar date',
+    );
+    expect(() => responseDeadline(PIPL, '2025-03-01', { holidays: ['03/05/2025'] })).toThrow(
+      'holidays: "03/05/2025" is not a calendar date',
+    );
   });
 });
 
 describe('reminderDates', () => {
   it('lists reminders before the due date, earliest first, without repeats', () => {
-    expect(reminderDates('2025-03-02', [7, 1, 3, 1, 0])).toEqual(['2025-02-23', '2025-02-27', '2025-03-01', '2025-03-02']);
+    expect(reminderDates('2025-03-02', [7, 1, 3, 1, 0])).toEqual([
+      '2025-02-23',
+      '2025-02-27',
+      '2025-03-01',
+      '2025-03-02',
+    ]);
     expect(reminderDates('2024-03-01', [1, 2])).toEqual(['2024-02-28', '2024-02-29']);
   });
 
@@ -212,7 +247,9 @@ describe('reminderDates', () => {
   });
 
   it('refuses offsets that are not whole days before the due date', () => {
-    expect(() => reminderDates('2025-02-28', [-1])).toThrow('reminder offsets are whole days before the due date (0 or more), got -1');
+    expect(() => reminderDates('2025-02-28', [-1])).toThrow(
+      'reminder offsets are whole days before the due date (0 or more), got -1',
+    );
     expect(() => reminderDates('2025-02-28', [1.5])).toThrow(PrivacyPolicyError);
   });
 });

@@ -50,7 +50,14 @@ describe('one vocabulary of privacy statuses', () => {
   });
 
   it('finished, settled and cancellable sets', () => {
-    expect([...FINISHED_REQUEST_STATUSES].sort()).toEqual(['cancelled', 'completed', 'completed-with-failures', 'duplicate', 'expired', 'rejected']);
+    expect([...FINISHED_REQUEST_STATUSES].sort()).toEqual([
+      'cancelled',
+      'completed',
+      'completed-with-failures',
+      'duplicate',
+      'expired',
+      'rejected',
+    ]);
     expect(isSettled('held')).toBe(true);
     expect(isSettled('failed')).toBe(false);
     expect(isSettled('waiting-on-vendor')).toBe(false);

@@ -28,14 +28,26 @@ describe('regions as configuration', () => {
   });
 
   it('gives each region its queue, database and key reference', () => {
-    expect(catalog.region('eu')).toMatchObject({ taskQueue: 'meridian-eu', database: 'cdp_eu', keyRef: 'env:MERIDIAN_REGION_KEY_EU' });
-    expect(catalog.region('global')).toMatchObject({ taskQueue: 'meridian-global', database: 'cdp_global', countries: [] });
+    expect(catalog.region('eu')).toMatchObject({
+      taskQueue: 'meridian-eu',
+      database: 'cdp_eu',
+      keyRef: 'env:MERIDIAN_REGION_KEY_EU',
+    });
+    expect(catalog.region('global')).toMatchObject({
+      taskQueue: 'meridian-global',
+      database: 'cdp_global',
+      countries: [],
+    });
     expect(catalog.regions.map((r) => r.name)).toEqual(['global', 'eu', 'us', 'apac']);
   });
 
   it('adds a region (cn) by configuration alone: it takes its countries from apac', () => {
     const withCn = resolveRegions(parseRegionsOverride('{"regions": {"cn": {"countries": ["CN"]}}}', 'test'));
-    expect(withCn.region('cn')).toMatchObject({ taskQueue: 'meridian-cn', database: 'cdp_cn', keyRef: 'env:MERIDIAN_REGION_KEY_CN' });
+    expect(withCn.region('cn')).toMatchObject({
+      taskQueue: 'meridian-cn',
+      database: 'cdp_cn',
+      keyRef: 'env:MERIDIAN_REGION_KEY_CN',
+    });
     expect(withCn.homeRegionOf('CN').name).toBe('cn');
     expect(withCn.homeRegionOf('HK').name).toBe('apac');
     expect(withCn.region('apac').countries).not.toContain('CN');

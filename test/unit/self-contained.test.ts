@@ -15,7 +15,10 @@ const FORBIDDEN = [['..', 'shared'].join('/'), ['', 'work', 'shared'].join('/')]
 describe('the repository is self-contained', () => {
   it('has no file (documentation aside) that refers to a folder outside it', () => {
     // Tracked files and new ones not yet committed (ignored ones, such as node_modules, aside).
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
       .split('\0')
       .filter((file) => file !== '' && !file.endsWith('.md'));
     expect(files).toContain('package.json');
@@ -28,7 +31,8 @@ describe('the repository is self-contained', () => {
         continue; // listed but deleted in the working tree
       }
       text.split('\n').forEach((line, i) => {
-        if (FORBIDDEN.some((needle) => line.includes(needle))) hits.push(`${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
+        if (FORBIDDEN.some((needle) => line.includes(needle)))
+          hits.push(`${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
       });
     }
     expect(hits, 'these lines read outside the repository: ship what they need in it instead').toEqual([]);

@@ -34,10 +34,38 @@ function shopeeOrder(change: Record<string, unknown> = {}): Record<string, unkno
     message_to_seller: '',
     buyer_user_id: BUYER_ID,
     buyer_username: USERNAME,
-    recipient_address: { name: NAME, phone: PHONE, town: 'Khlong Toei', district: 'Khlong Toei', city: 'Bangkok', state: 'Bangkok', region: 'TH', zipcode: '10110', full_address: ADDRESS },
+    recipient_address: {
+      name: NAME,
+      phone: PHONE,
+      town: 'Khlong Toei',
+      district: 'Khlong Toei',
+      city: 'Bangkok',
+      state: 'Bangkok',
+      region: 'TH',
+      zipcode: '10110',
+      full_address: ADDRESS,
+    },
     item_list: [
-      { item_id: 2001, item_name: 'Cotton tee', item_sku: 'MRD-TEE-01', model_id: 0, model_name: '', model_quantity_purchased: 2, model_original_price: 399, model_discounted_price: 399 },
-      { item_id: 2002, item_name: 'Stoneware mug', item_sku: 'MRD-MUG-02', model_id: 0, model_name: '', model_quantity_purchased: 1, model_original_price: 436.5, model_discounted_price: 436.5 },
+      {
+        item_id: 2001,
+        item_name: 'Cotton tee',
+        item_sku: 'MRD-TEE-01',
+        model_id: 0,
+        model_name: '',
+        model_quantity_purchased: 2,
+        model_original_price: 399,
+        model_discounted_price: 399,
+      },
+      {
+        item_id: 2002,
+        item_name: 'Stoneware mug',
+        item_sku: 'MRD-MUG-02',
+        model_id: 0,
+        model_name: '',
+        model_quantity_purchased: 1,
+        model_original_price: 436.5,
+        model_discounted_price: 436.5,
+      },
     ],
     ...change,
   };
@@ -45,13 +73,19 @@ function shopeeOrder(change: Record<string, unknown> = {}): Record<string, unkno
 
 const SOURCE = { sourceId: 'src_shopee_th' };
 
-function mapped(change: Record<string, unknown> = {}, ctx: { sourceId: string; timeZone?: string } = SOURCE): CanonicalOrder {
+function mapped(
+  change: Record<string, unknown> = {},
+  ctx: { sourceId: string; timeZone?: string } = SOURCE,
+): CanonicalOrder {
   const result = mapShopeeOrder(shopeeOrder(change), ctx);
   if (!result.ok) throw new Error(`expected the order to map, got: ${result.rejected.reason}`);
   return result.record;
 }
 
-function rejected(change: Record<string, unknown>, ctx: { sourceId: string; timeZone?: string } = SOURCE): RejectedRecord {
+function rejected(
+  change: Record<string, unknown>,
+  ctx: { sourceId: string; timeZone?: string } = SOURCE,
+): RejectedRecord {
   const result = mapShopeeOrder(shopeeOrder(change), ctx);
   if (result.ok) throw new Error('expected the order to be rejected');
   return result.rejected;
@@ -59,7 +93,8 @@ function rejected(change: Record<string, unknown>, ctx: { sourceId: string; time
 
 /** A rejection must be safe to log and to put in a workflow history. */
 function expectNoPersonalData(reason: string): void {
-  for (const personal of [NAME, 'Somchai', USERNAME, PHONE, ADDRESS, 'Sukhumvit', String(BUYER_ID)]) expect(reason).not.toContain(personal);
+  for (const personal of [NAME, 'Somchai', USERNAME, PHONE, ADDRESS, 'Sukhumvit', String(BUYER_ID)])
+    expect(reason).not.toContain(personal);
 }
 
 describe('mapShopeeOrder: the fields a user sees', () => {
@@ -128,7 +163,11 @@ describe('mapShopeeOrder: money', () => {
     { currency: 'SGD', total: 12.345, rule: /^total_amount: SGD has 2 decimal places; 12\.345 has 3$/ },
     { currency: 'VND', total: 1500.5, rule: /^total_amount: VND has 0 decimal places/ },
     // 0.30000000000000004: a float's noise is refused, never rounded to a satang.
-    { currency: 'THB', total: 0.1 + 0.2, rule: /^total_amount: amount 0\.30000000000000004 cannot be represented exactly/ },
+    {
+      currency: 'THB',
+      total: 0.1 + 0.2,
+      rule: /^total_amount: amount 0\.30000000000000004 cannot be represented exactly/,
+    },
     { currency: 'THB', total: 1e21, rule: /^total_amount: / },
     { currency: 'THB', total: '12,50', rule: /^total_amount: .*comma/ },
   ])('rejects $currency $total: more decimals than the currency has, or not exact', ({ currency, total, rule }) => {
@@ -141,7 +180,9 @@ describe('mapShopeeOrder: money', () => {
   it('rejects an unknown currency with the money rule and no personal data', () => {
     const reason = rejected({ currency: 'XYZ' });
     expect(reason).toEqual({ externalId: ORDER_SN, reason: 'currency: XYZ is not an ISO 4217 currency code' });
-    expect(rejected({ currency: 'thb' }).reason).toBe('currency: thb is not an ISO 4217 currency code (codes are upper case: THB)');
+    expect(rejected({ currency: 'thb' }).reason).toBe(
+      'currency: thb is not an ISO 4217 currency code (codes are upper case: THB)',
+    );
   });
 
   it('does not quote a currency field that holds something other than a code', () => {
@@ -154,30 +195,99 @@ describe('mapShopeeOrder: money', () => {
 describe('mapShopeeOrder: local time in the shop zone', () => {
   it.each([
     // Bangkok and Ho Chi Minh City are UTC+7: 17:30 UTC is 00:30 the next day.
-    { region: 'TH', currency: 'THB', total: 10, zone: 'Asia/Bangkok', at: '2025-05-08T17:30:00Z', date: '2025-05-09', hour: 0 },
-    { region: 'VN', currency: 'VND', total: 99000, zone: 'Asia/Ho_Chi_Minh', at: '2025-05-08T16:59:59Z', date: '2025-05-08', hour: 23 },
+    {
+      region: 'TH',
+      currency: 'THB',
+      total: 10,
+      zone: 'Asia/Bangkok',
+      at: '2025-05-08T17:30:00Z',
+      date: '2025-05-09',
+      hour: 0,
+    },
+    {
+      region: 'VN',
+      currency: 'VND',
+      total: 99000,
+      zone: 'Asia/Ho_Chi_Minh',
+      at: '2025-05-08T16:59:59Z',
+      date: '2025-05-08',
+      hour: 23,
+    },
     // Singapore is UTC+8.
-    { region: 'SG', currency: 'SGD', total: 10, zone: 'Asia/Singapore', at: '2025-05-08T16:00:00Z', date: '2025-05-09', hour: 0 },
+    {
+      region: 'SG',
+      currency: 'SGD',
+      total: 10,
+      zone: 'Asia/Singapore',
+      at: '2025-05-08T16:00:00Z',
+      date: '2025-05-09',
+      hour: 0,
+    },
     // São Paulo is UTC−3 (no daylight saving since 2019): 02:30 UTC is 23:30 the evening before.
-    { region: 'BR', currency: 'BRL', total: 10, zone: 'America/Sao_Paulo', at: '2025-05-09T02:30:00Z', date: '2025-05-08', hour: 23 },
+    {
+      region: 'BR',
+      currency: 'BRL',
+      total: 10,
+      zone: 'America/Sao_Paulo',
+      at: '2025-05-09T02:30:00Z',
+      date: '2025-05-08',
+      hour: 23,
+    },
     // Santiago is on summer time (UTC−3) in January.
-    { region: 'CL', currency: 'CLP', total: 1000, zone: 'America/Santiago', at: '2025-01-15T03:30:00Z', date: '2025-01-15', hour: 0 },
-  ])('places a $region order created at $at on $date hour $hour in $zone', ({ region, currency, total, zone, at, date, hour }) => {
-    const order = mapped({ region, currency, total_amount: total, create_time: unix(at) });
-    expect(order).toMatchObject({ timeZone: zone, localDate: date, localHour: hour, placedAt: new Date(at).toISOString(), countryCode: region });
-  });
+    {
+      region: 'CL',
+      currency: 'CLP',
+      total: 1000,
+      zone: 'America/Santiago',
+      at: '2025-01-15T03:30:00Z',
+      date: '2025-01-15',
+      hour: 0,
+    },
+  ])(
+    'places a $region order created at $at on $date hour $hour in $zone',
+    ({ region, currency, total, zone, at, date, hour }) => {
+      const order = mapped({ region, currency, total_amount: total, create_time: unix(at) });
+      expect(order).toMatchObject({
+        timeZone: zone,
+        localDate: date,
+        localHour: hour,
+        placedAt: new Date(at).toISOString(),
+        countryCode: region,
+      });
+    },
+  );
 
   it("uses the settings' zone over the region's", () => {
-    expect(mapped({}, { ...SOURCE, timeZone: 'Asia/Tokyo' })).toMatchObject({ timeZone: 'Asia/Tokyo', localDate: '2025-05-09', localHour: 2 });
+    expect(mapped({}, { ...SOURCE, timeZone: 'Asia/Tokyo' })).toMatchObject({
+      timeZone: 'Asia/Tokyo',
+      localDate: '2025-05-09',
+      localHour: 2,
+    });
   });
 
   it('rejects an order from a region without a known zone unless the settings name one', () => {
-    expect(rejected({ region: 'KR', currency: 'KRW', total_amount: 10000 }).reason).toMatch(/^region: KR .*set timeZone in the connector settings/);
-    expect(mapped({ region: 'KR', currency: 'KRW', total_amount: 10000 }, { ...SOURCE, timeZone: 'Asia/Seoul' })).toMatchObject({ timeZone: 'Asia/Seoul', countryCode: 'KR' });
+    expect(rejected({ region: 'KR', currency: 'KRW', total_amount: 10000 }).reason).toMatch(
+      /^region: KR .*set timeZone in the connector settings/,
+    );
+    expect(
+      mapped({ region: 'KR', currency: 'KRW', total_amount: 10000 }, { ...SOURCE, timeZone: 'Asia/Seoul' }),
+    ).toMatchObject({ timeZone: 'Asia/Seoul', countryCode: 'KR' });
   });
 
   it('keeps every region zone in one table of IANA zones', () => {
-    expect(Object.keys(SHOPEE_REGION_TIME_ZONES).sort()).toEqual(['BR', 'CL', 'CO', 'ID', 'MX', 'MY', 'PH', 'SG', 'TH', 'TW', 'VN']);
+    expect(Object.keys(SHOPEE_REGION_TIME_ZONES).sort()).toEqual([
+      'BR',
+      'CL',
+      'CO',
+      'ID',
+      'MX',
+      'MY',
+      'PH',
+      'SG',
+      'TH',
+      'TW',
+      'VN',
+    ]);
     for (const zone of Object.values(SHOPEE_REGION_TIME_ZONES)) expect(isTimeZone(zone)).toBe(true);
   });
 
@@ -203,9 +313,14 @@ describe('mapShopeeOrder: status', () => {
 });
 
 describe('mapShopeeOrder: phone', () => {
-  it.each(['******78', '+66*****678', '66****5678', '****', '', '   ', 'N/A', '12345'])('drops a masked or unusable phone %j', (phone) => {
-    expect(mapped({ recipient_address: { ...(shopeeOrder().recipient_address as object), phone } })).not.toHaveProperty('phone');
-  });
+  it.each(['******78', '+66*****678', '66****5678', '****', '', '   ', 'N/A', '12345'])(
+    'drops a masked or unusable phone %j',
+    (phone) => {
+      expect(
+        mapped({ recipient_address: { ...(shopeeOrder().recipient_address as object), phone } }),
+      ).not.toHaveProperty('phone');
+    },
+  );
 
   it('keeps a real phone as written, and has none without an address', () => {
     expect(mapped({ recipient_address: { phone: '+55 11 91234-5678' } }).phone).toBe('+55 11 91234-5678');
@@ -230,13 +345,21 @@ describe('mapShopeeOrder: bad payloads', () => {
     { field: 'currency', change: { currency: undefined }, rule: /^currency: / },
     { field: 'region', change: { region: undefined }, rule: /^region: must be a two-letter/ },
     { field: 'create_time', change: { create_time: undefined }, rule: /^create_time: must be a Unix time/ },
-    { field: 'create_time', change: { create_time: '2025-05-09T00:30:00+07:00' }, rule: /^create_time: must be a Unix time/ },
+    {
+      field: 'create_time',
+      change: { create_time: '2025-05-09T00:30:00+07:00' },
+      rule: /^create_time: must be a Unix time/,
+    },
     { field: 'create_time', change: { create_time: 1746725400000 }, rule: /^create_time: must be a Unix time/ },
     { field: 'update_time', change: { update_time: 1746725400.5 }, rule: /^update_time: must be a Unix time/ },
     { field: 'order_status', change: { order_status: undefined }, rule: /^order_status: / },
     { field: 'item_list', change: { item_list: undefined }, rule: /^item_list: must be the list of items/ },
     { field: 'buyer_user_id', change: { buyer_user_id: USERNAME }, rule: /^buyer_user_id: must be a Shopee user ID/ },
-    { field: 'recipient_address.phone', change: { recipient_address: { name: NAME, phone: 66812345678 } }, rule: /^recipient_address\.phone: must be text/ },
+    {
+      field: 'recipient_address.phone',
+      change: { recipient_address: { name: NAME, phone: 66812345678 } },
+      rule: /^recipient_address\.phone: must be text/,
+    },
   ])('rejects a bad $field, naming it, with the order_sn and no personal data', ({ change, rule }) => {
     const reason = rejected(change);
     expect(reason.externalId).toBe(ORDER_SN);
@@ -261,23 +384,37 @@ describe('mapShopeeOrder: bad payloads', () => {
 
 describe('Shopee request signature', () => {
   const partnerKey = 'shpk4c6f7a8b9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8';
-  const parts = { partnerId: 2001000, apiPath: ORDER_LIST_PATH, timestamp: 1715230980, accessToken: 'ac3c5ea1b6f04d52a3b9e7c10f5e8d7a', shopId: 123456789 };
+  const parts = {
+    partnerId: 2001000,
+    apiPath: ORDER_LIST_PATH,
+    timestamp: 1715230980,
+    accessToken: 'ac3c5ea1b6f04d52a3b9e7c10f5e8d7a',
+    shopId: 123456789,
+  };
 
   it('signs partner_id, api_path, timestamp, access_token and shop_id in that order', () => {
-    expect(shopeeBaseString(parts)).toBe('2001000/api/v2/order/get_order_list1715230980ac3c5ea1b6f04d52a3b9e7c10f5e8d7a123456789');
+    expect(shopeeBaseString(parts)).toBe(
+      '2001000/api/v2/order/get_order_list1715230980ac3c5ea1b6f04d52a3b9e7c10f5e8d7a123456789',
+    );
   });
 
   it('matches HMAC-SHA256 under the partner key, computed independently', () => {
     for (const apiPath of [ORDER_LIST_PATH, ORDER_DETAIL_PATH]) {
       const base = `${parts.partnerId}${apiPath}${parts.timestamp}${parts.accessToken}${parts.shopId}`;
-      const expected = createHmac('sha256', Buffer.from(partnerKey, 'utf8')).update(Buffer.from(base, 'utf8')).digest('hex');
+      const expected = createHmac('sha256', Buffer.from(partnerKey, 'utf8'))
+        .update(Buffer.from(base, 'utf8'))
+        .digest('hex');
       expect(shopeeSign(partnerKey, shopeeBaseString({ ...parts, apiPath }))).toBe(expected);
     }
   });
 
   it('matches a fixed vector (computed with openssl dgst -sha256 -hmac)', () => {
-    expect(shopeeSign(partnerKey, shopeeBaseString(parts))).toBe('0c6e7fbc82e791e47c2bb0b03ecbf1d32c18296698359c40d5b68d7ae84c118f');
-    expect(shopeeSign(`${partnerKey}x`, shopeeBaseString(parts))).not.toBe('0c6e7fbc82e791e47c2bb0b03ecbf1d32c18296698359c40d5b68d7ae84c118f');
+    expect(shopeeSign(partnerKey, shopeeBaseString(parts))).toBe(
+      '0c6e7fbc82e791e47c2bb0b03ecbf1d32c18296698359c40d5b68d7ae84c118f',
+    );
+    expect(shopeeSign(`${partnerKey}x`, shopeeBaseString(parts))).not.toBe(
+      '0c6e7fbc82e791e47c2bb0b03ecbf1d32c18296698359c40d5b68d7ae84c118f',
+    );
   });
 });
 
@@ -289,10 +426,18 @@ describe('shopeeConnector settings', () => {
   it('accepts the documented settings and refuses bad ones', () => {
     expect(ShopeeSettings.safeParse({ partnerId: 2001000, shopId: 123456789 }).success).toBe(true);
     expect(
-      ShopeeSettings.safeParse({ baseUrl: 'https://partner.shopeemobile.com', partnerId: 2001000, shopId: 1, timeZone: 'Asia/Bangkok', syncFrom: '2025-01-01', pageSize: 100 })
-        .success,
+      ShopeeSettings.safeParse({
+        baseUrl: 'https://partner.shopeemobile.com',
+        partnerId: 2001000,
+        shopId: 1,
+        timeZone: 'Asia/Bangkok',
+        syncFrom: '2025-01-01',
+        pageSize: 100,
+      }).success,
     ).toBe(true);
-    expect(ShopeeSettings.safeParse({ partnerId: 2001000, shopId: 1, syncFrom: '2025-01-01T00:00:00+07:00' }).success).toBe(true);
+    expect(
+      ShopeeSettings.safeParse({ partnerId: 2001000, shopId: 1, syncFrom: '2025-01-01T00:00:00+07:00' }).success,
+    ).toBe(true);
     for (const bad of [
       { partnerId: 0, shopId: 1 },
       { partnerId: 1.5, shopId: 1 },

@@ -24,8 +24,17 @@ function shopifyCustomer(change: Record<string, unknown> = {}): Record<string, u
     phone: PHONE,
     addresses: [],
     tax_exemptions: [],
-    email_marketing_consent: { state: 'subscribed', opt_in_level: 'single_opt_in', consent_updated_at: '2025-01-15T09:12:44+09:00' },
-    sms_marketing_consent: { state: 'not_subscribed', opt_in_level: 'single_opt_in', consent_updated_at: null, consent_collected_from: 'OTHER' },
+    email_marketing_consent: {
+      state: 'subscribed',
+      opt_in_level: 'single_opt_in',
+      consent_updated_at: '2025-01-15T09:12:44+09:00',
+    },
+    sms_marketing_consent: {
+      state: 'not_subscribed',
+      opt_in_level: 'single_opt_in',
+      consent_updated_at: null,
+      consent_collected_from: 'OTHER',
+    },
     admin_graphql_api_id: 'gid://shopify/Customer/7310000001000',
     default_address: {
       id: 7310000001001,
@@ -47,7 +56,17 @@ function shopifyCustomer(change: Record<string, unknown> = {}): Record<string, u
 }
 
 function orderAddress(countryCode: string): Record<string, unknown> {
-  return { first_name: 'Yui', last_name: 'Tanaka', name: 'Yui Tanaka', address1: '12 Market Street', city: 'Shibuya', zip: '150-0002', province_code: null, country_code: countryCode, phone: null };
+  return {
+    first_name: 'Yui',
+    last_name: 'Tanaka',
+    name: 'Yui Tanaka',
+    address1: '12 Market Street',
+    city: 'Shibuya',
+    zip: '150-0002',
+    province_code: null,
+    country_code: countryCode,
+    phone: null,
+  };
 }
 
 function shopifyOrder(change: Record<string, unknown> = {}): Record<string, unknown> {
@@ -81,7 +100,16 @@ function shopifyOrder(change: Record<string, unknown> = {}): Record<string, unkn
     source_name: 'web',
     customer: shopifyCustomer(),
     line_items: [
-      { id: 5920000001001, sku: 'MRD-MUG-02', title: 'Stoneware mug', name: 'Stoneware mug', quantity: 2, price: '1800', taxable: true, requires_shipping: true },
+      {
+        id: 5920000001001,
+        sku: 'MRD-MUG-02',
+        title: 'Stoneware mug',
+        name: 'Stoneware mug',
+        quantity: 2,
+        price: '1800',
+        taxable: true,
+        requires_shipping: true,
+      },
     ],
     billing_address: orderAddress('JP'),
     shipping_address: orderAddress('JP'),
@@ -119,15 +147,64 @@ function expectNoPersonalData(reason: string): void {
 
 describe('mapShopifyOrder: money', () => {
   it.each([
-    { currency: 'JPY', total: '3960', subtotal: '3600', tax: '360', totalMinor: '3960', subtotalMinor: '3600', taxMinor: '360' },
-    { currency: 'EUR', total: '19.99', subtotal: '18.17', tax: '1.82', totalMinor: '1999', subtotalMinor: '1817', taxMinor: '182' },
-    { currency: 'BRL', total: '1234.50', subtotal: '1122.28', tax: '112.22', totalMinor: '123450', subtotalMinor: '112228', taxMinor: '11222' },
-    { currency: 'THB', total: '590.00', subtotal: '551.40', tax: '38.60', totalMinor: '59000', subtotalMinor: '55140', taxMinor: '3860' },
-    { currency: 'KWD', total: '1.250', subtotal: '1.137', tax: '0.113', totalMinor: '1250', subtotalMinor: '1137', taxMinor: '113' },
-  ])('maps $currency $total to exact minor units', ({ currency, total, subtotal, tax, totalMinor, subtotalMinor, taxMinor }) => {
-    const order = mappedOrder({ currency, presentment_currency: currency, total_price: total, subtotal_price: subtotal, total_tax: tax });
-    expect(order).toMatchObject({ currency, totalMinor, subtotalMinor, taxMinor });
-  });
+    {
+      currency: 'JPY',
+      total: '3960',
+      subtotal: '3600',
+      tax: '360',
+      totalMinor: '3960',
+      subtotalMinor: '3600',
+      taxMinor: '360',
+    },
+    {
+      currency: 'EUR',
+      total: '19.99',
+      subtotal: '18.17',
+      tax: '1.82',
+      totalMinor: '1999',
+      subtotalMinor: '1817',
+      taxMinor: '182',
+    },
+    {
+      currency: 'BRL',
+      total: '1234.50',
+      subtotal: '1122.28',
+      tax: '112.22',
+      totalMinor: '123450',
+      subtotalMinor: '112228',
+      taxMinor: '11222',
+    },
+    {
+      currency: 'THB',
+      total: '590.00',
+      subtotal: '551.40',
+      tax: '38.60',
+      totalMinor: '59000',
+      subtotalMinor: '55140',
+      taxMinor: '3860',
+    },
+    {
+      currency: 'KWD',
+      total: '1.250',
+      subtotal: '1.137',
+      tax: '0.113',
+      totalMinor: '1250',
+      subtotalMinor: '1137',
+      taxMinor: '113',
+    },
+  ])(
+    'maps $currency $total to exact minor units',
+    ({ currency, total, subtotal, tax, totalMinor, subtotalMinor, taxMinor }) => {
+      const order = mappedOrder({
+        currency,
+        presentment_currency: currency,
+        total_price: total,
+        subtotal_price: subtotal,
+        total_tax: tax,
+      });
+      expect(order).toMatchObject({ currency, totalMinor, subtotalMinor, taxMinor });
+    },
+  );
 
   it('keeps amounts beyond floating-point precision exact', () => {
     expect(mappedOrder({ currency: 'KWD', total_price: '9007199254740.993' }).totalMinor).toBe('9007199254740993');
@@ -152,16 +229,32 @@ describe('mapShopifyOrder: time', () => {
     const berlin = { ...SOURCE, shopTimeZone: 'Europe/Berlin' };
     const at = (time: string) => mappedOrder({ currency: 'EUR', total_price: '19.99', processed_at: time }, berlin);
     // 01:30 CET is 00:30 UTC; at 01:00 UTC clocks jump from 02:00 to 03:00 CEST.
-    expect(at('2025-03-30T01:30:00+01:00')).toMatchObject({ placedAt: '2025-03-30T00:30:00.000Z', localDate: '2025-03-30', localHour: 1 });
-    expect(at('2025-03-30T03:30:00+02:00')).toMatchObject({ placedAt: '2025-03-30T01:30:00.000Z', localDate: '2025-03-30', localHour: 3 });
+    expect(at('2025-03-30T01:30:00+01:00')).toMatchObject({
+      placedAt: '2025-03-30T00:30:00.000Z',
+      localDate: '2025-03-30',
+      localHour: 1,
+    });
+    expect(at('2025-03-30T03:30:00+02:00')).toMatchObject({
+      placedAt: '2025-03-30T01:30:00.000Z',
+      localDate: '2025-03-30',
+      localHour: 3,
+    });
     // Local parts come from the shop's zone, not from the offset the time was written with.
     expect(at('2025-03-30T01:30:00Z')).toMatchObject({ localDate: '2025-03-30', localHour: 3 });
   });
 
   it('uses processed_at for placedAt, and created_at when there is none', () => {
     const imported = { created_at: '2025-06-01T10:00:00+09:00', processed_at: '2025-05-31T23:15:00+09:00' };
-    expect(mappedOrder(imported)).toMatchObject({ placedAt: '2025-05-31T14:15:00.000Z', localDate: '2025-05-31', localHour: 23 });
-    expect(mappedOrder({ ...imported, processed_at: null })).toMatchObject({ placedAt: '2025-06-01T01:00:00.000Z', localDate: '2025-06-01', localHour: 10 });
+    expect(mappedOrder(imported)).toMatchObject({
+      placedAt: '2025-05-31T14:15:00.000Z',
+      localDate: '2025-05-31',
+      localHour: 23,
+    });
+    expect(mappedOrder({ ...imported, processed_at: null })).toMatchObject({
+      placedAt: '2025-06-01T01:00:00.000Z',
+      localDate: '2025-06-01',
+      localHour: 10,
+    });
   });
 
   it('stores updatedAt as a UTC instant', () => {
@@ -171,7 +264,9 @@ describe('mapShopifyOrder: time', () => {
 
 describe('mapShopifyOrder: status, customer, country, line items', () => {
   it('is cancelled when cancelled_at is set (cancelling also closes), closed when only closed_at is, else open', () => {
-    expect(mappedOrder({ cancelled_at: '2025-05-10T09:00:00+09:00', closed_at: '2025-05-10T09:00:00+09:00' }).status).toBe('cancelled');
+    expect(
+      mappedOrder({ cancelled_at: '2025-05-10T09:00:00+09:00', closed_at: '2025-05-10T09:00:00+09:00' }).status,
+    ).toBe('cancelled');
     expect(mappedOrder({ closed_at: '2025-05-12T09:00:00+09:00' }).status).toBe('closed');
     expect(mappedOrder().status).toBe('open');
   });
@@ -210,14 +305,36 @@ describe('mapShopifyOrder: status, customer, country, line items', () => {
 
   it('takes the country from shipping, else billing, else the customer default address', () => {
     const withCustomerIn = (code: string) => shopifyCustomer({ default_address: { country_code: code } });
-    expect(mappedOrder({ shipping_address: orderAddress('DE'), billing_address: orderAddress('FR'), customer: withCustomerIn('JP') }).countryCode).toBe('DE');
-    expect(mappedOrder({ shipping_address: null, billing_address: orderAddress('FR'), customer: withCustomerIn('JP') }).countryCode).toBe('FR');
-    expect(mappedOrder({ shipping_address: null, billing_address: null, customer: withCustomerIn('BR') }).countryCode).toBe('BR');
-    expect(mappedOrder({ shipping_address: null, billing_address: null, customer: null })).not.toHaveProperty('countryCode');
+    expect(
+      mappedOrder({
+        shipping_address: orderAddress('DE'),
+        billing_address: orderAddress('FR'),
+        customer: withCustomerIn('JP'),
+      }).countryCode,
+    ).toBe('DE');
+    expect(
+      mappedOrder({ shipping_address: null, billing_address: orderAddress('FR'), customer: withCustomerIn('JP') })
+        .countryCode,
+    ).toBe('FR');
+    expect(
+      mappedOrder({ shipping_address: null, billing_address: null, customer: withCustomerIn('BR') }).countryCode,
+    ).toBe('BR');
+    expect(mappedOrder({ shipping_address: null, billing_address: null, customer: null })).not.toHaveProperty(
+      'countryCode',
+    );
   });
 
   it('counts line items', () => {
-    const item = (id: number) => ({ id, sku: null, title: 'Gift wrapping', name: 'Gift wrapping', quantity: 1, price: '500', taxable: true, requires_shipping: true });
+    const item = (id: number) => ({
+      id,
+      sku: null,
+      title: 'Gift wrapping',
+      name: 'Gift wrapping',
+      quantity: 1,
+      price: '500',
+      taxable: true,
+      requires_shipping: true,
+    });
     expect(mappedOrder({ line_items: [item(1), item(2), item(3)] }).lineItemCount).toBe(3);
   });
 
@@ -298,12 +415,21 @@ describe('mapShopifyCustomer', () => {
     ['redacted', 'unknown'],
     ['invalid', 'unknown'],
   ])('maps email_marketing_consent.state %s to %s', (state, expected) => {
-    const customer = mappedCustomer({ email_marketing_consent: { state, opt_in_level: 'single_opt_in', consent_updated_at: null } });
+    const customer = mappedCustomer({
+      email_marketing_consent: { state, opt_in_level: 'single_opt_in', consent_updated_at: null },
+    });
     expect(customer.emailMarketing).toBe(expected);
   });
 
   it('leaves out what Shopify sends as null', () => {
-    const customer = mappedCustomer({ email: null, phone: null, first_name: null, last_name: '', default_address: null, email_marketing_consent: null });
+    const customer = mappedCustomer({
+      email: null,
+      phone: null,
+      first_name: null,
+      last_name: '',
+      default_address: null,
+      email_marketing_consent: null,
+    });
     expect(Object.keys(customer).sort()).toEqual(['createdAt', 'externalId', 'sourceId', 'updatedAt']);
   });
 
@@ -312,7 +438,10 @@ describe('mapShopifyCustomer', () => {
     const noId = mapShopifyCustomer(withoutId, SOURCE);
     const badTime = mapShopifyCustomer(shopifyCustomer({ created_at: 'yesterday' }), SOURCE);
     expect(noId).toMatchObject({ ok: false, rejected: { reason: expect.stringMatching(/^id: /) } });
-    expect(badTime).toMatchObject({ ok: false, rejected: { externalId: '7310000001000', reason: expect.stringMatching(/^created_at: /) } });
+    expect(badTime).toMatchObject({
+      ok: false,
+      rejected: { externalId: '7310000001000', reason: expect.stringMatching(/^created_at: /) },
+    });
     for (const result of [noId, badTime]) if (!result.ok) expectNoPersonalData(result.rejected.reason);
   });
 });

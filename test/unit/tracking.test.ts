@@ -53,7 +53,14 @@ function nested(levels: number): Record<string, unknown> {
 
 describe('limits', () => {
   it('matches Segment’s documented limits', () => {
-    expect(LIMITS).toEqual({ eventBytes: 32768, batchBytes: 512000, batchItems: 2500, maxDepth: 32, maxStringLength: 65536, storedBatchBytes: 5_120_000 });
+    expect(LIMITS).toEqual({
+      eventBytes: 32768,
+      batchBytes: 512000,
+      batchItems: 2500,
+      maxDepth: 32,
+      maxStringLength: 65536,
+      storedBatchBytes: 5_120_000,
+    });
     expect(CALL_TYPES).toEqual(['identify', 'track', 'page', 'screen', 'group', 'alias']);
   });
 
@@ -81,7 +88,13 @@ describe('writeKeyFromBody', () => {
 
 describe('sanitise', () => {
   it('removes NUL characters from strings and keys at any depth', () => {
-    const dirty = { 'na\u0000me': 'Jo\u0000hn', list: ['a\u0000b', { note: '\u0000' }], count: 3, ok: true, none: null };
+    const dirty = {
+      'na\u0000me': 'Jo\u0000hn',
+      list: ['a\u0000b', { note: '\u0000' }],
+      count: 3,
+      ok: true,
+      none: null,
+    };
     expect(sanitise(dirty)).toEqual({
       ok: true,
       value: { name: 'John', list: ['ab', { note: '' }], count: 3, ok: true, none: null },
@@ -95,7 +108,7 @@ describe('sanitise', () => {
       hebrew: 'שלום',
       japanese: '東京都渋谷区',
       korean: '안녕하세요',
-      '名前': 'José Ñúñez',
+      名前: 'José Ñúñez',
     };
     const result = sanitise(text);
     expect(result).toEqual({ ok: true, value: text });
@@ -103,13 +116,22 @@ describe('sanitise', () => {
   });
 
   it('replaces lone surrogates, which PostgreSQL jsonb cannot store', () => {
-    expect(sanitise({ broken: 'a\ud800b', tail: 'c\udc00' })).toEqual({ ok: true, value: { broken: 'a\ufffdb', tail: 'c\ufffd' } });
+    expect(sanitise({ broken: 'a\ud800b', tail: 'c\udc00' })).toEqual({
+      ok: true,
+      value: { broken: 'a\ufffdb', tail: 'c\ufffd' },
+    });
   });
 
   it('accepts 32 levels of nesting and refuses 33, arrays included', () => {
     expect(sanitise(nested(32)).ok).toBe(true);
-    expect(sanitise(nested(33), 'properties')).toEqual({ ok: false, reason: 'properties nested deeper than 32 levels' });
-    expect(sanitise({ list: [[nested(31)]] }, 'traits')).toEqual({ ok: false, reason: 'traits nested deeper than 32 levels' });
+    expect(sanitise(nested(33), 'properties')).toEqual({
+      ok: false,
+      reason: 'properties nested deeper than 32 levels',
+    });
+    expect(sanitise({ list: [[nested(31)]] }, 'traits')).toEqual({
+      ok: false,
+      reason: 'traits nested deeper than 32 levels',
+    });
   });
 
   it('refuses strings longer than the limit without quoting them', () => {
@@ -121,7 +143,8 @@ describe('sanitise', () => {
   });
 
   it('refuses values JSON cannot carry', () => {
-    const notJson = 'value contains a value that is not JSON (use strings, numbers, booleans, null, arrays and objects)';
+    const notJson =
+      'value contains a value that is not JSON (use strings, numbers, booleans, null, arrays and objects)';
     const badNumber = 'value contains a number JSON cannot represent (NaN or Infinity)';
     expect(sanitise({ n: Number.NaN })).toEqual({ ok: false, reason: badNumber });
     expect(sanitise([Number.POSITIVE_INFINITY])).toEqual({ ok: false, reason: badNumber });
@@ -179,8 +202,19 @@ describe('parseSingle: a normalised call', () => {
       traits: { plan: 'pro' },
       properties: {},
     });
-    const page = single('page', { anonymousId: 'a1', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' } });
-    expect(page).toMatchObject({ type: 'page', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' }, traits: {} });
+    const page = single('page', {
+      anonymousId: 'a1',
+      name: 'Pricing',
+      category: 'Docs',
+      properties: { path: '/pricing' },
+    });
+    expect(page).toMatchObject({
+      type: 'page',
+      name: 'Pricing',
+      category: 'Docs',
+      properties: { path: '/pricing' },
+      traits: {},
+    });
     const screen = single('screen', { userId: 'u1', name: 'Home', category: 'not a screen field' });
     expect(screen).toMatchObject({ type: 'screen', name: 'Home' });
     expect(screen.category).toBeUndefined();
@@ -249,10 +283,14 @@ describe('parseSingle: required fields', () => {
   it('refuses a call over 32 KB, counting bytes rather than characters', () => {
     // {"userId":"u1","event":"Big","properties":{"blob":""}} is 54 bytes.
     const body = (blob: string) => ({ userId: 'u1', event: 'Big', properties: { blob } });
-    expect(singleReason('track', body('x'.repeat(40_069)))).toBe('event is 40123 bytes; the limit is 32768 bytes per event');
+    expect(singleReason('track', body('x'.repeat(40_069)))).toBe(
+      'event is 40123 bytes; the limit is 32768 bytes per event',
+    );
     expect(single('track', body('x'.repeat(32_714))).event).toBe('Big');
     // 10,905 euro signs are 32,715 bytes in UTF-8 but only 10,905 characters.
-    expect(singleReason('track', body('€'.repeat(10_905)))).toBe('event is 32769 bytes; the limit is 32768 bytes per event');
+    expect(singleReason('track', body('€'.repeat(10_905)))).toBe(
+      'event is 32769 bytes; the limit is 32768 bytes per event',
+    );
   });
 });
 
@@ -264,7 +302,9 @@ describe('parseSingle: identifiers', () => {
   });
 
   it('refuses numbers too large to have arrived intact', () => {
-    expect(singleReason('identify', { userId: 2 ** 53 + 2 })).toBe('userId is a number too large to be exact: send it as a string');
+    expect(singleReason('identify', { userId: 2 ** 53 + 2 })).toBe(
+      'userId is a number too large to be exact: send it as a string',
+    );
   });
 
   it('trims IDs and enforces length, type and control characters', () => {
@@ -280,8 +320,12 @@ describe('parseSingle: identifiers', () => {
 
 describe('parseSingle: objects', () => {
   it('requires properties, traits, context and integrations to be objects', () => {
-    expect(singleReason('track', { userId: 'u1', event: 'E', properties: [1, 2] })).toBe('properties must be an object');
-    expect(singleReason('track', { userId: 'u1', event: 'E', properties: 'cheap' })).toBe('properties must be an object');
+    expect(singleReason('track', { userId: 'u1', event: 'E', properties: [1, 2] })).toBe(
+      'properties must be an object',
+    );
+    expect(singleReason('track', { userId: 'u1', event: 'E', properties: 'cheap' })).toBe(
+      'properties must be an object',
+    );
     expect(singleReason('identify', { userId: 'u1', traits: ['vip'] })).toBe('traits must be an object');
     expect(singleReason('identify', { userId: 'u1', context: 'web' })).toBe('context must be an object');
     expect(singleReason('identify', { userId: 'u1', integrations: true })).toBe('integrations must be an object');
@@ -342,12 +386,19 @@ describe('timestamps', () => {
     expect(singleReason('track', { ...call, originalTimestamp: '2024-05-01 12:00' })).toBe(
       'originalTimestamp is not an ISO 8601 date-time',
     );
-    expect(singleReason('track', { ...call, sentAt: '2024-13-01T00:00:00Z' })).toBe('sentAt is not an ISO 8601 date-time');
+    expect(singleReason('track', { ...call, sentAt: '2024-13-01T00:00:00Z' })).toBe(
+      'sentAt is not an ISO 8601 date-time',
+    );
   });
 
   it('corrects a device clock that runs 2 hours behind', () => {
     // The device says it happened at 09:59 and was sent at 10:00; we received it at 12:00.
-    const call = single('track', { userId: 'u1', event: 'E', timestamp: '2024-05-01T09:59:00Z', sentAt: '2024-05-01T10:00:00Z' });
+    const call = single('track', {
+      userId: 'u1',
+      event: 'E',
+      timestamp: '2024-05-01T09:59:00Z',
+      sentAt: '2024-05-01T10:00:00Z',
+    });
     expect(call.timestamp).toEqual(new Date('2024-05-01T11:59:00.000Z'));
     expect(call.originalTimestamp).toEqual(new Date('2024-05-01T09:59:00.000Z'));
     expect(call.sentAt).toEqual(new Date('2024-05-01T10:00:00.000Z'));
@@ -356,7 +407,12 @@ describe('timestamps', () => {
   });
 
   it('corrects a device whose clock says 1970 to just before receipt, without a flag', () => {
-    const call = single('track', { userId: 'u1', event: 'E', timestamp: '1970-01-01T00:00:10Z', sentAt: '1970-01-01T00:00:30Z' });
+    const call = single('track', {
+      userId: 'u1',
+      event: 'E',
+      timestamp: '1970-01-01T00:00:10Z',
+      sentAt: '1970-01-01T00:00:30Z',
+    });
     expect(call.timestamp).toEqual(new Date('2024-05-01T11:59:40.000Z'));
     expect(call.originalTimestamp).toEqual(new Date('1970-01-01T00:00:10.000Z'));
     expect(call.timestampFlag).toBeUndefined();
@@ -405,7 +461,9 @@ describe('time zone and locale', () => {
     expect(call.timezone).toBeUndefined();
     expect(call.warnings).toEqual(['context.timezone "Mars/Base" is not an IANA time zone; ignored']);
     expect(call.context).toEqual({ timezone: 'Mars/Base' });
-    expect(withContext({ timezone: '+05:00' }).warnings).toEqual(['context.timezone "+05:00" is not an IANA time zone; ignored']);
+    expect(withContext({ timezone: '+05:00' }).warnings).toEqual([
+      'context.timezone "+05:00" is not an IANA time zone; ignored',
+    ]);
     expect(withContext({ timezone: 330 }).warnings).toEqual(['context.timezone is not an IANA time zone; ignored']);
   });
 
@@ -480,7 +538,11 @@ describe('parseBatch', () => {
         { type: 'identify', userId: 'u2', context: { locale: 'fr-fr' } },
       ],
     });
-    expect(result.calls[0]?.context).toEqual({ library: { name: 'analytics-node', version: '2.0' }, locale: 'en-GB', ip: '198.51.100.1' });
+    expect(result.calls[0]?.context).toEqual({
+      library: { name: 'analytics-node', version: '2.0' },
+      locale: 'en-GB',
+      ip: '198.51.100.1',
+    });
     expect(result.calls[0]?.integrations).toEqual({ All: false, Mixpanel: { sampled: true, region: 'eu' } });
     expect(result.calls[0]?.locale).toBe('en-GB');
     expect(result.calls[1]?.context).toEqual({ library: { name: 'analytics-node', version: '1.0' }, locale: 'fr-fr' });
@@ -495,13 +557,24 @@ describe('parseBatch', () => {
         { type: 'track', userId: 'u1', event: 'E', timestamp: '2024-05-01T09:00:00Z', sentAt: '2024-05-01T09:30:00Z' },
       ],
     });
-    expect(result.calls.map((c) => c.sentAt)).toEqual([new Date('2024-05-01T10:00:00Z'), new Date('2024-05-01T09:30:00Z')]);
-    expect(result.calls.map((c) => c.timestamp)).toEqual([new Date('2024-05-01T11:00:00Z'), new Date('2024-05-01T11:30:00Z')]);
+    expect(result.calls.map((c) => c.sentAt)).toEqual([
+      new Date('2024-05-01T10:00:00Z'),
+      new Date('2024-05-01T09:30:00Z'),
+    ]);
+    expect(result.calls.map((c) => c.timestamp)).toEqual([
+      new Date('2024-05-01T11:00:00Z'),
+      new Date('2024-05-01T11:30:00Z'),
+    ]);
   });
 
   it('rejects an item over 32 KB and keeps its neighbours', () => {
     // {"type":"track","userId":"u1","event":"Big","properties":{"blob":""}} is 69 bytes.
-    const big = (blobLength: number) => ({ type: 'track', userId: 'u1', event: 'Big', properties: { blob: 'x'.repeat(blobLength) } });
+    const big = (blobLength: number) => ({
+      type: 'track',
+      userId: 'u1',
+      event: 'Big',
+      properties: { blob: 'x'.repeat(blobLength) },
+    });
     const result = batch({
       batch: [
         { type: 'track', userId: 'u1', event: 'Before' },
@@ -517,8 +590,12 @@ describe('parseBatch', () => {
   it('accepts 2500 items and refuses 2501', () => {
     const item = { type: 'track', userId: 'u1', event: 'E', messageId: 'm' };
     expect(batch({ batch: Array.from({ length: 2500 }, () => item) }).calls).toHaveLength(2500);
-    expect(batchReason({ batch: Array.from({ length: 2501 }, () => item) })).toBe('batch has 2501 items; the limit is 2500 per batch');
-    expect(batchReason({ batch: Array.from({ length: 3000 }, () => item) })).toBe('batch has 3000 items; the limit is 2500 per batch');
+    expect(batchReason({ batch: Array.from({ length: 2501 }, () => item) })).toBe(
+      'batch has 2501 items; the limit is 2500 per batch',
+    );
+    expect(batchReason({ batch: Array.from({ length: 3000 }, () => item) })).toBe(
+      'batch has 3000 items; the limit is 2500 per batch',
+    );
   });
 
   it('explains what shape a batch body must have', () => {
@@ -576,7 +653,16 @@ describe('inputs found by the fuzz test', () => {
     for (let i = 0; i < 20_000; i++) deep = [deep];
     const result = parseSingle('track', { userId: 'u', event: 'E', properties: { a: deep } }, now, id);
     expect(result).toEqual({ ok: false, reason: 'the event is nested deeper than 32 levels' });
-    const batch = parseBatch({ batch: [{ type: 'track', userId: 'u', event: 'E', properties: { a: deep } }, { type: 'track', userId: 'v', event: 'E' }] }, now, id);
+    const batch = parseBatch(
+      {
+        batch: [
+          { type: 'track', userId: 'u', event: 'E', properties: { a: deep } },
+          { type: 'track', userId: 'v', event: 'E' },
+        ],
+      },
+      now,
+      id,
+    );
     expect(batch.ok && batch.result.rejected.map((r) => r.index)).toEqual([0]);
     expect(batch.ok && batch.result.calls.map((c) => c.userId)).toEqual(['v']);
   });

@@ -32,7 +32,10 @@ export interface AdminDeps {
 }
 
 export class AdminError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -45,7 +48,11 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken 
     const expected = Buffer.from(t.token);
     return expected.length === given.length && timingSafeEqual(expected, given);
   });
-  if (!match) throw new AdminError(401, 'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS');
+  if (!match)
+    throw new AdminError(
+      401,
+      'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS',
+    );
   return match;
 }
 
@@ -61,7 +68,10 @@ const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : t
  * out-of-scope token.
  */
 export function outOfScope(token: AdminToken, region: string, action: string): AdminError {
-  return new AdminError(403, `this admin token may not ${action} in region ${region} (it covers ${covers(token)}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`);
+  return new AdminError(
+    403,
+    `this admin token may not ${action} in region ${region} (it covers ${covers(token)}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`,
+  );
 }
 
 export function requireRegion(token: AdminToken, region: string, action: string): void {
@@ -115,6 +125,7 @@ export function onlyFields(kit: AdminKit, body: unknown, allowed: readonly strin
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw kit.fail(400, 'body: send a JSON object');
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw kit.fail(400, `${unknown[0]}: not a field of this request; it takes ${allowed.join(', ')}`);
+  if (unknown.length > 0)
+    throw kit.fail(400, `${unknown[0]}: not a field of this request; it takes ${allowed.join(', ')}`);
   return body as Record<string, unknown>;
 }

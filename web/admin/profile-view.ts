@@ -45,7 +45,9 @@ export async function readRegionalProfile(
   show: boolean,
   recentEvents = 20,
 ): Promise<RegionalProfile | undefined> {
-  const [profile] = await sql<{ created_at: Date; last_seen_at: Date; merged_into: string | null; shredded: boolean }[]>`
+  const [profile] = await sql<
+    { created_at: Date; last_seen_at: Date; merged_into: string | null; shredded: boolean }[]
+  >`
     select created_at, last_seen_at, merged_into, data_key_wrapped is null as shredded from profiles where customer_id = ${customerId}`;
   if (!profile) return undefined;
   const [counts] = await sql<{ identities: number; events: number }[]>`
@@ -58,7 +60,9 @@ export async function readRegionalProfile(
   const keyRows = await sql<{ customer_id: string; data_key_wrapped: Buffer | null }[]>`
     select customer_id, data_key_wrapped from profiles where customer_id = ${customerId} or merged_into = ${customerId}`;
   const keys = new Map(
-    keyRows.filter((r) => r.data_key_wrapped).map((r) => [r.customer_id, unwrapDataKey(regionKey, r.data_key_wrapped!, r.customer_id)]),
+    keyRows
+      .filter((r) => r.data_key_wrapped)
+      .map((r) => [r.customer_id, unwrapDataKey(regionKey, r.data_key_wrapped!, r.customer_id)]),
   );
   const keyOf = (id: string) => {
     const key = keys.get(id);
@@ -66,16 +70,45 @@ export async function readRegionalProfile(
     return key;
   };
 
-  const identities = await sql<{ type: string; value_sealed: Buffer; sealed_with: string; source_id: string; provenance: string; first_seen_at: Date }[]>`
+  const identities = await sql<
+    {
+      type: string;
+      value_sealed: Buffer;
+      sealed_with: string;
+      source_id: string;
+      provenance: string;
+      first_seen_at: Date;
+    }[]
+  >`
     select type, value_sealed, sealed_with, source_id, provenance, first_seen_at from identities where customer_id = ${customerId} order by type, first_seen_at`;
-  const traits = await sql<{ name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]>`
+  const traits = await sql<
+    { name: string; value_sealed: Buffer; sealed_with: string; observed_at: Date; source_id: string }[]
+  >`
     select name, value_sealed, sealed_with, observed_at, source_id from traits where customer_id = ${customerId} order by name`;
   const events = await sql<
-    { id: string; type: string; event: string | null; timestamp: Date; received_at: Date; timezone: string | null; locale: string | null; payload_sealed: Buffer; sealed_with: string }[]
+    {
+      id: string;
+      type: string;
+      event: string | null;
+      timestamp: Date;
+      received_at: Date;
+      timezone: string | null;
+      locale: string | null;
+      payload_sealed: Buffer;
+      sealed_with: string;
+    }[]
   >`
     select id, type, event, timestamp, received_at, timezone, locale, payload_sealed, sealed_with
     from events where customer_id = ${customerId} order by timestamp desc limit ${recentEvents}`;
-  const merges = await sql<{ from_customer_id: string; into_customer_id: string; linked_by: string; merged_at: Date; events_moved: number | null }[]>`
+  const merges = await sql<
+    {
+      from_customer_id: string;
+      into_customer_id: string;
+      linked_by: string;
+      merged_at: Date;
+      events_moved: number | null;
+    }[]
+  >`
     select from_customer_id, into_customer_id, linked_by, merged_at, events_moved from merge_history
     where into_customer_id = ${customerId} or from_customer_id = ${customerId} order by merged_at`;
 
@@ -96,7 +129,11 @@ export async function readRegionalProfile(
     traits: Object.fromEntries(
       traits.map((t) => [
         t.name,
-        { value: openJson(keyOf(t.sealed_with), t.value_sealed, `trait:${t.sealed_with}:${t.name}`), observedAt: iso(t.observed_at), sourceId: t.source_id },
+        {
+          value: openJson(keyOf(t.sealed_with), t.value_sealed, `trait:${t.sealed_with}:${t.name}`),
+          observedAt: iso(t.observed_at),
+          sourceId: t.source_id,
+        },
       ]),
     ),
     recentEvents: events.map((e) => ({

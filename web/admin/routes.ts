@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
-import { createSource, getSource, listSources, rotateWriteKey, KEY_ROTATION_GRACE_HOURS, Source, updateSource } from '../../db/sources';
+import {
+  createSource,
+  getSource,
+  listSources,
+  rotateWriteKey,
+  KEY_ROTATION_GRACE_HOURS,
+  Source,
+  updateSource,
+} from '../../db/sources';
 import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
@@ -15,7 +23,16 @@ import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
-import { AdminDeps, adminKit, AdminError, authorise, mayRead, outOfScope, requireAllRegions, requireRegion } from './kit';
+import {
+  AdminDeps,
+  adminKit,
+  AdminError,
+  authorise,
+  mayRead,
+  outOfScope,
+  requireAllRegions,
+  requireRegion,
+} from './kit';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
@@ -47,9 +64,17 @@ const sourceView = z.object({
 });
 // Fails to compile when Source gains or changes a field the documented answer does not have.
 type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
-const sourceViewMatches: [AsJson<Source>, z.output<typeof sourceView>] extends [z.output<typeof sourceView>, AsJson<Source>] ? true : never = true;
+const sourceViewMatches: [AsJson<Source>, z.output<typeof sourceView>] extends [
+  z.output<typeof sourceView>,
+  AsJson<Source>,
+]
+  ? true
+  : never = true;
 void sourceViewMatches;
-const sourceCreated = z.object({ source: sourceView, writeKey: z.string().describe('shown only now: give it to the source\'s SDK') });
+const sourceCreated = z.object({
+  source: sourceView,
+  writeKey: z.string().describe("shown only now: give it to the source's SDK"),
+});
 
 /**
  * Each route is documented by its `schema: adminRoute({ summary, body?, querystring?, params?, response? })`
@@ -60,7 +85,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.register(async (scope) => {
     scope.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
       if (error instanceof AdminError) return reply.code(error.statusCode).send({ error: error.message });
-      if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+      if (error.statusCode && error.statusCode < 500)
+        return reply.code(error.statusCode).send({ error: error.message });
       // The class and code only: a message can quote a value (a database error names what it refused).
       request.log.error({ err: loggableError(error) }, 'admin request failed');
       return reply.code(500).send({ error: 'internal error: see the server log' });
@@ -75,7 +101,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       .array(
         z.string().transform((value, ctx) => {
           const origin = normaliseOrigin(value);
-          if (!origin) ctx.addIssue({ code: 'custom', message: 'an origin is scheme://host[:port], e.g. https://shop.example.com, with no path' });
+          if (!origin)
+            ctx.addIssue({
+              code: 'custom',
+              message: 'an origin is scheme://host[:port], e.g. https://shop.example.com, with no path',
+            });
           return origin ?? value;
         }),
       )
@@ -93,61 +123,121 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       .strict()
       .refine((c) => Object.keys(c).length > 0, { error: 'nothing to change: send name, kind or allowedOrigins' });
 
-    scope.post('/admin/sources', { schema: adminRoute({ summary: 'Create a source and its write key (shown once)', body: sourceInput, response: { 201: json('the source, and its write key', sourceCreated) } }) }, async (request, reply) => {
-      const token = authorise(deps, request);
-      const input = parse(sourceInput, request.body);
-      requireRegion(token, input.region, 'create sources');
-      return reply.code(201).send(await createSource(deps.globalDb, input));
-    });
+    scope.post(
+      '/admin/sources',
+      {
+        schema: adminRoute({
+          summary: 'Create a source and its write key (shown once)',
+          body: sourceInput,
+          response: { 201: json('the source, and its write key', sourceCreated) },
+        }),
+      },
+      async (request, reply) => {
+        const token = authorise(deps, request);
+        const input = parse(sourceInput, request.body);
+        requireRegion(token, input.region, 'create sources');
+        return reply.code(201).send(await createSource(deps.globalDb, input));
+      },
+    );
 
-    scope.patch<{ Params: { id: string } }>('/admin/sources/:id', { schema: adminRoute({ summary: 'Change a source\'s name, kind or allowed origins', body: sourceChange, response: { 200: z.object({ source: sourceView }) } }) }, async (request) => {
-      const token = authorise(deps, request);
-      const change = parse(sourceChange, request.body);
-      const source = await getSource(deps.globalDb, request.params.id);
-      if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
-      requireRegion(token, source.region, 'change sources');
-      const updated = await updateSource(deps.globalDb, source.id, change);
-      deps.onSourceChanged?.(source.id);
-      return { source: updated };
-    });
+    scope.patch<{ Params: { id: string } }>(
+      '/admin/sources/:id',
+      {
+        schema: adminRoute({
+          summary: "Change a source's name, kind or allowed origins",
+          body: sourceChange,
+          response: { 200: z.object({ source: sourceView }) },
+        }),
+      },
+      async (request) => {
+        const token = authorise(deps, request);
+        const change = parse(sourceChange, request.body);
+        const source = await getSource(deps.globalDb, request.params.id);
+        if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
+        requireRegion(token, source.region, 'change sources');
+        const updated = await updateSource(deps.globalDb, source.id, change);
+        deps.onSourceChanged?.(source.id);
+        return { source: updated };
+      },
+    );
 
     // The sources of the token's regions only.
-    scope.get('/admin/sources', { schema: adminRoute({ summary: 'List the sources of the token\'s regions', response: { 200: z.object({ sources: z.array(sourceView) }) } }) }, async (request) => {
-      const token = authorise(deps, request);
-      return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
-    });
+    scope.get(
+      '/admin/sources',
+      {
+        schema: adminRoute({
+          summary: "List the sources of the token's regions",
+          response: { 200: z.object({ sources: z.array(sourceView) }) },
+        }),
+      },
+      async (request) => {
+        const token = authorise(deps, request);
+        return { sources: await listSources(deps.globalDb, token.regions === '*' ? undefined : token.regions) };
+      },
+    );
 
-    scope.post<{ Params: { id: string } }>('/admin/sources/:id/rotate', { schema: adminRoute({ summary: `Rotate a source's write key (the old one keeps working ${KEY_ROTATION_GRACE_HOURS} h)`, response: { 200: json('the source, and its new write key', sourceCreated) } }) }, async (request) => {
-      const token = authorise(deps, request);
-      const source = await getSource(deps.globalDb, request.params.id);
-      if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
-      // The answer carries the new write key: only for the source's own region.
-      requireRegion(token, source.region, 'rotate write keys');
-      return rotateWriteKey(deps.globalDb, source.id);
-    });
+    scope.post<{ Params: { id: string } }>(
+      '/admin/sources/:id/rotate',
+      {
+        schema: adminRoute({
+          summary: `Rotate a source's write key (the old one keeps working ${KEY_ROTATION_GRACE_HOURS} h)`,
+          response: { 200: json('the source, and its new write key', sourceCreated) },
+        }),
+      },
+      async (request) => {
+        const token = authorise(deps, request);
+        const source = await getSource(deps.globalDb, request.params.id);
+        if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
+        // The answer carries the new write key: only for the source's own region.
+        requireRegion(token, source.region, 'rotate write keys');
+        return rotateWriteKey(deps.globalDb, source.id);
+      },
+    );
 
     // Identity rules decide how every region's people are merged: workspace-wide, for tokens of all regions.
     const rulesAreGlobal = 'identity rules decide how people are merged in every region';
 
-    scope.get('/admin/identity-rules', { schema: adminRoute({ summary: 'The identity rules (token for all regions)', response: { 200: identityRulesSchema } }) }, async (request) => {
-      requireAllRegions(authorise(deps, request), rulesAreGlobal);
-      return deps.rules.rules;
-    });
+    scope.get(
+      '/admin/identity-rules',
+      {
+        schema: adminRoute({
+          summary: 'The identity rules (token for all regions)',
+          response: { 200: identityRulesSchema },
+        }),
+      },
+      async (request) => {
+        requireAllRegions(authorise(deps, request), rulesAreGlobal);
+        return deps.rules.rules;
+      },
+    );
 
-    scope.put('/admin/identity-rules', { schema: adminRoute({ summary: 'Replace the identity rules (token for all regions)', body: identityRulesSchema, response: { 200: identityRulesSchema } }) }, async (request) => {
-      requireAllRegions(authorise(deps, request), rulesAreGlobal);
-      const rules = parse(identityRulesSchema, request.body);
-      await deps.rules.save(rules);
-      return rules;
-    });
+    scope.put(
+      '/admin/identity-rules',
+      {
+        schema: adminRoute({
+          summary: 'Replace the identity rules (token for all regions)',
+          body: identityRulesSchema,
+          response: { 200: identityRulesSchema },
+        }),
+      },
+      async (request) => {
+        requireAllRegions(authorise(deps, request), rulesAreGlobal);
+        const rules = parse(identityRulesSchema, request.body);
+        await deps.rules.save(rules);
+        return rules;
+      },
+    );
 
     const unifiedView = async (token: AdminToken, customerId: string, refuse: (homeRegion: string) => AdminError) => {
-      const [customer] = await deps.globalSql<{ customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]>`
+      const [customer] = await deps.globalSql<
+        { customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]
+      >`
         select customer_id, home_region, regions, merged_into from customers where customer_id = ${customerId}`;
       if (!customer) throw new AdminError(404, `no customer ${customerId}`);
       // Other regions' parts are shown as counts, beside a part the token may read; a person held
       // only in regions the token does not cover is not its business at all.
-      if (token.regions !== '*' && !customer.regions.some((region) => mayRead(token, region))) throw refuse(customer.home_region);
+      if (token.regions !== '*' && !customer.regions.some((region) => mayRead(token, region)))
+        throw refuse(customer.home_region);
       const parts: RegionalProfile[] = [];
       for (const region of customer.regions) {
         const pool = deps.regional.get(region);
@@ -160,41 +250,81 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
     const customerId = z.uuid('customer IDs are UUIDs');
     const profileAnswer = json(
-      'the person: each region\'s part (identities, traits, recent events) where the token may read it, counts elsewhere',
-      z.looseObject({ customerId: z.string(), homeRegion: z.string(), mergedInto: z.string().nullable(), regions: z.array(z.looseObject({ region: z.string() })) }),
+      "the person: each region's part (identities, traits, recent events) where the token may read it, counts elsewhere",
+      z.looseObject({
+        customerId: z.string(),
+        homeRegion: z.string(),
+        mergedInto: z.string().nullable(),
+        regions: z.array(z.looseObject({ region: z.string() })),
+      }),
     );
-    scope.get<{ Params: { customerId: string } }>('/admin/profiles/:customerId', { schema: adminRoute({ summary: 'A person\'s unified profile: each region\'s part the token may read, counts of the others', params: z.object({ customerId }), response: { 200: profileAnswer } }) }, async (request) => {
-      const token = authorise(deps, request);
-      const id = parse(customerId, request.params.customerId);
-      return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
-    });
+    scope.get<{ Params: { customerId: string } }>(
+      '/admin/profiles/:customerId',
+      {
+        schema: adminRoute({
+          summary: "A person's unified profile: each region's part the token may read, counts of the others",
+          params: z.object({ customerId }),
+          response: { 200: profileAnswer },
+        }),
+      },
+      async (request) => {
+        const token = authorise(deps, request);
+        const id = parse(customerId, request.params.customerId);
+        return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
+      },
+    );
 
     // POST, so the identifier (personal data) never appears in a URL or an access log.
-    const lookupInput = z.object({ type: z.string().min(1), value: z.string().min(1), country: z.string().length(2).optional() });
-    scope.post('/admin/profiles/lookup', { schema: adminRoute({ summary: 'Find a person\'s profile by an identifier (POST keeps it out of URLs and logs)', body: lookupInput, response: { 200: profileAnswer } }) }, async (request) => {
-      const token = authorise(deps, request);
-      const { type, value, country } = parse(lookupInput, request.body);
-      const asCall = {
-        userId: type === 'user_id' ? value : undefined,
-        anonymousId: type === 'anonymous_id' ? value : undefined,
-        traits: type === 'email' || type === 'phone' ? { [type]: value } : {},
-        context: ['user_id', 'anonymous_id', 'email', 'phone'].includes(type) ? {} : { externalIds: [{ id: value, type }] },
-      };
-      const { identifiers, rejected } = extractIdentifiers(asCall, country ? { country: country.toUpperCase() } : {}, {
-        ...deps.rules.rules.email,
-        blocked: deps.rules.rules.blockedValues,
-      });
-      const identifier = identifiers.find((i) => i.type === type);
-      if (!identifier) throw new AdminError(400, rejected[0]?.reason ?? `"${type}" is not an identifier type Meridian knows`);
-      const [row] = await deps.globalSql<{ customer_id: string }[]>`
+    const lookupInput = z.object({
+      type: z.string().min(1),
+      value: z.string().min(1),
+      country: z.string().length(2).optional(),
+    });
+    scope.post(
+      '/admin/profiles/lookup',
+      {
+        schema: adminRoute({
+          summary: "Find a person's profile by an identifier (POST keeps it out of URLs and logs)",
+          body: lookupInput,
+          response: { 200: profileAnswer },
+        }),
+      },
+      async (request) => {
+        const token = authorise(deps, request);
+        const { type, value, country } = parse(lookupInput, request.body);
+        const asCall = {
+          userId: type === 'user_id' ? value : undefined,
+          anonymousId: type === 'anonymous_id' ? value : undefined,
+          traits: type === 'email' || type === 'phone' ? { [type]: value } : {},
+          context: ['user_id', 'anonymous_id', 'email', 'phone'].includes(type)
+            ? {}
+            : { externalIds: [{ id: value, type }] },
+        };
+        const { identifiers, rejected } = extractIdentifiers(
+          asCall,
+          country ? { country: country.toUpperCase() } : {},
+          {
+            ...deps.rules.rules.email,
+            blocked: deps.rules.rules.blockedValues,
+          },
+        );
+        const identifier = identifiers.find((i) => i.type === type);
+        if (!identifier)
+          throw new AdminError(400, rejected[0]?.reason ?? `"${type}" is not an identifier type Meridian knows`);
+        const [row] = await deps.globalSql<{ customer_id: string }[]>`
         select coalesce(c.merged_into, i.customer_id) as customer_id from identity_index i
         left join customers c on c.customer_id = i.customer_id
         where i.type = ${identifier.type} and i.blind_index = ${blindIndex(deps.hmacKey, identifier.type, identifier.value)}`;
-      const notFound = () => new AdminError(404, `no profile has that ${type}${token.regions === '*' ? '' : ' in the regions this token covers'}`);
-      if (!row) throw notFound();
-      // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
-      return unifiedView(token, row.customer_id, notFound);
-    });
+        const notFound = () =>
+          new AdminError(
+            404,
+            `no profile has that ${type}${token.regions === '*' ? '' : ' in the regions this token covers'}`,
+          );
+        if (!row) throw notFound();
+        // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
+        return unifiedView(token, row.customer_id, notFound);
+      },
+    );
 
     const kit = adminKit(deps);
     registerConnectorRoutes(scope, deps, kit);

@@ -89,7 +89,8 @@ thead th { color: var(--muted); font-weight: 600; }
 .reference { color: var(--muted); }
 `;
 
-const attr = (name: string, value: string | undefined | false) => (value === undefined || value === false ? '' : ` ${name}="${escapeHtml(value)}"`);
+const attr = (name: string, value: string | undefined | false) =>
+  value === undefined || value === false ? '' : ` ${name}="${escapeHtml(value)}"`;
 
 // ---------------------------------------------------------------------------------------------
 // Layout
@@ -150,15 +151,57 @@ function hidden(name: string, value: string): string {
 
 /** US states and DC by USPS code. Proper names, shown as written in English in every locale. */
 export const US_STATE_NAMES: Readonly<Record<string, string>> = {
-  AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado',
-  CT: 'Connecticut', DE: 'Delaware', DC: 'District of Columbia', FL: 'Florida', GA: 'Georgia',
-  HI: 'Hawaii', ID: 'Idaho', IL: 'Illinois', IN: 'Indiana', IA: 'Iowa', KS: 'Kansas', KY: 'Kentucky',
-  LA: 'Louisiana', ME: 'Maine', MD: 'Maryland', MA: 'Massachusetts', MI: 'Michigan', MN: 'Minnesota',
-  MS: 'Mississippi', MO: 'Missouri', MT: 'Montana', NE: 'Nebraska', NV: 'Nevada', NH: 'New Hampshire',
-  NJ: 'New Jersey', NM: 'New Mexico', NY: 'New York', NC: 'North Carolina', ND: 'North Dakota',
-  OH: 'Ohio', OK: 'Oklahoma', OR: 'Oregon', PA: 'Pennsylvania', RI: 'Rhode Island', SC: 'South Carolina',
-  SD: 'South Dakota', TN: 'Tennessee', TX: 'Texas', UT: 'Utah', VT: 'Vermont', VA: 'Virginia',
-  WA: 'Washington', WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming',
+  AL: 'Alabama',
+  AK: 'Alaska',
+  AZ: 'Arizona',
+  AR: 'Arkansas',
+  CA: 'California',
+  CO: 'Colorado',
+  CT: 'Connecticut',
+  DE: 'Delaware',
+  DC: 'District of Columbia',
+  FL: 'Florida',
+  GA: 'Georgia',
+  HI: 'Hawaii',
+  ID: 'Idaho',
+  IL: 'Illinois',
+  IN: 'Indiana',
+  IA: 'Iowa',
+  KS: 'Kansas',
+  KY: 'Kentucky',
+  LA: 'Louisiana',
+  ME: 'Maine',
+  MD: 'Maryland',
+  MA: 'Massachusetts',
+  MI: 'Michigan',
+  MN: 'Minnesota',
+  MS: 'Mississippi',
+  MO: 'Missouri',
+  MT: 'Montana',
+  NE: 'Nebraska',
+  NV: 'Nevada',
+  NH: 'New Hampshire',
+  NJ: 'New Jersey',
+  NM: 'New Mexico',
+  NY: 'New York',
+  NC: 'North Carolina',
+  ND: 'North Dakota',
+  OH: 'Ohio',
+  OK: 'Oklahoma',
+  OR: 'Oregon',
+  PA: 'Pennsylvania',
+  RI: 'Rhode Island',
+  SC: 'South Carolina',
+  SD: 'South Dakota',
+  TN: 'Tennessee',
+  TX: 'Texas',
+  UT: 'Utah',
+  VT: 'Vermont',
+  VA: 'Virginia',
+  WA: 'Washington',
+  WV: 'West Virginia',
+  WI: 'Wisconsin',
+  WY: 'Wyoming',
 };
 
 export interface CountryOption {
@@ -214,7 +257,10 @@ export function renderRequestForm(locale: Locale, options: RequestFormOptions): 
     return e ? `<p id="${field}-error" class="field-error">${message(locale, e.key, e.values)}</p>` : '';
   };
   const describedBy = (field: RequestFormField, help?: string) =>
-    attr('aria-describedby', [help, errorFor(field) ? `${field}-error` : undefined].filter(Boolean).join(' ') || undefined);
+    attr(
+      'aria-describedby',
+      [help, errorFor(field) ? `${field}-error` : undefined].filter(Boolean).join(' ') || undefined,
+    );
   const invalid = (field: RequestFormField) => (errorFor(field) ? ' aria-invalid="true"' : '');
 
   const typeChoices = REQUEST_TYPES.map((type) => {
@@ -232,7 +278,8 @@ export function renderRequestForm(locale: Locale, options: RequestFormOptions): 
   const countrySelect = [
     `<option value="">${escapeHtml(t(locale, 'form.country.choose'))}</option>`,
     ...options.countries.map(
-      (c) => `<option value="${escapeHtml(c.code)}"${values.country === c.code ? ' selected' : ''}>${escapeHtml(c.name)}</option>`,
+      (c) =>
+        `<option value="${escapeHtml(c.code)}"${values.country === c.code ? ' selected' : ''}>${escapeHtml(c.name)}</option>`,
     ),
   ].join('');
 
@@ -241,7 +288,10 @@ export function renderRequestForm(locale: Locale, options: RequestFormOptions): 
     `<option value="">${escapeHtml(t(locale, 'form.usState.none'))}</option>`,
     ...Object.entries(US_STATE_NAMES)
       .sort(([, a], [, b]) => collator.compare(a, b))
-      .map(([code, name]) => `<option value="${code}"${values.usState === code ? ' selected' : ''}>${escapeHtml(name)}</option>`),
+      .map(
+        ([code, name]) =>
+          `<option value="${code}"${values.usState === code ? ' selected' : ''}>${escapeHtml(name)}</option>`,
+      ),
   ].join('');
 
   const main = [
@@ -308,7 +358,9 @@ export function renderCheckEmail(locale: Locale, options: CheckEmailOptions): st
   const error = options.error;
   const main = [
     `<h1>${escapeHtml(t(locale, 'checkEmail.title'))}</h1>`,
-    error ? `<div class="error-summary" role="alert"><p id="code-error">${message(locale, error.key, error.values)}</p></div>` : '',
+    error
+      ? `<div class="error-summary" role="alert"><p id="code-error">${message(locale, error.key, error.values)}</p></div>`
+      : '',
     `<p>${escapeHtml(t(locale, 'checkEmail.body'))}</p>`,
     `<p class="reference">${message(locale, 'request.reference', { requestId: isolate(options.requestId) })}</p>`,
     `<form method="post" action="${escapeHtml(verifyAction(options.requestId))}">`,
@@ -396,7 +448,9 @@ export function renderStatus(locale: Locale, view: StatusView): string {
   ];
 
   if (view.status === 'cooling-off' && view.coolingOffUntil) {
-    parts.push(`<p>${message(locale, 'status.coolingOff.cancelUntil', { date: formatDateTime(locale, view.coolingOffUntil, zone) })}</p>`);
+    parts.push(
+      `<p>${message(locale, 'status.coolingOff.cancelUntil', { date: formatDateTime(locale, view.coolingOffUntil, zone) })}</p>`,
+    );
   }
   if (view.canCancel && view.cancelUrl) {
     parts.push(
@@ -407,7 +461,9 @@ export function renderStatus(locale: Locale, view: StatusView): string {
     );
   }
 
-  parts.push(`<section aria-labelledby="systems-heading"><h2 id="systems-heading">${escapeHtml(t(locale, 'status.systems.title'))}</h2>`);
+  parts.push(
+    `<section aria-labelledby="systems-heading"><h2 id="systems-heading">${escapeHtml(t(locale, 'status.systems.title'))}</h2>`,
+  );
   parts.push(
     view.systems.length === 0
       ? `<p>${escapeHtml(t(locale, 'status.systems.none'))}</p>`
@@ -417,7 +473,9 @@ export function renderStatus(locale: Locale, view: StatusView): string {
 
   if (view.status === 'completed' && (view.certificateUrl || view.exportUrl)) {
     const statuses = view.systems.map((s) => normaliseSystemStatus(s.status));
-    parts.push(`<section aria-labelledby="certificate-heading"><h2 id="certificate-heading">${escapeHtml(t(locale, 'status.certificate.title'))}</h2>`);
+    parts.push(
+      `<section aria-labelledby="certificate-heading"><h2 id="certificate-heading">${escapeHtml(t(locale, 'status.certificate.title'))}</h2>`,
+    );
     if (view.systems.length > 0) {
       parts.push(
         `<p>${message(locale, 'status.certificate.summary', {
@@ -428,13 +486,19 @@ export function renderStatus(locale: Locale, view: StatusView): string {
       );
     }
     if (view.certificateUrl) {
-      parts.push(`<p><a href="${escapeHtml(view.certificateUrl)}">${escapeHtml(t(locale, 'status.certificate.link'))}</a></p>`);
+      parts.push(
+        `<p><a href="${escapeHtml(view.certificateUrl)}">${escapeHtml(t(locale, 'status.certificate.link'))}</a></p>`,
+      );
     }
     if (view.exportUrl) {
       parts.push(`<p><a href="${escapeHtml(view.exportUrl)}">${escapeHtml(t(locale, 'status.export.link'))}</a></p>`);
-      (view.moreExportUrls ?? []).forEach((url, i) => parts.push(`<p><a href="${escapeHtml(url)}">${escapeHtml(t(locale, 'status.export.link'))} (${i + 2})</a></p>`));
+      (view.moreExportUrls ?? []).forEach((url, i) =>
+        parts.push(`<p><a href="${escapeHtml(url)}">${escapeHtml(t(locale, 'status.export.link'))} (${i + 2})</a></p>`),
+      );
       if (view.exportExpiresAt) {
-        parts.push(`<p class="hint">${message(locale, 'status.export.expires', { date: formatDateTime(locale, view.exportExpiresAt, zone) })}</p>`);
+        parts.push(
+          `<p class="hint">${message(locale, 'status.export.expires', { date: formatDateTime(locale, view.exportExpiresAt, zone) })}</p>`,
+        );
       }
     }
     parts.push('</section>');
@@ -526,7 +590,9 @@ export function renderMessage(locale: Locale, options: MessagePageOptions): stri
           '</form>',
         ].join('\n')
       : '',
-    options.action ? `<p><a href="${escapeHtml(options.action.href)}">${escapeHtml(t(locale, options.action.labelKey))}</a></p>` : '',
+    options.action
+      ? `<p><a href="${escapeHtml(options.action.href)}">${escapeHtml(t(locale, options.action.labelKey))}</a></p>`
+      : '',
   ].join('\n');
   return page(locale, t(locale, options.titleKey, options.values), main, options);
 }

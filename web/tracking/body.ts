@@ -22,13 +22,18 @@ const MAX_ENCODING_LAYERS = 2;
 
 /** A request body refused while reading it; `statusCode` and `message` are the answer. */
 export class BodyError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** The codings in the order they were applied, or a refusal. `identity` is no coding. */
-export function contentCodings(header: string | undefined): { ok: true; codings: ('gzip' | 'deflate')[] } | { ok: false; reason: string } {
+export function contentCodings(
+  header: string | undefined,
+): { ok: true; codings: ('gzip' | 'deflate')[] } | { ok: false; reason: string } {
   const listed = (header ?? '')
     .split(',')
     .map((c) => c.trim().toLowerCase())
@@ -37,10 +42,17 @@ export function contentCodings(header: string | undefined): { ok: true; codings:
   for (const coding of listed) {
     if (coding === 'gzip' || coding === 'x-gzip') codings.push('gzip');
     else if (coding === 'deflate') codings.push('deflate');
-    else return { ok: false, reason: `Content-Encoding "${coding.slice(0, 32)}" is not supported: send the body uncompressed, or as ${SUPPORTED_ENCODINGS.join(' or ')}` };
+    else
+      return {
+        ok: false,
+        reason: `Content-Encoding "${coding.slice(0, 32)}" is not supported: send the body uncompressed, or as ${SUPPORTED_ENCODINGS.join(' or ')}`,
+      };
   }
   if (codings.length > MAX_ENCODING_LAYERS) {
-    return { ok: false, reason: `the body is compressed ${codings.length} times: compress it once, with ${SUPPORTED_ENCODINGS.join(' or ')}` };
+    return {
+      ok: false,
+      reason: `the body is compressed ${codings.length} times: compress it once, with ${SUPPORTED_ENCODINGS.join(' or ')}`,
+    };
   }
   return { ok: true, codings };
 }
@@ -60,7 +72,12 @@ function decodedBody(raw: Readable, codings: ('gzip' | 'deflate')[], limit: numb
     transform(chunk: Buffer, _encoding, callback) {
       decoded += chunk.length;
       if (decoded > limit) {
-        callback(new BodyError(413, `the ${kind} is over ${limit} bytes once decompressed; the limit is ${limit} bytes per ${kind} (after decompression)`));
+        callback(
+          new BodyError(
+            413,
+            `the ${kind} is over ${limit} bytes once decompressed; the limit is ${limit} bytes per ${kind} (after decompression)`,
+          ),
+        );
         return;
       }
       callback(null, chunk);
@@ -73,7 +90,12 @@ function decodedBody(raw: Readable, codings: ('gzip' | 'deflate')[], limit: numb
   stage.pipe(limiter);
   for (const decoder of decoders) {
     decoder.on('error', () =>
-      limiter.destroy(new BodyError(400, `the body is not valid ${codings.join(' + ')} data: compress the whole JSON body once, or send it uncompressed`)),
+      limiter.destroy(
+        new BodyError(
+          400,
+          `the body is not valid ${codings.join(' + ')} data: compress the whole JSON body once, or send it uncompressed`,
+        ),
+      ),
     );
   }
   raw.on('error', (error) => limiter.destroy(error));

@@ -32,9 +32,12 @@ export interface TrackingConsentDeps {
 function countryOf(call: TrackingCall): string | undefined {
   const context = call.context as { location?: { country?: unknown }; traits?: { address?: { country?: unknown } } };
   const traits = call.traits as { address?: { country?: unknown }; country?: unknown };
-  const country = [context.location?.country, traits.address?.country, traits.country, context.traits?.address?.country].find(
-    (c): c is string => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c),
-  );
+  const country = [
+    context.location?.country,
+    traits.address?.country,
+    traits.country,
+    context.traits?.address?.country,
+  ].find((c): c is string => typeof c === 'string' && /^[A-Za-z]{2}$/.test(c));
   return country?.toUpperCase();
 }
 
@@ -78,13 +81,19 @@ export async function recordTrackedConsent(
       continue;
     }
     // The server's clock: a client's timestamp may be placed ahead to outrank later choices.
-    const origin = { at: call.receivedAt.toISOString(), proof: { kind: proofKindFor(kind, 'segment-message'), reference: `${sourceId}:${call.messageId}` } };
+    const origin = {
+      at: call.receivedAt.toISOString(),
+      proof: { kind: proofKindFor(kind, 'segment-message'), reference: `${sourceId}:${call.messageId}` },
+    };
     const records: ConsentRecord[] = [];
     if (prefs !== undefined) {
       const segment = fromSegmentCategoryPreferences(prefs, origin);
       if (segment.ok) records.push(...segment.records);
     }
-    const gpc = fromGpc(gpcHeader, policy, { ...origin, proof: { kind: proofKindFor(kind, 'gpc-request'), reference: origin.proof.reference } });
+    const gpc = fromGpc(gpcHeader, policy, {
+      ...origin,
+      proof: { kind: proofKindFor(kind, 'gpc-request'), reference: origin.proof.reference },
+    });
     if (gpc.outcome === 'recorded') records.push(...gpc.records);
     const news = admitTrackedConsent(records, kind, current?.effective).admitted;
     if (news.length === 0) continue;
@@ -92,7 +101,10 @@ export async function recordTrackedConsent(
     if (stored.propagationId) {
       // Temporal trouble does not fail the request: the events and the change are stored, and the
       // consent outbox starts the propagation later.
-      await startRecordedPropagation(deps.temporal, deps.regions, region, sql, { propagationId: stored.propagationId, customerId });
+      await startRecordedPropagation(deps.temporal, deps.regions, region, sql, {
+        propagationId: stored.propagationId,
+        customerId,
+      });
     }
   }
   return signalled;

@@ -28,7 +28,11 @@ export class AllowedOriginIndex {
   private loadedAt = 0;
   private loading?: Promise<void>;
 
-  constructor(private readonly db: GlobalDb, private readonly ttlMs = 30_000, private readonly missRefreshMs = 2_000) {}
+  constructor(
+    private readonly db: GlobalDb,
+    private readonly ttlMs = 30_000,
+    private readonly missRefreshMs = 2_000,
+  ) {}
 
   async allows(origin: string, now = Date.now()): Promise<boolean> {
     const age = now - this.loadedAt;
@@ -72,7 +76,11 @@ export function admitOrigin(request: FastifyRequest, reply: FastifyReply, source
 }
 
 /** Answers preflights on the given tracking paths; every tracking answer varies by Origin. */
-export function registerTrackingPreflight(scope: FastifyInstance, index: AllowedOriginIndex, paths: readonly string[]): void {
+export function registerTrackingPreflight(
+  scope: FastifyInstance,
+  index: AllowedOriginIndex,
+  paths: readonly string[],
+): void {
   scope.addHook('onSend', async (_request, reply, payload) => {
     reply.header('vary', 'Origin');
     return payload;
@@ -80,7 +88,10 @@ export function registerTrackingPreflight(scope: FastifyInstance, index: Allowed
   const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
     const origin = originOf(request);
     if (!origin || !(await index.allows(origin))) {
-      return reply.code(403).send({ success: false, error: 'this origin is on no source\'s allowedOrigins: add it to the source (PATCH /admin/sources/:id)' });
+      return reply.code(403).send({
+        success: false,
+        error: "this origin is on no source's allowedOrigins: add it to the source (PATCH /admin/sources/:id)",
+      });
     }
     return reply
       .code(204)

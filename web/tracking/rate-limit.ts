@@ -24,7 +24,11 @@ export class SourceRateLimiter {
   private readonly bytesPerSecond: number | undefined;
   private readonly maxKeys: number;
 
-  constructor(private readonly ratePerSecond: number, private readonly now: () => number = Date.now, options: RateLimiterOptions = {}) {
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly now: () => number = Date.now,
+    options: RateLimiterOptions = {},
+  ) {
     this.bytesPerSecond = options.bytesPerSecond;
     this.maxKeys = options.maxKeys ?? 100_000;
   }
@@ -46,13 +50,25 @@ export class SourceRateLimiter {
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
 
-    if (count > capacity) return { ok: false, retryAfterSeconds: Math.ceil(count / this.ratePerSecond), reason: 'events', tooLarge: true };
-    if (bytes > byteCapacity) return { ok: false, retryAfterSeconds: Math.ceil(bytes / this.bytesPerSecond!), reason: 'bytes', tooLarge: true };
+    if (count > capacity)
+      return { ok: false, retryAfterSeconds: Math.ceil(count / this.ratePerSecond), reason: 'events', tooLarge: true };
+    if (bytes > byteCapacity)
+      return { ok: false, retryAfterSeconds: Math.ceil(bytes / this.bytesPerSecond!), reason: 'bytes', tooLarge: true };
     if (bucket.tokens < count) {
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((count - bucket.tokens) / this.ratePerSecond)), reason: 'events', tooLarge: false };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((count - bucket.tokens) / this.ratePerSecond)),
+        reason: 'events',
+        tooLarge: false,
+      };
     }
     if (bucket.bytes < bytes) {
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((bytes - bucket.bytes) / this.bytesPerSecond!)), reason: 'bytes', tooLarge: false };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((bytes - bucket.bytes) / this.bytesPerSecond!)),
+        reason: 'bytes',
+        tooLarge: false,
+      };
     }
     bucket.tokens -= count;
     bucket.bytes -= bytes;
@@ -76,6 +92,11 @@ export function clientNetwork(address: string): string {
   const [head = '', tail = ''] = address.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -66,7 +66,11 @@ const DEFAULT_MAX_BACKLOG = 100_000;
 export const KEY_LOOKUPS_PER_CLIENT = 10;
 
 export class TrackingError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -88,9 +92,18 @@ function writeKeyOf(request: FastifyRequest): string | undefined {
   return writeKeyFromBody(request.body);
 }
 
-async function authenticate(deps: TrackingDeps, request: FastifyRequest, reply: FastifyReply, key = writeKeyOf(request), unknownStatus = 401): Promise<Source> {
+async function authenticate(
+  deps: TrackingDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  key = writeKeyOf(request),
+  unknownStatus = 401,
+): Promise<Source> {
   if (!key) {
-    throw new TrackingError(401, 'missing write key: send it as the HTTP Basic user name (empty password) or as "writeKey" in the body');
+    throw new TrackingError(
+      401,
+      'missing write key: send it as the HTTP Basic user name (empty password) or as "writeKey" in the body',
+    );
   }
   const unknown = () => new TrackingError(unknownStatus, "writeKey unknown: check the source's key in the console");
   // Malformed keys and keys already known (or known to be unknown) cost no database query.
@@ -99,9 +112,13 @@ async function authenticate(deps: TrackingDeps, request: FastifyRequest, reply: 
   if (!cached) {
     const allowed = deps.keyLookupLimiter!.take(clientNetwork(request.ip), 1);
     if (!allowed.ok) {
-      throw new TrackingError(429, `too many write-key lookups from this address (unknown keys?): retry after ${allowed.retryAfterSeconds}s`, {
-        'retry-after': String(allowed.retryAfterSeconds),
-      });
+      throw new TrackingError(
+        429,
+        `too many write-key lookups from this address (unknown keys?): retry after ${allowed.retryAfterSeconds}s`,
+        {
+          'retry-after': String(allowed.retryAfterSeconds),
+        },
+      );
     }
     source = await deps.sources.lookup(key);
   }
@@ -114,14 +131,19 @@ async function authenticate(deps: TrackingDeps, request: FastifyRequest, reply: 
 
 function admit(deps: TrackingDeps, source: Source, count: number, bytes: number): RegionWriter {
   const writer = deps.writers.get(source.region);
-  if (!writer) throw new TrackingError(503, `region "${source.region}" of this source is not served by this server: check MERIDIAN_REGIONS_FILE`);
+  if (!writer)
+    throw new TrackingError(
+      503,
+      `region "${source.region}" of this source is not served by this server: check MERIDIAN_REGIONS_FILE`,
+    );
   if (writer.backlog > (deps.maxBacklog ?? DEFAULT_MAX_BACKLOG)) {
     throw new TrackingError(429, `region ${source.region} is catching up: retry shortly`, { 'retry-after': '1' });
   }
   const allowed = deps.rateLimiter.take(source.id, count, bytes);
   if (!allowed.ok) {
     const what = allowed.reason === 'bytes' ? 'too much data' : 'too many events';
-    if (allowed.tooLarge) throw new TrackingError(413, `${what} in one request for this source's rate limit: send smaller batches`);
+    if (allowed.tooLarge)
+      throw new TrackingError(413, `${what} in one request for this source's rate limit: send smaller batches`);
     throw new TrackingError(429, `${what} from this source: retry after ${allowed.retryAfterSeconds}s`, {
       'retry-after': String(allowed.retryAfterSeconds),
     });
@@ -129,9 +151,17 @@ function admit(deps: TrackingDeps, source: Source, count: number, bytes: number)
   return writer;
 }
 
-async function store(deps: TrackingDeps, request: FastifyRequest, writer: RegionWriter, source: Source, calls: TrackingCall[]) {
+async function store(
+  deps: TrackingDeps,
+  request: FastifyRequest,
+  writer: RegionWriter,
+  source: Source,
+  calls: TrackingCall[],
+) {
   // A public (browser) key's identifiers are claims: the writer holds merges they alone would cause.
-  const outcomes = await writer.write(calls.map((call) => ({ sourceId: source.id, provenance: provenanceOfSource(source.kind), call })));
+  const outcomes = await writer.write(
+    calls.map((call) => ({ sourceId: source.id, provenance: provenanceOfSource(source.kind), call })),
+  );
   if (deps.consent) {
     const gpc = request.headers['sec-gpc'];
     await recordTrackedConsent(deps.consent, source, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
@@ -155,7 +185,10 @@ const writeKeyInQuery = z.object({ writeKey: z.string().describe("the source's w
 const batchAccepted = z.object({
   success: z.literal(true),
   stored: z.number().int().optional().describe('how many calls were stored, when some were refused'),
-  rejected: z.array(rejectedItemSchema).optional().describe('the refused calls, by index in the batch, with the field and rule they broke'),
+  rejected: z
+    .array(rejectedItemSchema)
+    .optional()
+    .describe('the refused calls, by index in the batch, with the field and rule they broke'),
 });
 
 function sendError(reply: FastifyReply, error: TrackingError) {
@@ -163,24 +196,32 @@ function sendError(reply: FastifyReply, error: TrackingError) {
 }
 
 export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps): void {
-  const deps: TrackingDeps = { ...given, keyLookupLimiter: given.keyLookupLimiter ?? new SourceRateLimiter(KEY_LOOKUPS_PER_CLIENT) };
+  const deps: TrackingDeps = {
+    ...given,
+    keyLookupLimiter: given.keyLookupLimiter ?? new SourceRateLimiter(KEY_LOOKUPS_PER_CLIENT),
+  };
   // Segment's limits, enforced before parsing so an oversize body costs nothing.
   app.register(async (scope) => {
     registerTrackingBodies(scope);
     registerTrackingPreflight(scope, deps.origins, ['/v1/*', '/sourceConfig', '/sourceConfig/', '/beacon/v1/batch']);
     scope.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
       if (error instanceof TrackingError) return sendError(reply, error);
-      if (error instanceof BodyError) return reply.code(error.statusCode).send({ success: false, error: error.message });
+      if (error instanceof BodyError)
+        return reply.code(error.statusCode).send({ success: false, error: error.message });
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         const kind = bodyKindOf(request);
         const bytes = Number(request.headers['content-length'] ?? 0);
-        return reply.code(413).send({ success: false, error: bodyTooLarge(bytes, kind) ?? `body over the ${kind} limit` });
+        return reply
+          .code(413)
+          .send({ success: false, error: bodyTooLarge(bytes, kind) ?? `body over the ${kind} limit` });
       }
       if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
         return reply.code(415).send({ success: false, error: UNSUPPORTED_MEDIA_TYPE });
       }
       if (error.statusCode && error.statusCode < 500) {
-        return reply.code(error.statusCode).send({ success: false, error: `request body is not valid JSON: ${error.message}` });
+        return reply
+          .code(error.statusCode)
+          .send({ success: false, error: `request body is not valid JSON: ${error.message}` });
       }
       if (isDataError(error)) {
         // Only the SQLSTATE: the database's message may quote the value, which may be personal.
@@ -196,16 +237,27 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
     // analytics.js posts to the call type's first letter (/v1/t for track).
     for (const type of CALL_TYPES) {
       for (const path of [`/v1/${type}`, `/v1/${type[0]}`]) {
-        const summary = path === `/v1/${type}` ? CALL_SUMMARIES[type] : `${CALL_SUMMARIES[type]} (analytics.js's short path, as /v1/${type})`;
-        const doc = trackingRoute({ summary, body: callSchemas[type].and(writeKeyInBodySchema), response: { 200: json('committed in the source\'s region', accepted) } });
-        scope.post(path, { bodyLimit: LIMITS.eventBytes, schema: doc, config: { bodyKind: 'event' } }, async (request, reply) => {
-          const source = await authenticate(deps, request, reply);
-          const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
-          if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
-          const writer = admit(deps, source, 1, parsed.bytes);
-          await store(deps, request, writer, source, [parsed.call]);
-          return { success: true };
+        const summary =
+          path === `/v1/${type}`
+            ? CALL_SUMMARIES[type]
+            : `${CALL_SUMMARIES[type]} (analytics.js's short path, as /v1/${type})`;
+        const doc = trackingRoute({
+          summary,
+          body: callSchemas[type].and(writeKeyInBodySchema),
+          response: { 200: json("committed in the source's region", accepted) },
         });
+        scope.post(
+          path,
+          { bodyLimit: LIMITS.eventBytes, schema: doc, config: { bodyKind: 'event' } },
+          async (request, reply) => {
+            const source = await authenticate(deps, request, reply);
+            const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
+            if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
+            const writer = admit(deps, source, 1, parsed.bytes);
+            await store(deps, request, writer, source, [parsed.call]);
+            return { success: true };
+          },
+        );
       }
     }
 
@@ -213,7 +265,8 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
       '/v1/batch': `Batch: up to ${LIMITS.batchItems} calls in one request`,
       '/v1/import': 'Import: a batch of historical calls (as /v1/batch)',
       '/v1/b': "Batch (analytics.js's short path, as /v1/batch)",
-      '/beacon/v1/batch': "Batch from navigator.sendBeacon (RudderStack's beacon path): the write key in the query string",
+      '/beacon/v1/batch':
+        "Batch from navigator.sendBeacon (RudderStack's beacon path): the write key in the query string",
     };
     for (const path of ['/v1/batch', '/v1/import', '/v1/b', '/beacon/v1/batch']) {
       const keyInQuery = path === '/beacon/v1/batch';
@@ -221,37 +274,62 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
         summary: BATCH_SUMMARIES[path]!,
         body: batchDoc,
         ...(keyInQuery ? { querystring: writeKeyInQuery } : {}),
-        response: { 200: json('the good calls are committed in the source\'s region; refused ones are listed by index', batchAccepted) },
+        response: {
+          200: json(
+            "the good calls are committed in the source's region; refused ones are listed by index",
+            batchAccepted,
+          ),
+        },
       });
-      scope.post(path, { bodyLimit: LIMITS.batchBytes, schema: doc, config: { bodyKind: 'batch' } }, async (request, reply) => {
-        const source = await authenticate(deps, request, reply, (keyInQuery ? queryWriteKey(request) : undefined) ?? writeKeyOf(request));
-        const parsed = parseBatch(request.body, new Date(), randomUUID);
-        if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
-        const { calls, rejected } = parsed.result;
-        if (calls.length === 0) return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
-        const expanded = storedBatchTooLarge(parsed.result.storedBytes);
-        if (expanded) return reply.code(413).send({ success: false, error: expanded });
-        const writer = admit(deps, source, calls.length, parsed.result.storedBytes);
-        await store(deps, request, writer, source, calls);
-        // Good items are stored even when others were refused; the refused ones are named, by index.
-        return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
-      });
+      scope.post(
+        path,
+        { bodyLimit: LIMITS.batchBytes, schema: doc, config: { bodyKind: 'batch' } },
+        async (request, reply) => {
+          const source = await authenticate(
+            deps,
+            request,
+            reply,
+            (keyInQuery ? queryWriteKey(request) : undefined) ?? writeKeyOf(request),
+          );
+          const parsed = parseBatch(request.body, new Date(), randomUUID);
+          if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
+          const { calls, rejected } = parsed.result;
+          if (calls.length === 0)
+            return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
+          const expanded = storedBatchTooLarge(parsed.result.storedBytes);
+          if (expanded) return reply.code(413).send({ success: false, error: expanded });
+          const writer = admit(deps, source, calls.length, parsed.result.storedBytes);
+          await store(deps, request, writer, source, calls);
+          // Good items are stored even when others were refused; the refused ones are named, by index.
+          return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
+        },
+      );
     }
 
     // Unknown keys get 404, as from Segment's CDN. Nothing in either answer is secret (./sdk-config.ts).
     const settingsDoc = trackingRoute({
-      summary: "analytics.js settings: its Segment.io integration sends events back to Meridian",
+      summary: 'analytics.js settings: its Segment.io integration sends events back to Meridian',
       security: [],
-      response: { 200: json('the settings analytics.js loads (cacheable for a minute)', z.record(z.string(), z.unknown())) },
+      response: {
+        200: json('the settings analytics.js loads (cacheable for a minute)', z.record(z.string(), z.unknown())),
+      },
     });
-    scope.get<{ Params: { writeKey: string } }>('/v1/projects/:writeKey/settings', { schema: settingsDoc }, async (request, reply) => {
-      const source = await authenticate(deps, request, reply, request.params.writeKey, 404);
-      return reply.header('cache-control', settingsCacheControl(source)).send(segmentSettings(request.params.writeKey, deps.publicUrl));
-    });
+    scope.get<{ Params: { writeKey: string } }>(
+      '/v1/projects/:writeKey/settings',
+      { schema: settingsDoc },
+      async (request, reply) => {
+        const source = await authenticate(deps, request, reply, request.params.writeKey, 404);
+        return reply
+          .header('cache-control', settingsCacheControl(source))
+          .send(segmentSettings(request.params.writeKey, deps.publicUrl));
+      },
+    );
     const sourceConfigDoc = trackingRoute({
       summary: "RudderStack JavaScript SDK's source config: no device-mode destinations, no reporting",
       querystring: writeKeyInQuery.partial().passthrough(),
-      response: { 200: json('the source config the SDK loads (cacheable for a minute)', z.record(z.string(), z.unknown())) },
+      response: {
+        200: json('the source config the SDK loads (cacheable for a minute)', z.record(z.string(), z.unknown())),
+      },
     });
     for (const path of ['/sourceConfig', '/sourceConfig/']) {
       scope.get(path, { schema: sourceConfigDoc }, async (request, reply) => {

@@ -11,7 +11,8 @@ export const de = {
     'Sie können uns bitten, Ihnen die über Sie gespeicherten personenbezogenen Daten zu zeigen, sie zu löschen oder zu berichtigen oder ihre Nutzung einzuschränken. Bevor wir etwas unternehmen, senden wir Ihnen einen Code per E-Mail, um zu bestätigen, dass Sie es wirklich sind.',
   'form.typeLegend': 'Was sollen wir für Sie tun?',
   'request.type.access': 'Kopie meiner Daten erhalten',
-  'request.type.access.help': 'Wir senden Ihnen eine Kopie der personenbezogenen Daten, die wir über Sie gespeichert haben.',
+  'request.type.access.help':
+    'Wir senden Ihnen eine Kopie der personenbezogenen Daten, die wir über Sie gespeichert haben.',
   'request.type.deletion': 'Meine Daten löschen',
   'request.type.deletion.help':
     'Wir löschen Ihre personenbezogenen Daten aus allen unseren Systemen – außer dem, was wir gesetzlich aufbewahren müssen.',
@@ -21,7 +22,8 @@ export const de = {
   'request.type.optOut.help':
     'Wir verkaufen Ihre Daten nicht mehr, geben sie nicht mehr weiter und nutzen sie nicht mehr für gezielte Werbung.',
   'request.type.restriction': 'Nutzung meiner Daten einschränken',
-  'request.type.restriction.help': 'Wir bewahren Ihre Daten auf, nutzen sie aber nur noch, soweit das Gesetz es erlaubt.',
+  'request.type.restriction.help':
+    'Wir bewahren Ihre Daten auf, nutzen sie aber nur noch, soweit das Gesetz es erlaubt.',
   'form.email': 'E-Mail-Adresse',
   'form.email.help': 'An diese Adresse senden wir einen Bestätigungscode.',
   'form.country': 'Land oder Region Ihres Wohnsitzes',
@@ -29,7 +31,8 @@ export const de = {
   'form.usState': 'Bundesstaat (nur in den USA)',
   'form.usState.none': 'Außerhalb der USA',
   'form.details': 'Was sollen wir berichtigen?',
-  'form.details.help': 'Nur bei einer Berichtigung: Teilen Sie uns mit, welche Angaben falsch sind und wie sie richtig lauten.',
+  'form.details.help':
+    'Nur bei einer Berichtigung: Teilen Sie uns mit, welche Angaben falsch sind und wie sie richtig lauten.',
   'form.submit': 'Anfrage senden',
   'form.error.title': 'Bitte prüfen Sie das Formular',
   'form.error.type': 'Wählen Sie aus, was wir für Sie tun sollen.',
@@ -63,7 +66,8 @@ export const de = {
     'Zum Schutz Ihrer Daten nimmt diese Anfrage keine Codes mehr an. Bitte stellen Sie eine neue Anfrage.',
 
   'error.notFound.title': 'Diese Seite wurde nicht gefunden',
-  'error.notFound.body': 'Die Adresse ist möglicherweise falsch geschrieben, oder die Anfrage ist nicht mehr verfügbar.',
+  'error.notFound.body':
+    'Die Adresse ist möglicherweise falsch geschrieben, oder die Anfrage ist nicht mehr verfügbar.',
   'error.generic.title': 'Etwas ist schiefgelaufen',
   'error.generic.body': 'Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es in einigen Minuten erneut.',
 
@@ -114,13 +118,16 @@ export const de = {
   'prefs.purpose.push': 'Push-Benachrichtigungen',
   'prefs.purpose.push.help': 'Mitteilungen unserer App auf Ihrem Smartphone oder im Browser.',
   'prefs.purpose.personalisedAds': 'Personalisierte Werbung',
-  'prefs.purpose.personalisedAds.help': 'Werbung auf anderen Websites und in anderen Apps, abgestimmt auf Ihre Nutzung unserer Angebote.',
+  'prefs.purpose.personalisedAds.help':
+    'Werbung auf anderen Websites und in anderen Apps, abgestimmt auf Ihre Nutzung unserer Angebote.',
   'prefs.purpose.analytics': 'Analyse',
   'prefs.purpose.analytics.help': 'Wir messen, wie unsere Website und Apps genutzt werden, um sie zu verbessern.',
   'prefs.purpose.saleSharing': 'Verkauf oder Weitergabe von Daten',
-  'prefs.purpose.saleSharing.help': 'Weitergabe Ihrer Daten an Partner für deren eigene Zwecke, auch für gezielte Werbung.',
+  'prefs.purpose.saleSharing.help':
+    'Weitergabe Ihrer Daten an Partner für deren eigene Zwecke, auch für gezielte Werbung.',
   'prefs.purpose.crossBorderTransfer': 'Übermittlung ins Ausland',
-  'prefs.purpose.crossBorderTransfer.help': 'Verarbeitung Ihrer Daten in einem anderen Land, zum Beispiel durch unsere Dienstleister.',
+  'prefs.purpose.crossBorderTransfer.help':
+    'Verarbeitung Ihrer Daten in einem anderen Land, zum Beispiel durch unsere Dienstleister.',
   'prefs.granted': 'Erlaubt',
   'prefs.denied': 'Nicht erlaubt',
   'prefs.basis.explicit': 'Ihre Auswahl',
@@ -135,12 +142,15 @@ export const de = {
   'email.statusLink': 'Hier können Sie den Fortschritt verfolgen:',
   'email.requestType': 'Anfrage: {typeName}',
   'email.verification.subject': 'Bitte bestätigen Sie Ihre Datenschutzanfrage',
-  'email.verification.intro': 'Für diese E-Mail-Adresse ist eine Datenschutzanfrage eingegangen. Um zu bestätigen, dass sie von Ihnen stammt, geben Sie diesen Code auf der Seite ein, auf der Sie die Anfrage gestellt haben:',
+  'email.verification.intro':
+    'Für diese E-Mail-Adresse ist eine Datenschutzanfrage eingegangen. Um zu bestätigen, dass sie von Ihnen stammt, geben Sie diesen Code auf der Seite ein, auf der Sie die Anfrage gestellt haben:',
   'email.verification.link': 'Oder bestätigen Sie über diesen Link:',
   'email.verification.expiry': 'Code und Link sind {minutes, plural, one {# Minute} other {# Minuten}} lang gültig.',
-  'email.verification.ignore': 'Wenn Sie diese Anfrage nicht gestellt haben, können Sie diese E-Mail ignorieren. Es ändert sich nichts.',
+  'email.verification.ignore':
+    'Wenn Sie diese Anfrage nicht gestellt haben, können Sie diese E-Mail ignorieren. Es ändert sich nichts.',
   'email.received.subject': 'Wir bearbeiten Ihre Datenschutzanfrage',
-  'email.received.body': 'Vielen Dank, dass Sie Ihre Datenschutzanfrage bestätigt haben. Wir haben mit der Bearbeitung begonnen.',
+  'email.received.body':
+    'Vielen Dank, dass Sie Ihre Datenschutzanfrage bestätigt haben. Wir haben mit der Bearbeitung begonnen.',
   'email.completed.subject': 'Ihre Datenschutzanfrage ist abgeschlossen',
   'email.completed.intro':
     '{type, select, access {Die Kopie Ihrer Daten steht bereit.} deletion {Wir haben Ihre personenbezogenen Daten aus unseren Systemen gelöscht – außer dem, was wir gesetzlich aufbewahren müssen.} correction {Wir haben Ihre Daten berichtigt.} optOut {Wir verkaufen Ihre Daten nicht mehr, geben sie nicht mehr weiter und nutzen sie nicht mehr für gezielte Werbung.} restriction {Wir haben die Nutzung Ihrer Daten eingeschränkt.} other {Wir haben Ihre Anfrage abgeschlossen.}}',
@@ -148,7 +158,8 @@ export const de = {
   'email.completed.export': 'Hier können Sie Ihre Daten herunterladen:',
   'email.completed.exportExpiry': 'Dieser Link ist bis zum {date} gültig. Danach können Sie eine neue Kopie anfordern.',
   'email.cancelled.subject': 'Ihre Datenschutzanfrage wurde storniert',
-  'email.cancelled.body': 'Ihre Datenschutzanfrage wurde storniert; an Ihren Daten haben wir nichts geändert. Sie können jederzeit eine neue Anfrage stellen.',
+  'email.cancelled.body':
+    'Ihre Datenschutzanfrage wurde storniert; an Ihren Daten haben wir nichts geändert. Sie können jederzeit eine neue Anfrage stellen.',
 
   'verify.confirm.title': 'Datenschutzanfrage bestätigen',
   'verify.confirm.body':
@@ -164,7 +175,8 @@ export const de = {
   'status.newLink.sent':
     'Falls uns die E-Mail-Adresse dieser Anfrage noch vorliegt, haben wir einen neuen Link an sie gesendet. Es kann einige Minuten dauern, bis er ankommt.',
   'email.statusLink.subject': 'Ein neuer Link zu Ihrer Datenschutzanfrage',
-  'email.statusLink.body': 'Sie haben einen neuen Link angefordert, um Ihre Datenschutzanfrage zu verfolgen. Er ist bis zum {date} gültig.',
+  'email.statusLink.body':
+    'Sie haben einen neuen Link angefordert, um Ihre Datenschutzanfrage zu verfolgen. Er ist bis zum {date} gültig.',
   'error.mailUnavailable.title': 'Wir können gerade keine E-Mails senden',
   'error.mailUnavailable.body':
     'Unser E-Mail-Dienst hat nicht geantwortet, daher konnten wir Ihnen keine Nachricht senden. Bitte versuchen Sie es in einigen Minuten erneut.',

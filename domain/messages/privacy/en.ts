@@ -15,7 +15,8 @@ export const en = {
   'request.type.access': 'Get a copy of my data',
   'request.type.access.help': 'We send you a copy of the personal data we hold about you.',
   'request.type.deletion': 'Delete my data',
-  'request.type.deletion.help': 'We delete your personal data from all our systems, except what the law requires us to keep.',
+  'request.type.deletion.help':
+    'We delete your personal data from all our systems, except what the law requires us to keep.',
   'request.type.correction': 'Correct my data',
   'request.type.correction.help': 'We fix personal data about you that is wrong or incomplete.',
   'request.type.optOut': 'Do not sell or share my data',
@@ -59,7 +60,8 @@ export const en = {
   'verify.codeWrong.body':
     'Check the 6-digit code in the email and try again. {attemptsLeft, plural, one {You have # attempt left.} other {You have # attempts left.}}',
   'verify.tooManyAttempts.title': 'Too many attempts',
-  'verify.tooManyAttempts.body': 'To protect your data, this request no longer accepts codes. Please make a new request.',
+  'verify.tooManyAttempts.body':
+    'To protect your data, this request no longer accepts codes. Please make a new request.',
 
   'error.notFound.title': 'We could not find this page',
   'error.notFound.body': 'The address may be mistyped, or the request may no longer be available.',
@@ -117,9 +119,11 @@ export const en = {
   'prefs.purpose.analytics': 'Analytics',
   'prefs.purpose.analytics.help': 'Measuring how our website and apps are used, so that we can improve them.',
   'prefs.purpose.saleSharing': 'Selling or sharing data',
-  'prefs.purpose.saleSharing.help': 'Sharing your data with partners for their own purposes, including targeted advertising.',
+  'prefs.purpose.saleSharing.help':
+    'Sharing your data with partners for their own purposes, including targeted advertising.',
   'prefs.purpose.crossBorderTransfer': 'Transfers abroad',
-  'prefs.purpose.crossBorderTransfer.help': 'Processing your data in another country, for example by our service providers.',
+  'prefs.purpose.crossBorderTransfer.help':
+    'Processing your data in another country, for example by our service providers.',
   'prefs.granted': 'Allowed',
   'prefs.denied': 'Not allowed',
   'prefs.basis.explicit': 'Your choice',
@@ -134,7 +138,8 @@ export const en = {
   'email.statusLink': 'You can follow its progress here:',
   'email.requestType': 'Request: {typeName}',
   'email.verification.subject': 'Confirm your privacy request',
-  'email.verification.intro': 'We received a privacy request for this email address. To confirm that it was you, enter this code on the page where you made the request:',
+  'email.verification.intro':
+    'We received a privacy request for this email address. To confirm that it was you, enter this code on the page where you made the request:',
   'email.verification.link': 'Or confirm by opening this link:',
   'email.verification.expiry': 'The code and the link expire in {minutes, plural, one {# minute} other {# minutes}}.',
   'email.verification.ignore': 'If you did not make this request, you can ignore this email. Nothing will change.',
@@ -147,14 +152,16 @@ export const en = {
   'email.completed.export': 'Download your data here:',
   'email.completed.exportExpiry': 'This link works until {date}. After that, you can ask for a new copy.',
   'email.cancelled.subject': 'Your privacy request has been cancelled',
-  'email.cancelled.body': 'Your privacy request has been cancelled, and we have made no changes to your data. You can make a new request at any time.',
+  'email.cancelled.body':
+    'Your privacy request has been cancelled, and we have made no changes to your data. You can make a new request at any time.',
 
   'verify.confirm.title': 'Confirm your privacy request',
   'verify.confirm.body':
     'To confirm that you made this request, press the button below. If you did not make it, close this page: nothing will happen.',
   'verify.confirm.submit': 'Confirm my request',
   'verify.alreadyConfirmed.title': 'This request is already confirmed',
-  'verify.alreadyConfirmed.body': 'Follow it with the link in our email. If you no longer have that link, we can email you a new one.',
+  'verify.alreadyConfirmed.body':
+    'Follow it with the link in our email. If you no longer have that link, we can email you a new one.',
   'status.linkExpired.title': 'This status link has expired',
   'status.linkExpired.body':
     'For your security, links to a request work only for a limited time. We can email a new link to the address the request was made with.',
@@ -164,7 +171,8 @@ export const en = {
   'email.statusLink.subject': 'A new link to your privacy request',
   'email.statusLink.body': 'You asked for a new link to follow your privacy request. It works until {date}.',
   'error.mailUnavailable.title': 'We cannot send emails right now',
-  'error.mailUnavailable.body': 'Our email service did not answer, so we could not send you a message. Please try again in a few minutes.',
+  'error.mailUnavailable.body':
+    'Our email service did not answer, so we could not send you a message. Please try again in a few minutes.',
 } as const;
 
 export type PrivacyMessageKey = keyof typeof en;

@@ -58,7 +58,8 @@ export const es = {
   'verify.codeWrong.body':
     'Compruebe el código de 6 dígitos del correo e inténtelo de nuevo. {attemptsLeft, plural, one {Le queda # intento.} other {Le quedan # intentos.}}',
   'verify.tooManyAttempts.title': 'Demasiados intentos',
-  'verify.tooManyAttempts.body': 'Para proteger sus datos, esta solicitud ya no acepta códigos. Haga una nueva solicitud.',
+  'verify.tooManyAttempts.body':
+    'Para proteger sus datos, esta solicitud ya no acepta códigos. Haga una nueva solicitud.',
 
   'error.notFound.title': 'No hemos encontrado esta página',
   'error.notFound.body': 'Puede que la dirección esté mal escrita o que la solicitud ya no esté disponible.',
@@ -116,9 +117,11 @@ export const es = {
   'prefs.purpose.analytics': 'Analítica',
   'prefs.purpose.analytics.help': 'Medir cómo se usan nuestra web y nuestras aplicaciones para mejorarlas.',
   'prefs.purpose.saleSharing': 'Venta o cesión de datos',
-  'prefs.purpose.saleSharing.help': 'Compartir sus datos con socios para sus propios fines, incluida la publicidad dirigida.',
+  'prefs.purpose.saleSharing.help':
+    'Compartir sus datos con socios para sus propios fines, incluida la publicidad dirigida.',
   'prefs.purpose.crossBorderTransfer': 'Transferencias internacionales',
-  'prefs.purpose.crossBorderTransfer.help': 'Tratamiento de sus datos en otro país, por ejemplo por nuestros proveedores.',
+  'prefs.purpose.crossBorderTransfer.help':
+    'Tratamiento de sus datos en otro país, por ejemplo por nuestros proveedores.',
   'prefs.granted': 'Permitido',
   'prefs.denied': 'No permitido',
   'prefs.basis.explicit': 'Su elección',
@@ -133,9 +136,11 @@ export const es = {
   'email.statusLink': 'Puede seguir su avance aquí:',
   'email.requestType': 'Solicitud: {typeName}',
   'email.verification.subject': 'Confirme su solicitud de privacidad',
-  'email.verification.intro': 'Hemos recibido una solicitud de privacidad para esta dirección de correo. Para confirmar que la hizo usted, escriba este código en la página donde hizo la solicitud:',
+  'email.verification.intro':
+    'Hemos recibido una solicitud de privacidad para esta dirección de correo. Para confirmar que la hizo usted, escriba este código en la página donde hizo la solicitud:',
   'email.verification.link': 'O confírmela abriendo este enlace:',
-  'email.verification.expiry': 'El código y el enlace caducan dentro de {minutes, plural, one {# minuto} other {# minutos}}.',
+  'email.verification.expiry':
+    'El código y el enlace caducan dentro de {minutes, plural, one {# minuto} other {# minutos}}.',
   'email.verification.ignore': 'Si usted no hizo esta solicitud, puede ignorar este correo. No cambiará nada.',
   'email.received.subject': 'Estamos tramitando su solicitud de privacidad',
   'email.received.body': 'Gracias por confirmar su solicitud de privacidad. Ya hemos empezado a tramitarla.',
@@ -146,14 +151,16 @@ export const es = {
   'email.completed.export': 'Descargue sus datos aquí:',
   'email.completed.exportExpiry': 'Este enlace es válido hasta el {date}. Después, puede pedir una copia nueva.',
   'email.cancelled.subject': 'Su solicitud de privacidad se ha cancelado',
-  'email.cancelled.body': 'Su solicitud de privacidad se ha cancelado y no hemos modificado ninguno de sus datos. Puede hacer una nueva solicitud cuando quiera.',
+  'email.cancelled.body':
+    'Su solicitud de privacidad se ha cancelado y no hemos modificado ninguno de sus datos. Puede hacer una nueva solicitud cuando quiera.',
 
   'verify.confirm.title': 'Confirme su solicitud de privacidad',
   'verify.confirm.body':
     'Para confirmar que usted hizo esta solicitud, pulse el botón de abajo. Si no la hizo, cierre esta página: no ocurrirá nada.',
   'verify.confirm.submit': 'Confirmar mi solicitud',
   'verify.alreadyConfirmed.title': 'Esta solicitud ya está confirmada',
-  'verify.alreadyConfirmed.body': 'Siga su avance con el enlace de nuestro correo. Si ya no lo tiene, podemos enviarle uno nuevo.',
+  'verify.alreadyConfirmed.body':
+    'Siga su avance con el enlace de nuestro correo. Si ya no lo tiene, podemos enviarle uno nuevo.',
   'status.linkExpired.title': 'Este enlace de seguimiento ha caducado',
   'status.linkExpired.body':
     'Por su seguridad, los enlaces a una solicitud solo funcionan durante un tiempo limitado. Podemos enviar un enlace nuevo a la dirección de correo con la que se hizo la solicitud.',
@@ -161,7 +168,8 @@ export const es = {
   'status.newLink.sent':
     'Si aún conservamos la dirección de correo de esta solicitud, le hemos enviado un enlace nuevo. Puede tardar unos minutos en llegar.',
   'email.statusLink.subject': 'Un enlace nuevo a su solicitud de privacidad',
-  'email.statusLink.body': 'Ha pedido un enlace nuevo para seguir su solicitud de privacidad. Es válido hasta el {date}.',
+  'email.statusLink.body':
+    'Ha pedido un enlace nuevo para seguir su solicitud de privacidad. Es válido hasta el {date}.',
   'error.mailUnavailable.title': 'Ahora mismo no podemos enviar correos',
   'error.mailUnavailable.body':
     'Nuestro servicio de correo no ha respondido, así que no hemos podido enviarle ningún mensaje. Inténtelo de nuevo dentro de unos minutos.',

@@ -18,9 +18,11 @@ export const fr = {
   'request.type.correction': 'Rectifier mes données',
   'request.type.correction.help': 'Nous corrigeons les données vous concernant qui sont inexactes ou incomplètes.',
   'request.type.optOut': 'Ne pas vendre ni partager mes données',
-  'request.type.optOut.help': 'Nous cessons de vendre ou de partager vos données et de les utiliser pour de la publicité ciblée.',
+  'request.type.optOut.help':
+    'Nous cessons de vendre ou de partager vos données et de les utiliser pour de la publicité ciblée.',
   'request.type.restriction': 'Limiter l’utilisation de mes données',
-  'request.type.restriction.help': 'Nous conservons vos données, mais ne les utilisons plus que dans la mesure où la loi le permet.',
+  'request.type.restriction.help':
+    'Nous conservons vos données, mais ne les utilisons plus que dans la mesure où la loi le permet.',
   'form.email': 'Adresse e-mail',
   'form.email.help': 'Nous enverrons un code de confirmation à cette adresse.',
   'form.country': 'Pays ou région de résidence',
@@ -114,14 +116,16 @@ export const fr = {
   'prefs.purpose.push': 'Notifications push',
   'prefs.purpose.push.help': 'Notifications de notre application sur votre téléphone ou dans votre navigateur.',
   'prefs.purpose.personalisedAds': 'Publicité personnalisée',
-  'prefs.purpose.personalisedAds.help': 'Publicités sur d’autres sites et applications, selon votre utilisation de nos services.',
+  'prefs.purpose.personalisedAds.help':
+    'Publicités sur d’autres sites et applications, selon votre utilisation de nos services.',
   'prefs.purpose.analytics': 'Mesure d’audience',
   'prefs.purpose.analytics.help': 'Mesurer l’utilisation de notre site et de nos applications pour les améliorer.',
   'prefs.purpose.saleSharing': 'Vente ou partage de données',
   'prefs.purpose.saleSharing.help':
     'Partage de vos données avec des partenaires pour leurs propres finalités, y compris la publicité ciblée.',
   'prefs.purpose.crossBorderTransfer': 'Transferts à l’étranger',
-  'prefs.purpose.crossBorderTransfer.help': 'Traitement de vos données dans un autre pays, par exemple par nos prestataires.',
+  'prefs.purpose.crossBorderTransfer.help':
+    'Traitement de vos données dans un autre pays, par exemple par nos prestataires.',
   'prefs.granted': 'Autorisé',
   'prefs.denied': 'Non autorisé',
   'prefs.basis.explicit': 'Votre choix',
@@ -136,7 +140,8 @@ export const fr = {
   'email.statusLink': 'Vous pouvez suivre son avancement ici\u00a0:',
   'email.requestType': 'Demande\u00a0: {typeName}',
   'email.verification.subject': 'Confirmez votre demande concernant vos données',
-  'email.verification.intro': 'Nous avons reçu une demande concernant les données personnelles liées à cette adresse e-mail. Pour confirmer qu’elle vient bien de vous, saisissez ce code sur la page où vous avez fait la demande\u00a0:',
+  'email.verification.intro':
+    'Nous avons reçu une demande concernant les données personnelles liées à cette adresse e-mail. Pour confirmer qu’elle vient bien de vous, saisissez ce code sur la page où vous avez fait la demande\u00a0:',
   'email.verification.link': 'Vous pouvez aussi confirmer en ouvrant ce lien\u00a0:',
   'email.verification.expiry': 'Le code et le lien expirent dans {minutes, plural, one {# minute} other {# minutes}}.',
   'email.verification.ignore': 'Si vous n’avez pas fait cette demande, ignorez cet e-mail. Rien ne changera.',
@@ -147,9 +152,11 @@ export const fr = {
     '{type, select, access {La copie de vos données est prête.} deletion {Nous avons supprimé vos données personnelles de nos systèmes, sauf celles que la loi nous oblige à conserver.} correction {Nous avons rectifié vos données.} optOut {Nous ne vendons et ne partageons plus vos données, et ne les utilisons plus pour de la publicité ciblée.} restriction {Nous avons limité l’utilisation de vos données.} other {Nous avons traité votre demande.}}',
   'email.completed.certificate': 'Votre attestation indique ce que nous avons fait dans chaque système\u00a0:',
   'email.completed.export': 'Téléchargez vos données ici\u00a0:',
-  'email.completed.exportExpiry': 'Ce lien est valable jusqu’au {date}. Ensuite, vous pourrez demander une nouvelle copie.',
+  'email.completed.exportExpiry':
+    'Ce lien est valable jusqu’au {date}. Ensuite, vous pourrez demander une nouvelle copie.',
   'email.cancelled.subject': 'Votre demande a été annulée',
-  'email.cancelled.body': 'Votre demande a été annulée et nous n’avons modifié aucune de vos données. Vous pouvez faire une nouvelle demande à tout moment.',
+  'email.cancelled.body':
+    'Votre demande a été annulée et nous n’avons modifié aucune de vos données. Vous pouvez faire une nouvelle demande à tout moment.',
 
   'verify.confirm.title': 'Confirmez votre demande',
   'verify.confirm.body':
@@ -165,7 +172,8 @@ export const fr = {
   'status.newLink.sent':
     'Si nous disposons encore de l’adresse e-mail de cette demande, nous y avons envoyé un nouveau lien. Il peut mettre quelques minutes à arriver.',
   'email.statusLink.subject': 'Un nouveau lien vers votre demande',
-  'email.statusLink.body': 'Vous avez demandé un nouveau lien pour suivre votre demande. Il est valable jusqu’au {date}.',
+  'email.statusLink.body':
+    'Vous avez demandé un nouveau lien pour suivre votre demande. Il est valable jusqu’au {date}.',
   'error.mailUnavailable.title': 'Nous ne pouvons pas envoyer d’e-mails pour le moment',
   'error.mailUnavailable.body':
     'Notre service d’e-mail n’a pas répondu\u00a0: nous n’avons pas pu vous envoyer de message. Veuillez réessayer dans quelques minutes.',

@@ -13,7 +13,8 @@ export const ja = {
   'request.type.access': '個人情報の開示（コピーの受け取り）',
   'request.type.access.help': '当社が保有するお客様の個人情報のコピーをお送りします。',
   'request.type.deletion': '個人情報の削除',
-  'request.type.deletion.help': '法律で保存が義務づけられているものを除き、すべてのシステムからお客様の個人情報を削除します。',
+  'request.type.deletion.help':
+    '法律で保存が義務づけられているものを除き、すべてのシステムからお客様の個人情報を削除します。',
   'request.type.correction': '個人情報の訂正',
   'request.type.correction.help': '誤っている、または不足しているお客様の情報を訂正します。',
   'request.type.optOut': '個人情報の販売・共有の停止',
@@ -116,7 +117,8 @@ export const ja = {
   'prefs.purpose.analytics': '利用状況の分析',
   'prefs.purpose.analytics.help': 'ウェブサイトやアプリを改善するため、利用状況を計測します。',
   'prefs.purpose.saleSharing': '個人情報の販売・共有',
-  'prefs.purpose.saleSharing.help': 'パートナー企業が独自の目的（ターゲティング広告を含む）で利用できるよう、お客様の情報を共有します。',
+  'prefs.purpose.saleSharing.help':
+    'パートナー企業が独自の目的（ターゲティング広告を含む）で利用できるよう、お客様の情報を共有します。',
   'prefs.purpose.crossBorderTransfer': '外国への移転',
   'prefs.purpose.crossBorderTransfer.help': '委託先などが、お客様の情報を国外で取り扱います。',
   'prefs.granted': '許可する',
@@ -133,7 +135,8 @@ export const ja = {
   'email.statusLink': '対応状況は次のページでご確認いただけます：',
   'email.requestType': 'リクエスト内容：{typeName}',
   'email.verification.subject': '個人情報に関するリクエストの確認',
-  'email.verification.intro': 'このメールアドレスで、個人情報に関するリクエストを受け付けました。ご本人によるリクエストであることを確認するため、リクエストを送信したページで次のコードを入力してください：',
+  'email.verification.intro':
+    'このメールアドレスで、個人情報に関するリクエストを受け付けました。ご本人によるリクエストであることを確認するため、リクエストを送信したページで次のコードを入力してください：',
   'email.verification.link': 'または、次のリンクを開いて確認することもできます：',
   'email.verification.expiry': 'コードとリンクの有効期限は{minutes, plural, other {#分}}です。',
   'email.verification.ignore': 'お心当たりのない場合は、このメールを破棄してください。何も変更されません。',
@@ -144,21 +147,29 @@ export const ja = {
     '{type, select, access {お客様の情報のコピーをご用意しました。} deletion {法律で保存が義務づけられているものを除き、お客様の個人情報を当社のシステムから削除しました。} correction {お客様の情報を訂正しました。} optOut {お客様の情報の販売・共有と、ターゲティング広告への利用を停止しました。} restriction {お客様の情報の利用を制限しました。} other {リクエストへの対応が完了しました。}}',
   'email.completed.certificate': '各システムでの対応内容は、対応完了証明書でご確認いただけます：',
   'email.completed.export': 'データは次のリンクからダウンロードできます：',
-  'email.completed.exportExpiry': 'このリンクは{date}まで有効です。期限が過ぎた場合は、あらためてコピーをご依頼ください。',
+  'email.completed.exportExpiry':
+    'このリンクは{date}まで有効です。期限が過ぎた場合は、あらためてコピーをご依頼ください。',
   'email.cancelled.subject': '個人情報に関するリクエストを取り消しました',
-  'email.cancelled.body': '個人情報に関するリクエストを取り消しました。お客様の情報は一切変更していません。新しいリクエストはいつでもお送りいただけます。',
+  'email.cancelled.body':
+    '個人情報に関するリクエストを取り消しました。お客様の情報は一切変更していません。新しいリクエストはいつでもお送りいただけます。',
 
   'verify.confirm.title': '個人情報に関するリクエストの確認',
-  'verify.confirm.body': 'このリクエストをご自身で送信したことを確認するには、下のボタンを押してください。お心当たりがない場合は、このページを閉じてください。何も行われません。',
+  'verify.confirm.body':
+    'このリクエストをご自身で送信したことを確認するには、下のボタンを押してください。お心当たりがない場合は、このページを閉じてください。何も行われません。',
   'verify.confirm.submit': 'リクエストを確認する',
   'verify.alreadyConfirmed.title': 'このリクエストは確認済みです',
-  'verify.alreadyConfirmed.body': '対応状況はメールに記載のリンクからご確認ください。リンクがお手元にない場合は、新しいリンクをメールでお送りします。',
+  'verify.alreadyConfirmed.body':
+    '対応状況はメールに記載のリンクからご確認ください。リンクがお手元にない場合は、新しいリンクをメールでお送りします。',
   'status.linkExpired.title': 'この状況確認リンクは有効期限が切れています',
-  'status.linkExpired.body': 'セキュリティのため、リクエストへのリンクは一定期間のみ有効です。リクエストに使用されたメールアドレスに新しいリンクをお送りできます。',
+  'status.linkExpired.body':
+    'セキュリティのため、リクエストへのリンクは一定期間のみ有効です。リクエストに使用されたメールアドレスに新しいリンクをお送りできます。',
   'status.newLink.submit': '新しいリンクをメールで受け取る',
-  'status.newLink.sent': 'このリクエストのメールアドレスを当社がまだ保有している場合は、新しいリンクをお送りしました。届くまで数分かかることがあります。',
+  'status.newLink.sent':
+    'このリクエストのメールアドレスを当社がまだ保有している場合は、新しいリンクをお送りしました。届くまで数分かかることがあります。',
   'email.statusLink.subject': '個人情報に関するリクエストの新しいリンク',
-  'email.statusLink.body': 'リクエストの対応状況を確認するための新しいリンクをお送りします。このリンクは{date}まで有効です。',
+  'email.statusLink.body':
+    'リクエストの対応状況を確認するための新しいリンクをお送りします。このリンクは{date}まで有効です。',
   'error.mailUnavailable.title': '現在メールを送信できません',
-  'error.mailUnavailable.body': 'メールサービスから応答がなかったため、メッセージをお送りできませんでした。数分後にもう一度お試しください。',
+  'error.mailUnavailable.body':
+    'メールサービスから応答がなかったため、メッセージをお送りできませんでした。数分後にもう一度お試しください。',
 } satisfies PrivacyCatalogue;

@@ -13,7 +13,8 @@ export const ko = {
   'request.type.access': '내 정보 사본 받기',
   'request.type.access.help': '당사가 보유한 고객님의 개인정보 사본을 보내 드립니다.',
   'request.type.deletion': '내 정보 삭제',
-  'request.type.deletion.help': '법에 따라 보관해야 하는 정보를 제외하고, 모든 시스템에서 고객님의 개인정보를 삭제합니다.',
+  'request.type.deletion.help':
+    '법에 따라 보관해야 하는 정보를 제외하고, 모든 시스템에서 고객님의 개인정보를 삭제합니다.',
   'request.type.correction': '내 정보 정정',
   'request.type.correction.help': '잘못되었거나 빠진 고객님의 정보를 바로잡습니다.',
   'request.type.optOut': '내 정보 판매·공유 거부',
@@ -27,7 +28,8 @@ export const ko = {
   'form.usState': '주(미국 거주자만 해당)',
   'form.usState.none': '미국 외 지역',
   'form.details': '정정할 내용',
-  'form.details.help': '정정을 요청하는 경우에만 작성해 주세요. 어떤 정보가 잘못되었고 어떻게 고쳐야 하는지 알려 주세요.',
+  'form.details.help':
+    '정정을 요청하는 경우에만 작성해 주세요. 어떤 정보가 잘못되었고 어떻게 고쳐야 하는지 알려 주세요.',
   'form.submit': '요청 보내기',
   'form.error.title': '입력 내용을 확인해 주세요',
   'form.error.type': '원하시는 요청을 선택해 주세요.',
@@ -51,12 +53,14 @@ export const ko = {
   'verify.expired.body':
     '보안을 위해 확인 코드와 링크는 짧은 시간 동안만 유효합니다. 다시 요청해 주시면 새 코드를 보내 드립니다.',
   'verify.invalid.title': '유효하지 않은 링크입니다',
-  'verify.invalid.body': '링크가 잘렸거나 이미 사용되었을 수 있습니다. 이메일에서 링크 전체를 복사하거나 다시 요청해 주세요.',
+  'verify.invalid.body':
+    '링크가 잘렸거나 이미 사용되었을 수 있습니다. 이메일에서 링크 전체를 복사하거나 다시 요청해 주세요.',
   'verify.codeWrong.title': '코드가 올바르지 않습니다',
   'verify.codeWrong.body':
     '이메일에 있는 6자리 코드를 확인하고 다시 입력해 주세요. {attemptsLeft, plural, other {앞으로 #번 더 시도할 수 있습니다.}}',
   'verify.tooManyAttempts.title': '시도 횟수를 초과했습니다',
-  'verify.tooManyAttempts.body': '고객님의 정보를 보호하기 위해 이 요청에는 더 이상 코드를 입력할 수 없습니다. 새로 요청해 주세요.',
+  'verify.tooManyAttempts.body':
+    '고객님의 정보를 보호하기 위해 이 요청에는 더 이상 코드를 입력할 수 없습니다. 새로 요청해 주세요.',
 
   'error.notFound.title': '페이지를 찾을 수 없습니다',
   'error.notFound.body': '주소가 잘못되었거나 더 이상 확인할 수 없는 요청입니다.',
@@ -114,7 +118,8 @@ export const ko = {
   'prefs.purpose.analytics': '이용 분석',
   'prefs.purpose.analytics.help': '웹사이트와 앱을 개선하기 위해 이용 현황을 측정합니다.',
   'prefs.purpose.saleSharing': '정보 판매·공유',
-  'prefs.purpose.saleSharing.help': '맞춤형 광고를 포함해 파트너사가 자체 목적으로 이용하도록 고객님의 정보를 공유합니다.',
+  'prefs.purpose.saleSharing.help':
+    '맞춤형 광고를 포함해 파트너사가 자체 목적으로 이용하도록 고객님의 정보를 공유합니다.',
   'prefs.purpose.crossBorderTransfer': '국외 이전',
   'prefs.purpose.crossBorderTransfer.help': '협력업체 등이 고객님의 정보를 다른 국가에서 처리합니다.',
   'prefs.granted': '허용',
@@ -131,7 +136,8 @@ export const ko = {
   'email.statusLink': '처리 현황은 여기에서 확인하실 수 있습니다:',
   'email.requestType': '요청 내용: {typeName}',
   'email.verification.subject': '개인정보 요청을 확인해 주세요',
-  'email.verification.intro': '이 이메일 주소로 개인정보 요청이 접수되었습니다. 본인이 요청하신 것이 맞다면, 요청하신 페이지에서 다음 코드를 입력해 주세요:',
+  'email.verification.intro':
+    '이 이메일 주소로 개인정보 요청이 접수되었습니다. 본인이 요청하신 것이 맞다면, 요청하신 페이지에서 다음 코드를 입력해 주세요:',
   'email.verification.link': '또는 다음 링크를 열어 확인하실 수 있습니다:',
   'email.verification.expiry': '코드와 링크는 {minutes, plural, other {#분}} 후에 만료됩니다.',
   'email.verification.ignore': '요청하신 적이 없다면 이 메일을 무시하셔도 됩니다. 아무것도 변경되지 않습니다.',
@@ -144,19 +150,25 @@ export const ko = {
   'email.completed.export': '여기에서 정보를 다운로드하실 수 있습니다:',
   'email.completed.exportExpiry': '이 링크는 {date}까지 유효합니다. 이후에는 새 사본을 요청하실 수 있습니다.',
   'email.cancelled.subject': '개인정보 요청이 취소되었습니다',
-  'email.cancelled.body': '개인정보 요청이 취소되었으며, 고객님의 정보는 변경하지 않았습니다. 언제든지 새로 요청하실 수 있습니다.',
+  'email.cancelled.body':
+    '개인정보 요청이 취소되었으며, 고객님의 정보는 변경하지 않았습니다. 언제든지 새로 요청하실 수 있습니다.',
 
   'verify.confirm.title': '개인정보 요청 확인',
-  'verify.confirm.body': '이 요청을 직접 보내셨다면 아래 버튼을 눌러 확인해 주세요. 요청하지 않으셨다면 이 페이지를 닫으시면 됩니다. 아무 일도 일어나지 않습니다.',
+  'verify.confirm.body':
+    '이 요청을 직접 보내셨다면 아래 버튼을 눌러 확인해 주세요. 요청하지 않으셨다면 이 페이지를 닫으시면 됩니다. 아무 일도 일어나지 않습니다.',
   'verify.confirm.submit': '내 요청 확인',
   'verify.alreadyConfirmed.title': '이미 확인된 요청입니다',
-  'verify.alreadyConfirmed.body': '이메일에 있는 링크로 처리 현황을 확인하세요. 링크가 없으시면 새 링크를 이메일로 보내 드립니다.',
+  'verify.alreadyConfirmed.body':
+    '이메일에 있는 링크로 처리 현황을 확인하세요. 링크가 없으시면 새 링크를 이메일로 보내 드립니다.',
   'status.linkExpired.title': '현황 확인 링크가 만료되었습니다',
-  'status.linkExpired.body': '보안을 위해 요청 링크는 일정 기간만 유효합니다. 요청에 사용하신 이메일 주소로 새 링크를 보내 드릴 수 있습니다.',
+  'status.linkExpired.body':
+    '보안을 위해 요청 링크는 일정 기간만 유효합니다. 요청에 사용하신 이메일 주소로 새 링크를 보내 드릴 수 있습니다.',
   'status.newLink.submit': '새 링크를 이메일로 받기',
-  'status.newLink.sent': '이 요청의 이메일 주소를 아직 보관하고 있다면 그 주소로 새 링크를 보내 드렸습니다. 도착하기까지 몇 분 정도 걸릴 수 있습니다.',
+  'status.newLink.sent':
+    '이 요청의 이메일 주소를 아직 보관하고 있다면 그 주소로 새 링크를 보내 드렸습니다. 도착하기까지 몇 분 정도 걸릴 수 있습니다.',
   'email.statusLink.subject': '개인정보 요청의 새 링크',
   'email.statusLink.body': '요청하신 개인정보 요청 현황 확인용 새 링크입니다. {date}까지 유효합니다.',
   'error.mailUnavailable.title': '지금은 이메일을 보낼 수 없습니다',
-  'error.mailUnavailable.body': '이메일 서비스가 응답하지 않아 메시지를 보내 드리지 못했습니다. 몇 분 후에 다시 시도해 주세요.',
+  'error.mailUnavailable.body':
+    '이메일 서비스가 응답하지 않아 메시지를 보내 드리지 못했습니다. 몇 분 후에 다시 시도해 주세요.',
 } satisfies PrivacyCatalogue;

@@ -13,11 +13,13 @@ export const ptBR = {
   'request.type.access': 'Receber uma cópia dos meus dados',
   'request.type.access.help': 'Enviamos a você uma cópia dos dados pessoais que temos sobre você.',
   'request.type.deletion': 'Excluir meus dados',
-  'request.type.deletion.help': 'Excluímos seus dados pessoais de todos os nossos sistemas, exceto o que a lei nos obriga a manter.',
+  'request.type.deletion.help':
+    'Excluímos seus dados pessoais de todos os nossos sistemas, exceto o que a lei nos obriga a manter.',
   'request.type.correction': 'Corrigir meus dados',
   'request.type.correction.help': 'Corrigimos dados sobre você que estejam errados ou incompletos.',
   'request.type.optOut': 'Não vender nem compartilhar meus dados',
-  'request.type.optOut.help': 'Deixamos de vender ou compartilhar seus dados e de usá-los para publicidade direcionada.',
+  'request.type.optOut.help':
+    'Deixamos de vender ou compartilhar seus dados e de usá-los para publicidade direcionada.',
   'request.type.restriction': 'Limitar o uso dos meus dados',
   'request.type.restriction.help': 'Mantemos seus dados, mas só os usamos quando a lei permitir.',
   'form.email': 'E-mail',
@@ -57,7 +59,8 @@ export const ptBR = {
   'verify.codeWrong.body':
     'Confira o código de 6 dígitos no e-mail e tente de novo. {attemptsLeft, plural, one {Você ainda tem # tentativa.} other {Você ainda tem # tentativas.}}',
   'verify.tooManyAttempts.title': 'Tentativas demais',
-  'verify.tooManyAttempts.body': 'Para proteger seus dados, esta solicitação não aceita mais códigos. Faça uma nova solicitação.',
+  'verify.tooManyAttempts.body':
+    'Para proteger seus dados, esta solicitação não aceita mais códigos. Faça uma nova solicitação.',
 
   'error.notFound.title': 'Não encontramos esta página',
   'error.notFound.body': 'O endereço pode estar digitado errado, ou a solicitação não está mais disponível.',
@@ -115,9 +118,11 @@ export const ptBR = {
   'prefs.purpose.analytics': 'Análise de uso',
   'prefs.purpose.analytics.help': 'Medir como nosso site e nossos apps são usados, para melhorá-los.',
   'prefs.purpose.saleSharing': 'Venda ou compartilhamento de dados',
-  'prefs.purpose.saleSharing.help': 'Compartilhar seus dados com parceiros para os fins deles, incluindo publicidade direcionada.',
+  'prefs.purpose.saleSharing.help':
+    'Compartilhar seus dados com parceiros para os fins deles, incluindo publicidade direcionada.',
   'prefs.purpose.crossBorderTransfer': 'Transferência internacional',
-  'prefs.purpose.crossBorderTransfer.help': 'Tratamento dos seus dados em outro país, por exemplo pelos nossos fornecedores.',
+  'prefs.purpose.crossBorderTransfer.help':
+    'Tratamento dos seus dados em outro país, por exemplo pelos nossos fornecedores.',
   'prefs.granted': 'Permitido',
   'prefs.denied': 'Não permitido',
   'prefs.basis.explicit': 'Sua escolha',
@@ -132,7 +137,8 @@ export const ptBR = {
   'email.statusLink': 'Você pode acompanhar o andamento aqui:',
   'email.requestType': 'Solicitação: {typeName}',
   'email.verification.subject': 'Confirme sua solicitação de privacidade',
-  'email.verification.intro': 'Recebemos uma solicitação de privacidade para este e-mail. Para confirmar que foi você, digite este código na página onde fez a solicitação:',
+  'email.verification.intro':
+    'Recebemos uma solicitação de privacidade para este e-mail. Para confirmar que foi você, digite este código na página onde fez a solicitação:',
   'email.verification.link': 'Ou confirme abrindo este link:',
   'email.verification.expiry': 'O código e o link expiram em {minutes, plural, one {# minuto} other {# minutos}}.',
   'email.verification.ignore': 'Se você não fez esta solicitação, ignore este e-mail. Nada vai mudar.',
@@ -145,7 +151,8 @@ export const ptBR = {
   'email.completed.export': 'Baixe seus dados aqui:',
   'email.completed.exportExpiry': 'Este link vale até {date}. Depois disso, você pode pedir uma nova cópia.',
   'email.cancelled.subject': 'Sua solicitação de privacidade foi cancelada',
-  'email.cancelled.body': 'Sua solicitação de privacidade foi cancelada e não alteramos nenhum dos seus dados. Você pode fazer uma nova solicitação quando quiser.',
+  'email.cancelled.body':
+    'Sua solicitação de privacidade foi cancelada e não alteramos nenhum dos seus dados. Você pode fazer uma nova solicitação quando quiser.',
 
   'verify.confirm.title': 'Confirme sua solicitação de privacidade',
   'verify.confirm.body':
@@ -161,7 +168,8 @@ export const ptBR = {
   'status.newLink.sent':
     'Se ainda tivermos o e-mail usado nesta solicitação, enviamos um novo link para ele. Pode levar alguns minutos para chegar.',
   'email.statusLink.subject': 'Um novo link para sua solicitação de privacidade',
-  'email.statusLink.body': 'Você pediu um novo link para acompanhar sua solicitação de privacidade. Ele vale até {date}.',
+  'email.statusLink.body':
+    'Você pediu um novo link para acompanhar sua solicitação de privacidade. Ele vale até {date}.',
   'error.mailUnavailable.title': 'No momento não conseguimos enviar e-mails',
   'error.mailUnavailable.body':
     'Nosso serviço de e-mail não respondeu, por isso não conseguimos enviar sua mensagem. Tente novamente em alguns minutos.',

@@ -43,7 +43,8 @@ export const zhHans = {
   'checkEmail.code': '验证码',
   'checkEmail.code.help': '邮件中的 6 位数字',
   'checkEmail.submit': '确认',
-  'checkEmail.notReceived': '没有收到邮件？邮件可能需要几分钟才能送达。请检查垃圾邮件文件夹，或使用正确的地址重新提交请求。',
+  'checkEmail.notReceived':
+    '没有收到邮件？邮件可能需要几分钟才能送达。请检查垃圾邮件文件夹，或使用正确的地址重新提交请求。',
   'request.reference': '请求编号：{requestId}',
 
   'verify.expired.title': '此链接已过期',
@@ -126,7 +127,8 @@ export const zhHans = {
   'email.statusLink': '您可以在此查看处理进度：',
   'email.requestType': '请求内容：{typeName}',
   'email.verification.subject': '请确认您的个人信息请求',
-  'email.verification.intro': '我们收到了使用此电子邮件地址提交的个人信息请求。为确认是您本人提交，请在提交请求的页面上输入以下验证码：',
+  'email.verification.intro':
+    '我们收到了使用此电子邮件地址提交的个人信息请求。为确认是您本人提交，请在提交请求的页面上输入以下验证码：',
   'email.verification.link': '您也可以打开以下链接进行确认：',
   'email.verification.expiry': '验证码和链接将在{minutes, plural, other {# 分钟}}后失效。',
   'email.verification.ignore': '如果您没有提交此请求，请忽略此邮件，不会有任何更改。',
@@ -142,12 +144,15 @@ export const zhHans = {
   'email.cancelled.body': '您的个人信息请求已取消，我们没有更改您的任何数据。您可以随时提交新的请求。',
 
   'verify.confirm.title': '确认您的个人信息请求',
-  'verify.confirm.body': '如需确认此请求是您本人提交的，请点击下方按钮。如果不是您提交的，请关闭此页面，我们不会进行任何操作。',
+  'verify.confirm.body':
+    '如需确认此请求是您本人提交的，请点击下方按钮。如果不是您提交的，请关闭此页面，我们不会进行任何操作。',
   'verify.confirm.submit': '确认我的请求',
   'verify.alreadyConfirmed.title': '此请求已确认',
-  'verify.alreadyConfirmed.body': '请通过我们邮件中的链接查看进度。如果您已没有该链接，我们可以通过邮件向您发送新链接。',
+  'verify.alreadyConfirmed.body':
+    '请通过我们邮件中的链接查看进度。如果您已没有该链接，我们可以通过邮件向您发送新链接。',
   'status.linkExpired.title': '此进度链接已过期',
-  'status.linkExpired.body': '为了您的安全，请求的链接仅在有限时间内有效。我们可以向提交请求时使用的邮箱地址发送新链接。',
+  'status.linkExpired.body':
+    '为了您的安全，请求的链接仅在有限时间内有效。我们可以向提交请求时使用的邮箱地址发送新链接。',
   'status.newLink.submit': '通过邮件发送新链接',
   'status.newLink.sent': '如果我们仍保存着此请求的邮箱地址，我们已向该地址发送了新链接。邮件可能需要几分钟才能送达。',
   'email.statusLink.subject': '您的个人信息请求的新链接',

@@ -43,7 +43,8 @@ export const zhHant = {
   'checkEmail.code': '驗證碼',
   'checkEmail.code.help': '郵件中的 6 位數字',
   'checkEmail.submit': '確認',
-  'checkEmail.notReceived': '沒有收到郵件嗎？郵件可能需要幾分鐘才會送達。請檢查垃圾郵件資料夾，或使用正確的地址重新提出請求。',
+  'checkEmail.notReceived':
+    '沒有收到郵件嗎？郵件可能需要幾分鐘才會送達。請檢查垃圾郵件資料夾，或使用正確的地址重新提出請求。',
   'request.reference': '請求編號：{requestId}',
 
   'verify.expired.title': '此連結已過期',
@@ -126,7 +127,8 @@ export const zhHant = {
   'email.statusLink': '您可以在這裡查看處理進度：',
   'email.requestType': '請求內容：{typeName}',
   'email.verification.subject': '請確認您的個人資料請求',
-  'email.verification.intro': '我們收到以此電子郵件地址提出的個人資料請求。為確認是您本人提出，請在提出請求的頁面輸入以下驗證碼：',
+  'email.verification.intro':
+    '我們收到以此電子郵件地址提出的個人資料請求。為確認是您本人提出，請在提出請求的頁面輸入以下驗證碼：',
   'email.verification.link': '您也可以開啟以下連結進行確認：',
   'email.verification.expiry': '驗證碼和連結將在{minutes, plural, other {# 分鐘}}後失效。',
   'email.verification.ignore': '如果您沒有提出此請求，請忽略這封郵件，不會有任何變更。',
@@ -142,12 +144,14 @@ export const zhHant = {
   'email.cancelled.body': '您的個人資料請求已取消，我們沒有變更您的任何資料。您可以隨時提出新的請求。',
 
   'verify.confirm.title': '確認您的個人資料請求',
-  'verify.confirm.body': '如要確認此請求是您本人提出的，請按下方按鈕。如果不是您提出的，請關閉此頁面，我們不會進行任何處理。',
+  'verify.confirm.body':
+    '如要確認此請求是您本人提出的，請按下方按鈕。如果不是您提出的，請關閉此頁面，我們不會進行任何處理。',
   'verify.confirm.submit': '確認我的請求',
   'verify.alreadyConfirmed.title': '此請求已確認',
   'verify.alreadyConfirmed.body': '請透過我們電子郵件中的連結查看進度。如果您已沒有該連結，我們可以寄送新連結給您。',
   'status.linkExpired.title': '此進度連結已過期',
-  'status.linkExpired.body': '為了您的安全，請求的連結僅在有限時間內有效。我們可以將新連結寄到提出請求時使用的電子郵件地址。',
+  'status.linkExpired.body':
+    '為了您的安全，請求的連結僅在有限時間內有效。我們可以將新連結寄到提出請求時使用的電子郵件地址。',
   'status.newLink.submit': '以電子郵件寄送新連結',
   'status.newLink.sent': '如果我們仍保存此請求的電子郵件地址，我們已將新連結寄到該地址。郵件可能需要幾分鐘才會送達。',
   'email.statusLink.subject': '您的個人資料請求的新連結',
