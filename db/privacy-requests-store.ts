@@ -6,6 +6,7 @@ import { jurisdictionOf } from '../domain/jurisdictions';
 import { policyFor, responseDeadline } from '../domain/privacy-policies';
 import { matchesAny, type SigningKeys } from '../domain/signing-keys';
 import { blindIndex, open, seal } from './crypto-shredding';
+import { describeIssues } from '../domain/validation';
 
 /**
  * Privacy requests in the region of the requester's country: intake (the email sealed, its blind
@@ -70,10 +71,7 @@ export async function createPrivacyRequest(
   now = new Date(),
 ): Promise<{ id: string; code: string; dueDate: string; jurisdiction: string }> {
   const parsed = privacyRequestInput.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PrivacyRequestInputError(`${issue.path.join('.') || 'request'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new PrivacyRequestInputError(describeIssues(parsed.error, 'request', { first: true }));
   const input = parsed.data;
   const index = emailBlindIndex(keys.hmacKey, input.email, keys.emailRules);
   if (!index) throw new PrivacyRequestInputError('email: is not an email address');

@@ -6,6 +6,7 @@ import { isCurrency } from './money';
 import { parseRegionsOverride, RegionCatalog, resolveRegions } from './regions';
 import { KeyringError, parseKeyring, SigningKeys } from './signing-keys';
 import { LIMITS } from './tracking';
+import { describeIssues } from './validation';
 
 /**
  * Meridian's configuration, from environment variables only (secrets included). Every entry
@@ -392,10 +393,7 @@ function regionDatabaseUrls(regions: RegionCatalog, env: NodeJS.ProcessEnv): Rec
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.')} ${issue.message}`);
-  }
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, '', { first: true, separator: ' ' }));
   const e = parsed.data;
   let regionsText: string | undefined;
   if (e.MERIDIAN_REGIONS_FILE) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './validation';
 
 /**
  * The consent domain: what a person has agreed to, per purpose, and what that means today.
@@ -105,10 +106,7 @@ export function parseConsentRecord(
 ): { ok: true; record: ConsentRecord } | { ok: false; reason: string } {
   const parsed = consentRecordSchema.safeParse(input);
   if (parsed.success) return { ok: true, record: parsed.data };
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.map(String).join('.') ?? '';
-  const message = issue?.message ?? 'is invalid';
-  return { ok: false, reason: path === '' ? `the consent record ${message}` : `${path} ${message}` };
+  return { ok: false, reason: describeIssues(parsed.error, 'the consent record', { first: true, separator: ' ' }) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from './local-time';
+import { describeIssues } from './validation';
 
 /**
  * Parsing and validation for the Segment-compatible HTTP Tracking API
@@ -476,10 +477,7 @@ export const batchBodySchema = z.object(
 
 /** Turns the first zod issue into "<path> <problem>", e.g. "properties must be an object". */
 function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'the body is invalid';
-  const path = issue.path.map(String).join('.');
-  return path === '' ? issue.message : `${path} ${issue.message}`;
+  return describeIssues(error, '', { first: true, separator: ' ' }) || 'the body is invalid';
 }
 
 // ---------------------------------------------------------------------------------------------

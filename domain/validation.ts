@@ -11,6 +11,8 @@ export interface DescribeOptions {
   prefixed?: boolean;
   /** Only the first issue (a form that shows one problem at a time). */
   first?: boolean;
+  /** Between the field and the rule: ": " by default; " " reads "properties must be an object". */
+  separator?: string;
 }
 
 /** "field.path: rule; …", with `what` naming the whole input when an issue has no path. */
@@ -20,7 +22,7 @@ export function describeIssues(error: z.ZodError, what: string, options: Describ
     .map((issue) => {
       const path = issue.path.map(String);
       const where = options.prefixed ? [what, ...path].join('.') : path.length === 0 ? what : path.join('.');
-      return `${where}: ${issue.message}`;
+      return where === '' ? issue.message : `${where}${options.separator ?? ': '}${issue.message}`;
     })
     .join('; ');
 }

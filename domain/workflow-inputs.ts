@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './validation';
 
 /**
  * Inputs of the workflows ops may start by hand (Temporal UI, CLI), validated at the boundary
@@ -104,6 +105,5 @@ export type PrivacyRequestWorkflowInput = z.input<typeof privacyRequestWorkflowI
 
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {
-  const issue = error.issues[0]!;
-  return `${workflow} input: ${issue.path.join('.') || '(input)'} ${issue.message}`;
+  return `${workflow} input: ${describeIssues(error, '(input)', { first: true, separator: ' ' })}`;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { describeIssues } from '../domain/validation';
 
 /**
  * The codec endpoint the Temporal UI calls (`--ui-codec-endpoint`), so ops see decoded
@@ -39,10 +40,8 @@ export function registerCodecRoutes(app: FastifyInstance, codec: PayloadCodec): 
     app.post(`/codec/${direction}`, async (request, reply) => {
       const parsed = bodySchema.safeParse(request.body);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return reply.code(400).send({
-          error: `codec request body is not {"payloads": [...]}: ${issue.path.join('.') || 'body'} ${issue.message}`,
-        });
+        const problem = describeIssues(parsed.error, 'body', { first: true, separator: ' ' });
+        return reply.code(400).send({ error: `codec request body is not {"payloads": [...]}: ${problem}` });
       }
       try {
         const out = await codec[direction](parsed.data.payloads.map(fromJson));

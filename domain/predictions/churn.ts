@@ -7,6 +7,7 @@ import {
   type PurchaseHistory,
 } from './purchase-history';
 import { forestProbability, trainRandomForest, type RandomForest, type RandomForestOptions } from './random-forest';
+import { describeIssues } from '../validation';
 
 /**
  * Churn risk: the probability that a customer makes no purchase in the `horizonDays` after the as-of
@@ -162,10 +163,8 @@ export function parseChurnModel(stored: unknown): ChurnModel {
   const value = typeof stored === 'string' ? JSON.parse(stored) : stored;
   const parsed = churnModelSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RangeError(
-      `stored churn model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; retrain it`,
-    );
+    const problem = describeIssues(parsed.error, 'the top', { first: true });
+    throw new RangeError(`stored churn model is not valid at ${problem}; retrain it`);
   }
   const model = parsed.data as ChurnModel;
   const forest = model.forest;

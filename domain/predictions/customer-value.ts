@@ -8,6 +8,7 @@ import {
 } from './bg-nbd';
 import { fitGammaGamma, gammaGammaExpectedAverageValue, type GammaGammaParameters } from './gamma-gamma';
 import { asOfDayNumber, purchaseDays, type PurchaseHistory } from './purchase-history';
+import { describeIssues } from '../validation';
 
 /**
  * Expected purchases and value over the next days (90 by default) per customer: BG/NBD for the
@@ -165,10 +166,8 @@ export function parseCustomerValueModel(stored: unknown): CustomerValueModel {
   const value = typeof stored === 'string' ? JSON.parse(stored) : stored;
   const parsed = customerValueModelSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new RangeError(
-      `stored customer-value model is not valid at ${issue.path.join('.') || 'the top'}: ${issue.message}; refit it`,
-    );
+    const problem = describeIssues(parsed.error, 'the top', { first: true });
+    throw new RangeError(`stored customer-value model is not valid at ${problem}; refit it`);
   }
   return parsed.data;
 }

@@ -11,7 +11,7 @@ import { completeManualConsentTask, consentPropagationWorkflowId } from '../../t
 import { startRecordedPropagation } from '../../temporal/consent-outbox';
 import { preferenceLink } from '../privacy/routes';
 import { adminRoute, json, objectAnswer } from '../openapi';
-import type { AdminDeps, AdminKit } from './kit';
+import { type AdminDeps, type AdminKit, parseWith } from './kit';
 
 /**
  * Consent through the admin API (the preference centre will call the same store): explicit
@@ -57,14 +57,7 @@ const consentStored = objectAnswer(
 const signalled = z.object({ signalled: z.string().describe('the workflow the signal went to') });
 
 export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
-  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw kit.fail(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
-    return parsed.data;
-  };
+  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => parseWith(kit, schema, body);
 
   /** The region holding the person's consent: the one asked for, else their home region. */
   const regionOf = async (id: string, asked: string | undefined): Promise<string> => {

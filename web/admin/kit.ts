@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
+import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { AdminToken } from '../../domain/config';
@@ -113,9 +114,10 @@ export function adminKit(deps: AdminDeps): AdminKit {
 export function parseWith<T>(kit: AdminKit, schema: z.ZodType<T>, value: unknown, prefix?: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    throw kit.fail(400, `${path || 'body'}: ${issue.message}`);
+    throw kit.fail(
+      400,
+      describeIssues(parsed.error, prefix ?? 'body', { first: true, prefixed: prefix !== undefined }),
+    );
   }
   return parsed.data;
 }

@@ -8,7 +8,7 @@ import {
   privacyRequestWorkflowId,
 } from '../../temporal/processes/privacy-request';
 import { adminRoute, json, objectAnswer } from '../openapi';
-import type { AdminDeps, AdminKit } from './kit';
+import { type AdminDeps, type AdminKit, parseWith } from './kit';
 
 /**
  * The operator's view of privacy requests: the list with deadlines and where each stands, one
@@ -46,14 +46,7 @@ const requestListed = z.object({
 const signalled = z.object({ signalled: z.string().describe("the privacy request's workflow, dsar-<id>") });
 
 export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
-  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw kit.fail(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
-    return parsed.data;
-  };
+  const parse = <T>(schema: z.ZodType<T>, body: unknown): T => parseWith(kit, schema, body);
   const temporal = (): Client => {
     if (!deps.temporal) throw kit.fail(503, 'this server was started without a Temporal client');
     return deps.temporal;

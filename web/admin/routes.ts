@@ -33,6 +33,7 @@ import {
   requireAllRegions,
   requireRegion,
 } from './kit';
+import { describeIssues } from '../../domain/validation';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
@@ -44,10 +45,7 @@ import {
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AdminError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new AdminError(400, describeIssues(parsed.error, 'body', { first: true }));
   return parsed.data;
 }
 
