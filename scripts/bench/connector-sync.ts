@@ -1,24 +1,20 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import postgres from 'postgres';
 import { databaseUrl } from '../../db/connections';
 import { createConnector } from '../../db/connectors-store';
 import { keyFromRef } from '../../db/crypto-shredding';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
-import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { connectClient } from '../../temporal/connection';
 import { connectorSyncHandle, startConnectorSync } from '../../temporal/processes/connector-sync';
-import { developmentSecrets } from '../../startup/dev-secrets';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { runEntryPoint } from '../entry-point';
 import { importFxHistory } from '../fx-import';
-import { ensureTemporalCli } from '../temporal-cli';
 import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
+import { startBenchDeployment } from './harness';
 
 /**
  * Connector sync benchmark: `npm run bench:sync [-- --orders 100000 --customers 20000]`.
@@ -78,28 +74,7 @@ async function bulkInsertBaseline(sql: postgres.Sql): Promise<{ rows: number; pe
 }
 
 async function main() {
-  const cli = await ensureTemporalCli({ progress: console.log });
-  if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI (npm run temporal:ensure)');
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli.path },
-      ip: '127.0.0.1',
-      namespace: 'meridian',
-      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
-    },
-  });
-  const secrets = Object.fromEntries(
-    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
-    MERIDIAN_DB_SUFFIX: `bench_sync_${Date.now().toString(36)}`,
-    TEMPORAL_ADDRESS: temporal.address,
-    MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-bench-')),
-    LOG_LEVEL: 'warn',
-  };
+  const { temporal, env } = await startBenchDeployment('sync', ['eu', 'us', 'apac'], {}, { emulators: true });
   // Workers load a bundle made once, as `npm start` and the Docker image do.
   env.MERIDIAN_WORKFLOW_BUNDLE = path.join(env.MERIDIAN_DATA_DIR!, 'workflow-bundle.js');
   await writeWorkflowBundle(env.MERIDIAN_WORKFLOW_BUNDLE);

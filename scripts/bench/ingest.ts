@@ -1,20 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import postgres from 'postgres';
 import { databaseUrl } from '../../db/connections';
 import { sealJson } from '../../db/crypto-shredding';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
-import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { developmentSecrets } from '../../startup/dev-secrets';
 import { runEntryPoint } from '../entry-point';
-import { ensureTemporalCli } from '../temporal-cli';
+import { startBenchDeployment } from './harness';
 
 /**
  * Ingestion benchmark: `npm run bench:ingest [-- --events 200000]`.
@@ -141,30 +137,10 @@ async function copyBaseline(databaseServer: string, database: string, rows: numb
 }
 
 async function main() {
-  const cli = await ensureTemporalCli({ progress: console.log });
-  if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI (npm run temporal:ensure)');
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli.path },
-      ip: '127.0.0.1',
-      namespace: 'meridian',
-      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
-    },
-  });
-  const secrets = Object.fromEntries(
-    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
-  );
   const port = 30_000 + Math.floor(Math.random() * 20_000);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
-    MERIDIAN_DB_SUFFIX: `bench_${Date.now().toString(36)}`,
-    TEMPORAL_ADDRESS: temporal.address,
+  const { temporal, env } = await startBenchDeployment('ingest', ['eu', 'us', 'apac'], {
     MERIDIAN_WEB_PORT: String(port),
-    MERIDIAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'meridian-bench-')),
-    LOG_LEVEL: 'warn',
-  };
+  });
   const config = loadConfig(env);
   await migrateAll(config);
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the web server there.

@@ -1,8 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import postgres from 'postgres';
 import { SMTPServer } from 'smtp-server';
 import { databaseUrl } from '../../db/connections';
@@ -11,19 +9,17 @@ import { keyFromRef } from '../../db/crypto-shredding';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { createPrivacyRequest, verifyPrivacyRequest } from '../../db/privacy-requests-store';
 import { loadConfig } from '../../domain/config';
-import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 import { startKlaviyoEmulator } from '../../test/emulators/klaviyo';
 import { startMetaEmulator } from '../../test/emulators/meta';
 import { startShopifyEmulator } from '../../test/emulators/shopify';
 import { startTwilioEmulator } from '../../test/emulators/twilio';
 import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
-import { developmentSecrets } from '../../startup/dev-secrets';
 import { connectClient } from '../../temporal/connection';
 import { freePort } from '../../test/support/ports';
 import { startPrivacyRequest } from '../../temporal/processes/privacy-request';
 import { runEntryPoint } from '../entry-point';
-import { ensureTemporalCli } from '../temporal-cli';
+import { startBenchDeployment } from './harness';
 
 /**
  * Privacy-request benchmark: `npm run bench:privacy [-- --requests 1000]`. People seen in eu, us
@@ -77,16 +73,6 @@ async function webReady(base: string): Promise<void> {
 }
 
 async function main() {
-  const cli = await ensureTemporalCli({ progress: console.log });
-  if (cli.kind !== 'binary') throw new Error('the benchmark needs the temporal CLI');
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli.path },
-      ip: '127.0.0.1',
-      namespace: 'meridian',
-      searchAttributes: [...MERIDIAN_SEARCH_ATTRIBUTES],
-    },
-  });
   // Mail goes to a sink: the benchmark measures the saga, not an SMTP server.
   let mails = 0;
   const smtp = new SMTPServer({
@@ -103,24 +89,13 @@ async function main() {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as { port: number }).port;
 
-  const secrets = Object.fromEntries(
-    Object.entries(developmentSecrets(['global', ...REGIONS])).map(([k, make]) => [k, make()]),
-  );
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'meridian-bench-privacy-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
-    MERIDIAN_DB_SUFFIX: `bench_dsar_${Date.now().toString(36)}`,
-    TEMPORAL_ADDRESS: temporal.address,
-    MERIDIAN_DATA_DIR: dataDir,
+  const { temporal, env, dataDir } = await startBenchDeployment('dsar', REGIONS, {
     MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '0',
-    MERIDIAN_WORKFLOW_BUNDLE: path.join(dataDir, 'workflow-bundle.js'),
     MERIDIAN_WEB_HOST: '127.0.0.1',
     MERIDIAN_WEB_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-  };
+  }, { emulators: true });
+  env.MERIDIAN_WORKFLOW_BUNDLE = path.join(dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(env.MERIDIAN_WORKFLOW_BUNDLE!);
   const config = loadConfig(env);
   await migrateAll(config);
