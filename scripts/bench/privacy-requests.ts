@@ -89,12 +89,17 @@ async function main() {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as { port: number }).port;
 
-  const { temporal, env, dataDir } = await startBenchDeployment('dsar', REGIONS, {
-    MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '0',
-    MERIDIAN_WEB_HOST: '127.0.0.1',
-    MERIDIAN_WEB_PORT: String(await freePort()),
-  }, { emulators: true });
+  const { temporal, env, dataDir } = await startBenchDeployment(
+    'dsar',
+    REGIONS,
+    {
+      MERIDIAN_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      MERIDIAN_PRIVACY_COOLING_OFF_SECONDS: '0',
+      MERIDIAN_WEB_HOST: '127.0.0.1',
+      MERIDIAN_WEB_PORT: String(await freePort()),
+    },
+    { emulators: true },
+  );
   env.MERIDIAN_WORKFLOW_BUNDLE = path.join(dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(env.MERIDIAN_WORKFLOW_BUNDLE!);
   const config = loadConfig(env);

@@ -99,8 +99,12 @@ describe('identity poisoning through public write keys', () => {
    */
   async function exportFor(email: string): Promise<{ text: string; identifiers: string[] }> {
     const { requestId, statusUrl } = await fileAndVerify(email, 'access');
-    expect(await privacyRequestHandle(d.client, requestId).result()).toMatchObject({ status: 'completed' });
-    const status = (await (await fetch(statusUrl)).json()) as { exports: { region: string; url: string }[] };
+    // Answered: the saga then stays until the packages expire (a week), so the run ends it below.
+    const answered = async () =>
+      (await (await fetch(statusUrl)).json()) as { status: string; exports: { region: string; url: string }[] };
+    await eventually(async () => expect((await answered()).status).toBe('completed'), 60_000);
+    const status = await answered();
+    await privacyRequestHandle(d.client, requestId).terminate('test over');
     const eu = status.exports.find((e) => e.region === 'eu');
     expect(eu, 'the attacker’s own profile is exported').toBeDefined();
     const link = new URL(eu!.url);
