@@ -1,6 +1,7 @@
 import {
   ActivityOptions,
   ApplicationFailure,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -62,9 +63,15 @@ export async function consentPropagation(
   const systems: Record<string, string> = {};
   const completedByOperator = new Map<string, ManualTaskCompletion>();
   setHandler(propagationStatusQuery, () => systems);
+  // A completion sent once the task's row says waiting can arrive in the same activation as the
+  // activity that wrote the row, before `systems` says so here: it was dropped, and the propagation
+  // waited for a completion that never came. Kept since this patch (running ones replay as before).
+  const keepEarlyCompletion = patched('consent-keeps-early-manual-completion');
   setHandler(manualTaskCompleted, (completion) => {
     const ok = manualTaskCompletionSchema.safeParse(completion);
-    if (ok.success && systems[ok.data.connectorId] === 'waiting-on-operator')
+    if (!ok.success) return;
+    const state = systems[ok.data.connectorId];
+    if (state === 'waiting-on-operator' || (keepEarlyCompletion && state !== 'done'))
       completedByOperator.set(ok.data.connectorId, ok.data);
   });
 

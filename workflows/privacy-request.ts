@@ -81,6 +81,13 @@ const PATCHES = {
   restrictionAwaitsVendors: 'privacy-restriction-awaits-vendors',
   /** An access request's packages are deleted at expiry, and the requester's email forgotten then. */
   accessForgetsRequester: 'privacy-access-forgets-requester',
+  /**
+   * An operator's completion is kept even when it arrives before the saga marks the task waiting:
+   * the task's row says waiting as soon as the activity that writes it commits, and a signal sent
+   * then can be delivered in the same activation as that activity's result, before the saga's own
+   * mark — it was dropped, and the saga waited for a second completion that never came.
+   */
+  keepEarlyManualCompletion: 'privacy-keeps-early-manual-completion',
 } as const;
 
 export type { ManualPrivacyTask };
@@ -140,8 +147,11 @@ export async function privacyRequest(
   setHandler(extendPrivacyRequest, ({ reason }) => {
     if (typeof reason === 'string' && reason.trim()) extensions.push(reason.trim().slice(0, 500));
   });
+  const keepEarlyCompletion = patched(PATCHES.keepEarlyManualCompletion);
   setHandler(privacyManualTaskCompleted, (task) => {
-    if (systems[taskKey(task)] === 'waiting-on-operator') manualDone.set(taskKey(task), task);
+    const key = taskKey(task);
+    if (systems[key] === 'waiting-on-operator' || (keepEarlyCompletion && systems[key] !== 'done'))
+      manualDone.set(key, task);
   });
 
   const showStatus = (next: string) => {

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privacyManualTaskCompleted, privacyRequestStatusQuery } from '../../workflows/definitions';
+import {
+  manualTaskCompleted,
+  privacyManualTaskCompleted,
+  privacyRequestStatusQuery,
+} from '../../workflows/definitions';
 import { eventually } from '../support/eventually';
 import { Call, dayFromNow, saveHistory, SagaHarness, startSagaHarness } from '../support/privacy-saga-harness';
 
@@ -156,6 +160,36 @@ describe.concurrent('privacyRequest saga (mock activities)', () => {
     await saveHistory(handle, 'correction-extension-refused');
     // Refused is final: not retried.
     expect(callsOf(calls, 'extendPrivacyDeadline')).toHaveLength(1);
+  });
+
+  it('an operator who completes a correction while its task is being opened is not lost (the signal comes with the activity)', async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const { handle, calls } = await h.start('correction', { holdUntil: { openOperatorTask: opened } });
+    await eventually(async () => expect(callsOf(calls, 'openOperatorTask')).toHaveLength(1));
+    // The task's row exists once the activity commits; the operator is quick, the saga not yet waiting.
+    await handle.signal(privacyManualTaskCompleted, { region: 'eu', connectorId: 'operator', operation: 'correct' });
+    open();
+    expect((await handle.result()).status).toBe('completed');
+    expect(callsOf(calls, 'completeManualPrivacyTask')).toHaveLength(1);
+  });
+
+  it('a consent propagation keeps an operator completion that arrives with the targets (it waited forever)', async () => {
+    let answer!: () => void;
+    const targetsAnswered = new Promise<void>((resolve) => (answer = resolve));
+    const { handle, calls } = await h.startPropagation({
+      consentTarget: 'manual',
+      holdUntil: { consentTargets: targetsAnswered },
+    });
+    await eventually(async () => expect(callsOf(calls, 'consentTargets')).toHaveLength(1));
+    await handle.signal(manualTaskCompleted, { connectorId: 'pos_backoffice', note: 'done at the till' });
+    answer();
+    expect(await handle.result()).toEqual({ status: 'complete', systems: { pos_backoffice: 'done' } });
+    expect(callsOf(calls, 'completeManualConsentTask')).toEqual([
+      expect.objectContaining({
+        input: expect.objectContaining({ connectorId: 'pos_backoffice', note: 'done at the till' }),
+      }),
+    ]);
   });
 
   it('an extension the law allows moves the due date', async () => {

@@ -70,6 +70,13 @@ export interface SagaWorld {
   legalHold?: string[];
   /** How many job checks a submitted job takes before it is done (erase and suppress alike); Infinity: never. */
   jobChecks?: number;
+  /**
+   * Activities that answer only once the promise settles: a test delivers a signal while one runs,
+   * so the signal reaches the workflow before (or with) the activity's result.
+   */
+  holdUntil?: Partial<Record<'openOperatorTask' | 'consentTargets', Promise<void>>>;
+  /** The system consentTargets answers (default: Klaviyo, with an API). */
+  consentTarget?: 'api' | 'manual';
 }
 
 export interface Call {
@@ -138,6 +145,7 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async openOperatorTask(input) {
       record('openOperatorTask', input);
+      await world.holdUntil?.openOperatorTask;
     },
     async legalHoldsFor(input) {
       record('legalHoldsFor', input);
@@ -217,7 +225,12 @@ export function mockActivities(world: SagaWorld, calls: Call[]): SagaActivities 
     },
     async consentTargets(input) {
       record('consentTargets', input);
-      return [{ connectorId: 'klaviyo', system: 'klaviyo', label: 'Klaviyo', mode: 'api' }] as Result<'consentTargets'>;
+      await world.holdUntil?.consentTargets;
+      return (
+        world.consentTarget === 'manual'
+          ? [{ connectorId: 'pos_backoffice', system: 'manual', label: 'POS back office', mode: 'manual' }]
+          : [{ connectorId: 'klaviyo', system: 'klaviyo', label: 'Klaviyo', mode: 'api' }]
+      ) as Result<'consentTargets'>;
     },
     async pushConsent(input) {
       record('pushConsent', input);
@@ -257,6 +270,8 @@ export interface SagaHarness {
     world: SagaWorld,
     overrides?: Partial<PrivacyRequestWorkflowInput>,
   ): Promise<{ handle: WorkflowHandle; calls: Call[]; requestId: string }>;
+  /** Starts a consentPropagation (`cp_…`) with this world. */
+  startPropagation(world: SagaWorld): Promise<{ handle: WorkflowHandle; calls: Call[] }>;
   close(): Promise<void>;
 }
 
@@ -316,6 +331,17 @@ export async function startSagaHarness(): Promise<SagaHarness> {
         args: [input],
       });
       return { handle, calls, requestId };
+    },
+    async startPropagation(world) {
+      const requestId = newRequestId();
+      const calls: Call[] = [];
+      worlds.set(requestId, { world, calls, activities: mockActivities(world, calls) });
+      const handle = await client.workflow.start('consentPropagation', {
+        taskQueue,
+        workflowId: `consent-${requestId.replace(/^pr_/, 'cp_')}`,
+        args: [{ propagationId: requestId.replace(/^pr_/, 'cp_'), customerId: personId(requestId, 1) }],
+      });
+      return { handle, calls };
     },
     async close() {
       worker.shutdown();
