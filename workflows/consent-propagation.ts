@@ -17,7 +17,7 @@ import {
   manualTaskCompletionSchema,
 } from '../domain/workflow-inputs';
 import { manualTaskCompleted, propagationStatusQuery } from './definitions';
-import { failureMessage, untilOperatorDone, untilVendorDone } from './vendor-steps';
+import { failureMessage, keepsOperatorCompletion, untilOperatorDone, untilVendorDone } from './vendor-steps';
 
 /**
  * consentPropagation (`consent-<propagationId>`, on the person's region queue): a change of
@@ -63,15 +63,11 @@ export async function consentPropagation(
   const systems: Record<string, string> = {};
   const completedByOperator = new Map<string, ManualTaskCompletion>();
   setHandler(propagationStatusQuery, () => systems);
-  // A completion sent once the task's row says waiting can arrive in the same activation as the
-  // activity that wrote the row, before `systems` says so here: it was dropped, and the propagation
-  // waited for a completion that never came. Kept since this patch (running ones replay as before).
   const keepEarlyCompletion = patched('consent-keeps-early-manual-completion');
   setHandler(manualTaskCompleted, (completion) => {
     const ok = manualTaskCompletionSchema.safeParse(completion);
     if (!ok.success) return;
-    const state = systems[ok.data.connectorId];
-    if (state === 'waiting-on-operator' || (keepEarlyCompletion && state !== 'done'))
+    if (keepsOperatorCompletion(systems[ok.data.connectorId], keepEarlyCompletion))
       completedByOperator.set(ok.data.connectorId, ok.data);
   });
 

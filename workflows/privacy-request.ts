@@ -28,7 +28,13 @@ import {
   PrivacyRequestWorkflowInput,
   privacyRequestWorkflowInputSchema,
 } from '../domain/workflow-inputs';
-import { failureMessage, isVendorJobUnfinished, untilOperatorDone, untilVendorDone } from './vendor-steps';
+import {
+  failureMessage,
+  isVendorJobUnfinished,
+  keepsOperatorCompletion,
+  untilOperatorDone,
+  untilVendorDone,
+} from './vendor-steps';
 
 /**
  * privacyRequest (`dsar-<requestId>`, global queue; each region's work on that region's queue):
@@ -81,12 +87,7 @@ const PATCHES = {
   restrictionAwaitsVendors: 'privacy-restriction-awaits-vendors',
   /** An access request's packages are deleted at expiry, and the requester's email forgotten then. */
   accessForgetsRequester: 'privacy-access-forgets-requester',
-  /**
-   * An operator's completion is kept even when it arrives before the saga marks the task waiting:
-   * the task's row says waiting as soon as the activity that writes it commits, and a signal sent
-   * then can be delivered in the same activation as that activity's result, before the saga's own
-   * mark — it was dropped, and the saga waited for a second completion that never came.
-   */
+  /** An operator's completion that comes before the saga marks its task waiting is kept (keepsOperatorCompletion). */
   keepEarlyManualCompletion: 'privacy-keeps-early-manual-completion',
 } as const;
 
@@ -150,8 +151,7 @@ export async function privacyRequest(
   const keepEarlyCompletion = patched(PATCHES.keepEarlyManualCompletion);
   setHandler(privacyManualTaskCompleted, (task) => {
     const key = taskKey(task);
-    if (systems[key] === 'waiting-on-operator' || (keepEarlyCompletion && systems[key] !== 'done'))
-      manualDone.set(key, task);
+    if (keepsOperatorCompletion(systems[key], keepEarlyCompletion)) manualDone.set(key, task);
   });
 
   const showStatus = (next: string) => {

@@ -42,6 +42,16 @@ export async function untilVendorDone<A extends VendorAnswer>(
 export const isVendorJobUnfinished = (error: unknown) =>
   error instanceof ApplicationFailure && error.type === VENDOR_JOB_UNFINISHED;
 
+/**
+ * Whether an operator's completion of a task in `state` is kept. The task's row says waiting as soon as
+ * the activity that writes it commits, so a completion can arrive in the same activation as that
+ * activity's result, before the workflow marks the task waiting: since `keepEarly` (a patch) it is kept
+ * for any task not yet done; before, only for one marked waiting (running workflows replay as before).
+ */
+export function keepsOperatorCompletion(state: string | undefined, keepEarly: boolean): boolean {
+  return state === 'waiting-on-operator' || (keepEarly && state !== 'done');
+}
+
 /** Waits until an operator's completion of `key` arrives (a signal handler fills `completed`), and returns it. */
 export async function untilOperatorDone<T>(completed: ReadonlyMap<string, T>, key: string): Promise<T> {
   await condition(() => completed.has(key));
