@@ -1,4 +1,6 @@
 import {
+  bigserial,
+  boolean,
   date,
   index,
   integer,
@@ -55,6 +57,8 @@ export const sources = pgTable(
     kind: text('kind').$type<SourceKind>().notNull().default('browser'),
     /** Web origins (scheme://host[:port]) whose pages may call the tracking API with this key (CORS). */
     allowedOrigins: text('allowed_origins').array().notNull().default([]),
+    /** The brand the source belongs to (`brands.id`); existing sources moved to the default brand. */
+    brandId: text('brand_id').notNull().default('default'),
     writeKeyHash: bytea('write_key_hash').notNull(),
     writeKeyHint: text('write_key_hint').notNull(),
     previousWriteKeyHash: bytea('previous_write_key_hash'),
@@ -133,6 +137,8 @@ export const connectors = pgTable(
     system: text('system').notNull(),
     name: text('name').notNull(),
     region: text('region').notNull(),
+    /** The brand the connector belongs to (`brands.id`); existing connectors moved to the default brand. */
+    brandId: text('brand_id').notNull().default('default'),
     settings: jsonb('settings').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -155,4 +161,108 @@ export const rateLimitCounters = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('rate_limit_counters_expires').on(t.expiresAt)],
+);
+
+/*
+ * The audience layer (issue 11, docs/design/audiences.md). Definitions live here, in the global
+ * database: they hold no personal data. What they produce per person (trait values, tag
+ * assignments, segment membership) lives in each region's database, keyed by customer ID.
+ */
+
+/**
+ * A brand of the workspace (a group with several brands). One ID stays group-wide. A brand that is
+ * a separate controller under privacy law records consent under its own name; the others share
+ * the group's consent. The migration creates `default`, which owns everything made before brands.
+ */
+export const brands = pgTable('brands', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  separateController: boolean('separate_controller').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Whether `userBrand` may use the data `ownerBrand` collected. No row: not allowed. */
+export const brandSharing = pgTable(
+  'brand_sharing',
+  {
+    ownerBrand: text('owner_brand').notNull(),
+    userBrand: text('user_brand').notNull(),
+    allowed: boolean('allowed').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerBrand, t.userBrand] })],
+);
+
+/**
+ * The workspace's data-schema rules (domain/data-categories.ts), versioned: each change is a new
+ * row, the newest is in force, and moving stored values to the new classification is the
+ * reclassification workflow named here.
+ */
+export const dataSchemaVersions = pgTable('data_schema_versions', {
+  version: integer('version').primaryKey(),
+  rules: jsonb('rules').notNull(),
+  changedBy: text('changed_by').notNull(),
+  reclassificationWorkflowId: text('reclassification_workflow_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A computed trait's definition (built in or a marketer's), per brand or for the group (`brandId` null). */
+export const computedTraits = pgTable('computed_traits', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  brandId: text('brand_id'),
+  definition: jsonb('definition').notNull(),
+  builtIn: boolean('built_in').notNull().default(false),
+  version: integer('version').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A tag: labels per language, an owner (`group` for a central tag, or a region for a local one),
+ * a brand (null: the group's) and where it comes from: a rule (a segment), a model (a prediction)
+ * or a manual upload.
+ */
+export const tags = pgTable(
+  'tags',
+  {
+    key: text('key').primaryKey(),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+    owner: text('owner').notNull(),
+    brandId: text('brand_id'),
+    source: text('source').$type<'rule' | 'model' | 'manual'>().notNull(),
+    segmentId: text('segment_id'),
+    model: text('model'),
+    promotedAt: timestamp('promoted_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('tags_owner').on(t.owner)],
+);
+
+/** A segment: owner (`group` or a region), brand, and its current definition version. */
+export const segments = pgTable('segments', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  owner: text('owner').notNull(),
+  brandId: text('brand_id'),
+  version: integer('version').notNull(),
+  definition: jsonb('definition').notNull(),
+  archivedAt: timestamp('archived_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Every version of every segment definition: an update never loses what the segment was. */
+export const segmentVersions = pgTable(
+  'segment_versions',
+  {
+    segmentId: text('segment_id').notNull(),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').notNull(),
+    changedBy: text('changed_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.version] })],
 );

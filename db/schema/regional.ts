@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { bytea } from './column-types';
 import type { IdentityProvenance } from '../../domain/identity-provenance';
 
@@ -134,6 +135,11 @@ export const events = pgTable(
     timezone: text('timezone'),
     locale: text('locale'),
     payloadSealed: bytea('payload_sealed').notNull(),
+    /**
+     * The properties (and, for identify, the traits) whose data category is not identifying
+     * (domain/data-categories.ts), queryable for segments. Null when there are none.
+     */
+    properties: jsonb('properties'),
   },
   (t) => [primaryKey({ columns: [t.id, t.receivedAt] }), index('events_customer_time').on(t.customerId, t.timestamp)],
 );
@@ -355,6 +361,8 @@ export const consentRecords = pgTable(
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull(),
     proofKind: text('proof_kind').notNull(),
     proofReference: text('proof_reference').notNull(),
+    /** The brand the choice was given to where brands are separate controllers; null: the group. */
+    brandId: text('brand_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -541,3 +549,128 @@ export const privacyExports = pgTable(
   },
   (t) => [primaryKey({ columns: [t.requestId, t.customerId] })],
 );
+
+/*
+ * The audience layer (issue 11, docs/design/audiences.md): per-person values keyed only by
+ * customer ID, no identifying values (those stay sealed in `traits` and `events.payload_sealed`).
+ * Erasure deletes these rows with the rest of the person.
+ */
+
+/** The latest non-identifying value of each trait, queryable. The sealed copy stays in `traits`. */
+export const profileTraits = pgTable(
+  'profile_traits',
+  {
+    customerId: uuid('customer_id').notNull(),
+    key: text('key').notNull(),
+    value: jsonb('value').notNull(),
+    category: text('category').notNull(),
+    sourceId: text('source_id').notNull(),
+    observedAt: timestamp('observed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.key] }), index('profile_traits_key').on(t.key)],
+);
+
+/** Which data categories each source brought into this region (the data map), no values. */
+export const dataFlows = pgTable(
+  'data_flows',
+  {
+    sourceId: text('source_id').notNull(),
+    scope: text('scope').notNull(),
+    category: text('category').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.scope, t.category] })],
+);
+
+/**
+ * People whose audience inputs changed (an event, an order, a trait, consent, a tag), written in
+ * the same transaction as the change. The audience processor claims rows, recomputes the person's
+ * computed traits, then their segment membership, then rule tags, and deletes the rows.
+ */
+export const audienceChanges = pgTable(
+  'audience_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    cause: text('cause').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audience_changes_customer').on(t.customerId)],
+);
+
+/** A computed trait's current value for a person (`computed_traits.id` in the global database). */
+export const computedTraitValues = pgTable(
+  'computed_trait_values',
+  {
+    customerId: uuid('customer_id').notNull(),
+    traitId: text('trait_id').notNull(),
+    value: jsonb('value'),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.traitId] }), index('computed_trait_values_trait').on(t.traitId)],
+);
+
+/** A tag on a person (`tags.key`), from a rule, a model (with its score) or a manual upload. */
+export const tagAssignments = pgTable(
+  'tag_assignments',
+  {
+    customerId: uuid('customer_id').notNull(),
+    tagKey: text('tag_key').notNull(),
+    origin: text('origin').$type<'rule' | 'model' | 'manual'>().notNull(),
+    score: real('score'),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.tagKey] }), index('tag_assignments_tag').on(t.tagKey)],
+);
+
+/**
+ * Segment membership with its history: a row per stay (entered, exited). A person is a member
+ * while a row has no exit; rows are never deleted by a definition change (only by erasure).
+ */
+export const segmentMembership = pgTable(
+  'segment_membership',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    segmentId: text('segment_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    version: integer('version').notNull(),
+    enteredAt: timestamp('entered_at', { withTimezone: true }).notNull(),
+    exitedAt: timestamp('exited_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('segment_membership_current').on(t.segmentId, t.customerId).where(sql`exited_at is null`),
+    index('segment_membership_customer').on(t.customerId),
+  ],
+);
+
+/** Every entry and exit, in order: the outbox journeys and audience syncs consume exactly once. */
+export const segmentMembershipEvents = pgTable(
+  'segment_membership_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    segmentId: text('segment_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    kind: text('kind').$type<'entered' | 'exited'>().notNull(),
+    version: integer('version').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('segment_membership_events_segment').on(t.segmentId, t.id)],
+);
+
+/** How far each consumer of the membership outbox has read (its offset moves in its own transaction). */
+export const membershipConsumers = pgTable('membership_consumers', {
+  consumer: text('consumer').primaryKey(),
+  lastEventId: bigint('last_event_id', { mode: 'number' }).notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A prediction model trained in this region on its customers (features and parameters, no personal data). */
+export const predictionModels = pgTable('prediction_models', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  kind: text('kind').notNull(),
+  trainedAt: timestamp('trained_at', { withTimezone: true }).notNull().defaultNow(),
+  asOf: date('as_of').notNull(),
+  model: jsonb('model').notNull(),
+  metrics: jsonb('metrics').notNull(),
+});
