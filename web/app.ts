@@ -4,6 +4,7 @@ import type { Sql } from 'postgres';
 import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
+import { DataSchemaCache } from '../db/data-schema-store';
 import { SourceCache } from '../db/sources';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
@@ -54,6 +55,9 @@ export async function createMeridianWeb(
   const rules = new IdentityRulesStore(globalPool.db);
   await rules.refresh();
   rules.start();
+  const dataSchema = new DataSchemaCache(globalPool.sql);
+  await dataSchema.refresh();
+  dataSchema.start();
 
   const regionalSql = new Map<string, Sql>(regional.map((r) => [r.region.name, r.pool.sql]));
   const outbox = new MergeOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));
@@ -67,6 +71,7 @@ export async function createMeridianWeb(
         regionKey: r.key,
         hmacKey: config.identityHmacKey,
         rules: () => rules.rules,
+        classification: () => dataSchema.rules,
         onMergesRecorded: () => outbox.poke(),
       }),
     ]),
@@ -145,6 +150,7 @@ export async function createMeridianWeb(
       regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }])),
       hmacKey: config.identityHmacKey,
       rules,
+      dataSchema,
       temporal,
       onSourceChanged: (sourceId) => sourceCache.forget(sourceId),
       ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
@@ -161,6 +167,7 @@ export async function createMeridianWeb(
       await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
       await readiness.close();
       rules.stop();
+      dataSchema.stop();
       portalLimiter.stop();
       await outbox.stop();
       await consentOutbox.stop();

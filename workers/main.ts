@@ -4,6 +4,7 @@ import { createGlobalActivities, createRegionalActivities, vendorFailureIntercep
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
+import { DataSchemaCache } from '../db/data-schema-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
 import { loadDevSecrets } from '../startup/dev-secrets';
@@ -112,6 +113,10 @@ async function main(): Promise<void> {
         const rules = new IdentityRulesStore(globalPool.db);
         await rules.refresh();
         rules.start();
+        // Connector syncs write customers' traits through the writer: split under the rules in force.
+        const dataSchema = new DataSchemaCache(globalPool.sql);
+        await dataSchema.refresh();
+        dataSchema.start();
         // Merges found while syncing are started from this region's outbox, as ingestion's are.
         const client = await connectClient(config);
         const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) =>
@@ -141,6 +146,7 @@ async function main(): Promise<void> {
         });
         stops.push(async () => {
           rules.stop();
+          dataSchema.stop();
           await outbox.stop();
           await consentOutbox.stop();
           await client.connection.close();
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
           regionKey,
           hmacKey: config.identityHmacKey,
           rules: () => rules.rules,
+          classification: () => dataSchema.rules,
           onMergesRecorded: () => outbox.poke(),
         });
         workers.push(

@@ -11,3 +11,4 @@ export {
   privacyManualTaskCompleted,
   privacyRequestStatusQuery,
 } from './privacy-request';
+export { reclassification, reclassificationProgressQuery } from './reclassification';

@@ -21,6 +21,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
+import { registerDataSchemaRoutes } from './data-schema';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -39,7 +40,7 @@ import { describeIssues } from '../../domain/validation';
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
  * profiles; connectors (./connectors), their schedules and syncs (./connector-syncs), supplementary FX rates
  * (./fx-rates), consent (./consent), privacy requests (./privacy) and merges held for review
- * (./held-merges), each sharing ./kit.
+ * (./held-merges), data classification and the data map (./data-schema), each sharing ./kit.
  * A token lists the regions whose personal data it may read and whose connectors it may manage.
  */
 
@@ -331,5 +332,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
+    registerDataSchemaRoutes(scope, deps, kit);
   });
 }
