@@ -26,6 +26,8 @@ import { startWorkflow, WorkflowName, workflowHandle } from '../workflow-types';
 export { reclassificationWorkflowId };
 
 const RECLASSIFICATION = 'reclassification' satisfies WorkflowName;
+/** How long the admin API waits for a running reclassification to answer its progress query. */
+const QUERY_WAIT_MS = 2_000;
 
 /** The workflow IDs of a new version's runs, one per data region. */
 export function reclassificationWorkflowIds(regions: RegionCatalog, version: number): string[] {
@@ -73,11 +75,22 @@ export async function startReclassification(
 export async function reclassificationProgress(
   client: Client,
   workflowId: string,
-): Promise<ReclassificationProgress | undefined> {
+): Promise<(Pick<ReclassificationProgress, 'status'> & Partial<ReclassificationProgress>) | undefined> {
   const handle = workflowHandle(client, RECLASSIFICATION, workflowId);
   try {
     const { status } = await handle.describe();
-    if (status.name === 'RUNNING') return await handle.query(reclassificationProgressQuery);
+    if (status.name === 'RUNNING') {
+      // A query waits for a worker: without one polling (a region's workers down) say only that it runs.
+      const unanswered = { status: 'running' } as const;
+      let timer: NodeJS.Timeout | undefined;
+      const answer = await Promise.race([
+        handle.query(reclassificationProgressQuery),
+        new Promise<typeof unanswered>((resolve) => {
+          timer = setTimeout(() => resolve(unanswered), QUERY_WAIT_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return answer;
+    }
     if (status.name === 'COMPLETED') return await handle.result();
     return undefined;
   } catch (error) {

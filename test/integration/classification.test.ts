@@ -109,7 +109,8 @@ describe('data classification in storage', () => {
     d = await createTestDeployment('classification', {
       MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${EU_TOKEN}:eu`,
     });
-    await d.startWorkers(d.config.regions.dataRegions.map((r) => r.name));
+    // The data regions (reclassification) and global (identity merges).
+    await d.startWorkers(d.config.regions.regions.map((r) => r.name));
     h = await startIngestion(d);
     source = await h.createSource('Lyon shop', 'eu');
   });
@@ -250,6 +251,37 @@ describe('data classification in storage', () => {
         'traits:user.contact.email',
         'traits:user.preference',
       ]),
+    );
+  });
+
+  it('a merge moves the queryable traits to the survivor, newest value winning', async () => {
+    const earlier = new Date(Date.now() - 3_600_000).toISOString();
+    await h.send(source.writeKey, '/v1/identify', {
+      anonymousId: 'anon-mia',
+      traits: { age: 22, plan: 'plan-old-anon' },
+      timestamp: earlier,
+    });
+    await h.send(source.writeKey, '/v1/identify', { userId: 'mia-1', traits: { plan: 'plan-new-mia' } });
+    const anon = (await h.admin('POST', '/admin/profiles/lookup', { type: 'anonymous_id', value: 'anon-mia' })).body
+      .customerId as string;
+    const mia = await customerOf('mia-1');
+    expect(anon).not.toBe(mia);
+    await h.send(source.writeKey, '/v1/identify', { userId: 'mia-1', anonymousId: 'anon-mia' });
+    await eventually(
+      async () => {
+        // Whichever survives, it holds both profiles' queryable traits, and the merged one none.
+        const [merged] = await eu()<{ customer_id: string }[]>`
+          select customer_id from profiles where customer_id in (${anon}, ${mia}) and merged_into is not null`;
+        expect(merged).toBeDefined();
+        const survivor = merged!.customer_id === anon ? mia : anon;
+        expect(await profileTraits(survivor)).toEqual({
+          age: { value: 22, category: 'user.demographic.age' },
+          plan: { value: 'plan-new-mia', category: 'user.account' },
+        });
+        expect(await profileTraits(merged!.customer_id)).toEqual({});
+      },
+      30_000,
+      300,
     );
   });
 
