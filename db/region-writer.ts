@@ -1086,7 +1086,12 @@ export function classifyCall(call: TrackingCall, rules: CompiledRules): Classifi
  */
 export function queryableJson(leaf: ClassifiedLeaf): string | undefined {
   if (leaf.identifying || leaf.value === undefined) return undefined;
-  const json = JSON.stringify(leaf.value);
+  const { value } = leaf;
+  // The common cases without a second pass over the text.
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  // jsonb holds neither NUL nor a lone surrogate (\p{Cs} under the u flag matches only unpaired ones).
+  if (typeof value === 'string') return /\u0000|\p{Cs}/u.test(value) ? undefined : JSON.stringify(value);
+  const json = JSON.stringify(value);
   if (json === undefined || /\\u(0000|d[89a-f])/i.test(json)) return undefined;
   return json;
 }
