@@ -201,3 +201,35 @@ export async function readPropagations(sql: Sql, customerId: string, limit = 10)
       })),
   }));
 }
+
+/**
+ * Effective consent of many people at once, for aggregates (a segment's consented reach): the
+ * group's choices, plus the brand's own where `brandId` is given (a brand that is a separate
+ * controller records under its name). People without a consent place (no jurisdiction known) are
+ * absent: their defaults are unknown, so they are not counted as reachable.
+ */
+export async function readEffectiveConsents(
+  sql: Sql,
+  customerIds: readonly string[],
+  brandId: string | null = null,
+): Promise<Map<string, EffectiveConsentMap>> {
+  const result = new Map<string, EffectiveConsentMap>();
+  if (customerIds.length === 0) return result;
+  const ids = sql.array([...customerIds]);
+  const subjects = await sql<{ customer_id: string; country: string; us_state: string | null }[]>`
+    select customer_id, country, us_state from consent_subjects where customer_id = any(${ids}::uuid[])`;
+  const records = await sql<(RecordRow & { customer_id: string })[]>`
+    select * from consent_records
+    where customer_id = any(${ids}::uuid[]) and (brand_id is null or brand_id = ${brandId})`;
+  const byCustomer = new Map<string, ConsentRecord[]>();
+  for (const row of records) {
+    const list = byCustomer.get(row.customer_id) ?? [];
+    list.push(toRecord(row));
+    byCustomer.set(row.customer_id, list);
+  }
+  for (const s of subjects) {
+    const place = { country: s.country, ...(s.us_state ? { usState: s.us_state } : {}) };
+    result.set(s.customer_id, effectiveFor(place, byCustomer.get(s.customer_id) ?? []));
+  }
+  return result;
+}

@@ -333,3 +333,23 @@ export const BUILT_IN_TRAITS: readonly Omit<ComputedTrait, 'builtIn' | 'version'
 ];
 
 export const BUILT_IN_TRAIT_IDS: ReadonlySet<string> = new Set(BUILT_IN_TRAITS.map((t) => t.id));
+
+/**
+ * computedTraitsRefresh, as the schedule, the admin API or ops (Temporal UI) start it: which traits
+ * (all SQL-computed ones, or the windowed ones, or named ones), and, across continue-as-new, where
+ * the pass got to. Trait IDs, one customer ID and counts: no personal data.
+ */
+export const computedTraitsRefreshInputSchema = z
+  .object({
+    traitIds: z.array(z.string().regex(TRAIT_ID, 'must be computed trait IDs')).min(1).max(500).optional(),
+    windowedOnly: z.boolean().optional(),
+    pageSize: z.int().min(1).max(50_000).optional(),
+    now: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC' }).optional(),
+    after: z.uuid('must be a customer ID (a UUID)').nullable().optional(),
+    totals: z
+      .object({ pages: z.int().min(0), customers: z.int().min(0), changed: z.int().min(0) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ComputedTraitsRefreshInput = z.input<typeof computedTraitsRefreshInputSchema>;

@@ -21,6 +21,8 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
+import { registerComputedTraitRoutes } from './computed-traits';
+import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -331,5 +333,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
+    registerComputedTraitRoutes(scope, deps, kit);
+    registerSegmentSuggestionRoutes(scope, deps, kit);
   });
 }
