@@ -266,7 +266,7 @@ export async function readComputedTraitValues(
   const rows = await sql<{ trait_id: string; value: unknown; computed_at: Date | string }[]>`
     select trait_id, value, computed_at from computed_trait_values where customer_id = ${customerId} order by trait_id`;
   return Object.fromEntries(
-    rows.map((r) => [r.trait_id, { value: parseJson(r.value), computedAt: new Date(r.computed_at).toISOString() }]),
+    rows.map((r) => [r.trait_id, { value: r.value, computedAt: new Date(r.computed_at).toISOString() }]),
   );
 }
 

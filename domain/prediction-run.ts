@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoDate } from './fx';
 import { addLocalDays } from './local-time';
 import {
   areaUnderRocCurve,
@@ -258,6 +259,12 @@ export function scoreRun(
   };
 }
 
-/** predictions, as its schedule or ops start it: `{}` for today (UTC), or `{"asOf":"2026-01-31"}`. */
-export const predictionsInputSchema = z.object({ asOf: z.iso.date('must be a date YYYY-MM-DD').optional() }).strict();
+/**
+ * predictions, as its schedule or ops start it: `{}` for today (UTC), or `{"asOf":"2026-01-31"}`.
+ * Not `z.iso.date()`: the workflow bundler turns `z.iso.date` into `z.date` (a Date object), which
+ * refuses every string.
+ */
+export const predictionsInputSchema = z
+  .object({ asOf: z.string().refine(isIsoDate, 'must be a date YYYY-MM-DD').optional() })
+  .strict();
 export type PredictionsInput = z.input<typeof predictionsInputSchema>;

@@ -57,11 +57,11 @@ export function registerComputedTraitRoutes(scope: FastifyInstance, deps: AdminD
     }
   };
   // Shapes first (400 naming the field), then the definition's own rules (definitionOf).
-  const inputShape = traitInputSchema.omit({ definition: true }).extend({ definition: z.unknown() });
+  const inputShape = traitInputSchema.omit({ definition: true }).extend({ definition: z.unknown().optional() });
   const changeShape = z
     .object({
       name: z.string().trim().min(1, 'must name the trait for people').max(200).optional(),
-      definition: z.unknown(),
+      definition: z.unknown().optional(),
     })
     .refine((c) => c.name !== undefined || c.definition !== undefined, {
       error: 'nothing to change: send name or definition',
