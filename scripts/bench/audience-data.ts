@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
 import { parseEcbHistoryZip } from '../../domain/fx-history';
+import { jurisdictionOf } from '../../domain/jurisdictions';
 import { seededRandom } from '../../domain/seeded-random';
 import { cdnowTransactions, type CdnowTransaction } from '../../test/support/cdnow';
 
@@ -20,31 +21,31 @@ import { cdnowTransactions, type CdnowTransaction } from '../../test/support/cdn
 
 export interface Market {
   country: string;
+  usState?: string;
   currency: string;
   timeZone: string;
   locale: string;
-  jurisdiction: string;
 }
 
 export const MARKETS: Record<string, Market[]> = {
   eu: [
-    { country: 'DE', currency: 'EUR', timeZone: 'Europe/Berlin', locale: 'de-DE', jurisdiction: 'EU' },
-    { country: 'FR', currency: 'EUR', timeZone: 'Europe/Paris', locale: 'fr-FR', jurisdiction: 'EU' },
-    { country: 'GB', currency: 'GBP', timeZone: 'Europe/London', locale: 'en-GB', jurisdiction: 'GB' },
-    { country: 'IT', currency: 'EUR', timeZone: 'Europe/Rome', locale: 'it-IT', jurisdiction: 'EU' },
-    { country: 'PL', currency: 'PLN', timeZone: 'Europe/Warsaw', locale: 'pl-PL', jurisdiction: 'EU' },
+    { country: 'DE', currency: 'EUR', timeZone: 'Europe/Berlin', locale: 'de-DE' },
+    { country: 'FR', currency: 'EUR', timeZone: 'Europe/Paris', locale: 'fr-FR' },
+    { country: 'GB', currency: 'GBP', timeZone: 'Europe/London', locale: 'en-GB' },
+    { country: 'IT', currency: 'EUR', timeZone: 'Europe/Rome', locale: 'it-IT' },
+    { country: 'PL', currency: 'PLN', timeZone: 'Europe/Warsaw', locale: 'pl-PL' },
   ],
   us: [
-    { country: 'US', currency: 'USD', timeZone: 'America/New_York', locale: 'en-US', jurisdiction: 'US' },
-    { country: 'US', currency: 'USD', timeZone: 'America/Los_Angeles', locale: 'en-US', jurisdiction: 'US-CA' },
-    { country: 'CA', currency: 'CAD', timeZone: 'America/Toronto', locale: 'en-CA', jurisdiction: 'CA' },
-    { country: 'BR', currency: 'BRL', timeZone: 'America/Sao_Paulo', locale: 'pt-BR', jurisdiction: 'BR' },
+    { country: 'US', usState: 'NY', currency: 'USD', timeZone: 'America/New_York', locale: 'en-US' },
+    { country: 'US', usState: 'CA', currency: 'USD', timeZone: 'America/Los_Angeles', locale: 'en-US' },
+    { country: 'CA', currency: 'CAD', timeZone: 'America/Toronto', locale: 'en-CA' },
+    { country: 'BR', currency: 'BRL', timeZone: 'America/Sao_Paulo', locale: 'pt-BR' },
   ],
   apac: [
-    { country: 'JP', currency: 'JPY', timeZone: 'Asia/Tokyo', locale: 'ja-JP', jurisdiction: 'JP' },
-    { country: 'SG', currency: 'SGD', timeZone: 'Asia/Singapore', locale: 'en-SG', jurisdiction: 'SG' },
-    { country: 'AU', currency: 'AUD', timeZone: 'Australia/Sydney', locale: 'en-AU', jurisdiction: 'AU' },
-    { country: 'KR', currency: 'KRW', timeZone: 'Asia/Seoul', locale: 'ko-KR', jurisdiction: 'KR' },
+    { country: 'JP', currency: 'JPY', timeZone: 'Asia/Tokyo', locale: 'ja-JP' },
+    { country: 'SG', currency: 'SGD', timeZone: 'Asia/Singapore', locale: 'en-SG' },
+    { country: 'AU', currency: 'AUD', timeZone: 'Australia/Sydney', locale: 'en-AU' },
+    { country: 'KR', currency: 'KRW', timeZone: 'Asia/Seoul', locale: 'ko-KR' },
   ],
 };
 
@@ -185,9 +186,12 @@ export async function generateRegion(sql: Sql, options: GenerateOptions): Promis
   await copy(
     sql,
     'consent_subjects',
-    ['customer_id', 'country', 'jurisdiction'],
+    ['customer_id', 'country', 'us_state', 'jurisdiction'],
     (function* () {
-      for (let i = 0; i < ids.length; i++) yield [ids[i], marketOf[i]!.country, marketOf[i]!.jurisdiction];
+      for (let i = 0; i < ids.length; i++) {
+        const { country, usState } = marketOf[i]!;
+        yield [ids[i], country, usState ?? null, jurisdictionOf(country, usState)];
+      }
     })(),
   );
 
