@@ -367,6 +367,7 @@ export const consentRecords = pgTable(
   },
   (t) => [
     index('consent_records_customer').on(t.customerId, t.purpose, t.recordedAt),
+    // Per brand scope: the same form submission may record a choice for the group and for a brand.
     uniqueIndex('consent_records_once').on(
       t.customerId,
       t.purpose,
@@ -374,6 +375,7 @@ export const consentRecords = pgTable(
       t.proofKind,
       t.proofReference,
       t.recordedAt,
+      sql`coalesce(brand_id, '')`,
     ),
   ],
 );
