@@ -126,13 +126,11 @@ export async function recordConsent(
       ? consentChangeSummary(effectiveBefore, effectiveAfter)
       : consentChangeSummary(effectiveFor(place, []), effectiveAfter);
     if (changes.length === 0) return { changes, effective: effectiveAfter };
-    // Propagation pushes the group's consent to the region's systems; a brand's own consent (a
-    // separate controller) is in force for Meridian's sends and segments, not pushed (yet).
-    if (brandId !== null) return { changes, effective: effectiveAfter };
+    // The propagation carries its scope: a brand's change goes to that brand's systems only.
     const propagationId = `cp_${randomBytes(8).toString('hex')}`;
     await tx`
-      insert into consent_propagations (id, customer_id, changes, status)
-      values (${propagationId}, ${customerId}, ${JSON.stringify(changes)}::text::jsonb, 'pending')`;
+      insert into consent_propagations (id, customer_id, changes, status, brand_id)
+      values (${propagationId}, ${customerId}, ${JSON.stringify(changes)}::text::jsonb, 'pending', ${brandId}::text)`;
     if (options.outbox !== false) {
       await tx`insert into consent_propagation_outbox (propagation_id, customer_id) values (${propagationId}, ${customerId})`;
     }
@@ -181,11 +179,19 @@ export interface PropagationView {
 
 const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
-export async function readPropagations(sql: Sql, customerId: string, limit = 10): Promise<PropagationView[]> {
+/** The person's latest propagations of one consent scope (the group's by default, or a separate-controller brand's). */
+export async function readPropagations(
+  sql: Sql,
+  customerId: string,
+  limit = 10,
+  brandId: string | null = null,
+): Promise<PropagationView[]> {
   const rows = await sql<
     { id: string; status: string; changes: unknown; created_at: Date | string; finished_at: Date | string | null }[]
   >`
-    select id, status, changes, created_at, finished_at from consent_propagations where customer_id = ${customerId} order by created_at desc limit ${limit}`;
+    select id, status, changes, created_at, finished_at from consent_propagations
+    where customer_id = ${customerId} and brand_id is not distinct from ${brandId}::text
+    order by created_at desc limit ${limit}`;
   if (rows.length === 0) return [];
   const systems = await sql<
     {

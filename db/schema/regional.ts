@@ -388,6 +388,8 @@ export const consentPropagations = pgTable(
     customerId: uuid('customer_id').notNull(),
     /** [{ purpose, before, after }]: states, no personal data. */
     changes: jsonb('changes').notNull(),
+    /** The consent scope changed: a separate-controller brand (pushed to its systems only), or null for the group. */
+    brandId: text('brand_id'),
     status: text('status').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createConsentActivities } from '../../activities/consent/regional';
 import { visibleSourceIds } from '../../db/brands-store';
+import { keyFromRef } from '../../db/crypto-shredding';
 import { effectiveConsentSql, readConsent } from '../../db/consent-store';
 import { ruleTagsOf, syncRuleTags } from '../../db/tags-store';
 import { PURPOSES } from '../../domain/consent';
@@ -224,12 +226,48 @@ describe('brands and tags', () => {
       });
       expect(acmeGrant.body.changes).toEqual([{ purpose: 'analytics', before: 'denied', after: 'granted' }]);
 
+      // Each change is propagated within its scope: Acme's to Acme's systems, the group's to the others.
+      const acmeShop = await admin('POST', '/admin/connectors', {
+        id: 'acme_shop',
+        system: 'shopify',
+        name: 'Acme Shopify',
+        region: 'eu',
+        brandId: 'acme',
+        settings: { shopUrl: 'https://acme-brand.myshopify.com', timeZone: 'Europe/Berlin' },
+        credentials: { accessToken: 'shpat_acme_test' },
+      });
+      expect(acmeShop.status, acmeShop.text).toBe(201);
+      const activities = createConsentActivities({
+        region: 'eu',
+        sql: d.regional('eu').sql,
+        globalSql: d.global().sql,
+        regionKey: keyFromRef(d.config.regions.region('eu').keyRef, d.config.env),
+      });
+      const propagationOf = (workflowId: string) => workflowId.replace(/^consent-/, '');
+      const acmeTargets = await activities.consentTargets({
+        propagationId: propagationOf(acmeGrant.body.propagation.workflowId),
+      });
+      expect(acmeTargets.map((t) => t.connectorId)).toEqual(['acme_shop']);
+      const groupTargets = await activities.consentTargets({
+        propagationId: propagationOf(group.body.propagation.workflowId),
+      });
+      expect(groupTargets.map((t) => t.connectorId)).toEqual(['bolt_shop']);
+      const [scope] = await d.regional('eu').sql<{ brand_id: string | null }[]>`
+        select brand_id from consent_propagations where id = ${propagationOf(acmeGrant.body.propagation.workflowId)}`;
+      expect(scope!.brand_id).toBe('acme');
+
       const groupView = await admin('GET', `/admin/profiles/${id}/consent`);
       expect(groupView.body.effective.emailMarketing.state).toBe('granted');
       expect(groupView.body.effective.analytics.state).toBe('denied');
       expect(groupView.body.history.map((r: any) => r.proof.reference)).toEqual(['brand-test-1']);
+      expect(groupView.body.propagations.map((p: any) => p.id)).toEqual([
+        propagationOf(group.body.propagation.workflowId),
+      ]);
       const acmeView = await admin('GET', `/admin/profiles/${id}/consent?brandId=acme`);
       expect(acmeView.body.brandId).toBe('acme');
+      expect(acmeView.body.propagations.map((p: any) => p.id)).toEqual([
+        propagationOf(acmeGrant.body.propagation.workflowId),
+      ]);
       expect(acmeView.body.effective.emailMarketing.state).toBe('denied');
       expect(acmeView.body.effective.analytics.state).toBe('granted');
 

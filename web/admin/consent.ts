@@ -266,7 +266,12 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const brandId = await scopeOf(query.brandId);
       const consent = await readConsent(regional(region).sql, id, brandId);
       if (!consent) throw kit.fail(404, `customer ${id} has no consent recorded in region ${region}`);
-      return { region, brandId, ...consent, propagations: await readPropagations(regional(region).sql, id) };
+      return {
+        region,
+        brandId,
+        ...consent,
+        propagations: await readPropagations(regional(region).sql, id, 10, brandId),
+      };
     },
   );
 
