@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConsentActivities } from '../../activities/consent/regional';
 import { visibleSourceIds } from '../../db/brands-store';
 import { keyFromRef } from '../../db/crypto-shredding';
+import { eraseProfiles } from '../../db/erasure-store';
+import { mergeProfiles } from '../../db/identity-merge-store';
 import { effectiveConsentSql, readConsent } from '../../db/consent-store';
 import { ruleTagsOf, syncRuleTags } from '../../db/tags-store';
 import { PURPOSES } from '../../domain/consent';
@@ -644,6 +646,32 @@ describe('brands and tags', () => {
       expect(changes.map((c) => c.customer_id).sort()).toEqual([people.both, people.euOnly, people.euOnly].sort());
       // A manual assignment of another tag is not touched by the rule tags' sync.
       expect(await assignments('eu', 'berlin-fans')).toEqual([people.both]);
+    });
+
+    it('tags follow a merged person, and go with an erased one', async () => {
+      const eu = d.regional('eu').sql;
+      // Ines (hikers: no longer; berlin-fans: no) merges into Mika (hikers, berlin-fans).
+      await admin('POST', '/admin/tags/berlin-fans/upload', [people.euOnly]);
+      await eu`insert into tag_assignments (customer_id, tag_key, origin) values (${people.euOnly}, 'solo', 'manual')`;
+      await mergeProfiles(
+        eu,
+        keyFromRef(d.config.regions.region('eu').keyRef, d.config.env),
+        { from: people.euOnly, into: people.both, linkedBy: 'email', workflowId: 'merge-test', sourceTrust: {} },
+        () => {},
+      );
+      const tagsOf = async (id: string) =>
+        (
+          await eu<
+            { tag_key: string }[]
+          >`select tag_key from tag_assignments where customer_id = ${id} order by tag_key`
+        ).map((r) => r.tag_key);
+      expect(await tagsOf(people.euOnly)).toEqual([]);
+      expect(await tagsOf(people.both)).toEqual(['berlin-fans', 'hikers', 'solo']);
+
+      await eraseProfiles(eu, d.global().sql, [people.both, people.euOnly], false);
+      expect(await tagsOf(people.both)).toEqual([]);
+      // The person's part in another region is that region's to erase.
+      expect(await assignments('us', 'berlin-fans')).toEqual([people.usOnly]);
     });
   });
 });
