@@ -379,7 +379,22 @@ async function main() {
       });
       created.push({ id: answer.segment.id, recomputes: answer.recomputes });
     }
-    const results = (ids: string[]) => Promise.all(ids.map((id) => temporal.client.workflow.getHandle(id).result()));
+    // Results are sealed by Meridian's payload codec: the end of each workflow is read from its status.
+    const results = (ids: string[]) =>
+      Promise.all(
+        ids.map(async (id) => {
+          const handle = temporal.client.workflow.getHandle(id);
+          const end = await waitFor(
+            `workflow ${id}`,
+            async () => {
+              const { status } = await handle.describe();
+              return status.name === 'RUNNING' ? undefined : status.name;
+            },
+            600_000,
+          );
+          if (end !== 'COMPLETED') throw new Error(`workflow ${id} ended ${end}`);
+        }),
+      );
     await results(created.flatMap((c) => c.recomputes));
     const firstCompute = (performance.now() - started) / 1000;
     console.log('recomputing 20 segments …');
