@@ -1,5 +1,7 @@
 import type { Sql } from 'postgres';
 import type { ModelTag } from '../domain/prediction-run';
+import { GROUP_OWNER } from '../domain/tags';
+import { createTag } from './tags-store';
 import type { PurchaseHistory } from '../domain/predictions';
 
 /**
@@ -146,9 +148,13 @@ export async function replacePredictions(
 /** Creates the model tags' definitions in the global database where missing (central, source model). */
 export async function ensureModelTags(globalSql: Sql, tags: readonly ModelTag[]): Promise<void> {
   for (const tag of tags) {
-    await globalSql`
-      insert into tags (key, labels, owner, brand_id, source, model)
-      values (${tag.key}, ${JSON.stringify(tag.labels)}::text::jsonb, 'group', null, 'model', ${tag.model})
-      on conflict (key) do nothing`;
+    await createTag(globalSql, {
+      key: tag.key,
+      labels: tag.labels,
+      owner: GROUP_OWNER,
+      brandId: null,
+      source: 'model',
+      model: tag.model,
+    });
   }
 }

@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { CHURN_RISK_THRESHOLD } from '../domain/predictions';
-import { readEffectiveConsents } from './consent-store';
+import { effectiveConsentSql } from './consent-store';
 
 /**
  * What a segment's marketing suggestion needs from one region, as aggregates (issue 11 §6,
@@ -26,12 +26,11 @@ export const MARKETING_CHANNELS = {
   push: { purpose: 'push', identifier: null },
 } as const;
 
-const PAGE = 5000;
-
+/** `consentBrand`: whose consent counts (db/brands-store.ts `consentBrandOf` of the segment's brand; null: the group's). */
 export async function segmentRegionActivity(
   sql: Sql,
   segmentId: string,
-  brandId: string | null,
+  consentBrand: string | null,
 ): Promise<SegmentRegionActivity> {
   const [summary] = await sql<{ members: number; scored: number; at_risk: number; hours: (number | null)[] }[]>`
     select count(*)::int as members,
@@ -51,32 +50,19 @@ export async function segmentRegionActivity(
     from segment_membership m
     left join computed_trait_values r on r.customer_id = m.customer_id and r.trait_id = 'churn_risk'
     where m.segment_id = ${segmentId} and m.exited_at is null`;
-  const reach: Record<string, number> = Object.fromEntries(Object.keys(MARKETING_CHANNELS).map((c) => [c, 0]));
-  let after: string | null = null;
-  for (;;) {
-    const page: { customer_id: string; identifier_types: string[] }[] = await sql`
-      select m.customer_id,
-             array(select distinct i.type from identities i where i.customer_id = m.customer_id) as identifier_types
-      from segment_membership m
-      where m.segment_id = ${segmentId} and m.exited_at is null and (${after}::uuid is null or m.customer_id > ${after}::uuid)
-      order by m.customer_id limit ${PAGE}`;
-    if (page.length === 0) break;
-    const consents = await readEffectiveConsents(
-      sql,
-      page.map((p) => p.customer_id),
-      brandId,
-    );
-    for (const member of page) {
-      const consent = consents.get(member.customer_id);
-      if (!consent) continue;
-      for (const [channel, { purpose, identifier }] of Object.entries(MARKETING_CHANNELS)) {
-        if (consent[purpose].state !== 'granted') continue;
-        if (identifier !== null && !member.identifier_types.includes(identifier)) continue;
-        reach[channel]!++;
-      }
-    }
-    after = page[page.length - 1]!.customer_id;
-    if (page.length < PAGE) break;
+  // One count per channel, in SQL: effective consent now (db/consent-store.ts), and the identifier to send to.
+  const reach: Record<string, number> = {};
+  for (const [channel, { purpose, identifier }] of Object.entries(MARKETING_CHANNELS)) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from segment_membership m
+      join ${effectiveConsentSql(sql, { purpose, consentBrand })} c on c.customer_id = m.customer_id
+      where m.segment_id = ${segmentId} and m.exited_at is null and c.state = 'granted'
+        and ${
+          identifier === null
+            ? sql`true`
+            : sql`exists (select 1 from identities i where i.customer_id = m.customer_id and i.type = ${identifier})`
+        }`;
+    reach[channel] = row!.n;
   }
   return {
     members: summary!.members,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
+import { cachedConsentBrandOf } from '../db/brands-store';
 import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
 import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { keyFromRef } from '../db/crypto-shredding';
@@ -118,7 +119,12 @@ export async function createMeridianWeb(
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
         bytesPerSecond: config.ingestBytesPerSource,
       }),
-      consent: { regional: regionalSql, temporal, regions: config.regions },
+      consent: {
+        regional: regionalSql,
+        temporal,
+        regions: config.regions,
+        consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+      },
       origins: new AllowedOriginIndex(globalPool.db),
       publicUrl: config.privacy.publicUrl,
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { consentBrandOf } from '../../db/brands-store';
 import { segmentRegionActivity } from '../../db/segment-suggestions-store';
 import { CHURN_RISK_THRESHOLD, suggestMarketing } from '../../domain/predictions';
 import { adminRoute, json } from '../openapi';
@@ -50,13 +51,14 @@ export function registerSegmentSuggestionRoutes(scope: FastifyInstance, deps: Ad
         kit.requireRegion(token, segment.owner, 'read segments');
         regions = [segment.owner];
       }
+      const consentBrand = await consentBrandOf(deps.globalSql, segment.brand_id);
       const hours = new Array<number>(24).fill(0);
       const reach: Record<string, number> = {};
       let members = 0;
       let scored = 0;
       let atRisk = 0;
       for (const region of regions) {
-        const activity = await segmentRegionActivity(deps.regional.get(region)!.sql, segment.id, segment.brand_id);
+        const activity = await segmentRegionActivity(deps.regional.get(region)!.sql, segment.id, consentBrand);
         members += activity.members;
         activity.activityByLocalHour.forEach((n, hour) => (hours[hour]! += n));
         for (const [channel, n] of Object.entries(activity.consentedReach)) reach[channel] = (reach[channel] ?? 0) + n;
