@@ -208,9 +208,10 @@ export async function recomputeComputedTraits(
   if (customerIds.length === 0) return [];
   const changed = new Set<string>();
   const ids = sql.array([...customerIds]);
+  const zones = traits.some((t) => readsLocalHour(t.definition)) ? await timeZonesOf(sql) : [];
   for (const trait of traits) {
     if (!isComputedInSql(trait.definition)) continue;
-    const computed = valuesQuery(sql, trait, ids, now);
+    const computed = valuesQuery(sql, trait, ids, now, zones);
     const rows = await sql<{ customer_id: string }[]>`
       with computed as (${computed}),
       upserted as (
@@ -300,7 +301,31 @@ export function computedTraitsReactor(
 // One definition as SQL: `select customer_id, value` for the given customers
 // ---------------------------------------------------------------------------------------------
 
-function valuesQuery(sql: Sql, trait: ResolvedTrait, ids: ReturnType<Sql['array']>, now: Date): Fragment {
+const readsLocalHour = (d: TraitDefinition) => 'of' in d && 'field' in d.of && d.of.field === 'localHour';
+
+/**
+ * The zone names this PostgreSQL knows, read once per pool: a local hour is taken only in a known
+ * zone (an unknown one would fail the whole statement). Reading `pg_timezone_names` costs ~50 ms,
+ * too much to join on every recompute.
+ */
+const knownZones = new WeakMap<Sql, Promise<string[]>>();
+function timeZonesOf(sql: Sql): Promise<string[]> {
+  let zones = knownZones.get(sql);
+  if (!zones) {
+    zones = sql<{ name: string }[]>`select name from pg_timezone_names`.then((rows) => rows.map((r) => r.name));
+    knownZones.set(sql, zones);
+    zones.catch(() => knownZones.delete(sql));
+  }
+  return zones;
+}
+
+function valuesQuery(
+  sql: Sql,
+  trait: ResolvedTrait,
+  ids: ReturnType<Sql['array']>,
+  now: Date,
+  zones: readonly string[],
+): Fragment {
   const d = trait.definition;
   const nowAt = now.toISOString();
   const visible = (column: Fragment): Fragment =>
@@ -392,7 +417,7 @@ function valuesQuery(sql: Sql, trait: ResolvedTrait, ids: ReturnType<Sql['array'
       const aggregate = sql`
         select x.customer_id, ${value} as value from (
           select e.customer_id, ${json} as v, ${numeric} as n, e.timestamp as ts, e.received_at as ra from events e
-          ${needsZone ? sql`left join pg_timezone_names z on z.name = e.timezone` : sql``}
+          ${needsZone ? sql`left join unnest(${sql.array([...zones])}::text[]) as z(name) on z.name = e.timezone` : sql``}
           where e.customer_id = any(${ids}::uuid[]) and ${visible(sql`e.source_id`)}
             and ${window(sql`e.timestamp`, d.window)} and ${eventConditions(sql, d.where)}
         ) x
@@ -404,6 +429,9 @@ function valuesQuery(sql: Sql, trait: ResolvedTrait, ids: ReturnType<Sql['array'
 
 const propertyAt = (sql: Sql, path: string): Fragment => sql`(e.properties #> ${sql.array(path.split('.'))}::text[])`;
 
+/** The hour in the event's own zone; none for a zone PostgreSQL does not know (`z`: the known zones, joined). */
+const localHourOf = (sql: Sql): Fragment => sql`extract(hour from e.timestamp at time zone z.name)`;
+
 /** The value as jsonb (null when absent). Local hour uses the event's own zone; an unknown zone gives none. */
 function jsonValue(sql: Sql, of: ValueSource): Fragment {
   if ('property' in of) return propertyAt(sql, of.property);
@@ -411,7 +439,7 @@ function jsonValue(sql: Sql, of: ValueSource): Fragment {
     case 'timestamp':
       return sql`to_jsonb(to_char(e.timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
     case 'localHour':
-      return sql`to_jsonb(extract(hour from e.timestamp at time zone z.name)::int)`;
+      return sql`to_jsonb(${localHourOf(sql)}::int)`;
     case 'locale':
       return sql`to_jsonb(e.locale)`;
     case 'timezone':
@@ -427,7 +455,7 @@ function jsonValue(sql: Sql, of: ValueSource): Fragment {
 
 /** The value as a number, or null when it is not one (a string "12" is not summed). */
 function numericValue(sql: Sql, of: ValueSource): Fragment {
-  if ('field' in of && of.field === 'localHour') return sql`extract(hour from e.timestamp at time zone z.name)`;
+  if ('field' in of && of.field === 'localHour') return localHourOf(sql);
   const json = jsonValue(sql, of);
   return sql`(case when jsonb_typeof(${json}) = 'number' then (${json})::numeric end)`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  computedTraitsReactor,
   createComputedTrait,
   loadComputedTraits,
   recomputeComputedTraits,
@@ -205,6 +206,13 @@ describe('computed traits', () => {
     expect((await values('max_price'))[BEN]).toBe(90);
     expect((await values('last_seen'))[BEN]).toBe('2026-06-30T11:00:00.000Z');
     // Anna was not asked about: untouched.
+    expect(await stamp(ANNA)).toEqual(annaBefore);
+
+    // The reactor the audience processor registers does the same for the people it claimed.
+    await sql`delete from computed_trait_values where customer_id = ${CARLA}`;
+    await computedTraitsReactor(d.global().sql, { now: () => later })(sql, [CARLA]);
+    expect((await values('home_market'))[CARLA]).toBe('FR');
+    expect((await values('views_30d'))[CARLA]).toBe(0);
     expect(await stamp(ANNA)).toEqual(annaBefore);
   });
 
