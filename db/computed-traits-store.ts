@@ -304,19 +304,18 @@ export function computedTraitsReactor(
 const readsLocalHour = (d: TraitDefinition) => 'of' in d && 'field' in d.of && d.of.field === 'localHour';
 
 /**
- * The zone names this PostgreSQL knows, read once per pool: a local hour is taken only in a known
- * zone (an unknown one would fail the whole statement). Reading `pg_timezone_names` costs ~50 ms,
- * too much to join on every recompute.
+ * The zone names PostgreSQL knows, read once per process: a local hour is taken only in a known zone
+ * (an unknown one would fail the whole statement). Reading `pg_timezone_names` costs ~50 ms, too much
+ * for every recompute; once per process, not per pool, because the audience processor calls with a
+ * transaction, a new `Sql` each time. Regions' servers run the same PostgreSQL release.
  */
-const knownZones = new WeakMap<Sql, Promise<string[]>>();
+let knownZones: Promise<string[]> | undefined;
 function timeZonesOf(sql: Sql): Promise<string[]> {
-  let zones = knownZones.get(sql);
-  if (!zones) {
-    zones = sql<{ name: string }[]>`select name from pg_timezone_names`.then((rows) => rows.map((r) => r.name));
-    knownZones.set(sql, zones);
-    zones.catch(() => knownZones.delete(sql));
+  if (!knownZones) {
+    knownZones = sql<{ name: string }[]>`select name from pg_timezone_names`.then((rows) => rows.map((r) => r.name));
+    knownZones.catch(() => (knownZones = undefined));
   }
-  return zones;
+  return knownZones;
 }
 
 function valuesQuery(
