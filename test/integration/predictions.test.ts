@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHURN_HIGH_BAND, MODEL_TAGS } from '../../domain/prediction-run';
-import { runPredictions } from '../../temporal/processes/predictions';
+import { ensureComputedTraitsSchedules } from '../../temporal/processes/computed-traits';
+import { ensurePredictionsSchedules, runPredictions } from '../../temporal/processes/predictions';
 import { cdnowTransactions } from '../support/cdnow';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 
@@ -145,5 +146,24 @@ describe('predictions workflow on CDNOW orders', () => {
     // Same data, same scores: nobody changed, apart from the person whose model tag became a manual one.
     const [changes] = await sql<{ n: number }[]>`select count(*)::int as n from audience_changes`;
     expect(changes!.n).toBeLessThanOrEqual(1);
+  });
+
+  it('schedules predictions daily and the sliding pass every 6 hours in each region, idempotently', async () => {
+    const regions = Object.fromEntries(d.config.regions.dataRegions.map((r) => [r.name, 'created']));
+    expect(await ensurePredictionsSchedules(d.client, d.config)).toEqual(regions);
+    expect(await ensureComputedTraitsSchedules(d.client, d.config)).toEqual(regions);
+    const updated = Object.fromEntries(d.config.regions.dataRegions.map((r) => [r.name, 'updated']));
+    expect(await ensurePredictionsSchedules(d.client, d.config)).toEqual(updated);
+    expect(await ensureComputedTraitsSchedules(d.client, d.config)).toEqual(updated);
+    const us = await d.client.schedule.getHandle('predictions-us').describe();
+    expect(us.action).toMatchObject({
+      workflowType: 'predictions',
+      taskQueue: d.config.regions.region('us').taskQueue,
+    });
+    const slide = await d.client.schedule.getHandle('computed-traits-eu').describe();
+    expect(slide.action).toMatchObject({ workflowType: 'computedTraitsRefresh', args: [{ windowedOnly: true }] });
+    for (const region of d.config.regions.dataRegions)
+      for (const id of [`predictions-${region.name}`, `computed-traits-${region.name}`])
+        await d.client.schedule.getHandle(id).delete();
   });
 });
