@@ -12,6 +12,7 @@ import { startWorkflow } from '../../temporal/workflow-types';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { ANNA, BEN, CARLA, insertEvents, loadFixture, NOW } from '../support/computed-traits-fixture';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { decodedHistory } from '../support/history';
 
 /**
  * Computed traits on real PostgreSQL and Temporal: every kind checked against values worked out by
@@ -237,9 +238,11 @@ describe('computed traits', () => {
     expect(outbox).toEqual([{ customer_id: ANNA, cause: 'computed-trait' }]);
     // Traits without a window were not part of the pass.
     expect(await sql`select computed_at from computed_trait_values where trait_id = 'home_market'`).toEqual(homeBefore);
-    // The history carries counts and IDs only.
-    const history = JSON.stringify(await handle.fetchHistory());
-    expect(history).not.toMatch(/shoes|bags|de-DE/);
+    // The history, decrypted, carries trait choices, a customer ID to continue after, and counts only.
+    const history = await decodedHistory(handle, d.config.payloadKeys);
+    expect(history).toContain('"windowedOnly":true');
+    expect(history).toContain('"changed":1');
+    expect(history).not.toMatch(/shoes|bags|de-DE|en-US|Berlin/);
   });
 
   it('refuses bad definitions with a 400 naming the field and the rule', async () => {

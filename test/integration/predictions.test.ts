@@ -4,6 +4,7 @@ import { ensureComputedTraitsSchedules } from '../../temporal/processes/computed
 import { ensurePredictionsSchedules, runPredictions } from '../../temporal/processes/predictions';
 import { cdnowTransactions } from '../support/cdnow';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { decodedHistory } from '../support/history';
 
 /**
  * The predictions workflow on real Temporal and PostgreSQL, on a slice of the real CDNOW data
@@ -74,6 +75,11 @@ describe('predictions workflow on CDNOW orders', () => {
     expect(result.churnModelId).not.toBeNull();
     expect(result.valueModelId).not.toBeNull();
     expect(result.scored).toBe(buyers);
+    // The history, decrypted: a date, model IDs and counts; no customer, no purchase.
+    const history = await decodedHistory(d.client.workflow.getHandle('predictions-us-test-1'), d.config.payloadKeys);
+    expect(history).toContain(`"asOf":"${AS_OF}"`);
+    expect(history).toContain(`"churnModelId":${result.churnModelId}`);
+    expect(history).not.toMatch(/00000000-0000-4000-8000|amountMinor|localDate|"R[1-5]F/);
 
     const first = await snapshot();
     // One model of each kind as of the date, with honest metrics from the training period.
