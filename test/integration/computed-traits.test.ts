@@ -278,6 +278,10 @@ describe('computed traits', () => {
       [{ id: 'Bad Id', name: 'x', definition: { kind: 'event_count' } }, 'id: must be lower case letters'],
       [{ id: 'no_name', definition: { kind: 'event_count' } }, 'name:'],
       [{ id: 'typo', name: 'x', definiton: { kind: 'event_count' } }, 'definiton: not a field of this request'],
+      [
+        { id: 'unknown_brand', name: 'x', brandId: 'nope', definition: { kind: 'event_count' } },
+        'brandId: no brand "nope"',
+      ],
     ];
     for (const [body, message] of cases) {
       const res = await call(allToken, 'POST', '/admin/computed-traits', body);
