@@ -95,3 +95,21 @@ export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 /** The Temporal Schedule that fetches the ECB's daily rates (its runs: `fx-rates-ecb-<time>`). */
 export const FX_SCHEDULE_ID = 'fx-rates-ecb';
+
+// ---- segmentRecompute / segmentMaintenance ----------------------------------------------------
+
+/** `segment-recompute-<segmentId>-v<version>-<region>`: one full recompute per version and region at a time. */
+export const segmentRecomputeWorkflowId = (segmentId: string, version: number, region: string) =>
+  `segment-recompute-${segmentId}-v${version}-${region}`;
+/** The region's Temporal Schedule that re-evaluates segments whose windows slide. */
+export const segmentMaintenanceScheduleId = (region: string) => `segment-maintenance-${region}`;
+
+export interface SegmentRecomputeInput {
+  segmentId: string;
+  version: number;
+  region: string;
+  /** Carried across continueAsNew: where the next page starts and the moves so far. */
+  after?: string | null;
+  entered?: number;
+  exited?: number;
+}

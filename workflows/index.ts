@@ -11,3 +11,4 @@ export {
   privacyManualTaskCompleted,
   privacyRequestStatusQuery,
 } from './privacy-request';
+export { segmentRecompute, segmentMaintenance } from './segments';

@@ -21,6 +21,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
+import { registerSegmentRoutes } from './segments';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -331,5 +332,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
+    registerSegmentRoutes(scope, deps, kit);
   });
 }
