@@ -170,6 +170,10 @@ const localTimeCondition = z
         from: z.number().int().min(0, 'must be 0–23').max(23, 'must be 0–23'),
         to: z.number().int().min(0, 'must be 0–24').max(24, 'must be 0–24'),
       })
+      .refine((h) => h.from !== h.to % 24, {
+        message: 'must differ from from (use days alone for whole days)',
+        path: ['to'],
+      })
       .optional(),
     days: z
       .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))

@@ -42,6 +42,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     usRequest: string;
     euHold: number;
     euHeldMerge: number;
+    euSegment: string;
   };
 
   const call = async (token: string, method: string, url: string, body?: unknown) => {
@@ -146,6 +147,13 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
       values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
     f.euHeldMerge = Number(held!.id);
+    const segment = await admin('POST', '/admin/segments', {
+      name: 'Berlin repeat buyers',
+      owner: 'eu',
+      definition: { type: 'order', count: { atLeast: 2 } },
+    });
+    expect(segment.status, segment.text).toBe(201);
+    f.euSegment = segment.body.segment.id;
   });
   afterAll(async () => {
     await web?.close();
@@ -320,6 +328,35 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       url: () => `/admin/held-merges/eu/${f.euHeldMerge}/reject`,
       body: () => ({ note: 'not mine' }),
       expect: refused,
+    },
+    'POST /admin/segments': {
+      url: () => '/admin/segments',
+      body: () => ({ name: 'Sneaky', owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'POST /admin/segments/preview': {
+      url: () => '/admin/segments/preview',
+      body: () => ({ owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'PUT /admin/segments/:id': {
+      url: () => `/admin/segments/${f.euSegment}`,
+      body: () => ({ definition: { type: 'tag', key: 'vip' } }),
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id': { url: () => `/admin/segments/${f.euSegment}`, expect: { hidden: true } },
+    'GET /admin/segments/:id/versions': {
+      url: () => `/admin/segments/${f.euSegment}/versions`,
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id/counts': { url: () => `/admin/segments/${f.euSegment}/counts`, expect: { hidden: true } },
+    'GET /admin/segments/:id/members': {
+      url: () => `/admin/segments/${f.euSegment}/members`,
+      expect: { hidden: true },
+    },
+    'POST /admin/segments/:id/recompute': {
+      url: () => `/admin/segments/${f.euSegment}/recompute`,
+      expect: { hidden: true },
     },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
