@@ -129,6 +129,27 @@ describe('segments', () => {
     expect(stays.every((s) => s.exited_at !== null)).toBe(true);
   });
 
+  it('a consent change moves a person in real time', async () => {
+    const segment = await create({
+      name: 'Email marketing allowed',
+      owner: 'eu',
+      definition: { type: 'consent', purpose: 'emailMarketing', state: 'granted' },
+    });
+    await track(eu, 'cs-uma', 'Page Viewed');
+    const uma = await customerOf('cs-uma');
+    const consent = await h.admin('PUT', `/admin/profiles/${uma}/consent`, {
+      country: 'DE',
+      records: [{ purpose: 'emailMarketing', state: 'granted', proof: { kind: 'form', reference: 'seg-test' } }],
+    });
+    expect(consent.status, JSON.stringify(consent.body)).toBe(200);
+    await eventually(async () => expect(await members(segment.id)).toContain(uma), 20_000);
+    const withdrawn = await h.admin('PUT', `/admin/profiles/${uma}/consent`, {
+      records: [{ purpose: 'emailMarketing', state: 'withdrawn', proof: { kind: 'form', reference: 'seg-test-2' } }],
+    });
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).toBe(200);
+    await eventually(async () => expect(await members(segment.id)).not.toContain(uma), 20_000);
+  });
+
   it('a group segment spans eu and us: each region computes its members, a person in both counts once', async () => {
     // kai is seen in both regions (one customer ID); lea only in eu, max only in us.
     await track(eu, 'gs-kai', 'Signed Up');
