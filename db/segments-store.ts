@@ -148,20 +148,18 @@ class SegmentCompiler {
       case 'consent': {
         // Effective consent: the latest record for the purpose (a denial wins a tie), else the
         // default of the person's jurisdiction; a person with no consent subject is not granted.
+        // Evaluated per person (two index probes), after the set conditions have narrowed them.
         const brand =
           this.scope.brandId === null
             ? sql`and r.brand_id is null`
             : sql`and (r.brand_id is null or r.brand_id = ${this.scope.brandId})`;
-        const granted = sql`p.customer_id in (
-          select l.customer_id from (
-            select distinct on (r.customer_id) r.customer_id, r.state from consent_records r
-            where r.purpose = ${c.purpose} ${brand} ${this.only(sql`r.customer_id`)}
-            order by r.customer_id, r.recorded_at desc, (r.state = 'granted')
-          ) l where l.state = 'granted'
-          union all
-          select s.customer_id from consent_subjects s
-          where s.jurisdiction = any(${jurisdictionsGrantingByDefault(c.purpose)}::text[]) ${this.only(sql`s.customer_id`)}
-            and not exists (select 1 from consent_records r where r.customer_id = s.customer_id and r.purpose = ${c.purpose} ${brand}))`;
+        const granted = sql`coalesce(
+          (select r.state = 'granted' from consent_records r
+           where r.customer_id = p.customer_id and r.purpose = ${c.purpose} ${brand}
+           order by r.recorded_at desc, (r.state = 'granted') limit 1),
+          (select s.jurisdiction = any(${jurisdictionsGrantingByDefault(c.purpose)}::text[])
+           from consent_subjects s where s.customer_id = p.customer_id),
+          false)`;
         return c.state === 'granted' ? granted : sql`not ${granted}`;
       }
       case 'market': {
@@ -286,16 +284,21 @@ export async function previewSegment(
   scope: SegmentScope,
   alsoElsewhere: string[] = [],
 ): Promise<{ count: number; sample: string[]; multiRegionMembers: string[] }> {
-  const [[counted], sample, multi] = await Promise.all([
-    sql<{ n: string }[]>`select count(*) as n from (${membersQuery(sql, definition, scope, null)}) m`,
-    sql<
-      { customer_id: string }[]
-    >`${membersQuery(sql, definition, scope, null)} order by p.customer_id limit ${PREVIEW_SAMPLE}`,
+  const [counted, multi] = await Promise.all([
+    // One pass for the count and the sample. An analytical query: JIT compiles longer than it runs,
+    // and hashes of a million IDs should stay in memory rather than spill.
+    sql.begin(async (tx) => {
+      await tx`set local jit = off`;
+      await tx`set local work_mem = '64MB'`;
+      return tx<{ customer_id: string; total: string }[]>`
+        select m.customer_id, count(*) over () as total from (${membersQuery(tx, definition, scope, null)}) m
+        order by m.customer_id limit ${PREVIEW_SAMPLE}`;
+    }),
     alsoElsewhere.length === 0 ? Promise.resolve([]) : evaluateSegment(sql, definition, scope, alsoElsewhere),
   ]);
   return {
-    count: Number(counted!.n),
-    sample: sample.map((r) => r.customer_id),
+    count: counted.length === 0 ? 0 : Number(counted[0]!.total),
+    sample: counted.map((r) => r.customer_id),
     multiRegionMembers: multi as string[],
   };
 }
@@ -303,6 +306,10 @@ export async function previewSegment(
 // ---------------------------------------------------------------------------------------------
 // Membership
 // ---------------------------------------------------------------------------------------------
+
+/** Advisory-lock namespaces (the two-key form keeps them apart from other users of advisory locks). */
+const LOCK_SEGMENT = 1_105;
+const LOCK_OUTBOX = 1_106;
 
 export interface MembershipMoves {
   entered: string[];
@@ -324,7 +331,7 @@ export async function applySegmentMembership(
   candidates: string[] | null,
 ): Promise<MembershipMoves> {
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtext(${`segment:${segment.id}`}))`;
+    await tx`select pg_advisory_xact_lock(${LOCK_SEGMENT}::int, hashtext(${segment.id}))`;
     const members = new Set(await evaluateSegment(tx, segment.definition, scope, candidates));
     const current = await tx<{ customer_id: string }[]>`
       select customer_id from segment_membership where segment_id = ${segment.id} and exited_at is null
@@ -334,7 +341,7 @@ export async function applySegmentMembership(
     const exit = [...currentIds].filter((id) => !members.has(id)).sort();
     if (enter.length === 0 && exit.length === 0) return { entered: [], exited: [] };
     // Outbox IDs in commit order: consumers read by ID and must never find a gap filled later.
-    await tx`select pg_advisory_xact_lock(hashtext('segment_membership_events'))`;
+    await tx`select pg_advisory_xact_lock(${LOCK_OUTBOX}::int, 0)`;
     const entered = enter.length
       ? (
           await tx<{ customer_id: string }[]>`
