@@ -393,6 +393,10 @@ export async function recomputeSegmentPage(
   if (page.length === 0) return { entered: 0, exited: 0, next: null };
   const ids = page.map((r) => r.customer_id);
   const moves = await applySegmentMembership(sql, segment, scope, ids);
+  // What follows membership (rule tags, segments on tags) catches up through the audience processor.
+  const moved = [...moves.entered, ...moves.exited];
+  if (moved.length > 0)
+    await sql`insert into audience_changes (customer_id, cause) select unnest(${moved}::uuid[]), 'segment'`;
   return {
     entered: moves.entered.length,
     exited: moves.exited.length,
