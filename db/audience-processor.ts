@@ -1,7 +1,13 @@
 import type { Sql } from 'postgres';
 import type { RegionCatalog } from '../domain/regions';
-import { visibleSourceIds } from './brands-store';
-import { applySegmentMembership, type Segment, type SegmentScope, segmentsOfRegion } from './segments-store';
+import { consentBrandOf, visibleSourceIds } from './brands-store';
+import {
+  applySegmentMembership,
+  type Segment,
+  type SegmentScope,
+  segmentsOfRegion,
+  segmentsStamp,
+} from './segments-store';
 
 /**
  * The audience processor (issue 11, docs/design/audiences.md): the ingest writer and the order
@@ -85,32 +91,29 @@ export class AudienceProcessor {
   }
 }
 
-/** How long a region's processor reuses the segment list and brand visibility it read. */
-const DEFINITIONS_TTL_MS = 2000;
-
 /**
  * The segment reactor: every segment this region evaluates (the group's and its own), restricted
- * to the people who changed. Definitions and brand visibility come from the global database,
- * re-read every couple of seconds.
+ * to the people who changed. Definitions and brand visibility come from the global database and
+ * are re-read whenever a segment of the region was created or changed since (a small query per
+ * batch): a batch claimed after a definition change always evaluates the new definition, so no
+ * change slips between the processor and the recompute that the definition change started.
  */
 export function segmentMembershipReactor(deps: {
   globalSql: Sql;
   region: string;
   regions: RegionCatalog;
 }): AudienceReactor {
-  let cached: { at: number; segments: { segment: Segment; scope: SegmentScope }[] } | undefined;
+  let cached: { stamp: string; segments: { segment: Segment; scope: SegmentScope }[] } | undefined;
   const load = async () => {
-    if (cached && Date.now() - cached.at < DEFINITIONS_TTL_MS) return cached.segments;
+    const stamp = await segmentsStamp(deps.globalSql, deps.region);
+    if (cached?.stamp === stamp) return cached.segments;
     const segments = await segmentsOfRegion(deps.globalSql, deps.region);
     const scopes = new Map<string | null, SegmentScope>();
     for (const segment of segments) {
       if (scopes.has(segment.brandId)) continue;
       scopes.set(segment.brandId, await segmentScope(deps.globalSql, deps.regions, segment.brandId));
     }
-    cached = {
-      at: Date.now(),
-      segments: segments.map((segment) => ({ segment, scope: scopes.get(segment.brandId)! })),
-    };
+    cached = { stamp, segments: segments.map((segment) => ({ segment, scope: scopes.get(segment.brandId)! })) };
     return cached.segments;
   };
   return async (sql, customerIds) => {
@@ -126,7 +129,7 @@ export async function segmentScope(
 ): Promise<SegmentScope> {
   return {
     visibleSourceIds: await visibleSourceIds(globalSql, brandId),
-    brandId,
+    consentBrand: await consentBrandOf(globalSql, brandId),
     regionCountries: (name) => regions.dataRegions.find((r) => r.name === name)?.countries ?? [],
   };
 }

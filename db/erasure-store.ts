@@ -168,6 +168,7 @@ export async function eraseProfiles(
     await tx`delete from segment_membership where customer_id = any(${list}::uuid[])`;
     await tx`delete from segment_membership_events where customer_id = any(${list}::uuid[])`;
     await tx`delete from audience_changes where customer_id = any(${list}::uuid[])`;
+    await tx`delete from tag_assignments where customer_id = any(${list}::uuid[])`;
     await tx`delete from held_merges where from_customer_id = any(${list}::uuid[]) or into_customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.

@@ -85,6 +85,12 @@ export async function mergeProfiles(
     const identities = await tx`update identities set customer_id = ${into} where customer_id = ${merge.from}`;
     const events = await tx`update events set customer_id = ${into} where customer_id = ${merge.from}`;
     await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
+    // Tags follow the person; one both carried stays one (the survivor's, with its score and time).
+    await tx`
+      insert into tag_assignments (customer_id, tag_key, origin, score, assigned_at)
+      select ${into}, tag_key, origin, score, assigned_at from tag_assignments where customer_id = ${merge.from}
+      on conflict (customer_id, tag_key) do nothing`;
+    await tx`delete from tag_assignments where customer_id = ${merge.from}`;
     heartbeat();
 
     const fromTraits = await tx<

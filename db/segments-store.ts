@@ -27,8 +27,11 @@ type Db = Sql | TransactionSql;
 export interface SegmentScope {
   /** Sources (and connectors) the segment's brand may read; null for the group: no filter. */
   visibleSourceIds: string[] | null;
-  /** Consent given to this brand counts besides the group's (brands that are separate controllers). */
-  brandId: string | null;
+  /**
+   * Whose consent counts: null for the group's, or the segment's brand when it is a separate
+   * controller (db/brands-store.ts `consentBrandOf`), as db/consent-store.ts scopes it.
+   */
+  consentBrand: string | null;
   /** The countries of a region name (market conditions naming regions). */
   regionCountries: (region: string) => readonly string[];
 }
@@ -146,13 +149,11 @@ class SegmentCompiler {
         return c.has ? tagged : sql`not ${tagged}`;
       }
       case 'consent': {
-        // Effective consent: the latest record for the purpose (a denial wins a tie), else the
-        // default of the person's jurisdiction; a person with no consent subject is not granted.
+        // Effective consent (db/consent-store.ts effectiveConsentSql, evaluated per person): the
+        // latest record of the scope for the purpose (a denial wins a tie), else the default of
+        // the person's jurisdiction; a person with no consent subject is not granted.
         // Evaluated per person (two index probes), after the set conditions have narrowed them.
-        const brand =
-          this.scope.brandId === null
-            ? sql`and r.brand_id is null`
-            : sql`and (r.brand_id is null or r.brand_id = ${this.scope.brandId})`;
+        const brand = sql`and r.brand_id is not distinct from ${this.scope.consentBrand}::text`;
         const granted = sql`coalesce(
           (select r.state = 'granted' from consent_records r
            where r.customer_id = p.customer_id and r.purpose = ${c.purpose} ${brand}
@@ -607,6 +608,14 @@ export async function segmentsOfRegion(globalSql: Sql, region: string): Promise<
   return rows.map(toSegment);
 }
 
+/** Changes when a segment of the region is created, changed or archived: the processor's cache key. */
+export async function segmentsStamp(globalSql: Sql, region: string): Promise<string> {
+  const [row] = await globalSql<{ stamp: string }[]>`
+    select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(archived_at)::text, '') as stamp
+    from segments where owner in ('group', ${region})`;
+  return row!.stamp;
+}
+
 /** Segments with windows that slide or local-time conditions: the scheduled pass recomputes these. */
 export function needsScheduledRecompute(segment: Pick<Segment, 'definition'>): boolean {
   return isTimeRelative(segment.definition);
@@ -617,9 +626,4 @@ export async function multiRegionCustomers(globalSql: Sql): Promise<string[]> {
   const rows = await globalSql<{ customer_id: string }[]>`
     select customer_id from customers where cardinality(regions) > 1 and merged_into is null`;
   return rows.map((r) => r.customer_id);
-}
-
-export async function brandExists(globalSql: Sql, brandId: string): Promise<boolean> {
-  const [row] = await globalSql`select 1 from brands where id = ${brandId}`;
-  return row !== undefined;
 }

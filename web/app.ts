@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
+import { cachedConsentBrandOf } from '../db/brands-store';
 import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
@@ -116,7 +117,12 @@ export async function createMeridianWeb(
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
         bytesPerSecond: config.ingestBytesPerSource,
       }),
-      consent: { regional: regionalSql, temporal, regions: config.regions },
+      consent: {
+        regional: regionalSql,
+        temporal,
+        regions: config.regions,
+        consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+      },
       origins: new AllowedOriginIndex(globalPool.db),
       publicUrl: config.privacy.publicUrl,
     },

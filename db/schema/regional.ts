@@ -372,6 +372,7 @@ export const consentRecords = pgTable(
   },
   (t) => [
     index('consent_records_customer').on(t.customerId, t.purpose, t.recordedAt),
+    // Per brand scope: the same form submission may record a choice for the group and for a brand.
     uniqueIndex('consent_records_once').on(
       t.customerId,
       t.purpose,
@@ -379,6 +380,7 @@ export const consentRecords = pgTable(
       t.proofKind,
       t.proofReference,
       t.recordedAt,
+      sql`coalesce(brand_id, '')`,
     ),
   ],
 );
@@ -391,6 +393,8 @@ export const consentPropagations = pgTable(
     customerId: uuid('customer_id').notNull(),
     /** [{ purpose, before, after }]: states, no personal data. */
     changes: jsonb('changes').notNull(),
+    /** The consent scope changed: a separate-controller brand (pushed to its systems only), or null for the group. */
+    brandId: text('brand_id'),
     status: text('status').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -43,6 +43,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euHold: number;
     euHeldMerge: number;
     euSegment: string;
+    euTag: string;
+    euTagToDelete: string;
   };
 
   const call = async (token: string, method: string, url: string, body?: unknown) => {
@@ -154,6 +156,12 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     });
     expect(segment.status, segment.text).toBe(201);
     f.euSegment = segment.body.segment.id;
+    for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
+      const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
+      expect(tag.status, tag.text).toBe(201);
+    }
+    f.euTag = 'eu-scope-tag';
+    f.euTagToDelete = 'eu-scope-tag-2';
   });
   afterAll(async () => {
     await web?.close();
@@ -364,6 +372,66 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
       control: 'all',
     },
+    'POST /admin/brands': {
+      url: () => '/admin/brands',
+      body: () => ({ id: 'scope-brand', name: 'Scope brand' }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/brands': {
+      url: () => '/admin/brands',
+      expect: {
+        readable: 'brands are names and a controller flag, nothing about a person; sources and tags name them',
+      },
+    },
+    'PATCH /admin/brands/:id': {
+      url: () => '/admin/brands/default',
+      body: () => ({ name: 'Renamed by another region' }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/brands/:owner/sharing/:user': {
+      url: () => '/admin/brands/default/sharing/scope-brand',
+      body: () => ({ allowed: true }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/brands/sharing': {
+      url: () => '/admin/brands/sharing',
+      expect: { readable: 'which brand may use which brand’s data: configuration, nothing about a person' },
+    },
+    'POST /admin/tags': {
+      url: () => '/admin/tags',
+      body: () => ({ key: 'sneaky-eu-tag', labels: { en: 'Sneaky' }, owner: 'eu', source: 'manual' }),
+      expect: refused,
+    },
+    'GET /admin/tags': {
+      url: () => '/admin/tags',
+      expect: {
+        filtered: (body) => {
+          expect(body.tags.map((t: any) => t.owner)).not.toContain('eu');
+        },
+      },
+    },
+    'GET /admin/tags/:key': { url: () => `/admin/tags/${f.euTag}`, expect: refused },
+    'PATCH /admin/tags/:key': {
+      url: () => `/admin/tags/${f.euTag}`,
+      body: () => ({ labels: { en: 'Mine now' } }),
+      expect: refused,
+    },
+    'POST /admin/tags/:key/upload': {
+      url: () => `/admin/tags/${f.euTag}/upload`,
+      body: () => [f.euCustomer],
+      expect: refused,
+    },
+    'GET /admin/tags/:key/counts': { url: () => `/admin/tags/${f.euTag}/counts`, expect: refused },
+    'POST /admin/tags/:key/promote': {
+      url: () => `/admin/tags/${f.euTag}/promote`,
+      body: () => ({}),
+      expect: refused,
+      control: 'all',
+    },
+    'DELETE /admin/tags/:key': { url: () => `/admin/tags/${f.euTagToDelete}`, expect: refused },
     'GET /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       expect: {
@@ -425,6 +493,16 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(request!.extension_reason).toBeNull();
     const [heldMerge] = await d.regional('eu').sql`select status from held_merges where id = ${f.euHeldMerge}`;
     expect(heldMerge!.status).toBe('pending');
+    const tags = await d.global().sql`select key, owner, labels from tags order by key`;
+    expect(tags.map((t) => `${t.key}:${t.owner}:${JSON.stringify(t.labels)}`)).toEqual([
+      'eu-scope-tag:eu:{"de":"Berlin"}',
+      'eu-scope-tag-2:eu:{"de":"Berlin"}',
+    ]);
+    expect((await d.regional('eu').sql`select count(*)::int as n from tag_assignments`)[0]!.n).toBe(0);
+    expect((await d.global().sql`select id, name from brands`).map((b) => `${b.id}:${b.name}`)).toEqual([
+      'default:Default brand',
+    ]);
+    expect((await d.global().sql`select count(*)::int as n from brand_sharing`)[0]!.n).toBe(0);
   });
 
   it('a token for the region gets past the scope check on every refused route (the 403s are the scope rule)', async () => {

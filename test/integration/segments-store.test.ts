@@ -22,7 +22,7 @@ import { createTestDeployment, TestDeployment } from '../support/deployment';
  * history, and the membership outbox is consumed exactly once.
  */
 
-const group: SegmentScope = { visibleSourceIds: null, brandId: null, regionCountries: () => ['DE', 'FR'] };
+const group: SegmentScope = { visibleSourceIds: null, consentBrand: null, regionCountries: () => ['DE', 'FR'] };
 
 describe('segments in SQL', () => {
   let d: TestDeployment;
@@ -204,7 +204,7 @@ describe('segments in SQL', () => {
   });
 
   it('a brand segment sees only the sources it may read', async () => {
-    const brand: SegmentScope = { ...group, visibleSourceIds: ['src_shop'], brandId: 'b1' };
+    const brand: SegmentScope = { ...group, visibleSourceIds: ['src_shop'] };
     expect(await members({ type: 'trait', key: 'plan', op: 'exists' }, brand)).toEqual([p.ana]);
     // ben's purchase came from a source the brand may not see: to the brand, he viewed nothing either.
     expect(await members({ type: 'event', name: 'Product Viewed', withinDays: 7 }, brand)).toEqual(
@@ -272,6 +272,10 @@ describe('segments in SQL', () => {
       const current =
         await sql`select customer_id from segment_membership where segment_id = ${segmentId} and exited_at is null`;
       expect(current.map((r) => r.customer_id).sort()).toEqual(sorted(...ids));
+      // Who moved is noted for what follows membership (rule tags), as ingest notes it.
+      const noted = await sql`select customer_id from audience_changes where cause = 'segment'`;
+      expect(noted.map((r) => r.customer_id).sort()).toEqual(sorted(...ids));
+      await sql`delete from audience_changes`;
     });
 
     it('the outbox is consumed exactly once: a failed handler advances nothing, two consumers never share a move', async () => {

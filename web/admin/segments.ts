@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { segmentScope } from '../../db/audience-processor';
+import { getBrand } from '../../db/brands-store';
 import {
-  brandExists,
   createSegment,
   getSegment,
   multiRegionCustomers,
@@ -123,7 +123,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
 
   const checkBrand = async (brandId: string | null | undefined) => {
     if (!brandId) return;
-    if (!(await brandExists(deps.globalSql, brandId)))
+    if (!(await getBrand(deps.globalSql, brandId)))
       throw kit.fail(400, `brandId: brand ${brandId.slice(0, 60)} does not exist`);
   };
 
