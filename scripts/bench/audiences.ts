@@ -317,7 +317,10 @@ async function main() {
   const start = (name: string, entry: string, argv: string[], extra: NodeJS.ProcessEnv = {}) => {
     const child = runEntryPoint(entry, argv, { ...env, ...extra });
     child.stderr!.pipe(process.stderr);
-    child.stdout!.resume();
+    // The processes log JSON lines to stdout: errors are shown, the rest is dropped.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (/"level":"(error|fatal)"/.test(line)) console.error(line);
+    });
     processes.push({ name, child });
     return child;
   };
