@@ -8,7 +8,11 @@ import { createConsentActivities } from './consent/regional';
 import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
 import { createClassificationActivities } from './classification/regional';
+import { createComputedTraitsActivities } from './computed-traits/regional';
+import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
+import type { RegionCatalog } from '../domain/regions';
+import { createSegmentActivities } from './segments/regional';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -16,10 +20,12 @@ export { vendorFailureInterceptor } from './vendor-failures';
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: RegionKey; mailer?: RequesterMailer } & Omit<
-    SyncDeps,
-    'region' | 'sql' | 'regionKey'
-  >;
+export type RegionalActivityDeps = RegionalHealthDeps & {
+  regionKey: RegionKey;
+  mailer?: RequesterMailer;
+  /** Every region (segments' market conditions name regions). */
+  regions: RegionCatalog;
+} & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
@@ -46,6 +52,14 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       globalSql: deps.globalSql,
       forgetDataKeys: (customerIds) => deps.writer.forgetKeys(customerIds),
       ...(deps.mailer ? { mailer: deps.mailer } : {}),
+    }),
+    ...createComputedTraitsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createPredictionsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createSegmentActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regions: deps.regions,
     }),
   };
 }

@@ -15,6 +15,7 @@ export interface ConnectorView {
   system: string;
   name: string;
   region: string;
+  brandId: string;
   settings: unknown;
   /** Never the secrets themselves. */
   credentials: 'set' | 'missing';
@@ -28,6 +29,7 @@ export function connectorView(connector: Connector, credentialsSet: boolean): Co
     system: connector.system,
     name: connector.name,
     region: connector.region,
+    brandId: connector.brandId,
     settings: connector.settings,
     credentials: credentialsSet ? 'set' : 'missing',
     createdAt: connector.createdAt,

@@ -15,6 +15,8 @@ export interface Connector {
   system: string;
   name: string;
   region: string;
+  /** The brand the connector belongs to (`brands.id`): what it brings in is that brand's data. */
+  brandId: string;
   settings: unknown;
   createdAt: Date;
   updatedAt: Date;
@@ -48,7 +50,15 @@ export function validateConnector(
 export async function createConnector(
   globalSql: Sql,
   regional: { sql: Sql; key: Buffer },
-  input: { system: string; name: string; region: string; settings: unknown; credentials: unknown; id?: string },
+  input: {
+    system: string;
+    name: string;
+    region: string;
+    settings: unknown;
+    credentials: unknown;
+    id?: string;
+    brandId?: string;
+  },
 ): Promise<Connector> {
   const checked = validateConnector(input.system, input.settings, input.credentials);
   const id = input.id ?? `con_${randomBytes(8).toString('hex')}`;
@@ -56,10 +66,10 @@ export async function createConnector(
   // Credentials first: a connector is never listed without the secrets its sync needs.
   await storeCredentials(regional, id, checked.credentials);
   const [row] = await globalSql<ConnectorRow[]>`
-    insert into connectors (id, system, name, region, settings)
-    values (${id}, ${input.system}, ${input.name}, ${input.region}, ${JSON.stringify(checked.settings)}::text::jsonb)
+    insert into connectors (id, system, name, region, settings, brand_id)
+    values (${id}, ${input.system}, ${input.name}, ${input.region}, ${JSON.stringify(checked.settings)}::text::jsonb, ${input.brandId ?? 'default'})
     on conflict (id) do update set system = excluded.system, name = excluded.name, region = excluded.region,
-      settings = excluded.settings, updated_at = now()
+      settings = excluded.settings, brand_id = excluded.brand_id, updated_at = now()
     returning *`;
   return toConnector(row!);
 }
@@ -89,7 +99,7 @@ export async function updateConnector(
   globalSql: Sql,
   regional: { sql: Sql; key: Buffer },
   id: string,
-  change: { name?: string; settings?: unknown; credentials?: unknown },
+  change: { name?: string; settings?: unknown; credentials?: unknown; brandId?: string },
 ): Promise<Connector | undefined> {
   const current = await getConnector(globalSql, id);
   if (!current) return undefined;
@@ -106,7 +116,8 @@ export async function updateConnector(
   const checked = validateConnector(current.system, settings, credentials);
   if (change.credentials !== undefined) await storeCredentials(regional, id, checked.credentials);
   const [row] = await globalSql<ConnectorRow[]>`
-    update connectors set name = ${change.name ?? current.name}, settings = ${JSON.stringify(checked.settings)}::text::jsonb, updated_at = now()
+    update connectors set name = ${change.name ?? current.name}, settings = ${JSON.stringify(checked.settings)}::text::jsonb,
+      brand_id = ${change.brandId ?? current.brandId}, updated_at = now()
     where id = ${id} returning *`;
   return toConnector(row!);
 }
@@ -149,6 +160,7 @@ interface ConnectorRow {
   system: string;
   name: string;
   region: string;
+  brand_id: string;
   settings: unknown;
   created_at: Date | string;
   updated_at: Date | string;
@@ -160,6 +172,7 @@ function toConnector(row: ConnectorRow): Connector {
     system: row.system,
     name: row.name,
     region: row.region,
+    brandId: row.brand_id,
     // Parsed here when a pool hands jsonb back as text (drizzle's pools do, plain postgres.js does not).
     settings: typeof row.settings === 'string' ? (JSON.parse(row.settings) as unknown) : row.settings,
     createdAt: new Date(row.created_at),

@@ -7,17 +7,20 @@ import type { Purpose } from '../domain/consent';
  * by db/consent-store.ts when effective consent changes; consentPropagation's activities move them on.
  */
 
-/** The person and the purposes whose consent changed, or undefined if there is no such propagation. */
+/**
+ * The person, the purposes whose consent changed and the consent scope (a separate-controller
+ * brand, or null for the group's), or undefined if there is no such propagation.
+ */
 export async function readPropagation(
   sql: Sql,
   propagationId: string,
-): Promise<{ customerId: string; purposes: Purpose[] } | undefined> {
+): Promise<{ customerId: string; purposes: Purpose[]; brandId: string | null } | undefined> {
   const [row] = await sql<
-    { customer_id: string; changes: unknown }[]
-  >`select customer_id, changes from consent_propagations where id = ${propagationId}`;
+    { customer_id: string; changes: unknown; brand_id: string | null }[]
+  >`select customer_id, changes, brand_id from consent_propagations where id = ${propagationId}`;
   if (!row) return undefined;
   const changes = (typeof row.changes === 'string' ? JSON.parse(row.changes) : row.changes) as { purpose: Purpose }[];
-  return { customerId: row.customer_id, purposes: changes.map((c) => c.purpose) };
+  return { customerId: row.customer_id, purposes: changes.map((c) => c.purpose), brandId: row.brand_id };
 }
 
 export async function setPropagationSystemStatus(

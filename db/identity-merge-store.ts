@@ -86,6 +86,12 @@ export async function mergeProfiles(
     const identities = await tx`update identities set customer_id = ${into} where customer_id = ${merge.from}`;
     const events = await tx`update events set customer_id = ${into} where customer_id = ${merge.from}`;
     await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
+    // Tags follow the person; one both carried stays one (the survivor's, with its score and time).
+    await tx`
+      insert into tag_assignments (customer_id, tag_key, origin, score, assigned_at)
+      select ${into}, tag_key, origin, score, assigned_at from tag_assignments where customer_id = ${merge.from}
+      on conflict (customer_id, tag_key) do nothing`;
+    await tx`delete from tag_assignments where customer_id = ${merge.from}`;
     heartbeat();
 
     const fromTraits = await tx<
@@ -127,6 +133,8 @@ export async function mergeProfiles(
     await tx`delete from profile_traits where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where merged_into = ${merge.from}`;
+    // Both re-evaluated by the audience processor: the merged-away profile leaves its segments, the survivor gains its events.
+    await tx`insert into audience_changes (customer_id, cause) values (${merge.from}, 'merge'), (${into}, 'merge')`;
     await tx`
       insert into merge_history (from_customer_id, into_customer_id, linked_by, workflow_id, events_moved, identities_moved)
       values (${merge.from}, ${into}, ${merge.linkedBy}, ${merge.workflowId}, ${events.count}, ${identities.count})

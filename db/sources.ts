@@ -18,6 +18,8 @@ export interface Source {
   kind: SourceKind;
   /** Origins whose pages may call the tracking API with this source's key (CORS); empty: none. */
   allowedOrigins: string[];
+  /** The brand the source belongs to (`brands.id`): its data is that brand's (db/brands-store.ts). */
+  brandId: string;
   writeKeyHint: string;
   createdAt: Date;
   rotatedAt: Date | null;
@@ -38,6 +40,7 @@ function toSource(row: typeof sources.$inferSelect): Source {
     region: row.region,
     kind: row.kind,
     allowedOrigins: row.allowedOrigins,
+    brandId: row.brandId,
     writeKeyHint: row.writeKeyHint,
     createdAt: row.createdAt,
     rotatedAt: row.rotatedAt,
@@ -47,7 +50,7 @@ function toSource(row: typeof sources.$inferSelect): Source {
 /** Creates a source; the write key is returned once and stored only hashed. */
 export async function createSource(
   db: GlobalDb,
-  input: { name: string; region: string; kind: SourceKind; allowedOrigins?: string[] },
+  input: { name: string; region: string; kind: SourceKind; allowedOrigins?: string[]; brandId?: string },
 ): Promise<{ source: Source; writeKey: string }> {
   const writeKey = newWriteKey();
   const [row] = await db
@@ -58,6 +61,7 @@ export async function createSource(
       region: input.region,
       kind: input.kind,
       allowedOrigins: input.allowedOrigins ?? [],
+      ...(input.brandId !== undefined ? { brandId: input.brandId } : {}),
       writeKeyHash: hashKey(writeKey),
       writeKeyHint: writeKey.slice(-4),
     })
@@ -79,11 +83,11 @@ export async function getSource(db: GlobalDb, sourceId: string): Promise<Source 
   return row ? toSource(row) : undefined;
 }
 
-/** Changes a source's name, kind or allowed origins; its region and key stay. */
+/** Changes a source's name, kind, allowed origins or brand; its region and key stay. */
 export async function updateSource(
   db: GlobalDb,
   sourceId: string,
-  change: { name?: string; kind?: SourceKind; allowedOrigins?: string[] },
+  change: { name?: string; kind?: SourceKind; allowedOrigins?: string[]; brandId?: string },
 ): Promise<Source | undefined> {
   const [row] = await db
     .update(sources)
@@ -91,6 +95,7 @@ export async function updateSource(
       ...(change.name !== undefined ? { name: change.name } : {}),
       ...(change.kind !== undefined ? { kind: change.kind } : {}),
       ...(change.allowedOrigins !== undefined ? { allowedOrigins: change.allowedOrigins } : {}),
+      ...(change.brandId !== undefined ? { brandId: change.brandId } : {}),
     })
     .where(eq(sources.id, sourceId))
     .returning();

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, ScheduleNotFoundError } from '@temporalio/client';
+import type { Sql } from 'postgres';
+import { getBrand } from '../db/brands-store';
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import {
   Connector,
@@ -44,8 +46,8 @@ import { connectorDefinition } from '../connectors';
  */
 
 const USAGE = `usage: npm run connectors -- <command>
-  create SYSTEM NAME REGION --settings '<json>' (--credentials '<json>' | --credentials-env VAR) [--id ID]
-  update ID [--name NAME] [--settings '<json>'] [--credentials '<json>' | --credentials-env VAR]
+  create SYSTEM NAME REGION --settings '<json>' (--credentials '<json>' | --credentials-env VAR) [--id ID] [--brand BRAND]
+  update ID [--name NAME] [--brand BRAND] [--settings '<json>'] [--credentials '<json>' | --credentials-env VAR]
   list [--region REGION] [--json]
   show ID [--json]
   schedule ID (--cron "0 3 * * *" | --every 1h) [--tz Europe/Berlin] [--catchup 1h] [--paused] [--note TEXT]
@@ -61,6 +63,15 @@ systems: ${['shopify', 'shopee', 'amazon', 'file'].join(', ')}; credentials and 
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** --brand names an existing brand (GET /admin/brands lists them). */
+async function requireBrand(globalSql: Sql, brandId: string | undefined): Promise<void> {
+  if (brandId === undefined) return;
+  if (!(await getBrand(globalSql, brandId)))
+    throw new UsageError(
+      `--brand: no brand "${brandId}": create it with POST /admin/brands, or list them with GET /admin/brands`,
+    );
 }
 
 const usage = (problem?: string) => new UsageError(problem ? `${problem}\n${USAGE}` : USAGE);
@@ -235,6 +246,7 @@ async function main(): Promise<void> {
       allowPositionals: true,
       options: {
         id: { type: 'string' },
+        brand: { type: 'string' },
         name: { type: 'string' },
         settings: { type: 'string' },
         credentials: { type: 'string' },
@@ -283,6 +295,7 @@ async function main(): Promise<void> {
             `connector ${values.id} already exists: change it with npm run connectors -- update ${values.id}, or leave --id out to get a new one`,
           );
         }
+        await requireBrand(r.globalSql, values.brand);
         const connector = await createConnector(r.globalSql, r.region(region), {
           system,
           name,
@@ -290,6 +303,7 @@ async function main(): Promise<void> {
           settings: json('--settings', values.settings),
           credentials: credentials ?? {},
           ...(values.id ? { id: values.id } : {}),
+          ...(values.brand ? { brandId: values.brand } : {}),
         });
         console.log(
           `created ${connector.id}: ${definition.label} "${connector.name}" in region ${connector.region} (credentials sealed in the ${connector.region} database)`,
@@ -304,11 +318,13 @@ async function main(): Promise<void> {
         const credentials = credentialsFrom(values);
         const change = {
           ...(values.name !== undefined ? { name: values.name } : {}),
+          ...(values.brand !== undefined ? { brandId: values.brand } : {}),
           ...(values.settings !== undefined ? { settings: json('--settings', values.settings) } : {}),
           ...(credentials !== undefined ? { credentials } : {}),
         };
         if (Object.keys(change).length === 0)
-          throw usage('update needs --name, --settings, --credentials or --credentials-env');
+          throw usage('update needs --name, --brand, --settings, --credentials or --credentials-env');
+        await requireBrand(r.globalSql, values.brand);
         const updated = await updateConnector(r.globalSql, r.region(connector.region), connector.id, change);
         console.log(`updated ${updated!.id}: ${Object.keys(change).join(', ')}`);
         break;

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
+import { cachedConsentBrandOf } from '../db/brands-store';
 import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
+import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { DataSchemaCache } from '../db/data-schema-store';
@@ -58,6 +60,8 @@ export async function createMeridianWeb(
   const dataSchema = new DataSchemaCache(globalPool.sql);
   await dataSchema.refresh();
   dataSchema.start();
+  // The built-in computed traits exist before anyone lists or segments on them (idempotent).
+  await seedBuiltInTraits(globalPool.sql);
 
   const regionalSql = new Map<string, Sql>(regional.map((r) => [r.region.name, r.pool.sql]));
   const outbox = new MergeOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));
@@ -73,6 +77,7 @@ export async function createMeridianWeb(
         rules: () => rules.rules,
         classification: () => dataSchema.rules,
         onMergesRecorded: () => outbox.poke(),
+        audienceChanges: config.audiences,
       }),
     ]),
   );
@@ -120,7 +125,12 @@ export async function createMeridianWeb(
       rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
         bytesPerSecond: config.ingestBytesPerSource,
       }),
-      consent: { regional: regionalSql, temporal, regions: config.regions },
+      consent: {
+        regional: regionalSql,
+        temporal,
+        regions: config.regions,
+        consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+      },
       origins: new AllowedOriginIndex(globalPool.db),
       publicUrl: config.privacy.publicUrl,
     },

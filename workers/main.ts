@@ -5,8 +5,12 @@ import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
 import { DataSchemaCache } from '../db/data-schema-store';
+import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
+import { AudienceProcessor } from '../db/audience-processor';
+import { audienceReactors } from './audience-reactors';
+import { ensureSegmentMaintenanceSchedule } from '../temporal/processes/segments';
 import { loadDevSecrets } from '../startup/dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
@@ -117,6 +121,8 @@ async function main(): Promise<void> {
         const dataSchema = new DataSchemaCache(globalPool.sql);
         await dataSchema.refresh();
         dataSchema.start();
+        // The scheduled passes read the built-in traits: make sure they exist (idempotent).
+        await seedBuiltInTraits(globalPool.sql);
         // Merges found while syncing are started from this region's outbox, as ingestion's are.
         const client = await connectClient(config);
         const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) =>
@@ -160,7 +166,31 @@ async function main(): Promise<void> {
           rules: () => rules.rules,
           classification: () => dataSchema.rules,
           onMergesRecorded: () => outbox.poke(),
+          audienceChanges: config.audiences,
         });
+        // The audience processor: segments (and computed traits, rule tags) follow ingest in seconds.
+        if (config.audiences) {
+          const audiences = new AudienceProcessor(
+            pool.sql,
+            audienceReactors({ region: region.name, globalSql: globalPool.sql, regions: config.regions }),
+            { log: (m) => console.error(m) },
+          );
+          audiences.start();
+          stops.unshift(() => audiences.stop());
+          // Windows that slide are re-evaluated by the region's Schedule; a failure here only delays that.
+          ensureSegmentMaintenanceSchedule(client, config.regions, region.name).catch((error: Error) =>
+            writeLog(
+              config.logFormat,
+              {
+                msg: 'segment maintenance schedule not ensured',
+                level: 'warn',
+                region: region.name,
+                error: error.name,
+              },
+              process.stderr,
+            ),
+          );
+        }
         workers.push(
           await Worker.create({
             ...common,
@@ -168,6 +198,7 @@ async function main(): Promise<void> {
             interceptors: { activity: [vendorFailureInterceptor] },
             activities: createRegionalActivities({
               region,
+              regions: config.regions,
               pool,
               workerIdentity: identity,
               regionKey,

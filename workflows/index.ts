@@ -12,3 +12,6 @@ export {
   privacyRequestStatusQuery,
 } from './privacy-request';
 export { reclassification, reclassificationProgressQuery } from './reclassification';
+export { computedTraitsRefresh } from './computed-traits-refresh';
+export { predictions } from './predictions';
+export { segmentRecompute, segmentMaintenance } from './segments';

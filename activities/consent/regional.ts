@@ -10,6 +10,7 @@ import {
   readPropagation,
   setPropagationSystemStatus,
 } from '../../db/consent-propagation-store';
+import { consentBrandOf } from '../../db/brands-store';
 import { readConsent } from '../../db/consent-store';
 import { listConnectors } from '../../db/connectors-store';
 import { loadPersonIdentifiers } from '../../db/person-store';
@@ -52,7 +53,9 @@ export type PushResult =
 export function createConsentActivities(deps: ConsentDeps) {
   const { sql } = deps;
 
-  async function propagation(propagationId: string): Promise<{ customerId: string; purposes: Purpose[] }> {
+  async function propagation(
+    propagationId: string,
+  ): Promise<{ customerId: string; purposes: Purpose[]; brandId: string | null }> {
     const found = await readPropagation(sql, propagationId);
     if (!found)
       throw ApplicationFailure.nonRetryable(
@@ -115,11 +118,20 @@ export function createConsentActivities(deps: ConsentDeps) {
   return {
     /** The region's connected systems and what each does with this change; their status rows created. */
     async consentTargets(input: { propagationId: string }): Promise<ConsentTarget[]> {
-      const { purposes } = await propagation(input.propagationId);
+      const { purposes, brandId } = await propagation(input.propagationId);
       const targets: ConsentTarget[] = [];
+      // A change goes to the systems of its consent scope: a separate-controller brand's to that
+      // brand's connectors, the group's to every other connector (issue 11 §2).
+      const scopes = new Map<string, string | null>();
+      const scopeOf = async (connectorBrand: string) => {
+        if (!scopes.has(connectorBrand))
+          scopes.set(connectorBrand, await consentBrandOf(deps.globalSql, connectorBrand));
+        return scopes.get(connectorBrand)!;
+      };
       for (const connector of await listConnectors(deps.globalSql, deps.region)) {
         const system = connectedSystem(connector.system);
         if (!system) continue;
+        if ((await scopeOf(connector.brandId)) !== brandId) continue;
         const settings = system.settings.safeParse(connector.settings);
         const handled = settings.success && system.purposesFor ? system.purposesFor(settings.data) : system.purposes;
         const concerned = handled.some((p) => purposes.includes(p));
@@ -147,7 +159,7 @@ export function createConsentActivities(deps: ConsentDeps) {
 
     /** Pushes the person's consent in force now, for the purposes the system acts on. */
     async pushConsent(input: { propagationId: string; connectorId: string }): Promise<PushResult> {
-      const { customerId } = await propagation(input.propagationId);
+      const { customerId, brandId } = await propagation(input.propagationId);
       const attempt = Context.current().info.attempt;
       await setStatus(input.propagationId, input.connectorId, attempt > 1 ? 'retrying' : 'in-progress', {
         attempts: attempt,
@@ -165,7 +177,7 @@ export function createConsentActivities(deps: ConsentDeps) {
       const person = await loadPersonIdentifiers(sql, deps.regionKey, customerId);
       /** The system's purposes and their states in force now; undefined when the person is gone. */
       const inForce = async () => {
-        const consent = await readConsent(sql, customerId);
+        const consent = await readConsent(sql, customerId, brandId);
         return consent
           ? { purposes: system.purposes.map((purpose) => ({ purpose, state: consent.effective[purpose].state })) }
           : undefined;

@@ -141,7 +141,12 @@ export const events = pgTable(
      */
     properties: jsonb('properties'),
   },
-  (t) => [primaryKey({ columns: [t.id, t.receivedAt] }), index('events_customer_time').on(t.customerId, t.timestamp)],
+  (t) => [
+    primaryKey({ columns: [t.id, t.receivedAt] }),
+    index('events_customer_time').on(t.customerId, t.timestamp),
+    // Segments: who did an event within a window, without reading every person's events.
+    index('events_event_time').on(t.event, t.timestamp, t.customerId),
+  ],
 );
 
 /** Every merge, for the profile API and for audits. No identifier values. */
@@ -367,6 +372,7 @@ export const consentRecords = pgTable(
   },
   (t) => [
     index('consent_records_customer').on(t.customerId, t.purpose, t.recordedAt),
+    // Per brand scope: the same form submission may record a choice for the group and for a brand.
     uniqueIndex('consent_records_once').on(
       t.customerId,
       t.purpose,
@@ -374,6 +380,7 @@ export const consentRecords = pgTable(
       t.proofKind,
       t.proofReference,
       t.recordedAt,
+      sql`coalesce(brand_id, '')`,
     ),
   ],
 );
@@ -386,6 +393,8 @@ export const consentPropagations = pgTable(
     customerId: uuid('customer_id').notNull(),
     /** [{ purpose, before, after }]: states, no personal data. */
     changes: jsonb('changes').notNull(),
+    /** The consent scope changed: a separate-controller brand (pushed to its systems only), or null for the group. */
+    brandId: text('brand_id'),
     status: text('status').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

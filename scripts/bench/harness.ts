@@ -49,6 +49,8 @@ export async function startBenchDeployment(
     TEMPORAL_ADDRESS: temporal.address,
     MERIDIAN_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // The operator listener (codec) gets a port of its own, so a benchmark runs beside `npm start`.
+    MERIDIAN_OPERATOR_PORT: String(50_000 + Math.floor(Math.random() * 10_000)),
     ...extraEnv,
   };
   return { temporal, env, dataDir };

@@ -42,6 +42,9 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     usRequest: string;
     euHold: number;
     euHeldMerge: number;
+    euSegment: string;
+    euTag: string;
+    euTagToDelete: string;
   };
 
   const call = async (token: string, method: string, url: string, body?: unknown) => {
@@ -146,6 +149,19 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
       values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
     f.euHeldMerge = Number(held!.id);
+    const segment = await admin('POST', '/admin/segments', {
+      name: 'Berlin repeat buyers',
+      owner: 'eu',
+      definition: { type: 'order', count: { atLeast: 2 } },
+    });
+    expect(segment.status, segment.text).toBe(201);
+    f.euSegment = segment.body.segment.id;
+    for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
+      const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
+      expect(tag.status, tag.text).toBe(201);
+    }
+    f.euTag = 'eu-scope-tag';
+    f.euTagToDelete = 'eu-scope-tag-2';
   });
   afterAll(async () => {
     await web?.close();
@@ -321,12 +337,101 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       body: () => ({ note: 'not mine' }),
       expect: refused,
     },
+    'POST /admin/segments': {
+      url: () => '/admin/segments',
+      body: () => ({ name: 'Sneaky', owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'POST /admin/segments/preview': {
+      url: () => '/admin/segments/preview',
+      body: () => ({ owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'PUT /admin/segments/:id': {
+      url: () => `/admin/segments/${f.euSegment}`,
+      body: () => ({ definition: { type: 'tag', key: 'vip' } }),
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id': { url: () => `/admin/segments/${f.euSegment}`, expect: { hidden: true } },
+    'GET /admin/segments/:id/versions': {
+      url: () => `/admin/segments/${f.euSegment}/versions`,
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id/counts': { url: () => `/admin/segments/${f.euSegment}/counts`, expect: { hidden: true } },
+    'GET /admin/segments/:id/members': {
+      url: () => `/admin/segments/${f.euSegment}/members`,
+      expect: { hidden: true },
+    },
+    'POST /admin/segments/:id/recompute': {
+      url: () => `/admin/segments/${f.euSegment}/recompute`,
+      expect: { hidden: true },
+    },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
       expect: refused,
       control: 'all',
     },
+    'POST /admin/brands': {
+      url: () => '/admin/brands',
+      body: () => ({ id: 'scope-brand', name: 'Scope brand' }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/brands': {
+      url: () => '/admin/brands',
+      expect: {
+        readable: 'brands are names and a controller flag, nothing about a person; sources and tags name them',
+      },
+    },
+    'PATCH /admin/brands/:id': {
+      url: () => '/admin/brands/default',
+      body: () => ({ name: 'Renamed by another region' }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/brands/:owner/sharing/:user': {
+      url: () => '/admin/brands/default/sharing/scope-brand',
+      body: () => ({ allowed: true }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/brands/sharing': {
+      url: () => '/admin/brands/sharing',
+      expect: { readable: 'which brand may use which brand’s data: configuration, nothing about a person' },
+    },
+    'POST /admin/tags': {
+      url: () => '/admin/tags',
+      body: () => ({ key: 'sneaky-eu-tag', labels: { en: 'Sneaky' }, owner: 'eu', source: 'manual' }),
+      expect: refused,
+    },
+    'GET /admin/tags': {
+      url: () => '/admin/tags',
+      expect: {
+        filtered: (body) => {
+          expect(body.tags.map((t: any) => t.owner)).not.toContain('eu');
+        },
+      },
+    },
+    'GET /admin/tags/:key': { url: () => `/admin/tags/${f.euTag}`, expect: refused },
+    'PATCH /admin/tags/:key': {
+      url: () => `/admin/tags/${f.euTag}`,
+      body: () => ({ labels: { en: 'Mine now' } }),
+      expect: refused,
+    },
+    'POST /admin/tags/:key/upload': {
+      url: () => `/admin/tags/${f.euTag}/upload`,
+      body: () => [f.euCustomer],
+      expect: refused,
+    },
+    'GET /admin/tags/:key/counts': { url: () => `/admin/tags/${f.euTag}/counts`, expect: refused },
+    'POST /admin/tags/:key/promote': {
+      url: () => `/admin/tags/${f.euTag}/promote`,
+      body: () => ({}),
+      expect: refused,
+      control: 'all',
+    },
+    'DELETE /admin/tags/:key': { url: () => `/admin/tags/${f.euTagToDelete}`, expect: refused },
     'GET /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       expect: {
@@ -356,6 +461,40 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
           expect(JSON.stringify(body)).not.toContain(f.euConnector);
         },
       },
+    },
+    'GET /admin/computed-traits': {
+      url: () => '/admin/computed-traits',
+      expect: { readable: 'trait definitions hold no personal data; a region’s operator segments on them' },
+    },
+    'GET /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      expect: { readable: 'trait definitions hold no personal data' },
+    },
+    // The control call (all regions) gets past the scope check to the definition's 400.
+    'POST /admin/computed-traits': {
+      url: () => '/admin/computed-traits',
+      body: () => ({ id: 'scope_trait', name: 'Scope', definition: { kind: 'median' } }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      body: () => ({ name: 'Sales' }),
+      expect: refused,
+      control: 'all',
+    },
+    'DELETE /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/profiles/:customerId/computed-traits': {
+      url: () => `/admin/profiles/${f.euCustomer}/computed-traits`,
+      expect: refused,
+    },
+    'GET /admin/segments/:id/suggestions': {
+      url: () => `/admin/segments/${f.euSegment}/suggestions`,
+      expect: refused,
     },
   };
 
@@ -411,6 +550,16 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(request!.extension_reason).toBeNull();
     const [heldMerge] = await d.regional('eu').sql`select status from held_merges where id = ${f.euHeldMerge}`;
     expect(heldMerge!.status).toBe('pending');
+    const tags = await d.global().sql`select key, owner, labels from tags order by key`;
+    expect(tags.map((t) => `${t.key}:${t.owner}:${JSON.stringify(t.labels)}`)).toEqual([
+      'eu-scope-tag:eu:{"de":"Berlin"}',
+      'eu-scope-tag-2:eu:{"de":"Berlin"}',
+    ]);
+    expect((await d.regional('eu').sql`select count(*)::int as n from tag_assignments`)[0]!.n).toBe(0);
+    expect((await d.global().sql`select id, name from brands`).map((b) => `${b.id}:${b.name}`)).toEqual([
+      'default:Default brand',
+    ]);
+    expect((await d.global().sql`select count(*)::int as n from brand_sharing`)[0]!.n).toBe(0);
   });
 
   it('a token for the region gets past the scope check on every refused route (the 403s are the scope rule)', async () => {

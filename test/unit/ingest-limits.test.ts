@@ -64,6 +64,7 @@ describe('unknown write keys', () => {
     region: 'eu',
     kind: 'server',
     allowedOrigins: [],
+    brandId: 'default',
     writeKeyHint: 'abcd',
     createdAt: new Date(),
     rotatedAt: null,

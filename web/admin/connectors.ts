@@ -25,8 +25,9 @@ import {
   scheduleSummary,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
+import { brandIdSchema } from '../../domain/brands';
 import { adminRoute, json, objectAnswer } from '../openapi';
-import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
+import { AdminDeps, AdminKit, onlyFields, parseWith, requireBrand } from './kit';
 
 /**
  * Admin API for connectors: settings in the global database, credentials sealed in the region's,
@@ -97,6 +98,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
       .refine((r) => dataRegions().includes(r), {
         error: () => `must be a data region: one of ${dataRegions().join(', ')}`,
       }),
+    brandId: brandIdSchema.optional(),
     settings: z.unknown(),
     credentials: z.unknown(),
     schedule: z.unknown().optional(),
@@ -119,12 +121,14 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
         'system',
         'name',
         'region',
+        'brandId',
         'settings',
         'credentials',
         'schedule',
       ]);
       const input = parseWith(kit, createInput, body);
       mayManage(token, input.region);
+      await requireBrand(deps.globalSql, input.brandId);
       const schedule =
         input.schedule === undefined ? undefined : parseWith(kit, connectorScheduleSchema, input.schedule, 'schedule');
       if (schedule) temporal();
@@ -142,6 +146,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
         settings: input.settings,
         credentials: input.credentials,
         ...(input.id ? { id: input.id } : {}),
+        ...(input.brandId ? { brandId: input.brandId } : {}),
       }).catch(configError);
       let summary: ScheduleSummary | null = null;
       if (schedule) {
@@ -213,6 +218,7 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
 
   const updateInput = z.object({
     name: z.string().trim().min(1, 'give the connector a name').max(200).optional(),
+    brandId: brandIdSchema.optional(),
     settings: z.unknown().optional(),
     credentials: z.unknown().optional(),
   });
@@ -221,21 +227,27 @@ export function registerConnectorRoutes(scope: FastifyInstance, deps: AdminDeps,
     '/admin/connectors/:id',
     {
       schema: adminRoute({
-        summary: "Change a connector's name, settings or credentials (each validated whole)",
+        summary: "Change a connector's name, brand, settings or credentials (each validated whole)",
         body: updateInput,
         response: { 200: objectAnswer('the connector as changed') },
       }),
     },
     async (request) => {
       const { connector } = await connectorFor(request);
-      const body = onlyFields(kit, request.body, ['name', 'settings', 'credentials']);
+      const body = onlyFields(kit, request.body, ['name', 'brandId', 'settings', 'credentials']);
       const change = parseWith(kit, updateInput, body);
-      if (change.name === undefined && change.settings === undefined && change.credentials === undefined) {
+      if (
+        change.name === undefined &&
+        change.brandId === undefined &&
+        change.settings === undefined &&
+        change.credentials === undefined
+      ) {
         throw kit.fail(
           400,
-          'body: send at least one of name, settings or credentials (the region and system of a connector do not change)',
+          'body: send at least one of name, brandId, settings or credentials (the region and system of a connector do not change)',
         );
       }
+      await requireBrand(deps.globalSql, change.brandId);
       const regional = regionalOf(connector.region);
       const updated = await updateConnector(deps.globalSql, regional, connector.id, change).catch(configError);
       if (!updated)

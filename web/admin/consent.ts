@@ -11,7 +11,9 @@ import { completeManualConsentTask, consentPropagationWorkflowId } from '../../t
 import { startRecordedPropagation } from '../../temporal/consent-outbox';
 import { preferenceLink } from '../privacy/routes';
 import { adminRoute, json, objectAnswer } from '../openapi';
-import { type AdminDeps, type AdminKit, parseWith } from './kit';
+import { consentBrandOf } from '../../db/brands-store';
+import { brandIdSchema } from '../../domain/brands';
+import { type AdminDeps, type AdminKit, parseWith, requireBrand } from './kit';
 
 /**
  * Consent through the admin API (the preference centre will call the same store): explicit
@@ -35,13 +37,18 @@ const place = {
     .optional(),
 };
 
+/** The brand the choice is given to; where it is not a separate controller, the group's consent is meant. */
+const brand = { brandId: brandIdSchema.optional() };
+
 const choicesBody = z.object({
   ...place,
+  ...brand,
   records: z.array(z.unknown()).min(1, 'give at least one record { purpose, state, at?, proof }').max(50),
 });
 
 const signalsBody = z.object({
   ...place,
+  ...brand,
   /** Where the signals came from: a request or form reference, never personal data. */
   reference: z.string().min(1).max(200),
   at: z.iso.datetime({ message: 'must be an ISO 8601 instant in UTC' }).optional(),
@@ -86,16 +93,26 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return deps.temporal;
   };
 
+  /**
+   * The consent scope a brand's choices belong to: the brand where it is a separate controller,
+   * else the group's (null). An unknown brand is a 400 naming the field.
+   */
+  const scopeOf = async (brandId: string | undefined): Promise<string | null> => {
+    await requireBrand(deps.globalSql, brandId);
+    return consentBrandOf(deps.globalSql, brandId);
+  };
+
   /** Stores the records and, when effective consent changed, starts the propagation. */
   const store = async (
     id: string,
     region: string,
     records: ConsentRecord[],
-    subject?: { country: string; usState?: string },
+    subject: { country: string; usState?: string } | undefined,
+    brandId: string | null,
   ) => {
     let stored;
     try {
-      stored = await recordConsent(regional(region).sql, id, records, subject);
+      stored = await recordConsent(regional(region).sql, id, records, subject, { brandId });
     } catch (error) {
       if (error instanceof ConsentInputError) throw kit.fail(400, error.message);
       throw error;
@@ -109,7 +126,13 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         : { workflowId: consentPropagationWorkflowId(input.propagationId) };
       propagation = { workflowId };
     }
-    return { region, changes: stored.changes, effective: stored.effective, ...(propagation ? { propagation } : {}) };
+    return {
+      region,
+      brandId,
+      changes: stored.changes,
+      effective: stored.effective,
+      ...(propagation ? { propagation } : {}),
+    };
   };
 
   const subjectOf = (body: { country?: string; usState?: string }) =>
@@ -131,6 +154,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const body = parse(choicesBody, request.body);
       const region = await regionOf(id, body.region);
       kit.requireRegion(token, region, 'change consent');
+      const brandId = await scopeOf(body.brandId);
       const now = new Date().toISOString();
       const records = body.records.map((raw, index) => {
         const input = { source: 'admin', at: now, ...(raw as Record<string, unknown>) };
@@ -138,7 +162,7 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         if (!parsed.ok) throw kit.fail(400, `records.${index}.${parsed.reason}`);
         return parsed.record;
       });
-      return store(id, region, records, subjectOf(body));
+      return store(id, region, records, subjectOf(body), brandId);
     },
   );
 
@@ -158,7 +182,8 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const body = parse(signalsBody, request.body);
       const region = await regionOf(id, body.region);
       kit.requireRegion(token, region, 'change consent');
-      const existing = await readConsent(regional(region).sql, id);
+      const brandId = await scopeOf(body.brandId);
+      const existing = await readConsent(regional(region).sql, id, brandId);
       const subject =
         subjectOf(body) ??
         (existing
@@ -209,17 +234,22 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         records.push(...segment.records);
         notes.push(...segment.warnings);
       }
-      return { ...(await store(id, region, records, subject)), notes };
+      return { ...(await store(id, region, records, subject, brandId)), notes };
     },
   );
 
-  scope.get<{ Params: { customerId: string }; Querystring: { region?: string } }>(
+  const consentQuery = z.object({
+    region: place.region,
+    brandId: brandIdSchema.optional().describe("a brand's consent (the group's where it is not a separate controller)"),
+  });
+  scope.get<{ Params: { customerId: string }; Querystring: { region?: string; brandId?: string } }>(
     '/admin/profiles/:customerId/consent',
     {
       schema: adminRoute({
-        summary: "A person's effective consent, its history and each system's propagation status",
+        summary:
+          "A person's effective consent (the group's, or a brand's), its history and each system's propagation status",
         params: customerParams,
-        querystring: z.object({ region: place.region }),
+        querystring: consentQuery,
         response: {
           200: objectAnswer(
             'effective consent per purpose, the history of records, and each propagation with its status per system',
@@ -230,11 +260,18 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
     async (request) => {
       const token = kit.authorise(request);
       const id = parse(customerId, request.params.customerId);
-      const region = await regionOf(id, request.query.region);
+      const query = parseWith(kit, consentQuery, request.query);
+      const region = await regionOf(id, query.region);
       kit.requireRegion(token, region, 'read consent');
-      const consent = await readConsent(regional(region).sql, id);
+      const brandId = await scopeOf(query.brandId);
+      const consent = await readConsent(regional(region).sql, id, brandId);
       if (!consent) throw kit.fail(404, `customer ${id} has no consent recorded in region ${region}`);
-      return { region, ...consent, propagations: await readPropagations(regional(region).sql, id) };
+      return {
+        region,
+        brandId,
+        ...consent,
+        propagations: await readPropagations(regional(region).sql, id, 10, brandId),
+      };
     },
   );
 

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
+import { getBrand } from '../../db/brands-store';
 import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
@@ -133,4 +134,18 @@ export function onlyFields(kit: AdminKit, body: unknown, allowed: readonly strin
   if (unknown.length > 0)
     throw kit.fail(400, `${unknown[0]}: not a field of this request; it takes ${allowed.join(', ')}`);
   return body as Record<string, unknown>;
+}
+
+/** 400 naming the field when `brandId` is given and no such brand exists. */
+export async function requireBrand(
+  globalSql: Sql,
+  brandId: string | null | undefined,
+  field = 'brandId',
+): Promise<void> {
+  if (brandId === undefined || brandId === null) return;
+  if (!(await getBrand(globalSql, brandId)))
+    throw new AdminError(
+      400,
+      `${field}: no brand "${brandId}": create it with POST /admin/brands, or list them with GET /admin/brands`,
+    );
 }

@@ -14,6 +14,8 @@ import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
 import { normaliseOrigin, SOURCE_KINDS } from '../../domain/sources';
+import { brandIdSchema } from '../../domain/brands';
+import { registerBrandRoutes } from './brands';
 import { registerConnectorSyncRoutes } from './connector-syncs';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
@@ -22,6 +24,10 @@ import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
 import { registerDataSchemaRoutes } from './data-schema';
+import { registerComputedTraitRoutes } from './computed-traits';
+import { registerSegmentSuggestionRoutes } from './segment-suggestions';
+import { registerSegmentRoutes } from './segments';
+import { registerTagRoutes } from './tags';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -32,6 +38,7 @@ import {
   mayRead,
   outOfScope,
   requireAllRegions,
+  requireBrand,
   requireRegion,
 } from './kit';
 import { describeIssues } from '../../domain/validation';
@@ -57,6 +64,7 @@ const sourceView = z.object({
   region: z.string(),
   kind: z.enum(SOURCE_KINDS),
   allowedOrigins: z.array(z.string()).describe('web origins whose pages may call the tracking API with this key'),
+  brandId: z.string().describe('the brand whose data the source brings in (GET /admin/brands)'),
   writeKeyHint: z.string().describe('the last 4 characters of the write key'),
   createdAt: z.string().meta({ format: 'date-time' }),
   rotatedAt: z.string().meta({ format: 'date-time' }).nullable(),
@@ -116,11 +124,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       }),
       kind: sourceKind,
       allowedOrigins: allowedOrigins.optional(),
+      brandId: brandIdSchema.optional(),
     });
     const sourceChange = z
-      .object({ name: sourceName.optional(), kind: sourceKind.optional(), allowedOrigins: allowedOrigins.optional() })
+      .object({
+        name: sourceName.optional(),
+        kind: sourceKind.optional(),
+        allowedOrigins: allowedOrigins.optional(),
+        brandId: brandIdSchema.optional(),
+      })
       .strict()
-      .refine((c) => Object.keys(c).length > 0, { error: 'nothing to change: send name, kind or allowedOrigins' });
+      .refine((c) => Object.keys(c).length > 0, {
+        error: 'nothing to change: send name, kind, allowedOrigins or brandId',
+      });
 
     scope.post(
       '/admin/sources',
@@ -135,6 +151,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const token = authorise(deps, request);
         const input = parse(sourceInput, request.body);
         requireRegion(token, input.region, 'create sources');
+        await requireBrand(deps.globalSql, input.brandId);
         return reply.code(201).send(await createSource(deps.globalDb, input));
       },
     );
@@ -154,6 +171,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const source = await getSource(deps.globalDb, request.params.id);
         if (!source) throw new AdminError(404, `no source ${request.params.id}: list them with GET /admin/sources`);
         requireRegion(token, source.region, 'change sources');
+        await requireBrand(deps.globalSql, change.brandId);
         const updated = await updateSource(deps.globalDb, source.id, change);
         deps.onSourceChanged?.(source.id);
         return { source: updated };
@@ -333,5 +351,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
     registerDataSchemaRoutes(scope, deps, kit);
+    registerComputedTraitRoutes(scope, deps, kit);
+    registerSegmentSuggestionRoutes(scope, deps, kit);
+    registerSegmentRoutes(scope, deps, kit);
+    registerBrandRoutes(scope, deps, kit);
+    registerTagRoutes(scope, deps, kit);
   });
 }

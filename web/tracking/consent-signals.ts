@@ -27,6 +27,11 @@ export interface TrackingConsentDeps {
   regional: ReadonlyMap<string, Sql>;
   temporal: Client;
   regions: RegionCatalog;
+  /**
+   * The consent scope of a source's brand: the brand where it is a separate controller, else null
+   * (the group's consent). Without it every signal is the group's.
+   */
+  consentBrandOf?: (brandId: string) => Promise<string | null>;
 }
 
 function countryOf(call: TrackingCall): string | undefined {
@@ -49,7 +54,7 @@ function preferencesOf(call: TrackingCall): unknown {
 /** Records the consent signals of stored calls; returns how many calls carried one. */
 export async function recordTrackedConsent(
   deps: TrackingConsentDeps,
-  source: { id: string; region: string; kind: SourceKind },
+  source: { id: string; region: string; kind: SourceKind; brandId?: string },
   calls: TrackingCall[],
   outcomes: CallOutcome[],
   gpcHeader: string | undefined,
@@ -68,10 +73,13 @@ export async function recordTrackedConsent(
     if (!previous || previous.timestamp <= call.timestamp) latest.set(outcome.customerId, call);
   }
   let signalled = 0;
+  // A brand that is a separate controller collects consent under its own name (issue 11 §2).
+  const brandId =
+    latest.size > 0 && source.brandId && deps.consentBrandOf ? await deps.consentBrandOf(source.brandId) : null;
   for (const [customerId, call] of latest) {
     signalled++;
     const prefs = preferencesOf(call);
-    const current = await readConsent(sql, customerId);
+    const current = await readConsent(sql, customerId, brandId);
     const country = current?.subject.country ?? countryOf(call);
     if (!country) continue;
     let policy;
@@ -97,7 +105,7 @@ export async function recordTrackedConsent(
     if (gpc.outcome === 'recorded') records.push(...gpc.records);
     const news = admitTrackedConsent(records, kind, current?.effective).admitted;
     if (news.length === 0) continue;
-    const stored = await recordConsent(sql, customerId, news, current ? undefined : { country });
+    const stored = await recordConsent(sql, customerId, news, current ? undefined : { country }, { brandId });
     if (stored.propagationId) {
       // Temporal trouble does not fail the request: the events and the change are stored, and the
       // consent outbox starts the propagation later.
