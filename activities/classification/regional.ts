@@ -54,6 +54,14 @@ export function createClassificationActivities({ region, sql, regionKey, globalS
           'UnknownDataSchemaVersion',
         );
       const ctx = Context.current();
+      // Only the runs recorded with the version: another deployment's run of the same version number
+      // (a staging copy, a test sharing the namespace and task queues) must not rewrite this one's data.
+      const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
+      if (!version.reclassificationWorkflowIds.includes(workflowId))
+        throw ApplicationFailure.nonRetryable(
+          `${workflowId} is not a run recorded for data-schema version ${input.version} here: nothing was changed`,
+          'ForeignReclassification',
+        );
       const resumed = ctx.info.heartbeatDetails as HeartbeatProgress | undefined;
       let after = resumed?.after ?? input.after;
       let counts = resumed?.counts ?? NO_COUNTS;

@@ -397,9 +397,9 @@ describe('data classification in storage', () => {
 
     // Stored values follow once the region's workflow has run.
     const first = await d.client.workflow.getHandle(runOf(put.body, 'eu')).result();
-    expect(first.status).toBe('completed');
+    expect(first.status, JSON.stringify(first)).toBe('completed');
     expect(first.counts.profiles).toBeGreaterThanOrEqual(3);
-    expect(first.counts.traitsWritten).toBeGreaterThanOrEqual(1);
+    expect(first.counts.traitsWritten, JSON.stringify(first)).toBeGreaterThanOrEqual(1);
     expect(first.counts.eventsRewritten).toBeGreaterThanOrEqual(2);
     expect(await profileTraits(rika)).toEqual({
       plan: { value: 'plan-rika', category: 'user.account' },
