@@ -13,6 +13,7 @@ import type { SendRequest } from '../../domain/send-gate';
 import { createMailer, type Mailer } from '../../mail/mailer';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { startTwilioEmulator, type TwilioEmulator } from '../emulators/twilio';
+import { createMeridianWeb } from '../../web/app';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
 import { type SmtpHarness, startSmtpServer } from '../support/smtp';
 
@@ -39,6 +40,7 @@ describe('the send gate', () => {
   let mailer: Mailer;
   let activities: ChannelActivities;
   let now = TUESDAY_11_PARIS;
+  let web: { app: { listen(o: { host: string; port: number }): Promise<string> }; close(): Promise<void> } | undefined;
   const seenInputs: unknown[] = [];
   const seenOutputs: unknown[] = [];
 
@@ -105,14 +107,15 @@ describe('the send gate', () => {
   }
 
   beforeAll(async () => {
-    d = await createTestDeployment('sendgate');
+    smtp = await startSmtpServer();
+    // With an SMTP server configured, the web app serves the privacy portal (and its unsubscribe route).
+    d = await createTestDeployment('sendgate', { MERIDIAN_SMTP_URL: smtp.url });
     regionKey = keyFromRef(d.config.regions.region('eu').keyRef, d.config.env);
     // A pool big enough for real concurrency; warmed, as sql.array must not be a fresh pool's first query.
     pool = openRegionalPool(d.config, d.config.regions.region('eu'), { max: 8 });
     sql = pool.sql;
     await sql`select 1`;
     await d.global().sql`select 1`;
-    smtp = await startSmtpServer();
     twilio = await startTwilioEmulator({ accountSid: ACCOUNT, authToken: 'token', messagingServices: [SERVICE] });
     mailer = createMailer({ smtpUrl: smtp.url, from: 'Meridian <news@example.com>', pool: true });
     const client = new TwilioMessagesClient({
@@ -141,6 +144,7 @@ describe('the send gate', () => {
   }, 120_000);
 
   afterAll(async () => {
+    await web?.close();
     await mailer?.close();
     await smtp?.close();
     await twilio?.close();
@@ -267,6 +271,49 @@ describe('the send gate', () => {
     // Email has no quiet hours.
     now = new Date('2026-03-07T22:00:00Z');
     expect(await send(request(p.customerId, 'email'))).toMatchObject({ status: 'sent' });
+  });
+
+  it('withdraws email consent with a one-click unsubscribe POST (RFC 8058) and starts its propagation; a forged link is refused', async () => {
+    now = TUESDAY_11_PARIS;
+    const p = await person('FR');
+    expect(await send(request(p.customerId, 'email'))).toMatchObject({ status: 'sent' });
+    const mail = await smtp.waitFor((m) => m.envelope.to.includes(p.email));
+    const header = /^<(.+)>$/.exec(mail.headers['list-unsubscribe']!)![1]!;
+    web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
+    const base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+    const link = new URL(header);
+    const target = `${base}${link.pathname}${link.search}`;
+    const oneClick = (url: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+
+    // Another person's ID under this signature, or another channel, is refused.
+    const forged = target.replace(p.customerId, randomUUID());
+    expect((await oneClick(forged)).status).toBe(403);
+    expect((await oneClick(target.replace('channel=email', 'channel=sms'))).status).toBe(403);
+
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    const body = (await res.json()) as { unsubscribed: boolean; propagation?: { workflowId: string } };
+    expect(res.status).toBe(200);
+    expect(body.unsubscribed).toBe(true);
+    expect(body.propagation?.workflowId).toMatch(/^consent-cp_[0-9a-f]{16}$/);
+    const started = await d.client.workflow.getHandle(body.propagation!.workflowId).describe();
+    expect(started.type).toBe('consentPropagation');
+    const [record] = await sql<{ state: string; source: string }[]>`
+      select state, source from consent_records where customer_id = ${p.customerId} and purpose = 'emailMarketing'
+      order by id desc limit 1`;
+    expect(record).toEqual({ state: 'withdrawn', source: 'list-unsubscribe' });
+
+    // The next marketing email is stopped at the gate; SMS consent is untouched.
+    expect(await send(request(p.customerId, 'email'))).toEqual({ status: 'blocked', reason: 'consent-not-granted' });
+    expect(await send(request(p.customerId, 'sms'))).toMatchObject({ status: 'sent' });
   });
 
   it('refuses a request naming an address instead of an ID, and a region that is not the worker’s', async () => {
