@@ -8,7 +8,7 @@ import { openRegionalPool } from '../../db/connections';
 import { recordConsent } from '../../db/consent-store';
 import { keyFromRef, newDataKey, type RegionKey, seal, wrapDataKey } from '../../db/crypto-shredding';
 import { suppress, unsuppress } from '../../db/erasure-store';
-import { readSendKey } from '../../db/send-gate-store';
+import { readSendKey, reserveSend } from '../../db/send-gate-store';
 import type { SendRequest } from '../../domain/send-gate';
 import { createMailer, type Mailer } from '../../mail/mailer';
 import { allowEmulatorHosts } from '../emulators/hosts';
@@ -216,6 +216,43 @@ describe('the send gate', () => {
     // SMS consent is its own purpose and still holds.
     expect(await send(request(p.customerId, 'sms'))).toMatchObject({ status: 'sent' });
     expect(mailTo(p.email)).toHaveLength(0);
+  });
+
+  it('sees a withdrawal that commits while the send is being decided: the gate waits for it, then blocks', async () => {
+    now = TUESDAY_11_PARIS;
+    const p = await person('FR');
+    let sending: Promise<unknown> | undefined;
+    // A consent change in flight: it holds the person's consent row (as recordConsent does) while the send arrives.
+    await sql.begin(async (tx) => {
+      await tx`select 1 from consent_subjects where customer_id = ${p.customerId} for update`;
+      await tx`
+        insert into consent_records (customer_id, purpose, state, source, recorded_at, proof_kind, proof_reference)
+        values (${p.customerId}, 'emailMarketing', 'withdrawn', 'preference-centre', ${new Date(now.getTime() - 500).toISOString()}::timestamptz, 'test', 'race')`;
+      sending = send(request(p.customerId, 'email'));
+      await new Promise((r) => setTimeout(r, 400));
+    });
+    expect(await sending).toEqual({ status: 'blocked', reason: 'consent-not-granted' });
+    expect(mailTo(p.email)).toHaveLength(0);
+  });
+
+  it('lets a second attempt wait while the first holds the key, and take the key over once the first died', async () => {
+    now = TUESDAY_11_PARIS;
+    const p = await person('FR');
+    const input = request(p.customerId, 'email');
+    // The first attempt reserved the key and its worker died before calling the provider.
+    expect(await reserveSend(sql, input, null, now)).toEqual({ kind: 'reserved', resumed: false });
+    await expect(send(input)).rejects.toMatchObject({ type: 'SendInFlight', nonRetryable: false });
+    expect(mailTo(p.email)).toHaveLength(0);
+    await sql`update send_keys set claimed_until = now() - interval '1 second' where send_key = ${input.sendKey}`;
+    expect(await send(input)).toMatchObject({ status: 'sent', repeated: false });
+    expect(await send(input)).toMatchObject({ status: 'sent', repeated: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mailTo(p.email)).toHaveLength(1);
+    // The taken-over key was counted once against the day's cap.
+    const [row] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from send_keys where customer_id = ${p.customerId}`;
+    expect(row!.n).toBe(1);
   });
 
   it('blocks a suppressed person and one with a verified deletion request, and a person of unknown law', async () => {
