@@ -24,6 +24,7 @@ import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
 import { registerTagRoutes } from './tags';
+import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -348,5 +349,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerHeldMergeRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
+    registerWebhookAdminRoutes(scope, deps, kit);
   });
 }
