@@ -1,6 +1,9 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { CanonicalOrder, OrderStatus } from './commerce';
 import { isIdentifierType, PLATFORM_IDENTIFIER_TYPES } from './identifiers';
+import { isTimeZone, localParts } from './local-time';
+import { isCurrency, parseAmount } from './money';
 import { LIMITS, parseBatch, RejectedItem, TrackingCall } from './tracking';
 
 /**
@@ -40,8 +43,8 @@ export const webhookMappingSchema = z
     records: webhookPath.optional(),
     /** Each record's own ID: the message ID, so a payload sent again is stored once. */
     messageId: webhookPath,
-    /** `identify`: who the person is and their traits; `track`: an event they did. */
-    type: z.enum(['identify', 'track']),
+    /** `identify`: who the person is and their traits; `track`: an event they did; `order`: an order they placed. */
+    type: z.enum(['identify', 'track', 'order']),
     userId: webhookPath.optional(),
     anonymousId: webhookPath.optional(),
     /** Identifier type (email, phone, or a platform's: line_user, lazada_user …) → path. */
@@ -66,8 +69,32 @@ export const webhookMappingSchema = z
     properties: fieldMap.optional(),
     /** When it happened (ISO 8601); absent: when Meridian received it. */
     timestamp: webhookPath.optional(),
+    /** For `order`: where the order's fields are; stored as an order with its amount in the reporting currency. */
+    order: z
+      .object({
+        id: webhookPath,
+        /** The total in major units, as text ("1290.50") or a number. */
+        total: webhookPath,
+        currency: pathOrValue,
+        /** When it was placed: ISO 8601 with an offset. */
+        placedAt: webhookPath,
+        /** The store's IANA zone, for the local date (and so the FX rate) and hour. */
+        timeZone: pathOrValue,
+        /** The sender's status; cancelled/refunded → cancelled, completed/closed/delivered/fulfilled → closed. */
+        status: webhookPath.optional(),
+        /** When it last changed (ISO 8601); default placedAt. */
+        updatedAt: webhookPath.optional(),
+        countryCode: pathOrValue.optional(),
+        lineItems: webhookPath.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
+  .refine((m) => m.type !== 'order' || m.order !== undefined, {
+    error: 'an order mapping needs order: the paths of id, total, currency, placedAt and timeZone',
+    path: ['order'],
+  })
   .refine((m) => m.type !== 'track' || m.event !== undefined, {
     error: 'a track mapping needs event: a path to the event name, or {"value": "Order Completed"}',
     path: ['event'],
@@ -102,13 +129,13 @@ export type MappedRecords =
   | {
       ok: true;
       /** Tracking API items (Segment's JSON), each with the index of its record in the payload. */
-      items: { index: number; item: Record<string, unknown> }[];
+      items: { index: number; item: Record<string, unknown>; order?: CanonicalOrder }[];
       rejected: RejectedItem[];
     }
   | { ok: false; reason: string };
 
 /** The records of a payload, mapped; a record the mapping cannot read is rejected by index and path. */
-export function mapWebhookPayload(mapping: WebhookMapping, body: unknown): MappedRecords {
+export function mapWebhookPayload(mapping: WebhookMapping, body: unknown, sourceId = 'preview'): MappedRecords {
   const records = mapping.records === undefined ? body : valueAt(body, mapping.records);
   const list = Array.isArray(records) ? records : mapping.records === undefined ? [records] : undefined;
   if (list === undefined)
@@ -119,12 +146,15 @@ export function mapWebhookPayload(mapping: WebhookMapping, body: unknown): Mappe
       ok: false,
       reason: `${list.length} records in one payload; the limit is ${LIMITS.batchItems}: send them in several`,
     };
-  const items: { index: number; item: Record<string, unknown> }[] = [];
+  const items: { index: number; item: Record<string, unknown>; order?: CanonicalOrder }[] = [];
   const rejected: RejectedItem[] = [];
   list.forEach((record, index) => {
     const mapped = mapRecord(mapping, record);
-    if (mapped.ok) items.push({ index, item: mapped.item });
-    else rejected.push({ index, reason: mapped.reason });
+    if (!mapped.ok) return rejected.push({ index, reason: mapped.reason });
+    if (mapping.order === undefined || mapping.type !== 'order') return items.push({ index, item: mapped.item });
+    const order = mapOrder(mapping.order, record as Record<string, unknown>, sourceId);
+    if (!order.ok) return rejected.push({ index, reason: order.reason });
+    return items.push({ index, item: mapped.item, order: order.order });
   });
   return { ok: true, items, rejected };
 }
@@ -190,7 +220,9 @@ function mapRecord(
   const context: Record<string, unknown> = {};
   if (externalIds.length > 0) context.externalIds = externalIds;
 
-  if (mapping.type === 'identify') {
+  if (mapping.type === 'identify' || mapping.type === 'order') {
+    // An order is stored as an identify of its buyer carrying the order (as connectors store theirs).
+    item.type = 'identify';
     item.traits = { ...traits, ...people };
   } else {
     const event = mapping.event!;
@@ -224,20 +256,48 @@ function mapRecord(
  * A payload through the mapping and then the tracking API's own item checks, as ingestion and the
  * admin preview both run it: calls to store (with their records' indexes) and refusals by index.
  */
+/** Random per process, so no sender can name it. */
+const NO_ANONYMOUS_ID = `webhook-placeholder-${randomUUID()}`;
+
 export function mapPayload(
   mapping: WebhookMapping,
   body: unknown,
   receivedAt = new Date(),
+  sourceId = 'preview',
 ):
-  | { ok: true; calls: TrackingCall[]; indexes: number[]; rejected: RejectedItem[]; storedBytes: number }
+  | {
+      ok: true;
+      calls: TrackingCall[];
+      /** For an order mapping, each call's order (aligned with calls). */
+      orders: (CanonicalOrder | undefined)[];
+      indexes: number[];
+      rejected: RejectedItem[];
+      storedBytes: number;
+    }
   | { ok: false; reason: string } {
-  const mapped = mapWebhookPayload(mapping, body);
+  const mapped = mapWebhookPayload(mapping, body, sourceId);
   if (!mapped.ok) return mapped;
-  if (mapped.items.length === 0) return { ok: true, calls: [], indexes: [], rejected: mapped.rejected, storedBytes: 0 };
-  const parsed = parseBatch({ batch: mapped.items.map((m) => m.item) }, receivedAt, randomUUID);
+  if (mapped.items.length === 0)
+    return { ok: true, calls: [], orders: [], indexes: [], rejected: mapped.rejected, storedBytes: 0 };
+  // Segment's rule that a call names a userId or anonymousId is the mapping's own here (a record must
+  // name someone, by any identifier, as a connector's records do): a record known only by email or a
+  // platform ID passes the check with a placeholder that is taken off again, never stored.
+  const parsed = parseBatch(
+    {
+      batch: mapped.items.map((m) =>
+        m.item.userId === undefined && m.item.anonymousId === undefined
+          ? { ...m.item, anonymousId: NO_ANONYMOUS_ID }
+          : m.item,
+      ),
+    },
+    receivedAt,
+    randomUUID,
+  );
   if (!parsed.ok) return parsed;
+  for (const call of parsed.result.calls) if (call.anonymousId === NO_ANONYMOUS_ID) delete call.anonymousId;
   const refusedPositions = new Set(parsed.result.rejected.map((r) => r.index));
-  const indexes = mapped.items.filter((_, position) => !refusedPositions.has(position)).map((m) => m.index);
+  const kept = mapped.items.filter((_, position) => !refusedPositions.has(position));
+  const indexes = kept.map((m) => m.index);
   const rejected: RejectedItem[] = [
     ...mapped.rejected,
     // The tracking API's reason names the call's field; the index is the record's in the payload.
@@ -246,7 +306,100 @@ export function mapPayload(
       reason: `mapped record: ${r.reason}`,
     })),
   ].sort((a, b) => a.index - b.index);
-  return { ok: true, calls: parsed.result.calls, indexes, rejected, storedBytes: parsed.result.storedBytes };
+  return {
+    ok: true,
+    calls: parsed.result.calls,
+    orders: kept.map((m) => m.order),
+    indexes,
+    rejected,
+    storedBytes: parsed.result.storedBytes,
+  };
+}
+
+const ORDER_STATUS: Readonly<Record<string, OrderStatus>> = {
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  refunded: 'cancelled',
+  voided: 'cancelled',
+  completed: 'closed',
+  complete: 'closed',
+  closed: 'closed',
+  delivered: 'closed',
+  fulfilled: 'closed',
+};
+
+/** An order record as a canonical order; a missing or unreadable field rejects it, naming the path and the rule. */
+function mapOrder(
+  paths: NonNullable<WebhookMapping['order']>,
+  record: Record<string, unknown>,
+  sourceId: string,
+): { ok: true; order: CanonicalOrder } | { ok: false; reason: string } {
+  const read = (from: string | { value: string | number | boolean }) =>
+    typeof from === 'string' ? valueAt(record, from) : from.value;
+  const named = (from: string | { value: unknown }) => (typeof from === 'string' ? from : 'order (fixed value)');
+  const text = (from: string | { value: string | number | boolean }, rule: string) => {
+    const value = read(from);
+    if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== ''))
+      return { ok: true as const, value: String(value).trim() };
+    return { ok: false as const, reason: `${named(from)}: ${rule}` };
+  };
+  const id = text(paths.id, 'is required (the order ID)');
+  if (!id.ok) return id;
+  const currency = text(paths.currency, 'is required (an ISO 4217 code such as EUR)');
+  if (!currency.ok) return currency;
+  const code = currency.value.toUpperCase();
+  if (!isCurrency(code))
+    return { ok: false, reason: `${named(paths.currency)}: must be an ISO 4217 currency code such as EUR` };
+  const total = read(paths.total);
+  if (typeof total !== 'string' && typeof total !== 'number')
+    return { ok: false, reason: `${paths.total}: is required (the total in major units, e.g. 1290.50)` };
+  const amount = parseAmount(total, code);
+  if (!amount.ok) return { ok: false, reason: `${paths.total}: ${amount.reason}` };
+  const zone = text(paths.timeZone, 'is required (an IANA time zone such as Asia/Bangkok)');
+  if (!zone.ok) return zone;
+  if (!isTimeZone(zone.value))
+    return { ok: false, reason: `${named(paths.timeZone)}: must be an IANA time zone such as Asia/Bangkok` };
+  const instant = (path: string) => {
+    const value = valueAt(record, path);
+    const ms = typeof value === 'string' && /(Z|[+-]\d{2}:?\d{2})$/.test(value.trim()) ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(ms) ? undefined : new Date(ms);
+  };
+  const placedAt = instant(paths.placedAt);
+  if (!placedAt)
+    return {
+      ok: false,
+      reason: `${paths.placedAt}: must be an ISO 8601 time with an offset, e.g. 2025-05-09T10:15:00+02:00`,
+    };
+  const updatedAt = paths.updatedAt === undefined ? placedAt : instant(paths.updatedAt);
+  if (!updatedAt) return { ok: false, reason: `${paths.updatedAt}: must be an ISO 8601 time with an offset` };
+  const status = paths.status === undefined ? undefined : valueAt(record, paths.status);
+  const country = paths.countryCode === undefined ? undefined : read(paths.countryCode);
+  const lines = paths.lineItems === undefined ? undefined : valueAt(record, paths.lineItems);
+  const local = localParts(placedAt, zone.value);
+  const order: CanonicalOrder = {
+    sourceId,
+    externalId: id.value,
+    orderNumber: id.value,
+    currency: code,
+    totalMinor: amount.minor.toString(),
+    placedAt: placedAt.toISOString(),
+    timeZone: zone.value,
+    localDate: local.date,
+    localHour: local.hour,
+    status: typeof status === 'string' ? (ORDER_STATUS[status.trim().toLowerCase()] ?? 'open') : 'open',
+    ...(typeof status === 'string' && status.trim() !== '' ? { financialStatus: status.trim().toLowerCase() } : {}),
+    ...(typeof country === 'string' && /^[A-Za-z]{2}$/.test(country) ? { countryCode: country.toUpperCase() } : {}),
+    lineItemCount: Array.isArray(lines)
+      ? lines.length
+      : typeof lines === 'number' && Number.isInteger(lines) && lines >= 0
+        ? lines
+        : 0,
+    updatedAt: updatedAt.toISOString(),
+  };
+  const checked = CanonicalOrder.safeParse(order);
+  if (!checked.success)
+    return { ok: false, reason: `order: ${checked.error.issues[0]?.message ?? 'not a valid order'}` };
+  return { ok: true, order: checked.data };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connectio
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { SourceCache } from '../db/sources';
+import { FxRatesCache } from '../db/fx-rates-store';
 import type { TrackingDeps } from './tracking/routes';
 import { WebhookSourceCache } from './tracking/webhook';
 import type { MeridianConfig } from '../domain/config';
@@ -130,7 +131,16 @@ export async function createMeridianWeb(
     publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
     tracking,
-    webhooks: { deps: { tracking, globalDb: globalPool.db, regionKeys }, cache: webhookCache },
+    webhooks: {
+      deps: {
+        tracking,
+        globalDb: globalPool.db,
+        regionKeys,
+        fx: new FxRatesCache(globalPool.sql),
+        reportingCurrency: config.reportingCurrency,
+      },
+      cache: webhookCache,
+    },
     ...(privacyMailer
       ? {
           privacy: {

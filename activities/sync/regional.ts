@@ -18,7 +18,7 @@ import {
 } from '../../db/sync-store';
 import type { RejectedRecord } from '../../domain/commerce';
 import { describeIssues } from '../../domain/validation';
-import { customerCall, orderCall, reportingAmount } from './records';
+import { customerCall, orderCall, reportingAmount } from '../../db/ingest-records';
 
 /**
  * The region side of a connector sync: take the connector's lease, page through a stream storing

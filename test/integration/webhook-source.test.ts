@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { upsertFxDays } from '../../db/fx-rates-store';
 import { webhookSignature } from '../../domain/webhook-mapping';
+import { readFxHistory } from '../../scripts/fx-import';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 
@@ -85,7 +87,15 @@ describe('webhook source', () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
     d = await createTestDeployment('webhook', {
       MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${US_TOKEN}:us,${EU_TOKEN}:eu`,
+      MERIDIAN_REPORTING_CURRENCY: 'USD',
     });
+    await d.global().sql`select 1`;
+    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    await upsertFxDays(
+      d.global().sql,
+      [{ date: '2025-03-14', rates: { VND: '27845.5' } }],
+      'test fixture: VND per EUR',
+    );
     web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     const created = await admin(allToken, 'POST', '/admin/sources', {
@@ -261,6 +271,117 @@ describe('webhook source', () => {
     expect(old.status).toBe(401);
     secret = rotated.body.secret;
     expect((await post({ sales: [sale('T-1', 'rot@example.de')] })).status).toBe(200);
+  });
+
+  it('stores orders with exact reporting amounts (IDR, VND), the buyer one customer with their identify, once', async () => {
+    const created = await admin(allToken, 'POST', '/admin/sources', {
+      name: 'SEA POS',
+      region: 'apac',
+      kind: 'server',
+    });
+    const sea = created.body.source.id as string;
+    const identify = {
+      type: 'identify',
+      messageId: 'eventId',
+      identifiers: { email: 'email' },
+      traits: { firstName: 'name' },
+    };
+    const orderMapping = {
+      records: 'orders',
+      messageId: 'eventId',
+      type: 'order',
+      identifiers: { email: 'buyer.email', phone: 'buyer.phone' },
+      order: {
+        id: 'no',
+        total: 'grandTotal',
+        currency: 'ccy',
+        placedAt: 'at',
+        timeZone: 'tz',
+        status: 'state',
+        lineItems: 'lines',
+      },
+    };
+    const issued = await admin(allToken, 'POST', `/admin/sources/${sea}/webhook`, { mapping: identify });
+    const key = issued.body.secret as string;
+    const first = await post([{ eventId: 'i-1', email: 'dewi@example.co.id', name: 'Dewi' }], { id: sea, key });
+    expect(first.status, first.text).toBe(200);
+    expect(
+      (await admin(allToken, 'PUT', `/admin/sources/${sea}/webhook-mapping`, { mapping: orderMapping })).status,
+    ).toBe(200);
+    const payload = {
+      orders: [
+        {
+          eventId: 'o-1',
+          no: 'JKT-1',
+          grandTotal: '2500000',
+          ccy: 'IDR',
+          at: '2025-03-14T10:00:00+07:00',
+          tz: 'Asia/Jakarta',
+          state: 'completed',
+          lines: [{}, {}],
+          buyer: { email: 'dewi@example.co.id' },
+        },
+        {
+          eventId: 'o-2',
+          no: 'HCM-1',
+          grandTotal: 1250000,
+          ccy: 'VND',
+          at: '2025-03-14T10:00:00+07:00',
+          tz: 'Asia/Ho_Chi_Minh',
+          buyer: { phone: '+84901234567' },
+        },
+        {
+          eventId: 'o-3',
+          no: 'HCM-2',
+          grandTotal: '10.5',
+          ccy: 'VND',
+          at: '2025-03-14T10:00:00+07:00',
+          tz: 'Asia/Ho_Chi_Minh',
+          buyer: { phone: '+84901234568' },
+        },
+      ],
+    };
+    const res = await post(payload, { id: sea, key });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({
+      success: true,
+      stored: 2,
+      rejected: [{ index: 2, reason: 'grandTotal: VND has 0 decimal places; 10.5 has 1' }],
+    });
+    // Sent again: stored once.
+    expect((await post(payload, { id: sea, key, at: Math.floor(Date.now() / 1000) + 1 })).status).toBe(200);
+    const rows = await d.regional('apac').sql<
+      {
+        external_id: string;
+        customer_id: string;
+        total_minor: string;
+        reporting_total_minor: string;
+        local_date: string;
+        status: string;
+        line_item_count: number;
+      }[]
+    >`select external_id, customer_id::text, total_minor::text, reporting_total_minor::text,
+             to_char(local_date, 'YYYY-MM-DD') as local_date, status, line_item_count
+      from orders where source_id = ${sea} order by external_id`;
+    // 2,500,000 IDR (250000000 sen) ÷ 17811.63 × 1.0889 = 152.84 USD; 1,250,000 VND ÷ 27845.5 × 1.0889 = 48.88 USD
+    expect(
+      rows.map((r) => [
+        r.external_id,
+        r.total_minor,
+        r.reporting_total_minor,
+        r.local_date,
+        r.status,
+        r.line_item_count,
+      ]),
+    ).toEqual([
+      ['HCM-1', '1250000', '4888', '2025-03-14', 'open', 0],
+      ['JKT-1', '250000000', '15284', '2025-03-14', 'closed', 2],
+    ]);
+    // Dewi's identify and her order are one customer.
+    const [dewi] = await d.regional('apac').sql<{ customer_id: string }[]>`
+      select customer_id::text from events where source_id = ${sea} and message_id = 'webhook:i-1'`;
+    expect(rows.find((r) => r.external_id === 'JKT-1')!.customer_id).toBe(dewi!.customer_id);
+    expect(rows.find((r) => r.external_id === 'HCM-1')!.customer_id).not.toBe(dewi!.customer_id);
   });
 
   it('documents the webhook and its admin routes in the OpenAPI document', async () => {

@@ -157,4 +157,51 @@ describe('webhook mappings', () => {
       reason: expect.stringMatching(/limit is 2500/),
     });
   });
+
+  it('maps an order record to a canonical order in minor units at its local date, naming a bad field', () => {
+    const orders = webhookMappingSchema.parse({
+      messageId: 'id',
+      type: 'order',
+      identifiers: { email: 'email' },
+      order: {
+        id: 'no',
+        total: 'total',
+        currency: { value: 'VND' },
+        placedAt: 'at',
+        timeZone: { value: 'Asia/Ho_Chi_Minh' },
+        status: 'state',
+      },
+    });
+    const mapped = mapWebhookPayload(
+      orders,
+      [
+        { id: 1, no: 'A', total: '1250000', at: '2025-03-13T18:30:00Z', state: 'Cancelled', email: 'a@example.vn' },
+        { id: 2, no: 'B', total: '99.5', at: '2025-03-13T18:30:00Z', email: 'b@example.vn' },
+        { id: 3, no: 'C', total: '100', at: '2025-03-13 18:30', email: 'c@example.vn' },
+      ],
+      'src_pos',
+    );
+    if (!mapped.ok) throw new Error(mapped.reason);
+    expect(mapped.items[0]!.item).toMatchObject({
+      type: 'identify',
+      messageId: 'webhook:1',
+      traits: { email: 'a@example.vn' },
+    });
+    expect(mapped.items[0]!.order).toMatchObject({
+      sourceId: 'src_pos',
+      externalId: 'A',
+      currency: 'VND',
+      totalMinor: '1250000',
+      localDate: '2025-03-14',
+      localHour: 1,
+      status: 'cancelled',
+    });
+    expect(mapped.rejected).toEqual([
+      { index: 1, reason: 'total: VND has 0 decimal places; 99.5 has 1' },
+      { index: 2, reason: 'at: must be an ISO 8601 time with an offset, e.g. 2025-05-09T10:15:00+02:00' },
+    ]);
+    expect(
+      webhookMappingSchema.safeParse({ type: 'order', messageId: 'id', userId: 'u' }).error?.issues[0]?.path,
+    ).toEqual(['order']);
+  });
 });

@@ -39,7 +39,16 @@ const webhookIssued = z.object({
 });
 const previewAnswer = z.object({
   calls: z
-    .array(z.object({ index: z.number().int(), call: z.record(z.string(), z.unknown()) }))
+    .array(
+      z.object({
+        index: z.number().int(),
+        call: z.record(z.string(), z.unknown()),
+        order: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('for an order mapping: the order as it would be stored'),
+      }),
+    )
     .describe('what each good record would be stored as (a tracking call), by index in the payload'),
   rejected: z.array(rejectedItemSchema).describe('the records that would be refused, by index, with path and rule'),
 });
@@ -140,10 +149,14 @@ export function registerWebhookAdminRoutes(scope: FastifyInstance, deps: AdminDe
       const mapping = body.mapping ?? (await webhookState(deps.globalDb, source.id))?.mapping;
       if (!mapping)
         throw kit.fail(400, 'mapping: the source has no webhook mapping yet; send one in the body to preview it');
-      const outcome = mapPayload(mapping, body.payload);
+      const outcome = mapPayload(mapping, body.payload, new Date(), source.id);
       if (!outcome.ok) throw kit.fail(400, `payload: ${outcome.reason}`);
       return {
-        calls: outcome.calls.map((call, i) => ({ index: outcome.indexes[i]!, call: previewOf(call) })),
+        calls: outcome.calls.map((call, i) => ({
+          index: outcome.indexes[i]!,
+          call: previewOf(call),
+          ...(outcome.orders[i] ? { order: outcome.orders[i] } : {}),
+        })),
         rejected: outcome.rejected,
       };
     },

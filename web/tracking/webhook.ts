@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { GlobalDb } from '../../db/connections';
-import { isDataError } from '../../db/region-writer';
+import { FxRatesCache } from '../../db/fx-rates-store';
+import { reportingAmount } from '../../db/ingest-records';
+import { IncomingCall, isDataError } from '../../db/region-writer';
 import { getSource, Source } from '../../db/sources';
 import { loadWebhookSource, WebhookSource } from '../../db/webhook-sources';
 import { provenanceOfSource } from '../../domain/identity-provenance';
@@ -28,6 +30,9 @@ import { admit, KEY_LOOKUPS_PER_CLIENT, TrackingDeps, TrackingError } from './ro
 
 export interface WebhookDeps {
   tracking: TrackingDeps;
+  /** Orders are stored with their amount in the reporting currency at the rate of their local date. */
+  fx?: FxRatesCache;
+  reportingCurrency?: string;
   globalDb: GlobalDb;
   /** Region keys: the secret is sealed with its source's. */
   regionKeys: ReadonlyMap<string, Buffer>;
@@ -171,7 +176,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps, c
       } catch {
         throw new TrackingError(400, 'the payload is not valid JSON');
       }
-      const outcome = mapPayload(found.webhook.mapping, body);
+      const outcome = mapPayload(found.webhook.mapping, body, new Date(), found.source.id);
       if (!outcome.ok) return reply.code(400).send({ success: false, error: outcome.reason });
       const { calls, rejected, storedBytes } = outcome;
       if (calls.length === 0)
@@ -180,9 +185,30 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps, c
       if (expanded) return reply.code(413).send({ success: false, error: expanded });
       const writer = admit(deps.tracking, found.source, calls.length, storedBytes);
       // The secret stays on the sender's servers: what it says about people carries the brand's authority.
-      const outcomes = await writer.write(
-        calls.map((call) => ({ sourceId: found.source.id, provenance: provenanceOfSource('server'), call })),
-      );
+      const items: IncomingCall[] = calls.map((call) => ({
+        sourceId: found.source.id,
+        provenance: provenanceOfSource('server'),
+        call,
+      }));
+      if (outcome.orders.some(Boolean)) {
+        let fx = await deps.fx?.current();
+        const latest = outcome.orders.reduce((max, o) => (o && o.localDate > max ? o.localDate : max), '');
+        if (deps.fx && (!fx?.span || fx.span.last < latest)) fx = await deps.fx.covering(latest);
+        const currency = deps.reportingCurrency ?? 'EUR';
+        outcome.orders.forEach((order, i) => {
+          if (!order) return;
+          items[i] = {
+            ...items[i]!,
+            order: {
+              order,
+              reporting: fx
+                ? reportingAmount(fx, order, currency)
+                : { currency, minor: null, problem: 'no FX rates loaded in this server' },
+            },
+          };
+        });
+      }
+      const outcomes = await writer.write(items);
       const refused = outcomes.flatMap((o, i) =>
         o.status === 'rejected' ? [{ index: outcome.indexes[i]!, reason: o.reason }] : [],
       );
