@@ -7,6 +7,8 @@ import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
 import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
+import { createComputedTraitsActivities } from './computed-traits/regional';
+import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 
 export { vendorFailureInterceptor } from './vendor-failures';
@@ -40,6 +42,8 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       forgetDataKeys: (customerIds) => deps.writer.forgetKeys(customerIds),
       ...(deps.mailer ? { mailer: deps.mailer } : {}),
     }),
+    ...createComputedTraitsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createPredictionsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
   };
 }
 

@@ -166,6 +166,8 @@ export async function eraseProfiles(
     await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
     await tx`delete from tag_assignments where customer_id = any(${list}::uuid[])`;
     await tx`delete from held_merges where from_customer_id = any(${list}::uuid[]) or into_customer_id = any(${list}::uuid[])`;
+    // Values derived from the person's events and orders (computed traits, predictions) go with them.
+    await tx`delete from computed_trait_values where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;

@@ -18,6 +18,8 @@ import { runEntryPoint } from './entry-point';
 import { startDevMailbox } from './dev-mailbox';
 import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data';
 import { importFxHistory } from './fx-import';
+import { COMPUTED_TRAITS_EVERY, ensureComputedTraitsSchedules } from '../temporal/processes/computed-traits';
+import { ensurePredictionsSchedules } from '../temporal/processes/predictions';
 import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates-sync';
 import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
@@ -344,6 +346,16 @@ async function main(): Promise<void> {
     const client = await connectClient(config);
     step(
       `schedule ${FX_SCHEDULE_ID} ${await ensureFxSchedule(client, config)} (ECB rates, business days 16:30 Europe/Berlin)`,
+    );
+    const traitSchedules = await ensureComputedTraitsSchedules(client, config);
+    step(
+      `schedules computed-traits-<region> every ${COMPUTED_TRAITS_EVERY} (${Object.entries(traitSchedules)
+        .map(([r, o]) => `${r} ${o}`)
+        .join(', ')}); predictions-<region> daily 02:30 UTC (${Object.entries(
+        await ensurePredictionsSchedules(client, config),
+      )
+        .map(([r, o]) => `${r} ${o}`)
+        .join(', ')})`,
     );
     const fxSql = openGlobalPool(config, config.regions.region(GLOBAL_REGION), { max: 1 });
     const fx = await importFxHistory(fxSql.sql).finally(() => fxSql.close());

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Sql } from 'postgres';
 import { cachedConsentBrandOf } from '../db/brands-store';
 import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connections';
+import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { SourceCache } from '../db/sources';
@@ -58,6 +59,8 @@ export async function createMeridianWeb(
   const rules = new IdentityRulesStore(globalPool.db);
   await rules.refresh();
   rules.start();
+  // The built-in computed traits exist before anyone lists or segments on them (idempotent).
+  await seedBuiltInTraits(globalPool.sql);
 
   const regionalSql = new Map<string, Sql>(regional.map((r) => [r.region.name, r.pool.sql]));
   const outbox = new MergeOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));

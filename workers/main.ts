@@ -4,6 +4,7 @@ import { createGlobalActivities, createRegionalActivities, vendorFailureIntercep
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
+import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
 import { loadDevSecrets } from '../startup/dev-secrets';
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
         const rules = new IdentityRulesStore(globalPool.db);
         await rules.refresh();
         rules.start();
+        // The scheduled passes read the built-in traits: make sure they exist (idempotent).
+        await seedBuiltInTraits(globalPool.sql);
         // Merges found while syncing are started from this region's outbox, as ingestion's are.
         const client = await connectClient(config);
         const outbox = new MergeOutbox(client, config.regions, new Map([[region.name, pool.sql]]), (m) =>

@@ -95,3 +95,16 @@ export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 /** The Temporal Schedule that fetches the ECB's daily rates (its runs: `fx-rates-ecb-<time>`). */
 export const FX_SCHEDULE_ID = 'fx-rates-ecb';
+
+// ---- computedTraitsRefresh --------------------------------------------------------------------
+
+/** The region's Temporal Schedule of the sliding-window pass (its runs: `computed-traits-<region>-<time>`). */
+export const computedTraitsScheduleId = (region: string) => `computed-traits-${region}`;
+/** A full recompute of one trait after its definition changed: once per trait version and region. */
+export const computedTraitRecomputeWorkflowId = (region: string, traitId: string, version: number) =>
+  `computed-traits-${region}-${traitId}-v${version}`;
+
+// ---- predictions ------------------------------------------------------------------------------
+
+/** The region's daily predictions Schedule (its runs: `predictions-<region>-<time>`). */
+export const predictionsScheduleId = (region: string) => `predictions-${region}`;

@@ -11,3 +11,5 @@ export {
   privacyManualTaskCompleted,
   privacyRequestStatusQuery,
 } from './privacy-request';
+export { computedTraitsRefresh } from './computed-traits-refresh';
+export { predictions } from './predictions';

@@ -58,7 +58,10 @@ class Api {
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -314,7 +317,10 @@ async function main() {
   const start = (name: string, entry: string, argv: string[], extra: NodeJS.ProcessEnv = {}) => {
     const child = runEntryPoint(entry, argv, { ...env, ...extra });
     child.stderr!.pipe(process.stderr);
-    child.stdout!.resume();
+    // The processes log JSON lines to stdout: errors are shown, the rest is dropped.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (/"level":"(error|fatal)"/.test(line)) console.error(line);
+    });
     processes.push({ name, child });
     return child;
   };

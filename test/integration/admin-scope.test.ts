@@ -148,6 +148,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
       values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
     f.euHeldMerge = Number(held!.id);
+    await d.global().sql`
+      insert into segments (id, name, owner, version, definition) values ('scope_eu_segment', 'EU segment', 'eu', 1, '{}'::jsonb)`;
     for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
       const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
       expect(tag.status, tag.text).toBe(201);
@@ -420,6 +422,40 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
         readable:
           'exchange rates are public reference data, hold nothing about a person, and explain any region’s order amounts',
       },
+    },
+    'GET /admin/computed-traits': {
+      url: () => '/admin/computed-traits',
+      expect: { readable: 'trait definitions hold no personal data; a region’s operator segments on them' },
+    },
+    'GET /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      expect: { readable: 'trait definitions hold no personal data' },
+    },
+    // The control call (all regions) gets past the scope check to the definition's 400.
+    'POST /admin/computed-traits': {
+      url: () => '/admin/computed-traits',
+      body: () => ({ id: 'scope_trait', name: 'Scope', definition: { kind: 'median' } }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      body: () => ({ name: 'Sales' }),
+      expect: refused,
+      control: 'all',
+    },
+    'DELETE /admin/computed-traits/:id': {
+      url: () => '/admin/computed-traits/revenue',
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/profiles/:customerId/computed-traits': {
+      url: () => `/admin/profiles/${f.euCustomer}/computed-traits`,
+      expect: refused,
+    },
+    'GET /admin/segments/:id/suggestions': {
+      url: () => '/admin/segments/scope_eu_segment/suggestions',
+      expect: refused,
     },
   };
 

@@ -23,6 +23,8 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
+import { registerComputedTraitRoutes } from './computed-traits';
+import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerTagRoutes } from './tags';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
@@ -347,6 +349,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
+    registerComputedTraitRoutes(scope, deps, kit);
+    registerSegmentSuggestionRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
