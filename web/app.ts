@@ -75,6 +75,7 @@ export async function createMeridianWeb(
         hmacKey: config.identityHmacKey,
         rules: () => rules.rules,
         onMergesRecorded: () => outbox.poke(),
+        audienceChanges: config.audiences,
       }),
     ]),
   );

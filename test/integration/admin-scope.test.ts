@@ -42,6 +42,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     usRequest: string;
     euHold: number;
     euHeldMerge: number;
+    euSegment: string;
     euTag: string;
     euTagToDelete: string;
   };
@@ -148,8 +149,13 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
       values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
     f.euHeldMerge = Number(held!.id);
-    await d.global().sql`
-      insert into segments (id, name, owner, version, definition) values ('scope_eu_segment', 'EU segment', 'eu', 1, '{}'::jsonb)`;
+    const segment = await admin('POST', '/admin/segments', {
+      name: 'Berlin repeat buyers',
+      owner: 'eu',
+      definition: { type: 'order', count: { atLeast: 2 } },
+    });
+    expect(segment.status, segment.text).toBe(201);
+    f.euSegment = segment.body.segment.id;
     for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
       const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
       expect(tag.status, tag.text).toBe(201);
@@ -350,6 +356,35 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       body: () => ({ note: 'not mine' }),
       expect: refused,
     },
+    'POST /admin/segments': {
+      url: () => '/admin/segments',
+      body: () => ({ name: 'Sneaky', owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'POST /admin/segments/preview': {
+      url: () => '/admin/segments/preview',
+      body: () => ({ owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'PUT /admin/segments/:id': {
+      url: () => `/admin/segments/${f.euSegment}`,
+      body: () => ({ definition: { type: 'tag', key: 'vip' } }),
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id': { url: () => `/admin/segments/${f.euSegment}`, expect: { hidden: true } },
+    'GET /admin/segments/:id/versions': {
+      url: () => `/admin/segments/${f.euSegment}/versions`,
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id/counts': { url: () => `/admin/segments/${f.euSegment}/counts`, expect: { hidden: true } },
+    'GET /admin/segments/:id/members': {
+      url: () => `/admin/segments/${f.euSegment}/members`,
+      expect: { hidden: true },
+    },
+    'POST /admin/segments/:id/recompute': {
+      url: () => `/admin/segments/${f.euSegment}/recompute`,
+      expect: { hidden: true },
+    },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -454,7 +489,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
     },
     'GET /admin/segments/:id/suggestions': {
-      url: () => '/admin/segments/scope_eu_segment/suggestions',
+      url: () => `/admin/segments/${f.euSegment}/suggestions`,
       expect: refused,
     },
   };
