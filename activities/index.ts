@@ -10,6 +10,8 @@ import { createPrivacyActivities } from './privacy/regional';
 import { createComputedTraitsActivities } from './computed-traits/regional';
 import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
+import type { RegionCatalog } from '../domain/regions';
+import { createSegmentActivities } from './segments/regional';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -17,10 +19,12 @@ export { vendorFailureInterceptor } from './vendor-failures';
  * Activities are built from their dependencies. A region's worker gets only the regional set,
  * built on its own region's pool and key; the global worker gets only the global set.
  */
-export type RegionalActivityDeps = RegionalHealthDeps & { regionKey: RegionKey; mailer?: RequesterMailer } & Omit<
-    SyncDeps,
-    'region' | 'sql' | 'regionKey'
-  >;
+export type RegionalActivityDeps = RegionalHealthDeps & {
+  regionKey: RegionKey;
+  mailer?: RequesterMailer;
+  /** Every region (segments' market conditions name regions). */
+  regions: RegionCatalog;
+} & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
@@ -44,6 +48,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     }),
     ...createComputedTraitsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
     ...createPredictionsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createSegmentActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regions: deps.regions,
+    }),
   };
 }
 

@@ -117,6 +117,8 @@ export async function mergeProfiles(
     await tx`delete from traits where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where merged_into = ${merge.from}`;
+    // Both re-evaluated by the audience processor: the merged-away profile leaves its segments, the survivor gains its events.
+    await tx`insert into audience_changes (customer_id, cause) values (${merge.from}, 'merge'), (${into}, 'merge')`;
     await tx`
       insert into merge_history (from_customer_id, into_customer_id, linked_by, workflow_id, events_moved, identities_moved)
       values (${merge.from}, ${into}, ${merge.linkedBy}, ${merge.workflowId}, ${events.count}, ${identities.count})

@@ -69,6 +69,11 @@ export interface RegionWriterDeps {
   /** Called after a commit that recorded merge requests, so they are started promptly. */
   onMergesRecorded?: () => void;
   maxBatch?: number;
+  /**
+   * Record who changed in `audience_changes`, in the commit (the audience processor's outbox).
+   * Off only to measure ingest without it (MERIDIAN_AUDIENCES=off); on by default.
+   */
+  audienceChanges?: boolean;
 }
 
 /** What one transaction learned; kept only once it commits (a rolled-back profile must not leave a cached key). */
@@ -340,6 +345,7 @@ export class RegionWriter {
         this.insertEvents(tx, state, asEvents),
         this.upsertOrders(tx, asOrders),
         this.touchProfiles(tx, customerIds),
+        this.recordAudienceChanges(tx, taken),
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
         // point to a customer ID this region will create on the next event.
         this.registerGlobally(
@@ -655,6 +661,27 @@ export class RegionWriter {
       where traits.observed_at < excluded.observed_at
          or (traits.observed_at = excluded.observed_at
              and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> traits.source_id)::numeric, 0))`;
+  }
+
+  /**
+   * One `audience_changes` row per person of the batch (segments, computed traits and rule tags
+   * catch up from it), in this transaction: an event or order is never stored without it.
+   */
+  private async recordAudienceChanges(
+    tx: TransactionSql,
+    taken: { p: PreparedCall; customerId: string }[],
+  ): Promise<void> {
+    if (this.deps.audienceChanges === false || taken.length === 0) return;
+    const cause = new Map<string, string>();
+    for (const r of taken)
+      if (cause.get(r.customerId) !== 'order') cause.set(r.customerId, r.p.item.order ? 'order' : 'event');
+    const ids = [...cause.keys()].sort();
+    await tx`
+      insert into audience_changes (customer_id, cause)
+      select * from unnest(${arr(tx, ids)}::uuid[], ${arr(
+        tx,
+        ids.map((id) => cause.get(id)!),
+      )}::text[])`;
   }
 
   /**

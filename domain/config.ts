@@ -119,6 +119,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** JSON lines (production), or short human lines (set by `npm start` for its processes). */
   MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** `off`: no audience change rows on ingest and no audience processor (the ingest on/off benchmark). */
+  MERIDIAN_AUDIENCES: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 });
 
 export interface DatabaseTimeouts {
@@ -210,6 +212,8 @@ export interface MeridianConfig {
   databaseTimeouts: DatabaseTimeouts;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
+  /** Audience processing (segments, computed traits, rule tags) kept current from ingest; off only to measure ingest without it. */
+  audiences: boolean;
 }
 
 /** Parses `MERIDIAN_PAYLOAD_KEYS` ("id:base64key,id2:base64key") into 32-byte AES keys. */
@@ -450,6 +454,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
+    audiences: e.MERIDIAN_AUDIENCES === 'on',
   };
 }
 

@@ -7,6 +7,9 @@ import { FxRatesCache } from '../db/fx-rates-store';
 import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
+import { AudienceProcessor } from '../db/audience-processor';
+import { audienceReactors } from './audience-reactors';
+import { ensureSegmentMaintenanceSchedule } from '../temporal/processes/segments';
 import { loadDevSecrets } from '../startup/dev-secrets';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION, Region } from '../domain/regions';
@@ -156,7 +159,31 @@ async function main(): Promise<void> {
           hmacKey: config.identityHmacKey,
           rules: () => rules.rules,
           onMergesRecorded: () => outbox.poke(),
+          audienceChanges: config.audiences,
         });
+        // The audience processor: segments (and computed traits, rule tags) follow ingest in seconds.
+        if (config.audiences) {
+          const audiences = new AudienceProcessor(
+            pool.sql,
+            audienceReactors({ region: region.name, globalSql: globalPool.sql, regions: config.regions }),
+            { log: (m) => console.error(m) },
+          );
+          audiences.start();
+          stops.unshift(() => audiences.stop());
+          // Windows that slide are re-evaluated by the region's Schedule; a failure here only delays that.
+          ensureSegmentMaintenanceSchedule(client, config.regions, region.name).catch((error: Error) =>
+            writeLog(
+              config.logFormat,
+              {
+                msg: 'segment maintenance schedule not ensured',
+                level: 'warn',
+                region: region.name,
+                error: error.name,
+              },
+              process.stderr,
+            ),
+          );
+        }
         workers.push(
           await Worker.create({
             ...common,
@@ -164,6 +191,7 @@ async function main(): Promise<void> {
             interceptors: { activity: [vendorFailureInterceptor] },
             activities: createRegionalActivities({
               region,
+              regions: config.regions,
               pool,
               workerIdentity: identity,
               regionKey,

@@ -108,3 +108,21 @@ export const computedTraitRecomputeWorkflowId = (region: string, traitId: string
 
 /** The region's daily predictions Schedule (its runs: `predictions-<region>-<time>`). */
 export const predictionsScheduleId = (region: string) => `predictions-${region}`;
+
+// ---- segmentRecompute / segmentMaintenance ----------------------------------------------------
+
+/** `segment-recompute-<segmentId>-v<version>-<region>`: one full recompute per version and region at a time. */
+export const segmentRecomputeWorkflowId = (segmentId: string, version: number, region: string) =>
+  `segment-recompute-${segmentId}-v${version}-${region}`;
+/** The region's Temporal Schedule that re-evaluates segments whose windows slide. */
+export const segmentMaintenanceScheduleId = (region: string) => `segment-maintenance-${region}`;
+
+export interface SegmentRecomputeInput {
+  segmentId: string;
+  version: number;
+  region: string;
+  /** Carried across continueAsNew: where the next page starts and the moves so far. */
+  after?: string | null;
+  entered?: number;
+  exited?: number;
+}

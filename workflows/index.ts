@@ -13,3 +13,4 @@ export {
 } from './privacy-request';
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
+export { segmentRecompute, segmentMaintenance } from './segments';

@@ -141,7 +141,12 @@ export const events = pgTable(
      */
     properties: jsonb('properties'),
   },
-  (t) => [primaryKey({ columns: [t.id, t.receivedAt] }), index('events_customer_time').on(t.customerId, t.timestamp)],
+  (t) => [
+    primaryKey({ columns: [t.id, t.receivedAt] }),
+    index('events_customer_time').on(t.customerId, t.timestamp),
+    // Segments: who did an event within a window, without reading every person's events.
+    index('events_event_time').on(t.event, t.timestamp, t.customerId),
+  ],
 );
 
 /** Every merge, for the profile API and for audits. No identifier values. */

@@ -127,7 +127,10 @@ async function copyBaseline(databaseServer: string, database: string, rows: numb
       }
     };
     const started = performance.now();
-    const writable = await sql`copy bench_copy from stdin`.writable();
+    // Columns named: the events table grows (e.g. `properties`), and COPY with a missing column never ends.
+    const writable =
+      await sql`copy bench_copy (id, received_at, source_id, message_id, customer_id, sealed_with, type, event,
+      timestamp, original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed) from stdin`.writable();
     await pipeline(Readable.from(lines()), writable);
     return rows / ((performance.now() - started) / 1000);
   } finally {

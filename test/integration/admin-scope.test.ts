@@ -42,6 +42,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     usRequest: string;
     euHold: number;
     euHeldMerge: number;
+    euSegment: string;
     euTag: string;
     euTagToDelete: string;
   };
@@ -148,8 +149,13 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       insert into held_merges (from_customer_id, into_customer_id, linked_by, source_id)
       values (gen_random_uuid(), ${f.euCustomer}, 'email', ${f.euSource}) returning id`;
     f.euHeldMerge = Number(held!.id);
-    await d.global().sql`
-      insert into segments (id, name, owner, version, definition) values ('scope_eu_segment', 'EU segment', 'eu', 1, '{}'::jsonb)`;
+    const segment = await admin('POST', '/admin/segments', {
+      name: 'Berlin repeat buyers',
+      owner: 'eu',
+      definition: { type: 'order', count: { atLeast: 2 } },
+    });
+    expect(segment.status, segment.text).toBe(201);
+    f.euSegment = segment.body.segment.id;
     for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
       const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
       expect(tag.status, tag.text).toBe(201);
@@ -188,6 +194,25 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       },
     },
     'POST /admin/sources/:id/rotate': { url: () => `/admin/sources/${f.euSource}/rotate`, expect: refused },
+    'POST /admin/sources/:id/webhook': {
+      url: () => `/admin/sources/${f.euSource}/webhook`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'GET /admin/sources/:id/webhook': { url: () => `/admin/sources/${f.euSource}/webhook`, expect: refused },
+    'PUT /admin/sources/:id/webhook-mapping': {
+      url: () => `/admin/sources/${f.euSource}/webhook-mapping`,
+      body: () => ({ mapping: { type: 'identify', messageId: 'id', identifiers: { email: 'email' } } }),
+      expect: refused,
+    },
+    'POST /admin/sources/:id/webhook-mapping/preview': {
+      url: () => `/admin/sources/${f.euSource}/webhook-mapping/preview`,
+      body: () => ({
+        mapping: { type: 'identify', messageId: 'id', identifiers: { email: 'email' } },
+        payload: { id: 'p1', email: 'preview@example.de' },
+      }),
+      expect: refused,
+    },
     'GET /admin/identity-rules': { url: () => '/admin/identity-rules', expect: refused, control: 'all' },
     'PUT /admin/identity-rules': {
       url: () => '/admin/identity-rules',
@@ -331,6 +356,35 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       body: () => ({ note: 'not mine' }),
       expect: refused,
     },
+    'POST /admin/segments': {
+      url: () => '/admin/segments',
+      body: () => ({ name: 'Sneaky', owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'POST /admin/segments/preview': {
+      url: () => '/admin/segments/preview',
+      body: () => ({ owner: 'eu', definition: { type: 'tag', key: 'vip' } }),
+      expect: refused,
+    },
+    'PUT /admin/segments/:id': {
+      url: () => `/admin/segments/${f.euSegment}`,
+      body: () => ({ definition: { type: 'tag', key: 'vip' } }),
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id': { url: () => `/admin/segments/${f.euSegment}`, expect: { hidden: true } },
+    'GET /admin/segments/:id/versions': {
+      url: () => `/admin/segments/${f.euSegment}/versions`,
+      expect: { hidden: true },
+    },
+    'GET /admin/segments/:id/counts': { url: () => `/admin/segments/${f.euSegment}/counts`, expect: { hidden: true } },
+    'GET /admin/segments/:id/members': {
+      url: () => `/admin/segments/${f.euSegment}/members`,
+      expect: { hidden: true },
+    },
+    'POST /admin/segments/:id/recompute': {
+      url: () => `/admin/segments/${f.euSegment}/recompute`,
+      expect: { hidden: true },
+    },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -435,7 +489,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
     },
     'GET /admin/segments/:id/suggestions': {
-      url: () => '/admin/segments/scope_eu_segment/suggestions',
+      url: () => `/admin/segments/${f.euSegment}/suggestions`,
       expect: refused,
     },
   };
@@ -478,9 +532,12 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(outcomes).toHaveLength(Object.keys(table).length);
 
     // What the refused calls would have changed is unchanged.
-    const [source] = await d.global().sql`select rotated_at, allowed_origins from sources where id = ${f.euSource}`;
+    const [source] = await d.global()
+      .sql`select rotated_at, allowed_origins, webhook_secret_sealed, webhook_mapping from sources where id = ${f.euSource}`;
     expect(source!.rotated_at).toBeNull();
     expect(source!.allowed_origins).toEqual([]);
+    expect(source!.webhook_secret_sealed).toBeNull();
+    expect(source!.webhook_mapping).toBeNull();
     const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
     expect(holds[0]!.removed_at).toBeNull();
     expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);

@@ -7,7 +7,7 @@ import { TwilioMessagesClient } from '../../connectors/twilio/client';
 import { openRegionalPool } from '../../db/connections';
 import { recordConsent } from '../../db/consent-store';
 import { keyFromRef, newDataKey, type RegionKey, seal, wrapDataKey } from '../../db/crypto-shredding';
-import { suppress, unsuppress } from '../../db/erasure-store';
+import { eraseProfiles, erasureLeftovers, suppress, unsuppress } from '../../db/erasure-store';
 import { readSendKey, reserveSend } from '../../db/send-gate-store';
 import type { SendRequest } from '../../domain/send-gate';
 import { createMailer, type Mailer } from '../../mail/mailer';
@@ -363,6 +363,15 @@ describe('the send gate', () => {
       nonRetryable: true,
       message: expect.stringContaining('region'),
     });
+  });
+
+  it('leaves no send key or counter of an erased person', async () => {
+    now = TUESDAY_11_PARIS;
+    const p = await person('FR');
+    expect(await send(request(p.customerId, 'email'))).toMatchObject({ status: 'sent' });
+    await eraseProfiles(sql, d.global().sql, [p.customerId], false);
+    const left = await erasureLeftovers(sql, p.customerId);
+    expect(left.tables).toEqual({});
   });
 
   it('keeps personal values out of every activity input and outcome, and out of the send keys', async () => {

@@ -25,7 +25,9 @@ import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
 import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
+import { registerSegmentRoutes } from './segments';
 import { registerTagRoutes } from './tags';
+import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -350,7 +352,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerHeldMergeRoutes(scope, deps, kit);
     registerComputedTraitRoutes(scope, deps, kit);
     registerSegmentSuggestionRoutes(scope, deps, kit);
+    registerSegmentRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
+    registerWebhookAdminRoutes(scope, deps, kit);
   });
 }

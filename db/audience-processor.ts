@@ -1,0 +1,140 @@
+import type { Sql } from 'postgres';
+import type { RegionCatalog } from '../domain/regions';
+import { consentBrandOf, visibleSourceIds } from './brands-store';
+import {
+  applySegmentMembership,
+  type Segment,
+  type SegmentScope,
+  segmentsOfRegion,
+  segmentsStamp,
+} from './segments-store';
+
+/** How long a claimed batch may wait on its reactors before PostgreSQL ends the claim (the rows return). */
+const CLAIM_IDLE_LIMIT_MS = 10 * 60_000;
+/**
+ * The audience processor (issue 11, docs/design/audiences.md): the ingest writer and the order
+ * writes put one `audience_changes` row per changed person in the transaction that changed them;
+ * this loop, in each regional worker, claims batches of those rows (`for update skip locked`, so
+ * several workers share the work), runs the reactors in order for the people named, and deletes
+ * the rows in the same transaction that claimed them. A worker killed mid-batch rolls the claim
+ * back: the rows are claimed by nobody and the next pass takes them again. Reactors are
+ * idempotent (a second run for the same person changes nothing), so "again" is harmless.
+ */
+
+/** Brings one kind of audience data up to date for `customerIds` (regional pool). */
+export type AudienceReactor = (sql: Sql, customerIds: string[]) => Promise<void>;
+
+export interface AudienceProcessorOptions {
+  /** Change rows claimed per transaction. */
+  batch?: number;
+  /** Pause when the outbox is empty. */
+  idleMs?: number;
+  log?: (message: string) => void;
+}
+
+export class AudienceProcessor {
+  private stopped = true;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly reactors: readonly AudienceReactor[],
+    private readonly options: AudienceProcessorOptions = {},
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const idle = this.options.idleMs ?? 200;
+    while (!this.stopped) {
+      let handled = 0;
+      try {
+        handled = await this.processBatch();
+      } catch (error) {
+        this.options.log?.(
+          `audience processor: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200)}; will retry`,
+        );
+        handled = 0;
+      }
+      if (handled === 0 && !this.stopped)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idle);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+    }
+  }
+
+  /** Claims one batch, runs every reactor for its people, deletes it; returns the rows handled. */
+  async processBatch(): Promise<number> {
+    return this.sql.begin(async (tx) => {
+      const rows = await tx<{ id: string; customer_id: string }[]>`
+        select id, customer_id from audience_changes order by id limit ${this.options.batch ?? 500}
+        for update skip locked`;
+      if (rows.length === 0) return 0;
+      // The claim is held while the reactors run on other connections, which may take longer than
+      // the pool's idle-in-transaction limit under load: this transaction gets a limit of its own.
+      await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
+      const customerIds = [...new Set(rows.map((r) => r.customer_id))].sort();
+      for (const react of this.reactors) await react(this.sql, customerIds);
+      await tx`delete from audience_changes where id = any(${rows.map((r) => r.id)}::bigint[])`;
+      return rows.length;
+    });
+  }
+}
+
+/**
+ * The segment reactor: every segment this region evaluates (the group's and its own), restricted
+ * to the people who changed. Definitions and brand visibility come from the global database and
+ * are re-read whenever a segment of the region was created or changed since (a small query per
+ * batch): a batch claimed after a definition change always evaluates the new definition, so no
+ * change slips between the processor and the recompute that the definition change started.
+ */
+export function segmentMembershipReactor(deps: {
+  globalSql: Sql;
+  region: string;
+  regions: RegionCatalog;
+}): AudienceReactor {
+  let cached: { stamp: string; segments: { segment: Segment; scope: SegmentScope }[] } | undefined;
+  const load = async () => {
+    const stamp = await segmentsStamp(deps.globalSql, deps.region);
+    if (cached?.stamp === stamp) return cached.segments;
+    const segments = await segmentsOfRegion(deps.globalSql, deps.region);
+    const scopes = new Map<string | null, SegmentScope>();
+    for (const segment of segments) {
+      if (scopes.has(segment.brandId)) continue;
+      scopes.set(segment.brandId, await segmentScope(deps.globalSql, deps.regions, segment.brandId));
+    }
+    cached = { stamp, segments: segments.map((segment) => ({ segment, scope: scopes.get(segment.brandId)! })) };
+    return cached.segments;
+  };
+  return async (sql, customerIds) => {
+    for (const { segment, scope } of await load()) await applySegmentMembership(sql, segment, scope, customerIds);
+  };
+}
+
+/** What a segment of `brandId` may read, and the region map its market conditions use. */
+export async function segmentScope(
+  globalSql: Sql,
+  regions: RegionCatalog,
+  brandId: string | null,
+): Promise<SegmentScope> {
+  return {
+    visibleSourceIds: await visibleSourceIds(globalSql, brandId),
+    consentBrand: await consentBrandOf(globalSql, brandId),
+    regionCountries: (name) => regions.dataRegions.find((r) => r.name === name)?.countries ?? [],
+  };
+}

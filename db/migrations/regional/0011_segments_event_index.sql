@@ -1,0 +1,1 @@
+CREATE INDEX "events_event_time" ON "events" USING btree ("event","timestamp","customer_id");

@@ -1,0 +1,629 @@
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
+import { compileRules, type CompiledRules, dataSchemaRulesSchema, NO_RULES } from '../domain/data-categories';
+import {
+  HOME_MARKET_TRAIT_ID,
+  isTimeRelative,
+  jurisdictionsGrantingByDefault,
+  type PropertyFilter,
+  type SegmentCondition,
+  type SegmentNode,
+  WEEKDAY_NUMBERS,
+} from '../domain/segments';
+
+/**
+ * Segments in SQL (issue 11 §5). A definition (domain/segments.ts) compiles to one parameterised
+ * query per region over that region's own tables, keyed by customer ID: the members are computed
+ * where the data lives, and only customer IDs and counts leave a region. Every value is a bound
+ * parameter; the SQL text is built only from this file's fragments.
+ *
+ * Membership (`segment_membership`) keeps a row per stay, with its entry and exit; each move is
+ * also written to `segment_membership_events`, the outbox journeys and audience syncs consume.
+ */
+
+type Fragment = PendingQuery<Row[]>;
+type Db = Sql | TransactionSql;
+
+/** What a region's query needs beyond the definition: the brand's visible sources and the region map. */
+export interface SegmentScope {
+  /** Sources (and connectors) the segment's brand may read; null for the group: no filter. */
+  visibleSourceIds: string[] | null;
+  /**
+   * Whose consent counts: null for the group's, or the segment's brand when it is a separate
+   * controller (db/brands-store.ts `consentBrandOf`), as db/consent-store.ts scopes it.
+   */
+  consentBrand: string | null;
+  /** The countries of a region name (market conditions naming regions). */
+  regionCountries: (region: string) => readonly string[];
+}
+
+/** A stored segment (global database): its current version and definition. */
+export interface Segment {
+  id: string;
+  name: string;
+  owner: string;
+  brandId: string | null;
+  version: number;
+  definition: SegmentNode;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling a definition
+// ---------------------------------------------------------------------------------------------
+
+const json = (value: unknown) => JSON.stringify(value);
+const iso = (at: Date | string) => new Date(at).toISOString();
+
+/** A value compared under `op`: numbers as numbers, text as text, anything for eq/in. */
+function comparison(sql: Db, value: Fragment, c: { op: string; value?: unknown }): Fragment {
+  const v = c.value;
+  switch (c.op) {
+    case 'exists':
+      return sql`true`;
+    case 'eq':
+      return sql`${value} = ${json(v)}::jsonb`;
+    case 'neq':
+      return sql`${value} <> ${json(v)}::jsonb`;
+    case 'in':
+      return sql`${json(v)}::jsonb @> jsonb_build_array(${value})`;
+    case 'contains':
+      return sql`((jsonb_typeof(${value}) = 'array' and ${value} @> jsonb_build_array(${json(v)}::jsonb))
+        or (jsonb_typeof(${value}) = 'string' and strpos(${value} #>> '{}', ${String(v)}) > 0))`;
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      // A number compares with numbers; text (ISO dates included) with text: never an error on a mixed column.
+      const left =
+        typeof v === 'number'
+          ? sql`case when jsonb_typeof(${value}) = 'number' then (${value} #>> '{}')::numeric end`
+          : sql`case when jsonb_typeof(${value}) = 'string' then ${value} #>> '{}' end`;
+      const right = typeof v === 'number' ? sql`${String(v)}::numeric` : sql`${String(v)}::text`;
+      if (c.op === 'gt') return sql`${left} > ${right}`;
+      if (c.op === 'gte') return sql`${left} >= ${right}`;
+      if (c.op === 'lt') return sql`${left} < ${right}`;
+      return sql`${left} <= ${right}`;
+    }
+    default:
+      throw new Error(`unknown comparison ${c.op}`);
+  }
+}
+
+const path = (key: string) => key.split('.');
+
+function propertyFilters(sql: Db, alias: Fragment, filters: PropertyFilter[] | undefined): Fragment {
+  let out = sql``;
+  for (const f of filters ?? []) {
+    const value = sql`(${alias}.properties #> ${path(f.key)}::text[])`;
+    out = sql`${out} and ${value} is not null and ${comparison(sql, value, f)}`;
+  }
+  return out;
+}
+
+/**
+ * Builds the membership test of a condition for `p.customer_id`. Each is a set (`in (select …)`),
+ * so PostgreSQL runs it as a semi-join or a hashed set, and `restrict` is pushed into every set:
+ * an incremental evaluation of a few people reads only their rows.
+ */
+class SegmentCompiler {
+  constructor(
+    private readonly sql: Db,
+    private readonly scope: SegmentScope,
+    private readonly restrict: string[] | null,
+  ) {}
+
+  private only(column: Fragment): Fragment {
+    return this.restrict === null ? this.sql`` : this.sql`and ${column} = any(${this.restrict}::uuid[])`;
+  }
+
+  private visible(column: Fragment): Fragment {
+    const ids = this.scope.visibleSourceIds;
+    return ids === null ? this.sql`` : this.sql`and ${column} = any(${ids}::text[])`;
+  }
+
+  node(n: SegmentNode): Fragment {
+    const sql = this.sql;
+    if ('all' in n) return n.all.map((c) => this.node(c)).reduce((a, b) => sql`(${a} and ${b})`);
+    if ('any' in n) return n.any.map((c) => this.node(c)).reduce((a, b) => sql`(${a} or ${b})`);
+    if ('not' in n) return sql`not (${this.node(n.not)})`;
+    return this.condition(n);
+  }
+
+  private condition(c: SegmentCondition): Fragment {
+    const sql = this.sql;
+    switch (c.type) {
+      case 'trait':
+        return sql`p.customer_id in (
+          select t.customer_id from profile_traits t
+          where t.key = ${c.key} ${this.only(sql`t.customer_id`)} ${this.visible(sql`t.source_id`)}
+            and ${comparison(sql, sql`t.value`, c)})`;
+      case 'computedTrait':
+        return sql`p.customer_id in (
+          select v.customer_id from computed_trait_values v
+          where v.trait_id = ${c.id} and v.value is not null ${this.only(sql`v.customer_id`)}
+            and ${comparison(sql, sql`v.value`, c)})`;
+      case 'tag': {
+        const tagged = sql`p.customer_id in (
+          select a.customer_id from tag_assignments a where a.tag_key = ${c.key} ${this.only(sql`a.customer_id`)})`;
+        return c.has ? tagged : sql`not ${tagged}`;
+      }
+      case 'consent': {
+        // Effective consent (db/consent-store.ts effectiveConsentSql, evaluated per person): the
+        // latest record of the scope for the purpose (a denial wins a tie), else the default of
+        // the person's jurisdiction; a person with no consent subject is not granted.
+        // Evaluated per person (two index probes), after the set conditions have narrowed them.
+        const brand = sql`and r.brand_id is not distinct from ${this.scope.consentBrand}::text`;
+        const granted = sql`coalesce(
+          (select r.state = 'granted' from consent_records r
+           where r.customer_id = p.customer_id and r.purpose = ${c.purpose} ${brand}
+           order by r.recorded_at desc, (r.state = 'granted') limit 1),
+          (select s.jurisdiction = any(${jurisdictionsGrantingByDefault(c.purpose)}::text[])
+           from consent_subjects s where s.customer_id = p.customer_id),
+          false)`;
+        return c.state === 'granted' ? granted : sql`not ${granted}`;
+      }
+      case 'market': {
+        const countries = [
+          ...new Set([...(c.countries ?? []), ...(c.regions ?? []).flatMap((r) => this.scope.regionCountries(r))]),
+        ];
+        return sql`p.customer_id in (
+          select s.customer_id from consent_subjects s where s.country = any(${countries}::text[]) ${this.only(sql`s.customer_id`)}
+          union all
+          select v.customer_id from computed_trait_values v
+          where v.trait_id = ${HOME_MARKET_TRAIT_ID} and v.value #>> '{}' = any(${countries}::text[]) ${this.only(sql`v.customer_id`)}
+            and not exists (select 1 from consent_subjects s where s.customer_id = v.customer_id))`;
+      }
+      case 'event': {
+        const lo = c.atLeast ?? (c.atMost === undefined ? 1 : 0);
+        const filters = sql`e.event = ${c.name} ${this.only(sql`e.customer_id`)} ${this.visible(sql`e.source_id`)}
+          ${c.withinDays === undefined ? sql`` : sql`and e.timestamp >= now() - make_interval(days => ${c.withinDays}::int)`}
+          ${propertyFilters(sql, sql`e`, c.where)}`;
+        if (lo >= 1 && c.atMost === undefined && lo === 1)
+          return sql`p.customer_id in (select e.customer_id from events e where ${filters})`;
+        const within = sql`count(*) >= ${lo}::int ${c.atMost === undefined ? sql`` : sql`and count(*) <= ${c.atMost}::int`}`;
+        // Zero events satisfies the bounds: everyone but those whose count breaks them.
+        return lo === 0
+          ? sql`p.customer_id not in (select e.customer_id from events e where ${filters} group by e.customer_id having not (${within}))`
+          : sql`p.customer_id in (select e.customer_id from events e where ${filters} group by e.customer_id having ${within})`;
+      }
+      case 'didNot': {
+        // Did X within the window, and nothing of Y since their latest X.
+        const followed =
+          'purchase' in c.didNot
+            ? sql`exists (select 1 from events y where y.customer_id = x.customer_id and y.event = 'Order Completed'
+                    and y.timestamp >= x.last ${this.visible(sql`y.source_id`)})
+               or exists (select 1 from orders o where o.customer_id = x.customer_id and o.placed_at >= x.last
+                    and o.status <> 'cancelled' ${this.visible(sql`o.source_id`)})`
+            : sql`exists (select 1 from events y where y.customer_id = x.customer_id and y.event = ${c.didNot.name}
+                    and y.timestamp >= x.last ${this.visible(sql`y.source_id`)} ${propertyFilters(sql, sql`y`, c.didNot.where)})`;
+        return sql`p.customer_id in (
+          select x.customer_id from (
+            select e.customer_id, max(e.timestamp) as last from events e
+            where e.event = ${c.did.name} and e.timestamp >= now() - make_interval(days => ${c.withinDays}::int)
+              ${this.only(sql`e.customer_id`)} ${this.visible(sql`e.source_id`)} ${propertyFilters(sql, sql`e`, c.did.where)}
+            group by e.customer_id
+          ) x where not (${followed}))`;
+      }
+      case 'order': {
+        const count = c.count ?? (c.amount === undefined ? { atLeast: 1 } : undefined);
+        const sum = sql`coalesce(sum(o.reporting_total_minor), 0)`;
+        const tests: Fragment[] = [];
+        if (count?.atLeast !== undefined) tests.push(sql`count(*) >= ${count.atLeast}::int`);
+        if (count?.atMost !== undefined) tests.push(sql`count(*) <= ${count.atMost}::int`);
+        if (c.amount?.atLeast !== undefined) tests.push(sql`${sum} >= ${c.amount.atLeast}::bigint`);
+        if (c.amount?.atMost !== undefined) tests.push(sql`${sum} <= ${c.amount.atMost}::bigint`);
+        const within = tests.reduce((a, b) => sql`${a} and ${b}`);
+        const filters = sql`o.customer_id is not null and o.status <> 'cancelled'
+          ${this.only(sql`o.customer_id`)} ${this.visible(sql`o.source_id`)}
+          ${c.currency === undefined ? sql`` : sql`and o.currency = ${c.currency}`}
+          ${c.storeIds === undefined ? sql`` : sql`and o.source_id = any(${c.storeIds}::text[])`}
+          ${c.withinDays === undefined ? sql`` : sql`and o.placed_at >= now() - make_interval(days => ${c.withinDays}::int)`}`;
+        const zeroPasses = (count?.atLeast ?? 0) <= 0 && (c.amount?.atLeast ?? 0) <= 0;
+        return zeroPasses
+          ? sql`p.customer_id not in (select o.customer_id from orders o where ${filters} group by o.customer_id having not (${within}))`
+          : sql`p.customer_id in (select o.customer_id from orders o where ${filters} group by o.customer_id having ${within})`;
+      }
+      case 'localTime': {
+        // The zone of the person's latest event that named one; a zone PostgreSQL does not know
+        // (client input) gives no local time instead of failing the whole query.
+        const local = sql`z.local`;
+        const tests: Fragment[] = [];
+        if (c.hours) {
+          const hour = sql`extract(hour from ${local})`;
+          tests.push(
+            c.hours.from < c.hours.to
+              ? sql`${hour} >= ${c.hours.from}::int and ${hour} < ${c.hours.to}::int`
+              : sql`(${hour} >= ${c.hours.from}::int or ${hour} < ${c.hours.to}::int)`,
+          );
+        }
+        if (c.days)
+          tests.push(sql`extract(isodow from ${local}) = any(${c.days.map((d) => WEEKDAY_NUMBERS[d])}::int[])`);
+        return sql`p.customer_id in (
+          select z.customer_id from (
+            select l.customer_id,
+              case when l.timezone in (select name from pg_timezone_names) then now() at time zone l.timezone end as local
+            from (
+              select distinct on (e.customer_id) e.customer_id, e.timezone from events e
+              where e.timezone is not null ${this.only(sql`e.customer_id`)}
+              order by e.customer_id, e.timestamp desc
+            ) l
+          ) z where z.local is not null and ${tests.reduce((a, b) => sql`${a} and ${b}`)})`;
+      }
+    }
+  }
+}
+
+/** The customers of this region matching the definition (restricted to `restrict` when given). */
+function membersQuery(sql: Db, definition: SegmentNode, scope: SegmentScope, restrict: string[] | null): Fragment {
+  const where = new SegmentCompiler(sql, scope, restrict).node(definition);
+  return sql`select p.customer_id from profiles p
+    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id = any(${restrict}::uuid[])`}
+      and ${where}`;
+}
+
+/** Customer IDs of this region's members, optionally among `restrict` only (incremental evaluation). */
+export async function evaluateSegment(
+  sql: Db,
+  definition: SegmentNode,
+  scope: SegmentScope,
+  restrict: string[] | null = null,
+): Promise<string[]> {
+  const rows = await sql<{ customer_id: string }[]>`${membersQuery(sql, definition, scope, restrict)}`;
+  return rows.map((r) => r.customer_id);
+}
+
+export const PREVIEW_SAMPLE = 20;
+
+/**
+ * A preview in one region: how many match, a sample of their IDs, and which of `alsoElsewhere`
+ * (people with profiles in several regions) match here, so the caller counts them once.
+ */
+export async function previewSegment(
+  sql: Sql,
+  definition: SegmentNode,
+  scope: SegmentScope,
+  alsoElsewhere: string[] = [],
+): Promise<{ count: number; sample: string[]; multiRegionMembers: string[] }> {
+  const [counted, multi] = await Promise.all([
+    // One pass for the count and the sample. An analytical query: JIT compiles longer than it runs,
+    // and hashes of a million IDs should stay in memory rather than spill.
+    sql.begin(async (tx) => {
+      await tx`set local jit = off`;
+      await tx`set local work_mem = '64MB'`;
+      return tx<{ customer_id: string; total: string }[]>`
+        select m.customer_id, count(*) over () as total from (${membersQuery(tx, definition, scope, null)}) m
+        order by m.customer_id limit ${PREVIEW_SAMPLE}`;
+    }),
+    alsoElsewhere.length === 0 ? Promise.resolve([]) : evaluateSegment(sql, definition, scope, alsoElsewhere),
+  ]);
+  return {
+    count: counted.length === 0 ? 0 : Number(counted[0]!.total),
+    sample: counted.map((r) => r.customer_id),
+    multiRegionMembers: multi as string[],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership
+// ---------------------------------------------------------------------------------------------
+
+/** Advisory-lock namespaces (the two-key form keeps them apart from other users of advisory locks). */
+const LOCK_SEGMENT = 1_105;
+const LOCK_OUTBOX = 1_106;
+
+export interface MembershipMoves {
+  entered: string[];
+  exited: string[];
+}
+
+/**
+ * Evaluates `segment` (among `candidates`, or everyone) and applies the result in one
+ * transaction: entries insert a stay, exits close it, and each move is written to the outbox.
+ * A lock per segment serialises evaluations of one segment, so two processors never apply stale
+ * answers out of order; the partial unique index (one open stay per person) and the `returning`
+ * of each write make every move happen exactly once. Nothing is deleted: a stay that ends keeps
+ * its row, a person who stays keeps theirs (even across definition versions).
+ */
+export async function applySegmentMembership(
+  sql: Sql,
+  segment: Pick<Segment, 'id' | 'version' | 'definition'>,
+  scope: SegmentScope,
+  candidates: string[] | null,
+): Promise<MembershipMoves> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${LOCK_SEGMENT}::int, hashtext(${segment.id}))`;
+    const members = new Set(await evaluateSegment(tx, segment.definition, scope, candidates));
+    const current = await tx<{ customer_id: string }[]>`
+      select customer_id from segment_membership where segment_id = ${segment.id} and exited_at is null
+      ${candidates === null ? tx`` : tx`and customer_id = any(${candidates}::uuid[])`}`;
+    const currentIds = new Set(current.map((r) => r.customer_id));
+    const enter = [...members].filter((id) => !currentIds.has(id)).sort();
+    const exit = [...currentIds].filter((id) => !members.has(id)).sort();
+    if (enter.length === 0 && exit.length === 0) return { entered: [], exited: [] };
+    // Outbox IDs in commit order: consumers read by ID and must never find a gap filled later.
+    await tx`select pg_advisory_xact_lock(${LOCK_OUTBOX}::int, 0)`;
+    const entered = enter.length
+      ? (
+          await tx<{ customer_id: string }[]>`
+          insert into segment_membership (segment_id, customer_id, version, entered_at)
+          select ${segment.id}, c, ${segment.version}, now() from unnest(${enter}::uuid[]) as u(c)
+          on conflict (segment_id, customer_id) where exited_at is null do nothing
+          returning customer_id`
+        ).map((r) => r.customer_id)
+      : [];
+    const exited = exit.length
+      ? (
+          await tx<{ customer_id: string }[]>`
+          update segment_membership set exited_at = now()
+          where segment_id = ${segment.id} and exited_at is null and customer_id = any(${exit}::uuid[])
+          returning customer_id`
+        ).map((r) => r.customer_id)
+      : [];
+    const kinds = [...entered.map(() => 'entered'), ...exited.map(() => 'exited')];
+    if (kinds.length > 0)
+      await tx`
+        insert into segment_membership_events (segment_id, customer_id, kind, version, at)
+        select ${segment.id}, c, k, ${segment.version}, now()
+        from unnest(${[...entered, ...exited]}::uuid[], ${kinds}::text[]) as u(c, k)`;
+    return { entered, exited };
+  });
+}
+
+export const RECOMPUTE_PAGE = 5000;
+
+/**
+ * One page of a full recompute: the next `limit` profiles after `after` (by customer ID), and
+ * members whose profile is gone or merged away. Returns the moves and where the next page starts
+ * (null when done), so a workflow can page with only IDs and counts in its history.
+ */
+export async function recomputeSegmentPage(
+  sql: Sql,
+  segment: Pick<Segment, 'id' | 'version' | 'definition'>,
+  scope: SegmentScope,
+  after: string | null,
+  limit = RECOMPUTE_PAGE,
+): Promise<{ entered: number; exited: number; next: string | null }> {
+  const page = await sql<{ customer_id: string }[]>`
+    select customer_id from (
+      select customer_id from profiles ${after === null ? sql`` : sql`where customer_id > ${after}::uuid`}
+      union
+      select customer_id from segment_membership
+      where segment_id = ${segment.id} and exited_at is null ${after === null ? sql`` : sql`and customer_id > ${after}::uuid`}
+    ) c order by customer_id limit ${limit}`;
+  if (page.length === 0) return { entered: 0, exited: 0, next: null };
+  const ids = page.map((r) => r.customer_id);
+  const moves = await applySegmentMembership(sql, segment, scope, ids);
+  // What follows membership (rule tags, segments on tags) catches up through the audience processor.
+  const moved = [...moves.entered, ...moves.exited];
+  if (moved.length > 0)
+    await sql`insert into audience_changes (customer_id, cause) select unnest(${moved}::uuid[]), 'segment'`;
+  return {
+    entered: moves.entered.length,
+    exited: moves.exited.length,
+    next: page.length < limit ? null : ids[ids.length - 1]!,
+  };
+}
+
+/** Current members after `after`, by customer ID (one region's page of a members listing). */
+export async function segmentMembersPage(
+  sql: Sql,
+  segmentId: string,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
+  const rows = await sql<{ customer_id: string }[]>`
+    select customer_id from segment_membership
+    where segment_id = ${segmentId} and exited_at is null ${after === null ? sql`` : sql`and customer_id > ${after}::uuid`}
+    order by customer_id limit ${limit}`;
+  return rows.map((r) => r.customer_id);
+}
+
+/** This region's member count, and which of `alsoElsewhere` are members here (to count them once). */
+export async function segmentMemberCount(
+  sql: Sql,
+  segmentId: string,
+  alsoElsewhere: string[] = [],
+): Promise<{ count: number; multiRegionMembers: string[] }> {
+  const [[row], multi] = await Promise.all([
+    sql<
+      { n: string }[]
+    >`select count(*) as n from segment_membership where segment_id = ${segmentId} and exited_at is null`,
+    alsoElsewhere.length === 0
+      ? Promise.resolve([] as { customer_id: string }[])
+      : sql<{ customer_id: string }[]>`
+          select customer_id from segment_membership
+          where segment_id = ${segmentId} and exited_at is null and customer_id = any(${alsoElsewhere}::uuid[])`,
+  ]);
+  return { count: Number(row!.n), multiRegionMembers: multi.map((r) => r.customer_id) };
+}
+
+export interface MembershipStay {
+  version: number;
+  enteredAt: string;
+  exitedAt: string | null;
+}
+
+/** A person's stays in a segment, oldest first (history across definition versions). */
+export async function membershipHistory(sql: Sql, segmentId: string, customerId: string): Promise<MembershipStay[]> {
+  const rows = await sql<{ version: number; entered_at: Date; exited_at: Date | null }[]>`
+    select version, entered_at, exited_at from segment_membership
+    where segment_id = ${segmentId} and customer_id = ${customerId} order by entered_at, id`;
+  return rows.map((r) => ({
+    version: r.version,
+    enteredAt: iso(r.entered_at),
+    exitedAt: r.exited_at === null ? null : iso(r.exited_at),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The membership outbox, consumed exactly once
+// ---------------------------------------------------------------------------------------------
+
+export interface MembershipEvent {
+  id: number;
+  segmentId: string;
+  customerId: string;
+  kind: 'entered' | 'exited';
+  version: number;
+  at: string;
+}
+
+/**
+ * Reads the next moves after `consumer`'s offset, hands them to `handle` and advances the offset,
+ * all in one transaction: if `handle` throws, nothing advances and the same moves come again; the
+ * consumer's row is locked, so two processes of one consumer never take the same moves. `handle`
+ * gets the transaction, so what it records is committed with the offset (exactly-once effects).
+ * Returns how many moves were handled.
+ */
+export async function consumeMembershipEvents(
+  sql: Sql,
+  consumer: string,
+  handle: (events: MembershipEvent[], tx: TransactionSql) => Promise<void>,
+  limit = 500,
+): Promise<number> {
+  return sql.begin(async (tx) => {
+    await tx`insert into membership_consumers (consumer) values (${consumer}) on conflict do nothing`;
+    const [offset] = await tx<{ last_event_id: string }[]>`
+      select last_event_id from membership_consumers where consumer = ${consumer} for update`;
+    const rows = await tx<
+      { id: string; segment_id: string; customer_id: string; kind: 'entered' | 'exited'; version: number; at: Date }[]
+    >`
+      select id, segment_id, customer_id, kind, version, at from segment_membership_events
+      where id > ${offset!.last_event_id}::bigint order by id limit ${limit}`;
+    if (rows.length === 0) return 0;
+    const events = rows.map((r) => ({
+      id: Number(r.id),
+      segmentId: r.segment_id,
+      customerId: r.customer_id,
+      kind: r.kind,
+      version: r.version,
+      at: iso(r.at),
+    }));
+    await handle(events, tx);
+    await tx`update membership_consumers set last_event_id = ${events[events.length - 1]!.id}, updated_at = now()
+      where consumer = ${consumer}`;
+    return events.length;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions (global database)
+// ---------------------------------------------------------------------------------------------
+
+interface SegmentRow {
+  id: string;
+  name: string;
+  owner: string;
+  brand_id: string | null;
+  version: number;
+  definition: SegmentNode;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toSegment = (r: SegmentRow): Segment => ({
+  id: r.id,
+  name: r.name,
+  owner: r.owner,
+  brandId: r.brand_id,
+  version: r.version,
+  definition: r.definition,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+/** The workspace's data-schema rules in force (the newest version), compiled; none yet: built-ins only. */
+export async function workspaceDataRules(globalSql: Sql): Promise<CompiledRules> {
+  const [row] = await globalSql<{ rules: unknown }[]>`
+    select rules from data_schema_versions order by version desc limit 1`;
+  if (!row) return NO_RULES;
+  const parsed = dataSchemaRulesSchema.safeParse(row.rules);
+  return parsed.success ? compileRules(parsed.data) : NO_RULES;
+}
+
+export async function createSegment(
+  globalSql: Sql,
+  input: {
+    id: string;
+    name: string;
+    owner: string;
+    brandId: string | null;
+    definition: SegmentNode;
+    changedBy: string;
+  },
+): Promise<Segment> {
+  return globalSql.begin(async (tx) => {
+    const [row] = await tx<SegmentRow[]>`
+      insert into segments (id, name, owner, brand_id, version, definition)
+      values (${input.id}, ${input.name}, ${input.owner}, ${input.brandId}, 1, ${json(input.definition)}::jsonb)
+      returning *`;
+    await tx`insert into segment_versions (segment_id, version, definition, changed_by)
+      values (${input.id}, 1, ${json(input.definition)}::jsonb, ${input.changedBy})`;
+    return toSegment(row!);
+  });
+}
+
+/** A new version of the definition (and optionally the name); every earlier version is kept. */
+export async function updateSegment(
+  globalSql: Sql,
+  id: string,
+  change: { name?: string; definition: SegmentNode; changedBy: string },
+): Promise<Segment | undefined> {
+  return globalSql.begin(async (tx) => {
+    const [row] = await tx<SegmentRow[]>`
+      update segments set version = version + 1, definition = ${json(change.definition)}::jsonb,
+        name = coalesce(${change.name ?? null}, name), updated_at = now()
+      where id = ${id} and archived_at is null returning *`;
+    if (!row) return undefined;
+    await tx`insert into segment_versions (segment_id, version, definition, changed_by)
+      values (${id}, ${row.version}, ${json(change.definition)}::jsonb, ${change.changedBy})`;
+    return toSegment(row);
+  });
+}
+
+export async function getSegment(globalSql: Sql, id: string): Promise<Segment | undefined> {
+  const [row] = await globalSql<SegmentRow[]>`select * from segments where id = ${id} and archived_at is null`;
+  return row ? toSegment(row) : undefined;
+}
+
+export async function segmentVersions(
+  globalSql: Sql,
+  id: string,
+): Promise<{ version: number; definition: SegmentNode; changedBy: string; createdAt: string }[]> {
+  const rows = await globalSql<{ version: number; definition: SegmentNode; changed_by: string; created_at: Date }[]>`
+    select version, definition, changed_by, created_at from segment_versions where segment_id = ${id} order by version`;
+  return rows.map((r) => ({
+    version: r.version,
+    definition: r.definition,
+    changedBy: r.changed_by,
+    createdAt: iso(r.created_at),
+  }));
+}
+
+/** The segments a region evaluates: the group's (owner `group`) and its own local ones. */
+export async function segmentsOfRegion(globalSql: Sql, region: string): Promise<Segment[]> {
+  const rows = await globalSql<SegmentRow[]>`
+    select * from segments where archived_at is null and owner in ('group', ${region}) order by id`;
+  return rows.map(toSegment);
+}
+
+/** Changes when a segment of the region is created, changed or archived: the processor's cache key. */
+export async function segmentsStamp(globalSql: Sql, region: string): Promise<string> {
+  const [row] = await globalSql<{ stamp: string }[]>`
+    select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(archived_at)::text, '') as stamp
+    from segments where owner in ('group', ${region})`;
+  return row!.stamp;
+}
+
+/** Segments with windows that slide or local-time conditions: the scheduled pass recomputes these. */
+export function needsScheduledRecompute(segment: Pick<Segment, 'definition'>): boolean {
+  return isTimeRelative(segment.definition);
+}
+
+/** People with profiles in more than one region, among those known to the global index. */
+export async function multiRegionCustomers(globalSql: Sql): Promise<string[]> {
+  const rows = await globalSql<{ customer_id: string }[]>`
+    select customer_id from customers where cardinality(regions) > 1 and merged_into is null`;
+  return rows.map((r) => r.customer_id);
+}
