@@ -160,6 +160,7 @@ export async function createMeridianWeb(
             statusLinkDays: config.privacy.statusLinkDays,
             requestsPerHour: config.privacy.requestsPerHour,
             rateLimiter: portalLimiter,
+            consentBrandOf: cachedConsentBrandOf(globalPool.sql),
           },
         }
       : {}),
