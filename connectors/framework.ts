@@ -16,7 +16,7 @@ import type { CanonicalCustomer, CanonicalOrder, RejectedRecord } from '../domai
 export const STREAMS = ['customers', 'orders'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
-export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'amazon', 'file'] as const;
+export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'lazada', 'amazon', 'file'] as const;
 export type ConnectorSystem = (typeof CONNECTOR_SYSTEMS)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -49,6 +49,11 @@ export interface ConnectorContext {
   heartbeat?: () => void;
   /** The folder a file import may read from (MERIDIAN_IMPORT_DIR on the worker); without it a file import reads nothing. */
   importDir?: string;
+  /**
+   * Keeps new credentials sealed in the region (a refreshed token pair the vendor rotates), so the next
+   * session opens with them; without it (tests) they last for the session only.
+   */
+  saveCredentials?: (credentials: unknown) => Promise<void>;
 }
 
 export interface ConnectorSession {

@@ -2,6 +2,7 @@ import type { ConnectorDefinition, ConnectorSystem } from './framework';
 import type { ConnectedSystem } from './privacy';
 import { amazonConnector } from './amazon';
 import { fileImportConnector } from './file-import';
+import { lazadaConnector } from './lazada';
 import { klaviyoSystem } from './klaviyo';
 import { manualSystem } from './manual';
 import { metaAudiencesSystem } from './meta-audiences';
@@ -17,6 +18,7 @@ import { shopifyConnector } from './shopify';
 export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any, any>>> = {
   shopify: shopifyConnector,
   shopee: shopeeConnector,
+  lazada: lazadaConnector,
   amazon: amazonConnector,
   file: fileImportConnector,
 };
@@ -25,6 +27,7 @@ export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any
 export const CUSTOMER_ID_TYPES: Partial<Record<ConnectorSystem, string>> = {
   shopify: 'shopify_customer',
   shopee: 'shopee_user',
+  lazada: 'lazada_user',
   amazon: 'amazon_buyer',
 };
 

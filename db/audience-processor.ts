@@ -9,6 +9,8 @@ import {
   segmentsStamp,
 } from './segments-store';
 
+/** How long a claimed batch may wait on its reactors before PostgreSQL ends the claim (the rows return). */
+const CLAIM_IDLE_LIMIT_MS = 10 * 60_000;
 /**
  * The audience processor (issue 11, docs/design/audiences.md): the ingest writer and the order
  * writes put one `audience_changes` row per changed person in the transaction that changed them;
@@ -83,6 +85,9 @@ export class AudienceProcessor {
         select id, customer_id from audience_changes order by id limit ${this.options.batch ?? 500}
         for update skip locked`;
       if (rows.length === 0) return 0;
+      // The claim is held while the reactors run on other connections, which may take longer than
+      // the pool's idle-in-transaction limit under load: this transaction gets a limit of its own.
+      await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
       const customerIds = [...new Set(rows.map((r) => r.customer_id))].sort();
       for (const react of this.reactors) await react(this.sql, customerIds);
       await tx`delete from audience_changes where id = any(${rows.map((r) => r.id)}::bigint[])`;

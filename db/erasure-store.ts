@@ -176,6 +176,9 @@ export async function eraseProfiles(
     await tx`delete from held_merges where from_customer_id = any(${list}::uuid[]) or into_customer_id = any(${list}::uuid[])`;
     // Values derived from the person's events and orders (computed traits, predictions) go with them.
     await tx`delete from computed_trait_values where customer_id = any(${list}::uuid[])`;
+    // What the send gate kept of the messages sent to them (keys, counters): IDs only, but theirs.
+    await tx`delete from send_keys where customer_id = any(${list}::uuid[])`;
+    await tx`delete from send_counters where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;

@@ -39,7 +39,16 @@ export type ConsentState = (typeof CONSENT_STATES)[number];
 /** What a purpose amounts to: may we, or may we not. */
 export type ConsentDecision = 'granted' | 'denied';
 
-export const CONSENT_SOURCES = ['admin', 'preference-centre', 'segment', 'tcf', 'gpc', 'import', 'store'] as const;
+export const CONSENT_SOURCES = [
+  'admin',
+  'preference-centre',
+  'segment',
+  'tcf',
+  'gpc',
+  'import',
+  'store',
+  'list-unsubscribe',
+] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 
 export class ConsentError extends Error {

@@ -80,3 +80,37 @@ export function checkPreferenceSignature(
     return 'invalid';
   return at <= seconds(now) ? 'expired' : 'valid';
 }
+
+/**
+ * The signature in a marketing email's one-click unsubscribe link (RFC 8058): one person, one brand,
+ * one channel, in one region. It does not expire: an old email's link must still work.
+ */
+export function unsubscribeSignature(
+  keys: SigningKeys,
+  link: { customerId: string; region: string; brandId: string; channel: string },
+): string {
+  return keys.sign('list-unsubscribe-link', `${link.customerId}:${link.region}:${link.brandId}:${link.channel}`);
+}
+
+export function checkUnsubscribeSignature(
+  keys: SigningKeys,
+  link: { customerId: string; region: string; brandId: string; channel: string },
+  sig: unknown,
+): boolean {
+  return keys.verify('list-unsubscribe-link', `${link.customerId}:${link.region}:${link.brandId}:${link.channel}`, sig);
+}
+
+/** The one-click unsubscribe URL of a marketing email: GET shows a confirmation, POST withdraws at once. */
+export function unsubscribeUrl(
+  keys: SigningKeys,
+  publicUrl: string,
+  link: { customerId: string; region: string; brandId: string; channel: string },
+): string {
+  const query = new URLSearchParams({
+    region: link.region,
+    brand: link.brandId,
+    channel: link.channel,
+    sig: unsubscribeSignature(keys, link),
+  });
+  return `${publicUrl.replace(/\/$/, '')}/privacy/unsubscribe/${link.customerId}?${query}`;
+}

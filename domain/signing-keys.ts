@@ -20,6 +20,7 @@ export const KEY_PURPOSES = [
   'privacy-preference-link',
   'privacy-verification-code',
   'rate-limit-key',
+  'list-unsubscribe-link',
 ] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 

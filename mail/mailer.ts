@@ -34,6 +34,8 @@ export interface OutgoingMail {
   html: string;
   /** A natural key for this message (request ID + kind, say); the same key gives the same Message-ID. */
   idempotencyKey: string;
+  /** Extra header fields, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) on marketing email. */
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {
@@ -51,6 +53,8 @@ export interface MailerConfig {
    * (nodemailer's defaults allow up to 10 minutes, far too long for a web request waiting on it).
    */
   timeoutMs?: number;
+  /** Keep a few SMTP connections open and reuse them (campaign sending); off for the occasional privacy email. */
+  pool?: boolean;
 }
 
 /** The timeout when none is configured: a portal request waits at most about this long per step. */
@@ -109,6 +113,7 @@ export function createMailer(config: MailerConfig): Mailer {
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
+    ...(config.pool ? { pool: true, maxConnections: 5 } : {}),
   });
   return {
     async send(message) {
@@ -125,6 +130,7 @@ export function createMailer(config: MailerConfig): Mailer {
           text: message.text,
           html: message.html,
           messageId,
+          ...(message.headers ? { headers: message.headers } : {}),
         });
       } catch (error) {
         throw toSendError(error);

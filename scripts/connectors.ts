@@ -12,6 +12,7 @@ import {
   listConnectors,
   updateConnector,
 } from '../db/connectors-store';
+import { CONNECTOR_SYSTEMS } from '../connectors/framework';
 import { keyFromRef } from '../db/crypto-shredding';
 import { loadConfig, MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
@@ -59,7 +60,7 @@ const USAGE = `usage: npm run connectors -- <command>
   backfill ID --since ISO [--streams orders,customers] [--wait]
   rejections ID [--sync SYNC_ID] [--limit N]
   fx-supplement CURRENCY FILE.csv --source "label"     (CSV lines: date,perEur, e.g. 2025-03-14,0.3354)
-systems: ${['shopify', 'shopee', 'amazon', 'file'].join(', ')}; credentials and settings per system: see connectors/README.md`;
+systems: ${CONNECTOR_SYSTEMS.join(', ')}; credentials and settings per system: see connectors/README.md`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -8,6 +8,9 @@ import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { DataSchemaCache } from '../db/data-schema-store';
 import { SourceCache } from '../db/sources';
+import { FxRatesCache } from '../db/fx-rates-store';
+import type { TrackingDeps } from './tracking/routes';
+import { WebhookSourceCache } from './tracking/webhook';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
@@ -113,26 +116,39 @@ export async function createMeridianWeb(
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const sourceCache = new SourceCache(globalPool.db);
+  const regionKeys = new Map(regional.map((r) => [r.region.name, r.key]));
+  const webhookCache = new WebhookSourceCache(globalPool.db, regionKeys);
+  const tracking: TrackingDeps = {
+    sources: sourceCache,
+    writers,
+    rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
+      bytesPerSecond: config.ingestBytesPerSource,
+    }),
+    consent: {
+      regional: regionalSql,
+      temporal,
+      regions: config.regions,
+      consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+    },
+    origins: new AllowedOriginIndex(globalPool.db),
+    publicUrl: config.privacy.publicUrl,
+  };
   const app = await buildServer({
     readiness,
     ...(options.onRoute ? { onRoute: options.onRoute } : {}),
     trustProxy: config.web.trustProxy,
     publicUrl: config.privacy.publicUrl,
     ...(options.logger ? { logger: options.logger } : {}),
-    tracking: {
-      sources: sourceCache,
-      writers,
-      rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
-        bytesPerSecond: config.ingestBytesPerSource,
-      }),
-      consent: {
-        regional: regionalSql,
-        temporal,
-        regions: config.regions,
-        consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+    tracking,
+    webhooks: {
+      deps: {
+        tracking,
+        globalDb: globalPool.db,
+        regionKeys,
+        fx: new FxRatesCache(globalPool.sql),
+        reportingCurrency: config.reportingCurrency,
       },
-      origins: new AllowedOriginIndex(globalPool.db),
-      publicUrl: config.privacy.publicUrl,
+      cache: webhookCache,
     },
     ...(privacyMailer
       ? {
@@ -149,6 +165,7 @@ export async function createMeridianWeb(
             statusLinkDays: config.privacy.statusLinkDays,
             requestsPerHour: config.privacy.requestsPerHour,
             rateLimiter: portalLimiter,
+            consentBrandOf: cachedConsentBrandOf(globalPool.sql),
           },
         }
       : {}),
@@ -162,7 +179,10 @@ export async function createMeridianWeb(
       rules,
       dataSchema,
       temporal,
-      onSourceChanged: (sourceId) => sourceCache.forget(sourceId),
+      onSourceChanged: (sourceId) => {
+        sourceCache.forget(sourceId);
+        webhookCache.forget(sourceId);
+      },
       ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
     },
   });

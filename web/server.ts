@@ -3,6 +3,7 @@ import type { AdminDeps } from './admin/kit';
 import { registerAdminRoutes } from './admin/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
+import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracking/webhook';
 import { ReadinessProbe } from './readiness';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
@@ -24,6 +25,8 @@ export interface WebDeps {
   logger?: FastifyServerOptions['logger'];
   /** The Segment-compatible ingestion API; absent in servers that only serve ops. */
   tracking?: TrackingDeps;
+  /** POST /v1/sources/:id/webhook (./tracking/webhook.ts), through the tracking API's path. */
+  webhooks?: { deps: WebhookDeps; cache: WebhookSourceCache };
   admin?: AdminDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
@@ -89,6 +92,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, deps.publicUrl ? { publicUrl: deps.publicUrl } : {});
 
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.deps, deps.webhooks.cache);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 

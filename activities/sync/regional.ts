@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { connectorDefinition, CUSTOMER_ID_TYPES } from '../../connectors';
 import type { ConnectorContext, ConnectorSession, Cursor, StreamName, SyncPage } from '../../connectors/framework';
-import { ConnectorConfigError, getConnector, loadCredentials } from '../../db/connectors-store';
+import { ConnectorConfigError, getConnector, loadCredentials, storeCredentials } from '../../db/connectors-store';
 import type { FxRatesCache } from '../../db/fx-rates-store';
 import { IncomingCall, isDataError, RegionWriter } from '../../db/region-writer';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../../db/sync-store';
 import type { RejectedRecord } from '../../domain/commerce';
 import { describeIssues } from '../../domain/validation';
-import { customerCall, orderCall, reportingAmount } from './records';
+import { customerCall, orderCall, reportingAmount } from '../../db/ingest-records';
 
 /**
  * The region side of a connector sync: take the connector's lease, page through a stream storing
@@ -159,6 +159,9 @@ export function createSyncActivities(deps: SyncDeps) {
       ...deps.connectorContext,
       sourceId: connectorId,
       heartbeat,
+      // Checked against the definition's schema, so a connector cannot store what it could not open again.
+      saveCredentials: async (next) =>
+        storeCredentials({ sql, key: deps.regionKey }, connectorId, definition.credentials.parse(next)),
       ...(deps.importDir ? { importDir: deps.importDir } : {}),
     });
     return { session, system: connector.system };

@@ -231,6 +231,22 @@ export class TwilioMessagesClient {
     );
   }
 
+  /**
+   * Sends one SMS through a Messaging Service (Twilio picks the sender number per country). Twilio has
+   * no idempotency key for Messages: the send gate's key, stored before this call, keeps retries out.
+   */
+  async send(message: {
+    to: string;
+    body: string;
+    messagingServiceSid: string;
+  }): Promise<{ sid: string; numSegments?: number }> {
+    const created = await this.call('sending a message', () =>
+      this.messages.create({ to: message.to, body: message.body, messagingServiceSid: message.messagingServiceSid }),
+    );
+    const segments = Number(created.numSegments);
+    return { sid: created.sid, ...(Number.isFinite(segments) ? { numSegments: segments } : {}) };
+  }
+
   /** Deletes each message; a 404 counts as already gone, a 20009 as not yet final. */
   async deleteAll(sids: string[]): Promise<TwilioDeletion> {
     const result: TwilioDeletion = { deleted: 0, alreadyGone: 0, notYetFinal: 0, requestIds: [] };

@@ -65,6 +65,15 @@ export const sources = pgTable(
     previousKeyValidUntil: timestamp('previous_key_valid_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+    /**
+     * The webhook secret (POST /v1/sources/:id/webhook), sealed with the source's region key: it must be
+     * read back to check a signature, so it cannot be only hashed; shown once when issued.
+     */
+    webhookSecretSealed: bytea('webhook_secret_sealed'),
+    webhookSecretHint: text('webhook_secret_hint'),
+    webhookSecretIssuedAt: timestamp('webhook_secret_issued_at', { withTimezone: true }),
+    /** The declarative mapping of posted records (domain/webhook-mapping.ts); null: no webhook. */
+    webhookMapping: jsonb('webhook_mapping'),
   },
   (t) => [
     uniqueIndex('sources_write_key_hash').on(t.writeKeyHash),

@@ -683,3 +683,45 @@ export const predictionModels = pgTable('prediction_models', {
   model: jsonb('model').notNull(),
   metrics: jsonb('metrics').notNull(),
 });
+
+/**
+ * One row per message the send gate let through (issue 12), stored before the provider call under
+ * its natural key (journey run + step, broadcast + customer …): a retry with the same key never sends
+ * again. `local_date` is the person's local calendar day at the send, for caps per local day.
+ * No address or content: IDs, channel, purpose and the provider's message ID only.
+ */
+export const sendKeys = pgTable(
+  'send_keys',
+  {
+    sendKey: text('send_key').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    brandId: text('brand_id').notNull(),
+    channel: text('channel').notNull(),
+    purpose: text('purpose').notNull(),
+    journeyRunId: text('journey_run_id'),
+    /** pending (reserved, provider not confirmed), sent, failed (the provider refused for good) */
+    status: text('status').notNull(),
+    localDate: date('local_date').notNull(),
+    /** While an attempt holds the key; an attempt that died lets the next one in after this. */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+    providerMessageId: text('provider_message_id'),
+    lastError: text('last_error'),
+    reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('send_keys_person_channel_day').on(t.customerId, t.channel, t.localDate)],
+);
+
+/**
+ * The row a send locks (`for update`) for its person and channel while it counts against the
+ * frequency caps and reserves its key: two concurrent sends to one person are counted one after the other.
+ */
+export const sendCounters = pgTable(
+  'send_counters',
+  {
+    customerId: uuid('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    lastReservedAt: timestamp('last_reserved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.channel] })],
+);

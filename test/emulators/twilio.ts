@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stall } from './faults';
+import { countSmsSegments } from '../../domain/sms-segments';
 
 /**
  * A local stand-in for Twilio's REST API 2010-04-01, Messages: list, fetch and delete, under
@@ -55,6 +56,7 @@ export interface SeedMessage {
   /** Default 'received' for inbound, 'delivered' otherwise. */
   status?: TwilioMessageStatus;
   numMedia?: number;
+  messagingServiceSid?: string;
 }
 
 export interface EmulatedTwilioMessage {
@@ -67,6 +69,8 @@ export interface EmulatedTwilioMessage {
   dateSent: Date;
   dateCreated: Date;
   numMedia: number;
+  /** Set on a message sent through a Messaging Service. */
+  messagingServiceSid?: string;
 }
 
 export interface TwilioRequestRecord {
@@ -89,6 +93,11 @@ export interface TwilioEmulatorOptions {
   authToken: string;
   /** API keys of the account: `SK…` and its secret. */
   apiKeys?: { sid: string; secret: string }[];
+  /**
+   * Messaging Services of the account (MG…): POST …/Messages.json with `MessagingServiceSid` creates an
+   * outbound message in status `accepted` (201), as Twilio documents for sends through a service.
+   */
+  messagingServices?: string[];
   /** The clock for dateSent defaults. */
   now?: () => Date;
 }
@@ -135,6 +144,15 @@ interface SortKey {
 }
 
 class BadRequest extends Error {}
+class TwilioError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promise<TwilioEmulator> {
   const { accountSid, authToken } = options;
@@ -171,6 +189,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       dateSent: new Date(Math.floor(sent.getTime() / 1000) * 1000), // Twilio's times are to the second
       dateCreated: new Date(Math.floor(sent.getTime() / 1000) * 1000),
       numMedia: input.numMedia ?? 0,
+      ...(input.messagingServiceSid ? { messagingServiceSid: input.messagingServiceSid } : {}),
     };
     stored.set(sid, message);
     positions.set(sid, { at: message.dateSent.getTime(), sid });
@@ -195,9 +214,9 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       error_code: null,
       error_message: null,
       from: m.from,
-      messaging_service_sid: null,
+      messaging_service_sid: m.messagingServiceSid ?? null,
       num_media: String(m.numMedia),
-      num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
+      num_segments: String(Math.max(1, countSmsSegments(m.body).segments)),
       price: m.direction === 'inbound' ? null : '-0.00790',
       price_unit: 'USD',
       sid: m.sid,
@@ -305,6 +324,25 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     };
   }
 
+  // ---- sending ----
+
+  /** POST …/Messages.json: a form-encoded To, Body and MessagingServiceSid (codes from twilio.com/docs/api/errors). */
+  function create(body: unknown): EmulatedTwilioMessage {
+    const form = new URLSearchParams(typeof body === 'string' ? body : '');
+    const to = form.get('To') ?? '';
+    const text = form.get('Body') ?? '';
+    const service = form.get('MessagingServiceSid') ?? '';
+    if (!/^\+[1-9]\d{6,14}$/.test(to))
+      throw new TwilioError(400, 21211, "The 'To' number is not a valid phone number.");
+    if (!text) throw new TwilioError(400, 21602, 'Message body is required.');
+    if (text.length > 1600)
+      throw new TwilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (!(options.messagingServices ?? []).includes(service))
+      throw new TwilioError(400, 21701, 'The Messaging Service does not exist.');
+    const sid = seedMessage({ to, from: service, body: text, status: 'accepted', messagingServiceSid: service });
+    return stored.get(sid)!;
+  }
+
   // ---- auth ----
 
   function authenticate(header: string | undefined, pathAccount: string | undefined): TwilioRequestRecord['auth'] {
@@ -324,7 +362,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
   // ---- the HTTP side ----
 
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
-  // Bodies are never read (DELETE and GET only); accept any, so every call reaches the handler and is recorded.
+  // Bodies are read as text (a message create is form-encoded); any type is accepted, so every call reaches the handler and is recorded.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
@@ -391,6 +429,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
     const sid = route[2];
 
     try {
+      if (sid === undefined && request.method === 'POST') return answer(201, renderMessage(create(request.body)));
       if (sid === undefined) {
         if (request.method !== 'GET') return answer(405, errorBody(405, 20004, 'Method not allowed'));
         return answer(200, list(query));
@@ -407,6 +446,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions): Promi
       return answer(405, errorBody(405, 20004, 'Method not allowed'));
     } catch (error) {
       if (error instanceof BadRequest) return answer(400, errorBody(400, null, error.message));
+      if (error instanceof TwilioError) return answer(error.status, errorBody(error.status, error.code, error.message));
       throw error;
     }
   }

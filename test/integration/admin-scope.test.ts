@@ -194,6 +194,25 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       },
     },
     'POST /admin/sources/:id/rotate': { url: () => `/admin/sources/${f.euSource}/rotate`, expect: refused },
+    'POST /admin/sources/:id/webhook': {
+      url: () => `/admin/sources/${f.euSource}/webhook`,
+      body: () => ({}),
+      expect: refused,
+    },
+    'GET /admin/sources/:id/webhook': { url: () => `/admin/sources/${f.euSource}/webhook`, expect: refused },
+    'PUT /admin/sources/:id/webhook-mapping': {
+      url: () => `/admin/sources/${f.euSource}/webhook-mapping`,
+      body: () => ({ mapping: { type: 'identify', messageId: 'id', identifiers: { email: 'email' } } }),
+      expect: refused,
+    },
+    'POST /admin/sources/:id/webhook-mapping/preview': {
+      url: () => `/admin/sources/${f.euSource}/webhook-mapping/preview`,
+      body: () => ({
+        mapping: { type: 'identify', messageId: 'id', identifiers: { email: 'email' } },
+        payload: { id: 'p1', email: 'preview@example.de' },
+      }),
+      expect: refused,
+    },
     'GET /admin/identity-rules': { url: () => '/admin/identity-rules', expect: refused, control: 'all' },
     'PUT /admin/identity-rules': {
       url: () => '/admin/identity-rules',
@@ -536,9 +555,12 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(outcomes).toHaveLength(Object.keys(table).length);
 
     // What the refused calls would have changed is unchanged.
-    const [source] = await d.global().sql`select rotated_at, allowed_origins from sources where id = ${f.euSource}`;
+    const [source] = await d.global()
+      .sql`select rotated_at, allowed_origins, webhook_secret_sealed, webhook_mapping from sources where id = ${f.euSource}`;
     expect(source!.rotated_at).toBeNull();
     expect(source!.allowed_origins).toEqual([]);
+    expect(source!.webhook_secret_sealed).toBeNull();
+    expect(source!.webhook_mapping).toBeNull();
     const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
     expect(holds[0]!.removed_at).toBeNull();
     expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);

@@ -1,5 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { webhookSignature } from '../../domain/webhook-mapping';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { SmtpHarness, startSmtpServer } from '../support/smtp';
@@ -124,6 +125,41 @@ describe('the OpenAPI document describes the answers the server gives', () => {
       ).status,
     ).toBe(413);
 
+    // Webhook source: issued, read, mapping changed and previewed; signed posts, a bad one, an unknown source.
+    const mapping = { messageId: 'id', type: 'identify', identifiers: { email: 'email' }, traits: { name: 'name' } };
+    const hook = await admin('POST', `/admin/sources/${source}/webhook`, { mapping });
+    expect(hook.status).toBe(200);
+    expect((await admin('GET', `/admin/sources/${source}/webhook`)).status).toBe(200);
+    expect((await admin('PUT', `/admin/sources/${source}/webhook-mapping`, { mapping })).status).toBe(200);
+    expect((await admin('PUT', `/admin/sources/${source}/webhook-mapping`, { mapping: { type: 'x' } })).status).toBe(
+      400,
+    );
+    const preview = await admin('POST', `/admin/sources/${source}/webhook-mapping/preview`, {
+      payload: [{ id: 1, email: 'rui@example.pt' }, { name: 'nobody' }],
+    });
+    expect(preview.body).toMatchObject({ calls: [{ index: 0 }], rejected: [{ index: 1 }] });
+    const signedPost = async (payload: unknown, id = source) => {
+      const raw = JSON.stringify(payload);
+      const at = String(Math.floor(Date.now() / 1000));
+      const res = await fetch(`${base}/v1/sources/${id}/webhook`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-meridian-timestamp': at,
+          'x-meridian-signature': `sha256=${webhookSignature(hook.body.secret, at, raw)}`,
+        },
+        body: raw,
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    expect((await signedPost([{ id: 1, email: 'rui@example.pt' }, { name: 'nobody' }])).body).toMatchObject({
+      success: true,
+      stored: 1,
+    });
+    expect((await signedPost([{ name: 'nobody' }])).status).toBe(400);
+    expect((await signedPost([{ id: 2, email: 'x@example.pt' }], 'src_00000000000000aa')).status).toBe(404);
+    expect((await call('POST', `/v1/sources/${source}/webhook`, { id: 3 })).status).toBe(401);
+
     // Admin: identity rules, profiles, connectors, FX rates, legal holds, privacy requests.
     const rules = await admin('GET', '/admin/identity-rules');
     expect((await admin('PUT', '/admin/identity-rules', rules.body)).status).toBe(200);
@@ -197,6 +233,8 @@ describe('the OpenAPI document describes the answers the server gives', () => {
       '/v1/track',
       '/admin/sources',
       '/admin/sources/:id',
+      '/v1/sources/:id/webhook',
+      '/admin/sources/:id/webhook-mapping/preview',
       '/admin/identity-rules',
       '/privacy/requests',
       '/privacy/requests/:id',

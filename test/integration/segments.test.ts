@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { orderCall } from '../../activities/sync/records';
+import { orderCall } from '../../db/ingest-records';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';

@@ -56,6 +56,10 @@ async function publicApp(routes: Set<string>): Promise<FastifyInstance> {
       origins: stand,
       publicUrl: 'https://privacy.example.com',
     },
+    webhooks: {
+      deps: { tracking: stand, globalDb: stand, regionKeys: new Map() },
+      cache: stand,
+    },
     admin: {
       tokens: [],
       regions,

@@ -100,6 +100,24 @@ export const privacyDocs = {
     body: z.object(Object.fromEntries(PURPOSES.map((purpose) => [purpose, choice]))),
     response: { 200: objectAnswer('the changes recorded, and the propagation started if any') },
   }),
+  unsubscribe: privacyRoute({
+    summary:
+      "One-click unsubscribe (RFC 8058): withdraws the person's marketing consent for the link's channel and brand",
+    description:
+      "The URL of a marketing message's List-Unsubscribe header; mail clients POST `List-Unsubscribe=One-Click` to it. The signature covers person, region, brand and channel.",
+    querystring: z.object({
+      region: z.string().describe("the region holding the person's consent"),
+      brand: z.string().describe('the brand the message came from'),
+      channel: z.enum(['email', 'sms']).describe('the channel whose marketing consent is withdrawn'),
+      sig: z.string().describe("the link's signature"),
+    }),
+    response: {
+      200: json(
+        'consent withdrawn; the propagation to connected systems started if it changed anything',
+        z.object({ unsubscribed: z.literal(true), propagation: z.object({ workflowId: z.string() }).optional() }),
+      ),
+    },
+  }),
   cancel: privacyRoute({
     summary: 'Cancel a deletion during its cooling-off window',
     querystring: z.object({ token }),

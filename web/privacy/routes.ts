@@ -21,6 +21,7 @@ import {
 import {
   checkExportSignature,
   checkPreferenceSignature,
+  checkUnsubscribeSignature,
   checkStatusToken,
   exportSignature,
   preferenceSignature,
@@ -47,6 +48,7 @@ import {
 } from './pages';
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
 import { PURPOSES } from '../../domain/consent';
+import { type Channel, MARKETING_CONSENT } from '../../domain/send-gate';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 import type { PortalMailer } from '../../mail/privacy-mailer';
 import { consentPropagationWorkflowId } from '../../temporal/processes/consent-propagation';
@@ -83,6 +85,8 @@ export interface PrivacyPortalDeps {
   requestsPerHour?: number;
   /** Counters shared by every web server, in the global database. */
   rateLimiter: SharedRateLimiter;
+  /** The consent scope of a brand (db/brands-store.ts cachedConsentBrandOf), for one-click unsubscribe. */
+  consentBrandOf?: (brandId: string) => Promise<string | null>;
 }
 
 /** New status links a request may have emailed per hour. */
@@ -139,6 +143,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   }
   return undefined;
 }
+
+type UnsubscribeQuery = { region?: string; brand?: string; channel?: string; sig?: string };
 
 export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalDeps): void {
   const perEmail = deps.requestsPerHour ?? 5;
@@ -817,6 +823,57 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         if (wantsHtml(request)) return reply.redirect(preferencesPath(customerId, request.query), 303);
         return {
           changes: stored.changes,
+          ...(stored.propagationId
+            ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } }
+            : {}),
+        };
+      },
+    );
+
+    // ---------------------------------------------------------------------------------------------
+    // One-click unsubscribe (RFC 8058): the List-Unsubscribe URL of a marketing message. The mail
+    // client POSTs `List-Unsubscribe=One-Click` without cookies, so the signed link is the only
+    // credential (no CSRF token); a GET would be followed by link scanners and changes nothing here.
+    // ---------------------------------------------------------------------------------------------
+
+    scope.post<{ Params: { customerId: string }; Querystring: UnsubscribeQuery }>(
+      '/privacy/unsubscribe/:customerId',
+      { schema: privacyDocs.unsubscribe },
+      async (request) => {
+        const customerId = request.params.customerId;
+        const { region = '', brand = '', channel = '', sig } = request.query;
+        const link = { customerId, region, brandId: brand, channel };
+        if (!checkUnsubscribeSignature(deps.signingKeys, link, sig) || !Object.hasOwn(MARKETING_CONSENT, channel))
+          throw new PortalError(403, 'this unsubscribe link is not valid: use the link from our latest message');
+        const regional = deps.regional.get(region);
+        if (!regional) throw new PortalError(404, 'no such subscription');
+        if (!deps.consentBrandOf) throw new PortalError(503, 'unsubscribing is not available here: try again later');
+        const brandId = await deps.consentBrandOf(brand);
+        const stored = await recordConsent(
+          regional.sql,
+          customerId,
+          [
+            {
+              purpose: MARKETING_CONSENT[channel as Channel],
+              state: 'withdrawn',
+              source: 'list-unsubscribe',
+              at: new Date().toISOString(),
+              proof: { kind: 'list-unsubscribe-one-click', reference: `one-click:${randomBytes(8).toString('hex')}` },
+            },
+          ],
+          undefined,
+          { brandId },
+        ).catch((error) => {
+          if (error instanceof ConsentInputError) throw new PortalError(404, 'no such subscription');
+          throw error;
+        });
+        if (stored.propagationId)
+          await startRecordedPropagation(deps.temporal, deps.regions, region, regional.sql, {
+            propagationId: stored.propagationId,
+            customerId,
+          });
+        return {
+          unsubscribed: true,
           ...(stored.propagationId
             ? { propagation: { workflowId: consentPropagationWorkflowId(stored.propagationId) } }
             : {}),

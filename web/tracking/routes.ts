@@ -129,7 +129,7 @@ async function authenticate(
   return source;
 }
 
-function admit(deps: TrackingDeps, source: Source, count: number, bytes: number): RegionWriter {
+export function admit(deps: TrackingDeps, source: Source, count: number, bytes: number): RegionWriter {
   const writer = deps.writers.get(source.region);
   if (!writer)
     throw new TrackingError(

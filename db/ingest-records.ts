@@ -1,7 +1,7 @@
-import type { IncomingCall, OrderWrite } from '../../db/region-writer';
-import type { CanonicalCustomer, CanonicalOrder } from '../../domain/commerce';
-import type { FxTable } from '../../domain/fx';
-import type { TrackingCall } from '../../domain/tracking';
+import type { IncomingCall, OrderWrite } from './region-writer';
+import type { CanonicalCustomer, CanonicalOrder } from '../domain/commerce';
+import type { FxTable } from '../domain/fx';
+import type { TrackingCall } from '../domain/tracking';
 
 /**
  * Synced records into the ingestion pipeline, so they resolve to One ID exactly like tracked
