@@ -7,6 +7,7 @@ import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createConsentActivities } from './consent/regional';
 import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
+import { createClassificationActivities } from './classification/regional';
 import { createComputedTraitsActivities } from './computed-traits/regional';
 import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
@@ -33,6 +34,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
     ...createConsentActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      regionKey: deps.regionKey,
+      globalSql: deps.globalSql,
+    }),
+    ...createClassificationActivities({
       region: deps.region.name,
       sql: deps.pool.sql,
       regionKey: deps.regionKey,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Purpose } from '../domain/consent';
+import type { DataCategoryName } from '../domain/data-categories';
 
 /**
  * The connected-system contract for privacy (DESIGN.md, "Storage and erasure"): what each system
@@ -59,6 +60,11 @@ export interface ConnectedSystem<Settings = unknown, Credentials = unknown> {
   endpointSettings?: readonly string[];
   /** The operations this system supports through its API. */
   supports: readonly PrivacyOperation[];
+  /**
+   * The data categories Meridian sends it of a person when it calls it (to find them for consent,
+   * erasure or export): the data map (GET /admin/data-map) shows them as flows to this system.
+   */
+  receives: readonly DataCategoryName[];
   /** The purposes whose consent this system acts on (e.g. an email provider: emailMarketing). */
   purposes: readonly Purpose[];
   /** When a connection's settings narrow or widen them (a system without an API lists its own). */

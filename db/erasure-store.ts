@@ -117,8 +117,9 @@ export async function profilesOf(sql: Sql, customerId: string): Promise<string[]
 }
 
 /**
- * Deletes the profiles' identities, traits, events, consent, and orders unless a legal hold keeps
- * them, and destroys their data keys (so any copy left no longer opens); then the global index
+ * Deletes the profiles' identities, traits (sealed and queryable), events, consent, what the audience
+ * layer derived from them (computed traits, tags, segment membership and its history), and orders
+ * unless a legal hold keeps them, and destroys their data keys (so any copy left no longer opens); then the global index
  * forgets their tokens. Returns the rows deleted.
  */
 export async function eraseProfiles(
@@ -131,6 +132,7 @@ export async function eraseProfiles(
 ): Promise<{
   identities: number;
   traits: number;
+  profileTraits: number;
   events: number;
   orders: number;
   exports: number;
@@ -162,6 +164,8 @@ export async function eraseProfiles(
     const identities = await tx`delete from identities where customer_id = any(${list}::uuid[])`;
     const traits = await tx`delete from traits where customer_id = any(${list}::uuid[])`;
     const events = await tx`delete from events where customer_id = any(${list}::uuid[])`;
+    // The queryable copies of the person's traits (their events' queryable properties go with the events).
+    const profileTraits = await tx`delete from profile_traits where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_records where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
     // Segment membership, its history and outbox, and pending audience changes: keyed by the customer ID only, but theirs.
@@ -181,6 +185,7 @@ export async function eraseProfiles(
     return {
       identities: identities.count,
       traits: traits.count,
+      profileTraits: profileTraits.count,
       events: events.count,
       orders: orders.count,
       exports: exports.length,

@@ -59,8 +59,9 @@ async function dataKey(tx: TransactionSql, regionKey: RegionKey, customerId: str
 }
 
 /**
- * Merges profile `from` into `into` in this region: identities and events re-pointed, traits
- * reconciled (newest wins, then the more trusted source), merge recorded once. Values stay
+ * Merges profile `from` into `into` in this region: identities and events (with their queryable
+ * properties) re-pointed, traits and their queryable copies (profile_traits) reconciled (newest
+ * wins, then the more trusted source), merge recorded once. Values stay
  * sealed with their original profile's key, which the merged profile keeps.
  */
 export async function mergeProfiles(
@@ -115,6 +116,21 @@ export async function mergeProfiles(
           observed_at = excluded.observed_at, source_id = excluded.source_id`;
     }
     await tx`delete from traits where customer_id = ${merge.from}`;
+    // The queryable copies follow the same rule: newest wins, then the more trusted source.
+    const trust = JSON.stringify(merge.sourceTrust);
+    await tx`
+      insert into profile_traits (customer_id, key, value, category, source_id, observed_at)
+      select ${into}, p.key, p.value, p.category, p.source_id, p.observed_at from profile_traits p
+      where p.customer_id = ${merge.from}
+        -- Not a part of a trait whose newer value the survivor keeps (that value may have no queryable part).
+        and not exists (select 1 from traits t where t.customer_id = ${into}
+                          and t.name = split_part(p.key, '.', 1) and t.observed_at > p.observed_at)
+      on conflict (customer_id, key) do update set
+        value = excluded.value, category = excluded.category, source_id = excluded.source_id, observed_at = excluded.observed_at
+      where profile_traits.observed_at < excluded.observed_at
+         or (profile_traits.observed_at = excluded.observed_at
+             and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> profile_traits.source_id)::numeric, 0))`;
+    await tx`delete from profile_traits where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where customer_id = ${merge.from}`;
     await tx`update profiles set merged_into = ${into} where merged_into = ${merge.from}`;
     // Both re-evaluated by the audience processor: the merged-away profile leaves its segments, the survivor gains its events.

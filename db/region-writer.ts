@@ -10,6 +10,16 @@ import { frozenProfiles, takeErasureFence } from './erasure-store';
 import { recordMerge } from './merge-requests-store';
 import type { CanonicalOrder } from '../domain/commerce';
 import type { TrackingCall } from '../domain/tracking';
+import {
+  ClassifiedLeaf,
+  classifiedLeaves,
+  CompiledRules,
+  DataCategoryName,
+  identifierCategory,
+  nestLeaves,
+  NO_RULES,
+  ORDER_CATEGORIES,
+} from '../domain/data-categories';
 
 /**
  * The hot path of ingestion for one region (DESIGN.md, rule 3): calls from many concurrent
@@ -70,6 +80,11 @@ export interface RegionWriterDeps {
   onMergesRecorded?: () => void;
   maxBatch?: number;
   /**
+   * The workspace's data-schema rules in force (db/data-schema-store.ts): they decide which traits and
+   * properties are also stored queryable. Unset: the built-in defaults alone.
+   */
+  classification?: () => CompiledRules;
+  /**
    * Record who changed in `audience_changes`, in the commit (the audience processor's outbox).
    * Off only to measure ingest without it (MERIDIAN_AUDIENCES=off); on by default.
    */
@@ -79,6 +94,18 @@ export interface RegionWriterDeps {
 /** What one transaction learned; kept only once it commits (a rolled-back profile must not leave a cached key). */
 interface CommitState {
   keys: Map<string, Buffer>;
+  /** Data flows (source, scope, category) this commit recorded. */
+  flows: string[];
+}
+
+/** What a call holds, by category (domain/data-categories.ts): what is queryable, and what the data map records. */
+interface ClassifiedCall {
+  /** identify: the traits (context.traits under the call's own); other calls: context.traits, for the data map only. */
+  traits: ClassifiedLeaf[];
+  /** track, page, screen: the properties. */
+  properties: ClassifiedLeaf[];
+  /** The rest of the context (ip, device, location …), classified as `context.<key>`, for the data map only. */
+  context: ClassifiedLeaf[];
 }
 
 interface Pending {
@@ -109,6 +136,8 @@ const NAME_TRAITS = new Set([
   'display_name',
 ]);
 const DATA_KEY_CACHE = 50_000;
+/** A data flow this process recorded is written again after this long, so its last_seen_at stays roughly current. */
+const DATA_FLOW_REFRESH_MS = 60 * 60_000;
 /**
  * How long an unwrapped data key stays in this process's memory after it was unwrapped. An erasure
  * destroys the wrapped key in the database and evicts it from the erasing worker's cache at once;
@@ -126,6 +155,8 @@ export class RegionWriter {
   private readonly partitions = new Set<string>();
   private readonly creatingPartitions = new Map<string, Promise<void>>();
   private readonly lastTouched = new Map<string, number>();
+  /** Data flows (source, scope, category) recorded, and when: only new ones are written (once an hour again). */
+  private readonly flowsRecorded = new Map<string, number>();
 
   constructor(private readonly deps: RegionWriterDeps) {}
 
@@ -240,7 +271,7 @@ export class RegionWriter {
 
   private async commit(prepared: PreparedCall[], count: number): Promise<CallOutcome[]> {
     const outcomes: CallOutcome[] = new Array(count).fill({ status: 'duplicate' });
-    const state: CommitState = { keys: new Map() };
+    const state: CommitState = { keys: new Map(), flows: [] };
     await this.ensurePartitions(new Set(prepared.map((p) => monthStart(p.item.call.receivedAt))));
 
     // Duplicates inside the batch: the first (source, messageId) wins.
@@ -333,6 +364,8 @@ export class RegionWriter {
       // Independent writes, pipelined on the transaction's connection.
       const asEvents = taken.filter((r) => !r.p.item.order);
       const asOrders = taken.filter((r) => r.p.item.order);
+      const rules = this.deps.classification?.() ?? NO_RULES;
+      const classified = new Map(asEvents.map((r) => [r.p, classifyCall(r.p.item.call, rules)]));
       // Every one settles before the transaction is left: on a failure, a write still running on the
       // global pool (registerGlobally) must land before the requests are retried on their own, or a
       // retry would miss it, register another customer ID for the same identifier, and lose to it.
@@ -342,8 +375,10 @@ export class RegionWriter {
           .then(() => this.applyMerges(tx, merges))
           .then(() => this.holdMerges(tx, held)),
         this.upsertTraits(tx, state, asEvents),
-        this.insertEvents(tx, state, asEvents),
+        this.insertEvents(tx, state, asEvents, classified),
         this.upsertOrders(tx, asOrders),
+        this.upsertProfileTraits(tx, asEvents, classified),
+        this.recordDataFlows(tx, state, taken, classified),
         this.touchProfiles(tx, customerIds),
         this.recordAudienceChanges(tx, taken),
         // Global index (idempotent) before the commit: a crash after it only leaves tokens that
@@ -368,6 +403,9 @@ export class RegionWriter {
       for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
     });
     for (const [id, key] of state.keys) this.rememberKey(id, key);
+    const now = Date.now();
+    if (this.flowsRecorded.size > DATA_KEY_CACHE) this.flowsRecorded.clear();
+    for (const flow of state.flows) this.flowsRecorded.set(flow, now);
     if (merges.length > 0) this.deps.onMergesRecorded?.();
     return outcomes;
   }
@@ -664,6 +702,122 @@ export class RegionWriter {
   }
 
   /**
+   * The non-identifying traits of identify calls, queryable by customer ID (one row per dot path),
+   * reconciled as `traits` is: newest wins, then the more trusted source.
+   */
+  private async upsertProfileTraits(
+    tx: TransactionSql,
+    resolved: { p: PreparedCall; customerId: string }[],
+    classified: Map<PreparedCall, ClassifiedCall>,
+  ): Promise<void> {
+    const latest = new Map<
+      string,
+      { customerId: string; key: string; value: string; category: string; at: Date; sourceId: string }
+    >();
+    for (const r of resolved) {
+      const { call } = r.p.item;
+      if (call.type !== 'identify') continue;
+      for (const leaf of classified.get(r.p)!.traits) {
+        const value = queryableJson(leaf);
+        if (value === undefined) continue;
+        const k = `${r.customerId}\u0000${leaf.path}`;
+        const prev = latest.get(k);
+        if (!prev || prev.at <= call.timestamp)
+          latest.set(k, {
+            customerId: r.customerId,
+            key: leaf.path,
+            value,
+            category: leaf.category,
+            at: call.timestamp,
+            sourceId: r.p.item.sourceId,
+          });
+      }
+    }
+    if (latest.size === 0) return;
+    const rows = [...latest.values()].sort((a, b) => compare(a.customerId, b.customerId) || compare(a.key, b.key));
+    const trust = JSON.stringify(this.deps.rules().sourceTrust);
+    await tx`
+      insert into profile_traits (customer_id, key, value, category, source_id, observed_at)
+      select c, k, v::jsonb, ca, s, o from unnest(
+        ${arr(
+          tx,
+          rows.map((r) => r.customerId),
+        )}::uuid[], ${arr(
+          tx,
+          rows.map((r) => r.key),
+        )}::text[], ${arr(
+          tx,
+          rows.map((r) => r.value),
+        )}::text[],
+        ${arr(
+          tx,
+          rows.map((r) => r.category),
+        )}::text[], ${arr(
+          tx,
+          rows.map((r) => r.sourceId),
+        )}::text[], ${arr(
+          tx,
+          rows.map((r) => r.at.toISOString()),
+        )}::timestamptz[]) as u(c, k, v, ca, s, o)
+      on conflict (customer_id, key) do update set
+        value = excluded.value, category = excluded.category, source_id = excluded.source_id, observed_at = excluded.observed_at
+      where profile_traits.observed_at < excluded.observed_at
+         or (profile_traits.observed_at = excluded.observed_at
+             and coalesce((${trust}::jsonb ->> excluded.source_id)::numeric, 0) > coalesce((${trust}::jsonb ->> profile_traits.source_id)::numeric, 0))`;
+  }
+
+  /**
+   * The data map (GET /admin/data-map): which categories each source brought into this region. Only
+   * flows this process has not recorded within the hour are written, so a steady stream of the same
+   * shapes costs no statement at all.
+   */
+  private async recordDataFlows(
+    tx: TransactionSql,
+    state: CommitState,
+    taken: { p: PreparedCall; customerId: string }[],
+    classified: Map<PreparedCall, ClassifiedCall>,
+  ): Promise<void> {
+    const now = Date.now();
+    const fresh = new Set<string>();
+    const add = (sourceId: string, scope: string, category: DataCategoryName) => {
+      const flow = `${sourceId}\u0000${scope}\u0000${category}`;
+      if (fresh.has(flow)) return;
+      const recorded = this.flowsRecorded.get(flow);
+      if (recorded === undefined || now - recorded > DATA_FLOW_REFRESH_MS) fresh.add(flow);
+    };
+    for (const r of taken) {
+      const { sourceId } = r.p.item;
+      for (const id of r.p.values.values()) add(sourceId, 'identifiers', identifierCategory(id.type));
+      if (r.p.item.order) {
+        // An order is money and a purchase, whatever the workspace's rules say of its fields.
+        for (const category of ORDER_CATEGORIES) add(sourceId, 'orders', category);
+        continue;
+      }
+      const c = classified.get(r.p)!;
+      for (const leaf of c.traits) add(sourceId, 'traits', leaf.category);
+      for (const leaf of c.properties) add(sourceId, 'properties', leaf.category);
+      for (const leaf of c.context) add(sourceId, 'context', leaf.category);
+    }
+    if (fresh.size === 0) return;
+    const flows = [...fresh].sort(compare);
+    const parts = flows.map((f) => f.split('\u0000'));
+    await tx`
+      insert into data_flows (source_id, scope, category)
+      select * from unnest(${arr(
+        tx,
+        parts.map((f) => f[0]!),
+      )}::text[], ${arr(
+        tx,
+        parts.map((f) => f[1]!),
+      )}::text[], ${arr(
+        tx,
+        parts.map((f) => f[2]!),
+      )}::text[])
+      on conflict (source_id, scope, category) do update set last_seen_at = now()`;
+    state.flows.push(...flows);
+  }
+
+  /**
    * One `audience_changes` row per person of the batch (segments, computed traits and rule tags
    * catch up from it), in this transaction: an event or order is never stored without it.
    */
@@ -727,14 +881,15 @@ export class RegionWriter {
     tx: TransactionSql,
     state: CommitState,
     resolved: { p: PreparedCall; customerId: string }[],
+    classified: Map<PreparedCall, ClassifiedCall>,
   ): Promise<string[]> {
     const ids = resolved.map(() => randomUUID());
     if (resolved.length === 0) return ids;
     const c = resolved.map((r) => r.p.item.call);
     await tx`
       insert into events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
-                          original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed)
-      select id, ra, s, m, cu, cu, ty, ev, ts, ot, sa, tf, tz, lo, p from unnest(
+                          original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed, properties)
+      select id, ra, s, m, cu, cu, ty, ev, ts, ot, sa, tf, tz, lo, p, pr::jsonb from unnest(
         ${arr(tx, ids)}::uuid[], ${arr(
           tx,
           c.map((x) => x.receivedAt.toISOString()),
@@ -782,8 +937,12 @@ export class RegionWriter {
           resolved.map((r, i) =>
             sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`),
           ),
-        )}
-      ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p)`;
+        )},
+        ${arr(
+          tx,
+          resolved.map((r) => queryableProperties(r.p.item.call, classified.get(r.p)!)),
+        )}::text[]
+      ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p, pr)`;
     return ids;
   }
 
@@ -928,6 +1087,47 @@ function dedupeTokens(tokens: Token[]): Token[] {
 
 function monthStart(at: Date): string {
   return `${at.getUTCFullYear()}-${String(at.getUTCMonth() + 1).padStart(2, '0')}-01`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A call's traits, properties and context, each value with its category under the rules in force. */
+export function classifyCall(call: TrackingCall, rules: CompiledRules): ClassifiedCall {
+  const { traits: contextTraits, ...context } = call.context;
+  const inContext = isRecord(contextTraits) ? contextTraits : {};
+  // identify: the traits as `traits` stores them (the call's own over context.traits).
+  const traits =
+    call.type === 'identify' ? { ...inContext, ...call.traits } : call.type === 'group' ? call.traits : inContext;
+  return {
+    traits: classifiedLeaves(traits, rules, 'traits'),
+    properties: classifiedLeaves(call.properties, rules, 'properties'),
+    context: Object.keys(context).length > 0 ? classifiedLeaves({ context }, rules, 'properties') : [],
+  };
+}
+
+/**
+ * A non-identifying value as JSON for a jsonb column, or undefined when it is identifying or jsonb
+ * cannot hold it (a NUL character, a lone surrogate): such a value stays sealed only, as before.
+ */
+export function queryableJson(leaf: ClassifiedLeaf): string | undefined {
+  if (leaf.identifying || leaf.value === undefined) return undefined;
+  const { value } = leaf;
+  // The common cases without a second pass over the text.
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  // jsonb holds neither NUL nor a lone surrogate (\p{Cs} under the u flag matches only unpaired ones).
+  if (typeof value === 'string') return /\u0000|\p{Cs}/u.test(value) ? undefined : JSON.stringify(value);
+  const json = JSON.stringify(value);
+  if (json === undefined || /\\u(0000|d[89a-f])/i.test(json)) return undefined;
+  return json;
+}
+
+/** events.properties: the queryable properties (identify, group: traits) of the call, or null when none. */
+export function queryableProperties(call: TrackingCall, c: ClassifiedCall): string | null {
+  const leaves = call.type === 'identify' || call.type === 'group' ? c.traits : c.properties;
+  const kept = leaves.filter((leaf) => queryableJson(leaf) !== undefined);
+  return kept.length > 0 ? JSON.stringify(nestLeaves(kept)) : null;
 }
 
 /** The personal part of an event, sealed as one value. */

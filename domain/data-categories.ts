@@ -238,6 +238,31 @@ export function builtInCategories(scope: KeyScope): ReadonlyMap<string, DataCate
   return BUILT_INS[scope];
 }
 
+/** The category of an identifier type (domain/identifiers.ts): what the identities table holds, sealed. */
+export function identifierCategory(type: string): DataCategoryName {
+  switch (type) {
+    case 'email':
+      return 'user.contact.email';
+    case 'phone':
+      return 'user.contact.phone_number';
+    case 'anonymous_id':
+      return 'user.device.device_id';
+    default:
+      // user_id and platform IDs (shopify_customer, amazon_buyer …): an account of the person.
+      return 'user.unique_id';
+  }
+}
+
+/** What an order from a connector is, whatever the workspace's rules say of its fields. */
+export const ORDER_CATEGORIES: readonly DataCategoryName[] = ['user.financial', 'user.behavior.purchase_history'];
+
+/**
+ * How stale a process's copy of the workspace's rules may be (db/data-schema-store.ts re-reads them
+ * this often); the reclassification waits twice as long before it pages, so nothing is written under
+ * the old rules after it has passed.
+ */
+export const DATA_SCHEMA_CACHE_TTL_MS = 5_000;
+
 // ---- workspace rules ----
 
 export const MAX_RULE_KEY_LENGTH = 200;
@@ -428,6 +453,51 @@ function put(target: Record<string, unknown>, key: string, value: unknown): void
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** One value of a (possibly nested) record, with the category its dot path resolves to. */
+export interface ClassifiedLeaf {
+  /** The keys from the top, as given (a key may itself hold a dot). */
+  segments: string[];
+  /** `segments` joined with dots: the key as profile_traits and the data map name it. */
+  path: string;
+  value: unknown;
+  category: DataCategoryName;
+  identifying: boolean;
+}
+
+/**
+ * Each value of `values` with its category, walked as splitByClassification walks: nested objects are
+ * entered (up to MAX_SPLIT_DEPTH), arrays and empty objects are values. Classification of a path is
+ * remembered per rule set, so the ingest hot path classifies a key once, not once per event.
+ */
+export function classifiedLeaves(
+  values: Record<string, unknown>,
+  rules: CompiledRules = NO_RULES,
+  scope: KeyScope = 'traits',
+): ClassifiedLeaf[] {
+  const leaves: ClassifiedLeaf[] = [];
+  walk(values, [], leaves, rules, scope);
+  return leaves;
+}
+
+/** The leaves put back into nested records (the inverse of classifiedLeaves for the leaves kept). */
+export function nestLeaves(leaves: readonly ClassifiedLeaf[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const leaf of leaves) {
+    let target = root;
+    for (const segment of leaf.segments.slice(0, -1)) {
+      const existing = Object.hasOwn(target, segment) ? target[segment] : undefined;
+      if (isPlainObject(existing)) target = existing;
+      else {
+        const child: Record<string, unknown> = {};
+        put(target, segment, child);
+        target = child;
+      }
+    }
+    put(target, leaf.segments[leaf.segments.length - 1]!, leaf.value);
+  }
+  return root;
+}
+
 /**
  * Split traits (or event properties) into the sealed and the queryable part, keeping the nesting.
  * Nested objects are walked and each value classified by its dot path, so a value without its own
@@ -439,35 +509,49 @@ export function splitByClassification(
   rules: CompiledRules = NO_RULES,
   scope: KeyScope = 'traits',
 ): ClassifiedSplit {
-  const split: ClassifiedSplit = { sealed: {}, queryable: {} };
-  walk(values, [], split, rules, scope);
-  return split;
+  const leaves = classifiedLeaves(values, rules, scope);
+  return {
+    sealed: nestLeaves(leaves.filter((leaf) => leaf.identifying)),
+    queryable: nestLeaves(leaves.filter((leaf) => !leaf.identifying)),
+  };
+}
+
+/** Remembered classifications per rule set (a new rule set is a new object: nothing stale is kept). */
+const remembered = new WeakMap<CompiledRules, Record<KeyScope, Map<string, Classification>>>();
+const REMEMBERED_PER_SCOPE = 20_000;
+
+function classifyRemembered(path: string, rules: CompiledRules, scope: KeyScope): Classification {
+  let byScope = remembered.get(rules);
+  if (!byScope) {
+    byScope = { traits: new Map(), properties: new Map() };
+    remembered.set(rules, byScope);
+  }
+  const known = byScope[scope];
+  let found = known.get(path);
+  if (!found) {
+    found = classify(path, rules, scope);
+    // Keys are the sender's to choose: a bounded memory, cleared whole when full.
+    if (known.size >= REMEMBERED_PER_SCOPE) known.clear();
+    known.set(path, found);
+  }
+  return found;
 }
 
 function walk(
   values: Record<string, unknown>,
   path: string[],
-  split: ClassifiedSplit,
+  leaves: ClassifiedLeaf[],
   rules: CompiledRules,
   scope: KeyScope,
 ): void {
   for (const [key, value] of Object.entries(values)) {
-    const keyPath = [...path, key];
-    if (isPlainObject(value) && Object.keys(value).length > 0 && keyPath.length < MAX_SPLIT_DEPTH) {
-      walk(value, keyPath, split, rules, scope);
+    const segments = [...path, key];
+    if (isPlainObject(value) && Object.keys(value).length > 0 && segments.length < MAX_SPLIT_DEPTH) {
+      walk(value, segments, leaves, rules, scope);
       continue;
     }
-    const side = classify(keyPath.join('.'), rules, scope).identifying ? split.sealed : split.queryable;
-    let target = side;
-    for (const segment of path) {
-      const existing = Object.hasOwn(target, segment) ? target[segment] : undefined;
-      if (isPlainObject(existing)) target = existing;
-      else {
-        const child: Record<string, unknown> = {};
-        put(target, segment, child);
-        target = child;
-      }
-    }
-    put(target, key, value);
+    const joined = segments.join('.');
+    const { category, identifying } = classifyRemembered(joined, rules, scope);
+    leaves.push({ segments, path: joined, value, category, identifying });
   }
 }

@@ -103,6 +103,29 @@ export const privacyRequestWorkflowInputSchema = z.object({
 });
 export type PrivacyRequestWorkflowInput = z.input<typeof privacyRequestWorkflowInputSchema>;
 
+/** What a reclassification has done so far: counts only. */
+export const reclassificationCountsSchema = z.object({
+  profiles: z.number().int().nonnegative(),
+  traitsWritten: z.number().int().nonnegative(),
+  traitsRemoved: z.number().int().nonnegative(),
+  eventsRewritten: z.number().int().nonnegative(),
+});
+export type ReclassificationCounts = z.infer<typeof reclassificationCountsSchema>;
+
+/**
+ * reclassification (`reclassify-v<version>-<region>`): a data-schema version number and a region; across
+ * continue-as-new also the customer ID it stopped after and its counts. Nothing else (DESIGN.md, rule 2).
+ */
+export const reclassificationInputSchema = z.object({
+  version: z.number().int().positive(),
+  region: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a region name such as "eu"'),
+  after: z.uuid().optional(),
+  counts: reclassificationCountsSchema.optional(),
+  /** Set once the wait for every process to take up the version is over. */
+  settled: z.boolean().optional(),
+});
+export type ReclassificationInput = z.infer<typeof reclassificationInputSchema>;
+
 /** The first problem, as one sentence naming the field: what an operator sees in the Temporal UI. */
 export function describeInputProblem(error: z.ZodError, workflow: string): string {
   return `${workflow} input: ${describeIssues(error, '(input)', { first: true, separator: ' ' })}`;

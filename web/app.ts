@@ -6,6 +6,7 @@ import { openGlobalPool, openRegionalPool, openRegionSql } from '../db/connectio
 import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { keyFromRef } from '../db/crypto-shredding';
 import { IdentityRulesStore } from '../db/identity-rules-store';
+import { DataSchemaCache } from '../db/data-schema-store';
 import { SourceCache } from '../db/sources';
 import { FxRatesCache } from '../db/fx-rates-store';
 import type { TrackingDeps } from './tracking/routes';
@@ -59,6 +60,9 @@ export async function createMeridianWeb(
   const rules = new IdentityRulesStore(globalPool.db);
   await rules.refresh();
   rules.start();
+  const dataSchema = new DataSchemaCache(globalPool.sql);
+  await dataSchema.refresh();
+  dataSchema.start();
   // The built-in computed traits exist before anyone lists or segments on them (idempotent).
   await seedBuiltInTraits(globalPool.sql);
 
@@ -74,6 +78,7 @@ export async function createMeridianWeb(
         regionKey: r.key,
         hmacKey: config.identityHmacKey,
         rules: () => rules.rules,
+        classification: () => dataSchema.rules,
         onMergesRecorded: () => outbox.poke(),
         audienceChanges: config.audiences,
       }),
@@ -172,6 +177,7 @@ export async function createMeridianWeb(
       regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }])),
       hmacKey: config.identityHmacKey,
       rules,
+      dataSchema,
       temporal,
       onSourceChanged: (sourceId) => {
         sourceCache.forget(sourceId);
@@ -191,6 +197,7 @@ export async function createMeridianWeb(
       await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
       await readiness.close();
       rules.stop();
+      dataSchema.stop();
       portalLimiter.stop();
       await outbox.stop();
       await consentOutbox.stop();

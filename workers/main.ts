@@ -4,6 +4,7 @@ import { createGlobalActivities, createRegionalActivities, vendorFailureIntercep
 import { openGlobalPool, openRegionalPool } from '../db/connections';
 import { keyFromRef } from '../db/crypto-shredding';
 import { FxRatesCache } from '../db/fx-rates-store';
+import { DataSchemaCache } from '../db/data-schema-store';
 import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
@@ -116,6 +117,10 @@ async function main(): Promise<void> {
         const rules = new IdentityRulesStore(globalPool.db);
         await rules.refresh();
         rules.start();
+        // Connector syncs write customers' traits through the writer: split under the rules in force.
+        const dataSchema = new DataSchemaCache(globalPool.sql);
+        await dataSchema.refresh();
+        dataSchema.start();
         // The scheduled passes read the built-in traits: make sure they exist (idempotent).
         await seedBuiltInTraits(globalPool.sql);
         // Merges found while syncing are started from this region's outbox, as ingestion's are.
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
         });
         stops.push(async () => {
           rules.stop();
+          dataSchema.stop();
           await outbox.stop();
           await consentOutbox.stop();
           await client.connection.close();
@@ -158,6 +164,7 @@ async function main(): Promise<void> {
           regionKey,
           hmacKey: config.identityHmacKey,
           rules: () => rules.rules,
+          classification: () => dataSchema.rules,
           onMergesRecorded: () => outbox.poke(),
           audienceChanges: config.audiences,
         });

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Cursor, StreamName } from '../connectors/framework';
-import type { ManualTaskCompletion, MergeRequest } from '../domain/workflow-inputs';
+import type { ManualTaskCompletion, MergeRequest, ReclassificationCounts } from '../domain/workflow-inputs';
 
 /**
  * What each workflow and the code that starts, signals and queries it agree on: its workflow ID,
@@ -96,6 +96,27 @@ export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 /** The Temporal Schedule that fetches the ECB's daily rates (its runs: `fx-rates-ecb-<time>`). */
 export const FX_SCHEDULE_ID = 'fx-rates-ecb';
 
+// ---- reclassification -------------------------------------------------------------------------
+
+/**
+ * `reclassify-v<version>-<region>-<run>`: one per data-schema version and region. `run` is drawn when
+ * the version is saved (and kept with it), so two deployments sharing a Temporal namespace (tests, a
+ * staging copy) never join each other's run of the same version number.
+ */
+export const reclassificationWorkflowId = (version: number, region: string, run: string) =>
+  `reclassify-v${version}-${region}-${run}`;
+
+export interface ReclassificationProgress {
+  version: number;
+  region: string;
+  /** settling: waiting until every process classifies with the version; superseded: a newer version took over. */
+  status: 'settling' | 'running' | 'completed' | 'superseded';
+  /** The last customer ID done (profiles are paged in customer ID order). */
+  after?: string;
+  counts: ReclassificationCounts;
+}
+
+export const reclassificationProgressQuery = defineQuery<ReclassificationProgress>('progress');
 // ---- computedTraitsRefresh --------------------------------------------------------------------
 
 /** The region's Temporal Schedule of the sliding-window pass (its runs: `computed-traits-<region>-<time>`). */

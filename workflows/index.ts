@@ -11,6 +11,7 @@ export {
   privacyManualTaskCompleted,
   privacyRequestStatusQuery,
 } from './privacy-request';
+export { reclassification, reclassificationProgressQuery } from './reclassification';
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';

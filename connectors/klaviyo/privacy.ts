@@ -79,6 +79,8 @@ export const klaviyoSystem: ConnectedSystem<KlaviyoSettings, KlaviyoCredentials>
   credentials: KlaviyoCredentials,
   endpointSettings: ['baseUrl'],
   supports: ['applyConsent', 'suppress', 'erase', 'export'],
+  // Profiles are found by the person's emails and phone numbers.
+  receives: ['user.contact.email', 'user.contact.phone_number'],
   purposes: ['emailMarketing', 'smsMarketing'],
   open(settings, credentials, context) {
     const jobCheckMs = (settings.jobCheckSeconds ?? JOB_CHECK_AFTER_MS / 1000) * 1000;

@@ -26,6 +26,8 @@ export const manualSystem: ConnectedSystem<ManualSystemSettings, Record<string, 
   settings: ManualSystemSettings,
   credentials: z.object({}).strict(),
   supports: [],
+  // Nothing is sent: an operator acts by hand.
+  receives: [],
   purposes: PURPOSES,
   purposesFor: (settings) => settings.purposes ?? PURPOSES,
   open: () => ({}),

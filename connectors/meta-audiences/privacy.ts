@@ -50,6 +50,8 @@ export const metaAudiencesSystem: ConnectedSystem<MetaAudiencesSettings, MetaAud
   credentials: MetaAudiencesCredentials,
   endpointSettings: ['baseUrl'],
   supports: ['applyConsent', 'erase'],
+  // Hashed (SHA-256), as Meta requires: still the person's email and phone.
+  receives: ['user.contact.email', 'user.contact.phone_number'],
   purposes: ['personalisedAds'],
   open(settings, credentials, context) {
     const client = new MetaAudiencesClient({

@@ -44,6 +44,8 @@ export const shopifyPrivacySystem: ConnectedSystem<ShopifySettings, ShopifyCrede
   credentials: ShopifyCredentials,
   endpointSettings: ['shopUrl'],
   supports: ['applyConsent', 'suppress', 'erase', 'export'],
+  // Customers are found by their Shopify IDs, or by email when there is none.
+  receives: ['user.unique_id', 'user.contact.email'],
   purposes: SHOPIFY_PURPOSES,
   open(settings, credentials, context) {
     const api = new ShopifyPrivacyCalls(settings, credentials, context);

@@ -60,6 +60,8 @@ export const twilioSystem: ConnectedSystem<TwilioSettings, TwilioCredentials> = 
   credentials: TwilioCredentials,
   endpointSettings: ['baseUrl'],
   supports: ['erase', 'export'],
+  // Messages are found by the person's phone numbers.
+  receives: ['user.contact.phone_number'],
   purposes: [],
   open(settings, credentials, context) {
     const client = clientFor(settings, credentials, context);

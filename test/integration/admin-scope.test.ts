@@ -458,6 +458,29 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
           'exchange rates are public reference data, hold nothing about a person, and explain any region’s order amounts',
       },
     },
+    'GET /admin/data-schema': {
+      url: () => '/admin/data-schema',
+      expect: {
+        readable:
+          'the data-schema rules are workspace-wide configuration (which keys are identifying) and hold nothing about a person',
+      },
+    },
+    'PUT /admin/data-schema': {
+      url: () => '/admin/data-schema',
+      body: () => ({ rules: [{ match: { key: 'loyalty_tier' }, category: 'user.behavior' }] }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/data-map': {
+      url: () => '/admin/data-map',
+      expect: {
+        filtered: (body) => {
+          expect(body.regions.map((r: any) => r.region)).toEqual(['us']);
+          expect(JSON.stringify(body)).not.toContain(f.euSource);
+          expect(JSON.stringify(body)).not.toContain(f.euConnector);
+        },
+      },
+    },
     'GET /admin/computed-traits': {
       url: () => '/admin/computed-traits',
       expect: { readable: 'trait definitions hold no personal data; a region’s operator segments on them' },

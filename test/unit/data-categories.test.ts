@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   builtInCategories,
+  classifiedLeaves,
   classify,
+  identifierCategory,
   compileRules,
   DATA_CATEGORIES,
   DATA_CATEGORY_NAMES,
@@ -455,5 +457,40 @@ describe('splitByClassification', () => {
     const split = splitByClassification({ deep, gender: 'f' });
     expect(split.queryable).toEqual({ gender: 'f' });
     expect(JSON.stringify(split.sealed)).toContain('deep@example.com');
+  });
+});
+
+describe('classifiedLeaves', () => {
+  it('gives each value its dot path and category, as splitByClassification splits them', () => {
+    const traits = { email: 'a@b.c', address: { city: 'Lyon', street: '1 rue X' }, loyaltyTier: 'gold', tags: ['x'] };
+    const leaves = classifiedLeaves(traits, rules([{ match: { key: 'loyalty_tier' }, category: 'user.behavior' }]));
+    expect(leaves.map((l) => [l.path, l.category, l.identifying])).toEqual([
+      ['email', 'user.contact.email', true],
+      ['address.city', 'user.contact.address.city', false],
+      ['address.street', 'user.contact.address.street', true],
+      ['loyaltyTier', 'user.behavior', false],
+      ['tags', 'user.unclassified', true],
+    ]);
+    expect(leaves[1]!.segments).toEqual(['address', 'city']);
+  });
+
+  it('remembers a classification per rule set: a new rule set classifies anew', () => {
+    const before = rules([{ match: { key: 'tier' }, category: 'user.behavior' }]);
+    const after = rules([{ match: { key: 'tier' }, category: 'user.unclassified' }]);
+    expect(classifiedLeaves({ tier: 'a' }, before)[0]!.identifying).toBe(false);
+    expect(classifiedLeaves({ tier: 'a' }, after)[0]!.identifying).toBe(true);
+    expect(classifiedLeaves({ tier: 'a' }, before)[0]!.identifying).toBe(false);
+  });
+});
+
+describe('identifierCategory', () => {
+  it('names what the identities table holds of each identifier type', () => {
+    expect(identifierCategory('email')).toBe('user.contact.email');
+    expect(identifierCategory('phone')).toBe('user.contact.phone_number');
+    expect(identifierCategory('anonymous_id')).toBe('user.device.device_id');
+    expect(identifierCategory('user_id')).toBe('user.unique_id');
+    expect(identifierCategory('shopify_customer')).toBe('user.unique_id');
+    for (const type of ['email', 'phone', 'anonymous_id', 'user_id'])
+      expect(isIdentifying(identifierCategory(type))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { getBrand } from '../../db/brands-store';
 import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
+import type { DataSchemaCache } from '../../db/data-schema-store';
 import type { AdminToken } from '../../domain/config';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
@@ -25,6 +26,8 @@ export interface AdminDeps {
   regional: ReadonlyMap<string, { sql: Sql; key: RegionKey }>;
   hmacKey: Buffer;
   rules: IdentityRulesStore;
+  /** The data-schema rules this process classifies with: a change saved here is in force here at once. */
+  dataSchema?: DataSchemaCache;
   /** For connector schedules and syncs; without it those routes answer 503. */
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */

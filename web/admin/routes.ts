@@ -23,6 +23,7 @@ import { registerPrivacyAdminRoutes } from './privacy';
 import { readRegionalProfile, RegionalProfile } from './profile-view';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
+import { registerDataSchemaRoutes } from './data-schema';
 import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
@@ -47,7 +48,7 @@ import { describeIssues } from '../../domain/validation';
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
  * profiles; connectors (./connectors), their schedules and syncs (./connector-syncs), supplementary FX rates
  * (./fx-rates), consent (./consent), privacy requests (./privacy) and merges held for review
- * (./held-merges), each sharing ./kit.
+ * (./held-merges), data classification and the data map (./data-schema), each sharing ./kit.
  * A token lists the regions whose personal data it may read and whose connectors it may manage.
  */
 
@@ -350,6 +351,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerConsentRoutes(scope, deps, kit);
     registerPrivacyAdminRoutes(scope, deps, kit);
     registerHeldMergeRoutes(scope, deps, kit);
+    registerDataSchemaRoutes(scope, deps, kit);
     registerComputedTraitRoutes(scope, deps, kit);
     registerSegmentSuggestionRoutes(scope, deps, kit);
     registerSegmentRoutes(scope, deps, kit);
