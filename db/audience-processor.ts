@@ -1,5 +1,7 @@
 import type { Sql } from 'postgres';
+import { affectedCustomers, type CauseTest, segmentDependencies } from '../domain/audience-dependencies';
 import type { RegionCatalog } from '../domain/regions';
+import type { SegmentNode } from '../domain/segments';
 import { consentBrandOf, visibleSourceIds } from './brands-store';
 import {
   applySegmentMembership,
@@ -22,7 +24,16 @@ const CLAIM_IDLE_LIMIT_MS = 10 * 60_000;
  */
 
 /** Brings one kind of audience data up to date for `customerIds` (regional pool). */
-export type AudienceReactor = (sql: Sql, customerIds: string[]) => Promise<void>;
+/**
+ * One step of the processor, for the people who changed (`causes`: customer ID → what changed,
+ * domain/audience-dependencies.ts). A reactor may answer whose computed values it changed: they
+ * get the cause `computed` for the reactors after it.
+ */
+export type AudienceReactor = (
+  sql: Sql,
+  customerIds: string[],
+  causes: ReadonlyMap<string, ReadonlySet<string>>,
+) => Promise<void | readonly string[]>;
 
 export interface AudienceProcessorOptions {
   /** Change rows claimed per transaction. */
@@ -81,15 +92,24 @@ export class AudienceProcessor {
   /** Claims one batch, runs every reactor for its people, deletes it; returns the rows handled. */
   async processBatch(): Promise<number> {
     return this.sql.begin(async (tx) => {
-      const rows = await tx<{ id: string; customer_id: string }[]>`
-        select id, customer_id from audience_changes order by id limit ${this.options.batch ?? 500}
+      const rows = await tx<{ id: string; customer_id: string; cause: string }[]>`
+        select id, customer_id, cause from audience_changes order by id limit ${this.options.batch ?? 500}
         for update skip locked`;
       if (rows.length === 0) return 0;
       // The claim is held while the reactors run on other connections, which may take longer than
       // the pool's idle-in-transaction limit under load: this transaction gets a limit of its own.
       await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
-      const customerIds = [...new Set(rows.map((r) => r.customer_id))].sort();
-      for (const react of this.reactors) await react(this.sql, customerIds);
+      const causes = new Map<string, Set<string>>();
+      for (const row of rows) {
+        const set = causes.get(row.customer_id) ?? new Set<string>();
+        set.add(row.cause);
+        causes.set(row.customer_id, set);
+      }
+      const customerIds = [...causes.keys()].sort();
+      for (const react of this.reactors) {
+        const changed = await react(this.sql, customerIds, causes);
+        for (const id of changed ?? []) causes.get(id)?.add('computed');
+      }
       await tx`delete from audience_changes where id = any(${rows.map((r) => r.id)}::bigint[])`;
       return rows.length;
     });
@@ -108,7 +128,9 @@ export function segmentMembershipReactor(deps: {
   region: string;
   regions: RegionCatalog;
 }): AudienceReactor {
-  let cached: { stamp: string; segments: { segment: Segment; scope: SegmentScope }[] } | undefined;
+  let cached:
+    | { stamp: string; segments: { segment: Segment; scope: SegmentScope; dependsOn: CauseTest }[] }
+    | undefined;
   const load = async () => {
     const stamp = await segmentsStamp(deps.globalSql, deps.region);
     if (cached?.stamp === stamp) return cached.segments;
@@ -118,11 +140,22 @@ export function segmentMembershipReactor(deps: {
       if (scopes.has(segment.brandId)) continue;
       scopes.set(segment.brandId, await segmentScope(deps.globalSql, deps.regions, segment.brandId));
     }
-    cached = { stamp, segments: segments.map((segment) => ({ segment, scope: scopes.get(segment.brandId)! })) };
+    cached = {
+      stamp,
+      segments: segments.map((segment) => ({
+        segment,
+        scope: scopes.get(segment.brandId)!,
+        dependsOn: segmentDependencies(segment.definition as SegmentNode),
+      })),
+    };
     return cached.segments;
   };
-  return async (sql, customerIds) => {
-    for (const { segment, scope } of await load()) await applySegmentMembership(sql, segment, scope, customerIds);
+  return async (sql, _customerIds, causes) => {
+    for (const { segment, scope, dependsOn } of await load()) {
+      // Only the people whose change this segment reads (all of them when the cause is unspecific).
+      const affected = affectedCustomers(causes, dependsOn);
+      if (affected.length > 0) await applySegmentMembership(sql, segment, scope, affected.sort());
+    }
   };
 }
 

@@ -11,6 +11,7 @@ import {
   TraitWindow,
   ValueSource,
 } from '../domain/computed-traits';
+import { affectedCustomers, traitDependencies } from '../domain/audience-dependencies';
 import { visibleSourceIds } from './brands-store';
 
 /**
@@ -285,15 +286,25 @@ export async function deleteComputedTraitValues(sql: Sql, traitId: string): Prom
 export function computedTraitsReactor(
   globalSql: Sql,
   options: { refreshMs?: number; now?: () => Date } = {},
-): (sql: Sql, customerIds: readonly string[]) => Promise<void> {
+): (sql: Sql, customerIds: readonly string[], causes?: ReadonlyMap<string, ReadonlySet<string>>) => Promise<string[]> {
   const refreshMs = options.refreshMs ?? 30_000;
   let cached: { at: number; traits: Promise<ResolvedTrait[]> } | undefined;
-  return async (sql, customerIds) => {
+  return async (sql, customerIds, causes) => {
     if (!cached || Date.now() - cached.at > refreshMs) {
       cached = { at: Date.now(), traits: loadComputedTraits(globalSql) };
       cached.traits.catch(() => (cached = undefined));
     }
-    await recomputeComputedTraits(sql, customerIds, await cached.traits, options.now?.() ?? new Date());
+    const traits = await cached.traits;
+    const now = options.now?.() ?? new Date();
+    if (!causes) return recomputeComputedTraits(sql, customerIds, traits, now);
+    // Each trait for the people whose change it reads (a page view does not recompute order totals).
+    const changed = new Set<string>();
+    for (const trait of traits) {
+      const affected = affectedCustomers(causes, traitDependencies(trait.definition));
+      if (affected.length === 0) continue;
+      for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) changed.add(id);
+    }
+    return [...changed];
   };
 }
 

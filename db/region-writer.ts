@@ -1,3 +1,4 @@
+import { causesOfCall } from '../domain/audience-dependencies';
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
@@ -826,15 +827,21 @@ export class RegionWriter {
     taken: { p: PreparedCall; customerId: string }[],
   ): Promise<void> {
     if (this.deps.audienceChanges === false || taken.length === 0) return;
-    const cause = new Map<string, string>();
+    // One row per person and cause (domain/audience-dependencies.ts): the processor evaluates only
+    // the traits and segments that read what changed.
+    const rows = new Set<string>();
     for (const r of taken)
-      if (cause.get(r.customerId) !== 'order') cause.set(r.customerId, r.p.item.order ? 'order' : 'event');
-    const ids = [...cause.keys()].sort();
+      for (const cause of r.p.item.order ? ['order'] : causesOfCall(r.p.item.call))
+        rows.add(`${r.customerId} ${cause}`);
+    const pairs = [...rows].sort().map((row) => [row.slice(0, 36), row.slice(37)] as const);
     await tx`
       insert into audience_changes (customer_id, cause)
-      select * from unnest(${arr(tx, ids)}::uuid[], ${arr(
+      select * from unnest(${arr(
         tx,
-        ids.map((id) => cause.get(id)!),
+        pairs.map(([id]) => id),
+      )}::uuid[], ${arr(
+        tx,
+        pairs.map(([, cause]) => cause),
       )}::text[])`;
   }
 

@@ -319,12 +319,12 @@ describe('segments in SQL', () => {
       const reactor = segmentMembershipReactor({ globalSql: global, region: 'eu', regions: d.config.regions });
       let failNext = true;
       const processor = new AudienceProcessor(sql, [
-        async (s, customers) => {
+        async (s, customers, causes) => {
           if (failNext) {
             failNext = false;
             throw new Error('worker died mid-batch');
           }
-          await reactor(s, customers);
+          await reactor(s, customers, causes);
         },
       ]);
       await sql`insert into tag_assignments (customer_id, tag_key, origin) values (${p.dev}, 'vip', 'manual')`;

@@ -1,0 +1,123 @@
+import type { TraitDefinition } from './computed-traits';
+import type { SegmentNode } from './segments';
+
+/**
+ * What changed for a person (an `audience_changes` cause), and which computed traits and segments
+ * depend on it: the audience processor evaluates only those, so a page view does not recompute
+ * order totals or every segment (issue 11 §5, "incremental evaluation of the segments that depend
+ * on what changed").
+ *
+ * Causes the writers note:
+ * - `event:<name>` a track call named <name>; `page`, `screen`, `identify`, `group`, `alias` the others;
+ * - `trait` a trait changed (identify, group); `order` an order row; `consent` a consent choice;
+ * - `tag` a tag assignment; `computed` a computed trait value (added by the processor itself).
+ * Any other cause (a merge, a reclassification, a full recompute's moves …) means "anything may
+ * have changed": everything is evaluated.
+ */
+
+const CALL_TYPES = new Set(['page', 'screen', 'identify', 'group', 'alias']);
+const SPECIFIC = new Set(['trait', 'order', 'consent', 'tag', 'computed', ...CALL_TYPES]);
+
+/** Whether a cause names something specific; a cause that does not could have changed anything. */
+export function isSpecificCause(cause: string): boolean {
+  return cause.startsWith('event:') || SPECIFIC.has(cause);
+}
+
+const isEventCause = (cause: string) => cause.startsWith('event:') || CALL_TYPES.has(cause);
+
+/** The causes of one stored call: what the processor is told about it. */
+export function causesOfCall(call: { type: string; event?: string; traits?: Record<string, unknown> }): string[] {
+  const causes = [call.type === 'track' ? `event:${call.event ?? ''}` : call.type];
+  if (call.traits && Object.keys(call.traits).length > 0) causes.push('trait');
+  return causes;
+}
+
+/** A test of one specific cause (unspecific causes never reach it: they match everything). */
+export type CauseTest = (cause: string) => boolean;
+
+const never: CauseTest = () => false;
+const anyOf =
+  (...tests: CauseTest[]): CauseTest =>
+  (cause) =>
+    tests.some((test) => test(cause));
+const exactly =
+  (...causes: string[]): CauseTest =>
+  (cause) =>
+    causes.includes(cause);
+const PURCHASE = exactly('order', 'event:Order Completed');
+
+/** What a segment definition reads. */
+export function segmentDependencies(node: SegmentNode): CauseTest {
+  if ('all' in node) return anyOf(...node.all.map(segmentDependencies));
+  if ('any' in node) return anyOf(...node.any.map(segmentDependencies));
+  if ('not' in node) return segmentDependencies(node.not);
+  switch (node.type) {
+    case 'trait':
+      return exactly('trait');
+    case 'computedTrait':
+      return exactly('computed');
+    case 'tag':
+      return exactly('tag');
+    case 'consent':
+      return exactly('consent');
+    case 'market':
+      // The consent subject's country, else the home-market computed trait.
+      return exactly('consent', 'computed');
+    case 'event':
+      return exactly(`event:${node.name}`);
+    case 'didNot':
+      return anyOf(
+        exactly(`event:${node.did.name}`),
+        'purchase' in node.didNot ? PURCHASE : exactly(`event:${node.didNot.name}`),
+      );
+    case 'order':
+      return PURCHASE;
+    case 'localTime':
+      // The person's zone comes from their events.
+      return isEventCause;
+    default:
+      return () => true;
+  }
+}
+
+/** What a computed trait's definition reads. */
+export function traitDependencies(definition: TraitDefinition): CauseTest {
+  switch (definition.kind) {
+    case 'order_count':
+    case 'order_sum':
+    case 'order_avg':
+    case 'first_order_date':
+    case 'last_order_date':
+      return exactly('order');
+    case 'home_market':
+      return exactly('order', 'consent');
+    case 'channels_used':
+      return anyOf(isEventCause, exactly('order'));
+    case 'prediction':
+      return never;
+    default: {
+      const { event, type } = definition.where;
+      if (event !== undefined) return exactly(`event:${event}`);
+      if (type === 'track') return (cause) => cause.startsWith('event:');
+      if (type !== undefined) return exactly(type);
+      return isEventCause;
+    }
+  }
+}
+
+/**
+ * The people of `causes` (customer ID → what changed) that `test` says are affected: those with an
+ * unspecific cause, or a specific one the test accepts.
+ */
+export function affectedCustomers(causes: ReadonlyMap<string, ReadonlySet<string>>, test: CauseTest): string[] {
+  const affected: string[] = [];
+  for (const [customerId, set] of causes) {
+    for (const cause of set) {
+      if (!isSpecificCause(cause) || test(cause)) {
+        affected.push(customerId);
+        break;
+      }
+    }
+  }
+  return affected;
+}

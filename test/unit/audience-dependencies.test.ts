@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  affectedCustomers,
+  causesOfCall,
+  segmentDependencies,
+  traitDependencies,
+} from '../../domain/audience-dependencies';
+import { BUILT_IN_TRAITS } from '../../domain/computed-traits';
+import type { SegmentNode } from '../../domain/segments';
+
+const causes = (entries: Record<string, string[]>) =>
+  new Map(Object.entries(entries).map(([id, list]) => [id, new Set(list)]));
+
+describe('what the audience processor evaluates for what changed', () => {
+  it('names a call by its event, its type, and whether it carries traits', () => {
+    expect(causesOfCall({ type: 'track', event: 'Product Viewed', traits: {} })).toEqual(['event:Product Viewed']);
+    expect(causesOfCall({ type: 'identify', traits: { plan: 'pro' } })).toEqual(['identify', 'trait']);
+    expect(causesOfCall({ type: 'page', traits: {} })).toEqual(['page']);
+  });
+
+  it('evaluates "viewed, no purchase in 7 days" for views and purchases only', () => {
+    const retargeting: SegmentNode = {
+      type: 'didNot',
+      did: { name: 'Product Viewed' },
+      didNot: { purchase: true },
+      withinDays: 7,
+    };
+    const test = segmentDependencies(retargeting);
+    const changed = causes({
+      viewer: ['event:Product Viewed'],
+      buyer: ['order'],
+      tracked_buyer: ['event:Order Completed'],
+      reader: ['page'],
+      consenter: ['consent'],
+      merged: ['merge'],
+    });
+    expect(affectedCustomers(changed, test).sort()).toEqual(['buyer', 'merged', 'tracked_buyer', 'viewer']);
+  });
+
+  it('follows AND/OR/NOT down to every condition', () => {
+    const node: SegmentNode = {
+      all: [
+        { type: 'trait', key: 'plan', op: 'eq', value: 'premium' },
+        {
+          not: {
+            any: [
+              { type: 'consent', purpose: 'emailMarketing', state: 'granted' },
+              { type: 'tag', key: 'vip', has: true },
+            ],
+          },
+        },
+      ],
+    };
+    const test = segmentDependencies(node);
+    expect(['trait', 'consent', 'tag'].every(test)).toBe(true);
+    expect(['order', 'event:Product Viewed', 'computed', 'page'].some(test)).toBe(false);
+  });
+
+  it('recomputes order totals on orders, and last seen on any event, never on consent', () => {
+    const byId = new Map(BUILT_IN_TRAITS.map((t) => [t.id, traitDependencies(t.definition)]));
+    for (const id of ['orders_count', 'revenue', 'average_order_value', 'first_order_date', 'last_order_date']) {
+      expect(byId.get(id)!('order'), id).toBe(true);
+      expect(byId.get(id)!('page'), id).toBe(false);
+      expect(byId.get(id)!('event:Product Viewed'), id).toBe(false);
+    }
+    for (const id of ['last_seen', 'preferred_local_hour', 'preferred_language']) {
+      expect(byId.get(id)!('page'), id).toBe(true);
+      expect(byId.get(id)!('event:Product Viewed'), id).toBe(true);
+      expect(byId.get(id)!('order'), id).toBe(false);
+    }
+    expect([...byId.values()].some((test) => test('tag'))).toBe(false);
+  });
+});
