@@ -610,8 +610,12 @@ export async function segmentsOfRegion(globalSql: Sql, region: string): Promise<
 
 /** Changes when a segment of the region is created, changed or archived: the processor's cache key. */
 export async function segmentsStamp(globalSql: Sql, region: string): Promise<string> {
+  // Brand visibility is part of what the processor caches: sharing and sources' brands count too.
   const [row] = await globalSql<{ stamp: string }[]>`
-    select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(archived_at)::text, '') as stamp
+    select count(*) || ':' || coalesce(max(updated_at)::text, '') || ':' || coalesce(max(archived_at)::text, '')
+      || ':' || (select count(*) || ':' || coalesce(max(updated_at)::text, '') from brand_sharing)
+      || ':' || (select coalesce(md5(string_agg(id || '=' || brand_id, ',' order by id)), '') from
+                  (select id, brand_id from sources union all select id, brand_id from connectors) owned) as stamp
     from segments where owner in ('group', ${region})`;
   return row!.stamp;
 }

@@ -129,6 +129,52 @@ describe('segments', () => {
     expect(stays.every((s) => s.exited_at !== null)).toBe(true);
   });
 
+  it("brand sharing off hides one brand's data from another brand's segments (preview, recompute and real time)", async () => {
+    for (const id of ['north', 'south']) {
+      const made = await h.admin('POST', '/admin/brands', { id, name: `${id} brand` });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+    }
+    const shop = await h.admin('POST', '/admin/sources', {
+      name: 'South shop',
+      region: 'eu',
+      kind: 'server',
+      brandId: 'south',
+    });
+    expect(shop.status, JSON.stringify(shop.body)).toBe(201);
+    const south = { writeKey: shop.body.writeKey as string };
+    const definition = { type: 'event', name: 'Wishlist Added' };
+    const preview = async (brandId?: string) => {
+      const res = await h.admin('POST', '/admin/segments/preview', { definition, ...(brandId ? { brandId } : {}) });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.total as number;
+    };
+    const sharing = async (allowed: boolean) =>
+      expect((await h.admin('PUT', '/admin/brands/south/sharing/north', { allowed })).status).toBe(200);
+
+    const northSegment = await create({ name: 'North wishlisters', owner: 'group', brandId: 'north', definition });
+    const southSegment = await create({ name: 'South wishlisters', owner: 'group', brandId: 'south', definition });
+    await track(south, 'brand-cara', 'Wishlist Added');
+    const cara = await customerOf('brand-cara');
+    // South's own segment gains her in real time; North's, which may not read South's data, does not.
+    await eventually(async () => expect(await members(southSegment.id)).toContain(cara), 20_000);
+    expect(await members(northSegment.id)).not.toContain(cara);
+    expect(await preview('north')).toBe(0);
+    expect(await preview('south')).toBe(1);
+
+    // South shares with North: North's preview sees her, and so does its segment on her next event.
+    await sharing(true);
+    expect(await preview('north')).toBe(1);
+    await track(south, 'brand-cara', 'Wishlist Added');
+    await eventually(async () => expect(await members(northSegment.id)).toContain(cara), 20_000);
+
+    // Sharing off again: hidden from North's preview, and a recompute takes her out.
+    await sharing(false);
+    expect(await preview('north')).toBe(0);
+    expect((await h.admin('POST', `/admin/segments/${northSegment.id}/recompute`)).status).toBe(202);
+    await eventually(async () => expect(await members(northSegment.id)).not.toContain(cara), 20_000);
+    expect(await members(southSegment.id)).toContain(cara);
+  });
+
   it('a consent change moves a person in real time', async () => {
     const segment = await create({
       name: 'Email marketing allowed',
