@@ -255,7 +255,7 @@ export async function recomputeComputedTraitsPage(
   if (changed.length > 0) {
     await sql`
       insert into audience_changes (customer_id, cause)
-      select id, 'computed-trait' from unnest(${sql.array(changed)}::uuid[]) as u(id)`;
+      select id, 'computed' from unnest(${sql.array(changed)}::uuid[]) as u(id)`;
   }
   return { customers: ids.length, changed: changed.length, last: ids.at(-1) ?? null };
 }

@@ -10,12 +10,24 @@ import type { SegmentNode } from './segments';
  * Causes the writers note:
  * - `event:<name>` a track call named <name>; `page`, `screen`, `identify`, `group`, `alias` the others;
  * - `trait` a trait changed (identify, group); `order` an order row; `consent` a consent choice;
- * - `tag` a tag assignment; `computed` a computed trait value (added by the processor itself).
+ * - `tag` a tag assignment; `computed` a computed trait value (the processor's own reactor, the
+ *   sliding pass); `segment` a full recompute's moves; `prediction` the predictions workflow's output.
  * Any other cause (a merge, a reclassification, a full recompute's moves …) means "anything may
  * have changed": everything is evaluated.
  */
 
 const CALL_TYPES = new Set(['page', 'screen', 'identify', 'group', 'alias']);
+/**
+ * Causes written by Meridian's own passes, as the specific causes they stand for: a full segment
+ * recompute's moves (`segment`) matter only to rule tags, which the processor syncs for everyone it
+ * is given; the sliding pass changes computed values; the predictions workflow changes computed
+ * values and model tags.
+ */
+const STANDS_FOR: Record<string, readonly string[]> = {
+  segment: [],
+  computed: ['computed'],
+  prediction: ['computed', 'tag'],
+};
 const SPECIFIC = new Set(['trait', 'order', 'consent', 'tag', 'computed', ...CALL_TYPES]);
 
 /** Whether a cause names something specific; a cause that does not could have changed anything. */
@@ -113,7 +125,8 @@ export function affectedCustomers(causes: ReadonlyMap<string, ReadonlySet<string
   const affected: string[] = [];
   for (const [customerId, set] of causes) {
     for (const cause of set) {
-      if (!isSpecificCause(cause) || test(cause)) {
+      const standsFor = STANDS_FOR[cause];
+      if (standsFor ? standsFor.some(test) : !isSpecificCause(cause) || test(cause)) {
         affected.push(customerId);
         break;
       }

@@ -235,7 +235,7 @@ describe('computed traits', () => {
     // Anna's 15 June order left the 30 days.
     expect((await values('orders_30d'))[ANNA]).toBe(0);
     const outbox = await sql<{ customer_id: string; cause: string }[]>`select customer_id, cause from audience_changes`;
-    expect(outbox).toEqual([{ customer_id: ANNA, cause: 'computed-trait' }]);
+    expect(outbox).toEqual([{ customer_id: ANNA, cause: 'computed' }]);
     // Traits without a window were not part of the pass.
     expect(await sql`select computed_at from computed_trait_values where trait_id = 'home_market'`).toEqual(homeBefore);
     // The history, decrypted, carries trait choices, a customer ID to continue after, and counts only.

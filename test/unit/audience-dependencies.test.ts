@@ -71,3 +71,19 @@ describe('what the audience processor evaluates for what changed', () => {
     expect([...byId.values()].some((test) => test('tag'))).toBe(false);
   });
 });
+
+describe("Meridian's own passes", () => {
+  it('send a recompute’s moves only to what reads membership, and predictions to what reads traits or tags', () => {
+    const onTags: SegmentNode = { type: 'tag', key: 'churn_risk_high', has: true };
+    const onOrders: SegmentNode = { type: 'order', count: { atLeast: 2 } };
+    const changed = causes({ moved: ['segment'], scored: ['prediction'], slid: ['computed'] });
+    expect(affectedCustomers(changed, segmentDependencies(onTags)).sort()).toEqual(['scored']);
+    expect(affectedCustomers(changed, segmentDependencies(onOrders))).toEqual([]);
+    expect(
+      affectedCustomers(
+        changed,
+        segmentDependencies({ type: 'computedTrait', id: 'revenue', op: 'gt', value: 1 }),
+      ).sort(),
+    ).toEqual(['scored', 'slid']);
+  });
+});
