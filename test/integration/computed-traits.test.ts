@@ -65,7 +65,9 @@ describe('computed traits', () => {
     });
     web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
-    await d.startWorkers(['eu']);
+    // The audience processor stays off: these tests read the outbox it would drain, and the values it
+    // would recompute concurrently (it has its own tests in segments-store.test.ts).
+    await d.startWorkers(['eu'], { MERIDIAN_AUDIENCES: 'off' });
     const g = d.global().sql;
     await g`select 1`;
     await g`insert into brands (id, name) values ('outlet', 'Outlet') on conflict do nothing`;
