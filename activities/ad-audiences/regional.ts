@@ -31,7 +31,7 @@ import {
 import { consentBrandOf } from '../../db/brands-store';
 import { getConnector, loadCredentials } from '../../db/connectors-store';
 import type { RegionKey } from '../../db/crypto-shredding';
-import { loadPersonIdentifiers } from '../../db/person-store';
+import { loadPersonIdentifiers, loadVouchedPersonIdentifiers } from '../../db/person-store';
 import { getSegment } from '../../db/segments-store';
 import {
   AD_PLATFORM_SYSTEMS,
@@ -211,8 +211,11 @@ export function createAdAudienceActivities(deps: AdAudienceActivityDeps) {
           const toRemove = states.filter((s) => !s.wanted && s.synced).map((s) => s.customerId);
           // Opened here, hashed here, sent from here: nothing of it is returned.
           const hashed = new Map<string, HashedPerson>();
+          // An upload uses only vouched identifiers (no browser claim); a removal uses every one, to miss nothing.
+          const removing = new Set(toRemove);
           for (const customerId of [...toAdd, ...toRemove]) {
-            const person = await loadPersonIdentifiers(deps.sql, deps.regionKey, customerId);
+            const load = removing.has(customerId) ? loadPersonIdentifiers : loadVouchedPersonIdentifiers;
+            const person = await load(deps.sql, deps.regionKey, customerId);
             const h = person ? hashForPlatform(audience.platform, person) : undefined;
             if (h) hashed.set(customerId, h);
           }

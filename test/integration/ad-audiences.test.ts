@@ -278,6 +278,27 @@ describe('ad audiences', () => {
     await eventually(async () => expect(tiktok.members('3300').size).toBe(0), 30_000);
   }, 90_000);
 
+  it("an email only a browser claimed is never uploaded (anyone can claim anyone's email with a public key)", async () => {
+    const web = await h.createSource('Berlin web shop', 'eu', { kind: 'browser' });
+    const ivy = await person(web, 'ads-ivy', 'ivy.claimed@example.de', '+4917612121212', 'DE');
+    await consent(ivy, 'DE', 'granted');
+    await track(web, 'ads-ivy', 'Product Viewed');
+    // The sync has read her entry and looked at her: its offset is past her move, and she is no candidate.
+    await eventually(async () => {
+      const [moved] = await d.regional('eu').sql`
+        select max(id)::bigint as id from segment_membership_events where customer_id = ${ivy} and kind = 'entered'`;
+      expect(moved!.id).not.toBeNull();
+      const [offset] = await d.regional('eu').sql`
+        select last_event_id from membership_consumers where consumer = ${`ad-audience:${audienceId}`}`;
+      expect(BigInt(offset!.last_event_id)).toBeGreaterThanOrEqual(BigInt(moved!.id));
+      const pending = await d.regional('eu').sql`select 1 from ad_audience_candidates where customer_id = ${ivy}`;
+      expect(pending).toHaveLength(0);
+    }, 30_000);
+    expect(meta.members('900')).not.toContain(sha('ivy.claimed@example.de'));
+    expect(meta.members('900')).not.toContain(sha('4917612121212'));
+    expect(await uploaded(audienceId)).not.toContain(ivy);
+  }, 60_000);
+
   it('a revoked Meta token stops the sync with "reconnect …", shown on the audience', async () => {
     meta.revokeToken();
     const gus = await person(eu, 'ads-gus', 'gus.revoked@example.de', '+4917699990000', 'DE');
