@@ -182,6 +182,7 @@ export async function eraseProfiles(
     // Ad audience bookkeeping (IDs only); the platforms themselves are reached by the connector's erase.
     await tx`delete from ad_audience_members where customer_id = any(${list}::uuid[])`;
     await tx`delete from ad_audience_candidates where customer_id = any(${list}::uuid[])`;
+    await tx`delete from broadcast_recipients where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;

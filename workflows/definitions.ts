@@ -164,3 +164,8 @@ export interface AdAudienceSyncInput {
 
 /** Asks a running sync for a full re-sync at its next pass. */
 export const adAudienceResync = defineSignal('resync');
+
+// ---- messageSend ------------------------------------------------------------------------------
+
+/** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
+export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;
