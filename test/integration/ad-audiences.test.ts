@@ -186,7 +186,8 @@ describe('ad audiences', () => {
       for (const hash of [...annaHashes, sha(carla.email)]) expect(members).toContain(hash);
     }, 30_000);
     expect(meta.members('900')).not.toContain(sha('bruno.noconsent@example.de'));
-    expect(await uploaded(audienceId)).toEqual(expect.arrayContaining([annaId, carlaId]));
+    // The page is settled just after the platform answered.
+    await eventually(async () => expect(await uploaded(audienceId)).toEqual(expect.arrayContaining([annaId, carlaId])));
     expect(await uploaded(audienceId)).not.toContain(brunoId);
 
     // She buys: she leaves the segment, and the audience.
@@ -195,7 +196,7 @@ describe('ad audiences', () => {
       const members = meta.members('900');
       for (const hash of annaHashes) expect(members).not.toContain(hash);
     }, 30_000);
-    expect(await uploaded(audienceId)).not.toContain(annaId);
+    await eventually(async () => expect(await uploaded(audienceId)).not.toContain(annaId));
 
     // Carla withdraws personalisedAds while still in the segment: the sync removes her (its own bookkeeping
     // proves it was the sync, not only the consent propagation to the same Meta connection).
@@ -276,12 +277,33 @@ describe('ad audiences', () => {
     expect(tiktok.members('3300')).not.toContain(sha('finn.optout@example.com'));
     await track(us, 'ads-eve', 'Order Completed');
     await eventually(async () => expect(tiktok.members('3300').size).toBe(0), 30_000);
+
+    // A full re-sync reaches a member the outbox never announced (a row written behind its back).
+    const gil = await person(us, 'ads-gil', 'gil.resync@example.com', '+16505557878', 'US');
+    await consent(gil, 'US', 'granted');
+    // Her consent change has been through the processor and the sync (as a candidate, not a member then).
+    await eventually(async () => {
+      const [left] = await d.regional('us').sql`
+        select (select count(*)::int from audience_changes where customer_id = ${gil})
+             + (select count(*)::int from ad_audience_candidates where customer_id = ${gil}) as n`;
+      expect(left!.n).toBe(0);
+    }, 30_000);
+    await d.regional('us').sql`
+      insert into segment_membership (segment_id, customer_id, version, entered_at) values (${segment.id}, ${gil}, 1, now())`;
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // two idle passes: nothing noted her
+    expect(tiktok.members('3300')).not.toContain(sha('gil.resync@example.com'));
+    ok(await as(US_TOKEN, 'POST', `/admin/ad-audiences/${created.id}/sync`, { full: true }), 202);
+    await eventually(async () => expect(tiktok.members('3300')).toContain(sha('gil.resync@example.com')), 30_000);
   }, 90_000);
 
   it("an email only a browser claimed is never uploaded (anyone can claim anyone's email with a public key)", async () => {
     const web = await h.createSource('Berlin web shop', 'eu', { kind: 'browser' });
     const ivy = await person(web, 'ads-ivy', 'ivy.claimed@example.de', '+4917612121212', 'DE');
     await consent(ivy, 'DE', 'granted');
+    // She has the email and phone, as browser claims: a profile Meridian could open them for.
+    const claims = await d.regional('eu').sql`
+      select type, provenance from identities where customer_id = ${ivy} and type in ('email', 'phone') order by type`;
+    expect(claims.map((c) => `${c.type}:${c.provenance}`)).toEqual(['email:browser', 'phone:browser']);
     await track(web, 'ads-ivy', 'Product Viewed');
     // The sync has read her entry and looked at her: its offset is past her move, and she is no candidate.
     await eventually(async () => {
