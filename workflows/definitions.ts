@@ -152,4 +152,3 @@ export interface SegmentRecomputeInput {
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
 export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;
-
