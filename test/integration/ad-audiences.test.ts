@@ -11,6 +11,7 @@ import { type MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { startTikTokEmulator, type TikTokEmulator } from '../emulators/tiktok';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import { bearerCaller } from '../support/admin-api';
 import { decodedHistory } from '../support/history';
 import { type IngestionHarness, startIngestion } from '../support/ingestion';
 
@@ -37,17 +38,7 @@ describe('ad audiences', () => {
   let us: { id: string; writeKey: string };
   let audienceId: string;
 
-  const as = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${h.base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const as = bearerCaller(() => h.base);
   const ok = <T extends { status: number; body: unknown }>(res: T, status = 200): T => {
     expect(res.status, JSON.stringify(res.body)).toBe(status);
     return res;
