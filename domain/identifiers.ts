@@ -29,6 +29,8 @@ export const PLATFORM_IDENTIFIER_TYPES = [
   'gaid',
   'klaviyo_profile',
   'braze_user',
+  'tiktok_shop_buyer',
+  'hubspot_contact',
 ] as const;
 
 export type CoreIdentifierType = (typeof CORE_IDENTIFIER_TYPES)[number];
