@@ -244,4 +244,17 @@ describe('tiktokShopConnector against the Open API emulator', () => {
     expect(error).toBeInstanceOf(ConnectorAuthError);
     expect(error.message).toMatch(/refused the request signature .* app key 6a7b8c9dtts.*106001/);
   });
+
+  it("takes API URLs only on TikTok Shop's own hosts, over https", () => {
+    const base = { region: 'ID', appKey: APP_KEY, shopCipher: CIPHER };
+    expect(TikTokShopSettings.safeParse({ ...base, apiUrl: 'https://open-api.tiktokglobalshop.com' }).success).toBe(
+      true,
+    );
+    expect(TikTokShopSettings.safeParse({ ...base, authUrl: 'https://auth.tiktok-shops.com' }).success).toBe(true);
+    for (const url of ['https://evil.example.com', 'http://open-api.tiktokglobalshop.com', 'https://169.254.169.254'])
+      expect(TikTokShopSettings.safeParse({ ...base, apiUrl: url }).success).toBe(false);
+    expect(TikTokShopSettings.safeParse({ ...base, region: 'XX' }).error?.issues[0]?.message).toMatch(
+      /must be a TikTok Shop market/,
+    );
+  });
 });
