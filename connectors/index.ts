@@ -6,6 +6,8 @@ import { lazadaConnector } from './lazada';
 import { klaviyoSystem } from './klaviyo';
 import { manualSystem } from './manual';
 import { metaAudiencesSystem } from './meta-audiences';
+import { metaLeadsConnector } from './meta-leads';
+import { googleAdsConnector } from './google-ads';
 import { shopifyPrivacySystem } from './shopify/privacy';
 import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
@@ -21,6 +23,8 @@ export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any
   lazada: lazadaConnector,
   amazon: amazonConnector,
   file: fileImportConnector,
+  meta_leads: metaLeadsConnector,
+  google_ads: googleAdsConnector,
 };
 
 /** The platform identifier type of a connector's customer IDs; undefined when they are not identifiers (a file's row IDs). */

@@ -15,3 +15,5 @@ export { reclassification, reclassificationProgressQuery } from './reclassificat
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
+export { connectorDelivery } from './connector-delivery';
+export { adConversionUpload } from './ad-conversion-upload';
