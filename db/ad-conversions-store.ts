@@ -40,9 +40,9 @@ export async function clicksOf(
   sql: Sql,
   customerId: string,
 ): Promise<{ kind: ClickKind; clickId: string; at: string }[]> {
-  const rows = await sql<{ kind: ClickKind; click_id: string; clicked_at: Date }[]>`
+  const rows = await sql<{ kind: ClickKind; click_id: string; clicked_at: Date | string }[]>`
     select kind, click_id, clicked_at from ad_clicks where customer_id = ${customerId} order by clicked_at`;
-  return rows.map((r) => ({ kind: r.kind, clickId: r.click_id, at: r.clicked_at.toISOString() }));
+  return rows.map((r) => ({ kind: r.kind, clickId: r.click_id, at: new Date(r.clicked_at).toISOString() }));
 }
 
 /** An order of a clicked person that has no conversion (reserved or sent) for the connector yet. */
@@ -73,10 +73,10 @@ export async function conversionCandidates(
       customer_id: string;
       currency: string;
       total_minor: string;
-      placed_at: Date;
+      placed_at: Date | string;
       kind: ClickKind;
       click_id: string;
-      clicked_at: Date;
+      clicked_at: Date | string;
       reserved: string | null;
     }[]
   >`
@@ -102,8 +102,8 @@ export async function conversionCandidates(
       customerId: r.customer_id,
       currency: r.currency,
       totalMinor: r.total_minor,
-      placedAt: r.placed_at.toISOString(),
-      click: { kind: r.kind, clickId: r.click_id, at: r.clicked_at.toISOString() },
+      placedAt: new Date(r.placed_at).toISOString(),
+      click: { kind: r.kind, clickId: r.click_id, at: new Date(r.clicked_at).toISOString() },
     };
     (r.reserved === 'pending' ? pending : fresh).push(candidate);
   }
@@ -147,7 +147,7 @@ export async function finishConversion(
   await sql`
     update ad_conversion_uploads
     set status = ${outcome.status}, last_error = ${outcome.status === 'refused' ? outcome.error : null},
-        uploaded_at = ${outcome.status === 'uploaded' ? new Date() : null}
+        uploaded_at = case when ${outcome.status} = 'uploaded' then now() end
     where connector_id = ${connectorId} and order_source_id = ${order.orderSourceId}
       and order_external_id = ${order.orderExternalId} and status = 'pending'`;
 }

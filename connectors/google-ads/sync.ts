@@ -11,7 +11,8 @@ import { apiLead, apiLeadTime, mapGoogleLead } from './mapping';
  *
  * Lead forms come two ways: a pass over `lead_form_submission_data` by submission time (GAQL,
  * `pageToken` paging), on demand or on schedule; and the lead form's webhook (POST with the form's
- * `google_key`, web/tracking/connector-webhooks.ts), stored as it arrives. Both store by lead ID.
+ * `google_key`, web/tracking/connector-webhooks.ts), stored as it arrives. Either way the person is
+ * resolved by e-mail and phone, so a lead seen both ways is one person.
  */
 
 const CustomerId = z.string().regex(/^\d{10}$/, 'must be a Google Ads customer ID: 10 digits without dashes');

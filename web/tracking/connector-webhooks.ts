@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
@@ -14,6 +15,10 @@ import type { FxRatesCache } from '../../db/fx-rates-store';
 import type { RegionWriter } from '../../db/region-writer';
 import type { RegionCatalog } from '../../domain/regions';
 import { LIMITS } from '../../domain/tracking';
+import { describeIssues } from '../../domain/validation';
+import { customerCall } from '../../db/ingest-records';
+import { customerOfStoredCall, recordAdClicks } from '../../db/ad-conversions-store';
+import { LeadFormWebhook, mapGoogleLead, webhookLead } from '../../connectors/google-ads/mapping';
 import { startConnectorDelivery } from '../../temporal/processes/connector-delivery';
 import { loggableError } from '../error-log';
 import { json, trackingRoute } from '../openapi';
@@ -29,6 +34,10 @@ import { KEY_LOOKUPS_PER_CLIENT, TrackingError } from './routes';
  *   the app secret. A notification names leads by ID only: each starts a connectorDelivery workflow
  *   on the connector's region queue, which reads the lead from the Graph API and stores it. A
  *   notification Meta sends again starts nothing new.
+ * - Google Ads lead forms, `/v1/connectors/:id/google-ads/lead-form`: the submission itself (answers
+ *   and gcl_id), proven by the form's `google_key`; stored at once through the region's writer (the
+ *   tracking API's), its message ID the lead ID so a re-sent lead is stored once, and its gclid kept
+ *   for the person so a later purchase goes back to Google as a conversion.
  */
 
 export interface ConnectorWebhookDeps {
@@ -169,5 +178,71 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
         return { success: true as const, leads: changes.leads.length };
       },
     );
+
+    scope.post<{ Params: { id: string } }>(
+      '/v1/connectors/:id/google-ads/lead-form',
+      {
+        schema: {
+          ...trackingRoute({
+            summary: "Google Ads lead form webhook: a submission, with the form's key (google_key) as its proof",
+            security: [],
+            params,
+            body: z
+              .unknown()
+              .describe(
+                "Google's lead form webhook payload: {lead_id, google_key, user_column_data:[{column_id, string_value}], gcl_id …}",
+              ),
+            response: {
+              200: json('the lead is stored in the connector region', z.object({ success: z.literal(true) })),
+              404: json('no Google Ads connector with this ID', refused),
+            },
+          }),
+          consumes: ['application/json'],
+        },
+      },
+      async (request) => {
+        const raw = request.body as Buffer | undefined;
+        if (!Buffer.isBuffer(raw)) throw new TrackingError(415, 'send the lead as application/json');
+        const { connector, credentials } = await connectorOf(request, 'google_ads');
+        let body: unknown;
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new TrackingError(400, 'the lead is not valid JSON');
+        }
+        const key = (body as { google_key?: unknown } | null)?.google_key;
+        if (!sameSecret(typeof key === 'string' ? key : '', String(credentials.leadFormKey)))
+          throw new TrackingError(
+            401,
+            "google_key does not match the connector's lead form key: set the same key on the form's webhook",
+          );
+        const parsed = LeadFormWebhook.safeParse(body);
+        if (!parsed.success) throw new TrackingError(400, describeIssues(parsed.error, 'lead'));
+        // Google's "Send test data" button: answered, never stored as a person.
+        if (parsed.data.is_test) return { success: true as const };
+        const writer = deps.writers?.get(connector.region);
+        const regional = deps.regional.get(connector.region);
+        if (!writer || !regional) throw new TrackingError(503, `region ${connector.region} is not served here`);
+        const { mapped, click } = mapGoogleLead(webhookLead(parsed.data, new Date()), connector.id);
+        if (!mapped.ok) throw new TrackingError(400, mapped.rejected.reason);
+        // The lead ID is the message: a lead Google sends again is stored once.
+        const item = customerCall(mapped.record, undefined, new Date());
+        const call = { ...item.call, messageId: `customer:${mapped.record.externalId}` };
+        const [outcome] = await writer.write([{ sourceId: connector.id, provenance: 'connector', call }]);
+        if (outcome?.status === 'rejected') throw new TrackingError(400, outcome.reason);
+        const customerId =
+          outcome?.status === 'stored' || outcome?.status === 'suppressed'
+            ? outcome.customerId
+            : await customerOfStoredCall(regional.sql, connector.id, call.messageId);
+        if (click && customerId) await recordAdClicks(regional.sql, [{ ...click, customerId, sourceId: connector.id }]);
+        return { success: true as const };
+      },
+    );
   });
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
