@@ -15,5 +15,6 @@ export { reclassification, reclassificationProgressQuery } from './reclassificat
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
+export { messageSend } from './message-send';
 export { connectorDelivery } from './connector-delivery';
 export { adConversionUpload } from './ad-conversion-upload';
