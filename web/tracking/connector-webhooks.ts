@@ -54,6 +54,11 @@ export interface ConnectorWebhookDeps {
 const CONNECTOR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const refused = z.object({ success: z.literal(false), error: z.string() });
 
+/** A POST whose body is checked as sent (JSON only), refused 401 when its proof does not hold. */
+function withUnauthorized(doc: ReturnType<typeof trackingRoute>, description: string) {
+  return { ...doc, consumes: ['application/json'], response: { ...doc.response, 401: json(description, refused) } };
+}
+
 export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: ConnectorWebhookDeps): void {
   const lookups = new SourceRateLimiter(KEY_LOOKUPS_PER_CLIENT);
 
@@ -125,8 +130,8 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
     scope.post<{ Params: { id: string } }>(
       '/v1/connectors/:id/meta-leads/webhook',
       {
-        schema: {
-          ...trackingRoute({
+        schema: withUnauthorized(
+          trackingRoute({
             summary: 'Meta Lead Ads leadgen notifications, signed with the app secret (X-Hub-Signature-256)',
             security: [],
             params,
@@ -148,8 +153,8 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
               404: json('no Meta Lead Ads connector with this ID', refused),
             },
           }),
-          consumes: ['application/json'],
-        },
+          'X-Hub-Signature-256 is missing or does not match the raw body under the app secret',
+        ),
       },
       async (request) => {
         const raw = request.body as Buffer | undefined;
@@ -182,8 +187,8 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
     scope.post<{ Params: { id: string } }>(
       '/v1/connectors/:id/google-ads/lead-form',
       {
-        schema: {
-          ...trackingRoute({
+        schema: withUnauthorized(
+          trackingRoute({
             summary: "Google Ads lead form webhook: a submission, with the form's key (google_key) as its proof",
             security: [],
             params,
@@ -197,8 +202,8 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
               404: json('no Google Ads connector with this ID', refused),
             },
           }),
-          consumes: ['application/json'],
-        },
+          "google_key is not the connector's lead form key",
+        ),
       },
       async (request) => {
         const raw = request.body as Buffer | undefined;
