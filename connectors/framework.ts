@@ -17,7 +17,17 @@ import type { Purpose } from '../domain/consent';
 export const STREAMS = ['customers', 'orders'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
-export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'lazada', 'amazon', 'file', 'meta_leads', 'google_ads'] as const;
+export const CONNECTOR_SYSTEMS = [
+  'shopify',
+  'shopee',
+  'lazada',
+  'amazon',
+  'file',
+  'tiktok_shop',
+  'hubspot',
+  'meta_leads',
+  'google_ads',
+] as const;
 export type ConnectorSystem = (typeof CONNECTOR_SYSTEMS)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -12,6 +12,8 @@ import { shopifyPrivacySystem } from './shopify/privacy';
 import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
 import { shopifyConnector } from './shopify';
+import { tiktokShopConnector } from './tiktok-shop';
+import { hubspotConnector } from './hubspot';
 
 /**
  * Every connector Meridian can sync, by system, and the identifier type its customer IDs are
@@ -23,6 +25,8 @@ export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any
   lazada: lazadaConnector,
   amazon: amazonConnector,
   file: fileImportConnector,
+  tiktok_shop: tiktokShopConnector,
+  hubspot: hubspotConnector,
   meta_leads: metaLeadsConnector,
   google_ads: googleAdsConnector,
 };
@@ -33,6 +37,8 @@ export const CUSTOMER_ID_TYPES: Partial<Record<ConnectorSystem, string>> = {
   shopee: 'shopee_user',
   lazada: 'lazada_user',
   amazon: 'amazon_buyer',
+  tiktok_shop: 'tiktok_shop_buyer',
+  hubspot: 'hubspot_contact',
 };
 
 export function connectorDefinition(system: string): ConnectorDefinition<unknown, unknown> {
