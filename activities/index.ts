@@ -4,6 +4,7 @@ import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 import { createSyncActivities, SyncDeps } from './sync/regional';
+import { createAdActivities } from './ads/regional';
 import { createConsentActivities } from './consent/regional';
 import type { RequesterMailer } from '../mail/privacy-mailer';
 import { createPrivacyActivities } from './privacy/regional';
@@ -43,6 +44,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     ...createRegionHealthActivities(deps),
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
     ...createSyncActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
+    ...createAdActivities({ ...deps, region: deps.region.name, sql: deps.pool.sql }),
     ...createConsentActivities({
       region: deps.region.name,
       sql: deps.pool.sql,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CanonicalCustomer, CanonicalOrder, RejectedRecord } from '../domain/commerce';
+import type { Purpose } from '../domain/consent';
 
 /**
  * What a connector is, for the sync workflow: its settings and credentials (zod-validated when a
@@ -16,7 +17,17 @@ import type { CanonicalCustomer, CanonicalOrder, RejectedRecord } from '../domai
 export const STREAMS = ['customers', 'orders'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
-export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'lazada', 'amazon', 'file', 'tiktok_shop', 'hubspot'] as const;
+export const CONNECTOR_SYSTEMS = [
+  'shopify',
+  'shopee',
+  'lazada',
+  'amazon',
+  'file',
+  'tiktok_shop',
+  'hubspot',
+  'meta_leads',
+  'google_ads',
+] as const;
 export type ConnectorSystem = (typeof CONNECTOR_SYSTEMS)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -37,6 +48,36 @@ export interface SyncPage {
   highWater?: string;
   /** Records this pass will hold in all, when the source says (for progress); undefined when unknown. */
   total?: number;
+  /** Consent a page's customers gave on the source's own form (a lead form), with what they were shown. */
+  consents?: SourcedConsent[];
+  /** Ad clicks (gclid …) a page's customers came by, for conversions sent back to the ad platform. */
+  clicks?: SourcedClick[];
+}
+
+/**
+ * What a person agreed to on a source's form, and the proof: the text the form showed and the answers
+ * given (`evidence`, no personal values: form IDs, policy text, checkbox keys and states), kept in the
+ * region under (proof.kind, proof.reference), which the consent records name.
+ */
+export interface SourcedConsent {
+  /** The externalId of the customer in the same page the choices belong to. */
+  customerExternalId: string;
+  /** The person's country, when the source gives it: the law that applies to a first consent record. */
+  countryCode?: string;
+  /** When the choice was made (ISO 8601, UTC). */
+  at: string;
+  proof: { kind: string; reference: string };
+  choices: { purpose: Purpose; state: 'granted' | 'denied' }[];
+  evidence: { [key: string]: JsonValue };
+}
+
+/** An ad click ID a customer of the page arrived with (a lead form's gcl_id). */
+export interface SourcedClick {
+  customerExternalId: string;
+  kind: 'gclid' | 'gbraid' | 'wbraid';
+  clickId: string;
+  /** When the click (or the form submitted after it) happened (ISO 8601, UTC). */
+  at: string;
 }
 
 export interface ConnectorContext {
@@ -58,6 +99,11 @@ export interface ConnectorContext {
 
 export interface ConnectorSession {
   fetchPage(stream: StreamName, cursor: Cursor | null, since: string | undefined): Promise<SyncPage>;
+  /**
+   * Records named by a vendor's notification (a webhook that carries IDs only, such as Meta's leadgen),
+   * fetched and mapped as a page; only for connectors that are notified.
+   */
+  fetchRecords?(stream: StreamName, ids: string[]): Promise<SyncPage>;
   close?(): Promise<void>;
 }
 

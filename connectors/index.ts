@@ -8,6 +8,8 @@ import { manualSystem } from './manual';
 import { metaAudiencesSystem } from './meta-audiences';
 import { googleCustomerMatchSystem } from './google-customer-match';
 import { tiktokAudiencesSystem } from './tiktok-audiences';
+import { metaLeadsConnector } from './meta-leads';
+import { googleAdsConnector } from './google-ads';
 import { shopifyPrivacySystem } from './shopify/privacy';
 import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
@@ -27,6 +29,8 @@ export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any
   file: fileImportConnector,
   tiktok_shop: tiktokShopConnector,
   hubspot: hubspotConnector,
+  meta_leads: metaLeadsConnector,
+  google_ads: googleAdsConnector,
 };
 
 /** The platform identifier type of a connector's customer IDs; undefined when they are not identifiers (a file's row IDs). */

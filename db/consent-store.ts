@@ -265,3 +265,36 @@ export function effectiveConsentSql(sql: Sql, scope: { purpose: Purpose; consent
       on d.jurisdiction = s.jurisdiction
   )`;
 }
+
+/**
+ * Keeps what a person was shown and answered as the proof their consent records name (a lead form's
+ * text and checkbox states; no personal values). Stored once per proof: a re-delivered lead changes nothing.
+ */
+export async function recordConsentEvidence(
+  sql: Sql,
+  evidence: {
+    proof: { kind: string; reference: string };
+    customerId: string;
+    sourceId: string;
+    at: string;
+    shownSha256?: string;
+    evidence: Record<string, unknown>;
+  },
+): Promise<void> {
+  await sql`
+    insert into consent_evidence (proof_kind, proof_reference, customer_id, source_id, shown_sha256, evidence, recorded_at)
+    values (${evidence.proof.kind}, ${evidence.proof.reference}, ${evidence.customerId}, ${evidence.sourceId},
+            ${evidence.shownSha256 ?? null}, ${JSON.stringify(evidence.evidence)}::text::jsonb, ${evidence.at})
+    on conflict (proof_kind, proof_reference) do nothing`;
+}
+
+/** The evidence a consent record's proof names, or undefined. */
+export async function readConsentEvidence(
+  sql: Sql,
+  proof: { kind: string; reference: string },
+): Promise<{ customerId: string; sourceId: string; evidence: Record<string, unknown> } | undefined> {
+  const [row] = await sql<{ customer_id: string; source_id: string; evidence: Record<string, unknown> }[]>`
+    select customer_id::text, source_id, evidence from consent_evidence
+    where proof_kind = ${proof.kind} and proof_reference = ${proof.reference}`;
+  return row ? { customerId: row.customer_id, sourceId: row.source_id, evidence: row.evidence } : undefined;
+}

@@ -167,6 +167,9 @@ export async function eraseProfiles(
     // The queryable copies of the person's traits (their events' queryable properties go with the events).
     const profileTraits = await tx`delete from profile_traits where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_records where customer_id = any(${list}::uuid[])`;
+    await tx`delete from consent_evidence where customer_id = any(${list}::uuid[])`;
+    await tx`delete from ad_clicks where customer_id = any(${list}::uuid[])`;
+    await tx`delete from ad_conversion_uploads where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_subjects where customer_id = any(${list}::uuid[])`;
     // Segment membership, its history and outbox, and pending audience changes: keyed by the customer ID only, but theirs.
     await tx`delete from segment_membership where customer_id = any(${list}::uuid[])`;

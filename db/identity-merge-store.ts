@@ -86,6 +86,8 @@ export async function mergeProfiles(
     const identities = await tx`update identities set customer_id = ${into} where customer_id = ${merge.from}`;
     const events = await tx`update events set customer_id = ${into} where customer_id = ${merge.from}`;
     await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
+    // Ad clicks follow the person, so a conversion after a merge still finds the click it came by.
+    await tx`update ad_clicks set customer_id = ${into} where customer_id = ${merge.from}`;
     // Tags follow the person; one both carried stays one (the survivor's, with its score and time).
     await tx`
       insert into tag_assignments (customer_id, tag_key, origin, score, assigned_at)

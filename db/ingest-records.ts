@@ -10,7 +10,7 @@ import type { TrackingCall } from '../domain/tracking';
  * version, so a re-synced page is recognised and changes nothing (DESIGN.md, rule 4).
  */
 
-const TRAIT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'locale'] as const;
+const TRAIT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'name', 'locale'] as const;
 
 function call(
   messageId: string,

@@ -28,6 +28,8 @@ export const CanonicalCustomer = z.object({
   phone: z.string().min(1).optional(),
   firstName: z.string().min(1).optional(),
   lastName: z.string().min(1).optional(),
+  /** The full name as the source gives it, when it gives no parts (a lead form's full_name): never split by guess. */
+  name: z.string().min(1).optional(),
   countryCode: COUNTRY_CODE.optional(),
   locale: z.string().min(1).optional(),
   createdAt: UTC_INSTANT,

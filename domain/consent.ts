@@ -48,6 +48,8 @@ export const CONSENT_SOURCES = [
   'import',
   'store',
   'list-unsubscribe',
+  /** A lead form on an ad platform (Meta Lead Ads, Google Ads lead forms): its checkboxes, with the form's text kept as proof. */
+  'lead-form',
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 

@@ -70,6 +70,26 @@ export const connectorSyncInputSchema = z
   });
 export type ConnectorSyncInput = z.infer<typeof connectorSyncInputSchema>;
 
+/**
+ * connectorDelivery: records a vendor notified Meridian of by ID (Meta's leadgen webhook), fetched and
+ * stored on the connector's region queue (`delivery-<connectorId>-<recordId>`). IDs only.
+ */
+export const connectorDeliveryInputSchema = z.object({
+  connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID such as "con_1a2b3c4d5e6f7a8b"'),
+  stream: z.enum(['customers', 'orders']),
+  recordIds: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "is not a vendor record ID (letters, digits, '-', '_')"))
+    .min(1)
+    .max(100),
+});
+export type ConnectorDeliveryInput = z.infer<typeof connectorDeliveryInputSchema>;
+
+/** adConversionUpload: conversions of an ad connector's clicked buyers sent back (`conversions-<connectorId>`). */
+export const adConversionUploadInputSchema = z.object({
+  connectorId: z.string().regex(CONNECTOR_ID_PATTERN, 'is not a connector ID such as "con_1a2b3c4d5e6f7a8b"'),
+});
+export type AdConversionUploadInput = z.infer<typeof adConversionUploadInputSchema>;
+
 /** consentPropagation, as the admin API starts it (`consent-<propagationId>`). */
 export const consentPropagationInputSchema = z.object({
   propagationId: z.string().regex(/^cp_[0-9a-f]{16}$/, 'is not a consent propagation ID such as "cp_0123456789abcdef"'),

@@ -150,6 +150,15 @@ export async function createMeridianWeb(
       },
       cache: webhookCache,
     },
+    connectorWebhooks: {
+      globalSql: globalPool.sql,
+      regional: regionalAccess,
+      temporal,
+      regions: config.regions,
+      writers,
+      fx: new FxRatesCache(globalPool.sql),
+      reportingCurrency: config.reportingCurrency,
+    },
     ...(privacyMailer
       ? {
           privacy: {

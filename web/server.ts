@@ -4,6 +4,7 @@ import { registerAdminRoutes } from './admin/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracking/webhook';
+import { ConnectorWebhookDeps, registerConnectorWebhookRoutes } from './tracking/connector-webhooks';
 import { ReadinessProbe } from './readiness';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
@@ -27,6 +28,8 @@ export interface WebDeps {
   tracking?: TrackingDeps;
   /** POST /v1/sources/:id/webhook (./tracking/webhook.ts), through the tracking API's path. */
   webhooks?: { deps: WebhookDeps; cache: WebhookSourceCache };
+  /** Webhooks of connected platforms (Meta Lead Ads, Google Ads lead forms). */
+  connectorWebhooks?: ConnectorWebhookDeps;
   admin?: AdminDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
@@ -93,6 +96,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
 
   if (deps.tracking) registerTrackingRoutes(app, deps.tracking);
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.deps, deps.webhooks.cache);
+  if (deps.connectorWebhooks) registerConnectorWebhookRoutes(app, deps.connectorWebhooks);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
 

@@ -17,3 +17,5 @@ export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
 export { adAudienceSync } from './ad-audience-sync';
 export { messageSend } from './message-send';
+export { connectorDelivery } from './connector-delivery';
+export { adConversionUpload } from './ad-conversion-upload';

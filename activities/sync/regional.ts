@@ -4,7 +4,10 @@ import { connectorDefinition, CUSTOMER_ID_TYPES } from '../../connectors';
 import type { ConnectorContext, ConnectorSession, Cursor, StreamName, SyncPage } from '../../connectors/framework';
 import { ConnectorConfigError, getConnector, loadCredentials, storeCredentials } from '../../db/connectors-store';
 import type { FxRatesCache } from '../../db/fx-rates-store';
-import { IncomingCall, isDataError, RegionWriter } from '../../db/region-writer';
+import { AdClick, customerOfStoredCall, recordAdClicks } from '../../db/ad-conversions-store';
+import { readConsent, recordConsent, recordConsentEvidence } from '../../db/consent-store';
+import { CallOutcome, IncomingCall, isDataError, RegionWriter } from '../../db/region-writer';
+import type { ConsentRecord } from '../../domain/consent';
 import {
   endSyncRun,
   finishStreamPass,
@@ -224,10 +227,71 @@ export function createSyncActivities(deps: SyncDeps) {
         reason: `the database refused the record (PostgreSQL ${(outcome.reason as { code?: string }).code})`,
       });
     });
+    if ((page.consents?.length ?? 0) > 0 || (page.clicks?.length ?? 0) > 0) {
+      await storeFollowUps(connectorId, page, items.slice(0, page.customers.length), outcomes);
+    }
     if (rejected.length > 0) {
       await recordSyncRejections(sql, { syncId, connectorId, stream, pageNo }, rejected);
     }
     return { customers, orders, rejected: rejected.length };
+  }
+
+  /**
+   * What a page says about its customers beyond their traits: consent given on the source's form (with
+   * the text shown, as proof) and ad clicks. Each needs the person the customer resolved to: the
+   * write's outcome, or, for a customer stored by an earlier attempt of this page, the stored call.
+   * Every write here is idempotent, so a repeated page records nothing twice.
+   */
+  async function storeFollowUps(
+    connectorId: string,
+    page: SyncPage,
+    customerItems: IncomingCall[],
+    outcomes: PromiseSettledResult<CallOutcome[]>[],
+  ): Promise<void> {
+    const people = new Map<string, string>();
+    for (const [i, customer] of page.customers.entries()) {
+      const outcome = outcomes[i];
+      if (outcome?.status !== 'fulfilled') continue;
+      const [stored] = outcome.value;
+      if (stored?.status === 'stored' || stored?.status === 'suppressed')
+        people.set(customer.externalId, stored.customerId);
+      else if (stored?.status === 'duplicate') {
+        const found = await customerOfStoredCall(sql, connectorId, customerItems[i]!.call.messageId);
+        if (found) people.set(customer.externalId, found);
+      }
+    }
+    for (const consent of page.consents ?? []) {
+      const customerId = people.get(consent.customerExternalId);
+      if (!customerId) continue;
+      await recordConsentEvidence(sql, {
+        proof: consent.proof,
+        customerId,
+        sourceId: connectorId,
+        at: consent.at,
+        ...(typeof consent.evidence.shownSha256 === 'string' ? { shownSha256: consent.evidence.shownSha256 } : {}),
+        evidence: consent.evidence,
+      });
+      if (consent.choices.length === 0) continue;
+      const current = await readConsent(sql, customerId);
+      // A first record needs the person's country (the law that applies); without one the proof is kept, no choice.
+      if (!current && !consent.countryCode) continue;
+      const records: ConsentRecord[] = consent.choices.map((choice) => ({
+        purpose: choice.purpose,
+        state: choice.state,
+        source: 'lead-form',
+        at: consent.at,
+        proof: consent.proof,
+      }));
+      // The consent outbox starts the propagation of a change (temporal/consent-outbox.ts).
+      await recordConsent(sql, customerId, records, current ? undefined : { country: consent.countryCode! });
+    }
+    const clicks: AdClick[] = (page.clicks ?? []).flatMap((click) => {
+      const customerId = people.get(click.customerExternalId);
+      return customerId
+        ? [{ kind: click.kind, clickId: click.clickId, customerId, sourceId: connectorId, at: click.at }]
+        : [];
+    });
+    await recordAdClicks(sql, clicks);
   }
 
   /**
@@ -369,6 +433,38 @@ export function createSyncActivities(deps: SyncDeps) {
         records: input.records,
       });
       return { nextSince };
+    },
+
+    /**
+     * Records a vendor named in a notification (connectorDelivery): fetched by ID through the
+     * connector's session and stored as a page is, so a record seen by a sync too is stored once.
+     */
+    async deliverRecords(input: {
+      connectorId: string;
+      stream: StreamName;
+      recordIds: string[];
+    }): Promise<{ customers: number; orders: number; rejected: number }> {
+      const ctx = Context.current();
+      const { session, system } = await openSession(input.connectorId, () => ctx.heartbeat());
+      try {
+        if (!session.fetchRecords) {
+          throw ApplicationFailure.nonRetryable(
+            `connector ${input.connectorId} (${system}) takes no notifications: its records come by sync only`,
+            'InvalidInput',
+          );
+        }
+        const page = await session.fetchRecords(input.stream, input.recordIds);
+        return await storePage(
+          system,
+          input.connectorId,
+          ctx.info.workflowExecution?.workflowId ?? `delivery-${input.connectorId}`,
+          input.stream,
+          0,
+          page,
+        );
+      } finally {
+        await session.close?.();
+      }
     },
 
     /** Records how the sync ended and releases the lease. */

@@ -35,9 +35,10 @@ export const META_DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 export const META_MAX_ROWS = 10_000;
 const MAX_MESSAGE = 300;
 
-const AUTH_CODES = new Set([102, 104, 190, 463, 467]);
-const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
-const TRANSIENT_CODES = new Set([1, 2]);
+/** Graph's error codes by meaning (shared with the Lead Ads client, connectors/meta-leads). */
+export const AUTH_CODES = new Set([102, 104, 190, 463, 467]);
+export const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
+export const TRANSIENT_CODES = new Set([1, 2]);
 
 export interface MetaRemoveResult {
   audienceId: string;
@@ -208,14 +209,14 @@ export class MetaAudiencesClient {
   }
 }
 
-interface GraphError {
+export interface GraphError {
   code: number;
   transient: boolean;
   /** "(#190/460) OAuthException: message [fbtrace_id …]" */
   text: string;
 }
 
-function graphError(bodyText: string): GraphError | undefined {
+export function graphError(bodyText: string): GraphError | undefined {
   const error = jsonObject(bodyText)?.error as Record<string, unknown> | undefined;
   if (typeof error !== 'object' || error === null || typeof error.code !== 'number') return undefined;
   const subcode = typeof error.error_subcode === 'number' ? `/${error.error_subcode}` : '';

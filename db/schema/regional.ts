@@ -790,3 +790,69 @@ export const broadcastRecipients = pgTable(
     index('broadcast_recipients_due').on(t.broadcastId, t.status, t.sendAt),
   ],
 );
+
+/**
+ * What a person was shown and answered when they gave consent on a source's own form (a Meta lead
+ * form's privacy policy, disclaimer and checkboxes), kept as the proof that consent records name by
+ * (proof_kind, proof_reference). Form text, IDs and checkbox states only: no personal values.
+ */
+export const consentEvidence = pgTable(
+  'consent_evidence',
+  {
+    proofKind: text('proof_kind').notNull(),
+    proofReference: text('proof_reference').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    sourceId: text('source_id').notNull(),
+    /** The hash of the text shown, so the leads of one form version can be found together. */
+    shownSha256: text('shown_sha256'),
+    evidence: jsonb('evidence').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.proofKind, t.proofReference] }),
+    index('consent_evidence_customer').on(t.customerId),
+  ],
+);
+
+/**
+ * Ad clicks a person came by (Google's gclid, gbraid, wbraid), from a tracked page's URL or a lead
+ * form: what a conversion is sent back to the ad platform with. One row per click ID.
+ */
+export const adClicks = pgTable(
+  'ad_clicks',
+  {
+    kind: text('kind').notNull(),
+    clickId: text('click_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    sourceId: text('source_id').notNull(),
+    clickedAt: timestamp('clicked_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.clickId] }), index('ad_clicks_customer').on(t.customerId, t.clickedAt)],
+);
+
+/**
+ * One row per (ad connector, order): the conversion sent back for it (Google Ads offline click
+ * conversions). Reserved before the upload and never sent twice: a retried upload of a reserved order
+ * is matched by Google on its order ID and counted as done. IDs and status only.
+ */
+export const adConversionUploads = pgTable(
+  'ad_conversion_uploads',
+  {
+    connectorId: text('connector_id').notNull(),
+    orderSourceId: text('order_source_id').notNull(),
+    orderExternalId: text('order_external_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    clickKind: text('click_kind').notNull(),
+    /** pending (reserved, upload not confirmed), uploaded, refused (the platform refused it for good) */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().defaultNow(),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectorId, t.orderSourceId, t.orderExternalId] }),
+    index('ad_conversion_uploads_customer').on(t.customerId),
+  ],
+);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stall } from './faults';
 
@@ -21,6 +21,16 @@ import { stall } from './faults';
  *   `estimated_time_to_regain_access` in minutes) and `x-app-usage`. Past `rateLimit.calls` in a window the
  *   ad account is throttled: code 80004 subcode 2446079, "There have been too many calls to this ad-account…".
  *
+ * Lead Ads ("Retrieving Leads", "Lead Ads webhooks"), for the Page that owns the forms (same token rules):
+ * - `GET /{version}/{form_id}/leads?fields=…&filtering=[{field:"time_created",operator:"GREATER_THAN"|…,value:<unix>}]&limit=&after=`
+ *   newest first, `limit` default 25 (at most 1000), `paging.cursors.{before,after}` and `paging.next` only
+ *   while more follow; `GET /{version}/{lead_id}?fields=…` one lead; `GET /{version}/{form_id}?fields=…` the
+ *   form with its `legal_content` (privacy_policy, custom_disclaimer with checkboxes). Only the fields asked
+ *   for are answered (`id` always), as Graph does. Throttling (`rateLimit`) answers code 17 with the Page's
+ *   `x-business-use-case-usage` entry.
+ * - `leadgenNotification(leadIds)`: the POST body Meta sends a subscribed app, and its X-Hub-Signature-256
+ *   under `appSecret`.
+ *
  * Members are stored as hashes, made from the raw emails and phones a test seeds with Meta's documented
  * normalisation (written here independently of the connector). The requests log holds method, path,
  * where the token was and status: never the token or a body.
@@ -37,13 +47,38 @@ export interface MetaEmulatorOptions {
   rateLimit?: { calls: number; windowMs?: number; regainMinutes?: number };
   /** Every call is answered this long after it arrived (a slow vendor); default 0. */
   latencyMs?: number;
+  /** The Page owning lead forms (Lead Ads); default '5550001112'. */
+  pageId?: string;
+  /** The app secret signing leadgen notifications; default 'meta-app-secret'. */
+  appSecret?: string;
+}
+
+/** A lead as a test seeds it: answers by question key, and the disclaimer boxes ticked. */
+export interface EmulatedLead {
+  id: string;
+  created_time: Date;
+  answers: Record<string, string>;
+  checked?: Record<string, boolean>;
+  platform?: 'fb' | 'ig';
+  ad_id?: string;
+}
+
+export interface EmulatedLeadForm {
+  name?: string;
+  locale?: string;
+  privacyPolicy?: { url: string; link_text?: string };
+  disclaimer?: {
+    title?: string;
+    body?: string;
+    checkboxes?: { key: string; text: string; is_required?: boolean; is_checked_by_default?: boolean }[];
+  };
 }
 
 export type MetaFault = 500 | 'rate-limit' | 'timeout' | 'garbage';
 
 export interface MetaFaultOptions {
   /** For 'rate-limit': the Graph error code, default 17 ("User request limit reached"). */
-  code?: 4 | 17 | 613 | 80003 | 80004;
+  code?: 4 | 17 | 32 | 613 | 80003 | 80004;
   /** For 'rate-limit': estimated_time_to_regain_access in the header; default 0 (no estimate). */
   regainMinutes?: number;
   /** For 'timeout': close the socket after this long instead of holding it until close(). */
@@ -72,6 +107,15 @@ export interface MetaEmulator {
   failNext(count: number, fault: MetaFault, options?: MetaFaultOptions): void;
   /** Calls waiting out the latency now, and the most there were at once. */
   inFlight(): { now: number; max: number };
+  pageId: string;
+  /** A lead form of the Page, with the legal content it shows. */
+  createLeadForm(formId: string, form?: EmulatedLeadForm): void;
+  addLeads(formId: string, leads: EmulatedLead[]): void;
+  /** The body of a leadgen notification naming these leads, and its signature under the app secret (or `secret`). */
+  leadgenNotification(
+    leads: { leadId: string; formId: string }[],
+    secret?: string,
+  ): { body: string; signature: string };
   requests: MetaRequestRecord[];
   close(): Promise<void>;
 }
@@ -130,6 +174,10 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
   const window = { start: Date.now(), calls: 0 };
   let revoked = false;
   let baseUrl = '';
+  const pageId = options.pageId ?? '5550001112';
+  const appSecret = options.appSecret ?? 'meta-app-secret';
+  const forms = new Map<string, EmulatedLeadForm>();
+  const leads = new Map<string, EmulatedLead & { form_id: string }>();
 
   /** Meta's normalisation, independent of the connector's: trim and lower-case; digits only without leading zeros. */
   const hashEmail = (email: string) => sha256(email.trim().toLowerCase());
@@ -140,6 +188,15 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     const pct = limit ? Math.min(100, Math.round((window.calls / limit) * 100)) : 1;
     return {
       'x-business-use-case-usage': JSON.stringify({
+        [pageId]: [
+          {
+            type: 'pages',
+            call_count: pct,
+            total_cputime: Math.ceil(pct / 2),
+            total_time: Math.ceil(pct / 2),
+            estimated_time_to_regain_access: regainMinutes,
+          },
+        ],
         [adAccountId]: [
           {
             type: 'ads_management',
@@ -239,6 +296,131 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     return String(id);
   }
 
+  // ---- Lead Ads ----
+
+  /** Graph's `fields`: top-level names, a nested selection `{…}` kept with its field. */
+  function fieldsOf(params: Record<string, unknown>): Set<string> {
+    const text = typeof params.fields === 'string' ? params.fields : '';
+    const names = new Set<string>(['id']);
+    let depth = 0;
+    let current = '';
+    for (const ch of text) {
+      if (ch === '{') depth++;
+      if (ch === '}') depth--;
+      if (ch === ',' && depth === 0) {
+        names.add(current.replace(/\{.*$/s, '').trim());
+        current = '';
+      } else current += ch;
+    }
+    if (current.trim()) names.add(current.replace(/\{.*$/s, '').trim());
+    return names;
+  }
+
+  const unknownObject = (id: string) =>
+    invalidParameter(
+      `Unsupported get request. Object with ID '${id.slice(0, 30)}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      33,
+    );
+
+  function leadJson(lead: EmulatedLead & { form_id: string }, fields: Set<string>): Record<string, unknown> {
+    const form = forms.get(lead.form_id);
+    const full: Record<string, unknown> = {
+      id: lead.id,
+      created_time: lead.created_time.toISOString().replace(/\.\d{3}Z$/, '+0000'),
+      form_id: lead.form_id,
+      ad_id: lead.ad_id ?? '120200000000000001',
+      campaign_id: '120200000000000000',
+      is_organic: false,
+      platform: lead.platform ?? 'fb',
+      field_data: Object.entries(lead.answers).map(([name, value]) => ({ name, values: [value] })),
+      custom_disclaimer_responses: (form?.disclaimer?.checkboxes ?? []).map((box) => ({
+        checkbox_key: box.key,
+        is_checked: lead.checked?.[box.key] ? '1' : '',
+      })),
+    };
+    return Object.fromEntries(Object.entries(full).filter(([key]) => fields.has(key)));
+  }
+
+  function graphObject(id: string, params: Record<string, unknown>): Record<string, unknown> {
+    const fields = fieldsOf(params);
+    const lead = leads.get(id);
+    if (lead) return leadJson(lead, fields);
+    const form = forms.get(id);
+    if (!form) throw unknownObject(id);
+    const full: Record<string, unknown> = {
+      id,
+      name: form.name ?? `Form ${id}`,
+      locale: form.locale ?? 'en_US',
+      status: 'ACTIVE',
+      privacy_policy_url: form.privacyPolicy?.url,
+      legal_content: {
+        id: `${id}0`,
+        ...(form.privacyPolicy ? { privacy_policy: form.privacyPolicy } : {}),
+        ...(form.disclaimer
+          ? {
+              custom_disclaimer: {
+                title: form.disclaimer.title,
+                body: { text: form.disclaimer.body ?? '', url_entities: [] },
+                checkboxes: form.disclaimer.checkboxes ?? [],
+              },
+            }
+          : {}),
+      },
+    };
+    return Object.fromEntries(Object.entries(full).filter(([key]) => fields.has(key)));
+  }
+
+  function leadList(formId: string, params: Record<string, unknown>): Record<string, unknown> {
+    if (!forms.has(formId)) throw unknownObject(formId);
+    const fields = fieldsOf(params);
+    let filters: unknown = [];
+    if (typeof params.filtering === 'string') {
+      try {
+        filters = JSON.parse(params.filtering);
+      } catch {
+        throw invalidParameter('param filtering must be JSON-encoded');
+      }
+    }
+    if (!Array.isArray(filters)) throw invalidParameter('param filtering must be an array');
+    let list = [...leads.values()].filter((lead) => lead.form_id === formId);
+    for (const filter of filters as { field?: unknown; operator?: unknown; value?: unknown }[]) {
+      if (filter.field !== 'time_created')
+        throw invalidParameter(`Filtering field ${String(filter.field).slice(0, 30)} is invalid`);
+      const value = Number(filter.value);
+      if (!Number.isFinite(value)) throw invalidParameter('Filtering value for time_created must be a Unix time');
+      const at = (lead: EmulatedLead) => Math.floor(lead.created_time.getTime() / 1000);
+      const test =
+        filter.operator === 'GREATER_THAN'
+          ? (l: EmulatedLead) => at(l) > value
+          : filter.operator === 'LESS_THAN'
+            ? (l: EmulatedLead) => at(l) < value
+            : undefined;
+      if (!test) throw invalidParameter(`Filtering operator ${String(filter.operator).slice(0, 30)} is invalid`);
+      list = list.filter(test);
+    }
+    list.sort((a, b) => b.created_time.getTime() - a.created_time.getTime() || b.id.localeCompare(a.id));
+    const limit = params.limit === undefined ? 25 : Number(params.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidParameter('param limit must be 1 to 1000');
+    let offset = 0;
+    if (typeof params.after === 'string') {
+      const decoded = /^offset:(\d+)$/.exec(Buffer.from(params.after, 'base64url').toString('utf8'));
+      if (!decoded) throw invalidParameter('param after is not a cursor this endpoint gave');
+      offset = Number(decoded[1]);
+    }
+    const pageLeads = list.slice(offset, offset + limit);
+    const cursor = (n: number) => Buffer.from(`offset:${n}`).toString('base64url');
+    const more = offset + limit < list.length;
+    return {
+      data: pageLeads.map((lead) => leadJson(lead, fields)),
+      paging: {
+        cursors: { before: cursor(offset), after: cursor(offset + pageLeads.length) },
+        ...(more
+          ? { next: `${baseUrl}/${apiVersion}/${formId}/leads?after=${cursor(offset + pageLeads.length)}` }
+          : {}),
+      },
+    };
+  }
+
   // ---- the HTTP side ----
 
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
@@ -308,7 +490,9 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
               ? '(#4) Application request limit reached'
               : code === 613
                 ? '(#613) Calls to this api have exceeded the rate limit.'
-                : '(#17) User request limit reached';
+                : code === 32
+                  ? '(#32) Page request limit reached'
+                  : '(#17) User request limit reached';
       return sendError(
         new GraphError(400, code, message, 2446079, { is_transient: true }),
         faultOptions.regainMinutes ?? 0,
@@ -362,6 +546,9 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
       if (window.calls >= options.rateLimit.calls) {
         const regain =
           options.rateLimit.regainMinutes ?? Math.max(1, Math.ceil((window.start + windowMs - Date.now()) / 60_000));
+        // A Page's calls (Lead Ads) are throttled as the Page: code 32.
+        if (/^\/v\d+\.\d+\/\d+(\/leads)?\/?$/.test(url.pathname))
+          return sendError(new GraphError(400, 32, '(#32) Page request limit reached', 2446079), regain);
         return sendError(
           new GraphError(
             400,
@@ -373,6 +560,25 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         );
       }
       window.calls++;
+    }
+
+    const leadRoute = /^\/(v\d+\.\d+)\/(\d+)(\/leads)?\/?$/.exec(url.pathname);
+    if (leadRoute && request.method === 'GET') {
+      const [, version, id, listing] = leadRoute as unknown as [string, string, string, string | undefined];
+      if (version !== apiVersion)
+        return sendError(
+          new GraphError(
+            400,
+            2635,
+            `(#2635) You are calling a deprecated version of the Graph API: use ${apiVersion}.`,
+          ),
+        );
+      try {
+        return send(200, JSON.stringify(listing ? leadList(id, params) : graphObject(id, params)));
+      } catch (error) {
+        if (error instanceof GraphError) return sendError(error);
+        throw error;
+      }
     }
 
     const route = /^\/(v\d+\.\d+)\/([^/]+)\/users\/?$/.exec(url.pathname);
@@ -466,6 +672,42 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
     },
     revokeToken() {
       revoked = true;
+    },
+    pageId,
+    createLeadForm(formId, form = {}) {
+      if (!/^\d+$/.test(formId)) throw new Error('createLeadForm: a form ID is digits only');
+      forms.set(formId, form);
+    },
+    addLeads(formId, list) {
+      if (!forms.has(formId)) throw new Error(`addLeads: no form ${formId}`);
+      for (const lead of list) {
+        if (!/^\d+$/.test(lead.id)) throw new Error('addLeads: a lead ID is digits only');
+        leads.set(lead.id, { ...lead, form_id: formId });
+      }
+    },
+    leadgenNotification(named, secret = appSecret) {
+      const now = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({
+        object: 'page',
+        entry: [
+          {
+            id: pageId,
+            time: now,
+            changes: named.map(({ leadId, formId }) => ({
+              field: 'leadgen',
+              value: {
+                ad_id: '120200000000000001',
+                form_id: formId,
+                leadgen_id: leadId,
+                created_time: now,
+                page_id: pageId,
+                adgroup_id: '120200000000000001',
+              },
+            })),
+          },
+        ],
+      });
+      return { body, signature: `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` };
     },
     failNext(count, fault, faultOptions = {}) {
       for (let i = 0; i < count; i++) faults.push({ fault, options: faultOptions });

@@ -22,6 +22,7 @@ import { clientNetwork, SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import { provenanceOfSource } from '../../domain/identity-provenance';
 import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
+import { recordTrackedClicks } from './ad-clicks';
 import { loggableError } from '../error-log';
 import { json, trackingRoute } from '../openapi';
 import { BodyError, bodyKindOf, registerTrackingBodies, UNSUPPORTED_MEDIA_TYPE } from './body';
@@ -166,6 +167,7 @@ async function store(
     const gpc = request.headers['sec-gpc'];
     await recordTrackedConsent(deps.consent, source, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
   }
+  await recordTrackedClicks(deps.consent?.regional.get(source.region), source.id, calls, outcomes);
   return outcomes;
 }
 

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorRateLimited,
+  ConnectorRequestError,
+  ConnectorTransientError,
+  classifyHttpFailure,
+} from '../errors';
+import { HttpAnswer, jsonObject, VendorHttp, VendorHttpLimits } from '../http';
+import {
+  AUTH_CODES,
+  graphError,
+  META_API,
+  META_API_VERSION,
+  META_DEFAULT_RATE_LIMIT_WAIT_MS,
+  META_GRAPH_URL,
+  RATE_LIMIT_CODES,
+  TRANSIENT_CODES,
+} from '../meta-audiences/client';
+
+/**
+ * Meta's Graph API, Lead Ads retrieval (developers.facebook.com, "Retrieving Leads"), with a Page
+ * access token of the Page that owns the forms (leads_retrieval, pages_manage_ads):
+ *
+ * - `GET /{form_id}/leads?fields=…&filtering=[{field:"time_created",operator:"GREATER_THAN",value:<unix>}]&limit=…&after=…`
+ *   pages of leads, oldest first is not promised, so a pass walks the form's `paging.cursors.after`
+ *   until there is no `paging.next`.
+ * - `GET /{lead_id}?fields=…` one lead, after a `leadgen` webhook named it.
+ * - `GET /{form_id}?fields=id,name,locale,privacy_policy_url,legal_content{…}` the form's consent
+ *   text: its privacy policy and custom disclaimer with checkboxes (what the person saw and agreed to).
+ *
+ * Graph's errors are read by code (connectors/meta-audiences/client.ts has the table): 190 and friends →
+ * the token is no longer good, reconnect; 10/200–299 → a permission is missing, reconnect; 4/17/32/613
+ * → throttled, waiting `estimated_time_to_regain_access` of the Page's `x-business-use-case-usage`
+ * entry (minutes; Meta sends no Retry-After). The token goes in the Authorization header, never a URL.
+ */
+
+export const LEAD_FIELDS =
+  'id,created_time,form_id,ad_id,campaign_id,is_organic,platform,field_data,custom_disclaimer_responses';
+export const FORM_FIELDS =
+  'id,name,locale,status,privacy_policy_url,legal_content{id,privacy_policy,custom_disclaimer}';
+/** Leads per page: Graph's default is 25; it takes up to 1000 but large pages time out. */
+export const MAX_LEADS_LIMIT = 500;
+const SYSTEM = META_API.system;
+const DEFAULT_MAX_RATE_LIMIT_WAITS = 5;
+/** A Meta wait longer than this is thrown for the activity's retry rather than slept in a call. */
+const MAX_SLEPT_WAIT_MS = 5 * 60_000;
+
+export interface MetaLeadsClientOptions extends VendorHttpLimits {
+  baseUrl?: string;
+  apiVersion?: string;
+  /** The Page's access token (never expires unless revoked, when made from a long-lived user token). */
+  pageAccessToken: string;
+  /** The Page's ID: named in messages, the key of its x-business-use-case-usage entry. */
+  pageId: string;
+  rateLimitWaitMs?: number;
+}
+
+const LeadsAnswer = z.looseObject({
+  data: z.array(z.unknown()),
+  paging: z
+    .looseObject({
+      cursors: z.looseObject({ before: z.string().optional(), after: z.string().optional() }).optional(),
+      next: z.string().optional(),
+    })
+    .optional(),
+});
+
+export interface MetaLeadsPage {
+  leads: unknown[];
+  /** The cursor of the next page, or undefined when this was the last. */
+  after?: string;
+}
+
+export class MetaLeadsClient {
+  private readonly baseUrl: string;
+  private readonly apiVersion: string;
+  private readonly token: string;
+  private readonly pageId: string;
+  private readonly http: VendorHttp;
+  private readonly rateLimitWaitMs: number;
+
+  constructor(opts: MetaLeadsClientOptions) {
+    this.baseUrl = (opts.baseUrl ?? META_GRAPH_URL).replace(/\/+$/, '');
+    this.apiVersion = opts.apiVersion ?? META_API_VERSION;
+    this.token = opts.pageAccessToken;
+    this.pageId = opts.pageId;
+    this.rateLimitWaitMs = opts.rateLimitWaitMs ?? META_DEFAULT_RATE_LIMIT_WAIT_MS;
+    this.http = new VendorHttp(META_API, opts, {
+      maxRateLimitWaits: DEFAULT_MAX_RATE_LIMIT_WAITS,
+      maxRateLimitWaitMs: MAX_SLEPT_WAIT_MS,
+    });
+  }
+
+  /** One page of a form's leads created after `createdAfter` (Unix seconds), from `after`. */
+  async formLeads(
+    formId: string,
+    request: { createdAfter: number; after?: string; limit: number },
+  ): Promise<MetaLeadsPage> {
+    checkId(formId, 'a lead form ID');
+    const query = new URLSearchParams({
+      fields: LEAD_FIELDS,
+      filtering: JSON.stringify([{ field: 'time_created', operator: 'GREATER_THAN', value: request.createdAfter }]),
+      limit: String(request.limit),
+      ...(request.after ? { after: request.after } : {}),
+    });
+    const operation = `listing the leads of form ${formId}`;
+    const body = await this.get(`/${formId}/leads?${query}`, operation);
+    const parsed = LeadsAnswer.safeParse(body);
+    if (!parsed.success) throw this.notPromised('lead list', operation);
+    const after = parsed.data.paging?.next ? parsed.data.paging.cursors?.after : undefined;
+    return { leads: parsed.data.data, ...(after ? { after } : {}) };
+  }
+
+  /** One lead by its ID (as a leadgen webhook names it). */
+  async lead(leadId: string): Promise<unknown> {
+    checkId(leadId, 'a lead ID');
+    return this.get(`/${leadId}?${new URLSearchParams({ fields: LEAD_FIELDS })}`, `reading lead ${leadId}`);
+  }
+
+  /** A lead form with its legal content (privacy policy, custom disclaimer and checkboxes). */
+  async form(formId: string): Promise<unknown> {
+    checkId(formId, 'a lead form ID');
+    return this.get(`/${formId}?${new URLSearchParams({ fields: FORM_FIELDS })}`, `reading lead form ${formId}`);
+  }
+
+  private async get(pathAndQuery: string, operation: string): Promise<Record<string, unknown>> {
+    const answer = await this.http.call(
+      {
+        url: `${this.baseUrl}/${this.apiVersion}${pathAndQuery}`,
+        headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+      },
+      { account: this.account, operation },
+      { classify: (sent) => this.classify(sent, operation) },
+    );
+    const body = jsonObject(answer.bodyText);
+    if (!body) throw this.notPromised('JSON object', operation);
+    return body;
+  }
+
+  private get account(): string {
+    return `Facebook Page ${this.pageId}`;
+  }
+
+  classify(response: HttpAnswer, operation: string): ConnectorError {
+    const account = this.account;
+    const graph = graphError(response.bodyText);
+    if (!graph)
+      return classifyHttpFailure(SYSTEM, response.status, response.headers, '', {
+        account,
+        reconnect: 'the Facebook Page',
+        operation,
+      });
+    const detail = `HTTP ${response.status}: ${graph.text}`;
+    const { code } = graph;
+    if (AUTH_CODES.has(code)) {
+      return new ConnectorAuthError(
+        `${SYSTEM} rejected the Page access token for ${account} while ${operation}: reconnect the Facebook Page in Meridian (the token expired or was revoked, or its user lost the Page's admin role) [${detail}]`,
+        SYSTEM,
+        response.status,
+      );
+    }
+    if (code === 10 || (code >= 200 && code <= 299)) {
+      return new ConnectorAuthError(
+        `${SYSTEM} refused ${operation} for ${account}: reconnect the Facebook Page in Meridian and grant leads_retrieval and pages_manage_ads [${detail}]`,
+        SYSTEM,
+        response.status,
+      );
+    }
+    if (RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014)) {
+      const waitMs = this.rateLimitWait(response.headers);
+      return new ConnectorRateLimited(
+        `${SYSTEM} rate limit reached for ${account} while ${operation}: retry after ${waitMs / 1000} s [${detail}]`,
+        SYSTEM,
+        waitMs,
+      );
+    }
+    if (TRANSIENT_CODES.has(code) || graph.transient || response.status >= 500) {
+      return new ConnectorTransientError(
+        `${SYSTEM} failed on its side for ${account} while ${operation} [${detail}]: retry later`,
+        SYSTEM,
+        response.status,
+      );
+    }
+    return new ConnectorRequestError(
+      `${SYSTEM} refused the request for ${account} while ${operation} [${detail}]`,
+      SYSTEM,
+      response.status,
+      graph.text,
+    );
+  }
+
+  /** The Page's `estimated_time_to_regain_access` (minutes) in x-business-use-case-usage, else the default. */
+  private rateLimitWait(headers: Headers): number {
+    let minutes = 0;
+    try {
+      const usage = JSON.parse(headers.get('x-business-use-case-usage') ?? '{}') as Record<string, unknown>;
+      const entries = usage[this.pageId] ?? Object.values(usage).flat();
+      for (const entry of Array.isArray(entries) ? entries : []) {
+        const value = (entry as { estimated_time_to_regain_access?: unknown } | null)?.estimated_time_to_regain_access;
+        if (typeof value === 'number' && value > minutes) minutes = value;
+      }
+    } catch {
+      // an unreadable header leaves the default
+    }
+    return minutes > 0 ? minutes * 60_000 : this.rateLimitWaitMs;
+  }
+
+  private notPromised(what: string, operation: string): ConnectorTransientError {
+    return new ConnectorTransientError(
+      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
+      SYSTEM,
+      200,
+    );
+  }
+}
+
+function checkId(id: string, what: string): void {
+  if (!/^\d{1,32}$/.test(id)) throw new RangeError(`${what} is digits only`);
+}

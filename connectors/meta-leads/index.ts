@@ -1,0 +1,4 @@
+export * from './client';
+export * from './mapping';
+export * from './sync';
+export * from './webhook';
