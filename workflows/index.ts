@@ -16,3 +16,5 @@ export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
 export { messageSend } from './message-send';
+export { broadcast } from './broadcast';
+export { broadcastProgressQuery, pauseBroadcast, resumeBroadcast, cancelBroadcast } from './definitions';
