@@ -70,7 +70,7 @@ export async function getBroadcast(globalSql: Sql, id: string): Promise<Broadcas
 export async function listBroadcasts(globalSql: Sql, regions: string[] | undefined): Promise<Broadcast[]> {
   const rows = await globalSql<BroadcastRow[]>`
     select * from broadcasts
-    where ${regions === undefined ? globalSql`true` : globalSql`region = any(${regions}::text[])`}
+    where ${regions === undefined ? globalSql`true` : globalSql`region = any(${globalSql.array(regions)}::text[])`}
     order by created_at desc, id`;
   return rows.map(toBroadcast);
 }
@@ -89,7 +89,7 @@ export async function setBroadcastStatus(
   const [row] = await globalSql<BroadcastRow[]>`
     update broadcasts set status = ${to}, updated_at = now(),
       started_at = ${startedAt ? globalSql`${startedAt.toISOString()}::timestamptz` : globalSql`started_at`}
-    where id = ${id} and status = any(${from}::text[]) returning *`;
+    where id = ${id} and status = any(${globalSql.array(from)}::text[]) returning *`;
   return row ? toBroadcast(row) : undefined;
 }
 
@@ -103,10 +103,10 @@ export async function zoneClues(sql: Sql, customerIds: string[]): Promise<Map<st
   if (customerIds.length === 0) return clues;
   const zones = await sql<{ customer_id: string; timezone: string }[]>`
     select distinct on (customer_id) customer_id, timezone from events
-    where customer_id = any(${customerIds}::uuid[]) and timezone is not null
+    where customer_id = any(${sql.array(customerIds)}::uuid[]) and timezone is not null
     order by customer_id, timestamp desc`;
   const countries = await sql<{ customer_id: string; country: string }[]>`
-    select customer_id, country from consent_subjects where customer_id = any(${customerIds}::uuid[])`;
+    select customer_id, country from consent_subjects where customer_id = any(${sql.array(customerIds)}::uuid[])`;
   for (const z of zones) clues.get(z.customer_id)!.zone = z.timezone;
   for (const c of countries) clues.get(c.customer_id)!.country = c.country;
   return clues;
@@ -122,8 +122,8 @@ export async function planRecipients(
   const inserted = await sql`
     insert into broadcast_recipients (broadcast_id, customer_id, zone, send_at, status)
     select ${broadcastId}, u.customer_id, u.zone, u.send_at, 'planned'
-    from unnest(${rows.map((r) => r.customerId)}::uuid[], ${rows.map((r) => r.zone)}::text[],
-                ${rows.map((r) => r.sendAt.toISOString())}::timestamptz[]) as u(customer_id, zone, send_at)
+    from unnest(${sql.array(rows.map((r) => r.customerId))}::uuid[], ${sql.array(rows.map((r) => r.zone))}::text[],
+                ${sql.array(rows.map((r) => r.sendAt.toISOString()))}::timestamptz[]) as u(customer_id, zone, send_at)
     on conflict (broadcast_id, customer_id) do nothing`;
   return inserted.count;
 }
