@@ -16,6 +16,7 @@ import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
 import { createAdAudienceActivities } from './ad-audiences/regional';
 import { createChannelActivities } from './channels/regional';
+import { createBroadcastActivities } from './broadcasts/regional';
 import type { MessageChannel } from './channels/channels';
 import { createTemplateRenderer } from './channels/templates';
 import type { Channel } from '../domain/send-gate';
@@ -36,10 +37,21 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   channels: Partial<Record<Channel, MessageChannel>>;
   /** Where marketing messages' one-click unsubscribe links point, and the keys that sign them. */
   unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
+  /** Broadcast sends started per second, at most (MERIDIAN_BROADCAST_PER_SECOND). */
+  broadcastPerSecond: number;
 } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
+  const channelActivities = createChannelActivities({
+    region: deps.region.name,
+    sql: deps.pool.sql,
+    globalSql: deps.globalSql,
+    regionKey: deps.regionKey,
+    channels: deps.channels,
+    templates: createTemplateRenderer({ sql: deps.pool.sql, globalSql: deps.globalSql, regionKey: deps.regionKey }),
+    unsubscribe: deps.unsubscribe,
+  });
   return {
     ...createRegionHealthActivities(deps),
     ...createRegionalIdentityActivities({ region: deps.region.name, sql: deps.pool.sql, regionKey: deps.regionKey }),
@@ -79,14 +91,13 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       regionKey: deps.regionKey,
       globalSql: deps.globalSql,
     }),
-    ...createChannelActivities({
+    ...channelActivities,
+    ...createBroadcastActivities({
       region: deps.region.name,
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
-      regionKey: deps.regionKey,
-      channels: deps.channels,
-      templates: createTemplateRenderer({ sql: deps.pool.sql, globalSql: deps.globalSql, regionKey: deps.regionKey }),
-      unsubscribe: deps.unsubscribe,
+      sendMessage: channelActivities.sendMessage,
+      maxPerSecond: deps.broadcastPerSecond,
     }),
   };
 }

@@ -109,6 +109,8 @@ const envSchema = z.object({
     .string()
     .regex(/^MG[0-9a-f]{32}$/i, 'must be a Messaging Service SID: MG followed by 32 hex digits')
     .optional(),
+  /** Broadcast sends started per second in each region, at most (the providers' rate). */
+  MERIDIAN_BROADCAST_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
   /** TESTS ONLY: the Twilio emulator's URL (called only under MERIDIAN_CONNECTOR_HOST_OVERRIDE). */
   MERIDIAN_TWILIO_BASE_URL: z.url().optional(),
   /** Milliseconds the SMTP server has to accept a connection, greet, and answer each command. */
@@ -220,6 +222,8 @@ export interface MeridianConfig {
     mailFrom: string;
     smtpTimeoutMs: number;
     twilio?: { accountSid: string; authToken: string; messagingServiceSid: string; baseUrl?: string };
+    /** Broadcast sends started per second per region, at most. */
+    broadcastPerSecond: number;
   };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
@@ -469,6 +473,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
       ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
       mailFrom: e.MERIDIAN_MARKETING_MAIL_FROM,
       smtpTimeoutMs: e.MERIDIAN_SMTP_TIMEOUT_MS,
+      broadcastPerSecond: e.MERIDIAN_BROADCAST_PER_SECOND,
       ...twilioConfig(e),
     },
     env,

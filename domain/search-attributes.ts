@@ -19,6 +19,13 @@ export const MERIDIAN_PRIVACY_STATUS = defineSearchAttributeKey('MeridianPrivacy
 /** Seconds between the newest source update synced and now. */
 export const MERIDIAN_SYNC_LAG_SECONDS = defineSearchAttributeKey('MeridianSyncLagSeconds', SearchAttributeType.INT);
 
+/** Broadcasts: where one stands ("planning", "waiting", "sending", "paused", "completed", "cancelled") and how many it sent. */
+export const MERIDIAN_BROADCAST_STATUS = defineSearchAttributeKey(
+  'MeridianBroadcastStatus',
+  SearchAttributeType.KEYWORD,
+);
+export const MERIDIAN_BROADCAST_SENT = defineSearchAttributeKey('MeridianBroadcastSent', SearchAttributeType.INT);
+
 export const MERIDIAN_SEARCH_ATTRIBUTES = [
   MERIDIAN_REGION,
   MERIDIAN_JURISDICTION,
@@ -30,6 +37,7 @@ export const MERIDIAN_SEARCH_ATTRIBUTES = [
   MERIDIAN_SYNC_RECORDS,
   MERIDIAN_SYNC_LAG_SECONDS,
   MERIDIAN_PRIVACY_STATUS,
+  MERIDIAN_BROADCAST_STATUS,
 ] as const;
 
 /** The type name the Temporal CLI takes (`--type Keyword`, `name=Int`). */

@@ -214,6 +214,7 @@ async function main(): Promise<void> {
               ...(privacyMailer ? { mailer: privacyMailer } : {}),
               channels: marketing.channels,
               unsubscribe: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys },
+              broadcastPerSecond: config.activation.broadcastPerSecond,
             }),
           }),
         );

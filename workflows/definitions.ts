@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Cursor, StreamName } from '../connectors/framework';
 import type { ManualTaskCompletion, MergeRequest, ReclassificationCounts } from '../domain/workflow-inputs';
+import type { BroadcastCounts, BroadcastProgress } from '../domain/broadcasts';
 
 /**
  * What each workflow and the code that starts, signals and queries it agree on: its workflow ID,
@@ -169,3 +170,25 @@ export const adAudienceResync = defineSignal('resync');
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
 export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;
+
+// ---- broadcast --------------------------------------------------------------------------------
+
+/** `broadcast-<broadcastId>`: one per broadcast (a broadcast sends in one region). */
+export const broadcastWorkflowId = (broadcastId: string) => `broadcast-${broadcastId}`;
+
+export interface BroadcastWorkflowInput {
+  broadcastId: string;
+  region: string;
+  /** When it was started: a zone whose time had passed by then gets the next day, or nothing. */
+  startedAt: string;
+  /** Carried over continue-as-new. */
+  phase?: 'planning' | 'sending';
+  after?: string | null;
+  counts?: BroadcastCounts;
+  paused?: boolean;
+}
+
+export const pauseBroadcast = defineSignal('pause');
+export const resumeBroadcast = defineSignal('resume');
+export const cancelBroadcast = defineSignal('cancel');
+export const broadcastProgressQuery = defineQuery<BroadcastProgress>('progress');

@@ -19,3 +19,5 @@ export { adAudienceSync } from './ad-audience-sync';
 export { messageSend } from './message-send';
 export { connectorDelivery } from './connector-delivery';
 export { adConversionUpload } from './ad-conversion-upload';
+export { broadcast } from './broadcast';
+export { broadcastProgressQuery, pauseBroadcast, resumeBroadcast, cancelBroadcast } from './definitions';

@@ -180,6 +180,20 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       variants: { en: { body: 'Hello {{ first_name }}' } },
     });
     expect(template.status, template.text).toBe(201);
+    const broadcast = await admin('POST', '/admin/broadcasts', {
+      id: 'scope_broadcast',
+      name: 'Scope',
+      region: 'eu',
+      brandId: 'default',
+      segmentId: f.euSegment,
+      channel: 'sms',
+      templateRef: 'scope_template',
+      localTime: '10:00',
+      localDate: '2099-01-01',
+      whenPassed: 'skip',
+      fallbackZone: 'Europe/Berlin',
+    });
+    expect(broadcast.status, broadcast.text).toBe(201);
   });
   afterAll(async () => {
     await web?.close();
@@ -567,6 +581,35 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
       control: 'all',
     },
+    // Broadcasts belong to a region: a token for another region neither sees nor steers them.
+    'POST /admin/broadcasts': {
+      url: () => '/admin/broadcasts',
+      body: () => ({
+        id: 'scope_broadcast_2',
+        name: 'Scope',
+        region: 'eu',
+        brandId: 'default',
+        segmentId: f.euSegment,
+        channel: 'sms',
+        templateRef: 'scope_template',
+        localTime: '10:00',
+        whenPassed: 'skip',
+        fallbackZone: 'Europe/Berlin',
+      }),
+      expect: refused,
+    },
+    'GET /admin/broadcasts': {
+      url: () => '/admin/broadcasts',
+      expect: {
+        filtered: (body) => expect(JSON.stringify(body.broadcasts)).not.toContain('scope_broadcast'),
+      },
+    },
+    'GET /admin/broadcasts/:id': { url: () => '/admin/broadcasts/scope_broadcast', expect: refused },
+    'GET /admin/broadcasts/:id/progress': { url: () => '/admin/broadcasts/scope_broadcast/progress', expect: refused },
+    'POST /admin/broadcasts/:id/start': { url: () => '/admin/broadcasts/scope_broadcast/start', expect: refused },
+    'POST /admin/broadcasts/:id/pause': { url: () => '/admin/broadcasts/scope_broadcast/pause', expect: refused },
+    'POST /admin/broadcasts/:id/resume': { url: () => '/admin/broadcasts/scope_broadcast/resume', expect: refused },
+    'POST /admin/broadcasts/:id/cancel': { url: () => '/admin/broadcasts/scope_broadcast/cancel', expect: refused },
     'GET /admin/profiles/:customerId/computed-traits': {
       url: () => `/admin/profiles/${f.euCustomer}/computed-traits`,
       expect: refused,

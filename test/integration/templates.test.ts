@@ -267,6 +267,7 @@ describe('message templates, rendered by the regional worker', () => {
       activation: {
         mailFrom: 'x <x@example.com>',
         smtpTimeoutMs: 1000,
+        broadcastPerSecond: 100,
         twilio: { accountSid: ACCOUNT, authToken: 'token', messagingServiceSid: SERVICE, baseUrl: twilio.baseUrl },
       },
     };

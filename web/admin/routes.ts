@@ -30,6 +30,7 @@ import { registerSegmentRoutes } from './segments';
 import { registerAdAudienceRoutes } from './ad-audiences';
 import { registerTagRoutes } from './tags';
 import { registerTemplateRoutes } from './templates';
+import { registerBroadcastRoutes } from './broadcasts';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
@@ -361,6 +362,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerTemplateRoutes(scope, deps, kit);
+    registerBroadcastRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
   });
 }

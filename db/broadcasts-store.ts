@@ -1,0 +1,211 @@
+import type { Sql } from 'postgres';
+import type { BroadcastInput, BroadcastStatus, ZoneClues } from '../domain/broadcasts';
+import type { Channel } from '../domain/quiet-hours';
+
+/**
+ * Broadcasts: the definition in the global database (`broadcasts`, no personal data), the plan in
+ * the region (`broadcast_recipients`: customer ID, zone, instant, outcome). The plan is written
+ * idempotently (a page planned twice after a crash changes nothing) and sent in due order.
+ */
+
+export interface Broadcast extends BroadcastInput {
+  status: BroadcastStatus;
+  startedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface BroadcastRow {
+  id: string;
+  name: string;
+  region: string;
+  brand_id: string;
+  segment_id: string;
+  channel: string;
+  template_ref: string;
+  local_time: string;
+  local_date: string | null;
+  when_passed: string;
+  fallback_zone: string;
+  status: string;
+  started_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const toBroadcast = (r: BroadcastRow): Broadcast => ({
+  id: r.id,
+  name: r.name,
+  region: r.region,
+  brandId: r.brand_id,
+  segmentId: r.segment_id,
+  channel: r.channel as Channel,
+  templateRef: r.template_ref,
+  localTime: r.local_time,
+  ...(r.local_date ? { localDate: r.local_date } : {}),
+  whenPassed: r.when_passed as BroadcastInput['whenPassed'],
+  fallbackZone: r.fallback_zone,
+  status: r.status as BroadcastStatus,
+  startedAt: r.started_at === null ? null : new Date(r.started_at),
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+});
+
+/** A new broadcast (a draft); undefined when the ID is taken. */
+export async function createBroadcast(globalSql: Sql, input: BroadcastInput): Promise<Broadcast | undefined> {
+  const [row] = await globalSql<BroadcastRow[]>`
+    insert into broadcasts (id, name, region, brand_id, segment_id, channel, template_ref, local_time, local_date,
+                            when_passed, fallback_zone)
+    values (${input.id}, ${input.name}, ${input.region}, ${input.brandId}, ${input.segmentId}, ${input.channel},
+            ${input.templateRef}, ${input.localTime}, ${input.localDate ?? null}, ${input.whenPassed}, ${input.fallbackZone})
+    on conflict (id) do nothing returning *`;
+  return row ? toBroadcast(row) : undefined;
+}
+
+export async function getBroadcast(globalSql: Sql, id: string): Promise<Broadcast | undefined> {
+  const [row] = await globalSql<BroadcastRow[]>`select * from broadcasts where id = ${id}`;
+  return row ? toBroadcast(row) : undefined;
+}
+
+export async function listBroadcasts(globalSql: Sql, regions: string[] | undefined): Promise<Broadcast[]> {
+  const rows = await globalSql<BroadcastRow[]>`
+    select * from broadcasts
+    where ${regions === undefined ? globalSql`true` : globalSql`region = any(${globalSql.array(regions)}::text[])`}
+    order by created_at desc, id`;
+  return rows.map(toBroadcast);
+}
+
+/**
+ * Moves a broadcast's status, only from the statuses given (a cancelled broadcast is not resumed);
+ * `started` stamps the start instant. Undefined when the broadcast was not in one of `from`.
+ */
+export async function setBroadcastStatus(
+  globalSql: Sql,
+  id: string,
+  from: BroadcastStatus[],
+  to: BroadcastStatus,
+  startedAt?: Date,
+): Promise<Broadcast | undefined> {
+  const [row] = await globalSql<BroadcastRow[]>`
+    update broadcasts set status = ${to}, updated_at = now(),
+      started_at = ${startedAt ? globalSql`${startedAt.toISOString()}::timestamptz` : globalSql`started_at`}
+    where id = ${id} and status = any(${globalSql.array(from)}::text[]) returning *`;
+  return row ? toBroadcast(row) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan, in the region
+// ---------------------------------------------------------------------------------------------
+
+/** What is known of each person's zone: their latest event's zone and their (consent) country. */
+export async function zoneClues(sql: Sql, customerIds: string[]): Promise<Map<string, ZoneClues>> {
+  const clues = new Map<string, ZoneClues>(customerIds.map((id) => [id, {}]));
+  if (customerIds.length === 0) return clues;
+  const zones = await sql<{ customer_id: string; timezone: string }[]>`
+    select distinct on (customer_id) customer_id, timezone from events
+    where customer_id = any(${sql.array(customerIds)}::uuid[]) and timezone is not null
+    order by customer_id, timestamp desc`;
+  const countries = await sql<{ customer_id: string; country: string }[]>`
+    select customer_id, country from consent_subjects where customer_id = any(${sql.array(customerIds)}::uuid[])`;
+  for (const z of zones) clues.get(z.customer_id)!.zone = z.timezone;
+  for (const c of countries) clues.get(c.customer_id)!.country = c.country;
+  return clues;
+}
+
+/** Adds planned sends; a person already in the plan keeps their row (a replanned page changes nothing). */
+export async function planRecipients(
+  sql: Sql,
+  broadcastId: string,
+  rows: { customerId: string; zone: string; sendAt: Date }[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const inserted = await sql`
+    insert into broadcast_recipients (broadcast_id, customer_id, zone, send_at, status)
+    select ${broadcastId}, u.customer_id, u.zone, u.send_at, 'planned'
+    from unnest(${sql.array(rows.map((r) => r.customerId))}::uuid[], ${sql.array(rows.map((r) => r.zone))}::text[],
+                ${sql.array(rows.map((r) => r.sendAt.toISOString()))}::timestamptz[]) as u(customer_id, zone, send_at)
+    on conflict (broadcast_id, customer_id) do nothing`;
+  return inserted.count;
+}
+
+/** The earliest planned instant not yet sent, and how many are planned in all. */
+export async function nextPlannedInstant(
+  sql: Sql,
+  broadcastId: string,
+): Promise<{ at: Date | null; remaining: number; groupSize: number }> {
+  const [row] = await sql<{ at: Date | string | null; remaining: number }[]>`
+    select min(send_at) as at, count(*)::int as remaining from broadcast_recipients
+    where broadcast_id = ${broadcastId} and status = 'planned'`;
+  if (!row?.at) return { at: null, remaining: 0, groupSize: 0 };
+  const [group] = await sql<{ n: number }[]>`
+    select count(*)::int as n from broadcast_recipients
+    where broadcast_id = ${broadcastId} and status = 'planned' and send_at = ${new Date(row.at).toISOString()}::timestamptz`;
+  return { at: new Date(row.at), remaining: row.remaining, groupSize: group!.n };
+}
+
+/** Planned sends due at `now`, in instant then customer order. */
+export async function dueRecipients(sql: Sql, broadcastId: string, now: Date, limit: number): Promise<string[]> {
+  const rows = await sql<{ customer_id: string }[]>`
+    select customer_id from broadcast_recipients
+    where broadcast_id = ${broadcastId} and status = 'planned' and send_at <= ${now.toISOString()}::timestamptz
+    order by send_at, customer_id limit ${limit}`;
+  return rows.map((r) => r.customer_id);
+}
+
+export type RecipientOutcome =
+  | { status: 'sent' }
+  | { status: 'blocked' | 'failed'; reason: string }
+  | { status: 'deferred'; until: Date };
+
+export async function recordRecipientOutcome(
+  sql: Sql,
+  broadcastId: string,
+  customerId: string,
+  outcome: RecipientOutcome,
+): Promise<void> {
+  if (outcome.status === 'deferred') {
+    await sql`update broadcast_recipients set send_at = ${outcome.until.toISOString()}::timestamptz, deferrals = deferrals + 1, updated_at = now()
+              where broadcast_id = ${broadcastId} and customer_id = ${customerId} and status = 'planned'`;
+    return;
+  }
+  await sql`update broadcast_recipients set status = ${outcome.status},
+              reason = ${outcome.status === 'sent' ? null : outcome.reason}, updated_at = now()
+            where broadcast_id = ${broadcastId} and customer_id = ${customerId} and status = 'planned'`;
+}
+
+/** A cancelled broadcast's unsent plan: kept as cancelled (counted), never sent. */
+export async function cancelPlanned(sql: Sql, broadcastId: string): Promise<number> {
+  const result = await sql`update broadcast_recipients set status = 'cancelled', updated_at = now()
+                           where broadcast_id = ${broadcastId} and status = 'planned'`;
+  return result.count;
+}
+
+/** Planned instants and their sizes (the groups), for progress and tests. */
+export async function plannedGroups(
+  sql: Sql,
+  broadcastId: string,
+): Promise<{ at: string; zone: string; count: number; status: string }[]> {
+  const rows = await sql<{ at: Date | string; zone: string; count: number; status: string }[]>`
+    select send_at as at, zone, count(*)::int as count, status from broadcast_recipients
+    where broadcast_id = ${broadcastId} group by send_at, zone, status order by send_at, zone, status`;
+  return rows.map((r) => ({ at: new Date(r.at).toISOString(), zone: r.zone, count: r.count, status: r.status }));
+}
+
+/** Counts of the plan's outcomes: sent, blocked and failed by reason, cancelled. */
+export async function tallyRecipients(
+  sql: Sql,
+  broadcastId: string,
+): Promise<{ sent: number; blocked: Record<string, number>; failed: number; cancelled: number }> {
+  const rows = await sql<{ status: string; reason: string | null; n: number }[]>`
+    select status, reason, count(*)::int as n from broadcast_recipients
+    where broadcast_id = ${broadcastId} and status <> 'planned' group by status, reason`;
+  const tally = { sent: 0, blocked: {} as Record<string, number>, failed: 0, cancelled: 0 };
+  for (const r of rows) {
+    if (r.status === 'sent') tally.sent += r.n;
+    else if (r.status === 'failed') tally.failed += r.n;
+    else if (r.status === 'cancelled') tally.cancelled += r.n;
+    else if (r.status === 'blocked')
+      tally.blocked[r.reason ?? 'unknown'] = (tally.blocked[r.reason ?? 'unknown'] ?? 0) + r.n;
+  }
+  return tally;
+}
