@@ -48,6 +48,10 @@ export const CONSENT_SOURCES = [
   'import',
   'store',
   'list-unsubscribe',
+  /** A STOP / START reply to a marketing SMS (Twilio's inbound message webhook). */
+  'sms-reply',
+  /** A spam complaint from the mailbox provider (feedback loop), reported by the email provider. */
+  'complaint',
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 

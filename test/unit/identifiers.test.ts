@@ -35,6 +35,8 @@ describe('identifier types', () => {
       'gaid',
       'klaviyo_profile',
       'braze_user',
+      'fcm_token',
+      'web_push',
     ]);
   });
 
