@@ -169,6 +169,17 @@ export async function createMeridianWeb(
           },
         }
       : {}),
+    channels: {
+      regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql }])),
+      writers,
+      hmacKey: config.identityHmacKey,
+      temporal,
+      regions: config.regions,
+      publicUrl: config.privacy.publicUrl,
+      consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+      ...(config.channels.twilioAuthToken ? { twilioAuthToken: config.channels.twilioAuthToken } : {}),
+      ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
+    },
     admin: {
       tokens: config.adminTokens,
       regions: config.regions,
