@@ -13,6 +13,11 @@ import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
+import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
+import type { MessageChannel } from './channels/channels';
+import { createTemplateRenderer } from './channels/templates';
+import type { Channel } from '../domain/send-gate';
+import type { SigningKeys } from '../domain/signing-keys';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -25,6 +30,12 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   mailer?: RequesterMailer;
   /** Every region (segments' market conditions name regions). */
   regions: RegionCatalog;
+  /** The region's marketing channels (activities/channels/wiring.ts); an absent one answers ChannelNotConfigured. */
+  channels: Partial<Record<Channel, MessageChannel>>;
+  /** The frequency caps (wiring.ts: FREQUENCY_CAPS plus a configured webhook cap); default FREQUENCY_CAPS. */
+  channelCaps?: ChannelActivityDeps['caps'];
+  /** Where marketing messages' one-click unsubscribe links point, and the keys that sign them. */
+  unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
 } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
@@ -60,6 +71,18 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
       regions: deps.regions,
+    }),
+    ...createChannelActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regionKey: deps.regionKey,
+      channels: deps.channels,
+      // Message Sent goes the ingest path, so segments and reports see it.
+      deliveryEvents: deps.writer,
+      ...(deps.channelCaps ? { caps: deps.channelCaps } : {}),
+      templates: createTemplateRenderer({ sql: deps.pool.sql, globalSql: deps.globalSql, regionKey: deps.regionKey }),
+      unsubscribe: deps.unsubscribe,
     }),
   };
 }

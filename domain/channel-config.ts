@@ -53,8 +53,6 @@ export const channelEnvSchema = z.object({
   MERIDIAN_WEBHOOK_CHANNEL_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   MERIDIAN_WEBHOOK_CHANNEL_PURPOSE: z.enum(PURPOSES, { error: `must be one of ${PURPOSES.join(', ')}` }).optional(),
   MERIDIAN_WEBHOOK_CHANNEL_CAP_PER_DAY: z.coerce.number().int().min(1).optional(),
-  /** Twilio's auth token, for the signatures of its status and inbound-message callbacks. */
-  MERIDIAN_TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
   /** The secret the email events relay signs SES notifications with. */
   MERIDIAN_EMAIL_EVENTS_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
 });
@@ -64,7 +62,6 @@ export interface ChannelConfig {
   webPush?: { vapid: { subject: string; publicKey: string; privateKey: string } };
   line?: { channelAccessToken: string; baseUrl: string };
   webhook?: { url: string; secret: string; consentPurpose: Purpose; capPerDay?: number };
-  twilioAuthToken?: string;
   emailEventsSecret?: string;
 }
 
@@ -109,7 +106,6 @@ export function parseChannelConfig(env: NodeJS.ProcessEnv): ChannelConfig {
           },
         }
       : {}),
-    ...(e.MERIDIAN_TWILIO_AUTH_TOKEN ? { twilioAuthToken: e.MERIDIAN_TWILIO_AUTH_TOKEN } : {}),
     ...(e.MERIDIAN_EMAIL_EVENTS_SECRET ? { emailEventsSecret: e.MERIDIAN_EMAIL_EVENTS_SECRET } : {}),
   };
 }

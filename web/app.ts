@@ -177,7 +177,8 @@ export async function createMeridianWeb(
       regions: config.regions,
       publicUrl: config.privacy.publicUrl,
       consentBrandOf: cachedConsentBrandOf(globalPool.sql),
-      ...(config.channels.twilioAuthToken ? { twilioAuthToken: config.channels.twilioAuthToken } : {}),
+      // The account's auth token signs Twilio's callbacks (the same one SMS is sent with: domain/config.ts activation).
+      ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
     },
     admin: {

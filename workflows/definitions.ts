@@ -147,3 +147,8 @@ export interface SegmentRecomputeInput {
   entered?: number;
   exited?: number;
 }
+
+// ---- messageSend ------------------------------------------------------------------------------
+
+/** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
+export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;

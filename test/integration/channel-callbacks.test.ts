@@ -137,7 +137,9 @@ describe('channel callbacks', () => {
 
   beforeAll(async () => {
     d = await createTestDeployment('chancb', {
+      MERIDIAN_TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
       MERIDIAN_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      MERIDIAN_TWILIO_MESSAGING_SERVICE_SID: `MG${'2'.repeat(32)}`,
       MERIDIAN_EMAIL_EVENTS_SECRET: EVENTS_SECRET,
     });
     sql = d.regional('eu').sql;
