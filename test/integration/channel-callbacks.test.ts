@@ -227,6 +227,12 @@ describe('channel callbacks', () => {
       select state, source, proof_kind from consent_records
       where customer_id = ${p.customerId} and purpose = 'smsMarketing' order by id desc limit 1`;
     expect(record).toEqual({ state: 'withdrawn', source: 'sms-reply', proof_kind: 'sms-reply' });
+    // The withdrawal is propagated to the connected systems: its propagation workflow was started.
+    const [propagation] = await sql<{ id: string }[]>`
+      select id from consent_propagations where customer_id = ${p.customerId} order by created_at desc limit 1`;
+    expect(propagation).toBeDefined();
+    const started = await d.client.workflow.getHandle(`consent-${propagation!.id}`).describe();
+    expect(started.type).toBe('consentPropagation');
     expect(await gate(p.customerId, 'sms')).toEqual({ kind: 'blocked', reason: 'consent-not-granted' });
     expect(await gate(p.customerId, 'email')).toMatchObject({ kind: 'reserved' });
     // Anything else is a conversation, not a consent.
