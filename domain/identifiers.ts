@@ -29,6 +29,8 @@ export const PLATFORM_IDENTIFIER_TYPES = [
   'gaid',
   'klaviyo_profile',
   'braze_user',
+  'tiktok_shop_buyer',
+  'hubspot_contact',
   /** An app's Firebase Cloud Messaging registration token (a device, for app push). */
   'fcm_token',
   /** A browser's Web Push subscription (RFC 8030 endpoint + RFC 8291 keys), as canonical JSON. */
@@ -542,6 +544,10 @@ export const TRAIT_KEY_TYPES: Readonly<Record<string, PlatformIdentifierType>> =
   klaviyo_profile_id: 'klaviyo_profile',
   brazeUserId: 'braze_user',
   braze_user_id: 'braze_user',
+  tiktokShopBuyerId: 'tiktok_shop_buyer',
+  tiktok_shop_buyer_id: 'tiktok_shop_buyer',
+  hubspotContactId: 'hubspot_contact',
+  hubspot_contact_id: 'hubspot_contact',
 };
 
 /**
@@ -586,6 +592,12 @@ export const EXTERNAL_ID_TYPE_ALIASES: Readonly<Record<string, IdentifierType>> 
   braze_user_id: 'braze_user',
   brazeuserid: 'braze_user',
   braze_user: 'braze_user',
+  tiktok_shop_buyer_id: 'tiktok_shop_buyer',
+  tiktokshopbuyerid: 'tiktok_shop_buyer',
+  tiktok_shop_buyer: 'tiktok_shop_buyer',
+  hubspot_contact_id: 'hubspot_contact',
+  hubspotcontactid: 'hubspot_contact',
+  hubspot_contact: 'hubspot_contact',
   'ios.idfa': 'idfa',
   idfa: 'idfa',
   gaid: 'gaid',
