@@ -13,6 +13,7 @@ import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
+import { createAdAudienceActivities } from './ad-audiences/regional';
 import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
 import type { MessageChannel } from './channels/channels';
 import { createTemplateRenderer } from './channels/templates';
@@ -71,6 +72,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
       regions: deps.regions,
+    }),
+    ...createAdAudienceActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      regionKey: deps.regionKey,
+      globalSql: deps.globalSql,
     }),
     ...createChannelActivities({
       region: deps.region.name,

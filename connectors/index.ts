@@ -6,6 +6,8 @@ import { lazadaConnector } from './lazada';
 import { klaviyoSystem } from './klaviyo';
 import { manualSystem } from './manual';
 import { metaAudiencesSystem } from './meta-audiences';
+import { googleCustomerMatchSystem } from './google-customer-match';
+import { tiktokAudiencesSystem } from './tiktok-audiences';
 import { shopifyPrivacySystem } from './shopify/privacy';
 import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
@@ -54,6 +56,8 @@ export const CONNECTED_SYSTEMS: Record<string, ConnectedSystem<any, any>> = {
   klaviyo: klaviyoSystem,
   twilio: twilioSystem,
   meta_audiences: metaAudiencesSystem,
+  google_customer_match: googleCustomerMatchSystem,
+  tiktok_audiences: tiktokAudiencesSystem,
   manual: manualSystem,
 };
 

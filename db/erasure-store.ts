@@ -180,6 +180,9 @@ export async function eraseProfiles(
     await tx`delete from send_keys where customer_id = any(${list}::uuid[])`;
     await tx`delete from send_counters where customer_id = any(${list}::uuid[])`;
     await tx`delete from channel_suppressions where customer_id = any(${list}::uuid[])`;
+    // Ad audience bookkeeping (IDs only); the platforms themselves are reached by the connector's erase.
+    await tx`delete from ad_audience_members where customer_id = any(${list}::uuid[])`;
+    await tx`delete from ad_audience_candidates where customer_id = any(${list}::uuid[])`;
     await tx`delete from broadcast_recipients where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.

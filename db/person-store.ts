@@ -30,6 +30,25 @@ export async function loadPersonIdentifiers(
 }
 
 /**
+ * The identifiers a server, connector or the person vouched for (no browser claim): what may be
+ * uploaded to an ad audience. Anyone can claim anyone's email with a public write key; uploading a
+ * claimed email would put a stranger in the audience under this profile's consent.
+ */
+export async function loadVouchedPersonIdentifiers(
+  sql: Sql,
+  regionKey: RegionKey,
+  customerId: string,
+): Promise<PersonIdentifiers | undefined> {
+  const rows = await identityRows(sql, customerId);
+  if (!rows) return undefined;
+  return openIdentities(
+    regionKey,
+    customerId,
+    rows.filter((r) => isTrusted(r.provenance)),
+  );
+}
+
+/**
  * The identifiers a privacy request may hand to connected systems (issue 8, item 3): those a
  * server, connector or the person vouched for, and the email the requester verified. An email or
  * phone a browser only claimed is left out — anyone can claim anyone's email with a public write

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { adAudienceConsentReactor } from '../db/ad-audiences-store';
 import { type AudienceReactor, segmentMembershipReactor } from '../db/audience-processor';
 import { computedTraitsReactor } from '../db/computed-traits-store';
 import { type RuleTag, ruleTagsOf, syncRuleTags } from '../db/tags-store';
@@ -28,7 +29,9 @@ const RULE_TAGS_TTL_MS = 2000;
  *   1. computed traits (issue 11 §3): definitions re-read every 30 s (a new or changed trait is
  *      also recomputed for everyone by its own workflow);
  *   2. segment membership;
- *   3. rule tags (`syncRuleTags`): a change notes the person again, so segments on tags follow.
+ *   3. rule tags (`syncRuleTags`): a change notes the person again, so segments on tags follow;
+ *   4. ad audiences: a consent change makes the person a candidate of the region's ad audiences, so
+ *      a withdrawal of personalisedAds removes them (db/ad-audiences-store.ts).
  */
 export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
   const concurrency = deps.concurrency ?? REACTOR_CONCURRENCY;
@@ -36,6 +39,7 @@ export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
     computedTraitsReactor(deps.globalSql, { concurrency }),
     segmentMembershipReactor({ ...deps, concurrency }),
     ruleTagReactor(deps),
+    adAudienceConsentReactor(deps),
   ];
 }
 

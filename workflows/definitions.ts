@@ -148,6 +148,23 @@ export interface SegmentRecomputeInput {
   exited?: number;
 }
 
+// ---- adAudienceSync ---------------------------------------------------------------------------
+
+/** `ad-audience-<audienceId>`: one sync per ad audience, on its connector's region queue. */
+export const adAudienceSyncWorkflowId = (audienceId: string) => `ad-audience-${audienceId}`;
+
+export interface AdAudienceSyncInput {
+  audienceId: string;
+  region: string;
+  /** Start with a full re-sync (every member and everyone uploaded looked at again). */
+  full?: boolean;
+  /** How often the outbox is read when nothing is pending; default 15 s. */
+  pollSeconds?: number;
+}
+
+/** Asks a running sync for a full re-sync at its next pass. */
+export const adAudienceResync = defineSignal('resync');
+
 // ---- messageSend ------------------------------------------------------------------------------
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */

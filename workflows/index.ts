@@ -15,4 +15,5 @@ export { reclassification, reclassificationProgressQuery } from './reclassificat
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
+export { adAudienceSync } from './ad-audience-sync';
 export { messageSend } from './message-send';

@@ -78,14 +78,30 @@ export class MetaAudiencesClient {
 
   /** Removes the payload's people from one custom audience; Meta applies it within about a day. */
   async removeUsers(audienceId: string, payload: MetaUserPayload): Promise<MetaRemoveResult> {
+    return this.changeUsers('DELETE', audienceId, payload);
+  }
+
+  /** Adds the payload's people to one custom audience (the audience sync); adding someone twice changes nothing. */
+  async addUsers(audienceId: string, payload: MetaUserPayload): Promise<MetaRemoveResult> {
+    return this.changeUsers('POST', audienceId, payload);
+  }
+
+  private async changeUsers(
+    method: 'POST' | 'DELETE',
+    audienceId: string,
+    payload: MetaUserPayload,
+  ): Promise<MetaRemoveResult> {
     if (!/^\d+$/.test(audienceId)) throw new RangeError('a custom audience ID is digits only');
     if (payload.data.length === 0 || payload.data.length > META_MAX_ROWS)
       throw new RangeError(`give 1 to ${META_MAX_ROWS} rows per call, not ${payload.data.length}`);
-    const operation = `removing people from custom audience ${audienceId}`;
+    const operation =
+      method === 'DELETE'
+        ? `removing people from custom audience ${audienceId}`
+        : `adding people to custom audience ${audienceId}`;
     const url = `${this.baseUrl}/${this.apiVersion}/${audienceId}/users`;
     const { status, bodyText } = await this.http.call(
       {
-        method: 'DELETE',
+        method,
         url,
         // The token goes in a header, not the query string, so it never lands in a URL log.
         headers: {
@@ -115,7 +131,7 @@ export class MetaAudiencesClient {
       numInvalidEntries: body.num_invalid_entries,
     };
     if (result.numInvalidEntries > 0) {
-      // A removal that Meta could not match is not a removal: never report it as done.
+      // A change that Meta could not match is not done: never report it as done.
       throw new ConnectorRequestError(
         `${SYSTEM} refused ${result.numInvalidEntries} of ${result.numReceived} entries as invalid while ${operation} (session ${sessionId}): the identifiers were not normalised and hashed as Meta requires — a Meridian defect, report it`,
         SYSTEM,

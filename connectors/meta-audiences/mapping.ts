@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { normalise, sha256Hex } from '../../domain/ad-audiences';
+
+export { sha256Hex };
 
 /**
  * A person as Meta's custom audiences take them ("Customer list custom audiences", hashing and
@@ -14,19 +16,11 @@ export interface MetaUserPayload {
   data: string[][];
 }
 
-/** Meta: "Trim leading and trailing whitespace and convert all characters to lowercase." */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** Meta: "Trim leading and trailing whitespace and convert all characters to lowercase" (domain/ad-audiences.ts). */
+export const normaliseEmail = normalise.meta.email;
 
 /** Meta: digits only (no '+', symbols or letters), country code included, no leading zeros. */
-export function normalisePhone(phone: string): string {
-  return phone.replace(/\D+/g, '').replace(/^0+/, '');
-}
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
+export const normalisePhone = normalise.meta.phone;
 
 /**
  * The payload for a person: schema with the keys they have values for, rows pairing the i-th email
@@ -45,5 +39,19 @@ export function hashedPayload(emails: readonly string[], phones: readonly string
     ...(emailHashes.length ? [emailHashes[i] ?? ''] : []),
     ...(phoneHashes.length ? [phoneHashes[i] ?? ''] : []),
   ]);
+  return { schema, data };
+}
+
+/** Meta's payload for rows of already hashed identifiers (domain/ad-audiences.ts platformRows). */
+export function payloadOfRows(
+  rows: readonly { emails: readonly string[]; phones: readonly string[] }[],
+): MetaUserPayload {
+  const hasEmail = rows.some((r) => r.emails.length > 0);
+  const hasPhone = rows.some((r) => r.phones.length > 0);
+  const schema: MetaSchemaKey[] = [
+    ...(hasEmail ? (['EMAIL_SHA256'] as const) : []),
+    ...(hasPhone ? (['PHONE_SHA256'] as const) : []),
+  ];
+  const data = rows.map((r) => [...(hasEmail ? [r.emails[0] ?? ''] : []), ...(hasPhone ? [r.phones[0] ?? ''] : [])]);
   return { schema, data };
 }

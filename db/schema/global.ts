@@ -277,6 +277,29 @@ export const segmentVersions = pgTable(
 );
 
 /**
+ * Ad audiences (issue 12): a segment kept in step with an audience on an ad platform (Meta custom
+ * audience, Google Customer Match user list, TikTok audience) through a connector of that platform.
+ * The sync runs in the connector's region, for that region's members (workflows/ad-audience-sync.ts).
+ * Configuration only: who is in the audience is kept in the region (`ad_audience_members`).
+ */
+export const adAudiences = pgTable('ad_audiences', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  segmentId: text('segment_id').notNull(),
+  connectorId: text('connector_id').notNull(),
+  platform: text('platform').$type<'meta' | 'google' | 'tiktok'>().notNull(),
+  /** The platform's own audience / user list ID. */
+  platformAudienceId: text('platform_audience_id').notNull(),
+  region: text('region').notNull(),
+  /** The last failure that stopped the sync (e.g. "reconnect …"), cleared by the next good pass. */
+  lastError: text('last_error'),
+  lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+  archivedAt: timestamp('archived_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * A message template's versions (issue 12, content): per brand and channel, a variant per locale.
  * An update adds a version; sends name `id` (latest) or `id@version`. No personal data.
  */

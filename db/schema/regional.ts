@@ -754,6 +754,43 @@ export const sendCounters = pgTable(
 );
 
 /**
+ * Who an ad audience (global `ad_audiences`) holds on its platform, as far as Meridian uploaded them:
+ * a row per person added, deleted when they are removed. IDs only — the hashes are made again from
+ * the sealed identities at each upload.
+ */
+export const adAudienceMembers = pgTable(
+  'ad_audience_members',
+  {
+    audienceId: text('audience_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.audienceId, t.customerId] }),
+    index('ad_audience_members_customer').on(t.customerId),
+  ],
+);
+
+/**
+ * People an ad audience must look at again: noted from the membership outbox (in the transaction that
+ * advances the audience's consumer offset), from consent changes (the audience processor), or all
+ * members for a full re-sync. The sync decides add / remove / nothing from the state at that moment and
+ * deletes the row (unless it was noted again meanwhile: `noted_at` moved).
+ */
+export const adAudienceCandidates = pgTable(
+  'ad_audience_candidates',
+  {
+    audienceId: text('audience_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    notedAt: timestamp('noted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.audienceId, t.customerId] }),
+    index('ad_audience_candidates_customer').on(t.customerId),
+  ],
+);
+
+/**
  * A broadcast's plan in this region (issue 12): each member's send instant in their zone and what
  * became of the send. `planned` rows are sent when `send_at` comes (a deferral moves it later);
  * the send itself is keyed in `send_keys` (broadcast + customer), so nobody gets it twice.

@@ -43,7 +43,7 @@ export type MetaFault = 500 | 'rate-limit' | 'timeout' | 'garbage';
 
 export interface MetaFaultOptions {
   /** For 'rate-limit': the Graph error code, default 17 ("User request limit reached"). */
-  code?: 4 | 17 | 613 | 80004;
+  code?: 4 | 17 | 613 | 80003 | 80004;
   /** For 'rate-limit': estimated_time_to_regain_access in the header; default 0 (no estimate). */
   regainMinutes?: number;
   /** For 'timeout': close the socket after this long instead of holding it until close(). */
@@ -300,13 +300,15 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
         return sendError(new GraphError(500, 1, 'An unknown error has occurred.', undefined, { is_transient: true }));
       const code = faultOptions.code ?? 17;
       const message =
-        code === 80004
-          ? 'There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.'
-          : code === 4
-            ? '(#4) Application request limit reached'
-            : code === 613
-              ? '(#613) Calls to this api have exceeded the rate limit.'
-              : '(#17) User request limit reached';
+        code === 80003
+          ? 'There have been too many calls for this custom audience. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#custom-audience.'
+          : code === 80004
+            ? 'There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#ads-management.'
+            : code === 4
+              ? '(#4) Application request limit reached'
+              : code === 613
+                ? '(#613) Calls to this api have exceeded the rate limit.'
+                : '(#17) User request limit reached';
       return sendError(
         new GraphError(400, code, message, 2446079, { is_transient: true }),
         faultOptions.regainMinutes ?? 0,
@@ -410,11 +412,14 @@ export async function startMetaEmulator(options: MetaEmulatorOptions): Promise<M
           ),
         );
       } else {
+        // Meta matches people, not rows: adding someone already in the audience changes nothing.
+        const known = new Set(members.flatMap((m) => [m.email, m.phone]).filter(Boolean));
         for (const row of rows)
-          members.push({
-            ...(row.emails.size ? { email: [...row.emails][0] } : {}),
-            ...(row.phones.size ? { phone: [...row.phones][0] } : {}),
-          });
+          if (![...row.emails, ...row.phones].some((hash) => known.has(hash)))
+            members.push({
+              ...(row.emails.size ? { email: [...row.emails][0] } : {}),
+              ...(row.phones.size ? { phone: [...row.phones][0] } : {}),
+            });
       }
       // session_id is an int64: written as a bare number, as Meta writes it, beyond what a JS number holds exactly.
       return send(

@@ -44,6 +44,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euHold: number;
     euHeldMerge: number;
     euSegment: string;
+    euAdAudience: string;
     euTag: string;
     euTagToDelete: string;
   };
@@ -146,6 +147,23 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     });
     expect(segment.status, segment.text).toBe(201);
     f.euSegment = segment.body.segment.id;
+    const meta = await admin('POST', '/admin/connectors', {
+      id: 'scope_eu_meta',
+      system: 'meta_audiences',
+      name: 'Berlin Meta ads',
+      region: 'eu',
+      settings: { adAccountId: 'act_4004', audienceIds: ['800'] },
+      credentials: { accessToken: 'meta-scope-test' },
+    });
+    expect(meta.status, meta.text).toBe(201);
+    const audience = await admin('POST', '/admin/ad-audiences', {
+      name: 'Berlin repeat buyers on Meta',
+      segmentId: f.euSegment,
+      connectorId: 'scope_eu_meta',
+      platformAudienceId: '800',
+    });
+    expect(audience.status, audience.text).toBe(201);
+    f.euAdAudience = audience.body.audience.id;
     for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
       const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
       expect(tag.status, tag.text).toBe(201);
@@ -385,6 +403,27 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       url: () => `/admin/segments/${f.euSegment}/recompute`,
       expect: { hidden: true },
     },
+    'POST /admin/ad-audiences': {
+      url: () => '/admin/ad-audiences',
+      body: () => ({ name: 'Sneaky', segmentId: f.euSegment, connectorId: 'scope_eu_meta', platformAudienceId: '800' }),
+      expect: refused,
+    },
+    'GET /admin/ad-audiences': {
+      url: () => '/admin/ad-audiences',
+      expect: {
+        filtered: (body) => {
+          expect(body.audiences.map((a: any) => a.region)).not.toContain('eu');
+          expect(JSON.stringify(body)).not.toContain(f.euAdAudience);
+        },
+      },
+    },
+    'GET /admin/ad-audiences/:id': { url: () => `/admin/ad-audiences/${f.euAdAudience}`, expect: { hidden: true } },
+    'POST /admin/ad-audiences/:id/sync': {
+      url: () => `/admin/ad-audiences/${f.euAdAudience}/sync`,
+      body: () => ({ full: true }),
+      expect: { hidden: true },
+    },
+    'DELETE /admin/ad-audiences/:id': { url: () => `/admin/ad-audiences/${f.euAdAudience}`, expect: { hidden: true } },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -585,6 +624,12 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     const holds = await d.regional('eu').sql`select removed_at from legal_holds where id = ${f.euHold}`;
     expect(holds[0]!.removed_at).toBeNull();
     expect((await d.global().sql`select count(*)::int as n from sources where name = 'Sneaky EU shop'`)[0]!.n).toBe(0);
+    expect(
+      (
+        await d.global()
+          .sql`select archived_at, (select count(*)::int from ad_audiences) as n from ad_audiences where id = ${f.euAdAudience}`
+      )[0],
+    ).toEqual({ archived_at: null, n: 1 });
     expect((await d.global().sql`select name from connectors where id = ${f.euConnector}`)[0]!.name).toBe(
       'Berlin Shopify',
     );

@@ -27,6 +27,7 @@ import { registerDataSchemaRoutes } from './data-schema';
 import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
+import { registerAdAudienceRoutes } from './ad-audiences';
 import { registerTagRoutes } from './tags';
 import { registerTemplateRoutes } from './templates';
 import { registerWebhookAdminRoutes } from './webhooks';
@@ -356,6 +357,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerComputedTraitRoutes(scope, deps, kit);
     registerSegmentSuggestionRoutes(scope, deps, kit);
     registerSegmentRoutes(scope, deps, kit);
+    registerAdAudienceRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerTemplateRoutes(scope, deps, kit);
