@@ -15,7 +15,7 @@ import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
 import { createAdAudienceActivities } from './ad-audiences/regional';
-import { createChannelActivities } from './channels/regional';
+import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
 import { createBroadcastActivities } from './broadcasts/regional';
 import type { MessageChannel } from './channels/channels';
 import { createTemplateRenderer } from './channels/templates';
@@ -35,6 +35,8 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   regions: RegionCatalog;
   /** The region's marketing channels (activities/channels/wiring.ts); an absent one answers ChannelNotConfigured. */
   channels: Partial<Record<Channel, MessageChannel>>;
+  /** The frequency caps (wiring.ts: FREQUENCY_CAPS plus a configured webhook cap); default FREQUENCY_CAPS. */
+  channelCaps?: ChannelActivityDeps['caps'];
   /** Where marketing messages' one-click unsubscribe links point, and the keys that sign them. */
   unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
   /** Broadcast sends started per second, at most (MERIDIAN_BROADCAST_PER_SECOND). */
@@ -49,6 +51,9 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
     globalSql: deps.globalSql,
     regionKey: deps.regionKey,
     channels: deps.channels,
+    // Message Sent goes the ingest path, so segments and reports see it.
+    deliveryEvents: deps.writer,
+    ...(deps.channelCaps ? { caps: deps.channelCaps } : {}),
     templates: createTemplateRenderer({ sql: deps.pool.sql, globalSql: deps.globalSql, regionKey: deps.regionKey }),
     unsubscribe: deps.unsubscribe,
   });

@@ -182,6 +182,7 @@ export async function eraseProfiles(
     // What the send gate kept of the messages sent to them (keys, counters): IDs only, but theirs.
     await tx`delete from send_keys where customer_id = any(${list}::uuid[])`;
     await tx`delete from send_counters where customer_id = any(${list}::uuid[])`;
+    await tx`delete from channel_suppressions where customer_id = any(${list}::uuid[])`;
     // Ad audience bookkeeping (IDs only); the platforms themselves are reached by the connector's erase.
     await tx`delete from ad_audience_members where customer_id = any(${list}::uuid[])`;
     await tx`delete from ad_audience_candidates where customer_id = any(${list}::uuid[])`;

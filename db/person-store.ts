@@ -102,3 +102,32 @@ function openIdentities(regionKey: RegionKey, customerId: string, rows: Identity
   }
   return person;
 }
+
+/**
+ * Removes one identifier of a profile, found by opening its sealed values (no blind-index key is
+ * needed): a device token or push subscription the provider says is gone for good. Returns whether
+ * one was removed.
+ */
+export async function removeIdentityValue(
+  sql: Sql,
+  regionKey: RegionKey,
+  customerId: string,
+  type: string,
+  value: string,
+): Promise<boolean> {
+  const rows = await sql<IdentityRow[]>`
+    select i.blind_index, i.type, i.value_sealed, i.sealed_with, i.provenance, p.data_key_wrapped
+    from identities i join profiles p on p.customer_id = i.sealed_with
+    where i.customer_id = ${customerId} and i.type = ${type}`;
+  for (const row of rows) {
+    if (!row.data_key_wrapped) continue;
+    const key = unwrapDataKey(regionKey, row.data_key_wrapped, row.sealed_with);
+    const opened = open(key, row.value_sealed, `identity:${row.sealed_with}:${row.type}`).toString('utf8');
+    if (opened !== value) continue;
+    const removed = await sql`
+      delete from identities where customer_id = ${customerId} and type = ${type} and blind_index = ${row.blind_index}
+      returning 1`;
+    return removed.length > 0;
+  }
+  return false;
+}

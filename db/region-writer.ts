@@ -22,6 +22,19 @@ import {
   ORDER_CATEGORIES,
 } from '../domain/data-categories';
 
+/** The profile a customer ID names today (following merged_into), or null when there is none. */
+async function survivorOf(tx: TransactionSql, customerId: string): Promise<string | null> {
+  let current = customerId;
+  for (let hops = 0; hops < 100; hops++) {
+    const [row] = await tx<{ merged_into: string | null }[]>`
+      select merged_into from profiles where customer_id = ${current}`;
+    if (!row) return null;
+    if (!row.merged_into || row.merged_into === current) return current;
+    current = row.merged_into;
+  }
+  return null;
+}
+
 /**
  * The hot path of ingestion for one region (DESIGN.md, rule 3): calls from many concurrent
  * requests are gathered and written in one transaction (group commit), resolved to profiles
@@ -40,6 +53,12 @@ export interface IncomingCall {
   call: TrackingCall;
   /** Set for an order version from a connector: stored as an order row instead of an event. */
   order?: OrderWrite;
+  /**
+   * A call Meridian records itself about a profile it already knows (a message's delivery event,
+   * activities/channels/delivery-events.ts): no identifier is resolved, the event goes to this
+   * profile, or to the one it was merged into. A profile that does not exist here is rejected.
+   */
+  customerId?: string;
 }
 
 /** An order and its amount in the reporting currency (null, with the problem, when no rate was found). */
@@ -305,25 +324,35 @@ export class RegionWriter {
 
       // The erasure fence, then who may not change: people under a deletion request (suppressed)
       // and people already erased. They take part in no merge and nothing of theirs is written.
-      const known = graph.customers();
+      // Calls for a named profile: the profile that survives its merges, when it exists here.
+      const named = new Map<PreparedCall, string | null>();
+      for (const p of calls) if (p.item.customerId) named.set(p, await survivorOf(tx, p.item.customerId));
+      const known = [...new Set([...graph.customers(), ...[...named.values()].filter((id): id is string => !!id)])];
       await takeErasureFence(tx, known, 'shared');
       const { suppressed, shredded } = await frozenProfiles(tx, known);
       for (const id of [...suppressed, ...shredded]) graph.freeze(id);
       if (shredded.size > 0) this.forgetKeys([...shredded]);
 
       const held: (HeldMerge & { sourceId: string })[] = [];
-      const resolved = calls.map((p) => {
-        const r = graph.resolve(p.tokens, randomUUID, { unverifiedClaims: !isTrusted(provenanceOf(p)) });
-        merges.push(...r.merges);
-        held.push(...r.held.map((h) => ({ ...h, sourceId: p.item.sourceId })));
-        // Identities to store here: new ones, and those this region has not seen before.
-        const store = [
-          ...r.attached,
-          ...p.tokens.filter((t) => globalOnly.has(tokenKey(t)) && graph.ownerOf(t) === r.customerId),
-        ];
-        for (const t of store) globalOnly.delete(tokenKey(t));
-        return { p, customerId: r.customerId, store };
-      });
+      const missing = calls.filter((p) => named.get(p) === null);
+      for (const p of missing)
+        outcomes[p.index] = { status: 'rejected', reason: 'the profile this call names does not exist in this region' };
+      const resolved = calls
+        .filter((p) => named.get(p) !== null)
+        .map((p) => {
+          const own = named.get(p);
+          if (own) return { p, customerId: own, store: [] as Token[] };
+          const r = graph.resolve(p.tokens, randomUUID, { unverifiedClaims: !isTrusted(provenanceOf(p)) });
+          merges.push(...r.merges);
+          held.push(...r.held.map((h) => ({ ...h, sourceId: p.item.sourceId })));
+          // Identities to store here: new ones, and those this region has not seen before.
+          const store = [
+            ...r.attached,
+            ...p.tokens.filter((t) => globalOnly.has(tokenKey(t)) && graph.ownerOf(t) === r.customerId),
+          ];
+          for (const t of store) globalOnly.delete(tokenKey(t));
+          return { p, customerId: r.customerId, store };
+        });
 
       for (const r of resolved) {
         if (shredded.has(r.customerId))

@@ -8,8 +8,11 @@ import {
   MARKETING_CONSENT,
   REQUEST_STATUSES_STOPPING_MARKETING,
   REQUEST_TYPES_STOPPING_MARKETING,
+  type SendPurpose,
   type SendRequest,
 } from '../domain/send-gate';
+import type { Channel } from '../domain/quiet-hours';
+import type { Purpose } from '../domain/consent';
 import { effectiveConsentSql } from './consent-store';
 
 /**
@@ -51,16 +54,20 @@ async function stopReason(
   tx: TransactionSql,
   request: SendRequest,
   consentBrand: string | null,
+  purpose: Purpose,
 ): Promise<{ reason: BlockedReason } | { country: string }> {
   const [subject] = await tx<{ country: string }[]>`
     select country from consent_subjects where customer_id = ${request.customerId} for share`;
   if (!subject) return { reason: 'no-consent-subject' };
-  const purpose = MARKETING_CONSENT[request.channel];
   const [consent] = await tx<{ state: string }[]>`
     select c.state from ${effectiveConsentSql(tx as unknown as Sql, { purpose, consentBrand })} c where c.customer_id = ${request.customerId}`;
   if (consent?.state !== 'granted') return { reason: 'consent-not-granted' };
   const [suppressed] = await tx`select 1 from suppressions where customer_id = ${request.customerId}`;
   if (suppressed) return { reason: 'suppressed' };
+  // A hard bounce or a complaint on this channel (db/channel-events-store.ts): this channel only.
+  const [bounced] = await tx`
+    select 1 from channel_suppressions where customer_id = ${request.customerId} and channel = ${request.channel}`;
+  if (bounced) return { reason: 'suppressed' };
   const [open] = await tx`
     select 1 from privacy_requests where customer_id = ${request.customerId}
       and type = any(${tx.array([...REQUEST_TYPES_STOPPING_MARKETING])}::text[])
@@ -99,8 +106,13 @@ export async function reserveSend(
   request: SendRequest,
   consentBrand: string | null,
   now: Date = new Date(),
-  caps = FREQUENCY_CAPS,
+  caps: Readonly<Record<SendPurpose, Readonly<Partial<Record<Channel, FrequencyCap>>>>> = FREQUENCY_CAPS,
+  /** The consent purpose, when the channel configures its own (a webhook); else MARKETING_CONSENT's. */
+  consentPurpose?: Purpose,
 ): Promise<Reservation> {
+  const purpose = consentPurpose ?? MARKETING_CONSENT[request.channel];
+  if (!purpose)
+    throw new RangeError(`channel ${request.channel} has no consent purpose: configure the channel's consentPurpose`);
   return sql.begin(async (tx): Promise<Reservation> => {
     const [key] = await tx<KeyRow[]>`
       select status, provider_message_id, (claimed_until is null or claimed_until < now()) as claimable
@@ -109,7 +121,7 @@ export async function reserveSend(
     if (key?.status === 'failed') return { kind: 'blocked', reason: 'failed-before' };
     if (key && !key.claimable) return { kind: 'in-flight' };
 
-    const stop = await stopReason(tx, request, consentBrand);
+    const stop = await stopReason(tx, request, consentBrand, purpose);
     if ('reason' in stop) {
       // A reserved message whose consent went away before it reached the provider is not sent later either.
       if (key)
@@ -129,7 +141,8 @@ export async function reserveSend(
     if (allowed.getTime() > now.getTime()) return { kind: 'deferred', until: allowed };
 
     const today = localParts(now, zone).date;
-    const capped = await overCap(tx, request, today, caps[request.purpose][request.channel]);
+    const cap = caps[request.purpose][request.channel];
+    const capped = cap ? await overCap(tx, request, today, cap) : undefined;
     if (capped) return { kind: 'blocked', reason: capped };
 
     const inserted = await tx`

@@ -1,3 +1,4 @@
+import { type ChannelConfig, parseChannelConfig } from './channel-config';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -240,6 +241,8 @@ export interface MeridianConfig {
   logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
   /** Audience processing (segments, computed traits, rule tags) kept current from ingest; off only to measure ingest without it. */
   audiences: boolean;
+  /** The channels' providers (push, LINE, webhook) and the providers' callback secrets (domain/channel-config.ts). */
+  channels: ChannelConfig;
 }
 
 /** Parses `MERIDIAN_PAYLOAD_KEYS` ("id:base64key,id2:base64key") into 32-byte AES keys. */
@@ -421,6 +424,14 @@ function regionDatabaseUrls(regions: RegionCatalog, env: NodeJS.ProcessEnv): Rec
   return urls;
 }
 
+function channelConfig(env: NodeJS.ProcessEnv): ChannelConfig {
+  try {
+    return parseChannelConfig(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, '', { first: true, separator: ' ' }));
@@ -488,6 +499,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
     audiences: e.MERIDIAN_AUDIENCES === 'on',
+    channels: channelConfig(env),
   };
 }
 

@@ -50,6 +50,10 @@ export const CONSENT_SOURCES = [
   'list-unsubscribe',
   /** A lead form on an ad platform (Meta Lead Ads, Google Ads lead forms): its checkboxes, with the form's text kept as proof. */
   'lead-form',
+  /** A STOP / START reply to a marketing SMS (Twilio's inbound message webhook). */
+  'sms-reply',
+  /** A spam complaint from the mailbox provider (feedback loop), reported by the email provider. */
+  'complaint',
 ] as const;
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 

@@ -31,6 +31,10 @@ export const PLATFORM_IDENTIFIER_TYPES = [
   'braze_user',
   'tiktok_shop_buyer',
   'hubspot_contact',
+  /** An app's Firebase Cloud Messaging registration token (a device, for app push). */
+  'fcm_token',
+  /** A browser's Web Push subscription (RFC 8030 endpoint + RFC 8291 keys), as canonical JSON. */
+  'web_push',
 ] as const;
 
 export type CoreIdentifierType = (typeof CORE_IDENTIFIER_TYPES)[number];
@@ -352,11 +356,59 @@ export function normalisePlatformId(type: string, raw: unknown): NormalisedValue
   if (!isPlatformIdentifierType(type)) {
     return fail('identifier type is not a known platform: use one of ' + PLATFORM_IDENTIFIER_TYPES.join(', '));
   }
+  if (type === 'web_push') return normaliseWebPushSubscription(raw);
   const result = normaliseOpaqueId(type, raw);
   if (!result.ok) return result;
   if (ADVERTISING_ID_TYPES.has(type)) return normaliseAdvertisingId(result.value);
+  if (type === 'fcm_token' && !FCM_TOKEN.test(result.value))
+    return fail('fcm_token must be the registration token the Firebase SDK gave the app, unchanged');
   if (type === 'shopify_customer') return ok(result.value.replace(SHOPIFY_CUSTOMER_GID, '$1'));
   return result;
+}
+
+/** FCM registration tokens: URL-safe base64 with a colon, about 160 characters. */
+const FCM_TOKEN = /^[A-Za-z0-9_:-]{20,256}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+const WEB_PUSH_ENDPOINT_MAX = 1024;
+
+function base64UrlBytes(value: unknown): Buffer | undefined {
+  if (typeof value !== 'string' || !BASE64URL.test(value)) return undefined;
+  return Buffer.from(value.replace(/=+$/, ''), 'base64url');
+}
+
+/**
+ * A browser's PushSubscription (`subscription.toJSON()`: endpoint, keys.p256dh, keys.auth), as an
+ * object or its JSON text. Kept as canonical JSON so the same subscription is the same identifier.
+ * RFC 8291: p256dh is an uncompressed P-256 point (65 bytes), auth 16 bytes; the endpoint is https.
+ */
+export function normaliseWebPushSubscription(raw: unknown): NormalisedValue {
+  let value = raw;
+  if (typeof raw === 'string') {
+    if (raw.length > 4096) return fail('web_push is too long: send the browser subscription itself');
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return fail('web_push must be the browser PushSubscription as JSON (endpoint, keys.p256dh, keys.auth)');
+    }
+  }
+  const subscription = asRecord(value);
+  const keys = asRecord(subscription?.keys);
+  const endpoint = subscription?.endpoint;
+  if (typeof endpoint !== 'string' || endpoint.length > WEB_PUSH_ENDPOINT_MAX || !URL.canParse(endpoint))
+    return fail('web_push.endpoint must be the push service URL of the subscription');
+  if (new URL(endpoint).protocol !== 'https:') return fail('web_push.endpoint must be an https URL (RFC 8030)');
+  const p256dh = base64UrlBytes(keys?.p256dh);
+  if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4)
+    return fail('web_push.keys.p256dh must be the base64url P-256 public key of the subscription (65 bytes)');
+  const auth = base64UrlBytes(keys?.auth);
+  if (!auth || auth.length !== 16)
+    return fail('web_push.keys.auth must be the base64url authentication secret of the subscription (16 bytes)');
+  return ok(
+    JSON.stringify({
+      endpoint,
+      keys: { p256dh: p256dh.toString('base64url'), auth: auth.toString('base64url') },
+    }),
+  );
 }
 
 /** IDFA and GAID are UUIDs; iOS and Android report all zeros when the user limits ad tracking. */
@@ -552,6 +604,12 @@ export const EXTERNAL_ID_TYPE_ALIASES: Readonly<Record<string, IdentifierType>> 
   aaid: 'gaid',
   'android.gaid': 'gaid',
   'android.advertisingid': 'gaid',
+  fcm_token: 'fcm_token',
+  fcmtoken: 'fcm_token',
+  fcm_registration_token: 'fcm_token',
+  web_push: 'web_push',
+  webpush: 'web_push',
+  web_push_subscription: 'web_push',
 };
 
 /** An advertising ID is an IDFA or a GAID according to the device that reported it. */

@@ -11,13 +11,16 @@ import { addLocalDays, instantAt, localParts } from './local-time';
  * local; France: none before 08:00 or after 22:00, none on Sundays, none on public holidays. Klaviyo
  * evaluates an international number in its country's eastern zone; we use the person's own zone when
  * known (the market zone below otherwise), which is at least as strict for the person.
- * Email has no legal quiet hours in these markets: no rule, always allowed.
+ * Email has no legal quiet hours in these markets: no rule, always allowed. Nor have app push, LINE
+ * or webhooks a sourced legal window: no rule either (their frequency caps still hold; a marketer's
+ * own send-time choice is the journey's or broadcast's, not the gate's).
  *
  * Public holidays come from `date-holidays` (maintained, per-country rules including moving feasts
  * such as Easter Monday and Ascension, pure JavaScript, deterministic: safe in workflows).
  */
 
-export const CHANNELS = ['email', 'sms'] as const;
+/** Email and SMS (issue 12's first channels), app push (Web Push, FCM), LINE, and signed webhooks. */
+export const CHANNELS = ['email', 'sms', 'push', 'line', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface QuietHoursRule {
@@ -40,6 +43,9 @@ const KLAVIYO_DEFAULT: QuietHoursRule = {
 
 export const QUIET_HOURS: Readonly<Record<Channel, Readonly<Record<string, QuietHoursRule>>>> = {
   email: {},
+  push: {},
+  line: {},
+  webhook: {},
   sms: {
     FR: { allowedFrom: '08:00', allowedUntil: '22:00', closedOnSundays: true, closedOnPublicHolidays: true },
     US: KLAVIYO_DEFAULT,

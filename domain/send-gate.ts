@@ -49,10 +49,18 @@ export type SendOutcome =
   | { status: 'deferred'; until: string }
   | { status: 'blocked'; reason: BlockedReason };
 
-/** The consent purpose a channel's marketing needs. */
-export const MARKETING_CONSENT: Readonly<Record<Channel, Purpose>> = {
+/**
+ * The consent purpose a channel's marketing needs. App push needs `push`; a LINE message is a
+ * notification in the LINE app from an account the person follows, so it needs `push` too (on top
+ * of the follow, which LINE itself enforces: a blocked account's pushes are not delivered). A
+ * webhook reaches whatever system its owner configured: its purpose is configured with it
+ * (`MessageChannel.consentPurpose`), so it has no entry here, and no unsubscribe link.
+ */
+export const MARKETING_CONSENT: Readonly<Partial<Record<Channel, Purpose>>> = {
   email: 'emailMarketing',
   sms: 'smsMarketing',
+  push: 'push',
+  line: 'push',
 };
 
 /**
@@ -65,10 +73,17 @@ export interface FrequencyCap {
   perWindow: { days: number; max: number };
 }
 
-export const FREQUENCY_CAPS: Readonly<Record<SendPurpose, Readonly<Record<Channel, FrequencyCap>>>> = {
+/**
+ * Push and LINE are marketing channels with caps of their own (a person's push and LINE budgets do
+ * not eat each other's or email's). A webhook is not capped unless its configuration sets a cap
+ * (`ChannelActivityDeps.caps`): what it reaches may be a system, not a person's inbox.
+ */
+export const FREQUENCY_CAPS: Readonly<Record<SendPurpose, Readonly<Partial<Record<Channel, FrequencyCap>>>>> = {
   marketing: {
     email: { perLocalDay: 2, perWindow: { days: 7, max: 5 } },
     sms: { perLocalDay: 1, perWindow: { days: 7, max: 3 } },
+    push: { perLocalDay: 3, perWindow: { days: 7, max: 10 } },
+    line: { perLocalDay: 1, perWindow: { days: 7, max: 4 } },
   },
 };
 

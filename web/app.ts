@@ -178,6 +178,18 @@ export async function createMeridianWeb(
           },
         }
       : {}),
+    channels: {
+      regional: new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql }])),
+      writers,
+      hmacKey: config.identityHmacKey,
+      temporal,
+      regions: config.regions,
+      publicUrl: config.privacy.publicUrl,
+      consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+      // The account's auth token signs Twilio's callbacks (the same one SMS is sent with: domain/config.ts activation).
+      ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
+      ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
+    },
     admin: {
       tokens: config.adminTokens,
       regions: config.regions,

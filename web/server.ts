@@ -5,6 +5,7 @@ import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracking/webhook';
 import { ConnectorWebhookDeps, registerConnectorWebhookRoutes } from './tracking/connector-webhooks';
+import { type ChannelCallbackDeps, registerChannelRoutes } from './channels/routes';
 import { ReadinessProbe } from './readiness';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
@@ -33,6 +34,8 @@ export interface WebDeps {
   admin?: AdminDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
+  /** Providers' callbacks: Twilio status and inbound SMS, email bounces and complaints (./channels/routes.ts). */
+  channels?: ChannelCallbackDeps;
   /** Told of every route as it is registered: the admin scope test checks each has a scope decision. */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
@@ -99,6 +102,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.connectorWebhooks) registerConnectorWebhookRoutes(app, deps.connectorWebhooks);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
+  if (deps.channels) registerChannelRoutes(app, deps.channels);
 
   app.get(
     '/health',

@@ -213,6 +213,7 @@ async function main(): Promise<void> {
               importDir: config.importDir,
               ...(privacyMailer ? { mailer: privacyMailer } : {}),
               channels: marketing.channels,
+              channelCaps: marketing.caps,
               unsubscribe: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys },
               broadcastPerSecond: config.activation.broadcastPerSecond,
             }),

@@ -1,6 +1,7 @@
 import { ConnectorError } from '../../connectors/errors';
 import type { PersonIdentifiers } from '../../connectors/privacy';
 import type { TwilioMessagesClient } from '../../connectors/twilio/client';
+import type { Purpose } from '../../domain/consent';
 import type { Channel } from '../../domain/send-gate';
 import { MailSendError, type Mailer } from '../../mail/mailer';
 
@@ -31,13 +32,30 @@ export class ChannelSendError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly details: {
+      /** The provider said this address is gone for good (an unregistered device token): the identity is removed. */
+      invalidAddress?: { type: string; value: string };
+      /** The provider asked to wait this long before the next attempt (429 Retry-After). */
+      retryAfterMs?: number;
+    } = {},
   ) {
     super(message);
   }
 }
 
+/** Seconds or an HTTP date in a Retry-After header, as milliseconds (capped at an hour). */
+export function retryAfterMs(header: string | null | undefined, nowMs = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header.trim());
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - nowMs;
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  return Math.min(ms, 3_600_000);
+}
+
 export interface MessageChannel {
   readonly channel: Channel;
+  /** The consent purpose this channel's marketing needs, when it is not MARKETING_CONSENT's (a webhook). */
+  readonly consentPurpose?: Purpose;
   /** The address this channel sends to, from identifiers opened inside the activity; undefined when there is none. */
   addressOf(person: PersonIdentifiers): string | undefined;
   send(message: OutgoingMessage): Promise<{ providerMessageId: string }>;

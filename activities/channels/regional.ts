@@ -2,11 +2,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { consentBrandOf } from '../../db/brands-store';
 import type { RegionKey } from '../../db/crypto-shredding';
-import { loadPersonIdentifiers } from '../../db/person-store';
+import { loadPersonIdentifiers, removeIdentityValue } from '../../db/person-store';
+import type { CallOutcome, IncomingCall } from '../../db/region-writer';
 import { markFailed, markSent, releaseSendClaim, reserveSend } from '../../db/send-gate-store';
+import { deliveryEventCall } from '../../domain/delivery-events';
 import { unsubscribeUrl } from '../../domain/privacy-links';
-import type { Channel, SendOutcome, SendRequest } from '../../domain/send-gate';
-import { sendRequestSchema } from '../../domain/send-gate';
+import type { Channel, FrequencyCap, SendOutcome, SendPurpose, SendRequest } from '../../domain/send-gate';
+import { FREQUENCY_CAPS, sendRequestSchema } from '../../domain/send-gate';
 import type { SigningKeys } from '../../domain/signing-keys';
 import { describeIssues } from '../../domain/validation';
 import { ChannelSendError, type MessageChannel, type RenderedMessage } from './channels';
@@ -37,11 +39,33 @@ export interface ChannelActivityDeps {
   templates: MessageTemplates;
   /** For the signed one-click unsubscribe link: the privacy portal's public URL and the signing keys. */
   unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
+  /**
+   * Where the `Message Sent` delivery event goes (the region's RegionWriter: the ingest path, so
+   * segments and reports see it). Unset: no event is written.
+   */
+  deliveryEvents?: { write(items: IncomingCall[]): Promise<CallOutcome[]> };
+  /** Frequency caps; default FREQUENCY_CAPS (a configured webhook cap is added here). */
+  caps?: Readonly<Record<SendPurpose, Readonly<Partial<Record<Channel, FrequencyCap>>>>>;
   now?: () => Date;
 }
 
 export function createChannelActivities(deps: ChannelActivityDeps) {
   const now = deps.now ?? (() => new Date());
+  /** The `Message Sent` event; deduplicated by its message ID, so a retry's second write stores nothing. */
+  async function recordSent(request: SendRequest, providerMessageId: string): Promise<void> {
+    if (!deps.deliveryEvents) return;
+    await deps.deliveryEvents.write([
+      deliveryEventCall({
+        customerId: request.customerId,
+        channel: request.channel,
+        status: 'sent',
+        sendKey: request.sendKey,
+        ...(providerMessageId ? { providerMessageId } : {}),
+        at: now(),
+        ...(request.journeyRunId ? { journeyRunId: request.journeyRunId } : {}),
+      }),
+    ]);
+  }
   return {
     async sendMessage(input: SendRequest): Promise<SendOutcome> {
       const parsed = sendRequestSchema.safeParse(input);
@@ -61,9 +85,18 @@ export function createChannelActivities(deps: ChannelActivityDeps) {
         );
 
       const consentBrand = await consentBrandOf(deps.globalSql, request.brandId);
-      const reservation = await reserveSend(deps.sql, request, consentBrand, now());
+      const reservation = await reserveSend(
+        deps.sql,
+        request,
+        consentBrand,
+        now(),
+        deps.caps ?? FREQUENCY_CAPS,
+        channel.consentPurpose,
+      );
       switch (reservation.kind) {
         case 'already-sent':
+          // The earlier attempt may have died between the provider and its event: written again, stored once.
+          await recordSent(request, reservation.providerMessageId);
           return {
             status: 'sent',
             sendKey: request.sendKey,
@@ -121,13 +154,23 @@ export function createChannelActivities(deps: ChannelActivityDeps) {
         const message =
           error instanceof ChannelSendError ? error.message : `${request.channel} not sent: ${(error as Error).name}`;
         if (error instanceof ChannelSendError && !error.retryable) {
+          // A device the provider says is gone for good (an unregistered token) is no longer the person's.
+          const gone = error.details.invalidAddress;
+          if (gone) await removeIdentityValue(deps.sql, deps.regionKey, request.customerId, gone.type, gone.value);
           await markFailed(deps.sql, request.sendKey, message);
           throw ApplicationFailure.nonRetryable(message, 'ChannelRefused');
         }
         await releaseSendClaim(deps.sql, request.sendKey, message);
-        throw ApplicationFailure.create({ message, type: 'ChannelUnavailable' });
+        const wait = error instanceof ChannelSendError ? error.details.retryAfterMs : undefined;
+        // The provider's Retry-After (a 429) is when Temporal tries again.
+        throw ApplicationFailure.create({
+          message,
+          type: 'ChannelUnavailable',
+          ...(wait !== undefined ? { nextRetryDelay: Math.max(wait, 1000) } : {}),
+        });
       }
       await markSent(deps.sql, request.sendKey, providerMessageId);
+      await recordSent(request, providerMessageId);
       return { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
     },
   };

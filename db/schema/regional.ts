@@ -714,7 +714,29 @@ export const sendKeys = pgTable(
     reservedAt: timestamp('reserved_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
-  (t) => [index('send_keys_person_channel_day').on(t.customerId, t.channel, t.localDate)],
+  (t) => [
+    index('send_keys_person_channel_day').on(t.customerId, t.channel, t.localDate),
+    // A provider's delivery callback names its own message ID (a Twilio SID, an SES Message-ID).
+    index('send_keys_provider_message').on(t.providerMessageId),
+  ],
+);
+
+/**
+ * A channel that must no longer reach a person: an email hard bounce or a spam complaint the
+ * provider reported (web/channels/routes.ts). The gate blocks that channel only; other channels
+ * and other purposes are untouched. IDs only: the provider's notification ID, never the address.
+ */
+export const channelSuppressions = pgTable(
+  'channel_suppressions',
+  {
+    customerId: uuid('customer_id').notNull(),
+    channel: text('channel').notNull(),
+    /** bounce | complaint */
+    reason: text('reason').notNull(),
+    providerReference: text('provider_reference').notNull(),
+    suppressedAt: timestamp('suppressed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.channel] })],
 );
 
 /**

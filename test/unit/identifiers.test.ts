@@ -37,6 +37,8 @@ describe('identifier types', () => {
       'braze_user',
       'tiktok_shop_buyer',
       'hubspot_contact',
+      'fcm_token',
+      'web_push',
     ]);
   });
 

@@ -843,7 +843,8 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
         const customerId = request.params.customerId;
         const { region = '', brand = '', channel = '', sig } = request.query;
         const link = { customerId, region, brandId: brand, channel };
-        if (!checkUnsubscribeSignature(deps.signingKeys, link, sig) || !Object.hasOwn(MARKETING_CONSENT, channel))
+        const purpose = Object.hasOwn(MARKETING_CONSENT, channel) ? MARKETING_CONSENT[channel as Channel] : undefined;
+        if (!checkUnsubscribeSignature(deps.signingKeys, link, sig) || !purpose)
           throw new PortalError(403, 'this unsubscribe link is not valid: use the link from our latest message');
         const regional = deps.regional.get(region);
         if (!regional) throw new PortalError(404, 'no such subscription');
@@ -854,7 +855,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyPortalD
           customerId,
           [
             {
-              purpose: MARKETING_CONSENT[channel as Channel],
+              purpose,
               state: 'withdrawn',
               source: 'list-unsubscribe',
               at: new Date().toISOString(),
