@@ -13,6 +13,7 @@ import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
+import { createJourneyActivities } from './journeys/regional';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -61,6 +62,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       globalSql: deps.globalSql,
       regions: deps.regions,
     }),
+    ...createJourneyActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
   };
 }
 

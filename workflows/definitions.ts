@@ -147,3 +147,31 @@ export interface SegmentRecomputeInput {
   entered?: number;
   exited?: number;
 }
+
+// ---- journey ----------------------------------------------------------------------------------
+
+/**
+ * A journey run's workflow ID is its run ID (domain/journeys.ts runIdOf):
+ * `journey-<journeyId>-<customerId>[-<keyHash>]-<entry>` — one per person × journey × key × entry.
+ */
+export interface JourneyRunInput {
+  region: string;
+  journeyId: string;
+  version: number;
+  customerId: string;
+  brandId: string;
+  runId: string;
+  /** The hash of the entry's key value (db/journeys-store.ts runKeyHash), '' when not keyed. */
+  keyHash: string;
+  /** The event that started the run, when an event did: its own ID, never its content. */
+  entryEventId?: string;
+}
+
+/** A tracked event the run may care about (a wait, its goal): the event's ID only. */
+export const journeyEvent = defineSignal<[{ eventId: string }]>('journeyEvent');
+/** The person entered a segment (a wait for segment entry). */
+export const journeySegmentEntered = defineSignal<[{ segmentId: string }]>('journeySegmentEntered');
+/** The person's profile merged into another: the run is reconciled (continues as the survivor, or ends). */
+export const journeyProfileMerged =
+  defineSignal<[{ intoCustomerId: string; survivorHasRun: boolean }]>('journeyProfileMerged');
+export const journeyRunStatusQuery = defineQuery<{ node: string; status: string; version: number }>('status');

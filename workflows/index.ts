@@ -15,3 +15,10 @@ export { reclassification, reclassificationProgressQuery } from './reclassificat
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
+export {
+  journeyRun,
+  journeyEvent,
+  journeySegmentEntered,
+  journeyProfileMerged,
+  journeyRunStatusQuery,
+} from './journey';
