@@ -67,7 +67,7 @@ export async function createJourney(
     await tx`insert into journeys (id, name, owner, brand_id, version) values
       (${input.id}, ${input.name}, ${input.owner}, ${input.brandId}, 1)`;
     await tx`insert into journey_versions (journey_id, version, graph, runs_move, published_by)
-      values (${input.id}, 1, ${tx.json(input.graph as never)}, false, ${input.publishedBy})`;
+      values (${input.id}, 1, ${JSON.stringify(input.graph)}::jsonb, false, ${input.publishedBy})`;
     return (await getJourneyIn(tx, input.id))!;
   });
 }
@@ -99,7 +99,7 @@ export async function publishJourneyVersion(
       where id = ${id} returning version`;
     if (!row) return undefined;
     await tx`insert into journey_versions (journey_id, version, graph, runs_move, published_by)
-      values (${id}, ${row.version}, ${tx.json(change.graph as never)}, ${change.runsMove}, ${change.publishedBy})`;
+      values (${id}, ${row.version}, ${JSON.stringify(change.graph)}::jsonb, ${change.runsMove}, ${change.publishedBy})`;
     return getJourneyIn(tx, id);
   });
 }

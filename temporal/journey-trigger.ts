@@ -37,21 +37,20 @@ import {
  * Signals carry event IDs (or a segment ID) only; a repeated signal is ignored by the run.
  */
 
-/** How long the list of the region's journeys (and their version graphs) is reused. */
-const JOURNEYS_TTL_MS = 2000;
 export const MEMBERSHIP_CONSUMER = 'journeys';
 
 export interface JourneyTriggerOptions {
   idleMs?: number;
   log?: (message: string) => void;
   now?: () => Date;
+  /** Passed to each run (workflows/definitions.ts JourneyRunInput): tests shorten it. */
+  pauseRecheckMs?: number;
 }
 
 export class JourneyTrigger {
   private stopped = true;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private journeys?: { at: number; list: Journey[] };
   private readonly graphs = new Map<string, JourneyGraph>();
 
   constructor(
@@ -99,8 +98,11 @@ export class JourneyTrigger {
 
   /** One pass over the three sources; returns how many items it handled. */
   async pass(): Promise<number> {
-    const journeys = await this.regionJourneys();
+    // Read once per pass that has work, so a journey published a moment ago sees the next events.
+    let list: Journey[] | undefined;
+    const current = async () => (list ??= await this.regionJourneys());
     let handled = await consumeMembershipEvents(this.sql, MEMBERSHIP_CONSUMER, async (events, tx) => {
+      const journeys = await current();
       for (const e of events) {
         if (e.kind !== 'entered') continue;
         for (const j of journeys)
@@ -118,6 +120,7 @@ export class JourneyTrigger {
       }
     });
     handled += await claimJourneyEvents(this.sql, async (rows, tx) => {
+      const journeys = await current();
       for (const row of rows) {
         // Runs already waiting hear of it first, so an event that also starts a new run is not its own answer.
         for (const run of await activeRunsOf(tx, [row.customerId])) {
@@ -172,14 +175,14 @@ export class JourneyTrigger {
       runId: run.runId,
       keyHash,
       ...(entryEventId ? { entryEventId } : {}),
+      ...(this.options.pauseRecheckMs ? { pauseRecheckMs: this.options.pauseRecheckMs } : {}),
     });
   }
 
   private async regionJourneys(): Promise<Journey[]> {
-    if (!this.journeys || Date.now() - this.journeys.at > JOURNEYS_TTL_MS)
-      this.journeys = { at: Date.now(), list: await journeysOfRegion(this.globalSql, this.region) };
-    for (const j of this.journeys.list) this.graphs.set(`${j.id}:${j.version}`, j.graph);
-    return this.journeys.list;
+    const list = await journeysOfRegion(this.globalSql, this.region);
+    for (const j of list) this.graphs.set(`${j.id}:${j.version}`, j.graph);
+    return list;
   }
 
   private async graphOf(journeyId: string, version: number): Promise<JourneyGraph | undefined> {

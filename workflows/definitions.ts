@@ -165,6 +165,8 @@ export interface JourneyRunInput {
   keyHash: string;
   /** The event that started the run, when an event did: its own ID, never its content. */
   entryEventId?: string;
+  /** How often a paused run looks whether its journey was resumed (default a minute; tests use less). */
+  pauseRecheckMs?: number;
 }
 
 /** A tracked event the run may care about (a wait, its goal): the event's ID only. */

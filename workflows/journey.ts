@@ -61,9 +61,7 @@ export interface JourneyRunResume {
   seen: { event: string; keyHash: string }[];
 }
 
-export async function journeyRun(
-  input: JourneyRunInput & { resume?: JourneyRunResume; pauseRecheckMs?: number },
-): Promise<JourneyRunResult> {
+export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunResume }): Promise<JourneyRunResult> {
   let version = input.version;
   let customerId = input.customerId;
   let graph: JourneyGraph = await a.journeyGraph({ journeyId: input.journeyId, version });

@@ -27,6 +27,7 @@ import { registerDataSchemaRoutes } from './data-schema';
 import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
+import { registerJourneyRoutes } from './journeys';
 import { registerTagRoutes } from './tags';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
@@ -355,6 +356,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerComputedTraitRoutes(scope, deps, kit);
     registerSegmentSuggestionRoutes(scope, deps, kit);
     registerSegmentRoutes(scope, deps, kit);
+    registerJourneyRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
