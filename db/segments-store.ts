@@ -114,7 +114,7 @@ class SegmentCompiler {
   ) {}
 
   private only(column: Fragment): Fragment {
-    return this.restrict === null ? this.sql`` : this.sql`and ${column} = any(${this.restrict}::uuid[])`;
+    return this.restrict === null ? this.sql`` : this.sql`and ${column} in (select unnest(${this.restrict}::uuid[]))`;
   }
 
   private visible(column: Fragment): Fragment {
@@ -258,7 +258,7 @@ class SegmentCompiler {
 function membersQuery(sql: Db, definition: SegmentNode, scope: SegmentScope, restrict: string[] | null): Fragment {
   const where = new SegmentCompiler(sql, scope, restrict).node(definition);
   return sql`select p.customer_id from profiles p
-    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id = any(${restrict}::uuid[])`}
+    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id in (select unnest(${restrict}::uuid[]))`}
       and ${where}`;
 }
 

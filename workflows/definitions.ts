@@ -177,3 +177,8 @@ export const journeySegmentEntered = defineSignal<[{ segmentId: string }]>('jour
 export const journeyProfileMerged =
   defineSignal<[{ intoCustomerId: string; survivorHasRun: boolean }]>('journeyProfileMerged');
 export const journeyRunStatusQuery = defineQuery<{ node: string; status: string; version: number }>('status');
+// ---- messageSend ------------------------------------------------------------------------------
+
+/** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
+export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;
+

@@ -22,3 +22,4 @@ export {
   journeyProfileMerged,
   journeyRunStatusQuery,
 } from './journey';
+export { messageSend } from './message-send';

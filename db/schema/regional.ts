@@ -777,3 +777,26 @@ export const journeyEventOutbox = pgTable('journey_event_outbox', {
   customerId: uuid('customer_id').notNull(),
   event: text('event').notNull(),
 });
+
+/**
+ * A broadcast's plan in this region (issue 12): each member's send instant in their zone and what
+ * became of the send. `planned` rows are sent when `send_at` comes (a deferral moves it later);
+ * the send itself is keyed in `send_keys` (broadcast + customer), so nobody gets it twice.
+ */
+export const broadcastRecipients = pgTable(
+  'broadcast_recipients',
+  {
+    broadcastId: text('broadcast_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    zone: text('zone').notNull(),
+    sendAt: timestamp('send_at', { withTimezone: true }).notNull(),
+    status: text('status').$type<'planned' | 'sent' | 'blocked' | 'failed' | 'cancelled'>().notNull(),
+    reason: text('reason'),
+    deferrals: integer('deferrals').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.broadcastId, t.customerId] }),
+    index('broadcast_recipients_due').on(t.broadcastId, t.status, t.sendAt),
+  ],
+);

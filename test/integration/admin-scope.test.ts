@@ -177,6 +177,16 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     }
     f.euTag = 'eu-scope-tag';
     f.euTagToDelete = 'eu-scope-tag-2';
+
+    const template = await admin('POST', '/admin/templates', {
+      id: 'scope_template',
+      brandId: 'default',
+      name: 'Scope',
+      channel: 'sms',
+      defaultLocale: 'en',
+      variants: { en: { body: 'Hello {{ first_name }}' } },
+    });
+    expect(template.status, template.text).toBe(201);
   });
   afterAll(async () => {
     await web?.close();
@@ -533,6 +543,27 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'DELETE /admin/computed-traits/:id': {
       url: () => '/admin/computed-traits/revenue',
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/templates': {
+      url: () => '/admin/templates',
+      expect: { readable: 'message templates hold no personal data; every region sends them' },
+    },
+    'GET /admin/templates/:id': {
+      url: () => '/admin/templates/scope_template',
+      expect: { readable: 'message templates hold no personal data' },
+    },
+    // Templates are sent in every region: creating or changing one is workspace-wide (the control gets past the scope check).
+    'POST /admin/templates': {
+      url: () => '/admin/templates',
+      body: () => ({ id: 'scope_template', brandId: 'default', name: 'Scope', channel: 'sms', defaultLocale: 'en' }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/templates/:id': {
+      url: () => '/admin/templates/scope_template',
+      body: () => ({ name: 'Scope' }),
       expect: refused,
       control: 'all',
     },

@@ -29,6 +29,7 @@ import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
 import { registerJourneyRoutes } from './journeys';
 import { registerTagRoutes } from './tags';
+import { registerTemplateRoutes } from './templates';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
@@ -359,6 +360,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerJourneyRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
+    registerTemplateRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
   });
 }
