@@ -181,4 +181,3 @@ export const journeyRunStatusQuery = defineQuery<{ node: string; status: string;
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
 export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;
-

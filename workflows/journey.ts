@@ -1,7 +1,16 @@
-import { type ActivityOptions, condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities/channels/regional';
 import type { JourneyActivities } from '../activities/journeys/regional';
 import { type JourneyGraph, type JourneyNode, randomBranch } from '../domain/journeys';
+import { MAX_DEFERRALS, SEND_ACTIVITY } from './message-send';
 import {
   journeyEvent,
   journeyProfileMerged,
@@ -30,11 +39,6 @@ const QUICK: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
-/** Sends wait on the provider; SendInFlight and ChannelUnavailable retry, ChannelRefused does not. */
-const SEND: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-};
 /** How often a paused run looks again whether its journey was resumed. */
 const PAUSE_RECHECK_MS = 60_000;
 /** Nodes walked before a run continues as new, so a looping journey's history stays small. */
@@ -43,7 +47,8 @@ const NODES_PER_RUN = 200;
 const MAX_VISITS_PER_NODE = 1000;
 
 const a = proxyActivities<JourneyActivities>(QUICK);
-const { sendMessage } = proxyActivities<ChannelActivities>(SEND);
+// The same options as every send through the gate (workflows/message-send.ts).
+const { sendMessage } = proxyActivities<ChannelActivities>(SEND_ACTIVITY);
 
 export { journeyEvent, journeyProfileMerged, journeyRunStatusQuery, journeySegmentEntered };
 
@@ -265,17 +270,28 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
 
       case 'message': {
         const sendKey = `${input.runId}:${step}`;
-        for (;;) {
-          const outcome = await sendMessage({
-            region: input.region,
-            customerId,
-            brandId: input.brandId,
-            channel: current.channel,
-            purpose: 'marketing',
-            templateRef: current.templateRef,
-            sendKey,
-            journeyRunId: input.runId,
-          });
+        for (let deferrals = 0; ; deferrals++) {
+          let outcome: Awaited<ReturnType<typeof sendMessage>> | { status: 'failed'; reason: string };
+          try {
+            outcome =
+              deferrals > MAX_DEFERRALS
+                ? { status: 'failed', reason: 'deferred-too-often' }
+                : await sendMessage({
+                    region: input.region,
+                    customerId,
+                    brandId: input.brandId,
+                    channel: current.channel,
+                    purpose: 'marketing',
+                    templateRef: current.templateRef,
+                    sendKey,
+                    journeyRunId: input.runId,
+                  });
+          } catch (error) {
+            // A refusal for good (ChannelRefused, TemplateNotRendered, …): recorded by its type, never its text.
+            if (!(error instanceof ActivityFailure)) throw error;
+            const cause = error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'failed') : 'failed';
+            outcome = { status: 'failed', reason: cause };
+          }
           if (outcome.status === 'deferred') {
             // Quiet hours: sleep until the gate's instant, then ask again with the same key.
             if ((await waitUntil(Date.parse(outcome.until))) === 'goal') return finish('converted', 'goal');
@@ -292,9 +308,9 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
             customerId,
             step,
             outcome: outcome.status,
-            ...(outcome.status === 'blocked' ? { reason: outcome.reason } : {}),
+            ...(outcome.status === 'blocked' || outcome.status === 'failed' ? { reason: outcome.reason } : {}),
           });
-          if (outcome.status === 'blocked' && current.onBlocked === 'exit') return finish('exited', 'blocked');
+          if (outcome.status !== 'sent' && current.onBlocked === 'exit') return finish('exited', outcome.status);
           break;
         }
         node = current.next;

@@ -433,11 +433,15 @@ describe('journeys', () => {
     }, 20_000);
     // The survivor's order now answers the moved run's wait, and the message goes to the survivor.
     await track(survivor, 'Order Completed');
-    const mail = await smtp.waitFor((m) => m.envelope.to.includes(survivor.email) && m.subject === 'Meridian merge-thanks', 20_000);
+    const mail = await smtp.waitFor(
+      (m) => m.envelope.to.includes(survivor.email) && m.subject === 'Meridian merge-thanks',
+      20_000,
+    );
     expect(mail).toBeDefined();
     expect(mailsTo(loser.email)).toHaveLength(0);
     await eventually(
-      async () => expect((await d.client.workflow.getHandle(loserBoth!.run_id).describe()).status.name).toBe('COMPLETED'),
+      async () =>
+        expect((await d.client.workflow.getHandle(loserBoth!.run_id).describe()).status.name).toBe('COMPLETED'),
       10_000,
     );
   }, 90_000);
