@@ -194,12 +194,15 @@ export async function enterJourneyRun(
 ): Promise<RunEntry | undefined> {
   await tx`select pg_advisory_xact_lock(${LOCK_JOURNEY_ENTRY}::int,
     hashtext(${`${input.journeyId}:${input.customerId}:${input.keyHash}`}))`;
-  const [last] = await tx<{ entry: number; entered_at: Date; exited_at: Date | null }[]>`
+  const [last] = await tx<{ entry: number; entered_at: Date | string; exited_at: Date | string | null }[]>`
     select entry, entered_at, exited_at from journey_runs
     where journey_id = ${input.journeyId} and customer_id = ${input.customerId} and key_hash = ${input.keyHash}
     order by entry desc limit 1`;
-  if (!mayEnter(input.reEntry, last ? { enteredAt: last.entered_at, exitedAt: last.exited_at } : undefined, input.now))
-    return undefined;
+  // Pools pass timestamps through as text (db/connections.ts): read them as instants here.
+  const previous = last
+    ? { enteredAt: new Date(last.entered_at), exitedAt: last.exited_at === null ? null : new Date(last.exited_at) }
+    : undefined;
+  if (!mayEnter(input.reEntry, previous, input.now)) return undefined;
   const entry = (last?.entry ?? 0) + 1;
   const runId = runIdOf(input.journeyId, input.customerId, input.keyHash || null, entry);
   await tx`insert into journey_runs (run_id, journey_id, customer_id, key_hash, entry, version)

@@ -401,8 +401,8 @@ describe('journeys', () => {
   }, 60_000);
 
   it('a merged profile’s runs are reconciled: moved to the survivor, or ended when the survivor has one', async () => {
-    const waitForOrder = (template: string): JourneyGraphInput => ({
-      entry: { type: 'event', event: 'Cart Viewed' },
+    const waitForOrder = (entry: string, template: string): JourneyGraphInput => ({
+      entry: { type: 'event', event: entry },
       start: 'wait',
       nodes: {
         wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds: 30, next: 'thanks', timeout: 'done' },
@@ -410,15 +410,15 @@ describe('journeys', () => {
         done: { type: 'exit' },
       },
     });
-    const moving = await journey('merge_move', waitForOrder('merge-thanks'));
+    const moving = await journey('merge_move', waitForOrder('Cart Viewed', 'merge-thanks'));
     const loser = await person('Europe/Berlin', 'DE');
     const survivor = await person('Europe/Berlin', 'DE');
     await track(loser, 'Cart Viewed');
     await eventually(async () => expect(await runsOf(moving, loser.customerId)).toHaveLength(1), 20_000);
     // Both have a run of the second journey: the loser's ends as merged.
-    const both = await journey('merge_both', waitForOrder('merge-both'));
-    await track(loser, 'Cart Viewed');
-    await track(survivor, 'Cart Viewed');
+    const both = await journey('merge_both', waitForOrder('Wishlist Viewed', 'merge-both'));
+    await track(loser, 'Wishlist Viewed');
+    await track(survivor, 'Wishlist Viewed');
     await eventually(async () => {
       expect(await runsOf(both, loser.customerId)).toHaveLength(1);
       expect(await runsOf(both, survivor.customerId)).toHaveLength(1);
