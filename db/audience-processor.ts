@@ -3,6 +3,7 @@ import { affectedCustomers, type CauseTest, segmentDependencies } from '../domai
 import type { RegionCatalog } from '../domain/regions';
 import type { SegmentNode } from '../domain/segments';
 import { consentBrandOf, visibleSourceIds } from './brands-store';
+import { eachConcurrently } from './concurrently';
 import {
   applySegmentMembership,
   type Segment,
@@ -131,6 +132,8 @@ export function segmentMembershipReactor(deps: {
   globalSql: Sql;
   region: string;
   regions: RegionCatalog;
+  /** Segments evaluated at once (default 1). */
+  concurrency?: number;
 }): AudienceReactor {
   let cached:
     | { stamp: string; segments: { segment: Segment; scope: SegmentScope; dependsOn: CauseTest }[] }
@@ -155,11 +158,12 @@ export function segmentMembershipReactor(deps: {
     return cached.segments;
   };
   return async (sql, _customerIds, causes) => {
-    for (const { segment, scope, dependsOn } of await load()) {
+    // Segments are independent (each applies under its own lock): a few are evaluated at once.
+    await eachConcurrently(await load(), deps.concurrency ?? 1, async ({ segment, scope, dependsOn }) => {
       // Only the people whose change this segment reads (all of them when the cause is unspecific).
       const affected = affectedCustomers(causes, dependsOn);
       if (affected.length > 0) await applySegmentMembership(sql, segment, scope, affected.sort());
-    }
+    });
   };
 }
 

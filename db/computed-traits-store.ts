@@ -11,6 +11,7 @@ import {
   TraitWindow,
   ValueSource,
 } from '../domain/computed-traits';
+import { eachConcurrently } from './concurrently';
 import { affectedCustomers, computedCause, traitDependencies } from '../domain/audience-dependencies';
 import { visibleSourceIds } from './brands-store';
 
@@ -285,7 +286,7 @@ export async function deleteComputedTraitValues(sql: Sql, traitId: string): Prom
  */
 export function computedTraitsReactor(
   globalSql: Sql,
-  options: { refreshMs?: number; now?: () => Date } = {},
+  options: { refreshMs?: number; now?: () => Date; concurrency?: number } = {},
 ): (
   sql: Sql,
   customerIds: readonly string[],
@@ -303,16 +304,17 @@ export function computedTraitsReactor(
     // Each trait for the people whose change it reads (a page view does not recompute order totals);
     // who changed is answered per trait (`computed:<trait ID>`), so segments re-evaluate only on
     // the values they read.
+    // Traits are independent statements: a few run at once, on the pool's connections.
     const changed = new Map<string, Set<string>>();
-    for (const trait of traits) {
+    await eachConcurrently(traits, options.concurrency ?? 1, async (trait) => {
       const affected = causes ? affectedCustomers(causes, traitDependencies(trait.definition)) : [...customerIds];
-      if (affected.length === 0) continue;
+      if (affected.length === 0) return;
       for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) {
         const set = changed.get(id) ?? new Set<string>();
         set.add(computedCause(trait.id));
         changed.set(id, set);
       }
-    }
+    });
     return changed;
   };
 }

@@ -8,7 +8,15 @@ export interface AudienceReactorDeps {
   region: string;
   globalSql: Sql;
   regions: RegionCatalog;
+  /** Trait and segment statements run at once within a reactor (default 3). */
+  concurrency?: number;
 }
+
+/**
+ * Three statements at once keep both cores of a small machine busy while the processor waits on
+ * PostgreSQL, and leave the region pool (10) room for activities.
+ */
+const REACTOR_CONCURRENCY = 3;
 
 /** How long the rule-tag reactor reuses the region's list of rule tags. */
 const RULE_TAGS_TTL_MS = 2000;
@@ -23,7 +31,12 @@ const RULE_TAGS_TTL_MS = 2000;
  *   3. rule tags (`syncRuleTags`): a change notes the person again, so segments on tags follow.
  */
 export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
-  return [computedTraitsReactor(deps.globalSql), segmentMembershipReactor(deps), ruleTagReactor(deps)];
+  const concurrency = deps.concurrency ?? REACTOR_CONCURRENCY;
+  return [
+    computedTraitsReactor(deps.globalSql, { concurrency }),
+    segmentMembershipReactor({ ...deps, concurrency }),
+    ruleTagReactor(deps),
+  ];
 }
 
 function ruleTagReactor(deps: AudienceReactorDeps): AudienceReactor {

@@ -576,7 +576,12 @@ export const profileTraits = pgTable(
     sourceId: text('source_id').notNull(),
     observedAt: timestamp('observed_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.customerId, t.key] }), index('profile_traits_key').on(t.key)],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.key] }),
+    // A segment's `eq` / `in` on a trait: the people with that value, in customer order
+    // (db/segments-store.ts valueHash). The hash keeps entries small whatever the value's size.
+    index('profile_traits_key_value_hash').on(t.key, sql`jsonb_hash(${t.value})`, t.customerId),
+  ],
 );
 
 /** Which data categories each source brought into this region (the data map), no values. */

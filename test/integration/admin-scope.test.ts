@@ -3,6 +3,7 @@ import { keyFromRef } from '../../db/crypto-shredding';
 import { createPrivacyRequest } from '../../db/privacy-requests-store';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * Every admin route, called with a token scoped to `us` on what belongs to `eu` (or to every
@@ -54,18 +55,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euTagToDelete: string;
   };
 
-  const call = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = bearerCaller(() => base);
 
   beforeAll(async () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');

@@ -8,6 +8,7 @@ import { createMeridianWeb, type MeridianWeb } from '../../web/app';
 import { createTestDeployment, type TestDeployment, type WorkerProcess } from '../support/deployment';
 import { decodedHistory } from '../support/history';
 import { type SmtpHarness, startSmtpServer } from '../support/smtp';
+import { bearerCaller } from '../support/admin-api';
 
 allowEmulatorHosts();
 
@@ -37,18 +38,7 @@ describe('message templates, rendered by the regional worker', () => {
   let allToken: string;
   let writeKey: string;
 
-  const call = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = bearerCaller(() => base);
   const admin = (method: string, url: string, body?: unknown) => call(allToken, method, url, body);
 
   /** A person as the tracking API sees them, with email marketing consent (Germany's law). */
