@@ -207,3 +207,120 @@ export function redactPersonal(text: string, options: { digitRuns?: boolean } = 
   const phone = options.digitRuns ? /\+?\d[\d\s().-]{5,}\d/g : /\+\d[\d\s().-]{5,}\d/g;
   return text.replace(/[^\s@'"<>(),:{}[\]]+@[^\s@'"<>(),:{}[\]]+/g, '[email]').replace(phone, '[phone]');
 }
+
+/**
+ * The rules of a vendor that answers in a JSON envelope with its own error code (Lazada, Shopee,
+ * TikTok Shop): which codes mean what, and what to tell the person who must act. The code is read
+ * first (these vendors answer many failures with HTTP 200), then the status.
+ */
+export interface EnvelopeRules {
+  system: string;
+  /** What the account is called where it is reconnected, e.g. "the Lazada seller account". */
+  reconnect: string;
+  /** The request signature was refused: the app secret or key is wrong. */
+  signErrors: ReadonlySet<string>;
+  /** What to do about a refused signature, e.g. "the app secret does not belong to app key 1. Enter …". */
+  signAdvice: string;
+  /** The access token is unknown, expired or revoked. */
+  tokenErrors: ReadonlySet<string>;
+  /** Why an access token may be refused, for the message. */
+  tokenCause: string;
+  /** The refresh token is refused (vendors that refresh). */
+  refreshErrors?: ReadonlySet<string>;
+  refreshCause?: string;
+  rateLimitErrors: ReadonlySet<string>;
+  serverErrors: ReadonlySet<string>;
+  /** A refused access token, as the client wants it thrown (a subclass it refreshes on); default ConnectorAuthError. */
+  tokenRefused?: (message: string, system: string, status: number) => ConnectorAuthError;
+}
+
+export interface EnvelopeAnswer {
+  status: number;
+  headers: Headers;
+  /** Undefined when the body was not the vendor's envelope. */
+  envelope?: {
+    /** The vendor's error code as text; '' when none. */
+    code: string;
+    /** The vendor's code and message, cut (never the rest of the body). */
+    apiErrors: string;
+    /** The vendor marks the failure as its own (Lazada's type "ISP"). */
+    serverSide?: boolean;
+  };
+}
+
+/** Without Retry-After, throttled waits double from DEFAULT_RETRY_AFTER_MS up to this. */
+const MAX_ENVELOPE_BACKOFF_MS = 60_000;
+
+/**
+ * One failure of an enveloped vendor, classified: signature → auth; refresh token refused (or any token
+ * refusal while refreshing) → auth; access token refused or 401/403 → auth (or the client's subclass);
+ * 429 or a throttling code → rate limited (Retry-After, else doubling waits); 5xx or a server code →
+ * transient; a 2xx without the envelope → transient; anything else → request error.
+ */
+export function classifyEnvelopeFailure(
+  answer: EnvelopeAnswer,
+  rules: EnvelopeRules,
+  context: { account: string; operation: string; waits: number; refreshing?: boolean },
+): ConnectorError {
+  const { status, headers, envelope } = answer;
+  const { system } = rules;
+  const code = envelope?.code ?? '';
+  const apiErrors = envelope?.apiErrors ?? '';
+  const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
+  const at = `for ${context.account} while ${context.operation}`;
+  const refused = status === 401 || status === 403;
+  const throttled = rules.rateLimitErrors.has(code);
+
+  if (rules.signErrors.has(code)) {
+    return new ConnectorAuthError(
+      `${system} refused the request signature ${at}: ${rules.signAdvice} [${detail}]`,
+      system,
+      status,
+    );
+  }
+  if (
+    rules.refreshErrors?.has(code) ||
+    (context.refreshing && (rules.tokenErrors.has(code) || (refused && !throttled)))
+  ) {
+    return new ConnectorAuthError(
+      `${system} refused the refresh token ${at}: reconnect ${rules.reconnect} in Meridian (${rules.refreshCause ?? rules.tokenCause}) [${detail}]`,
+      system,
+      status,
+    );
+  }
+  if (rules.tokenErrors.has(code) || (refused && !throttled)) {
+    const message = `${system} rejected the access token ${at}: reconnect ${rules.reconnect} in Meridian (${rules.tokenCause}) [${detail}]`;
+    return rules.tokenRefused?.(message, system, status) ?? new ConnectorAuthError(message, system, status);
+  }
+  if (status === 429 || throttled) {
+    const waitMs =
+      retryAfterMs(headers.get('retry-after')) ??
+      Math.min(MAX_ENVELOPE_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** context.waits);
+    return new ConnectorRateLimited(
+      `${system} rate limit reached ${at}: retry after ${waitMs / 1000} s [${detail}]`,
+      system,
+      waitMs,
+    );
+  }
+  if ((status >= 500 && status <= 599) || rules.serverErrors.has(code) || envelope?.serverSide) {
+    return new ConnectorTransientError(`${system} failed on its side ${at} [${detail}]: retry later`, system, status);
+  }
+  if (!envelope && status >= 200 && status <= 299) {
+    // A 2xx that is not the JSON envelope (cut short, an edge's page): the body is never echoed.
+    return new ConnectorTransientError(
+      `${system} answered HTTP ${status} without its JSON envelope ${at}: retry later`,
+      system,
+      status,
+    );
+  }
+  return new ConnectorRequestError(`${system} refused the request ${at} [${detail}]`, system, status, apiErrors);
+}
+
+/** A vendor's code and message ("IllegalAccessToken: The specified access token is invalid"), cut to `max`. */
+export function envelopeErrorText(parts: readonly unknown[], max = 200): string {
+  const text = parts
+    .filter((part) => part !== undefined && part !== null && String(part).trim() !== '')
+    .map(String)
+    .join(': ');
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -16,7 +16,7 @@ import type { CanonicalCustomer, CanonicalOrder, RejectedRecord } from '../domai
 export const STREAMS = ['customers', 'orders'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
-export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'lazada', 'amazon', 'file'] as const;
+export const CONNECTOR_SYSTEMS = ['shopify', 'shopee', 'lazada', 'amazon', 'file', 'tiktok_shop', 'hubspot'] as const;
 export type ConnectorSystem = (typeof CONNECTOR_SYSTEMS)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

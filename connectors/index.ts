@@ -10,6 +10,8 @@ import { shopifyPrivacySystem } from './shopify/privacy';
 import { twilioSystem } from './twilio';
 import { shopeeConnector } from './shopee';
 import { shopifyConnector } from './shopify';
+import { tiktokShopConnector } from './tiktok-shop';
+import { hubspotConnector } from './hubspot';
 
 /**
  * Every connector Meridian can sync, by system, and the identifier type its customer IDs are
@@ -21,6 +23,8 @@ export const CONNECTORS: Partial<Record<ConnectorSystem, ConnectorDefinition<any
   lazada: lazadaConnector,
   amazon: amazonConnector,
   file: fileImportConnector,
+  tiktok_shop: tiktokShopConnector,
+  hubspot: hubspotConnector,
 };
 
 /** The platform identifier type of a connector's customer IDs; undefined when they are not identifiers (a file's row IDs). */
@@ -29,6 +33,8 @@ export const CUSTOMER_ID_TYPES: Partial<Record<ConnectorSystem, string>> = {
   shopee: 'shopee_user',
   lazada: 'lazada_user',
   amazon: 'amazon_buyer',
+  tiktok_shop: 'tiktok_shop_buyer',
+  hubspot: 'hubspot_contact',
 };
 
 export function connectorDefinition(system: string): ConnectorDefinition<unknown, unknown> {

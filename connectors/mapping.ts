@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RejectedRecord } from '../domain/commerce';
+import { instantAt } from '../domain/local-time';
 import { describeIssues } from '../domain/validation';
 
 export { describeIssues };
@@ -74,3 +75,24 @@ export function vendorTime(parse: (text: string) => Date | undefined, rule: stri
     return instant;
   });
 }
+
+const INSTANT = z.iso.datetime({ offset: true });
+
+/** An ISO 8601 instant with an offset (a pass's `since`, a cursor's time) as a Date; a RangeError naming `what` otherwise. */
+export function parseInstant(text: string, what: string): Date {
+  const ms = INSTANT.safeParse(text).success ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new RangeError(`${what} must be an ISO 8601 instant with an offset, e.g. 2025-05-09T05:03:00Z`);
+  return new Date(ms);
+}
+
+/** A connector's `syncFrom` setting: an instant as written, or a date at midnight in `timeZone`. */
+export function syncFromInstant(syncFrom: string, timeZone: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(syncFrom)) return parseInstant(syncFrom, 'syncFrom');
+  const midnight = instantAt(syncFrom, '00:00', timeZone);
+  if (!midnight.ok) throw new RangeError(`syncFrom: ${midnight.reason}`);
+  return midnight.instant;
+}
+
+/** The instant cut to its whole second (vendors' time filters take seconds). */
+export const wholeSecond = (instant: Date): Date => new Date(Math.floor(instant.getTime() / 1000) * 1000);

@@ -384,39 +384,66 @@ export async function applySegmentMembership(
   });
 }
 
-export const RECOMPUTE_PAGE = 5000;
+/** How long a full recompute's statements may run: a whole region in one pass, under the activity's 5 minutes. */
+const RECOMPUTE_STATEMENT_TIMEOUT = '4min';
 
 /**
- * One page of a full recompute: the next `limit` profiles after `after` (by customer ID), and
- * members whose profile is gone or merged away. Returns the moves and where the next page starts
- * (null when done), so a workflow can page with only IDs and counts in its history.
+ * A full recompute of one segment in this region, set-based: the members of the whole region in
+ * one query (hash joins over each condition's table, as a preview does, instead of a page of
+ * candidate IDs at a time re-reading the same tables), kept in a temporary table; then, under the
+ * outbox lock, entries and exits applied and written to the outbox, and the people who moved noted
+ * for what follows membership (rule tags), all in one statement. Profiles merged away or gone
+ * leave. Same locks and guarantees as applySegmentMembership; only counts come back.
  */
-export async function recomputeSegmentPage(
+export async function recomputeSegment(
   sql: Sql,
   segment: Pick<Segment, 'id' | 'version' | 'definition'>,
   scope: SegmentScope,
-  after: string | null,
-  limit = RECOMPUTE_PAGE,
-): Promise<{ entered: number; exited: number; next: string | null }> {
-  const page = await sql<{ customer_id: string }[]>`
-    select customer_id from (
-      select customer_id from profiles ${after === null ? sql`` : sql`where customer_id > ${after}::uuid`}
-      union
-      select customer_id from segment_membership
-      where segment_id = ${segment.id} and exited_at is null ${after === null ? sql`` : sql`and customer_id > ${after}::uuid`}
-    ) c order by customer_id limit ${limit}`;
-  if (page.length === 0) return { entered: 0, exited: 0, next: null };
-  const ids = page.map((r) => r.customer_id);
-  const moves = await applySegmentMembership(sql, segment, scope, ids);
-  // What follows membership (rule tags, segments on tags) catches up through the audience processor.
-  const moved = [...moves.entered, ...moves.exited];
-  if (moved.length > 0)
-    await sql`insert into audience_changes (customer_id, cause) select unnest(${moved}::uuid[]), 'segment'`;
-  return {
-    entered: moves.entered.length,
-    exited: moves.exited.length,
-    next: page.length < limit ? null : ids[ids.length - 1]!,
-  };
+): Promise<{ entered: number; exited: number }> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${RECOMPUTE_STATEMENT_TIMEOUT}, true)`;
+    // An analytical pass: JIT compiles longer than it runs; hashes of a region's IDs stay in memory.
+    await tx`set local jit = off`;
+    await tx`set local work_mem = '64MB'`;
+    await tx`select pg_advisory_xact_lock(${LOCK_SEGMENT}::int, hashtext(${segment.id}))`;
+    await tx`create temporary table recompute_members (customer_id uuid primary key) on commit drop`;
+    await tx`insert into recompute_members ${membersQuery(tx, segment.definition, scope, null)}`;
+    await tx`analyze recompute_members`;
+    // Outbox IDs in commit order: consumers read by ID and must never find a gap filled later.
+    await tx`select pg_advisory_xact_lock(${LOCK_OUTBOX}::int, 0)`;
+    const [counts] = await tx<{ entered: number; exited: number }[]>`
+      with entered as (
+        insert into segment_membership (segment_id, customer_id, version, entered_at)
+        select ${segment.id}, m.customer_id, ${segment.version}, now() from recompute_members m
+        where not exists (
+          select 1 from segment_membership s
+          where s.segment_id = ${segment.id} and s.customer_id = m.customer_id and s.exited_at is null)
+        order by m.customer_id
+        on conflict (segment_id, customer_id) where exited_at is null do nothing
+        returning customer_id
+      ),
+      exited as (
+        update segment_membership s set exited_at = now()
+        where s.segment_id = ${segment.id} and s.exited_at is null
+          and not exists (select 1 from recompute_members m where m.customer_id = s.customer_id)
+        returning customer_id
+      ),
+      moves as (
+        select customer_id, 'entered' as kind from entered
+        union all
+        select customer_id, 'exited' as kind from exited
+      ),
+      outbox as (
+        insert into segment_membership_events (segment_id, customer_id, kind, version, at)
+        select ${segment.id}, customer_id, kind, ${segment.version}, now() from moves
+        order by kind, customer_id
+      ),
+      noted as (
+        insert into audience_changes (customer_id, cause) select customer_id, 'segment' from moves
+      )
+      select (select count(*) from entered)::int as entered, (select count(*) from exited)::int as exited`;
+    return counts!;
+  });
 }
 
 /** Current members after `after`, by customer ID (one region's page of a members listing). */

@@ -29,6 +29,8 @@ export const PLATFORM_IDENTIFIER_TYPES = [
   'gaid',
   'klaviyo_profile',
   'braze_user',
+  'tiktok_shop_buyer',
+  'hubspot_contact',
 ] as const;
 
 export type CoreIdentifierType = (typeof CORE_IDENTIFIER_TYPES)[number];
@@ -490,6 +492,10 @@ export const TRAIT_KEY_TYPES: Readonly<Record<string, PlatformIdentifierType>> =
   klaviyo_profile_id: 'klaviyo_profile',
   brazeUserId: 'braze_user',
   braze_user_id: 'braze_user',
+  tiktokShopBuyerId: 'tiktok_shop_buyer',
+  tiktok_shop_buyer_id: 'tiktok_shop_buyer',
+  hubspotContactId: 'hubspot_contact',
+  hubspot_contact_id: 'hubspot_contact',
 };
 
 /**
@@ -534,6 +540,12 @@ export const EXTERNAL_ID_TYPE_ALIASES: Readonly<Record<string, IdentifierType>> 
   braze_user_id: 'braze_user',
   brazeuserid: 'braze_user',
   braze_user: 'braze_user',
+  tiktok_shop_buyer_id: 'tiktok_shop_buyer',
+  tiktokshopbuyerid: 'tiktok_shop_buyer',
+  tiktok_shop_buyer: 'tiktok_shop_buyer',
+  hubspot_contact_id: 'hubspot_contact',
+  hubspotcontactid: 'hubspot_contact',
+  hubspot_contact: 'hubspot_contact',
   'ios.idfa': 'idfa',
   idfa: 'idfa',
   gaid: 'gaid',

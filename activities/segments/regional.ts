@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { segmentScope } from '../../db/audience-processor';
-import { getSegment, needsScheduledRecompute, recomputeSegmentPage, segmentsOfRegion } from '../../db/segments-store';
+import { getSegment, needsScheduledRecompute, recomputeSegment, segmentsOfRegion } from '../../db/segments-store';
 import type { RegionCatalog } from '../../domain/regions';
 
 /**
@@ -39,7 +39,9 @@ export function createSegmentActivities(deps: SegmentActivityDeps) {
       if (!segment || !owned || segment.version !== input.version)
         return { entered: 0, exited: 0, next: null, superseded: true };
       const scope = await segmentScope(deps.globalSql, deps.regions, segment.brandId);
-      return { ...(await recomputeSegmentPage(deps.sql, segment, scope, input.after)), superseded: false };
+      // The whole region in one set-based pass (db/segments-store.ts recomputeSegment): the
+      // workflow's page cursor stays in its contract, and this page is the last.
+      return { ...(await recomputeSegment(deps.sql, segment, scope)), next: null, superseded: false };
     },
   };
 }

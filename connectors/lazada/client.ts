@@ -3,11 +3,10 @@ import { z } from 'zod';
 import {
   ConnectorAuthError,
   ConnectorError,
-  ConnectorRateLimited,
-  ConnectorRequestError,
   ConnectorTransientError,
-  DEFAULT_RETRY_AFTER_MS,
-  retryAfterMs,
+  classifyEnvelopeFailure,
+  EnvelopeRules,
+  envelopeErrorText,
 } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -65,17 +64,22 @@ export const MAX_ORDERS_LIMIT = 100;
 /** A token within this of its end is refreshed before use. */
 export const TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
 
-/** The access token, app key or app secret is wrong, expired or revoked. */
-const SIGN_ERRORS = new Set(['IncompleteSignature', 'InvalidApiKey', 'InvalidAppKey', 'AppKeyNotExist']);
-const TOKEN_ERRORS = new Set(['IllegalAccessToken', 'MissingAccessToken', 'InvalidAccessToken']);
-const REFRESH_ERRORS = new Set(['IllegalRefreshToken', 'InvalidRefreshToken', 'MissingRefreshToken']);
-/** Lazada's throttling: the app's or the seller's call quota for the API is spent for now. */
-const RATE_LIMIT_ERRORS = new Set(['ApiCallLimit', 'AppCallLimit', 'SellerCallLimit']);
-const SERVER_ERRORS = new Set(['ServiceTimeout', 'InternalError', 'ServiceUnavailable', 'SystemBusy']);
+/** Lazada's error codes and what they mean (its "Error code" pages), for classifyEnvelopeFailure. */
+const LAZADA_ERRORS: Omit<EnvelopeRules, 'signAdvice'> = {
+  system: 'Lazada',
+  reconnect: 'the Lazada seller account',
+  signErrors: new Set(['IncompleteSignature', 'InvalidApiKey', 'InvalidAppKey', 'AppKeyNotExist']),
+  tokenErrors: new Set(['IllegalAccessToken', 'MissingAccessToken', 'InvalidAccessToken']),
+  tokenCause: 'the token was revoked, expired and could not be refreshed, or belongs to another seller',
+  refreshErrors: new Set(['IllegalRefreshToken', 'InvalidRefreshToken', 'MissingRefreshToken']),
+  refreshCause: 'the seller revoked the authorisation or it expired; authorising again gives new tokens',
+  /** Lazada's throttling: the app's or the seller's call quota for the API is spent for now. */
+  rateLimitErrors: new Set(['ApiCallLimit', 'AppCallLimit', 'SellerCallLimit']),
+  serverErrors: new Set(['ServiceTimeout', 'InternalError', 'ServiceUnavailable', 'SystemBusy']),
+  tokenRefused: (message, system, status) => new LazadaTokenRefused(message, system, status),
+};
 
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 10;
-const MAX_BACKOFF_MS = 60_000;
-const MAX_ERROR_TEXT = 200;
 
 export interface LazadaTokens {
   accessToken: string;
@@ -267,7 +271,7 @@ export class LazadaClient {
     return `Lazada app ${this.appKey}`;
   }
 
-  /** Lazada's code first (it answers most failures with HTTP 200), then the status. */
+  /** Lazada's code first (it answers most failures with HTTP 200), then the status: the rules in errors.ts. */
   private classify(
     { status, headers }: HttpAnswer,
     envelope: Envelope | undefined,
@@ -275,63 +279,27 @@ export class LazadaClient {
     waits: number,
     refreshing: boolean,
   ): ConnectorError {
-    const code = envelope?.code === undefined || envelope.code === null ? '' : String(envelope.code);
-    const apiErrors = apiErrorText(envelope);
-    const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
-    const during = ` while ${operation}`;
-
-    if (SIGN_ERRORS.has(code)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} refused the request signature for ${this.account}${during}: the app secret does not belong to app key ${this.appKey}. ` +
-          `Enter that app's secret from Lazada Open Platform (App Console → App Overview) and reconnect the Lazada seller account in Meridian [${detail}]`,
-        SYSTEM,
+    return classifyEnvelopeFailure(
+      {
         status,
-      );
-    }
-    if (REFRESH_ERRORS.has(code) || (refreshing && (TOKEN_ERRORS.has(code) || status === 401 || status === 403))) {
-      return new ConnectorAuthError(
-        `${SYSTEM} refused the refresh token for ${this.account}${during}: reconnect the Lazada seller account in Meridian ` +
-          `(the seller revoked the authorisation or it expired; authorising again gives new tokens) [${detail}]`,
-        SYSTEM,
-        status,
-      );
-    }
-    if (TOKEN_ERRORS.has(code) || status === 401 || status === 403) {
-      return new LazadaTokenRefused(
-        `${SYSTEM} rejected the access token for ${this.account}${during}: reconnect the Lazada seller account in Meridian ` +
-          `(the token was revoked, expired and could not be refreshed, or belongs to another seller) [${detail}]`,
-        SYSTEM,
-        status,
-      );
-    }
-    if (status === 429 || RATE_LIMIT_ERRORS.has(code)) {
-      const waitMs =
-        retryAfterMs(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
-      return new ConnectorRateLimited(
-        `${SYSTEM} call limit reached for ${this.account}${during}: retry after ${waitMs / 1000} s [${detail}]`,
-        SYSTEM,
-        waitMs,
-      );
-    }
-    if ((status >= 500 && status <= 599) || SERVER_ERRORS.has(code) || envelope?.type === 'ISP') {
-      return new ConnectorTransientError(
-        `${SYSTEM} failed on its side for ${this.account}${during} [${detail}]: retry later`,
-        SYSTEM,
-        status,
-      );
-    }
-    if (!envelope && status >= 200 && status <= 299) {
-      return new ConnectorTransientError(
-        `${SYSTEM} answered HTTP ${status} without its JSON envelope for ${this.account}${during}: retry later`,
-        SYSTEM,
-        status,
-      );
-    }
-    return new ConnectorRequestError(
-      `${SYSTEM} refused the request for ${this.account}${during} [${detail}]`,
-      SYSTEM,
-      status,
-      apiErrors,
+        headers,
+        ...(envelope
+          ? {
+              envelope: {
+                code: envelope.code === undefined || envelope.code === null ? '' : String(envelope.code),
+                apiErrors: envelopeErrorText([envelope.code, envelope.message]),
+                serverSide: envelope.type === 'ISP',
+              },
+            }
+          : {}),
+      },
+      {
+        ...LAZADA_ERRORS,
+        signAdvice:
+          `the app secret does not belong to app key ${this.appKey}. ` +
+          "Enter that app's secret from Lazada Open Platform (App Console → App Overview) and reconnect the Lazada seller account in Meridian",
+      },
+      { account: this.account, operation, waits, refreshing },
     );
   }
 
@@ -356,14 +324,4 @@ function parseEnvelope(bodyText: string): Envelope | undefined {
 function isSuccess(answer: HttpAnswer): boolean {
   const envelope = parseEnvelope(answer.bodyText);
   return answer.ok && envelope !== undefined && String(envelope.code ?? '') === '0';
-}
-
-/** "IllegalAccessToken: The specified access token is invalid or expired": code and message, cut. */
-function apiErrorText(envelope: Envelope | undefined): string {
-  if (!envelope) return '';
-  const text = [envelope.code, envelope.message]
-    .filter((part) => part !== undefined && part !== null && String(part).trim() !== '')
-    .map(String)
-    .join(': ');
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { instantAt } from '../../domain/local-time';
 import type { ConnectorDefinition, Cursor, SyncPage } from '../framework';
 import { heartbeatingSleep, vendorUrlSetting } from '../http';
+import { parseInstant, syncFromInstant, wholeSecond } from '../mapping';
 import {
   DEFAULT_LAZADA_AUTH_URL,
   LAZADA_API,
@@ -186,20 +186,4 @@ function orderId(raw: unknown): string | undefined {
 /** Lazada's time parameters: ISO 8601 with an offset, to the second ("2025-03-01T03:00:00+00:00"). */
 export function lazadaTimeParam(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 19)}+00:00`;
-}
-
-const wholeSecond = (instant: Date): Date => new Date(Math.floor(instant.getTime() / 1000) * 1000);
-
-function parseInstant(text: string, what: string): Date {
-  const ms = Instant.safeParse(text).success ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new RangeError(`${what} must be an ISO 8601 instant with an offset, e.g. 2025-05-09T05:03:00Z`);
-  return new Date(ms);
-}
-
-function syncFromInstant(syncFrom: string, timeZone: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(syncFrom)) return parseInstant(syncFrom, 'syncFrom');
-  const midnight = instantAt(syncFrom, '00:00', timeZone);
-  if (!midnight.ok) throw new RangeError(`syncFrom: ${midnight.reason}`);
-  return midnight.instant;
 }

@@ -1,13 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import {
-  ConnectorAuthError,
   ConnectorError,
-  ConnectorRateLimited,
-  ConnectorRequestError,
   ConnectorTransientError,
-  DEFAULT_RETRY_AFTER_MS,
-  retryAfterMs,
+  classifyEnvelopeFailure,
+  EnvelopeRules,
+  envelopeErrorText,
 } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -63,22 +61,23 @@ export const ORDER_DETAIL_FIELDS = [
 ] as const;
 
 const DEFAULT_MAX_RATE_LIMIT_WAITS = 10;
-/** Without Retry-After, waits double from DEFAULT_RETRY_AFTER_MS up to this. */
-const MAX_BACKOFF_MS = 60_000;
-/** API error texts are cut: they are for a person reading a log line. */
-const MAX_ERROR_TEXT = 200;
 
-/** Errors that mean the partner key, the token or the shop's authorization is wrong: a person must act. */
-const SIGN_ERRORS = new Set(['error_sign']);
-const TOKEN_ERRORS = new Set([
-  'invalid_acceess_token',
-  'invalid_access_token',
-  'error_auth',
-  'error_permission',
-  'error_shop_not_authorized',
-]);
-const RATE_LIMIT_ERRORS = new Set(['error_rate_limit', 'error_too_many_request']);
-const SERVER_ERRORS = new Set(['error_server', 'error_inner', 'error_busi_system', 'error_system_busy']);
+/** Shopee's error codes and what they mean, for classifyEnvelopeFailure. */
+const SHOPEE_ERRORS: Omit<EnvelopeRules, 'signAdvice'> = {
+  system: 'Shopee',
+  reconnect: 'the Shopee shop',
+  signErrors: new Set(['error_sign']),
+  tokenErrors: new Set([
+    'invalid_acceess_token',
+    'invalid_access_token',
+    'error_auth',
+    'error_permission',
+    'error_shop_not_authorized',
+  ]),
+  tokenCause: 'the seller revoked the authorization, it expired, or the token belongs to another shop',
+  rateLimitErrors: new Set(['error_rate_limit', 'error_too_many_request']),
+  serverErrors: new Set(['error_server', 'error_inner', 'error_busi_system', 'error_system_busy']),
+};
 
 export type ShopeeTimeRangeField = 'create_time' | 'update_time';
 
@@ -255,7 +254,7 @@ export class ShopeeClient {
 
   /**
    * Shopee's error code first (it says more than the status, and a few answers carry an error with
-   * HTTP 200), then the status: auth → reconnect; throttled → wait; 5xx or no envelope → retry; else refused.
+   * HTTP 200), then the status: the rules in errors.ts.
    */
   private classify(
     { status, headers }: HttpAnswer,
@@ -263,56 +262,26 @@ export class ShopeeClient {
     operation: string,
     waits: number,
   ): ConnectorError {
-    const code = envelope?.error ?? '';
-    const apiErrors = apiErrorText(envelope);
-    const detail = `HTTP ${status}${apiErrors ? `: ${apiErrors}` : ''}`;
-    const during = ` while ${operation}`;
-
-    if (SIGN_ERRORS.has(code)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} refused the request signature for ${this.account}${during}: the partner key does not belong to partner ID ${this.partnerId}. ` +
-          `Enter the live partner key of that app and reconnect the Shopee shop in Meridian [${detail}]`,
-        SYSTEM,
+    return classifyEnvelopeFailure(
+      {
         status,
-      );
-    }
-    if (TOKEN_ERRORS.has(code) || ((status === 401 || status === 403) && !RATE_LIMIT_ERRORS.has(code))) {
-      return new ConnectorAuthError(
-        `${SYSTEM} rejected the access token for ${this.account}${during}: reconnect the Shopee shop in Meridian ` +
-          `(the seller revoked the authorization, it expired, or the token belongs to another shop) [${detail}]`,
-        SYSTEM,
-        status,
-      );
-    }
-    if (status === 429 || RATE_LIMIT_ERRORS.has(code)) {
-      const waitMs =
-        retryAfterMs(headers.get('retry-after')) ?? Math.min(MAX_BACKOFF_MS, DEFAULT_RETRY_AFTER_MS * 2 ** waits);
-      return new ConnectorRateLimited(
-        `${SYSTEM} rate limit reached for ${this.account}${during}: retry after ${waitMs / 1000} s [${detail}]`,
-        SYSTEM,
-        waitMs,
-      );
-    }
-    if ((status >= 500 && status <= 599) || SERVER_ERRORS.has(code)) {
-      return new ConnectorTransientError(
-        `${SYSTEM} failed on its side for ${this.account}${during} [${detail}]: retry later`,
-        SYSTEM,
-        status,
-      );
-    }
-    if (!envelope && status >= 200 && status <= 299) {
-      // A 2xx that is not the JSON envelope (cut short, an edge's page): the body is never echoed.
-      return new ConnectorTransientError(
-        `${SYSTEM} answered HTTP ${status} without its JSON envelope for ${this.account}${during}: retry later`,
-        SYSTEM,
-        status,
-      );
-    }
-    return new ConnectorRequestError(
-      `${SYSTEM} refused the request for ${this.account}${during} [${detail}]`,
-      SYSTEM,
-      status,
-      apiErrors,
+        headers,
+        ...(envelope
+          ? {
+              envelope: {
+                code: envelope.error ?? '',
+                apiErrors: envelopeErrorText([envelope.error, envelope.message]),
+              },
+            }
+          : {}),
+      },
+      {
+        ...SHOPEE_ERRORS,
+        signAdvice:
+          `the partner key does not belong to partner ID ${this.partnerId}. ` +
+          'Enter the live partner key of that app and reconnect the Shopee shop in Meridian',
+      },
+      { account: this.account, operation, waits },
     );
   }
 
@@ -334,13 +303,4 @@ function parseEnvelope(bodyText: string): Envelope | undefined {
 function isSuccessEnvelope(answer: HttpAnswer): boolean {
   const envelope = parseEnvelope(answer.bodyText);
   return answer.ok && envelope !== undefined && (envelope.error ?? '') === '';
-}
-
-/** "error_param: Invalid timestamp": Shopee's code and its message, cut; never the rest of the body. */
-function apiErrorText(envelope: Envelope | undefined): string {
-  if (!envelope) return '';
-  const text = [envelope.error, envelope.message]
-    .filter((part): part is string => typeof part === 'string' && part.trim() !== '')
-    .join(': ');
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { instantAt, isTimeZone } from '../../domain/local-time';
+import { isTimeZone } from '../../domain/local-time';
 import type { ConnectorDefinition, Cursor, SyncPage } from '../framework';
 import { heartbeatingSleep, vendorUrlSetting } from '../http';
+import { parseInstant, syncFromInstant } from '../mapping';
 import {
   DEFAULT_SHOPEE_BASE_URL,
   MAX_DETAIL_BATCH,
@@ -98,7 +99,7 @@ export const shopeeConnector: ConnectorDefinition<ShopeeSettings, ShopeeCredenti
         since !== undefined
           ? toSeconds(parseInstant(since, 'since'))
           : settings.syncFrom !== undefined
-            ? toSeconds(syncFromInstant(settings.syncFrom, settings.timeZone))
+            ? toSeconds(syncFromInstant(settings.syncFrom, settings.timeZone ?? 'UTC'))
             : passEnd - DEFAULT_LOOKBACK_DAYS * 86_400;
       return from > passEnd ? null : { from, passEnd };
     }
@@ -205,18 +206,3 @@ function cursorOf(at: { windowFrom: number; windowTo: number; passEnd: number; p
 
 const toSeconds = (instant: Date): number => Math.floor(instant.getTime() / 1000);
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString();
-
-function parseInstant(text: string, what: string): Date {
-  const ms = Instant.safeParse(text).success ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new RangeError(`${what} must be an ISO 8601 instant with an offset, e.g. 2025-05-09T05:03:00Z`);
-  return new Date(ms);
-}
-
-/** syncFrom: an instant as written, or a date at midnight in the shop's zone (UTC when the settings name none). */
-function syncFromInstant(syncFrom: string, timeZone: string | undefined): Date {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(syncFrom)) return parseInstant(syncFrom, 'syncFrom');
-  const midnight = instantAt(syncFrom, '00:00', timeZone ?? 'UTC');
-  if (!midnight.ok) throw new RangeError(`syncFrom: ${midnight.reason}`);
-  return midnight.instant;
-}

@@ -298,6 +298,11 @@ async function main() {
       );
     }
 
+    // Bulk-loaded tables have no visibility map or statistics yet; a running system's autovacuum
+    // would have made both long before a marketer previews a segment.
+    console.log('vacuuming and analysing the generated tables …');
+    for (const sql of regionSql.values()) await sql`vacuum (analyze)`;
+
     // 2. Twenty segments, created as a marketer would: creating one computes its members.
     console.log('creating 20 segments …');
     const definitions = segmentDefinitions();

@@ -171,7 +171,7 @@ describe('admin API: connectors, schedules, syncs and supplementary FX rates', (
     res = await bad({ ...base, system: 'magento' });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(
-      /system: unknown system "magento": use one of shopify, shopee, lazada, amazon, file, klaviyo, twilio, meta_audiences, manual/,
+      /system: unknown system "magento": use one of shopify, shopee, lazada, amazon, file, tiktok_shop, hubspot, klaviyo, twilio, meta_audiences, manual/,
     );
     res = await bad({ ...base, schedule: { cron: '0 3 * * *', timeZone: 'Mars/Olympus' } });
     expect(res.status).toBe(400);

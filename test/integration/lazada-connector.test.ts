@@ -5,6 +5,7 @@ import { LazadaCredentials, LazadaSettings, lazadaConnector, lazadaSign } from '
 import type { CanonicalOrder, RejectedRecord } from '../../domain/commerce';
 import { EmulatedLazadaOrder, LazadaCountry, LazadaEmulator, startLazadaEmulator } from '../emulators/lazada';
 import { allowEmulatorHosts } from '../emulators/hosts';
+import { PassOptions, walkPass } from '../support/connector-pass';
 
 allowEmulatorHosts();
 
@@ -72,35 +73,8 @@ describe('lazadaConnector against the Open Platform emulator', () => {
     });
   }
 
-  async function walk(
-    session: ConnectorSession,
-    options: { since?: string; maxPages?: number; retries?: number; between?: (page: number) => void } = {},
-  ): Promise<{ pages: SyncPage[]; orders: CanonicalOrder[]; rejected: RejectedRecord[]; retried: ConnectorError[] }> {
-    const pass = {
-      pages: [] as SyncPage[],
-      orders: [] as CanonicalOrder[],
-      rejected: [] as RejectedRecord[],
-      retried: [] as ConnectorError[],
-    };
-    let cursor: Cursor | null = null;
-    do {
-      let page: SyncPage | undefined;
-      for (let attempt = 0; page === undefined; attempt++) {
-        try {
-          page = await session.fetchPage('orders', cursor, options.since);
-        } catch (error) {
-          if (!(error instanceof ConnectorError) || !error.retryable || attempt >= (options.retries ?? 0)) throw error;
-          pass.retried.push(error);
-        }
-      }
-      pass.pages.push(page);
-      pass.orders.push(...page.orders);
-      pass.rejected.push(...page.rejected);
-      cursor = JSON.parse(JSON.stringify(page.next)) as Cursor | null;
-      options.between?.(pass.pages.length);
-    } while (cursor && pass.pages.length < (options.maxPages ?? Infinity));
-    return pass;
-  }
+  /** Every page of a pass (test/support/connector-pass.ts). */
+  const walk = (session: ConnectorSession, options: PassOptions = {}) => walkPass(session, options);
 
   function orders(count: number, from: number, extra: (i: number) => Partial<EmulatedLazadaOrder> = () => ({})) {
     return Array.from({ length: count }, (_, i) => ({

@@ -19,6 +19,7 @@ import type { CanonicalOrder, RejectedRecord } from '../../domain/commerce';
 import { parseAmount } from '../../domain/money';
 import { ShopeeEmulator, ShopeeEmulatorOptions, startShopeeEmulator } from '../emulators/shopee';
 import { allowEmulatorHosts } from '../emulators/hosts';
+import { connectorFailure, PassOptions, walkPass } from '../support/connector-pass';
 
 allowEmulatorHosts();
 
@@ -36,15 +37,6 @@ const WINDOW_LIMIT_S = 15 * 86_400;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-interface Pass {
-  pages: SyncPage[];
-  orders: CanonicalOrder[];
-  rejected: RejectedRecord[];
-  highWater: string | undefined;
-  /** Failures a retry got past, as the activity layer would retry them. */
-  retried: ConnectorError[];
-}
 
 describe('shopeeConnector against the Open Platform v2 emulator', () => {
   let shopee: ShopeeEmulator | undefined;
@@ -92,43 +84,10 @@ describe('shopeeConnector against the Open Platform v2 emulator', () => {
     });
   }
 
-  /** Every page of a pass; each cursor goes through JSON on the way, as a workflow checkpoint does. */
-  async function walk(
-    session: ConnectorSession,
-    since?: string,
-    options: { from?: Cursor; maxPages?: number; retries?: number } = {},
-  ): Promise<Pass & { next: Cursor | null }> {
-    const pass: Pass = { pages: [], orders: [], rejected: [], highWater: undefined, retried: [] };
-    let cursor: Cursor | null = options.from ?? null;
-    do {
-      let page: SyncPage | undefined;
-      for (let attempt = 0; page === undefined; attempt++) {
-        try {
-          page = await session.fetchPage('orders', cursor, since);
-        } catch (error) {
-          if (!(error instanceof ConnectorError) || !error.retryable || attempt >= (options.retries ?? 0)) throw error;
-          pass.retried.push(error);
-        }
-      }
-      pass.pages.push(page);
-      pass.orders.push(...page.orders);
-      pass.rejected.push(...page.rejected);
-      if (page.highWater && (!pass.highWater || page.highWater > pass.highWater)) pass.highWater = page.highWater;
-      const checkpoint = JSON.stringify(page.next);
-      expect(JSON.parse(checkpoint)).toEqual(page.next);
-      cursor = JSON.parse(checkpoint) as Cursor | null;
-    } while (cursor && pass.pages.length < (options.maxPages ?? Infinity));
-    return { ...pass, next: cursor };
-  }
-
-  async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
-    const error = await promise.then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(ConnectorError);
-    return error as ConnectorError;
-  }
+  /** Every page of a pass (test/support/connector-pass.ts). */
+  const walk = (session: ConnectorSession, since?: string, options: Omit<PassOptions, 'since'> = {}) =>
+    walkPass(session, { ...options, ...(since !== undefined ? { since } : {}) });
+  const failure = connectorFailure;
 
   const listCalls = (emulator: ShopeeEmulator) =>
     emulator.requests.filter((request) => request.path === ORDER_LIST_PATH && request.status === 200);

@@ -35,6 +35,8 @@ describe('identifier types', () => {
       'gaid',
       'klaviyo_profile',
       'braze_user',
+      'tiktok_shop_buyer',
+      'hubspot_contact',
     ]);
   });
 
