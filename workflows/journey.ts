@@ -80,7 +80,8 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
   const seenEventIds = new Set<string>(input.entryEventId ? [input.entryEventId] : []);
   const seen: { event: string; keyHash: string }[] = [...(input.resume?.seen ?? [])];
   const enteredSegments = new Set<string>();
-  let merged: { intoCustomerId: string; survivorHasRun: boolean } | undefined;
+  // A merge moves the run to the survivor at once (before any later event is read), or ends it.
+  let merged = false;
   setHandler(journeyEvent, ({ eventId }) => {
     if (!seenEventIds.has(eventId)) {
       seenEventIds.add(eventId);
@@ -88,7 +89,10 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
     }
   });
   setHandler(journeySegmentEntered, ({ segmentId }) => void enteredSegments.add(segmentId));
-  setHandler(journeyProfileMerged, (m) => void (merged = m));
+  setHandler(journeyProfileMerged, (m) => {
+    if (m.survivorHasRun) merged = true;
+    else customerId = m.intoCustomerId;
+  });
   setHandler(journeyRunStatusQuery, () => ({ node, status, version }));
 
   const sameKey = (keyHash: string) => input.keyHash === '' || keyHash === input.keyHash;
@@ -105,7 +109,7 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
   };
 
   /** Something the run must react to while it waits. */
-  const interrupted = () => pendingEvents.length > 0 || merged !== undefined;
+  const interrupted = () => pendingEvents.length > 0 || merged;
 
   /**
    * Waits until `untilMs` (workflow time) or until `done()` holds, reading events as they come;
@@ -129,15 +133,9 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
     return { status: runStatus, reason, node };
   };
 
-  /** A merge: the trigger already moved the run's row (or ended it); follow it here. */
-  const followMerge = async (): Promise<JourneyRunResult | undefined> => {
-    if (!merged) return undefined;
-    const m = merged;
-    merged = undefined;
-    if (m.survivorHasRun) return { status: 'merged', reason: 'survivor-has-run', node };
-    customerId = m.intoCustomerId;
-    return undefined;
-  };
+  /** A merge into a survivor that has its own run: the trigger already ended this run's row. */
+  const followMerge = async (): Promise<JourneyRunResult | undefined> =>
+    merged ? { status: 'merged', reason: 'survivor-has-run', node } : undefined;
 
   let walked = 0;
   for (;;) {
