@@ -17,6 +17,7 @@ import { createSegmentActivities } from './segments/regional';
 import { createAdAudienceActivities } from './ad-audiences/regional';
 import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
 import { createBroadcastActivities } from './broadcasts/regional';
+import { createJourneyActivities } from './journeys/regional';
 import type { MessageChannel } from './channels/channels';
 import { createTemplateRenderer } from './channels/templates';
 import type { Channel } from '../domain/send-gate';
@@ -96,6 +97,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       regionKey: deps.regionKey,
       globalSql: deps.globalSql,
     }),
+    ...createJourneyActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
     ...channelActivities,
     ...createBroadcastActivities({
       region: deps.region.name,

@@ -187,6 +187,10 @@ export async function eraseProfiles(
     await tx`delete from ad_audience_members where customer_id = any(${list}::uuid[])`;
     await tx`delete from ad_audience_candidates where customer_id = any(${list}::uuid[])`;
     await tx`delete from broadcast_recipients where customer_id = any(${list}::uuid[])`;
+    // Their journey runs, step outcomes and pending journey events (the runs' workflows hold IDs only).
+    await tx`delete from journey_step_outcomes where run_id in (select run_id from journey_runs where customer_id = any(${list}::uuid[]))`;
+    await tx`delete from journey_runs where customer_id = any(${list}::uuid[])`;
+    await tx`delete from journey_event_outbox where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;

@@ -1,3 +1,4 @@
+import { recordJourneyEvents } from './journeys-store';
 import { causesOfCall } from '../domain/audience-dependencies';
 import { randomUUID } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
@@ -979,6 +980,20 @@ export class RegionWriter {
           resolved.map((r) => queryableProperties(r.p.item.call, classified.get(r.p)!)),
         )}::text[]
       ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p, pr)`;
+    // Journeys start and wake on tracked events: their outbox row commits with the event.
+    const tracked = resolved.flatMap((r, i) =>
+      c[i]!.type === 'track' && (c[i]!.event ?? c[i]!.name)
+        ? [
+            {
+              eventId: ids[i]!,
+              receivedAt: c[i]!.receivedAt,
+              customerId: r.customerId,
+              event: (c[i]!.event ?? c[i]!.name)!,
+            },
+          ]
+        : [],
+    );
+    await recordJourneyEvents(tx, tracked);
     return ids;
   }
 

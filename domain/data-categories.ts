@@ -220,6 +220,8 @@ const PROPERTY_DEFAULTS: Record<string, DataCategoryName> = {
   tax: 'user.commercial',
   order_id: 'user.commercial',
   checkout_id: 'user.commercial',
+  // Segment's spec keys carts by cart_id; abandoned-cart journeys key their runs on it (issue 12).
+  cart_id: 'user.commercial',
   path: 'user.behavior.browsing_history',
   title: 'user.behavior.browsing_history',
   // Full URLs carry query strings (?email=…, reset tokens); searches are typed text: sealed.

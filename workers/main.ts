@@ -19,6 +19,7 @@ import { exitWithError } from '../startup/fatal';
 import { prettyLogLine, writeLog } from '../startup/log';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { ConsentOutbox } from '../temporal/consent-outbox';
+import { JourneyTrigger } from '../temporal/journey-trigger';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { sweepExpiredAccessPackages } from '../db/privacy-export-store';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
@@ -192,6 +193,12 @@ async function main(): Promise<void> {
             ),
           );
         }
+        // Journey runs start from the membership outbox and the journey event outbox, exactly once.
+        const journeyTrigger = new JourneyTrigger(client, config.regions, region.name, pool.sql, globalPool.sql, {
+          log: (m) => console.error(m),
+        });
+        journeyTrigger.start();
+        stops.unshift(() => journeyTrigger.stop());
         // Marketing channels (email, SMS, …) for sendMessage, from the configuration.
         const marketing = channelsFromConfig(config, region);
         stops.push(() => marketing.close());

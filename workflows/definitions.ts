@@ -166,6 +166,35 @@ export interface AdAudienceSyncInput {
 /** Asks a running sync for a full re-sync at its next pass. */
 export const adAudienceResync = defineSignal('resync');
 
+// ---- journey ----------------------------------------------------------------------------------
+
+/**
+ * A journey run's workflow ID is its run ID (domain/journeys.ts runIdOf):
+ * `journey-<journeyId>-<customerId>[-<keyHash>]-<entry>` — one per person × journey × key × entry.
+ */
+export interface JourneyRunInput {
+  region: string;
+  journeyId: string;
+  version: number;
+  customerId: string;
+  brandId: string;
+  runId: string;
+  /** The hash of the entry's key value (db/journeys-store.ts runKeyHash), '' when not keyed. */
+  keyHash: string;
+  /** The event that started the run, when an event did: its own ID, never its content. */
+  entryEventId?: string;
+  /** How often a paused run looks whether its journey was resumed (default a minute; tests use less). */
+  pauseRecheckMs?: number;
+}
+
+/** A tracked event the run may care about (a wait, its goal): the event's ID only. */
+export const journeyEvent = defineSignal<[{ eventId: string }]>('journeyEvent');
+/** The person entered a segment (a wait for segment entry). */
+export const journeySegmentEntered = defineSignal<[{ segmentId: string }]>('journeySegmentEntered');
+/** The person's profile merged into another: the run is reconciled (continues as the survivor, or ends). */
+export const journeyProfileMerged =
+  defineSignal<[{ intoCustomerId: string; survivorHasRun: boolean }]>('journeyProfileMerged');
+export const journeyRunStatusQuery = defineQuery<{ node: string; status: string; version: number }>('status');
 // ---- messageSend ------------------------------------------------------------------------------
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */

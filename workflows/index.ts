@@ -16,6 +16,13 @@ export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
 export { adAudienceSync } from './ad-audience-sync';
+export {
+  journeyRun,
+  journeyEvent,
+  journeySegmentEntered,
+  journeyProfileMerged,
+  journeyRunStatusQuery,
+} from './journey';
 export { messageSend } from './message-send';
 export { connectorDelivery } from './connector-delivery';
 export { adConversionUpload } from './ad-conversion-upload';

@@ -343,3 +343,36 @@ export const broadcasts = pgTable(
   },
   (t) => [index('broadcasts_region').on(t.region)],
 );
+
+/**
+ * A journey (issue 12): a graph one person walks (domain/journeys.ts). `owner` is "group" (runs in
+ * every region) or one region. `status` paused stops new runs and holds runs in flight before their
+ * next step; `version` is the published version new runs take.
+ */
+export const journeys = pgTable('journeys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  owner: text('owner').notNull(),
+  brandId: text('brand_id').notNull(),
+  status: text('status').$type<'active' | 'paused'>().notNull().default('active'),
+  version: integer('version').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Every published version of a journey's graph. `runsMove`: chosen at publish — runs in flight on
+ * earlier versions move to this one at their next step (true) or finish on theirs (false).
+ */
+export const journeyVersions = pgTable(
+  'journey_versions',
+  {
+    journeyId: text('journey_id').notNull(),
+    version: integer('version').notNull(),
+    graph: jsonb('graph').notNull(),
+    runsMove: boolean('runs_move').notNull().default(false),
+    publishedBy: text('published_by').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
+);

@@ -878,3 +878,55 @@ export const adConversionUploads = pgTable(
     index('ad_conversion_uploads_customer').on(t.customerId),
   ],
 );
+
+/**
+ * One row per journey run in this region (issue 12): the person, the journey, the hashed key (a cart
+ * ID is kept only as its hash) and which entry this is, for re-entry rules, goal counts and routing
+ * events to runs. The workflow ID is the run ID (domain/journeys.ts runIdOf).
+ */
+export const journeyRuns = pgTable(
+  'journey_runs',
+  {
+    runId: text('run_id').primaryKey(),
+    journeyId: text('journey_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    keyHash: text('key_hash').notNull().default(''),
+    entry: integer('entry').notNull(),
+    version: integer('version').notNull(),
+    status: text('status').$type<'active' | 'exited' | 'converted' | 'merged'>().notNull().default('active'),
+    exitReason: text('exit_reason'),
+    enteredAt: timestamp('entered_at', { withTimezone: true }).notNull().defaultNow(),
+    exitedAt: timestamp('exited_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('journey_runs_entry').on(t.journeyId, t.customerId, t.keyHash, t.entry),
+    index('journey_runs_active').on(t.customerId).where(sql`status = 'active'`),
+  ],
+);
+
+/** What each message step of a run came to (sent, blocked with its reason, holdout …), once per step. */
+export const journeyStepOutcomes = pgTable(
+  'journey_step_outcomes',
+  {
+    runId: text('run_id').notNull(),
+    step: text('step').notNull(),
+    journeyId: text('journey_id').notNull(),
+    outcome: text('outcome').notNull(),
+    reason: text('reason'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.step] }), index('journey_step_outcomes_journey').on(t.journeyId)],
+);
+
+/**
+ * The ingest side of journeys: one row per tracked event, written in the event's transaction; the
+ * journey trigger claims rows (`for update skip locked`), starts or signals runs and deletes them in
+ * the claiming transaction.
+ */
+export const journeyEventOutbox = pgTable('journey_event_outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  eventId: uuid('event_id').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+  customerId: uuid('customer_id').notNull(),
+  event: text('event').notNull(),
+});

@@ -16,6 +16,12 @@ import { bearerCaller } from '../support/admin-api';
 const US_TOKEN = `us-only-${'u'.repeat(24)}`;
 const EU_TOKEN = `eu-only-${'e'.repeat(24)}`;
 
+const journeyGraph = {
+  entry: { type: 'event', event: 'Signed Up' },
+  start: 'hello',
+  nodes: { hello: { type: 'message', channel: 'email', templateRef: 'welcome', next: 'done' }, done: { type: 'exit' } },
+};
+
 type Expectation = { refused: true } | { hidden: true } | { filtered: (body: any) => void } | { readable: string };
 
 interface Case {
@@ -45,6 +51,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euHeldMerge: number;
     euSegment: string;
     euAdAudience: string;
+    euJourney: string;
     euTag: string;
     euTagToDelete: string;
   };
@@ -164,6 +171,14 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     });
     expect(audience.status, audience.text).toBe(201);
     f.euAdAudience = audience.body.audience.id;
+    const journey = await admin('POST', '/admin/journeys', {
+      name: 'Berlin welcome',
+      owner: 'eu',
+      brandId: 'default',
+      graph: journeyGraph,
+    });
+    expect(journey.status, journey.text).toBe(201);
+    f.euJourney = journey.body.journey.id;
     for (const key of ['eu-scope-tag', 'eu-scope-tag-2']) {
       const tag = await admin('POST', '/admin/tags', { key, labels: { de: 'Berlin' }, owner: 'eu', source: 'manual' });
       expect(tag.status, tag.text).toBe(201);
@@ -438,6 +453,20 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: { hidden: true },
     },
     'DELETE /admin/ad-audiences/:id': { url: () => `/admin/ad-audiences/${f.euAdAudience}`, expect: { hidden: true } },
+    'POST /admin/journeys': {
+      url: () => '/admin/journeys',
+      body: () => ({ name: 'Sneaky', owner: 'eu', brandId: 'default', graph: journeyGraph }),
+      expect: refused,
+    },
+    'GET /admin/journeys/:id': { url: () => `/admin/journeys/${f.euJourney}`, expect: { hidden: true } },
+    'POST /admin/journeys/:id/versions': {
+      url: () => `/admin/journeys/${f.euJourney}/versions`,
+      body: () => ({ graph: journeyGraph, runsMove: true }),
+      expect: { hidden: true },
+    },
+    'POST /admin/journeys/:id/pause': { url: () => `/admin/journeys/${f.euJourney}/pause`, expect: { hidden: true } },
+    'POST /admin/journeys/:id/resume': { url: () => `/admin/journeys/${f.euJourney}/resume`, expect: { hidden: true } },
+    'GET /admin/journeys/:id/stats': { url: () => `/admin/journeys/${f.euJourney}/stats`, expect: { hidden: true } },
     'PUT /admin/fx-rates/:currency': {
       url: () => '/admin/fx-rates/KWD',
       body: () => ({ source: 'Central Bank of Kuwait', rates: [{ date: '2025-03-14', perEur: '0.3354' }] }),
@@ -691,6 +720,11 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       'default:Default brand',
     ]);
     expect((await d.global().sql`select count(*)::int as n from brand_sharing`)[0]!.n).toBe(0);
+    expect(
+      (await d.global().sql`select name, status, version from journeys order by name`).map(
+        (j) => `${j.name}:${j.status}:${j.version}`,
+      ),
+    ).toEqual(['Berlin welcome:active:1']);
   });
 
   it('a token for the region gets past the scope check on every refused route (the 403s are the scope rule)', async () => {

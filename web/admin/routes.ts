@@ -28,6 +28,7 @@ import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
 import { registerAdAudienceRoutes } from './ad-audiences';
+import { registerJourneyRoutes } from './journeys';
 import { registerTagRoutes } from './tags';
 import { registerTemplateRoutes } from './templates';
 import { registerBroadcastRoutes } from './broadcasts';
@@ -359,6 +360,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerSegmentSuggestionRoutes(scope, deps, kit);
     registerSegmentRoutes(scope, deps, kit);
     registerAdAudienceRoutes(scope, deps, kit);
+    registerJourneyRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerTemplateRoutes(scope, deps, kit);
