@@ -13,6 +13,7 @@ import { createPredictionsActivities } from './predictions/regional';
 import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
+import { createLoyaltyActivities } from './loyalty/regional';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -60,6 +61,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
       regions: deps.regions,
+    }),
+    ...createLoyaltyActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regionKey: deps.regionKey,
     }),
   };
 }

@@ -147,3 +147,14 @@ export interface SegmentRecomputeInput {
   entered?: number;
   exited?: number;
 }
+
+// ---- loyalty ----------------------------------------------------------------------------------
+
+/** The region's hourly loyalty Schedule (expiry at members' midnights, tier reviews). */
+export const loyaltyMaintenanceScheduleId = (region: string) => `loyalty-maintenance-${region}`;
+/** A member's push to the stores; `cause` (the workflow or request that changed them) keeps each push distinct. */
+export const loyaltySyncWorkflowId = (brandId: string, customerId: string, cause: string) =>
+  `loyalty-sync-${brandId}-${customerId}-${cause}`;
+/** Orders of one region earned in the member's home ledger: one per set of order versions. */
+export const loyaltyOrdersWorkflowId = (customerId: string, fromRegion: string, versionsDigest: string) =>
+  `loyalty-orders-${customerId}-${fromRegion}-${versionsDigest}`;

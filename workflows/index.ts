@@ -15,3 +15,4 @@ export { reclassification, reclassificationProgressQuery } from './reclassificat
 export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
+export { loyaltyOrders, loyaltyMaintenance, loyaltySync } from './loyalty';
