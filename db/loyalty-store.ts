@@ -40,9 +40,22 @@ export class LoyaltyError extends Error {
 
 // ---- programmes (global) ------------------------------------------------------------------------
 
+/** The computed traits a programme's tier and balance appear as, for segments (kind `loyalty`). */
+export function loyaltyTraitIds(brandId: string): { tier: string; points: string } {
+  const slug = brandId.replace(/-/g, '_');
+  return { tier: `loyalty_tier_${slug}`.slice(0, 63), points: `loyalty_points_${slug}`.slice(0, 63) };
+}
+
 export async function saveProgramme(globalSql: Sql, programme: LoyaltyProgramme): Promise<{ version: number }> {
+  const ids = loyaltyTraitIds(programme.brandId);
+  for (const measure of ['tier', 'points'] as const)
+    await globalSql`
+      insert into computed_traits (id, name, brand_id, definition, built_in)
+      values (${ids[measure]}, ${`${programme.name}: ${measure === 'tier' ? 'tier' : 'point balance'}`}, ${programme.brandId},
+              ${JSON.stringify({ kind: 'loyalty', brandId: programme.brandId, measure })}::text::jsonb, true)
+      on conflict (id) do nothing`;
   const [row] = await globalSql<{ version: number }[]>`
-    insert into loyalty_programmes (brand_id, definition) values (${programme.brandId}, ${globalSql.json(programme as never)})
+    insert into loyalty_programmes (brand_id, definition) values (${programme.brandId}, ${JSON.stringify(programme)}::text::jsonb)
     on conflict (brand_id) do update set definition = excluded.definition, version = loyalty_programmes.version + 1,
       updated_at = now()
     returning version`;
@@ -180,12 +193,12 @@ export async function enrolMember(
       insert into loyalty_members (customer_id, brand_id, member_id, tier, tier_since, review_on, time_zone, market,
                                    terms_version, enrolled_via, last_activity_at, enrolled_at)
       values (${input.customerId}, ${input.brandId}, ${memberId}, ${base}, ${today}, ${addLocalDays(today, programme.reviewEveryDays)},
-              ${zone}, ${input.market}, ${input.termsVersion}, ${input.via}, ${input.now}, ${input.now})
+              ${zone}, ${input.market}, ${input.termsVersion}, ${input.via}, ${input.now.toISOString()}, ${input.now.toISOString()})
       on conflict do nothing`;
     if (inserted.count === 0) return false;
     await tx`
       insert into loyalty_tier_history (customer_id, brand_id, from_tier, to_tier, reason, at)
-      values (${input.customerId}, ${input.brandId}, null, ${base}, 'enrolment', ${input.now})`;
+      values (${input.customerId}, ${input.brandId}, null, ${base}, 'enrolment', ${input.now.toISOString()})`;
     if (programme.earn.bonuses.signUp > 0)
       await insertEntry(tx, {
         customerId: input.customerId,
@@ -199,6 +212,7 @@ export async function enrolMember(
         at: input.now,
       });
     await tx`insert into audience_changes (customer_id, cause) values (${input.customerId}, 'loyalty')`;
+    await refreshLoyaltyTraits(tx, input.customerId, input.brandId);
     return true;
   });
   return { member: (await getMember(sql, input.customerId, input.brandId))!, created };
@@ -231,7 +245,7 @@ async function insertEntry(tx: Tx, e: Entry): Promise<boolean> {
     values (${e.customerId}, ${e.brandId}, ${e.kind}, ${e.points}, ${e.entryKey}, ${e.orderRef ?? null}, ${e.currency ?? null},
             ${e.amountMinor === undefined || e.amountMinor === null ? null : e.amountMinor.toString()},
             ${e.reportingMinor === undefined || e.reportingMinor === null ? null : e.reportingMinor.toString()},
-            ${e.localDate ?? null}, ${e.expiresAt ?? null}, ${e.reason ?? null}, ${e.at})
+            ${e.localDate ?? null}, ${e.expiresAt ? e.expiresAt.toISOString() : null}, ${e.reason ?? null}, ${e.at.toISOString()})
     on conflict (brand_id, entry_key) do nothing`;
   return result.count > 0;
 }
@@ -247,6 +261,29 @@ async function lockMember(tx: TransactionSql, customerId: string, brandId: strin
     select ${memberColumns(tx)} from loyalty_members where customer_id = ${customerId} and brand_id = ${brandId}
     for update`;
   return row ? asMember(row) : undefined;
+}
+
+/**
+ * The member's tier and balance as computed-trait values (segments read them); a change is noted
+ * for the audience processor, so segments and rule tags follow.
+ */
+async function refreshLoyaltyTraits(tx: Tx, customerId: string, brandId: string): Promise<void> {
+  const ids = loyaltyTraitIds(brandId);
+  const changed = await tx`
+    with current as (
+      select ${ids.tier}::text as trait_id, to_jsonb(m.tier) as value from loyalty_members m
+      where m.customer_id = ${customerId} and m.brand_id = ${brandId}
+      union all
+      select ${ids.points}::text, to_jsonb(coalesce(sum(l.points), 0)) from loyalty_ledger l
+      where l.customer_id = ${customerId} and l.brand_id = ${brandId}
+    )
+    insert into computed_trait_values (customer_id, trait_id, value)
+    select ${customerId}, trait_id, value from current
+    on conflict (customer_id, trait_id) do update set value = excluded.value, computed_at = now()
+    where computed_trait_values.value is distinct from excluded.value
+    returning trait_id`;
+  if (changed.length > 0)
+    await tx`insert into audience_changes (customer_id, cause) values (${customerId}, 'computed')`;
 }
 
 export async function balanceOf(sql: Tx, customerId: string, brandId: string): Promise<number> {
@@ -277,7 +314,7 @@ export async function ledgerOf(
   brandId?: string,
 ): Promise<(LedgerRow & { brandId: string })[]> {
   return sql<(LedgerRow & { brandId: string })[]>`
-    select id, brand_id as "brandId", kind, points, entry_key as "entryKey", order_ref as "orderRef", currency,
+    select id, brand_id as "brandId", kind, points::float8 as points, entry_key as "entryKey", order_ref as "orderRef", currency,
            amount_minor::text as "amountMinor", reporting_minor::text as "reportingMinor", local_date::text as "localDate",
            expires_at as "expiresAt", reason, at
     from loyalty_ledger where customer_id = ${customerId} ${brandId === undefined ? sql`` : sql`and brand_id = ${brandId}`}
@@ -439,8 +476,10 @@ export async function reconcileOrders(
         }
       }
       if (activity)
-        await tx`update loyalty_members set last_activity_at = ${now} where customer_id = ${customerId} and brand_id = ${member.brandId}`;
-      return applyTierDecision(tx, programme, member, now);
+        await tx`update loyalty_members set last_activity_at = ${now.toISOString()} where customer_id = ${customerId} and brand_id = ${member.brandId}`;
+      const tierChange = await applyTierDecision(tx, programme, member, now);
+      await refreshLoyaltyTraits(tx, customerId, member.brandId);
+      return tierChange;
     });
     if (changed) outcome.tierChanges.push({ brandId: membership.brandId, ...changed });
   }
@@ -508,6 +547,7 @@ export async function reverseRefund(
       reason: 'refund',
       at: input.now,
     });
+    await refreshLoyaltyTraits(tx, input.customerId, input.brandId);
     return { reversed: written ? points : 0 };
   });
 }
@@ -531,7 +571,7 @@ export async function redeem(
     if (!member) throw new LoyaltyError(404, 'not a member of this programme');
     const entryKey = `redeem:${input.requestId}`;
     const [previous] = await tx<{ points: number }[]>`
-      select points from loyalty_ledger where brand_id = ${input.brandId} and entry_key = ${entryKey}`;
+      select points::float8 as points from loyalty_ledger where brand_id = ${input.brandId} and entry_key = ${entryKey}`;
     const balance = await balanceOf(tx, input.customerId, input.brandId);
     if (previous) return { ok: true, balance, redeemed: -previous.points, repeated: true };
     if (balance < input.points)
@@ -545,7 +585,8 @@ export async function redeem(
       reason: input.reason,
       at: input.now,
     });
-    await tx`update loyalty_members set last_activity_at = ${input.now} where customer_id = ${input.customerId} and brand_id = ${input.brandId}`;
+    await tx`update loyalty_members set last_activity_at = ${input.now.toISOString()} where customer_id = ${input.customerId} and brand_id = ${input.brandId}`;
+    await refreshLoyaltyTraits(tx, input.customerId, input.brandId);
     return { ok: true, balance: balance - input.points, redeemed: input.points, repeated: false };
   });
 }
@@ -572,6 +613,7 @@ export async function adjust(
       reason: input.reason,
       at: input.now,
     });
+    await refreshLoyaltyTraits(tx, input.customerId, input.brandId);
     return { balance: written ? balance + input.points : balance, written };
   });
 }
@@ -618,11 +660,11 @@ async function applyTierDecision(
   if (decision.kind === 'graceStarted')
     await tx`
       insert into loyalty_tier_history (customer_id, brand_id, from_tier, to_tier, reason, at)
-      values (${member.customerId}, ${member.brandId}, ${member.tier}, ${member.tier}, 'grace', ${now})`;
+      values (${member.customerId}, ${member.brandId}, ${member.tier}, ${member.tier}, 'grace', ${now.toISOString()})`;
   if (!moved) return undefined;
   await tx`
     insert into loyalty_tier_history (customer_id, brand_id, from_tier, to_tier, reason, at)
-    values (${member.customerId}, ${member.brandId}, ${decision.from}, ${s.tier}, ${decision.kind}, ${now})`;
+    values (${member.customerId}, ${member.brandId}, ${decision.from}, ${s.tier}, ${decision.kind}, ${now.toISOString()})`;
   // Segments and journeys follow the tier ("welcome to Gold"): the audience processor re-evaluates them.
   await tx`insert into audience_changes (customer_id, cause) values (${member.customerId}, 'event:Tier Changed')`;
   return { from: decision.from, to: s.tier, kind: decision.kind };
@@ -662,7 +704,7 @@ async function expireDue(tx: TransactionSql, programme: LoyaltyProgramme, member
           and (kind in ('earn', 'bonus', 'reverse') or (kind = 'adjust' and points > 0))
         group by coalesce(order_ref, entry_key)
       )
-      select (select coalesce(sum(points), 0) from lots where points > 0 and expires_at <= ${now})::text as expired,
+      select (select coalesce(sum(points), 0) from lots where points > 0 and expires_at <= ${now.toISOString()})::text as expired,
              (select coalesce(-sum(points), 0) from loyalty_ledger
                where customer_id = ${member.customerId} and brand_id = ${member.brandId}
                  and (kind in ('redeem', 'expire') or (kind = 'adjust' and points < 0)))::text as consumed`;
@@ -680,6 +722,30 @@ async function expireDue(tx: TransactionSql, programme: LoyaltyProgramme, member
     at: now,
   });
   return written ? points : 0;
+}
+
+/** The next expiry after `now`: how many points go then (first in first out) and on which local date. */
+export async function nextExpiry(
+  sql: Sql,
+  member: Member,
+  now: Date,
+): Promise<{ points: number; date: string } | undefined> {
+  const [row] = await sql<{ at: Date | null; due: string; consumed: string }[]>`
+    with lots as (
+      select sum(points) as points, min(expires_at) as expires_at from loyalty_ledger
+      where customer_id = ${member.customerId} and brand_id = ${member.brandId}
+        and (kind in ('earn', 'bonus', 'reverse') or (kind = 'adjust' and points > 0))
+      group by coalesce(order_ref, entry_key)
+    ), next as (select min(expires_at) as at from lots where points > 0 and expires_at > ${now.toISOString()})
+    select (select at from next) as at,
+           (select coalesce(sum(points), 0) from lots where points > 0 and expires_at <= (select at from next))::text as due,
+           (select coalesce(-sum(points), 0) from loyalty_ledger
+             where customer_id = ${member.customerId} and brand_id = ${member.brandId}
+               and (kind in ('redeem', 'expire') or (kind = 'adjust' and points < 0)))::text as consumed`;
+  if (!row?.at) return undefined;
+  const balance = await balanceOf(sql, member.customerId, member.brandId);
+  const points = pointsExpiring({ expiredLots: Number(row.due), consumed: Number(row.consumed), balance });
+  return { points, date: localDate(new Date(row.at), member.timeZone) };
 }
 
 // ---- the regional sweep (tier reviews and expiry) -----------------------------------------------
@@ -718,6 +784,7 @@ export async function sweepMembersPage(
       page.expired += await expireDue(tx, programme, member, now);
       const changed = await applyTierDecision(tx, programme, member, now);
       if (changed) page.tierChanges.push({ ...key, ...changed });
+      await refreshLoyaltyTraits(tx, key.customerId, key.brandId);
     });
   }
   page.last = keys.length === pageSize ? keys[keys.length - 1]! : null;
@@ -747,6 +814,7 @@ export async function mergeMemberships(tx: TransactionSql, from: string, into: s
     await tx`update loyalty_tier_history set customer_id = ${into} where customer_id = ${from} and brand_id = ${m.brandId}`;
     if (!survivor) {
       await tx`update loyalty_members set customer_id = ${into} where customer_id = ${from} and brand_id = ${m.brandId}`;
+      await refreshLoyaltyTraits(tx, into, m.brandId);
       continue;
     }
     const higher = ranks!.from_rank > (ranks!.into_rank ?? 0) ? m : survivor;
@@ -755,12 +823,15 @@ export async function mergeMemberships(tx: TransactionSql, from: string, into: s
       insert into loyalty_tier_history (customer_id, brand_id, from_tier, to_tier, reason)
       values (${into}, ${m.brandId}, ${survivor.tier}, ${higher.tier}, ${`merge: kept ${higher.tier} (${survivor.tier} and ${m.tier})`})`;
     await tx`
-      update loyalty_members set enrolled_at = least(enrolled_at, ${m.enrolledAt}),
-        last_activity_at = greatest(last_activity_at, ${m.lastActivityAt}),
+      update loyalty_members set enrolled_at = least(enrolled_at, ${m.enrolledAt.toISOString()}),
+        last_activity_at = greatest(last_activity_at, ${m.lastActivityAt.toISOString()}),
         tier = ${higher.tier}, tier_rank = ${Math.max(ranks!.from_rank, ranks!.into_rank ?? 0)}, tier_since = ${higher.tierSince},
         review_on = ${higher.reviewOn}, grace_until = ${higher.graceUntil}
       where customer_id = ${into} and brand_id = ${m.brandId}`;
+    await refreshLoyaltyTraits(tx, into, m.brandId);
   }
+  if (moving.length > 0)
+    await tx`delete from computed_trait_values where customer_id = ${from} and trait_id like 'loyalty\_%'`;
   return moving.length;
 }
 
@@ -772,7 +843,7 @@ export async function loyaltyExport(sql: Sql, customerIds: readonly string[]) {
            terms_version, enrolled_via, enrolled_at, last_activity_at
     from loyalty_members where customer_id = any(${list}::uuid[]) order by brand_id`;
   const ledger = await sql`
-    select brand_id, kind, points, order_ref, currency, amount_minor::text, reporting_minor::text, local_date::text,
+    select brand_id, kind, points::float8 as points, order_ref, currency, amount_minor::text, reporting_minor::text, local_date::text,
            expires_at, reason, at
     from loyalty_ledger where customer_id = any(${list}::uuid[]) order by id`;
   const tiers = await sql`
@@ -796,6 +867,11 @@ export async function eraseLoyalty(tx: TransactionSql, customers: readonly strin
   await tx`delete from loyalty_sync_status where customer_id = any(${list}::uuid[])`;
   const members = await tx`delete from loyalty_members where customer_id = any(${list}::uuid[])`;
   return { ledger: ledger.count, members: members.count };
+}
+
+/** Removes the people's member IDs from the global registry (erasure). */
+export async function forgetMemberIds(globalSql: Sql, customers: readonly string[]): Promise<void> {
+  await globalSql`delete from loyalty_member_ids where customer_id = any(${globalSql.array([...customers])}::uuid[])`;
 }
 
 // ---- the lookup and the store sync --------------------------------------------------------------
@@ -840,6 +916,6 @@ export async function recordSyncStatus(
 
 export async function syncStatusOf(sql: Sql, customerId: string, brandId: string) {
   return sql<{ connectorId: string; system: string; status: string; tier: string | null; balance: number | null }[]>`
-    select connector_id as "connectorId", system, status, tier, balance from loyalty_sync_status
+    select connector_id as "connectorId", system, status, tier, balance::float8 as balance from loyalty_sync_status
     where customer_id = ${customerId} and brand_id = ${brandId} order by connector_id`;
 }

@@ -45,6 +45,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euSegment: string;
     euTag: string;
     euTagToDelete: string;
+    euMember: string;
   };
 
   const call = async (token: string, method: string, url: string, body?: unknown) => {
@@ -162,8 +163,31 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     }
     f.euTag = 'eu-scope-tag';
     f.euTagToDelete = 'eu-scope-tag-2';
+    const programme = await admin('PUT', '/admin/loyalty/programmes/default', {
+      name: 'Club',
+      reportingCurrency: 'EUR',
+      earn: { pointsPerUnit: 1 },
+      tiers: [{ key: 'member', names: { en: 'Member' } }],
+    });
+    expect(programme.status, programme.text).toBe(200);
+    const member = await admin('POST', '/admin/loyalty/members', {
+      customerId: f.euCustomer,
+      brandId: 'default',
+      termsVersion: 'v1',
+      market: 'DE',
+    });
+    expect(member.status, member.text).toBe(201);
+    f.euMember = member.body.member.memberId;
   });
   afterAll(async () => {
+    // The loyalty push the control call started waits on the shared eu queue: not left for another test file's workers.
+    if (d && f.euCustomer)
+      for await (const run of d.client.workflow.list({ query: `WorkflowType = 'loyaltySync'` }))
+        if (run.workflowId.includes(f.euCustomer))
+          await d.client.workflow
+            .getHandle(run.workflowId)
+            .terminate('test over')
+            .catch(() => undefined);
     await web?.close();
     await d?.close();
   });
@@ -516,6 +540,39 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
     },
   };
+
+  Object.assign(table, {
+    'PUT /admin/loyalty/programmes/:brandId': {
+      url: () => '/admin/loyalty/programmes/default',
+      body: () => ({ name: 'Taken over' }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/loyalty/programmes/:brandId': {
+      url: () => '/admin/loyalty/programmes/default',
+      expect: { readable: 'a programme is configuration (earn rules, tiers, benefits), nothing about a person' },
+    },
+    'POST /admin/loyalty/members': {
+      url: () => '/admin/loyalty/members',
+      body: () => ({ customerId: f.euCustomer, brandId: 'default', termsVersion: 'v1' }),
+      expect: refused,
+    },
+    'POST /admin/loyalty/members/:memberId/redemptions': {
+      url: () => `/admin/loyalty/members/${f.euMember}/redemptions`,
+      body: () => ({ brandId: 'default', points: 1, requestId: 'scope-r1', reason: 'scope' }),
+      expect: { hidden: true },
+    },
+    'POST /admin/loyalty/members/:memberId/sync': {
+      url: () => `/admin/loyalty/members/${f.euMember}/sync`,
+      body: () => ({ brandId: 'default' }),
+      expect: { hidden: true },
+    },
+    'POST /admin/loyalty/lookup': {
+      url: () => '/admin/loyalty/lookup',
+      body: () => ({ brandId: 'default', market: 'DE', email: f.euEmail }),
+      expect: { hidden: true },
+    },
+  } satisfies Record<string, Case>);
 
   it('has a scope decision for every registered admin route', () => {
     expect(routes.size).toBeGreaterThan(20);

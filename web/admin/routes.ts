@@ -28,6 +28,7 @@ import { registerComputedTraitRoutes } from './computed-traits';
 import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
 import { registerTagRoutes } from './tags';
+import { registerLoyaltyRoutes } from './loyalty';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
@@ -357,6 +358,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerSegmentRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
+    registerLoyaltyRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
   });
 }
