@@ -14,6 +14,11 @@ import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
 import { createLoyaltyActivities } from './loyalty/regional';
+import { createChannelActivities } from './channels/regional';
+import type { MessageChannel } from './channels/channels';
+import { createTemplateRenderer } from './channels/templates';
+import type { Channel } from '../domain/send-gate';
+import type { SigningKeys } from '../domain/signing-keys';
 
 export { vendorFailureInterceptor } from './vendor-failures';
 
@@ -26,6 +31,10 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   mailer?: RequesterMailer;
   /** Every region (segments' market conditions name regions). */
   regions: RegionCatalog;
+  /** The region's marketing channels (activities/channels/wiring.ts); an absent one answers ChannelNotConfigured. */
+  channels: Partial<Record<Channel, MessageChannel>>;
+  /** Where marketing messages' one-click unsubscribe links point, and the keys that sign them. */
+  unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
 } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
@@ -67,6 +76,15 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
       regionKey: deps.regionKey,
+    }),
+    ...createChannelActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regionKey: deps.regionKey,
+      channels: deps.channels,
+      templates: createTemplateRenderer({ sql: deps.pool.sql, globalSql: deps.globalSql, regionKey: deps.regionKey }),
+      unsubscribe: deps.unsubscribe,
     }),
   };
 }

@@ -26,17 +26,21 @@ const CLAIM_IDLE_LIMIT_MS = 10 * 60_000;
 /** Brings one kind of audience data up to date for `customerIds` (regional pool). */
 /**
  * One step of the processor, for the people who changed (`causes`: customer ID → what changed,
- * domain/audience-dependencies.ts). A reactor may answer whose computed values it changed: they
- * get the cause `computed` for the reactors after it.
+ * domain/audience-dependencies.ts). A reactor may answer what it changed for whom (customer ID →
+ * causes, e.g. `computed:last_seen`): the reactors after it see those causes too.
  */
 export type AudienceReactor = (
   sql: Sql,
   customerIds: string[],
   causes: ReadonlyMap<string, ReadonlySet<string>>,
-) => Promise<void | readonly string[]>;
+) => Promise<void | ReadonlyMap<string, Iterable<string>>>;
 
 export interface AudienceProcessorOptions {
-  /** Change rows claimed per transaction. */
+  /**
+   * Change rows claimed per transaction (at most: when few are waiting, all of them). Each reactor
+   * statement costs about the same for 500 people as for 2,000, so a backlog drains in large
+   * batches (measured: ~2× the rows per second of 500).
+   */
   batch?: number;
   /** Pause when the outbox is empty. */
   idleMs?: number;
@@ -93,7 +97,7 @@ export class AudienceProcessor {
   async processBatch(): Promise<number> {
     return this.sql.begin(async (tx) => {
       const rows = await tx<{ id: string; customer_id: string; cause: string }[]>`
-        select id, customer_id, cause from audience_changes order by id limit ${this.options.batch ?? 500}
+        select id, customer_id, cause from audience_changes order by id limit ${this.options.batch ?? 2000}
         for update skip locked`;
       if (rows.length === 0) return 0;
       // The claim is held while the reactors run on other connections, which may take longer than
@@ -108,7 +112,7 @@ export class AudienceProcessor {
       const customerIds = [...causes.keys()].sort();
       for (const react of this.reactors) {
         const changed = await react(this.sql, customerIds, causes);
-        for (const id of changed ?? []) causes.get(id)?.add('computed');
+        for (const [id, more] of changed ?? []) for (const cause of more) causes.get(id)?.add(cause);
       }
       await tx`delete from audience_changes where id = any(${rows.map((r) => r.id)}::bigint[])`;
       return rows.length;

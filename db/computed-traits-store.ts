@@ -11,7 +11,7 @@ import {
   TraitWindow,
   ValueSource,
 } from '../domain/computed-traits';
-import { affectedCustomers, traitDependencies } from '../domain/audience-dependencies';
+import { affectedCustomers, computedCause, traitDependencies } from '../domain/audience-dependencies';
 import { visibleSourceIds } from './brands-store';
 
 /**
@@ -224,7 +224,7 @@ export async function recomputeComputedTraits(
       ),
       removed as (
         delete from computed_trait_values v
-        where v.trait_id = ${trait.id} and v.customer_id = any(${ids}::uuid[])
+        where v.trait_id = ${trait.id} and v.customer_id in (select unnest(${ids}::uuid[]))
           and not exists (select 1 from computed c where c.customer_id = v.customer_id and c.value is not null)
         returning customer_id
       )
@@ -286,7 +286,11 @@ export async function deleteComputedTraitValues(sql: Sql, traitId: string): Prom
 export function computedTraitsReactor(
   globalSql: Sql,
   options: { refreshMs?: number; now?: () => Date } = {},
-): (sql: Sql, customerIds: readonly string[], causes?: ReadonlyMap<string, ReadonlySet<string>>) => Promise<string[]> {
+): (
+  sql: Sql,
+  customerIds: readonly string[],
+  causes?: ReadonlyMap<string, ReadonlySet<string>>,
+) => Promise<Map<string, Set<string>>> {
   const refreshMs = options.refreshMs ?? 30_000;
   let cached: { at: number; traits: Promise<ResolvedTrait[]> } | undefined;
   return async (sql, customerIds, causes) => {
@@ -296,15 +300,20 @@ export function computedTraitsReactor(
     }
     const traits = await cached.traits;
     const now = options.now?.() ?? new Date();
-    if (!causes) return recomputeComputedTraits(sql, customerIds, traits, now);
-    // Each trait for the people whose change it reads (a page view does not recompute order totals).
-    const changed = new Set<string>();
+    // Each trait for the people whose change it reads (a page view does not recompute order totals);
+    // who changed is answered per trait (`computed:<trait ID>`), so segments re-evaluate only on
+    // the values they read.
+    const changed = new Map<string, Set<string>>();
     for (const trait of traits) {
-      const affected = affectedCustomers(causes, traitDependencies(trait.definition));
+      const affected = causes ? affectedCustomers(causes, traitDependencies(trait.definition)) : [...customerIds];
       if (affected.length === 0) continue;
-      for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) changed.add(id);
+      for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) {
+        const set = changed.get(id) ?? new Set<string>();
+        set.add(computedCause(trait.id));
+        changed.set(id, set);
+      }
     }
-    return [...changed];
+    return changed;
   };
 }
 
@@ -364,7 +373,7 @@ function valuesQuery(
       }[d.kind];
       const aggregate = sql`
         select o.customer_id, ${value} as value from orders o
-        where o.customer_id = any(${ids}::uuid[]) and o.status <> 'cancelled'
+        where o.customer_id in (select unnest(${ids}::uuid[])) and o.status <> 'cancelled'
           and ${visible(sql`o.source_id`)} and ${window(sql`o.placed_at`, d.window)}
           and ${d.where.currencies ? sql`o.currency = any(${sql.array(d.where.currencies)}::text[])` : sql`true`}
           and ${d.where.countries ? sql`o.country_code = any(${sql.array(d.where.countries)}::text[])` : sql`true`}
@@ -378,7 +387,7 @@ function valuesQuery(
         from unnest(${ids}::uuid[]) as c(customer_id)
         left join (
           select o.customer_id, mode() within group (order by o.country_code) as country from orders o
-          where o.customer_id = any(${ids}::uuid[]) and o.country_code is not null and o.status <> 'cancelled'
+          where o.customer_id in (select unnest(${ids}::uuid[])) and o.country_code is not null and o.status <> 'cancelled'
             and ${visible(sql`o.source_id`)}
           group by o.customer_id
         ) m on m.customer_id = c.customer_id
@@ -387,10 +396,10 @@ function valuesQuery(
       return sql`
         select u.customer_id, to_jsonb(array_agg(distinct u.source_id order by u.source_id)) as value from (
           select e.customer_id, e.source_id from events e
-          where e.customer_id = any(${ids}::uuid[]) and ${visible(sql`e.source_id`)}
+          where e.customer_id in (select unnest(${ids}::uuid[])) and ${visible(sql`e.source_id`)}
           union
           select o.customer_id, o.source_id from orders o
-          where o.customer_id = any(${ids}::uuid[]) and ${visible(sql`o.source_id`)}
+          where o.customer_id in (select unnest(${ids}::uuid[])) and ${visible(sql`o.source_id`)}
         ) u group by u.customer_id`;
     case 'prediction':
     case 'loyalty':
@@ -431,7 +440,7 @@ function valuesQuery(
         select x.customer_id, ${value} as value from (
           select e.customer_id, ${json} as v, ${numeric} as n, e.timestamp as ts, e.received_at as ra from events e
           ${needsZone ? sql`left join unnest(${sql.array([...zones])}::text[]) as z(name) on z.name = e.timezone` : sql``}
-          where e.customer_id = any(${ids}::uuid[]) and ${visible(sql`e.source_id`)}
+          where e.customer_id in (select unnest(${ids}::uuid[])) and ${visible(sql`e.source_id`)}
             and ${window(sql`e.timestamp`, d.window)} and ${eventConditions(sql, d.where)}
         ) x
         group by x.customer_id`;

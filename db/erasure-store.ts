@@ -180,6 +180,7 @@ export async function eraseProfiles(
     // What the send gate kept of the messages sent to them (keys, counters): IDs only, but theirs.
     await tx`delete from send_keys where customer_id = any(${list}::uuid[])`;
     await tx`delete from send_counters where customer_id = any(${list}::uuid[])`;
+    await tx`delete from broadcast_recipients where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
     // Loyalty: memberships, tier history and the ledger, except redemptions a legal hold keeps with the orders.
     await eraseLoyalty(tx, customers, keepOrders);

@@ -17,6 +17,7 @@ import {
 } from '../domain/loyalty';
 import { addLocalDays, localDate } from '../domain/local-time';
 import { visibleSourceIds } from './brands-store';
+import { computedCause } from '../domain/audience-dependencies';
 
 /**
  * Loyalty in the databases (issue 14, docs/design/loyalty.md). Programmes and member IDs are global
@@ -282,8 +283,9 @@ async function refreshLoyaltyTraits(tx: Tx, customerId: string, brandId: string)
     on conflict (customer_id, trait_id) do update set value = excluded.value, computed_at = now()
     where computed_trait_values.value is distinct from excluded.value
     returning trait_id`;
-  if (changed.length > 0)
-    await tx`insert into audience_changes (customer_id, cause) values (${customerId}, 'computed')`;
+  // One cause per changed trait (`computed:<trait ID>`), so only what reads that trait is re-evaluated.
+  for (const row of changed)
+    await tx`insert into audience_changes (customer_id, cause) values (${customerId}, ${computedCause(row.trait_id as string)})`;
 }
 
 export async function balanceOf(sql: Tx, customerId: string, brandId: string): Promise<number> {

@@ -90,6 +90,20 @@ function comparison(sql: Db, value: Fragment, c: { op: string; value?: unknown }
   }
 }
 
+/**
+ * For `eq` and `in`, the hash of the value(s) as well (`and jsonb_hash(value) = …`): the index
+ * `profile_traits_key_value_hash` (key, jsonb_hash(value), customer_id) then finds exactly the
+ * people with that value, in customer order, whatever the size of a stored value (a btree on the
+ * jsonb itself would refuse values over ~2.7 kB). jsonb_hash agrees with jsonb equality (it is
+ * the hash PostgreSQL's own hash joins use), so the test that follows decides; the hash only narrows.
+ */
+function valueHash(sql: Db, value: Fragment, c: { op: string; value?: unknown }): Fragment {
+  if (c.op === 'eq') return sql`and jsonb_hash(${value}) = jsonb_hash(${json(c.value)}::jsonb)`;
+  if (c.op === 'in' && Array.isArray(c.value))
+    return sql`and jsonb_hash(${value}) in (select jsonb_hash(v) from jsonb_array_elements(${json(c.value)}::jsonb) as v)`;
+  return sql``;
+}
+
 const path = (key: string) => key.split('.');
 
 function propertyFilters(sql: Db, alias: Fragment, filters: PropertyFilter[] | undefined): Fragment {
@@ -114,7 +128,7 @@ class SegmentCompiler {
   ) {}
 
   private only(column: Fragment): Fragment {
-    return this.restrict === null ? this.sql`` : this.sql`and ${column} = any(${this.restrict}::uuid[])`;
+    return this.restrict === null ? this.sql`` : this.sql`and ${column} in (select unnest(${this.restrict}::uuid[]))`;
   }
 
   private visible(column: Fragment): Fragment {
@@ -136,7 +150,7 @@ class SegmentCompiler {
       case 'trait':
         return sql`p.customer_id in (
           select t.customer_id from profile_traits t
-          where t.key = ${c.key} ${this.only(sql`t.customer_id`)} ${this.visible(sql`t.source_id`)}
+          where t.key = ${c.key} ${valueHash(sql, sql`t.value`, c)} ${this.only(sql`t.customer_id`)} ${this.visible(sql`t.source_id`)}
             and ${comparison(sql, sql`t.value`, c)})`;
       case 'computedTrait':
         return sql`p.customer_id in (
@@ -258,7 +272,7 @@ class SegmentCompiler {
 function membersQuery(sql: Db, definition: SegmentNode, scope: SegmentScope, restrict: string[] | null): Fragment {
   const where = new SegmentCompiler(sql, scope, restrict).node(definition);
   return sql`select p.customer_id from profiles p
-    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id = any(${restrict}::uuid[])`}
+    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id in (select unnest(${restrict}::uuid[]))`}
       and ${where}`;
 }
 

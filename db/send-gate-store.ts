@@ -39,7 +39,7 @@ interface KeyRow {
 }
 
 /** The person's zone at send time: their latest event's zone, else their market's, else UTC. */
-async function zoneOf(tx: TransactionSql, customerId: string, country: string): Promise<string> {
+export async function zoneOf(tx: TransactionSql | Sql, customerId: string, country: string): Promise<string> {
   const [latest] = await tx<{ timezone: string }[]>`
     select timezone from events where customer_id = ${customerId} and timezone is not null
     order by timestamp desc limit 1`;

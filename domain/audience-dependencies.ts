@@ -1,5 +1,5 @@
 import type { TraitDefinition } from './computed-traits';
-import type { SegmentNode } from './segments';
+import { HOME_MARKET_TRAIT_ID, type SegmentNode } from './segments';
 
 /**
  * What changed for a person (an `audience_changes` cause), and which computed traits and segments
@@ -10,8 +10,10 @@ import type { SegmentNode } from './segments';
  * Causes the writers note:
  * - `event:<name>` a track call named <name>; `page`, `screen`, `identify`, `group`, `alias` the others;
  * - `trait` a trait changed (identify, group); `order` an order row; `consent` a consent choice;
- * - `tag` a tag assignment; `computed` a computed trait value (the processor's own reactor, the
- *   sliding pass); `segment` a full recompute's moves; `prediction` the predictions workflow's output.
+ * - `tag` a tag assignment; `computed:<trait ID>` that computed trait's value (the processor's own
+ *   reactor, so a page view that moves `last_seen` re-evaluates only what reads `last_seen`);
+ *   `computed` any computed value (the sliding pass); `segment` a full recompute's moves;
+ *   `prediction` the predictions workflow's output.
  * Any other cause (a merge, a reclassification, a full recompute's moves …) means "anything may
  * have changed": everything is evaluated.
  */
@@ -32,8 +34,16 @@ const SPECIFIC = new Set(['trait', 'order', 'consent', 'tag', 'computed', ...CAL
 
 /** Whether a cause names something specific; a cause that does not could have changed anything. */
 export function isSpecificCause(cause: string): boolean {
-  return cause.startsWith('event:') || SPECIFIC.has(cause);
+  return cause.startsWith('event:') || cause.startsWith('computed:') || SPECIFIC.has(cause);
 }
+
+/** The cause the processor notes when a person's value of computed trait `traitId` changed. */
+export const computedCause = (traitId: string) => `computed:${traitId}`;
+/** Reads computed trait `traitId`: any computed value changed, or that one. */
+const readsComputed =
+  (traitId: string): CauseTest =>
+  (cause) =>
+    cause === 'computed' || cause === computedCause(traitId);
 
 const isEventCause = (cause: string) => cause.startsWith('event:') || CALL_TYPES.has(cause);
 
@@ -67,14 +77,14 @@ export function segmentDependencies(node: SegmentNode): CauseTest {
     case 'trait':
       return exactly('trait');
     case 'computedTrait':
-      return exactly('computed');
+      return readsComputed(node.id);
     case 'tag':
       return exactly('tag');
     case 'consent':
       return exactly('consent');
     case 'market':
       // The consent subject's country, else the home-market computed trait.
-      return exactly('consent', 'computed');
+      return anyOf(exactly('consent'), readsComputed(HOME_MARKET_TRAIT_ID));
     case 'event':
       return exactly(`event:${node.name}`);
     case 'didNot':

@@ -97,6 +97,20 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MERIDIAN_MAIL_FROM: z.string().min(3).default('Meridian Privacy <privacy@meridian.localhost>'),
+  /** The From header of marketing email (journeys, broadcasts), sent through MERIDIAN_SMTP_URL. */
+  MERIDIAN_MARKETING_MAIL_FROM: z.string().min(3).default('Meridian <news@meridian.localhost>'),
+  /** SMS through a Twilio Messaging Service: all three, or none (no SMS channel). */
+  MERIDIAN_TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-f]{32}$/, 'must be the Twilio Account SID: AC followed by 32 lower-case hex digits')
+    .optional(),
+  MERIDIAN_TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  MERIDIAN_TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG[0-9a-f]{32}$/i, 'must be a Messaging Service SID: MG followed by 32 hex digits')
+    .optional(),
+  /** TESTS ONLY: the Twilio emulator's URL (called only under MERIDIAN_CONNECTOR_HOST_OVERRIDE). */
+  MERIDIAN_TWILIO_BASE_URL: z.url().optional(),
   /** Milliseconds the SMTP server has to accept a connection, greet, and answer each command. */
   MERIDIAN_SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** How requesters reach the web server, for links in emails; default the web server's own address. */
@@ -198,6 +212,14 @@ export interface MeridianConfig {
     coolingOffSeconds: number;
     statusLinkDays: number;
     requestsPerHour: number;
+  };
+  /** Marketing channels (issue 12): activities/channels/wiring.ts builds each region's from these. */
+  activation: {
+    /** Email: the SMTP server (MERIDIAN_SMTP_URL, shared with privacy email) and the marketing From. */
+    smtpUrl?: string;
+    mailFrom: string;
+    smtpTimeoutMs: number;
+    twilio?: { accountSid: string; authToken: string; messagingServiceSid: string; baseUrl?: string };
   };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
@@ -443,6 +465,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
       statusLinkDays: e.MERIDIAN_PRIVACY_STATUS_LINK_DAYS,
       requestsPerHour: e.MERIDIAN_PRIVACY_REQUESTS_PER_HOUR,
     },
+    activation: {
+      ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
+      mailFrom: e.MERIDIAN_MARKETING_MAIL_FROM,
+      smtpTimeoutMs: e.MERIDIAN_SMTP_TIMEOUT_MS,
+      ...twilioConfig(e),
+    },
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     importDir: resolve(e.MERIDIAN_IMPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'imports')),
@@ -466,4 +494,24 @@ export function databaseRoleName(config: Pick<MeridianConfig, 'databaseSuffix'>,
 /** The database name of a region on this deployment (the suffix isolates test runs). */
 export function databaseName(config: Pick<MeridianConfig, 'databaseSuffix'>, region: { database: string }): string {
   return config.databaseSuffix ? `${region.database}_${config.databaseSuffix}` : region.database;
+}
+
+/** The Twilio Messaging Service for SMS: all three settings or none. */
+function twilioConfig(e: z.infer<typeof envSchema>): Pick<MeridianConfig['activation'], 'twilio'> {
+  const sid = e.MERIDIAN_TWILIO_ACCOUNT_SID;
+  const token = e.MERIDIAN_TWILIO_AUTH_TOKEN;
+  const service = e.MERIDIAN_TWILIO_MESSAGING_SERVICE_SID;
+  if (!sid && !token && !service) return {};
+  if (!sid || !token || !service)
+    throw new ConfigError(
+      'SMS needs MERIDIAN_TWILIO_ACCOUNT_SID, MERIDIAN_TWILIO_AUTH_TOKEN and MERIDIAN_TWILIO_MESSAGING_SERVICE_SID together: set all three, or none for no SMS',
+    );
+  return {
+    twilio: {
+      accountSid: sid,
+      authToken: token,
+      messagingServiceSid: service,
+      ...(e.MERIDIAN_TWILIO_BASE_URL ? { baseUrl: e.MERIDIAN_TWILIO_BASE_URL } : {}),
+    },
+  };
 }

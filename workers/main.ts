@@ -22,6 +22,7 @@ import { ConsentOutbox } from '../temporal/consent-outbox';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { sweepExpiredAccessPackages } from '../db/privacy-export-store';
 import { connectClient, connectWorkerConnection, meridianDataConverter } from '../temporal/connection';
+import { channelsFromConfig } from '../activities/channels/wiring';
 
 /**
  * Starts one Temporal worker per region queue given (`--regions eu,us` or MERIDIAN_WORKER_REGIONS;
@@ -191,6 +192,9 @@ async function main(): Promise<void> {
             ),
           );
         }
+        // Marketing channels (email, SMS, …) for sendMessage, from the configuration.
+        const marketing = channelsFromConfig(config, region);
+        stops.push(() => marketing.close());
         workers.push(
           await Worker.create({
             ...common,
@@ -208,6 +212,8 @@ async function main(): Promise<void> {
               reportingCurrency: config.reportingCurrency,
               importDir: config.importDir,
               ...(privacyMailer ? { mailer: privacyMailer } : {}),
+              channels: marketing.channels,
+              unsubscribe: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys },
             }),
           }),
         );

@@ -158,3 +158,7 @@ export const loyaltySyncWorkflowId = (brandId: string, customerId: string, cause
 /** Orders of one region earned in the member's home ledger: one per set of order versions. */
 export const loyaltyOrdersWorkflowId = (customerId: string, fromRegion: string, versionsDigest: string) =>
   `loyalty-orders-${customerId}-${fromRegion}-${versionsDigest}`;
+// ---- messageSend ------------------------------------------------------------------------------
+
+/** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */
+export const messageSendWorkflowId = (sendKey: string) => `message-${sendKey}`;

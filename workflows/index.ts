@@ -16,3 +16,4 @@ export { computedTraitsRefresh } from './computed-traits-refresh';
 export { predictions } from './predictions';
 export { segmentRecompute, segmentMaintenance } from './segments';
 export { loyaltyOrders, loyaltyMaintenance, loyaltySync } from './loyalty';
+export { messageSend } from './message-send';

@@ -20,7 +20,7 @@ import { ChannelSendError, type MessageChannel, type RenderedMessage } from './c
  * (with a reason). A retried activity finds its key and never sends twice.
  */
 
-/** Renders a template for one person; the content never leaves the activity. Templates come with issue 12's content part. */
+/** Renders a template for one person; the content never leaves the activity (activities/channels/templates.ts). */
 export interface MessageTemplates {
   render(
     templateRef: string,
@@ -89,12 +89,25 @@ export function createChannelActivities(deps: ChannelActivityDeps) {
         await markFailed(deps.sql, request.sendKey, 'no-address');
         return { status: 'blocked', reason: 'no-address' };
       }
-      const content = await deps.templates.render(request.templateRef, {
-        channel: request.channel,
-        customerId: request.customerId,
-        brandId: request.brandId,
-        region: request.region,
-      });
+      let content: RenderedMessage;
+      try {
+        content = await deps.templates.render(request.templateRef, {
+          channel: request.channel,
+          customerId: request.customerId,
+          brandId: request.brandId,
+          region: request.region,
+        });
+      } catch (error) {
+        // A template that cannot render for good (missing, wrong channel, broken Liquid) fails the key;
+        // a transient failure (the database) releases it for the retry.
+        const message = `template not rendered: ${error instanceof ChannelSendError ? error.message : (error as Error).name}`;
+        if (error instanceof ChannelSendError && !error.retryable) {
+          await markFailed(deps.sql, request.sendKey, message);
+          throw ApplicationFailure.nonRetryable(message, 'TemplateNotRendered');
+        }
+        await releaseSendClaim(deps.sql, request.sendKey, message);
+        throw ApplicationFailure.create({ message, type: 'TemplateNotRendered' });
+      }
       const link = unsubscribeUrl(deps.unsubscribe.signingKeys, deps.unsubscribe.publicUrl, {
         customerId: request.customerId,
         region: request.region,

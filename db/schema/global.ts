@@ -303,3 +303,48 @@ export const loyaltyMemberIds = pgTable(
   },
   (t) => [uniqueIndex('loyalty_member_ids_customer').on(t.customerId)],
 );
+
+/**
+ * A message template's versions (issue 12, content): per brand and channel, a variant per locale.
+ * An update adds a version; sends name `id` (latest) or `id@version`. No personal data.
+ */
+export const messageTemplates = pgTable(
+  'message_templates',
+  {
+    id: text('id').notNull(),
+    version: integer('version').notNull(),
+    brandId: text('brand_id').notNull(),
+    name: text('name').notNull(),
+    channel: text('channel').notNull(),
+    defaultLocale: text('default_locale').notNull(),
+    variants: jsonb('variants').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] }), index('message_templates_brand').on(t.brandId)],
+);
+
+/**
+ * A broadcast (issue 12): one message to a segment's members in one region, at a local time in each
+ * person's zone. The definition only; who gets it when is planned in the region (`broadcast_recipients`).
+ */
+export const broadcasts = pgTable(
+  'broadcasts',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    region: text('region').notNull(),
+    brandId: text('brand_id').notNull(),
+    segmentId: text('segment_id').notNull(),
+    channel: text('channel').notNull(),
+    templateRef: text('template_ref').notNull(),
+    localTime: text('local_time').notNull(),
+    localDate: text('local_date'),
+    whenPassed: text('when_passed').notNull(),
+    fallbackZone: text('fallback_zone').notNull(),
+    status: text('status').notNull().default('draft'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('broadcasts_region').on(t.region)],
+);

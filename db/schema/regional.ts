@@ -576,7 +576,12 @@ export const profileTraits = pgTable(
     sourceId: text('source_id').notNull(),
     observedAt: timestamp('observed_at', { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.customerId, t.key] }), index('profile_traits_key').on(t.key)],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.key] }),
+    // A segment's `eq` / `in` on a trait: the people with that value, in customer order
+    // (db/segments-store.ts valueHash). The hash keeps entries small whatever the value's size.
+    index('profile_traits_key_value_hash').on(t.key, sql`jsonb_hash(${t.value})`, t.customerId),
+  ],
 );
 
 /** Which data categories each source brought into this region (the data map), no values. */
@@ -826,4 +831,27 @@ export const loyaltySyncStatus = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.customerId, t.brandId, t.connectorId] })],
+);
+
+/**
+ * A broadcast's plan in this region (issue 12): each member's send instant in their zone and what
+ * became of the send. `planned` rows are sent when `send_at` comes (a deferral moves it later);
+ * the send itself is keyed in `send_keys` (broadcast + customer), so nobody gets it twice.
+ */
+export const broadcastRecipients = pgTable(
+  'broadcast_recipients',
+  {
+    broadcastId: text('broadcast_id').notNull(),
+    customerId: uuid('customer_id').notNull(),
+    zone: text('zone').notNull(),
+    sendAt: timestamp('send_at', { withTimezone: true }).notNull(),
+    status: text('status').$type<'planned' | 'sent' | 'blocked' | 'failed' | 'cancelled'>().notNull(),
+    reason: text('reason'),
+    deferrals: integer('deferrals').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.broadcastId, t.customerId] }),
+    index('broadcast_recipients_due').on(t.broadcastId, t.status, t.sendAt),
+  ],
 );

@@ -3,6 +3,7 @@ import { keyFromRef } from '../../db/crypto-shredding';
 import { createPrivacyRequest } from '../../db/privacy-requests-store';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * Every admin route, called with a token scoped to `us` on what belongs to `eu` (or to every
@@ -48,18 +49,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euMember: string;
   };
 
-  const call = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = bearerCaller(() => base);
 
   beforeAll(async () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
@@ -178,6 +168,16 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     });
     expect(member.status, member.text).toBe(201);
     f.euMember = member.body.member.memberId;
+
+    const template = await admin('POST', '/admin/templates', {
+      id: 'scope_template',
+      brandId: 'default',
+      name: 'Scope',
+      channel: 'sms',
+      defaultLocale: 'en',
+      variants: { en: { body: 'Hello {{ first_name }}' } },
+    });
+    expect(template.status, template.text).toBe(201);
   });
   afterAll(async () => {
     // The loyalty push the control call started waits on the shared eu queue: not left for another test file's workers.
@@ -528,6 +528,27 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'DELETE /admin/computed-traits/:id': {
       url: () => '/admin/computed-traits/revenue',
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/templates': {
+      url: () => '/admin/templates',
+      expect: { readable: 'message templates hold no personal data; every region sends them' },
+    },
+    'GET /admin/templates/:id': {
+      url: () => '/admin/templates/scope_template',
+      expect: { readable: 'message templates hold no personal data' },
+    },
+    // Templates are sent in every region: creating or changing one is workspace-wide (the control gets past the scope check).
+    'POST /admin/templates': {
+      url: () => '/admin/templates',
+      body: () => ({ id: 'scope_template', brandId: 'default', name: 'Scope', channel: 'sms', defaultLocale: 'en' }),
+      expect: refused,
+      control: 'all',
+    },
+    'PUT /admin/templates/:id': {
+      url: () => '/admin/templates/scope_template',
+      body: () => ({ name: 'Scope' }),
       expect: refused,
       control: 'all',
     },

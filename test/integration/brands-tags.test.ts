@@ -9,6 +9,7 @@ import { ruleTagsOf, syncRuleTags } from '../../db/tags-store';
 import { PURPOSES } from '../../domain/consent';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * Brands and tags (issue 11 §2 and §4) on real PostgreSQL, through the admin and tracking APIs:
@@ -30,18 +31,7 @@ describe('brands and tags', () => {
   let euSource: { id: string; writeKey: string };
   let usSource: { id: string; writeKey: string };
 
-  const as = async (token: string, method: string, url: string, body?: unknown, contentType?: string) => {
-    const res = await fetch(`${h.base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const as = bearerCaller(() => h.base);
   const admin = (method: string, url: string, body?: unknown, contentType?: string) =>
     as(allToken, method, url, body, contentType);
   const lookup = async (email: string) =>

@@ -4,6 +4,7 @@ import { customerCall, orderCall } from '../../db/ingest-records';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * Data classification in storage (issue 11 §1): identifying values stay sealed, the rest is also
@@ -71,18 +72,7 @@ describe('data classification in storage', () => {
   let allToken: string;
   let source: { id: string; writeKey: string };
 
-  const call = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${h.base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = bearerCaller(() => h.base);
   const eu = () => d.regional('eu').sql;
   const customerOf = async (userId: string) => {
     const res = await h.admin('POST', '/admin/profiles/lookup', { type: 'user_id', value: userId });

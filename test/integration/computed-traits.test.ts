@@ -13,6 +13,7 @@ import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { ANNA, BEN, CARLA, insertEvents, loadFixture, NOW } from '../support/computed-traits-fixture';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
 import { decodedHistory } from '../support/history';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * Computed traits on real PostgreSQL and Temporal: every kind checked against values worked out by
@@ -32,18 +33,7 @@ describe('computed traits', () => {
   let base: string;
   let allToken: string;
 
-  const call = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = bearerCaller(() => base);
   /** Every value of a trait in eu, by customer. */
   const values = async (traitId: string) => {
     const rows = await d.regional('eu').sql<{ customer_id: string; value: unknown }[]>`

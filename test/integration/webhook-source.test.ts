@@ -4,6 +4,7 @@ import { webhookSignature } from '../../domain/webhook-mapping';
 import { readFxHistory } from '../../scripts/fx-import';
 import { createMeridianWeb, MeridianWeb } from '../../web/app';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
+import { bearerCaller } from '../support/admin-api';
 
 /**
  * A webhook source end to end on the real web app and PostgreSQL: a POS posts signed JSON to
@@ -36,18 +37,7 @@ describe('webhook source', () => {
   let sourceId: string;
   let secret: string;
 
-  const admin = async (token: string, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+  const admin = bearerCaller(() => base);
 
   /** Posts as a sender does: the raw body signed with `key` at `at` (Unix seconds). */
   const post = async (

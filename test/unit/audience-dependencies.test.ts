@@ -87,3 +87,20 @@ describe("Meridian's own passes", () => {
     ).toEqual(['scored', 'slid']);
   });
 });
+
+describe('a computed value that changed', () => {
+  it('re-evaluates only the segments that read that trait (a page view moving last_seen leaves market segments alone)', () => {
+    const japan: SegmentNode = { type: 'market', countries: ['JP'] };
+    const bigSpenders: SegmentNode = { type: 'computedTrait', id: 'revenue', op: 'gt', value: 10_000 };
+    const changed = causes({
+      browsed: ['page', 'computed:last_seen'],
+      ordered: ['order', 'computed:home_market', 'computed:revenue'],
+      slid: ['computed'],
+    });
+    expect(affectedCustomers(changed, segmentDependencies(japan)).sort()).toEqual(['ordered', 'slid']);
+    expect(affectedCustomers(changed, segmentDependencies(bigSpenders)).sort()).toEqual(['ordered', 'slid']);
+    expect(
+      affectedCustomers(changed, segmentDependencies({ type: 'computedTrait', id: 'last_seen', op: 'exists' })).sort(),
+    ).toEqual(['browsed', 'slid']);
+  });
+});

@@ -29,6 +29,7 @@ import { registerSegmentSuggestionRoutes } from './segment-suggestions';
 import { registerSegmentRoutes } from './segments';
 import { registerTagRoutes } from './tags';
 import { registerLoyaltyRoutes } from './loyalty';
+import { registerTemplateRoutes } from './templates';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
@@ -359,6 +360,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
     registerLoyaltyRoutes(scope, deps, kit);
+    registerTemplateRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
   });
 }
