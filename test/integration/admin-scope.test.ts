@@ -180,14 +180,6 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     expect(template.status, template.text).toBe(201);
   });
   afterAll(async () => {
-    // The loyalty push the control call started waits on the shared eu queue: not left for another test file's workers.
-    if (d && f.euCustomer)
-      for await (const run of d.client.workflow.list({ query: `WorkflowType = 'loyaltySync'` }))
-        if (run.workflowId.includes(f.euCustomer))
-          await d.client.workflow
-            .getHandle(run.workflowId)
-            .terminate('test over')
-            .catch(() => undefined);
     await web?.close();
     await d?.close();
   });
@@ -585,7 +577,8 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'POST /admin/loyalty/members/:memberId/sync': {
       url: () => `/admin/loyalty/members/${f.euMember}/sync`,
-      body: () => ({ brandId: 'default' }),
+      // A brand the member is not enrolled with: the control call stops at 404 after the scope check, no push starts.
+      body: () => ({ brandId: 'not-enrolled' }),
       expect: { hidden: true },
     },
     'POST /admin/loyalty/lookup': {
