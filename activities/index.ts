@@ -18,6 +18,7 @@ import { createAdAudienceActivities } from './ad-audiences/regional';
 import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
 import { createBroadcastActivities } from './broadcasts/regional';
 import { createJourneyActivities } from './journeys/regional';
+import { createLoyaltyActivities } from './loyalty/regional';
 import type { MessageChannel } from './channels/channels';
 import { createTemplateRenderer } from './channels/templates';
 import type { Channel } from '../domain/send-gate';
@@ -98,6 +99,12 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       globalSql: deps.globalSql,
     }),
     ...createJourneyActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createLoyaltyActivities({
+      region: deps.region.name,
+      sql: deps.pool.sql,
+      globalSql: deps.globalSql,
+      regionKey: deps.regionKey,
+    }),
     ...channelActivities,
     ...createBroadcastActivities({
       region: deps.region.name,

@@ -404,7 +404,10 @@ function valuesQuery(
           where o.customer_id in (select unnest(${ids}::uuid[])) and ${visible(sql`o.source_id`)}
         ) u group by u.customer_id`;
     case 'prediction':
-      throw new Error(`trait ${trait.id} is written by the predictions workflow, not computed in SQL`);
+    case 'loyalty':
+      throw new Error(
+        `trait ${trait.id} is written by ${d.kind === 'loyalty' ? 'loyalty' : 'the predictions workflow'}, not computed in SQL`,
+      );
     default: {
       const of = 'of' in d ? d.of : undefined;
       const needsZone = of !== undefined && 'field' in of && of.field === 'localHour';

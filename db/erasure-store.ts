@@ -1,3 +1,4 @@
+import { eraseLoyalty, forgetMemberIds } from './loyalty-store';
 import { createHash } from 'node:crypto';
 import type { Sql, TransactionSql } from 'postgres';
 import type { PersonIdentifiers } from '../connectors/privacy';
@@ -192,6 +193,8 @@ export async function eraseProfiles(
     await tx`delete from journey_runs where customer_id = any(${list}::uuid[])`;
     await tx`delete from journey_event_outbox where customer_id = any(${list}::uuid[])`;
     const orders = keepOrders ? { count: 0 } : await tx`delete from orders where customer_id = any(${list}::uuid[])`;
+    // Loyalty: memberships, tier history and the ledger, except redemptions a legal hold keeps with the orders.
+    await eraseLoyalty(tx, customers, keepOrders);
     // Crypto-shredding: without the data key, nothing sealed for these profiles opens again.
     await tx`update profiles set data_key_wrapped = null where customer_id = any(${list}::uuid[])`;
     return {
@@ -204,6 +207,8 @@ export async function eraseProfiles(
       syncRejections: syncRejections.count,
     };
   });
+  // The member ID (global, pseudonymous) would still name the erased person at a till: it goes too.
+  await forgetMemberIds(globalSql, customers);
   if (tokens.length > 0) {
     // Two plain text parameters, not arrays: postgres.js types an array parameter from what a pool's
     // first connection learnt of the server's array types, so a pool that has answered nothing yet
@@ -255,9 +260,11 @@ export async function erasureLeftovers(
     order by c.relname`;
   const left: Record<string, number> = {};
   for (const { table_name } of tables) {
+    // Redemptions a legal hold keeps (tax records) are kept on purpose, like the orders.
+    const held = keepOrders && table_name === 'loyalty_ledger' ? sql`and kind <> 'redeem'` : sql``;
     const [row] = await sql<
       { n: number }[]
-    >`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[])`;
+    >`select count(*)::int as n from ${sql(table_name)} where customer_id = any(${ids}::uuid[]) ${held}`;
     if (row!.n > 0) left[table_name] = row!.n;
   }
   return { liveDataKeys: keys!.n, rows: Object.values(left).reduce((a, b) => a + b, 0), tables: left };

@@ -1,3 +1,4 @@
+import { mergeMemberships } from './loyalty-store';
 import type { Sql, TransactionSql } from 'postgres';
 import { takeErasureFence } from './erasure-store';
 import { newDataKey, openJson, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
@@ -88,6 +89,8 @@ export async function mergeProfiles(
     await tx`update orders set customer_id = ${into} where customer_id = ${merge.from}`;
     // Ad clicks follow the person, so a conversion after a merge still finds the click it came by.
     await tx`update ad_clicks set customer_id = ${into} where customer_id = ${merge.from}`;
+    // Loyalty: one member per brand survives with both ledgers and the higher tier (recorded).
+    await mergeMemberships(tx, merge.from, into);
     // Tags follow the person; one both carried stays one (the survivor's, with its score and time).
     await tx`
       insert into tag_assignments (customer_id, tag_key, origin, score, assigned_at)

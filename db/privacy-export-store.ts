@@ -1,3 +1,4 @@
+import { loyaltyExport } from './loyalty-store';
 import type { Sql } from 'postgres';
 import { open, openJson, seal, unwrapDataKey, type RegionKey } from './crypto-shredding';
 import { destroyRequestKeys, existingRequestKey, requestKey } from './privacy-request-keys-store';
@@ -80,7 +81,9 @@ export async function readPersonForExport(sql: Sql, regionKey: RegionKey, custom
     from orders where customer_id = any(${list}::uuid[]) order by placed_at`;
   const consent = await sql<Record<string, unknown>[]>`
     select purpose, state, source, recorded_at, proof_kind, proof_reference from consent_records where customer_id = any(${list}::uuid[]) order by recorded_at`;
-  return { identities, traits, events, orders, consent };
+  // Loyalty (issue 14): memberships, the ledger and the tier history are the person's too.
+  const loyalty = await loyaltyExport(sql, [...new Set([customerId, ...ids])]);
+  return { identities, traits, events, orders, consent, loyalty };
 }
 
 /** Stores (or replaces) the request's package for this person, sealed with the request's key; returns when it expires. */

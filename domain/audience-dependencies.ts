@@ -116,6 +116,7 @@ export function traitDependencies(definition: TraitDefinition): CauseTest {
     case 'channels_used':
       return anyOf(isEventCause, exactly('order'));
     case 'prediction':
+    case 'loyalty':
       return never;
     default: {
       const { event, type } = definition.where;

@@ -162,6 +162,8 @@ export const traitDefinitionSchema = z.discriminatedUnion(
     z.object({ kind: z.literal('last_order_date'), ...orderBased }).strict(),
     z.object({ kind: z.literal('home_market') }).strict(),
     z.object({ kind: z.literal('channels_used') }).strict(),
+    /** A member's tier (key) or point balance in a brand's programme, written by loyalty (issue 14). */
+    z.object({ kind: z.literal('loyalty'), brandId: z.string().min(1), measure: z.enum(['tier', 'points']) }).strict(),
     z
       .object({
         kind: z.literal('prediction'),
@@ -180,16 +182,16 @@ export type TraitDefinition = z.infer<typeof traitDefinitionSchema>;
 export type TraitKind = TraitDefinition['kind'];
 
 /** Kinds a marketer may define; the others are reserved for the built-in traits. */
-const BUILT_IN_ONLY: readonly TraitKind[] = ['home_market', 'channels_used', 'prediction'];
+const BUILT_IN_ONLY: readonly TraitKind[] = ['home_market', 'channels_used', 'prediction', 'loyalty'];
 
 /** True when the trait's value depends on the time of computation (a window that slides). */
 export function isWindowed(definition: TraitDefinition): boolean {
   return 'window' in definition && definition.window !== 'all_time';
 }
 
-/** True for traits computed in SQL from events and orders (not written by the predictions workflow). */
+/** True for traits computed in SQL from events and orders (not written by the predictions workflow or loyalty). */
 export function isComputedInSql(definition: TraitDefinition): boolean {
-  return definition.kind !== 'prediction';
+  return definition.kind !== 'prediction' && definition.kind !== 'loyalty';
 }
 
 export const traitInputSchema = z

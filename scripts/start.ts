@@ -20,6 +20,7 @@ import { DEMO_CONNECTOR_ID, seedDemoConnector, seedDemoData } from './demo-data'
 import { importFxHistory } from './fx-import';
 import { COMPUTED_TRAITS_EVERY, ensureComputedTraitsSchedules } from '../temporal/processes/computed-traits';
 import { ensurePredictionsSchedules } from '../temporal/processes/predictions';
+import { ensureLoyaltySchedules, LOYALTY_MAINTENANCE_EVERY } from '../temporal/processes/loyalty';
 import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates-sync';
 import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
@@ -353,6 +354,13 @@ async function main(): Promise<void> {
         .map(([r, o]) => `${r} ${o}`)
         .join(', ')}); predictions-<region> daily 02:30 UTC (${Object.entries(
         await ensurePredictionsSchedules(client, config),
+      )
+        .map(([r, o]) => `${r} ${o}`)
+        .join(', ')})`,
+    );
+    step(
+      `schedules loyalty-maintenance-<region> every ${LOYALTY_MAINTENANCE_EVERY} (${Object.entries(
+        await ensureLoyaltySchedules(client, config),
       )
         .map(([r, o]) => `${r} ${o}`)
         .join(', ')})`,

@@ -4,6 +4,10 @@ import { type AudienceReactor, segmentMembershipReactor } from '../db/audience-p
 import { computedTraitsReactor } from '../db/computed-traits-store';
 import { type RuleTag, ruleTagsOf, syncRuleTags } from '../db/tags-store';
 import type { RegionCatalog } from '../domain/regions';
+import type { Client } from '@temporalio/client';
+import { memberHomes, orderFactsOf, programmeCache, reconcileOrders } from '../db/loyalty-store';
+import { isSpecificCause } from '../domain/audience-dependencies';
+import { startLoyaltyOrders, startLoyaltySync } from '../temporal/processes/loyalty';
 
 export interface AudienceReactorDeps {
   region: string;
@@ -11,6 +15,8 @@ export interface AudienceReactorDeps {
   regions: RegionCatalog;
   /** Trait and segment statements run at once within a reactor (default 3). */
   concurrency?: number;
+  /** Loyalty sends orders of members homed elsewhere to their region, and tier changes to the stores. */
+  client?: Client;
 }
 
 /**
@@ -36,11 +42,49 @@ const RULE_TAGS_TTL_MS = 2000;
 export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
   const concurrency = deps.concurrency ?? REACTOR_CONCURRENCY;
   return [
+    loyaltyReactor(deps),
     computedTraitsReactor(deps.globalSql, { concurrency }),
     segmentMembershipReactor({ ...deps, concurrency }),
     ruleTagReactor(deps),
     adAudienceConsentReactor(deps),
   ];
+}
+
+/**
+ * Loyalty earns on orders as they land (issue 14): for members among the people whose orders changed,
+ * this region's orders are earned (or reversed) in the member's ledger — here when the member's home
+ * is this region, else by a loyaltyOrders workflow on their home region's queue carrying the orders'
+ * facts (amounts, currencies, dates; no personal values). Idempotent per order version.
+ */
+export function loyaltyReactor(deps: AudienceReactorDeps): AudienceReactor {
+  const programmeOf = programmeCache(deps.globalSql);
+  return async (sql, customerIds, causes) => {
+    const relevant = customerIds.filter((id) =>
+      [...(causes.get(id) ?? [])].some((c) => c === 'order' || c === 'loyalty' || !isSpecificCause(c)),
+    );
+    if (relevant.length === 0) return;
+    const homes = await memberHomes(deps.globalSql, relevant);
+    if (homes.size === 0) return;
+    const facts = await orderFactsOf(sql, [...homes.keys()]);
+    for (const [customerId, { homeRegion }] of homes) {
+      const orders = facts.get(customerId) ?? [];
+      if (orders.length === 0) continue;
+      if (homeRegion === deps.region) {
+        const outcome = await reconcileOrders(sql, deps.globalSql, customerId, orders, new Date(), programmeOf);
+        if (deps.client)
+          for (const change of outcome.tierChanges)
+            await startLoyaltySync(
+              deps.client,
+              deps,
+              homeRegion,
+              { customerId, brandId: change.brandId },
+              `${change.kind}-${change.to}-${Date.now()}`,
+            );
+      } else if (deps.client) {
+        await startLoyaltyOrders(deps.client, deps, { customerId, fromRegion: deps.region, homeRegion, orders });
+      }
+    }
+  };
 }
 
 function ruleTagReactor(deps: AudienceReactorDeps): AudienceReactor {

@@ -174,7 +174,7 @@ async function main(): Promise<void> {
         if (config.audiences) {
           const audiences = new AudienceProcessor(
             pool.sql,
-            audienceReactors({ region: region.name, globalSql: globalPool.sql, regions: config.regions }),
+            audienceReactors({ region: region.name, globalSql: globalPool.sql, regions: config.regions, client }),
             { log: (m) => console.error(m) },
           );
           audiences.start();

@@ -195,6 +195,17 @@ export const journeySegmentEntered = defineSignal<[{ segmentId: string }]>('jour
 export const journeyProfileMerged =
   defineSignal<[{ intoCustomerId: string; survivorHasRun: boolean }]>('journeyProfileMerged');
 export const journeyRunStatusQuery = defineQuery<{ node: string; status: string; version: number }>('status');
+
+// ---- loyalty ----------------------------------------------------------------------------------
+
+/** The region's hourly loyalty Schedule (expiry at members' midnights, tier reviews). */
+export const loyaltyMaintenanceScheduleId = (region: string) => `loyalty-maintenance-${region}`;
+/** A member's push to the stores; `cause` (the workflow or request that changed them) keeps each push distinct. */
+export const loyaltySyncWorkflowId = (brandId: string, customerId: string, cause: string) =>
+  `loyalty-sync-${brandId}-${customerId}-${cause}`;
+/** Orders of one region earned in the member's home ledger: one per set of order versions. */
+export const loyaltyOrdersWorkflowId = (customerId: string, fromRegion: string, versionsDigest: string) =>
+  `loyalty-orders-${customerId}-${fromRegion}-${versionsDigest}`;
 // ---- messageSend ------------------------------------------------------------------------------
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */

@@ -23,6 +23,7 @@ export {
   journeyProfileMerged,
   journeyRunStatusQuery,
 } from './journey';
+export { loyaltyOrders, loyaltyMaintenance, loyaltySync } from './loyalty';
 export { messageSend } from './message-send';
 export { connectorDelivery } from './connector-delivery';
 export { adConversionUpload } from './ad-conversion-upload';

@@ -576,7 +576,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
       requestId: string;
       customerId: string;
     }): Promise<{ bytes: number; counts: Record<string, number>; expiresAt: string }> {
-      const { identities, traits, events, orders, consent } = await readPersonForExport(
+      const { identities, traits, events, orders, consent, loyalty } = await readPersonForExport(
         sql,
         deps.regionKey,
         input.customerId,
@@ -590,6 +590,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         events,
         orders,
         consent,
+        loyalty,
       };
       const zip = zipSync({
         'meridian-export.json': strToU8(JSON.stringify(document, null, 2)),
@@ -621,6 +622,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
         ),
         'orders.csv': strToU8(toCsv(orders)),
         'consent.csv': strToU8(toCsv(consent)),
+        'loyalty-ledger.csv': strToU8(toCsv(loyalty.ledger)),
       });
       const { expiresAt } = await storeExport(sql, deps.regionKey, input.requestId, input.customerId, zip);
       return {
@@ -632,6 +634,7 @@ export function createPrivacyActivities(deps: PrivacyDeps) {
           events: events.length,
           orders: orders.length,
           consent: consent.length,
+          loyaltyLedger: loyalty.ledger.length,
         },
       };
     },

@@ -112,7 +112,7 @@ export class ShopifyClient {
    * a 2xx must be JSON. Shopify's request ID of every write is kept for evidence.
    */
   async call(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     opts: { query?: Record<string, string>; body?: unknown; accept?: number[]; operation: string },
   ): Promise<ShopifyAnswer> {
@@ -136,7 +136,7 @@ export class ShopifyClient {
   }
 
   private send(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     opts: { query?: Record<string, string>; body?: unknown; accept?: number[]; operation: string },
   ): Promise<HttpAnswer> {

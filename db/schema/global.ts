@@ -376,3 +376,31 @@ export const journeyVersions = pgTable(
   },
   (t) => [primaryKey({ columns: [t.journeyId, t.version] })],
 );
+
+/**
+ * A brand's loyalty programme (issue 14, domain/loyalty.ts): earn rules, tiers, benefits and expiry
+ * as data, one per brand, versioned in place. Definitions only: members and ledgers are regional.
+ */
+export const loyaltyProgrammes = pgTable('loyalty_programmes', {
+  brandId: text('brand_id').primaryKey(),
+  definition: jsonb('definition').notNull(),
+  version: integer('version').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Member IDs, group-wide: one per person, whichever brand they enrol with, with the region holding
+ * their ledger. Pseudonymous (a drawn number and the customer ID), like the identity index, so a
+ * till anywhere finds the member's home region from the card.
+ */
+export const loyaltyMemberIds = pgTable(
+  'loyalty_member_ids',
+  {
+    memberId: text('member_id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    homeRegion: text('home_region').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('loyalty_member_ids_customer').on(t.customerId)],
+);

@@ -753,6 +753,108 @@ export const sendCounters = pgTable(
   (t) => [primaryKey({ columns: [t.customerId, t.channel] })],
 );
 
+/*
+ * Loyalty (issue 14, docs/design/loyalty.md): members and their ledgers in the member's home
+ * region; personal data, erased with the person (redemptions a legal hold keeps excepted).
+ */
+
+/** A person's membership of a brand's programme: their member ID (the same for every brand), tier and review dates. */
+export const loyaltyMembers = pgTable(
+  'loyalty_members',
+  {
+    customerId: uuid('customer_id').notNull(),
+    brandId: text('brand_id').notNull(),
+    memberId: text('member_id').notNull(),
+    tier: text('tier').notNull(),
+    /** The tier's place in the programme (0 the base), so a merge keeps the higher tier without the programme. */
+    tierRank: smallint('tier_rank').notNull().default(0),
+    tierSince: date('tier_since').notNull(),
+    /** The local date (member's zone) of the next tier review. */
+    reviewOn: date('review_on').notNull(),
+    /** While a downgrade waits for its grace period: the local date it ends. */
+    graceUntil: date('grace_until'),
+    /** The member's zone and market: expiry at their midnight, benefits of their market. */
+    timeZone: text('time_zone').notNull(),
+    market: text('market'),
+    /** The programme terms version the member accepted, per brand (consent to the terms). */
+    termsVersion: text('terms_version').notNull(),
+    enrolledVia: text('enrolled_via').notNull(),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+    enrolledAt: timestamp('enrolled_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.brandId] }),
+    index('loyalty_members_member_id').on(t.memberId),
+    index('loyalty_members_review').on(t.reviewOn),
+  ],
+);
+
+/**
+ * The append-only ledger: earn, bonus, adjust, redeem, expire, reverse. A member's balance is the
+ * sum of `points`. `entry_key` is the natural key of each effect (an order's earn, a refund's
+ * reversal, a redemption's request ID, an expiry run's date), so a retry never counts twice.
+ */
+export const loyaltyLedger = pgTable(
+  'loyalty_ledger',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    brandId: text('brand_id').notNull(),
+    kind: text('kind').$type<'earn' | 'bonus' | 'adjust' | 'redeem' | 'expire' | 'reverse'>().notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    entryKey: text('entry_key').notNull(),
+    /** `<sourceId>:<order ID>` for earns and reversals. */
+    orderRef: text('order_ref'),
+    currency: text('currency'),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }),
+    reportingMinor: bigint('reporting_minor', { mode: 'bigint' }),
+    /** The order's local date, whose FX the reporting amount used. */
+    localDate: date('local_date'),
+    /** When these points expire (midnight in the member's zone), for earns and bonuses. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    reason: text('reason'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('loyalty_ledger_entry').on(t.brandId, t.entryKey),
+    index('loyalty_ledger_member').on(t.customerId, t.brandId),
+  ],
+);
+
+/** Each tier change, for the member and for audits; erased with the member. */
+export const loyaltyTierHistory = pgTable(
+  'loyalty_tier_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    brandId: text('brand_id').notNull(),
+    fromTier: text('from_tier'),
+    toTier: text('to_tier').notNull(),
+    /** enrolment, upgrade, downgrade, grace, merge, adjust */
+    reason: text('reason').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('loyalty_tier_history_member').on(t.customerId, t.brandId)],
+);
+
+/** Where a member's tier and balance stand in each connected store (as consent propagation's per-system status). */
+export const loyaltySyncStatus = pgTable(
+  'loyalty_sync_status',
+  {
+    customerId: uuid('customer_id').notNull(),
+    brandId: text('brand_id').notNull(),
+    connectorId: text('connector_id').notNull(),
+    system: text('system').notNull(),
+    /** done, not-found, failed, not-applicable */
+    status: text('status').notNull(),
+    tier: text('tier'),
+    balance: bigint('balance', { mode: 'number' }),
+    lastError: text('last_error'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.brandId, t.connectorId] })],
+);
+
 /**
  * Who an ad audience (global `ad_audiences`) holds on its platform, as far as Meridian uploaded them:
  * a row per person added, deleted when they are removed. IDs only — the hashes are made again from

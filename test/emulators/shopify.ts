@@ -185,6 +185,19 @@ export interface ShopifyRequestRecord {
   status: number;
 }
 
+/** A customer metafield (shopify.dev REST Admin API, Metafield resource), as the emulator renders it. */
+export interface EmulatedMetafield {
+  id: number;
+  namespace: string;
+  key: string;
+  value: string;
+  type: string;
+  owner_id: number;
+  owner_resource: 'customer';
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ShopifyEmulator {
   /** e.g. http://127.0.0.1:PORT; a client calls `${baseUrl}/admin/api/${version}/orders.json`. */
   baseUrl: string;
@@ -205,6 +218,8 @@ export interface ShopifyEmulator {
   revokeToken(): void;
   /** The customer as `customers/{id}.json` renders it, or undefined when there is none (never added, or deleted). */
   customer(id: number): Record<string, unknown> | undefined;
+  /** The customer's metafields as `customers/{id}/metafields.json` renders them. */
+  customerMetafields(id: number): EmulatedMetafield[];
   /**
    * The next `count` calls fail before auth and rate limiting: 500 (JSON), 502 or 503 (an HTML page from the
    * edge), 'garbage' (200 with JSON cut short), or 'timeout': no answer; the socket is closed after
@@ -348,6 +363,8 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
 
   const customers = new Map<number, StoredCustomer>();
   const orders = new Map<number, StoredOrder>();
+  const metafields = new Map<number, EmulatedMetafield[]>();
+  let lastMetafieldId = 21_000_000_000;
   const faults: { fault: ShopifyFault; closeAfterMs?: number }[] = [];
   const requests: ShopifyRequestRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -849,6 +866,102 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     | { kind: 'search'; version: string }
     | { kind: 'customer-orders'; version: string; id: number };
 
+  // ---- customer metafields (REST Admin API, Metafield resource) ----
+
+  // The types the emulator accepts (a subset of Shopify's metafield types) and what each value must look like.
+  const METAFIELD_TYPES: Record<string, (value: string) => boolean> = {
+    single_line_text_field: (v) => v.length > 0 && !v.includes('\n'),
+    number_integer: (v) => /^-?\d+$/.test(v) && Math.abs(Number(v)) <= 9_007_199_254_740_991,
+    json: (v) => {
+      try {
+        JSON.parse(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  function metafieldRoute(
+    method: string,
+    pathname: string,
+  ): { version: string; customerId: number; metafieldId?: number; method: string } | undefined {
+    const match = /^\/admin\/api\/([^/]+)\/customers\/(\d+)\/metafields(?:\/(\d+))?\.json$/.exec(pathname);
+    if (!match) return undefined;
+    return {
+      version: match[1]!,
+      customerId: Number(match[2]),
+      ...(match[3] ? { metafieldId: Number(match[3]) } : {}),
+      method,
+    };
+  }
+
+  function serveMetafields(
+    route: { customerId: number; metafieldId?: number; method: string },
+    rawBody: unknown,
+  ): { status: number; body: unknown } {
+    if (!customers.has(route.customerId)) return { status: 404, body: { errors: 'Not Found' } };
+    const list = metafields.get(route.customerId) ?? [];
+    if (route.method === 'GET' && route.metafieldId === undefined) return { status: 200, body: { metafields: list } };
+    if (route.method === 'GET') {
+      const found = list.find((m) => m.id === route.metafieldId);
+      return found ? { status: 200, body: { metafield: found } } : { status: 404, body: { errors: 'Not Found' } };
+    }
+    if (route.method === 'DELETE' && route.metafieldId !== undefined) {
+      const index = list.findIndex((m) => m.id === route.metafieldId);
+      if (index < 0) return { status: 404, body: { errors: 'Not Found' } };
+      list.splice(index, 1);
+      return { status: 200, body: {} };
+    }
+    if (route.method !== 'POST' && route.method !== 'PUT') return { status: 404, body: { errors: 'Not Found' } };
+    let body: unknown;
+    try {
+      body = typeof rawBody === 'string' && rawBody !== '' ? JSON.parse(rawBody) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const input = (body as { metafield?: Record<string, unknown> } | undefined)?.metafield;
+    if (typeof input !== 'object' || input === null)
+      throw new BadRequest({ metafield: 'Required parameter missing or invalid' });
+    const errors: Record<string, string[]> = {};
+    const now = clock().toISOString();
+    if (route.method === 'PUT') {
+      const found = list.find((m) => m.id === route.metafieldId);
+      if (!found) return { status: 404, body: { errors: 'Not Found' } };
+      const type = typeof input.type === 'string' ? input.type : found.type;
+      const value = input.value === undefined ? found.value : String(input.value);
+      if (!METAFIELD_TYPES[type]?.(value)) errors.value = [`must be a valid ${type}`];
+      if (Object.keys(errors).length > 0) return { status: 422, body: { errors } };
+      Object.assign(found, { type, value, updated_at: now });
+      return { status: 200, body: { metafield: found } };
+    }
+    const namespace = typeof input.namespace === 'string' ? input.namespace : '';
+    const key = typeof input.key === 'string' ? input.key : '';
+    const type = typeof input.type === 'string' ? input.type : '';
+    const value = input.value === undefined || input.value === null ? '' : String(input.value);
+    if (namespace.length < 3 || namespace.length > 255)
+      errors.namespace = ['is too short or too long (3 to 255 characters)'];
+    if (!/^[A-Za-z0-9_.-]{2,64}$/.test(key)) errors.key = ['must be 2 to 64 letters, digits, -, _ or .'];
+    if (!METAFIELD_TYPES[type]) errors.type = [`must be one of ${Object.keys(METAFIELD_TYPES).join(', ')}`];
+    else if (!METAFIELD_TYPES[type]!(value)) errors.value = [`must be a valid ${type}`];
+    if (list.some((m) => m.namespace === namespace && m.key === key))
+      errors.key = [...(errors.key ?? []), 'must be unique within this namespace on this resource'];
+    if (Object.keys(errors).length > 0) return { status: 422, body: { errors } };
+    const created: EmulatedMetafield = {
+      id: ++lastMetafieldId,
+      namespace,
+      key,
+      value,
+      type,
+      owner_id: route.customerId,
+      owner_resource: 'customer',
+      created_at: now,
+      updated_at: now,
+    };
+    metafields.set(route.customerId, [...list, created]);
+    return { status: 201, body: { metafield: created } };
+  }
+
   /** The new routes; any other request goes on to the read side exactly as before. */
   function privacyRoute(method: string, pathname: string): PrivacyRoute | undefined {
     const match = /^\/admin\/api\/([^/]+)\/customers\/(?:(search)|(\d+)(\/orders)?)\.json$/.exec(pathname);
@@ -894,7 +1007,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
 
   const WRITABLE_CONSENT_STATES = ['subscribed', 'not_subscribed', 'unsubscribed', 'pending'];
   const OPT_IN_LEVELS = ['single_opt_in', 'confirmed_opt_in', 'unknown'];
-  const UPDATABLE = new Set(['id', 'email_marketing_consent', 'sms_marketing_consent']);
+  const UPDATABLE = new Set(['id', 'email_marketing_consent', 'sms_marketing_consent', 'tags']);
 
   function updateConsent(customer: StoredCustomer, rawBody: unknown): { status: number; body: unknown } {
     let body: unknown;
@@ -914,7 +1027,7 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
         Object.fromEntries(
           unsupported.map((name) => [
             name,
-            'the emulator updates only email_marketing_consent and sms_marketing_consent',
+            'the emulator updates only email_marketing_consent, sms_marketing_consent and tags',
           ]),
         ),
       );
@@ -970,6 +1083,15 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     const sms = read('sms_marketing_consent', customer.phone, 'a phone number');
     if (Object.keys(errors).length > 0) return { status: 422, body: { errors } };
 
+    if (fields.tags !== undefined) {
+      // Shopify takes tags as a comma-separated string (or a list), each trimmed, at most 255 characters.
+      const list = (Array.isArray(fields.tags) ? fields.tags.map(String) : String(fields.tags).split(','))
+        .map((t) => t.trim())
+        .filter(Boolean);
+      if (list.some((t) => t.length > 255))
+        return { status: 422, body: { errors: { tags: ['a tag is longer than 255 characters'] } } };
+      customer.tags = [...new Set(list)].join(', ');
+    }
     if (email)
       customer.email_marketing_consent = {
         state: email.state,
@@ -1067,6 +1189,18 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
       'x-shopify-api-version': apiVersion,
     };
 
+    const metafieldCall = metafieldRoute(request.method, url.pathname);
+    if (metafieldCall) {
+      if (!servesVersion(metafieldCall.version, apiVersion)) return answer(404, { errors: 'Not Found' }, headers);
+      try {
+        const result = serveMetafields(metafieldCall, request.body);
+        return answer(result.status, result.body, headers);
+      } catch (error) {
+        if (error instanceof BadRequest) return answer(400, { errors: error.errors }, headers);
+        throw error;
+      }
+    }
+
     const privacy = privacyRoute(request.method, url.pathname);
     if (privacy) {
       if (!servesVersion(privacy.version, apiVersion)) return answer(404, { errors: 'Not Found' }, headers);
@@ -1155,6 +1289,9 @@ export async function startShopifyEmulator(options: ShopifyEmulatorOptions): Pro
     customer(id) {
       const stored = customers.get(id);
       return stored ? renderCustomer(stored) : undefined;
+    },
+    customerMetafields(id) {
+      return [...(metafields.get(id) ?? [])];
     },
     failNext(count, fault, faultOptions = {}) {
       for (let i = 0; i < count; i++) faults.push({ fault, ...faultOptions });

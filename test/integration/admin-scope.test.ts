@@ -54,6 +54,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     euJourney: string;
     euTag: string;
     euTagToDelete: string;
+    euMember: string;
   };
 
   const call = bearerCaller(() => base);
@@ -185,6 +186,21 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     }
     f.euTag = 'eu-scope-tag';
     f.euTagToDelete = 'eu-scope-tag-2';
+    const programme = await admin('PUT', '/admin/loyalty/programmes/default', {
+      name: 'Club',
+      reportingCurrency: 'EUR',
+      earn: { pointsPerUnit: 1 },
+      tiers: [{ key: 'member', names: { en: 'Member' } }],
+    });
+    expect(programme.status, programme.text).toBe(200);
+    const member = await admin('POST', '/admin/loyalty/members', {
+      customerId: f.euCustomer,
+      brandId: 'default',
+      termsVersion: 'v1',
+      market: 'DE',
+    });
+    expect(member.status, member.text).toBe(201);
+    f.euMember = member.body.member.memberId;
 
     const template = await admin('POST', '/admin/templates', {
       id: 'scope_template',
@@ -648,6 +664,40 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
     },
   };
+
+  Object.assign(table, {
+    'PUT /admin/loyalty/programmes/:brandId': {
+      url: () => '/admin/loyalty/programmes/default',
+      body: () => ({ name: 'Taken over' }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/loyalty/programmes/:brandId': {
+      url: () => '/admin/loyalty/programmes/default',
+      expect: { readable: 'a programme is configuration (earn rules, tiers, benefits), nothing about a person' },
+    },
+    'POST /admin/loyalty/members': {
+      url: () => '/admin/loyalty/members',
+      body: () => ({ customerId: f.euCustomer, brandId: 'default', termsVersion: 'v1' }),
+      expect: refused,
+    },
+    'POST /admin/loyalty/members/:memberId/redemptions': {
+      url: () => `/admin/loyalty/members/${f.euMember}/redemptions`,
+      body: () => ({ brandId: 'default', points: 1, requestId: 'scope-r1', reason: 'scope' }),
+      expect: { hidden: true },
+    },
+    'POST /admin/loyalty/members/:memberId/sync': {
+      url: () => `/admin/loyalty/members/${f.euMember}/sync`,
+      // A brand the member is not enrolled with: the control call stops at 404 after the scope check, no push starts.
+      body: () => ({ brandId: 'not-enrolled' }),
+      expect: { hidden: true },
+    },
+    'POST /admin/loyalty/lookup': {
+      url: () => '/admin/loyalty/lookup',
+      body: () => ({ brandId: 'default', market: 'DE', email: f.euEmail }),
+      expect: { hidden: true },
+    },
+  } satisfies Record<string, Case>);
 
   it('has a scope decision for every registered admin route', () => {
     expect(routes.size).toBeGreaterThan(20);

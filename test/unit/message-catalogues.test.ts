@@ -5,6 +5,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { type CatalogueSet, type Locale, SUPPORTED_LOCALES } from '../../domain/messages/i18n';
 import { PRIVACY_MESSAGES } from '../../domain/privacy-messages';
+import { LOYALTY_MESSAGES } from '../../domain/loyalty-messages';
 
 /**
  * Parity of every catalogue set: each locale is one file in the set's folder, with the English
@@ -17,6 +18,12 @@ const SETS: { name: string; folder: string; set: CatalogueSet<string>; type: str
     folder: 'domain/messages/privacy',
     set: PRIVACY_MESSAGES as CatalogueSet<string>,
     type: 'PrivacyCatalogue',
+  },
+  {
+    name: 'loyalty',
+    folder: 'domain/messages/loyalty',
+    set: LOYALTY_MESSAGES as CatalogueSet<string>,
+    type: 'LoyaltyCatalogue',
   },
 ];
 

@@ -30,6 +30,7 @@ import { registerSegmentRoutes } from './segments';
 import { registerAdAudienceRoutes } from './ad-audiences';
 import { registerJourneyRoutes } from './journeys';
 import { registerTagRoutes } from './tags';
+import { registerLoyaltyRoutes } from './loyalty';
 import { registerTemplateRoutes } from './templates';
 import { registerBroadcastRoutes } from './broadcasts';
 import { registerWebhookAdminRoutes } from './webhooks';
@@ -363,6 +364,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerJourneyRoutes(scope, deps, kit);
     registerBrandRoutes(scope, deps, kit);
     registerTagRoutes(scope, deps, kit);
+    registerLoyaltyRoutes(scope, deps, kit);
     registerTemplateRoutes(scope, deps, kit);
     registerBroadcastRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);

@@ -1,0 +1,121 @@
+import { Context } from '@temporalio/activity';
+import type { Sql } from 'postgres';
+import { ShopifyCredentials, ShopifySettings } from '../../connectors/shopify/sync';
+import { pushLoyaltyToShopify } from '../../connectors/shopify/loyalty';
+import { listConnectors, loadCredentials } from '../../db/connectors-store';
+import type { RegionKey } from '../../db/crypto-shredding';
+import {
+  type EarnOutcome,
+  memberSummary,
+  type OrderFacts,
+  programmeCache,
+  reconcileOrders,
+  recordSyncStatus,
+  sweepMembersPage,
+  type SweepPage,
+  vendorCustomerIds,
+} from '../../db/loyalty-store';
+import { visibleSourceIds } from '../../db/brands-store';
+
+/**
+ * Loyalty in a region's worker (issue 14): the member's ledger brought in step with orders another
+ * region holds (their facts travel, no personal values), a page of the region's members swept for
+ * expiry and tier reviews, and a member's tier and balance pushed to the brand's stores. Inputs and
+ * results are customer IDs, brand IDs, tier keys, points and order facts.
+ */
+
+export interface LoyaltyDeps {
+  region: string;
+  sql: Sql;
+  globalSql: Sql;
+  regionKey: RegionKey;
+}
+
+export interface LoyaltyStorePush {
+  connectorId: string;
+  system: string;
+  status: 'done' | 'not-found' | 'not-applicable';
+  writes: number;
+}
+
+export function createLoyaltyActivities({ region, sql, globalSql, regionKey }: LoyaltyDeps) {
+  const programmeOf = programmeCache(globalSql);
+  return {
+    async reconcileLoyaltyOrders(input: {
+      customerId: string;
+      orders: OrderFacts[];
+      now: string;
+    }): Promise<EarnOutcome> {
+      return reconcileOrders(sql, globalSql, input.customerId, input.orders, new Date(input.now), programmeOf);
+    },
+
+    async sweepLoyaltyPage(input: {
+      after: { customerId: string; brandId: string } | null;
+      pageSize: number;
+      now: string;
+    }): Promise<SweepPage> {
+      Context.current().heartbeat({ after: input.after });
+      return sweepMembersPage(sql, programmeOf, input.after, input.pageSize, new Date(input.now));
+    },
+
+    /** The member's tier and balance to every Shopify store of the brand in this region, with a status per store. */
+    async pushLoyaltyToStores(input: { customerId: string; brandId: string }): Promise<LoyaltyStorePush[]> {
+      const summary = await memberSummary(sql, input.customerId, input.brandId);
+      if (!summary) return [];
+      const visible = await visibleSourceIds(globalSql, input.brandId);
+      const stores = (await listConnectors(globalSql, region)).filter(
+        (c) => c.system === 'shopify' && (visible === null || visible.includes(c.id)),
+      );
+      const outcomes: LoyaltyStorePush[] = [];
+      for (const connector of stores) {
+        const ids = await vendorCustomerIds(sql, input.customerId, connector.id);
+        let outcome: LoyaltyStorePush;
+        if (ids.length === 0)
+          outcome = { connectorId: connector.id, system: 'shopify', status: 'not-applicable', writes: 0 };
+        else {
+          const settings = ShopifySettings.parse(connector.settings);
+          const credentials = ShopifyCredentials.parse(await loadCredentials({ sql, key: regionKey }, connector.id));
+          try {
+            const pushed = await pushLoyaltyToShopify(
+              settings,
+              credentials,
+              ids,
+              {
+                brandId: input.brandId,
+                memberId: summary.member.memberId,
+                tier: summary.member.tier,
+                points: summary.balance,
+              },
+              { heartbeat: () => Context.current().heartbeat() },
+            );
+            outcome = { connectorId: connector.id, system: 'shopify', status: pushed.status, writes: pushed.writes };
+          } catch (error) {
+            await recordSyncStatus(sql, {
+              customerId: input.customerId,
+              brandId: input.brandId,
+              connectorId: connector.id,
+              system: 'shopify',
+              status: 'retrying',
+              tier: summary.member.tier,
+              balance: summary.balance,
+              error: error instanceof Error ? error.message.slice(0, 300) : 'failed',
+            });
+            throw error;
+          }
+        }
+        await recordSyncStatus(sql, {
+          customerId: input.customerId,
+          brandId: input.brandId,
+          connectorId: connector.id,
+          system: 'shopify',
+          status: outcome.status,
+          tier: summary.member.tier,
+          balance: summary.balance,
+          error: null,
+        });
+        outcomes.push(outcome);
+      }
+      return outcomes;
+    },
+  };
+}
