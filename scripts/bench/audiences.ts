@@ -334,6 +334,7 @@ async function main() {
       );
     await results(created.flatMap((c) => c.recomputes));
     const firstCompute = (performance.now() - started) / 1000;
+    console.log(`  first computation of 20 segments: ${firstCompute.toFixed(1)} s`);
     console.log('recomputing 20 segments …');
     started = performance.now();
     const recomputes: string[] = [];
@@ -350,6 +351,7 @@ async function main() {
     );
 
     // 3. Preview of the 4-condition segment, and the same question in hand-written SQL.
+    console.log(`  full recompute of 20 segments: ${recompute.toFixed(1)} s`);
     console.log('previewing …');
     const previews: number[] = [];
     let previewCount = 0;
@@ -370,9 +372,15 @@ async function main() {
     }
 
     // 4. An event that moves a person into a segment, at a steady ingestion rate.
+    console.log(
+      `  preview p50 ${fmt(percentile(previews, 0.5))} p95 ${fmt(percentile(previews, 0.95))} (${previewCount} people); hand-written SQL p50 ${fmt(percentile(baseline, 0.5))} p95 ${fmt(percentile(baseline, 0.95))} (${baselineCount})`,
+    );
     console.log(`membership latency at ${STEADY_RATE} events/s …`);
     const latency = await membershipLatency(port, sources.get('eu')!.writeKey, regionSql.get('eu')!, created[1]!.id, 0);
 
+    console.log(
+      `  latency p50 ${fmt(percentile(latency.latencies, 0.5))} p95 ${fmt(percentile(latency.latencies, 0.95))} at ${latency.rate.toFixed(0)} events/s; queued at the end ${latency.backlog}`,
+    );
     // 5. Ingestion with the audience layer off and on (web and workers restarted each time), alternated.
     const ingest: { mode: string; eventsPerSecond: number }[] = [];
     let userBase = 1_000_000;
@@ -389,6 +397,7 @@ async function main() {
         eventsPerSecond: await ingestRun(port, sources.get('eu')!.writeKey, INGEST_EVENTS, userBase),
       });
       userBase += INGEST_EVENTS;
+      console.log(`  ${mode}: ${ingest.at(-1)!.eventsPerSecond.toFixed(0)} events/s`);
     }
     await stop(web, 'web');
     await stop(worker, 'workers');
