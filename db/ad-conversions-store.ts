@@ -166,3 +166,11 @@ export async function conversionUploads(
     lastError: r.last_error,
   }));
 }
+
+/** Which of these people came by an ad click (a recorded gclid, gbraid or wbraid). */
+export async function clickedAmong(sql: Sql, customerIds: readonly string[]): Promise<string[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await sql<{ customer_id: string }[]>`
+    select distinct customer_id from ad_clicks where customer_id in (select unnest(${sql.array([...customerIds])}::uuid[]))`;
+  return rows.map((r) => r.customer_id);
+}

@@ -8,6 +8,9 @@ import type { Client } from '@temporalio/client';
 import { memberHomes, orderFactsOf, programmeCache, reconcileOrders } from '../db/loyalty-store';
 import { isSpecificCause } from '../domain/audience-dependencies';
 import { startLoyaltyOrders, startLoyaltySync } from '../temporal/processes/loyalty';
+import { clickedAmong } from '../db/ad-conversions-store';
+import { type Connector, listConnectors } from '../db/connectors-store';
+import { requestAdConversionUpload } from '../temporal/processes/connector-delivery';
 
 export interface AudienceReactorDeps {
   region: string;
@@ -37,7 +40,8 @@ const RULE_TAGS_TTL_MS = 2000;
  *   2. segment membership;
  *   3. rule tags (`syncRuleTags`): a change notes the person again, so segments on tags follow;
  *   4. ad audiences: a consent change makes the person a candidate of the region's ad audiences, so
- *      a withdrawal of personalisedAds removes them (db/ad-audiences-store.ts).
+ *      a withdrawal of personalisedAds removes them (db/ad-audiences-store.ts);
+ *   5. ad conversions: an order of a person who came by a Google Ads click starts its upload.
  */
 export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
   const concurrency = deps.concurrency ?? REACTOR_CONCURRENCY;
@@ -47,7 +51,37 @@ export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
     segmentMembershipReactor({ ...deps, concurrency }),
     ruleTagReactor(deps),
     adAudienceConsentReactor(deps),
+    adConversionReactor(deps),
   ];
+}
+
+/** How long the conversion reactor reuses the region's list of Google Ads connectors. */
+const AD_CONNECTORS_TTL_MS = 30_000;
+
+/**
+ * Google Ads conversions (issue 16 §4): when people who came by an ad click have an order row that
+ * changed, each Google Ads connector of the region is asked to upload (signal-with-start on
+ * `conversions-<connectorId>`; the upload reserves each order before sending, so asking twice sends
+ * nothing twice). Temporal unreachable fails the batch, which the processor takes again: no purchase
+ * is lost.
+ */
+function adConversionReactor(deps: AudienceReactorDeps): AudienceReactor {
+  let cached: { at: number; connectors: Connector[] } | undefined;
+  return async (sql, customerIds, causes) => {
+    if (!deps.client) return;
+    const buyers = customerIds.filter((id) =>
+      [...(causes.get(id) ?? [])].some((c) => c === 'order' || !isSpecificCause(c)),
+    );
+    if (buyers.length === 0) return;
+    if (!cached || Date.now() - cached.at > AD_CONNECTORS_TTL_MS)
+      cached = {
+        at: Date.now(),
+        connectors: (await listConnectors(deps.globalSql, deps.region)).filter((c) => c.system === 'google_ads'),
+      };
+    if (cached.connectors.length === 0) return;
+    if ((await clickedAmong(sql, buyers)).length === 0) return;
+    for (const connector of cached.connectors) await requestAdConversionUpload(deps.client, deps.regions, connector);
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { ActivityOptions, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityOptions, ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import { adConversionsPending } from './definitions';
 import type { RegionalActivities } from '../activities';
 import {
   AdConversionUploadInput,
@@ -31,13 +32,20 @@ export async function adConversionUpload(
   const parsed = adConversionUploadInputSchema.safeParse(rawInput);
   if (!parsed.success)
     throw ApplicationFailure.nonRetryable(describeInputProblem(parsed.error, 'adConversionUpload'), 'InvalidInput');
+  // A purchase noted while a pass runs asks for one more pass (adConversionsPending), so an order
+  // that landed after the last read is not left for a later trigger.
+  let pending = false;
+  setHandler(adConversionsPending, () => {
+    pending = true;
+  });
   const totals = { uploaded: 0, alreadyThere: 0, refused: 0 };
   for (let call = 0; call < MAX_CALLS; call++) {
+    pending = false;
     const result = await uploadAdConversions(parsed.data);
     totals.uploaded += result.uploaded;
     totals.alreadyThere += result.alreadyThere;
     totals.refused += result.refused;
-    if (!result.more) break;
+    if (!result.more && !pending) break;
   }
   return totals;
 }

@@ -232,3 +232,12 @@ export const pauseBroadcast = defineSignal('pause');
 export const resumeBroadcast = defineSignal('resume');
 export const cancelBroadcast = defineSignal('cancel');
 export const broadcastProgressQuery = defineQuery<BroadcastProgress>('progress');
+
+// ---- adConversionUpload -----------------------------------------------------------------------
+
+/**
+ * A clicked person bought: orders may wait for upload. Sent with start (signal-with-start), so a
+ * running upload takes another pass before it ends instead of missing an order that landed after
+ * its last read.
+ */
+export const adConversionsPending = defineSignal('conversionsPending');

@@ -8,7 +8,8 @@ import type { Connector } from '../../db/connectors-store';
 import type { RegionCatalog } from '../../domain/regions';
 import { MERIDIAN_CONNECTOR_ID, MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 import type { AdConversionUploadInput, ConnectorDeliveryInput } from '../../domain/workflow-inputs';
-import { startWorkflow } from '../workflow-types';
+import { startWorkflow, type WorkflowOf } from '../workflow-types';
+import { adConversionsPending } from '../../workflows/definitions';
 
 /**
  * connectorDelivery, on the connector's region queue: one workflow per notified record
@@ -76,4 +77,28 @@ export async function startAdConversionUpload(
     if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
     throw error;
   }
+}
+
+/**
+ * A clicked person bought: the connector's upload runs (signal-with-start: started when idle, asked
+ * for another pass when running). Only IDs go in: the connector's.
+ */
+export async function requestAdConversionUpload(
+  client: Client,
+  regions: RegionCatalog,
+  connector: Pick<Connector, 'id' | 'region'>,
+): Promise<void> {
+  const input: AdConversionUploadInput = { connectorId: connector.id };
+  await client.workflow.signalWithStart<WorkflowOf<'adConversionUpload'>, []>('adConversionUpload', {
+    workflowId: conversionUploadWorkflowId(connector.id),
+    taskQueue: regions.region(connector.region).taskQueue,
+    args: [input],
+    signal: adConversionsPending,
+    signalArgs: [],
+    typedSearchAttributes: [
+      { key: MERIDIAN_PROCESS_KIND, value: 'adConversionUpload' },
+      { key: MERIDIAN_CONNECTOR_ID, value: connector.id },
+      { key: MERIDIAN_REGION, value: connector.region },
+    ],
+  });
 }

@@ -7,7 +7,7 @@ import { keyFromRef } from '../../db/crypto-shredding';
 import { upsertFxDays } from '../../db/fx-rates-store';
 import { createSource } from '../../db/sources';
 import { readFxHistory } from '../../scripts/fx-import';
-import { startAdConversionUpload } from '../../temporal/processes/connector-delivery';
+import { conversionUploadWorkflowId, startAdConversionUpload } from '../../temporal/processes/connector-delivery';
 import {
   connectorScheduleId,
   manualSyncWorkflowId,
@@ -229,7 +229,7 @@ describe('Google Ads connector', () => {
     expect(await sql`select 1 from events where source_id = ${con.id}`).toHaveLength(1);
   }, 60_000);
 
-  it("uploads one conversion per clicked buyer's order, never two: through a lost answer and a repeated order sync", async () => {
+  it("uploads one conversion per clicked buyer's order by itself once the order lands, never two: through a lost answer and a repeated order sync", async () => {
     const e = await emulator();
     const con = await connector('gads_conv', e);
     const sql = d.regional('eu').sql;
@@ -316,15 +316,22 @@ describe('Google Ads connector', () => {
       settings: { shopUrl: shop.baseUrl, timeZone: 'Europe/Berlin' },
       credentials: { accessToken: SHOP_TOKEN },
     });
-    expect(await syncNow(shopCon)).toMatchObject({ status: 'completed', totals: { orders: 3 } });
-
-    // Google takes the upload, but the answer is lost: the activity is retried and sends it again.
+    // Google takes the first upload, but its answer is lost: the activity is retried and sends it again.
     e.failNext(1, 'accept-then-drop');
-    const first = await uploadNow(con);
+    expect(await syncNow(shopCon)).toMatchObject({ status: 'completed', totals: { orders: 3 } });
+    // Nobody starts the upload: the clicked buyers' new orders reach the audience processor, which asks
+    // the connector's upload to run (signal-with-start on conversions-<connectorId>).
+    await eventually(async () => {
+      expect((await conversionUploads(sql, con.id)).map((u) => [u.orderExternalId, u.status])).toEqual([
+        ['910001', 'uploaded'],
+        ['910002', 'uploaded'],
+      ]);
+    }, 60_000);
+    const handle = d.client.workflow.getHandle(conversionUploadWorkflowId(con.id));
+    await handle.result();
     const uploads = () => e.requests.filter((r) => r.path.endsWith(':uploadClickConversions'));
     expect(uploads()).toHaveLength(2);
     expect(uploads()[1]!.codes).toEqual(['ORDER_ID_ALREADY_IN_USE', 'ORDER_ID_ALREADY_IN_USE']);
-    expect(first.result).toEqual({ uploaded: 0, alreadyThere: 2, refused: 0 });
     expect(e.conversions).toHaveLength(2);
     const byClick = new Map(e.conversions.map((c) => [c.clickId, c]));
     expect(byClick.get(click1)).toMatchObject({
@@ -339,18 +346,19 @@ describe('Google Ads connector', () => {
       conversionValue: 20,
       consent: { adUserData: 'UNSPECIFIED', adPersonalization: 'UNSPECIFIED' },
     });
-    expect((await conversionUploads(sql, con.id)).map((u) => [u.orderExternalId, u.status])).toEqual([
-      ['910001', 'uploaded'],
-      ['910002', 'uploaded'],
-    ]);
-    const history = await decodedHistory(first.handle, d.config.payloadKeys);
+    const history = await decodedHistory(handle, d.config.payloadKeys);
     for (const personal of ['clicker@example.de', 'former.lead@example.de', click1])
       expect(history).not.toContain(personal);
 
-    // The orders change and sync again; the upload runs again: nothing is sent.
+    // The orders change and sync again: the upload is asked for again and sends nothing; a run
+    // started by hand sends nothing either.
     shop.updateOrder(910_001, { financial_status: 'partially_refunded' });
     shop.updateOrder(910_002, { tags: 'gift' });
     expect(await syncNow(shopCon)).toMatchObject({ status: 'completed' });
+    await eventually(async () => {
+      expect((await sql`select count(*)::int as n from audience_changes`)[0]!.n).toBe(0);
+      expect((await handle.describe()).status.name).not.toBe('RUNNING');
+    }, 60_000);
     const again = await uploadNow(con);
     expect(again.result).toEqual({ uploaded: 0, alreadyThere: 0, refused: 0 });
     expect(uploads()).toHaveLength(2);
