@@ -498,6 +498,7 @@ describe('privacy requests (DSAR saga)', () => {
       'consent.csv',
       'events.csv',
       'identifiers.csv',
+      'loyalty-ledger.csv',
       'meridian-export.json',
       'orders.csv',
       'traits.csv',
