@@ -268,6 +268,8 @@ describe('message templates, rendered by the regional worker', () => {
         mailFrom: 'x <x@example.com>',
         smtpTimeoutMs: 1000,
         broadcastPerSecond: 100,
+        broadcastConcurrency: 8,
+        smtpPoolSize: 5,
         twilio: { accountSid: ACCOUNT, authToken: 'token', messagingServiceSid: SERVICE, baseUrl: twilio.baseUrl },
       },
     };
