@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectorError, ConnectorTransientError } from '../errors';
+import { ConnectorError, malformedAnswer } from '../errors';
 import { HttpAnswer, jsonObject, VendorHttp, VendorHttpLimits } from '../http';
 import {
   classifyGraphFailure,
@@ -98,7 +98,7 @@ export class MetaLeadsClient {
     const operation = `listing the leads of form ${formId}`;
     const body = await this.get(`/${formId}/leads?${query}`, operation);
     const parsed = LeadsAnswer.safeParse(body);
-    if (!parsed.success) throw this.notPromised('lead list', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'lead list', operation);
     const after = parsed.data.paging?.next ? parsed.data.paging.cursors?.after : undefined;
     return { leads: parsed.data.data, ...(after ? { after } : {}) };
   }
@@ -125,7 +125,7 @@ export class MetaLeadsClient {
       { classify: (sent) => this.classify(sent, operation) },
     );
     const body = jsonObject(answer.bodyText);
-    if (!body) throw this.notPromised('JSON object', operation);
+    if (!body) throw malformedAnswer(SYSTEM, this.account, 'JSON object', operation);
     return body;
   }
 
@@ -144,14 +144,6 @@ export class MetaLeadsClient {
       usageObjectId: this.pageId,
       defaultRateLimitWaitMs: this.rateLimitWaitMs,
     });
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
-    );
   }
 }
 
