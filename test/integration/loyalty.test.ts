@@ -85,12 +85,17 @@ describe('loyalty', () => {
   const DAN = randomUUID();
 
   /** Runs the loyalty reactor of a region for these people, as the audience processor does after an order write. */
-  const react = (region: string, ...ids: string[]) =>
-    loyaltyReactor({ region, globalSql: d.global().sql, regions: d.config.regions, client: d.client })(
-      d.regional(region).sql,
-      ids,
-      new Map(ids.map((id) => [id, new Set(['order'])])),
-    );
+  const react = (region: string, ...ids: string[]) => reactTo(region, 'order', ...ids);
+  const reactTo = (region: string, cause: string, ...ids: string[]) =>
+    loyaltyReactor({
+      region,
+      globalSql: d.global().sql,
+      regions: d.config.regions,
+      client: d.client,
+      regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.env),
+      reportingCurrency: 'EUR',
+    })(d.regional(region).sql, ids, new Map(ids.map((id) => [id, new Set([cause])])));
+  const euKey = () => keyFromRef(d.config.regions.region('eu').keyRef, d.env);
 
   async function insertOrder(
     region: string,
@@ -422,7 +427,7 @@ describe('loyalty', () => {
       ).ok,
     ).toBe(true);
     const sweep = (at: string) =>
-      sweepMembersPage(eu, (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
+      sweepMembersPage(eu, euKey(), (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
     // The bonus lot (10) expires at 00:00 on 31 January in Tokyo: 15:00 UTC on the 30th; the redemption consumed it.
     await sweep('2026-01-30T15:00:00Z');
     expect(await balanceOf(eu, CHIE, 'acme')).toBe(35);
@@ -457,7 +462,7 @@ describe('loyalty', () => {
     const noonOn = (date: string, plus = 0) =>
       new Date(new Date(`${date}T11:00:00Z`).getTime() + plus * 86_400_000).toISOString();
     const sweep = (at: string) =>
-      sweepMembersPage(eu, (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
+      sweepMembersPage(eu, euKey(), (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
     await sweep(noonOn(reviewOn, -1));
     expect(await ben()).toMatchObject({ tier: 'gold', graceUntil: null });
     // The review finds 0 points in the last 30 days: 14 days of grace.
