@@ -24,6 +24,9 @@ import { visibleSourceIds } from './brands-store';
 import { computedCause } from '../domain/audience-dependencies';
 import { type RegionKey, sealJson, unwrapDataKey } from './crypto-shredding';
 import { recordJourneyEvents } from './journeys-store';
+import { createSegment, getSegment } from './segments-store';
+import { createTag } from './tags-store';
+import { GROUP_OWNER } from '../domain/tags';
 
 /**
  * Loyalty in the databases (issue 14, docs/design/loyalty.md). Programmes and member IDs are global
@@ -61,12 +64,56 @@ export async function saveProgramme(globalSql: Sql, programme: LoyaltyProgramme)
       values (${ids[measure]}, ${`${programme.name}: ${measure === 'tier' ? 'tier' : 'point balance'}`}, ${programme.brandId},
               ${JSON.stringify({ kind: 'loyalty', brandId: programme.brandId, measure })}::text::jsonb, true)
       on conflict (id) do nothing`;
+  await defineTierTags(globalSql, programme);
   const [row] = await globalSql<{ version: number }[]>`
     insert into loyalty_programmes (brand_id, definition) values (${programme.brandId}, ${JSON.stringify(programme)}::text::jsonb)
     on conflict (brand_id) do update set definition = excluded.definition, version = loyalty_programmes.version + 1,
       updated_at = now()
     returning version`;
   return row!;
+}
+
+/** The segment and rule tag of a tier: `loyalty-<brand>-<tier>` (a slug both may carry). */
+export function tierTagKey(brandId: string, tier: string): string {
+  return `loyalty-${brandId}-${tier}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 64)
+    .replace(/[-_]+$/, '');
+}
+
+/**
+ * Tiers in the tags layer (issue 14 §6): for each tier above the base, a group segment "members of
+ * the brand in this tier" (a condition on the tier's computed trait) and a rule tag following it, so
+ * `loyalty-acme-gold` is a tag like any other (segments, exports and audiences read it) and the
+ * audience processor moves it when the tier changes. Made once; an operator may rename them.
+ */
+async function defineTierTags(globalSql: Sql, programme: LoyaltyProgramme): Promise<void> {
+  const traitId = loyaltyTraitIds(programme.brandId).tier;
+  for (const tier of programme.tiers.slice(1)) {
+    const key = tierTagKey(programme.brandId, tier.key);
+    if (!(await getSegment(globalSql, key)))
+      await createSegment(globalSql, {
+        id: key,
+        name: `${programme.name}: ${tier.names.en}`,
+        owner: GROUP_OWNER,
+        brandId: programme.brandId,
+        definition: { type: 'computedTrait', id: traitId, op: 'eq', value: tier.key },
+        changedBy: 'loyalty programme',
+      }).catch((error: { code?: string }) => {
+        if (error.code !== '23505') throw error; // saved at the same moment elsewhere
+      });
+    await createTag(globalSql, {
+      key,
+      labels: Object.fromEntries(
+        Object.entries(tier.names).map(([lang, name]) => [lang, `${programme.name}: ${name}`]),
+      ),
+      owner: GROUP_OWNER,
+      brandId: programme.brandId,
+      source: 'rule',
+      segmentId: key,
+    });
+  }
 }
 
 export async function loadProgramme(globalSql: Sql, brandId: string): Promise<LoyaltyProgramme | undefined> {
@@ -1273,7 +1320,7 @@ export async function loyaltyExport(sql: Sql, customerIds: readonly string[]) {
   const list = sql.array([...customerIds]);
   const members = await sql`
     select brand_id, member_id, tier, tier_since::text, review_on::text, grace_until::text, time_zone, market,
-           terms_version, enrolled_via, enrolled_at, last_activity_at
+           terms_version, birth_month_day, enrolled_via, enrolled_at, last_activity_at
     from loyalty_members where customer_id = any(${list}::uuid[]) order by brand_id`;
   const ledger = await sql`
     select brand_id, kind, points::float8 as points, order_ref, currency, amount_minor::text, reporting_minor::text, local_date::text,
