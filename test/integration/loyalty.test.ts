@@ -817,10 +817,17 @@ describe('loyalty', () => {
       expect(segments.map((r) => r.segment_id)).toContain('loyalty-acme-gold');
       const tags = await eu<{ tag_key: string }[]>`select tag_key from tag_assignments where customer_id = ${FUMI}`;
       expect(tags.map((t) => t.tag_key)).toContain('loyalty-acme-gold');
-      // Someone who is not gold is in neither.
+      // Someone who is not gold (Chie: her points expired) is in neither. (Ben is gold again: his
+      // 300 points of today qualify him as of now, whatever the earlier sweeps a month ahead decided.)
+      expect((await getMember(eu, CHIE, 'acme'))!.tier).toBe('member');
       expect(
         (
-          await eu`select count(*)::int as n from segment_membership where customer_id = ${BEN} and segment_id = 'loyalty-acme-gold' and exited_at is null`
+          await eu`select count(*)::int as n from segment_membership where customer_id = ${CHIE} and segment_id = 'loyalty-acme-gold' and exited_at is null`
+        )[0]!.n,
+      ).toBe(0);
+      expect(
+        (
+          await eu`select count(*)::int as n from tag_assignments where customer_id = ${CHIE} and tag_key = 'loyalty-acme-gold'`
         )[0]!.n,
       ).toBe(0);
     });
