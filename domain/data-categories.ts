@@ -222,6 +222,9 @@ const PROPERTY_DEFAULTS: Record<string, DataCategoryName> = {
   checkout_id: 'user.commercial',
   // Segment's spec keys carts by cart_id; abandoned-cart journeys key their runs on it (issue 12).
   cart_id: 'user.commercial',
+  // Loyalty (issue 14): a `Loyalty Enrolled` event names the terms accepted and the member's market.
+  terms_version: 'user.account',
+  market: 'user.location.imprecise',
   path: 'user.behavior.browsing_history',
   title: 'user.behavior.browsing_history',
   // Full URLs carry query strings (?email=…, reset tokens); searches are typed text: sealed.

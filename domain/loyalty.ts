@@ -359,6 +359,16 @@ export function pointsExpiring(input: { expiredLots: number; consumed: number; b
   return Math.max(0, Math.min(input.balance, input.expiredLots - input.consumed));
 }
 
+/** Whether `today` (a local date) is the birthday `MM-DD`; 29 February is kept on the 28th in other years. */
+export function isBirthday(monthDay: string | null, today: string): boolean {
+  if (!monthDay) return false;
+  const md = today.slice(5);
+  if (md === monthDay) return true;
+  const year = Number(today.slice(0, 4));
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return monthDay === '02-29' && !leap && md === '02-28';
+}
+
 // ---- benefits -----------------------------------------------------------------------------------
 
 /** The texts of a tier's benefits in a market, in `language` (English when the programme has no such text). */

@@ -5,7 +5,19 @@ import { computedTraitsReactor } from '../db/computed-traits-store';
 import { type RuleTag, ruleTagsOf, syncRuleTags } from '../db/tags-store';
 import type { RegionCatalog } from '../domain/regions';
 import type { Client } from '@temporalio/client';
-import { memberHomes, orderFactsOf, programmeCache, reconcileOrders } from '../db/loyalty-store';
+import {
+  enrolFromEvents,
+  enrolmentFactsOf,
+  homeRegionsOf,
+  memberHomes,
+  orderEventFactsOf,
+  orderFactsOf,
+  programmeCache,
+  reconcileOrders,
+} from '../db/loyalty-store';
+import { FxRatesCache } from '../db/fx-rates-store';
+import type { LoyaltyFactsEntry } from '../workflows/loyalty';
+import type { RegionKey } from '../db/crypto-shredding';
 import { isSpecificCause } from '../domain/audience-dependencies';
 import { startLoyaltyOrders, startLoyaltySync } from '../temporal/processes/loyalty';
 import { clickedAmong } from '../db/ad-conversions-store';
@@ -20,6 +32,10 @@ export interface AudienceReactorDeps {
   concurrency?: number;
   /** Loyalty sends orders of members homed elsewhere to their region, and tier changes to the stores. */
   client?: Client;
+  /** Loyalty records tier changes as events on the profile, sealed with its data key. */
+  regionKey: RegionKey;
+  /** The deployment's reporting currency: tracked orders' amounts are converted to it at their local date's FX. */
+  reportingCurrency: string;
 }
 
 /**
@@ -85,26 +101,68 @@ function adConversionReactor(deps: AudienceReactorDeps): AudienceReactor {
 }
 
 /**
- * Loyalty earns on orders as they land (issue 14): for members among the people whose orders changed,
- * this region's orders are earned (or reversed) in the member's ledger — here when the member's home
- * is this region, else by a loyaltyOrders workflow on their home region's queue carrying the orders'
- * facts (amounts, currencies, dates; no personal values). Idempotent per order version.
+ * Loyalty follows orders and tracked events as they land (issue 14): for the people whose orders
+ * changed, or who tracked `Order Completed` or `Loyalty Enrolled`, this region's enrolment events
+ * enrol them (server sources only: `enrolmentFactsOf`), and this region's orders and order events
+ * are earned (or reversed) in the member's ledger — here when the member's home is this region, else
+ * by a loyaltyOrders workflow on their home region's queue carrying the facts (amounts, currencies,
+ * dates, brand and terms version; no personal values). Idempotent per order (whichever path brought
+ * it) and per enrolment.
  */
+const LOYALTY_CAUSES = new Set(['order', 'loyalty', 'event:Order Completed', 'event:Loyalty Enrolled']);
+
 export function loyaltyReactor(deps: AudienceReactorDeps): AudienceReactor {
   const programmeOf = programmeCache(deps.globalSql);
+  const fx = new FxRatesCache(deps.globalSql);
   return async (sql, customerIds, causes) => {
-    const relevant = customerIds.filter((id) =>
-      [...(causes.get(id) ?? [])].some((c) => c === 'order' || c === 'loyalty' || !isSpecificCause(c)),
-    );
+    const causesOf = (id: string) => [...(causes.get(id) ?? [])];
+    const relevant = customerIds.filter((id) => causesOf(id).some((c) => LOYALTY_CAUSES.has(c) || !isSpecificCause(c)));
     if (relevant.length === 0) return;
-    const homes = await memberHomes(deps.globalSql, relevant);
+    const enrolling = relevant.filter((id) =>
+      causesOf(id).some((c) => c === 'event:Loyalty Enrolled' || !isSpecificCause(c)),
+    );
+    const enrolments = enrolling.length > 0 ? await enrolmentFactsOf(sql, deps.globalSql, enrolling) : undefined;
+    const homeRegions = enrolments?.facts.size
+      ? await homeRegionsOf(deps.globalSql, [...enrolments.facts.keys()])
+      : new Map();
+    // Facts for members homed elsewhere, by home region: one workflow per region and chunk.
+    const remote = new Map<string, Map<string, LoyaltyFactsEntry>>();
+    const entryOf = (home: string, customerId: string) => {
+      const byId = remote.get(home) ?? new Map<string, LoyaltyFactsEntry>();
+      remote.set(home, byId);
+      const entry = byId.get(customerId) ?? { customerId, orders: [] };
+      byId.set(customerId, entry);
+      return entry;
+    };
+    for (const [customerId, facts] of enrolments?.facts ?? []) {
+      const home = homeRegions.get(customerId);
+      if (home === deps.region) await enrolFromEvents(sql, deps.globalSql, deps.region, programmeOf, customerId, facts);
+      else if (home) entryOf(home, customerId).enrolments = facts;
+    }
+    // Members, and people enrolling elsewhere now (their orders here travel with the enrolment).
+    const homes = new Map([...(await memberHomes(deps.globalSql, relevant))].map(([id, h]) => [id, h.homeRegion]));
+    for (const [home, byId] of remote) for (const id of byId.keys()) if (!homes.has(id)) homes.set(id, home);
     if (homes.size === 0) return;
-    const facts = await orderFactsOf(sql, [...homes.keys()]);
-    for (const [customerId, { homeRegion }] of homes) {
+    const ids = [...homes.keys()];
+    const facts = await orderFactsOf(sql, ids);
+    const buyers = ids.filter((id) => causesOf(id).some((c) => c === 'event:Order Completed' || !isSpecificCause(c)));
+    if (buyers.length > 0) {
+      const events = await orderEventFactsOf(sql, buyers, await fx.current(), deps.reportingCurrency);
+      for (const [id, list] of events.facts) facts.set(id, [...(facts.get(id) ?? []), ...list]);
+    }
+    for (const [customerId, homeRegion] of homes) {
       const orders = facts.get(customerId) ?? [];
       if (orders.length === 0) continue;
       if (homeRegion === deps.region) {
-        const outcome = await reconcileOrders(sql, deps.globalSql, customerId, orders, new Date(), programmeOf);
+        const outcome = await reconcileOrders(
+          sql,
+          deps.globalSql,
+          deps.regionKey,
+          customerId,
+          orders,
+          new Date(),
+          programmeOf,
+        );
         if (deps.client)
           for (const change of outcome.tierChanges)
             await startLoyaltySync(
@@ -114,12 +172,28 @@ export function loyaltyReactor(deps: AudienceReactorDeps): AudienceReactor {
               { customerId, brandId: change.brandId },
               `${change.kind}-${change.to}-${Date.now()}`,
             );
-      } else if (deps.client) {
-        await startLoyaltyOrders(deps.client, deps, { customerId, fromRegion: deps.region, homeRegion, orders });
+      } else entryOf(homeRegion, customerId).orders = orders;
+    }
+    if (!deps.client) return;
+    for (const [homeRegion, byId] of remote) {
+      let batch: LoyaltyFactsEntry[] = [];
+      let size = 0;
+      for (const entry of byId.values()) {
+        batch.push(entry);
+        size += entry.orders.length + 1;
+        if (batch.length >= LOYALTY_BATCH_MEMBERS || size >= LOYALTY_BATCH_FACTS) {
+          await startLoyaltyOrders(deps.client, deps, { fromRegion: deps.region, homeRegion, batch });
+          [batch, size] = [[], 0];
+        }
       }
+      if (batch.length > 0) await startLoyaltyOrders(deps.client, deps, { fromRegion: deps.region, homeRegion, batch });
     }
   };
 }
+
+/** A loyaltyOrders workflow carries at most this many members, or facts (its input stays well under Temporal's payload limits). */
+const LOYALTY_BATCH_MEMBERS = 200;
+const LOYALTY_BATCH_FACTS = 1000;
 
 function ruleTagReactor(deps: AudienceReactorDeps): AudienceReactor {
   let cached: { at: number; tags: RuleTag[] } | undefined;

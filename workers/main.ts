@@ -174,7 +174,14 @@ async function main(): Promise<void> {
         if (config.audiences) {
           const audiences = new AudienceProcessor(
             pool.sql,
-            audienceReactors({ region: region.name, globalSql: globalPool.sql, regions: config.regions, client }),
+            audienceReactors({
+              region: region.name,
+              globalSql: globalPool.sql,
+              regions: config.regions,
+              client,
+              regionKey,
+              reportingCurrency: config.reportingCurrency,
+            }),
             { log: (m) => console.error(m) },
           );
           audiences.start();

@@ -204,8 +204,9 @@ export const loyaltyMaintenanceScheduleId = (region: string) => `loyalty-mainten
 export const loyaltySyncWorkflowId = (brandId: string, customerId: string, cause: string) =>
   `loyalty-sync-${brandId}-${customerId}-${cause}`;
 /** Orders of one region earned in the member's home ledger: one per set of order versions. */
-export const loyaltyOrdersWorkflowId = (customerId: string, fromRegion: string, versionsDigest: string) =>
-  `loyalty-orders-${customerId}-${fromRegion}-${versionsDigest}`;
+/** Facts of many members from one region to their home region, by the digest of the facts. */
+export const loyaltyOrdersWorkflowId = (homeRegion: string, fromRegion: string, factsDigest: string) =>
+  `loyalty-orders-${fromRegion}-to-${homeRegion}-${factsDigest}`;
 // ---- messageSend ------------------------------------------------------------------------------
 
 /** `message-<sendKey>`: one workflow per send key, so starting it twice sends once. */

@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RegionalActivities } from '../activities';
-import type { OrderFacts } from '../db/loyalty-store';
+import type { EnrolmentFacts, OrderFacts } from '../db/loyalty-store';
 import { loyaltySyncWorkflowId } from './definitions';
 
 /**
@@ -41,6 +41,7 @@ const DEFAULT_PAGE_SIZE = 1000;
 const PAGES_PER_RUN = 200;
 
 const { reconcileLoyaltyOrders } = proxyActivities<RegionalActivities>(WRITE);
+const { reconcileLoyaltyBatch } = proxyActivities<RegionalActivities>(PAGE);
 const { sweepLoyaltyPage } = proxyActivities<RegionalActivities>(PAGE);
 const { pushLoyaltyToStores } = proxyActivities<RegionalActivities>(VENDOR);
 
@@ -54,17 +55,33 @@ async function syncChanged(changes: { customerId: string; brandId: string }[]): 
   }
 }
 
-export interface LoyaltyOrdersInput {
+/** One member's facts from another region: orders (and tracked order events), enrolments asked for by events. */
+export interface LoyaltyFactsEntry {
   customerId: string;
+  orders: OrderFacts[];
+  enrolments?: EnrolmentFacts[];
+}
+
+export interface LoyaltyOrdersInput {
   /** The region holding the orders. */
   fromRegion: string;
-  orders: OrderFacts[];
+  /** Many members at once: one workflow and one activity per reactor pass and home region. */
+  batch?: LoyaltyFactsEntry[];
+  /** One member (the form of runs started before batches; they replay as they ran). */
+  customerId?: string;
+  orders?: OrderFacts[];
 }
 
 export async function loyaltyOrders(input: LoyaltyOrdersInput): Promise<{ earned: number; reversed: number }> {
   const now = new Date().toISOString();
-  const outcome = await reconcileLoyaltyOrders({ customerId: input.customerId, orders: input.orders, now });
-  await syncChanged(outcome.tierChanges.map((c) => ({ customerId: input.customerId, brandId: c.brandId })));
+  if (input.batch) {
+    const outcome = await reconcileLoyaltyBatch({ batch: input.batch, now });
+    await syncChanged(outcome.tierChanges);
+    return { earned: outcome.earned, reversed: outcome.reversed };
+  }
+  const customerId = input.customerId!;
+  const outcome = await reconcileLoyaltyOrders({ customerId, orders: input.orders ?? [], now });
+  await syncChanged(outcome.tierChanges.map((c) => ({ customerId, brandId: c.brandId })));
   return { earned: outcome.earned, reversed: outcome.reversed };
 }
 

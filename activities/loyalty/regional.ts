@@ -6,6 +6,8 @@ import { listConnectors, loadCredentials } from '../../db/connectors-store';
 import type { RegionKey } from '../../db/crypto-shredding';
 import {
   type EarnOutcome,
+  enrolFromEvents,
+  type EnrolmentFacts,
   memberSummary,
   type OrderFacts,
   programmeCache,
@@ -46,7 +48,46 @@ export function createLoyaltyActivities({ region, sql, globalSql, regionKey }: L
       orders: OrderFacts[];
       now: string;
     }): Promise<EarnOutcome> {
-      return reconcileOrders(sql, globalSql, input.customerId, input.orders, new Date(input.now), programmeOf);
+      return reconcileOrders(
+        sql,
+        globalSql,
+        regionKey,
+        input.customerId,
+        input.orders,
+        new Date(input.now),
+        programmeOf,
+      );
+    },
+
+    /**
+     * Many members' facts from another region at once: enrolments a tracked event asked for (already
+     * admitted there: a server source, terms named), then their orders earned or reversed.
+     */
+    async reconcileLoyaltyBatch(input: {
+      batch: { customerId: string; orders: OrderFacts[]; enrolments?: EnrolmentFacts[] }[];
+      now: string;
+    }): Promise<{ earned: number; reversed: number; tierChanges: { customerId: string; brandId: string }[] }> {
+      const total = { earned: 0, reversed: 0, tierChanges: [] as { customerId: string; brandId: string }[] };
+      for (const entry of input.batch) {
+        Context.current().heartbeat();
+        if (entry.enrolments?.length)
+          await enrolFromEvents(sql, globalSql, region, programmeOf, entry.customerId, entry.enrolments);
+        if (entry.orders.length === 0) continue;
+        const outcome = await reconcileOrders(
+          sql,
+          globalSql,
+          regionKey,
+          entry.customerId,
+          entry.orders,
+          new Date(input.now),
+          programmeOf,
+        );
+        total.earned += outcome.earned;
+        total.reversed += outcome.reversed;
+        for (const change of outcome.tierChanges)
+          total.tierChanges.push({ customerId: entry.customerId, brandId: change.brandId });
+      }
+      return total;
     },
 
     async sweepLoyaltyPage(input: {
@@ -55,7 +96,7 @@ export function createLoyaltyActivities({ region, sql, globalSql, regionKey }: L
       now: string;
     }): Promise<SweepPage> {
       Context.current().heartbeat({ after: input.after });
-      return sweepMembersPage(sql, programmeOf, input.after, input.pageSize, new Date(input.now));
+      return sweepMembersPage(sql, regionKey, programmeOf, input.after, input.pageSize, new Date(input.now));
     },
 
     /** The member's tier and balance to every Shopify store of the brand in this region, with a status per store. */

@@ -778,6 +778,8 @@ export const loyaltyMembers = pgTable(
     market: text('market'),
     /** The programme terms version the member accepted, per brand (consent to the terms). */
     termsVersion: text('terms_version').notNull(),
+    /** The member's birthday as month and day (`MM-DD`, no year), for the birthday bonus in their zone. */
+    birthMonthDay: text('birth_month_day'),
     enrolledVia: text('enrolled_via').notNull(),
     lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
     enrolledAt: timestamp('enrolled_at', { withTimezone: true }).notNull().defaultNow(),
@@ -805,6 +807,11 @@ export const loyaltyLedger = pgTable(
     entryKey: text('entry_key').notNull(),
     /** `<sourceId>:<order ID>` for earns and reversals. */
     orderRef: text('order_ref'),
+    /**
+     * The order's ID as its store knows it (a synced order's external ID, a tracked `Order Completed`'s
+     * `order_id`): one order per brand whichever path brought it, so it earns once (issue 14).
+     */
+    orderKey: text('order_key'),
     currency: text('currency'),
     amountMinor: bigint('amount_minor', { mode: 'bigint' }),
     reportingMinor: bigint('reporting_minor', { mode: 'bigint' }),
@@ -818,6 +825,7 @@ export const loyaltyLedger = pgTable(
   (t) => [
     uniqueIndex('loyalty_ledger_entry').on(t.brandId, t.entryKey),
     index('loyalty_ledger_member').on(t.customerId, t.brandId),
+    index('loyalty_ledger_order').on(t.customerId, t.brandId, t.orderKey),
   ],
 );
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { upsertSchedule } from '../schedules';
-import type { OrderFacts } from '../../db/loyalty-store';
+import type { LoyaltyFactsEntry } from '../../workflows/loyalty';
 import type { MeridianConfig } from '../../domain/config';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 import {
@@ -73,24 +73,27 @@ export async function startLoyaltySync(
 }
 
 /**
- * Sends orders this region holds to the member's home region's ledger. The workflow ID digests the
- * order versions, so the same orders sent again (a retried reactor) start nothing new.
+ * Sends facts this region holds (orders, tracked order events, enrolments) of members homed in
+ * another region to that region's ledger, many members in one workflow. The workflow ID digests
+ * the facts, so the same facts sent again (a retried reactor) start nothing new.
  */
 export async function startLoyaltyOrders(
   client: Client,
   config: Pick<MeridianConfig, 'regions'>,
-  input: { customerId: string; fromRegion: string; homeRegion: string; orders: OrderFacts[] },
+  input: { fromRegion: string; homeRegion: string; batch: LoyaltyFactsEntry[] },
 ): Promise<string> {
-  const digest = createHash('sha256')
-    .update(input.orders.map((o) => `${o.sourceId}:${o.externalId}:${o.version}`).join('\n'))
-    .digest('hex')
-    .slice(0, 16);
-  const workflowId = loyaltyOrdersWorkflowId(input.customerId, input.fromRegion, digest);
+  const hash = createHash('sha256');
+  for (const entry of input.batch) {
+    hash.update(`${entry.customerId}\n`);
+    for (const o of entry.orders) hash.update(`${o.sourceId}:${o.externalId}:${o.version}:${o.origin ?? 'order'}\n`);
+    for (const e of entry.enrolments ?? []) hash.update(`enrol:${e.brandId}:${e.termsVersion}:${e.at}\n`);
+  }
+  const workflowId = loyaltyOrdersWorkflowId(input.homeRegion, input.fromRegion, hash.digest('hex').slice(0, 24));
   try {
     await startWorkflow(client, 'loyaltyOrders', {
       workflowId,
       taskQueue: config.regions.region(input.homeRegion).taskQueue,
-      args: [{ customerId: input.customerId, fromRegion: input.fromRegion, orders: input.orders }],
+      args: [{ fromRegion: input.fromRegion, batch: input.batch }],
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -26,7 +26,8 @@ import { readPersonForExport } from '../../db/privacy-export-store';
 import { type LoyaltyProgramme, loyaltyProgrammeSchema } from '../../domain/loyalty';
 import { openRegionalPool } from '../../db/connections';
 import { addLocalDays, localDate } from '../../domain/local-time';
-import { loyaltyReactor } from '../../workers/audience-reactors';
+import { audienceReactors, loyaltyReactor } from '../../workers/audience-reactors';
+import { AudienceProcessor } from '../../db/audience-processor';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { createTestDeployment, TestDeployment } from '../support/deployment';
@@ -85,12 +86,17 @@ describe('loyalty', () => {
   const DAN = randomUUID();
 
   /** Runs the loyalty reactor of a region for these people, as the audience processor does after an order write. */
-  const react = (region: string, ...ids: string[]) =>
-    loyaltyReactor({ region, globalSql: d.global().sql, regions: d.config.regions, client: d.client })(
-      d.regional(region).sql,
-      ids,
-      new Map(ids.map((id) => [id, new Set(['order'])])),
-    );
+  const react = (region: string, ...ids: string[]) => reactTo(region, 'order', ...ids);
+  const reactTo = (region: string, cause: string, ...ids: string[]) =>
+    loyaltyReactor({
+      region,
+      globalSql: d.global().sql,
+      regions: d.config.regions,
+      client: d.client,
+      regionKey: keyFromRef(d.config.regions.region(region).keyRef, d.env),
+      reportingCurrency: 'EUR',
+    })(d.regional(region).sql, ids, new Map(ids.map((id) => [id, new Set([cause])])));
+  const euKey = () => keyFromRef(d.config.regions.region('eu').keyRef, d.env);
 
   async function insertOrder(
     region: string,
@@ -343,11 +349,13 @@ describe('loyalty', () => {
     const runs = d.client.workflow.list({ query: `WorkflowType = 'loyaltySync' or WorkflowType = 'loyaltyOrders'` });
     let seen = 0;
     for await (const run of runs) {
-      if (!run.workflowId.includes(ANNA)) continue;
+      // loyaltyOrders runs carry many members (their IDs in the input, not in the workflow ID).
+      if (!run.workflowId.includes(ANNA) && run.type !== 'loyaltyOrders') continue;
       const history = await decodedHistory(
         d.client.workflow.getHandle(run.workflowId, run.runId),
         d.config.payloadKeys,
       );
+      if (!history.includes(ANNA)) continue;
       expect(history).not.toMatch(/anna|schmidt|example\.com/i);
       seen++;
     }
@@ -422,7 +430,7 @@ describe('loyalty', () => {
       ).ok,
     ).toBe(true);
     const sweep = (at: string) =>
-      sweepMembersPage(eu, (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
+      sweepMembersPage(eu, euKey(), (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
     // The bonus lot (10) expires at 00:00 on 31 January in Tokyo: 15:00 UTC on the 30th; the redemption consumed it.
     await sweep('2026-01-30T15:00:00Z');
     expect(await balanceOf(eu, CHIE, 'acme')).toBe(35);
@@ -457,7 +465,7 @@ describe('loyalty', () => {
     const noonOn = (date: string, plus = 0) =>
       new Date(new Date(`${date}T11:00:00Z`).getTime() + plus * 86_400_000).toISOString();
     const sweep = (at: string) =>
-      sweepMembersPage(eu, (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
+      sweepMembersPage(eu, euKey(), (b) => loadProgramme(d.global().sql, b), null, 100, new Date(at));
     await sweep(noonOn(reviewOn, -1));
     expect(await ben()).toMatchObject({ tier: 'gold', graceUntil: null });
     // The review finds 0 points in the last 30 days: 14 days of grace.
@@ -611,8 +619,15 @@ describe('loyalty', () => {
     const bad = await call(EU_TOKEN, 'POST', '/admin/loyalty/members', { ...enrolment, timeZone: 'Mars/Base' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('timeZone: must be an IANA time zone such as Asia/Tokyo');
-    const created = await call(EU_TOKEN, 'POST', '/admin/loyalty/members', enrolment);
+    const badBirthday = await call(EU_TOKEN, 'POST', '/admin/loyalty/members', {
+      ...enrolment,
+      birthday: '1990-13-01',
+    });
+    expect(badBirthday.body.error).toBe('birthday: must be MM-DD or YYYY-MM-DD, e.g. 03-15');
+    const created = await call(EU_TOKEN, 'POST', '/admin/loyalty/members', { ...enrolment, birthday: '1990-07-04' });
     expect(created.status, created.text).toBe(201);
+    // Only month and day are kept.
+    expect((await getMember(eu, EMI, 'acme'))!.birthMonthDay).toBe('07-04');
     expect(created.body.member).toMatchObject({ customerId: EMI, tier: 'member', balance: 10 });
     expect((await call(EU_TOKEN, 'POST', '/admin/loyalty/members', enrolment)).status).toBe(200);
     const memberId = created.body.member.memberId as string;
@@ -663,5 +678,204 @@ describe('loyalty', () => {
     });
     expect(over.status).toBe(409);
     expect(over.body).toEqual({ error: 'the balance is 200 points, fewer than the 1000 asked', balance: 200 });
+  });
+
+  describe('tracked events', () => {
+    let serverKey: string;
+    let browserKey: string;
+    const track = async (key: string, userId: string, event: string, properties: Record<string, unknown>) => {
+      const messageId = randomUUID();
+      const res = await fetch(`${base}/v1/track`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        },
+        body: JSON.stringify({ userId, messageId, event, properties, context: { timezone: 'Europe/Berlin' } }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+      const [row] = await eu<{ customer_id: string }[]>`select customer_id from events where message_id = ${messageId}`;
+      return row!.customer_id;
+    };
+    const source = async (name: string, kind: 'server' | 'browser') => {
+      const created = await call(allToken, 'POST', '/admin/sources', {
+        name,
+        region: 'eu',
+        kind,
+        brandId: 'acme',
+        ...(kind === 'browser' ? { allowedOrigins: ['https://acme.example'] } : {}),
+      });
+      expect(created.status, created.text).toBe(201);
+      return created.body.writeKey as string;
+    };
+    const userId = `fumi-${randomUUID()}`;
+    let FUMI: string;
+
+    beforeAll(async () => {
+      serverKey = await source('acme back end', 'server');
+      browserKey = await source('acme site', 'browser');
+    });
+
+    it('enrols through a tracked Loyalty Enrolled event from a server source, naming the accepted terms; never from a browser', async () => {
+      // A browser source's key is public: anyone could enrol anyone with it, so it never enrols.
+      FUMI = await track(browserKey, userId, 'Loyalty Enrolled', { terms_version: '2026-01' });
+      await reactTo('eu', 'event:Loyalty Enrolled', FUMI);
+      expect(await getMember(eu, FUMI, 'acme')).toBeUndefined();
+      // Without the terms accepted, no enrolment either.
+      await track(serverKey, userId, 'Loyalty Enrolled', { market: 'DE' });
+      await reactTo('eu', 'event:Loyalty Enrolled', FUMI);
+      expect(await getMember(eu, FUMI, 'acme')).toBeUndefined();
+      await track(serverKey, userId, 'Loyalty Enrolled', { terms_version: '2026-02', market: 'DE' });
+      await reactTo('eu', 'event:Loyalty Enrolled', FUMI);
+      await reactTo('eu', 'event:Loyalty Enrolled', FUMI);
+      expect(await getMember(eu, FUMI, 'acme')).toMatchObject({
+        termsVersion: '2026-02',
+        timeZone: 'Europe/Berlin',
+        market: 'DE',
+        tier: 'member',
+      });
+      expect((await eu`select enrolled_via from loyalty_members where customer_id = ${FUMI}`)[0]!.enrolled_via).toBe(
+        'event',
+      );
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(10); // the sign-up bonus, once
+    });
+
+    it('earns on tracked Order Completed events once per order, whether the order also comes by the store sync or not', async () => {
+      // The event first, twice (a client retry with a new message ID): one earn.
+      for (let i = 0; i < 2; i++)
+        await track(serverKey, userId, 'Order Completed', { order_id: 'W-1', total: 80.5, currency: 'EUR' });
+      await reactTo('eu', 'event:Order Completed', FUMI);
+      await reactTo('eu', 'event:Order Completed', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(10 + 80);
+      // Then the store's sync brings the same order: nothing more is earned.
+      const now = new Date().toISOString();
+      const order = {
+        sourceId: 'shop_berlin',
+        customerId: FUMI,
+        currency: 'EUR',
+        placedAt: now,
+        zone: 'Europe/Berlin',
+        localDate: localDate(new Date(), 'Europe/Berlin'),
+        country: 'DE',
+      };
+      await insertOrder('eu', { ...order, id: 'W-1', totalMinor: 8050, reportingMinor: 8050 });
+      await react('eu', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(90);
+      // The other way round: the store's order first, its event later.
+      await insertOrder('eu', { ...order, id: 'W-2', totalMinor: 4000, reportingMinor: 4000 });
+      await react('eu', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(130);
+      await track(serverKey, userId, 'Order Completed', { order_id: 'W-2', total: '40.00', currency: 'EUR' });
+      await reactTo('eu', 'event:Order Completed', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(130);
+      const earns = (await ledgerOf(eu, FUMI, 'acme')).filter((e) => e.kind === 'earn');
+      expect(earns).toHaveLength(2);
+      expect(earns.find((e) => e.orderRef?.endsWith(':W-1'))).toMatchObject({ points: 80, currency: 'EUR' });
+      expect(earns.find((e) => e.orderRef?.endsWith(':W-1'))!.orderRef).not.toBe('shop_berlin:W-1');
+      expect(earns.find((e) => e.orderRef === 'shop_berlin:W-2')).toMatchObject({ points: 40 });
+      // The store's record is authoritative: cancelled there, the event's earn is reversed.
+      await setStatus('eu', 'shop_berlin', 'W-1', 'cancelled');
+      await react('eu', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(50);
+      // An event without an order ID earns nothing.
+      await track(serverKey, userId, 'Order Completed', { total: 500, currency: 'EUR' });
+      await reactTo('eu', 'event:Order Completed', FUMI);
+      expect(await balanceOf(eu, FUMI, 'acme')).toBe(50);
+    });
+
+    it('records a tier change as a Tier Changed event on the profile, and the tier segment and tag gain the member', async () => {
+      await track(serverKey, userId, 'Order Completed', { order_id: 'W-3', total: 300, currency: 'EUR' });
+      await reactTo('eu', 'event:Order Completed', FUMI);
+      expect((await getMember(eu, FUMI, 'acme'))!.tier).toBe('gold');
+      const [changed] = await eu<{ properties: unknown; source_id: string; id: string }[]>`
+        select properties, source_id, id from events where customer_id = ${FUMI} and event = 'Tier Changed'`;
+      expect(changed).toMatchObject({
+        source_id: 'meridian:loyalty',
+        properties: { brand_id: 'acme', from_tier: 'member', to_tier: 'gold', direction: 'upgrade' },
+      });
+      // Journeys start on it ("welcome to Gold").
+      expect(
+        (
+          await eu`select count(*)::int as n from journey_event_outbox where event_id = ${changed!.id} and event = 'Tier Changed'`
+        )[0]!.n,
+      ).toBe(1);
+      // The audience processor runs what the change noted: the tier's segment and its rule tag gain the member.
+      const processor = new AudienceProcessor(
+        eu,
+        audienceReactors({
+          region: 'eu',
+          globalSql: d.global().sql,
+          regions: d.config.regions,
+          client: d.client,
+          regionKey: euKey(),
+          reportingCurrency: 'EUR',
+        }),
+      );
+      while ((await processor.processBatch()) > 0);
+      const segments = await eu<{ segment_id: string }[]>`
+        select segment_id from segment_membership where customer_id = ${FUMI} and exited_at is null`;
+      expect(segments.map((r) => r.segment_id)).toContain('loyalty-acme-gold');
+      const tags = await eu<{ tag_key: string }[]>`select tag_key from tag_assignments where customer_id = ${FUMI}`;
+      expect(tags.map((t) => t.tag_key)).toContain('loyalty-acme-gold');
+      // Someone who is not gold (Chie: her points expired) is in neither. (Ben is gold again: his
+      // 300 points of today qualify him as of now, whatever the earlier sweeps a month ahead decided.)
+      expect((await getMember(eu, CHIE, 'acme'))!.tier).toBe('member');
+      expect(
+        (
+          await eu`select count(*)::int as n from segment_membership where customer_id = ${CHIE} and segment_id = 'loyalty-acme-gold' and exited_at is null`
+        )[0]!.n,
+      ).toBe(0);
+      expect(
+        (
+          await eu`select count(*)::int as n from tag_assignments where customer_id = ${CHIE} and tag_key = 'loyalty-acme-gold'`
+        )[0]!.n,
+      ).toBe(0);
+    });
+  });
+
+  it('gives the birthday bonus once a year on the day in the member zone', async () => {
+    // Last: the sweeps run a year ahead for every member of the region.
+    const g = d.global().sql;
+    await g`insert into brands (id, name) values ('bday', 'Bday') on conflict do nothing`;
+    const bday = loyaltyProgrammeSchema.parse({
+      ...programmeInput,
+      brandId: 'bday',
+      earn: { pointsPerUnit: 1, bonuses: { birthday: 25 } },
+      expiry: { kind: 'never' },
+    });
+    await saveProgramme(g, bday);
+    const GIN = randomUUID();
+    await g`insert into customers (customer_id, home_region, regions) values (${GIN}, 'eu', ${['eu']})`;
+    await enrolMember(eu, g, 'eu', bday, {
+      customerId: GIN,
+      brandId: 'bday',
+      timeZone: 'Asia/Tokyo',
+      market: 'JP',
+      termsVersion: '1',
+      via: 'api',
+      now: new Date('2027-01-01T00:00:00Z'),
+      birthMonthDay: '03-15',
+    });
+    const sweep = (at: string) => sweepMembersPage(eu, euKey(), (b) => loadProgramme(g, b), null, 1000, new Date(at));
+    // 23:59 on 14 March in Tokyo: not yet.
+    await sweep('2027-03-14T14:59:00Z');
+    expect(await balanceOf(eu, GIN, 'bday')).toBe(0);
+    // 00:00 on 15 March in Tokyo (still the 14th in UTC and in Berlin).
+    await sweep('2027-03-14T15:00:00Z');
+    expect(await balanceOf(eu, GIN, 'bday')).toBe(25);
+    await sweep('2027-03-15T10:00:00Z');
+    expect(await balanceOf(eu, GIN, 'bday')).toBe(25);
+    // The next year, again once.
+    await sweep('2028-03-15T01:00:00Z');
+    await sweep('2028-03-15T02:00:00Z');
+    const bonuses = (await ledgerOf(eu, GIN, 'bday')).filter((e) => e.reason === 'birthday');
+    expect(bonuses.map((e) => [e.points, e.localDate])).toEqual([
+      [25, '2027-03-15'],
+      [25, '2028-03-15'],
+    ]);
+    // Its trait value follows.
+    const [points] = await eu<{ value: unknown }[]>`
+      select value from computed_trait_values where customer_id = ${GIN} and trait_id = 'loyalty_points_bday'`;
+    expect(points!.value).toBe(50);
   });
 });

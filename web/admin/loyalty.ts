@@ -118,6 +118,11 @@ export function registerLoyaltyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     termsVersion: z.string().min(1, 'name the version of the terms the member accepted').max(64),
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Tokyo').optional(),
     market: market.optional(),
+    /** Month and day only are kept (the birthday bonus needs no year). */
+    birthday: z
+      .string()
+      .regex(/^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be MM-DD or YYYY-MM-DD, e.g. 03-15')
+      .optional(),
   });
   scope.post(
     '/admin/loyalty/members',
@@ -144,6 +149,7 @@ export function registerLoyaltyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         termsVersion: input.termsVersion,
         via: 'api',
         now: new Date(),
+        birthMonthDay: input.birthday ? input.birthday.slice(-5) : null,
       });
       const summary = (await memberSummary(home.sql, member.customerId, member.brandId))!;
       return reply.code(created ? 201 : 200).send({ member: view(summary) });
