@@ -98,7 +98,7 @@ export async function claimIntake(
       gpc: string | null;
       call_count: number;
       calls_sealed: Buffer;
-      acknowledged_at: Date;
+      acknowledged_at: string | Date;
     }[]
   >`
     select id, key_id, source_id, source_kind, brand_id, gpc, call_count, calls_sealed, acknowledged_at
@@ -121,7 +121,7 @@ export async function claimIntake(
       brandId: row.brand_id,
       ...(row.gpc !== null ? { gpc: row.gpc } : {}),
       calls: openCalls(row.key_id, key, row.source_id, row.calls_sealed),
-      acknowledgedAt: row.acknowledged_at,
+      acknowledgedAt: new Date(row.acknowledged_at),
     });
   }
   return claimed;
