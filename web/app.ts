@@ -137,6 +137,7 @@ export async function createMeridianWeb(
     config.regions.regions.map((region) => ({
       name: region.name,
       taskQueue: region.taskQueue,
+      intake: region.name !== GLOBAL_REGION,
       openSql: () =>
         openRegionSql(config, region, {
           max: 1,
