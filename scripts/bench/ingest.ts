@@ -223,7 +223,7 @@ async function main() {
     const adminToken = config.adminTokens[0]!.token;
     let writeKey = '';
     let sourceId = '';
-    for (let attempt = 0; attempt < 100 && !writeKey; attempt++) {
+    for (let attempt = 0; attempt < 600 && !writeKey; attempt++) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/admin/sources`, {
           method: 'POST',
