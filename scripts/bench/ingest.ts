@@ -289,7 +289,12 @@ async function main() {
     const [{ n }] = (await eu`select count(*)::int as n from events where source_id = ${sourceId}`) as unknown as [
       { n: number },
     ];
-    const expected = BATCH_EVENTS + TRACK_REQUESTS + 50 * BATCH_SIZE + (probes?.probes ?? 0);
+    // Only what was acknowledged counts (a 429 from the source's rate limit stored nothing).
+    const expected =
+      (load.batch.statuses[200] ?? 0) * BATCH_SIZE +
+      (load.track.statuses[200] ?? 0) +
+      50 * BATCH_SIZE +
+      (probes?.resolved ?? 0);
     // Everything the processor wrote, from the first batch until the intake was empty.
     const processorRate = (BATCH_EVENTS + TRACK_REQUESTS + (probes?.probes ?? 0)) / ((allWritten - started) / 1000);
     console.log(
