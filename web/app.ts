@@ -23,6 +23,9 @@ import { ConsentOutbox } from '../temporal/consent-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
 import { AllowedOriginIndex } from './tracking/cors';
 import { RegionWriter } from '../db/region-writer';
+import { IntakeLog } from '../db/intake-log';
+import { IntakeProcessor } from '../db/intake-processor';
+import { afterTrackedWrite } from '../temporal/tracked-consent-signals';
 import { SharedRateLimiter } from './request-limits';
 
 /**
@@ -35,6 +38,10 @@ export interface MeridianWeb {
   app: FastifyInstance;
   operator: FastifyInstance;
   writers: ReadonlyMap<string, RegionWriter>;
+  /** The regions' intake logs (what the tracking API acknowledges). */
+  intake: ReadonlyMap<string, IntakeLog>;
+  /** The in-process intake processors, when `processIntake` was asked for. */
+  intakeProcessors: ReadonlyMap<string, IntakeProcessor>;
   outbox: MergeOutbox;
   consentOutbox: ConsentOutbox;
   close(): Promise<void>;
@@ -43,7 +50,16 @@ export interface MeridianWeb {
 export async function createMeridianWeb(
   config: MeridianConfig,
   temporal: Client,
-  options: { logger?: FastifyServerOptions['logger']; poolSize?: number; onRoute?: WebDeps['onRoute'] } = {},
+  options: {
+    logger?: FastifyServerOptions['logger'];
+    poolSize?: number;
+    onRoute?: WebDeps['onRoute'];
+    /**
+     * Also run each region's intake processor in this process (tests, a one-process deployment).
+     * Normally the regional workers run it (workers/main.ts); several may run at once.
+     */
+    processIntake?: boolean;
+  } = {},
 ): Promise<MeridianWeb> {
   const globalRegion = config.regions.region(GLOBAL_REGION);
   const globalPool = openGlobalPool(config, globalRegion, {
@@ -85,6 +101,33 @@ export async function createMeridianWeb(
     ]),
   );
   outbox.start();
+  const consentDeps = {
+    regional: regionalSql,
+    temporal,
+    regions: config.regions,
+    consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+  };
+  const intakeProcessors = new Map<string, IntakeProcessor>();
+  if (options.processIntake) {
+    for (const r of regional) {
+      const processor = new IntakeProcessor(r.pool.sql, r.key, writers.get(r.region.name)!, {
+        log: (m) => console.error(m),
+        afterWrite: afterTrackedWrite(consentDeps, r.region.name),
+      });
+      processor.start();
+      intakeProcessors.set(r.region.name, processor);
+    }
+  }
+  const intake = new Map(
+    regional.map((r) => [
+      r.region.name,
+      new IntakeLog({
+        sql: r.pool.sql,
+        regionKey: r.key,
+        onAppended: () => intakeProcessors.get(r.region.name)?.poke(),
+      }),
+    ]),
+  );
   // Consent propagations whose start failed after their commit (see temporal/consent-outbox.ts).
   const consentOutbox = new ConsentOutbox(temporal, config.regions, regionalSql, (m) => console.error(m));
   consentOutbox.start();
@@ -94,6 +137,7 @@ export async function createMeridianWeb(
     config.regions.regions.map((region) => ({
       name: region.name,
       taskQueue: region.taskQueue,
+      intake: region.name !== GLOBAL_REGION,
       openSql: () =>
         openRegionSql(config, region, {
           max: 1,
@@ -121,15 +165,11 @@ export async function createMeridianWeb(
   const tracking: TrackingDeps = {
     sources: sourceCache,
     writers,
+    intake,
     rateLimiter: new SourceRateLimiter(config.ingestRatePerSource, Date.now, {
       bytesPerSecond: config.ingestBytesPerSource,
     }),
-    consent: {
-      regional: regionalSql,
-      temporal,
-      regions: config.regions,
-      consentBrandOf: cachedConsentBrandOf(globalPool.sql),
-    },
+    consent: consentDeps,
     origins: new AllowedOriginIndex(globalPool.db),
     publicUrl: config.privacy.publicUrl,
   };
@@ -212,10 +252,14 @@ export async function createMeridianWeb(
     app,
     operator,
     writers,
+    intake,
+    intakeProcessors,
     outbox,
     consentOutbox,
     async close() {
       await Promise.all([app.close(), operator.close()]); // stops accepting; in-flight requests finish their commits
+      await Promise.all([...intake.values()].map((log) => log.drain()));
+      await Promise.all([...intakeProcessors.values()].map((p) => p.stop()));
       await readiness.close();
       rules.stop();
       dataSchema.stop();

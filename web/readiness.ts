@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Sql } from 'postgres';
+import { intakeBacklog } from '../db/intake-store';
 
 /**
  * Readiness: PostgreSQL and Temporal reachability per region, and the region's pollers. The
@@ -16,7 +17,15 @@ import type { Sql } from 'postgres';
 
 export interface RegionReadiness {
   region: string;
-  database: { ok: boolean; error?: string };
+  /**
+   * `intake`: tracked calls acknowledged but not yet written by the region's intake processor, and
+   * how long the oldest has waited (docs/design/ingestion.md): profile reads lag by about that much.
+   */
+  database: {
+    ok: boolean;
+    error?: string;
+    intake?: { requests: number; calls: number; oldestSeconds: number };
+  };
   temporal: { ok: boolean; taskQueue: string; workflowPollers?: number; activityPollers?: number; error?: string };
 }
 
@@ -29,6 +38,8 @@ export interface ReadinessRegion {
   taskQueue: string;
   /** Opens the check's own pool (max 1 connection, statement and connect timeouts set). */
   openSql(): Sql;
+  /** A data region: its intake log's backlog is reported. */
+  intake?: boolean;
 }
 
 function withDeadline<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
@@ -48,6 +59,7 @@ class DatabaseCheck {
   constructor(
     private readonly open: () => Sql,
     private readonly timeoutMs: number,
+    private readonly intake: boolean,
   ) {}
 
   run(): Promise<RegionReadiness['database']> {
@@ -59,7 +71,8 @@ class DatabaseCheck {
     const sql = (this.sql ??= this.open());
     try {
       await withDeadline(sql`select 1`.execute(), 'PostgreSQL', this.timeoutMs);
-      return { ok: true };
+      if (!this.intake) return { ok: true };
+      return { ok: true, intake: await withDeadline(intakeBacklog(sql), 'PostgreSQL', this.timeoutMs) };
     } catch (error) {
       // Whatever went wrong, the connection goes (a slow statement was already ended by the
       // server's statement_timeout; a socket to a hung server would wait for the kernel's TCP
@@ -86,7 +99,10 @@ export class ReadinessProbe {
     private readonly client: Client,
     private readonly timeoutMs = CHECK_TIMEOUT_MS,
   ) {
-    this.checks = regions.map((region) => ({ region, database: new DatabaseCheck(() => region.openSql(), timeoutMs) }));
+    this.checks = regions.map((region) => ({
+      region,
+      database: new DatabaseCheck(() => region.openSql(), timeoutMs, region.intake ?? false),
+    }));
   }
 
   /** Every region's report; never throws. */

@@ -9,6 +9,9 @@ import { seedBuiltInTraits } from '../db/computed-traits-store';
 import { IdentityRulesStore } from '../db/identity-rules-store';
 import { RegionWriter } from '../db/region-writer';
 import { AudienceProcessor } from '../db/audience-processor';
+import { IntakeProcessor } from '../db/intake-processor';
+import { cachedConsentBrandOf } from '../db/brands-store';
+import { afterTrackedWrite } from '../temporal/tracked-consent-signals';
 import { audienceReactors } from './audience-reactors';
 import { ensureSegmentMaintenanceSchedule } from '../temporal/processes/segments';
 import { loadDevSecrets } from '../startup/dev-secrets';
@@ -170,6 +173,21 @@ async function main(): Promise<void> {
           onMergesRecorded: () => outbox.poke(),
           audienceChanges: config.audiences,
         });
+        // The intake processor: tracked calls acknowledged by the web servers are resolved and written here.
+        const intakeProcessor = new IntakeProcessor(pool.sql, regionKey, writer, {
+          log: (m) => console.error(m),
+          afterWrite: afterTrackedWrite(
+            {
+              regional: new Map([[region.name, pool.sql]]),
+              temporal: client,
+              regions: config.regions,
+              consentBrandOf: cachedConsentBrandOf(globalPool.sql),
+            },
+            region.name,
+          ),
+        });
+        intakeProcessor.start();
+        stops.unshift(() => intakeProcessor.stop());
         // The audience processor: segments (and computed traits, rule tags) follow ingest in seconds.
         if (config.audiences) {
           const audiences = new AudienceProcessor(

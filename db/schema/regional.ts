@@ -1040,3 +1040,40 @@ export const journeyEventOutbox = pgTable('journey_event_outbox', {
   customerId: uuid('customer_id').notNull(),
   event: text('event').notNull(),
 });
+
+/**
+ * The intake log's keys (docs/design/ingestion.md): each web process seals the requests it
+ * acknowledges under a key of its own, changed every few seconds. A key is deleted once no row
+ * sealed with it is left, so what an unprocessed request held is unreadable in any later copy
+ * (crypto-shredding, as the per-person data keys).
+ */
+export const intakeKeys = pgTable('intake_keys', {
+  id: uuid('id').primaryKey(),
+  keyWrapped: bytea('key_wrapped').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The intake log: one row per acknowledged tracking request, its validated calls sealed as one
+ * value under an intake key. The region's intake processor claims rows in order, resolves and
+ * writes them (db/region-writer.ts), and deletes them; a row here is acknowledged but not yet
+ * resolved. Source kind and brand are copied so the processor needs no global lookup.
+ */
+export const intakeCalls = pgTable(
+  'intake_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => intakeKeys.id),
+    sourceId: text('source_id').notNull(),
+    sourceKind: text('source_kind').notNull(),
+    brandId: text('brand_id').notNull(),
+    /** The request's Sec-GPC header, when it had one (consent, web/tracking/consent-signals.ts). */
+    gpc: text('gpc'),
+    callCount: integer('call_count').notNull(),
+    callsSealed: bytea('calls_sealed').notNull(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('intake_calls_key').on(t.keyId)],
+);

@@ -1,24 +1,33 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import postgres from 'postgres';
+import postgres, { type PendingQuery, type Row, type Sql } from 'postgres';
 import { databaseUrl } from '../../db/connections';
 import { sealJson } from '../../db/crypto-shredding';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { loadConfig } from '../../domain/config';
 import { runEntryPoint } from '../entry-point';
 import { startBenchDeployment } from './harness';
+import { basicAuth, benchEvent, closeLoadAgent, describeLoad, post, runLoad, segmentLoad } from './segment-load';
+import { intakeBacklog } from '../../db/intake-store';
 
 /**
- * Ingestion benchmark: `npm run bench:ingest [-- --events 200000]`.
- * Starts Meridian's web server as its own process against the local PostgreSQL (identity
- * resolution and encryption on), sends batches of 100 through /v1/batch and single events
- * through /v1/track from this process, and prints events/s, request latency p50/p99 and the
- * server's peak RSS; then, as the ceiling, raw PostgreSQL COPY of as many rows of the same
- * shape (sealed payloads included) into a plain table, measured in the same run.
+ * Ingestion benchmark: `npm run bench:ingest [-- --events 200000] [--seed-profiles 1000000 --seed-events 10000000]`.
+ * Starts Meridian's web server and the eu region's worker as their own processes against the
+ * local PostgreSQL, and drives them with the load of ./segment-load.ts (batches of 100 through
+ * /v1/batch, 16 in flight; single calls through /v1/track, 32 in flight). The tracking API
+ * acknowledges once calls are in the intake log; the worker's intake processor resolves (One ID),
+ * seals and writes them (docs/design/ingestion.md). Reported: the acknowledged rates and request
+ * p50/p99, the delay from acknowledgement to the event written to its profile (probes during the
+ * batch load: p50/p95), how long the processor took to drain, the processor's own rate, web and
+ * worker RSS; then, as the ceiling, raw PostgreSQL COPY of as many rows of the same shape (sealed
+ * payloads included) into a plain table, measured in the same run.
+ *
+ * `--seed-profiles N --seed-events M` first fills the eu region by COPY (profiles with an email
+ * identity each, events and their message IDs), so the run shows the cost as data grows; the
+ * report then gives bytes stored per event and the index sizes.
  */
 
 const args = process.argv.slice(2);
@@ -28,83 +37,123 @@ const arg = (name: string, fallback: number) => {
 };
 const BATCH_EVENTS = arg('events', 200_000);
 const BATCH_SIZE = 100;
-const BATCH_CONCURRENCY = arg('batch-concurrency', 8);
+const BATCH_CONCURRENCY = arg('batch-concurrency', 16);
 const TRACK_REQUESTS = arg('track-requests', 20_000);
 const TRACK_CONCURRENCY = arg('track-concurrency', 32);
 const USERS = arg('users', 20_000);
-
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-function post(port: number, path: string, auth: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', authorization: auth, 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const SEED_PROFILES = arg('seed-profiles', 0);
+const SEED_EVENTS = arg('seed-events', 0);
+const PROBE_EVERY_MS = 100;
 
 function event(n: number) {
-  const user = n % USERS;
-  return {
-    userId: `bench-user-${user}`,
-    anonymousId: `bench-anon-${user}`,
-    event: n % 5 === 0 ? 'Order Completed' : 'Product Viewed',
-    properties: {
-      sku: `SKU-${n % 997}`,
-      price: (n % 10_000) / 100,
-      currency: 'EUR',
-      quantity: 1 + (n % 3),
-      category: 'shoes',
-      position: n % 20,
-    },
-    context: {
-      locale: 'de-DE',
-      timezone: 'Europe/Berlin',
-      traits: n % 10 === 0 ? { email: `bench.user${user}@example.de` } : undefined,
-    },
-    messageId: `bench-${n}`,
-    timestamp: new Date().toISOString(),
-  };
+  return benchEvent(n, USERS);
 }
 
-async function runLoad(total: number, concurrency: number, send: (i: number) => Promise<number>) {
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        const status = await send(i);
-        latencies.push(performance.now() - t);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
-  return { seconds, p50: pct(0.5), p99: pct(0.99), statuses: Object.fromEntries(statuses) };
-}
-
-function peakRssMb(pid: number): number {
+function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+}
+
+/**
+ * While the batch load runs: one /v1/track call every PROBE_EVERY_MS, and the time from its
+ * acknowledgement until its message ID is committed by the processor (it commits with the event).
+ */
+async function probeDelays(url: URL, auth: string, eu: Sql, sourceId: string, signal: { done: boolean }) {
+  const pending = new Map<string, number>();
+  const delays: number[] = [];
+  let n = 0;
+  const sender = (async () => {
+    while (!signal.done) {
+      const id = `probe-${n}`;
+      const body = JSON.stringify({ ...event(30_000_000 + n), messageId: id });
+      n++;
+      void post(url, '/v1/track', auth, body).then((status) => {
+        if (status === 200) pending.set(id, performance.now());
+      });
+      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
+    }
+  })();
+  const giveUp = () => performance.now() + 120_000;
+  let deadline = giveUp();
+  while (!signal.done || pending.size > 0) {
+    if (signal.done && performance.now() > deadline) break;
+    if (!signal.done) deadline = giveUp();
+    if (pending.size > 0) {
+      const rows = await eu<{ message_id: string }[]>`
+        select message_id from event_message_ids where source_id = ${sourceId} and message_id = any(${[...pending.keys()]})`;
+      const now = performance.now();
+      for (const { message_id } of rows) {
+        delays.push(now - pending.get(message_id)!);
+        pending.delete(message_id);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await sender;
+  delays.sort((a, b) => a - b);
+  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? Number.NaN;
+  return { probes: n, resolved: delays.length, p50: pct(0.5), p95: pct(0.95), max: delays.at(-1) ?? Number.NaN };
+}
+
+/** Fills the region by COPY: profiles with one email identity each, events spread over them, their message IDs. */
+async function seedRegion(sql: Sql, profiles: number, events: number): Promise<number> {
+  const started = performance.now();
+  const key = randomBytes(32);
+  const wrapped = randomBytes(62);
+  const ids = Array.from({ length: Math.min(profiles, 1_000_000) }, () => randomUUID());
+  const customer = (i: number) => ids[i % ids.length]!;
+  const copy = async (statement: PendingQuery<Row[]>, rows: () => Iterable<string>) =>
+    pipeline(Readable.from(rows()), await statement.writable());
+  await copy(sql`copy profiles (customer_id, data_key_wrapped) from stdin`, function* () {
+    for (let i = 0; i < profiles; i++) yield `${customer(i)}\t\\\\x${wrapped.toString('hex')}\n`;
+  });
+  await copy(
+    sql`copy identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id, provenance) from stdin`,
+    function* () {
+      for (let i = 0; i < profiles; i++) {
+        const sealed = sealJson(key, `seed.${i}@example.com`, 'seed');
+        yield `${customer(i)}\temail\t\\\\x${randomBytes(32).toString('hex')}\t\\\\x${sealed.toString('hex')}\t${customer(i)}\tsrc_seed\tserver\n`;
+      }
+    },
+  );
+  await sql`select meridian_ensure_events_partition(date_trunc('month', now())::date)`;
+  const now = new Date().toISOString();
+  await copy(
+    sql`copy events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
+      original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed, properties) from stdin`,
+    function* () {
+      for (let n = 0; n < events; n++) {
+        const e = event(n);
+        const c = customer(n % Math.max(1, profiles));
+        const payload = sealJson(key, { userId: e.userId, properties: e.properties, context: e.context }, 'seed');
+        yield `${randomUUID()}\t${now}\tsrc_seed\tseed-${n}\t${c}\t${c}\ttrack\t${e.event}\t${now}\t${now}\t${now}\t\\N\tEurope/Berlin\tde-DE\t\\\\x${payload.toString('hex')}\t${JSON.stringify(e.properties)}\n`;
+      }
+    },
+  );
+  await copy(sql`copy event_message_ids (source_id, message_id, received_at) from stdin`, function* () {
+    for (let n = 0; n < events; n++) yield `src_seed\tseed-${n}\t${now}\n`;
+  });
+  await sql`analyze`;
+  return (performance.now() - started) / 1000;
+}
+
+/** Bytes stored per event (events partitions with their indexes and TOAST, and message IDs) and the index sizes. */
+async function storageReport(sql: Sql): Promise<string> {
+  const [{ events, bytes, message_bytes }] = (await sql`
+    select (select count(*) from events)::bigint as events,
+           (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits where inhparent = 'events'::regclass)::bigint as bytes,
+           pg_total_relation_size('event_message_ids')::bigint as message_bytes`) as unknown as [
+    { events: string; bytes: string; message_bytes: string },
+  ];
+  const indexes = await sql<{ name: string; size: string }[]>`
+    select coalesce(p.relname, c.relname) as name, pg_size_pretty(sum(pg_relation_size(i.indexrelid))) as size
+    from pg_index i join pg_class c on c.oid = i.indrelid
+    left join pg_inherits h on h.inhrelid = c.oid left join pg_class p on p.oid = h.inhparent
+    where coalesce(p.relname, c.relname) in ('events', 'event_message_ids', 'identities', 'profiles', 'traits', 'intake_calls')
+    group by 1 order by 1`;
+  const perEvent = (Number(bytes) + Number(message_bytes)) / Math.max(1, Number(events));
+  return `storage    ${events} events; ${perEvent.toFixed(0)} bytes per event (events with indexes and TOAST, plus its message ID)
+             indexes: ${indexes.map((i) => `${i.name} ${i.size}`).join(', ')}`;
 }
 
 async function copyBaseline(databaseServer: string, database: string, rows: number): Promise<number> {
@@ -146,6 +195,17 @@ async function main() {
   });
   const config = loadConfig(env);
   await migrateAll(config);
+  const eu = postgres(databaseUrl(env.DATABASE_URL!, `cdp_eu_${env.MERIDIAN_DB_SUFFIX}`), {
+    max: 2,
+    onnotice: () => {},
+  });
+  let seeded = '';
+  if (SEED_PROFILES > 0 || SEED_EVENTS > 0) {
+    console.log(`seeding eu with ${SEED_PROFILES} profiles and ${SEED_EVENTS} events by COPY …`);
+    const seconds = await seedRegion(eu, SEED_PROFILES, SEED_EVENTS);
+    seeded = `region eu seeded with ${SEED_PROFILES} profiles and ${SEED_EVENTS} events (COPY, ${seconds.toFixed(0)} s)`;
+    console.log(`  ${seeded}`);
+  }
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the web server there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
   const web = runEntryPoint(
@@ -156,27 +216,37 @@ async function main() {
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
   web.stderr!.pipe(process.stderr);
+  // The eu worker runs the intake processor (and the audience processor, as deployed).
+  const worker = runEntryPoint('workers/main.ts', ['--regions', 'eu'], env, {});
+  worker.stderr!.pipe(process.stderr);
   try {
     const adminToken = config.adminTokens[0]!.token;
     let writeKey = '';
-    for (let attempt = 0; attempt < 100 && !writeKey; attempt++) {
+    let sourceId = '';
+    for (let attempt = 0; attempt < 600 && !writeKey; attempt++) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/admin/sources`, {
           method: 'POST',
           headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
           body: JSON.stringify({ name: 'bench', region: 'eu', kind: 'server' }),
         });
-        writeKey = ((await res.json()) as { writeKey: string }).writeKey;
+        const created = (await res.json()) as { writeKey: string; source: { id: string } };
+        writeKey = created.writeKey;
+        sourceId = created.source.id;
       } catch {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+    const url = new URL(`http://127.0.0.1:${port}`);
+    const auth = basicAuth(writeKey);
+    const drained = async () => {
+      while ((await intakeBacklog(eu)).requests > 0) await new Promise((r) => setTimeout(r, 20));
+    };
 
-    // Warm-up: first profiles, partitions, JIT.
+    // Warm-up: first profiles, partitions, JIT; written before the clock starts.
     const warm = await runLoad(50, 4, (i) =>
       post(
-        port,
+        url,
         '/v1/batch',
         auth,
         JSON.stringify({
@@ -187,59 +257,74 @@ async function main() {
         }),
       ),
     );
-
     if (warm.statuses[200] !== 50) throw new Error(`warm-up answered ${JSON.stringify(warm.statuses)}`);
-    // Bodies are built before the clock starts, as a load generator such as wrk does: on a
-    // 2-core machine, serialising them during the run would take CPU from the server measured.
-    const batches = Math.ceil(BATCH_EVENTS / BATCH_SIZE);
-    const batchBodies = Array.from({ length: batches }, (_, i) =>
-      JSON.stringify({
-        batch: Array.from({ length: BATCH_SIZE }, (_, j) => ({ type: 'track', ...event(i * BATCH_SIZE + j) })),
-      }),
-    );
-    const trackBodies = Array.from({ length: TRACK_REQUESTS }, (_, i) => JSON.stringify(event(20_000_000 + i)));
-    const batch = await runLoad(batches, BATCH_CONCURRENCY, (i) => post(port, '/v1/batch', auth, batchBodies[i]!));
-    const track = await runLoad(TRACK_REQUESTS, TRACK_CONCURRENCY, (i) =>
-      post(port, '/v1/track', auth, trackBodies[i]!),
-    );
-    const rss = peakRssMb(web.pid!);
+    await drained();
 
-    const check = postgres(databaseUrl(env.DATABASE_URL!, `cdp_eu_${env.MERIDIAN_DB_SUFFIX}`), { max: 1 });
-    const [{ n }] = (await check`select count(*)::int as n from events`) as unknown as [{ n: number }];
-    const expected = BATCH_EVENTS + TRACK_REQUESTS + 50 * BATCH_SIZE;
-    if (n !== expected) {
-      const stored = new Set((await check`select message_id from events`).map((r) => r.message_id as string));
-      const missing = Array.from({ length: BATCH_EVENTS }, (_, i) => `bench-${i}`).filter((m) => !stored.has(m));
-      const claimed =
-        await check`select count(*)::int as n from event_message_ids where message_id = any(${missing.slice(0, 1000)})`;
-      console.error(`MISSING ${missing.length}: ${missing.slice(0, 5).join(', ')} … claimed ${claimed[0]!.n}`);
-    }
-    await check.end();
+    const options = {
+      url: url.toString(),
+      writeKey,
+      batchEvents: BATCH_EVENTS,
+      batchConcurrency: BATCH_CONCURRENCY,
+      trackRequests: TRACK_REQUESTS,
+      trackConcurrency: TRACK_CONCURRENCY,
+      users: USERS,
+      run: 'bench',
+    };
+    let probes: Awaited<ReturnType<typeof probeDelays>> | undefined;
+    let batchEnded = 0;
+    const started = performance.now();
+    const load = await segmentLoad({
+      ...options,
+      duringBatch: async (signal) => {
+        probes = await probeDelays(url, auth, eu, sourceId, signal);
+        batchEnded = performance.now();
+      },
+    });
+    await drained();
+    const allWritten = performance.now();
+    const webRss = rssMb(web.pid!, 'VmRSS');
+    const webPeak = rssMb(web.pid!, 'VmHWM');
+    const workerPeak = rssMb(worker.pid!, 'VmHWM');
 
-    const batchRate = BATCH_EVENTS / batch.seconds;
-    const trackRate = TRACK_REQUESTS / track.seconds;
-    // Meridian's own figures first: the COPY ceiling below is measured after them.
+    const [{ n }] = (await eu`select count(*)::int as n from events where source_id = ${sourceId}`) as unknown as [
+      { n: number },
+    ];
+    // Only what was acknowledged counts (a 429 from the source's rate limit stored nothing).
+    const expected =
+      (load.batch.statuses[200] ?? 0) * BATCH_SIZE +
+      (load.track.statuses[200] ?? 0) +
+      50 * BATCH_SIZE +
+      (probes?.resolved ?? 0);
+    // Everything the processor wrote, from the first batch until the intake was empty.
+    const processorRate = (BATCH_EVENTS + TRACK_REQUESTS + (probes?.probes ?? 0)) / ((allWritten - started) / 1000);
     console.log(
-      `ingest: /v1/batch ${batchRate.toFixed(0)} events/s (p50 ${batch.p50.toFixed(1)} ms, p99 ${batch.p99.toFixed(1)} ms, ${JSON.stringify(batch.statuses)}); /v1/track ${trackRate.toFixed(0)} requests/s (p50 ${track.p50.toFixed(1)} ms, p99 ${track.p99.toFixed(1)} ms, ${JSON.stringify(track.statuses)}); web peak RSS ${rss.toFixed(0)} MB; events stored ${n}`,
+      `ingest: ${describeLoad(load, options).trim()}; processor ${processorRate.toFixed(0)} events/s; ack→written p95 ${probes?.p95.toFixed(0)} ms; web RSS ${webRss.toFixed(0)} MB; events stored ${n}`,
     );
+    const storage = seeded ? await storageReport(eu) : '';
     const copyRate = await copyBaseline(env.DATABASE_URL!, `cdp_eu_${env.MERIDIAN_DB_SUFFIX}`, BATCH_EVENTS);
+    const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
     console.log(`
-Meridian ingestion benchmark (${new Date().toISOString()}, ${USERS} distinct users, identity resolution + encryption on)
-  /v1/batch  ${BATCH_EVENTS} events in batches of ${BATCH_SIZE}, ${BATCH_CONCURRENCY} in flight
-             ${batchRate.toFixed(0)} events/s   request p50 ${batch.p50.toFixed(1)} ms  p99 ${batch.p99.toFixed(1)} ms   statuses ${JSON.stringify(batch.statuses)}
-  /v1/track  ${TRACK_REQUESTS} requests, ${TRACK_CONCURRENCY} in flight
-             ${trackRate.toFixed(0)} requests/s   p50 ${track.p50.toFixed(1)} ms  p99 ${track.p99.toFixed(1)} ms   statuses ${JSON.stringify(track.statuses)}
-  web server peak RSS  ${rss.toFixed(0)} MB
-  events stored        ${n} (expected ${BATCH_EVENTS + TRACK_REQUESTS + 50 * BATCH_SIZE})
-  baseline: raw PostgreSQL COPY of ${BATCH_EVENTS} rows of the same shape  ${copyRate.toFixed(0)} rows/s
-  /v1/batch reaches ${((batchRate / copyRate) * 100).toFixed(1)}% of the COPY ceiling`);
+Meridian ingestion benchmark (${new Date().toISOString()}, ${USERS} distinct users, two-stage: intake log + processor; load average ${load1})
+${seeded ? `  ${seeded}\n` : ''}${describeLoad(load, options)}
+  processing  acknowledgement → event written to its resolved profile, ${probes?.resolved}/${probes?.probes} probes during the batch load:
+             p50 ${probes?.p50.toFixed(0)} ms  p95 ${probes?.p95.toFixed(0)} ms  max ${probes?.max.toFixed(0)} ms
+             intake drained ${((allWritten - batchEnded) / 1000).toFixed(1)} s after the batch load and its probes; processor ${processorRate.toFixed(0)} events/s from first request to last write
+  RSS        web ${webRss.toFixed(0)} MB after the load (peak ${webPeak.toFixed(0)} MB); worker peak ${workerPeak.toFixed(0)} MB
+  events stored        ${n} (expected ${expected})
+${storage ? `  ${storage}\n` : ''}  baseline: raw PostgreSQL COPY of ${BATCH_EVENTS} rows of the same shape  ${copyRate.toFixed(0)} rows/s
+  /v1/batch acknowledges ${((load.batch.eventsPerSecond / copyRate) * 100).toFixed(1)}% of the COPY ceiling; the processor writes ${((processorRate / copyRate) * 100).toFixed(1)}%`);
   } finally {
     web.kill('SIGTERM');
-    await new Promise((r) => web.once('exit', r));
+    worker.kill('SIGTERM');
+    await Promise.all([
+      new Promise((r) => (web.exitCode !== null ? r(null) : web.once('exit', r))),
+      new Promise((r) => (worker.exitCode !== null ? r(null) : worker.once('exit', r))),
+    ]);
+    await eu.end();
     await dropDatabases(config);
     await temporal.teardown();
-    agent.destroy();
+    closeLoadAgent();
   }
 }
 

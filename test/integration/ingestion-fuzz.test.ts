@@ -140,6 +140,8 @@ describe('Ingestion under a storm of malformed and hostile requests', () => {
 
   it('stores every good event exactly once, and nothing it did not acknowledge', async () => {
     const sql = d.regional('eu').sql;
+    // Acknowledged means committed to the intake log: wait for the processor to write it all.
+    await h.processed();
     const good = new Map<string, string>(); // messageId → the request that carried it
     const acknowledgedIds = new Map<string, string>();
     const refusedIds = new Map<string, string>();

@@ -1,6 +1,8 @@
 import type { MeridianWeb } from '../../web/app';
 import { createMeridianWeb } from '../../web/app';
 import type { TestDeployment } from './deployment';
+import { intakeHighWater, intakePendingThrough } from '../../db/intake-store';
+import { eventually } from './eventually';
 
 /** A running Meridian web server for a test deployment, with helpers to call it as a client would. */
 export interface IngestionHarness {
@@ -13,7 +15,14 @@ export interface IngestionHarness {
     path: string,
     body: unknown,
     headers?: Record<string, string>,
+    options?: { awaitProcessing?: boolean },
   ): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * Waits until the intake processor has written every call acknowledged so far (in every region):
+   * what a client waits for before it reads a profile (docs/design/ingestion.md). `send` does it
+   * after each acknowledgement unless told not to.
+   */
+  processed(): Promise<void>;
   /** A source; `server` unless said (most tests send as the Node SDKs do, from a brand's back end). */
   createSource(
     name: string,
@@ -24,8 +33,15 @@ export interface IngestionHarness {
 }
 
 /** `port`: listen there (e.g. the port of MERIDIAN_PUBLIC_URL, which the browser SDKs are sent back to); any free one by default. */
-export async function startIngestion(d: TestDeployment, options: { port?: number } = {}): Promise<IngestionHarness> {
-  const web = await createMeridianWeb(d.config, d.client, { poolSize: 4 });
+export async function startIngestion(
+  d: TestDeployment,
+  options: { port?: number; processIntake?: boolean } = {},
+): Promise<IngestionHarness> {
+  // The web process runs the intake processors too unless told not to (a test with its own worker).
+  const web = await createMeridianWeb(d.config, d.client, {
+    poolSize: 4,
+    processIntake: options.processIntake ?? true,
+  });
   const base = await web.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const adminToken = d.config.adminTokens[0]!.token;
   const admin = async (method: string, path: string, body?: unknown) => {
@@ -39,12 +55,27 @@ export async function startIngestion(d: TestDeployment, options: { port?: number
     });
     return { status: res.status, body: (await res.json()) as any };
   };
+  const processed = async () => {
+    for (const region of d.config.regions.dataRegions) {
+      const sql = d.regional(region.name).sql;
+      const through = await intakeHighWater(sql);
+      if (through === 0) continue;
+      await eventually(
+        async () => {
+          if (await intakePendingThrough(sql, through)) throw new Error(`intake of ${region.name} not processed yet`);
+        },
+        30_000,
+        20,
+      );
+    }
+  };
   return {
     web,
     base,
     adminToken,
     admin,
-    async send(writeKey, path, body, headers = {}) {
+    processed,
+    async send(writeKey, path, body, headers = {}, sendOptions = {}) {
       const res = await fetch(`${base}${path}`, {
         method: 'POST',
         headers: {
@@ -61,6 +92,7 @@ export async function startIngestion(d: TestDeployment, options: { port?: number
       } catch {
         // not JSON: keep the text
       }
+      if (res.status === 200 && (sendOptions.awaitProcessing ?? true)) await processed();
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async createSource(name, region, options = {}) {

@@ -52,6 +52,7 @@ async function publicApp(routes: Set<string>): Promise<FastifyInstance> {
     tracking: {
       sources: stand,
       writers: new Map(),
+      intake: new Map(),
       rateLimiter: stand,
       origins: stand,
       publicUrl: 'https://privacy.example.com',

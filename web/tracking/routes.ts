@@ -20,9 +20,8 @@ import {
 } from '../../domain/tracking';
 import { clientNetwork, SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
-import { provenanceOfSource } from '../../domain/identity-provenance';
-import { recordTrackedConsent, TrackingConsentDeps } from './consent-signals';
-import { recordTrackedClicks } from './ad-clicks';
+import type { TrackingConsentDeps } from '../../temporal/tracked-consent-signals';
+import type { IntakeLog } from '../../db/intake-log';
 import { loggableError } from '../error-log';
 import { json, trackingRoute } from '../openapi';
 import { BodyError, bodyKindOf, registerTrackingBodies, UNSUPPORTED_MEDIA_TYPE } from './body';
@@ -31,7 +30,9 @@ import { rudderStackSourceConfig, segmentSettings, settingsCacheControl } from '
 
 /**
  * Segment-compatible HTTP Tracking API: POST /v1/identify|track|page|screen|group|alias and
- * /v1/batch (and /v1/import). A 200 means the events are committed in the source's region.
+ * /v1/batch (and /v1/import). A 200 means the validated calls are committed to the intake log of
+ * the source's region; the region's intake processor resolves them to profiles moments later
+ * (docs/design/ingestion.md: profile reads lag the acknowledgement by the processor's delay).
  *
  * Also what the SDKs use unchanged: analytics.js's short paths (/v1/i|t|p|s|g|a, /v1/b) and its
  * settings (GET /v1/projects/:writeKey/settings); RudderStack's source config (GET /sourceConfig)
@@ -41,6 +42,8 @@ import { rudderStackSourceConfig, segmentSettings, settingsCacheControl } from '
 export interface TrackingDeps {
   sources: SourceCache;
   writers: ReadonlyMap<string, RegionWriter>;
+  /** The regions' intake logs: tracked calls are acknowledged once committed there. */
+  intake: ReadonlyMap<string, IntakeLog>;
   /** Events (and stored bytes) per source. */
   rateLimiter: SourceRateLimiter;
   /**
@@ -50,7 +53,7 @@ export interface TrackingDeps {
   keyLookupLimiter?: SourceRateLimiter;
   /** Calls waiting in a region's writer beyond which requests are shed with 429. */
   maxBacklog?: number;
-  /** Consent carried by calls (Segment categoryPreferences, Sec-GPC) is recorded when this is set. */
+  /** Consent carried by calls (Segment categoryPreferences, Sec-GPC) is recorded when this is set (webhooks; tracked calls: by the intake processor). */
   consent?: TrackingConsentDeps;
   /** Origins some source allows: answers CORS preflights (./cors.ts). */
   origins: AllowedOriginIndex;
@@ -131,7 +134,22 @@ async function authenticate(
 }
 
 export function admit(deps: TrackingDeps, source: Source, count: number, bytes: number): RegionWriter {
-  const writer = deps.writers.get(source.region);
+  return admitTo(deps, deps.writers, source, count, bytes);
+}
+
+/** As admit, for the intake log of the source's region (the tracking API's calls). */
+export function admitToIntake(deps: TrackingDeps, source: Source, count: number, bytes: number): IntakeLog {
+  return admitTo(deps, deps.intake, source, count, bytes);
+}
+
+function admitTo<T extends { backlog: number }>(
+  deps: TrackingDeps,
+  targets: ReadonlyMap<string, T>,
+  source: Source,
+  count: number,
+  bytes: number,
+): T {
+  const writer = targets.get(source.region);
   if (!writer)
     throw new TrackingError(
       503,
@@ -152,23 +170,16 @@ export function admit(deps: TrackingDeps, source: Source, count: number, bytes: 
   return writer;
 }
 
-async function store(
-  deps: TrackingDeps,
-  request: FastifyRequest,
-  writer: RegionWriter,
-  source: Source,
-  calls: TrackingCall[],
-) {
-  // A public (browser) key's identifiers are claims: the writer holds merges they alone would cause.
-  const outcomes = await writer.write(
-    calls.map((call) => ({ sourceId: source.id, provenance: provenanceOfSource(source.kind), call })),
-  );
-  if (deps.consent) {
-    const gpc = request.headers['sec-gpc'];
-    await recordTrackedConsent(deps.consent, source, calls, outcomes, typeof gpc === 'string' ? gpc.trim() : undefined);
-  }
-  await recordTrackedClicks(deps.consent?.regional.get(source.region), source.id, calls, outcomes);
-  return outcomes;
+/** Appends the request's calls to the intake log; resolves once they are committed there. */
+async function store(request: FastifyRequest, log: IntakeLog, source: Source, calls: TrackingCall[]): Promise<void> {
+  const gpc = request.headers['sec-gpc'];
+  await log.append({
+    sourceId: source.id,
+    sourceKind: source.kind,
+    brandId: source.brandId,
+    ...(typeof gpc === 'string' ? { gpc: gpc.trim() } : {}),
+    calls,
+  });
 }
 
 // What the routes document (web/openapi.ts): the bodies as parseSingle and parseBatch check them.
@@ -246,7 +257,7 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
         const doc = trackingRoute({
           summary,
           body: callSchemas[type].and(writeKeyInBodySchema),
-          response: { 200: json("committed in the source's region", accepted) },
+          response: { 200: json("committed to the intake log of the source's region", accepted) },
         });
         scope.post(
           path,
@@ -255,8 +266,8 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
             const source = await authenticate(deps, request, reply);
             const parsed = parseSingle(type as CallType, request.body, new Date(), randomUUID);
             if (!parsed.ok) return reply.code(400).send({ success: false, error: parsed.reason });
-            const writer = admit(deps, source, 1, parsed.bytes);
-            await store(deps, request, writer, source, [parsed.call]);
+            const log = admitToIntake(deps, source, 1, parsed.bytes);
+            await store(request, log, source, [parsed.call]);
             return { success: true };
           },
         );
@@ -300,8 +311,8 @@ export function registerTrackingRoutes(app: FastifyInstance, given: TrackingDeps
             return reply.code(400).send({ success: false, error: 'no valid event in the batch', rejected });
           const expanded = storedBatchTooLarge(parsed.result.storedBytes);
           if (expanded) return reply.code(413).send({ success: false, error: expanded });
-          const writer = admit(deps, source, calls.length, parsed.result.storedBytes);
-          await store(deps, request, writer, source, calls);
+          const log = admitToIntake(deps, source, calls.length, parsed.result.storedBytes);
+          await store(request, log, source, calls);
           // Good items are stored even when others were refused; the refused ones are named, by index.
           return rejected.length ? { success: true, stored: calls.length, rejected } : { success: true };
         },

@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from 'postgres';
-import { readConsent, recordConsent } from '../../db/consent-store';
-import type { CallOutcome } from '../../db/region-writer';
-import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences } from '../../domain/consent';
-import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
-import type { RegionCatalog } from '../../domain/regions';
-import type { SourceKind } from '../../domain/sources';
-import { admitTrackedConsent, proofKindFor } from '../../domain/tracked-consent';
-import type { TrackingCall } from '../../domain/tracking';
-import { startRecordedPropagation } from '../../temporal/consent-outbox';
+import { readConsent, recordConsent } from '../db/consent-store';
+import type { CallOutcome } from '../db/region-writer';
+import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences } from '../domain/consent';
+import { consentPolicyOf, policyFor } from '../domain/privacy-policies';
+import type { RegionCatalog } from '../domain/regions';
+import type { SourceKind } from '../domain/sources';
+import { admitTrackedConsent, proofKindFor } from '../domain/tracked-consent';
+import type { TrackingCall } from '../domain/tracking';
+import { startRecordedPropagation } from './consent-outbox';
+import type { IntakeRow } from '../db/intake-store';
+import { recordTrackedClicks } from '../db/tracked-clicks';
 
 /**
  * Consent carried by tracked calls: Segment's `context.consent.categoryPreferences` on any call,
@@ -116,4 +118,20 @@ export async function recordTrackedConsent(
     }
   }
   return signalled;
+}
+
+/**
+ * What the intake processor does after the writer stored a request's calls (db/intake-processor.ts):
+ * the consent they carry and their ad click IDs, for the people they resolved to. Both are keyed
+ * (message ID as consent proof, click ID), so a request processed twice records nothing twice.
+ */
+export function afterTrackedWrite(
+  deps: TrackingConsentDeps,
+  region: string,
+): (row: IntakeRow, outcomes: CallOutcome[]) => Promise<void> {
+  return async (row, outcomes) => {
+    const source = { id: row.sourceId, region, kind: row.sourceKind, brandId: row.brandId };
+    await recordTrackedConsent(deps, source, row.calls, outcomes, row.gpc);
+    await recordTrackedClicks(deps.regional.get(region), row.sourceId, row.calls, outcomes);
+  };
 }

@@ -1,8 +1,8 @@
 import type { Sql } from 'postgres';
-import { AdClick, recordAdClicks } from '../../db/ad-conversions-store';
-import type { CallOutcome } from '../../db/region-writer';
-import { clickIdsOf } from '../../domain/ad-clicks';
-import type { TrackingCall } from '../../domain/tracking';
+import { AdClick, recordAdClicks } from './ad-conversions-store';
+import type { CallOutcome } from './region-writer';
+import { clickIdsOf } from '../domain/ad-clicks';
+import type { TrackingCall } from '../domain/tracking';
 
 /**
  * Ad click IDs (gclid, gbraid, wbraid) on stored tracked calls, kept for the person each call resolved
