@@ -165,7 +165,10 @@ class SegmentCompiler {
     // Did at least n (n ≥ 1) of them, from a person's row for all sources.
     const atLeast = (n: number) => (windowed ? sql`f.recent[${n}::int] >= ${bound}` : sql`f.total >= ${n}::int`);
     if (allSources) {
-      if (lo === 0) return sql`p.customer_id not in (select f.customer_id ${rows} and ${atLeast(hi! + 1)})`;
+      if (lo === 0)
+        return hi === undefined
+          ? sql`true`
+          : sql`p.customer_id not in (select f.customer_id ${rows} and ${atLeast(hi + 1)})`;
       return sql`p.customer_id in (select f.customer_id ${rows} and ${atLeast(lo)}
         ${hi === undefined ? sql`` : sql`and not coalesce(${atLeast(hi + 1)}, false)`})`;
     }
