@@ -155,6 +155,15 @@ const NAMED_CALLS = new Set(['page', 'screen']);
 const NEITHER = new Set(['trait', 'tag', 'computed', 'segment', 'prediction', 'loyalty', 'identify', 'group', 'alias']);
 
 /**
+ * The people whose facts may be behind: a change the processor has not taken yet, of a cause that
+ * may touch events, orders or consent records (as factsToRefresh reads causes). Moves noted by a
+ * full recompute, computed values or tags leave the facts as they are.
+ */
+export const changesAwaitingFacts = (sql: Db) => sql`
+  select customer_id from audience_changes
+  where cause <> all(${sql.array([...NEITHER])}::text[]) and cause not like 'computed:%'`;
+
+/**
  * What the facts reactor refreshes for one person's causes: event names (null: all of them), and
  * whether their orders. `event:<name>` names one; a page or screen view refreshes all names (its
  * cause does not carry the name); a cause not known to leave both alone (a merge moves events and

@@ -9,7 +9,7 @@ import {
   type SegmentNode,
   WEEKDAY_NUMBERS,
 } from '../domain/segments';
-import { ALL, AUDIENCE_RECENT_EVENTS } from './audience-facts-store';
+import { ALL, AUDIENCE_RECENT_EVENTS, changesAwaitingFacts } from './audience-facts-store';
 
 /**
  * Segments in SQL (issue 11 §5). A definition (domain/segments.ts) compiles to one parameterised
@@ -397,8 +397,9 @@ class SegmentCompiler {
  * events and orders (`facts: false`, the reference the facts are tested against).
  * `factsCurrent`: the caller refreshed the facts of the people it evaluates (the audience
  * processor, for its batch). Otherwise the people with changes the processor has not taken yet
- * (rows in `audience_changes`, written with their event or order) are evaluated from their events
- * and orders, so an answer is exact at its snapshot however far the processor is behind.
+ * (rows in `audience_changes`, written with their event, order or consent record) are evaluated
+ * from their events, orders and records, so an answer is exact at its snapshot however far the
+ * processor is behind.
  */
 export interface EvaluationOptions {
   facts?: boolean;
@@ -420,8 +421,9 @@ export function membersQuery(
     where p.merged_into is null ${among === null ? sql`` : sql`and p.customer_id in (${among})`} ${pending}
       and ${new SegmentCompiler(sql, scope, among, fromFacts).node(definition)}`;
   if (!facts || options.factsCurrent) return members(listed, facts, sql``);
-  const changed = sql`select customer_id from audience_changes`;
-  const changedAmong = listed === null ? changed : sql`${changed} where customer_id in (${listed})`;
+  const changed = changesAwaitingFacts(sql);
+  const changedAmong =
+    listed === null ? changed : sql`select customer_id from (${changed}) c where customer_id in (${listed})`;
   return sql`${members(listed, true, sql`and p.customer_id not in (${changed})`)}
     union all ${members(changedAmong, false, sql``)}`;
 }
