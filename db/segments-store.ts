@@ -420,12 +420,22 @@ export function membersQuery(
     select p.customer_id from profiles p
     where p.merged_into is null ${among === null ? sql`` : sql`and p.customer_id in (${among})`} ${pending}
       and ${new SegmentCompiler(sql, scope, among, fromFacts).node(definition)}`;
-  if (!facts || options.factsCurrent) return members(listed, facts, sql``);
-  const changed = changesAwaitingFacts(sql);
-  const changedAmong =
-    listed === null ? changed : sql`select customer_id from (${changed}) c where customer_id in (${listed})`;
-  return sql`${members(listed, true, sql`and p.customer_id not in (${changed})`)}
-    union all ${members(changedAmong, false, sql``)}`;
+  if (!facts || options.factsCurrent || !readsFacts(definition)) return members(listed, facts, sql``);
+  // The people awaiting the processor, read once.
+  const pending = sql`select customer_id from pending`;
+  return sql`with pending as materialized (
+      select distinct customer_id from (${changesAwaitingFacts(sql)}) c
+      ${listed === null ? sql`` : sql`where customer_id in (${listed})`})
+    ${members(listed, true, sql`and p.customer_id not in (${pending})`)}
+    union all ${members(pending, false, sql``)}`;
+}
+
+/** Whether a definition has conditions answered from the facts (events, orders, consent). */
+function readsFacts(node: SegmentNode): boolean {
+  if ('all' in node) return node.all.some(readsFacts);
+  if ('any' in node) return node.any.some(readsFacts);
+  if ('not' in node) return readsFacts(node.not);
+  return node.type === 'event' || node.type === 'order' || node.type === 'consent';
 }
 
 /** Customer IDs of this region's members, optionally among `restrict` only (incremental evaluation). */
