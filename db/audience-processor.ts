@@ -134,6 +134,11 @@ export function segmentMembershipReactor(deps: {
   regions: RegionCatalog;
   /** Segments evaluated at once (default 1). */
   concurrency?: number;
+  /**
+   * The facts reactor (db/audience-facts-store.ts) runs before this one in the same batch, so the
+   * people of the batch are evaluated from their facts; without it, from their events and orders.
+   */
+  afterFacts?: boolean;
 }): AudienceReactor {
   let cached:
     | { stamp: string; segments: { segment: Segment; scope: SegmentScope; dependsOn: CauseTest }[] }
@@ -162,7 +167,8 @@ export function segmentMembershipReactor(deps: {
     await eachConcurrently(await load(), deps.concurrency ?? 1, async ({ segment, scope, dependsOn }) => {
       // Only the people whose change this segment reads (all of them when the cause is unspecific).
       const affected = affectedCustomers(causes, dependsOn);
-      if (affected.length > 0) await applySegmentMembership(sql, segment, scope, affected.sort());
+      if (affected.length > 0)
+        await applySegmentMembership(sql, segment, scope, affected.sort(), { factsCurrent: deps.afterFacts === true });
     });
   };
 }

@@ -125,8 +125,9 @@ export async function recordConsent(
     const changes = effectiveBefore
       ? consentChangeSummary(effectiveBefore, effectiveAfter)
       : consentChangeSummary(effectiveFor(place, []), effectiveAfter);
-    // Segments testing consent follow it (the audience processor re-evaluates this person).
-    if (changes.length > 0 || !existing || existing.country !== place.country)
+    // Segments testing consent follow it (the audience processor re-evaluates this person); a new
+    // record that changes nothing today still changes the latest record the consent facts keep.
+    if (records.length > 0 || changes.length > 0 || !existing || existing.country !== place.country)
       await tx`insert into audience_changes (customer_id, cause) values (${customerId}, 'consent')`;
     if (changes.length === 0) return { changes, effective: effectiveAfter };
     // The propagation carries its scope: a brand's change goes to that brand's systems only.

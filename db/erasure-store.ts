@@ -180,6 +180,9 @@ export async function eraseProfiles(
     await tx`delete from held_merges where from_customer_id = any(${list}::uuid[]) or into_customer_id = any(${list}::uuid[])`;
     // Values derived from the person's events and orders (computed traits, predictions) go with them.
     await tx`delete from computed_trait_values where customer_id = any(${list}::uuid[])`;
+    await tx`delete from event_facts where customer_id = any(${list}::uuid[])`;
+    await tx`delete from order_facts where customer_id = any(${list}::uuid[])`;
+    await tx`delete from consent_facts where customer_id = any(${list}::uuid[])`;
     // What the send gate kept of the messages sent to them (keys, counters): IDs only, but theirs.
     await tx`delete from send_keys where customer_id = any(${list}::uuid[])`;
     await tx`delete from send_counters where customer_id = any(${list}::uuid[])`;

@@ -9,6 +9,7 @@ import {
   type SegmentNode,
   WEEKDAY_NUMBERS,
 } from '../domain/segments';
+import { ALL, AUDIENCE_RECENT_EVENTS, changesAwaitingFacts } from './audience-facts-store';
 
 /**
  * Segments in SQL (issue 11 §5). A definition (domain/segments.ts) compiles to one parameterised
@@ -124,16 +125,122 @@ class SegmentCompiler {
   constructor(
     private readonly sql: Db,
     private readonly scope: SegmentScope,
-    private readonly restrict: string[] | null,
+    /** The people to evaluate (a set of customer IDs), or null for everyone. */
+    private readonly restrict: Fragment | null,
+    /** Answer event and order conditions from the per-person facts (false: from the events and orders). */
+    private readonly facts = true,
   ) {}
 
   private only(column: Fragment): Fragment {
-    return this.restrict === null ? this.sql`` : this.sql`and ${column} in (select unnest(${this.restrict}::uuid[]))`;
+    return this.restrict === null ? this.sql`` : this.sql`and ${column} in (${this.restrict})`;
   }
 
   private visible(column: Fragment): Fragment {
     const ids = this.scope.visibleSourceIds;
     return ids === null ? this.sql`` : this.sql`and ${column} = any(${ids}::text[])`;
+  }
+
+  /**
+   * An event condition from `event_facts` (db/audience-facts-store.ts): one row per person, event
+   * name and source (and one for all sources, which the group reads) instead of their events.
+   * Exact: all time counts the totals; a window counts the latest instants inside it, which decides
+   * "at least k" for k up to the instants kept (and "at most m" for m below): the k-th latest is
+   * in the window exactly when k of them are. A brand sums its visible sources' rows, each counting
+   * at most the instants it keeps, which decides the same bounds. Property filters, or counts
+   * beyond that, read the events.
+   */
+  private eventFromFacts(c: Extract<SegmentCondition, { type: 'event' }>): Fragment | undefined {
+    const sql = this.sql;
+    if (!this.facts || (c.where?.length ?? 0) > 0) return undefined;
+    const lo = c.atLeast ?? (c.atMost === undefined ? 1 : 0);
+    const hi = c.atMost;
+    const windowed = c.withinDays !== undefined;
+    if (windowed && (lo > AUDIENCE_RECENT_EVENTS || (hi ?? 0) + 1 > AUDIENCE_RECENT_EVENTS)) return undefined;
+    // "At least once in the window": the events index holds exactly those people, in a range.
+    if (windowed && lo === 1 && hi === undefined) return undefined;
+    const bound = sql`now() - make_interval(days => ${c.withinDays ?? 0}::int)`;
+    const allSources = this.scope.visibleSourceIds === null;
+    const rows = sql`from event_facts f where f.event = ${c.name} ${this.only(sql`f.customer_id`)}
+      and ${allSources ? sql`f.source_id = ${ALL}` : sql`f.source_id <> ${ALL} ${this.visible(sql`f.source_id`)}`}`;
+    // Did at least n (n ≥ 1) of them, from a person's row for all sources.
+    const atLeast = (n: number) => (windowed ? sql`f.recent[${n}::int] >= ${bound}` : sql`f.total >= ${n}::int`);
+    if (allSources) {
+      if (lo === 0)
+        return hi === undefined
+          ? sql`true`
+          : sql`p.customer_id not in (select f.customer_id ${rows} and ${atLeast(hi + 1)})`;
+      return sql`p.customer_id in (select f.customer_id ${rows} and ${atLeast(lo)}
+        ${hi === undefined ? sql`` : sql`and not coalesce(${atLeast(hi + 1)}, false)`})`;
+    }
+    let counted = sql`f.total`;
+    if (windowed) {
+      counted = sql`0`;
+      for (let i = 1; i <= AUDIENCE_RECENT_EVENTS; i++)
+        counted = sql`${counted} + coalesce((f.recent[${i}::int] >= ${bound})::int, 0)`;
+    }
+    const n = sql`sum(${counted})`;
+    const within = sql`${n} >= ${lo}::int ${hi === undefined ? sql`` : sql`and ${n} <= ${hi}::int`}`;
+    // Rows with nothing in the window count 0 and change no sum.
+    const some = windowed ? sql`and f.recent[1] >= ${bound}` : sql``;
+    return lo === 0
+      ? sql`p.customer_id not in (select f.customer_id ${rows} ${some} group by f.customer_id having not (${within}))`
+      : sql`p.customer_id in (select f.customer_id ${rows} ${some} group by f.customer_id having ${within})`;
+  }
+
+  /**
+   * An order condition from `order_facts`: one row per person, store and currency (and one for all,
+   * which the group reads when it filters on neither). All time is exact from the sums. A window
+   * takes the people with an order in it whose sums could pass (the count and the positive amounts
+   * bound any window's), then checks each: their sums when all their orders fall in the window,
+   * else their orders in it. Only "at most" tests in a window (which people without orders pass)
+   * read the orders table as a whole.
+   */
+  private orderFromFacts(c: Extract<SegmentCondition, { type: 'order' }>): Fragment | undefined {
+    const sql = this.sql;
+    if (!this.facts) return undefined;
+    const count = c.count ?? (c.amount === undefined ? { atLeast: 1 } : undefined);
+    const zeroPasses = (count?.atLeast ?? 0) <= 0 && (c.amount?.atLeast ?? 0) <= 0;
+    if (c.withinDays !== undefined && zeroPasses) return undefined;
+    const within = (n: Fragment, sum: Fragment) => {
+      const tests: Fragment[] = [];
+      if (count?.atLeast !== undefined) tests.push(sql`${n} >= ${count.atLeast}::int`);
+      if (count?.atMost !== undefined) tests.push(sql`${n} <= ${count.atMost}::int`);
+      if (c.amount?.atLeast !== undefined) tests.push(sql`${sum} >= ${c.amount.atLeast}::bigint`);
+      if (c.amount?.atMost !== undefined) tests.push(sql`${sum} <= ${c.amount.atMost}::bigint`);
+      return tests.reduce((a, b) => sql`${a} and ${b}`);
+    };
+    const filters = (alias: Fragment) => sql`${this.visible(sql`${alias}.source_id`)}
+      ${c.currency === undefined ? sql`` : sql`and ${alias}.currency = ${c.currency}`}
+      ${c.storeIds === undefined ? sql`` : sql`and ${alias}.source_id = any(${c.storeIds}::text[])`}`;
+    const all = this.scope.visibleSourceIds === null && c.currency === undefined && c.storeIds === undefined;
+    const rowsOf = all
+      ? sql`f.source_id = ${ALL} and f.currency = ${ALL}`
+      : sql`f.source_id <> ${ALL} ${filters(sql`f`)}`;
+    // One row per person for all; a brand's (or a store's, a currency's) rows summed.
+    const [orders, amount, positive, first] = all
+      ? [sql`f.orders`, sql`f.amount`, sql`f.positive_amount`, sql`f.first_at`]
+      : [sql`sum(f.orders)`, sql`sum(f.amount)`, sql`sum(f.positive_amount)`, sql`min(f.first_at)`];
+    const per = (test: Fragment) => (all ? sql`and ${test}` : sql`group by f.customer_id having ${test}`);
+    if (c.withinDays === undefined) {
+      const rows = sql`from order_facts f where ${rowsOf} ${this.only(sql`f.customer_id`)}`;
+      const sums = within(orders, amount);
+      return zeroPasses
+        ? sql`p.customer_id not in (select f.customer_id ${rows} ${per(sql`not (${sums})`)})`
+        : sql`p.customer_id in (select f.customer_id ${rows} ${per(sums)})`;
+    }
+    const bound = sql`now() - make_interval(days => ${c.withinDays}::int)`;
+    const upper: Fragment[] = [];
+    if (count?.atLeast !== undefined) upper.push(sql`${orders} >= ${count.atLeast}::int`);
+    if (c.amount?.atLeast !== undefined) upper.push(sql`${positive} >= ${c.amount.atLeast}::bigint`);
+    const candidates = sql`p.customer_id in (select f.customer_id from order_facts f
+      where ${rowsOf} and f.last_at >= ${bound} ${this.only(sql`f.customer_id`)} ${per(upper.reduce((a, b) => sql`${a} and ${b}`))})`;
+    const fromOrders = sql`(select ${within(sql`count(*)`, sql`coalesce(sum(o.reporting_total_minor), 0)`)} from orders o
+      where o.customer_id = p.customer_id and o.status <> 'cancelled' and o.placed_at >= ${bound} ${filters(sql`o`)})`;
+    const exact = sql`(select case when ${first} >= ${bound} then ${within(orders, amount)} else ${fromOrders} end
+      from order_facts f where f.customer_id = p.customer_id and ${rowsOf} and f.last_at >= ${bound})`;
+    // An order in the window is all "at least one order" asks: the candidates are the members.
+    const anyOrder = count?.atLeast === 1 && count.atMost === undefined && c.amount === undefined;
+    return anyOrder ? candidates : sql`(${candidates} and coalesce(${exact}, false))`;
   }
 
   node(n: SegmentNode): Fragment {
@@ -163,6 +270,19 @@ class SegmentCompiler {
         return c.has ? tagged : sql`not ${tagged}`;
       }
       case 'consent': {
+        if (this.facts) {
+          // From `consent_facts` (the latest record's state per scope): those whose latest record
+          // grants, and those with none in the scope whose jurisdiction grants by default.
+          const scope = sql`f.purpose = ${c.purpose} and f.brand_scope = ${this.scope.consentBrand ?? ''}`;
+          const byDefault = jurisdictionsGrantingByDefault(c.purpose);
+          let granted = sql`p.customer_id in (select f.customer_id from consent_facts f
+            where ${scope} and f.state = 'granted' ${this.only(sql`f.customer_id`)})`;
+          if (byDefault.length > 0)
+            granted = sql`(${granted} or p.customer_id in (select s.customer_id from consent_subjects s
+              where s.jurisdiction = any(${byDefault}::text[]) ${this.only(sql`s.customer_id`)}
+                and not exists (select 1 from consent_facts f where f.customer_id = s.customer_id and ${scope})))`;
+          return c.state === 'granted' ? granted : sql`not ${granted}`;
+        }
         // Effective consent (db/consent-store.ts effectiveConsentSql, evaluated per person): the
         // latest record of the scope for the purpose (a denial wins a tie), else the default of
         // the person's jurisdiction; a person with no consent subject is not granted.
@@ -189,6 +309,8 @@ class SegmentCompiler {
             and not exists (select 1 from consent_subjects s where s.customer_id = v.customer_id))`;
       }
       case 'event': {
+        const fromFacts = this.eventFromFacts(c);
+        if (fromFacts) return fromFacts;
         const lo = c.atLeast ?? (c.atMost === undefined ? 1 : 0);
         const filters = sql`e.event = ${c.name} ${this.only(sql`e.customer_id`)} ${this.visible(sql`e.source_id`)}
           ${c.withinDays === undefined ? sql`` : sql`and e.timestamp >= now() - make_interval(days => ${c.withinDays}::int)`}
@@ -220,6 +342,8 @@ class SegmentCompiler {
           ) x where not (${followed}))`;
       }
       case 'order': {
+        const fromFacts = this.orderFromFacts(c);
+        if (fromFacts) return fromFacts;
         const count = c.count ?? (c.amount === undefined ? { atLeast: 1 } : undefined);
         const sum = sql`coalesce(sum(o.reporting_total_minor), 0)`;
         const tests: Fragment[] = [];
@@ -268,12 +392,50 @@ class SegmentCompiler {
   }
 }
 
+/**
+ * How a definition is evaluated: from the per-person facts (the default), or straight from the
+ * events and orders (`facts: false`, the reference the facts are tested against).
+ * `factsCurrent`: the caller refreshed the facts of the people it evaluates (the audience
+ * processor, for its batch). Otherwise the people with changes the processor has not taken yet
+ * (rows in `audience_changes`, written with their event, order or consent record) are evaluated
+ * from their events, orders and records, so an answer is exact at its snapshot however far the
+ * processor is behind.
+ */
+export interface EvaluationOptions {
+  facts?: boolean;
+  factsCurrent?: boolean;
+}
+
 /** The customers of this region matching the definition (restricted to `restrict` when given). */
-function membersQuery(sql: Db, definition: SegmentNode, scope: SegmentScope, restrict: string[] | null): Fragment {
-  const where = new SegmentCompiler(sql, scope, restrict).node(definition);
-  return sql`select p.customer_id from profiles p
-    where p.merged_into is null ${restrict === null ? sql`` : sql`and p.customer_id in (select unnest(${restrict}::uuid[]))`}
-      and ${where}`;
+export function membersQuery(
+  sql: Db,
+  definition: SegmentNode,
+  scope: SegmentScope,
+  restrict: string[] | null,
+  options: EvaluationOptions = {},
+): Fragment {
+  const facts = options.facts ?? true;
+  const listed = restrict === null ? null : sql`select unnest(${restrict}::uuid[])`;
+  const members = (among: Fragment | null, fromFacts: boolean, pending: Fragment) => sql`
+    select p.customer_id from profiles p
+    where p.merged_into is null ${among === null ? sql`` : sql`and p.customer_id in (${among})`} ${pending}
+      and ${new SegmentCompiler(sql, scope, among, fromFacts).node(definition)}`;
+  if (!facts || options.factsCurrent || !readsFacts(definition)) return members(listed, facts, sql``);
+  // The people awaiting the processor, read once.
+  const pending = sql`select customer_id from pending`;
+  return sql`with pending as materialized (
+      select distinct customer_id from (${changesAwaitingFacts(sql)}) c
+      ${listed === null ? sql`` : sql`where customer_id in (${listed})`})
+    ${members(listed, true, sql`and p.customer_id not in (${pending})`)}
+    union all ${members(pending, false, sql``)}`;
+}
+
+/** Whether a definition has conditions answered from the facts (events, orders, consent). */
+function readsFacts(node: SegmentNode): boolean {
+  if ('all' in node) return node.all.some(readsFacts);
+  if ('any' in node) return node.any.some(readsFacts);
+  if ('not' in node) return readsFacts(node.not);
+  return node.type === 'event' || node.type === 'order' || node.type === 'consent';
 }
 
 /** Customer IDs of this region's members, optionally among `restrict` only (incremental evaluation). */
@@ -282,8 +444,9 @@ export async function evaluateSegment(
   definition: SegmentNode,
   scope: SegmentScope,
   restrict: string[] | null = null,
+  options: EvaluationOptions = {},
 ): Promise<string[]> {
-  const rows = await sql<{ customer_id: string }[]>`${membersQuery(sql, definition, scope, restrict)}`;
+  const rows = await sql<{ customer_id: string }[]>`${membersQuery(sql, definition, scope, restrict, options)}`;
   return rows.map((r) => r.customer_id);
 }
 
@@ -344,10 +507,11 @@ export async function applySegmentMembership(
   segment: Pick<Segment, 'id' | 'version' | 'definition'>,
   scope: SegmentScope,
   candidates: string[] | null,
+  options: EvaluationOptions = {},
 ): Promise<MembershipMoves> {
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_SEGMENT}::int, hashtext(${segment.id}))`;
-    const members = new Set(await evaluateSegment(tx, segment.definition, scope, candidates));
+    const members = new Set(await evaluateSegment(tx, segment.definition, scope, candidates, options));
     const current = await tx<{ customer_id: string }[]>`
       select customer_id from segment_membership where segment_id = ${segment.id} and exited_at is null
       ${candidates === null ? tx`` : tx`and customer_id = any(${candidates}::uuid[])`}`;

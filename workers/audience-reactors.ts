@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import { adAudienceConsentReactor } from '../db/ad-audiences-store';
 import { type AudienceReactor, segmentMembershipReactor } from '../db/audience-processor';
 import { computedTraitsReactor } from '../db/computed-traits-store';
+import { audienceFactsReactor } from '../db/audience-facts-store';
 import { type RuleTag, ruleTagsOf, syncRuleTags } from '../db/tags-store';
 import type { RegionCatalog } from '../domain/regions';
 import type { Client } from '@temporalio/client';
@@ -51,6 +52,7 @@ const RULE_TAGS_TTL_MS = 2000;
  * `audienceReactors`: what the audience processor runs, in order, for the people whose data
  * changed (db/audience-processor.ts). The order matters: segments may test computed traits, and
  * rule tags mirror segments. Each reactor is `(sql, customerIds) => Promise<void>`, idempotent.
+ *   0. the per-person event and order facts segments read (db/audience-facts-store.ts);
  *   1. computed traits (issue 11 §3): definitions re-read every 30 s (a new or changed trait is
  *      also recomputed for everyone by its own workflow);
  *   2. segment membership;
@@ -62,9 +64,10 @@ const RULE_TAGS_TTL_MS = 2000;
 export function audienceReactors(deps: AudienceReactorDeps): AudienceReactor[] {
   const concurrency = deps.concurrency ?? REACTOR_CONCURRENCY;
   return [
+    audienceFactsReactor(),
     loyaltyReactor(deps),
     computedTraitsReactor(deps.globalSql, { concurrency }),
-    segmentMembershipReactor({ ...deps, concurrency }),
+    segmentMembershipReactor({ ...deps, concurrency, afterFacts: true }),
     ruleTagReactor(deps),
     adAudienceConsentReactor(deps),
     adConversionReactor(deps),

@@ -2,6 +2,7 @@ import {
   ActivityOptions,
   continueAsNew,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   workflowInfo,
@@ -17,9 +18,10 @@ import { type SegmentRecomputeInput, segmentRecomputeWorkflowId } from './defini
  * conditions, plus a full recompute after a definition change. The history holds only segment
  * IDs, customer-ID cursors and counts.
  *
- * - segmentRecompute: every profile of the region, in pages of customer IDs; continues as new
- *   before its history grows large; stops when the definition got a newer version (that version
- *   has its own recompute).
+ * - segmentRecompute: every profile of the region in one set-based activity (db/segments-store.ts
+ *   recomputeSegment); stops when the definition got a newer version (that version has its own
+ *   recompute). Runs started before `single-pass-recompute` replay the page loop they recorded
+ *   (each of its pages has been the whole region since the set-based recompute).
  * - segmentMaintenance: started by the region's Schedule (`segment-maintenance-<region>`); starts
  *   a segmentRecompute for each time-relative segment (one already running is left alone).
  */
@@ -29,15 +31,23 @@ const PAGE: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 const LIST: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } };
-/** Pages per run before continuing as new (each page is a handful of history events). */
+/** Pages per run before continuing as new, for runs that replay the page loop. */
 const PAGES_PER_RUN = 500;
 
-const { recomputeSegmentPage } = proxyActivities<SegmentActivities>(PAGE);
+const { recomputeSegmentPage, recomputeSegmentInRegion } = proxyActivities<SegmentActivities>(PAGE);
 const { timeRelativeSegments } = proxyActivities<SegmentActivities>(LIST);
 
 export async function segmentRecompute(
   input: SegmentRecomputeInput,
 ): Promise<{ entered: number; exited: number; superseded: boolean }> {
+  if (patched('single-pass-recompute')) {
+    const result = await recomputeSegmentInRegion({ segmentId: input.segmentId, version: input.version });
+    return {
+      entered: (input.entered ?? 0) + result.entered,
+      exited: (input.exited ?? 0) + result.exited,
+      superseded: result.superseded,
+    };
+  }
   let after = input.after ?? null;
   let entered = input.entered ?? 0;
   let exited = input.exited ?? 0;

@@ -31,6 +31,22 @@ export function createSegmentActivities(deps: SegmentActivityDeps) {
       return segments.filter(needsScheduledRecompute).map((s) => ({ segmentId: s.id, version: s.version }));
     },
 
+    /**
+     * A full recompute of the segment in this region, one set-based pass; `superseded` when the
+     * definition has a newer version than the one the workflow was started for.
+     */
+    async recomputeSegmentInRegion(input: {
+      segmentId: string;
+      version: number;
+    }): Promise<{ entered: number; exited: number; superseded: boolean }> {
+      const segment = await getSegment(deps.globalSql, input.segmentId);
+      const owned = segment && (segment.owner === 'group' || segment.owner === deps.region);
+      if (!segment || !owned || segment.version !== input.version) return { entered: 0, exited: 0, superseded: true };
+      const scope = await segmentScope(deps.globalSql, deps.regions, segment.brandId);
+      return { ...(await recomputeSegment(deps.sql, segment, scope)), superseded: false };
+    },
+
+    /** The page loop's activity, kept for runs started before `single-pass-recompute` (replay). */
     async recomputeSegmentPage(
       input: RecomputePageInput,
     ): Promise<{ entered: number; exited: number; next: string | null; superseded: boolean }> {

@@ -625,6 +625,77 @@ export const computedTraitValues = pgTable(
   (t) => [primaryKey({ columns: [t.customerId, t.traitId] }), index('computed_trait_values_trait').on(t.traitId)],
 );
 
+/**
+ * Per person, event name and source: how many such events there are and the latest few instants
+ * (newest first, at most AUDIENCE_RECENT_EVENTS of db/audience-facts-store.ts); plus a row for all
+ * sources together (source `*`), which the group's segments read. Kept by the audience processor
+ * from the events table for the people whose events changed, so an event condition ("at least 2 in
+ * 30 days") is answered exactly from one row per person instead of their events.
+ */
+export const eventFacts = pgTable(
+  'event_facts',
+  {
+    customerId: uuid('customer_id').notNull(),
+    event: text('event').notNull(),
+    sourceId: text('source_id').notNull(),
+    total: integer('total').notNull(),
+    recent: timestamp('recent', { withTimezone: true }).array().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.event, t.sourceId] }),
+    // Who did an event: an index-only scan, the counts and instants in each entry.
+    index('event_facts_event').on(t.event, t.sourceId, t.customerId, t.total, t.recent),
+  ],
+);
+
+/**
+ * Per person, store and currency: their orders that count (not cancelled), the sum in the
+ * reporting currency (minor units), the sum of the positive amounts (a bound on any window's sum)
+ * and the first and last order instants; plus a row for all stores and currencies (`*`, `*`).
+ * Kept by the audience processor from the orders table.
+ */
+export const orderFacts = pgTable(
+  'order_facts',
+  {
+    customerId: uuid('customer_id').notNull(),
+    sourceId: text('source_id').notNull(),
+    currency: text('currency').notNull(),
+    orders: integer('orders').notNull(),
+    amount: bigint('amount', { mode: 'bigint' }).notNull(),
+    positiveAmount: bigint('positive_amount', { mode: 'bigint' }).notNull(),
+    firstAt: timestamp('first_at', { withTimezone: true }).notNull(),
+    lastAt: timestamp('last_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.sourceId, t.currency] }),
+    // Who ordered lately (all stores): by last order, the sums in each entry (index-only).
+    index('order_facts_last')
+      .on(t.lastAt, t.customerId, t.orders, t.amount, t.positiveAmount, t.firstAt)
+      .where(sql`source_id = '*'`),
+  ],
+);
+
+/**
+ * Per person, purpose and consent scope (a separate controller's brand, or `` for the group's):
+ * the state of the latest record (a denial wins a tie), as db/consent-store.ts reads it. Kept by
+ * the audience processor from `consent_records` for the people whose consent changed; no row: no
+ * record in that scope, the jurisdiction's default applies.
+ */
+export const consentFacts = pgTable(
+  'consent_facts',
+  {
+    customerId: uuid('customer_id').notNull(),
+    purpose: text('purpose').notNull(),
+    brandScope: text('brand_scope').notNull(),
+    state: text('state').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.purpose, t.brandScope] }),
+    // Who granted a purpose in a scope: an index-only range.
+    index('consent_facts_state').on(t.purpose, t.brandScope, t.state, t.customerId),
+  ],
+);
+
 /** A tag on a person (`tags.key`), from a rule, a model (with its score) or a manual upload. */
 export const tagAssignments = pgTable(
   'tag_assignments',

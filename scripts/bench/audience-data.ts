@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
+import { rebuildAudienceFacts } from '../../db/audience-facts-store';
 import { parseEcbHistoryZip } from '../../domain/fx-history';
 import { jurisdictionOf } from '../../domain/jurisdictions';
 import { seededRandom } from '../../domain/seeded-random';
@@ -360,6 +361,8 @@ export async function generateRegion(sql: Sql, options: GenerateOptions): Promis
       }
     })(),
   );
+  // What the audience processor keeps as events and orders arrive, built once for the bulk load.
+  await rebuildAudienceFacts(sql);
   await sql`analyze`;
   return {
     region: options.region,

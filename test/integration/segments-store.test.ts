@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rebuildAudienceFacts } from '../../db/audience-facts-store';
 import { AudienceProcessor, segmentMembershipReactor } from '../../db/audience-processor';
 import {
   applySegmentMembership,
@@ -98,6 +99,9 @@ describe('segments in SQL', () => {
     await order(p.ana, 'o1', 5000, 3);
     await order(p.ana, 'o2', 7000, 40);
     await order(p.ben, 'o3', 200_00, 2, 'src_other', 'USD');
+    // Written straight to the tables (no audience changes): the facts segments read are built here,
+    // as the audience processor would have kept them.
+    await rebuildAudienceFacts(sql);
   }, 120_000);
   afterAll(async () => {
     await d?.close();
