@@ -190,6 +190,11 @@ export async function createMeridianWeb(
       ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
     },
+    console: {
+      globalSql: globalPool.sql,
+      rateLimitKey: config.identityHmacKey,
+      ...(config.oidc ? { oidc: config.oidc } : {}),
+    },
     admin: {
       tokens: config.adminTokens,
       regions: config.regions,
