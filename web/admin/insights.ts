@@ -192,7 +192,8 @@ export function registerInsightRoutes(scope: FastifyInstance, deps: AdminDeps, k
       }),
     },
     async (request, reply) => {
-      kit.authorise(request);
+      // It recomputes every region's aggregates: HQ's to start (each region's schedule runs hourly anyway).
+      kit.requireAllRegions(kit.authorise(request), 'a refresh recomputes every region');
       if (!deps.temporal) throw kit.fail(503, 'Temporal is not reachable from this server: try again later');
       const workflowId = await startInsightsRefresh(deps.temporal, { regions: deps.regions });
       return reply.code(202).send({ workflowId });
