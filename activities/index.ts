@@ -16,7 +16,7 @@ import type { RegionKey } from '../db/crypto-shredding';
 import type { RegionCatalog } from '../domain/regions';
 import { createSegmentActivities } from './segments/regional';
 import { createAdAudienceActivities } from './ad-audiences/regional';
-import { type ChannelActivityDeps, createChannelActivities } from './channels/regional';
+import { type ChannelActivityDeps, createChannelSender } from './channels/regional';
 import { createBroadcastActivities } from './broadcasts/regional';
 import { createJourneyActivities } from './journeys/regional';
 import { createLoyaltyActivities } from './loyalty/regional';
@@ -44,11 +44,13 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   unsubscribe: { publicUrl: string; signingKeys: SigningKeys };
   /** Broadcast sends started per second, at most (MERIDIAN_BROADCAST_PER_SECOND). */
   broadcastPerSecond: number;
+  /** Broadcast sends in flight at once (MERIDIAN_BROADCAST_CONCURRENCY). */
+  broadcastConcurrency: number;
 } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
 export function createRegionalActivities(deps: RegionalActivityDeps) {
-  const channelActivities = createChannelActivities({
+  const channelSender = createChannelSender({
     region: deps.region.name,
     sql: deps.pool.sql,
     globalSql: deps.globalSql,
@@ -107,13 +109,16 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       globalSql: deps.globalSql,
       regionKey: deps.regionKey,
     }),
-    ...channelActivities,
+    sendMessage: channelSender.sendMessage,
     ...createBroadcastActivities({
       region: deps.region.name,
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
-      sendMessage: channelActivities.sendMessage,
+      sendMessage: channelSender.sendMessage,
+      sendCollecting: channelSender.sendCollecting,
+      writeDeliveryEvents: channelSender.writeDeliveryEvents,
       maxPerSecond: deps.broadcastPerSecond,
+      maxConcurrency: deps.broadcastConcurrency,
     }),
   };
 }

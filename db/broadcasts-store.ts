@@ -173,6 +173,29 @@ export async function recordRecipientOutcome(
             where broadcast_id = ${broadcastId} and customer_id = ${customerId} and status = 'planned'`;
 }
 
+/** A batch's outcomes in one statement per kind (a member no longer planned is left as it is). */
+export async function recordRecipientOutcomes(
+  sql: Sql,
+  broadcastId: string,
+  outcomes: readonly { customerId: string; outcome: RecipientOutcome }[],
+): Promise<void> {
+  const deferred = outcomes.filter((o) => o.outcome.status === 'deferred');
+  const done = outcomes.filter((o) => o.outcome.status !== 'deferred');
+  if (deferred.length > 0)
+    await sql`
+      update broadcast_recipients r set send_at = u.until, deferrals = r.deferrals + 1, updated_at = now()
+      from unnest(${sql.array(deferred.map((o) => o.customerId))}::uuid[],
+                  ${sql.array(deferred.map((o) => (o.outcome as { until: Date }).until.toISOString()))}::timestamptz[]) as u(customer_id, until)
+      where r.broadcast_id = ${broadcastId} and r.customer_id = u.customer_id and r.status = 'planned'`;
+  if (done.length > 0)
+    await sql`
+      update broadcast_recipients r set status = u.status, reason = u.reason, updated_at = now()
+      from unnest(${sql.array(done.map((o) => o.customerId))}::uuid[], ${sql.array(done.map((o) => o.outcome.status))}::text[],
+                  ${sql.array(done.map((o) => ('reason' in o.outcome ? o.outcome.reason : null)) as string[])}::text[])
+           as u(customer_id, status, reason)
+      where r.broadcast_id = ${broadcastId} and r.customer_id = u.customer_id and r.status = 'planned'`;
+}
+
 /** A cancelled broadcast's unsent plan: kept as cancelled (counted), never sent. */
 export async function cancelPlanned(sql: Sql, broadcastId: string): Promise<number> {
   const result = await sql`update broadcast_recipients set status = 'cancelled', updated_at = now()

@@ -328,6 +328,32 @@ export async function personZone(sql: Sql, customerId: string): Promise<string> 
 }
 
 /** A non-identifying trait's value (profile_traits): identifying traits stay sealed and cannot steer a journey. */
+/**
+ * A journey's `updateTrait`: the queryable trait set now (newest wins, as ingestion's rule), with an
+ * audience change in the same transaction so segments see it. The caller checked the category.
+ */
+export async function setJourneyTrait(
+  sql: Sql,
+  input: {
+    customerId: string;
+    trait: string;
+    value: string | number | boolean | null;
+    category: string;
+    sourceId: string;
+  },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into profile_traits (customer_id, key, value, category, source_id, observed_at)
+      values (${input.customerId}, ${input.trait}, ${JSON.stringify(input.value)}::text::jsonb, ${input.category},
+              ${input.sourceId}, now())
+      on conflict (customer_id, key) do update set
+        value = excluded.value, category = excluded.category, source_id = excluded.source_id, observed_at = excluded.observed_at
+      where profile_traits.observed_at <= excluded.observed_at`;
+    await tx`insert into audience_changes (customer_id, cause) values (${input.customerId}, 'trait')`;
+  });
+}
+
 export async function queryableTrait(sql: Sql, customerId: string, key: string): Promise<unknown> {
   const [row] = await sql<{ value: unknown }[]>`
     select value from profile_traits where customer_id = ${customerId} and key = ${key}`;

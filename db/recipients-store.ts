@@ -21,6 +21,12 @@ export interface RecipientContext {
 
 const FIRST_NAME_TRAITS = ['firstName', 'first_name', 'firstname'];
 
+/** Whether the region holds a profile with this ID (a template preview's sample). */
+export async function profileExists(sql: Sql, customerId: string): Promise<boolean> {
+  const [row] = await sql`select 1 from profiles where customer_id = ${customerId}`;
+  return row !== undefined;
+}
+
 export async function loadRecipientContext(
   sql: Sql,
   regionKey: RegionKey,

@@ -112,6 +112,10 @@ const envSchema = z.object({
     .optional(),
   /** Broadcast sends started per second in each region, at most (the providers' rate). */
   MERIDIAN_BROADCAST_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Broadcast sends in flight at once in each region's batch (each holds a database connection a moment). */
+  MERIDIAN_BROADCAST_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Pooled SMTP connections of each region's marketing mailer. */
+  MERIDIAN_SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   /** TESTS ONLY: the Twilio emulator's URL (called only under MERIDIAN_CONNECTOR_HOST_OVERRIDE). */
   MERIDIAN_TWILIO_BASE_URL: z.url().optional(),
   /** Milliseconds the SMTP server has to accept a connection, greet, and answer each command. */
@@ -231,6 +235,10 @@ export interface MeridianConfig {
     twilio?: { accountSid: string; authToken: string; messagingServiceSid: string; baseUrl?: string };
     /** Broadcast sends started per second per region, at most. */
     broadcastPerSecond: number;
+    /** Broadcast sends in flight at once per region. */
+    broadcastConcurrency: number;
+    /** Pooled SMTP connections per region's marketing mailer. */
+    smtpPoolSize: number;
   };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
@@ -494,6 +502,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
       mailFrom: e.MERIDIAN_MARKETING_MAIL_FROM,
       smtpTimeoutMs: e.MERIDIAN_SMTP_TIMEOUT_MS,
       broadcastPerSecond: e.MERIDIAN_BROADCAST_PER_SECOND,
+      broadcastConcurrency: e.MERIDIAN_BROADCAST_CONCURRENCY,
+      smtpPoolSize: e.MERIDIAN_SMTP_POOL_SIZE,
       ...twilioConfig(e),
     },
     env,

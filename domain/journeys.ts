@@ -1,3 +1,4 @@
+import { type CompiledRules, classify } from './data-categories';
 import { z } from 'zod';
 import { PURPOSES } from './consent';
 import { addLocalDays, instantAt, type IsoWeekday, localParts, nextLocalTime } from './local-time';
@@ -127,11 +128,22 @@ export const journeyNodeSchema = z.discriminatedUnion(
       next: nodeId,
     }),
     z.strictObject({ type: z.literal('updateTag'), tag: refId, action: z.enum(['add', 'remove']), next: nodeId }),
+    /**
+     * Sets a trait on the profile to a value from the configuration (never a personal value), e.g.
+     * `cart_reminded: true`. Only a key of a non-identifying category (the data classification,
+     * domain/data-categories.ts): checked when the journey is saved and again when the node runs.
+     */
+    z.strictObject({
+      type: z.literal('updateTrait'),
+      trait: name('a trait name'),
+      value: z.union([z.string().max(200), z.number(), z.boolean(), z.null()]),
+      next: nodeId,
+    }),
     z.strictObject({ type: z.literal('exit') }),
   ],
   {
     error:
-      'must be a node of type delay, delayUntilLocalTime, delayUntilDateTrait, waitForEvent, waitForSegment, split, randomSplit, message, updateTag or exit',
+      'must be a node of type delay, delayUntilLocalTime, delayUntilDateTrait, waitForEvent, waitForSegment, split, randomSplit, message, updateTag, updateTrait or exit',
   },
 );
 export type JourneyNode = z.infer<typeof journeyNodeSchema>;
@@ -354,4 +366,26 @@ export function listenedSegments(graph: JourneyGraph): Set<string> {
   const ids = new Set<string>();
   for (const node of Object.values(graph.nodes)) if (node.type === 'waitForSegment') ids.add(node.segmentId);
   return ids;
+}
+
+/**
+ * The `updateTrait` nodes naming a key of an identifying ("sealed") category under the workspace's
+ * data classification: `[field, message]` for each, e.g. `nodes.mark.trait`. A journey may set only
+ * traits that are stored queryable (non-identifying); a personal value is never journey configuration.
+ */
+export function sealedTraitUpdates(graph: JourneyGraph, rules: CompiledRules): [field: string, message: string][] {
+  const refused: [string, string][] = [];
+  for (const [id, node] of Object.entries(graph.nodes)) {
+    if (node.type !== 'updateTrait') continue;
+    const message = sealedTraitMessage(node.trait, rules);
+    if (message) refused.push([`nodes.${id}.trait`, message]);
+  }
+  return refused;
+}
+
+/** Why a journey may not set this trait (an identifying or unclassified category), or undefined. */
+export function sealedTraitMessage(trait: string, rules: CompiledRules): string | undefined {
+  const c = classify(trait, rules, 'traits');
+  if (!c.identifying) return undefined;
+  return `"${trait.slice(0, 60)}" is classified ${c.category}, a sealed (identifying) category: a journey sets only non-identifying traits; classify the key with PUT /admin/data-schema if it is not personal`;
 }

@@ -55,6 +55,8 @@ export interface MailerConfig {
   timeoutMs?: number;
   /** Keep a few SMTP connections open and reuse them (campaign sending); off for the occasional privacy email. */
   pool?: boolean;
+  /** Connections of the pool (default 5). */
+  poolSize?: number;
 }
 
 /** The timeout when none is configured: a portal request waits at most about this long per step. */
@@ -113,7 +115,8 @@ export function createMailer(config: MailerConfig): Mailer {
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
-    ...(config.pool ? { pool: true, maxConnections: 5 } : {}),
+    // A pooled connection carries many messages before it is renewed (nodemailer's default is 100).
+    ...(config.pool ? { pool: true, maxConnections: config.poolSize ?? 5, maxMessages: 10_000 } : {}),
   });
   return {
     async send(message) {

@@ -223,6 +223,7 @@ async function main(): Promise<void> {
               channelCaps: marketing.caps,
               unsubscribe: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys },
               broadcastPerSecond: config.activation.broadcastPerSecond,
+              broadcastConcurrency: config.activation.broadcastConcurrency,
             }),
           }),
         );

@@ -49,9 +49,10 @@ const SEND: ActivityOptions = {
 };
 
 const PLAN_PAGE_SIZE = 1000;
-export const SEND_BATCH = 500;
-export const SEND_CONCURRENCY = 8;
-export const SEND_PER_SECOND = 200;
+/** Upper bounds asked of each batch; the region's configuration (rate, concurrency) lowers them. */
+export const SEND_BATCH = 2000;
+export const SEND_CONCURRENCY = 64;
+export const SEND_PER_SECOND = 10_000;
 /** Continue as new past this many history events (Temporal warns at 10,240). */
 const HISTORY_LIMIT = 2000;
 /** When a batch could send nobody (keys held by a dead attempt, provider down): wait before the next. */

@@ -321,6 +321,33 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
         break;
       }
 
+      // A new node type: no graph saved before it has one, so no run in flight replays into it.
+      case 'updateTrait': {
+        try {
+          await a.updateJourneyTrait({ customerId, trait: current.trait, value: current.value });
+        } catch (error) {
+          // The key was reclassified as identifying since the journey was saved: recorded, the run goes on.
+          if (
+            !(
+              error instanceof ActivityFailure &&
+              error.cause instanceof ApplicationFailure &&
+              error.cause.type === 'SealedTrait'
+            )
+          )
+            throw error;
+          await a.recordJourneyStep({
+            runId: input.runId,
+            journeyId: input.journeyId,
+            customerId,
+            step,
+            outcome: 'failed',
+            reason: 'SealedTrait',
+          });
+        }
+        node = current.next;
+        break;
+      }
+
       default: {
         const never: never = current;
         throw new Error(`unknown node type ${(never as { type: string }).type}`);

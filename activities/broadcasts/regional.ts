@@ -7,13 +7,14 @@ import {
   nextPlannedInstant,
   planRecipients,
   type RecipientOutcome,
-  recordRecipientOutcome,
+  recordRecipientOutcomes,
   setBroadcastStatus,
   tallyRecipients,
   zoneClues,
 } from '../../db/broadcasts-store';
 import { segmentMembersPage } from '../../db/segments-store';
 import { broadcastSendKey, broadcastZone, sendInstant } from '../../domain/broadcasts';
+import type { IncomingCall } from '../../db/region-writer';
 import type { SendOutcome, SendRequest } from '../../domain/send-gate';
 
 /**
@@ -30,8 +31,16 @@ export interface BroadcastActivityDeps {
   globalSql: Sql;
   /** The channel activities' sendMessage, called in-process for each member of a batch. */
   sendMessage: (request: SendRequest) => Promise<SendOutcome>;
+  /**
+   * When given (the worker's wiring): sends like sendMessage but collects the `Message Sent` events,
+   * written for the whole batch by `writeDeliveryEvents` before the outcomes are recorded.
+   */
+  sendCollecting?: (request: SendRequest, collect: IncomingCall[]) => Promise<SendOutcome>;
+  writeDeliveryEvents?: (calls: IncomingCall[]) => Promise<void>;
   /** The region's cap on sends started per second (the providers' rate); a batch asks for at most this. */
   maxPerSecond: number;
+  /** The region's cap on sends in flight at once (MERIDIAN_BROADCAST_CONCURRENCY); default 8. */
+  maxConcurrency?: number;
   now?: () => Date;
 }
 
@@ -158,6 +167,13 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       };
       const take = rateLimiter(perSecond);
       const context = Context.current();
+      const events: IncomingCall[] = [];
+      const send = deps.sendCollecting
+        ? (request: SendRequest) => deps.sendCollecting!(request, events)
+        : deps.sendMessage;
+      // Outcomes are recorded in one statement after the batch (and after its delivery events): a
+      // batch that dies first is retried, finds its members' keys sent, and records them then.
+      const outcomes: { customerId: string; outcome: RecipientOutcome }[] = [];
       let cursor = 0;
       const sendOne = async (customerId: string) => {
         await take();
@@ -172,7 +188,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
         };
         let outcome: RecipientOutcome | undefined;
         try {
-          const sent = await deps.sendMessage(request);
+          const sent = await send(request);
           if (sent.status === 'sent') {
             outcome = { status: 'sent' };
             if (sent.repeated) result.repeated++;
@@ -197,7 +213,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
             result.retryLater++;
           }
         }
-        if (outcome) await recordRecipientOutcome(deps.sql, broadcast.id, customerId, outcome);
+        if (outcome) outcomes.push({ customerId, outcome });
         context.heartbeat({ done: cursor });
       };
       const runner = async () => {
@@ -206,7 +222,14 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
           await sendOne(customerId);
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, due.length)) }, runner));
+      const concurrency = Math.min(input.concurrency, deps.maxConcurrency ?? 8, due.length);
+      try {
+        await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runner));
+      } finally {
+        // Even when the batch fails (the broadcast cannot send at all), what was sent is recorded.
+        if (deps.writeDeliveryEvents) await deps.writeDeliveryEvents(events);
+        await recordRecipientOutcomes(deps.sql, broadcast.id, outcomes);
+      }
       return result;
     },
 

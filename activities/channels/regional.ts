@@ -49,131 +49,168 @@ export interface ChannelActivityDeps {
   now?: () => Date;
 }
 
-export function createChannelActivities(deps: ChannelActivityDeps) {
+/** The sending code, with the batch helpers a broadcast uses in-process (not activities). */
+export function createChannelSender(deps: ChannelActivityDeps) {
   const now = deps.now ?? (() => new Date());
-  /** The `Message Sent` event; deduplicated by its message ID, so a retry's second write stores nothing. */
-  async function recordSent(request: SendRequest, providerMessageId: string): Promise<void> {
+  /**
+   * The `Message Sent` event; deduplicated by its message ID, so a retry's second write stores nothing.
+   * `collect`: appended there instead, for the caller to write a batch's events in one call.
+   */
+  async function recordSent(request: SendRequest, providerMessageId: string, collect?: IncomingCall[]): Promise<void> {
     if (!deps.deliveryEvents) return;
-    await deps.deliveryEvents.write([
-      deliveryEventCall({
-        customerId: request.customerId,
-        channel: request.channel,
-        status: 'sent',
-        sendKey: request.sendKey,
-        ...(providerMessageId ? { providerMessageId } : {}),
-        at: now(),
-        ...(request.journeyRunId ? { journeyRunId: request.journeyRunId } : {}),
-      }),
-    ]);
+    const call = deliveryEventCall({
+      customerId: request.customerId,
+      channel: request.channel,
+      status: 'sent',
+      sendKey: request.sendKey,
+      ...(providerMessageId ? { providerMessageId } : {}),
+      at: now(),
+      ...(request.journeyRunId ? { journeyRunId: request.journeyRunId } : {}),
+    });
+    if (collect) collect.push(call);
+    else await deps.deliveryEvents.write([call]);
   }
-  return {
-    async sendMessage(input: SendRequest): Promise<SendOutcome> {
-      const parsed = sendRequestSchema.safeParse(input);
-      if (!parsed.success)
-        throw ApplicationFailure.nonRetryable(describeIssues(parsed.error, 'send request'), 'BadSendRequest');
-      const request = parsed.data;
-      if (request.region !== deps.region)
-        throw ApplicationFailure.nonRetryable(
-          `region: this worker sends for ${deps.region}, not ${request.region}: run the activity on the person's region queue`,
-          'BadSendRequest',
-        );
-      const channel = deps.channels[request.channel];
-      if (!channel)
-        throw ApplicationFailure.nonRetryable(
-          `channel: no ${request.channel} provider is configured in region ${deps.region}`,
-          'ChannelNotConfigured',
-        );
+  /** A brand's consent scope, read once a minute at most (a broadcast asks for every member). */
+  const consentBrands = new Map<string, { scope: string | null; until: number }>();
+  async function consentScope(brandId: string): Promise<string | null> {
+    const cached = consentBrands.get(brandId);
+    if (cached && cached.until > Date.now()) return cached.scope;
+    const scope = await consentBrandOf(deps.globalSql, brandId);
+    consentBrands.set(brandId, { scope, until: Date.now() + 60_000 });
+    return scope;
+  }
 
-      const consentBrand = await consentBrandOf(deps.globalSql, request.brandId);
-      const reservation = await reserveSend(
-        deps.sql,
-        request,
-        consentBrand,
-        now(),
-        deps.caps ?? FREQUENCY_CAPS,
-        channel.consentPurpose,
+  async function send(input: SendRequest, collect?: IncomingCall[]): Promise<SendOutcome> {
+    const parsed = sendRequestSchema.safeParse(input);
+    if (!parsed.success)
+      throw ApplicationFailure.nonRetryable(describeIssues(parsed.error, 'send request'), 'BadSendRequest');
+    const request = parsed.data;
+    if (request.region !== deps.region)
+      throw ApplicationFailure.nonRetryable(
+        `region: this worker sends for ${deps.region}, not ${request.region}: run the activity on the person's region queue`,
+        'BadSendRequest',
       );
-      switch (reservation.kind) {
-        case 'already-sent':
-          // The earlier attempt may have died between the provider and its event: written again, stored once.
-          await recordSent(request, reservation.providerMessageId);
-          return {
-            status: 'sent',
-            sendKey: request.sendKey,
-            providerMessageId: reservation.providerMessageId,
-            repeated: true,
-          };
-        case 'in-flight':
-          throw ApplicationFailure.create({
-            message: `send key ${request.sendKey} is held by another attempt: retrying once it is released`,
-            type: 'SendInFlight',
-          });
-        case 'deferred':
-          return { status: 'deferred', until: reservation.until.toISOString() };
-        case 'blocked':
-          return { status: 'blocked', reason: reservation.reason };
-        case 'reserved':
-          break;
-      }
+    const channel = deps.channels[request.channel];
+    if (!channel)
+      throw ApplicationFailure.nonRetryable(
+        `channel: no ${request.channel} provider is configured in region ${deps.region}`,
+        'ChannelNotConfigured',
+      );
 
-      const person = await loadPersonIdentifiers(deps.sql, deps.regionKey, request.customerId);
-      const to = person ? channel.addressOf(person) : undefined;
-      if (!to) {
-        await markFailed(deps.sql, request.sendKey, 'no-address');
-        return { status: 'blocked', reason: 'no-address' };
-      }
-      let content: RenderedMessage;
-      try {
-        content = await deps.templates.render(request.templateRef, {
-          channel: request.channel,
-          customerId: request.customerId,
-          brandId: request.brandId,
-          region: request.region,
-        });
-      } catch (error) {
-        // A template that cannot render for good (missing, wrong channel, broken Liquid) fails the key;
-        // a transient failure (the database) releases it for the retry.
-        const message = `template not rendered: ${error instanceof ChannelSendError ? error.message : (error as Error).name}`;
-        if (error instanceof ChannelSendError && !error.retryable) {
-          await markFailed(deps.sql, request.sendKey, message);
-          throw ApplicationFailure.nonRetryable(message, 'TemplateNotRendered');
-        }
-        await releaseSendClaim(deps.sql, request.sendKey, message);
-        throw ApplicationFailure.create({ message, type: 'TemplateNotRendered' });
-      }
-      const link = unsubscribeUrl(deps.unsubscribe.signingKeys, deps.unsubscribe.publicUrl, {
-        customerId: request.customerId,
-        region: request.region,
-        brandId: request.brandId,
-        channel: request.channel,
-      });
-      let providerMessageId: string;
-      try {
-        ({ providerMessageId } = await channel.send({ to, content, sendKey: request.sendKey, unsubscribeUrl: link }));
-      } catch (error) {
-        const message =
-          error instanceof ChannelSendError ? error.message : `${request.channel} not sent: ${(error as Error).name}`;
-        if (error instanceof ChannelSendError && !error.retryable) {
-          // A device the provider says is gone for good (an unregistered token) is no longer the person's.
-          const gone = error.details.invalidAddress;
-          if (gone) await removeIdentityValue(deps.sql, deps.regionKey, request.customerId, gone.type, gone.value);
-          await markFailed(deps.sql, request.sendKey, message);
-          throw ApplicationFailure.nonRetryable(message, 'ChannelRefused');
-        }
-        await releaseSendClaim(deps.sql, request.sendKey, message);
-        const wait = error instanceof ChannelSendError ? error.details.retryAfterMs : undefined;
-        // The provider's Retry-After (a 429) is when Temporal tries again.
+    const consentBrand = await consentScope(request.brandId);
+    const reservation = await reserveSend(
+      deps.sql,
+      request,
+      consentBrand,
+      now(),
+      deps.caps ?? FREQUENCY_CAPS,
+      channel.consentPurpose,
+    );
+    switch (reservation.kind) {
+      case 'already-sent':
+        // The earlier attempt may have died between the provider and its event: written again, stored once.
+        await recordSent(request, reservation.providerMessageId, collect);
+        return {
+          status: 'sent',
+          sendKey: request.sendKey,
+          providerMessageId: reservation.providerMessageId,
+          repeated: true,
+        };
+      case 'in-flight':
         throw ApplicationFailure.create({
-          message,
-          type: 'ChannelUnavailable',
-          ...(wait !== undefined ? { nextRetryDelay: Math.max(wait, 1000) } : {}),
+          message: `send key ${request.sendKey} is held by another attempt: retrying once it is released`,
+          type: 'SendInFlight',
         });
+      case 'deferred':
+        return { status: 'deferred', until: reservation.until.toISOString() };
+      case 'blocked':
+        return { status: 'blocked', reason: reservation.reason };
+      case 'reserved':
+        break;
+    }
+
+    const person = await loadPersonIdentifiers(deps.sql, deps.regionKey, request.customerId);
+    const to = person ? channel.addressOf(person) : undefined;
+    if (!to) {
+      await markFailed(deps.sql, request.sendKey, 'no-address');
+      return { status: 'blocked', reason: 'no-address' };
+    }
+    let content: RenderedMessage;
+    try {
+      content = await deps.templates.render(request.templateRef, {
+        channel: request.channel,
+        customerId: request.customerId,
+        brandId: request.brandId,
+        region: request.region,
+      });
+    } catch (error) {
+      // A template that cannot render for good (missing, wrong channel, broken Liquid) fails the key;
+      // a transient failure (the database) releases it for the retry.
+      const message = `template not rendered: ${error instanceof ChannelSendError ? error.message : (error as Error).name}`;
+      if (error instanceof ChannelSendError && !error.retryable) {
+        await markFailed(deps.sql, request.sendKey, message);
+        throw ApplicationFailure.nonRetryable(message, 'TemplateNotRendered');
       }
-      await markSent(deps.sql, request.sendKey, providerMessageId);
-      await recordSent(request, providerMessageId);
-      return { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
+      await releaseSendClaim(deps.sql, request.sendKey, message);
+      throw ApplicationFailure.create({ message, type: 'TemplateNotRendered' });
+    }
+    const link = unsubscribeUrl(deps.unsubscribe.signingKeys, deps.unsubscribe.publicUrl, {
+      customerId: request.customerId,
+      region: request.region,
+      brandId: request.brandId,
+      channel: request.channel,
+    });
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await channel.send({ to, content, sendKey: request.sendKey, unsubscribeUrl: link }));
+    } catch (error) {
+      const message =
+        error instanceof ChannelSendError ? error.message : `${request.channel} not sent: ${(error as Error).name}`;
+      if (error instanceof ChannelSendError && !error.retryable) {
+        // A device the provider says is gone for good (an unregistered token) is no longer the person's.
+        const gone = error.details.invalidAddress;
+        if (gone) await removeIdentityValue(deps.sql, deps.regionKey, request.customerId, gone.type, gone.value);
+        await markFailed(deps.sql, request.sendKey, message);
+        throw ApplicationFailure.nonRetryable(message, 'ChannelRefused');
+      }
+      await releaseSendClaim(deps.sql, request.sendKey, message);
+      const wait = error instanceof ChannelSendError ? error.details.retryAfterMs : undefined;
+      // The provider's Retry-After (a 429) is when Temporal tries again.
+      throw ApplicationFailure.create({
+        message,
+        type: 'ChannelUnavailable',
+        ...(wait !== undefined ? { nextRetryDelay: Math.max(wait, 1000) } : {}),
+      });
+    }
+    await markSent(deps.sql, request.sendKey, providerMessageId);
+    await recordSent(request, providerMessageId, collect);
+    return { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
+  }
+
+  return {
+    sendMessage(input: SendRequest): Promise<SendOutcome> {
+      return send(input);
+    },
+    /**
+     * For a broadcast's batch (in-process, not an activity): sends as sendMessage does but appends
+     * the `Message Sent` events to `collect`; the caller writes them with `writeDeliveryEvents`
+     * before it records the members' outcomes, so a batch that dies in between is retried, finds
+     * its keys sent, and collects the events again.
+     */
+    sendCollecting(input: SendRequest, collect: IncomingCall[]): Promise<SendOutcome> {
+      return send(input, collect);
+    },
+    async writeDeliveryEvents(calls: IncomingCall[]): Promise<void> {
+      if (deps.deliveryEvents && calls.length > 0) await deps.deliveryEvents.write(calls);
     },
   };
 }
 
+/** The activity: sendMessage only. */
+export function createChannelActivities(deps: ChannelActivityDeps) {
+  const sender = createChannelSender(deps);
+  return { sendMessage: sender.sendMessage };
+}
+
+export type ChannelSender = ReturnType<typeof createChannelSender>;
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;

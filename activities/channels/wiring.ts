@@ -25,11 +25,11 @@ export function channelsFromConfig(
   config: Pick<MeridianConfig, 'activation'> & Partial<Pick<MeridianConfig, 'channels'>>,
   region: Region,
 ): RegionChannels {
-  const { smtpUrl, mailFrom, smtpTimeoutMs, twilio } = config.activation;
+  const { smtpUrl, mailFrom, smtpTimeoutMs, smtpPoolSize, twilio } = config.activation;
   const { fcm, webPush, line, webhook } = config.channels ?? {};
   // One pooled SMTP transport per region's worker: campaign sending reuses a few connections.
   const mailer: Mailer | undefined = smtpUrl
-    ? createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs, pool: true })
+    ? createMailer({ smtpUrl, from: mailFrom, timeoutMs: smtpTimeoutMs, pool: true, poolSize: smtpPoolSize })
     : undefined;
   const channels: Partial<Record<Channel, MessageChannel>> = {
     ...(mailer ? { email: emailChannel(mailer) } : {}),

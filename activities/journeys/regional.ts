@@ -13,9 +13,21 @@ import {
   recordJourneyStep,
   type RunStatus,
   setJourneyRunVersion,
+  setJourneyTrait,
 } from '../../db/journeys-store';
 import { assignTag, unassignTag } from '../../db/tags-store';
-import { dateTraitInstant, type JourneyGraph, nextSendInstant, type SplitCondition } from '../../domain/journeys';
+import { newestDataSchema } from '../../db/data-schema-store';
+import { classify } from '../../domain/data-categories';
+import {
+  dateTraitInstant,
+  type JourneyGraph,
+  nextSendInstant,
+  sealedTraitMessage,
+  type SplitCondition,
+} from '../../domain/journeys';
+
+/** The source a journey's trait updates are stored under (profile_traits.source_id). */
+export const JOURNEY_TRAIT_SOURCE = 'meridian-journeys';
 
 /**
  * The region side of a journey run (workflows/journey.ts). Every input and answer is an ID, a name
@@ -107,6 +119,26 @@ export function createJourneyActivities(deps: JourneyActivityDeps) {
     async updateJourneyTag(input: { customerId: string; tag: string; action: 'add' | 'remove' }): Promise<void> {
       if (input.action === 'add') await assignTag(deps.sql, input.tag, 'manual', [{ customerId: input.customerId }]);
       else await unassignTag(deps.sql, input.tag, [input.customerId]);
+    },
+
+    /**
+     * Sets a non-identifying trait (journey configuration, never a personal value). The category is
+     * checked again here, under the rules in force now: a key reclassified as identifying since the
+     * journey was saved is refused for good (the run records it and goes on).
+     */
+    async updateJourneyTrait(input: {
+      customerId: string;
+      trait: string;
+      value: string | number | boolean | null;
+    }): Promise<void> {
+      const rules = (await newestDataSchema(deps.globalSql)).compiled;
+      const refused = sealedTraitMessage(input.trait, rules);
+      if (refused) throw ApplicationFailure.nonRetryable(`trait: ${refused}`, 'SealedTrait');
+      await setJourneyTrait(deps.sql, {
+        ...input,
+        category: classify(input.trait, rules, 'traits').category,
+        sourceId: JOURNEY_TRAIT_SOURCE,
+      });
     },
 
     async recordJourneyStep(input: JourneyStepRef & { step: string; outcome: string; reason?: string }) {

@@ -632,6 +632,17 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       url: () => '/admin/templates/scope_template',
       expect: { readable: 'message templates hold no personal data' },
     },
+    // A preview with an eu person as the sample: a us token gets placeholders, never her values.
+    'POST /admin/templates/:id/preview': {
+      url: () => '/admin/templates/scope_template/preview',
+      body: () => ({ locale: 'en', sample: { customerId: f.euCustomer, region: 'eu' } }),
+      expect: {
+        filtered: (body) => {
+          expect.soft(body.values).toBe('placeholders');
+          expect.soft(body.content.text).toBe('Hello [first_name]');
+        },
+      },
+    },
     // Templates are sent in every region: creating or changing one is workspace-wide (the control gets past the scope check).
     'POST /admin/templates': {
       url: () => '/admin/templates',

@@ -268,6 +268,8 @@ describe('message templates, rendered by the regional worker', () => {
         mailFrom: 'x <x@example.com>',
         smtpTimeoutMs: 1000,
         broadcastPerSecond: 100,
+        broadcastConcurrency: 8,
+        smtpPoolSize: 5,
         twilio: { accountSid: ACCOUNT, authToken: 'token', messagingServiceSid: SERVICE, baseUrl: twilio.baseUrl },
       },
     };
@@ -285,5 +287,95 @@ describe('message templates, rendered by the regional worker', () => {
       messagingServiceSid: SERVICE,
     });
     await close();
+  });
+
+  it('previews per locale and channel: the fallback chain, right to left, SMS segments; a sample profile’s values only for a reader of its region', async () => {
+    const created = await admin('POST', '/admin/templates', {
+      id: 'preview_mail',
+      brandId: 'default',
+      name: 'Preview',
+      channel: 'email',
+      defaultLocale: 'en',
+      variants: {
+        en: { subject: 'Hello {{ first_name }}', body: '<p>{{ traits.plan }} members save {{ 20 | money }}</p>' },
+        zh: { subject: '你好 {{ first_name }}', body: '<p>简体</p>' },
+        'zh-Hant': { subject: '{{ first_name }}，你好', body: '<p>{{ traits.plan }} 會員</p>' },
+        ar: { subject: 'مرحبا {{ first_name }}', body: '<p>تخفيضات</p>' },
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const preview = (token: string, body: unknown) =>
+      call(token, 'POST', '/admin/templates/preview_mail/preview', body);
+
+    // The chain: zh-Hant-HK → zh-Hant → zh → the brand default.
+    const hk = await preview(allToken, { locale: 'zh-Hant-HK' });
+    expect(hk.status, hk.text).toBe(200);
+    expect(hk.body).toMatchObject({
+      ref: 'preview_mail:v1',
+      fallbackChain: ['zh-Hant-HK', 'zh-Hant', 'zh', 'en'],
+      variantLocale: 'zh-Hant',
+      direction: 'ltr',
+      values: 'placeholders',
+    });
+    expect(hk.body.content.subject).toBe('[first_name]，你好');
+    expect(hk.body.content.html).toContain('[traits.plan] 會員');
+    expect((await preview(allToken, { locale: 'zh-Hans-CN' })).body).toMatchObject({
+      fallbackChain: ['zh-Hans-CN', 'zh-Hans', 'zh', 'en'],
+      variantLocale: 'zh',
+    });
+    expect((await preview(allToken, { locale: 'fr-CA' })).body).toMatchObject({
+      fallbackChain: ['fr-CA', 'fr', 'en'],
+      variantLocale: 'en',
+    });
+    // Right to left for Arabic: the document says so.
+    const ar = await preview(allToken, { locale: 'ar-EG' });
+    expect(ar.body).toMatchObject({ variantLocale: 'ar', direction: 'rtl' });
+    expect(ar.body.content.html).toMatch(/^<div lang="ar" dir="rtl">/);
+
+    // SMS: Thai costs UCS-2 segments of 67 characters; the same length in Latin letters fits one GSM-7 segment.
+    const sms = await admin('POST', '/admin/templates', {
+      id: 'preview_sms',
+      brandId: 'default',
+      name: 'Preview SMS',
+      channel: 'sms',
+      defaultLocale: 'en',
+      variants: {
+        en: { body: 'Spring sale: 20% off everything in store and online until Sunday. Reply STOP to opt out.' },
+        th: { body: 'ลดราคาฤดูใบไม้ผลิ 20% ทุกอย่างในร้านและออนไลน์จนถึงวันอาทิตย์ ตอบกลับ STOP เพื่อยกเลิก' },
+      },
+    });
+    expect(sms.status, sms.text).toBe(201);
+    const th = await call(allToken, 'POST', '/admin/templates/preview_sms/preview', { locale: 'th-TH' });
+    expect(th.body.variantLocale).toBe('th');
+    expect(th.body.sms).toEqual({ encoding: 'UCS-2', segments: 2, units: th.body.content.text.length });
+    const en = await call(allToken, 'POST', '/admin/templates/preview_sms/preview', { locale: 'en-GB' });
+    expect(en.body.sms).toMatchObject({ encoding: 'GSM-7', segments: 1 });
+    expect(hk.body.sms).toBeUndefined();
+
+    // A sample profile in eu: its values for a token that reads eu; placeholders for a us-only token.
+    const email = `mei-${randomUUID().slice(0, 8)}@example.hk`;
+    const customerId = await person({ email, firstName: 'Mei', locale: 'zh-Hant-HK', plan: 'gold' });
+    const sample = { customerId, region: 'eu' };
+    const mine = await preview(allToken, { locale: 'zh-Hant-HK', sample });
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.body.values).toBe('profile');
+    expect(mine.body.content.subject).toBe('Mei，你好');
+    expect(mine.body.content.html).toContain('gold 會員');
+    const theirs = await preview(US_TOKEN, { locale: 'zh-Hant-HK', sample });
+    expect(theirs.status, theirs.text).toBe(200);
+    expect(theirs.body.values).toBe('placeholders');
+    expect(theirs.text).not.toContain('Mei');
+    expect(theirs.text).not.toContain('gold');
+    expect(theirs.body.content.subject).toBe('[first_name]，你好');
+
+    // Bad input names the field.
+    const badLocale = await preview(allToken, { locale: 'not a locale!' });
+    expect(badLocale.status).toBe(400);
+    expect(badLocale.body.error).toMatch(/^locale: must be a BCP-47 locale/);
+    const unknown = await preview(allToken, { locale: 'en', sample: { customerId: randomUUID(), region: 'eu' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatch(/^sample\.customerId: no profile/);
+    expect((await preview(allToken, { locale: 'en', sample: { customerId, region: 'mars' } })).status).toBe(400);
+    expect((await call(allToken, 'POST', '/admin/templates/nope/preview', { locale: 'en' })).status).toBe(404);
   });
 });

@@ -11,7 +11,8 @@ import {
   setJourneyStatus,
 } from '../../db/journeys-store';
 import { segmentExists } from '../../db/tags-store';
-import { type JourneyGraph, parseJourneyGraph } from '../../domain/journeys';
+import { type JourneyGraph, parseJourneyGraph, sealedTraitUpdates } from '../../domain/journeys';
+import { newestDataSchema } from '../../db/data-schema-store';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { adminRoute, json } from '../openapi';
 import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
@@ -27,7 +28,7 @@ import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWi
 const graphDoc = z
   .looseObject({})
   .describe(
-    'the journey graph (domain/journeys.ts): {entry, reEntry?, goal?, start, nodes: {id: {type: delay|delayUntilLocalTime|delayUntilDateTrait|waitForEvent|waitForSegment|split|randomSplit|message|updateTag|exit, …}}}',
+    'the journey graph (domain/journeys.ts): {entry, reEntry?, goal?, start, nodes: {id: {type: delay|delayUntilLocalTime|delayUntilDateTrait|waitForEvent|waitForSegment|split|randomSplit|message|updateTag|updateTrait|exit, …}}}',
   );
 const journeyInput = z.object({
   name: z.string({ error: 'must be a name' }).trim().min(1, 'must not be empty').max(200),
@@ -99,6 +100,10 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     for (const [field, segmentId] of segments)
       if (!(await segmentExists(deps.globalSql, segmentId!)))
         throw kit.fail(400, `${field}: no segment "${segmentId!.slice(0, 60)}": create it with POST /admin/segments`);
+    if (Object.values(graph.nodes).some((n) => n.type === 'updateTrait')) {
+      const [refused] = sealedTraitUpdates(graph, (await newestDataSchema(deps.globalSql)).compiled);
+      if (refused) throw kit.fail(400, `graph.${refused[0]}: ${refused[1]}`);
+    }
     return graph;
   };
   const view = (j: Journey) => ({ ...j, graph: j.graph as unknown as Record<string, unknown> });

@@ -9,7 +9,11 @@ import {
   templateInputSchema,
   templateUpdateSchema,
 } from '../../domain/templates';
-import { checkTemplateVariant } from '../../mail/message-templates';
+import { loadRecipientContext, profileExists, type RecipientContext } from '../../db/recipients-store';
+import { isTimeZone } from '../../domain/local-time';
+import { countSmsSegments } from '../../domain/sms-segments';
+import { canonicalLocale, isRightToLeft, localeFallbackChain, variantFor } from '../../domain/templates';
+import { checkTemplateVariant, renderVariant } from '../../mail/message-templates';
 import { adminRoute, json } from '../openapi';
 import { type AdminDeps, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
 
@@ -46,6 +50,54 @@ const getQuery = z.object({
 });
 
 const workspaceWide = 'templates are sent in every region';
+
+const previewBody = z.strictObject({
+  locale: z
+    .string()
+    .refine((l) => canonicalLocale(l) !== undefined, { error: 'must be a BCP-47 locale, e.g. zh-Hant-HK' })
+    .describe("the reader's locale: the variant is chosen along its fallback chain"),
+  version: z.number().int().min(1).optional().describe('a version; by default the latest'),
+  zone: z
+    .string()
+    .refine(isTimeZone, { error: 'must be an IANA time zone, e.g. Asia/Tokyo' })
+    .optional()
+    .describe("dates in this zone (a sample profile's own zone wins); default UTC"),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code, e.g. EUR' })
+    .optional()
+    .describe("money in this currency (a sample profile's own wins)"),
+  sample: z
+    .strictObject({ customerId: z.uuid({ error: 'must be a customer ID (a UUID)' }), region: z.string() })
+    .optional()
+    .describe(
+      'a profile to render with: its values are shown only to a token that may read the region; others see placeholders',
+    ),
+});
+
+const previewView = z.object({
+  ref: z.string(),
+  channel: z.enum(CHANNELS),
+  fallbackChain: z.array(z.string()).describe('the locales tried, most specific first, ending at the brand default'),
+  variantLocale: z.string().describe('the variant rendered: the first of the chain the template has'),
+  direction: z.enum(['ltr', 'rtl']),
+  values: z.enum(['profile', 'placeholders']).describe("the sample profile's own values, or placeholders"),
+  content: z.object({ subject: z.string().optional(), text: z.string(), html: z.string().optional() }),
+  sms: z
+    .object({ encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.number().int(), units: z.number().int() })
+    .optional()
+    .describe('what an SMS costs: GSM-7 160/153 characters a segment, UCS-2 (Thai, Chinese, Arabic …) 70/67'),
+});
+
+/** Placeholders for a reader who may not see the sample's values: `[first_name]`, `[traits.<key>]`. */
+function placeholderContext(template: MessageTemplate): RecipientContext {
+  const source = Object.values(template.variants)
+    .flatMap((v) => [v.subject ?? '', v.body, v.text ?? ''])
+    .join('\n');
+  const traits: Record<string, unknown> = {};
+  for (const [, key] of source.matchAll(/traits\.([A-Za-z0-9_]+)/g)) traits[key!] = `[traits.${key}]`;
+  return { zone: 'UTC', firstName: '[first_name]', traits };
+}
 
 export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
   const noTemplate = (id: string) => kit.fail(404, `no template "${id}": list them with GET /admin/templates`);
@@ -143,6 +195,77 @@ export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, 
           ? kit.fail(404, `template ${request.params.id} has no version ${query.version}`)
           : noTemplate(request.params.id);
       return { template: view(template) };
+    },
+  );
+
+  scope.post<{ Params: { id: string } }>(
+    '/admin/templates/:id/preview',
+    {
+      schema: adminRoute({
+        summary:
+          "A template rendered for a locale (its fallback chain), optionally with a sample profile's values — shown only to a token that may read the profile's region, placeholders otherwise",
+        body: previewBody,
+        response: { 200: previewView },
+      }),
+    },
+    async (request) => {
+      const token = kit.authorise(request);
+      const input = parseWith(kit, previewBody, request.body);
+      const template = await getTemplate(deps.globalSql, request.params.id, input.version);
+      if (!template)
+        throw input.version
+          ? kit.fail(404, `template ${request.params.id} has no version ${input.version}`)
+          : noTemplate(request.params.id);
+      let recipient = placeholderContext(template);
+      let values: 'profile' | 'placeholders' = 'placeholders';
+      if (input.sample) {
+        const region = deps.regional.get(input.sample.region);
+        if (!region || input.sample.region === 'global')
+          throw kit.fail(400, `sample.region: no region "${input.sample.region.slice(0, 40)}"`);
+        // Personal values only for a reader of the region; anyone else previews with placeholders.
+        if (kit.mayRead(token, input.sample.region)) {
+          if (!(await profileExists(region.sql, input.sample.customerId)))
+            throw kit.fail(404, `sample.customerId: no profile ${input.sample.customerId} in ${input.sample.region}`);
+          recipient = await loadRecipientContext(region.sql, region.key, input.sample.customerId);
+          values = 'profile';
+        }
+      }
+      const locale = canonicalLocale(input.locale)!;
+      const { locale: variantLocale, variant } = variantFor(template, locale);
+      const zone = values === 'profile' ? recipient.zone : (input.zone ?? 'UTC');
+      const currency = (values === 'profile' ? recipient.currency : undefined) ?? input.currency;
+      let content: Awaited<ReturnType<typeof renderVariant>>;
+      try {
+        content = await renderVariant(
+          template.channel,
+          variant,
+          {
+            first_name: recipient.firstName ?? null,
+            traits: recipient.traits,
+            locale: variantLocale,
+            country: recipient.country ?? null,
+            currency: currency ?? null,
+          },
+          {
+            locale: variantLocale,
+            formatLocale: locale === variantLocale || locale.startsWith(`${variantLocale}-`) ? locale : variantLocale,
+            zone,
+            ...(currency ? { currency } : {}),
+          },
+        );
+      } catch (error) {
+        throw kit.fail(400, `variants.${variantLocale}: did not render: ${(error as Error).message.slice(0, 200)}`);
+      }
+      return {
+        ref: `${template.id}:v${template.version}`,
+        channel: template.channel,
+        fallbackChain: localeFallbackChain(locale, template.defaultLocale),
+        variantLocale,
+        direction: isRightToLeft(variantLocale) ? ('rtl' as const) : ('ltr' as const),
+        values,
+        content,
+        ...(template.channel === 'sms' ? { sms: countSmsSegments(content.text) } : {}),
+      };
     },
   );
 }
