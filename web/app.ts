@@ -230,6 +230,11 @@ export async function createMeridianWeb(
       ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
     },
+    console: {
+      globalSql: globalPool.sql,
+      rateLimitKey: config.identityHmacKey,
+      ...(config.oidc ? { oidc: config.oidc } : {}),
+    },
     admin: {
       tokens: config.adminTokens,
       regions: config.regions,
@@ -240,6 +245,7 @@ export async function createMeridianWeb(
       rules,
       dataSchema,
       temporal,
+      reportingCurrency: config.reportingCurrency,
       onSourceChanged: (sourceId) => {
         sourceCache.forget(sourceId);
         webhookCache.forget(sourceId);

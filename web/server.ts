@@ -1,6 +1,8 @@
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
 import type { AdminDeps } from './admin/kit';
 import { registerAdminRoutes } from './admin/routes';
+import type { ConsoleApiDeps } from './console-api/kit';
+import { registerConsoleApiRoutes } from './console-api/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracking/webhook';
@@ -32,6 +34,8 @@ export interface WebDeps {
   /** Webhooks of connected platforms (Meta Lead Ads, Google Ads lead forms). */
   connectorWebhooks?: ConnectorWebhookDeps;
   admin?: AdminDeps;
+  /** The console's session API (/console/api/*): sign-in, session, preferences, OIDC. */
+  console?: ConsoleApiDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
   /** Providers' callbacks: Twilio status and inbound SMS, email bounces and complaints (./channels/routes.ts). */
@@ -101,6 +105,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.deps, deps.webhooks.cache);
   if (deps.connectorWebhooks) registerConnectorWebhookRoutes(app, deps.connectorWebhooks);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
+  if (deps.console) registerConsoleApiRoutes(app, deps.console);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
   if (deps.channels) registerChannelRoutes(app, deps.channels);
 

@@ -1,4 +1,5 @@
 import {
+  bigint,
   bigserial,
   boolean,
   date,
@@ -16,6 +17,7 @@ import {
 import type { SourceKind } from '../../domain/sources';
 import type { IdentityProvenance } from '../../domain/identity-provenance';
 import { bytea } from './column-types';
+import type { ConsoleRole } from '../../domain/console-access';
 
 /**
  * The global database: configuration, pseudonymous identity tokens and aggregates only,
@@ -404,3 +406,132 @@ export const loyaltyMemberIds = pgTable(
   },
   (t) => [uniqueIndex('loyalty_member_ids_customer').on(t.customerId)],
 );
+
+/*
+ * Console access (issue 13, docs/design/console.md "Access"). A console user's email and name are
+ * the workforce's own contact details, not customers' personal data: the global database holds them
+ * so one sign-in reaches every region the user's scope allows.
+ */
+
+/** A console user: one role, a scope of brands × regions, preferences; an argon2id hash or an OIDC link. */
+export const consoleUsers = pgTable(
+  'console_users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Lower-cased, so sign-in is case-insensitive. */
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    /** argon2id (PHC string); null for a user who signs in only through OIDC. */
+    passwordHash: text('password_hash'),
+    role: text('role').$type<ConsoleRole>().notNull(),
+    /** `['*']` for every brand / region, else the list. */
+    brands: text('brands').array().notNull(),
+    regions: text('regions').array().notNull(),
+    locale: text('locale').notNull().default('en'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    oidcIssuer: text('oidc_issuer'),
+    oidcSubject: text('oidc_subject'),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('console_users_email').on(t.email),
+    uniqueIndex('console_users_oidc').on(t.oidcIssuer, t.oidcSubject),
+  ],
+);
+
+/**
+ * A console session. The cookie carries 32 random bytes; only their SHA-256 is stored, so a copy
+ * of this table signs no one in. Idle expiry slides with use, the absolute one does not.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    idHash: bytea('id_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => consoleUsers.id, { onDelete: 'cascade' }),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    idleExpiresAt: timestamp('idle_expires_at', { withTimezone: true }).notNull(),
+    absoluteExpiresAt: timestamp('absolute_expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('console_sessions_user').on(t.userId), index('console_sessions_expiry').on(t.idleExpiresAt)],
+);
+
+/*
+ * Insight aggregates for HQ (issue 13, docs/design/console.md "Insights"): counts and sums only,
+ * computed in each region from its own data by the insightsRefresh workflow and copied here. No
+ * customer ID, no value of a person: the smallest group is a (day, market, brand) of a region.
+ */
+
+/**
+ * Orders per local business day × market (the order's country) × brand (its source's). People are
+ * counted where they can be added up: `newCustomers` on the day of their first order, `repeaters`
+ * on the day of their second; `activeCustomers` and `returningCustomers` are that day's distinct
+ * buyers (a range sums them as buyer-days). Revenue is in the reporting currency's minor units.
+ */
+export const insightDaily = pgTable(
+  'insight_daily',
+  {
+    day: date('day').notNull(),
+    region: text('region').notNull(),
+    market: text('market').notNull(),
+    brandId: text('brand_id').notNull(),
+    orders: integer('orders').notNull(),
+    revenueMinor: bigint('revenue_minor', { mode: 'bigint' }).notNull(),
+    activeCustomers: integer('active_customers').notNull(),
+    returningCustomers: integer('returning_customers').notNull(),
+    newCustomers: integer('new_customers').notNull(),
+    repeaters: integer('repeaters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.region, t.market, t.brandId] })],
+);
+
+/** Events per local day and local hour, in each person's own zone (the event's), per brand. */
+export const insightActivity = pgTable(
+  'insight_activity',
+  {
+    day: date('day').notNull(),
+    region: text('region').notNull(),
+    brandId: text('brand_id').notNull(),
+    hour: integer('hour').notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.region, t.brandId, t.hour] })],
+);
+
+/** Per region and channel, now: people consented, reachable (consented, not bounced or complained), engaged (sent to in 90 days). */
+export const insightChannels = pgTable(
+  'insight_channels',
+  {
+    region: text('region').notNull(),
+    channel: text('channel').notNull(),
+    consented: integer('consented').notNull(),
+    reachable: integer('reachable').notNull(),
+    engaged: integer('engaged').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.region, t.channel] })],
+);
+
+/** Customers by first-order month (cohort) × market × brand who ordered again `monthOffset` months later. */
+export const insightCohorts = pgTable(
+  'insight_cohorts',
+  {
+    region: text('region').notNull(),
+    market: text('market').notNull(),
+    brandId: text('brand_id').notNull(),
+    cohort: text('cohort').notNull(),
+    monthOffset: integer('month_offset').notNull(),
+    customers: integer('customers').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.region, t.market, t.brandId, t.cohort, t.monthOffset] })],
+);
+
+/** When each region's aggregates were last replaced. */
+export const insightRefreshes = pgTable('insight_refreshes', {
+  region: text('region').primaryKey(),
+  refreshedAt: timestamp('refreshed_at', { withTimezone: true }).notNull(),
+});

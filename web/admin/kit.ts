@@ -4,11 +4,13 @@ import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { getBrand } from '../../db/brands-store';
+import { type AuditEntry, recordAccess } from '../../db/access-audit-store';
 import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { DataSchemaCache } from '../../db/data-schema-store';
 import type { AdminToken } from '../../domain/config';
+import { CAPABILITIES, type Capability, type ConsoleRole } from '../../domain/console-access';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { RegionKey } from '../../db/crypto-shredding';
@@ -28,6 +30,8 @@ export interface AdminDeps {
   rules: IdentityRulesStore;
   /** The data-schema rules this process classifies with: a change saved here is in force here at once. */
   dataSchema?: DataSchemaCache;
+  /** The currency HQ reports in (insights); default EUR. */
+  reportingCurrency?: string;
   /** For connector schedules and syncs; without it those routes answer 503. */
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */
@@ -45,8 +49,57 @@ export class AdminError extends Error {
   }
 }
 
-export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken {
-  if (deps.tokens.length === 0) throw new AdminError(401, 'the admin API is disabled: set MERIDIAN_ADMIN_TOKENS');
+/**
+ * Who is calling the admin API: an admin token (machines: every capability, within its regions)
+ * or a console user signed in with the `meridian_session` cookie (their role's capabilities,
+ * within their brands × regions). Routes read `regions` as they always did; the capability and
+ * brand checks are made once for every route, in ./access.ts.
+ */
+export interface AdminPrincipal {
+  kind: 'token' | 'user';
+  /** Region names, or '*' for all. */
+  regions: string[] | '*';
+  brands: string[] | '*';
+  /** The console role; `admin_token` for a token. */
+  role: ConsoleRole | 'admin_token';
+  capabilities: ReadonlySet<Capability>;
+  /** The console user's id; absent for a token. */
+  userId?: string;
+  /** Who, in version histories and the audit: `user:<id>`, or the token's scope (`admin:eu+us`), never the token. */
+  label: string;
+}
+
+const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
+
+/** Who the request was authorised as, once the route has authorised it (undefined before, or when refused). */
+export function principalOf(request: FastifyRequest): AdminPrincipal | undefined {
+  return principals.get(request);
+}
+
+/** Set by the session check (./access.ts) before the route runs. */
+export function rememberPrincipal(request: FastifyRequest, principal: AdminPrincipal): void {
+  principals.set(request, principal);
+}
+
+export function tokenPrincipal(token: AdminToken): AdminPrincipal {
+  return {
+    kind: 'token',
+    regions: token.regions,
+    brands: '*',
+    role: 'admin_token',
+    capabilities: new Set(CAPABILITIES),
+    label: token.regions === '*' ? 'admin:*' : `admin:${token.regions.join('+')}`,
+  };
+}
+
+export function authorise(deps: AdminDeps, request: FastifyRequest): AdminPrincipal {
+  const known = principals.get(request);
+  if (known) return known;
+  if (deps.tokens.length === 0)
+    throw new AdminError(
+      401,
+      'the admin API is disabled for tokens: set MERIDIAN_ADMIN_TOKENS, or sign in to the console (POST /console/api/session)',
+    );
   const header = request.headers.authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const match = deps.tokens.find((t) => {
@@ -58,12 +111,15 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken 
       401,
       'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS',
     );
-  return match;
+  const principal = tokenPrincipal(match);
+  principals.set(request, principal);
+  return principal;
 }
 
-export const mayRead = (token: AdminToken, region: string) => token.regions === '*' || token.regions.includes(region);
+export const mayRead = (token: AdminPrincipal, region: string) =>
+  token.regions === '*' || token.regions.includes(region);
 
-const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : token.regions.join(', '));
+const covers = (token: AdminPrincipal) => (token.regions === '*' ? 'all regions' : token.regions.join(', '));
 
 /**
  * The scope rule of the admin API, one place for every route: a token scoped to regions acts
@@ -72,18 +128,18 @@ const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : t
  * needs a token for all regions. test/integration/admin-scope.test.ts calls every route with an
  * out-of-scope token.
  */
-export function outOfScope(token: AdminToken, region: string, action: string): AdminError {
+export function outOfScope(token: AdminPrincipal, region: string, action: string): AdminError {
   return new AdminError(
     403,
     `this admin token may not ${action} in region ${region} (it covers ${covers(token)}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`,
   );
 }
 
-export function requireRegion(token: AdminToken, region: string, action: string): void {
+export function requireRegion(token: AdminPrincipal, region: string, action: string): void {
   if (!mayRead(token, region)) throw outOfScope(token, region, action);
 }
 
-export function requireAllRegions(token: AdminToken, what: string): void {
+export function requireAllRegions(token: AdminPrincipal, what: string): void {
   if (token.regions !== '*') {
     throw new AdminError(
       403,
@@ -94,14 +150,53 @@ export function requireAllRegions(token: AdminToken, what: string): void {
 
 /** What registerAdminRoutes lends the route files: its authorisation and its error type. */
 export interface AdminKit {
-  authorise(request: FastifyRequest): AdminToken;
-  mayRead(token: AdminToken, region: string): boolean;
+  authorise(request: FastifyRequest): AdminPrincipal;
+  mayRead(token: AdminPrincipal, region: string): boolean;
   /** 403 unless the token covers the region; `action` completes "may not … in region X". */
-  requireRegion(token: AdminToken, region: string, action: string): void;
+  requireRegion(token: AdminPrincipal, region: string, action: string): void;
   /** 403 unless the token covers every region (workspace-wide configuration); `what` says why it is workspace-wide. */
-  requireAllRegions(token: AdminToken, what: string): void;
+  requireAllRegions(token: AdminPrincipal, what: string): void;
   /** An error answered with `statusCode` and `{ error: message }`. */
   fail(statusCode: number, message: string): Error;
+  /** Records an access to personal data in each of `regions`' audit (who and why from the request). */
+  audit(
+    request: FastifyRequest,
+    principal: AdminPrincipal,
+    regions: readonly string[],
+    entry: AuditDetails,
+  ): Promise<void>;
+}
+
+export type AuditDetails = Pick<AuditEntry, 'action' | 'customerId' | 'fields'>;
+
+/** Why, when the user said: the x-access-reason header, or `reason` in a JSON body. */
+function accessReason(request: FastifyRequest): string | null {
+  const header = request.headers['x-access-reason'];
+  const body = request.body as { reason?: unknown } | undefined;
+  const reason = typeof header === 'string' ? header : typeof body?.reason === 'string' ? body.reason : undefined;
+  return reason ? reason.slice(0, 500) : null;
+}
+
+/**
+ * One audit row in each region named (docs/design/console.md, "Audit"): the principal (a user's
+ * id or a token's scope, never the token), the route's pattern (no IDs or values), the reason.
+ */
+export async function auditAccess(
+  deps: AdminDeps,
+  request: FastifyRequest,
+  principal: AdminPrincipal,
+  regions: readonly string[],
+  entry: AuditDetails,
+): Promise<void> {
+  const route = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
+  const reason = accessReason(request);
+  await Promise.all(
+    regions.map((region) => {
+      const pool = deps.regional.get(region);
+      if (!pool) return undefined;
+      return recordAccess(pool.sql, [{ ...entry, actor: principal.label, actorRole: principal.role, route, reason }]);
+    }),
+  );
 }
 
 export function adminKit(deps: AdminDeps): AdminKit {
@@ -111,6 +206,7 @@ export function adminKit(deps: AdminDeps): AdminKit {
     requireRegion,
     requireAllRegions,
     fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
+    audit: (request, principal, regions, entry) => auditAccess(deps, request, principal, regions, entry),
   };
 }
 

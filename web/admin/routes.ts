@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
 import {
@@ -10,7 +10,6 @@ import {
   Source,
   updateSource,
 } from '../../db/sources';
-import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
 import { normaliseOrigin, SOURCE_KINDS } from '../../domain/sources';
@@ -34,12 +33,18 @@ import { registerLoyaltyRoutes } from './loyalty';
 import { registerTemplateRoutes } from './templates';
 import { registerBroadcastRoutes } from './broadcasts';
 import { registerWebhookAdminRoutes } from './webhooks';
+import { registerAccessControl } from './access';
+import { registerConsoleUserRoutes } from './console-users';
+import { registerAuditRoutes, registerSettingsAudit } from './audit';
+import { registerInsightRoutes } from './insights';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
   AdminDeps,
   adminKit,
   AdminError,
+  auditAccess,
+  type AdminPrincipal,
   authorise,
   mayRead,
   outOfScope,
@@ -104,6 +109,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       request.log.error({ err: loggableError(error) }, 'admin request failed');
       return reply.code(500).send({ error: 'internal error: see the server log' });
     });
+    // Console sessions, CSRF, and each route's capability and brand scope (./access.ts).
+    registerAccessControl(scope, deps);
+    // Every change made here, in the audit of each region the caller acts in (./audit.ts).
+    registerSettingsAudit(scope, deps);
 
     const sourceName = z.string().trim().min(1).max(200);
     // A kind must be chosen: it decides how far what the source says about people is trusted.
@@ -251,7 +260,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       },
     );
 
-    const unifiedView = async (token: AdminToken, customerId: string, refuse: (homeRegion: string) => AdminError) => {
+    const unifiedView = async (
+      request: FastifyRequest,
+      action: 'profile.view' | 'profile.lookup',
+      token: AdminPrincipal,
+      customerId: string,
+      refuse: (homeRegion: string) => AdminError,
+    ) => {
       const [customer] = await deps.globalSql<
         { customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]
       >`
@@ -265,9 +280,23 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       for (const region of customer.regions) {
         const pool = deps.regional.get(region);
         if (!pool) continue;
-        const part = await readRegionalProfile(pool.sql, region, pool.key, customerId, mayRead(token, region));
+        // Personal values: in the token's or user's regions, and for a user whose role may see them.
+        const personal = mayRead(token, region) && token.capabilities.has('profiles.personal');
+        const part = await readRegionalProfile(pool.sql, region, pool.key, customerId, personal);
         if (part) parts.push(part);
       }
+      // Each region whose personal values are in the answer records the view, in its own audit.
+      await Promise.all(
+        parts
+          .filter((part) => part.personalData === 'shown')
+          .map((part) =>
+            auditAccess(deps, request, token, [part.region], {
+              action,
+              customerId,
+              fields: shownFields(part),
+            }),
+          ),
+      );
       return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
     };
 
@@ -293,7 +322,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       async (request) => {
         const token = authorise(deps, request);
         const id = parse(customerId, request.params.customerId);
-        return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
+        return unifiedView(request, 'profile.view', token, id, (home) => outOfScope(token, home, 'read people'));
       },
     );
 
@@ -345,7 +374,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           );
         if (!row) throw notFound();
         // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
-        return unifiedView(token, row.customer_id, notFound);
+        return unifiedView(request, 'profile.lookup', token, row.customer_id, notFound);
       },
     );
 
@@ -368,5 +397,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerTemplateRoutes(scope, deps, kit);
     registerBroadcastRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
+    registerConsoleUserRoutes(scope, deps, kit);
+    registerAuditRoutes(scope, deps, kit);
+    registerInsightRoutes(scope, deps, kit);
   });
+}
+
+/** What a regional part showed, by name: `identity.email`, `trait.firstName`, `events` — never the values. */
+function shownFields(part: RegionalProfile): string[] {
+  const fields = new Set<string>();
+  for (const identity of part.identities ?? []) fields.add(`identity.${identity.type}`);
+  for (const name of Object.keys(part.traits ?? {})) fields.add(`trait.${name}`);
+  if ((part.recentEvents ?? []).length > 0) fields.add('events');
+  return [...fields].sort();
 }
