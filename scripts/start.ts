@@ -24,6 +24,7 @@ import { ensureLoyaltySchedules, LOYALTY_MAINTENANCE_EVERY } from '../temporal/p
 import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates-sync';
 import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
+import { ensureConsoleBuilt } from './console-build';
 
 /**
  * `npm start`: one supervisor for a developer's whole Meridian — PostgreSQL (DATABASE_URL, the
@@ -335,6 +336,7 @@ async function main(): Promise<void> {
 
     await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
     step('workflows bundled once for all workers');
+    step(`console ${await ensureConsoleBuilt()} (served at ${webUrl}/console)`);
 
     for (const region of config.regions.regions)
       supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);

@@ -18,6 +18,7 @@ import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildOperatorServer } from './operator';
 import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
 import { buildServer, WebDeps } from './server';
+import { CONSOLE_DIST_DIR } from './console';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { ConsentOutbox } from '../temporal/consent-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
@@ -189,6 +190,13 @@ export async function createMeridianWeb(
       // The account's auth token signs Twilio's callbacks (the same one SMS is sent with: domain/config.ts activation).
       ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
+    },
+    console: {
+      distDir: CONSOLE_DIST_DIR,
+      // Each workflow-backed process links to the Temporal UI: MERIDIAN_TEMPORAL_UI_URL, else the dev server's.
+      temporalUiUrl:
+        config.env.MERIDIAN_TEMPORAL_UI_URL ??
+        `http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}`,
     },
     admin: {
       tokens: config.adminTokens,
