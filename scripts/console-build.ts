@@ -48,6 +48,8 @@ export function consoleViteConfig(): InlineConfig {
       sourcemap: false,
       // Every browser the console supports preloads modules natively.
       modulePreload: { polyfill: false },
+      // One stylesheet (React Flow's 15 kB included): a lazy screen's own CSS was not loaded with its chunk.
+      cssCodeSplit: false,
       // ECharts alone is ~1 MB before compression; it is only loaded by the screens that draw charts.
       chunkSizeWarningLimit: 1200,
     },

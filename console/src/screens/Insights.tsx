@@ -180,59 +180,70 @@ function Figures({ data, csv }: { data: InsightsAnswer; csv(table: (typeof TABLE
               ],
             }}
           />
-          <table className="markets">
-            <caption className="sr-only">{w.t('insights.markets')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{w.t('common.market')}</th>
-                <th scope="col">{w.t('common.brand')}</th>
-                <th scope="col" className="num">
-                  {w.t('insights.customers')}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('insights.orders')}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('insights.revenue', { currency: data.reportingCurrency })}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('insights.averageOrderValue')}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('insights.repeatRate')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.markets.map((m) => (
-                <tr key={`${m.market}-${m.brandId}`} data-market={m.market} data-brand={m.brandId}>
-                  <th scope="row">{m.market}</th>
-                  <td>{m.brandId}</td>
-                  <td className="num">{w.number(m.customers)}</td>
-                  <td className="num">{w.number(m.orders)}</td>
-                  <td className="num" data-revenue={m.revenue}>
-                    {money(m.revenue)}
-                  </td>
-                  <td className="num">{money(m.averageOrderValue)}</td>
-                  <td className="num">{w.percent(m.repeatRate)}</td>
+          <div className="scroll" tabIndex={0} role="region" aria-label={w.t('insights.markets')}>
+            <table className="markets">
+              <caption className="sr-only">{w.t('insights.markets')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{w.t('common.market')}</th>
+                  <th scope="col">{w.t('common.brand')}</th>
+                  <th scope="col" className="num">
+                    {w.t('insights.customers')}
+                  </th>
+                  <th scope="col" className="num">
+                    {w.t('insights.orders')}
+                  </th>
+                  <th scope="col" className="num">
+                    {w.t('insights.revenue', { currency: data.reportingCurrency })}
+                  </th>
+                  <th scope="col" className="num">
+                    {w.t('insights.averageOrderValue')}
+                  </th>
+                  <th scope="col" className="num">
+                    {w.t('insights.repeatRate')}
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {data.markets.map((m) => (
+                  <tr key={`${m.market}-${m.brandId}`} data-market={m.market} data-brand={m.brandId}>
+                    <th scope="row">{m.market}</th>
+                    <td>{m.brandId}</td>
+                    <td className="num">{w.number(m.customers)}</td>
+                    <td className="num">{w.number(m.orders)}</td>
+                    <td className="num" data-revenue={m.revenue}>
+                      {money(m.revenue)}
+                    </td>
+                    <td className="num">{money(m.averageOrderValue)}</td>
+                    <td className="num">{w.percent(m.repeatRate)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </Section>
         <Section title={w.t('insights.heatmap')} actions={csv('heatmap')}>
           <Chart
             label={w.t('insights.heatmap')}
             option={{
               tooltip: { position: 'top' },
-              grid: { containLabel: true, left: 8, right: 8, top: 8, bottom: 48 },
+              grid: { containLabel: true, left: 8, right: 8, top: 8, bottom: 64 },
               xAxis: {
                 type: 'category',
                 name: w.t('insights.hour'),
                 data: Array.from({ length: 24 }, (_, h) => String(h)),
               },
               yAxis: { type: 'category', data: weekdays },
-              visualMap: { min: 0, max: maxEvents, orient: 'horizontal', left: 'center', bottom: 0, calculable: true },
+              visualMap: {
+                min: 0,
+                max: maxEvents,
+                orient: 'horizontal',
+                left: 'center',
+                bottom: 0,
+                itemHeight: 160,
+                text: [w.number(maxEvents), '0'],
+                calculable: false,
+              },
               series: [
                 {
                   type: 'heatmap',
@@ -261,7 +272,7 @@ function Figures({ data, csv }: { data: InsightsAnswer; csv(table: (typeof TABLE
           />
         </Section>
         <Section title={w.t('insights.cohorts')} actions={csv('cohorts')}>
-          <div style={{ overflowX: 'auto' }}>
+          <div className="scroll" tabIndex={0} role="region" aria-label={w.t('insights.cohorts')}>
             <table>
               <thead>
                 <tr>

@@ -58,6 +58,29 @@ function edgesOf(graph: Graph): Edge[] {
   });
 }
 
+/** A first place for each node: one row per step from the start, side by side within a row. */
+function layers(graph: Graph): (id: string) => { x: number; y: number } {
+  const depth = new Map<string, number>([[graph.start, 0]]);
+  const queue = [graph.start];
+  while (queue.length) {
+    const id = queue.shift()!;
+    for (const e of edgesOf(graph).filter((e) => e.source === id))
+      if (!depth.has(e.target)) {
+        depth.set(e.target, depth.get(id)! + 1);
+        queue.push(e.target);
+      }
+  }
+  const row = new Map<number, string[]>();
+  for (const id of Object.keys(graph.nodes)) {
+    const d = depth.get(id) ?? depth.size;
+    row.set(d, [...(row.get(d) ?? []), id]);
+  }
+  return (id) => {
+    const d = depth.get(id) ?? depth.size;
+    return { x: 40 + (row.get(d) ?? []).indexOf(id) * 220, y: 20 + d * 100 };
+  };
+}
+
 export default function Journeys({ user }: { user: ConsoleUser }) {
   const w = useWords();
   return (
@@ -93,13 +116,14 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
     if (!brandId && brands.data?.brands[0]) setBrandId(brands.data.brands[0].id);
   }, [brands.data, brandId]);
 
-  // Nodes keep the place the user dragged them to; a new node goes below the others.
+  // Nodes keep the place the user dragged them to; a new one is placed by its distance from the start.
   useEffect(() => {
+    const place = layers(graph);
     setNodes((current) => {
       const at = new Map(current.map((n) => [n.id, n.position]));
-      return Object.entries(graph.nodes).map(([id, n], i) => ({
+      return Object.entries(graph.nodes).map(([id, n]) => ({
         id,
-        position: at.get(id) ?? { x: 40 + (i % 3) * 220, y: 30 + Math.floor(i / 3) * 110 + (i % 3) * 30 },
+        position: at.get(id) ?? place(id),
         data: { label: `${id} · ${n.type}${n.type === 'message' && n.templateRef ? ` · ${n.templateRef}` : ''}` },
         selected: id === selected,
         ariaLabel: w.t('journeys.node', { id }),
@@ -573,7 +597,16 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
             return (
               <tr key={zone}>
                 <th scope="row">{zone}</th>
-                <td>{at.ok ? <Time value={at.instant} /> : at.reason}</td>
+                <td>
+                  {at.ok ? (
+                    <>
+                      <code>{at.instant.toISOString().slice(0, 16).replace('T', ' ')} UTC</code> ·{' '}
+                      <Time value={at.instant} />
+                    </>
+                  ) : (
+                    at.reason
+                  )}
+                </td>
               </tr>
             );
           })}

@@ -291,21 +291,28 @@ function DataMap() {
   const map = useLoad(() => api<DataMapAnswer>('GET', '/admin/data-map'), []);
   const option = useMemo(() => {
     if (!map.data) return undefined;
-    // Sources (by category) flow into their region, and the region on to each connected system.
+    // Which categories go from which source into which region, and on to which system (what each receives).
     const nodes = new Map<string, { name: string }>();
     const links: { source: string; target: string; value: number }[] = [];
+    const node = (name: string) => nodes.set(name, { name });
     for (const r of map.data.regions) {
-      const region = `region ${r.region}`;
-      nodes.set(region, { name: region });
+      const region = `◉ ${r.region}`;
+      node(region);
       for (const s of r.sources) {
-        const name = `${s.name} (${r.region})`;
-        nodes.set(name, { name });
-        links.push({ source: name, target: region, value: Math.max(1, s.categories.length) });
+        const source = `${s.name} (${r.region})`;
+        node(source);
+        for (const category of s.categories) {
+          const c = `${category} → ${r.region}`;
+          node(c);
+          links.push({ source, target: c, value: 1 });
+        }
       }
-      for (const c of r.connectedSystems) {
-        const name = `${c.system} ${c.connectorId}`;
-        nodes.set(name, { name });
-        links.push({ source: region, target: name, value: Math.max(1, c.receives.length) });
+      for (const c of nodes.keys())
+        if (c.endsWith(`→ ${r.region}`)) links.push({ source: c, target: region, value: 1 });
+      for (const system of r.connectedSystems) {
+        const target = `${system.system} · ${system.connectorId}`;
+        node(target);
+        links.push({ source: region, target, value: Math.max(1, system.receives.length) });
       }
     }
     return {
