@@ -405,6 +405,7 @@ async function main(): Promise<void> {
   Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
   Privacy       ${webUrl}/privacy  (portal; emails ${mailbox ? `in ${mailbox.dir}` : `via ${config.privacy.smtpUrl}`})
   OpenAPI       ${webUrl}/openapi.json  (tracking, admin and privacy APIs, OpenAPI 3.1)
+  Console       ${webUrl}/console  (console users: docs/design/console.md)
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {

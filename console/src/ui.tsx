@@ -74,19 +74,23 @@ export function Section({ title, children, actions }: { title: string; children:
 const temporalUi = () =>
   document.querySelector<HTMLMetaElement>('meta[name="meridian-temporal-ui"]')?.content.replace(/\/$/, '') ?? '';
 
-/** A link to the workflow in the Temporal UI (MERIDIAN_TEMPORAL_UI_URL, or the dev server's UI). */
-export function TemporalLink({ workflowId }: { workflowId: string }) {
+/**
+ * A link to the Temporal UI (MERIDIAN_TEMPORAL_UI_URL, or the dev server's UI) listing the
+ * workflow, or every workflow whose ID starts with `prefix` (a journey runs one per person).
+ */
+export function TemporalLink({ workflowId, prefix }: { workflowId?: string; prefix?: string }) {
   const w = useWords();
   const base = temporalUi();
-  if (!base) return null;
+  if (!base || !(workflowId || prefix)) return null;
+  const query = workflowId ? `WorkflowId = "${workflowId}"` : `WorkflowId STARTS_WITH "${prefix}"`;
   return (
     <a
-      href={`${base}/workflows/${encodeURIComponent(workflowId)}`}
+      href={`${base}/workflows?query=${encodeURIComponent(query)}`}
       target="_blank"
       rel="noreferrer"
       className="temporal"
     >
-      {w.t('common.temporal')} <span className="sr-only">{workflowId}</span>
+      {w.t('common.temporal')} <span className="sr-only">{workflowId ?? prefix}</span>
     </a>
   );
 }

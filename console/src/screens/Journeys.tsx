@@ -234,7 +234,7 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
                       <span className="sr-only">{j.name}</span>
                     </button>
                   ) : null}{' '}
-                  <TemporalLink workflowId={journeyWorkflowPrefix(j.id)} />
+                  <TemporalLink prefix={journeyWorkflowPrefix(j.id)} />
                 </td>
               </tr>
             ))}

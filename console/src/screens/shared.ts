@@ -45,5 +45,5 @@ export function tagLabel(tag: Tag, locale: Locale): string {
   );
 }
 
-/** Journeys run as workflows journey-<id>-… ; the Temporal UI lists them by this prefix. */
-export const journeyWorkflowPrefix = (id: string) => `journey-${id}`;
+/** A journey runs one workflow per person, journey-<id>-<customer>-…: the Temporal UI lists them by this prefix. */
+export const journeyWorkflowPrefix = (id: string) => `journey-${id}-`;
