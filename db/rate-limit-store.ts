@@ -32,3 +32,10 @@ export async function sweepCounters(sql: Sql): Promise<number> {
   const deleted = await sql`delete from rate_limit_counters where expires_at < now()`;
   return deleted.count;
 }
+
+/** The current window's count for `key` without counting a hit (0 when none or the window ended). */
+export async function readHits(sql: Sql, key: Buffer): Promise<number> {
+  const [row] = await sql<{ hits: number }[]>`
+    select hits from rate_limit_counters where key = ${key} and expires_at > now()`;
+  return row?.hits ?? 0;
+}

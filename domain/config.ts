@@ -129,6 +129,12 @@ const envSchema = z.object({
   MERIDIAN_PRIVACY_STATUS_LINK_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Privacy requests per hour one email address may file (ten times that per client address). */
   MERIDIAN_PRIVACY_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  /** Console sign-in through a company's OpenID Connect provider: all four, or none. */
+  MERIDIAN_OIDC_ISSUER: z.url().optional(),
+  MERIDIAN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  MERIDIAN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Where the provider sends the browser back: the public URL + /console/api/oidc/callback. */
+  MERIDIAN_OIDC_REDIRECT_URL: z.url().optional(),
   MERIDIAN_REPORTING_CURRENCY: z
     .string()
     .refine(isCurrency, 'is not an ISO 4217 currency code: use e.g. EUR, USD or JPY')
@@ -228,6 +234,8 @@ export interface MeridianConfig {
   };
   /** The currency headquarters reports in: every order's amount is also stored in it (DESIGN.md). */
   reportingCurrency: string;
+  /** Console sign-in through OpenID Connect; absent when MERIDIAN_OIDC_* are not set. */
+  oidc?: OidcConfig;
   /** The environment this config came from: region keys are read from it only where needed. */
   env: NodeJS.ProcessEnv;
   dataDir: string;
@@ -468,6 +476,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     ingestBytesPerSource: e.MERIDIAN_INGEST_BYTES_RATE,
     ecbBaseUrl: e.MERIDIAN_ECB_BASE_URL.replace(/\/$/, ''),
     reportingCurrency: e.MERIDIAN_REPORTING_CURRENCY,
+    ...oidcConfig(e),
     privacy: {
       ...(e.MERIDIAN_SMTP_URL ? { smtpUrl: e.MERIDIAN_SMTP_URL } : {}),
       mailFrom: e.MERIDIAN_MAIL_FROM,
@@ -529,6 +538,40 @@ function twilioConfig(e: z.infer<typeof envSchema>): Pick<MeridianConfig['activa
       authToken: token,
       messagingServiceSid: service,
       ...(e.MERIDIAN_TWILIO_BASE_URL ? { baseUrl: e.MERIDIAN_TWILIO_BASE_URL } : {}),
+    },
+  };
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl: string;
+}
+
+function oidcConfig(e: {
+  MERIDIAN_OIDC_ISSUER?: string | undefined;
+  MERIDIAN_OIDC_CLIENT_ID?: string | undefined;
+  MERIDIAN_OIDC_CLIENT_SECRET?: string | undefined;
+  MERIDIAN_OIDC_REDIRECT_URL?: string | undefined;
+}): { oidc?: OidcConfig } {
+  const values = [
+    e.MERIDIAN_OIDC_ISSUER,
+    e.MERIDIAN_OIDC_CLIENT_ID,
+    e.MERIDIAN_OIDC_CLIENT_SECRET,
+    e.MERIDIAN_OIDC_REDIRECT_URL,
+  ];
+  if (values.every((v) => !v)) return {};
+  if (values.some((v) => !v))
+    throw new ConfigError(
+      'MERIDIAN_OIDC_ISSUER, MERIDIAN_OIDC_CLIENT_ID, MERIDIAN_OIDC_CLIENT_SECRET and MERIDIAN_OIDC_REDIRECT_URL go together: set all four for OpenID Connect sign-in, or none',
+    );
+  return {
+    oidc: {
+      issuer: e.MERIDIAN_OIDC_ISSUER!,
+      clientId: e.MERIDIAN_OIDC_CLIENT_ID!,
+      clientSecret: e.MERIDIAN_OIDC_CLIENT_SECRET!,
+      redirectUrl: e.MERIDIAN_OIDC_REDIRECT_URL!,
     },
   };
 }

@@ -192,6 +192,11 @@ export async function createMeridianWeb(
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
     },
     console: {
+      globalSql: globalPool.sql,
+      rateLimitKey: config.identityHmacKey,
+      ...(config.oidc ? { oidc: config.oidc } : {}),
+    },
+    consoleApp: {
       distDir: CONSOLE_DIST_DIR,
       // Each workflow-backed process links to the Temporal UI: MERIDIAN_TEMPORAL_UI_URL, else the dev server's.
       temporalUiUrl:

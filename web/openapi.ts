@@ -180,6 +180,11 @@ const TAGS = [
     description:
       'The privacy portal: file a data subject request, verify it with the emailed code, follow its status; the preference centre. JSON for API clients, localised pages for browsers.',
   },
+  {
+    name: 'console',
+    description:
+      "The console's session API: sign in (password or OpenID Connect), the session and its CSRF token, sign out, preferences. The console then calls the admin API with the session cookie.",
+  },
   { name: 'service', description: 'Health, bare readiness and this document.' },
 ];
 

@@ -1,6 +1,8 @@
 import Fastify, { FastifyInstance, FastifyServerOptions, LogController } from 'fastify';
 import type { AdminDeps } from './admin/kit';
 import { registerAdminRoutes } from './admin/routes';
+import type { ConsoleApiDeps } from './console-api/kit';
+import { registerConsoleApiRoutes } from './console-api/routes';
 import { PrivacyPortalDeps, registerPrivacyRoutes } from './privacy/routes';
 import { registerTrackingRoutes, TrackingDeps } from './tracking/routes';
 import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracking/webhook';
@@ -33,12 +35,14 @@ export interface WebDeps {
   /** Webhooks of connected platforms (Meta Lead Ads, Google Ads lead forms). */
   connectorWebhooks?: ConnectorWebhookDeps;
   admin?: AdminDeps;
+  /** The console's session API (/console/api/*): sign-in, session, preferences, OIDC. */
+  console?: ConsoleApiDeps;
   /** The privacy portal's requests; absent when no mail server is configured (verification needs email). */
   privacy?: PrivacyPortalDeps;
   /** Providers' callbacks: Twilio status and inbound SMS, email bounces and complaints (./channels/routes.ts). */
   channels?: ChannelCallbackDeps;
   /** The console's single-page app under /console (web/console.ts). */
-  console?: ConsoleDeps;
+  consoleApp?: ConsoleDeps;
   /** Told of every route as it is registered: the admin scope test checks each has a scope decision. */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
@@ -104,9 +108,10 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.deps, deps.webhooks.cache);
   if (deps.connectorWebhooks) registerConnectorWebhookRoutes(app, deps.connectorWebhooks);
   if (deps.admin) registerAdminRoutes(app, deps.admin);
+  if (deps.console) registerConsoleApiRoutes(app, deps.console);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
   if (deps.channels) registerChannelRoutes(app, deps.channels);
-  if (deps.console) registerConsoleRoutes(app, deps.console);
+  if (deps.consoleApp) registerConsoleRoutes(app, deps.consoleApp);
 
   app.get(
     '/health',

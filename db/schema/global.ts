@@ -16,6 +16,7 @@ import {
 import type { SourceKind } from '../../domain/sources';
 import type { IdentityProvenance } from '../../domain/identity-provenance';
 import { bytea } from './column-types';
+import type { ConsoleRole } from '../../domain/console-access';
 
 /**
  * The global database: configuration, pseudonymous identity tokens and aggregates only,
@@ -403,4 +404,58 @@ export const loyaltyMemberIds = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('loyalty_member_ids_customer').on(t.customerId)],
+);
+
+/*
+ * Console access (issue 13, docs/design/console.md "Access"). A console user's email and name are
+ * the workforce's own contact details, not customers' personal data: the global database holds them
+ * so one sign-in reaches every region the user's scope allows.
+ */
+
+/** A console user: one role, a scope of brands × regions, preferences; an argon2id hash or an OIDC link. */
+export const consoleUsers = pgTable(
+  'console_users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Lower-cased, so sign-in is case-insensitive. */
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    /** argon2id (PHC string); null for a user who signs in only through OIDC. */
+    passwordHash: text('password_hash'),
+    role: text('role').$type<ConsoleRole>().notNull(),
+    /** `['*']` for every brand / region, else the list. */
+    brands: text('brands').array().notNull(),
+    regions: text('regions').array().notNull(),
+    locale: text('locale').notNull().default('en'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    oidcIssuer: text('oidc_issuer'),
+    oidcSubject: text('oidc_subject'),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('console_users_email').on(t.email),
+    uniqueIndex('console_users_oidc').on(t.oidcIssuer, t.oidcSubject),
+  ],
+);
+
+/**
+ * A console session. The cookie carries 32 random bytes; only their SHA-256 is stored, so a copy
+ * of this table signs no one in. Idle expiry slides with use, the absolute one does not.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    idHash: bytea('id_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => consoleUsers.id, { onDelete: 'cascade' }),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    idleExpiresAt: timestamp('idle_expires_at', { withTimezone: true }).notNull(),
+    absoluteExpiresAt: timestamp('absolute_expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('console_sessions_user').on(t.userId), index('console_sessions_expiry').on(t.idleExpiresAt)],
 );

@@ -505,6 +505,19 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
       control: 'all',
     },
+    'POST /admin/console-users': {
+      url: () => '/admin/console-users',
+      body: () => ({ email: 'scope-admin@example.com', role: 'group_admin', password: 'long enough password' }),
+      expect: refused,
+      control: 'all',
+    },
+    'GET /admin/console-users': { url: () => '/admin/console-users', expect: refused, control: 'all' },
+    'PATCH /admin/console-users/:id': {
+      url: () => '/admin/console-users/00000000-0000-4000-8000-000000000000',
+      body: () => ({ role: 'group_admin' }),
+      expect: refused,
+      control: 'all',
+    },
     'POST /admin/brands': {
       url: () => '/admin/brands',
       body: () => ({ id: 'scope-brand', name: 'Scope brand' }),

@@ -16,10 +16,9 @@ import {
   adPlatformOfSystem,
   AD_PLATFORMS,
 } from '../../domain/ad-audiences';
-import type { AdminToken } from '../../domain/config';
 import { startAdAudienceSync } from '../../temporal/processes/ad-audiences';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith } from './kit';
 
 /**
  * Admin API for ad audiences (issue 12, 跨境再营销): a segment kept in step with a Meta custom
@@ -63,7 +62,7 @@ function connectorAudienceIds(settings: unknown): string[] {
 }
 
 export function registerAdAudienceRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
-  const visible = async (token: AdminToken, id: string): Promise<AdAudience> => {
+  const visible = async (token: AdminPrincipal, id: string): Promise<AdAudience> => {
     const audience = /^aud_[a-f0-9]{16}$/.test(id) ? await getAdAudience(deps.globalSql, id) : undefined;
     if (!audience || !kit.mayRead(token, audience.region))
       throw kit.fail(

@@ -16,7 +16,6 @@ import {
   listConnectors,
   updateConnector,
 } from '../../db/connectors-store';
-import type { AdminToken } from '../../domain/config';
 import { CONNECTOR_ID_PATTERN } from '../../domain/workflow-inputs';
 import {
   connectorDetails,
@@ -27,7 +26,7 @@ import {
 } from '../../temporal/processes/connector-sync';
 import { brandIdSchema } from '../../domain/brands';
 import { adminRoute, json, objectAnswer } from '../openapi';
-import { AdminDeps, AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import { AdminDeps, type AdminPrincipal, AdminKit, onlyFields, parseWith, requireBrand } from './kit';
 
 /**
  * Admin API for connectors: settings in the global database, credentials sealed in the region's,
@@ -62,12 +61,12 @@ export function connectorAccess(deps: AdminDeps, kit: AdminKit) {
     return deps.temporal;
   };
 
-  const mayManage = (token: AdminToken, region: string) => kit.requireRegion(token, region, 'manage connectors');
+  const mayManage = (token: AdminPrincipal, region: string) => kit.requireRegion(token, region, 'manage connectors');
 
   /** The connector, if it exists and the token covers its region. */
   const connectorFor = async (
     request: FastifyRequest<{ Params: { id: string } }>,
-  ): Promise<{ token: AdminToken; connector: Connector }> => {
+  ): Promise<{ token: AdminPrincipal; connector: Connector }> => {
     const token = kit.authorise(request);
     const connector = await getConnector(deps.globalSql, request.params.id);
     if (!connector)

@@ -12,11 +12,10 @@ import {
   setJourneyStatus,
 } from '../../db/journeys-store';
 import { segmentExists } from '../../db/tags-store';
-import type { AdminToken } from '../../domain/config';
 import { type JourneyGraph, parseJourneyGraph } from '../../domain/journeys';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
 
 /**
  * Admin API for journeys (issue 12, docs/design/activation.md "Journeys"): create, publish a new
@@ -74,11 +73,11 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     if (owner !== 'group' && !dataRegions().includes(owner))
       throw kit.fail(400, `owner: must be "group" or one of the regions ${dataRegions().join(', ')}`);
   };
-  const requireChange = (token: AdminToken, owner: string) => {
+  const requireChange = (token: AdminPrincipal, owner: string) => {
     if (owner === 'group') kit.requireAllRegions(token, 'a group journey runs in every region');
     else kit.requireRegion(token, owner, 'change journeys');
   };
-  const visibleJourney = async (token: AdminToken, id: string): Promise<Journey> => {
+  const visibleJourney = async (token: AdminPrincipal, id: string): Promise<Journey> => {
     const journey = /^jr_[A-Za-z0-9_-]{1,60}$/.test(id) ? await getJourney(deps.globalSql, id) : undefined;
     if (!journey || (journey.owner !== 'group' && !kit.mayRead(token, journey.owner)))
       throw kit.fail(404, `journey ${id.slice(0, 60)} not found: use the ID POST /admin/journeys returned`);
@@ -144,7 +143,7 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         owner: input.owner,
         brandId: input.brandId,
         graph,
-        publishedBy: tokenName(token),
+        publishedBy: token.label,
       });
       reply.code(201);
       return { journey: view(journey) };
@@ -182,7 +181,7 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const journey = await publishJourneyVersion(deps.globalSql, current.id, {
         graph,
         runsMove: input.runsMove,
-        publishedBy: tokenName(token),
+        publishedBy: token.label,
         ...(input.name ? { name: input.name } : {}),
       });
       if (!journey) throw kit.fail(404, `journey ${current.id} not found`);
@@ -256,8 +255,4 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
       return { regions: perRegion, total };
     },
   );
-}
-
-function tokenName(token: AdminToken): string {
-  return token.regions === '*' ? 'admin:*' : `admin:${token.regions.join('+')}`;
 }

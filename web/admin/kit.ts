@@ -9,6 +9,7 @@ import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { DataSchemaCache } from '../../db/data-schema-store';
 import type { AdminToken } from '../../domain/config';
+import { CAPABILITIES, type Capability, type ConsoleRole } from '../../domain/console-access';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { RegionKey } from '../../db/crypto-shredding';
@@ -45,8 +46,52 @@ export class AdminError extends Error {
   }
 }
 
-export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken {
-  if (deps.tokens.length === 0) throw new AdminError(401, 'the admin API is disabled: set MERIDIAN_ADMIN_TOKENS');
+/**
+ * Who is calling the admin API: an admin token (machines: every capability, within its regions)
+ * or a console user signed in with the `meridian_session` cookie (their role's capabilities,
+ * within their brands × regions). Routes read `regions` as they always did; the capability and
+ * brand checks are made once for every route, in ./access.ts.
+ */
+export interface AdminPrincipal {
+  kind: 'token' | 'user';
+  /** Region names, or '*' for all. */
+  regions: string[] | '*';
+  brands: string[] | '*';
+  /** The console role; `admin_token` for a token. */
+  role: ConsoleRole | 'admin_token';
+  capabilities: ReadonlySet<Capability>;
+  /** The console user's id; absent for a token. */
+  userId?: string;
+  /** Who, in version histories and the audit: `user:<id>`, or the token's scope (`admin:eu+us`), never the token. */
+  label: string;
+}
+
+const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
+
+/** Set by the session check (./access.ts) before the route runs. */
+export function rememberPrincipal(request: FastifyRequest, principal: AdminPrincipal): void {
+  principals.set(request, principal);
+}
+
+export function tokenPrincipal(token: AdminToken): AdminPrincipal {
+  return {
+    kind: 'token',
+    regions: token.regions,
+    brands: '*',
+    role: 'admin_token',
+    capabilities: new Set(CAPABILITIES),
+    label: token.regions === '*' ? 'admin:*' : `admin:${token.regions.join('+')}`,
+  };
+}
+
+export function authorise(deps: AdminDeps, request: FastifyRequest): AdminPrincipal {
+  const known = principals.get(request);
+  if (known) return known;
+  if (deps.tokens.length === 0)
+    throw new AdminError(
+      401,
+      'the admin API is disabled for tokens: set MERIDIAN_ADMIN_TOKENS, or sign in to the console (POST /console/api/session)',
+    );
   const header = request.headers.authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const match = deps.tokens.find((t) => {
@@ -58,12 +103,15 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminToken 
       401,
       'admin token missing or unknown: send "Authorization: Bearer <token>" with a token from MERIDIAN_ADMIN_TOKENS',
     );
-  return match;
+  const principal = tokenPrincipal(match);
+  principals.set(request, principal);
+  return principal;
 }
 
-export const mayRead = (token: AdminToken, region: string) => token.regions === '*' || token.regions.includes(region);
+export const mayRead = (token: AdminPrincipal, region: string) =>
+  token.regions === '*' || token.regions.includes(region);
 
-const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : token.regions.join(', '));
+const covers = (token: AdminPrincipal) => (token.regions === '*' ? 'all regions' : token.regions.join(', '));
 
 /**
  * The scope rule of the admin API, one place for every route: a token scoped to regions acts
@@ -72,18 +120,18 @@ const covers = (token: AdminToken) => (token.regions === '*' ? 'all regions' : t
  * needs a token for all regions. test/integration/admin-scope.test.ts calls every route with an
  * out-of-scope token.
  */
-export function outOfScope(token: AdminToken, region: string, action: string): AdminError {
+export function outOfScope(token: AdminPrincipal, region: string, action: string): AdminError {
   return new AdminError(
     403,
     `this admin token may not ${action} in region ${region} (it covers ${covers(token)}): use a token for ${region} from MERIDIAN_ADMIN_TOKENS`,
   );
 }
 
-export function requireRegion(token: AdminToken, region: string, action: string): void {
+export function requireRegion(token: AdminPrincipal, region: string, action: string): void {
   if (!mayRead(token, region)) throw outOfScope(token, region, action);
 }
 
-export function requireAllRegions(token: AdminToken, what: string): void {
+export function requireAllRegions(token: AdminPrincipal, what: string): void {
   if (token.regions !== '*') {
     throw new AdminError(
       403,
@@ -94,12 +142,12 @@ export function requireAllRegions(token: AdminToken, what: string): void {
 
 /** What registerAdminRoutes lends the route files: its authorisation and its error type. */
 export interface AdminKit {
-  authorise(request: FastifyRequest): AdminToken;
-  mayRead(token: AdminToken, region: string): boolean;
+  authorise(request: FastifyRequest): AdminPrincipal;
+  mayRead(token: AdminPrincipal, region: string): boolean;
   /** 403 unless the token covers the region; `action` completes "may not … in region X". */
-  requireRegion(token: AdminToken, region: string, action: string): void;
+  requireRegion(token: AdminPrincipal, region: string, action: string): void;
   /** 403 unless the token covers every region (workspace-wide configuration); `what` says why it is workspace-wide. */
-  requireAllRegions(token: AdminToken, what: string): void;
+  requireAllRegions(token: AdminPrincipal, what: string): void;
   /** An error answered with `statusCode` and `{ error: message }`. */
   fail(statusCode: number, message: string): Error;
 }

@@ -10,7 +10,6 @@ import {
   Source,
   updateSource,
 } from '../../db/sources';
-import type { AdminToken } from '../../domain/config';
 import { extractIdentifiers } from '../../domain/identifiers';
 import { identityRulesSchema } from '../../domain/identity-rules';
 import { normaliseOrigin, SOURCE_KINDS } from '../../domain/sources';
@@ -34,12 +33,15 @@ import { registerLoyaltyRoutes } from './loyalty';
 import { registerTemplateRoutes } from './templates';
 import { registerBroadcastRoutes } from './broadcasts';
 import { registerWebhookAdminRoutes } from './webhooks';
+import { registerAccessControl } from './access';
+import { registerConsoleUserRoutes } from './console-users';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
   AdminDeps,
   adminKit,
   AdminError,
+  type AdminPrincipal,
   authorise,
   mayRead,
   outOfScope,
@@ -104,6 +106,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       request.log.error({ err: loggableError(error) }, 'admin request failed');
       return reply.code(500).send({ error: 'internal error: see the server log' });
     });
+    // Console sessions, CSRF, and each route's capability and brand scope (./access.ts).
+    registerAccessControl(scope, deps);
 
     const sourceName = z.string().trim().min(1).max(200);
     // A kind must be chosen: it decides how far what the source says about people is trusted.
@@ -251,7 +255,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       },
     );
 
-    const unifiedView = async (token: AdminToken, customerId: string, refuse: (homeRegion: string) => AdminError) => {
+    const unifiedView = async (
+      token: AdminPrincipal,
+      customerId: string,
+      refuse: (homeRegion: string) => AdminError,
+    ) => {
       const [customer] = await deps.globalSql<
         { customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]
       >`
@@ -265,7 +273,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       for (const region of customer.regions) {
         const pool = deps.regional.get(region);
         if (!pool) continue;
-        const part = await readRegionalProfile(pool.sql, region, pool.key, customerId, mayRead(token, region));
+        // Personal values: in the token's or user's regions, and for a user whose role may see them.
+        const personal = mayRead(token, region) && token.capabilities.has('profiles.personal');
+        const part = await readRegionalProfile(pool.sql, region, pool.key, customerId, personal);
         if (part) parts.push(part);
       }
       return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
@@ -368,5 +378,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerTemplateRoutes(scope, deps, kit);
     registerBroadcastRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
+    registerConsoleUserRoutes(scope, deps, kit);
   });
 }

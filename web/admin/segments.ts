@@ -17,12 +17,11 @@ import {
   updateSegment,
   workspaceDataRules,
 } from '../../db/segments-store';
-import type { AdminToken } from '../../domain/config';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { parseSegmentDefinition, type SegmentNode } from '../../domain/segments';
 import { startSegmentRecompute } from '../../temporal/processes/segments';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith } from './kit';
 
 /**
  * Admin API for segments (issue 11 §5). A segment's owner is `group` (evaluated in every region,
@@ -91,7 +90,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   };
 
   /** A segment this token may see, or 404 (a local segment of another region is not revealed). */
-  const visibleSegment = async (token: AdminToken, id: string): Promise<Segment> => {
+  const visibleSegment = async (token: AdminPrincipal, id: string): Promise<Segment> => {
     const segment = /^seg_[a-z0-9]{1,40}$/.test(id) ? await getSegment(deps.globalSql, id) : undefined;
     if (!segment || (segment.owner !== 'group' && !kit.mayRead(token, segment.owner)))
       throw kit.fail(404, `segment ${id.slice(0, 60)} not found: GET it by the ID POST /admin/segments returned`);
@@ -99,7 +98,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   };
 
   /** Changing a segment: its own region's token, or a token for every region for a group segment. */
-  const requireChange = (token: AdminToken, owner: string) => {
+  const requireChange = (token: AdminPrincipal, owner: string) => {
     if (owner === 'group') kit.requireAllRegions(token, 'a group segment is evaluated in every region');
     else kit.requireRegion(token, owner, 'change segments');
   };
@@ -187,7 +186,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         owner: input.owner,
         brandId: input.brandId ?? null,
         definition,
-        changedBy: tokenName(token),
+        changedBy: token.label,
       });
       const recomputes = await recompute(segment, regionsOf(segment.owner));
       reply.code(201);
@@ -219,7 +218,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const segment = await updateSegment(deps.globalSql, current.id, {
         ...(input.name ? { name: input.name } : {}),
         definition,
-        changedBy: tokenName(token),
+        changedBy: token.label,
       });
       if (!segment) throw kit.fail(404, `segment ${current.id} not found`);
       return { segment: view(segment), recomputes: await recompute(segment, regionsOf(segment.owner)) };
@@ -269,7 +268,7 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   );
 
   /** Regions of `owner` the token covers; none: 403 naming the first. */
-  const regionsForToken = (token: AdminToken, owner: string, action: string): string[] => {
+  const regionsForToken = (token: AdminPrincipal, owner: string, action: string): string[] => {
     const regions = regionsOf(owner).filter((r) => kit.mayRead(token, r));
     if (regions.length === 0) kit.requireRegion(token, regionsOf(owner)[0] ?? owner, action);
     return regions;
@@ -411,9 +410,4 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       return { recomputes: await recompute(segment, regions) };
     },
   );
-}
-
-/** Who changed a definition, for the version history: the token's scope, never the token itself. */
-function tokenName(token: AdminToken): string {
-  return token.regions === '*' ? 'admin:*' : `admin:${token.regions.join('+')}`;
 }

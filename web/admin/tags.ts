@@ -18,7 +18,6 @@ import {
   unassignTag,
   updateTag,
 } from '../../db/tags-store';
-import type { AdminToken } from '../../domain/config';
 import {
   GROUP_OWNER,
   parseCsvUpload,
@@ -30,7 +29,7 @@ import {
   tagKeySchema,
 } from '../../domain/tags';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
 
 /**
  * Tags, central and local (issue 11 §4, 中心与本地的标签协同). A central tag (owner `group`) is
@@ -96,13 +95,13 @@ export function registerTagRoutes(scope: FastifyInstance, deps: AdminDeps, kit: 
   const centralIsWorkspaceWide = 'a central tag applies in every region';
 
   /** 403 unless the token may change the tag's definition: a central one needs all regions, a local one its region. */
-  const mayDefine = (token: AdminToken, owner: string, action: string) => {
+  const mayDefine = (token: AdminPrincipal, owner: string, action: string) => {
     if (owner === GROUP_OWNER) kit.requireAllRegions(token, centralIsWorkspaceWide);
     else kit.requireRegion(token, owner, action);
   };
 
   /** The tag, if it exists and the token may see it (a local tag: its region only). */
-  const tagFor = async (request: FastifyRequest, action: string): Promise<{ token: AdminToken; tag: Tag }> => {
+  const tagFor = async (request: FastifyRequest, action: string): Promise<{ token: AdminPrincipal; tag: Tag }> => {
     const token = kit.authorise(request);
     const { key } = parseWith(kit, keyParams, request.params);
     const tag = await getTag(deps.globalSql, key);
@@ -112,7 +111,7 @@ export function registerTagRoutes(scope: FastifyInstance, deps: AdminDeps, kit: 
   };
 
   /** The regions this token acts on for the tag: where it applies, the token covers, and this server serves. */
-  const regionsFor = (token: AdminToken, tag: Tag) =>
+  const regionsFor = (token: AdminPrincipal, tag: Tag) =>
     dataRegions().filter((r) => tagAppliesIn(tag, r) && kit.mayRead(token, r) && deps.regional.has(r));
 
   const checkReferences = async (fields: { brandId?: string | null; segmentId?: string }) => {
