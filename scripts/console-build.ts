@@ -40,6 +40,9 @@ export function consoleViteConfig(): InlineConfig {
     root: CONSOLE_ROOT,
     base: '/console/',
     logLevel: 'warn',
+    // Always the production build of React, also when the test run (NODE_ENV=test) builds it.
+    mode: 'production',
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     plugins: [react()],
     build: {
       outDir: CONSOLE_DIST,

@@ -49,7 +49,7 @@ export default function Privacy({ user }: { user: ConsoleUser }) {
       {can(user, 'privacy.manage') ? <Holds /> : null}
       {can(user, 'privacy.manage') ? <Propagation /> : null}
       <DataMap />
-      {can(user, 'audit.read') ? <Audit /> : null}
+      {can(user, 'audit.read') ? <Audit user={user} /> : null}
     </>
   );
 }
@@ -345,41 +345,61 @@ function DataMap() {
 }
 
 interface AuditEntry {
-  id?: string;
-  at?: string;
-  occurredAt?: string;
-  region?: string;
-  actor?: string;
-  userEmail?: string;
-  role?: string;
-  action?: string;
-  customerId?: string | null;
-  fields?: string[] | null;
-  reason?: string | null;
+  id: number;
+  at: string;
+  actor: string;
+  actorRole: string;
+  action: string;
+  customerId: string | null;
+  fields: string[];
+  route: string;
+  reason: string | null;
 }
 
-function Audit() {
+/** The audit of one region at a time (each region keeps its own, append-only). */
+function Audit({ user }: { user: ConsoleUser }) {
   const w = useWords();
-  const [region, setRegion] = useState('');
+  const regions = useLoad(
+    () =>
+      user.regions === '*'
+        ? api<DataMapAnswer>('GET', '/admin/data-map').then((m) => m.regions.map((r) => r.region))
+        : Promise.resolve(user.regions),
+    [],
+  );
+  const [chosen, setChosen] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const region = chosen || regions.data?.[0] || '';
   const filters = { region, from, to, limit: 100 };
   const audit = useLoad(
-    () => api<{ entries: AuditEntry[]; nextCursor?: string | null }>('GET', `/admin/audit${query(filters)}`),
+    () =>
+      region
+        ? api<{ entries: AuditEntry[]; nextCursor: number | null }>('GET', `/admin/audit${query(filters)}`)
+        : Promise.resolve({ entries: [], nextCursor: null }),
     [region, from, to],
   );
   return (
     <Section
       title={w.t('audit.title')}
       actions={
-        <a href={csvHref('/admin/audit', filters)} download="audit.csv">
-          {w.t('common.csv')} <span className="sr-only">{w.t('audit.title')}</span>
-        </a>
+        region ? (
+          <a href={csvHref('/admin/audit', filters)} download={`audit-${region}.csv`}>
+            {w.t('common.csv')} <span className="sr-only">{w.t('audit.title')}</span>
+          </a>
+        ) : null
       }
     >
       <div className="row">
         <Field label={w.t('common.region')}>
-          {(id) => <input id={id} value={region} onChange={(e) => setRegion(e.target.value)} />}
+          {(id) => (
+            <select id={id} value={region} onChange={(e) => setChosen(e.target.value)}>
+              {(regions.data ?? []).map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          )}
         </Field>
         <Field label={w.t('common.from')}>
           {(id) => <input id={id} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}
@@ -389,34 +409,38 @@ function Audit() {
         </Field>
       </div>
       <Status loaded={audit} />
-      <table className="audit">
-        <thead>
-          <tr>
-            <th scope="col">{w.t('audit.when')}</th>
-            <th scope="col">{w.t('common.region')}</th>
-            <th scope="col">{w.t('audit.who')}</th>
-            <th scope="col">{w.t('audit.what')}</th>
-            <th scope="col">{w.t('audit.subject')}</th>
-            <th scope="col">{w.t('audit.fields')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(audit.data?.entries ?? []).map((e, i) => (
-            <tr key={e.id ?? i}>
-              <td>
-                <Time value={e.at ?? e.occurredAt} />
-              </td>
-              <td>{e.region}</td>
-              <td>
-                {e.actor ?? e.userEmail} {e.role ? `(${e.role})` : ''}
-              </td>
-              <td>{e.action}</td>
-              <td>{e.customerId ? <code>{e.customerId}</code> : '—'}</td>
-              <td>{e.fields?.join(', ')}</td>
+      <div className="scroll" tabIndex={0} role="region" aria-label={w.t('audit.title')}>
+        <table className="audit">
+          <thead>
+            <tr>
+              <th scope="col">{w.t('audit.when')}</th>
+              <th scope="col">{w.t('audit.who')}</th>
+              <th scope="col">{w.t('audit.what')}</th>
+              <th scope="col">{w.t('audit.subject')}</th>
+              <th scope="col">{w.t('audit.fields')}</th>
+              <th scope="col">{w.t('privacy.reason')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(audit.data?.entries ?? []).map((e) => (
+              <tr key={e.id}>
+                <td>
+                  <Time value={e.at} />
+                </td>
+                <td>
+                  {e.actor} ({e.actorRole})
+                </td>
+                <td>
+                  {e.action} <code>{e.route}</code>
+                </td>
+                <td>{e.customerId ? <code>{e.customerId}</code> : '—'}</td>
+                <td>{e.fields.join(', ')}</td>
+                <td>{e.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Section>
   );
 }
