@@ -40,9 +40,7 @@ export function consoleViteConfig(): InlineConfig {
     root: CONSOLE_ROOT,
     base: '/console/',
     logLevel: 'warn',
-    // Always the production build of React, also when the test run (NODE_ENV=test) builds it.
     mode: 'production',
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     plugins: [react()],
     build: {
       outDir: CONSOLE_DIST,
@@ -65,7 +63,16 @@ export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Pro
   const builtFrom = existsSync(STAMP) ? Number(readFileSync(STAMP, 'utf8')) : 0;
   if (!options.force && builtFrom >= sourcesAt && existsSync(path.join(CONSOLE_DIST, 'index.html')))
     return 'up to date';
-  await build(consoleViteConfig());
+  // Always React's production build, also when the test run (NODE_ENV=test) builds it: vite and the
+  // React plugin both choose by NODE_ENV, and must agree (a production React has no jsxDEV).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build(consoleViteConfig());
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(STAMP, String(sourcesAt));
   return 'built';
 }
