@@ -46,6 +46,17 @@ const SEES: Record<ConsoleRole, (typeof SCREENS)[number][]> = {
   operator: ['privacy', 'connectors'],
 };
 
+/** The API each screen reads first: the server must refuse it to a role whose screen is hidden. */
+const API_OF: Record<(typeof SCREENS)[number], string> = {
+  insights: '/admin/insights',
+  market: '/admin/insights',
+  profiles: '/admin/profiles/00000000-0000-4000-8000-000000000000',
+  segments: '/admin/segments',
+  journeys: '/admin/journeys',
+  privacy: '/admin/privacy-requests',
+  connectors: '/admin/connectors',
+};
+
 describeInBrowser('the console in a browser', (chromiumPath) => {
   let d: TestDeployment;
   let h: IngestionHarness;
@@ -105,11 +116,27 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     const apac = await h.createSource('console apac', 'apac');
     const eu = await h.createSource('console eu', 'eu');
     const people = [
-      { id: 'jp-1', country: 'JP', zone: 'Asia/Tokyo', plan: 'gold', source: apac, region: 'apac', orders: [12000, 3400] },
+      {
+        id: 'jp-1',
+        country: 'JP',
+        zone: 'Asia/Tokyo',
+        plan: 'gold',
+        source: apac,
+        region: 'apac',
+        orders: [12000, 3400],
+      },
       { id: 'jp-2', country: 'JP', zone: 'Asia/Tokyo', plan: 'gold', source: apac, region: 'apac', orders: [8800] },
       { id: 'jp-3', country: 'JP', zone: 'Asia/Tokyo', plan: 'basic', source: apac, region: 'apac', orders: [] },
       { id: 'de-1', country: 'DE', zone: 'Europe/Berlin', plan: 'gold', source: eu, region: 'eu', orders: [4999] },
-      { id: 'de-2', country: 'DE', zone: 'Europe/Berlin', plan: 'basic', source: eu, region: 'eu', orders: [1250, 777] },
+      {
+        id: 'de-2',
+        country: 'DE',
+        zone: 'Europe/Berlin',
+        plan: 'basic',
+        source: eu,
+        region: 'eu',
+        orders: [1250, 777],
+      },
     ];
     for (const p of people) {
       const sent = await h.send(p.source.writeKey, '/v1/identify', {
@@ -126,6 +153,19 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
         expect(r.status).toBe(200);
         found = r.body.customerId as string;
       }, 20_000);
+      // Their consent, with the country it was given in: the market a segment matches them by.
+      const consent = await h.admin('PUT', `/admin/profiles/${found}/consent`, {
+        country: p.country,
+        records: [
+          {
+            purpose: 'smsMarketing',
+            state: 'granted',
+            at: '2026-11-01T09:00:00Z',
+            proof: { kind: 'checkout-checkbox', reference: `co-${p.id}` },
+          },
+        ],
+      });
+      expect(consent.status, JSON.stringify(consent.body)).toBeLessThan(300);
       for (const [i, total] of p.orders.entries()) {
         await d.regional(p.region).sql`
           insert into orders (source_id, external_id, customer_id, currency, total_minor, reporting_currency,
@@ -165,14 +205,15 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect(verified.status).toBe(200);
 
     // The insight aggregates, computed now rather than on their schedule.
-    expect((await h.admin('POST', '/admin/insights/refresh')).status).toBe(202);
-    await eventually(async () => {
-      const insights = await h.admin('GET', '/admin/insights');
-      expect(insights.body.markets.map((m: { market: string }) => m.market)).toEqual(
-        expect.arrayContaining(['JP', 'DE']),
-      );
-    }, 60_000);
-
+    if (process.env.NO_INSIGHTS !== '1') {
+      expect((await h.admin('POST', '/admin/insights/refresh')).status).toBe(202);
+      await eventually(async () => {
+        const insights = await h.admin('GET', '/admin/insights');
+        expect(insights.body.markets.map((m: { market: string }) => m.market)).toEqual(
+          expect.arrayContaining(['JP', 'DE']),
+        );
+      }, 60_000);
+    }
     browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
   }, 240_000);
 
@@ -205,15 +246,11 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     const links = await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')));
     expect(links).toEqual(SEES[role].map((s) => `/console/${s}`));
     // A screen the role may not open, typed into the address bar, says so; the API refuses it too.
-    const hidden = SCREENS.find((s) => !SEES[role].includes(s));
-    if (hidden) {
+    for (const hidden of SCREENS.filter((s) => !SEES[role].includes(s))) {
       await page.goto(`${h.base}/console/${hidden}`);
       await expect.poll(() => page.textContent('main')).toContain(en['common.notAllowed']);
-      const status = await page.evaluate(
-        async (url) => (await fetch(url)).status,
-        hidden === 'connectors' ? '/admin/connectors' : hidden === 'privacy' ? '/admin/privacy-requests' : '/admin/insights',
-      );
-      expect(status).toBe(403);
+      const status = await page.evaluate(async (url) => (await fetch(url)).status, API_OF[hidden]);
+      expect(status, `${role} GET ${API_OF[hidden]}`).toBe(403);
     }
     // An analyst reads segments and journeys but has no button to change them.
     if (role === 'analyst') {
@@ -231,10 +268,14 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     await open(page, 'insights');
     await page.waitForSelector('table.markets tbody tr');
     const shown = await page.$$eval('table.markets tbody tr', (rows) =>
-      rows.map((r) => [r.getAttribute('data-market')!, Number(r.querySelector('[data-revenue]')!.getAttribute('data-revenue'))]),
+      rows.map((r) => [
+        r.getAttribute('data-market')!,
+        Number(r.querySelector('[data-revenue]')!.getAttribute('data-revenue')),
+      ]),
     );
     const byMarket = new Map<string, number>();
-    for (const [market, revenue] of shown) byMarket.set(market as string, (byMarket.get(market as string) ?? 0) + (revenue as number));
+    for (const [market, revenue] of shown)
+      byMarket.set(market as string, (byMarket.get(market as string) ?? 0) + (revenue as number));
     for (const region of ['eu', 'apac']) {
       const sums = await d.regional(region).sql<{ market: string; revenue: string }[]>`
         select country_code as market, sum(reporting_total_minor)::text as revenue from orders group by country_code`;
@@ -250,9 +291,9 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     await audit(page, '1-insights');
     await page.goto(`${h.base}/console/market/JP`);
     await page.waitForSelector('table.markets tbody tr');
-    expect(await page.$$eval('table.markets tbody tr', (rows) => rows.map((r) => r.getAttribute('data-market')))).toEqual(
-      expect.arrayContaining(['JP']),
-    );
+    expect(
+      await page.$$eval('table.markets tbody tr', (rows) => rows.map((r) => r.getAttribute('data-market'))),
+    ).toEqual(expect.arrayContaining(['JP']));
     await audit(page, '2-market');
     await open(page, 'connectors');
     await page.waitForSelector('h2');
@@ -280,24 +321,39 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect(await page.textContent('[data-region-count=apac]')).toContain(String(preview.body.regions.apac));
     await page.getByLabel(en['common.name'], { exact: true }).first().fill('Gold members in Japan');
     await page.click(`button:has-text("${en['segments.create']}")`);
-    await expect.poll(() => page.textContent('main')).toContain('Gold members in Japan');
+    await expect.poll(() => page.textContent('main')).toMatch(/seg_[a-z0-9]+/);
+    const segmentId = /seg_[a-z0-9]+/.exec((await page.textContent('main'))!)![0];
+    expect((await h.admin('GET', `/admin/segments/${segmentId}`)).body.segment).toMatchObject({
+      name: 'Gold members in Japan',
+      owner: 'apac',
+      definition,
+    });
+    await expect.poll(() => page.textContent('main'), { timeout: 10_000 }).toContain('Gold members in Japan');
     await audit(page, '4-segments');
   });
 
-  it('lets the apac marketer write a Japanese SMS template and publish a journey that sends it', async () => {
-    const page = await signedIn('market_marketer');
+  it('lets HQ write a Japanese SMS template, previewed with its SMS segment count', async () => {
+    const page = await signedIn('group_admin');
     await open(page, 'journeys');
     const body = 'こんにちは、{{ traits.first_name }} さん。ご登録ありがとうございます。';
     await page.getByLabel(en['templates.id']).fill('welcome-ja');
     await page.getByLabel(en['templates.locale']).fill('ja');
     await page.getByLabel(en['templates.body']).fill(body);
-    await expect.poll(() => page.textContent('[data-preview]')).toBe('こんにちは、Aiko さん。ご登録ありがとうございます。');
+    await expect
+      .poll(() => page.textContent('[data-preview]'))
+      .toBe('こんにちは、Aiko さん。ご登録ありがとうございます。');
     expect(await page.getAttribute('[data-sms-segments]', 'data-sms-segments')).toBe('1');
     expect(await page.textContent('[data-sms-segments]')).toContain('UCS-2');
     await page.click(`button:has-text("${en['templates.save']}")`);
-    await expect.poll(() => page.textContent('main')).toContain('welcome-ja');
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain(CONSOLE_MESSAGES.t('en', 'templates.saved', { id: 'welcome-ja', version: 1 }));
+    expect((await h.admin('GET', '/admin/templates/welcome-ja')).body.template.variants.ja.body).toBe(body);
+  });
 
-    await page.reload();
+  it('lets the apac marketer build a journey with the Japanese template and publish it', async () => {
+    const page = await signedIn('market_marketer');
+    await open(page, 'journeys');
     await page.waitForSelector('.graph .react-flow__node');
     const editor = page.locator('section', { has: page.locator(`h2:has-text("${en['journeys.editor']}")`) });
     await editor.getByLabel(en['common.name']).fill('Welcome (Japan)');
@@ -329,7 +385,8 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
       expect(await page.textContent('[data-request-status]')).toBe('completed');
       expect(await page.$('a.certificate')).not.toBeNull();
     }, 60_000);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a.certificate')]);
+    await page.waitForLoadState('networkidle');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.certificate').click()]);
     const certificate = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {
       systems: { system: string; status: string }[];
     };
@@ -338,8 +395,8 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     );
     await audit(page, '6-privacy');
     await open(page, 'profiles');
-    await page.getByLabel(en['profiles.type']).selectOption('user_id');
-    await page.getByLabel(en['profiles.value']).fill('console-jp-1');
+    await page.getByLabel(en['profiles.type'], { exact: true }).selectOption('user_id');
+    await page.getByLabel(en['profiles.value'], { exact: true }).fill('console-jp-1');
     await page.click(`button:has-text("${en['profiles.search']}")`);
     await page.waitForSelector('[data-customer-id]');
     await audit(page, '3-profiles');
@@ -350,7 +407,9 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     await page.selectOption('#language', 'ar');
     await expect.poll(() => page.getAttribute('html', 'dir')).toBe('rtl');
     expect(await page.getAttribute('html', 'lang')).toBe('ar');
-    expect(await page.textContent('nav a[href="/console/insights"]')).toBe(CONSOLE_MESSAGES.catalogues.ar['nav.insights']);
+    expect(await page.textContent('nav a[href="/console/insights"]')).toBe(
+      CONSOLE_MESSAGES.catalogues.ar['nav.insights'],
+    );
     await open(page, 'insights');
     await page.waitForSelector('table.markets tbody tr');
     await audit(page, 'insights-ar');

@@ -433,7 +433,12 @@ function Templates({ user }: { user: ConsoleUser }) {
   }, [body]);
   const sms = useMemo(() => countSmsSegments(rendered), [rendered]);
   const dir = textDirection(locale);
-  const all = { ...variants, [locale]: channel === 'email' ? { subject, body } : { body } };
+  // Every locale written so far (a locale left empty, or a half-typed tag, is not a variant).
+  const all = Object.fromEntries(
+    Object.entries({ ...variants, [locale]: { subject, body } })
+      .filter(([tag, v]) => v.body.trim() !== '' && tag.length >= 2)
+      .map(([tag, v]) => [tag, channel === 'email' ? { subject: v.subject, body: v.body } : { body: v.body }]),
+  );
 
   return (
     <Section title={w.t('templates.title')}>
