@@ -86,6 +86,9 @@ async function grantInDatabase(sql: Sql, role: string, regional: boolean): Promi
     );
     await sql.unsafe('revoke execute on function meridian_ensure_events_partition(date) from public');
     await run(sql, 'grant execute on function meridian_ensure_events_partition(date) to %I', role);
+    // The personal-data access audit is append-only: the app may read it and add to it, no more
+    // (a trigger refuses changes for every role too: migration 0020_personal_data_access_audit).
+    await run(sql, 'revoke update, delete, truncate on personal_data_access_audit from %I', role);
   }
 }
 

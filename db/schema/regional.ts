@@ -1032,3 +1032,34 @@ export const journeyEventOutbox = pgTable('journey_event_outbox', {
   customerId: uuid('customer_id').notNull(),
   event: text('event').notNull(),
 });
+
+/**
+ * Who saw or exported a person's personal values, and every change of a setting (issue 13,
+ * docs/design/console.md "Audit"), in the region that holds the data. Append-only, enforced by the
+ * database: a trigger refuses UPDATE, DELETE and TRUNCATE for every role (migration
+ * 0020_personal_data_access_audit), and the app's role is granted only SELECT and INSERT
+ * (db/database-roles.ts). `fields` names what was shown (`identity.email`, `trait.firstName`),
+ * never the values.
+ */
+export const personalDataAccessAudit = pgTable(
+  'personal_data_access_audit',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** `user:<id>` for a console user, `admin:<regions>` for an admin token, `subject` for the person themselves. */
+    actor: text('actor').notNull(),
+    actorRole: text('actor_role').notNull(),
+    /** profile.view, profile.lookup, export.segment-members, export.access, setting.change */
+    action: text('action').notNull(),
+    customerId: uuid('customer_id'),
+    fields: text('fields').array().notNull().default([]),
+    /** The route, e.g. `PUT /admin/segments/:id` (its pattern: no IDs or values). */
+    route: text('route').notNull(),
+    /** Why, when the user said (header x-access-reason, or `reason` in the body). */
+    reason: text('reason'),
+  },
+  (t) => [
+    index('personal_data_access_audit_at').on(t.at),
+    index('personal_data_access_audit_customer').on(t.customerId, t.at),
+  ],
+);

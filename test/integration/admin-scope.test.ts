@@ -518,6 +518,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
       control: 'all',
     },
+    'GET /admin/audit': { url: () => '/admin/audit?region=eu', expect: refused },
     'POST /admin/brands': {
       url: () => '/admin/brands',
       body: () => ({ id: 'scope-brand', name: 'Scope brand' }),

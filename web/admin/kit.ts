@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { getBrand } from '../../db/brands-store';
+import { type AuditEntry, recordAccess } from '../../db/access-audit-store';
 import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
@@ -67,6 +68,11 @@ export interface AdminPrincipal {
 }
 
 const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
+
+/** Who the request was authorised as, once the route has authorised it (undefined before, or when refused). */
+export function principalOf(request: FastifyRequest): AdminPrincipal | undefined {
+  return principals.get(request);
+}
 
 /** Set by the session check (./access.ts) before the route runs. */
 export function rememberPrincipal(request: FastifyRequest, principal: AdminPrincipal): void {
@@ -150,6 +156,45 @@ export interface AdminKit {
   requireAllRegions(token: AdminPrincipal, what: string): void;
   /** An error answered with `statusCode` and `{ error: message }`. */
   fail(statusCode: number, message: string): Error;
+  /** Records an access to personal data in each of `regions`' audit (who and why from the request). */
+  audit(
+    request: FastifyRequest,
+    principal: AdminPrincipal,
+    regions: readonly string[],
+    entry: AuditDetails,
+  ): Promise<void>;
+}
+
+export type AuditDetails = Pick<AuditEntry, 'action' | 'customerId' | 'fields'>;
+
+/** Why, when the user said: the x-access-reason header, or `reason` in a JSON body. */
+function accessReason(request: FastifyRequest): string | null {
+  const header = request.headers['x-access-reason'];
+  const body = request.body as { reason?: unknown } | undefined;
+  const reason = typeof header === 'string' ? header : typeof body?.reason === 'string' ? body.reason : undefined;
+  return reason ? reason.slice(0, 500) : null;
+}
+
+/**
+ * One audit row in each region named (docs/design/console.md, "Audit"): the principal (a user's
+ * id or a token's scope, never the token), the route's pattern (no IDs or values), the reason.
+ */
+export async function auditAccess(
+  deps: AdminDeps,
+  request: FastifyRequest,
+  principal: AdminPrincipal,
+  regions: readonly string[],
+  entry: AuditDetails,
+): Promise<void> {
+  const route = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
+  const reason = accessReason(request);
+  await Promise.all(
+    regions.map((region) => {
+      const pool = deps.regional.get(region);
+      if (!pool) return undefined;
+      return recordAccess(pool.sql, [{ ...entry, actor: principal.label, actorRole: principal.role, route, reason }]);
+    }),
+  );
 }
 
 export function adminKit(deps: AdminDeps): AdminKit {
@@ -159,6 +204,7 @@ export function adminKit(deps: AdminDeps): AdminKit {
     requireRegion,
     requireAllRegions,
     fail: (statusCode: number, message: string) => new AdminError(statusCode, message),
+    audit: (request, principal, regions, entry) => auditAccess(deps, request, principal, regions, entry),
   };
 }
 

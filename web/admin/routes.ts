@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { blindIndex } from '../../db/crypto-shredding';
 import {
@@ -35,12 +35,14 @@ import { registerBroadcastRoutes } from './broadcasts';
 import { registerWebhookAdminRoutes } from './webhooks';
 import { registerAccessControl } from './access';
 import { registerConsoleUserRoutes } from './console-users';
+import { registerAuditRoutes, registerSettingsAudit } from './audit';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
   AdminDeps,
   adminKit,
   AdminError,
+  auditAccess,
   type AdminPrincipal,
   authorise,
   mayRead,
@@ -108,6 +110,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
     // Console sessions, CSRF, and each route's capability and brand scope (./access.ts).
     registerAccessControl(scope, deps);
+    // Every change made here, in the audit of each region the caller acts in (./audit.ts).
+    registerSettingsAudit(scope, deps);
 
     const sourceName = z.string().trim().min(1).max(200);
     // A kind must be chosen: it decides how far what the source says about people is trusted.
@@ -256,6 +260,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     );
 
     const unifiedView = async (
+      request: FastifyRequest,
+      action: 'profile.view' | 'profile.lookup',
       token: AdminPrincipal,
       customerId: string,
       refuse: (homeRegion: string) => AdminError,
@@ -278,6 +284,18 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const part = await readRegionalProfile(pool.sql, region, pool.key, customerId, personal);
         if (part) parts.push(part);
       }
+      // Each region whose personal values are in the answer records the view, in its own audit.
+      await Promise.all(
+        parts
+          .filter((part) => part.personalData === 'shown')
+          .map((part) =>
+            auditAccess(deps, request, token, [part.region], {
+              action,
+              customerId,
+              fields: shownFields(part),
+            }),
+          ),
+      );
       return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
     };
 
@@ -303,7 +321,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       async (request) => {
         const token = authorise(deps, request);
         const id = parse(customerId, request.params.customerId);
-        return unifiedView(token, id, (home) => outOfScope(token, home, 'read people'));
+        return unifiedView(request, 'profile.view', token, id, (home) => outOfScope(token, home, 'read people'));
       },
     );
 
@@ -355,7 +373,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           );
         if (!row) throw notFound();
         // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
-        return unifiedView(token, row.customer_id, notFound);
+        return unifiedView(request, 'profile.lookup', token, row.customer_id, notFound);
       },
     );
 
@@ -379,5 +397,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerBroadcastRoutes(scope, deps, kit);
     registerWebhookAdminRoutes(scope, deps, kit);
     registerConsoleUserRoutes(scope, deps, kit);
+    registerAuditRoutes(scope, deps, kit);
   });
+}
+
+/** What a regional part showed, by name: `identity.email`, `trait.firstName`, `events` — never the values. */
+function shownFields(part: RegionalProfile): string[] {
+  const fields = new Set<string>();
+  for (const identity of part.identities ?? []) fields.add(`identity.${identity.type}`);
+  for (const name of Object.keys(part.traits ?? {})) fields.add(`trait.${name}`);
+  if ((part.recentEvents ?? []).length > 0) fields.add('events');
+  return [...fields].sort();
 }

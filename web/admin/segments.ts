@@ -387,6 +387,8 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       );
       const merged = [...new Set(lists.flat())].sort();
       const members = merged.slice(0, page.limit);
+      // An export of who is in the segment: audited in each region whose members it lists.
+      await kit.audit(request, token, regions, { action: 'export.segment-members', fields: ['customerId'] });
       const more = merged.length > page.limit || lists.some((l) => l.length === page.limit);
       return { members, nextCursor: more && members.length > 0 ? members[members.length - 1]! : null };
     },
