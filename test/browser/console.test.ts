@@ -205,15 +205,14 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect(verified.status).toBe(200);
 
     // The insight aggregates, computed now rather than on their schedule.
-    if (process.env.NO_INSIGHTS !== '1') {
-      expect((await h.admin('POST', '/admin/insights/refresh')).status).toBe(202);
-      await eventually(async () => {
-        const insights = await h.admin('GET', '/admin/insights');
-        expect(insights.body.markets.map((m: { market: string }) => m.market)).toEqual(
-          expect.arrayContaining(['JP', 'DE']),
-        );
-      }, 60_000);
-    }
+    expect((await h.admin('POST', '/admin/insights/refresh')).status).toBe(202);
+    await eventually(async () => {
+      const insights = await h.admin('GET', '/admin/insights');
+      expect(insights.body.markets.map((m: { market: string }) => m.market)).toEqual(
+        expect.arrayContaining(['JP', 'DE']),
+      );
+    }, 60_000);
+
     browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
   }, 240_000);
 
