@@ -324,3 +324,17 @@ export function envelopeErrorText(parts: readonly unknown[], max = 200): string 
     .join(': ');
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** A 2xx whose body is not what the API documents: transient (a vendor's hiccup), retried later. */
+export function malformedAnswer(
+  system: string,
+  account: string,
+  what: string,
+  operation: string,
+): ConnectorTransientError {
+  return new ConnectorTransientError(
+    `${system} answered without a well-formed ${what} for ${account} while ${operation}: retry later`,
+    system,
+    200,
+  );
+}

@@ -82,3 +82,42 @@ export interface ConnectedSystemSession {
   /** The state of a job an earlier call submitted. */
   checkJob?(jobId: string): Promise<PrivacyOutcome>;
 }
+
+/**
+ * How an ad platform (Meta custom audiences, Google Customer Match, TikTok audiences) answers
+ * privacy: `erase` and a personalisedAds denial remove the person's hashed identifiers from every
+ * configured list; a grant does nothing (the audience sync adds people from the consent it reads).
+ * `remove` does the platform's removal and returns its evidence, or undefined when the person has
+ * no email or phone to match. Removing is idempotent, so a retry after a partial failure removes again.
+ */
+export function adPlatformPrivacy(
+  platform: { name: string; lists: string },
+  remove: (person: PersonIdentifiers) => Promise<Record<string, string> | undefined>,
+): Pick<ConnectedSystemSession, 'erase' | 'applyConsent'> {
+  const now = () => new Date().toISOString();
+  async function removeEverywhere(person: PersonIdentifiers, because: string): Promise<PrivacyOutcome> {
+    const evidence = await remove(person);
+    if (!evidence)
+      return {
+        status: 'not-found',
+        evidence: { reason: `no email address or phone number to match in ${platform.name}`, checkedAt: now() },
+      };
+    return { status: 'done', evidence: { action: because, ...evidence, removedAt: now() } };
+  }
+  return {
+    erase: (person) => removeEverywhere(person, `erase: removed from ${platform.lists}`),
+    async applyConsent(person, change) {
+      const ads = change.purposes.find((p) => p.purpose === 'personalisedAds');
+      if (!ads || ads.state === 'granted')
+        return {
+          status: 'done',
+          evidence: {
+            action: 'none',
+            reason: ads ? 'granted: people are added by the audience sync' : `no purpose ${platform.lists} act on`,
+            checkedAt: now(),
+          },
+        };
+      return removeEverywhere(person, `personalisedAds denied: removed from ${platform.lists}`);
+    },
+  };
+}

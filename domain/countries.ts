@@ -3,8 +3,8 @@
  * Written once, here; regions.ts turns the groups into the country → region table.
  */
 
-/** EU/EEA members, their outermost regions and Åland (GDPR territory), the UK and Switzerland. */
-export const EUROPE_CORE = [
+/** The EU/EEA members, their outermost regions and Åland: where the GDPR applies. */
+export const GDPR_TERRITORY = [
   'AT',
   'BE',
   'BG',
@@ -42,9 +42,10 @@ export const EUROPE_CORE = [
   'RE',
   'YT',
   'MF',
-  'GB',
-  'CH',
 ] as const;
+
+/** GDPR territory, the UK and Switzerland. */
+export const EUROPE_CORE = [...GDPR_TERRITORY, 'GB', 'CH'] as const;
 
 /**
  * The rest of Europe, the Middle East and Africa. No region of their own by default: they are

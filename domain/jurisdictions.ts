@@ -1,4 +1,4 @@
-import { isCountryCode } from './countries';
+import { GDPR_TERRITORY, isCountryCode } from './countries';
 
 /**
  * Country (+ US state) → the privacy law that governs a person. Policies per jurisdiction
@@ -24,49 +24,8 @@ export const JURISDICTIONS = [
 ] as const;
 export type Jurisdiction = (typeof JURISDICTIONS)[number];
 
-const GDPR_COUNTRIES = [
-  'AT',
-  'BE',
-  'BG',
-  'HR',
-  'CY',
-  'CZ',
-  'DK',
-  'EE',
-  'FI',
-  'FR',
-  'DE',
-  'GR',
-  'HU',
-  'IE',
-  'IT',
-  'LV',
-  'LT',
-  'LU',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SK',
-  'SI',
-  'ES',
-  'SE',
-  'IS',
-  'LI',
-  'NO',
-  // Parts of the EU outside mainland Europe, where GDPR applies as at home.
-  'AX',
-  'GF',
-  'GP',
-  'MQ',
-  'RE',
-  'YT',
-  'MF',
-];
-
 const COUNTRY_JURISDICTION: Record<string, Jurisdiction> = {
-  ...Object.fromEntries(GDPR_COUNTRIES.map((c) => [c, 'GDPR' as const])),
+  ...Object.fromEntries(GDPR_TERRITORY.map((c) => [c, 'GDPR' as const])),
   GB: 'UK_GDPR',
   CH: 'CH_FADP',
   CA: 'PIPEDA',

@@ -7,6 +7,7 @@ import {
   ConnectorTransientError,
   DEFAULT_RETRY_AFTER_MS,
   retryAfterMs,
+  malformedAnswer,
 } from '../errors';
 import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -123,7 +124,7 @@ export class GoogleAdsClient {
       operation,
     );
     const parsed = SearchAnswer.safeParse(body);
-    if (!parsed.success) throw this.notPromised('search answer', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'search answer', operation);
     return {
       results: parsed.data.results ?? [],
       ...(parsed.data.nextPageToken ? { nextPageToken: parsed.data.nextPageToken } : {}),
@@ -141,7 +142,7 @@ export class GoogleAdsClient {
       operation,
     );
     const parsed = UploadAnswer.safeParse(body);
-    if (!parsed.success) throw this.notPromised('upload answer', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'upload answer', operation);
     const outcomes: ConversionOutcome[] = conversions.map(() => ({ ok: true }));
     for (const detail of parsed.data.partialFailureError?.details ?? []) {
       const errors = (detail as { errors?: unknown } | null)?.errors;
@@ -193,7 +194,7 @@ export class GoogleAdsClient {
       },
     );
     const parsed = jsonObject(answer.bodyText);
-    if (!parsed) throw this.notPromised('JSON object', operation);
+    if (!parsed) throw malformedAnswer(SYSTEM, this.account, 'JSON object', operation);
     return parsed;
   }
 
@@ -229,7 +230,7 @@ export class GoogleAdsClient {
       },
     );
     const parsed = TokenAnswer.safeParse(jsonObject(answer.bodyText));
-    if (!parsed.success) throw this.notPromised('token', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'token', operation);
     this.token = {
       value: parsed.data.access_token,
       expiresAt: this.now().getTime() + (parsed.data.expires_in ?? 3600) * 1000,
@@ -287,14 +288,6 @@ export class GoogleAdsClient {
       SYSTEM,
       response.status,
       message,
-    );
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
     );
   }
 }

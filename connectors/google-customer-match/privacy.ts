@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hashForPlatform } from '../../domain/ad-audiences';
 import { vendorUrlSetting } from '../http';
-import type { ConnectedSystem, PersonIdentifiers, PrivacyOutcome } from '../privacy';
+import { adPlatformPrivacy, type ConnectedSystem } from '../privacy';
 import { GOOGLE_ADS_API, GOOGLE_ADS_URL, GoogleCustomerMatchClient } from './client';
 
 /**
@@ -70,42 +70,17 @@ export const googleCustomerMatchSystem: ConnectedSystem<GoogleCustomerMatchSetti
   purposes: ['personalisedAds'],
   open(settings, credentials, context) {
     const client = googleCustomerMatchClient(settings, credentials);
-    const now = () => new Date().toISOString();
-
-    async function removeEverywhere(person: PersonIdentifiers, because: string): Promise<PrivacyOutcome> {
+    return adPlatformPrivacy({ name: 'Google Ads', lists: 'Customer Match user lists' }, async (person) => {
       const hashed = hashForPlatform('google', person);
-      if (!hashed)
-        return {
-          status: 'not-found',
-          evidence: { reason: 'no email address or phone number to match in Google Ads', checkedAt: now() },
-        };
-      const evidence: Record<string, string> = { action: because, apiVersion: client.apiVersion };
+      if (!hashed) return undefined;
+      const evidence: Record<string, string> = { apiVersion: client.apiVersion };
       for (const listId of [...new Set(settings.userListIds)]) {
         context.heartbeat?.();
         const job = await client.changeMembers(listId, 'remove', [[hashed]]);
         evidence[`userList.${listId}.job`] = job.jobResourceName;
         evidence[`userList.${listId}.operation`] = job.operationName;
       }
-      return { status: 'done', evidence: { ...evidence, removedAt: now() } };
-    }
-
-    return {
-      async erase(person) {
-        return removeEverywhere(person, 'erase: removed from Customer Match user lists');
-      },
-      async applyConsent(person, change) {
-        const ads = change.purposes.find((p) => p.purpose === 'personalisedAds');
-        if (!ads || ads.state === 'granted')
-          return {
-            status: 'done',
-            evidence: {
-              action: 'none',
-              reason: ads ? 'granted: people are added by the audience sync' : 'no purpose Customer Match acts on',
-              checkedAt: now(),
-            },
-          };
-        return removeEverywhere(person, 'personalisedAds denied: removed from Customer Match user lists');
-      },
-    };
+      return evidence;
+    });
   },
 };

@@ -3,11 +3,11 @@ import {
   ConnectorAuthError,
   ConnectorError,
   ConnectorRateLimited,
-  ConnectorTransientError,
   classifyHttpFailure,
   DEFAULT_RETRY_AFTER_MS,
   redactPersonal,
   retryAfterMs,
+  malformedAnswer,
 } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -157,7 +157,7 @@ export class HubSpotClient {
     };
     const answer = await this.authorised('POST', searchPath(object), body, operation);
     const parsed = SearchAnswer.safeParse(parseJson(answer.bodyText));
-    if (!parsed.success) throw this.notPromised(`${object} search result`, operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, `${object} search result`, operation);
     return {
       results: parsed.data.results,
       ...(parsed.data.paging?.next ? { after: parsed.data.paging.next.after } : {}),
@@ -180,7 +180,7 @@ export class HubSpotClient {
         [207],
       );
       const parsed = AssociationsAnswer.safeParse(parseJson(answer.bodyText));
-      if (!parsed.success) throw this.notPromised('association list', operation);
+      if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'association list', operation);
       for (const result of parsed.data.results) {
         out.set(
           String(result.from.id),
@@ -214,7 +214,7 @@ export class HubSpotClient {
       { classify: (sent, waits) => this.classify(sent, operation, waits, true) },
     );
     const parsed = TokenAnswer.safeParse(parseJson(answer.bodyText));
-    if (!parsed.success) throw this.notPromised('token', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'token', operation);
     this.tokens = {
       accessToken: parsed.data.access_token,
       refreshToken: parsed.data.refresh_token,
@@ -325,14 +325,6 @@ export class HubSpotClient {
       operation,
       reconnect: 'the HubSpot account',
     });
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
-    );
   }
 }
 

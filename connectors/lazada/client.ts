@@ -3,10 +3,10 @@ import { z } from 'zod';
 import {
   ConnectorAuthError,
   ConnectorError,
-  ConnectorTransientError,
   classifyEnvelopeFailure,
   EnvelopeRules,
   envelopeErrorText,
+  malformedAnswer,
 } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -181,7 +181,7 @@ export class LazadaClient {
       'listing orders',
     );
     const parsed = OrdersData.safeParse(data);
-    if (!parsed.success) throw this.notPromised('order list', 'listing orders');
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'order list', 'listing orders');
     const total = parsed.data.countTotal === undefined ? Number.NaN : Number(parsed.data.countTotal);
     return { orders: parsed.data.orders ?? [], ...(Number.isFinite(total) ? { total } : {}) };
   }
@@ -189,7 +189,7 @@ export class LazadaClient {
   /** One order's items, as Lazada sends them (the mapping checks each). */
   async getOrderItems(orderId: string): Promise<unknown[]> {
     const data = await this.sellerCall(ORDER_ITEMS_PATH, { order_id: orderId }, 'reading order items');
-    if (!Array.isArray(data)) throw this.notPromised('order item list', 'reading order items');
+    if (!Array.isArray(data)) throw malformedAnswer(SYSTEM, this.account, 'order item list', 'reading order items');
     return data;
   }
 
@@ -213,7 +213,7 @@ export class LazadaClient {
       },
     );
     const parsed = TokenAnswer.safeParse(parseJson(answer.bodyText));
-    if (!parsed.success) throw this.notPromised('token', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'token', operation);
     const expiresIn = parsed.data.expires_in === undefined ? undefined : Number(parsed.data.expires_in);
     this.tokens = {
       accessToken: parsed.data.access_token,
@@ -300,14 +300,6 @@ export class LazadaClient {
           "Enter that app's secret from Lazada Open Platform (App Console → App Overview) and reconnect the Lazada seller account in Meridian",
       },
       { account: this.account, operation, waits, refreshing },
-    );
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
     );
   }
 }

@@ -1,12 +1,12 @@
+import { ConnectorError, ConnectorRequestError, ConnectorTransientError } from '../errors';
+import { HttpAnswer, jsonObject, VendorHttp, VendorHttpLimits } from '../http';
 import {
-  classifyHttpFailure,
-  ConnectorAuthError,
-  ConnectorError,
-  ConnectorRateLimited,
-  ConnectorRequestError,
-  ConnectorTransientError,
-} from '../errors';
-import { HttpAnswer, jsonObject, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
+  classifyGraphFailure,
+  META_API,
+  META_API_VERSION,
+  META_DEFAULT_RATE_LIMIT_WAIT_MS,
+  META_GRAPH_URL,
+} from '../meta-graph';
 import type { MetaUserPayload } from './mapping';
 
 /**
@@ -15,30 +15,16 @@ import type { MetaUserPayload } from './mapping';
  * audiences", hashing and normalisation): emails trimmed and lower-cased; phone numbers as digits
  * only, with the country code, without '+', symbols, letters or leading zeros; hashed to lower-case hex.
  *
- * Graph errors come as `{error:{message, type, code, error_subcode, fbtrace_id}}`, mostly with HTTP 400,
- * so they are classified by `code`: 190 (and 102/104/463/467) → the token is bad, reconnect;
- * 10/200–299 → a permission is missing, reconnect; 4/17/32/613/80000–80014 → rate limited; 1/2 or
- * `is_transient` → transient; anything else → the request was refused. Meta gives no Retry-After:
- * the wait is `estimated_time_to_regain_access` (minutes) from `x-business-use-case-usage`, else a
- * default (60 s). Throttling is not slept out here (Meta's waits run to minutes): it is thrown as
- * ConnectorRateLimited for the activity layer to retry after the wait.
+ * Graph errors are read by code (connectors/meta-graph.ts). Throttling is not slept out here (Meta's
+ * waits run to minutes): it is thrown as ConnectorRateLimited for the activity layer to retry after the wait.
  *
  * Only hashes and audience IDs are ever sent or quoted: no email address or phone number leaves the client.
  */
 
-export const META_API: VendorApi = { system: 'Meta', hosts: ['graph.facebook.com'] };
+export { META_API, META_API_VERSION, META_GRAPH_URL };
 const SYSTEM = META_API.system;
-export const META_GRAPH_URL = 'https://graph.facebook.com';
-export const META_API_VERSION = 'v21.0';
-export const META_DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 /** Rows per call (Meta's limit). */
 export const META_MAX_ROWS = 10_000;
-const MAX_MESSAGE = 300;
-
-/** Graph's error codes by meaning (shared with the Lead Ads client, connectors/meta-leads). */
-export const AUTH_CODES = new Set([102, 104, 190, 463, 467]);
-export const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
-export const TRANSIENT_CODES = new Set([1, 2]);
 
 export interface MetaRemoveResult {
   audienceId: string;
@@ -143,89 +129,16 @@ export class MetaAudiencesClient {
     return result;
   }
 
-  /** Graph's error by code (see the module comment); a body without one falls back to the HTTP rules. */
+  /** Graph's error by code (connectors/meta-graph.ts). */
   classify(response: HttpAnswer, operation: string): ConnectorError {
-    const account = `ad account act_${this.adAccountId}`;
-    const graph = graphError(response.bodyText);
-    if (!graph)
-      return classifyHttpFailure(SYSTEM, response.status, response.headers, '', {
-        account,
-        reconnect: 'the Meta ad account',
-        operation,
-      });
-    const detail = `HTTP ${response.status}: ${graph.text}`;
-    const { code } = graph;
-    if (AUTH_CODES.has(code)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} rejected the access token for ${account} while ${operation}: reconnect the Meta ad account in Meridian (the token expired or was revoked, or its user changed password or lost access) [${detail}]`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    if (code === 10 || (code >= 200 && code <= 299)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} refused ${operation} for ${account}: reconnect the Meta ad account in Meridian with a user who manages its audiences and grant ads_management [${detail}]`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    if (RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014)) {
-      const waitMs = this.rateLimitWait(response.headers);
-      return new ConnectorRateLimited(
-        `${SYSTEM} rate limit reached for ${account} while ${operation}: retry after ${waitMs / 1000} s [${detail}]`,
-        SYSTEM,
-        waitMs,
-      );
-    }
-    if (TRANSIENT_CODES.has(code) || graph.transient || response.status >= 500) {
-      return new ConnectorTransientError(
-        `${SYSTEM} failed on its side for ${account} while ${operation} [${detail}]: retry later`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    return new ConnectorRequestError(
-      `${SYSTEM} refused the request for ${account} while ${operation} [${detail}]`,
-      SYSTEM,
-      response.status,
-      graph.text,
-    );
+    return classifyGraphFailure(response, {
+      account: `ad account act_${this.adAccountId}`,
+      operation,
+      reconnect: 'the Meta ad account',
+      tokenHint: 'the token expired or was revoked, or its user changed password or lost access',
+      permissionHint: 'grant ads_management with a user who manages its audiences',
+      usageObjectId: this.adAccountId,
+      defaultRateLimitWaitMs: this.rateLimitWaitMs,
+    });
   }
-
-  /** `estimated_time_to_regain_access` (minutes) of the ad account's x-business-use-case-usage entries, else the default. */
-  private rateLimitWait(headers: Headers): number {
-    let minutes = 0;
-    try {
-      const usage = JSON.parse(headers.get('x-business-use-case-usage') ?? '{}') as Record<string, unknown>;
-      const entries = usage[this.adAccountId] ?? Object.values(usage).flat();
-      for (const entry of Array.isArray(entries) ? entries : []) {
-        const value = (entry as { estimated_time_to_regain_access?: unknown } | null)?.estimated_time_to_regain_access;
-        if (typeof value === 'number' && value > minutes) minutes = value;
-      }
-    } catch {
-      // an unreadable header leaves the default
-    }
-    return minutes > 0 ? minutes * 60_000 : this.rateLimitWaitMs;
-  }
-}
-
-export interface GraphError {
-  code: number;
-  transient: boolean;
-  /** "(#190/460) OAuthException: message [fbtrace_id …]" */
-  text: string;
-}
-
-export function graphError(bodyText: string): GraphError | undefined {
-  const error = jsonObject(bodyText)?.error as Record<string, unknown> | undefined;
-  if (typeof error !== 'object' || error === null || typeof error.code !== 'number') return undefined;
-  const subcode = typeof error.error_subcode === 'number' ? `/${error.error_subcode}` : '';
-  const type = typeof error.type === 'string' ? `${error.type}: ` : '';
-  const message = typeof error.message === 'string' ? error.message.slice(0, MAX_MESSAGE) : '';
-  const trace = typeof error.fbtrace_id === 'string' ? ` [fbtrace_id ${error.fbtrace_id.slice(0, 40)}]` : '';
-  return {
-    code: error.code,
-    transient: error.is_transient === true,
-    text: `(#${error.code}${subcode}) ${type}${message}${trace}`,
-  };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectedSystem, PersonIdentifiers, PrivacyOutcome } from '../privacy';
+import { adPlatformPrivacy, type ConnectedSystem } from '../privacy';
 import { vendorUrlSetting } from '../http';
 import { META_API, META_GRAPH_URL, MetaAudiencesClient } from './client';
 import { hashedPayload } from './mapping';
@@ -62,17 +62,10 @@ export const metaAudiencesSystem: ConnectedSystem<MetaAudiencesSettings, MetaAud
       ...(settings.rateLimitWaitSeconds ? { rateLimitWaitMs: settings.rateLimitWaitSeconds * 1000 } : {}),
     });
     const audienceIds = [...new Set(settings.audienceIds)];
-    const now = () => new Date().toISOString();
-
-    async function removeEverywhere(person: PersonIdentifiers, because: string): Promise<PrivacyOutcome> {
+    return adPlatformPrivacy({ name: 'Meta', lists: 'custom audiences' }, async (person) => {
       const payload = hashedPayload(person.emails, person.phones);
-      if (!payload)
-        return {
-          status: 'not-found',
-          evidence: { reason: 'no email address or phone number to match in Meta', checkedAt: now() },
-        };
+      if (!payload) return undefined;
       const evidence: Record<string, string> = {
-        action: because,
         audiences: audienceIds.join(','),
         matchKeys: payload.schema.join(','),
         apiVersion: client.apiVersion,
@@ -84,32 +77,7 @@ export const metaAudiencesSystem: ConnectedSystem<MetaAudiencesSettings, MetaAud
         evidence[`audience.${audienceId}.num_received`] = String(result.numReceived);
         evidence[`audience.${audienceId}.num_invalid_entries`] = String(result.numInvalidEntries);
       }
-      return { status: 'done', evidence: { ...evidence, removedAt: now() } };
-    }
-
-    return {
-      async erase(person) {
-        return removeEverywhere(person, 'erase: removed from custom audiences');
-      },
-      async applyConsent(person, change) {
-        const ads = change.purposes.find((p) => p.purpose === 'personalisedAds');
-        if (!ads)
-          return {
-            status: 'done',
-            evidence: { action: 'none', reason: 'no purpose Meta custom audiences acts on', checkedAt: now() },
-          };
-        if (ads.state === 'granted') {
-          return {
-            status: 'done',
-            evidence: {
-              action: 'none',
-              personalisedAds: 'granted: people are added to audiences by the audience sync, not by a consent change',
-              checkedAt: now(),
-            },
-          };
-        }
-        return removeEverywhere(person, 'personalisedAds denied: removed from custom audiences');
-      },
-    };
+      return evidence;
+    });
   },
 };

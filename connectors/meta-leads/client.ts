@@ -1,23 +1,13 @@
 import { z } from 'zod';
-import {
-  ConnectorAuthError,
-  ConnectorError,
-  ConnectorRateLimited,
-  ConnectorRequestError,
-  ConnectorTransientError,
-  classifyHttpFailure,
-} from '../errors';
+import { ConnectorError, malformedAnswer } from '../errors';
 import { HttpAnswer, jsonObject, VendorHttp, VendorHttpLimits } from '../http';
 import {
-  AUTH_CODES,
-  graphError,
+  classifyGraphFailure,
   META_API,
   META_API_VERSION,
   META_DEFAULT_RATE_LIMIT_WAIT_MS,
   META_GRAPH_URL,
-  RATE_LIMIT_CODES,
-  TRANSIENT_CODES,
-} from '../meta-audiences/client';
+} from '../meta-graph';
 
 /**
  * Meta's Graph API, Lead Ads retrieval (developers.facebook.com, "Retrieving Leads"), with a Page
@@ -30,7 +20,7 @@ import {
  * - `GET /{form_id}?fields=id,name,locale,privacy_policy_url,legal_content{…}` the form's consent
  *   text: its privacy policy and custom disclaimer with checkboxes (what the person saw and agreed to).
  *
- * Graph's errors are read by code (connectors/meta-audiences/client.ts has the table): 190 and friends →
+ * Graph's errors are read by code (connectors/meta-graph.ts has the table): 190 and friends →
  * the token is no longer good, reconnect; 10/200–299 → a permission is missing, reconnect; 4/17/32/613
  * → throttled, waiting `estimated_time_to_regain_access` of the Page's `x-business-use-case-usage`
  * entry (minutes; Meta sends no Retry-After). The token goes in the Authorization header, never a URL.
@@ -108,7 +98,7 @@ export class MetaLeadsClient {
     const operation = `listing the leads of form ${formId}`;
     const body = await this.get(`/${formId}/leads?${query}`, operation);
     const parsed = LeadsAnswer.safeParse(body);
-    if (!parsed.success) throw this.notPromised('lead list', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'lead list', operation);
     const after = parsed.data.paging?.next ? parsed.data.paging.cursors?.after : undefined;
     return { leads: parsed.data.data, ...(after ? { after } : {}) };
   }
@@ -135,7 +125,7 @@ export class MetaLeadsClient {
       { classify: (sent) => this.classify(sent, operation) },
     );
     const body = jsonObject(answer.bodyText);
-    if (!body) throw this.notPromised('JSON object', operation);
+    if (!body) throw malformedAnswer(SYSTEM, this.account, 'JSON object', operation);
     return body;
   }
 
@@ -143,76 +133,17 @@ export class MetaLeadsClient {
     return `Facebook Page ${this.pageId}`;
   }
 
+  /** Graph's error by code (connectors/meta-graph.ts). */
   classify(response: HttpAnswer, operation: string): ConnectorError {
-    const account = this.account;
-    const graph = graphError(response.bodyText);
-    if (!graph)
-      return classifyHttpFailure(SYSTEM, response.status, response.headers, '', {
-        account,
-        reconnect: 'the Facebook Page',
-        operation,
-      });
-    const detail = `HTTP ${response.status}: ${graph.text}`;
-    const { code } = graph;
-    if (AUTH_CODES.has(code)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} rejected the Page access token for ${account} while ${operation}: reconnect the Facebook Page in Meridian (the token expired or was revoked, or its user lost the Page's admin role) [${detail}]`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    if (code === 10 || (code >= 200 && code <= 299)) {
-      return new ConnectorAuthError(
-        `${SYSTEM} refused ${operation} for ${account}: reconnect the Facebook Page in Meridian and grant leads_retrieval and pages_manage_ads [${detail}]`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    if (RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014)) {
-      const waitMs = this.rateLimitWait(response.headers);
-      return new ConnectorRateLimited(
-        `${SYSTEM} rate limit reached for ${account} while ${operation}: retry after ${waitMs / 1000} s [${detail}]`,
-        SYSTEM,
-        waitMs,
-      );
-    }
-    if (TRANSIENT_CODES.has(code) || graph.transient || response.status >= 500) {
-      return new ConnectorTransientError(
-        `${SYSTEM} failed on its side for ${account} while ${operation} [${detail}]: retry later`,
-        SYSTEM,
-        response.status,
-      );
-    }
-    return new ConnectorRequestError(
-      `${SYSTEM} refused the request for ${account} while ${operation} [${detail}]`,
-      SYSTEM,
-      response.status,
-      graph.text,
-    );
-  }
-
-  /** The Page's `estimated_time_to_regain_access` (minutes) in x-business-use-case-usage, else the default. */
-  private rateLimitWait(headers: Headers): number {
-    let minutes = 0;
-    try {
-      const usage = JSON.parse(headers.get('x-business-use-case-usage') ?? '{}') as Record<string, unknown>;
-      const entries = usage[this.pageId] ?? Object.values(usage).flat();
-      for (const entry of Array.isArray(entries) ? entries : []) {
-        const value = (entry as { estimated_time_to_regain_access?: unknown } | null)?.estimated_time_to_regain_access;
-        if (typeof value === 'number' && value > minutes) minutes = value;
-      }
-    } catch {
-      // an unreadable header leaves the default
-    }
-    return minutes > 0 ? minutes * 60_000 : this.rateLimitWaitMs;
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
-    );
+    return classifyGraphFailure(response, {
+      account: this.account,
+      operation,
+      reconnect: 'the Facebook Page',
+      tokenHint: "the Page access token expired or was revoked, or its user lost the Page's admin role",
+      permissionHint: 'grant leads_retrieval and pages_manage_ads',
+      usageObjectId: this.pageId,
+      defaultRateLimitWaitMs: this.rateLimitWaitMs,
+    });
   }
 }
 

@@ -3,7 +3,7 @@ import type { CanonicalCustomer } from '../../domain/commerce';
 import { purposeSchema } from '../../domain/consent';
 import type { ConnectorDefinition, SyncPage } from '../framework';
 import { heartbeatingSleep, vendorUrlSetting } from '../http';
-import { META_API, META_GRAPH_URL } from '../meta-audiences/client';
+import { META_API, META_GRAPH_URL } from '../meta-graph';
 import { MAX_LEADS_LIMIT, MetaLeadsClient } from './client';
 import { LeadForm, leadConsent, leadCreatedAt, leadFormId, mapMetaLead, MetaLeadMappingContext } from './mapping';
 

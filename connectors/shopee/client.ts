@@ -1,12 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import {
-  ConnectorError,
-  ConnectorTransientError,
-  classifyEnvelopeFailure,
-  EnvelopeRules,
-  envelopeErrorText,
-} from '../errors';
+import { ConnectorError, classifyEnvelopeFailure, EnvelopeRules, envelopeErrorText, malformedAnswer } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
 /**
@@ -180,9 +174,10 @@ export class ShopeeClient {
     if (request.orderStatus !== undefined) params.set('order_status', request.orderStatus);
     const response = await this.call(ORDER_LIST_PATH, params, 'listing orders');
     const parsed = OrderListResponse.safeParse(response);
-    if (!parsed.success) throw this.notPromised('order list', 'listing orders');
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'order list', 'listing orders');
     const nextCursor = parsed.data.next_cursor ?? '';
-    if (parsed.data.more && nextCursor === '') throw this.notPromised('order list', 'listing orders');
+    if (parsed.data.more && nextCursor === '')
+      throw malformedAnswer(SYSTEM, this.account, 'order list', 'listing orders');
     return {
       orders: (parsed.data.order_list ?? []).map(({ order_sn, order_status }) => ({
         order_sn,
@@ -207,7 +202,7 @@ export class ShopeeClient {
     });
     const response = await this.call(ORDER_DETAIL_PATH, params, 'reading order details');
     const parsed = OrderDetailResponse.safeParse(response);
-    if (!parsed.success) throw this.notPromised('order detail list', 'reading order details');
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'order detail list', 'reading order details');
     return parsed.data.order_list ?? [];
   }
 
@@ -282,14 +277,6 @@ export class ShopeeClient {
           'Enter the live partner key of that app and reconnect the Shopee shop in Meridian',
       },
       { account: this.account, operation, waits },
-    );
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hashForPlatform, platformRows } from '../../domain/ad-audiences';
 import { vendorUrlSetting } from '../http';
-import type { ConnectedSystem, PersonIdentifiers, PrivacyOutcome } from '../privacy';
+import { adPlatformPrivacy, type ConnectedSystem } from '../privacy';
 import { TIKTOK_API, TIKTOK_URL, TikTokAudiencesClient } from './client';
 
 /**
@@ -54,16 +54,10 @@ export const tiktokAudiencesSystem: ConnectedSystem<TikTokAudiencesSettings, Tik
   purposes: ['personalisedAds'],
   open(settings, credentials, context) {
     const client = tiktokAudiencesClient(settings, credentials);
-    const now = () => new Date().toISOString();
-
-    async function removeEverywhere(person: PersonIdentifiers, because: string): Promise<PrivacyOutcome> {
+    return adPlatformPrivacy({ name: 'TikTok', lists: 'TikTok audiences' }, async (person) => {
       const hashed = hashForPlatform('tiktok', person);
-      if (!hashed)
-        return {
-          status: 'not-found',
-          evidence: { reason: 'no email address or phone number to match in TikTok', checkedAt: now() },
-        };
-      const evidence: Record<string, string> = { action: because };
+      if (!hashed) return undefined;
+      const evidence: Record<string, string> = {};
       for (const audienceId of [...new Set(settings.audienceIds)]) {
         context.heartbeat?.();
         // One row per email/phone pair, so every hash the person has is deleted.
@@ -73,26 +67,7 @@ export const tiktokAudiencesSystem: ConnectedSystem<TikTokAudiencesSettings, Tik
           platformRows(hashed),
         );
       }
-      return { status: 'done', evidence: { ...evidence, removedAt: now() } };
-    }
-
-    return {
-      async erase(person) {
-        return removeEverywhere(person, 'erase: removed from TikTok audiences');
-      },
-      async applyConsent(person, change) {
-        const ads = change.purposes.find((p) => p.purpose === 'personalisedAds');
-        if (!ads || ads.state === 'granted')
-          return {
-            status: 'done',
-            evidence: {
-              action: 'none',
-              reason: ads ? 'granted: people are added by the audience sync' : 'no purpose TikTok audiences act on',
-              checkedAt: now(),
-            },
-          };
-        return removeEverywhere(person, 'personalisedAds denied: removed from TikTok audiences');
-      },
-    };
+      return evidence;
+    });
   },
 };

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import {
   ConnectorAuthError,
   ConnectorError,
-  ConnectorTransientError,
   classifyEnvelopeFailure,
   EnvelopeRules,
   envelopeErrorText,
+  malformedAnswer,
 } from '../errors';
 import { HttpAnswer, parseJson, VendorApi, VendorHttp, VendorHttpLimits } from '../http';
 
@@ -192,7 +192,7 @@ export class TikTokShopClient {
     const body = JSON.stringify({ update_time_ge: request.updateFrom, update_time_lt: request.updateTo });
     const data = await this.shopCall(ORDERS_SEARCH_PATH, params, body, operation);
     const parsed = OrdersData.safeParse(data);
-    if (!parsed.success) throw this.notPromised('order list', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'order list', operation);
     return {
       orders: parsed.data.orders ?? [],
       nextPageToken: parsed.data.next_page_token ?? '',
@@ -222,7 +222,7 @@ export class TikTokShopClient {
       { succeeded: isSuccess, classify: (sent, waits) => this.classify(sent, operation, waits, true) },
     );
     const parsed = TokenData.safeParse(parseEnvelope(answer.bodyText)?.data);
-    if (!parsed.success) throw this.notPromised('token', operation);
+    if (!parsed.success) throw malformedAnswer(SYSTEM, this.account, 'token', operation);
     const expiresAt = parsed.data.access_token_expire_in;
     this.tokens = {
       accessToken: parsed.data.access_token,
@@ -311,14 +311,6 @@ export class TikTokShopClient {
           "Enter that app's secret from TikTok Shop Partner Center (App & Service → Manage) and reconnect the TikTok Shop seller account in Meridian",
       },
       { account: this.account, operation, waits, refreshing },
-    );
-  }
-
-  private notPromised(what: string, operation: string): ConnectorTransientError {
-    return new ConnectorTransientError(
-      `${SYSTEM} answered without a well-formed ${what} for ${this.account} while ${operation}: retry later`,
-      SYSTEM,
-      200,
     );
   }
 }

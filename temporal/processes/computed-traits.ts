@@ -1,9 +1,5 @@
-import {
-  Client,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  WorkflowExecutionAlreadyStartedError,
-} from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { upsertSchedule } from '../schedules';
 import type { MeridianConfig } from '../../domain/config';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 import { computedTraitRecomputeWorkflowId, computedTraitsScheduleId } from '../../workflows/definitions';
@@ -42,23 +38,12 @@ export async function ensureComputedTraitsSchedules(
       ],
     };
     const spec = { intervals: [{ every: COMPUTED_TRAITS_EVERY }] };
-    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
-    const handle = client.schedule.getHandle(scheduleId);
-    try {
-      await handle.describe();
-      await handle.update((previous) => ({ ...previous, spec, action, policies }));
-      outcome[region.name] = 'updated';
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await client.schedule.create({
-        scheduleId,
-        spec,
-        action,
-        policies,
-        memo: { description: `computed traits with sliding windows, region ${region.name}` },
-      });
-      outcome[region.name] = 'created';
-    }
+    outcome[region.name] = await upsertSchedule(client, scheduleId, {
+      spec,
+      action,
+      catchupWindow: '1 hour',
+      description: `computed traits with sliding windows, region ${region.name}`,
+    });
   }
   return outcome;
 }

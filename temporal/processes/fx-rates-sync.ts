@@ -1,4 +1,5 @@
-import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { upsertSchedule } from '../schedules';
 import type { MeridianConfig } from '../../domain/config';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
@@ -35,21 +36,10 @@ export async function ensureFxSchedule(
       { key: MERIDIAN_REGION, value: GLOBAL_REGION },
     ],
   };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
-  const handle = client.schedule.getHandle(FX_SCHEDULE_ID);
-  try {
-    await handle.describe();
-    await handle.update((previous) => ({ ...previous, spec: FX_SCHEDULE_SPEC, action, policies }));
-    return 'updated';
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    await client.schedule.create({
-      scheduleId: FX_SCHEDULE_ID,
-      spec: FX_SCHEDULE_SPEC,
-      action,
-      policies,
-      memo: { description: 'ECB euro reference rates into the global database, each business day' },
-    });
-    return 'created';
-  }
+  return upsertSchedule(client, FX_SCHEDULE_ID, {
+    spec: FX_SCHEDULE_SPEC,
+    action,
+    catchupWindow: '1 day',
+    description: 'ECB euro reference rates into the global database, each business day',
+  });
 }

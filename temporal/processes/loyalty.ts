@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  Client,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  WorkflowExecutionAlreadyStartedError,
-} from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { upsertSchedule } from '../schedules';
 import type { OrderFacts } from '../../db/loyalty-store';
 import type { MeridianConfig } from '../../domain/config';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
@@ -45,23 +41,12 @@ export async function ensureLoyaltySchedules(
     };
     // On the hour and a minute past it: local midnights fall on whole hours in most zones (and on half hours in a few).
     const spec = { intervals: [{ every: '30m', offset: '1m' }] };
-    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
-    const handle = client.schedule.getHandle(scheduleId);
-    try {
-      await handle.describe();
-      await handle.update((previous) => ({ ...previous, spec, action, policies }));
-      outcome[region.name] = 'updated';
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await client.schedule.create({
-        scheduleId,
-        spec,
-        action,
-        policies,
-        memo: { description: `loyalty expiry and tier reviews, region ${region.name}` },
-      });
-      outcome[region.name] = 'created';
-    }
+    outcome[region.name] = await upsertSchedule(client, scheduleId, {
+      spec,
+      action,
+      catchupWindow: '1 hour',
+      description: `loyalty expiry and tier reviews, region ${region.name}`,
+    });
   }
   return outcome;
 }

@@ -1,4 +1,5 @@
-import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { upsertSchedule } from '../schedules';
 import type { MeridianConfig } from '../../domain/config';
 import type { PredictionsInput } from '../../domain/prediction-run';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
@@ -36,23 +37,12 @@ export async function ensurePredictionsSchedules(
       args: [{}],
       typedSearchAttributes: searchAttributes(region.name),
     };
-    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
-    const handle = client.schedule.getHandle(scheduleId);
-    try {
-      await handle.describe();
-      await handle.update((previous) => ({ ...previous, spec: PREDICTIONS_SPEC, action, policies }));
-      outcome[region.name] = 'updated';
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await client.schedule.create({
-        scheduleId,
-        spec: PREDICTIONS_SPEC,
-        action,
-        policies,
-        memo: { description: `churn, lifecycle, RFM and customer value, region ${region.name}` },
-      });
-      outcome[region.name] = 'created';
-    }
+    outcome[region.name] = await upsertSchedule(client, scheduleId, {
+      spec: PREDICTIONS_SPEC,
+      action,
+      catchupWindow: '1 day',
+      description: `churn, lifecycle, RFM and customer value, region ${region.name}`,
+    });
   }
   return outcome;
 }

@@ -1,4 +1,5 @@
-import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { upsertSchedule } from '../schedules';
 import { MERIDIAN_PROCESS_KIND, MERIDIAN_REGION } from '../../domain/search-attributes';
 import type { RegionCatalog } from '../../domain/regions';
 import { segmentMaintenanceScheduleId, segmentRecomputeWorkflowId } from '../../workflows/definitions';
@@ -56,21 +57,10 @@ export async function ensureSegmentMaintenanceSchedule(
       { key: MERIDIAN_REGION, value: region },
     ],
   };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
-  const handle = client.schedule.getHandle(scheduleId);
-  try {
-    await handle.describe();
-    await handle.update((previous) => ({ ...previous, spec, action, policies }));
-    return 'updated';
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      policies,
-      memo: { description: `re-evaluates ${region}'s segments whose time windows slide` },
-    });
-    return 'created';
-  }
+  return upsertSchedule(client, scheduleId, {
+    spec,
+    action,
+    catchupWindow: '1 hour',
+    description: `re-evaluates ${region}'s segments whose time windows slide`,
+  });
 }

@@ -3,15 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clicksOf, conversionUploads } from '../../db/ad-conversions-store';
 import { Connector, createConnector } from '../../db/connectors-store';
 import { recordConsent } from '../../db/consent-store';
-import { keyFromRef } from '../../db/crypto-shredding';
-import { upsertFxDays } from '../../db/fx-rates-store';
 import { createSource } from '../../db/sources';
-import { readFxHistory } from '../../scripts/fx-import';
 import { conversionUploadWorkflowId, startAdConversionUpload } from '../../temporal/processes/connector-delivery';
 import {
   connectorScheduleId,
   manualSyncWorkflowId,
-  startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
@@ -20,7 +16,8 @@ import type { SyncResult } from '../../workflows/connector-sync';
 import { GoogleAdsEmulator, startGoogleAdsEmulator } from '../emulators/google-ads-leads';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
-import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
+import { createSyncDeployment, regionStore, syncToEnd } from '../support/connector-sync';
+import type { TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { decodedHistory } from '../support/history';
 
@@ -55,9 +52,7 @@ describe('Google Ads connector', () => {
   const shops: ShopifyEmulator[] = [];
 
   beforeAll(async () => {
-    d = await createTestDeployment('googleads', { MERIDIAN_REPORTING_CURRENCY: 'EUR' });
-    await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    d = await createSyncDeployment('googleads', 'EUR');
     workers = await d.startWorkers(['global', 'eu']);
     web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
@@ -84,10 +79,7 @@ describe('Google Ads connector', () => {
     return e;
   }
 
-  const regional = () => {
-    const r = d.config.regions.region('eu');
-    return { sql: d.regional('eu').sql, key: keyFromRef(r.keyRef, d.env) };
-  };
+  const regional = () => regionStore(d, 'eu');
 
   async function connector(id: string, e: GoogleAdsEmulator): Promise<Connector> {
     return createConnector(d.global().sql, regional(), {
@@ -113,10 +105,7 @@ describe('Google Ads connector', () => {
     });
   }
 
-  async function syncNow(c: Connector): Promise<SyncResult> {
-    const { workflowId } = await startConnectorSync(d.client, d.config.regions, c, {});
-    return d.client.workflow.getHandle(workflowId).result();
-  }
+  const syncNow = async (c: Connector): Promise<SyncResult> => (await syncToEnd(d, c)).result;
 
   async function uploadNow(c: Connector) {
     const { workflowId } = await startAdConversionUpload(d.client, d.config.regions, c);

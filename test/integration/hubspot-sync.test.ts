@@ -1,19 +1,15 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connector, createConnector } from '../../db/connectors-store';
-import { keyFromRef } from '../../db/crypto-shredding';
-import { upsertFxDays } from '../../db/fx-rates-store';
-import { readFxHistory } from '../../scripts/fx-import';
 import {
   connectorScheduleId,
-  startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
-import type { SyncResult } from '../../workflows/connector-sync';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { HubSpotEmulator, startHubSpotEmulator } from '../emulators/hubspot';
-import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
+import { createSyncDeployment, regionStore, syncToEnd } from '../support/connector-sync';
+import type { TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { decodedHistory } from '../support/history';
 
@@ -38,10 +34,7 @@ describe('HubSpot connector syncs', () => {
   const emulators: HubSpotEmulator[] = [];
 
   beforeAll(async () => {
-    d = await createTestDeployment('hubspot', { MERIDIAN_REPORTING_CURRENCY: 'USD' });
-    // The first query fetches the server's array types, which upsertFxDays needs.
-    await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    d = await createSyncDeployment('hubspot', 'USD');
     workers = await d.startWorkers(['global', 'eu']);
   }, 120_000);
   afterAll(async () => {
@@ -62,10 +55,7 @@ describe('HubSpot connector syncs', () => {
     return e;
   }
 
-  const regional = () => {
-    const r = d.config.regions.region('eu');
-    return { sql: d.regional('eu').sql, key: keyFromRef(r.keyRef, d.env) };
-  };
+  const regional = () => regionStore(d, 'eu');
 
   async function connector(id: string, e: HubSpotEmulator): Promise<Connector> {
     return createConnector(d.global().sql, regional(), {
@@ -78,10 +68,7 @@ describe('HubSpot connector syncs', () => {
     });
   }
 
-  async function syncNow(c: Connector): Promise<{ result: SyncResult; workflowId: string }> {
-    const { workflowId } = await startConnectorSync(d.client, d.config.regions, c, {});
-    return { result: await d.client.workflow.getHandle(workflowId).result(), workflowId };
-  }
+  const syncNow = (c: Connector) => syncToEnd(d, c);
 
   /** 40 contacts and 25 deals in March 2025: 20 won, 3 lost, 2 still open, each with one of 8 contacts. */
   function addData(e: HubSpotEmulator) {

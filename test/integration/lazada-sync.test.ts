@@ -1,19 +1,17 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connector, createConnector, loadCredentials } from '../../db/connectors-store';
-import { keyFromRef } from '../../db/crypto-shredding';
 import { upsertFxDays } from '../../db/fx-rates-store';
-import { readFxHistory } from '../../scripts/fx-import';
 import {
   connectorScheduleId,
-  startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
 import type { SyncResult } from '../../workflows/connector-sync';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { LazadaCountry, LazadaEmulator, startLazadaEmulator } from '../emulators/lazada';
-import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
+import { createSyncDeployment, regionStore, syncToEnd } from '../support/connector-sync';
+import type { TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
 
 allowEmulatorHosts();
@@ -50,9 +48,7 @@ describe('Lazada connector syncs', () => {
   const emulators: LazadaEmulator[] = [];
 
   beforeAll(async () => {
-    d = await createTestDeployment('lazada', { MERIDIAN_REPORTING_CURRENCY: 'USD' });
-    await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    d = await createSyncDeployment('lazada', 'USD');
     // The ECB does not quote the dong: a supplementary rate, as an operator would add the central bank's.
     await upsertFxDays(
       d.global().sql,
@@ -80,10 +76,7 @@ describe('Lazada connector syncs', () => {
     return e;
   }
 
-  const regional = () => {
-    const r = d.config.regions.region('apac');
-    return { sql: d.regional('apac').sql, key: keyFromRef(r.keyRef, d.env) };
-  };
+  const regional = () => regionStore(d, 'apac');
 
   async function connector(id: string, country: LazadaCountry, e: LazadaEmulator): Promise<Connector> {
     return createConnector(d.global().sql, regional(), {
@@ -96,10 +89,7 @@ describe('Lazada connector syncs', () => {
     });
   }
 
-  async function syncNow(c: Connector): Promise<SyncResult> {
-    const { workflowId } = await startConnectorSync(d.client, d.config.regions, c, {});
-    return d.client.workflow.getHandle(workflowId).result();
-  }
+  const syncNow = async (c: Connector): Promise<SyncResult> => (await syncToEnd(d, c)).result;
 
   const orders = async (sourceId: string) =>
     (await d.regional('apac').sql<OrderRow[]>`

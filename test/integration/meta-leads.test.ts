@@ -1,14 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connector, createConnector } from '../../db/connectors-store';
-import { keyFromRef } from '../../db/crypto-shredding';
-import { upsertFxDays } from '../../db/fx-rates-store';
-import { readFxHistory } from '../../scripts/fx-import';
 import { deliveryWorkflowId } from '../../temporal/processes/connector-delivery';
 import {
   connectorScheduleId,
   manualSyncWorkflowId,
-  startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
@@ -17,7 +13,8 @@ import type { SyncResult } from '../../workflows/connector-sync';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { EmulatedLead, MetaEmulator, startMetaEmulator } from '../emulators/meta';
 import { ShopifyEmulator, startShopifyEmulator } from '../emulators/shopify';
-import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
+import { createSyncDeployment, regionStore, syncToEnd } from '../support/connector-sync';
+import type { TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { decodedHistory } from '../support/history';
 
@@ -64,9 +61,7 @@ describe('Meta Lead Ads connector', () => {
   const shops: ShopifyEmulator[] = [];
 
   beforeAll(async () => {
-    d = await createTestDeployment('metaleads', { MERIDIAN_REPORTING_CURRENCY: 'EUR' });
-    await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    d = await createSyncDeployment('metaleads', 'EUR');
     workers = await d.startWorkers(['global', 'eu']);
     web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
@@ -86,10 +81,7 @@ describe('Meta Lead Ads connector', () => {
     return e;
   }
 
-  const regional = () => {
-    const r = d.config.regions.region('eu');
-    return { sql: d.regional('eu').sql, key: keyFromRef(r.keyRef, d.env) };
-  };
+  const regional = () => regionStore(d, 'eu');
 
   async function connector(id: string, e: MetaEmulator, extra: Record<string, unknown> = {}): Promise<Connector> {
     return createConnector(d.global().sql, regional(), {
@@ -112,10 +104,7 @@ describe('Meta Lead Ads connector', () => {
     });
   }
 
-  async function syncNow(c: Connector): Promise<SyncResult> {
-    const { workflowId } = await startConnectorSync(d.client, d.config.regions, c, {});
-    return d.client.workflow.getHandle(workflowId).result();
-  }
+  const syncNow = async (c: Connector): Promise<SyncResult> => (await syncToEnd(d, c)).result;
 
   const lead = (n: number, extra: Partial<EmulatedLead> = {}): EmulatedLead => ({
     id: String(9_000_000_000 + n),

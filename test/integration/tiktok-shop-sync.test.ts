@@ -2,19 +2,15 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDERS_SEARCH_PATH } from '../../connectors/tiktok-shop';
 import { Connector, createConnector, loadCredentials } from '../../db/connectors-store';
-import { keyFromRef } from '../../db/crypto-shredding';
-import { upsertFxDays } from '../../db/fx-rates-store';
-import { readFxHistory } from '../../scripts/fx-import';
 import {
   connectorScheduleId,
-  startConnectorSync,
   triggerConnectorSchedule,
   upsertConnectorSchedule,
 } from '../../temporal/processes/connector-sync';
-import type { SyncResult } from '../../workflows/connector-sync';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { startTikTokShopEmulator, TikTokShopEmulator, TikTokShopRegion } from '../emulators/tiktok-shop';
-import { createTestDeployment, TestDeployment, WorkerProcess } from '../support/deployment';
+import { createSyncDeployment, regionStore, syncToEnd } from '../support/connector-sync';
+import type { TestDeployment, WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { decodedHistory } from '../support/history';
 
@@ -52,10 +48,7 @@ describe('TikTok Shop connector syncs', () => {
   const emulators: TikTokShopEmulator[] = [];
 
   beforeAll(async () => {
-    d = await createTestDeployment('tiktok', { MERIDIAN_REPORTING_CURRENCY: 'USD' });
-    // The first query fetches the server's array types, which upsertFxDays needs.
-    await d.global().sql`select 1`;
-    await upsertFxDays(d.global().sql, readFxHistory(), 'ecb');
+    d = await createSyncDeployment('tiktok', 'USD');
     workers = await d.startWorkers(['global', 'apac']);
   }, 120_000);
   afterAll(async () => {
@@ -78,10 +71,7 @@ describe('TikTok Shop connector syncs', () => {
     return e;
   }
 
-  const regional = () => {
-    const r = d.config.regions.region('apac');
-    return { sql: d.regional('apac').sql, key: keyFromRef(r.keyRef, d.env) };
-  };
+  const regional = () => regionStore(d, 'apac');
 
   async function connector(id: string, e: TikTokShopEmulator): Promise<Connector> {
     return createConnector(d.global().sql, regional(), {
@@ -102,10 +92,7 @@ describe('TikTok Shop connector syncs', () => {
     });
   }
 
-  async function syncNow(c: Connector): Promise<{ result: SyncResult; workflowId: string }> {
-    const { workflowId } = await startConnectorSync(d.client, d.config.regions, c, {});
-    return { result: await d.client.workflow.getHandle(workflowId).result(), workflowId };
-  }
+  const syncNow = (c: Connector) => syncToEnd(d, c);
 
   const orders = async (sourceId: string) =>
     (await d.regional('apac').sql<OrderRow[]>`
