@@ -2,6 +2,7 @@ import { createFxActivities, FxDeps } from './fx/global';
 import { createGlobalIdentityActivities, GlobalIdentityDeps } from './identity/global';
 import { createRegionalIdentityActivities } from './identity/regional';
 import { createGlobalHealthActivities, GlobalHealthDeps } from './region-health/global';
+import { createInsightsActivities } from './insights/regional';
 import { createRegionHealthActivities, RegionalHealthDeps } from './region-health/regional';
 import { createSyncActivities, SyncDeps } from './sync/regional';
 import { createAdActivities } from './ads/regional';
@@ -99,6 +100,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       globalSql: deps.globalSql,
     }),
     ...createJourneyActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
+    ...createInsightsActivities({ region: deps.region.name, sql: deps.pool.sql, globalSql: deps.globalSql }),
     ...createLoyaltyActivities({
       region: deps.region.name,
       sql: deps.pool.sql,

@@ -22,6 +22,10 @@ export const regionHealthInputSchema = z.object({
 });
 export type RegionHealthInput = z.infer<typeof regionHealthInputSchema>;
 
+/** insightsRefresh: the regions whose aggregates to refresh, each with its task queue. */
+export const insightsRefreshInputSchema = regionHealthInputSchema.pick({ regions: true });
+export type InsightsRefreshInput = z.infer<typeof insightsRefreshInputSchema>;
+
 const customerId = z.uuid('is not a customer ID (a UUID)');
 
 export const mergeRequestSchema = z.object({

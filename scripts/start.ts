@@ -22,6 +22,7 @@ import { COMPUTED_TRAITS_EVERY, ensureComputedTraitsSchedules } from '../tempora
 import { ensurePredictionsSchedules } from '../temporal/processes/predictions';
 import { ensureLoyaltySchedules, LOYALTY_MAINTENANCE_EVERY } from '../temporal/processes/loyalty';
 import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates-sync';
+import { ensureInsightsSchedule, INSIGHTS_SCHEDULE_ID } from '../temporal/processes/insights';
 import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
 import { ensureConsoleBuilt } from './console-build';
@@ -349,6 +350,9 @@ async function main(): Promise<void> {
     const client = await connectClient(config);
     step(
       `schedule ${FX_SCHEDULE_ID} ${await ensureFxSchedule(client, config)} (ECB rates, business days 16:30 Europe/Berlin)`,
+    );
+    step(
+      `schedule ${INSIGHTS_SCHEDULE_ID} ${await ensureInsightsSchedule(client, config)} (HQ insight aggregates, hourly)`,
     );
     const traitSchedules = await ensureComputedTraitsSchedules(client, config);
     step(

@@ -213,6 +213,7 @@ export async function createMeridianWeb(
       rules,
       dataSchema,
       temporal,
+      reportingCurrency: config.reportingCurrency,
       onSourceChanged: (sourceId) => {
         sourceCache.forget(sourceId);
         webhookCache.forget(sourceId);

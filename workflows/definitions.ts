@@ -241,3 +241,8 @@ export const broadcastProgressQuery = defineQuery<BroadcastProgress>('progress')
  * its last read.
  */
 export const adConversionsPending = defineSignal('conversionsPending');
+
+// ---- insightsRefresh --------------------------------------------------------------------------
+
+/** The hourly Temporal Schedule of HQ's insight aggregates (its runs: `insights-refresh-<time>`). */
+export const INSIGHTS_SCHEDULE_ID = 'insights-refresh';

@@ -29,3 +29,4 @@ export { connectorDelivery } from './connector-delivery';
 export { adConversionUpload } from './ad-conversion-upload';
 export { broadcast } from './broadcast';
 export { broadcastProgressQuery, pauseBroadcast, resumeBroadcast, cancelBroadcast } from './definitions';
+export { insightsRefresh } from './insights';

@@ -1,4 +1,5 @@
 import {
+  bigint,
   bigserial,
   boolean,
   date,
@@ -459,3 +460,78 @@ export const consoleSessions = pgTable(
   },
   (t) => [index('console_sessions_user').on(t.userId), index('console_sessions_expiry').on(t.idleExpiresAt)],
 );
+
+/*
+ * Insight aggregates for HQ (issue 13, docs/design/console.md "Insights"): counts and sums only,
+ * computed in each region from its own data by the insightsRefresh workflow and copied here. No
+ * customer ID, no value of a person: the smallest group is a (day, market, brand) of a region.
+ */
+
+/**
+ * Orders per local business day × market (the order's country) × brand (its source's). People are
+ * counted where they can be added up: `newCustomers` on the day of their first order, `repeaters`
+ * on the day of their second; `activeCustomers` and `returningCustomers` are that day's distinct
+ * buyers (a range sums them as buyer-days). Revenue is in the reporting currency's minor units.
+ */
+export const insightDaily = pgTable(
+  'insight_daily',
+  {
+    day: date('day').notNull(),
+    region: text('region').notNull(),
+    market: text('market').notNull(),
+    brandId: text('brand_id').notNull(),
+    orders: integer('orders').notNull(),
+    revenueMinor: bigint('revenue_minor', { mode: 'bigint' }).notNull(),
+    activeCustomers: integer('active_customers').notNull(),
+    returningCustomers: integer('returning_customers').notNull(),
+    newCustomers: integer('new_customers').notNull(),
+    repeaters: integer('repeaters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.region, t.market, t.brandId] })],
+);
+
+/** Events per local day and local hour, in each person's own zone (the event's), per brand. */
+export const insightActivity = pgTable(
+  'insight_activity',
+  {
+    day: date('day').notNull(),
+    region: text('region').notNull(),
+    brandId: text('brand_id').notNull(),
+    hour: integer('hour').notNull(),
+    events: integer('events').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.region, t.brandId, t.hour] })],
+);
+
+/** Per region and channel, now: people consented, reachable (consented, not bounced or complained), engaged (sent to in 90 days). */
+export const insightChannels = pgTable(
+  'insight_channels',
+  {
+    region: text('region').notNull(),
+    channel: text('channel').notNull(),
+    consented: integer('consented').notNull(),
+    reachable: integer('reachable').notNull(),
+    engaged: integer('engaged').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.region, t.channel] })],
+);
+
+/** Customers by first-order month (cohort) × market × brand who ordered again `monthOffset` months later. */
+export const insightCohorts = pgTable(
+  'insight_cohorts',
+  {
+    region: text('region').notNull(),
+    market: text('market').notNull(),
+    brandId: text('brand_id').notNull(),
+    cohort: text('cohort').notNull(),
+    monthOffset: integer('month_offset').notNull(),
+    customers: integer('customers').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.region, t.market, t.brandId, t.cohort, t.monthOffset] })],
+);
+
+/** When each region's aggregates were last replaced. */
+export const insightRefreshes = pgTable('insight_refreshes', {
+  region: text('region').primaryKey(),
+  refreshedAt: timestamp('refreshed_at', { withTimezone: true }).notNull(),
+});

@@ -519,6 +519,14 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       control: 'all',
     },
     'GET /admin/audit': { url: () => '/admin/audit?region=eu', expect: refused },
+    'GET /admin/insights': {
+      url: () => '/admin/insights?from=2020-01-01&to=2030-12-31',
+      expect: { filtered: (body: any) => expect(body.markets.every((m: any) => m.region === 'us')).toBe(true) },
+    },
+    'POST /admin/insights/refresh': {
+      url: () => '/admin/insights/refresh',
+      expect: { readable: 'refreshing counts and sums reads nobody; each region computes its own' },
+    },
     'POST /admin/brands': {
       url: () => '/admin/brands',
       body: () => ({ id: 'scope-brand', name: 'Scope brand' }),

@@ -16,6 +16,8 @@ const READS_BY_POST = new Set([
   '/admin/segments/preview',
   '/admin/loyalty/lookup',
   '/admin/sources/:id/webhook-mapping/preview',
+  // Recomputes aggregates from data already there: no setting changes.
+  '/admin/insights/refresh',
 ]);
 
 /**

@@ -30,6 +30,8 @@ export interface AdminDeps {
   rules: IdentityRulesStore;
   /** The data-schema rules this process classifies with: a change saved here is in force here at once. */
   dataSchema?: DataSchemaCache;
+  /** The currency HQ reports in (insights); default EUR. */
+  reportingCurrency?: string;
   /** For connector schedules and syncs; without it those routes answer 503. */
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */

@@ -36,6 +36,7 @@ import { registerWebhookAdminRoutes } from './webhooks';
 import { registerAccessControl } from './access';
 import { registerConsoleUserRoutes } from './console-users';
 import { registerAuditRoutes, registerSettingsAudit } from './audit';
+import { registerInsightRoutes } from './insights';
 import { loggableError } from '../error-log';
 import { adminRoute, json } from '../openapi';
 import {
@@ -398,6 +399,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     registerWebhookAdminRoutes(scope, deps, kit);
     registerConsoleUserRoutes(scope, deps, kit);
     registerAuditRoutes(scope, deps, kit);
+    registerInsightRoutes(scope, deps, kit);
   });
 }
 
