@@ -9,5 +9,7 @@ COPY . .
 # Workflows are bundled once, here, and every worker loads the same bundle.
 RUN npx tsx scripts/bundle-workflows.ts /app/workflow-bundle.js
 ENV MERIDIAN_WORKFLOW_BUNDLE=/app/workflow-bundle.js
+# The console (React + Vite) is built here too; the web server serves console/dist under /console.
+RUN npx tsx scripts/console-build.ts --force
 USER node
 CMD ["node", "--import", "tsx", "web/main.ts"]

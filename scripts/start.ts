@@ -25,6 +25,7 @@ import { ensureFxSchedule, FX_SCHEDULE_ID } from '../temporal/processes/fx-rates
 import { ensureInsightsSchedule, INSIGHTS_SCHEDULE_ID } from '../temporal/processes/insights';
 import { startRegionHealth } from '../temporal/processes/region-health';
 import { describeCli, ensureTemporalCli } from './temporal-cli';
+import { ensureConsoleBuilt } from './console-build';
 
 /**
  * `npm start`: one supervisor for a developer's whole Meridian — PostgreSQL (DATABASE_URL, the
@@ -336,6 +337,7 @@ async function main(): Promise<void> {
 
     await writeWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
     step('workflows bundled once for all workers');
+    step(`console ${await ensureConsoleBuilt()} (served at ${webUrl}/console)`);
 
     for (const region of config.regions.regions)
       supervisor.run(`worker-${region.name}`, 'workers/main.ts', ['--regions', region.name]);
@@ -407,6 +409,7 @@ async function main(): Promise<void> {
   Admin API     ${webUrl}/admin/sources  (token: MERIDIAN_ADMIN_TOKENS in ${path.join(dataDir, 'dev-secrets.env')})
   Privacy       ${webUrl}/privacy  (portal; emails ${mailbox ? `in ${mailbox.dir}` : `via ${config.privacy.smtpUrl}`})
   OpenAPI       ${webUrl}/openapi.json  (tracking, admin and privacy APIs, OpenAPI 3.1)
+  Console       ${webUrl}/console  (console users: docs/design/console.md)
 
 Meridian is running. Ctrl-C stops it.`);
   } catch (error) {

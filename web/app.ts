@@ -18,6 +18,7 @@ import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildOperatorServer } from './operator';
 import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
 import { buildServer, WebDeps } from './server';
+import { CONSOLE_DIST_DIR } from './console';
 import { MergeOutbox } from '../temporal/merge-outbox';
 import { ConsentOutbox } from '../temporal/consent-outbox';
 import { SourceRateLimiter } from './tracking/rate-limit';
@@ -234,6 +235,13 @@ export async function createMeridianWeb(
       globalSql: globalPool.sql,
       rateLimitKey: config.identityHmacKey,
       ...(config.oidc ? { oidc: config.oidc } : {}),
+    },
+    consoleApp: {
+      distDir: CONSOLE_DIST_DIR,
+      // Each workflow-backed process links to the Temporal UI: MERIDIAN_TEMPORAL_UI_URL, else the dev server's.
+      temporalUiUrl:
+        config.env.MERIDIAN_TEMPORAL_UI_URL ??
+        `http://localhost:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}`,
     },
     admin: {
       tokens: config.adminTokens,

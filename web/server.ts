@@ -9,6 +9,7 @@ import { registerWebhookRoutes, WebhookDeps, WebhookSourceCache } from './tracki
 import { ConnectorWebhookDeps, registerConnectorWebhookRoutes } from './tracking/connector-webhooks';
 import { type ChannelCallbackDeps, registerChannelRoutes } from './channels/routes';
 import { ReadinessProbe } from './readiness';
+import { type ConsoleDeps, registerConsoleRoutes } from './console';
 import { loggableError } from './error-log';
 import { LogFormat, prettyStream } from '../startup/log';
 import { registerOpenApi, serviceRoute } from './openapi';
@@ -40,6 +41,8 @@ export interface WebDeps {
   privacy?: PrivacyPortalDeps;
   /** Providers' callbacks: Twilio status and inbound SMS, email bounces and complaints (./channels/routes.ts). */
   channels?: ChannelCallbackDeps;
+  /** The console's single-page app under /console (web/console.ts). */
+  consoleApp?: ConsoleDeps;
   /** Told of every route as it is registered: the admin scope test checks each has a scope decision. */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
@@ -108,6 +111,7 @@ export async function buildServer(deps: WebDeps): Promise<FastifyInstance> {
   if (deps.console) registerConsoleApiRoutes(app, deps.console);
   if (deps.privacy) registerPrivacyRoutes(app, deps.privacy);
   if (deps.channels) registerChannelRoutes(app, deps.channels);
+  if (deps.consoleApp) registerConsoleRoutes(app, deps.consoleApp);
 
   app.get(
     '/health',

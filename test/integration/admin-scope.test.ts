@@ -434,6 +434,14 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       body: () => ({ definition: { type: 'tag', key: 'vip' } }),
       expect: { hidden: true },
     },
+    'GET /admin/segments': {
+      url: () => '/admin/segments',
+      expect: {
+        filtered: (body) => {
+          expect(body.segments.map((s: any) => s.id)).not.toContain(f.euSegment);
+        },
+      },
+    },
     'GET /admin/segments/:id': { url: () => `/admin/segments/${f.euSegment}`, expect: { hidden: true } },
     'GET /admin/segments/:id/versions': {
       url: () => `/admin/segments/${f.euSegment}/versions`,
@@ -473,6 +481,14 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       url: () => '/admin/journeys',
       body: () => ({ name: 'Sneaky', owner: 'eu', brandId: 'default', graph: journeyGraph }),
       expect: refused,
+    },
+    'GET /admin/journeys': {
+      url: () => '/admin/journeys',
+      expect: {
+        filtered: (body) => {
+          expect(body.journeys.map((j: any) => j.id)).not.toContain(f.euJourney);
+        },
+      },
     },
     'GET /admin/journeys/:id': { url: () => `/admin/journeys/${f.euJourney}`, expect: { hidden: true } },
     'POST /admin/journeys/:id/versions': {

@@ -10,6 +10,7 @@ import { MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { writeWorkflowBundle } from '../../temporal/workflow-bundle';
 import { choosePostgres } from '../../scripts/embedded-postgres';
 import { describeCli, ensureTemporalCli } from '../../scripts/temporal-cli';
+import { ensureConsoleBuilt } from '../../scripts/console-build';
 import { developmentSecrets } from '../../startup/dev-secrets';
 import { freePort } from './ports';
 
@@ -82,6 +83,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const workflowBundle = path.join(tmp, 'workflow-bundle.js');
   await writeWorkflowBundle(workflowBundle);
+  // The console (test/browser/console.test.ts) is served from console/dist: built once, when out of date.
+  console.log(`console ${await ensureConsoleBuilt()}`);
 
   project.provide('temporalAddress', env.address);
   project.provide('temporalNamespace', 'meridian');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type CatalogueSet, type Locale, SUPPORTED_LOCALES } from '../../domain/messages/i18n';
 import { PRIVACY_MESSAGES } from '../../domain/privacy-messages';
 import { LOYALTY_MESSAGES } from '../../domain/loyalty-messages';
+import { CONSOLE_MESSAGES } from '../../domain/console-messages';
 
 /**
  * Parity of every catalogue set: each locale is one file in the set's folder, with the English
@@ -24,6 +25,12 @@ const SETS: { name: string; folder: string; set: CatalogueSet<string>; type: str
     folder: 'domain/messages/loyalty',
     set: LOYALTY_MESSAGES as CatalogueSet<string>,
     type: 'LoyaltyCatalogue',
+  },
+  {
+    name: 'console',
+    folder: 'domain/messages/console',
+    set: CONSOLE_MESSAGES as CatalogueSet<string>,
+    type: 'ConsoleCatalogue',
   },
 ];
 

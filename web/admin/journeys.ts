@@ -7,6 +7,7 @@ import {
   type Journey,
   type JourneyStats,
   journeyStats,
+  listJourneys,
   publishJourneyVersion,
   setJourneyStatus,
 } from '../../db/journeys-store';
@@ -107,6 +108,23 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     return graph;
   };
   const view = (j: Journey) => ({ ...j, graph: j.graph as unknown as Record<string, unknown> });
+
+  scope.get(
+    '/admin/journeys',
+    {
+      schema: adminRoute({
+        summary: "List the group's journeys and the journeys of the token's regions, at their current versions",
+        response: { 200: json('the journeys', z.object({ journeys: z.array(journeyView) })) },
+      }),
+    },
+    async (request) => {
+      const token = kit.authorise(request);
+      const journeys = (await listJourneys(deps.globalSql)).filter(
+        (j) => j.owner === 'group' || kit.mayRead(token, j.owner),
+      );
+      return { journeys: journeys.map(view) };
+    },
+  );
 
   scope.post(
     '/admin/journeys',

@@ -12,6 +12,7 @@ import {
   type Segment,
   segmentMemberCount,
   segmentMembersPage,
+  segmentsOfRegion,
   segmentVersions,
   updateSegment,
   workspaceDataRules,
@@ -135,6 +136,24 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
   };
 
   const view = (s: Segment) => ({ ...s, definition: s.definition as Record<string, unknown> });
+
+  scope.get(
+    '/admin/segments',
+    {
+      schema: adminRoute({
+        summary: "List the group's segments and the local segments of the token's regions (definitions, no members)",
+        response: { 200: json('the segments', z.object({ segments: z.array(segmentView) })) },
+      }),
+    },
+    async (request) => {
+      const token = kit.authorise(request);
+      const regions = dataRegions().filter((region) => kit.mayRead(token, region));
+      const seen = new Map<string, Segment>();
+      for (const region of regions)
+        for (const segment of await segmentsOfRegion(deps.globalSql, region)) seen.set(segment.id, segment);
+      return { segments: [...seen.values()].map(view) };
+    },
+  );
 
   scope.post(
     '/admin/segments',

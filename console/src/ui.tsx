@@ -1,0 +1,112 @@
+import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { type Capability, type ConsoleUser } from './api';
+import { useWords } from './i18n';
+
+/** Small shared pieces of the screens: loading state, error line, a labelled field, a link to the Temporal UI. */
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | undefined;
+  loading: boolean;
+  reload(): void;
+}
+
+/** Runs `load` when its inputs (`deps`) change; `reload()` runs it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  // biome-ignore lint: the caller names the inputs
+  const run = useCallback(load, deps);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    run().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: unknown) => live && setState({ error: (error as Error).message, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [run, tick]);
+  return { data: state.data, error: state.error, loading: state.loading, reload: () => setTick((n) => n + 1) };
+}
+
+export function Status({ loaded }: { loaded: Pick<Loaded<unknown>, 'error' | 'loading'> }) {
+  const w = useWords();
+  if (loaded.error)
+    return (
+      <p role="alert" className="error">
+        {w.t('common.error', { message: loaded.error })}
+      </p>
+    );
+  if (loaded.loading)
+    return (
+      <p aria-live="polite" className="muted">
+        {w.t('common.loading')}
+      </p>
+    );
+  return null;
+}
+
+export function Field({ label, children }: { label: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+    </div>
+  );
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id} className="card">
+      <header className="card-head">
+        <h2 id={id}>{title}</h2>
+        {actions ? <div className="actions">{actions}</div> : null}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+const temporalUi = () =>
+  document.querySelector<HTMLMetaElement>('meta[name="meridian-temporal-ui"]')?.content.replace(/\/$/, '') ?? '';
+
+/**
+ * A link to the Temporal UI (MERIDIAN_TEMPORAL_UI_URL, or the dev server's UI) listing the
+ * workflow, or every workflow whose ID starts with `prefix` (a journey runs one per person).
+ */
+export function TemporalLink({ workflowId, prefix }: { workflowId?: string; prefix?: string }) {
+  const w = useWords();
+  const base = temporalUi();
+  if (!base || !(workflowId || prefix)) return null;
+  const query = workflowId ? `WorkflowId = "${workflowId}"` : `WorkflowId STARTS_WITH "${prefix}"`;
+  return (
+    <a
+      href={`${base}/workflows?query=${encodeURIComponent(query)}`}
+      target="_blank"
+      rel="noreferrer"
+      className="temporal"
+    >
+      {w.t('common.temporal')} <span className="sr-only">{workflowId ?? prefix}</span>
+    </a>
+  );
+}
+
+export const can = (user: ConsoleUser, capability: Capability) => user.capabilities.includes(capability);
+
+export function NotAllowed() {
+  const w = useWords();
+  return <p className="notice">{w.t('common.notAllowed')}</p>;
+}
+
+export function Message({ text, kind = 'ok' }: { text: string | undefined; kind?: 'ok' | 'error' }) {
+  if (!text) return null;
+  return (
+    <p role={kind === 'error' ? 'alert' : 'status'} className={kind === 'error' ? 'error' : 'ok'}>
+      {text}
+    </p>
+  );
+}
