@@ -137,6 +137,8 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
         region: 'eu',
         orders: [1250, 777],
       },
+      // The one who asks to be deleted: no orders, so the erasure leaves the revenue figures alone.
+      { id: 'de-3', country: 'DE', zone: 'Europe/Berlin', plan: 'basic', source: eu, region: 'eu', orders: [] },
     ];
     for (const p of people) {
       const sent = await h.send(p.source.writeKey, '/v1/identify', {
@@ -192,7 +194,7 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     const filed = await fetch(`${h.base}/privacy/requests`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'deletion', email: 'de-2@example.com', country: 'DE', locale: 'de' }),
+      body: JSON.stringify({ type: 'deletion', email: 'de-3@example.com', country: 'DE', locale: 'de' }),
     });
     requestId = ((await filed.json()) as { requestId: string }).requestId;
     const mail = await smtp.waitFor((m) => m.text.includes(requestId), 15_000);
@@ -206,8 +208,11 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
 
     // The insight aggregates, computed now rather than on their schedule.
     expect((await h.admin('POST', '/admin/insights/refresh')).status).toBe(202);
+    // The orders above were placed three days ago: a range of the last week holds them.
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
     await eventually(async () => {
-      const insights = await h.admin('GET', '/admin/insights');
+      const insights = await h.admin('GET', `/admin/insights?from=${day(7)}&to=${day(0)}`);
+      expect(insights.status, JSON.stringify(insights.body)).toBe(200);
       expect(insights.body.markets.map((m: { market: string }) => m.market)).toEqual(
         expect.arrayContaining(['JP', 'DE']),
       );
@@ -322,6 +327,12 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     await page.click(`button:has-text("${en['segments.create']}")`);
     await expect.poll(() => page.textContent('main')).toMatch(/seg_[a-z0-9]+/);
     const segmentId = /seg_[a-z0-9]+/.exec((await page.textContent('main'))!)![0];
+    // The list of segments on screen is read again after the save: the new one is in it.
+    const existing = page.locator('section', { has: page.locator(`h2:has-text("${en['segments.existing']}")`) });
+    const listed = existing.locator('tbody tr', { hasText: segmentId });
+    await expect.poll(() => listed.count(), { timeout: 10_000 }).toBe(1);
+    expect(await listed.textContent()).toContain('Gold members in Japan');
+    expect(await listed.textContent()).toContain('apac');
     expect((await h.admin('GET', `/admin/segments/${segmentId}`)).body.segment).toMatchObject({
       name: 'Gold members in Japan',
       owner: 'apac',
@@ -391,6 +402,8 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect(certificate.systems.map((s) => `${s.system}:${s.status}`)).toEqual(
       expect.arrayContaining(['manual:done', 'meridian:done']),
     );
+    // Evidence, not personal data: the certificate names systems and outcomes, never the person's email.
+    expect(readFileSync((await download.path())!, 'utf8')).not.toContain('de-3@example.com');
     await audit(page, '6-privacy');
     await open(page, 'profiles');
     await page.getByLabel(en['profiles.type'], { exact: true }).selectOption('user_id');

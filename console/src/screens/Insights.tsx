@@ -3,7 +3,7 @@ import { api, type ConsoleUser, csvHref } from '../api';
 import { Chart } from '../Chart';
 import { useWords } from '../i18n';
 import { Field, Message, Section, Status, useLoad } from '../ui';
-import { type InsightFilters, type InsightsAnswer, loadInsights } from './insights-data';
+import { type InsightFilters, type InsightsAnswer, loadInsights, withRange } from './insights-data';
 
 /**
  * Screen 1, global insight (HQ): KPI tiles, revenue by market, activity heatmap (each person's
@@ -24,14 +24,14 @@ const TABLES = ['markets', 'heatmap', 'channels', 'cohorts'] as const;
 
 export function InsightsView({ user, market }: { user: ConsoleUser; market?: string }) {
   const w = useWords();
-  const [filters, setFilters] = useState<InsightFilters>(market ? { market } : {});
+  const [filters, setFilters] = useState<InsightFilters>(() => withRange(market ? { market } : {}));
   const [draft, setDraft] = useState<InsightFilters>(filters);
   const [note, setNote] = useState<string>();
   const brands = useLoad(
     () => api<{ brands: { id: string; name: string }[] }>('GET', '/admin/brands').catch(() => ({ brands: [] })),
     [],
   );
-  const effective = market ? { ...filters, market } : filters;
+  const effective = withRange(market ? { ...filters, market } : filters);
   const insights = useLoad(() => loadInsights(effective), [JSON.stringify(effective)]);
   const apply = (event: FormEvent) => {
     event.preventDefault();

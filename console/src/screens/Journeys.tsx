@@ -399,7 +399,10 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
 function JourneyStats({ id }: { id: string }) {
   const w = useWords();
   const stats = useLoad(
-    () => api<{ entered: number; active: number; converted: number }>('GET', `/admin/journeys/${id}/stats`),
+    () =>
+      api<{ total: { entered: number; active: number; converted: number } }>('GET', `/admin/journeys/${id}/stats`).then(
+        (r) => r.total,
+      ),
     [id],
   );
   return stats.data ? <span className="muted">{w.t('journeys.stats', { ...stats.data })}</span> : null;
