@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { type Capability, type ConsoleUser } from './api';
 import { useWords } from './i18n';
 
@@ -15,19 +15,23 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
+  // The inputs, not the function, decide when to load again: `useCallback(load, deps)` handed back
+  // the same function for a module-level loader (useLoad(listSegments, [saved])), so a change of
+  // `saved` never re-ran the effect and a saved segment stayed off the list.
+  const latest = useRef(load);
+  latest.current = load;
   // biome-ignore lint: the caller names the inputs
-  const run = useCallback(load, deps);
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true }));
-    run().then(
+    latest.current().then(
       (data) => live && setState({ data, loading: false }),
       (error: unknown) => live && setState({ error: (error as Error).message, loading: false }),
     );
     return () => {
       live = false;
     };
-  }, [run, tick]);
+  }, [...deps, tick]);
   return { data: state.data, error: state.error, loading: state.loading, reload: () => setTick((n) => n + 1) };
 }
 

@@ -325,8 +325,9 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect(await page.textContent('[data-region-count=apac]')).toContain(String(preview.body.regions.apac));
     await page.getByLabel(en['common.name'], { exact: true }).first().fill('Gold members in Japan');
     await page.click(`button:has-text("${en['segments.create']}")`);
-    await expect.poll(() => page.textContent('main')).toMatch(/seg_[a-z0-9]+/);
-    const segmentId = /seg_[a-z0-9]+/.exec((await page.textContent('main'))!)![0];
+    const saved = /Segment (seg_[0-9a-f]{16}) saved/;
+    await expect.poll(() => page.textContent('main')).toMatch(saved);
+    const segmentId = saved.exec((await page.textContent('main'))!)![1]!;
     // The list of segments on screen is read again after the save: the new one is in it.
     const existing = page.locator('section', { has: page.locator(`h2:has-text("${en['segments.existing']}")`) });
     const listed = existing.locator('tbody tr', { hasText: segmentId });
@@ -370,8 +371,10 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     await page.selectOption('[data-role=node]', 'welcome');
     await page.selectOption('[data-role=template]', 'welcome-ja');
     await page.click(`button:has-text("${en['journeys.publish']}")`);
-    await expect.poll(() => page.textContent('main')).toMatch(/jr_[A-Za-z0-9_-]+/);
-    const journeyId = /jr_[A-Za-z0-9_-]+/.exec((await page.textContent('main'))!)![0];
+    // The id from the confirmation (the list above it runs the id into the next cell's text).
+    const published = /Journey (jr_[0-9a-f]{16}) published/;
+    await expect.poll(() => page.textContent('main')).toMatch(published);
+    const journeyId = published.exec((await page.textContent('main'))!)![1];
     const journey = await h.admin('GET', `/admin/journeys/${journeyId}`);
     expect(journey.body.journey).toMatchObject({ owner: 'apac', status: 'active', name: 'Welcome (Japan)' });
     expect(journey.body.journey.graph.nodes.welcome).toMatchObject({ type: 'message', templateRef: 'welcome-ja' });
