@@ -81,6 +81,8 @@ const envSchema = z.object({
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   /** The only folder a file import reads from, on each worker; default the data folder's imports/. */
   MERIDIAN_IMPORT_DIR: z.string().min(1).optional(),
+  /** Where the worker writes files for other systems (a POS's loyalty file); default <MERIDIAN_DATA_DIR>/exports. */
+  MERIDIAN_EXPORT_DIR: z.string().min(1).optional(),
   /**
    * TESTS ONLY: hosts (e.g. 127.0.0.1) where connectors may reach the emulators in test/emulators/, over
    * http and on loopback; read by connectors/http.ts. Never set in production.
@@ -249,6 +251,8 @@ export interface MeridianConfig {
   dataDir: string;
   /** The folder file imports read from (absolute). */
   importDir: string;
+  /** The folder files for other systems are written to (absolute): a POS's loyalty file. */
+  exportDir: string;
   /** TESTS ONLY: the connector host override (see MERIDIAN_CONNECTOR_HOST_OVERRIDE); '' when unset. */
   connectorHostOverride: string;
   /** Applied to every pool (db/connections.ts), so no query or forgotten transaction holds a connection for good. */
@@ -509,6 +513,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     importDir: resolve(e.MERIDIAN_IMPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'imports')),
+    exportDir: resolve(e.MERIDIAN_EXPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'exports')),
     connectorHostOverride: e.MERIDIAN_CONNECTOR_HOST_OVERRIDE?.trim() ?? '',
     databaseTimeouts: {
       statementMs: e.MERIDIAN_DB_STATEMENT_TIMEOUT_MS,
