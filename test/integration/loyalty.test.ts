@@ -701,8 +701,16 @@ describe('loyalty', () => {
         body: JSON.stringify({ userId, messageId, event, properties, context: { timezone: 'Europe/Berlin' } }),
       });
       expect(res.status, await res.text()).toBe(200);
-      const [row] = await eu<{ customer_id: string }[]>`select customer_id from events where message_id = ${messageId}`;
-      return row!.customer_id;
+      // Acknowledged once in the intake log; the eu worker's intake processor writes the event.
+      let customerId = '';
+      await eventually(async () => {
+        const [row] = await eu<
+          { customer_id: string }[]
+        >`select customer_id from events where message_id = ${messageId}`;
+        expect(row).toBeDefined();
+        customerId = row!.customer_id;
+      }, 30_000);
+      return customerId;
     };
     const source = async (name: string, kind: 'server' | 'browser') => {
       const created = await call(allToken, 'POST', '/admin/sources', {
