@@ -150,6 +150,14 @@ const envSchema = z.object({
   MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** `off`: no audience change rows on ingest and no audience processor (the ingest on/off benchmark). */
   MERIDIAN_AUDIENCES: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /**
+   * When the tracking API answers: 'committed' (default) once the calls are in the intake log;
+   * 'processed' once they are written to profiles (read-your-writes; the web process then also
+   * runs the intake processors, and throughput drops to the processor's).
+   */
+  MERIDIAN_INTAKE_ACK: z
+    .enum(['committed', 'processed'], { error: 'must be committed or processed' })
+    .default('committed'),
 });
 
 export interface DatabaseTimeouts {
@@ -261,6 +269,8 @@ export interface MeridianConfig {
   logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
   /** Audience processing (segments, computed traits, rule tags) kept current from ingest; off only to measure ingest without it. */
   audiences: boolean;
+  /** MERIDIAN_INTAKE_ACK: when the tracking API answers (docs/design/ingestion.md). */
+  intakeAck: 'committed' | 'processed';
   /** The channels' providers (push, LINE, webhook) and the providers' callback secrets (domain/channel-config.ts). */
   channels: ChannelConfig;
 }
@@ -523,6 +533,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
     audiences: e.MERIDIAN_AUDIENCES === 'on',
+    intakeAck: e.MERIDIAN_INTAKE_ACK,
     channels: channelConfig(env),
   };
 }
