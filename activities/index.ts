@@ -46,6 +46,8 @@ export type RegionalActivityDeps = RegionalHealthDeps & {
   broadcastPerSecond: number;
   /** Broadcast sends in flight at once (MERIDIAN_BROADCAST_CONCURRENCY). */
   broadcastConcurrency: number;
+  /** Where files for other systems are written (MERIDIAN_EXPORT_DIR): a POS's loyalty file. */
+  exportDir?: string;
 } & Omit<SyncDeps, 'region' | 'sql' | 'regionKey'>;
 export type GlobalActivityDeps = GlobalHealthDeps & GlobalIdentityDeps & FxDeps;
 
@@ -108,6 +110,7 @@ export function createRegionalActivities(deps: RegionalActivityDeps) {
       sql: deps.pool.sql,
       globalSql: deps.globalSql,
       regionKey: deps.regionKey,
+      ...(deps.exportDir ? { exportDir: deps.exportDir } : {}),
     }),
     sendMessage: channelSender.sendMessage,
     ...createBroadcastActivities({

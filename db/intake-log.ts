@@ -1,6 +1,12 @@
 import type { Sql } from 'postgres';
 import type { RegionKey } from './crypto-shredding';
-import { appendIntake, createIntakeKey, type IntakeKey, type IntakeRequest } from './intake-store';
+import {
+  appendIntake,
+  createIntakeKey,
+  type IntakeKey,
+  type IntakeRequest,
+  intakePendingThrough,
+} from './intake-store';
 
 /**
  * The web side of the intake log for one region (docs/design/ingestion.md): requests arriving
@@ -34,6 +40,11 @@ export interface IntakeLogDeps {
   windowMs?: number;
   /** Called after each commit: an in-process processor starts at once. */
   onAppended?: () => void;
+  /**
+   * MERIDIAN_INTAKE_ACK=processed: a request resolves only once a processor has written its calls
+   * (read-your-writes for the caller, at the cost of throughput); default: once they are committed.
+   */
+  awaitProcessed?: { timeoutMs: number };
 }
 
 export class IntakeLog {
@@ -83,10 +94,23 @@ export class IntakeLog {
     }
   }
 
+  /** Waits until no row at or below `through` is left (a processor wrote and deleted them). */
+  private async processed(through: number, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (let pause = 2; await intakePendingThrough(this.deps.sql, through); pause = Math.min(pause * 2, 50)) {
+      if (Date.now() > until)
+        throw new IntakeNotProcessed(
+          `committed to the intake log, but not written to profiles within ${timeoutMs / 1000} s: it will be; send again to be told when (the message ID keeps it once)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
   private async flush(batch: Pending[]): Promise<void> {
     try {
+      let through: number;
       try {
-        await appendIntake(
+        through = await appendIntake(
           this.deps.sql,
           await this.currentKey(),
           batch.map((p) => p.request),
@@ -95,14 +119,15 @@ export class IntakeLog {
         // The key was retired under us (this process stalled past INTAKE_KEY_RETIRE_MS): a new key, once.
         if ((error as { code?: string }).code !== '23503') throw error;
         this.key = undefined;
-        await appendIntake(
+        through = await appendIntake(
           this.deps.sql,
           await this.currentKey(),
           batch.map((p) => p.request),
         );
       }
-      for (const p of batch) p.resolve();
       this.deps.onAppended?.();
+      if (this.deps.awaitProcessed) await this.processed(through, this.deps.awaitProcessed.timeoutMs);
+      for (const p of batch) p.resolve();
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
@@ -118,4 +143,9 @@ export class IntakeLog {
       .finally(() => (this.creatingKey = undefined));
     return this.creatingKey;
   }
+}
+
+/** MERIDIAN_INTAKE_ACK=processed, and no processor wrote the calls in time (they are committed: nothing is lost). */
+export class IntakeNotProcessed extends Error {
+  override readonly name = 'IntakeNotProcessed';
 }

@@ -81,6 +81,8 @@ const envSchema = z.object({
   MERIDIAN_DATA_DIR: z.string().default('.data'),
   /** The only folder a file import reads from, on each worker; default the data folder's imports/. */
   MERIDIAN_IMPORT_DIR: z.string().min(1).optional(),
+  /** Where the worker writes files for other systems (a POS's loyalty file); default <MERIDIAN_DATA_DIR>/exports. */
+  MERIDIAN_EXPORT_DIR: z.string().min(1).optional(),
   /**
    * TESTS ONLY: hosts (e.g. 127.0.0.1) where connectors may reach the emulators in test/emulators/, over
    * http and on loopback; read by connectors/http.ts. Never set in production.
@@ -148,6 +150,14 @@ const envSchema = z.object({
   MERIDIAN_LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** `off`: no audience change rows on ingest and no audience processor (the ingest on/off benchmark). */
   MERIDIAN_AUDIENCES: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /**
+   * When the tracking API answers: 'committed' (default) once the calls are in the intake log;
+   * 'processed' once they are written to profiles (read-your-writes; the web process then also
+   * runs the intake processors, and throughput drops to the processor's).
+   */
+  MERIDIAN_INTAKE_ACK: z
+    .enum(['committed', 'processed'], { error: 'must be committed or processed' })
+    .default('committed'),
 });
 
 export interface DatabaseTimeouts {
@@ -249,6 +259,8 @@ export interface MeridianConfig {
   dataDir: string;
   /** The folder file imports read from (absolute). */
   importDir: string;
+  /** The folder files for other systems are written to (absolute): a POS's loyalty file. */
+  exportDir: string;
   /** TESTS ONLY: the connector host override (see MERIDIAN_CONNECTOR_HOST_OVERRIDE); '' when unset. */
   connectorHostOverride: string;
   /** Applied to every pool (db/connections.ts), so no query or forgotten transaction holds a connection for good. */
@@ -257,6 +269,8 @@ export interface MeridianConfig {
   logFormat: z.infer<typeof envSchema>['MERIDIAN_LOG_FORMAT'];
   /** Audience processing (segments, computed traits, rule tags) kept current from ingest; off only to measure ingest without it. */
   audiences: boolean;
+  /** MERIDIAN_INTAKE_ACK: when the tracking API answers (docs/design/ingestion.md). */
+  intakeAck: 'committed' | 'processed';
   /** The channels' providers (push, LINE, webhook) and the providers' callback secrets (domain/channel-config.ts). */
   channels: ChannelConfig;
 }
@@ -509,6 +523,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     env,
     dataDir: e.MERIDIAN_DATA_DIR,
     importDir: resolve(e.MERIDIAN_IMPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'imports')),
+    exportDir: resolve(e.MERIDIAN_EXPORT_DIR ?? join(e.MERIDIAN_DATA_DIR, 'exports')),
     connectorHostOverride: e.MERIDIAN_CONNECTOR_HOST_OVERRIDE?.trim() ?? '',
     databaseTimeouts: {
       statementMs: e.MERIDIAN_DB_STATEMENT_TIMEOUT_MS,
@@ -518,6 +533,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     logLevel: e.LOG_LEVEL,
     logFormat: e.MERIDIAN_LOG_FORMAT,
     audiences: e.MERIDIAN_AUDIENCES === 'on',
+    intakeAck: e.MERIDIAN_INTAKE_ACK,
     channels: channelConfig(env),
   };
 }

@@ -109,7 +109,7 @@ export async function createMeridianWeb(
     consentBrandOf: cachedConsentBrandOf(globalPool.sql),
   };
   const intakeProcessors = new Map<string, IntakeProcessor>();
-  if (options.processIntake) {
+  if (options.processIntake || config.intakeAck === 'processed') {
     for (const r of regional) {
       const processor = new IntakeProcessor(r.pool.sql, r.key, writers.get(r.region.name)!, {
         log: (m) => console.error(m),
@@ -126,6 +126,7 @@ export async function createMeridianWeb(
         sql: r.pool.sql,
         regionKey: r.key,
         onAppended: () => intakeProcessors.get(r.region.name)?.poke(),
+        ...(config.intakeAck === 'processed' ? { awaitProcessed: { timeoutMs: 30_000 } } : {}),
       }),
     ]),
   );

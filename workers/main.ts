@@ -243,6 +243,7 @@ async function main(): Promise<void> {
               fx: new FxRatesCache(globalPool.sql),
               reportingCurrency: config.reportingCurrency,
               importDir: config.importDir,
+              exportDir: config.exportDir,
               ...(privacyMailer ? { mailer: privacyMailer } : {}),
               channels: marketing.channels,
               channelCaps: marketing.caps,

@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { ShopifyCredentials, ShopifySettings } from '../../connectors/shopify/sync';
 import { pushLoyaltyToShopify } from '../../connectors/shopify/loyalty';
+import { FileImportSettings } from '../../connectors/file-import/sync';
+import { appendPosLine } from './pos-export';
 import { listConnectors, loadCredentials } from '../../db/connectors-store';
 import type { RegionKey } from '../../db/crypto-shredding';
 import {
@@ -31,6 +33,8 @@ export interface LoyaltyDeps {
   sql: Sql;
   globalSql: Sql;
   regionKey: RegionKey;
+  /** Where POS loyalty files are written (MERIDIAN_EXPORT_DIR); without it a POS export fails with that advice. */
+  exportDir?: string;
 }
 
 export interface LoyaltyStorePush {
@@ -40,7 +44,7 @@ export interface LoyaltyStorePush {
   writes: number;
 }
 
-export function createLoyaltyActivities({ region, sql, globalSql, regionKey }: LoyaltyDeps) {
+export function createLoyaltyActivities({ region, sql, globalSql, regionKey, exportDir }: LoyaltyDeps) {
   const programmeOf = programmeCache(globalSql);
   return {
     async reconcileLoyaltyOrders(input: {
@@ -99,15 +103,47 @@ export function createLoyaltyActivities({ region, sql, globalSql, regionKey }: L
       return sweepMembersPage(sql, regionKey, programmeOf, input.after, input.pageSize, new Date(input.now));
     },
 
-    /** The member's tier and balance to every Shopify store of the brand in this region, with a status per store. */
+    /**
+     * The member's tier and balance to every Shopify store of the brand in this region, and to every
+     * POS that takes a loyalty file (activities/loyalty/pos-export.ts), with a status per system.
+     */
     async pushLoyaltyToStores(input: { customerId: string; brandId: string }): Promise<LoyaltyStorePush[]> {
       const summary = await memberSummary(sql, input.customerId, input.brandId);
       if (!summary) return [];
       const visible = await visibleSourceIds(globalSql, input.brandId);
-      const stores = (await listConnectors(globalSql, region)).filter(
-        (c) => c.system === 'shopify' && (visible === null || visible.includes(c.id)),
+      const connectors = (await listConnectors(globalSql, region)).filter(
+        (c) => visible === null || visible.includes(c.id),
       );
+      const stores = connectors.filter((c) => c.system === 'shopify');
       const outcomes: LoyaltyStorePush[] = [];
+      for (const pos of connectors.filter((c) => c.system === 'file')) {
+        const path = FileImportSettings.safeParse(pos.settings).data?.loyaltyExportPath;
+        if (!path) continue;
+        const status = { customerId: input.customerId, brandId: input.brandId, connectorId: pos.id, system: 'file' };
+        const tier = summary.member.tier;
+        try {
+          if (!exportDir) throw new Error('no export folder is configured on the worker: set MERIDIAN_EXPORT_DIR');
+          await appendPosLine(exportDir, path, {
+            memberId: summary.member.memberId,
+            brandId: input.brandId,
+            tier,
+            points: summary.balance,
+            asOf: new Date(),
+          });
+        } catch (error) {
+          const message = error instanceof Error ? error.message.slice(0, 300) : 'failed';
+          await recordSyncStatus(sql, {
+            ...status,
+            status: 'retrying',
+            tier,
+            balance: summary.balance,
+            error: message,
+          });
+          throw error;
+        }
+        await recordSyncStatus(sql, { ...status, status: 'done', tier, balance: summary.balance, error: null });
+        outcomes.push({ connectorId: pos.id, system: 'file', status: 'done', writes: 1 });
+      }
       for (const connector of stores) {
         const ids = await vendorCustomerIds(sql, input.customerId, connector.id);
         let outcome: LoyaltyStorePush;

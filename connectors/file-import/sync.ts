@@ -108,6 +108,21 @@ export const FileImportSettings = z
     pageSize: z.int().min(1).max(10_000).optional(),
     /** How local dates are written when it is not ISO 8601: 'ymd' (2025/5/9 9:03), 'mdy' or 'dmy'; 'iso' reads ISO 8601 only. */
     dateFormat: z.enum(DATE_FORMATS).optional(),
+    /**
+     * For a POS: the file in the worker's export folder (MERIDIAN_EXPORT_DIR) that loyalty appends each
+     * member's tier and points to when they change (activities/loyalty/pos-export.ts), for the POS to import.
+     */
+    loyaltyExportPath: z
+      .string()
+      .refine(
+        isAbsolute,
+        'must be the absolute path of the file on the worker, e.g. /srv/meridian/exports/pos-loyalty.csv',
+      )
+      .refine(
+        (path) => !hasParentSegment(path) && !path.includes('\0'),
+        'must name the file inside the export folder without ".." (MERIDIAN_EXPORT_DIR on the worker)',
+      )
+      .optional(),
   })
   .superRefine((settings, ctx) => {
     const fields: readonly string[] = settings.recordType === 'customers' ? CUSTOMER_FIELDS : ORDER_FIELDS;

@@ -15,7 +15,7 @@ describe('ingestion through the intake log', () => {
   let source: { id: string; writeKey: string };
 
   beforeAll(async () => {
-    d = await createTestDeployment('intake');
+    d = await createTestDeployment('intake', { MERIDIAN_INTAKE_ACK: 'committed' });
     // No processor in the web process: only the region worker writes.
     h = await startIngestion(d, { processIntake: false });
     source = await h.createSource('intake', 'eu');

@@ -1,4 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLoyaltySync } from '../../temporal/processes/loyalty';
+import { appendPosLine } from '../../activities/loyalty/pos-export';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { blindIndex } from '../../db/crypto-shredding';
@@ -97,6 +102,7 @@ describe('loyalty', () => {
       reportingCurrency: 'EUR',
     })(d.regional(region).sql, ids, new Map(ids.map((id) => [id, new Set([cause])])));
   const euKey = () => keyFromRef(d.config.regions.region('eu').keyRef, d.env);
+  const exportDir = mkdtempSync(join(tmpdir(), 'meridian-pos-'));
 
   async function insertOrder(
     region: string,
@@ -162,6 +168,7 @@ describe('loyalty', () => {
   beforeAll(async () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
     d = await createTestDeployment('loyalty', {
+      MERIDIAN_EXPORT_DIR: exportDir,
       MERIDIAN_AUDIENCES: 'off',
       MERIDIAN_ADMIN_TOKENS: `${allToken}:*,${US_TOKEN}:us,${EU_TOKEN}:eu`,
     });
@@ -694,8 +701,16 @@ describe('loyalty', () => {
         body: JSON.stringify({ userId, messageId, event, properties, context: { timezone: 'Europe/Berlin' } }),
       });
       expect(res.status, await res.text()).toBe(200);
-      const [row] = await eu<{ customer_id: string }[]>`select customer_id from events where message_id = ${messageId}`;
-      return row!.customer_id;
+      // Acknowledged once in the intake log; the eu worker's intake processor writes the event.
+      let customerId = '';
+      await eventually(async () => {
+        const [row] = await eu<
+          { customer_id: string }[]
+        >`select customer_id from events where message_id = ${messageId}`;
+        expect(row).toBeDefined();
+        customerId = row!.customer_id;
+      }, 30_000);
+      return customerId;
     };
     const source = async (name: string, kind: 'server' | 'browser') => {
       const created = await call(allToken, 'POST', '/admin/sources', {
@@ -877,5 +892,76 @@ describe('loyalty', () => {
     const [points] = await eu<{ value: unknown }[]>`
       select value from computed_trait_values where customer_id = ${GIN} and trait_id = 'loyalty_points_bday'`;
     expect(points!.value).toBe(50);
+  });
+  it('appends the tier and points to a POS file on each push, with a status per system, and writes nowhere outside the export folder', async () => {
+    const g = d.global().sql;
+    await g`insert into brands (id, name) values ('pos', 'Pos') on conflict do nothing`;
+    const pos = loyaltyProgrammeSchema.parse({ ...programmeInput, brandId: 'pos', expiry: { kind: 'never' } });
+    await saveProgramme(g, pos);
+    const file = join(exportDir, 'munich', 'pos-loyalty.csv');
+    await createConnector(
+      g,
+      { sql: eu, key: euKey() },
+      {
+        id: 'pos_munich',
+        system: 'file',
+        name: 'Munich POS',
+        region: 'eu',
+        brandId: 'pos',
+        settings: {
+          path: join(exportDir, 'customers.csv'),
+          format: 'csv',
+          recordType: 'customers',
+          mapping: { externalId: 'customer_no' },
+          loyaltyExportPath: file,
+        },
+        credentials: {},
+      },
+    );
+    const HAL = randomUUID();
+    await g`insert into customers (customer_id, home_region, regions) values (${HAL}, 'eu', ${['eu']})`;
+    const member = await enrolMember(eu, g, 'eu', pos, {
+      customerId: HAL,
+      brandId: 'pos',
+      timeZone: 'Europe/Berlin',
+      market: 'DE',
+      termsVersion: '1',
+      via: 'api',
+      now: new Date(),
+    });
+    const push = async (cause: string) => {
+      const id = await startLoyaltySync(d.client, d.config, 'eu', { customerId: HAL, brandId: 'pos' }, cause);
+      return d.client.workflow.getHandle(id).result();
+    };
+    await push('pos-test-1');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('member_id,brand,tier,points,as_of');
+    expect(lines).toHaveLength(2);
+    const [memberId, brand, tier, points, asOf] = lines[1]!.split(',');
+    expect([memberId, brand, tier, Number(points)]).toEqual([
+      (await getMember(eu, HAL, 'pos'))!.memberId,
+      'pos',
+      (await getMember(eu, HAL, 'pos'))!.tier,
+      await balanceOf(eu, HAL, 'pos'),
+    ]);
+    expect(Number.isNaN(Date.parse(asOf!))).toBe(false);
+    expect(member).toBeTruthy();
+    expect(await syncStatusOf(eu, HAL, 'pos')).toEqual([
+      expect.objectContaining({ connectorId: 'pos_munich', system: 'file', status: 'done', tier }),
+    ]);
+    // A second push appends a newer line (the POS keeps the latest per member); no header again.
+    await push('pos-test-2');
+    const again = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(again).toHaveLength(3);
+    expect(again.filter((l) => l.startsWith('member_id'))).toHaveLength(1);
+    // Only member IDs, tiers and points: nothing that names the person.
+    expect(readFileSync(file, 'utf8')).not.toContain(HAL);
+    // The worker writes only inside its export folder.
+    const line = { memberId: 'M1', brandId: 'pos', tier: 'member', points: 1, asOf: new Date() };
+    await expect(appendPosLine(exportDir, join(exportDir, '..', 'escape.csv'), line)).rejects.toThrow(
+      /outside the export folder/,
+    );
+    await expect(appendPosLine(exportDir, '/etc/meridian-pos.csv', line)).rejects.toThrow(/outside the export folder/);
+    rmSync(exportDir, { recursive: true, force: true });
   });
 });

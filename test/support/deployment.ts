@@ -35,6 +35,9 @@ export async function createTestDeployment(tag: string, extraEnv: NodeJS.Process
     MERIDIAN_WORKFLOW_BUNDLE: inject('workflowBundle'),
     MERIDIAN_DATA_DIR: path.dirname(inject('workflowBundle')),
     LOG_LEVEL: 'warn',
+    // Tests read what they just sent: the tracking API answers once calls are written to profiles
+    // (ingestion-intake.test.ts checks the default, an answer on commit to the intake log).
+    MERIDIAN_INTAKE_ACK: 'processed',
     ...extraEnv,
   };
   const config = loadConfig(env);

@@ -21,7 +21,7 @@ import {
 import { clientNetwork, SourceRateLimiter } from './rate-limit';
 import { isDataError, RegionWriter } from '../../db/region-writer';
 import type { TrackingConsentDeps } from '../../temporal/tracked-consent-signals';
-import type { IntakeLog } from '../../db/intake-log';
+import { type IntakeLog, IntakeNotProcessed } from '../../db/intake-log';
 import { loggableError } from '../error-log';
 import { json, trackingRoute } from '../openapi';
 import { BodyError, bodyKindOf, registerTrackingBodies, UNSUPPORTED_MEDIA_TYPE } from './body';
@@ -173,13 +173,19 @@ function admitTo<T extends { backlog: number }>(
 /** Appends the request's calls to the intake log; resolves once they are committed there. */
 async function store(request: FastifyRequest, log: IntakeLog, source: Source, calls: TrackingCall[]): Promise<void> {
   const gpc = request.headers['sec-gpc'];
-  await log.append({
-    sourceId: source.id,
-    sourceKind: source.kind,
-    brandId: source.brandId,
-    ...(typeof gpc === 'string' ? { gpc: gpc.trim() } : {}),
-    calls,
-  });
+  try {
+    await log.append({
+      sourceId: source.id,
+      sourceKind: source.kind,
+      brandId: source.brandId,
+      ...(typeof gpc === 'string' ? { gpc: gpc.trim() } : {}),
+      calls,
+    });
+  } catch (error) {
+    // MERIDIAN_INTAKE_ACK=processed and the processor is behind: kept, but not yet as promised.
+    if (error instanceof IntakeNotProcessed) throw new TrackingError(503, error.message, { 'retry-after': '5' });
+    throw error;
+  }
 }
 
 // What the routes document (web/openapi.ts): the bodies as parseSingle and parseBatch check them.
