@@ -229,7 +229,9 @@ export async function eraseProfiles(
 /**
  * Tables that keep a row naming an erased person on purpose: the profile itself (its data key
  * destroyed, so nothing sealed for it opens), the request and its own copy (destroyed when the
- * request ends), the legal holds and the suppression that stops new data arriving for them.
+ * request ends), the legal holds, the suppression that stops new data arriving for them, and the
+ * audit of who saw their data (append-only by law and by trigger; it holds the customer ID and the
+ * names of fields shown, never a value, so once the key is gone it leads to no one).
  */
 export const KEPT_AFTER_ERASURE = [
   'profiles',
@@ -237,6 +239,7 @@ export const KEPT_AFTER_ERASURE = [
   'privacy_erasure_sets',
   'legal_holds',
   'suppressions',
+  'personal_data_access_audit',
 ] as const;
 
 /**

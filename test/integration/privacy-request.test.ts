@@ -228,7 +228,7 @@ describe('privacy requests (DSAR saga)', () => {
     expect(done.status).toBe(202);
 
     const result = await privacyRequestHandle(d.client, requestId).result();
-    expect(result.status).toBe('completed');
+    expect(result.status, JSON.stringify(result)).toBe('completed');
     const status = await statusOf(statusUrl);
     expect(status.status).toBe('completed');
     const certificate = status.certificate;
