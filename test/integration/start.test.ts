@@ -93,15 +93,18 @@ describe('npm start', () => {
     expect(output).toMatch(/^\[worker-eu\] \d\d:\d\d:\d\d worker ready region=eu taskQueue=meridian-eu$/m);
     expect(output).not.toMatch(/^\[(web|worker-\w+)\] \{/m);
     const adminToken = /^MERIDIAN_ADMIN_TOKENS=(.+):\*$/m.exec(secrets)![1]!;
-    const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'email', value: 'lena.gross@example.de' }),
-    });
-    expect(lookup.status).toBe(200);
-    const lena = (await lookup.json()) as {
-      regions: { region: string; traits?: Record<string, { value: unknown }> }[];
-    };
+    // `npm start` answers tracking calls on commit to the intake log: the workers write them moments later.
+    let lena = { regions: [] } as { regions: { region: string; traits?: Record<string, { value: unknown }> }[] };
+    await eventually(async () => {
+      const lookup = await fetch(`http://127.0.0.1:${webPort}/admin/profiles/lookup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'email', value: 'lena.gross@example.de' }),
+      });
+      expect(lookup.status).toBe(200);
+      lena = (await lookup.json()) as typeof lena;
+      expect(lena.regions).toHaveLength(3);
+    }, 30_000);
     // …and a third: the demo POS export has an order of hers in the Tokyo store (apac).
     expect(lena.regions.map((r) => r.region).sort()).toEqual(['apac', 'eu', 'us']);
     expect(lena.regions.find((r) => r.region === 'eu')!.traits!.name!.value).toBe('Lena Groß');
