@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './constant-time';
 
 /**
  * Keys kept as a versioned ring ("id:base64key,id2:base64key"): the current one signs or wraps
@@ -135,9 +136,7 @@ export class SigningKeys {
     const dot = signature.indexOf('.');
     const keyId = signature.slice(0, dot);
     if (dot <= 0 || !this.ring.keys.has(keyId)) return false;
-    const given = Buffer.from(signature.slice(dot + 1));
-    const expected = Buffer.from(this.mac(purpose, message, keyId).toString('base64url'));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameSecret(signature.slice(dot + 1), this.mac(purpose, message, keyId).toString('base64url'));
   }
 }
 

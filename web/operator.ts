@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions, LogController } from 'fastify';
 import { isLoopbackHost } from '../domain/config';
+import { sameSecret } from '../domain/constant-time';
 import { registerCodecRoutes } from './codec';
 import { ReadinessProbe } from './readiness';
 
@@ -49,13 +49,9 @@ class OperatorAuthError extends Error {
 }
 
 function tokenMatches(tokens: readonly string[], given: string): boolean {
-  const candidate = Buffer.from(given);
   let found = false;
-  for (const token of tokens) {
-    const expected = Buffer.from(token);
-    // Compare with every token, so the time taken does not tell which one (or how many) exist.
-    if (expected.length === candidate.length && timingSafeEqual(expected, candidate)) found = true;
-  }
+  // Compare with every token, so the time taken does not tell which one (or how many) exist.
+  for (const token of tokens) if (sameSecret(given, token)) found = true;
   return found;
 }
 

@@ -3,6 +3,7 @@ import { brandOfResource, type BrandedKind } from '../../db/console-access-store
 import { resumeSession } from '../../db/console-users-store';
 import type { ConsoleUser } from '../../db/console-users-store';
 import { type Capability, capabilitiesOf, CSRF_HEADER, inScope, SESSION_COOKIE } from '../../domain/console-access';
+import { sameSecret } from '../../domain/constant-time';
 import { readCookie } from '../console-api/cookies';
 import { type AdminDeps, AdminError, type AdminPrincipal, rememberPrincipal } from './kit';
 
@@ -170,7 +171,7 @@ export function registerAccessControl(scope: FastifyInstance, deps: AdminDeps): 
     if (!sessionId) return; // kit.authorise answers 401
     const session = await resumeSession(deps.globalSql, sessionId);
     if (!session) throw new AdminError(401, 'console session expired or unknown: sign in again');
-    if (!isRead(request.method) && request.headers[CSRF_HEADER] !== session.csrfToken)
+    if (!isRead(request.method) && !sameSecret(String(request.headers[CSRF_HEADER] ?? ''), session.csrfToken))
       throw new AdminError(
         403,
         `${CSRF_HEADER} header missing or wrong: send the csrfToken from GET /console/api/session with every change`,

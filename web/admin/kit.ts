@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { getBrand } from '../../db/brands-store';
 import { type AuditEntry, recordAccess } from '../../db/access-audit-store';
+import { sameSecret } from '../../domain/constant-time';
 import { describeIssues } from '../../domain/validation';
 import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
@@ -101,11 +101,8 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminPrinci
       'the admin API is disabled for tokens: set MERIDIAN_ADMIN_TOKENS, or sign in to the console (POST /console/api/session)',
     );
   const header = request.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  const match = deps.tokens.find((t) => {
-    const expected = Buffer.from(t.token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
+  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  const match = deps.tokens.find((t) => sameSecret(given, t.token));
   if (!match)
     throw new AdminError(
       401,

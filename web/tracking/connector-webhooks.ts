@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import { z } from 'zod';
+import { sameSecret } from '../../domain/constant-time';
 import { connectorDefinition } from '../../connectors';
 import {
   checkMetaSignature,
@@ -244,10 +244,4 @@ export function registerConnectorWebhookRoutes(app: FastifyInstance, deps: Conne
       },
     );
   });
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
