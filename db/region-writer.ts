@@ -254,14 +254,18 @@ export class RegionWriter {
     }
   }
 
-  /** A deadlock or serialisation failure between concurrent commits is retried: the transaction left nothing behind. */
+  /**
+   * A deadlock or serialisation failure between concurrent commits, or an identifier registered by
+   * another region at the same moment, is retried: the transaction left nothing behind.
+   */
   private async commitWithRetry(prepared: PreparedCall[], count: number): Promise<CallOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.commit(prepared, count);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (attempt >= COMMIT_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw error;
+        const retryable = code === '40P01' || code === '40001' || error instanceof IdentityRace;
+        if (attempt >= COMMIT_ATTEMPTS || !retryable) throw error;
       }
     }
   }
@@ -426,6 +430,7 @@ export class RegionWriter {
             ...upgrades.values(),
           ],
           newHere,
+          storing,
         ),
       ]);
       asEvents.forEach(
@@ -1047,38 +1052,76 @@ export class RegionWriter {
       where orders.source_updated_at < excluded.source_updated_at`;
   }
 
+  /**
+   * Registers this commit's new customers and identifiers in the global index, in one global
+   * transaction. Another region may have registered one of the same identifiers for another
+   * customer since this commit looked it up (two regions' processors resolving one new person at
+   * the same moment): then nothing is registered, and the commit fails with `IdentityRace` and is
+   * retried, when its lookup finds the other region's customer ID and resolves to it — as if the
+   * two had come one after the other. Without this, the later region kept a profile whose
+   * identifiers point elsewhere, so lookups across regions missed it.
+   */
   private async registerGlobally(
     unordered: { t: Token; customerId: string; provenance: IdentityProvenance }[],
     customers: string[],
+    newTokens: ReadonlySet<string>,
   ): Promise<void> {
     // In key order, so concurrent commits lock index rows alike (an upgrade updates the row).
     const tokens = [...unordered].sort((a, b) => compare(a.t.type, b.t.type) || compare(a.t.key, b.t.key));
-    if (customers.length > 0) {
-      await this.deps.globalSql`
-      insert into customers (customer_id, home_region, regions)
-      select c, ${this.deps.region}, array[${this.deps.region}]::text[] from unnest(${arr(this.deps.globalSql, customers)}::uuid[]) as u(c)
-      on conflict (customer_id) do update set regions = array_append(customers.regions, ${this.deps.region})
-      where not (${this.deps.region} = any(customers.regions))`;
-    }
-    if (tokens.length === 0) return;
-    await this.deps.globalSql`
-      insert into identity_index (type, blind_index, customer_id, provenance)
-      select * from unnest(${arr(
-        this.deps.globalSql,
-        tokens.map((x) => x.t.type),
-      )}::text[], ${bytes(
-        this.deps.globalSql,
-        tokens.map((x) => Buffer.from(x.t.key, 'hex')),
-      )},
-                           ${arr(
-                             this.deps.globalSql,
-                             tokens.map((x) => x.customerId),
-                           )}::uuid[], ${arr(
-                             this.deps.globalSql,
-                             tokens.map((x) => x.provenance),
-                           )}::text[])
-      on conflict (type, blind_index) do update set provenance = excluded.provenance
-      where identity_index.provenance = 'browser' and excluded.provenance <> 'browser'`;
+    if (customers.length === 0 && tokens.length === 0) return;
+    await this.deps.globalSql.begin(async (gtx) => {
+      if (customers.length > 0) {
+        await gtx`
+        insert into customers (customer_id, home_region, regions)
+        select c, ${this.deps.region}, array[${this.deps.region}]::text[] from unnest(${arr(gtx, customers)}::uuid[]) as u(c)
+        on conflict (customer_id) do update set regions = array_append(customers.regions, ${this.deps.region})
+        where not (${this.deps.region} = any(customers.regions))`;
+      }
+      if (tokens.length === 0) return;
+      // A conflicting row is returned when it names another customer (then only to be compared:
+      // its provenance is left as it is) or when this commit upgrades its provenance.
+      const others = await gtx<{ type: string; key: string; owner: string }[]>`
+        with registered as (
+          insert into identity_index (type, blind_index, customer_id, provenance)
+          select * from unnest(${arr(
+            gtx,
+            tokens.map((x) => x.t.type),
+          )}::text[], ${bytes(
+            gtx,
+            tokens.map((x) => Buffer.from(x.t.key, 'hex')),
+          )}, ${arr(
+            gtx,
+            tokens.map((x) => x.customerId),
+          )}::uuid[], ${arr(
+            gtx,
+            tokens.map((x) => x.provenance),
+          )}::text[])
+          on conflict (type, blind_index) do update set provenance = case
+            when identity_index.customer_id = excluded.customer_id and identity_index.provenance = 'browser'
+              then excluded.provenance else identity_index.provenance end
+          where identity_index.customer_id <> excluded.customer_id
+             or (identity_index.provenance = 'browser' and excluded.provenance <> 'browser')
+          returning type, blind_index, customer_id)
+        select r.type, encode(r.blind_index, 'hex') as key, coalesce(c.merged_into, r.customer_id) as owner
+        from registered r left join customers c on c.customer_id = r.customer_id`;
+      const intended = new Map(tokens.map((x) => [tokenKey(x.t), x.customerId]));
+      const raced = others.filter((o) => {
+        const k = `${o.type}:${o.key}`;
+        return newTokens.has(k) && o.owner !== intended.get(k);
+      });
+      if (raced.length > 0) throw new IdentityRace(raced.map((o) => o.type));
+    });
+  }
+}
+
+/**
+ * Another region registered an identifier of this commit for another customer first: the commit is
+ * rolled back and retried (commitWithRetry), and then resolves to that customer.
+ */
+export class IdentityRace extends Error {
+  constructor(types: string[]) {
+    super(`another region registered the same ${[...new Set(types)].join(', ')} at the same moment: retried`);
+    this.name = 'IdentityRace';
   }
 }
 

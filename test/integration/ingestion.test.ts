@@ -503,6 +503,49 @@ describe('Segment-compatible ingestion with One ID', () => {
     expect((await h.send(eu.writeKey, '/v1/track', { userId: 'key-flood-after', event: 'E' })).status).toBe(200);
   });
 
+  it('two regions resolving one new person at the same moment give one customer ID, found from either', async () => {
+    // With two-stage ingestion each region's processor resolves on its own: both may look an email
+    // up before either registered it. The later registration must not keep a profile of its own.
+    const writer = (region: string) => h.web.writers.get(region)!;
+    const call = (sourceId: string, email: string, anonymousId: string) => [
+      {
+        sourceId,
+        provenance: 'server' as const,
+        call: {
+          type: 'identify' as const,
+          messageId: `race-${anonymousId}`,
+          anonymousId,
+          traits: { email },
+          context: {},
+          properties: {},
+          integrations: {},
+          receivedAt: new Date(),
+          timestamp: new Date(),
+          warnings: [],
+        },
+      },
+    ];
+    const people = Array.from({ length: 12 }, (_, i) => `racer-${i}-${randomBytes(4).toString('hex')}@example.com`);
+    await Promise.all(
+      people.map((email, i) =>
+        Promise.all([
+          writer('eu').write(call(eu.id, email, `eu-device-${i}-${email}`)),
+          writer('us').write(call(us.id, email, `us-device-${i}-${email}`)),
+          writer('apac').write(call(apac.id, email, `apac-device-${i}-${email}`)),
+        ]),
+      ),
+    );
+    for (const [i, email] of people.entries()) {
+      const byEmail = await lookup('email', email);
+      expect(byEmail.body.regions.map((r: any) => r.region).sort(), email).toEqual(['apac', 'eu', 'us']);
+      // Each region's own device leads to the same person.
+      for (const region of ['eu', 'us', 'apac']) {
+        const byDevice = await lookup('anonymous_id', `${region}-device-${i}-${email}`);
+        expect(byDevice.body.customerId, `${region} device of ${email}`).toBe(byEmail.body.customerId);
+      }
+    }
+  });
+
   it('group-commit race: a request retried alone after a shared transaction failed keeps the customer ID that transaction registered globally', async () => {
     // The shared transaction registers its people in the global index on the global pool, in
     // parallel with its regional writes. When a bad value broke it, the requests were retried
@@ -512,14 +555,28 @@ describe('Segment-compatible ingestion with One ID', () => {
     const held: (() => Promise<unknown>)[] = [];
     let onHeld = () => {};
     let passThrough = false;
+    // The registration runs in a global transaction: its statements are held on the way in.
+    const holding = <T extends object>(sql: T): T =>
+      new Proxy(sql, {
+        apply(target, thisArg, args) {
+          const text = Array.isArray(args[0]) ? (args[0] as string[]).join(' ') : '';
+          if (passThrough || !text.includes('insert into identity_index'))
+            return Reflect.apply(target as (...a: unknown[]) => unknown, thisArg, args);
+          return new Promise((resolve, reject) => {
+            held.push(() =>
+              (Reflect.apply(target as (...a: unknown[]) => unknown, thisArg, args) as Promise<unknown>).then(
+                resolve,
+                reject,
+              ),
+            );
+            onHeld();
+          });
+        },
+      });
     const globalSql = new Proxy(base.globalSql, {
-      apply(target, thisArg, args) {
-        const text = Array.isArray(args[0]) ? (args[0] as string[]).join(' ') : '';
-        if (passThrough || !text.includes('insert into identity_index')) return Reflect.apply(target, thisArg, args);
-        return new Promise((resolve, reject) => {
-          held.push(() => (Reflect.apply(target, thisArg, args) as Promise<unknown>).then(resolve, reject));
-          onHeld();
-        });
+      get(target, prop, receiver) {
+        if (prop !== 'begin') return Reflect.get(target, prop, receiver);
+        return (fn: (tx: unknown) => Promise<unknown>) => target.begin((tx) => fn(holding(tx)));
       },
     });
     const heldCount = (n: number) =>
