@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { emailChannel } from '../../activities/channels/channels';
-import { createChannelActivities } from '../../activities/channels/regional';
-import { createJourneyActivities } from '../../activities/journeys/regional';
-import { recordConsent } from '../../db/consent-store';
-import { keyFromRef } from '../../db/crypto-shredding';
-import { createMailer, type Mailer } from '../../mail/mailer';
-import { connectWorkerConnection, meridianDataConverter } from '../../temporal/connection';
-import { JourneyTrigger } from '../../temporal/journey-trigger';
-import { createTestDeployment, type TestDeployment } from '../support/deployment';
+import type { TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
-import { type IngestionHarness, startIngestion } from '../support/ingestion';
-import { type SmtpHarness, startSmtpServer } from '../support/smtp';
+import type { IngestionHarness } from '../support/ingestion';
+import { type JourneyRig, startJourneyRig } from '../support/journey-rig';
+import type { SmtpHarness } from '../support/smtp';
 
 /**
  * The journey node `updateTrait` with real parts (tracking API, journey trigger, Temporal, PostgreSQL,
@@ -26,61 +17,8 @@ describe('journey node updateTrait', () => {
   let d: TestDeployment;
   let sql: Sql;
   let smtp: SmtpHarness;
-  let mailer: Mailer;
   let ingest: IngestionHarness;
-  let writeKey: string;
-  let worker: Worker;
-  let running: Promise<void>;
-  let trigger: JourneyTrigger;
-  const personal: string[] = [];
-
-  /** A person through the tracking API, with their zone, and email consent granted. */
-  async function person(timezone: string, country: string) {
-    const userId = `user-${randomUUID()}`;
-    const email = `shopper-${randomUUID().slice(0, 8)}@example.de`;
-    personal.push(userId, email);
-    const messageId = randomUUID();
-    const res = await ingest.send(writeKey, '/v1/identify', {
-      userId,
-      messageId,
-      traits: { email, firstName: 'Greta' },
-      context: { timezone },
-    });
-    expect(res.status).toBe(200);
-    const [row] = await sql<{ customer_id: string }[]>`select customer_id from events where message_id = ${messageId}`;
-    const customerId = row!.customer_id;
-    await recordConsent(
-      sql,
-      customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'granted',
-          source: 'admin',
-          at: '2026-01-01T00:00:00Z',
-          proof: { kind: 'test', reference: 'seed' },
-        },
-      ],
-      { country },
-      { outbox: false },
-    );
-    return { userId, email, customerId, timezone };
-  }
-
-  async function track(
-    p: { userId: string; timezone: string },
-    event: string,
-    properties: Record<string, unknown> = {},
-  ) {
-    const res = await ingest.send(writeKey, '/v1/track', {
-      userId: p.userId,
-      event,
-      properties,
-      messageId: randomUUID(),
-      context: { timezone: p.timezone },
-    });
-    expect(res.status).toBe(200);
-  }
+  let personal: string[];
 
   async function runOf(journeyId: string, customerId: string) {
     const [row] = await sql<{ run_id: string; status: string }[]>`
@@ -88,59 +26,18 @@ describe('journey node updateTrait', () => {
     return row;
   }
 
-  const mailsTo = (email: string) => smtp.messages.filter((m) => m.envelope.to.includes(email));
+  let rig: JourneyRig;
+  const person = (timezone: string, country: string) => rig.person(timezone, country);
+  const track: JourneyRig['track'] = (p, event, properties) => rig.track(p, event, properties);
+  const mailsTo = (email: string) => rig.mailsTo(email);
 
   beforeAll(async () => {
-    smtp = await startSmtpServer();
-    d = await createTestDeployment('journeytraits', { MERIDIAN_SMTP_URL: smtp.url });
-    sql = d.regional('eu').sql;
-    await sql`select 1`;
-    await d.global().sql`select 1`;
-    ingest = await startIngestion(d);
-    ({ writeKey } = await ingest.createSource('shop', 'eu'));
-    mailer = createMailer({ smtpUrl: smtp.url, from: 'Meridian <news@example.com>', pool: true });
-    const region = d.config.regions.region('eu');
-    const activities = {
-      ...createJourneyActivities({ region: 'eu', sql, globalSql: d.global().sql }),
-      ...createChannelActivities({
-        region: 'eu',
-        sql,
-        globalSql: d.global().sql,
-        regionKey: keyFromRef(region.keyRef, d.config.env),
-        channels: { email: emailChannel(mailer) },
-        templates: {
-          async render(templateRef) {
-            return { subject: `Meridian ${templateRef}`, text: `Hello from ${templateRef}` };
-          },
-        },
-        unsubscribe: { publicUrl: 'https://privacy.example.com', signingKeys: d.config.signingKeys },
-      }),
-    };
-    worker = await Worker.create({
-      connection: await connectWorkerConnection(d.config),
-      namespace: d.config.temporal.namespace,
-      taskQueue: region.taskQueue,
-      workflowBundle: { codePath: inject('workflowBundle') },
-      dataConverter: meridianDataConverter(d.config),
-      activities,
-    });
-    running = worker.run();
-    trigger = new JourneyTrigger(d.client, d.config.regions, 'eu', sql, d.global().sql, {
-      idleMs: 100,
-      pauseRecheckMs: 500,
-      log: (m) => console.error(m),
-    });
-    trigger.start();
+    rig = await startJourneyRig('journeytraits');
+    ({ d, sql, smtp, ingest, personal } = rig);
   }, 120_000);
 
   afterAll(async () => {
-    await trigger?.stop();
-    worker?.shutdown();
-    await running;
-    await ingest?.close();
-    await mailer?.close();
-    await d?.close();
-    await smtp?.close();
+    await rig?.close();
   }, 60_000);
 
   it('refuses a graph that sets a sealed trait, naming the field; accepts a non-identifying one', async () => {
