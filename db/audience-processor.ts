@@ -4,6 +4,7 @@ import type { RegionCatalog } from '../domain/regions';
 import type { SegmentNode } from '../domain/segments';
 import { consentBrandOf, visibleSourceIds } from './brands-store';
 import { eachConcurrently } from './concurrently';
+import { PollingLoop } from './polling-loop';
 import {
   applySegmentMembership,
   type Segment,
@@ -49,49 +50,25 @@ export interface AudienceProcessorOptions {
 }
 
 export class AudienceProcessor {
-  private stopped = true;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly polling: PollingLoop;
 
   constructor(
     private readonly sql: Sql,
     private readonly reactors: readonly AudienceReactor[],
     private readonly options: AudienceProcessorOptions = {},
-  ) {}
+  ) {
+    this.polling = new PollingLoop('audience processor', () => this.processBatch(), {
+      idleMs: options.idleMs ?? 200,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run();
+    this.polling.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const idle = this.options.idleMs ?? 200;
-    while (!this.stopped) {
-      let handled = 0;
-      try {
-        handled = await this.processBatch();
-      } catch (error) {
-        this.options.log?.(
-          `audience processor: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200)}; will retry`,
-        );
-        handled = 0;
-      }
-      if (handled === 0 && !this.stopped)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idle);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-    }
+  stop(): Promise<void> {
+    return this.polling.stop();
   }
 
   /** Claims one batch, runs every reactor for its people, deletes it; returns the rows handled. */

@@ -10,6 +10,7 @@ import {
   reconcileMergedRuns,
   runKeyHash,
 } from '../db/journeys-store';
+import { PollingLoop } from '../db/polling-loop';
 import { consumeMembershipEvents } from '../db/segments-store';
 import { type JourneyGraph, listenedEvents, listenedSegments } from '../domain/journeys';
 import type { RegionCatalog } from '../domain/regions';
@@ -48,10 +49,8 @@ export interface JourneyTriggerOptions {
 }
 
 export class JourneyTrigger {
-  private stopped = true;
-  private loop?: Promise<void>;
-  private wake?: () => void;
   private readonly graphs = new Map<string, JourneyGraph>();
+  private readonly polling: PollingLoop;
 
   constructor(
     private readonly client: Client,
@@ -60,40 +59,19 @@ export class JourneyTrigger {
     private readonly sql: Sql,
     private readonly globalSql: Sql,
     private readonly options: JourneyTriggerOptions = {},
-  ) {}
+  ) {
+    this.polling = new PollingLoop('journey trigger', () => this.pass(), {
+      idleMs: options.idleMs ?? 200,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run();
+    this.polling.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const idle = this.options.idleMs ?? 200;
-    while (!this.stopped) {
-      let handled = 0;
-      try {
-        handled = await this.pass();
-      } catch (error) {
-        this.options.log?.(
-          `journey trigger: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200)}; will retry`,
-        );
-      }
-      if (handled === 0 && !this.stopped)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idle);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-    }
+  stop(): Promise<void> {
+    return this.polling.stop();
   }
 
   /** One pass over the three sources; returns how many items it handled. */
