@@ -165,3 +165,8 @@ export function describePostgresError(error: unknown, serverUrl: string): string
       return `PostgreSQL at ${where} failed: ${e.message ?? String(error)}`;
   }
 }
+
+/** One round trip: answers once the server takes statements (readiness, start-up checks). */
+export function ping(sql: Sql): Promise<unknown> {
+  return sql`select 1`.execute();
+}

@@ -275,3 +275,21 @@ export async function erasureLeftovers(
   }
   return { liveDataKeys: keys!.n, rows: Object.values(left).reduce((a, b) => a + b, 0), tables: left };
 }
+
+/** Places a legal hold on a person's data in this region (erasure keeps what it covers); answers its ID. */
+export async function placeLegalHold(
+  sql: Sql,
+  hold: { customerId: string; scope: string; reason: string; placedBy: string },
+): Promise<number> {
+  const [row] = await sql<{ id: number }[]>`
+    insert into legal_holds (customer_id, scope, reason, placed_by)
+    values (${hold.customerId}, ${hold.scope}, ${hold.reason}, ${hold.placedBy}) returning id`;
+  return row!.id;
+}
+
+/** Lifts an active legal hold; false when there is none with that ID. */
+export async function liftLegalHold(sql: Sql, id: number): Promise<boolean> {
+  const rows =
+    await sql`update legal_holds set removed_at = now() where id = ${id} and removed_at is null returning id`;
+  return rows.length > 0;
+}

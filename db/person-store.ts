@@ -131,3 +131,22 @@ export async function removeIdentityValue(
   }
   return false;
 }
+
+/** Where a customer lives: the home region, every region holding a part, and the customer it was merged into. */
+export async function customerPlacement(
+  globalSql: Sql,
+  customerId: string,
+): Promise<{ homeRegion: string; regions: string[]; mergedInto: string | null } | undefined> {
+  const [row] = await globalSql<{ home_region: string; regions: string[]; merged_into: string | null }[]>`
+    select home_region, regions, merged_into from customers where customer_id = ${customerId}`;
+  return row ? { homeRegion: row.home_region, regions: row.regions, mergedInto: row.merged_into } : undefined;
+}
+
+/** The customer an identifier (type and blind index) names today, following a merge; undefined when none. */
+export async function customerOfIdentifier(globalSql: Sql, type: string, index: Buffer): Promise<string | undefined> {
+  const [row] = await globalSql<{ customer_id: string }[]>`
+    select coalesce(c.merged_into, i.customer_id) as customer_id from identity_index i
+    left join customers c on c.customer_id = i.customer_id
+    where i.type = ${type} and i.blind_index = ${index}`;
+  return row?.customer_id;
+}

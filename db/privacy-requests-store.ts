@@ -287,3 +287,41 @@ export async function mergePrivacySystems(pools: Iterable<Sql>, id: string): Pro
       `${a.region}/${a.connectorId}/${a.operation}`.localeCompare(`${b.region}/${b.connectorId}/${b.operation}`),
     );
 }
+
+export interface PrivacyRequestListed {
+  id: string;
+  type: string;
+  status: string;
+  jurisdiction: string;
+  receivedAt: Date;
+  /** The due date in force (extended when it was), YYYY-MM-DD. */
+  due: string;
+  deadlineState: string | null;
+}
+
+/** This region's requests, soonest deadline first (at most 500), optionally of one status. */
+export async function listPrivacyRequests(sql: Sql, status?: string): Promise<PrivacyRequestListed[]> {
+  const rows = await sql<
+    {
+      id: string;
+      type: string;
+      status: string;
+      jurisdiction: string;
+      received_at: Date | string;
+      due: string;
+      deadline_state: string | null;
+    }[]
+  >`
+    select id, type, status, jurisdiction, received_at, to_char(coalesce(extended_due_date, due_date), 'YYYY-MM-DD') as due, deadline_state
+    from privacy_requests where ${status ? sql`status = ${status}` : sql`true`}
+    order by coalesce(extended_due_date, due_date), received_at limit 500`;
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    jurisdiction: r.jurisdiction,
+    receivedAt: new Date(r.received_at),
+    due: r.due,
+    deadlineState: r.deadline_state,
+  }));
+}

@@ -28,6 +28,7 @@ import { IntakeLog } from '../db/intake-log';
 import { IntakeProcessor } from '../db/intake-processor';
 import { afterTrackedWrite } from '../temporal/tracked-consent-signals';
 import { SharedRateLimiter } from './request-limits';
+import { ping } from '../db/connections';
 
 /**
  * Meridian's web server with everything it serves: on the public listener (`app`) ingestion (a
@@ -72,7 +73,7 @@ export async function createMeridianWeb(
     pool: openRegionalPool(config, region, { max: options.poolSize ?? 10, applicationName: 'meridian-web' }),
     key: keyFromRef(region.keyRef, config.env),
   }));
-  await Promise.all([globalPool.sql`select 1`, ...regional.map((r) => r.pool.sql`select 1`)]);
+  await Promise.all([ping(globalPool.sql), ...regional.map((r) => ping(r.pool.sql))]);
 
   const rules = new IdentityRulesStore(globalPool.db);
   await rules.refresh();

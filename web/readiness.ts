@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Sql } from 'postgres';
 import { intakeBacklog } from '../db/intake-store';
+import { ping } from '../db/connections';
 
 /**
  * Readiness: PostgreSQL and Temporal reachability per region, and the region's pollers. The
@@ -70,7 +71,7 @@ class DatabaseCheck {
   private async check(): Promise<RegionReadiness['database']> {
     const sql = (this.sql ??= this.open());
     try {
-      await withDeadline(sql`select 1`.execute(), 'PostgreSQL', this.timeoutMs);
+      await withDeadline(ping(sql), 'PostgreSQL', this.timeoutMs);
       if (!this.intake) return { ok: true };
       return { ok: true, intake: await withDeadline(intakeBacklog(sql), 'PostgreSQL', this.timeoutMs) };
     } catch (error) {

@@ -29,7 +29,7 @@ import { describe, expect, it } from 'vitest';
  * only inside workers' workflow sandbox (temporal/ reads IDs, signals and queries from
  * workflows/definitions.ts, which holds no workflow code). Also:
  * - no import cycles among our modules, type-only imports included (a type ring is still a ring);
- * - no SQL template (sql`…`, tx`…`) in activities/, workflows/, temporal/ or mail/: SQL lives in db/.
+ * - no SQL template (sql`…`, tx`…`, deps.globalSql`…`) in activities/, workflows/, temporal/, mail/ or web/: SQL lives in db/.
  */
 
 type Folder =
@@ -76,7 +76,7 @@ const EXTRA: Record<string, Rule> = {
 };
 
 /** Folders whose code must not write SQL: it belongs in a db/*-store.ts function named from the domain. */
-const NO_SQL: readonly Folder[] = ['activities', 'workflows', 'temporal', 'mail'];
+const NO_SQL: readonly Folder[] = ['activities', 'workflows', 'temporal', 'mail', 'web'];
 
 interface Import {
   from: string;
@@ -137,12 +137,15 @@ export function importsOf(file: string, source: string, files: ReadonlySet<strin
   return found;
 }
 
-/** Lines with a SQL template: a tagged template whose tag is `sql`, `tx` or ends in `.sql`. */
+/** Lines with a SQL template: a tagged template whose tag is `sql`, `tx`, or ends in `sql` (`.sql`, `deps.globalSql`). */
 export function sqlTemplatesIn(file: string, source: string): number[] {
   const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const lines: number[] = [];
   const visit = (node: ts.Node) => {
-    if (ts.isTaggedTemplateExpression(node) && /(^|\.)(sql|tx)$/i.test(node.tag.getText(tree).replace(/<.*$/s, ''))) {
+    if (
+      ts.isTaggedTemplateExpression(node) &&
+      /(^|\.)(\w*sql|tx)$/i.test(node.tag.getText(tree).replace(/<.*$/s, ''))
+    ) {
       lines.push(tree.getLineAndCharacterOfPosition(node.getStart(tree)).line + 1);
     }
     ts.forEachChild(node, visit);
@@ -278,7 +281,7 @@ describe('architecture (DESIGN.md, Layout)', () => {
     expect(project.cycles).toEqual([]);
   });
 
-  it('keeps SQL in db/: no SQL template in activities/, workflows/, temporal/ or mail/', () => {
+  it('keeps SQL in db/: no SQL template in activities/, workflows/, temporal/, mail/ or web/', () => {
     expect(project.sql).toEqual([]);
   });
 

@@ -14,6 +14,7 @@ import { parseTraitDefinition, traitChangeSchema, traitInputSchema } from '../..
 import { startTraitRecompute } from '../../temporal/processes/computed-traits';
 import { adminRoute, json } from '../openapi';
 import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
+import { customerPlacement } from '../../db/person-store';
 
 /**
  * Admin API for computed traits (issue 11 §3): the definitions (global, no personal data) and a
@@ -171,11 +172,10 @@ export function registerComputedTraitRoutes(scope: FastifyInstance, deps: AdminD
     async (request) => {
       const token = kit.authorise(request);
       const id = parseWith(kit, customerId, request.params.customerId, 'customerId');
-      const [customer] = await deps.globalSql<{ home_region: string; regions: string[] }[]>`
-        select home_region, regions from customers where customer_id = ${id}`;
+      const customer = await customerPlacement(deps.globalSql, id);
       if (!customer) throw kit.fail(404, `no customer ${id}`);
       const readable = customer.regions.filter((region) => kit.mayRead(token, region));
-      if (readable.length === 0) kit.requireRegion(token, customer.home_region, 'read people');
+      if (readable.length === 0) kit.requireRegion(token, customer.homeRegion, 'read people');
       const regions = [];
       for (const region of readable) {
         const pool = deps.regional.get(region);

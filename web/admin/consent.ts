@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ConsentInputError, readConsent, readPropagations, recordConsent } from '../../db/consent-store';
 import { readPropagation } from '../../db/consent-propagation-store';
+import { customerPlacement } from '../../db/person-store';
 import { ConsentRecord, fromGpc, fromSegmentCategoryPreferences, parseConsentRecord } from '../../domain/consent';
 import { consentPolicyOf, policyFor } from '../../domain/privacy-policies';
 import { consentFromTcf, decodeTcf, TcfError } from '../../domain/tcf';
@@ -73,12 +74,10 @@ export function registerConsentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         throw kit.fail(400, `region: must be one of ${deps.regions.dataRegions.map((r) => r.name).join(', ')}`);
       return asked;
     }
-    const [row] = await deps.globalSql<
-      { home_region: string; merged_into: string | null }[]
-    >`select home_region, merged_into from customers where customer_id = ${id}`;
+    const row = await customerPlacement(deps.globalSql, id);
     if (!row)
       throw kit.fail(404, `no customer ${id}: check the ID (GET /admin/profiles/lookup finds one by email or phone)`);
-    return row.home_region;
+    return row.homeRegion;
   };
 
   const regional = (region: string) => {

@@ -21,6 +21,8 @@ import { isTimeZone } from '../../domain/local-time';
 import { startLoyaltySync } from '../../temporal/processes/loyalty';
 import { adminRoute, json } from '../openapi';
 import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
+import { customerPlacement } from '../../db/person-store';
+import { getBrand } from '../../db/brands-store';
 
 /**
  * Admin API for loyalty (issue 14): programmes (global definitions: a token for all regions to
@@ -58,13 +60,12 @@ export function registerLoyaltyRoutes(scope: FastifyInstance, deps: AdminDeps, k
   };
   /** The member's home region (where the ledger is), checked against the token. */
   const homeOf = async (token: ReturnType<AdminKit['authorise']>, customerId: string) => {
-    const [row] = await deps.globalSql<{ home_region: string }[]>`
-      select home_region from customers where customer_id = ${customerId}`;
-    if (!row) throw kit.fail(404, `no customer ${customerId}`);
-    kit.requireRegion(token, row.home_region, 'manage loyalty members');
-    const pool = deps.regional.get(row.home_region);
-    if (!pool) throw kit.fail(503, `region ${row.home_region} is not served by this process`);
-    return { region: row.home_region, sql: pool.sql };
+    const placement = await customerPlacement(deps.globalSql, customerId);
+    if (!placement) throw kit.fail(404, `no customer ${customerId}`);
+    kit.requireRegion(token, placement.homeRegion, 'manage loyalty members');
+    const pool = deps.regional.get(placement.homeRegion);
+    if (!pool) throw kit.fail(503, `region ${placement.homeRegion} is not served by this process`);
+    return { region: placement.homeRegion, sql: pool.sql };
   };
   const byMemberId = async (token: ReturnType<AdminKit['authorise']>, memberId: string) => {
     const id = parseWith(kit, memberIdSchema, memberId, 'memberId');
@@ -89,8 +90,8 @@ export function registerLoyaltyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     async (request) => {
       kit.requireAllRegions(kit.authorise(request), 'a programme applies to members in every region');
       const brandId = parseWith(kit, brandIdSchema, request.params.brandId, 'brandId');
-      const [brand] = await deps.globalSql`select 1 from brands where id = ${brandId}`;
-      if (!brand) throw kit.fail(404, `no brand ${brandId}: create it with POST /admin/brands`);
+      if (!(await getBrand(deps.globalSql, brandId)))
+        throw kit.fail(404, `no brand ${brandId}: create it with POST /admin/brands`);
       const parsed = parseProgramme({ ...(request.body as object), brandId });
       if (!parsed.ok) throw kit.fail(400, parsed.reason);
       const { version } = await saveProgramme(deps.globalSql, parsed.programme);
@@ -280,10 +281,9 @@ export function registerLoyaltyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         );
       }
       if (!customerId) throw notFound();
-      const [row] = await deps.globalSql<{ home_region: string }[]>`
-        select home_region from customers where customer_id = ${customerId}`;
-      if (!row || !kit.mayRead(token, row.home_region)) throw notFound();
-      const pool = deps.regional.get(row.home_region);
+      const placement = await customerPlacement(deps.globalSql, customerId);
+      if (!placement || !kit.mayRead(token, placement.homeRegion)) throw notFound();
+      const pool = deps.regional.get(placement.homeRegion);
       if (!pool) throw notFound();
       const summary = await memberSummary(pool.sql, customerId, input.brandId);
       if (!summary) throw notFound();

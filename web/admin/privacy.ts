@@ -1,7 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { mergePrivacySystems, readPrivacyRequest, requestDetails } from '../../db/privacy-requests-store';
+import {
+  listPrivacyRequests,
+  mergePrivacySystems,
+  readPrivacyRequest,
+  requestDetails,
+} from '../../db/privacy-requests-store';
 import {
   completeManualPrivacyTask,
   extendPrivacyRequestDeadline,
@@ -9,6 +14,7 @@ import {
 } from '../../temporal/processes/privacy-request';
 import { adminRoute, json, objectAnswer } from '../openapi';
 import { type AdminDeps, type AdminKit, parseWith } from './kit';
+import { liftLegalHold, placeLegalHold } from '../../db/erasure-store';
 
 /**
  * The operator's view of privacy requests: the list with deadlines and where each stands, one
@@ -76,30 +82,16 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
       const requests = [];
       for (const [region, r] of deps.regional) {
         if (!kit.mayRead(token, region)) continue;
-        const rows = await r.sql<
-          {
-            id: string;
-            type: string;
-            status: string;
-            jurisdiction: string;
-            received_at: Date | string;
-            due: string;
-            deadline_state: string | null;
-          }[]
-        >`
-        select id, type, status, jurisdiction, received_at, to_char(coalesce(extended_due_date, due_date), 'YYYY-MM-DD') as due, deadline_state
-        from privacy_requests where ${request.query.status ? r.sql`status = ${request.query.status}` : r.sql`true`}
-        order by coalesce(extended_due_date, due_date), received_at limit 500`;
-        for (const row of rows) {
+        for (const row of await listPrivacyRequests(r.sql, request.query.status)) {
           requests.push({
             id: row.id,
             region,
             type: row.type,
             status: row.status,
             jurisdiction: row.jurisdiction,
-            receivedAt: new Date(row.received_at).toISOString(),
+            receivedAt: row.receivedAt.toISOString(),
             dueDate: row.due,
-            ...(row.deadline_state ? { deadline: row.deadline_state } : {}),
+            ...(row.deadlineState ? { deadline: row.deadlineState } : {}),
           });
         }
       }
@@ -199,9 +191,8 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
       const r = deps.regional.get(body.region);
       if (!r) throw kit.fail(400, `region: must be one of ${[...deps.regional.keys()].join(', ')}`);
       kit.requireRegion(token, body.region, 'place legal holds');
-      const [row] = await r.sql<{ id: number }[]>`
-      insert into legal_holds (customer_id, scope, reason, placed_by) values (${body.customerId}, ${body.scope}, ${body.reason}, ${'admin-api'}) returning id`;
-      return reply.code(201).send({ id: row!.id, ...body });
+      const id = await placeLegalHold(r.sql, { ...body, placedBy: 'admin-api' });
+      return reply.code(201).send({ id, ...body });
     },
   );
 
@@ -213,9 +204,7 @@ export function registerPrivacyAdminRoutes(scope: FastifyInstance, deps: AdminDe
       const r = deps.regional.get(request.params.region);
       if (!r) throw kit.fail(404, `no region ${request.params.region}`);
       kit.requireRegion(token, request.params.region, 'lift legal holds');
-      const rows =
-        await r.sql`update legal_holds set removed_at = now() where id = ${Number(request.params.id)} and removed_at is null returning id`;
-      if (rows.length === 0)
+      if (!(await liftLegalHold(r.sql, Number(request.params.id))))
         throw kit.fail(404, `no active legal hold ${request.params.id} in region ${request.params.region}`);
       return { lifted: Number(request.params.id) };
     },

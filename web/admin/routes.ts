@@ -19,7 +19,7 @@ import { registerConnectorSyncRoutes } from './connector-syncs';
 import { registerConnectorRoutes } from './connectors';
 import { registerConsentRoutes } from './consent';
 import { registerPrivacyAdminRoutes } from './privacy';
-import { readRegionalProfile, RegionalProfile } from './profile-view';
+import { readRegionalProfile, RegionalProfile } from '../../db/profile-view-store';
 import { registerFxRateRoutes } from './fx-rates';
 import { registerHeldMergeRoutes } from './held-merges';
 import { registerDataSchemaRoutes } from './data-schema';
@@ -53,6 +53,7 @@ import {
   requireRegion,
 } from './kit';
 import { describeIssues } from '../../domain/validation';
+import { customerOfIdentifier, customerPlacement } from '../../db/person-store';
 
 /**
  * Admin API (bearer token from MERIDIAN_ADMIN_TOKENS): sources and write keys, identity rules,
@@ -267,15 +268,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       customerId: string,
       refuse: (homeRegion: string) => AdminError,
     ) => {
-      const [customer] = await deps.globalSql<
-        { customer_id: string; home_region: string; regions: string[]; merged_into: string | null }[]
-      >`
-        select customer_id, home_region, regions, merged_into from customers where customer_id = ${customerId}`;
+      const customer = await customerPlacement(deps.globalSql, customerId);
       if (!customer) throw new AdminError(404, `no customer ${customerId}`);
       // Other regions' parts are shown as counts, beside a part the token may read; a person held
       // only in regions the token does not cover is not its business at all.
       if (token.regions !== '*' && !customer.regions.some((region) => mayRead(token, region)))
-        throw refuse(customer.home_region);
+        throw refuse(customer.homeRegion);
       const parts: RegionalProfile[] = [];
       for (const region of customer.regions) {
         const pool = deps.regional.get(region);
@@ -297,7 +295,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
             }),
           ),
       );
-      return { customerId, homeRegion: customer.home_region, mergedInto: customer.merged_into, regions: parts };
+      return { customerId, homeRegion: customer.homeRegion, mergedInto: customer.mergedInto, regions: parts };
     };
 
     const customerId = z.uuid('customer IDs are UUIDs');
@@ -363,18 +361,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const identifier = identifiers.find((i) => i.type === type);
         if (!identifier)
           throw new AdminError(400, rejected[0]?.reason ?? `"${type}" is not an identifier type Meridian knows`);
-        const [row] = await deps.globalSql<{ customer_id: string }[]>`
-        select coalesce(c.merged_into, i.customer_id) as customer_id from identity_index i
-        left join customers c on c.customer_id = i.customer_id
-        where i.type = ${identifier.type} and i.blind_index = ${blindIndex(deps.hmacKey, identifier.type, identifier.value)}`;
+        const found = await customerOfIdentifier(
+          deps.globalSql,
+          identifier.type,
+          blindIndex(deps.hmacKey, identifier.type, identifier.value),
+        );
         const notFound = () =>
           new AdminError(
             404,
             `no profile has that ${type}${token.regions === '*' ? '' : ' in the regions this token covers'}`,
           );
-        if (!row) throw notFound();
+        if (!found) throw notFound();
         // Found only in other regions: answered as not found, so a scoped token cannot test who is a customer elsewhere.
-        return unifiedView(request, 'profile.lookup', token, row.customer_id, notFound);
+        return unifiedView(request, 'profile.lookup', token, found, notFound);
       },
     );
 

@@ -5,6 +5,7 @@ import { segmentRegionActivity } from '../../db/segment-suggestions-store';
 import { CHURN_RISK_THRESHOLD, suggestMarketing } from '../../domain/predictions';
 import { adminRoute, json } from '../openapi';
 import { AdminDeps, AdminKit } from './kit';
+import { getSegment } from '../../db/segments-store';
 
 /**
  * Marketing suggestions per segment (issue 11 §6, 智能营销建议): the best local hour to send, the
@@ -41,8 +42,7 @@ export function registerSegmentSuggestionRoutes(scope: FastifyInstance, deps: Ad
     },
     async (request) => {
       const token = kit.authorise(request);
-      const [segment] = await deps.globalSql<{ id: string; owner: string; brand_id: string | null }[]>`
-        select id, owner, brand_id from segments where id = ${request.params.id} and archived_at is null`;
+      const segment = await getSegment(deps.globalSql, request.params.id);
       if (!segment) throw kit.fail(404, `no segment ${request.params.id}`);
       let regions: string[];
       if (segment.owner === 'group') {
@@ -51,7 +51,7 @@ export function registerSegmentSuggestionRoutes(scope: FastifyInstance, deps: Ad
         kit.requireRegion(token, segment.owner, 'read segments');
         regions = [segment.owner];
       }
-      const consentBrand = await consentBrandOf(deps.globalSql, segment.brand_id);
+      const consentBrand = await consentBrandOf(deps.globalSql, segment.brandId);
       const hours = new Array<number>(24).fill(0);
       const reach: Record<string, number> = {};
       let members = 0;

@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { open, openJson, unwrapDataKey, type RegionKey } from '../../db/crypto-shredding';
+import { open, openJson, unwrapDataKey, type RegionKey } from './crypto-shredding';
 
 /**
  * A person as one region holds them: identities, traits, recent events and merge history,
