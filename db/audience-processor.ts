@@ -4,7 +4,7 @@ import type { RegionCatalog } from '../domain/regions';
 import type { SegmentNode } from '../domain/segments';
 import { consentBrandOf, visibleSourceIds } from './brands-store';
 import { eachConcurrently } from './concurrently';
-import { PollingLoop } from './polling-loop';
+import { loopOptions, PollingLoop } from './polling-loop';
 import {
   applySegmentMembership,
   type Segment,
@@ -49,26 +49,17 @@ export interface AudienceProcessorOptions {
   log?: (message: string) => void;
 }
 
-export class AudienceProcessor {
-  private readonly polling: PollingLoop;
-
+export class AudienceProcessor extends PollingLoop {
   constructor(
     private readonly sql: Sql,
     private readonly reactors: readonly AudienceReactor[],
     private readonly options: AudienceProcessorOptions = {},
   ) {
-    this.polling = new PollingLoop('audience processor', () => this.processBatch(), {
-      idleMs: options.idleMs ?? 200,
-      ...(options.log ? { log: options.log } : {}),
-    });
+    super('audience processor', loopOptions(options, 200));
   }
 
-  start(): void {
-    this.polling.start();
-  }
-
-  stop(): Promise<void> {
-    return this.polling.stop();
+  protected pass(): Promise<number> {
+    return this.processBatch();
   }
 
   /** Claims one batch, runs every reactor for its people, deletes it; returns the rows handled. */

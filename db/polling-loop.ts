@@ -9,56 +9,64 @@ export interface PollingLoopOptions {
   log?: (message: string) => void;
 }
 
-export class PollingLoop {
-  private stopped = true;
-  private poked = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+export abstract class PollingLoop {
+  #stopped = true;
+  #poked = false;
+  #loop?: Promise<void>;
+  #wake?: () => void;
+  readonly #name: string;
+  readonly #options: PollingLoopOptions;
 
-  constructor(
-    /** Names the process in log lines ("audience processor: … ; will retry"). */
-    private readonly name: string,
-    /** One pass: answers how many items it handled (0 → pause). */
-    private readonly pass: () => Promise<number>,
-    private readonly options: PollingLoopOptions,
-  ) {}
+  /** `name` names the process in log lines ("audience processor: …; will retry"). */
+  constructor(name: string, options: PollingLoopOptions) {
+    this.#name = name;
+    this.#options = options;
+  }
+
+  /** One pass: answers how many items it handled (0 → pause). */
+  protected abstract pass(): Promise<number>;
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run();
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
   }
 
   /** New work was committed (by this process): look now rather than after the pause. */
   poke(): void {
-    this.poked = true;
-    this.wake?.();
+    this.#poked = true;
+    this.#wake?.();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
       let handled = 0;
-      this.poked = false;
+      this.#poked = false;
       try {
         handled = await this.pass();
       } catch (error) {
         const first = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
-        this.options.log?.(`${this.name}: ${first}; will retry`);
+        this.#options.log?.(`${this.#name}: ${first}; will retry`);
       }
-      if (handled === 0 && !this.stopped && !this.poked)
+      if (handled === 0 && !this.#stopped && !this.#poked)
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.idleMs);
-          this.wake = () => {
+          const timer = setTimeout(resolve, this.#options.idleMs);
+          this.#wake = () => {
             clearTimeout(timer);
             resolve();
           };
         });
     }
   }
+}
+
+/** The loop options of a process whose own options carry `idleMs` and `log`. */
+export function loopOptions(options: { idleMs?: number; log?: (message: string) => void }, idleMs: number) {
+  return { idleMs: options.idleMs ?? idleMs, ...(options.log ? { log: options.log } : {}) };
 }

@@ -10,7 +10,7 @@ import {
   reconcileMergedRuns,
   runKeyHash,
 } from '../db/journeys-store';
-import { PollingLoop } from '../db/polling-loop';
+import { loopOptions, PollingLoop } from '../db/polling-loop';
 import { consumeMembershipEvents } from '../db/segments-store';
 import { type JourneyGraph, listenedEvents, listenedSegments } from '../domain/journeys';
 import type { RegionCatalog } from '../domain/regions';
@@ -48,9 +48,8 @@ export interface JourneyTriggerOptions {
   pauseRecheckMs?: number;
 }
 
-export class JourneyTrigger {
+export class JourneyTrigger extends PollingLoop {
   private readonly graphs = new Map<string, JourneyGraph>();
-  private readonly polling: PollingLoop;
 
   constructor(
     private readonly client: Client,
@@ -60,18 +59,7 @@ export class JourneyTrigger {
     private readonly globalSql: Sql,
     private readonly options: JourneyTriggerOptions = {},
   ) {
-    this.polling = new PollingLoop('journey trigger', () => this.pass(), {
-      idleMs: options.idleMs ?? 200,
-      ...(options.log ? { log: options.log } : {}),
-    });
-  }
-
-  start(): void {
-    this.polling.start();
-  }
-
-  stop(): Promise<void> {
-    return this.polling.stop();
+    super('journey trigger', loopOptions(options, 200));
   }
 
   /** One pass over the three sources; returns how many items it handled. */

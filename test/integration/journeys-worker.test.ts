@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordConsent } from '../../db/consent-store';
 import { createTestDeployment, type TestDeployment, type WorkerProcess } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import { grantEmailConsent } from '../support/journey-rig';
 import { decodedHistory } from '../support/history';
 import { type IngestionHarness, startIngestion } from '../support/ingestion';
 import { type SmtpHarness, startSmtpServer } from '../support/smtp';
@@ -87,21 +87,7 @@ describe('journeys in the worker process', () => {
     });
     const [row] = await sql<{ customer_id: string }[]>`select customer_id from events where message_id = ${identify}`;
     const customerId = row!.customer_id;
-    await recordConsent(
-      sql,
-      customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'granted',
-          source: 'admin',
-          at: '2026-01-01T00:00:00Z',
-          proof: { kind: 'test', reference: 'seed' },
-        },
-      ],
-      { country: 'DE' },
-      { outbox: false },
-    );
+    await grantEmailConsent(sql, customerId, 'DE');
     const track = async (event: string, properties: Record<string, unknown>) => {
       const res = await ingest.send(writeKey, '/v1/track', {
         userId,

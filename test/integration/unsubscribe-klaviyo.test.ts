@@ -2,13 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailChannel } from '../../activities/channels/channels';
 import { type ChannelActivities, createChannelActivities } from '../../activities/channels/regional';
-import { recordConsent } from '../../db/consent-store';
 import { keyFromRef, newDataKey, type RegionKey, seal, wrapDataKey } from '../../db/crypto-shredding';
 import { createMailer, type Mailer } from '../../mail/mailer';
 import { allowEmulatorHosts } from '../emulators/hosts';
 import { type KlaviyoEmulator, startKlaviyoEmulator } from '../emulators/klaviyo';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
+import { grantEmailConsent } from '../support/journey-rig';
 import { type IngestionHarness, startIngestion } from '../support/ingestion';
 import { type SmtpHarness, startSmtpServer } from '../support/smtp';
 
@@ -84,21 +84,7 @@ describe('one-click unsubscribe reaches Klaviyo', () => {
       insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id, provenance)
       values (${customerId}, 'email', ${randomBytes(32)}, ${seal(dataKey, email, `identity:${customerId}:email`)},
               ${customerId}, 'test-source', 'server')`;
-    await recordConsent(
-      sql,
-      customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'granted',
-          source: 'admin',
-          at: new Date(Date.now() - 86_400_000).toISOString(),
-          proof: { kind: 'test', reference: 'seed' },
-        },
-      ],
-      { country: 'DE' },
-      { outbox: false },
-    );
+    await grantEmailConsent(sql, customerId, 'DE', new Date(Date.now() - 86_400_000).toISOString());
     klaviyo.seedProfile({ email, subscribed: true });
     expect(klaviyo.profile(email)?.suppressions ?? []).toHaveLength(0);
 

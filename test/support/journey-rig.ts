@@ -97,21 +97,7 @@ export async function startJourneyRig(name: string): Promise<JourneyRig> {
     expect(res.status).toBe(200);
     const [row] = await sql<{ customer_id: string }[]>`select customer_id from events where message_id = ${messageId}`;
     const customerId = row!.customer_id;
-    await recordConsent(
-      sql,
-      customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'granted',
-          source: 'admin',
-          at: '2026-01-01T00:00:00Z',
-          proof: { kind: 'test', reference: 'seed' },
-        },
-      ],
-      { country },
-      { outbox: false },
-    );
+    await grantEmailConsent(sql, customerId, country);
     return { userId, email, customerId, timezone };
   }
 
@@ -149,4 +135,15 @@ export async function startJourneyRig(name: string): Promise<JourneyRig> {
       await smtp.close();
     },
   };
+}
+
+/** Email marketing consent granted (by an admin, proof "seed") at `at`, recorded without the propagation outbox. */
+export async function grantEmailConsent(sql: Sql, customerId: string, country: string, at = '2026-01-01T00:00:00Z') {
+  await recordConsent(
+    sql,
+    customerId,
+    [{ purpose: 'emailMarketing', state: 'granted', source: 'admin', at, proof: { kind: 'test', reference: 'seed' } }],
+    { country },
+    { outbox: false },
+  );
 }
