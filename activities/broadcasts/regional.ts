@@ -5,14 +5,12 @@ import {
   dueRecipients,
   getBroadcast,
   nextPlannedInstant,
-  planRecipients,
+  planMembersPage,
   type RecipientOutcome,
   recordRecipientOutcomes,
   setBroadcastStatus,
   tallyRecipients,
-  zoneClues,
 } from '../../db/broadcasts-store';
-import { segmentMembersPage } from '../../db/segments-store';
 import { broadcastSendKey, broadcastZone, sendInstant } from '../../domain/broadcasts';
 import type { IncomingCall } from '../../db/region-writer';
 import type { SendRequest } from '../../domain/send-gate';
@@ -64,6 +62,8 @@ export interface SendDueInput {
 
 /** Seconds of sending per batch at the rate cap: the workflow hears a pause or cancel between batches. */
 const BATCH_SECONDS = 2;
+/** Heartbeats while sending, at most this often (the workflow's heartbeat timeout is 15 s). */
+const HEARTBEAT_EVERY_MS = 1000;
 /** Members claimed by the gate at once within a batch. */
 const SEND_CHUNK = 500;
 
@@ -125,23 +125,21 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       input: PlanPageInput,
     ): Promise<{ next: string | null; planned: number; skipped: number; groups: number }> {
       const broadcast = await broadcastOf(input.broadcastId);
-      const members = await segmentMembersPage(deps.sql, broadcast.segmentId, input.after, input.pageSize);
-      const clues = await zoneClues(deps.sql, members);
       const startedAt = new Date(input.startedAt);
-      const rows: { customerId: string; zone: string; sendAt: Date }[] = [];
-      let skipped = 0;
-      for (const customerId of members) {
-        const zone = broadcastZone(clues.get(customerId) ?? {}, broadcast.fallbackZone);
-        const instant = sendInstant(startedAt, broadcast, zone);
-        if ('at' in instant) rows.push({ customerId, zone, sendAt: instant.at });
-        else skipped++;
-      }
-      await planRecipients(deps.sql, broadcast.id, rows);
+      const page = await planMembersPage(
+        deps.sql,
+        { broadcastId: broadcast.id, segmentId: broadcast.segmentId, after: input.after, limit: input.pageSize },
+        (clues) => {
+          const zone = broadcastZone(clues, broadcast.fallbackZone);
+          const instant = sendInstant(startedAt, broadcast, zone);
+          return 'at' in instant ? { zone, sendAt: instant.at } : undefined;
+        },
+      );
       return {
-        next: members.length < input.pageSize ? null : (members.at(-1) ?? null),
-        planned: rows.length,
-        skipped,
-        groups: new Set(rows.map((r) => r.sendAt.getTime())).size,
+        next: page.members < input.pageSize ? null : page.last,
+        planned: page.planned,
+        skipped: page.skipped,
+        groups: page.groups,
       };
     },
 
@@ -174,6 +172,13 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       // batch that dies first is retried, finds its members' keys sent, and records them then.
       const outcomes: { customerId: string; outcome: RecipientOutcome }[] = [];
       let done = 0;
+      // At most a heartbeat a second from here: each one is encoded (the payload codec) and handed to the worker.
+      let beatAt = 0;
+      const beat = (n: number) => {
+        if (Date.now() - beatAt < HEARTBEAT_EVERY_MS) return;
+        beatAt = Date.now();
+        context.heartbeat({ done: n });
+      };
       const concurrency = Math.max(1, Math.min(input.concurrency, deps.maxConcurrency ?? 8));
       try {
         // Claimed a chunk at a time: a claim lapses after SEND_CLAIM_SECONDS, longer than a chunk takes.
@@ -192,7 +197,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
           );
           const answers = await deps.sendBatch(
             requests,
-            { concurrency, beforeSend: take, afterEach: () => context.heartbeat({ done: ++done }) },
+            { concurrency, beforeSend: take, afterEach: () => beat(++done) },
             events,
           );
           for (const [i, sent] of answers.entries()) {
