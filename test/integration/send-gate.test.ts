@@ -92,6 +92,24 @@ describe('the send gate', () => {
     return { customerId, email, phone };
   }
 
+  /** The person withdrew email marketing a second before `now`. */
+  const withdrawEmail = (customerId: string) =>
+    recordConsent(
+      sql,
+      customerId,
+      [
+        {
+          purpose: 'emailMarketing',
+          state: 'withdrawn',
+          source: 'preference-centre',
+          at: new Date(now.getTime() - 1000).toISOString(),
+          proof: { kind: 'test', reference: 'w' },
+        },
+      ],
+      undefined,
+      { outbox: false },
+    );
+
   const request = (
     customerId: string,
     channel: 'email' | 'sms',
@@ -205,21 +223,7 @@ describe('the send gate', () => {
     now = TUESDAY_11_PARIS;
     const p = await person('FR');
     const input = request(p.customerId, 'email'); // scheduled: the journey holds this input
-    await recordConsent(
-      sql,
-      p.customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'withdrawn',
-          source: 'preference-centre',
-          at: new Date(now.getTime() - 1000).toISOString(),
-          proof: { kind: 'test', reference: 'w' },
-        },
-      ],
-      undefined,
-      { outbox: false },
-    );
+    await withdrawEmail(p.customerId);
     expect(await send(input)).toEqual({ status: 'blocked', reason: 'consent-not-granted' });
     expect(await readSendKey(sql, input.sendKey)).toBeUndefined();
     // SMS consent is its own purpose and still holds.
@@ -367,21 +371,7 @@ describe('the send gate', () => {
     const [fresh, withdrawn, suppressed, capped, twice, earlier, held] = await Promise.all(
       Array.from({ length: 7 }, () => person('FR')),
     );
-    await recordConsent(
-      sql,
-      withdrawn!.customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'withdrawn',
-          source: 'preference-centre',
-          at: new Date(now.getTime() - 1000).toISOString(),
-          proof: { kind: 'test', reference: 'w' },
-        },
-      ],
-      undefined,
-      { outbox: false },
-    );
+    await withdrawEmail(withdrawn!.customerId);
     await suppress(sql, suppressed!.customerId, 'req-batch');
     // Two marketing emails today already: the daily cap stops the third.
     for (let i = 0; i < 2; i++)
