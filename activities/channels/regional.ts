@@ -115,7 +115,7 @@ export function createChannelSender(deps: ChannelActivityDeps) {
    * broadcast's batch: hundreds). The gate decides and claims the whole batch in one transaction
    * (db/send-gate-store.ts reserveSendBatch); the addresses and the content are read for the batch
    * at once; the provider calls run `concurrency` at a time (each after `beforeSend`, a rate
-   * limiter); what became of every claimed key is recorded in one statement, even when a call threw.
+   * limiter); what became of the claimed keys is recorded a hundred at a time, one statement each, even when a call threw.
    * Each request's answer is its SendOutcome, or the ApplicationFailure sendMessage would throw for
    * it (a failure that concerns the batch as a whole, a bad request or an unconfigured channel, is
    * thrown). A retried batch finds its sent keys and sends nobody twice.
@@ -238,6 +238,9 @@ export function createChannelSender(deps: ChannelActivityDeps) {
             unsubscribeUrl: link,
           });
           results.push({ sendKey: request.sendKey, outcome: 'sent', providerMessageId });
+          // Recorded every RECORD_EVERY sends too: a worker killed mid-batch leaves at most that many
+          // sent-but-pending keys, which a retry hands the provider again under the same Message-ID.
+          if (results.length >= RECORD_EVERY) await recordSendResults(deps.sql, results.splice(0));
           await recordSent(request, providerMessageId, events);
           answers[index] = { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
         } catch (error) {
@@ -314,6 +317,9 @@ export function createChannelSender(deps: ChannelActivityDeps) {
     },
   };
 }
+
+/** Claimed keys whose results are recorded together while a batch sends. */
+const RECORD_EVERY = 100;
 
 /** A request's answer in a batch: its outcome, or the failure sendMessage would throw for it alone. */
 export type BatchOutcome = SendOutcome | { status: 'failure'; failure: ApplicationFailure };
