@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import type { BroadcastInput, BroadcastStatus, ZoneClues } from '../domain/broadcasts';
 import type { Channel } from '../domain/quiet-hours';
+import { segmentMembersPageSql } from './segments-store';
 
 /**
  * Broadcasts: the definition in the global database (`broadcasts`, no personal data), the plan in
@@ -97,35 +98,71 @@ export async function setBroadcastStatus(
 // The plan, in the region
 // ---------------------------------------------------------------------------------------------
 
-/** What is known of each person's zone: their latest event's zone and their (consent) country. */
-export async function zoneClues(sql: Sql, customerIds: string[]): Promise<Map<string, ZoneClues>> {
-  const clues = new Map<string, ZoneClues>(customerIds.map((id) => [id, {}]));
-  if (customerIds.length === 0) return clues;
-  const zones = await sql<{ customer_id: string; timezone: string }[]>`
-    select distinct on (customer_id) customer_id, timezone from events
-    where customer_id = any(${sql.array(customerIds)}::uuid[]) and timezone is not null
-    order by customer_id, timestamp desc`;
-  const countries = await sql<{ customer_id: string; country: string }[]>`
-    select customer_id, country from consent_subjects where customer_id = any(${sql.array(customerIds)}::uuid[])`;
-  for (const z of zones) clues.get(z.customer_id)!.zone = z.timezone;
-  for (const c of countries) clues.get(c.customer_id)!.country = c.country;
-  return clues;
+/** Each page member's latest event zone and consent country (`page` is the CTE of members). */
+const cluesSql = (sql: Sql) => sql`
+  select p.customer_id,
+    (select e.timezone from events e where e.customer_id = p.customer_id and e.timezone is not null
+      order by e.timestamp desc limit 1) as zone,
+    s.country
+  from page p left join consent_subjects s on s.customer_id = p.customer_id`;
+
+export interface PlannedPage {
+  /** Members on the page. */
+  members: number;
+  /** Given an instant (added now, or by an earlier attempt at this page). */
+  planned: number;
+  skipped: number;
+  /** Distinct instants on the page. */
+  groups: number;
+  /** The page's last member: the next page's cursor. */
+  last: string | null;
 }
 
-/** Adds planned sends; a person already in the plan keeps their row (a replanned page changes nothing). */
-export async function planRecipients(
+/**
+ * Plans a page of the segment's members set-based, in two statements on one snapshot (repeatable
+ * read, so both see the same page): the distinct pairs of zone clues on the page (the latest event's
+ * zone, the consent country; few however large the page), each given its zone and instant by
+ * `planFor` (undefined: skipped), then one INSERT … SELECT giving every member their pair's. A member
+ * already in the plan keeps their row (a replanned page changes nothing).
+ */
+export async function planMembersPage(
   sql: Sql,
-  broadcastId: string,
-  rows: { customerId: string; zone: string; sendAt: Date }[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await sql`
-    insert into broadcast_recipients (broadcast_id, customer_id, zone, send_at, status)
-    select ${broadcastId}, u.customer_id, u.zone, u.send_at, 'planned'
-    from unnest(${sql.array(rows.map((r) => r.customerId))}::uuid[], ${sql.array(rows.map((r) => r.zone))}::text[],
-                ${sql.array(rows.map((r) => r.sendAt.toISOString()))}::timestamptz[]) as u(customer_id, zone, send_at)
-    on conflict (broadcast_id, customer_id) do nothing`;
-  return inserted.count;
+  page: { broadcastId: string; segmentId: string; after: string | null; limit: number },
+  planFor: (clues: ZoneClues) => { zone: string; sendAt: Date } | undefined,
+): Promise<PlannedPage> {
+  return sql.begin('isolation level repeatable read', async (tx) => {
+    const members = segmentMembersPageSql(tx as unknown as Sql, page.segmentId, page.after, page.limit);
+    const pairs = await tx<{ zone: string | null; country: string | null; n: number; last: string | null }[]>`
+      with page as (${members}), clues as (${cluesSql(tx as unknown as Sql)})
+      select zone, country, count(*)::int as n, (select customer_id from page order by customer_id desc limit 1) as last
+      from clues group by zone, country`;
+    const result: PlannedPage = { members: 0, planned: 0, skipped: 0, groups: 0, last: pairs[0]?.last ?? null };
+    const plans: { zone: string | null; country: string | null; planZone: string; sendAt: Date }[] = [];
+    for (const pair of pairs) {
+      result.members += pair.n;
+      const plan = planFor({ zone: pair.zone, country: pair.country });
+      if (!plan) {
+        result.skipped += pair.n;
+        continue;
+      }
+      result.planned += pair.n;
+      plans.push({ zone: pair.zone, country: pair.country, planZone: plan.zone, sendAt: plan.sendAt });
+    }
+    result.groups = new Set(plans.map((p) => p.sendAt.getTime())).size;
+    if (plans.length > 0)
+      await tx`
+        with page as (${members}), clues as (${cluesSql(tx as unknown as Sql)})
+        insert into broadcast_recipients (broadcast_id, customer_id, zone, send_at, status)
+        select ${page.broadcastId}, c.customer_id, u.plan_zone, u.send_at, 'planned'
+        from clues c
+        join unnest(${tx.array(plans.map((p) => p.zone) as string[])}::text[],
+                    ${tx.array(plans.map((p) => p.country) as string[])}::text[],
+                    ${tx.array(plans.map((p) => p.planZone))}::text[],
+                    ${tx.array(plans.map((p) => p.sendAt.toISOString()))}::timestamptz[]) as u(zone, country, plan_zone, send_at)
+          on u.zone is not distinct from c.zone and u.country is not distinct from c.country
+        on conflict (broadcast_id, customer_id) do nothing`;
+    return result;
+  });
 }
 
 /** The earliest planned instant not yet sent, and how many are planned in all. */

@@ -30,6 +30,30 @@ export async function loadPersonIdentifiers(
 }
 
 /**
+ * loadPersonIdentifiers for many people at once (a broadcast's batch): two statements for the
+ * batch. A person without a profile in this region is absent from the map.
+ */
+export async function loadPersonIdentifiersBatch(
+  sql: Sql,
+  regionKey: RegionKey,
+  customerIds: readonly string[],
+): Promise<Map<string, PersonIdentifiers>> {
+  const people = new Map<string, PersonIdentifiers>();
+  if (customerIds.length === 0) return people;
+  const ids = sql.array([...new Set(customerIds)]);
+  const rows = await sql<(IdentityRow & { customer_id: string })[]>`
+    select i.customer_id, i.type, i.blind_index, i.value_sealed, i.sealed_with, i.provenance, p.data_key_wrapped
+    from identities i join profiles p on p.customer_id = i.sealed_with
+    where i.customer_id = any(${ids}::uuid[])`;
+  const profiles = await sql<{ customer_id: string }[]>`
+    select customer_id from profiles where customer_id = any(${ids}::uuid[])`;
+  const byPerson = new Map<string, IdentityRow[]>(profiles.map((p) => [p.customer_id, []]));
+  for (const row of rows) byPerson.get(row.customer_id)?.push(row);
+  for (const [customerId, own] of byPerson) people.set(customerId, openIdentities(regionKey, customerId, own));
+  return people;
+}
+
+/**
  * The identifiers a server, connector or the person vouched for (no browser claim): what may be
  * uploaded to an ad audience. Anyone can claim anyone's email with a public write key; uploading a
  * claimed email would put a stranger in the audience under this profile's consent.

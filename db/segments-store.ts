@@ -617,11 +617,16 @@ export async function segmentMembersPage(
   after: string | null,
   limit: number,
 ): Promise<string[]> {
-  const rows = await sql<{ customer_id: string }[]>`
+  const rows = await sql<{ customer_id: string }[]>`${segmentMembersPageSql(sql, segmentId, after, limit)}`;
+  return rows.map((r) => r.customer_id);
+}
+
+/** The query of a page of current members (customer_id, in customer order), for a statement to build on. */
+export function segmentMembersPageSql(sql: Sql, segmentId: string, after: string | null, limit: number) {
+  return sql`
     select customer_id from segment_membership
     where segment_id = ${segmentId} and exited_at is null ${after === null ? sql`` : sql`and customer_id > ${after}::uuid`}
     order by customer_id limit ${limit}`;
-  return rows.map((r) => r.customer_id);
 }
 
 /** This region's member count, and which of `alsoElsewhere` are members here (to count them once). */

@@ -1,5 +1,5 @@
 import Holidays from 'date-holidays';
-import { addLocalDays, instantAt, localParts } from './local-time';
+import { addLocalDays, instantAt, isTimeZone, localParts } from './local-time';
 
 /**
  * Quiet hours: when a channel may not reach a person, per country, as data. A send that falls inside
@@ -74,6 +74,12 @@ export const MARKET_ZONES: Readonly<Record<string, string>> = {
   AU: 'Australia/Sydney',
   NZ: 'Pacific/Auckland',
 };
+
+/** The person's zone at send time: their latest event's zone when it is a real zone, else their market's, else UTC. */
+export function personZone(latestEventZone: string | null | undefined, country: string | undefined): string {
+  if (latestEventZone && isTimeZone(latestEventZone)) return latestEventZone;
+  return MARKET_ZONES[country ?? ''] ?? 'UTC';
+}
 
 export function quietHoursRule(country: string, channel: Channel): QuietHoursRule | undefined {
   return QUIET_HOURS[channel][country.toUpperCase()];

@@ -1,4 +1,4 @@
-import { Liquid } from 'liquidjs';
+import { Liquid, type Template } from 'liquidjs';
 import mjml2html from 'mjml';
 import { isMjml, isRightToLeft, type TemplateVariant } from '../domain/templates';
 
@@ -75,6 +75,27 @@ function engine(escapeHtml: boolean): Liquid {
 const htmlLiquid = engine(true);
 const textLiquid = engine(false);
 
+/** Parsed sources, per engine: a broadcast renders one variant for every member, parsed once. */
+const PARSED_CACHE_SIZE = 200;
+const parsedCache = new Map<Liquid, Map<string, Template[]>>();
+
+function renderLiquid(
+  liquid: Liquid,
+  source: string,
+  scope: Record<string, unknown>,
+  options: { globals: { settings: RenderSettings } },
+): Promise<string> {
+  let cache = parsedCache.get(liquid);
+  if (!cache) parsedCache.set(liquid, (cache = new Map()));
+  let parsed = cache.get(source);
+  if (!parsed) {
+    parsed = liquid.parse(source);
+    if (cache.size >= PARSED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(source, parsed);
+  }
+  return liquid.render(parsed, scope, options) as Promise<string>;
+}
+
 /** A variant's Liquid and MJML, checked when it is saved: the first problem, or undefined. */
 export async function checkTemplateVariant(channel: string, variant: TemplateVariant): Promise<string | undefined> {
   try {
@@ -135,11 +156,11 @@ export async function renderVariant(
   settings: RenderSettings,
 ): Promise<RenderedContent> {
   const options = { globals: { settings } };
-  if (channel !== 'email') return { text: (await textLiquid.parseAndRender(variant.body, scope, options)).trim() };
-  const subject = (await textLiquid.parseAndRender(variant.subject ?? '', scope, options)).replace(/\s+/g, ' ').trim();
-  let html = await htmlLiquid.parseAndRender(variant.body, scope, options);
+  if (channel !== 'email') return { text: (await renderLiquid(textLiquid, variant.body, scope, options)).trim() };
+  const subject = (await renderLiquid(textLiquid, variant.subject ?? '', scope, options)).replace(/\s+/g, ' ').trim();
+  let html = await renderLiquid(htmlLiquid, variant.body, scope, options);
   if (isMjml(html)) html = (await mjml2html(html, { validationLevel: 'soft' })).html;
   html = withDirection(html, settings.locale);
-  const text = variant.text ? (await textLiquid.parseAndRender(variant.text, scope, options)).trim() : textOfHtml(html);
+  const text = variant.text ? (await renderLiquid(textLiquid, variant.text, scope, options)).trim() : textOfHtml(html);
   return { subject, text, html };
 }

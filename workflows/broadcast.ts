@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -49,6 +50,8 @@ const SEND: ActivityOptions = {
 };
 
 const PLAN_PAGE_SIZE = 1000;
+/** Since planning is set-based (a page costs a few statements however large): fewer, larger pages. */
+const SET_BASED_PLAN_PAGE_SIZE = 10_000;
 /** Upper bounds asked of each batch; the region's configuration (rate, concurrency) lowers them. */
 export const SEND_BATCH = 2000;
 export const SEND_CONCURRENCY = 64;
@@ -122,13 +125,14 @@ export async function broadcast(input: BroadcastWorkflowInput): Promise<Broadcas
   // Planning: every member in this region, a page at a time.
   if (input.phase !== 'sending') {
     let after = input.after ?? null;
+    const pageSize = patched('broadcast-set-based-plan-pages') ? SET_BASED_PLAN_PAGE_SIZE : PLAN_PAGE_SIZE;
     for (;;) {
       if (cancelled) break;
       const page = await planBroadcastPage({
         broadcastId: input.broadcastId,
         startedAt: input.startedAt,
         after,
-        pageSize: PLAN_PAGE_SIZE,
+        pageSize,
       });
       counts.planned += page.planned;
       counts.skipped += page.skipped;

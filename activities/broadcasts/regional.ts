@@ -5,17 +5,16 @@ import {
   dueRecipients,
   getBroadcast,
   nextPlannedInstant,
-  planRecipients,
+  planMembersPage,
   type RecipientOutcome,
   recordRecipientOutcomes,
   setBroadcastStatus,
   tallyRecipients,
-  zoneClues,
 } from '../../db/broadcasts-store';
-import { segmentMembersPage } from '../../db/segments-store';
 import { broadcastSendKey, broadcastZone, sendInstant } from '../../domain/broadcasts';
 import type { IncomingCall } from '../../db/region-writer';
-import type { SendOutcome, SendRequest } from '../../domain/send-gate';
+import type { SendRequest } from '../../domain/send-gate';
+import type { ChannelSender } from '../channels/regional';
 
 /**
  * The region side of a broadcast (workflows/broadcast.ts). Planning: a page of the segment's
@@ -29,14 +28,13 @@ export interface BroadcastActivityDeps {
   region: string;
   sql: Sql;
   globalSql: Sql;
-  /** The channel activities' sendMessage, called in-process for each member of a batch. */
-  sendMessage: (request: SendRequest) => Promise<SendOutcome>;
   /**
-   * When given (the worker's wiring): sends like sendMessage but collects the `Message Sent` events,
+   * The channel sender's batch (activities/channels/regional.ts sendBatch), called in-process: the
+   * gate for a chunk of members at once, their `Message Sent` events appended to the list given,
    * written for the whole batch by `writeDeliveryEvents` before the outcomes are recorded.
    */
-  sendCollecting?: (request: SendRequest, collect: IncomingCall[]) => Promise<SendOutcome>;
-  writeDeliveryEvents?: (calls: IncomingCall[]) => Promise<void>;
+  sendBatch: ChannelSender['sendBatch'];
+  writeDeliveryEvents: (calls: IncomingCall[]) => Promise<void>;
   /** The region's cap on sends started per second (the providers' rate); a batch asks for at most this. */
   maxPerSecond: number;
   /** The region's cap on sends in flight at once (MERIDIAN_BROADCAST_CONCURRENCY); default 8. */
@@ -64,6 +62,10 @@ export interface SendDueInput {
 
 /** Seconds of sending per batch at the rate cap: the workflow hears a pause or cancel between batches. */
 const BATCH_SECONDS = 2;
+/** Heartbeats while sending, at most this often (the workflow's heartbeat timeout is 15 s). */
+const HEARTBEAT_EVERY_MS = 1000;
+/** Members claimed by the gate at once within a batch. */
+const SEND_CHUNK = 500;
 
 export interface SendDueResult {
   attempted: number;
@@ -123,23 +125,21 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       input: PlanPageInput,
     ): Promise<{ next: string | null; planned: number; skipped: number; groups: number }> {
       const broadcast = await broadcastOf(input.broadcastId);
-      const members = await segmentMembersPage(deps.sql, broadcast.segmentId, input.after, input.pageSize);
-      const clues = await zoneClues(deps.sql, members);
       const startedAt = new Date(input.startedAt);
-      const rows: { customerId: string; zone: string; sendAt: Date }[] = [];
-      let skipped = 0;
-      for (const customerId of members) {
-        const zone = broadcastZone(clues.get(customerId) ?? {}, broadcast.fallbackZone);
-        const instant = sendInstant(startedAt, broadcast, zone);
-        if ('at' in instant) rows.push({ customerId, zone, sendAt: instant.at });
-        else skipped++;
-      }
-      await planRecipients(deps.sql, broadcast.id, rows);
+      const page = await planMembersPage(
+        deps.sql,
+        { broadcastId: broadcast.id, segmentId: broadcast.segmentId, after: input.after, limit: input.pageSize },
+        (clues) => {
+          const zone = broadcastZone(clues, broadcast.fallbackZone);
+          const instant = sendInstant(startedAt, broadcast, zone);
+          return 'at' in instant ? { zone, sendAt: instant.at } : undefined;
+        },
+      );
       return {
-        next: members.length < input.pageSize ? null : (members.at(-1) ?? null),
-        planned: rows.length,
-        skipped,
-        groups: new Set(rows.map((r) => r.sendAt.getTime())).size,
+        next: page.members < input.pageSize ? null : page.last,
+        planned: page.planned,
+        skipped: page.skipped,
+        groups: page.groups,
       };
     },
 
@@ -168,66 +168,63 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       const take = rateLimiter(perSecond);
       const context = Context.current();
       const events: IncomingCall[] = [];
-      const send = deps.sendCollecting
-        ? (request: SendRequest) => deps.sendCollecting!(request, events)
-        : deps.sendMessage;
       // Outcomes are recorded in one statement after the batch (and after its delivery events): a
       // batch that dies first is retried, finds its members' keys sent, and records them then.
       const outcomes: { customerId: string; outcome: RecipientOutcome }[] = [];
-      let cursor = 0;
-      const sendOne = async (customerId: string) => {
-        await take();
-        const request: SendRequest = {
-          region: deps.region,
-          customerId,
-          brandId: broadcast.brandId,
-          channel: broadcast.channel,
-          purpose: 'marketing',
-          templateRef: broadcast.templateRef,
-          sendKey: broadcastSendKey(broadcast.id, customerId),
-        };
-        let outcome: RecipientOutcome | undefined;
-        try {
-          const sent = await send(request);
-          if (sent.status === 'sent') {
-            outcome = { status: 'sent' };
-            if (sent.repeated) result.repeated++;
-            else result.sent++;
-          } else if (sent.status === 'deferred') {
-            outcome = { status: 'deferred', until: new Date(sent.until) };
-            result.deferred++;
-          } else {
-            outcome = { status: 'blocked', reason: sent.reason };
-            result.blocked[sent.reason] = (result.blocked[sent.reason] ?? 0) + 1;
-          }
-        } catch (error) {
-          const type = error instanceof ApplicationFailure ? error.type : undefined;
-          const reason = type ? MEMBER_FAILURES[type] : undefined;
-          if (reason && error instanceof ApplicationFailure && error.nonRetryable) {
-            outcome = { status: 'failed', reason };
-            result.failed++;
-          } else if (type === 'ChannelNotConfigured' || type === 'BadSendRequest') {
-            // The broadcast cannot send at all: fail it, with the gate's message (IDs only).
-            throw error;
-          } else {
-            result.retryLater++;
-          }
-        }
-        if (outcome) outcomes.push({ customerId, outcome });
-        context.heartbeat({ done: cursor });
+      let done = 0;
+      // At most a heartbeat a second from here: each one is encoded (the payload codec) and handed to the worker.
+      let beatAt = 0;
+      const beat = (n: number) => {
+        if (Date.now() - beatAt < HEARTBEAT_EVERY_MS) return;
+        beatAt = Date.now();
+        context.heartbeat({ done: n });
       };
-      const runner = async () => {
-        while (cursor < due.length) {
-          const customerId = due[cursor++]!;
-          await sendOne(customerId);
-        }
-      };
-      const concurrency = Math.min(input.concurrency, deps.maxConcurrency ?? 8, due.length);
+      const concurrency = Math.max(1, Math.min(input.concurrency, deps.maxConcurrency ?? 8));
       try {
-        await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runner));
+        // Claimed a chunk at a time: a claim lapses after SEND_CLAIM_SECONDS, longer than a chunk takes.
+        for (let start = 0; start < due.length; start += SEND_CHUNK) {
+          const chunk = due.slice(start, start + SEND_CHUNK);
+          const requests = chunk.map(
+            (customerId): SendRequest => ({
+              region: deps.region,
+              customerId,
+              brandId: broadcast.brandId,
+              channel: broadcast.channel,
+              purpose: 'marketing',
+              templateRef: broadcast.templateRef,
+              sendKey: broadcastSendKey(broadcast.id, customerId),
+            }),
+          );
+          const answers = await deps.sendBatch(
+            requests,
+            { concurrency, beforeSend: take, afterEach: () => beat(++done) },
+            events,
+          );
+          for (const [i, sent] of answers.entries()) {
+            const customerId = chunk[i]!;
+            if (sent.status === 'sent') {
+              outcomes.push({ customerId, outcome: { status: 'sent' } });
+              if (sent.repeated) result.repeated++;
+              else result.sent++;
+            } else if (sent.status === 'deferred') {
+              outcomes.push({ customerId, outcome: { status: 'deferred', until: new Date(sent.until) } });
+              result.deferred++;
+            } else if (sent.status === 'blocked') {
+              outcomes.push({ customerId, outcome: { status: 'blocked', reason: sent.reason } });
+              result.blocked[sent.reason] = (result.blocked[sent.reason] ?? 0) + 1;
+            } else {
+              const reason = MEMBER_FAILURES[sent.failure.type ?? ''];
+              if (reason && sent.failure.nonRetryable) {
+                outcomes.push({ customerId, outcome: { status: 'failed', reason } });
+                result.failed++;
+              } else result.retryLater++;
+            }
+          }
+          context.heartbeat({ done });
+        }
       } finally {
         // Even when the batch fails (the broadcast cannot send at all), what was sent is recorded.
-        if (deps.writeDeliveryEvents) await deps.writeDeliveryEvents(events);
+        await deps.writeDeliveryEvents(events);
         await recordRecipientOutcomes(deps.sql, broadcast.id, outcomes);
       }
       return result;

@@ -2,9 +2,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from 'postgres';
 import { consentBrandOf } from '../../db/brands-store';
 import type { RegionKey } from '../../db/crypto-shredding';
-import { loadPersonIdentifiers, removeIdentityValue } from '../../db/person-store';
+import { loadPersonIdentifiersBatch, removeIdentityValue } from '../../db/person-store';
 import type { CallOutcome, IncomingCall } from '../../db/region-writer';
-import { markFailed, markSent, releaseSendClaim, reserveSend } from '../../db/send-gate-store';
+import { recordSendResults, reserveSendBatch, type SendResult } from '../../db/send-gate-store';
 import { deliveryEventCall } from '../../domain/delivery-events';
 import { unsubscribeUrl } from '../../domain/privacy-links';
 import type { Channel, FrequencyCap, SendOutcome, SendPurpose, SendRequest } from '../../domain/send-gate';
@@ -28,6 +28,16 @@ export interface MessageTemplates {
     templateRef: string,
     context: { channel: Channel; customerId: string; brandId: string; region: string },
   ): Promise<RenderedMessage>;
+  /**
+   * One template for many people (a broadcast's batch), each person's facts read once for all: the
+   * rendered message, or the ChannelSendError that person's render ended in. A template that cannot
+   * be used at all (missing, another channel's) throws. Absent: `render` is called per person.
+   */
+  renderBatch?(
+    templateRef: string,
+    context: { channel: Channel; brandId: string; region: string },
+    customerIds: readonly string[],
+  ): Promise<Map<string, RenderedMessage | ChannelSendError>>;
 }
 
 export interface ChannelActivityDeps {
@@ -80,7 +90,8 @@ export function createChannelSender(deps: ChannelActivityDeps) {
     return scope;
   }
 
-  async function send(input: SendRequest, collect?: IncomingCall[]): Promise<SendOutcome> {
+  /** A request checked as sendMessage checks it: a BadSendRequest or ChannelNotConfigured failure otherwise. */
+  function checked(input: SendRequest): { request: SendRequest; channel: MessageChannel } {
     const parsed = sendRequestSchema.safeParse(input);
     if (!parsed.success)
       throw ApplicationFailure.nonRetryable(describeIssues(parsed.error, 'send request'), 'BadSendRequest');
@@ -96,115 +107,222 @@ export function createChannelSender(deps: ChannelActivityDeps) {
         `channel: no ${request.channel} provider is configured in region ${deps.region}`,
         'ChannelNotConfigured',
       );
+    return { request, channel };
+  }
 
-    const consentBrand = await consentScope(request.brandId);
-    const reservation = await reserveSend(
+  /**
+   * Sends a batch of messages on one channel, purpose and brand (one request: sendMessage; a
+   * broadcast's batch: hundreds). The gate decides and claims the whole batch in one transaction
+   * (db/send-gate-store.ts reserveSendBatch); the addresses and the content are read for the batch
+   * at once; the provider calls run `concurrency` at a time (each after `beforeSend`, a rate
+   * limiter); what became of the claimed keys is recorded a hundred at a time, one statement each, even when a call threw.
+   * Each request's answer is its SendOutcome, or the ApplicationFailure sendMessage would throw for
+   * it (a failure that concerns the batch as a whole, a bad request or an unconfigured channel, is
+   * thrown). A retried batch finds its sent keys and sends nobody twice.
+   */
+  async function sendBatch(
+    inputs: readonly SendRequest[],
+    options: { concurrency?: number; beforeSend?: () => Promise<void>; afterEach?: () => void } = {},
+    collect?: IncomingCall[],
+  ): Promise<BatchOutcome[]> {
+    if (inputs.length === 0) return [];
+    const checkedAll = inputs.map(checked);
+    const { request: first, channel } = checkedAll[0]!;
+    const requests = checkedAll.map((c) => c.request);
+    if (requests.some((r) => r.channel !== first.channel || r.purpose !== first.purpose || r.brandId !== first.brandId))
+      throw ApplicationFailure.nonRetryable(
+        'a batch of sends is for one channel, purpose and brand: send the others in their own batch',
+        'BadSendRequest',
+      );
+    const events: IncomingCall[] = collect ?? [];
+    const consentBrand = await consentScope(first.brandId);
+    const reservations = await reserveSendBatch(
       deps.sql,
-      request,
+      requests,
       consentBrand,
       now(),
       deps.caps ?? FREQUENCY_CAPS,
       channel.consentPurpose,
     );
-    switch (reservation.kind) {
-      case 'already-sent':
-        // The earlier attempt may have died between the provider and its event: written again, stored once.
-        await recordSent(request, reservation.providerMessageId, collect);
-        return {
-          status: 'sent',
-          sendKey: request.sendKey,
-          providerMessageId: reservation.providerMessageId,
-          repeated: true,
-        };
-      case 'in-flight':
-        throw ApplicationFailure.create({
-          message: `send key ${request.sendKey} is held by another attempt: retrying once it is released`,
-          type: 'SendInFlight',
-        });
-      case 'deferred':
-        return { status: 'deferred', until: reservation.until.toISOString() };
-      case 'blocked':
-        return { status: 'blocked', reason: reservation.reason };
-      case 'reserved':
-        break;
+    const answers: (BatchOutcome | undefined)[] = new Array(requests.length);
+    const claimed: number[] = [];
+    for (const [i, reservation] of reservations.entries()) {
+      const request = requests[i]!;
+      switch (reservation.kind) {
+        case 'already-sent':
+          // The earlier attempt may have died between the provider and its event: written again, stored once.
+          await recordSent(request, reservation.providerMessageId, events);
+          answers[i] = {
+            status: 'sent',
+            sendKey: request.sendKey,
+            providerMessageId: reservation.providerMessageId,
+            repeated: true,
+          };
+          break;
+        case 'in-flight':
+          answers[i] = {
+            status: 'failure',
+            failure: ApplicationFailure.create({
+              message: `send key ${request.sendKey} is held by another attempt: retrying once it is released`,
+              type: 'SendInFlight',
+            }),
+          };
+          break;
+        case 'deferred':
+          answers[i] = { status: 'deferred', until: reservation.until.toISOString() };
+          break;
+        case 'blocked':
+          answers[i] = { status: 'blocked', reason: reservation.reason };
+          break;
+        case 'reserved':
+          claimed.push(i);
+      }
     }
 
-    const person = await loadPersonIdentifiers(deps.sql, deps.regionKey, request.customerId);
-    const to = person ? channel.addressOf(person) : undefined;
-    if (!to) {
-      await markFailed(deps.sql, request.sendKey, 'no-address');
-      return { status: 'blocked', reason: 'no-address' };
-    }
-    let content: RenderedMessage;
+    const results: SendResult[] = [];
     try {
-      content = await deps.templates.render(request.templateRef, {
-        channel: request.channel,
-        customerId: request.customerId,
-        brandId: request.brandId,
-        region: request.region,
-      });
-    } catch (error) {
-      // A template that cannot render for good (missing, wrong channel, broken Liquid) fails the key;
-      // a transient failure (the database) releases it for the retry.
-      const message = `template not rendered: ${error instanceof ChannelSendError ? error.message : (error as Error).name}`;
-      if (error instanceof ChannelSendError && !error.retryable) {
-        await markFailed(deps.sql, request.sendKey, message);
-        throw ApplicationFailure.nonRetryable(message, 'TemplateNotRendered');
+      const people = await loadPersonIdentifiersBatch(
+        deps.sql,
+        deps.regionKey,
+        claimed.map((i) => requests[i]!.customerId),
+      );
+      const addressed: { index: number; to: string }[] = [];
+      for (const i of claimed) {
+        const person = people.get(requests[i]!.customerId);
+        const to = person ? channel.addressOf(person) : undefined;
+        if (to) addressed.push({ index: i, to });
+        else {
+          results.push({ sendKey: requests[i]!.sendKey, outcome: 'failed', error: 'no-address' });
+          answers[i] = { status: 'blocked', reason: 'no-address' };
+        }
       }
-      await releaseSendClaim(deps.sql, request.sendKey, message);
-      throw ApplicationFailure.create({ message, type: 'TemplateNotRendered' });
+      const contents = await renderAll(
+        first,
+        addressed.map((a) => requests[a.index]!.customerId),
+      );
+      const ready: { index: number; to: string; content: RenderedMessage }[] = [];
+      for (const a of addressed) {
+        const request = requests[a.index]!;
+        const content = contents.get(request.customerId)!;
+        if (!(content instanceof Error)) {
+          ready.push({ ...a, content });
+          continue;
+        }
+        // A template that cannot render for good (missing, wrong channel, broken Liquid) fails the key;
+        // a transient failure (the database) releases it for the retry.
+        const message = `template not rendered: ${content instanceof ChannelSendError ? content.message : content.name}`;
+        const permanent = content instanceof ChannelSendError && !content.retryable;
+        results.push({ sendKey: request.sendKey, outcome: permanent ? 'failed' : 'released', error: message });
+        answers[a.index] = {
+          status: 'failure',
+          failure: permanent
+            ? ApplicationFailure.nonRetryable(message, 'TemplateNotRendered')
+            : ApplicationFailure.create({ message, type: 'TemplateNotRendered' }),
+        };
+      }
+
+      const deliver = async ({ index, to, content }: (typeof ready)[number]) => {
+        const request = requests[index]!;
+        const link = unsubscribeUrl(deps.unsubscribe.signingKeys, deps.unsubscribe.publicUrl, {
+          customerId: request.customerId,
+          region: request.region,
+          brandId: request.brandId,
+          channel: request.channel,
+        });
+        try {
+          await options.beforeSend?.();
+          const { providerMessageId } = await channel.send({
+            to,
+            content,
+            sendKey: request.sendKey,
+            unsubscribeUrl: link,
+          });
+          results.push({ sendKey: request.sendKey, outcome: 'sent', providerMessageId });
+          // Recorded every RECORD_EVERY sends too: a worker killed mid-batch leaves at most that many
+          // sent-but-pending keys, which a retry hands the provider again under the same Message-ID.
+          if (results.length >= RECORD_EVERY) await recordSendResults(deps.sql, results.splice(0));
+          await recordSent(request, providerMessageId, events);
+          answers[index] = { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
+        } catch (error) {
+          const message =
+            error instanceof ChannelSendError ? error.message : `${request.channel} not sent: ${(error as Error).name}`;
+          if (error instanceof ChannelSendError && !error.retryable) {
+            // A device the provider says is gone for good (an unregistered token) is no longer the person's.
+            const gone = error.details.invalidAddress;
+            if (gone) await removeIdentityValue(deps.sql, deps.regionKey, request.customerId, gone.type, gone.value);
+            results.push({ sendKey: request.sendKey, outcome: 'failed', error: message });
+            answers[index] = { status: 'failure', failure: ApplicationFailure.nonRetryable(message, 'ChannelRefused') };
+          } else {
+            results.push({ sendKey: request.sendKey, outcome: 'released', error: message });
+            const wait = error instanceof ChannelSendError ? error.details.retryAfterMs : undefined;
+            // The provider's Retry-After (a 429) is when Temporal tries again.
+            answers[index] = {
+              status: 'failure',
+              failure: ApplicationFailure.create({
+                message,
+                type: 'ChannelUnavailable',
+                ...(wait !== undefined ? { nextRetryDelay: Math.max(wait, 1000) } : {}),
+              }),
+            };
+          }
+        }
+        options.afterEach?.();
+      };
+      let next = 0;
+      const runner = async () => {
+        while (next < ready.length) await deliver(ready[next++]!);
+      };
+      const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, ready.length));
+      await Promise.all(Array.from({ length: concurrency }, runner));
+    } finally {
+      // Keys of a batch that failed as a whole (the database) are not recorded: their claims lapse, and a retry takes them.
+      await recordSendResults(deps.sql, results);
+      if (!collect && deps.deliveryEvents && events.length > 0) await deps.deliveryEvents.write(events);
     }
-    const link = unsubscribeUrl(deps.unsubscribe.signingKeys, deps.unsubscribe.publicUrl, {
-      customerId: request.customerId,
-      region: request.region,
-      brandId: request.brandId,
-      channel: request.channel,
-    });
-    let providerMessageId: string;
+    return answers as BatchOutcome[];
+  }
+
+  /** Every person's content, or the error their render ended in; a template unusable for all is everyone's error. */
+  async function renderAll(request: SendRequest, customerIds: string[]): Promise<Map<string, RenderedMessage | Error>> {
+    const context = { channel: request.channel, brandId: request.brandId, region: request.region };
+    const contents = new Map<string, RenderedMessage | Error>();
+    if (customerIds.length === 0) return contents;
     try {
-      ({ providerMessageId } = await channel.send({ to, content, sendKey: request.sendKey, unsubscribeUrl: link }));
+      if (deps.templates.renderBatch)
+        return await deps.templates.renderBatch(request.templateRef, context, customerIds);
+      for (const customerId of customerIds)
+        contents.set(
+          customerId,
+          await deps.templates.render(request.templateRef, { ...context, customerId }).catch((e: Error) => e),
+        );
     } catch (error) {
-      const message =
-        error instanceof ChannelSendError ? error.message : `${request.channel} not sent: ${(error as Error).name}`;
-      if (error instanceof ChannelSendError && !error.retryable) {
-        // A device the provider says is gone for good (an unregistered token) is no longer the person's.
-        const gone = error.details.invalidAddress;
-        if (gone) await removeIdentityValue(deps.sql, deps.regionKey, request.customerId, gone.type, gone.value);
-        await markFailed(deps.sql, request.sendKey, message);
-        throw ApplicationFailure.nonRetryable(message, 'ChannelRefused');
-      }
-      await releaseSendClaim(deps.sql, request.sendKey, message);
-      const wait = error instanceof ChannelSendError ? error.details.retryAfterMs : undefined;
-      // The provider's Retry-After (a 429) is when Temporal tries again.
-      throw ApplicationFailure.create({
-        message,
-        type: 'ChannelUnavailable',
-        ...(wait !== undefined ? { nextRetryDelay: Math.max(wait, 1000) } : {}),
-      });
+      for (const customerId of customerIds) contents.set(customerId, error as Error);
     }
-    await markSent(deps.sql, request.sendKey, providerMessageId);
-    await recordSent(request, providerMessageId, collect);
-    return { status: 'sent', sendKey: request.sendKey, providerMessageId, repeated: false };
+    return contents;
+  }
+
+  async function send(input: SendRequest): Promise<SendOutcome> {
+    const [outcome] = await sendBatch([input]);
+    if (outcome!.status === 'failure') throw outcome!.failure;
+    return outcome!;
   }
 
   return {
     sendMessage(input: SendRequest): Promise<SendOutcome> {
       return send(input);
     },
-    /**
-     * For a broadcast's batch (in-process, not an activity): sends as sendMessage does but appends
-     * the `Message Sent` events to `collect`; the caller writes them with `writeDeliveryEvents`
-     * before it records the members' outcomes, so a batch that dies in between is retried, finds
-     * its keys sent, and collects the events again.
-     */
-    sendCollecting(input: SendRequest, collect: IncomingCall[]): Promise<SendOutcome> {
-      return send(input, collect);
-    },
+    sendBatch,
     async writeDeliveryEvents(calls: IncomingCall[]): Promise<void> {
       if (deps.deliveryEvents && calls.length > 0) await deps.deliveryEvents.write(calls);
     },
   };
 }
+
+/** Claimed keys whose results are recorded together while a batch sends. */
+const RECORD_EVERY = 100;
+
+/** A request's answer in a batch: its outcome, or the failure sendMessage would throw for it alone. */
+export type BatchOutcome = SendOutcome | { status: 'failure'; failure: ApplicationFailure };
 
 /** The activity: sendMessage only. */
 export function createChannelActivities(deps: ChannelActivityDeps) {

@@ -1,10 +1,10 @@
 import type { Sql } from 'postgres';
 import type { RegionKey } from '../../db/crypto-shredding';
-import { loadRecipientContext } from '../../db/recipients-store';
+import { loadRecipientContext, loadRecipientContexts, type RecipientContext } from '../../db/recipients-store';
 import { getTemplate } from '../../db/templates-store';
 import { type MessageTemplate, parseTemplateRef, variantFor } from '../../domain/templates';
 import { renderVariant } from '../../mail/message-templates';
-import { ChannelSendError } from './channels';
+import { ChannelSendError, type RenderedMessage } from './channels';
 import type { MessageTemplates } from './regional';
 
 /**
@@ -60,40 +60,61 @@ export function createTemplateRenderer(deps: TemplateRendererDeps): MessageTempl
     return template;
   }
 
+  /** The template for `ref`, checked against the channel and brand asked for (errors hold no personal value). */
+  async function templateFor(ref: string, context: { channel: string; brandId: string }): Promise<MessageTemplate> {
+    const template = await load(ref);
+    if (template.channel !== context.channel)
+      throw new ChannelSendError(`template ${ref} is for ${template.channel}, not ${context.channel}`, false);
+    if (template.brandId !== context.brandId)
+      throw new ChannelSendError(`template ${ref} belongs to brand ${template.brandId}, not ${context.brandId}`, false);
+    return template;
+  }
+
+  async function renderFor(ref: string, template: MessageTemplate, recipient: RecipientContext) {
+    const { locale, variant } = variantFor(template, recipient.locale);
+    const scope = {
+      first_name: recipient.firstName ?? null,
+      traits: recipient.traits,
+      locale,
+      country: recipient.country ?? null,
+      currency: recipient.currency ?? null,
+    };
+    try {
+      return await renderVariant(template.channel, variant, scope, {
+        // Text in the variant's language; numbers and dates in the person's own form of it (zh-Hant → zh-Hant-HK).
+        locale,
+        formatLocale:
+          recipient.locale && (recipient.locale === locale || recipient.locale.startsWith(`${locale}-`))
+            ? recipient.locale
+            : locale,
+        zone: recipient.zone,
+        ...(recipient.currency ? { currency: recipient.currency } : {}),
+      });
+    } catch (error) {
+      // Never the rendered content or the values in it: the template and the error's kind only.
+      throw new ChannelSendError(`template ${ref} (${locale}) did not render: ${(error as Error).name}`, false);
+    }
+  }
+
   return {
     async render(ref, context) {
-      const template = await load(ref);
-      if (template.channel !== context.channel)
-        throw new ChannelSendError(`template ${ref} is for ${template.channel}, not ${context.channel}`, false);
-      if (template.brandId !== context.brandId)
-        throw new ChannelSendError(
-          `template ${ref} belongs to brand ${template.brandId}, not ${context.brandId}`,
-          false,
-        );
+      const template = await templateFor(ref, context);
       const recipient = await loadRecipientContext(deps.sql, deps.regionKey, context.customerId);
-      const { locale, variant } = variantFor(template, recipient.locale);
-      const scope = {
-        first_name: recipient.firstName ?? null,
-        traits: recipient.traits,
-        locale,
-        country: recipient.country ?? null,
-        currency: recipient.currency ?? null,
-      };
-      try {
-        return await renderVariant(template.channel, variant, scope, {
-          // Text in the variant's language; numbers and dates in the person's own form of it (zh-Hant → zh-Hant-HK).
-          locale,
-          formatLocale:
-            recipient.locale && (recipient.locale === locale || recipient.locale.startsWith(`${locale}-`))
-              ? recipient.locale
-              : locale,
-          zone: recipient.zone,
-          ...(recipient.currency ? { currency: recipient.currency } : {}),
-        });
-      } catch (error) {
-        // Never the rendered content or the values in it: the template and the error's kind only.
-        throw new ChannelSendError(`template ${ref} (${locale}) did not render: ${(error as Error).name}`, false);
+      return renderFor(ref, template, recipient);
+    },
+    async renderBatch(ref, context, customerIds) {
+      const template = await templateFor(ref, context);
+      const recipients = await loadRecipientContexts(deps.sql, deps.regionKey, customerIds);
+      const rendered = new Map<string, RenderedMessage | ChannelSendError>();
+      for (const customerId of customerIds) {
+        try {
+          rendered.set(customerId, await renderFor(ref, template, recipients.get(customerId)!));
+        } catch (error) {
+          if (!(error instanceof ChannelSendError)) throw error;
+          rendered.set(customerId, error);
+        }
       }
+      return rendered;
     },
   };
 }

@@ -10,7 +10,7 @@ import { createBroadcast, setBroadcastStatus } from '../../db/broadcasts-store';
 import { createJourney } from '../../db/journeys-store';
 import { dropDatabases, migrateAll } from '../../db/migrate';
 import { consentBrandOf } from '../../db/brands-store';
-import { reserveSend } from '../../db/send-gate-store';
+import { reserveSend, reserveSendBatch } from '../../db/send-gate-store';
 import { createSegment } from '../../db/segments-store';
 import { createTemplate } from '../../db/templates-store';
 import { loadConfig } from '../../domain/config';
@@ -41,7 +41,8 @@ import { startSmtpSink } from './smtp-sink';
  *   their order. Measured: history events per run (sampled from the dev server), the dev server's
  *   CPU time (/proc), p95 from the triggering event to the message. Checked: reminders = carts
  *   without an order.
- * - the gate: `--gate` sequential reserveSend calls, against a bare INSERT of a send key, same run.
+ * - the gate: `--gate` sequential reserveSend calls, against a bare INSERT of a send key, same run; and the
+ *   same number of sends through reserveSendBatch in batches of 500 (a broadcast's way).
  * - peak RSS of the workers, the Temporal dev server and this process.
  */
 
@@ -53,6 +54,7 @@ const arg = (name: string, fallback: number) => {
 const RECIPIENTS = arg('recipients', 100_000);
 const RUNS = arg('runs', 10_000);
 const GATE_CALLS = arg('gate', 2_000);
+const GATE_BATCH = 500;
 const WAIT_SECONDS = arg('wait', 30);
 const PER_SECOND = arg('per-second', 5_000);
 const CONCURRENCY = arg('concurrency', 64);
@@ -329,6 +331,26 @@ async function main() {
       gateTimes.push(performance.now() - t);
       if (i < gatePeople.length && r.kind !== 'reserved' && r.kind !== 'blocked') throw new Error(`gate: ${r.kind}`);
     }
+    // The same decisions for a broadcast's batch: reserveSendBatch, GATE_BATCH sends a call (fresh keys, same people).
+    const batchStart = performance.now();
+    for (let i = 0; i < GATE_CALLS; i += GATE_BATCH) {
+      const requests = Array.from({ length: Math.min(GATE_BATCH, GATE_CALLS - i) }, (_, j) => {
+        const customerId = gatePeople[(i + j) % gatePeople.length]!;
+        return {
+          region: REGION,
+          customerId,
+          brandId: 'default',
+          channel: 'email' as const,
+          purpose: 'marketing' as const,
+          templateRef: 'bench_news',
+          sendKey: `gate-batch:${i + j}:${customerId}`,
+        };
+      });
+      await reserveSendBatch(sql, requests, consentBrand);
+    }
+    const batchMs = (performance.now() - batchStart) / GATE_CALLS;
+    // Never sent: they must not count against these people's caps in the checks below.
+    await sql`update send_keys set status = 'failed', claimed_until = null where send_key like 'gate-batch:%'`;
     const insertTimes: number[] = [];
     for (let i = 0; i < GATE_CALLS; i++) {
       const customerId = gatePeople[i % gatePeople.length]!;
@@ -339,7 +361,7 @@ async function main() {
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     console.log(
-      `gate: reserveSend ${GATE_CALLS} calls one after another: mean ${mean(gateTimes).toFixed(2)} ms, p50 ${percentile(gateTimes, 50).toFixed(2)} ms, p95 ${percentile(gateTimes, 95).toFixed(2)} ms; a bare INSERT of a send key: mean ${mean(insertTimes).toFixed(2)} ms, p50 ${percentile(insertTimes, 50).toFixed(2)} ms, p95 ${percentile(insertTimes, 95).toFixed(2)} ms (load ${loadAverage()})`,
+      `gate: reserveSend ${GATE_CALLS} calls one after another: mean ${mean(gateTimes).toFixed(2)} ms, p50 ${percentile(gateTimes, 50).toFixed(2)} ms, p95 ${percentile(gateTimes, 95).toFixed(2)} ms; a bare INSERT of a send key: mean ${mean(insertTimes).toFixed(2)} ms, p50 ${percentile(insertTimes, 50).toFixed(2)} ms, p95 ${percentile(insertTimes, 95).toFixed(2)} ms; reserveSendBatch in batches of ${GATE_BATCH}: ${batchMs.toFixed(3)} ms per send (load ${loadAverage()})`,
     );
 
     // ------------------------------------------------------------------ broadcast

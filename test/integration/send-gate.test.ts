@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChannelActivities, createChannelActivities } from '../../activities/channels/regional';
+import {
+  type ChannelActivities,
+  type ChannelActivityDeps,
+  type ChannelSender,
+  createChannelActivities,
+  createChannelSender,
+} from '../../activities/channels/regional';
 import { emailChannel, smsChannel } from '../../activities/channels/channels';
 import { TwilioMessagesClient } from '../../connectors/twilio/client';
 import { openRegionalPool } from '../../db/connections';
@@ -39,6 +45,7 @@ describe('the send gate', () => {
   let twilio: TwilioEmulator;
   let mailer: Mailer;
   let activities: ChannelActivities;
+  let sender: ChannelSender;
   let now = TUESDAY_11_PARIS;
   let web: { app: { listen(o: { host: string; port: number }): Promise<string> }; close(): Promise<void> } | undefined;
   const seenInputs: unknown[] = [];
@@ -85,6 +92,24 @@ describe('the send gate', () => {
     return { customerId, email, phone };
   }
 
+  /** The person withdrew email marketing a second before `now`. */
+  const withdrawEmail = (customerId: string) =>
+    recordConsent(
+      sql,
+      customerId,
+      [
+        {
+          purpose: 'emailMarketing',
+          state: 'withdrawn',
+          source: 'preference-centre',
+          at: new Date(now.getTime() - 1000).toISOString(),
+          proof: { kind: 'test', reference: 'w' },
+        },
+      ],
+      undefined,
+      { outbox: false },
+    );
+
   const request = (
     customerId: string,
     channel: 'email' | 'sms',
@@ -124,7 +149,7 @@ describe('the send gate', () => {
       baseUrl: twilio.baseUrl,
       maxRateLimitWaits: 0,
     });
-    activities = createChannelActivities({
+    const deps: ChannelActivityDeps = {
       region: 'eu',
       sql,
       globalSql: d.global().sql,
@@ -140,7 +165,9 @@ describe('the send gate', () => {
       },
       unsubscribe: { publicUrl: 'https://privacy.example.com', signingKeys: d.config.signingKeys },
       now: () => now,
-    });
+    };
+    activities = createChannelActivities(deps);
+    sender = createChannelSender(deps);
   }, 120_000);
 
   afterAll(async () => {
@@ -196,21 +223,7 @@ describe('the send gate', () => {
     now = TUESDAY_11_PARIS;
     const p = await person('FR');
     const input = request(p.customerId, 'email'); // scheduled: the journey holds this input
-    await recordConsent(
-      sql,
-      p.customerId,
-      [
-        {
-          purpose: 'emailMarketing',
-          state: 'withdrawn',
-          source: 'preference-centre',
-          at: new Date(now.getTime() - 1000).toISOString(),
-          proof: { kind: 'test', reference: 'w' },
-        },
-      ],
-      undefined,
-      { outbox: false },
-    );
+    await withdrawEmail(p.customerId);
     expect(await send(input)).toEqual({ status: 'blocked', reason: 'consent-not-granted' });
     expect(await readSendKey(sql, input.sendKey)).toBeUndefined();
     // SMS consent is its own purpose and still holds.
@@ -351,6 +364,64 @@ describe('the send gate', () => {
     // The next marketing email is stopped at the gate; SMS consent is untouched.
     expect(await send(request(p.customerId, 'email'))).toEqual({ status: 'blocked', reason: 'consent-not-granted' });
     expect(await send(request(p.customerId, 'sms'))).toMatchObject({ status: 'sent' });
+  });
+
+  it('decides a batch as it decides each send: one claim for the batch, nobody twice when the batch is retried', async () => {
+    now = TUESDAY_11_PARIS;
+    const [fresh, withdrawn, suppressed, capped, twice, earlier, held] = await Promise.all(
+      Array.from({ length: 7 }, () => person('FR')),
+    );
+    await withdrawEmail(withdrawn!.customerId);
+    await suppress(sql, suppressed!.customerId, 'req-batch');
+    // Two marketing emails today already: the daily cap stops the third.
+    for (let i = 0; i < 2; i++)
+      expect(await send(request(capped!.customerId, 'email'))).toMatchObject({ status: 'sent' });
+    // One today already: of two sends in the same batch, only the first fits the cap.
+    expect(await send(request(twice!.customerId, 'email'))).toMatchObject({ status: 'sent' });
+    const sentEarlier = request(earlier!.customerId, 'email');
+    const first = await send(sentEarlier);
+    const heldKey = request(held!.customerId, 'email');
+    expect(await reserveSend(sql, heldKey, null, now)).toEqual({ kind: 'reserved', resumed: false });
+    const before = smtp.messages.length;
+
+    const batch = [
+      request(fresh!.customerId, 'email'),
+      request(withdrawn!.customerId, 'email'),
+      request(suppressed!.customerId, 'email'),
+      request(capped!.customerId, 'email'),
+      request(twice!.customerId, 'email'),
+      request(twice!.customerId, 'email'),
+      sentEarlier,
+      heldKey,
+      request(randomUUID(), 'email'),
+    ];
+    const answers = await sender.sendBatch(batch, { concurrency: 4 });
+    expect(
+      answers.map((a) => (a.status === 'failure' ? a.failure.type : a.status === 'blocked' ? a.reason : a.status)),
+    ).toEqual([
+      'sent',
+      'consent-not-granted',
+      'suppressed',
+      'frequency-cap-day',
+      'sent',
+      'frequency-cap-day',
+      'sent',
+      'SendInFlight',
+      'no-consent-subject',
+    ]);
+    expect(answers[6]).toEqual({ ...first, repeated: true });
+    await smtp.waitFor((m) => m.envelope.to.includes(twice!.email) && smtp.messages.length >= before + 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages.length - before).toBe(2);
+    expect(await readSendKey(sql, batch[0]!.sendKey)).toMatchObject({ status: 'sent', localDate: '2026-03-10' });
+
+    // The batch again (a retried activity): the sent answer as sent before, nobody gets a second message.
+    const again = await sender.sendBatch(batch, { concurrency: 4 });
+    expect(again[0]).toEqual({ ...(answers[0] as object), repeated: true });
+    expect(again[4]).toEqual({ ...(answers[4] as object), repeated: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages.length - before).toBe(2);
+    await unsuppress(sql, suppressed!.customerId, 'req-batch');
   });
 
   it('refuses a request naming an address instead of an ID, and a region that is not the worker’s', async () => {
