@@ -14,7 +14,7 @@ import { CHANNELS } from '../../domain/quiet-hours';
 import { parseTemplateRef, templateRef } from '../../domain/templates';
 import { broadcastProgress, signalBroadcast, startBroadcast } from '../../temporal/processes/broadcasts';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminKit, parseWith, seesBrand, requireBrand } from './kit';
 
 /**
  * Broadcasts (issue 12): one message to a segment's members in one region at a local time in each
@@ -129,7 +129,8 @@ export function registerBroadcastRoutes(scope: FastifyInstance, deps: AdminDeps,
     },
     async (request) => {
       const token = kit.authorise(request);
-      return { broadcasts: await listBroadcasts(deps.globalSql, token.regions === '*' ? undefined : token.regions) };
+      const broadcasts = await listBroadcasts(deps.globalSql, token.regions === '*' ? undefined : token.regions);
+      return { broadcasts: broadcasts.filter((b) => seesBrand(token, b.brandId)) };
     },
   );
 

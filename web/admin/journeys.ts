@@ -16,7 +16,15 @@ import { type JourneyGraph, parseJourneyGraph, sealedTraitUpdates } from '../../
 import { newestDataSchema } from '../../db/data-schema-store';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import {
+  type AdminDeps,
+  type AdminPrincipal,
+  type AdminKit,
+  onlyFields,
+  parseWith,
+  seesBrand,
+  requireBrand,
+} from './kit';
 
 /**
  * Admin API for journeys (issue 12, docs/design/activation.md "Journeys"): create, publish a new
@@ -120,7 +128,7 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     async (request) => {
       const token = kit.authorise(request);
       const journeys = (await listJourneys(deps.globalSql)).filter(
-        (j) => j.owner === 'group' || kit.mayRead(token, j.owner),
+        (j) => (j.owner === 'group' || kit.mayRead(token, j.owner)) && seesBrand(token, j.brandId),
       );
       return { journeys: journeys.map(view) };
     },

@@ -10,7 +10,7 @@ import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { DataSchemaCache } from '../../db/data-schema-store';
 import type { AdminToken } from '../../domain/config';
-import { CAPABILITIES, type Capability, type ConsoleRole } from '../../domain/console-access';
+import { CAPABILITIES, type Capability, type ConsoleRole, inScope } from '../../domain/console-access';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { RegionKey } from '../../db/crypto-shredding';
@@ -115,6 +115,13 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminPrinci
   principals.set(request, principal);
   return principal;
 }
+
+/**
+ * Whether a list shows the principal an item of this brand: the group's (null) to everyone, a
+ * brand's to users of that brand (the lists' side of the item checks in ./access.ts).
+ */
+export const seesBrand = (principal: AdminPrincipal, brandId: string | null) =>
+  brandId === null || inScope(principal.brands, brandId);
 
 export const mayRead = (token: AdminPrincipal, region: string) =>
   token.regions === '*' || token.regions.includes(region);

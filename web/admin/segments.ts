@@ -21,7 +21,7 @@ import { GLOBAL_REGION } from '../../domain/regions';
 import { parseSegmentDefinition, type SegmentNode } from '../../domain/segments';
 import { startSegmentRecompute } from '../../temporal/processes/segments';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, seesBrand } from './kit';
 
 /**
  * Admin API for segments (issue 11 §5). A segment's owner is `group` (evaluated in every region,
@@ -150,7 +150,8 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const regions = dataRegions().filter((region) => kit.mayRead(token, region));
       const seen = new Map<string, Segment>();
       for (const region of regions)
-        for (const segment of await segmentsOfRegion(deps.globalSql, region)) seen.set(segment.id, segment);
+        for (const segment of await segmentsOfRegion(deps.globalSql, region))
+          if (seesBrand(token, segment.brandId)) seen.set(segment.id, segment);
       return { segments: [...seen.values()].map(view) };
     },
   );

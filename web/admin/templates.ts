@@ -15,7 +15,7 @@ import { countSmsSegments } from '../../domain/sms-segments';
 import { canonicalLocale, isRightToLeft, localeFallbackChain, variantFor } from '../../domain/templates';
 import { checkTemplateVariant, renderVariant } from '../../mail/message-templates';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminKit, onlyFields, parseWith, seesBrand, requireBrand } from './kit';
 
 /**
  * Message templates (issue 12, content): per brand and channel, a Liquid variant per locale
@@ -171,9 +171,10 @@ export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, 
       }),
     },
     async (request) => {
-      kit.authorise(request);
+      const principal = kit.authorise(request);
       const query = parseWith(kit, listQuery, onlyFields(kit, request.query, ['brand']), 'query');
-      return { templates: (await listTemplates(deps.globalSql, query.brand)).map(view) };
+      const templates = await listTemplates(deps.globalSql, query.brand);
+      return { templates: templates.filter((t) => seesBrand(principal, t.brandId)).map(view) };
     },
   );
 
