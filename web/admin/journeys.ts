@@ -6,6 +6,7 @@ import {
   getJourney,
   type Journey,
   type JourneyStats,
+  addNodeStats,
   journeyStats,
   listJourneys,
   publishJourneyVersion,
@@ -71,6 +72,16 @@ const statsView = z.object({
   merged: z.number().int(),
   byVersion: z.record(z.string(), z.number().int()),
   steps: z.record(z.string(), z.number().int()).describe('message outcomes: sent, blocked:<reason>, holdout'),
+  nodes: z
+    .record(
+      z.string(),
+      z.object({
+        reached: z.number().int(),
+        converted: z.number().int(),
+        outcomes: z.record(z.string(), z.number().int()),
+      }),
+    )
+    .describe('per node: runs that reached it, how many of them converted (the goal), and its outcomes'),
 });
 const idParams = z.object({ id: z.string() });
 
@@ -259,11 +270,13 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         merged: 0,
         byVersion: {},
         steps: {},
+        nodes: {},
       };
       for (const s of Object.values(perRegion)) {
         for (const k of ['entered', 'active', 'exited', 'converted', 'merged'] as const) total[k] += s[k];
         for (const [v, n] of Object.entries(s.byVersion)) total.byVersion[v] = (total.byVersion[v] ?? 0) + n;
         for (const [o, n] of Object.entries(s.steps)) total.steps[o] = (total.steps[o] ?? 0) + n;
+        addNodeStats(total.nodes, s.nodes);
       }
       return { regions: perRegion, total };
     },
