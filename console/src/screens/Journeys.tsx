@@ -111,6 +111,16 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
   const [note, setNote] = useState<{ text: string; kind: 'ok' | 'error' }>();
   const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
+  const stats = useLoad(
+    () =>
+      editing
+        ? api<{ total: { nodes: Record<string, NodeCounts> } }>('GET', `/admin/journeys/${editing.id}/stats`).then(
+            (r) => r.total.nodes,
+          )
+        : Promise.resolve(undefined),
+    [editing?.id],
+  );
+  const counts = stats.data;
 
   useEffect(() => {
     if (!brandId && brands.data?.brands[0]) setBrandId(brands.data.brands[0].id);
@@ -124,13 +134,19 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
       return Object.entries(graph.nodes).map(([id, n]) => ({
         id,
         position: at.get(id) ?? place(id),
-        data: { label: `${id} · ${n.type}${n.type === 'message' && n.templateRef ? ` · ${n.templateRef}` : ''}` },
+        data: {
+          label: `${id} · ${n.type}${n.type === 'message' && n.templateRef ? ` · ${n.templateRef}` : ''}${
+            counts?.[id]
+              ? ` · ${w.t('journeys.nodeCounts', { reached: counts[id].reached, converted: counts[id].converted })}`
+              : ''
+          }`,
+        },
         selected: id === selected,
         ariaLabel: w.t('journeys.node', { id }),
       }));
     });
     setEdges(edgesOf(graph));
-  }, [graph, selected, setNodes, setEdges, w]);
+  }, [graph, selected, setNodes, setEdges, w, counts]);
 
   const setNode = (id: string, node: JNode) => setGraph({ ...graph, nodes: { ...graph.nodes, [id]: node } });
   const onConnect = (c: Connection) => {
@@ -387,12 +403,60 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
           ) : null}
         </div>
         <Message text={note?.text} kind={note?.kind} />
+        {editing ? <NodeTable graph={graph} counts={counts ?? {}} /> : null}
         <details>
           <summary>{w.t('segments.definition')}</summary>
           <pre>{JSON.stringify(graph, null, 2)}</pre>
         </details>
       </Section>
     </>
+  );
+}
+
+interface NodeCounts {
+  reached: number;
+  converted: number;
+  outcomes: Record<string, number>;
+}
+
+/** Per node of the journey being edited: runs that reached it, how many of them converted, its outcomes. */
+function NodeTable({ graph, counts }: { graph: Graph; counts: Record<string, NodeCounts> }) {
+  const w = useWords();
+  return (
+    <table data-node-counts>
+      <caption>{w.t('journeys.perNode')}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{w.t('journeys.node', { id: '' })}</th>
+          <th scope="col">{w.t('journeys.reached')}</th>
+          <th scope="col">{w.t('journeys.converted')}</th>
+          <th scope="col">{w.t('journeys.conversion')}</th>
+          <th scope="col">{w.t('journeys.outcomes')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {Object.entries(graph.nodes).map(([id, node]) => {
+          const c = counts[id];
+          return (
+            <tr key={id}>
+              <th scope="row">
+                {id} · {node.type}
+              </th>
+              <td>{c ? w.number(c.reached) : '–'}</td>
+              <td>{c ? w.number(c.converted) : '–'}</td>
+              <td>{c && c.reached > 0 ? w.percent(c.converted / c.reached) : '–'}</td>
+              <td>
+                {c
+                  ? Object.entries(c.outcomes)
+                      .map(([outcome, n]) => `${outcome} ${w.number(n)}`)
+                      .join(' · ')
+                  : ''}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 
@@ -560,6 +624,7 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
   const [time, setTime] = useState('10:00');
   const regions = user.regions === '*' ? Object.keys(ZONES) : user.regions;
   const zones = regions.flatMap((r) => ZONES[r] ?? []);
+  const [previewOf, setPreviewOf] = useState<string>();
   return (
     <Section title={w.t('broadcasts.title')}>
       <Status loaded={broadcasts} />
@@ -577,12 +642,16 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
                 <Time value={b.startedAt} />
               </td>
               <td>
+                <button type="button" className="secondary" onClick={() => setPreviewOf(b.id)}>
+                  {w.t('broadcasts.preview')} <span className="sr-only">{b.name}</span>
+                </button>{' '}
                 <TemporalLink workflowId={`broadcast-${b.id}`} />
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {previewOf ? <BroadcastPreview id={previewOf} /> : null}
       <div className="row">
         <Field label={w.t('common.from')}>
           {(id) => <input id={id} type="date" value={date} onChange={(e) => setDate(e.target.value)} />}
@@ -621,5 +690,53 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
         </tbody>
       </table>
     </Section>
+  );
+}
+
+interface PreviewGroup {
+  zone: string;
+  at: string | null;
+  skipped?: 'time-passed' | 'no-such-time';
+  count: number;
+}
+
+/** How many of the segment's members get the broadcast at which UTC instant, by their time zone. */
+function BroadcastPreview({ id }: { id: string }) {
+  const w = useWords();
+  const preview = useLoad(
+    () => api<{ startAt: string; total: number; groups: PreviewGroup[] }>('GET', `/admin/broadcasts/${id}/preview`),
+    [id],
+  );
+  return (
+    <div data-preview={id}>
+      <h3>{w.t('broadcasts.previewTitle', { count: preview.data?.total ?? 0 })}</h3>
+      <Status loaded={preview} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{w.t('broadcasts.zone')}</th>
+            <th scope="col">{w.t('broadcasts.instant')}</th>
+            <th scope="col">{w.t('broadcasts.people')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {preview.data?.groups.map((g) => (
+            <tr key={g.zone}>
+              <th scope="row">{g.zone}</th>
+              <td>
+                {g.at ? (
+                  <>
+                    <code>{g.at.slice(0, 16).replace('T', ' ')} UTC</code> · <Time value={g.at} />
+                  </>
+                ) : (
+                  w.t(g.skipped === 'no-such-time' ? 'broadcasts.skipped.noSuchTime' : 'broadcasts.skipped.timePassed')
+                )}
+              </td>
+              <td>{w.number(g.count)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

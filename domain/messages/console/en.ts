@@ -192,6 +192,23 @@ export const en = {
   'connectors.sources': 'Sources',
   'connectors.writeKey': 'Write key',
   'connectors.kind': 'Kind',
+  'segments.history': 'Membership over time: {name}',
+  'segments.history.members': 'Members',
+  'segments.history.entered': 'Entered',
+  'segments.history.exited': 'Left',
+  'segments.history.day': 'Day',
+  'segments.history.table': 'The figures',
+  'journeys.nodeCounts': '{reached, number} reached · {converted, number} converted',
+  'journeys.perNode': 'Per node: runs and conversion',
+  'journeys.reached': 'Reached',
+  'journeys.converted': 'Converted',
+  'journeys.conversion': 'Conversion',
+  'journeys.outcomes': 'Outcomes',
+  'broadcasts.preview': 'Who gets it when',
+  'broadcasts.previewTitle': 'Who gets it when: {count, plural, one {# person} other {# people}}, by time zone',
+  'broadcasts.people': 'People',
+  'broadcasts.skipped.timePassed': 'Not sent: the local time has passed',
+  'broadcasts.skipped.noSuchTime': 'Not sent: that local time does not exist',
 } as const;
 
 export type ConsoleMessageKey = keyof typeof en;
