@@ -708,7 +708,7 @@ function BroadcastPreview({ id }: { id: string }) {
     [id],
   );
   return (
-    <div data-preview={id}>
+    <div data-broadcast-preview={id}>
       <h3>{w.t('broadcasts.previewTitle', { count: preview.data?.total ?? 0 })}</h3>
       <Status loaded={preview} />
       <table>
