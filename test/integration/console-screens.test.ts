@@ -4,6 +4,7 @@ import { createMeridianWeb, type MeridianWeb } from '../../web/app';
 import { bearerCaller } from '../support/admin-api';
 import { createConsoleUser, signIn } from '../support/console';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
+import { type SmtpHarness, startSmtpServer } from '../support/smtp';
 
 /**
  * What the console's screens read beyond definitions (issue 13): a segment's membership over
@@ -28,6 +29,7 @@ describe('console screens: history, per-node counts, broadcast preview', () => {
   let allToken: string;
   let writeKey: string;
   let session: { cookie: string; csrfToken: string };
+  let smtp: SmtpHarness;
   const call = bearerCaller(() => base);
   const admin = (method: string, url: string, body?: unknown) => call(allToken, method, url, body);
   const asGus = async (url: string) => {
@@ -38,7 +40,8 @@ describe('console screens: history, per-node counts, broadcast preview', () => {
 
   beforeAll(async () => {
     allToken = inject('secretsEnv').MERIDIAN_ADMIN_TOKENS!.replace(/:\*$/, '');
-    d = await createTestDeployment('consolescreens');
+    smtp = await startSmtpServer();
+    d = await createTestDeployment('consolescreens', { MERIDIAN_SMTP_URL: smtp.url });
     web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     await createConsoleUser(d.global().sql, { email: 'gus@example.com', password: PASSWORD, role: 'analyst' });
@@ -52,6 +55,7 @@ describe('console screens: history, per-node counts, broadcast preview', () => {
   afterAll(async () => {
     await web?.close();
     await d?.close();
+    await smtp?.close();
   });
 
   /** A segment no one matches by definition; its members are the stays the test writes. */
@@ -212,5 +216,68 @@ describe('console screens: history, per-node counts, broadcast preview', () => {
       { zone: 'Australia/Sydney', at: null, skipped: 'time-passed', count: 1 },
     ]);
     expect((await asGus('/admin/broadcasts/screens_preview/preview?startAt=tomorrow')).status).toBe(400);
+  });
+
+  it("sends an email template to the signed-in user's own address, and audits it", async () => {
+    const mia = await createConsoleUser(d.global().sql, {
+      email: 'mia@example.com',
+      password: PASSWORD,
+      role: 'brand_marketer',
+      brands: ['aurora'],
+      regions: ['apac'],
+      locale: 'ja',
+    });
+    const template = await admin('POST', '/admin/templates', {
+      id: 'screens_welcome',
+      brandId: 'aurora',
+      name: 'Welcome',
+      channel: 'email',
+      defaultLocale: 'en',
+      variants: {
+        en: { subject: 'Welcome, {{ first_name }}', body: '<p>Hello {{ first_name }}</p>' },
+        ja: { subject: 'ようこそ {{ first_name }} さん', body: '<p>こんにちは {{ first_name }} さん</p>' },
+      },
+    });
+    expect(template.status, template.text).toBe(201);
+    const signedIn = await signIn(base, 'mia@example.com', PASSWORD);
+    const send = (id: string, body: unknown, who: { cookie: string; csrfToken: string } = signedIn) =>
+      fetch(`${base}/admin/templates/${id}/test-send`, {
+        method: 'POST',
+        headers: { cookie: who.cookie, 'x-csrf-token': who.csrfToken, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    const sent = await send('screens_welcome', {});
+    expect(sent.status, await sent.clone().text()).toBe(202);
+    expect(await sent.json()).toEqual({ to: 'mia@example.com', ref: 'screens_welcome:v1', variantLocale: 'ja' });
+    const mail = smtp.messages.filter((m) => m.envelope.to.includes('mia@example.com'));
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.subject).toBe('[test] ようこそ [first_name] さん');
+    // In English when asked; each click is a new message.
+    expect((await send('screens_welcome', { locale: 'en' })).status).toBe(202);
+    expect(smtp.messages.filter((m) => m.envelope.to.includes('mia@example.com')).map((m) => m.subject)).toEqual([
+      '[test] ようこそ [first_name] さん',
+      '[test] Welcome, [first_name]',
+    ]);
+
+    // Audited in the user's region, and only there.
+    const audit = (region: string) =>
+      d.regional(region).sql<{ actor: string; action: string; fields: string[] }[]>`
+        select actor, action, fields from personal_data_access_audit where action = 'template.test-send'`;
+    expect(await audit('apac')).toEqual([
+      { actor: `user:${mia.id}`, action: 'template.test-send', fields: ['template:screens_welcome:v1'] },
+      { actor: `user:${mia.id}`, action: 'template.test-send', fields: ['template:screens_welcome:v1'] },
+    ]);
+    expect(await audit('eu')).toEqual([]);
+
+    // An SMS template, a token (no one to send to), an analyst (may not write templates): refused.
+    const sms = await send('screens_hello', {});
+    expect(sms.status).toBe(400);
+    expect(((await sms.json()) as { error: string }).error).toMatch(/only email templates/);
+    const byToken = await admin('POST', '/admin/templates/screens_welcome/test-send', {});
+    expect(byToken.status).toBe(400);
+    expect(byToken.body.error).toMatch(/signed-in console user/);
+    expect((await send('screens_welcome', {}, session)).status).toBe(403);
+    expect(smtp.messages.filter((m) => m.envelope.to.includes('mia@example.com'))).toHaveLength(2);
   });
 });

@@ -14,6 +14,7 @@ import { CAPABILITIES, type Capability, type ConsoleRole, inScope } from '../../
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { RegionKey } from '../../db/crypto-shredding';
+import type { Mailer } from '../../mail/mailer';
 
 /**
  * What every admin route file shares: its dependencies, the bearer-token check, and the error
@@ -36,6 +37,8 @@ export interface AdminDeps {
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */
   privacy?: { publicUrl: string; signingKeys: SigningKeys };
+  /** The marketing email sender (MERIDIAN_SMTP_URL): a template's test send to the signed-in user; absent, that answers 503. */
+  testMailer?: Mailer;
   /** Told when a source's kind or origins change, so this process's key cache drops it at once. */
   onSourceChanged?: (sourceId: string) => void;
 }
