@@ -368,6 +368,23 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
       .poll(() => page.textContent('main'))
       .toContain(CONSOLE_MESSAGES.t('en', 'templates.saved', { id: 'welcome-ja', version: 1 }));
     expect((await h.admin('GET', '/admin/templates/welcome-ja')).body.template.variants.ja.body).toBe(body);
+
+    // An email template, sent as a test to the signed-in user's own address.
+    await page.getByLabel(en['templates.id']).fill('welcome-mail');
+    await page.getByLabel(en['templates.channel']).selectOption('email');
+    await page.getByLabel(en['templates.subject']).fill('ようこそ {{ first_name }} さん');
+    await page.click(`button:has-text("${en['templates.save']}")`);
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain(CONSOLE_MESSAGES.t('en', 'templates.saved', { id: 'welcome-mail', version: 1 }));
+    await page.click(`button:has-text("${en['templates.testSend']}")`);
+    const test = await smtp.waitFor((m) => m.envelope.to.includes(emailOf('group_admin')), 15_000);
+    expect(test.subject).toBe('[test] ようこそ [first_name] さん');
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain(
+        CONSOLE_MESSAGES.t('en', 'templates.testSent', { ref: 'welcome-mail:v1', email: emailOf('group_admin') }),
+      );
   });
 
   it('lets the apac marketer build a journey with the Japanese template and publish it', async () => {

@@ -594,6 +594,24 @@ function Templates({ user }: { user: ConsoleUser }) {
         >
           {w.t('templates.save')}
         </button>
+      ) : null}{' '}
+      {can(user, 'templates.write') && channel === 'email' ? (
+        <button
+          type="button"
+          className="secondary"
+          disabled={!id}
+          onClick={async () => {
+            try {
+              // The saved template, to the signed-in user's own address (audited by the server).
+              const r = await api<{ to: string; ref: string }>('POST', `/admin/templates/${id}/test-send`, { locale });
+              setNote({ text: w.t('templates.testSent', { ref: r.ref, email: r.to }), kind: 'ok' });
+            } catch (e) {
+              setNote({ text: (e as Error).message, kind: 'error' });
+            }
+          }}
+        >
+          {w.t('templates.testSend')}
+        </button>
       ) : null}
       <Message text={note?.text} kind={note?.kind} />
     </Section>

@@ -214,4 +214,6 @@ export const ar = {
   'broadcasts.people': 'الأشخاص',
   'broadcasts.skipped.timePassed': 'لم تُرسل: فات الوقت المحلي',
   'broadcasts.skipped.noSuchTime': 'لم تُرسل: هذا الوقت المحلي غير موجود',
+  'templates.testSend': 'أرسل اختبارًا إليّ',
+  'templates.testSent': 'أُرسل {ref} إلى {email}.',
 } satisfies ConsoleCatalogue;

@@ -212,4 +212,6 @@ export const de = {
   'broadcasts.people': 'Personen',
   'broadcasts.skipped.timePassed': 'Nicht gesendet: die Ortszeit ist vorbei',
   'broadcasts.skipped.noSuchTime': 'Nicht gesendet: diese Ortszeit gibt es nicht',
+  'templates.testSend': 'Test an mich senden',
+  'templates.testSent': '{ref} an {email} gesendet.',
 } satisfies ConsoleCatalogue;

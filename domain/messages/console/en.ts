@@ -209,6 +209,8 @@ export const en = {
   'broadcasts.people': 'People',
   'broadcasts.skipped.timePassed': 'Not sent: the local time has passed',
   'broadcasts.skipped.noSuchTime': 'Not sent: that local time does not exist',
+  'templates.testSend': 'Send a test to me',
+  'templates.testSent': 'Sent {ref} to {email}.',
 } as const;
 
 export type ConsoleMessageKey = keyof typeof en;

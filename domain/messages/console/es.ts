@@ -213,4 +213,6 @@ export const es = {
   'broadcasts.people': 'Personas',
   'broadcasts.skipped.timePassed': 'No enviado: la hora local ya pasó',
   'broadcasts.skipped.noSuchTime': 'No enviado: esa hora local no existe',
+  'templates.testSend': 'Enviarme una prueba',
+  'templates.testSent': '{ref} enviado a {email}.',
 } satisfies ConsoleCatalogue;

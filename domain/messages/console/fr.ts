@@ -213,4 +213,6 @@ export const fr = {
   'broadcasts.people': 'Personnes',
   'broadcasts.skipped.timePassed': 'Non envoyé : l’heure locale est passée',
   'broadcasts.skipped.noSuchTime': 'Non envoyé : cette heure locale n’existe pas',
+  'templates.testSend': 'M’envoyer un test',
+  'templates.testSent': '{ref} envoyé à {email}.',
 } satisfies ConsoleCatalogue;

@@ -211,4 +211,6 @@ export const ja = {
   'broadcasts.people': '人数',
   'broadcasts.skipped.timePassed': '未送信: 現地時刻を過ぎています',
   'broadcasts.skipped.noSuchTime': '未送信: その現地時刻は存在しません',
+  'templates.testSend': '自分にテスト送信',
+  'templates.testSent': '{ref} を {email} に送信しました。',
 } satisfies ConsoleCatalogue;

@@ -211,4 +211,6 @@ export const ko = {
   'broadcasts.people': '인원',
   'broadcasts.skipped.timePassed': '발송 안 됨: 현지 시각이 지났습니다',
   'broadcasts.skipped.noSuchTime': '발송 안 됨: 해당 현지 시각이 없습니다',
+  'templates.testSend': '나에게 테스트 발송',
+  'templates.testSent': '{ref}을(를) {email}(으)로 보냈습니다.',
 } satisfies ConsoleCatalogue;

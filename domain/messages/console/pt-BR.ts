@@ -212,4 +212,6 @@ export const ptBR = {
   'broadcasts.people': 'Pessoas',
   'broadcasts.skipped.timePassed': 'Não enviado: o horário local já passou',
   'broadcasts.skipped.noSuchTime': 'Não enviado: esse horário local não existe',
+  'templates.testSend': 'Enviar um teste para mim',
+  'templates.testSent': '{ref} enviado para {email}.',
 } satisfies ConsoleCatalogue;

@@ -211,4 +211,6 @@ export const th = {
   'broadcasts.people': 'จำนวนคน',
   'broadcasts.skipped.timePassed': 'ไม่ได้ส่ง: เลยเวลาท้องถิ่นแล้ว',
   'broadcasts.skipped.noSuchTime': 'ไม่ได้ส่ง: ไม่มีเวลาท้องถิ่นนั้น',
+  'templates.testSend': 'ส่งทดสอบถึงฉัน',
+  'templates.testSent': 'ส่ง {ref} ถึง {email} แล้ว',
 } satisfies ConsoleCatalogue;

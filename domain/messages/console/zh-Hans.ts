@@ -211,4 +211,6 @@ export const zhHans = {
   'broadcasts.people': '人数',
   'broadcasts.skipped.timePassed': '未发送:当地时间已过',
   'broadcasts.skipped.noSuchTime': '未发送:该当地时间不存在',
+  'templates.testSend': '发送测试给我',
+  'templates.testSent': '已将 {ref} 发送至 {email}。',
 } satisfies ConsoleCatalogue;

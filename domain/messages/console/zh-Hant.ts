@@ -211,4 +211,6 @@ export const zhHant = {
   'broadcasts.people': '人數',
   'broadcasts.skipped.timePassed': '未發送:當地時間已過',
   'broadcasts.skipped.noSuchTime': '未發送:該當地時間不存在',
+  'templates.testSend': '傳送測試給我',
+  'templates.testSent': '已將 {ref} 傳送至 {email}。',
 } satisfies ConsoleCatalogue;
