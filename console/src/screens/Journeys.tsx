@@ -17,7 +17,7 @@ import { textDirection } from '../../../domain/messages/i18n';
 import { countSmsSegments } from '../../../domain/sms-segments';
 import { api, type ConsoleUser } from '../api';
 import { Time, useWords } from '../i18n';
-import { can, Field, Message, Section, Status, TemporalLink, useLoad } from '../ui';
+import { can, DataTable, Field, Message, Section, Status, TemporalLink, useLoad } from '../ui';
 import { type Journey, journeyWorkflowPrefix, listJourneys } from './shared';
 
 /**
@@ -423,40 +423,29 @@ interface NodeCounts {
 function NodeTable({ graph, counts }: { graph: Graph; counts: Record<string, NodeCounts> }) {
   const w = useWords();
   return (
-    <table data-node-counts>
-      <caption>{w.t('journeys.perNode')}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{w.t('journeys.node', { id: '' })}</th>
-          <th scope="col">{w.t('journeys.reached')}</th>
-          <th scope="col">{w.t('journeys.converted')}</th>
-          <th scope="col">{w.t('journeys.conversion')}</th>
-          <th scope="col">{w.t('journeys.outcomes')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {Object.entries(graph.nodes).map(([id, node]) => {
-          const c = counts[id];
-          return (
-            <tr key={id}>
-              <th scope="row">
-                {id} · {node.type}
-              </th>
-              <td>{c ? w.number(c.reached) : '–'}</td>
-              <td>{c ? w.number(c.converted) : '–'}</td>
-              <td>{c && c.reached > 0 ? w.percent(c.converted / c.reached) : '–'}</td>
-              <td>
-                {c
-                  ? Object.entries(c.outcomes)
-                      .map(([outcome, n]) => `${outcome} ${w.number(n)}`)
-                      .join(' · ')
-                  : ''}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <DataTable
+      data-node-counts
+      caption={w.t('journeys.perNode')}
+      rows={Object.entries(graph.nodes).map(([id, node]) => ({ id, type: node.type, c: counts[id] }))}
+      rowKey={(n) => n.id}
+      columns={[
+        { header: w.t('journeys.node', { id: '' }), rowHeader: true, cell: (n) => `${n.id} · ${n.type}` },
+        { header: w.t('journeys.reached'), numeric: true, cell: (n) => (n.c ? w.number(n.c.reached) : '–') },
+        { header: w.t('journeys.converted'), numeric: true, cell: (n) => (n.c ? w.number(n.c.converted) : '–') },
+        {
+          header: w.t('journeys.conversion'),
+          numeric: true,
+          cell: (n) => (n.c && n.c.reached > 0 ? w.percent(n.c.converted / n.c.reached) : '–'),
+        },
+        {
+          header: w.t('journeys.outcomes'),
+          cell: (n) =>
+            Object.entries(n.c?.outcomes ?? {})
+              .map(([outcome, count]) => `${outcome} ${w.number(count)}`)
+              .join(' · '),
+        },
+      ]}
+    />
   );
 }
 
@@ -729,32 +718,25 @@ function BroadcastPreview({ id }: { id: string }) {
     <div data-broadcast-preview={id}>
       <h3>{w.t('broadcasts.previewTitle', { count: preview.data?.total ?? 0 })}</h3>
       <Status loaded={preview} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">{w.t('broadcasts.zone')}</th>
-            <th scope="col">{w.t('broadcasts.instant')}</th>
-            <th scope="col">{w.t('broadcasts.people')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {preview.data?.groups.map((g) => (
-            <tr key={g.zone}>
-              <th scope="row">{g.zone}</th>
-              <td>
-                {g.at ? (
-                  <>
-                    <code>{g.at.slice(0, 16).replace('T', ' ')} UTC</code> · <Time value={g.at} />
-                  </>
-                ) : (
-                  w.t(g.skipped === 'no-such-time' ? 'broadcasts.skipped.noSuchTime' : 'broadcasts.skipped.timePassed')
-                )}
-              </td>
-              <td>{w.number(g.count)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        rows={preview.data?.groups}
+        rowKey={(g) => g.zone}
+        columns={[
+          { header: w.t('broadcasts.zone'), rowHeader: true, cell: (g) => g.zone },
+          {
+            header: w.t('broadcasts.instant'),
+            cell: (g) =>
+              g.at ? (
+                <>
+                  <code>{g.at.slice(0, 16).replace('T', ' ')} UTC</code> · <Time value={g.at} />
+                </>
+              ) : (
+                w.t(g.skipped === 'no-such-time' ? 'broadcasts.skipped.noSuchTime' : 'broadcasts.skipped.timePassed')
+              ),
+          },
+          { header: w.t('broadcasts.people'), numeric: true, cell: (g) => w.number(g.count) },
+        ]}
+      />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { PURPOSES } from '../../../domain/consent';
 import { api, type ConsoleUser } from '../api';
 import { useWords } from '../i18n';
 import { Chart } from '../Chart';
-import { can, Field, Message, Section, Status, useLoad } from '../ui';
+import { can, DataTable, Field, Message, Section, Status, useLoad } from '../ui';
 import { listSegments, listTags, tagLabel } from './shared';
 
 /**
@@ -400,26 +400,18 @@ function MembershipHistory({ segment }: { segment: { id: string; name: string } 
           />
           <details>
             <summary>{w.t('segments.history.table')}</summary>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{w.t('segments.history.day')}</th>
-                  <th scope="col">{w.t('segments.history.members')}</th>
-                  <th scope="col">{w.t('segments.history.entered')}</th>
-                  <th scope="col">{w.t('segments.history.exited')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {days.map((d) => (
-                  <tr key={d.day}>
-                    <th scope="row">{w.date(d.day)}</th>
-                    <td>{w.number(d.members)}</td>
-                    <td>{w.number(d.entered)}</td>
-                    <td>{w.number(d.exited)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={days}
+              rowKey={(d) => d.day}
+              columns={[
+                { header: w.t('segments.history.day'), rowHeader: true, cell: (d) => w.date(d.day) },
+                ...(['members', 'entered', 'exited'] as const).map((key) => ({
+                  header: w.t(`segments.history.${key}`),
+                  numeric: true,
+                  cell: (d: MembershipDay) => w.number(d[key]),
+                })),
+              ]}
+            />
           </details>
         </>
       ) : null}
