@@ -370,9 +370,10 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     expect((await h.admin('GET', '/admin/templates/welcome-ja')).body.template.variants.ja.body).toBe(body);
 
     // An email template, sent as a test to the signed-in user's own address.
-    await page.getByLabel(en['templates.id']).fill('welcome-mail');
-    await page.getByLabel(en['templates.channel']).selectOption('email');
-    await page.getByLabel(en['templates.subject']).fill('ようこそ {{ first_name }} さん');
+    const templates = page.getByRole('region', { name: en['templates.title'] });
+    await templates.getByLabel(en['templates.id']).fill('welcome-mail');
+    await templates.getByLabel(en['templates.channel']).selectOption('email');
+    await templates.getByLabel(en['templates.subject']).fill('ようこそ {{ first_name }} さん');
     await page.click(`button:has-text("${en['templates.save']}")`);
     await expect
       .poll(() => page.textContent('main'))
