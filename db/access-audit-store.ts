@@ -10,7 +10,8 @@ export type AuditAction =
   | 'profile.lookup'
   | 'export.segment-members'
   | 'export.access'
-  | 'setting.change';
+  | 'setting.change'
+  | 'template.test-send';
 
 export interface AuditEntry {
   actor: string;

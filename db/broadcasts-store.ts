@@ -106,6 +106,26 @@ const cluesSql = (sql: Sql) => sql`
     s.country
   from page p left join consent_subjects s on s.customer_id = p.customer_id`;
 
+/**
+ * How many of a page of the segment's members have each pair of zone clues (the latest event's zone,
+ * the consent country): what a broadcast's preview counts, with the clues the workflow plans from.
+ */
+export async function zoneCluePairs(
+  sql: Sql,
+  page: { segmentId: string; after: string | null; limit: number },
+): Promise<{ pairs: { clues: ZoneClues; count: number }[]; members: number; last: string | null }> {
+  const members = segmentMembersPageSql(sql, page.segmentId, page.after, page.limit);
+  const rows = await sql<{ zone: string | null; country: string | null; n: number; last: string | null }[]>`
+    with page as (${members}), clues as (${cluesSql(sql)})
+    select zone, country, count(*)::int as n, (select customer_id from page order by customer_id desc limit 1) as last
+    from clues group by zone, country`;
+  return {
+    pairs: rows.map((r) => ({ clues: { zone: r.zone, country: r.country }, count: r.n })),
+    members: rows.reduce((sum, r) => sum + r.n, 0),
+    last: rows[0]?.last ?? null,
+  };
+}
+
 export interface PlannedPage {
   /** Members on the page. */
   members: number;

@@ -7,6 +7,13 @@ import type { Sql } from 'postgres';
 
 export type BrandedKind = 'segment' | 'tag' | 'journey' | 'template' | 'broadcast' | 'adAudience' | 'computedTrait';
 
+/** The brands of these segments (null: the group's), by segment id. */
+export async function brandsOfSegments(sql: Sql, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const rows = await sql<{ id: string; brand_id: string | null }[]>`
+    select id, brand_id from segments where id = any(${[...ids]}::text[])`;
+  return new Map(rows.map((r) => [r.id, r.brand_id]));
+}
+
 /** The resource's brand (null for the group's), or undefined when there is no such resource. */
 export async function brandOfResource(sql: Sql, kind: BrandedKind, id: string): Promise<string | null | undefined> {
   let rows: { brand_id: string | null }[];

@@ -291,6 +291,14 @@ export interface JourneyStats {
   merged: number;
   byVersion: Record<string, number>;
   steps: Record<string, number>;
+  /** Per node: runs that reached it, how many of those converted, and its outcomes. */
+  nodes: Record<string, NodeStats>;
+}
+
+export interface NodeStats {
+  reached: number;
+  converted: number;
+  outcomes: Record<string, number>;
 }
 
 /** Counts only: runs by status and version, step outcomes ("sent", "blocked:consent-not-granted" …). */
@@ -300,7 +308,21 @@ export async function journeyStats(sql: Sql, journeyId: string): Promise<Journey
   const steps = await sql<{ outcome: string; n: number }[]>`
     select outcome || coalesce(':' || reason, '') as outcome, count(*)::int as n
     from journey_step_outcomes where journey_id = ${journeyId} group by 1`;
-  const stats: JourneyStats = { entered: 0, active: 0, exited: 0, converted: 0, merged: 0, byVersion: {}, steps: {} };
+  const byNode = await sql<{ step: string; outcome: string; n: number; converted: number }[]>`
+    select o.step, o.outcome || coalesce(':' || o.reason, '') as outcome, count(*)::int as n,
+           count(*) filter (where r.status = 'converted')::int as converted
+    from journey_step_outcomes o join journey_runs r on r.run_id = o.run_id
+    where o.journey_id = ${journeyId} group by 1, 2`;
+  const stats: JourneyStats = {
+    entered: 0,
+    active: 0,
+    exited: 0,
+    converted: 0,
+    merged: 0,
+    byVersion: {},
+    steps: {},
+    nodes: {},
+  };
   for (const r of runs) {
     stats.entered += r.n;
     if (r.status === 'active' || r.status === 'exited' || r.status === 'converted' || r.status === 'merged')
@@ -308,7 +330,24 @@ export async function journeyStats(sql: Sql, journeyId: string): Promise<Journey
     stats.byVersion[String(r.version)] = (stats.byVersion[String(r.version)] ?? 0) + r.n;
   }
   for (const s of steps) stats.steps[s.outcome] = s.n;
+  for (const r of byNode) {
+    const node = (stats.nodes[r.step] ??= { reached: 0, converted: 0, outcomes: {} });
+    node.reached += r.n;
+    node.converted += r.converted;
+    node.outcomes[r.outcome] = r.n;
+  }
   return stats;
+}
+
+/** Adds one region's per-node counts into a total. */
+export function addNodeStats(into: Record<string, NodeStats>, from: Record<string, NodeStats>): void {
+  for (const [step, node] of Object.entries(from)) {
+    const total = (into[step] ??= { reached: 0, converted: 0, outcomes: {} });
+    total.reached += node.reached;
+    total.converted += node.converted;
+    for (const [outcome, n] of Object.entries(node.outcomes))
+      total.outcomes[outcome] = (total.outcomes[outcome] ?? 0) + n;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -654,6 +654,41 @@ export interface MembershipStay {
   exitedAt: string | null;
 }
 
+/** One UTC day of a segment's membership: members at the day's end, entries and exits during it. */
+export interface MembershipDay {
+  day: string;
+  members: number;
+  entered: number;
+  exited: number;
+}
+
+/**
+ * Membership over time, from the stays (segment_membership keeps every one, with its entry and
+ * exit): for each UTC day from `from` to `to` (YYYY-MM-DD, inclusive), counts only.
+ */
+export async function segmentMembershipSeries(
+  sql: Sql,
+  segmentId: string,
+  from: string,
+  to: string,
+): Promise<MembershipDay[]> {
+  return sql<MembershipDay[]>`
+    with days as (
+      select d::date as day, (d::date)::timestamp at time zone 'UTC' as starts,
+             (d::date + 1)::timestamp at time zone 'UTC' as ends
+      from generate_series(${from}::date, ${to}::date, interval '1 day') as d
+    ), stays as (
+      select entered_at, exited_at from segment_membership
+      where segment_id = ${segmentId} and entered_at < (${to}::date + 1)::timestamp at time zone 'UTC'
+    )
+    select to_char(days.day, 'YYYY-MM-DD') as day,
+      count(*) filter (where s.entered_at < days.ends and (s.exited_at is null or s.exited_at >= days.ends))::int as members,
+      count(*) filter (where s.entered_at >= days.starts and s.entered_at < days.ends)::int as entered,
+      count(*) filter (where s.exited_at >= days.starts and s.exited_at < days.ends)::int as exited
+    from days left join stays s on s.entered_at < days.ends and (s.exited_at is null or s.exited_at >= days.starts)
+    group by days.day order by days.day`;
+}
+
 /** A person's stays in a segment, oldest first (history across definition versions). */
 export async function membershipHistory(sql: Sql, segmentId: string, customerId: string): Promise<MembershipStay[]> {
   const rows = await sql<{ version: number; entered_at: Date; exited_at: Date | null }[]>`

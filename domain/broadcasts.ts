@@ -92,6 +92,34 @@ export function sendInstant(startedAt: Date, schedule: BroadcastSchedule, zone: 
   return { skipped: 'no-such-time' };
 }
 
+/** How many people get it at one UTC instant in one zone, or are skipped there (no instant). */
+export interface PreviewGroup {
+  zone: string;
+  at: string | null;
+  skipped?: 'time-passed' | 'no-such-time';
+  count: number;
+}
+
+/**
+ * Before a broadcast starts: how many people would get it at which UTC instant, from how many
+ * members are in each zone (broadcastZone) and the start; soonest first, the skipped last.
+ */
+export function previewByZone(
+  membersByZone: ReadonlyMap<string, number>,
+  schedule: BroadcastSchedule,
+  startedAt: Date,
+): PreviewGroup[] {
+  const groups = [...membersByZone].map(([zone, count]): PreviewGroup => {
+    const instant = sendInstant(startedAt, schedule, zone);
+    return 'at' in instant
+      ? { zone, at: instant.at.toISOString(), count }
+      : { zone, at: null, skipped: instant.skipped, count };
+  });
+  return groups.sort((a, b) =>
+    a.at === b.at ? a.zone.localeCompare(b.zone) : a.at === null ? 1 : b.at === null ? -1 : a.at.localeCompare(b.at),
+  );
+}
+
 /** People grouped by the instant they get it: each group is sent when its instant comes. */
 export function groupByInstant<T extends { at: Date }>(planned: T[]): Map<number, T[]> {
   const groups = new Map<number, T[]>();

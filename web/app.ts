@@ -14,6 +14,7 @@ import { WebhookSourceCache } from './tracking/webhook';
 import type { MeridianConfig } from '../domain/config';
 import { GLOBAL_REGION } from '../domain/regions';
 import { AesGcmPayloadCodec } from '../temporal/payload-codec';
+import { createMailer } from '../mail/mailer';
 import { createPrivacyMailer } from '../mail/privacy-mailer';
 import { buildOperatorServer } from './operator';
 import { CHECK_STATEMENT_TIMEOUT_MS, CHECK_TIMEOUT_MS, ReadinessProbe } from './readiness';
@@ -153,6 +154,14 @@ export async function createMeridianWeb(
   );
 
   const privacyMailer = createPrivacyMailer(config);
+  // A template's test send goes out as the channel sends marketing email: the same server and From.
+  const testMailer = config.activation.smtpUrl
+    ? createMailer({
+        smtpUrl: config.activation.smtpUrl,
+        from: config.activation.mailFrom,
+        timeoutMs: config.activation.smtpTimeoutMs,
+      })
+    : undefined;
   const portalLimiter = new SharedRateLimiter(globalPool.sql, config.signingKeys);
   portalLimiter.startSweeping((m) => console.error(m));
   const regionalAccess = new Map(regional.map((r) => [r.region.name, { sql: r.pool.sql, key: r.key }]));
@@ -261,6 +270,7 @@ export async function createMeridianWeb(
         webhookCache.forget(sourceId);
       },
       ...(privacyMailer ? { privacy: { publicUrl: config.privacy.publicUrl, signingKeys: config.signingKeys } } : {}),
+      ...(testMailer ? { testMailer } : {}),
     },
   });
 
@@ -280,6 +290,7 @@ export async function createMeridianWeb(
       rules.stop();
       dataSchema.stop();
       portalLimiter.stop();
+      await testMailer?.close();
       await outbox.stop();
       await consentOutbox.stop();
       await Promise.all([globalPool.close(), ...regional.map((r) => r.pool.close())]);

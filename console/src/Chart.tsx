@@ -1,4 +1,4 @@
-import { BarChart, GraphChart, HeatmapChart, SankeyChart } from 'echarts/charts';
+import { BarChart, GraphChart, HeatmapChart, LineChart, SankeyChart } from 'echarts/charts';
 import {
   GridComponent,
   LegendComponent,
@@ -20,6 +20,7 @@ import ReactEChartsCore from 'echarts-for-react/lib/core';
 echarts.use([
   BarChart,
   HeatmapChart,
+  LineChart,
   SankeyChart,
   GraphChart,
   GridComponent,

@@ -114,3 +114,64 @@ export function Message({ text, kind = 'ok' }: { text: string | undefined; kind?
     </p>
   );
 }
+
+/** One column of a DataTable: its header, what each row shows in it. */
+export interface Column<T> {
+  /** The column's header; empty for a column of actions. */
+  header: ReactNode;
+  cell(row: T): ReactNode;
+  /** This column names the row: its cells are row headers (th scope=row), as screen readers expect. */
+  rowHeader?: boolean;
+  /** Figures: right-aligned. */
+  numeric?: boolean;
+}
+
+/**
+ * The screens' table: a header row of column headers, a row per item with the naming column as its
+ * row header, numbers aligned; extra `data-*` attributes go on the table (the browser tests find
+ * tables by them).
+ */
+export function DataTable<T>({
+  rows,
+  columns,
+  rowKey,
+  caption,
+  ...attributes
+}: {
+  rows: readonly T[] | undefined;
+  columns: readonly Column<T>[];
+  rowKey(row: T): string;
+  caption?: string;
+} & { [data: `data-${string}`]: string | boolean | undefined }) {
+  return (
+    <table {...attributes}>
+      {caption ? <caption>{caption}</caption> : null}
+      <thead>
+        <tr>
+          {columns.map((c, i) => (
+            <th key={i} scope="col" className={c.numeric ? 'num' : undefined}>
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows?.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map((c, i) =>
+              c.rowHeader ? (
+                <th key={i} scope="row">
+                  {c.cell(row)}
+                </th>
+              ) : (
+                <td key={i} className={c.numeric ? 'num' : undefined}>
+                  {c.cell(row)}
+                </td>
+              ),
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1165,7 +1165,7 @@ export const personalDataAccessAudit = pgTable(
     /** `user:<id>` for a console user, `admin:<regions>` for an admin token, `subject` for the person themselves. */
     actor: text('actor').notNull(),
     actorRole: text('actor_role').notNull(),
-    /** profile.view, profile.lookup, export.segment-members, export.access, setting.change */
+    /** profile.view, profile.lookup, export.segment-members, export.access, setting.change, template.test-send */
     action: text('action').notNull(),
     customerId: uuid('customer_id'),
     fields: text('fields').array().notNull().default([]),

@@ -64,6 +64,7 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   let requestId = '';
+  let goldSegment = '';
 
   async function signedIn(role: ConsoleRole): Promise<Page> {
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } });
@@ -339,6 +340,14 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
       owner: 'apac',
       definition,
     });
+    goldSegment = segmentId;
+    // Membership over time: once the region has computed the members, today's row counts them.
+    await expect
+      .poll(async () => (await h.admin('GET', `/admin/segments/${segmentId}/counts`)).body.total, { timeout: 30_000 })
+      .toBe(2);
+    await listed.locator('button').click();
+    const today = page.locator(`[data-history="${segmentId}"] tbody tr`).last();
+    await expect.poll(() => today.locator('td').first().textContent(), { timeout: 10_000 }).toBe('2');
     await audit(page, '4-segments');
   });
 
@@ -359,6 +368,24 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
       .poll(() => page.textContent('main'))
       .toContain(CONSOLE_MESSAGES.t('en', 'templates.saved', { id: 'welcome-ja', version: 1 }));
     expect((await h.admin('GET', '/admin/templates/welcome-ja')).body.template.variants.ja.body).toBe(body);
+
+    // An email template, sent as a test to the signed-in user's own address.
+    const templates = page.getByRole('region', { name: en['templates.title'] });
+    await templates.getByLabel(en['templates.id']).fill('welcome-mail');
+    await templates.getByLabel(en['templates.channel']).selectOption('email');
+    await templates.getByLabel(en['templates.subject']).fill('ようこそ {{ first_name }} さん');
+    await page.click(`button:has-text("${en['templates.save']}")`);
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain(CONSOLE_MESSAGES.t('en', 'templates.saved', { id: 'welcome-mail', version: 1 }));
+    await page.click(`button:has-text("${en['templates.testSend']}")`);
+    const test = await smtp.waitFor((m) => m.envelope.to.includes(emailOf('group_admin')), 15_000);
+    expect(test.subject).toBe('[test] ようこそ [first_name] さん');
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain(
+        CONSOLE_MESSAGES.t('en', 'templates.testSent', { ref: 'welcome-mail:v1', email: emailOf('group_admin') }),
+      );
   });
 
   it('lets the apac marketer build a journey with the Japanese template and publish it', async () => {
@@ -378,6 +405,30 @@ describeInBrowser('the console in a browser', (chromiumPath) => {
     const journey = await h.admin('GET', `/admin/journeys/${journeyId}`);
     expect(journey.body.journey).toMatchObject({ owner: 'apac', status: 'active', name: 'Welcome (Japan)' });
     expect(journey.body.journey.graph.nodes.welcome).toMatchObject({ type: 'message', templateRef: 'welcome-ja' });
+    // The journey being edited shows its per-node counts (none yet: no one has entered).
+    await expect.poll(() => page.locator('[data-node-counts] tbody tr', { hasText: 'welcome' }).count()).toBe(1);
+
+    // A broadcast to the gold members at 10:00 local time: the preview says who gets it at which UTC instant.
+    const broadcast = await h.admin('POST', '/admin/broadcasts', {
+      id: 'gold_new_year',
+      name: 'Gold new year',
+      region: 'apac',
+      brandId: journey.body.journey.brandId,
+      segmentId: goldSegment,
+      channel: 'sms',
+      templateRef: 'welcome-ja',
+      localTime: '10:00',
+      localDate: '2099-01-01',
+      whenPassed: 'skip',
+      fallbackZone: 'Asia/Singapore',
+    });
+    expect(broadcast.status).toBe(201);
+    await page.reload();
+    await page.click(`button:has-text("${en['broadcasts.preview']}")`);
+    const preview = page.locator('[data-broadcast-preview="gold_new_year"] tbody tr');
+    await expect.poll(() => preview.first().textContent(), { timeout: 10_000 }).toContain('2099-01-01 01:00 UTC');
+    expect(await preview.first().textContent()).toContain('Asia/Tokyo');
+    expect(await preview.first().locator('td').last().textContent()).toBe('2');
     await audit(page, '5-journeys');
   });
 

@@ -22,7 +22,13 @@ const journeyGraph = {
   nodes: { hello: { type: 'message', channel: 'email', templateRef: 'welcome', next: 'done' }, done: { type: 'exit' } },
 };
 
-type Expectation = { refused: true } | { hidden: true } | { filtered: (body: any) => void } | { readable: string };
+type Expectation =
+  | { refused: true }
+  | { hidden: true }
+  | { filtered: (body: any) => void }
+  | { readable: string }
+  /** Open to console users only (it acts for the signed-in person): every token gets a 400 saying so. */
+  | { usersOnly: string };
 
 interface Case {
   url: () => string;
@@ -448,6 +454,10 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: { hidden: true },
     },
     'GET /admin/segments/:id/counts': { url: () => `/admin/segments/${f.euSegment}/counts`, expect: { hidden: true } },
+    'GET /admin/segments/:id/history': {
+      url: () => `/admin/segments/${f.euSegment}/history`,
+      expect: { hidden: true },
+    },
     'GET /admin/segments/:id/members': {
       url: () => `/admin/segments/${f.euSegment}/members`,
       expect: { hidden: true },
@@ -666,6 +676,11 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       expect: refused,
       control: 'all',
     },
+    'POST /admin/templates/:id/test-send': {
+      url: () => '/admin/templates/scope_template/test-send',
+      body: () => ({}),
+      expect: { usersOnly: "it sends to the signed-in console user's own email; a token has none" },
+    },
     'PUT /admin/templates/:id': {
       url: () => '/admin/templates/scope_template',
       body: () => ({ name: 'Scope' }),
@@ -697,6 +712,7 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
     },
     'GET /admin/broadcasts/:id': { url: () => '/admin/broadcasts/scope_broadcast', expect: refused },
     'GET /admin/broadcasts/:id/progress': { url: () => '/admin/broadcasts/scope_broadcast/progress', expect: refused },
+    'GET /admin/broadcasts/:id/preview': { url: () => '/admin/broadcasts/scope_broadcast/preview', expect: refused },
     'POST /admin/broadcasts/:id/start': { url: () => '/admin/broadcasts/scope_broadcast/start', expect: refused },
     'POST /admin/broadcasts/:id/pause': { url: () => '/admin/broadcasts/scope_broadcast/pause', expect: refused },
     'POST /admin/broadcasts/:id/resume': { url: () => '/admin/broadcasts/scope_broadcast/resume', expect: refused },
@@ -773,6 +789,9 @@ describe('admin API: every route keeps a region-scoped token to its regions', ()
       } else if ('filtered' in c.expect) {
         expect.soft(res.status, where).toBe(200);
         c.expect.filtered(res.body);
+      } else if ('usersOnly' in c.expect) {
+        expect.soft(res.status, where).toBe(400);
+        expect.soft(res.body.error, where).toMatch(/signed-in console user/);
       } else {
         expect.soft(res.status, where).toBe(200);
       }

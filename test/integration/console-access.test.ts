@@ -300,6 +300,98 @@ describe('console access', () => {
     expect(mine.status, mine.text).toBe(201);
   });
 
+  it("lists a brand marketer its brands' items and the group's, never another brand's", async () => {
+    const definition = { type: 'order', count: { atLeast: 1 } };
+    const made: Record<string, Record<'aurora' | 'borealis' | 'group', string>> = {
+      segments: { aurora: '', borealis: '', group: '' },
+      tags: { aurora: 'list-aurora', borealis: 'list-borealis', group: 'list-group' },
+      templates: { aurora: 'list_aurora', borealis: 'list_borealis', group: '' },
+      journeys: { aurora: '', borealis: '', group: '' },
+      broadcasts: { aurora: 'list_aurora_bc', borealis: 'list_borealis_bc', group: '' },
+    };
+    const created = async (url: string, body: unknown) => {
+      const answer = await admin('POST', url, body);
+      expect(answer.status, `${url}: ${answer.text}`).toBe(201);
+      return answer.body;
+    };
+    for (const brand of ['aurora', 'borealis', 'group'] as const) {
+      const brandId = brand === 'group' ? {} : { brandId: brand };
+      made.segments![brand] = (
+        await created('/admin/segments', { name: `List ${brand}`, owner: 'group', ...brandId, definition })
+      ).segment.id;
+      await created('/admin/tags', {
+        key: made.tags![brand],
+        labels: { en: brand },
+        owner: 'group',
+        source: 'manual',
+        brandId: brand === 'group' ? null : brand,
+      });
+      if (brand === 'group') continue; // templates, journeys and broadcasts always belong to a brand
+      await created('/admin/templates', {
+        id: made.templates![brand],
+        brandId: brand,
+        name: `List ${brand}`,
+        channel: 'sms',
+        defaultLocale: 'en',
+        variants: { en: { body: 'Hello {{ first_name }}' } },
+      });
+      made.journeys![brand] = (
+        await created('/admin/journeys', {
+          name: `List ${brand}`,
+          owner: 'group',
+          brandId: brand,
+          graph: {
+            entry: { type: 'event', event: 'Signed Up' },
+            start: 'hello',
+            nodes: {
+              hello: { type: 'message', channel: 'sms', templateRef: made.templates![brand], next: 'done' },
+              done: { type: 'exit' },
+            },
+          },
+        })
+      ).journey.id;
+      await created('/admin/broadcasts', {
+        id: made.broadcasts![brand],
+        name: `List ${brand}`,
+        region: 'apac',
+        brandId: brand,
+        segmentId: made.segments![brand],
+        channel: 'sms',
+        templateRef: made.templates![brand],
+        localTime: '10:00',
+        localDate: '2099-01-01',
+        whenPassed: 'skip',
+        fallbackZone: 'Asia/Tokyo',
+      });
+    }
+    const idsOf = (list: Record<string, unknown>[], field = 'id') => list.map((item) => item[field]);
+    const lists = async (session: { cookie: string }) => ({
+      segments: idsOf((await asUser(session, 'GET', '/admin/segments')).body.segments),
+      tags: idsOf((await asUser(session, 'GET', '/admin/tags')).body.tags, 'key'),
+      templates: idsOf((await asUser(session, 'GET', '/admin/templates')).body.templates),
+      journeys: idsOf((await asUser(session, 'GET', '/admin/journeys')).body.journeys),
+      broadcasts: idsOf((await asUser(session, 'GET', '/admin/broadcasts')).body.broadcasts),
+    });
+
+    const bea = await lists(await signIn(base, 'bea@example.com', PASSWORD));
+    for (const [kind, ids] of Object.entries(bea)) {
+      expect(ids, kind).toContain(made[kind]!.aurora);
+      expect(ids, kind).not.toContain(made[kind]!.borealis);
+      if (made[kind]!.group) expect(ids, kind).toContain(made[kind]!.group);
+    }
+    // The filter is the brand scope, not a blanket: a user of every brand sees them all.
+    const gus = await lists(await signIn(base, 'gus@example.com', PASSWORD));
+    for (const [kind, ids] of Object.entries(gus))
+      for (const id of Object.values(made[kind]!).filter(Boolean)) expect(ids, kind).toContain(id);
+    // Asking for the other brand's templates by name returns none of them.
+    const bySearch = await asUser(
+      await signIn(base, 'bea@example.com', PASSWORD),
+      'GET',
+      '/admin/templates?brand=borealis',
+    );
+    expect(bySearch.body.templates).toEqual([]);
+  });
+
   it('manages console users (never showing a hash), for users.manage or an all-regions token', async () => {
     const gus = await signIn(base, 'gus@example.com', PASSWORD);
     const created = await asUser(gus, 'POST', '/admin/console-users', {

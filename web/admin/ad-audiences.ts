@@ -1,3 +1,4 @@
+import { brandsOfSegments } from '../../db/console-access-store';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -18,7 +19,7 @@ import {
 } from '../../domain/ad-audiences';
 import { startAdAudienceSync } from '../../temporal/processes/ad-audiences';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, seesBrand } from './kit';
 
 /**
  * Admin API for ad audiences (issue 12, 跨境再营销): a segment kept in step with a Meta custom
@@ -147,7 +148,14 @@ export function registerAdAudienceRoutes(scope: FastifyInstance, deps: AdminDeps
     },
     async (request) => {
       const token = kit.authorise(request);
-      return { audiences: await listAdAudiences(deps.globalSql, token.regions === '*' ? null : token.regions) };
+      const audiences = await listAdAudiences(deps.globalSql, token.regions === '*' ? null : token.regions);
+      if (token.brands === '*') return { audiences };
+      // An audience is its segment's brand's.
+      const brands = await brandsOfSegments(
+        deps.globalSql,
+        audiences.map((a) => a.segmentId),
+      );
+      return { audiences: audiences.filter((a) => seesBrand(token, brands.get(a.segmentId) ?? null)) };
     },
   );
 

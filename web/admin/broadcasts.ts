@@ -7,14 +7,15 @@ import {
   listBroadcasts,
   setBroadcastStatus,
 } from '../../db/broadcasts-store';
-import { getSegment } from '../../db/segments-store';
+import { zoneCluePairs } from '../../db/broadcasts-store';
+import { getSegment, segmentMembersPage } from '../../db/segments-store';
 import { getTemplate } from '../../db/templates-store';
-import { broadcastInputSchema, emptyCounts, WHEN_PASSED } from '../../domain/broadcasts';
+import { broadcastInputSchema, broadcastZone, emptyCounts, previewByZone, WHEN_PASSED } from '../../domain/broadcasts';
 import { CHANNELS } from '../../domain/quiet-hours';
 import { parseTemplateRef, templateRef } from '../../domain/templates';
 import { broadcastProgress, signalBroadcast, startBroadcast } from '../../temporal/processes/broadcasts';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminKit, onlyFields, parseWith, seesBrand, requireBrand } from './kit';
 
 /**
  * Broadcasts (issue 12): one message to a segment's members in one region at a local time in each
@@ -129,7 +130,8 @@ export function registerBroadcastRoutes(scope: FastifyInstance, deps: AdminDeps,
     },
     async (request) => {
       const token = kit.authorise(request);
-      return { broadcasts: await listBroadcasts(deps.globalSql, token.regions === '*' ? undefined : token.regions) };
+      const broadcasts = await listBroadcasts(deps.globalSql, token.regions === '*' ? undefined : token.regions);
+      return { broadcasts: broadcasts.filter((b) => seesBrand(token, b.brandId)) };
     },
   );
 
@@ -142,6 +144,60 @@ export function registerBroadcastRoutes(scope: FastifyInstance, deps: AdminDeps,
       }),
     },
     async (request) => ({ broadcast: await owned(request, request.params.id, 'read broadcasts') }),
+  );
+
+  const previewQuery = z.object({
+    startAt: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 instant, e.g. 2026-12-24T00:00:00Z' })
+      .optional()
+      .describe('when it would start (default: now; a started broadcast: when it started)'),
+  });
+  const PREVIEW_PAGE = 10_000;
+  scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
+    '/admin/broadcasts/:id/preview',
+    {
+      schema: adminRoute({
+        summary:
+          "How many of the segment's current members get it at which UTC instant, by time zone (counts only, nothing is planned)",
+        querystring: previewQuery,
+        response: {
+          200: json(
+            'the groups, soonest first; zones where the time passed or does not exist last, with at null',
+            z.object({
+              startAt: z.string().meta({ format: 'date-time' }),
+              total: z.number().int(),
+              groups: z.array(
+                z.object({
+                  zone: z.string(),
+                  at: z.string().meta({ format: 'date-time' }).nullable(),
+                  skipped: z.enum(['time-passed', 'no-such-time']).optional(),
+                  count: z.number().int(),
+                }),
+              ),
+            }),
+          ),
+        },
+      }),
+    },
+    async (request) => {
+      const broadcast = await owned(request, request.params.id, 'preview broadcasts');
+      const query = parseWith(kit, previewQuery, onlyFields(kit, request.query, ['startAt']), 'query');
+      const startAt = new Date(broadcast.startedAt ?? query.startAt ?? Date.now());
+      const sql = deps.regional.get(broadcast.region)!.sql;
+      const byZone = new Map<string, number>();
+      let total = 0;
+      for (let after: string | null = null; ; ) {
+        const page = await zoneCluePairs(sql, { segmentId: broadcast.segmentId, after, limit: PREVIEW_PAGE });
+        for (const { clues, count } of page.pairs) {
+          const zone = broadcastZone(clues, broadcast.fallbackZone);
+          byZone.set(zone, (byZone.get(zone) ?? 0) + count);
+        }
+        total += page.members;
+        if (page.members < PREVIEW_PAGE || page.last === null) break;
+        after = page.last;
+      }
+      return { startAt: startAt.toISOString(), total, groups: previewByZone(byZone, broadcast, startAt) };
+    },
   );
 
   scope.post<{ Params: { id: string } }>(

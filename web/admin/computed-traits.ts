@@ -13,7 +13,7 @@ import {
 import { parseTraitDefinition, traitChangeSchema, traitInputSchema } from '../../domain/computed-traits';
 import { startTraitRecompute } from '../../temporal/processes/computed-traits';
 import { adminRoute, json } from '../openapi';
-import { AdminDeps, AdminKit, onlyFields, parseWith } from './kit';
+import { AdminDeps, AdminKit, onlyFields, parseWith, seesBrand } from './kit';
 import { customerPlacement } from '../../db/person-store';
 
 /**
@@ -79,8 +79,9 @@ export function registerComputedTraitRoutes(scope: FastifyInstance, deps: AdminD
       }),
     },
     async (request) => {
-      kit.authorise(request);
-      return { traits: await listComputedTraits(deps.globalSql) };
+      const principal = kit.authorise(request);
+      const traits = await listComputedTraits(deps.globalSql);
+      return { traits: traits.filter((t) => seesBrand(principal, t.brandId)) };
     },
   );
 

@@ -6,6 +6,7 @@ import {
   getJourney,
   type Journey,
   type JourneyStats,
+  addNodeStats,
   journeyStats,
   listJourneys,
   publishJourneyVersion,
@@ -16,7 +17,15 @@ import { type JourneyGraph, parseJourneyGraph, sealedTraitUpdates } from '../../
 import { newestDataSchema } from '../../db/data-schema-store';
 import { GLOBAL_REGION } from '../../domain/regions';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import {
+  type AdminDeps,
+  type AdminPrincipal,
+  type AdminKit,
+  onlyFields,
+  parseWith,
+  seesBrand,
+  requireBrand,
+} from './kit';
 
 /**
  * Admin API for journeys (issue 12, docs/design/activation.md "Journeys"): create, publish a new
@@ -63,6 +72,16 @@ const statsView = z.object({
   merged: z.number().int(),
   byVersion: z.record(z.string(), z.number().int()),
   steps: z.record(z.string(), z.number().int()).describe('message outcomes: sent, blocked:<reason>, holdout'),
+  nodes: z
+    .record(
+      z.string(),
+      z.object({
+        reached: z.number().int(),
+        converted: z.number().int(),
+        outcomes: z.record(z.string(), z.number().int()),
+      }),
+    )
+    .describe('per node: runs that reached it, how many of them converted (the goal), and its outcomes'),
 });
 const idParams = z.object({ id: z.string() });
 
@@ -120,7 +139,7 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
     async (request) => {
       const token = kit.authorise(request);
       const journeys = (await listJourneys(deps.globalSql)).filter(
-        (j) => j.owner === 'group' || kit.mayRead(token, j.owner),
+        (j) => (j.owner === 'group' || kit.mayRead(token, j.owner)) && seesBrand(token, j.brandId),
       );
       return { journeys: journeys.map(view) };
     },
@@ -251,11 +270,13 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         merged: 0,
         byVersion: {},
         steps: {},
+        nodes: {},
       };
       for (const s of Object.values(perRegion)) {
         for (const k of ['entered', 'active', 'exited', 'converted', 'merged'] as const) total[k] += s[k];
         for (const [v, n] of Object.entries(s.byVersion)) total.byVersion[v] = (total.byVersion[v] ?? 0) + n;
         for (const [o, n] of Object.entries(s.steps)) total.steps[o] = (total.steps[o] ?? 0) + n;
+        addNodeStats(total.nodes, s.nodes);
       }
       return { regions: perRegion, total };
     },

@@ -10,10 +10,11 @@ import type { GlobalDb } from '../../db/connections';
 import type { IdentityRulesStore } from '../../db/identity-rules-store';
 import type { DataSchemaCache } from '../../db/data-schema-store';
 import type { AdminToken } from '../../domain/config';
-import { CAPABILITIES, type Capability, type ConsoleRole } from '../../domain/console-access';
+import { CAPABILITIES, type Capability, type ConsoleRole, inScope } from '../../domain/console-access';
 import type { RegionCatalog } from '../../domain/regions';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { RegionKey } from '../../db/crypto-shredding';
+import type { Mailer } from '../../mail/mailer';
 
 /**
  * What every admin route file shares: its dependencies, the bearer-token check, and the error
@@ -36,6 +37,8 @@ export interface AdminDeps {
   temporal?: Client;
   /** Set when the privacy portal is on: where its links point, and the keys that sign them. */
   privacy?: { publicUrl: string; signingKeys: SigningKeys };
+  /** The marketing email sender (MERIDIAN_SMTP_URL): a template's test send to the signed-in user; absent, that answers 503. */
+  testMailer?: Mailer;
   /** Told when a source's kind or origins change, so this process's key cache drops it at once. */
   onSourceChanged?: (sourceId: string) => void;
 }
@@ -112,6 +115,13 @@ export function authorise(deps: AdminDeps, request: FastifyRequest): AdminPrinci
   principals.set(request, principal);
   return principal;
 }
+
+/**
+ * Whether a list shows the principal an item of this brand: the group's (null) to everyone, a
+ * brand's to users of that brand (the lists' side of the item checks in ./access.ts).
+ */
+export const seesBrand = (principal: AdminPrincipal, brandId: string | null) =>
+  brandId === null || inScope(principal.brands, brandId);
 
 export const mayRead = (token: AdminPrincipal, region: string) =>
   token.regions === '*' || token.regions.includes(region);

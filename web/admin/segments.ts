@@ -11,6 +11,7 @@ import {
   PREVIEW_SAMPLE,
   type Segment,
   segmentMemberCount,
+  segmentMembershipSeries,
   segmentMembersPage,
   segmentsOfRegion,
   segmentVersions,
@@ -21,7 +22,7 @@ import { GLOBAL_REGION } from '../../domain/regions';
 import { parseSegmentDefinition, type SegmentNode } from '../../domain/segments';
 import { startSegmentRecompute } from '../../temporal/processes/segments';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith } from './kit';
+import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, seesBrand } from './kit';
 
 /**
  * Admin API for segments (issue 11 §5). A segment's owner is `group` (evaluated in every region,
@@ -150,7 +151,8 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
       const regions = dataRegions().filter((region) => kit.mayRead(token, region));
       const seen = new Map<string, Segment>();
       for (const region of regions)
-        for (const segment of await segmentsOfRegion(deps.globalSql, region)) seen.set(segment.id, segment);
+        for (const segment of await segmentsOfRegion(deps.globalSql, region))
+          if (seesBrand(token, segment.brandId)) seen.set(segment.id, segment);
       return { segments: [...seen.values()].map(view) };
     },
   );
@@ -347,6 +349,62 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         })),
       );
       return union(perRegion);
+    },
+  );
+
+  const historyQuery = z.object({
+    days: z.coerce
+      .number({ error: 'must be a number of days' })
+      .int()
+      .min(1, 'must be 1–366')
+      .max(366, 'must be 1–366')
+      .default(30),
+  });
+  scope.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
+    '/admin/segments/:id/history',
+    {
+      schema: adminRoute({
+        summary:
+          "Membership over time: members at the end of each UTC day, entries and exits, in the token's regions (counts only)",
+        params: idParams,
+        querystring: historyQuery,
+        response: {
+          200: json(
+            'one row per day, oldest first, the last one today',
+            z.object({
+              days: z.array(
+                z.object({
+                  day: z.string(),
+                  members: z.number().int(),
+                  entered: z.number().int(),
+                  exited: z.number().int(),
+                }),
+              ),
+            }),
+          ),
+        },
+      }),
+    },
+    async (request) => {
+      const token = kit.authorise(request);
+      const segment = await visibleSegment(token, request.params.id);
+      const { days } = parseWith(kit, historyQuery, onlyFields(kit, request.query, ['days']), 'query');
+      const regions = regionsForToken(token, segment.owner, 'read segment history');
+      const to = new Date().toISOString().slice(0, 10);
+      const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+      const perRegion = await Promise.all(
+        regions.map((r) => segmentMembershipSeries(deps.regional.get(r)!.sql, segment.id, from, to)),
+      );
+      // The regions' counts add up; the rare person with profiles in several regions counts in each (as per-day history
+      // keeps no IDs to count them once, unlike /counts).
+      return {
+        days: perRegion[0]!.map((d, i) => ({
+          day: d.day,
+          members: perRegion.reduce((sum, r) => sum + r[i]!.members, 0),
+          entered: perRegion.reduce((sum, r) => sum + r[i]!.entered, 0),
+          exited: perRegion.reduce((sum, r) => sum + r[i]!.exited, 0),
+        })),
+      };
     },
   );
 

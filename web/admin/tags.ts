@@ -29,7 +29,15 @@ import {
   tagKeySchema,
 } from '../../domain/tags';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminPrincipal, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import {
+  type AdminDeps,
+  type AdminPrincipal,
+  type AdminKit,
+  onlyFields,
+  parseWith,
+  seesBrand,
+  requireBrand,
+} from './kit';
 
 /**
  * Tags, central and local (issue 11 §4, 中心与本地的标签协同). A central tag (owner `group`) is
@@ -153,7 +161,8 @@ export function registerTagRoutes(scope: FastifyInstance, deps: AdminDeps, kit: 
     },
     async (request) => {
       const token = kit.authorise(request);
-      return { tags: await listTags(deps.globalSql, token.regions === '*' ? undefined : token.regions) };
+      const tags = await listTags(deps.globalSql, token.regions === '*' ? undefined : token.regions);
+      return { tags: tags.filter((t) => seesBrand(token, t.brandId)) };
     },
   );
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { getConsoleUser } from '../../db/console-users-store';
 import { z } from 'zod';
 import { addTemplateVersion, createTemplate, getTemplate, listTemplates } from '../../db/templates-store';
 import { brandIdSchema } from '../../domain/brands';
@@ -15,7 +17,7 @@ import { countSmsSegments } from '../../domain/sms-segments';
 import { canonicalLocale, isRightToLeft, localeFallbackChain, variantFor } from '../../domain/templates';
 import { checkTemplateVariant, renderVariant } from '../../mail/message-templates';
 import { adminRoute, json } from '../openapi';
-import { type AdminDeps, type AdminKit, onlyFields, parseWith, requireBrand } from './kit';
+import { type AdminDeps, type AdminKit, onlyFields, parseWith, seesBrand, requireBrand } from './kit';
 
 /**
  * Message templates (issue 12, content): per brand and channel, a Liquid variant per locale
@@ -75,6 +77,11 @@ const previewBody = z.strictObject({
     ),
 });
 
+const testSendBody = z.strictObject({
+  locale: z.string().min(2).max(35).optional().describe("the variant's locale (its fallback chain); default: yours"),
+  version: z.number().int().min(1).optional(),
+});
+
 const previewView = z.object({
   ref: z.string(),
   channel: z.enum(CHANNELS),
@@ -101,6 +108,39 @@ function placeholderContext(template: MessageTemplate): RecipientContext {
 
 export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, kit: AdminKit): void {
   const noTemplate = (id: string) => kit.fail(404, `no template "${id}": list them with GET /admin/templates`);
+
+  /** The template's variant for `locale` (its fallback chain), rendered for `recipient`. */
+  async function render(
+    template: MessageTemplate,
+    recipient: RecipientContext,
+    locale: string,
+    zone: string,
+    currency: string | undefined,
+  ) {
+    const { locale: variantLocale, variant } = variantFor(template, locale);
+    try {
+      const content = await renderVariant(
+        template.channel,
+        variant,
+        {
+          first_name: recipient.firstName ?? null,
+          traits: recipient.traits,
+          locale: variantLocale,
+          country: recipient.country ?? null,
+          currency: currency ?? null,
+        },
+        {
+          locale: variantLocale,
+          formatLocale: locale === variantLocale || locale.startsWith(`${variantLocale}-`) ? locale : variantLocale,
+          zone,
+          ...(currency ? { currency } : {}),
+        },
+      );
+      return { variantLocale, content };
+    } catch (error) {
+      throw kit.fail(400, `variants.${variantLocale}: did not render: ${(error as Error).message.slice(0, 200)}`);
+    }
+  }
 
   async function checkContent(input: TemplateInput): Promise<void> {
     for (const [locale, variant] of Object.entries(input.variants)) {
@@ -171,9 +211,10 @@ export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, 
       }),
     },
     async (request) => {
-      kit.authorise(request);
+      const principal = kit.authorise(request);
       const query = parseWith(kit, listQuery, onlyFields(kit, request.query, ['brand']), 'query');
-      return { templates: (await listTemplates(deps.globalSql, query.brand)).map(view) };
+      const templates = await listTemplates(deps.globalSql, query.brand);
+      return { templates: templates.filter((t) => seesBrand(principal, t.brandId)).map(view) };
     },
   );
 
@@ -231,31 +272,9 @@ export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, 
         }
       }
       const locale = canonicalLocale(input.locale)!;
-      const { locale: variantLocale, variant } = variantFor(template, locale);
       const zone = values === 'profile' ? recipient.zone : (input.zone ?? 'UTC');
       const currency = (values === 'profile' ? recipient.currency : undefined) ?? input.currency;
-      let content: Awaited<ReturnType<typeof renderVariant>>;
-      try {
-        content = await renderVariant(
-          template.channel,
-          variant,
-          {
-            first_name: recipient.firstName ?? null,
-            traits: recipient.traits,
-            locale: variantLocale,
-            country: recipient.country ?? null,
-            currency: currency ?? null,
-          },
-          {
-            locale: variantLocale,
-            formatLocale: locale === variantLocale || locale.startsWith(`${variantLocale}-`) ? locale : variantLocale,
-            zone,
-            ...(currency ? { currency } : {}),
-          },
-        );
-      } catch (error) {
-        throw kit.fail(400, `variants.${variantLocale}: did not render: ${(error as Error).message.slice(0, 200)}`);
-      }
+      const { variantLocale, content } = await render(template, recipient, locale, zone, currency);
       return {
         ref: `${template.id}:v${template.version}`,
         channel: template.channel,
@@ -266,6 +285,64 @@ export function registerTemplateRoutes(scope: FastifyInstance, deps: AdminDeps, 
         content,
         ...(template.channel === 'sms' ? { sms: countSmsSegments(content.text) } : {}),
       };
+    },
+  );
+
+  scope.post<{ Params: { id: string } }>(
+    '/admin/templates/:id/test-send',
+    {
+      schema: adminRoute({
+        summary:
+          "Send an email template to yourself: the signed-in console user's own email, with placeholders for the person's values (audited)",
+        body: testSendBody,
+        response: {
+          202: json('sent to your email', z.object({ to: z.string(), ref: z.string(), variantLocale: z.string() })),
+        },
+      }),
+    },
+    async (request, reply) => {
+      const principal = kit.authorise(request);
+      const input = parseWith(kit, testSendBody, request.body ?? {});
+      const user = principal.userId ? await getConsoleUser(deps.globalSql, principal.userId) : undefined;
+      if (!user)
+        throw kit.fail(
+          400,
+          "a test send goes to the signed-in console user's own email: sign in to the console to send one",
+        );
+      const template = await getTemplate(deps.globalSql, request.params.id, input.version);
+      if (!template)
+        throw input.version
+          ? kit.fail(404, `template ${request.params.id} has no version ${input.version}`)
+          : noTemplate(request.params.id);
+      if (template.channel !== 'email')
+        throw kit.fail(
+          400,
+          `template ${template.id} is for ${template.channel}: only email templates can be sent to yourself`,
+        );
+      if (!deps.testMailer)
+        throw kit.fail(503, 'email is not configured on this server (MERIDIAN_SMTP_URL): a test send cannot go out');
+      const locale = canonicalLocale(input.locale ?? user.locale) ?? template.defaultLocale;
+      const { variantLocale, content } = await render(
+        template,
+        placeholderContext(template),
+        locale,
+        user.timeZone,
+        undefined,
+      );
+      const ref = `${template.id}:v${template.version}`;
+      await deps.testMailer.send({
+        to: user.email,
+        subject: `[test] ${content.subject ?? ''}`,
+        text: content.text,
+        html: content.html ?? '',
+        // Each click is a new test: a new message, not a retry of the last one.
+        idempotencyKey: `template-test:${ref}:${user.id}:${randomUUID()}`,
+      });
+      // Who sent which template to themselves, in each region they work in (no customer is involved).
+      const regions = principal.regions === '*' ? deps.regions.dataRegions.map((r) => r.name) : principal.regions;
+      await kit.audit(request, principal, regions, { action: 'template.test-send', fields: [`template:${ref}`] });
+      reply.code(202);
+      return { to: user.email, ref, variantLocale };
     },
   );
 }

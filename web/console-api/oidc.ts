@@ -74,6 +74,7 @@ export function registerOidcRoutes(scope: FastifyInstance, deps: ConsoleApiDeps)
       const current = new URL(oidc!.redirectUrl);
       current.search = new URL(request.url, 'http://callback').search;
       let claims: client.IDToken | undefined;
+      let emailClaims: Record<string, unknown> | undefined;
       try {
         const tokens = await client.authorizationCodeGrant(config, current, {
           pkceCodeVerifier: checks.verifier,
@@ -82,6 +83,11 @@ export function registerOidcRoutes(scope: FastifyInstance, deps: ConsoleApiDeps)
           idTokenExpected: true,
         });
         claims = tokens.claims();
+        emailClaims = claims;
+        // A provider may keep the email out of the ID token of a code flow (OIDC Core 5.4): then
+        // its userinfo says it, checked to be about the same subject.
+        if (claims && claims.email === undefined)
+          emailClaims = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
       } catch (error) {
         throw new ConsoleApiError(
           401,
@@ -89,7 +95,8 @@ export function registerOidcRoutes(scope: FastifyInstance, deps: ConsoleApiDeps)
         );
       }
       if (!claims) throw new ConsoleApiError(401, 'the identity provider sent no ID token: start again at /console/');
-      const email = claims.email_verified === true && typeof claims.email === 'string' ? claims.email : undefined;
+      const email =
+        emailClaims?.email_verified === true && typeof emailClaims.email === 'string' ? emailClaims.email : undefined;
       const user = await findForOidc(deps.globalSql, claims.iss, claims.sub, email);
       if (!user || user.disabled)
         throw new ConsoleApiError(

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, type ConsoleUser } from '../api';
 import { Time, useWords } from '../i18n';
-import { can, Message, Section, Status, TemporalLink, useLoad } from '../ui';
+import { can, DataTable, Message, Section, Status, TemporalLink, useLoad } from '../ui';
 
 /**
  * Screen 7, connectors and sources: each connector's Temporal schedule (paused or not, next runs),
@@ -51,30 +51,24 @@ export default function Connectors({ user }: { user: ConsoleUser }) {
       ))}
       <Section title={w.t('connectors.sources')}>
         <Status loaded={sources} />
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{w.t('common.name')}</th>
-              <th scope="col">{w.t('common.region')}</th>
-              <th scope="col">{w.t('connectors.kind')}</th>
-              <th scope="col">{w.t('connectors.writeKey')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sources.data?.sources.map((s) => (
-              <tr key={s.id}>
-                <th scope="row">
+        <DataTable
+          rows={sources.data?.sources}
+          rowKey={(s) => s.id}
+          columns={[
+            {
+              header: w.t('common.name'),
+              rowHeader: true,
+              cell: (s) => (
+                <>
                   {s.name} <code>{s.id}</code>
-                </th>
-                <td>{s.region}</td>
-                <td>{s.kind}</td>
-                <td>
-                  <code>…{s.writeKeyHint}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            { header: w.t('common.region'), cell: (s) => s.region },
+            { header: w.t('connectors.kind'), cell: (s) => s.kind },
+            { header: w.t('connectors.writeKey'), cell: (s) => <code>…{s.writeKeyHint}</code> },
+          ]}
+        />
       </Section>
     </>
   );
@@ -140,45 +134,27 @@ function ConnectorCard({ id, user }: { id: string; user: ConsoleUser }) {
             <p className="muted">{w.t('common.none')}</p>
           )}
           <h3>{w.t('connectors.syncs')}</h3>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{w.t('common.status')}</th>
-                <th scope="col">{w.t('connectors.progress')}</th>
-                <th scope="col" className="num">
-                  {w.t('insights.customers')}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('insights.orders')}
-                </th>
-                <th scope="col" className="num">
-                  {w.t('connectors.rejections')}
-                </th>
-                <th scope="col">{w.t('common.from')}</th>
-                <th scope="col" />
-              </tr>
-            </thead>
-            <tbody>
-              {d.recentSyncs.map((s) => (
-                <tr key={s.syncId}>
-                  <td>{s.status}</td>
-                  <td>
+          <DataTable
+            rows={d.recentSyncs}
+            rowKey={(s) => s.syncId}
+            columns={[
+              { header: w.t('common.status'), cell: (s) => s.status },
+              {
+                header: w.t('connectors.progress'),
+                cell: (s) => (
+                  <>
                     {s.status === 'running' ? <progress aria-label={w.t('connectors.progress')} /> : null}{' '}
                     {w.number(s.pages)}
-                  </td>
-                  <td className="num">{w.number(s.customers)}</td>
-                  <td className="num">{w.number(s.orders)}</td>
-                  <td className="num">{w.number(s.rejected)}</td>
-                  <td>
-                    <Time value={s.startedAt} />
-                  </td>
-                  <td>
-                    <TemporalLink workflowId={s.workflowId} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+              { header: w.t('insights.customers'), numeric: true, cell: (s) => w.number(s.customers) },
+              { header: w.t('insights.orders'), numeric: true, cell: (s) => w.number(s.orders) },
+              { header: w.t('connectors.rejections'), numeric: true, cell: (s) => w.number(s.rejected) },
+              { header: w.t('common.from'), cell: (s) => <Time value={s.startedAt} /> },
+              { header: '', cell: (s) => <TemporalLink workflowId={s.workflowId} /> },
+            ]}
+          />
           {rejections.data && rejections.data.rejections.length > 0 ? (
             <>
               <h3>{w.t('connectors.rejections')}</h3>

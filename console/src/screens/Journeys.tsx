@@ -17,7 +17,7 @@ import { textDirection } from '../../../domain/messages/i18n';
 import { countSmsSegments } from '../../../domain/sms-segments';
 import { api, type ConsoleUser } from '../api';
 import { Time, useWords } from '../i18n';
-import { can, Field, Message, Section, Status, TemporalLink, useLoad } from '../ui';
+import { can, DataTable, Field, Message, Section, Status, TemporalLink, useLoad } from '../ui';
 import { type Journey, journeyWorkflowPrefix, listJourneys } from './shared';
 
 /**
@@ -111,6 +111,16 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
   const [note, setNote] = useState<{ text: string; kind: 'ok' | 'error' }>();
   const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
+  const stats = useLoad(
+    () =>
+      editing
+        ? api<{ total: { nodes: Record<string, NodeCounts> } }>('GET', `/admin/journeys/${editing.id}/stats`).then(
+            (r) => r.total.nodes,
+          )
+        : Promise.resolve(undefined),
+    [editing?.id],
+  );
+  const counts = stats.data;
 
   useEffect(() => {
     if (!brandId && brands.data?.brands[0]) setBrandId(brands.data.brands[0].id);
@@ -124,13 +134,19 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
       return Object.entries(graph.nodes).map(([id, n]) => ({
         id,
         position: at.get(id) ?? place(id),
-        data: { label: `${id} · ${n.type}${n.type === 'message' && n.templateRef ? ` · ${n.templateRef}` : ''}` },
+        data: {
+          label: `${id} · ${n.type}${n.type === 'message' && n.templateRef ? ` · ${n.templateRef}` : ''}${
+            counts?.[id]
+              ? ` · ${w.t('journeys.nodeCounts', { reached: counts[id].reached, converted: counts[id].converted })}`
+              : ''
+          }`,
+        },
         selected: id === selected,
         ariaLabel: w.t('journeys.node', { id }),
       }));
     });
     setEdges(edgesOf(graph));
-  }, [graph, selected, setNodes, setEdges, w]);
+  }, [graph, selected, setNodes, setEdges, w, counts]);
 
   const setNode = (id: string, node: JNode) => setGraph({ ...graph, nodes: { ...graph.nodes, [id]: node } });
   const onConnect = (c: Connection) => {
@@ -387,12 +403,49 @@ function JourneyEditor({ user }: { user: ConsoleUser }) {
           ) : null}
         </div>
         <Message text={note?.text} kind={note?.kind} />
+        {editing ? <NodeTable graph={graph} counts={counts ?? {}} /> : null}
         <details>
           <summary>{w.t('segments.definition')}</summary>
           <pre>{JSON.stringify(graph, null, 2)}</pre>
         </details>
       </Section>
     </>
+  );
+}
+
+interface NodeCounts {
+  reached: number;
+  converted: number;
+  outcomes: Record<string, number>;
+}
+
+/** Per node of the journey being edited: runs that reached it, how many of them converted, its outcomes. */
+function NodeTable({ graph, counts }: { graph: Graph; counts: Record<string, NodeCounts> }) {
+  const w = useWords();
+  return (
+    <DataTable
+      data-node-counts
+      caption={w.t('journeys.perNode')}
+      rows={Object.entries(graph.nodes).map(([id, node]) => ({ id, type: node.type, c: counts[id] }))}
+      rowKey={(n) => n.id}
+      columns={[
+        { header: w.t('journeys.node', { id: '' }), rowHeader: true, cell: (n) => `${n.id} · ${n.type}` },
+        { header: w.t('journeys.reached'), numeric: true, cell: (n) => (n.c ? w.number(n.c.reached) : '–') },
+        { header: w.t('journeys.converted'), numeric: true, cell: (n) => (n.c ? w.number(n.c.converted) : '–') },
+        {
+          header: w.t('journeys.conversion'),
+          numeric: true,
+          cell: (n) => (n.c && n.c.reached > 0 ? w.percent(n.c.converted / n.c.reached) : '–'),
+        },
+        {
+          header: w.t('journeys.outcomes'),
+          cell: (n) =>
+            Object.entries(n.c?.outcomes ?? {})
+              .map(([outcome, count]) => `${outcome} ${w.number(count)}`)
+              .join(' · '),
+        },
+      ]}
+    />
   );
 }
 
@@ -530,6 +583,24 @@ function Templates({ user }: { user: ConsoleUser }) {
         >
           {w.t('templates.save')}
         </button>
+      ) : null}{' '}
+      {can(user, 'templates.write') && channel === 'email' ? (
+        <button
+          type="button"
+          className="secondary"
+          disabled={!id}
+          onClick={async () => {
+            try {
+              // The saved template, to the signed-in user's own address (audited by the server).
+              const r = await api<{ to: string; ref: string }>('POST', `/admin/templates/${id}/test-send`, { locale });
+              setNote({ text: w.t('templates.testSent', { ref: r.ref, email: r.to }), kind: 'ok' });
+            } catch (e) {
+              setNote({ text: (e as Error).message, kind: 'error' });
+            }
+          }}
+        >
+          {w.t('templates.testSend')}
+        </button>
       ) : null}
       <Message text={note?.text} kind={note?.kind} />
     </Section>
@@ -560,6 +631,7 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
   const [time, setTime] = useState('10:00');
   const regions = user.regions === '*' ? Object.keys(ZONES) : user.regions;
   const zones = regions.flatMap((r) => ZONES[r] ?? []);
+  const [previewOf, setPreviewOf] = useState<string>();
   return (
     <Section title={w.t('broadcasts.title')}>
       <Status loaded={broadcasts} />
@@ -577,12 +649,16 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
                 <Time value={b.startedAt} />
               </td>
               <td>
+                <button type="button" className="secondary" onClick={() => setPreviewOf(b.id)}>
+                  {w.t('broadcasts.preview')} <span className="sr-only">{b.name}</span>
+                </button>{' '}
                 <TemporalLink workflowId={`broadcast-${b.id}`} />
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {previewOf ? <BroadcastPreview id={previewOf} /> : null}
       <div className="row">
         <Field label={w.t('common.from')}>
           {(id) => <input id={id} type="date" value={date} onChange={(e) => setDate(e.target.value)} />}
@@ -621,5 +697,46 @@ function Broadcasts({ user }: { user: ConsoleUser }) {
         </tbody>
       </table>
     </Section>
+  );
+}
+
+interface PreviewGroup {
+  zone: string;
+  at: string | null;
+  skipped?: 'time-passed' | 'no-such-time';
+  count: number;
+}
+
+/** How many of the segment's members get the broadcast at which UTC instant, by their time zone. */
+function BroadcastPreview({ id }: { id: string }) {
+  const w = useWords();
+  const preview = useLoad(
+    () => api<{ startAt: string; total: number; groups: PreviewGroup[] }>('GET', `/admin/broadcasts/${id}/preview`),
+    [id],
+  );
+  return (
+    <div data-broadcast-preview={id}>
+      <h3>{w.t('broadcasts.previewTitle', { count: preview.data?.total ?? 0 })}</h3>
+      <Status loaded={preview} />
+      <DataTable
+        rows={preview.data?.groups}
+        rowKey={(g) => g.zone}
+        columns={[
+          { header: w.t('broadcasts.zone'), rowHeader: true, cell: (g) => g.zone },
+          {
+            header: w.t('broadcasts.instant'),
+            cell: (g) =>
+              g.at ? (
+                <>
+                  <code>{g.at.slice(0, 16).replace('T', ' ')} UTC</code> · <Time value={g.at} />
+                </>
+              ) : (
+                w.t(g.skipped === 'no-such-time' ? 'broadcasts.skipped.noSuchTime' : 'broadcasts.skipped.timePassed')
+              ),
+          },
+          { header: w.t('broadcasts.people'), numeric: true, cell: (g) => w.number(g.count) },
+        ]}
+      />
+    </div>
   );
 }

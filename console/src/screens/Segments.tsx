@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { PURPOSES } from '../../../domain/consent';
 import { api, type ConsoleUser } from '../api';
 import { useWords } from '../i18n';
-import { can, Field, Message, Section, Status, useLoad } from '../ui';
+import { Chart } from '../Chart';
+import { can, DataTable, Field, Message, Section, Status, useLoad } from '../ui';
 import { listSegments, listTags, tagLabel } from './shared';
 
 /**
@@ -94,6 +95,7 @@ export default function Segments({ user }: { user: ConsoleUser }) {
   const [previewError, setPreviewError] = useState<string>();
   const [saved, setSaved] = useState<string>();
   const [saveError, setSaveError] = useState<string>();
+  const [historyOf, setHistoryOf] = useState<{ id: string; name: string }>();
   const conditions = rows.map(conditionOf).filter((c): c is Record<string, unknown> => c !== undefined);
   const definition = { [combine]: conditions };
   const definitionText = JSON.stringify(definition);
@@ -337,8 +339,12 @@ export default function Segments({ user }: { user: ConsoleUser }) {
         <table>
           <tbody>
             {segments.data?.map((s) => (
-              <tr key={s.id}>
-                <th scope="row">{s.name}</th>
+              <tr key={s.id} aria-current={s.id === historyOf?.id || undefined}>
+                <th scope="row">
+                  <button type="button" className="secondary" onClick={() => setHistoryOf(s)}>
+                    {s.name}
+                  </button>
+                </th>
                 <td>
                   <code>{s.id}</code>
                 </td>
@@ -348,9 +354,68 @@ export default function Segments({ user }: { user: ConsoleUser }) {
             ))}
           </tbody>
         </table>
+        {historyOf ? <MembershipHistory segment={historyOf} /> : null}
       </Section>
       <TagCatalogue user={user} />
     </>
+  );
+}
+
+interface MembershipDay {
+  day: string;
+  members: number;
+  entered: number;
+  exited: number;
+}
+
+/** Membership over time: members at the end of each day of the last 30, with entries and exits (counts only). */
+function MembershipHistory({ segment }: { segment: { id: string; name: string } }) {
+  const w = useWords();
+  const history = useLoad(
+    () => api<{ days: MembershipDay[] }>('GET', `/admin/segments/${segment.id}/history?days=30`),
+    [segment.id],
+  );
+  const days = history.data?.days ?? [];
+  const series = (key: 'members' | 'entered' | 'exited', type: 'line' | 'bar') => ({
+    name: w.t(`segments.history.${key}`),
+    type,
+    data: days.map((d) => d[key]),
+  });
+  return (
+    <div data-history={segment.id}>
+      <h3>{w.t('segments.history', { name: segment.name })}</h3>
+      <Status loaded={history} />
+      {days.length > 0 ? (
+        <>
+          <Chart
+            label={w.t('segments.history', { name: segment.name })}
+            height={260}
+            option={{
+              tooltip: { trigger: 'axis' },
+              legend: {},
+              xAxis: { type: 'category', data: days.map((d) => w.date(d.day)) },
+              yAxis: { type: 'value', minInterval: 1 },
+              series: [series('members', 'line'), series('entered', 'bar'), series('exited', 'bar')],
+            }}
+          />
+          <details>
+            <summary>{w.t('segments.history.table')}</summary>
+            <DataTable
+              rows={days}
+              rowKey={(d) => d.day}
+              columns={[
+                { header: w.t('segments.history.day'), rowHeader: true, cell: (d) => w.date(d.day) },
+                ...(['members', 'entered', 'exited'] as const).map((key) => ({
+                  header: w.t(`segments.history.${key}`),
+                  numeric: true,
+                  cell: (d: MembershipDay) => w.number(d[key]),
+                })),
+              ]}
+            />
+          </details>
+        </>
+      ) : null}
+    </div>
   );
 }
 
