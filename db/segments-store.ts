@@ -548,16 +548,20 @@ export async function applySegmentMembership(
   });
 }
 
-/** How long a full recompute's statements may run: a whole region in one pass, under the activity's 5 minutes. */
+/** How long a full recompute's statements may run: a whole region in one pass (the activity heartbeats meanwhile). */
 const RECOMPUTE_STATEMENT_TIMEOUT = '4min';
 
 /**
  * A full recompute of one segment in this region, set-based: the members of the whole region in
  * one query (hash joins over each condition's table, as a preview does, instead of a page of
- * candidate IDs at a time re-reading the same tables), kept in a temporary table; then, under the
- * outbox lock, entries and exits applied and written to the outbox, and the people who moved noted
- * for what follows membership (rule tags), all in one statement. Profiles merged away or gone
- * leave. Same locks and guarantees as applySegmentMembership; only counts come back.
+ * candidate IDs at a time re-reading the same tables), kept in a temporary table; the moves
+ * (members without an open stay, open stays of people no longer members) in one more statement,
+ * under the segment's lock only: nothing else writes this segment's stays meanwhile. Only when
+ * someone moves is the outbox lock taken, and the entries, exits, outbox rows and notes for what
+ * follows membership (rule tags) written in one statement: a recompute that moves no one (the
+ * usual case of the scheduled pass) never waits for, or holds up, the region's other writers of
+ * the outbox. Profiles merged away or gone leave. Same locks and guarantees as
+ * applySegmentMembership (the writes' `returning` decide what moved); only counts come back.
  */
 export async function recomputeSegment(
   sql: Sql,
@@ -573,37 +577,48 @@ export async function recomputeSegment(
     await tx`create temporary table recompute_members (customer_id uuid primary key) on commit drop`;
     await tx`insert into recompute_members ${membersQuery(tx, segment.definition, scope, null)}`;
     await tx`analyze recompute_members`;
+    await tx`create temporary table recompute_moves (customer_id uuid not null, kind text not null) on commit drop`;
+    const moves = await tx`
+      insert into recompute_moves (customer_id, kind)
+      select m.customer_id, 'entered' from recompute_members m
+      where not exists (
+        select 1 from segment_membership s
+        where s.segment_id = ${segment.id} and s.customer_id = m.customer_id and s.exited_at is null)
+      union all
+      select s.customer_id, 'exited' from segment_membership s
+      where s.segment_id = ${segment.id} and s.exited_at is null
+        and not exists (select 1 from recompute_members m where m.customer_id = s.customer_id)`;
+    if (moves.count === 0) return { entered: 0, exited: 0 };
     // Outbox IDs in commit order: consumers read by ID and must never find a gap filled later.
     await tx`select pg_advisory_xact_lock(${LOCK_OUTBOX}::int, 0)`;
     const [counts] = await tx<{ entered: number; exited: number }[]>`
       with entered as (
         insert into segment_membership (segment_id, customer_id, version, entered_at)
-        select ${segment.id}, m.customer_id, ${segment.version}, now() from recompute_members m
-        where not exists (
-          select 1 from segment_membership s
-          where s.segment_id = ${segment.id} and s.customer_id = m.customer_id and s.exited_at is null)
+        select ${segment.id}, m.customer_id, ${segment.version}, now() from recompute_moves m
+        where m.kind = 'entered'
         order by m.customer_id
         on conflict (segment_id, customer_id) where exited_at is null do nothing
         returning customer_id
       ),
       exited as (
         update segment_membership s set exited_at = now()
-        where s.segment_id = ${segment.id} and s.exited_at is null
-          and not exists (select 1 from recompute_members m where m.customer_id = s.customer_id)
-        returning customer_id
+        from recompute_moves m
+        where m.kind = 'exited' and s.segment_id = ${segment.id} and s.exited_at is null
+          and s.customer_id = m.customer_id
+        returning s.customer_id
       ),
-      moves as (
+      moved as (
         select customer_id, 'entered' as kind from entered
         union all
         select customer_id, 'exited' as kind from exited
       ),
       outbox as (
         insert into segment_membership_events (segment_id, customer_id, kind, version, at)
-        select ${segment.id}, customer_id, kind, ${segment.version}, now() from moves
+        select ${segment.id}, customer_id, kind, ${segment.version}, now() from moved
         order by kind, customer_id
       ),
       noted as (
-        insert into audience_changes (customer_id, cause) select customer_id, 'segment' from moves
+        insert into audience_changes (customer_id, cause) select customer_id, 'segment' from moved
       )
       select (select count(*) from entered)::int as entered, (select count(*) from exited)::int as exited`;
     return counts!;

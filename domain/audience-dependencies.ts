@@ -32,9 +32,19 @@ const STANDS_FOR: Record<string, readonly string[]> = {
 };
 const SPECIFIC = new Set(['trait', 'order', 'consent', 'tag', 'computed', ...CALL_TYPES]);
 
-/** Whether a cause names something specific; a cause that does not could have changed anything. */
+/**
+ * Whether a cause names something specific; a cause that does not could have changed anything.
+ * Meridian's own passes are specific (they stand for the causes above): reactors that act on
+ * "anything" (loyalty, ad conversions) otherwise redid their work for every person a full segment
+ * recompute moved, which kept the processor minutes behind ingest after one.
+ */
 export function isSpecificCause(cause: string): boolean {
-  return cause.startsWith('event:') || cause.startsWith('computed:') || SPECIFIC.has(cause);
+  return (
+    cause.startsWith('event:') ||
+    cause.startsWith('computed:') ||
+    SPECIFIC.has(cause) ||
+    Object.hasOwn(STANDS_FOR, cause)
+  );
 }
 
 /** The cause the processor notes when a person's value of computed trait `traitId` changed. */

@@ -26,8 +26,14 @@ import { type SegmentRecomputeInput, segmentRecomputeWorkflowId } from './defini
  *   a segmentRecompute for each time-relative segment (one already running is left alone).
  */
 
+/**
+ * A recompute heartbeats every 10 s while it waits for its turn and runs (activities/segments): a
+ * task the server lost under load is run again after 30 s instead of the start-to-close timeout,
+ * which is long because a region's recomputes take turns (two at a time).
+ */
 const PAGE: ActivityOptions = {
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 const LIST: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } };

@@ -343,13 +343,22 @@ export const orders = pgTable(
 );
 
 /** The person's place for consent: their jurisdiction's defaults apply where they made no choice. */
-export const consentSubjects = pgTable('consent_subjects', {
-  customerId: uuid('customer_id').primaryKey(),
-  country: text('country').notNull(),
-  usState: text('us_state'),
-  jurisdiction: text('jurisdiction').notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const consentSubjects = pgTable(
+  'consent_subjects',
+  {
+    customerId: uuid('customer_id').primaryKey(),
+    country: text('country').notNull(),
+    usState: text('us_state'),
+    jurisdiction: text('jurisdiction').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Segments: the people of a market, and those whose jurisdiction grants a purpose by default
+    // (db/segments-store.ts), as index-only ranges instead of a scan of every subject.
+    index('consent_subjects_country').on(t.country, t.customerId),
+    index('consent_subjects_jurisdiction').on(t.jurisdiction, t.customerId),
+  ],
+);
 
 /**
  * Every consent choice, append-only: the audit history. Proof is a reference (request ID, TCF
@@ -610,7 +619,18 @@ export const audienceChanges = pgTable(
     cause: text('cause').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('audience_changes_customer').on(t.customerId)],
+  (t) => [
+    index('audience_changes_customer').on(t.customerId),
+    // The people whose facts may be behind (db/audience-facts-store.ts changesAwaitingFacts, read by
+    // every preview and recompute): found without reading the notes of Meridian's own passes, which a
+    // full recompute writes by the hundred thousand. The predicate is that query's (its NEITHER list),
+    // so PostgreSQL proves the query's condition implies it; a test checks the plan uses it.
+    index('audience_changes_awaiting_facts')
+      .on(t.customerId)
+      .where(
+        sql`cause <> all('{trait,tag,computed,segment,prediction,loyalty,identify,group,alias}'::text[]) and cause not like 'computed:%'`,
+      ),
+  ],
 );
 
 /** A computed trait's current value for a person (`computed_traits.id` in the global database). */

@@ -324,21 +324,22 @@ async function main() {
       created.push({ id: answer.segment.id, recomputes: answer.recomputes });
     }
     // Results are sealed by Meridian's payload codec: the end of each workflow is read from its status.
-    const results = (ids: string[]) =>
-      Promise.all(
-        ids.map(async (id) => {
-          const handle = temporal.client.workflow.getHandle(id);
-          const end = await waitFor(
-            `workflow ${id}`,
-            async () => {
-              const { status } = await handle.describe();
-              return status.name === 'RUNNING' ? undefined : status.name;
-            },
-            600_000,
-          );
-          if (end !== 'COMPLETED') throw new Error(`workflow ${id} ended ${end}`);
-        }),
-      );
+    // One workflow at a time (they all run meanwhile): sixty pollers at 10 Hz each overloaded the
+    // dev server's store, which then lost activity completions (each waited for its timeout).
+    const results = async (ids: string[]) => {
+      for (const id of ids) {
+        const handle = temporal.client.workflow.getHandle(id);
+        const end = await waitFor(
+          `workflow ${id}`,
+          async () => {
+            const { status } = await handle.describe();
+            return status.name === 'RUNNING' ? undefined : status.name;
+          },
+          600_000,
+        );
+        if (end !== 'COMPLETED') throw new Error(`workflow ${id} ended ${end}`);
+      }
+    };
     await results(created.flatMap((c) => c.recomputes));
     const firstCompute = (performance.now() - started) / 1000;
     console.log(`  first computation of 20 segments: ${firstCompute.toFixed(1)} s`);

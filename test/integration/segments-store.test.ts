@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rebuildAudienceFacts } from '../../db/audience-facts-store';
+import { changesAwaitingFacts, rebuildAudienceFacts } from '../../db/audience-facts-store';
 import { AudienceProcessor, segmentMembershipReactor } from '../../db/audience-processor';
 import {
   applySegmentMembership,
@@ -274,6 +274,39 @@ describe('segments in SQL', () => {
       const noted = await sql`select customer_id from audience_changes where cause = 'segment'`;
       expect(noted.map((r) => r.customer_id).sort()).toEqual(sorted(...ids));
       await sql`delete from audience_changes`;
+      // A narrower version: Dev (no age) leaves, once, with the version that moved him; his stay is kept.
+      const v2 = {
+        ...segment,
+        version: 2,
+        definition: def({
+          all: [
+            { type: 'event', name: 'Product Viewed' },
+            { type: 'trait', key: 'age', op: 'exists' },
+          ],
+        }),
+      };
+      expect(await recomputeSegment(sql, v2, group)).toEqual({ entered: 0, exited: 1 });
+      expect(await recomputeSegment(sql, v2, group)).toEqual({ entered: 0, exited: 0 });
+      const exits = await sql`select customer_id, version from segment_membership_events
+        where segment_id = ${segmentId} and kind = 'exited'`;
+      expect(exits.map((m) => [m.customer_id, m.version])).toEqual([[p.dev, 2]]);
+      const dev = await membershipHistory(sql, segmentId, p.dev);
+      expect(dev).toEqual([expect.objectContaining({ version: 1, exitedAt: expect.any(String) })]);
+      const stayed = await membershipHistory(sql, segmentId, p.ana);
+      expect(stayed).toEqual([expect.objectContaining({ version: 1, exitedAt: null })]);
+      const notedExit = await sql`select customer_id from audience_changes where cause = 'segment'`;
+      expect(notedExit.map((r) => r.customer_id)).toEqual([p.dev]);
+      await sql`delete from audience_changes`;
+    });
+
+    it('the people awaiting the processor are found by the partial index, not by reading every note', async () => {
+      // The index's predicate must stay the one PostgreSQL can prove from changesAwaitingFacts'
+      // condition (its NEITHER list): with sequential scans off, the plan shows whether it can.
+      const plan = await sql.begin(async (tx) => {
+        await tx`set local enable_seqscan = off`;
+        return tx<{ 'QUERY PLAN': string }[]>`explain ${changesAwaitingFacts(tx)}`;
+      });
+      expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('audience_changes_awaiting_facts');
     });
 
     it('the outbox is consumed exactly once: a failed handler advances nothing, two consumers never share a move', async () => {

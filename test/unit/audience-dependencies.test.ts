@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   affectedCustomers,
   causesOfCall,
+  isSpecificCause,
   segmentDependencies,
   traitDependencies,
 } from '../../domain/audience-dependencies';
@@ -85,6 +86,9 @@ describe("Meridian's own passes", () => {
         segmentDependencies({ type: 'computedTrait', id: 'revenue', op: 'gt', value: 1 }),
       ).sort(),
     ).toEqual(['scored', 'slid']);
+    // Specific: reactors that act on any unspecific change (loyalty, ad conversions) leave them alone.
+    for (const own of ['segment', 'prediction', 'computed']) expect(isSpecificCause(own), own).toBe(true);
+    expect(isSpecificCause('merge')).toBe(false);
   });
 });
 

@@ -1,0 +1,3 @@
+CREATE INDEX "audience_changes_awaiting_facts" ON "audience_changes" USING btree ("customer_id") WHERE cause <> all('{trait,tag,computed,segment,prediction,loyalty,identify,group,alias}'::text[]) and cause not like 'computed:%';--> statement-breakpoint
+CREATE INDEX "consent_subjects_country" ON "consent_subjects" USING btree ("country","customer_id");--> statement-breakpoint
+CREATE INDEX "consent_subjects_jurisdiction" ON "consent_subjects" USING btree ("jurisdiction","customer_id");
