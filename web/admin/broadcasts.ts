@@ -8,7 +8,7 @@ import {
   setBroadcastStatus,
 } from '../../db/broadcasts-store';
 import { zoneCluePairs } from '../../db/broadcasts-store';
-import { getSegment, segmentMembersPage } from '../../db/segments-store';
+import { getSegment } from '../../db/segments-store';
 import { getTemplate } from '../../db/templates-store';
 import { broadcastInputSchema, broadcastZone, emptyCounts, previewByZone, WHEN_PASSED } from '../../domain/broadcasts';
 import { CHANNELS } from '../../domain/quiet-hours';
