@@ -320,28 +320,32 @@ export class RegionWriter {
         states.push(state);
         return outcomes;
       };
-      const outcomes: CallOutcome[][] = [];
+      const outcomes: CallOutcome[][] = new Array(requests.length);
       const refused = new Map<number, unknown>();
-      try {
-        const flat = await attempt(all, all.length);
-        let offset = 0;
-        for (const request of requests) {
-          outcomes.push(flat.slice(offset, offset + request.length));
-          offset += request.length;
-        }
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        // One request's data broke the set: each request alone, so only the one at fault is left out.
-        for (const [i, request] of requests.entries()) {
-          try {
-            outcomes.push(await attempt(this.prepare(request), request.length));
-          } catch (own) {
-            if (!isDataError(own)) throw own;
-            refused.set(i, own);
-            outcomes.push([]);
+      // A request whose data PostgreSQL refuses breaks the set: it is found by halving (the halves in
+      // log order), so only the one at fault is left out, in a few attempts however large the set.
+      const write = async (first: number, end: number, prepared?: PreparedCall[]): Promise<void> => {
+        const part = requests.slice(first, end);
+        try {
+          const flat = await attempt(prepared ?? this.prepare(part.flat()), sum(part.map((r) => r.length)));
+          let offset = 0;
+          for (const [i, request] of part.entries()) {
+            outcomes[first + i] = flat.slice(offset, offset + request.length);
+            offset += request.length;
           }
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          if (end - first === 1) {
+            refused.set(first, error);
+            outcomes[first] = [];
+            return;
+          }
+          const middle = first + Math.ceil((end - first) / 2);
+          await write(first, middle);
+          await write(middle, end);
         }
-      }
+      };
+      await write(0, requests.length, all);
       return {
         outcomes,
         refused,
@@ -1248,6 +1252,10 @@ function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(22|23|54)/.test(code);
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, n) => total + n, 0);
 }
 
 function compare(a: string, b: string): number {
