@@ -56,6 +56,12 @@ export async function newestDataSchema(globalSql: Sql): Promise<DataSchemaVersio
   return fromRow(row);
 }
 
+/** The newest version's number (0: none saved), read now: one index lookup, no rules parsed. */
+export async function newestDataSchemaNumber(globalSql: Sql): Promise<number> {
+  const [row] = await globalSql<{ version: number | null }[]>`select max(version) as version from data_schema_versions`;
+  return row?.version ?? 0;
+}
+
 /** One version, or undefined when there is no such version. */
 export async function dataSchemaVersion(globalSql: Sql, version: number): Promise<DataSchemaVersion | undefined> {
   if (version === 0) return NONE;
@@ -108,6 +114,16 @@ export class DataSchemaCache {
     const newest = await newestDataSchema(this.globalSql);
     // Never step back to an older version (a slow read finishing after a save in this process).
     if (newest.version >= this.current.version) this.current = newest;
+    return this.current;
+  }
+
+  /**
+   * The version in force now, read from the database (its number; the rules only when they changed):
+   * the intake processor classifies each batch under one version, and a version saved anywhere
+   * applies to every batch that starts after the save.
+   */
+  async inForce(): Promise<DataSchemaVersion> {
+    if ((await newestDataSchemaNumber(this.globalSql)) > this.current.version) return this.refresh();
     return this.current;
   }
 

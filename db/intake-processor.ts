@@ -2,22 +2,33 @@ import type { Sql } from 'postgres';
 import type { RegionKey } from './crypto-shredding';
 import { claimIntake, deleteIntake, type IntakeRow, retireIntakeKeys } from './intake-store';
 import { INTAKE_KEY_RETIRE_MS } from './intake-log';
-import { type CallOutcome, isDataError, type RegionWriter } from './region-writer';
+import type { CallOutcome, RegionWriter, TransactionWrite } from './region-writer';
+import type { CompiledRules } from '../domain/data-categories';
 import { provenanceOfSource } from '../domain/identity-provenance';
+import { loopOptions, PollingLoop } from './polling-loop';
 
 /**
  * The intake processor of a region (docs/design/ingestion.md): claims the oldest acknowledged
- * requests (`for update skip locked`, so several processors share the log), resolves and writes
- * them through the region writer (One ID, per-person sealing, suppression, dedupe by message ID),
- * then deletes them in the transaction that claimed them, and deletes intake keys no row uses.
+ * requests in large batches (`for update skip locked`, so several processors share the log),
+ * resolves and writes each batch through the region writer inside the claiming transaction (One
+ * ID, per-person sealing, suppression, dedupe by message ID), deletes the rows in that same
+ * transaction, and deletes intake keys no row uses.
  *
- * Killed mid-batch, the claim rolls back and the rows return; what the writer had already
- * committed is recognised by message ID on the next pass and stored once (DESIGN.md, rule 4).
+ * Killed mid-batch, the transaction rolls back whole: neither the calls nor the deletion of their
+ * rows are kept, and the rows are claimed again. A request sent twice is two rows; the second finds
+ * the first's message IDs (DESIGN.md, rule 4).
  */
 
 /** How long a claim may wait on the writer before PostgreSQL ends it (the rows return). */
 const CLAIM_IDLE_LIMIT_MS = 5 * 60_000;
 const KEY_RETIRE_EVERY_MS = 5_000;
+/**
+ * A batch: large enough that the per-batch costs (claim, identity lookups, savepoint, commit) are
+ * shared by thousands of calls, small enough that one commits within a fraction of a second.
+ */
+const DEFAULT_BATCH_ROWS = 1000;
+const DEFAULT_BATCH_CALLS = 5000;
+const DEFAULT_CONCURRENCY = 2;
 
 export interface IntakeProcessorOptions {
   /** Requests claimed per transaction (at most). */
@@ -28,17 +39,22 @@ export interface IntakeProcessorOptions {
   log?: (message: string) => void;
   /**
    * What follows a stored request outside the writer's transaction (tracked consent, ad clicks):
-   * run before the rows are deleted, so a crash before it is finished re-runs it on stored calls'
-   * message IDs (it must be idempotent: both effects key on the message ID or the click ID).
+   * run once the batch committed, so it only ever names customer IDs that exist. It must be
+   * idempotent (both effects key on the message ID or the click ID).
    */
   afterWrite?: (row: IntakeRow, outcomes: CallOutcome[]) => Promise<void>;
+  /**
+   * The data-schema rules in force, read once per batch right after its claim, so a whole batch is
+   * classified under one version, never older than one saved before its calls were acknowledged.
+   */
+  classification?: () => Promise<CompiledRules>;
+  /** Batches in flight at once (default 2): one's statements run while the next is prepared. */
+  concurrency?: number;
 }
 
-export class IntakeProcessor {
-  private stopped = true;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private poked = false;
+export class IntakeProcessor extends PollingLoop {
+  /** Claims are taken one at a time, and each batch reserves its identifiers before the next claim. */
+  private turn: Promise<void> = Promise.resolve();
   private readonly keys = new Map<string, Buffer>();
   private lastRetire = 0;
   /** Acknowledgement → written, in ms, of the last requests handled (for the benchmark and ops). */
@@ -49,98 +65,102 @@ export class IntakeProcessor {
     private readonly regionKey: RegionKey,
     private readonly writer: RegionWriter,
     private readonly options: IntakeProcessorOptions = {},
-  ) {}
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loop = this.run();
+  ) {
+    super('intake processor', {
+      ...loopOptions(options, 100),
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-  }
-
-  /** New rows were committed (by this process): look now rather than after the idle pause. */
-  poke(): void {
-    this.poked = true;
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    const idle = this.options.idleMs ?? 100;
-    while (!this.stopped) {
-      let handled = 0;
-      this.poked = false;
-      try {
-        handled = await this.processBatch();
-        if (Date.now() - this.lastRetire > KEY_RETIRE_EVERY_MS) {
-          this.lastRetire = Date.now();
-          for (const id of await retireIntakeKeys(this.sql, INTAKE_KEY_RETIRE_MS)) this.keys.delete(id);
-        }
-      } catch (error) {
-        this.options.log?.(
-          `intake processor: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200)}; will retry`,
-        );
-        handled = 0;
-      }
-      if (handled === 0 && !this.stopped && !this.poked)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idle);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+  /** A batch; now and then, the intake keys no row uses any more are deleted (crypto-shredding). */
+  protected async pass(): Promise<number> {
+    const handled = await this.processBatch();
+    if (Date.now() - this.lastRetire > KEY_RETIRE_EVERY_MS) {
+      this.lastRetire = Date.now();
+      for (const id of await retireIntakeKeys(this.sql, INTAKE_KEY_RETIRE_MS)) this.keys.delete(id);
     }
+    return handled;
   }
 
-  /** Claims one batch, writes it, deletes it; returns the requests handled. */
+  /** Waits for the previous batch to have claimed and reserved; the answer lets the next one go. */
+  private async takeTurn(): Promise<() => void> {
+    let release!: () => void;
+    const previous = this.turn;
+    this.turn = new Promise((resolve) => (release = resolve));
+    await previous;
+    return release;
+  }
+
+  /**
+   * Claims one batch and writes it in the claiming transaction: the events and the deletion of
+   * their intake rows commit together (stored and consumed at once, or neither). The writer resolves
+   * the whole batch as one set (one identity lookup, one resolution in call order, multi-row writes)
+   * under one data-schema version. Returns the requests handled.
+   */
   async processBatch(): Promise<number> {
-    return this.sql.begin(async (tx) => {
-      const rows = await claimIntake(
-        tx,
-        this.regionKey,
-        this.keys,
-        this.options.batchRows ?? 200,
-        this.options.batchCalls ?? 4000,
-      );
-      if (rows.length === 0) return 0;
-      await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
-      // One write per request: the writer groups them into large commits, and a request whose data
-      // PostgreSQL refuses fails alone (the others of its commit are retried without it).
-      const settled = await Promise.allSettled(
-        rows.map((row) =>
-          this.writer.write(
+    let write: TransactionWrite | undefined;
+    let rows: IntakeRow[] = [];
+    // Batches run concurrently (one's statements while the next is sealed), but claim in log order
+    // and reserve their identifiers in that order: calls of one person are resolved in that order.
+    const nextMayClaim = await this.takeTurn();
+    try {
+      await this.sql.begin(async (tx) => {
+        rows = await claimIntake(
+          tx,
+          this.regionKey,
+          this.keys,
+          this.options.batchRows ?? DEFAULT_BATCH_ROWS,
+          this.options.batchCalls ?? DEFAULT_BATCH_CALLS,
+        );
+        if (rows.length === 0) return;
+        // Read after the claim: a version saved before any of these rows was acknowledged is in force.
+        const classification = await this.options.classification?.();
+        await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
+        write = await this.writer.writeInTransaction(
+          tx,
+          rows.map((row) =>
             row.calls.map((call) => ({ sourceId: row.sourceId, provenance: provenanceOfSource(row.sourceKind), call })),
           ),
-        ),
-      );
-      const done: number[] = [];
-      for (const [i, result] of settled.entries()) {
-        const row = rows[i]!;
-        if (result.status === 'fulfilled') {
-          await this.options.afterWrite?.(row, result.value);
-          done.push(row.id);
-        } else if (isDataError(result.reason)) {
+          classification,
+          nextMayClaim,
+        );
+        for (const [i, reason] of write.refused) {
           // It will never be stored: retrying would block the log. Only the SQLSTATE is logged (the
           // value may be personal); the request's calls are dropped with their row.
+          const row = rows[i]!;
           this.options.log?.(
-            `intake processor: request ${row.id} of source ${row.sourceId} refused by the database (SQLSTATE ${(result.reason as { code: string }).code}); its ${row.calls.length} calls were not stored`,
+            `intake processor: request ${row.id} of source ${row.sourceId} refused by the database (SQLSTATE ${(reason as { code: string }).code}); its ${row.calls.length} calls were not stored`,
           );
-          done.push(row.id);
-        } else {
-          // Not the data's fault: the whole claim rolls back and is taken again.
-          throw result.reason;
+        }
+        await deleteIntake(
+          tx,
+          rows.map((row) => row.id),
+        );
+      });
+    } catch (error) {
+      write?.settle(false);
+      throw error;
+    } finally {
+      nextMayClaim();
+    }
+    if (!write) return 0;
+    write.settle(true);
+    const now = Date.now();
+    for (const row of rows) this.delays.push(now - row.acknowledgedAt.getTime());
+    if (this.delays.length > 10_000) this.delays.splice(0, this.delays.length - 10_000);
+    // After the commit, on customer IDs that now exist; keyed, so a crash before it ends records
+    // nothing twice (the gap: what it had not recorded yet is not recorded, docs/design/ingestion.md).
+    if (this.options.afterWrite)
+      for (const [i, row] of rows.entries()) {
+        if (write.refused.has(i)) continue;
+        try {
+          await this.options.afterWrite(row, write.outcomes[i]!);
+        } catch (error) {
+          this.options.log?.(
+            `intake processor: consent or click recording for request ${row.id} failed (${error instanceof Error ? error.name : 'error'}); its calls are stored`,
+          );
         }
       }
-      await deleteIntake(tx, done);
-      const now = Date.now();
-      for (const row of rows) this.delays.push(now - row.acknowledgedAt.getTime());
-      if (this.delays.length > 10_000) this.delays.splice(0, this.delays.length - 10_000);
-      return rows.length;
-    });
+    return rows.length;
   }
 }

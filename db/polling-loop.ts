@@ -7,13 +7,15 @@
 export interface PollingLoopOptions {
   idleMs: number;
   log?: (message: string) => void;
+  /** Loops running passes side by side (default 1); each pauses on its own when it found nothing. */
+  concurrency?: number;
 }
 
 export abstract class PollingLoop {
   #stopped = true;
   #poked = false;
-  #loop?: Promise<void>;
-  #wake?: () => void;
+  #loops: Promise<void>[] = [];
+  readonly #wakers = new Set<() => void>();
   readonly #name: string;
   readonly #options: PollingLoopOptions;
 
@@ -29,19 +31,19 @@ export abstract class PollingLoop {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#loop = this.#run();
+    this.#loops = Array.from({ length: this.#options.concurrency ?? 1 }, () => this.#run());
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
-    await this.#loop;
+    for (const wake of this.#wakers) wake();
+    await Promise.all(this.#loops);
   }
 
   /** New work was committed (by this process): look now rather than after the pause. */
   poke(): void {
     this.#poked = true;
-    this.#wake?.();
+    for (const wake of this.#wakers) wake();
   }
 
   async #run(): Promise<void> {
@@ -56,11 +58,13 @@ export abstract class PollingLoop {
       }
       if (handled === 0 && !this.#stopped && !this.#poked)
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.#options.idleMs);
-          this.#wake = () => {
+          const wake = () => {
             clearTimeout(timer);
+            this.#wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, this.#options.idleMs);
+          this.#wakers.add(wake);
         });
     }
   }

@@ -117,7 +117,11 @@ interface CommitState {
   keys: Map<string, Buffer>;
   /** Data flows (source, scope, category) this commit recorded. */
   flows: string[];
+  /** Merges it recorded (their workflows start from the outbox once it commits). */
+  merges: number;
 }
+
+const newCommitState = (): CommitState => ({ keys: new Map(), flows: [], merges: 0 });
 
 /** What a call holds, by category (domain/data-categories.ts): what is queryable, and what the data map records. */
 interface ClassifiedCall {
@@ -127,6 +131,16 @@ interface ClassifiedCall {
   properties: ClassifiedLeaf[];
   /** The rest of the context (ip, device, location …), classified as `context.<key>`, for the data map only. */
   context: ClassifiedLeaf[];
+}
+
+/** Calls written inside a caller's transaction (RegionWriter.writeInTransaction). */
+export interface TransactionWrite {
+  /** Per request, in the order given (empty for a refused request). */
+  outcomes: CallOutcome[][];
+  /** Requests PostgreSQL refused (data errors), by index: nothing of them was written. */
+  refused: Map<number, unknown>;
+  /** To call once the transaction ended (committed or not). */
+  settle: (committed: boolean) => void;
 }
 
 interface Pending {
@@ -219,11 +233,9 @@ export class RegionWriter {
         for (const p of batch) p.reject(error);
         continue;
       }
-      const tokens = new Set(prepared.flatMap((p) => p.tokens.map(tokenKey)));
-      const before = [...this.inflight].filter((f) => [...tokens].some((t) => f.tokens.has(t))).map((f) => f.done);
-      const flight = { tokens, done: Promise.resolve() };
-      flight.done = (async () => {
-        await Promise.all(before);
+      const flight = this.reserve(prepared);
+      void (async () => {
+        await flight.ready;
         try {
           const outcomes = await this.commitWithRetry(prepared, items.length);
           let offset = 0;
@@ -246,11 +258,105 @@ export class RegionWriter {
             for (const p of batch) p.reject(error);
           }
         } finally {
-          this.inflight.delete(flight);
-          this.pump();
+          flight.release();
         }
       })();
-      this.inflight.add(flight);
+    }
+  }
+
+  /**
+   * A commit in flight over these calls' identifiers: `ready` once every commit already in flight
+   * that shares one of them has ended (two transactions never resolve the same identifier at once).
+   * `release` ends it and lets the next commits start.
+   */
+  private reserve(prepared: PreparedCall[]): { ready: Promise<void>; release: () => void } {
+    const tokens = new Set(prepared.flatMap((p) => p.tokens.map(tokenKey)));
+    const before = [...this.inflight].filter((f) => [...tokens].some((t) => f.tokens.has(t))).map((f) => f.done);
+    let end!: () => void;
+    const flight = { tokens, done: new Promise<void>((resolve) => (end = resolve)) };
+    this.inflight.add(flight);
+    let released = false;
+    return {
+      ready: Promise.all(before).then(() => undefined),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inflight.delete(flight);
+        end();
+        this.pump();
+      },
+    };
+  }
+
+  /**
+   * Writes requests inside the caller's transaction `tx`, so what the caller does in it commits
+   * with them (the intake processor deletes the rows it claimed: stored and consumed at once). One
+   * dedupe, one identity lookup (region and global index), one resolution in call order and
+   * multi-row writes for all of them, classified under `classification` (one data-schema version
+   * for the whole set). A request whose data PostgreSQL refuses is left out alone (savepoints) and
+   * named in `refused`; any other failure is thrown, and `tx` must then roll back.
+   *
+   * `reserved` is called once its identifiers are reserved: a write begun after that which shares
+   * one waits for this one's `settle`. The caller calls `settle(committed)` once `tx` has ended: only then are its data keys cached
+   * and its merges started, and commits sharing its identifiers may go on.
+   */
+  async writeInTransaction(
+    tx: TransactionSql,
+    requests: IncomingCall[][],
+    classification?: CompiledRules,
+    reserved?: () => void,
+  ): Promise<TransactionWrite> {
+    const rules = classification ?? this.deps.classification?.() ?? NO_RULES;
+    const all = this.prepare(requests.flat());
+    const flight = this.reserve(all);
+    reserved?.();
+    const states: CommitState[] = [];
+    try {
+      await flight.ready;
+      await this.ensurePartitions(new Set(all.map((p) => monthStart(p.item.call.receivedAt))));
+      const attempt = async (prepared: PreparedCall[], count: number) => {
+        const state = newCommitState();
+        const outcomes = await tx.savepoint((sp) => this.writeCalls(sp, state, prepared, count, rules));
+        states.push(state);
+        return outcomes;
+      };
+      const outcomes: CallOutcome[][] = new Array(requests.length);
+      const refused = new Map<number, unknown>();
+      // A request whose data PostgreSQL refuses breaks the set: it is found by halving (the halves in
+      // log order), so only the one at fault is left out, in a few attempts however large the set.
+      const write = async (first: number, end: number, prepared?: PreparedCall[]): Promise<void> => {
+        const part = requests.slice(first, end);
+        try {
+          const flat = await attempt(prepared ?? this.prepare(part.flat()), sum(part.map((r) => r.length)));
+          let offset = 0;
+          for (const [i, request] of part.entries()) {
+            outcomes[first + i] = flat.slice(offset, offset + request.length);
+            offset += request.length;
+          }
+        } catch (error) {
+          if (!isDataError(error)) throw error;
+          if (end - first === 1) {
+            refused.set(first, error);
+            outcomes[first] = [];
+            return;
+          }
+          const middle = first + Math.ceil((end - first) / 2);
+          await write(first, middle);
+          await write(middle, end);
+        }
+      };
+      await write(0, requests.length, all);
+      return {
+        outcomes,
+        refused,
+        settle: (committed) => {
+          if (committed) for (const state of states) this.committed(state);
+          flight.release();
+        },
+      };
+    } catch (error) {
+      flight.release();
+      throw error;
     }
   }
 
@@ -272,6 +378,14 @@ export class RegionWriter {
 
   private prepare(items: IncomingCall[]): PreparedCall[] {
     const rules = this.deps.rules();
+    // A person's identifiers recur across a batch's calls: each distinct value is keyed (HMAC) once.
+    const keyed = new Map<string, string>();
+    const blind = (type: string, value: string) => {
+      const k = `${type}\u0000${value}`;
+      let key = keyed.get(k);
+      if (key === undefined) keyed.set(k, (key = blindIndex(this.deps.hmacKey, type, value).toString('hex')));
+      return key;
+    };
     return items.map((item, index) => {
       const { call } = item;
       const hint = phoneHint(call);
@@ -285,7 +399,7 @@ export class RegionWriter {
       const values = new Map<string, Identifier>();
       const tokens: Token[] = [];
       for (const id of identifiers) {
-        const token = { type: id.type, key: blindIndex(this.deps.hmacKey, id.type, id.value).toString('hex') };
+        const token = { type: id.type, key: blind(id.type, id.value) };
         if (values.has(tokenKey(token))) continue;
         values.set(tokenKey(token), id);
         tokens.push(token);
@@ -295,10 +409,35 @@ export class RegionWriter {
   }
 
   private async commit(prepared: PreparedCall[], count: number): Promise<CallOutcome[]> {
-    const outcomes: CallOutcome[] = new Array(count).fill({ status: 'duplicate' });
-    const state: CommitState = { keys: new Map(), flows: [] };
     await this.ensurePartitions(new Set(prepared.map((p) => monthStart(p.item.call.receivedAt))));
+    const rules = this.deps.classification?.() ?? NO_RULES;
+    const state = newCommitState();
+    const outcomes = await this.deps.pool.sql.begin((tx) => this.writeCalls(tx, state, prepared, count, rules));
+    this.committed(state);
+    return outcomes;
+  }
 
+  /** What a committed transaction learned: its data keys and flows are cached, its merges started. */
+  private committed(state: CommitState): void {
+    for (const [id, key] of state.keys) this.rememberKey(id, key);
+    const now = Date.now();
+    if (this.flowsRecorded.size > DATA_KEY_CACHE) this.flowsRecorded.clear();
+    for (const flow of state.flows) this.flowsRecorded.set(flow, now);
+    if (state.merges > 0) this.deps.onMergesRecorded?.();
+  }
+
+  /**
+   * Dedupes, resolves (One ID over the whole set, in call order) and writes `prepared` inside `tx`;
+   * what the transaction learns goes into `state`, to be kept only once it commits.
+   */
+  private async writeCalls(
+    tx: TransactionSql,
+    state: CommitState,
+    prepared: PreparedCall[],
+    count: number,
+    rules: CompiledRules,
+  ): Promise<CallOutcome[]> {
+    const outcomes: CallOutcome[] = new Array(count).fill({ status: 'duplicate' });
     // Duplicates inside the batch: the first (source, messageId) wins.
     const firstSeen = new Map<string, PreparedCall>();
     for (const p of prepared) {
@@ -308,141 +447,134 @@ export class RegionWriter {
     const candidates = [...firstSeen.values()];
 
     const merges: Merge[] = [];
-    await this.deps.pool.sql.begin(async (tx) => {
-      // Duplicates across time: the message ID table, inside this transaction.
-      const fresh = await this.claimMessageIds(tx, candidates);
-      const calls = candidates.filter((p) => fresh.has(`${p.item.sourceId}\u0000${p.item.call.messageId}`));
-      if (calls.length === 0) return;
+    // Duplicates across time: the message ID table, inside this transaction.
+    const fresh = await this.claimMessageIds(tx, candidates);
+    const calls = candidates.filter((p) => fresh.has(`${p.item.sourceId}\u0000${p.item.call.messageId}`));
+    if (calls.length === 0) return outcomes;
 
-      const tokens = dedupeTokens(calls.flatMap((p) => p.tokens));
-      const { graph, provenance: stored } = await this.loadGraph(tx, tokens);
-      // Tokens new to this region may be known in another: they point to that person's customer ID.
-      const globalOwners = await this.lookupGlobal(tokens.filter((t) => !graph.ownerOf(t)));
-      const globalOnly = new Set<string>();
-      for (const token of tokens) {
-        const owner = globalOwners.get(tokenKey(token));
-        if (owner && !graph.ownerOf(token)) {
-          graph.add(owner, token);
-          globalOnly.add(tokenKey(token));
-        }
+    const tokens = dedupeTokens(calls.flatMap((p) => p.tokens));
+    const { graph, provenance: stored } = await this.loadGraph(tx, tokens);
+    // Tokens new to this region may be known in another: they point to that person's customer ID.
+    const globalOwners = await this.lookupGlobal(tokens.filter((t) => !graph.ownerOf(t)));
+    const globalOnly = new Set<string>();
+    for (const token of tokens) {
+      const owner = globalOwners.get(tokenKey(token));
+      if (owner && !graph.ownerOf(token)) {
+        graph.add(owner, token);
+        globalOnly.add(tokenKey(token));
       }
+    }
 
-      // The erasure fence, then who may not change: people under a deletion request (suppressed)
-      // and people already erased. They take part in no merge and nothing of theirs is written.
-      // Calls for a named profile: the profile that survives its merges, when it exists here.
-      const named = new Map<PreparedCall, string | null>();
-      for (const p of calls) if (p.item.customerId) named.set(p, await survivorOf(tx, p.item.customerId));
-      const known = [...new Set([...graph.customers(), ...[...named.values()].filter((id): id is string => !!id)])];
-      await takeErasureFence(tx, known, 'shared');
-      const { suppressed, shredded } = await frozenProfiles(tx, known);
-      for (const id of [...suppressed, ...shredded]) graph.freeze(id);
-      if (shredded.size > 0) this.forgetKeys([...shredded]);
+    // The erasure fence, then who may not change: people under a deletion request (suppressed)
+    // and people already erased. They take part in no merge and nothing of theirs is written.
+    // Calls for a named profile: the profile that survives its merges, when it exists here.
+    const named = new Map<PreparedCall, string | null>();
+    for (const p of calls) if (p.item.customerId) named.set(p, await survivorOf(tx, p.item.customerId));
+    const known = [...new Set([...graph.customers(), ...[...named.values()].filter((id): id is string => !!id)])];
+    await takeErasureFence(tx, known, 'shared');
+    const { suppressed, shredded } = await frozenProfiles(tx, known);
+    for (const id of [...suppressed, ...shredded]) graph.freeze(id);
+    if (shredded.size > 0) this.forgetKeys([...shredded]);
 
-      const held: (HeldMerge & { sourceId: string })[] = [];
-      const missing = calls.filter((p) => named.get(p) === null);
-      for (const p of missing)
-        outcomes[p.index] = { status: 'rejected', reason: 'the profile this call names does not exist in this region' };
-      const resolved = calls
-        .filter((p) => named.get(p) !== null)
-        .map((p) => {
-          const own = named.get(p);
-          if (own) return { p, customerId: own, store: [] as Token[] };
-          const r = graph.resolve(p.tokens, randomUUID, { unverifiedClaims: !isTrusted(provenanceOf(p)) });
-          merges.push(...r.merges);
-          held.push(...r.held.map((h) => ({ ...h, sourceId: p.item.sourceId })));
-          // Identities to store here: new ones, and those this region has not seen before.
-          const store = [
-            ...r.attached,
-            ...p.tokens.filter((t) => globalOnly.has(tokenKey(t)) && graph.ownerOf(t) === r.customerId),
-          ];
-          for (const t of store) globalOnly.delete(tokenKey(t));
-          return { p, customerId: r.customerId, store };
-        });
+    const held: (HeldMerge & { sourceId: string })[] = [];
+    const missing = calls.filter((p) => named.get(p) === null);
+    for (const p of missing)
+      outcomes[p.index] = { status: 'rejected', reason: 'the profile this call names does not exist in this region' };
+    const resolved = calls
+      .filter((p) => named.get(p) !== null)
+      .map((p) => {
+        const own = named.get(p);
+        if (own) return { p, customerId: own, store: [] as Token[] };
+        const r = graph.resolve(p.tokens, randomUUID, { unverifiedClaims: !isTrusted(provenanceOf(p)) });
+        merges.push(...r.merges);
+        held.push(...r.held.map((h) => ({ ...h, sourceId: p.item.sourceId })));
+        // Identities to store here: new ones, and those this region has not seen before.
+        const store = [
+          ...r.attached,
+          ...p.tokens.filter((t) => globalOnly.has(tokenKey(t)) && graph.ownerOf(t) === r.customerId),
+        ];
+        for (const t of store) globalOnly.delete(tokenKey(t));
+        return { p, customerId: r.customerId, store };
+      });
 
-      for (const r of resolved) {
-        if (shredded.has(r.customerId))
-          outcomes[r.p.index] = {
-            status: 'rejected',
-            reason: 'the person this call names was erased: nothing of it was stored',
-          };
-        else if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
+    for (const r of resolved) {
+      if (shredded.has(r.customerId))
+        outcomes[r.p.index] = {
+          status: 'rejected',
+          reason: 'the person this call names was erased: nothing of it was stored',
+        };
+      else if (suppressed.has(r.customerId)) outcomes[r.p.index] = { status: 'suppressed', customerId: r.customerId };
+    }
+    const taken = resolved.filter((r) => !shredded.has(r.customerId) && !suppressed.has(r.customerId));
+    const customerIds = [...new Set(taken.map((r) => r.customerId))];
+    const newHere = await this.ensureProfiles(tx, state, customerIds);
+
+    // Provenance: the strongest source in this batch that said the token is its profile's.
+    const asserted = new Map<string, IdentityProvenance>();
+    for (const r of taken) {
+      for (const t of r.p.tokens) {
+        if (graph.ownerOf(t) !== r.customerId) continue;
+        const k = tokenKey(t);
+        asserted.set(k, strongerProvenance(asserted.get(k) ?? 'browser', provenanceOf(r.p)));
       }
-      const taken = resolved.filter((r) => !shredded.has(r.customerId) && !suppressed.has(r.customerId));
-      const customerIds = [...new Set(taken.map((r) => r.customerId))];
-      const newHere = await this.ensureProfiles(tx, state, customerIds);
-
-      // Provenance: the strongest source in this batch that said the token is its profile's.
-      const asserted = new Map<string, IdentityProvenance>();
-      for (const r of taken) {
-        for (const t of r.p.tokens) {
-          if (graph.ownerOf(t) !== r.customerId) continue;
-          const k = tokenKey(t);
-          asserted.set(k, strongerProvenance(asserted.get(k) ?? 'browser', provenanceOf(r.p)));
-        }
+    }
+    const storing = new Set(taken.flatMap((r) => r.store.map(tokenKey)));
+    const upgrades = new Map<string, { t: Token; customerId: string; provenance: IdentityProvenance }>();
+    for (const r of taken) {
+      for (const t of r.p.tokens) {
+        const k = tokenKey(t);
+        if (
+          stored.get(k) !== 'browser' ||
+          storing.has(k) ||
+          graph.ownerOf(t) !== r.customerId ||
+          !isTrusted(asserted.get(k)!)
+        )
+          continue;
+        upgrades.set(k, { t, customerId: r.customerId, provenance: asserted.get(k)! });
       }
-      const storing = new Set(taken.flatMap((r) => r.store.map(tokenKey)));
-      const upgrades = new Map<string, { t: Token; customerId: string; provenance: IdentityProvenance }>();
-      for (const r of taken) {
-        for (const t of r.p.tokens) {
-          const k = tokenKey(t);
-          if (
-            stored.get(k) !== 'browser' ||
-            storing.has(k) ||
-            graph.ownerOf(t) !== r.customerId ||
-            !isTrusted(asserted.get(k)!)
-          )
-            continue;
-          upgrades.set(k, { t, customerId: r.customerId, provenance: asserted.get(k)! });
-        }
-      }
+    }
 
-      // Independent writes, pipelined on the transaction's connection.
-      const asEvents = taken.filter((r) => !r.p.item.order);
-      const asOrders = taken.filter((r) => r.p.item.order);
-      const rules = this.deps.classification?.() ?? NO_RULES;
-      const classified = new Map(asEvents.map((r) => [r.p, classifyCall(r.p.item.call, rules)]));
-      // Every one settles before the transaction is left: on a failure, a write still running on the
-      // global pool (registerGlobally) must land before the requests are retried on their own, or a
-      // retry would miss it, register another customer ID for the same identifier, and lose to it.
-      const [, , eventIds] = await allSettledOrFirstError([
-        this.insertIdentities(tx, state, taken, asserted)
-          .then(() => this.upgradeProvenance(tx, [...upgrades.values()]))
-          .then(() => this.applyMerges(tx, merges))
-          .then(() => this.holdMerges(tx, held)),
-        this.upsertTraits(tx, state, asEvents),
-        this.insertEvents(tx, state, asEvents, classified),
-        this.upsertOrders(tx, asOrders),
-        this.upsertProfileTraits(tx, asEvents, classified),
-        this.recordDataFlows(tx, state, taken, classified),
-        this.touchProfiles(tx, customerIds),
-        this.recordAudienceChanges(tx, taken),
-        // Global index (idempotent) before the commit: a crash after it only leaves tokens that
-        // point to a customer ID this region will create on the next event.
-        this.registerGlobally(
-          [
-            ...taken.flatMap((r) =>
-              r.store.map((t) => ({
-                t,
-                customerId: r.customerId,
-                provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p),
-              })),
-            ),
-            ...upgrades.values(),
-          ],
-          newHere,
-          storing,
-        ),
-      ]);
-      asEvents.forEach(
-        (r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }),
-      );
-      for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
-    });
-    for (const [id, key] of state.keys) this.rememberKey(id, key);
-    const now = Date.now();
-    if (this.flowsRecorded.size > DATA_KEY_CACHE) this.flowsRecorded.clear();
-    for (const flow of state.flows) this.flowsRecorded.set(flow, now);
-    if (merges.length > 0) this.deps.onMergesRecorded?.();
+    // Independent writes, pipelined on the transaction's connection.
+    const asEvents = taken.filter((r) => !r.p.item.order);
+    const asOrders = taken.filter((r) => r.p.item.order);
+    const classified = new Map(asEvents.map((r) => [r.p, classifyCall(r.p.item.call, rules)]));
+    // Every one settles before the transaction is left: on a failure, a write still running on the
+    // global pool (registerGlobally) must land before the requests are retried on their own, or a
+    // retry would miss it, register another customer ID for the same identifier, and lose to it.
+    const [, , eventIds] = await allSettledOrFirstError([
+      this.insertIdentities(tx, state, taken, asserted)
+        .then(() => this.upgradeProvenance(tx, [...upgrades.values()]))
+        .then(() => this.applyMerges(tx, merges))
+        .then(() => this.holdMerges(tx, held)),
+      this.upsertTraits(tx, state, asEvents),
+      this.insertEvents(tx, state, asEvents, classified),
+      this.upsertOrders(tx, asOrders),
+      this.upsertProfileTraits(tx, asEvents, classified),
+      this.recordDataFlows(tx, state, taken, classified),
+      this.touchProfiles(tx, customerIds),
+      this.recordAudienceChanges(tx, taken),
+      // Global index (idempotent) before the commit: a crash after it only leaves tokens that
+      // point to a customer ID this region will create on the next event.
+      this.registerGlobally(
+        [
+          ...taken.flatMap((r) =>
+            r.store.map((t) => ({
+              t,
+              customerId: r.customerId,
+              provenance: asserted.get(tokenKey(t)) ?? provenanceOf(r.p),
+            })),
+          ),
+          ...upgrades.values(),
+        ],
+        newHere,
+        storing,
+      ),
+    ]);
+    asEvents.forEach(
+      (r, i) => (outcomes[r.p.index] = { status: 'stored', customerId: r.customerId, eventId: eventIds[i]! }),
+    );
+    for (const r of asOrders) outcomes[r.p.index] = { status: 'stored', customerId: r.customerId };
+    state.merges += merges.length;
     return outcomes;
   }
 
@@ -536,19 +668,23 @@ export class RegionWriter {
     }
     const created = missing.filter((id) => !found.has(id));
     if (created.length === 0) return [];
-    const keys = created.map(() => newDataKey());
+    const keys = new Map(created.map((id) => [id, newDataKey()]));
+    const wrapped = new Map(created.map((id) => [id, wrapDataKey(this.deps.regionKey, keys.get(id)!, id)]));
     await tx`
       insert into profiles (customer_id, data_key_wrapped)
-      select * from unnest(${arr(tx, created)}::uuid[], ${bytes(
-        tx,
-        created.map((id, i) => wrapDataKey(this.deps.regionKey, keys[i]!, id)),
-      )})
+      select * from unnest(${arr(tx, created)}::uuid[], ${bytes(tx, [...wrapped.values()])})
       on conflict (customer_id) do nothing`;
-    // Another writer may have created some of them first: read back the keys that count.
+    // Another writer may have created some of them first: read back the keys that count (ours,
+    // when what is stored is what we wrapped, need no unwrapping).
     const stored = await tx<{ customer_id: string; data_key_wrapped: Buffer }[]>`
       select customer_id, data_key_wrapped from profiles where customer_id = any(${arr(tx, created)}::uuid[])`;
     for (const row of stored)
-      state.keys.set(row.customer_id, unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id));
+      state.keys.set(
+        row.customer_id,
+        row.data_key_wrapped.equals(wrapped.get(row.customer_id)!)
+          ? keys.get(row.customer_id)!
+          : unwrapDataKey(this.deps.regionKey, row.data_key_wrapped, row.customer_id),
+      );
     return created;
   }
 
@@ -1159,6 +1295,10 @@ function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(22|23|54)/.test(code);
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, n) => total + n, 0);
 }
 
 function compare(a: string, b: string): number {

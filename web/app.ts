@@ -116,6 +116,7 @@ export async function createMeridianWeb(
       const processor = new IntakeProcessor(r.pool.sql, r.key, writers.get(r.region.name)!, {
         log: (m) => console.error(m),
         afterWrite: afterTrackedWrite(consentDeps, r.region.name),
+        classification: async () => (await dataSchema.inForce()).compiled,
       });
       processor.start();
       intakeProcessors.set(r.region.name, processor);

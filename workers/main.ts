@@ -185,6 +185,7 @@ async function main(): Promise<void> {
             },
             region.name,
           ),
+          classification: async () => (await dataSchema.inForce()).compiled,
         });
         intakeProcessor.start();
         stops.unshift(() => intakeProcessor.stop());

@@ -206,18 +206,13 @@ async function main() {
     seeded = `region eu seeded with ${SEED_PROFILES} profiles and ${SEED_EVENTS} events (COPY, ${seconds.toFixed(0)} s)`;
     console.log(`  ${seeded}`);
   }
-  // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the web server there.
+  // MERIDIAN_BENCH_CPU_PROFILE=dir writes V8 CPU profiles of the web server and the worker there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
-  const web = runEntryPoint(
-    'web/main.ts',
-    [],
-    env,
-    {},
-    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-  );
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const web = runEntryPoint('web/main.ts', [], env, {}, profile);
   web.stderr!.pipe(process.stderr);
   // The eu worker runs the intake processor (and the audience processor, as deployed).
-  const worker = runEntryPoint('workers/main.ts', ['--regions', 'eu'], env, {});
+  const worker = runEntryPoint('workers/main.ts', ['--regions', 'eu'], env, {}, profile);
   worker.stderr!.pipe(process.stderr);
   try {
     const adminToken = config.adminTokens[0]!.token;

@@ -7,6 +7,10 @@ import { eventually } from '../support/eventually';
 import { IngestionHarness, startIngestion } from '../support/ingestion';
 import { identityMergeWorkflowId } from '../../temporal/processes/identity-merge';
 import { RegionWriter, RegionWriterDeps } from '../../db/region-writer';
+import { appendIntake, createIntakeKey } from '../../db/intake-store';
+import { keyFromRef } from '../../db/crypto-shredding';
+import type { TrackingCall } from '../../domain/tracking';
+import { DEFAULT_BRAND } from '../../domain/brands';
 
 describe('Segment-compatible ingestion with One ID', () => {
   let d: TestDeployment;
@@ -544,6 +548,58 @@ describe('Segment-compatible ingestion with One ID', () => {
         expect(byDevice.body.customerId, `${region} device of ${email}`).toBe(byEmail.body.customerId);
       }
     }
+  });
+
+  it('resolves calls that depend on each other within one intake batch as one after the other, and drops only a request the database refuses', async () => {
+    // All in the intake at once (one append, one commit), so a processor claims them as one batch.
+    const region = d.config.regions.region('eu');
+    const sql = d.regional('eu').sql;
+    const key = await createIntakeKey(sql, keyFromRef(region.keyRef, d.config.env));
+    const call = (n: number, fields: Record<string, unknown>, timestamp = new Date()) =>
+      ({
+        type: 'identify',
+        messageId: `in-batch-${n}`,
+        properties: {},
+        traits: {},
+        context: {},
+        integrations: {},
+        receivedAt: new Date(),
+        timestamp,
+        warnings: [],
+        ...fields,
+      }) as unknown as TrackingCall;
+    const yearZero = new Date(0);
+    yearZero.setUTCFullYear(0);
+    const request = (calls: TrackingCall[]) => ({
+      sourceId: eu.id,
+      sourceKind: 'server' as const,
+      brandId: DEFAULT_BRAND,
+      calls,
+    });
+    await appendIntake(sql, key, [
+      // A device, then the person signing in on it, then the person's email alone: one profile.
+      request([call(1, { anonymousId: 'in-batch-device' })]),
+      request([
+        call(2, { anonymousId: 'in-batch-device', userId: 'in-batch-user', traits: { email: 'in.batch@example.org' } }),
+      ]),
+      // A value PostgreSQL refuses (validation would never let it through): this request alone is dropped.
+      request([call(3, { userId: 'in-batch-refused' }, yearZero)]),
+      request([call(4, { traits: { email: 'in.batch@example.org' } })]),
+      // Another user ID with the same email: kept apart (merge protection), as when sent one by one.
+      request([call(5, { userId: 'in-batch-other', traits: { email: 'in.batch@example.org' } })]),
+    ]);
+    await h.processed();
+    const device = await lookup('anonymous_id', 'in-batch-device');
+    const user = await lookup('user_id', 'in-batch-user');
+    expect(user.body.customerId).toBe(device.body.customerId);
+    expect((await lookup('email', 'in.batch@example.org')).body.customerId).toBe(user.body.customerId);
+    expect(user.body.regions[0].counts.events).toBe(3);
+    const other = await lookup('user_id', 'in-batch-other');
+    expect(other.body.customerId).not.toBe(user.body.customerId);
+    expect(other.body.regions[0].identities.map((i: any) => i.type)).toEqual(['user_id']);
+    const stored = await sql<{ message_id: string }[]>`
+      select message_id from events where source_id = ${eu.id} and message_id like 'in-batch-%' order by message_id`;
+    expect(stored.map((r) => r.message_id)).toEqual(['in-batch-1', 'in-batch-2', 'in-batch-4', 'in-batch-5']);
   });
 
   it('group-commit race: a request retried alone after a shared transaction failed keeps the customer ID that transaction registered globally', async () => {
