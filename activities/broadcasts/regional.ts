@@ -12,6 +12,7 @@ import {
   tallyRecipients,
 } from '../../db/broadcasts-store';
 import { broadcastSendKey, broadcastZone, sendInstant } from '../../domain/broadcasts';
+import { eachConcurrently } from '../../db/concurrently';
 import type { IncomingCall } from '../../db/region-writer';
 import type { SendRequest } from '../../domain/send-gate';
 import type { ChannelSender } from '../channels/regional';
@@ -66,6 +67,8 @@ const BATCH_SECONDS = 2;
 const HEARTBEAT_EVERY_MS = 1000;
 /** Members claimed by the gate at once within a batch. */
 const SEND_CHUNK = 500;
+/** Chunks of one batch gated and sent side by side. */
+const CHUNKS_IN_FLIGHT = 2;
 
 export interface SendDueResult {
   attempted: number;
@@ -181,9 +184,12 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       };
       const concurrency = Math.max(1, Math.min(input.concurrency, deps.maxConcurrency ?? 8));
       try {
-        // Claimed a chunk at a time: a claim lapses after SEND_CLAIM_SECONDS, longer than a chunk takes.
-        for (let start = 0; start < due.length; start += SEND_CHUNK) {
-          const chunk = due.slice(start, start + SEND_CHUNK);
+        // Claimed a chunk at a time (a claim lapses after SEND_CLAIM_SECONDS, longer than a chunk
+        // takes), CHUNKS_IN_FLIGHT chunks side by side: one's gate statements run while another's
+        // messages are on the wire. Chunks hold different people, so their gate decisions are apart.
+        const chunks: string[][] = [];
+        for (let start = 0; start < due.length; start += SEND_CHUNK) chunks.push(due.slice(start, start + SEND_CHUNK));
+        await eachConcurrently(chunks, CHUNKS_IN_FLIGHT, async (chunk) => {
           const requests = chunk.map(
             (customerId): SendRequest => ({
               region: deps.region,
@@ -221,7 +227,7 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
             }
           }
           context.heartbeat({ done });
-        }
+        });
       } finally {
         // Even when the batch fails (the broadcast cannot send at all), what was sent is recorded.
         await deps.writeDeliveryEvents(events);
