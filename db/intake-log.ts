@@ -44,7 +44,11 @@ export interface IntakeLogDeps {
    * MERIDIAN_INTAKE_ACK=processed: a request resolves only once a processor has written its calls
    * (read-your-writes for the caller, at the cost of throughput); default: once they are committed.
    */
-  awaitProcessed?: { timeoutMs: number };
+  awaitProcessed?: {
+    timeoutMs: number;
+    /** The in-process processor has also finished what follows the write (consent, clicks) up to here. */
+    settled?: (through: number) => boolean;
+  };
 }
 
 export class IntakeLog {
@@ -97,7 +101,12 @@ export class IntakeLog {
   /** Waits until no row at or below `through` is left (a processor wrote and deleted them). */
   private async processed(through: number, timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
-    for (let pause = 2; await intakePendingThrough(this.deps.sql, through); pause = Math.min(pause * 2, 50)) {
+    const settled = this.deps.awaitProcessed?.settled ?? (() => true);
+    for (
+      let pause = 2;
+      (await intakePendingThrough(this.deps.sql, through)) || !settled(through);
+      pause = Math.min(pause * 2, 50)
+    ) {
       if (Date.now() > until)
         throw new IntakeNotProcessed(
           `committed to the intake log, but not written to profiles within ${timeoutMs / 1000} s: it will be; send again to be told when (the message ID keeps it once)`,

@@ -21,6 +21,7 @@ import { loopOptions, PollingLoop } from './polling-loop';
 
 /** How long a claim may wait on the writer before PostgreSQL ends it (the rows return). */
 const CLAIM_IDLE_LIMIT_MS = 5 * 60_000;
+const AFTER_WRITE_ATTEMPTS = 3;
 const KEY_RETIRE_EVERY_MS = 5_000;
 /**
  * A batch: large enough that the per-batch costs (claim, identity lookups, savepoint, commit) are
@@ -59,6 +60,8 @@ export class IntakeProcessor extends PollingLoop {
   private lastRetire = 0;
   /** Acknowledgement → written, in ms, of the last requests handled (for the benchmark and ops). */
   readonly delays: number[] = [];
+  /** Rows claimed whose consent and clicks are not recorded yet (from the claim until afterWrite ends). */
+  private readonly unfinished = new Set<number>();
 
   constructor(
     private readonly sql: Sql,
@@ -70,6 +73,16 @@ export class IntakeProcessor extends PollingLoop {
       ...loopOptions(options, 100),
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     });
+  }
+
+  /**
+   * True when no request up to log position `through` is still being handled here, consent and
+   * clicks included: with MERIDIAN_INTAKE_ACK=processed the answer waits for this too, so a caller
+   * that reads consent right after a 200 finds it.
+   */
+  settledThrough(through: number): boolean {
+    for (const id of this.unfinished) if (id <= through) return false;
+    return true;
   }
 
   /** A batch; now and then, the intake keys no row uses any more are deleted (crypto-shredding). */
@@ -113,6 +126,7 @@ export class IntakeProcessor extends PollingLoop {
           this.options.batchCalls ?? DEFAULT_BATCH_CALLS,
         );
         if (rows.length === 0) return;
+        for (const row of rows) this.unfinished.add(row.id);
         // Read after the claim: a version saved before any of these rows was acknowledged is in force.
         const classification = await this.options.classification?.();
         await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;
@@ -139,6 +153,7 @@ export class IntakeProcessor extends PollingLoop {
       });
     } catch (error) {
       write?.settle(false);
+      for (const row of rows) this.unfinished.delete(row.id);
       throw error;
     } finally {
       nextMayClaim();
@@ -150,17 +165,36 @@ export class IntakeProcessor extends PollingLoop {
     if (this.delays.length > 10_000) this.delays.splice(0, this.delays.length - 10_000);
     // After the commit, on customer IDs that now exist; keyed, so a crash before it ends records
     // nothing twice (the gap: what it had not recorded yet is not recorded, docs/design/ingestion.md).
-    if (this.options.afterWrite)
-      for (const [i, row] of rows.entries()) {
-        if (write.refused.has(i)) continue;
-        try {
-          await this.options.afterWrite(row, write.outcomes[i]!);
-        } catch (error) {
-          this.options.log?.(
-            `intake processor: consent or click recording for request ${row.id} failed (${error instanceof Error ? error.name : 'error'}); its calls are stored`,
-          );
+    try {
+      if (this.options.afterWrite)
+        for (const [i, row] of rows.entries()) {
+          if (!write.refused.has(i)) await this.recordAfterWrite(row, write.outcomes[i]!);
         }
-      }
+    } finally {
+      for (const row of rows) this.unfinished.delete(row.id);
+    }
     return rows.length;
+  }
+
+  /**
+   * The request's consent and clicks, tried AFTER_WRITE_ATTEMPTS times (a dropped connection, a
+   * deadlock): both are keyed, so a repeat records nothing twice. What still fails is logged.
+   */
+  private async recordAfterWrite(row: IntakeRow, outcomes: CallOutcome[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.afterWrite!(row, outcomes);
+        return;
+      } catch (error) {
+        if (attempt < AFTER_WRITE_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+          continue;
+        }
+        this.options.log?.(
+          `intake processor: consent or click recording for request ${row.id} failed ${attempt} times (${error instanceof Error ? error.name : 'error'}); its calls are stored`,
+        );
+        return;
+      }
+    }
   }
 }

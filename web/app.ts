@@ -129,7 +129,14 @@ export async function createMeridianWeb(
         sql: r.pool.sql,
         regionKey: r.key,
         onAppended: () => intakeProcessors.get(r.region.name)?.poke(),
-        ...(config.intakeAck === 'processed' ? { awaitProcessed: { timeoutMs: 30_000 } } : {}),
+        ...(config.intakeAck === 'processed'
+          ? {
+              awaitProcessed: {
+                timeoutMs: 30_000,
+                settled: (through: number) => intakeProcessors.get(r.region.name)?.settledThrough(through) ?? true,
+              },
+            }
+          : {}),
       }),
     ]),
   );
