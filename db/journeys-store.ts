@@ -295,6 +295,20 @@ export interface JourneyStats {
   nodes: Record<string, NodeStats>;
 }
 
+/** Stats with nothing counted yet (a journey's, or a sum over regions to add into). */
+export function emptyJourneyStats(): JourneyStats {
+  return {
+    entered: 0,
+    active: 0,
+    exited: 0,
+    converted: 0,
+    merged: 0,
+    byVersion: {},
+    steps: {},
+    nodes: {},
+  };
+}
+
 export interface NodeStats {
   reached: number;
   converted: number;
@@ -313,16 +327,7 @@ export async function journeyStats(sql: Sql, journeyId: string): Promise<Journey
            count(*) filter (where r.status = 'converted')::int as converted
     from journey_step_outcomes o join journey_runs r on r.run_id = o.run_id
     where o.journey_id = ${journeyId} group by 1, 2`;
-  const stats: JourneyStats = {
-    entered: 0,
-    active: 0,
-    exited: 0,
-    converted: 0,
-    merged: 0,
-    byVersion: {},
-    steps: {},
-    nodes: {},
-  };
+  const stats = emptyJourneyStats();
   for (const r of runs) {
     stats.entered += r.n;
     if (r.status === 'active' || r.status === 'exited' || r.status === 'converted' || r.status === 'merged')

@@ -11,6 +11,7 @@ import {
   listJourneys,
   publishJourneyVersion,
   setJourneyStatus,
+  emptyJourneyStats,
 } from '../../db/journeys-store';
 import { segmentExists } from '../../db/tags-store';
 import { type JourneyGraph, parseJourneyGraph, sealedTraitUpdates } from '../../domain/journeys';
@@ -262,16 +263,7 @@ export function registerJourneyRoutes(scope: FastifyInstance, deps: AdminDeps, k
         kit.requireRegion(token, regionsOf(journey.owner)[0] ?? journey.owner, 'read journey stats');
       const perRegion: Record<string, JourneyStats> = {};
       for (const region of regions) perRegion[region] = await journeyStats(deps.regional.get(region)!.sql, journey.id);
-      const total: JourneyStats = {
-        entered: 0,
-        active: 0,
-        exited: 0,
-        converted: 0,
-        merged: 0,
-        byVersion: {},
-        steps: {},
-        nodes: {},
-      };
+      const total = emptyJourneyStats();
       for (const s of Object.values(perRegion)) {
         for (const k of ['entered', 'active', 'exited', 'converted', 'merged'] as const) total[k] += s[k];
         for (const [v, n] of Object.entries(s.byVersion)) total.byVersion[v] = (total.byVersion[v] ?? 0) + n;
