@@ -71,7 +71,36 @@ export async function refreshEventFacts(sql: Db, people: ReadonlyMap<string, Rea
     select customer_id, event, source_id, total, recent from fresh order by customer_id, event, source_id
     on conflict (customer_id, event, source_id) do update set total = excluded.total, recent = excluded.recent
     where (event_facts.total, event_facts.recent) is distinct from (excluded.total, excluded.recent)`;
+  // The all-sources instants one per row (event_facts_recent), from the rows just written.
+  await sql`
+    with wanted as (
+      select * from unnest(${sql.array(ids)}::uuid[], ${sql.array(names as string[])}::text[]) as u(customer_id, event)
+    ),
+    fresh as (
+      select u.customer_id, f.event, k::smallint as k, f.recent[k] as at
+      from wanted u cross join lateral (
+        select f.event, f.recent from event_facts f
+        where f.customer_id = u.customer_id and f.source_id = ${ALL} and (u.event is null or f.event = u.event)
+        offset 0
+      ) f cross join generate_subscripts(f.recent, 1) as k
+    ),
+    removed as (
+      delete from event_facts_recent r
+      where r.customer_id in (select unnest(${sql.array(ids)}::uuid[]))
+        and exists (select 1 from wanted u where u.customer_id = r.customer_id and (u.event is null or u.event = r.event))
+        and not exists (select 1 from fresh x where x.customer_id = r.customer_id and x.event = r.event and x.k = r.k)
+    )
+    insert into event_facts_recent (customer_id, event, k, at)
+    select customer_id, event, k, at from fresh order by customer_id, event, k
+    on conflict (customer_id, event, k) do update set at = excluded.at
+    where event_facts_recent.at is distinct from excluded.at`;
 }
+
+/** event_facts_recent from all of event_facts' all-sources rows (a rebuild; migration 0025 fills it the same way). */
+const RECENT_FROM_FACTS = (sql: Db) => sql`
+  insert into event_facts_recent (customer_id, event, k, at)
+  select f.customer_id, f.event, k, f.recent[k] from event_facts f cross join generate_subscripts(f.recent, 1) as k
+  where f.source_id = ${ALL}`;
 
 /** Orders that count, per person, store and currency and per person for all (`*`, `*`). */
 const ORDER_FACTS = (sql: Db) => sql`
@@ -139,6 +168,7 @@ export async function rebuildAudienceFacts(
 ): Promise<{ eventFacts: number; orderFacts: number; consentFacts: number }> {
   return sql.begin(async (tx) => {
     await tx`set local work_mem = '256MB'`;
+    await tx`delete from event_facts_recent`;
     await tx`delete from event_facts`;
     await tx`delete from order_facts`;
     await tx`delete from consent_facts`;
@@ -148,6 +178,7 @@ export async function rebuildAudienceFacts(
         (array_agg(e.timestamp order by e.timestamp desc))[1:${AUDIENCE_RECENT_EVENTS}]
       from events e where e.event is not null
       group by grouping sets ((e.customer_id, e.event, e.source_id), (e.customer_id, e.event))`;
+    await RECENT_FROM_FACTS(tx);
     const orders = await tx`
       insert into order_facts (customer_id, source_id, currency, orders, amount, positive_amount, first_at, last_at)
       ${ORDER_FACTS(tx)} where o.customer_id is not null and o.status <> 'cancelled' ${ORDER_GROUPS(tx)}`;

@@ -181,6 +181,7 @@ export async function eraseProfiles(
     // Values derived from the person's events and orders (computed traits, predictions) go with them.
     await tx`delete from computed_trait_values where customer_id = any(${list}::uuid[])`;
     await tx`delete from event_facts where customer_id = any(${list}::uuid[])`;
+    await tx`delete from event_facts_recent where customer_id = any(${list}::uuid[])`;
     await tx`delete from order_facts where customer_id = any(${list}::uuid[])`;
     await tx`delete from consent_facts where customer_id = any(${list}::uuid[])`;
     // What the send gate kept of the messages sent to them (keys, counters): IDs only, but theirs.

@@ -337,7 +337,16 @@ export const orders = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.sourceId, t.externalId] }),
-    index('orders_customer').on(t.customerId),
+    // A person's orders in time order, with what a segment's order condition sums in a window
+    // (db/segments-store.ts): checking a person's window is an index-only range, no heap visit.
+    index('orders_customer_placed').on(
+      t.customerId,
+      t.placedAt,
+      t.status,
+      t.reportingTotalMinor,
+      t.sourceId,
+      t.currency,
+    ),
     index('orders_local_date').on(t.localDate),
   ],
 );
@@ -590,6 +599,12 @@ export const profileTraits = pgTable(
     // A segment's `eq` / `in` on a trait: the people with that value, in customer order
     // (db/segments-store.ts valueHash). The hash keeps entries small whatever the value's size.
     index('profile_traits_key_value_hash').on(t.key, sql`jsonb_hash(${t.value})`, t.customerId),
+    // The same for short values (all but free text and big objects): the value itself in the
+    // entry, so `eq` / `in` is an index-only range with no heap visit to recheck the value
+    // (db/segments-store.ts traitValueSet); the source is there for a brand's visibility.
+    index('profile_traits_key_short_value')
+      .on(t.key, t.value, t.customerId, t.sourceId)
+      .where(sql`octet_length(value::text) <= 256`),
   ],
 );
 
@@ -669,6 +684,27 @@ export const eventFacts = pgTable(
 );
 
 /**
+ * The latest instants of `event_facts`' all-sources rows one per row: the k-th latest `at` of a
+ * person's event (k from 1). "At least k within N days" is then a range of one index,
+ * (event, k, at ≥ now − N days), that holds exactly the people who qualify, instead of every
+ * person who ever did the event checked one by one. Rebuilt with the facts it repeats
+ * (db/audience-facts-store.ts).
+ */
+export const eventFactsRecent = pgTable(
+  'event_facts_recent',
+  {
+    customerId: uuid('customer_id').notNull(),
+    event: text('event').notNull(),
+    k: smallint('k').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.event, t.k] }),
+    index('event_facts_recent_window').on(t.event, t.k, t.at, t.customerId),
+  ],
+);
+
+/**
  * Per person, store and currency: their orders that count (not cancelled), the sum in the
  * reporting currency (minor units), the sum of the positive amounts (a bound on any window's sum)
  * and the first and last order instants; plus a row for all stores and currencies (`*`, `*`).
@@ -689,9 +725,9 @@ export const orderFacts = pgTable(
   (t) => [
     primaryKey({ columns: [t.customerId, t.sourceId, t.currency] }),
     // Who ordered lately (all stores): by last order, the sums in each entry (index-only).
-    index('order_facts_last')
+    index('order_facts_all_last')
       .on(t.lastAt, t.customerId, t.orders, t.amount, t.positiveAmount, t.firstAt)
-      .where(sql`source_id = '*'`),
+      .where(sql`source_id = '*' and currency = '*'`),
   ],
 );
 

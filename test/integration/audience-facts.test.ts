@@ -155,6 +155,7 @@ describe('segments from per-person facts', () => {
     orders: await sql`select customer_id, source_id, currency, orders, amount::text, positive_amount::text,
         first_at::text, last_at::text from order_facts order by 1, 2, 3`,
     consent: await sql`select * from consent_facts order by 1, 2, 3`,
+    recent: await sql`select customer_id, event, k, at::text from event_facts_recent order by 1, 2, 3`,
   });
 
   beforeAll(async () => {
