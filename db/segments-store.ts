@@ -105,6 +105,24 @@ function valueHash(sql: Db, value: Fragment, c: { op: string; value?: unknown })
   return sql``;
 }
 
+/** The text length up to which `profile_traits_key_short_value` holds a value (migration 0025). */
+const SHORT_VALUE_TEXT = 256;
+
+/**
+ * For `eq` and `in` on short strings and booleans, the values to look up in
+ * `profile_traits_key_short_value` (key, value, customer_id, source_id), an index-only range with
+ * no heap visit. Exact: a stored value equal to a string or a boolean has the very same text (jsonb
+ * keeps one form of them; numbers have several, 1.0 = 1.00, so they go by the hash), and the bound
+ * on the JSON text here (half the index's) keeps that text within the index's bound. `in` tests
+ * containment (comparison()), which for these is equality. Anything else goes by the value's hash.
+ */
+function shortValues(c: { op: string; value?: unknown }): unknown[] | undefined {
+  const values = c.op === 'eq' ? [c.value] : c.op === 'in' && Array.isArray(c.value) ? c.value : undefined;
+  const short = (v: unknown) =>
+    (typeof v === 'string' || typeof v === 'boolean') && Buffer.byteLength(JSON.stringify(v)) <= SHORT_VALUE_TEXT / 2;
+  return values && values.length > 0 && values.every(short) ? values : undefined;
+}
+
 const path = (key: string) => key.split('.');
 
 function propertyFilters(sql: Db, alias: Fragment, filters: PropertyFilter[] | undefined): Fragment {
@@ -131,6 +149,13 @@ class SegmentCompiler {
     private readonly facts = true,
   ) {}
 
+  /**
+   * Per-person checks of conditions every member must pass (the definition's top-level AND), run
+   * after the set conditions chose the people (membersQuery): an order window's check of the people
+   * who straddle it reads their orders one by one, which must not decide the plan of the sets.
+   */
+  readonly deferred: Fragment[] = [];
+
   private only(column: Fragment): Fragment {
     return this.restrict === null ? this.sql`` : this.sql`and ${column} in (${this.restrict})`;
   }
@@ -156,10 +181,20 @@ class SegmentCompiler {
     const hi = c.atMost;
     const windowed = c.withinDays !== undefined;
     if (windowed && (lo > AUDIENCE_RECENT_EVENTS || (hi ?? 0) + 1 > AUDIENCE_RECENT_EVENTS)) return undefined;
-    // "At least once in the window": the events index holds exactly those people, in a range.
-    if (windowed && lo === 1 && hi === undefined) return undefined;
     const bound = sql`now() - make_interval(days => ${c.withinDays ?? 0}::int)`;
     const allSources = this.scope.visibleSourceIds === null;
+    if (windowed && allSources) {
+      // The people whose n-th latest is in the window: one range of event_facts_recent, exactly them.
+      const reached = (n: number) => sql`select r.customer_id from event_facts_recent r
+        where r.event = ${c.name} and r.k = ${n}::int and r.at >= ${bound} ${this.only(sql`r.customer_id`)}`;
+      const most = hi === undefined ? sql`` : sql`p.customer_id not in (${reached(hi + 1)})`;
+      if (lo === 0) return hi === undefined ? sql`true` : most;
+      return hi === undefined
+        ? sql`p.customer_id in (${reached(lo)})`
+        : sql`(p.customer_id in (${reached(lo)}) and ${most})`;
+    }
+    // "At least once in the window" for a brand: the events index holds exactly those people, in a range.
+    if (windowed && lo === 1 && hi === undefined) return undefined;
     const rows = sql`from event_facts f where f.event = ${c.name} ${this.only(sql`f.customer_id`)}
       and ${allSources ? sql`f.source_id = ${ALL}` : sql`f.source_id <> ${ALL} ${this.visible(sql`f.source_id`)}`}`;
     // Did at least n (n ≥ 1) of them, from a person's row for all sources.
@@ -195,7 +230,7 @@ class SegmentCompiler {
    * else their orders in it. Only "at most" tests in a window (which people without orders pass)
    * read the orders table as a whole.
    */
-  private orderFromFacts(c: Extract<SegmentCondition, { type: 'order' }>): Fragment | undefined {
+  private orderFromFacts(c: Extract<SegmentCondition, { type: 'order' }>, everyone: boolean): Fragment | undefined {
     const sql = this.sql;
     if (!this.facts) return undefined;
     const count = c.count ?? (c.amount === undefined ? { atLeast: 1 } : undefined);
@@ -240,25 +275,37 @@ class SegmentCompiler {
       from order_facts f where f.customer_id = p.customer_id and ${rowsOf} and f.last_at >= ${bound})`;
     // An order in the window is all "at least one order" asks: the candidates are the members.
     const anyOrder = count?.atLeast === 1 && count.atMost === undefined && c.amount === undefined;
-    return anyOrder ? candidates : sql`(${candidates} and coalesce(${exact}, false))`;
+    if (anyOrder) return candidates;
+    if (!everyone) return sql`(${candidates} and coalesce(${exact}, false))`;
+    this.deferred.push(sql`coalesce(${exact}, false)`);
+    return candidates;
   }
 
-  node(n: SegmentNode): Fragment {
+  /** The test of a node for `p.customer_id`; `everyone`: every member must pass it (checks may be deferred). */
+  node(n: SegmentNode, everyone = false): Fragment {
     const sql = this.sql;
-    if ('all' in n) return n.all.map((c) => this.node(c)).reduce((a, b) => sql`(${a} and ${b})`);
+    if ('all' in n) return n.all.map((c) => this.node(c, everyone)).reduce((a, b) => sql`(${a} and ${b})`);
     if ('any' in n) return n.any.map((c) => this.node(c)).reduce((a, b) => sql`(${a} or ${b})`);
     if ('not' in n) return sql`not (${this.node(n.not)})`;
-    return this.condition(n);
+    return this.condition(n, everyone);
   }
 
-  private condition(c: SegmentCondition): Fragment {
+  private condition(c: SegmentCondition, everyone = false): Fragment {
     const sql = this.sql;
     switch (c.type) {
-      case 'trait':
+      case 'trait': {
+        const short = shortValues(c);
+        if (short)
+          return sql`p.customer_id in (
+            select t.customer_id from profile_traits t
+            where t.key = ${c.key} and octet_length(t.value::text) <= ${SHORT_VALUE_TEXT}
+              and t.value = any(${short.map(json)}::text[]::jsonb[])
+              ${this.only(sql`t.customer_id`)} ${this.visible(sql`t.source_id`)})`;
         return sql`p.customer_id in (
           select t.customer_id from profile_traits t
           where t.key = ${c.key} ${valueHash(sql, sql`t.value`, c)} ${this.only(sql`t.customer_id`)} ${this.visible(sql`t.source_id`)}
             and ${comparison(sql, sql`t.value`, c)})`;
+      }
       case 'computedTrait':
         return sql`p.customer_id in (
           select v.customer_id from computed_trait_values v
@@ -275,12 +322,17 @@ class SegmentCompiler {
           // grants, and those with none in the scope whose jurisdiction grants by default.
           const scope = sql`f.purpose = ${c.purpose} and f.brand_scope = ${this.scope.consentBrand ?? ''}`;
           const byDefault = jurisdictionsGrantingByDefault(c.purpose);
-          let granted = sql`p.customer_id in (select f.customer_id from consent_facts f
-            where ${scope} and f.state = 'granted' ${this.only(sql`f.customer_id`)})`;
-          if (byDefault.length > 0)
-            granted = sql`(${granted} or p.customer_id in (select s.customer_id from consent_subjects s
-              where s.jurisdiction = any(${byDefault}::text[]) ${this.only(sql`s.customer_id`)}
-                and not exists (select 1 from consent_facts f where f.customer_id = s.customer_id and ${scope})))`;
+          // One set: with an OR of two sets the planner tested every profile against both. A union
+          // (no one is in both) rather than a union all, whose size it cannot estimate.
+          const granted = sql`p.customer_id in (select f.customer_id from consent_facts f
+            where ${scope} and f.state = 'granted' ${this.only(sql`f.customer_id`)}
+            ${
+              byDefault.length === 0
+                ? sql``
+                : sql`union select s.customer_id from consent_subjects s
+                    where s.jurisdiction = any(${byDefault}::text[]) ${this.only(sql`s.customer_id`)}
+                      and not exists (select 1 from consent_facts f where f.customer_id = s.customer_id and ${scope})`
+            })`;
           return c.state === 'granted' ? granted : sql`not ${granted}`;
         }
         // Effective consent (db/consent-store.ts effectiveConsentSql, evaluated per person): the
@@ -342,7 +394,7 @@ class SegmentCompiler {
           ) x where not (${followed}))`;
       }
       case 'order': {
-        const fromFacts = this.orderFromFacts(c);
+        const fromFacts = this.orderFromFacts(c, everyone);
         if (fromFacts) return fromFacts;
         const count = c.count ?? (c.amount === undefined ? { atLeast: 1 } : undefined);
         const sum = sql`coalesce(sum(o.reporting_total_minor), 0)`;
@@ -416,10 +468,17 @@ export function membersQuery(
 ): Fragment {
   const facts = options.facts ?? true;
   const listed = restrict === null ? null : sql`select unnest(${restrict}::uuid[])`;
-  const members = (among: Fragment | null, fromFacts: boolean, pending: Fragment) => sql`
-    select p.customer_id from profiles p
-    where p.merged_into is null ${among === null ? sql`` : sql`and p.customer_id in (${among})`} ${pending}
-      and ${new SegmentCompiler(sql, scope, among, fromFacts).node(definition)}`;
+  const members = (among: Fragment | null, fromFacts: boolean, pending: Fragment) => {
+    const compiler = new SegmentCompiler(sql, scope, among, fromFacts);
+    const chosen = sql`
+      select p.customer_id from profiles p
+      where p.merged_into is null ${among === null ? sql`` : sql`and p.customer_id in (${among})`} ${pending}
+        and ${compiler.node(definition, true)}`;
+    if (compiler.deferred.length === 0) return chosen;
+    // "offset 0": the people the sets chose first, then their per-person checks.
+    return sql`select p.customer_id from (${chosen} offset 0) p
+      where ${compiler.deferred.reduce((a, b) => sql`${a} and ${b}`)}`;
+  };
   if (!facts || options.factsCurrent || !readsFacts(definition)) return members(listed, facts, sql``);
   // The people awaiting the processor, read once.
   const pending = sql`select customer_id from pending`;

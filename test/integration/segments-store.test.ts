@@ -37,7 +37,10 @@ describe('segments in SQL', () => {
   const ids = Object.values(p);
 
   // The workspace classified `interests` (unknown keys stay sealed and cannot be used).
-  const rules = compileRules([{ match: { key: 'interests' }, category: 'user.behavior' }]);
+  const rules = compileRules([
+    { match: { key: 'interests' }, category: 'user.behavior' },
+    { match: { key: 'note' }, category: 'user.behavior' },
+  ]);
   const def = (input: unknown): SegmentNode => {
     const parsed = parseSegmentDefinition(input, rules);
     if (!parsed.ok) throw new Error(parsed.error);
@@ -118,6 +121,32 @@ describe('segments in SQL', () => {
     expect(await members({ type: 'trait', key: 'age', op: 'exists' })).toEqual(sorted(p.ana, p.ben, p.cleo));
     expect(await members({ type: 'trait', key: 'interests', op: 'contains', value: 'yoga' })).toEqual([p.cleo]);
     expect(await members({ type: 'trait', key: 'plan', op: 'contains', value: 'fre' })).toEqual([p.ben]);
+  });
+
+  it('trait equality is exact for short and long values, numbers of any scale', async () => {
+    const long = 'x'.repeat(300);
+    await sql`insert into profile_traits (customer_id, key, value, category, source_id, observed_at) values
+      (${p.ana}, 'note', '1.0', 'user.behavior', 'src_shop', now()),
+      (${p.ben}, 'note', '1', 'user.behavior', 'src_shop', now()),
+      (${p.cleo}, 'note', ${JSON.stringify(long)}::jsonb, 'user.behavior', 'src_shop', now()),
+      (${p.dev}, 'note', '["a", "b", 2.50]', 'user.behavior', 'src_other', now())`;
+    try {
+      // Numbers go by the value's hash (1.0 = 1), long values too; short ones by the value itself.
+      expect(await members({ type: 'trait', key: 'note', op: 'eq', value: 1 })).toEqual(sorted(p.ana, p.ben));
+      expect(await members({ type: 'trait', key: 'note', op: 'eq', value: long })).toEqual([p.cleo]);
+      expect(await members({ type: 'trait', key: 'note', op: 'eq', value: 'x' })).toEqual([]);
+      expect(await members({ type: 'trait', key: 'note', op: 'eq', value: 'a' })).toEqual([]);
+      expect(await members({ type: 'trait', key: 'note', op: 'in', value: [2.5, 'b'] })).toEqual([]);
+      expect(await members({ type: 'trait', key: 'note', op: 'in', value: [long, 'y'] })).toEqual([p.cleo]);
+      expect(await members({ type: 'trait', key: 'note', op: 'in', value: ['y', 'z'] })).toEqual([]);
+      expect(await members({ type: 'trait', key: 'plan', op: 'in', value: ['pro', true] })).toEqual([p.ana]);
+      // A brand sees the values of its sources only, the short ones too.
+      const shop = { ...group, visibleSourceIds: ['src_shop'] };
+      expect(await members({ type: 'trait', key: 'plan', op: 'eq', value: 'free' }, shop)).toEqual([]);
+      expect(await members({ type: 'trait', key: 'plan', op: 'eq', value: 'pro' }, shop)).toEqual([p.ana]);
+    } finally {
+      await sql`delete from profile_traits where key = 'note'`;
+    }
   });
 
   it('computed traits, tags (has and has not) and market by consent country or home market', async () => {
