@@ -353,9 +353,11 @@ class SegmentCompiler {
         const countries = [
           ...new Set([...(c.countries ?? []), ...(c.regions ?? []).flatMap((r) => this.scope.regionCountries(r))]),
         ];
+        // A union, not a union all (the parts never share a person): the planner estimates a union
+        // all's distinct people at 200 and probed the consent facts once per person of the region.
         return sql`p.customer_id in (
           select s.customer_id from consent_subjects s where s.country = any(${countries}::text[]) ${this.only(sql`s.customer_id`)}
-          union all
+          union
           select v.customer_id from computed_trait_values v
           where v.trait_id = ${HOME_MARKET_TRAIT_ID} and v.value #>> '{}' = any(${countries}::text[]) ${this.only(sql`v.customer_id`)}
             and not exists (select 1 from consent_subjects s where s.customer_id = v.customer_id))`;
