@@ -513,6 +513,12 @@ export async function evaluateSegment(
 
 export const PREVIEW_SAMPLE = 20;
 
+/** How long a preview may count in a region: a console waits for it, and counts are exact, never sampled. */
+export const PREVIEW_STATEMENT_TIMEOUT_MS = 15_000;
+
+/** Whether `error` is PostgreSQL ending a statement at its statement_timeout. */
+export const isStatementTimeout = (error: unknown) => (error as { code?: string }).code === '57014';
+
 /**
  * A preview in one region: how many match, a sample of their IDs, and which of `alsoElsewhere`
  * (people with profiles in several regions) match here, so the caller counts them once.
@@ -522,11 +528,13 @@ export async function previewSegment(
   definition: SegmentNode,
   scope: SegmentScope,
   alsoElsewhere: string[] = [],
+  timeoutMs = PREVIEW_STATEMENT_TIMEOUT_MS,
 ): Promise<{ count: number; sample: string[]; multiRegionMembers: string[] }> {
   const [counted, multi] = await Promise.all([
     // One pass for the count and the sample. An analytical query: JIT compiles longer than it runs,
     // and hashes of a million IDs should stay in memory rather than spill.
     sql.begin(async (tx) => {
+      await tx`select set_config('statement_timeout', ${String(timeoutMs)}, true)`;
       await tx`set local jit = off`;
       await tx`set local work_mem = '64MB'`;
       return tx<{ customer_id: string; total: string }[]>`

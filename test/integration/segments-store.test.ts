@@ -8,6 +8,7 @@ import {
   consumeMembershipEvents,
   createSegment,
   evaluateSegment,
+  isStatementTimeout,
   membershipHistory,
   previewSegment,
   recomputeSegment,
@@ -244,6 +245,21 @@ describe('segments in SQL', () => {
       sorted(p.ana, p.dev),
     );
     expect(await members({ type: 'order', count: { atLeast: 1 } }, brand)).toEqual([p.ana]);
+  });
+
+  it('a preview past its time limit fails as a statement timeout instead of answering an estimate', async () => {
+    // Another session holds the profiles table: the preview waits, and its limit ends it.
+    const holder = d.regional('eu').sql;
+    const held = holder.begin(async (tx) => {
+      await tx`lock table profiles in access exclusive mode`;
+      await new Promise((r) => setTimeout(r, 2_000));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const error = await previewSegment(sql, def({ type: 'trait', key: 'plan', op: 'eq', value: 'pro' }), group, [], 300)
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    await held;
+    expect(isStatementTimeout(error)).toBe(true);
   });
 
   it('previews count and sample without writing membership', async () => {

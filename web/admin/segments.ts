@@ -7,8 +7,10 @@ import {
   createSegment,
   getSegment,
   multiRegionCustomers,
+  isStatementTimeout,
   previewSegment,
   PREVIEW_SAMPLE,
+  PREVIEW_STATEMENT_TIMEOUT_MS,
   type Segment,
   segmentMemberCount,
   segmentMembershipSeries,
@@ -318,10 +320,21 @@ export function registerSegmentRoutes(scope: FastifyInstance, deps: AdminDeps, k
         regions.length > 1 ? multiRegionCustomers(deps.globalSql) : Promise.resolve([]),
       ]);
       const perRegion = await Promise.all(
-        regions.map(async (region) => ({
-          region,
-          ...(await previewSegment(deps.regional.get(region)!.sql, definition, segmentsScope, multi)),
-        })),
+        regions.map(async (region) => {
+          try {
+            return {
+              region,
+              ...(await previewSegment(deps.regional.get(region)!.sql, definition, segmentsScope, multi)),
+            };
+          } catch (error) {
+            if (!isStatementTimeout(error)) throw error;
+            // Counts are exact (never sampled or estimated): past the limit there is no honest number to give.
+            throw kit.fail(
+              503,
+              `the preview did not finish within ${PREVIEW_STATEMENT_TIMEOUT_MS / 1000} s in region ${region}; counts are exact, not estimated, so none is given: narrow the definition or try again`,
+            );
+          }
+        }),
       );
       const sample = [...new Set(perRegion.flatMap((r) => r.sample))].sort().slice(0, PREVIEW_SAMPLE);
       return { ...union(perRegion), sample, tookMs: Date.now() - started };
