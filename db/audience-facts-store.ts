@@ -44,10 +44,10 @@ export async function refreshEventFacts(sql: Db, people: ReadonlyMap<string, Rea
       }
   }
   if (ids.length === 0) return;
+  const wanted = sql`
+    select * from unnest(${sql.array(ids)}::uuid[], ${sql.array(names as string[])}::text[]) as u(customer_id, event)`;
   await sql`
-    with wanted as (
-      select * from unnest(${sql.array(ids)}::uuid[], ${sql.array(names as string[])}::text[]) as u(customer_id, event)
-    ),
+    with wanted as (${wanted}),
     fresh as (
       select u.customer_id, e.event, coalesce(e.source_id, ${ALL}) as source_id, count(*)::int as total,
         (array_agg(e.timestamp order by e.timestamp desc))[1:${AUDIENCE_RECENT_EVENTS}] as recent
@@ -73,9 +73,7 @@ export async function refreshEventFacts(sql: Db, people: ReadonlyMap<string, Rea
     where (event_facts.total, event_facts.recent) is distinct from (excluded.total, excluded.recent)`;
   // The all-sources instants one per row (event_facts_recent), from the rows just written.
   await sql`
-    with wanted as (
-      select * from unnest(${sql.array(ids)}::uuid[], ${sql.array(names as string[])}::text[]) as u(customer_id, event)
-    ),
+    with wanted as (${wanted}),
     fresh as (
       select u.customer_id, f.event, k::smallint as k, f.recent[k] as at
       from wanted u cross join lateral (
