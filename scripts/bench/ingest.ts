@@ -209,7 +209,9 @@ async function main() {
   // MERIDIAN_BENCH_CPU_PROFILE=dir writes V8 CPU profiles of the web server and the worker there.
   const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const web = runEntryPoint('web/main.ts', [], env, {}, profile);
+  // MERIDIAN_BENCH_WEB_NODE_ARGS="--flag …": Node flags for the web server only, to compare memory settings.
+  const webArgs = process.env.MERIDIAN_BENCH_WEB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const web = runEntryPoint('web/main.ts', [], env, {}, [...profile, ...webArgs]);
   web.stderr!.pipe(process.stderr);
   // The eu worker runs the intake processor (and the audience processor, as deployed).
   const worker = runEntryPoint('workers/main.ts', ['--regions', 'eu'], env, {}, profile);
