@@ -1,8 +1,6 @@
 import { recordJourneyEvents } from './journeys-store';
 import { causesOfCall } from '../domain/audience-dependencies';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Sql, TransactionSql } from 'postgres';
 import { blindIndex, newDataKey, seal, sealJson, unwrapDataKey, wrapDataKey, type RegionKey } from './crypto-shredding';
 import type { RegionPool, RegionalDb, GlobalDb } from './connections';
@@ -543,14 +541,13 @@ export class RegionWriter {
     // Every one settles before the transaction is left: on a failure, a write still running on the
     // global pool (registerGlobally) must land before the requests are retried on their own, or a
     // retry would miss it, register another customer ID for the same identifier, and lose to it.
-    // The events' COPY first, alone on the connection; then the rest, pipelined.
-    const eventIds = await this.insertEvents(tx, state, asEvents, classified);
-    await allSettledOrFirstError([
+    const [, , eventIds] = await allSettledOrFirstError([
       this.insertIdentities(tx, state, taken, asserted)
         .then(() => this.upgradeProvenance(tx, [...upgrades.values()]))
         .then(() => this.applyMerges(tx, merges))
         .then(() => this.holdMerges(tx, held)),
       this.upsertTraits(tx, state, asEvents),
+      this.insertEvents(tx, state, asEvents, classified),
       this.upsertOrders(tx, asOrders),
       this.upsertProfileTraits(tx, asEvents, classified),
       this.recordDataFlows(tx, state, taken, classified),
@@ -1067,36 +1064,63 @@ export class RegionWriter {
     const ids = resolved.map(() => randomUUID());
     if (resolved.length === 0) return ids;
     const c = resolved.map((r) => r.p.item.call);
-    // COPY rather than a multi-row INSERT: no array literal to build and escape here and to parse
-    // there (events are most of a batch's bytes). Nothing else may run on `tx` meanwhile (postgres.js
-    // refuses queries during a COPY): writeCalls runs it before its pipelined statements.
-    const lines = resolved.map((r, i) => {
-      const x = c[i]!;
-      const sealed = sealJson(this.keyOf(state, r.customerId), eventPayload(x), `event:${r.customerId}:${ids[i]}`);
-      return copyRow([
-        ids[i]!,
-        x.receivedAt.toISOString(),
-        r.p.item.sourceId,
-        x.messageId,
-        r.customerId,
-        r.customerId,
-        x.type,
-        x.event ?? x.name ?? null,
-        x.timestamp.toISOString(),
-        x.originalTimestamp?.toISOString() ?? null,
-        x.sentAt?.toISOString() ?? null,
-        x.timestampFlag ?? null,
-        x.timezone ?? null,
-        x.locale ?? null,
-        `\\x${sealed.toString('hex')}`,
-        queryableProperties(x, classified.get(r.p)!),
-      ]);
-    });
-    const copy = await tx`
-      copy events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
-                   original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed, properties)
-      from stdin`.writable();
-    await pipeline(Readable.from(chunked(lines, COPY_ROWS_PER_CHUNK)), copy);
+    await tx`
+      insert into events (id, received_at, source_id, message_id, customer_id, sealed_with, type, event, timestamp,
+                          original_timestamp, sent_at, timestamp_flag, timezone, locale, payload_sealed, properties)
+      select id, ra, s, m, cu, cu, ty, ev, ts, ot, sa, tf, tz, lo, p, pr::jsonb from unnest(
+        ${arr(tx, ids)}::uuid[], ${arr(
+          tx,
+          c.map((x) => x.receivedAt.toISOString()),
+        )}::timestamptz[], ${arr(
+          tx,
+          resolved.map((r) => r.p.item.sourceId),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.messageId),
+        )}::text[], ${arr(
+          tx,
+          resolved.map((r) => r.customerId),
+        )}::uuid[], ${arr(
+          tx,
+          c.map((x) => x.type),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.event ?? x.name ?? null),
+        )}::text[], ${arr(
+          tx,
+          c.map((x) => x.timestamp.toISOString()),
+        )}::timestamptz[],
+        ${arr(
+          tx,
+          c.map((x) => x.originalTimestamp?.toISOString() ?? null),
+        )}::timestamptz[], ${arr(
+          tx,
+          c.map((x) => x.sentAt?.toISOString() ?? null),
+        )}::timestamptz[],
+        ${arr(
+          tx,
+          c.map((x) => x.timestampFlag ?? null),
+        )}::text[], ${arr(
+          tx,
+          c.map((x) => x.timezone ?? null),
+        )}::text[],
+        ${arr(
+          tx,
+          c.map((x) => x.locale ?? null),
+        )}::text[],
+        ${bytes(
+          tx,
+          resolved.map((r, i) =>
+            sealJson(this.keyOf(state, r.customerId), eventPayload(r.p.item.call), `event:${r.customerId}:${ids[i]}`),
+          ),
+        )},
+        ${arr(
+          tx,
+          resolved.map((r) => queryableProperties(r.p.item.call, classified.get(r.p)!)),
+        )}::text[]
+      ) as u(id, ra, s, m, cu, ty, ev, ts, ot, sa, tf, tz, lo, p, pr)`;
     // Journeys start and wake on tracked events: their outbox row commits with the event.
     const tracked = resolved.flatMap((r, i) =>
       c[i]!.type === 'track' && (c[i]!.event ?? c[i]!.name)
@@ -1265,19 +1289,6 @@ function arr(sql: Sql | TransactionSql, values: (string | null)[]) {
 /** A bytea[] parameter: postgres.js serialises an array of Buffers only through sql.array. */
 function bytes(sql: Sql | TransactionSql, values: Buffer[]) {
   return sql.array(values as unknown as string[]);
-}
-
-/** Rows per chunk written to a COPY stream (a few hundred KB each). */
-const COPY_ROWS_PER_CHUNK = 500;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One line of COPY's text format: fields escaped (backslash, tab, newline, carriage return), null as \N. */
-export function copyRow(fields: (string | null)[]): string {
-  return `${fields.map((f) => (f === null ? '\\N' : f.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!))).join('\t')}\n`;
-}
-
-function* chunked(lines: string[], size: number): Generator<string> {
-  for (let i = 0; i < lines.length; i += size) yield lines.slice(i, i + size).join('');
 }
 
 /** PostgreSQL refused a value (data exception, integrity or program limit): the input's fault, not the system's. */
