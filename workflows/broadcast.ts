@@ -54,6 +54,14 @@ const PLAN_PAGE_SIZE = 1000;
 const SET_BASED_PLAN_PAGE_SIZE = 10_000;
 /** Upper bounds asked of each batch; the region's configuration (rate, concurrency) lowers them. */
 export const SEND_BATCH = 2000;
+/**
+ * Asked of each batch once `broadcast-larger-send-batches` is patched in: every batch starts with
+ * nothing on the wire (its first chunk is gated, addressed and rendered) and ends waiting for its
+ * last chunk's delivery events, about a second in all (profiled, issue 12), so fewer, larger
+ * batches keep the wire busy. The activity still caps a batch at 2 s of sends at the region's rate,
+ * so a pause is heard as soon where the rate is low.
+ */
+export const LARGER_SEND_BATCH = 5000;
 export const SEND_CONCURRENCY = 64;
 export const SEND_PER_SECOND = 10_000;
 /** Continue as new past this many history events (Temporal warns at 10,240). */
@@ -175,7 +183,7 @@ export async function broadcast(input: BroadcastWorkflowInput): Promise<Broadcas
     nextAt = undefined;
     const result = await sends.sendBroadcastDue({
       broadcastId: input.broadcastId,
-      limit: SEND_BATCH,
+      limit: patched('broadcast-larger-send-batches') ? LARGER_SEND_BATCH : SEND_BATCH,
       concurrency: SEND_CONCURRENCY,
       perSecond: SEND_PER_SECOND,
     });

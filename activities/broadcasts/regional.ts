@@ -32,7 +32,8 @@ export interface BroadcastActivityDeps {
   /**
    * The channel sender's batch (activities/channels/regional.ts sendBatch), called in-process: the
    * gate for a chunk of members at once, their `Message Sent` events appended to the list given,
-   * written for the whole batch by `writeDeliveryEvents` before the outcomes are recorded.
+   * written a chunk at a time by `writeDeliveryEvents` (while the next chunks send), all of them
+   * before the batch's outcomes are recorded.
    */
   sendBatch: ChannelSender['sendBatch'];
   writeDeliveryEvents: (calls: IncomingCall[]) => Promise<void>;
@@ -170,7 +171,11 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
       };
       const take = rateLimiter(perSecond);
       const context = Context.current();
-      const events: IncomingCall[] = [];
+      // Each chunk's delivery events are written as soon as the chunk ends, beside the chunks still
+      // sending, instead of all at the end of the batch while nothing is on the wire.
+      // A failure is kept (caught at once: a rejection left unhandled until the end would end the worker).
+      const eventWrites: Promise<void>[] = [];
+      let eventFailure: { error: unknown } | undefined;
       // Outcomes are recorded in one statement after the batch (and after its delivery events): a
       // batch that dies first is retried, finds its members' keys sent, and records them then.
       const outcomes: { customerId: string; outcome: RecipientOutcome }[] = [];
@@ -201,11 +206,22 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
               sendKey: broadcastSendKey(broadcast.id, customerId),
             }),
           );
-          const answers = await deps.sendBatch(
-            requests,
-            { concurrency, beforeSend: take, afterEach: () => beat(++done) },
-            events,
-          );
+          const events: IncomingCall[] = [];
+          let answers: Awaited<ReturnType<BroadcastActivityDeps['sendBatch']>>;
+          try {
+            answers = await deps.sendBatch(
+              requests,
+              { concurrency, beforeSend: take, afterEach: () => beat(++done) },
+              events,
+            );
+          } finally {
+            // Even when the chunk fails (the broadcast cannot send at all), what was sent gets its event.
+            eventWrites.push(
+              deps.writeDeliveryEvents(events).catch((error: unknown) => {
+                eventFailure ??= { error };
+              }),
+            );
+          }
           for (const [i, sent] of answers.entries()) {
             const customerId = chunk[i]!;
             if (sent.status === 'sent') {
@@ -229,8 +245,10 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps) {
           context.heartbeat({ done });
         });
       } finally {
-        // Even when the batch fails (the broadcast cannot send at all), what was sent is recorded.
-        await deps.writeDeliveryEvents(events);
+        // Even when the batch fails, what was sent is recorded; a failed event write fails the
+        // batch before its outcomes are recorded, so the retry writes those events again.
+        await Promise.all(eventWrites);
+        if (eventFailure) throw eventFailure.error;
         await recordRecipientOutcomes(deps.sql, broadcast.id, outcomes);
       }
       return result;

@@ -400,7 +400,15 @@ async function main() {
       `seeded ${RECIPIENTS} recipients over ${ZONES.length} zones in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (${capped.length} already at today's cap)`,
     );
 
-    workers = runEntryPoint('workers/main.ts', ['--regions', REGION], env);
+    // MERIDIAN_BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the worker there (written when it stops).
+    const profileDir = process.env.MERIDIAN_BENCH_CPU_PROFILE;
+    workers = runEntryPoint(
+      'workers/main.ts',
+      ['--regions', REGION],
+      env,
+      {},
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    );
     workers.stderr!.pipe(process.stderr);
     let out = '';
     workers.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));

@@ -14,6 +14,7 @@ import { keyFromRef, newDataKey, type RegionKey, seal, wrapDataKey } from '../..
 import { loadPersonIdentifiers } from '../../db/person-store';
 import { RegionWriter } from '../../db/region-writer';
 import { readSendKey } from '../../db/send-gate-store';
+import { deliveryEventCall } from '../../domain/delivery-events';
 import { DEFAULT_IDENTITY_RULES } from '../../domain/identity-rules';
 import { normaliseWebPushSubscription } from '../../domain/identifiers';
 import type { SendOutcome, SendRequest } from '../../domain/send-gate';
@@ -427,6 +428,30 @@ describe('push, LINE and webhook channels', () => {
         Date.now(),
       ).ok,
     ).toBe(false);
+  });
+
+  it('stores a batch of delivery events on the profiles they name, a merged one on its survivor two merges on, and refuses one for a profile that does not exist', async () => {
+    const [plain, loser, middle, survivor] = [await person({}), await person({}), await person({}), await person({})];
+    await sql`update profiles set merged_into = ${middle} where customer_id = ${loser}`;
+    await sql`update profiles set merged_into = ${survivor} where customer_id = ${middle}`;
+    const event = (customerId: string) =>
+      deliveryEventCall({
+        customerId,
+        channel: 'push',
+        status: 'sent',
+        sendKey: `survivors-${randomUUID()}`,
+        at: new Date(),
+      });
+    const outcomes = await writer.write([event(plain), event(loser), event(randomUUID()), event(plain)]);
+    expect(outcomes.map((o) => ('customerId' in o ? o.customerId : o.status))).toEqual([
+      plain,
+      survivor,
+      'rejected',
+      plain,
+    ]);
+    expect(await sentEvents(plain)).toHaveLength(2);
+    expect(await sentEvents(survivor)).toHaveLength(1);
+    expect(await sentEvents(loser)).toHaveLength(0);
   });
 
   it('keeps device tokens, subscriptions and LINE IDs out of every activity input and outcome, and out of the send keys and events', async () => {
