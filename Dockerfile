@@ -12,4 +12,5 @@ ENV MERIDIAN_WORKFLOW_BUNDLE=/app/workflow-bundle.js
 # The console (React + Vite) is built here too; the web server serves console/dist under /console.
 RUN npx tsx scripts/console-build.ts --force
 USER node
-CMD ["node", "--import", "tsx", "web/main.ts"]
+# Node flags as in scripts/entry-point.ts (DEFAULT_NODE_FLAGS): the web heap stays near its live size.
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--gc-memory-reducer-start-delay-ms=1000", "--import", "tsx", "web/main.ts"]

@@ -1,6 +1,13 @@
 import { Liquid, type Template } from 'liquidjs';
-import mjml2html from 'mjml';
 import { isMjml, isRightToLeft, type TemplateVariant } from '../domain/templates';
+
+/**
+ * MJML (with the HTML parsing and CSS inlining under it: about 15 MB of heap) is loaded when a
+ * template first needs it: the web process, which checks and previews templates now and then but
+ * answers tracking calls all the time, does not carry it from the start (docs/design/ingestion.md,
+ * "Memory of the web process").
+ */
+const mjml = async () => (await import('mjml')).default;
 
 /**
  * Marketing templates rendered (issue 12, content): Liquid through liquidjs, sandboxed (no file
@@ -107,7 +114,7 @@ export async function checkTemplateVariant(channel: string, variant: TemplateVar
   }
   if (channel === 'email' && isMjml(variant.body)) {
     try {
-      await mjml2html(variant.body, { validationLevel: 'strict' });
+      await (await mjml())(variant.body, { validationLevel: 'strict' });
     } catch (error) {
       return `MJML: ${(error as Error).message.replace(/\s+/g, ' ').trim()}`;
     }
@@ -159,7 +166,7 @@ export async function renderVariant(
   if (channel !== 'email') return { text: (await renderLiquid(textLiquid, variant.body, scope, options)).trim() };
   const subject = (await renderLiquid(textLiquid, variant.subject ?? '', scope, options)).replace(/\s+/g, ' ').trim();
   let html = await renderLiquid(htmlLiquid, variant.body, scope, options);
-  if (isMjml(html)) html = (await mjml2html(html, { validationLevel: 'soft' })).html;
+  if (isMjml(html)) html = (await (await mjml())(html, { validationLevel: 'soft' })).html;
   html = withDirection(html, settings.locale);
   const text = variant.text ? (await renderLiquid(textLiquid, variant.text, scope, options)).trim() : textOfHtml(html);
   return { subject, text, html };

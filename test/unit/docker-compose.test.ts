@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../domain/config';
 import { resolveRegions } from '../../domain/regions';
 import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { DEFAULT_NODE_FLAGS } from '../../scripts/entry-point';
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -52,7 +53,18 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'temporal-ui-proxy', 'web', 'migrate']),
     );
     expect(compose.services.temporal!.environment!.DB).toBe('postgres12');
-    expect(compose.services.web!.command).toEqual(['node', '--import', 'tsx', 'web/main.ts']);
+    // The web server's V8 flags, as `npm start` gives them (scripts/entry-point.ts), in compose, the image and `npm run web`.
+    const webFlags = DEFAULT_NODE_FLAGS['web/main.ts']!;
+    expect(webFlags.length).toBeGreaterThan(0);
+    expect(compose.services.web!.command).toEqual(['node', ...webFlags, '--import', 'tsx', 'web/main.ts']);
+    const dockerfile = readFileSync(path.join(__dirname, '../../Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`CMD ["${['node', ...webFlags, '--import', 'tsx', 'web/main.ts'].join('", "')}"]`);
+    const scripts = (
+      JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.web).toBe(`tsx ${webFlags.join(' ')} web/main.ts`);
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
   });
