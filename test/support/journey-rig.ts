@@ -32,6 +32,8 @@ export interface JourneyRig {
   sql: Sql;
   smtp: SmtpHarness;
   ingest: IngestionHarness;
+  /** The journey trigger: a test stops it to hold back the signals of events ingested meanwhile. */
+  trigger: JourneyTrigger;
   /** Identifiers and e-mail addresses the test made up (for scans of histories). */
   personal: string[];
   person(timezone: string, country: string): Promise<Shopper>;
@@ -121,6 +123,7 @@ export async function startJourneyRig(name: string): Promise<JourneyRig> {
     sql,
     smtp,
     ingest,
+    trigger,
     personal,
     person,
     track,
