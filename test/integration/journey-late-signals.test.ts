@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJourney, journeyStats, setJourneyStatus } from '../../db/journeys-store';
 import { type JourneyGraphInput, parseJourneyGraph } from '../../domain/journeys';
 import { eventually } from '../support/eventually';
-import { decodedHistory } from '../support/history';
+import { decodedHistory, decryptedHistory, writeHistoryFixture } from '../support/history';
 import { type JourneyRig, type Shopper, startJourneyRig } from '../support/journey-rig';
 
 /**
@@ -246,8 +247,45 @@ describe('journeys whose signals come late', () => {
     expect(rig.mailsTo(survivor.email)).toHaveLength(0);
   }, 60_000);
 
+  it('a wait for a segment takes its "entered" branch when the person entered in time but no signal came', async () => {
+    const segmentId = `seg_late_${randomUUID().slice(0, 8)}`;
+    const journeyId = await journey('segment', {
+      entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
+      start: 'wait',
+      nodes: {
+        wait: { type: 'waitForSegment', segmentId, timeoutSeconds: 5, next: 'welcome', timeout: 'nudge' },
+        welcome: { type: 'message', channel: 'email', templateRef: 'vip-welcome', next: 'done' },
+        nudge: { type: 'message', channel: 'email', templateRef: 'vip-nudge', next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    const vip = await rig.person('Europe/Berlin', 'DE');
+    const outsider = await rig.person('Europe/Berlin', 'DE');
+    for (const p of [vip, outsider]) await rig.track(p, 'Checkout Started', { cart_id: cart() });
+    await eventually(async () => expect(await runsOf(journeyId)).toHaveLength(2), 20_000);
+    // Both runs found the person outside the segment and wait (the wait's timer is started).
+    await eventually(async () => {
+      for (const r of await runsOf(journeyId)) {
+        const history = await rig.d.client.workflow.getHandle(r.run_id).fetchHistory();
+        expect(history.events?.some((e) => e.timerStartedEventAttributes)).toBe(true);
+      }
+    }, 20_000);
+    // The audience processor's membership, without the outbox row the trigger would signal from.
+    await sql`insert into segment_membership (segment_id, customer_id, version, entered_at)
+      values (${segmentId}, ${vip.customerId}, 1, now())`;
+    await eventually(
+      async () => expect((await runsOf(journeyId)).map((r) => r.status)).toEqual(['exited', 'exited']),
+      30_000,
+      250,
+    );
+    await eventually(async () => {
+      expect(rig.mailsTo(vip.email).map((m) => m.subject)).toEqual(['Meridian vip-welcome']);
+      expect(rig.mailsTo(outsider.email).map((m) => m.subject)).toEqual(['Meridian vip-nudge']);
+    });
+  }, 60_000);
+
   it('no history holds a personal value (decoded and scanned)', async () => {
-    expect(runIds.length).toBeGreaterThanOrEqual(6);
+    expect(runIds.length).toBeGreaterThanOrEqual(8);
     for (const runId of runIds) {
       const history = await decodedHistory(rig.d.client.workflow.getHandle(runId), rig.d.config.payloadKeys);
       expect(history).toContain(runId);
@@ -255,4 +293,14 @@ describe('journeys whose signals come late', () => {
         expect(history, `${runId} holds a personal value`).not.toContain(value);
     }
   }, 60_000);
+
+  // With MERIDIAN_RECORD_HISTORIES=1 each run's history is written, decrypted, for the replay test.
+  it.runIf(process.env.MERIDIAN_RECORD_HISTORIES)('records the runs’ histories', async () => {
+    const dir = path.join(__dirname, '..', 'fixtures', 'journey-histories');
+    for (const [i, runId] of runIds.entries()) {
+      const journeyName = runId.split('_')[1];
+      const history = await decryptedHistory(rig.d.client.workflow.getHandle(runId), rig.d.config.payloadKeys);
+      await writeHistoryFixture(dir, `${journeyName}-${i + 1}`, history);
+    }
+  });
 });
