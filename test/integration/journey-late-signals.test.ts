@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJourney, journeyStats, setJourneyStatus } from '../../db/journeys-store';
-import { type JourneyGraphInput, parseJourneyGraph } from '../../domain/journeys';
+import { journeyStats, setJourneyStatus } from '../../db/journeys-store';
+import type { JourneyGraphInput } from '../../domain/journeys';
 import { eventually } from '../support/eventually';
 import { decodedHistory, decryptedHistory, writeHistoryFixture } from '../support/history';
-import { type JourneyRig, type Shopper, startJourneyRig } from '../support/journey-rig';
+import { abandonedCartGraph, type JourneyRig, type Shopper, startJourneyRig } from '../support/journey-rig';
 
 /**
  * Issue 12's race under backlog: an order is ingested in the region within the wait, but its signal
@@ -21,26 +21,12 @@ describe('journeys whose signals come late', () => {
   let sql: Sql;
   const runIds: string[] = [];
 
-  const graph = (input: JourneyGraphInput) => {
-    const parsed = parseJourneyGraph(input);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.graph;
-  };
-
   const journeyIds: string[] = [];
   /** A journey, the only active one: every test's checkouts enter its own journey alone. */
   async function journey(name: string, input: JourneyGraphInput): Promise<string> {
     for (const earlier of journeyIds) await setJourneyStatus(rig.d.global().sql, earlier, 'paused');
-    const id = `jr_${name}_${randomUUID().slice(0, 8)}`;
+    const id = await rig.journey(name, input);
     journeyIds.push(id);
-    await createJourney(rig.d.global().sql, {
-      id,
-      name,
-      owner: 'eu',
-      brandId: 'default',
-      graph: graph(input),
-      publishedBy: 'test',
-    });
     return id;
   }
 
@@ -105,16 +91,7 @@ describe('journeys whose signals come late', () => {
   }, 60_000);
 
   it('abandoned cart: an order ingested in time but signalled late converts the run; an order of another cart does not count', async () => {
-    const journeyId = await journey('cart', {
-      entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
-      goal: { event: 'Order Completed' },
-      start: 'wait',
-      nodes: {
-        wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds: 5, next: 'done', timeout: 'remind' },
-        remind: { type: 'message', channel: 'email', templateRef: 'cart-reminder', next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const journeyId = await journey('cart', abandonedCartGraph(5));
     const shopper = await rig.person('Europe/Berlin', 'DE');
     const paid = cart();
     const left = cart();
@@ -174,16 +151,7 @@ describe('journeys whose signals come late', () => {
   }, 90_000);
 
   it('no order at all: the reminder is sent', async () => {
-    const journeyId = await journey('left', {
-      entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
-      goal: { event: 'Order Completed' },
-      start: 'wait',
-      nodes: {
-        wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds: 3, next: 'done', timeout: 'remind' },
-        remind: { type: 'message', channel: 'email', templateRef: 'cart-reminder', next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const journeyId = await journey('left', abandonedCartGraph(3));
     const browser = await rig.person('Europe/Berlin', 'DE');
     await rig.track(browser, 'Checkout Started', { cart_id: cart() });
     await eventually(async () => expect((await runsOf(journeyId))[0]?.status).toBe('exited'), 30_000, 250);
@@ -217,16 +185,7 @@ describe('journeys whose signals come late', () => {
   }, 60_000);
 
   it('a run of a profile merged away finds the order its survivor placed (before the trigger moved the run)', async () => {
-    const journeyId = await journey('merged', {
-      entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
-      goal: { event: 'Order Completed' },
-      start: 'wait',
-      nodes: {
-        wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds: 5, next: 'done', timeout: 'remind' },
-        remind: { type: 'message', channel: 'email', templateRef: 'cart-reminder', next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const journeyId = await journey('merged', abandonedCartGraph(5));
     const loser = await rig.person('Europe/Berlin', 'DE');
     const survivor = await rig.person('Europe/Berlin', 'DE');
     const paid = cart();

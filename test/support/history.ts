@@ -1,7 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../temporal/payload-codec';
 
@@ -86,4 +89,26 @@ export function historyAsJson(history: temporal.api.history.v1.IHistory): unknow
 
 export function historyFromFixture(json: unknown): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.fromObject(json as Record<string, unknown>);
+}
+
+/** The fixtures (`*.json`) in a folder of recorded histories, sorted. */
+export function historyFixtures(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+/** Replays every fixture of the folder on the test's workflow bundle: answers one line a history that failed. */
+export async function replayFailures(dir: string): Promise<string[]> {
+  const histories = historyFixtures(dir).map((f) => ({
+    workflowId: f.replace(/\.json$/, ''),
+    history: historyFromFixture(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
+  }));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: inject('workflowBundle') } },
+    histories,
+  ))
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  return failures;
 }

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { historyFromFixture, writeHistoryFixture } from './history';
+import { writeHistoryFixture } from './history';
 import type { RegionalActivities } from '../../activities';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 
@@ -360,5 +360,3 @@ export async function saveHistory(handle: WorkflowHandle, name: string): Promise
     await handle.fetchHistory(),
   );
 }
-
-export { historyFromFixture };
