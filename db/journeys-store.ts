@@ -421,6 +421,19 @@ export async function consentGranted(
   return row?.state === 'granted';
 }
 
+/**
+ * The customer IDs a run's person goes by: the run's own and, along `profiles.merged_into`, every
+ * profile it merged into (the survivor today). A merge moves the events to the survivor before the
+ * trigger has reconciled and signalled the run, so a run whose customer ID is not yet the survivor's
+ * still reads its person's events. `union` stops at a cycle.
+ */
+const personIds = (sql: Sql, customerId: string) => sql`(
+  with recursive chain(customer_id) as (
+    select ${customerId}::uuid
+    union
+    select p.merged_into from profiles p join chain c on p.customer_id = c.customer_id where p.merged_into is not null
+  ) select customer_id from chain)`;
+
 /** An event's name and the hash of one of its (non-identifying) properties: what a waiting run needs. */
 export async function journeyEventFacts(
   sql: Sql,
@@ -430,9 +443,80 @@ export async function journeyEventFacts(
 ): Promise<{ event: string; keyHash: string } | undefined> {
   const [row] = await sql<{ event: string | null; key: unknown }[]>`
     select event, ${keyProperty ? sql`properties -> ${keyProperty}` : sql`null`} as key
-    from events where id = ${eventId} and customer_id = ${customerId} limit 1`;
+    from events where id = ${eventId} and customer_id in ${personIds(sql, customerId)} limit 1`;
   if (!row || row.event === null) return undefined;
   return { event: row.event, keyHash: runKeyHash(row.key) };
+}
+
+/** An event a run may be waiting for: its name, and whether its key property must equal the run's key. */
+export interface WantedEvent {
+  event: string;
+  sameKey: boolean;
+}
+
+/**
+ * Events of the run's person (its customer ID and the profiles it merged into) that the region
+ * ingested since the run entered and up to `until`, named in `wanted` and, where `sameKey`, with the
+ * run's key: what the run would have heard by signal had the journey trigger not been behind.
+ * Newest first, at most `limit`; IDs only.
+ *
+ * Which time counts is the event's `received_at`, the instant Meridian's API received it, never its
+ * `timestamp`: that one is the sender's claim (a device's wrong clock, an import of last year's
+ * orders sent now) and would let an order sent after the deadline with an old timestamp count, or an
+ * order received in time from a clock running fast not count. `received_at` is also what orders
+ * ingestion, and so what the trigger's signals follow. The window starts at the entry event's
+ * receipt (inclusive: a batch gives its events one instant; the entry event itself the run already
+ * knows), else at the run's entry, since a run the trigger started late has missed its events from
+ * then on, not only those after its wait began. `until` is the run's deadline in workflow time and is
+ * compared with the web host's clock: hosts keep NTP time, so the skew is far below any wait's length.
+ */
+export async function journeyEventsSince(
+  sql: Sql,
+  input: {
+    runId: string;
+    customerId: string;
+    entryEventId: string | null;
+    keyProperty: string | null;
+    keyHash: string;
+    wanted: readonly WantedEvent[];
+    until: string | null;
+  },
+  limit = 200,
+): Promise<string[]> {
+  if (input.wanted.length === 0) return [];
+  const rows = await sql<{ id: string; event: string; key: unknown }[]>`
+    select e.id, e.event, ${input.keyProperty ? sql`e.properties -> ${input.keyProperty}` : sql`null`} as key
+    from events e
+    where e.customer_id in ${personIds(sql, input.customerId)}
+      and e.event = any(${sql.array(input.wanted.map((w) => w.event))}::text[])
+      and e.received_at >= coalesce(
+        (select min(x.received_at) from events x where x.id = ${input.entryEventId}::uuid),
+        (select r.entered_at from journey_runs r where r.run_id = ${input.runId}))
+      and (${input.until}::timestamptz is null or e.received_at <= ${input.until}::timestamptz)
+    order by e.received_at desc, e.id limit ${limit}`;
+  const keyed = input.keyHash !== '';
+  return rows
+    .filter((r) =>
+      input.wanted.some((w) => w.event === r.event && (!w.sameKey || !keyed || runKeyHash(r.key) === input.keyHash)),
+    )
+    .map((r) => r.id);
+}
+
+/**
+ * Whether the person (or a profile they merged into) was in the segment at some instant in
+ * [from, until]: a run that found them outside at `from` then missed the trigger's late "entered"
+ * signal. Membership instants are the audience processor's, compared with workflow time (NTP clocks).
+ */
+export async function segmentMemberWithin(
+  sql: Sql,
+  input: { customerId: string; segmentId: string; from: string; until: string },
+): Promise<boolean> {
+  const [row] = await sql`select 1 from segment_membership
+    where segment_id = ${input.segmentId} and customer_id in ${personIds(sql, input.customerId)}
+      and entered_at <= ${input.until}::timestamptz
+      and (exited_at is null or exited_at >= ${input.from}::timestamptz)
+    limit 1`;
+  return row !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

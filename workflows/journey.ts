@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -41,6 +42,12 @@ const QUICK: ActivityOptions = {
 };
 /** How often a paused run looks again whether its journey was resumed. */
 const PAUSE_RECHECK_MS = 60_000;
+/**
+ * patched() IDs of changes to the command sequence (never rename one). `unsignalledEvents`: before a
+ * wait acts on its timeout, and before a message is sent while the journey has a goal, the run asks
+ * the region for the events it ingested that no signal brought yet (the trigger behind under load).
+ */
+const PATCHES = { unsignalledEvents: 'journey-reads-unsignalled-events' } as const;
 /** Nodes walked before a run continues as new, so a looping journey's history stays small. */
 const NODES_PER_RUN = 200;
 /** A node visited this often in one run ends it: a graph that loops through short waits forever. */
@@ -106,6 +113,32 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
       const facts = await a.journeyEventFacts({ customerId, eventId, keyProperty });
       if (facts) seen.push(facts);
     }
+  };
+
+  const goalWanted = () => (graph.goal ? [{ event: graph.goal.event, sameKey: true }] : []);
+
+  /**
+   * The wanted events the region ingested up to `untilMs` (null: up to now) that no signal brought:
+   * each goes the signal's way (`seenEventIds`, `pendingEvents`, `readEvents`), so a late signal for
+   * it is ignored and it is read and counted once.
+   */
+  const readUnsignalled = async (wanted: { event: string; sameKey: boolean }[], untilMs: number | null) => {
+    if (wanted.length === 0) return;
+    const eventIds = await a.journeyEventsIngested({
+      runId: input.runId,
+      customerId,
+      entryEventId: input.entryEventId ?? null,
+      keyProperty,
+      keyHash: input.keyHash,
+      wanted,
+      until: untilMs === null ? null : new Date(untilMs).toISOString(),
+    });
+    for (const eventId of eventIds) {
+      if (seenEventIds.has(eventId)) continue;
+      seenEventIds.add(eventId);
+      pendingEvents.push(eventId);
+    }
+    await readEvents();
   };
 
   /** Something the run must react to while it waits. */
@@ -221,7 +254,13 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
         const from = seen.length;
         const matched = () =>
           seen.slice(from).some((s) => s.event === current.event && (!current.sameKey || sameKey(s.keyHash)));
-        const outcome = await waitUntil(Date.now() + current.timeoutSeconds * 1000, matched);
+        const deadline = Date.now() + current.timeoutSeconds * 1000;
+        let outcome = await waitUntil(deadline, matched);
+        if (outcome === 'time' && patched(PATCHES.unsignalledEvents)) {
+          // The timer fired: an answer (or the goal) ingested by the deadline whose signal is late still counts.
+          await readUnsignalled([{ event: current.event, sameKey: current.sameKey }, ...goalWanted()], deadline);
+          outcome = goalReached() ? 'goal' : matched() ? 'done' : 'time';
+        }
         if (outcome === 'goal') return finish('converted', 'goal');
         if (merged) continue;
         node = outcome === 'done' ? current.next : current.timeout;
@@ -235,9 +274,21 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
           brandId: input.brandId,
           condition: { inSegment: current.segmentId },
         });
-        const outcome = inAlready
-          ? 'done'
-          : await waitUntil(Date.now() + current.timeoutSeconds * 1000, () => enteredSegments.has(current.segmentId));
+        const from = Date.now();
+        const deadline = from + current.timeoutSeconds * 1000;
+        let outcome = inAlready ? 'done' : await waitUntil(deadline, () => enteredSegments.has(current.segmentId));
+        if (
+          outcome === 'time' &&
+          patched(PATCHES.unsignalledEvents) &&
+          (await a.journeySegmentMemberWithin({
+            customerId,
+            segmentId: current.segmentId,
+            from: new Date(from).toISOString(),
+            until: new Date(deadline).toISOString(),
+          }))
+        )
+          // The person entered in time; the trigger's "entered" signal is late.
+          outcome = 'done';
         if (outcome === 'goal') return finish('converted', 'goal');
         if (merged) continue;
         node = outcome === 'done' ? current.next : current.timeout;
@@ -269,6 +320,11 @@ export async function journeyRun(input: JourneyRunInput & { resume?: JourneyRunR
       case 'message': {
         const sendKey = `${input.runId}:${step}`;
         for (let deferrals = 0; ; deferrals++) {
+          if (deferrals <= MAX_DEFERRALS && graph.goal && patched(PATCHES.unsignalledEvents)) {
+            // A goal ingested but not yet signalled ends the run before it sends.
+            await readUnsignalled(goalWanted(), null);
+            if (goalReached()) return finish('converted', 'goal');
+          }
           let outcome: Awaited<ReturnType<typeof sendMessage>> | { status: 'failed'; reason: string };
           try {
             outcome =

@@ -6,14 +6,17 @@ import {
   finishJourneyRun,
   isSegmentMember,
   journeyEventFacts,
+  journeyEventsSince,
   journeyRunState,
   journeyVersionGraph,
   personZone,
   queryableTrait,
   recordJourneyStep,
   type RunStatus,
+  segmentMemberWithin,
   setJourneyRunVersion,
   setJourneyTrait,
+  type WantedEvent,
 } from '../../db/journeys-store';
 import { assignTag, unassignTag } from '../../db/tags-store';
 import { newestDataSchema } from '../../db/data-schema-store';
@@ -95,6 +98,33 @@ export function createJourneyActivities(deps: JourneyActivityDeps) {
     /** The event a signal named: its name and the hash of the run's key property, nothing else. */
     async journeyEventFacts(input: { customerId: string; eventId: string; keyProperty: string | null }) {
       return (await journeyEventFacts(deps.sql, input.customerId, input.eventId, input.keyProperty)) ?? null;
+    },
+
+    /**
+     * The IDs of the wanted events the region ingested for this run's person (its customer ID and
+     * the profile it merged into) since the run entered and up to `until` (null: up to now), newest
+     * first: the run feeds them through its signal path when the trigger has not signalled them yet.
+     */
+    async journeyEventsIngested(input: {
+      runId: string;
+      customerId: string;
+      entryEventId: string | null;
+      keyProperty: string | null;
+      keyHash: string;
+      wanted: WantedEvent[];
+      until: string | null;
+    }): Promise<string[]> {
+      return journeyEventsSince(deps.sql, input);
+    },
+
+    /** Whether the person was in the segment at some instant from `from` to `until` (a missed "entered" signal). */
+    async journeySegmentMemberWithin(input: {
+      customerId: string;
+      segmentId: string;
+      from: string;
+      until: string;
+    }): Promise<boolean> {
+      return segmentMemberWithin(deps.sql, input);
     },
 
     async evaluateJourneySplit(input: {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordConsent } from '../../db/consent-store';
-import { createJourney, getJourneyRun, journeyStats } from '../../db/journeys-store';
-import { type JourneyGraphInput, parseJourneyGraph } from '../../domain/journeys';
+import { getJourneyRun, journeyStats } from '../../db/journeys-store';
+import type { JourneyGraphInput } from '../../domain/journeys';
 import { localParts } from '../../domain/local-time';
 import type { TestDeployment } from '../support/deployment';
 import { eventually } from '../support/eventually';
 import { decodedHistory } from '../support/history';
 import type { IngestionHarness } from '../support/ingestion';
-import { type JourneyRig, startJourneyRig } from '../support/journey-rig';
+import { abandonedCartGraph, type JourneyRig, startJourneyRig } from '../support/journey-rig';
 import type { SmtpHarness } from '../support/smtp';
 
 /**
@@ -25,25 +25,6 @@ describe('journeys', () => {
   let ingest: IngestionHarness;
   const runIds: string[] = [];
   let personal: string[];
-
-  const graph = (input: JourneyGraphInput) => {
-    const parsed = parseJourneyGraph(input);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.graph;
-  };
-
-  async function journey(name: string, input: JourneyGraphInput): Promise<string> {
-    const id = `jr_${name}_${randomUUID().slice(0, 8)}`;
-    await createJourney(d.global().sql, {
-      id,
-      name,
-      owner: 'eu',
-      brandId: 'default',
-      graph: graph(input),
-      publishedBy: 'test',
-    });
-    return id;
-  }
 
   async function runsOf(journeyId: string, customerId: string) {
     const rows = await sql<{ run_id: string; status: string; exit_reason: string | null; key_hash: string }[]>`
@@ -62,6 +43,7 @@ describe('journeys', () => {
   const person = (timezone: string, country: string) => rig.person(timezone, country);
   const track: JourneyRig['track'] = (p, event, properties) => rig.track(p, event, properties);
   const mailsTo = (email: string) => rig.mailsTo(email);
+  const journey: JourneyRig['journey'] = (name, input) => rig.journey(name, input);
 
   beforeAll(async () => {
     rig = await startJourneyRig('journeys');
@@ -73,16 +55,7 @@ describe('journeys', () => {
   }, 60_000);
 
   it('abandoned cart: a reminder only for the cart with no order of the same cart ID within the wait', async () => {
-    const journeyId = await journey('cart', {
-      entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
-      goal: { event: 'Order Completed' },
-      start: 'wait',
-      nodes: {
-        wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds: 6, next: 'done', timeout: 'remind' },
-        remind: { type: 'message', channel: 'email', templateRef: 'cart-reminder', next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const journeyId = await journey('cart', abandonedCartGraph(6));
     const shopper = await person('Europe/Berlin', 'DE');
     const paidCart = `cart-${randomUUID()}`;
     const leftCart = `cart-${randomUUID()}`;

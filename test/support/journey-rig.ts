@@ -7,6 +7,8 @@ import { createChannelActivities } from '../../activities/channels/regional';
 import { createJourneyActivities } from '../../activities/journeys/regional';
 import { recordConsent } from '../../db/consent-store';
 import { keyFromRef } from '../../db/crypto-shredding';
+import { createJourney } from '../../db/journeys-store';
+import { type JourneyGraphInput, parseJourneyGraph } from '../../domain/journeys';
 import { createMailer, type Mailer } from '../../mail/mailer';
 import { connectWorkerConnection, meridianDataConverter } from '../../temporal/connection';
 import { JourneyTrigger } from '../../temporal/journey-trigger';
@@ -32,13 +34,29 @@ export interface JourneyRig {
   sql: Sql;
   smtp: SmtpHarness;
   ingest: IngestionHarness;
+  /** The journey trigger: a test stops it to hold back the signals of events ingested meanwhile. */
+  trigger: JourneyTrigger;
   /** Identifiers and e-mail addresses the test made up (for scans of histories). */
   personal: string[];
   person(timezone: string, country: string): Promise<Shopper>;
   track(p: { userId: string; timezone: string }, event: string, properties?: Record<string, unknown>): Promise<void>;
   mailsTo(email: string): SmtpHarness['messages'];
+  /** Publishes a journey of region eu, brand default (ID `jr_<name>_<random>`); answers its ID. */
+  journey(name: string, input: JourneyGraphInput): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Issue 12's abandoned cart: a checkout waits for the order of the same cart, else a reminder; the order is the goal. */
+export const abandonedCartGraph = (timeoutSeconds: number): JourneyGraphInput => ({
+  entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },
+  goal: { event: 'Order Completed' },
+  start: 'wait',
+  nodes: {
+    wait: { type: 'waitForEvent', event: 'Order Completed', timeoutSeconds, next: 'done', timeout: 'remind' },
+    remind: { type: 'message', channel: 'email', templateRef: 'cart-reminder', next: 'done' },
+    done: { type: 'exit' },
+  },
+});
 
 export async function startJourneyRig(name: string): Promise<JourneyRig> {
   const smtp = await startSmtpServer();
@@ -121,10 +139,25 @@ export async function startJourneyRig(name: string): Promise<JourneyRig> {
     sql,
     smtp,
     ingest,
+    trigger,
     personal,
     person,
     track,
     mailsTo: (email) => smtp.messages.filter((m) => m.envelope.to.includes(email)),
+    async journey(name, input) {
+      const parsed = parseJourneyGraph(input);
+      if (!parsed.ok) throw new Error(parsed.error);
+      const id = `jr_${name}_${randomUUID().slice(0, 8)}`;
+      await createJourney(d.global().sql, {
+        id,
+        name,
+        owner: 'eu',
+        brandId: 'default',
+        graph: parsed.graph,
+        publishedBy: 'test',
+      });
+      return id;
+    },
     async close() {
       await trigger.stop();
       worker.shutdown();

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { writeHistoryFixture } from './history';
 import type { RegionalActivities } from '../../activities';
 import type { PrivacyRequestWorkflowInput } from '../../domain/workflow-inputs';
 
@@ -355,26 +354,9 @@ export async function startSagaHarness(): Promise<SagaHarness> {
 /** Writes a finished saga's history as JSON, for the replay test (test/fixtures/privacy-request-histories/). */
 export async function saveHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (!process.env.MERIDIAN_RECORD_HISTORIES) return;
-  const dir = path.join(__dirname, '..', 'fixtures', 'privacy-request-histories');
-  await mkdir(dir, { recursive: true });
-  const history = await handle.fetchHistory();
-  // A fixture is the code of its time: never overwritten by a later run (delete it to record it again).
-  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(historyAsJson(history), null, 1)}\n`, {
-    flag: 'wx',
-  }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
-}
-
-/** A history as plain JSON (64-bit numbers as strings, enums by name, bytes in base64); historyFromFixture reads it back. */
-export function historyAsJson(history: temporal.api.history.v1.IHistory): unknown {
-  return temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(history), {
-    longs: String,
-    enums: String,
-    bytes: String,
-  });
-}
-
-export function historyFromFixture(json: unknown): temporal.api.history.v1.History {
-  return temporal.api.history.v1.History.fromObject(json as Record<string, unknown>);
+  await writeHistoryFixture(
+    path.join(__dirname, '..', 'fixtures', 'privacy-request-histories'),
+    name,
+    await handle.fetchHistory(),
+  );
 }
