@@ -458,7 +458,7 @@ export interface WantedEvent {
  * Events of the run's person (its customer ID and the profiles it merged into) that the region
  * ingested since the run entered and up to `until`, named in `wanted` and, where `sameKey`, with the
  * run's key: what the run would have heard by signal had the journey trigger not been behind.
- * Newest first, at most `limit`; IDs only.
+ * Newest first, at most `limit` of those that match; IDs only.
  *
  * Which time counts is the event's `received_at`, the instant Meridian's API received it, never its
  * `timestamp`: that one is the sender's claim (a device's wrong clock, an import of last year's
@@ -493,12 +493,15 @@ export async function journeyEventsSince(
         (select min(x.received_at) from events x where x.id = ${input.entryEventId}::uuid),
         (select r.entered_at from journey_runs r where r.run_id = ${input.runId}))
       and (${input.until}::timestamptz is null or e.received_at <= ${input.until}::timestamptz)
-    order by e.received_at desc, e.id limit ${limit}`;
+    order by e.received_at desc, e.id`;
+  // The key is compared by its hash here, so the limit applies after it: a limit in the query could
+  // fill up with the person's events for other keys (other carts) and leave out the one that matches.
   const keyed = input.keyHash !== '';
   return rows
     .filter((r) =>
       input.wanted.some((w) => w.event === r.event && (!w.sameKey || !keyed || runKeyHash(r.key) === input.keyHash)),
     )
+    .slice(0, limit)
     .map((r) => r.id);
 }
 
