@@ -144,6 +144,21 @@ describe('the SMTP harness decoding', () => {
 });
 
 describe('the pooled mailer (campaign sending: prebuilt MIME over kept-open connections)', () => {
+  /** A server and a pooled mailer to it for one test, both closed after it. */
+  async function withPool(
+    server: Parameters<typeof startSmtpServer>[0],
+    poolSize: number,
+    body: (smtp: SmtpHarness, mailer: Mailer) => Promise<void>,
+  ): Promise<void> {
+    const smtp = await startSmtpServer(server);
+    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true, poolSize });
+    try {
+      await body(smtp, mailer);
+    } finally {
+      await mailer.close();
+      await smtp.close();
+    }
+  }
   const unsubscribe = (n: number) => ({
     'List-Unsubscribe': `<https://privacy.example.test/privacy/unsubscribe/c${n}?region=eu&brand=default&channel=email&sig=s${n}>`,
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
@@ -191,9 +206,7 @@ describe('the pooled mailer (campaign sending: prebuilt MIME over kept-open conn
   });
 
   it('keeps the connection after a refused recipient (RSET) and sends the next message on it', async () => {
-    const smtp = await startSmtpServer({ rejectRecipient: (a) => a.startsWith('gone') });
-    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true, poolSize: 1 });
-    try {
+    await withPool({ rejectRecipient: (a) => a.startsWith('gone') }, 1, async (smtp, mailer) => {
       await mailer.send({ to: 'first@example.test', ...content, idempotencyKey: 'k1' });
       const error = await mailer
         .send({ to: 'gone@example.test', ...content, idempotencyKey: 'k2' })
@@ -204,25 +217,17 @@ describe('the pooled mailer (campaign sending: prebuilt MIME over kept-open conn
       await mailer.send({ to: 'after@example.test', ...content, idempotencyKey: 'k3' });
       await smtp.waitFor((m) => m.to.includes('after@example.test'));
       expect(smtp.connections()).toBe(1);
-    } finally {
-      await mailer.close();
-      await smtp.close();
-    }
+    });
   });
 
   it('opens a new connection when the server closed an idle one, without failing the message', async () => {
-    const smtp = await startSmtpServer({ idleTimeoutMs: 200 });
-    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true, poolSize: 1 });
-    try {
+    await withPool({ idleTimeoutMs: 200 }, 1, async (smtp, mailer) => {
       await mailer.send({ to: 'before@example.test', ...content, idempotencyKey: 'i1' });
       await new Promise((r) => setTimeout(r, 700));
       await mailer.send({ to: 'later@example.test', ...content, idempotencyKey: 'i2' });
       await smtp.waitFor((m) => m.to.includes('later@example.test'));
       expect(smtp.connections()).toBe(2);
-    } finally {
-      await mailer.close();
-      await smtp.close();
-    }
+    });
   });
 
   it('fails as retryable when the server has gone, and sends again once it is back', async () => {
@@ -257,17 +262,12 @@ describe('the pooled mailer (campaign sending: prebuilt MIME over kept-open conn
   });
 
   it('gives a retried send the same Message-ID', async () => {
-    const smtp = await startSmtpServer();
-    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true });
-    try {
+    await withPool({}, 5, async (smtp, mailer) => {
       const first = await mailer.send({ to: 'r@example.test', ...content, idempotencyKey: 'send:broadcast:b9:c9' });
       const retry = await mailer.send({ to: 'r@example.test', ...content, idempotencyKey: 'send:broadcast:b9:c9' });
       expect(retry.messageId).toBe(first.messageId);
       await smtp.waitFor((m) => m.messageId === first.messageId && smtp.messages.length === 2);
       expect(smtp.messages.map((m) => m.messageId)).toEqual([first.messageId, first.messageId]);
-    } finally {
-      await mailer.close();
-      await smtp.close();
-    }
+    });
   });
 });
