@@ -22,8 +22,8 @@ import { nextAllowedInstant } from '../../domain/quiet-hours';
 import { FREQUENCY_CAPS } from '../../domain/send-gate';
 import { connectClient } from '../../temporal/connection';
 import { broadcastProgress, signalBroadcast, startBroadcast } from '../../temporal/processes/broadcasts';
-import { createMimeComposer } from '../../mail/mime';
-import { createSmtpPool } from '../../mail/smtp-pool';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { runEntryPoint } from '../entry-point';
 import { startBenchDeployment } from './harness';
 import { startSmtpSink } from './smtp-sink';
@@ -133,14 +133,18 @@ function devServerPid(address: string): number | undefined {
  * size) sent `n` times from this process over as many connections as the workers' pool (16), with
  * unique Message-IDs. The ceiling the broadcast's delivery rate is read against.
  */
+/**
+ * The transport's ceiling in the same run: `n` messages composed beforehand by nodemailer and sent by
+ * nodemailer's bare SMTPConnection, 16 connections, to the same sink, nothing else in the way (no
+ * gate, no rendering, no database, none of Meridian's own code: scripts/ does not import mail/).
+ */
 async function rawSmtpBaseline(url: string, n: number): Promise<void> {
   if (n <= 0) return;
-  const pool = createSmtpPool({ url, timeoutMs: 10_000, connections: 16, maxMessages: 10_000 });
-  const composer = createMimeComposer();
-  const messages = [];
+  const { hostname, port } = new URL(url);
+  const messages: Buffer[] = [];
   for (let i = 0; i < n; i++)
     messages.push(
-      await composer.compose({
+      await new MailComposer({
         from: 'Meridian <news@meridian.example>',
         to: `raw-${i}@bench.example`,
         subject: 'Meridian bench',
@@ -152,16 +156,33 @@ async function rawSmtpBaseline(url: string, n: number): Promise<void> {
           'List-Unsubscribe': '<https://example.test/u>',
           'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         },
-      }),
+      })
+        .compile()
+        .build(),
     );
+  const connections = 16;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  await Promise.all(messages.map((m) => pool.send(m.envelope, m.raw)));
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      const connection = new SMTPConnection({ host: hostname, port: Number(port), ignoreTLS: true });
+      await new Promise<void>((resolve, reject) => {
+        connection.once('error', reject);
+        connection.connect(() => resolve());
+      });
+      for (let i = c; i < n; i += connections)
+        await new Promise<void>((resolve, reject) =>
+          connection.send({ from: 'news@meridian.example', to: [`raw-${i}@bench.example`] }, messages[i]!, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      connection.quit();
+    }),
+  );
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  pool.close();
   console.log(
-    `raw SMTP reference: ${n} prebuilt messages to the same sink in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} messages/s (sender and sink in this process: ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU per message; load ${loadAverage()})`,
+    `raw SMTP reference: ${n} messages prebuilt by nodemailer, sent over its bare SMTPConnection (16 connections) to the same sink in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} messages/s (sender and sink in this process: ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU per message; load ${loadAverage()})`,
   );
 }
 
