@@ -196,9 +196,8 @@ export async function loadComputedTraits(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Recomputes `traits` for `customerIds` as of `now`: one statement per group of definitions
- * (traitGroups: event aggregates over the same events share one), whatever the number of
- * customers. Returns the customers whose value of any trait changed (written or removed).
+ * Recomputes `traits` for `customerIds` as of `now`: one statement per definition, whatever the
+ * number of customers. Returns the customers whose value of any trait changed (written or removed).
  * This is the computed-traits reactor of the audience processor: `(sql, ids) =>
  * recomputeComputedTraits(sql, ids, definitions, new Date())`.
  */
@@ -208,84 +207,32 @@ export async function recomputeComputedTraits(
   traits: readonly ResolvedTrait[],
   now: Date,
 ): Promise<string[]> {
+  if (customerIds.length === 0) return [];
   const changed = new Set<string>();
-  for (const group of traitGroups(traits))
-    for (const { customerId } of await recomputeTraitGroup(sql, customerIds, group, now)) changed.add(customerId);
-  return [...changed];
-}
-
-/**
- * Traits one statement computes together: event aggregates (`event_count`, `most_frequent`,
- * `last_value` …) that read the same events (same window, filters and visible sources) share one
- * read of the people's events; every other trait is a group of its own. The built-ins last_seen,
- * preferred_local_hour and preferred_language are one group: a page view reads its person's
- * events once instead of three times.
- */
-export function traitGroups(traits: readonly ResolvedTrait[]): ResolvedTrait[][] {
-  const groups = new Map<string, ResolvedTrait[]>();
+  const ids = sql.array([...customerIds]);
+  const zones = traits.some((t) => readsLocalHour(t.definition)) ? await timeZonesOf(sql) : [];
   for (const trait of traits) {
     if (!isComputedInSql(trait.definition)) continue;
-    const d = trait.definition;
-    const key = EVENT_AGGREGATES.has(d.kind)
-      ? JSON.stringify([
-          'events',
-          'window' in d ? d.window : null,
-          'where' in d ? d.where : null,
-          trait.visibleSourceIds,
-        ])
-      : `trait:${trait.id}`;
-    const group = groups.get(key) ?? [];
-    group.push(trait);
-    groups.set(key, group);
+    const computed = valuesQuery(sql, trait, ids, now, zones);
+    const rows = await sql<{ customer_id: string }[]>`
+      with computed as (${computed}),
+      upserted as (
+        insert into computed_trait_values (customer_id, trait_id, value, computed_at)
+        select customer_id, ${trait.id}, value, ${now.toISOString()}::timestamptz from computed where value is not null
+        on conflict (customer_id, trait_id) do update set value = excluded.value, computed_at = excluded.computed_at
+        where computed_trait_values.value is distinct from excluded.value
+        returning customer_id
+      ),
+      removed as (
+        delete from computed_trait_values v
+        where v.trait_id = ${trait.id} and v.customer_id in (select unnest(${ids}::uuid[]))
+          and not exists (select 1 from computed c where c.customer_id = v.customer_id and c.value is not null)
+        returning customer_id
+      )
+      select customer_id from upserted union select customer_id from removed`;
+    for (const row of rows) changed.add(row.customer_id);
   }
-  return [...groups.values()];
-}
-
-const EVENT_AGGREGATES: ReadonlySet<string> = new Set([
-  'event_count',
-  'aggregation',
-  'most_frequent',
-  'first_value',
-  'last_value',
-  'unique_list',
-  'unique_count',
-]);
-
-/**
- * One statement for a group of traits (traitGroups) over `customerIds` as of `now`: writes the
- * values that changed, removes those that no longer exist; answers who changed which trait.
- */
-async function recomputeTraitGroup(
-  sql: Sql,
-  customerIds: readonly string[],
-  group: readonly ResolvedTrait[],
-  now: Date,
-): Promise<{ customerId: string; traitId: string }[]> {
-  if (customerIds.length === 0 || group.length === 0) return [];
-  const ids = sql.array([...customerIds]);
-  const zones = group.some((t) => readsLocalHour(t.definition)) ? await timeZonesOf(sql) : [];
-  const computed =
-    group.length === 1 && !EVENT_AGGREGATES.has(group[0]!.definition.kind)
-      ? sql`select customer_id, ${group[0]!.id}::text as trait_id, value from (${valuesQuery(sql, group[0]!, ids, now, zones)}) v`
-      : eventAggregatesQuery(sql, group, ids, now, zones);
-  const rows = await sql<{ customer_id: string; trait_id: string }[]>`
-    with computed as (${computed}),
-    upserted as (
-      insert into computed_trait_values (customer_id, trait_id, value, computed_at)
-      select customer_id, trait_id, value, ${now.toISOString()}::timestamptz from computed where value is not null
-      order by customer_id, trait_id
-      on conflict (customer_id, trait_id) do update set value = excluded.value, computed_at = excluded.computed_at
-      where computed_trait_values.value is distinct from excluded.value
-      returning customer_id, trait_id
-    ),
-    removed as (
-      delete from computed_trait_values v
-      where v.trait_id = any(${sql.array(group.map((t) => t.id))}::text[]) and v.customer_id in (select unnest(${ids}::uuid[]))
-        and not exists (select 1 from computed c where c.customer_id = v.customer_id and c.trait_id = v.trait_id and c.value is not null)
-      returning customer_id, trait_id
-    )
-    select customer_id, trait_id from upserted union select customer_id, trait_id from removed`;
-  return rows.map((r) => ({ customerId: r.customer_id, traitId: r.trait_id }));
+  return [...changed];
 }
 
 /**
@@ -356,28 +303,16 @@ export function computedTraitsReactor(
     const now = options.now?.() ?? new Date();
     // Each trait for the people whose change it reads (a page view does not recompute order totals);
     // who changed is answered per trait (`computed:<trait ID>`), so segments re-evaluate only on
-    // the values they read. Traits that read the same events for the same people are one
-    // statement (traitGroups); statements are independent: a few run at once, on the pool's connections.
-    const work: { ids: string[]; group: ResolvedTrait[] }[] = [];
-    for (const group of traitGroups(traits)) {
-      const byPeople = new Map<string, { ids: string[]; group: ResolvedTrait[] }>();
-      for (const trait of group) {
-        const ids = causes ? affectedCustomers(causes, traitDependencies(trait.definition)) : [...customerIds];
-        if (ids.length === 0) continue;
-        ids.sort();
-        const key = ids.join(',');
-        const same = byPeople.get(key) ?? { ids, group: [] };
-        same.group.push(trait);
-        byPeople.set(key, same);
-      }
-      work.push(...byPeople.values());
-    }
+    // the values they read.
+    // Traits are independent statements: a few run at once, on the pool's connections.
     const changed = new Map<string, Set<string>>();
-    await eachConcurrently(work, options.concurrency ?? 1, async ({ ids, group }) => {
-      for (const { customerId, traitId } of await recomputeTraitGroup(sql, ids, group, now)) {
-        const set = changed.get(customerId) ?? new Set<string>();
-        set.add(computedCause(traitId));
-        changed.set(customerId, set);
+    await eachConcurrently(traits, options.concurrency ?? 1, async (trait) => {
+      const affected = causes ? affectedCustomers(causes, traitDependencies(trait.definition)) : [...customerIds];
+      if (affected.length === 0) return;
+      for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) {
+        const set = changed.get(id) ?? new Set<string>();
+        set.add(computedCause(trait.id));
+        changed.set(id, set);
       }
     });
     return changed;
@@ -473,91 +408,47 @@ function valuesQuery(
       throw new Error(
         `trait ${trait.id} is written by ${d.kind === 'loyalty' ? 'loyalty' : 'the predictions workflow'}, not computed in SQL`,
       );
-    default:
-      // Event aggregates, alone: eventAggregatesQuery's statement for one trait.
-      return sql`select customer_id, value from (${eventAggregatesQuery(sql, [trait], ids, now, zones)}) a`;
+    default: {
+      const of = 'of' in d ? d.of : undefined;
+      const needsZone = of !== undefined && 'field' in of && of.field === 'localHour';
+      const json = of ? jsonValue(sql, of) : sql`null`;
+      // Each event's value (`v`, jsonb) and number (`n`) once, in a subquery, so the aggregates name them.
+      const value = (() => {
+        switch (d.kind) {
+          case 'event_count':
+            return sql`to_jsonb(count(*))`;
+          case 'unique_count':
+            return sql`to_jsonb(count(distinct x.v))`;
+          case 'aggregation':
+            return {
+              sum: sql`to_jsonb(sum(x.n))`,
+              avg: sql`to_jsonb(trim_scale(round(avg(x.n), 6)))`,
+              min: sql`to_jsonb(min(x.n))`,
+              max: sql`to_jsonb(max(x.n))`,
+            }[d.function];
+          case 'most_frequent':
+            // Ties go to the first value in jsonb order (the smallest hour, the first language alphabetically).
+            return sql`mode() within group (order by x.v)`;
+          case 'first_value':
+            return sql`(array_agg(x.v order by x.ts, x.ra) filter (where x.v is not null))[1]`;
+          case 'last_value':
+            return sql`(array_agg(x.v order by x.ts desc, x.ra desc) filter (where x.v is not null))[1]`;
+          case 'unique_list':
+            return sql`to_jsonb((array_agg(distinct x.v order by x.v) filter (where x.v is not null))[1:${d.limit}::int])`;
+        }
+      })();
+      const numeric = d.kind === 'aggregation' ? numericValue(sql, of!) : sql`null::numeric`;
+      const aggregate = sql`
+        select x.customer_id, ${value} as value from (
+          select e.customer_id, ${json} as v, ${numeric} as n, e.timestamp as ts, e.received_at as ra from events e
+          ${needsZone ? sql`left join unnest(${sql.array([...zones])}::text[]) as z(name) on z.name = e.timezone` : sql``}
+          where e.customer_id in (select unnest(${ids}::uuid[])) and ${visible(sql`e.source_id`)}
+            and ${window(sql`e.timestamp`, d.window)} and ${eventConditions(sql, d.where)}
+        ) x
+        group by x.customer_id`;
+      return d.kind === 'event_count' || d.kind === 'unique_count' ? everyone(aggregate, '0') : aggregate;
+    }
   }
-}
-
-/**
- * Event aggregates (`select customer_id, trait_id, value`) of traits that read the same events
- * (traitGroups: same window, conditions and visible sources): the people's events are read once,
- * each trait's value (`v<i>`, jsonb) and number (`n<i>`) computed once per event in a subquery,
- * and every trait aggregated from its own columns. Counts are 0, not "no value", for the people
- * asked about ("fewer than 3" includes none); other aggregates give no value to people without
- * a matching event, which removes theirs.
- */
-function eventAggregatesQuery(
-  sql: Sql,
-  traits: readonly ResolvedTrait[],
-  ids: ReturnType<Sql['array']>,
-  now: Date,
-  zones: readonly string[],
-): Fragment {
-  const first = traits[0]!;
-  const shared = first.definition as Extract<TraitDefinition, { where: EventFilter; window: TraitWindow }>;
-  const nowAt = now.toISOString();
-  const visible =
-    first.visibleSourceIds === null ? sql`true` : sql`e.source_id = any(${sql.array(first.visibleSourceIds)}::text[])`;
-  const window =
-    shared.window === 'all_time'
-      ? sql`true`
-      : sql`e.timestamp > ${nowAt}::timestamptz - make_interval(days => ${shared.window.lastDays}) and e.timestamp <= ${nowAt}::timestamptz`;
-  const needsZone = traits.some((t) => readsLocalHour(t.definition));
-  let perEvent = sql``;
-  let aggregates = sql``;
-  let values = sql``;
-  for (const [i, trait] of traits.entries()) {
-    const d = trait.definition;
-    const of = 'of' in d ? d.of : undefined;
-    const v = sql(`v${i}`);
-    const n = sql(`n${i}`);
-    const numeric = d.kind === 'aggregation' ? numericValue(sql, of!) : sql`null::numeric`;
-    perEvent = sql`${perEvent}, ${of ? jsonValue(sql, of) : sql`null::jsonb`} as ${v}, ${numeric} as ${n}`;
-    const value = (() => {
-      switch (d.kind) {
-        case 'event_count':
-          return sql`to_jsonb(count(*))`;
-        case 'unique_count':
-          return sql`to_jsonb(count(distinct x.${v}))`;
-        case 'aggregation':
-          return {
-            sum: sql`to_jsonb(sum(x.${n}))`,
-            avg: sql`to_jsonb(trim_scale(round(avg(x.${n}), 6)))`,
-            min: sql`to_jsonb(min(x.${n}))`,
-            max: sql`to_jsonb(max(x.${n}))`,
-          }[d.function];
-        case 'most_frequent':
-          // Ties go to the first value in jsonb order (the smallest hour, the first language alphabetically).
-          return sql`mode() within group (order by x.${v})`;
-        case 'first_value':
-          return sql`(array_agg(x.${v} order by x.ts, x.ra) filter (where x.${v} is not null))[1]`;
-        case 'last_value':
-          return sql`(array_agg(x.${v} order by x.ts desc, x.ra desc) filter (where x.${v} is not null))[1]`;
-        case 'unique_list':
-          return sql`to_jsonb((array_agg(distinct x.${v} order by x.${v}) filter (where x.${v} is not null))[1:${d.limit}::int])`;
-        default:
-          throw new Error(`trait ${trait.id} (${d.kind}) is not an event aggregate`);
-      }
-    })();
-    aggregates = sql`${aggregates}, ${value} as ${v}`;
-    const counts = d.kind === 'event_count' || d.kind === 'unique_count';
-    const result = counts ? sql`coalesce(a.${v}, '0'::jsonb)` : sql`a.${v}`;
-    values = i === 0 ? sql`(${trait.id}::text, ${result})` : sql`${values}, (${trait.id}::text, ${result})`;
-  }
-  return sql`
-    select c.customer_id, t.trait_id, t.value
-    from unnest(${ids}::uuid[]) as c(customer_id)
-    left join (
-      select x.customer_id ${aggregates} from (
-        select e.customer_id, e.timestamp as ts, e.received_at as ra ${perEvent} from events e
-        ${needsZone ? sql`left join unnest(${sql.array([...zones])}::text[]) as z(name) on z.name = e.timezone` : sql``}
-        where e.customer_id in (select unnest(${ids}::uuid[])) and ${visible} and ${window}
-          and ${eventConditions(sql, shared.where)}
-      ) x
-      group by x.customer_id
-    ) a on a.customer_id = c.customer_id
-    cross join lateral (values ${values}) as t(trait_id, value)`;
 }
 
 const propertyAt = (sql: Sql, path: string): Fragment => sql`(e.properties #> ${sql.array(path.split('.'))}::text[])`;
