@@ -44,33 +44,18 @@ export interface AudienceProcessorOptions {
    * batches (measured: ~2× the rows per second of 500).
    */
   batch?: number;
-  /**
-   * The most rows a claim takes when behind: after a claim that found `batch` rows or more waiting,
-   * the next claims double up to this, and return to `batch` once a claim is not full. A batch's
-   * reactor statements cost much less per person in large batches (planning, round trips and the
-   * per-segment locks are paid once), so a backlog drains faster; when caught up, batches stay
-   * small and a change waits for one short batch only.
-   */
-  maxBatch?: number;
   /** Pause when the outbox is empty. */
   idleMs?: number;
   log?: (message: string) => void;
 }
 
-const DEFAULT_BATCH = 2000;
-const DEFAULT_MAX_BATCH = 8000;
-
 export class AudienceProcessor extends PollingLoop {
-  /** Rows the next claim may take (grows while the claims come back full, see `maxBatch`). */
-  private limit: number;
-
   constructor(
     private readonly sql: Sql,
     private readonly reactors: readonly AudienceReactor[],
     private readonly options: AudienceProcessorOptions = {},
   ) {
     super('audience processor', loopOptions(options, 200));
-    this.limit = options.batch ?? DEFAULT_BATCH;
   }
 
   protected pass(): Promise<number> {
@@ -81,13 +66,8 @@ export class AudienceProcessor extends PollingLoop {
   async processBatch(): Promise<number> {
     return this.sql.begin(async (tx) => {
       const rows = await tx<{ id: string; customer_id: string; cause: string }[]>`
-        select id, customer_id, cause from audience_changes order by id limit ${this.limit}
+        select id, customer_id, cause from audience_changes order by id limit ${this.options.batch ?? 2000}
         for update skip locked`;
-      const base = this.options.batch ?? DEFAULT_BATCH;
-      this.limit =
-        rows.length >= this.limit
-          ? Math.min(Math.max(base, this.options.maxBatch ?? DEFAULT_MAX_BATCH), this.limit * 2)
-          : base;
       if (rows.length === 0) return 0;
       // The claim is held while the reactors run on other connections, which may take longer than
       // the pool's idle-in-transaction limit under load: this transaction gets a limit of its own.

@@ -9,9 +9,8 @@ import type { SegmentNode } from '../../domain/segments';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
 
 /**
- * The audience processor batches its work (one statement per segment or group of traits for all
- * the people of a batch, several changes of one person taken together, larger claims when
- * behind): the same changes, processed one at a time or all in one batch, must leave the same
+ * The audience processor batches its work (one statement per segment or trait for all the people
+ * of a batch, several changes of one person taken together): the same changes, processed one at a time or all in one batch, must leave the same
  * facts, computed values and membership.
  */
 
@@ -85,7 +84,7 @@ describe('audience processor batching', () => {
     }
   }
 
-  const processor = (options: { batch: number; maxBatch?: number }) =>
+  const processor = (options: { batch: number }) =>
     new AudienceProcessor(
       sql,
       [
@@ -160,7 +159,7 @@ describe('audience processor batching', () => {
 
   it('several people with several changes each, in one batch, end as processed change by change', async () => {
     // One group: each change written, then processed alone, one row per batch.
-    const oneByOne = processor({ batch: 1, maxBatch: 1 });
+    const oneByOne = processor({ batch: 1 });
     for (let step = 0; step < STEPS.length; step++)
       for (let i = 0; i < people; i++) {
         if (step < i % 3) continue;
@@ -193,17 +192,4 @@ describe('audience processor batching', () => {
       where kind = 'entered' and customer_id = any(${batched}::uuid[])`;
     expect(entries[0]!.n).toBe(one.members.length);
   }, 300_000);
-
-  it('claims grow while the backlog fills them, and shrink back once caught up', async () => {
-    const ids = Array.from({ length: 30 }, () => randomUUID());
-    await sql`insert into profiles (customer_id) select unnest(${ids}::uuid[])`;
-    await sql`insert into audience_changes (customer_id, cause) select unnest(${ids}::uuid[]), 'tag'`;
-    const growing = processor({ batch: 2, maxBatch: 8 });
-    const sizes: number[] = [];
-    for (let n = await growing.processBatch(); n > 0; n = await growing.processBatch()) sizes.push(n);
-    expect(sizes).toEqual([2, 4, 8, 8, 8]);
-    // Caught up: the next claim is back to `batch`.
-    await sql`insert into audience_changes (customer_id, cause) select unnest(${ids.slice(0, 5)}::uuid[]), 'tag'`;
-    expect(await growing.processBatch()).toBe(2);
-  }, 120_000);
 });
