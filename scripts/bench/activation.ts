@@ -22,19 +22,23 @@ import { nextAllowedInstant } from '../../domain/quiet-hours';
 import { FREQUENCY_CAPS } from '../../domain/send-gate';
 import { connectClient } from '../../temporal/connection';
 import { broadcastProgress, signalBroadcast, startBroadcast } from '../../temporal/processes/broadcasts';
+import { createMimeComposer } from '../../mail/mime';
+import { createSmtpPool } from '../../mail/smtp-pool';
 import { runEntryPoint } from '../entry-point';
 import { startBenchDeployment } from './harness';
 import { startSmtpSink } from './smtp-sink';
 
 /**
- * Activation benchmark: `npm run bench:activation [-- --recipients 100000 --runs 10000 --gate 2000]`.
+ * Activation benchmark: `npm run bench:activation [-- --recipients 100000 --runs 10000 --gate 2000 --raw-baseline 20000]`.
  * One region (eu) with its regional worker as its own process, email to a local SMTP sink that
  * counts Message-IDs. Figures are printed as they are measured:
  * - broadcast: `--recipients` people over 26 zones (seeded with COPY: profiles with sealed emails,
  *   consent for email, an event in their zone, segment membership; 1 % already had two marketing
  *   emails today, so the daily cap must stop them). Planning (every send given its instant in the
  *   person's zone) is timed; then the plan's instants, spread over a day, are all brought to now
- *   (the clock compressed) and the delivery rate into the sink is measured. Checked: nobody twice
+ *   (the clock compressed) and the delivery rate into the sink is measured, with the worker process's
+ *   CPU per message; then, as the same run's reference, `--raw-baseline` prebuilt messages are sent
+ *   straight to the sink from this process (what the sink takes at this load). Checked: nobody twice
  *   (sink Message-IDs and send keys), nobody sent inside quiet hours, nobody over a cap.
  * - journeys: `--runs` concurrent abandoned-cart runs (Checkout Started keyed by cart_id → wait
  *   `--wait` seconds for Order Completed with the same cart → else an email); 10 % of carts get
@@ -60,6 +64,8 @@ const PER_SECOND = arg('per-second', 5_000);
 const CONCURRENCY = arg('concurrency', 64);
 const REGION = 'eu';
 const SOURCE = 'src_bench';
+/** Messages of the same-run reference: prebuilt, sent straight to the sink (no gate, no render, no worker). */
+const RAW_BASELINE = arg('raw-baseline', 20_000);
 
 /** 26 zones on every continent (country for consent law and quiet hours). */
 const ZONES: [zone: string, country: string][] = [
@@ -120,6 +126,43 @@ function devServerPid(address: string): number | undefined {
     } catch {}
   }
   return undefined;
+}
+
+/**
+ * What the SMTP sink takes in this run, on this machine's load: one prebuilt message (the broadcast's
+ * size) sent `n` times from this process over as many connections as the workers' pool (16), with
+ * unique Message-IDs. The ceiling the broadcast's delivery rate is read against.
+ */
+async function rawSmtpBaseline(url: string, n: number): Promise<void> {
+  if (n <= 0) return;
+  const pool = createSmtpPool({ url, timeoutMs: 10_000, connections: 16, maxMessages: 10_000 });
+  const composer = createMimeComposer();
+  const messages = [];
+  for (let i = 0; i < n; i++)
+    messages.push(
+      await composer.compose({
+        from: 'Meridian <news@meridian.example>',
+        to: `raw-${i}@bench.example`,
+        subject: 'Meridian bench',
+        text: 'Our spring collection,',
+        html: '<p>Our spring collection, </p>',
+        messageId: `<raw-${i}@bench.example>`,
+        date: new Date(),
+        headers: {
+          'List-Unsubscribe': '<https://example.test/u>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+      }),
+    );
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(messages.map((m) => pool.send(m.envelope, m.raw)));
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  pool.close();
+  console.log(
+    `raw SMTP reference: ${n} prebuilt messages to the same sink in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} messages/s (sender and sink in this process: ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU per message; load ${loadAverage()})`,
+  );
 }
 
 function loadAverage(): string {
@@ -416,106 +459,112 @@ async function main() {
     // Through Meridian's codec: the workers refuse plaintext payloads.
     const client = await connectClient(config);
 
-    // Local 10:00 tomorrow in each person's zone: the plan spreads over about a day.
-    const broadcastId = `bench-${Date.now().toString(36)}`;
-    await createBroadcast(g, {
-      id: broadcastId,
-      name: 'bench',
-      region: REGION,
-      brandId: 'default',
-      segmentId: segment.id,
-      channel: 'email',
-      templateRef: 'bench_news:v1',
-      localTime: '10:00',
-      whenPassed: 'next-day',
-      fallbackZone: 'UTC',
-    });
-    const started = (await setBroadcastStatus(g, broadcastId, ['draft'], 'running', new Date()))!;
-    const cpuBefore = cpuSeconds(serverPid);
-    const planStart = performance.now();
-    await startBroadcast(client, config.regions, { broadcastId, region: REGION, startedAt: started.startedAt! });
-    await waitFor(
-      'broadcast planned',
-      async () => (await broadcastProgress(client, broadcastId))?.status === 'waiting',
-      600_000,
-    );
-    const planMs = performance.now() - planStart;
-    const [plan] = await sql<{ n: number; zones: number; groups: number; first: Date; last: Date }[]>`
+    // `--recipients 0`: no broadcast (the journeys alone, e.g. to profile them).
+    if (RECIPIENTS > 0) {
+      // Local 10:00 tomorrow in each person's zone: the plan spreads over about a day.
+      const broadcastId = `bench-${Date.now().toString(36)}`;
+      await createBroadcast(g, {
+        id: broadcastId,
+        name: 'bench',
+        region: REGION,
+        brandId: 'default',
+        segmentId: segment.id,
+        channel: 'email',
+        templateRef: 'bench_news:v1',
+        localTime: '10:00',
+        whenPassed: 'next-day',
+        fallbackZone: 'UTC',
+      });
+      const started = (await setBroadcastStatus(g, broadcastId, ['draft'], 'running', new Date()))!;
+      const cpuBefore = cpuSeconds(serverPid);
+      const planStart = performance.now();
+      await startBroadcast(client, config.regions, { broadcastId, region: REGION, startedAt: started.startedAt! });
+      await waitFor(
+        'broadcast planned',
+        async () => (await broadcastProgress(client, broadcastId))?.status === 'waiting',
+        600_000,
+      );
+      const planMs = performance.now() - planStart;
+      const [plan] = await sql<{ n: number; zones: number; groups: number; first: Date; last: Date }[]>`
       select count(*)::int as n, count(distinct zone)::int as zones, count(distinct send_at)::int as groups,
              min(send_at) as first, max(send_at) as last
       from broadcast_recipients where broadcast_id = ${broadcastId}`;
-    console.log(
-      `broadcast: ${plan!.n} sends scheduled in ${(planMs / 1000).toFixed(1)} s (${plan!.zones} zones, ${plan!.groups} instants from ${new Date(plan!.first).toISOString()} to ${new Date(plan!.last).toISOString()})`,
-    );
-    check(planMs < 60_000, 'all sends scheduled in < 60 s');
+      console.log(
+        `broadcast: ${plan!.n} sends scheduled in ${(planMs / 1000).toFixed(1)} s (${plan!.zones} zones, ${plan!.groups} instants from ${new Date(plan!.first).toISOString()} to ${new Date(plan!.last).toISOString()})`,
+      );
+      check(planMs < 60_000, 'all sends scheduled in < 60 s');
 
-    // The clock compressed: every planned instant brought to now, the workflow woken (pause + resume).
-    await sql`update broadcast_recipients set send_at = now() where broadcast_id = ${broadcastId} and status = 'planned'`;
-    const sendStart = Date.now();
-    await signalBroadcast(client, broadcastId, 'pause');
-    await signalBroadcast(client, broadcastId, 'resume');
-    let lastPrint = 0;
-    await waitFor(
-      'broadcast sent',
-      async () => {
-        const p = await broadcastProgress(client, broadcastId);
-        if (Date.now() - lastPrint > 10_000) {
-          lastPrint = Date.now();
-          const s = sink.received();
-          console.log(
-            `  … ${s.count} delivered after ${((Date.now() - sendStart) / 1000).toFixed(0)} s (load ${loadAverage()})`,
-          );
-        }
-        return p?.status === 'completed';
-      },
-      3 * 3600_000,
-    );
-    const sendMs = Date.now() - sendStart;
-    const delivered = sink.received();
-    const rate = delivered.count / ((delivered.lastAt - delivered.firstAt) / 1000);
-    console.log(
-      `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()})`,
-    );
-    const [tally] = await sql<{ sent: number; capped: number; other: number }[]>`
+      // The clock compressed: every planned instant brought to now, the workflow woken (pause + resume).
+      await sql`update broadcast_recipients set send_at = now() where broadcast_id = ${broadcastId} and status = 'planned'`;
+      const sendStart = Date.now();
+      const workerCpuBefore = cpuSeconds(workers.pid);
+      await signalBroadcast(client, broadcastId, 'pause');
+      await signalBroadcast(client, broadcastId, 'resume');
+      let lastPrint = 0;
+      await waitFor(
+        'broadcast sent',
+        async () => {
+          const p = await broadcastProgress(client, broadcastId);
+          if (Date.now() - lastPrint > 10_000) {
+            lastPrint = Date.now();
+            const s = sink.received();
+            console.log(
+              `  … ${s.count} delivered after ${((Date.now() - sendStart) / 1000).toFixed(0)} s (load ${loadAverage()})`,
+            );
+          }
+          return p?.status === 'completed';
+        },
+        3 * 3600_000,
+      );
+      const sendMs = Date.now() - sendStart;
+      const workerCpu = cpuSeconds(workers.pid) - workerCpuBefore;
+      const delivered = sink.received();
+      const rate = delivered.count / ((delivered.lastAt - delivered.firstAt) / 1000);
+      console.log(
+        `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()}); worker process CPU ${workerCpu.toFixed(1)} s, ${((workerCpu / delivered.count) * 1000).toFixed(3)} ms per message (all its threads)`,
+      );
+      const [tally] = await sql<{ sent: number; capped: number; other: number }[]>`
       select count(*) filter (where status = 'sent')::int as sent,
              count(*) filter (where status = 'blocked' and reason = 'frequency-cap-day')::int as capped,
              count(*) filter (where status not in ('sent') and coalesce(reason, '') <> 'frequency-cap-day')::int as other
       from broadcast_recipients where broadcast_id = ${broadcastId}`;
-    const twice = [...sink.byMessageId.values()].filter((n) => n > 1).length;
-    check(twice === 0, `none twice (Message-IDs delivered more than once: ${twice})`);
-    check(
-      tally!.sent === delivered.count && tally!.sent === RECIPIENTS - capped.length,
-      `sent ${tally!.sent} = delivered ${delivered.count} = recipients − capped ${RECIPIENTS - capped.length}`,
-    );
-    check(
-      tally!.capped === capped.length,
-      `over the cap: ${tally!.capped} blocked (frequency-cap-day), expected ${capped.length}`,
-    );
-    check(tally!.other === 0, `no other outcome (${tally!.other})`);
-    const sentKeys = await sql<
-      { customer_id: string; finished_at: Date; local_date: string; provider_message_id: string }[]
-    >`
+      const twice = [...sink.byMessageId.values()].filter((n) => n > 1).length;
+      check(twice === 0, `none twice (Message-IDs delivered more than once: ${twice})`);
+      check(
+        tally!.sent === delivered.count && tally!.sent === RECIPIENTS - capped.length,
+        `sent ${tally!.sent} = delivered ${delivered.count} = recipients − capped ${RECIPIENTS - capped.length}`,
+      );
+      check(
+        tally!.capped === capped.length,
+        `over the cap: ${tally!.capped} blocked (frequency-cap-day), expected ${capped.length}`,
+      );
+      check(tally!.other === 0, `no other outcome (${tally!.other})`);
+      const sentKeys = await sql<
+        { customer_id: string; finished_at: Date; local_date: string; provider_message_id: string }[]
+      >`
       select customer_id, finished_at, local_date::text, provider_message_id from send_keys
       where send_key like ${`broadcast:${broadcastId}:%`} and status = 'sent'`;
-    let quiet = 0;
-    for (const k of sentKeys) {
-      const { zone, country } = people.zoneOf.get(k.customer_id)!;
-      const at = new Date(k.finished_at);
-      if (nextAllowedInstant(at, zone, country, 'email').getTime() > at.getTime() + 1000) quiet++;
-    }
-    check(quiet === 0, `none inside quiet hours (${quiet})`);
-    const [over] = await sql<{ n: number }[]>`
+      let quiet = 0;
+      for (const k of sentKeys) {
+        const { zone, country } = people.zoneOf.get(k.customer_id)!;
+        const at = new Date(k.finished_at);
+        if (nextAllowedInstant(at, zone, country, 'email').getTime() > at.getTime() + 1000) quiet++;
+      }
+      check(quiet === 0, `none inside quiet hours (${quiet})`);
+      const [over] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
         select customer_id, local_date from send_keys where channel = 'email' and purpose = 'marketing' and status in ('pending', 'sent')
         group by customer_id, local_date having count(*) > ${FREQUENCY_CAPS.marketing.email!.perLocalDay}) s`;
-    check(
-      over!.n === 0,
-      `nobody over ${FREQUENCY_CAPS.marketing.email!.perLocalDay} marketing emails in a local day (${over!.n})`,
-    );
-    const distinctIds = new Set(sentKeys.map((k) => k.provider_message_id)).size;
-    check(distinctIds === sentKeys.length, `one Message-ID per send key (${distinctIds} / ${sentKeys.length})`);
-    const broadcastCpu = cpuSeconds(serverPid) - cpuBefore;
-    console.log(`broadcast: Temporal dev server CPU ${broadcastCpu.toFixed(1)} s over the broadcast`);
+      check(
+        over!.n === 0,
+        `nobody over ${FREQUENCY_CAPS.marketing.email!.perLocalDay} marketing emails in a local day (${over!.n})`,
+      );
+      const distinctIds = new Set(sentKeys.map((k) => k.provider_message_id)).size;
+      check(distinctIds === sentKeys.length, `one Message-ID per send key (${distinctIds} / ${sentKeys.length})`);
+      const broadcastCpu = cpuSeconds(serverPid) - cpuBefore;
+      console.log(`broadcast: Temporal dev server CPU ${broadcastCpu.toFixed(1)} s over the broadcast`);
+      await rawSmtpBaseline(sink.url, Math.min(RECIPIENTS, RAW_BASELINE));
+    }
 
     // ------------------------------------------------------------------ journeys
     const shoppers = await seedPeople(sql, keys, RUNS, 'j');
@@ -547,6 +596,7 @@ async function main() {
     });
     const delivered0 = sink.received().count;
     const cpu0 = cpuSeconds(serverPid);
+    const workerCpu0 = cpuSeconds(workers.pid);
     const triggerAt = new Date();
     const checkout = shoppers.ids.map((id, i) => ({
       id: randomUUID(),
@@ -619,6 +669,8 @@ async function main() {
       60 * 60_000,
     );
     const journeyCpu = cpuSeconds(serverPid) - cpu0;
+    const journeyWorkerCpu = cpuSeconds(workers.pid) - workerCpu0;
+    const journeyLoad = loadAverage();
     const reminders = await sql<{ customer_id: string; finished_at: Date }[]>`
       select customer_id, finished_at from send_keys where journey_run_id like ${`journey-${journeyId}-%`} and status = 'sent'`;
     const latencies = reminders.map((r) => new Date(r.finished_at).getTime() - triggerAt.getTime());
@@ -630,6 +682,10 @@ async function main() {
     );
     console.log(
       `journeys: Temporal dev server CPU ${journeyCpu.toFixed(1)} s for ${RUNS} runs (${((journeyCpu / RUNS) * 1000).toFixed(1)} ms per run)`,
+    );
+    // The worker process: the runs' workflow tasks and activities, and the trigger that starts them.
+    console.log(
+      `journeys: worker CPU ${journeyWorkerCpu.toFixed(1)} s for ${RUNS} runs (${((journeyWorkerCpu / RUNS) * 1000).toFixed(1)} ms per run); load at the end ${journeyLoad}`,
     );
     // A reminder is wrong when its cart's order was received before the run decided to send it
     // (reserved_at: the gate's claim, after the wait). An order received after that came too late

@@ -38,11 +38,10 @@ describe('docker-compose.yml', () => {
     const workers = Object.keys(compose.services).filter((s) => s.startsWith('worker-'));
     expect(workers.sort()).toEqual(regions.map((r) => `worker-${r}`).sort());
     for (const region of regions) {
+      // The bundle the image compiled (scripts/server-bundle.ts), as runEntryPoint runs it.
       expect(compose.services[`worker-${region}`]!.command).toEqual([
         'node',
-        '--import',
-        'tsx',
-        'workers/main.ts',
+        path.relative(PROJECT_ROOT, bundleFile('workers/main.ts')),
         '--regions',
         region,
       ]);
@@ -62,7 +61,7 @@ describe('docker-compose.yml', () => {
     expect(bundle).toBe('.build/web/main.cjs');
     expect(compose.services.web!.command).toEqual(['node', ...webFlags, bundle]);
     const dockerfile = readFileSync(path.join(__dirname, '../../Dockerfile'), 'utf8');
-    expect(dockerfile).toContain('RUN npx tsx scripts/server-bundle.ts web/main.ts');
+    expect(dockerfile).toContain('RUN npx tsx scripts/server-bundle.ts web/main.ts workers/main.ts');
     expect(dockerfile).toContain(`CMD ["${['node', ...webFlags, bundle].join('", "')}"]`);
     const scripts = (
       JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as {
