@@ -51,14 +51,13 @@ export async function refreshEventFacts(sql: Db, people: ReadonlyMap<string, Rea
     fresh as (
       select u.customer_id, e.event, coalesce(e.source_id, ${ALL}) as source_id, count(*)::int as total,
         (array_agg(e.timestamp order by e.timestamp desc))[1:${AUDIENCE_RECENT_EVENTS}] as recent
-      from wanted u cross join lateral (
-        -- Each person's events through the (customer_id, timestamp) index: joined as a set, the
-        -- planner hashed the whole events table for every batch (830 ms at 250k events, growing
-        -- with the table); "offset 0" keeps this a per-person lookup.
-        select e.event, e.source_id, e.timestamp from events e
-        where e.customer_id = u.customer_id and e.event is not null and (u.event is null or e.event = u.event)
-        offset 0
-      ) e
+      -- The people's events in one bitmap range per partition of the (customer_id, timestamp)
+      -- index (the IDs as an array, whose length the planner sees), then matched to the names
+      -- wanted. A join on the set of IDs alone made the planner hash the whole events table for
+      -- every batch (830 ms at 250k events); a lookup per person is 5 probes (one per monthly
+      -- partition), ~1.7x the time of this for 2,000 page views in one measurement.
+      from events e join wanted u on u.customer_id = e.customer_id and (u.event is null or e.event = u.event)
+      where e.customer_id = any(${sql.array([...people.keys()])}::uuid[]) and e.event is not null
       group by grouping sets ((u.customer_id, e.event, e.source_id), (u.customer_id, e.event))
     ),
     removed as (
