@@ -36,9 +36,13 @@ describe('docker-compose.yml', () => {
     const regions = resolveRegions().regions.map((r) => r.name);
     const workers = Object.keys(compose.services).filter((s) => s.startsWith('worker-'));
     expect(workers.sort()).toEqual(regions.map((r) => `worker-${r}`).sort());
+    // The worker's V8 flags, as `npm start` gives them (scripts/entry-point.ts).
+    const workerFlags = DEFAULT_NODE_FLAGS['workers/main.ts']!;
+    expect(workerFlags.length).toBeGreaterThan(0);
     for (const region of regions) {
       expect(compose.services[`worker-${region}`]!.command).toEqual([
         'node',
+        ...workerFlags,
         '--import',
         'tsx',
         'workers/main.ts',
@@ -65,6 +69,7 @@ describe('docker-compose.yml', () => {
       }
     ).scripts;
     expect(scripts.web).toBe(`tsx ${webFlags.join(' ')} web/main.ts`);
+    expect(scripts.worker).toBe(`tsx ${DEFAULT_NODE_FLAGS['workers/main.ts']!.join(' ')} workers/main.ts`);
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
   });
