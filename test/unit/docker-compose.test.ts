@@ -6,6 +6,7 @@ import { loadConfig } from '../../domain/config';
 import { resolveRegions } from '../../domain/regions';
 import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { DEFAULT_NODE_FLAGS } from '../../scripts/entry-point';
+import { bundleFile, PROJECT_ROOT } from '../../scripts/server-bundle';
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -60,15 +61,19 @@ describe('docker-compose.yml', () => {
     // The web server's V8 flags, as `npm start` gives them (scripts/entry-point.ts), in compose, the image and `npm run web`.
     const webFlags = DEFAULT_NODE_FLAGS['web/main.ts']!;
     expect(webFlags.length).toBeGreaterThan(0);
-    expect(compose.services.web!.command).toEqual(['node', ...webFlags, '--import', 'tsx', 'web/main.ts']);
+    // …and runs the bundle scripts/server-bundle.ts compiles, as runEntryPoint does, not the sources through tsx.
+    const bundle = path.relative(PROJECT_ROOT, bundleFile('web/main.ts'));
+    expect(bundle).toBe('.build/web/main.cjs');
+    expect(compose.services.web!.command).toEqual(['node', ...webFlags, bundle]);
     const dockerfile = readFileSync(path.join(__dirname, '../../Dockerfile'), 'utf8');
-    expect(dockerfile).toContain(`CMD ["${['node', ...webFlags, '--import', 'tsx', 'web/main.ts'].join('", "')}"]`);
+    expect(dockerfile).toContain('RUN npx tsx scripts/server-bundle.ts web/main.ts');
+    expect(dockerfile).toContain(`CMD ["${['node', ...webFlags, bundle].join('", "')}"]`);
     const scripts = (
       JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       }
     ).scripts;
-    expect(scripts.web).toBe(`tsx ${webFlags.join(' ')} web/main.ts`);
+    expect(scripts.web).toBe(`tsx scripts/server-bundle.ts web/main.ts && node ${webFlags.join(' ')} ${bundle}`);
     expect(scripts.worker).toBe(`tsx ${DEFAULT_NODE_FLAGS['workers/main.ts']!.join(' ')} workers/main.ts`);
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
