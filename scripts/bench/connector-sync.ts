@@ -122,20 +122,20 @@ async function preloadOrders(
       insert into profiles (customer_id, data_key_wrapped, created_at, last_seen_at)
       select md5('bench-preload/' || n)::uuid, sha256(('key/' || n)::bytea) || sha256(('iv/' || n)::bytea),
              now() - interval '400 days', now() - (n % 400) * interval '1 day'
-      from generate_series(${from}::int, ${to}::int) as n`;
+      from generate_series(${from}::bigint, ${to}::bigint) as n`;
     await apacSql`
       insert into identities (customer_id, type, blind_index, value_sealed, sealed_with, source_id, provenance)
       select md5('bench-preload/' || n)::uuid, t, sha256((t || '/' || n)::bytea),
              sha256(('sealed/' || t || n)::bytea) || sha256(('tag/' || t || n)::bytea),
              md5('bench-preload/' || n)::uuid, 'bench_preload', 'connector'
-      from generate_series(${from}::int, ${to}::int) as n cross join unnest(${apacSql.array(idTypes)}::text[]) as t`;
+      from generate_series(${from}::bigint, ${to}::bigint) as n cross join unnest(${apacSql.array(idTypes)}::text[]) as t`;
     await globalSql`
       insert into customers (customer_id, home_region, regions)
-      select md5('bench-preload/' || n)::uuid, 'apac', array['apac'] from generate_series(${from}::int, ${to}::int) as n`;
+      select md5('bench-preload/' || n)::uuid, 'apac', array['apac'] from generate_series(${from}::bigint, ${to}::bigint) as n`;
     await globalSql`
       insert into identity_index (type, blind_index, customer_id, provenance)
       select t, sha256((t || '/' || n)::bytea), md5('bench-preload/' || n)::uuid, 'connector'
-      from generate_series(${from}::int, ${to}::int) as n cross join unnest(${apacSql.array(idTypes)}::text[]) as t`;
+      from generate_series(${from}::bigint, ${to}::bigint) as n cross join unnest(${apacSql.array(idTypes)}::text[]) as t`;
   }
   for (let from = 1; from <= orders; from += step) {
     const to = Math.min(orders, from + step - 1);
@@ -150,13 +150,13 @@ async function preloadOrders(
              (1000 + (n * 7919) % 90000) * 6, 0.006123456789, (at at time zone 'Asia/Tokyo')::date, false,
              at, 'Asia/Tokyo', (at at time zone 'Asia/Tokyo')::date, extract(hour from at at time zone 'Asia/Tokyo')::smallint,
              case when n % 20 = 0 then 'cancelled' else 'closed' end, 'paid', 'JP', 1 + n % 6, at + interval '1 hour'
-      from generate_series(${from}::int, ${to}::int) as n,
-           lateral (select 1 + (n * 104729) % ${buyers}::int as b,
+      from generate_series(${from}::bigint, ${to}::bigint) as n,
+           lateral (select 1 + (n * 104729) % ${buyers}::bigint as b,
                            timestamptz '2022-06-01 00:00:00+00' + ((n * 48271) % 63072000) * interval '1 second' as at) as x`;
     await apacSql`
       insert into event_message_ids (source_id, message_id, received_at)
       select 'bench_preload', 'order:' || (5000000000 + n) || ':' || to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS".000Z"'), at + interval '1 hour'
-      from generate_series(${from}::int, ${to}::int) as n,
+      from generate_series(${from}::bigint, ${to}::bigint) as n,
            lateral (select timestamptz '2022-06-01 00:00:00+00' + ((n * 48271) % 63072000) * interval '1 second' as at) as x`;
   }
   // A grown database has statistics (autovacuum would have gathered them long before).
@@ -334,7 +334,7 @@ async function runSync(
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 function report(runs: RunFigures[]): string {
-  const col = (f: (r: RunFigures) => string) => runs.map((r) => f(r).padEnd(34)).join('');
+  const col = (f: (r: RunFigures) => string) => runs.map((r) => f(r).padEnd(40)).join('');
   const ordersPerSecond = (r: RunFigures) => r.result.totals.orders / r.seconds;
   const lines = [
     `                     ${col((r) => (r.preloaded > 0 ? `region holding ${r.preloaded} orders` : 'empty region'))}`,
@@ -352,7 +352,9 @@ function report(runs: RunFigures[]): string {
     `  orders table       ${col((r) => `${mb(r.sizes.tableBytes)} for ${r.sizes.orders} orders`)}`,
   ];
   for (const name of runs[0]!.sizes.indexes.map((i) => i.name))
-    lines.push(`    ${name.padEnd(17)}${col((r) => mb(r.sizes.indexes.find((i) => i.name === name)?.bytes ?? 0))}`);
+    lines.push(
+      `  index ${name}\n${' '.repeat(21)}${col((r) => mb(r.sizes.indexes.find((i) => i.name === name)?.bytes ?? 0))}`,
+    );
   lines.push(
     `  bytes per order    ${col((r) => {
       const indexes = r.sizes.indexes.reduce((t, i) => t + i.bytes, 0);
@@ -388,6 +390,8 @@ async function main() {
     console.log(`seeding ${CUSTOMERS} customers and ${ORDERS} orders in the emulator …`);
     shopify.seed({ customers: CUSTOMERS, orders: ORDERS, seed: 42, since: new Date('2024-06-01T00:00:00Z') });
     const runs = [await runSync(env, 1, shopify, 0)];
+    // Each run's figures as soon as it ends, so a failed second run does not lose the first.
+    console.log(`run 1:\n${report(runs)}`);
     if (PRELOAD_ORDERS > 0) runs.push(await runSync(env, 2, shopify, PRELOAD_ORDERS));
     console.log(`
 Meridian connector sync benchmark (${new Date().toISOString()})
