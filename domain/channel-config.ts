@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PURPOSES, type Purpose } from './consent';
+import { SNS_TOPIC_ARN } from './sns-messages';
 import { describeIssues } from './validation';
 
 /**
@@ -55,6 +56,23 @@ export const channelEnvSchema = z.object({
   MERIDIAN_WEBHOOK_CHANNEL_CAP_PER_DAY: z.coerce.number().int().min(1).optional(),
   /** The secret the email events relay signs SES notifications with. */
   MERIDIAN_EMAIL_EVENTS_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The SNS topics SES publishes its events to, comma-separated: /channels/email/:region/sns takes only these. */
+  MERIDIAN_SES_SNS_TOPIC_ARNS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(SNS_TOPIC_ARN, 'must list SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>), comma-separated'),
+      ),
+    )
+    .optional(),
 });
 
 export interface ChannelConfig {
@@ -63,6 +81,7 @@ export interface ChannelConfig {
   line?: { channelAccessToken: string; baseUrl: string };
   webhook?: { url: string; secret: string; consentPurpose: Purpose; capPerDay?: number };
   emailEventsSecret?: string;
+  sesSnsTopicArns?: string[];
 }
 
 /** Throws an Error naming the variable and the rule; a half-configured provider is an error, not silently off. */
@@ -107,5 +126,6 @@ export function parseChannelConfig(env: NodeJS.ProcessEnv): ChannelConfig {
         }
       : {}),
     ...(e.MERIDIAN_EMAIL_EVENTS_SECRET ? { emailEventsSecret: e.MERIDIAN_EMAIL_EVENTS_SECRET } : {}),
+    ...(e.MERIDIAN_SES_SNS_TOPIC_ARNS?.length ? { sesSnsTopicArns: e.MERIDIAN_SES_SNS_TOPIC_ARNS } : {}),
   };
 }

@@ -47,6 +47,11 @@ const envSchema = z.object({
     .default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('meridian'),
   TEMPORAL_UI_PORT: port.default(8233),
+  /**
+   * Workflow runs each worker process keeps in its sticky cache (the SDK's maxCachedWorkflows); unset:
+   * the SDK's default from the heap size. A run pushed out replays its whole history at its next task.
+   */
+  MERIDIAN_WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).optional(),
   MERIDIAN_WEB_HOST: z.string().min(1).default('127.0.0.1'),
   MERIDIAN_WEB_PORT: port.default(3000),
   /** The operator listener: the codec for the Temporal UI and the detailed readiness report. Never the public port. */
@@ -204,7 +209,7 @@ export interface MeridianConfig {
   /** Create the per-region database roles when migrating (`MERIDIAN_DB_ROLES=1`). */
   databaseRoles: boolean;
   databaseSuffix: string;
-  temporal: { address: string; namespace: string; uiPort: number };
+  temporal: { address: string; namespace: string; uiPort: number; workflowCacheSize?: number };
   web: {
     host: string;
     port: number;
@@ -486,7 +491,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MeridianConfig
     databaseUrls: regionDatabaseUrls(regions, env),
     databaseRoles: e.MERIDIAN_DB_ROLES === '1',
     databaseSuffix: e.MERIDIAN_DB_SUFFIX,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.TEMPORAL_UI_PORT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      ...(e.MERIDIAN_WORKFLOW_CACHE_SIZE !== undefined ? { workflowCacheSize: e.MERIDIAN_WORKFLOW_CACHE_SIZE } : {}),
+    },
     web: { host: e.MERIDIAN_WEB_HOST, port: e.MERIDIAN_WEB_PORT, trustProxy: parseTrustProxy(e.MERIDIAN_TRUST_PROXY) },
     operator: operatorConfig(e, env),
     payloadKeys: parsePayloadKeys(e.MERIDIAN_PAYLOAD_KEYS, e.MERIDIAN_PAYLOAD_KEY_ID),

@@ -312,30 +312,6 @@ export function dateTraitInstant(
   return result.ok ? result.instant : undefined;
 }
 
-/**
- * The A/B branch of a run: deterministic per run ID (FNV-1a into 0–99), so a replayed or restarted
- * run always takes the same branch. Answers the branch's next node, or 'holdout'.
- */
-export function randomBranch(
-  node: Extract<JourneyNode, { type: 'randomSplit' }>,
-  runId: string,
-  nodeKey: string,
-): string | 'holdout' {
-  let hash = 0x811c9dc5;
-  for (const ch of `${runId}:${nodeKey}`) {
-    hash ^= ch.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  const bucket = hash % 100;
-  if (bucket < node.holdoutPercent) return 'holdout';
-  let floor = node.holdoutPercent;
-  for (const branch of node.branches) {
-    floor += branch.percent;
-    if (bucket < floor) return branch.next;
-  }
-  return node.branches[node.branches.length - 1]!.next;
-}
-
 /** Whether a new run may start, given the person's last run of this journey and key (re-entry rules). */
 export function mayEnter(
   reEntry: JourneyGraph['reEntry'],

@@ -29,9 +29,10 @@ export const DEFAULT_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Runs a Meridian entry point (`workers/main.ts`, `web/main.ts`, …) as its own Node process, with its
- * DEFAULT_NODE_FLAGS, then `nodeArgs` (a later flag wins). The web server runs from a bundle compiled
- * just before (scripts/server-bundle.ts: a third less memory than through tsx); the others, and the
- * web server too when MERIDIAN_FROM_SOURCE=1 is in `env`, run their TypeScript through tsx.
+ * DEFAULT_NODE_FLAGS, then `nodeArgs` (a later flag wins). The web server and the workers run from a
+ * bundle, compiled just before when a source changed (scripts/server-bundle.ts: less memory than
+ * through tsx); the other scripts, and those two when MERIDIAN_FROM_SOURCE=1 is in `env`, run their
+ * TypeScript through tsx.
  */
 export function runEntryPoint(
   entry: string,

@@ -1,30 +1,63 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
- * Compiles a server entry point (`web/main.ts`) and Meridian's modules under it into one CommonJS
- * file, `.build/<entry>.cjs`, which Node runs without tsx (docs/design/ingestion.md, "Memory of the
- * web process"). Through tsx every module is compiled when first loaded and kept with an inline
- * source map that Node's source-map support holds as well: the idle web process was 218 MB RSS that
- * way against 149 MB from the bundle, for the same code. Libraries stay in node_modules (required
- * as they are), so a bundle holds only Meridian's own code.
+ * Compiles a server entry point (`web/main.ts`, `workers/main.ts`) and Meridian's modules under it
+ * into one CommonJS file, `.build/<entry>.cjs`, which Node runs without tsx (docs/design/ingestion.md,
+ * "Memory of the web process"). Through tsx every module is compiled when first loaded and kept with
+ * an inline source map that Node's source-map support holds as well: the idle web process was 218 MB
+ * RSS that way against 149 MB from the bundle, a worker's modules 212 against 161 MB, for the same
+ * code. Libraries stay in node_modules (required as they are), so a bundle holds only Meridian's own
+ * code. A bundle is rebuilt only when one of its sources (or the lock file) is newer than it.
  *
  * Each module's `__dirname` and `__filename` are its source file's (the console's dist folder, the
  * failure converter's path), as under tsx: they are written into the bundle as absolute paths, so
  * a bundle runs where it was built (the Docker image builds it in place; `npm start` and the
- * benchmarks build it before each start, which takes about a second). Stack traces point into the
- * bundle; `.build/<entry>.cjs.map` maps them back with `node --enable-source-maps`.
+ * benchmarks build it before each start when a source changed, which takes a few seconds). Stack
+ * traces point into the bundle; `.build/<entry>.cjs.map` maps them back with `node --enable-source-maps`.
+ * In a bundle, `MERIDIAN_BUNDLED` is defined as true (temporal/connection.ts reads it).
  */
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Entry points that run from a bundle (see above); the others run through tsx. */
-export const BUNDLED_ENTRY_POINTS: ReadonlySet<string> = new Set(['web/main.ts']);
+export const BUNDLED_ENTRY_POINTS: ReadonlySet<string> = new Set(['web/main.ts', 'workers/main.ts']);
+
+/**
+ * Modules a bundle hands to a library by path, compiled beside it (`.build/<module>.cjs`): a worker
+ * gives Temporal its failure converter as a path, which Node could not load as TypeScript.
+ */
+const LOADED_BY_PATH: Readonly<Record<string, readonly string[]>> = {
+  'workers/main.ts': ['temporal/failure-converter.ts'],
+};
 
 export function bundleFile(entry: string): string {
   return path.join(PROJECT_ROOT, '.build', entry.replace(/\.ts$/, '.cjs'));
+}
+
+/** The sources a bundle was built from (project-relative), written with it. */
+const sourcesFile = (entry: string) => `${bundleFile(entry)}.sources.json`;
+
+/** Whether `entry`'s bundle (and what it loads by path) is newer than every source it was built from. */
+export function bundleIsFresh(entry: string): boolean {
+  try {
+    const built = Math.min(...[entry, ...(LOADED_BY_PATH[entry] ?? [])].map((e) => statSync(bundleFile(e)).mtimeMs));
+    const sources = JSON.parse(readFileSync(sourcesFile(entry), 'utf8')) as string[];
+    return [...sources, 'package-lock.json', 'tsconfig.json', 'scripts/server-bundle.ts'].every(
+      (source) => statSync(path.join(PROJECT_ROOT, source)).mtimeMs < built,
+    );
+  } catch {
+    return false;
+  }
+}
+
+function writeWhole(file: string, contents: Uint8Array | string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, contents);
+  renameSync(partial, file);
 }
 
 /** Gives every Meridian module its own `__dirname` and `__filename`, as a module loaded by tsx has. */
@@ -49,10 +82,14 @@ const ownPaths: Plugin = {
  * into it, so a process starting while another one builds (parallel tests) reads a whole bundle.
  */
 export async function bundleEntryPoint(entry: string): Promise<string> {
-  const outfile = bundleFile(entry);
   const result = await build({
-    entryPoints: [path.join(PROJECT_ROOT, entry)],
-    outfile,
+    entryPoints: [entry, ...(LOADED_BY_PATH[entry] ?? [])].map((e) => path.join(PROJECT_ROOT, e)),
+    absWorkingDir: PROJECT_ROOT,
+    outdir: path.join(PROJECT_ROOT, '.build'),
+    outbase: PROJECT_ROOT,
+    outExtension: { '.js': '.cjs' },
+    define: { MERIDIAN_BUNDLED: 'true' },
+    metafile: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -66,20 +103,18 @@ export async function bundleEntryPoint(entry: string): Promise<string> {
     logLevel: 'error',
     write: false,
   });
-  mkdirSync(path.dirname(outfile), { recursive: true });
-  for (const file of result.outputFiles) {
-    const partial = `${file.path}.${process.pid}.partial`;
-    writeFileSync(partial, file.contents);
-    renameSync(partial, file.path);
-  }
-  return outfile;
+  for (const file of result.outputFiles) writeWhole(file.path, file.contents);
+  // Last, so a bundle is never taken as fresh before it is whole.
+  writeWhole(sourcesFile(entry), JSON.stringify(Object.keys(result.metafile.inputs)));
+  return bundleFile(entry);
 }
 
 /**
- * The same, for callers that cannot wait on a promise (spawning a child process is synchronous):
- * runs this file as a script and fails with esbuild's own message.
+ * The same, for callers that cannot wait on a promise (spawning a child process is synchronous),
+ * unless the bundle is fresh: runs this file as a script and fails with esbuild's own message.
  */
 export function bundleEntryPointSync(entry: string): string {
+  if (bundleIsFresh(entry)) return bundleFile(entry);
   const run = spawnSync(process.execPath, ['--import', 'tsx', __filename, entry], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',

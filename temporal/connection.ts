@@ -12,8 +12,17 @@ import { AesGcmPayloadCodec } from './payload-codec';
  * data converter for clients and workers alike.
  */
 
-/** Loaded by path in workers (and bundled into workflows), so that both encode failures alike. */
-export const FAILURE_CONVERTER_PATH = path.join(__dirname, 'failure-converter.ts');
+/** Defined as true in a bundle of compiled code (scripts/server-bundle.ts); undeclared elsewhere. */
+declare const MERIDIAN_BUNDLED: boolean | undefined;
+
+/**
+ * Loaded by path in workers (and bundled into workflows), so that both encode failures alike: the
+ * TypeScript source through tsx, its compiled copy beside a worker run from a bundle.
+ */
+export const FAILURE_CONVERTER_PATH =
+  typeof MERIDIAN_BUNDLED !== 'undefined' && MERIDIAN_BUNDLED
+    ? path.join(__dirname, '..', '.build', 'temporal', 'failure-converter.cjs')
+    : path.join(__dirname, 'failure-converter.ts');
 
 /** For workers: the codec, and the failure converter by path (Worker.create loads it). */
 export function meridianDataConverter(config: Pick<MeridianConfig, 'payloadKeys'>): DataConverter {

@@ -10,6 +10,7 @@ import {
   reconcileMergedRuns,
   runKeyHash,
 } from '../db/journeys-store';
+import { eachConcurrently } from '../db/concurrently';
 import { loopOptions, PollingLoop } from '../db/polling-loop';
 import { consumeMembershipEvents } from '../db/segments-store';
 import { type JourneyGraph, listenedEvents, listenedSegments } from '../domain/journeys';
@@ -46,7 +47,12 @@ export interface JourneyTriggerOptions {
   now?: () => Date;
   /** Passed to each run (workflows/definitions.ts JourneyRunInput): tests shorten it. */
   pauseRecheckMs?: number;
+  /** People whose entries and events are handled at once in a pass (default TRIGGER_CONCURRENCY). */
+  concurrency?: number;
 }
+
+/** People handled side by side in a pass: their starts and signals are independent of each other's. */
+export const TRIGGER_CONCURRENCY = 16;
 
 export class JourneyTrigger extends PollingLoop {
   private readonly graphs = new Map<string, JourneyGraph>();
@@ -69,8 +75,8 @@ export class JourneyTrigger extends PollingLoop {
     const current = async () => (list ??= await this.regionJourneys());
     let handled = await consumeMembershipEvents(this.sql, MEMBERSHIP_CONSUMER, async (events, tx) => {
       const journeys = await current();
-      for (const e of events) {
-        if (e.kind !== 'entered') continue;
+      await this.eachPerson(events, async (e) => {
+        if (e.kind !== 'entered') return;
         for (const j of journeys)
           if (
             j.status === 'active' &&
@@ -83,11 +89,11 @@ export class JourneyTrigger extends PollingLoop {
           if (graph && listenedSegments(graph).has(e.segmentId))
             await signalJourneySegmentEntered(this.client, run.runId, e.segmentId);
         }
-      }
+      });
     });
     handled += await claimJourneyEvents(this.sql, async (rows, tx) => {
       const journeys = await current();
-      for (const row of rows) {
+      await this.eachPerson(rows, async (row) => {
         // Runs already waiting hear of it first, so an event that also starts a new run is not its own answer.
         for (const run of await activeRunsOf(tx, [row.customerId])) {
           const graph = await this.graphOf(run.journeyId, run.version);
@@ -102,7 +108,7 @@ export class JourneyTrigger extends PollingLoop {
           if (entry.key && keyHash === '') continue;
           await this.enter(tx, j, row.customerId, keyHash, row.eventId);
         }
-      }
+      });
     });
     handled += await this.sql.begin(async (tx) => {
       const merged = await reconcileMergedRuns(tx);
@@ -114,6 +120,25 @@ export class JourneyTrigger extends PollingLoop {
       return merged.length;
     });
     return handled;
+  }
+
+  /**
+   * `work` for each item, one person's items in their order (a run started by an event hears of that
+   * person's next one), people side by side: up to `concurrency` at once in the pass's transaction,
+   * whose queries postgres pipelines on its one connection, and whose starts and signals go out
+   * together. One at a time, each item waited for its round trips to the database and Temporal
+   * (3,000 runs started 98.9 s after their events on a quiet machine).
+   */
+  private async eachPerson<T extends { customerId: string }>(items: readonly T[], work: (item: T) => Promise<void>) {
+    const byPerson = new Map<string, T[]>();
+    for (const item of items) {
+      const list = byPerson.get(item.customerId);
+      if (list) list.push(item);
+      else byPerson.set(item.customerId, [item]);
+    }
+    await eachConcurrently([...byPerson.values()], this.options.concurrency ?? TRIGGER_CONCURRENCY, async (list) => {
+      for (const item of list) await work(item);
+    });
   }
 
   private async enter(

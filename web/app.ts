@@ -29,6 +29,7 @@ import { IntakeLog } from '../db/intake-log';
 import { IntakeProcessor } from '../db/intake-processor';
 import { afterTrackedWrite } from '../temporal/tracked-consent-signals';
 import { SharedRateLimiter } from './request-limits';
+import type { SnsHttp } from './channels/sns-certificates';
 import { ping } from '../db/connections';
 
 /**
@@ -62,6 +63,8 @@ export async function createMeridianWeb(
      * Normally the regional workers run it (workers/main.ts); several may run at once.
      */
     processIntake?: boolean;
+    /** How the SNS email-events route reaches AWS (web/channels/sns-certificates.ts); tests give an emulator. */
+    snsHttp?: SnsHttp;
   } = {},
 ): Promise<MeridianWeb> {
   const globalRegion = config.regions.region(GLOBAL_REGION);
@@ -249,6 +252,8 @@ export async function createMeridianWeb(
       // The account's auth token signs Twilio's callbacks (the same one SMS is sent with: domain/config.ts activation).
       ...(config.activation.twilio ? { twilioAuthToken: config.activation.twilio.authToken } : {}),
       ...(config.channels.emailEventsSecret ? { emailEventsSecret: config.channels.emailEventsSecret } : {}),
+      ...(config.channels.sesSnsTopicArns ? { sesSnsTopicArns: config.channels.sesSnsTopicArns } : {}),
+      ...(options.snsHttp ? { snsHttp: options.snsHttp } : {}),
     },
     console: {
       globalSql: globalPool.sql,

@@ -89,6 +89,11 @@ async function main(): Promise<void> {
         identity,
         workflowBundle,
         dataConverter,
+        // Journey runs wait by the thousand: a run pushed out of the sticky cache replays its history at
+        // its next task (docs/design/activation.md, "Journeys at scale"). Unset: the SDK's default.
+        ...(config.temporal.workflowCacheSize !== undefined
+          ? { maxCachedWorkflows: config.temporal.workflowCacheSize }
+          : {}),
         // On SIGTERM, let in-flight activities finish before cancelling them.
         shutdownGraceTime: SHUTDOWN_GRACE,
         shutdownForceTime: SHUTDOWN_FORCE,

@@ -10,8 +10,9 @@ import {
 } from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities/channels/regional';
 import type { JourneyActivities } from '../activities/journeys/regional';
-import { type JourneyGraph, type JourneyNode, randomBranch } from '../domain/journeys';
-import { MAX_DEFERRALS, SEND_ACTIVITY } from './message-send';
+import type { JourneyGraph, JourneyNode } from '../domain/journeys';
+import { randomBranch } from '../domain/journey-branch';
+import { MAX_DEFERRALS, SEND_ACTIVITY } from './send-options';
 import {
   journeyEvent,
   journeyProfileMerged,
@@ -54,7 +55,7 @@ const NODES_PER_RUN = 200;
 const MAX_VISITS_PER_NODE = 1000;
 
 const a = proxyActivities<JourneyActivities>(QUICK);
-// The same options as every send through the gate (workflows/message-send.ts).
+// The same options as every send through the gate (workflows/send-options.ts).
 const { sendMessage } = proxyActivities<ChannelActivities>(SEND_ACTIVITY);
 
 export { journeyEvent, journeyProfileMerged, journeyRunStatusQuery, journeySegmentEntered };

@@ -1,7 +1,8 @@
-import { ActivityOptions, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { RegionalActivities } from '../activities';
 import { type SendOutcome, type SendRequest, sendRequestSchema } from '../domain/send-gate';
 import { describeIssues } from '../domain/validation';
+import { MAX_DEFERRALS, SEND_ACTIVITY } from './send-options';
 
 /**
  * One message through the send gate, on the person's region queue (issue 12): `sendMessage`, and
@@ -10,20 +11,6 @@ import { describeIssues } from '../domain/validation';
  * `messageSend` workflow runs it alone (a single send, e.g. from the admin API or a test).
  * History: the request (IDs) and outcomes (IDs, instants, reasons).
  */
-
-export const SEND_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 30,
-    nonRetryableErrorTypes: ['BadSendRequest', 'ChannelNotConfigured', 'ChannelRefused', 'TemplateNotRendered'],
-  },
-};
-
-/** A gate deferring again and again (a holiday season) still ends: after this many deferrals the send is left. */
-export const MAX_DEFERRALS = 20;
 
 const { sendMessage } = proxyActivities<RegionalActivities>(SEND_ACTIVITY);
 

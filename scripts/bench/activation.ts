@@ -416,106 +416,109 @@ async function main() {
     // Through Meridian's codec: the workers refuse plaintext payloads.
     const client = await connectClient(config);
 
-    // Local 10:00 tomorrow in each person's zone: the plan spreads over about a day.
-    const broadcastId = `bench-${Date.now().toString(36)}`;
-    await createBroadcast(g, {
-      id: broadcastId,
-      name: 'bench',
-      region: REGION,
-      brandId: 'default',
-      segmentId: segment.id,
-      channel: 'email',
-      templateRef: 'bench_news:v1',
-      localTime: '10:00',
-      whenPassed: 'next-day',
-      fallbackZone: 'UTC',
-    });
-    const started = (await setBroadcastStatus(g, broadcastId, ['draft'], 'running', new Date()))!;
-    const cpuBefore = cpuSeconds(serverPid);
-    const planStart = performance.now();
-    await startBroadcast(client, config.regions, { broadcastId, region: REGION, startedAt: started.startedAt! });
-    await waitFor(
-      'broadcast planned',
-      async () => (await broadcastProgress(client, broadcastId))?.status === 'waiting',
-      600_000,
-    );
-    const planMs = performance.now() - planStart;
-    const [plan] = await sql<{ n: number; zones: number; groups: number; first: Date; last: Date }[]>`
+    // `--recipients 0`: no broadcast (the journeys alone, e.g. to profile them).
+    if (RECIPIENTS > 0) {
+      // Local 10:00 tomorrow in each person's zone: the plan spreads over about a day.
+      const broadcastId = `bench-${Date.now().toString(36)}`;
+      await createBroadcast(g, {
+        id: broadcastId,
+        name: 'bench',
+        region: REGION,
+        brandId: 'default',
+        segmentId: segment.id,
+        channel: 'email',
+        templateRef: 'bench_news:v1',
+        localTime: '10:00',
+        whenPassed: 'next-day',
+        fallbackZone: 'UTC',
+      });
+      const started = (await setBroadcastStatus(g, broadcastId, ['draft'], 'running', new Date()))!;
+      const cpuBefore = cpuSeconds(serverPid);
+      const planStart = performance.now();
+      await startBroadcast(client, config.regions, { broadcastId, region: REGION, startedAt: started.startedAt! });
+      await waitFor(
+        'broadcast planned',
+        async () => (await broadcastProgress(client, broadcastId))?.status === 'waiting',
+        600_000,
+      );
+      const planMs = performance.now() - planStart;
+      const [plan] = await sql<{ n: number; zones: number; groups: number; first: Date; last: Date }[]>`
       select count(*)::int as n, count(distinct zone)::int as zones, count(distinct send_at)::int as groups,
              min(send_at) as first, max(send_at) as last
       from broadcast_recipients where broadcast_id = ${broadcastId}`;
-    console.log(
-      `broadcast: ${plan!.n} sends scheduled in ${(planMs / 1000).toFixed(1)} s (${plan!.zones} zones, ${plan!.groups} instants from ${new Date(plan!.first).toISOString()} to ${new Date(plan!.last).toISOString()})`,
-    );
-    check(planMs < 60_000, 'all sends scheduled in < 60 s');
+      console.log(
+        `broadcast: ${plan!.n} sends scheduled in ${(planMs / 1000).toFixed(1)} s (${plan!.zones} zones, ${plan!.groups} instants from ${new Date(plan!.first).toISOString()} to ${new Date(plan!.last).toISOString()})`,
+      );
+      check(planMs < 60_000, 'all sends scheduled in < 60 s');
 
-    // The clock compressed: every planned instant brought to now, the workflow woken (pause + resume).
-    await sql`update broadcast_recipients set send_at = now() where broadcast_id = ${broadcastId} and status = 'planned'`;
-    const sendStart = Date.now();
-    await signalBroadcast(client, broadcastId, 'pause');
-    await signalBroadcast(client, broadcastId, 'resume');
-    let lastPrint = 0;
-    await waitFor(
-      'broadcast sent',
-      async () => {
-        const p = await broadcastProgress(client, broadcastId);
-        if (Date.now() - lastPrint > 10_000) {
-          lastPrint = Date.now();
-          const s = sink.received();
-          console.log(
-            `  … ${s.count} delivered after ${((Date.now() - sendStart) / 1000).toFixed(0)} s (load ${loadAverage()})`,
-          );
-        }
-        return p?.status === 'completed';
-      },
-      3 * 3600_000,
-    );
-    const sendMs = Date.now() - sendStart;
-    const delivered = sink.received();
-    const rate = delivered.count / ((delivered.lastAt - delivered.firstAt) / 1000);
-    console.log(
-      `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()})`,
-    );
-    const [tally] = await sql<{ sent: number; capped: number; other: number }[]>`
+      // The clock compressed: every planned instant brought to now, the workflow woken (pause + resume).
+      await sql`update broadcast_recipients set send_at = now() where broadcast_id = ${broadcastId} and status = 'planned'`;
+      const sendStart = Date.now();
+      await signalBroadcast(client, broadcastId, 'pause');
+      await signalBroadcast(client, broadcastId, 'resume');
+      let lastPrint = 0;
+      await waitFor(
+        'broadcast sent',
+        async () => {
+          const p = await broadcastProgress(client, broadcastId);
+          if (Date.now() - lastPrint > 10_000) {
+            lastPrint = Date.now();
+            const s = sink.received();
+            console.log(
+              `  … ${s.count} delivered after ${((Date.now() - sendStart) / 1000).toFixed(0)} s (load ${loadAverage()})`,
+            );
+          }
+          return p?.status === 'completed';
+        },
+        3 * 3600_000,
+      );
+      const sendMs = Date.now() - sendStart;
+      const delivered = sink.received();
+      const rate = delivered.count / ((delivered.lastAt - delivered.firstAt) / 1000);
+      console.log(
+        `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()})`,
+      );
+      const [tally] = await sql<{ sent: number; capped: number; other: number }[]>`
       select count(*) filter (where status = 'sent')::int as sent,
              count(*) filter (where status = 'blocked' and reason = 'frequency-cap-day')::int as capped,
              count(*) filter (where status not in ('sent') and coalesce(reason, '') <> 'frequency-cap-day')::int as other
       from broadcast_recipients where broadcast_id = ${broadcastId}`;
-    const twice = [...sink.byMessageId.values()].filter((n) => n > 1).length;
-    check(twice === 0, `none twice (Message-IDs delivered more than once: ${twice})`);
-    check(
-      tally!.sent === delivered.count && tally!.sent === RECIPIENTS - capped.length,
-      `sent ${tally!.sent} = delivered ${delivered.count} = recipients − capped ${RECIPIENTS - capped.length}`,
-    );
-    check(
-      tally!.capped === capped.length,
-      `over the cap: ${tally!.capped} blocked (frequency-cap-day), expected ${capped.length}`,
-    );
-    check(tally!.other === 0, `no other outcome (${tally!.other})`);
-    const sentKeys = await sql<
-      { customer_id: string; finished_at: Date; local_date: string; provider_message_id: string }[]
-    >`
+      const twice = [...sink.byMessageId.values()].filter((n) => n > 1).length;
+      check(twice === 0, `none twice (Message-IDs delivered more than once: ${twice})`);
+      check(
+        tally!.sent === delivered.count && tally!.sent === RECIPIENTS - capped.length,
+        `sent ${tally!.sent} = delivered ${delivered.count} = recipients − capped ${RECIPIENTS - capped.length}`,
+      );
+      check(
+        tally!.capped === capped.length,
+        `over the cap: ${tally!.capped} blocked (frequency-cap-day), expected ${capped.length}`,
+      );
+      check(tally!.other === 0, `no other outcome (${tally!.other})`);
+      const sentKeys = await sql<
+        { customer_id: string; finished_at: Date; local_date: string; provider_message_id: string }[]
+      >`
       select customer_id, finished_at, local_date::text, provider_message_id from send_keys
       where send_key like ${`broadcast:${broadcastId}:%`} and status = 'sent'`;
-    let quiet = 0;
-    for (const k of sentKeys) {
-      const { zone, country } = people.zoneOf.get(k.customer_id)!;
-      const at = new Date(k.finished_at);
-      if (nextAllowedInstant(at, zone, country, 'email').getTime() > at.getTime() + 1000) quiet++;
-    }
-    check(quiet === 0, `none inside quiet hours (${quiet})`);
-    const [over] = await sql<{ n: number }[]>`
+      let quiet = 0;
+      for (const k of sentKeys) {
+        const { zone, country } = people.zoneOf.get(k.customer_id)!;
+        const at = new Date(k.finished_at);
+        if (nextAllowedInstant(at, zone, country, 'email').getTime() > at.getTime() + 1000) quiet++;
+      }
+      check(quiet === 0, `none inside quiet hours (${quiet})`);
+      const [over] = await sql<{ n: number }[]>`
       select count(*)::int as n from (
         select customer_id, local_date from send_keys where channel = 'email' and purpose = 'marketing' and status in ('pending', 'sent')
         group by customer_id, local_date having count(*) > ${FREQUENCY_CAPS.marketing.email!.perLocalDay}) s`;
-    check(
-      over!.n === 0,
-      `nobody over ${FREQUENCY_CAPS.marketing.email!.perLocalDay} marketing emails in a local day (${over!.n})`,
-    );
-    const distinctIds = new Set(sentKeys.map((k) => k.provider_message_id)).size;
-    check(distinctIds === sentKeys.length, `one Message-ID per send key (${distinctIds} / ${sentKeys.length})`);
-    const broadcastCpu = cpuSeconds(serverPid) - cpuBefore;
-    console.log(`broadcast: Temporal dev server CPU ${broadcastCpu.toFixed(1)} s over the broadcast`);
+      check(
+        over!.n === 0,
+        `nobody over ${FREQUENCY_CAPS.marketing.email!.perLocalDay} marketing emails in a local day (${over!.n})`,
+      );
+      const distinctIds = new Set(sentKeys.map((k) => k.provider_message_id)).size;
+      check(distinctIds === sentKeys.length, `one Message-ID per send key (${distinctIds} / ${sentKeys.length})`);
+      const broadcastCpu = cpuSeconds(serverPid) - cpuBefore;
+      console.log(`broadcast: Temporal dev server CPU ${broadcastCpu.toFixed(1)} s over the broadcast`);
+    }
 
     // ------------------------------------------------------------------ journeys
     const shoppers = await seedPeople(sql, keys, RUNS, 'j');
@@ -547,6 +550,7 @@ async function main() {
     });
     const delivered0 = sink.received().count;
     const cpu0 = cpuSeconds(serverPid);
+    const workerCpu0 = cpuSeconds(workers.pid);
     const triggerAt = new Date();
     const checkout = shoppers.ids.map((id, i) => ({
       id: randomUUID(),
@@ -619,6 +623,8 @@ async function main() {
       60 * 60_000,
     );
     const journeyCpu = cpuSeconds(serverPid) - cpu0;
+    const journeyWorkerCpu = cpuSeconds(workers.pid) - workerCpu0;
+    const journeyLoad = loadAverage();
     const reminders = await sql<{ customer_id: string; finished_at: Date }[]>`
       select customer_id, finished_at from send_keys where journey_run_id like ${`journey-${journeyId}-%`} and status = 'sent'`;
     const latencies = reminders.map((r) => new Date(r.finished_at).getTime() - triggerAt.getTime());
@@ -630,6 +636,10 @@ async function main() {
     );
     console.log(
       `journeys: Temporal dev server CPU ${journeyCpu.toFixed(1)} s for ${RUNS} runs (${((journeyCpu / RUNS) * 1000).toFixed(1)} ms per run)`,
+    );
+    // The worker process: the runs' workflow tasks and activities, and the trigger that starts them.
+    console.log(
+      `journeys: worker CPU ${journeyWorkerCpu.toFixed(1)} s for ${RUNS} runs (${((journeyWorkerCpu / RUNS) * 1000).toFixed(1)} ms per run); load at the end ${journeyLoad}`,
     );
     // A reminder is wrong when its cart's order was received before the run decided to send it
     // (reserved_at: the gate's claim, after the wait). An order received after that came too late

@@ -1,4 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createSign, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Sql } from 'postgres';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { reserveSend } from '../../db/send-gate-store';
 import type { SendRequest } from '../../domain/send-gate';
 import { webhookSignature } from '../../domain/webhook-mapping';
 import { createMeridianWeb, type MeridianWeb } from '../../web/app';
+import type { SnsHttp } from '../../web/channels/sns-certificates';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
 
 /**
@@ -16,12 +19,71 @@ import { createTestDeployment, type TestDeployment } from '../support/deployment
  * callbacks and inbound STOP/START replies (X-Twilio-Signature, computed with the twilio SDK as
  * Twilio computes it), and SES bounce / complaint / engagement events signed by the relay. Each is
  * an internet-facing boundary: forged and missing signatures, a signature for another URL, a
- * tampered body, an old timestamp and malformed bodies are refused.
+ * tampered body, an old timestamp and malformed bodies are refused. SES events also come straight
+ * from an SNS subscription: an SNS emulator signs them with a test key (test/fixtures/sns) and
+ * serves its certificate as if from an SNS host; other topics, certificate hosts and keys are refused.
  */
 
 const AUTH_TOKEN = 'twilio_auth_token_0123456789abcdef';
 const EVENTS_SECRET = 'email_events_secret_0123456789abcdef';
 const NOW = new Date('2026-03-10T10:00:00Z');
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ses-events';
+const CERT_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem';
+const snsFixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'sns', name), 'utf8');
+
+/**
+ * Amazon SNS as the route meets it: the signing certificate at CERT_URL, a subscription confirmed
+ * by a GET of its SubscribeURL. Every address asked for is kept, to show what was never fetched.
+ */
+class SnsEmulator implements SnsHttp {
+  readonly asked: string[] = [];
+  readonly confirmed: string[] = [];
+  certificateDown = false;
+
+  async get(url: string): Promise<string> {
+    this.asked.push(url);
+    if (url === CERT_URL) {
+      if (this.certificateDown) throw new Error('sns.eu-west-1.amazonaws.com answered 503');
+      return snsFixture('sns-signing-cert.pem');
+    }
+    if (new URL(url).searchParams.get('Action') === 'ConfirmSubscription') {
+      this.confirmed.push(url);
+      return '<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>x</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>';
+    }
+    throw new Error(`${new URL(url).hostname} answered 404`);
+  }
+}
+
+/** A message as SNS sends it, signed as AWS documents (the fields as "Name\nvalue\n" in its order). */
+function snsMessage(
+  fields: { Type?: string; Message: string; Subject?: string; Token?: string; SubscribeURL?: string } & Record<
+    string,
+    string | undefined
+  >,
+  options: { key?: string; version?: '1' | '2' } = {},
+) {
+  const message: Record<string, string> = {
+    Type: 'Notification',
+    MessageId: randomUUID(),
+    TopicArn: TOPIC,
+    Timestamp: new Date().toISOString(),
+    SignatureVersion: options.version ?? '2',
+    SigningCertURL: CERT_URL,
+    ...(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, string>),
+  };
+  const order =
+    message.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  const text = order
+    .filter((name) => message[name] !== undefined)
+    .map((name) => `${name}\n${message[name]}\n`)
+    .join('');
+  message.Signature = createSign(message.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256')
+    .update(text)
+    .sign(options.key ?? snsFixture('sns-signing-key.pem'), 'base64');
+  return message;
+}
 
 describe('channel callbacks', () => {
   let d: TestDeployment;
@@ -30,6 +92,16 @@ describe('channel callbacks', () => {
   let web: MeridianWeb;
   let base: string;
   let publicUrl: string;
+  const sns = new SnsEmulator();
+
+  async function snsPost(message: unknown, options: { region?: string; raw?: string } = {}) {
+    return fetch(`${base}/channels/email/${options.region ?? 'eu'}/sns`, {
+      method: 'POST',
+      // As SNS sends it.
+      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+      body: options.raw ?? JSON.stringify(message),
+    });
+  }
 
   async function person() {
     const customerId = randomUUID();
@@ -141,11 +213,12 @@ describe('channel callbacks', () => {
       MERIDIAN_TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       MERIDIAN_TWILIO_MESSAGING_SERVICE_SID: `MG${'2'.repeat(32)}`,
       MERIDIAN_EMAIL_EVENTS_SECRET: EVENTS_SECRET,
+      MERIDIAN_SES_SNS_TOPIC_ARNS: TOPIC,
     });
     sql = d.regional('eu').sql;
     await Promise.all([sql`select 1`, d.global().sql`select 1`]);
     regionKey = keyFromRef(d.config.regions.region('eu').keyRef, d.config.env);
-    web = await createMeridianWeb(d.config, d.client, { poolSize: 2 });
+    web = await createMeridianWeb(d.config, d.client, { poolSize: 2, snsHttp: sns });
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     publicUrl = d.config.privacy.publicUrl;
     // The signature covers the URL Twilio was given (the public URL), not the address the server listens on.
@@ -212,8 +285,8 @@ describe('channel callbacks', () => {
     expect((await twilioPost('/channels/twilio/mars/status', fields)).status).toBe(404);
     const wrongType = await fetch(`${base}/channels/twilio/eu/status`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: 'x',
+      headers: { 'content-type': 'application/xml' },
+      body: '<x/>',
     });
     expect(wrongType.status).toBe(415);
   });
@@ -336,5 +409,117 @@ describe('channel callbacks', () => {
     expect(noType.status).toBe(400);
     expect((await emailEvent(bounce, { region: 'mars' })).status).toBe(404);
     expect(await channelSuppression(sql, p.customerId, 'email')).toBeUndefined();
+  });
+
+  it('takes SES events straight from an SNS subscription: confirms it, then records bounces and deliveries signed by SNS', async () => {
+    const subscribeUrl = `https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=t0k3n`;
+    const confirm = await snsPost(
+      snsMessage({
+        Type: 'SubscriptionConfirmation',
+        Message: `You have chosen to subscribe to the topic ${TOPIC}.`,
+        Token: 't0k3n',
+        SubscribeURL: subscribeUrl,
+      }),
+    );
+    expect(confirm.status).toBe(200);
+    expect(await confirm.json()).toEqual({ confirmed: true });
+    expect(sns.confirmed).toEqual([subscribeUrl]);
+
+    const p = await person();
+    const id = `<${randomUUID()}@meridian.local>`;
+    await sentMessage(p.customerId, 'email', id);
+    const delivery = JSON.stringify({
+      eventType: 'Delivery',
+      mail: { messageId: 'ses-d', commonHeaders: { messageId: id } },
+    });
+    // SignatureVersion 1 (SHA1) and a Subject, as older topics send.
+    const delivered = await snsPost(
+      snsMessage({ Message: delivery, Subject: 'Amazon SES Email Event Notification' }, { version: '1' }),
+    );
+    expect(await delivered.json()).toEqual({ recorded: true });
+    const bounce = JSON.stringify({
+      notificationType: 'Bounce',
+      mail: { messageId: 'ses-b', commonHeaders: { messageId: id } },
+      bounce: { bounceType: 'Permanent', bounceSubType: 'General', feedbackId: 'fb-sns' },
+    });
+    const bounced = await snsPost(snsMessage({ Message: bounce }));
+    expect(bounced.status).toBe(200);
+    expect(await bounced.json()).toEqual({ recorded: true, suppressed: true });
+    expect(await channelSuppression(sql, p.customerId, 'email')).toEqual({
+      reason: 'bounce',
+      providerReference: 'fb-sns',
+    });
+    expect((await deliveryEvents(p.customerId)).map((e) => e.event)).toEqual(['Message Delivered', 'Message Bounced']);
+    // The certificate was fetched once for all of them.
+    expect(sns.asked.filter((url) => url === CERT_URL)).toHaveLength(1);
+  });
+
+  it('refuses SNS messages from other topics, certificates from elsewhere, other keys, tampered ones and malformed ones', async () => {
+    const p = await person();
+    const id = `<${randomUUID()}@meridian.local>`;
+    await sentMessage(p.customerId, 'email', id);
+    const complaint = JSON.stringify({
+      notificationType: 'Complaint',
+      mail: { messageId: 'x', commonHeaders: { messageId: id } },
+      complaint: { feedbackId: 'fb-forged' },
+    });
+    const askedBefore = sns.asked.length;
+    const refused = async (message: unknown, status: number, says: string) => {
+      const res = await snsPost(message);
+      expect(res.status, says).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toContain(says);
+    };
+    // Signed by SNS for somebody else's topic (anyone can subscribe our URL to theirs).
+    await refused(
+      snsMessage({ Message: complaint, TopicArn: 'arn:aws:sns:eu-west-1:999999999999:theirs' }),
+      403,
+      'TopicArn',
+    );
+    // A certificate the attacker controls: never fetched.
+    for (const url of [
+      'https://attacker.example/SimpleNotificationService-x.pem',
+      'http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem',
+      'https://sns.eu-west-1.amazonaws.com.attacker.example/SimpleNotificationService-x.pem',
+    ])
+      await refused(snsMessage({ Message: complaint, SigningCertURL: url }), 403, 'SigningCertURL');
+    expect(sns.asked.slice(askedBefore).filter((url) => url !== CERT_URL)).toEqual([]);
+    // Amazon's certificate named, the attacker's key used.
+    await refused(
+      snsMessage({ Message: complaint }, { key: snsFixture('attacker-signing-key.pem') }),
+      403,
+      'signature',
+    );
+    // Signed by SNS, then changed.
+    const signed = snsMessage({ Message: JSON.stringify({ eventType: 'Open', mail: { messageId: id } }) });
+    await refused({ ...signed, Message: complaint }, 403, 'signature');
+    // A confirmation whose SubscribeURL is not SNS's is not followed (even signed).
+    await refused(
+      snsMessage({
+        Type: 'SubscriptionConfirmation',
+        Message: 'm',
+        Token: 't',
+        SubscribeURL: 'https://attacker.example/?Action=ConfirmSubscription',
+      }),
+      403,
+      'SubscribeURL',
+    );
+    // Malformed: not JSON, no signature, a signed Message that is not JSON.
+    expect((await snsPost(undefined, { raw: '{"Type":' })).status).toBe(400);
+    const { Signature: _dropped, ...unsigned } = snsMessage({ Message: complaint });
+    await refused(unsigned, 400, 'Signature');
+    await refused(snsMessage({ Message: 'not json' }), 400, 'Message');
+    expect((await snsPost(snsMessage({ Message: complaint }), { region: 'mars' })).status).toBe(404);
+    // SNS's certificate cannot be fetched: 503, so SNS retries; nothing was recorded.
+    sns.certificateDown = true;
+    await web.close();
+    web = await createMeridianWeb(d.config, d.client, { poolSize: 2, snsHttp: sns });
+    base = await web.app.listen({ host: '127.0.0.1', port: 0 });
+    await refused(snsMessage({ Message: complaint }), 503, 'certificate');
+    sns.certificateDown = false;
+    expect(await channelSuppression(sql, p.customerId, 'email')).toBeUndefined();
+    expect(await deliveryEvents(p.customerId)).toEqual([]);
+    // The same complaint, signed by SNS, is taken.
+    const taken = await snsPost(snsMessage({ Message: complaint }));
+    expect(await taken.json()).toEqual({ recorded: true, suppressed: true });
   });
 });

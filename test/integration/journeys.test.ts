@@ -87,6 +87,39 @@ describe('journeys', () => {
     expect(stats).toMatchObject({ entered: 2, converted: 1, exited: 1, steps: { sent: 1 } });
   }, 60_000);
 
+  it('one pass over many people keeps each person’s events in order: an order reaches the run its checkout started', async () => {
+    // Held back, then handled together: the trigger handles people side by side in a pass, one
+    // person's events one after another, so each checkout's run exists before its order is read.
+    const journeyId = await journey('cart-pass', abandonedCartGraph(120));
+    await rig.trigger.stop();
+    const shoppers = await Promise.all(Array.from({ length: 24 }, () => person('Europe/Paris', 'FR')));
+    try {
+      for (const shopper of shoppers) {
+        const cart = `cart-${randomUUID()}`;
+        personal.push(cart);
+        await track(shopper, 'Checkout Started', { cart_id: cart });
+        await track(shopper, 'Order Completed', { cart_id: cart });
+      }
+      const ids = shoppers.map((s) => s.customerId);
+      await eventually(async () => {
+        const [n] = await sql<{ n: number }[]>`
+          select count(*)::int as n from journey_event_outbox where customer_id = any(${sql.array(ids)}::uuid[])`;
+        expect(n!.n).toBe(2 * shoppers.length);
+      }, 20_000);
+    } finally {
+      rig.trigger.start();
+    }
+    // Converted by the order's signal, long before the 120 s wait would look for it itself.
+    await eventually(
+      async () => {
+        const runs = (await Promise.all(shoppers.map((s) => runsOf(journeyId, s.customerId)))).flat();
+        expect(runs.map((r) => `${r.status}:${r.exit_reason}`)).toEqual(shoppers.map(() => 'converted:goal'));
+      },
+      45_000,
+      250,
+    );
+  }, 90_000);
+
   it('welcome: sends at the local time of day in the person’s zone (Tokyo)', async () => {
     // A local time a few seconds ahead in Tokyo: the run must sleep until exactly then.
     const target = new Date(Date.now() + 10_000);

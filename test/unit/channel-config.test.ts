@@ -46,6 +46,8 @@ describe('channel configuration', () => {
       MERIDIAN_WEBHOOK_CHANNEL_PURPOSE: 'emailMarketing',
       MERIDIAN_WEBHOOK_CHANNEL_CAP_PER_DAY: '4',
       MERIDIAN_EMAIL_EVENTS_SECRET: 'e'.repeat(32),
+      MERIDIAN_SES_SNS_TOPIC_ARNS:
+        ' arn:aws:sns:eu-west-1:123456789012:ses-events, arn:aws-cn:sns:cn-north-1:123456789012:ses ',
     });
     expect(config.fcm?.serviceAccount).toMatchObject({
       project_id: 'shop-app',
@@ -56,6 +58,20 @@ describe('channel configuration', () => {
     expect(config.webhook).toMatchObject({ consentPurpose: 'emailMarketing', capPerDay: 4 });
     expect(config.webPush?.vapid.subject).toBe('mailto:push@example.com');
     expect(config.emailEventsSecret).toHaveLength(32);
+    expect(config.sesSnsTopicArns).toEqual([
+      'arn:aws:sns:eu-west-1:123456789012:ses-events',
+      'arn:aws-cn:sns:cn-north-1:123456789012:ses',
+    ]);
+  });
+
+  it('refuses SNS topics that are not topic ARNs, naming the variable', () => {
+    expect(() => parseChannelConfig({ MERIDIAN_SES_SNS_TOPIC_ARNS: 'ses-events' })).toThrow(
+      /MERIDIAN_SES_SNS_TOPIC_ARNS.*topic ARNs/,
+    );
+    expect(() => parseChannelConfig({ MERIDIAN_SES_SNS_TOPIC_ARNS: 'arn:aws:sqs:eu-west-1:123456789012:q' })).toThrow(
+      /MERIDIAN_SES_SNS_TOPIC_ARNS/,
+    );
+    expect(parseChannelConfig({ MERIDIAN_SES_SNS_TOPIC_ARNS: ' , ' }).sesSnsTopicArns).toBeUndefined();
   });
 });
 

@@ -25,6 +25,12 @@ describe('configuration from the environment', () => {
     expect(config.ingestRatePerSource).toBe(50_000);
   });
 
+  it('reads the workers’ workflow cache size when given (else the SDK chooses) and refuses a bad one', () => {
+    expect(loadConfig({ ...base, MERIDIAN_WORKFLOW_CACHE_SIZE: '12000' }).temporal.workflowCacheSize).toBe(12_000);
+    expect(() => loadConfig({ ...base, MERIDIAN_WORKFLOW_CACHE_SIZE: '-1' })).toThrow(/MERIDIAN_WORKFLOW_CACHE_SIZE/);
+    expect(() => loadConfig({ ...base, MERIDIAN_WORKFLOW_CACHE_SIZE: 'many' })).toThrow(/MERIDIAN_WORKFLOW_CACHE_SIZE/);
+  });
+
   it('says what is wrong with DATABASE_URL, keys and ports', () => {
     expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://root@localhost' })).toThrow(
       /DATABASE_URL is not a PostgreSQL URL: expected postgres:\/\//,

@@ -41,12 +41,11 @@ describe('docker-compose.yml', () => {
     const workerFlags = DEFAULT_NODE_FLAGS['workers/main.ts']!;
     expect(workerFlags.length).toBeGreaterThan(0);
     for (const region of regions) {
+      // The bundle the image compiled (scripts/server-bundle.ts), as runEntryPoint runs it.
       expect(compose.services[`worker-${region}`]!.command).toEqual([
         'node',
         ...workerFlags,
-        '--import',
-        'tsx',
-        'workers/main.ts',
+        path.relative(PROJECT_ROOT, bundleFile('workers/main.ts')),
         '--regions',
         region,
       ]);
@@ -66,7 +65,7 @@ describe('docker-compose.yml', () => {
     expect(bundle).toBe('.build/web/main.cjs');
     expect(compose.services.web!.command).toEqual(['node', ...webFlags, bundle]);
     const dockerfile = readFileSync(path.join(__dirname, '../../Dockerfile'), 'utf8');
-    expect(dockerfile).toContain('RUN npx tsx scripts/server-bundle.ts web/main.ts');
+    expect(dockerfile).toContain('RUN npx tsx scripts/server-bundle.ts web/main.ts workers/main.ts');
     expect(dockerfile).toContain(`CMD ["${['node', ...webFlags, bundle].join('", "')}"]`);
     const scripts = (
       JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as {
@@ -74,7 +73,9 @@ describe('docker-compose.yml', () => {
       }
     ).scripts;
     expect(scripts.web).toBe(`tsx scripts/server-bundle.ts web/main.ts && node ${webFlags.join(' ')} ${bundle}`);
-    expect(scripts.worker).toBe(`tsx ${DEFAULT_NODE_FLAGS['workers/main.ts']!.join(' ')} workers/main.ts`);
+    expect(scripts.worker).toBe(
+      `tsx scripts/server-bundle.ts workers/main.ts && node ${DEFAULT_NODE_FLAGS['workers/main.ts']!.join(' ')} ${path.relative(PROJECT_ROOT, bundleFile('workers/main.ts'))}`,
+    );
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
   });

@@ -5,9 +5,9 @@ import {
   mayEnter,
   nextSendInstant,
   parseJourneyGraph,
-  randomBranch,
   runIdOf,
 } from '../../domain/journeys';
+import { randomBranch } from '../../domain/journey-branch';
 
 const abandonedCart: JourneyGraphInput = {
   entry: { type: 'event', event: 'Checkout Started', key: 'cart_id' },

@@ -1,7 +1,14 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLED_ENTRY_POINTS, bundleEntryPoint, bundleFile, PROJECT_ROOT } from '../../scripts/server-bundle';
+import {
+  BUNDLED_ENTRY_POINTS,
+  bundleEntryPoint,
+  bundleFile,
+  bundleIsFresh,
+  PROJECT_ROOT,
+} from '../../scripts/server-bundle';
+import { FAILURE_CONVERTER_PATH } from '../../temporal/connection';
 import { CONSOLE_DIST_DIR } from '../../web/console';
 
 // scripts/server-bundle.ts: the web server runs compiled; its modules must still find their files.
@@ -10,6 +17,7 @@ describe('server bundle', () => {
   afterAll(() => {
     rmSync(bundleFile(entry), { force: true });
     rmSync(`${bundleFile(entry)}.map`, { force: true });
+    rmSync(`${bundleFile(entry)}.sources.json`, { force: true });
   });
 
   it('keeps each module its own __dirname, so paths resolve as they do from the sources', async () => {
@@ -29,7 +37,39 @@ describe('server bundle', () => {
     expect(existsSync(`${file}.map`)).toBe(true);
   });
 
-  it('is how the web server runs', () => {
-    expect([...BUNDLED_ENTRY_POINTS]).toEqual(['web/main.ts']);
+  it('is rebuilt when a source it was built from changes, not otherwise', async () => {
+    await bundleEntryPoint(entry);
+    expect(bundleIsFresh(entry)).toBe(true);
+    const source = path.join(PROJECT_ROOT, 'web', 'openapi.ts');
+    const sources = JSON.parse(readFileSync(`${bundleFile(entry)}.sources.json`, 'utf8')) as string[];
+    expect(sources).toContain('web/console.ts');
+    expect(sources).not.toContain('web/openapi.ts');
+    const { atime, mtime } = statSync(path.join(PROJECT_ROOT, 'web', 'console.ts'));
+    const later = new Date(statSync(bundleFile(entry)).mtimeMs + 5_000);
+    try {
+      // A file the bundle does not hold changes nothing; one it holds makes it stale.
+      const other = statSync(source);
+      utimesSync(source, other.atime, later);
+      expect(bundleIsFresh(entry)).toBe(true);
+      utimesSync(source, other.atime, other.mtime);
+      utimesSync(path.join(PROJECT_ROOT, 'web', 'console.ts'), atime, later);
+      expect(bundleIsFresh(entry)).toBe(false);
+    } finally {
+      utimesSync(path.join(PROJECT_ROOT, 'web', 'console.ts'), atime, mtime);
+    }
+    expect(bundleIsFresh('workers/zz-never-built.ts')).toBe(false);
+  });
+
+  it('is how the web server and the workers run; a bundled worker hands Temporal a compiled failure converter', async () => {
+    expect([...BUNDLED_ENTRY_POINTS]).toEqual(['web/main.ts', 'workers/main.ts']);
+    // From the sources (this test), the TypeScript file; in the worker's bundle, its compiled copy.
+    expect(FAILURE_CONVERTER_PATH).toBe(path.join(PROJECT_ROOT, 'temporal', 'failure-converter.ts'));
+    await bundleEntryPoint('workers/main.ts');
+    const converter = path.join(PROJECT_ROOT, '.build', 'temporal', 'failure-converter.cjs');
+    expect(readFileSync(bundleFile('workers/main.ts'), 'utf8')).toContain(
+      JSON.stringify(path.join(PROJECT_ROOT, 'temporal')),
+    );
+    const loaded = require(converter) as { failureConverter?: unknown };
+    expect(loaded.failureConverter).toBeDefined();
   });
 });

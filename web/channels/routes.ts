@@ -17,6 +17,7 @@ import { type DeliveryStatus, deliveryEventCall } from '../../domain/delivery-ev
 import { normalisePhone } from '../../domain/identifiers';
 import type { RegionCatalog } from '../../domain/regions';
 import type { Channel } from '../../domain/send-gate';
+import { isSnsUrl, snsMessageSchema, snsSignatureHolds } from '../../domain/sns-messages';
 import { describeIssues } from '../../domain/validation';
 import {
   checkWebhookSignature,
@@ -25,6 +26,7 @@ import {
 } from '../../domain/webhook-mapping';
 import { startRecordedPropagation } from '../../temporal/consent-outbox';
 import { errorAnswer, json, type RouteDoc } from '../openapi';
+import { fetchSnsHttp, SnsCertificates, type SnsHttp } from './sns-certificates';
 
 /**
  * Providers calling back (issue 12, delivery events): internet-facing, so each route checks the
@@ -44,6 +46,10 @@ import { errorAnswer, json, type RouteDoc } from '../openapi';
  *   subscription's Lambda, or any provider's webhook forwarder) signs what SES sent. A permanent
  *   bounce suppresses email for the person; a complaint suppresses it and withdraws email marketing
  *   consent (propagated); each becomes a delivery event.
+ * - `POST /channels/email/:region/sns`: the same SES events straight from an Amazon SNS HTTPS
+ *   subscription, no relay: only topics in MERIDIAN_SES_SNS_TOPIC_ARNS, each message's signature
+ *   checked with the certificate fetched from an SNS host of AWS (domain/sns-messages.ts); a
+ *   subscription's confirmation is confirmed by fetching its SubscribeURL, also only on an SNS host.
  * Twilio's protocol has no timestamp: a replayed callback is stored once (delivery events are
  * deduplicated by send key and status), and a replayed STOP/START only restates the same consent.
  */
@@ -61,6 +67,10 @@ export interface ChannelCallbackDeps {
   twilioAuthToken?: string;
   /** The email events relay's secret: the email route answers 404 without it. */
   emailEventsSecret?: string;
+  /** The SNS topics SES publishes to that this deployment subscribed: the SNS route answers 404 without any. */
+  sesSnsTopicArns?: readonly string[];
+  /** How the SNS route reaches AWS (signing certificates, subscription confirmations); tests give an emulator. */
+  snsHttp?: SnsHttp;
   /** The consent scope of a brand (db/brands-store.ts cachedConsentBrandOf), for a complaint's withdrawal. */
   consentBrandOf?: (brandId: string) => Promise<string | null>;
   now?: () => number;
@@ -145,19 +155,24 @@ const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 
 export function registerChannelRoutes(app: FastifyInstance, deps: ChannelCallbackDeps): void {
   const now = deps.now ?? Date.now;
+  const snsHttp = deps.snsHttp ?? fetchSnsHttp;
+  const snsCertificates = new SnsCertificates(snsHttp, now);
 
   app.register(async (scope) => {
     // Signatures are over what was sent: bodies are kept raw and parsed once they are verified.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
-      ['application/x-www-form-urlencoded', 'application/json'],
+      // SNS posts its JSON as text/plain.
+      ['application/x-www-form-urlencoded', 'application/json', 'text/plain'],
       { parseAs: 'buffer', bodyLimit: 256 * 1024 },
       (_req, body, done) => done(null, body),
     );
     scope.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
       if (error instanceof CallbackError) return reply.code(error.statusCode).send({ error: error.message });
       if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-        return reply.code(415).send({ error: 'send application/x-www-form-urlencoded (Twilio) or application/json' });
+        return reply
+          .code(415)
+          .send({ error: 'send application/x-www-form-urlencoded (Twilio), application/json or text/plain (SNS)' });
       if (error.statusCode && error.statusCode < 500)
         return reply.code(error.statusCode).send({ error: error.message });
       throw error;
@@ -296,6 +311,68 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelCallbac
       },
     );
 
+    /** An SES notification or event-publishing record, however it came (signed by a relay, or by SNS). */
+    async function sesEvent(
+      region: string,
+      sql: Sql,
+      body: unknown,
+    ): Promise<{ recorded: boolean; suppressed?: boolean }> {
+      const parsed = sesEventSchema.safeParse(body);
+      if (!parsed.success) throw new CallbackError(400, describeIssues(parsed.error, 'email event'));
+      const event = parsed.data;
+      const type = (event.notificationType ?? event.eventType)!;
+      const headerId = event.mail.commonHeaders?.messageId;
+      const ids = [event.mail.messageId, ...(headerId ? [headerId] : [])].flatMap((id) => {
+        const bare = id.replace(/^<|>$/g, '');
+        return [bare, `<${bare}>`];
+      });
+      const send = await findSendByProviderMessageId(sql, ids);
+      if (!send || send.channel !== 'email') return { recorded: false };
+
+      if (type === 'Bounce') {
+        const bounce = event.bounce!;
+        const permanent = bounce.bounceType === 'Permanent';
+        if (permanent) await suppressChannel(sql, send.customerId, 'email', 'bounce', bounce.feedbackId);
+        await record(region, send, 'bounced', {
+          bounceType: bounce.bounceType,
+          ...(bounce.bounceSubType ? { bounceSubType: bounce.bounceSubType } : {}),
+        });
+        return { recorded: true, suppressed: permanent };
+      }
+      if (type === 'Complaint') {
+        const complaint = event.complaint!;
+        await suppressChannel(sql, send.customerId, 'email', 'complaint', complaint.feedbackId);
+        // A spam report is a withdrawal of email marketing, in the brand's scope, told to the connected systems.
+        const stored = await recordConsent(
+          sql,
+          send.customerId,
+          [
+            {
+              purpose: 'emailMarketing',
+              state: 'withdrawn',
+              source: 'complaint',
+              at: new Date(now()).toISOString(),
+              proof: { kind: 'email-complaint', reference: `complaint:${randomBytes(8).toString('hex')}` },
+            },
+          ],
+          undefined,
+          { brandId: deps.consentBrandOf ? await deps.consentBrandOf(send.brandId) : null },
+        );
+        if (stored.propagationId)
+          await startRecordedPropagation(deps.temporal, deps.regions, region, sql, {
+            propagationId: stored.propagationId,
+            customerId: send.customerId,
+          });
+        await record(region, send, 'unsubscribed', { reason: 'complaint' });
+        return { recorded: true, suppressed: true };
+      }
+      const status: DeliveryStatus | undefined =
+        type === 'Delivery' ? 'delivered' : type === 'Open' ? 'opened' : type === 'Click' ? 'clicked' : undefined;
+      if (!status) return { recorded: false };
+      await record(region, send, status);
+      return { recorded: true };
+    }
+
     scope.post<{ Params: { region: string } }>(
       '/channels/email/:region/events',
       {
@@ -340,60 +417,87 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelCallbac
         } catch {
           throw new CallbackError(400, 'the body is not JSON: send the SES notification as sent');
         }
-        const parsed = sesEventSchema.safeParse(body);
-        if (!parsed.success) throw new CallbackError(400, describeIssues(parsed.error, 'email event'));
-        const event = parsed.data;
-        const type = (event.notificationType ?? event.eventType)!;
-        const headerId = event.mail.commonHeaders?.messageId;
-        const ids = [event.mail.messageId, ...(headerId ? [headerId] : [])].flatMap((id) => {
-          const bare = id.replace(/^<|>$/g, '');
-          return [bare, `<${bare}>`];
-        });
-        const send = await findSendByProviderMessageId(sql, ids);
-        if (!send || send.channel !== 'email') return { recorded: false };
+        return sesEvent(region, sql, body);
+      },
+    );
 
-        if (type === 'Bounce') {
-          const bounce = event.bounce!;
-          const permanent = bounce.bounceType === 'Permanent';
-          if (permanent) await suppressChannel(sql, send.customerId, 'email', 'bounce', bounce.feedbackId);
-          await record(region, send, 'bounced', {
-            bounceType: bounce.bounceType,
-            ...(bounce.bounceSubType ? { bounceSubType: bounce.bounceSubType } : {}),
-          });
-          return { recorded: true, suppressed: permanent };
+    scope.post<{ Params: { region: string } }>(
+      '/channels/email/:region/sns',
+      {
+        schema: channelsRoute({
+          summary:
+            'Email events from an Amazon SNS subscription (SES bounce, complaint, delivery, open, click notifications), verified by their SNS signature',
+          description:
+            "Subscribe this URL (HTTPS) to the SNS topic SES publishes its events to, and list the topic in MERIDIAN_SES_SNS_TOPIC_ARNS. Each message's signature (SignatureVersion 1 or 2) is checked with the signing certificate fetched from an SNS host of AWS; other topics, other certificate hosts and wrong signatures are refused with 403. The subscription's confirmation is confirmed by fetching its SubscribeURL. A notification's Message is handled as /channels/email/:region/events handles a relayed event.",
+          params: regionParams,
+          response: {
+            200: json(
+              'recorded (or nothing to record: no message of ours has this ID), or the subscription confirmed',
+              z.object({
+                recorded: z.boolean().optional(),
+                suppressed: z.boolean().optional(),
+                confirmed: z.boolean().optional(),
+              }),
+            ),
+          },
+        }),
+      },
+      async (request) => {
+        const topics = deps.sesSnsTopicArns ?? [];
+        if (topics.length === 0)
+          throw new CallbackError(404, 'SNS email events are not configured here: set MERIDIAN_SES_SNS_TOPIC_ARNS');
+        const region = request.params.region;
+        const { sql } = regional(region);
+        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        let envelope: unknown;
+        try {
+          envelope = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new CallbackError(400, 'the body is not JSON: send the SNS message as SNS sent it');
         }
-        if (type === 'Complaint') {
-          const complaint = event.complaint!;
-          await suppressChannel(sql, send.customerId, 'email', 'complaint', complaint.feedbackId);
-          // A spam report is a withdrawal of email marketing, in the brand's scope, told to the connected systems.
-          const stored = await recordConsent(
-            sql,
-            send.customerId,
-            [
-              {
-                purpose: 'emailMarketing',
-                state: 'withdrawn',
-                source: 'complaint',
-                at: new Date(now()).toISOString(),
-                proof: { kind: 'email-complaint', reference: `complaint:${randomBytes(8).toString('hex')}` },
-              },
-            ],
-            undefined,
-            { brandId: deps.consentBrandOf ? await deps.consentBrandOf(send.brandId) : null },
+        const parsed = snsMessageSchema.safeParse(envelope);
+        if (!parsed.success) throw new CallbackError(400, describeIssues(parsed.error, 'SNS message'));
+        const message = parsed.data;
+        if (!topics.includes(message.TopicArn))
+          throw new CallbackError(
+            403,
+            'TopicArn is not a topic this deployment subscribed (MERIDIAN_SES_SNS_TOPIC_ARNS)',
           );
-          if (stored.propagationId)
-            await startRecordedPropagation(deps.temporal, deps.regions, region, sql, {
-              propagationId: stored.propagationId,
-              customerId: send.customerId,
-            });
-          await record(region, send, 'unsubscribed', { reason: 'complaint' });
-          return { recorded: true, suppressed: true };
+        if (!isSnsUrl(message.SigningCertURL, 'certificate'))
+          throw new CallbackError(403, 'SigningCertURL is not an HTTPS address of Amazon SNS');
+        let certificate: string;
+        try {
+          certificate = await snsCertificates.get(message.SigningCertURL);
+        } catch (error) {
+          throw new CallbackError(
+            503,
+            `could not fetch the SNS signing certificate (${error instanceof Error ? error.message : 'unknown'}); SNS retries`,
+          );
         }
-        const status: DeliveryStatus | undefined =
-          type === 'Delivery' ? 'delivered' : type === 'Open' ? 'opened' : type === 'Click' ? 'clicked' : undefined;
-        if (!status) return { recorded: false };
-        await record(region, send, status);
-        return { recorded: true };
+        if (!snsSignatureHolds(message, certificate))
+          throw new CallbackError(403, 'the SNS signature does not match this message');
+
+        if (message.Type === 'SubscriptionConfirmation') {
+          if (!message.SubscribeURL || !isSnsUrl(message.SubscribeURL, 'subscribe'))
+            throw new CallbackError(403, 'SubscribeURL is not an HTTPS address of Amazon SNS');
+          try {
+            await snsHttp.get(message.SubscribeURL);
+          } catch (error) {
+            throw new CallbackError(
+              502,
+              `could not confirm the subscription (${error instanceof Error ? error.message : 'unknown'}): confirm it from the SNS console`,
+            );
+          }
+          return { confirmed: true };
+        }
+        if (message.Type === 'UnsubscribeConfirmation') return { recorded: false };
+        let body: unknown;
+        try {
+          body = JSON.parse(message.Message);
+        } catch {
+          throw new CallbackError(400, 'the SNS Message is not JSON: publish SES events as JSON');
+        }
+        return sesEvent(region, sql, body);
       },
     );
   });
