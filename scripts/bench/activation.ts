@@ -22,19 +22,23 @@ import { nextAllowedInstant } from '../../domain/quiet-hours';
 import { FREQUENCY_CAPS } from '../../domain/send-gate';
 import { connectClient } from '../../temporal/connection';
 import { broadcastProgress, signalBroadcast, startBroadcast } from '../../temporal/processes/broadcasts';
+import { createMimeComposer } from '../../mail/mime';
+import { createSmtpPool } from '../../mail/smtp-pool';
 import { runEntryPoint } from '../entry-point';
 import { startBenchDeployment } from './harness';
 import { startSmtpSink } from './smtp-sink';
 
 /**
- * Activation benchmark: `npm run bench:activation [-- --recipients 100000 --runs 10000 --gate 2000]`.
+ * Activation benchmark: `npm run bench:activation [-- --recipients 100000 --runs 10000 --gate 2000 --raw-baseline 20000]`.
  * One region (eu) with its regional worker as its own process, email to a local SMTP sink that
  * counts Message-IDs. Figures are printed as they are measured:
  * - broadcast: `--recipients` people over 26 zones (seeded with COPY: profiles with sealed emails,
  *   consent for email, an event in their zone, segment membership; 1 % already had two marketing
  *   emails today, so the daily cap must stop them). Planning (every send given its instant in the
  *   person's zone) is timed; then the plan's instants, spread over a day, are all brought to now
- *   (the clock compressed) and the delivery rate into the sink is measured. Checked: nobody twice
+ *   (the clock compressed) and the delivery rate into the sink is measured, with the worker process's
+ *   CPU per message; then, as the same run's reference, `--raw-baseline` prebuilt messages are sent
+ *   straight to the sink from this process (what the sink takes at this load). Checked: nobody twice
  *   (sink Message-IDs and send keys), nobody sent inside quiet hours, nobody over a cap.
  * - journeys: `--runs` concurrent abandoned-cart runs (Checkout Started keyed by cart_id → wait
  *   `--wait` seconds for Order Completed with the same cart → else an email); 10 % of carts get
@@ -60,6 +64,8 @@ const PER_SECOND = arg('per-second', 5_000);
 const CONCURRENCY = arg('concurrency', 64);
 const REGION = 'eu';
 const SOURCE = 'src_bench';
+/** Messages of the same-run reference: prebuilt, sent straight to the sink (no gate, no render, no worker). */
+const RAW_BASELINE = arg('raw-baseline', 20_000);
 
 /** 26 zones on every continent (country for consent law and quiet hours). */
 const ZONES: [zone: string, country: string][] = [
@@ -120,6 +126,43 @@ function devServerPid(address: string): number | undefined {
     } catch {}
   }
   return undefined;
+}
+
+/**
+ * What the SMTP sink takes in this run, on this machine's load: one prebuilt message (the broadcast's
+ * size) sent `n` times from this process over as many connections as the workers' pool (16), with
+ * unique Message-IDs. The ceiling the broadcast's delivery rate is read against.
+ */
+async function rawSmtpBaseline(url: string, n: number): Promise<void> {
+  if (n <= 0) return;
+  const pool = createSmtpPool({ url, timeoutMs: 10_000, connections: 16, maxMessages: 10_000 });
+  const composer = createMimeComposer();
+  const messages = [];
+  for (let i = 0; i < n; i++)
+    messages.push(
+      await composer.compose({
+        from: 'Meridian <news@meridian.example>',
+        to: `raw-${i}@bench.example`,
+        subject: 'Meridian bench',
+        text: 'Our spring collection,',
+        html: '<p>Our spring collection, </p>',
+        messageId: `<raw-${i}@bench.example>`,
+        date: new Date(),
+        headers: {
+          'List-Unsubscribe': '<https://example.test/u>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+      }),
+    );
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(messages.map((m) => pool.send(m.envelope, m.raw)));
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  pool.close();
+  console.log(
+    `raw SMTP reference: ${n} prebuilt messages to the same sink in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(0)} messages/s (sender and sink in this process: ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU per message; load ${loadAverage()})`,
+  );
 }
 
 function loadAverage(): string {
@@ -454,6 +497,7 @@ async function main() {
       // The clock compressed: every planned instant brought to now, the workflow woken (pause + resume).
       await sql`update broadcast_recipients set send_at = now() where broadcast_id = ${broadcastId} and status = 'planned'`;
       const sendStart = Date.now();
+      const workerCpuBefore = cpuSeconds(workers.pid);
       await signalBroadcast(client, broadcastId, 'pause');
       await signalBroadcast(client, broadcastId, 'resume');
       let lastPrint = 0;
@@ -473,10 +517,11 @@ async function main() {
         3 * 3600_000,
       );
       const sendMs = Date.now() - sendStart;
+      const workerCpu = cpuSeconds(workers.pid) - workerCpuBefore;
       const delivered = sink.received();
       const rate = delivered.count / ((delivered.lastAt - delivered.firstAt) / 1000);
       console.log(
-        `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()})`,
+        `broadcast: ${delivered.count} delivered to the SMTP sink in ${(sendMs / 1000).toFixed(1)} s from the wake-up, ${rate.toFixed(0)} messages/s between the first and the last (load ${loadAverage()}); worker process CPU ${workerCpu.toFixed(1)} s, ${((workerCpu / delivered.count) * 1000).toFixed(3)} ms per message (all its threads)`,
       );
       const [tally] = await sql<{ sent: number; capped: number; other: number }[]>`
       select count(*) filter (where status = 'sent')::int as sent,
@@ -518,6 +563,7 @@ async function main() {
       check(distinctIds === sentKeys.length, `one Message-ID per send key (${distinctIds} / ${sentKeys.length})`);
       const broadcastCpu = cpuSeconds(serverPid) - cpuBefore;
       console.log(`broadcast: Temporal dev server CPU ${broadcastCpu.toFixed(1)} s over the broadcast`);
+      await rawSmtpBaseline(sink.url, Math.min(RECIPIENTS, RAW_BASELINE));
     }
 
     // ------------------------------------------------------------------ journeys

@@ -142,3 +142,132 @@ describe('the SMTP harness decoding', () => {
     expect(decodeEncodedWords('=?UTF-8?Q?caf=C3=A9_cr=C3=A8me?= and plain')).toBe('café crème and plain');
   });
 });
+
+describe('the pooled mailer (campaign sending: prebuilt MIME over kept-open connections)', () => {
+  /** A server and a pooled mailer to it for one test, both closed after it. */
+  async function withPool(
+    server: Parameters<typeof startSmtpServer>[0],
+    poolSize: number,
+    body: (smtp: SmtpHarness, mailer: Mailer) => Promise<void>,
+  ): Promise<void> {
+    const smtp = await startSmtpServer(server);
+    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true, poolSize });
+    try {
+      await body(smtp, mailer);
+    } finally {
+      await mailer.close();
+      await smtp.close();
+    }
+  }
+  const unsubscribe = (n: number) => ({
+    'List-Unsubscribe': `<https://privacy.example.test/privacy/unsubscribe/c${n}?region=eu&brand=default&channel=email&sig=s${n}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  });
+  const content = {
+    subject: 'โปรโมชั่นฤดูใบไม้ผลิ — 春季促销 — عرض الربيع',
+    text: 'สวัสดีครับ คอลเลกชันใหม่มาแล้ว',
+    html: '<p>Our spring collection — <b>ลด 10%</b></p>',
+  };
+
+  it('delivers many messages over a few connections, each with its own To, Message-ID and one-click link', async () => {
+    const smtp = await startSmtpServer();
+    const mailer = createMailer({
+      smtpUrl: smtp.url,
+      from: 'ร้านค้า Meridian <news@meridian.test>',
+      pool: true,
+      poolSize: 3,
+    });
+    try {
+      const sent = await Promise.all(
+        Array.from({ length: 30 }, (_, n) =>
+          mailer.send({ to: `p${n}@example.test`, ...content, idempotencyKey: `send:b:${n}`, headers: unsubscribe(n) }),
+        ),
+      );
+      await smtp.waitFor((m) => m.to.includes('p29@example.test'));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(smtp.messages).toHaveLength(30);
+      expect(smtp.connections()).toBeLessThanOrEqual(3);
+      for (let n = 0; n < 30; n++) {
+        const mail = smtp.messages.find((m) => m.to.includes(`p${n}@example.test`))!;
+        expect(mail.envelope).toEqual({ from: 'news@meridian.test', to: [`p${n}@example.test`] });
+        expect(mail.messageId).toBe(messageIdFor(`send:b:${n}`));
+        expect(mail.messageId).toBe(sent[n]!.messageId);
+        expect(mail.headers['list-unsubscribe']).toBe(unsubscribe(n)['List-Unsubscribe']);
+        expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+        expect(mail.headers.from).toBe('ร้านค้า Meridian <news@meridian.test>');
+        expect(mail.subject).toBe(content.subject);
+        expect(mail.text).toBe(content.text);
+        expect(mail.html).toBe(content.html);
+      }
+    } finally {
+      await mailer.close();
+      await smtp.close();
+    }
+  });
+
+  it('keeps the connection after a refused recipient (RSET) and sends the next message on it', async () => {
+    await withPool({ rejectRecipient: (a) => a.startsWith('gone') }, 1, async (smtp, mailer) => {
+      await mailer.send({ to: 'first@example.test', ...content, idempotencyKey: 'k1' });
+      const error = await mailer
+        .send({ to: 'gone@example.test', ...content, idempotencyKey: 'k2' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MailSendError);
+      expect((error as MailSendError).retryable).toBe(false);
+      expect((error as Error).message).not.toContain('gone@');
+      await mailer.send({ to: 'after@example.test', ...content, idempotencyKey: 'k3' });
+      await smtp.waitFor((m) => m.to.includes('after@example.test'));
+      expect(smtp.connections()).toBe(1);
+    });
+  });
+
+  it('opens a new connection when the server closed an idle one, without failing the message', async () => {
+    await withPool({ idleTimeoutMs: 200 }, 1, async (smtp, mailer) => {
+      await mailer.send({ to: 'before@example.test', ...content, idempotencyKey: 'i1' });
+      await new Promise((r) => setTimeout(r, 700));
+      await mailer.send({ to: 'later@example.test', ...content, idempotencyKey: 'i2' });
+      await smtp.waitFor((m) => m.to.includes('later@example.test'));
+      expect(smtp.connections()).toBe(2);
+    });
+  });
+
+  it('fails as retryable when the server has gone, and sends again once it is back', async () => {
+    const port = await freePort();
+    const mailer = createMailer({
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      from: FROM,
+      pool: true,
+      poolSize: 2,
+      timeoutMs: 1000,
+    });
+    try {
+      const error = await mailer
+        .send({ to: 'x@example.test', ...content, idempotencyKey: 'g1' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MailSendError);
+      expect((error as MailSendError).retryable).toBe(true);
+      const smtp = await startSmtpServer();
+      const mailer2 = createMailer({ smtpUrl: smtp.url, from: FROM, pool: true, poolSize: 2 });
+      await mailer2.send({ to: 'y@example.test', ...content, idempotencyKey: 'g2' });
+      await smtp.close();
+      // The server went away between two messages of an open pool: the next one fails retryably.
+      const lost = await mailer2
+        .send({ to: 'z@example.test', ...content, idempotencyKey: 'g3' })
+        .catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(MailSendError);
+      expect((lost as MailSendError).retryable).toBe(true);
+      await mailer2.close();
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('gives a retried send the same Message-ID', async () => {
+    await withPool({}, 5, async (smtp, mailer) => {
+      const first = await mailer.send({ to: 'r@example.test', ...content, idempotencyKey: 'send:broadcast:b9:c9' });
+      const retry = await mailer.send({ to: 'r@example.test', ...content, idempotencyKey: 'send:broadcast:b9:c9' });
+      expect(retry.messageId).toBe(first.messageId);
+      await smtp.waitFor((m) => m.messageId === first.messageId && smtp.messages.length === 2);
+      expect(smtp.messages.map((m) => m.messageId)).toEqual([first.messageId, first.messageId]);
+    });
+  });
+});

@@ -30,6 +30,8 @@ export interface SmtpHarness {
   port: number;
   /** Everything received so far, oldest first. */
   messages: ReceivedMail[];
+  /** SMTP connections accepted so far. */
+  connections(): number;
   /** The first message (already received or still to come) matching `predicate`. */
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -38,6 +40,8 @@ export interface SmtpHarness {
 export interface SmtpServerOptions {
   /** Refuse these recipients at RCPT TO with a 550 that quotes the address, as real servers do. */
   rejectRecipient?: (address: string) => boolean;
+  /** Close a connection idle this long (smtp-server's socketTimeout; its default is a minute). */
+  idleTimeoutMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,6 +203,7 @@ function envelopeOf(session: SMTPServerSession): ReceivedMail['envelope'] {
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<SmtpHarness> {
   const messages: ReceivedMail[] = [];
   const waiters = new Set<(mail: ReceivedMail) => void>();
+  let connections = 0;
 
   const server = new SMTPServer({
     secure: false,
@@ -207,6 +212,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     logger: false,
     banner: 'Meridian test SMTP',
     closeTimeout: 1_000,
+    ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       if (options.rejectRecipient?.(address.address)) {
         const refusal = Object.assign(new Error(`<${address.address}>: Recipient address rejected: user unknown`), {
@@ -249,6 +259,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    connections: () => connections,
     waitFor(predicate, timeoutMs = 10_000) {
       const already = messages.find(predicate);
       if (already) return Promise.resolve(already);
