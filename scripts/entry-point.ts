@@ -12,10 +12,19 @@ const ROOT = path.resolve(__dirname, '..');
  * memory reducer ran. A 4 MB semi-space, old-generation growth by 1.5× the live size (not up to 4×)
  * and the memory reducer a second after the load (not 8 s) keep it nearer its live size, at no
  * throughput cost measured (the tighter `--optimize-for-size` cost 5×). The Dockerfile,
- * docker-compose.yml and `npm run web` give the same flags (test/unit/docker-compose.test.ts).
+ * docker-compose.yml, `npm run web` and `npm run worker` give the same flags (test/unit/docker-compose.test.ts).
  */
+const KEEP_HEAP_NEAR_LIVE_SIZE = [
+  '--max-semi-space-size=4',
+  '--heap-growing-percent=50',
+  '--gc-memory-reducer-start-delay-ms=1000',
+] as const;
+
 export const DEFAULT_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  'web/main.ts': ['--max-semi-space-size=4', '--heap-growing-percent=50', '--gc-memory-reducer-start-delay-ms=1000'],
+  'web/main.ts': KEEP_HEAP_NEAR_LIVE_SIZE,
+  // A regional worker's connector sync and intake processor allocate the same way (pages, calls,
+  // sealed rows, array parameters) and keep little; docs/design/ingestion.md, "Connector sync".
+  'workers/main.ts': KEEP_HEAP_NEAR_LIVE_SIZE,
 };
 
 /**

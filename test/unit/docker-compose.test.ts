@@ -37,10 +37,14 @@ describe('docker-compose.yml', () => {
     const regions = resolveRegions().regions.map((r) => r.name);
     const workers = Object.keys(compose.services).filter((s) => s.startsWith('worker-'));
     expect(workers.sort()).toEqual(regions.map((r) => `worker-${r}`).sort());
+    // The worker's V8 flags, as `npm start` gives them (scripts/entry-point.ts).
+    const workerFlags = DEFAULT_NODE_FLAGS['workers/main.ts']!;
+    expect(workerFlags.length).toBeGreaterThan(0);
     for (const region of regions) {
       // The bundle the image compiled (scripts/server-bundle.ts), as runEntryPoint runs it.
       expect(compose.services[`worker-${region}`]!.command).toEqual([
         'node',
+        ...workerFlags,
         path.relative(PROJECT_ROOT, bundleFile('workers/main.ts')),
         '--regions',
         region,
@@ -69,6 +73,9 @@ describe('docker-compose.yml', () => {
       }
     ).scripts;
     expect(scripts.web).toBe(`tsx scripts/server-bundle.ts web/main.ts && node ${webFlags.join(' ')} ${bundle}`);
+    expect(scripts.worker).toBe(
+      `tsx scripts/server-bundle.ts workers/main.ts && node ${DEFAULT_NODE_FLAGS['workers/main.ts']!.join(' ')} ${path.relative(PROJECT_ROOT, bundleFile('workers/main.ts'))}`,
+    );
     expect(compose.services.migrate!.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
     expect(compose.services.web!.environment!.NODE_ENV).toBe('production');
   });
