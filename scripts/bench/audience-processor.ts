@@ -19,9 +19,9 @@ import { segmentDefinitions } from './audiences-segments';
  * [--profiles 45000] [--users 20000] [--changes 40000] [--rounds 2]`. One region (eu) of the
  * audience benchmark's synthetic profiles and its twenty segments; then, per round, `--changes`
  * page views of `--users` people (events and their `audience_changes` rows written as the region
- * writer writes them), drained by the processor with the worker's reactors. Reports rows/s and
- * Rounds alternate the processor
- * options named by `--variants` (JSON list of AudienceProcessorOptions), for a same-run comparison.
+ * writer writes them), drained by the processor with the worker's reactors. Reports rows/s per
+ * round. Rounds alternate the processor options named by `--variants` (JSON list of
+ * AudienceProcessorOptions), for a same-run comparison.
  */
 
 const args = process.argv.slice(2);

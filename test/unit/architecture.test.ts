@@ -70,9 +70,15 @@ const RULES: Record<Folder, Rule> = {
   test: { runtime: ['*'], typesOnly: [] },
 };
 
-/** Benchmarks drive the same emulators as the tests. */
+/**
+ * Benchmarks drive the same emulators as the tests, and the audience processor alone with the
+ * reactors the worker gives it (scripts/bench/audience-processor.ts).
+ */
 const EXTRA: Record<string, Rule> = {
-  'scripts/bench': { runtime: [...RULES.scripts.runtime, 'test'], typesOnly: RULES.scripts.typesOnly },
+  'scripts/bench': {
+    runtime: [...RULES.scripts.runtime, 'test', 'workers/audience-reactors.ts'],
+    typesOnly: RULES.scripts.typesOnly,
+  },
 };
 
 /** Folders whose code must not write SQL: it belongs in a db/*-store.ts function named from the domain. */
