@@ -1,8 +1,7 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { BUNDLED_ENTRY_POINTS, bundleEntryPointSync } from './server-bundle';
-
-const ROOT = path.resolve(__dirname, '..');
+import { PROJECT_ROOT } from './project-root';
 
 /**
  * Node flags an entry point runs with unless told otherwise (docs/design/ingestion.md, "Memory of
@@ -42,9 +41,9 @@ export function runEntryPoint(
   nodeArgs: string[] = [],
 ): ChildProcess {
   const bundled = BUNDLED_ENTRY_POINTS.has(entry) && env.MERIDIAN_FROM_SOURCE !== '1';
-  const program = bundled ? [bundleEntryPointSync(entry)] : ['--import', 'tsx', path.join(ROOT, entry)];
+  const program = bundled ? [bundleEntryPointSync(entry)] : ['--import', 'tsx', path.join(PROJECT_ROOT, entry)];
   return spawn(process.execPath, [...(DEFAULT_NODE_FLAGS[entry] ?? []), ...nodeArgs, ...program, ...args], {
-    cwd: ROOT,
+    cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...options,

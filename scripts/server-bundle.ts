@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { PROJECT_ROOT } from './project-root';
 
 /**
  * Compiles a server entry point (`web/main.ts`, `workers/main.ts`) and Meridian's modules under it
@@ -19,8 +20,6 @@ import { build, type Plugin } from 'esbuild';
  * traces point into the bundle; `.build/<entry>.cjs.map` maps them back with `node --enable-source-maps`.
  * In a bundle, `MERIDIAN_BUNDLED` is defined as true (temporal/connection.ts reads it).
  */
-
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Entry points that run from a bundle (see above); the others run through tsx. */
 export const BUNDLED_ENTRY_POINTS: ReadonlySet<string> = new Set(['web/main.ts', 'workers/main.ts']);

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from './project-root';
 
 /**
  * Finds the `temporal` CLI (which runs Temporal's dev server), in this order:
@@ -22,7 +23,6 @@ import path from 'node:path';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The project-local bin dir holding a link to the CLI; MERIDIAN_BIN_DIR moves it. */
 function projectBin(): string {
   return process.env.MERIDIAN_BIN_DIR ?? path.join(PROJECT_ROOT, '.bin');

@@ -6,7 +6,8 @@ import { loadConfig } from '../../domain/config';
 import { resolveRegions } from '../../domain/regions';
 import { cliTypeName, MERIDIAN_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { DEFAULT_NODE_FLAGS } from '../../scripts/entry-point';
-import { bundleFile, PROJECT_ROOT } from '../../scripts/server-bundle';
+import { bundleFile } from '../../scripts/server-bundle';
+import { PROJECT_ROOT } from '../../scripts/project-root';
 
 // docker-compose.yml cannot run here (no Docker engine); this keeps it in step with the code.
 const compose = parse(readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as {
