@@ -516,9 +516,16 @@ describe('channel callbacks', () => {
     base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     await refused(snsMessage({ Message: complaint }), 503, 'certificate');
     sns.certificateDown = false;
+    // The failure is remembered for a minute: SNS's immediate retries cost no fetch.
+    const fetches = sns.asked.length;
+    await refused(snsMessage({ Message: complaint }), 503, 'certificate');
+    expect(sns.asked.length).toBe(fetches);
     expect(await channelSuppression(sql, p.customerId, 'email')).toBeUndefined();
     expect(await deliveryEvents(p.customerId)).toEqual([]);
-    // The same complaint, signed by SNS, is taken.
+    // Once that minute is past (here: a new process), the same complaint, signed by SNS, is taken.
+    await web.close();
+    web = await createMeridianWeb(d.config, d.client, { poolSize: 2, snsHttp: sns });
+    base = await web.app.listen({ host: '127.0.0.1', port: 0 });
     const taken = await snsPost(snsMessage({ Message: complaint }));
     expect(await taken.json()).toEqual({ recorded: true, suppressed: true });
   });
