@@ -25,12 +25,12 @@ import { PROJECT_ROOT } from './project-root';
 export const BUNDLED_ENTRY_POINTS: ReadonlySet<string> = new Set(['web/main.ts', 'workers/main.ts']);
 
 /**
- * Modules a bundle hands to a library by path, compiled beside it (`.build/<module>.cjs`): a worker
- * gives Temporal its failure converter as a path, which Node could not load as TypeScript.
+ * Modules handed to a library by path, compiled beside every bundle (`.build/<module>.cjs`): a worker
+ * gives Temporal its failure converter as a path, which Node could not load as TypeScript. Every
+ * bundle gets them, since `MERIDIAN_BUNDLED` points temporal/connection.ts at the compiled copy in
+ * every bundle that holds it (the web's too, though only workers load it).
  */
-const LOADED_BY_PATH: Readonly<Record<string, readonly string[]>> = {
-  'workers/main.ts': ['temporal/failure-converter.ts'],
-};
+const LOADED_BY_PATH: readonly string[] = ['temporal/failure-converter.ts'];
 
 export function bundleFile(entry: string): string {
   return path.join(PROJECT_ROOT, '.build', entry.replace(/\.ts$/, '.cjs'));
@@ -42,7 +42,7 @@ const sourcesFile = (entry: string) => `${bundleFile(entry)}.sources.json`;
 /** Whether `entry`'s bundle (and what it loads by path) is newer than every source it was built from. */
 export function bundleIsFresh(entry: string): boolean {
   try {
-    const built = Math.min(...[entry, ...(LOADED_BY_PATH[entry] ?? [])].map((e) => statSync(bundleFile(e)).mtimeMs));
+    const built = Math.min(...[entry, ...LOADED_BY_PATH].map((e) => statSync(bundleFile(e)).mtimeMs));
     const sources = JSON.parse(readFileSync(sourcesFile(entry), 'utf8')) as string[];
     return [...sources, 'package-lock.json', 'tsconfig.json', 'scripts/server-bundle.ts'].every(
       (source) => statSync(path.join(PROJECT_ROOT, source)).mtimeMs < built,
@@ -82,7 +82,7 @@ const ownPaths: Plugin = {
  */
 export async function bundleEntryPoint(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [entry, ...(LOADED_BY_PATH[entry] ?? [])].map((e) => path.join(PROJECT_ROOT, e)),
+    entryPoints: [entry, ...LOADED_BY_PATH].map((e) => path.join(PROJECT_ROOT, e)),
     absWorkingDir: PROJECT_ROOT,
     outdir: path.join(PROJECT_ROOT, '.build'),
     outbase: PROJECT_ROOT,
