@@ -8,7 +8,7 @@ import {
   rebuildAudienceFacts,
 } from '../../db/audience-facts-store';
 import { AudienceProcessor } from '../../db/audience-processor';
-import { evaluateSegment, type SegmentScope } from '../../db/segments-store';
+import { evaluateSegment, evaluationSnapshot, type SegmentScope } from '../../db/segments-store';
 import { seededRandom } from '../../domain/seeded-random';
 import { parseSegmentDefinition, type SegmentNode } from '../../domain/segments';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
@@ -138,6 +138,12 @@ describe('segments from per-person facts', () => {
       const fast = (await evaluateSegment(sql, definition, scope, restrict)).sort();
       const straight = (await evaluateSegment(sql, definition, scope, restrict, { facts: false })).sort();
       expect(fast, `${label}: ${JSON.stringify(definition)} (${scope === brand ? 'brand' : 'group'})`).toEqual(
+        straight,
+      );
+      // As a preview compiles it: for what its snapshot holds (anyone pending, the jurisdictions present).
+      const snapshot = await evaluationSnapshot(sql);
+      const previewed = (await evaluateSegment(sql, definition, scope, restrict, { snapshot })).sort();
+      expect(previewed, `${label} (snapshot ${JSON.stringify(snapshot)}): ${JSON.stringify(definition)}`).toEqual(
         straight,
       );
       compared++;
