@@ -3,7 +3,12 @@ import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceFactsReactor } from '../../db/audience-facts-store';
 import { AudienceProcessor, COALESCE_FACTOR, segmentMembershipReactor } from '../../db/audience-processor';
-import { computedTraitsReactor, seedBuiltInTraits } from '../../db/computed-traits-store';
+import {
+  computedTraitsReactor,
+  loadComputedTraits,
+  recomputeComputedTraits,
+  seedBuiltInTraits,
+} from '../../db/computed-traits-store';
 import { createSegment } from '../../db/segments-store';
 import type { SegmentNode } from '../../domain/segments';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
@@ -215,5 +220,8 @@ describe('audience processor batching', () => {
       select count(*)::int as n from segment_membership_events
       where kind = 'entered' and customer_id = any(${coalesced}::uuid[])`;
     expect(entries[0]!.n).toBe(one.members.length);
+    // The values the reactor kept (order traits share one read) are what each trait's own statement computes.
+    const everyone = [...single, ...batched, ...coalesced];
+    expect(await recomputeComputedTraits(sql, everyone, await loadComputedTraits(global), new Date())).toEqual([]);
   }, 300_000);
 });
