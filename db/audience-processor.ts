@@ -15,6 +15,10 @@ import {
 
 /** How long a claimed batch may wait on its reactors before PostgreSQL ends the claim (the rows return). */
 const CLAIM_IDLE_LIMIT_MS = 10 * 60_000;
+/** Change rows claimed per transaction unless the options say otherwise. */
+const DEFAULT_BATCH = 2000;
+/** A full claim takes at most this many times `batch` further rows of the same people. */
+export const COALESCE_FACTOR = 4;
 /**
  * The audience processor (issue 11, docs/design/audiences.md): the ingest writer and the order
  * writes put one `audience_changes` row per changed person in the transaction that changed them;
@@ -44,7 +48,19 @@ export interface AudienceProcessorOptions {
    * batches (measured: ~2× the rows per second of 500).
    */
   batch?: number;
-  /** Pause when the outbox is empty. */
+  /**
+   * When a claim comes back full (the processor is behind), also claim these people's later changes
+   * (up to COALESCE_FACTOR × `batch` rows), so a person noted several times while the processor was
+   * behind (a buyer whose orders arrive on five pages of a sync, a visitor's page views) is evaluated
+   * once. Default on; off only for the same-run comparison of scripts/bench/audience-processor.ts.
+   */
+  coalesce?: boolean;
+  /**
+   * Pause after a claim that took everything waiting (fewer than `batch` rows) as after an empty one
+   * (default on; off for the same-run comparison of the processor-alone benchmark).
+   */
+  restAfterPartial?: boolean;
+  /** Pause when the outbox is empty (and after a partial claim: `restAfterPartial`). */
   idleMs?: number;
   log?: (message: string) => void;
 }
@@ -62,13 +78,36 @@ export class AudienceProcessor extends PollingLoop {
     return this.processBatch();
   }
 
+  /**
+   * A partial claim took everything waiting: the loop pauses as when it found nothing (up to
+   * `idleMs`), so a steady stream (a sync's pages, ingest) is taken in batches of that many
+   * milliseconds of changes rather than one commit's people at a time, each batch paying every
+   * reactor's statements. A full claim means the processor is behind: it goes on at once.
+   */
+  protected override restsAfter(handled: number): boolean {
+    return this.options.restAfterPartial === false ? handled === 0 : handled < (this.options.batch ?? DEFAULT_BATCH);
+  }
+
   /** Claims one batch, runs every reactor for its people, deletes it; returns the rows handled. */
   async processBatch(): Promise<number> {
     return this.sql.begin(async (tx) => {
+      const batch = this.options.batch ?? DEFAULT_BATCH;
       const rows = await tx<{ id: string; customer_id: string; cause: string }[]>`
-        select id, customer_id, cause from audience_changes order by id limit ${this.options.batch ?? 2000}
+        select id, customer_id, cause from audience_changes order by id limit ${batch}
         for update skip locked`;
       if (rows.length === 0) return 0;
+      if (rows.length === batch && this.options.coalesce !== false) {
+        // Behind: the rest of these people's changes waiting now are evaluated with them. The
+        // reactors read the tables as they are, so a later change taken early loses nothing; when
+        // the processor keeps up, claims are not full and nothing waits for a longer window.
+        const people = [...new Set(rows.map((r) => r.customer_id))];
+        const later = await tx<{ id: string; customer_id: string; cause: string }[]>`
+          select id, customer_id, cause from audience_changes
+          where customer_id = any(${this.sql.array(people)}::uuid[]) and id > ${rows.at(-1)!.id}
+          order by id limit ${batch * COALESCE_FACTOR}
+          for update skip locked`;
+        rows.push(...later);
+      }
       // The claim is held while the reactors run on other connections, which may take longer than
       // the pool's idle-in-transaction limit under load: this transaction gets a limit of its own.
       await tx`select set_config('idle_in_transaction_session_timeout', ${String(CLAIM_IDLE_LIMIT_MS)}, true)`;

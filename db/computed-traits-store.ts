@@ -286,7 +286,13 @@ export async function deleteComputedTraitValues(sql: Sql, traitId: string): Prom
  */
 export function computedTraitsReactor(
   globalSql: Sql,
-  options: { refreshMs?: number; now?: () => Date; concurrency?: number } = {},
+  options: {
+    refreshMs?: number;
+    now?: () => Date;
+    concurrency?: number;
+    /** Order traits over the same orders in one statement (default on; off for a same-run comparison). */
+    shareOrderReads?: boolean;
+  } = {},
 ): (
   sql: Sql,
   customerIds: readonly string[],
@@ -306,14 +312,27 @@ export function computedTraitsReactor(
     // the values they read.
     // Traits are independent statements: a few run at once, on the pool's connections.
     const changed = new Map<string, Set<string>>();
-    await eachConcurrently(traits, options.concurrency ?? 1, async (trait) => {
-      const affected = causes ? affectedCustomers(causes, traitDependencies(trait.definition)) : [...customerIds];
+    const note = (id: string, traitId: string) => {
+      const set = changed.get(id) ?? new Set<string>();
+      set.add(computedCause(traitId));
+      changed.set(id, set);
+    };
+    // Order traits reading the same orders (and so the same causes) share one statement.
+    const groups = new Map<string, ResolvedTrait[]>();
+    for (const trait of traits) {
+      const key = sameOrders(trait) ?? `trait ${trait.id}`;
+      groups.set(key, [...(groups.get(key) ?? []), trait]);
+    }
+    await eachConcurrently([...groups.values()], options.concurrency ?? 1, async (group) => {
+      const first = group[0]!;
+      const affected = causes ? affectedCustomers(causes, traitDependencies(first.definition)) : [...customerIds];
       if (affected.length === 0) return;
-      for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) {
-        const set = changed.get(id) ?? new Set<string>();
-        set.add(computedCause(trait.id));
-        changed.set(id, set);
-      }
+      if (group.length > 1 && options.shareOrderReads !== false)
+        for (const row of await recomputeOrderTraits(sql, affected.sort(), group, now))
+          note(row.customer_id, row.trait_id);
+      else
+        for (const trait of group)
+          for (const id of await recomputeComputedTraits(sql, affected.sort(), [trait], now)) note(id, trait.id);
     });
     return changed;
   };
@@ -366,21 +385,11 @@ function valuesQuery(
     case 'order_avg':
     case 'first_order_date':
     case 'last_order_date': {
-      const value = {
-        order_count: sql`to_jsonb(count(*))`,
-        order_sum: sql`to_jsonb(coalesce(sum(o.reporting_total_minor), 0))`,
-        order_avg: sql`to_jsonb(round(avg(o.reporting_total_minor)))`,
-        first_order_date: sql`to_jsonb(min(o.local_date)::text)`,
-        last_order_date: sql`to_jsonb(max(o.local_date)::text)`,
-      }[d.kind];
       const aggregate = sql`
-        select o.customer_id, ${value} as value from orders o
-        where o.customer_id in (select unnest(${ids}::uuid[])) and o.status <> 'cancelled'
-          and ${visible(sql`o.source_id`)} and ${window(sql`o.placed_at`, d.window)}
-          and ${d.where.currencies ? sql`o.currency = any(${sql.array(d.where.currencies)}::text[])` : sql`true`}
-          and ${d.where.countries ? sql`o.country_code = any(${sql.array(d.where.countries)}::text[])` : sql`true`}
+        select o.customer_id, ${orderValue(sql, d.kind)} as value from orders o
+        where ${ordersOf(sql, trait, ids, now)}
         group by o.customer_id`;
-      return d.kind === 'order_count' || d.kind === 'order_sum' ? everyone(aggregate, '0') : aggregate;
+      return countsZero(d.kind) ? everyone(aggregate, '0') : aggregate;
     }
     case 'home_market':
       // The country they order from most (ties: the first alphabetically), else their consent country.
@@ -449,6 +458,100 @@ function valuesQuery(
       return d.kind === 'event_count' || d.kind === 'unique_count' ? everyone(aggregate, '0') : aggregate;
     }
   }
+}
+
+type OrderKind = 'order_count' | 'order_sum' | 'order_avg' | 'first_order_date' | 'last_order_date';
+const ORDER_KINDS: ReadonlySet<string> = new Set<OrderKind>([
+  'order_count',
+  'order_sum',
+  'order_avg',
+  'first_order_date',
+  'last_order_date',
+]);
+/** Counts are 0, not "no value", for the people asked about. */
+const countsZero = (kind: OrderKind) => kind === 'order_count' || kind === 'order_sum';
+
+/** An order trait's value over its group of orders `o`. */
+function orderValue(sql: Sql, kind: OrderKind): Fragment {
+  switch (kind) {
+    case 'order_count':
+      return sql`to_jsonb(count(*))`;
+    case 'order_sum':
+      return sql`to_jsonb(coalesce(sum(o.reporting_total_minor), 0))`;
+    case 'order_avg':
+      return sql`to_jsonb(round(avg(o.reporting_total_minor)))`;
+    case 'first_order_date':
+      return sql`to_jsonb(min(o.local_date)::text)`;
+    case 'last_order_date':
+      return sql`to_jsonb(max(o.local_date)::text)`;
+  }
+}
+
+/** The orders an order trait reads for `ids`: not cancelled, its brand's sources, window and filters. */
+function ordersOf(sql: Sql, trait: ResolvedTrait, ids: ReturnType<Sql['array']>, now: Date): Fragment {
+  const d = trait.definition as Extract<TraitDefinition, { kind: OrderKind }>;
+  const nowAt = now.toISOString();
+  return sql`o.customer_id in (select unnest(${ids}::uuid[])) and o.status <> 'cancelled'
+    and ${trait.visibleSourceIds === null ? sql`true` : sql`o.source_id = any(${sql.array(trait.visibleSourceIds)}::text[])`}
+    and ${
+      d.window === 'all_time'
+        ? sql`true`
+        : sql`o.placed_at > ${nowAt}::timestamptz - make_interval(days => ${d.window.lastDays}) and o.placed_at <= ${nowAt}::timestamptz`
+    }
+    and ${d.where.currencies ? sql`o.currency = any(${sql.array(d.where.currencies)}::text[])` : sql`true`}
+    and ${d.where.countries ? sql`o.country_code = any(${sql.array(d.where.countries)}::text[])` : sql`true`}`;
+}
+
+/** Order traits that read the same orders (brand, window, filters): one read serves them all. */
+function sameOrders(trait: ResolvedTrait): string | undefined {
+  const d = trait.definition;
+  if (!ORDER_KINDS.has(d.kind) || !('where' in d) || !('window' in d)) return undefined;
+  return JSON.stringify([trait.visibleSourceIds, d.window, d.where]);
+}
+
+/**
+ * Several order traits that read the same orders (the built-ins: count, revenue, average, first
+ * and last order date) recomputed for `customerIds` in one statement: the people's orders read
+ * once, each trait's value as its own statement computes it. Returns who changed, per trait.
+ */
+async function recomputeOrderTraits(
+  sql: Sql,
+  customerIds: readonly string[],
+  traits: readonly ResolvedTrait[],
+  now: Date,
+): Promise<{ customer_id: string; trait_id: string }[]> {
+  const ids = sql.array([...customerIds]);
+  const kinds = traits.map((t) => t.definition.kind as OrderKind);
+  const values = traits.map(
+    (t, i) =>
+      sql`(${t.id}::text, ${countsZero(kinds[i]!) ? sql`coalesce(a.${sql(`v${i}`)}, '0'::jsonb)` : sql`a.${sql(`v${i}`)}`})`,
+  );
+  const columns = kinds.map((kind, i) => sql`${orderValue(sql, kind)} as ${sql(`v${i}`)}`);
+  const list = (parts: Fragment[]) => parts.reduce((all, part) => sql`${all}, ${part}`);
+  return sql<{ customer_id: string; trait_id: string }[]>`
+    with aggregated as (
+      select o.customer_id, ${list(columns)} from orders o where ${ordersOf(sql, traits[0]!, ids, now)}
+      group by o.customer_id
+    ),
+    computed as (
+      select c.customer_id, t.trait_id, t.value
+      from unnest(${ids}::uuid[]) as c(customer_id) left join aggregated a on a.customer_id = c.customer_id
+      cross join lateral (values ${list(values)}) as t(trait_id, value)
+    ),
+    upserted as (
+      insert into computed_trait_values (customer_id, trait_id, value, computed_at)
+      select customer_id, trait_id, value, ${now.toISOString()}::timestamptz from computed where value is not null
+      on conflict (customer_id, trait_id) do update set value = excluded.value, computed_at = excluded.computed_at
+      where computed_trait_values.value is distinct from excluded.value
+      returning customer_id, trait_id
+    ),
+    removed as (
+      delete from computed_trait_values v
+      where v.trait_id = any(${sql.array(traits.map((t) => t.id))}::text[]) and v.customer_id in (select unnest(${ids}::uuid[]))
+        and not exists (select 1 from computed c where c.customer_id = v.customer_id and c.trait_id = v.trait_id and c.value is not null)
+      returning customer_id, trait_id
+    )
+    select customer_id, trait_id from upserted union select customer_id, trait_id from removed`;
 }
 
 const propertyAt = (sql: Sql, path: string): Fragment => sql`(e.properties #> ${sql.array(path.split('.'))}::text[])`;

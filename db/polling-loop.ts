@@ -28,6 +28,11 @@ export abstract class PollingLoop {
   /** One pass: answers how many items it handled (0 → pause). */
   protected abstract pass(): Promise<number>;
 
+  /** Whether the loop pauses after a pass that handled `handled` items (by default: only after none). */
+  protected restsAfter(handled: number): boolean {
+    return handled === 0;
+  }
+
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
@@ -56,7 +61,7 @@ export abstract class PollingLoop {
         const first = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
         this.#options.log?.(`${this.#name}: ${first}; will retry`);
       }
-      if (handled === 0 && !this.#stopped && !this.#poked)
+      if (this.restsAfter(handled) && !this.#stopped && !this.#poked)
         await new Promise<void>((resolve) => {
           const wake = () => {
             clearTimeout(timer);

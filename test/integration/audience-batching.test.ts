@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceFactsReactor } from '../../db/audience-facts-store';
-import { AudienceProcessor, segmentMembershipReactor } from '../../db/audience-processor';
-import { computedTraitsReactor, seedBuiltInTraits } from '../../db/computed-traits-store';
+import { AudienceProcessor, COALESCE_FACTOR, segmentMembershipReactor } from '../../db/audience-processor';
+import {
+  computedTraitsReactor,
+  loadComputedTraits,
+  recomputeComputedTraits,
+  seedBuiltInTraits,
+} from '../../db/computed-traits-store';
 import { createSegment } from '../../db/segments-store';
 import type { SegmentNode } from '../../domain/segments';
 import { createTestDeployment, type TestDeployment } from '../support/deployment';
@@ -59,6 +64,7 @@ describe('audience processor batching', () => {
   const people = 5;
   const single = Array.from({ length: people }, () => randomUUID());
   const batched = Array.from({ length: people }, () => randomUUID());
+  const coalesced = Array.from({ length: people }, () => randomUUID());
   const base = Date.now();
 
   async function write(customerId: string, person: number, step: number, serial: string) {
@@ -84,7 +90,7 @@ describe('audience processor batching', () => {
     }
   }
 
-  const processor = (options: { batch: number }) =>
+  const processor = (options: { batch: number; coalesce?: boolean }) =>
     new AudienceProcessor(
       sql,
       [
@@ -148,7 +154,7 @@ describe('audience processor batching', () => {
         definition: definition as SegmentNode,
         changedBy: 'test',
       });
-    await sql`insert into profiles (customer_id) select unnest(${[...single, ...batched]}::uuid[])`;
+    await sql`insert into profiles (customer_id) select unnest(${[...single, ...batched, ...coalesced]}::uuid[])`;
     for (let m = 0; m <= 1; m++)
       await sql`select meridian_ensure_events_partition((date_trunc('month', now()) - make_interval(months => ${m}))::date)`;
   }, 120_000);
@@ -159,7 +165,7 @@ describe('audience processor batching', () => {
 
   it('several people with several changes each, in one batch, end as processed change by change', async () => {
     // One group: each change written, then processed alone, one row per batch.
-    const oneByOne = processor({ batch: 1 });
+    const oneByOne = processor({ batch: 1, coalesce: false });
     for (let step = 0; step < STEPS.length; step++)
       for (let i = 0; i < people; i++) {
         if (step < i % 3) continue;
@@ -191,5 +197,31 @@ describe('audience processor batching', () => {
       select count(*)::int as n from segment_membership_events
       where kind = 'entered' and customer_id = any(${batched}::uuid[])`;
     expect(entries[0]!.n).toBe(one.members.length);
+  }, 300_000);
+
+  it('a full claim also takes the waiting changes of its people, and ends as change by change', async () => {
+    // Runs after the test above, whose one-by-one group is the reference.
+    for (let step = 0; step < STEPS.length; step++)
+      for (let i = 0; i < people; i++) if (step >= i % 3) await write(coalesced[i]!, i, step, `coalesced-${i}-${step}`);
+    const waiting = await sql<{ customer_id: string }[]>`select customer_id from audience_changes order by id`;
+    const batch = 3;
+    const claimed = new Set(waiting.slice(0, batch).map((r) => r.customer_id));
+    const theirs = waiting.filter((r) => claimed.has(r.customer_id)).length;
+    // The fixture has later changes of the first claim's people beyond it, and changes of others.
+    expect(theirs).toBeGreaterThan(batch);
+    expect(theirs).toBeLessThan(waiting.length);
+    const behind = processor({ batch });
+    expect(await behind.processBatch()).toBe(Math.min(theirs, batch * (1 + COALESCE_FACTOR)));
+    while ((await behind.processBatch()) > 0);
+
+    const one = await state(single);
+    expect(await state(coalesced)).toEqual(one);
+    const entries = await sql<{ n: number }[]>`
+      select count(*)::int as n from segment_membership_events
+      where kind = 'entered' and customer_id = any(${coalesced}::uuid[])`;
+    expect(entries[0]!.n).toBe(one.members.length);
+    // The values the reactor kept (order traits share one read) are what each trait's own statement computes.
+    const everyone = [...single, ...batched, ...coalesced];
+    expect(await recomputeComputedTraits(sql, everyone, await loadComputedTraits(global), new Date())).toEqual([]);
   }, 300_000);
 });
