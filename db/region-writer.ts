@@ -949,26 +949,37 @@ export class RegionWriter {
     classified: Map<PreparedCall, ClassifiedCall>,
   ): Promise<void> {
     const now = Date.now();
-    const fresh = new Set<string>();
-    const add = (sourceId: string, scope: string, category: DataCategoryName) => {
-      const flow = `${sourceId}\u0000${scope}\u0000${category}`;
-      if (fresh.has(flow)) return;
-      const recorded = this.flowsRecorded.get(flow);
-      if (recorded === undefined || now - recorded > DATA_FLOW_REFRESH_MS) fresh.add(flow);
+    // The (scope, category) pairs per source, gathered without building a string per leaf: a batch
+    // has thousands of calls but only a handful of distinct flows.
+    const seen = new Map<string, Map<string, Set<DataCategoryName>>>();
+    const add = (sources: Map<string, Set<DataCategoryName>>, scope: string, category: DataCategoryName) => {
+      let categories = sources.get(scope);
+      if (!categories) sources.set(scope, (categories = new Set()));
+      categories.add(category);
     };
     for (const r of taken) {
       const { sourceId } = r.p.item;
-      for (const id of r.p.values.values()) add(sourceId, 'identifiers', identifierCategory(id.type));
+      let sources = seen.get(sourceId);
+      if (!sources) seen.set(sourceId, (sources = new Map()));
+      for (const id of r.p.values.values()) add(sources, 'identifiers', identifierCategory(id.type));
       if (r.p.item.order) {
         // An order is money and a purchase, whatever the workspace's rules say of its fields.
-        for (const category of ORDER_CATEGORIES) add(sourceId, 'orders', category);
+        for (const category of ORDER_CATEGORIES) add(sources, 'orders', category);
         continue;
       }
       const c = classified.get(r.p)!;
-      for (const leaf of c.traits) add(sourceId, 'traits', leaf.category);
-      for (const leaf of c.properties) add(sourceId, 'properties', leaf.category);
-      for (const leaf of c.context) add(sourceId, 'context', leaf.category);
+      for (const leaf of c.traits) add(sources, 'traits', leaf.category);
+      for (const leaf of c.properties) add(sources, 'properties', leaf.category);
+      for (const leaf of c.context) add(sources, 'context', leaf.category);
     }
+    const fresh = new Set<string>();
+    for (const [sourceId, scopes] of seen)
+      for (const [scope, categories] of scopes)
+        for (const category of categories) {
+          const flow = `${sourceId}\u0000${scope}\u0000${category}`;
+          const recorded = this.flowsRecorded.get(flow);
+          if (recorded === undefined || now - recorded > DATA_FLOW_REFRESH_MS) fresh.add(flow);
+        }
     if (fresh.size === 0) return;
     const flows = [...fresh].sort(compare);
     const parts = flows.map((f) => f.split('\u0000'));

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
-import { openGlobalPool, openRegionalPool } from '../../db/connections';
 import { keyFromRef } from '../../db/crypto-shredding';
 import { DataSchemaCache } from '../../db/data-schema-store';
 import { IntakeProcessor, type IntakeProcessorOptions } from '../../db/intake-processor';
 import { appendIntake, createIntakeKey, intakeBacklog, type IntakeRequest } from '../../db/intake-store';
-import { dropDatabases, migrateAll } from '../../db/migrate';
+import { dropDatabases } from '../../db/migrate';
 import { RegionWriter } from '../../db/region-writer';
-import { loadConfig } from '../../domain/config';
 import { DEFAULT_IDENTITY_RULES } from '../../domain/identity-rules';
 import { parseBatch } from '../../domain/tracking';
-import { developmentSecrets } from '../../startup/dev-secrets';
+import { processorBenchRegion } from './processor-bench';
 import { benchEvent } from './segment-load';
 
 /**
@@ -58,29 +56,7 @@ async function backendCpu(sql: Sql, databases: string[]): Promise<number> {
 }
 
 async function main() {
-  const secrets = Object.fromEntries(
-    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
-    MERIDIAN_DB_SUFFIX: `bench_intproc_${Date.now().toString(36)}`,
-  };
-  const config = loadConfig(env);
-  await migrateAll(config);
-  const eu = config.regions.regions.find((r) => r.name === 'eu')!;
-  const global = config.regions.regions.find((r) => r.name === 'global')!;
-  if (process.env.LOGSTMT) {
-    const db = `cdp_eu_${env.MERIDIAN_DB_SUFFIX}`;
-    const admin = (await import('postgres')).default(env.DATABASE_URL!, { max: 1 });
-    await admin.unsafe(`alter database "${db}" set log_min_duration_statement = 0`);
-    await admin.unsafe(`alter database "${db}" set log_parameter_max_length = 0`);
-    await admin.unsafe(`alter database "${db}" set log_parameter_max_length_on_error = 0`);
-    await admin.end();
-  }
-  const pool = openRegionalPool(config, eu);
-  const globalPool = openGlobalPool(config, global);
+  const { env, config, eu, pool, globalPool } = await processorBenchRegion('intproc');
   const regionKey = keyFromRef(eu.keyRef, env);
   try {
     const dataSchema = new DataSchemaCache(globalPool.sql);
@@ -139,9 +115,10 @@ async function main() {
         `round ${round} ${JSON.stringify(variant)}: ${EVENTS} events in ${seconds.toFixed(1)} s, ${(EVENTS / seconds).toFixed(0)} events/s; CPU per 1,000 events: worker ${perThousand((cpu.user + cpu.system) / 1e6)} ms, PostgreSQL ${perThousand(pgSeconds)} ms (load ${load})`,
       );
     }
-    const [{ n }] = (await pool.sql`select count(*)::int as n from events where source_id = ${sourceId}`) as unknown as [
-      { n: number },
-    ];
+    const [{ n }] =
+      (await pool.sql`select count(*)::int as n from events where source_id = ${sourceId}`) as unknown as [
+        { n: number },
+      ];
     console.log(`events stored ${n} (expected ${EVENTS * ROUNDS})`);
   } finally {
     await pool.close();
