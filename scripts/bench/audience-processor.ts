@@ -2,17 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { AudienceProcessor } from '../../db/audience-processor';
 import { seedBuiltInTraits } from '../../db/computed-traits-store';
-import { openGlobalPool, openRegionalPool } from '../../db/connections';
 import { keyFromRef } from '../../db/crypto-shredding';
-import { dropDatabases, migrateAll } from '../../db/migrate';
+import { dropDatabases } from '../../db/migrate';
 import { createSegment, recomputeSegment } from '../../db/segments-store';
-import { loadConfig } from '../../domain/config';
 import type { SegmentNode } from '../../domain/segments';
-import { developmentSecrets } from '../../startup/dev-secrets';
 import { audienceReactors } from '../../workers/audience-reactors';
 import { segmentScope } from '../../db/audience-processor';
 import { generateRegion } from './audience-data';
 import { segmentDefinitions } from './audiences-segments';
+import { processorBenchRegion } from './processor-bench';
 
 /**
  * The audience processor alone, no Temporal and no HTTP: `npx tsx scripts/bench/audience-processor.ts
@@ -49,21 +47,7 @@ async function pageViews(sql: Sql, users: string[], count: number, sourceId: str
 }
 
 async function main() {
-  const secrets = Object.fromEntries(
-    Object.entries(developmentSecrets(['global', 'eu', 'us', 'apac'])).map(([k, make]) => [k, make()]),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432',
-    MERIDIAN_DB_SUFFIX: `bench_audproc_${Date.now().toString(36)}`,
-  };
-  const config = loadConfig(env);
-  await migrateAll(config);
-  const eu = config.regions.regions.find((r) => r.name === 'eu')!;
-  const global = config.regions.regions.find((r) => r.name === 'global')!;
-  const pool = openRegionalPool(config, eu);
-  const globalPool = openGlobalPool(config, global);
+  const { env, config, eu, pool, globalPool } = await processorBenchRegion('audproc');
   const sql = pool.sql;
   try {
     const sourceId = `src_${randomUUID().slice(0, 8)}`;
