@@ -697,17 +697,20 @@ describe('Segment-compatible ingestion with One ID', () => {
     try {
       const src = await fh.createSource('noisy', 'eu');
       const other = await fh.createSource('quiet', 'eu');
-      const statuses: number[] = [];
-      let retryAfter: string | null = null;
-      for (let i = 0; i < 5; i++) {
-        const res = await fh.send(src.writeKey, '/v1/batch', {
-          batch: Array.from({ length: 15 }, (_, j) => ({ type: 'track', userId: `f${i}-${j}`, event: 'E' })),
-        });
-        statuses.push(res.status);
-        retryAfter ??= res.headers.get('retry-after');
-      }
-      expect(statuses.slice(0, 2)).toEqual([200, 200]);
-      expect(statuses).toContain(429);
+      // Sent together, so the bucket (20 events/s, twice that in a burst) cannot refill between
+      // them however slowly a busy machine answers: two batches of 15 fit, the rest do not.
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          fh.send(src.writeKey, '/v1/batch', {
+            batch: Array.from({ length: 15 }, (_, j) => ({ type: 'track', userId: `f${i}-${j}`, event: 'E' })),
+          }),
+        ),
+      );
+      const statuses = answers.map((res) => res.status);
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+      const retryAfter = answers.find((res) => res.status === 429)!.headers.get('retry-after');
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
       expect((await fh.send(other.writeKey, '/v1/track', { userId: 'calm', event: 'E' })).status).toBe(200);
     } finally {
