@@ -63,26 +63,17 @@ function openCalls(keyId: string, key: Buffer, sourceId: string, sealed: Buffer)
   return calls;
 }
 
-/**
- * The sealed rows as one array literal of base64 texts, decoded by PostgreSQL: postgres.js sends
- * parameters as text, and a bytea[] it writes in hex (twice the bytes), copies each buffer first
- * and escapes every element; base64 needs neither quotes nor escapes in an array literal.
- */
-function sealedArray(sealed: Buffer[]): string {
-  return `{${sealed.map((b) => b.toString('base64')).join(',')}}`;
-}
-
 /** Appends acknowledged requests in one statement (one commit for all of them); answers the highest row ID written. */
 export async function appendIntake(sql: Sql, key: IntakeKey, requests: IntakeRequest[]): Promise<number> {
   if (requests.length === 0) return 0;
   const text = (values: (string | null)[]) => sql.array(values as string[]);
   const written = await sql<{ id: string }[]>`
     insert into intake_calls (key_id, source_id, source_kind, brand_id, gpc, call_count, calls_sealed)
-    select ${key.id}::uuid, s, k, b, g, n, decode(c, 'base64') from unnest(
+    select ${key.id}::uuid, s, k, b, g, n, c from unnest(
       ${text(requests.map((r) => r.sourceId))}::text[], ${text(requests.map((r) => r.sourceKind))}::text[],
       ${text(requests.map((r) => r.brandId))}::text[], ${text(requests.map((r) => r.gpc ?? null))}::text[],
       ${text(requests.map((r) => String(r.calls.length)))}::integer[],
-      ${sealedArray(requests.map((r) => sealCalls(key, r.sourceId, r.calls)))}::text[]
+      ${sql.array(requests.map((r) => sealCalls(key, r.sourceId, r.calls)) as unknown as string[])}::bytea[]
     ) as u(s, k, b, g, n, c)
     returning id`;
   return Math.max(...written.map((r) => Number(r.id)));
