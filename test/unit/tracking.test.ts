@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bodyTooLarge,
   CALL_TYPES,
+  callSchemas,
+  fastCallFields,
   LIMITS,
   parseBatch,
   parseIsoDateTime,
@@ -363,6 +365,18 @@ describe('timestamps', () => {
     expect(parseIsoDateTime('0099-01-01T00:00:00Z')?.getUTCFullYear()).toBe(99);
   });
 
+  it('reads what toISOString writes as any other form of the same instant', () => {
+    for (const text of ['2024-02-29T23:59:59.999Z', '1970-01-01T00:00:00.000Z', '0100-03-01T00:00:00.000Z']) {
+      expect(parseIsoDateTime(text)?.toISOString(), text).toBe(text);
+      expect(parseIsoDateTime(text.replace('Z', '+00:00'))?.toISOString(), text).toBe(text);
+    }
+    // Years 0–99 (which Date.UTC reads as 1900–1999) and days a month lacks.
+    expect(parseIsoDateTime('0050-06-01T00:00:00.000Z')?.getUTCFullYear()).toBe(50);
+    for (const text of ['2023-02-29T00:00:00.000Z', '2024-04-31T00:00:00.000Z', '2024-13-01T00:00:00.000Z']) {
+      expect(parseIsoDateTime(text), text).toBeUndefined();
+    }
+  });
+
   it('refuses what is not an unambiguous ISO 8601 date-time', () => {
     for (const text of [
       '2024-05-01T12:00:00', // no zone: would depend on the server's zone
@@ -675,5 +689,106 @@ describe('inputs found by the fuzz test', () => {
   it('stores a message ID with a lone surrogate as PostgreSQL will hold it, so deduplication matches', () => {
     const result = parseSingle('track', { userId: 'u', event: 'E', messageId: 'lone-\ud800' }, now, id);
     expect(result.ok && result.call.messageId).toBe('lone-\ufffd');
+  });
+});
+
+describe('the fast path (no zod) for calls that break no rule', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 300; i++) deep = [deep];
+  /** Values of every kind each field may meet, good and bad. */
+  const values: unknown[] = [
+    undefined,
+    null,
+    'u1',
+    '  u1 ',
+    '',
+    '   ',
+    'a\u0000b',
+    'bell\u0007',
+    'lone-\ud800',
+    'x'.repeat(101),
+    'x'.repeat(257),
+    'x'.repeat(65_537),
+    42,
+    -0,
+    1.5,
+    2 ** 60,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    true,
+    [],
+    ['a'],
+    {},
+    { plan: 'pro', nested: { list: [1, 'two', null] } },
+    { 'k\u0000ey': 'v\u0000' },
+    { ['k'.repeat(300)]: 1 },
+    { d: new Date(0) },
+    { deep },
+    '2024-05-01T10:00:00Z',
+    '2024-05-01T10:00:00.123+05:30',
+    '2024-05-01',
+    '2024-02-30T10:00:00Z',
+    '2024-05-01T10:00:00',
+    '0000-01-01T00:00:00Z',
+  ];
+  const bases: Record<(typeof CALL_TYPES)[number], Record<string, unknown>> = {
+    identify: { userId: 'u1', traits: { plan: 'pro' } },
+    track: { userId: 'u1', event: 'Order Completed', properties: { total: 42 }, timestamp: '2024-05-01T10:00:00Z' },
+    page: { anonymousId: 'a1', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' } },
+    screen: { userId: 'u1', name: 'Home' },
+    group: { userId: 'u1', groupId: 'g1', traits: { name: 'Acme' } },
+    alias: { previousId: 'a1', userId: 'u1' },
+  };
+  const fieldNames = [
+    'messageId',
+    'userId',
+    'anonymousId',
+    'previousId',
+    'groupId',
+    'event',
+    'name',
+    'category',
+    'properties',
+    'traits',
+    'context',
+    'integrations',
+    'timestamp',
+    'originalTimestamp',
+    'sentAt',
+    'writeKey',
+    'type',
+    'unknownField',
+  ];
+
+  it('answers exactly what the schemas answer, or leaves the call to them', () => {
+    let fast = 0;
+    let checked = 0;
+    for (const type of CALL_TYPES) {
+      for (const field of fieldNames) {
+        for (const value of values) {
+          {
+            const body = { ...bases[type], extra: { deep: [1] }, [field]: value };
+            const fields = fastCallFields(type, body);
+            checked++;
+            if (fields === undefined) continue;
+            fast++;
+            const parsed = callSchemas[type].safeParse(body);
+            expect(parsed.success, `${type}.${field} = ${String(value).slice(0, 40)}`).toBe(true);
+            // zod's output lists absent fields as undefined; the fast path leaves them out.
+            const expected = Object.fromEntries(Object.entries(parsed.data!).filter(([, v]) => v !== undefined));
+            expect(fields, `${type}.${field} = ${String(value).slice(0, 40)}`).toEqual(expected);
+          }
+        }
+      }
+    }
+    // It must also take the common path, or it saves nothing.
+    expect(fast).toBeGreaterThan(checked / 3);
+  });
+
+  it('leaves a call nesting too deeply in a field the schema ignores to the slow path', () => {
+    expect(fastCallFields('track', { ...bases.track, ignored: { deep } })).toBeUndefined();
+    expect(fastCallFields('track', { ...bases.track, ignored: { shallow: [1] } })).toEqual(
+      callSchemas.track.parse(bases.track),
+    );
   });
 });
