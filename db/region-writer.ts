@@ -1294,13 +1294,15 @@ function hexBytes(hex: readonly string[]): string {
   return `${literal}}`;
 }
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * A uuid[] parameter (cast it `::uuid[]`) of customer or event IDs, joined directly as `bytes` is:
  * in the canonical 36-character form (what PostgreSQL and randomUUID give) a UUID holds only hex
  * digits and dashes, which need no escaping. Any other form goes through postgres.js's escaping.
  */
 function uuids(sql: Sql | TransactionSql, values: readonly string[]) {
-  for (const v of values) if (v.length !== 36) return arr(sql, [...values]);
+  for (const v of values) if (!CANONICAL_UUID.test(v)) return arr(sql, [...values]);
   return `{${values.join(',')}}`;
 }
 
